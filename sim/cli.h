@@ -1,0 +1,20 @@
+/* cli.h - the subcommands of the moesim binary.
+ *
+ * Each subcommand is `int NAME_cli(int argc, char **argv)` with argv[0] the
+ * subcommand's name; it returns the process exit status (0 ok, 2 bad input,
+ * 1 anything else). main.c dispatches on argv[1] through cli_commands[].
+ */
+#ifndef MOESIM_CLI_H
+#define MOESIM_CLI_H
+
+#define MOESIM_VERSION "0.1.0"
+
+struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+};
+
+int sim_run_cli(int argc, char **argv);
+
+#endif

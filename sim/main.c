@@ -1,0 +1,56 @@
+/* main.c - the moesim command line: dispatches to a subcommand (cli.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/cli.h"
+#include "sim/err.h"
+#include "sim/options.h"
+
+static int help_cli(int argc, char **argv);
+
+/* clang-format off */
+static const struct cli_command cli_commands[] = {
+    {"run", sim_run_cli,
+     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--quiet]\n"
+     "        simulate every run of the scenario's sweep; results go to the database"},
+    {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
+};
+/* clang-format on */
+static const size_t n_commands = sizeof cli_commands / sizeof cli_commands[0];
+
+static void usage(FILE *f)
+{
+    fprintf(f, "moesim %s - packet-level simulator of MoE expert-parallel traffic\n\nusage:\n",
+            MOESIM_VERSION);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(f, "  moesim %s\n", cli_commands[i].usage);
+}
+
+static int help_cli(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    usage(stdout);
+    printf("\nscenario options (INI sections and keys; a comma-separated value sweeps):\n");
+    opt_print_help(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return MOESIM_EXIT_INPUT;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return help_cli(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--version")) {
+        printf("moesim %s\n", MOESIM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (!strcmp(argv[1], cli_commands[i].name))
+            return cli_commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "moesim: unknown command '%s' (try moesim help)\n", argv[1]);
+    return MOESIM_EXIT_INPUT;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh - installs the Debian 12 packages moesim needs, only when missing.
+# Called by `make deps` (and so by `make run` and `make test`).
+set -eu
+PKGS="libgsl-dev libigraph-dev libsqlite3-dev sqlite3 libcsv-dev libcmocka-dev libinih-dev
+libjansson-dev libglpk-dev gnuplot-nox pkg-config"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "deps: missing packages:$missing (run as root or install them)" >&2; exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

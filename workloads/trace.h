@@ -1,0 +1,35 @@
+/* trace.h - MoE routing traces in memory: which experts each token chose.
+ *
+ * The CSV form (README.md, "Routing traces"): '#key=value' metadata lines
+ * (model, experts, topk, layers, source), then the header
+ * seq,token,layer,slot,expert,weight and one row per (sequence, token, layer,
+ * slot). In memory a trace is a dense array over (token, layer, slot); a token
+ * is one (seq, token position) pair, numbered in the order first seen. A
+ * missing (token, layer) has expert -1 in every slot and is counted.
+ */
+#ifndef MOESIM_TRACE_H
+#define MOESIM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/err.h"
+
+struct trace {
+    char model[128];
+    char source[256];
+    int experts, topk, layers;
+    size_t tokens;       /* distinct (seq, token) pairs */
+    int32_t *seq;        /* [tokens]: sequence id of each token */
+    int32_t *pos;        /* [tokens]: token position within its sequence */
+    int16_t *expert;     /* [tokens * layers * topk], -1 where missing */
+    float *weight;       /* [tokens * layers * topk] */
+    size_t missing;      /* (token, layer) pairs absent from the file */
+};
+
+static inline size_t trace_idx(const struct trace *t, size_t token, int layer, int slot)
+{
+    return (token * (size_t)t->layers + (size_t)layer) * (size_t)t->topk + (size_t)slot;
+}
+
+#endif
