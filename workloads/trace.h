@@ -32,4 +32,12 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
     return (token * (size_t)t->layers + (size_t)layer) * (size_t)t->topk + (size_t)slot;
 }
 
+/* Reads a trace CSV (libcsv). max_tokens > 0 keeps only the first max_tokens
+ * tokens (streaming: memory follows what is kept, not the file). Errors are
+ * one line "FILE:LINE: reason". */
+int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e);
+void trace_free(struct trace *t);
+/* Writes t as a trace CSV with its metadata. */
+int trace_write_csv(const char *path, const struct trace *t, struct err *e);
+
 #endif
