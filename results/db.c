@@ -296,27 +296,44 @@ int res_run_begin(struct res_db *d, const struct cfg *c, const char *scenario, i
     return 0;
 }
 
-static int res_insert_phase(struct res_db *d, int64_t run_id, const struct res_phase *p)
+/* Binds the unsigned columns first..first+n-1 of st; a value beyond SQLite's
+ * signed integers resets st and fails. */
+static int res_bind_counts(sqlite3_stmt *st, int first, const uint64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (res_bind_u64(st, first + i, v[i]) != SQLITE_OK) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return -1;
+        }
+    return 0;
+}
+
+static int res_insert_phase(struct res_db *d, int64_t run_id, size_t i, const struct res_phase *p,
+                            struct err *e)
 {
     assert(p->end_ps >= p->start_ps);
     uint64_t start = ps_to_ns(p->start_ps), end = ps_to_ns(p->end_ps);
+    uint64_t counts[5] = {start, end, end - start, ps_to_ns(p->ideal_ps), p->bytes};
     sqlite3_stmt *st = d->st[ST_PHASE];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, p->iter);
     sqlite3_bind_int64(st, 3, p->layer);
     sqlite3_bind_text(st, 4, p->phase, -1, SQLITE_STATIC);
-    if (res_bind_u64(st, 5, start) || res_bind_u64(st, 6, end) ||
-        res_bind_u64(st, 7, end - start) || res_bind_u64(st, 8, ps_to_ns(p->ideal_ps)) ||
-        res_bind_u64(st, 9, p->bytes)) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return -1;
-    }
-    return res_exec(d, ST_PHASE);
+    if (res_bind_counts(st, 5, counts, 5) < 0)
+        return err_set(e, "%s: run %lld: phase %zu: a value is beyond 2^63-1", d->path,
+                       (long long)run_id, i);
+    if (res_exec(d, ST_PHASE) < 0)
+        return err_set(e, "%s: run %lld: cannot record phase %zu: %s", d->path,
+                       (long long)run_id, i, sqlite3_errmsg(d->db));
+    return 0;
 }
 
-static int res_insert_link(struct res_db *d, int64_t run_id, const struct res_link *l)
+static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const struct res_link *l,
+                           struct err *e)
 {
+    uint64_t counts[5] = {l->bytes, ps_to_ns(l->busy_ps), l->max_queue_bytes, l->drops,
+                          l->ecn_marks};
     sqlite3_stmt *st = d->st[ST_LINK];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, l->link);
@@ -324,14 +341,13 @@ static int res_insert_link(struct res_db *d, int64_t run_id, const struct res_li
     sqlite3_bind_text(st, 4, l->src, (int)strnlen(l->src, sizeof l->src), SQLITE_STATIC);
     sqlite3_bind_text(st, 5, l->dst, (int)strnlen(l->dst, sizeof l->dst), SQLITE_STATIC);
     sqlite3_bind_double(st, 6, l->gbps);
-    if (res_bind_u64(st, 7, l->bytes) || res_bind_u64(st, 8, ps_to_ns(l->busy_ps)) ||
-        res_bind_u64(st, 9, l->max_queue_bytes) || res_bind_u64(st, 10, l->drops) ||
-        res_bind_u64(st, 11, l->ecn_marks)) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return -1;
-    }
-    return res_exec(d, ST_LINK);
+    if (res_bind_counts(st, 7, counts, 5) < 0)
+        return err_set(e, "%s: run %lld: link %zu: a value is beyond 2^63-1", d->path,
+                       (long long)run_id, i);
+    if (res_exec(d, ST_LINK) < 0)
+        return err_set(e, "%s: run %lld: cannot record link %zu: %s", d->path, (long long)run_id,
+                       i, sqlite3_errmsg(d->db));
+    return 0;
 }
 
 /* Switches the run to done; fails when it is not a running run. */
@@ -343,12 +359,10 @@ static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run 
     sqlite3_stmt *st = d->st[ST_DONE];
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 2, r->wall_s);
-    if (res_bind_u64(st, 3, r->events) || res_bind_u64(st, 4, ps_to_ns(r->sim_ps))) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return err_set(e, "%s: run %lld: events or sim time out of range", d->path,
+    uint64_t counts[2] = {r->events, ps_to_ns(r->sim_ps)};
+    if (res_bind_counts(st, 3, counts, 2) < 0)
+        return err_set(e, "%s: run %lld: events or sim_ns is beyond 2^63-1", d->path,
                        (long long)run_id);
-    }
     sqlite3_bind_int64(st, 5, run_id);
     if (res_exec(d, ST_DONE) < 0)
         return res_fail(d, "cannot finish a run", e);
@@ -363,13 +377,11 @@ static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_ru
     if (res_mark_done(d, run_id, r, e) < 0)
         return -1;
     for (size_t i = 0; i < r->nphases; i++)
-        if (res_insert_phase(d, run_id, &r->phases[i]) < 0)
-            return err_set(e, "%s: run %lld: cannot record phase %zu: %s", d->path,
-                           (long long)run_id, i, sqlite3_errmsg(d->db));
+        if (res_insert_phase(d, run_id, i, &r->phases[i], e) < 0)
+            return -1;
     for (size_t i = 0; i < r->nlinks; i++)
-        if (res_insert_link(d, run_id, &r->links[i]) < 0)
-            return err_set(e, "%s: run %lld: cannot record link %zu: %s", d->path,
-                           (long long)run_id, i, sqlite3_errmsg(d->db));
+        if (res_insert_link(d, run_id, i, &r->links[i], e) < 0)
+            return -1;
     if (res_exec(d, ST_COMMIT) < 0)
         return res_fail(d, "cannot commit a run", e);
     return 0;
