@@ -4,7 +4,8 @@
  * Syntax (libinih): "[section]" headers, "key = value" (or "key: value")
  * lines, whole-line comments starting with ';' or '#', inline comments
  * starting with " ;". Indented lines are ordinary lines (no multi-line
- * values). A line may hold SC_LINE_MAX - 1 characters.
+ * values). A line may hold SC_LINE_MAX - 1 characters. Values are taken as
+ * written (no quoting), so a value cannot contain a comma: commas sweep.
  *
  * Parsing goes through inih's ini_parse_stream() with our own fgets-style
  * reader: Debian's inih is built without INI_HANDLER_LINENO, so the reader
@@ -235,6 +236,9 @@ static char *sc_read_line(char *str, int num, void *stream)
 static int sc_on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct sc_parse *p = user;
+    if (!*name)
+        return sc_fail_line(p, "syntax error: expected [section] or key = value, got '%s'",
+                            p->text);
     if (!*section)
         return sc_fail_line(p, "%s: key outside any [section]", name);
     const struct opt_def *o = opt_find(section, name);
