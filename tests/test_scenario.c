@@ -3,8 +3,6 @@
  * for each kind of bad input. */
 #include "testutil.h"
 
-#include <sys/stat.h>
-
 #include "sim/scenario.h"
 
 static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t nsets)
