@@ -111,34 +111,44 @@ static void sc_src_free_all(struct sc_src *src)
 
 /* ---- values and sweeps ---- */
 
-/* Splits `text` at commas into trimmed elements, parses each as option o
- * (the parse checks type and bounds) and, when all are good, makes them the
- * option's values. On error `why` holds the reason alone. */
+/* Splits text at commas into trimmed copies; *n gets their count. */
+static char **sc_split(const char *text, size_t *n)
+{
+    size_t count = 1;
+    for (const char *p = text; *p; p++)
+        count += *p == ',';
+    char **vals = xcalloc(count, sizeof *vals);
+    const char *p = text;
+    for (size_t i = 0; i < count; i++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *el = p;
+        p += len + (comma != NULL);
+        sc_trim(&el, &len);
+        vals[i] = sc_strndup(el, len);
+    }
+    *n = count;
+    return vals;
+}
+
+/* Splits `text` into sweep elements, parses each as option o (the parse
+ * checks type and bounds) and, when all are good, makes them the option's
+ * values. On error `why` holds the reason alone. */
 static int sc_set_values(const struct opt_def *o, const char *text, struct sc_src *s,
                          struct err *why)
 {
     if (!*text)
         return err_set(why, "empty value");
-    size_t cap = 1;
-    for (const char *p = text; *p; p++)
-        cap += *p == ',';
-    char **vals = xcalloc(cap, sizeof *vals);
-    size_t n = 0;
+    struct sc_src fresh = {0};
+    fresh.vals = sc_split(text, &fresh.n);
     int rc = 0;
-    for (const char *p = text; rc == 0 && n < cap; n++) {
-        const char *comma = strchr(p, ',');
-        const char *el = p;
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        sc_trim(&el, &len);
-        vals[n] = sc_strndup(el, len);
+    for (size_t i = 0; rc == 0 && i < fresh.n; i++) {
         struct cfg scratch;
-        if (!len)
+        if (!*fresh.vals[i])
             rc = err_set(why, "empty element in sweep '%s'", text);
         else
-            rc = opt_parse(o, vals[n], &scratch, why);
-        p = comma ? comma + 1 : p + strlen(p);
+            rc = opt_parse(o, fresh.vals[i], &scratch, why);
     }
-    struct sc_src fresh = {.vals = vals, .n = n};
     if (rc < 0) {
         sc_src_clear(&fresh);
         return -1;
@@ -146,8 +156,8 @@ static int sc_set_values(const struct opt_def *o, const char *text, struct sc_sr
     for (size_t i = 0; i < s->n; i++)
         free(s->vals[i]);
     free(s->vals);
-    s->vals = vals;
-    s->n = n;
+    s->vals = fresh.vals;
+    s->n = fresh.n;
     return 0;
 }
 
