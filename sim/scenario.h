@@ -16,6 +16,11 @@
 #include "sim/err.h"
 #include "sim/options.h"
 
+/* Most hosts a topology may have (cfg_validate), and most runs one sweep may
+ * expand to (sc_load). */
+#define CFG_HOSTS_MAX 1048576
+#define SC_RUNS_MAX   100000
+
 struct sc_sweep;
 
 /* Reads `path` (NULL: defaults only), applies the overrides ("section.key=value"
@@ -29,6 +34,9 @@ const struct cfg *sc_run(const struct sc_sweep *s, size_t i);
 const char *sc_path(const struct sc_sweep *s);
 /* Number of values swept for an option in this sweep (1 = not swept). */
 size_t sc_values(const struct sc_sweep *s, const struct opt_def *o);
+/* Writes the swept options of run i as "section.key=value ..." (canonical
+ * values, table order) into buf; "" when nothing is swept. */
+void sc_label(const struct sc_sweep *s, size_t i, char *buf, size_t n);
 void sc_free(struct sc_sweep *s);
 
 /* Cross-key checks on one resolved configuration (topology can exist, sizes
