@@ -175,7 +175,11 @@ static inline void commit(struct eng *e, uint32_t q, uint32_t i)
         p->wire_head = p->wire_tail = i;
         push(e, k->t, EV_ARRIVE, q);
     } else {
-        e->pp.p[p->wire_tail].next = i;
+        /* The packet ahead learns when this one arrives, so popping it needs
+         * no look at this one (a cache miss per hop on large fabrics). */
+        struct pkt *tail = &e->pp.p[p->wire_tail];
+        tail->next = i;
+        tail->next_t = k->t;
         p->wire_tail = i;
     }
 }
@@ -352,7 +356,7 @@ static void on_arrive(struct eng *e, uint32_t q)
     if (p->wire_head == NONE)
         p->wire_tail = NONE;
     else
-        push(e, e->pp.p[p->wire_head].t, EV_ARRIVE, q);
+        push(e, k->next_t, EV_ARRIVE, q);
 
     uint32_t hop = ++k->hop;
     const struct topo *t = e->t;

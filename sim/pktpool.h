@@ -1,6 +1,6 @@
 /* pktpool.h - packets and their pool.
  *
- * A packet is 32 bytes and lives in one growing array; packets are named by
+ * A packet is 40 bytes and lives in one growing array; packets are named by
  * their index, so the array can grow without invalidating anything, and free
  * packets form a singly linked list through `next`. No malloc per packet.
  * In the sanitizer build (MOESIM_SAN) a free packet's memory is poisoned, so
@@ -33,6 +33,7 @@
 
 struct pkt {
     simtime_t t;      /* arrival time at the far end of the wire it is on */
+    simtime_t next_t; /* arrival time of `next` (the packet behind it on the wire) */
     uint32_t next;    /* next packet on the same wire, or in the free list */
     uint32_t flow;    /* transport flow it belongs to */
     uint32_t fab;     /* index in topo->fabric of its fabric path, or PKT_NONE */

@@ -12,6 +12,7 @@
 #define MOESIM_SCENARIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sim/err.h"
 #include "sim/options.h"
@@ -44,5 +45,8 @@ void sc_free(struct sc_sweep *s);
  * reason", the caller prefixes the file and line. Modules add their checks
  * here. */
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e);
+
+/* A lower bound of the memory one run of c needs, bytes. */
+uint64_t cfg_memory_estimate(const struct cfg *c);
 
 #endif

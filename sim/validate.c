@@ -14,6 +14,8 @@
 
 #include "sim/scenario.h"
 #include "sim/units.h"
+#include "topo/topo.h"
+#include <unistd.h>
 
 typedef int (*cfg_check_fn)(const struct cfg *c, const struct opt_def **bad, struct err *e);
 
@@ -98,8 +100,48 @@ static int cfg_check_clock(const struct cfg *c, const struct opt_def **bad, stru
     return 0;
 }
 
+/* The fabric's path table fits its limit. */
+static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    return topo_check(c, bad, e);
+}
+
+/* A lower bound of the memory the run needs, against the machine's: better
+ * an error up front with the estimate than a run killed halfway. Counted: the
+ * fabric, the transport flows (with their messages and demands) and the
+ * packets a window per flow can keep in flight. */
+uint64_t cfg_memory_estimate(const struct cfg *c)
+{
+    uint64_t H = (uint64_t)cfg_hosts(c);
+    uint64_t msgs = c->wl_kind == WL_ALLTOALL ? H * (H - 1) : H;
+    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+    uint64_t flows = msgs * sub;
+    uint64_t window = c->window_bytes ? (uint64_t)c->window_bytes : 1u << 20;
+    uint64_t pkts_per_host = window * (msgs / H) * sub / (uint64_t)c->mtu + 1;
+    uint64_t link_pkts = (uint64_t)(c->host_gbps * 1e9 / 8 * 2e-6) / (uint64_t)c->mtu + 1;
+    if (pkts_per_host > link_pkts * 64)
+        pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
+    return topo_memory_bytes(c) + flows * 72 + msgs * (56 + 16) + H * pkts_per_host * 40;
+}
+
+static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->wl_kind == WL_MOE)
+        return 0; /* the MoE workload checks its own sizes */
+    double need = (double)cfg_memory_estimate(c);
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
+    if (have > 0 && need > 0.9 * have)
+        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
+                        "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
+                        need / (1 << 30), have / (1 << 30));
+    return 0;
+}
+
 static const cfg_check_fn cfg_checks[] = {
     cfg_check_hosts,
+    cfg_check_topo,
+    cfg_check_memory,
     cfg_check_ack,
     cfg_check_window,
     cfg_check_clock,

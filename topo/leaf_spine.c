@@ -16,19 +16,6 @@
 
 int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    uint64_t hosts = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
-    if (hosts < 2) {
-        *bad = opt_find("topology", "hosts_per_leaf");
-        return err_set(e, "topology.hosts_per_leaf: the fabric has %llu host, it needs at least 2",
-                       (unsigned long long)hosts);
-    }
-    if (hosts > TOPO_MAX_HOSTS) {
-        *bad = opt_find("topology", "hosts_per_leaf");
-        return err_set(e,
-                       "topology.hosts_per_leaf: leaves*hosts_per_leaf = %llu hosts, more than "
-                       "this build holds (%u)",
-                       (unsigned long long)hosts, TOPO_MAX_HOSTS);
-    }
     uint64_t pathbytes = (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
     if (pathbytes > TOPO_MAX_PATH_BYTES) {
         *bad = opt_find("topology", "leaves");
@@ -39,6 +26,15 @@ int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
                        (double)pathbytes / (1u << 30), (double)TOPO_MAX_PATH_BYTES / (1u << 30));
     }
     return 0;
+}
+
+/* Bytes the fabric of c takes (ports, host tables, path table). */
+uint64_t topo_memory_bytes(const struct cfg *c)
+{
+    uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
+    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines;
+    return ports * (sizeof(struct topo_port) + 96) + H * 8 +
+           (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
 }
 
 const char *topo_port_kind_name(int kind)
@@ -131,6 +127,8 @@ int topo_build(const struct cfg *c, struct topo **out, struct err *e)
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0)
         return -1;
+    if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
+        return err_set(e, "topology.hosts_per_leaf: more than %u hosts", TOPO_MAX_HOSTS);
     struct topo *t = xcalloc(1, sizeof *t);
     t->leaves = (uint32_t)c->leaves;
     t->spines = (uint32_t)c->spines;

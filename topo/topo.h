@@ -40,14 +40,16 @@ struct topo {
     uint32_t *fabric;              /* [leaves][leaves][npaths][path_len] port ids */
 };
 
-/* Limits a topology must fit; checked by topo_check() before anything is
- * allocated. */
+/* Limits a topology must fit; checked before anything is allocated (host
+ * counts by cfg_validate, the path table by topo_check). */
 #define TOPO_MAX_HOSTS       1048576u
 #define TOPO_MAX_PATH_BYTES  (1ull << 30)
 
-/* Checks that the cfg's fabric can exist and fits the limits; -1 with
+/* Checks that the path table of c's fabric fits its limit; -1 with
  * e->msg = "section.key: reason" and *bad = the option at fault. */
 int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e);
+/* Memory the fabric of c will take, bytes (engine port state included). */
+uint64_t topo_memory_bytes(const struct cfg *c);
 /* Builds the fabric of c (after topo_check). */
 int topo_build(const struct cfg *c, struct topo **out, struct err *e);
 void topo_destroy(struct topo *t);
