@@ -172,7 +172,14 @@ static void test_cfg_validate_direct(void **state)
     assert_int_equal(cfg_validate(&c, &bad, &e), 0);
     c.leaves = 4096;
     c.hosts_per_leaf = 256;
+    c.wl_kind = WL_PERMUTATION;
     assert_int_equal(cfg_validate(&c, &bad, &e), 0); /* exactly CFG_HOSTS_MAX */
+    /* An all-to-all over a million hosts needs a trillion flows: refused up
+     * front with the estimate, not killed halfway. */
+    c.wl_kind = WL_ALLTOALL;
+    assert_int_equal(cfg_validate(&c, &bad, &e), -1);
+    assert_ptr_equal(bad, opt_find("topology", "hosts_per_leaf"));
+    assert_non_null(strstr(e.msg, "topology.hosts_per_leaf: the run needs at least "));
 }
 
 /* ---- bad input: the exact error line ---- */
