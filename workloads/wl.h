@@ -45,11 +45,16 @@ int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen 
 int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
-/* Runs every phase of g through a fresh engine; returns the phase records
- * (*phases, *n, to free()) and leaves the engine for its statistics. */
+/* Runs every phase of g through a fresh engine; returns the phase records,
+ * the flow records (output.flows) and link samples (output.sample_ns), and
+ * leaves the engine for its statistics. wl_result_free frees them all. */
 struct wl_result {
     struct res_phase *phases;
     size_t nphases;
+    struct res_flow *flows;
+    size_t nflows;
+    struct res_sample *samples;
+    size_t nsamples;
     struct eng *eng;
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
