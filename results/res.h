@@ -106,6 +106,17 @@ int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct 
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e);
 
+/* `moesim report` (report.c): a table of one metric (cct, slowdown or
+ * step_time; NULL = cct) over the done runs matching every "section.key=value"
+ * of where[], grouped by `by` ("rows[,columns]"; NULL = every swept
+ * parameter). -1 with e set on bad input or no matching runs. */
+struct res_report_opts {
+    const char *by, *metric;
+    const char *const *where;
+    size_t nwhere;
+};
+int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
+
 /* The configurations of the database's `done` runs (resume.c), for `moesim
  * run --resume`: a run is done when a done run has exactly its resolved
  * parameters (every option, as the params table records them). */

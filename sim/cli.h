@@ -16,5 +16,8 @@ struct cli_command {
 };
 
 int sim_run_cli(int argc, char **argv);
+int res_report_cli(int argc, char **argv); /* results/report.c */
+int res_export_cli(int argc, char **argv); /* results/export.c */
+int plot_cli(int argc, char **argv);       /* results/plot.c */
 
 #endif

@@ -11,8 +11,14 @@ static int help_cli(int argc, char **argv);
 /* clang-format off */
 static const struct cli_command cli_commands[] = {
     {"run", sim_run_cli,
-     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--quiet]\n"
-     "        simulate every run of the scenario's sweep; results go to the database"},
+     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--jobs N]\n"
+     "        [--resume] [--quiet]\n"
+     "        simulate every run of the scenario's sweep in N worker processes (default: one\n"
+     "        per core); results go to the database; --resume skips runs already done"},
+    {"report", res_report_cli,
+     "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"
+     "        [--where section.key=value]...\n"
+     "        a table of the done runs: median [min-max] per group of swept parameters"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };
 /* clang-format on */
