@@ -117,6 +117,13 @@ struct res_report_opts {
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
 
+/* `moesim export` (export.c): the rows of `table` (runs, params, phases,
+ * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
+ * with a header and one column per swept parameter. Returns the number of
+ * rows, or -1 with e set. */
+long res_export(struct res_db *db, const char *table, const char *const *where, size_t nwhere,
+                FILE *f, struct err *e);
+
 /* The configurations of the database's `done` runs (resume.c), for `moesim
  * run --resume`: a run is done when a done run has exactly its resolved
  * parameters (every option, as the params table records them). */

@@ -19,6 +19,10 @@ static const struct cli_command cli_commands[] = {
      "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"
      "        [--where section.key=value]...\n"
      "        a table of the done runs: median [min-max] per group of swept parameters"},
+    {"export", res_export_cli,
+     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"
+     "        [--where section.key=value]... -o OUT.csv\n"
+     "        the table's rows as CSV, one column per swept parameter"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };
 /* clang-format on */
