@@ -23,6 +23,10 @@ static const struct cli_command cli_commands[] = {
      "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"
      "        [--where section.key=value]... -o OUT.csv\n"
      "        the table's rows as CSV, one column per swept parameter"},
+    {"plot", plot_cli,
+     "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"
+     "        [--run ID]\n"
+     "        a figure (PNG and PDF, gnuplot) of the done runs; see docs/results.md"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };
 /* clang-format on */
