@@ -354,8 +354,17 @@ out:
  * run with samples. 0 when there is none. */
 static int64_t heat_run(struct plot_ctx *c)
 {
-    if (c->run)
-        return res_sel_find(c->sel, c->run) >= 0 ? c->run : 0;
+    if (c->run) {
+        sqlite3_stmt *st = prep(c, "SELECT count(*) FROM timeseries WHERE run_id = ?");
+        int64_t n = 0;
+        if (st) {
+            sqlite3_bind_int64(st, 1, c->run);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        return n > 0 && res_sel_find(c->sel, c->run) >= 0 ? c->run : 0;
+    }
     sqlite3_stmt *st = prep(c, "SELECT DISTINCT run_id FROM timeseries ORDER BY run_id DESC");
     int64_t id = 0;
     while (st && sqlite3_step(st) == SQLITE_ROW)
@@ -374,6 +383,9 @@ int plot_heatmap(struct plot_ctx *c)
                        res_path(c->db));
     int64_t id = heat_run(c);
     if (!id) {
+        if (c->run && res_sel_find(c->sel, c->run) >= 0)
+            return err_set(c->e, "no link samples in run %lld (run with output.sample_ns > 0)",
+                           (long long)c->run);
         if (c->run)
             return err_set(c->e, "run %lld is not a matching done run", (long long)c->run);
         return err_set(c->e, "no link samples in the %zu matching done runs (run with "
@@ -457,9 +469,10 @@ int plot_heatmap(struct plot_ctx *c)
             "set cblabel 'link utilisation (%%)'\nset xlabel 'time (us)'\n"
             "set ylabel 'link (links.link)'\nunset grid\n"
             "set title 'run %lld: bytes sent per %.0f ns sample / link capacity'\n"
-            "set xrange [0:%.6f]\nset yrange [-0.5:%zu.5]\n"
+            "set xrange [0:%.6f]\nset yrange [-0.5:%zu.5]\n%s"
             "plot 'heatmap.csv' skip 1 using 1:2:3 with image notitle\n",
-            (long long)id, period, (double)ns * period / 1e3, nl - 1);
+            (long long)id, period, (double)ns * period / 1e3, nl - 1,
+            nl <= 16 ? "set ytics 1\n" : "");
     rc = plot_run(c, f, "heatmap");
 out:
     free(util);
