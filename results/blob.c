@@ -40,8 +40,7 @@ static int put_str(FILE *f, const char *s)
 int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
 {
     static const struct res_run none;
-    if (!r)
-        r = &none;
+    if (!r) r = &none;
     int bad = put(f, blob_magic, sizeof blob_magic) | put_u64(f, (uint64_t)rc) | put_str(f, msg) |
               put_str(f, r->engine) | put_u64(f, r->seed) | put(f, &r->wall_s, sizeof r->wall_s) |
               put_u64(f, r->events) | put_u64(f, r->sim_ps) | put_u64(f, r->nphases);
@@ -81,8 +80,7 @@ static int get_u64(FILE *f, uint64_t *v)
 static int get_count(FILE *f, size_t *n)
 {
     uint64_t v;
-    if (get_u64(f, &v) < 0 || v > BLOB_COUNT_MAX)
-        return -1;
+    if (get_u64(f, &v) < 0 || v > BLOB_COUNT_MAX) return -1;
     *n = (size_t)v;
     return 0;
 }
@@ -91,8 +89,7 @@ static int get_count(FILE *f, size_t *n)
 static int get_str(FILE *f, struct res_blob *b, const char **out)
 {
     size_t n;
-    if (get_count(f, &n) < 0 || n > 1 << 20)
-        return -1;
+    if (get_count(f, &n) < 0 || n > 1 << 20) return -1;
     char *s = xmalloc(n + 1);
     if (get(f, s, n) < 0) {
         free(s);
@@ -113,8 +110,7 @@ static int get_str(FILE *f, struct res_blob *b, const char **out)
 
 static void *get_array(FILE *f, size_t n, size_t size)
 {
-    if (n == 0)
-        return NULL;
+    if (n == 0) return NULL;
     void *p = xmalloc(n * size);
     if (get(f, p, n * size) < 0) {
         free(p);
@@ -127,8 +123,7 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
 {
     struct res_run *r = &b->run;
     uint64_t v[7];
-    if (get_count(f, &r->nphases) < 0)
-        return -1;
+    if (get_count(f, &r->nphases) < 0) return -1;
     struct res_phase *ph = xcalloc(r->nphases ? r->nphases : 1, sizeof *ph);
     r->phases = ph;
     for (size_t i = 0; i < r->nphases; i++) {
@@ -141,11 +136,9 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
         ph[i].end_ps = v[3];
         ph[i].ideal_ps = v[4];
         ph[i].bytes = v[5];
-        if (ph[i].end_ps < ph[i].start_ps)
-            return -1;
+        if (ph[i].end_ps < ph[i].start_ps) return -1;
     }
-    if (get_count(f, &r->nlinks) < 0)
-        return -1;
+    if (get_count(f, &r->nlinks) < 0) return -1;
     struct res_link *l = xcalloc(r->nlinks ? r->nlinks : 1, sizeof *l);
     r->links = l;
     for (size_t i = 0; i < r->nlinks; i++) {
@@ -168,8 +161,7 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
         (r->ngpu_load && !(r->gpu_load = get_array(f, r->ngpu_load, sizeof *r->gpu_load))))
         return -1;
     for (size_t i = 0; i < r->nflows; i++)
-        if (r->flows[i].end_ps < r->flows[i].start_ps)
-            return -1;
+        if (r->flows[i].end_ps < r->flows[i].start_ps) return -1;
     return 0;
 }
 

@@ -46,8 +46,7 @@ static int exp_row(FILE *f, sqlite3_stmt *st, int ncol, const struct res_sel *s,
 {
     int bad = 0;
     for (int c = 0; c < ncol && !bad; c++) {
-        if (c)
-            bad = fputc(',', f) == EOF;
+        if (c) bad = fputc(',', f) == EOF;
         switch (sqlite3_column_type(st, c)) {
         case SQLITE_INTEGER:
             bad |= fprintf(f, "%lld", (long long)sqlite3_column_int64(st, c)) < 0;
@@ -77,15 +76,15 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
     while (t < EXP_NTABLES && strcmp(exp_tables[t].name, table ? table : ""))
         t++;
     if (t == EXP_NTABLES)
-        return err_set(e, "--table %s: expected runs, params, phases, links, flows, timeseries "
-                          "or gpu_load",
+        return err_set(e,
+                       "--table %s: expected runs, params, phases, links, flows, timeseries "
+                       "or gpu_load",
                        table ? table : "(none)");
     if (!res_has_table(db, table))
         return err_set(e, "%s: has no %s table (an older schema; run with this moesim to add it)",
                        res_path(db), table);
     struct res_sel *s;
-    if (res_select(db, 0, where, nwhere, &s, e) < 0)
-        return -1;
+    if (res_select(db, 0, where, nwhere, &s, e) < 0) return -1;
     if (s->nruns == 0) {
         res_sel_free(s);
         return err_set(e, "%s: no runs match", res_path(db));
@@ -94,8 +93,7 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
     size_t nswept = 0;
     for (size_t k = 0; k < s->nkeys; k++) {
         const char **v;
-        if (res_sel_values(s, (int)k, &v) > 1)
-            swept[nswept++] = (int)k;
+        if (res_sel_values(s, (int)k, &v) > 1) swept[nswept++] = (int)k;
         free(v);
     }
     sqlite3 *sq = res_sqlite(db);
@@ -114,8 +112,7 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
     int rc;
     while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        if (r < 0)
-            continue;
+        if (r < 0) continue;
         bad = exp_row(f, st, ncol, s, r, swept, nswept);
         rows++;
     }
@@ -130,7 +127,7 @@ out:
     return rows;
 }
 
-#define EXPORT_USAGE                                                                             \
+#define EXPORT_USAGE                                                                               \
     "usage: moesim export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load " \
     "[--where section.key=value]... -o OUT.csv\n"
 
@@ -192,8 +189,7 @@ int res_export_cli(int argc, char **argv)
         if (rows < 0) {
             fprintf(stderr, "moesim export: %s\n", e.msg);
             rc = MOESIM_EXIT_INPUT;
-            if (f != stdout)
-                unlink(tmp);
+            if (f != stdout) unlink(tmp);
         } else if (f != stdout) {
             if (rename(tmp, outp) < 0) {
                 fprintf(stderr, "moesim export: %s: cannot write: %s\n", outp, strerror(errno));

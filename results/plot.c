@@ -65,8 +65,7 @@ size_t plot_groups(const struct plot_ctx *c, const char *key, const char *fallba
         const char *v = res_sel_val(s, r, k);
         group[r] = -1;
         for (size_t g = 0; v && g < n; g++)
-            if ((*labels)[g] == v)
-                group[r] = (int)g;
+            if ((*labels)[g] == v) group[r] = (int)g;
     }
     return n;
 }
@@ -77,8 +76,7 @@ FILE *plot_file(struct plot_ctx *c, const char *name)
     char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", c->dir, name);
     FILE *f = fopen(p, "w");
-    if (!f)
-        err_set(c->e, "%s: cannot open: %s", p, strerror(errno));
+    if (!f) err_set(c->e, "%s: cannot open: %s", p, strerror(errno));
     free(p);
     return f;
 }
@@ -101,13 +99,13 @@ FILE *plot_script(struct plot_ctx *c, const char *name)
     char gp[256];
     snprintf(gp, sizeof gp, "%s.gp", name);
     FILE *f = plot_file(c, gp);
-    if (!f)
-        return NULL;
-    fprintf(f, "# %s.gp - written by moesim plot; run `gnuplot %s.gp` in this directory.\n"
-               "set datafile separator ','\n"
-               "set terminal pngcairo monochrome dashed noenhanced size 900,560 font 'Sans,11'\n"
-               "set output '%s.png'\n"
-               "set border lw 1.2\nset grid ytics lc rgb '#bbbbbb' dt 3\n",
+    if (!f) return NULL;
+    fprintf(f,
+            "# %s.gp - written by moesim plot; run `gnuplot %s.gp` in this directory.\n"
+            "set datafile separator ','\n"
+            "set terminal pngcairo monochrome dashed noenhanced size 900,560 font 'Sans,11'\n"
+            "set output '%s.png'\n"
+            "set border lw 1.2\nset grid ytics lc rgb '#bbbbbb' dt 3\n",
             name, name, name);
     return f;
 }
@@ -122,12 +120,10 @@ static int plot_gnuplot(struct plot_ctx *c, const char *script)
     pid_t pid;
     int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return err_set(c->e, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(rc));
+    if (rc != 0) return err_set(c->e, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(rc));
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return err_set(c->e, "waiting for gnuplot: %s", strerror(errno));
+        if (errno != EINTR) return err_set(c->e, "waiting for gnuplot: %s", strerror(errno));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return err_set(c->e, "gnuplot failed on %s/%s", c->dir, script);
     return 0;
@@ -135,8 +131,9 @@ static int plot_gnuplot(struct plot_ctx *c, const char *script)
 
 int plot_run(struct plot_ctx *c, FILE *f, const char *name)
 {
-    fprintf(f, "set terminal pdfcairo monochrome dashed noenhanced size 6in,3.7in font 'Sans,9'\n"
-               "set output '%s.pdf'\nreplot\nunset output\n",
+    fprintf(f,
+            "set terminal pdfcairo monochrome dashed noenhanced size 6in,3.7in font 'Sans,9'\n"
+            "set output '%s.pdf'\nreplot\nunset output\n",
             name);
     if (fclose(f) != 0) {
         err_set(c->e, "%s/%s.gp: cannot write: %s", c->dir, name, strerror(errno));
@@ -144,8 +141,7 @@ int plot_run(struct plot_ctx *c, FILE *f, const char *name)
     }
     char gp[256];
     snprintf(gp, sizeof gp, "%s.gp", name);
-    if (plot_gnuplot(c, gp) < 0)
-        return PLOT_FAIL;
+    if (plot_gnuplot(c, gp) < 0) return PLOT_FAIL;
     static const char *const ext[] = {"png", "pdf"};
     for (int i = 0; i < 2; i++) {
         size_t n = strlen(c->dir) + strlen(name) + 8;
@@ -158,8 +154,7 @@ int plot_run(struct plot_ctx *c, FILE *f, const char *name)
         else
             err_set(c->e, "gnuplot did not write %s", p);
         free(p);
-        if (!ok)
-            return PLOT_FAIL;
+        if (!ok) return PLOT_FAIL;
     }
     return 0;
 }
@@ -171,14 +166,12 @@ static int plot_mkdirs(const char *dir, struct err *e)
     int rc = 0;
     for (char *p = d + 1; rc == 0; p++) {
         char ch = *p;
-        if (ch != '/' && ch != '\0')
-            continue;
+        if (ch != '/' && ch != '\0') continue;
         *p = '\0';
         if (mkdir(d, 0777) < 0 && errno != EEXIST)
             rc = err_set(e, "%s: cannot create directory: %s", d, strerror(errno));
         *p = ch;
-        if (ch == '\0')
-            break;
+        if (ch == '\0') break;
     }
     free(d);
     return rc;
@@ -194,8 +187,7 @@ int plot_make(struct res_db *db, const char *kind, const char *dir, const char *
         return err_set(e, "unknown figure '%s' (cct, fct, moe, heatmap, gpu_load, or 1-5)",
                        kind); /* PLOT_NODATA */
     struct plot_ctx c = {db, NULL, dir, run, e};
-    if (res_select(db, 1, where, nwhere, &c.sel, e) < 0)
-        return PLOT_NODATA;
+    if (res_select(db, 1, where, nwhere, &c.sel, e) < 0) return PLOT_NODATA;
     int rc;
     if (c.sel->nruns == 0)
         rc = err_set(e, "%s: no done runs match", res_path(db)); /* PLOT_NODATA */

@@ -65,8 +65,7 @@ int plot_cct(struct plot_ctx *c)
     sqlite3_stmt *st = prep(c, "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 END),"
                                " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END)"
                                " FROM phases GROUP BY run_id");
-    if (!st)
-        return PLOT_FAIL;
+    if (!st) return PLOT_FAIL;
     int *grp = xcalloc(s->nruns + 1, sizeof *grp);
     const char **labels;
     size_t ng = plot_groups(c, "transport.path", "all", grp, &labels);
@@ -87,8 +86,7 @@ int plot_cct(struct plot_ctx *c)
     }
     fprintf(d, "transport,median,min,max,runs\n");
     for (size_t i = 0; i < ng; i++) {
-        if (!g[i].n)
-            continue;
+        if (!g[i].n) continue;
         double med = plot_median(g[i].v, g[i].n);
         plot_csv_text(d, labels[i]);
         fprintf(d, ",%.6f,%.6f,%.6f,%zu\n", med, g[i].v[0], g[i].v[g[i].n - 1], g[i].n);
@@ -136,8 +134,7 @@ int plot_fct(struct plot_ctx *c)
         return err_set(c->e, "%s: has no flows table (run with output.flows = true)",
                        res_path(c->db));
     sqlite3_stmt *st = prep(c, "SELECT run_id, end_ns - start_ns FROM flows");
-    if (!st)
-        return PLOT_FAIL;
+    if (!st) return PLOT_FAIL;
     int *grp = xcalloc(s->nruns + 1, sizeof *grp);
     const char **labels;
     size_t ng = plot_groups(c, "transport.path", "all", grp, &labels);
@@ -150,16 +147,14 @@ int plot_fct(struct plot_ctx *c)
             r = res_sel_find(s, id);
             last = id;
         }
-        if (r >= 0 && grp[r] >= 0)
-            dv_push(&g[grp[r]], (double)sqlite3_column_int64(st, 1) / 1e3);
+        if (r >= 0 && grp[r] >= 0) dv_push(&g[grp[r]], (double)sqlite3_column_int64(st, 1) / 1e3);
     }
     sqlite3_finalize(st);
     int rc = 0;
     FILE *f = NULL;
     size_t lines = 0;
     for (size_t i = 0; i < ng; i++) {
-        if (!g[i].n)
-            continue;
+        if (!g[i].n) continue;
         qsort(g[i].v, g[i].n, sizeof *g[i].v, cmp_dbl);
         char name[64];
         snprintf(name, sizeof name, "fct_%zu.csv", i);
@@ -193,8 +188,9 @@ int plot_fct(struct plot_ctx *c)
         lines++;
     }
     if (!lines) {
-        rc = err_set(c->e, "no flow records in the %zu matching done runs (run with "
-                           "output.flows = true)",
+        rc = err_set(c->e,
+                     "no flow records in the %zu matching done runs (run with "
+                     "output.flows = true)",
                      s->nruns);
         goto out;
     }
@@ -202,8 +198,7 @@ int plot_fct(struct plot_ctx *c)
     rc = plot_run(c, f, "fct");
     f = NULL;
 out:
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     for (size_t i = 0; i < ng; i++)
         free(g[i].v);
     free(g);
@@ -218,7 +213,6 @@ static const char *const moe_phases[3] = {"dispatch", "compute", "combine"};
 /* cairo fill patterns: diagonal hatch, empty, crosshatch */
 static const int moe_pattern[3] = {5, 0, 1};
 
-
 struct moe_row {
     int g;
     int64_t layer;
@@ -229,10 +223,8 @@ struct moe_row {
 static int cmp_moe(const void *a, const void *b)
 {
     const struct moe_row *x = a, *y = b;
-    if (x->g != y->g)
-        return x->g - y->g;
-    if (x->layer != y->layer)
-        return x->layer < y->layer ? -1 : 1;
+    if (x->g != y->g) return x->g - y->g;
+    if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
     return x->ph - y->ph;
 }
 
@@ -243,8 +235,7 @@ static int moe_csv(struct plot_ctx *c, int g, const struct moe_row *rows, size_t
     char name[64];
     snprintf(name, sizeof name, "moe_%d.csv", g);
     FILE *d = plot_file(c, name);
-    if (!d)
-        return PLOT_FAIL;
+    if (!d) return PLOT_FAIL;
     fprintf(d, "layer,dispatch_us,compute_us,combine_us\n");
     double *v = xcalloc(hi - lo + 1, sizeof *v);
     for (size_t i = lo; i < hi;) {
@@ -268,8 +259,7 @@ int plot_moe(struct plot_ctx *c)
     const struct res_sel *s = c->sel;
     sqlite3_stmt *st = prep(c, "SELECT run_id, layer, phase, avg(end_ns - start_ns) FROM phases"
                                " WHERE phase IN (?, ?, ?) GROUP BY run_id, layer, phase");
-    if (!st)
-        return PLOT_FAIL;
+    if (!st) return PLOT_FAIL;
     for (int i = 0; i < 3; i++)
         sqlite3_bind_text(st, i + 1, moe_phases[i], -1, SQLITE_STATIC);
     int *grp = xcalloc(s->nruns + 1, sizeof *grp);
@@ -279,8 +269,7 @@ int plot_moe(struct plot_ctx *c)
     size_t n = 0, cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        if (r < 0 || grp[r] < 0)
-            continue;
+        if (r < 0 || grp[r] < 0) continue;
         const char *ph = (const char *)sqlite3_column_text(st, 2);
         int p = 0;
         while (p < 3 && strcmp(ph, moe_phases[p]))
@@ -296,8 +285,9 @@ int plot_moe(struct plot_ctx *c)
     int rc = 0;
     FILE *f = NULL;
     if (!n) {
-        rc = err_set(c->e, "no dispatch, compute or combine phases in the %zu matching done runs "
-                           "(an MoE workload writes them)",
+        rc = err_set(c->e,
+                     "no dispatch, compute or combine phases in the %zu matching done runs "
+                     "(an MoE workload writes them)",
                      s->nruns);
         goto out;
     }
@@ -318,8 +308,7 @@ int plot_moe(struct plot_ctx *c)
         size_t j = i;
         while (j < n && rows[j].g == rows[i].g)
             j++;
-        if ((rc = moe_csv(c, rows[i].g, rows, i, j)) < 0)
-            goto out;
+        if ((rc = moe_csv(c, rows[i].g, rows, i, j)) < 0) goto out;
         char lab[128];
         plot_label(labels[rows[i].g], lab, sizeof lab);
         fprintf(f, "%snewhistogram '%s'", first ? "" : ", \\\n     ", lab);
@@ -338,8 +327,7 @@ int plot_moe(struct plot_ctx *c)
     rc = plot_run(c, f, "moe");
     f = NULL;
 out:
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     free(rows);
     free(labels);
     free(grp);
@@ -359,8 +347,7 @@ static int64_t heat_run(struct plot_ctx *c)
         int64_t n = 0;
         if (st) {
             sqlite3_bind_int64(st, 1, c->run);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                n = sqlite3_column_int64(st, 0);
+            if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
             sqlite3_finalize(st);
         }
         return n > 0 && res_sel_find(c->sel, c->run) >= 0 ? c->run : 0;
@@ -386,18 +373,17 @@ int plot_heatmap(struct plot_ctx *c)
         if (c->run && res_sel_find(c->sel, c->run) >= 0)
             return err_set(c->e, "no link samples in run %lld (run with output.sample_ns > 0)",
                            (long long)c->run);
-        if (c->run)
-            return err_set(c->e, "run %lld is not a matching done run", (long long)c->run);
-        return err_set(c->e, "no link samples in the %zu matching done runs (run with "
-                             "output.sample_ns > 0)",
+        if (c->run) return err_set(c->e, "run %lld is not a matching done run", (long long)c->run);
+        return err_set(c->e,
+                       "no link samples in the %zu matching done runs (run with "
+                       "output.sample_ns > 0)",
                        c->sel->nruns);
     }
     int ks = res_sel_key(c->sel, "output.sample_ns");
     const char *pv = ks >= 0 ? res_sel_val(c->sel, (size_t)res_sel_find(c->sel, id), ks) : NULL;
     double period = pv ? strtod(pv, NULL) : 0;
     sqlite3_stmt *st = prep(c, "SELECT link, gbps FROM links WHERE run_id = ? ORDER BY link");
-    if (!st)
-        return PLOT_FAIL;
+    if (!st) return PLOT_FAIL;
     sqlite3_bind_int64(st, 1, id);
     double *gbps = NULL;
     size_t nl = 0;
@@ -441,8 +427,7 @@ int plot_heatmap(struct plot_ctx *c)
     while (sqlite3_step(st) == SQLITE_ROW) {
         size_t k = (size_t)llround((double)sqlite3_column_int64(st, 0) / period);
         size_t l = (size_t)sqlite3_column_int64(st, 1);
-        if (k < 1 || k > ns || l >= nl || gbps[l] <= 0)
-            continue;
+        if (k < 1 || k > ns || l >= nl || gbps[l] <= 0) continue;
         size_t b = (k - 1) * nb / ns;
         util[b * nl + l] += (double)sqlite3_column_int64(st, 2) * 8.0 / (gbps[l] * period);
     }
@@ -490,8 +475,7 @@ int plot_gpu_load(struct plot_ctx *c)
                        res_path(c->db));
     sqlite3_stmt *st = prep(c, "SELECT run_id, layer, max(tokens), avg(tokens) FROM gpu_load"
                                " GROUP BY run_id, layer");
-    if (!st)
-        return PLOT_FAIL;
+    if (!st) return PLOT_FAIL;
     int *grp = xcalloc(s->nruns + 1, sizeof *grp);
     const char **labels;
     plot_groups(c, "placement.policy", "all runs", grp, &labels);
@@ -500,8 +484,7 @@ int plot_gpu_load(struct plot_ctx *c)
     while (sqlite3_step(st) == SQLITE_ROW) {
         long r = res_sel_find(s, sqlite3_column_int64(st, 0));
         double mean = sqlite3_column_double(st, 3);
-        if (r < 0 || grp[r] < 0 || mean <= 0)
-            continue;
+        if (r < 0 || grp[r] < 0 || mean <= 0) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             rows = xrealloc(rows, cap * sizeof *rows);
@@ -513,8 +496,9 @@ int plot_gpu_load(struct plot_ctx *c)
     int rc = 0;
     FILE *f = NULL;
     if (!n) {
-        rc = err_set(c->e, "no gpu_load rows in the %zu matching done runs (an MoE workload "
-                           "writes them)",
+        rc = err_set(c->e,
+                     "no gpu_load rows in the %zu matching done runs (an MoE workload "
+                     "writes them)",
                      s->nruns);
         goto out;
     }
@@ -549,8 +533,9 @@ int plot_gpu_load(struct plot_ctx *c)
         fclose(d);
         char lab[128];
         plot_label(labels[g], lab, sizeof lab);
-        fprintf(f, "%s'%s' skip 1 using 1:2 with linespoints dt %d pt %zu lw 1.5 lc black "
-                   "title '%s'",
+        fprintf(f,
+                "%s'%s' skip 1 using 1:2 with linespoints dt %d pt %zu lw 1.5 lc black "
+                "title '%s'",
                 lines ? ", \\\n     " : "", name, series_dt(lines), lines % 7 + 1, lab);
         lines++;
     }
@@ -559,8 +544,7 @@ int plot_gpu_load(struct plot_ctx *c)
     rc = plot_run(c, f, "gpu_load");
     f = NULL;
 out:
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     free(rows);
     free(labels);
     free(grp);

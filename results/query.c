@@ -39,8 +39,7 @@ static const char *pool_intern(struct pool *p, const char *s)
     }
     size_t j = hash_str(s) & (p->cap - 1);
     while (p->slot[j]) {
-        if (!strcmp(p->slot[j], s))
-            return p->slot[j];
+        if (!strcmp(p->slot[j], s)) return p->slot[j];
         j = (j + 1) & (p->cap - 1);
     }
     p->slot[j] = xstrdup(s);
@@ -50,8 +49,7 @@ static const char *pool_intern(struct pool *p, const char *s)
 
 static void pool_free(struct pool *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     for (size_t i = 0; i < p->cap; i++)
         free(p->slot[i]);
     free(p->slot);
@@ -63,8 +61,7 @@ static void pool_free(struct pool *p)
 static int as_number(const char *s, double *v)
 {
     char *end;
-    if (!s || !*s)
-        return 0;
+    if (!s || !*s) return 0;
     *v = strtod(s, &end);
     return *end == '\0';
 }
@@ -72,10 +69,8 @@ static int as_number(const char *s, double *v)
 int res_value_eq(const char *a, const char *b)
 {
     double x, y;
-    if (!a || !b)
-        return a == b;
-    if (!strcmp(a, b))
-        return 1;
+    if (!a || !b) return a == b;
+    if (!strcmp(a, b)) return 1;
     return as_number(a, &x) && as_number(b, &y) && x == y;
 }
 
@@ -121,21 +116,18 @@ size_t res_sel_values(const struct res_sel *s, int key, const char ***out)
     const char **seen = xcalloc(cap, sizeof *seen);
     for (size_t r = 0; r < s->nruns; r++) {
         const char *x = res_sel_val(s, r, key);
-        if (!x)
-            continue;
+        if (!x) continue;
         size_t j = ((uintptr_t)x >> 3) * 11400714819323198485ull & (cap - 1);
         while (seen[j] && seen[j] != x)
             j = (j + 1) & (cap - 1);
-        if (seen[j])
-            continue;
+        if (seen[j]) continue;
         seen[j] = x;
         double d;
         numeric &= as_number(x, &d);
         v[n++] = x;
     }
     free(seen);
-    if (numeric)
-        qsort(v, n, sizeof *v, cmp_num);
+    if (numeric) qsort(v, n, sizeof *v, cmp_num);
     *out = v;
     return n;
 }
@@ -147,8 +139,8 @@ struct filter {
     const char *value;
 };
 
-static int parse_where(struct res_sel *s, const char *const *where, size_t nwhere,
-                       struct filter *f, struct err *e)
+static int parse_where(struct res_sel *s, const char *const *where, size_t nwhere, struct filter *f,
+                       struct err *e)
 {
     for (size_t i = 0; i < nwhere; i++) {
         const char *eq = strchr(where[i], '=');
@@ -199,8 +191,7 @@ static int load_runs(sqlite3 *db, struct res_sel *s, int only_done)
                                      : "SELECT id FROM runs ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
-    if (only_done)
-        sqlite3_bind_text(st, 1, "done", -1, SQLITE_STATIC);
+    if (only_done) sqlite3_bind_text(st, 1, "done", -1, SQLITE_STATIC);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -211,11 +202,9 @@ static int load_runs(sqlite3 *db, struct res_sel *s, int only_done)
         s->ids[s->nruns++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
+    if (rc != SQLITE_DONE) return -1;
     s->vals = xcalloc(s->nruns * s->nkeys + 1, sizeof *s->vals);
-    if (sqlite3_prepare_v2(db, "SELECT run_id, key, value FROM params", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT run_id, key, value FROM params", -1, &st, NULL) != SQLITE_OK)
         return -1;
     struct pool *pool = s->pool;
     int64_t last_id = INT64_MIN;
@@ -228,13 +217,11 @@ static int load_runs(sqlite3 *db, struct res_sel *s, int only_done)
             r = res_sel_find(s, id);
         }
         const char *k = (const char *)sqlite3_column_text(st, 1);
-        if (r < 0 || !k)
-            continue;
+        if (r < 0 || !k) continue;
         /* rows come in the same key order run after run: try the next key first */
         int ki = (size_t)last + 1 < s->nkeys && !strcmp(s->keys[last + 1], k) ? last + 1
                                                                               : res_sel_key(s, k);
-        if (ki < 0)
-            continue;
+        if (ki < 0) continue;
         last = ki;
         const char *v = (const char *)sqlite3_column_text(st, 2);
         s->vals[(size_t)r * s->nkeys + (size_t)ki] = pool_intern(pool, v ? v : "");
@@ -266,12 +253,10 @@ int res_select(struct res_db *db, int only_done, const char *const *where, size_
         int ok = 1;
         for (size_t i = 0; ok && i < nwhere; i++)
             ok = res_value_eq(res_sel_val(s, r, f[i].key), f[i].value);
-        if (!ok)
-            continue;
+        if (!ok) continue;
         if (kept != r) {
             s->ids[kept] = s->ids[r];
-            memmove(&s->vals[kept * s->nkeys], &s->vals[r * s->nkeys],
-                    s->nkeys * sizeof *s->vals);
+            memmove(&s->vals[kept * s->nkeys], &s->vals[r * s->nkeys], s->nkeys * sizeof *s->vals);
         }
         kept++;
     }
@@ -283,8 +268,7 @@ int res_select(struct res_db *db, int only_done, const char *const *where, size_
 
 void res_sel_free(struct res_sel *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < s->nkeys; i++)
         free(s->keys[i]);
     free(s->keys);

@@ -31,10 +31,9 @@ static const char *const rep_metrics[] = {"cct", "slowdown", "step_time"};
 static int rep_metric_values(struct res_db *db, const struct res_sel *s, int metric,
                              struct rep_val *out, struct err *e)
 {
-    static const char sql[] =
-        "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 END),"
-        " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END), max(end_ns)"
-        " FROM phases GROUP BY run_id";
+    static const char sql[] = "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 END),"
+                              " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END), max(end_ns)"
+                              " FROM phases GROUP BY run_id";
     sqlite3 *sq = res_sqlite(db);
     sqlite3_stmt *st;
     for (size_t i = 0; i < s->nruns; i++)
@@ -44,8 +43,7 @@ static int rep_metric_values(struct res_db *db, const struct res_sel *s, int met
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        if (r < 0)
-            continue;
+        if (r < 0) continue;
         double net = (double)sqlite3_column_int64(st, 1);
         double ideal = (double)sqlite3_column_int64(st, 2);
         double end = (double)sqlite3_column_int64(st, 3);
@@ -90,8 +88,7 @@ struct rep_axis {
 static size_t rep_value_index(const struct rep_axis *a, size_t k, const char *v)
 {
     for (size_t i = 0; i < a->nvals[k]; i++)
-        if (a->vals[k][i] == v)
-            return i;
+        if (a->vals[k][i] == v) return i;
     return 0;
 }
 
@@ -102,8 +99,7 @@ static size_t rep_code(const struct res_sel *s, const struct rep_axis *a, size_t
     size_t code = 0;
     for (size_t k = 0; k < a->nkeys; k++) {
         const char *v = res_sel_val(s, r, a->keys[k]);
-        if (!v)
-            return SIZE_MAX;
+        if (!v) return SIZE_MAX;
         code = code * a->nvals[k] + rep_value_index(a, k, v);
     }
     return code;
@@ -123,16 +119,14 @@ static void rep_axis_build(const struct res_sel *s, struct rep_axis *a, size_t *
     size_t *sorted = xcalloc(s->nruns + 1, sizeof *sorted), n = 0;
     for (size_t r = 0; r < s->nruns; r++) {
         codes[r] = rep_code(s, a, r);
-        if (codes[r] != SIZE_MAX)
-            sorted[n++] = codes[r];
+        if (codes[r] != SIZE_MAX) sorted[n++] = codes[r];
     }
     qsort(sorted, n, sizeof *sorted, cmp_size);
     a->combo = xcalloc(n + 1, sizeof *a->combo);
     a->label = xcalloc(n + 1, sizeof *a->label);
     a->n = 0;
     for (size_t i = 0; i < n; i++)
-        if (a->n == 0 || a->combo[a->n - 1] != sorted[i])
-            a->combo[a->n++] = sorted[i];
+        if (a->n == 0 || a->combo[a->n - 1] != sorted[i]) a->combo[a->n++] = sorted[i];
     for (size_t c = 0; c < a->n; c++) {
         char buf[1024] = "";
         size_t code = a->combo[c], used = 0;
@@ -142,8 +136,8 @@ static void rep_axis_build(const struct res_sel *s, struct rep_axis *a, size_t *
             code /= a->nvals[k];
         }
         for (size_t k = 0; k < a->nkeys; k++)
-            used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0,
-                                     "%s%s", k ? " " : "", a->vals[k][idx[k]]);
+            used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0, "%s%s",
+                                     k ? " " : "", a->vals[k][idx[k]]);
         a->label[c] = xstrdup(buf);
     }
     /* codes -> combination index */
@@ -166,16 +160,15 @@ static void rep_axis_free(struct rep_axis *a)
 }
 
 /* One cell's text. */
-static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t *cols,
-                      size_t nruns, size_t row, size_t col, int metric)
+static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t *cols, size_t nruns,
+                      size_t row, size_t col, int metric)
 {
     double *x = xcalloc(nruns + 1, sizeof *x), *q = xcalloc(nruns + 1, sizeof *q);
     size_t n = 0, nq = 0;
     for (size_t r = 0; r < nruns; r++)
         if (rows[r] == row && cols[r] == col && !isnan(v[r].v)) {
             x[n++] = v[r].v;
-            if (!isnan(v[r].ratio))
-                q[nq++] = v[r].ratio;
+            if (!isnan(v[r].ratio)) q[nq++] = v[r].ratio;
         }
     char buf[160];
     if (n == 0) {
@@ -219,20 +212,17 @@ static int rep_keys(const struct res_sel *s, const struct res_report_opts *o, st
         free(list);
     } else {
         for (size_t k = 0; k < s->nkeys && n < 16; k++) {
-            if (!strcmp(s->keys[k], "sim.seed") || !strncmp(s->keys[k], "output.", 7))
-                continue;
+            if (!strcmp(s->keys[k], "sim.seed") || !strncmp(s->keys[k], "output.", 7)) continue;
             const char **v;
             size_t nv = res_sel_values(s, (int)k, &v);
             free(v);
-            if (nv > 1)
-                keys[n++] = (int)k;
+            if (nv > 1) keys[n++] = (int)k;
         }
     }
     /* the last key gives the columns when there are two or more */
     for (size_t i = 0; i + 1 < n || (n == 1 && i == 0); i++)
         rows->keys[rows->nkeys++] = keys[i];
-    if (n >= 2)
-        cols->keys[cols->nkeys++] = keys[n - 1];
+    if (n >= 2) cols->keys[cols->nkeys++] = keys[n - 1];
     return 0;
 }
 
@@ -245,27 +235,23 @@ static void rep_print(FILE *f, const struct res_sel *s, const struct rep_axis *r
     for (size_t k = 0; k < rows->nkeys; k++)
         used += (size_t)snprintf(head + used, used < sizeof head ? sizeof head - used : 0, "%s%s",
                                  k ? " " : "", s->keys[rows->keys[k]]);
-    if (!rows->nkeys)
-        snprintf(head, sizeof head, "(all runs)");
+    if (!rows->nkeys) snprintf(head, sizeof head, "(all runs)");
     if (cols->nkeys)
         snprintf(head + strlen(head), sizeof head - strlen(head), " \\ %s", s->keys[cols->keys[0]]);
     size_t nrows = rows->nkeys ? rows->n : 1;
     size_t w0 = strlen(head);
     for (size_t r = 0; r < nrows && rows->nkeys; r++)
-        if (strlen(rows->label[r]) > w0)
-            w0 = strlen(rows->label[r]);
+        if (strlen(rows->label[r]) > w0) w0 = strlen(rows->label[r]);
     size_t *w = xcalloc(ncols, sizeof *w);
     for (size_t c = 0; c < ncols; c++) {
         w[c] = strlen(cols->nkeys ? cols->label[c] : colname);
         for (size_t r = 0; r < nrows; r++)
-            if (strlen(cells[r * ncols + c]) > w[c])
-                w[c] = strlen(cells[r * ncols + c]);
+            if (strlen(cells[r * ncols + c]) > w[c]) w[c] = strlen(cells[r * ncols + c]);
     }
     /* every column padded to its width but the last (no trailing blanks) */
     fprintf(f, "%-*s", (int)w0, head);
     for (size_t c = 0; c < ncols; c++)
-        fprintf(f, "  %-*s", c + 1 < ncols ? (int)w[c] : 0,
-                cols->nkeys ? cols->label[c] : colname);
+        fprintf(f, "  %-*s", c + 1 < ncols ? (int)w[c] : 0, cols->nkeys ? cols->label[c] : colname);
     fputc('\n', f);
     for (size_t r = 0; r < nrows; r++) {
         fprintf(f, "%-*s", (int)w0, rows->nkeys ? rows->label[r] : "all");
@@ -281,27 +267,22 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     int metric = -1;
     const char *mname = o->metric ? o->metric : "cct";
     for (int m = 0; m < 3; m++)
-        if (!strcmp(mname, rep_metrics[m]))
-            metric = m;
-    if (metric < 0)
-        return err_set(e, "--metric %s: expected cct, slowdown or step_time", mname);
+        if (!strcmp(mname, rep_metrics[m])) metric = m;
+    if (metric < 0) return err_set(e, "--metric %s: expected cct, slowdown or step_time", mname);
     struct res_sel *s;
-    if (res_select(db, 1, o->where, o->nwhere, &s, e) < 0)
-        return -1;
+    if (res_select(db, 1, o->where, o->nwhere, &s, e) < 0) return -1;
     struct rep_axis rows = {0}, cols = {0};
     struct rep_val *v = NULL;
     size_t *rc = NULL, *cc = NULL;
     char **cells = NULL;
     int ret = -1;
-    if (rep_keys(s, o, &rows, &cols, e) < 0)
-        goto out;
+    if (rep_keys(s, o, &rows, &cols, e) < 0) goto out;
     if (s->nruns == 0) {
         err_set(e, "%s: no done runs match", res_path(db));
         goto out;
     }
     v = xcalloc(s->nruns, sizeof *v);
-    if (rep_metric_values(db, s, metric, v, e) < 0)
-        goto out;
+    if (rep_metric_values(db, s, metric, v, e) < 0) goto out;
     size_t have = 0;
     for (size_t r = 0; r < s->nruns; r++)
         have += !isnan(v[r].v);
@@ -319,10 +300,9 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     for (size_t r = 0; r < nrows; r++)
         for (size_t c = 0; c < ncols; c++)
             cells[r * ncols + c] = rep_cell(v, rc, cc, s->nruns, r, c, metric);
-    static const char *const what[] = {
-        "cct = sum of network phases' completion time, us",
-        "slowdown = network phases' completion time / ideal_ns",
-        "step_time = run's end (max end_ns), us"};
+    static const char *const what[] = {"cct = sum of network phases' completion time, us",
+                                       "slowdown = network phases' completion time / ideal_ns",
+                                       "step_time = run's end (max end_ns), us"};
     fprintf(out, "%s: %zu done runs; %s\n", res_path(db), have, what[metric]);
     fprintf(out, "cell: median [min-max] over seeds and unlisted parameters%s, n = runs\n",
             metric == 1 ? "" : ", x = median ratio to ideal_ns");
@@ -342,8 +322,8 @@ out:
     return ret;
 }
 
-#define REPORT_USAGE                                                                             \
-    "usage: moesim report [--db FILE] [--by section.key[,section.key]] "                         \
+#define REPORT_USAGE                                                                               \
+    "usage: moesim report [--db FILE] [--by section.key[,section.key]] "                           \
     "[--metric cct|slowdown|step_time] [--where section.key=value]...\n"
 
 int res_report_cli(int argc, char **argv)

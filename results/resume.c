@@ -78,8 +78,7 @@ int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
         sb_add(&b, k ? k : "", "=", "");
         sb_add(&b, v ? v : "", "\n", "");
     }
-    if (b.s)
-        set_add(set, b.s);
+    if (b.s) set_add(set, b.s);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         res_doneset_free(set);
@@ -108,8 +107,7 @@ static char *cfg_text(const struct cfg *c)
             const char *a = lines[j - 1], *b = lines[j];
             size_t la = strcspn(a, "="), lb = strcspn(b, "=");
             int c2 = strncmp(a, b, la < lb ? la : lb);
-            if (c2 < 0 || (c2 == 0 && la <= lb))
-                break;
+            if (c2 < 0 || (c2 == 0 && la <= lb)) break;
             char *t = lines[j - 1];
             lines[j - 1] = lines[j];
             lines[j] = t;
@@ -138,8 +136,7 @@ size_t res_doneset_count(const struct res_doneset *s)
 
 void res_doneset_free(struct res_doneset *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < s->n; i++)
         free(s->conf[i]);
     free(s->conf);

@@ -23,8 +23,8 @@
 #include "sim/cli.h"
 #include "sim/sweep.h"
 
-#define RUN_USAGE                                                                                \
-    "usage: moesim run SCENARIO.ini [--set section.key=value]... [--db FILE] [--csv FILE] "     \
+#define RUN_USAGE                                                                                  \
+    "usage: moesim run SCENARIO.ini [--set section.key=value]... [--db FILE] [--csv FILE] "        \
     "[--jobs N] [--resume] [--quiet]\n"
 
 /* A run in a worker. */
@@ -45,8 +45,7 @@ static int usage_error(const char *msg)
  * is then recorded as failed, or was never begun). */
 static int job_start(struct sweep *w, size_t index, struct job *j)
 {
-    if (sweep_begin(w, index, &j->id) < 0)
-        return -1;
+    if (sweep_begin(w, index, &j->id) < 0) return -1;
     j->index = index;
     const char *dir = getenv("TMPDIR");
     snprintf(j->tmp, sizeof j->tmp, "%s/moesim-run-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
@@ -94,8 +93,7 @@ static void job_collect(struct sweep *w, struct job *j, int status)
     if (!f && !why[0])
         snprintf(why, sizeof why, "cannot read the worker's result: %s", strerror(errno));
     sweep_record(w, j->index, j->id, f, why[0] ? why : NULL);
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     unlink(j->tmp);
     j->pid = 0;
 }
@@ -109,18 +107,14 @@ static void run_pool(struct sweep *w, long jobs)
         while (w->rc != MOESIM_EXIT_INPUT && next < w->ntodo && running < (size_t)jobs) {
             struct job *j = NULL;
             for (long k = 0; k < jobs && !j; k++)
-                if (!pool[k].pid)
-                    j = &pool[k];
-            if (job_start(w, w->todo[next++], j) == 0)
-                running++;
+                if (!pool[k].pid) j = &pool[k];
+            if (job_start(w, w->todo[next++], j) == 0) running++;
         }
-        if (running == 0)
-            break;
+        if (running == 0) break;
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             err_fatal("waitpid: %s", strerror(errno));
         }
         for (long k = 0; k < jobs; k++)
@@ -140,8 +134,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
         const char *a = argv[i];
         if (!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--csv") ||
             !strcmp(a, "--jobs") || !strcmp(a, "-j")) {
-            if (i + 1 >= argc)
-                return usage_error("missing value after an option");
+            if (i + 1 >= argc) return usage_error("missing value after an option");
             const char *v = argv[++i];
             if (!strcmp(a, "--set")) {
                 o->sets[o->nsets++] = v;
@@ -151,8 +144,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
                 o->jobs = strtol(v, &end, 10);
                 if (end == v || *end || errno || o->jobs < 1 || o->jobs > 4096) {
                     char m[256];
-                    snprintf(m, sizeof m, "--jobs: expected a number of workers 1..4096, got '%.64s'",
-                             v);
+                    snprintf(m, sizeof m,
+                             "--jobs: expected a number of workers 1..4096, got '%.64s'", v);
                     return usage_error(m);
                 }
             } else {
@@ -177,12 +170,9 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
             return usage_error("more than one scenario file");
         }
     }
-    if (!o->scenario)
-        return usage_error("no scenario file");
-    if (*dbset)
-        o->sets[o->nsets++] = *dbset;
-    if (*csvset)
-        o->sets[o->nsets++] = *csvset;
+    if (!o->scenario) return usage_error("no scenario file");
+    if (*dbset) o->sets[o->nsets++] = *dbset;
+    if (*csvset) o->sets[o->nsets++] = *csvset;
     return 0;
 }
 

@@ -37,8 +37,7 @@ static void mpi_writer(struct sweep *w, int nranks)
         if (st.MPI_TAG == TAG_RESULT) {
             FILE *f = fmemopen(buf, (size_t)len, "rb");
             sweep_record(w, index[src], id[src], f, f ? NULL : "cannot read the rank's result");
-            if (f)
-                fclose(f);
+            if (f) fclose(f);
         }
         free(buf);
         int64_t work = -1;
@@ -51,8 +50,7 @@ static void mpi_writer(struct sweep *w, int nranks)
             }
         }
         MPI_Send(&work, 1, MPI_INT64_T, src, TAG_WORK, MPI_COMM_WORLD);
-        if (work < 0)
-            active--;
+        if (work < 0) active--;
     }
     free(index);
     free(id);
@@ -67,13 +65,10 @@ static void mpi_worker(const struct sc_sweep *s)
     for (;;) {
         int64_t work;
         MPI_Recv(&work, 1, MPI_INT64_T, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (work < 0)
-            break;
+        if (work < 0) break;
         FILE *f = open_memstream(&buf, &len);
-        if (!f)
-            err_fatal("open_memstream failed");
-        if (sweep_simulate(s, (size_t)work, f) < 0)
-            err_fatal("cannot serialize a result");
+        if (!f) err_fatal("open_memstream failed");
+        if (sweep_simulate(s, (size_t)work, f) < 0) err_fatal("cannot serialize a result");
         fclose(f);
         MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
         free(buf);
@@ -95,8 +90,7 @@ int sweep_mpi(const struct sweep_opts *o, int *argc, char ***argv)
     struct sc_sweep *s;
     int rc = 0;
     if (sc_load(o->scenario, o->sets, o->nsets, &s, &e) < 0) {
-        if (rank == 0)
-            fprintf(stderr, "moesim: %s\n", e.msg);
+        if (rank == 0) fprintf(stderr, "moesim: %s\n", e.msg);
         MPI_Finalize();
         return MOESIM_EXIT_INPUT;
     }

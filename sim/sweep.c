@@ -29,8 +29,7 @@ double sweep_clock(void)
 static struct sweep_db *sweep_db_for(struct sweep *w, const char *path)
 {
     for (size_t i = 0; i < w->ndbs; i++)
-        if (!strcmp(w->dbs[i].path, path))
-            return &w->dbs[i];
+        if (!strcmp(w->dbs[i].path, path)) return &w->dbs[i];
     struct err e;
     struct res_db *db;
     if (res_open(path, &db, &e) < 0) {
@@ -81,8 +80,7 @@ int sweep_begin(struct sweep *w, size_t index, int64_t *run_id)
     const struct cfg *c = sc_run(w->s, index);
     struct sweep_db *d = sweep_db_for(w, c->db);
     struct err e;
-    if (!d)
-        return -1;
+    if (!d) return -1;
     if (res_run_begin(d->db, c, sc_path(w->s), run_id, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
         return -1;
@@ -99,8 +97,7 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
     simtime_t total = 0, net = 0, ideal = 0;
     for (size_t i = 0; i < r->nphases; i++) {
         const struct res_phase *p = &r->phases[i];
-        if (p->end_ps > total)
-            total = p->end_ps;
+        if (p->end_ps > total) total = p->end_ps;
         if (p->ideal_ps) {
             net += p->end_ps - p->start_ps;
             ideal += p->ideal_ps;
@@ -109,8 +106,8 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
     printf("run %lld%s%s%s: time %.3f us", (long long)id, label[0] ? " [" : "", label,
            label[0] ? "]" : "", (double)total / 1e6);
     if (ideal)
-        printf(", network %.3f us vs ideal %.3f us (x%.3f)", (double)net / 1e6,
-               (double)ideal / 1e6, (double)net / (double)ideal);
+        printf(", network %.3f us vs ideal %.3f us (x%.3f)", (double)net / 1e6, (double)ideal / 1e6,
+               (double)net / (double)ideal);
     printf(", %llu events in %.3f s (%.2f M/s)\n", (unsigned long long)r->events, r->wall_s,
            r->wall_s > 0 ? (double)r->events / r->wall_s / 1e6 : 0.0);
     fflush(stdout);
@@ -118,14 +115,12 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
 
 static void sweep_progress(const struct sweep *w)
 {
-    if (!w->progress)
-        return;
+    if (!w->progress) return;
     double el = sweep_clock() - w->t0;
     double eta = w->finished ? el / (double)w->finished * (double)(w->ntodo - w->finished) : 0;
     fprintf(stderr, "\r%zu/%zu runs, %.2f M events/s, ETA %.0f s   ", w->finished, w->ntodo,
             el > 0 ? (double)w->events / el / 1e6 : 0.0, eta);
-    if (w->finished == w->ntodo)
-        fputc('\n', stderr);
+    if (w->finished == w->ntodo) fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -154,8 +149,7 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         fprintf(stderr, "moesim: %s\n", e.msg);
         return 1;
     }
-    if (!w->o->quiet)
-        sweep_summary(w, index, id, &b->run);
+    if (!w->o->quiet) sweep_summary(w, index, id, &b->run);
     return 0;
 }
 
@@ -196,8 +190,7 @@ int sweep_finish(struct sweep *w)
         getrusage(RUSAGE_CHILDREN, &kids);
         long peak = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
         printf("%zu run%s done, %zu failed", w->done, w->done == 1 ? "" : "s", w->failed);
-        if (w->o->resume)
-            printf(", %zu skipped (already done)", w->skipped);
+        if (w->o->resume) printf(", %zu skipped (already done)", w->skipped);
         printf("; results in %s; peak memory %.1f MiB\n", w->lastdb, (double)peak / 1024.0);
     }
     for (size_t i = 0; i < w->ndbs; i++) {
@@ -234,8 +227,7 @@ static struct res_link *sweep_links(const struct topo *t, const struct eng *eng)
 int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
 {
     const char *ab = getenv("MOESIM_TEST_ABORT_RUN");
-    if (ab && *ab && strtoull(ab, NULL, 10) == index)
-        abort();
+    if (ab && *ab && strtoull(ab, NULL, 10) == index) abort();
     const struct cfg *c = sc_run(s, index);
     double t0 = sweep_clock();
     struct err e;
@@ -270,10 +262,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
         rc = res_blob_write(out, 0, "", &rr);
         free(links);
     }
-    if (r.eng)
-        wl_result_free(&r);
-    if (g.destroy)
-        g.destroy(g.state);
+    if (r.eng) wl_result_free(&r);
+    if (g.destroy) g.destroy(g.state);
     topo_destroy(t);
     return rc;
 }

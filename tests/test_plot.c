@@ -38,16 +38,20 @@ static void make_db(void)
         simtime_t t = 0;
         for (int k = 0; k < 12; k++) {
             simtime_t d = (simtime_t)(30 + 10 * (k % 3) + 5 * i) * PS_PER_US;
-            ph[k] = (struct res_phase){0, (uint32_t)(k / 3), names[k % 3], t, t + d,
-                                       k % 3 == 1 ? 0 : d * 4 / 5, 1000};
+            ph[k] = (struct res_phase){0,     (uint32_t)(k / 3),          names[k % 3], t,
+                                       t + d, k % 3 == 1 ? 0 : d * 4 / 5, 1000};
             t += d;
         }
         for (int k = 0; k < 32; k++)
             gl[k] = (struct res_gpu_load){(uint32_t)(k / 8), (uint32_t)(k % 8),
                                           (uint64_t)(100 + (k % 8) * (i < 2 ? 30 : 5))};
         for (int k = 0; k < 20; k++)
-            fl[k] = (struct res_flow){(uint64_t)k, (uint32_t)k % 4, (uint32_t)(k + 1) % 4, 1000,
-                                      0, (simtime_t)(1000 + 37 * k * (i + 1)) * PS_PER_NS};
+            fl[k] = (struct res_flow){(uint64_t)k,
+                                      (uint32_t)k % 4,
+                                      (uint32_t)(k + 1) % 4,
+                                      1000,
+                                      0,
+                                      (simtime_t)(1000 + 37 * k * (i + 1)) * PS_PER_NS};
         for (int k = 0; k < 40; k++)
             sm[k] = (struct res_sample){(simtime_t)(k / 4 + 1) * 1000 * PS_PER_NS,
                                         (uint32_t)(k % 4), (uint64_t)(k % 4 + 1) * 3000, 0};
@@ -57,11 +61,18 @@ static void make_db(void)
             ln[k].kind = "leaf_up";
             ln[k].gbps = 100;
         }
-        struct res_run r = {.engine = "packet", .phases = ph, .nphases = 12, .links = ln,
-                            .nlinks = 4, .flows = fl, .nflows = 20, .samples = sm,
-                            .nsamples = 40, .gpu_load = gl, .ngpu_load = 32};
-        if (i == 4)
-            r = (struct res_run){.engine = "packet", .phases = ph, .nphases = 1};
+        struct res_run r = {.engine = "packet",
+                            .phases = ph,
+                            .nphases = 12,
+                            .links = ln,
+                            .nlinks = 4,
+                            .flows = fl,
+                            .nflows = 20,
+                            .samples = sm,
+                            .nsamples = 40,
+                            .gpu_load = gl,
+                            .ngpu_load = 32};
+        if (i == 4) r = (struct res_run){.engine = "packet", .phases = ph, .nphases = 1};
         assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     }
     res_close(db);
@@ -114,8 +125,7 @@ static void expect_file(const char *name, const char *magic, long min)
     char p[512];
     snprintf(p, sizeof p, "%s/%s", outdir, name);
     FILE *f = fopen(p, "rb");
-    if (!f)
-        fail_msg("%s is missing", p);
+    if (!f) fail_msg("%s is missing", p);
     char head[8] = "";
     assert_int_equal(fread(head, 1, strlen(magic), f), strlen(magic));
     assert_memory_equal(head, magic, strlen(magic));
@@ -128,8 +138,7 @@ static void expect_figure(const char *kind, const char *where, const char *csv)
 {
     char msg[1024];
     int rc = plot(kind, where, 0, msg);
-    if (rc)
-        fail_msg("plot %s: %s", kind, msg);
+    if (rc) fail_msg("plot %s: %s", kind, msg);
     char png[64], pdf[64], gp[64];
     snprintf(png, sizeof png, "%s.png", kind);
     snprintf(pdf, sizeof pdf, "%s.pdf", kind);

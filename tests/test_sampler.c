@@ -117,8 +117,7 @@ static void test_flow_records(void **state)
     }
     simtime_t end0 = 0;
     for (size_t i = 0; i < 30; i++)
-        if (o.r.flows[i].end_ps > end0)
-            end0 = o.r.flows[i].end_ps;
+        if (o.r.flows[i].end_ps > end0) end0 = o.r.flows[i].end_ps;
     assert_int_equal(end0, o.r.phases[0].end_ps);
     assert_int_equal(bytes, o.r.phases[0].bytes + o.r.phases[1].bytes);
     undrive(&o);

@@ -78,8 +78,7 @@ static void test_blob_round_trip(void **state)
     /* every proper prefix (a worker that died while writing) is refused */
     for (size_t cut = 0; cut < len; cut++) {
         f = fmemopen(buf, cut ? cut : 1, "rb");
-        if (cut == 0)
-            fgetc(f);
+        if (cut == 0) fgetc(f);
         assert_int_equal(res_blob_read(f, &b, &e), -1);
         assert_string_equal(e.msg, "the worker's result is incomplete or corrupt");
         fclose(f);
