@@ -76,7 +76,7 @@ format:
 	clang-format -i $(foreach m,$(MODULES) tests,$(wildcard $(m)/*.[ch]))
 
 clean:
-	rm -rf build build-san build-mpi moesim
+	rm -rf build build-san build-mpi build-mpi-test moesim
 
 # ---- figures for papers (docs/results.md) --------------------------------
 # make plots [DB=results/moesim.db] [PLOTS_OUT=plots/out]: every figure the

@@ -80,12 +80,16 @@ int sweep_begin(struct sweep *w, size_t index, int64_t *run_id)
     const struct cfg *c = sc_run(w->s, index);
     struct sweep_db *d = sweep_db_for(w, c->db);
     struct err e;
-    if (!d) return -1;
-    if (res_run_begin(d->db, c, sc_path(w->s), run_id, &e) < 0) {
+    if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0)
+        return 0;
+    if (d)
         fprintf(stderr, "moesim: %s\n", e.msg);
-        return -1;
-    }
-    return 0;
+    /* the run never started: it counts as failed */
+    w->finished++;
+    w->failed++;
+    if (w->rc == 0)
+        w->rc = 1;
+    return -1;
 }
 
 /* The run's line: the whole run's time, the network phases against their

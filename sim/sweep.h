@@ -46,7 +46,8 @@ double sweep_clock(void);
 /* Opens the databases, applies --resume (fills todo). 0, or -1 after
  * printing the error (w->rc = 2). */
 int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opts *o);
-/* Begins run `index` in its database; -1 after printing an error. */
+/* Begins run `index` in its database; -1 after printing an error (the run
+ * then counts as failed). */
 int sweep_begin(struct sweep *w, size_t index, int64_t *run_id);
 /* Records run `index` (id run_id) from a result blob stream f, or as failed
  * with `why` when f is NULL or holds no complete blob; prints its summary
