@@ -40,11 +40,12 @@ static int cmp_dbl(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Dash types of a figure's series; dt 3 (dotted) is kept for reference lines. */
-static int series_dt(size_t i)
+/* Dash types of a figure's series, all different for the first six (cairo
+ * has five numbered ones); dt 3 (dotted) is kept for reference lines. */
+static const char *series_dt(size_t i)
 {
-    static const int dt[] = {1, 2, 4, 5, 6};
-    return dt[i % 5];
+    static const char *const dt[] = {"1", "2", "4", "5", "(14,4)", "(2,3,8,3,2,8)"};
+    return dt[i % 6];
 }
 
 static sqlite3_stmt *prep(struct plot_ctx *c, const char *sql)
@@ -106,7 +107,7 @@ int plot_cct(struct plot_ctx *c)
             "set style fill pattern 4 border -1\nset boxwidth 0.6\n"
             "set xlabel 'transport (transport.path)'\n"
             "set ylabel 'network completion time / ideal bound'\n"
-            "set yrange [0:*]\nset xrange [-0.6:%zu.4]\nset key top right opaque\n"
+            "set yrange [0:*]\nset xrange [-0.6:%zu.4]\nset key outside top center horizontal\n"
             "plot 'cct.csv' skip 1 using 0:2:xtic(1) with boxes lc black "
             "title 'median over runs', \\\n"
             "     'cct.csv' skip 1 using 0:2:3:4 with yerrorbars pt 0 lw 1.5 dt 1 lc black "
@@ -179,11 +180,11 @@ int plot_fct(struct plot_ctx *c)
             }
             fprintf(f, "set xlabel 'flow completion time (us)'\n"
                        "set ylabel 'fraction of flows (CDF)'\nset yrange [0:1.02]\n"
-                       "set key bottom right\nplot ");
+                       "set key outside top center horizontal\nplot ");
         }
         char lab[128];
         plot_label(labels[i], lab, sizeof lab);
-        fprintf(f, "%s'%s' skip 1 using 1:2 with lines dt %d lw 2 lc black title '%s'",
+        fprintf(f, "%s'%s' skip 1 using 1:2 with lines dt %s lw 2 lc black title '%s'",
                 lines ? ", \\\n     " : "", name, series_dt(lines), lab);
         lines++;
     }
@@ -301,7 +302,7 @@ int plot_moe(struct plot_ctx *c)
                "set style fill pattern border -1\nset boxwidth 0.8\n"
                "set xlabel 'MoE layer, grouped by placement policy (placement.policy)'\n"
                "set ylabel 'time per layer (us, median over runs)'\n"
-               "set xtics font ',8'\nset key top right opaque\nset yrange [0:*]\n"
+               "set xtics font ',8'\nset key outside top center horizontal\nset yrange [0:*]\n"
                "plot ");
     int first = 1;
     for (size_t i = 0; i < n;) {
@@ -313,7 +314,8 @@ int plot_moe(struct plot_ctx *c)
         plot_label(labels[rows[i].g], lab, sizeof lab);
         fprintf(f, "%snewhistogram '%s'", first ? "" : ", \\\n     ", lab);
         for (int p = 0; p < 3; p++) {
-            fprintf(f, ", \\\n     'moe_%d.csv' skip 1 using %d%s lc black dt 1 fs pattern %d ",
+            fprintf(f,
+                    ", \\\n     'moe_%d.csv' skip 1 using %d%s lc black dt 1 lw 1 fs pattern %d ",
                     rows[i].g, p + 2, p == 0 ? ":xtic(1)" : "", moe_pattern[p]);
             if (first)
                 fprintf(f, "title '%s'", moe_phases[p]);
@@ -509,7 +511,7 @@ int plot_gpu_load(struct plot_ctx *c)
         goto out;
     }
     fprintf(f, "set xlabel 'MoE layer'\nset ylabel 'GPU token load, max / mean over GPUs'\n"
-               "set yrange [0:*]\nset key top left opaque\nplot ");
+               "set yrange [0:*]\nset key outside top center horizontal\nplot ");
     size_t lines = 0;
     double *v = xcalloc(n, sizeof *v);
     for (size_t i = 0; i < n;) {
@@ -534,7 +536,7 @@ int plot_gpu_load(struct plot_ctx *c)
         char lab[128];
         plot_label(labels[g], lab, sizeof lab);
         fprintf(f,
-                "%s'%s' skip 1 using 1:2 with linespoints dt %d pt %zu lw 1.5 lc black "
+                "%s'%s' skip 1 using 1:2 with linespoints dt %s pt %zu lw 1.5 lc black "
                 "title '%s'",
                 lines ? ", \\\n     " : "", name, series_dt(lines), lines % 7 + 1, lab);
         lines++;
