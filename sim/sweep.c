@@ -80,15 +80,12 @@ int sweep_begin(struct sweep *w, size_t index, int64_t *run_id)
     const struct cfg *c = sc_run(w->s, index);
     struct sweep_db *d = sweep_db_for(w, c->db);
     struct err e;
-    if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0)
-        return 0;
-    if (d)
-        fprintf(stderr, "moesim: %s\n", e.msg);
+    if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0) return 0;
+    if (d) fprintf(stderr, "moesim: %s\n", e.msg);
     /* the run never started: it counts as failed */
     w->finished++;
     w->failed++;
-    if (w->rc == 0)
-        w->rc = 1;
+    if (w->rc == 0) w->rc = 1;
     return -1;
 }
 
@@ -164,6 +161,8 @@ void sweep_record(struct sweep *w, size_t index, int64_t run_id, FILE *f, const 
     struct res_blob b;
     struct err e;
     int rc = 1;
+    if (w->progress) /* clear the progress line before any other line */
+        fputs("\r\033[K", stderr);
     if (!d) {
         rc = 1;
     } else if (f && res_blob_read(f, &b, &e) == 0) {
