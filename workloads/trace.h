@@ -55,6 +55,17 @@ int trace_write_csv(const char *path, const struct trace *t, struct err *e);
  * and the size against overflow. t's model and source are left as they are. */
 int trace_alloc(struct trace *t, size_t tokens, int experts, int topk, int layers, struct err *e);
 
+/* The pieces of trace_write_csv, for writers that stream (trace gen):
+ * the metadata and header; the rows of one token (expert/weight: its
+ * [layers * topk] cells; layers whose slot 0 is -1 are left out); opening
+ * the output ("-": stdout) and closing it with a check for write errors. */
+void trace_csv_write_meta(FILE *f, const char *model, const char *source, int experts, int topk,
+                          int layers);
+void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int topk,
+                           const int16_t *expert, const float *weight);
+FILE *trace_csv_open_out(const char *path, struct err *e);
+int trace_csv_close_out(FILE *f, const char *path, struct err *e);
+
 /* Writes one CSV field to f through libcsv, quoted only when it has to be
  * (a comma, quote, space at either end, or line break in it). */
 int trace_csv_field(FILE *f, const char *s);

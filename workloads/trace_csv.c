@@ -650,34 +650,61 @@ static void put_meta(FILE *f, const char *key, const char *val)
     fputc('\n', f);
 }
 
-int trace_write_csv(const char *path, const struct trace *t, struct err *e)
+void trace_csv_write_meta(FILE *f, const char *model, const char *source, int experts, int topk,
+                          int layers)
 {
-    int to_stdout = !strcmp(path, "-");
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (!f)
-        return err_set(e, "%s:0: cannot write: %s", path, strerror(errno));
     fputs("# moesim routing trace v1\n", f);
-    if (t->model[0])
-        put_meta(f, "model", t->model);
-    fprintf(f, "# experts=%d topk=%d layers=%d\n", t->experts, t->topk, t->layers);
-    if (t->source[0])
-        put_meta(f, "source", t->source);
+    if (model[0])
+        put_meta(f, "model", model);
+    fprintf(f, "# experts=%d topk=%d layers=%d\n", experts, topk, layers);
+    if (source[0])
+        put_meta(f, "source", source);
     fputs(HEADER "\n", f);
-    for (size_t i = 0; i < t->tokens; i++)
-        for (int l = 0; l < t->layers; l++) {
-            size_t base = trace_idx(t, i, l, 0);
-            if (t->expert[base] < 0)
-                continue;
-            for (int k = 0; k < t->topk; k++)
-                fprintf(f, "%d,%d,%d,%d,%d,%.6f\n", t->seq[i], t->pos[i], l, k,
-                        t->expert[base + (size_t)k], (double)t->weight[base + (size_t)k]);
-        }
+}
+
+void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int topk,
+                           const int16_t *expert, const float *weight)
+{
+    for (int l = 0; l < layers; l++) {
+        size_t base = (size_t)l * (size_t)topk;
+        if (expert[base] < 0)
+            continue;
+        for (int k = 0; k < topk; k++)
+            fprintf(f, "%d,%d,%d,%d,%d,%.6f\n", seq, pos, l, k, expert[base + (size_t)k],
+                    (double)weight[base + (size_t)k]);
+    }
+}
+
+FILE *trace_csv_open_out(const char *path, struct err *e)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!f)
+        err_set(e, "%s:0: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int trace_csv_close_out(FILE *f, const char *path, struct err *e)
+{
     int bad = ferror(f);
-    if (to_stdout)
+    if (f == stdout)
         bad |= fflush(f) != 0;
     else
         bad |= fclose(f) != 0;
     if (bad)
         return err_set(e, "%s:0: write error: %s", path, strerror(errno));
     return 0;
+}
+
+int trace_write_csv(const char *path, const struct trace *t, struct err *e)
+{
+    FILE *f = trace_csv_open_out(path, e);
+    if (!f)
+        return -1;
+    trace_csv_write_meta(f, t->model, t->source, t->experts, t->topk, t->layers);
+    for (size_t i = 0; i < t->tokens; i++) {
+        size_t base = trace_idx(t, i, 0, 0);
+        trace_csv_write_token(f, t->seq[i], t->pos[i], t->layers, t->topk, t->expert + base,
+                              t->weight + base);
+    }
+    return trace_csv_close_out(f, path, e);
 }
