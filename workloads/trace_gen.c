@@ -154,9 +154,9 @@ static void gen_token(struct gen *g, int16_t *expert, float *weight)
         for (int k = 0; k < K; k++)
             g->z[k] = gsl_ran_gaussian(g->r, 1.0);
         qsort(g->z, (size_t)K, sizeof *g->z, cmp_desc);
-        double sum = 0;
+        double sum = 0, top = g->z[0];
         for (int k = 0; k < K; k++)
-            sum += g->z[k] = exp(g->z[k] - g->z[0]);
+            sum += g->z[k] = exp(g->z[k] - top);
         const int *pl = g->perm + (size_t)l * (size_t)E;
         for (int k = 0; k < K; k++) {
             size_t c = (size_t)l * (size_t)K + (size_t)k;
