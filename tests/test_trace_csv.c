@@ -44,8 +44,7 @@ static void test_excerpt(void **state)
 static void test_real(void **state)
 {
     (void)state;
-    if (access(REAL, R_OK) != 0)
-        skip();
+    if (access(REAL, R_OK) != 0) skip();
     struct trace t;
     struct err e = {{0}};
     assert_int_equal(trace_load(REAL, 0, &t, &e), 0);
@@ -280,16 +279,11 @@ static void test_unreadable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_excerpt),
-        cmocka_unit_test(test_real),
-        cmocka_unit_test(test_infer_dims),
-        cmocka_unit_test(test_max_tokens),
-        cmocka_unit_test(test_max_tokens_stops),
-        cmocka_unit_test(test_max_tokens_unordered),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_crlf_quotes_spaces),
-        cmocka_unit_test(test_csv_field),
-        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_excerpt),          cmocka_unit_test(test_real),
+        cmocka_unit_test(test_infer_dims),       cmocka_unit_test(test_max_tokens),
+        cmocka_unit_test(test_max_tokens_stops), cmocka_unit_test(test_max_tokens_unordered),
+        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_crlf_quotes_spaces),
+        cmocka_unit_test(test_csv_field),        cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
