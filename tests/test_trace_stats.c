@@ -34,6 +34,11 @@ static void test_hand(void **state)
     struct err e = {{0}};
     assert_int_equal(trace_load(tu_write_temp(hand, ".csv"), 0, &t, &e), 0);
     assert_int_equal(t.missing, 1);
+    double count[3];
+    assert_int_equal(trace_layer_counts(&t, 0, count), 5);
+    assert_float_equal(count[0], 4, 0);
+    assert_float_equal(count[1], 4, 0);
+    assert_float_equal(count[2], 2, 0);
     struct trace_stats s;
     trace_stats_compute(&t, &s);
     assert_int_equal(s.layers, 2);

@@ -81,6 +81,21 @@ void trace_stats_overall(struct trace_stats *s)
     s->all.affinity_next = n_aff ? aff / n_aff : NAN;
 }
 
+size_t trace_layer_counts(const struct trace *t, int layer, double *count)
+{
+    size_t tokens = 0;
+    memset(count, 0, (size_t)t->experts * sizeof *count);
+    for (size_t i = 0; i < t->tokens; i++) {
+        size_t base = trace_idx(t, i, layer, 0);
+        if (t->expert[base] < 0)
+            continue;
+        tokens++;
+        for (int k = 0; k < t->topk; k++)
+            count[t->expert[base + (size_t)k]] += 1;
+    }
+    return tokens;
+}
+
 void trace_stats_compute(const struct trace *t, struct trace_stats *s)
 {
     memset(s, 0, sizeof *s);
@@ -92,14 +107,7 @@ void trace_stats_compute(const struct trace *t, struct trace_stats *s)
     for (int l = 0; l < t->layers; l++) {
         struct trace_layer_stats *x = &s->layer[l];
         s->layer_id[l] = l;
-        memset(count, 0, (size_t)t->experts * sizeof *count);
-        for (size_t i = 0; i < t->tokens; i++) {
-            size_t base = trace_idx(t, i, l, 0);
-            if (t->expert[base] < 0) continue;
-            x->tokens++;
-            for (int k = 0; k < t->topk; k++)
-                count[t->expert[base + (size_t)k]] += 1;
-        }
+        x->tokens = trace_layer_counts(t, l, count);
         x->imbalance = trace_imbalance(count, t->experts);
         x->entropy_bits = trace_entropy_bits(count, t->experts);
         x->affinity_next = l + 1 < t->layers ? affinity(t, l, pair) : NAN;
