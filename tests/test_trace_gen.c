@@ -157,7 +157,8 @@ static void test_model_matches_generated(void **state)
     assert_int_equal(trace_gen(&p, &t, &e), 0);
     struct trace_stats s;
     trace_stats_compute(&t, &s);
-    double imb = trace_gen_model_imbalance(16, 4, 0.9), aff = trace_gen_model_affinity(16, 0.9, 0.35);
+    double imb = trace_gen_model_imbalance(16, 4, 0.9),
+           aff = trace_gen_model_affinity(16, 0.9, 0.35);
     assert_float_equal(s.all.imbalance, imb, 0.02 * imb);
     assert_float_equal(s.all.affinity_next, aff, 0.02 * aff);
     trace_stats_free(&s);
@@ -175,8 +176,8 @@ static void round_trip(const struct trace *t, int sequences, int tokens, struct 
     assert_int_equal(f->layers, t->layers);
     assert_float_equal(f->model_imbalance, f->target_imbalance, 1e-4 * f->target_imbalance);
     assert_float_equal(f->model_affinity, f->target_affinity, 1e-4 * f->target_affinity);
-    struct trace_gen_params p = {f->experts, f->topk, f->layers, sequences, tokens, 99,
-                                 f->zipf, f->affinity};
+    struct trace_gen_params p = {f->experts, f->topk, f->layers, sequences,
+                                 tokens,     99,      f->zipf,   f->affinity};
     struct trace g;
     assert_int_equal(trace_gen(&p, &g, &e), 0);
     struct trace_stats s;
@@ -210,8 +211,7 @@ static void test_fit_recovers_parameters(void **state)
 static void test_fit_real_mixtral(void **state)
 {
     (void)state;
-    if (access(REAL, R_OK) != 0)
-        skip();
+    if (access(REAL, R_OK) != 0) skip();
     struct trace t;
     struct err e;
     assert_int_equal(trace_load(REAL, 0, &t, &e), 0);
@@ -237,8 +237,7 @@ static void test_fit_excerpt(void **state)
 static void test_fit_switch_counts(void **state)
 {
     (void)state;
-    if (access(SWITCH, R_OK) != 0)
-        skip();
+    if (access(SWITCH, R_OK) != 0) skip();
     struct trace_counts c;
     struct err e;
     assert_int_equal(trace_counts_load(SWITCH, &c, &e), 0);

@@ -19,14 +19,13 @@
  *          p = (.25,.375,.375), entropy 1.561278124459133 bits
  * top-1 at layer 0 -> layer 1 (tokens 0..3): 0->2, 0->2, 1->1, 0->1; the
  * most frequent successor of 0 is 2, of 1 is 1: 3 of 4 tokens, 0.75. */
-static const char *hand =
-    "# experts=3 topk=2 layers=2\n"
-    "seq,token,layer,slot,expert,weight\n"
-    "0,0,0,0,0,0.6\n0,0,0,1,1,0.4\n0,0,1,0,2,0.6\n0,0,1,1,0,0.4\n"
-    "0,1,0,0,0,0.6\n0,1,0,1,2,0.4\n0,1,1,0,2,0.6\n0,1,1,1,1,0.4\n"
-    "0,2,0,0,1,0.6\n0,2,0,1,0,0.4\n0,2,1,0,1,0.6\n0,2,1,1,2,0.4\n"
-    "0,3,0,0,0,0.6\n0,3,0,1,1,0.4\n0,3,1,0,1,0.6\n0,3,1,1,0,0.4\n"
-    "0,4,0,0,2,0.6\n0,4,0,1,1,0.4\n";
+static const char *hand = "# experts=3 topk=2 layers=2\n"
+                          "seq,token,layer,slot,expert,weight\n"
+                          "0,0,0,0,0,0.6\n0,0,0,1,1,0.4\n0,0,1,0,2,0.6\n0,0,1,1,0,0.4\n"
+                          "0,1,0,0,0,0.6\n0,1,0,1,2,0.4\n0,1,1,0,2,0.6\n0,1,1,1,1,0.4\n"
+                          "0,2,0,0,1,0.6\n0,2,0,1,0,0.4\n0,2,1,0,1,0.6\n0,2,1,1,2,0.4\n"
+                          "0,3,0,0,0,0.6\n0,3,0,1,1,0.4\n0,3,1,0,1,0.6\n0,3,1,1,0,0.4\n"
+                          "0,4,0,0,2,0.6\n0,4,0,1,1,0.4\n";
 
 static void test_hand(void **state)
 {
@@ -35,6 +34,11 @@ static void test_hand(void **state)
     struct err e = {{0}};
     assert_int_equal(trace_load(tu_write_temp(hand, ".csv"), 0, &t, &e), 0);
     assert_int_equal(t.missing, 1);
+    double count[3];
+    assert_int_equal(trace_layer_counts(&t, 0, count), 5);
+    assert_float_equal(count[0], 4, 0);
+    assert_float_equal(count[1], 4, 0);
+    assert_float_equal(count[2], 2, 0);
     struct trace_stats s;
     trace_stats_compute(&t, &s);
     assert_int_equal(s.layers, 2);
@@ -107,8 +111,7 @@ static void test_empty_layer(void **state)
 static void test_real(void **state)
 {
     (void)state;
-    if (access(REAL, R_OK) != 0)
-        skip();
+    if (access(REAL, R_OK) != 0) skip();
     struct trace t;
     struct err e = {{0}};
     assert_int_equal(trace_load(REAL, 0, &t, &e), 0);
@@ -141,8 +144,8 @@ static void test_counts(void **state)
     struct trace_stats s;
     trace_counts_stats(&c, 1, &s);
     assert_int_equal(s.layer[0].tokens, 40);
-    assert_float_equal(s.layer[0].imbalance, 2.0, 1e-12);     /* 20 / (40/4) */
-    assert_float_equal(s.layer[1].imbalance, 3.0, 1e-12);     /* 30 / (40/4) */
+    assert_float_equal(s.layer[0].imbalance, 2.0, 1e-12); /* 20 / (40/4) */
+    assert_float_equal(s.layer[1].imbalance, 3.0, 1e-12); /* 30 / (40/4) */
     assert_float_equal(s.layer[0].entropy_bits, 1.0, 1e-12);
     assert_float_equal(s.all.imbalance, 2.5, 1e-12);
     assert_true(isnan(s.all.affinity_next));
@@ -154,8 +157,7 @@ static void test_counts(void **state)
 static void test_counts_switch(void **state)
 {
     (void)state;
-    if (access(SWITCH, R_OK) != 0)
-        skip();
+    if (access(SWITCH, R_OK) != 0) skip();
     struct trace_counts c;
     struct err e = {{0}};
     assert_int_equal(trace_counts_load(SWITCH, &c, &e), 0);
@@ -182,7 +184,8 @@ static void test_counts_errors(void **state)
         {"layer,expert,count\n1,x,3\n", ":2: expert 'x': not an integer"},
         {"layer,expert,count\n1,0,-3\n", ":2: count '-3': negative"},
         {"layer,expert,count\n1,0,nan\n", ":2: count 'nan': not a finite number"},
-        {"# c\nlayer,expert,count\n1,0,3\n1,1,3\n1,0,4\n", ":5: duplicate row for layer 1 expert 0"},
+        {"# c\nlayer,expert,count\n1,0,3\n1,1,3\n1,0,4\n",
+         ":5: duplicate row for layer 1 expert 0"},
         {"layer,expert,count\n", ":1: no data rows"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -199,9 +202,9 @@ static void test_counts_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand),       cmocka_unit_test(test_primitives),
-        cmocka_unit_test(test_empty_layer), cmocka_unit_test(test_real),
-        cmocka_unit_test(test_counts),     cmocka_unit_test(test_counts_switch),
+        cmocka_unit_test(test_hand),          cmocka_unit_test(test_primitives),
+        cmocka_unit_test(test_empty_layer),   cmocka_unit_test(test_real),
+        cmocka_unit_test(test_counts),        cmocka_unit_test(test_counts_switch),
         cmocka_unit_test(test_counts_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
