@@ -191,13 +191,17 @@ static void build_combine_coherent(struct moe *m)
 static simtime_t compute_time(struct moe *m)
 {
     simtime_t worst = 0;
+    double sum = 0;
     for (uint32_t g = 0; g < m->G; g++) {
         simtime_t t = 0;
         for (int x = 0; x < m->E; x++)
             t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
         if (t > worst)
             worst = t;
+        sum += (double)t;
     }
+    m->st.compute_max_ps += (double)worst;
+    m->st.compute_mean_ps += sum / m->G;
     return worst;
 }
 

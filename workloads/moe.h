@@ -14,6 +14,7 @@ struct moe_stats {
     uint64_t missing;      /* (token, layer) pairs the trace lacks */
     const uint64_t *uses;  /* [trace_tokens]: times each was used */
     uint64_t min_uses, max_uses;
+    double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
 };
 
 int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
