@@ -97,6 +97,8 @@ static void push(struct eng *e, simtime_t t, uint32_t kind, uint32_t id)
     if (t < e->now)
         e->st.past_events++;
     evq_push(&e->q, t, kind, id);
+    if (e->q.n > e->st.peak_events)
+        e->st.peak_events = e->q.n;
 }
 
 /* Window default: one bandwidth-delay product of the longest route: the time
