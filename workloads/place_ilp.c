@@ -1,0 +1,294 @@
+/* place_ilp.c - the exact placement: the shared cost (place_cost.c) as a mixed
+ * integer program solved by GLPK (glp_intopt, MIP presolve on, tm_lim).
+ *
+ * Binaries x[l][e][g]: expert e of layer l on GPU g; every expert on one GPU,
+ * slots_per_gpu experts on every GPU (no replicas). Per layer l, continuous
+ * C_l (max GPU load) and N_l (max transfer time, us) linearise the maxima:
+ *   C_l >= sum_e load[l][e] x[l][e][g]                          for every g
+ *   N_l >= k_gpu * sent_g,  N_l >= k_gpu * recv_g               for every g
+ *   N_l >= k_leaf * out_v,  N_l >= k_leaf * in_v                for every leaf v
+ * with k = 8 * bytes_per_token / (Gb/s * 1e3), minimising
+ * sum_l w_compute * compute_us_per_token * C_l + w_network * N_l.
+ * Standard mode's traffic is linear in x: GPU g sends its home tokens to
+ * experts elsewhere and returns the tokens of its experts to other homes,
+ *   sent_g = recv_g = H_g + sum_e (load[l][e] - 2 H[l][g][e]) x[l][e][g],
+ * and the same with leaf sums X[l][e][v] = sum_{g in v} x[l][e][g].
+ * Coherent mode's layer-to-layer traffic is quadratic; it is linearised with
+ * continuous z[a][b][g] <= x[l-1][a][g], z <= x[l][b][g] (same-GPU share of
+ * the a -> b tokens), so out_g = sum_a P_a x[l-1][a][g] - sum_ab P_ab z_abg.
+ * Minimisation pushes z up to the product, so the program's optimum is the
+ * cost's; leaves get w[a][b][v] the same way. Home dispatch of layer 0 and the
+ * last layer's combine are linear.
+ *
+ * A heuristic placement (moetuner + refine) bounds the objective from above
+ * (one row: objective <= its cost), which prunes like an incumbent and is the
+ * answer if the time limit strikes before GLPK finds a better one. The result
+ * records whether GLPK proved optimality, the best bound and the gap.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glpk.h>
+
+#include "workloads/place_internal.h"
+
+struct row {
+    int n, cap;
+    int *ind;
+    double *val;
+};
+
+static void row_add(struct row *r, int col, double v)
+{
+    if (v == 0)
+        return;
+    if (r->n + 2 > r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->ind = xrealloc(r->ind, sizeof(int) * (size_t)r->cap);
+        r->val = xrealloc(r->val, sizeof(double) * (size_t)r->cap);
+    }
+    r->n++;
+    r->ind[r->n] = col;
+    r->val[r->n] = v;
+}
+
+/* Adds row "sum >= lo" (or "= lo" when eq) and empties r. */
+static void row_put(glp_prob *lp, struct row *r, int type, double lo, double up)
+{
+    int i = glp_add_rows(lp, 1);
+    glp_set_row_bnds(lp, i, type, lo, up);
+    glp_set_mat_row(lp, i, r->n, r->ind, r->val);
+    r->n = 0;
+}
+
+static int new_col(glp_prob *lp, int kind, double lo, double up, double obj)
+{
+    int j = glp_add_cols(lp, 1);
+    glp_set_col_kind(lp, j, kind);
+    if (kind != GLP_BV)
+        glp_set_col_bnds(lp, j, up > lo ? GLP_DB : GLP_LO, lo, up);
+    glp_set_obj_coef(lp, j, obj);
+    return j;
+}
+
+struct cbinfo {
+    double bound;
+};
+
+static void callback(glp_tree *t, void *info)
+{
+    struct cbinfo *ci = info;
+    int b = glp_ios_best_node(t);
+    if (b)
+        ci->bound = glp_ios_node_bound(t, b);
+}
+
+int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
+                  double time_limit_s, struct err *e)
+{
+    int L = pl->layers, E = pl->experts, G = pl->gpus, Lv = pl->leaves, m = pl->slots_per_gpu;
+    int gpl = G / Lv;
+    double kg = 8 * f->bytes_per_token / (f->gpu_gbps * 1e3);
+    double kl = Lv > 1 ? 8 * f->bytes_per_token / (f->leaf_uplink_gbps * 1e3) : 0;
+    double wc = f->w_compute * f->compute_us_per_token, wn = f->w_network;
+
+    /* The heuristic upper bound. */
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 1);
+    pl_policy_moetuner(pl, pr, f);
+    double ub = pl_refine(pl, pr, f, r);
+    gsl_rng_free(r);
+
+    glp_prob *lp = glp_create_prob();
+    glp_set_obj_dir(lp, GLP_MIN);
+    int *x = xmalloc(sizeof(int) * (size_t)L * E * G);
+#define X(l, e, g) x[((size_t)(l) * E + (e)) * G + (g)]
+    for (int l = 0; l < L; l++)
+        for (int ee = 0; ee < E; ee++)
+            for (int g = 0; g < G; g++)
+                X(l, ee, g) = new_col(lp, GLP_BV, 0, 1, 0);
+    int *C = xmalloc(sizeof(int) * (size_t)L), *N = xmalloc(sizeof(int) * (size_t)L);
+    for (int l = 0; l < L; l++) {
+        C[l] = new_col(lp, GLP_CV, 0, 0, wc);
+        N[l] = new_col(lp, GLP_CV, 0, 0, wn);
+    }
+    struct row rw = {0};
+    for (int l = 0; l < L; l++) {
+        for (int ee = 0; ee < E; ee++) {
+            for (int g = 0; g < G; g++)
+                row_add(&rw, X(l, ee, g), 1);
+            row_put(lp, &rw, GLP_FX, 1, 1);
+        }
+        for (int g = 0; g < G; g++) {
+            for (int ee = 0; ee < E; ee++)
+                row_add(&rw, X(l, ee, g), 1);
+            row_put(lp, &rw, GLP_FX, m, m);
+            row_add(&rw, C[l], 1);
+            for (int ee = 0; ee < E; ee++)
+                row_add(&rw, X(l, ee, g), -pr->load[(size_t)l * E + ee]);
+            row_put(lp, &rw, GLP_LO, 0, 0);
+        }
+    }
+    /* Traffic rows for one "unit": a GPU (n = 1, first = g) or a leaf. */
+    double *coef_s = xmalloc(sizeof(double) * (size_t)E), *coef_r = xmalloc(sizeof(double) * E);
+    double *pin = xcalloc((size_t)E, sizeof(double)), *pout = xcalloc((size_t)E, sizeof(double));
+    int *zc = xmalloc(sizeof(int) * (size_t)E * E);
+    for (int l = 0; l < L; l++) {
+        int coh = pr->mode == PL_COHERENT, last = l == L - 1;
+        if (coh && l > 0) {
+            memset(pin, 0, sizeof(double) * (size_t)E);
+            memset(pout, 0, sizeof(double) * (size_t)E);
+            for (int a = 0; a < E; a++)
+                for (int b = 0; b < E; b++) {
+                    pout[a] += pl_pair_at(pr, l, a)[b];
+                    pin[b] += pl_pair_at(pr, l, a)[b];
+                }
+        }
+        for (int kind = 0; kind < (Lv > 1 ? 2 : 1); kind++) {
+            int units = kind ? Lv : G, width = kind ? gpl : 1;
+            double k = kind ? kl : kg;
+            for (int u = 0; u < units; u++) {
+                int g0 = u * width;
+                double const_s = 0, const_r = 0;
+                for (int ee = 0; ee < E; ee++) {
+                    double Hin = 0, Hcol = 0, Kin = 0, Kcol = 0;
+                    for (int h = 0; h < G; h++) {
+                        double hv = pl_home_at(pr, l, h)[ee];
+                        double kv = coh && last ? pr->back[(size_t)h * E + ee] : 0;
+                        Hcol += hv;
+                        Kcol += kv;
+                        if (h >= g0 && h < g0 + width) {
+                            Hin += hv;
+                            Kin += kv;
+                        }
+                    }
+                    if (!coh) {
+                        coef_s[ee] = coef_r[ee] = pr->load[(size_t)l * E + ee] - 2 * Hin;
+                        const_s += Hin;
+                    } else {
+                        coef_s[ee] = -Hin + (Kcol - Kin);
+                        coef_r[ee] = (Hcol - Hin) - Kin + (l > 0 ? pin[ee] : 0);
+                        const_s += Hin;
+                        const_r += Kin;
+                    }
+                }
+                if (!coh) {
+                    const_r = const_s;
+                }
+                /* z columns for this unit's layer-to-layer pairs. */
+                int nz = 0;
+                if (coh && l > 0)
+                    for (int a = 0; a < E; a++)
+                        for (int b = 0; b < E; b++) {
+                            double p = pl_pair_at(pr, l, a)[b];
+                            zc[a * E + b] = 0;
+                            if (p <= 0)
+                                continue;
+                            int z = new_col(lp, GLP_CV, 0, 1, 0);
+                            zc[a * E + b] = z;
+                            nz++;
+                            row_add(&rw, z, -1);
+                            for (int g = g0; g < g0 + width; g++)
+                                row_add(&rw, X(l - 1, a, g), 1);
+                            row_put(lp, &rw, GLP_LO, 0, 0);
+                            row_add(&rw, z, -1);
+                            for (int g = g0; g < g0 + width; g++)
+                                row_add(&rw, X(l, b, g), 1);
+                            row_put(lp, &rw, GLP_LO, 0, 0);
+                        }
+                for (int dir = 0; dir < 2; dir++) {
+                    const double *cf = dir ? coef_r : coef_s;
+                    row_add(&rw, N[l], 1);
+                    for (int ee = 0; ee < E; ee++)
+                        for (int g = g0; g < g0 + width; g++)
+                            row_add(&rw, X(l, ee, g), -k * cf[ee]);
+                    if (nz) {
+                        for (int a = 0; a < E; a++)
+                            for (int g = g0; g < g0 + width; g++) {
+                                if (dir == 0)
+                                    row_add(&rw, X(l - 1, a, g), -k * pout[a]);
+                            }
+                        for (int a = 0; a < E; a++)
+                            for (int b = 0; b < E; b++)
+                                if (zc[a * E + b])
+                                    row_add(&rw, zc[a * E + b], k * pl_pair_at(pr, l, a)[b]);
+                    }
+                    row_put(lp, &rw, GLP_LO, k * (dir ? const_r : const_s), 0);
+                }
+            }
+        }
+    }
+    /* Objective <= the heuristic's cost. */
+    for (int l = 0; l < L; l++) {
+        row_add(&rw, C[l], wc);
+        row_add(&rw, N[l], wn);
+    }
+    row_put(lp, &rw, GLP_UP, 0, ub * (1 + 1e-9) + 1e-9);
+
+    glp_iocp parm;
+    glp_init_iocp(&parm);
+    parm.presolve = GLP_ON;
+    parm.msg_lev = GLP_MSG_OFF;
+    double ms = time_limit_s * 1000;
+    parm.tm_lim = ms > 2e9 ? 2000000000 : (int)ms;
+    struct cbinfo ci = {.bound = -HUGE_VAL};
+    parm.cb_func = callback;
+    parm.cb_info = &ci;
+    int rc = glp_intopt(lp, &parm);
+    int st = glp_mip_status(lp);
+    int ok = 0;
+    if ((rc == 0 || rc == GLP_ETMLIM) && (st == GLP_OPT || st == GLP_FEAS)) {
+        for (int l = 0; l < L; l++) {
+            int fill[G];
+            memset(fill, 0, sizeof fill);
+            for (int ee = 0; ee < E; ee++)
+                for (int g = 0; g < G; g++)
+                    if (glp_mip_col_val(lp, X(l, ee, g)) > 0.5)
+                        pl->slot_expert[(size_t)l * pl->slots + g * m + fill[g]++] = ee;
+        }
+        ok = 1;
+    }
+    if (rc == 0 && st == GLP_OPT) {
+        pl->ilp_status = PL_ILP_OPTIMAL;
+        pl->ilp_bound = glp_mip_obj_val(lp);
+        pl->ilp_gap = 0;
+    } else if (rc == 0 && st == GLP_NOFEAS) {
+        /* Nothing beats the heuristic: it is optimal. */
+        pl->ilp_status = PL_ILP_OPTIMAL;
+        pl->ilp_bound = ub;
+        pl->ilp_gap = 0;
+    } else if (rc == GLP_ETMLIM || rc == 0) {
+        pl->ilp_status = PL_ILP_FEASIBLE;
+        double best = ok ? glp_mip_obj_val(lp) : ub;
+        pl->ilp_bound = ci.bound > -HUGE_VAL ? ci.bound : 0;
+        pl->ilp_gap = best > 0 ? (best - pl->ilp_bound) / best : 0;
+    } else {
+        rw.n = 0;
+        free(rw.ind);
+        free(rw.val);
+        free(x);
+        free(C);
+        free(N);
+        free(coef_s);
+        free(coef_r);
+        free(pin);
+        free(pout);
+        free(zc);
+        glp_delete_prob(lp);
+        return err_set(e, "placement.policy: ilp: GLPK failed (glp_intopt code %d)", rc);
+    }
+#undef X
+    free(rw.ind);
+    free(rw.val);
+    free(x);
+    free(C);
+    free(N);
+    free(coef_s);
+    free(coef_r);
+    free(pin);
+    free(pout);
+    free(zc);
+    glp_delete_prob(lp);
+    return 0;
+}
