@@ -72,6 +72,72 @@ static int new_col(glp_prob *lp, int kind, double lo, double up, double obj)
     return j;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Sum of the k smallest of v[0..n) (sorts v). */
+static double smallest_sum(double *v, int n, int k)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    double s = 0;
+    for (int i = 0; i < k && i < n; i++)
+        s += v[i];
+    return s;
+}
+
+/* Coherent mode's received units at GPU g, split as const + sum_e coef_e x_eg
+ * minus what stays on g; what expert b keeps from layer l-1 is at most its m
+ * largest incoming pair masses (only m experts of l-1 share g). */
+static double coh_recv_coef(const struct pl_profile *pr, int l, int b, int g, int m, double *pin,
+                            double *cst)
+{
+    int E = pr->experts, G = pr->gpus;
+    double Hcol = 0, Hin = pl_home_at(pr, l, g)[b], Kin = 0, in = 0;
+    for (int h = 0; h < G; h++)
+        Hcol += pl_home_at(pr, l, h)[b];
+    if (l == pr->layers - 1)
+        Kin = pr->back[(size_t)g * E + b];
+    double top = 0;
+    if (l > 0) {
+        for (int a = 0; a < E; a++)
+            pin[a] = -pl_pair_at(pr, l, a)[b];
+        top = -smallest_sum(pin, E, m);
+        for (int a = 0; a < E; a++)
+            in += pl_pair_at(pr, l, a)[b];
+    }
+    *cst = Kin;
+    return (Hcol - Hin) - Kin + in - top;
+}
+
+/* N_l >= k * sum_g x[l][b][g] * (lower bound of recv_g when b is on g). */
+static void coherent_recv_cut(glp_prob *lp, struct row *rw, const struct pl_profile *pr, int l,
+                              int b, int m, double k, const int *x, int ncol, double *tmp)
+{
+    int E = pr->experts, G = pr->gpus;
+    double *v = xmalloc(sizeof(double) * (size_t)E), *scratch = xmalloc(sizeof(double) * E);
+    row_add(rw, ncol, 1);
+    for (int g = 0; g < G; g++) {
+        double cst = 0, c = 0;
+        int n = 0;
+        for (int o = 0; o < E; o++) {
+            double co = coh_recv_coef(pr, l, o, g, m, scratch, &c);
+            cst += c;
+            if (o == b)
+                tmp[0] = co;
+            else
+                v[n++] = co;
+        }
+        double lb = cst + tmp[0] + smallest_sum(v, n, m - 1);
+        row_add(rw, x[((size_t)l * E + b) * G + g], -k * lb);
+    }
+    row_put(lp, rw, GLP_LO, 0, 0);
+    free(v);
+    free(scratch);
+}
+
 struct cbinfo {
     double bound;
 };
@@ -130,6 +196,45 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
             row_put(lp, &rw, GLP_LO, 0, 0);
         }
     }
+    /* Per-expert cuts: the GPU g holding expert e also holds m - 1 others, so
+     * its load is at least load_e + the m - 1 smallest other loads, and in
+     * standard mode its traffic at least its constant + e's coefficient + the
+     * m - 1 smallest other coefficients. Valid for binaries; they lift the
+     * relaxation's bound from the fractional spread towards the integer one. */
+    double *tmp = xmalloc(sizeof(double) * (size_t)E);
+    for (int l = 0; l < L; l++) {
+        const double *ld = pr->load + (size_t)l * E;
+        for (int ee = 0; ee < E; ee++) {
+            int n = 0;
+            for (int o = 0; o < E; o++)
+                if (o != ee)
+                    tmp[n++] = ld[o];
+            row_add(&rw, C[l], 1);
+            double lb = ld[ee] + smallest_sum(tmp, n, m - 1);
+            for (int g = 0; g < G; g++)
+                row_add(&rw, X(l, ee, g), -lb);
+            row_put(lp, &rw, GLP_LO, 0, 0);
+            if (pr->mode != PL_STANDARD) {
+                coherent_recv_cut(lp, &rw, pr, l, ee, m, kg, x, N[l], tmp);
+                continue;
+            }
+            row_add(&rw, N[l], 1);
+            for (int g = 0; g < G; g++) {
+                const double *H = pl_home_at(pr, l, g);
+                double hg = 0;
+                n = 0;
+                for (int o = 0; o < E; o++) {
+                    hg += H[o];
+                    if (o != ee)
+                        tmp[n++] = ld[o] - 2 * H[o];
+                }
+                row_add(&rw, X(l, ee, g),
+                        -kg * (hg + ld[ee] - 2 * H[ee] + smallest_sum(tmp, n, m - 1)));
+            }
+            row_put(lp, &rw, GLP_LO, 0, 0);
+        }
+    }
+    free(tmp);
     /* Traffic rows for one "unit": a GPU (n = 1, first = g) or a leaf. */
     double *coef_s = xmalloc(sizeof(double) * (size_t)E), *coef_r = xmalloc(sizeof(double) * E);
     double *pin = xcalloc((size_t)E, sizeof(double)), *pout = xcalloc((size_t)E, sizeof(double));
@@ -197,6 +302,31 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                                 row_add(&rw, X(l, b, g), 1);
                             row_put(lp, &rw, GLP_LO, 0, 0);
                         }
+                /* At most cap experts share the unit: sum_b z_ab <= cap X_a and
+                 * sum_a z_ab <= cap X_b, valid for binaries and much tighter
+                 * than z <= x alone in the relaxation. */
+                if (nz) {
+                    for (int a = 0; a < E; a++) {
+                        for (int b = 0; b < E; b++)
+                            if (zc[a * E + b])
+                                row_add(&rw, zc[a * E + b], -1);
+                        if (rw.n == 0)
+                            continue;
+                        for (int g = g0; g < g0 + width; g++)
+                            row_add(&rw, X(l - 1, a, g), m * width);
+                        row_put(lp, &rw, GLP_LO, 0, 0);
+                    }
+                    for (int b = 0; b < E; b++) {
+                        for (int a = 0; a < E; a++)
+                            if (zc[a * E + b])
+                                row_add(&rw, zc[a * E + b], -1);
+                        if (rw.n == 0)
+                            continue;
+                        for (int g = g0; g < g0 + width; g++)
+                            row_add(&rw, X(l, b, g), m * width);
+                        row_put(lp, &rw, GLP_LO, 0, 0);
+                    }
+                }
                 for (int dir = 0; dir < 2; dir++) {
                     const double *cf = dir ? coef_r : coef_s;
                     row_add(&rw, N[l], 1);
