@@ -159,8 +159,11 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
             return err_set(e, "placement.ilp_time_limit_s: must be > 0, got %g",
                            p->ilp_time_limit_s);
     }
-    if (!(f->gpu_gbps > 0) || (Lv > 1 && !(f->leaf_uplink_gbps > 0)))
-        return err_set(e, "placement.fabric: bandwidths must be > 0");
+    if (!(f->gpu_gbps > 0))
+        return err_set(e, "placement.gpu_gbps: must be > 0, got %g", f->gpu_gbps);
+    if (Lv > 1 && !(f->leaf_uplink_gbps > 0))
+        return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g",
+                       f->leaf_uplink_gbps);
     return 0;
 }
 
