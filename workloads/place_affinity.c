@@ -10,10 +10,10 @@
  * 1. Seeds. (a) Community seed: Louvain communities of the weighted graph
  *    (igraph_community_multilevel, igraph's rng seeded from the placement
  *    seed); communities, heaviest first, each take the GPU with the most room
- *    for them and put as many of their nodes there as fit; what does not fit is
- *    left for step (b)'s rule. (b) Chain seed: layer 0 by load (balanced
- *    packing), then each layer's experts go, strongest affinity first, to the
- *    GPU with room holding most of their incoming weight.
+ *    for them and put as many of their nodes there as fit; what does not fit
+ *    goes, strongest affinity first, to the GPU with room holding most of its
+ *    weight. (b) Chain seed: layer 0 by load (balanced packing), then each
+ *    layer by an exact assignment (Hungarian method) against the layer before.
  * 2. Kernighan-Lin style refinement: with its neighbour layers fixed, a layer's
  *    gain table A[b][g] (weight between expert b and the experts of layers l-1
  *    and l+1 on GPU g) does not depend on the layer's own assignment, so swaps
@@ -145,19 +145,33 @@ static void fill_layer(struct aff *s, int l, int *cap)
     }
 }
 
+/* Layer 0 by load; then each layer optimally against the one before: an
+ * assignment of its experts to the E GPU slots maximising the weight from the
+ * previous layer's experts on the same GPU. With one expert per GPU the kept
+ * weight splits into independent layer pairs, so this seed is optimal there. */
 static void seed_chain(struct aff *s)
 {
-    int E = s->E, G = s->G;
-    int *cap = xmalloc(sizeof(int) * (size_t)G);
-    for (size_t i = 0; i < (size_t)s->L * E; i++)
-        s->gpu[i] = -1;
-    pl_balanced_pack(E, s->pr->load, NULL, G, s->m, s->gpu);
+    int E = s->E, G = s->G, m = s->m;
+    double *cost = xmalloc(sizeof(double) * (size_t)E * E);
+    int *col = xmalloc(sizeof(int) * (size_t)E);
+    pl_balanced_pack(E, s->pr->load, NULL, G, m, s->gpu);
     for (int l = 1; l < s->L; l++) {
-        for (int g = 0; g < G; g++)
-            cap[g] = s->m;
-        fill_layer(s, l, cap);
+        for (int b = 0; b < E; b++)
+            for (int c = 0; c < E; c++)
+                cost[(size_t)b * E + c] = 0;
+        for (int a = 0; a < E; a++) {
+            int g = s->gpu[(size_t)(l - 1) * E + a];
+            const double *pa = pl_pair_at(s->pr, l, a);
+            for (int b = 0; b < E; b++)
+                for (int j = 0; j < m; j++)
+                    cost[(size_t)b * E + g * m + j] -= pa[b];
+        }
+        pl_assign_min(E, cost, col);
+        for (int b = 0; b < E; b++)
+            s->gpu[(size_t)l * E + b] = col[b] / m;
     }
-    free(cap);
+    free(cost);
+    free(col);
 }
 
 /* Louvain communities, then community -> GPU with room. 0, or -1 when igraph

@@ -69,6 +69,10 @@ void pl_balanced_pack(int n, const double *w, const int *group, int bins, int ca
  * b*cap .. b*cap+cap-1 (item i holds expert item_expert[i]). */
 void pl_bins_to_slots(int n, const int *bin_of, const int *item_expert, int cap, int *row);
 
+/* Linear assignment: row_col[i] = column of row i minimising the summed
+ * cost[i * n + column] (place_assign.c). */
+void pl_assign_min(int n, const double *cost, int *row_col);
+
 /* Policies: fill pl->slot_expert (pl allocated). Return 0 or -1 with e set. */
 int pl_policy_contiguous(struct pl_placement *pl);
 int pl_policy_round_robin(struct pl_placement *pl);
