@@ -280,6 +280,66 @@ static void test_heuristics_near_ilp(void **state)
     }
 }
 
+/* Requests no policy can satisfy: the exact one-line errors. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    struct {
+        const char *policy;
+        int experts, layers, gpus, leaves, replicas;
+        size_t begin, end;
+        double time_limit, gbps;
+        const char *msg;
+    } cases[] = {
+        {"best", 8, 2, 4, 1, 0, 0, 64, 10, 400,
+         "placement.policy: unknown policy 'best' "
+         "(contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp)"},
+        {"contiguous", 8, 2, 16, 1, 0, 0, 64, 10, 400,
+         "placement.gpus: 16 GPUs but only 8 expert slots per layer (experts + replicas)"},
+        {"load_greedy", 8, 2, 3, 1, 0, 0, 64, 10, 400,
+         "placement.gpus: 8 expert slots per layer (experts + replicas) do not split evenly "
+         "over 3 GPUs"},
+        {"eplb", 8, 2, 4, 1, 2, 0, 64, 10, 400,
+         "placement.gpus: 10 expert slots per layer (experts + replicas) do not split evenly "
+         "over 4 GPUs"},
+        {"load_greedy", 8, 2, 4, 1, 4, 0, 64, 10, 400,
+         "placement.replicas: policy 'load_greedy' does not replicate experts (eplb does)"},
+        {"eplb", 8, 2, 4, 1, -1, 0, 64, 10, 400, "placement.replicas: must be >= 0, got -1"},
+        {"affinity", 8, 2, 4, 1, 0, 10, 10, 10, 400,
+         "placement.train: no training tokens (window [10, 10) of 64)"},
+        {"moetuner", 8, 2, 4, 1, 0, 0, 65, 10, 400,
+         "placement.train: no training tokens (window [0, 65) of 64)"},
+        {"ilp", 16, 32, 16, 1, 0, 0, 64, 10, 400,
+         "placement.policy: ilp instance too large: 32 layers x 16 experts x 16 GPUs = 8192 "
+         "binaries (limit 4096)"},
+        {"ilp", 8, 2, 4, 1, 0, 0, 64, 0, 400, "placement.ilp_time_limit_s: must be > 0, got 0"},
+        {"random", 8, 2, 8, 3, 0, 0, 64, 10, 400,
+         "placement.leaves: 3 leaves do not split 8 GPUs evenly"},
+        {"eplb", 10, 2, 4, 4, 2, 0, 64, 10, 400,
+         "placement.leaves: hierarchical eplb needs experts (10) and replicas (2) divisible by "
+         "the 4 leaves"},
+        {"contiguous", 8, 2, 4, 1, 0, 0, 64, 10, 0, "placement.gpu_gbps: must be > 0, got 0"},
+        {"contiguous", 8, 2, 0, 1, 0, 0, 64, 10, 400, "placement.gpus: need at least 1 GPU, got 0"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct trace t;
+        gen_trace(&t, 64, cases[c].layers, cases[c].experts, 2, 0, 0, 1);
+        struct pl_fabric f;
+        fabric(&f, cases[c].gpus, cases[c].leaves, PL_STANDARD);
+        f.gpu_gbps = cases[c].gbps;
+        struct pl_params p = params(cases[c].replicas, 1, 1);
+        p.ilp_time_limit_s = cases[c].time_limit;
+        struct pl_placement pl;
+        struct err e = {{0}};
+        assert_int_equal(pl_compute(cases[c].policy, &t, cases[c].begin, cases[c].end, &f, &p,
+                                    &pl, &e),
+                         -1);
+        assert_string_equal(e.msg, cases[c].msg);
+        assert_null(pl.slot_expert);
+        gen_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_eplb_replica_rule),
         cmocka_unit_test(test_ilp_matches_brute_force),
         cmocka_unit_test(test_heuristics_near_ilp),
+        cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

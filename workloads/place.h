@@ -76,8 +76,8 @@ struct pl_placement {
     double cost_policy;  /* shared cost on the training tokens after the policy */
     double cost;         /* ... and after refine (= cost_policy without refine) */
     enum pl_ilp_status ilp_status;
-    double ilp_gap;      /* relative MIP gap (0 when proven optimal) */
-    double ilp_bound;    /* best proven lower bound of the cost */
+    double ilp_gap;      /* relative MIP gap (0 when proven optimal; NAN: no bound) */
+    double ilp_bound;    /* best proven lower bound of the cost (NAN: none yet) */
 };
 
 /* Computes a placement with `policy` on tokens [tok_begin, tok_end) of train

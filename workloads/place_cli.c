@@ -225,13 +225,17 @@ int wl_place_cli(int argc, char **argv)
                s.max_over_mean, s.transfers,
                f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions",
                s.cross_gpu, s.cross_leaf);
-        printf("held-out cost: %.3f us; training cost: %.3f us after the policy, %.3f after "
-               "refine\n",
-               s.cost, pl.cost_policy, pl.cost);
-        if (pl.ilp_status != PL_ILP_NONE)
-            printf("ilp: %s, bound %.3f, gap %.4f\n",
-                   pl.ilp_status == PL_ILP_OPTIMAL ? "optimal" : "cut short by the time limit",
-                   pl.ilp_bound, pl.ilp_gap);
+        printf("held-out cost: %.3f us; training cost: %.3f us", s.cost, pl.cost_policy);
+        if (refine)
+            printf(", %.3f us after refine", pl.cost);
+        printf("\n");
+        if (pl.ilp_status == PL_ILP_OPTIMAL)
+            printf("ilp: optimal (training cost %.3f us)\n", pl.ilp_bound);
+        else if (pl.ilp_status == PL_ILP_FEASIBLE && isnan(pl.ilp_bound))
+            printf("ilp: cut short by the time limit before a lower bound\n");
+        else if (pl.ilp_status == PL_ILP_FEASIBLE)
+            printf("ilp: cut short by the time limit, bound %.3f, gap %.4f\n", pl.ilp_bound,
+                   pl.ilp_gap);
         pl_stats_free(&s);
     }
     pl_free(&pl);

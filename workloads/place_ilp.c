@@ -391,8 +391,9 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
     } else if (rc == GLP_ETMLIM || rc == 0) {
         pl->ilp_status = PL_ILP_FEASIBLE;
         double best = ok ? glp_mip_obj_val(lp) : ub;
-        pl->ilp_bound = ci.bound > -HUGE_VAL ? ci.bound : 0;
-        pl->ilp_gap = best > 0 ? (best - pl->ilp_bound) / best : 0;
+        /* NAN: the time ran out before the search tree had a bound. */
+        pl->ilp_bound = ci.bound > -HUGE_VAL ? ci.bound : NAN;
+        pl->ilp_gap = best > 0 ? (best - pl->ilp_bound) / best : NAN;
     } else {
         rw.n = 0;
         free(rw.ind);
