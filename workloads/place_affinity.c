@@ -8,8 +8,8 @@
  * experts in every layer (a balanced k-way partition of the layered graph).
  *
  * 1. Seeds. (a) Community seed: Louvain communities of the weighted graph
- *    (igraph_community_multilevel, igraph's rng seeded from the placement
- *    seed); communities, heaviest first, each take the GPU with the most room
+ *    (igraph_community_multilevel, a private igraph rng seeded from the
+ *    placement seed); communities, heaviest first, each take the GPU with the most room
  *    for them and put as many of their nodes there as fit; what does not fit
  *    goes, strongest affinity first, to the GPU with room holding most of its
  *    weight. (b) Chain seed: layer 0 by load (balanced packing), then each
@@ -198,10 +198,18 @@ static int seed_communities(struct aff *s, gsl_rng *r)
     igraph_vector_int_init(&memb, 0);
     int rc = -1;
     if (igraph_create(&g, &edges, n, IGRAPH_UNDIRECTED) == IGRAPH_SUCCESS) {
-        igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)gsl_rng_get(r));
-        if (igraph_vector_size(&w) > 0 &&
-            igraph_community_multilevel(&g, &w, 1.0, &memb, NULL, NULL) == IGRAPH_SUCCESS)
-            rc = 0;
+        /* A private igraph rng, so neither the seed nor the draws leak into
+         * other igraph users. */
+        igraph_rng_t rng, *old = igraph_rng_default();
+        if (igraph_rng_init(&rng, &igraph_rngtype_mt19937) == IGRAPH_SUCCESS) {
+            igraph_rng_seed(&rng, (igraph_uint_t)gsl_rng_get(r));
+            igraph_rng_set_default(&rng);
+            if (igraph_vector_size(&w) > 0 &&
+                igraph_community_multilevel(&g, &w, 1.0, &memb, NULL, NULL) == IGRAPH_SUCCESS)
+                rc = 0;
+            igraph_rng_set_default(old);
+            igraph_rng_destroy(&rng);
+        }
         igraph_destroy(&g);
     }
     if (rc == 0) {
