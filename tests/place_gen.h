@@ -61,8 +61,7 @@ static inline void gen_trace(struct trace *t, size_t tokens, int layers, int exp
                     int dup = 0;
                     for (int j2 = 0; j2 < j; j2++)
                         dup |= t->expert[trace_idx(t, i, l, j2)] == e;
-                    if (!dup)
-                        break;
+                    if (!dup) break;
                 }
                 t->expert[trace_idx(t, i, l, j)] = (int16_t)e;
                 t->weight[trace_idx(t, i, l, j)] = 1.0f / topk;

@@ -15,8 +15,8 @@ static void fabric(struct pl_fabric *f, int gpus, int leaves, enum pl_mode mode)
 
 static struct pl_params params(int replicas, int refine, uint64_t seed)
 {
-    struct pl_params p = {.replicas = replicas, .refine = refine, .seed = seed,
-                          .ilp_time_limit_s = 30};
+    struct pl_params p = {
+        .replicas = replicas, .refine = refine, .seed = seed, .ilp_time_limit_s = 30};
     return p;
 }
 
@@ -33,8 +33,7 @@ static void check_shape(const struct pl_placement *pl)
             for (int i = 0; i < n; i++) {
                 int g = pl_replica_gpu(pl, l, e, i);
                 assert_true(g >= 0 && g < pl->gpus);
-                if (i)
-                    assert_true(g >= pl_replica_gpu(pl, l, e, i - 1));
+                if (i) assert_true(g >= pl_replica_gpu(pl, l, e, i - 1));
             }
         }
         assert_int_equal(total, pl->slots);
@@ -151,8 +150,7 @@ static void test_eplb_replica_rule(void **state)
             assert_int_equal(pl_gpu_of(&pl, l, 3, -1, tok),
                              pl_replica_gpu(&pl, l, 3, (int)(tok % 5)));
         for (int x = 0; x < 8; x++)
-            if (x != 3)
-                assert_int_equal(pl_replicas(&pl, l, x), 1);
+            if (x != 3) assert_int_equal(pl_replicas(&pl, l, x), 1);
     }
     struct pl_stats s;
     pl_evaluate(&pl, &t, 0, 400, &f, &s);
@@ -200,8 +198,7 @@ static double brute_min(const struct trace *t, const struct pl_fabric *f)
             memcpy(pl.slot_expert + 4, perms[j], sizeof perms[j]);
             pl_index(&pl);
             double c = pl_cost(&pl, t, 0, t->tokens, f);
-            if (c < best)
-                best = c;
+            if (c < best) best = c;
         }
     pl_free(&pl);
     return best;
@@ -331,9 +328,8 @@ static void test_bad_input(void **state)
         p.ilp_time_limit_s = cases[c].time_limit;
         struct pl_placement pl;
         struct err e = {{0}};
-        assert_int_equal(pl_compute(cases[c].policy, &t, cases[c].begin, cases[c].end, &f, &p,
-                                    &pl, &e),
-                         -1);
+        assert_int_equal(
+            pl_compute(cases[c].policy, &t, cases[c].begin, cases[c].end, &f, &p, &pl, &e), -1);
         assert_string_equal(e.msg, cases[c].msg);
         assert_null(pl.slot_expert);
         gen_free(&t);
@@ -343,12 +339,9 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple_policies),
-        cmocka_unit_test(test_cost_by_hand),
-        cmocka_unit_test(test_eplb_replica_rule),
-        cmocka_unit_test(test_ilp_matches_brute_force),
-        cmocka_unit_test(test_heuristics_near_ilp),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_simple_policies),     cmocka_unit_test(test_cost_by_hand),
+        cmocka_unit_test(test_eplb_replica_rule),   cmocka_unit_test(test_ilp_matches_brute_force),
+        cmocka_unit_test(test_heuristics_near_ilp), cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

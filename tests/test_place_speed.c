@@ -21,7 +21,7 @@ static void test_speed_64(void **state)
     (void)state;
     struct trace t;
     gen_trace(&t, 4096, 32, 64, 2, 1.0, 0.5, 42);
-    const char *pol[] = {"contiguous", "round_robin", "random",   "load_greedy",
+    const char *pol[] = {"contiguous", "round_robin", "random",  "load_greedy",
                          "eplb",       "affinity",    "moetuner"};
     for (int mode = 0; mode < 2; mode++)
         for (size_t k = 0; k < sizeof pol / sizeof pol[0]; k++) {
@@ -29,8 +29,7 @@ static void test_speed_64(void **state)
             pl_fabric_default(&f, 64, 8);
             f.mode = (enum pl_mode)mode;
             struct pl_params p = {.replicas = 0, .seed = 1, .ilp_time_limit_s = 1};
-            if (!strcmp(pol[k], "eplb"))
-                p.replicas = 64;
+            if (!strcmp(pol[k], "eplb")) p.replicas = 64;
             struct pl_placement pl;
             struct err e;
             double t0 = now();
@@ -52,8 +51,8 @@ static void test_speed_64(void **state)
         struct err e;
         double t0 = now();
         assert_int_equal(pl_compute(rp[k], &t, 0, 2048, &f, &p, &pl, &e), 0);
-        print_message("speed: %s+refine standard: %.3f s (cost %.1f -> %.1f)\n", rp[k],
-                      now() - t0, pl.cost_policy, pl.cost);
+        print_message("speed: %s+refine standard: %.3f s (cost %.1f -> %.1f)\n", rp[k], now() - t0,
+                      pl.cost_policy, pl.cost);
         assert_true(pl.cost <= pl.cost_policy);
         pl_free(&pl);
     }

@@ -95,15 +95,13 @@ int pl_replica_gpu(const struct pl_placement *pl, int layer, int expert, int i)
 
 int pl_gpu_of(const struct pl_placement *pl, int layer, int expert, int from_gpu, size_t token)
 {
-    if (expert < 0)
-        return -1;
+    if (expert < 0) return -1;
     assert(layer >= 0 && layer < pl->layers && expert < pl->experts);
     const int *g = pl->rep_gpu + pl->rep_first[(size_t)layer * pl->experts + expert];
     int n = pl_replicas(pl, layer, expert);
     if (from_gpu >= 0)
         for (int i = 0; i < n; i++)
-            if (g[i] == from_gpu)
-                return from_gpu;
+            if (g[i] == from_gpu) return from_gpu;
     return g[token % (size_t)n];
 }
 
@@ -115,11 +113,9 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
     int ok = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok |= !strcmp(policy, known[i]);
-    if (!ok)
-        return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy, PL_POLICIES);
+    if (!ok) return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy, PL_POLICIES);
     int G = f->gpus, Lv = f->leaves, E = t->experts, R = p->replicas;
-    if (G < 1)
-        return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
+    if (G < 1) return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
     if (Lv < 1 || G % Lv)
         return err_set(e, "placement.leaves: %d leaves do not split %d GPUs evenly", Lv, G);
     if (E < 1 || t->layers < 1 || t->topk < 1)
@@ -127,8 +123,7 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
     if (en <= b || en > t->tokens)
         return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
                        t->tokens);
-    if (R < 0)
-        return err_set(e, "placement.replicas: must be >= 0, got %d", R);
+    if (R < 0) return err_set(e, "placement.replicas: must be >= 0, got %d", R);
     if (R > 0 && strcmp(policy, "eplb"))
         return err_set(e, "placement.replicas: policy '%s' does not replicate experts (eplb does)",
                        policy);
@@ -162,8 +157,7 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
     if (!(f->gpu_gbps > 0))
         return err_set(e, "placement.gpu_gbps: must be > 0, got %g", f->gpu_gbps);
     if (Lv > 1 && !(f->leaf_uplink_gbps > 0))
-        return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g",
-                       f->leaf_uplink_gbps);
+        return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g", f->leaf_uplink_gbps);
     return 0;
 }
 
@@ -172,12 +166,10 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
                struct err *e)
 {
     memset(out, 0, sizeof *out);
-    if (validate(policy, train, tok_begin, tok_end, f, p, e))
-        return -1;
+    if (validate(policy, train, tok_begin, tok_end, f, p, e)) return -1;
     struct pl_profile pr;
     pl_profile_build(&pr, train, tok_begin, tok_end, f->gpus, f->leaves, f->mode);
-    pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves,
-             train->experts + p->replicas);
+    pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
     snprintf(out->policy, sizeof out->policy, "%s", policy);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, (unsigned long)p->seed);
@@ -203,8 +195,7 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
         pl_eval_init(&ev, &pr, f, out->slots, out->slots_per_gpu);
         out->cost_policy = out->cost = pl_eval_total(&ev, out->slot_expert);
         pl_eval_free(&ev);
-        if (p->refine)
-            out->cost = pl_refine(out, &pr, f, r);
+        if (p->refine) out->cost = pl_refine(out, &pr, f, r);
         pl_index(out);
     } else {
         pl_free(out);

@@ -58,26 +58,26 @@ struct pl_fabric {
 void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves);
 
 struct pl_params {
-    int replicas;             /* extra slots per layer (eplb only) */
-    int refine;               /* run the swap local search after the policy */
-    uint64_t seed;            /* random, affinity, refine */
-    double ilp_time_limit_s;  /* ilp: GLPK's tm_lim */
+    int replicas;            /* extra slots per layer (eplb only) */
+    int refine;              /* run the swap local search after the policy */
+    uint64_t seed;           /* random, affinity, refine */
+    double ilp_time_limit_s; /* ilp: GLPK's tm_lim */
 };
 
 enum pl_ilp_status { PL_ILP_NONE = 0, PL_ILP_OPTIMAL, PL_ILP_FEASIBLE };
 
 struct pl_placement {
     int layers, experts, gpus, leaves, slots_per_gpu, slots; /* slots = per layer */
-    int *slot_expert; /* [layers * slots] */
-    int *rep_first;   /* [layers * experts + 1]: index into rep_gpu */
-    int *rep_gpu;     /* [layers * slots]: per (layer, expert) its GPUs, ascending */
+    int *slot_expert;                                        /* [layers * slots] */
+    int *rep_first; /* [layers * experts + 1]: index into rep_gpu */
+    int *rep_gpu;   /* [layers * slots]: per (layer, expert) its GPUs, ascending */
     /* What the computation reported. */
     char policy[32];
-    double cost_policy;  /* shared cost on the training tokens after the policy */
-    double cost;         /* ... and after refine (= cost_policy without refine) */
+    double cost_policy; /* shared cost on the training tokens after the policy */
+    double cost;        /* ... and after refine (= cost_policy without refine) */
     enum pl_ilp_status ilp_status;
-    double ilp_gap;      /* relative MIP gap (0 when proven optimal; NAN: no bound) */
-    double ilp_bound;    /* best proven lower bound of the cost (NAN: none yet) */
+    double ilp_gap;   /* relative MIP gap (0 when proven optimal; NAN: no bound) */
+    double ilp_bound; /* best proven lower bound of the cost (NAN: none yet) */
 };
 
 /* Computes a placement with `policy` on tokens [tok_begin, tok_end) of train

@@ -43,8 +43,7 @@ static double kept(const struct aff *s)
         for (int a = 0; a < s->E; a++) {
             const double *p = pl_pair_at(s->pr, l, a);
             for (int b = 0; b < s->E; b++)
-                if (s->gpu[(size_t)(l - 1) * s->E + a] == s->gpu[(size_t)l * s->E + b])
-                    k += p[b];
+                if (s->gpu[(size_t)(l - 1) * s->E + a] == s->gpu[(size_t)l * s->E + b]) k += p[b];
         }
     return k;
 }
@@ -81,8 +80,7 @@ static void kl_refine(struct aff *s)
                 for (int b = 0; b < E; b++)
                     for (int c = b + 1; c < E; c++) {
                         int g = gp[b], h = gp[c];
-                        if (g == h)
-                            continue;
+                        if (g == h) continue;
                         const double *Ab = s->A + (size_t)b * G, *Ac = s->A + (size_t)c * G;
                         double d = Ab[h] + Ac[g] - Ab[g] - Ac[h];
                         if (d > best) {
@@ -99,8 +97,7 @@ static void kl_refine(struct aff *s)
                 }
             }
         }
-        if (!any)
-            break;
+        if (!any) break;
     }
 }
 
@@ -115,8 +112,7 @@ static void fill_layer(struct aff *s, int l, int *cap)
     for (int b = 0; b < E; b++)
         for (int a = 0; a < E; a++) {
             if (l > 0 && s->gpu[(size_t)(l - 1) * E + a] >= 0)
-                s->A[(size_t)b * G + s->gpu[(size_t)(l - 1) * E + a]] +=
-                    pl_pair_at(s->pr, l, a)[b];
+                s->A[(size_t)b * G + s->gpu[(size_t)(l - 1) * E + a]] += pl_pair_at(s->pr, l, a)[b];
             if (l + 1 < s->L && s->gpu[(size_t)(l + 1) * E + a] >= 0)
                 s->A[(size_t)b * G + s->gpu[(size_t)(l + 1) * E + a]] +=
                     pl_pair_at(s->pr, l + 1, b)[a];
@@ -125,11 +121,9 @@ static void fill_layer(struct aff *s, int l, int *cap)
         int bb = -1, bg = -1;
         double best = -1;
         for (int b = 0; b < E; b++) {
-            if (gp[b] >= 0)
-                continue;
+            if (gp[b] >= 0) continue;
             for (int g = 0; g < G; g++) {
-                if (cap[g] == 0)
-                    continue;
+                if (cap[g] == 0) continue;
                 double v = s->A[(size_t)b * G + g] + 1e-12 * s->pr->load[(size_t)l * E + b];
                 if (v > best) {
                     best = v;
@@ -138,8 +132,7 @@ static void fill_layer(struct aff *s, int l, int *cap)
                 }
             }
         }
-        if (bb < 0)
-            break;
+        if (bb < 0) break;
         gp[bb] = bg;
         cap[bg]--;
     }
@@ -187,8 +180,7 @@ static int seed_communities(struct aff *s, gsl_rng *r)
         for (int a = 0; a < E; a++)
             for (int b = 0; b < E; b++) {
                 double x = pl_pair_at(s->pr, l, a)[b];
-                if (x <= 0)
-                    continue;
+                if (x <= 0) continue;
                 igraph_vector_int_push_back(&edges, (l - 1) * E + a);
                 igraph_vector_int_push_back(&edges, l * E + b);
                 igraph_vector_push_back(&w, x);
@@ -215,8 +207,7 @@ static int seed_communities(struct aff *s, gsl_rng *r)
     if (rc == 0) {
         int nc = 0;
         for (int i = 0; i < n; i++)
-            if (VECTOR(memb)[i] + 1 > nc)
-                nc = (int)VECTOR(memb)[i] + 1;
+            if (VECTOR(memb)[i] + 1 > nc) nc = (int)VECTOR(memb)[i] + 1;
         double *cw = xcalloc((size_t)nc, sizeof(double));
         for (int l = 1; l < L; l++)
             for (int a = 0; a < E; a++)
@@ -232,8 +223,7 @@ static int seed_communities(struct aff *s, gsl_rng *r)
         for (int k = 0; k < nc; k++) {
             int c = -1;
             for (int j = 0; j < nc; j++)
-                if (!done[j] && (c < 0 || cw[j] > cw[c]))
-                    c = j;
+                if (!done[j] && (c < 0 || cw[j] > cw[c])) c = j;
             done[c] = 1;
             int bestg = 0, bestfit = -1;
             for (int gg = 0; gg < G; gg++) {
@@ -283,8 +273,8 @@ static void to_slots(const struct aff *s, const int *gpu, struct pl_placement *p
 
 int pl_policy_affinity(struct pl_placement *pl, const struct pl_profile *pr, gsl_rng *r)
 {
-    struct aff s = {.pr = pr, .L = pl->layers, .E = pl->experts, .G = pl->gpus,
-                    .m = pl->slots_per_gpu};
+    struct aff s = {
+        .pr = pr, .L = pl->layers, .E = pl->experts, .G = pl->gpus, .m = pl->slots_per_gpu};
     size_t n = (size_t)s.L * s.E;
     s.A = xmalloc(sizeof(double) * (size_t)s.E * s.G);
     s.gpu = xmalloc(sizeof(int) * n);
@@ -295,8 +285,7 @@ int pl_policy_affinity(struct pl_placement *pl, const struct pl_profile *pr, gsl
     memcpy(keep, s.gpu, sizeof(int) * n);
     if (seed_communities(&s, r) == 0) {
         kl_refine(&s);
-        if (kept(&s) > best)
-            memcpy(keep, s.gpu, sizeof(int) * n);
+        if (kept(&s) > best) memcpy(keep, s.gpu, sizeof(int) * n);
     }
     to_slots(&s, keep, pl);
     free(keep);

@@ -26,8 +26,7 @@ void pl_assign_min(int n, const double *cost, int *row_col)
             int i0 = p[j0], j1 = 0;
             double delta = INFINITY;
             for (int j = 1; j <= n; j++) {
-                if (used[j])
-                    continue;
+                if (used[j]) continue;
                 double cur = cost[(size_t)(i0 - 1) * n + (j - 1)] - u[i0] - v[j];
                 if (cur < minv[j]) {
                     minv[j] = cur;

@@ -76,20 +76,16 @@ static int parse(int argc, char **argv, struct opt *opts)
         struct opt *o = opts;
         while (o->name && (strlen(o->name) != n || strncmp(o->name, a, n)))
             o++;
-        if (!o->name)
-            return bad("unknown option '%s'", a);
+        if (!o->name) return bad("unknown option '%s'", a);
         o->seen = 1;
         if (o->kind == K_FLAG) {
-            if (eq)
-                return bad("%s takes no value", o->name);
+            if (eq) return bad("%s takes no value", o->name);
             *(int *)o->out = 1;
             continue;
         }
         const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v)
-            return bad("%s needs a value", o->name);
-        if (parse_value(o, v))
-            return MOESIM_EXIT_INPUT;
+        if (!v) return bad("%s needs a value", o->name);
+        if (parse_value(o, v)) return MOESIM_EXIT_INPUT;
     }
     return 0;
 }
@@ -99,13 +95,11 @@ static int parse(int argc, char **argv, struct opt *opts)
 static int fail_pl(const struct err *e)
 {
     const char *m = e->msg;
-    if (strncmp(m, "placement.", 10))
-        return bad("%s", m);
+    if (strncmp(m, "placement.", 10)) return bad("%s", m);
     m += 10;
     char key[64];
     size_t n = strcspn(m, ":");
-    if (n >= sizeof key)
-        return bad("%s", e->msg);
+    if (n >= sizeof key) return bad("%s", e->msg);
     for (size_t i = 0; i < n; i++)
         key[i] = m[i] == '_' ? '-' : m[i];
     key[n] = 0;
@@ -123,8 +117,7 @@ static int print_csv(const struct pl_placement *pl)
                 snprintf(buf[1], sizeof buf[1], "%d", x);
                 snprintf(buf[2], sizeof buf[2], "%d", pl_replica_gpu(pl, l, x, i));
                 for (int k = 0; k < 3; k++) {
-                    if (trace_csv_field(stdout, buf[k]))
-                        return 1;
+                    if (trace_csv_field(stdout, buf[k])) return 1;
                     fputc(k < 2 ? ',' : '\n', stdout);
                 }
             }
@@ -159,16 +152,13 @@ int wl_place_cli(int argc, char **argv)
         {"--help", K_FLAG, &help, 0, 0, 0},
         {NULL, K_FLAG, NULL, 0, 0, 0},
     };
-    if (parse(argc, argv, opts))
-        return MOESIM_EXIT_INPUT;
+    if (parse(argc, argv, opts)) return MOESIM_EXIT_INPUT;
     if (help) {
         fputs(usage_text, stdout);
         return 0;
     }
-    if (!trace_path)
-        return bad("--trace: missing (the routing trace CSV)");
-    if (!gpus)
-        return bad("--gpus: missing (the number of GPUs)");
+    if (!trace_path) return bad("--trace: missing (the routing trace CSV)");
+    if (!gpus) return bad("--gpus: missing (the number of GPUs)");
     if (!policy)
         return bad("--policy: missing (contiguous|round_robin|random|load_greedy|eplb|"
                    "affinity|moetuner|ilp)");
@@ -195,7 +185,9 @@ int wl_place_cli(int argc, char **argv)
         return bad("--train %g: the split of %zu tokens leaves no %s tokens", train, tokens,
                    n_train == 0 ? "training" : "held-out");
     }
-    struct pl_params p = {.replicas = (int)replicas, .refine = refine, .seed = (uint64_t)seed,
+    struct pl_params p = {.replicas = (int)replicas,
+                          .refine = refine,
+                          .seed = (uint64_t)seed,
                           .ilp_time_limit_s = ilp_time};
     struct pl_placement pl;
     clock_t c0 = clock();
@@ -223,11 +215,10 @@ int wl_place_cli(int argc, char **argv)
         printf("held-out: mean max/mean GPU load %.3f; %.0f %s, %.4f crossing GPUs, "
                "%.4f crossing leaves\n",
                s.max_over_mean, s.transfers,
-               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions",
-               s.cross_gpu, s.cross_leaf);
+               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions", s.cross_gpu,
+               s.cross_leaf);
         printf("held-out cost: %.3f us; training cost: %.3f us", s.cost, pl.cost_policy);
-        if (refine)
-            printf(", %.3f us after refine", pl.cost);
+        if (refine) printf(", %.3f us after refine", pl.cost);
         printf("\n");
         if (pl.ilp_status == PL_ILP_OPTIMAL)
             printf("ilp: optimal (training cost %.3f us)\n", pl.ilp_bound);

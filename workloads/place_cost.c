@@ -46,17 +46,14 @@ void pl_profile_build(struct pl_profile *pr, const struct trace *t, size_t tok_b
                     nprev += prev[j] >= 0 && prev[j] < E;
             for (int j = 0; j < k; j++) {
                 int e = ex[j];
-                if (e < 0 || e >= E)
-                    continue;
+                if (e < 0 || e >= E) continue;
                 pr->load[(size_t)l * E + e] += 1;
                 pr->total += 1;
-                if (nprev == 0 || mode == PL_STANDARD)
-                    pl_home_at(pr, l, h)[e] += 1;
+                if (nprev == 0 || mode == PL_STANDARD) pl_home_at(pr, l, h)[e] += 1;
                 for (int i2 = 0; nprev > 0 && i2 < k; i2++)
                     if (prev[i2] >= 0 && prev[i2] < E)
                         pl_pair_at(pr, l, prev[i2])[e] += 1.0 / nprev;
-                if (mode == PL_COHERENT && l == L - 1)
-                    pr->back[(size_t)h * E + e] += 1;
+                if (mode == PL_COHERENT && l == L - 1) pr->back[(size_t)h * E + e] += 1;
             }
         }
     }
@@ -133,8 +130,7 @@ static void route(struct pl_eval *ev, double mass, int src, int n, const int *re
 
 static void add_traffic(struct pl_eval *ev, int s, int d, double m)
 {
-    if (s == d || m == 0)
-        return;
+    if (s == d || m == 0) return;
     int G = ev->pr->gpus, Lv = ev->pr->leaves;
     ev->sent[s] += m;
     ev->recv[d] += m;
@@ -155,8 +151,7 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
     for (int h = 0; h < G; h++) {
         const double *hm = pl_home_at(pr, l, h);
         for (int e = 0; e < E; e++)
-            if (hm[e] > 0)
-                route(ev, hm[e], h, ev->nrep[e], ev->reps + (size_t)e * S);
+            if (hm[e] > 0) route(ev, hm[e], h, ev->nrep[e], ev->reps + (size_t)e * S);
     }
     if (pr->mode == PL_COHERENT && l > 0) {
         collect_reps(ev, slot_expert + (size_t)(l - 1) * S, ev->nrep2, ev->reps2);
@@ -164,8 +159,7 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
             const double *pa = pl_pair_at(pr, l, a);
             int na = ev->nrep2[a];
             for (int b = 0; b < E; b++) {
-                if (pa[b] <= 0)
-                    continue;
+                if (pa[b] <= 0) continue;
                 for (int i = 0; i < na; i++)
                     route(ev, pa[b] / na, ev->reps2[(size_t)a * S + i], ev->nrep[b],
                           ev->reps + (size_t)b * S);
@@ -180,35 +174,29 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
     for (int s = 0; s < G; s++)
         for (int d = 0; d < G; d++) {
             double m = ev->flow[(size_t)s * G + d];
-            if (m == 0)
-                continue;
+            if (m == 0) continue;
             ev->load[d] += m;
             add_traffic(ev, s, d, m);
-            if (pr->mode == PL_STANDARD)
-                add_traffic(ev, d, s, m);
+            if (pr->mode == PL_STANDARD) add_traffic(ev, d, s, m);
         }
     if (pr->mode == PL_COHERENT && l == pr->layers - 1)
         for (int h = 0; h < G; h++)
             for (int e = 0; e < E; e++) {
                 double m = pr->back[(size_t)h * E + e];
-                if (m <= 0)
-                    continue;
+                if (m <= 0) continue;
                 int n = ev->nrep[e];
                 for (int i = 0; i < n; i++)
                     add_traffic(ev, ev->reps[(size_t)e * S + i], h, m / n);
             }
     double maxload = 0, maxg = 0, maxl = 0;
     for (int g = 0; g < G; g++) {
-        if (ev->load[g] > maxload)
-            maxload = ev->load[g];
+        if (ev->load[g] > maxload) maxload = ev->load[g];
         double x = ev->sent[g] > ev->recv[g] ? ev->sent[g] : ev->recv[g];
-        if (x > maxg)
-            maxg = x;
+        if (x > maxg) maxg = x;
     }
     for (int v = 0; v < pr->leaves; v++) {
         double x = ev->lout[v] > ev->lin[v] ? ev->lout[v] : ev->lin[v];
-        if (x > maxl)
-            maxl = x;
+        if (x > maxl) maxl = x;
     }
     double B = f->bytes_per_token;
     double tg = maxg * B * 8 / (f->gpu_gbps * 1e3);

@@ -30,8 +30,7 @@ static void replicate_and_pack(int n, const int *ex, const double *w, int r, int
     for (int k = 0; k < r; k++) {
         int best = 0;
         for (int i = 1; i < n; i++)
-            if (w[i] / nrep[i] > w[best] / nrep[best])
-                best = i;
+            if (w[i] / nrep[i] > w[best] / nrep[best]) best = i;
         nrep[best]++;
     }
     int items = n + r;

@@ -41,8 +41,7 @@ struct row {
 
 static void row_add(struct row *r, int col, double v)
 {
-    if (v == 0)
-        return;
+    if (v == 0) return;
     if (r->n + 2 > r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
         r->ind = xrealloc(r->ind, sizeof(int) * (size_t)r->cap);
@@ -66,8 +65,7 @@ static int new_col(glp_prob *lp, int kind, double lo, double up, double obj)
 {
     int j = glp_add_cols(lp, 1);
     glp_set_col_kind(lp, j, kind);
-    if (kind != GLP_BV)
-        glp_set_col_bnds(lp, j, up > lo ? GLP_DB : GLP_LO, lo, up);
+    if (kind != GLP_BV) glp_set_col_bnds(lp, j, up > lo ? GLP_DB : GLP_LO, lo, up);
     glp_set_obj_coef(lp, j, obj);
     return j;
 }
@@ -98,8 +96,7 @@ static double coh_recv_coef(const struct pl_profile *pr, int l, int b, int g, in
     double Hcol = 0, Hin = pl_home_at(pr, l, g)[b], Kin = 0, in = 0;
     for (int h = 0; h < G; h++)
         Hcol += pl_home_at(pr, l, h)[b];
-    if (l == pr->layers - 1)
-        Kin = pr->back[(size_t)g * E + b];
+    if (l == pr->layers - 1) Kin = pr->back[(size_t)g * E + b];
     double top = 0;
     if (l > 0) {
         for (int a = 0; a < E; a++)
@@ -146,8 +143,7 @@ static void callback(glp_tree *t, void *info)
 {
     struct cbinfo *ci = info;
     int b = glp_ios_best_node(t);
-    if (b)
-        ci->bound = glp_ios_node_bound(t, b);
+    if (b) ci->bound = glp_ios_node_bound(t, b);
 }
 
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
@@ -169,7 +165,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
     glp_prob *lp = glp_create_prob();
     glp_set_obj_dir(lp, GLP_MIN);
     int *x = xmalloc(sizeof(int) * (size_t)L * E * G);
-#define X(l, e, g) x[((size_t)(l) * E + (e)) * G + (g)]
+#define X(l, e, g) x[((size_t)(l)*E + (e)) * G + (g)]
     for (int l = 0; l < L; l++)
         for (int ee = 0; ee < E; ee++)
             for (int g = 0; g < G; g++)
@@ -207,8 +203,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
         for (int ee = 0; ee < E; ee++) {
             int n = 0;
             for (int o = 0; o < E; o++)
-                if (o != ee)
-                    tmp[n++] = ld[o];
+                if (o != ee) tmp[n++] = ld[o];
             row_add(&rw, C[l], 1);
             double lb = ld[ee] + smallest_sum(tmp, n, m - 1);
             for (int g = 0; g < G; g++)
@@ -225,8 +220,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                 n = 0;
                 for (int o = 0; o < E; o++) {
                     hg += H[o];
-                    if (o != ee)
-                        tmp[n++] = ld[o] - 2 * H[o];
+                    if (o != ee) tmp[n++] = ld[o] - 2 * H[o];
                 }
                 row_add(&rw, X(l, ee, g),
                         -kg * (hg + ld[ee] - 2 * H[ee] + smallest_sum(tmp, n, m - 1)));
@@ -288,8 +282,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                         for (int b = 0; b < E; b++) {
                             double p = pl_pair_at(pr, l, a)[b];
                             zc[a * E + b] = 0;
-                            if (p <= 0)
-                                continue;
+                            if (p <= 0) continue;
                             int z = new_col(lp, GLP_CV, 0, 1, 0);
                             zc[a * E + b] = z;
                             nz++;
@@ -308,20 +301,16 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                 if (nz) {
                     for (int a = 0; a < E; a++) {
                         for (int b = 0; b < E; b++)
-                            if (zc[a * E + b])
-                                row_add(&rw, zc[a * E + b], -1);
-                        if (rw.n == 0)
-                            continue;
+                            if (zc[a * E + b]) row_add(&rw, zc[a * E + b], -1);
+                        if (rw.n == 0) continue;
                         for (int g = g0; g < g0 + width; g++)
                             row_add(&rw, X(l - 1, a, g), m * width);
                         row_put(lp, &rw, GLP_LO, 0, 0);
                     }
                     for (int b = 0; b < E; b++) {
                         for (int a = 0; a < E; a++)
-                            if (zc[a * E + b])
-                                row_add(&rw, zc[a * E + b], -1);
-                        if (rw.n == 0)
-                            continue;
+                            if (zc[a * E + b]) row_add(&rw, zc[a * E + b], -1);
+                        if (rw.n == 0) continue;
                         for (int g = g0; g < g0 + width; g++)
                             row_add(&rw, X(l, b, g), m * width);
                         row_put(lp, &rw, GLP_LO, 0, 0);
@@ -336,8 +325,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                     if (nz) {
                         for (int a = 0; a < E; a++)
                             for (int g = g0; g < g0 + width; g++) {
-                                if (dir == 0)
-                                    row_add(&rw, X(l - 1, a, g), -k * pout[a]);
+                                if (dir == 0) row_add(&rw, X(l - 1, a, g), -k * pout[a]);
                             }
                         for (int a = 0; a < E; a++)
                             for (int b = 0; b < E; b++)

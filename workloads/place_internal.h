@@ -43,9 +43,9 @@ struct pl_eval {
     const struct pl_profile *pr;
     const struct pl_fabric *f;
     int slots, spg;
-    int *nrep, *reps;     /* per expert of the layer being evaluated: count, GPUs */
-    int *nrep2, *reps2;   /* same for the previous layer */
-    double *flow;         /* [gpus][gpus] units source -> destination */
+    int *nrep, *reps;   /* per expert of the layer being evaluated: count, GPUs */
+    int *nrep2, *reps2; /* same for the previous layer */
+    double *flow;       /* [gpus][gpus] units source -> destination */
     double *load, *sent, *recv, *lout, *lin;
 };
 void pl_eval_init(struct pl_eval *ev, const struct pl_profile *pr, const struct pl_fabric *f,

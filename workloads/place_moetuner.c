@@ -31,8 +31,7 @@ struct lbap {
 static int augment(struct lbap *b, int q)
 {
     for (int h = 0; h < b->n; h++) {
-        if (b->seen[h] || b->c[(size_t)q * b->n + h] > b->t)
-            continue;
+        if (b->seen[h] || b->c[(size_t)q * b->n + h] > b->t) continue;
         b->seen[h] = 1;
         if (b->match_col[h] < 0 || augment(b, b->match_col[h])) {
             b->match_col[h] = q;
@@ -48,8 +47,7 @@ static int perfect(struct lbap *b)
         b->match_col[h] = -1;
     for (int q = 0; q < b->n; q++) {
         memset(b->seen, 0, sizeof(int) * (size_t)b->n);
-        if (!augment(b, q))
-            return 0;
+        if (!augment(b, q)) return 0;
     }
     return 1;
 }
@@ -89,8 +87,7 @@ static void solve_lbap(int n, const double *c, const double *sum, int *col_row)
         for (int g = 0; g < n; g++)
             for (int h = g + 1; h < n; h++) {
                 int p = col_row[g], q = col_row[h];
-                if (c[(size_t)p * n + h] > b.t || c[(size_t)q * n + g] > b.t)
-                    continue;
+                if (c[(size_t)p * n + h] > b.t || c[(size_t)q * n + g] > b.t) continue;
                 double d = sum[(size_t)p * n + h] + sum[(size_t)q * n + g] -
                            sum[(size_t)p * n + g] - sum[(size_t)q * n + h];
                 if (d < -1e-12) {
@@ -109,15 +106,14 @@ int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
                        const struct pl_fabric *f)
 {
     int L = pl->layers, E = pl->experts, G = pl->gpus, m = pl->slots_per_gpu, Lv = pl->leaves;
-    int *grp = xmalloc(sizeof(int) * (size_t)L * E);   /* stage 1: group of (l, e) */
-    int *onto = xmalloc(sizeof(int) * (size_t)L * G);  /* stage 2: group on GPU h */
+    int *grp = xmalloc(sizeof(int) * (size_t)L * E);  /* stage 1: group of (l, e) */
+    int *onto = xmalloc(sizeof(int) * (size_t)L * G); /* stage 2: group on GPU h */
     double *T = xmalloc(sizeof(double) * (size_t)G * G);
     double *c = xmalloc(sizeof(double) * (size_t)G * G);
     double *sum = xmalloc(sizeof(double) * (size_t)G * G);
     double *inv = xmalloc(sizeof(double) * (size_t)G * G); /* us per unit between GPUs */
     double cross = f->gpu_gbps;
-    if (Lv > 1 && f->leaf_uplink_gbps / (G / Lv) < cross)
-        cross = f->leaf_uplink_gbps / (G / Lv);
+    if (Lv > 1 && f->leaf_uplink_gbps / (G / Lv) < cross) cross = f->leaf_uplink_gbps / (G / Lv);
     for (int g = 0; g < G; g++)
         for (int h = 0; h < G; h++) {
             double bw = pl_leaf_of(g, G, Lv) == pl_leaf_of(h, G, Lv) ? f->gpu_gbps : cross;
@@ -140,8 +136,7 @@ int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
                 for (int g = 0; g < G; g++) {
                     double x = T[(size_t)prev[g] * G + q] * inv[(size_t)g * G + h];
                     s += x;
-                    if (x > mx)
-                        mx = x;
+                    if (x > mx) mx = x;
                 }
                 c[(size_t)q * G + h] = mx;
                 sum[(size_t)q * G + h] = s;

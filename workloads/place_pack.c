@@ -12,8 +12,7 @@ static const double *sort_w;
 static int by_weight_desc(const void *a, const void *b)
 {
     int i = *(const int *)a, j = *(const int *)b;
-    if (sort_w[i] != sort_w[j])
-        return sort_w[i] > sort_w[j] ? -1 : 1;
+    if (sort_w[i] != sort_w[j]) return sort_w[i] > sort_w[j] ? -1 : 1;
     return i - j;
 }
 
@@ -29,8 +28,7 @@ void pl_balanced_pack(int n, const double *w, const int *group, int bins, int ca
     for (int k = 0; k < n; k++) {
         int i = order[k], best = -1, best_clash = 1;
         for (int b = 0; b < bins; b++) {
-            if (count[b] >= cap)
-                continue;
+            if (count[b] >= cap) continue;
             int clash = 0;
             if (group)
                 for (int k2 = 0; k2 < k && !clash; k2++)

@@ -16,7 +16,7 @@
 #include "workloads/place_internal.h"
 
 /* Total work budget, in evaluator inner-loop steps. */
-#define PL_REFINE_WORK 3e8
+#define PL_REFINE_WORK  3e8
 #define PL_REFINE_KICKS 300
 
 struct rs {
@@ -42,8 +42,7 @@ static double swap_delta(struct rs *s, int *se, int l, int a, int b)
     double d = c0 + c1 - old;
     if (d < -1e-9 * (old > 1 ? old : 1)) {
         s->lc[l] = c0;
-        if (l + 1 < s->L && s->ev.pr->mode == PL_COHERENT)
-            s->lc[l + 1] = c1;
+        if (l + 1 < s->L && s->ev.pr->mode == PL_COHERENT) s->lc[l + 1] = c1;
         return d;
     }
     row[b] = row[a];
@@ -60,12 +59,9 @@ static void descend(struct rs *s, int *se)
             for (int a = 0; a < s->S; a++)
                 for (int b = a + 1; b < s->S; b++) {
                     const int *row = se + (size_t)l * s->S;
-                    if (a / s->spg == b / s->spg || row[a] == row[b])
-                        continue;
-                    if (s->evals >= s->max_evals)
-                        return;
-                    if (swap_delta(s, se, l, a, b) < 0)
-                        improved = 1;
+                    if (a / s->spg == b / s->spg || row[a] == row[b]) continue;
+                    if (s->evals >= s->max_evals) return;
+                    if (swap_delta(s, se, l, a, b) < 0) improved = 1;
                 }
     }
 }
@@ -86,8 +82,7 @@ double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const str
     s.L = pl->layers;
     s.S = pl->slots;
     s.spg = pl->slots_per_gpu;
-    if (pl->gpus < 2)
-        return pl->cost;
+    if (pl->gpus < 2) return pl->cost;
     pl_eval_init(&s.ev, pr, f, s.S, s.spg);
     s.lc = xcalloc((size_t)s.L, sizeof(double));
     double work = (double)pr->experts * pr->experts + (double)pr->gpus * pr->gpus +

@@ -34,14 +34,12 @@ void pl_evaluate(const struct pl_placement *pl, const struct trace *t, size_t to
             int from = h;
             if (f->mode == PL_COHERENT)
                 for (int j = k - 1; j >= 0; j--)
-                    if (prev[j] >= 0)
-                        from = prev[j];
+                    if (prev[j] >= 0) from = prev[j];
             for (int j = 0; j < k; j++) {
                 int e = t->expert[trace_idx(t, tok, l, j)];
                 cur[j] = e >= 0 && e < pl->experts ? pl_gpu_of(pl, l, e, from, tok) : -1;
                 int d = cur[j];
-                if (d < 0)
-                    continue;
+                if (d < 0) continue;
                 load[(size_t)l * G + d] += 1;
                 if (f->mode == PL_STANDARD) {
                     s->transfers += 1;
@@ -49,8 +47,7 @@ void pl_evaluate(const struct pl_placement *pl, const struct trace *t, size_t to
                     cl += pl_leaf_of(d, G, Lv) != pl_leaf_of(h, G, Lv);
                 } else {
                     for (int j2 = 0; j2 < k; j2++) {
-                        if (prev[j2] < 0)
-                            continue;
+                        if (prev[j2] < 0) continue;
                         s->transfers += 1;
                         cg += d != prev[j2];
                         cl += pl_leaf_of(d, G, Lv) != pl_leaf_of(prev[j2], G, Lv);
@@ -65,8 +62,7 @@ void pl_evaluate(const struct pl_placement *pl, const struct trace *t, size_t to
         double sum = 0, mx = 0;
         for (int g = 0; g < G; g++) {
             sum += load[(size_t)l * G + g];
-            if (load[(size_t)l * G + g] > mx)
-                mx = load[(size_t)l * G + g];
+            if (load[(size_t)l * G + g] > mx) mx = load[(size_t)l * G + g];
         }
         s->max_load[l] = mx;
         s->mean_load[l] = sum / G;
@@ -75,8 +71,7 @@ void pl_evaluate(const struct pl_placement *pl, const struct trace *t, size_t to
             used++;
         }
     }
-    if (used)
-        s->max_over_mean /= used;
+    if (used) s->max_over_mean /= used;
     s->cross_gpu = s->transfers > 0 ? cg / s->transfers : 0;
     s->cross_leaf = s->transfers > 0 ? cl / s->transfers : 0;
     s->cost = pl_cost(pl, t, tok_begin, tok_end, f);
