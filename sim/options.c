@@ -63,9 +63,19 @@ const struct opt_def opt_table[] = {
     {"workload", "efficiency", OPT_REAL, "0.6", 0.001, 1, NULL, "moe: fraction of gpu_tflops the expert GEMMs reach", F(efficiency)},
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
 
-    {"placement", "policy", OPT_ENUM, "contiguous", 0, 0, "contiguous|round_robin",
-     "moe: which GPU holds each expert: contiguous (e on GPU e*G/E), round_robin (e on GPU e mod G)", F(placement)},
-    {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert replicas (policies that replicate)", F(replicas)},
+    {"placement", "policy", OPT_ENUM, "contiguous", 0, 0,
+     "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp",
+     "moe: which GPU holds each expert (workloads/README-placement.md): contiguous (e on GPU e*G/E), "
+     "round_robin, random, load_greedy (LPT by load), eplb (DeepSeek, with replicas), affinity "
+     "(ExFlow), moetuner (two-stage), ilp (GLPK, exact)", F(placement)},
+    {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert slots per layer (eplb)", F(replicas)},
+    {"placement", "refine", OPT_BOOL, "false", 0, 0, NULL, "moe: pairwise-swap local search on the shared cost after the policy", F(refine)},
+    {"placement", "train", OPT_REAL, "0.5", 0, 0.95, NULL,
+     "moe: fraction of the trace's tokens the placement is computed on; the rest is replayed "
+     "(0: computed on and replayed from the whole trace)", F(train)},
+    {"placement", "ilp_time_limit_s", OPT_REAL, "60", 0.1, 86400, NULL, "moe: GLPK time limit for policy=ilp, s", F(ilp_time_limit_s)},
+    {"placement", "w_compute", OPT_REAL, "1", 0, 1e6, NULL, "moe: weight of the slowest GPU's compute in the placement cost", F(w_compute)},
+    {"placement", "w_network", OPT_REAL, "1", 0, 1e6, NULL, "moe: weight of the network time bound in the placement cost", F(w_network)},
 
     {"sim", "engine", OPT_ENUM, "packet", 0, 0, "packet", "simulation engine", F(engine)},
     {"sim", "seed", OPT_INT, "1", 0, I64MAX, NULL, "seed of every random choice (hashes, spraying, permutations)", F(seed)},

@@ -25,7 +25,6 @@ enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
 enum engine_kind { ENGINE_PACKET = 0 };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
 enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
-enum placement_policy { PL_CONTIGUOUS = 0, PL_ROUND_ROBIN };
 
 struct cfg {
     /* [topology] */
@@ -49,8 +48,10 @@ struct cfg {
     char compute[CFG_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
     /* [placement] */
-    int placement;
+    int placement; /* index into the policy choices; the name goes to pl_compute */
     int64_t replicas;
+    int refine;
+    double train, ilp_time_limit_s, w_compute, w_network;
     /* [sim] */
     int engine;
     int64_t seed, iterations;

@@ -28,6 +28,7 @@ static struct cfg moecfg(const char *trace, int leaves, int hpl, int gph)
     c.hidden = 1024;
     c.tokens_per_gpu = 16;
     c.path = PATH_SPRAY;
+    c.train = 0; /* place on and replay the whole trace, unless a test says otherwise */
     return c;
 }
 
@@ -247,6 +248,64 @@ static void test_trace_reuse_counted(void **state)
     free_moe(&m);
 }
 
+/* placement.train = 0.5: the placement sees the first half of the trace's
+ * tokens and only the second half is replayed. */
+static void test_train_split_holds_out(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.train = 0.5; /* 9 tokens: 4 to place, 5 replayed */
+    struct moe_run m;
+    run_moe(&c, &m);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(m.uses[i], 0);
+    uint64_t sum = 0;
+    for (size_t i = 4; i < 9; i++) {
+        assert_true(m.uses[i] > 0);
+        sum += m.uses[i];
+    }
+    assert_int_equal(sum, 8 * 16);
+    free_moe(&m);
+    struct err e;
+    struct topo *t;
+    struct wl_gen g;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    c.train = 0.05;
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "placement.train: 0.05 of the trace's 9 tokens leaves no token to "
+                               "compute the placement on");
+    topo_destroy(t);
+}
+
+/* End to end: on a skewed trace, load-balancing placements cut the slowest
+ * GPU's compute against contiguous placement, held-out tokens replayed. */
+static void test_placement_balances_skew(void **state)
+{
+    (void)state;
+    const char *skewed = "/tmp/moesim_test_skew2.csv";
+    gen_trace(skewed, 64, 0.8, 0.0);
+    const char *policies[] = {"contiguous", "load_greedy", "eplb"};
+    double comp[3];
+    for (int i = 0; i < 3; i++) {
+        struct cfg c = moecfg(skewed, 2, 4, 1);
+        c.train = 0.5;
+        c.tokens_per_gpu = 64;
+        const struct opt_def *o = opt_find("placement", "policy");
+        struct err e;
+        assert_int_equal(opt_parse(o, policies[i], &c, &e), 0);
+        c.replicas = i == 2 ? 8 : 0;
+        struct moe_run m;
+        run_moe(&c, &m);
+        comp[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
+        free_moe(&m);
+    }
+    print_message("slowest/mean GPU compute: contiguous %.2f load_greedy %.2f eplb %.2f\n",
+                  comp[0], comp[1], comp[2]);
+    assert_true(comp[1] < comp[0] - 0.05);
+    assert_true(comp[2] < comp[0] - 0.1);
+    unlink(skewed);
+}
+
 static void test_determinism(void **state)
 {
     (void)state;
@@ -372,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_coherent_keeps_chains_local),
         cmocka_unit_test(test_nvlink_carries_intra_server),
         cmocka_unit_test(test_trace_reuse_counted),
+        cmocka_unit_test(test_train_split_holds_out),
+        cmocka_unit_test(test_placement_balances_skew),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_calibration_rejects),

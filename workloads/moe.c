@@ -24,6 +24,11 @@
  * combine until after the last layer, and a token whose next experts sit on
  * the same GPU does not move. Layer 0 starts from the home GPU; after the
  * last layer a "combine" returns the outputs home.
+ * Experts are placed by the placement module (place.h) on the first
+ * placement.train of the trace's tokens; only the rest is replayed, so the
+ * placement is judged on tokens it has not seen. A replicated expert serves a
+ * token by pl_gpu_of's rule (the replica on the GPU the token comes from, else
+ * one chosen by token index).
  * A token without a decision at a layer (missing trace rows) skips it.
  * Messages between two GPUs of one server go over NVLink (the engine routes
  * them). Phases run in sequence: no overlap of compute and communication.
@@ -34,6 +39,7 @@
 
 #include "workloads/compute.h"
 #include "workloads/moe.h"
+#include "workloads/place.h"
 #include "workloads/trace.h"
 
 struct moe {
@@ -44,7 +50,8 @@ struct moe {
     uint32_t iterations;
     int shard, coherent, dedup;
     uint64_t msg_bytes;
-    uint32_t *gpu_of; /* [L * E] */
+    struct pl_placement pl;
+    size_t eval_begin;  /* first trace token replayed (the rest trained the placement) */
     struct wl_compute comp;
     gsl_rng *rng;
     uint64_t *pass_off; /* offset of each pass over the trace */
@@ -69,7 +76,7 @@ static uint32_t home_of(const struct moe *m, uint64_t b)
 /* Batch tokens of iteration `iter` from the trace stream (see the header). */
 static void fill_batch(struct moe *m, uint32_t iter)
 {
-    uint64_t T = m->tr.tokens;
+    uint64_t T = m->tr.tokens - m->eval_begin;
     for (uint64_t b = 0; b < m->B; b++) {
         uint64_t s = (uint64_t)iter * m->B + b, pass = s / T;
         while (pass >= m->npass) {
@@ -77,7 +84,7 @@ static void fill_batch(struct moe *m, uint32_t iter)
             m->pass_off[m->npass] = m->npass ? gsl_rng_uniform_int(m->rng, T) : 0;
             m->npass++;
         }
-        uint32_t t = (uint32_t)((s % T + m->pass_off[pass]) % T);
+        uint32_t t = (uint32_t)(m->eval_begin + (s % T + m->pass_off[pass]) % T);
         m->tok[b] = t;
         m->uses[t]++;
     }
@@ -86,14 +93,14 @@ static void fill_batch(struct moe *m, uint32_t iter)
 /* Distinct GPUs of token b's experts at layer l into out[]; returns how many
  * (0 when the trace has no decision there). Without dedup every expert
  * counts, duplicates included. */
-static int dest_gpus(const struct moe *m, uint64_t b, int l, uint32_t *out, int dedup)
+static int dest_gpus(const struct moe *m, uint64_t b, int l, int from, uint32_t *out, int dedup)
 {
     int n = 0;
     for (int k = 0; k < m->K; k++) {
         int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
         if (x < 0)
             continue;
-        uint32_t g = m->gpu_of[(size_t)l * m->E + x];
+        uint32_t g = (uint32_t)pl_gpu_of(&m->pl, l, x, from, b);
         int dup = 0;
         for (int j = 0; dedup && j < n; j++)
             dup |= out[j] == g;
@@ -125,20 +132,22 @@ static void build_dispatch(struct moe *m, int l)
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     for (uint64_t b = 0; b < m->B; b++) {
+        int16_t *cur = m->cur + b * m->K;
+        uint32_t home = home_of(m, b);
+        /* Where the token comes from decides which replica serves it. */
+        int from = m->coherent && l > 0 && cur[0] >= 0 ? cur[0] : (int)home;
         for (int k = 0; k < m->K; k++) {
             int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
             if (x >= 0) {
-                m->etok[(size_t)m->gpu_of[(size_t)l * m->E + x] * m->E + x]++;
+                m->etok[(size_t)pl_gpu_of(&m->pl, l, x, from, b) * m->E + x]++;
                 m->st.selections++;
             } else {
                 m->st.skipped++;
             }
         }
-        int nd = dest_gpus(m, b, l, dst, m->dedup);
+        int nd = dest_gpus(m, b, l, from, dst, m->dedup);
         if (nd == 0)
             continue;
-        int16_t *cur = m->cur + b * m->K;
-        uint32_t home = home_of(m, b);
         int nsrc = 0;
         uint32_t src[64];
         if (!m->coherent || l == 0 || cur[0] < 0) {
@@ -152,7 +161,7 @@ static void build_dispatch(struct moe *m, int l)
                 if (src[i] != dst[j])
                     m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
         if (m->coherent) {
-            int u = dest_gpus(m, b, l, dst, 1);
+            int u = dest_gpus(m, b, l, from, dst, 1);
             for (int j = 0; j < m->K; j++)
                 cur[j] = j < u ? (int16_t)dst[j] : -1;
         }
@@ -261,7 +270,7 @@ static void moe_destroy(void *state)
     wl_compute_free(&m->comp);
     if (m->rng)
         gsl_rng_free(m->rng);
-    free(m->gpu_of);
+    pl_free(&m->pl);
     free(m->pass_off);
     free(m->uses);
     free(m->tok);
@@ -289,14 +298,45 @@ static int check_trace(const struct cfg *c, const struct trace *t, struct err *e
     return 0;
 }
 
-static void place_experts(struct moe *m, int policy)
+/* Computes the placement on the first placement.train of the trace's tokens
+ * (or on all of them when train = 0), scored on this fabric. */
+static int place_experts(struct moe *m, const struct cfg *c, const struct topo *t, struct err *e)
 {
-    m->gpu_of = xmalloc((size_t)m->L * m->E * sizeof *m->gpu_of);
-    for (int l = 0; l < m->L; l++)
-        for (int x = 0; x < m->E; x++)
-            m->gpu_of[(size_t)l * m->E + x] =
-                policy == PL_ROUND_ROBIN ? (uint32_t)x % m->G
-                                         : (uint32_t)((uint64_t)x * m->G / (uint64_t)m->E);
+    size_t T = m->tr.tokens, ntrain = (size_t)(c->train * (double)T);
+    if (c->train > 0 && (ntrain == 0 || ntrain >= T))
+        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->train, T,
+                       ntrain == 0 ? "no token to compute the placement on"
+                                   : "no token to replay");
+    struct pl_fabric f;
+    pl_fabric_default(&f, (int)m->G, (int)t->leaves);
+    f.gpu_gbps = c->host_gbps;
+    f.leaf_uplink_gbps = c->fabric_gbps * (double)t->spines;
+    f.bytes_per_token = (double)m->msg_bytes;
+    f.compute_us_per_token = (double)wl_compute_ps(&m->comp, 1000) / 1000.0 / (double)PS_PER_US;
+    f.w_compute = c->w_compute;
+    f.w_network = c->w_network;
+    f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
+    struct pl_params p = {(int)c->replicas, c->refine, (uint64_t)c->seed, c->ilp_time_limit_s};
+    const char *policy = opt_enum_name("placement", "policy", c->placement);
+    /* Layers beyond workload.layers do not count: train on a view of the
+     * trace's first L layers. */
+    struct trace view = m->tr;
+    if (m->L < m->tr.layers || m->K < m->tr.topk) {
+        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0)
+            return -1;
+        for (size_t i = 0; i < view.tokens; i++)
+            for (int l = 0; l < m->L; l++)
+                for (int k = 0; k < m->K; k++) {
+                    size_t a = trace_idx(&view, i, l, k), b = trace_idx(&m->tr, i, l, k);
+                    view.expert[a] = m->tr.expert[b];
+                    view.weight[a] = m->tr.weight[b];
+                }
+    }
+    int rc = pl_compute(policy, &view, 0, ntrain ? ntrain : T, &f, &p, &m->pl, e);
+    if (view.expert != m->tr.expert)
+        trace_free(&view);
+    m->eval_begin = ntrain;
+    return rc;
 }
 
 int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
@@ -308,7 +348,9 @@ int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, s
     m->N = (uint64_t)c->tokens_per_gpu;
     m->B = m->G * m->N;
     m->iterations = (uint32_t)c->iterations;
-    uint64_t want = m->B * m->iterations;
+    /* The whole trace when part of it trains the placement; else only what
+     * the batches use. */
+    uint64_t want = c->train > 0 ? 0 : m->B * m->iterations;
     if (trace_load(c->trace, want, &m->tr, e) < 0 || check_trace(c, &m->tr, e) < 0) {
         moe_destroy(m);
         return -1;
@@ -335,7 +377,10 @@ int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, s
     }
     m->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(m->rng, (unsigned long)c->seed);
-    place_experts(m, c->placement);
+    if (place_experts(m, c, t, e) < 0) {
+        moe_destroy(m);
+        return -1;
+    }
     m->uses = xcalloc(m->tr.tokens, sizeof *m->uses);
     m->tok = xmalloc(m->B * sizeof *m->tok);
     m->cur = xmalloc(m->B * (size_t)m->K * sizeof *m->cur);
