@@ -134,7 +134,7 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
     if (G > S)
         return err_set(e,
                        "placement.gpus: %d GPUs but only %d expert slots per layer "
-                       "(experts + replicas): add placement.replicas",
+                       "(experts + replicas)",
                        G, S);
     if (S % G)
         return err_set(e,
