@@ -13,7 +13,7 @@
 #include "kernels/model.h"
 
 struct st_tensor {
-    const char *name, *dtype; /* dtype "F32" (data converted from floats) or "BF16" */
+    const char *name, *dtype; /* "BF16": 2 bytes an element, anything else 4 */
     int ndim;
     long shape[2];
     const float *data; /* NULL: zeros */
@@ -35,7 +35,7 @@ static inline int st_write(const char *path, const struct st_tensor *t, int n)
     char *hdr = malloc(cap);
     len += (size_t)snprintf(hdr + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
     for (int i = 0; i < n; i++) {
-        size_t bytes = st_count(&t[i]) * (strcmp(t[i].dtype, "F32") ? 2 : 4);
+        size_t bytes = st_count(&t[i]) * (strcmp(t[i].dtype, "BF16") ? 4 : 2);
         if (cap - len < 512)
             hdr = realloc(hdr, cap *= 2);
         len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[",
@@ -59,7 +59,7 @@ static inline int st_write(const char *path, const struct st_tensor *t, int n)
             float v = t[i].data ? t[i].data[j] : 0.0f;
             uint32_t b;
             memcpy(&b, &v, 4);
-            if (strcmp(t[i].dtype, "F32")) {
+            if (!strcmp(t[i].dtype, "BF16")) {
                 fputc((int)((b >> 16) & 0xff), f);
                 fputc((int)(b >> 24), f);
             } else {
