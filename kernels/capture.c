@@ -202,7 +202,7 @@ int kn_capture_cli(int argc, char **argv)
     struct kn_layer *lay = xcalloc(nbuf, sizeof *lay);
     for (size_t b = 0; b < nbuf; b++)
         kn_layer_alloc(&d, &lay[b]);
-    float *h = xmalloc(sizeof(float) * (size_t)chunk * H);
+    float *h = kn_alloc_big((size_t)chunk * H);
     int16_t *ex = xmalloc(sizeof(int16_t) * (size_t)chunk * L * k);
     float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
     int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);

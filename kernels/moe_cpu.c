@@ -52,10 +52,10 @@ struct kn_cpu *kn_cpu_create(const struct kn_dims *d, int batch, int threads)
     }
     c->batch = batch;
     c->threads = threads < 1 ? 1 : threads;
-    c->xn = xmalloc(sizeof(float) * (size_t)batch * H);
+    c->xn = kn_alloc_big((size_t)batch * H);
     c->logits = xmalloc(sizeof(float) * (size_t)batch * (size_t)d->experts);
-    c->xp = xmalloc(sizeof(float) * (size_t)batch * k * H);
-    c->yp = xmalloc(sizeof(float) * (size_t)batch * k * H);
+    c->xp = kn_alloc_big((size_t)batch * k * H);
+    c->yp = kn_alloc_big((size_t)batch * k * H);
     c->offset = xmalloc(sizeof(int) * (size_t)(d->experts + 1));
     c->row = xmalloc(sizeof(int) * (size_t)batch * k);
     c->pos = xmalloc(sizeof(int) * (size_t)batch * k);
