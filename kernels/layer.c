@@ -12,8 +12,7 @@
 float *kn_alloc_big(size_t n)
 {
     size_t bytes = n * sizeof(float);
-    if (bytes < ((size_t)4 << 20))
-        return xmalloc(bytes);
+    if (bytes < ((size_t)4 << 20)) return xmalloc(bytes);
     void *p = NULL;
     if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
         err_fatal("out of memory allocating %zu bytes", bytes);
