@@ -12,9 +12,15 @@
 #define MOESIM_SCENARIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sim/err.h"
 #include "sim/options.h"
+
+/* Most hosts a topology may have (cfg_validate), and most runs one sweep may
+ * expand to (sc_load). */
+#define CFG_HOSTS_MAX 1048576
+#define SC_RUNS_MAX   100000
 
 struct sc_sweep;
 
@@ -29,6 +35,9 @@ const struct cfg *sc_run(const struct sc_sweep *s, size_t i);
 const char *sc_path(const struct sc_sweep *s);
 /* Number of values swept for an option in this sweep (1 = not swept). */
 size_t sc_values(const struct sc_sweep *s, const struct opt_def *o);
+/* Writes the swept options of run i as "section.key=value ..." (canonical
+ * values, table order) into buf; "" when nothing is swept. */
+void sc_label(const struct sc_sweep *s, size_t i, char *buf, size_t n);
 void sc_free(struct sc_sweep *s);
 
 /* Cross-key checks on one resolved configuration (topology can exist, sizes
@@ -36,5 +45,8 @@ void sc_free(struct sc_sweep *s);
  * reason", the caller prefixes the file and line. Modules add their checks
  * here. */
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e);
+
+/* A lower bound of the memory one run of c needs, bytes. */
+uint64_t cfg_memory_estimate(const struct cfg *c);
 
 #endif

@@ -124,8 +124,11 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
         return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
                        t->tokens);
     if (R < 0) return err_set(e, "placement.replicas: must be >= 0, got %d", R);
-    if (R > 0 && strcmp(policy, "eplb"))
-        return err_set(e, "placement.replicas: policy '%s' does not replicate experts (eplb does)",
+    if (R > 0 && strcmp(policy, "eplb") && strcmp(policy, "contiguous") &&
+        strcmp(policy, "round_robin") && strcmp(policy, "random"))
+        return err_set(e,
+                       "placement.replicas: policy '%s' does not replicate experts (eplb, "
+                       "contiguous, round_robin and random do)",
                        policy);
     int S = E + R;
     if (G > S)

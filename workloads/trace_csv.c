@@ -464,6 +464,9 @@ static int load_pass(struct loader *L)
     size_t n;
     while (!L->failed && !L->stop && (n = fread(buf, 1, CHUNK, f)) > 0) {
         const char *s = buf, *end = buf + n;
+        /* A UTF-8 byte order mark (spreadsheet exports) is not data. */
+        if (L->line == 1 && at_line_start && !in_meta && n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+            s += 3;
         while (s < end && !L->failed && !L->stop) {
             const char *nl = memchr(s, '\n', (size_t)(end - s));
             const char *seg = nl ? nl + 1 : end;

@@ -30,7 +30,7 @@ expect 2 "$P --gpus: 8 expert slots per layer (experts + replicas) do not split 
     "$MOESIM" place --trace "$mix" --gpus 3 --policy load_greedy
 expect 2 "$P --gpus: 10 expert slots per layer (experts + replicas) do not split evenly over 4 GPUs" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy eplb --replicas 2
-expect 2 "$P --replicas: policy 'affinity' does not replicate experts (eplb does)" \
+expect 2 "$P --replicas: policy 'affinity' does not replicate experts (eplb, contiguous, round_robin and random do)" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy affinity --replicas 4
 expect 2 "$P --train 0.001: the split of 247 tokens leaves no training tokens" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 0.001

@@ -1,0 +1,418 @@
+/* db.c - the results database on SQLite (see res.h for the tables).
+ *
+ * A `meta` table marks a file as a moesim database and holds its
+ * schema_version; res_open refuses files that have tables but no `meta`, and
+ * versions newer than RES_SCHEMA_VERSION. The database runs in WAL mode with
+ * a busy timeout, so several moesim processes may write to one file (each
+ * write transaction is short, and BEGIN IMMEDIATE takes the write lock up
+ * front instead of failing on upgrade).
+ *
+ * Every statement is prepared once in res_open and reused with bound
+ * parameters: a run's phases and links go in through the same statement,
+ * reset between rows, inside one transaction.
+ */
+#include "results/res.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "sim/cli.h"
+
+#define RES_SCHEMA_VERSION 1
+#define RES_BUSY_MS        10000
+
+static const char res_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, scenario TEXT, status TEXT,"
+    " started_at TEXT, finished_at TEXT, seed INTEGER, engine TEXT, wall_s REAL,"
+    " events INTEGER, sim_ns INTEGER, version TEXT, message TEXT);"
+    "CREATE TABLE IF NOT EXISTS params (run_id INTEGER, key TEXT, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS phases (run_id INTEGER, iter INTEGER, layer INTEGER,"
+    " phase TEXT, start_ns INTEGER, end_ns INTEGER, cct_ns INTEGER, ideal_ns INTEGER,"
+    " bytes INTEGER);"
+    "CREATE TABLE IF NOT EXISTS links (run_id INTEGER, link INTEGER, kind TEXT, src TEXT,"
+    " dst TEXT, gbps REAL, bytes INTEGER, busy_ns INTEGER, max_queue_bytes INTEGER,"
+    " drops INTEGER, ecn_marks INTEGER);"
+    "CREATE INDEX IF NOT EXISTS params_run ON params(run_id);"
+    "CREATE INDEX IF NOT EXISTS phases_run ON phases(run_id);"
+    "CREATE INDEX IF NOT EXISTS links_run ON links(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');";
+
+/* The prepared statements, in the order of res_sql[]. */
+enum res_stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_RUN,
+    ST_PARAM,
+    ST_PHASE,
+    ST_LINK,
+    ST_DONE,
+    ST_FAIL,
+    ST_COUNT
+};
+
+static const char *const res_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_RUN] = "INSERT INTO runs (scenario, status, started_at, seed, engine, version)"
+               " VALUES (?, 'running', ?, ?, ?, ?)",
+    [ST_PARAM] = "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)",
+    [ST_PHASE] = "INSERT INTO phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns,"
+                 " ideal_ns, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_LINK] = "INSERT INTO links (run_id, link, kind, src, dst, gbps, bytes, busy_ns,"
+                " max_queue_bytes, drops, ecn_marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
+                " sim_ns = ? WHERE id = ? AND status = 'running'",
+    [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
+                " WHERE id = ? AND status = 'running'",
+};
+
+struct res_db {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+/* ---- helpers ---- */
+
+/* "PATH: what: sqlite's message". Returns -1. */
+static int res_fail(struct res_db *d, const char *what, struct err *e)
+{
+    return err_set(e, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
+}
+
+/* Current UTC time as ISO 8601, e.g. "2026-11-23T11:28:31Z". */
+static void res_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Steps a statement that returns no rows (then resets it). */
+static int res_exec(struct res_db *d, enum res_stmt s)
+{
+    int rc = sqlite3_step(d->st[s]);
+    sqlite3_reset(d->st[s]);
+    sqlite3_clear_bindings(d->st[s]);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void res_rollback(struct res_db *d)
+{
+    if (!sqlite3_get_autocommit(d->db))
+        res_exec(d, ST_ROLLBACK);
+}
+
+/* Binds an unsigned count; SQLite integers are signed 64-bit. */
+static int res_bind_u64(sqlite3_stmt *st, int col, uint64_t v)
+{
+    if (v > (uint64_t)INT64_MAX)
+        return SQLITE_RANGE;
+    return sqlite3_bind_int64(st, col, (sqlite3_int64)v);
+}
+
+/* mkdir -p of the directory part of `path`. Returns 0 or -1 (e set). */
+static int res_mkdirs(const char *path, struct err *e)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash) {
+        *slash = '\0';
+        for (char *p = dir + 1; rc == 0 && p <= slash; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+                rc = err_set(e, "%s: cannot create directory %s: %s", path, dir, strerror(errno));
+            *p = c;
+        }
+    }
+    free(dir);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+/* Runs a query returning one integer (0 when no row). -1 on error. */
+static int res_query_int(struct res_db *d, const char *sql, const char *arg, int64_t *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Refuses a file that is not a moesim database, or one of a newer schema. */
+static int res_check_kind(struct res_db *d, struct err *e)
+{
+    int64_t has_meta, tables, version;
+    if (res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      "meta", &has_meta) < 0 ||
+        res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL,
+                      &tables) < 0)
+        return res_fail(d, "not a moesim results database", e);
+    if (!has_meta && tables > 0)
+        return err_set(e, "%s: not a moesim results database (it has tables but no meta table)",
+                       d->path);
+    if (!has_meta)
+        return 0;
+    if (res_query_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?",
+                      "schema_version", &version) < 0)
+        return res_fail(d, "cannot read the schema version", e);
+    if (version < 1)
+        return err_set(e, "%s: not a moesim results database (no schema_version in meta)",
+                       d->path);
+    if (version > RES_SCHEMA_VERSION)
+        return err_set(e,
+                       "%s: schema_version %lld is newer than this moesim handles (%d); use a "
+                       "newer moesim",
+                       d->path, (long long)version, RES_SCHEMA_VERSION);
+    return 0;
+}
+
+/* Journal mode, schema (in one write transaction) and statements. */
+static int res_setup(struct res_db *d, struct err *e)
+{
+    if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot switch to WAL mode", e);
+    /* In WAL mode NORMAL keeps the database consistent through a crash of
+     * moesim or of the machine; a power loss may lose the last commit. */
+    if (sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot set synchronous mode", e);
+    if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot lock", e);
+    if (sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK) {
+        res_fail(d, "cannot create the tables", e);
+        sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot create the tables", e);
+    for (int s = 0; s < ST_COUNT; s++)
+        if (sqlite3_prepare_v3(d->db, res_sql[s], -1, SQLITE_PREPARE_PERSISTENT, &d->st[s],
+                               NULL) != SQLITE_OK)
+            return res_fail(d, "cannot prepare a statement", e);
+    return 0;
+}
+
+int res_open(const char *path, struct res_db **out, struct err *e)
+{
+    *out = NULL;
+    if (res_mkdirs(path, e) < 0)
+        return -1;
+    struct res_db *d = xcalloc(1, sizeof *d);
+    d->path = xstrdup(path);
+    int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (d->db)
+            res_fail(d, "cannot open", e);
+        else
+            err_set(e, "%s: cannot open: %s", path, sqlite3_errstr(rc));
+        res_close(d);
+        return -1;
+    }
+    sqlite3_busy_timeout(d->db, RES_BUSY_MS);
+    if (res_check_kind(d, e) < 0 || res_setup(d, e) < 0) {
+        res_close(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+void res_close(struct res_db *d)
+{
+    if (!d)
+        return;
+    for (int s = 0; s < ST_COUNT; s++)
+        sqlite3_finalize(d->st[s]);
+    sqlite3_close(d->db);
+    free(d->path);
+    free(d);
+}
+
+/* ---- runs ---- */
+
+static int res_insert_run(struct res_db *d, const struct cfg *c, const char *scenario,
+                          int64_t *run_id)
+{
+    char now[32];
+    res_now(now, sizeof now);
+    sqlite3_stmt *st = d->st[ST_RUN];
+    sqlite3_bind_text(st, 1, scenario ? scenario : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, c->seed);
+    sqlite3_bind_text(st, 4, opt_enum_name("sim", "engine", c->engine), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, MOESIM_VERSION, -1, SQLITE_STATIC);
+    if (res_exec(d, ST_RUN) < 0)
+        return -1;
+    *run_id = sqlite3_last_insert_rowid(d->db);
+    return 0;
+}
+
+static int res_insert_params(struct res_db *d, const struct cfg *c, int64_t run_id)
+{
+    sqlite3_stmt *st = d->st[ST_PARAM];
+    for (size_t i = 0; i < opt_count; i++) {
+        const struct opt_def *o = &opt_table[i];
+        char key[128], value[CFG_STR_MAX + 32];
+        snprintf(key, sizeof key, "%s.%s", o->section, o->key);
+        opt_format(o, c, value, sizeof value);
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+        if (res_exec(d, ST_PARAM) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int res_run_begin(struct res_db *d, const struct cfg *c, const char *scenario, int64_t *run_id,
+                  struct err *e)
+{
+    if (res_exec(d, ST_BEGIN) < 0)
+        return res_fail(d, "cannot start a run", e);
+    if (res_insert_run(d, c, scenario, run_id) < 0 || res_insert_params(d, c, *run_id) < 0 ||
+        res_exec(d, ST_COMMIT) < 0) {
+        res_fail(d, "cannot record a run", e);
+        res_rollback(d);
+        return -1;
+    }
+    return 0;
+}
+
+/* Binds the unsigned columns first..first+n-1 of st; a value beyond SQLite's
+ * signed integers resets st and fails. */
+static int res_bind_counts(sqlite3_stmt *st, int first, const uint64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (res_bind_u64(st, first + i, v[i]) != SQLITE_OK) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return -1;
+        }
+    return 0;
+}
+
+static int res_insert_phase(struct res_db *d, int64_t run_id, size_t i, const struct res_phase *p,
+                            struct err *e)
+{
+    assert(p->end_ps >= p->start_ps);
+    uint64_t start = ps_to_ns(p->start_ps), end = ps_to_ns(p->end_ps);
+    uint64_t counts[5] = {start, end, end - start, ps_to_ns(p->ideal_ps), p->bytes};
+    sqlite3_stmt *st = d->st[ST_PHASE];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, p->iter);
+    sqlite3_bind_int64(st, 3, p->layer);
+    sqlite3_bind_text(st, 4, p->phase, -1, SQLITE_STATIC);
+    if (res_bind_counts(st, 5, counts, 5) < 0)
+        return err_set(e, "%s: run %lld: phase %zu: a value is beyond 2^63-1", d->path,
+                       (long long)run_id, i);
+    if (res_exec(d, ST_PHASE) < 0)
+        return err_set(e, "%s: run %lld: cannot record phase %zu: %s", d->path,
+                       (long long)run_id, i, sqlite3_errmsg(d->db));
+    return 0;
+}
+
+static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const struct res_link *l,
+                           struct err *e)
+{
+    uint64_t counts[5] = {l->bytes, ps_to_ns(l->busy_ps), l->max_queue_bytes, l->drops,
+                          l->ecn_marks};
+    sqlite3_stmt *st = d->st[ST_LINK];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, l->link);
+    sqlite3_bind_text(st, 3, l->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->src, (int)strnlen(l->src, sizeof l->src), SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, l->dst, (int)strnlen(l->dst, sizeof l->dst), SQLITE_STATIC);
+    sqlite3_bind_double(st, 6, l->gbps);
+    if (res_bind_counts(st, 7, counts, 5) < 0)
+        return err_set(e, "%s: run %lld: link %zu: a value is beyond 2^63-1", d->path,
+                       (long long)run_id, i);
+    if (res_exec(d, ST_LINK) < 0)
+        return err_set(e, "%s: run %lld: cannot record link %zu: %s", d->path, (long long)run_id,
+                       i, sqlite3_errmsg(d->db));
+    return 0;
+}
+
+/* Switches the run to done; fails when it is not a running run. */
+static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run *r,
+                         struct err *e)
+{
+    char now[32];
+    res_now(now, sizeof now);
+    sqlite3_stmt *st = d->st[ST_DONE];
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 2, r->wall_s);
+    uint64_t counts[2] = {r->events, ps_to_ns(r->sim_ps)};
+    if (res_bind_counts(st, 3, counts, 2) < 0)
+        return err_set(e, "%s: run %lld: events or sim_ns is beyond 2^63-1", d->path,
+                       (long long)run_id);
+    sqlite3_bind_int64(st, 5, run_id);
+    if (res_exec(d, ST_DONE) < 0)
+        return res_fail(d, "cannot finish a run", e);
+    if (sqlite3_changes(d->db) != 1)
+        return err_set(e, "%s: run %lld is not a running run", d->path, (long long)run_id);
+    return 0;
+}
+
+static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_run *r,
+                           struct err *e)
+{
+    if (res_mark_done(d, run_id, r, e) < 0)
+        return -1;
+    for (size_t i = 0; i < r->nphases; i++)
+        if (res_insert_phase(d, run_id, i, &r->phases[i], e) < 0)
+            return -1;
+    for (size_t i = 0; i < r->nlinks; i++)
+        if (res_insert_link(d, run_id, i, &r->links[i], e) < 0)
+            return -1;
+    if (res_exec(d, ST_COMMIT) < 0)
+        return res_fail(d, "cannot commit a run", e);
+    return 0;
+}
+
+int res_run_finish(struct res_db *d, int64_t run_id, const struct res_run *r, struct err *e)
+{
+    if (res_exec(d, ST_BEGIN) < 0)
+        return res_fail(d, "cannot finish a run", e);
+    if (res_finish_rows(d, run_id, r, e) < 0) {
+        res_rollback(d);
+        return -1;
+    }
+    return 0;
+}
+
+int res_run_fail(struct res_db *d, int64_t run_id, const char *message, struct err *e)
+{
+    char now[32];
+    res_now(now, sizeof now);
+    sqlite3_stmt *st = d->st[ST_FAIL];
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, message ? message : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, run_id);
+    if (res_exec(d, ST_FAIL) < 0)
+        return res_fail(d, "cannot mark a run failed", e);
+    if (sqlite3_changes(d->db) != 1)
+        return err_set(e, "%s: run %lld is not a running run", d->path, (long long)run_id);
+    return 0;
+}

@@ -1,0 +1,550 @@
+/* engine.c - the packet engine and its window transport (see engine.h). */
+#include "sim/engine.h"
+
+#include <assert.h>
+#include <gsl/gsl_rng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/err.h"
+#include "sim/evq.h"
+#include "sim/pktpool.h"
+
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER };
+
+#define NONE UINT32_MAX
+
+/* Runtime state of a port; the hot fields first. */
+struct port_rt {
+    simtime_t busy_until; /* when the last byte queued so far leaves */
+    simtime_t lat_ps;
+    uint64_t bps;
+    simtime_t ser_mtu, ser_ack; /* cached serialization times */
+    uint32_t wire_head, wire_tail;
+    struct eng_port_stats st;
+    simtime_t max_backlog_ps;
+};
+
+struct flow {
+    uint32_t src, dst;
+    uint32_t msg;
+    uint32_t sched;      /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
+    uint32_t next_ready; /* in its sender's ready list */
+    uint64_t size, sent, delivered, acked;
+    uint64_t inflight;
+    uint32_t k;  /* ECMP path, or the round-robin cursor for spray_rr */
+    uint8_t ready;
+};
+
+/* A message and its flows; the slot (and its block of flows) is reused once
+ * every flow is delivered and acknowledged. */
+struct msg {
+    uint64_t tag;
+    simtime_t start;
+    uint32_t flows_left; /* not yet delivered */
+    uint32_t acks_left;  /* not yet acknowledged entirely */
+    uint32_t next_free;
+    uint32_t first_flow, nflows;
+    uint32_t src, dst;
+    uint64_t bytes;
+};
+
+/* A sender: a GPU's NIC, or its NVLink port. It sends one packet at a time
+ * from its ready flows, round robin. */
+struct host {
+    uint32_t ready_head, ready_tail;
+    uint8_t nic_pending;
+};
+
+struct timer {
+    uint64_t tag;
+};
+
+struct eng {
+    const struct topo *t;
+    struct eng_hooks hooks;
+    struct evq q;
+    struct pktpool pp;
+    struct port_rt *ports;
+    struct host *hosts; /* [2 * hosts]: NIC and NVLink sender of each host */
+    struct flow *flows; /* [capmsgs * subflows] */
+    struct msg *msgs;
+    uint32_t nmsgs, capmsgs, free_msg, live_msgs;
+    struct timer *timers;
+    uint32_t ntimers, captimers;
+    uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
+    gsl_rng *rng;
+    uint64_t seed;
+    int path;
+    uint32_t subflows, mtu, ack_bytes;
+    uint64_t window;
+    simtime_t now;
+    struct eng_stats st;
+};
+
+/* splitmix64: the switches' flow hash. */
+static inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static void push(struct eng *e, simtime_t t, uint32_t kind, uint32_t id)
+{
+    if (t < e->now)
+        e->st.past_events++;
+    evq_push(&e->q, t, kind, id);
+    if (e->q.n > e->st.peak_events)
+        e->st.peak_events = e->q.n;
+}
+
+/* Window default: one bandwidth-delay product of the longest route: the time
+ * from sending a full packet until its acknowledgement returns, at host rate,
+ * rounded up to whole packets. */
+static uint64_t default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
+{
+    uint32_t a = 0, b = t->hosts - 1; /* different leaves whenever there are two */
+    simtime_t rtt = topo_path_latency(t, a, b, mtu) + topo_path_latency(t, b, a, ack);
+    uint64_t bps = t->ports[t->host_up[a]].bps;
+    unsigned __int128 bits = (unsigned __int128)rtt * bps;
+    uint64_t bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    uint64_t pkts = (bytes + mtu - 1) / mtu;
+    return (pkts ? pkts : 1) * mtu;
+}
+
+struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h)
+{
+    struct eng *e = xcalloc(1, sizeof *e);
+    e->t = t;
+    e->hooks = *h;
+    evq_init(&e->q);
+    pktpool_init(&e->pp);
+    e->path = c->path;
+    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->mtu = (uint32_t)c->mtu;
+    e->ack_bytes = (uint32_t)c->ack_bytes;
+    e->window = c->window_bytes ? (uint64_t)c->window_bytes : default_window(t, e->mtu, e->ack_bytes);
+    e->seed = (uint64_t)c->seed;
+    e->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
+    e->ports = xcalloc(t->nports, sizeof *e->ports);
+    for (uint32_t i = 0; i < t->nports; i++) {
+        struct port_rt *p = &e->ports[i];
+        p->bps = t->ports[i].bps;
+        p->lat_ps = t->ports[i].lat_ps;
+        p->ser_mtu = ser_ps(e->mtu, p->bps);
+        p->ser_ack = ser_ps(e->ack_bytes, p->bps);
+        p->wire_head = p->wire_tail = NONE;
+    }
+    e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
+    for (uint32_t i = 0; i < 2 * t->hosts; i++)
+        e->hosts[i].ready_head = e->hosts[i].ready_tail = NONE;
+    e->free_msg = NONE;
+    e->adapt_rr = xcalloc(t->leaves, sizeof *e->adapt_rr);
+    return e;
+}
+
+void eng_destroy(struct eng *e)
+{
+    if (!e)
+        return;
+    evq_destroy(&e->q);
+    pktpool_destroy(&e->pp);
+    gsl_rng_free(e->rng);
+    free(e->ports);
+    free(e->hosts);
+    free(e->flows);
+    free(e->msgs);
+    free(e->timers);
+    free(e->adapt_rr);
+    free(e);
+}
+
+/* Puts packet i into port q's queue at time now: its departure follows every
+ * byte already queued there; it then travels the link. */
+static inline void commit(struct eng *e, uint32_t q, uint32_t i)
+{
+    struct port_rt *p = &e->ports[q];
+    struct pkt *k = &e->pp.p[i];
+    simtime_t ser = k->wire == e->mtu ? p->ser_mtu
+                    : k->wire == e->ack_bytes ? p->ser_ack
+                                              : ser_ps(k->wire, p->bps);
+    simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
+    simtime_t depart = start + ser;
+    p->busy_until = depart;
+    if (depart - e->now > p->max_backlog_ps)
+        p->max_backlog_ps = depart - e->now;
+    p->st.bytes += k->wire;
+    p->st.busy_ps += ser;
+    k->t = depart + p->lat_ps;
+    k->next = NONE;
+    if (p->wire_tail == NONE) {
+        p->wire_head = p->wire_tail = i;
+        push(e, k->t, EV_ARRIVE, q);
+    } else {
+        /* The packet ahead learns when this one arrives, so popping it needs
+         * no look at this one (a cache miss per hop on large fabrics). */
+        struct pkt *tail = &e->pp.p[p->wire_tail];
+        tail->next = i;
+        tail->next_t = k->t;
+        p->wire_tail = i;
+    }
+}
+
+/* Index in topo->fabric of path k between leaves la and lb. */
+static inline uint32_t fab_index(const struct topo *t, uint32_t la, uint32_t lb, uint32_t k)
+{
+    return (uint32_t)(topo_fabric_path(t, la, lb, k) - t->fabric);
+}
+
+/* The path a new data packet of flow f takes (sets fab and flags). */
+static inline void choose_path(struct eng *e, struct flow *f, struct pkt *k)
+{
+    const struct topo *t = e->t;
+    uint32_t la = topo_leaf_of(t, f->src), lb = topo_leaf_of(t, f->dst);
+    k->flags = 0;
+    if (la == lb || (f->sched & 1)) {
+        k->fab = NONE;
+        return;
+    }
+    uint32_t path;
+    switch (e->path) {
+    case PATH_SPRAY:
+        path = (uint32_t)gsl_rng_uniform_int(e->rng, t->npaths);
+        break;
+    case PATH_SPRAY_RR:
+        path = f->k++ % t->npaths;
+        break;
+    case PATH_ADAPTIVE:
+        k->flags = PKT_ADAPT;
+        path = 0;
+        break;
+    default: /* ecmp, split */
+        path = f->k;
+        break;
+    }
+    k->fab = fab_index(t, la, lb, path);
+}
+
+static inline int flow_can_send(const struct eng *e, const struct flow *f)
+{
+    if (f->sent >= f->size)
+        return 0;
+    uint64_t left = f->size - f->sent;
+    uint64_t next = left < e->mtu ? left : e->mtu;
+    return f->inflight + next <= e->window || f->inflight == 0;
+}
+
+static void ready_push(struct eng *e, uint32_t fi)
+{
+    struct flow *f = &e->flows[fi];
+    struct host *h = &e->hosts[f->sched];
+    f->ready = 1;
+    f->next_ready = NONE;
+    if (h->ready_tail == NONE)
+        h->ready_head = fi;
+    else
+        e->flows[h->ready_tail].next_ready = fi;
+    h->ready_tail = fi;
+}
+
+/* Sender h (see struct host) sends the next data packet of its ready flows
+ * (round robin), if it is free. */
+static void nic_send(struct eng *e, uint32_t h)
+{
+    struct host *hs = &e->hosts[h];
+    if (hs->nic_pending || hs->ready_head == NONE)
+        return;
+    uint32_t fi = hs->ready_head;
+    struct flow *f = &e->flows[fi];
+    hs->ready_head = f->next_ready;
+    if (hs->ready_head == NONE)
+        hs->ready_tail = NONE;
+    f->ready = 0;
+
+    uint64_t left = f->size - f->sent;
+    uint32_t payload = left < e->mtu ? (uint32_t)left : e->mtu;
+    uint32_t i = pkt_alloc(&e->pp);
+    struct pkt *k = &e->pp.p[i];
+    k->flow = fi;
+    k->wire = (uint16_t)payload;
+    k->payload = (uint16_t)payload;
+    k->hop = 0;
+    k->last = topo_last_port(e->t, f->src, f->dst);
+    choose_path(e, f, k);
+    f->sent += payload;
+    f->inflight += payload;
+    e->st.data_bytes_sent += payload;
+    uint32_t up = topo_first_port(e->t, f->src, f->dst);
+    commit(e, up, i);
+    if (flow_can_send(e, f))
+        ready_push(e, fi);
+    hs->nic_pending = 1;
+    push(e, e->ports[up].busy_until, EV_NIC, h);
+}
+
+/* Adaptive routing: the leaf sends the packet up the path whose first port
+ * has the least queued, starting the scan at a rotating offset so ties
+ * spread. */
+static inline void adapt(struct eng *e, struct pkt *k)
+{
+    const struct topo *t = e->t;
+    const struct flow *f = &e->flows[k->flow];
+    uint32_t a = (k->flags & PKT_ACK) ? f->dst : f->src, b = (k->flags & PKT_ACK) ? f->src : f->dst;
+    uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
+    uint32_t base = fab_index(t, la, lb, 0), n = t->npaths, start = e->adapt_rr[la]++ % n;
+    uint32_t best = start;
+    simtime_t bestq = SIMTIME_MAX;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t kk = start + j < n ? start + j : start + j - n;
+        simtime_t bu = e->ports[t->fabric[base + kk * t->path_len]].busy_until;
+        simtime_t q = bu > e->now ? bu - e->now : 0;
+        if (q < bestq) {
+            bestq = q;
+            best = kk;
+            if (q == 0)
+                break;
+        }
+    }
+    k->fab = base + best * t->path_len;
+    k->flags &= (uint8_t)~PKT_ADAPT;
+}
+
+/* Every flow of the message is delivered and acknowledged: its slot is free. */
+static void msg_free(struct eng *e, uint32_t mi)
+{
+    e->msgs[mi].next_free = e->free_msg;
+    e->free_msg = mi;
+    e->live_msgs--;
+}
+
+static void flow_acked(struct eng *e, struct flow *f)
+{
+    if (--e->msgs[f->msg].acks_left == 0)
+        msg_free(e, f->msg);
+}
+
+static void msg_flow_done(struct eng *e, struct flow *f)
+{
+    struct msg *m = &e->msgs[f->msg];
+    if (--m->flows_left == 0) {
+        e->st.msgs_done++;
+        if (e->hooks.msg_done)
+            e->hooks.msg_done(e->hooks.ctx, e, m->tag, m->start, e->now);
+    }
+}
+
+/* A packet reached its destination host. */
+static void deliver(struct eng *e, uint32_t i)
+{
+    struct pkt *k = &e->pp.p[i];
+    struct flow *f = &e->flows[k->flow];
+    if (k->flags & PKT_ACK) {
+        f->inflight -= k->payload;
+        f->acked += k->payload;
+        e->st.acks++;
+        pkt_free(&e->pp, i);
+        uint32_t sched = f->sched;
+        if (f->acked == f->size)
+            flow_acked(e, f);
+        else if (!f->ready && flow_can_send(e, f))
+            ready_push(e, (uint32_t)(f - e->flows));
+        nic_send(e, sched);
+        return;
+    }
+    f->delivered += k->payload;
+    e->st.data_bytes_delivered += k->payload;
+    /* The same packet goes back as the acknowledgement, on the reverse of
+     * the path it came by. */
+    const struct topo *t = e->t;
+    if (k->fab != NONE) {
+        uint32_t la = topo_leaf_of(t, f->src), lb = topo_leaf_of(t, f->dst);
+        uint32_t path = (k->fab - fab_index(t, la, lb, 0)) / t->path_len;
+        k->fab = fab_index(t, lb, la, path);
+    }
+    k->flags = PKT_ACK;
+    k->wire = (uint16_t)e->ack_bytes;
+    k->hop = 0;
+    k->last = topo_last_port(t, f->dst, f->src);
+    commit(e, topo_first_port(t, f->dst, f->src), i);
+    if (f->delivered == f->size)
+        msg_flow_done(e, f);
+}
+
+static void on_arrive(struct eng *e, uint32_t q)
+{
+    struct port_rt *p = &e->ports[q];
+    uint32_t i = p->wire_head;
+    struct pkt *k = &e->pp.p[i];
+    p->wire_head = k->next;
+    if (p->wire_head == NONE)
+        p->wire_tail = NONE;
+    else
+        push(e, k->next_t, EV_ARRIVE, q);
+
+    uint32_t hop = ++k->hop;
+    const struct topo *t = e->t;
+    uint32_t next;
+    if (k->fab == NONE) {
+        if (hop == 2) {
+            deliver(e, i);
+            return;
+        }
+        next = k->last;
+    } else if (hop <= t->path_len) {
+        if (k->flags & PKT_ADAPT)
+            adapt(e, k);
+        next = t->fabric[k->fab + hop - 1];
+    } else if (hop == t->path_len + 1) {
+        next = k->last;
+    } else {
+        deliver(e, i);
+        return;
+    }
+    commit(e, next, i);
+}
+
+static void start_msg(struct eng *e, uint32_t mi)
+{
+    /* A hook called from msg_flow_done may add messages and move e->msgs. */
+    uint32_t first = e->msgs[mi].first_flow, nflows = e->msgs[mi].nflows;
+    uint32_t sched = e->flows[first].sched;
+    for (uint32_t j = 0; j < nflows; j++)
+        ready_push(e, first + j);
+    nic_send(e, sched);
+}
+
+uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
+                     uint64_t tag)
+{
+    assert(bytes > 0 && src != dst);
+    uint32_t mi;
+    if (e->free_msg != NONE) {
+        mi = e->free_msg;
+        e->free_msg = e->msgs[mi].next_free;
+    } else {
+        if (e->nmsgs == e->capmsgs) {
+            e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
+            e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+            e->flows = xrealloc(e->flows, (size_t)e->capmsgs * e->subflows * sizeof *e->flows);
+        }
+        mi = e->nmsgs++;
+    }
+    e->live_msgs++;
+    uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
+    struct msg *m = &e->msgs[mi];
+    m->tag = tag;
+    m->start = start;
+    m->flows_left = m->acks_left = n;
+    m->first_flow = mi * e->subflows;
+    m->nflows = n;
+    m->src = src;
+    m->dst = dst;
+    m->bytes = bytes;
+    uint32_t sched = 2 * src + (topo_same_server(e->t, src, dst) ? 1 : 0);
+    uint64_t h = mix64(e->seed ^ mix64(((uint64_t)src << 32 | dst) ^ mix64(e->st.msgs)));
+    for (uint32_t j = 0; j < n; j++) {
+        struct flow *f = &e->flows[m->first_flow + j];
+        memset(f, 0, sizeof *f);
+        f->src = src;
+        f->dst = dst;
+        f->msg = mi;
+        f->sched = sched;
+        /* Equal subflows; the first ones take the remainder. */
+        f->size = bytes / n + (j < bytes % n ? 1 : 0);
+        f->k = (uint32_t)(mix64(h + j) % e->t->npaths);
+        f->next_ready = NONE;
+    }
+    e->st.msgs++;
+    e->st.flows += n;
+    if (start <= e->now)
+        start_msg(e, mi);
+    else
+        push(e, start, EV_START, mi);
+    return mi;
+}
+
+void eng_timer(struct eng *e, simtime_t at, uint64_t tag)
+{
+    if (e->ntimers == e->captimers) {
+        e->captimers = e->captimers ? 2 * e->captimers : 64;
+        e->timers = xrealloc(e->timers, e->captimers * sizeof *e->timers);
+    }
+    e->timers[e->ntimers].tag = tag;
+    push(e, at, EV_TIMER, e->ntimers++);
+}
+
+void eng_run(struct eng *e)
+{
+    struct ev ev;
+    while (evq_pop(&e->q, &ev)) {
+        e->now = ev.time;
+        e->st.events++;
+        switch (ev.kind) {
+        case EV_ARRIVE:
+            on_arrive(e, ev.id);
+            break;
+        case EV_NIC:
+            e->hosts[ev.id].nic_pending = 0;
+            nic_send(e, ev.id);
+            break;
+        case EV_START:
+            start_msg(e, ev.id);
+            break;
+        case EV_TIMER:
+            if (e->hooks.timer)
+                e->hooks.timer(e->hooks.ctx, e, e->timers[ev.id].tag);
+            break;
+        }
+    }
+    e->st.now = e->now;
+    e->st.peak_packets = e->pp.peak;
+}
+
+simtime_t eng_now(const struct eng *e)
+{
+    return e->now;
+}
+
+const struct eng_stats *eng_stats(const struct eng *e)
+{
+    return &e->st;
+}
+
+const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port)
+{
+    struct port_rt *p = &e->ports[port];
+    unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * p->bps;
+    p->st.max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    return &p->st;
+}
+
+uint64_t eng_window(const struct eng *e)
+{
+    return e->window;
+}
+
+int eng_check(const struct eng *e, char *msg, size_t n)
+{
+    const struct eng_stats *s = &e->st;
+    if (s->past_events)
+        return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
+                        (unsigned long long)s->past_events), -1;
+    if (s->data_bytes_sent != s->data_bytes_delivered)
+        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+                        (unsigned long long)s->data_bytes_sent,
+                        (unsigned long long)s->data_bytes_delivered), -1;
+    if (s->msgs_done != s->msgs)
+        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished",
+                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs),
+               -1;
+    if (e->pp.live)
+        return snprintf(msg, n, "invariant: %u packets still in the fabric", e->pp.live), -1;
+    if (e->live_msgs)
+        return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes", e->live_msgs),
+               -1;
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* engine.h - the packet-level engine: output-queued ports, window transports.
+ *
+ * The engine knows ports, packets and flows; it knows nothing of experts or
+ * collectives. A workload adds messages (src, dst, bytes, start time, tag);
+ * the engine splits each into transport flows (one, or transport.subflows for
+ * path=split), sends them as packets of at most transport.mtu bytes under a
+ * window, and calls the workload back when a message's last byte has reached
+ * its destination. Timers let a workload model compute between phases.
+ *
+ * Port model: every port is a FIFO output queue feeding one link. A packet
+ * that joins a port's queue leaves it when every byte ahead of it has been
+ * serialized (FIFO, work conserving), so its departure time is known on
+ * arrival: the engine computes it at once instead of scheduling a
+ * "transmission done" event per hop. Packets on a link are kept in a per-link
+ * FIFO (they cannot overtake one another) and only the head's arrival is in
+ * the event queue. One event per packet per hop, plus one per data packet at
+ * the sending NIC, which serves its ready flows round robin, a packet at a
+ * time. Finite buffers, ECN marks and drops are decided at the same place
+ * (enqueue), so they fit this model; per-port counters for them exist.
+ */
+#ifndef MOESIM_ENGINE_H
+#define MOESIM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/options.h"
+#include "sim/units.h"
+#include "topo/topo.h"
+
+struct eng;
+
+struct eng_hooks {
+    void *ctx;
+    /* A message has been delivered entirely (receiver side). */
+    void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
+    /* A timer set by eng_timer() fired. */
+    void (*timer)(void *ctx, struct eng *e, uint64_t tag);
+};
+
+/* Per-port counters, as the links table records them. */
+struct eng_port_stats {
+    uint64_t bytes;
+    simtime_t busy_ps;
+    uint64_t max_queue_bytes;
+    uint64_t drops, ecn_marks;
+};
+
+struct eng_stats {
+    uint64_t events;
+    uint64_t data_bytes_sent, data_bytes_delivered, acks;
+    uint64_t msgs, msgs_done, flows;
+    uint64_t past_events; /* events scheduled before "now": must stay 0 */
+    uint32_t peak_packets;
+    uint64_t peak_events; /* largest event queue */
+    simtime_t now;
+};
+
+/* Creates an engine over topology t with the transport settings of c. */
+struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h);
+void eng_destroy(struct eng *e);
+
+/* Adds a message; it starts at `start` (>= now). Returns its id. */
+uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
+                     uint64_t tag);
+/* Calls hooks->timer(tag) at time `at` (>= now). */
+void eng_timer(struct eng *e, simtime_t at, uint64_t tag);
+/* Processes events until none is left. */
+void eng_run(struct eng *e);
+
+simtime_t eng_now(const struct eng *e);
+const struct eng_stats *eng_stats(const struct eng *e);
+const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port);
+/* The window each flow uses, bytes (transport.window_bytes, or one BDP). */
+uint64_t eng_window(const struct eng *e);
+/* Checks the end-of-run invariants (every message delivered, bytes sent =
+ * bytes delivered, no event in the past, no packet left); 0 when they hold,
+ * else -1 with a message. */
+int eng_check(const struct eng *e, char *msg, size_t n);
+
+#endif

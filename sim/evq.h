@@ -1,0 +1,47 @@
+/* evq.h - the event queue: a 4-ary min-heap ordered by (time, sequence).
+ *
+ * Events are small values (time, sequence, kind, id) stored in the heap array
+ * itself, so a push or pop touches one contiguous array and never allocates on
+ * the hot path (the array grows by doubling). The sequence number is assigned
+ * at push time, so two events at the same picosecond pop in the order they
+ * were pushed: runs are deterministic and never depend on pointer values.
+ * Cancellation is lazy: a cancelled sequence number is skipped when it
+ * reaches the top.
+ */
+#ifndef MOESIM_EVQ_H
+#define MOESIM_EVQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/units.h"
+
+struct ev {
+    simtime_t time;
+    uint64_t seq;
+    uint32_t kind; /* the engine's event type */
+    uint32_t id;   /* the object it concerns (port, host, flow, timer) */
+};
+
+struct evq {
+    struct ev *heap;
+    size_t n, cap;
+    uint64_t next_seq;
+    uint64_t *cancelled; /* sorted-on-demand set of cancelled seqs */
+    size_t ncancelled, capcancelled;
+};
+
+void evq_init(struct evq *q);
+void evq_destroy(struct evq *q);
+/* Pushes an event and returns its sequence number (the handle for cancel). */
+uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
+/* Pops the earliest live event into *out; returns 0 when the queue is empty. */
+int evq_pop(struct evq *q, struct ev *out);
+/* The earliest live event without removing it; NULL when empty. */
+const struct ev *evq_peek(struct evq *q);
+/* Cancels a pushed, not yet popped event. */
+void evq_cancel(struct evq *q, uint64_t seq);
+/* Live events in the queue. */
+size_t evq_size(const struct evq *q);
+
+#endif

@@ -1,0 +1,468 @@
+/* scenario.c - scenario INI files and --set overrides, expanded to a sweep of
+ * runs (see scenario.h).
+ *
+ * Syntax (libinih): "[section]" headers, "key = value" (or "key: value")
+ * lines, whole-line comments starting with ';' or '#', inline comments
+ * starting with " ;". Indented lines are ordinary lines (no multi-line
+ * values). A line may hold SC_LINE_MAX - 1 characters. Values are taken as
+ * written (no quoting), so a value cannot contain a comma: commas sweep.
+ *
+ * Parsing goes through inih's ini_parse_stream() with our own fgets-style
+ * reader: Debian's inih is built without INI_HANDLER_LINENO, so the reader
+ * counts the lines (inih consumes one line per read, so the count is the line
+ * the handler is looking at). The reader also catches what inih would let
+ * through silently: overlong lines (inih would split them in two), section
+ * headers without keys in unknown sections, and text after a "]".
+ *
+ * Each option keeps the text of its values (one per sweep element, each
+ * parsed once on the way in) and where they came from: a file line, a --set
+ * argument, or the default. Expansion parses those texts into one struct cfg
+ * per run and runs cfg_validate() on each; a failed check is reported where
+ * the blamed key was set.
+ */
+#include "sim/scenario.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#define SC_LINE_MAX  8192 /* inih's line buffer: SC_LINE_MAX - 1 characters and '\0' */
+#define SC_QUOTE_MAX 60   /* characters of a bad line quoted in a syntax error */
+
+/* The values of one option and where they came from. */
+struct sc_src {
+    char **vals; /* sweep elements, trimmed; n == 0: the default */
+    size_t n;
+    int line;  /* line of the scenario file that set it, 0 if none */
+    char *set; /* the --set argument that set it last, NULL if none */
+};
+
+struct sc_sweep {
+    char *path;
+    struct cfg *runs;
+    size_t nruns;
+    size_t *nvalues; /* per opt_table entry */
+};
+
+/* State of one ini_parse_stream() call, shared by the reader and handler. */
+struct sc_parse {
+    FILE *f;
+    const char *path;
+    struct sc_src *src;
+    int line;
+    bool failed;
+    char text[SC_QUOTE_MAX + 4]; /* the last line read, trimmed, for syntax errors */
+    struct err *e;
+};
+
+/* ---- small helpers ---- */
+
+static char *sc_strndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* Bounds of s[0..n) without leading and trailing white space. */
+static void sc_trim(const char **s, size_t *n)
+{
+    while (*n && isspace((unsigned char)**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && isspace((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+static bool sc_section_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < opt_count; i++)
+        if (strlen(opt_table[i].section) == len && !strncmp(opt_table[i].section, name, len))
+            return true;
+    return false;
+}
+
+static void sc_src_clear(struct sc_src *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->vals[i]);
+    free(s->vals);
+    free(s->set);
+    memset(s, 0, sizeof *s);
+}
+
+static void sc_src_free_all(struct sc_src *src)
+{
+    if (!src)
+        return;
+    for (size_t i = 0; i < opt_count; i++)
+        sc_src_clear(&src[i]);
+    free(src);
+}
+
+/* ---- values and sweeps ---- */
+
+/* Splits text at commas into trimmed copies; *n gets their count. */
+static char **sc_split(const char *text, size_t *n)
+{
+    size_t count = 1;
+    for (const char *p = text; *p; p++)
+        count += *p == ',';
+    char **vals = xcalloc(count, sizeof *vals);
+    const char *p = text;
+    for (size_t i = 0; i < count; i++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *el = p;
+        p += len + (comma != NULL);
+        sc_trim(&el, &len);
+        vals[i] = sc_strndup(el, len);
+    }
+    *n = count;
+    return vals;
+}
+
+/* Splits `text` into sweep elements, parses each as option o (the parse
+ * checks type and bounds) and, when all are good, makes them the option's
+ * values. On error `why` holds the reason alone. */
+static int sc_set_values(const struct opt_def *o, const char *text, struct sc_src *s,
+                         struct err *why)
+{
+    if (!*text)
+        return err_set(why, "empty value");
+    struct sc_src fresh = {0};
+    fresh.vals = sc_split(text, &fresh.n);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < fresh.n; i++) {
+        struct cfg scratch;
+        if (!*fresh.vals[i])
+            rc = err_set(why, "empty element in sweep '%s'", text);
+        else
+            rc = opt_parse(o, fresh.vals[i], &scratch, why);
+    }
+    if (rc < 0) {
+        sc_src_clear(&fresh);
+        return -1;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        free(s->vals[i]);
+    free(s->vals);
+    s->vals = fresh.vals;
+    s->n = fresh.n;
+    return 0;
+}
+
+/* ---- the INI file ---- */
+
+/* Sets p->e to "FILE:LINE: <fmt>" at the current line and stops the parse.
+ * Returns 0, inih's "handler failed". */
+__attribute__((format(printf, 2, 3))) static int sc_fail_line(struct sc_parse *p,
+                                                              const char *fmt, ...)
+{
+    char why[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    err_set(p->e, "%s:%d: %s", p->path, p->line, why);
+    p->failed = true;
+    return 0;
+}
+
+/* True when fgets filled str (num - 1 characters) in the middle of a line.
+ * A line that ends exactly at the buffer's end is fine: its '\n' is eaten. */
+static bool sc_line_too_long(FILE *f, const char *str, int num)
+{
+    size_t n = strlen(str);
+    if (n < (size_t)num - 1 || str[n - 1] == '\n')
+        return false;
+    int c = getc(f);
+    if (c == EOF || c == '\n')
+        return false;
+    ungetc(c, f);
+    return true;
+}
+
+/* Keeps a trimmed, shortened copy of the line for syntax error messages. */
+static void sc_remember(struct sc_parse *p, const char *str)
+{
+    const char *s = str;
+    size_t n = strlen(s);
+    sc_trim(&s, &n);
+    if (n > SC_QUOTE_MAX)
+        snprintf(p->text, sizeof p->text, "%.*s...", SC_QUOTE_MAX, s);
+    else
+        snprintf(p->text, sizeof p->text, "%.*s", (int)n, s);
+}
+
+/* Checks a "[section]" line: the section must exist and nothing but a
+ * comment may follow the "]". A '[' without ']' is left to inih, which
+ * reports it as a syntax error. Returns 0 or -1 (p->e set). */
+static int sc_check_section(struct sc_parse *p, const char *str)
+{
+    if (p->line == 1 && !strncmp(str, "\xEF\xBB\xBF", 3))
+        str += 3; /* a UTF-8 byte order mark, as inih skips it */
+    while (isspace((unsigned char)*str))
+        str++;
+    const char *end = *str == '[' ? strchr(str, ']') : NULL;
+    if (!end)
+        return 0;
+    const char *name = str + 1;
+    const char *rest = end + 1;
+    while (isspace((unsigned char)*rest))
+        rest++;
+    if (*rest && *rest != ';' && *rest != '#')
+        return sc_fail_line(p, "syntax error: text after [%.*s]", (int)(end - name), name), -1;
+    if (!sc_section_known(name, (size_t)(end - name)))
+        return sc_fail_line(p, "[%.*s]: unknown section", (int)(end - name), name), -1;
+    return 0;
+}
+
+/* inih's fgets-style reader (see the file comment). */
+static char *sc_read_line(char *str, int num, void *stream)
+{
+    struct sc_parse *p = stream;
+    if (p->failed || !fgets(str, num, p->f))
+        return NULL;
+    p->line++;
+    if (sc_line_too_long(p->f, str, num)) {
+        sc_fail_line(p, "line is longer than %d characters", num - 1);
+        return NULL;
+    }
+    sc_remember(p, str);
+    return sc_check_section(p, str) < 0 ? NULL : str;
+}
+
+/* inih's handler: one "key = value" line. Returns 1 ok, 0 error (p->e set). */
+static int sc_on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct sc_parse *p = user;
+    if (!*name)
+        return sc_fail_line(p, "syntax error: expected [section] or key = value, got '%s'",
+                            p->text);
+    if (!*section)
+        return sc_fail_line(p, "%s: key outside any [section]", name);
+    const struct opt_def *o = opt_find(section, name);
+    if (!o && !sc_section_known(section, strlen(section)))
+        return sc_fail_line(p, "[%s]: unknown section", section);
+    if (!o)
+        return sc_fail_line(p, "%s.%s: unknown key", section, name);
+    struct sc_src *s = &p->src[o - opt_table];
+    if (s->line)
+        return sc_fail_line(p, "%s.%s: duplicate key (first set on line %d)", section, name,
+                            s->line);
+    struct err why;
+    if (sc_set_values(o, value, s, &why) < 0)
+        return sc_fail_line(p, "%s.%s: %s", section, name, why.msg);
+    s->line = p->line;
+    return 1;
+}
+
+/* Reads the scenario file into src. Returns 0 or -1 (e set). */
+static int sc_read_file(const char *path, struct sc_src *src, struct err *e)
+{
+    struct sc_parse p = {.path = path, .src = src, .e = e};
+    p.f = fopen(path, "r");
+    if (!p.f)
+        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    /* inih's knobs are process-wide; Debian builds it with runtime options. */
+    ini_max_line = SC_LINE_MAX;
+    ini_use_stack = true;
+    ini_allow_multiline = false;
+    ini_stop_on_first_error = true;
+    ini_allow_no_value = false;
+    int bad = ini_parse_stream(sc_read_line, &p, sc_on_key, &p);
+    int rc = 0;
+    if (!p.failed && ferror(p.f))
+        rc = err_set(e, "%s: cannot read: %s", path, strerror(errno));
+    else if (!p.failed && bad > 0)
+        rc = err_set(e, "%s:%d: syntax error: expected [section] or key = value, got '%s'", path,
+                     bad, p.text);
+    else if (!p.failed && bad < 0)
+        rc = err_set(e, "%s: cannot parse (inih error %d)", path, bad);
+    fclose(p.f);
+    return p.failed ? -1 : rc;
+}
+
+/* ---- --set overrides ---- */
+
+/* Applies one "section.key=value[,value...]" override. */
+static int sc_apply_set(const char *arg, struct sc_src *src, struct err *e)
+{
+    const char *eq = strchr(arg, '=');
+    const char *dot = strchr(arg, '.');
+    if (!eq || !dot || dot > eq || dot == arg || dot + 1 == eq)
+        return err_set(e, "--set %s: expected section.key=value", arg);
+    char *section = sc_strndup(arg, (size_t)(dot - arg));
+    char *key = sc_strndup(dot + 1, (size_t)(eq - dot - 1));
+    const struct opt_def *o = opt_find(section, key);
+    int rc = 0;
+    struct err why;
+    if (!o && !sc_section_known(section, strlen(section)))
+        rc = err_set(e, "--set %s: unknown section [%s]", arg, section);
+    else if (!o)
+        rc = err_set(e, "--set %s: unknown key", arg);
+    else if (sc_set_values(o, eq + 1, &src[o - opt_table], &why) < 0)
+        rc = err_set(e, "--set %s: %s", arg, why.msg);
+    else {
+        free(src[o - opt_table].set);
+        src[o - opt_table].set = xstrdup(arg);
+    }
+    free(section);
+    free(key);
+    return rc;
+}
+
+/* ---- expansion ---- */
+
+/* Reports `reason` about option o where o was set: "--set ARG: reason",
+ * "FILE:LINE: section.key: reason", or for a default "FILE: section.key:
+ * reason" ("section.key: reason" without a file). */
+static int sc_fail_src(const char *path, const struct sc_src *s, const struct opt_def *o,
+                       const char *reason, struct err *e)
+{
+    if (s->set)
+        return err_set(e, "--set %s: %s", s->set, reason);
+    if (s->line)
+        return err_set(e, "%s:%d: %s.%s: %s", path, s->line, o->section, o->key, reason);
+    if (*path)
+        return err_set(e, "%s: %s.%s: %s", path, o->section, o->key, reason);
+    return err_set(e, "%s.%s: %s", o->section, o->key, reason);
+}
+
+/* The configuration of run r: option i takes value (r / stride_i) % n_i,
+ * the last table option varying fastest. */
+static void sc_fill(struct cfg *c, size_t r, const struct sc_src *src)
+{
+    cfg_defaults(c);
+    for (size_t i = opt_count; i-- > 0;) {
+        if (!src[i].n)
+            continue;
+        struct err e;
+        if (opt_parse(&opt_table[i], src[i].vals[r % src[i].n], c, &e) < 0)
+            err_fatal("%s.%s: value parsed before fails now: %s", opt_table[i].section,
+                      opt_table[i].key, e.msg);
+        r /= src[i].n;
+    }
+}
+
+/* Runs cfg_validate on run c and reports a failure where the key was set. */
+static int sc_check_run(const char *path, const struct cfg *c, const struct sc_src *src,
+                        struct err *e)
+{
+    const struct opt_def *bad = NULL;
+    struct err why;
+    if (cfg_validate(c, &bad, &why) == 0)
+        return 0;
+    assert(bad);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s.%s: ", bad->section, bad->key);
+    const char *reason = why.msg;
+    if (!strncmp(reason, prefix, strlen(prefix)))
+        reason += strlen(prefix);
+    return sc_fail_src(path, &src[bad - opt_table], bad, reason, e);
+}
+
+static int sc_expand(struct sc_sweep *s, const struct sc_src *src, struct err *e)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < opt_count; i++) {
+        size_t n = src[i].n ? src[i].n : 1;
+        s->nvalues[i] = n;
+        if (total > SC_RUNS_MAX / n) {
+            char why[64];
+            snprintf(why, sizeof why, "the sweep expands to more than %d runs", SC_RUNS_MAX);
+            return sc_fail_src(s->path, &src[i], &opt_table[i], why, e);
+        }
+        total *= n;
+    }
+    s->runs = xcalloc(total, sizeof *s->runs);
+    s->nruns = total;
+    for (size_t r = 0; r < total; r++) {
+        sc_fill(&s->runs[r], r, src);
+        if (sc_check_run(s->path, &s->runs[r], src, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- public ---- */
+
+int sc_load(const char *path, const char *const *overrides, size_t n_overrides,
+            struct sc_sweep **out, struct err *e)
+{
+    *out = NULL;
+    struct sc_src *src = xcalloc(opt_count, sizeof *src);
+    struct sc_sweep *s = xcalloc(1, sizeof *s);
+    s->path = xstrdup(path ? path : "");
+    s->nvalues = xcalloc(opt_count, sizeof *s->nvalues);
+    int rc = path ? sc_read_file(path, src, e) : 0;
+    for (size_t i = 0; rc == 0 && i < n_overrides; i++)
+        rc = sc_apply_set(overrides[i], src, e);
+    if (rc == 0)
+        rc = sc_expand(s, src, e);
+    sc_src_free_all(src);
+    if (rc < 0) {
+        sc_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+size_t sc_count(const struct sc_sweep *s)
+{
+    return s->nruns;
+}
+
+const struct cfg *sc_run(const struct sc_sweep *s, size_t i)
+{
+    assert(i < s->nruns);
+    return &s->runs[i];
+}
+
+const char *sc_path(const struct sc_sweep *s)
+{
+    return s->path;
+}
+
+size_t sc_values(const struct sc_sweep *s, const struct opt_def *o)
+{
+    assert(o >= opt_table && o < opt_table + opt_count);
+    return s->nvalues[o - opt_table];
+}
+
+void sc_label(const struct sc_sweep *s, size_t i, char *buf, size_t n)
+{
+    assert(n > 0);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < opt_count && used < n; k++) {
+        if (s->nvalues[k] < 2)
+            continue;
+        char val[CFG_STR_MAX + 32];
+        opt_format(&opt_table[k], sc_run(s, i), val, sizeof val);
+        int w = snprintf(buf + used, n - used, "%s%s.%s=%s", used ? " " : "",
+                         opt_table[k].section, opt_table[k].key, val);
+        used += w < 0 ? 0 : (size_t)w;
+    }
+}
+
+void sc_free(struct sc_sweep *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s->runs);
+    free(s->nvalues);
+    free(s);
+}

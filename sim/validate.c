@@ -1,0 +1,156 @@
+/* validate.c - cross-key checks on one resolved configuration (cfg_validate,
+ * declared in scenario.h).
+ *
+ * Single values are checked by the option table (type, bounds, choices); what
+ * is checked here is what only a combination of keys can get wrong. Each check
+ * is a function in cfg_checks[] that blames one key through cfg_fail(); the
+ * scenario loader reports the failure at the file line (or --set) where that
+ * key was set. To add a check: write a cfg_check_* function and list it.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/scenario.h"
+#include "sim/units.h"
+#include "topo/topo.h"
+#include <unistd.h>
+
+typedef int (*cfg_check_fn)(const struct cfg *c, const struct opt_def **bad, struct err *e);
+
+/* Blames section.key: *bad = its option, e->msg = "section.key: <fmt>".
+ * Returns -1. */
+__attribute__((format(printf, 5, 6))) static int
+cfg_fail(const struct opt_def **bad, struct err *e, const char *section, const char *key,
+         const char *fmt, ...)
+{
+    const struct opt_def *o = opt_find(section, key);
+    assert(o);
+    if (bad)
+        *bad = o;
+    char why[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return err_set(e, "%s.%s: %s", section, key, why);
+}
+
+static int64_t cfg_hosts(const struct cfg *c)
+{
+    return c->leaves * c->hosts_per_leaf;
+}
+
+/* The topology has room for traffic (two hosts) and fits this build. */
+static int cfg_check_hosts(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    long long n = (long long)cfg_hosts(c);
+    if (n < 2)
+        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
+                        "leaves*hosts_per_leaf = %lld host, need at least 2", n);
+    if (n > CFG_HOSTS_MAX)
+        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
+                        "leaves*hosts_per_leaf = %lld hosts, more than this build holds (%d)", n,
+                        CFG_HOSTS_MAX);
+    return 0;
+}
+
+/* An acknowledgement is smaller than a data packet. */
+static int cfg_check_ack(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->ack_bytes >= c->mtu)
+        return cfg_fail(bad, e, "transport", "ack_bytes",
+                        "%lld is not less than transport.mtu (%lld)", (long long)c->ack_bytes,
+                        (long long)c->mtu);
+    return 0;
+}
+
+/* A window holds at least one packet (0 means automatic). */
+static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->window_bytes != 0 && c->window_bytes < c->mtu)
+        return cfg_fail(bad, e, "transport", "window_bytes",
+                        "%lld is less than transport.mtu (%lld): use 0 (automatic) or at least "
+                        "one packet",
+                        (long long)c->window_bytes, (long long)c->mtu);
+    return 0;
+}
+
+/* The time one host needs just to put its bytes on its link, over every
+ * iteration, fits the clock (picoseconds, kept below 2^63 so that the
+ * database's signed integers hold it). */
+static int cfg_check_clock(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    double flows_per_host;
+    if (c->wl_kind == WL_ALLTOALL)
+        flows_per_host = (double)(cfg_hosts(c) - 1);
+    else if (c->wl_kind == WL_PERMUTATION)
+        flows_per_host = 1;
+    else
+        return 0; /* moe: the volume comes from the trace */
+    double ps = (double)c->bytes * flows_per_host * 8.0 / (c->host_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->iterations;
+    double limit = (double)INT64_MAX;
+    if (ps >= limit)
+        return cfg_fail(bad, e, "workload", "bytes",
+                        "a host needs at least %.3g s of simulated time to send its bytes, more "
+                        "than the clock holds (%.3g s)",
+                        ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+    return 0;
+}
+
+/* The fabric's path table fits its limit. */
+static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    return topo_check(c, bad, e);
+}
+
+/* A lower bound of the memory the run needs, against the machine's: better
+ * an error up front with the estimate than a run killed halfway. Counted: the
+ * fabric, the transport flows (with their messages and demands) and the
+ * packets a window per flow can keep in flight. */
+uint64_t cfg_memory_estimate(const struct cfg *c)
+{
+    uint64_t H = (uint64_t)cfg_hosts(c);
+    uint64_t msgs = c->wl_kind == WL_ALLTOALL ? H * (H - 1) : H;
+    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+    uint64_t flows = msgs * sub;
+    uint64_t window = c->window_bytes ? (uint64_t)c->window_bytes : 1u << 20;
+    uint64_t pkts_per_host = window * (msgs / H) * sub / (uint64_t)c->mtu + 1;
+    uint64_t link_pkts = (uint64_t)(c->host_gbps * 1e9 / 8 * 2e-6) / (uint64_t)c->mtu + 1;
+    if (pkts_per_host > link_pkts * 64)
+        pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
+    return topo_memory_bytes(c) + flows * 72 + msgs * (56 + 16) + H * pkts_per_host * 40;
+}
+
+static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->wl_kind == WL_MOE)
+        return 0; /* the MoE workload checks its own sizes */
+    double need = (double)cfg_memory_estimate(c);
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
+    if (have > 0 && need > 0.9 * have)
+        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
+                        "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
+                        need / (1 << 30), have / (1 << 30));
+    return 0;
+}
+
+static const cfg_check_fn cfg_checks[] = {
+    cfg_check_hosts,
+    cfg_check_topo,
+    cfg_check_memory,
+    cfg_check_ack,
+    cfg_check_window,
+    cfg_check_clock,
+};
+
+int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    for (size_t i = 0; i < sizeof cfg_checks / sizeof cfg_checks[0]; i++)
+        if (cfg_checks[i](c, bad, e) < 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,303 @@
+/* test_engine.c - the event queue, the leaf-spine fabric and the packet
+ * engine: ordering, physics (lone-flow completion to the picosecond, spraying
+ * against ECMP, adaptive and split), conservation and determinism. */
+#include "testutil.h"
+
+#include "sim/engine.h"
+#include "sim/evq.h"
+#include "topo/topo.h"
+#include "workloads/wl.h"
+
+static struct cfg mkcfg(int leaves, int spines, int hpl, double gbps, int path)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.leaves = leaves;
+    c.spines = spines;
+    c.hosts_per_leaf = hpl;
+    c.host_gbps = c.fabric_gbps = gbps;
+    c.path = path;
+    return c;
+}
+
+/* Runs c's workload; returns the first phase's completion time and fills
+ * *ideal; checks the engine's invariants. */
+static simtime_t run_phase(const struct cfg *c, simtime_t *ideal, uint64_t *events)
+{
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(c, &t, &e), 0);
+    struct wl_gen g;
+    assert_int_equal(wl_create(c, t, &g, &e), 0);
+    struct wl_result r;
+    assert_int_equal(wl_drive(&g, t, c, &r, &e), 0);
+    char msg[256];
+    if (eng_check(r.eng, msg, sizeof msg) != 0)
+        fail_msg("%s", msg);
+    assert_true(r.nphases >= 1);
+    simtime_t cct = r.phases[0].end_ps - r.phases[0].start_ps;
+    if (ideal)
+        *ideal = r.phases[0].ideal_ps;
+    if (events)
+        *events = eng_stats(r.eng)->events;
+    wl_result_free(&r);
+    g.destroy(g.state);
+    topo_destroy(t);
+    return cct;
+}
+
+static void test_evq_order(void **state)
+{
+    (void)state;
+    struct evq q;
+    evq_init(&q);
+    /* Unsorted times with ties: ties must come out in push order. */
+    simtime_t times[] = {50, 10, 50, 30, 10, 50, 0, 30};
+    for (uint32_t i = 0; i < 8; i++)
+        evq_push(&q, times[i], 0, i);
+    uint32_t expect[] = {6, 1, 4, 3, 7, 0, 2, 5};
+    struct ev ev;
+    for (int i = 0; i < 8; i++) {
+        assert_true(evq_pop(&q, &ev));
+        assert_int_equal(ev.id, expect[i]);
+    }
+    assert_false(evq_pop(&q, &ev));
+    /* Many random events come out sorted; a cancelled one never does. */
+    uint64_t x = 12345, cancel_seq = 0;
+    for (uint32_t i = 0; i < 10000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t s = evq_push(&q, (x >> 33) % 1000, 0, i);
+        if (i == 777)
+            cancel_seq = s;
+    }
+    evq_cancel(&q, cancel_seq);
+    assert_int_equal(evq_size(&q), 9999);
+    simtime_t last = 0;
+    uint64_t lastseq = 0;
+    size_t n = 0;
+    while (evq_pop(&q, &ev)) {
+        assert_true(ev.time > last || (ev.time == last && ev.seq > lastseq) || n == 0);
+        assert_int_not_equal(ev.id, 777);
+        last = ev.time;
+        lastseq = ev.seq;
+        n++;
+    }
+    assert_int_equal(n, 9999);
+    evq_destroy(&q);
+}
+
+static void test_paths(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(4, 3, 2, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    assert_int_equal(t->hosts, 8);
+    assert_int_equal(t->npaths, 3);
+    /* Path k from leaf a to leaf b goes up to spine k and down to b. */
+    for (uint32_t a = 0; a < 4; a++)
+        for (uint32_t b = 0; b < 4; b++) {
+            if (a == b)
+                continue;
+            for (uint32_t k = 0; k < 3; k++) {
+                const uint32_t *p = topo_fabric_path(t, a, b, k);
+                assert_int_equal(t->ports[p[0]].kind, TP_LEAF_UP);
+                assert_int_equal(t->ports[p[0]].src, t->hosts + a);
+                assert_int_equal(t->ports[p[0]].dst, t->hosts + 4 + k);
+                assert_int_equal(t->ports[p[1]].kind, TP_SPINE_DOWN);
+                assert_int_equal(t->ports[p[1]].src, t->hosts + 4 + k);
+                assert_int_equal(t->ports[p[1]].dst, t->hosts + b);
+            }
+        }
+    topo_destroy(t);
+}
+
+static simtime_t lone_end;
+static void lone_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+{
+    (void)ctx, (void)e, (void)tag, (void)start;
+    lone_end = end;
+}
+
+/* One flow alone on an idle path: size/rate, plus one MTU serialization per
+ * hop after the first (store and forward), plus the links' latency. */
+static void check_lone_flow(uint32_t src, uint32_t dst, uint64_t bytes, uint32_t hops, double gbps)
+{
+    struct cfg c = mkcfg(2, 2, 2, gbps, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    struct eng_hooks h = {NULL, lone_done, NULL};
+    struct eng *eng = eng_create(t, &c, &h);
+    simtime_t start = 12345;
+    eng_add_msg(eng, src, dst, bytes, start, 0);
+    eng_run(eng);
+    simtime_t ps_per_byte = (simtime_t)(8000 / gbps);
+    uint64_t first = bytes < 4096 ? bytes : 4096;
+    simtime_t expect = bytes * ps_per_byte + (hops - 1) * first * ps_per_byte + hops * 1000000;
+    assert_int_equal(lone_end - start, expect);
+    struct topo_demand d = {src, dst, bytes};
+    assert_int_equal(topo_ideal_ps(t, &d, 1, 4096), expect);
+    char msg[256];
+    assert_int_equal(eng_check(eng, msg, sizeof msg), 0);
+    eng_destroy(eng);
+    topo_destroy(t);
+}
+
+static void test_lone_flow(void **state)
+{
+    (void)state;
+    check_lone_flow(0, 3, 1048576, 4, 100); /* across the spines */
+    check_lone_flow(0, 2, 1000000, 4, 100); /* a short last packet */
+    check_lone_flow(1, 0, 1048576, 2, 100); /* under one leaf */
+    check_lone_flow(3, 1, 100, 4, 100);     /* one small packet */
+    check_lone_flow(2, 1, 777777, 4, 400);  /* 20 ps per byte */
+    check_lone_flow(0, 3, 5 << 20, 4, 25);  /* 320 ps per byte */
+}
+
+/* With a window of one packet, each packet waits for the previous one's
+ * acknowledgement: n round trips. */
+static void test_window_limits(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 1, 100, PATH_ECMP);
+    c.wl_kind = WL_PERMUTATION;
+    c.bytes = 4 * 4096;
+    c.window_bytes = 4096;
+    simtime_t cct = run_phase(&c, NULL, NULL);
+    simtime_t data = 4 * (4096 * 80 + 1000000), ack = 4 * (64 * 80 + 1000000);
+    assert_int_equal(cct, 4 * data + 3 * ack);
+}
+
+static void test_conservation_alltoall(void **state)
+{
+    (void)state;
+    int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
+    for (int i = 0; i < 5; i++) {
+        struct cfg c = mkcfg(4, 4, 4, 100, paths[i]);
+        c.bytes = 100000;
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c, &t, &e), 0);
+        struct wl_gen g;
+        assert_int_equal(wl_create(&c, t, &g, &e), 0);
+        struct wl_result r;
+        assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+        const struct eng_stats *s = eng_stats(r.eng);
+        assert_int_equal(s->data_bytes_sent, 16 * 15 * 100000ull);
+        assert_int_equal(s->data_bytes_delivered, 16 * 15 * 100000ull);
+        /* Every byte crosses a host uplink and a host downlink once, data
+         * and acks: the per-port counters add up. */
+        uint64_t up = 0, down = 0;
+        for (uint32_t p = 0; p < t->nports; p++) {
+            if (t->ports[p].kind == TP_HOST_UP)
+                up += eng_port(r.eng, p)->bytes;
+            if (t->ports[p].kind == TP_HOST_DOWN)
+                down += eng_port(r.eng, p)->bytes;
+        }
+        assert_int_equal(up, down);
+        assert_int_equal(up, s->data_bytes_sent + s->acks * 64);
+        char msg[256];
+        assert_int_equal(eng_check(r.eng, msg, sizeof msg), 0);
+        assert_true(r.phases[0].end_ps >= r.phases[0].ideal_ps);
+        wl_result_free(&r);
+        g.destroy(g.state);
+        topo_destroy(t);
+    }
+}
+
+/* A permutation on 128 hosts under 16 leaves with 8 spines: ECMP hashes
+ * collide on uplinks, spraying spreads every flow. */
+static void test_spray_beats_ecmp(void **state)
+{
+    (void)state;
+    simtime_t ideal, cct[5];
+    int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_ADAPTIVE, PATH_SPLIT};
+    for (int i = 0; i < 5; i++) {
+        struct cfg c = mkcfg(16, 8, 8, 100, paths[i]);
+        c.wl_kind = WL_PERMUTATION;
+        c.bytes = 1 << 20;
+        c.subflows = 8;
+        cct[i] = run_phase(&c, &ideal, NULL);
+    }
+    print_message("permutation ideal %.1f us: ecmp %.1f spray %.1f spray_rr %.1f adaptive %.1f "
+                  "split8 %.1f\n",
+                  ideal / 1e6, cct[0] / 1e6, cct[1] / 1e6, cct[2] / 1e6, cct[3] / 1e6,
+                  cct[4] / 1e6);
+    assert_true(cct[0] > 1.5 * cct[1]);        /* ecmp measurably slower */
+    assert_true(cct[1] < 1.4 * ideal);         /* spraying near the bound */
+    assert_true(cct[2] < 1.4 * ideal);
+    assert_true(cct[3] < 1.4 * ideal);         /* adaptive too */
+    assert_true(cct[4] < cct[0]);              /* splitting helps ecmp */
+}
+
+/* More subflows bring split towards spray. */
+static void test_split_approaches_spray(void **state)
+{
+    (void)state;
+    simtime_t ideal, spray, split1, split32;
+    struct cfg c = mkcfg(8, 8, 8, 100, PATH_SPRAY);
+    c.wl_kind = WL_PERMUTATION;
+    c.bytes = 1 << 20;
+    c.seed = 7;
+    spray = run_phase(&c, &ideal, NULL);
+    c.path = PATH_SPLIT;
+    c.subflows = 1;
+    split1 = run_phase(&c, NULL, NULL);
+    c.subflows = 32;
+    split32 = run_phase(&c, NULL, NULL);
+    print_message("spray %.1f us, split1 %.1f us, split32 %.1f us\n", spray / 1e6, split1 / 1e6,
+                  split32 / 1e6);
+    assert_true(split32 < split1);
+    assert_true(split32 < 1.3 * spray);
+}
+
+/* The target: spraying and adaptive routing finish a 256-host all-to-all
+ * within 10% of the ideal bound. */
+static void test_alltoall_256_near_ideal(void **state)
+{
+    (void)state;
+    int paths[] = {PATH_SPRAY, PATH_ADAPTIVE};
+    for (int i = 0; i < 2; i++) {
+        struct cfg c = mkcfg(16, 16, 16, 400, paths[i]);
+        c.bytes = 16384;
+        simtime_t ideal, cct = run_phase(&c, &ideal, NULL);
+        print_message("256-host alltoall %s: %.2f us, ideal %.2f us, ratio %.3f\n",
+                      paths[i] == PATH_SPRAY ? "spray" : "adaptive", cct / 1e6, ideal / 1e6,
+                      (double)cct / (double)ideal);
+        assert_true(cct >= ideal);
+        assert_true((double)cct < 1.10 * (double)ideal);
+    }
+}
+
+static void test_determinism(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(4, 4, 4, 100, PATH_SPRAY);
+    c.bytes = 50000;
+    uint64_t ev1, ev2, ev3;
+    simtime_t a = run_phase(&c, NULL, &ev1);
+    simtime_t b = run_phase(&c, NULL, &ev2);
+    assert_int_equal(a, b);
+    assert_int_equal(ev1, ev2);
+    c.seed = 99;
+    simtime_t d = run_phase(&c, NULL, &ev3);
+    assert_int_not_equal(a, d); /* another seed sprays differently */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_evq_order),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_lone_flow),
+        cmocka_unit_test(test_window_limits),
+        cmocka_unit_test(test_conservation_alltoall),
+        cmocka_unit_test(test_spray_beats_ecmp),
+        cmocka_unit_test(test_split_approaches_spray),
+        cmocka_unit_test(test_alltoall_256_near_ideal),
+        cmocka_unit_test(test_determinism),
+    };
+    return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

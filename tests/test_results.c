@@ -1,0 +1,612 @@
+/* test_results.c - the results database (results/db.c), read back through the
+ * plain sqlite3 API, and the CSV export of phases (results/csv.c). */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "results/res.h"
+#include "sim/cli.h"
+
+/* Each test works in a fresh temporary directory, removed afterwards. */
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    strcpy(tmpdir, "/tmp/moesim_res_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *in_tmp(const char *name)
+{
+    static char buf[4][256];
+    static int slot;
+    char *p = buf[slot++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+    return p;
+}
+
+static struct res_db *open_ok(const char *path)
+{
+    struct res_db *db = NULL;
+    struct err e = {""};
+    int rc = res_open(path, &db, &e);
+    if (rc)
+        print_error("res_open: %s\n", e.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(db);
+    return db;
+}
+
+static int64_t begin_ok(struct res_db *db, const struct cfg *c, const char *scenario)
+{
+    int64_t id = -1;
+    struct err e = {""};
+    int rc = res_run_begin(db, c, scenario, &id, &e);
+    if (rc)
+        print_error("res_run_begin: %s\n", e.msg);
+    assert_int_equal(rc, 0);
+    return id;
+}
+
+/* ---- reading back with the sqlite3 API ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &s, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return s;
+}
+
+static sqlite3_stmt *raw_query(sqlite3 *s, const char *sql, int64_t arg)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK)
+        print_error("%s: %s\n", sql, sqlite3_errmsg(s));
+    assert_non_null(st);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, arg);
+    return st;
+}
+
+static int64_t raw_int(sqlite3 *s, const char *sql, int64_t arg)
+{
+    sqlite3_stmt *st = raw_query(s, sql, arg);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void raw_exec(sqlite3 *s, const char *sql)
+{
+    assert_int_equal(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "(null)";
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+static void assert_iso_utc(const char *t)
+{
+    assert_int_equal(strlen(t), 20);
+    int y, mo, d, h, mi, s;
+    char z;
+    assert_int_equal(sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z), 7);
+    assert_int_equal(z, 'Z');
+    assert_true(y >= 2024 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31);
+}
+
+/* ---- fixtures ---- */
+
+static const struct res_phase phases2[] = {
+    {.iter = 0, .layer = 0, .phase = "alltoall", .start_ps = 1499, .end_ps = 1240000500,
+     .ideal_ps = 1200000000, .bytes = 16777216},
+    {.iter = 1, .layer = 7, .phase = "combine", .start_ps = 2000000000, .end_ps = 2000000000,
+     .ideal_ps = 0, .bytes = 0},
+};
+
+static struct res_link links2[] = {
+    {.link = 0, .kind = "host_up", .src = "h0", .dst = "l0", .gbps = 100, .bytes = 1048576,
+     .busy_ps = 83886080000, .max_queue_bytes = 8192, .drops = 0, .ecn_marks = 3},
+    {.link = 17, .kind = "spine_down", .src = "s3", .dst = "l1", .gbps = 400.5, .bytes = 42,
+     .busy_ps = 1500, .max_queue_bytes = 0, .drops = 5, .ecn_marks = 0},
+};
+
+static struct res_run run2(void)
+{
+    struct res_run r = {.engine = "packet", .seed = 99, .wall_s = 0.25, .events = 123456,
+                        .sim_ps = 2000000499, .phases = phases2, .nphases = 2,
+                        .links = links2, .nlinks = 2};
+    return r;
+}
+
+/* ---- tests ---- */
+
+static void test_begin_finish_every_column(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("a/b/c/results.db"); /* nested, none exists */
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    c.seed = 99;
+    c.path = PATH_SPRAY;
+    int64_t id = begin_ok(db, &c, "scenarios/x.ini");
+    assert_int_equal(id, 1);
+    struct res_run r = run2();
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+
+    sqlite3 *s = raw_open(path);
+    sqlite3_stmt *st = raw_query(s,
+                                 "SELECT id, scenario, status, started_at, finished_at, seed, "
+                                 "engine, wall_s, events, sim_ns, version, message FROM runs",
+                                 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 1);
+    assert_string_equal(col_text(st, 1), "scenarios/x.ini");
+    assert_string_equal(col_text(st, 2), "done");
+    assert_iso_utc(col_text(st, 3));
+    assert_iso_utc(col_text(st, 4));
+    assert_true(strcmp(col_text(st, 3), col_text(st, 4)) <= 0);
+    assert_int_equal(sqlite3_column_int64(st, 5), 99);
+    assert_string_equal(col_text(st, 6), "packet");
+    assert_true(sqlite3_column_double(st, 7) == 0.25);
+    assert_int_equal(sqlite3_column_int64(st, 8), 123456);
+    assert_int_equal(sqlite3_column_int64(st, 9), 2000000); /* 2000000499 ps rounds down */
+    assert_string_equal(col_text(st, 10), MOESIM_VERSION);
+    assert_int_equal(sqlite3_column_type(st, 11), SQLITE_NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+
+    /* params: every option once, as opt_format writes it */
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM params WHERE run_id = ?", id),
+                     (int64_t)opt_count);
+    assert_int_equal(raw_int(s, "SELECT count(DISTINCT key) FROM params", 0), (int64_t)opt_count);
+    st = raw_query(s, "SELECT key, value FROM params WHERE run_id = ? ORDER BY rowid", id);
+    for (size_t i = 0; i < opt_count; i++) {
+        char key[128], value[CFG_STR_MAX + 32];
+        snprintf(key, sizeof key, "%s.%s", opt_table[i].section, opt_table[i].key);
+        opt_format(&opt_table[i], &c, value, sizeof value);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal(col_text(st, 0), key);
+        assert_string_equal(col_text(st, 1), value);
+    }
+    sqlite3_finalize(st);
+    st = raw_query(s, "SELECT value FROM params WHERE key = 'transport.path'", 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), "spray");
+    sqlite3_finalize(st);
+
+    /* phases */
+    st = raw_query(s,
+                   "SELECT run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes "
+                   "FROM phases ORDER BY rowid",
+                   0);
+    const int64_t want_ph[2][9] = {{1, 0, 0, 0, 1, 1240001, 1240000, 1200000, 16777216},
+                                   {1, 1, 7, 0, 2000000, 2000000, 0, 0, 0}};
+    const char *want_name[2] = {"alltoall", "combine"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        for (int k = 0; k < 9; k++)
+            if (k == 3)
+                assert_string_equal(col_text(st, k), want_name[i]);
+            else
+                assert_int_equal(sqlite3_column_int64(st, k), want_ph[i][k]);
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+
+    /* links */
+    st = raw_query(s,
+                   "SELECT run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, "
+                   "drops, ecn_marks FROM links ORDER BY rowid",
+                   0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 1);
+    assert_int_equal(sqlite3_column_int64(st, 1), 0);
+    assert_string_equal(col_text(st, 2), "host_up");
+    assert_string_equal(col_text(st, 3), "h0");
+    assert_string_equal(col_text(st, 4), "l0");
+    assert_true(sqlite3_column_double(st, 5) == 100.0);
+    assert_int_equal(sqlite3_column_int64(st, 6), 1048576);
+    assert_int_equal(sqlite3_column_int64(st, 7), 83886080);
+    assert_int_equal(sqlite3_column_int64(st, 8), 8192);
+    assert_int_equal(sqlite3_column_int64(st, 9), 0);
+    assert_int_equal(sqlite3_column_int64(st, 10), 3);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 1), 17);
+    assert_string_equal(col_text(st, 2), "spine_down");
+    assert_string_equal(col_text(st, 3), "s3");
+    assert_string_equal(col_text(st, 4), "l1");
+    assert_true(sqlite3_column_double(st, 5) == 400.5);
+    assert_int_equal(sqlite3_column_int64(st, 6), 42);
+    assert_int_equal(sqlite3_column_int64(st, 7), 2); /* 1500 ps rounds to 2 ns */
+    assert_int_equal(sqlite3_column_int64(st, 9), 5);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+}
+
+static void test_schema_meta_wal_indexes(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("schema.db");
+    res_close(open_ok(path));
+    sqlite3 *s = raw_open(path);
+    sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), "1");
+    sqlite3_finalize(st);
+    st = raw_query(s, "PRAGMA journal_mode", 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(raw_int(s,
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                             "name IN ('params_run', 'phases_run', 'links_run')",
+                             0),
+                     3);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('runs')", 0), 12);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 9);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 11);
+    sqlite3_close(s);
+}
+
+static void test_failed_run(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("failed.db");
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "f.ini");
+    struct err e = {""};
+    assert_int_equal(res_run_fail(db, id, "engine: out of buffer space", &e), 0);
+    /* a failed run can neither finish nor fail again */
+    struct res_run r = run2();
+    assert_int_equal(res_run_finish(db, id, &r, &e), -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s: run 1 is not a running run", path);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(res_run_fail(db, id, "again", &e), -1);
+    assert_string_equal(e.msg, want);
+    res_close(db);
+
+    sqlite3 *s = raw_open(path);
+    sqlite3_stmt *st = raw_query(s, "SELECT status, message, finished_at FROM runs WHERE id = ?",
+                                 id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), "failed");
+    assert_string_equal(col_text(st, 1), "engine: out of buffer space");
+    assert_iso_utc(col_text(st, 2));
+    sqlite3_finalize(st);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases", 0), 0);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM links", 0), 0);
+    sqlite3_close(s);
+}
+
+static void test_unfinished_run_stays_running(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("crash.db");
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "crash.ini");
+    res_close(db); /* as if the process died mid-run */
+
+    sqlite3 *s = raw_open(path);
+    sqlite3_stmt *st = raw_query(
+        s, "SELECT status, finished_at, wall_s, events, sim_ns FROM runs WHERE id = ?", id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), "running");
+    for (int k = 1; k < 5; k++)
+        assert_int_equal(sqlite3_column_type(st, k), SQLITE_NULL);
+    sqlite3_finalize(st);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM params WHERE run_id = ?", id),
+                     (int64_t)opt_count);
+    sqlite3_close(s);
+}
+
+static void test_finish_failure_rolls_back(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("rollback.db");
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "r.ini");
+    struct res_phase ph[2] = {phases2[0], phases2[1]};
+    ph[1].bytes = UINT64_MAX; /* does not fit SQLite's signed integers */
+    struct res_run r = run2();
+    r.phases = ph;
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s: run 1: phase 1: a value is beyond 2^63-1", path);
+    assert_string_equal(e.msg, want);
+    /* unknown run id */
+    assert_int_equal(res_run_finish(db, 77, &r, &e), -1);
+    snprintf(want, sizeof want, "%s: run 77 is not a running run", path);
+    assert_string_equal(e.msg, want);
+    /* the database is still usable: the run can still finish */
+    r.phases = phases2;
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+
+    sqlite3 *s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases", 0), 2);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM links", 0), 2);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE status = 'done'", 0), 1);
+    sqlite3_close(s);
+}
+
+static void test_rollback_leaves_run_running(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("rb2.db");
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "r.ini");
+    struct res_link l[1] = {links2[0]};
+    l[0].drops = (uint64_t)INT64_MAX + 1;
+    struct res_run r = run2();
+    r.links = l;
+    r.nlinks = 1;
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), -1);
+    res_close(db);
+    sqlite3 *s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE status = 'running'", 0), 1);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases", 0), 0);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM links", 0), 0);
+    sqlite3_close(s);
+}
+
+/* An SQLite error in the middle of a run's rows: its message comes through,
+ * and nothing of the run's rows stays. */
+static void test_sqlite_error_mid_run(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("trigger.db");
+    struct res_db *db = open_ok(path);
+    sqlite3 *s = raw_open(path);
+    raw_exec(s, "CREATE TRIGGER no_links BEFORE INSERT ON links BEGIN SELECT RAISE(ABORT, "
+                "'boom'); END");
+    sqlite3_close(s);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "t.ini");
+    struct res_run r = run2();
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s: run 1: cannot record link 0: boom", path);
+    assert_string_equal(e.msg, want);
+    res_close(db);
+    s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE status = 'running'", 0), 1);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases", 0), 0);
+    sqlite3_close(s);
+}
+
+static void test_reopen_preserves_runs(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("reopen.db");
+    struct cfg c;
+    cfg_defaults(&c);
+    struct res_run r = run2();
+    struct err e = {""};
+    struct res_db *db = open_ok(path);
+    assert_int_equal(begin_ok(db, &c, "one.ini"), 1);
+    assert_int_equal(res_run_finish(db, 1, &r, &e), 0);
+    assert_int_equal(begin_ok(db, &c, "two.ini"), 2);
+    res_close(db);
+    db = open_ok(path);
+    assert_int_equal(begin_ok(db, &c, NULL), 3);
+    res_close(db);
+
+    sqlite3 *s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs", 0), 3);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'done'", 0),
+                     1);
+    assert_int_equal(
+        raw_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'", 0), 1);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 3 AND scenario = ''", 0),
+                     1);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases WHERE run_id = 1", 0), 2);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM params", 0), 3 * (int64_t)opt_count);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
+    sqlite3_close(s);
+}
+
+static void expect_open_error(const char *path, const char *tail)
+{
+    struct res_db *db = (struct res_db *)1;
+    struct err e = {""};
+    assert_int_equal(res_open(path, &db, &e), -1);
+    assert_null(db);
+    char want[512];
+    snprintf(want, sizeof want, "%s: %s", path, tail);
+    assert_string_equal(e.msg, want);
+}
+
+static void test_foreign_files_rejected(void **state)
+{
+    (void)state;
+    const char *other = in_tmp("other.db");
+    sqlite3 *s = NULL;
+    assert_int_equal(sqlite3_open(other, &s), SQLITE_OK);
+    raw_exec(s, "CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1)");
+    sqlite3_close(s);
+    expect_open_error(other, "not a moesim results database (it has tables but no meta table)");
+    /* it was left alone: no moesim tables, not switched to WAL */
+    s = raw_open(other);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master", 0), 1);
+    sqlite3_close(s);
+
+    const char *text = in_tmp("notes.txt");
+    FILE *f = fopen(text, "w");
+    assert_non_null(f);
+    fputs("this is not a database, just some text that is long enough to matter..........\n", f);
+    fclose(f);
+    expect_open_error(text, "not a moesim results database: file is not a database");
+
+    const char *newer = in_tmp("newer.db");
+    res_close(open_ok(newer));
+    s = raw_open(newer);
+    raw_exec(s, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    sqlite3_close(s);
+    expect_open_error(newer,
+                      "schema_version 2 is newer than this moesim handles (1); use a newer moesim");
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    const char *file = in_tmp("plain");
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    char path[300], want[600];
+    snprintf(path, sizeof path, "%s/sub/x.db", file);
+    struct res_db *db = NULL;
+    struct err e = {""};
+    assert_int_equal(res_open(path, &db, &e), -1);
+    /* mkdir of FILE fails with EEXIST (ignored), then FILE/sub with ENOTDIR */
+    snprintf(want, sizeof want, "%s: cannot create directory %s/sub: Not a directory", path,
+             file);
+    assert_string_equal(e.msg, want);
+
+    /* an empty file is an empty database: it becomes a moesim one */
+    const char *empty = in_tmp("empty.db");
+    f = fopen(empty, "w");
+    fclose(f);
+    res_close(open_ok(empty));
+}
+
+static void test_many_phases(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("many.db");
+    size_t n = 100000;
+    struct res_phase *ph = calloc(n, sizeof *ph);
+    for (size_t i = 0; i < n; i++) {
+        ph[i] = (struct res_phase){.iter = (uint32_t)(i / 32), .layer = (uint32_t)(i % 32),
+                                   .phase = i % 2 ? "combine" : "dispatch",
+                                   .start_ps = i * 1000, .end_ps = i * 1000 + 5000, .bytes = i};
+    }
+    struct res_db *db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "many.ini");
+    struct res_run r = {.engine = "packet", .phases = ph, .nphases = n};
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+    free(ph);
+    sqlite3 *s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM phases WHERE run_id = ?", id), (int64_t)n);
+    assert_int_equal(raw_int(s, "SELECT sum(cct_ns) FROM phases", 0), 5 * (int64_t)n);
+    sqlite3_close(s);
+}
+
+/* ---- CSV ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_csv_exact(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("phases.csv");
+    struct res_run r = run2();
+    struct err e = {""};
+    assert_int_equal(res_csv_phases(path, 4, &r, 0, &e), 0);
+    const char *one = "run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes\n"
+                      "4,0,0,\"alltoall\",1,1240001,1240000,1200000,16777216\n"
+                      "4,1,7,\"combine\",2000000,2000000,0,0,0\n";
+    assert_string_equal(slurp(path), one);
+
+    struct res_phase odd = {.iter = 2, .layer = 3, .phase = "we\"ird,name", .start_ps = 0,
+                            .end_ps = 999, .ideal_ps = 500, .bytes = 1};
+    struct res_run r2 = {.phases = &odd, .nphases = 1};
+    assert_int_equal(res_csv_phases(path, 5, &r2, 1, &e), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "%s5,2,3,\"we\"\"ird,name\",0,1,1,1,1\n", one);
+    assert_string_equal(slurp(path), want);
+
+    /* without append the file starts over */
+    assert_int_equal(res_csv_phases(path, 4, &r, 0, &e), 0);
+    assert_string_equal(slurp(path), one);
+
+    /* appending to a file that does not exist yet writes the header */
+    const char *fresh = in_tmp("fresh.csv");
+    assert_int_equal(res_csv_phases(fresh, 4, &r, 1, &e), 0);
+    assert_string_equal(slurp(fresh), one);
+}
+
+static void test_csv_errors(void **state)
+{
+    (void)state;
+    struct res_run r = run2();
+    struct err e = {""};
+    const char *path = in_tmp("no/such/dir/p.csv");
+    assert_int_equal(res_csv_phases(path, 1, &r, 0, &e), -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    assert_string_equal(e.msg, want);
+    if (access("/dev/full", W_OK) == 0) {
+        assert_int_equal(res_csv_phases("/dev/full", 1, &r, 0, &e), -1);
+        assert_string_equal(e.msg, "/dev/full: cannot write: No space left on device");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_begin_finish_every_column, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_schema_meta_wal_indexes, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_failed_run, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_finish_failure_rolls_back, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_run_running, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_sqlite_error_mid_run, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_reopen_preserves_runs, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_foreign_files_rejected, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_many_phases, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_csv_exact, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_csv_errors, setup_dir, teardown_dir),
+    };
+    return cmocka_run_group_tests_name("results", tests, NULL, NULL);
+}

@@ -1,0 +1,402 @@
+/* test_scenario.c - scenario files, --set overrides, sweeps and cross-key
+ * checks (sim/scenario.c, sim/validate.c), including the exact one-line error
+ * for each kind of bad input. */
+#include "testutil.h"
+
+#include "sim/scenario.h"
+
+static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t nsets)
+{
+    const char *path = ini ? tu_write_temp(ini, ".ini") : NULL;
+    struct sc_sweep *s = NULL;
+    struct err e = {""};
+    int rc = sc_load(path, sets, nsets, &s, &e);
+    if (path)
+        unlink(path);
+    if (rc != 0)
+        print_error("unexpected error: %s\n", e.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_defaults_resolve(void **state)
+{
+    (void)state;
+    struct sc_sweep *s = load_ok(NULL, NULL, 0);
+    struct cfg def;
+    cfg_defaults(&def);
+    assert_int_equal(sc_count(s), 1);
+    assert_string_equal(sc_path(s), "");
+    assert_memory_equal(sc_run(s, 0), &def, sizeof def);
+    for (size_t i = 0; i < opt_count; i++)
+        assert_int_equal(sc_values(s, &opt_table[i]), 1);
+    assert_int_equal(def.leaves, 4);
+    assert_int_equal(def.path, PATH_ECMP);
+    assert_string_equal(def.db, "results/moesim.db");
+    sc_free(s);
+}
+
+static void test_file_overrides_keys(void **state)
+{
+    (void)state;
+    const char *ini = "; a comment\n"
+                      "# another\n"
+                      "\n"
+                      "[topology]\n"
+                      "  leaves = 8 ; inline comment\n"
+                      "spines: 2\r\n"
+                      "host_gbps = 400\n"
+                      "[transport]\n"
+                      "path = spray_rr\n"
+                      "[workload]\n"
+                      "kind = permutation\n"
+                      "[output]\n"
+                      "db = /tmp/x y.db\n";
+    struct sc_sweep *s = load_ok(ini, NULL, 0);
+    assert_int_equal(sc_count(s), 1);
+    const struct cfg *c = sc_run(s, 0);
+    assert_int_equal(c->leaves, 8);
+    assert_int_equal(c->spines, 2);
+    assert_true(c->host_gbps == 400.0);
+    assert_int_equal(c->path, PATH_SPRAY_RR);
+    assert_int_equal(c->wl_kind, WL_PERMUTATION);
+    assert_string_equal(c->db, "/tmp/x y.db");
+    /* untouched keys keep their defaults */
+    assert_int_equal(c->hosts_per_leaf, 4);
+    assert_int_equal(c->mtu, 4096);
+    assert_true(c->fabric_gbps == 100.0);
+    assert_string_not_equal(sc_path(s), "");
+    sc_free(s);
+}
+
+static void test_bom_and_longest_line(void **state)
+{
+    (void)state;
+    /* a line of exactly 8191 characters is the longest accepted */
+    size_t n = 8191;
+    char *ini = malloc(n + 64);
+    strcpy(ini, "\xEF\xBB\xBF[sim]\nseed = 7\n#");
+    size_t at = strlen(ini);
+    memset(ini + at, 'x', n - 1);
+    strcpy(ini + at + n - 1, "\n");
+    struct sc_sweep *s = load_ok(ini, NULL, 0);
+    assert_int_equal(sc_run(s, 0)->seed, 7);
+    sc_free(s);
+    free(ini);
+}
+
+static void test_sweep_2x3_order(void **state)
+{
+    (void)state;
+    /* the file lists path before spines; table order decides: spines slowest */
+    const char *ini = "[transport]\npath = ecmp, spray ,adaptive\n[topology]\nspines = 2,4\n";
+    struct sc_sweep *s = load_ok(ini, NULL, 0);
+    assert_int_equal(sc_count(s), 6);
+    assert_int_equal(sc_values(s, opt_find("topology", "spines")), 2);
+    assert_int_equal(sc_values(s, opt_find("transport", "path")), 3);
+    assert_int_equal(sc_values(s, opt_find("topology", "leaves")), 1);
+    const int64_t spines[6] = {2, 2, 2, 4, 4, 4};
+    const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE, PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(sc_run(s, i)->spines, spines[i]);
+        assert_int_equal(sc_run(s, i)->path, path[i]);
+        assert_int_equal(sc_run(s, i)->leaves, 4);
+    }
+    char label[256];
+    sc_label(s, 4, label, sizeof label);
+    assert_string_equal(label, "topology.spines=4 transport.path=spray");
+    sc_free(s);
+}
+
+static void test_label_empty_without_sweep(void **state)
+{
+    (void)state;
+    struct sc_sweep *s = load_ok("[sim]\nseed = 3\n", NULL, 0);
+    char label[64] = "junk";
+    sc_label(s, 0, label, sizeof label);
+    assert_string_equal(label, "");
+    sc_free(s);
+}
+
+static void test_set_overrides_file(void **state)
+{
+    (void)state;
+    const char *sets[] = {"topology.leaves=8", "sim.seed=42"};
+    struct sc_sweep *s = load_ok("[topology]\nleaves = 2\n[sim]\nseed = 5\n", sets, 2);
+    assert_int_equal(sc_count(s), 1);
+    assert_int_equal(sc_run(s, 0)->leaves, 8);
+    assert_int_equal(sc_run(s, 0)->seed, 42);
+    sc_free(s);
+}
+
+static void test_set_sweeps_and_last_wins(void **state)
+{
+    (void)state;
+    const char *sets[] = {"transport.path=split", "transport.path=ecmp,spray",
+                          "topology.leaves=2,3"};
+    struct sc_sweep *s = load_ok("[transport]\npath = adaptive\n", sets, 3);
+    assert_int_equal(sc_count(s), 4);
+    const int64_t leaves[4] = {2, 2, 3, 3};
+    const int path[4] = {PATH_ECMP, PATH_SPRAY, PATH_ECMP, PATH_SPRAY};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(sc_run(s, i)->leaves, leaves[i]);
+        assert_int_equal(sc_run(s, i)->path, path[i]);
+    }
+    sc_free(s);
+}
+
+static void test_set_without_file(void **state)
+{
+    (void)state;
+    const char *sets[] = {"output.csv=out.csv"};
+    struct sc_sweep *s = load_ok(NULL, sets, 1);
+    assert_string_equal(sc_run(s, 0)->csv, "out.csv");
+    sc_free(s);
+}
+
+static void test_cfg_validate_direct(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    const struct opt_def *bad = NULL;
+    struct err e = {""};
+    assert_int_equal(cfg_validate(&c, &bad, &e), 0);
+    c.window_bytes = 100;
+    assert_int_equal(cfg_validate(&c, &bad, &e), -1);
+    assert_ptr_equal(bad, opt_find("transport", "window_bytes"));
+    assert_string_equal(e.msg, "transport.window_bytes: 100 is less than transport.mtu (4096): use "
+                               "0 (automatic) or at least one packet");
+    c.window_bytes = 4096;
+    assert_int_equal(cfg_validate(&c, &bad, &e), 0);
+    c.leaves = 4096;
+    c.hosts_per_leaf = 256;
+    c.wl_kind = WL_PERMUTATION;
+    assert_int_equal(cfg_validate(&c, &bad, &e), 0); /* exactly CFG_HOSTS_MAX */
+    /* An all-to-all over a million hosts needs a trillion flows: refused up
+     * front with the estimate, not killed halfway. */
+    c.wl_kind = WL_ALLTOALL;
+    assert_int_equal(cfg_validate(&c, &bad, &e), -1);
+    assert_ptr_equal(bad, opt_find("topology", "hosts_per_leaf"));
+    assert_non_null(strstr(e.msg, "topology.hosts_per_leaf: the run needs at least "));
+}
+
+/* ---- bad input: the exact error line ---- */
+
+struct bad_case {
+    const char *name;
+    const char *ini;     /* file text; NULL: use `path` as is */
+    const char *path;    /* when ini is NULL; NULL: no file */
+    const char *sets[3]; /* overrides */
+    const char *want;    /* "FILE" stands for the file's path */
+};
+
+#define OOB_LEAVES "is out of bounds [1, 4096]"
+#define PATHS      "ecmp|spray|spray_rr|split|adaptive"
+
+/* clang-format off */
+static const struct bad_case bad_cases[] = {
+    {"unknown section", "[topology]\nleaves = 2\n[bogus]\nx = 1\n", NULL, {0},
+     "FILE:3: [bogus]: unknown section"},
+    {"unknown empty section", "[sim]\nseed = 1\n[Topology]\n", NULL, {0},
+     "FILE:3: [Topology]: unknown section"},
+    {"unknown key", "[topology]\nfoo = 1\n", NULL, {0}, "FILE:2: topology.foo: unknown key"},
+    {"key of another section", "[sim]\nleaves = 1\n", NULL, {0}, "FILE:2: sim.leaves: unknown key"},
+    {"key outside a section", "leaves = 4\n", NULL, {0},
+     "FILE:1: leaves: key outside any [section]"},
+    {"bad int", "[topology]\nleaves = four\n", NULL, {0},
+     "FILE:2: topology.leaves: expected an integer, got 'four'"},
+    {"int with a suffix", "[topology]\nleaves = 4x\n", NULL, {0},
+     "FILE:2: topology.leaves: expected an integer, got '4x'"},
+    {"int overflow", "[sim]\nseed = 99999999999999999999\n", NULL, {0},
+     "FILE:2: sim.seed: expected an integer, got '99999999999999999999'"},
+    {"bad real", "[topology]\nhost_gbps = fast\n", NULL, {0},
+     "FILE:2: topology.host_gbps: expected a number, got 'fast'"},
+    {"int out of bounds", "[topology]\nleaves = 0\n", NULL, {0},
+     "FILE:2: topology.leaves: 0 " OOB_LEAVES},
+    {"real out of bounds", "[topology]\nfabric_gbps = 2e6\n", NULL, {0},
+     "FILE:2: topology.fabric_gbps: 2e+06 is out of bounds [0.001, 1e+06]"},
+    {"bad enum", "\n\n[transport]\n\n\n\npath = foo\n", NULL, {0},
+     "FILE:7: transport.path: 'foo' is not one of " PATHS},
+    {"enum is case sensitive", "[workload]\nkind = AllToAll\n", NULL, {0},
+     "FILE:2: workload.kind: 'AllToAll' is not one of alltoall|permutation|moe"},
+    {"empty value", "[topology]\nleaves =\n", NULL, {0}, "FILE:2: topology.leaves: empty value"},
+    {"value only a comment", "[topology]\nleaves = ; none\n", NULL, {0},
+     "FILE:2: topology.leaves: empty value"},
+    {"duplicate key", "[topology]\nleaves = 2\n\nleaves = 3\n", NULL, {0},
+     "FILE:4: topology.leaves: duplicate key (first set on line 2)"},
+    {"duplicate key in a repeated section", "[topology]\nleaves = 2\n[sim]\n[topology]\nleaves = 2\n",
+     NULL, {0}, "FILE:5: topology.leaves: duplicate key (first set on line 2)"},
+    {"syntax: no equals", "[topology]\nleaves 4\n", NULL, {0},
+     "FILE:2: syntax error: expected [section] or key = value, got 'leaves 4'"},
+    {"syntax: no key", "[topology]\n = 4\n", NULL, {0},
+     "FILE:2: syntax error: expected [section] or key = value, got '= 4'"},
+    {"syntax: unclosed section", "[sim]\nseed = 2\n[topology\n", NULL, {0},
+     "FILE:3: syntax error: expected [section] or key = value, got '[topology'"},
+    {"syntax: text after a section", "[topology] leaves = 4\n", NULL, {0},
+     "FILE:1: syntax error: text after [topology]"},
+    {"bad sweep element", "[topology]\nleaves = 2, x ,4\n", NULL, {0},
+     "FILE:2: topology.leaves: expected an integer, got 'x'"},
+    {"empty sweep element", "[topology]\nleaves = 2,,4\n", NULL, {0},
+     "FILE:2: topology.leaves: empty element in sweep '2,,4'"},
+    {"trailing comma", "[topology]\nspines = 2,\n", NULL, {0},
+     "FILE:2: topology.spines: empty element in sweep '2,'"},
+    {"sweep element out of bounds", "[topology]\nspines = 2, 5000\n", NULL, {0},
+     "FILE:2: topology.spines: 5000 is out of bounds [1, 1024]"},
+    {"bad enum in a sweep", "[transport]\npath = ecmp,sprey\n", NULL, {0},
+     "FILE:2: transport.path: 'sprey' is not one of " PATHS},
+    {"too few hosts", "[topology]\nleaves = 1\nhosts_per_leaf = 1\n", NULL, {0},
+     "FILE:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"},
+    {"too many hosts", "[topology]\nleaves = 4096\nhosts_per_leaf = 512\n", NULL, {0},
+     "FILE:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 2097152 hosts, more than this "
+     "build holds (1048576)"},
+    {"hosts check in one sweep element", "[topology]\nleaves = 1\nhosts_per_leaf = 4,1\n", NULL,
+     {0}, "FILE:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"},
+    {"ack not below mtu", "[transport]\nmtu = 100\nack_bytes = 200\n", NULL, {0},
+     "FILE:3: transport.ack_bytes: 200 is not less than transport.mtu (100)"},
+    {"ack default not below mtu", "[transport]\nmtu = 64\n", NULL, {0},
+     "FILE: transport.ack_bytes: 64 is not less than transport.mtu (64)"},
+    {"window below mtu", "[transport]\nwindow_bytes = 1000\n", NULL, {0},
+     "FILE:2: transport.window_bytes: 1000 is less than transport.mtu (4096): use 0 (automatic) "
+     "or at least one packet"},
+    {"clock overflow", "[workload]\nbytes = 1000000000000000\n[topology]\nhost_gbps = 0.001\n",
+     NULL, {0},
+     "FILE:2: workload.bytes: a host needs at least 1.2e+11 s of simulated time to send its "
+     "bytes, more than the clock holds (9.22e+06 s)"},
+    {"sweep too large",
+     "[topology]\nleaves = 1,2,3,4,5,6,7,8,9,10\nspines = 1,2,3,4,5,6,7,8,9,10\n"
+     "hosts_per_leaf = 1,2,3,4,5,6,7,8,9,10\nhost_gbps = 1,2,3,4,5,6,7,8,9,10\n"
+     "fabric_gbps = 1,2,3,4,5,6,7,8,9,10\nlink_latency_ns = 1,2,3,4,5,6,7,8,9,10\n",
+     NULL, {0}, "FILE:7: topology.link_latency_ns: the sweep expands to more than 100000 runs"},
+    {"missing file", NULL, "/nonexistent/moesim/x.ini", {0},
+     "/nonexistent/moesim/x.ini: cannot open: No such file or directory"},
+    {"a directory", NULL, "/tmp", {0}, "/tmp: cannot read: Is a directory"},
+    {"--set without =", NULL, NULL, {"topology.leaves"},
+     "--set topology.leaves: expected section.key=value"},
+    {"--set without section", NULL, NULL, {"leaves=4"}, "--set leaves=4: expected section.key=value"},
+    {"--set empty key", NULL, NULL, {"topology.=4"}, "--set topology.=4: expected section.key=value"},
+    {"--set unknown key", "[sim]\nseed = 1\n", NULL, {"topology.foo=1"},
+     "--set topology.foo=1: unknown key"},
+    {"--set unknown section", NULL, NULL, {"bogus.x=1"}, "--set bogus.x=1: unknown section [bogus]"},
+    {"--set bad value", NULL, NULL, {"sim.seed=3", "topology.leaves=2,y"},
+     "--set topology.leaves=2,y: expected an integer, got 'y'"},
+    {"--set empty value", NULL, NULL, {"topology.leaves="}, "--set topology.leaves=: empty value"},
+    {"--set out of bounds", NULL, NULL, {"transport.mtu=10"},
+     "--set transport.mtu=10: 10 is out of bounds [64, 65535]"},
+    {"--set breaks a cross-key check", "[topology]\nleaves = 1\n", NULL,
+     {"topology.hosts_per_leaf=1"},
+     "--set topology.hosts_per_leaf=1: leaves*hosts_per_leaf = 1 host, need at least 2"},
+    {"--set blames a default without a file", NULL, NULL, {"transport.mtu=64"},
+     "transport.ack_bytes: 64 is not less than transport.mtu (64)"},
+};
+/* clang-format on */
+
+/* Expected message with every "FILE" replaced by path. */
+static void expand_want(const char *want, const char *path, char *out, size_t n)
+{
+    size_t used = 0;
+    for (const char *p = want; *p && used + 1 < n;) {
+        if (path && !strncmp(p, "FILE", 4)) {
+            used += (size_t)snprintf(out + used, n - used, "%s", path);
+            p += 4;
+        } else {
+            out[used++] = *p++;
+        }
+    }
+    out[used < n ? used : n - 1] = '\0';
+}
+
+static void check_bad(const char *name, const char *path, const char *const *sets, size_t nsets,
+                      const char *want)
+{
+    struct sc_sweep *s = (struct sc_sweep *)1;
+    struct err e = {""};
+    int rc = sc_load(path, sets, nsets, &s, &e);
+    char expect[ERR_MSG_MAX];
+    expand_want(want, path, expect, sizeof expect);
+    if (rc != -1 || strcmp(e.msg, expect))
+        print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(success)",
+                    expect);
+    assert_int_equal(rc, -1);
+    assert_null(s);
+    assert_string_equal(e.msg, expect);
+    assert_null(strchr(e.msg, '\n'));
+}
+
+static void test_bad_input_table(void **state)
+{
+    (void)state;
+    size_t checked = 0;
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const struct bad_case *c = &bad_cases[i];
+        if (!c->want)
+            continue;
+        const char *path = c->ini ? tu_write_temp(c->ini, ".ini") : c->path;
+        size_t nsets = 0;
+        while (nsets < 3 && c->sets[nsets])
+            nsets++;
+        check_bad(c->name, path, c->sets, nsets, c->want);
+        if (c->ini)
+            unlink(path);
+        checked++;
+    }
+    assert_true(checked >= 40);
+}
+
+static void test_overlong_line(void **state)
+{
+    (void)state;
+    size_t n = 8192;
+    char *ini = malloc(n + 64);
+    strcpy(ini, "[sim]\n#");
+    size_t at = strlen(ini);
+    memset(ini + at, 'y', n - 1);
+    strcpy(ini + at + n - 1, "\nseed = 2\n");
+    const char *path = tu_write_temp(ini, ".ini");
+    check_bad("overlong line", path, NULL, 0, "FILE:2: line is longer than 8191 characters");
+    free(ini);
+}
+
+static void test_long_string(void **state)
+{
+    (void)state;
+    char ini[1200] = "[output]\ndb = ";
+    size_t at = strlen(ini);
+    memset(ini + at, 'd', 1024);
+    strcpy(ini + at + 1024, "\n");
+    const char *path = tu_write_temp(ini, ".ini");
+    check_bad("string too long", path, NULL, 0,
+              "FILE:2: output.db: value is longer than 1023 characters");
+}
+
+/* The file's path goes through a regular file: open fails with ENOTDIR. */
+static void test_unopenable_path(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/x.ini", tu_write_temp("[sim]\n", ".ini"));
+    check_bad("path through a file", path, NULL, 0, "FILE: cannot open: Not a directory");
+    *strrchr(path, '/') = '\0';
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_resolve),
+        cmocka_unit_test(test_file_overrides_keys),
+        cmocka_unit_test(test_bom_and_longest_line),
+        cmocka_unit_test(test_sweep_2x3_order),
+        cmocka_unit_test(test_label_empty_without_sweep),
+        cmocka_unit_test(test_set_overrides_file),
+        cmocka_unit_test(test_set_sweeps_and_last_wins),
+        cmocka_unit_test(test_set_without_file),
+        cmocka_unit_test(test_cfg_validate_direct),
+        cmocka_unit_test(test_bad_input_table),
+        cmocka_unit_test(test_overlong_line),
+        cmocka_unit_test(test_long_string),
+        cmocka_unit_test(test_unopenable_path),
+    };
+    return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
+}

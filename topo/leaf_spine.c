@@ -1,0 +1,208 @@
+/* leaf_spine.c - the two-tier Clos (leaf-spine) fabric, built with igraph.
+ *
+ * Ports are numbered host links first (host h: up 2h, down 2h+1), then for
+ * each leaf l and spine s the uplink l->s and the downlink s->l. The
+ * leaf/spine graph is an igraph digraph whose edge ids map to fabric ports;
+ * igraph_get_all_shortest_paths() from each leaf gives every equal-cost path
+ * to every other leaf (one per spine), stored sorted by spine so that path k
+ * always crosses spine k.
+ */
+#include "topo/topo.h"
+
+#include <igraph.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->hosts_per_leaf % c->gpus_per_host) {
+        *bad = opt_find("topology", "gpus_per_host");
+        return err_set(e,
+                       "topology.gpus_per_host: %lld does not divide topology.hosts_per_leaf "
+                       "(%lld): a server's GPUs sit under one leaf",
+                       (long long)c->gpus_per_host, (long long)c->hosts_per_leaf);
+    }
+    uint64_t pathbytes = (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+    if (pathbytes > TOPO_MAX_PATH_BYTES) {
+        *bad = opt_find("topology", "leaves");
+        return err_set(e,
+                       "topology.leaves: %lld leaves x %lld spines need %.1f GiB of path tables, "
+                       "more than the limit of %.0f GiB",
+                       (long long)c->leaves, (long long)c->spines,
+                       (double)pathbytes / (1u << 30), (double)TOPO_MAX_PATH_BYTES / (1u << 30));
+    }
+    return 0;
+}
+
+/* Bytes the fabric of c takes (ports, host tables, path table). */
+uint64_t topo_memory_bytes(const struct cfg *c)
+{
+    uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
+    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
+                     (c->gpus_per_host > 1 ? 2 * H : 0);
+    return ports * (sizeof(struct topo_port) + 96) + H * 16 +
+           (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+}
+
+const char *topo_port_kind_name(int kind)
+{
+    static const char *names[] = {"host_up",    "host_down", "leaf_up",
+                                  "spine_down", "nvl_up",    "nvl_down"};
+    return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
+}
+
+void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
+{
+    if (node < t->hosts)
+        snprintf(buf, n, "h%u", node);
+    else if (node < t->hosts + t->leaves)
+        snprintf(buf, n, "l%u", node - t->hosts);
+    else if (node < t->hosts + t->leaves + t->spines)
+        snprintf(buf, n, "s%u", node - t->hosts - t->leaves);
+    else
+        snprintf(buf, n, "n%u", node - t->hosts - t->leaves - t->spines);
+}
+
+static void set_port(struct topo_port *p, int kind, uint32_t src, uint32_t dst, uint64_t bps,
+                     simtime_t lat)
+{
+    p->kind = (uint8_t)kind;
+    p->src = src;
+    p->dst = dst;
+    p->bps = bps;
+    p->lat_ps = lat;
+}
+
+/* Fills t->fabric from igraph's all-shortest-paths search on the leaf/spine
+ * digraph. Graph vertices: leaves [0,L), spines [L,L+S); edge i is fabric port
+ * first_fabric_port + i. */
+static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err *e)
+{
+    uint32_t L = t->leaves, S = t->spines;
+    igraph_vector_int_t edges;
+    igraph_vector_int_init(&edges, 0);
+    for (uint32_t l = 0; l < L; l++)
+        for (uint32_t s = 0; s < S; s++) {
+            igraph_vector_int_push_back(&edges, l);
+            igraph_vector_int_push_back(&edges, L + s);
+            igraph_vector_int_push_back(&edges, L + s);
+            igraph_vector_int_push_back(&edges, l);
+        }
+    igraph_t g;
+    if (igraph_create(&g, &edges, L + S, IGRAPH_DIRECTED) != IGRAPH_SUCCESS) {
+        igraph_vector_int_destroy(&edges);
+        return err_set(e, "topology: igraph could not build the fabric graph");
+    }
+    igraph_vector_int_destroy(&edges);
+
+    int rc = 0;
+    igraph_vector_int_list_t paths;
+    igraph_vector_int_list_init(&paths, 0);
+    igraph_vs_t to;
+    igraph_vs_range(&to, 0, L);
+    for (uint32_t a = 0; a < L && rc == 0; a++) {
+        if (igraph_get_all_shortest_paths(&g, NULL, &paths, NULL, a, to, IGRAPH_OUT) !=
+            IGRAPH_SUCCESS) {
+            rc = err_set(e, "topology: igraph path search failed");
+            break;
+        }
+        uint32_t *seen = xcalloc(L, sizeof *seen);
+        igraph_integer_t np = igraph_vector_int_list_size(&paths);
+        for (igraph_integer_t i = 0; i < np; i++) {
+            igraph_vector_int_t *p = igraph_vector_int_list_get_ptr(&paths, i);
+            if (igraph_vector_int_size(p) != (igraph_integer_t)t->path_len)
+                continue; /* the empty path from a to itself */
+            uint32_t up = (uint32_t)VECTOR(*p)[0], down = (uint32_t)VECTOR(*p)[1];
+            uint32_t b = (uint32_t)IGRAPH_TO(&g, down);
+            uint32_t spine = (uint32_t)IGRAPH_TO(&g, up) - L;
+            uint32_t *dst = t->fabric + (((size_t)a * L + b) * t->npaths + spine) * t->path_len;
+            dst[0] = first_fabric_port + up;
+            dst[1] = first_fabric_port + down;
+            seen[b]++;
+        }
+        for (uint32_t b = 0; b < L; b++)
+            if (b != a && seen[b] != S)
+                rc = err_set(e, "topology: found %u paths from leaf %u to leaf %u, expected %u",
+                             seen[b], a, b, S);
+        free(seen);
+    }
+    igraph_vs_destroy(&to);
+    igraph_vector_int_list_destroy(&paths);
+    igraph_destroy(&g);
+    return rc;
+}
+
+int topo_build(const struct cfg *c, struct topo **out, struct err *e)
+{
+    const struct opt_def *bad;
+    if (topo_check(c, &bad, e) < 0)
+        return -1;
+    if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
+        return err_set(e, "topology.hosts_per_leaf: more than %u hosts", TOPO_MAX_HOSTS);
+    struct topo *t = xcalloc(1, sizeof *t);
+    t->leaves = (uint32_t)c->leaves;
+    t->spines = (uint32_t)c->spines;
+    t->hosts_per_leaf = (uint32_t)c->hosts_per_leaf;
+    t->gpus_per_host = (uint32_t)c->gpus_per_host;
+    t->hosts = t->leaves * t->hosts_per_leaf;
+    t->npaths = t->spines;
+    t->path_len = 2;
+    uint32_t H = t->hosts, L = t->leaves, S = t->spines;
+    uint64_t hbps = gbps_to_bps(c->host_gbps), fbps = gbps_to_bps(c->fabric_gbps);
+    simtime_t lat = ns_to_ps((uint64_t)c->link_latency_ns);
+
+    uint32_t G = t->gpus_per_host;
+    t->nports = 2 * H + 2 * L * S + (G > 1 ? 2 * H : 0);
+    t->ports = xcalloc(t->nports, sizeof *t->ports);
+    t->host_up = xmalloc(H * sizeof *t->host_up);
+    t->host_down = xmalloc(H * sizeof *t->host_down);
+    for (uint32_t h = 0; h < H; h++) {
+        uint32_t leaf = H + h / t->hosts_per_leaf;
+        t->host_up[h] = 2 * h;
+        t->host_down[h] = 2 * h + 1;
+        set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, lat);
+        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps, lat);
+    }
+    /* Fabric ports in the same order as the igraph edges of compute_paths. */
+    uint32_t p = 2 * H;
+    for (uint32_t l = 0; l < L; l++)
+        for (uint32_t s = 0; s < S; s++) {
+            set_port(&t->ports[p++], TP_LEAF_UP, H + l, H + L + s, fbps, lat);
+            set_port(&t->ports[p++], TP_SPINE_DOWN, H + L + s, H + l, fbps, lat);
+        }
+    if (G > 1) {
+        /* NVLink: each GPU has a link to and from its server's switch. */
+        uint64_t nbps = gbps_to_bps(c->nvlink_gbps);
+        simtime_t nlat = ns_to_ps((uint64_t)c->nvlink_latency_ns);
+        t->nvl_up = xmalloc(H * sizeof *t->nvl_up);
+        t->nvl_down = xmalloc(H * sizeof *t->nvl_down);
+        for (uint32_t h = 0; h < H; h++) {
+            uint32_t sw = H + L + S + h / G;
+            t->nvl_up[h] = p;
+            set_port(&t->ports[p++], TP_NVL_UP, h, sw, nbps, nlat);
+            t->nvl_down[h] = p;
+            set_port(&t->ports[p++], TP_NVL_DOWN, sw, h, nbps, nlat);
+        }
+    }
+    t->fabric = xcalloc((size_t)L * L * S * t->path_len, sizeof *t->fabric);
+    if (L > 1 && compute_paths(t, 2 * H, e) < 0) {
+        topo_destroy(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+void topo_destroy(struct topo *t)
+{
+    if (!t)
+        return;
+    free(t->ports);
+    free(t->host_up);
+    free(t->host_down);
+    free(t->nvl_up);
+    free(t->nvl_down);
+    free(t->fabric);
+    free(t);
+}

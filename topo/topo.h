@@ -1,0 +1,126 @@
+/* topo.h - fabrics: ports (directed links) and precomputed equal-cost paths.
+ *
+ * A fabric is a set of output ports, each a directed link with a rate and a
+ * propagation delay. A host's route to another host is its host_up port,
+ * then the fabric part between their edge switches (one of `npaths`
+ * precomputed equal-cost paths of `path_len` ports, the same count for every
+ * pair of distinct edge switches), then the destination's host_down port.
+ * Hosts under one edge switch go host_up, host_down directly. With
+ * topology.gpus_per_host > 1, consecutive hosts are the GPUs of one server
+ * and reach each other over NVLink instead: nvl_up, then nvl_down.
+ *
+ * topo/ is the only module that includes igraph: the fabric graph is built
+ * with it and the equal-cost paths come from its shortest-path search, once,
+ * before the run. The packet engine reads the flat arrays below and never
+ * calls igraph.
+ */
+#ifndef MOESIM_TOPO_H
+#define MOESIM_TOPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/err.h"
+#include "sim/options.h"
+#include "sim/units.h"
+
+enum topo_port_kind {
+    TP_HOST_UP = 0,
+    TP_HOST_DOWN,
+    TP_LEAF_UP,
+    TP_SPINE_DOWN,
+    TP_NVL_UP,   /* GPU to its server's NVLink switch */
+    TP_NVL_DOWN, /* NVLink switch to GPU */
+    TP_KIND_COUNT
+};
+
+struct topo_port {
+    uint8_t kind;
+    uint32_t src, dst; /* node ids: hosts [0,H), leaves [H,H+L), spines, NVLink switches */
+    uint64_t bps;
+    simtime_t lat_ps;
+};
+
+struct topo {
+    uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
+    uint32_t nports;
+    struct topo_port *ports;
+    uint32_t *host_up, *host_down; /* [hosts] port ids */
+    uint32_t *nvl_up, *nvl_down;   /* [hosts] port ids; NULL when gpus_per_host = 1 */
+    uint32_t npaths, path_len;     /* equal-cost paths between two leaves */
+    uint32_t *fabric;              /* [leaves][leaves][npaths][path_len] port ids */
+};
+
+/* Limits a topology must fit; checked before anything is allocated (host
+ * counts by cfg_validate, the path table by topo_check). */
+#define TOPO_MAX_HOSTS       1048576u
+#define TOPO_MAX_PATH_BYTES  (1ull << 30)
+
+/* Checks that the path table of c's fabric fits its limit; -1 with
+ * e->msg = "section.key: reason" and *bad = the option at fault. */
+int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e);
+/* Memory the fabric of c will take, bytes (engine port state included). */
+uint64_t topo_memory_bytes(const struct cfg *c);
+/* Builds the fabric of c (after topo_check). */
+int topo_build(const struct cfg *c, struct topo **out, struct err *e);
+void topo_destroy(struct topo *t);
+
+static inline uint32_t topo_leaf_of(const struct topo *t, uint32_t host)
+{
+    return host / t->hosts_per_leaf;
+}
+
+/* Whether hosts a and b are GPUs of one server (they talk over NVLink). */
+static inline int topo_same_server(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return t->gpus_per_host > 1 && a / t->gpus_per_host == b / t->gpus_per_host;
+}
+
+/* First port of the fabric path k between the leaves of hosts a and b; NULL
+ * when they share a leaf. */
+static inline const uint32_t *topo_fabric_path(const struct topo *t, uint32_t la, uint32_t lb,
+                                               uint32_t k)
+{
+    return t->fabric + (((size_t)la * t->leaves + lb) * t->npaths + k) * t->path_len;
+}
+
+/* Number of ports on the route from a to b, host links included. */
+static inline uint32_t topo_route_len(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b) ? 2
+                                                                                 : 2 + t->path_len;
+}
+
+/* The first and last port of the route from a to b (host or NVLink ports). */
+static inline uint32_t topo_first_port(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) ? t->nvl_up[a] : t->host_up[a];
+}
+static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) ? t->nvl_down[b] : t->host_down[b];
+}
+
+/* Name of a node ("h3", "l0", "s12") into buf. */
+void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n);
+const char *topo_port_kind_name(int kind);
+
+/* Zero-load latency of a packet of `bytes` from a to b: propagation plus
+ * store-and-forward serialization at every hop. */
+simtime_t topo_path_latency(const struct topo *t, uint32_t a, uint32_t b, uint32_t bytes);
+
+/* A flow as the ideal bound sees it. */
+struct topo_demand {
+    uint32_t src, dst;
+    uint64_t bytes;
+};
+
+/* Completion time of a set of demands under ideal fractional multipath
+ * routing with no queueing: the most loaded link group's bytes over its
+ * capacity (each host's uplink and downlink; each leaf's uplinks and its
+ * downlinks from the spines, traffic spread evenly over them; each GPU's
+ * NVLink up and down), plus the
+ * largest zero-load path latency of a packet of `mtu` bytes. */
+simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
+
+#endif

@@ -1,0 +1,59 @@
+/* wl.h - workloads: generators of phases, and the driver that runs them.
+ *
+ * A workload is a generator of phases, in order. A network phase is a set of
+ * demands (src, dst, bytes) that start together; it ends when the last byte
+ * of the last demand arrives. A compute phase is a fixed duration. Phases run
+ * one after another (no overlap of compute and communication). Adding a
+ * workload means adding a generator: the driver, the engine and the results
+ * stay as they are.
+ */
+#ifndef MOESIM_WL_H
+#define MOESIM_WL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "results/res.h"
+#include "sim/engine.h"
+#include "sim/err.h"
+#include "sim/options.h"
+#include "topo/topo.h"
+
+enum wl_phase_kind { WL_NET = 0, WL_COMPUTE };
+
+struct wl_phase {
+    enum wl_phase_kind kind;
+    uint32_t iter, layer;
+    const char *name;               /* alltoall|permutation|dispatch|compute|combine */
+    const struct topo_demand *dem;  /* WL_NET: owned by the generator until its next call */
+    size_t ndem;
+    simtime_t duration;             /* WL_COMPUTE */
+};
+
+struct wl_gen {
+    void *state;
+    /* Fills *out with the next phase; returns 1, or 0 when the workload is over. */
+    int (*next)(void *state, struct wl_phase *out);
+    void (*destroy)(void *state);
+};
+
+/* Creates the generator for c's workload.kind. */
+int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+
+/* Collective generators (collective.c). */
+int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
+                          struct err *e);
+
+/* Runs every phase of g through a fresh engine; returns the phase records
+ * (*phases, *n, to free()) and leaves the engine for its statistics. */
+struct wl_result {
+    struct res_phase *phases;
+    size_t nphases;
+    struct eng *eng;
+};
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+             struct err *e);
+void wl_result_free(struct wl_result *r);
+
+#endif
