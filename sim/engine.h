@@ -52,6 +52,7 @@ struct eng_stats {
     uint64_t msgs, msgs_done, flows;
     uint64_t past_events; /* events scheduled before "now": must stay 0 */
     uint32_t peak_packets;
+    uint64_t peak_events; /* largest event queue */
     simtime_t now;
 };
 
