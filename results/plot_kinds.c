@@ -293,6 +293,15 @@ int plot_moe(struct plot_ctx *c)
         goto out;
     }
     qsort(rows, n, sizeof *rows, cmp_moe);
+    /* label every step-th layer so that many layers stay readable */
+    int64_t maxlayer = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].layer > maxlayer) maxlayer = rows[i].layer;
+    int step = 1;
+    while ((maxlayer + 1) / step > 8)
+        step *= 2;
+    char xtic[96];
+    snprintf(xtic, sizeof xtic, ":xtic(int($1) %% %d == 0 ? stringcolumn(1) : '')", step);
     f = plot_script(c, "moe");
     if (!f) {
         rc = PLOT_FAIL;
@@ -316,7 +325,7 @@ int plot_moe(struct plot_ctx *c)
         for (int p = 0; p < 3; p++) {
             fprintf(f,
                     ", \\\n     'moe_%d.csv' skip 1 using %d%s lc black dt 1 lw 1 fs pattern %d ",
-                    rows[i].g, p + 2, p == 0 ? ":xtic(1)" : "", moe_pattern[p]);
+                    rows[i].g, p + 2, p == 0 ? xtic : "", moe_pattern[p]);
             if (first)
                 fprintf(f, "title '%s'", moe_phases[p]);
             else
