@@ -261,6 +261,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
             .nflows = r.nflows,
             .samples = r.samples,
             .nsamples = r.nsamples,
+            .gpu_load = r.gpu_load,
+            .ngpu_load = r.ngpu_load,
         };
         rc = res_blob_write(out, 0, "", &rr);
         free(links);

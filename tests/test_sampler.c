@@ -1,7 +1,8 @@
-/* test_sampler.c - the engine's periodic sampler (eng_set_sampler) and the
- * driver's flow records and link samples (output.flows, output.sample_ns):
- * sampling changes neither the run's end nor its event count, stops when the
- * workload is over, and its rows agree with the links and phases. */
+/* test_sampler.c - the engine's periodic sampler (eng_set_sampler) and what
+ * the driver records beside phases: flow records and link samples
+ * (output.flows, output.sample_ns) and a workload's GPU loads (wl_gen's
+ * gpu_load hook). Sampling changes neither the run's end nor its event count,
+ * stops when the workload is over, and its rows agree with links and phases. */
 #include "testutil.h"
 
 #include "sim/engine.h"
@@ -123,12 +124,64 @@ static void test_flow_records(void **state)
     undrive(&o);
 }
 
+/* A workload of one compute phase that reports two layers x two GPUs. */
+static int fake_next(void *state, struct wl_phase *out)
+{
+    int *left = state;
+    if (!(*left)--)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->kind = WL_COMPUTE;
+    out->name = "compute";
+    out->duration = 5000;
+    return 1;
+}
+
+static size_t fake_gpu_load(void *state, struct res_gpu_load **out)
+{
+    (void)state;
+    *out = malloc(4 * sizeof **out);
+    for (uint32_t i = 0; i < 4; i++)
+        (*out)[i] = (struct res_gpu_load){i / 2, i % 2, 100 + i};
+    return 4;
+}
+
+static void test_gpu_load_hook(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    struct err e;
+    struct topo *t;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    int left = 1;
+    struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load};
+    struct wl_result r;
+    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(r.nphases, 1);
+    assert_int_equal(r.phases[0].end_ps, 5000);
+    assert_int_equal(r.ngpu_load, 4);
+    assert_int_equal(r.gpu_load[3].layer, 1);
+    assert_int_equal(r.gpu_load[3].gpu, 1);
+    assert_int_equal(r.gpu_load[3].tokens, 103);
+    wl_result_free(&r);
+    /* without the hook: no rows */
+    left = 1;
+    g.gpu_load = NULL;
+    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(r.ngpu_load, 0);
+    assert_null(r.gpu_load);
+    wl_result_free(&r);
+    topo_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sampling_changes_nothing),
         cmocka_unit_test(test_samples_agree_with_links),
         cmocka_unit_test(test_flow_records),
+        cmocka_unit_test(test_gpu_load_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,8 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     r->nflows = d->nfl;
     r->samples = d->sm;
     r->nsamples = d->nsm;
+    r->gpu_load = NULL;
+    r->ngpu_load = g->gpu_load ? g->gpu_load(g->state, &r->gpu_load) : 0;
     r->eng = eng;
     free(d->last_bytes);
     free(d);
@@ -168,6 +170,7 @@ void wl_result_free(struct wl_result *r)
     free(r->phases);
     free(r->flows);
     free(r->samples);
+    free(r->gpu_load);
     eng_destroy(r->eng);
     memset(r, 0, sizeof *r);
 }

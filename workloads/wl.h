@@ -35,6 +35,10 @@ struct wl_gen {
     /* Fills *out with the next phase; returns 1, or 0 when the workload is over. */
     int (*next)(void *state, struct wl_phase *out);
     void (*destroy)(void *state);
+    /* Optional (NULL: none): after the last phase, the tokens each GPU
+     * computed per layer, for the gpu_load table; returns the number of rows
+     * and sets *out (to free()). */
+    size_t (*gpu_load)(void *state, struct res_gpu_load **out);
 };
 
 /* Creates the generator for c's workload.kind. */
@@ -55,6 +59,8 @@ struct wl_result {
     size_t nflows;
     struct res_sample *samples;
     size_t nsamples;
+    struct res_gpu_load *gpu_load; /* from g->gpu_load, when the workload has one */
+    size_t ngpu_load;
     struct eng *eng;
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
