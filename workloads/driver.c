@@ -177,6 +177,7 @@ void wl_result_free(struct wl_result *r)
 
 int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
+    memset(g, 0, sizeof *g); /* a generator sets only the hooks it has */
     switch (c->wl_kind) {
     case WL_ALLTOALL:
         return wl_alltoall_create(c, t, g, e);

@@ -41,7 +41,8 @@ struct wl_gen {
     size_t (*gpu_load)(void *state, struct res_gpu_load **out);
 };
 
-/* Creates the generator for c's workload.kind. */
+/* Creates the generator for c's workload.kind (clearing *g first, so the
+ * optional hooks a generator does not set are NULL). */
 int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
 
 /* Collective generators (collective.c). */
