@@ -61,6 +61,8 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
     bad |= put_u64(f, r->nflows) | put(f, r->flows, r->nflows * sizeof *r->flows);
     bad |= put_u64(f, r->nsamples) | put(f, r->samples, r->nsamples * sizeof *r->samples);
     bad |= put_u64(f, r->ngpu_load) | put(f, r->gpu_load, r->ngpu_load * sizeof *r->gpu_load);
+    bad |= put_u64(f, r->ntrace_use) |
+           put(f, r->trace_use, r->ntrace_use * sizeof *r->trace_use);
     bad |= put(f, blob_end, sizeof blob_end);
     return bad || fflush(f) != 0 ? -1 : 0;
 }
@@ -160,6 +162,10 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
     if (get_count(f, &r->ngpu_load) < 0 ||
         (r->ngpu_load && !(r->gpu_load = get_array(f, r->ngpu_load, sizeof *r->gpu_load))))
         return -1;
+    if (get_count(f, &r->ntrace_use) < 0 ||
+        (r->ntrace_use &&
+         !(r->trace_use = get_array(f, r->ntrace_use, sizeof *r->trace_use))))
+        return -1;
     for (size_t i = 0; i < r->nflows; i++)
         if (r->flows[i].end_ps < r->flows[i].start_ps) return -1;
     return 0;
@@ -192,6 +198,7 @@ void res_blob_free(struct res_blob *b)
     free((void *)b->run.flows);
     free((void *)b->run.samples);
     free((void *)b->run.gpu_load);
+    free((void *)b->run.trace_use);
     for (size_t i = 0; i < b->nstrs; i++)
         free(b->strs[i]);
     free(b->strs);

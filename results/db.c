@@ -31,7 +31,7 @@
 
 #include "sim/cli.h"
 
-#define RES_SCHEMA_VERSION 2
+#define RES_SCHEMA_VERSION 3
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -58,9 +58,11 @@ static const char res_schema[] =
     "CREATE INDEX IF NOT EXISTS flows_run ON flows(run_id);"
     "CREATE INDEX IF NOT EXISTS timeseries_run ON timeseries(run_id);"
     "CREATE INDEX IF NOT EXISTS gpu_load_run ON gpu_load(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');"
-    /* the migration from version 1: the tables above exist now */
-    "UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;";
+    "CREATE TABLE IF NOT EXISTS trace_use (run_id INTEGER, token INTEGER, uses INTEGER);"
+    "CREATE INDEX IF NOT EXISTS trace_use_run ON trace_use(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
+    /* the migration from versions 1 and 2: the tables above exist now */
+    "UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;";
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -74,6 +76,7 @@ enum res_stmt {
     ST_FLOW,
     ST_SAMPLE,
     ST_GPU_LOAD,
+    ST_TRACE_USE,
     ST_DONE,
     ST_FAIL,
     ST_COUNT
@@ -95,6 +98,7 @@ static const char *const res_sql[ST_COUNT] = {
     [ST_SAMPLE] = "INSERT INTO timeseries (run_id, t_ns, link, bytes, queue_bytes)"
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
+    [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
     [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
@@ -470,6 +474,11 @@ static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_
         const struct res_gpu_load *g = &r->gpu_load[i];
         uint64_t v[3] = {g->layer, g->gpu, g->tokens};
         if (res_insert_counts(d, ST_GPU_LOAD, run_id, "gpu_load row", i, v, 3, e) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->ntrace_use; i++) {
+        uint64_t v[2] = {r->trace_use[i].token, r->trace_use[i].uses};
+        if (res_insert_counts(d, ST_TRACE_USE, run_id, "trace_use row", i, v, 2, e) < 0)
             return -1;
     }
     return 0;

@@ -66,6 +66,11 @@ struct res_gpu_load {
     uint64_t tokens;
 };
 
+/* How often a trace token was used by the run's batches (MoE replay). */
+struct res_trace_use {
+    uint64_t token, uses;
+};
+
 struct res_run {
     const char *engine;
     uint64_t seed;
@@ -82,6 +87,8 @@ struct res_run {
     size_t nsamples;
     const struct res_gpu_load *gpu_load; /* optional */
     size_t ngpu_load;
+    const struct res_trace_use *trace_use; /* optional */
+    size_t ntrace_use;
 };
 
 /* Opens (creating the file, its directory and the schema when needed). */

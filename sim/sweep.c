@@ -263,6 +263,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
             .nsamples = r.nsamples,
             .gpu_load = r.gpu_load,
             .ngpu_load = r.ngpu_load,
+            .trace_use = r.trace_use,
+            .ntrace_use = r.ntrace_use,
         };
         rc = res_blob_write(out, 0, "", &rr);
         free(links);

@@ -252,7 +252,7 @@ static void test_schema_meta_wal_indexes(void **state)
     sqlite3 *s = raw_open(path);
     sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "2");
+    assert_string_equal(col_text(st, 0), "3");
     sqlite3_finalize(st);
     st = raw_query(s, "PRAGMA journal_mode", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -300,22 +300,24 @@ static void test_migrate_from_v1(void **state)
     struct res_flow fl = {3, 1, 2, 4096, 1000, 9000};
     struct res_sample sm = {5000, 4, 1500, 64};
     struct res_gpu_load gl = {1, 2, 300};
+    struct res_trace_use tu = {17, 3};
     struct cfg c;
     cfg_defaults(&c);
     int64_t id = begin_ok(db, &c, "x.ini");
     assert_int_equal(id, 8);
     struct res_run r = {.engine = "packet", .flows = &fl, .nflows = 1, .samples = &sm,
-                        .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1};
+                        .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1, .trace_use = &tu,
+                        .ntrace_use = 1};
     struct err e = {""};
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     res_close(db);
     s = raw_open(path);
     assert_int_equal(
-        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 2);
+        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 3);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                " AND name NOT LIKE 'sqlite_%'", 0), 6);
+                                " AND name NOT LIKE 'sqlite_%'", 0), 7);
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
@@ -325,6 +327,8 @@ static void test_migrate_from_v1(void **state)
                      400000 + 15000 + 64);
     assert_int_equal(raw_int(s, "SELECT layer * 10000 + gpu * 1000 + tokens FROM gpu_load", 0),
                      12300);
+    assert_int_equal(raw_int(s, "SELECT token * 100 + uses FROM trace_use WHERE run_id = 8", 0),
+                     1703);
     sqlite3_close(s);
 }
 
@@ -533,10 +537,10 @@ static void test_foreign_files_rejected(void **state)
     const char *newer = in_tmp("newer.db");
     res_close(open_ok(newer));
     s = raw_open(newer);
-    raw_exec(s, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    raw_exec(s, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
     sqlite3_close(s);
     expect_open_error(newer,
-                      "schema_version 3 is newer than this moesim handles (2); use a newer moesim");
+                      "schema_version 4 is newer than this moesim handles (3); use a newer moesim");
 }
 
 static void test_open_errors(void **state)

@@ -159,6 +159,8 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     r->nsamples = d->nsm;
     r->gpu_load = NULL;
     r->ngpu_load = g->gpu_load ? g->gpu_load(g->state, &r->gpu_load) : 0;
+    r->trace_use = NULL;
+    r->ntrace_use = g->trace_use ? g->trace_use(g->state, &r->trace_use) : 0;
     r->eng = eng;
     free(d->last_bytes);
     free(d);
@@ -171,6 +173,7 @@ void wl_result_free(struct wl_result *r)
     free(r->flows);
     free(r->samples);
     free(r->gpu_load);
+    free(r->trace_use);
     eng_destroy(r->eng);
     memset(r, 0, sizeof *r);
 }

@@ -39,6 +39,9 @@ struct wl_gen {
      * computed per layer, for the gpu_load table; returns the number of rows
      * and sets *out (to free()). */
     size_t (*gpu_load)(void *state, struct res_gpu_load **out);
+    /* Optional: how often each trace token was used, for the trace_use
+     * table; returns the number of rows and sets *out (to free()). */
+    size_t (*trace_use)(void *state, struct res_trace_use **out);
 };
 
 /* Creates the generator for c's workload.kind (clearing *g first, so the
@@ -62,6 +65,8 @@ struct wl_result {
     size_t nsamples;
     struct res_gpu_load *gpu_load; /* from g->gpu_load, when the workload has one */
     size_t ngpu_load;
+    struct res_trace_use *trace_use; /* from g->trace_use, likewise */
+    size_t ntrace_use;
     struct eng *eng;
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
