@@ -16,5 +16,6 @@ struct cli_command {
 };
 
 int sim_run_cli(int argc, char **argv);
+int wl_trace_cli(int argc, char **argv);
 
 #endif

@@ -13,6 +13,9 @@ static const struct cli_command cli_commands[] = {
     {"run", sim_run_cli,
      "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--quiet]\n"
      "        simulate every run of the scenario's sweep; results go to the database"},
+    {"trace", wl_trace_cli,
+     "trace stats|import|gen|fit ...\n"
+     "        routing traces: statistics, JSON-lines import, synthetic generation, fitting"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };
 /* clang-format on */

@@ -1,7 +1,7 @@
 /* trace.h - MoE routing traces in memory: which experts each token chose.
  *
- * The CSV form (README.md, "Routing traces"): '#key=value' metadata lines
- * (model, experts, topk, layers, source), then the header
+ * The CSV form (workloads/README.md, "Routing traces"): '#key=value' metadata
+ * lines (model, experts, topk, layers, source), then the header
  * seq,token,layer,slot,expert,weight and one row per (sequence, token, layer,
  * slot). In memory a trace is a dense array over (token, layer, slot); a token
  * is one (seq, token position) pair, numbered in the order first seen. A
@@ -12,8 +12,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/err.h"
+
+/* Sane bounds, checked before anything is allocated. */
+#define TRACE_MAX_EXPERTS 32767
+#define TRACE_MAX_TOPK    64
+#define TRACE_MAX_LAYERS  4096
 
 struct trace {
     char model[128];
@@ -33,11 +39,35 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
 }
 
 /* Reads a trace CSV (libcsv). max_tokens > 0 keeps only the first max_tokens
- * tokens (streaming: memory follows what is kept, not the file). Errors are
- * one line "FILE:LINE: reason". */
+ * tokens (streaming: memory follows what is kept, not the file; reading stops
+ * at the first row of token max_tokens+1 when the rows read so far were
+ * grouped by token). Dimensions missing from the metadata are inferred from
+ * the rows (max + 1; the file is then read twice). Errors are one line
+ * "FILE:LINE: reason" (LINE 0: the file as a whole). */
 int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e);
 void trace_free(struct trace *t);
-/* Writes t as a trace CSV with its metadata. */
+/* Writes t as a trace CSV with its metadata; rows of missing (token, layer)
+ * pairs are left out. */
 int trace_write_csv(const char *path, const struct trace *t, struct err *e);
+
+/* Allocates the arrays of an empty trace of `tokens` tokens (expert -1,
+ * weight 0 everywhere) after checking the dimensions against the bounds above
+ * and the size against overflow. t's model and source are left as they are. */
+int trace_alloc(struct trace *t, size_t tokens, int experts, int topk, int layers, struct err *e);
+
+/* The pieces of trace_write_csv, for writers that stream (trace gen):
+ * the metadata and header; the rows of one token (expert/weight: its
+ * [layers * topk] cells; layers whose slot 0 is -1 are left out); opening
+ * the output ("-": stdout) and closing it with a check for write errors. */
+void trace_csv_write_meta(FILE *f, const char *model, const char *source, int experts, int topk,
+                          int layers);
+void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int topk,
+                           const int16_t *expert, const float *weight);
+FILE *trace_csv_open_out(const char *path, struct err *e);
+int trace_csv_close_out(FILE *f, const char *path, struct err *e);
+
+/* Writes one CSV field to f through libcsv, quoted only when it has to be
+ * (a comma, quote, space at either end, or line break in it). */
+int trace_csv_field(FILE *f, const char *s);
 
 #endif

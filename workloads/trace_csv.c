@@ -1,0 +1,710 @@
+/* trace_csv.c - reading and writing routing-trace CSV files (libcsv).
+ *
+ * The reader freads the file in chunks and hands it to csv_parse one
+ * physical line at a time (a slice of the chunk, no copy), so the line number
+ * of every record is exact without counting inside libcsv. Lines starting
+ * with '#' before the header are metadata and never reach libcsv.
+ *
+ * Memory follows the kept tokens: tokens are looked up in a hash map of the
+ * kept ones only, and the dense (token, layer, slot) arrays grow by doubling.
+ * When experts, topk or layers are missing from the metadata, a first pass
+ * reads the same rows to infer them (max + 1) and a second pass fills; both
+ * passes keep and skip exactly the same rows.
+ */
+#include <csv.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/trace.h"
+
+#define CHUNK    (64 * 1024)
+#define META_MAX 4096
+
+enum col { C_SEQ, C_TOKEN, C_LAYER, C_SLOT, C_EXPERT, C_WEIGHT, C_N };
+static const char *const col_name[C_N] = {"seq", "token", "layer", "slot", "expert", "weight"};
+#define HEADER "seq,token,layer,slot,expert,weight"
+
+struct textbuf {
+    char *s;
+    size_t cap;
+};
+
+/* Open-addressing map from (seq, pos) to the index of a kept token. */
+struct tokmap {
+    uint64_t *key;
+    uint32_t *val; /* UINT32_MAX: empty */
+    size_t cap, n;
+};
+
+struct loader {
+    const char *path;
+    struct err *e;
+    size_t max_tokens;
+    int fill; /* 0: inferring pass, 1: filling pass */
+    int failed, stop;
+    size_t line, rec_line;
+    int rec_begun;
+    /* metadata */
+    int m_experts, m_topk, m_layers;
+    char model[128], source[256];
+    char meta[META_MAX];
+    size_t meta_len;
+    /* header */
+    int header_done, ncols, header_hits;
+    int *role; /* [ncols]: column -> enum col, or -1 */
+    size_t role_cap;
+    char header_err[ERR_MSG_MAX];
+    /* current record */
+    size_t nfields;
+    struct textbuf f[C_N];
+    /* bounds in force for layer, slot, expert */
+    int b_layers, b_topk, b_experts;
+    int max_layer, max_slot, max_expert;
+    /* tokens */
+    struct tokmap map;
+    size_t ntok;
+    int have_last, grouped;
+    uint64_t last_key;
+    /* filling pass */
+    struct trace *t;
+    size_t cap;
+    size_t *first_line;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void map_init(struct tokmap *m, size_t cap)
+{
+    m->cap = cap;
+    m->n = 0;
+    m->key = xmalloc(cap * sizeof *m->key);
+    m->val = xmalloc(cap * sizeof *m->val);
+    memset(m->val, 0xff, cap * sizeof *m->val);
+}
+
+static void map_free(struct tokmap *m)
+{
+    free(m->key);
+    free(m->val);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t map_slot(const struct tokmap *m, uint64_t key)
+{
+    size_t i = (size_t)mix64(key) & (m->cap - 1);
+    while (m->val[i] != UINT32_MAX && m->key[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static void map_put(struct tokmap *m, uint64_t key, uint32_t val)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        struct tokmap g;
+        map_init(&g, m->cap * 2);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->val[i] != UINT32_MAX) {
+                size_t j = map_slot(&g, m->key[i]);
+                g.key[j] = m->key[i];
+                g.val[j] = m->val[i];
+            }
+        g.n = m->n;
+        map_free(m);
+        *m = g;
+    }
+    size_t i = map_slot(m, key);
+    m->key[i] = key;
+    m->val[i] = val;
+    m->n++;
+}
+
+/* A field's text made safe for a one-line message: at most 40 printable
+ * characters. */
+static const char *show(const char *s, char buf[64])
+{
+    size_t n = 0;
+    for (; s[n] && n < 40; n++)
+        buf[n] = isprint((unsigned char)s[n]) ? s[n] : '?';
+    if (s[n]) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static int fail(struct loader *L, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct loader *L, size_t line, const char *fmt, ...)
+{
+    char msg[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    L->failed = 1;
+    return err_set(L->e, "%s:%zu: %s", L->path, line, msg);
+}
+
+/* Parses a whole decimal integer; 0 when s is one (clamped on overflow). */
+static int parse_long(const char *s, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return (end == s || *end) ? -1 : 0;
+}
+
+/* ---- metadata ---------------------------------------------------------- */
+
+static int meta_int(struct loader *L, const char *key, const char *val, int hi, int *out)
+{
+    long v;
+    char b[64];
+    if (parse_long(val, &v) || v < 1 || v > hi)
+        return fail(L, L->line, "%s '%s': not an integer in [1, %d]", key, show(val, b), hi);
+    *out = (int)v;
+    return 0;
+}
+
+static int is_key_start(const char *s, size_t i)
+{
+    if (i > 0 && !isspace((unsigned char)s[i - 1]))
+        return 0;
+    if (!isalpha((unsigned char)s[i]) && s[i] != '_')
+        return 0;
+    while (isalnum((unsigned char)s[i]) || s[i] == '_')
+        i++;
+    return s[i] == '=';
+}
+
+static void copy_trim(char *dst, size_t cap, const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s))
+        s++, n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* One '#' line: "key=value" pairs; a value runs to the next " key=" or the
+ * end of the line, so free text (commas, spaces) is fine in the last one.
+ * Unknown keys and lines without '=' are ignored. */
+static int meta_line(struct loader *L)
+{
+    char *s = L->meta + 1;
+    size_t n = strlen(s);
+    size_t i = 0;
+    while (i < n && !is_key_start(s, i))
+        i++;
+    while (i < n) {
+        size_t k = i, eq = i;
+        while (s[eq] != '=')
+            eq++;
+        size_t j = eq + 1;
+        while (j < n && !is_key_start(s, j))
+            j++;
+        char key[32], val[META_MAX];
+        copy_trim(key, sizeof key, s + k, eq - k);
+        copy_trim(val, sizeof val, s + eq + 1, j - eq - 1);
+        if (!strcmp(key, "model"))
+            copy_trim(L->model, sizeof L->model, val, strlen(val));
+        else if (!strcmp(key, "source"))
+            copy_trim(L->source, sizeof L->source, val, strlen(val));
+        else if (!strcmp(key, "experts")) {
+            if (meta_int(L, key, val, TRACE_MAX_EXPERTS, &L->m_experts))
+                return -1;
+        } else if (!strcmp(key, "topk")) {
+            if (meta_int(L, key, val, TRACE_MAX_TOPK, &L->m_topk))
+                return -1;
+        } else if (!strcmp(key, "layers")) {
+            if (meta_int(L, key, val, TRACE_MAX_LAYERS, &L->m_layers))
+                return -1;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+static int field_int(struct loader *L, enum col c, long hi, long *v)
+{
+    char b[64];
+    const char *s = L->f[c].s;
+    if (parse_long(s, v))
+        return fail(L, L->rec_line, "%s '%s': not an integer", col_name[c], show(s, b));
+    if (*v < 0 || *v >= hi || errno == ERANGE)
+        return fail(L, L->rec_line, "%s %s outside [0, %ld)", col_name[c], show(s, b), hi);
+    return 0;
+}
+
+static int grow_tokens(struct loader *L)
+{
+    struct trace *t = L->t;
+    size_t per = (size_t)t->layers * (size_t)t->topk;
+    size_t ncap = L->cap ? L->cap * 2 : 64;
+    if (L->max_tokens && ncap > L->max_tokens)
+        ncap = L->max_tokens;
+    size_t cells, bytes;
+    if (ncap > (size_t)INT32_MAX || __builtin_mul_overflow(ncap, per, &cells) ||
+        __builtin_mul_overflow(cells, sizeof(float) + sizeof(int16_t), &bytes))
+        return fail(L, L->rec_line, "too many tokens: %zu x %d layers x %d slots", ncap,
+                    t->layers, t->topk);
+    t->seq = xrealloc(t->seq, ncap * sizeof *t->seq);
+    t->pos = xrealloc(t->pos, ncap * sizeof *t->pos);
+    L->first_line = xrealloc(L->first_line, ncap * sizeof *L->first_line);
+    t->expert = xrealloc(t->expert, cells * sizeof *t->expert);
+    t->weight = xrealloc(t->weight, cells * sizeof *t->weight);
+    for (size_t i = L->cap * per; i < cells; i++) {
+        t->expert[i] = -1;
+        t->weight[i] = 0.0f;
+    }
+    L->cap = ncap;
+    return 0;
+}
+
+static void data_row(struct loader *L)
+{
+    char b[64];
+    if (L->nfields != (size_t)L->ncols) {
+        fail(L, L->rec_line, "expected %d fields, got %zu", L->ncols, L->nfields);
+        return;
+    }
+    long seq, pos, layer, slot, expert;
+    if (field_int(L, C_SEQ, INT32_MAX, &seq) || field_int(L, C_TOKEN, INT32_MAX, &pos) ||
+        field_int(L, C_LAYER, L->b_layers, &layer) || field_int(L, C_SLOT, L->b_topk, &slot) ||
+        field_int(L, C_EXPERT, L->b_experts, &expert))
+        return;
+    const char *ws = L->f[C_WEIGHT].s;
+    char *end;
+    double w = strtod(ws, &end);
+    if (end == ws || *end || isnan(w)) {
+        fail(L, L->rec_line, "weight '%s': not a number", show(ws, b));
+        return;
+    }
+    if (isinf(w)) {
+        fail(L, L->rec_line, "weight '%s': not finite", show(ws, b));
+        return;
+    }
+    if (w < 0) {
+        fail(L, L->rec_line, "weight '%s': negative", show(ws, b));
+        return;
+    }
+
+    uint64_t key = (uint64_t)seq << 32 | (uint64_t)pos;
+    uint32_t tok = L->map.val[map_slot(&L->map, key)];
+    if (tok == UINT32_MAX) {
+        if (L->max_tokens && L->ntok == L->max_tokens) {
+            if (L->grouped)
+                L->stop = 1;
+            L->have_last = 1;
+            L->last_key = key;
+            return;
+        }
+        tok = (uint32_t)L->ntok;
+        if (L->fill && L->ntok == L->cap && grow_tokens(L))
+            return;
+        map_put(&L->map, key, tok);
+        L->ntok++;
+        if (L->fill) {
+            L->t->seq[tok] = (int32_t)seq;
+            L->t->pos[tok] = (int32_t)pos;
+            L->first_line[tok] = L->rec_line;
+        }
+    } else if (L->have_last && key != L->last_key) {
+        L->grouped = 0;
+    }
+    L->have_last = 1;
+    L->last_key = key;
+
+    if (!L->fill) {
+        if (layer > L->max_layer)
+            L->max_layer = (int)layer;
+        if (slot > L->max_slot)
+            L->max_slot = (int)slot;
+        if (expert > L->max_expert)
+            L->max_expert = (int)expert;
+        return;
+    }
+    struct trace *t = L->t;
+    size_t base = trace_idx(t, tok, (int)layer, 0);
+    if (t->expert[base + (size_t)slot] >= 0) {
+        fail(L, L->rec_line, "duplicate row for seq %ld token %ld layer %ld slot %ld", seq, pos,
+             layer, slot);
+        return;
+    }
+    for (int k = 0; k < t->topk; k++)
+        if (t->expert[base + (size_t)k] == expert) {
+            fail(L, L->rec_line, "expert %ld repeated in seq %ld token %ld layer %ld (slots %d and %ld)",
+                 expert, seq, pos, layer, k, slot);
+            return;
+        }
+    t->expert[base + (size_t)slot] = (int16_t)expert;
+    t->weight[base + (size_t)slot] = (float)w;
+}
+
+static void header_row(struct loader *L)
+{
+    L->header_done = 1;
+    if (L->header_err[0]) {
+        fail(L, L->rec_line, "%s", L->header_err);
+        return;
+    }
+    if (!L->header_hits) {
+        fail(L, L->rec_line, "missing header " HEADER);
+        return;
+    }
+    for (int c = 0; c < C_N; c++) {
+        int found = 0;
+        for (int i = 0; i < L->ncols; i++)
+            found |= L->role[i] == c;
+        if (!found) {
+            fail(L, L->rec_line, "header lacks column '%s'", col_name[c]);
+            return;
+        }
+    }
+    if (L->m_experts && L->m_topk && L->m_topk > L->m_experts) {
+        fail(L, L->rec_line, "topk %d exceeds experts %d", L->m_topk, L->m_experts);
+        return;
+    }
+    if (!L->fill && L->m_experts && L->m_topk && L->m_layers) {
+        /* Complete metadata: this first pass fills, no second one. */
+        L->fill = 1;
+        L->t->experts = L->b_experts = L->m_experts;
+        L->t->topk = L->b_topk = L->m_topk;
+        L->t->layers = L->b_layers = L->m_layers;
+    } else if (!L->fill) {
+        L->b_experts = L->m_experts ? L->m_experts : TRACE_MAX_EXPERTS;
+        L->b_topk = L->m_topk ? L->m_topk : TRACE_MAX_TOPK;
+        L->b_layers = L->m_layers ? L->m_layers : TRACE_MAX_LAYERS;
+    }
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct loader *L = data;
+    if (L->failed || L->stop)
+        return;
+    if (!L->rec_begun) {
+        L->rec_begun = 1;
+        L->rec_line = L->line;
+    }
+    size_t i = L->nfields++;
+    if (!L->header_done) {
+        char name[32];
+        size_t n = len < sizeof name - 1 ? len : sizeof name - 1;
+        memcpy(name, s ? s : "", n);
+        name[n] = '\0';
+        if (i >= L->role_cap) {
+            L->role_cap = L->role_cap ? 2 * L->role_cap : 16;
+            L->role = xrealloc(L->role, L->role_cap * sizeof *L->role);
+        }
+        L->role[i] = -1;
+        for (int c = 0; c < C_N; c++)
+            if (len == strlen(col_name[c]) && !strcmp(name, col_name[c])) {
+                for (size_t j = 0; j < i; j++)
+                    if (L->role[j] == c && !L->header_err[0])
+                        snprintf(L->header_err, sizeof L->header_err,
+                                 "header repeats column '%s'", col_name[c]);
+                L->role[i] = c;
+                L->header_hits++;
+            }
+        L->ncols = (int)L->nfields;
+        return;
+    }
+    if (i >= (size_t)L->ncols || L->role[i] < 0)
+        return;
+    struct textbuf *b = &L->f[L->role[i]];
+    if (len + 1 > b->cap) {
+        b->cap = len + 1 > 64 ? len + 1 : 64;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    if (len)
+        memcpy(b->s, s, len);
+    b->s[len] = '\0';
+    /* An embedded NUL would hide the rest of the field from strtol/strtod. */
+    if (memchr(b->s, '\0', len))
+        b->s[0] = '?';
+}
+
+static void on_record(int c, void *data)
+{
+    (void)c;
+    struct loader *L = data;
+    if (L->failed || L->stop)
+        return;
+    if (!L->header_done)
+        header_row(L);
+    else
+        data_row(L);
+    L->rec_begun = 0;
+    L->nfields = 0;
+}
+
+/* ---- one pass over the file --------------------------------------------- */
+
+static void meta_append(struct loader *L, const char *s, size_t n)
+{
+    if (n > sizeof L->meta - 1 - L->meta_len)
+        n = sizeof L->meta - 1 - L->meta_len;
+    memcpy(L->meta + L->meta_len, s, n);
+    L->meta_len += n;
+    L->meta[L->meta_len] = '\0';
+}
+
+static int load_pass(struct loader *L)
+{
+    FILE *f = fopen(L->path, "rb");
+    if (!f)
+        return fail(L, 0, "cannot open: %s", strerror(errno));
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
+        err_fatal("out of memory initialising libcsv");
+    char *buf = xmalloc(CHUNK);
+    int at_line_start = 1, in_meta = 0;
+    size_t n;
+    while (!L->failed && !L->stop && (n = fread(buf, 1, CHUNK, f)) > 0) {
+        const char *s = buf, *end = buf + n;
+        while (s < end && !L->failed && !L->stop) {
+            const char *nl = memchr(s, '\n', (size_t)(end - s));
+            const char *seg = nl ? nl + 1 : end;
+            if (at_line_start && !L->header_done && !L->rec_begun && *s == '#') {
+                in_meta = 1;
+                L->meta_len = 0;
+                L->meta[0] = '\0';
+            }
+            if (in_meta) {
+                meta_append(L, s, (size_t)(seg - s));
+                if (nl) {
+                    in_meta = 0;
+                    L->meta[strcspn(L->meta, "\r\n")] = '\0';
+                    meta_line(L);
+                }
+            } else if (csv_parse(&p, s, (size_t)(seg - s), on_field, on_record, L) !=
+                       (size_t)(seg - s)) {
+                fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
+                     csv_strerror(csv_error(&p)));
+            }
+            if (nl)
+                L->line++;
+            at_line_start = nl != NULL;
+            s = seg;
+        }
+    }
+    if (!L->failed && ferror(f))
+        fail(L, L->line, "read error: %s", strerror(errno));
+    if (!L->failed && !L->stop) {
+        if (in_meta) {
+            L->meta[strcspn(L->meta, "\r\n")] = '\0';
+            meta_line(L);
+        }
+        if (!L->failed && csv_fini(&p, on_field, on_record, L))
+            fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
+                 csv_strerror(csv_error(&p)));
+    }
+    if (!L->failed && !L->header_done)
+        fail(L, L->line, "missing header " HEADER);
+    if (!L->failed && L->ntok == 0)
+        fail(L, L->line, "no data rows");
+    csv_free(&p);
+    free(buf);
+    fclose(f);
+    return L->failed ? -1 : 0;
+}
+
+static void pass_reset(struct loader *L)
+{
+    L->failed = L->stop = 0;
+    L->line = 1;
+    L->rec_line = 1;
+    L->rec_begun = 0;
+    L->header_done = L->ncols = L->header_hits = 0;
+    L->header_err[0] = '\0';
+    L->nfields = 0;
+    L->ntok = 0;
+    L->have_last = 0;
+    L->grouped = 1;
+    map_free(&L->map);
+    map_init(&L->map, 1024);
+}
+
+static void loader_free(struct loader *L)
+{
+    map_free(&L->map);
+    free(L->role);
+    free(L->first_line);
+    for (int c = 0; c < C_N; c++)
+        free(L->f[c].s);
+}
+
+/* Every kept (token, layer) has all its slots or none. */
+static int check_slots(struct loader *L)
+{
+    struct trace *t = L->t;
+    for (size_t i = 0; i < t->tokens; i++)
+        for (int l = 0; l < t->layers; l++) {
+            size_t base = trace_idx(t, i, l, 0);
+            int have = 0, hole = -1;
+            for (int k = 0; k < t->topk; k++) {
+                if (t->expert[base + (size_t)k] >= 0)
+                    have++;
+                else if (hole < 0)
+                    hole = k;
+            }
+            if (have == 0)
+                t->missing++;
+            else if (have < t->topk)
+                return fail(L, L->first_line[i], "seq %d token %d layer %d: slot %d missing",
+                            t->seq[i], t->pos[i], l, hole);
+        }
+    return 0;
+}
+
+int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e)
+{
+    memset(t, 0, sizeof *t);
+    struct loader L;
+    memset(&L, 0, sizeof L);
+    L.path = path;
+    L.e = e;
+    L.max_tokens = max_tokens;
+    L.max_layer = L.max_slot = L.max_expert = -1;
+    map_init(&L.map, 1024);
+
+    L.t = t;
+
+    /* First pass: metadata, and the dimensions the metadata lacks. When the
+     * metadata is complete, header_row() turns it into the filling pass. */
+    pass_reset(&L);
+    L.fill = 0;
+    int rc = load_pass(&L);
+    if (rc == 0 && !L.fill) {
+        int experts = L.m_experts ? L.m_experts : L.max_expert + 1;
+        int topk = L.m_topk ? L.m_topk : L.max_slot + 1;
+        int layers = L.m_layers ? L.m_layers : L.max_layer + 1;
+        if (topk > experts) {
+            rc = fail(&L, 0, "topk %d exceeds experts %d", topk, experts);
+        } else {
+            L.b_experts = t->experts = experts;
+            L.b_topk = t->topk = topk;
+            L.b_layers = t->layers = layers;
+            pass_reset(&L);
+            L.fill = 1;
+            rc = load_pass(&L);
+        }
+    }
+    t->tokens = L.ntok;
+    if (rc == 0) {
+        /* Give back the spare capacity of the doubling. */
+        size_t cells = t->tokens * (size_t)t->layers * (size_t)t->topk;
+        t->seq = xrealloc(t->seq, t->tokens * sizeof *t->seq);
+        t->pos = xrealloc(t->pos, t->tokens * sizeof *t->pos);
+        t->expert = xrealloc(t->expert, cells * sizeof *t->expert);
+        t->weight = xrealloc(t->weight, cells * sizeof *t->weight);
+        rc = check_slots(&L);
+    }
+    if (rc == 0) {
+        snprintf(t->model, sizeof t->model, "%s", L.model);
+        snprintf(t->source, sizeof t->source, "%s", L.source);
+    }
+    loader_free(&L);
+    if (rc)
+        trace_free(t);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+int trace_csv_field(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    int quote = n && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]));
+    quote |= strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        return csv_fwrite(f, s, n) ? -1 : 0;
+    return fputs(s, f) < 0 ? -1 : 0;
+}
+
+static void put_meta(FILE *f, const char *key, const char *val)
+{
+    fprintf(f, "# %s=", key);
+    for (const char *c = val; *c; c++)
+        fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+    fputc('\n', f);
+}
+
+void trace_csv_write_meta(FILE *f, const char *model, const char *source, int experts, int topk,
+                          int layers)
+{
+    fputs("# moesim routing trace v1\n", f);
+    if (model[0])
+        put_meta(f, "model", model);
+    fprintf(f, "# experts=%d topk=%d layers=%d\n", experts, topk, layers);
+    if (source[0])
+        put_meta(f, "source", source);
+    fputs(HEADER "\n", f);
+}
+
+void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int topk,
+                           const int16_t *expert, const float *weight)
+{
+    for (int l = 0; l < layers; l++) {
+        size_t base = (size_t)l * (size_t)topk;
+        if (expert[base] < 0)
+            continue;
+        for (int k = 0; k < topk; k++)
+            fprintf(f, "%d,%d,%d,%d,%d,%.6f\n", seq, pos, l, k, expert[base + (size_t)k],
+                    (double)weight[base + (size_t)k]);
+    }
+}
+
+FILE *trace_csv_open_out(const char *path, struct err *e)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!f)
+        err_set(e, "%s:0: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int trace_csv_close_out(FILE *f, const char *path, struct err *e)
+{
+    int bad = ferror(f);
+    if (f == stdout)
+        bad |= fflush(f) != 0;
+    else
+        bad |= fclose(f) != 0;
+    if (bad)
+        return err_set(e, "%s:0: write error: %s", path, strerror(errno));
+    return 0;
+}
+
+int trace_write_csv(const char *path, const struct trace *t, struct err *e)
+{
+    FILE *f = trace_csv_open_out(path, e);
+    if (!f)
+        return -1;
+    trace_csv_write_meta(f, t->model, t->source, t->experts, t->topk, t->layers);
+    for (size_t i = 0; i < t->tokens; i++) {
+        size_t base = trace_idx(t, i, 0, 0);
+        trace_csv_write_token(f, t->seq[i], t->pos[i], t->layers, t->topk, t->expert + base,
+                              t->weight + base);
+    }
+    return trace_csv_close_out(f, path, e);
+}
