@@ -69,3 +69,17 @@ clean:
 	rm -rf build build-san moesim
 
 -include $(OBJS:.o=.d) $(BUILD)/sim/main.d
+
+# ---- kernels: the CUDA MoE layer (kernels/*.cu) -> build/libmoesim_cuda.so ----
+# Needs nvcc and cuBLAS (CUDA 12+), not a GPU. The default binary dlopen()s the
+# library for `--device gpu` (kernels/device.h, kernels/README.md).
+NVCC       ?= /usr/local/cuda/bin/nvcc
+NVCCFLAGS  ?= -O2 -arch=sm_90 -std=c++17 -Xcompiler -fPIC,-Wall -I.
+CUDA_LIB   := $(BUILD)/libmoesim_cuda.so
+
+.PHONY: kernels
+kernels: $(CUDA_LIB)
+
+$(CUDA_LIB): $(wildcard kernels/*.cu) kernels/gpu_api.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -shared -o $@ $(filter %.cu,$^) -lcublas

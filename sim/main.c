@@ -16,6 +16,15 @@ static const struct cli_command cli_commands[] = {
     {"trace", wl_trace_cli,
      "trace stats|import|gen|fit ...\n"
      "        routing traces: statistics, JSON-lines import, synthetic generation, fitting"},
+    {"capture", kn_capture_cli,
+     "capture --preset mixtral|olmoe --text FILE --tokens N -o TRACE.csv [--layers L]\n"
+     "        [--weights FILE.safetensors] [--hidden H --ffn F --experts E --topk K] [--seed S]\n"
+     "        [--device gpu|cpu] [--no-renorm|--renorm] [--threads T] [--chunk N] [--quiet]\n"
+     "        route the text's tokens through L MoE blocks; write every decision as a trace"},
+    {"calibrate", kn_calibrate_cli,
+     "calibrate --preset mixtral|olmoe -o CALIB.csv [--device gpu|cpu] [--max-tokens N]\n"
+     "        [--repeats R] [--hidden H --ffn F] [--seed S] [--threads T]\n"
+     "        time one expert's FFN against its token count (tokens,us rows)"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };
 /* clang-format on */

@@ -1,0 +1,265 @@
+/* capture.c - `moesim capture`: the routing of real MoE router computations
+ * over a text, written as a trace CSV (the "Routing traces" contract of
+ * DESIGN.md; kernels/README.md).
+ *
+ * Tokens go through in chunks: a chunk's hidden states [chunk][H] pass
+ * through the L blocks one layer at a time (so one layer's weights are in
+ * memory, not the stack's), then the chunk's rows are written in (token,
+ * layer, slot) order. Everything that can be wrong with the input (options,
+ * text, checkpoint, device) is checked before the output file is created.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "kernels/cliopts.h"
+#include "kernels/device.h"
+#include "kernels/layer.h"
+#include "kernels/tokenizer.h"
+#include "kernels/weights.h"
+#include "sim/cli.h"
+
+#define CACHE_BYTES ((size_t)2 << 30) /* keep every layer when the stack fits */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int read_file(const char *path, char **buf, size_t *len, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, "%s: cannot open: %m", path);
+    size_t cap = 1 << 16, n = 0;
+    char *b = xmalloc(cap);
+    for (size_t r; (r = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap)
+            b = xrealloc(b, cap *= 2);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(b);
+        return err_set(e, "%s: read error", path);
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+static void put_field(FILE *f, const char *s, int last)
+{
+    csv_fwrite(f, s, strlen(s));
+    fputc(last ? '\n' : ',', f);
+}
+
+/* One CSV row per (token, layer, slot) of the chunk's tokens [t0, t0 + n). */
+static int write_rows(FILE *f, const struct kn_tokens *tok, size_t t0, int n,
+                      const struct kn_dims *d, const int16_t *expert, const float *weight)
+{
+    char buf[6][32];
+    size_t L = (size_t)d->layers, k = (size_t)d->topk;
+    for (int t = 0; t < n; t++)
+        for (size_t l = 0; l < L; l++)
+            for (size_t s = 0; s < k; s++) {
+                size_t a = ((size_t)t * L + l) * k + s;
+                snprintf(buf[0], 32, "%d", tok->seq[t0 + (size_t)t]);
+                snprintf(buf[1], 32, "%d", tok->pos[t0 + (size_t)t]);
+                snprintf(buf[2], 32, "%zu", l);
+                snprintf(buf[3], 32, "%zu", s);
+                snprintf(buf[4], 32, "%d", expert[a]);
+                snprintf(buf[5], 32, "%.6f", weight[a]);
+                for (int c = 0; c < 6; c++)
+                    put_field(f, buf[c], c == 5);
+            }
+    return ferror(f) ? -1 : 0;
+}
+
+/* The first want tokens of the text, cycling through it again (with new
+ * sequence numbers) if it is shorter. */
+static void take_tokens(const struct kn_tokens *all, size_t want, struct kn_tokens *t)
+{
+    t->n = want;
+    t->id = xmalloc(sizeof *t->id * want);
+    t->seq = xmalloc(sizeof *t->seq * want);
+    t->pos = xmalloc(sizeof *t->pos * want);
+    int32_t seqs = all->seq[all->n - 1] + 1;
+    for (size_t i = 0; i < want; i++) {
+        size_t j = i % all->n, round = i / all->n;
+        t->id[i] = all->id[j];
+        t->seq[i] = all->seq[j] + (int32_t)round * seqs;
+        t->pos[i] = all->pos[j];
+    }
+}
+
+int kn_capture_cli(int argc, char **argv)
+{
+    struct kn_cliopts o;
+    kn_cliopts_init(&o);
+    const char *text = NULL;
+    long tokens = 0, chunk = 0;
+    int quiet = 0;
+    struct err e;
+    for (int i = 1; i < argc; i++) {
+        int r = kn_cliopts_parse(&o, argc, argv, &i, &e);
+        if (r < 0)
+            goto bad;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--text") && i + 1 < argc) {
+            text = argv[++i];
+        } else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) {
+            if (kn_cliopts_int("--tokens", argv[++i], 1, 1L << 30, &tokens, &e))
+                goto bad;
+        } else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) {
+            if (kn_cliopts_int("--chunk", argv[++i], 1, 1L << 24, &chunk, &e))
+                goto bad;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else {
+            err_set(&e, "unknown option or missing value: %s", argv[i]);
+            goto bad;
+        }
+    }
+    struct kn_dims d;
+    if (kn_cliopts_dims(&o, &d, &e))
+        goto bad;
+    if (!text || !tokens || !o.out) {
+        err_set(&e, "--text FILE, --tokens N and -o FILE are required");
+        goto bad;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    if (read_file(text, &buf, &len, &e))
+        goto bad;
+    struct kn_tokens all, tok;
+    kn_tokenize(buf, len, (size_t)tokens, &all);
+    free(buf);
+    if (all.n == 0) {
+        kn_tokens_free(&all);
+        err_set(&e, "%s: no words in the text", text);
+        goto bad;
+    }
+    take_tokens(&all, (size_t)tokens, &tok);
+    kn_tokens_free(&all);
+
+    struct kn_weights *w = NULL;
+    if (o.weights) {
+        if (kn_weights_open(o.weights, &d, o.seed, o.threads, &w, &e)) {
+            kn_tokens_free(&tok);
+            goto bad;
+        }
+    } else {
+        w = kn_weights_seeded(&d, o.seed, o.threads);
+    }
+    size_t H = (size_t)d.hidden, L = (size_t)d.layers, k = (size_t)d.topk;
+    if (!chunk) {
+        size_t c = ((size_t)1 << 28) / (H * sizeof(float)); /* 256 MiB of hidden state */
+        chunk = c < 1 ? 1 : (long)c;
+    }
+    if (chunk > tokens)
+        chunk = tokens;
+    struct kn_device *dev;
+    char note[ERR_MSG_MAX + 64];
+    if (kn_device_open(o.device, &d, (int)chunk, o.threads, &dev, note, sizeof note, &e)) {
+        kn_weights_destroy(w);
+        kn_tokens_free(&tok);
+        goto bad;
+    }
+    if (note[0])
+        fprintf(stderr, "moesim capture: %s\n", note);
+
+    FILE *f = fopen(o.out, "w");
+    if (!f) {
+        fprintf(stderr, "moesim capture: %s: cannot create: %m\n", o.out);
+        kn_device_close(dev);
+        kn_weights_destroy(w);
+        kn_tokens_free(&tok);
+        return MOESIM_EXIT_INPUT;
+    }
+    fprintf(f, "#model=%s\n#experts=%d\n#topk=%d\n#layers=%d\n#source=capture\n", d.model,
+            d.experts, d.topk, d.layers);
+    fprintf(f, "#preset=%s\n#hidden=%d\n#ffn=%d\n#renorm=%d\n#device=%s\n#device_name=%s\n",
+            o.preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
+    fprintf(f, "#weights=%s\n#seed=%llu\n#text=%s\n#tokens=%zu\n", kn_weights_source(w),
+            (unsigned long long)o.seed, text, tok.n);
+    fprintf(f, "#tokenizer=words fnv1a mod %d, seq = paragraph\n#attention=none\n", KN_VOCAB);
+    fprintf(f, "seq,token,layer,slot,expert,weight\n");
+
+    /* layer buffers: all L when they fit in CACHE_BYTES and there are several
+     * chunks to reuse them for, else one refilled per layer */
+    size_t nchunks = ((size_t)tokens + (size_t)chunk - 1) / (size_t)chunk;
+    int cache_all = nchunks > 1 && L * kn_layer_bytes(&d) <= CACHE_BYTES;
+    size_t nbuf = cache_all ? L : 1;
+    struct kn_layer *lay = xcalloc(nbuf, sizeof *lay);
+    for (size_t b = 0; b < nbuf; b++)
+        kn_layer_alloc(&d, &lay[b]);
+    float *h = xmalloc(sizeof(float) * (size_t)chunk * H);
+    int16_t *ex = xmalloc(sizeof(int16_t) * (size_t)chunk * L * k);
+    float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
+    int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);
+    float *wt1 = xmalloc(sizeof(float) * (size_t)chunk * k);
+    double t_start = now_s(), t_weights = 0.0, t_forward = 0.0;
+    int rc = 0;
+    for (size_t t0 = 0; t0 < tok.n && rc == 0; t0 += (size_t)chunk) {
+        int n = tok.n - t0 < (size_t)chunk ? (int)(tok.n - t0) : (int)chunk;
+        for (int t = 0; t < n; t++)
+            kn_weights_embed(w, tok.id[t0 + (size_t)t], h + (size_t)t * H);
+        for (size_t l = 0; l < L && rc == 0; l++) {
+            struct kn_layer *cur = &lay[cache_all ? l : 0];
+            double t1 = now_s();
+            if (!cache_all || t0 == 0)
+                kn_weights_layer(w, (int)l, cur);
+            double t2 = now_s();
+            rc = kn_device_load_layer(dev, cur, &e);
+            if (rc == 0)
+                rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
+            t_weights += t2 - t1;
+            t_forward += now_s() - t2;
+            for (int t = 0; rc == 0 && t < n; t++) {
+                memcpy(ex + ((size_t)t * L + l) * k, ex1 + (size_t)t * k, sizeof *ex * k);
+                memcpy(wt + ((size_t)t * L + l) * k, wt1 + (size_t)t * k, sizeof *wt * k);
+            }
+        }
+        if (rc == 0 && write_rows(f, &tok, t0, n, &d, ex, wt)) {
+            rc = err_set(&e, "%s: write error", o.out);
+        }
+        if (rc == 0 && !quiet)
+            fprintf(stderr, "moesim capture: %zu/%zu tokens, %.1f s\n", t0 + (size_t)n, tok.n,
+                    now_s() - t_start);
+    }
+    if (fclose(f) != 0 && rc == 0)
+        rc = err_set(&e, "%s: write error", o.out);
+    if (rc == 0 && !quiet)
+        fprintf(stderr,
+                "moesim capture: %zu tokens x %zu layers on %s in %.2f s (weights %.2f s, "
+                "forward %.2f s)\n",
+                tok.n, L, kn_device_name(dev), now_s() - t_start, t_weights, t_forward);
+    if (rc != 0) {
+        fprintf(stderr, "moesim capture: %s\n", e.msg);
+        unlink(o.out);
+    }
+    for (size_t b = 0; b < nbuf; b++)
+        kn_layer_free(&lay[b]);
+    free(lay);
+    free(h);
+    free(ex);
+    free(wt);
+    free(ex1);
+    free(wt1);
+    kn_device_close(dev);
+    kn_weights_destroy(w);
+    kn_tokens_free(&tok);
+    return rc == 0 ? 0 : 1;
+bad:
+    fprintf(stderr, "moesim capture: %s\n", e.msg);
+    return MOESIM_EXIT_INPUT;
+}

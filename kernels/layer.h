@@ -1,0 +1,28 @@
+/* layer.h - the weights of one MoE block in memory, fp32, PyTorch layouts.
+ *
+ * Weight matrices are [out, in] row-major as in checkpoints: the router gate
+ * is [E][H], per expert w1 (gate_proj) and w3 (up_proj) are [F][H] and w2
+ * (down_proj) is [H][F], experts back to back.
+ */
+#ifndef MOESIM_KN_LAYER_H
+#define MOESIM_KN_LAYER_H
+
+#include <stddef.h>
+
+#include "kernels/model.h"
+
+struct kn_layer {
+    float *norm; /* [H] RMSNorm gain (post_attention_layernorm) */
+    float *gate; /* [E][H] router */
+    float *w1;   /* [E][F][H] gate projection */
+    float *w3;   /* [E][F][H] up projection */
+    float *w2;   /* [E][H][F] down projection */
+};
+
+/* Allocates the arrays for d's sizes (uninitialised); exits on no memory. */
+void kn_layer_alloc(const struct kn_dims *d, struct kn_layer *w);
+void kn_layer_free(struct kn_layer *w);
+/* Bytes held by one layer of dimensions d. */
+size_t kn_layer_bytes(const struct kn_dims *d);
+
+#endif

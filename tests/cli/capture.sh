@@ -1,0 +1,48 @@
+#!/bin/sh
+# capture.sh - `moesim capture` on a few tokens of the GPL-3 text (CPU path,
+# small olmoe-shaped model): the trace CSV's metadata, header and row count;
+# then the input errors (exit 2, one line, no file written).
+set -eu
+: "${MOESIM:?set MOESIM to the moesim binary}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+text=/usr/share/common-licenses/GPL-3
+
+"$MOESIM" capture --preset olmoe --hidden 64 --ffn 32 --experts 16 --topk 4 --layers 2 \
+    --text "$text" --tokens 25 --seed 3 --device cpu --quiet -o "$tmp/t.csv"
+grep -qx '#model=olmoe' "$tmp/t.csv"
+grep -qx '#experts=16' "$tmp/t.csv"
+grep -qx '#topk=4' "$tmp/t.csv"
+grep -qx '#layers=2' "$tmp/t.csv"
+grep -qx '#source=capture' "$tmp/t.csv"
+grep -qx '#device=cpu' "$tmp/t.csv"
+[ "$(grep -v '^#' "$tmp/t.csv" | head -1)" = "seq,token,layer,slot,expert,weight" ]
+rows=$(grep -v '^#' "$tmp/t.csv" | tail -n +2 | wc -l)
+[ "$rows" -eq $((25 * 2 * 4)) ] || { echo "rows: $rows, expected 200"; exit 1; }
+# every row has six fields, experts in [0, 16), slots 0..3
+grep -v '^#' "$tmp/t.csv" | tail -n +2 | tr -d '"' | awk -F, '
+    NF != 6 || $5 < 0 || $5 >= 16 || $4 < 0 || $4 > 3 || $6 <= 0 || $6 >= 1 { bad = 1 }
+    END { exit bad }'
+# the first paragraph's first token is "gnu" (GNU GENERAL PUBLIC LICENSE)
+grep -v '^#' "$tmp/t.csv" | sed -n 2p | grep -q '^"0","0","0","0",'
+
+# same seed, same file
+"$MOESIM" capture --preset olmoe --hidden 64 --ffn 32 --experts 16 --topk 4 --layers 2 \
+    --text "$text" --tokens 25 --seed 3 --device cpu --quiet -o "$tmp/u.csv"
+cmp -s "$tmp/t.csv" "$tmp/u.csv"
+
+# input errors: exit 2, one line on stderr, nothing written
+set +e
+"$MOESIM" capture --preset nope --text "$text" --tokens 5 -o "$tmp/x.csv" 2>"$tmp/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/x.csv" ] || exit 1
+grep -q "unknown preset 'nope'" "$tmp/err" || exit 1
+printf 'abc' >"$tmp/bad.safetensors"
+"$MOESIM" capture --preset olmoe --weights "$tmp/bad.safetensors" --text "$text" --tokens 5 \
+    --layers 1 -o "$tmp/x.csv" 2>"$tmp/err"
+[ $? -eq 2 ] && [ ! -e "$tmp/x.csv" ] || exit 1
+[ "$(cat "$tmp/err")" = "moesim capture: $tmp/bad.safetensors: truncated: 3 bytes, shorter than the 8-byte header length" ] || exit 1
+MOESIM_CUDA_LIB=/nonexistent.so "$MOESIM" capture --preset olmoe --text "$text" --tokens 5 \
+    --layers 1 --device gpu -o "$tmp/x.csv" 2>"$tmp/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/x.csv" ] || exit 1
+grep -q -- '--device gpu: cannot load the CUDA library' "$tmp/err" || exit 1
+exit 0

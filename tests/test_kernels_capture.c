@@ -1,0 +1,176 @@
+/* test_kernels_capture.c - the tokenizer and `moesim capture`/`calibrate`
+ * end to end on the CPU: determinism, chunking, rejected inputs. */
+#include "testutil.h"
+
+#include "kernels/tokenizer.h"
+#include "sim/cli.h"
+#include "tests/kn_testutil.h"
+
+static void test_tokenizer_words_ids_paragraphs(void **state)
+{
+    (void)state;
+    const char *text = "Hello, hello WORLD!\n \n\nnext-para 42\nsame para\n.\nstill";
+    struct kn_tokens t;
+    kn_tokenize(text, strlen(text), 0, &t);
+    assert_int_equal(t.n, 9);
+    assert_int_equal(t.id[0], kn_token_id("HeLLo", 5));
+    assert_int_equal(kn_token_id("hello", 5), 1335831723u % KN_VOCAB);
+    assert_int_equal(t.id[0], t.id[1]);
+    assert_int_equal(t.id[2], kn_token_id("world", 5));
+    /* "\n.\n" is no blank line: "still" stays in paragraph 1 */
+    int32_t seq[9] = {0, 0, 0, 1, 1, 1, 1, 1, 1}, pos[9] = {0, 1, 2, 0, 1, 2, 3, 4, 5};
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(t.seq[i], seq[i]);
+        assert_int_equal(t.pos[i], pos[i]);
+        assert_true(t.id[i] < KN_VOCAB);
+    }
+    kn_tokens_free(&t);
+    kn_tokenize(text, strlen(text), 3, &t);
+    assert_int_equal(t.n, 3);
+    kn_tokens_free(&t);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    char *b = malloc(*len + 1);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    b[*len] = '\0';
+    fclose(f);
+    return b;
+}
+
+static const char *TEXT = "The quick brown fox jumps over the lazy dog.\n\nA second paragraph, "
+                          "with seven more words.\n";
+
+/* Runs `moesim capture` on the small model with extra arguments. */
+static int capture(const char *out, const char *seed, const char *chunk, const char *weights)
+{
+    const char *text = tu_write_temp(TEXT, ".txt");
+    char *argv[40] = {"capture", "--preset", "olmoe",  "--hidden", "32",     "--ffn",
+                      "24",      "--experts", "8",     "--topk",   "3",      "--layers",
+                      "3",       "--text",   (char *)text, "--tokens", "40", "--seed",
+                      (char *)seed, "--device", "cpu", "--quiet", "-o", (char *)out};
+    int argc = 24;
+    if (chunk)
+        argv[argc++] = "--chunk", argv[argc++] = (char *)chunk;
+    if (weights)
+        argv[argc++] = "--weights", argv[argc++] = (char *)weights;
+    return kn_capture_cli(argc, (char **)argv);
+}
+
+static void test_capture_deterministic_and_chunk_invariant(void **state)
+{
+    (void)state;
+    const char *a = tu_write_temp("", ".csv"), *b = tu_write_temp("", ".csv");
+    const char *c = tu_write_temp("", ".csv");
+    assert_int_equal(capture(a, "9", NULL, NULL), 0);
+    assert_int_equal(capture(b, "9", "7", NULL), 0);
+    assert_int_equal(capture(c, "10", NULL, NULL), 0);
+    size_t la, lb, lc;
+    char *fa = slurp(a, &la), *fb = slurp(b, &lb), *fc = slurp(c, &lc);
+    /* same seed, other chunking: identical bytes (the text path differs) */
+    char *ra = strstr(fa, "\n#text="), *rb = strstr(fb, "\n#text=");
+    ra = strchr(ra + 1, '\n'), rb = strchr(rb + 1, '\n');
+    assert_string_equal(ra, rb);
+    assert_string_not_equal(strstr(fa, "seq,token"), strstr(fc, "seq,token"));
+    /* shape: metadata, header, 40 tokens x 3 layers x 3 slots */
+    assert_non_null(strstr(fa, "#model=olmoe\n#experts=8\n#topk=3\n#layers=3\n#source=capture\n"));
+    assert_non_null(strstr(fa, "#device=cpu\n"));
+    assert_non_null(strstr(fa, "#seed=9\n"));
+    assert_non_null(strstr(fa, "#weights=seeded\n"));
+    char *p = strstr(fa, "seq,token,layer,slot,expert,weight\n");
+    assert_non_null(p);
+    int rows = 0, seq, tok, layer, slot, ex, last_seq = 0;
+    float w;
+    for (char *line = strchr(p, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        assert_int_equal(sscanf(line, "\"%d\",\"%d\",\"%d\",\"%d\",\"%d\",\"%f\"", &seq, &tok,
+                                &layer, &slot, &ex, &w),
+                         6);
+        assert_int_equal(layer, rows / 3 % 3);
+        assert_int_equal(slot, rows % 3);
+        assert_true(ex >= 0 && ex < 8 && w > 0 && w < 1);
+        assert_true(seq >= last_seq);
+        last_seq = seq;
+        rows++;
+    }
+    assert_int_equal(rows, 40 * 3 * 3);
+    /* 16 words in 2 paragraphs, cycled: 40 tokens make seq 0..4 */
+    assert_int_equal(last_seq, 4);
+    free(fa);
+    free(fb);
+    free(fc);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+}
+
+static void test_capture_rejects_bad_checkpoint_writes_nothing(void **state)
+{
+    (void)state;
+    const char *ck = tu_write_temp("short", ".safetensors");
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/moesim_test_nothing_%d.csv", (int)getpid());
+    unlink(out);
+    assert_int_equal(capture(out, "1", NULL, ck), MOESIM_EXIT_INPUT);
+    assert_int_equal(access(out, F_OK), -1);
+    unlink(ck);
+}
+
+static void test_capture_gpu_without_library_is_an_error(void **state)
+{
+    (void)state;
+    const char *text = tu_write_temp(TEXT, ".txt");
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/moesim_test_gpu_%d.csv", (int)getpid());
+    setenv("MOESIM_CUDA_LIB", "/nonexistent/libmoesim_cuda.so", 1);
+    char *argv[] = {"capture", "--preset", "olmoe", "--hidden", "16", "--ffn", "8",
+                    "--experts", "4", "--topk", "2", "--layers", "1", "--text", (char *)text,
+                    "--tokens", "4", "--device", "gpu", "-o", out};
+    assert_int_equal(kn_capture_cli(21, argv), MOESIM_EXIT_INPUT);
+    assert_int_equal(access(out, F_OK), -1);
+    unsetenv("MOESIM_CUDA_LIB");
+}
+
+static void test_calibrate_cpu_rows(void **state)
+{
+    (void)state;
+    const char *out = tu_write_temp("", ".csv");
+    char *argv[] = {"calibrate", "--preset", "mixtral", "--hidden", "64", "--ffn", "96",
+                    "--device", "cpu", "--max-tokens", "16", "--repeats", "3", "-o",
+                    (char *)out};
+    assert_int_equal(kn_calibrate_cli(15, argv), 0);
+    size_t len;
+    char *f = slurp(out, &len);
+    assert_non_null(strstr(f, "#device=cpu\n"));
+    assert_non_null(strstr(f, "#timer=clock_gettime"));
+    char *p = strstr(f, "tokens,us\n");
+    assert_non_null(p);
+    int want[] = {1, 2, 3, 4, 6, 8, 12, 16}, n = 0, tokens;
+    double us;
+    for (char *line = strchr(p, '\n') + 1; *line; line = strchr(line, '\n') + 1, n++) {
+        assert_int_equal(sscanf(line, "\"%d\",\"%lf\"", &tokens, &us), 2);
+        assert_int_equal(tokens, want[n]);
+        assert_true(us > 0);
+    }
+    assert_int_equal(n, 8);
+    free(f);
+    unlink(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenizer_words_ids_paragraphs),
+        cmocka_unit_test(test_capture_deterministic_and_chunk_invariant),
+        cmocka_unit_test(test_capture_rejects_bad_checkpoint_writes_nothing),
+        cmocka_unit_test(test_capture_gpu_without_library_is_an_error),
+        cmocka_unit_test(test_calibrate_cpu_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
