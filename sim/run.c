@@ -71,7 +71,8 @@ static void print_summary(int64_t id, const char *label, const struct wl_result 
     fflush(stdout);
 }
 
-/* One run; returns 0 done, 1 failed (recorded), 2 bad input. */
+/* One run; returns 0 done, 1 failed (recorded), 2 bad input, 3 the database
+ * cannot record a run (disk full, I/O error: the sweep stops). */
 static int one_run(struct res_db *db, const struct sc_sweep *s, size_t run,
                    const struct run_opts *o)
 {
@@ -80,7 +81,7 @@ static int one_run(struct res_db *db, const struct sc_sweep *s, size_t run,
     int64_t id;
     if (res_run_begin(db, c, sc_path(s), &id, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
-        return 1;
+        return 3;
     }
     double t0 = wall_now();
     struct topo *t = NULL;
@@ -212,6 +213,11 @@ int sim_run_cli(int argc, char **argv)
             failed++;
         if (r == 2) {
             rc = MOESIM_EXIT_INPUT;
+            break;
+        }
+        if (r == 3) {
+            fprintf(stderr, "moesim: sweep stopped: %zu of %zu runs not run\n", n - i - 1, n);
+            rc = 1;
             break;
         }
         if (r)
