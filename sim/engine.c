@@ -14,6 +14,8 @@ enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER };
 
 #define NONE UINT32_MAX
 
+void (*eng_test_hook)(struct eng_stats *st);
+
 /* Runtime state of a port; the hot fields first. */
 struct port_rt {
     simtime_t busy_until; /* when the last byte queued so far leaves */
@@ -306,6 +308,7 @@ static inline void adapt(struct eng *e, struct pkt *k)
 static void msg_flow_done(struct eng *e, struct flow *f)
 {
     struct msg *m = &e->msgs[f->msg];
+    e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
         if (e->hooks.msg_done)
@@ -319,6 +322,7 @@ static void deliver(struct eng *e, uint32_t i)
     struct pkt *k = &e->pp.p[i];
     struct flow *f = &e->flows[k->flow];
     if (k->flags & PKT_ACK) {
+        e->st.underflows += k->payload > f->inflight;
         f->inflight -= k->payload;
         f->acked += k->payload;
         e->st.acks++;
@@ -455,6 +459,7 @@ void eng_run(struct eng *e)
 {
     struct ev ev;
     while (evq_pop(&e->q, &ev)) {
+        e->st.past_events += ev.time < e->now;
         e->now = ev.time;
         e->st.events++;
         switch (ev.kind) {
@@ -476,6 +481,8 @@ void eng_run(struct eng *e)
     }
     e->st.now = e->now;
     e->st.peak_packets = e->pp.peak;
+    if (eng_test_hook)
+        eng_test_hook(&e->st);
 }
 
 simtime_t eng_now(const struct eng *e)
@@ -501,24 +508,57 @@ uint64_t eng_window(const struct eng *e)
     return e->window;
 }
 
+/* Describes the first flow that did not finish: "flow F hA->hB: D of S
+ * bytes delivered, K acknowledged, I in flight; U flows unfinished". */
+static void describe_unfinished(const struct eng *e, char *buf, size_t n)
+{
+    uint32_t first = NONE, count = 0;
+    for (uint32_t i = 0; i < e->nflows; i++)
+        if (e->flows[i].delivered != e->flows[i].size || e->flows[i].acked != e->flows[i].size ||
+            e->flows[i].inflight) {
+            if (first == NONE)
+                first = i;
+            count++;
+        }
+    if (first == NONE) {
+        snprintf(buf, n, "every flow finished");
+        return;
+    }
+    const struct flow *f = &e->flows[first];
+    snprintf(buf, n,
+             "flow %u h%u->h%u: %llu of %llu bytes delivered, %llu acknowledged, %llu in flight; "
+             "%u flow%s unfinished",
+             first, f->src, f->dst, (unsigned long long)f->delivered, (unsigned long long)f->size,
+             (unsigned long long)f->acked, (unsigned long long)f->inflight, count,
+             count == 1 ? "" : "s");
+}
+
 int eng_check(const struct eng *e, char *msg, size_t n)
 {
     const struct eng_stats *s = &e->st;
+    char why[256];
     if (s->past_events)
         return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
                         (unsigned long long)s->past_events), -1;
+    if (s->underflows)
+        return snprintf(msg, n, "invariant: %llu counters (bytes in flight, flows left) went below zero",
+                        (unsigned long long)s->underflows), -1;
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,
                         (unsigned long long)s->data_bytes_delivered), -1;
-    if (s->msgs_done != s->msgs)
-        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished",
-                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs),
+    if (s->msgs_done != s->msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished when no event was left (%s)",
+                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs, why),
                -1;
+    }
     if (e->pp.live)
         return snprintf(msg, n, "invariant: %u packets still in the fabric", e->pp.live), -1;
     for (uint32_t i = 0; i < e->nflows; i++)
-        if (e->flows[i].acked != e->flows[i].size || e->flows[i].inflight)
-            return snprintf(msg, n, "invariant: flow %u has unacknowledged bytes", i), -1;
+        if (e->flows[i].acked != e->flows[i].size || e->flows[i].inflight) {
+            describe_unfinished(e, why, sizeof why);
+            return snprintf(msg, n, "invariant: unacknowledged bytes (%s)", why), -1;
+        }
     return 0;
 }
