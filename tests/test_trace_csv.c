@@ -44,8 +44,7 @@ static void test_excerpt(void **state)
 static void test_real(void **state)
 {
     (void)state;
-    if (access(REAL, R_OK) != 0)
-        skip();
+    if (access(REAL, R_OK) != 0) skip();
     struct trace t;
     struct err e = {{0}};
     assert_int_equal(trace_load(REAL, 0, &t, &e), 0);
@@ -196,6 +195,37 @@ static void test_csv_field(void **state)
     assert_string_equal(buf, "plain|\"a,\"\"b\"\"\"");
 }
 
+/* A metadata line longer than a read chunk, a BOM, and an error line number
+ * far past the first chunk. */
+static void test_long_lines_and_chunks(void **state)
+{
+    (void)state;
+    size_t n = 200000 + 100 * 30000;
+    char *text = malloc(n), *p = text;
+    assert_non_null(text);
+    p += sprintf(p, "\xEF\xBB\xBF# experts=4 topk=1 layers=1 note=");
+    memset(p, 'x', 150000);
+    p += 150000;
+    p += sprintf(p, "\n# model=long\nseq,token,layer,slot,expert,weight\n");
+    for (int i = 0; i < 30000; i++)
+        p += sprintf(p, "0,%d,0,0,%d,1\n", i, i % 4);
+    const char *path = tu_write_temp(text, ".csv");
+    struct trace t;
+    struct err e = {{0}};
+    assert_int_equal(trace_load(path, 0, &t, &e), 0);
+    assert_int_equal(t.tokens, 30000);
+    assert_string_equal(t.model, "long");
+    assert_int_equal(t.expert[trace_idx(&t, 29999, 0, 0)], 3);
+    trace_free(&t);
+    sprintf(p, "0,30000,0,0,4,1\n");
+    path = tu_write_temp(text, ".csv");
+    assert_int_equal(trace_load(path, 0, &t, &e), -1);
+    char want[256];
+    snprintf(want, sizeof want, "%s:30004: expert 4 outside [0, 4)", path);
+    assert_string_equal(e.msg, want);
+    free(text);
+}
+
 struct bad {
     const char *text, *want; /* want: the message after "PATH" */
 };
@@ -280,17 +310,12 @@ static void test_unreadable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_excerpt),
-        cmocka_unit_test(test_real),
-        cmocka_unit_test(test_infer_dims),
-        cmocka_unit_test(test_max_tokens),
-        cmocka_unit_test(test_max_tokens_stops),
-        cmocka_unit_test(test_max_tokens_unordered),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_crlf_quotes_spaces),
-        cmocka_unit_test(test_csv_field),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_excerpt),          cmocka_unit_test(test_real),
+        cmocka_unit_test(test_infer_dims),       cmocka_unit_test(test_max_tokens),
+        cmocka_unit_test(test_max_tokens_stops), cmocka_unit_test(test_max_tokens_unordered),
+        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_crlf_quotes_spaces),
+        cmocka_unit_test(test_csv_field),        cmocka_unit_test(test_long_lines_and_chunks),
+        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,12 +25,12 @@ struct trace {
     char model[128];
     char source[256];
     int experts, topk, layers;
-    size_t tokens;       /* distinct (seq, token) pairs */
-    int32_t *seq;        /* [tokens]: sequence id of each token */
-    int32_t *pos;        /* [tokens]: token position within its sequence */
-    int16_t *expert;     /* [tokens * layers * topk], -1 where missing */
-    float *weight;       /* [tokens * layers * topk] */
-    size_t missing;      /* (token, layer) pairs absent from the file */
+    size_t tokens;   /* distinct (seq, token) pairs */
+    int32_t *seq;    /* [tokens]: sequence id of each token */
+    int32_t *pos;    /* [tokens]: token position within its sequence */
+    int16_t *expert; /* [tokens * layers * topk], -1 where missing */
+    float *weight;   /* [tokens * layers * topk] */
+    size_t missing;  /* (token, layer) pairs absent from the file */
 };
 
 static inline size_t trace_idx(const struct trace *t, size_t token, int layer, int slot)

@@ -64,8 +64,7 @@ static int parse_opts(int argc, char **argv, struct opt *opts, const char **file
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !strcmp(a, "-")) {
-            if (*file)
-                return bad("unexpected argument '%s'", a);
+            if (*file) return bad("unexpected argument '%s'", a);
             *file = a;
             continue;
         }
@@ -74,18 +73,15 @@ static int parse_opts(int argc, char **argv, struct opt *opts, const char **file
         struct opt *o = opts;
         while (o->name && (strlen(o->name) != n || strncmp(o->name, a, n)))
             o++;
-        if (!o->name)
-            return bad("unknown option '%s'\n%s", a, usage_text);
+        if (!o->name) return bad("unknown option '%s'\n%s", a, usage_text);
         o->seen = 1;
         if (o->type == O_FLAG) {
-            if (eq)
-                return bad("%s takes no value", o->name);
+            if (eq) return bad("%s takes no value", o->name);
             *(int *)o->out = 1;
             continue;
         }
         const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v)
-            return bad("%s needs a value", o->name);
+        if (!v) return bad("%s needs a value", o->name);
         char *end;
         errno = 0;
         if (o->type == O_LONG) {
@@ -95,8 +91,7 @@ static int parse_opts(int argc, char **argv, struct opt *opts, const char **file
             *(long *)o->out = x;
         } else if (o->type == O_DOUBLE) {
             double x = strtod(v, &end);
-            if (end == v || *end || !isfinite(x))
-                return bad("%s '%s': not a number", o->name, v);
+            if (end == v || *end || !isfinite(x)) return bad("%s '%s': not a number", o->name, v);
             *(double *)o->out = x;
         } else {
             *(const char **)o->out = v;
@@ -106,13 +101,13 @@ static int parse_opts(int argc, char **argv, struct opt *opts, const char **file
 }
 
 static int load_stats(const char *file, int counts, long topk, long max_tokens,
-                      struct trace_stats *s, struct trace *t, struct trace_counts *c, int *is_counts)
+                      struct trace_stats *s, struct trace *t, struct trace_counts *c,
+                      int *is_counts)
 {
     struct err e;
     *is_counts = counts || trace_counts_sniff(file);
     if (*is_counts) {
-        if (trace_counts_load(file, c, &e))
-            return fail_err(&e);
+        if (trace_counts_load(file, c, &e)) return fail_err(&e);
         if (topk > c->experts) {
             trace_counts_free(c);
             return bad("--topk %ld exceeds the %d experts of %s", topk, c->experts, file);
@@ -120,8 +115,7 @@ static int load_stats(const char *file, int counts, long topk, long max_tokens,
         trace_counts_stats(c, (int)topk, s);
         return 0;
     }
-    if (trace_load(file, (size_t)max_tokens, t, &e))
-        return fail_err(&e);
+    if (trace_load(file, (size_t)max_tokens, t, &e)) return fail_err(&e);
     trace_stats_compute(t, s);
     return 0;
 }
@@ -137,16 +131,13 @@ static int cmd_stats(int argc, char **argv)
                          {NULL, O_FLAG, NULL, 0, 0, 0}};
     const char *file;
     int rc = parse_opts(argc, argv, opts, &file);
-    if (rc)
-        return rc;
-    if (!file)
-        return bad("stats needs a FILE\n%s", usage_text);
+    if (rc) return rc;
+    if (!file) return bad("stats needs a FILE\n%s", usage_text);
     struct trace t;
     struct trace_counts c;
     struct trace_stats s;
     int is_counts;
-    if ((rc = load_stats(file, counts, topk, max_tokens, &s, &t, &c, &is_counts)))
-        return rc;
+    if ((rc = load_stats(file, counts, topk, max_tokens, &s, &t, &c, &is_counts))) return rc;
     if (csv) {
         trace_stats_write_csv(stdout, &s);
     } else if (is_counts) {
@@ -156,8 +147,7 @@ static int cmd_stats(int argc, char **argv)
     } else {
         printf("%s: model %s, %d experts, top-%d, %d layers, %zu tokens, %zu (token, layer) "
                "missing\n",
-               file, t.model[0] ? t.model : "?", t.experts, t.topk, t.layers, t.tokens,
-               t.missing);
+               file, t.model[0] ? t.model : "?", t.experts, t.topk, t.layers, t.tokens, t.missing);
         trace_stats_print(stdout, &s);
     }
     trace_stats_free(&s);
@@ -165,8 +155,7 @@ static int cmd_stats(int argc, char **argv)
         trace_counts_free(&c);
     else
         trace_free(&t);
-    if (fflush(stdout))
-        return bad("write error: %s", strerror(errno));
+    if (fflush(stdout)) return bad("write error: %s", strerror(errno));
     return 0;
 }
 
@@ -180,18 +169,16 @@ static int cmd_import(int argc, char **argv)
                          {NULL, O_FLAG, NULL, 0, 0, 0}};
     const char *file;
     int rc = parse_opts(argc, argv, opts, &file);
-    if (rc)
-        return rc;
-    if (!file || !out)
-        return bad("import needs FILE.jsonl and -o FILE.csv\n%s", usage_text);
+    if (rc) return rc;
+    if (!file || !out) return bad("import needs FILE.jsonl and -o FILE.csv\n%s", usage_text);
     struct trace t;
     struct err e;
-    if (trace_import_jsonl(file, model, (int)experts, &t, &e))
-        return fail_err(&e);
+    if (trace_import_jsonl(file, model, (int)experts, &t, &e)) return fail_err(&e);
     rc = trace_write_csv(out, &t, &e);
     if (rc == 0 && strcmp(out, "-"))
-        fprintf(stderr, "%s: %zu tokens, %d experts, top-%d, %d layers, %zu (token, layer) "
-                        "missing\n",
+        fprintf(stderr,
+                "%s: %zu tokens, %d experts, top-%d, %d layers, %zu (token, layer) "
+                "missing\n",
                 out, t.tokens, t.experts, t.topk, t.layers, t.missing);
     trace_free(&t);
     return rc ? fail_err(&e) : 0;
@@ -214,22 +201,16 @@ static int cmd_gen(int argc, char **argv)
                          {NULL, O_FLAG, NULL, 0, 0, 0}};
     const char *file;
     int rc = parse_opts(argc, argv, opts, &file);
-    if (rc)
-        return rc;
-    if (file)
-        return bad("unexpected argument '%s'", file);
+    if (rc) return rc;
+    if (file) return bad("unexpected argument '%s'", file);
     for (int i = 0; i < 5; i++)
-        if (!opts[i].seen)
-            return bad("gen needs %s\n%s", opts[i].name, usage_text);
-    if (!out)
-        return bad("gen needs -o FILE.csv\n%s", usage_text);
-    struct trace_gen_params p = {(int)experts, (int)topk,   (int)layers,  (int)sequences,
-                                 (int)tokens,  (unsigned long)seed, zipf, affinity};
+        if (!opts[i].seen) return bad("gen needs %s\n%s", opts[i].name, usage_text);
+    if (!out) return bad("gen needs -o FILE.csv\n%s", usage_text);
+    struct trace_gen_params p = {(int)experts, (int)topk,           (int)layers, (int)sequences,
+                                 (int)tokens,  (unsigned long)seed, zipf,        affinity};
     struct err e;
-    if (trace_gen_check(&p, &e))
-        return bad("%s", e.msg);
-    if (trace_gen_write(&p, out, &e))
-        return fail_err(&e);
+    if (trace_gen_check(&p, &e)) return bad("%s", e.msg);
+    if (trace_gen_write(&p, out, &e)) return fail_err(&e);
     return 0;
 }
 
@@ -246,17 +227,14 @@ static int cmd_fit(int argc, char **argv)
                          {NULL, O_FLAG, NULL, 0, 0, 0}};
     const char *file;
     int rc = parse_opts(argc, argv, opts, &file);
-    if (rc)
-        return rc;
-    if (!file)
-        return bad("fit needs a FILE\n%s", usage_text);
+    if (rc) return rc;
+    if (!file) return bad("fit needs a FILE\n%s", usage_text);
     struct trace_fit f;
     struct err e;
     int is_counts = counts || trace_counts_sniff(file);
     if (is_counts) {
         struct trace_counts c;
-        if (trace_counts_load(file, &c, &e))
-            return fail_err(&e);
+        if (trace_counts_load(file, &c, &e)) return fail_err(&e);
         rc = topk > c.experts ? -1 : trace_fit_counts(&c, (int)topk, &f, &e);
         if (topk > c.experts)
             snprintf(e.msg, sizeof e.msg, "--topk %ld exceeds the %d experts of %s", topk,
@@ -264,13 +242,11 @@ static int cmd_fit(int argc, char **argv)
         trace_counts_free(&c);
     } else {
         struct trace t;
-        if (trace_load(file, (size_t)max_tokens, &t, &e))
-            return fail_err(&e);
+        if (trace_load(file, (size_t)max_tokens, &t, &e)) return fail_err(&e);
         rc = trace_fit_trace(&t, &f, &e);
         trace_free(&t);
     }
-    if (rc)
-        return fail_err(&e);
+    if (rc) return fail_err(&e);
     printf("source     %s (%s, %zu tokens)\n", file, is_counts ? "per-layer counts" : "trace",
            f.tokens);
     printf("experts    %d\ntopk       %d\nlayers     %d\n", f.experts, f.topk, f.layers);
@@ -279,10 +255,11 @@ static int cmd_fit(int argc, char **argv)
     printf("imbalance  source %.4f  fitted model %.4f  (mean over layers)\n", f.target_imbalance,
            f.model_imbalance);
     if (!isnan(f.target_affinity))
-        printf("affinity   source %.4f  fitted model %.4f  (mean over layers)\n",
-               f.target_affinity, f.model_affinity);
-    struct trace_gen_params p = {f.experts, f.topk,  f.layers, (int)sequences,
-                                 (int)tokens, (unsigned long)seed, f.zipf, f.affinity};
+        printf("affinity   source %.4f  fitted model %.4f  (mean over layers)\n", f.target_affinity,
+               f.model_affinity);
+    struct trace_gen_params p = {f.experts,      f.topk,      f.layers,
+                                 (int)sequences, (int)tokens, (unsigned long)seed,
+                                 f.zipf,         f.affinity};
     char cmd[512];
     trace_gen_cmdline(&p, "fitted.csv", cmd, sizeof cmd);
     printf("%s\n", cmd);
@@ -296,14 +273,10 @@ int wl_trace_cli(int argc, char **argv)
         return MOESIM_EXIT_INPUT;
     }
     const char *sub = argv[1];
-    if (!strcmp(sub, "stats"))
-        return cmd_stats(argc - 2, argv + 2);
-    if (!strcmp(sub, "import"))
-        return cmd_import(argc - 2, argv + 2);
-    if (!strcmp(sub, "gen"))
-        return cmd_gen(argc - 2, argv + 2);
-    if (!strcmp(sub, "fit"))
-        return cmd_fit(argc - 2, argv + 2);
+    if (!strcmp(sub, "stats")) return cmd_stats(argc - 2, argv + 2);
+    if (!strcmp(sub, "import")) return cmd_import(argc - 2, argv + 2);
+    if (!strcmp(sub, "gen")) return cmd_gen(argc - 2, argv + 2);
+    if (!strcmp(sub, "fit")) return cmd_fit(argc - 2, argv + 2);
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(usage_text, stdout);
         return 0;

@@ -54,8 +54,7 @@ static void c_field(void *s, size_t len, void *data)
         memcpy(R->f[R->nf], s ? s : "", len);
         R->f[R->nf][len] = '\0';
         for (size_t i = 0; i < len; i++)
-            if (!isprint((unsigned char)R->f[R->nf][i]))
-                R->f[R->nf][i] = '?';
+            if (!isprint((unsigned char)R->f[R->nf][i])) R->f[R->nf][i] = '?';
     }
     R->nf++;
 }
@@ -66,8 +65,7 @@ static void c_record(int c, void *data)
     struct creader *R = data;
     size_t nf = R->nf;
     R->nf = 0;
-    if (R->failed)
-        return;
+    if (R->failed) return;
     if (!R->header_done) {
         R->header_done = 1;
         if (nf != 3 || strcmp(R->f[0], "layer") || strcmp(R->f[1], "expert") ||
@@ -118,10 +116,8 @@ static void c_record(int c, void *data)
 static int cmp_row(const void *a, const void *b)
 {
     const struct crow *x = a, *y = b;
-    if (x->layer != y->layer)
-        return x->layer < y->layer ? -1 : 1;
-    if (x->expert != y->expert)
-        return x->expert < y->expert ? -1 : 1;
+    if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
+    if (x->expert != y->expert) return x->expert < y->expert ? -1 : 1;
     return (x->line > y->line) - (x->line < y->line);
 }
 
@@ -130,8 +126,7 @@ int trace_counts_load(const char *path, struct trace_counts *c, struct err *e)
     memset(c, 0, sizeof *c);
     struct creader R = {.path = path, .e = e, .line = 0};
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, "%s:0: cannot open: %s", path, strerror(errno));
+    if (!f) return err_set(e, "%s:0: cannot open: %s", path, strerror(errno));
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
         err_fatal("out of memory initialising libcsv");
@@ -140,19 +135,15 @@ int trace_counts_load(const char *path, struct trace_counts *c, struct err *e)
     ssize_t len;
     while (!R.failed && (len = getline(&line, &lcap, f)) >= 0) {
         R.line++;
-        if (!R.header_done && line[0] == '#')
-            continue;
+        if (!R.header_done && line[0] == '#') continue;
         if (csv_parse(&p, line, (size_t)len, c_field, c_record, &R) != (size_t)len)
             cfail(&R, "malformed CSV: %s", csv_strerror(csv_error(&p)));
     }
-    if (!R.failed && ferror(f))
-        cfail(&R, "read error: %s", strerror(errno));
+    if (!R.failed && ferror(f)) cfail(&R, "read error: %s", strerror(errno));
     if (!R.failed && csv_fini(&p, c_field, c_record, &R))
         cfail(&R, "malformed CSV: %s", csv_strerror(csv_error(&p)));
-    if (!R.failed && !R.header_done)
-        cfail(&R, "missing header layer,expert,count");
-    if (!R.failed && R.n == 0)
-        cfail(&R, "no data rows");
+    if (!R.failed && !R.header_done) cfail(&R, "missing header layer,expert,count");
+    if (!R.failed && R.n == 0) cfail(&R, "no data rows");
     free(line);
     csv_free(&p);
     fclose(f);
@@ -171,10 +162,8 @@ int trace_counts_load(const char *path, struct trace_counts *c, struct err *e)
             free(R.row);
             return -1;
         }
-        if (R.row[i].expert > max_expert)
-            max_expert = R.row[i].expert;
-        if (!i || R.row[i].layer != R.row[i - 1].layer)
-            layers++;
+        if (R.row[i].expert > max_expert) max_expert = R.row[i].expert;
+        if (!i || R.row[i].layer != R.row[i - 1].layer) layers++;
     }
     if (layers > TRACE_MAX_LAYERS) {
         R.line = R.row[R.n - 1].line;
@@ -188,8 +177,7 @@ int trace_counts_load(const char *path, struct trace_counts *c, struct err *e)
     c->count = xcalloc((size_t)layers * (size_t)c->experts, sizeof *c->count);
     int l = -1;
     for (size_t i = 0; i < R.n; i++) {
-        if (!i || R.row[i].layer != R.row[i - 1].layer)
-            c->layer_id[++l] = (int)R.row[i].layer;
+        if (!i || R.row[i].layer != R.row[i - 1].layer) c->layer_id[++l] = (int)R.row[i].layer;
         c->count[(size_t)l * (size_t)c->experts + (size_t)R.row[i].expert] = R.row[i].count;
     }
     free(R.row);
@@ -206,16 +194,13 @@ void trace_counts_free(struct trace_counts *c)
 int trace_counts_sniff(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     char buf[256];
     int yes = 0;
     while (fgets(buf, sizeof buf, f)) {
-        if (buf[0] == '#')
-            continue;
+        if (buf[0] == '#') continue;
         buf[strcspn(buf, "\r\n")] = '\0';
-        if (!buf[0])
-            continue;
+        if (!buf[0]) continue;
         yes = !strcmp(buf, "layer,expert,count");
         break;
     }
@@ -239,8 +224,7 @@ void trace_counts_stats(const struct trace_counts *c, int topk, struct trace_sta
         s->layer[l].imbalance = trace_imbalance(row, c->experts);
         s->layer[l].entropy_bits = trace_entropy_bits(row, c->experts);
         s->layer[l].affinity_next = NAN;
-        if (s->layer[l].tokens > s->all.tokens)
-            s->all.tokens = s->layer[l].tokens;
+        if (s->layer[l].tokens > s->all.tokens) s->all.tokens = s->layer[l].tokens;
     }
     trace_stats_overall(s);
 }

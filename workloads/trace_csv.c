@@ -182,10 +182,8 @@ static int meta_int(struct loader *L, const char *key, const char *val, int hi, 
 
 static int is_key_start(const char *s, size_t i)
 {
-    if (i > 0 && !isspace((unsigned char)s[i - 1]))
-        return 0;
-    if (!isalpha((unsigned char)s[i]) && s[i] != '_')
-        return 0;
+    if (i > 0 && !isspace((unsigned char)s[i - 1])) return 0;
+    if (!isalpha((unsigned char)s[i]) && s[i] != '_') return 0;
     while (isalnum((unsigned char)s[i]) || s[i] == '_')
         i++;
     return s[i] == '=';
@@ -197,8 +195,7 @@ static void copy_trim(char *dst, size_t cap, const char *s, size_t n)
         s++, n--;
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
-    if (n >= cap)
-        n = cap - 1;
+    if (n >= cap) n = cap - 1;
     memcpy(dst, s, n);
     dst[n] = '\0';
 }
@@ -228,14 +225,11 @@ static int meta_line(struct loader *L)
         else if (!strcmp(key, "source"))
             copy_trim(L->source, sizeof L->source, val, strlen(val));
         else if (!strcmp(key, "experts")) {
-            if (meta_int(L, key, val, TRACE_MAX_EXPERTS, &L->m_experts))
-                return -1;
+            if (meta_int(L, key, val, TRACE_MAX_EXPERTS, &L->m_experts)) return -1;
         } else if (!strcmp(key, "topk")) {
-            if (meta_int(L, key, val, TRACE_MAX_TOPK, &L->m_topk))
-                return -1;
+            if (meta_int(L, key, val, TRACE_MAX_TOPK, &L->m_topk)) return -1;
         } else if (!strcmp(key, "layers")) {
-            if (meta_int(L, key, val, TRACE_MAX_LAYERS, &L->m_layers))
-                return -1;
+            if (meta_int(L, key, val, TRACE_MAX_LAYERS, &L->m_layers)) return -1;
         }
         i = j;
     }
@@ -260,13 +254,12 @@ static int grow_tokens(struct loader *L)
     struct trace *t = L->t;
     size_t per = (size_t)t->layers * (size_t)t->topk;
     size_t ncap = L->cap ? L->cap * 2 : 64;
-    if (L->max_tokens && ncap > L->max_tokens)
-        ncap = L->max_tokens;
+    if (L->max_tokens && ncap > L->max_tokens) ncap = L->max_tokens;
     size_t cells, bytes;
     if (ncap > (size_t)INT32_MAX || __builtin_mul_overflow(ncap, per, &cells) ||
         __builtin_mul_overflow(cells, sizeof(float) + sizeof(int16_t), &bytes))
-        return fail(L, L->rec_line, "too many tokens: %zu x %d layers x %d slots", ncap,
-                    t->layers, t->topk);
+        return fail(L, L->rec_line, "too many tokens: %zu x %d layers x %d slots", ncap, t->layers,
+                    t->topk);
     t->seq = xrealloc(t->seq, ncap * sizeof *t->seq);
     t->pos = xrealloc(t->pos, ncap * sizeof *t->pos);
     L->first_line = xrealloc(L->first_line, ncap * sizeof *L->first_line);
@@ -312,15 +305,13 @@ static void data_row(struct loader *L)
     uint32_t tok = L->map.val[map_slot(&L->map, key)];
     if (tok == UINT32_MAX) {
         if (L->max_tokens && L->ntok == L->max_tokens) {
-            if (L->grouped)
-                L->stop = 1;
+            if (L->grouped) L->stop = 1;
             L->have_last = 1;
             L->last_key = key;
             return;
         }
         tok = (uint32_t)L->ntok;
-        if (L->fill && L->ntok == L->cap && grow_tokens(L))
-            return;
+        if (L->fill && L->ntok == L->cap && grow_tokens(L)) return;
         map_put(&L->map, key, tok);
         L->ntok++;
         if (L->fill) {
@@ -335,12 +326,9 @@ static void data_row(struct loader *L)
     L->last_key = key;
 
     if (!L->fill) {
-        if (layer > L->max_layer)
-            L->max_layer = (int)layer;
-        if (slot > L->max_slot)
-            L->max_slot = (int)slot;
-        if (expert > L->max_expert)
-            L->max_expert = (int)expert;
+        if (layer > L->max_layer) L->max_layer = (int)layer;
+        if (slot > L->max_slot) L->max_slot = (int)slot;
+        if (expert > L->max_expert) L->max_expert = (int)expert;
         return;
     }
     struct trace *t = L->t;
@@ -352,8 +340,9 @@ static void data_row(struct loader *L)
     }
     for (int k = 0; k < t->topk; k++)
         if (t->expert[base + (size_t)k] == expert) {
-            fail(L, L->rec_line, "expert %ld repeated in seq %ld token %ld layer %ld (slots %d and %ld)",
-                 expert, seq, pos, layer, k, slot);
+            fail(L, L->rec_line,
+                 "expert %ld repeated in seq %ld token %ld layer %ld (slots %d and %ld)", expert,
+                 seq, pos, layer, k, slot);
             return;
         }
     t->expert[base + (size_t)slot] = (int16_t)expert;
@@ -400,8 +389,7 @@ static void header_row(struct loader *L)
 static void on_field(void *s, size_t len, void *data)
 {
     struct loader *L = data;
-    if (L->failed || L->stop)
-        return;
+    if (L->failed || L->stop) return;
     if (!L->rec_begun) {
         L->rec_begun = 1;
         L->rec_line = L->line;
@@ -421,35 +409,31 @@ static void on_field(void *s, size_t len, void *data)
             if (len == strlen(col_name[c]) && !strcmp(name, col_name[c])) {
                 for (size_t j = 0; j < i; j++)
                     if (L->role[j] == c && !L->header_err[0])
-                        snprintf(L->header_err, sizeof L->header_err,
-                                 "header repeats column '%s'", col_name[c]);
+                        snprintf(L->header_err, sizeof L->header_err, "header repeats column '%s'",
+                                 col_name[c]);
                 L->role[i] = c;
                 L->header_hits++;
             }
         L->ncols = (int)L->nfields;
         return;
     }
-    if (i >= (size_t)L->ncols || L->role[i] < 0)
-        return;
+    if (i >= (size_t)L->ncols || L->role[i] < 0) return;
     struct textbuf *b = &L->f[L->role[i]];
     if (len + 1 > b->cap) {
         b->cap = len + 1 > 64 ? len + 1 : 64;
         b->s = xrealloc(b->s, b->cap);
     }
-    if (len)
-        memcpy(b->s, s, len);
+    if (len) memcpy(b->s, s, len);
     b->s[len] = '\0';
     /* An embedded NUL would hide the rest of the field from strtol/strtod. */
-    if (memchr(b->s, '\0', len))
-        b->s[0] = '?';
+    if (memchr(b->s, '\0', len)) b->s[0] = '?';
 }
 
 static void on_record(int c, void *data)
 {
     (void)c;
     struct loader *L = data;
-    if (L->failed || L->stop)
-        return;
+    if (L->failed || L->stop) return;
     if (!L->header_done)
         header_row(L);
     else
@@ -462,8 +446,7 @@ static void on_record(int c, void *data)
 
 static void meta_append(struct loader *L, const char *s, size_t n)
 {
-    if (n > sizeof L->meta - 1 - L->meta_len)
-        n = sizeof L->meta - 1 - L->meta_len;
+    if (n > sizeof L->meta - 1 - L->meta_len) n = sizeof L->meta - 1 - L->meta_len;
     memcpy(L->meta + L->meta_len, s, n);
     L->meta_len += n;
     L->meta[L->meta_len] = '\0';
@@ -472,8 +455,7 @@ static void meta_append(struct loader *L, const char *s, size_t n)
 static int load_pass(struct loader *L)
 {
     FILE *f = fopen(L->path, "rb");
-    if (!f)
-        return fail(L, 0, "cannot open: %s", strerror(errno));
+    if (!f) return fail(L, 0, "cannot open: %s", strerror(errno));
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
         err_fatal("out of memory initialising libcsv");
@@ -482,6 +464,9 @@ static int load_pass(struct loader *L)
     size_t n;
     while (!L->failed && !L->stop && (n = fread(buf, 1, CHUNK, f)) > 0) {
         const char *s = buf, *end = buf + n;
+        /* A UTF-8 byte order mark (spreadsheet exports) is not data. */
+        if (L->line == 1 && at_line_start && !in_meta && n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+            s += 3;
         while (s < end && !L->failed && !L->stop) {
             const char *nl = memchr(s, '\n', (size_t)(end - s));
             const char *seg = nl ? nl + 1 : end;
@@ -502,14 +487,12 @@ static int load_pass(struct loader *L)
                 fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
                      csv_strerror(csv_error(&p)));
             }
-            if (nl)
-                L->line++;
+            if (nl) L->line++;
             at_line_start = nl != NULL;
             s = seg;
         }
     }
-    if (!L->failed && ferror(f))
-        fail(L, L->line, "read error: %s", strerror(errno));
+    if (!L->failed && ferror(f)) fail(L, L->line, "read error: %s", strerror(errno));
     if (!L->failed && !L->stop) {
         if (in_meta) {
             L->meta[strcspn(L->meta, "\r\n")] = '\0';
@@ -519,10 +502,8 @@ static int load_pass(struct loader *L)
             fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
                  csv_strerror(csv_error(&p)));
     }
-    if (!L->failed && !L->header_done)
-        fail(L, L->line, "missing header " HEADER);
-    if (!L->failed && L->ntok == 0)
-        fail(L, L->line, "no data rows");
+    if (!L->failed && !L->header_done) fail(L, L->line, "missing header " HEADER);
+    if (!L->failed && L->ntok == 0) fail(L, L->line, "no data rows");
     csv_free(&p);
     free(buf);
     fclose(f);
@@ -625,8 +606,7 @@ int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err 
         snprintf(t->source, sizeof t->source, "%s", L.source);
     }
     loader_free(&L);
-    if (rc)
-        trace_free(t);
+    if (rc) trace_free(t);
     return rc;
 }
 
@@ -637,8 +617,7 @@ int trace_csv_field(FILE *f, const char *s)
     size_t n = strlen(s);
     int quote = n && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]));
     quote |= strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        return csv_fwrite(f, s, n) ? -1 : 0;
+    if (quote) return csv_fwrite(f, s, n) ? -1 : 0;
     return fputs(s, f) < 0 ? -1 : 0;
 }
 
@@ -654,11 +633,9 @@ void trace_csv_write_meta(FILE *f, const char *model, const char *source, int ex
                           int layers)
 {
     fputs("# moesim routing trace v1\n", f);
-    if (model[0])
-        put_meta(f, "model", model);
+    if (model[0]) put_meta(f, "model", model);
     fprintf(f, "# experts=%d topk=%d layers=%d\n", experts, topk, layers);
-    if (source[0])
-        put_meta(f, "source", source);
+    if (source[0]) put_meta(f, "source", source);
     fputs(HEADER "\n", f);
 }
 
@@ -667,8 +644,7 @@ void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int to
 {
     for (int l = 0; l < layers; l++) {
         size_t base = (size_t)l * (size_t)topk;
-        if (expert[base] < 0)
-            continue;
+        if (expert[base] < 0) continue;
         for (int k = 0; k < topk; k++)
             fprintf(f, "%d,%d,%d,%d,%d,%.6f\n", seq, pos, l, k, expert[base + (size_t)k],
                     (double)weight[base + (size_t)k]);
@@ -678,8 +654,7 @@ void trace_csv_write_token(FILE *f, int32_t seq, int32_t pos, int layers, int to
 FILE *trace_csv_open_out(const char *path, struct err *e)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-    if (!f)
-        err_set(e, "%s:0: cannot write: %s", path, strerror(errno));
+    if (!f) err_set(e, "%s:0: cannot write: %s", path, strerror(errno));
     return f;
 }
 
@@ -690,16 +665,14 @@ int trace_csv_close_out(FILE *f, const char *path, struct err *e)
         bad |= fflush(f) != 0;
     else
         bad |= fclose(f) != 0;
-    if (bad)
-        return err_set(e, "%s:0: write error: %s", path, strerror(errno));
+    if (bad) return err_set(e, "%s:0: write error: %s", path, strerror(errno));
     return 0;
 }
 
 int trace_write_csv(const char *path, const struct trace *t, struct err *e)
 {
     FILE *f = trace_csv_open_out(path, e);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     trace_csv_write_meta(f, t->model, t->source, t->experts, t->topk, t->layers);
     for (size_t i = 0; i < t->tokens; i++) {
         size_t base = trace_idx(t, i, 0, 0);

@@ -18,8 +18,8 @@
 
 #include "workloads/trace_gen.h"
 
-#define ZIPF_MAX  16.0
-#define GRID      160
+#define ZIPF_MAX 16.0
+#define GRID     160
 
 struct objective {
     int experts, topk;
@@ -53,21 +53,18 @@ static double minimise(struct objective *o, double lo, double hi)
         return best_x;
     gsl_function F = {objective, o};
     gsl_min_fminimizer *m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
-    if (!m)
-        err_fatal("out of memory allocating a minimiser");
+    if (!m) err_fatal("out of memory allocating a minimiser");
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     double a = lo + (hi - lo) * (best - 1) / GRID, b = lo + (hi - lo) * (best + 1) / GRID;
     double x = best_x;
     if (gsl_min_fminimizer_set_with_values(m, &F, x, f_at[best], a, f_at[best - 1], b,
                                            f_at[best + 1]) == GSL_SUCCESS) {
         for (int it = 0; it < 100; it++) {
-            if (gsl_min_fminimizer_iterate(m) != GSL_SUCCESS)
-                break;
+            if (gsl_min_fminimizer_iterate(m) != GSL_SUCCESS) break;
             x = gsl_min_fminimizer_x_minimum(m);
             a = gsl_min_fminimizer_x_lower(m);
             b = gsl_min_fminimizer_x_upper(m);
-            if (gsl_min_test_interval(a, b, 1e-7, 0) == GSL_SUCCESS)
-                break;
+            if (gsl_min_test_interval(a, b, 1e-7, 0) == GSL_SUCCESS) break;
         }
     }
     gsl_set_error_handler(old);
@@ -81,10 +78,9 @@ int trace_fit_stats(int experts, int topk, int layers, double imbalance, double 
     memset(f, 0, sizeof *f);
     if (experts < 1 || experts > TRACE_MAX_EXPERTS || topk < 1 || topk > experts ||
         topk > TRACE_MAX_TOPK || layers < 1 || layers > TRACE_MAX_LAYERS)
-        return err_set(e, "cannot fit: experts %d, topk %d, layers %d out of bounds", experts,
-                       topk, layers);
-    if (!isfinite(imbalance))
-        return err_set(e, "cannot fit: no imbalance measured");
+        return err_set(e, "cannot fit: experts %d, topk %d, layers %d out of bounds", experts, topk,
+                       layers);
+    if (!isfinite(imbalance)) return err_set(e, "cannot fit: no imbalance measured");
     f->experts = experts;
     f->topk = topk;
     f->layers = layers;
@@ -107,8 +103,8 @@ int trace_fit_trace(const struct trace *t, struct trace_fit *f, struct err *e)
 {
     struct trace_stats s;
     trace_stats_compute(t, &s);
-    int rc = trace_fit_stats(t->experts, t->topk, t->layers, s.all.imbalance,
-                             s.all.affinity_next, f, e);
+    int rc =
+        trace_fit_stats(t->experts, t->topk, t->layers, s.all.imbalance, s.all.affinity_next, f, e);
     f->tokens = s.all.tokens;
     trace_stats_free(&s);
     return rc;

@@ -20,11 +20,11 @@ struct gen {
     const struct trace_gen_params *p;
     gsl_rng *r;
     gsl_ran_discrete_t *pop;
-    double *prob;   /* [experts]: popularity by rank (0-based) */
-    int *perm;      /* [layers * experts]: rank -> expert */
-    char *used;     /* [experts]: rank taken by this token at this layer */
-    int *rank;      /* [topk] */
-    double *z;      /* [topk] */
+    double *prob; /* [experts]: popularity by rank (0-based) */
+    int *perm;    /* [layers * experts]: rank -> expert */
+    char *used;   /* [experts]: rank taken by this token at this layer */
+    int *rank;    /* [topk] */
+    double *z;    /* [topk] */
 };
 
 int trace_gen_check(const struct trace_gen_params *p, struct err *e)
@@ -36,15 +36,12 @@ int trace_gen_check(const struct trace_gen_params *p, struct err *e)
         return err_set(e, "--topk %d outside [1, %d]", p->topk, kmax);
     if (p->layers < 1 || p->layers > TRACE_MAX_LAYERS)
         return err_set(e, "--layers %d outside [1, %d]", p->layers, TRACE_MAX_LAYERS);
-    if (p->sequences < 1)
-        return err_set(e, "--sequences %d: not positive", p->sequences);
-    if (p->tokens < 1)
-        return err_set(e, "--tokens %d: not positive", p->tokens);
+    if (p->sequences < 1) return err_set(e, "--sequences %d: not positive", p->sequences);
+    if (p->tokens < 1) return err_set(e, "--tokens %d: not positive", p->tokens);
     if ((long long)p->sequences * p->tokens > INT32_MAX)
         return err_set(e, "--sequences %d x --tokens %d: more than %d tokens", p->sequences,
                        p->tokens, INT32_MAX);
-    if (!(p->zipf >= 0 && p->zipf <= 100))
-        return err_set(e, "--zipf %g outside [0, 100]", p->zipf);
+    if (!(p->zipf >= 0 && p->zipf <= 100)) return err_set(e, "--zipf %g outside [0, 100]", p->zipf);
     if (!(p->affinity >= 0 && p->affinity <= 1))
         return err_set(e, "--affinity %g outside [0, 1]", p->affinity);
     return 0;
@@ -55,8 +52,8 @@ void trace_gen_cmdline(const struct trace_gen_params *p, const char *out, char *
     snprintf(buf, n,
              "moesim trace gen --experts %d --topk %d --layers %d --sequences %d --tokens %d "
              "--seed %lu --zipf %.4f --affinity %.4f -o %s",
-             p->experts, p->topk, p->layers, p->sequences, p->tokens, p->seed, p->zipf,
-             p->affinity, out);
+             p->experts, p->topk, p->layers, p->sequences, p->tokens, p->seed, p->zipf, p->affinity,
+             out);
 }
 
 static void gen_init(struct gen *g, const struct trace_gen_params *p)
@@ -64,8 +61,7 @@ static void gen_init(struct gen *g, const struct trace_gen_params *p)
     int E = p->experts;
     g->p = p;
     g->r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!g->r)
-        err_fatal("out of memory allocating the random number generator");
+    if (!g->r) err_fatal("out of memory allocating the random number generator");
     gsl_rng_set(g->r, p->seed);
     g->prob = xmalloc((size_t)E * sizeof *g->prob);
     double sum = 0;
@@ -74,8 +70,7 @@ static void gen_init(struct gen *g, const struct trace_gen_params *p)
     for (int r = 0; r < E; r++)
         g->prob[r] /= sum;
     g->pop = gsl_ran_discrete_preproc((size_t)E, g->prob);
-    if (!g->pop)
-        err_fatal("out of memory building the popularity table");
+    if (!g->pop) err_fatal("out of memory building the popularity table");
     g->perm = xmalloc((size_t)p->layers * (size_t)E * sizeof *g->perm);
     for (int l = 0; l < p->layers; l++) {
         int *pl = g->perm + (size_t)l * (size_t)E;
@@ -106,8 +101,7 @@ static int draw_unused(struct gen *g)
     int E = g->p->experts;
     for (int i = 0; i < REJECT_TRIES; i++) {
         int r = (int)gsl_ran_discrete(g->r, g->pop);
-        if (!g->used[r])
-            return r;
+        if (!g->used[r]) return r;
     }
     double left = 0;
     int last = -1;
@@ -119,8 +113,7 @@ static int draw_unused(struct gen *g)
     double u = gsl_rng_uniform(g->r) * left;
     for (int r = 0; r < E; r++)
         if (!g->used[r]) {
-            if (u < g->prob[r])
-                return r;
+            if (u < g->prob[r]) return r;
             u -= g->prob[r];
         }
     return last;
@@ -154,9 +147,9 @@ static void gen_token(struct gen *g, int16_t *expert, float *weight)
         for (int k = 0; k < K; k++)
             g->z[k] = gsl_ran_gaussian(g->r, 1.0);
         qsort(g->z, (size_t)K, sizeof *g->z, cmp_desc);
-        double sum = 0;
+        double sum = 0, top = g->z[0];
         for (int k = 0; k < K; k++)
-            sum += g->z[k] = exp(g->z[k] - g->z[0]);
+            sum += g->z[k] = exp(g->z[k] - top);
         const int *pl = g->perm + (size_t)l * (size_t)E;
         for (int k = 0; k < K; k++) {
             size_t c = (size_t)l * (size_t)K + (size_t)k;
@@ -181,11 +174,9 @@ static void gen_names(const struct trace_gen_params *p, char *model, size_t nm, 
 int trace_gen(const struct trace_gen_params *p, struct trace *t, struct err *e)
 {
     memset(t, 0, sizeof *t);
-    if (trace_gen_check(p, e))
-        return -1;
+    if (trace_gen_check(p, e)) return -1;
     size_t n = (size_t)p->sequences * (size_t)p->tokens;
-    if (trace_alloc(t, n, p->experts, p->topk, p->layers, e))
-        return -1;
+    if (trace_alloc(t, n, p->experts, p->topk, p->layers, e)) return -1;
     gen_names(p, t->model, sizeof t->model, t->source, sizeof t->source);
     struct gen g;
     gen_init(&g, p);
@@ -201,11 +192,9 @@ int trace_gen(const struct trace_gen_params *p, struct trace *t, struct err *e)
 
 int trace_gen_write(const struct trace_gen_params *p, const char *path, struct err *e)
 {
-    if (trace_gen_check(p, e))
-        return -1;
+    if (trace_gen_check(p, e)) return -1;
     FILE *f = trace_csv_open_out(path, e);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     char model[128], source[256];
     gen_names(p, model, sizeof model, source, sizeof source);
     trace_csv_write_meta(f, model, source, p->experts, p->topk, p->layers);

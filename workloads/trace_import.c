@@ -81,8 +81,7 @@ static int id_value(struct importer *I, json_t *v, const char *name, long hi, lo
     } else {
         return ifail(I, I->line, "%s: not an integer id", name);
     }
-    if (x < 0 || x >= hi)
-        return ifail(I, I->line, "%s %lld outside [0, %ld)", name, x, hi);
+    if (x < 0 || x >= hi) return ifail(I, I->line, "%s %lld outside [0, %ld)", name, x, hi);
     *out = (long)x;
     return 0;
 }
@@ -97,8 +96,7 @@ static int one_line(struct importer *I, const char *text, size_t len)
 {
     json_error_t jerr;
     json_t *o = json_loadb(text, len, 0, &jerr);
-    if (!o)
-        return ifail(I, I->line, "bad JSON: %s", jerr.text);
+    if (!o) return ifail(I, I->line, "bad JSON: %s", jerr.text);
     int rc = -1;
     const char *name = NULL;
     json_t *v, *ids, *ws = NULL;
@@ -111,16 +109,13 @@ static int one_line(struct importer *I, const char *text, size_t len)
         ifail(I, I->line, "missing field layer (or layer_id)");
         goto out;
     }
-    if (id_value(I, v, name, TRACE_MAX_LAYERS, &layer))
-        goto out;
+    if (id_value(I, v, name, TRACE_MAX_LAYERS, &layer)) goto out;
     if (!(v = field(o, token_names, &name))) {
         ifail(I, I->line, "missing field token_idx (or token, position)");
         goto out;
     }
-    if (id_value(I, v, name, INT32_MAX, &pos))
-        goto out;
-    if ((v = field(o, seq_names, &name)) && id_value(I, v, name, INT32_MAX, &seq))
-        goto out;
+    if (id_value(I, v, name, INT32_MAX, &pos)) goto out;
+    if ((v = field(o, seq_names, &name)) && id_value(I, v, name, INT32_MAX, &seq)) goto out;
     const char *ids_name = NULL, *ws_name = NULL;
     if (!(ids = field(o, expert_names, &ids_name))) {
         ifail(I, I->line, "missing field topk_ids (or experts, expert_ids)");
@@ -164,16 +159,14 @@ static int one_line(struct importer *I, const char *text, size_t len)
         char nm[64];
         long x;
         snprintf(nm, sizeof nm, "%s[%zu]", ids_name, j);
-        if (id_value(I, json_array_get(ids, j), nm, I->experts, &x))
-            goto out;
+        if (id_value(I, json_array_get(ids, j), nm, I->experts, &x)) goto out;
         for (size_t i = 0; i < j; i++)
             if (ex[i] == x) {
                 ifail(I, I->line, "%s: expert %ld repeated", ids_name, x);
                 goto out;
             }
         ex[j] = (int16_t)x;
-        if (x > I->max_expert)
-            I->max_expert = (int)x;
+        if (x > I->max_expert) I->max_expert = (int)x;
         if (!ws) {
             w[j] = (float)(1.0 / (double)k);
             continue;
@@ -190,8 +183,7 @@ static int one_line(struct importer *I, const char *text, size_t len)
         }
         w[j] = (float)d;
     }
-    if (layer > I->max_layer)
-        I->max_layer = (int)layer;
+    if (layer > I->max_layer) I->max_layer = (int)layer;
     I->rec[I->n++] = (struct rec){(int32_t)seq, (int32_t)pos, (int32_t)layer, I->line};
     rc = 0;
 out:
@@ -202,8 +194,7 @@ out:
 static int cmp_ukey(const void *a, const void *b)
 {
     const struct ukey *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
     return (x->first > y->first) - (x->first < y->first);
 }
 
@@ -226,8 +217,7 @@ static int build(struct importer *I, struct trace *t)
         u[i] = (struct ukey){rec_key(&I->rec[i]), i, 0};
     qsort(u, n, sizeof *u, cmp_ukey);
     for (size_t i = 0; i < n; i++)
-        if (!nu || u[i].key != u[nu - 1].key)
-            u[nu++] = u[i];
+        if (!nu || u[i].key != u[nu - 1].key) u[nu++] = u[i];
     struct ukey **order = xmalloc(nu * sizeof *order);
     for (size_t i = 0; i < nu; i++)
         order[i] = &u[i];
@@ -285,8 +275,7 @@ int trace_import_jsonl(const char *path, const char *model, int experts, struct 
     I.experts = experts ? experts : TRACE_MAX_EXPERTS;
     I.experts_given = experts > 0;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, "%s:0: cannot open: %s", path, strerror(errno));
+    if (!f) return err_set(e, "%s:0: cannot open: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -294,21 +283,17 @@ int trace_import_jsonl(const char *path, const char *model, int experts, struct 
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         I.line++;
         size_t i = 0;
-        while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
-                                   line[i] == '\n'))
+        while (i < (size_t)len &&
+               (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
             i++;
-        if (i == (size_t)len)
-            continue;
+        if (i == (size_t)len) continue;
         rc = one_line(&I, line, (size_t)len);
     }
-    if (rc == 0 && ferror(f))
-        rc = ifail(&I, I.line, "read error: %s", strerror(errno));
-    if (rc == 0 && I.n == 0)
-        rc = ifail(&I, I.line, "no records");
+    if (rc == 0 && ferror(f)) rc = ifail(&I, I.line, "read error: %s", strerror(errno));
+    if (rc == 0 && I.n == 0) rc = ifail(&I, I.line, "no records");
     free(line);
     fclose(f);
-    if (rc == 0)
-        rc = build(&I, t);
+    if (rc == 0) rc = build(&I, t);
     if (rc == 0) {
         snprintf(t->model, sizeof t->model, "%s", model ? model : "");
         snprintf(t->source, sizeof t->source, "imported from %s", path);

@@ -10,8 +10,7 @@ int trace_alloc(struct trace *t, size_t tokens, int experts, int topk, int layer
         return err_set(e, "experts %d outside [1, %d]", experts, TRACE_MAX_EXPERTS);
     if (topk < 1 || topk > TRACE_MAX_TOPK)
         return err_set(e, "topk %d outside [1, %d]", topk, TRACE_MAX_TOPK);
-    if (topk > experts)
-        return err_set(e, "topk %d exceeds experts %d", topk, experts);
+    if (topk > experts) return err_set(e, "topk %d exceeds experts %d", topk, experts);
     if (layers < 1 || layers > TRACE_MAX_LAYERS)
         return err_set(e, "layers %d outside [1, %d]", layers, TRACE_MAX_LAYERS);
     size_t cells, bytes;
@@ -35,8 +34,7 @@ int trace_alloc(struct trace *t, size_t tokens, int experts, int topk, int layer
 
 void trace_free(struct trace *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->seq);
     free(t->pos);
     free(t->expert);

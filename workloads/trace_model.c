@@ -62,8 +62,7 @@ static double race_integrand(double t, void *arg)
 
 double trace_gen_model_imbalance(int experts, int topk, double zipf)
 {
-    if (topk >= experts)
-        return 1.0;
+    if (topk >= experts) return 1.0;
     double *p = zipf_prob(experts, zipf);
     double pi1;
     if (topk == 1) {
@@ -72,16 +71,14 @@ double trace_gen_model_imbalance(int experts, int topk, double zipf)
         struct race R = {p, experts, topk, xmalloc((size_t)topk * sizeof(double))};
         gsl_function F = {race_integrand, &R};
         gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
-        if (!w)
-            err_fatal("out of memory allocating an integration workspace");
+        if (!w) err_fatal("out of memory allocating an integration workspace");
         gsl_error_handler_t *old = gsl_set_error_handler_off();
         double abserr;
         gsl_integration_qagiu(&F, 0, 1e-12, 1e-10, 1000, w, &pi1, &abserr);
         gsl_set_error_handler(old);
         gsl_integration_workspace_free(w);
         free(R.dp);
-        if (pi1 > 1)
-            pi1 = 1;
+        if (pi1 > 1) pi1 = 1;
     }
     free(p);
     return experts * pi1 / topk;

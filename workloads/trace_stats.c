@@ -12,8 +12,7 @@ double trace_imbalance(const double *count, int experts)
     double sum = 0, max = 0;
     for (int e = 0; e < experts; e++) {
         sum += count[e];
-        if (count[e] > max)
-            max = count[e];
+        if (count[e] > max) max = count[e];
     }
     return sum > 0 ? max / (sum / experts) : NAN;
 }
@@ -23,8 +22,7 @@ double trace_entropy_bits(const double *count, int experts)
     double sum = 0, h = 0;
     for (int e = 0; e < experts; e++)
         sum += count[e];
-    if (sum <= 0)
-        return NAN;
+    if (sum <= 0) return NAN;
     for (int e = 0; e < experts; e++)
         if (count[e] > 0) {
             double p = count[e] / sum;
@@ -47,11 +45,9 @@ static double affinity(const struct trace *t, int l, uint64_t *pair)
     size_t n = 0;
     for (size_t i = 0; i < t->tokens; i++) {
         int a = t->expert[trace_idx(t, i, l, 0)], b = t->expert[trace_idx(t, i, l + 1, 0)];
-        if (a >= 0 && b >= 0)
-            pair[n++] = (uint64_t)a << 16 | (uint64_t)b;
+        if (a >= 0 && b >= 0) pair[n++] = (uint64_t)a << 16 | (uint64_t)b;
     }
-    if (n == 0)
-        return NAN;
+    if (n == 0) return NAN;
     qsort(pair, n, sizeof *pair, cmp_u64);
     /* Runs of equal pairs, grouped by predecessor: keep the largest run of
      * each predecessor (the first largest, i.e. the lowest successor id). */
@@ -60,8 +56,7 @@ static double affinity(const struct trace *t, int l, uint64_t *pair)
         size_t j = i;
         while (j < n && pair[j] == pair[i])
             j++;
-        if (j - i > best)
-            best = j - i;
+        if (j - i > best) best = j - i;
         if (j == n || pair[j] >> 16 != pair[i] >> 16) {
             hits += best;
             best = 0;
@@ -77,16 +72,28 @@ void trace_stats_overall(struct trace_stats *s)
     int n_imb = 0, n_ent = 0, n_aff = 0;
     for (int l = 0; l < s->layers; l++) {
         const struct trace_layer_stats *x = &s->layer[l];
-        if (!isnan(x->imbalance))
-            imb += x->imbalance, n_imb++;
-        if (!isnan(x->entropy_bits))
-            ent += x->entropy_bits, n_ent++;
-        if (!isnan(x->affinity_next))
-            aff += x->affinity_next, n_aff++;
+        if (!isnan(x->imbalance)) imb += x->imbalance, n_imb++;
+        if (!isnan(x->entropy_bits)) ent += x->entropy_bits, n_ent++;
+        if (!isnan(x->affinity_next)) aff += x->affinity_next, n_aff++;
     }
     s->all.imbalance = n_imb ? imb / n_imb : NAN;
     s->all.entropy_bits = n_ent ? ent / n_ent : NAN;
     s->all.affinity_next = n_aff ? aff / n_aff : NAN;
+}
+
+size_t trace_layer_counts(const struct trace *t, int layer, double *count)
+{
+    size_t tokens = 0;
+    memset(count, 0, (size_t)t->experts * sizeof *count);
+    for (size_t i = 0; i < t->tokens; i++) {
+        size_t base = trace_idx(t, i, layer, 0);
+        if (t->expert[base] < 0)
+            continue;
+        tokens++;
+        for (int k = 0; k < t->topk; k++)
+            count[t->expert[base + (size_t)k]] += 1;
+    }
+    return tokens;
 }
 
 void trace_stats_compute(const struct trace *t, struct trace_stats *s)
@@ -100,15 +107,7 @@ void trace_stats_compute(const struct trace *t, struct trace_stats *s)
     for (int l = 0; l < t->layers; l++) {
         struct trace_layer_stats *x = &s->layer[l];
         s->layer_id[l] = l;
-        memset(count, 0, (size_t)t->experts * sizeof *count);
-        for (size_t i = 0; i < t->tokens; i++) {
-            size_t base = trace_idx(t, i, l, 0);
-            if (t->expert[base] < 0)
-                continue;
-            x->tokens++;
-            for (int k = 0; k < t->topk; k++)
-                count[t->expert[base + (size_t)k]] += 1;
-        }
+        x->tokens = trace_layer_counts(t, l, count);
         x->imbalance = trace_imbalance(count, t->experts);
         x->entropy_bits = trace_entropy_bits(count, t->experts);
         x->affinity_next = l + 1 < t->layers ? affinity(t, l, pair) : NAN;
@@ -159,8 +158,7 @@ void trace_stats_print(FILE *f, const struct trace_stats *s)
 static void csv_num(FILE *f, double v)
 {
     char buf[64] = "";
-    if (!isnan(v))
-        snprintf(buf, sizeof buf, "%.6f", v);
+    if (!isnan(v)) snprintf(buf, sizeof buf, "%.6f", v);
     trace_csv_field(f, buf);
 }
 
@@ -185,8 +183,7 @@ int trace_stats_write_csv(FILE *f, const struct trace_stats *s)
     static const char *const cols[] = {"layer", "tokens", "imbalance", "entropy_bits",
                                        "affinity_next"};
     for (int c = 0; c < 5; c++) {
-        if (c)
-            fputc(',', f);
+        if (c) fputc(',', f);
         trace_csv_field(f, cols[c]);
     }
     fputc('\n', f);

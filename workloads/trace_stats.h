@@ -41,6 +41,11 @@ struct trace_stats {
 double trace_imbalance(const double *count, int experts);
 double trace_entropy_bits(const double *count, int experts);
 
+/* Selections of each expert at `layer` over all slots of all tokens
+ * (count[experts], overwritten); returns the number of tokens with a
+ * decision there. The per-expert load that placement policies balance. */
+size_t trace_layer_counts(const struct trace *t, int layer, double *count);
+
 void trace_stats_compute(const struct trace *t, struct trace_stats *s);
 void trace_stats_free(struct trace_stats *s);
 
