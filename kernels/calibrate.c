@@ -27,27 +27,21 @@ int kn_calibrate_cli(int argc, char **argv)
     struct err e;
     for (int i = 1; i < argc; i++) {
         int r = kn_cliopts_parse(&o, argc, argv, &i, &e);
-        if (r < 0)
-            goto bad;
-        if (r > 0)
-            continue;
+        if (r < 0) goto bad;
+        if (r > 0) continue;
         if (!strcmp(argv[i], "--max-tokens") && i + 1 < argc) {
-            if (kn_cliopts_int("--max-tokens", argv[++i], 1, 1 << 20, &max_tokens, &e))
-                goto bad;
+            if (kn_cliopts_int("--max-tokens", argv[++i], 1, 8192, &max_tokens, &e)) goto bad;
         } else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) {
-            if (kn_cliopts_int("--repeats", argv[++i], 1, 10000, &repeats, &e))
-                goto bad;
+            if (kn_cliopts_int("--repeats", argv[++i], 1, 10000, &repeats, &e)) goto bad;
         } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
-            if (kn_cliopts_int("--warmup", argv[++i], 0, 10000, &warmup, &e))
-                goto bad;
+            if (kn_cliopts_int("--warmup", argv[++i], 0, 10000, &warmup, &e)) goto bad;
         } else {
             err_set(&e, "unknown option or missing value: %s", argv[i]);
             goto bad;
         }
     }
     struct kn_dims d;
-    if (kn_cliopts_dims(&o, &d, &e))
-        goto bad;
+    if (kn_cliopts_dims(&o, &d, &e)) goto bad;
     if (!o.out) {
         err_set(&e, "-o FILE is required");
         goto bad;
@@ -62,17 +56,12 @@ int kn_calibrate_cli(int argc, char **argv)
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
     long cap = max_tokens ? max_tokens : 4096;
-    if (kn_device_open(o.device, &d1, (int)cap, 1, &dev, note, sizeof note, &e))
-        goto bad;
-    if (note[0])
-        fprintf(stderr, "moesim calibrate: %s\n", note);
+    if (kn_device_open(o.device, &d1, (int)cap, 1, &dev, note, sizeof note, &e)) goto bad;
+    if (note[0]) fprintf(stderr, "moesim calibrate: %s\n", note);
     int gpu = !strcmp(kn_device_kind(dev), "gpu");
-    if (!max_tokens)
-        max_tokens = gpu ? 4096 : 256;
-    if (!repeats)
-        repeats = gpu ? 20 : 5;
-    if (warmup < 0)
-        warmup = gpu ? 3 : 1;
+    if (!max_tokens) max_tokens = gpu ? 4096 : 256;
+    if (!repeats) repeats = gpu ? 20 : 5;
+    if (warmup < 0) warmup = gpu ? 3 : 1;
 
     struct kn_weights *w = kn_weights_seeded(&d1, o.seed, o.threads);
     struct kn_layer lay;
@@ -80,17 +69,17 @@ int kn_calibrate_cli(int argc, char **argv)
     kn_weights_layer(w, 0, &lay);
     int rc = kn_device_load_layer(dev, &lay, &e);
     FILE *f = NULL;
-    if (rc == 0 && !(f = fopen(o.out, "w")))
-        rc = err_set(&e, "%s: cannot create: %m", o.out);
+    if (rc == 0 && !(f = fopen(o.out, "w"))) rc = err_set(&e, "%s: cannot create: %m", o.out);
     if (rc == 0) {
         fprintf(f, "#source=calibrate\n#model=%s\n#preset=%s\n#hidden=%d\n#ffn=%d\n", d.model,
                 o.preset, d.hidden, d.ffn);
         fprintf(f, "#device=%s\n#device_name=%s\n#warmup=%ld\n#repeats=%ld\n#statistic=median\n",
                 kn_device_kind(dev), kn_device_name(dev), warmup, repeats);
-        fprintf(f, "#timer=%s\n", gpu ? "cudaEvent around gate/up GEMMs, SiLU*up, down GEMM (bf16, "
-                                        "fp32 accumulate)"
-                                      : "clock_gettime around the fp32 CPU reference FFN, 1 "
-                                        "thread; a CPU figure, not a GPU one");
+        fprintf(f, "#timer=%s\n",
+                gpu ? "cudaEvent around gate/up GEMMs, SiLU*up, down GEMM (bf16, "
+                      "fp32 accumulate)"
+                    : "clock_gettime around the fp32 CPU reference FFN, 1 "
+                      "thread; a CPU figure, not a GPU one");
         fprintf(f, "tokens,us\n");
     }
     for (long m = 1; rc == 0 && m <= max_tokens;) {
@@ -111,12 +100,10 @@ int kn_calibrate_cli(int argc, char **argv)
             p *= 2;
         m = m == p && p >= 2 ? p + p / 2 : 2 * p;
     }
-    if (f && fclose(f) != 0 && rc == 0)
-        rc = err_set(&e, "%s: write error", o.out);
+    if (f && fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
     if (rc != 0) {
         fprintf(stderr, "moesim calibrate: %s\n", e.msg);
-        if (f)
-            unlink(o.out);
+        if (f) unlink(o.out);
     }
     kn_layer_free(&lay);
     kn_weights_destroy(w);

@@ -35,14 +35,12 @@ static double now_s(void)
 static int read_file(const char *path, char **buf, size_t *len, struct err *e)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, "%s: cannot open: %m", path);
+    if (!f) return err_set(e, "%s: cannot open: %m", path);
     size_t cap = 1 << 16, n = 0;
     char *b = xmalloc(cap);
     for (size_t r; (r = fread(b + n, 1, cap - n, f)) > 0;) {
         n += r;
-        if (n == cap)
-            b = xrealloc(b, cap *= 2);
+        if (n == cap) b = xrealloc(b, cap *= 2);
     }
     int bad = ferror(f);
     fclose(f);
@@ -110,18 +108,14 @@ int kn_capture_cli(int argc, char **argv)
     struct err e;
     for (int i = 1; i < argc; i++) {
         int r = kn_cliopts_parse(&o, argc, argv, &i, &e);
-        if (r < 0)
-            goto bad;
-        if (r > 0)
-            continue;
+        if (r < 0) goto bad;
+        if (r > 0) continue;
         if (!strcmp(argv[i], "--text") && i + 1 < argc) {
             text = argv[++i];
         } else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) {
-            if (kn_cliopts_int("--tokens", argv[++i], 1, 1L << 30, &tokens, &e))
-                goto bad;
+            if (kn_cliopts_int("--tokens", argv[++i], 1, 1L << 30, &tokens, &e)) goto bad;
         } else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) {
-            if (kn_cliopts_int("--chunk", argv[++i], 1, 1L << 24, &chunk, &e))
-                goto bad;
+            if (kn_cliopts_int("--chunk", argv[++i], 1, 1L << 24, &chunk, &e)) goto bad;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else {
@@ -130,16 +124,14 @@ int kn_capture_cli(int argc, char **argv)
         }
     }
     struct kn_dims d;
-    if (kn_cliopts_dims(&o, &d, &e))
-        goto bad;
+    if (kn_cliopts_dims(&o, &d, &e)) goto bad;
     if (!text || !tokens || !o.out) {
         err_set(&e, "--text FILE, --tokens N and -o FILE are required");
         goto bad;
     }
     char *buf = NULL;
     size_t len = 0;
-    if (read_file(text, &buf, &len, &e))
-        goto bad;
+    if (read_file(text, &buf, &len, &e)) goto bad;
     struct kn_tokens all, tok;
     kn_tokenize(buf, len, (size_t)tokens, &all);
     free(buf);
@@ -165,8 +157,7 @@ int kn_capture_cli(int argc, char **argv)
         size_t c = ((size_t)1 << 28) / (H * sizeof(float)); /* 256 MiB of hidden state */
         chunk = c < 1 ? 1 : (long)c;
     }
-    if (chunk > tokens)
-        chunk = tokens;
+    if (chunk > tokens) chunk = tokens;
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
     if (kn_device_open(o.device, &d, (int)chunk, o.threads, &dev, note, sizeof note, &e)) {
@@ -174,8 +165,7 @@ int kn_capture_cli(int argc, char **argv)
         kn_tokens_free(&tok);
         goto bad;
     }
-    if (note[0])
-        fprintf(stderr, "moesim capture: %s\n", note);
+    if (note[0]) fprintf(stderr, "moesim capture: %s\n", note);
 
     FILE *f = fopen(o.out, "w");
     if (!f) {
@@ -202,7 +192,7 @@ int kn_capture_cli(int argc, char **argv)
     struct kn_layer *lay = xcalloc(nbuf, sizeof *lay);
     for (size_t b = 0; b < nbuf; b++)
         kn_layer_alloc(&d, &lay[b]);
-    float *h = xmalloc(sizeof(float) * (size_t)chunk * H);
+    float *h = kn_alloc_big((size_t)chunk * H);
     int16_t *ex = xmalloc(sizeof(int16_t) * (size_t)chunk * L * k);
     float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
     int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);
@@ -216,12 +206,10 @@ int kn_capture_cli(int argc, char **argv)
         for (size_t l = 0; l < L && rc == 0; l++) {
             struct kn_layer *cur = &lay[cache_all ? l : 0];
             double t1 = now_s();
-            if (!cache_all || t0 == 0)
-                kn_weights_layer(w, (int)l, cur);
+            if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
             double t2 = now_s();
             rc = kn_device_load_layer(dev, cur, &e);
-            if (rc == 0)
-                rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
+            if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
             t_weights += t2 - t1;
             t_forward += now_s() - t2;
             for (int t = 0; rc == 0 && t < n; t++) {
@@ -236,8 +224,7 @@ int kn_capture_cli(int argc, char **argv)
             fprintf(stderr, "moesim capture: %zu/%zu tokens, %.1f s\n", t0 + (size_t)n, tok.n,
                     now_s() - t_start);
     }
-    if (fclose(f) != 0 && rc == 0)
-        rc = err_set(&e, "%s: write error", o.out);
+    if (fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
     if (rc == 0 && !quiet)
         fprintf(stderr,
                 "moesim capture: %zu tokens x %zu layers on %s in %.2f s (weights %.2f s, "

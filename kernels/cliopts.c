@@ -13,8 +13,7 @@ void kn_cliopts_init(struct kn_cliopts *o)
     o->threads = 2;
 }
 
-int kn_cliopts_int(const char *opt, const char *val, long lo, long hi, long *out,
-                   struct err *e)
+int kn_cliopts_int(const char *opt, const char *val, long lo, long hi, long *out, struct err *e)
 {
     char *end;
     errno = 0;
@@ -32,23 +31,29 @@ int kn_cliopts_parse(struct kn_cliopts *o, int argc, char **argv, int *i, struct
         o->renorm = !strcmp(a, "--renorm");
         return 1;
     }
-    static const char *const with_value[] = {"--preset", "--device",  "--weights", "-o",
-                                             "--hidden", "--ffn",     "--experts", "--topk",
-                                             "--layers", "--seed",    "--threads"};
+    static const char *const with_value[] = {"--preset", "--device", "--weights", "-o",
+                                             "--hidden", "--ffn",    "--experts", "--topk",
+                                             "--layers", "--seed",   "--threads"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k]))
         k++;
-    if (k == n)
-        return 0;
-    if (*i + 1 >= argc)
-        return err_set(e, "%s needs a value", a);
+    if (k == n) return 0;
+    if (*i + 1 >= argc) return err_set(e, "%s needs a value", a);
     const char *v = argv[++*i];
     long x = 0;
     switch (k) {
-    case 0: o->preset = v; return 1;
-    case 1: o->device = v; return 1;
-    case 2: o->weights = v; return 1;
-    case 3: o->out = v; return 1;
+    case 0:
+        o->preset = v;
+        return 1;
+    case 1:
+        o->device = v;
+        return 1;
+    case 2:
+        o->weights = v;
+        return 1;
+    case 3:
+        o->out = v;
+        return 1;
     case 9: {
         char *end;
         errno = 0;
@@ -59,36 +64,29 @@ int kn_cliopts_parse(struct kn_cliopts *o, int argc, char **argv, int *i, struct
         return 1;
     }
     case 10:
-        if (kn_cliopts_int(a, v, 1, 64, &x, e))
-            return -1;
+        if (kn_cliopts_int(a, v, 1, 64, &x, e)) return -1;
         o->threads = (int)x;
         return 1;
     default:
-        if (kn_cliopts_int(a, v, 1, k == 6 || k == 7 ? 32767 : 1 << 20, &x, e))
-            return -1;
-        *(k == 4 ? &o->hidden : k == 5 ? &o->ffn : k == 6 ? &o->experts : k == 7 ? &o->topk
-                                                                           : &o->layers) = (int)x;
+        if (kn_cliopts_int(a, v, 1, k == 6 || k == 7 ? 32767 : 1 << 20, &x, e)) return -1;
+        *(k == 4   ? &o->hidden
+          : k == 5 ? &o->ffn
+          : k == 6 ? &o->experts
+          : k == 7 ? &o->topk
+                   : &o->layers) = (int)x;
         return 1;
     }
 }
 
 int kn_cliopts_dims(const struct kn_cliopts *o, struct kn_dims *d, struct err *e)
 {
-    if (!o->preset)
-        return err_set(e, "--preset is required (mixtral or olmoe)");
-    if (kn_preset(o->preset, d, e))
-        return -1;
-    if (o->hidden)
-        d->hidden = o->hidden;
-    if (o->ffn)
-        d->ffn = o->ffn;
-    if (o->experts)
-        d->experts = o->experts;
-    if (o->topk)
-        d->topk = o->topk;
-    if (o->layers)
-        d->layers = o->layers;
-    if (o->renorm >= 0)
-        d->renorm = o->renorm;
+    if (!o->preset) return err_set(e, "--preset is required (mixtral or olmoe)");
+    if (kn_preset(o->preset, d, e)) return -1;
+    if (o->hidden) d->hidden = o->hidden;
+    if (o->ffn) d->ffn = o->ffn;
+    if (o->experts) d->experts = o->experts;
+    if (o->topk) d->topk = o->topk;
+    if (o->layers) d->layers = o->layers;
+    if (o->renorm >= 0) d->renorm = o->renorm;
     return kn_dims_check(d, e);
 }

@@ -21,8 +21,7 @@ void kn_cliopts_init(struct kn_cliopts *o);
  * it is not one, -1 with a message on a bad value. */
 int kn_cliopts_parse(struct kn_cliopts *o, int argc, char **argv, int *i, struct err *e);
 /* Reads an integer option value in [lo, hi]. */
-int kn_cliopts_int(const char *opt, const char *val, long lo, long hi, long *out,
-                   struct err *e);
+int kn_cliopts_int(const char *opt, const char *val, long lo, long hi, long *out, struct err *e);
 /* The dimensions: the preset with the overrides applied, checked. */
 int kn_cliopts_dims(const struct kn_cliopts *o, struct kn_dims *d, struct err *e);
 

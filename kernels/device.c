@@ -33,8 +33,7 @@ static void *load_lib(struct err *e)
     const char *env = getenv("MOESIM_CUDA_LIB");
     if (env && *env) {
         void *h = dlopen(env, RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-            err_set(e, "cannot load the CUDA library $MOESIM_CUDA_LIB=%s: %s", env, dlerror());
+        if (!h) err_set(e, "cannot load the CUDA library $MOESIM_CUDA_LIB=%s: %s", env, dlerror());
         return h;
     }
     char exe[PATH_MAX];
@@ -45,21 +44,19 @@ static void *load_lib(struct err *e)
     }
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
+    if (slash) *slash = '\0';
     char path[PATH_MAX + 64];
     const char *sub[] = {"", "/build"};
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s%s/libmoesim_cuda.so", exe, sub[i]);
-        if (access(path, F_OK) != 0)
-            continue;
+        if (access(path, F_OK) != 0) continue;
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-            err_set(e, "cannot load %s: %s", path, dlerror());
+        if (!h) err_set(e, "cannot load %s: %s", path, dlerror());
         return h;
     }
-    err_set(e, "no CUDA library: libmoesim_cuda.so is not in %s or %s/build (build it with "
-               "`make kernels`, or set MOESIM_CUDA_LIB)",
+    err_set(e,
+            "no CUDA library: libmoesim_cuda.so is not in %s or %s/build (build it with "
+            "`make kernels`, or set MOESIM_CUDA_LIB)",
             exe, exe);
     return NULL;
 }
@@ -67,16 +64,15 @@ static void *load_lib(struct err *e)
 static int open_gpu(struct kn_device *dev, int max_tokens, struct err *e)
 {
     dev->lib = load_lib(e);
-    if (!dev->lib)
-        return -1;
+    if (!dev->lib) return -1;
     kn_gpu_ops_fn fn;
     *(void **)&fn = dlsym(dev->lib, "kn_gpu_ops");
-    if (!fn)
-        return err_set(e, "the CUDA library has no kn_gpu_ops symbol");
+    if (!fn) return err_set(e, "the CUDA library has no kn_gpu_ops symbol");
     dev->ops = fn();
     if (!dev->ops || dev->ops->abi != KN_GPU_ABI)
-        return err_set(e, "the CUDA library's interface version differs from moesim's (%d); "
-                          "rebuild it with `make kernels`",
+        return err_set(e,
+                       "the CUDA library's interface version differs from moesim's (%d); "
+                       "rebuild it with `make kernels`",
                        KN_GPU_ABI);
     char msg[ERR_MSG_MAX] = "";
     if (dev->ops->probe(dev->name, sizeof dev->name, msg, sizeof msg) != 0)
@@ -84,8 +80,7 @@ static int open_gpu(struct kn_device *dev, int max_tokens, struct err *e)
     struct kn_gpu_dims gd = {dev->d.hidden, dev->d.ffn,    dev->d.experts,
                              dev->d.topk,   dev->d.renorm, dev->d.eps};
     dev->ctx = dev->ops->create(&gd, max_tokens, msg, sizeof msg);
-    if (!dev->ctx)
-        return err_set(e, "%s", msg);
+    if (!dev->ctx) return err_set(e, "%s", msg);
     dev->gpu = 1;
     return 0;
 }
@@ -102,18 +97,15 @@ static void cpu_name(struct kn_device *dev, int threads)
             break;
         }
     }
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     snprintf(dev->name, sizeof dev->name, "cpu %s, %s micro-kernel, %d thread%s", model,
              kn_sgemm_simd() ? "AVX-512" : "plain C", threads, threads == 1 ? "" : "s");
 }
 
 static void release_gpu(struct kn_device *dev)
 {
-    if (dev->ctx)
-        dev->ops->destroy(dev->ctx);
-    if (dev->lib)
-        dlclose(dev->lib);
+    if (dev->ctx) dev->ops->destroy(dev->ctx);
+    if (dev->lib) dlclose(dev->lib);
     dev->ctx = dev->lib = NULL;
     dev->ops = NULL;
     dev->gpu = 0;
@@ -123,8 +115,7 @@ int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, in
                    struct kn_device **out, char *note, size_t notelen, struct err *e)
 {
     *out = NULL;
-    if (note && notelen)
-        note[0] = '\0';
+    if (note && notelen) note[0] = '\0';
     if (kind && strcmp(kind, "cpu") && strcmp(kind, "gpu"))
         return err_set(e, "--device %s: expected gpu or cpu", kind);
     struct kn_device *dev = xcalloc(1, sizeof *dev);
@@ -140,8 +131,7 @@ int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, in
             free(dev);
             return err_set(e, "--device gpu: %s", ge.msg);
         }
-        if (note)
-            snprintf(note, notelen, "no GPU (%s); using the CPU path", ge.msg);
+        if (note) snprintf(note, notelen, "no GPU (%s); using the CPU path", ge.msg);
     }
     dev->cpu = kn_cpu_create(d, 0, threads);
     cpu_name(dev, threads);
@@ -151,8 +141,7 @@ int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, in
 
 void kn_device_close(struct kn_device *dev)
 {
-    if (!dev)
-        return;
+    if (!dev) return;
     release_gpu(dev);
     kn_cpu_destroy(dev->cpu);
     free(dev);

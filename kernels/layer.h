@@ -25,4 +25,8 @@ void kn_layer_free(struct kn_layer *w);
 /* Bytes held by one layer of dimensions d. */
 size_t kn_layer_bytes(const struct kn_dims *d);
 
+/* n floats, 2 MiB aligned and advised to use huge pages when large; free()
+ * releases them. Exits on no memory. */
+float *kn_alloc_big(size_t n);
+
 #endif

@@ -27,12 +27,11 @@ int kn_preset(const char *name, struct kn_dims *d, struct err *e)
 int kn_dims_check(const struct kn_dims *d, struct err *e)
 {
     if (d->hidden < 1 || d->ffn < 1 || d->experts < 1 || d->topk < 1 || d->layers < 1)
-        return err_set(e, "dimensions must be positive (hidden %d ffn %d experts %d topk %d "
-                          "layers %d)",
+        return err_set(e,
+                       "dimensions must be positive (hidden %d ffn %d experts %d topk %d "
+                       "layers %d)",
                        d->hidden, d->ffn, d->experts, d->topk, d->layers);
-    if (d->experts > 32767)
-        return err_set(e, "experts %d beyond 32767", d->experts);
-    if (d->topk > d->experts)
-        return err_set(e, "topk %d beyond experts %d", d->topk, d->experts);
+    if (d->experts > 32767) return err_set(e, "experts %d beyond 32767", d->experts);
+    if (d->topk > d->experts) return err_set(e, "topk %d beyond experts %d", d->topk, d->experts);
     return 0;
 }

@@ -9,13 +9,13 @@
 #include "sim/err.h"
 
 struct kn_dims {
-    int hidden;  /* model width H */
-    int ffn;     /* expert intermediate width F */
-    int experts; /* routed experts E */
-    int topk;    /* experts per token k */
-    int layers;  /* MoE blocks L */
-    int renorm;  /* 1: the k gate weights are renormalised to sum 1 (Mixtral) */
-    float eps;   /* RMSNorm epsilon */
+    int hidden;        /* model width H */
+    int ffn;           /* expert intermediate width F */
+    int experts;       /* routed experts E */
+    int topk;          /* experts per token k */
+    int layers;        /* MoE blocks L */
+    int renorm;        /* 1: the k gate weights are renormalised to sum 1 (Mixtral) */
+    float eps;         /* RMSNorm epsilon */
     const char *model; /* model name written to trace metadata */
 };
 

@@ -52,10 +52,10 @@ struct kn_cpu *kn_cpu_create(const struct kn_dims *d, int batch, int threads)
     }
     c->batch = batch;
     c->threads = threads < 1 ? 1 : threads;
-    c->xn = xmalloc(sizeof(float) * (size_t)batch * H);
+    c->xn = kn_alloc_big((size_t)batch * H);
     c->logits = xmalloc(sizeof(float) * (size_t)batch * (size_t)d->experts);
-    c->xp = xmalloc(sizeof(float) * (size_t)batch * k * H);
-    c->yp = xmalloc(sizeof(float) * (size_t)batch * k * H);
+    c->xp = kn_alloc_big((size_t)batch * k * H);
+    c->yp = kn_alloc_big((size_t)batch * k * H);
     c->offset = xmalloc(sizeof(int) * (size_t)(d->experts + 1));
     c->row = xmalloc(sizeof(int) * (size_t)batch * k);
     c->pos = xmalloc(sizeof(int) * (size_t)batch * k);
@@ -74,8 +74,7 @@ struct kn_cpu *kn_cpu_create(const struct kn_dims *d, int batch, int threads)
 
 void kn_cpu_destroy(struct kn_cpu *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     for (int t = 0; t < c->threads; t++) {
         free(c->wk[t].ws);
         free(c->wk[t].g);
@@ -123,11 +122,9 @@ static void *ffn_worker(void *p)
     size_t H = (size_t)c->d.hidden;
     for (;;) {
         int i = atomic_fetch_add(&c->next, 1);
-        if (i >= c->nitems)
-            break;
+        if (i >= c->nitems) break;
         size_t r0 = (size_t)c->item_r0[i];
-        ffn_rows(c, &c->wk[a->t], c->w, c->item_e[i], c->jx + r0 * H, c->item_m[i],
-                 c->jy + r0 * H);
+        ffn_rows(c, &c->wk[a->t], c->w, c->item_e[i], c->jx + r0 * H, c->item_m[i], c->jy + r0 * H);
     }
     return NULL;
 }
@@ -153,8 +150,7 @@ static void ffn_all(struct kn_cpu *c, const struct kn_layer *w, const float *x, 
     int nt = c->threads < 64 ? c->threads : 64, started = 0;
     for (int t = 1; t < nt && t < c->nitems; t++) {
         args[t] = (struct thread_arg){c, t};
-        if (pthread_create(&tid[t], NULL, ffn_worker, &args[t]) != 0)
-            break;
+        if (pthread_create(&tid[t], NULL, ffn_worker, &args[t]) != 0) break;
         started = t;
     }
     args[0] = (struct thread_arg){c, 0};
@@ -180,8 +176,8 @@ static void forward_batch(struct kn_cpu *c, const struct kn_layer *w, float *h, 
     kn_combine(c->yp, H, c->pos, weight, n, k, h);
 }
 
-void kn_cpu_forward(struct kn_cpu *c, const struct kn_layer *w, float *h, int n,
-                    int16_t *expert, float *weight)
+void kn_cpu_forward(struct kn_cpu *c, const struct kn_layer *w, float *h, int n, int16_t *expert,
+                    float *weight)
 {
     size_t H = (size_t)c->d.hidden, k = (size_t)c->d.topk;
     for (int t0 = 0; t0 < n; t0 += c->batch) {
@@ -191,8 +187,7 @@ void kn_cpu_forward(struct kn_cpu *c, const struct kn_layer *w, float *h, int n,
     }
 }
 
-void kn_cpu_ffn(struct kn_cpu *c, const struct kn_layer *w, int e, const float *x, int m,
-                float *y)
+void kn_cpu_ffn(struct kn_cpu *c, const struct kn_layer *w, int e, const float *x, int m, float *y)
 {
     size_t H = (size_t)c->d.hidden;
     for (int r = 0; r < m; r += ROWS)

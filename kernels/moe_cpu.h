@@ -21,11 +21,10 @@ struct kn_cpu *kn_cpu_create(const struct kn_dims *d, int batch, int threads);
 void kn_cpu_destroy(struct kn_cpu *c);
 
 /* h [n][H] in place; expert, weight [n][k] receive the routing. */
-void kn_cpu_forward(struct kn_cpu *c, const struct kn_layer *w, float *h, int n,
-                    int16_t *expert, float *weight);
+void kn_cpu_forward(struct kn_cpu *c, const struct kn_layer *w, float *h, int n, int16_t *expert,
+                    float *weight);
 
 /* The SwiGLU FFN of expert e alone: y [m][H] from x [m][H] (calibration). */
-void kn_cpu_ffn(struct kn_cpu *c, const struct kn_layer *w, int e, const float *x, int m,
-                float *y);
+void kn_cpu_ffn(struct kn_cpu *c, const struct kn_layer *w, int e, const float *x, int m, float *y);
 
 #endif

@@ -28,8 +28,7 @@ void kn_gather(const float *x, int H, const int *row, int k, int m, float *xp)
         memcpy(xp + (size_t)p * H, x + (size_t)(row[p] / k) * H, sizeof(float) * (size_t)H);
 }
 
-void kn_combine(const float *yp, int H, const int *pos, const float *weight, int n, int k,
-                float *h)
+void kn_combine(const float *yp, int H, const int *pos, const float *weight, int n, int k, float *h)
 {
     for (int t = 0; t < n; t++) {
         float *ht = h + (size_t)t * H;

@@ -3,13 +3,11 @@
 
 #include <math.h>
 
-void kn_route_token(const float *logits, int E, int k, int renorm, int16_t *expert,
-                    float *weight)
+void kn_route_token(const float *logits, int E, int k, int renorm, int16_t *expert, float *weight)
 {
     float mx = logits[0];
     for (int e = 1; e < E; e++)
-        if (logits[e] > mx)
-            mx = logits[e];
+        if (logits[e] > mx) mx = logits[e];
     float sum = 0.0f;
     for (int e = 0; e < E; e++)
         sum += expf(logits[e] - mx);
@@ -21,10 +19,8 @@ void kn_route_token(const float *logits, int E, int k, int renorm, int16_t *expe
         for (int e = 0; e < E; e++) {
             int taken = 0;
             for (int t = 0; t < s; t++)
-                if (expert[t] == e)
-                    taken = 1;
-            if (!taken && (best < 0 || logits[e] > logits[best]))
-                best = e;
+                if (expert[t] == e) taken = 1;
+            if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
         }
         expert[s] = (int16_t)best;
         weight[s] = expf(logits[best] - mx) / sum;

@@ -13,8 +13,7 @@
 #include <stdint.h>
 
 /* logits [E] -> expert [k] (in the router's order, best first), weight [k]. */
-void kn_route_token(const float *logits, int E, int k, int renorm, int16_t *expert,
-                    float *weight);
+void kn_route_token(const float *logits, int E, int k, int renorm, int16_t *expert, float *weight);
 
 /* RMSNorm of one row: out = x / sqrt(mean(x^2) + eps) * gain. */
 void kn_rmsnorm(const float *x, const float *gain, int H, float eps, float *out);

@@ -16,22 +16,20 @@ static const struct {
     size_t size;
     int dtype;
 } dtypes[] = {
-    {"F32", 4, KN_ST_F32},   {"F16", 2, KN_ST_F16},     {"BF16", 2, KN_ST_BF16},
-    {"F64", 8, KN_ST_OTHER}, {"I64", 8, KN_ST_OTHER},   {"I32", 4, KN_ST_OTHER},
-    {"I16", 2, KN_ST_OTHER}, {"I8", 1, KN_ST_OTHER},    {"U8", 1, KN_ST_OTHER},
-    {"U16", 2, KN_ST_OTHER}, {"U32", 4, KN_ST_OTHER},   {"U64", 8, KN_ST_OTHER},
+    {"F32", 4, KN_ST_F32},    {"F16", 2, KN_ST_F16},       {"BF16", 2, KN_ST_BF16},
+    {"F64", 8, KN_ST_OTHER},  {"I64", 8, KN_ST_OTHER},     {"I32", 4, KN_ST_OTHER},
+    {"I16", 2, KN_ST_OTHER},  {"I8", 1, KN_ST_OTHER},      {"U8", 1, KN_ST_OTHER},
+    {"U16", 2, KN_ST_OTHER},  {"U32", 4, KN_ST_OTHER},     {"U64", 8, KN_ST_OTHER},
     {"BOOL", 1, KN_ST_OTHER}, {"F8_E4M3", 1, KN_ST_OTHER}, {"F8_E5M2", 1, KN_ST_OTHER},
 };
 
 void kn_st_close(struct kn_st *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     for (int i = 0; i < st->n; i++)
         free(st->t[i].name);
     free(st->t);
-    if (st->map)
-        munmap(st->map, st->size);
+    if (st->map) munmap(st->map, st->size);
     free(st->path);
     free(st);
 }
@@ -55,8 +53,8 @@ static int parse_entry(struct kn_st *st, const char *name, json_t *v, const unsi
         if (!strcmp(dtypes[i].name, json_string_value(dt)))
             t->dtype = dtypes[i].dtype, esize = dtypes[i].size;
     if (json_array_size(sh) > KN_ST_MAXDIM)
-        return err_set(e, "%s: tensor %s: %zu dimensions, at most %d", P, name,
-                       json_array_size(sh), KN_ST_MAXDIM);
+        return err_set(e, "%s: tensor %s: %zu dimensions, at most %d", P, name, json_array_size(sh),
+                       KN_ST_MAXDIM);
     t->ndim = (int)json_array_size(sh);
     size_t count = 1;
     for (int i = 0; i < t->ndim; i++) {
@@ -87,8 +85,7 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return err_set(e, "%s: cannot open: %m", path);
+    if (fd < 0) return err_set(e, "%s: cannot open: %m", path);
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
@@ -97,13 +94,12 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
     size_t size = (size_t)sb.st_size;
     if (size < 8) {
         close(fd);
-        return err_set(e, "%s: truncated: %zu bytes, shorter than the 8-byte header length",
-                       path, size);
+        return err_set(e, "%s: truncated: %zu bytes, shorter than the 8-byte header length", path,
+                       size);
     }
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED)
-        return err_set(e, "%s: cannot map: %m", path);
+    if (map == MAP_FAILED) return err_set(e, "%s: cannot map: %m", path);
     struct kn_st *st = xcalloc(1, sizeof *st);
     st->path = xstrdup(path);
     st->map = map;
@@ -137,10 +133,9 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
     json_t *v;
     json_object_foreach(root, name, v)
     {
-        if (!strcmp(name, "__metadata__"))
-            continue;
-        if (!json_is_object(v) || parse_entry(st, name, v, p + 8 + hlen, size - 8 - hlen,
-                                              &st->t[st->n], e) != 0) {
+        if (!strcmp(name, "__metadata__")) continue;
+        if (!json_is_object(v) ||
+            parse_entry(st, name, v, p + 8 + hlen, size - 8 - hlen, &st->t[st->n], e) != 0) {
             if (!json_is_object(v))
                 err_set(e, "%s: tensor %s: entry is not a JSON object", path, name);
             st->n++; /* so that close frees the name */
@@ -158,8 +153,7 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
 const struct kn_st_tensor *kn_st_find(const struct kn_st *st, const char *name)
 {
     for (int i = 0; i < st->n; i++)
-        if (!strcmp(st->t[i].name, name))
-            return &st->t[i];
+        if (!strcmp(st->t[i].name, name)) return &st->t[i];
     return NULL;
 }
 
@@ -167,10 +161,9 @@ static void fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape)
 {
     size_t used = (size_t)snprintf(buf, n, "[");
     for (int i = 0; i < ndim && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
-                                 (long long)shape[i]);
-    if (used < n)
-        snprintf(buf + used, n - used, "]");
+        used +=
+            (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (used < n) snprintf(buf + used, n - used, "]");
 }
 
 const struct kn_st_tensor *kn_st_expect(const struct kn_st *st, const char *name, int ndim,
@@ -225,8 +218,8 @@ void kn_st_to_f32(const struct kn_st_tensor *t, float *out)
     const unsigned char *p = t->data;
     for (size_t i = 0; i < n; i++, p += esize) {
         if (t->dtype == KN_ST_F32) {
-            uint32_t b = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                         (uint32_t)p[3] << 24;
+            uint32_t b =
+                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             memcpy(&out[i], &b, 4);
         } else {
             uint16_t h = (uint16_t)(p[0] | p[1] << 8);

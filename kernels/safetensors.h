@@ -22,7 +22,7 @@ enum kn_st_dtype { KN_ST_F32, KN_ST_F16, KN_ST_BF16, KN_ST_OTHER };
 
 struct kn_st_tensor {
     char *name;
-    int dtype;          /* enum kn_st_dtype */
+    int dtype; /* enum kn_st_dtype */
     char dtype_name[16];
     int ndim;
     int64_t shape[KN_ST_MAXDIM];

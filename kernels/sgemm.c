@@ -39,7 +39,7 @@ static void ukr_c(int kc, const float *a, const float *b, float *c, size_t ldc, 
  * register by register (GCC -O2 keeps an accumulator array in memory). */
 #define ST(i, x, y)                                                                                \
     do {                                                                                           \
-        float *ci = c + (size_t)(i) * ldc;                                                         \
+        float *ci = c + (size_t)(i)*ldc;                                                           \
         if (add) {                                                                                 \
             x = _mm512_add_ps(x, _mm512_loadu_ps(ci));                                             \
             y = _mm512_add_ps(y, _mm512_loadu_ps(ci + 16));                                        \
@@ -51,7 +51,12 @@ static void ukr_c(int kc, const float *a, const float *b, float *c, size_t ldc, 
 __attribute__((target("avx512f"))) static void ukr_avx512(int kc, const float *a, const float *b,
                                                           float *c, size_t ldc, int add)
 {
-    __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = _mm512_setzero_ps(), c1b = c1a, c2a = _mm512_setzero_ps(), c2b = c2a, c3a = _mm512_setzero_ps(), c3b = c3a, c4a = _mm512_setzero_ps(), c4b = c4a, c5a = _mm512_setzero_ps(), c5b = c5a, c6a = _mm512_setzero_ps(), c6b = c6a, c7a = _mm512_setzero_ps(), c7b = c7a, c8a = _mm512_setzero_ps(), c8b = c8a, c9a = _mm512_setzero_ps(), c9b = c9a, c10a = _mm512_setzero_ps(), c10b = c10a, c11a = _mm512_setzero_ps(), c11b = c11a;
+    __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = _mm512_setzero_ps(), c1b = c1a,
+           c2a = _mm512_setzero_ps(), c2b = c2a, c3a = _mm512_setzero_ps(), c3b = c3a,
+           c4a = _mm512_setzero_ps(), c4b = c4a, c5a = _mm512_setzero_ps(), c5b = c5a,
+           c6a = _mm512_setzero_ps(), c6b = c6a, c7a = _mm512_setzero_ps(), c7b = c7a,
+           c8a = _mm512_setzero_ps(), c8b = c8a, c9a = _mm512_setzero_ps(), c9b = c9a,
+           c10a = _mm512_setzero_ps(), c10b = c10a, c11a = _mm512_setzero_ps(), c11b = c11a;
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), ai;
         ai = _mm512_set1_ps(a[0]);
@@ -111,8 +116,7 @@ __attribute__((target("avx512f"))) static void ukr_avx512(int kc, const float *a
 static ukr_fn pick_ukr(void)
 {
     static ukr_fn fn;
-    if (!fn)
-        fn = __builtin_cpu_supports("avx512f") ? ukr_avx512 : ukr_c;
+    if (!fn) fn = __builtin_cpu_supports("avx512f") ? ukr_avx512 : ukr_c;
     return fn;
 }
 
@@ -141,8 +145,7 @@ static void pack_b(int nc, int kc, const float *B, size_t ldb, float *pb)
 {
     for (int j0 = 0; j0 < nc; j0 += NR) {
         int nr = nc - j0 < NR ? nc - j0 : NR;
-        if (nr < NR)
-            memset(pb, 0, sizeof(float) * NR * (size_t)kc);
+        if (nr < NR) memset(pb, 0, sizeof(float) * NR * (size_t)kc);
         for (int j = 0; j < nr; j++) {
             const float *bj = B + (size_t)(j0 + j) * ldb;
             for (int k = 0; k < kc; k++)

@@ -7,8 +7,7 @@
 
 static int is_word(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
 uint32_t kn_token_id(const char *word, size_t len)
@@ -16,8 +15,7 @@ uint32_t kn_token_id(const char *word, size_t len)
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)word[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
         h = (h ^ c) * 16777619u;
     }
     return h % KN_VOCAB;
@@ -46,8 +44,7 @@ void kn_tokenize(const char *text, size_t len, size_t max, struct kn_tokens *t)
         size_t j = i;
         while (j < len && is_word((unsigned char)text[j]))
             j++;
-        if (newlines >= 2 && pos > 0)
-            seq++, pos = 0;
+        if (newlines >= 2 && pos > 0) seq++, pos = 0;
         newlines = 0;
         if (t->n == cap) {
             cap *= 2;

@@ -18,9 +18,9 @@
 
 struct kn_tokens {
     size_t n;
-    uint32_t *id;  /* [n] token ids in [0, KN_VOCAB) */
-    int32_t *seq;  /* [n] paragraph number */
-    int32_t *pos;  /* [n] position within the paragraph */
+    uint32_t *id; /* [n] token ids in [0, KN_VOCAB) */
+    int32_t *seq; /* [n] paragraph number */
+    int32_t *pos; /* [n] position within the paragraph */
 };
 
 /* Tokenizes len bytes of text, keeping at most max tokens (0: all). */

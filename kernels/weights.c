@@ -34,8 +34,7 @@ float kn_round_bf16(float x)
 {
     uint32_t b;
     memcpy(&b, &x, 4);
-    if ((b & 0x7f800000u) != 0x7f800000u)
-        b += 0x7fffu + ((b >> 16) & 1u);
+    if ((b & 0x7f800000u) != 0x7f800000u) b += 0x7fffu + ((b >> 16) & 1u);
     b &= 0xffff0000u;
     memcpy(&x, &b, 4);
     return x;
@@ -71,8 +70,7 @@ struct kn_weights *kn_weights_seeded(const struct kn_dims *d, uint64_t seed, int
 
 void kn_weights_destroy(struct kn_weights *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     kn_st_close(w->st);
     free(w->tensors);
     free(w->source);
@@ -89,8 +87,7 @@ int kn_weights_open(const char *path, const struct kn_dims *d, uint64_t seed, in
 {
     *out = NULL;
     struct kn_st *st;
-    if (kn_st_open(path, &st, e) != 0)
-        return -1;
+    if (kn_st_open(path, &st, e) != 0) return -1;
     struct kn_weights *w = kn_weights_seeded(d, seed, threads);
     free(w->source);
     w->source = xstrdup(path);
@@ -115,24 +112,21 @@ int kn_weights_open(const char *path, const struct kn_dims *d, uint64_t seed, in
         if (kn_st_find(st, name) && !(t[0] = kn_st_expect(st, name, 1, (int64_t[]){H}, e)))
             goto fail;
         snprintf(name, sizeof name, "model.layers.%d.%s.gate.weight", l, pre);
-        if (!(t[1] = kn_st_expect(st, name, 2, (int64_t[]){E, H}, e)))
-            goto fail;
+        if (!(t[1] = kn_st_expect(st, name, 2, (int64_t[]){E, H}, e))) goto fail;
         for (int x = 0; x < E; x++) {
             const char *nm[3] = {n1, n3, n2};
             for (int j = 0; j < 3; j++) {
                 snprintf(name, sizeof name, "model.layers.%d.%s.experts.%d.%s.weight", l, pre, x,
                          nm[j]);
                 int64_t shape[2] = {j < 2 ? F : H, j < 2 ? H : F};
-                if (!(t[2 + 3 * x + j] = kn_st_expect(st, name, 2, shape, e)))
-                    goto fail;
+                if (!(t[2 + 3 * x + j] = kn_st_expect(st, name, 2, shape, e))) goto fail;
             }
         }
     }
     const struct kn_st_tensor *emb = kn_st_find(st, "model.embed_tokens.weight");
     if (emb) {
         int64_t shape[2] = {emb->ndim == 2 && emb->shape[0] > 0 ? emb->shape[0] : 1, H};
-        if (!(w->embed = kn_st_expect(st, "model.embed_tokens.weight", 2, shape, e)))
-            goto fail;
+        if (!(w->embed = kn_st_expect(st, "model.embed_tokens.weight", 2, shape, e))) goto fail;
     }
     *out = w;
     return 0;
@@ -153,7 +147,7 @@ static void fill_one(struct kn_weights *w, int l, struct kn_layer *out, int item
 {
     size_t H = (size_t)w->d.hidden, F = (size_t)w->d.ffn, E = (size_t)w->d.experts;
     int kind = item < 2 ? T_NORM + item : T_W1 + (item - 2) % 3, x = item < 2 ? 0 : (item - 2) / 3;
-    float *dst = kind == T_NORM ? out->norm
+    float *dst = kind == T_NORM   ? out->norm
                  : kind == T_GATE ? out->gate
                  : kind == T_W1   ? out->w1 + (size_t)x * F * H
                  : kind == T_W3   ? out->w3 + (size_t)x * F * H
@@ -182,8 +176,7 @@ static void *fill_worker(void *p)
     struct fill_job *j = p;
     int items = 2 + 3 * j->w->d.experts;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!r)
-        err_fatal("out of memory allocating a random number generator");
+    if (!r) err_fatal("out of memory allocating a random number generator");
     for (int i; (i = atomic_fetch_add(&j->next, 1)) < items;)
         fill_one(j->w, j->l, j->out, i, r);
     gsl_rng_free(r);
@@ -197,8 +190,7 @@ void kn_weights_layer(struct kn_weights *w, int l, struct kn_layer *out)
     pthread_t tid[64];
     int nt = w->threads < 64 ? w->threads : 64, started = 0;
     for (int t = 1; t < nt; t++) {
-        if (pthread_create(&tid[t], NULL, fill_worker, &j) != 0)
-            break;
+        if (pthread_create(&tid[t], NULL, fill_worker, &j) != 0) break;
         started = t;
     }
     fill_worker(&j);
@@ -218,8 +210,7 @@ void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out)
         return;
     }
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!r)
-        err_fatal("out of memory allocating a random number generator");
+    if (!r) err_fatal("out of memory allocating a random number generator");
     fill_normal(r, w->seed, 0xffffffffu, T_EMBED, id, out, H, 1.0);
     gsl_rng_free(r);
 }

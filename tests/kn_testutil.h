@@ -36,8 +36,7 @@ static inline int st_write(const char *path, const struct st_tensor *t, int n)
     len += (size_t)snprintf(hdr + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
     for (int i = 0; i < n; i++) {
         size_t bytes = st_count(&t[i]) * (strcmp(t[i].dtype, "BF16") ? 4 : 2);
-        if (cap - len < 512)
-            hdr = realloc(hdr, cap *= 2);
+        if (cap - len < 512) hdr = realloc(hdr, cap *= 2);
         len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[",
                                 t[i].name, t[i].dtype);
         for (int d = 0; d < t[i].ndim; d++)
@@ -48,8 +47,7 @@ static inline int st_write(const char *path, const struct st_tensor *t, int n)
     }
     len += (size_t)snprintf(hdr + len, cap - len, "}");
     FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     for (int i = 0; i < 8; i++)
         fputc((int)(((uint64_t)len >> (8 * i)) & 0xff), f);
     fwrite(hdr, 1, len, f);
@@ -117,8 +115,7 @@ static inline void ref_block(const struct kn_dims *d, const struct kn_layer *w, 
                 int taken = 0;
                 for (int q = 0; q < s; q++)
                     taken |= ex[q] == e;
-                if (!taken && (best < 0 || lg[e] > lg[best]))
-                    best = e;
+                if (!taken && (best < 0 || lg[e] > lg[best])) best = e;
             }
             ex[s] = (int16_t)best;
             wt[s] = exp(lg[best] - mx) / sum;

@@ -33,8 +33,7 @@ static void test_tokenizer_words_ids_paragraphs(void **state)
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     *len = (size_t)ftell(f);
     rewind(f);
@@ -52,15 +51,13 @@ static const char *TEXT = "The quick brown fox jumps over the lazy dog.\n\nA sec
 static int capture(const char *out, const char *seed, const char *chunk, const char *weights)
 {
     const char *text = tu_write_temp(TEXT, ".txt");
-    char *argv[40] = {"capture", "--preset", "olmoe",  "--hidden", "32",     "--ffn",
-                      "24",      "--experts", "8",     "--topk",   "3",      "--layers",
-                      "3",       "--text",   (char *)text, "--tokens", "40", "--seed",
-                      (char *)seed, "--device", "cpu", "--quiet", "-o", (char *)out};
+    char *argv[40] = {"capture",    "--preset",  "olmoe",      "--hidden", "32", "--ffn",
+                      "24",         "--experts", "8",          "--topk",   "3",  "--layers",
+                      "3",          "--text",    (char *)text, "--tokens", "40", "--seed",
+                      (char *)seed, "--device",  "cpu",        "--quiet",  "-o", (char *)out};
     int argc = 24;
-    if (chunk)
-        argv[argc++] = "--chunk", argv[argc++] = (char *)chunk;
-    if (weights)
-        argv[argc++] = "--weights", argv[argc++] = (char *)weights;
+    if (chunk) argv[argc++] = "--chunk", argv[argc++] = (char *)chunk;
+    if (weights) argv[argc++] = "--weights", argv[argc++] = (char *)weights;
     return kn_capture_cli(argc, (char **)argv);
 }
 
@@ -129,9 +126,9 @@ static void test_capture_gpu_without_library_is_an_error(void **state)
     char out[64];
     snprintf(out, sizeof out, "/tmp/moesim_test_gpu_%d.csv", (int)getpid());
     setenv("MOESIM_CUDA_LIB", "/nonexistent/libmoesim_cuda.so", 1);
-    char *argv[] = {"capture", "--preset", "olmoe", "--hidden", "16", "--ffn", "8",
-                    "--experts", "4", "--topk", "2", "--layers", "1", "--text", (char *)text,
-                    "--tokens", "4", "--device", "gpu", "-o", out};
+    char *argv[] = {"capture",    "--preset", "olmoe",  "--hidden", "16",       "--ffn", "8",
+                    "--experts",  "4",        "--topk", "2",        "--layers", "1",     "--text",
+                    (char *)text, "--tokens", "4",      "--device", "gpu",      "-o",    out};
     assert_int_equal(kn_capture_cli(21, argv), MOESIM_EXIT_INPUT);
     assert_int_equal(access(out, F_OK), -1);
     unsetenv("MOESIM_CUDA_LIB");
@@ -141,9 +138,9 @@ static void test_calibrate_cpu_rows(void **state)
 {
     (void)state;
     const char *out = tu_write_temp("", ".csv");
-    char *argv[] = {"calibrate", "--preset", "mixtral", "--hidden", "64", "--ffn", "96",
-                    "--device", "cpu", "--max-tokens", "16", "--repeats", "3", "-o",
-                    (char *)out};
+    char *argv[] = {"calibrate", "--preset",  "mixtral",  "--hidden", "64",
+                    "--ffn",     "96",        "--device", "cpu",      "--max-tokens",
+                    "16",        "--repeats", "3",        "-o",       (char *)out};
     assert_int_equal(kn_calibrate_cli(15, argv), 0);
     size_t len;
     char *f = slurp(out, &len);

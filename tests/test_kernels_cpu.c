@@ -18,7 +18,8 @@ static void test_sgemm_against_naive(void **state)
     float *ws = malloc(sizeof(float) * kn_sgemm_ws_floats());
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int M = sizes[c][0], N = sizes[c][1], K = sizes[c][2];
-        float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)N * K);
+        float *A = malloc(sizeof(float) * (size_t)M * K),
+              *B = malloc(sizeof(float) * (size_t)N * K);
         float *C = malloc(sizeof(float) * (size_t)M * N);
         for (int i = 0; i < M * K; i++)
             A[i] = (float)((i * 7) % 11) - 5.0f;
@@ -109,8 +110,7 @@ static void test_permute_and_combine_exact(void **state)
         for (int p = offset[e]; p < offset[e + 1]; p++) {
             assert_int_equal(ex[row[p]], e);
             assert_int_equal(pos[row[p]], p);
-            if (p > offset[e])
-                assert_true(row[p] > row[p - 1]); /* stable */
+            if (p > offset[e]) assert_true(row[p] > row[p - 1]); /* stable */
         }
     float x[n * H], xp[n * k * H], yp[n * k * H], h[n * H], wt[n * k];
     for (int i = 0; i < n * H; i++)
@@ -133,8 +133,14 @@ static void test_permute_and_combine_exact(void **state)
         }
 }
 
-static const struct kn_dims small = {.hidden = 48, .ffn = 80, .experts = 6, .topk = 2,
-                                     .layers = 3, .renorm = 1, .eps = 1e-5f, .model = "test"};
+static const struct kn_dims small = {.hidden = 48,
+                                     .ffn = 80,
+                                     .experts = 6,
+                                     .topk = 2,
+                                     .layers = 3,
+                                     .renorm = 1,
+                                     .eps = 1e-5f,
+                                     .model = "test"};
 
 /* Runs the CPU stack and the float64 reference over n seeded tokens. */
 static void check_against_ref(const struct kn_dims *d, int n, int batch, int threads)
@@ -252,7 +258,7 @@ static void test_seeded_weights_deterministic(void **state)
     }
     /* std 1/sqrt(H) */
     assert_float_equal(sqrt(ss / EFH) * sqrt(small.hidden), 1.0, 0.02);
-    assert_true(kn_round_bf16(1.0f + 1.0f / 256) == 1.0f);         /* tie to even */
+    assert_true(kn_round_bf16(1.0f + 1.0f / 256) == 1.0f);             /* tie to even */
     assert_true(kn_round_bf16(1.0f + 3.0f / 256) == 1.0f + 1.0f / 64); /* tie to even, up */
     kn_layer_free(&la);
     kn_layer_free(&lb);

@@ -8,8 +8,14 @@
 #include "kernels/weights.h"
 #include "tests/kn_testutil.h"
 
-static const struct kn_dims D = {.hidden = 8, .ffn = 4, .experts = 2, .topk = 1, .layers = 1,
-                                 .renorm = 1, .eps = 1e-5f, .model = "test"};
+static const struct kn_dims D = {.hidden = 8,
+                                 .ffn = 4,
+                                 .experts = 2,
+                                 .topk = 1,
+                                 .layers = 1,
+                                 .renorm = 1,
+                                 .eps = 1e-5f,
+                                 .model = "test"};
 
 /* The tensors of a valid one-layer Mixtral-named checkpoint for D. */
 static int base_tensors(struct st_tensor *t, const char *dtype)
@@ -65,7 +71,8 @@ static void test_malformed_headers(void **state)
         size_t data;
         const char *msg; /* %s: the path */
     } cases[] = {
-        {"{not json}", 0, "%s: header is not valid JSON: string or '}' expected near 'not' (at byte 4 of 10)"},
+        {"{not json}", 0,
+         "%s: header is not valid JSON: string or '}' expected near 'not' (at byte 4 of 10)"},
         {"[1, 2]", 0, "%s: header is not a JSON object"},
         {"{\"a\": 3}", 0, "%s: tensor a: entry is not a JSON object"},
         {"{\"a\": {\"dtype\": \"F32\"}}", 0,
@@ -143,22 +150,27 @@ static void test_wrong_tensors(void **state)
     assert_int_equal(st_write(p, t, n), 0);
     expect_error(p, "%s: tensor model.embed_tokens.weight: shape [10, 7], expected [10, 8]");
     n = base_tensors(t, "F32");
-    t[n++] = (struct st_tensor){"model.layers.0.post_attention_layernorm.weight", "F32", 1, {9},
-                                NULL};
+    t[n++] =
+        (struct st_tensor){"model.layers.0.post_attention_layernorm.weight", "F32", 1, {9}, NULL};
     assert_int_equal(st_write(p, t, n), 0);
     expect_error(p, "%s: tensor model.layers.0.post_attention_layernorm.weight: shape [9], "
                     "expected [8]");
     unlink(p);
-    expect_error("/nonexistent/x.safetensors",
-                 "%s: cannot open: No such file or directory");
+    expect_error("/nonexistent/x.safetensors", "%s: cannot open: No such file or directory");
 }
 
 /* Seeded weights written to a checkpoint (F32 Mixtral names, BF16 OLMoE
  * names) load back to the same numbers and give the same outputs. */
 static void round_trip(int olmoe, const char *dtype)
 {
-    struct kn_dims d = {.hidden = 16, .ffn = 12, .experts = 4, .topk = 2, .layers = 2,
-                        .renorm = 0, .eps = 1e-5f, .model = "test"};
+    struct kn_dims d = {.hidden = 16,
+                        .ffn = 12,
+                        .experts = 4,
+                        .topk = 2,
+                        .layers = 2,
+                        .renorm = 0,
+                        .eps = 1e-5f,
+                        .model = "test"};
     size_t H = 16, F = 12, E = 4;
     struct kn_weights *seeded = kn_weights_seeded(&d, 5, 1);
     struct kn_layer lay[2];
@@ -186,8 +198,8 @@ static void round_trip(int olmoe, const char *dtype)
             for (int j = 0; j < 3; j++) {
                 snprintf(names[n], 96, "model.layers.%d.%s.experts.%zu.%s.weight", l, pre, e,
                          wn[j]);
-                t[n] = (struct st_tensor){names[n], dtype, 2, {j < 2 ? 12 : 16, j < 2 ? 16 : 12},
-                                          src[j]};
+                t[n] = (struct st_tensor){
+                    names[n], dtype, 2, {j < 2 ? 12 : 16, j < 2 ? 16 : 12}, src[j]};
                 n++;
             }
         }
@@ -199,8 +211,7 @@ static void round_trip(int olmoe, const char *dtype)
     assert_int_equal(st_write(p, t, n), 0);
     struct kn_weights *fw;
     struct err e;
-    if (kn_weights_open(p, &d, 99, 2, &fw, &e))
-        fail_msg("%s", e.msg);
+    if (kn_weights_open(p, &d, 99, 2, &fw, &e)) fail_msg("%s", e.msg);
     struct kn_layer got;
     kn_layer_alloc(&d, &got);
     float hs[6 * 16], hf[6 * 16], ws[12], wf[12];
@@ -248,8 +259,8 @@ static void test_round_trip_bf16_olmoe_names(void **state)
 static void test_f16_conversion(void **state)
 {
     (void)state;
-    const unsigned char bytes[] = {0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38, 0x01, 0x00,
-                                   0x00, 0x7c, 0xff, 0x7b, 0x00, 0x80};
+    const unsigned char bytes[] = {0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38, 0x01,
+                                   0x00, 0x00, 0x7c, 0xff, 0x7b, 0x00, 0x80};
     struct kn_st_tensor t = {.dtype = KN_ST_F16, .data = bytes, .nbytes = sizeof bytes};
     float out[7];
     kn_st_to_f32(&t, out);
