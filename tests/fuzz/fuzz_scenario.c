@@ -1,7 +1,8 @@
 /* fuzz_scenario.c - libFuzzer target for the scenario INI parser (sc_load).
  *
  * Input: the INI text, optionally followed by a NUL byte and --set overrides,
- * one per line. On success every run's label and memory estimate are
+ * one per line; or a 0x01 byte, then INI text taken whole (NUL bytes
+ * included, which a scenario must refuse). On success every run's label and memory estimate are
  * computed (what `moesim run` does next); on failure the message must be one
  * non-empty line.
  */
@@ -15,7 +16,12 @@
 
 FUZZ_ENTRY(scenario)
 {
-    const uint8_t *nul = memchr(data, 0, size);
+    int raw = size > 0 && data[0] == 0x01;
+    if (raw) {
+        data++;
+        size--;
+    }
+    const uint8_t *nul = raw ? NULL : memchr(data, 0, size);
     size_t ini_len = nul ? (size_t)(nul - data) : size;
     char path[64];
     int fd = fuzz_memfile(data, ini_len, path, sizeof path);
@@ -40,6 +46,8 @@ FUZZ_ENTRY(scenario)
     struct sc_sweep *s = NULL;
     struct err e = {""};
     if (sc_load(path, sets, nsets, &s, &e) == 0) {
+        if (raw && memchr(data, 0, size))
+            __builtin_trap(); /* a NUL byte was let through */
         for (size_t i = 0; i < sc_count(s); i++) {
             char label[256];
             sc_label(s, i, label, sizeof label);
