@@ -290,6 +290,8 @@ static int probe(char *name, size_t namelen, char *err, size_t errlen)
     return 0;
 }
 
+/* Frees everything; a failing call is reported on stderr (destroy has no
+ * error return) and the rest is still released. */
 static void destroy(void *vc)
 {
     ctx *c = (ctx *)vc;
@@ -299,17 +301,21 @@ static void destroy(void *vc)
                     c->h,    c->logits, c->weight, c->g,  c->u,     c->yp,
                     c->xn,   c->xp,   c->a,     c->expert, c->count, c->offset,
                     c->row,  c->pos};
+    cudaError_t e = cudaSuccess, r;
     for (void *b : bufs)
-        if (b)
-            cudaFree(b);
-    if (c->ev0)
-        cudaEventDestroy(c->ev0);
-    if (c->ev1)
-        cudaEventDestroy(c->ev1);
-    if (c->blas)
-        cublasDestroy(c->blas);
-    if (c->s)
-        cudaStreamDestroy(c->s);
+        if (b && (r = cudaFree(b)) != cudaSuccess && e == cudaSuccess)
+            e = r;
+    if (c->ev0 && (r = cudaEventDestroy(c->ev0)) != cudaSuccess && e == cudaSuccess)
+        e = r;
+    if (c->ev1 && (r = cudaEventDestroy(c->ev1)) != cudaSuccess && e == cudaSuccess)
+        e = r;
+    if (c->s && (r = cudaStreamDestroy(c->s)) != cudaSuccess && e == cudaSuccess)
+        e = r;
+    cublasStatus_t bs = c->blas ? cublasDestroy(c->blas) : CUBLAS_STATUS_SUCCESS;
+    if (e != cudaSuccess)
+        fprintf(stderr, "moesim: gpu: releasing the context: %s\n", cudaGetErrorString(e));
+    if (bs != CUBLAS_STATUS_SUCCESS)
+        fprintf(stderr, "moesim: gpu: cublasDestroy: %s\n", cublasGetStatusString(bs));
     delete c;
 }
 

@@ -217,6 +217,10 @@ static int res_setup(struct res_db *d, struct err *e)
 {
     if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot switch to WAL mode", e);
+    /* In WAL mode NORMAL keeps the database consistent through a crash of
+     * moesim or of the machine; a power loss may lose the last commit. */
+    if (sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot set synchronous mode", e);
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot lock", e);
     if (sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK) {

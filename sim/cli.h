@@ -17,6 +17,7 @@ struct cli_command {
 
 int sim_run_cli(int argc, char **argv);
 int wl_trace_cli(int argc, char **argv);
+int wl_place_cli(int argc, char **argv);
 int kn_capture_cli(int argc, char **argv);   /* kernels/capture.c */
 int kn_calibrate_cli(int argc, char **argv); /* kernels/calibrate.c */
 

@@ -1,6 +1,7 @@
 /* engine.c - the packet engine and its window transport (see engine.h). */
 #include "sim/engine.h"
 
+#include <assert.h>
 #include <gsl/gsl_rng.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,22 +31,29 @@ struct port_rt {
 struct flow {
     uint32_t src, dst;
     uint32_t msg;
-    uint32_t next_ready; /* in its source host's ready list */
+    uint32_t sched;      /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
+    uint32_t next_ready; /* in its sender's ready list */
     uint64_t size, sent, delivered, acked;
     uint64_t inflight;
     uint32_t k;  /* ECMP path, or the round-robin cursor for spray_rr */
     uint8_t ready;
 };
 
+/* A message and its flows; the slot (and its block of flows) is reused once
+ * every flow is delivered and acknowledged. */
 struct msg {
     uint64_t tag;
     simtime_t start;
-    uint32_t flows_left;
+    uint32_t flows_left; /* not yet delivered */
+    uint32_t acks_left;  /* not yet acknowledged entirely */
+    uint32_t next_free;
     uint32_t first_flow, nflows;
     uint32_t src, dst;
     uint64_t bytes;
 };
 
+/* A sender: a GPU's NIC, or its NVLink port. It sends one packet at a time
+ * from its ready flows, round robin. */
 struct host {
     uint32_t ready_head, ready_tail;
     uint8_t nic_pending;
@@ -61,11 +69,10 @@ struct eng {
     struct evq q;
     struct pktpool pp;
     struct port_rt *ports;
-    struct host *hosts;
-    struct flow *flows;
-    uint32_t nflows, capflows;
+    struct host *hosts; /* [2 * hosts]: NIC and NVLink sender of each host */
+    struct flow *flows; /* [capmsgs * subflows] */
     struct msg *msgs;
-    uint32_t nmsgs, capmsgs;
+    uint32_t nmsgs, capmsgs, free_msg, live_msgs;
     struct timer *timers;
     uint32_t ntimers, captimers;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
@@ -92,6 +99,8 @@ static void push(struct eng *e, simtime_t t, uint32_t kind, uint32_t id)
     if (t < e->now)
         e->st.past_events++;
     evq_push(&e->q, t, kind, id);
+    if (e->q.n > e->st.peak_events)
+        e->st.peak_events = e->q.n;
 }
 
 /* Window default: one bandwidth-delay product of the longest route: the time
@@ -132,9 +141,10 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
         p->ser_ack = ser_ps(e->ack_bytes, p->bps);
         p->wire_head = p->wire_tail = NONE;
     }
-    e->hosts = xcalloc(t->hosts, sizeof *e->hosts);
-    for (uint32_t i = 0; i < t->hosts; i++)
+    e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
+    for (uint32_t i = 0; i < 2 * t->hosts; i++)
         e->hosts[i].ready_head = e->hosts[i].ready_tail = NONE;
+    e->free_msg = NONE;
     e->adapt_rr = xcalloc(t->leaves, sizeof *e->adapt_rr);
     return e;
 }
@@ -198,7 +208,7 @@ static inline void choose_path(struct eng *e, struct flow *f, struct pkt *k)
     const struct topo *t = e->t;
     uint32_t la = topo_leaf_of(t, f->src), lb = topo_leaf_of(t, f->dst);
     k->flags = 0;
-    if (la == lb) {
+    if (la == lb || (f->sched & 1)) {
         k->fab = NONE;
         return;
     }
@@ -233,7 +243,7 @@ static inline int flow_can_send(const struct eng *e, const struct flow *f)
 static void ready_push(struct eng *e, uint32_t fi)
 {
     struct flow *f = &e->flows[fi];
-    struct host *h = &e->hosts[f->src];
+    struct host *h = &e->hosts[f->sched];
     f->ready = 1;
     f->next_ready = NONE;
     if (h->ready_tail == NONE)
@@ -243,8 +253,8 @@ static void ready_push(struct eng *e, uint32_t fi)
     h->ready_tail = fi;
 }
 
-/* The NIC of host h sends the next data packet of its ready flows (round
- * robin), if it is free. */
+/* Sender h (see struct host) sends the next data packet of its ready flows
+ * (round robin), if it is free. */
 static void nic_send(struct eng *e, uint32_t h)
 {
     struct host *hs = &e->hosts[h];
@@ -265,12 +275,12 @@ static void nic_send(struct eng *e, uint32_t h)
     k->wire = (uint16_t)payload;
     k->payload = (uint16_t)payload;
     k->hop = 0;
-    k->last = e->t->host_down[f->dst];
+    k->last = topo_last_port(e->t, f->src, f->dst);
     choose_path(e, f, k);
     f->sent += payload;
     f->inflight += payload;
     e->st.data_bytes_sent += payload;
-    uint32_t up = e->t->host_up[h];
+    uint32_t up = topo_first_port(e->t, f->src, f->dst);
     commit(e, up, i);
     if (flow_can_send(e, f))
         ready_push(e, fi);
@@ -305,6 +315,22 @@ static inline void adapt(struct eng *e, struct pkt *k)
     k->flags &= (uint8_t)~PKT_ADAPT;
 }
 
+/* Every flow of the message is delivered and acknowledged: its slot is free. */
+static void msg_free(struct eng *e, uint32_t mi)
+{
+    e->msgs[mi].next_free = e->free_msg;
+    e->free_msg = mi;
+    e->st.underflows += e->live_msgs == 0;
+    e->live_msgs--;
+}
+
+static void flow_acked(struct eng *e, struct flow *f)
+{
+    e->st.underflows += e->msgs[f->msg].acks_left == 0;
+    if (--e->msgs[f->msg].acks_left == 0)
+        msg_free(e, f->msg);
+}
+
 static void msg_flow_done(struct eng *e, struct flow *f)
 {
     struct msg *m = &e->msgs[f->msg];
@@ -327,9 +353,12 @@ static void deliver(struct eng *e, uint32_t i)
         f->acked += k->payload;
         e->st.acks++;
         pkt_free(&e->pp, i);
-        if (!f->ready && flow_can_send(e, f))
+        uint32_t sched = f->sched;
+        if (f->acked == f->size)
+            flow_acked(e, f);
+        else if (!f->ready && flow_can_send(e, f))
             ready_push(e, (uint32_t)(f - e->flows));
-        nic_send(e, f->src);
+        nic_send(e, sched);
         return;
     }
     f->delivered += k->payload;
@@ -345,8 +374,8 @@ static void deliver(struct eng *e, uint32_t i)
     k->flags = PKT_ACK;
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    k->last = t->host_down[f->src];
-    commit(e, t->host_up[f->dst], i);
+    k->last = topo_last_port(t, f->dst, f->src);
+    commit(e, topo_first_port(t, f->dst, f->src), i);
     if (f->delivered == f->size)
         msg_flow_done(e, f);
 }
@@ -387,50 +416,49 @@ static void on_arrive(struct eng *e, uint32_t q)
 static void start_msg(struct eng *e, uint32_t mi)
 {
     /* A hook called from msg_flow_done may add messages and move e->msgs. */
-    uint32_t first = e->msgs[mi].first_flow, nflows = e->msgs[mi].nflows, src = e->msgs[mi].src;
-    for (uint32_t j = 0; j < nflows; j++) {
-        uint32_t fi = first + j;
-        if (e->flows[fi].size == 0) {
-            msg_flow_done(e, &e->flows[fi]);
-            continue;
-        }
-        ready_push(e, fi);
-    }
-    nic_send(e, src);
+    uint32_t first = e->msgs[mi].first_flow, nflows = e->msgs[mi].nflows;
+    uint32_t sched = e->flows[first].sched;
+    for (uint32_t j = 0; j < nflows; j++)
+        ready_push(e, first + j);
+    nic_send(e, sched);
 }
 
 uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
                      uint64_t tag)
 {
-    if (e->nmsgs == e->capmsgs) {
-        e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
-        e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+    assert(bytes > 0 && src != dst);
+    uint32_t mi;
+    if (e->free_msg != NONE) {
+        mi = e->free_msg;
+        e->free_msg = e->msgs[mi].next_free;
+    } else {
+        if (e->nmsgs == e->capmsgs) {
+            e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
+            e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+            e->flows = xrealloc(e->flows, (size_t)e->capmsgs * e->subflows * sizeof *e->flows);
+        }
+        mi = e->nmsgs++;
     }
-    uint32_t n = e->subflows;
-    if (bytes < n)
-        n = bytes ? (uint32_t)bytes : 1;
-    if (e->nflows + n > e->capflows) {
-        while (e->nflows + n > e->capflows)
-            e->capflows = e->capflows ? 2 * e->capflows : 1024;
-        e->flows = xrealloc(e->flows, e->capflows * sizeof *e->flows);
-    }
-    uint32_t mi = e->nmsgs++;
+    e->live_msgs++;
+    uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
     struct msg *m = &e->msgs[mi];
     m->tag = tag;
     m->start = start;
-    m->flows_left = n;
-    m->first_flow = e->nflows;
+    m->flows_left = m->acks_left = n;
+    m->first_flow = mi * e->subflows;
     m->nflows = n;
     m->src = src;
     m->dst = dst;
     m->bytes = bytes;
-    uint64_t h = mix64(e->seed ^ mix64(((uint64_t)src << 32 | dst) ^ mix64(mi)));
+    uint32_t sched = 2 * src + (topo_same_server(e->t, src, dst) ? 1 : 0);
+    uint64_t h = mix64(e->seed ^ mix64(((uint64_t)src << 32 | dst) ^ mix64(e->st.msgs)));
     for (uint32_t j = 0; j < n; j++) {
-        struct flow *f = &e->flows[e->nflows++];
+        struct flow *f = &e->flows[m->first_flow + j];
         memset(f, 0, sizeof *f);
         f->src = src;
         f->dst = dst;
         f->msg = mi;
+        f->sched = sched;
         /* Equal subflows; the first ones take the remainder. */
         f->size = bytes / n + (j < bytes % n ? 1 : 0);
         f->k = (uint32_t)(mix64(h + j) % e->t->npaths);
@@ -509,27 +537,31 @@ uint64_t eng_window(const struct eng *e)
 }
 
 /* Describes the first flow that did not finish: "flow F hA->hB: D of S
- * bytes delivered, K acknowledged, I in flight; U flows unfinished". */
+ * bytes delivered, K acknowledged, I in flight; U flows unfinished". A freed
+ * message slot's flows are complete, so every slot can be scanned. */
 static void describe_unfinished(const struct eng *e, char *buf, size_t n)
 {
-    uint32_t first = NONE, count = 0;
-    for (uint32_t i = 0; i < e->nflows; i++)
-        if (e->flows[i].delivered != e->flows[i].size || e->flows[i].acked != e->flows[i].size ||
-            e->flows[i].inflight) {
-            if (first == NONE)
-                first = i;
-            count++;
+    const struct flow *first = NULL;
+    uint32_t count = 0;
+    for (uint32_t mi = 0; mi < e->nmsgs; mi++)
+        for (uint32_t j = 0; j < e->msgs[mi].nflows; j++) {
+            const struct flow *f = &e->flows[e->msgs[mi].first_flow + j];
+            if (f->delivered != f->size || f->acked != f->size || f->inflight) {
+                if (!first)
+                    first = f;
+                count++;
+            }
         }
-    if (first == NONE) {
+    if (!first) {
         snprintf(buf, n, "every flow finished");
         return;
     }
-    const struct flow *f = &e->flows[first];
     snprintf(buf, n,
              "flow %u h%u->h%u: %llu of %llu bytes delivered, %llu acknowledged, %llu in flight; "
              "%u flow%s unfinished",
-             first, f->src, f->dst, (unsigned long long)f->delivered, (unsigned long long)f->size,
-             (unsigned long long)f->acked, (unsigned long long)f->inflight, count,
+             (uint32_t)(first - e->flows), first->src, first->dst,
+             (unsigned long long)first->delivered, (unsigned long long)first->size,
+             (unsigned long long)first->acked, (unsigned long long)first->inflight, count,
              count == 1 ? "" : "s");
 }
 
@@ -541,7 +573,9 @@ int eng_check(const struct eng *e, char *msg, size_t n)
         return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
                         (unsigned long long)s->past_events), -1;
     if (s->underflows)
-        return snprintf(msg, n, "invariant: %llu counters (bytes in flight, flows left) went below zero",
+        return snprintf(msg, n,
+                        "invariant: %llu counters (bytes in flight, flows or messages left) went "
+                        "below zero",
                         (unsigned long long)s->underflows), -1;
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
@@ -549,16 +583,17 @@ int eng_check(const struct eng *e, char *msg, size_t n)
                         (unsigned long long)s->data_bytes_delivered), -1;
     if (s->msgs_done != s->msgs) {
         describe_unfinished(e, why, sizeof why);
-        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished when no event was left (%s)",
-                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs, why),
-               -1;
+        return snprintf(msg, n,
+                        "invariant: %llu of %llu messages unfinished when no event was left (%s)",
+                        (unsigned long long)(s->msgs - s->msgs_done),
+                        (unsigned long long)s->msgs, why), -1;
     }
     if (e->pp.live)
         return snprintf(msg, n, "invariant: %u packets still in the fabric", e->pp.live), -1;
-    for (uint32_t i = 0; i < e->nflows; i++)
-        if (e->flows[i].acked != e->flows[i].size || e->flows[i].inflight) {
-            describe_unfinished(e, why, sizeof why);
-            return snprintf(msg, n, "invariant: unacknowledged bytes (%s)", why), -1;
-        }
+    if (e->live_msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes (%s)",
+                        e->live_msgs, why), -1;
+    }
     return 0;
 }

@@ -51,9 +51,11 @@ struct eng_stats {
     uint64_t data_bytes_sent, data_bytes_delivered, acks;
     uint64_t msgs, msgs_done, flows;
     uint64_t past_events; /* events scheduled or popped before "now": must stay 0 */
-    uint64_t underflows;  /* a flow's bytes in flight or a message's flow count
+    uint64_t underflows;  /* a flow's bytes in flight, a message's flows or
+                             acknowledgements left, or the live message count
                              taken below zero: must stay 0 */
     uint32_t peak_packets;
+    uint64_t peak_events; /* largest event queue */
     simtime_t now;
 };
 

@@ -6,9 +6,11 @@
 
 #include "sim/err.h"
 
+/* Branch-free: the comparisons of a heap are unpredictable, and a
+ * mispredicted branch per comparison would cost more than the compare. */
 static inline int ev_before(const struct ev *a, const struct ev *b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return (a->time < b->time) | ((a->time == b->time) & (a->seq < b->seq));
 }
 
 void evq_init(struct evq *q)
@@ -44,28 +46,35 @@ uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
     return e.seq;
 }
 
-/* Removes the top of the heap. */
+/* Removes the top of the heap. The smallest of four children is picked with
+ * conditional moves (a tournament of two pairs), not branches. */
 static void pop_top(struct evq *q)
 {
     struct ev last = q->heap[--q->n];
+    struct ev *h = q->heap;
     size_t n = q->n, i = 0;
     if (n == 0)
         return;
     for (;;) {
         size_t c = 4 * i + 1;
-        if (c >= n)
+        size_t best;
+        if (c + 4 <= n) {
+            size_t a = c + ev_before(&h[c + 1], &h[c]);
+            size_t b = c + 2 + ev_before(&h[c + 3], &h[c + 2]);
+            best = ev_before(&h[b], &h[a]) ? b : a;
+        } else if (c < n) {
+            best = c;
+            for (size_t k = c + 1; k < n; k++)
+                best = ev_before(&h[k], &h[best]) ? k : best;
+        } else {
             break;
-        size_t best = c;
-        size_t end = c + 4 < n ? c + 4 : n;
-        for (size_t k = c + 1; k < end; k++)
-            if (ev_before(&q->heap[k], &q->heap[best]))
-                best = k;
-        if (!ev_before(&q->heap[best], &last))
+        }
+        if (!ev_before(&h[best], &last))
             break;
-        q->heap[i] = q->heap[best];
+        h[i] = h[best];
         i = best;
     }
-    q->heap[i] = last;
+    h[i] = last;
 }
 
 /* Removes seq from the cancelled set if present; returns whether it was. */

@@ -16,6 +16,9 @@ static const struct cli_command cli_commands[] = {
     {"trace", wl_trace_cli,
      "trace stats|import|gen|fit ...\n"
      "        routing traces: statistics, JSON-lines import, synthetic generation, fitting"},
+    {"place", wl_place_cli,
+     "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"
+     "        [--mode standard|coherent] [--seed S] [--csv]   expert placement on a trace"},
     {"capture", kn_capture_cli,
      "capture --preset mixtral|olmoe --text FILE --tokens N -o TRACE.csv [--layers L]\n"
      "        [--weights FILE.safetensors] [--hidden H --ffn F --experts E --topk K] [--seed S]\n"

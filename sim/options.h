@@ -23,6 +23,8 @@ enum path_mode { PATH_ECMP = 0, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAP
 enum cc_kind { CC_WINDOW = 0 };
 enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
 enum engine_kind { ENGINE_PACKET = 0 };
+enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
+enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
 
 struct cfg {
     /* [topology] */
@@ -30,6 +32,9 @@ struct cfg {
     int64_t leaves, spines, hosts_per_leaf;
     double host_gbps, fabric_gbps;
     int64_t link_latency_ns;
+    int64_t gpus_per_host;
+    double nvlink_gbps;
+    int64_t nvlink_latency_ns;
     /* [transport] */
     int path;
     int64_t subflows, mtu, window_bytes, ack_bytes;
@@ -37,6 +42,16 @@ struct cfg {
     /* [workload] */
     int wl_kind;
     int64_t bytes;
+    char trace[CFG_STR_MAX];
+    int64_t experts, topk, layers, hidden, ffn, dtype_bytes, tokens_per_gpu;
+    int shard, ep_mode, dedup;
+    char compute[CFG_STR_MAX];
+    double gpu_tflops, efficiency, expert_overhead_us;
+    /* [placement] */
+    int placement; /* index into the policy choices; the name goes to pl_compute */
+    int64_t replicas;
+    int refine;
+    double train, ilp_time_limit_s, w_compute, w_network;
     /* [sim] */
     int engine;
     int64_t seed, iterations;

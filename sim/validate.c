@@ -121,8 +121,18 @@ static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad
 {
     if (c->window_bytes == 0 || cfg_msgs_per_iter(c) == 0)
         return 0; /* the automatic window is one bandwidth-delay product */
-    double hops = c->leaves > 1 ? 4 : 2;
-    double rtt_ps = 2 * hops * (double)c->link_latency_ns * (double)PS_PER_NS;
+    /* An all-to-all over several leaves has flows crossing the fabric (four
+     * links of link_latency_ns each way); otherwise the shortest route is
+     * two links, NVLink ones when servers hold several GPUs. */
+    double hop_ns = (double)c->link_latency_ns;
+    if (c->gpus_per_host > 1 && (double)c->nvlink_latency_ns < hop_ns)
+        hop_ns = (double)c->nvlink_latency_ns;
+    double hops = 2;
+    if (c->wl_kind == WL_ALLTOALL && c->leaves > 1) {
+        hops = 4;
+        hop_ns = (double)c->link_latency_ns;
+    }
+    double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
     uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
     double flow_bytes = (double)c->bytes / (double)sub;
     double rounds = ceil(flow_bytes / (double)c->window_bytes);
@@ -160,8 +170,9 @@ static int cfg_check_fabric_clock(const struct cfg *c, const struct opt_def **ba
 }
 
 /* A phase's bytes (the phases table's `bytes`, the engine's byte counters)
- * fit a signed 64-bit integer; the engine numbers messages and flows with 32
- * bits and keeps every iteration's, so their totals stay below 2^31. */
+ * fit a signed 64-bit integer. The engine gives each message slot a block of
+ * transport.subflows flow ids (32-bit) and doubles its slots as a phase's
+ * messages arrive, so a phase's flows stay below 2^31. */
 static int cfg_check_totals(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     uint64_t msgs = cfg_msgs_per_iter(c);
@@ -173,13 +184,13 @@ static int cfg_check_totals(const struct cfg *c, const struct opt_def **bad, str
                         (unsigned long long)msgs, (long long)c->bytes,
                         (double)msgs * (double)c->bytes);
     uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
-    double flows = (double)msgs * (double)sub * (double)c->iterations;
+    double flows = (double)msgs * (double)sub;
     if (flows >= (double)(1u << 31))
-        return cfg_fail(bad, e, "sim", "iterations",
-                        "%lld iterations of %llu messages (%llu flows each) are %.3g flows, more "
-                        "than the engine holds (2^31)",
-                        (long long)c->iterations, (unsigned long long)msgs,
-                        (unsigned long long)(msgs * sub), flows);
+        return cfg_fail(bad, e, sub > 1 ? "transport" : "topology",
+                        sub > 1 ? "subflows" : "hosts_per_leaf",
+                        "%llu messages of %llu flows are %.3g flows in one phase, more than the "
+                        "engine holds (2^31)",
+                        (unsigned long long)msgs, (unsigned long long)sub, flows);
     return 0;
 }
 
@@ -200,15 +211,13 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double H = (double)cfg_hosts(c);
     double msgs = c->wl_kind == WL_ALLTOALL ? H * (H - 1) : H;
     double sub = c->path == PATH_SPLIT ? (double)c->subflows : 1;
-    /* the engine keeps the messages and flows of every iteration */
-    double kept = msgs * (double)c->iterations;
-    double flows = kept * sub;
+    double flows = msgs * sub;
     double window = c->window_bytes ? (double)c->window_bytes : (double)(1u << 20);
     double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->mtu) + 1;
     double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    double total = (double)topo_memory_bytes(c) + flows * 72 + kept * 56 + msgs * 16 +
+    double total = (double)topo_memory_bytes(c) + flows * 72 + msgs * (56 + 16) +
                    H * pkts_per_host * 40;
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
@@ -220,12 +229,8 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     double need = (double)cfg_memory_estimate(c);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
-    struct cfg once = *c;
-    once.iterations = 1;
-    const char *key = (double)cfg_memory_estimate(&once) > 0.9 * have ? "hosts_per_leaf"
-                                                                       : "iterations";
     if (have > 0 && need > 0.9 * have)
-        return cfg_fail(bad, e, key[0] == 'h' ? "topology" : "sim", key,
+        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
                         need / (1 << 30), have / (1 << 30));
     return 0;

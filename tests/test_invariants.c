@@ -128,7 +128,8 @@ static void test_underflow_fails_run(void **state)
 {
     (void)state;
     expect_failed(hook_underflow,
-                  "invariant: 2 counters (bytes in flight, flows left) went below zero");
+                  "invariant: 2 counters (bytes in flight, flows or messages left) went "
+                  "below zero");
 }
 
 static void test_unfinished_message_fails_run(void **state)

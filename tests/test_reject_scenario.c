@@ -175,8 +175,8 @@ static const struct reject file_cases[] = {
     R("window round trips over iterations",
      "[topology]\nlink_latency_ns = 100000000\n[transport]\nwindow_bytes = 4096\n"
      "[workload]\nkind = permutation\nbytes = 1048576\n[sim]\niterations = 100000\n",
-     "FILE:4: transport.window_bytes: a flow needs at least 2.56e+07 round trips of 0.8 s with a "
-     "window of 4096 bytes, 2.05e+07 s of simulated time, more than the clock holds (9.22e+06 s)"),
+     "FILE:4: transport.window_bytes: a flow needs at least 2.56e+07 round trips of 0.4 s with a "
+     "window of 4096 bytes, 1.02e+07 s of simulated time, more than the clock holds (9.22e+06 s)"),
     R("NUL byte in a value",
      "[sim]\nseed = 1\0junk\n",
      "FILE:2: line holds a NUL byte (not a text file?)"),

@@ -16,6 +16,13 @@
 
 int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
+    if (c->hosts_per_leaf % c->gpus_per_host) {
+        *bad = opt_find("topology", "gpus_per_host");
+        return err_set(e,
+                       "topology.gpus_per_host: %lld does not divide topology.hosts_per_leaf "
+                       "(%lld): a server's GPUs sit under one leaf",
+                       (long long)c->gpus_per_host, (long long)c->hosts_per_leaf);
+    }
     uint64_t pathbytes = (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
     if (pathbytes > TOPO_MAX_PATH_BYTES) {
         *bad = opt_find("topology", "leaves");
@@ -32,14 +39,16 @@ int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
 uint64_t topo_memory_bytes(const struct cfg *c)
 {
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
-    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines;
-    return ports * (sizeof(struct topo_port) + 96) + H * 8 +
+    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
+                     (c->gpus_per_host > 1 ? 2 * H : 0);
+    return ports * (sizeof(struct topo_port) + 96) + H * 16 +
            (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
 }
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *names[] = {"host_up", "host_down", "leaf_up", "spine_down"};
+    static const char *names[] = {"host_up",    "host_down", "leaf_up",
+                                  "spine_down", "nvl_up",    "nvl_down"};
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
 }
 
@@ -49,8 +58,10 @@ void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
         snprintf(buf, n, "l%u", node - t->hosts);
-    else
+    else if (node < t->hosts + t->leaves + t->spines)
         snprintf(buf, n, "s%u", node - t->hosts - t->leaves);
+    else
+        snprintf(buf, n, "n%u", node - t->hosts - t->leaves - t->spines);
 }
 
 static void set_port(struct topo_port *p, int kind, uint32_t src, uint32_t dst, uint64_t bps,
@@ -133,6 +144,7 @@ int topo_build(const struct cfg *c, struct topo **out, struct err *e)
     t->leaves = (uint32_t)c->leaves;
     t->spines = (uint32_t)c->spines;
     t->hosts_per_leaf = (uint32_t)c->hosts_per_leaf;
+    t->gpus_per_host = (uint32_t)c->gpus_per_host;
     t->hosts = t->leaves * t->hosts_per_leaf;
     t->npaths = t->spines;
     t->path_len = 2;
@@ -140,7 +152,8 @@ int topo_build(const struct cfg *c, struct topo **out, struct err *e)
     uint64_t hbps = gbps_to_bps(c->host_gbps), fbps = gbps_to_bps(c->fabric_gbps);
     simtime_t lat = ns_to_ps((uint64_t)c->link_latency_ns);
 
-    t->nports = 2 * H + 2 * L * S;
+    uint32_t G = t->gpus_per_host;
+    t->nports = 2 * H + 2 * L * S + (G > 1 ? 2 * H : 0);
     t->ports = xcalloc(t->nports, sizeof *t->ports);
     t->host_up = xmalloc(H * sizeof *t->host_up);
     t->host_down = xmalloc(H * sizeof *t->host_down);
@@ -158,6 +171,20 @@ int topo_build(const struct cfg *c, struct topo **out, struct err *e)
             set_port(&t->ports[p++], TP_LEAF_UP, H + l, H + L + s, fbps, lat);
             set_port(&t->ports[p++], TP_SPINE_DOWN, H + L + s, H + l, fbps, lat);
         }
+    if (G > 1) {
+        /* NVLink: each GPU has a link to and from its server's switch. */
+        uint64_t nbps = gbps_to_bps(c->nvlink_gbps);
+        simtime_t nlat = ns_to_ps((uint64_t)c->nvlink_latency_ns);
+        t->nvl_up = xmalloc(H * sizeof *t->nvl_up);
+        t->nvl_down = xmalloc(H * sizeof *t->nvl_down);
+        for (uint32_t h = 0; h < H; h++) {
+            uint32_t sw = H + L + S + h / G;
+            t->nvl_up[h] = p;
+            set_port(&t->ports[p++], TP_NVL_UP, h, sw, nbps, nlat);
+            t->nvl_down[h] = p;
+            set_port(&t->ports[p++], TP_NVL_DOWN, sw, h, nbps, nlat);
+        }
+    }
     t->fabric = xcalloc((size_t)L * L * S * t->path_len, sizeof *t->fabric);
     if (L > 1 && compute_paths(t, 2 * H, e) < 0) {
         topo_destroy(t);
@@ -174,6 +201,8 @@ void topo_destroy(struct topo *t)
     free(t->ports);
     free(t->host_up);
     free(t->host_down);
+    free(t->nvl_up);
+    free(t->nvl_down);
     free(t->fabric);
     free(t);
 }

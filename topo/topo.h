@@ -5,7 +5,9 @@
  * then the fabric part between their edge switches (one of `npaths`
  * precomputed equal-cost paths of `path_len` ports, the same count for every
  * pair of distinct edge switches), then the destination's host_down port.
- * Hosts under one edge switch go host_up, host_down directly.
+ * Hosts under one edge switch go host_up, host_down directly. With
+ * topology.gpus_per_host > 1, consecutive hosts are the GPUs of one server
+ * and reach each other over NVLink instead: nvl_up, then nvl_down.
  *
  * topo/ is the only module that includes igraph: the fabric graph is built
  * with it and the equal-cost paths come from its shortest-path search, once,
@@ -22,20 +24,29 @@
 #include "sim/options.h"
 #include "sim/units.h"
 
-enum topo_port_kind { TP_HOST_UP = 0, TP_HOST_DOWN, TP_LEAF_UP, TP_SPINE_DOWN, TP_KIND_COUNT };
+enum topo_port_kind {
+    TP_HOST_UP = 0,
+    TP_HOST_DOWN,
+    TP_LEAF_UP,
+    TP_SPINE_DOWN,
+    TP_NVL_UP,   /* GPU to its server's NVLink switch */
+    TP_NVL_DOWN, /* NVLink switch to GPU */
+    TP_KIND_COUNT
+};
 
 struct topo_port {
     uint8_t kind;
-    uint32_t src, dst; /* node ids: hosts [0,H), leaves [H,H+L), spines after */
+    uint32_t src, dst; /* node ids: hosts [0,H), leaves [H,H+L), spines, NVLink switches */
     uint64_t bps;
     simtime_t lat_ps;
 };
 
 struct topo {
-    uint32_t hosts, leaves, spines, hosts_per_leaf;
+    uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
+    uint32_t *nvl_up, *nvl_down;   /* [hosts] port ids; NULL when gpus_per_host = 1 */
     uint32_t npaths, path_len;     /* equal-cost paths between two leaves */
     uint32_t *fabric;              /* [leaves][leaves][npaths][path_len] port ids */
 };
@@ -59,6 +70,12 @@ static inline uint32_t topo_leaf_of(const struct topo *t, uint32_t host)
     return host / t->hosts_per_leaf;
 }
 
+/* Whether hosts a and b are GPUs of one server (they talk over NVLink). */
+static inline int topo_same_server(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return t->gpus_per_host > 1 && a / t->gpus_per_host == b / t->gpus_per_host;
+}
+
 /* First port of the fabric path k between the leaves of hosts a and b; NULL
  * when they share a leaf. */
 static inline const uint32_t *topo_fabric_path(const struct topo *t, uint32_t la, uint32_t lb,
@@ -70,7 +87,18 @@ static inline const uint32_t *topo_fabric_path(const struct topo *t, uint32_t la
 /* Number of ports on the route from a to b, host links included. */
 static inline uint32_t topo_route_len(const struct topo *t, uint32_t a, uint32_t b)
 {
-    return topo_leaf_of(t, a) == topo_leaf_of(t, b) ? 2 : 2 + t->path_len;
+    return topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b) ? 2
+                                                                                 : 2 + t->path_len;
+}
+
+/* The first and last port of the route from a to b (host or NVLink ports). */
+static inline uint32_t topo_first_port(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) ? t->nvl_up[a] : t->host_up[a];
+}
+static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) ? t->nvl_down[b] : t->host_down[b];
 }
 
 /* Name of a node ("h3", "l0", "s12") into buf. */
@@ -90,7 +118,8 @@ struct topo_demand {
 /* Completion time of a set of demands under ideal fractional multipath
  * routing with no queueing: the most loaded link group's bytes over its
  * capacity (each host's uplink and downlink; each leaf's uplinks and its
- * downlinks from the spines, traffic spread evenly over them), plus the
+ * downlinks from the spines, traffic spread evenly over them; each GPU's
+ * NVLink up and down), plus the
  * largest zero-load path latency of a packet of `mtu` bytes. */
 simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workloads/moe.h"
 #include "workloads/wl.h"
 
 struct drive {
@@ -121,6 +122,8 @@ int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struc
         return wl_alltoall_create(c, t, g, e);
     case WL_PERMUTATION:
         return wl_permutation_create(c, t, g, e);
+    case WL_MOE:
+        return wl_moe_create(c, t, g, e);
     default:
         return err_set(e, "workload.kind: '%s' is not available in this build",
                        opt_enum_name("workload", "kind", c->wl_kind));

@@ -1,0 +1,69 @@
+#!/bin/sh
+# run.sh - `moesim run` end to end: a sweep lands in the database as `done`
+# runs with their params, phases and links; phases match the CSV; bad
+# scenarios stop with the exact one-line error, status 2, and no `done` run;
+# an MoE scenario replays the real trace. Run from the repository root with
+# $MOESIM.
+set -eu
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/r.db
+q() { sqlite3 "$db" "$1"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$MOESIM" run scenarios/alltoall.ini --db "$db" --csv "$tmp/p.csv" \
+    --set transport.path=ecmp,spray --set workload.bytes=65536 >"$tmp/out"
+[ "$(grep -c '^run ' "$tmp/out")" = 2 ] || fail "two summary lines expected"
+[ "$(q "select count(*) from runs where status='done'")" = 2 ] || fail "two done runs"
+[ "$(q "select group_concat(value) from params where key='transport.path'")" = "ecmp,spray" ] ||
+    fail "params record the sweep"
+# Every option is recorded for every run.
+n=$("$MOESIM" help | grep -c '^  [a-z_]* *= ')
+[ "$(q "select count(*) from params where run_id=1")" = "$n" ] || fail "params has every option ($n)"
+# 16 hosts x 15 peers x 64 KiB in the one phase; ideal below the completion.
+[ "$(q "select bytes from phases where run_id=1")" = $((16 * 15 * 65536)) ] || fail "phase bytes"
+[ "$(q "select count(*) from phases where cct_ns < ideal_ns")" = 0 ] || fail "cct >= ideal"
+[ "$(q "select count(*) from links where run_id=2")" = 64 ] || fail "32 host + 32 fabric ports"
+# Bytes into the spines equal bytes out of them.
+[ "$(q "select sum(case kind when 'leaf_up' then bytes else -bytes end) from links
+        where run_id=2 and kind in ('leaf_up','spine_down')")" = 0 ] || fail "spine conservation"
+[ "$(wc -l <"$tmp/p.csv")" = 3 ] || fail "CSV: header and two rows"
+head -1 "$tmp/p.csv" | grep -q '^run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes' ||
+    fail "CSV header"
+
+# Bad input: exact error, status 2, nothing done.
+expect_bad() { # file-content expected-line
+    printf '%b' "$1" >"$tmp/bad.ini"
+    rc=0
+    "$MOESIM" run "$tmp/bad.ini" --db "$tmp/bad.db" >/dev/null 2>"$tmp/err" || rc=$?
+    [ "$rc" = 2 ] || fail "status $rc for: $1"
+    [ "$(cat "$tmp/err")" = "moesim: $2" ] || fail "got '$(cat "$tmp/err")', want 'moesim: $2'"
+    if [ -f "$tmp/bad.db" ]; then
+        [ "$(sqlite3 "$tmp/bad.db" "select count(*) from runs where status='done'")" = 0 ] ||
+            fail "a done run after bad input"
+    fi
+}
+expect_bad '[topology]\nspines = 0\n' "$tmp/bad.ini:2: topology.spines: 0 is out of bounds [1, 1024]"
+expect_bad '[topology]\nleaves = 1\nhosts_per_leaf = 1\n' \
+    "$tmp/bad.ini:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"
+expect_bad '[transport]\npath = wormhole\n' \
+    "$tmp/bad.ini:2: transport.path: 'wormhole' is not one of ecmp|spray|spray_rr|split|adaptive"
+expect_bad '[fabric]\nx = 1\n' "$tmp/bad.ini:1: [fabric]: unknown section"
+expect_bad '[topology]\nhosts_per_leaf = 6\ngpus_per_host = 4\n' \
+    "$tmp/bad.ini:3: topology.gpus_per_host: 4 does not divide topology.hosts_per_leaf (6): a server's GPUs sit under one leaf"
+expect_bad '[workload]\nkind = moe\ntrace = /nonexistent.csv\n' \
+    "$tmp/bad.ini: /nonexistent.csv:0: cannot open: No such file or directory"
+rc=0
+"$MOESIM" run "$tmp/none.ini" 2>"$tmp/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "none.ini: cannot open: No such file or directory" "$tmp/err" || fail "missing file"
+
+# The real Mixtral trace replays end to end (4 layers here to stay quick).
+"$MOESIM" run scenarios/moe_mixtral.ini --db "$db" --set workload.layers=4 \
+    --set transport.path=spray --set placement.policy=contiguous --set workload.tokens_per_gpu=32 >"$tmp/out"
+id=$(q "select max(id) from runs")
+[ "$(q "select status from runs where id=$id")" = done ] || fail "moe run done"
+[ "$(q "select count(*) from phases where run_id=$id")" = 12 ] || fail "4 layers x 3 phases"
+[ "$(q "select count(*) from phases p1 join phases p2 on p1.run_id=p2.run_id and p1.layer=p2.layer
+        where p1.run_id=$id and p1.phase='dispatch' and p2.phase='combine' and p1.bytes=p2.bytes")" = 4 ] ||
+    fail "dispatch bytes = combine bytes per layer"
+echo ok

@@ -1,0 +1,442 @@
+/* test_moe.c - the MoE workload: conservation of dispatched and combined
+ * bytes, every trace selection accounted for in the traffic, skew making the
+ * hottest GPU's compute dominate, coherent mode keeping chained tokens local,
+ * NVLink carrying intra-server traffic, trace reuse, the calibration table,
+ * and bad input. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "sim/scenario.h"
+#include "workloads/compute.h"
+#include "workloads/moe.h"
+#include "workloads/trace_gen.h"
+
+#define EXCERPT "tests/data/mixtral_excerpt.csv"
+
+static struct cfg moecfg(const char *trace, int leaves, int hpl, int gph)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.wl_kind = WL_MOE;
+    snprintf(c.trace, sizeof c.trace, "%s", trace);
+    c.leaves = leaves;
+    c.spines = 2;
+    c.hosts_per_leaf = hpl;
+    c.gpus_per_host = gph;
+    c.host_gbps = c.fabric_gbps = 400;
+    c.hidden = 1024;
+    c.tokens_per_gpu = 16;
+    c.path = PATH_SPRAY;
+    c.train = 0; /* place on and replay the whole trace, unless a test says otherwise */
+    return c;
+}
+
+struct moe_run {
+    struct wl_result r;
+    struct moe_stats st;
+    uint64_t *uses;
+    struct topo *t;
+};
+
+static void run_moe(const struct cfg *c, struct moe_run *out)
+{
+    struct err e;
+    assert_int_equal(topo_build(c, &out->t, &e), 0);
+    struct wl_gen g;
+    if (wl_create(c, out->t, &g, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(wl_drive(&g, out->t, c, &out->r, &e), 0);
+    char msg[256];
+    if (eng_check(out->r.eng, msg, sizeof msg) != 0)
+        fail_msg("%s", msg);
+    out->st = *wl_moe_stats(&g);
+    out->uses = xmalloc(out->st.trace_tokens * sizeof *out->uses);
+    memcpy(out->uses, out->st.uses, out->st.trace_tokens * sizeof *out->uses);
+    out->st.uses = out->uses;
+    g.destroy(g.state);
+}
+
+static void free_moe(struct moe_run *m)
+{
+    wl_result_free(&m->r);
+    topo_destroy(m->t);
+    free(m->uses);
+}
+
+/* Bytes of phase `name` at (iter, layer); -1 when absent. */
+static int64_t phase_bytes(const struct wl_result *r, uint32_t iter, uint32_t layer, const char *name)
+{
+    for (size_t i = 0; i < r->nphases; i++)
+        if (r->phases[i].iter == iter && r->phases[i].layer == layer &&
+            !strcmp(r->phases[i].phase, name))
+            return (int64_t)r->phases[i].bytes;
+    return -1;
+}
+
+static void test_standard_conservation(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.iterations = 2;
+    struct moe_run m;
+    run_moe(&c, &m);
+    /* 32 layers x (dispatch, compute, combine) x 2 iterations. */
+    assert_int_equal(m.r.nphases, 32 * 3 * 2);
+    for (uint32_t it = 0; it < 2; it++)
+        for (uint32_t l = 0; l < 32; l++) {
+            int64_t d = phase_bytes(&m.r, it, l, "dispatch"), b = phase_bytes(&m.r, it, l, "combine");
+            assert_true(d > 0);
+            assert_int_equal(d, b);
+        }
+    /* Phases follow one another with no gap and no overlap. */
+    for (size_t i = 1; i < m.r.nphases; i++)
+        assert_int_equal(m.r.phases[i].start_ps, m.r.phases[i - 1].end_ps);
+    free_moe(&m);
+}
+
+/* Without dedup every selection whose expert sits off the token's home GPU
+ * is one message: recount them from the trace and the placement. */
+static void test_every_selection_accounted(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.dedup = 0;
+    c.tokens_per_gpu = 1;
+    struct trace t;
+    struct err e;
+    assert_int_equal(trace_load(EXCERPT, 0, &t, &e), 0);
+    uint32_t G = 8;
+    uint64_t B = G; /* 8 batch tokens from the 9 of the excerpt: one pass */
+    assert_true(B <= t.tokens);
+    struct moe_run m;
+    run_moe(&c, &m);
+    uint64_t sel = 0;
+    for (int l = 0; l < t.layers; l++) {
+        uint64_t remote = 0;
+        for (uint64_t b = 0; b < B; b++) {
+            size_t tok = b; /* the first pass over the trace has no offset */
+            uint32_t home = (uint32_t)b;
+            for (int k = 0; k < t.topk; k++) {
+                int x = t.expert[trace_idx(&t, tok, l, k)];
+                if (x < 0)
+                    continue;
+                sel++;
+                if ((uint32_t)(x * G / t.experts) != home)
+                    remote++;
+            }
+        }
+        assert_int_equal(phase_bytes(&m.r, 0, (uint32_t)l, "dispatch"), (int64_t)(remote * 2048));
+    }
+    assert_int_equal(m.st.selections, sel);
+    trace_free(&t);
+    free_moe(&m);
+}
+
+static void gen_trace(const char *path, int experts, double zipf, double affinity)
+{
+    struct trace_gen_params p = {experts, 2, 4, 4, 256, 7, zipf, affinity};
+    struct err e;
+    if (trace_gen_write(&p, path, &e) != 0)
+        fail_msg("%s", e.msg);
+}
+
+/* Heavy skew: the hottest GPU's experts take far longer than the average
+ * GPU's, so the hottest GPU sets a compute phase far longer than under
+ * uniform routing of the same number of selections; uniform: the slowest GPU
+ * is close to the mean. */
+static void test_skew_compute_dominates(void **state)
+{
+    (void)state;
+    const char *skewed = "/tmp/moesim_test_skew.csv", *uniform = "/tmp/moesim_test_uniform.csv";
+    gen_trace(skewed, 16, 2.0, 0.0);
+    gen_trace(uniform, 16, 0.0, 0.0);
+    double ratio[2], comp_ps[2];
+    const char *paths[2] = {skewed, uniform};
+    for (int i = 0; i < 2; i++) {
+        struct cfg c = moecfg(paths[i], 2, 4, 1);
+        c.tokens_per_gpu = 128;
+        c.hidden = 4096;
+        c.ffn = 14336;
+        struct moe_run m;
+        run_moe(&c, &m);
+        ratio[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
+        simtime_t comp = 0;
+        for (size_t j = 0; j < m.r.nphases; j++)
+            if (!strcmp(m.r.phases[j].phase, "compute"))
+                comp += m.r.phases[j].end_ps - m.r.phases[j].start_ps;
+        comp_ps[i] = (double)comp;
+        assert_int_equal(m.st.selections, 8 * 128 * 2 * 4);
+        free_moe(&m);
+    }
+    print_message("hottest/mean GPU compute: skewed %.2f uniform %.2f; compute phases: skewed "
+                  "%.1f us uniform %.1f us\n",
+                  ratio[0], ratio[1], comp_ps[0] / 1e6, comp_ps[1] / 1e6);
+    assert_true(ratio[0] > 3.0);
+    assert_true(ratio[1] < 1.3);
+    assert_true(comp_ps[0] > 2.5 * comp_ps[1]);
+    unlink(skewed);
+    unlink(uniform);
+}
+
+/* A token that picks expert x at every layer stays on x's GPU in coherent
+ * mode: only layer 0's dispatch and the final combine move bytes. */
+static void test_coherent_keeps_chains_local(void **state)
+{
+    (void)state;
+    const char *path = "/tmp/moesim_test_chain.csv";
+    FILE *f = fopen(path, "w");
+    fprintf(f, "#experts=8\n#topk=1\n#layers=4\nseq,token,layer,slot,expert,weight\n");
+    for (int tok = 0; tok < 16; tok++)
+        for (int l = 0; l < 4; l++)
+            fprintf(f, "0,%d,%d,0,%d,1\n", tok, l, (tok * 5) % 8);
+    fclose(f);
+    struct cfg c = moecfg(path, 2, 4, 1);
+    c.tokens_per_gpu = 2;
+    c.ep_mode = EP_COHERENT;
+    struct moe_run m;
+    run_moe(&c, &m);
+    assert_true(phase_bytes(&m.r, 0, 0, "dispatch") > 0);
+    for (uint32_t l = 1; l < 4; l++)
+        assert_int_equal(phase_bytes(&m.r, 0, l, "dispatch"), 0);
+    assert_int_equal(phase_bytes(&m.r, 0, 3, "combine"), phase_bytes(&m.r, 0, 0, "dispatch"));
+    assert_int_equal(phase_bytes(&m.r, 0, 0, "combine"), -1); /* no per-layer combine */
+    free_moe(&m);
+    c.ep_mode = EP_STANDARD;
+    run_moe(&c, &m);
+    for (uint32_t l = 1; l < 4; l++)
+        assert_int_equal(phase_bytes(&m.r, 0, l, "dispatch"), phase_bytes(&m.r, 0, 0, "dispatch"));
+    free_moe(&m);
+    unlink(path);
+}
+
+/* All GPUs in one server: every byte goes over NVLink, none over the NICs. */
+static void test_nvlink_carries_intra_server(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 1, 8, 8);
+    struct moe_run m;
+    run_moe(&c, &m);
+    uint64_t nic = 0, nvl = 0;
+    for (uint32_t p = 0; p < m.t->nports; p++) {
+        uint64_t b = eng_port(m.r.eng, p)->bytes;
+        if (m.t->ports[p].kind == TP_NVL_UP)
+            nvl += b;
+        else if (m.t->ports[p].kind == TP_HOST_UP)
+            nic += b;
+    }
+    assert_int_equal(nic, 0);
+    assert_true(nvl > 0);
+    free_moe(&m);
+}
+
+/* 8 GPUs x 16 tokens over a 9-token trace: every trace token is used, and
+ * the uses add up to the batch. */
+static void test_trace_reuse_counted(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.iterations = 3;
+    struct moe_run m;
+    run_moe(&c, &m);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < m.st.trace_tokens; i++)
+        sum += m.uses[i];
+    assert_int_equal(sum, 8 * 16 * 3);
+    assert_true(m.st.min_uses > 0);
+    assert_true(m.st.max_uses - m.st.min_uses <= sum / m.st.trace_tokens);
+    free_moe(&m);
+}
+
+/* placement.train = 0.5: the placement sees the first half of the trace's
+ * tokens and only the second half is replayed. */
+static void test_train_split_holds_out(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.train = 0.5; /* 9 tokens: 4 to place, 5 replayed */
+    struct moe_run m;
+    run_moe(&c, &m);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(m.uses[i], 0);
+    uint64_t sum = 0;
+    for (size_t i = 4; i < 9; i++) {
+        assert_true(m.uses[i] > 0);
+        sum += m.uses[i];
+    }
+    assert_int_equal(sum, 8 * 16);
+    free_moe(&m);
+    struct err e;
+    struct topo *t;
+    struct wl_gen g;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    c.train = 0.05;
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "placement.train: 0.05 of the trace's 9 tokens leaves no token to "
+                               "compute the placement on");
+    topo_destroy(t);
+}
+
+/* End to end: on a skewed trace, load-balancing placements cut the slowest
+ * GPU's compute against contiguous placement, held-out tokens replayed. */
+static void test_placement_balances_skew(void **state)
+{
+    (void)state;
+    const char *skewed = "/tmp/moesim_test_skew2.csv";
+    gen_trace(skewed, 64, 0.8, 0.0);
+    const char *policies[] = {"contiguous", "load_greedy", "eplb"};
+    double comp[3];
+    for (int i = 0; i < 3; i++) {
+        struct cfg c = moecfg(skewed, 2, 4, 1);
+        c.train = 0.5;
+        c.tokens_per_gpu = 64;
+        const struct opt_def *o = opt_find("placement", "policy");
+        struct err e;
+        assert_int_equal(opt_parse(o, policies[i], &c, &e), 0);
+        c.replicas = i == 2 ? 8 : 0;
+        struct moe_run m;
+        run_moe(&c, &m);
+        comp[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
+        free_moe(&m);
+    }
+    print_message("slowest/mean GPU compute: contiguous %.2f load_greedy %.2f eplb %.2f\n",
+                  comp[0], comp[1], comp[2]);
+    assert_true(comp[1] < comp[0] - 0.05);
+    assert_true(comp[2] < comp[0] - 0.1);
+    unlink(skewed);
+}
+
+static void test_determinism(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.iterations = 2;
+    struct moe_run a, b;
+    run_moe(&c, &a);
+    run_moe(&c, &b);
+    assert_int_equal(a.r.nphases, b.r.nphases);
+    for (size_t i = 0; i < a.r.nphases; i++) {
+        assert_int_equal(a.r.phases[i].end_ps, b.r.phases[i].end_ps);
+        assert_int_equal(a.r.phases[i].bytes, b.r.phases[i].bytes);
+    }
+    free_moe(&a);
+    free_moe(&b);
+}
+
+static void test_calibration(void **state)
+{
+    (void)state;
+    const char *p = tu_write_temp("#source=calibrate\ntokens,us\n1,10\n100,20\n1000,110\n", ".csv");
+    struct wl_compute m;
+    struct err e;
+    assert_int_equal(wl_compute_load_csv(p, &m, &e), 0);
+    assert_int_equal(wl_compute_ps(&m, 0), 0);
+    assert_int_equal(wl_compute_ps(&m, 1), 10 * PS_PER_US);
+    assert_int_equal(wl_compute_ps(&m, 100), 20 * PS_PER_US);
+    assert_int_equal(wl_compute_ps(&m, 550), 65 * PS_PER_US);  /* interpolated */
+    assert_int_equal(wl_compute_ps(&m, 2000), 210 * PS_PER_US); /* extended by the last slope */
+    wl_compute_free(&m);
+    /* The roofline: 2*3*hidden*ffn FLOPs per token. */
+    struct cfg c;
+    cfg_defaults(&c);
+    c.hidden = 1000;
+    c.ffn = 1000;
+    c.gpu_tflops = 1;
+    c.efficiency = 1;
+    c.expert_overhead_us = 2;
+    assert_int_equal(wl_compute_init(&c, &m, &e), 0);
+    assert_int_equal(wl_compute_ps(&m, 10), 2 * PS_PER_US + 60000000);
+    wl_compute_free(&m);
+}
+
+struct bad {
+    const char *text, *expect; /* %s = the file's path */
+};
+
+static void test_calibration_rejects(void **state)
+{
+    (void)state;
+    static const struct bad cases[] = {
+        {"tokens,us\n1,abc\n", "%s:2: us: expected a time >= 0 in microseconds, got 'abc'"},
+        {"tokens,us\n0,5\n", "%s:2: tokens: expected a whole number >= 1, got '0'"},
+        {"tokens,us\n1.5,5\n", "%s:2: tokens: expected a whole number >= 1, got '1.5'"},
+        {"tokens,us\n1,-5\n", "%s:2: us: expected a time >= 0 in microseconds, got '-5'"},
+        {"tokens,us\n1,nan\n", "%s:2: us: expected a time >= 0 in microseconds, got 'nan'"},
+        {"tokens,us\n5,1\n5,2\n", "%s:3: tokens: 5 does not increase (previous row 5)"},
+        {"tokens,us\n5,1\n3,2\n", "%s:3: tokens: 3 does not increase (previous row 5)"},
+        {"tokens,us\n1,2,3\n", "%s:2: expected 2 fields (tokens,us), got 3"},
+        {"tokens,us\n7\n", "%s:2: expected 2 fields (tokens,us), got 1"},
+        {"#only=metadata\n", "%s: no tokens,us rows"},
+        {"", "%s: no tokens,us rows"},
+        {"tokens,us\n", "%s: no tokens,us rows"},
+        {"tokens,ms\n", "%s:1: tokens: expected a whole number >= 1, got 'tokens'"},
+        {"1,2\n2,x\n", "%s:2: us: expected a time >= 0 in microseconds, got 'x'"},
+        {"1,1e400\n", "%s:1: us: expected a time >= 0 in microseconds, got '1e400'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = tu_write_temp(cases[i].text, ".csv");
+        struct wl_compute m;
+        struct err e;
+        char want[512];
+        snprintf(want, sizeof want, cases[i].expect, p);
+        assert_int_equal(wl_compute_load_csv(p, &m, &e), -1);
+        assert_string_equal(e.msg, want);
+        unlink(p);
+    }
+    struct wl_compute m;
+    struct err e;
+    assert_int_equal(wl_compute_load_csv("/nonexistent/calib.csv", &m, &e), -1);
+    assert_string_equal(e.msg, "/nonexistent/calib.csv: cannot open: No such file or directory");
+}
+
+static void test_moe_rejects(void **state)
+{
+    (void)state;
+    struct err e;
+    struct topo *t;
+    struct wl_gen g;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    c.experts = 16;
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "workload.experts: 16 contradicts the trace's 8 experts "
+                               "(tests/data/mixtral_excerpt.csv)");
+    c.experts = 0;
+    c.topk = 4;
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "workload.topk: 4 is more than the trace's top-2 "
+                               "(tests/data/mixtral_excerpt.csv)");
+    c.topk = 0;
+    c.layers = 33;
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "workload.layers: 33 is more than the trace's 32 layers "
+                               "(tests/data/mixtral_excerpt.csv)");
+    c.layers = 0;
+    c.trace[0] = '\0';
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "workload.trace: workload.kind = moe needs a routing trace");
+    snprintf(c.compute, sizeof c.compute, "/nonexistent/c.csv");
+    snprintf(c.trace, sizeof c.trace, EXCERPT);
+    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_string_equal(e.msg, "/nonexistent/c.csv: cannot open: No such file or directory");
+    topo_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_standard_conservation),
+        cmocka_unit_test(test_every_selection_accounted),
+        cmocka_unit_test(test_skew_compute_dominates),
+        cmocka_unit_test(test_coherent_keeps_chains_local),
+        cmocka_unit_test(test_nvlink_carries_intra_server),
+        cmocka_unit_test(test_trace_reuse_counted),
+        cmocka_unit_test(test_train_split_holds_out),
+        cmocka_unit_test(test_placement_balances_skew),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_calibration),
+        cmocka_unit_test(test_calibration_rejects),
+        cmocka_unit_test(test_moe_rejects),
+    };
+    return cmocka_run_group_tests_name("moe", tests, NULL, NULL);
+}

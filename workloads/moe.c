@@ -1,0 +1,413 @@
+/* moe.c - the MoE workload: routing traces replayed as expert-parallel
+ * traffic and compute.
+ *
+ * GPUs are the fabric's hosts (G = leaves * hosts_per_leaf); each holds
+ * workload.tokens_per_gpu tokens per iteration. Batch token b sits on GPU
+ * b / tokens_per_gpu (shard = contiguous) or b mod G (round_robin). Batch
+ * tokens are read from the trace as a stream: stream position s (iteration i,
+ * batch token b: s = i*G*tokens_per_gpu + b) is pass p = s / T over the T
+ * trace tokens, and uses trace token (s mod T + offset[p]) mod T, where
+ * offset[0] = 0 and later passes draw a uniform offset from the seeded GSL
+ * generator. How often each trace token was used is counted.
+ *
+ * Per layer, ep_mode = standard (DeepSpeed/Megatron expert parallelism):
+ *   dispatch: each token goes from its home GPU to the GPUs holding its top-k
+ *     experts (one copy per destination GPU with dedup, else one per expert);
+ *   compute:  each GPU runs its experts on the tokens they got; the slowest
+ *     GPU sets the phase (compute.h);
+ *   combine:  the same bytes flow back to the home GPUs.
+ * ep_mode = coherent (ExFlow's context-coherent expert parallelism): a
+ * token's state stays where its layer-l experts ran; for layer l+1 every GPU
+ * that holds one of its layer-l experts sends its partial output straight to
+ * every GPU that holds one of its layer-(l+1) experts (partials are summed at
+ * the destination), so there is one all-to-all per layer ("dispatch"), no
+ * combine until after the last layer, and a token whose next experts sit on
+ * the same GPU does not move. Layer 0 starts from the home GPU; after the
+ * last layer a "combine" returns the outputs home.
+ * Experts are placed by the placement module (place.h) on the first
+ * placement.train of the trace's tokens; only the rest is replayed, so the
+ * placement is judged on tokens it has not seen. A replicated expert serves a
+ * token by pl_gpu_of's rule (the replica on the GPU the token comes from, else
+ * one chosen by token index).
+ * A token without a decision at a layer (missing trace rows) skips it.
+ * Messages between two GPUs of one server go over NVLink (the engine routes
+ * them). Phases run in sequence: no overlap of compute and communication.
+ */
+#include <gsl/gsl_rng.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/compute.h"
+#include "workloads/moe.h"
+#include "workloads/place.h"
+#include "workloads/trace.h"
+
+struct moe {
+    struct trace tr;
+    int E, K, L;
+    uint32_t G;
+    uint64_t N, B; /* tokens per GPU, batch */
+    uint32_t iterations;
+    int shard, coherent, dedup;
+    uint64_t msg_bytes;
+    struct pl_placement pl;
+    size_t eval_begin;  /* first trace token replayed (the rest trained the placement) */
+    struct wl_compute comp;
+    gsl_rng *rng;
+    uint64_t *pass_off; /* offset of each pass over the trace */
+    size_t npass;
+    uint64_t *uses;     /* [T] times each trace token was used */
+    uint32_t *tok;      /* [B] trace token of each batch token, this iteration */
+    int16_t *cur;       /* [B * K] coherent: GPUs holding the token's state (-1 none) */
+    uint64_t *mat;      /* [G * G] bytes of the phase being built */
+    uint32_t *etok;     /* [G * E] selections per (GPU, expert) this layer */
+    struct topo_demand *dem;
+    size_t ndem;
+    uint32_t iter, layer;
+    int step; /* next phase: 0 dispatch, 1 compute, 2 combine */
+    struct moe_stats st;
+};
+
+static uint32_t home_of(const struct moe *m, uint64_t b)
+{
+    return m->shard == SHARD_CONTIGUOUS ? (uint32_t)(b / m->N) : (uint32_t)(b % m->G);
+}
+
+/* Batch tokens of iteration `iter` from the trace stream (see the header). */
+static void fill_batch(struct moe *m, uint32_t iter)
+{
+    uint64_t T = m->tr.tokens - m->eval_begin;
+    for (uint64_t b = 0; b < m->B; b++) {
+        uint64_t s = (uint64_t)iter * m->B + b, pass = s / T;
+        while (pass >= m->npass) {
+            m->pass_off = xrealloc(m->pass_off, (m->npass + 1) * sizeof *m->pass_off);
+            m->pass_off[m->npass] = m->npass ? gsl_rng_uniform_int(m->rng, T) : 0;
+            m->npass++;
+        }
+        uint32_t t = (uint32_t)(m->eval_begin + (s % T + m->pass_off[pass]) % T);
+        m->tok[b] = t;
+        m->uses[t]++;
+    }
+}
+
+/* Distinct GPUs of token b's experts at layer l into out[]; returns how many
+ * (0 when the trace has no decision there). Without dedup every expert
+ * counts, duplicates included. */
+static int dest_gpus(const struct moe *m, uint64_t b, int l, int from, uint32_t *out, int dedup)
+{
+    int n = 0;
+    for (int k = 0; k < m->K; k++) {
+        int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
+        if (x < 0)
+            continue;
+        uint32_t g = (uint32_t)pl_gpu_of(&m->pl, l, x, from, b);
+        int dup = 0;
+        for (int j = 0; dedup && j < n; j++)
+            dup |= out[j] == g;
+        if (!dup)
+            out[n++] = g;
+    }
+    return n;
+}
+
+/* Turns m->mat into the demand list. */
+static void mat_to_demands(struct moe *m)
+{
+    m->ndem = 0;
+    for (uint32_t a = 0; a < m->G; a++)
+        for (uint32_t j = 1; j < m->G; j++) {
+            uint32_t b = (a + j) % m->G; /* shifted order, as in alltoall */
+            uint64_t v = m->mat[(size_t)a * m->G + b];
+            if (v)
+                m->dem[m->ndem++] = (struct topo_demand){a, b, v};
+        }
+}
+
+/* Builds the dispatch of layer l (standard: home -> experts; coherent: the
+ * GPUs holding the token's state -> its layer-l experts) and counts the
+ * selections each GPU's experts receive. */
+static void build_dispatch(struct moe *m, int l)
+{
+    memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
+    memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
+    uint32_t dst[64];
+    for (uint64_t b = 0; b < m->B; b++) {
+        int16_t *cur = m->cur + b * m->K;
+        uint32_t home = home_of(m, b);
+        /* Where the token comes from decides which replica serves it. */
+        int from = m->coherent && l > 0 && cur[0] >= 0 ? cur[0] : (int)home;
+        for (int k = 0; k < m->K; k++) {
+            int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
+            if (x >= 0) {
+                m->etok[(size_t)pl_gpu_of(&m->pl, l, x, from, b) * m->E + x]++;
+                m->st.selections++;
+            } else {
+                m->st.skipped++;
+            }
+        }
+        int nd = dest_gpus(m, b, l, from, dst, m->dedup);
+        if (nd == 0)
+            continue;
+        int nsrc = 0;
+        uint32_t src[64];
+        if (!m->coherent || l == 0 || cur[0] < 0) {
+            src[nsrc++] = home;
+        } else {
+            for (int j = 0; j < m->K && cur[j] >= 0; j++)
+                src[nsrc++] = (uint32_t)cur[j];
+        }
+        for (int i = 0; i < nsrc; i++)
+            for (int j = 0; j < nd; j++)
+                if (src[i] != dst[j])
+                    m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
+        if (m->coherent) {
+            int u = dest_gpus(m, b, l, from, dst, 1);
+            for (int j = 0; j < m->K; j++)
+                cur[j] = j < u ? (int16_t)dst[j] : -1;
+        }
+    }
+    mat_to_demands(m);
+}
+
+/* Standard combine: the dispatch matrix transposed. */
+static void build_combine_standard(struct moe *m)
+{
+    for (uint32_t a = 0; a < m->G; a++)
+        for (uint32_t b = a + 1; b < m->G; b++) {
+            uint64_t *x = &m->mat[(size_t)a * m->G + b], *y = &m->mat[(size_t)b * m->G + a];
+            uint64_t tmp = *x;
+            *x = *y;
+            *y = tmp;
+        }
+    mat_to_demands(m);
+}
+
+/* Coherent: after the last layer, each token's state returns home. */
+static void build_combine_coherent(struct moe *m)
+{
+    memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
+    for (uint64_t b = 0; b < m->B; b++) {
+        int16_t *cur = m->cur + b * m->K;
+        uint32_t home = home_of(m, b);
+        for (int j = 0; j < m->K && cur[j] >= 0; j++)
+            if ((uint32_t)cur[j] != home)
+                m->mat[(size_t)cur[j] * m->G + home] += m->msg_bytes;
+    }
+    mat_to_demands(m);
+}
+
+/* The slowest GPU's expert time for the selections in m->etok. */
+static simtime_t compute_time(struct moe *m)
+{
+    simtime_t worst = 0;
+    double sum = 0;
+    for (uint32_t g = 0; g < m->G; g++) {
+        simtime_t t = 0;
+        for (int x = 0; x < m->E; x++)
+            t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
+        if (t > worst)
+            worst = t;
+        sum += (double)t;
+    }
+    m->st.compute_max_ps += (double)worst;
+    m->st.compute_mean_ps += sum / m->G;
+    return worst;
+}
+
+static int moe_next(void *state, struct wl_phase *out)
+{
+    struct moe *m = state;
+    for (;;) {
+        if (m->iter >= m->iterations)
+            return 0;
+        memset(out, 0, sizeof *out);
+        out->iter = m->iter;
+        out->layer = (uint32_t)m->layer;
+        if (m->step == 0) {
+            if (m->layer == 0)
+                fill_batch(m, m->iter);
+            build_dispatch(m, (int)m->layer);
+            out->kind = WL_NET;
+            out->name = "dispatch";
+            out->dem = m->dem;
+            out->ndem = m->ndem;
+            m->step = 1;
+            return 1;
+        }
+        if (m->step == 1) {
+            out->kind = WL_COMPUTE;
+            out->name = "compute";
+            out->duration = compute_time(m);
+            int last = m->layer + 1 == (uint32_t)m->L;
+            m->step = !m->coherent || last ? 2 : 3;
+            return 1;
+        }
+        if (m->step == 2) {
+            if (m->coherent)
+                build_combine_coherent(m);
+            else
+                build_combine_standard(m);
+            out->kind = WL_NET;
+            out->name = "combine";
+            out->dem = m->dem;
+            out->ndem = m->ndem;
+            m->step = 3;
+            return 1;
+        }
+        /* step 3: next layer or iteration */
+        m->step = 0;
+        if (++m->layer == (uint32_t)m->L) {
+            m->layer = 0;
+            m->iter++;
+        }
+    }
+}
+
+static void moe_destroy(void *state)
+{
+    struct moe *m = state;
+    trace_free(&m->tr);
+    wl_compute_free(&m->comp);
+    if (m->rng)
+        gsl_rng_free(m->rng);
+    pl_free(&m->pl);
+    free(m->pass_off);
+    free(m->uses);
+    free(m->tok);
+    free(m->cur);
+    free(m->mat);
+    free(m->etok);
+    free(m->dem);
+    free(m);
+}
+
+/* Checks that the scenario's MoE keys agree with the trace. */
+static int check_trace(const struct cfg *c, const struct trace *t, struct err *e)
+{
+    if (c->experts && c->experts != t->experts)
+        return err_set(e, "workload.experts: %lld contradicts the trace's %d experts (%s)",
+                       (long long)c->experts, t->experts, c->trace);
+    if (c->topk > t->topk)
+        return err_set(e, "workload.topk: %lld is more than the trace's top-%d (%s)",
+                       (long long)c->topk, t->topk, c->trace);
+    if (c->layers > t->layers)
+        return err_set(e, "workload.layers: %lld is more than the trace's %d layers (%s)",
+                       (long long)c->layers, t->layers, c->trace);
+    if (t->tokens == 0)
+        return err_set(e, "workload.trace: %s has no tokens", c->trace);
+    return 0;
+}
+
+/* Computes the placement on the first placement.train of the trace's tokens
+ * (or on all of them when train = 0), scored on this fabric. */
+static int place_experts(struct moe *m, const struct cfg *c, const struct topo *t, struct err *e)
+{
+    size_t T = m->tr.tokens, ntrain = (size_t)(c->train * (double)T);
+    if (c->train > 0 && (ntrain == 0 || ntrain >= T))
+        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->train, T,
+                       ntrain == 0 ? "no token to compute the placement on"
+                                   : "no token to replay");
+    struct pl_fabric f;
+    pl_fabric_default(&f, (int)m->G, (int)t->leaves);
+    f.gpu_gbps = c->host_gbps;
+    f.leaf_uplink_gbps = c->fabric_gbps * (double)t->spines;
+    f.bytes_per_token = (double)m->msg_bytes;
+    f.compute_us_per_token = (double)wl_compute_ps(&m->comp, 1000) / 1000.0 / (double)PS_PER_US;
+    f.w_compute = c->w_compute;
+    f.w_network = c->w_network;
+    f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
+    struct pl_params p = {(int)c->replicas, c->refine, (uint64_t)c->seed, c->ilp_time_limit_s};
+    const char *policy = opt_enum_name("placement", "policy", c->placement);
+    /* Layers beyond workload.layers do not count: train on a view of the
+     * trace's first L layers. */
+    struct trace view = m->tr;
+    if (m->L < m->tr.layers || m->K < m->tr.topk) {
+        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0)
+            return -1;
+        for (size_t i = 0; i < view.tokens; i++)
+            for (int l = 0; l < m->L; l++)
+                for (int k = 0; k < m->K; k++) {
+                    size_t a = trace_idx(&view, i, l, k), b = trace_idx(&m->tr, i, l, k);
+                    view.expert[a] = m->tr.expert[b];
+                    view.weight[a] = m->tr.weight[b];
+                }
+    }
+    int rc = pl_compute(policy, &view, 0, ntrain ? ntrain : T, &f, &p, &m->pl, e);
+    if (view.expert != m->tr.expert)
+        trace_free(&view);
+    m->eval_begin = ntrain;
+    return rc;
+}
+
+int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+{
+    if (!c->trace[0])
+        return err_set(e, "workload.trace: workload.kind = moe needs a routing trace");
+    struct moe *m = xcalloc(1, sizeof *m);
+    m->G = t->hosts;
+    m->N = (uint64_t)c->tokens_per_gpu;
+    m->B = m->G * m->N;
+    m->iterations = (uint32_t)c->iterations;
+    /* The whole trace when part of it trains the placement; else only what
+     * the batches use. */
+    uint64_t want = c->train > 0 ? 0 : m->B * m->iterations;
+    if (trace_load(c->trace, want, &m->tr, e) < 0 || check_trace(c, &m->tr, e) < 0) {
+        moe_destroy(m);
+        return -1;
+    }
+    if (m->tr.tokens > UINT32_MAX) {
+        moe_destroy(m);
+        return err_set(e, "workload.trace: more than %u tokens", UINT32_MAX);
+    }
+    m->E = m->tr.experts;
+    m->K = c->topk ? (int)c->topk : m->tr.topk;
+    m->L = c->layers ? (int)c->layers : m->tr.layers;
+    m->shard = c->shard;
+    m->coherent = c->ep_mode == EP_COHERENT;
+    m->dedup = c->dedup;
+    m->msg_bytes = (uint64_t)c->hidden * (uint64_t)c->dtype_bytes;
+    if (m->G > INT16_MAX) {
+        moe_destroy(m);
+        return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
+                       INT16_MAX);
+    }
+    if (wl_compute_init(c, &m->comp, e) < 0) {
+        moe_destroy(m);
+        return -1;
+    }
+    m->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(m->rng, (unsigned long)c->seed);
+    if (place_experts(m, c, t, e) < 0) {
+        moe_destroy(m);
+        return -1;
+    }
+    m->uses = xcalloc(m->tr.tokens, sizeof *m->uses);
+    m->tok = xmalloc(m->B * sizeof *m->tok);
+    m->cur = xmalloc(m->B * (size_t)m->K * sizeof *m->cur);
+    memset(m->cur, 0xff, m->B * (size_t)m->K * sizeof *m->cur);
+    m->mat = xcalloc((size_t)m->G * m->G, sizeof *m->mat);
+    m->etok = xcalloc((size_t)m->G * m->E, sizeof *m->etok);
+    m->dem = xmalloc((size_t)m->G * m->G * sizeof *m->dem);
+    g->state = m;
+    g->next = moe_next;
+    g->destroy = moe_destroy;
+    return 0;
+}
+
+const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
+{
+    const struct moe *m = g->state;
+    struct moe_stats *s = (struct moe_stats *)&m->st;
+    s->trace_tokens = m->tr.tokens;
+    s->missing = m->tr.missing;
+    s->uses = m->uses;
+    s->min_uses = UINT64_MAX;
+    s->max_uses = 0;
+    for (size_t i = 0; i < m->tr.tokens; i++) {
+        if (m->uses[i] < s->min_uses)
+            s->min_uses = m->uses[i];
+        if (m->uses[i] > s->max_uses)
+            s->max_uses = m->uses[i];
+    }
+    return s;
+}

@@ -1,0 +1,24 @@
+/* moe.h - the MoE workload (moe.c): routing traces as expert-parallel
+ * dispatch, compute and combine phases. */
+#ifndef MOESIM_MOE_H
+#define MOESIM_MOE_H
+
+#include <stdint.h>
+
+#include "workloads/wl.h"
+
+struct moe_stats {
+    uint64_t selections;   /* token-expert selections replayed */
+    uint64_t skipped;      /* slots without a decision (missing trace rows) */
+    uint64_t trace_tokens; /* tokens in the trace */
+    uint64_t missing;      /* (token, layer) pairs the trace lacks */
+    const uint64_t *uses;  /* [trace_tokens]: times each was used */
+    uint64_t min_uses, max_uses;
+    double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
+};
+
+int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+/* Statistics of a MoE generator (valid until it is destroyed). */
+const struct moe_stats *wl_moe_stats(const struct wl_gen *g);
+
+#endif

@@ -1,0 +1,209 @@
+/* place.c - the placement core: validating a request, dispatching to a policy,
+ * the slot index and the replica rule (place.h). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "workloads/place_internal.h"
+
+#define PL_POLICIES "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp"
+
+void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves)
+{
+    memset(f, 0, sizeof *f);
+    f->gpus = gpus;
+    f->leaves = leaves;
+    f->gpu_gbps = 400;
+    f->leaf_uplink_gbps = leaves > 0 ? 400.0 * gpus / leaves : 400;
+    f->bytes_per_token = 8192;
+    f->compute_us_per_token = 0.5;
+    f->w_compute = 1;
+    f->w_network = 1;
+    f->mode = PL_STANDARD;
+}
+
+int pl_home_gpu(size_t i, size_t n, int gpus)
+{
+    assert(i < n);
+    return (int)((i * (size_t)gpus) / n);
+}
+
+int pl_leaf_of(int g, int gpus, int leaves)
+{
+    return g / (gpus / leaves);
+}
+
+void pl_alloc(struct pl_placement *pl, int layers, int experts, int gpus, int leaves, int slots)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->layers = layers;
+    pl->experts = experts;
+    pl->gpus = gpus;
+    pl->leaves = leaves;
+    pl->slots = slots;
+    pl->slots_per_gpu = slots / gpus;
+    pl->slot_expert = xcalloc((size_t)layers * slots, sizeof(int));
+    pl->rep_first = xcalloc((size_t)layers * experts + 1, sizeof(int));
+    pl->rep_gpu = xcalloc((size_t)layers * slots, sizeof(int));
+}
+
+void pl_index(struct pl_placement *pl)
+{
+    int E = pl->experts, S = pl->slots;
+    int *cnt = xcalloc((size_t)pl->layers * E, sizeof(int));
+    for (int l = 0; l < pl->layers; l++)
+        for (int s = 0; s < S; s++) {
+            int e = pl->slot_expert[(size_t)l * S + s];
+            assert(e >= 0 && e < E);
+            cnt[(size_t)l * E + e]++;
+        }
+    pl->rep_first[0] = 0;
+    for (size_t i = 0; i < (size_t)pl->layers * E; i++)
+        pl->rep_first[i + 1] = pl->rep_first[i] + cnt[i];
+    memset(cnt, 0, sizeof(int) * (size_t)pl->layers * E);
+    /* Slots ascend, so each expert's GPUs come out ascending. */
+    for (int l = 0; l < pl->layers; l++)
+        for (int s = 0; s < S; s++) {
+            size_t i = (size_t)l * E + pl->slot_expert[(size_t)l * S + s];
+            pl->rep_gpu[pl->rep_first[i] + cnt[i]++] = s / pl->slots_per_gpu;
+        }
+    free(cnt);
+}
+
+void pl_free(struct pl_placement *pl)
+{
+    free(pl->slot_expert);
+    free(pl->rep_first);
+    free(pl->rep_gpu);
+    memset(pl, 0, sizeof *pl);
+}
+
+int pl_replicas(const struct pl_placement *pl, int layer, int expert)
+{
+    size_t i = (size_t)layer * pl->experts + expert;
+    return pl->rep_first[i + 1] - pl->rep_first[i];
+}
+
+int pl_replica_gpu(const struct pl_placement *pl, int layer, int expert, int i)
+{
+    assert(i >= 0 && i < pl_replicas(pl, layer, expert));
+    return pl->rep_gpu[pl->rep_first[(size_t)layer * pl->experts + expert] + i];
+}
+
+int pl_gpu_of(const struct pl_placement *pl, int layer, int expert, int from_gpu, size_t token)
+{
+    if (expert < 0) return -1;
+    assert(layer >= 0 && layer < pl->layers && expert < pl->experts);
+    const int *g = pl->rep_gpu + pl->rep_first[(size_t)layer * pl->experts + expert];
+    int n = pl_replicas(pl, layer, expert);
+    if (from_gpu >= 0)
+        for (int i = 0; i < n; i++)
+            if (g[i] == from_gpu) return from_gpu;
+    return g[token % (size_t)n];
+}
+
+static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
+                    const struct pl_fabric *f, const struct pl_params *p, struct err *e)
+{
+    static const char *known[] = {"contiguous", "round_robin", "random",   "load_greedy",
+                                  "eplb",       "affinity",    "moetuner", "ilp"};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ok |= !strcmp(policy, known[i]);
+    if (!ok) return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy, PL_POLICIES);
+    int G = f->gpus, Lv = f->leaves, E = t->experts, R = p->replicas;
+    if (G < 1) return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
+    if (Lv < 1 || G % Lv)
+        return err_set(e, "placement.leaves: %d leaves do not split %d GPUs evenly", Lv, G);
+    if (E < 1 || t->layers < 1 || t->topk < 1)
+        return err_set(e, "placement.trace: the trace has no experts or no layers");
+    if (en <= b || en > t->tokens)
+        return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
+                       t->tokens);
+    if (R < 0) return err_set(e, "placement.replicas: must be >= 0, got %d", R);
+    if (R > 0 && strcmp(policy, "eplb") && strcmp(policy, "contiguous") &&
+        strcmp(policy, "round_robin") && strcmp(policy, "random"))
+        return err_set(e,
+                       "placement.replicas: policy '%s' does not replicate experts (eplb, "
+                       "contiguous, round_robin and random do)",
+                       policy);
+    int S = E + R;
+    if (G > S)
+        return err_set(e,
+                       "placement.gpus: %d GPUs but only %d expert slots per layer "
+                       "(experts + replicas)",
+                       G, S);
+    if (S % G)
+        return err_set(e,
+                       "placement.gpus: %d expert slots per layer (experts + replicas) do not "
+                       "split evenly over %d GPUs",
+                       S, G);
+    if (!strcmp(policy, "eplb") && Lv > 1 && (E % Lv || R % Lv))
+        return err_set(e,
+                       "placement.leaves: hierarchical eplb needs experts (%d) and replicas (%d) "
+                       "divisible by the %d leaves",
+                       E, R, Lv);
+    if (!strcmp(policy, "ilp")) {
+        long nb = (long)t->layers * E * G;
+        if (nb > PL_ILP_MAX_BINARIES)
+            return err_set(e,
+                           "placement.policy: ilp instance too large: %d layers x %d experts x "
+                           "%d GPUs = %ld binaries (limit %d)",
+                           t->layers, E, G, nb, PL_ILP_MAX_BINARIES);
+        if (!(p->ilp_time_limit_s > 0))
+            return err_set(e, "placement.ilp_time_limit_s: must be > 0, got %g",
+                           p->ilp_time_limit_s);
+    }
+    if (!(f->gpu_gbps > 0))
+        return err_set(e, "placement.gpu_gbps: must be > 0, got %g", f->gpu_gbps);
+    if (Lv > 1 && !(f->leaf_uplink_gbps > 0))
+        return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g", f->leaf_uplink_gbps);
+    return 0;
+}
+
+int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, size_t tok_end,
+               const struct pl_fabric *f, const struct pl_params *p, struct pl_placement *out,
+               struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (validate(policy, train, tok_begin, tok_end, f, p, e)) return -1;
+    struct pl_profile pr;
+    pl_profile_build(&pr, train, tok_begin, tok_end, f->gpus, f->leaves, f->mode);
+    pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
+    snprintf(out->policy, sizeof out->policy, "%s", policy);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, (unsigned long)p->seed);
+    int rc = 0;
+    if (!strcmp(policy, "contiguous"))
+        rc = pl_policy_contiguous(out);
+    else if (!strcmp(policy, "round_robin"))
+        rc = pl_policy_round_robin(out);
+    else if (!strcmp(policy, "random"))
+        rc = pl_policy_random(out, r);
+    else if (!strcmp(policy, "load_greedy"))
+        rc = pl_policy_load_greedy(out, &pr);
+    else if (!strcmp(policy, "eplb"))
+        rc = pl_policy_eplb(out, &pr, p->replicas);
+    else if (!strcmp(policy, "affinity"))
+        rc = pl_policy_affinity(out, &pr, r);
+    else if (!strcmp(policy, "moetuner"))
+        rc = pl_policy_moetuner(out, &pr, f);
+    else
+        rc = pl_policy_ilp(out, &pr, f, p->ilp_time_limit_s, e);
+    if (rc == 0) {
+        struct pl_eval ev;
+        pl_eval_init(&ev, &pr, f, out->slots, out->slots_per_gpu);
+        out->cost_policy = out->cost = pl_eval_total(&ev, out->slot_expert);
+        pl_eval_free(&ev);
+        if (p->refine) out->cost = pl_refine(out, &pr, f, r);
+        pl_index(out);
+    } else {
+        pl_free(out);
+    }
+    gsl_rng_free(r);
+    pl_profile_free(&pr);
+    return rc;
+}
