@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 
+#include "tests/fuzz/fuzz_calib.c"
 #include "tests/fuzz/fuzz_safetensors.c"
 #include "tests/fuzz/fuzz_scenario.c"
 #include "tests/fuzz/fuzz_trace_csv.c"
@@ -86,6 +87,12 @@ static void test_replay_trace_jsonl(void **state)
     replay("trace_jsonl", fuzz_trace_jsonl);
 }
 
+static void test_replay_calib(void **state)
+{
+    (void)state;
+    replay("calib", fuzz_calib);
+}
+
 static void test_replay_safetensors(void **state)
 {
     (void)state;
@@ -99,6 +106,7 @@ int main(void)
         cmocka_unit_test(test_replay_trace_csv),
         cmocka_unit_test(test_replay_trace_jsonl),
         cmocka_unit_test(test_replay_safetensors),
+        cmocka_unit_test(test_replay_calib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,4 +54,11 @@ sqlite3 "$tmp/v.db" "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 expect "run $S --quiet --db $tmp/v.db" \
     "moesim: $tmp/v.db: not a moesim results database (no schema_version in meta)"
 [ "$(sqlite3 "$tmp/o.db" "SELECT count(*) FROM sqlite_master WHERE name = 'runs'")" = 0 ]
+
+# a calibration whose times pass the 64-bit clock: refused, not wrapped
+printf 'tokens,us\n1,1000000000000\n' >"$tmp/calib.csv"
+expect "run scenarios/moe_mixtral.ini --quiet --db $tmp/m.db --set transport.path=ecmp
+--set placement.policy=contiguous --set workload.compute=$tmp/calib.csv" \
+    "moesim: scenarios/moe_mixtral.ini: workload: the compute phase of iteration 0, layer 0 would end past the clock's end (9.22e+06 s of simulated time)"
+[ "$(sqlite3 "$tmp/m.db" "SELECT status FROM runs")" = failed ]
 echo "reject_run: $n malformed command lines and files refused"
