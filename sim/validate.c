@@ -209,6 +209,16 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     /* In double: the products of hosts, iterations, subflows and windows
      * can pass 2^64 (then the estimate saturates). */
     double H = (double)cfg_hosts(c);
+    if (c->wl_kind == WL_MOE) {
+        /* What the MoE generator allocates from the configuration alone
+         * (workloads/moe.c): per batch token its trace token (4 bytes) and
+         * topk GPU slots (2 bytes each, topk 1 when it comes from the trace),
+         * per GPU pair a byte count and a demand (24 bytes). The trace and
+         * the flows of a phase come on top. */
+        double B = H * (double)c->tokens_per_gpu, K = c->topk ? (double)c->topk : 1;
+        double total = (double)topo_memory_bytes(c) + B * (4 + 2 * K) + H * H * 24;
+        return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
+    }
     double msgs = c->wl_kind == WL_ALLTOALL ? H * (H - 1) : H;
     double sub = c->path == PATH_SPLIT ? (double)c->subflows : 1;
     double flows = msgs * sub;
@@ -224,13 +234,12 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
 
 static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->wl_kind == WL_MOE)
-        return 0; /* the MoE workload checks its own sizes */
     double need = (double)cfg_memory_estimate(c);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
+    int moe = c->wl_kind == WL_MOE;
     if (have > 0 && need > 0.9 * have)
-        return cfg_fail(bad, e, "topology", "hosts_per_leaf",
+        return cfg_fail(bad, e, moe ? "workload" : "topology", moe ? "tokens_per_gpu" : "hosts_per_leaf",
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
                         need / (1 << 30), have / (1 << 30));
     return 0;

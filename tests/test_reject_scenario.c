@@ -312,6 +312,27 @@ static void test_set_long_db(void **state)
     expect_error("--set long db", NULL, sets, 1, want);
 }
 
+/* A MoE batch no machine holds is refused before the trace is read; the
+ * message ends with this machine's memory, so only its start is fixed. */
+static void test_moe_memory(void **state)
+{
+    (void)state;
+    const char ini[] = "[topology]\nleaves = 4096\nhosts_per_leaf = 7\n[workload]\nkind = moe\n"
+                       "trace = x.csv\ntokens_per_gpu = 16777216\n";
+    const char *path = write_case(ini, sizeof ini - 1);
+    struct sc_sweep *s = NULL;
+    struct err e = {""};
+    assert_int_equal(sc_load(path, NULL, 0, &s, &e), -1);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s:7: workload.tokens_per_gpu: the run needs at least 2706.9 GiB of memory, this "
+             "machine has ",
+             path);
+    assert_int_equal(strncmp(e.msg, want, strlen(want)), 0);
+    assert_non_null(strstr(e.msg + strlen(want), " GiB"));
+    unlink(path);
+}
+
 static void test_empty_path(void **state)
 {
     (void)state;
@@ -326,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_set_sweep_too_large),
         cmocka_unit_test(test_set_long_db),
         cmocka_unit_test(test_empty_path),
+        cmocka_unit_test(test_moe_memory),
     };
     return cmocka_run_group_tests_name("reject_scenario", tests, NULL, NULL);
 }
