@@ -13,7 +13,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 db=$tmp/k.db
 # 4x4x4 leaf-spine: 2*16 host ports + 2*16 fabric ports = 64 links per run
-sweep="--set transport.path=ecmp,spray,spray_rr,split,adaptive --set sim.seed=1,2,3,4,5,6,7,8
+# 5 paths x 24 seeds = 120 runs, longer than the 1.2 s window the kill lands in
+sweep="--set transport.path=ecmp,spray,spray_rr,split,adaptive
+--set sim.seed=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24
 --set workload.bytes=131072"
 
 check() {
@@ -43,8 +45,10 @@ for i in $(seq 1 "$trials"); do
     "$MOESIM" run scenarios/alltoall.ini --db "$db" --quiet $sweep >/dev/null 2>"$tmp/err" &
     pid=$!
     sleep "$(printf '0.%03d' "$ms")"
-    if kill -KILL "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
-    wait "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    [ "$rc" = 137 ] && killed=$((killed + 1))
     check "$i"
     # the interrupted run (if the kill landed inside one) is the newest and is not done
     last=$(sqlite3 "$db" "SELECT status FROM runs ORDER BY id DESC LIMIT 1" 2>/dev/null || true)
@@ -57,4 +61,5 @@ check final
 done_runs=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status = 'done'")
 running=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status = 'running'")
 echo "kill9: $trials trials, $killed killed mid-sweep, $done_runs done runs intact, $running interrupted runs left 'running'"
-[ "$killed" -gt 0 ]
+# most kills must land inside the sweep, or the test proves little
+[ $((killed * 2)) -ge "$trials" ] || { echo "only $killed of $trials kills landed mid-sweep"; exit 1; }
