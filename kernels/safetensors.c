@@ -117,6 +117,8 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
     json_error_t jerr;
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        for (char *c = jerr.text; *c; c++) /* jansson quotes the text, line breaks too */
+            if ((unsigned char)*c < 0x20) *c = ' ';
         err_set(e, "%s: header is not valid JSON: %s (at byte %d of %llu)", path, jerr.text,
                 jerr.position, (unsigned long long)hlen);
         kn_st_close(st);
