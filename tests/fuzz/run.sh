@@ -18,13 +18,15 @@ for t in "$@"; do
     dict=""
     [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
     log=build-fuzz/$t.log
+    t0=$(date +%s)
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$crashes/" $dict "$work" >"$log" 2>&1
     rc=$?
+    took=$(($(date +%s) - t0))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
     if [ "$rc" = 0 ]; then r=ok; else r="CRASH (rc $rc, see $log and $crashes/)"; status=1; fi
-    echo "fuzz $t: ${runs:-?} runs in ${secs}s, ${cov:-no coverage line}, $r"
+    echo "fuzz $t: ${runs:-?} runs in ${took}s, ${cov:-no coverage line}, $r"
 done
 exit $status
