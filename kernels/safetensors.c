@@ -140,6 +140,8 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
             parse_entry(st, name, v, p + 8 + hlen, size - 8 - hlen, &st->t[st->n], e) != 0) {
             if (!json_is_object(v))
                 err_set(e, "%s: tensor %s: entry is not a JSON object", path, name);
+            for (char *c = e ? e->msg : NULL; c && *c; c++) /* a name may hold line breaks */
+                if ((unsigned char)*c < 0x20) *c = ' ';
             st->n++; /* so that close frees the name */
             json_decref(root);
             kn_st_close(st);
