@@ -87,6 +87,8 @@ static const struct bad st_cases[] = {
 };
 
 static const struct bad calib_cases[] = {
+    B("quoted field spanning lines", "tokens,us\n1,\"9\nx\"\n",
+      "%s:2: us: expected a time >= 0 in microseconds, got '9?'"),
     B("NUL byte", "tokens,us\n1,2\0\n", "%s:2: NUL byte in the file"),
     B("time past 1e12 us", "tokens,us\n1,1e13\n", "%s:2: us: expected a time >= 0 in microseconds, got '1e13'"),
     B("tokens past 1e12", "tokens,us\n10000000000000,1\n", "%s:2: tokens: expected a whole number >= 1, got '10000000000000'"),

@@ -33,6 +33,9 @@ static void on_field(void *s, size_t len, void *data)
         size_t n = len < 63 ? len : 63;
         memcpy(dst, s, n);
         dst[n] = '\0';
+        for (size_t i = 0; i < n; i++) /* a quoted field may span lines: keep errors one line */
+            if ((unsigned char)dst[i] < 0x20)
+                dst[i] = '?';
     }
     p->nfields++;
 }
