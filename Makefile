@@ -19,6 +19,16 @@ CC      := clang
 OPT     := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DMOESIM_SAN=1
 endif
 
+# MPI=1: the same program built with mpicc into build-mpi/ (build-mpi/moesim),
+# so `mpirun -n N build-mpi/moesim run FILE` spreads a sweep over ranks
+# (sim/run_mpi.c). Never part of the default build. See docs/results.md.
+MPI     ?= 0
+ifeq ($(MPI),1)
+CC      := mpicc
+BUILD   := build-mpi
+OPT     += -DMOESIM_MPI
+endif
+
 CFLAGS  ?=
 CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph
 LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lm
@@ -28,7 +38,7 @@ SRCS    := $(filter-out sim/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 BIN     := moesim
-ifeq ($(SAN),1)
+ifneq ($(SAN)$(MPI),00)
 BIN     := $(BUILD)/moesim
 endif
 SCENARIO ?= scenarios/alltoall.ini
@@ -76,7 +86,18 @@ format:
 	clang-format -i $(foreach m,$(MODULES) tests,$(wildcard $(m)/*.[ch]))
 
 clean:
-	rm -rf build build-san build-fuzz moesim
+	rm -rf build build-san build-fuzz build-mpi build-mpi-test moesim
+
+# ---- figures for papers (docs/results.md) --------------------------------
+# make plots [DB=results/moesim.db] [PLOTS_OUT=plots/out]: every figure the
+# database has the data for, as PNG and PDF (plots/all.sh says which it skips).
+DB        ?= results/moesim.db
+PLOTS_OUT ?= plots/out
+
+.PHONY: plots
+plots: $(BIN)
+	@sh plots/all.sh ./$(BIN) $(DB) $(PLOTS_OUT)
+# ---------------------------------------------------------------------------
 
 -include $(OBJS:.o=.d) $(BUILD)/sim/main.d
 

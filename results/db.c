@@ -7,6 +7,11 @@
  * write transaction is short, and BEGIN IMMEDIATE takes the write lock up
  * front instead of failing on upgrade).
  *
+ * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
+ * timeseries and gpu_load. res_open migrates a version-1 file in place: the
+ * CREATE ... IF NOT EXISTS statements add what is missing and the version is
+ * raised, in the same write transaction (so a crash leaves version 1 intact).
+ *
  * Every statement is prepared once in res_open and reused with bound
  * parameters: a run's phases and links go in through the same statement,
  * reset between rows, inside one transaction.
@@ -27,7 +32,7 @@
 
 #include "sim/cli.h"
 
-#define RES_SCHEMA_VERSION 1
+#define RES_SCHEMA_VERSION 3
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -42,10 +47,23 @@ static const char res_schema[] =
     "CREATE TABLE IF NOT EXISTS links (run_id INTEGER, link INTEGER, kind TEXT, src TEXT,"
     " dst TEXT, gbps REAL, bytes INTEGER, busy_ns INTEGER, max_queue_bytes INTEGER,"
     " drops INTEGER, ecn_marks INTEGER);"
+    "CREATE TABLE IF NOT EXISTS flows (run_id INTEGER, flow INTEGER, src INTEGER, dst INTEGER,"
+    " bytes INTEGER, start_ns INTEGER, end_ns INTEGER);"
+    "CREATE TABLE IF NOT EXISTS timeseries (run_id INTEGER, t_ns INTEGER, link INTEGER,"
+    " bytes INTEGER, queue_bytes INTEGER);"
+    "CREATE TABLE IF NOT EXISTS gpu_load (run_id INTEGER, layer INTEGER, gpu INTEGER,"
+    " tokens INTEGER);"
     "CREATE INDEX IF NOT EXISTS params_run ON params(run_id);"
     "CREATE INDEX IF NOT EXISTS phases_run ON phases(run_id);"
     "CREATE INDEX IF NOT EXISTS links_run ON links(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');";
+    "CREATE INDEX IF NOT EXISTS flows_run ON flows(run_id);"
+    "CREATE INDEX IF NOT EXISTS timeseries_run ON timeseries(run_id);"
+    "CREATE INDEX IF NOT EXISTS gpu_load_run ON gpu_load(run_id);"
+    "CREATE TABLE IF NOT EXISTS trace_use (run_id INTEGER, token INTEGER, uses INTEGER);"
+    "CREATE INDEX IF NOT EXISTS trace_use_run ON trace_use(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
+    /* the migration from versions 1 and 2: the tables above exist now */
+    "UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;";
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -56,6 +74,10 @@ enum res_stmt {
     ST_PARAM,
     ST_PHASE,
     ST_LINK,
+    ST_FLOW,
+    ST_SAMPLE,
+    ST_GPU_LOAD,
+    ST_TRACE_USE,
     ST_DONE,
     ST_FAIL,
     ST_COUNT
@@ -72,6 +94,12 @@ static const char *const res_sql[ST_COUNT] = {
                  " ideal_ns, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LINK] = "INSERT INTO links (run_id, link, kind, src, dst, gbps, bytes, busy_ns,"
                 " max_queue_bytes, drops, ecn_marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_FLOW] = "INSERT INTO flows (run_id, flow, src, dst, bytes, start_ns, end_ns)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_SAMPLE] = "INSERT INTO timeseries (run_id, t_ns, link, bytes, queue_bytes)"
+                  " VALUES (?, ?, ?, ?, ?)",
+    [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
+    [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
     [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
@@ -83,6 +111,16 @@ struct res_db {
     char *path;
     sqlite3_stmt *st[ST_COUNT];
 };
+
+sqlite3 *res_sqlite(struct res_db *d)
+{
+    return d->db;
+}
+
+const char *res_path(const struct res_db *d)
+{
+    return d->path;
+}
 
 /* ---- helpers ---- */
 
@@ -218,7 +256,9 @@ static int res_setup(struct res_db *d, struct err *e)
     if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot switch to WAL mode", e);
     /* In WAL mode NORMAL keeps the database consistent through a crash of
-     * moesim or of the machine; a power loss may lose the last commit. */
+     * moesim or of the machine; a power loss may lose the last commit (which
+     * `moesim run --resume` reruns). A commit no longer waits for fsync: it
+     * halves the time of a sweep of small runs (bench/README.md). */
     if (sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot set synchronous mode", e);
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -267,6 +307,49 @@ int res_open(const char *path, struct res_db **out, struct err *e)
     }
     *out = d;
     return 0;
+}
+
+int res_open_read(const char *path, struct res_db **out, struct err *e)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) < 0)
+        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    struct res_db *d = xcalloc(1, sizeof *d);
+    d->path = xstrdup(path);
+    int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        if (d->db)
+            res_fail(d, "cannot open", e);
+        else
+            err_set(e, "%s: cannot open: %s", path, sqlite3_errstr(rc));
+        res_close(d);
+        return -1;
+    }
+    sqlite3_busy_timeout(d->db, RES_BUSY_MS);
+    int64_t has_meta = 0;
+    if (res_check_kind(d, e) < 0) {
+        res_close(d);
+        return -1;
+    }
+    if (res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      "meta", &has_meta) < 0 ||
+        !has_meta) {
+        err_set(e, "%s: not a moesim results database (it has no meta table)", path);
+        res_close(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+int res_has_table(struct res_db *d, const char *name)
+{
+    int64_t n = 0;
+    if (res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      name, &n) < 0)
+        return 0;
+    return n > 0;
 }
 
 void res_close(struct res_db *d)
@@ -384,6 +467,53 @@ static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const str
     return 0;
 }
 
+/* Binds run_id then the counts v[0..n-1] and steps statement s; `what` and
+ * i name the row in an error. */
+static int res_insert_counts(struct res_db *d, enum res_stmt s, int64_t run_id, const char *what,
+                             size_t i, const uint64_t *v, int n, struct err *e)
+{
+    sqlite3_stmt *st = d->st[s];
+    sqlite3_bind_int64(st, 1, run_id);
+    if (res_bind_counts(st, 2, v, n) < 0)
+        return err_set(e, "%s: run %lld: %s %zu: a value is beyond 2^63-1", d->path,
+                       (long long)run_id, what, i);
+    if (res_exec(d, s) < 0)
+        return err_set(e, "%s: run %lld: cannot record %s %zu: %s", d->path, (long long)run_id,
+                       what, i, sqlite3_errmsg(d->db));
+    return 0;
+}
+
+static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_run *r,
+                             struct err *e)
+{
+    for (size_t i = 0; i < r->nflows; i++) {
+        const struct res_flow *f = &r->flows[i];
+        assert(f->end_ps >= f->start_ps);
+        uint64_t v[6] = {f->flow, f->src, f->dst, f->bytes, ps_to_ns(f->start_ps),
+                         ps_to_ns(f->end_ps)};
+        if (res_insert_counts(d, ST_FLOW, run_id, "flow", i, v, 6, e) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const struct res_sample *p = &r->samples[i];
+        uint64_t v[4] = {ps_to_ns(p->t_ps), p->link, p->bytes, p->queue_bytes};
+        if (res_insert_counts(d, ST_SAMPLE, run_id, "sample", i, v, 4, e) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->ngpu_load; i++) {
+        const struct res_gpu_load *g = &r->gpu_load[i];
+        uint64_t v[3] = {g->layer, g->gpu, g->tokens};
+        if (res_insert_counts(d, ST_GPU_LOAD, run_id, "gpu_load row", i, v, 3, e) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->ntrace_use; i++) {
+        uint64_t v[2] = {r->trace_use[i].token, r->trace_use[i].uses};
+        if (res_insert_counts(d, ST_TRACE_USE, run_id, "trace_use row", i, v, 2, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Switches the run to done; fails when it is not a running run. */
 static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run *r,
                          struct err *e)
@@ -416,6 +546,8 @@ static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_ru
     for (size_t i = 0; i < r->nlinks; i++)
         if (res_insert_link(d, run_id, i, &r->links[i], e) < 0)
             return -1;
+    if (res_insert_extras(d, run_id, r, e) < 0)
+        return -1;
     if (res_exec(d, ST_COMMIT) < 0)
         return res_fail(d, "cannot commit a run", e);
     return 0;

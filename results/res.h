@@ -1,11 +1,16 @@
 /* res.h - the results database (SQLite) and CSV export of phase rows.
  *
- * Tables (the contract in README.md):
+ * Tables (the contract in README.md and docs/results.md), schema_version 2:
  *   runs   (id, scenario, status running|done|failed, started_at, finished_at, seed, engine,
  *           wall_s, events, sim_ns, version, message)
  *   params (run_id, key, value)   every resolved option, defaults included
  *   phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes)
  *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks)
+ *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns)     with output.flows = true
+ *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
+ *          bytes sent on the link during the sample period ending at t_ns, the
+ *          queue (backlog) at t_ns; rows where both are 0 are left out
+ *   gpu_load (run_id, layer, gpu, tokens)                        tokens each GPU computes
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -15,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/err.h"
 #include "sim/options.h"
@@ -39,6 +45,32 @@ struct res_link {
     uint64_t max_queue_bytes, drops, ecn_marks;
 };
 
+/* A message's completion record (one per workload message). */
+struct res_flow {
+    uint64_t flow; /* the message's number in the run, from 0 */
+    uint32_t src, dst;
+    uint64_t bytes;
+    simtime_t start_ps, end_ps;
+};
+
+/* One link's sample: bytes sent in the period ending at t_ps, backlog at t_ps. */
+struct res_sample {
+    simtime_t t_ps;
+    uint32_t link;
+    uint64_t bytes, queue_bytes;
+};
+
+/* Tokens one GPU processes in one MoE layer. */
+struct res_gpu_load {
+    uint32_t layer, gpu;
+    uint64_t tokens;
+};
+
+/* How often a trace token was used by the run's batches (MoE replay). */
+struct res_trace_use {
+    uint64_t token, uses;
+};
+
 struct res_run {
     const char *engine;
     uint64_t seed;
@@ -49,15 +81,29 @@ struct res_run {
     size_t nphases;
     const struct res_link *links;
     size_t nlinks;
+    const struct res_flow *flows; /* optional (NULL, 0) */
+    size_t nflows;
+    const struct res_sample *samples; /* optional */
+    size_t nsamples;
+    const struct res_gpu_load *gpu_load; /* optional */
+    size_t ngpu_load;
+    const struct res_trace_use *trace_use; /* optional */
+    size_t ntrace_use;
 };
 
 /* Opens (creating the file, its directory and the schema when needed). */
 int res_open(const char *path, struct res_db **out, struct err *e);
 void res_close(struct res_db *db);
+/* Opens an existing database read-only (for report, export, plot): refuses a
+ * missing file, a file that is not moesim's and a newer schema. Never writes,
+ * so an older schema is read as it is (res_has_table says what is there). */
+int res_open_read(const char *path, struct res_db **out, struct err *e);
+int res_has_table(struct res_db *db, const char *name);
 /* Inserts a `running` run with every option of c in params; commits. */
 int res_run_begin(struct res_db *db, const struct cfg *c, const char *scenario, int64_t *run_id,
                   struct err *e);
-/* One transaction: phases, links, and the run row set to `done`. */
+/* One transaction: phases, links, flows, samples, gpu_load rows, and the run
+ * row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
 /* Marks the run `failed` with a message. */
 int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct err *e);
@@ -66,5 +112,56 @@ int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct 
  * an existing file without repeating the header. */
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e);
+
+/* `moesim report` (report.c): a table of one metric (cct, slowdown or
+ * step_time; NULL = cct) over the done runs matching every "section.key=value"
+ * of where[], grouped by `by` ("rows[,columns]"; NULL = every swept
+ * parameter). -1 with e set on bad input or no matching runs. */
+struct res_report_opts {
+    const char *by, *metric;
+    const char *const *where;
+    size_t nwhere;
+};
+int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
+
+/* `moesim export` (export.c): the rows of `table` (runs, params, phases,
+ * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
+ * with a header and one column per swept parameter. Returns the number of
+ * rows, or -1 with e set. */
+long res_export(struct res_db *db, const char *table, const char *const *where, size_t nwhere,
+                FILE *f, struct err *e);
+
+/* `moesim plot` (plot.c): draws figure `kind` (cct, fct, moe, heatmap,
+ * gpu_load or 1-5) of the done runs matching where[] (heatmap: run `run`, or
+ * 0 for the latest with samples) into dir as KIND.png and KIND.pdf. Returns
+ * 0; -1 with e set when the runs lack the figure's data (or bad input); -2
+ * when gnuplot or the output failed. */
+int plot_make(struct res_db *db, const char *kind, const char *dir, const char *const *where,
+              size_t nwhere, int64_t run, struct err *e);
+
+/* The configurations of the database's `done` runs (resume.c), for `moesim
+ * run --resume`: a run is done when a done run has exactly its resolved
+ * parameters (every option, as the params table records them). */
+struct res_doneset;
+int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e);
+int res_doneset_has(const struct res_doneset *s, const struct cfg *c);
+size_t res_doneset_count(const struct res_doneset *s);
+void res_doneset_free(struct res_doneset *s);
+
+/* One run's outcome as bytes (blob.c), from a worker process to the process
+ * that writes the database. rc: 0 done, 1 failed, 2 bad input; msg says why
+ * for rc != 0. r may be NULL (a failed run). Returns 0 or -1 (write error). */
+struct res_blob {
+    int rc;
+    char msg[ERR_MSG_MAX];
+    struct res_run run; /* arrays and strings owned by the blob */
+    char **strs;
+    size_t nstrs;
+};
+int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r);
+/* Reads what res_blob_write wrote; -1 (e set) when it is cut short or
+ * corrupt. res_blob_free releases it. */
+int res_blob_read(FILE *f, struct res_blob *b, struct err *e);
+void res_blob_free(struct res_blob *b);
 
 #endif

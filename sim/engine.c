@@ -11,7 +11,7 @@
 #include "sim/evq.h"
 #include "sim/pktpool.h"
 
-enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER };
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
 
 #define NONE UINT32_MAX
 
@@ -83,6 +83,10 @@ struct eng {
     uint64_t window;
     simtime_t now;
     struct eng_stats st;
+    /* the sampler (eng_set_sampler); period 0 = none */
+    simtime_t sample_period;
+    eng_sample_fn sample_fn;
+    void *sample_ctx;
 };
 
 /* splitmix64: the switches' flow hash. */
@@ -483,11 +487,46 @@ void eng_timer(struct eng *e, simtime_t at, uint64_t tag)
     push(e, at, EV_TIMER, e->ntimers++);
 }
 
+void eng_set_sampler(struct eng *e, simtime_t period_ps, eng_sample_fn fn, void *ctx)
+{
+    e->sample_period = period_ps;
+    e->sample_fn = fn;
+    e->sample_ctx = ctx;
+    if (period_ps && fn)
+        push(e, e->now + period_ps, EV_SAMPLE, 0);
+}
+
+uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
+{
+    const struct port_rt *p = &e->ports[port];
+    if (p->busy_until <= e->now)
+        return 0;
+    unsigned __int128 bits = (unsigned __int128)(p->busy_until - e->now) * p->bps;
+    return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+}
+
+/* A sample event: the last one (nothing else left to simulate) is dropped and
+ * the clock goes back to the last real event, so sampling changes neither the
+ * run's end time nor its event count; otherwise the hook runs and the next
+ * sample is scheduled. Returns 0 when the run is over. */
+static int on_sample(struct eng *e, simtime_t before)
+{
+    e->st.events--;
+    if (evq_size(&e->q) == 0) {
+        e->now = before;
+        return 0;
+    }
+    e->sample_fn(e->sample_ctx, e, e->now);
+    push(e, e->now + e->sample_period, EV_SAMPLE, 0);
+    return 1;
+}
+
 void eng_run(struct eng *e)
 {
     struct ev ev;
     while (evq_pop(&e->q, &ev)) {
         e->st.past_events += ev.time < e->now;
+        simtime_t before = e->now;
         e->now = ev.time;
         e->st.events++;
         switch (ev.kind) {
@@ -504,6 +543,9 @@ void eng_run(struct eng *e)
         case EV_TIMER:
             if (e->hooks.timer)
                 e->hooks.timer(e->hooks.ctx, e, e->timers[ev.id].tag);
+            break;
+        case EV_SAMPLE:
+            on_sample(e, before);
             break;
         }
     }

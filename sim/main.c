@@ -11,8 +11,22 @@ static int help_cli(int argc, char **argv);
 /* clang-format off */
 static const struct cli_command cli_commands[] = {
     {"run", sim_run_cli,
-     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--quiet]\n"
-     "        simulate every run of the scenario's sweep; results go to the database"},
+     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--jobs N]\n"
+     "        [--resume] [--quiet]\n"
+     "        simulate every run of the scenario's sweep in N worker processes (default: one\n"
+     "        per core); results go to the database; --resume skips runs already done"},
+    {"report", res_report_cli,
+     "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"
+     "        [--where section.key=value]...\n"
+     "        a table of the done runs: median [min-max] per group of swept parameters"},
+    {"export", res_export_cli,
+     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"
+     "        [--where section.key=value]... -o OUT.csv\n"
+     "        the table's rows as CSV, one column per swept parameter"},
+    {"plot", plot_cli,
+     "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"
+     "        [--run ID]\n"
+     "        a figure (PNG and PDF, gnuplot) of the done runs; see docs/results.md"},
     {"trace", wl_trace_cli,
      "trace stats|import|gen|fit ...\n"
      "        routing traces: statistics, JSON-lines import, synthetic generation, fitting"},

@@ -83,6 +83,10 @@ const struct opt_def opt_table[] = {
 
     {"output", "db", OPT_STR, "results/moesim.db", 0, 0, NULL, "SQLite results database", F(db)},
     {"output", "csv", OPT_STR, "", 0, 0, NULL, "also write phase rows to this CSV file (empty: no CSV)", F(csv)},
+    {"output", "flows", OPT_BOOL, "false", 0, 0, NULL,
+     "record every message's start and end in the flows table (one row per message)", F(flows)},
+    {"output", "sample_ns", OPT_INT, "0", 0, 1e12, NULL,
+     "sample every link's bytes and queue this often into the timeseries table, ns; 0 = off", F(sample_ns)},
 };
 /* clang-format on */
 const size_t opt_count = sizeof opt_table / sizeof opt_table[0];

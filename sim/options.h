@@ -58,6 +58,8 @@ struct cfg {
     /* [output] */
     char db[CFG_STR_MAX];
     char csv[CFG_STR_MAX];
+    int flows;         /* record every message's completion in `flows` */
+    int64_t sample_ns; /* link sampling period for `timeseries`; 0 = off */
 };
 
 enum opt_type { OPT_INT, OPT_REAL, OPT_BOOL, OPT_ENUM, OPT_STR };

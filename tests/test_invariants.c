@@ -1,7 +1,9 @@
 /* test_invariants.c - the engine's end-of-run invariants (eng_check) and what
  * `moesim run` does when one fails: the run is recorded `failed` with the
  * invariant's message, the sweep goes on. A test-only hook (eng_test_hook,
- * engine.h) breaks one invariant at the end of a run on purpose. */
+ * engine.h) breaks one invariant at the end of a run on purpose; runs go
+ * through a forked worker, which inherits the hook (so the hook keeps no
+ * count the test could read back). */
 #include "testutil.h"
 
 #include <sqlite3.h>
@@ -35,14 +37,15 @@ static int teardown(void **state)
     return rmdir(dir);
 }
 
-/* moesim run scenarios/alltoall.ini (16 hosts, 64 KiB per pair) with the
- * given path setting into dbpath; returns the exit status. */
-static int run_cli(const char *path_set)
+/* moesim run scenarios/alltoall.ini (16 hosts, single path) with the given
+ * workload.bytes (64 KiB: 15728640 bytes in all) into dbpath; returns the
+ * exit status. */
+static int run_cli(const char *bytes)
 {
     char set[64];
-    snprintf(set, sizeof set, "transport.path=%s", path_set);
+    snprintf(set, sizeof set, "workload.bytes=%s", bytes);
     char *argv[] = {"run",   "scenarios/alltoall.ini", "--db",  dbpath,
-                    "--set", set,                      "--set", "workload.bytes=65536",
+                    "--set", set,                      "--set", "transport.path=ecmp",
                     "--quiet"};
     return sim_run_cli((int)(sizeof argv / sizeof argv[0]), argv);
 }
@@ -65,46 +68,38 @@ static void run_row(int64_t id, char *status, char *message, size_t n)
     sqlite3_close(db);
 }
 
-static int hook_calls;
-
 static void hook_past(struct eng_stats *st)
 {
-    hook_calls++;
     st->past_events++;
 }
 
 static void hook_bytes(struct eng_stats *st)
 {
-    hook_calls++;
     st->data_bytes_delivered--;
 }
 
 static void hook_underflow(struct eng_stats *st)
 {
-    hook_calls++;
     st->underflows += 2;
 }
 
 static void hook_msgs(struct eng_stats *st)
 {
-    hook_calls++;
     st->msgs_done--;
 }
 
-/* Breaks the first run only. */
+/* Breaks the 64 KiB run only. */
 static void hook_first_only(struct eng_stats *st)
 {
-    if (hook_calls++ == 0)
+    if (st->data_bytes_sent == 15728640)
         st->past_events = 3;
 }
 
 static void expect_failed(void (*hook)(struct eng_stats *), const char *message)
 {
-    hook_calls = 0;
     eng_test_hook = hook;
-    assert_int_equal(run_cli("ecmp"), 1);
+    assert_int_equal(run_cli("65536"), 1);
     eng_test_hook = NULL;
-    assert_int_equal(hook_calls, 1);
     char status[512], msg[512];
     run_row(1, status, msg, sizeof status);
     assert_string_equal(status, "failed");
@@ -142,11 +137,9 @@ static void test_unfinished_message_fails_run(void **state)
 static void test_sweep_goes_on_after_failure(void **state)
 {
     (void)state;
-    hook_calls = 0;
     eng_test_hook = hook_first_only;
-    assert_int_equal(run_cli("ecmp,spray"), 1);
+    assert_int_equal(run_cli("65536,131072"), 1);
     eng_test_hook = NULL;
-    assert_int_equal(hook_calls, 2);
     char status[512], msg[512];
     run_row(1, status, msg, sizeof status);
     assert_string_equal(status, "failed");
@@ -159,7 +152,7 @@ static void test_sweep_goes_on_after_failure(void **state)
 static void test_clean_run_is_done(void **state)
 {
     (void)state;
-    assert_int_equal(run_cli("adaptive"), 0);
+    assert_int_equal(run_cli("65536"), 0);
     char status[512], msg[512];
     run_row(1, status, msg, sizeof status);
     assert_string_equal(status, "done");

@@ -75,6 +75,35 @@ static void test_simple_policies(void **state)
     gen_free(&t);
 }
 
+/* Same seed, same placement, for every policy with and without refine; one
+ * GPU is a valid (trivial) request. */
+static void test_determinism(void **state)
+{
+    (void)state;
+    struct trace t;
+    gen_trace(&t, 120, 2, 8, 2, 0.8, 0.6, 11);
+    const char *pol[] = {"random", "load_greedy", "eplb", "affinity", "moetuner", "ilp"};
+    for (size_t k = 0; k < sizeof pol / sizeof pol[0]; k++)
+        for (int gpus = 1; gpus <= 4; gpus += 3) {
+            struct pl_fabric f;
+            fabric(&f, gpus, 1, PL_COHERENT);
+            struct pl_params p = params(strcmp(pol[k], "eplb") ? 0 : 4, 1, 5);
+            struct pl_placement a, b;
+            struct err e;
+            assert_int_equal(pl_compute(pol[k], &t, 0, 120, &f, &p, &a, &e), 0);
+            assert_int_equal(pl_compute(pol[k], &t, 0, 120, &f, &p, &b, &e), 0);
+            check_shape(&a);
+            assert_int_equal(a.slots, b.slots);
+            assert_memory_equal(a.slot_expert, b.slot_expert, sizeof(int) * 2 * (size_t)a.slots);
+            assert_float_equal(a.cost, pl_cost(&a, &t, 0, 120, &f), 1e-9 * a.cost);
+            assert_true(a.cost <= a.cost_policy * (1 + 1e-12));
+            if (!strcmp(pol[k], "ilp")) assert_int_equal(a.ilp_status, PL_ILP_OPTIMAL);
+            pl_free(&a);
+            pl_free(&b);
+        }
+    gen_free(&t);
+}
+
 /* Hand-computed costs: 2 GPUs, 2 experts, 4 tokens (homes 0, 0, 1, 1),
  * 1 us per unit of traffic, 0.5 us per unit of compute. */
 static void test_cost_by_hand(void **state)
@@ -339,10 +368,16 @@ static void test_bad_input(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple_policies),     cmocka_unit_test(test_cost_by_hand),
-        cmocka_unit_test(test_eplb_replica_rule),   cmocka_unit_test(test_ilp_matches_brute_force),
-        cmocka_unit_test(test_heuristics_near_ilp), cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_simple_policies),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_cost_by_hand),
+        cmocka_unit_test(test_eplb_replica_rule),
+        cmocka_unit_test(test_ilp_matches_brute_force),
+        cmocka_unit_test(test_heuristics_near_ilp),
+        cmocka_unit_test(test_bad_input),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

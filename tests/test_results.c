@@ -252,7 +252,7 @@ static void test_schema_meta_wal_indexes(void **state)
     sqlite3 *s = raw_open(path);
     sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "1");
+    assert_string_equal(col_text(st, 0), "3");
     sqlite3_finalize(st);
     st = raw_query(s, "PRAGMA journal_mode", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -260,12 +260,75 @@ static void test_schema_meta_wal_indexes(void **state)
     sqlite3_finalize(st);
     assert_int_equal(raw_int(s,
                              "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-                             "name IN ('params_run', 'phases_run', 'links_run')",
+                             "name IN ('params_run', 'phases_run', 'links_run', 'flows_run',"
+                             " 'timeseries_run', 'gpu_load_run')",
                              0),
-                     3);
+                     6);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('runs')", 0), 12);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 9);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 11);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 7);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('timeseries')", 0), 5);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('gpu_load')", 0), 4);
+    sqlite3_close(s);
+}
+
+/* A version-1 file (as moesim 0.1.0 wrote it) is migrated in place: the new
+ * tables and indexes appear, the version becomes 2, the old rows stay. */
+static void test_migrate_from_v1(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("v1.db");
+    sqlite3 *s = NULL;
+    assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
+    raw_exec(s, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, scenario TEXT, status TEXT,"
+                " started_at TEXT, finished_at TEXT, seed INTEGER, engine TEXT, wall_s REAL,"
+                " events INTEGER, sim_ns INTEGER, version TEXT, message TEXT);"
+                "CREATE TABLE params (run_id INTEGER, key TEXT, value TEXT);"
+                "CREATE TABLE phases (run_id INTEGER, iter INTEGER, layer INTEGER,"
+                " phase TEXT, start_ns INTEGER, end_ns INTEGER, cct_ns INTEGER, ideal_ns INTEGER,"
+                " bytes INTEGER);"
+                "CREATE TABLE links (run_id INTEGER, link INTEGER, kind TEXT, src TEXT,"
+                " dst TEXT, gbps REAL, bytes INTEGER, busy_ns INTEGER, max_queue_bytes INTEGER,"
+                " drops INTEGER, ecn_marks INTEGER);"
+                "INSERT INTO meta VALUES ('schema_version', '1');"
+                "INSERT INTO runs (id, status) VALUES (7, 'done');"
+                "INSERT INTO phases (run_id, phase, cct_ns) VALUES (7, 'alltoall', 1234);");
+    sqlite3_close(s);
+    struct res_db *db = open_ok(path);
+    struct res_flow fl = {3, 1, 2, 4096, 1000, 9000};
+    struct res_sample sm = {5000, 4, 1500, 64};
+    struct res_gpu_load gl = {1, 2, 300};
+    struct res_trace_use tu = {17, 3};
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "x.ini");
+    assert_int_equal(id, 8);
+    struct res_run r = {.engine = "packet", .flows = &fl, .nflows = 1, .samples = &sm,
+                        .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1, .trace_use = &tu,
+                        .ntrace_use = 1};
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+    s = raw_open(path);
+    assert_int_equal(
+        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 3);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
+    assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                " AND name NOT LIKE 'sqlite_%'", 0), 7);
+    assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
+                     213);
+    assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
+    assert_int_equal(raw_int(s, "SELECT end_ns - start_ns FROM flows", 0), 8);
+    assert_int_equal(raw_int(s, "SELECT t_ns FROM timeseries", 0), 5);
+    assert_int_equal(raw_int(s, "SELECT link * 100000 + bytes * 10 + queue_bytes FROM timeseries", 0),
+                     400000 + 15000 + 64);
+    assert_int_equal(raw_int(s, "SELECT layer * 10000 + gpu * 1000 + tokens FROM gpu_load", 0),
+                     12300);
+    assert_int_equal(raw_int(s, "SELECT token * 100 + uses FROM trace_use WHERE run_id = 8", 0),
+                     1703);
     sqlite3_close(s);
 }
 
@@ -474,10 +537,10 @@ static void test_foreign_files_rejected(void **state)
     const char *newer = in_tmp("newer.db");
     res_close(open_ok(newer));
     s = raw_open(newer);
-    raw_exec(s, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(s, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
     sqlite3_close(s);
     expect_open_error(newer,
-                      "schema_version 2 is newer than this moesim handles (1); use a newer moesim");
+                      "schema_version 4 is newer than this moesim handles (3); use a newer moesim");
 }
 
 static void test_open_errors(void **state)
@@ -594,6 +657,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_begin_finish_every_column, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_schema_meta_wal_indexes, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_failed_run, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir,
                                         teardown_dir),

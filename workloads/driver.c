@@ -1,5 +1,7 @@
 /* driver.c - runs a workload's phases through the packet engine, one after
- * another, and records each phase's start, end, ideal bound and bytes. */
+ * another, and records each phase's start, end, ideal bound and bytes; with
+ * output.flows each message's completion, with output.sample_ns a periodic
+ * sample of every link (bytes sent since the last sample, queue). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,12 @@ struct drive {
     size_t outstanding; /* messages of the current network phase not yet delivered */
     int over;
     size_t past_clock; /* 1 + the record of a phase that would end past 2^63 ps */
+    int record_flows; /* message tags index fl[] */
+    struct res_flow *fl;
+    size_t nfl, capfl;
+    struct res_sample *sm;
+    size_t nsm, capsm;
+    uint64_t *last_bytes; /* per port, at the previous sample */
 };
 
 static void next_phase(struct drive *d, struct eng *e);
@@ -34,11 +42,47 @@ static struct res_phase *new_record(struct drive *d, const struct wl_phase *p, s
     return r;
 }
 
+/* A flow record for a message about to start; returns its index (the tag). */
+static uint64_t new_flow(struct drive *d, const struct topo_demand *m, simtime_t now)
+{
+    if (d->nfl == d->capfl) {
+        d->capfl = d->capfl ? 2 * d->capfl : 256;
+        d->fl = xrealloc(d->fl, d->capfl * sizeof *d->fl);
+    }
+    struct res_flow *f = &d->fl[d->nfl];
+    f->flow = d->nfl;
+    f->src = m->src;
+    f->dst = m->dst;
+    f->bytes = m->bytes;
+    f->start_ps = f->end_ps = now;
+    return d->nfl++;
+}
+
+/* The sampler: one row per link that sent bytes or holds a queue. */
+static void on_sample(void *ctx, const struct eng *e, simtime_t now)
+{
+    struct drive *d = ctx;
+    for (uint32_t p = 0; p < d->t->nports; p++) {
+        uint64_t bytes = eng_port(e, p)->bytes, q = eng_port_backlog(e, p);
+        uint64_t sent = bytes - d->last_bytes[p];
+        d->last_bytes[p] = bytes;
+        if (!sent && !q)
+            continue;
+        if (d->nsm == d->capsm) {
+            d->capsm = d->capsm ? 2 * d->capsm : 1024;
+            d->sm = xrealloc(d->sm, d->capsm * sizeof *d->sm);
+        }
+        d->sm[d->nsm++] = (struct res_sample){now, p, sent, q};
+    }
+}
+
 static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
 {
-    (void)tag;
-    (void)start;
     struct drive *d = ctx;
+    if (d->record_flows) {
+        d->fl[tag].start_ps = start;
+        d->fl[tag].end_ps = end;
+    }
     if (--d->outstanding == 0) {
         d->ph[d->n - 1].end_ps = end;
         next_phase(d, e);
@@ -92,7 +136,8 @@ static void next_phase(struct drive *d, struct eng *e)
         d->outstanding = live;
         for (size_t i = 0; i < p.ndem; i++)
             if (p.dem[i].bytes && p.dem[i].src != p.dem[i].dst)
-                eng_add_msg(e, p.dem[i].src, p.dem[i].dst, p.dem[i].bytes, now, d->n - 1);
+                eng_add_msg(e, p.dem[i].src, p.dem[i].dst, p.dem[i].bytes, now,
+                            d->record_flows ? new_flow(d, &p.dem[i], now) : d->n - 1);
         return;
     }
 }
@@ -106,11 +151,25 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     d->mtu = (uint32_t)c->mtu;
     struct eng_hooks h = {d, on_msg_done, on_timer};
     struct eng *eng = eng_create(t, c, &h);
+    d->record_flows = c->flows;
+    if (c->sample_ns > 0) {
+        d->last_bytes = xcalloc(t->nports, sizeof *d->last_bytes);
+        eng_set_sampler(eng, ns_to_ps((uint64_t)c->sample_ns), on_sample, d);
+    }
     next_phase(d, eng);
     eng_run(eng);
     r->phases = d->ph;
     r->nphases = d->n;
+    r->flows = d->fl;
+    r->nflows = d->nfl;
+    r->samples = d->sm;
+    r->nsamples = d->nsm;
+    r->gpu_load = NULL;
+    r->ngpu_load = g->gpu_load ? g->gpu_load(g->state, &r->gpu_load) : 0;
+    r->trace_use = NULL;
+    r->ntrace_use = g->trace_use ? g->trace_use(g->state, &r->trace_use) : 0;
     r->eng = eng;
+    free(d->last_bytes);
     int rc = 0;
     if (d->past_clock) {
         const struct res_phase *p = &d->ph[d->past_clock - 1];
@@ -126,12 +185,17 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
 void wl_result_free(struct wl_result *r)
 {
     free(r->phases);
+    free(r->flows);
+    free(r->samples);
+    free(r->gpu_load);
+    free(r->trace_use);
     eng_destroy(r->eng);
     memset(r, 0, sizeof *r);
 }
 
 int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
+    memset(g, 0, sizeof *g); /* a generator sets only the hooks it has */
     switch (c->wl_kind) {
     case WL_ALLTOALL:
         return wl_alltoall_create(c, t, g, e);

@@ -61,6 +61,7 @@ struct moe {
     int16_t *cur;       /* [B * K] coherent: GPUs holding the token's state (-1 none) */
     uint64_t *mat;      /* [G * G] bytes of the phase being built */
     uint32_t *etok;     /* [G * E] selections per (GPU, expert) this layer */
+    uint64_t *gload;    /* [L * G] selections each GPU computed per layer, all iterations */
     struct topo_demand *dem;
     size_t ndem;
     uint32_t iter, layer;
@@ -209,6 +210,9 @@ static simtime_t compute_time(struct moe *m)
             worst = t;
         sum += (double)t;
     }
+    for (uint32_t g = 0; g < m->G; g++)
+        for (int x = 0; x < m->E; x++)
+            m->gload[(size_t)m->layer * m->G + g] += m->etok[(size_t)g * m->E + x];
     m->st.compute_max_ps += (double)worst;
     m->st.compute_mean_ps += sum / m->G;
     return worst;
@@ -277,8 +281,35 @@ static void moe_destroy(void *state)
     free(m->cur);
     free(m->mat);
     free(m->etok);
+    free(m->gload);
     free(m->dem);
     free(m);
+}
+
+/* gpu_load rows: token-expert selections each GPU computed per layer, summed
+ * over iterations. */
+static size_t moe_gpu_load(void *state, struct res_gpu_load **out)
+{
+    struct moe *m = state;
+    size_t n = (size_t)m->L * m->G;
+    struct res_gpu_load *r = xmalloc(n * sizeof *r);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (struct res_gpu_load){(uint32_t)(i / m->G), (uint32_t)(i % m->G), m->gload[i]};
+    *out = r;
+    return n;
+}
+
+/* trace_use rows: every trace token the replay could draw from (those past
+ * the placement's training part), with how often it was used. */
+static size_t moe_trace_use(void *state, struct res_trace_use **out)
+{
+    struct moe *m = state;
+    size_t n = m->tr.tokens - m->eval_begin;
+    struct res_trace_use *r = xmalloc(n * sizeof *r);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (struct res_trace_use){m->eval_begin + i, m->uses[m->eval_begin + i]};
+    *out = r;
+    return n;
 }
 
 /* Checks that the scenario's MoE keys agree with the trace. */
@@ -387,10 +418,13 @@ int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, s
     memset(m->cur, 0xff, m->B * (size_t)m->K * sizeof *m->cur);
     m->mat = xcalloc((size_t)m->G * m->G, sizeof *m->mat);
     m->etok = xcalloc((size_t)m->G * m->E, sizeof *m->etok);
+    m->gload = xcalloc((size_t)m->L * m->G, sizeof *m->gload);
     m->dem = xmalloc((size_t)m->G * m->G * sizeof *m->dem);
     g->state = m;
     g->next = moe_next;
     g->destroy = moe_destroy;
+    g->gpu_load = moe_gpu_load;
+    g->trace_use = moe_trace_use;
     return 0;
 }
 

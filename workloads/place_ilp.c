@@ -371,8 +371,10 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
         pl->ilp_status = PL_ILP_OPTIMAL;
         pl->ilp_bound = glp_mip_obj_val(lp);
         pl->ilp_gap = 0;
-    } else if (rc == 0 && st == GLP_NOFEAS) {
-        /* Nothing beats the heuristic: it is optimal. */
+    } else if ((rc == 0 && st == GLP_NOFEAS) || rc == GLP_ENOPFS) {
+        /* Nothing at or below the heuristic's cost (the relaxation itself may
+         * be infeasible, found by presolve): the heuristic is optimal, up to
+         * the 1e-9 margin of the bounding row. */
         pl->ilp_status = PL_ILP_OPTIMAL;
         pl->ilp_bound = ub;
         pl->ilp_gap = 0;

@@ -7,13 +7,17 @@
 
 #include "workloads/place_internal.h"
 
-static const double *sort_w;
+struct item {
+    double w;
+    int i;
+};
 
+/* Heaviest first; ties by index, so the packing is deterministic. */
 static int by_weight_desc(const void *a, const void *b)
 {
-    int i = *(const int *)a, j = *(const int *)b;
-    if (sort_w[i] != sort_w[j]) return sort_w[i] > sort_w[j] ? -1 : 1;
-    return i - j;
+    const struct item *x = a, *y = b;
+    if (x->w != y->w) return x->w > y->w ? -1 : 1;
+    return x->i - y->i;
 }
 
 void pl_balanced_pack(int n, const double *w, const int *group, int bins, int cap, int *bin_of)
@@ -21,10 +25,13 @@ void pl_balanced_pack(int n, const double *w, const int *group, int bins, int ca
     int *order = xmalloc(sizeof(int) * (size_t)n);
     int *count = xcalloc((size_t)bins, sizeof(int));
     double *load = xcalloc((size_t)bins, sizeof(double));
+    struct item *it = xmalloc(sizeof(struct item) * (size_t)n);
     for (int i = 0; i < n; i++)
-        order[i] = i;
-    sort_w = w;
-    qsort(order, (size_t)n, sizeof(int), by_weight_desc);
+        it[i] = (struct item){w[i], i};
+    qsort(it, (size_t)n, sizeof *it, by_weight_desc);
+    for (int i = 0; i < n; i++)
+        order[i] = it[i].i;
+    free(it);
     for (int k = 0; k < n; k++) {
         int i = order[k], best = -1, best_clash = 1;
         for (int b = 0; b < bins; b++) {

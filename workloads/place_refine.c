@@ -82,9 +82,14 @@ double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const str
     s.L = pl->layers;
     s.S = pl->slots;
     s.spg = pl->slots_per_gpu;
-    if (pl->gpus < 2) return pl->cost;
     pl_eval_init(&s.ev, pr, f, s.S, s.spg);
     s.lc = xcalloc((size_t)s.L, sizeof(double));
+    if (pl->gpus < 2) { /* nothing to swap */
+        double c = total(&s, pl->slot_expert);
+        free(s.lc);
+        pl_eval_free(&s.ev);
+        return c;
+    }
     double work = (double)pr->experts * pr->experts + (double)pr->gpus * pr->gpus +
                   (double)pr->gpus * pr->experts + 1;
     s.max_evals = (long)(PL_REFINE_WORK / work);

@@ -14,8 +14,7 @@ int pl_policy_contiguous(struct pl_placement *pl)
 {
     for (int l = 0; l < pl->layers; l++)
         for (int s = 0; s < pl->slots; s++)
-            pl->slot_expert[(size_t)l * pl->slots + s] =
-                (int)((long)s * pl->experts / pl->slots);
+            pl->slot_expert[(size_t)l * pl->slots + s] = (int)((long)s * pl->experts / pl->slots);
     return 0;
 }
 

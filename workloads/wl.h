@@ -35,9 +35,17 @@ struct wl_gen {
     /* Fills *out with the next phase; returns 1, or 0 when the workload is over. */
     int (*next)(void *state, struct wl_phase *out);
     void (*destroy)(void *state);
+    /* Optional (NULL: none): after the last phase, the tokens each GPU
+     * computed per layer, for the gpu_load table; returns the number of rows
+     * and sets *out (to free()). */
+    size_t (*gpu_load)(void *state, struct res_gpu_load **out);
+    /* Optional: how often each trace token was used, for the trace_use
+     * table; returns the number of rows and sets *out (to free()). */
+    size_t (*trace_use)(void *state, struct res_trace_use **out);
 };
 
-/* Creates the generator for c's workload.kind. */
+/* Creates the generator for c's workload.kind (clearing *g first, so the
+ * optional hooks a generator does not set are NULL). */
 int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
 
 /* Collective generators (collective.c). */
@@ -45,11 +53,20 @@ int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen 
 int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
-/* Runs every phase of g through a fresh engine; returns the phase records
- * (*phases, *n, to free()) and leaves the engine for its statistics. */
+/* Runs every phase of g through a fresh engine; returns the phase records,
+ * the flow records (output.flows) and link samples (output.sample_ns), and
+ * leaves the engine for its statistics. wl_result_free frees them all. */
 struct wl_result {
     struct res_phase *phases;
     size_t nphases;
+    struct res_flow *flows;
+    size_t nflows;
+    struct res_sample *samples;
+    size_t nsamples;
+    struct res_gpu_load *gpu_load; /* from g->gpu_load, when the workload has one */
+    size_t ngpu_load;
+    struct res_trace_use *trace_use; /* from g->trace_use, likewise */
+    size_t ntrace_use;
     struct eng *eng;
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,

@@ -7,6 +7,13 @@ set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mix=../shared/data/mixtral8x7b_gsm8k_routing.csv
+if [ ! -r "$mix" ]; then
+    # Without the shared data: a generated trace of the same shape (8 experts,
+    # top-2, 32 layers, 247 tokens), so every check below still applies.
+    "$MOESIM" trace gen --experts 8 --topk 2 --layers 32 --sequences 1 --tokens 247 --seed 1 \
+        -o "$tmp/mix.csv" >/dev/null
+    mix=$tmp/mix.csv
+fi
 
 # expect STATUS STDERR-LINE COMMAND...
 expect() {

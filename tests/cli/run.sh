@@ -66,4 +66,18 @@ id=$(q "select max(id) from runs")
 [ "$(q "select count(*) from phases p1 join phases p2 on p1.run_id=p2.run_id and p1.layer=p2.layer
         where p1.run_id=$id and p1.phase='dispatch' and p2.phase='combine' and p1.bytes=p2.bytes")" = 4 ] ||
     fail "dispatch bytes = combine bytes per layer"
+# GPU loads: 4 layers x 16 GPUs; every trace token the replay drew from is
+# listed with its uses, which add up to the batch (16 GPUs x 32 tokens).
+[ "$(q "select count(*) from gpu_load where run_id=$id")" = 64 ] || fail "gpu_load rows"
+[ "$(q "select sum(uses) from trace_use where run_id=$id")" = 512 ] || fail "trace_use sums to the batch"
+[ "$(q "select min(token) from trace_use where run_id=$id")" = 123 ] || fail "held-out tokens only (train 0.5 of 247)"
+
+# Every shipped scenario resolves and runs (shrunk to stay quick).
+for f in scenarios/*.ini; do
+    "$MOESIM" run "$f" --db "$tmp/all.db" --quiet --jobs 1 --set sim.seed=1 \
+        --set workload.bytes=8192 --set workload.tokens_per_gpu=4 --set workload.layers=2 \
+        --set placement.ilp_time_limit_s=1 || fail "scenario $f"
+done
+[ "$(sqlite3 "$tmp/all.db" "select count(*) from runs where status != 'done'")" = 0 ] ||
+    fail "every shipped scenario's runs done"
 echo ok

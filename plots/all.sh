@@ -1,0 +1,20 @@
+#!/bin/sh
+# all.sh MOESIM DB OUT - `make plots`: draws every figure of `moesim plot`
+# that the database has the data for into OUT (PNG and PDF, with the CSV data
+# and the gnuplot script of each), and says which it skipped and why.
+# Exits non-zero only when a figure failed for a reason other than missing
+# data, or when none could be drawn.
+MOESIM=${1:-./moesim}
+DB=${2:-results/moesim.db}
+OUT=${3:-plots/out}
+made=0
+bad=0
+for kind in cct fct moe heatmap gpu_load; do
+    err=$("$MOESIM" plot "$kind" --db "$DB" -o "$OUT" 2>&1 >/dev/null)
+    case $? in
+    0) made=$((made + 1)); echo "plots: $kind -> $OUT/$kind.png, $OUT/$kind.pdf" ;;
+    2) echo "plots: $kind skipped: ${err#moesim plot: }" ;;
+    *) bad=1; echo "plots: $kind failed: $err" >&2 ;;
+    esac
+done
+[ "$bad" = 0 ] && [ "$made" -gt 0 ]

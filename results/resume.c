@@ -1,0 +1,144 @@
+/* resume.c - the set of finished configurations in a database, for `moesim
+ * run --resume` (res_doneset_*, see res.h).
+ *
+ * A configuration is its full resolved parameter set, written canonically as
+ * "key=value\n" lines sorted by key: the params rows of every `done` run
+ * (read once, sorted by SQLite) on one side, opt_format of every option of a
+ * run's cfg on the other. The set is a sorted array searched by bsearch, so a
+ * resume over N runs against D finished ones costs O((N + D) log D).
+ */
+#include "results/res.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/resdb.h"
+
+struct res_doneset {
+    char **conf; /* sorted */
+    size_t n, cap;
+};
+
+/* A growing string. */
+struct sbuf {
+    char *s;
+    size_t n, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *a, const char *c, const char *d)
+{
+    size_t la = strlen(a), lc = strlen(c), ld = strlen(d);
+    if (b->n + la + lc + ld + 1 > b->cap) {
+        b->cap = 2 * (b->n + la + lc + ld + 1) + 64;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->n, a, la);
+    memcpy(b->s + b->n + la, c, lc);
+    memcpy(b->s + b->n + la + lc, d, ld);
+    b->n += la + lc + ld;
+    b->s[b->n] = '\0';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void set_add(struct res_doneset *s, char *conf)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->conf = xrealloc(s->conf, s->cap * sizeof *s->conf);
+    }
+    s->conf[s->n++] = conf;
+}
+
+int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
+{
+    static const char sql[] = "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r"
+                              " ON r.id = p.run_id WHERE r.status = ? ORDER BY p.run_id, p.key";
+    sqlite3 *s = res_sqlite(db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, "%s: cannot read finished runs: %s", res_path(db), sqlite3_errmsg(s));
+    sqlite3_bind_text(st, 1, "done", -1, SQLITE_STATIC);
+    struct res_doneset *set = xcalloc(1, sizeof *set);
+    struct sbuf b = {0};
+    int64_t cur = -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id != cur && b.s) {
+            set_add(set, b.s);
+            memset(&b, 0, sizeof b);
+        }
+        cur = id;
+        const char *k = (const char *)sqlite3_column_text(st, 1);
+        const char *v = (const char *)sqlite3_column_text(st, 2);
+        sb_add(&b, k ? k : "", "=", "");
+        sb_add(&b, v ? v : "", "\n", "");
+    }
+    if (b.s) set_add(set, b.s);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        res_doneset_free(set);
+        return err_set(e, "%s: cannot read finished runs: %s", res_path(db), sqlite3_errmsg(s));
+    }
+    qsort(set->conf, set->n, sizeof *set->conf, cmp_str);
+    *out = set;
+    return 0;
+}
+
+/* c's canonical configuration text (to free). */
+static char *cfg_text(const struct cfg *c)
+{
+    char **lines = xcalloc(opt_count, sizeof *lines);
+    for (size_t i = 0; i < opt_count; i++) {
+        const struct opt_def *o = &opt_table[i];
+        char value[CFG_STR_MAX + 32];
+        opt_format(o, c, value, sizeof value);
+        size_t n = strlen(o->section) + strlen(o->key) + strlen(value) + 4;
+        lines[i] = xmalloc(n);
+        snprintf(lines[i], n, "%s.%s=%s\n", o->section, o->key, value);
+    }
+    /* sort by key: compare up to '=' (keys never contain '=') */
+    for (size_t i = 1; i < opt_count; i++)
+        for (size_t j = i; j > 0; j--) {
+            const char *a = lines[j - 1], *b = lines[j];
+            size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+            int c2 = strncmp(a, b, la < lb ? la : lb);
+            if (c2 < 0 || (c2 == 0 && la <= lb)) break;
+            char *t = lines[j - 1];
+            lines[j - 1] = lines[j];
+            lines[j] = t;
+        }
+    struct sbuf b = {0};
+    for (size_t i = 0; i < opt_count; i++) {
+        sb_add(&b, lines[i], "", "");
+        free(lines[i]);
+    }
+    free(lines);
+    return b.s;
+}
+
+int res_doneset_has(const struct res_doneset *s, const struct cfg *c)
+{
+    char *t = cfg_text(c);
+    int found = bsearch(&t, s->conf, s->n, sizeof *s->conf, cmp_str) != NULL;
+    free(t);
+    return found;
+}
+
+size_t res_doneset_count(const struct res_doneset *s)
+{
+    return s->n;
+}
+
+void res_doneset_free(struct res_doneset *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->conf[i]);
+    free(s->conf);
+    free(s);
+}

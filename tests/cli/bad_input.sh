@@ -1,0 +1,50 @@
+#!/bin/sh
+# bad_input.sh - report, export, plot and run refuse bad input with one exact
+# line on stderr and exit status 2.
+set -eu
+. tests/cli/lib.inc
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+"$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --set sim.seed=1 --set output.flows=false --set output.sample_ns=0 -q
+sqlite3 "$T/other.db" "CREATE TABLE t (x INTEGER)"
+cp "$T/a.db" "$T/new.db"
+sqlite3 "$T/new.db" "UPDATE meta SET value = '4' WHERE key = 'schema_version'"
+# check WANT CMD...: exit status 2 and exactly the line WANT on stderr
+check() {
+    want=$1
+    shift
+    rc=0
+    "$@" >/dev/null 2>"$T/err.txt" || rc=$?
+    expect_eq "exit status of $*" "$rc" 2
+    expect_eq "stderr of $*" "$(head -1 "$T/err.txt")" "$want"
+}
+check "moesim report: --by nope.key: unknown parameter nope.key (no run has it)" \
+    "$MOESIM" report --db "$T/a.db" --by nope.key
+check "moesim report: --where x.y=1: unknown parameter x.y (no run has it)" \
+    "$MOESIM" report --db "$T/a.db" --where x.y=1
+check "moesim report: $T/a.db: no done runs match" \
+    "$MOESIM" report --db "$T/a.db" --where transport.path=adaptive
+check "moesim report: $T/other.db: not a moesim results database (it has tables but no meta table)" \
+    "$MOESIM" report --db "$T/other.db"
+check "moesim report: $T/new.db: schema_version 4 is newer than this moesim handles (3); use a newer moesim" \
+    "$MOESIM" report --db "$T/new.db"
+check "moesim report: $T/none.db: cannot open: No such file or directory" \
+    "$MOESIM" report --db "$T/none.db"
+check "moesim report: --metric p50: expected cct, slowdown or step_time" \
+    "$MOESIM" report --db "$T/a.db" --metric p50
+check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries or gpu_load" \
+    "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"
+check "moesim export: --where sim.seed: expected section.key=value" \
+    "$MOESIM" export --db "$T/a.db" --table runs --where sim.seed -o "$T/x.csv"
+[ ! -e "$T/x.csv" ] || fail "a failed export left a file"
+check "moesim plot: no flow records in the 2 matching done runs (run with output.flows = true)" \
+    "$MOESIM" plot fct --db "$T/a.db" -o "$T/p"
+check "moesim plot: no link samples in the 2 matching done runs (run with output.sample_ns > 0)" \
+    "$MOESIM" plot heatmap --db "$T/a.db" -o "$T/p"
+check "moesim run: --jobs: expected a number of workers 1..4096, got '0'" \
+    "$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --jobs 0
+# and the good path of export: exact text
+"$MOESIM" export --db "$T/a.db" --table phases -o "$T/p.csv" 2>/dev/null
+expect_eq "export" "$(cut -d, -f1-4,10 "$T/p.csv")" 'run_id,iter,layer,phase,transport.path
+1,0,0,"alltoall","ecmp"
+2,0,0,"alltoall","spray"'

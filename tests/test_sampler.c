@@ -1,0 +1,187 @@
+/* test_sampler.c - the engine's periodic sampler (eng_set_sampler) and what
+ * the driver records beside phases: flow records and link samples
+ * (output.flows, output.sample_ns) and a workload's GPU loads (wl_gen's
+ * gpu_load hook). Sampling changes neither the run's end nor its event count,
+ * stops when the workload is over, and its rows agree with links and phases. */
+#include "testutil.h"
+
+#include "sim/engine.h"
+#include "topo/topo.h"
+#include "workloads/wl.h"
+
+struct one {
+    struct topo *t;
+    struct wl_gen g;
+    struct wl_result r;
+};
+
+static void drive(struct one *o, int flows, int64_t sample_ns)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.leaves = 2;
+    c.spines = 2;
+    c.hosts_per_leaf = 3;
+    c.bytes = 100000;
+    c.path = PATH_ECMP;
+    c.iterations = 2;
+    c.flows = flows;
+    c.sample_ns = sample_ns;
+    struct err e;
+    memset(o, 0, sizeof *o);
+    assert_int_equal(topo_build(&c, &o->t, &e), 0);
+    assert_int_equal(wl_create(&c, o->t, &o->g, &e), 0);
+    assert_int_equal(wl_drive(&o->g, o->t, &c, &o->r, &e), 0);
+}
+
+static void undrive(struct one *o)
+{
+    wl_result_free(&o->r);
+    o->g.destroy(o->g.state);
+    topo_destroy(o->t);
+}
+
+static void test_sampling_changes_nothing(void **state)
+{
+    (void)state;
+    struct one a, b;
+    drive(&a, 0, 0);
+    drive(&b, 1, 1000);
+    const struct eng_stats *sa = eng_stats(a.r.eng), *sb = eng_stats(b.r.eng);
+    assert_int_equal(sa->events, sb->events);
+    assert_int_equal(sa->now, sb->now);
+    assert_int_equal(a.r.nphases, b.r.nphases);
+    for (size_t i = 0; i < a.r.nphases; i++) {
+        assert_int_equal(a.r.phases[i].start_ps, b.r.phases[i].start_ps);
+        assert_int_equal(a.r.phases[i].end_ps, b.r.phases[i].end_ps);
+    }
+    for (uint32_t p = 0; p < a.t->nports; p++)
+        assert_int_equal(eng_port(a.r.eng, p)->bytes, eng_port(b.r.eng, p)->bytes);
+    assert_int_equal(a.r.nflows, 0);
+    assert_int_equal(a.r.nsamples, 0);
+    char msg[256];
+    assert_int_equal(eng_check(b.r.eng, msg, sizeof msg), 0);
+    undrive(&a);
+    undrive(&b);
+}
+
+static void test_samples_agree_with_links(void **state)
+{
+    (void)state;
+    struct one o;
+    drive(&o, 0, 1000);
+    const struct eng_stats *st = eng_stats(o.r.eng);
+    assert_true(o.r.nsamples > 0);
+    uint64_t *sum = calloc(o.t->nports, sizeof *sum);
+    simtime_t last = 0;
+    for (size_t i = 0; i < o.r.nsamples; i++) {
+        const struct res_sample *s = &o.r.samples[i];
+        assert_int_equal(s->t_ps % 1000000, 0); /* every 1000 ns */
+        assert_true(s->t_ps >= last);           /* in time order */
+        assert_true(s->t_ps <= st->now);        /* none after the run's end */
+        assert_true(s->bytes > 0 || s->queue_bytes > 0);
+        assert_true(s->link < o.t->nports);
+        sum[s->link] += s->bytes;
+        last = s->t_ps;
+    }
+    /* the last sample is within one period of the end: the sampler stopped */
+    assert_true(st->now - last <= 1000000);
+    uint64_t total = 0;
+    for (uint32_t p = 0; p < o.t->nports; p++) {
+        assert_true(sum[p] <= eng_port(o.r.eng, p)->bytes);
+        total += sum[p];
+    }
+    assert_true(total > 0);
+    free(sum);
+    undrive(&o);
+}
+
+static void test_flow_records(void **state)
+{
+    (void)state;
+    struct one o;
+    drive(&o, 1, 0);
+    /* 6 hosts all-to-all, 2 iterations: 60 messages */
+    assert_int_equal(o.r.nflows, 60);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < o.r.nflows; i++) {
+        const struct res_flow *f = &o.r.flows[i];
+        assert_int_equal(f->flow, i);
+        assert_int_equal(f->bytes, 100000);
+        assert_true(f->src != f->dst);
+        assert_true(f->end_ps > f->start_ps);
+        /* each message lies inside its phase, and the phase ends with its last one */
+        const struct res_phase *ph = &o.r.phases[i < 30 ? 0 : 1];
+        assert_int_equal(f->start_ps, ph->start_ps);
+        assert_true(f->end_ps <= ph->end_ps);
+        bytes += f->bytes;
+    }
+    simtime_t end0 = 0;
+    for (size_t i = 0; i < 30; i++)
+        if (o.r.flows[i].end_ps > end0) end0 = o.r.flows[i].end_ps;
+    assert_int_equal(end0, o.r.phases[0].end_ps);
+    assert_int_equal(bytes, o.r.phases[0].bytes + o.r.phases[1].bytes);
+    undrive(&o);
+}
+
+/* A workload of one compute phase that reports two layers x two GPUs. */
+static int fake_next(void *state, struct wl_phase *out)
+{
+    int *left = state;
+    if (!(*left)--)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->kind = WL_COMPUTE;
+    out->name = "compute";
+    out->duration = 5000;
+    return 1;
+}
+
+static size_t fake_gpu_load(void *state, struct res_gpu_load **out)
+{
+    (void)state;
+    *out = malloc(4 * sizeof **out);
+    for (uint32_t i = 0; i < 4; i++)
+        (*out)[i] = (struct res_gpu_load){i / 2, i % 2, 100 + i};
+    return 4;
+}
+
+static void test_gpu_load_hook(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    struct err e;
+    struct topo *t;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    int left = 1;
+    struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL};
+    struct wl_result r;
+    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(r.nphases, 1);
+    assert_int_equal(r.phases[0].end_ps, 5000);
+    assert_int_equal(r.ngpu_load, 4);
+    assert_int_equal(r.gpu_load[3].layer, 1);
+    assert_int_equal(r.gpu_load[3].gpu, 1);
+    assert_int_equal(r.gpu_load[3].tokens, 103);
+    wl_result_free(&r);
+    /* without the hook: no rows */
+    left = 1;
+    g.gpu_load = NULL;
+    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(r.ngpu_load, 0);
+    assert_null(r.gpu_load);
+    wl_result_free(&r);
+    topo_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sampling_changes_nothing),
+        cmocka_unit_test(test_samples_agree_with_links),
+        cmocka_unit_test(test_flow_records),
+        cmocka_unit_test(test_gpu_load_hook),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
