@@ -25,13 +25,11 @@ typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 static size_t replay_dir(const char *dir, fuzz_fn fn)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return 0;
+    if (!d) return 0;
     size_t n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         FILE *f = fopen(path, "rb");
@@ -45,8 +43,7 @@ static size_t replay_dir(const char *dir, fuzz_fn fn)
                 assert_non_null(buf);
             }
             size_t r = fread(buf + len, 1, cap - len, f);
-            if (r == 0)
-                break;
+            if (r == 0) break;
             len += r;
         }
         fclose(f);
@@ -102,10 +99,8 @@ static void test_replay_safetensors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay_scenario),
-        cmocka_unit_test(test_replay_trace_csv),
-        cmocka_unit_test(test_replay_trace_jsonl),
-        cmocka_unit_test(test_replay_safetensors),
+        cmocka_unit_test(test_replay_scenario),    cmocka_unit_test(test_replay_trace_csv),
+        cmocka_unit_test(test_replay_trace_jsonl), cmocka_unit_test(test_replay_safetensors),
         cmocka_unit_test(test_replay_calib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,9 +44,8 @@ static int run_cli(const char *bytes)
 {
     char set[64];
     snprintf(set, sizeof set, "workload.bytes=%s", bytes);
-    char *argv[] = {"run",   "scenarios/alltoall.ini", "--db",  dbpath,
-                    "--set", set,                      "--set", "transport.path=ecmp",
-                    "--quiet"};
+    char *argv[] = {"run",   "scenarios/alltoall.ini", "--db",   dbpath, "--set", set,
+                    "--set", "transport.path=ecmp",    "--quiet"};
     return sim_run_cli((int)(sizeof argv / sizeof argv[0]), argv);
 }
 
@@ -91,8 +90,7 @@ static void hook_msgs(struct eng_stats *st)
 /* Breaks the 64 KiB run only. */
 static void hook_first_only(struct eng_stats *st)
 {
-    if (st->data_bytes_sent == 15728640)
-        st->past_events = 3;
+    if (st->data_bytes_sent == 15728640) st->past_events = 3;
 }
 
 static void expect_failed(void (*hook)(struct eng_stats *), const char *message)

@@ -17,7 +17,10 @@ struct bad {
     const char *want; /* "%s" = the file's path */
 };
 
-#define B(name, data, want) {name, data, sizeof(data) - 1, want}
+#define B(name, data, want)                                                                        \
+    {                                                                                              \
+        name, data, sizeof(data) - 1, want                                                         \
+    }
 
 static const char *write_bytes(const char *data, size_t len, const char *suffix)
 {
@@ -30,8 +33,7 @@ static const char *write_bytes(const char *data, size_t len, const char *suffix)
     return path;
 }
 
-static void check(const char *name, const char *got, int rc, const char *want_fmt,
-                  const char *path)
+static void check(const char *name, const char *got, int rc, const char *want_fmt, const char *path)
 {
     char want[1024];
     snprintf(want, sizeof want, want_fmt, path);
@@ -110,8 +112,7 @@ static void test_jsonl(void **state)
         struct trace t;
         struct err e = {""};
         int rc = trace_import_jsonl(p, NULL, 0, &t, &e);
-        if (rc == 0)
-            trace_free(&t);
+        if (rc == 0) trace_free(&t);
         check(c->name, e.msg, rc, c->want, p);
         unlink(p);
     }
@@ -126,8 +127,7 @@ static void test_safetensors(void **state)
         struct kn_st *st = NULL;
         struct err e = {""};
         int rc = kn_st_open(p, &st, &e);
-        if (rc == 0)
-            kn_st_close(st);
+        if (rc == 0) kn_st_close(st);
         check(c->name, e.msg, rc, c->want, p);
         unlink(p);
     }
@@ -142,8 +142,7 @@ static void test_calib(void **state)
         struct wl_compute m;
         struct err e = {""};
         int rc = wl_compute_load_csv(p, &m, &e);
-        if (rc == 0)
-            wl_compute_free(&m);
+        if (rc == 0) wl_compute_free(&m);
         check(c->name, e.msg, rc, c->want, p);
         unlink(p);
     }

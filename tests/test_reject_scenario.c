@@ -15,7 +15,10 @@ struct reject {
 };
 
 /* A case from string literals: the length counts embedded NULs. */
-#define R(name, ini, want) {name, ini, sizeof(ini) - 1, want}
+#define R(name, ini, want)                                                                         \
+    {                                                                                              \
+        name, ini, sizeof(ini) - 1, want                                                           \
+    }
 
 /* clang-format off */
 static const struct reject file_cases[] = {
@@ -200,8 +203,8 @@ static const char *write_case(const char *ini, size_t len)
     return path;
 }
 
-static void expect_error(const char *name, const char *path, const char *const *sets,
-                         size_t nsets, const char *want)
+static void expect_error(const char *name, const char *path, const char *const *sets, size_t nsets,
+                         const char *want)
 {
     char expect[ERR_MSG_MAX];
     size_t used = 0;
@@ -219,8 +222,7 @@ static void expect_error(const char *name, const char *path, const char *const *
     int rc = sc_load(path, sets, nsets, &s, &e);
     if (rc != -1 || strcmp(e.msg, expect))
         print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(accepted)", expect);
-    if (rc == 0)
-        sc_free(s);
+    if (rc == 0) sc_free(s);
     assert_int_equal(rc, -1);
     assert_null(s);
     assert_string_equal(e.msg, expect);
@@ -342,12 +344,9 @@ static void test_empty_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_cases),
-        cmocka_unit_test(test_set_cases),
-        cmocka_unit_test(test_set_sweep_too_large),
-        cmocka_unit_test(test_set_long_db),
-        cmocka_unit_test(test_empty_path),
-        cmocka_unit_test(test_moe_memory),
+        cmocka_unit_test(test_file_cases),          cmocka_unit_test(test_set_cases),
+        cmocka_unit_test(test_set_sweep_too_large), cmocka_unit_test(test_set_long_db),
+        cmocka_unit_test(test_empty_path),          cmocka_unit_test(test_moe_memory),
     };
     return cmocka_run_group_tests_name("reject_scenario", tests, NULL, NULL);
 }

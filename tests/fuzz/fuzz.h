@@ -29,8 +29,7 @@
 static inline int fuzz_memfile(const uint8_t *data, size_t size, char *path, size_t n)
 {
     int fd = memfd_create("moesim-fuzz", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     size_t off = 0;
     while (off < size) {
         ssize_t w = write(fd, data + off, size - off);
@@ -48,11 +47,9 @@ static inline int fuzz_memfile(const uint8_t *data, size_t size, char *path, siz
 static inline void fuzz_check_msg(const char *msg)
 {
     const char *p = msg;
-    if (!*p)
-        __builtin_trap();
+    if (!*p) __builtin_trap();
     for (; *p; p++)
-        if (*p == '\n')
-            __builtin_trap();
+        if (*p == '\n') __builtin_trap();
 }
 
 #endif

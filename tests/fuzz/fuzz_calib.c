@@ -13,19 +13,15 @@ FUZZ_ENTRY(calib)
 {
     char path[64];
     int fd = fuzz_memfile(data, size, path, sizeof path);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     struct wl_compute m;
     struct err e = {""};
     if (wl_compute_load_csv(path, &m, &e) == 0) {
-        if (!m.calibrated || m.n == 0)
-            __builtin_trap();
+        if (!m.calibrated || m.n == 0) __builtin_trap();
         for (size_t i = 1; i < m.n; i++)
-            if (!(m.tokens[i] > m.tokens[i - 1]))
-                __builtin_trap();
+            if (!(m.tokens[i] > m.tokens[i - 1])) __builtin_trap();
         for (uint64_t t = 1; t <= (1ull << 40); t = t * 3 + 1)
-            if (wl_compute_ps(&m, t) > (simtime_t)INT64_MAX)
-                __builtin_trap();
+            if (wl_compute_ps(&m, t) > (simtime_t)INT64_MAX) __builtin_trap();
         wl_compute_free(&m);
     } else {
         fuzz_check_msg(e.msg);

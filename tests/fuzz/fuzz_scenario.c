@@ -25,8 +25,7 @@ FUZZ_ENTRY(scenario)
     size_t ini_len = nul ? (size_t)(nul - data) : size;
     char path[64];
     int fd = fuzz_memfile(data, ini_len, path, sizeof path);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     char *sets_text = NULL;
     const char *sets[FUZZ_SETS_MAX];
     size_t nsets = 0;
@@ -37,8 +36,7 @@ FUZZ_ENTRY(scenario)
         sets_text[n] = '\0';
         for (char *p = sets_text; p && *p && nsets < FUZZ_SETS_MAX;) {
             char *nl = strchr(p, '\n');
-            if (nl)
-                *nl = '\0';
+            if (nl) *nl = '\0';
             sets[nsets++] = p;
             p = nl ? nl + 1 : NULL;
         }
@@ -46,8 +44,7 @@ FUZZ_ENTRY(scenario)
     struct sc_sweep *s = NULL;
     struct err e = {""};
     if (sc_load(path, sets, nsets, &s, &e) == 0) {
-        if (raw && memchr(data, 0, size))
-            __builtin_trap(); /* a NUL byte was let through */
+        if (raw && memchr(data, 0, size)) __builtin_trap(); /* a NUL byte was let through */
         for (size_t i = 0; i < sc_count(s); i++) {
             char label[256];
             sc_label(s, i, label, sizeof label);

@@ -11,13 +11,11 @@
 
 FUZZ_ENTRY(trace_csv)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     size_t max_tokens = data[0] & 0x80 ? data[0] & 0x7f : 0;
     char path[64];
     int fd = fuzz_memfile(data + 1, size - 1, path, sizeof path);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     struct trace t;
     memset(&t, 0, sizeof t);
     struct err e = {""};
@@ -27,15 +25,12 @@ FUZZ_ENTRY(trace_csv)
             for (int l = 0; l < t.layers; l++)
                 for (int s = 0; s < t.topk; s++) {
                     int x = t.expert[trace_idx(&t, k, l, s)];
-                    if (x < -1 || x >= t.experts)
-                        __builtin_trap();
+                    if (x < -1 || x >= t.experts) __builtin_trap();
                     sum += x;
                 }
         (void)sum;
-        if (max_tokens && t.tokens > max_tokens)
-            __builtin_trap();
-        if (trace_write_csv("/dev/null", &t, &e) != 0)
-            __builtin_trap();
+        if (max_tokens && t.tokens > max_tokens) __builtin_trap();
+        if (trace_write_csv("/dev/null", &t, &e) != 0) __builtin_trap();
         trace_free(&t);
     } else {
         fuzz_check_msg(e.msg);
