@@ -1,6 +1,8 @@
 # moesim build. `make run` and `make test` install what is missing (make deps),
 # build, and run. SAN=1 builds everything with AddressSanitizer and
-# UndefinedBehaviorSanitizer into build-san/. See README.md.
+# UndefinedBehaviorSanitizer into build-san/. FUZZ=1 (used by `make fuzz`)
+# builds with clang and libFuzzer's instrumentation into build-fuzz/. `make
+# valgrind` runs the default scenario under memcheck. See README.md.
 
 CC      ?= cc
 SAN     ?= 0
@@ -10,6 +12,11 @@ ifeq ($(SAN),1)
 BUILD   := build-san
 OPT     := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -DMOESIM_SAN=1
 LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+BUILD   := build-fuzz
+CC      := clang
+OPT     := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DMOESIM_SAN=1
 endif
 
 # MPI=1: the same program built with mpicc into build-mpi/ (build-mpi/moesim),
@@ -36,7 +43,7 @@ BIN     := $(BUILD)/moesim
 endif
 SCENARIO ?= scenarios/alltoall.ini
 
-.PHONY: all deps run test tests bench clean format
+.PHONY: all deps run test tests bench clean format fuzz fuzz-build valgrind
 
 all: $(BIN)
 
@@ -60,6 +67,9 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libmoesim.a tests/testutil.h
 
 tests: $(TESTS)
 
+# The replay test compiles the fuzz targets in (tests/fuzz/fuzz.h).
+$(BUILD)/tests/test_fuzz_replay: $(wildcard tests/fuzz/fuzz_*.c) tests/fuzz/fuzz.h
+
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	./$(BIN) run $(SCENARIO)
@@ -76,7 +86,7 @@ format:
 	clang-format -i $(foreach m,$(MODULES) tests,$(wildcard $(m)/*.[ch]))
 
 clean:
-	rm -rf build build-san build-mpi build-mpi-test moesim
+	rm -rf build build-san build-fuzz build-mpi build-mpi-test moesim
 
 # ---- figures for papers (docs/results.md) --------------------------------
 # make plots [DB=results/moesim.db] [PLOTS_OUT=plots/out]: every figure the
@@ -90,6 +100,35 @@ plots: $(BIN)
 # ---------------------------------------------------------------------------
 
 -include $(OBJS:.o=.d) $(BUILD)/sim/main.d
+
+# ---- fuzzing: one libFuzzer target per input parser (tests/fuzz/README.md) ----
+# `make fuzz` builds every tests/fuzz/fuzz_*.c with clang into build-fuzz/ and
+# runs each for FUZZ_SECONDS, one after another (one core), starting from its
+# committed seed corpus tests/fuzz/corpus/NAME/. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build-fuzz/libmoesim.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libmoesim.a $(LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- valgrind: memcheck on the default scenario (leaks are errors) ----
+# Memcheck follows the forked run workers too. A worker _exit()s without
+# closing the parent's SQLite connection (it must not touch it), which
+# memcheck calls "possibly lost" in the worker; definite and indirect leaks,
+# and every memory error, fail the target in parent and workers alike (a
+# worker that fails it has no result, so its run and the target fail).
+valgrind:
+	@sh tools/deps.sh valgrind
+	@$(MAKE) --no-print-directory $(BIN)
+	@rm -f build/valgrind.db build/valgrind.db-wal build/valgrind.db-shm
+	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=1 ./$(BIN) run $(SCENARIO) --db build/valgrind.db --quiet
 
 # ---- kernels: the CUDA MoE layer (kernels/*.cu) -> build/libmoesim_cuda.so ----
 # Needs nvcc and cuBLAS (CUDA 12+), not a GPU. The default binary dlopen()s the

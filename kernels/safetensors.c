@@ -117,6 +117,8 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
     json_error_t jerr;
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        for (char *c = jerr.text; *c; c++) /* jansson quotes the text, line breaks too */
+            if ((unsigned char)*c < 0x20) *c = ' ';
         err_set(e, "%s: header is not valid JSON: %s (at byte %d of %llu)", path, jerr.text,
                 jerr.position, (unsigned long long)hlen);
         kn_st_close(st);
@@ -138,6 +140,8 @@ int kn_st_open(const char *path, struct kn_st **out, struct err *e)
             parse_entry(st, name, v, p + 8 + hlen, size - 8 - hlen, &st->t[st->n], e) != 0) {
             if (!json_is_object(v))
                 err_set(e, "%s: tensor %s: entry is not a JSON object", path, name);
+            for (char *c = e ? e->msg : NULL; c && *c; c++) /* a name may hold line breaks */
+                if ((unsigned char)*c < 0x20) *c = ' ';
             st->n++; /* so that close frees the name */
             json_decref(root);
             kn_st_close(st);

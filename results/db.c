@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -185,6 +186,26 @@ static int res_mkdirs(const char *path, struct err *e)
 
 /* ---- opening ---- */
 
+/* WAL mode keeps PATH-wal and PATH-shm beside the database, so its directory
+ * must be writable too. Returns 0 or -1 (e set). */
+static int res_dir_writable(const char *path, struct err *e)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *d = ".";
+    if (slash == dir)
+        d = "/";
+    else if (slash) {
+        *slash = '\0';
+        d = dir;
+    }
+    int rc = 0;
+    if (access(d, W_OK | X_OK) != 0)
+        rc = err_set(e, "%s: cannot write in directory %s: %s", path, d, strerror(errno));
+    free(dir);
+    return rc;
+}
+
 /* Runs a query returning one integer (0 when no row). -1 on error. */
 static int res_query_int(struct res_db *d, const char *sql, const char *arg, int64_t *out)
 {
@@ -207,7 +228,9 @@ static int res_check_kind(struct res_db *d, struct err *e)
                       "meta", &has_meta) < 0 ||
         res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL,
                       &tables) < 0)
-        return res_fail(d, "not a moesim results database", e);
+        return res_fail(d, sqlite3_errcode(d->db) == SQLITE_NOTADB ? "not a moesim results database"
+                                                                   : "cannot read",
+                        e);
     if (!has_meta && tables > 0)
         return err_set(e, "%s: not a moesim results database (it has tables but no meta table)",
                        d->path);
@@ -257,7 +280,7 @@ static int res_setup(struct res_db *d, struct err *e)
 int res_open(const char *path, struct res_db **out, struct err *e)
 {
     *out = NULL;
-    if (res_mkdirs(path, e) < 0)
+    if (res_mkdirs(path, e) < 0 || res_dir_writable(path, e) < 0)
         return -1;
     struct res_db *d = xcalloc(1, sizeof *d);
     d->path = xstrdup(path);
@@ -271,6 +294,13 @@ int res_open(const char *path, struct res_db **out, struct err *e)
         return -1;
     }
     sqlite3_busy_timeout(d->db, RES_BUSY_MS);
+    /* SQLite falls back to read-only when the file cannot be written; say so
+     * now rather than as a failed query later. */
+    if (sqlite3_db_readonly(d->db, "main") == 1) {
+        err_set(e, "%s: cannot write: the database file is read-only", path);
+        res_close(d);
+        return -1;
+    }
     if (res_check_kind(d, e) < 0 || res_setup(d, e) < 0) {
         res_close(d);
         return -1;

@@ -15,6 +15,8 @@ enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
 
 #define NONE UINT32_MAX
 
+void (*eng_test_hook)(struct eng_stats *st);
+
 /* Runtime state of a port: what every packet touches, in one 64-byte line
  * (on large fabrics a port is rarely still in cache when its next packet
  * comes). The counters nobody reads per packet live in eng->pst. */
@@ -318,11 +320,13 @@ static void msg_free(struct eng *e, uint32_t mi)
 {
     e->msgs[mi].next_free = e->free_msg;
     e->free_msg = mi;
+    e->st.underflows += e->live_msgs == 0;
     e->live_msgs--;
 }
 
 static void flow_acked(struct eng *e, struct flow *f)
 {
+    e->st.underflows += e->msgs[f->msg].acks_left == 0;
     if (--e->msgs[f->msg].acks_left == 0)
         msg_free(e, f->msg);
 }
@@ -330,6 +334,7 @@ static void flow_acked(struct eng *e, struct flow *f)
 static void msg_flow_done(struct eng *e, struct flow *f)
 {
     struct msg *m = &e->msgs[f->msg];
+    e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
         if (e->hooks.msg_done)
@@ -343,6 +348,7 @@ static void deliver(struct eng *e, uint32_t i)
     struct pkt *k = &e->pp.p[i];
     struct flow *f = &e->flows[k->flow];
     if (k->flags & PKT_ACK) {
+        e->st.underflows += k->payload > f->inflight;
         f->inflight -= k->payload;
         f->acked += k->payload;
         e->st.acks++;
@@ -518,6 +524,7 @@ void eng_run(struct eng *e)
 {
     struct ev ev;
     while (evq_pop(&e->q, &ev)) {
+        e->st.past_events += ev.time < e->now;
         simtime_t before = e->now;
         e->now = ev.time;
         e->st.events++;
@@ -543,6 +550,8 @@ void eng_run(struct eng *e)
     }
     e->st.now = e->now;
     e->st.peak_packets = e->pp.peak;
+    if (eng_test_hook)
+        eng_test_hook(&e->st);
 }
 
 simtime_t eng_now(const struct eng *e)
@@ -571,24 +580,64 @@ uint64_t eng_window(const struct eng *e)
     return e->window;
 }
 
+/* Describes the first flow that did not finish: "flow F hA->hB: D of S
+ * bytes delivered, K acknowledged, I in flight; U flows unfinished". A freed
+ * message slot's flows are complete, so every slot can be scanned. */
+static void describe_unfinished(const struct eng *e, char *buf, size_t n)
+{
+    const struct flow *first = NULL;
+    uint32_t count = 0;
+    for (uint32_t mi = 0; mi < e->nmsgs; mi++)
+        for (uint32_t j = 0; j < e->msgs[mi].nflows; j++) {
+            const struct flow *f = &e->flows[e->msgs[mi].first_flow + j];
+            if (f->delivered != f->size || f->acked != f->size || f->inflight) {
+                if (!first)
+                    first = f;
+                count++;
+            }
+        }
+    if (!first) {
+        snprintf(buf, n, "every flow finished");
+        return;
+    }
+    snprintf(buf, n,
+             "flow %u h%u->h%u: %llu of %llu bytes delivered, %llu acknowledged, %llu in flight; "
+             "%u flow%s unfinished",
+             (uint32_t)(first - e->flows), first->src, first->dst,
+             (unsigned long long)first->delivered, (unsigned long long)first->size,
+             (unsigned long long)first->acked, (unsigned long long)first->inflight, count,
+             count == 1 ? "" : "s");
+}
+
 int eng_check(const struct eng *e, char *msg, size_t n)
 {
     const struct eng_stats *s = &e->st;
+    char why[256];
     if (s->past_events)
         return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
                         (unsigned long long)s->past_events), -1;
+    if (s->underflows)
+        return snprintf(msg, n,
+                        "invariant: %llu counters (bytes in flight, flows or messages left) went "
+                        "below zero",
+                        (unsigned long long)s->underflows), -1;
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,
                         (unsigned long long)s->data_bytes_delivered), -1;
-    if (s->msgs_done != s->msgs)
-        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished",
-                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs),
-               -1;
+    if (s->msgs_done != s->msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n,
+                        "invariant: %llu of %llu messages unfinished when no event was left (%s)",
+                        (unsigned long long)(s->msgs - s->msgs_done),
+                        (unsigned long long)s->msgs, why), -1;
+    }
     if (e->pp.live)
         return snprintf(msg, n, "invariant: %u packets still in the fabric", e->pp.live), -1;
-    if (e->live_msgs)
-        return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes", e->live_msgs),
-               -1;
+    if (e->live_msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes (%s)",
+                        e->live_msgs, why), -1;
+    }
     return 0;
 }

@@ -50,7 +50,10 @@ struct eng_stats {
     uint64_t events;
     uint64_t data_bytes_sent, data_bytes_delivered, acks;
     uint64_t msgs, msgs_done, flows;
-    uint64_t past_events; /* events scheduled before "now": must stay 0 */
+    uint64_t past_events; /* events scheduled or popped before "now": must stay 0 */
+    uint64_t underflows;  /* a flow's bytes in flight, a message's flows or
+                             acknowledgements left, or the live message count
+                             taken below zero: must stay 0 */
     uint32_t peak_packets;
     uint64_t peak_events; /* largest event queue */
     simtime_t now;
@@ -81,9 +84,16 @@ const struct eng_stats *eng_stats(const struct eng *e);
 const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port);
 /* The window each flow uses, bytes (transport.window_bytes, or one BDP). */
 uint64_t eng_window(const struct eng *e);
-/* Checks the end-of-run invariants (every message delivered, bytes sent =
- * bytes delivered, no event in the past, no packet left); 0 when they hold,
- * else -1 with a message. */
+/* Checks the end-of-run invariants (no event in the past, no counter taken
+ * below zero, bytes sent = bytes delivered, every message delivered, no
+ * packet left, every flow acknowledged); 0 when they hold, else -1 with a
+ * one-line message "invariant: ..." (an unfinished flow is named with its
+ * state). The counters behind them cost a compare or an add per event. */
 int eng_check(const struct eng *e, char *msg, size_t n);
+
+/* Test-only: when set, eng_run() calls it once at the end with the engine's
+ * statistics, which it may alter to break an invariant on purpose
+ * (tests/test_invariants.c). NULL in every real run. */
+extern void (*eng_test_hook)(struct eng_stats *st);
 
 #endif

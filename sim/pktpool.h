@@ -69,6 +69,10 @@ static inline void pktpool_destroy(struct pktpool *pp)
 static inline uint32_t pkt_alloc(struct pktpool *pp)
 {
     if (pp->free == PKT_NONE) {
+        /* Packet ids are 32-bit and PKT_NONE is one of them: stop before the
+         * doubling wraps (2^31 packets, 80 GiB in flight). */
+        if (pp->cap >= (1u << 31))
+            err_fatal("more than %u packets in flight", pp->cap);
         uint32_t old = pp->cap, cap = old ? 2 * old : 4096;
         if (old)
             PKT_UNPOISON(pp->p, (size_t)old * sizeof *pp->p);

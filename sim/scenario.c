@@ -227,13 +227,36 @@ static int sc_check_section(struct sc_parse *p, const char *str)
     return 0;
 }
 
+/* fgets() that also says whether the line held a NUL byte (fgets would
+ * hand inih a line cut short at it, the rest silently ignored). */
+static char *sc_fgets(char *str, int num, FILE *f, bool *nul)
+{
+    int n = 0, c = EOF;
+    *nul = false;
+    while (n < num - 1 && (c = getc(f)) != EOF) {
+        *nul |= c == '\0';
+        str[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    str[n] = '\0';
+    return str;
+}
+
 /* inih's fgets-style reader (see the file comment). */
 static char *sc_read_line(char *str, int num, void *stream)
 {
     struct sc_parse *p = stream;
-    if (p->failed || !fgets(str, num, p->f))
+    bool nul;
+    if (p->failed || !sc_fgets(str, num, p->f, &nul))
         return NULL;
     p->line++;
+    if (nul) {
+        sc_fail_line(p, "line holds a NUL byte (not a text file?)");
+        return NULL;
+    }
     if (sc_line_too_long(p->f, str, num)) {
         sc_fail_line(p, "line is longer than %d characters", num - 1);
         return NULL;

@@ -1,9 +1,15 @@
 #!/bin/sh
 # deps.sh - installs the Debian 12 packages moesim needs, only when missing.
-# Called by `make deps` (and so by `make run` and `make test`).
+# Called by `make deps` (and so by `make run` and `make test`). `deps.sh fuzz`
+# also wants clang and its libFuzzer runtime (`make fuzz` only); `deps.sh
+# valgrind` also wants valgrind (`make valgrind` only).
 set -eu
 PKGS="libgsl-dev libigraph-dev libsqlite3-dev sqlite3 libcsv-dev libcmocka-dev libinih-dev
 libjansson-dev libglpk-dev gnuplot-nox pkg-config"
+case "${1:-}" in
+fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
+valgrind) PKGS="$PKGS valgrind" ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -33,6 +33,9 @@ static void on_field(void *s, size_t len, void *data)
         size_t n = len < 63 ? len : 63;
         memcpy(dst, s, n);
         dst[n] = '\0';
+        for (size_t i = 0; i < n; i++) /* a quoted field may span lines: keep errors one line */
+            if ((unsigned char)dst[i] < 0x20)
+                dst[i] = '?';
     }
     p->nfields++;
 }
@@ -166,12 +169,19 @@ void wl_compute_free(struct wl_compute *m)
     memset(m, 0, sizeof *m);
 }
 
+/* ps rounded, saturated at 2^63-1 (llround's result is unspecified beyond
+ * long long; the driver refuses a phase that ends past the clock). */
+static simtime_t ps_round(double ps)
+{
+    return ps < 9.2e18 ? (simtime_t)llround(ps) : (simtime_t)INT64_MAX;
+}
+
 simtime_t wl_compute_ps(const struct wl_compute *m, uint64_t tokens)
 {
     if (tokens == 0)
         return 0;
     if (!m->calibrated)
-        return (simtime_t)llround(m->overhead_ps + m->ps_per_token * (double)tokens);
+        return ps_round(m->overhead_ps + m->ps_per_token * (double)tokens);
     double x = (double)tokens, us;
     size_t n = m->n;
     if (n == 1 || x <= m->tokens[0]) {
@@ -191,5 +201,5 @@ simtime_t wl_compute_ps(const struct wl_compute *m, uint64_t tokens)
         double f = (x - m->tokens[lo]) / (m->tokens[hi] - m->tokens[lo]);
         us = m->us[lo] + f * (m->us[hi] - m->us[lo]);
     }
-    return (simtime_t)llround(us * (double)PS_PER_US);
+    return ps_round(us * (double)PS_PER_US);
 }

@@ -16,6 +16,7 @@ struct drive {
     size_t n, cap;
     size_t outstanding; /* messages of the current network phase not yet delivered */
     int over;
+    size_t past_clock; /* 1 + the record of a phase that would end past 2^63 ps */
     int record_flows; /* message tags index fl[] */
     struct res_flow *fl;
     size_t nfl, capfl;
@@ -108,6 +109,13 @@ static void next_phase(struct drive *d, struct eng *e)
         simtime_t now = eng_now(e);
         struct res_phase *r = new_record(d, &p, now);
         if (p.kind == WL_COMPUTE) {
+            if (p.duration > (simtime_t)INT64_MAX - now) {
+                /* the clock (kept below 2^63 ps) would wrap */
+                r->end_ps = now;
+                d->past_clock = d->n;
+                d->over = 1;
+                return;
+            }
             r->end_ps = now + p.duration;
             if (p.duration == 0)
                 continue;
@@ -137,7 +145,6 @@ static void next_phase(struct drive *d, struct eng *e)
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
              struct err *e)
 {
-    (void)e;
     struct drive *d = xcalloc(1, sizeof *d);
     d->g = g;
     d->t = t;
@@ -163,8 +170,16 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     r->ntrace_use = g->trace_use ? g->trace_use(g->state, &r->trace_use) : 0;
     r->eng = eng;
     free(d->last_bytes);
+    int rc = 0;
+    if (d->past_clock) {
+        const struct res_phase *p = &d->ph[d->past_clock - 1];
+        rc = err_set(e,
+                     "workload: the %s phase of iteration %u, layer %u would end past the clock's "
+                     "end (%.3g s of simulated time)",
+                     p->phase, p->iter, p->layer, (double)INT64_MAX / (double)PS_PER_S);
+    }
     free(d);
-    return 0;
+    return rc;
 }
 
 void wl_result_free(struct wl_result *r)

@@ -96,7 +96,12 @@ static int one_line(struct importer *I, const char *text, size_t len)
 {
     json_error_t jerr;
     json_t *o = json_loadb(text, len, 0, &jerr);
-    if (!o) return ifail(I, I->line, "bad JSON: %s", jerr.text);
+    if (!o) {
+        /* jansson quotes the text near the error, line break included */
+        for (char *c = jerr.text; *c; c++)
+            if ((unsigned char)*c < 0x20) *c = ' ';
+        return ifail(I, I->line, "bad JSON: %s", jerr.text);
+    }
     int rc = -1;
     const char *name = NULL;
     json_t *v, *ids, *ws = NULL;

@@ -1,0 +1,72 @@
+#!/bin/sh
+# unwritable.sh - a results database that cannot be written: a read-only
+# file, a directory without write permission (WAL mode needs its -wal and
+# -shm files), a directory that cannot be created, a path that is a
+# directory. Each gives one clear error line, exit status 2, and leaves no
+# run behind. Permissions do not stop root, so as root the binary runs as
+# nobody (setpriv); without setpriv the permission cases are skipped.
+set -eu
+: "${MOESIM:?set MOESIM to the moesim binary}"
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+run_as=""
+if [ "$(id -u)" = 0 ]; then
+    if command -v setpriv >/dev/null 2>&1; then
+        run_as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    else
+        echo "note: root without setpriv: permission cases skipped"
+        run_as=skip
+    fi
+fi
+scen=$PWD/scenarios/alltoall.ini
+bin=$MOESIM
+
+# expect DB MESSAGE: the run fails with exactly MESSAGE on stderr, status 2
+expect() {
+    set +e
+    # shellcheck disable=SC2086
+    $run_as "$bin" run "$scen" --db "$1" --quiet --set transport.path=ecmp >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    set -e
+    [ "$rc" = 2 ] || { echo "$1: exit status $rc, expected 2"; cat "$tmp/err"; exit 1; }
+    [ "$(cat "$tmp/err")" = "$2" ] || { echo "$1: got '$(cat "$tmp/err")'"; echo "expected '$2'"; exit 1; }
+}
+
+# a path that is a directory (no permissions involved)
+mkdir "$tmp/isdir.db"
+save=$run_as
+run_as=""
+expect "$tmp/isdir.db" "moesim: $tmp/isdir.db: cannot open: unable to open database file"
+run_as=$save
+
+if [ "$run_as" != skip ]; then
+    # the binary and scenario must be reachable by nobody
+    cp "$MOESIM" "$tmp/moesim"
+    cp "$scen" "$tmp/s.ini"
+    chmod 755 "$tmp/moesim"
+    chmod 644 "$tmp/s.ini"
+    bin=$tmp/moesim
+    scen=$tmp/s.ini
+    # a read-only database file in a writable directory (one good run in it)
+    mkdir "$tmp/w"
+    chmod 777 "$tmp/w"
+    "$bin" run "$scen" --db "$tmp/w/ro.db" --quiet --set transport.path=ecmp
+    chmod 444 "$tmp/w/ro.db"
+    expect "$tmp/w/ro.db" "moesim: $tmp/w/ro.db: cannot write: the database file is read-only"
+    [ "$(sqlite3 "$tmp/w/ro.db" "SELECT count(*) FROM runs")" = 1 ]
+    # a directory nobody may write in: new file, then an existing writable file
+    mkdir "$tmp/rodir"
+    chmod 555 "$tmp/rodir"
+    expect "$tmp/rodir/r.db" "moesim: $tmp/rodir/r.db: cannot write in directory $tmp/rodir: Permission denied"
+    [ ! -e "$tmp/rodir/r.db" ]
+    expect "$tmp/rodir/sub/r.db" "moesim: $tmp/rodir/sub/r.db: cannot create directory $tmp/rodir/sub: Permission denied"
+    chmod 755 "$tmp/rodir"
+    "$bin" run "$scen" --db "$tmp/rodir/w.db" --quiet --set transport.path=ecmp
+    chmod 666 "$tmp/rodir/w.db"
+    rm -f "$tmp/rodir/w.db-wal" "$tmp/rodir/w.db-shm"
+    chmod 555 "$tmp/rodir"
+    expect "$tmp/rodir/w.db" "moesim: $tmp/rodir/w.db: cannot write in directory $tmp/rodir: Permission denied"
+    [ "$(sqlite3 -readonly "$tmp/rodir/w.db" "SELECT count(*) FROM runs WHERE status = 'done'")" = 1 ]
+fi
+echo "unwritable: every case refused with its message"
