@@ -1,18 +1,20 @@
 /* run.c - `moesim run`: every run of a scenario's sweep, through the engine,
  * into the results database, with one summary line per run.
  *
- * Runs go to worker processes, a fork per run and at most --jobs at once, so
- * a crash loses only that run. The parent is the single writer: it begins a
- * run (`running` row, params) before the fork, the child simulates and writes
- * its result blob to a temporary file and exits, and the parent records the
- * blob in one transaction (res_run_finish). A child that dies, or leaves no
- * complete blob, makes its run `failed`; the other runs go on. Run ids follow
+ * Runs go to --jobs worker processes, each simulating one run at a time, so
+ * a crash loses only the run it was on (the parent starts another worker).
+ * The parent is the single writer: it begins a run (`running` row, params)
+ * before handing it to a worker, the worker simulates and writes its result
+ * blob to a temporary file and answers, and the parent records the blob in
+ * one transaction (res_run_finish). A worker that dies, or leaves no complete
+ * blob, makes its run `failed`; the other runs go on. Run ids follow
  * the sweep's order whatever --jobs is, and every run is deterministic, so
  * the rows equal those of --jobs 1 (only the summary lines' order and the
  * wall-clock columns differ). Under `mpirun`, a build with MOESIM_MPI hands
  * the sweep to run_mpi.c instead.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +31,28 @@
 
 /* A run in a worker. */
 struct job {
-    pid_t pid;
     size_t index;
     int64_t id;
     char tmp[64]; /* its result blob */
+};
+
+/* What the parent sends a worker: a run and the file for its blob. */
+struct order {
+    uint64_t index;
+    char tmp[64];
+};
+
+/* A worker process: it simulates the runs the parent hands it, one at a
+ * time, each into its own blob file, and answers with the run's index (or
+ * UINT64_MAX when it could not write the blob). Forking once per worker
+ * rather than once per run matters on small runs: on this VM a fork and its
+ * page faults cost more than simulating a 16-host all-to-all. A worker that
+ * dies (crash, kill) loses only the run it was on; the parent starts another. */
+struct worker {
+    pid_t pid;
+    int cmd, done; /* pipes: orders to the worker, answers from it */
+    int busy;
+    struct job j;
 };
 
 static int usage_error(const char *msg)
@@ -41,10 +61,73 @@ static int usage_error(const char *msg)
     return MOESIM_EXIT_INPUT;
 }
 
-/* Starts run `index` in a worker; -1 when it could not be started (the run
- * is then recorded as failed, or was never begun). */
-static int job_start(struct sweep *w, size_t index, struct job *j)
+static int io_full(int fd, void *buf, size_t n, int writing)
 {
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = writing ? write(fd, p + got, n - got) : read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static _Noreturn void worker_loop(const struct sc_sweep *s, int cmd, int done)
+{
+    struct order o;
+    while (io_full(cmd, &o, sizeof o, 0) == 0) {
+        FILE *f = fopen(o.tmp, "wb");
+        int ok = f && sweep_simulate(s, (size_t)o.index, f) == 0;
+        if (f && fclose(f) != 0) ok = 0;
+        uint64_t answer = ok ? o.index : UINT64_MAX;
+        if (io_full(done, &answer, sizeof answer, 1) < 0) _exit(3);
+    }
+    _exit(0);
+}
+
+/* Starts worker k (its pipes and process); -1 when it cannot. */
+static int worker_spawn(struct sweep *w, struct worker *pool, long jobs, long k)
+{
+    int c[2], d[2];
+    if (pipe(c) < 0) return -1;
+    if (pipe(d) < 0) {
+        close(c[0]);
+        close(c[1]);
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The worker: never touches the parent's SQLite connections, and
+         * holds no other worker's pipe (so a dead worker's pipe reads EOF). */
+        for (long i = 0; i < jobs; i++)
+            if (i != k && pool[i].pid > 0) {
+                close(pool[i].cmd);
+                close(pool[i].done);
+            }
+        close(c[1]);
+        close(d[0]);
+        worker_loop(w->s, c[0], d[1]);
+    }
+    close(c[0]);
+    close(d[1]);
+    if (pid < 0) {
+        close(c[1]);
+        close(d[0]);
+        return -1;
+    }
+    pool[k] = (struct worker){.pid = pid, .cmd = c[1], .done = d[0]};
+    return 0;
+}
+
+/* Begins run `index` (its `running` row) and hands it to worker k; -1 when
+ * it could not be begun or handed over (then recorded as failed). */
+static int job_start(struct sweep *w, size_t index, struct worker *wk)
+{
+    struct job *j = &wk->j;
     if (sweep_begin(w, index, &j->id) < 0) return -1;
     j->index = index;
     const char *dir = getenv("TMPDIR");
@@ -57,73 +140,111 @@ static int job_start(struct sweep *w, size_t index, struct job *j)
         sweep_record(w, index, j->id, NULL, m);
         return -1;
     }
-    fflush(stdout);
-    fflush(stderr);
-    j->pid = fork();
-    if (j->pid == 0) {
-        /* The worker: never touches the parent's SQLite connections. */
-        FILE *f = fdopen(fd, "wb");
-        int rc = f && sweep_simulate(w->s, index, f) == 0 && fclose(f) == 0 ? 0 : 3;
-        _exit(rc);
-    }
     close(fd);
-    if (j->pid < 0) {
-        char m[128];
-        snprintf(m, sizeof m, "cannot start a worker: %s", strerror(errno));
-        unlink(j->tmp);
-        sweep_record(w, index, j->id, NULL, m);
-        return -1;
+    struct order o = {index, ""};
+    memcpy(o.tmp, j->tmp, sizeof o.tmp);
+    wk->busy = 1;
+    if (io_full(wk->cmd, &o, sizeof o, 1) < 0) {
+        /* The worker is gone; its EOF on `done` reports the run. */
+        return 0;
     }
     return 0;
 }
 
-/* Records a finished worker's run. */
-static void job_collect(struct sweep *w, struct job *j, int status)
+/* Records worker wk's run: its blob, or why there is none. */
+static void job_collect(struct sweep *w, struct worker *wk, const char *why)
 {
-    char why[128] = "";
-    FILE *f = NULL;
-    if (WIFSIGNALED(status))
-        snprintf(why, sizeof why, "worker killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        snprintf(why, sizeof why, "worker exited with status %d without a result",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    else
-        f = fopen(j->tmp, "rb");
-    if (!f && !why[0])
-        snprintf(why, sizeof why, "cannot read the worker's result: %s", strerror(errno));
-    sweep_record(w, j->index, j->id, f, why[0] ? why : NULL);
+    struct job *j = &wk->j;
+    FILE *f = why ? NULL : fopen(j->tmp, "rb");
+    char m[160] = "";
+    if (!why && !f) {
+        snprintf(m, sizeof m, "cannot read the worker's result: %s", strerror(errno));
+        why = m;
+    }
+    sweep_record(w, j->index, j->id, f, why);
     if (f) fclose(f);
     unlink(j->tmp);
-    j->pid = 0;
+    wk->busy = 0;
 }
 
-/* Runs w->torun with at most `jobs` workers at once. */
+/* Why a worker process ended, from its wait status. */
+static void death_reason(int status, char *why, size_t n)
+{
+    if (WIFSIGNALED(status))
+        snprintf(why, n, "worker killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(why, n, "worker exited with status %d without a result",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Ends worker wk (closed pipes, reaped process). */
+static void worker_reap(struct worker *wk, int *status)
+{
+    close(wk->cmd);
+    close(wk->done);
+    while (waitpid(wk->pid, status, 0) < 0 && errno == EINTR)
+        ;
+    wk->pid = 0;
+}
+
+/* Runs w->torun on at most `jobs` worker processes. */
 static void run_pool(struct sweep *w, long jobs)
 {
-    struct job *pool = xcalloc((size_t)jobs, sizeof *pool);
-    size_t next = 0, running = 0;
+    if ((size_t)jobs > w->ntorun) jobs = w->ntorun ? (long)w->ntorun : 1;
+    struct worker *pool = xcalloc((size_t)jobs, sizeof *pool);
+    struct pollfd *pf = xcalloc((size_t)jobs, sizeof *pf);
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    size_t next = 0;
     for (;;) {
-        while (w->rc != MOESIM_EXIT_INPUT && next < w->ntorun && running < (size_t)jobs) {
-            struct job *j = NULL;
-            for (long k = 0; k < jobs && !j; k++)
-                if (!pool[k].pid) j = &pool[k];
-            if (job_start(w, w->torun[next++], j) == 0) running++;
-        }
-        if (running == 0) break;
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            err_fatal("waitpid: %s", strerror(errno));
-        }
-        for (long k = 0; k < jobs; k++)
-            if (pool[k].pid == pid) {
-                job_collect(w, &pool[k], status);
-                running--;
-                break;
+        /* Hand out runs to idle workers, starting workers as needed. */
+        for (long k = 0; k < jobs; k++) {
+            while (!pool[k].busy && w->rc != MOESIM_EXIT_INPUT && next < w->ntorun) {
+                if (!pool[k].pid && worker_spawn(w, pool, jobs, k) < 0) {
+                    size_t index = w->torun[next++];
+                    int64_t id;
+                    char m[128];
+                    snprintf(m, sizeof m, "cannot start a worker: %s", strerror(errno));
+                    if (sweep_begin(w, index, &id) == 0) sweep_record(w, index, id, NULL, m);
+                    continue;
+                }
+                job_start(w, w->torun[next++], &pool[k]);
             }
+        }
+        size_t busy = 0;
+        for (long k = 0; k < jobs; k++) {
+            pf[k] = (struct pollfd){pool[k].busy ? pool[k].done : -1, POLLIN, 0};
+            busy += pool[k].busy != 0;
+        }
+        if (busy == 0) break;
+        if (poll(pf, (nfds_t)jobs, -1) < 0) {
+            if (errno == EINTR) continue;
+            err_fatal("poll: %s", strerror(errno));
+        }
+        for (long k = 0; k < jobs; k++) {
+            if (!pool[k].busy || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            uint64_t answer;
+            if (io_full(pool[k].done, &answer, sizeof answer, 0) == 0) {
+                job_collect(w, &pool[k],
+                            answer == pool[k].j.index ? NULL
+                                                      : "worker exited with status 3 without a result");
+            } else {
+                int status = 0;
+                char why[128];
+                worker_reap(&pool[k], &status);
+                death_reason(status, why, sizeof why);
+                job_collect(w, &pool[k], why);
+            }
+        }
     }
+    /* No more orders: each worker sees EOF and exits. */
+    for (long k = 0; k < jobs; k++)
+        if (pool[k].pid) {
+            int status;
+            worker_reap(&pool[k], &status);
+        }
+    signal(SIGPIPE, old_pipe);
+    free(pf);
     free(pool);
 }
 
