@@ -94,9 +94,17 @@ clean:
 DB        ?= results/moesim.db
 PLOTS_OUT ?= plots/out
 
-.PHONY: plots
+.PHONY: plots paper
 plots: $(BIN)
 	@sh plots/all.sh ./$(BIN) $(DB) $(PLOTS_OUT)
+
+# make paper: from a shipped scenario to the comparison table and all five
+# figures (scenarios/paper.ini writes results/paper.db; a rerun resumes).
+paper: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	./$(BIN) run scenarios/paper.ini --resume --quiet
+	./$(BIN) report --db results/paper.db --by transport.path,placement.policy --metric step_time
+	@sh plots/all.sh ./$(BIN) results/paper.db $(PLOTS_OUT)
 # ---------------------------------------------------------------------------
 
 -include $(OBJS:.o=.d) $(BUILD)/sim/main.d

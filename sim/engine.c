@@ -17,16 +17,18 @@ enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
 
 void (*eng_test_hook)(struct eng_stats *st);
 
-/* Runtime state of a port; the hot fields first. */
+/* Runtime state of a port: what every packet touches, in one 64-byte line
+ * (on large fabrics a port is rarely still in cache when its next packet
+ * comes). The counters nobody reads per packet live in eng->pst. */
 struct port_rt {
     simtime_t busy_until; /* when the last byte queued so far leaves */
     simtime_t lat_ps;
-    uint64_t bps;
     simtime_t ser_mtu, ser_ack; /* cached serialization times */
     uint32_t wire_head, wire_tail;
-    struct eng_port_stats st;
+    uint64_t bytes;
+    simtime_t busy_ps;
     simtime_t max_backlog_ps;
-};
+} __attribute__((aligned(64)));
 
 struct flow {
     uint32_t src, dst;
@@ -69,6 +71,7 @@ struct eng {
     struct evq q;
     struct pktpool pp;
     struct port_rt *ports;
+    struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
     struct host *hosts; /* [2 * hosts]: NIC and NVLink sender of each host */
     struct flow *flows; /* [capmsgs * subflows] */
     struct msg *msgs;
@@ -136,13 +139,16 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->seed = (uint64_t)c->seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
-    e->ports = xcalloc(t->nports, sizeof *e->ports);
+    e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
+    if (!e->ports)
+        err_fatal("out of memory for %u ports", t->nports);
+    memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
+    e->pst = xcalloc(t->nports, sizeof *e->pst);
     for (uint32_t i = 0; i < t->nports; i++) {
         struct port_rt *p = &e->ports[i];
-        p->bps = t->ports[i].bps;
         p->lat_ps = t->ports[i].lat_ps;
-        p->ser_mtu = ser_ps(e->mtu, p->bps);
-        p->ser_ack = ser_ps(e->ack_bytes, p->bps);
+        p->ser_mtu = ser_ps(e->mtu, t->ports[i].bps);
+        p->ser_ack = ser_ps(e->ack_bytes, t->ports[i].bps);
         p->wire_head = p->wire_tail = NONE;
     }
     e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
@@ -161,6 +167,7 @@ void eng_destroy(struct eng *e)
     pktpool_destroy(&e->pp);
     gsl_rng_free(e->rng);
     free(e->ports);
+    free(e->pst);
     free(e->hosts);
     free(e->flows);
     free(e->msgs);
@@ -177,14 +184,14 @@ static inline void commit(struct eng *e, uint32_t q, uint32_t i)
     struct pkt *k = &e->pp.p[i];
     simtime_t ser = k->wire == e->mtu ? p->ser_mtu
                     : k->wire == e->ack_bytes ? p->ser_ack
-                                              : ser_ps(k->wire, p->bps);
+                                              : ser_ps(k->wire, e->t->ports[q].bps);
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
     simtime_t depart = start + ser;
     p->busy_until = depart;
     if (depart - e->now > p->max_backlog_ps)
         p->max_backlog_ps = depart - e->now;
-    p->st.bytes += k->wire;
-    p->st.busy_ps += ser;
+    p->bytes += k->wire;
+    p->busy_ps += ser;
     k->t = depart + p->lat_ps;
     k->next = NONE;
     if (p->wire_tail == NONE) {
@@ -200,39 +207,30 @@ static inline void commit(struct eng *e, uint32_t q, uint32_t i)
     }
 }
 
-/* Index in topo->fabric of path k between leaves la and lb. */
-static inline uint32_t fab_index(const struct topo *t, uint32_t la, uint32_t lb, uint32_t k)
-{
-    return (uint32_t)(topo_fabric_path(t, la, lb, k) - t->fabric);
-}
-
-/* The path a new data packet of flow f takes (sets fab and flags). */
+/* The path a new data packet of flow f takes (sets path and flags). */
 static inline void choose_path(struct eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->t;
-    uint32_t la = topo_leaf_of(t, f->src), lb = topo_leaf_of(t, f->dst);
     k->flags = 0;
-    if (la == lb || (f->sched & 1)) {
-        k->fab = NONE;
+    if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+        k->path = PKT_DIRECT;
         return;
     }
-    uint32_t path;
     switch (e->path) {
     case PATH_SPRAY:
-        path = (uint32_t)gsl_rng_uniform_int(e->rng, t->npaths);
+        k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
         break;
     case PATH_SPRAY_RR:
-        path = f->k++ % t->npaths;
+        k->path = (uint16_t)(f->k++ % t->npaths);
         break;
     case PATH_ADAPTIVE:
         k->flags = PKT_ADAPT;
-        path = 0;
+        k->path = 0;
         break;
     default: /* ecmp, split */
-        path = f->k;
+        k->path = (uint16_t)f->k;
         break;
     }
-    k->fab = fab_index(t, la, lb, path);
 }
 
 static inline int flow_can_send(const struct eng *e, const struct flow *f)
@@ -279,7 +277,8 @@ static void nic_send(struct eng *e, uint32_t h)
     k->wire = (uint16_t)payload;
     k->payload = (uint16_t)payload;
     k->hop = 0;
-    k->last = topo_last_port(e->t, f->src, f->dst);
+    k->src = f->src;
+    k->dst = f->dst;
     choose_path(e, f, k);
     f->sent += payload;
     f->inflight += payload;
@@ -292,21 +291,18 @@ static void nic_send(struct eng *e, uint32_t h)
     push(e, e->ports[up].busy_until, EV_NIC, h);
 }
 
-/* Adaptive routing: the leaf sends the packet up the path whose first port
+/* Adaptive routing: leaf la sends the packet up the path whose first port
  * has the least queued, starting the scan at a rotating offset so ties
  * spread. */
-static inline void adapt(struct eng *e, struct pkt *k)
+static inline void adapt(struct eng *e, struct pkt *k, uint32_t la)
 {
     const struct topo *t = e->t;
-    const struct flow *f = &e->flows[k->flow];
-    uint32_t a = (k->flags & PKT_ACK) ? f->dst : f->src, b = (k->flags & PKT_ACK) ? f->src : f->dst;
-    uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
-    uint32_t base = fab_index(t, la, lb, 0), n = t->npaths, start = e->adapt_rr[la]++ % n;
+    uint32_t n = t->npaths, start = e->adapt_rr[la]++ % n;
     uint32_t best = start;
     simtime_t bestq = SIMTIME_MAX;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t kk = start + j < n ? start + j : start + j - n;
-        simtime_t bu = e->ports[t->fabric[base + kk * t->path_len]].busy_until;
+        simtime_t bu = e->ports[topo_up(t, la, kk)].busy_until;
         simtime_t q = bu > e->now ? bu - e->now : 0;
         if (q < bestq) {
             bestq = q;
@@ -315,7 +311,7 @@ static inline void adapt(struct eng *e, struct pkt *k)
                 break;
         }
     }
-    k->fab = base + best * t->path_len;
+    k->path = (uint16_t)best;
     k->flags &= (uint8_t)~PKT_ADAPT;
 }
 
@@ -368,18 +364,15 @@ static void deliver(struct eng *e, uint32_t i)
     f->delivered += k->payload;
     e->st.data_bytes_delivered += k->payload;
     /* The same packet goes back as the acknowledgement, on the reverse of
-     * the path it came by. */
+     * the path it came by (the same spine). */
     const struct topo *t = e->t;
-    if (k->fab != NONE) {
-        uint32_t la = topo_leaf_of(t, f->src), lb = topo_leaf_of(t, f->dst);
-        uint32_t path = (k->fab - fab_index(t, la, lb, 0)) / t->path_len;
-        k->fab = fab_index(t, lb, la, path);
-    }
+    uint32_t back = k->src;
+    k->src = k->dst;
+    k->dst = back;
     k->flags = PKT_ACK;
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    k->last = topo_last_port(t, f->dst, f->src);
-    commit(e, topo_first_port(t, f->dst, f->src), i);
+    commit(e, topo_first_port(t, k->src, k->dst), i);
     if (f->delivered == f->size)
         msg_flow_done(e, f);
 }
@@ -395,21 +388,27 @@ static void on_arrive(struct eng *e, uint32_t q)
     else
         push(e, k->next_t, EV_ARRIVE, q);
 
+    /* The route, from the packet alone: host link, up to spine `path`, down
+     * to the destination's leaf, host link (or straight across a leaf or an
+     * NVLink switch for PKT_DIRECT). */
     uint32_t hop = ++k->hop;
     const struct topo *t = e->t;
     uint32_t next;
-    if (k->fab == NONE) {
+    if (k->path == PKT_DIRECT) {
         if (hop == 2) {
             deliver(e, i);
             return;
         }
-        next = k->last;
-    } else if (hop <= t->path_len) {
+        next = topo_last_port(t, k->src, k->dst);
+    } else if (hop == 1) {
+        uint32_t la = topo_leaf_of(t, k->src);
         if (k->flags & PKT_ADAPT)
-            adapt(e, k);
-        next = t->fabric[k->fab + hop - 1];
-    } else if (hop == t->path_len + 1) {
-        next = k->last;
+            adapt(e, k, la);
+        next = topo_up(t, la, k->path);
+    } else if (hop == 2) {
+        next = topo_down(t, k->path, topo_leaf_of(t, k->dst));
+    } else if (hop == 3) {
+        next = t->host_down[k->dst];
     } else {
         deliver(e, i);
         return;
@@ -501,7 +500,7 @@ uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
     const struct port_rt *p = &e->ports[port];
     if (p->busy_until <= e->now)
         return 0;
-    unsigned __int128 bits = (unsigned __int128)(p->busy_until - e->now) * p->bps;
+    unsigned __int128 bits = (unsigned __int128)(p->busy_until - e->now) * e->t->ports[port].bps;
     return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
 }
 
@@ -567,10 +566,13 @@ const struct eng_stats *eng_stats(const struct eng *e)
 
 const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port)
 {
-    struct port_rt *p = &e->ports[port];
-    unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * p->bps;
-    p->st.max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
-    return &p->st;
+    const struct port_rt *p = &e->ports[port];
+    struct eng_port_stats *s = &e->pst[port];
+    unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * e->t->ports[port].bps;
+    s->bytes = p->bytes;
+    s->busy_ps = p->busy_ps;
+    s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    return s;
 }
 
 uint64_t eng_window(const struct eng *e)

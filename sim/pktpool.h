@@ -30,17 +30,18 @@
 #define PKT_NONE  UINT32_MAX
 #define PKT_ACK   0x01u /* an acknowledgement, not data */
 #define PKT_ADAPT 0x02u /* the first switch picks the path (adaptive routing) */
+#define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {
     simtime_t t;      /* arrival time at the far end of the wire it is on */
     simtime_t next_t; /* arrival time of `next` (the packet behind it on the wire) */
     uint32_t next;    /* next packet on the same wire, or in the free list */
     uint32_t flow;    /* transport flow it belongs to */
-    uint32_t fab;     /* index in topo->fabric of its fabric path, or PKT_NONE */
-    uint32_t last;    /* the destination host's host_down port */
-    uint16_t wire;    /* bytes on the wire */
-    uint16_t payload; /* data bytes it carries (for an ack: the bytes it acknowledges) */
-    uint8_t hop;      /* ports crossed so far */
+    uint32_t src, dst; /* hosts it goes from and to (an ack: the flow's reverse) */
+    uint16_t wire;     /* bytes on the wire */
+    uint16_t payload;  /* data bytes it carries (for an ack: the bytes it acknowledges) */
+    uint16_t path;     /* spine of its fabric path, or PKT_DIRECT */
+    uint8_t hop;       /* ports crossed so far */
     uint8_t flags;
 };
 

@@ -98,17 +98,17 @@ static void job_collect(struct sweep *w, struct job *j, int status)
     j->pid = 0;
 }
 
-/* Runs w->todo with at most `jobs` workers at once. */
+/* Runs w->torun with at most `jobs` workers at once. */
 static void run_pool(struct sweep *w, long jobs)
 {
     struct job *pool = xcalloc((size_t)jobs, sizeof *pool);
     size_t next = 0, running = 0;
     for (;;) {
-        while (w->rc != MOESIM_EXIT_INPUT && next < w->ntodo && running < (size_t)jobs) {
+        while (w->rc != MOESIM_EXIT_INPUT && next < w->ntorun && running < (size_t)jobs) {
             struct job *j = NULL;
             for (long k = 0; k < jobs && !j; k++)
                 if (!pool[k].pid) j = &pool[k];
-            if (job_start(w, w->todo[next++], j) == 0) running++;
+            if (job_start(w, w->torun[next++], j) == 0) running++;
         }
         if (running == 0) break;
         int status;

@@ -41,8 +41,8 @@ static void mpi_writer(struct sweep *w, int nranks)
         }
         free(buf);
         int64_t work = -1;
-        while (w->rc != MOESIM_EXIT_INPUT && next < w->ntodo) {
-            size_t i = w->todo[next++];
+        while (w->rc != MOESIM_EXIT_INPUT && next < w->ntorun) {
+            size_t i = w->torun[next++];
             if (sweep_begin(w, i, &id[src]) == 0) {
                 index[src] = i;
                 work = (int64_t)i;
@@ -99,7 +99,7 @@ int sweep_mpi(const struct sweep_opts *o, int *argc, char ***argv)
         if (sweep_init(&w, s, o) == 0)
             mpi_writer(&w, nranks);
         else
-            w.ntodo = 0, mpi_writer(&w, nranks);
+            w.ntorun = 0, mpi_writer(&w, nranks);
         rc = sweep_finish(&w);
     } else {
         mpi_worker(s);

@@ -58,7 +58,7 @@ int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opt
     w->t0 = sweep_clock();
     w->progress = isatty(2);
     size_t n = sc_count(s);
-    w->todo = xcalloc(n ? n : 1, sizeof *w->todo);
+    w->torun = xcalloc(n ? n : 1, sizeof *w->torun);
     for (size_t i = 0; i < n; i++) {
         const struct cfg *c = sc_run(s, i);
         struct sweep_db *d = sweep_db_for(w, c->db);
@@ -70,7 +70,7 @@ int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opt
         if (d->done && res_doneset_has(d->done, c))
             w->skipped++;
         else
-            w->todo[w->ntodo++] = i;
+            w->torun[w->ntorun++] = i;
     }
     return 0;
 }
@@ -118,10 +118,10 @@ static void sweep_progress(const struct sweep *w)
 {
     if (!w->progress) return;
     double el = sweep_clock() - w->t0;
-    double eta = w->finished ? el / (double)w->finished * (double)(w->ntodo - w->finished) : 0;
-    fprintf(stderr, "\r%zu/%zu runs, %.2f M events/s, ETA %.0f s   ", w->finished, w->ntodo,
+    double eta = w->finished ? el / (double)w->finished * (double)(w->ntorun - w->finished) : 0;
+    fprintf(stderr, "\r%zu/%zu runs, %.2f M events/s, ETA %.0f s   ", w->finished, w->ntorun,
             el > 0 ? (double)w->events / el / 1e6 : 0.0, eta);
-    if (w->finished == w->ntodo) fputc('\n', stderr);
+    if (w->finished == w->ntorun) fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -201,7 +201,7 @@ int sweep_finish(struct sweep *w)
         res_close(w->dbs[i].db);
     }
     free(w->dbs);
-    free(w->todo);
+    free(w->torun);
     return w->rc;
 }
 

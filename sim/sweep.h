@@ -31,8 +31,8 @@ struct sweep {
     const struct sweep_opts *o;
     struct sweep_db *dbs; /* one per distinct output.db */
     size_t ndbs;
-    size_t *todo; /* indices of the runs to simulate (after --resume) */
-    size_t ntodo, skipped;
+    size_t *torun; /* indices of the runs to simulate (after --resume) */
+    size_t ntorun, skipped;
     size_t done, failed, finished; /* finished = done + failed */
     uint64_t events;               /* of the runs done so far */
     double t0;
@@ -43,7 +43,7 @@ struct sweep {
 
 double sweep_clock(void);
 
-/* Opens the databases, applies --resume (fills todo). 0, or -1 after
+/* Opens the databases, applies --resume (fills torun). 0, or -1 after
  * printing the error (w->rc = 2). */
 int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opts *o);
 /* Begins run `index` in its database; -1 after printing an error (the run

@@ -24,11 +24,9 @@ simtime_t topo_path_latency(const struct topo *t, uint32_t a, uint32_t b, uint32
     lat += up->lat_ps + ser_ps(bytes, up->bps);
     uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
     if (la != lb) {
-        const uint32_t *fp = topo_fabric_path(t, la, lb, 0);
-        for (uint32_t i = 0; i < t->path_len; i++) {
-            const struct topo_port *p = &t->ports[fp[i]];
-            lat += p->lat_ps + ser_ps(bytes, p->bps);
-        }
+        const struct topo_port *u = &t->ports[topo_up(t, la, 0)];
+        const struct topo_port *d = &t->ports[topo_down(t, 0, lb)];
+        lat += u->lat_ps + ser_ps(bytes, u->bps) + d->lat_ps + ser_ps(bytes, d->bps);
     }
     lat += down->lat_ps + ser_ps(bytes, down->bps);
     return lat;
@@ -94,7 +92,7 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         }
     }
     if (L > 1) {
-        uint64_t group_bps = t->ports[topo_fabric_path(t, 0, 1, 0)[0]].bps * t->npaths;
+        uint64_t group_bps = t->ports[topo_up(t, 0, 0)].bps * t->npaths;
         for (uint32_t l = 0; l < L; l++) {
             simtime_t a = ser_ps(lup[l], group_bps), b = ser_ps(ldown[l], group_bps);
             if (a > worst)

@@ -23,14 +23,14 @@ int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
                        "(%lld): a server's GPUs sit under one leaf",
                        (long long)c->gpus_per_host, (long long)c->hosts_per_leaf);
     }
-    uint64_t pathbytes = (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
-    if (pathbytes > TOPO_MAX_PATH_BYTES) {
-        *bad = opt_find("topology", "leaves");
+    uint64_t links = (uint64_t)c->leaves * (uint64_t)c->spines;
+    if (links > TOPO_MAX_FABRIC_LINKS) {
+        *bad = opt_find("topology", "spines");
         return err_set(e,
-                       "topology.leaves: %lld leaves x %lld spines need %.1f GiB of path tables, "
-                       "more than the limit of %.0f GiB",
-                       (long long)c->leaves, (long long)c->spines,
-                       (double)pathbytes / (1u << 30), (double)TOPO_MAX_PATH_BYTES / (1u << 30));
+                       "topology.spines: %lld leaves x %lld spines = %llu leaf-spine links, more "
+                       "than this build holds (%llu)",
+                       (long long)c->leaves, (long long)c->spines, (unsigned long long)links,
+                       (unsigned long long)TOPO_MAX_FABRIC_LINKS);
     }
     return 0;
 }
@@ -41,8 +41,8 @@ uint64_t topo_memory_bytes(const struct cfg *c)
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
                      (c->gpus_per_host > 1 ? 2 * H : 0);
-    return ports * (sizeof(struct topo_port) + 96) + H * 16 +
-           (uint64_t)c->leaves * (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+    return ports * (sizeof(struct topo_port) + 128) + H * 20 +
+           (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
 }
 
 const char *topo_port_kind_name(int kind)
@@ -74,8 +74,10 @@ static void set_port(struct topo_port *p, int kind, uint32_t src, uint32_t dst, 
     p->lat_ps = lat;
 }
 
-/* Fills t->fabric from igraph's all-shortest-paths search on the leaf/spine
- * digraph. Graph vertices: leaves [0,L), spines [L,L+S); edge i is fabric port
+/* Fills t->up and t->down from igraph's all-shortest-paths search on the
+ * leaf/spine digraph, checking that every path from leaf a to leaf b via
+ * spine k is up[a][k] then down[k][b] and that there are S of them. Graph
+ * vertices: leaves [0,L), spines [L,L+S); edge i is fabric port
  * first_fabric_port + i. */
 static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err *e)
 {
@@ -116,9 +118,14 @@ static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err 
             uint32_t up = (uint32_t)VECTOR(*p)[0], down = (uint32_t)VECTOR(*p)[1];
             uint32_t b = (uint32_t)IGRAPH_TO(&g, down);
             uint32_t spine = (uint32_t)IGRAPH_TO(&g, up) - L;
-            uint32_t *dst = t->fabric + (((size_t)a * L + b) * t->npaths + spine) * t->path_len;
-            dst[0] = first_fabric_port + up;
-            dst[1] = first_fabric_port + down;
+            uint32_t *u = &t->up[(size_t)a * S + spine], *d = &t->down[(size_t)spine * L + b];
+            uint32_t pu = first_fabric_port + up, pd = first_fabric_port + down;
+            if ((*u != UINT32_MAX && *u != pu) || (*d != UINT32_MAX && *d != pd)) {
+                rc = err_set(e, "topology: paths via spine %u do not factor", spine);
+                break;
+            }
+            *u = pu;
+            *d = pd;
             seen[b]++;
         }
         for (uint32_t b = 0; b < L; b++)
@@ -185,7 +192,13 @@ int topo_build(const struct cfg *c, struct topo **out, struct err *e)
             set_port(&t->ports[p++], TP_NVL_DOWN, sw, h, nbps, nlat);
         }
     }
-    t->fabric = xcalloc((size_t)L * L * S * t->path_len, sizeof *t->fabric);
+    t->host_leaf = xmalloc(H * sizeof *t->host_leaf);
+    for (uint32_t h = 0; h < H; h++)
+        t->host_leaf[h] = h / t->hosts_per_leaf;
+    t->up = xmalloc((size_t)L * S * sizeof *t->up);
+    t->down = xmalloc((size_t)S * L * sizeof *t->down);
+    memset(t->up, 0xff, (size_t)L * S * sizeof *t->up);
+    memset(t->down, 0xff, (size_t)S * L * sizeof *t->down);
     if (L > 1 && compute_paths(t, 2 * H, e) < 0) {
         topo_destroy(t);
         return -1;
@@ -203,6 +216,8 @@ void topo_destroy(struct topo *t)
     free(t->host_down);
     free(t->nvl_up);
     free(t->nvl_down);
-    free(t->fabric);
+    free(t->host_leaf);
+    free(t->up);
+    free(t->down);
     free(t);
 }

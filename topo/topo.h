@@ -2,9 +2,12 @@
  *
  * A fabric is a set of output ports, each a directed link with a rate and a
  * propagation delay. A host's route to another host is its host_up port,
- * then the fabric part between their edge switches (one of `npaths`
- * precomputed equal-cost paths of `path_len` ports, the same count for every
- * pair of distinct edge switches), then the destination's host_down port.
+ * then the fabric part between their leaves (one of `npaths` precomputed
+ * equal-cost paths of `path_len` = 2 ports: path k goes up to spine k and
+ * down to the destination leaf), then the destination's host_down port.
+ * Every path from leaf a to leaf b via spine k is up[a][k] then down[k][b]:
+ * the paths are stored factored, L*S ports each way, so the table stays in
+ * cache however many leaf pairs there are.
  * Hosts under one edge switch go host_up, host_down directly. With
  * topology.gpus_per_host > 1, consecutive hosts are the GPUs of one server
  * and reach each other over NVLink instead: nvl_up, then nvl_down.
@@ -47,17 +50,19 @@ struct topo {
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
     uint32_t *nvl_up, *nvl_down;   /* [hosts] port ids; NULL when gpus_per_host = 1 */
-    uint32_t npaths, path_len;     /* equal-cost paths between two leaves */
-    uint32_t *fabric;              /* [leaves][leaves][npaths][path_len] port ids */
+    uint32_t *host_leaf;           /* [hosts] leaf of each host */
+    uint32_t npaths, path_len;     /* equal-cost paths between two leaves, ports per path */
+    uint32_t *up;                  /* [leaves][npaths]: first port of path k from a leaf */
+    uint32_t *down;                /* [npaths][leaves]: second port of path k into a leaf */
 };
 
 /* Limits a topology must fit; checked before anything is allocated (host
- * counts by cfg_validate, the path table by topo_check). */
+ * counts by cfg_validate, the leaf-spine links by topo_check). */
 #define TOPO_MAX_HOSTS       1048576u
-#define TOPO_MAX_PATH_BYTES  (1ull << 30)
+#define TOPO_MAX_FABRIC_LINKS (1ull << 24)
 
-/* Checks that the path table of c's fabric fits its limit; -1 with
- * e->msg = "section.key: reason" and *bad = the option at fault. */
+/* Checks that c's fabric can exist and its leaf-spine links fit their limit;
+ * -1 with e->msg = "section.key: reason" and *bad = the option at fault. */
 int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e);
 /* Memory the fabric of c will take, bytes (engine port state included). */
 uint64_t topo_memory_bytes(const struct cfg *c);
@@ -67,7 +72,7 @@ void topo_destroy(struct topo *t);
 
 static inline uint32_t topo_leaf_of(const struct topo *t, uint32_t host)
 {
-    return host / t->hosts_per_leaf;
+    return t->host_leaf[host];
 }
 
 /* Whether hosts a and b are GPUs of one server (they talk over NVLink). */
@@ -76,12 +81,14 @@ static inline int topo_same_server(const struct topo *t, uint32_t a, uint32_t b)
     return t->gpus_per_host > 1 && a / t->gpus_per_host == b / t->gpus_per_host;
 }
 
-/* First port of the fabric path k between the leaves of hosts a and b; NULL
- * when they share a leaf. */
-static inline const uint32_t *topo_fabric_path(const struct topo *t, uint32_t la, uint32_t lb,
-                                               uint32_t k)
+/* The two ports of fabric path k from leaf la to leaf lb (la != lb). */
+static inline uint32_t topo_up(const struct topo *t, uint32_t la, uint32_t k)
 {
-    return t->fabric + (((size_t)la * t->leaves + lb) * t->npaths + k) * t->path_len;
+    return t->up[(size_t)la * t->npaths + k];
+}
+static inline uint32_t topo_down(const struct topo *t, uint32_t k, uint32_t lb)
+{
+    return t->down[(size_t)k * t->leaves + lb];
 }
 
 /* Number of ports on the route from a to b, host links included. */

@@ -31,6 +31,16 @@ grep -v '^#' "$tmp/t.csv" | sed -n 2p | grep -q '^"0","0","0","0",'
     --text "$text" --tokens 25 --seed 3 --device cpu --quiet -o "$tmp/u.csv"
 cmp -s "$tmp/t.csv" "$tmp/u.csv"
 
+# the captured trace is what the rest of moesim consumes: statistics, and a
+# replay through the packet engine (16 experts on 4 GPUs)
+"$MOESIM" trace stats "$tmp/t.csv" --csv >"$tmp/stats.csv"
+[ "$(head -1 "$tmp/stats.csv")" = "layer,tokens,imbalance,entropy_bits,affinity_next" ]
+grep -q '^0,25,' "$tmp/stats.csv"
+printf '[topology]\nleaves = 2\nspines = 2\nhosts_per_leaf = 2\n[workload]\nkind = moe\ntrace = %s\ntokens_per_gpu = 8\n[placement]\ntrain = 0.4\n' \
+    "$tmp/t.csv" >"$tmp/cap.ini"
+"$MOESIM" run "$tmp/cap.ini" --db "$tmp/cap.db" --quiet --jobs 1
+[ "$(sqlite3 "$tmp/cap.db" "select count(*) from phases where phase = 'dispatch'")" = 2 ]
+
 # input errors: exit 2, one line on stderr, nothing written
 set +e
 "$MOESIM" capture --preset nope --text "$text" --tokens 5 -o "$tmp/x.csv" 2>"$tmp/err"
