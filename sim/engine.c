@@ -37,6 +37,8 @@ struct flow {
     uint32_t next_ready; /* in its sender's ready list */
     uint64_t size, sent, delivered, acked;
     uint64_t inflight;
+    uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
+    uint16_t unacked_pkts; /* ... and their packets */
     uint32_t k;  /* ECMP path, or the round-robin cursor for spray_rr */
     uint8_t ready;
 };
@@ -82,7 +84,7 @@ struct eng {
     gsl_rng *rng;
     uint64_t seed;
     int path;
-    uint32_t subflows, mtu, ack_bytes;
+    uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
     simtime_t now;
     struct eng_stats st;
@@ -135,7 +137,12 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
-    e->window = c->window_bytes ? (uint64_t)c->window_bytes : default_window(t, e->mtu, e->ack_bytes);
+    e->ack_every = (uint32_t)c->ack_every;
+    /* With coalesced acknowledgements the first one leaves ack_every - 1
+     * packets later: the default window covers them too. */
+    e->window = c->window_bytes ? (uint64_t)c->window_bytes
+                                : default_window(t, e->mtu, e->ack_bytes) +
+                                      (uint64_t)(e->ack_every - 1) * e->mtu;
     e->seed = (uint64_t)c->seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
@@ -363,6 +370,19 @@ static void deliver(struct eng *e, uint32_t i)
     }
     f->delivered += k->payload;
     e->st.data_bytes_delivered += k->payload;
+    if (e->ack_every > 1) {
+        /* Coalescing: acknowledge every ack_every packets, the flow's last
+         * one, and whenever half a window waits (so no window stalls). */
+        f->unacked += k->payload;
+        if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
+            2 * (uint64_t)f->unacked < e->window) {
+            pkt_free(&e->pp, i);
+            return;
+        }
+        k->payload = (uint16_t)f->unacked;
+        f->unacked = 0;
+        f->unacked_pkts = 0;
+    }
     /* The same packet goes back as the acknowledgement, on the reverse of
      * the path it came by (the same spine). */
     const struct topo *t = e->t;

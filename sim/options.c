@@ -37,6 +37,9 @@ const struct opt_def opt_table[] = {
     {"transport", "window_bytes", OPT_INT, "0", 0, 1e12, NULL,
      "sender window per flow, bytes; 0 = one bandwidth-delay product of the longest path", F(window_bytes)},
     {"transport", "ack_bytes", OPT_INT, "64", 1, 65535, NULL, "acknowledgement size on the wire, bytes", F(ack_bytes)},
+    {"transport", "ack_every", OPT_INT, "1", 1, 64, NULL,
+     "data packets per acknowledgement (coalescing, as RDMA NICs do); a flow's last packet and "
+     "half a window of unacknowledged bytes are acknowledged at once", F(ack_every)},
     {"transport", "cc", OPT_ENUM, "window", 0, 0, "window", "congestion control: window (fixed window, no loss)", F(cc)},
 
     {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe",

@@ -37,7 +37,7 @@ struct cfg {
     int64_t nvlink_latency_ns;
     /* [transport] */
     int path;
-    int64_t subflows, mtu, window_bytes, ack_bytes;
+    int64_t subflows, mtu, window_bytes, ack_bytes, ack_every;
     int cc;
     /* [workload] */
     int wl_kind;

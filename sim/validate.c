@@ -67,6 +67,17 @@ static int cfg_check_ack(const struct cfg *c, const struct opt_def **bad, struct
     return 0;
 }
 
+/* A coalesced acknowledgement carries the bytes it acknowledges in 16 bits. */
+static int cfg_check_ack_every(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->ack_every * c->mtu > 65535)
+        return cfg_fail(bad, e, "transport", "ack_every",
+                        "%lld packets of transport.mtu %lld bytes are more than one "
+                        "acknowledgement covers (65535 bytes)",
+                        (long long)c->ack_every, (long long)c->mtu);
+    return 0;
+}
+
 /* A window holds at least one packet (0 means automatic). */
 static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
@@ -250,6 +261,7 @@ static const cfg_check_fn cfg_checks[] = {
     cfg_check_topo,
     cfg_check_memory,
     cfg_check_ack,
+    cfg_check_ack_every,
     cfg_check_window,
     cfg_check_clock,
     cfg_check_round_trips,

@@ -156,6 +156,38 @@ static void test_lone_flow(void **state)
     check_lone_flow(0, 3, 5 << 20, 4, 25);  /* 320 ps per byte */
 }
 
+/* Coalesced acknowledgements (transport.ack_every = 4): a lone flow still
+ * finishes at the bound (the default window covers the later first ack), with
+ * one acknowledgement per four packets and one for the last. */
+static void test_ack_coalescing(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 2, 100, PATH_ECMP);
+    c.ack_every = 4;
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c, &t, &e), 0);
+    struct eng_hooks h = {NULL, lone_done, NULL};
+    struct eng *eng = eng_create(t, &c, &h);
+    uint64_t bytes = 1000000; /* 245 packets: 61 full groups and one of 1 */
+    eng_add_msg(eng, 0, 3, bytes, 0, 0);
+    eng_run(eng);
+    assert_int_equal(lone_end, bytes * 80 + 3 * 4096 * 80 + 4 * 1000000);
+    assert_int_equal(eng_stats(eng)->acks, 62);
+    char msg[256];
+    assert_int_equal(eng_check(eng, msg, sizeof msg), 0);
+    eng_destroy(eng);
+    /* A window smaller than four packets: acks at half a window, no stall. */
+    c.window_bytes = 3 * 4096;
+    eng = eng_create(t, &c, &h);
+    eng_add_msg(eng, 0, 3, bytes, 0, 0);
+    eng_run(eng);
+    assert_int_equal(eng_check(eng, msg, sizeof msg), 0);
+    assert_true(eng_stats(eng)->acks > 62);
+    eng_destroy(eng);
+    topo_destroy(t);
+}
+
 /* With a window of one packet, each packet waits for the previous one's
  * acknowledgement: n round trips. */
 static void test_window_limits(void **state)
@@ -174,9 +206,10 @@ static void test_conservation_alltoall(void **state)
 {
     (void)state;
     int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
-    for (int i = 0; i < 5; i++) {
-        struct cfg c = mkcfg(4, 4, 4, 100, paths[i]);
+    for (int i = 0; i < 10; i++) {
+        struct cfg c = mkcfg(4, 4, 4, 100, paths[i % 5]);
         c.bytes = 100000;
+        c.ack_every = i < 5 ? 1 : 4;
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c, &t, &e), 0);
@@ -293,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_lone_flow),
         cmocka_unit_test(test_window_limits),
+        cmocka_unit_test(test_ack_coalescing),
         cmocka_unit_test(test_conservation_alltoall),
         cmocka_unit_test(test_spray_beats_ecmp),
         cmocka_unit_test(test_split_approaches_spray),

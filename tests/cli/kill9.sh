@@ -13,9 +13,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 db=$tmp/k.db
 # 4x4x4 leaf-spine: 2*16 host ports + 2*16 fabric ports = 64 links per run
-# 5 paths x 24 seeds = 120 runs, longer than the 1.2 s window the kill lands in
+# 5 paths x 96 seeds = 480 runs, longer than the 1.2 s window the kill lands in
 sweep="--set transport.path=ecmp,spray,spray_rr,split,adaptive
---set sim.seed=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24
+--set sim.seed=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96
 --set workload.bytes=131072"
 
 check() {

@@ -49,6 +49,8 @@ expect_bad '[topology]\nleaves = 1\nhosts_per_leaf = 1\n' \
 expect_bad '[transport]\npath = wormhole\n' \
     "$tmp/bad.ini:2: transport.path: 'wormhole' is not one of ecmp|spray|spray_rr|split|adaptive"
 expect_bad '[fabric]\nx = 1\n' "$tmp/bad.ini:1: [fabric]: unknown section"
+expect_bad '[transport]\nack_every = 20\n' \
+    "$tmp/bad.ini:2: transport.ack_every: 20 packets of transport.mtu 4096 bytes are more than one acknowledgement covers (65535 bytes)"
 expect_bad '[topology]\nhosts_per_leaf = 6\ngpus_per_host = 4\n' \
     "$tmp/bad.ini:3: topology.gpus_per_host: 4 does not divide topology.hosts_per_leaf (6): a server's GPUs sit under one leaf"
 expect_bad '[workload]\nkind = moe\ntrace = /nonexistent.csv\n' \
