@@ -4,9 +4,9 @@
  * Runs go to --jobs worker processes, each simulating one run at a time, so
  * a crash loses only the run it was on (the parent starts another worker).
  * The parent is the single writer: it begins a run (`running` row, params)
- * before handing it to a worker, the worker simulates and writes its result
- * blob to a temporary file and answers, and the parent records the blob in
- * one transaction (res_run_finish). A worker that dies, or leaves no complete
+ * before handing it to a worker, the worker simulates and sends its result
+ * blob back through a pipe, and the parent records the blob in one
+ * transaction (res_run_finish). A worker that dies, or leaves no complete
  * blob, makes its run `failed`; the other runs go on. Run ids follow
  * the sweep's order whatever --jobs is, and every run is deterministic, so
  * the rows equal those of --jobs 1 (only the summary lines' order and the
@@ -33,21 +33,16 @@
 struct job {
     size_t index;
     int64_t id;
-    char tmp[64]; /* its result blob */
 };
 
-/* What the parent sends a worker: a run and the file for its blob. */
-struct order {
-    uint64_t index;
-    char tmp[64];
-};
-
-/* A worker process: it simulates the runs the parent hands it, one at a
- * time, each into its own blob file, and answers with the run's index (or
- * UINT64_MAX when it could not write the blob). Forking once per worker
- * rather than once per run matters on small runs: on this VM a fork and its
- * page faults cost more than simulating a 16-host all-to-all. A worker that
- * dies (crash, kill) loses only the run it was on; the parent starts another. */
+/* A worker process: it simulates the runs the parent hands it (their indices,
+ * through its order pipe), one at a time, and answers each through its answer
+ * pipe with the result blob's length and bytes (length UINT64_MAX: it could
+ * not serialize the result). Forking once per worker rather than once per
+ * run, and no temporary files, matter on small runs: on this VM a fork and
+ * its page faults cost more than simulating a 16-host all-to-all. A worker
+ * that dies (crash, kill) loses only the run it was on; the parent starts
+ * another. */
 struct worker {
     pid_t pid;
     int cmd, done; /* pipes: orders to the worker, answers from it */
@@ -76,13 +71,17 @@ static int io_full(int fd, void *buf, size_t n, int writing)
 
 static _Noreturn void worker_loop(const struct sc_sweep *s, int cmd, int done)
 {
-    struct order o;
-    while (io_full(cmd, &o, sizeof o, 0) == 0) {
-        FILE *f = fopen(o.tmp, "wb");
-        int ok = f && sweep_simulate(s, (size_t)o.index, f) == 0;
+    uint64_t index;
+    while (io_full(cmd, &index, sizeof index, 0) == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int ok = f && sweep_simulate(s, (size_t)index, f) == 0;
         if (f && fclose(f) != 0) ok = 0;
-        uint64_t answer = ok ? o.index : UINT64_MAX;
-        if (io_full(done, &answer, sizeof answer, 1) < 0) _exit(3);
+        uint64_t n = ok ? (uint64_t)len : UINT64_MAX;
+        if (io_full(done, &n, sizeof n, 1) < 0 || (ok && io_full(done, buf, len, 1) < 0))
+            _exit(3);
+        free(buf);
     }
     _exit(0);
 }
@@ -130,32 +129,21 @@ static int job_start(struct sweep *w, size_t index, struct worker *wk)
     struct job *j = &wk->j;
     if (sweep_begin(w, index, &j->id) < 0) return -1;
     j->index = index;
-    const char *dir = getenv("TMPDIR");
-    snprintf(j->tmp, sizeof j->tmp, "%s/moesim-run-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
-    int fd = mkstemp(j->tmp);
-    if (fd < 0) {
-        char m[128];
-        snprintf(m, sizeof m, "cannot create a temporary file in %s: %s", dir ? dir : "/tmp",
-                 strerror(errno));
-        sweep_record(w, index, j->id, NULL, m);
-        return -1;
-    }
-    close(fd);
-    struct order o = {index, ""};
-    memcpy(o.tmp, j->tmp, sizeof o.tmp);
     wk->busy = 1;
-    if (io_full(wk->cmd, &o, sizeof o, 1) < 0) {
-        /* The worker is gone; its EOF on `done` reports the run. */
-        return 0;
-    }
+    uint64_t order = index;
+    /* If the worker is gone, the write fails and its answer pipe's EOF
+     * reports the run. */
+    (void)io_full(wk->cmd, &order, sizeof order, 1);
     return 0;
 }
 
-/* Records worker wk's run: its blob, or why there is none. */
-static void job_collect(struct sweep *w, struct worker *wk, const char *why)
+/* Records worker wk's run: its blob (len bytes of buf), or why there is
+ * none. */
+static void job_collect(struct sweep *w, struct worker *wk, char *buf, size_t len,
+                        const char *why)
 {
     struct job *j = &wk->j;
-    FILE *f = why ? NULL : fopen(j->tmp, "rb");
+    FILE *f = why ? NULL : fmemopen(buf, len ? len : 1, "rb");
     char m[160] = "";
     if (!why && !f) {
         snprintf(m, sizeof m, "cannot read the worker's result: %s", strerror(errno));
@@ -163,7 +151,6 @@ static void job_collect(struct sweep *w, struct worker *wk, const char *why)
     }
     sweep_record(w, j->index, j->id, f, why);
     if (f) fclose(f);
-    unlink(j->tmp);
     wk->busy = 0;
 }
 
@@ -223,18 +210,28 @@ static void run_pool(struct sweep *w, long jobs)
         }
         for (long k = 0; k < jobs; k++) {
             if (!pool[k].busy || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            uint64_t answer;
-            if (io_full(pool[k].done, &answer, sizeof answer, 0) == 0) {
-                job_collect(w, &pool[k],
-                            answer == pool[k].j.index ? NULL
-                                                      : "worker exited with status 3 without a result");
+            uint64_t len;
+            char *buf = NULL;
+            int got = io_full(pool[k].done, &len, sizeof len, 0) == 0;
+            if (got && len == UINT64_MAX) {
+                job_collect(w, &pool[k], NULL, 0, "the worker could not serialize its result");
+                continue;
+            }
+            if (got && len > ((uint64_t)1 << 40)) got = 0;
+            if (got) {
+                buf = malloc(len ? len : 1);
+                got = buf && io_full(pool[k].done, buf, len, 0) == 0;
+            }
+            if (got) {
+                job_collect(w, &pool[k], buf, len, NULL);
             } else {
                 int status = 0;
                 char why[128];
                 worker_reap(&pool[k], &status);
                 death_reason(status, why, sizeof why);
-                job_collect(w, &pool[k], why);
+                job_collect(w, &pool[k], NULL, 0, why);
             }
+            free(buf);
         }
     }
     /* No more orders: each worker sees EOF and exits. */
