@@ -52,8 +52,6 @@ struct msg {
     uint32_t acks_left;  /* not yet acknowledged entirely */
     uint32_t next_free;
     uint32_t first_flow, nflows;
-    uint32_t src, dst;
-    uint64_t bytes;
 };
 
 /* A sender: a GPU's NIC, or its NVLink port. It sends one packet at a time
@@ -470,9 +468,6 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
     m->flows_left = m->acks_left = n;
     m->first_flow = mi * e->subflows;
     m->nflows = n;
-    m->src = src;
-    m->dst = dst;
-    m->bytes = bytes;
     uint32_t sched = 2 * src + (topo_same_server(e->t, src, dst) ? 1 : 0);
     uint64_t h = mix64(e->seed ^ mix64(((uint64_t)src << 32 | dst) ^ mix64(e->st.msgs)));
     for (uint32_t j = 0; j < n; j++) {

@@ -384,21 +384,10 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
         /* NAN: the time ran out before the search tree had a bound. */
         pl->ilp_bound = ci.bound > -HUGE_VAL ? ci.bound : NAN;
         pl->ilp_gap = best > 0 ? (best - pl->ilp_bound) / best : NAN;
-    } else {
-        rw.n = 0;
-        free(rw.ind);
-        free(rw.val);
-        free(x);
-        free(C);
-        free(N);
-        free(coef_s);
-        free(coef_r);
-        free(pin);
-        free(pout);
-        free(zc);
-        glp_delete_prob(lp);
-        return err_set(e, "placement.policy: ilp: GLPK failed (glp_intopt code %d)", rc);
     }
+    int status = rc == 0 || rc == GLP_ETMLIM || rc == GLP_ENOPFS
+                     ? 0
+                     : err_set(e, "placement.policy: ilp: GLPK failed (glp_intopt code %d)", rc);
 #undef X
     free(rw.ind);
     free(rw.val);
@@ -411,5 +400,5 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
     free(pout);
     free(zc);
     glp_delete_prob(lp);
-    return 0;
+    return status;
 }
