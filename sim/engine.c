@@ -9,7 +9,7 @@
 
 #include "sim/err.h"
 #include "sim/evq.h"
-#include "sim/pktpool.h"
+#include "sim/pkt.h"
 
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
 
@@ -17,31 +17,37 @@ enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
 
 void (*eng_test_hook)(struct eng_stats *st);
 
-/* Runtime state of a port: what every packet touches, in one 64-byte line
- * (on large fabrics a port is rarely still in cache when its next packet
- * comes). The counters nobody reads per packet live in eng->pst. */
+/* Runtime state of a port. The first 64-byte line is what forwarding a
+ * packet reads: the queue's end, the link, and the packets on the wire (a
+ * ring of `cap` packets, a power of two, oldest at `head`); the second holds
+ * counters written per packet and read by eng_port(). */
 struct port_rt {
     simtime_t busy_until; /* when the last byte queued so far leaves */
     simtime_t lat_ps;
     simtime_t ser_mtu, ser_ack; /* cached serialization times */
-    uint32_t wire_head, wire_tail;
+    struct pkt *ring;
+    uint32_t head, n, cap;
+    uint32_t to_host; /* its far end is a host: the packets on it are delivered next */
     uint64_t bytes;
-    simtime_t busy_ps;
+    simtime_t busy_ps __attribute__((aligned(64)));
     simtime_t max_backlog_ps;
 } __attribute__((aligned(64)));
 
+/* A transport flow, in one 64-byte line; its bytes in flight are sent -
+ * acked. */
 struct flow {
+    uint64_t size, sent, delivered, acked;
     uint32_t src, dst;
     uint32_t msg;
-    uint32_t sched;      /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
-    uint32_t next_ready; /* in its sender's ready list */
-    uint64_t size, sent, delivered, acked;
-    uint64_t inflight;
+    uint32_t sched;        /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
+    uint32_t next_ready;   /* in its sender's ready list */
     uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
+    uint32_t k;            /* ECMP path, or the round-robin cursor for spray_rr */
     uint16_t unacked_pkts; /* ... and their packets */
-    uint32_t k;  /* ECMP path, or the round-robin cursor for spray_rr */
     uint8_t ready;
-};
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
 
 /* A message and its flows; the slot (and its block of flows) is reused once
  * every flow is delivered and acknowledged. */
@@ -69,8 +75,8 @@ struct eng {
     const struct topo *t;
     struct eng_hooks hooks;
     struct evq q;
-    struct pktpool pp;
     struct port_rt *ports;
+    uint32_t live_pkts, peak_pkts;
     struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
     struct host *hosts; /* [2 * hosts]: NIC and NVLink sender of each host */
     struct flow *flows; /* [capmsgs * subflows] */
@@ -130,7 +136,6 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->t = t;
     e->hooks = *h;
     evq_init(&e->q);
-    pktpool_init(&e->pp);
     e->path = c->path;
     e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
     e->mtu = (uint32_t)c->mtu;
@@ -154,7 +159,11 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
         p->lat_ps = t->ports[i].lat_ps;
         p->ser_mtu = ser_ps(e->mtu, t->ports[i].bps);
         p->ser_ack = ser_ps(e->ack_bytes, t->ports[i].bps);
-        p->wire_head = p->wire_tail = NONE;
+    }
+    for (uint32_t h = 0; h < t->hosts; h++) {
+        e->ports[t->host_down[h]].to_host = 1;
+        if (t->nvl_down)
+            e->ports[t->nvl_down[h]].to_host = 1;
     }
     e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
@@ -169,8 +178,9 @@ void eng_destroy(struct eng *e)
     if (!e)
         return;
     evq_destroy(&e->q);
-    pktpool_destroy(&e->pp);
     gsl_rng_free(e->rng);
+    for (uint32_t i = 0; i < e->t->nports; i++)
+        free(e->ports[i].ring);
     free(e->ports);
     free(e->pst);
     free(e->hosts);
@@ -181,12 +191,27 @@ void eng_destroy(struct eng *e)
     free(e);
 }
 
-/* Puts packet i into port q's queue at time now: its departure follows every
- * byte already queued there; it then travels the link. */
-static inline void commit(struct eng *e, uint32_t q, uint32_t i)
+/* Doubles port p's ring of packets on the wire, keeping their order. */
+static void ring_grow(struct port_rt *p)
+{
+    uint32_t cap = p->cap ? 2 * p->cap : 16;
+    if (cap < p->cap)
+        err_fatal("more than %u packets on one link", p->cap);
+    struct pkt *r = xmalloc((size_t)cap * sizeof *r);
+    for (uint32_t j = 0; j < p->n; j++)
+        r[j] = p->ring[(p->head + j) & (p->cap - 1)];
+    free(p->ring);
+    p->ring = r;
+    p->head = 0;
+    p->cap = cap;
+}
+
+/* Puts packet k into port q's queue at time now: its departure follows every
+ * byte already queued there; it then travels the link, at the tail of the
+ * port's ring. Only the wire's first packet is in the event queue. */
+static inline void commit(struct eng *e, uint32_t q, struct pkt *k)
 {
     struct port_rt *p = &e->ports[q];
-    struct pkt *k = &e->pp.p[i];
     simtime_t ser = k->wire == e->mtu ? p->ser_mtu
                     : k->wire == e->ack_bytes ? p->ser_ack
                                               : ser_ps(k->wire, e->t->ports[q].bps);
@@ -198,18 +223,11 @@ static inline void commit(struct eng *e, uint32_t q, uint32_t i)
     p->bytes += k->wire;
     p->busy_ps += ser;
     k->t = depart + p->lat_ps;
-    k->next = NONE;
-    if (p->wire_tail == NONE) {
-        p->wire_head = p->wire_tail = i;
+    if (p->n == 0)
         push(e, k->t, EV_ARRIVE, q);
-    } else {
-        /* The packet ahead learns when this one arrives, so popping it needs
-         * no look at this one (a cache miss per hop on large fabrics). */
-        struct pkt *tail = &e->pp.p[p->wire_tail];
-        tail->next = i;
-        tail->next_t = k->t;
-        p->wire_tail = i;
-    }
+    if (p->n == p->cap)
+        ring_grow(p);
+    p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
 }
 
 /* The path a new data packet of flow f takes (sets path and flags). */
@@ -244,7 +262,8 @@ static inline int flow_can_send(const struct eng *e, const struct flow *f)
         return 0;
     uint64_t left = f->size - f->sent;
     uint64_t next = left < e->mtu ? left : e->mtu;
-    return f->inflight + next <= e->window || f->inflight == 0;
+    uint64_t inflight = f->sent - f->acked;
+    return inflight + next <= e->window || inflight == 0;
 }
 
 static void ready_push(struct eng *e, uint32_t fi)
@@ -272,24 +291,26 @@ static void nic_send(struct eng *e, uint32_t h)
     hs->ready_head = f->next_ready;
     if (hs->ready_head == NONE)
         hs->ready_tail = NONE;
+    else
+        __builtin_prefetch(&e->flows[hs->ready_head], 1); /* this sender's next flow */
     f->ready = 0;
 
     uint64_t left = f->size - f->sent;
     uint32_t payload = left < e->mtu ? (uint32_t)left : e->mtu;
-    uint32_t i = pkt_alloc(&e->pp);
-    struct pkt *k = &e->pp.p[i];
-    k->flow = fi;
-    k->wire = (uint16_t)payload;
-    k->payload = (uint16_t)payload;
-    k->hop = 0;
-    k->src = f->src;
-    k->dst = f->dst;
-    choose_path(e, f, k);
+    struct pkt k;
+    k.flow = fi;
+    k.wire = (uint16_t)payload;
+    k.payload = (uint16_t)payload;
+    k.hop = 0;
+    k.src = f->src;
+    k.dst = f->dst;
+    choose_path(e, f, &k);
     f->sent += payload;
-    f->inflight += payload;
     e->st.data_bytes_sent += payload;
+    if (++e->live_pkts > e->peak_pkts)
+        e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->t, f->src, f->dst);
-    commit(e, up, i);
+    commit(e, up, &k);
     if (flow_can_send(e, f))
         ready_push(e, fi);
     hs->nic_pending = 1;
@@ -347,17 +368,15 @@ static void msg_flow_done(struct eng *e, struct flow *f)
     }
 }
 
-/* A packet reached its destination host. */
-static void deliver(struct eng *e, uint32_t i)
+/* Packet k reached its destination host. */
+static void deliver(struct eng *e, struct pkt *k)
 {
-    struct pkt *k = &e->pp.p[i];
     struct flow *f = &e->flows[k->flow];
     if (k->flags & PKT_ACK) {
-        e->st.underflows += k->payload > f->inflight;
-        f->inflight -= k->payload;
+        e->st.underflows += k->payload > f->sent - f->acked;
         f->acked += k->payload;
         e->st.acks++;
-        pkt_free(&e->pp, i);
+        e->live_pkts--;
         uint32_t sched = f->sched;
         if (f->acked == f->size)
             flow_acked(e, f);
@@ -374,7 +393,7 @@ static void deliver(struct eng *e, uint32_t i)
         f->unacked += k->payload;
         if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
             2 * (uint64_t)f->unacked < e->window) {
-            pkt_free(&e->pp, i);
+            e->live_pkts--;
             return;
         }
         k->payload = (uint16_t)f->unacked;
@@ -390,7 +409,7 @@ static void deliver(struct eng *e, uint32_t i)
     k->flags = PKT_ACK;
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    commit(e, topo_first_port(t, k->src, k->dst), i);
+    commit(e, topo_first_port(t, k->src, k->dst), k);
     if (f->delivered == f->size)
         msg_flow_done(e, f);
 }
@@ -398,13 +417,16 @@ static void deliver(struct eng *e, uint32_t i)
 static void on_arrive(struct eng *e, uint32_t q)
 {
     struct port_rt *p = &e->ports[q];
-    uint32_t i = p->wire_head;
-    struct pkt *k = &e->pp.p[i];
-    p->wire_head = k->next;
-    if (p->wire_head == NONE)
-        p->wire_tail = NONE;
-    else
-        push(e, k->next_t, EV_ARRIVE, q);
+    struct pkt pk = p->ring[p->head], *k = &pk;
+    p->head = (p->head + 1) & (p->cap - 1);
+    if (--p->n) {
+        const struct pkt *behind = &p->ring[p->head];
+        push(e, behind->t, EV_ARRIVE, q);
+        /* The flow of the packet delivered next here: a cache miss that
+         * can be taken now rather than then. */
+        if (p->to_host)
+            __builtin_prefetch(&e->flows[behind->flow], 1);
+    }
 
     /* The route, from the packet alone: host link, up to spine `path`, down
      * to the destination's leaf, host link (or straight across a leaf or an
@@ -414,7 +436,7 @@ static void on_arrive(struct eng *e, uint32_t q)
     uint32_t next;
     if (k->path == PKT_DIRECT) {
         if (hop == 2) {
-            deliver(e, i);
+            deliver(e, k);
             return;
         }
         next = topo_last_port(t, k->src, k->dst);
@@ -428,10 +450,10 @@ static void on_arrive(struct eng *e, uint32_t q)
     } else if (hop == 3) {
         next = t->host_down[k->dst];
     } else {
-        deliver(e, i);
+        deliver(e, k);
         return;
     }
-    commit(e, next, i);
+    commit(e, next, k);
 }
 
 static void start_msg(struct eng *e, uint32_t mi)
@@ -456,7 +478,14 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
         if (e->nmsgs == e->capmsgs) {
             e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
             e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
-            e->flows = xrealloc(e->flows, (size_t)e->capmsgs * e->subflows * sizeof *e->flows);
+            size_t bytes = (size_t)e->capmsgs * e->subflows * sizeof *e->flows;
+            struct flow *fl = aligned_alloc(64, bytes);
+            if (!fl)
+                err_fatal("out of memory for %u messages", e->capmsgs);
+            if (e->nmsgs)
+                memcpy(fl, e->flows, (size_t)e->nmsgs * e->subflows * sizeof *e->flows);
+            free(e->flows);
+            e->flows = fl;
         }
         mi = e->nmsgs++;
     }
@@ -564,7 +593,7 @@ void eng_run(struct eng *e)
         }
     }
     e->st.now = e->now;
-    e->st.peak_packets = e->pp.peak;
+    e->st.peak_packets = e->peak_pkts;
     if (eng_test_hook)
         eng_test_hook(&e->st);
 }
@@ -605,7 +634,7 @@ static void describe_unfinished(const struct eng *e, char *buf, size_t n)
     for (uint32_t mi = 0; mi < e->nmsgs; mi++)
         for (uint32_t j = 0; j < e->msgs[mi].nflows; j++) {
             const struct flow *f = &e->flows[e->msgs[mi].first_flow + j];
-            if (f->delivered != f->size || f->acked != f->size || f->inflight) {
+            if (f->delivered != f->size || f->acked != f->size || f->sent != f->acked) {
                 if (!first)
                     first = f;
                 count++;
@@ -620,7 +649,7 @@ static void describe_unfinished(const struct eng *e, char *buf, size_t n)
              "%u flow%s unfinished",
              (uint32_t)(first - e->flows), first->src, first->dst,
              (unsigned long long)first->delivered, (unsigned long long)first->size,
-             (unsigned long long)first->acked, (unsigned long long)first->inflight, count,
+             (unsigned long long)first->acked, (unsigned long long)(first->sent - first->acked), count,
              count == 1 ? "" : "s");
 }
 
@@ -647,8 +676,8 @@ int eng_check(const struct eng *e, char *msg, size_t n)
                         (unsigned long long)(s->msgs - s->msgs_done),
                         (unsigned long long)s->msgs, why), -1;
     }
-    if (e->pp.live)
-        return snprintf(msg, n, "invariant: %u packets still in the fabric", e->pp.live), -1;
+    if (e->live_pkts)
+        return snprintf(msg, n, "invariant: %u packets still in the fabric", e->live_pkts), -1;
     if (e->live_msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes (%s)",

@@ -1,0 +1,34 @@
+/* pkt.h - a packet: a 32-byte value.
+ *
+ * A packet has no identity and no pool: it lives in the FIFO of the wire it
+ * is on (struct port_rt's ring in engine.c) and is copied from one port's
+ * FIFO to the next as it crosses a switch. Everything a switch needs to
+ * forward it is in these 32 bytes, so forwarding touches the two FIFOs and
+ * nothing else; the flow is looked up only at the ends (send, delivery,
+ * acknowledgement).
+ */
+#ifndef MOESIM_PKT_H
+#define MOESIM_PKT_H
+
+#include <stdint.h>
+
+#include "sim/units.h"
+
+#define PKT_ACK    0x01u   /* an acknowledgement, not data */
+#define PKT_ADAPT  0x02u   /* the first switch picks the path (adaptive routing) */
+#define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
+
+struct pkt {
+    simtime_t t;       /* arrival time at the far end of the wire it is on */
+    uint32_t flow;     /* transport flow it belongs to */
+    uint32_t src, dst; /* hosts it goes from and to (an ack: the flow's reverse) */
+    uint16_t wire;     /* bytes on the wire */
+    uint16_t payload;  /* data bytes it carries (for an ack: the bytes it acknowledges) */
+    uint16_t path;     /* spine of its fabric path, or PKT_DIRECT */
+    uint8_t hop;       /* ports crossed so far */
+    uint8_t flags;
+};
+
+_Static_assert(sizeof(struct pkt) == 32, "a packet is 32 bytes");
+
+#endif
