@@ -86,7 +86,7 @@ struct eng {
     uint32_t ntimers, captimers;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
     gsl_rng *rng;
-    uint64_t seed;
+    uint64_t seed, base_seed; /* base_seed: the run's; seed: salted (eng_set_salt) */
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
@@ -146,7 +146,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
-    e->seed = (uint64_t)c->seed;
+    e->seed = e->base_seed = (uint64_t)c->seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
@@ -530,13 +530,25 @@ void eng_timer(struct eng *e, simtime_t at, uint64_t tag)
     push(e, at, EV_TIMER, e->ntimers++);
 }
 
-void eng_set_sampler(struct eng *e, simtime_t period_ps, eng_sample_fn fn, void *ctx)
+void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng_sample_fn fn,
+                     void *ctx)
 {
     e->sample_period = period_ps;
     e->sample_fn = fn;
     e->sample_ctx = ctx;
     if (period_ps && fn)
-        push(e, e->now + period_ps, EV_SAMPLE, 0);
+        push(e, first_ps, EV_SAMPLE, 0);
+}
+
+void eng_set_salt(struct eng *e, uint64_t salt)
+{
+    e->seed = e->base_seed ^ (salt ? mix64(salt) : 0);
+    gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
+}
+
+uint32_t eng_nports(const struct eng *e)
+{
+    return e->t->nports;
 }
 
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port)

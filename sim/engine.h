@@ -68,12 +68,19 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
                      uint64_t tag);
 /* Calls hooks->timer(tag) at time `at` (>= now). */
 void eng_timer(struct eng *e, simtime_t at, uint64_t tag);
-/* Periodic sampling: fn(ctx, e, now) runs at now + k*period_ps (k = 1, 2,
- * ...) for as long as other events remain, so it never keeps a finished run
+/* Periodic sampling: fn(ctx, e, now) runs at first_ps + k*period_ps (k = 0,
+ * 1, ...; first_ps >= now) for as long as other events remain, so it never keeps a finished run
  * alive and leaves the run's end time and event count as they are. Costs
  * nothing when never set. Call before eng_run. */
 typedef void (*eng_sample_fn)(void *ctx, const struct eng *e, simtime_t now);
-void eng_set_sampler(struct eng *e, simtime_t period_ps, eng_sample_fn fn, void *ctx);
+void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng_sample_fn fn,
+                     void *ctx);
+/* Makes the engine's random choices (spraying, the flow hash) a function of
+ * the run's seed and `salt` (0: the seed alone), so independent parts of a
+ * run (its network phases) draw independent choices. Call before adding
+ * messages. */
+void eng_set_salt(struct eng *e, uint64_t salt);
+uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port);
 /* Processes events until none is left. */

@@ -24,10 +24,11 @@
 
 #include "sim/cli.h"
 #include "sim/sweep.h"
+#include "workloads/wl.h"
 
 #define RUN_USAGE                                                                                  \
     "usage: moesim run SCENARIO.ini [--set section.key=value]... [--db FILE] [--csv FILE] "        \
-    "[--jobs N] [--resume] [--quiet]\n"
+    "[--jobs N] [--threads N] [--resume] [--quiet]\n"
 
 /* A run in a worker. */
 struct job {
@@ -251,21 +252,26 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--csv") ||
-            !strcmp(a, "--jobs") || !strcmp(a, "-j")) {
+            !strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return usage_error("missing value after an option");
             const char *v = argv[++i];
             if (!strcmp(a, "--set")) {
                 o->sets[o->nsets++] = v;
-            } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j")) {
+            } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
+                int thr = !strcmp(a, "--threads");
                 char *end;
                 errno = 0;
-                o->jobs = strtol(v, &end, 10);
-                if (end == v || *end || errno || o->jobs < 1 || o->jobs > 4096) {
+                long n = strtol(v, &end, 10);
+                if (end == v || *end || errno || n < 1 || n > 4096) {
                     char m[256];
-                    snprintf(m, sizeof m,
-                             "--jobs: expected a number of workers 1..4096, got '%.64s'", v);
+                    snprintf(m, sizeof m, "%s: expected a number of %s 1..4096, got '%.64s'", a,
+                             thr ? "threads" : "workers", v);
                     return usage_error(m);
                 }
+                if (thr)
+                    o->threads = n;
+                else
+                    o->jobs = n;
             } else {
                 char **slot = !strcmp(a, "--db") ? dbset : csvset;
                 free(*slot);
@@ -312,8 +318,16 @@ int sim_run_cli(int argc, char **argv)
                 rc = MOESIM_EXIT_INPUT;
             } else {
                 if (sweep_init(&w, s, &o) == 0) {
-                    long jobs = o.jobs ? o.jobs : sysconf(_SC_NPROCESSORS_ONLN);
-                    run_pool(&w, jobs > 0 ? jobs : 1);
+                    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                    if (cores < 1)
+                        cores = 1;
+                    long jobs = o.jobs ? o.jobs : cores;
+                    /* By default the cores go to runs first, then to the
+                     * network phases of each run. */
+                    long busy = (size_t)jobs < w.ntorun ? jobs : (long)w.ntorun;
+                    long threads = o.threads ? o.threads : cores / (busy > 0 ? busy : 1);
+                    wl_set_threads((unsigned)(threads > 0 ? threads : 1));
+                    run_pool(&w, jobs);
                 }
                 rc = sweep_finish(&w);
                 sc_free(s);

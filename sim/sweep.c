@@ -207,12 +207,12 @@ int sweep_finish(struct sweep *w)
 
 /* ---- the worker ---- */
 
-static struct res_link *sweep_links(const struct topo *t, const struct eng *eng)
+static struct res_link *sweep_links(const struct topo *t, const struct eng_port_stats *ports)
 {
     struct res_link *l = xcalloc(t->nports, sizeof *l);
     for (uint32_t p = 0; p < t->nports; p++) {
         const struct topo_port *tp = &t->ports[p];
-        const struct eng_port_stats *st = eng_port(eng, p);
+        const struct eng_port_stats *st = &ports[p];
         l[p].link = p;
         l[p].kind = topo_port_kind_name(tp->kind);
         topo_node_name(t, tp->src, l[p].src, sizeof l[p].src);
@@ -238,15 +238,14 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
     struct wl_gen g = {0};
     struct wl_result r = {0};
     int rc;
-    char inv[512];
     if (topo_build(c, &t, &e) < 0 || wl_create(c, t, &g, &e) < 0 ||
         wl_drive(&g, t, c, &r, &e) < 0) {
         rc = res_blob_write(out, MOESIM_EXIT_INPUT, e.msg, NULL);
-    } else if (eng_check(r.eng, inv, sizeof inv) < 0) {
-        rc = res_blob_write(out, 1, inv, NULL);
+    } else if (r.invariant[0]) {
+        rc = res_blob_write(out, 1, r.invariant, NULL);
     } else {
-        const struct eng_stats *st = eng_stats(r.eng);
-        struct res_link *links = sweep_links(t, r.eng);
+        const struct eng_stats *st = &r.st;
+        struct res_link *links = sweep_links(t, r.ports);
         struct res_run rr = {
             .engine = opt_enum_name("sim", "engine", c->engine),
             .seed = (uint64_t)c->seed,
@@ -269,7 +268,7 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
         rc = res_blob_write(out, 0, "", &rr);
         free(links);
     }
-    if (r.eng) wl_result_free(&r);
+    wl_result_free(&r);
     if (g.destroy) g.destroy(g.state);
     topo_destroy(t);
     return rc;

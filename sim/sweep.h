@@ -23,6 +23,7 @@ struct sweep_opts {
     int quiet;
     int resume;
     long jobs; /* 0 = number of cores */
+    long threads; /* network phases simulated at once per run; 0 = cores / runs in parallel */
 };
 
 /* The writer's state. */

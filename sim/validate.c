@@ -238,8 +238,8 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    double total = (double)topo_memory_bytes(c) + flows * 72 + msgs * (56 + 16) +
-                   H * pkts_per_host * 40;
+    double total = (double)topo_memory_bytes(c) + flows * 64 + msgs * (40 + 16) +
+                   H * pkts_per_host * 32;
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 

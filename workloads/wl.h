@@ -3,7 +3,9 @@
  * A workload is a generator of phases, in order. A network phase is a set of
  * demands (src, dst, bytes) that start together; it ends when the last byte
  * of the last demand arrives. A compute phase is a fixed duration. Phases run
- * one after another (no overlap of compute and communication). Adding a
+ * one after another (no overlap of compute and communication), separated
+ * by a barrier: a network phase starts on an idle fabric (the acknowledgements
+ * of the phase before still in flight are not modeled against it). Adding a
  * workload means adding a generator: the driver, the engine and the results
  * stay as they are.
  */
@@ -53,9 +55,11 @@ int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen 
 int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
-/* Runs every phase of g through a fresh engine; returns the phase records,
- * the flow records (output.flows) and link samples (output.sample_ns), and
- * leaves the engine for its statistics. wl_result_free frees them all. */
+/* Runs every phase of g (each network phase on an engine of its own, see
+ * driver.c); returns the phase records, the flow records (output.flows),
+ * link samples (output.sample_ns), the engines' counters summed over the
+ * phases and the first broken invariant, if any. wl_result_free frees them
+ * all. */
 struct wl_result {
     struct res_phase *phases;
     size_t nphases;
@@ -67,10 +71,16 @@ struct wl_result {
     size_t ngpu_load;
     struct res_trace_use *trace_use; /* from g->trace_use, likewise */
     size_t ntrace_use;
-    struct eng *eng;
+    struct eng_stats st;          /* summed over the phases (peaks: the largest; now: the end) */
+    struct eng_port_stats *ports; /* [t->nports], likewise */
+    char invariant[512];          /* "" or the first phase's broken invariant (eng_check) */
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
              struct err *e);
 void wl_result_free(struct wl_result *r);
+
+/* How many network phases wl_drive may simulate at once (threads; default
+ * 1). The results do not depend on it. Runs with output.sample_ns use one. */
+void wl_set_threads(unsigned n);
 
 #endif
