@@ -91,6 +91,7 @@ struct eng {
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
     simtime_t now;
+    int top_live; /* the event being handled is still at the top of q */
     struct eng_stats st;
     /* the sampler (eng_set_sampler); period 0 = none */
     simtime_t sample_period;
@@ -107,11 +108,18 @@ static inline uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* Schedules an event. The event being handled is still the heap's top
+ * (top_live) until the first push replaces it. */
 static void push(struct eng *e, simtime_t t, uint32_t kind, uint32_t id)
 {
     if (t < e->now)
         e->st.past_events++;
-    evq_push(&e->q, t, kind, id);
+    if (e->top_live) {
+        e->top_live = 0;
+        evq_replace_top(&e->q, t, kind, id);
+    } else {
+        evq_push(&e->q, t, kind, id);
+    }
     if (e->q.n > e->st.peak_events)
         e->st.peak_events = e->q.n;
 }
@@ -540,8 +548,36 @@ void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng
         push(e, first_ps, EV_SAMPLE, 0);
 }
 
-void eng_set_salt(struct eng *e, uint64_t salt)
+void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
 {
+    const struct topo *t = e->t;
+    e->hooks = *h;
+    e->q.n = 0;
+    e->q.next_seq = 0;
+    e->q.ncancelled = 0;
+    for (uint32_t i = 0; i < t->nports; i++) {
+        struct port_rt *p = &e->ports[i];
+        p->busy_until = 0;
+        p->head = p->n = 0;
+        p->bytes = 0;
+        p->busy_ps = p->max_backlog_ps = 0;
+    }
+    memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    for (uint32_t i = 0; i < 2 * t->hosts; i++) {
+        e->hosts[i].ready_head = e->hosts[i].ready_tail = NONE;
+        e->hosts[i].nic_pending = 0;
+    }
+    e->nmsgs = e->live_msgs = 0;
+    e->free_msg = NONE;
+    e->ntimers = 0;
+    memset(e->adapt_rr, 0, t->leaves * sizeof *e->adapt_rr);
+    e->live_pkts = e->peak_pkts = 0;
+    e->now = 0;
+    e->top_live = 0;
+    memset(&e->st, 0, sizeof e->st);
+    e->sample_period = 0;
+    e->sample_fn = NULL;
+    e->sample_ctx = NULL;
     e->seed = e->base_seed ^ (salt ? mix64(salt) : 0);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
 }
@@ -567,7 +603,7 @@ uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
 static int on_sample(struct eng *e, simtime_t before)
 {
     e->st.events--;
-    if (evq_size(&e->q) == 0) {
+    if (evq_size(&e->q) == (size_t)e->top_live) {
         e->now = before;
         return 0;
     }
@@ -578,8 +614,10 @@ static int on_sample(struct eng *e, simtime_t before)
 
 void eng_run(struct eng *e)
 {
-    struct ev ev;
-    while (evq_pop(&e->q, &ev)) {
+    const struct ev *top;
+    while ((top = evq_peek(&e->q))) {
+        struct ev ev = *top;
+        e->top_live = 1;
         e->st.past_events += ev.time < e->now;
         simtime_t before = e->now;
         e->now = ev.time;
@@ -602,6 +640,10 @@ void eng_run(struct eng *e)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
+        }
+        if (e->top_live) {
+            e->top_live = 0;
+            evq_drop_top(&e->q);
         }
     }
     e->st.now = e->now;

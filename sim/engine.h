@@ -75,11 +75,12 @@ void eng_timer(struct eng *e, simtime_t at, uint64_t tag);
 typedef void (*eng_sample_fn)(void *ctx, const struct eng *e, simtime_t now);
 void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng_sample_fn fn,
                      void *ctx);
-/* Makes the engine's random choices (spraying, the flow hash) a function of
- * the run's seed and `salt` (0: the seed alone), so independent parts of a
- * run (its network phases) draw independent choices. Call before adding
- * messages. */
-void eng_set_salt(struct eng *e, uint64_t salt);
+/* Makes e a fresh engine again (time 0, idle fabric, no messages, counters
+ * at zero, hooks h), keeping its memory. Its random choices (spraying, the
+ * flow hash) become a function of the run's seed and `salt` (0: the seed
+ * alone, as after eng_create), so independent parts of a run (its network
+ * phases) draw independent choices. */
+void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt);
 uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port);

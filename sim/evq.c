@@ -46,15 +46,13 @@ uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
     return e.seq;
 }
 
-/* Removes the top of the heap. The smallest of four children is picked with
- * conditional moves (a tournament of two pairs), not branches. */
-static void pop_top(struct evq *q)
+/* Places x at the root and sinks it to its place. The smallest of four
+ * children is picked with conditional moves (a tournament of two pairs), not
+ * branches. */
+static void sift_down(struct evq *q, struct ev x)
 {
-    struct ev last = q->heap[--q->n];
     struct ev *h = q->heap;
     size_t n = q->n, i = 0;
-    if (n == 0)
-        return;
     for (;;) {
         size_t c = 4 * i + 1;
         size_t best;
@@ -69,12 +67,20 @@ static void pop_top(struct evq *q)
         } else {
             break;
         }
-        if (!ev_before(&h[best], &last))
+        if (!ev_before(&h[best], &x))
             break;
         h[i] = h[best];
         i = best;
     }
-    h[i] = last;
+    h[i] = x;
+}
+
+/* Removes the top of the heap. */
+static void pop_top(struct evq *q)
+{
+    struct ev last = q->heap[--q->n];
+    if (q->n)
+        sift_down(q, last);
 }
 
 /* Removes seq from the cancelled set if present; returns whether it was. */
@@ -103,6 +109,18 @@ int evq_pop(struct evq *q, struct ev *out)
     *out = q->heap[0];
     pop_top(q);
     return 1;
+}
+
+void evq_drop_top(struct evq *q)
+{
+    pop_top(q);
+}
+
+uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
+{
+    struct ev e = {time, q->next_seq++, kind, id};
+    sift_down(q, e);
+    return e.seq;
 }
 
 const struct ev *evq_peek(struct evq *q)

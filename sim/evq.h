@@ -39,6 +39,12 @@ uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
 int evq_pop(struct evq *q, struct ev *out);
 /* The earliest live event without removing it; NULL when empty. */
 const struct ev *evq_peek(struct evq *q);
+/* Removes the event evq_peek() returned. */
+void evq_drop_top(struct evq *q);
+/* Removes the event evq_peek() returned and pushes another in one pass:
+ * the same queue as evq_drop_top() then evq_push(), with less work when the
+ * new event is early (a packet's successor on the wire it just left). */
+uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
 /* Cancels a pushed, not yet popped event. */
 void evq_cancel(struct evq *q, uint64_t seq);
 /* Live events in the queue. */

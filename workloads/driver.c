@@ -116,14 +116,17 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
         j->end = end;
 }
 
-/* Simulates job j on an engine of its own; folds the engine's counters into
- * d's (under d->mu). */
-static void simulate(struct drive *d, struct job *j)
+/* Simulates job j on *ep, a fresh engine (made, or reset, here: each thread
+ * keeps one, so its memory is not allocated again per phase); folds the
+ * engine's counters into d's (under d->mu). */
+static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
     const struct cfg *c = d->c;
     struct eng_hooks h = {j, on_msg_done, NULL};
-    struct eng *e = eng_create(d->t, c, &h);
-    eng_set_salt(e, j->salt);
+    if (!*ep)
+        *ep = eng_create(d->t, c, &h);
+    struct eng *e = *ep;
+    eng_reset(e, &h, j->salt);
     if (c->flows)
         j->fl = xcalloc(j->ndem, sizeof *j->fl);
     for (size_t i = 0; i < j->ndem; i++) {
@@ -188,12 +191,12 @@ static void simulate(struct drive *d, struct job *j)
         a->ecn_marks += ps->ecn_marks;
     }
     pthread_mutex_unlock(&d->mu);
-    eng_destroy(e);
 }
 
 static void *worker(void *arg)
 {
     struct drive *d = arg;
+    struct eng *e = NULL;
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->todo && !d->closed)
@@ -203,12 +206,13 @@ static void *worker(void *arg)
             break;
         d->todo = j->next;
         pthread_mutex_unlock(&d->mu);
-        simulate(d, j);
+        simulate(d, j, &e);
         pthread_mutex_lock(&d->mu);
         d->pending--;
         pthread_cond_broadcast(&d->cv_done);
     }
     pthread_mutex_unlock(&d->mu);
+    eng_destroy(e);
     return NULL;
 }
 
@@ -331,6 +335,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     /* Generate the phases; the threads simulate the network ones meanwhile
      * (at most a few per thread wait, so the demands held stay bounded). */
     struct wl_phase p;
+    struct eng *eng = NULL; /* the engine of the phases simulated here */
     uint64_t salt = 0;
     simtime_t clock = 0; /* the run's time so far (one thread: exact) */
     while (g->next(g->state, &p)) {
@@ -347,7 +352,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
         if (!started) {
             link_job(d, j);
             j->start = clock;
-            simulate(d, j);
+            simulate(d, j, &eng);
             d->dur[rec] = j->end;
             clock += j->end;
             continue;
@@ -369,6 +374,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     for (unsigned i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     free(tid);
+    eng_destroy(eng);
     for (struct job *j = d->jobs_head; j; j = j->next)
         d->dur[j->rec] = j->end;
 
