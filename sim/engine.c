@@ -558,7 +558,12 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
     for (uint32_t i = 0; i < t->nports; i++) {
         struct port_rt *p = &e->ports[i];
         p->busy_until = 0;
-        p->head = p->n = 0;
+        /* Rings start small again: which links queue most differs from
+         * phase to phase, and keeping every ring's largest would hold their
+         * sum. */
+        free(p->ring);
+        p->ring = NULL;
+        p->head = p->n = p->cap = 0;
         p->bytes = 0;
         p->busy_ps = p->max_backlog_ps = 0;
     }
