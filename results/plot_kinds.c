@@ -229,6 +229,37 @@ static int cmp_moe(const void *a, const void *b)
     return x->ph - y->ph;
 }
 
+/* Per-layer rows of the selected runs for the MoE figures: st's columns
+ * are run_id, layer, then what `conv` turns into the row's phase and value
+ * (it returns 0 to leave the row out). Runs are grouped by
+ * placement.policy (*grp, *labels: plot_groups); the rows come sorted by
+ * group, layer and phase. Returns their number (0: none). */
+static size_t layer_rows(struct plot_ctx *c, sqlite3_stmt *st,
+                         int (*conv)(sqlite3_stmt *st, int *ph, double *v), int **grp,
+                         const char ***labels, struct moe_row **out)
+{
+    const struct res_sel *s = c->sel;
+    *grp = xcalloc(s->nruns + 1, sizeof **grp);
+    plot_groups(c, "placement.policy", "all runs", *grp, labels);
+    struct moe_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
+        int ph;
+        double v;
+        if (r < 0 || (*grp)[r] < 0 || !conv(st, &ph, &v)) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            rows = xrealloc(rows, cap * sizeof *rows);
+        }
+        rows[n++] = (struct moe_row){(*grp)[r], sqlite3_column_int64(st, 1), ph, v};
+    }
+    sqlite3_finalize(st);
+    if (n) qsort(rows, n, sizeof *rows, cmp_moe);
+    *out = rows;
+    return n;
+}
+
 /* Writes moe_G.csv for group g from rows[lo..hi) (sorted); layers whose
  * phases are missing get 0. */
 static int moe_csv(struct plot_ctx *c, int g, const struct moe_row *rows, size_t lo, size_t hi)
@@ -255,6 +286,18 @@ static int moe_csv(struct plot_ctx *c, int g, const struct moe_row *rows, size_t
     return fclose(d) == 0 ? 0 : PLOT_FAIL;
 }
 
+/* A phases row: its phase's index and its mean duration in us. */
+static int moe_conv(sqlite3_stmt *st, int *ph, double *v)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 2);
+    int p = 0;
+    while (p < 3 && strcmp(name, moe_phases[p]))
+        p++;
+    *ph = p;
+    *v = sqlite3_column_double(st, 3) / 1e3;
+    return 1;
+}
+
 int plot_moe(struct plot_ctx *c)
 {
     const struct res_sel *s = c->sel;
@@ -263,26 +306,10 @@ int plot_moe(struct plot_ctx *c)
     if (!st) return PLOT_FAIL;
     for (int i = 0; i < 3; i++)
         sqlite3_bind_text(st, i + 1, moe_phases[i], -1, SQLITE_STATIC);
-    int *grp = xcalloc(s->nruns + 1, sizeof *grp);
+    int *grp;
     const char **labels;
-    plot_groups(c, "placement.policy", "all runs", grp, &labels);
-    struct moe_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        if (r < 0 || grp[r] < 0) continue;
-        const char *ph = (const char *)sqlite3_column_text(st, 2);
-        int p = 0;
-        while (p < 3 && strcmp(ph, moe_phases[p]))
-            p++;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            rows = xrealloc(rows, cap * sizeof *rows);
-        }
-        rows[n++] = (struct moe_row){grp[r], sqlite3_column_int64(st, 1), p,
-                                     sqlite3_column_double(st, 3) / 1e3};
-    }
-    sqlite3_finalize(st);
+    struct moe_row *rows;
+    size_t n = layer_rows(c, st, moe_conv, &grp, &labels, &rows);
     int rc = 0;
     FILE *f = NULL;
     if (!n) {
@@ -292,7 +319,6 @@ int plot_moe(struct plot_ctx *c)
                      s->nruns);
         goto out;
     }
-    qsort(rows, n, sizeof *rows, cmp_moe);
     /* label every step-th layer so that many layers stay readable */
     int64_t maxlayer = 0;
     for (size_t i = 0; i < n; i++)
@@ -478,6 +504,16 @@ out:
 
 /* ---- 5: GPU token load imbalance ---- */
 
+/* A gpu_load row: the layer's busiest GPU over the mean (none when no GPU
+ * has tokens). */
+static int load_conv(sqlite3_stmt *st, int *ph, double *v)
+{
+    double mean = sqlite3_column_double(st, 3);
+    *ph = 0;
+    *v = mean > 0 ? (double)sqlite3_column_int64(st, 2) / mean : 0;
+    return mean > 0;
+}
+
 int plot_gpu_load(struct plot_ctx *c)
 {
     const struct res_sel *s = c->sel;
@@ -487,23 +523,10 @@ int plot_gpu_load(struct plot_ctx *c)
     sqlite3_stmt *st = prep(c, "SELECT run_id, layer, max(tokens), avg(tokens) FROM gpu_load"
                                " GROUP BY run_id, layer");
     if (!st) return PLOT_FAIL;
-    int *grp = xcalloc(s->nruns + 1, sizeof *grp);
+    int *grp;
     const char **labels;
-    plot_groups(c, "placement.policy", "all runs", grp, &labels);
-    struct moe_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        double mean = sqlite3_column_double(st, 3);
-        if (r < 0 || grp[r] < 0 || mean <= 0) continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            rows = xrealloc(rows, cap * sizeof *rows);
-        }
-        rows[n++] = (struct moe_row){grp[r], sqlite3_column_int64(st, 1), 0,
-                                     (double)sqlite3_column_int64(st, 2) / mean};
-    }
-    sqlite3_finalize(st);
+    struct moe_row *rows;
+    size_t n = layer_rows(c, st, load_conv, &grp, &labels, &rows);
     int rc = 0;
     FILE *f = NULL;
     if (!n) {
@@ -513,7 +536,6 @@ int plot_gpu_load(struct plot_ctx *c)
                      s->nruns);
         goto out;
     }
-    qsort(rows, n, sizeof *rows, cmp_moe);
     f = plot_script(c, "gpu_load");
     if (!f) {
         rc = PLOT_FAIL;
