@@ -15,6 +15,7 @@ struct sweep_db {
     char path[CFG_STR_MAX];
     struct res_db *db;
     struct res_doneset *done; /* --resume only */
+    int broken;               /* it failed to record a run: start no more runs into it */
 };
 
 double sweep_clock(void)
@@ -47,6 +48,7 @@ static struct sweep_db *sweep_db_for(struct sweep *w, const char *path)
     snprintf(d->path, sizeof d->path, "%s", path);
     d->db = db;
     d->done = done;
+    d->broken = 0;
     return d;
 }
 
@@ -80,8 +82,17 @@ int sweep_begin(struct sweep *w, size_t index, int64_t *run_id)
     const struct cfg *c = sc_run(w->s, index);
     struct sweep_db *d = sweep_db_for(w, c->db);
     struct err e;
-    if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0) return 0;
-    if (d) fprintf(stderr, "moesim: %s\n", e.msg);
+    if (d && d->broken) {
+        /* A database that could not record a run (a full disk, an I/O
+         * error) would fail every further run with the same error: they are
+         * counted, and sweep_finish says so once. */
+        w->not_started++;
+    } else if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0) {
+        return 0;
+    } else if (d) {
+        fprintf(stderr, "moesim: %s\n", e.msg);
+        d->broken = 1;
+    }
     /* the run never started: it counts as failed */
     w->finished++;
     w->failed++;
@@ -143,6 +154,7 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
     if (res_run_finish(d->db, id, &b->run, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
         res_run_fail(d->db, id, e.msg, NULL);
+        d->broken = 1;
         return 1;
     }
     w->events += b->run.events;
@@ -187,6 +199,10 @@ void sweep_record(struct sweep *w, size_t index, int64_t run_id, FILE *f, const 
 
 int sweep_finish(struct sweep *w)
 {
+    if (w->not_started)
+        fprintf(stderr, "moesim: %zu run%s not started: %s database could not record a run\n",
+                w->not_started, w->not_started == 1 ? "" : "s",
+                w->ndbs == 1 ? "the" : "their");
     if (!w->o->quiet && w->rc != MOESIM_EXIT_INPUT) {
         struct rusage self, kids;
         getrusage(RUSAGE_SELF, &self);

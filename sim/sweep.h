@@ -35,6 +35,7 @@ struct sweep {
     size_t *torun; /* indices of the runs to simulate (after --resume) */
     size_t ntorun, skipped;
     size_t done, failed, finished; /* finished = done + failed */
+    size_t not_started;            /* of the failed: never begun, their database broken */
     uint64_t events;               /* of the runs done so far */
     double t0;
     int rc;       /* 0, 1 (a run failed), 2 (bad input: stop starting runs) */
