@@ -202,7 +202,7 @@ void eng_destroy(struct eng *e)
 /* Doubles port p's ring of packets on the wire, keeping their order. */
 static void ring_grow(struct port_rt *p)
 {
-    uint32_t cap = p->cap ? 2 * p->cap : 16;
+    uint32_t cap = p->cap ? 2 * p->cap : 4;
     if (cap < p->cap)
         err_fatal("more than %u packets on one link", p->cap);
     struct pkt *r = xmalloc((size_t)cap * sizeof *r);
