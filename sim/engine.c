@@ -11,7 +11,7 @@
 #include "sim/evq.h"
 #include "sim/pkt.h"
 
-enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_TIMER, EV_SAMPLE };
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
 
 #define NONE UINT32_MAX
 
@@ -67,10 +67,6 @@ struct host {
     uint8_t nic_pending;
 };
 
-struct timer {
-    uint64_t tag;
-};
-
 struct eng {
     const struct topo *t;
     struct eng_hooks hooks;
@@ -82,8 +78,6 @@ struct eng {
     struct flow *flows; /* [capmsgs * subflows] */
     struct msg *msgs;
     uint32_t nmsgs, capmsgs, free_msg, live_msgs;
-    struct timer *timers;
-    uint32_t ntimers, captimers;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: the run's; seed: salted (eng_set_salt) */
@@ -194,7 +188,6 @@ void eng_destroy(struct eng *e)
     free(e->hosts);
     free(e->flows);
     free(e->msgs);
-    free(e->timers);
     free(e->adapt_rr);
     free(e);
 }
@@ -528,16 +521,6 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
     return mi;
 }
 
-void eng_timer(struct eng *e, simtime_t at, uint64_t tag)
-{
-    if (e->ntimers == e->captimers) {
-        e->captimers = e->captimers ? 2 * e->captimers : 64;
-        e->timers = xrealloc(e->timers, e->captimers * sizeof *e->timers);
-    }
-    e->timers[e->ntimers].tag = tag;
-    push(e, at, EV_TIMER, e->ntimers++);
-}
-
 void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng_sample_fn fn,
                      void *ctx)
 {
@@ -574,7 +557,6 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
     }
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = NONE;
-    e->ntimers = 0;
     memset(e->adapt_rr, 0, t->leaves * sizeof *e->adapt_rr);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
@@ -637,10 +619,6 @@ void eng_run(struct eng *e)
             break;
         case EV_START:
             start_msg(e, ev.id);
-            break;
-        case EV_TIMER:
-            if (e->hooks.timer)
-                e->hooks.timer(e->hooks.ctx, e, e->timers[ev.id].tag);
             break;
         case EV_SAMPLE:
             on_sample(e, before);

@@ -5,7 +5,7 @@
  * the engine splits each into transport flows (one, or transport.subflows for
  * path=split), sends them as packets of at most transport.mtu bytes under a
  * window, and calls the workload back when a message's last byte has reached
- * its destination. Timers let a workload model compute between phases.
+ * its destination.
  *
  * Port model: every port is a FIFO output queue feeding one link. A packet
  * that joins a port's queue leaves it when every byte ahead of it has been
@@ -34,8 +34,6 @@ struct eng_hooks {
     void *ctx;
     /* A message has been delivered entirely (receiver side). */
     void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
-    /* A timer set by eng_timer() fired. */
-    void (*timer)(void *ctx, struct eng *e, uint64_t tag);
 };
 
 /* Per-port counters, as the links table records them. */
@@ -66,8 +64,6 @@ void eng_destroy(struct eng *e);
 /* Adds a message; it starts at `start` (>= now). Returns its id. */
 uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
                      uint64_t tag);
-/* Calls hooks->timer(tag) at time `at` (>= now). */
-void eng_timer(struct eng *e, simtime_t at, uint64_t tag);
 /* Periodic sampling: fn(ctx, e, now) runs at first_ps + k*period_ps (k = 0,
  * 1, ...; first_ps >= now) for as long as other events remain, so it never keeps a finished run
  * alive and leaves the run's end time and event count as they are. Costs

@@ -157,7 +157,7 @@ static void check_lone_flow(uint32_t src, uint32_t dst, uint64_t bytes, uint32_t
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c, &t, &e), 0);
-    struct eng_hooks h = {NULL, lone_done, NULL};
+    struct eng_hooks h = {NULL, lone_done};
     struct eng *eng = eng_create(t, &c, &h);
     simtime_t start = 12345;
     eng_add_msg(eng, src, dst, bytes, start, 0);
@@ -196,7 +196,7 @@ static void test_ack_coalescing(void **state)
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c, &t, &e), 0);
-    struct eng_hooks h = {NULL, lone_done, NULL};
+    struct eng_hooks h = {NULL, lone_done};
     struct eng *eng = eng_create(t, &c, &h);
     uint64_t bytes = 1000000; /* 245 packets: 61 full groups and one of 1 */
     eng_add_msg(eng, 0, 3, bytes, 0, 0);

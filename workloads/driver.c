@@ -122,7 +122,7 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
 static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
     const struct cfg *c = d->c;
-    struct eng_hooks h = {j, on_msg_done, NULL};
+    struct eng_hooks h = {j, on_msg_done};
     if (!*ep)
         *ep = eng_create(d->t, c, &h);
     struct eng *e = *ep;
