@@ -74,8 +74,8 @@ struct eng {
     struct port_rt *ports;
     uint32_t live_pkts, peak_pkts;
     struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
-    struct host *hosts; /* [2 * hosts]: NIC and NVLink sender of each host */
-    struct flow *flows; /* [capmsgs * subflows] */
+    struct host *hosts;         /* [2 * hosts]: NIC and NVLink sender of each host */
+    struct flow *flows;         /* [capmsgs * subflows] */
     struct msg *msgs;
     uint32_t nmsgs, capmsgs, free_msg, live_msgs;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
@@ -106,16 +106,14 @@ static inline uint64_t mix64(uint64_t x)
  * (top_live) until the first push replaces it. */
 static void push(struct eng *e, simtime_t t, uint32_t kind, uint32_t id)
 {
-    if (t < e->now)
-        e->st.past_events++;
+    if (t < e->now) e->st.past_events++;
     if (e->top_live) {
         e->top_live = 0;
         evq_replace_top(&e->q, t, kind, id);
     } else {
         evq_push(&e->q, t, kind, id);
     }
-    if (e->q.n > e->st.peak_events)
-        e->st.peak_events = e->q.n;
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
 }
 
 /* Window default: one bandwidth-delay product of the longest route: the time
@@ -152,8 +150,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
-    if (!e->ports)
-        err_fatal("out of memory for %u ports", t->nports);
+    if (!e->ports) err_fatal("out of memory for %u ports", t->nports);
     memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
     e->pst = xcalloc(t->nports, sizeof *e->pst);
     for (uint32_t i = 0; i < t->nports; i++) {
@@ -164,8 +161,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     }
     for (uint32_t h = 0; h < t->hosts; h++) {
         e->ports[t->host_down[h]].to_host = 1;
-        if (t->nvl_down)
-            e->ports[t->nvl_down[h]].to_host = 1;
+        if (t->nvl_down) e->ports[t->nvl_down[h]].to_host = 1;
     }
     e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
@@ -177,8 +173,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
 
 void eng_destroy(struct eng *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     evq_destroy(&e->q);
     gsl_rng_free(e->rng);
     for (uint32_t i = 0; i < e->t->nports; i++)
@@ -196,8 +191,7 @@ void eng_destroy(struct eng *e)
 static void ring_grow(struct port_rt *p)
 {
     uint32_t cap = p->cap ? 2 * p->cap : 4;
-    if (cap < p->cap)
-        err_fatal("more than %u packets on one link", p->cap);
+    if (cap < p->cap) err_fatal("more than %u packets on one link", p->cap);
     struct pkt *r = xmalloc((size_t)cap * sizeof *r);
     for (uint32_t j = 0; j < p->n; j++)
         r[j] = p->ring[(p->head + j) & (p->cap - 1)];
@@ -213,21 +207,18 @@ static void ring_grow(struct port_rt *p)
 static inline void commit(struct eng *e, uint32_t q, struct pkt *k)
 {
     struct port_rt *p = &e->ports[q];
-    simtime_t ser = k->wire == e->mtu ? p->ser_mtu
+    simtime_t ser = k->wire == e->mtu         ? p->ser_mtu
                     : k->wire == e->ack_bytes ? p->ser_ack
                                               : ser_ps(k->wire, e->t->ports[q].bps);
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
     simtime_t depart = start + ser;
     p->busy_until = depart;
-    if (depart - e->now > p->max_backlog_ps)
-        p->max_backlog_ps = depart - e->now;
+    if (depart - e->now > p->max_backlog_ps) p->max_backlog_ps = depart - e->now;
     p->bytes += k->wire;
     p->busy_ps += ser;
     k->t = depart + p->lat_ps;
-    if (p->n == 0)
-        push(e, k->t, EV_ARRIVE, q);
-    if (p->n == p->cap)
-        ring_grow(p);
+    if (p->n == 0) push(e, k->t, EV_ARRIVE, q);
+    if (p->n == p->cap) ring_grow(p);
     p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
 }
 
@@ -259,8 +250,7 @@ static inline void choose_path(struct eng *e, struct flow *f, struct pkt *k)
 
 static inline int flow_can_send(const struct eng *e, const struct flow *f)
 {
-    if (f->sent >= f->size)
-        return 0;
+    if (f->sent >= f->size) return 0;
     uint64_t left = f->size - f->sent;
     uint64_t next = left < e->mtu ? left : e->mtu;
     uint64_t inflight = f->sent - f->acked;
@@ -285,8 +275,7 @@ static void ready_push(struct eng *e, uint32_t fi)
 static void nic_send(struct eng *e, uint32_t h)
 {
     struct host *hs = &e->hosts[h];
-    if (hs->nic_pending || hs->ready_head == NONE)
-        return;
+    if (hs->nic_pending || hs->ready_head == NONE) return;
     uint32_t fi = hs->ready_head;
     struct flow *f = &e->flows[fi];
     hs->ready_head = f->next_ready;
@@ -308,12 +297,10 @@ static void nic_send(struct eng *e, uint32_t h)
     choose_path(e, f, &k);
     f->sent += payload;
     e->st.data_bytes_sent += payload;
-    if (++e->live_pkts > e->peak_pkts)
-        e->peak_pkts = e->live_pkts;
+    if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->t, f->src, f->dst);
     commit(e, up, &k);
-    if (flow_can_send(e, f))
-        ready_push(e, fi);
+    if (flow_can_send(e, f)) ready_push(e, fi);
     hs->nic_pending = 1;
     push(e, e->ports[up].busy_until, EV_NIC, h);
 }
@@ -334,8 +321,7 @@ static inline void adapt(struct eng *e, struct pkt *k, uint32_t la)
         if (q < bestq) {
             bestq = q;
             best = kk;
-            if (q == 0)
-                break;
+            if (q == 0) break;
         }
     }
     k->path = (uint16_t)best;
@@ -354,8 +340,7 @@ static void msg_free(struct eng *e, uint32_t mi)
 static void flow_acked(struct eng *e, struct flow *f)
 {
     e->st.underflows += e->msgs[f->msg].acks_left == 0;
-    if (--e->msgs[f->msg].acks_left == 0)
-        msg_free(e, f->msg);
+    if (--e->msgs[f->msg].acks_left == 0) msg_free(e, f->msg);
 }
 
 static void msg_flow_done(struct eng *e, struct flow *f)
@@ -364,8 +349,7 @@ static void msg_flow_done(struct eng *e, struct flow *f)
     e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
-        if (e->hooks.msg_done)
-            e->hooks.msg_done(e->hooks.ctx, e, m->tag, m->start, e->now);
+        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, e, m->tag, m->start, e->now);
     }
 }
 
@@ -411,8 +395,7 @@ static void deliver(struct eng *e, struct pkt *k)
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
     commit(e, topo_first_port(t, k->src, k->dst), k);
-    if (f->delivered == f->size)
-        msg_flow_done(e, f);
+    if (f->delivered == f->size) msg_flow_done(e, f);
 }
 
 static void on_arrive(struct eng *e, uint32_t q)
@@ -425,8 +408,7 @@ static void on_arrive(struct eng *e, uint32_t q)
         push(e, behind->t, EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
-        if (p->to_host)
-            __builtin_prefetch(&e->flows[behind->flow], 1);
+        if (p->to_host) __builtin_prefetch(&e->flows[behind->flow], 1);
     }
 
     /* The route, from the packet alone: host link, up to spine `path`, down
@@ -443,8 +425,7 @@ static void on_arrive(struct eng *e, uint32_t q)
         next = topo_last_port(t, k->src, k->dst);
     } else if (hop == 1) {
         uint32_t la = topo_leaf_of(t, k->src);
-        if (k->flags & PKT_ADAPT)
-            adapt(e, k, la);
+        if (k->flags & PKT_ADAPT) adapt(e, k, la);
         next = topo_up(t, la, k->path);
     } else if (hop == 2) {
         next = topo_down(t, k->path, topo_leaf_of(t, k->dst));
@@ -481,10 +462,8 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
             e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
             size_t bytes = (size_t)e->capmsgs * e->subflows * sizeof *e->flows;
             struct flow *fl = aligned_alloc(64, bytes);
-            if (!fl)
-                err_fatal("out of memory for %u messages", e->capmsgs);
-            if (e->nmsgs)
-                memcpy(fl, e->flows, (size_t)e->nmsgs * e->subflows * sizeof *e->flows);
+            if (!fl) err_fatal("out of memory for %u messages", e->capmsgs);
+            if (e->nmsgs) memcpy(fl, e->flows, (size_t)e->nmsgs * e->subflows * sizeof *e->flows);
             free(e->flows);
             e->flows = fl;
         }
@@ -527,8 +506,7 @@ void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng
     e->sample_period = period_ps;
     e->sample_fn = fn;
     e->sample_ctx = ctx;
-    if (period_ps && fn)
-        push(e, first_ps, EV_SAMPLE, 0);
+    if (period_ps && fn) push(e, first_ps, EV_SAMPLE, 0);
 }
 
 void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
@@ -577,8 +555,7 @@ uint32_t eng_nports(const struct eng *e)
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
 {
     const struct port_rt *p = &e->ports[port];
-    if (p->busy_until <= e->now)
-        return 0;
+    if (p->busy_until <= e->now) return 0;
     unsigned __int128 bits = (unsigned __int128)(p->busy_until - e->now) * e->t->ports[port].bps;
     return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
 }
@@ -631,8 +608,7 @@ void eng_run(struct eng *e)
     }
     e->st.now = e->now;
     e->st.peak_packets = e->peak_pkts;
-    if (eng_test_hook)
-        eng_test_hook(&e->st);
+    if (eng_test_hook) eng_test_hook(&e->st);
 }
 
 simtime_t eng_now(const struct eng *e)
@@ -672,8 +648,7 @@ static void describe_unfinished(const struct eng *e, char *buf, size_t n)
         for (uint32_t j = 0; j < e->msgs[mi].nflows; j++) {
             const struct flow *f = &e->flows[e->msgs[mi].first_flow + j];
             if (f->delivered != f->size || f->acked != f->size || f->sent != f->acked) {
-                if (!first)
-                    first = f;
+                if (!first) first = f;
                 count++;
             }
         }
@@ -686,8 +661,8 @@ static void describe_unfinished(const struct eng *e, char *buf, size_t n)
              "%u flow%s unfinished",
              (uint32_t)(first - e->flows), first->src, first->dst,
              (unsigned long long)first->delivered, (unsigned long long)first->size,
-             (unsigned long long)first->acked, (unsigned long long)(first->sent - first->acked), count,
-             count == 1 ? "" : "s");
+             (unsigned long long)first->acked, (unsigned long long)(first->sent - first->acked),
+             count, count == 1 ? "" : "s");
 }
 
 int eng_check(const struct eng *e, char *msg, size_t n)
@@ -696,29 +671,34 @@ int eng_check(const struct eng *e, char *msg, size_t n)
     char why[256];
     if (s->past_events)
         return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
-                        (unsigned long long)s->past_events), -1;
+                        (unsigned long long)s->past_events),
+               -1;
     if (s->underflows)
         return snprintf(msg, n,
                         "invariant: %llu counters (bytes in flight, flows or messages left) went "
                         "below zero",
-                        (unsigned long long)s->underflows), -1;
+                        (unsigned long long)s->underflows),
+               -1;
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,
-                        (unsigned long long)s->data_bytes_delivered), -1;
+                        (unsigned long long)s->data_bytes_delivered),
+               -1;
     if (s->msgs_done != s->msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n,
                         "invariant: %llu of %llu messages unfinished when no event was left (%s)",
-                        (unsigned long long)(s->msgs - s->msgs_done),
-                        (unsigned long long)s->msgs, why), -1;
+                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs,
+                        why),
+               -1;
     }
     if (e->live_pkts)
         return snprintf(msg, n, "invariant: %u packets still in the fabric", e->live_pkts), -1;
     if (e->live_msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes (%s)",
-                        e->live_msgs, why), -1;
+                        e->live_msgs, why),
+               -1;
     }
     return 0;
 }

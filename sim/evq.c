@@ -37,8 +37,7 @@ uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
     size_t i = q->n++;
     while (i > 0) {
         size_t parent = (i - 1) >> 2;
-        if (!ev_before(&e, &q->heap[parent]))
-            break;
+        if (!ev_before(&e, &q->heap[parent])) break;
         q->heap[i] = q->heap[parent];
         i = parent;
     }
@@ -67,8 +66,7 @@ static void sift_down(struct evq *q, struct ev x)
         } else {
             break;
         }
-        if (!ev_before(&h[best], &x))
-            break;
+        if (!ev_before(&h[best], &x)) break;
         h[i] = h[best];
         i = best;
     }
@@ -79,8 +77,7 @@ static void sift_down(struct evq *q, struct ev x)
 static void pop_top(struct evq *q)
 {
     struct ev last = q->heap[--q->n];
-    if (q->n)
-        sift_down(q, last);
+    if (q->n) sift_down(q, last);
 }
 
 /* Removes seq from the cancelled set if present; returns whether it was. */
@@ -104,8 +101,7 @@ static void skip_cancelled(struct evq *q)
 int evq_pop(struct evq *q, struct ev *out)
 {
     skip_cancelled(q);
-    if (q->n == 0)
-        return 0;
+    if (q->n == 0) return 0;
     *out = q->heap[0];
     pop_top(q);
     return 1;

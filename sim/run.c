@@ -80,8 +80,7 @@ static _Noreturn void worker_loop(const struct sc_sweep *s, int cmd, int done)
         int ok = f && sweep_simulate(s, (size_t)index, f) == 0;
         if (f && fclose(f) != 0) ok = 0;
         uint64_t n = ok ? (uint64_t)len : UINT64_MAX;
-        if (io_full(done, &n, sizeof n, 1) < 0 || (ok && io_full(done, buf, len, 1) < 0))
-            _exit(3);
+        if (io_full(done, &n, sizeof n, 1) < 0 || (ok && io_full(done, buf, len, 1) < 0)) _exit(3);
         free(buf);
     }
     _exit(0);
@@ -140,8 +139,7 @@ static int job_start(struct sweep *w, size_t index, struct worker *wk)
 
 /* Records worker wk's run: its blob (len bytes of buf), or why there is
  * none. */
-static void job_collect(struct sweep *w, struct worker *wk, char *buf, size_t len,
-                        const char *why)
+static void job_collect(struct sweep *w, struct worker *wk, char *buf, size_t len, const char *why)
 {
     struct job *j = &wk->j;
     FILE *f = why ? NULL : fmemopen(buf, len ? len : 1, "rb");
@@ -319,8 +317,7 @@ int sim_run_cli(int argc, char **argv)
             } else {
                 if (sweep_init(&w, s, &o) == 0) {
                     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-                    if (cores < 1)
-                        cores = 1;
+                    if (cores < 1) cores = 1;
                     long jobs = o.jobs ? o.jobs : cores;
                     /* By default the cores go to runs first, then to the
                      * network phases of each run. */

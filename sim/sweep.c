@@ -201,8 +201,7 @@ int sweep_finish(struct sweep *w)
 {
     if (w->not_started)
         fprintf(stderr, "moesim: %zu run%s not started: %s database could not record a run\n",
-                w->not_started, w->not_started == 1 ? "" : "s",
-                w->ndbs == 1 ? "the" : "their");
+                w->not_started, w->not_started == 1 ? "" : "s", w->ndbs == 1 ? "the" : "their");
     if (!w->o->quiet && w->rc != MOESIM_EXIT_INPUT) {
         struct rusage self, kids;
         getrusage(RUSAGE_SELF, &self);

@@ -22,7 +22,7 @@ struct sweep_opts {
     size_t nsets;
     int quiet;
     int resume;
-    long jobs; /* 0 = number of cores */
+    long jobs;    /* 0 = number of cores */
     long threads; /* network phases simulated at once per run; 0 = cores / runs in parallel */
 };
 

@@ -22,14 +22,13 @@ typedef int (*cfg_check_fn)(const struct cfg *c, const struct opt_def **bad, str
 
 /* Blames section.key: *bad = its option, e->msg = "section.key: <fmt>".
  * Returns -1. */
-__attribute__((format(printf, 5, 6))) static int
-cfg_fail(const struct opt_def **bad, struct err *e, const char *section, const char *key,
-         const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int cfg_fail(const struct opt_def **bad, struct err *e,
+                                                          const char *section, const char *key,
+                                                          const char *fmt, ...)
 {
     const struct opt_def *o = opt_find(section, key);
     assert(o);
-    if (bad)
-        *bad = o;
+    if (bad) *bad = o;
     char why[ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -117,10 +116,8 @@ static int cfg_check_clock(const struct cfg *c, const struct opt_def **bad, stru
 static uint64_t cfg_msgs_per_iter(const struct cfg *c)
 {
     uint64_t H = (uint64_t)cfg_hosts(c);
-    if (c->wl_kind == WL_ALLTOALL)
-        return H * (H - 1);
-    if (c->wl_kind == WL_PERMUTATION)
-        return H;
+    if (c->wl_kind == WL_ALLTOALL) return H * (H - 1);
+    if (c->wl_kind == WL_PERMUTATION) return H;
     return 0;
 }
 
@@ -165,8 +162,7 @@ static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad
  * fabric under fast hosts passes cfg_check_clock). */
 static int cfg_check_fabric_clock(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->wl_kind != WL_ALLTOALL || c->leaves < 2)
-        return 0;
+    if (c->wl_kind != WL_ALLTOALL || c->leaves < 2) return 0;
     double hpl = (double)c->hosts_per_leaf, H = (double)cfg_hosts(c);
     double bits = hpl * (H - hpl) * (double)c->bytes * 8.0;
     double ps = bits / ((double)c->spines * c->fabric_gbps * 1e9) * (double)PS_PER_S *
@@ -187,8 +183,7 @@ static int cfg_check_fabric_clock(const struct cfg *c, const struct opt_def **ba
 static int cfg_check_totals(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     uint64_t msgs = cfg_msgs_per_iter(c);
-    if (msgs == 0)
-        return 0;
+    if (msgs == 0) return 0;
     if ((double)msgs * (double)c->bytes >= (double)INT64_MAX)
         return cfg_fail(bad, e, "workload", "bytes",
                         "%llu flows of %lld bytes are %.3g bytes per phase, more than 2^63-1",
@@ -238,8 +233,8 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    double total = (double)topo_memory_bytes(c) + flows * 64 + msgs * (40 + 16) +
-                   H * pkts_per_host * 32;
+    double total =
+        (double)topo_memory_bytes(c) + flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 
@@ -250,29 +245,22 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
     int moe = c->wl_kind == WL_MOE;
     if (have > 0 && need > 0.9 * have)
-        return cfg_fail(bad, e, moe ? "workload" : "topology", moe ? "tokens_per_gpu" : "hosts_per_leaf",
+        return cfg_fail(bad, e, moe ? "workload" : "topology",
+                        moe ? "tokens_per_gpu" : "hosts_per_leaf",
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
                         need / (1 << 30), have / (1 << 30));
     return 0;
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,
-    cfg_check_topo,
-    cfg_check_memory,
-    cfg_check_ack,
-    cfg_check_ack_every,
-    cfg_check_window,
-    cfg_check_clock,
-    cfg_check_round_trips,
-    cfg_check_fabric_clock,
-    cfg_check_totals,
+    cfg_check_hosts,        cfg_check_topo,   cfg_check_memory, cfg_check_ack,
+    cfg_check_ack_every,    cfg_check_window, cfg_check_clock,  cfg_check_round_trips,
+    cfg_check_fabric_clock, cfg_check_totals,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     for (size_t i = 0; i < sizeof cfg_checks / sizeof cfg_checks[0]; i++)
-        if (cfg_checks[i](c, bad, e) < 0)
-            return -1;
+        if (cfg_checks[i](c, bad, e) < 0) return -1;
     return 0;
 }

@@ -31,14 +31,11 @@ static simtime_t run_phase(const struct cfg *c, simtime_t *ideal, uint64_t *even
     assert_int_equal(wl_create(c, t, &g, &e), 0);
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, c, &r, &e), 0);
-    if (r.invariant[0])
-        fail_msg("%s", r.invariant);
+    if (r.invariant[0]) fail_msg("%s", r.invariant);
     assert_true(r.nphases >= 1);
     simtime_t cct = r.phases[0].end_ps - r.phases[0].start_ps;
-    if (ideal)
-        *ideal = r.phases[0].ideal_ps;
-    if (events)
-        *events = r.st.events;
+    if (ideal) *ideal = r.phases[0].ideal_ps;
+    if (events) *events = r.st.events;
     wl_result_free(&r);
     g.destroy(g.state);
     topo_destroy(t);
@@ -66,8 +63,7 @@ static void test_evq_order(void **state)
     for (uint32_t i = 0; i < 10000; i++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         uint64_t s = evq_push(&q, (x >> 33) % 1000, 0, i);
-        if (i == 777)
-            cancel_seq = s;
+        if (i == 777) cancel_seq = s;
     }
     evq_cancel(&q, cancel_seq);
     assert_int_equal(evq_size(&q), 9999);
@@ -127,8 +123,7 @@ static void test_paths(void **state)
     /* Path k from leaf a to leaf b goes up to spine k and down to b. */
     for (uint32_t a = 0; a < 4; a++)
         for (uint32_t b = 0; b < 4; b++) {
-            if (a == b)
-                continue;
+            if (a == b) continue;
             for (uint32_t k = 0; k < 3; k++) {
                 uint32_t p[2] = {topo_up(t, a, k), topo_down(t, k, b)};
                 assert_int_equal(t->ports[p[0]].kind, TP_LEAF_UP);
@@ -253,10 +248,8 @@ static void test_conservation_alltoall(void **state)
          * and acks: the per-port counters add up. */
         uint64_t up = 0, down = 0;
         for (uint32_t p = 0; p < t->nports; p++) {
-            if (t->ports[p].kind == TP_HOST_UP)
-                up += r.ports[p].bytes;
-            if (t->ports[p].kind == TP_HOST_DOWN)
-                down += r.ports[p].bytes;
+            if (t->ports[p].kind == TP_HOST_UP) up += r.ports[p].bytes;
+            if (t->ports[p].kind == TP_HOST_DOWN) down += r.ports[p].bytes;
         }
         assert_int_equal(up, down);
         assert_int_equal(up, s->data_bytes_sent + s->acks * 64);
@@ -286,11 +279,11 @@ static void test_spray_beats_ecmp(void **state)
                   "split8 %.1f\n",
                   ideal / 1e6, cct[0] / 1e6, cct[1] / 1e6, cct[2] / 1e6, cct[3] / 1e6,
                   cct[4] / 1e6);
-    assert_true(cct[0] > 1.5 * cct[1]);        /* ecmp measurably slower */
-    assert_true(cct[1] < 1.4 * ideal);         /* spraying near the bound */
+    assert_true(cct[0] > 1.5 * cct[1]); /* ecmp measurably slower */
+    assert_true(cct[1] < 1.4 * ideal);  /* spraying near the bound */
     assert_true(cct[2] < 1.4 * ideal);
-    assert_true(cct[3] < 1.4 * ideal);         /* adaptive too */
-    assert_true(cct[4] < cct[0]);              /* splitting helps ecmp */
+    assert_true(cct[3] < 1.4 * ideal); /* adaptive too */
+    assert_true(cct[4] < cct[0]);      /* splitting helps ecmp */
 }
 
 /* More subflows bring split towards spray. */

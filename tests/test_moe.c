@@ -44,11 +44,9 @@ static void run_moe(const struct cfg *c, struct moe_run *out)
     struct err e;
     assert_int_equal(topo_build(c, &out->t, &e), 0);
     struct wl_gen g;
-    if (wl_create(c, out->t, &g, &e) != 0)
-        fail_msg("%s", e.msg);
+    if (wl_create(c, out->t, &g, &e) != 0) fail_msg("%s", e.msg);
     assert_int_equal(wl_drive(&g, out->t, c, &out->r, &e), 0);
-    if (out->r.invariant[0])
-        fail_msg("%s", out->r.invariant);
+    if (out->r.invariant[0]) fail_msg("%s", out->r.invariant);
     out->st = *wl_moe_stats(&g);
     out->uses = xmalloc(out->st.trace_tokens * sizeof *out->uses);
     memcpy(out->uses, out->st.uses, out->st.trace_tokens * sizeof *out->uses);
@@ -64,7 +62,8 @@ static void free_moe(struct moe_run *m)
 }
 
 /* Bytes of phase `name` at (iter, layer); -1 when absent. */
-static int64_t phase_bytes(const struct wl_result *r, uint32_t iter, uint32_t layer, const char *name)
+static int64_t phase_bytes(const struct wl_result *r, uint32_t iter, uint32_t layer,
+                           const char *name)
 {
     for (size_t i = 0; i < r->nphases; i++)
         if (r->phases[i].iter == iter && r->phases[i].layer == layer &&
@@ -84,7 +83,8 @@ static void test_standard_conservation(void **state)
     assert_int_equal(m.r.nphases, 32 * 3 * 2);
     for (uint32_t it = 0; it < 2; it++)
         for (uint32_t l = 0; l < 32; l++) {
-            int64_t d = phase_bytes(&m.r, it, l, "dispatch"), b = phase_bytes(&m.r, it, l, "combine");
+            int64_t d = phase_bytes(&m.r, it, l, "dispatch"),
+                    b = phase_bytes(&m.r, it, l, "combine");
             assert_true(d > 0);
             assert_int_equal(d, b);
         }
@@ -118,11 +118,9 @@ static void test_every_selection_accounted(void **state)
             uint32_t home = (uint32_t)b;
             for (int k = 0; k < t.topk; k++) {
                 int x = t.expert[trace_idx(&t, tok, l, k)];
-                if (x < 0)
-                    continue;
+                if (x < 0) continue;
                 sel++;
-                if ((uint32_t)(x * G / t.experts) != home)
-                    remote++;
+                if ((uint32_t)(x * G / t.experts) != home) remote++;
             }
         }
         assert_int_equal(phase_bytes(&m.r, 0, (uint32_t)l, "dispatch"), (int64_t)(remote * 2048));
@@ -136,8 +134,7 @@ static void gen_trace(const char *path, int experts, double zipf, double affinit
 {
     struct trace_gen_params p = {experts, 2, 4, 4, 256, 7, zipf, affinity};
     struct err e;
-    if (trace_gen_write(&p, path, &e) != 0)
-        fail_msg("%s", e.msg);
+    if (trace_gen_write(&p, path, &e) != 0) fail_msg("%s", e.msg);
 }
 
 /* Heavy skew: the hottest GPU's experts take far longer than the average
@@ -298,8 +295,8 @@ static void test_placement_balances_skew(void **state)
         comp[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
         free_moe(&m);
     }
-    print_message("slowest/mean GPU compute: contiguous %.2f load_greedy %.2f eplb %.2f\n",
-                  comp[0], comp[1], comp[2]);
+    print_message("slowest/mean GPU compute: contiguous %.2f load_greedy %.2f eplb %.2f\n", comp[0],
+                  comp[1], comp[2]);
     assert_true(comp[1] < comp[0] - 0.05);
     assert_true(comp[2] < comp[0] - 0.1);
     unlink(skewed);
@@ -380,7 +377,7 @@ static void test_calibration(void **state)
     assert_int_equal(wl_compute_ps(&m, 0), 0);
     assert_int_equal(wl_compute_ps(&m, 1), 10 * PS_PER_US);
     assert_int_equal(wl_compute_ps(&m, 100), 20 * PS_PER_US);
-    assert_int_equal(wl_compute_ps(&m, 550), 65 * PS_PER_US);  /* interpolated */
+    assert_int_equal(wl_compute_ps(&m, 550), 65 * PS_PER_US);   /* interpolated */
     assert_int_equal(wl_compute_ps(&m, 2000), 210 * PS_PER_US); /* extended by the last slope */
     wl_compute_free(&m);
     /* The roofline: 2*3*hidden*ffn FLOPs per token. */

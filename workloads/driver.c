@@ -29,14 +29,14 @@ void wl_set_threads(unsigned n)
 
 /* A network phase to simulate, and what its engine found. */
 struct job {
-    size_t rec;       /* its phase record */
-    uint64_t salt;    /* network phase number: salts its engine's choices */
+    size_t rec;    /* its phase record */
+    uint64_t salt; /* network phase number: salts its engine's choices */
     struct topo_demand *dem;
     size_t ndem;
-    size_t live;      /* messages not yet delivered */
-    simtime_t start;  /* global start (sampling runs only, one phase at a time) */
-    simtime_t end;    /* last byte delivered, from the phase's start */
-    simtime_t last;   /* its engine's last event (acknowledgements drained) */
+    size_t live;     /* messages not yet delivered */
+    simtime_t start; /* global start (sampling runs only, one phase at a time) */
+    simtime_t end;   /* last byte delivered, from the phase's start */
+    simtime_t last;  /* its engine's last event (acknowledgements drained) */
     struct res_flow *fl;
     size_t nfl;
     struct res_sample *sm;
@@ -52,7 +52,7 @@ struct drive {
     const struct cfg *c;
     struct res_phase *ph;
     size_t n, cap;
-    simtime_t *dur; /* [n]: each phase's duration */
+    simtime_t *dur;                    /* [n]: each phase's duration */
     struct job *jobs_head, *jobs_tail; /* every job, in phase order */
     struct job *todo;                  /* the next job no thread took yet */
     size_t pending;                    /* jobs created and not finished */
@@ -99,8 +99,7 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
         uint64_t bytes = eng_port(e, p)->bytes, q = eng_port_backlog(e, p);
         uint64_t sent = bytes - j->last_bytes[p];
         j->last_bytes[p] = bytes;
-        if (sent || q)
-            add_sample(j, j->start + now, p, sent, q);
+        if (sent || q) add_sample(j, j->start + now, p, sent, q);
     }
 }
 
@@ -112,8 +111,7 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
         j->fl[tag].start_ps = start;
         j->fl[tag].end_ps = end;
     }
-    if (--j->live == 0)
-        j->end = end;
+    if (--j->live == 0) j->end = end;
 }
 
 /* Simulates job j on *ep, a fresh engine (made, or reset, here: each thread
@@ -123,12 +121,10 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
     const struct cfg *c = d->c;
     struct eng_hooks h = {j, on_msg_done};
-    if (!*ep)
-        *ep = eng_create(d->t, c, &h);
+    if (!*ep) *ep = eng_create(d->t, c, &h);
     struct eng *e = *ep;
     eng_reset(e, &h, j->salt);
-    if (c->flows)
-        j->fl = xcalloc(j->ndem, sizeof *j->fl);
+    if (c->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
     for (size_t i = 0; i < j->ndem; i++) {
         if (j->fl)
             j->fl[i] = (struct res_flow){
@@ -139,8 +135,8 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
     if (j->period) {
         j->last_bytes = xcalloc(d->t->nports, sizeof *j->last_bytes);
         /* the first point of the run's grid after the phase's start */
-        eng_set_sampler(e, (j->start / j->period + 1) * j->period - j->start, j->period,
-                        on_sample, j);
+        eng_set_sampler(e, (j->start / j->period + 1) * j->period - j->start, j->period, on_sample,
+                        j);
     }
     eng_run(e);
     j->last = eng_now(e);
@@ -150,8 +146,7 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
         simtime_t at = ((j->start + j->last) / j->period + 1) * j->period;
         for (uint32_t p = 0; p < d->t->nports; p++) {
             uint64_t sent = eng_port(e, p)->bytes - j->last_bytes[p];
-            if (sent)
-                add_sample(j, at, p, sent, 0);
+            if (sent) add_sample(j, at, p, sent, 0);
         }
         free(j->last_bytes);
         j->last_bytes = NULL;
@@ -176,17 +171,14 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
     d->st.flows += s->flows;
     d->st.past_events += s->past_events;
     d->st.underflows += s->underflows;
-    if (s->peak_packets > d->st.peak_packets)
-        d->st.peak_packets = s->peak_packets;
-    if (s->peak_events > d->st.peak_events)
-        d->st.peak_events = s->peak_events;
+    if (s->peak_packets > d->st.peak_packets) d->st.peak_packets = s->peak_packets;
+    if (s->peak_events > d->st.peak_events) d->st.peak_events = s->peak_events;
     for (uint32_t p = 0; p < d->t->nports; p++) {
         const struct eng_port_stats *ps = eng_port(e, p);
         struct eng_port_stats *a = &d->ports[p];
         a->bytes += ps->bytes;
         a->busy_ps += ps->busy_ps;
-        if (ps->max_queue_bytes > a->max_queue_bytes)
-            a->max_queue_bytes = ps->max_queue_bytes;
+        if (ps->max_queue_bytes > a->max_queue_bytes) a->max_queue_bytes = ps->max_queue_bytes;
         a->drops += ps->drops;
         a->ecn_marks += ps->ecn_marks;
     }
@@ -202,8 +194,7 @@ static void *worker(void *arg)
         while (!d->todo && !d->closed)
             pthread_cond_wait(&d->cv_work, &d->mu);
         struct job *j = d->todo;
-        if (!j)
-            break;
+        if (!j) break;
         d->todo = j->next;
         pthread_mutex_unlock(&d->mu);
         simulate(d, j, &e);
@@ -228,15 +219,13 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
             live++;
         }
     r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->mtu);
-    if (!live)
-        return NULL;
+    if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
     j->salt = salt;
     j->dem = xmalloc(live * sizeof *j->dem);
     for (size_t i = 0; i < p->ndem; i++)
-        if (p->dem[i].bytes && p->dem[i].src != p->dem[i].dst)
-            j->dem[j->ndem++] = p->dem[i];
+        if (p->dem[i].bytes && p->dem[i].src != p->dem[i].dst) j->dem[j->ndem++] = p->dem[i];
     j->live = live;
     j->period = d->c->sample_ns > 0 ? ns_to_ps((uint64_t)d->c->sample_ns) : 0;
     return j;
@@ -255,8 +244,7 @@ static void link_job(struct drive *d, struct job *j)
 static int cmp_sample(const void *a, const void *b)
 {
     const struct res_sample *x = a, *y = b;
-    if (x->t_ps != y->t_ps)
-        return x->t_ps < y->t_ps ? -1 : 1;
+    if (x->t_ps != y->t_ps) return x->t_ps < y->t_ps ? -1 : 1;
     return (x->link > y->link) - (x->link < y->link);
 }
 
@@ -267,8 +255,7 @@ static void gather_samples(struct drive *d, struct wl_result *r)
     size_t n = 0;
     for (struct job *j = d->jobs_head; j; j = j->next)
         n += j->nsm;
-    if (!n)
-        return;
+    if (!n) return;
     struct res_sample *s = xmalloc(n * sizeof *s);
     size_t k = 0;
     for (struct job *j = d->jobs_head; j; j = j->next) {
@@ -278,8 +265,7 @@ static void gather_samples(struct drive *d, struct wl_result *r)
     qsort(s, n, sizeof *s, cmp_sample);
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].t_ps > r->st.now)
-            break;
+        if (s[i].t_ps > r->st.now) break;
         if (k && s[k - 1].t_ps == s[i].t_ps && s[k - 1].link == s[i].link) {
             s[k - 1].bytes += s[i].bytes;
             s[k - 1].queue_bytes += s[i].queue_bytes;
@@ -297,8 +283,7 @@ static void gather_flows(struct drive *d, struct wl_result *r)
     size_t n = 0;
     for (struct job *j = d->jobs_head; j; j = j->next)
         n += j->nfl;
-    if (!n)
-        return;
+    if (!n) return;
     r->flows = xmalloc(n * sizeof *r->flows);
     for (struct job *j = d->jobs_head; j; j = j->next) {
         simtime_t at = d->ph[j->rec].start_ps;
@@ -329,8 +314,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     unsigned started = 0;
     if (nthreads > 1)
         for (; started < nthreads; started++)
-            if (pthread_create(&tid[started], NULL, worker, d) != 0)
-                break;
+            if (pthread_create(&tid[started], NULL, worker, d) != 0) break;
 
     /* Generate the phases; the threads simulate the network ones meanwhile
      * (at most a few per thread wait, so the demands held stay bounded). */
@@ -347,8 +331,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
             continue;
         }
         struct job *j = new_job(d, &p, rec, salt++);
-        if (!j)
-            continue;
+        if (!j) continue;
         if (!started) {
             link_job(d, j);
             j->start = clock;
@@ -359,8 +342,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
         }
         pthread_mutex_lock(&d->mu);
         link_job(d, j);
-        if (!d->todo)
-            d->todo = j;
+        if (!d->todo) d->todo = j;
         d->pending++;
         pthread_cond_signal(&d->cv_work);
         while (d->pending > 2 * (size_t)started)
@@ -397,11 +379,9 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
         }
         now += d->dur[i];
         ph->end_ps = now;
-        if (now > end)
-            end = now;
+        if (now > end) end = now;
         if (j && j->rec == i) {
-            if (ph->start_ps + j->last > end)
-                end = ph->start_ps + j->last;
+            if (ph->start_ps + j->last > end) end = ph->start_ps + j->last;
             j = j->next;
         }
     }

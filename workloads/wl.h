@@ -26,10 +26,10 @@ enum wl_phase_kind { WL_NET = 0, WL_COMPUTE };
 struct wl_phase {
     enum wl_phase_kind kind;
     uint32_t iter, layer;
-    const char *name;               /* alltoall|permutation|dispatch|compute|combine */
-    const struct topo_demand *dem;  /* WL_NET: owned by the generator until its next call */
+    const char *name;              /* alltoall|permutation|dispatch|compute|combine */
+    const struct topo_demand *dem; /* WL_NET: owned by the generator until its next call */
     size_t ndem;
-    simtime_t duration;             /* WL_COMPUTE */
+    simtime_t duration; /* WL_COMPUTE */
 };
 
 struct wl_gen {
