@@ -160,7 +160,8 @@ int kn_capture_cli(int argc, char **argv)
     if (chunk > tokens) chunk = tokens;
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
-    if (kn_device_open(o.device, &d, (int)chunk, o.threads, &dev, note, sizeof note, &e)) {
+    if (kn_device_open(o.device, &d, (int)chunk, o.threads, o.precision, &dev, note, sizeof note,
+                       &e)) {
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
         goto bad;
@@ -179,6 +180,7 @@ int kn_capture_cli(int argc, char **argv)
             d.experts, d.topk, d.layers);
     fprintf(f, "#preset=%s\n#hidden=%d\n#ffn=%d\n#renorm=%d\n#device=%s\n#device_name=%s\n",
             o.preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
+    fprintf(f, "#precision=%s\n", kn_device_precision(dev));
     fprintf(f, "#weights=%s\n#seed=%llu\n#text=%s\n#tokens=%zu\n", kn_weights_source(w),
             (unsigned long long)o.seed, text, tok.n);
     fprintf(f, "#tokenizer=words fnv1a mod %d, seq = paragraph\n#attention=none\n", KN_VOCAB);
@@ -197,7 +199,7 @@ int kn_capture_cli(int argc, char **argv)
     float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
     int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);
     float *wt1 = xmalloc(sizeof(float) * (size_t)chunk * k);
-    double t_start = now_s(), t_weights = 0.0, t_forward = 0.0;
+    double t_start = now_s(), t_weights = 0.0, t_load = 0.0, t_forward = 0.0;
     int rc = 0;
     for (size_t t0 = 0; t0 < tok.n && rc == 0; t0 += (size_t)chunk) {
         int n = tok.n - t0 < (size_t)chunk ? (int)(tok.n - t0) : (int)chunk;
@@ -209,9 +211,11 @@ int kn_capture_cli(int argc, char **argv)
             if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
             double t2 = now_s();
             rc = kn_device_load_layer(dev, cur, &e);
+            double t3 = now_s();
             if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
             t_weights += t2 - t1;
-            t_forward += now_s() - t2;
+            t_load += t3 - t2;
+            t_forward += now_s() - t3;
             for (int t = 0; rc == 0 && t < n; t++) {
                 memcpy(ex + ((size_t)t * L + l) * k, ex1 + (size_t)t * k, sizeof *ex * k);
                 memcpy(wt + ((size_t)t * L + l) * k, wt1 + (size_t)t * k, sizeof *wt * k);
@@ -227,9 +231,10 @@ int kn_capture_cli(int argc, char **argv)
     if (fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
     if (rc == 0 && !quiet)
         fprintf(stderr,
-                "moesim capture: %zu tokens x %zu layers on %s in %.2f s (weights %.2f s, "
-                "forward %.2f s)\n",
-                tok.n, L, kn_device_name(dev), now_s() - t_start, t_weights, t_forward);
+                "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s, "
+                "load %.2f s, forward %.2f s)\n",
+                tok.n, L, kn_device_name(dev), kn_device_precision(dev), now_s() - t_start,
+                t_weights, t_load, t_forward);
     if (rc != 0) {
         fprintf(stderr, "moesim capture: %s\n", e.msg);
         unlink(o.out);

@@ -4,6 +4,10 @@
  * ($MOESIM_CUDA_LIB, else next to the moesim binary, else in build/ next to
  * it) and asks it for a GPU; failing that it is an error. NULL means "gpu if
  * there is one": on failure it falls back to the CPU and says why in note.
+ *
+ * prec is the CPU path's precision (moe_cpu.h; AUTO: bf16 where the CPU has
+ * AVX-512 BF16, else fp32). The GPU path is bf16 only: KN_FP32 with a GPU
+ * is an error.
  */
 #ifndef MOESIM_KN_DEVICE_H
 #define MOESIM_KN_DEVICE_H
@@ -12,16 +16,20 @@
 
 #include "kernels/layer.h"
 #include "kernels/model.h"
+#include "kernels/moe_cpu.h"
 #include "sim/err.h"
 
 struct kn_device;
 
 int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, int threads,
-                   struct kn_device **out, char *note, size_t notelen, struct err *e);
+                   enum kn_precision prec, struct kn_device **out, char *note, size_t notelen,
+                   struct err *e);
 void kn_device_close(struct kn_device *dev);
 
 /* "cpu" or "gpu". */
 const char *kn_device_kind(const struct kn_device *dev);
+/* "fp32" or "bf16": the operand precision of the GEMMs. */
+const char *kn_device_precision(const struct kn_device *dev);
 /* A description: the GPU's name, or the CPU and its micro-kernel. */
 const char *kn_device_name(const struct kn_device *dev);
 

@@ -1,8 +1,9 @@
 /* weights.h - where a layer stack's weights come from: a seed or a file.
  *
- * Seeded: every tensor (and every embedding row) has its own GSL mt19937
+ * Seeded: every tensor (and every embedding row) has its own GSL taus2
  * stream, seeded from (seed, layer, tensor, expert), so a tensor's values do
- * not depend on which others are made or in what order. Normal values scaled
+ * not depend on which others are made, in what order, or on how many threads
+ * make them: same seed, same weights, whatever the thread count. Normal values scaled
  * like real models' initialisation: router, gate and up projections std
  * 1/sqrt(H), down projection std 1/sqrt(F), embedding std 1, RMSNorm gain 1.
  * All values are rounded to bf16, the precision real checkpoints ship in, so
