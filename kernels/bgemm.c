@@ -149,25 +149,6 @@ size_t kn_bgemm_packed_elems(int N, int K)
     return np * kpad;
 }
 
-void kn_bgemm_pack_b(int N, int K, const float *B, size_t ldb, uint16_t *pb)
-{
-    size_t kpad = ((size_t)K + 1) & ~(size_t)1;
-    /* in output order: sequential writes, NR sequential read streams */
-    for (int j0 = 0; j0 < N; j0 += NR) {
-        int nr = N - j0 < NR ? N - j0 : NR;
-        uint16_t *d = pb + (size_t)j0 * kpad;
-        const float *b0 = B + (size_t)j0 * ldb;
-        for (int k = 0; k < K; k += 2, d += 2 * NR) {
-            for (int j = 0; j < nr; j++) {
-                d[2 * j] = to_bf16(b0[(size_t)j * ldb + k]);
-                d[2 * j + 1] = k + 1 < K ? to_bf16(b0[(size_t)j * ldb + k + 1]) : 0;
-            }
-            for (int j = nr; j < NR; j++)
-                d[2 * j] = d[2 * j + 1] = 0;
-        }
-    }
-}
-
 size_t kn_bgemm_ws_elems(void)
 {
     return (size_t)(MC + MR) * AS;
@@ -215,6 +196,31 @@ static void pack_a(cvt_fn cvt, int mc, int kc, const float *A, size_t lda, uint3
     /* rows of the last, partial micro-panel: zeros */
     for (int i = mc; i % MR; i++)
         memset(pa + (size_t)i * AS, 0, sizeof(uint32_t) * (size_t)(kc + 1) / 2);
+}
+
+void kn_bgemm_pack_b(int N, int K, const float *B, size_t ldb, uint16_t *pb)
+{
+    cvt_fn cvt = kn_bgemm_simd() ? cvt_row_avx512 : cvt_row_c;
+    size_t kpad = ((size_t)K + 1) & ~(size_t)1;
+    /* 32 k values (16 pairs) of a panel's NR rows at a time: each row's
+     * converted to pair words (cvt), then the NR x 16 words transposed into
+     * the panel, whose writes are sequential */
+    uint32_t t[NR][16];
+    for (int j0 = 0; j0 < N; j0 += NR) {
+        int nr = N - j0 < NR ? N - j0 : NR;
+        uint16_t *panel = pb + (size_t)j0 * kpad;
+        memset(t, 0, sizeof t);
+        for (int k0 = 0; k0 < K; k0 += 32) {
+            int kc = K - k0 < 32 ? K - k0 : 32, qn = (kc + 1) / 2;
+            for (int j = 0; j < nr; j++)
+                cvt(B + (size_t)(j0 + j) * ldb + k0, kc, t[j]);
+            for (int q = 0; q < qn; q++) {
+                uint16_t *d = panel + (size_t)(k0 / 2 + q) * NR * 2;
+                for (int j = 0; j < NR; j++)
+                    memcpy(d + 2 * j, &t[j][q], sizeof(uint32_t));
+            }
+        }
+    }
 }
 
 void kn_bgemm_nt_kernel(enum kn_bgemm_kernel kern, int M, int N, int K, const float *A, size_t lda,

@@ -190,8 +190,11 @@ int kn_capture_cli(int argc, char **argv)
      * chunks to reuse them for, else one refilled per layer */
     size_t nchunks = ((size_t)tokens + (size_t)chunk - 1) / (size_t)chunk;
     int cache_all = nchunks > 1 && L * kn_layer_bytes(&d) <= CACHE_BYTES;
-    size_t nbuf = cache_all ? L : 1;
-    struct kn_layer *lay = xcalloc(nbuf, sizeof *lay);
+    /* the CPU bf16 path makes and packs a layer one tensor at a time: no
+     * fp32 layer buffer (unless all layers are kept for several chunks) */
+    int direct = !cache_all && kn_device_direct(dev);
+    size_t nbuf = direct ? 0 : cache_all ? L : 1;
+    struct kn_layer *lay = xcalloc(nbuf ? nbuf : 1, sizeof *lay);
     for (size_t b = 0; b < nbuf; b++)
         kn_layer_alloc(&d, &lay[b]);
     float *h = kn_alloc_big((size_t)chunk * H);
@@ -206,12 +209,17 @@ int kn_capture_cli(int argc, char **argv)
         for (int t = 0; t < n; t++)
             kn_weights_embed(w, tok.id[t0 + (size_t)t], h + (size_t)t * H);
         for (size_t l = 0; l < L && rc == 0; l++) {
-            struct kn_layer *cur = &lay[cache_all ? l : 0];
-            double t1 = now_s();
-            if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
-            double t2 = now_s();
-            rc = kn_device_load_layer(dev, cur, &e);
-            double t3 = now_s();
+            double t1 = now_s(), t2, t3;
+            if (direct) {
+                kn_device_load_weights(dev, w, (int)l);
+                t2 = t3 = now_s();
+            } else {
+                struct kn_layer *cur = &lay[cache_all ? l : 0];
+                if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
+                t2 = now_s();
+                rc = kn_device_load_layer(dev, cur, &e);
+                t3 = now_s();
+            }
             if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
             t_weights += t2 - t1;
             t_load += t3 - t2;
@@ -231,10 +239,10 @@ int kn_capture_cli(int argc, char **argv)
     if (fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
     if (rc == 0 && !quiet)
         fprintf(stderr,
-                "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s, "
+                "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s%s, "
                 "load %.2f s, forward %.2f s)\n",
                 tok.n, L, kn_device_name(dev), kn_device_precision(dev), now_s() - t_start,
-                t_weights, t_load, t_forward);
+                t_weights, direct ? " made and packed" : "", t_load, t_forward);
     if (rc != 0) {
         fprintf(stderr, "moesim capture: %s\n", e.msg);
         unlink(o.out);

@@ -184,6 +184,28 @@ int kn_device_load_layer(struct kn_device *dev, const struct kn_layer *w, struct
     return 0;
 }
 
+int kn_device_direct(const struct kn_device *dev)
+{
+    return !dev->gpu && kn_cpu_precision(dev->cpu) == KN_BF16;
+}
+
+struct fill_ctx {
+    struct kn_weights *w;
+    int l;
+};
+
+static void fill_from_weights(void *p, int item, float *dst)
+{
+    struct fill_ctx *f = p;
+    kn_weights_item(f->w, f->l, item, dst);
+}
+
+void kn_device_load_weights(struct kn_device *dev, struct kn_weights *w, int l)
+{
+    struct fill_ctx f = {w, l};
+    kn_cpu_load_items(dev->cpu, fill_from_weights, &f);
+}
+
 int kn_device_forward(struct kn_device *dev, float *h, int n, int16_t *expert, float *weight,
                       struct err *e)
 {

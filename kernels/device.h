@@ -17,6 +17,7 @@
 #include "kernels/layer.h"
 #include "kernels/model.h"
 #include "kernels/moe_cpu.h"
+#include "kernels/weights.h"
 #include "sim/err.h"
 
 struct kn_device;
@@ -34,6 +35,11 @@ const char *kn_device_precision(const struct kn_device *dev);
 const char *kn_device_name(const struct kn_device *dev);
 
 int kn_device_load_layer(struct kn_device *dev, const struct kn_layer *w, struct err *e);
+/* 1 when the device can take layer l straight from the weights
+ * (kn_device_load_weights): the CPU bf16 path, which makes and packs one
+ * tensor at a time, so that no fp32 copy of the layer is needed. */
+int kn_device_direct(const struct kn_device *dev);
+void kn_device_load_weights(struct kn_device *dev, struct kn_weights *w, int l);
 int kn_device_forward(struct kn_device *dev, float *h, int n, int16_t *expert, float *weight,
                       struct err *e);
 /* Median microseconds of one expert's FFN over `tokens` rows. */

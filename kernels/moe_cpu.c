@@ -27,6 +27,7 @@
 struct worker {
     float *ws, *g, *u; /* fp32 GEMM pack workspace; [ROWS][F] gate and up */
     uint32_t *bws;     /* bf16 GEMM workspace */
+    float *scratch;    /* bf16, kn_cpu_load_items: one tensor before packing */
 };
 
 struct kn_cpu {
@@ -36,7 +37,9 @@ struct kn_cpu {
     const struct kn_layer *lw; /* the loaded layer (fp32) */
     /* bf16: the loaded layer packed (bgemm.h), experts back to back */
     uint16_t *pgate, *p1, *p3, *p2;
-    size_t n13, n2; /* packed elements of one expert's w1 (w3), w2 */
+    size_t n13, n2;  /* packed elements of one expert's w1 (w3), w2 */
+    kn_fill_fn fill; /* kn_cpu_load_items' source */
+    void *fill_ctx;
     float *xn, *logits, *xp, *yp;
     int *offset, *row, *pos;
     struct worker *wk;
@@ -122,6 +125,11 @@ struct kn_cpu *kn_cpu_create(const struct kn_dims *d, int batch, int threads,
         c->p1 = alloc_u16(E * c->n13);
         c->p3 = alloc_u16(E * c->n13);
         c->p2 = alloc_u16(E * c->n2);
+        size_t most = kn_layer_item_elems(d, 1) > kn_layer_item_elems(d, 2)
+                          ? kn_layer_item_elems(d, 1)
+                          : kn_layer_item_elems(d, 2);
+        for (int t = 0; t < c->threads; t++)
+            c->wk[t].scratch = kn_alloc_big(most);
     }
     return c;
 }
@@ -134,6 +142,7 @@ void kn_cpu_destroy(struct kn_cpu *c)
         free(c->wk[t].g);
         free(c->wk[t].u);
         free(c->wk[t].bws);
+        free(c->wk[t].scratch);
     }
     free(c->pgate);
     free(c->p1);
@@ -235,40 +244,64 @@ static void ffn_all(struct kn_cpu *c, const float *x, float *y)
     run_items(c, c->nitems, ffn_item);
 }
 
-/* Item 0: the router; 1 + 3e + j: expert e's w1, w3, w2. */
-static void pack_item(struct kn_cpu *c, int t, int i)
+/* Rounds and packs tensor `item` (layer.h's numbering) from src. */
+static void pack_from(struct kn_cpu *c, int item, const float *src)
 {
-    (void)t;
     int H = c->d.hidden, F = c->d.ffn;
-    const struct kn_layer *w = c->lw;
-    if (i == 0) {
-        kn_bgemm_pack_b(c->d.experts, H, w->gate, (size_t)H, c->pgate);
+    if (item == 0) {
+        memcpy(c->normbuf, src, sizeof(float) * (size_t)H);
         return;
     }
-    size_t e = (size_t)(i - 1) / 3, FH = (size_t)F * (size_t)H;
-    switch ((i - 1) % 3) {
+    if (item == 1) {
+        kn_bgemm_pack_b(c->d.experts, H, src, (size_t)H, c->pgate);
+        return;
+    }
+    size_t x = (size_t)(item - 2) / 3;
+    switch ((item - 2) % 3) {
     case 0:
-        kn_bgemm_pack_b(F, H, w->w1 + e * FH, (size_t)H, c->p1 + e * c->n13);
+        kn_bgemm_pack_b(F, H, src, (size_t)H, c->p1 + x * c->n13);
         break;
     case 1:
-        kn_bgemm_pack_b(F, H, w->w3 + e * FH, (size_t)H, c->p3 + e * c->n13);
+        kn_bgemm_pack_b(F, H, src, (size_t)H, c->p3 + x * c->n13);
         break;
     default:
-        kn_bgemm_pack_b(H, F, w->w2 + e * FH, (size_t)F, c->p2 + e * c->n2);
+        kn_bgemm_pack_b(H, F, src, (size_t)F, c->p2 + x * c->n2);
     }
+}
+
+static void pack_item(struct kn_cpu *c, int t, int item)
+{
+    (void)t;
+    pack_from(c, item, kn_layer_item(&c->d, c->lw, item));
+}
+
+static void fill_pack_item(struct kn_cpu *c, int t, int item)
+{
+    float *dst = item == 0 ? c->normbuf : c->wk[t].scratch;
+    c->fill(c->fill_ctx, item, dst);
+    if (item > 0) pack_from(c, item, dst);
 }
 
 void kn_cpu_load(struct kn_cpu *c, const struct kn_layer *w)
 {
     c->lw = w;
     if (c->prec == KN_BF16) {
-        run_items(c, 1 + 3 * c->d.experts, pack_item);
+        run_items(c, kn_layer_items(&c->d), pack_item);
         c->lw = NULL; /* not kept: the packed copy is what the GEMMs read */
         c->norm = c->normbuf;
-        memcpy(c->normbuf, w->norm, sizeof(float) * (size_t)c->d.hidden);
     } else {
         c->norm = w->norm;
     }
+}
+
+void kn_cpu_load_items(struct kn_cpu *c, kn_fill_fn fill, void *ctx)
+{
+    if (c->prec != KN_BF16) err_fatal("kn_cpu_load_items: the fp32 path reads a whole layer");
+    c->fill = fill;
+    c->fill_ctx = ctx;
+    c->lw = NULL;
+    run_items(c, kn_layer_items(&c->d), fill_pack_item);
+    c->norm = c->normbuf;
 }
 
 enum kn_precision kn_cpu_precision(const struct kn_cpu *c)

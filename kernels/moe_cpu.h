@@ -47,6 +47,14 @@ enum kn_precision kn_cpu_precision(const struct kn_cpu *c);
  * kn_cpu's own arrays and does not keep w. */
 void kn_cpu_load(struct kn_cpu *c, const struct kn_layer *w);
 
+/* bf16 only: loads the layer whose tensors fill(ctx, item, dst) writes
+ * (layer.h's item numbering, kn_layer_item_elems floats), each packed as soon
+ * as it is made, the items shared among the threads (fill is called from
+ * several at once, for distinct items). No fp32 copy of the layer exists at
+ * any time: one tensor per thread. */
+typedef void (*kn_fill_fn)(void *ctx, int item, float *dst);
+void kn_cpu_load_items(struct kn_cpu *c, kn_fill_fn fill, void *ctx);
+
 /* h [n][H] in place; expert, weight [n][k] receive the routing. */
 void kn_cpu_forward(struct kn_cpu *c, float *h, int n, int16_t *expert, float *weight);
 

@@ -150,16 +150,12 @@ struct fill_job {
     atomic_int next;
 };
 
-static void fill_one(struct kn_weights *w, int l, struct kn_layer *out, int item, gsl_rng *r)
+/* Tensor `item` (layer.h's numbering) of layer l into dst. */
+static void fill_item(struct kn_weights *w, int l, int item, float *dst, gsl_rng *r)
 {
     size_t H = (size_t)w->d.hidden, F = (size_t)w->d.ffn, E = (size_t)w->d.experts;
     int kind = item < 2 ? T_NORM + item : T_W1 + (item - 2) % 3, x = item < 2 ? 0 : (item - 2) / 3;
-    float *dst = kind == T_NORM   ? out->norm
-                 : kind == T_GATE ? out->gate
-                 : kind == T_W1   ? out->w1 + (size_t)x * F * H
-                 : kind == T_W3   ? out->w3 + (size_t)x * F * H
-                                  : out->w2 + (size_t)x * F * H;
-    size_t n = kind == T_NORM ? H : kind == T_GATE ? E * H : F * H;
+    size_t n = kn_layer_item_elems(&w->d, item);
     if (w->st) {
         const struct kn_st_tensor *t = w->tensors[(size_t)l * (2 + 3 * E) + (size_t)item];
         if (t)
@@ -185,7 +181,7 @@ static void *fill_worker(void *p)
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     if (!r) err_fatal("out of memory allocating a random number generator");
     for (int i; (i = atomic_fetch_add(&j->next, 1)) < items;)
-        fill_one(j->w, j->l, j->out, i, r);
+        fill_item(j->w, j->l, i, kn_layer_item(&j->w->d, j->out, i), r);
     gsl_rng_free(r);
     return NULL;
 }
@@ -203,6 +199,14 @@ void kn_weights_layer(struct kn_weights *w, int l, struct kn_layer *out)
     fill_worker(&j);
     for (int t = 1; t <= started; t++)
         pthread_join(tid[t], NULL);
+}
+
+void kn_weights_item(struct kn_weights *w, int l, int item, float *dst)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    if (!r) err_fatal("out of memory allocating a random number generator");
+    fill_item(w, l, item, dst, r);
+    gsl_rng_free(r);
 }
 
 void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out)

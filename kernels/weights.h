@@ -37,6 +37,10 @@ void kn_weights_destroy(struct kn_weights *w);
 
 /* Fills out (allocated with kn_layer_alloc) with layer l's weights. */
 void kn_weights_layer(struct kn_weights *w, int l, struct kn_layer *out);
+/* Tensor `item` of layer l alone (layer.h's numbering) into dst
+ * (kn_layer_item_elems floats): the same values kn_weights_layer puts there.
+ * Reentrant for distinct items. */
+void kn_weights_item(struct kn_weights *w, int l, int item, float *dst);
 /* The embedding row [H] of token id. */
 void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out);
 /* "seeded" or the checkpoint's path. */

@@ -321,6 +321,62 @@ static void test_bf16_threads_invariant(void **state)
     kn_weights_destroy(w);
 }
 
+static struct kn_weights *fill_w;
+
+static void fill_seeded(void *ctx, int item, float *dst)
+{
+    kn_weights_item(fill_w, *(int *)ctx, item, dst);
+}
+
+/* A layer loaded tensor by tensor from the weights (kn_cpu_load_items, what
+ * capture does) computes exactly what the same layer loaded whole does. */
+static void test_bf16_load_items_same_as_load(void **state)
+{
+    (void)state;
+    struct kn_dims d = {.hidden = 64,
+                        .ffn = 40,
+                        .experts = 6,
+                        .topk = 2,
+                        .layers = 2,
+                        .renorm = 0,
+                        .eps = 1e-5f,
+                        .model = "test"};
+    int n = 50, l = 1;
+    size_t H = (size_t)d.hidden, k = (size_t)d.topk;
+    fill_w = kn_weights_seeded(&d, 17, 2);
+    struct kn_layer lay;
+    kn_layer_alloc(&d, &lay);
+    kn_weights_layer(fill_w, l, &lay);
+    float *h[2], *wt[2];
+    int16_t *ex[2];
+    for (int r = 0; r < 2; r++) {
+        h[r] = malloc(sizeof(float) * n * H);
+        wt[r] = malloc(sizeof(float) * n * k);
+        ex[r] = malloc(sizeof(int16_t) * n * k);
+        for (int t = 0; t < n; t++)
+            kn_weights_embed(fill_w, (uint32_t)t, h[r] + (size_t)t * H);
+        struct kn_cpu *cpu = kn_cpu_create(&d, 0, 2, KN_BF16);
+        if (r)
+            kn_cpu_load_items(cpu, fill_seeded, &l);
+        else
+            kn_cpu_load(cpu, &lay);
+        kn_cpu_forward(cpu, h[r], n, ex[r], wt[r]);
+        kn_cpu_destroy(cpu);
+    }
+    assert_memory_equal(h[0], h[1], sizeof(float) * n * H);
+    assert_memory_equal(wt[0], wt[1], sizeof(float) * n * k);
+    assert_memory_equal(ex[0], ex[1], sizeof(int16_t) * n * k);
+    /* kn_weights_item gives kn_weights_layer's values */
+    float *one = malloc(sizeof(float) * kn_layer_item_elems(&d, 2 + 3 * 4 + 2));
+    kn_weights_item(fill_w, l, 2 + 3 * 4 + 2, one);
+    assert_memory_equal(one, lay.w2 + (size_t)4 * d.ffn * H, sizeof(float) * d.ffn * H);
+    free(one);
+    for (int r = 0; r < 2; r++)
+        free(h[r]), free(wt[r]), free(ex[r]);
+    kn_layer_free(&lay);
+    kn_weights_destroy(fill_w);
+}
+
 /* The seeded weights' contract: the same seed gives the same weights with 1,
  * 2 or 5 threads; another seed gives others. */
 static void test_seeded_weights_any_thread_count(void **state)
@@ -379,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_bgemm_kernels_agree),
         cmocka_unit_test(test_bf16_stack_against_fp32),
         cmocka_unit_test(test_bf16_threads_invariant),
+        cmocka_unit_test(test_bf16_load_items_same_as_load),
         cmocka_unit_test(test_seeded_weights_any_thread_count),
         cmocka_unit_test(test_precision_parse),
     };
