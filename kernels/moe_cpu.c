@@ -47,6 +47,10 @@ struct kn_cpu {
     float *normbuf;    /* bf16: a copy of it */
     /* the job of the current parallel FFN phase */
     const float *jx;
+    float *jh; /* the batch's hidden states, tokens, routing */
+    int jn;
+    int16_t *jexpert;
+    float *jweight;
     float *jy;
     const int *joff;
     int nitems;
@@ -309,23 +313,59 @@ enum kn_precision kn_cpu_precision(const struct kn_cpu *c)
     return c->prec;
 }
 
-static void forward_batch(struct kn_cpu *c, float *h, int n, int16_t *expert, float *weight)
+/* Tokens of one block of the per-token phases (norm and routing, combine)
+ * and permuted rows of one block of the gather: work items for the threads.
+ * Each token's (row's) result depends on it alone, as in the FFN. */
+#define TOKENS 256
+#define GROWS  1024
+
+static void route_item(struct kn_cpu *c, int t, int i)
 {
     int H = c->d.hidden, E = c->d.experts, k = c->d.topk;
-    for (int t = 0; t < n; t++)
-        kn_rmsnorm(h + (size_t)t * H, c->norm, H, c->d.eps, c->xn + (size_t)t * H);
+    int t0 = i * TOKENS, m = c->jn - t0 < TOKENS ? c->jn - t0 : TOKENS;
+    float *xn = c->xn + (size_t)t0 * H, *logits = c->logits + (size_t)t0 * E;
+    for (int r = 0; r < m; r++)
+        kn_rmsnorm(c->jh + (size_t)(t0 + r) * H, c->norm, H, c->d.eps, xn + (size_t)r * H);
     if (c->prec == KN_BF16)
-        kn_bgemm_nt(n, E, H, c->xn, (size_t)H, c->pgate, c->logits, (size_t)E, 0, c->wk[0].bws);
+        kn_bgemm_nt(m, E, H, xn, (size_t)H, c->pgate, logits, (size_t)E, 0, c->wk[t].bws);
     else
-        kn_sgemm_nt(n, E, H, c->xn, (size_t)H, c->lw->gate, (size_t)H, c->logits, (size_t)E, 0,
-                    c->wk[0].ws);
-    for (int t = 0; t < n; t++)
-        kn_route_token(c->logits + (size_t)t * E, E, k, c->d.renorm, expert + (size_t)t * k,
-                       weight + (size_t)t * k);
+        kn_sgemm_nt(m, E, H, xn, (size_t)H, c->lw->gate, (size_t)H, logits, (size_t)E, 0,
+                    c->wk[t].ws);
+    for (int r = 0; r < m; r++)
+        kn_route_token(logits + (size_t)r * E, E, k, c->d.renorm, c->jexpert + (size_t)(t0 + r) * k,
+                       c->jweight + (size_t)(t0 + r) * k);
+}
+
+static void gather_item(struct kn_cpu *c, int t, int i)
+{
+    (void)t;
+    int H = c->d.hidden, k = c->d.topk, p0 = i * GROWS, all = c->jn * k;
+    int m = all - p0 < GROWS ? all - p0 : GROWS;
+    kn_gather(c->xn, H, c->row + p0, k, m, c->xp + (size_t)p0 * H);
+}
+
+static void combine_item(struct kn_cpu *c, int t, int i)
+{
+    (void)t;
+    int H = c->d.hidden, k = c->d.topk, t0 = i * TOKENS;
+    int m = c->jn - t0 < TOKENS ? c->jn - t0 : TOKENS;
+    kn_combine(c->yp, H, c->pos + (size_t)t0 * k, c->jweight + (size_t)t0 * k, m, k,
+               c->jh + (size_t)t0 * H);
+}
+
+static void forward_batch(struct kn_cpu *c, float *h, int n, int16_t *expert, float *weight)
+{
+    int E = c->d.experts, k = c->d.topk;
+    c->jh = h;
+    c->jn = n;
+    c->jexpert = expert;
+    c->jweight = weight;
+    int blocks = (n + TOKENS - 1) / TOKENS;
+    run_items(c, blocks, route_item);
     kn_permute(expert, n, k, E, c->offset, c->row, c->pos);
-    kn_gather(c->xn, H, c->row, k, n * k, c->xp);
+    run_items(c, (n * k + GROWS - 1) / GROWS, gather_item);
     ffn_all(c, c->xp, c->yp);
-    kn_combine(c->yp, H, c->pos, weight, n, k, h);
+    run_items(c, blocks, combine_item);
 }
 
 void kn_cpu_forward(struct kn_cpu *c, float *h, int n, int16_t *expert, float *weight)
