@@ -20,6 +20,7 @@
 #include "kernels/permute.h"
 #include "kernels/router.h"
 #include "kernels/sgemm.h"
+#include "kernels/silu.h"
 #include "sim/err.h"
 
 #define ROWS 512 /* rows of one FFN work item */
@@ -180,10 +181,13 @@ static void ffn_rows(const struct kn_cpu *c, const struct worker *wk, int e, con
         kn_sgemm_nt(m, (int)F, (int)H, x, H, w->w1 + (size_t)e * F * H, H, wk->g, F, 0, wk->ws);
         kn_sgemm_nt(m, (int)F, (int)H, x, H, w->w3 + (size_t)e * F * H, H, wk->u, F, 0, wk->ws);
     }
-    for (size_t i = 0; i < (size_t)m * F; i++) {
-        float g = wk->g[i];
-        wk->g[i] = g / (1.0f + expf(-g)) * wk->u[i];
-    }
+    if (c->prec == KN_BF16) /* silu.h: a vectorised exp; the product is rounded to bf16 next */
+        kn_silu_mul(wk->g, wk->u, (size_t)m * F, kn_bgemm_simd());
+    else
+        for (size_t i = 0; i < (size_t)m * F; i++) {
+            float g = wk->g[i];
+            wk->g[i] = g / (1.0f + expf(-g)) * wk->u[i];
+        }
     if (c->prec == KN_BF16)
         kn_bgemm_nt(m, (int)H, (int)F, wk->g, F, c->p2 + (size_t)e * c->n2, y, H, 0, wk->bws);
     else

@@ -14,7 +14,8 @@
  * product are rounded to bf16 at the GEMM inputs, the weights (bf16 values
  * already when seeded or read from a BF16 checkpoint) are rounded and packed
  * once by kn_cpu_load into the micro-kernel's layout, held by the kn_cpu.
- * RMSNorm, softmax, top-k, SiLU, combine and the residual stream stay fp32.
+ * RMSNorm, softmax, top-k, SiLU, combine and the residual stream stay fp32
+ * (the SiLU's exp is silu.h's polynomial rather than expf in bf16).
  */
 #ifndef MOESIM_KN_MOE_CPU_H
 #define MOESIM_KN_MOE_CPU_H
