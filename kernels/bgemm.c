@@ -24,7 +24,7 @@
 #define NR  32
 #define MC  192
 #define KC  512 /* even: slices start on a pair */
-#define NC  1024
+#define NC  2048
 #define KCP (KC / 2)
 #define AS  (KCP + 16) /* words from one packed row of A to the next */
 
