@@ -25,8 +25,9 @@ static float urand(void)
     return (float)((double)(lcg >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
-static const int sizes[][3] = {{1, 1, 1},        {13, 37, 5},     {100, 70, 300}, {12, 32, 512},
-                               {130, 1030, 257}, {200, 64, 1100}, {25, 33, 1024}, {7, 1, 2}};
+static const int sizes[][3] = {{1, 1, 1},      {13, 37, 5},      {100, 70, 300},
+                               {12, 32, 512},  {130, 1030, 257}, {200, 64, 1100},
+                               {25, 33, 1024}, {7, 1, 2},        {5, 2100, 40}};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
 /* Runs kernel kern on every size, accumulate off and on, against float64. */
