@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <csv.h>
-
 #include "kernels/cliopts.h"
 #include "kernels/device.h"
 #include "kernels/layer.h"
@@ -53,31 +51,31 @@ static int read_file(const char *path, char **buf, size_t *len, struct err *e)
     return 0;
 }
 
-static void put_field(FILE *f, const char *s, int last)
-{
-    csv_fwrite(f, s, strlen(s));
-    fputc(last ? '\n' : ',', f);
-}
-
-/* One CSV row per (token, layer, slot) of the chunk's tokens [t0, t0 + n). */
+/* One CSV row per (token, layer, slot) of the chunk's tokens [t0, t0 + n),
+ * every field quoted, byte for byte what libcsv's csv_fwrite writes for these
+ * fields (numbers: no quote inside to double), but one snprintf a row into a
+ * buffer written in large blocks: with 2 M rows the per-field calls took
+ * seconds. */
 static int write_rows(FILE *f, const struct kn_tokens *tok, size_t t0, int n,
                       const struct kn_dims *d, const int16_t *expert, const float *weight)
 {
-    char buf[6][32];
-    size_t L = (size_t)d->layers, k = (size_t)d->topk;
+    enum { CAP = 1 << 16, ROW = 128 };
+    char *buf = xmalloc(CAP);
+    size_t len = 0, L = (size_t)d->layers, k = (size_t)d->topk;
     for (int t = 0; t < n; t++)
         for (size_t l = 0; l < L; l++)
             for (size_t s = 0; s < k; s++) {
                 size_t a = ((size_t)t * L + l) * k + s;
-                snprintf(buf[0], 32, "%d", tok->seq[t0 + (size_t)t]);
-                snprintf(buf[1], 32, "%d", tok->pos[t0 + (size_t)t]);
-                snprintf(buf[2], 32, "%zu", l);
-                snprintf(buf[3], 32, "%zu", s);
-                snprintf(buf[4], 32, "%d", expert[a]);
-                snprintf(buf[5], 32, "%.6f", weight[a]);
-                for (int c = 0; c < 6; c++)
-                    put_field(f, buf[c], c == 5);
+                len += (size_t)snprintf(
+                    buf + len, ROW, "\"%d\",\"%d\",\"%zu\",\"%zu\",\"%d\",\"%.6f\"\n",
+                    tok->seq[t0 + (size_t)t], tok->pos[t0 + (size_t)t], l, s, expert[a], weight[a]);
+                if (len > CAP - ROW) {
+                    fwrite(buf, 1, len, f);
+                    len = 0;
+                }
             }
+    fwrite(buf, 1, len, f);
+    free(buf);
     return ferror(f) ? -1 : 0;
 }
 
@@ -202,12 +200,14 @@ int kn_capture_cli(int argc, char **argv)
     float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
     int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);
     float *wt1 = xmalloc(sizeof(float) * (size_t)chunk * k);
-    double t_start = now_s(), t_weights = 0.0, t_load = 0.0, t_forward = 0.0;
+    double t_start = now_s(), t_weights = 0.0, t_load = 0.0, t_forward = 0.0, t_embed = 0.0,
+           t_write = 0.0;
     int rc = 0;
     for (size_t t0 = 0; t0 < tok.n && rc == 0; t0 += (size_t)chunk) {
         int n = tok.n - t0 < (size_t)chunk ? (int)(tok.n - t0) : (int)chunk;
-        for (int t = 0; t < n; t++)
-            kn_weights_embed(w, tok.id[t0 + (size_t)t], h + (size_t)t * H);
+        double te = now_s();
+        kn_weights_embed_rows(w, tok.id + t0, (size_t)n, h);
+        t_embed += now_s() - te;
         for (size_t l = 0; l < L && rc == 0; l++) {
             double t1 = now_s(), t2, t3;
             if (direct) {
@@ -229,9 +229,11 @@ int kn_capture_cli(int argc, char **argv)
                 memcpy(wt + ((size_t)t * L + l) * k, wt1 + (size_t)t * k, sizeof *wt * k);
             }
         }
+        double tw = now_s();
         if (rc == 0 && write_rows(f, &tok, t0, n, &d, ex, wt)) {
             rc = err_set(&e, "%s: write error", o.out);
         }
+        t_write += now_s() - tw;
         if (rc == 0 && !quiet)
             fprintf(stderr, "moesim capture: %zu/%zu tokens, %.1f s\n", t0 + (size_t)n, tok.n,
                     now_s() - t_start);
@@ -240,9 +242,9 @@ int kn_capture_cli(int argc, char **argv)
     if (rc == 0 && !quiet)
         fprintf(stderr,
                 "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s%s, "
-                "load %.2f s, forward %.2f s)\n",
+                "load %.2f s, forward %.2f s, embeddings %.2f s, writing %.2f s)\n",
                 tok.n, L, kn_device_name(dev), kn_device_precision(dev), now_s() - t_start,
-                t_weights, direct ? " made and packed" : "", t_load, t_forward);
+                t_weights, direct ? " made and packed" : "", t_load, t_forward, t_embed, t_write);
     if (rc != 0) {
         fprintf(stderr, "moesim capture: %s\n", e.msg);
         unlink(o.out);

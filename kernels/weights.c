@@ -209,7 +209,7 @@ void kn_weights_item(struct kn_weights *w, int l, int item, float *dst)
     gsl_rng_free(r);
 }
 
-void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out)
+static void embed_one(struct kn_weights *w, uint32_t id, float *out, gsl_rng *r)
 {
     size_t H = (size_t)w->d.hidden;
     if (w->embed) {
@@ -220,8 +220,51 @@ void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out)
         kn_st_to_f32(&row, out);
         return;
     }
+    fill_normal(r, w->seed, 0xffffffffu, T_EMBED, id, out, H, 1.0);
+}
+
+void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out)
+{
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     if (!r) err_fatal("out of memory allocating a random number generator");
-    fill_normal(r, w->seed, 0xffffffffu, T_EMBED, id, out, H, 1.0);
+    embed_one(w, id, out, r);
     gsl_rng_free(r);
+}
+
+struct embed_job {
+    struct kn_weights *w;
+    const uint32_t *ids;
+    size_t n;
+    float *out;
+    atomic_size_t next;
+};
+
+#define EMBED_BLOCK 256
+
+static void *embed_worker(void *p)
+{
+    struct embed_job *j = p;
+    size_t H = (size_t)j->w->d.hidden;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    if (!r) err_fatal("out of memory allocating a random number generator");
+    for (size_t b; (b = atomic_fetch_add(&j->next, EMBED_BLOCK)) < j->n;)
+        for (size_t i = b; i < j->n && i < b + EMBED_BLOCK; i++)
+            embed_one(j->w, j->ids[i], j->out + i * H, r);
+    gsl_rng_free(r);
+    return NULL;
+}
+
+void kn_weights_embed_rows(struct kn_weights *w, const uint32_t *ids, size_t n, float *out)
+{
+    struct embed_job j = {.w = w, .ids = ids, .n = n, .out = out};
+    atomic_store(&j.next, 0);
+    pthread_t tid[64];
+    int nt = w->threads < 64 ? w->threads : 64, started = 0;
+    for (int t = 1; t < nt && (size_t)t * EMBED_BLOCK < n; t++) {
+        if (pthread_create(&tid[t], NULL, embed_worker, &j) != 0) break;
+        started = t;
+    }
+    embed_worker(&j);
+    for (int t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
 }

@@ -43,6 +43,9 @@ void kn_weights_layer(struct kn_weights *w, int l, struct kn_layer *out);
 void kn_weights_item(struct kn_weights *w, int l, int item, float *dst);
 /* The embedding row [H] of token id. */
 void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out);
+/* The rows of n token ids into out [n][H], shared among the threads (each
+ * row its own stream, so the same values as kn_weights_embed). */
+void kn_weights_embed_rows(struct kn_weights *w, const uint32_t *ids, size_t n, float *out);
 /* "seeded" or the checkpoint's path. */
 const char *kn_weights_source(const struct kn_weights *w);
 

@@ -408,6 +408,20 @@ static void test_seeded_weights_any_thread_count(void **state)
         assert_memory_equal(lay[0].w2, lay[i].w2, sizeof(float) * EFH);
     }
     assert_memory_not_equal(lay[0].w2, lay[3].w2, sizeof(float) * EFH);
+    /* embedding rows: one at a time or many on 3 threads, the same */
+    struct kn_weights *w = kn_weights_seeded(&d, 21, 3);
+    uint32_t ids[700];
+    for (int i = 0; i < 700; i++)
+        ids[i] = (uint32_t)(i * 7919u % 32000u);
+    float *rows = malloc(sizeof(float) * 700 * d.hidden), *one = malloc(sizeof(float) * d.hidden);
+    kn_weights_embed_rows(w, ids, 700, rows);
+    for (int i = 0; i < 700; i++) {
+        kn_weights_embed(w, ids[i], one);
+        assert_memory_equal(one, rows + (size_t)i * d.hidden, sizeof(float) * d.hidden);
+    }
+    free(rows);
+    free(one);
+    kn_weights_destroy(w);
     for (int i = 0; i < 4; i++)
         kn_layer_free(&lay[i]);
 }
