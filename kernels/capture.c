@@ -59,7 +59,7 @@ static int read_file(const char *path, char **buf, size_t *len, struct err *e)
 static int write_rows(FILE *f, const struct kn_tokens *tok, size_t t0, int n,
                       const struct kn_dims *d, const int16_t *expert, const float *weight)
 {
-    enum { CAP = 1 << 16, ROW = 128 };
+    enum { CAP = 1 << 16, ROW = 128 }; /* a row is at most 94 bytes (weights in [0, 1]) */
     char *buf = xmalloc(CAP);
     size_t len = 0, L = (size_t)d->layers, k = (size_t)d->topk;
     for (int t = 0; t < n; t++)

@@ -10,6 +10,7 @@
  */
 #include "kernels/moe_cpu.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -304,7 +305,7 @@ void kn_cpu_load(struct kn_cpu *c, const struct kn_layer *w)
 
 void kn_cpu_load_items(struct kn_cpu *c, kn_fill_fn fill, void *ctx)
 {
-    if (c->prec != KN_BF16) err_fatal("kn_cpu_load_items: the fp32 path reads a whole layer");
+    assert(c->prec == KN_BF16 && "the fp32 path reads a whole layer (kn_cpu_load)");
     c->fill = fill;
     c->fill_ctx = ctx;
     c->lw = NULL;
