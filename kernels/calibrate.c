@@ -4,8 +4,9 @@
  *
  * On a GPU: CUDA events around the FFN (bf16 cuBLAS GEMMs, fp32 accumulate),
  * warm-up runs, median of the repeats. On the CPU (--device cpu, or no GPU):
- * the fp32 reference FFN on one thread timed with clock_gettime, labelled so
- * in the metadata; it is there so the path can be tested, not as a GPU model.
+ * the CPU FFN (bf16 or fp32, --precision, as capture) on one thread timed
+ * with clock_gettime, labelled so in the metadata; it is there so the path
+ * can be tested, not as a GPU model.
  * Only one expert's weights are made (seeded), whatever the preset's E.
  */
 #include <stdio.h>
@@ -56,7 +57,8 @@ int kn_calibrate_cli(int argc, char **argv)
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
     long cap = max_tokens ? max_tokens : 4096;
-    if (kn_device_open(o.device, &d1, (int)cap, 1, &dev, note, sizeof note, &e)) goto bad;
+    if (kn_device_open(o.device, &d1, (int)cap, 1, o.precision, &dev, note, sizeof note, &e))
+        goto bad;
     if (note[0]) fprintf(stderr, "moesim calibrate: %s\n", note);
     int gpu = !strcmp(kn_device_kind(dev), "gpu");
     if (!max_tokens) max_tokens = gpu ? 4096 : 256;
@@ -75,11 +77,15 @@ int kn_calibrate_cli(int argc, char **argv)
                 o.preset, d.hidden, d.ffn);
         fprintf(f, "#device=%s\n#device_name=%s\n#warmup=%ld\n#repeats=%ld\n#statistic=median\n",
                 kn_device_kind(dev), kn_device_name(dev), warmup, repeats);
-        fprintf(f, "#timer=%s\n",
-                gpu ? "cudaEvent around gate/up GEMMs, SiLU*up, down GEMM (bf16, "
-                      "fp32 accumulate)"
-                    : "clock_gettime around the fp32 CPU reference FFN, 1 "
-                      "thread; a CPU figure, not a GPU one");
+        fprintf(f, "#precision=%s\n", kn_device_precision(dev));
+        if (gpu)
+            fprintf(f, "#timer=cudaEvent around gate/up GEMMs, SiLU*up, down GEMM (bf16, fp32 "
+                       "accumulate)\n");
+        else
+            fprintf(f,
+                    "#timer=clock_gettime around the %s CPU FFN, 1 thread; a CPU figure, not a "
+                    "GPU one\n",
+                    kn_device_precision(dev));
         fprintf(f, "tokens,us\n");
     }
     for (long m = 1; rc == 0 && m <= max_tokens;) {

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <csv.h>
-
 #include "kernels/cliopts.h"
 #include "kernels/device.h"
 #include "kernels/layer.h"
@@ -53,31 +51,31 @@ static int read_file(const char *path, char **buf, size_t *len, struct err *e)
     return 0;
 }
 
-static void put_field(FILE *f, const char *s, int last)
-{
-    csv_fwrite(f, s, strlen(s));
-    fputc(last ? '\n' : ',', f);
-}
-
-/* One CSV row per (token, layer, slot) of the chunk's tokens [t0, t0 + n). */
+/* One CSV row per (token, layer, slot) of the chunk's tokens [t0, t0 + n),
+ * every field quoted, byte for byte what libcsv's csv_fwrite writes for these
+ * fields (numbers: no quote inside to double), but one snprintf a row into a
+ * buffer written in large blocks: with 2 M rows the per-field calls took
+ * seconds. */
 static int write_rows(FILE *f, const struct kn_tokens *tok, size_t t0, int n,
                       const struct kn_dims *d, const int16_t *expert, const float *weight)
 {
-    char buf[6][32];
-    size_t L = (size_t)d->layers, k = (size_t)d->topk;
+    enum { CAP = 1 << 16, ROW = 128 }; /* a row is at most 94 bytes (weights in [0, 1]) */
+    char *buf = xmalloc(CAP);
+    size_t len = 0, L = (size_t)d->layers, k = (size_t)d->topk;
     for (int t = 0; t < n; t++)
         for (size_t l = 0; l < L; l++)
             for (size_t s = 0; s < k; s++) {
                 size_t a = ((size_t)t * L + l) * k + s;
-                snprintf(buf[0], 32, "%d", tok->seq[t0 + (size_t)t]);
-                snprintf(buf[1], 32, "%d", tok->pos[t0 + (size_t)t]);
-                snprintf(buf[2], 32, "%zu", l);
-                snprintf(buf[3], 32, "%zu", s);
-                snprintf(buf[4], 32, "%d", expert[a]);
-                snprintf(buf[5], 32, "%.6f", weight[a]);
-                for (int c = 0; c < 6; c++)
-                    put_field(f, buf[c], c == 5);
+                len += (size_t)snprintf(
+                    buf + len, ROW, "\"%d\",\"%d\",\"%zu\",\"%zu\",\"%d\",\"%.6f\"\n",
+                    tok->seq[t0 + (size_t)t], tok->pos[t0 + (size_t)t], l, s, expert[a], weight[a]);
+                if (len > CAP - ROW) {
+                    fwrite(buf, 1, len, f);
+                    len = 0;
+                }
             }
+    fwrite(buf, 1, len, f);
+    free(buf);
     return ferror(f) ? -1 : 0;
 }
 
@@ -160,7 +158,8 @@ int kn_capture_cli(int argc, char **argv)
     if (chunk > tokens) chunk = tokens;
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
-    if (kn_device_open(o.device, &d, (int)chunk, o.threads, &dev, note, sizeof note, &e)) {
+    if (kn_device_open(o.device, &d, (int)chunk, o.threads, o.precision, &dev, note, sizeof note,
+                       &e)) {
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
         goto bad;
@@ -179,6 +178,7 @@ int kn_capture_cli(int argc, char **argv)
             d.experts, d.topk, d.layers);
     fprintf(f, "#preset=%s\n#hidden=%d\n#ffn=%d\n#renorm=%d\n#device=%s\n#device_name=%s\n",
             o.preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
+    fprintf(f, "#precision=%s\n", kn_device_precision(dev));
     fprintf(f, "#weights=%s\n#seed=%llu\n#text=%s\n#tokens=%zu\n", kn_weights_source(w),
             (unsigned long long)o.seed, text, tok.n);
     fprintf(f, "#tokenizer=words fnv1a mod %d, seq = paragraph\n#attention=none\n", KN_VOCAB);
@@ -188,8 +188,11 @@ int kn_capture_cli(int argc, char **argv)
      * chunks to reuse them for, else one refilled per layer */
     size_t nchunks = ((size_t)tokens + (size_t)chunk - 1) / (size_t)chunk;
     int cache_all = nchunks > 1 && L * kn_layer_bytes(&d) <= CACHE_BYTES;
-    size_t nbuf = cache_all ? L : 1;
-    struct kn_layer *lay = xcalloc(nbuf, sizeof *lay);
+    /* the CPU bf16 path makes and packs a layer one tensor at a time: no
+     * fp32 layer buffer (unless all layers are kept for several chunks) */
+    int direct = !cache_all && kn_device_direct(dev);
+    size_t nbuf = direct ? 0 : cache_all ? L : 1;
+    struct kn_layer *lay = xcalloc(nbuf ? nbuf : 1, sizeof *lay);
     for (size_t b = 0; b < nbuf; b++)
         kn_layer_alloc(&d, &lay[b]);
     float *h = kn_alloc_big((size_t)chunk * H);
@@ -197,29 +200,40 @@ int kn_capture_cli(int argc, char **argv)
     float *wt = xmalloc(sizeof(float) * (size_t)chunk * L * k);
     int16_t *ex1 = xmalloc(sizeof(int16_t) * (size_t)chunk * k);
     float *wt1 = xmalloc(sizeof(float) * (size_t)chunk * k);
-    double t_start = now_s(), t_weights = 0.0, t_forward = 0.0;
+    double t_start = now_s(), t_weights = 0.0, t_load = 0.0, t_forward = 0.0, t_embed = 0.0,
+           t_write = 0.0;
     int rc = 0;
     for (size_t t0 = 0; t0 < tok.n && rc == 0; t0 += (size_t)chunk) {
         int n = tok.n - t0 < (size_t)chunk ? (int)(tok.n - t0) : (int)chunk;
-        for (int t = 0; t < n; t++)
-            kn_weights_embed(w, tok.id[t0 + (size_t)t], h + (size_t)t * H);
+        double te = now_s();
+        kn_weights_embed_rows(w, tok.id + t0, (size_t)n, h);
+        t_embed += now_s() - te;
         for (size_t l = 0; l < L && rc == 0; l++) {
-            struct kn_layer *cur = &lay[cache_all ? l : 0];
-            double t1 = now_s();
-            if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
-            double t2 = now_s();
-            rc = kn_device_load_layer(dev, cur, &e);
+            double t1 = now_s(), t2, t3;
+            if (direct) {
+                kn_device_load_weights(dev, w, (int)l);
+                t2 = t3 = now_s();
+            } else {
+                struct kn_layer *cur = &lay[cache_all ? l : 0];
+                if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
+                t2 = now_s();
+                rc = kn_device_load_layer(dev, cur, &e);
+                t3 = now_s();
+            }
             if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
             t_weights += t2 - t1;
-            t_forward += now_s() - t2;
+            t_load += t3 - t2;
+            t_forward += now_s() - t3;
             for (int t = 0; rc == 0 && t < n; t++) {
                 memcpy(ex + ((size_t)t * L + l) * k, ex1 + (size_t)t * k, sizeof *ex * k);
                 memcpy(wt + ((size_t)t * L + l) * k, wt1 + (size_t)t * k, sizeof *wt * k);
             }
         }
+        double tw = now_s();
         if (rc == 0 && write_rows(f, &tok, t0, n, &d, ex, wt)) {
             rc = err_set(&e, "%s: write error", o.out);
         }
+        t_write += now_s() - tw;
         if (rc == 0 && !quiet)
             fprintf(stderr, "moesim capture: %zu/%zu tokens, %.1f s\n", t0 + (size_t)n, tok.n,
                     now_s() - t_start);
@@ -227,9 +241,10 @@ int kn_capture_cli(int argc, char **argv)
     if (fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
     if (rc == 0 && !quiet)
         fprintf(stderr,
-                "moesim capture: %zu tokens x %zu layers on %s in %.2f s (weights %.2f s, "
-                "forward %.2f s)\n",
-                tok.n, L, kn_device_name(dev), now_s() - t_start, t_weights, t_forward);
+                "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s%s, "
+                "load %.2f s, forward %.2f s, embeddings %.2f s, writing %.2f s)\n",
+                tok.n, L, kn_device_name(dev), kn_device_precision(dev), now_s() - t_start,
+                t_weights, direct ? " made and packed" : "", t_load, t_forward, t_embed, t_write);
     if (rc != 0) {
         fprintf(stderr, "moesim capture: %s\n", e.msg);
         unlink(o.out);

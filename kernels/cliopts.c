@@ -33,7 +33,7 @@ int kn_cliopts_parse(struct kn_cliopts *o, int argc, char **argv, int *i, struct
     }
     static const char *const with_value[] = {"--preset", "--device", "--weights", "-o",
                                              "--hidden", "--ffn",    "--experts", "--topk",
-                                             "--layers", "--seed",   "--threads"};
+                                             "--layers", "--seed",   "--threads", "--precision"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k]))
         k++;
@@ -67,6 +67,8 @@ int kn_cliopts_parse(struct kn_cliopts *o, int argc, char **argv, int *i, struct
         if (kn_cliopts_int(a, v, 1, 64, &x, e)) return -1;
         o->threads = (int)x;
         return 1;
+    case 11:
+        return kn_precision_parse(v, &o->precision, e) ? -1 : 1;
     default:
         if (kn_cliopts_int(a, v, 1, k == 6 || k == 7 ? 32767 : 1 << 20, &x, e)) return -1;
         *(k == 4   ? &o->hidden

@@ -1,5 +1,6 @@
 /* cliopts.h - the command-line options shared by `moesim capture` and
- * `moesim calibrate`: preset and dimension overrides, seed, device, threads.
+ * `moesim calibrate`: preset and dimension overrides, seed, device, threads,
+ * precision.
  */
 #ifndef MOESIM_KN_CLIOPTS_H
 #define MOESIM_KN_CLIOPTS_H
@@ -7,10 +8,12 @@
 #include <stdint.h>
 
 #include "kernels/model.h"
+#include "kernels/moe_cpu.h"
 #include "sim/err.h"
 
 struct kn_cliopts {
     const char *preset, *device, *weights, *out;
+    enum kn_precision precision;                    /* --precision; AUTO unless given */
     int hidden, ffn, experts, topk, layers, renorm; /* 0 (renorm -1): the preset's */
     uint64_t seed;
     int threads;

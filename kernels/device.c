@@ -12,6 +12,7 @@
 
 #include "kernels/gpu_api.h"
 #include "kernels/moe_cpu.h"
+#include "kernels/bgemm.h"
 #include "kernels/sgemm.h"
 
 struct kn_device {
@@ -20,7 +21,6 @@ struct kn_device {
     char name[256];
     /* cpu */
     struct kn_cpu *cpu;
-    const struct kn_layer *layer;
     /* gpu */
     void *lib;
     const struct kn_gpu_ops *ops;
@@ -87,6 +87,9 @@ static int open_gpu(struct kn_device *dev, int max_tokens, struct err *e)
 
 static void cpu_name(struct kn_device *dev, int threads)
 {
+    int bf16 = kn_cpu_precision(dev->cpu) == KN_BF16;
+    const char *kern = bf16 ? (kn_bgemm_simd() ? "AVX-512 BF16" : "plain C bf16")
+                            : (kn_sgemm_simd() ? "AVX-512" : "plain C");
     char model[160] = "unknown CPU", line[512];
     FILE *f = fopen("/proc/cpuinfo", "r");
     while (f && fgets(line, sizeof line, f)) {
@@ -98,8 +101,8 @@ static void cpu_name(struct kn_device *dev, int threads)
         }
     }
     if (f) fclose(f);
-    snprintf(dev->name, sizeof dev->name, "cpu %s, %s micro-kernel, %d thread%s", model,
-             kn_sgemm_simd() ? "AVX-512" : "plain C", threads, threads == 1 ? "" : "s");
+    snprintf(dev->name, sizeof dev->name, "cpu %s, %s micro-kernel, %d thread%s", model, kern,
+             threads, threads == 1 ? "" : "s");
 }
 
 static void release_gpu(struct kn_device *dev)
@@ -112,7 +115,8 @@ static void release_gpu(struct kn_device *dev)
 }
 
 int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, int threads,
-                   struct kn_device **out, char *note, size_t notelen, struct err *e)
+                   enum kn_precision prec, struct kn_device **out, char *note, size_t notelen,
+                   struct err *e)
 {
     *out = NULL;
     if (note && notelen) note[0] = '\0';
@@ -123,6 +127,12 @@ int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, in
     if (!kind || !strcmp(kind, "gpu")) {
         struct err ge;
         if (open_gpu(dev, max_tokens, &ge) == 0) {
+            if (prec == KN_FP32) {
+                release_gpu(dev);
+                free(dev);
+                return err_set(e, "--precision fp32: the GPU path is bf16 only (fp32 needs "
+                                  "--device cpu)");
+            }
             *out = dev;
             return 0;
         }
@@ -133,7 +143,7 @@ int kn_device_open(const char *kind, const struct kn_dims *d, int max_tokens, in
         }
         if (note) snprintf(note, notelen, "no GPU (%s); using the CPU path", ge.msg);
     }
-    dev->cpu = kn_cpu_create(d, 0, threads);
+    dev->cpu = kn_cpu_create(d, 0, threads, prec);
     cpu_name(dev, threads);
     *out = dev;
     return 0;
@@ -152,6 +162,11 @@ const char *kn_device_kind(const struct kn_device *dev)
     return dev->gpu ? "gpu" : "cpu";
 }
 
+const char *kn_device_precision(const struct kn_device *dev)
+{
+    return dev->gpu ? "bf16" : kn_precision_name(kn_cpu_precision(dev->cpu));
+}
+
 const char *kn_device_name(const struct kn_device *dev)
 {
     return dev->name;
@@ -160,7 +175,7 @@ const char *kn_device_name(const struct kn_device *dev)
 int kn_device_load_layer(struct kn_device *dev, const struct kn_layer *w, struct err *e)
 {
     if (!dev->gpu) {
-        dev->layer = w; /* the CPU path reads the caller's arrays */
+        kn_cpu_load(dev->cpu, w); /* fp32 reads w's arrays, bf16 packs them */
         return 0;
     }
     char msg[ERR_MSG_MAX] = "";
@@ -169,11 +184,33 @@ int kn_device_load_layer(struct kn_device *dev, const struct kn_layer *w, struct
     return 0;
 }
 
+int kn_device_direct(const struct kn_device *dev)
+{
+    return !dev->gpu && kn_cpu_precision(dev->cpu) == KN_BF16;
+}
+
+struct fill_ctx {
+    struct kn_weights *w;
+    int l;
+};
+
+static void fill_from_weights(void *p, int item, float *dst)
+{
+    struct fill_ctx *f = p;
+    kn_weights_item(f->w, f->l, item, dst);
+}
+
+void kn_device_load_weights(struct kn_device *dev, struct kn_weights *w, int l)
+{
+    struct fill_ctx f = {w, l};
+    kn_cpu_load_items(dev->cpu, fill_from_weights, &f);
+}
+
 int kn_device_forward(struct kn_device *dev, float *h, int n, int16_t *expert, float *weight,
                       struct err *e)
 {
     if (!dev->gpu) {
-        kn_cpu_forward(dev->cpu, dev->layer, h, n, expert, weight);
+        kn_cpu_forward(dev->cpu, h, n, expert, weight);
         return 0;
     }
     char msg[ERR_MSG_MAX] = "";
@@ -211,10 +248,10 @@ int kn_device_time_ffn(struct kn_device *dev, int tokens, int warmup, int repeat
         x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     double *t = xmalloc(sizeof(double) * (size_t)(repeats > 0 ? repeats : 1));
     for (int r = 0; r < warmup; r++)
-        kn_cpu_ffn(dev->cpu, dev->layer, 0, x, tokens, y);
+        kn_cpu_ffn(dev->cpu, 0, x, tokens, y);
     for (int r = 0; r < repeats; r++) {
         double t0 = now_us();
-        kn_cpu_ffn(dev->cpu, dev->layer, 0, x, tokens, y);
+        kn_cpu_ffn(dev->cpu, 0, x, tokens, y);
         t[r] = now_us() - t0;
     }
     qsort(t, (size_t)repeats, sizeof *t, cmp_double);

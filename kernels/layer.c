@@ -40,6 +40,20 @@ void kn_layer_free(struct kn_layer *w)
     w->norm = w->gate = w->w1 = w->w3 = w->w2 = NULL;
 }
 
+size_t kn_layer_item_elems(const struct kn_dims *d, int i)
+{
+    size_t H = (size_t)d->hidden, F = (size_t)d->ffn, E = (size_t)d->experts;
+    return i == 0 ? H : i == 1 ? E * H : F * H;
+}
+
+float *kn_layer_item(const struct kn_dims *d, const struct kn_layer *w, int i)
+{
+    size_t FH = (size_t)d->ffn * (size_t)d->hidden, x = i < 2 ? 0 : (size_t)(i - 2) / 3;
+    if (i < 2) return i == 0 ? w->norm : w->gate;
+    float *base = (i - 2) % 3 == 0 ? w->w1 : (i - 2) % 3 == 1 ? w->w3 : w->w2;
+    return base + x * FH;
+}
+
 size_t kn_layer_bytes(const struct kn_dims *d)
 {
     size_t H = (size_t)d->hidden, F = (size_t)d->ffn, E = (size_t)d->experts;

@@ -19,6 +19,18 @@ struct kn_layer {
     float *w2;   /* [E][H][F] down projection */
 };
 
+/* A layer's tensors numbered as items, the unit that weights are made and
+ * packed in: 0 the norm gain, 1 the router, 2 + 3x + j expert x's w1 (j = 0),
+ * w3 (1) and w2 (2). */
+static inline int kn_layer_items(const struct kn_dims *d)
+{
+    return 2 + 3 * d->experts;
+}
+/* Floats of item i. */
+size_t kn_layer_item_elems(const struct kn_dims *d, int i);
+/* Where item i lives in w. */
+float *kn_layer_item(const struct kn_dims *d, const struct kn_layer *w, int i);
+
 /* Allocates the arrays for d's sizes (uninitialised); exits on no memory. */
 void kn_layer_alloc(const struct kn_dims *d, struct kn_layer *w);
 void kn_layer_free(struct kn_layer *w);

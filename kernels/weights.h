@@ -1,8 +1,9 @@
 /* weights.h - where a layer stack's weights come from: a seed or a file.
  *
- * Seeded: every tensor (and every embedding row) has its own GSL mt19937
+ * Seeded: every tensor (and every embedding row) has its own GSL taus2
  * stream, seeded from (seed, layer, tensor, expert), so a tensor's values do
- * not depend on which others are made or in what order. Normal values scaled
+ * not depend on which others are made, in what order, or on how many threads
+ * make them: same seed, same weights, whatever the thread count. Normal values scaled
  * like real models' initialisation: router, gate and up projections std
  * 1/sqrt(H), down projection std 1/sqrt(F), embedding std 1, RMSNorm gain 1.
  * All values are rounded to bf16, the precision real checkpoints ship in, so
@@ -36,8 +37,15 @@ void kn_weights_destroy(struct kn_weights *w);
 
 /* Fills out (allocated with kn_layer_alloc) with layer l's weights. */
 void kn_weights_layer(struct kn_weights *w, int l, struct kn_layer *out);
+/* Tensor `item` of layer l alone (layer.h's numbering) into dst
+ * (kn_layer_item_elems floats): the same values kn_weights_layer puts there.
+ * Reentrant for distinct items. */
+void kn_weights_item(struct kn_weights *w, int l, int item, float *dst);
 /* The embedding row [H] of token id. */
 void kn_weights_embed(struct kn_weights *w, uint32_t id, float *out);
+/* The rows of n token ids into out [n][H], shared among the threads (each
+ * row its own stream, so the same values as kn_weights_embed). */
+void kn_weights_embed_rows(struct kn_weights *w, const uint32_t *ids, size_t n, float *out);
 /* "seeded" or the checkpoint's path. */
 const char *kn_weights_source(const struct kn_weights *w);
 

@@ -2,6 +2,7 @@
  * end to end on the CPU: determinism, chunking, rejected inputs. */
 #include "testutil.h"
 
+#include "kernels/bgemm.h"
 #include "kernels/tokenizer.h"
 #include "sim/cli.h"
 #include "tests/kn_testutil.h"
@@ -48,7 +49,8 @@ static const char *TEXT = "The quick brown fox jumps over the lazy dog.\n\nA sec
                           "with seven more words.\n";
 
 /* Runs `moesim capture` on the small model with extra arguments. */
-static int capture(const char *out, const char *seed, const char *chunk, const char *weights)
+static int capture_prec(const char *out, const char *seed, const char *chunk, const char *weights,
+                        const char *prec)
 {
     const char *text = tu_write_temp(TEXT, ".txt");
     char *argv[40] = {"capture",    "--preset",  "olmoe",      "--hidden", "32", "--ffn",
@@ -58,7 +60,13 @@ static int capture(const char *out, const char *seed, const char *chunk, const c
     int argc = 24;
     if (chunk) argv[argc++] = "--chunk", argv[argc++] = (char *)chunk;
     if (weights) argv[argc++] = "--weights", argv[argc++] = (char *)weights;
+    if (prec) argv[argc++] = "--precision", argv[argc++] = (char *)prec;
     return kn_capture_cli(argc, (char **)argv);
+}
+
+static int capture(const char *out, const char *seed, const char *chunk, const char *weights)
+{
+    return capture_prec(out, seed, chunk, weights, NULL);
 }
 
 static void test_capture_deterministic_and_chunk_invariant(void **state)
@@ -105,6 +113,49 @@ static void test_capture_deterministic_and_chunk_invariant(void **state)
     unlink(a);
     unlink(b);
     unlink(c);
+}
+
+/* --precision: fp32 and bf16 both run and say so; the default is bf16 where
+ * the CPU has AVX-512 BF16; a bad value is an input error that writes
+ * nothing; the two precisions route the small model mostly alike. */
+static void test_capture_precision(void **state)
+{
+    (void)state;
+    const char *a = tu_write_temp("", ".csv"), *b = tu_write_temp("", ".csv");
+    const char *c = tu_write_temp("", ".csv");
+    assert_int_equal(capture_prec(a, "4", NULL, NULL, "fp32"), 0);
+    assert_int_equal(capture_prec(b, "4", NULL, NULL, "bf16"), 0);
+    assert_int_equal(capture(c, "4", NULL, NULL), 0);
+    size_t la, lb, lc;
+    char *fa = slurp(a, &la), *fb = slurp(b, &lb), *fc = slurp(c, &lc);
+    assert_non_null(strstr(fa, "#precision=fp32\n"));
+    assert_non_null(strstr(fb, "#precision=bf16\n"));
+    assert_non_null(strstr(fc, kn_bgemm_simd() ? "#precision=bf16\n" : "#precision=fp32\n"));
+    /* same rows but for a few near-ties: count the differing expert fields */
+    char *ra = strstr(fa, "seq,token"), *rb = strstr(fb, "seq,token");
+    int rows = 0, differ = 0;
+    for (; ra && rb && *ra && *rb; rows++) {
+        int ea, eb;
+        char *na = strchr(ra, '\n'), *nb = strchr(rb, '\n');
+        if (rows > 0 && sscanf(ra, "\"%*d\",\"%*d\",\"%*d\",\"%*d\",\"%d\"", &ea) == 1 &&
+            sscanf(rb, "\"%*d\",\"%*d\",\"%*d\",\"%*d\",\"%d\"", &eb) == 1)
+            differ += ea != eb;
+        ra = na ? na + 1 : NULL, rb = nb ? nb + 1 : NULL;
+    }
+    assert_int_equal(rows, 1 + 40 * 3 * 3);
+    print_message("fp32 vs bf16 capture: %d of %d expert fields differ\n", differ, rows - 1);
+    assert_true(differ <= rows / 10);
+    free(fa);
+    free(fb);
+    free(fc);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/moesim_test_prec_%d.csv", (int)getpid());
+    unlink(out);
+    assert_int_equal(capture_prec(out, "4", NULL, NULL, "fp8"), MOESIM_EXIT_INPUT);
+    assert_int_equal(access(out, F_OK), -1);
 }
 
 static void test_capture_rejects_bad_checkpoint_writes_nothing(void **state)
@@ -168,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_capture_rejects_bad_checkpoint_writes_nothing),
         cmocka_unit_test(test_capture_gpu_without_library_is_an_error),
         cmocka_unit_test(test_calibrate_cpu_rows),
+        cmocka_unit_test(test_capture_precision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

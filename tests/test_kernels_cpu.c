@@ -146,7 +146,7 @@ static const struct kn_dims small = {.hidden = 48,
 static void check_against_ref(const struct kn_dims *d, int n, int batch, int threads)
 {
     struct kn_weights *w = kn_weights_seeded(d, 7, 2);
-    struct kn_cpu *cpu = kn_cpu_create(d, batch, threads);
+    struct kn_cpu *cpu = kn_cpu_create(d, batch, threads, KN_FP32);
     size_t H = (size_t)d->hidden, k = (size_t)d->topk;
     float *h = malloc(sizeof(float) * (size_t)n * H), *wt = malloc(sizeof(float) * (size_t)n * k);
     double *hr = malloc(sizeof(double) * (size_t)n * H), *wr = malloc(sizeof(double) * n * k);
@@ -160,7 +160,8 @@ static void check_against_ref(const struct kn_dims *d, int n, int batch, int thr
     double worst_w = 0, worst_h = 0;
     for (int l = 0; l < d->layers; l++) {
         kn_weights_layer(w, l, &lay);
-        kn_cpu_forward(cpu, &lay, h, n, ex, wt);
+        kn_cpu_load(cpu, &lay);
+        kn_cpu_forward(cpu, h, n, ex, wt);
         ref_block(d, &lay, hr, n, er, wr);
         for (size_t a = 0; a < (size_t)n * k; a++) {
             assert_int_equal(ex[a], er[a]);
@@ -220,8 +221,9 @@ static void test_cpu_batch_and_threads_invariant(void **state)
         ex[r] = malloc(sizeof(int16_t) * n * k);
         for (int t = 0; t < n; t++)
             kn_weights_embed(w, (uint32_t)t, h[r] + (size_t)t * H);
-        struct kn_cpu *cpu = kn_cpu_create(&d, r ? 7 : 0, r ? 2 : 1);
-        kn_cpu_forward(cpu, &lay, h[r], n, ex[r], wt[r]);
+        struct kn_cpu *cpu = kn_cpu_create(&d, r ? 7 : 0, r ? 2 : 1, KN_FP32);
+        kn_cpu_load(cpu, &lay);
+        kn_cpu_forward(cpu, h[r], n, ex[r], wt[r]);
         kn_cpu_destroy(cpu);
     }
     assert_memory_equal(h[0], h[1], sizeof(float) * n * H);

@@ -221,7 +221,7 @@ static void round_trip(int olmoe, const char *dtype)
         kn_weights_embed(fw, (uint32_t)(tk * 7), hf + tk * 16); /* id modulo V = 5 */
     }
     assert_memory_equal(hs, hf, sizeof hs);
-    struct kn_cpu *cpu = kn_cpu_create(&d, 0, 1);
+    struct kn_cpu *cpu = kn_cpu_create(&d, 0, 1, KN_FP32);
     for (int l = 0; l < 2; l++) {
         kn_weights_layer(fw, l, &got);
         assert_memory_equal(got.norm, lay[l].norm, sizeof(float) * H);
@@ -229,8 +229,10 @@ static void round_trip(int olmoe, const char *dtype)
         assert_memory_equal(got.w1, lay[l].w1, sizeof(float) * E * F * H);
         assert_memory_equal(got.w3, lay[l].w3, sizeof(float) * E * F * H);
         assert_memory_equal(got.w2, lay[l].w2, sizeof(float) * E * F * H);
-        kn_cpu_forward(cpu, &lay[l], hs, 6, es, ws);
-        kn_cpu_forward(cpu, &got, hf, 6, ef, wf);
+        kn_cpu_load(cpu, &lay[l]);
+        kn_cpu_forward(cpu, hs, 6, es, ws);
+        kn_cpu_load(cpu, &got);
+        kn_cpu_forward(cpu, hf, 6, ef, wf);
         assert_memory_equal(es, ef, sizeof es);
         assert_memory_equal(ws, wf, sizeof ws);
         assert_memory_equal(hs, hf, sizeof hs);
