@@ -77,6 +77,8 @@ static void test_samples_agree_with_links(void **state)
         const struct res_sample *s = &o.r.samples[i];
         assert_int_equal(s->t_ps % 1000000, 0); /* every 1000 ns */
         assert_true(s->t_ps >= last);           /* in time order */
+        if (i > 0 && s->t_ps == last)           /* one row per link and time */
+            assert_true(s->link > o.r.samples[i - 1].link);
         assert_true(s->t_ps <= st->now);        /* none after the run's end */
         assert_true(s->bytes > 0 || s->queue_bytes > 0);
         assert_true(s->link < o.t->nports);
