@@ -1,5 +1,6 @@
-/* kn_testutil.h - helpers for the kernels/ tests: a safetensors writer and a
- * float64 reference of the MoE block. */
+/* kn_testutil.h - helpers for the kernels/ tests: a safetensors writer, a
+ * float64 reference of the MoE block, and the batch/thread invariance check
+ * of the CPU block. */
 #ifndef MOESIM_KN_TESTUTIL_H
 #define MOESIM_KN_TESTUTIL_H
 
@@ -11,6 +12,8 @@
 
 #include "kernels/layer.h"
 #include "kernels/model.h"
+#include "kernels/moe_cpu.h"
+#include "kernels/weights.h"
 
 struct st_tensor {
     const char *name, *dtype; /* "BF16": 2 bytes an element, anything else 4 */
@@ -150,6 +153,41 @@ static inline void ref_block(const struct kn_dims *d, const struct kn_layer *w, 
     free(lg);
     free(a);
     free(out);
+}
+
+/* The CPU block (precision prec) on n seeded tokens through layer `layer`
+ * of weights seeded with `seed` gives bitwise the same hidden states,
+ * weights and experts with a batch of `batch` tokens on `threads` threads
+ * as with one batch on one thread. Returns 0 when they agree. */
+static inline int kn_check_batch_threads(const struct kn_dims *d, uint64_t seed, int layer, int n,
+                                         int batch, int threads, int prec)
+{
+    size_t H = (size_t)d->hidden, k = (size_t)d->topk;
+    struct kn_weights *w = kn_weights_seeded(d, seed, 1);
+    struct kn_layer lay;
+    kn_layer_alloc(d, &lay);
+    kn_weights_layer(w, layer, &lay);
+    float *h[2], *wt[2];
+    int16_t *ex[2];
+    for (int r = 0; r < 2; r++) {
+        h[r] = malloc(sizeof(float) * (size_t)n * H);
+        wt[r] = malloc(sizeof(float) * (size_t)n * k);
+        ex[r] = malloc(sizeof(int16_t) * (size_t)n * k);
+        for (int t = 0; t < n; t++)
+            kn_weights_embed(w, (uint32_t)t, h[r] + (size_t)t * H);
+        struct kn_cpu *cpu = kn_cpu_create(d, r ? batch : 0, r ? threads : 1, prec);
+        kn_cpu_load(cpu, &lay);
+        kn_cpu_forward(cpu, h[r], n, ex[r], wt[r]);
+        kn_cpu_destroy(cpu);
+    }
+    int differ = memcmp(h[0], h[1], sizeof(float) * (size_t)n * H) ||
+                 memcmp(wt[0], wt[1], sizeof(float) * (size_t)n * k) ||
+                 memcmp(ex[0], ex[1], sizeof(int16_t) * (size_t)n * k);
+    for (int r = 0; r < 2; r++)
+        free(h[r]), free(wt[r]), free(ex[r]);
+    kn_layer_free(&lay);
+    kn_weights_destroy(w);
+    return differ;
 }
 
 #endif

@@ -54,7 +54,7 @@ struct drive {
     size_t n, cap;
     simtime_t *dur;                    /* [n]: each phase's duration */
     struct job *jobs_head, *jobs_tail; /* every job, in phase order */
-    struct job *todo;                  /* the next job no thread took yet */
+    struct job *waiting;               /* the next job no thread took yet */
     size_t pending;                    /* jobs created and not finished */
     int closed;                        /* the generator is done */
     pthread_mutex_t mu;
@@ -191,11 +191,11 @@ static void *worker(void *arg)
     struct eng *e = NULL;
     pthread_mutex_lock(&d->mu);
     for (;;) {
-        while (!d->todo && !d->closed)
+        while (!d->waiting && !d->closed)
             pthread_cond_wait(&d->cv_work, &d->mu);
-        struct job *j = d->todo;
+        struct job *j = d->waiting;
         if (!j) break;
-        d->todo = j->next;
+        d->waiting = j->next;
         pthread_mutex_unlock(&d->mu);
         simulate(d, j, &e);
         pthread_mutex_lock(&d->mu);
@@ -342,7 +342,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
         }
         pthread_mutex_lock(&d->mu);
         link_job(d, j);
-        if (!d->todo) d->todo = j;
+        if (!d->waiting) d->waiting = j;
         d->pending++;
         pthread_cond_signal(&d->cv_work);
         while (d->pending > 2 * (size_t)started)
