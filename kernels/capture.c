@@ -7,7 +7,13 @@
  * memory, not the stack's), then the chunk's rows are written in (token,
  * layer, slot) order. Everything that can be wrong with the input (options,
  * text, checkpoint, device) is checked before the output file is created.
+ *
+ * The first hidden states come from the text's tokens through the embedding
+ * table (--text), or straight from a file (--states FILE.safetensors: a
+ * tensor "hidden_states" of [N][hidden], BF16, F16 or F32, e.g. dumped from
+ * a real model's residual stream); its rows are tokens 0..N-1 of sequence 0.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,7 @@
 #include "kernels/cliopts.h"
 #include "kernels/device.h"
 #include "kernels/layer.h"
+#include "kernels/safetensors.h"
 #include "kernels/tokenizer.h"
 #include "kernels/weights.h"
 #include "sim/cli.h"
@@ -75,10 +82,8 @@ static int write_rows(FILE *f, const struct kn_tokens *tok, size_t t0, int n,
         for (size_t l = 0; l < L; l++)
             for (size_t s = 0; s < k; s++) {
                 size_t a = ((size_t)t * L + l) * k + s;
-                put_field(buf, &len, v, snprintf(v, sizeof v, "%d", tok->seq[t0 + (size_t)t]),
-                          ',');
-                put_field(buf, &len, v, snprintf(v, sizeof v, "%d", tok->pos[t0 + (size_t)t]),
-                          ',');
+                put_field(buf, &len, v, snprintf(v, sizeof v, "%d", tok->seq[t0 + (size_t)t]), ',');
+                put_field(buf, &len, v, snprintf(v, sizeof v, "%d", tok->pos[t0 + (size_t)t]), ',');
                 put_field(buf, &len, v, snprintf(v, sizeof v, "%zu", l), ',');
                 put_field(buf, &len, v, snprintf(v, sizeof v, "%zu", s), ',');
                 put_field(buf, &len, v, snprintf(v, sizeof v, "%d", expert[a]), ',');
@@ -110,11 +115,70 @@ static void take_tokens(const struct kn_tokens *all, size_t want, struct kn_toke
     }
 }
 
+/* Rows [r0, r0 + n) of the states tensor t ([N][H]) as fp32 into out. */
+static void states_rows(const struct kn_st_tensor *t, size_t r0, size_t n, float *out)
+{
+    struct kn_st_tensor v = *t;
+    size_t row = t->nbytes / (size_t)t->shape[0];
+    v.data = t->data + r0 * row;
+    v.nbytes = n * row;
+    v.shape[0] = (int64_t)n;
+    kn_st_to_f32(&v, out);
+}
+
+/* Opens --states: the tensor hidden_states, [N][H] with a float dtype and
+ * every value finite; *tokens (0: all N) rows of it become tok (sequence 0,
+ * positions 0..). */
+static int open_states(const char *path, size_t H, long *tokens, struct kn_st **stp,
+                       const struct kn_st_tensor **tp, struct kn_tokens *tok, struct err *e)
+{
+    struct kn_st *st;
+    if (kn_st_open(path, &st, e)) return -1;
+    const struct kn_st_tensor *t = kn_st_find(st, "hidden_states");
+    /* any number of rows (at least one), H columns */
+    int64_t want[2] = {t && t->ndim == 2 && t->shape[0] > 0 ? t->shape[0] : 1, (int64_t)H};
+    t = kn_st_expect(st, "hidden_states", 2, want, e);
+    if (!t) {
+        kn_st_close(st);
+        return -1;
+    }
+    size_t N = (size_t)t->shape[0];
+    if (*tokens == 0) *tokens = (long)N;
+    if ((size_t)*tokens > N) {
+        kn_st_close(st);
+        return err_set(e, "%s: tensor hidden_states: %zu rows, fewer than --tokens %ld", path, N,
+                       *tokens);
+    }
+    float *row = xmalloc(sizeof *row * H);
+    for (size_t r = 0; r < (size_t)*tokens; r++) {
+        states_rows(t, r, 1, row);
+        for (size_t i = 0; i < H; i++)
+            if (!isfinite(row[i])) {
+                free(row);
+                kn_st_close(st);
+                return err_set(e,
+                               "%s: tensor hidden_states: row %zu, column %zu: not a finite "
+                               "number",
+                               path, r, i);
+            }
+    }
+    free(row);
+    tok->n = (size_t)*tokens;
+    tok->id = xcalloc(tok->n, sizeof *tok->id);
+    tok->seq = xcalloc(tok->n, sizeof *tok->seq);
+    tok->pos = xmalloc(sizeof *tok->pos * tok->n);
+    for (size_t r = 0; r < tok->n; r++)
+        tok->pos[r] = (int32_t)r;
+    *stp = st;
+    *tp = t;
+    return 0;
+}
+
 int kn_capture_cli(int argc, char **argv)
 {
     struct kn_cliopts o;
     kn_cliopts_init(&o);
-    const char *text = NULL;
+    const char *text = NULL, *states = NULL;
     long tokens = 0, chunk = 0;
     int quiet = 0;
     struct err e;
@@ -124,6 +188,8 @@ int kn_capture_cli(int argc, char **argv)
         if (r > 0) continue;
         if (!strcmp(argv[i], "--text") && i + 1 < argc) {
             text = argv[++i];
+        } else if (!strcmp(argv[i], "--states") && i + 1 < argc) {
+            states = argv[++i];
         } else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) {
             if (kn_cliopts_int("--tokens", argv[++i], 1, 1L << 30, &tokens, &e)) goto bad;
         } else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) {
@@ -137,28 +203,37 @@ int kn_capture_cli(int argc, char **argv)
     }
     struct kn_dims d;
     if (kn_cliopts_dims(&o, &d, &e)) goto bad;
-    if (!text || !tokens || !o.out) {
-        err_set(&e, "--text FILE, --tokens N and -o FILE are required");
+    if (!text == !states || (text && !tokens) || !o.out) {
+        err_set(&e, "--text FILE with --tokens N, or --states FILE.safetensors, and -o FILE are "
+                    "required");
         goto bad;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    if (read_file(text, &buf, &len, &e)) goto bad;
-    struct kn_tokens all, tok;
-    kn_tokenize(buf, len, (size_t)tokens, &all);
-    free(buf);
-    if (all.n == 0) {
+    struct kn_tokens tok;
+    struct kn_st *st = NULL;
+    const struct kn_st_tensor *hs = NULL;
+    if (states) {
+        if (open_states(states, (size_t)d.hidden, &tokens, &st, &hs, &tok, &e)) goto bad;
+    } else {
+        char *buf = NULL;
+        size_t len = 0;
+        if (read_file(text, &buf, &len, &e)) goto bad;
+        struct kn_tokens all;
+        kn_tokenize(buf, len, (size_t)tokens, &all);
+        free(buf);
+        if (all.n == 0) {
+            kn_tokens_free(&all);
+            err_set(&e, "%s: no words in the text", text);
+            goto bad;
+        }
+        take_tokens(&all, (size_t)tokens, &tok);
         kn_tokens_free(&all);
-        err_set(&e, "%s: no words in the text", text);
-        goto bad;
     }
-    take_tokens(&all, (size_t)tokens, &tok);
-    kn_tokens_free(&all);
 
     struct kn_weights *w = NULL;
     if (o.weights) {
         if (kn_weights_open(o.weights, &d, o.seed, o.threads, &w, &e)) {
             kn_tokens_free(&tok);
+            kn_st_close(st);
             goto bad;
         }
     } else {
@@ -176,6 +251,7 @@ int kn_capture_cli(int argc, char **argv)
                        &e)) {
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
+        kn_st_close(st);
         goto bad;
     }
     if (note[0]) fprintf(stderr, "moesim capture: %s\n", note);
@@ -186,6 +262,7 @@ int kn_capture_cli(int argc, char **argv)
         kn_device_close(dev);
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
+        kn_st_close(st);
         return MOESIM_EXIT_INPUT;
     }
     fprintf(f, "#model=%s\n#experts=%d\n#topk=%d\n#layers=%d\n#source=capture\n", d.model,
@@ -193,9 +270,16 @@ int kn_capture_cli(int argc, char **argv)
     fprintf(f, "#preset=%s\n#hidden=%d\n#ffn=%d\n#renorm=%d\n#device=%s\n#device_name=%s\n",
             o.preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
     fprintf(f, "#precision=%s\n", kn_device_precision(dev));
-    fprintf(f, "#weights=%s\n#seed=%llu\n#text=%s\n#tokens=%zu\n", kn_weights_source(w),
-            (unsigned long long)o.seed, text, tok.n);
-    fprintf(f, "#tokenizer=words fnv1a mod %d, seq = paragraph\n#attention=none\n", KN_VOCAB);
+    fprintf(f, "#weights=%s\n#seed=%llu\n", kn_weights_source(w), (unsigned long long)o.seed);
+    if (states)
+        fprintf(f,
+                "#states=%s\n#tokens=%zu\n#tokenizer=none (hidden states from the file, seq "
+                "0)\n",
+                states, tok.n);
+    else
+        fprintf(f, "#text=%s\n#tokens=%zu\n#tokenizer=words fnv1a mod %d, seq = paragraph\n", text,
+                tok.n, KN_VOCAB);
+    fprintf(f, "#attention=none\n");
     fprintf(f, "seq,token,layer,slot,expert,weight\n");
 
     /* layer buffers: all L when they fit in CACHE_BYTES and there are several
@@ -220,7 +304,10 @@ int kn_capture_cli(int argc, char **argv)
     for (size_t t0 = 0; t0 < tok.n && rc == 0; t0 += (size_t)chunk) {
         int n = tok.n - t0 < (size_t)chunk ? (int)(tok.n - t0) : (int)chunk;
         double te = now_s();
-        kn_weights_embed_rows(w, tok.id + t0, (size_t)n, h);
+        if (hs)
+            states_rows(hs, t0, (size_t)n, h);
+        else
+            kn_weights_embed_rows(w, tok.id + t0, (size_t)n, h);
         t_embed += now_s() - te;
         for (size_t l = 0; l < L && rc == 0; l++) {
             double t1 = now_s(), t2, t3;
@@ -274,6 +361,7 @@ int kn_capture_cli(int argc, char **argv)
     kn_device_close(dev);
     kn_weights_destroy(w);
     kn_tokens_free(&tok);
+    kn_st_close(st);
     return rc == 0 ? 0 : 1;
 bad:
     fprintf(stderr, "moesim capture: %s\n", e.msg);

@@ -35,13 +35,16 @@ static const struct cli_command cli_commands[] = {
      "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"
      "        [--mode standard|coherent] [--seed S] [--csv]   expert placement on a trace"},
     {"capture", kn_capture_cli,
-     "capture --preset mixtral|olmoe --text FILE --tokens N -o TRACE.csv [--layers L]\n"
-     "        [--weights FILE.safetensors] [--hidden H --ffn F --experts E --topk K] [--seed S]\n"
-     "        [--device gpu|cpu] [--no-renorm|--renorm] [--threads T] [--chunk N] [--quiet]\n"
-     "        route the text's tokens through L MoE blocks; write every decision as a trace"},
+     "capture --preset mixtral|olmoe (--text FILE --tokens N | --states FILE.safetensors [--tokens N])\n"
+     "        -o TRACE.csv [--layers L] [--weights FILE.safetensors] [--hidden H --ffn F --experts E\n"
+     "        --topk K] [--seed S] [--device gpu|cpu] [--precision fp32|bf16|auto]\n"
+     "        [--no-renorm|--renorm] [--threads T] [--chunk N] [--quiet]\n"
+     "        route the text's tokens (or the file's hidden_states rows) through L MoE blocks;\n"
+     "        write every decision as a trace"},
     {"calibrate", kn_calibrate_cli,
      "calibrate --preset mixtral|olmoe -o CALIB.csv [--device gpu|cpu] [--max-tokens N]\n"
      "        [--repeats R] [--hidden H --ffn F] [--seed S] [--threads T]\n"
+     "        [--precision fp32|bf16|auto]\n"
      "        time one expert's FFN against its token count (tokens,us rows)"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},
 };

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "kernels/bgemm.h"
+#include "kernels/cliopts.h"
 #include "kernels/tokenizer.h"
 #include "sim/cli.h"
 #include "tests/kn_testutil.h"
@@ -185,6 +186,86 @@ static void test_capture_gpu_without_library_is_an_error(void **state)
     unsetenv("MOESIM_CUDA_LIB");
 }
 
+/* The data rows from `layer` on (columns 3..6: layer, slot, expert, weight)
+ * of a capture, in order, in one string. */
+static char *routing_cols(const char *path)
+{
+    size_t len;
+    char *f = slurp(path, &len), *out = calloc(len + 1, 1), *o = out;
+    char *p = strstr(f, "seq,token,layer,slot,expert,weight\n");
+    assert_non_null(p);
+    p = strchr(p, '\n') + 1;
+    while (*p) {
+        char *eol = strchr(p, '\n');
+        char *c = p;
+        for (int k = 0; k < 2; k++)
+            c = strchr(c, ',') + 1;
+        memcpy(o, c, (size_t)(eol - c + 1));
+        o += eol - c + 1;
+        p = eol + 1;
+    }
+    free(f);
+    return out;
+}
+
+/* --states with the text's embeddings as hidden_states routes exactly as
+ * --text does (the same blocks, the same first hidden states). */
+static void test_capture_states_equal_text(void **state)
+{
+    (void)state;
+    struct kn_cliopts o;
+    kn_cliopts_init(&o);
+    o.preset = "olmoe", o.hidden = 32, o.ffn = 24, o.experts = 8, o.topk = 3, o.layers = 3;
+    struct kn_dims d;
+    struct err e;
+    assert_int_equal(kn_cliopts_dims(&o, &d, &e), 0);
+    struct kn_tokens t;
+    kn_tokenize(TEXT, strlen(TEXT), 0, &t);
+    struct kn_weights *w = kn_weights_seeded(&d, 9, 1);
+    float *hs = malloc(sizeof(float) * t.n * 32);
+    for (size_t i = 0; i < t.n; i++)
+        kn_weights_embed(w, t.id[i], hs + i * 32);
+    kn_weights_destroy(w);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/moesim_test_states_%d.safetensors", (int)getpid());
+    struct st_tensor ten = {"hidden_states", "F32", 2, {(long)t.n, 32}, hs};
+    assert_int_equal(st_write(path, &ten, 1), 0);
+
+    const char *a = tu_write_temp("", ".csv"), *b = tu_write_temp("", ".csv");
+    const char *text = tu_write_temp(TEXT, ".txt");
+    char n[16];
+    snprintf(n, sizeof n, "%zu", t.n);
+    char *base[] = {"capture",   "--preset", "olmoe",  "--hidden", "32",       "--ffn", "24",
+                    "--experts", "8",        "--topk", "3",        "--layers", "3",     "--seed",
+                    "9",         "--device", "cpu",    "--quiet",  "-o"};
+    char *argv[32];
+    int argc = 0;
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+        argv[argc++] = base[i];
+    argv[argc++] = (char *)a;
+    argv[argc++] = "--text", argv[argc++] = (char *)text, argv[argc++] = "--tokens";
+    argv[argc++] = n;
+    assert_int_equal(kn_capture_cli(argc, argv), 0);
+    argc -= 5;
+    argv[argc++] = (char *)b;
+    argv[argc++] = "--states", argv[argc++] = path;
+    assert_int_equal(kn_capture_cli(argc, argv), 0);
+    char *ra = routing_cols(a), *rb = routing_cols(b);
+    assert_true(strlen(ra) > 100);
+    assert_string_equal(ra, rb);
+    size_t len;
+    char *fb = slurp(b, &len);
+    assert_non_null(strstr(fb, "#states="));
+    /* rows of sequence 0, tokens numbered from 0 */
+    assert_non_null(strstr(fb, "\n\"0\",\"1\",\"0\",\"0\","));
+    free(fb);
+    free(ra);
+    free(rb);
+    free(hs);
+    kn_tokens_free(&t);
+    unlink(path);
+}
+
 static void test_calibrate_cpu_rows(void **state)
 {
     (void)state;
@@ -217,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_words_ids_paragraphs),
         cmocka_unit_test(test_capture_deterministic_and_chunk_invariant),
         cmocka_unit_test(test_capture_rejects_bad_checkpoint_writes_nothing),
+        cmocka_unit_test(test_capture_states_equal_text),
         cmocka_unit_test(test_capture_gpu_without_library_is_an_error),
         cmocka_unit_test(test_calibrate_cpu_rows),
         cmocka_unit_test(test_capture_precision),

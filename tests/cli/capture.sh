@@ -55,4 +55,40 @@ MOESIM_CUDA_LIB=/nonexistent.so "$MOESIM" capture --preset olmoe --text "$text" 
     --layers 1 --device gpu -o "$tmp/x.csv" 2>"$tmp/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/x.csv" ] || exit 1
 grep -q -- '--device gpu: cannot load the CUDA library' "$tmp/err" || exit 1
+
+# --states FILE.safetensors: hidden states instead of text
+mk_st() { # FILE HEADER-JSON DATA-BYTES [TAIL]: a safetensors file of zeros (then TAIL)
+    n=${#2}
+    printf "$(printf '\\%03o\\%03o' $((n & 255)) $((n >> 8 & 255)))\000\000\000\000\000\000" >"$1"
+    printf '%s' "$2" >>"$1"
+    head -c "$3" /dev/zero >>"$1"
+    [ -z "${4:-}" ] || printf "$4" >>"$1"
+}
+st_args="--preset olmoe --hidden 64 --ffn 32 --experts 16 --topk 4 --layers 2 --seed 3 --device cpu --quiet"
+mk_st "$tmp/ok.safetensors" '{"hidden_states":{"dtype":"F32","shape":[3,64],"data_offsets":[0,768]}}' 764 '\000\000\200\077'
+# shellcheck disable=SC2086
+"$MOESIM" capture $st_args --states "$tmp/ok.safetensors" -o "$tmp/s.csv"
+grep -qx "#states=$tmp/ok.safetensors" "$tmp/s.csv"
+[ "$(grep -v '^#' "$tmp/s.csv" | tail -n +2 | wc -l)" -eq $((3 * 2 * 4)) ] || exit 1
+check_st() { # EXPECTED-MESSAGE FILE [capture args...]
+    want=$1 f=$2
+    shift 2
+    set +e
+    # shellcheck disable=SC2086
+    "$MOESIM" capture $st_args --states "$f" -o "$tmp/x.csv" "$@" 2>"$tmp/err"
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] && [ ! -e "$tmp/x.csv" ] && [ "$(cat "$tmp/err")" = "moesim capture: $want" ] ||
+        { echo "states: exit $rc, got: $(cat "$tmp/err"), want: moesim capture: $want"; exit 1; }
+}
+mk_st "$tmp/noname.safetensors" '{"states":{"dtype":"F32","shape":[3,64],"data_offsets":[0,768]}}' 768
+check_st "$tmp/noname.safetensors: tensor hidden_states: missing" "$tmp/noname.safetensors"
+mk_st "$tmp/narrow.safetensors" '{"hidden_states":{"dtype":"F32","shape":[3,32],"data_offsets":[0,384]}}' 384
+check_st "$tmp/narrow.safetensors: tensor hidden_states: shape [3, 32], expected [3, 64]" "$tmp/narrow.safetensors"
+mk_st "$tmp/nan.safetensors" '{"hidden_states":{"dtype":"F32","shape":[3,64],"data_offsets":[0,768]}}' 508 '\000\000\300\177'
+# (the NaN is row 1's last value; 256 more bytes of row 2 follow)
+head -c 256 /dev/zero >>"$tmp/nan.safetensors"
+check_st "$tmp/nan.safetensors: tensor hidden_states: row 1, column 63: not a finite number" "$tmp/nan.safetensors"
+check_st "$tmp/ok.safetensors: tensor hidden_states: 3 rows, fewer than --tokens 4" "$tmp/ok.safetensors" --tokens 4
+check_st "--text FILE with --tokens N, or --states FILE.safetensors, and -o FILE are required" "$tmp/ok.safetensors" --text "$text" --tokens 3
 exit 0
