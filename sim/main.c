@@ -13,9 +13,10 @@ static const struct cli_command cli_commands[] = {
     {"run", sim_run_cli,
      "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--jobs N]\n"
      "        [--threads N] [--resume] [--quiet]\n"
-     "        simulate every run of the scenario's sweep in N worker processes (default: one\n"
-     "        per core), up to --threads network phases of a run at once (default: the cores\n"
-     "        left per run); results go to the database; --resume skips runs already done"},
+     "        simulate every run of the scenario's sweep in N worker processes, up to --threads\n"
+     "        network phases of a run at once (default: runs of several phases, as MoE, one at a\n"
+     "        time on every core; others a worker per core); results go to the database;\n"
+     "        --resume skips runs already done"},
     {"report", res_report_cli,
      "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"
      "        [--where section.key=value]...\n"

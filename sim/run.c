@@ -244,6 +244,41 @@ static void run_pool(struct sweep *w, long jobs)
     free(pool);
 }
 
+/* Whether every run to do has several network phases (an MoE workload, or
+ * more than one iteration), which --threads can simulate at once. */
+static int runs_multiphase(const struct sweep *w)
+{
+    for (size_t i = 0; i < w->ntorun; i++) {
+        const struct cfg *c = sc_run(w->s, w->torun[i]);
+        if (c->wl_kind != WL_MOE && c->iterations < 2) return 0;
+    }
+    return w->ntorun > 0;
+}
+
+/* The cores between runs (--jobs worker processes) and the network phases
+ * of each run (--threads). Given neither: runs of several phases get the
+ * cores for their phases, one run at a time (two threads on a run beat two
+ * runs side by side: the main thread builds the next phases meanwhile);
+ * single-phase runs get a worker per core. Given one, the other divides
+ * what is left. */
+static void split_cores(const struct sweep *w, const struct sweep_opts *o, long *jobs,
+                        long *threads)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    *jobs = o->jobs;
+    *threads = o->threads;
+    if (!*jobs && !*threads && runs_multiphase(w)) {
+        *jobs = 1;
+        *threads = cores;
+        return;
+    }
+    if (!*jobs) *jobs = *threads ? (cores / *threads > 0 ? cores / *threads : 1) : cores;
+    long busy = (size_t)*jobs < w->ntorun ? *jobs : (long)w->ntorun;
+    if (!*threads) *threads = cores / (busy > 0 ? busy : 1);
+    if (*threads < 1) *threads = 1;
+}
+
 /* Parses the arguments into o; returns 0, or the exit status of an error. */
 static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset, char **csvset)
 {
@@ -316,14 +351,9 @@ int sim_run_cli(int argc, char **argv)
                 rc = MOESIM_EXIT_INPUT;
             } else {
                 if (sweep_init(&w, s, &o) == 0) {
-                    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-                    if (cores < 1) cores = 1;
-                    long jobs = o.jobs ? o.jobs : cores;
-                    /* By default the cores go to runs first, then to the
-                     * network phases of each run. */
-                    long busy = (size_t)jobs < w.ntorun ? jobs : (long)w.ntorun;
-                    long threads = o.threads ? o.threads : cores / (busy > 0 ? busy : 1);
-                    wl_set_threads((unsigned)(threads > 0 ? threads : 1));
+                    long jobs, threads;
+                    split_cores(&w, &o, &jobs, &threads);
+                    wl_set_threads((unsigned)threads);
                     run_pool(&w, jobs);
                 }
                 rc = sweep_finish(&w);
