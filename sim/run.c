@@ -258,7 +258,7 @@ static int runs_multiphase(const struct sweep *w)
 /* The cores between runs (--jobs worker processes) and the network phases
  * of each run (--threads). Given neither: runs of several phases get the
  * cores for their phases, one run at a time (two threads on a run beat two
- * runs side by side: the main thread builds the next phases meanwhile);
+ * runs side by side, measured in bench/README.md);
  * single-phase runs get a worker per core. Given one, the other divides
  * what is left. */
 static void split_cores(const struct sweep *w, const struct sweep_opts *o, long *jobs,
