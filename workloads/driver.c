@@ -29,7 +29,9 @@ void wl_set_threads(unsigned n)
 
 /* A network phase to simulate, and what its engine found. */
 struct job {
-    size_t rec;    /* its phase record */
+    size_t rec;       /* its phase record (d->ph moves as it grows: not read by the threads) */
+    const char *name; /* the phase's name, iteration and layer, for messages */
+    uint32_t iter, layer;
     uint64_t salt; /* network phase number: salts its engine's choices */
     struct topo_demand *dem;
     size_t ndem;
@@ -153,9 +155,8 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
     }
     char why[320];
     if (eng_check(e, why, sizeof why) < 0) {
-        const struct res_phase *r = &d->ph[j->rec];
         snprintf(j->inv, sizeof j->inv, "%s, in the %s phase of iteration %u, layer %u", why,
-                 r->phase, r->iter, r->layer);
+                 j->name, j->iter, j->layer);
     }
     free(j->dem);
     j->dem = NULL;
@@ -222,6 +223,9 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
     if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
+    j->name = p->name;
+    j->iter = p->iter;
+    j->layer = p->layer;
     j->salt = salt;
     j->dem = xmalloc(live * sizeof *j->dem);
     for (size_t i = 0; i < p->ndem; i++)
