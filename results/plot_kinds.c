@@ -229,35 +229,53 @@ static int cmp_moe(const void *a, const void *b)
     return x->ph - y->ph;
 }
 
-/* Per-layer rows of the selected runs for the MoE figures: st's columns
- * are run_id, layer, then what `conv` turns into the row's phase and value
- * (it returns 0 to leave the row out). Runs are grouped by
- * placement.policy (*grp, *labels: plot_groups); the rows come sorted by
- * group, layer and phase. Returns their number (0: none). */
-static size_t layer_rows(struct plot_ctx *c, sqlite3_stmt *st,
-                         int (*conv)(sqlite3_stmt *st, int *ph, double *v), int **grp,
-                         const char ***labels, struct moe_row **out)
+/* Per-layer rows of the selected runs for an MoE figure: the runs grouped
+ * by placement.policy (grp, labels: plot_groups), rows sorted by group,
+ * layer and phase. */
+struct layer_rows {
+    int *grp;
+    const char **labels;
+    struct moe_row *rows;
+    size_t n;
+};
+
+/* Fills *lr from st, whose columns are run_id, layer, then what `conv`
+ * turns into the row's phase and value (it returns 0 to leave the row out).
+ * Returns 0, or the error "no WHAT in the N matching done runs" when no row
+ * is left; free *lr with layer_rows_free either way. */
+static int layer_rows_load(struct plot_ctx *c, sqlite3_stmt *st,
+                           int (*conv)(sqlite3_stmt *st, int *ph, double *v), const char *what,
+                           struct layer_rows *lr)
 {
     const struct res_sel *s = c->sel;
-    *grp = xcalloc(s->nruns + 1, sizeof **grp);
-    plot_groups(c, "placement.policy", "all runs", *grp, labels);
-    struct moe_row *rows = NULL;
-    size_t n = 0, cap = 0;
+    memset(lr, 0, sizeof *lr);
+    lr->grp = xcalloc(s->nruns + 1, sizeof *lr->grp);
+    plot_groups(c, "placement.policy", "all runs", lr->grp, &lr->labels);
+    size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         long r = res_sel_find(s, sqlite3_column_int64(st, 0));
         int ph;
         double v;
-        if (r < 0 || (*grp)[r] < 0 || !conv(st, &ph, &v)) continue;
-        if (n == cap) {
+        if (r < 0 || lr->grp[r] < 0 || !conv(st, &ph, &v)) continue;
+        if (lr->n == cap) {
             cap = cap ? 2 * cap : 256;
-            rows = xrealloc(rows, cap * sizeof *rows);
+            lr->rows = xrealloc(lr->rows, cap * sizeof *lr->rows);
         }
-        rows[n++] = (struct moe_row){(*grp)[r], sqlite3_column_int64(st, 1), ph, v};
+        lr->rows[lr->n++] = (struct moe_row){lr->grp[r], sqlite3_column_int64(st, 1), ph, v};
     }
     sqlite3_finalize(st);
-    if (n) qsort(rows, n, sizeof *rows, cmp_moe);
-    *out = rows;
-    return n;
+    if (!lr->n)
+        return err_set(c->e, "no %s in the %zu matching done runs (an MoE workload writes them)",
+                       what, s->nruns);
+    qsort(lr->rows, lr->n, sizeof *lr->rows, cmp_moe);
+    return 0;
+}
+
+static void layer_rows_free(struct layer_rows *lr)
+{
+    free(lr->rows);
+    free(lr->labels);
+    free(lr->grp);
 }
 
 /* Writes moe_G.csv for group g from rows[lo..hi) (sorted); layers whose
@@ -300,25 +318,17 @@ static int moe_conv(sqlite3_stmt *st, int *ph, double *v)
 
 int plot_moe(struct plot_ctx *c)
 {
-    const struct res_sel *s = c->sel;
     sqlite3_stmt *st = prep(c, "SELECT run_id, layer, phase, avg(end_ns - start_ns) FROM phases"
                                " WHERE phase IN (?, ?, ?) GROUP BY run_id, layer, phase");
     if (!st) return PLOT_FAIL;
     for (int i = 0; i < 3; i++)
         sqlite3_bind_text(st, i + 1, moe_phases[i], -1, SQLITE_STATIC);
-    int *grp;
-    const char **labels;
-    struct moe_row *rows;
-    size_t n = layer_rows(c, st, moe_conv, &grp, &labels, &rows);
-    int rc = 0;
+    struct layer_rows lr;
+    int rc = layer_rows_load(c, st, moe_conv, "dispatch, compute or combine phases", &lr);
+    const struct moe_row *rows = lr.rows;
+    size_t n = lr.n;
     FILE *f = NULL;
-    if (!n) {
-        rc = err_set(c->e,
-                     "no dispatch, compute or combine phases in the %zu matching done runs "
-                     "(an MoE workload writes them)",
-                     s->nruns);
-        goto out;
-    }
+    if (rc < 0) goto out;
     /* label every step-th layer so that many layers stay readable */
     int64_t maxlayer = 0;
     for (size_t i = 0; i < n; i++)
@@ -346,7 +356,7 @@ int plot_moe(struct plot_ctx *c)
             j++;
         if ((rc = moe_csv(c, rows[i].g, rows, i, j)) < 0) goto out;
         char lab[128];
-        plot_label(labels[rows[i].g], lab, sizeof lab);
+        plot_label(lr.labels[rows[i].g], lab, sizeof lab);
         fprintf(f, "%snewhistogram '%s'", first ? "" : ", \\\n     ", lab);
         for (int p = 0; p < 3; p++) {
             fprintf(f,
@@ -365,9 +375,7 @@ int plot_moe(struct plot_ctx *c)
     f = NULL;
 out:
     if (f) fclose(f);
-    free(rows);
-    free(labels);
-    free(grp);
+    layer_rows_free(&lr);
     return rc;
 }
 
@@ -516,26 +524,18 @@ static int load_conv(sqlite3_stmt *st, int *ph, double *v)
 
 int plot_gpu_load(struct plot_ctx *c)
 {
-    const struct res_sel *s = c->sel;
     if (!res_has_table(c->db, "gpu_load"))
         return err_set(c->e, "%s: has no gpu_load table (an MoE workload writes it)",
                        res_path(c->db));
     sqlite3_stmt *st = prep(c, "SELECT run_id, layer, max(tokens), avg(tokens) FROM gpu_load"
                                " GROUP BY run_id, layer");
     if (!st) return PLOT_FAIL;
-    int *grp;
-    const char **labels;
-    struct moe_row *rows;
-    size_t n = layer_rows(c, st, load_conv, &grp, &labels, &rows);
-    int rc = 0;
+    struct layer_rows lr;
+    int rc = layer_rows_load(c, st, load_conv, "gpu_load rows", &lr);
+    const struct moe_row *rows = lr.rows;
+    size_t n = lr.n;
     FILE *f = NULL;
-    if (!n) {
-        rc = err_set(c->e,
-                     "no gpu_load rows in the %zu matching done runs (an MoE workload "
-                     "writes them)",
-                     s->nruns);
-        goto out;
-    }
+    if (rc < 0) goto out;
     f = plot_script(c, "gpu_load");
     if (!f) {
         rc = PLOT_FAIL;
@@ -565,7 +565,7 @@ int plot_gpu_load(struct plot_ctx *c)
         }
         fclose(d);
         char lab[128];
-        plot_label(labels[g], lab, sizeof lab);
+        plot_label(lr.labels[g], lab, sizeof lab);
         fprintf(f,
                 "%s'%s' skip 1 using 1:2 with linespoints dt %s pt %zu lw 1.5 lc black "
                 "title '%s'",
@@ -578,8 +578,6 @@ int plot_gpu_load(struct plot_ctx *c)
     f = NULL;
 out:
     if (f) fclose(f);
-    free(rows);
-    free(labels);
-    free(grp);
+    layer_rows_free(&lr);
     return rc;
 }
