@@ -340,7 +340,6 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
             link_job(d, j);
             j->start = clock;
             simulate(d, j, &eng);
-            d->dur[rec] = j->end;
             clock += j->end;
             continue;
         }
