@@ -21,7 +21,7 @@ endif
 
 # MPI=1: the same program built with mpicc into build-mpi/ (build-mpi/moesim),
 # so `mpirun -n N build-mpi/moesim run FILE` spreads a sweep over ranks
-# (sim/run_mpi.c). Never part of the default build. See docs/results.md.
+# (app/run_mpi.c). Never part of the default build. See docs/results.md.
 MPI     ?= 0
 ifeq ($(MPI),1)
 CC      := mpicc
@@ -33,8 +33,8 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph
 LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lm
 
-MODULES := sim topo workloads results kernels
-SRCS    := $(filter-out sim/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MODULES := base topo sim workloads kernels results plots app
+SRCS    := $(filter-out app/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 BIN     := moesim
@@ -58,7 +58,7 @@ $(BUILD)/libmoesim.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/sim/main.o $(BUILD)/libmoesim.a
+$(BIN): $(BUILD)/app/main.o $(BUILD)/libmoesim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libmoesim.a tests/testutil.h
@@ -107,7 +107,7 @@ paper: deps
 	@sh plots/all.sh ./$(BIN) results/paper.db $(PLOTS_OUT)
 # ---------------------------------------------------------------------------
 
--include $(OBJS:.o=.d) $(BUILD)/sim/main.d
+-include $(OBJS:.o=.d) $(BUILD)/app/main.d
 
 # ---- fuzzing: one libFuzzer target per input parser (tests/fuzz/README.md) ----
 # `make fuzz` builds every tests/fuzz/fuzz_*.c with clang into build-fuzz/ and

@@ -18,7 +18,7 @@
 #include "kernels/cliopts.h"
 #include "kernels/device.h"
 #include "kernels/weights.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 
 int kn_calibrate_cli(int argc, char **argv)
 {

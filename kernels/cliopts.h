@@ -9,7 +9,7 @@
 
 #include "kernels/model.h"
 #include "kernels/moe_cpu.h"
-#include "sim/err.h"
+#include "base/err.h"
 
 struct kn_cliopts {
     const char *preset, *device, *weights, *out;

@@ -18,7 +18,7 @@
 #include "kernels/model.h"
 #include "kernels/moe_cpu.h"
 #include "kernels/weights.h"
-#include "sim/err.h"
+#include "base/err.h"
 
 struct kn_device;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 /* Layer arrays and activations are large (an OLMoE layer is 1.6 GB): 2 MiB aligned and
  * marked for transparent huge pages, which cuts the page faults of the first

@@ -6,7 +6,7 @@
 #ifndef MOESIM_KN_MODEL_H
 #define MOESIM_KN_MODEL_H
 
-#include "sim/err.h"
+#include "base/err.h"
 
 struct kn_dims {
     int hidden;        /* model width H */

@@ -22,7 +22,7 @@
 #include "kernels/router.h"
 #include "kernels/sgemm.h"
 #include "kernels/silu.h"
-#include "sim/err.h"
+#include "base/err.h"
 
 #define ROWS 512 /* rows of one FFN work item */
 

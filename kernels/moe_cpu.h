@@ -24,7 +24,7 @@
 
 #include "kernels/layer.h"
 #include "kernels/model.h"
-#include "sim/err.h"
+#include "base/err.h"
 
 enum kn_precision { KN_PREC_AUTO, KN_FP32, KN_BF16 };
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 enum kn_st_dtype { KN_ST_F32, KN_ST_F16, KN_ST_BF16, KN_ST_OTHER };
 

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 static int is_word(unsigned char c)
 {

@@ -24,7 +24,7 @@
 
 #include "kernels/layer.h"
 #include "kernels/model.h"
-#include "sim/err.h"
+#include "base/err.h"
 
 struct kn_weights;
 

@@ -30,7 +30,7 @@
 
 #include <sqlite3.h>
 
-#include "sim/cli.h"
+#include "app/cli.h"
 
 #define RES_SCHEMA_VERSION 3
 #define RES_BUSY_MS        10000

@@ -20,7 +20,7 @@
 
 #include "results/query.h"
 #include "results/resdb.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 
 /* The tables and the SQL that reads each (run column first). */
 static const struct {

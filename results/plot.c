@@ -18,7 +18,7 @@
 #include <csv.h>
 
 #include "results/resdb.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 
 extern char **environ;
 

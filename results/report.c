@@ -19,7 +19,7 @@
 
 #include "results/query.h"
 #include "results/resdb.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 
 /* Per selected run: the metric and its ratio to ideal (NAN when absent). */
 struct rep_val {

@@ -22,9 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/err.h"
-#include "sim/options.h"
-#include "sim/units.h"
+#include "base/err.h"
+#include "app/options.h"
+#include "base/units.h"
 
 struct res_db;
 

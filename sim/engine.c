@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/err.h"
-#include "sim/evq.h"
+#include "base/err.h"
+#include "base/evq.h"
 #include "sim/pkt.h"
 
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };

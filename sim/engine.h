@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/options.h"
-#include "sim/units.h"
+#include "app/options.h"
+#include "base/units.h"
 #include "topo/topo.h"
 
 struct eng;

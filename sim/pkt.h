@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "sim/units.h"
+#include "base/units.h"
 
 #define PKT_ACK    0x01u   /* an acknowledgement, not data */
 #define PKT_ADAPT  0x02u   /* the first switch picks the path (adaptive routing) */

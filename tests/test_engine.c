@@ -4,7 +4,7 @@
 #include "testutil.h"
 
 #include "sim/engine.h"
-#include "sim/evq.h"
+#include "base/evq.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
 

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "sim/cli.h"
+#include "app/cli.h"
 #include "sim/engine.h"
 #include "topo/topo.h"
 

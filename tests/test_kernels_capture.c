@@ -5,7 +5,7 @@
 #include "kernels/bgemm.h"
 #include "kernels/cliopts.h"
 #include "kernels/tokenizer.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 #include "tests/kn_testutil.h"
 
 static void test_tokenizer_words_ids_paragraphs(void **state)

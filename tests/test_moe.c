@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include "sim/scenario.h"
+#include "app/scenario.h"
 #include "workloads/compute.h"
 #include "workloads/moe.h"
 #include "workloads/trace_gen.h"

@@ -5,7 +5,7 @@
  * 32-bit counters, and --set arguments out of shape. */
 #include "testutil.h"
 
-#include "sim/scenario.h"
+#include "app/scenario.h"
 
 struct reject {
     const char *name;

@@ -7,7 +7,7 @@
 #include <sqlite3.h>
 
 #include "results/res.h"
-#include "sim/cli.h"
+#include "app/cli.h"
 
 /* Each test works in a fresh temporary directory, removed afterwards. */
 static char tmpdir[64];

@@ -1,9 +1,9 @@
 /* test_scenario.c - scenario files, --set overrides, sweeps and cross-key
- * checks (sim/scenario.c, sim/validate.c), including the exact one-line error
+ * checks (app/scenario.c, app/validate.c), including the exact one-line error
  * for each kind of bad input. */
 #include "testutil.h"
 
-#include "sim/scenario.h"
+#include "app/scenario.h"
 
 static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t nsets)
 {

@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
-#include "sim/options.h"
-#include "sim/units.h"
+#include "base/err.h"
+#include "app/options.h"
+#include "base/units.h"
 
 enum topo_port_kind {
     TP_HOST_UP = 0,

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
-#include "sim/options.h"
-#include "sim/units.h"
+#include "base/err.h"
+#include "app/options.h"
+#include "base/units.h"
 
 struct wl_compute {
     int calibrated;

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 #include "workloads/trace.h"
 
 enum pl_mode { PL_STANDARD = 0, PL_COHERENT = 1 };

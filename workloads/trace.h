@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 /* Sane bounds, checked before anything is allocated. */
 #define TRACE_MAX_EXPERTS 32767

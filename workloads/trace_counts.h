@@ -10,7 +10,7 @@
 #ifndef MOESIM_TRACE_COUNTS_H
 #define MOESIM_TRACE_COUNTS_H
 
-#include "sim/err.h"
+#include "base/err.h"
 #include "workloads/trace_stats.h"
 
 struct trace_counts {

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 #include "workloads/trace.h"
 #include "workloads/trace_counts.h"
 #include "workloads/trace_stats.h"

@@ -17,7 +17,7 @@
 #ifndef MOESIM_TRACE_IMPORT_H
 #define MOESIM_TRACE_IMPORT_H
 
-#include "sim/err.h"
+#include "base/err.h"
 #include "workloads/trace.h"
 
 /* experts 0: inferred. model may be NULL. */

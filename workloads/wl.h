@@ -17,8 +17,8 @@
 
 #include "results/res.h"
 #include "sim/engine.h"
-#include "sim/err.h"
-#include "sim/options.h"
+#include "base/err.h"
+#include "app/options.h"
 #include "topo/topo.h"
 
 enum wl_phase_kind { WL_NET = 0, WL_COMPUTE };

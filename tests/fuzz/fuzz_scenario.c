@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/scenario.h"
+#include "app/scenario.h"
 #include "tests/fuzz/fuzz.h"
 
 #define FUZZ_SETS_MAX 16

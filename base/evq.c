@@ -1,10 +1,10 @@
 /* evq.c - 4-ary heap of events ordered by (time, seq); see evq.h. */
-#include "sim/evq.h"
+#include "base/evq.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 /* Branch-free: the comparisons of a heap are unpredictable, and a
  * mispredicted branch per comparison would cost more than the compare. */

@@ -1,5 +1,5 @@
 /* err.c - error reporting and checked allocation (see err.h). */
-#include "sim/err.h"
+#include "base/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/scenario.h"
-#include "sim/units.h"
+#include "app/scenario.h"
+#include "base/units.h"
 #include "topo/topo.h"
 #include <unistd.h>
 

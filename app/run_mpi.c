@@ -9,7 +9,7 @@
  * workers of run.c write (res_blob_*), so the rows are those of a local
  * sweep. With one rank, or without MPI, the sweep runs locally.
  */
-#include "sim/sweep.h"
+#include "app/sweep.h"
 
 #ifdef MOESIM_MPI
 

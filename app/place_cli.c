@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/cli.h"
-#include "sim/err.h"
+#include "app/cli.h"
+#include "base/err.h"
 #include "workloads/place.h"
 #include "workloads/trace.h"
 

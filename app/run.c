@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
-#include "sim/sweep.h"
+#include "app/cli.h"
+#include "app/sweep.h"
 #include "workloads/wl.h"
 
 #define RUN_USAGE                                                                                  \

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/units.h"
+#include "base/units.h"
 
 struct ev {
     simtime_t time;

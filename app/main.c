@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/cli.h"
-#include "sim/err.h"
-#include "sim/options.h"
+#include "app/cli.h"
+#include "base/err.h"
+#include "app/options.h"
 
 static int help_cli(int argc, char **argv);
 

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
-#include "sim/options.h"
+#include "base/err.h"
+#include "app/options.h"
 
 /* Most hosts a topology may have (cfg_validate), and most runs one sweep may
  * expand to (sc_load). */

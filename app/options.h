@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
+#include "base/err.h"
 
 #define CFG_STR_MAX 1024
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "results/res.h"
-#include "sim/scenario.h"
+#include "app/scenario.h"
 
 struct sweep_opts {
     const char *scenario;

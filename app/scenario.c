@@ -20,7 +20,7 @@
  * per run and runs cfg_validate() on each; a failed check is reported where
  * the blamed key was set.
  */
-#include "sim/scenario.h"
+#include "app/scenario.h"
 
 #include <assert.h>
 #include <ctype.h>

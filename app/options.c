@@ -1,5 +1,5 @@
 /* options.c - the option table and its typed parsing (see options.h). */
-#include "sim/options.h"
+#include "app/options.h"
 
 #include <errno.h>
 #include <math.h>

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/cli.h"
-#include "sim/err.h"
+#include "app/cli.h"
+#include "base/err.h"
 #include "workloads/trace.h"
 #include "workloads/trace_counts.h"
 #include "workloads/trace_gen.h"

@@ -1,6 +1,6 @@
 /* sweep.c - the writer's side of a sweep and the worker's simulation of one
  * run (see sweep.h). */
-#include "sim/sweep.h"
+#include "app/sweep.h"
 
 #include <stdlib.h>
 #include <string.h>
