@@ -18,7 +18,7 @@ struct cli_command {
 int sim_run_cli(int argc, char **argv);
 int res_report_cli(int argc, char **argv); /* results/report.c */
 int res_export_cli(int argc, char **argv); /* results/export.c */
-int plot_cli(int argc, char **argv);       /* results/plot.c */
+int plot_cli(int argc, char **argv);       /* plots/plot_cli.c */
 int wl_trace_cli(int argc, char **argv);
 int wl_place_cli(int argc, char **argv);
 int kn_capture_cli(int argc, char **argv);   /* kernels/capture.c */

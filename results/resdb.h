@@ -1,6 +1,6 @@
-/* resdb.h - inside the results module: the SQLite handle behind a res_db, for
- * the readers (query.c, report.c, export.c, plot*.c) that run their own
- * statements. Not for use outside results/. */
+/* resdb.h - the SQLite handle behind a res_db, for the readers that run
+ * their own statements: query.c, report.c, export.c here and the figures in
+ * plots/ (which may include results/; results/ never includes plots/). */
 #ifndef MOESIM_RESDB_H
 #define MOESIM_RESDB_H
 
