@@ -20,6 +20,6 @@ if (nseries > 1) {
 } else {
     unset key
 }
-plot for [i=1:nseries] 'cct.csv' skip 1 using (column(4*i-2)):(column(4*i-1)):(column(4*i)):xtic(1) lc rgb 'black' fs pattern bar_pattern[i] title series[i], \
+plot for [i=1:nseries] 'cct.csv' skip 1 using (column(4*i-2)):(column(4*i-1)):(column(4*i)):xtic(1) lt 1 lc rgb 'black' fs pattern bar_pattern[i] title series[i], \
      1 with lines dt 3 lw 1 lc rgb 'black' notitle
 @pdf_out

@@ -1,6 +1,6 @@
 # moe.gp - figure 3 (plots/plot_moe.c): an MoE step's time split into
 # dispatch, compute and combine, a stacked bar per value of `xlabel` (mean
-# over its runs; error bar: min-max of the runs' totals), clusters of bars
+# over its runs; error bar, on a white halo: min-max of the runs' totals), clusters of bars
 # per value of a second --by key. Data: moe.csv (x, labels, the three parts,
 # total min and max, runs).
 # Set before this file: xlabel, ylabel, nbars, maxlabel, nclusters,
@@ -27,5 +27,6 @@ if (nclusters > 0) { set key outside top center horizontal }
 plot 'moe.csv' skip 1 using 1:(0):($1-bw):($1+bw):(0):4 with boxxyerror lt 1 lc rgb 'black' fs pattern 5 title 'dispatch', \
      '' skip 1 using 1:(0):($1-bw):($1+bw):4:($4+$5) with boxxyerror lt 1 lc rgb 'black' fs pattern 0 title 'compute', \
      '' skip 1 using 1:(0):($1-bw):($1+bw):($4+$5):($4+$5+$6) with boxxyerror lt 1 lc rgb 'black' fs pattern 1 title 'combine', \
-     '' skip 1 using 1:($4+$5+$6):7:8:xtic(2) with yerrorbars lt 1 lc rgb 'black' pt 0 lw 1 notitle
+     '' skip 1 using 1:($4+$5+$6):7:8 with yerrorbars lt 1 lc rgb 'white' lw 3.5 ps 0 notitle, \
+     '' skip 1 using 1:($4+$5+$6):7:8:xtic(2) with yerrorbars lt 1 lc rgb 'black' lw 1.2 ps 0 notitle
 @pdf_out

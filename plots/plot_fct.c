@@ -189,8 +189,11 @@ int plot_fct(struct plot_ctx *c)
     }
     /* the note's first line: which flows */
     char first[512];
+    size_t nused = 0;
+    for (size_t i = 0; i < names.n; i++)
+        nused += (size_t)phase_used[i];
     size_t len =
-        (size_t)snprintf(first, sizeof first, "%s of phase%s ", what, c->o->phase ? "" : "s");
+        (size_t)snprintf(first, sizeof first, "%s of phase%s ", what, nused > 1 ? "s" : "");
     for (size_t i = 0, k = 0; i < names.n && len < sizeof first; i++)
         if (phase_used[i])
             len += (size_t)snprintf(first + len, sizeof first - len, "%s%s", k++ ? ", " : "",

@@ -91,20 +91,23 @@ FILE *plot_file(struct plot_ctx *c, const char *name)
     return f;
 }
 
-/* Writes s as a gnuplot double-quoted string: a backslash and a double
- * quote escaped, a newline as \n (the figures draw it as a line break). */
+/* Writes s as a gnuplot string: single-quoted, where nothing is expanded
+ * (a double-quoted string would run `backquoted` text as a shell command
+ * and read backslash escapes), a quote doubled; a newline (which cannot
+ * appear inside quotes) as 'line'."\n".'line'. So no text from a database
+ * becomes a gnuplot command. */
 static void put_quoted(FILE *f, const char *s)
 {
-    fputc('"', f);
+    fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '\n') {
-            fputs("\\n", f);
-            continue;
-        }
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        fputc(*s == '\r' ? ' ' : *s, f);
+        if (*s == '\n')
+            fputs("'.\"\\n\".'", f);
+        else if (*s == '\'')
+            fputs("''", f);
+        else
+            fputc(*s == '\r' ? ' ' : *s, f);
     }
-    fputc('"', f);
+    fputc('\'', f);
 }
 
 void plot_var_str(FILE *f, const char *name, const char *value)
@@ -127,7 +130,7 @@ void plot_var_strs(FILE *f, const char *name, const char *const *v, size_t n)
         if (i) fputs(", ", f);
         put_quoted(f, v[i]);
     }
-    if (!n) fputs("\"\"", f);
+    if (!n) fputs("''", f);
     fputs("]\n", f);
 }
 
@@ -144,23 +147,31 @@ FILE *plot_script(struct plot_ctx *c, const char *kind, const char *note)
             kind, kind, kind, kind, kind);
     plot_var_str(f, "name", kind);
     plot_var_str(f, "size", c->o->size && !strcmp(c->o->size, "page") ? "page" : "column");
-    /* the note wrapped to the figure's width at blanks */
-    size_t width = c->o->size && !strcmp(c->o->size, "page") ? 116 : 58, col = 0, last = 0;
+    /* the note wrapped to the figure's width at blanks, between two
+     * parameters ("), " or "; ") where that keeps half the line */
+    size_t width = c->o->size && !strcmp(c->o->size, "page") ? 116 : 58, col = 0;
+    size_t start = 0, last = 0, pref = 0;
     char *w = xstrdup(note ? note : "");
     int lines = *w != '\0';
     for (size_t i = 0; w[i]; i++) {
         if (w[i] == '\n') {
             lines++;
             col = 0;
-            last = 0;
+            start = i + 1;
+            last = pref = 0;
             continue;
         }
-        if (w[i] == ' ') last = i;
+        if (w[i] == ' ') {
+            last = i;
+            if (i >= 2 && (w[i - 1] == ';' || (w[i - 1] == ',' && w[i - 2] == ')'))) pref = i;
+        }
         if (++col > width && last) {
-            w[last] = '\n';
+            size_t at = pref && pref - start >= width / 2 ? pref : last;
+            w[at] = '\n';
             lines++;
-            col = i - last;
-            last = 0;
+            start = at + 1;
+            col = i - at;
+            last = pref = 0;
         }
     }
     plot_var_str(f, "note", w);

@@ -44,7 +44,7 @@ bar_xtics = "if (maxlabel * fig_pt * 0.6 / 72.0 > 0.72 * fig_w / nbars) { eval b
 bar_upright = "set xtics rotate by 90 right font small_font; \
   note_in = (note_lines * (fig_pt - 1) * 1.2 + 3) / 72.0; \
   xlabel_in = fig_pt * 1.4 / 72.0; \
-  ticks_in = (maxlabel * (fig_pt - 1) * 0.55 + 6) / 72.0; \
+  ticks_in = (maxlabel * (fig_pt - 1) * 0.6 + 8) / 72.0; \
   set bmargin at screen (note_in + xlabel_in + ticks_in) / fig_h; \
   set label 1001 xlabel at graph 0.5, screen (note_in + 0.5 * xlabel_in) / fig_h center; \
   unset xlabel"

@@ -39,6 +39,9 @@ static void make_db(void)
         c.seed = i == 4 ? 7 : i == 5 ? 8 : i % 2 + 1;
         c.path = i < 2 ? PATH_ECMP : PATH_SPRAY;
         c.sample_ns = 1000;
+        /* run 6 records a database name that a shell, or gnuplot's
+         * backquotes, would run: it reaches cct.gp's note only as text */
+        if (i == 5) snprintf(c.db, sizeof c.db, "%s", "a`touch pwned`'b.db");
         assert_int_equal(
             opt_parse(opt_find("placement", "policy"), i < 2 ? "contiguous" : "eplb", &c, &e), 0);
         if (i == 2 || i == 3)
@@ -244,7 +247,7 @@ static void test_figure_data(void **state)
 
 /* cct splits by --by: a bar per placement policy, and with a second key a
  * cluster per bar; the script says what a bar pooled (wrapped to the
- * figure's width): transport.path, the same within each policy's runs, is
+ * figure's width between two parameters): transport.path, the same within each policy's runs, is
  * not pooled. */
 static void test_plot_by(void **state)
 {
@@ -261,10 +264,17 @@ static void test_plot_by(void **state)
     assert_true(!strncmp(l[2], "\"eplb\",", 7));
     l = read_lines("cct.gp", &n);
     int noted = 0;
+    const char *got = "(none)";
     for (size_t i = 0; i < n; i++)
-        noted |= !strcmp(l[i], "note = \"pooled: sim.seed (1, 2, 7, 8), topology.gpus_per_host "
-                               "(1,\\n2)\"\n");
-    if (!noted) fail_msg("cct.gp does not say what it pooled");
+        if (!strncmp(l[i], "note = ", 7)) got = l[i];
+    for (size_t i = 0; i < n; i++)
+        noted |= !strcmp(l[i], "note = 'pooled: output.db (results/moesim.db, a`touch'.\"\\n\"."
+                               "'pwned`''b.db), sim.seed (1, 2, 7, 8),'.\"\\n\".'"
+                               "topology.gpus_per_host (1, 2)'\n");
+    if (!noted) fail_msg("cct.gp does not say what it pooled: %s", got);
+    char pw[512];
+    snprintf(pw, sizeof pw, "%s/pwned", outdir);
+    if (access(pw, F_OK) == 0 || access("pwned", F_OK) == 0) fail_msg("gnuplot ran a label");
     assert_int_equal(plot_opts("cct", NULL, 0, "placement.policy,transport.path", NULL, msg), 0);
     l = read_lines("cct.csv", &n);
     assert_int_equal(n, 3);
@@ -338,9 +348,9 @@ static void test_heatmap_exact(void **state)
     assert_non_null(gp);
     /* the run named by what varies among the runs (wrapped to the figure's
      * width); the cell's width */
-    assert_string_equal(gp, "note = \"run 6: placement.policy=eplb, sim.seed=8,\\n"
-                            "topology.gpus_per_host=1, transport.path=spray\\na cell: 4 us (4 "
-                            "samples of 1000 ns)\"\n");
+    assert_string_equal(gp, "note = 'run 6: placement.policy=eplb, sim.seed=8,'.\"\\n\".'"
+                            "topology.gpus_per_host=1, transport.path=spray'.\"\\n\".'a cell: 4 "
+                            "us (4 samples of 1000 ns)'\n");
 }
 
 /* The binning itself, with cells that are not whole sample periods: a
