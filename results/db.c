@@ -16,6 +16,8 @@
  * parameters: a run's phases and links go in through the same statement,
  * reset between rows, inside one transaction.
  *
+ * A writer refuses a damaged file (res_check_sound: PRAGMA quick_check).
+ *
  * Readers (res_open_read: report, export, plot) never write and leave no
  * file behind. A writer that closes last switches the file back to rollback
  * mode (journal_mode=DELETE), so a finished database is one self-contained
@@ -265,6 +267,39 @@ static int res_check_kind(struct res_db *d, struct err *e)
     return 0;
 }
 
+/* Refuses a damaged file: PRAGMA quick_check (every page, cell and record
+ * of every b-tree; not whether each index matches its table, which only the
+ * slower integrity_check compares) must say ok before a writer adds runs,
+ * or a sweep would append to it and fail, or worse succeed, somewhere later.
+ * 0.1 s on a 10,000-run, 30 MB database. */
+static int res_check_sound(struct res_db *d, struct err *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(d->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+        return res_fail(d, "cannot check", e);
+    int rc = sqlite3_step(st);
+    const char *r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int ok = r && !strcmp(r, "ok");
+    if (!ok && r) {
+        static const char head[] = "*** in database main ***\n";
+        if (!strncmp(r, head, sizeof head - 1))
+            r += sizeof head - 1;
+        char what[256];
+        snprintf(what, sizeof what, "%s", r);
+        for (char *c = what; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        err_set(e,
+                "%s: the database is damaged (PRAGMA quick_check: %s); no run was added, "
+                "write to another --db",
+                d->path, what);
+    } else if (!ok) {
+        res_fail(d, "cannot check", e);
+    }
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
 /* PRAGMA journal_mode=WAL. Switching into WAL takes an exclusive lock and
  * SQLite returns SQLITE_BUSY without calling the busy handler when another
  * connection holds one (a writer switching the file back to rollback mode as
@@ -331,7 +366,7 @@ int res_open(const char *path, struct res_db **out, struct err *e)
         res_close(d);
         return -1;
     }
-    if (res_check_kind(d, e) < 0 || res_setup(d, e) < 0) {
+    if (res_check_kind(d, e) < 0 || res_check_sound(d, e) < 0 || res_setup(d, e) < 0) {
         res_close(d);
         return -1;
     }
