@@ -8,9 +8,10 @@
  * front instead of failing on upgrade).
  *
  * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
- * timeseries and gpu_load. res_open migrates a version-1 file in place: the
- * CREATE ... IF NOT EXISTS statements add what is missing and the version is
- * raised, in the same write transaction (so a crash leaves version 1 intact).
+ * timeseries and gpu_load; 3 adds trace_use. res_open migrates a version-1
+ * or -2 file in place: the CREATE ... IF NOT EXISTS statements add what is
+ * missing and the version is raised, in the same write transaction (so a
+ * crash leaves the old version intact).
  *
  * Every statement is prepared once in res_open and reused with bound
  * parameters: a run's phases and links go in through the same statement,
