@@ -8,8 +8,9 @@
  * front instead of failing on upgrade).
  *
  * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
- * timeseries and gpu_load; 3 adds trace_use. res_open migrates a version-1
- * or -2 file in place: the CREATE ... IF NOT EXISTS statements add what is
+ * timeseries and gpu_load; 3 adds trace_use; 4 adds inputs (the content hash
+ * of every input file of a run, inputs.c). res_open migrates an older file
+ * in place: the CREATE ... IF NOT EXISTS statements add what is
  * missing and the version is raised, in the same write transaction (so a
  * crash leaves the old version intact).
  *
@@ -42,8 +43,9 @@
 #include <sqlite3.h>
 
 #include "app/cli.h"
+#include "results/resdb.h"
 
-#define RES_SCHEMA_VERSION 3
+#define RES_SCHEMA_VERSION 4
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -72,9 +74,12 @@ static const char res_schema[] =
     "CREATE INDEX IF NOT EXISTS gpu_load_run ON gpu_load(run_id);"
     "CREATE TABLE IF NOT EXISTS trace_use (run_id INTEGER, token INTEGER, uses INTEGER);"
     "CREATE INDEX IF NOT EXISTS trace_use_run ON trace_use(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
-    /* the migration from versions 1 and 2: the tables above exist now */
-    "UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;";
+    "CREATE TABLE IF NOT EXISTS inputs (run_id INTEGER, key TEXT, path TEXT, bytes INTEGER,"
+    " xxh3 TEXT);"
+    "CREATE INDEX IF NOT EXISTS inputs_run ON inputs(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
+    /* the migration from versions 1 to 3: the tables above exist now */
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;";
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -89,6 +94,7 @@ enum res_stmt {
     ST_SAMPLE,
     ST_GPU_LOAD,
     ST_TRACE_USE,
+    ST_INPUT,
     ST_DONE,
     ST_FAIL,
     ST_COUNT
@@ -111,6 +117,7 @@ static const char *const res_sql[ST_COUNT] = {
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
     [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
+    [ST_INPUT] = "INSERT INTO inputs (run_id, key, path, bytes, xxh3) VALUES (?, ?, ?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
     [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
@@ -540,6 +547,31 @@ static int res_insert_run(struct res_db *d, const struct cfg *c, const char *sce
     return 0;
 }
 
+/* An inputs row for parameter key = value when it names an input file that
+ * can be read (one that cannot has no row: the run then fails on it, and
+ * --resume never takes it for a done run's input). */
+static int res_insert_input(struct res_db *d, int64_t run_id, const char *key, const char *value)
+{
+    if (res_key_role(key, value) != RES_KEY_INPUT)
+        return 0;
+    char hex[17];
+    uint64_t bytes;
+    if (res_input_hash(value, hex, &bytes) < 0)
+        return 0;
+    sqlite3_stmt *st = d->st[ST_INPUT];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    if (res_bind_u64(st, 4, bytes) != SQLITE_OK) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    sqlite3_bind_text(st, 5, hex, -1, SQLITE_TRANSIENT);
+    return res_exec(d, ST_INPUT);
+}
+
+/* The params rows (every option) and the inputs rows of a run. */
 static int res_insert_params(struct res_db *d, const struct cfg *c, int64_t run_id)
 {
     sqlite3_stmt *st = d->st[ST_PARAM];
@@ -551,7 +583,7 @@ static int res_insert_params(struct res_db *d, const struct cfg *c, int64_t run_
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
-        if (res_exec(d, ST_PARAM) < 0)
+        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, key, value) < 0)
             return -1;
     }
     return 0;

@@ -209,7 +209,7 @@ static void test_export_exact(void **state)
                         "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
-                        "timeseries or gpu_load");
+                        "timeseries, gpu_load, trace_use or inputs");
     char want[256];
     snprintf(want, sizeof want, "%s: no runs match", dbpath);
     assert_string_equal(export_csv("phases", "sim.seed=9", -1), want);
@@ -242,7 +242,7 @@ static void test_open_read_refusals(void **state)
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(newer, &db, &e), -1);
     snprintf(want, sizeof want,
-             "%s: schema_version 9 is newer than this moesim handles (3); use a newer moesim",
+             "%s: schema_version 9 is newer than this moesim handles (4); use a newer moesim",
              newer);
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(missing, &db, &e), -1);
