@@ -290,13 +290,11 @@ static int res_check_sound(struct res_db *d, struct err *e)
     int ok = r && !strcmp(r, "ok");
     if (!ok && r) {
         static const char head[] = "*** in database main ***\n";
-        if (!strncmp(r, head, sizeof head - 1))
-            r += sizeof head - 1;
+        if (!strncmp(r, head, sizeof head - 1)) r += sizeof head - 1;
         char what[256];
         snprintf(what, sizeof what, "%s", r);
         for (char *c = what; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
+            if (*c == '\n') *c = ' ';
         err_set(e,
                 "%s: the database is damaged (PRAGMA quick_check: %s); no run was added, "
                 "write to another --db",
@@ -316,8 +314,7 @@ static int res_wal(struct res_db *d)
 {
     for (int waited = 0;; waited += 5) {
         int rc = sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY || waited >= RES_BUSY_MS)
-            return rc;
+        if (rc != SQLITE_BUSY || waited >= RES_BUSY_MS) return rc;
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -326,8 +323,7 @@ static int res_wal(struct res_db *d)
 /* Journal mode, schema (in one write transaction) and statements. */
 static int res_setup(struct res_db *d, struct err *e)
 {
-    if (res_wal(d) != SQLITE_OK)
-        return res_fail(d, "cannot switch to WAL mode", e);
+    if (res_wal(d) != SQLITE_OK) return res_fail(d, "cannot switch to WAL mode", e);
     /* In WAL mode NORMAL keeps the database consistent through a crash of
      * moesim or of the machine; a power loss may lose the last commit (which
      * `moesim run --resume` reruns). A commit no longer waits for fsync: it
@@ -404,8 +400,7 @@ static int res_header_wal(const char *path)
 {
     unsigned char h[20];
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);
     return n == sizeof h && h[18] == 2 && h[19] == 2;
@@ -429,8 +424,7 @@ static enum res_read_mode res_read_mode(const char *path)
     char *dir = res_dirname(path);
     int dir_w = access(dir, W_OK | X_OK) == 0;
     free(dir);
-    if (!dir_w)
-        return RD_IMMUTABLE;
+    if (!dir_w) return RD_IMMUTABLE;
     return access(path, W_OK) == 0 ? RD_RW_QUERY : RD_RO;
 }
 
@@ -465,8 +459,7 @@ static int res_open_reader(struct res_db *d, struct err *e)
     if (rc == SQLITE_OK && m == RD_RW_QUERY)
         rc = sqlite3_exec(d->db, "PRAGMA query_only=ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        if (d->db)
-            return res_fail(d, "cannot open", e);
+        if (d->db) return res_fail(d, "cannot open", e);
         return err_set(e, "%s: cannot open: %s", d->path, sqlite3_errstr(rc));
     }
     return 0;
@@ -552,12 +545,10 @@ static int res_insert_run(struct res_db *d, const struct cfg *c, const char *sce
  * --resume never takes it for a done run's input). */
 static int res_insert_input(struct res_db *d, int64_t run_id, const char *key, const char *value)
 {
-    if (res_key_role(key, value) != RES_KEY_INPUT)
-        return 0;
+    if (res_key_role(key, value) != RES_KEY_INPUT) return 0;
     char hex[17];
     uint64_t bytes;
-    if (res_input_hash(value, hex, &bytes) < 0)
-        return 0;
+    if (res_input_hash(value, hex, &bytes) < 0) return 0;
     sqlite3_stmt *st = d->st[ST_INPUT];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
@@ -583,8 +574,7 @@ static int res_insert_params(struct res_db *d, const struct cfg *c, int64_t run_
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
-        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, key, value) < 0)
-            return -1;
+        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, key, value) < 0) return -1;
     }
     return 0;
 }

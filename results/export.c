@@ -129,9 +129,9 @@ out:
     return rows;
 }
 
-#define EXPORT_USAGE                                                                      \
-    "usage: moesim export [--db FILE] --table "                                           \
-    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs "                \
+#define EXPORT_USAGE                                                                               \
+    "usage: moesim export [--db FILE] --table "                                                    \
+    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs "                         \
     "[--where section.key=value]... -o OUT.csv\n"
 
 int res_export_cli(int argc, char **argv)

@@ -37,8 +37,7 @@ static const struct {
 
 enum res_key_role res_key_role(const char *key, const char *value)
 {
-    if (!strcmp(key, "output.db") || !strcmp(key, "output.csv"))
-        return RES_KEY_OUTPUT;
+    if (!strcmp(key, "output.db") || !strcmp(key, "output.csv")) return RES_KEY_OUTPUT;
     for (size_t i = 0; i < sizeof res_input_keys / sizeof res_input_keys[0]; i++)
         if (!strcmp(key, res_input_keys[i].key))
             return strcmp(value, res_input_keys[i].none) ? RES_KEY_INPUT : RES_KEY_PARAM;
@@ -59,8 +58,7 @@ static int hash_fd(int fd, char hex[17])
     while ((n = read(fd, buf, sizeof buf)) > 0)
         XXH3_64bits_update(st, buf, (size_t)n);
     int rc = n < 0 ? -1 : 0;
-    if (rc == 0)
-        snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
+    if (rc == 0) snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
     XXH3_freeState(st);
     return rc;
 }
@@ -68,12 +66,10 @@ static int hash_fd(int fd, char hex[17])
 int res_input_hash(const char *path, char hex[17], uint64_t *bytes)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     struct stat sb;
     int rc = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? hash_fd(fd, hex) : -1;
-    if (rc == 0)
-        *bytes = (uint64_t)sb.st_size;
+    if (rc == 0) *bytes = (uint64_t)sb.st_size;
     close(fd);
     return rc;
 }

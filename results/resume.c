@@ -103,8 +103,7 @@ int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
 static char *id_line(const char *key, const char *value)
 {
     enum res_key_role role = res_key_role(key, value);
-    if (role == RES_KEY_OUTPUT)
-        return NULL;
+    if (role == RES_KEY_OUTPUT) return NULL;
     char hex[17];
     uint64_t bytes;
     int hashed = role == RES_KEY_INPUT && res_input_hash(value, hex, &bytes) == 0;
@@ -128,8 +127,7 @@ static char *cfg_text(const struct cfg *c)
         snprintf(key, sizeof key, "%s.%s", o->section, o->key);
         opt_format(o, c, value, sizeof value);
         char *l = id_line(key, value);
-        if (l)
-            lines[nl++] = l;
+        if (l) lines[nl++] = l;
     }
     /* sort by key: compare up to '=' (keys never contain '=') */
     for (size_t i = 1; i < nl; i++)

@@ -368,8 +368,11 @@ static void test_migrate_from_v1(void **state)
         raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 4);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                " AND name NOT LIKE 'sqlite_%'", 0), 8);
+    assert_int_equal(raw_int(s,
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                             " AND name NOT LIKE 'sqlite_%'",
+                             0),
+                     8);
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);

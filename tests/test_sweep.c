@@ -194,8 +194,11 @@ static void test_doneset_inputs(void **state)
     sqlite3 *q;
     assert_int_equal(sqlite3_open(path, &q), SQLITE_OK);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(q, "SELECT run_id, key, path, bytes, xxh3 FROM inputs"
-                                           " ORDER BY key", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(q,
+                                        "SELECT run_id, key, path, bytes, xxh3 FROM inputs"
+                                        " ORDER BY key",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(st, 0), id);
     assert_string_equal((const char *)sqlite3_column_text(st, 1), "workload.compute");
