@@ -19,19 +19,19 @@ static void drive(struct one *o, int flows, int64_t sample_ns)
 {
     struct cfg c;
     cfg_defaults(&c);
-    c.leaves = 2;
-    c.spines = 2;
-    c.hosts_per_leaf = 3;
-    c.bytes = 100000;
-    c.path = PATH_ECMP;
-    c.iterations = 2;
-    c.flows = flows;
-    c.sample_ns = sample_ns;
+    c.topo.leaves = 2;
+    c.topo.spines = 2;
+    c.topo.hosts_per_leaf = 3;
+    c.wl.bytes = 100000;
+    c.tr.path = PATH_ECMP;
+    c.sim.iterations = 2;
+    c.out.flows = flows;
+    c.out.sample_ns = sample_ns;
     struct err e;
     memset(o, 0, sizeof *o);
-    assert_int_equal(topo_build(&c, &o->t, &e), 0);
-    assert_int_equal(wl_create(&c, o->t, &o->g, &e), 0);
-    assert_int_equal(wl_drive(&o->g, o->t, &c, &o->r, &e), 0);
+    assert_int_equal(topo_build(&c.topo, &o->t, &e), 0);
+    assert_int_equal(wl_create(TU_SPECS(&c), o->t, &o->g, &e), 0);
+    assert_int_equal(wl_drive(&o->g, o->t, TU_SPECS(&c), &o->r, &e), 0);
 }
 
 static void undrive(struct one *o)
@@ -154,11 +154,11 @@ static void test_gpu_load_hook(void **state)
     cfg_defaults(&c);
     struct err e;
     struct topo *t;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     int left = 1;
     struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL};
     struct wl_result r;
-    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     assert_int_equal(r.nphases, 1);
     assert_int_equal(r.phases[0].end_ps, 5000);
     assert_int_equal(r.ngpu_load, 4);
@@ -169,7 +169,7 @@ static void test_gpu_load_hook(void **state)
     /* without the hook: no rows */
     left = 1;
     g.gpu_load = NULL;
-    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     assert_int_equal(r.ngpu_load, 0);
     assert_null(r.gpu_load);
     wl_result_free(&r);
