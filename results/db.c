@@ -30,7 +30,7 @@
 
 #include <sqlite3.h>
 
-#include "app/cli.h"
+#include "base/version.h"
 
 #define RES_SCHEMA_VERSION 3
 #define RES_BUSY_MS        10000
