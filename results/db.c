@@ -42,7 +42,7 @@
 
 #include <sqlite3.h>
 
-#include "app/cli.h"
+#include "base/version.h"
 #include "results/resdb.h"
 
 #define RES_SCHEMA_VERSION 4
@@ -523,7 +523,7 @@ void res_close(struct res_db *d)
 
 /* ---- runs ---- */
 
-static int res_insert_run(struct res_db *d, const struct cfg *c, const char *scenario,
+static int res_insert_run(struct res_db *d, const struct res_run_id *c, const char *scenario,
                           int64_t *run_id)
 {
     char now[32];
@@ -532,7 +532,7 @@ static int res_insert_run(struct res_db *d, const struct cfg *c, const char *sce
     sqlite3_bind_text(st, 1, scenario ? scenario : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, c->seed);
-    sqlite3_bind_text(st, 4, opt_enum_name("sim", "engine", c->engine), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, c->engine, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, MOESIM_VERSION, -1, SQLITE_STATIC);
     if (res_exec(d, ST_RUN) < 0)
         return -1;
@@ -563,24 +563,21 @@ static int res_insert_input(struct res_db *d, int64_t run_id, const char *key, c
 }
 
 /* The params rows (every option) and the inputs rows of a run. */
-static int res_insert_params(struct res_db *d, const struct cfg *c, int64_t run_id)
+static int res_insert_params(struct res_db *d, const struct res_run_id *c, int64_t run_id)
 {
     sqlite3_stmt *st = d->st[ST_PARAM];
-    for (size_t i = 0; i < opt_count; i++) {
-        const struct opt_def *o = &opt_table[i];
-        char key[128], value[CFG_STR_MAX + 32];
-        snprintf(key, sizeof key, "%s.%s", o->section, o->key);
-        opt_format(o, c, value, sizeof value);
+    for (size_t i = 0; i < c->np; i++) {
         sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
-        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, key, value) < 0) return -1;
+        sqlite3_bind_text(st, 2, c->p[i].key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, c->p[i].value, -1, SQLITE_TRANSIENT);
+        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, c->p[i].key, c->p[i].value) < 0)
+            return -1;
     }
     return 0;
 }
 
-int res_run_begin(struct res_db *d, const struct cfg *c, const char *scenario, int64_t *run_id,
-                  struct err *e)
+int res_run_begin(struct res_db *d, const struct res_run_id *c, const char *scenario,
+                  int64_t *run_id, struct err *e)
 {
     if (res_exec(d, ST_BEGIN) < 0)
         return res_fail(d, "cannot start a run", e);

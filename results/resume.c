@@ -6,7 +6,7 @@
  * content hash, written canonically as "key=value\n" lines sorted by key,
  * an input file as "KEY#xxh3=HASH" in place of "KEY=PATH". One side is the
  * params and inputs rows of every `done` run (read once, sorted by SQLite),
- * the other opt_format of every option of a run's cfg, with the hashes of the
+ * the other a run's resolved parameters (struct res_param), with the hashes of the
  * files as they are now. An input file that cannot be read stays "KEY=PATH",
  * which no done run has. The set is a sorted array searched by bsearch, so a
  * resume over N runs against D finished ones costs O((N + D) log D).
@@ -116,17 +116,14 @@ static char *id_line(const char *key, const char *value)
     return l;
 }
 
-/* c's canonical configuration text (to free). */
-static char *cfg_text(const struct cfg *c)
+/* The canonical configuration text of p[np] (to free): its identity lines
+ * sorted by key, as res_doneset_load reads them back from params and inputs. */
+static char *cfg_text(const struct res_param *p, size_t np)
 {
-    char **lines = xcalloc(opt_count, sizeof *lines);
+    char **lines = xcalloc(np ? np : 1, sizeof *lines);
     size_t nl = 0;
-    for (size_t i = 0; i < opt_count; i++) {
-        const struct opt_def *o = &opt_table[i];
-        char key[128], value[CFG_STR_MAX + 32];
-        snprintf(key, sizeof key, "%s.%s", o->section, o->key);
-        opt_format(o, c, value, sizeof value);
-        char *l = id_line(key, value);
+    for (size_t i = 0; i < np; i++) {
+        char *l = id_line(p[i].key, p[i].value);
         if (l) lines[nl++] = l;
     }
     /* sort by key: compare up to '=' (keys never contain '=') */
@@ -149,9 +146,9 @@ static char *cfg_text(const struct cfg *c)
     return b.s;
 }
 
-int res_doneset_has(const struct res_doneset *s, const struct cfg *c)
+int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np)
 {
-    char *t = cfg_text(c);
+    char *t = cfg_text(p, np);
     int found = bsearch(&t, s->conf, s->n, sizeof *s->conf, cmp_str) != NULL;
     free(t);
     return found;

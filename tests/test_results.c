@@ -53,7 +53,7 @@ static int64_t begin_ok(struct res_db *db, const struct cfg *c, const char *scen
 {
     int64_t id = -1;
     struct err e = {""};
-    int rc = res_run_begin(db, c, scenario, &id, &e);
+    int rc = tu_run_begin(db, c, scenario, &id, &e);
     if (rc)
         print_error("res_run_begin: %s\n", e.msg);
     assert_int_equal(rc, 0);
@@ -144,8 +144,8 @@ static void test_begin_finish_every_column(void **state)
     struct res_db *db = open_ok(path);
     struct cfg c;
     cfg_defaults(&c);
-    c.seed = 99;
-    c.path = PATH_SPRAY;
+    c.sim.seed = 99;
+    c.tr.path = PATH_SPRAY;
     int64_t id = begin_ok(db, &c, "scenarios/x.ini");
     assert_int_equal(id, 1);
     struct res_run r = run2();

@@ -117,36 +117,36 @@ static void test_doneset(void **state)
     (void)state;
     char dir[] = "/tmp/moesim_sweep_XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/d.db", dir);
+    snprintf(path, sizeof path, "%s/d.out.db", dir);
     struct res_db *db;
     struct err e;
     assert_int_equal(res_open(path, &db, &e), 0);
     struct cfg a, b, c;
     cfg_defaults(&a);
     b = a;
-    b.seed = 2;
+    b.sim.seed = 2;
     c = a;
-    c.host_gbps = 400;
+    c.topo.host_gbps = 400;
     int64_t id;
     struct res_run r = {.engine = "packet"};
-    assert_int_equal(res_run_begin(db, &a, "x", &id, &e), 0); /* done */
+    assert_int_equal(tu_run_begin(db, &a, "x", &id, &e), 0); /* done */
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
-    assert_int_equal(res_run_begin(db, &b, "x", &id, &e), 0); /* failed */
+    assert_int_equal(tu_run_begin(db, &b, "x", &id, &e), 0); /* failed */
     assert_int_equal(res_run_fail(db, id, "x", &e), 0);
-    assert_int_equal(res_run_begin(db, &c, "x", &id, &e), 0); /* running */
+    assert_int_equal(tu_run_begin(db, &c, "x", &id, &e), 0); /* running */
     struct res_doneset *s;
     assert_int_equal(res_doneset_load(db, &s, &e), 0);
     assert_int_equal(res_doneset_count(s), 1);
-    assert_true(res_doneset_has(s, &a));
-    assert_false(res_doneset_has(s, &b));
-    assert_false(res_doneset_has(s, &c));
+    assert_true(tu_doneset_has(s, &a));
+    assert_false(tu_doneset_has(s, &b));
+    assert_false(tu_doneset_has(s, &c));
     struct cfg d = a;
-    d.dedup = !d.dedup; /* any simulated parameter counts */
-    assert_false(res_doneset_has(s, &d));
+    d.wl.dedup = !d.wl.dedup; /* any simulated parameter counts */
+    assert_false(tu_doneset_has(s, &d));
     d = a; /* where the results go does not */
-    snprintf(d.csv, sizeof d.csv, "out.csv");
-    snprintf(d.db, sizeof d.db, "/elsewhere/copy.db");
-    assert_true(res_doneset_has(s, &d));
+    snprintf(d.out.csv, sizeof d.out.csv, "out.csv");
+    snprintf(d.out.db, sizeof d.out.db, "/elsewhere/copy.db");
+    assert_true(tu_doneset_has(s, &d));
     res_doneset_free(s);
     res_close(db);
     char cmd[128];
@@ -183,11 +183,11 @@ static void test_doneset_inputs(void **state)
     assert_int_equal(res_open(path, &db, &e), 0);
     struct cfg a;
     cfg_defaults(&a);
-    snprintf(a.trace, sizeof a.trace, "%s", tr);
-    snprintf(a.compute, sizeof a.compute, "%s", cal);
+    snprintf(a.wl.trace, sizeof a.wl.trace, "%s", tr);
+    snprintf(a.wl.compute, sizeof a.wl.compute, "%s", cal);
     int64_t id;
     struct res_run r = {.engine = "packet"};
-    assert_int_equal(res_run_begin(db, &a, "x", &id, &e), 0);
+    assert_int_equal(tu_run_begin(db, &a, "x", &id, &e), 0);
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     res_close(db);
 
@@ -216,23 +216,23 @@ static void test_doneset_inputs(void **state)
     assert_int_equal(res_open(path, &db, &e), 0);
     struct res_doneset *s;
     assert_int_equal(res_doneset_load(db, &s, &e), 0);
-    assert_true(res_doneset_has(s, &a));
+    assert_true(tu_doneset_has(s, &a));
     struct cfg b = a; /* the same contents under another path */
-    snprintf(b.trace, sizeof b.trace, "%s", tr2);
-    assert_true(res_doneset_has(s, &b));
+    snprintf(b.wl.trace, sizeof b.wl.trace, "%s", tr2);
+    assert_true(tu_doneset_has(s, &b));
     write_file(tr, "abd"); /* regenerated under the same path */
-    assert_false(res_doneset_has(s, &a));
+    assert_false(tu_doneset_has(s, &a));
     write_file(tr, "abc");
-    assert_true(res_doneset_has(s, &a));
+    assert_true(tu_doneset_has(s, &a));
     write_file(cal, "tokens,us\n1,11\n"); /* a new calibration */
-    assert_false(res_doneset_has(s, &a));
+    assert_false(tu_doneset_has(s, &a));
     write_file(cal, "tokens,us\n1,10\n");
-    assert_true(res_doneset_has(s, &a));
+    assert_true(tu_doneset_has(s, &a));
     assert_int_equal(unlink(tr2), 0); /* unreadable: not taken for done */
-    assert_false(res_doneset_has(s, &b));
+    assert_false(tu_doneset_has(s, &b));
     struct cfg c = a; /* roofline: no calibration file */
-    snprintf(c.compute, sizeof c.compute, "roofline");
-    assert_false(res_doneset_has(s, &c));
+    snprintf(c.wl.compute, sizeof c.wl.compute, "roofline");
+    assert_false(tu_doneset_has(s, &c));
     res_doneset_free(s);
     res_close(db);
     char cmd[128];
