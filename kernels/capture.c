@@ -28,7 +28,6 @@
 #include "kernels/safetensors.h"
 #include "kernels/tokenizer.h"
 #include "kernels/weights.h"
-#include "app/cli.h"
 
 #define CACHE_BYTES ((size_t)2 << 30) /* keep every layer when the stack fits */
 

@@ -20,7 +20,6 @@
 
 #include "results/query.h"
 #include "results/resdb.h"
-#include "app/cli.h"
 
 /* The tables and the SQL that reads each (run column first). */
 static const struct {

@@ -24,8 +24,23 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "app/options.h"
+#include "base/opt.h"
 #include "base/units.h"
+
+/* [output] (out_options.c): where results go and what is recorded. */
+struct out_spec {
+    char db[OPT_STR_MAX];
+    char csv[OPT_STR_MAX];
+    int flows;         /* record every message's completion in `flows` */
+    int64_t sample_ns; /* link sampling period for `timeseries`; 0 = off */
+};
+extern const struct opt_table out_options;
+
+/* One resolved option of a run, as the params table records it. */
+struct res_param {
+    const char *key;   /* "section.key" */
+    const char *value; /* canonical text */
+};
 
 struct res_db;
 
@@ -100,9 +115,18 @@ void res_close(struct res_db *db);
  * so an older schema is read as it is (res_has_table says what is there). */
 int res_open_read(const char *path, struct res_db **out, struct err *e);
 int res_has_table(struct res_db *db, const char *name);
-/* Inserts a `running` run with every option of c in params; commits. */
-int res_run_begin(struct res_db *db, const struct cfg *c, const char *scenario, int64_t *run_id,
-                  struct err *e);
+/* The identity of a run for the runs and params tables: every resolved
+ * option (p[np], in the option table's order), the engine's name and the
+ * seed. */
+struct res_run_id {
+    const struct res_param *p;
+    size_t np;
+    const char *engine;
+    int64_t seed;
+};
+/* Inserts a `running` run with every option of id in params; commits. */
+int res_run_begin(struct res_db *db, const struct res_run_id *id, const char *scenario,
+                  int64_t *run_id, struct err *e);
 /* One transaction: phases, links, flows, samples, gpu_load rows, and the run
  * row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
@@ -124,6 +148,10 @@ struct res_report_opts {
     size_t nwhere;
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
+/* The `moesim report` and `moesim export` subcommands (argv[0] the name;
+ * exit status 0, 1 or 2 as cli.h says). */
+int res_report_cli(int argc, char **argv);
+int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
  * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
@@ -145,7 +173,7 @@ int plot_make(struct res_db *db, const char *kind, const char *dir, const char *
  * parameters (every option, as the params table records them). */
 struct res_doneset;
 int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e);
-int res_doneset_has(const struct res_doneset *s, const struct cfg *c);
+int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np);
 size_t res_doneset_count(const struct res_doneset *s);
 void res_doneset_free(struct res_doneset *s);
 

@@ -89,20 +89,18 @@ int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
     return 0;
 }
 
-/* c's canonical configuration text (to free). */
-static char *cfg_text(const struct cfg *c)
+/* The canonical configuration text of p[np] (to free): "key=value\n" lines
+ * sorted by key, as res_doneset_load reads them back from params. */
+static char *cfg_text(const struct res_param *p, size_t np)
 {
-    char **lines = xcalloc(opt_count, sizeof *lines);
-    for (size_t i = 0; i < opt_count; i++) {
-        const struct opt_def *o = &opt_table[i];
-        char value[CFG_STR_MAX + 32];
-        opt_format(o, c, value, sizeof value);
-        size_t n = strlen(o->section) + strlen(o->key) + strlen(value) + 4;
+    char **lines = xcalloc(np ? np : 1, sizeof *lines);
+    for (size_t i = 0; i < np; i++) {
+        size_t n = strlen(p[i].key) + strlen(p[i].value) + 3;
         lines[i] = xmalloc(n);
-        snprintf(lines[i], n, "%s.%s=%s\n", o->section, o->key, value);
+        snprintf(lines[i], n, "%s=%s\n", p[i].key, p[i].value);
     }
     /* sort by key: compare up to '=' (keys never contain '=') */
-    for (size_t i = 1; i < opt_count; i++)
+    for (size_t i = 1; i < np; i++)
         for (size_t j = i; j > 0; j--) {
             const char *a = lines[j - 1], *b = lines[j];
             size_t la = strcspn(a, "="), lb = strcspn(b, "=");
@@ -113,7 +111,7 @@ static char *cfg_text(const struct cfg *c)
             lines[j] = t;
         }
     struct sbuf b = {0};
-    for (size_t i = 0; i < opt_count; i++) {
+    for (size_t i = 0; i < np; i++) {
         sb_add(&b, lines[i], "", "");
         free(lines[i]);
     }
@@ -121,9 +119,9 @@ static char *cfg_text(const struct cfg *c)
     return b.s;
 }
 
-int res_doneset_has(const struct res_doneset *s, const struct cfg *c)
+int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np)
 {
-    char *t = cfg_text(c);
+    char *t = cfg_text(p, np);
     int found = bsearch(&t, s->conf, s->n, sizeof *s->conf, cmp_str) != NULL;
     free(t);
     return found;

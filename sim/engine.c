@@ -130,7 +130,8 @@ static uint64_t default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
     return (pkts ? pkts : 1) * mtu;
 }
 
-struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h)
+struct eng *eng_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
+                       const struct eng_hooks *h)
 {
     struct eng *e = xcalloc(1, sizeof *e);
     e->t = t;
@@ -146,7 +147,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
-    e->seed = e->base_seed = (uint64_t)c->seed;
+    e->seed = e->base_seed = seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);

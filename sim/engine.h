@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/options.h"
 #include "base/units.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
 
 struct eng;
@@ -57,8 +57,10 @@ struct eng_stats {
     simtime_t now;
 };
 
-/* Creates an engine over topology t with the transport settings of c. */
-struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h);
+/* Creates an engine over topology t with transport tr; its random choices
+ * (the flow hash, spraying) derive from seed. */
+struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t seed,
+                       const struct eng_hooks *h);
 void eng_destroy(struct eng *e);
 
 /* Adds a message; it starts at `start` (>= now). Returns its id. */

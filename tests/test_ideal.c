@@ -30,7 +30,7 @@ static simtime_t run(const struct topo *t, const struct cfg *c, const struct top
                      size_t n)
 {
     struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, c, &h);
+    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
     last_end = 0;
     for (size_t i = 0; i < n; i++)
         eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
@@ -44,8 +44,8 @@ static simtime_t run(const struct topo *t, const struct cfg *c, const struct top
 static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
                        size_t n)
 {
-    return topo_ideal_ps(t, d, n, (uint32_t)c->mtu,
-                         c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1);
+    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
+                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
 }
 
 static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
@@ -56,7 +56,7 @@ static double check_all_paths(struct cfg *c, const struct topo *t, const struct 
 {
     double least = 1e30;
     for (int i = 0; i < 5; i++) {
-        c->path = paths[i];
+        c->tr.path = paths[i];
         simtime_t lo = ideal(t, c, d, n), cct = run(t, c, d, n);
         if (cct < lo)
             fail_msg("%s, path %d: cct %llu ps below the ideal bound %llu ps", what, paths[i],
@@ -86,21 +86,22 @@ static void random_fabric(gsl_rng *r, struct cfg *c)
     static const double gbps[] = {25, 100, 400};
     static const int64_t lat[] = {0, 100, 1000};
     static const int64_t mtus[] = {64, 1500, 4096, 9000};
-    c->leaves = 1 + (int64_t)gsl_rng_uniform_int(r, 4);
-    c->spines = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
-    c->gpus_per_host = 1 + (int64_t)gsl_rng_uniform_int(r, 2);
-    c->hosts_per_leaf = c->gpus_per_host * (1 + (int64_t)gsl_rng_uniform_int(r, 3));
-    if (c->leaves * c->hosts_per_leaf < 2) c->hosts_per_leaf = 2;
-    c->host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
-    c->fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
-    c->nvlink_gbps = 4 * gbps[gsl_rng_uniform_int(r, 3)];
-    c->link_latency_ns = lat[gsl_rng_uniform_int(r, 3)];
-    c->nvlink_latency_ns = lat[gsl_rng_uniform_int(r, 3)];
-    c->mtu = mtus[gsl_rng_uniform_int(r, 4)];
-    c->ack_every = gsl_rng_uniform_int(r, 2) ? 1 : 4;
-    c->window_bytes = gsl_rng_uniform_int(r, 3) ? 0 : (int64_t)c->mtu * 2;
-    c->subflows = 1 + (int64_t)gsl_rng_uniform_int(r, 8);
-    c->seed = (int64_t)gsl_rng_uniform_int(r, 1000);
+    struct topo_spec *ts = &c->topo;
+    ts->leaves = 1 + (int64_t)gsl_rng_uniform_int(r, 4);
+    ts->spines = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
+    ts->gpus_per_host = 1 + (int64_t)gsl_rng_uniform_int(r, 2);
+    ts->hosts_per_leaf = ts->gpus_per_host * (1 + (int64_t)gsl_rng_uniform_int(r, 3));
+    if (ts->leaves * ts->hosts_per_leaf < 2) ts->hosts_per_leaf = 2;
+    ts->host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+    ts->fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+    ts->nvlink_gbps = 4 * gbps[gsl_rng_uniform_int(r, 3)];
+    ts->link_latency_ns = lat[gsl_rng_uniform_int(r, 3)];
+    ts->nvlink_latency_ns = lat[gsl_rng_uniform_int(r, 3)];
+    c->tr.mtu = mtus[gsl_rng_uniform_int(r, 4)];
+    c->tr.ack_every = gsl_rng_uniform_int(r, 2) ? 1 : 4;
+    c->tr.window_bytes = gsl_rng_uniform_int(r, 3) ? 0 : (int64_t)c->tr.mtu * 2;
+    c->tr.subflows = 1 + (int64_t)gsl_rng_uniform_int(r, 8);
+    c->sim.seed = (int64_t)gsl_rng_uniform_int(r, 1000);
 }
 
 /* Random traffic of one of five shapes on H hosts; returns the count. */
@@ -155,8 +156,8 @@ static void test_random_traffic_above_bound(void **state)
         random_fabric(r, &c);
         struct topo *t;
         struct err e;
-        if (topo_build(&c, &t, &e) < 0) fail_msg("seed %lu: %s", seed, e.msg);
-        size_t n = random_traffic(r, t->hosts, (uint32_t)c.mtu, d, 256);
+        if (topo_build(&c.topo, &t, &e) < 0) fail_msg("seed %lu: %s", seed, e.msg);
+        size_t n = random_traffic(r, t->hosts, (uint32_t)c.tr.mtu, d, 256);
         char what[64];
         snprintf(what, sizeof what, "seed %lu", seed);
         double x = check_all_paths(&c, t, d, n, what);
@@ -174,26 +175,26 @@ static void test_named_cases(void **state)
     (void)state;
     struct cfg c;
     cfg_defaults(&c);
-    c.leaves = c.spines = c.hosts_per_leaf = 2;
+    c.topo.leaves = c.topo.spines = c.topo.hosts_per_leaf = 2;
     struct topo *t;
     struct err e;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     struct topo_demand d[4];
     /* incast: every other host sends to host 0 */
     for (uint32_t a = 1; a < 4; a++)
         d[a - 1] = (struct topo_demand){a, 0, 300000};
     check_all_paths(&c, t, d, 3, "3-to-1 incast");
     /* a lone flow with a short last packet, across the spines and under a leaf */
-    c.path = PATH_ECMP;
+    c.tr.path = PATH_ECMP;
     struct topo_demand lone[] = {{0, 3, 1000000}, {1, 0, 777777}, {2, 1, 100}, {3, 2, 8192}};
     for (int i = 0; i < 4; i++)
         assert_int_equal(run(t, &c, &lone[i], 1), ideal(t, &c, &lone[i], 1));
     topo_destroy(t);
-    /* 32-to-1 incast under 4 leaves: the nearest senders' bytes arrive first */
-    c.leaves = 4;
-    c.hosts_per_leaf = 9;
-    c.spines = 2;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
+    /* 35-to-1 incast under 4 leaves: the nearest senders' bytes arrive first */
+    c.topo.leaves = 4;
+    c.topo.hosts_per_leaf = 9;
+    c.topo.spines = 2;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     struct topo_demand in[35];
     size_t n = 0;
     for (uint32_t a = 1; a < t->hosts; a++)

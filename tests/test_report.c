@@ -23,11 +23,11 @@ static void make_db(void)
     for (int i = 0; i < 8; i++) {
         struct cfg c;
         cfg_defaults(&c);
-        c.path = i < 3 || i == 7 ? PATH_ECMP : i < 6 ? PATH_SPRAY : PATH_ADAPTIVE;
-        c.seed = i < 6 ? i % 3 + 1 : i == 6 ? 1 : 4;
-        snprintf(c.db, sizeof c.db, "%s", dbpath);
+        c.tr.path = i < 3 || i == 7 ? PATH_ECMP : i < 6 ? PATH_SPRAY : PATH_ADAPTIVE;
+        c.sim.seed = i < 6 ? i % 3 + 1 : i == 6 ? 1 : 4;
+        snprintf(c.out.db, sizeof c.out.db, "%s", dbpath);
         int64_t id;
-        assert_int_equal(res_run_begin(db, &c, "t.ini", &id, &e), 0);
+        assert_int_equal(tu_run_begin(db, &c, "t.ini", &id, &e), 0);
         assert_int_equal(id, i + 1);
         if (i == 6) assert_int_equal(res_run_fail(db, id, "boom", &e), 0);
         if (i >= 6) continue;
@@ -36,7 +36,7 @@ static void make_db(void)
             {0, 1, "compute", cct[i] * 1000, cct[i] * 1000 + 50000000, 0, 0},
         };
         struct res_run r = {.engine = "packet",
-                            .seed = (uint64_t)c.seed,
+                            .seed = (uint64_t)c.sim.seed,
                             .wall_s = 0.5,
                             .events = 10,
                             .sim_ps = ph[1].end_ps,

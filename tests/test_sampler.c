@@ -19,23 +19,23 @@ static void drive_cfg(struct one *o, const struct cfg *c)
 {
     struct err e;
     memset(o, 0, sizeof *o);
-    assert_int_equal(topo_build(c, &o->t, &e), 0);
-    assert_int_equal(wl_create(c, o->t, &o->g, &e), 0);
-    assert_int_equal(wl_drive(&o->g, o->t, c, &o->r, &e), 0);
+    assert_int_equal(topo_build(&c->topo, &o->t, &e), 0);
+    assert_int_equal(wl_create(TU_SPECS(c), o->t, &o->g, &e), 0);
+    assert_int_equal(wl_drive(&o->g, o->t, TU_SPECS(c), &o->r, &e), 0);
 }
 
 static void drive(struct one *o, int flows, int64_t sample_ns)
 {
     struct cfg c;
     cfg_defaults(&c);
-    c.leaves = 2;
-    c.spines = 2;
-    c.hosts_per_leaf = 3;
-    c.bytes = 100000;
-    c.path = PATH_ECMP;
-    c.iterations = 2;
-    c.flows = flows;
-    c.sample_ns = sample_ns;
+    c.topo.leaves = 2;
+    c.topo.spines = 2;
+    c.topo.hosts_per_leaf = 3;
+    c.wl.bytes = 100000;
+    c.tr.path = PATH_ECMP;
+    c.sim.iterations = 2;
+    c.out.flows = flows;
+    c.out.sample_ns = sample_ns;
     drive_cfg(o, &c);
 }
 
@@ -121,10 +121,10 @@ static void test_samples_within_capacity(void **state)
         for (int pi = 0; pi < 3; pi++) {
             struct cfg c;
             cfg_defaults(&c);
-            c.leaves = c.spines = c.hosts_per_leaf = 4;
-            c.bytes = pi == 1 ? 65536 : 1048576;
-            c.path = paths[i];
-            c.sample_ns = periods[pi];
+            c.topo.leaves = c.topo.spines = c.topo.hosts_per_leaf = 4;
+            c.wl.bytes = pi == 1 ? 65536 : 1048576;
+            c.tr.path = paths[i];
+            c.out.sample_ns = periods[pi];
             struct one o;
             drive_cfg(&o, &c);
             assert_string_equal(o.r.invariant, "");
@@ -136,7 +136,7 @@ static void test_samples_within_capacity(void **state)
                 uint64_t bps = o.t->ports[s->link].bps;
                 uint64_t cap = (uint64_t)(((unsigned __int128)bps * period + 8 * PS_PER_S - 1) /
                                           (8 * PS_PER_S));
-                if (s->bytes > cap + (uint64_t)c.mtu)
+                if (s->bytes > cap + (uint64_t)c.tr.mtu)
                     fail_msg("path %d, period %lld ns: link %u sent %llu bytes by %llu ps, "
                              "capacity %llu",
                              paths[i], (long long)periods[pi], s->link,
@@ -210,11 +210,11 @@ static void test_gpu_load_hook(void **state)
     cfg_defaults(&c);
     struct err e;
     struct topo *t;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     int left = 1;
     struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL};
     struct wl_result r;
-    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     assert_int_equal(r.nphases, 1);
     assert_int_equal(r.phases[0].end_ps, 5000);
     assert_int_equal(r.ngpu_load, 4);
@@ -225,7 +225,7 @@ static void test_gpu_load_hook(void **state)
     /* without the hook: no rows */
     left = 1;
     g.gpu_load = NULL;
-    assert_int_equal(wl_drive(&g, t, &c, &r, &e), 0);
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     assert_int_equal(r.ngpu_load, 0);
     assert_null(r.gpu_load);
     wl_result_free(&r);

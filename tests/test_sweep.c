@@ -114,32 +114,32 @@ static void test_doneset(void **state)
     (void)state;
     char dir[] = "/tmp/moesim_sweep_XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/d.db", dir);
+    snprintf(path, sizeof path, "%s/d.out.db", dir);
     struct res_db *db;
     struct err e;
     assert_int_equal(res_open(path, &db, &e), 0);
     struct cfg a, b, c;
     cfg_defaults(&a);
     b = a;
-    b.seed = 2;
+    b.sim.seed = 2;
     c = a;
-    c.host_gbps = 400;
+    c.topo.host_gbps = 400;
     int64_t id;
     struct res_run r = {.engine = "packet"};
-    assert_int_equal(res_run_begin(db, &a, "x", &id, &e), 0); /* done */
+    assert_int_equal(tu_run_begin(db, &a, "x", &id, &e), 0); /* done */
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
-    assert_int_equal(res_run_begin(db, &b, "x", &id, &e), 0); /* failed */
+    assert_int_equal(tu_run_begin(db, &b, "x", &id, &e), 0); /* failed */
     assert_int_equal(res_run_fail(db, id, "x", &e), 0);
-    assert_int_equal(res_run_begin(db, &c, "x", &id, &e), 0); /* running */
+    assert_int_equal(tu_run_begin(db, &c, "x", &id, &e), 0); /* running */
     struct res_doneset *s;
     assert_int_equal(res_doneset_load(db, &s, &e), 0);
     assert_int_equal(res_doneset_count(s), 1);
-    assert_true(res_doneset_has(s, &a));
-    assert_false(res_doneset_has(s, &b));
-    assert_false(res_doneset_has(s, &c));
+    assert_true(tu_doneset_has(s, &a));
+    assert_false(tu_doneset_has(s, &b));
+    assert_false(tu_doneset_has(s, &c));
     struct cfg d = a;
-    snprintf(d.csv, sizeof d.csv, "out.csv"); /* any parameter counts */
-    assert_false(res_doneset_has(s, &d));
+    snprintf(d.out.csv, sizeof d.out.csv, "out.csv"); /* any parameter counts */
+    assert_false(tu_doneset_has(s, &d));
     res_doneset_free(s);
     res_close(db);
     char cmd[128];

@@ -52,7 +52,7 @@ struct job {
 
 struct drive {
     const struct topo *t;
-    const struct cfg *c;
+    const struct wl_specs *c;
     struct res_phase *ph;
     size_t n, cap;
     simtime_t *dur;                    /* [n]: each phase's duration */
@@ -122,12 +122,12 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
  * engine's counters into d's (under d->mu). */
 static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
-    const struct cfg *c = d->c;
+    const struct wl_specs *c = d->c;
     struct eng_hooks h = {j, on_msg_done};
-    if (!*ep) *ep = eng_create(d->t, c, &h);
+    if (!*ep) *ep = eng_create(d->t, c->tr, (uint64_t)c->sim->seed, &h);
     struct eng *e = *ep;
     eng_reset(e, &h, j->salt);
-    if (c->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
+    if (c->out->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
     for (size_t i = 0; i < j->ndem; i++) {
         if (j->fl)
             j->fl[i] = (struct res_flow){
@@ -223,8 +223,8 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
             r->bytes += p->dem[i].bytes;
             live++;
         }
-    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->mtu,
-                                d->c->path == PATH_SPLIT ? (uint32_t)d->c->subflows : 1);
+    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu,
+                                d->c->tr->path == PATH_SPLIT ? (uint32_t)d->c->tr->subflows : 1);
     if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
@@ -236,7 +236,7 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
     for (size_t i = 0; i < p->ndem; i++)
         if (p->dem[i].bytes && p->dem[i].src != p->dem[i].dst) j->dem[j->ndem++] = p->dem[i];
     j->live = live;
-    j->period = d->c->sample_ns > 0 ? ns_to_ps((uint64_t)d->c->sample_ns) : 0;
+    j->period = d->c->out->sample_ns > 0 ? ns_to_ps((uint64_t)d->c->out->sample_ns) : 0;
     return j;
 }
 
@@ -306,7 +306,7 @@ static void gather_flows(struct drive *d, struct wl_result *r)
     }
 }
 
-int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e)
 {
     memset(r, 0, sizeof *r);
@@ -318,7 +318,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     pthread_cond_init(&d->cv_work, NULL);
     pthread_cond_init(&d->cv_done, NULL);
     /* Sampling needs each phase's start before it is simulated. */
-    unsigned nthreads = c->sample_ns > 0 ? 1 : wl_threads;
+    unsigned nthreads = c->out->sample_ns > 0 ? 1 : wl_threads;
     pthread_t *tid = xcalloc(nthreads, sizeof *tid);
     unsigned started = 0;
     if (nthreads > 1)
@@ -434,10 +434,10 @@ void wl_result_free(struct wl_result *r)
     memset(r, 0, sizeof *r);
 }
 
-int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
     memset(g, 0, sizeof *g); /* a generator sets only the hooks it has */
-    switch (c->wl_kind) {
+    switch (c->wl->kind) {
     case WL_ALLTOALL:
         return wl_alltoall_create(c, t, g, e);
     case WL_PERMUTATION:
@@ -445,7 +445,6 @@ int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struc
     case WL_MOE:
         return wl_moe_create(c, t, g, e);
     default:
-        return err_set(e, "workload.kind: '%s' is not available in this build",
-                       opt_enum_name("workload", "kind", c->wl_kind));
+        return err_set(e, "workload.kind: kind %d is not available in this build", c->wl->kind);
     }
 }
