@@ -250,7 +250,7 @@ static int runs_multiphase(const struct sweep *w)
 {
     for (size_t i = 0; i < w->ntorun; i++) {
         const struct cfg *c = sc_run(w->s, w->torun[i]);
-        if (c->wl_kind != WL_MOE && c->iterations < 2) return 0;
+        if (c->wl.kind != WL_MOE && c->sim.iterations < 2) return 0;
     }
     return w->ntorun > 0;
 }

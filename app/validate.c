@@ -39,7 +39,7 @@ __attribute__((format(printf, 5, 6))) static int cfg_fail(const struct opt_def *
 
 static int64_t cfg_hosts(const struct cfg *c)
 {
-    return c->leaves * c->hosts_per_leaf;
+    return c->topo.leaves * c->topo.hosts_per_leaf;
 }
 
 /* The topology has room for traffic (two hosts) and fits this build. */
@@ -59,32 +59,32 @@ static int cfg_check_hosts(const struct cfg *c, const struct opt_def **bad, stru
 /* An acknowledgement is smaller than a data packet. */
 static int cfg_check_ack(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->ack_bytes >= c->mtu)
+    if (c->tr.ack_bytes >= c->tr.mtu)
         return cfg_fail(bad, e, "transport", "ack_bytes",
-                        "%lld is not less than transport.mtu (%lld)", (long long)c->ack_bytes,
-                        (long long)c->mtu);
+                        "%lld is not less than transport.mtu (%lld)", (long long)c->tr.ack_bytes,
+                        (long long)c->tr.mtu);
     return 0;
 }
 
 /* A coalesced acknowledgement carries the bytes it acknowledges in 16 bits. */
 static int cfg_check_ack_every(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->ack_every * c->mtu > 65535)
+    if (c->tr.ack_every * c->tr.mtu > 65535)
         return cfg_fail(bad, e, "transport", "ack_every",
                         "%lld packets of transport.mtu %lld bytes are more than one "
                         "acknowledgement covers (65535 bytes)",
-                        (long long)c->ack_every, (long long)c->mtu);
+                        (long long)c->tr.ack_every, (long long)c->tr.mtu);
     return 0;
 }
 
 /* A window holds at least one packet (0 means automatic). */
 static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->window_bytes != 0 && c->window_bytes < c->mtu)
+    if (c->tr.window_bytes != 0 && c->tr.window_bytes < c->tr.mtu)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "%lld is less than transport.mtu (%lld): use 0 (automatic) or at least "
                         "one packet",
-                        (long long)c->window_bytes, (long long)c->mtu);
+                        (long long)c->tr.window_bytes, (long long)c->tr.mtu);
     return 0;
 }
 
@@ -94,14 +94,14 @@ static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, str
 static int cfg_check_clock(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     double flows_per_host;
-    if (c->wl_kind == WL_ALLTOALL)
+    if (c->wl.kind == WL_ALLTOALL)
         flows_per_host = (double)(cfg_hosts(c) - 1);
-    else if (c->wl_kind == WL_PERMUTATION)
+    else if (c->wl.kind == WL_PERMUTATION)
         flows_per_host = 1;
     else
         return 0; /* moe: the volume comes from the trace */
-    double ps = (double)c->bytes * flows_per_host * 8.0 / (c->host_gbps * 1e9) * (double)PS_PER_S *
-                (double)c->iterations;
+    double ps = (double)c->wl.bytes * flows_per_host * 8.0 / (c->topo.host_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->sim.iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
         return cfg_fail(bad, e, "workload", "bytes",
@@ -116,8 +116,8 @@ static int cfg_check_clock(const struct cfg *c, const struct opt_def **bad, stru
 static uint64_t cfg_msgs_per_iter(const struct cfg *c)
 {
     uint64_t H = (uint64_t)cfg_hosts(c);
-    if (c->wl_kind == WL_ALLTOALL) return H * (H - 1);
-    if (c->wl_kind == WL_PERMUTATION) return H;
+    if (c->wl.kind == WL_ALLTOALL) return H * (H - 1);
+    if (c->wl.kind == WL_PERMUTATION) return H;
     return 0;
 }
 
@@ -127,31 +127,31 @@ static uint64_t cfg_msgs_per_iter(const struct cfg *c)
  * clock's end, which the serialization bound of cfg_check_clock misses. */
 static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->window_bytes == 0 || cfg_msgs_per_iter(c) == 0)
+    if (c->tr.window_bytes == 0 || cfg_msgs_per_iter(c) == 0)
         return 0; /* the automatic window is one bandwidth-delay product */
     /* An all-to-all over several leaves has flows crossing the fabric (four
      * links of link_latency_ns each way); otherwise the shortest route is
      * two links, NVLink ones when servers hold several GPUs. */
-    double hop_ns = (double)c->link_latency_ns;
-    if (c->gpus_per_host > 1 && (double)c->nvlink_latency_ns < hop_ns)
-        hop_ns = (double)c->nvlink_latency_ns;
+    double hop_ns = (double)c->topo.link_latency_ns;
+    if (c->topo.gpus_per_host > 1 && (double)c->topo.nvlink_latency_ns < hop_ns)
+        hop_ns = (double)c->topo.nvlink_latency_ns;
     double hops = 2;
-    if (c->wl_kind == WL_ALLTOALL && c->leaves > 1) {
+    if (c->wl.kind == WL_ALLTOALL && c->topo.leaves > 1) {
         hops = 4;
-        hop_ns = (double)c->link_latency_ns;
+        hop_ns = (double)c->topo.link_latency_ns;
     }
     double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
-    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
-    double flow_bytes = (double)c->bytes / (double)sub;
-    double rounds = ceil(flow_bytes / (double)c->window_bytes);
-    double ps = rounds * rtt_ps * (double)c->iterations;
+    uint64_t sub = c->tr.path == PATH_SPLIT ? (uint64_t)c->tr.subflows : 1;
+    double flow_bytes = (double)c->wl.bytes / (double)sub;
+    double rounds = ceil(flow_bytes / (double)c->tr.window_bytes);
+    double ps = rounds * rtt_ps * (double)c->sim.iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "a flow needs at least %.3g round trips of %.3g s with a window of %lld "
                         "bytes, %.3g s of simulated time, more than the clock holds (%.3g s)",
-                        rounds * (double)c->iterations, rtt_ps / (double)PS_PER_S,
-                        (long long)c->window_bytes, ps / (double)PS_PER_S,
+                        rounds * (double)c->sim.iterations, rtt_ps / (double)PS_PER_S,
+                        (long long)c->tr.window_bytes, ps / (double)PS_PER_S,
                         limit / (double)PS_PER_S);
     return 0;
 }
@@ -162,11 +162,11 @@ static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad
  * fabric under fast hosts passes cfg_check_clock). */
 static int cfg_check_fabric_clock(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->wl_kind != WL_ALLTOALL || c->leaves < 2) return 0;
-    double hpl = (double)c->hosts_per_leaf, H = (double)cfg_hosts(c);
-    double bits = hpl * (H - hpl) * (double)c->bytes * 8.0;
-    double ps = bits / ((double)c->spines * c->fabric_gbps * 1e9) * (double)PS_PER_S *
-                (double)c->iterations;
+    if (c->wl.kind != WL_ALLTOALL || c->topo.leaves < 2) return 0;
+    double hpl = (double)c->topo.hosts_per_leaf, H = (double)cfg_hosts(c);
+    double bits = hpl * (H - hpl) * (double)c->wl.bytes * 8.0;
+    double ps = bits / ((double)c->topo.spines * c->topo.fabric_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->sim.iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
         return cfg_fail(bad, e, "topology", "fabric_gbps",
@@ -184,12 +184,12 @@ static int cfg_check_totals(const struct cfg *c, const struct opt_def **bad, str
 {
     uint64_t msgs = cfg_msgs_per_iter(c);
     if (msgs == 0) return 0;
-    if ((double)msgs * (double)c->bytes >= (double)INT64_MAX)
+    if ((double)msgs * (double)c->wl.bytes >= (double)INT64_MAX)
         return cfg_fail(bad, e, "workload", "bytes",
                         "%llu flows of %lld bytes are %.3g bytes per phase, more than 2^63-1",
-                        (unsigned long long)msgs, (long long)c->bytes,
-                        (double)msgs * (double)c->bytes);
-    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+                        (unsigned long long)msgs, (long long)c->wl.bytes,
+                        (double)msgs * (double)c->wl.bytes);
+    uint64_t sub = c->tr.path == PATH_SPLIT ? (uint64_t)c->tr.subflows : 1;
     double flows = (double)msgs * (double)sub;
     if (flows >= (double)(1u << 31))
         return cfg_fail(bad, e, sub > 1 ? "transport" : "topology",
@@ -203,7 +203,10 @@ static int cfg_check_totals(const struct cfg *c, const struct opt_def **bad, str
 /* The fabric's path table fits its limit. */
 static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    return topo_check(c, bad, e);
+    const struct opt_def *row = NULL;
+    int rc = topo_check(&c->topo, &row, e);
+    if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
+    return rc;
 }
 
 /* A lower bound of the memory the run needs, against the machine's: better
@@ -215,26 +218,26 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     /* In double: the products of hosts, iterations, subflows and windows
      * can pass 2^64 (then the estimate saturates). */
     double H = (double)cfg_hosts(c);
-    if (c->wl_kind == WL_MOE) {
+    if (c->wl.kind == WL_MOE) {
         /* What the MoE generator allocates from the configuration alone
          * (workloads/moe.c): per batch token its trace token (4 bytes) and
          * topk GPU slots (2 bytes each, topk 1 when it comes from the trace),
          * per GPU pair a byte count and a demand (24 bytes). The trace and
          * the flows of a phase come on top. */
-        double B = H * (double)c->tokens_per_gpu, K = c->topk ? (double)c->topk : 1;
-        double total = (double)topo_memory_bytes(c) + B * (4 + 2 * K) + H * H * 24;
+        double B = H * (double)c->wl.tokens_per_gpu, K = c->wl.topk ? (double)c->wl.topk : 1;
+        double total = (double)topo_memory_bytes(&c->topo) + B * (4 + 2 * K) + H * H * 24;
         return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
     }
-    double msgs = c->wl_kind == WL_ALLTOALL ? H * (H - 1) : H;
-    double sub = c->path == PATH_SPLIT ? (double)c->subflows : 1;
+    double msgs = c->wl.kind == WL_ALLTOALL ? H * (H - 1) : H;
+    double sub = c->tr.path == PATH_SPLIT ? (double)c->tr.subflows : 1;
     double flows = msgs * sub;
-    double window = c->window_bytes ? (double)c->window_bytes : (double)(1u << 20);
-    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->mtu) + 1;
-    double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
+    double window = c->tr.window_bytes ? (double)c->tr.window_bytes : (double)(1u << 20);
+    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr.mtu) + 1;
+    double link_pkts = floor(c->topo.host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr.mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
     double total =
-        (double)topo_memory_bytes(c) + flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
+        (double)topo_memory_bytes(&c->topo) + flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 
@@ -243,7 +246,7 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     double need = (double)cfg_memory_estimate(c);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
-    int moe = c->wl_kind == WL_MOE;
+    int moe = c->wl.kind == WL_MOE;
     if (have > 0 && need > 0.9 * have)
         return cfg_fail(bad, e, moe ? "workload" : "topology",
                         moe ? "tokens_per_gpu" : "hosts_per_leaf",

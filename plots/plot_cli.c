@@ -9,9 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app/cli.h"
-#include "results/resdb.h"
-
 static const struct {
     const char *name, *alias;
     int (*fn)(struct plot_ctx *c);

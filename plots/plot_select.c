@@ -9,7 +9,7 @@
 
 #include <csv.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 double plot_median(double *v, size_t n)
 {
@@ -34,16 +34,6 @@ void plot_vals_push(struct plot_vals *d, double x)
 void plot_csv_text(FILE *f, const char *s)
 {
     csv_fwrite(f, s, strlen(s));
-}
-
-sqlite3_stmt *plot_prep(struct plot_ctx *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(res_sqlite(c->db), sql, -1, &st, NULL) != SQLITE_OK) {
-        err_set(c->e, "%s: %s", res_path(c->db), sqlite3_errmsg(res_sqlite(c->db)));
-        return NULL;
-    }
-    return st;
 }
 
 int plot_series_check(struct plot_ctx *c, const char *what, size_t n)

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/options.h"
 #include "base/units.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
 
 struct eng;
@@ -57,8 +57,10 @@ struct eng_stats {
     simtime_t now;
 };
 
-/* Creates an engine over topology t with the transport settings of c. */
-struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h);
+/* Creates an engine over topology t with transport tr; its random choices
+ * (the flow hash, spraying) derive from seed. */
+struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t seed,
+                       const struct eng_hooks *h);
 void eng_destroy(struct eng *e);
 
 /* Adds a message; it starts at `start` (>= now). Returns its id. */
@@ -80,6 +82,14 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt);
 uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port);
+/* Bytes whose serialization on the port has ended by now: a packet counts
+ * once it has left (its departure, the end of its serialization, is <= now),
+ * not when it joins the queue. eng_port()'s bytes also count the packets
+ * queued there; the two agree once the port is idle (at the end of a run).
+ * Found from the packets on the port's wire, which are in departure order,
+ * so it costs nothing per packet: only the queued packets are read, and only
+ * when it is called (by a sampler). */
+uint64_t eng_port_sent(const struct eng *e, uint32_t port);
 /* Processes events until none is left. */
 void eng_run(struct eng *e);
 

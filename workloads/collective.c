@@ -41,12 +41,12 @@ static void coll_destroy(void *state)
     free(s);
 }
 
-static struct coll *coll_new(const struct cfg *c, const char *name, size_t ndem, struct wl_gen *g)
+static struct coll *coll_new(const struct wl_specs *c, const char *name, size_t ndem, struct wl_gen *g)
 {
     struct coll *s = xcalloc(1, sizeof *s);
     s->dem = xcalloc(ndem, sizeof *s->dem);
     s->ndem = ndem;
-    s->iterations = (uint32_t)c->iterations;
+    s->iterations = (uint32_t)c->sim->iterations;
     s->name = name;
     g->state = s;
     g->next = coll_next;
@@ -54,7 +54,7 @@ static struct coll *coll_new(const struct cfg *c, const char *name, size_t ndem,
     return s;
 }
 
-int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
     (void)e;
     uint32_t H = t->hosts;
@@ -65,11 +65,11 @@ int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen 
     size_t k = 0;
     for (uint32_t j = 1; j < H; j++)
         for (uint32_t a = 0; a < H; a++)
-            s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->bytes};
+            s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->wl->bytes};
     return 0;
 }
 
-int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
+int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e)
 {
     (void)e;
@@ -79,7 +79,7 @@ int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_g
     for (uint32_t i = 0; i < H; i++)
         perm[i] = i;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)c->seed);
+    gsl_rng_set(r, (unsigned long)c->sim->seed);
     gsl_ran_shuffle(r, perm, H, sizeof *perm);
     gsl_rng_free(r);
     for (uint32_t i = 0; i < H; i++)
@@ -89,7 +89,7 @@ int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_g
             perm[j] = tmp;
         }
     for (uint32_t i = 0; i < H; i++)
-        s->dem[i] = (struct topo_demand){i, perm[i], (uint64_t)c->bytes};
+        s->dem[i] = (struct topo_demand){i, perm[i], (uint64_t)c->wl->bytes};
     free(perm);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* driver.c - runs a workload's phases through the packet engine and records
  * each phase's start, end, ideal bound and bytes; with output.flows each
  * message's completion, with output.sample_ns a periodic sample of every link
- * (bytes sent since the last sample, queue).
+ * (bytes whose serialization ended since the last sample, queue; a link's
+ * samples add up to its bytes).
  *
  * The model (wl.h): phases run one after another, separated by a barrier.
  * A network phase starts on an idle fabric and ends when its last byte
@@ -51,7 +52,7 @@ struct job {
 
 struct drive {
     const struct topo *t;
-    const struct cfg *c;
+    const struct wl_specs *c;
     struct res_phase *ph;
     size_t n, cap;
     simtime_t *dur;                    /* [n]: each phase's duration */
@@ -98,7 +99,7 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
     struct job *j = ctx;
     uint32_t nports = eng_nports(e);
     for (uint32_t p = 0; p < nports; p++) {
-        uint64_t bytes = eng_port(e, p)->bytes, q = eng_port_backlog(e, p);
+        uint64_t bytes = eng_port_sent(e, p), q = eng_port_backlog(e, p);
         uint64_t sent = bytes - j->last_bytes[p];
         j->last_bytes[p] = bytes;
         if (sent || q) add_sample(j, j->start + now, p, sent, q);
@@ -121,12 +122,12 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
  * engine's counters into d's (under d->mu). */
 static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
-    const struct cfg *c = d->c;
+    const struct wl_specs *c = d->c;
     struct eng_hooks h = {j, on_msg_done};
-    if (!*ep) *ep = eng_create(d->t, c, &h);
+    if (!*ep) *ep = eng_create(d->t, c->tr, (uint64_t)c->sim->seed, &h);
     struct eng *e = *ep;
     eng_reset(e, &h, j->salt);
-    if (c->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
+    if (c->out->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
     for (size_t i = 0; i < j->ndem; i++) {
         if (j->fl)
             j->fl[i] = (struct res_flow){
@@ -143,9 +144,12 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
     eng_run(e);
     j->last = eng_now(e);
     if (j->period) {
-        /* What the links sent after the last sample shows at the next point
-         * of the grid (the next phase's samples there add to it). */
-        simtime_t at = ((j->start + j->last) / j->period + 1) * j->period;
+        /* What the links sent after the last sample shows at the first
+         * point of the grid at or after the engine's last event (every
+         * departure is at or before it, and after the last sample, which is
+         * at most one period earlier); the next phase's samples there add to
+         * it. So a link's samples add up to its bytes in the links table. */
+        simtime_t at = (j->start + j->last + j->period - 1) / j->period * j->period;
         for (uint32_t p = 0; p < d->t->nports; p++) {
             uint64_t sent = eng_port(e, p)->bytes - j->last_bytes[p];
             if (sent) add_sample(j, at, p, sent, 0);
@@ -219,7 +223,8 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
             r->bytes += p->dem[i].bytes;
             live++;
         }
-    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->mtu);
+    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu,
+                                d->c->tr->path == PATH_SPLIT ? (uint32_t)d->c->tr->subflows : 1);
     if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
@@ -231,7 +236,7 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
     for (size_t i = 0; i < p->ndem; i++)
         if (p->dem[i].bytes && p->dem[i].src != p->dem[i].dst) j->dem[j->ndem++] = p->dem[i];
     j->live = live;
-    j->period = d->c->sample_ns > 0 ? ns_to_ps((uint64_t)d->c->sample_ns) : 0;
+    j->period = d->c->out->sample_ns > 0 ? ns_to_ps((uint64_t)d->c->out->sample_ns) : 0;
     return j;
 }
 
@@ -253,7 +258,8 @@ static int cmp_sample(const void *a, const void *b)
 }
 
 /* The phases' samples in time order, those at one point of the grid and one
- * link added up, none after the run's end. */
+ * link added up (the last at the first point of the grid at or after the
+ * run's end). */
 static void gather_samples(struct drive *d, struct wl_result *r)
 {
     size_t n = 0;
@@ -269,7 +275,6 @@ static void gather_samples(struct drive *d, struct wl_result *r)
     qsort(s, n, sizeof *s, cmp_sample);
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].t_ps > r->st.now) break;
         if (k && s[k - 1].t_ps == s[i].t_ps && s[k - 1].link == s[i].link) {
             s[k - 1].bytes += s[i].bytes;
             s[k - 1].queue_bytes += s[i].queue_bytes;
@@ -301,7 +306,7 @@ static void gather_flows(struct drive *d, struct wl_result *r)
     }
 }
 
-int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e)
 {
     memset(r, 0, sizeof *r);
@@ -313,7 +318,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct
     pthread_cond_init(&d->cv_work, NULL);
     pthread_cond_init(&d->cv_done, NULL);
     /* Sampling needs each phase's start before it is simulated. */
-    unsigned nthreads = c->sample_ns > 0 ? 1 : wl_threads;
+    unsigned nthreads = c->out->sample_ns > 0 ? 1 : wl_threads;
     pthread_t *tid = xcalloc(nthreads, sizeof *tid);
     unsigned started = 0;
     if (nthreads > 1)
@@ -429,10 +434,10 @@ void wl_result_free(struct wl_result *r)
     memset(r, 0, sizeof *r);
 }
 
-int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
     memset(g, 0, sizeof *g); /* a generator sets only the hooks it has */
-    switch (c->wl_kind) {
+    switch (c->wl->kind) {
     case WL_ALLTOALL:
         return wl_alltoall_create(c, t, g, e);
     case WL_PERMUTATION:
@@ -440,7 +445,6 @@ int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struc
     case WL_MOE:
         return wl_moe_create(c, t, g, e);
     default:
-        return err_set(e, "workload.kind: '%s' is not available in this build",
-                       opt_enum_name("workload", "kind", c->wl_kind));
+        return err_set(e, "workload.kind: kind %d is not available in this build", c->wl->kind);
     }
 }

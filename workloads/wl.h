@@ -15,11 +15,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "results/res.h"
 #include "sim/engine.h"
-#include "base/err.h"
-#include "app/options.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
+#include "workloads/wl_spec.h"
+
+/* What a workload is built and driven from: the specs of the configuration
+ * layer that it reads (never the whole configuration). */
+struct wl_specs {
+    const struct wl_spec *wl;   /* [workload] */
+    const struct pl_spec *pl;   /* [placement] */
+    const struct sim_spec *sim; /* [sim]: seed, iterations */
+    const struct tr_spec *tr;   /* [transport]: the engine's, and the bound's mtu */
+    const struct out_spec *out; /* [output]: flows, sample_ns */
+};
 
 enum wl_phase_kind { WL_NET = 0, WL_COMPUTE };
 
@@ -48,11 +59,11 @@ struct wl_gen {
 
 /* Creates the generator for c's workload.kind (clearing *g first, so the
  * optional hooks a generator does not set are NULL). */
-int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
 
 /* Collective generators (collective.c). */
-int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
-int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
 /* Runs every phase of g (each network phase on an engine of its own, see
@@ -75,7 +86,7 @@ struct wl_result {
     struct eng_port_stats *ports; /* [t->nports], likewise */
     char invariant[512];          /* "" or the first phase's broken invariant (eng_check) */
 };
-int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e);
 void wl_result_free(struct wl_result *r);
 
