@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/err.h"
+
 static const struct {
     const char *name, *alias;
     int (*fn)(struct plot_ctx *c);
