@@ -12,8 +12,9 @@ static char tmpdir[64];
 static char dbpath[128];
 
 /* Runs 1-3: ecmp, seeds 1-3, network cct 110/120/130 us; runs 4-6: spray,
- * seeds 1-3, cct 101/102/106 us; every ideal 100 us, then a 50 us compute
- * phase. Run 7: adaptive, failed. Run 8: ecmp, seed 4, still running. */
+ * seeds 1-3 (run 5 also workload.seed 7), cct 101/102/106 us; every ideal
+ * 100 us, then a 50 us compute phase. Run 7: adaptive, failed. Run 8: ecmp,
+ * seed 4, still running. */
 static void make_db(void)
 {
     struct res_db *db;
@@ -25,6 +26,7 @@ static void make_db(void)
         cfg_defaults(&c);
         c.tr.path = i < 3 || i == 7 ? PATH_ECMP : i < 6 ? PATH_SPRAY : PATH_ADAPTIVE;
         c.sim.seed = i < 6 ? i % 3 + 1 : i == 6 ? 1 : 4;
+        c.wl.seed = i == 4 ? 7 : WL_SEED_SIM; /* swept, yet no grouping key: a seed */
         snprintf(c.out.db, sizeof c.out.db, "%s", dbpath);
         int64_t id;
         assert_int_equal(tu_run_begin(db, &c, "t.ini", &id, &e), 0);
@@ -192,13 +194,14 @@ static void test_export_exact(void **state)
 {
     (void)state;
     assert_string_equal(export_csv("phases", "transport.path=spray", 6),
-                        "run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes,sim.seed\n"
-                        "4,0,0,\"alltoall\",0,101000,101000,100000,1000,\"1\"\n"
-                        "4,0,1,\"compute\",101000,151000,50000,0,0,\"1\"\n"
-                        "5,0,0,\"alltoall\",0,102000,102000,100000,1000,\"2\"\n"
-                        "5,0,1,\"compute\",102000,152000,50000,0,0,\"2\"\n"
-                        "6,0,0,\"alltoall\",0,106000,106000,100000,1000,\"3\"\n"
-                        "6,0,1,\"compute\",106000,156000,50000,0,0,\"3\"\n");
+                        "run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes,sim.seed,"
+                        "workload.seed\n"
+                        "4,0,0,\"alltoall\",0,101000,101000,100000,1000,\"1\",\"-1\"\n"
+                        "4,0,1,\"compute\",101000,151000,50000,0,0,\"1\",\"-1\"\n"
+                        "5,0,0,\"alltoall\",0,102000,102000,100000,1000,\"2\",\"7\"\n"
+                        "5,0,1,\"compute\",102000,152000,50000,0,0,\"2\",\"7\"\n"
+                        "6,0,0,\"alltoall\",0,106000,106000,100000,1000,\"3\",\"-1\"\n"
+                        "6,0,1,\"compute\",106000,156000,50000,0,0,\"3\",\"-1\"\n");
     /* every status; only transport.path varies among these runs */
     const char *runs = export_csv("runs", "sim.seed=1", 3);
     assert_non_null(strstr(runs, "version,message,transport.path\n"));
@@ -206,7 +209,7 @@ static void test_export_exact(void **state)
     assert_non_null(strstr(runs, ",\"boom\",\"adaptive\"\n"));
     /* a table with no rows for the runs: the header alone */
     assert_string_equal(export_csv("flows", "transport.path=spray", 0),
-                        "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed\n");
+                        "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed,workload.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
                         "timeseries or gpu_load");
