@@ -8,8 +8,9 @@
  *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks)
  *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns)     with output.flows = true
  *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
- *          bytes sent on the link during the sample period ending at t_ns, the
- *          queue (backlog) at t_ns; rows where both are 0 are left out
+ *          bytes sent on the link during the sample period ending at t_ns (a
+ *          packet counts when its serialization ends), the queue (backlog)
+ *          at t_ns; rows where both are 0 are left out
  *   gpu_load (run_id, layer, gpu, tokens)                        tokens each GPU computes
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
