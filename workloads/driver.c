@@ -223,7 +223,8 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
             r->bytes += p->dem[i].bytes;
             live++;
         }
-    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu);
+    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu,
+                                d->c->tr->path == PATH_SPLIT ? (uint32_t)d->c->tr->subflows : 1);
     if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
