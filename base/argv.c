@@ -15,11 +15,11 @@
 /* One argument as the scanner read it. */
 struct tok {
     enum { T_END, T_POS, T_OPT, T_HELP, T_ERR } kind;
-    int index;                 /* of the argument in argv */
-    const struct argv_opt *o;  /* T_OPT */
-    const char *v;             /* T_OPT: its value (NULL: a flag); T_POS: the argument */
-    const char *name;          /* T_OPT, T_ERR: the name as written ... */
-    int namelen;               /* ... and its length (up to '=') */
+    int index;                /* of the argument in argv */
+    const struct argv_opt *o; /* T_OPT */
+    const char *v;            /* T_OPT: its value (NULL: a flag); T_POS: the argument */
+    const char *name;         /* T_OPT, T_ERR: the name as written ... */
+    int namelen;              /* ... and its length (up to '=') */
 };
 
 struct scan {

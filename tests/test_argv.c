@@ -9,17 +9,13 @@
 #include "base/argv.h"
 
 static const struct argv_opt opts[] = {
-    {"--db", NULL, "FILE", 0, "the database"},
-    {"--set", NULL, "K=V", ARGV_REPEAT, "an override"},
-    {"--jobs", "-j", "N", 0, "workers"},
-    {"--quiet", "-q", NULL, 0, "no summary"},
-    {"-o", NULL, "OUT", 0, "the output"},
-    {"--zipf", NULL, "S", 0, "a real"},
-    {"--seed", NULL, "S", 0, "a seed"},
-    {"--mode", NULL, "M", 0, "a choice"},
+    {"--db", NULL, "FILE", 0, "the database"}, {"--set", NULL, "K=V", ARGV_REPEAT, "an override"},
+    {"--jobs", "-j", "N", 0, "workers"},       {"--quiet", "-q", NULL, 0, "no summary"},
+    {"-o", NULL, "OUT", 0, "the output"},      {"--zipf", NULL, "S", 0, "a real"},
+    {"--seed", NULL, "S", 0, "a seed"},        {"--mode", NULL, "M", 0, "a choice"},
 };
-static const struct argv_cmd cmd = {"moesim t", "t FILE [--db FILE]", opts,
-                                    sizeof opts / sizeof opts[0], 0, NULL};
+static const struct argv_cmd cmd = {
+    "moesim t", "t FILE [--db FILE]", opts, sizeof opts / sizeof opts[0], 0, NULL};
 
 /* Output of one call, captured from stdout and stderr. */
 static char out_text[4096], err_text[4096];
@@ -273,9 +269,12 @@ static void test_stop_at_positional(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_both_forms),      cmocka_unit_test(test_dash_values_and_dashdash),
-        cmocka_unit_test(test_errors_name_the_option), cmocka_unit_test(test_help_everywhere),
-        cmocka_unit_test(test_typed_values),           cmocka_unit_test(test_typed_errors),
+        cmocka_unit_test(test_values_both_forms),
+        cmocka_unit_test(test_dash_values_and_dashdash),
+        cmocka_unit_test(test_errors_name_the_option),
+        cmocka_unit_test(test_help_everywhere),
+        cmocka_unit_test(test_typed_values),
+        cmocka_unit_test(test_typed_errors),
         cmocka_unit_test(test_stop_at_positional),
     };
     return cmocka_run_group_tests_name("argv", tests, NULL, NULL);
