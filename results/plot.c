@@ -1,5 +1,6 @@
-/* plot.c - `moesim plot KIND`: figures for papers from the results database,
- * drawn by gnuplot (see plot.h; the figures are in plot_kinds.c).
+/* plot.c - the figures of `moesim plot KIND` (its command line is
+ * app/cmd_plot.c): figures for papers from the results database, drawn by
+ * gnuplot (see plot.h; the figures are in plot_kinds.c).
  *
  * gnuplot runs through posix_spawnp on a script file, never through a shell,
  * with the output directory as its working directory (so no path is ever
@@ -198,71 +199,8 @@ int plot_make(struct res_db *db, const char *kind, const char *dir, const char *
     return rc;
 }
 
-static void plot_usage(FILE *f)
+void plot_print_kinds(FILE *f)
 {
-    fprintf(f, "usage: moesim plot KIND [--db FILE] [-o DIR] [--where section.key=value]... "
-               "[--run ID]\nkinds:\n");
     for (size_t k = 0; k < PLOT_NKINDS; k++)
         fprintf(f, "  %s %-9s %s\n", plot_kinds[k].alias, plot_kinds[k].name, plot_kinds[k].what);
-}
-
-int plot_cli(int argc, char **argv)
-{
-    const char *path = "results/moesim.db", *dir = "plots/out", *kind = NULL;
-    const char **where = xcalloc((size_t)argc, sizeof *where);
-    size_t nwhere = 0;
-    int64_t run = 0;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--db") || !strcmp(a, "-o") || !strcmp(a, "--where") ||
-            !strcmp(a, "--run")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "moesim plot: missing value after %s\n", a);
-                rc = MOESIM_EXIT_INPUT;
-                break;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--db"))
-                path = v;
-            else if (!strcmp(a, "-o"))
-                dir = v;
-            else if (!strcmp(a, "--where"))
-                where[nwhere++] = v;
-            else {
-                char *end;
-                run = strtoll(v, &end, 10);
-                if (*end || run <= 0) {
-                    fprintf(stderr, "moesim plot: --run %s: expected a run id\n", v);
-                    rc = MOESIM_EXIT_INPUT;
-                }
-            }
-        } else if (a[0] != '-' && !kind) {
-            kind = a;
-        } else {
-            fprintf(stderr, "moesim plot: unknown argument '%s'\n", a);
-            plot_usage(stderr);
-            rc = MOESIM_EXIT_INPUT;
-        }
-    }
-    if (rc == 0 && !kind) {
-        fprintf(stderr, "moesim plot: no KIND\n");
-        plot_usage(stderr);
-        rc = MOESIM_EXIT_INPUT;
-    }
-    struct res_db *db = NULL;
-    struct err e;
-    if (rc == 0 && res_open_read(path, &db, &e) < 0) {
-        fprintf(stderr, "moesim plot: %s\n", e.msg);
-        rc = MOESIM_EXIT_INPUT;
-    } else if (rc == 0) {
-        int r = plot_make(db, kind, dir, where, nwhere, run, &e);
-        if (r < 0) {
-            fprintf(stderr, "moesim plot: %s\n", e.msg);
-            rc = r == PLOT_NODATA ? MOESIM_EXIT_INPUT : 1;
-        }
-    }
-    res_close(db);
-    free(where);
-    return rc;
 }

@@ -147,10 +147,6 @@ struct res_report_opts {
     size_t nwhere;
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
-/* The `moesim report` and `moesim export` subcommands (argv[0] the name;
- * exit status 0, 1 or 2 as cli.h says). */
-int res_report_cli(int argc, char **argv);
-int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
  * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
@@ -166,6 +162,8 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
  * when gnuplot or the output failed. */
 int plot_make(struct res_db *db, const char *kind, const char *dir, const char *const *where,
               size_t nwhere, int64_t run, struct err *e);
+/* One line per figure kind: its number, name and what it shows. */
+void plot_print_kinds(FILE *f);
 
 /* The configurations of the database's `done` runs (resume.c), for `moesim
  * run --resume`: a run is done when a done run has exactly its resolved

@@ -329,8 +329,8 @@ static void test_bad_input(void **state)
          "placement.gpus: 10 expert slots per layer (experts + replicas) do not split evenly "
          "over 4 GPUs"},
         {"load_greedy", 8, 2, 4, 1, 4, 0, 64, 10, 400,
-         "placement.replicas: policy 'load_greedy' does not replicate experts (eplb, "
-         "contiguous, round_robin and random do)"},
+         "placement.replicas: policy 'load_greedy' does not replicate experts (contiguous, "
+         "round_robin, random and eplb do)"},
         {"eplb", 8, 2, 4, 1, -1, 0, 64, 10, 400, "placement.replicas: must be >= 0, got -1"},
         {"affinity", 8, 2, 4, 1, 0, 10, 10, 10, 400,
          "placement.train: no training tokens (window [10, 10) of 64)"},

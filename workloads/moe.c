@@ -348,8 +348,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
     f.w_network = c->pl->w_network;
     f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, (uint64_t)c->sim->seed, c->pl->ilp_time_limit_s};
-    char policy[64];
-    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    const char *policy = pl_policies[c->pl->policy].name;
     /* Layers beyond workload.layers do not count: train on a view of the
      * trace's first L layers. */
     struct trace view = m->tr;
