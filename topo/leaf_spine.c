@@ -61,8 +61,10 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *names[] = {"host_up",    "host_down", "leaf_up",
-                                  "spine_down", "nvl_up",    "nvl_down"};
+    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
+                                        "spine_down", "nvl_up",    "nvl_down"};
+    _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
+                   "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
 }
 
