@@ -11,8 +11,8 @@
 #include "results/res.h"
 
 #define EXPORT_USAGE                                                                               \
-    "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"             \
-    "        [--where section.key=value]... -o OUT.csv\n"                                        \
+    "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"              \
+    "        [--where section.key=value]... -o OUT.csv\n"                                          \
     "        the table's rows as CSV, one column per swept parameter"
 
 const struct cli_command cli_export = {"export", cmd_export, EXPORT_USAGE};
@@ -23,8 +23,12 @@ static const struct argv_opt export_opts[] = {
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
     {"-o", NULL, "OUT.csv", 0, "the CSV file to write (- for stdout)"},
 };
-static const struct argv_cmd export_args = {"moesim export", EXPORT_USAGE, export_opts,
-                                            sizeof export_opts / sizeof export_opts[0], 0, NULL};
+static const struct argv_cmd export_args = {"moesim export",
+                                            EXPORT_USAGE,
+                                            export_opts,
+                                            sizeof export_opts / sizeof export_opts[0],
+                                            0,
+                                            NULL};
 
 int cmd_export(int argc, char **argv)
 {
@@ -32,8 +36,9 @@ int cmd_export(int argc, char **argv)
     if (argv_parse(&export_args, argc, argv, &a)) return a.status;
     if (argv_npos(&a)) return argv_fail(&a, "unexpected argument '%s'", argv_pos(&a, 0));
     const char *table = argv_str(&a, "--table", NULL), *outp = argv_str(&a, "-o", NULL);
-    if (!table) return argv_fail(&a, "--table: missing (runs, params, phases, links, flows, "
-                                     "timeseries or gpu_load)");
+    if (!table)
+        return argv_fail(&a, "--table: missing (runs, params, phases, links, flows, "
+                             "timeseries or gpu_load)");
     if (!outp) return argv_fail(&a, "-o: missing (the CSV file to write)");
     struct res_db *db = NULL;
     struct err e;

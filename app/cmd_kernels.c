@@ -11,14 +11,16 @@
 #include "kernels/opts.h"
 
 #define CAPTURE_USAGE                                                                              \
-    "capture --preset mixtral|olmoe (--text FILE --tokens N | --states FILE.safetensors [--tokens N])\n" \
-    "        -o TRACE.csv [--layers L] [--weights FILE.safetensors] [--hidden H --ffn F --experts E\n" \
-    "        --topk K] [--seed S] [--device gpu|cpu] [--precision fp32|bf16|auto]\n"             \
-    "        [--no-renorm|--renorm] [--threads T] [--chunk N] [--quiet]\n"                          \
+    "capture --preset mixtral|olmoe (--text FILE --tokens N | --states FILE.safetensors "          \
+    "[--tokens N])\n"                                                                              \
+    "        -o TRACE.csv [--layers L] [--weights FILE.safetensors] [--hidden H --ffn F "          \
+    "--experts E\n"                                                                                \
+    "        --topk K] [--seed S] [--device gpu|cpu] [--precision fp32|bf16|auto]\n"               \
+    "        [--no-renorm|--renorm] [--threads T] [--chunk N] [--quiet]\n"                         \
     "        route the text's tokens (or the file's hidden_states rows) through L MoE blocks;\n"   \
     "        write every decision as a trace"
 #define CALIBRATE_USAGE                                                                            \
-    "calibrate --preset mixtral|olmoe -o CALIB.csv [--device gpu|cpu] [--max-tokens N]\n"        \
+    "calibrate --preset mixtral|olmoe -o CALIB.csv [--device gpu|cpu] [--max-tokens N]\n"          \
     "        [--repeats R] [--warmup W] [--hidden H --ffn F] [--seed S] [--threads T]\n"           \
     "        [--precision fp32|bf16|auto]\n"                                                       \
     "        time one expert's FFN against its token count (tokens,us rows)"
@@ -43,7 +45,9 @@ const struct cli_command cli_calibrate = {"calibrate", cmd_calibrate, CALIBRATE_
         {"--seed", NULL, "S", 0, "seed of the weights (default 1)"},                               \
         {"--threads", NULL, "T", 0, "CPU threads, 1..64 (default 2)"},                             \
         {"--renorm", NULL, NULL, 0, "renormalise the top-k weights (default: the preset's)"},      \
-        {"--no-renorm", NULL, NULL, 0, "do not renormalise them"}
+    {                                                                                              \
+        "--no-renorm", NULL, NULL, 0, "do not renormalise them"                                    \
+    }
 
 static const struct argv_opt capture_opts[] = {
     KN_SHARED_OPTS,
@@ -53,8 +57,11 @@ static const struct argv_opt capture_opts[] = {
     {"--chunk", NULL, "N", 0, "tokens through the blocks at once (default: 256 MiB of state)"},
     {"--quiet", NULL, NULL, 0, "no progress lines"},
 };
-static const struct argv_cmd capture_args = {"moesim capture", CAPTURE_USAGE, capture_opts,
-                                             sizeof capture_opts / sizeof capture_opts[0], 0,
+static const struct argv_cmd capture_args = {"moesim capture",
+                                             CAPTURE_USAGE,
+                                             capture_opts,
+                                             sizeof capture_opts / sizeof capture_opts[0],
+                                             0,
                                              NULL};
 
 static const struct argv_opt calibrate_opts[] = {
@@ -63,10 +70,12 @@ static const struct argv_opt calibrate_opts[] = {
     {"--repeats", NULL, "R", 0, "timed runs per count (their median is written)"},
     {"--warmup", NULL, "W", 0, "untimed runs before them"},
 };
-static const struct argv_cmd calibrate_args = {"moesim calibrate", CALIBRATE_USAGE,
+static const struct argv_cmd calibrate_args = {"moesim calibrate",
+                                               CALIBRATE_USAGE,
                                                calibrate_opts,
                                                sizeof calibrate_opts / sizeof calibrate_opts[0],
-                                               0, NULL};
+                                               0,
+                                               NULL};
 
 /* The shared options into k; 0, or -1 after printing why. */
 static int read_shared(const struct argv_res *a, struct kn_opts *k)

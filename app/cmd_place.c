@@ -18,9 +18,9 @@
 
 #define PLACE_USAGE                                                                                \
     "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"  \
-    "        [--mode standard|coherent] [--seed S] [--gpu-gbps X] [--leaf-uplink-gbps X]\n"       \
+    "        [--mode standard|coherent] [--seed S] [--gpu-gbps X] [--leaf-uplink-gbps X]\n"        \
     "        [--bytes-per-token B] [--compute-us-per-token U] [--ilp-time-limit-s T] [--csv]\n"    \
-    "        expert placement on a trace, scored on its held-out tokens;\n"                         \
+    "        expert placement on a trace, scored on its held-out tokens;\n"                        \
     "        P: " PL_POLICY_CHOICES
 
 const struct cli_command cli_place = {"place", cmd_place, PLACE_USAGE};
@@ -42,8 +42,8 @@ static const struct argv_opt place_opts[] = {
     {"--ilp-time-limit-s", NULL, "T", 0, "GLPK's time limit for ilp (default 60)"},
     {"--csv", NULL, NULL, 0, "print the placement as layer,expert,gpu rows"},
 };
-static const struct argv_cmd place_args = {"moesim place", PLACE_USAGE, place_opts,
-                                           sizeof place_opts / sizeof place_opts[0], 0, NULL};
+static const struct argv_cmd place_args = {
+    "moesim place", PLACE_USAGE, place_opts, sizeof place_opts / sizeof place_opts[0], 0, NULL};
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -93,8 +93,8 @@ static int print_csv(const struct pl_placement *pl)
 }
 
 /* Reads the options; 0, or -1 after printing why (exit 2). */
-static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *replicas,
-                     long *seed, double *train, double *ilp_time, double *uplink, int *mode,
+static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *replicas, long *seed,
+                     double *train, double *ilp_time, double *uplink, int *mode,
                      struct pl_fabric *f)
 {
     if (argv_npos(a)) return argv_fail(a, "unexpected argument '%s'", argv_pos(a, 0)), -1;
@@ -110,8 +110,7 @@ static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *r
         return -1;
     if (!argv_str(a, "--trace", NULL)) return bad("--trace: missing (the routing trace CSV)"), -1;
     if (!*gpus) return bad("--gpus: missing (the number of GPUs)"), -1;
-    if (!argv_str(a, "--policy", NULL))
-        return bad("--policy: missing (" PL_POLICY_CHOICES ")"), -1;
+    if (!argv_str(a, "--policy", NULL)) return bad("--policy: missing (" PL_POLICY_CHOICES ")"), -1;
     return 0;
 }
 
@@ -126,7 +125,8 @@ int cmd_place(int argc, char **argv)
     if (argv_parse(&place_args, argc, argv, &a)) return a.status;
     if (read_opts(&a, &gpus, &leaves, &replicas, &seed, &train, &ilp_time, &uplink, &mode, &f))
         return MOESIM_EXIT_INPUT;
-    const char *trace_path = argv_str(&a, "--trace", NULL), *policy = argv_str(&a, "--policy", NULL);
+    const char *trace_path = argv_str(&a, "--trace", NULL),
+               *policy = argv_str(&a, "--policy", NULL);
     int refine = argv_count(&a, "--refine") > 0, csv = argv_count(&a, "--csv") > 0;
     f.mode = mode ? PL_COHERENT : PL_STANDARD;
     f.gpus = (int)gpus;
@@ -166,8 +166,7 @@ int cmd_place(int argc, char **argv)
         printf("placement %s%s: %d GPUs, %d leaves, %s mode, %d experts x %d layers, "
                "%d slots per GPU\n",
                policy, refine ? "+refine" : "", pl.gpus, pl.leaves, mode ? "coherent" : "standard",
-               pl.experts, pl.layers,
-               pl.slots_per_gpu);
+               pl.experts, pl.layers, pl.slots_per_gpu);
         printf("profile: tokens [0, %zu); held out: tokens [%zu, %zu); computed in %.3f s\n",
                n_train, n_train, t.tokens, secs);
         printf("layer,max_load,mean_load,max_over_mean\n");

@@ -7,8 +7,8 @@
 #include "results/res.h"
 
 #define PLOT_USAGE                                                                                 \
-    "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"    \
-    "        [--run ID]\n"                                                                        \
+    "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"      \
+    "        [--run ID]\n"                                                                         \
     "        a figure (PNG and PDF, gnuplot) of the done runs; see docs/results.md"
 
 const struct cli_command cli_plot = {"plot", cmd_plot, PLOT_USAGE};
@@ -20,8 +20,8 @@ static const struct argv_opt plot_opts[] = {
     {"--run", NULL, "ID", 0, "heatmap: the run (default: the latest with link samples)"},
 };
 static void plot_help(FILE *f);
-static const struct argv_cmd plot_args = {"moesim plot", PLOT_USAGE, plot_opts,
-                                          sizeof plot_opts / sizeof plot_opts[0], 0, plot_help};
+static const struct argv_cmd plot_args = {
+    "moesim plot", PLOT_USAGE, plot_opts, sizeof plot_opts / sizeof plot_opts[0], 0, plot_help};
 
 /* The usage and options, then the kinds. */
 static void plot_help(FILE *f)
@@ -37,11 +37,11 @@ int cmd_plot(int argc, char **argv)
 {
     struct argv_res a;
     if (argv_parse(&plot_args, argc, argv, &a)) return a.status;
-    if (argv_npos(&a) == 0) return argv_fail(&a, "no KIND (cct, fct, moe, heatmap, gpu_load, or 1-5)");
+    if (argv_npos(&a) == 0)
+        return argv_fail(&a, "no KIND (cct, fct, moe, heatmap, gpu_load, or 1-5)");
     if (argv_npos(&a) > 1) return argv_fail(&a, "unexpected argument '%s'", argv_pos(&a, 1));
     long run = 0;
-    if (argv_long(&a, "--run", 1, LONG_MAX, &run))
-        return MOESIM_EXIT_INPUT;
+    if (argv_long(&a, "--run", 1, LONG_MAX, &run)) return MOESIM_EXIT_INPUT;
     const char **where = xcalloc((size_t)argc, sizeof *where);
     size_t nwhere = 0;
     for (int pos = 0; (where[nwhere] = argv_each(&a, "--where", &pos));)
@@ -52,8 +52,8 @@ int cmd_plot(int argc, char **argv)
     if (res_open_read(argv_str(&a, "--db", "results/moesim.db"), &db, &e) < 0) {
         rc = argv_fail(&a, "%s", e.msg);
     } else {
-        int r = plot_make(db, argv_pos(&a, 0), argv_str(&a, "-o", "plots/out"), where, nwhere,
-                          run, &e);
+        int r =
+            plot_make(db, argv_pos(&a, 0), argv_str(&a, "-o", "plots/out"), where, nwhere, run, &e);
         if (r < 0) {
             argv_fail(&a, "%s", e.msg);
             rc = r == -1 ? MOESIM_EXIT_INPUT : 1; /* -1: no data, -2: gnuplot or I/O */

@@ -6,8 +6,8 @@
 #include "results/res.h"
 
 #define REPORT_USAGE                                                                               \
-    "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"     \
-    "        [--where section.key=value]...\n"                                                   \
+    "report [--db FILE] [--by section.key[,section.key]] [--metric cct|slowdown|step_time]\n"      \
+    "        [--where section.key=value]...\n"                                                     \
     "        a table of the done runs: median [min-max] per group of swept parameters"
 
 const struct cli_command cli_report = {"report", cmd_report, REPORT_USAGE};
@@ -19,8 +19,12 @@ static const struct argv_opt report_opts[] = {
     {"--metric", NULL, "M", 0, "cct (default), slowdown or step_time"},
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
 };
-static const struct argv_cmd report_args = {"moesim report", REPORT_USAGE, report_opts,
-                                            sizeof report_opts / sizeof report_opts[0], 0, NULL};
+static const struct argv_cmd report_args = {"moesim report",
+                                            REPORT_USAGE,
+                                            report_opts,
+                                            sizeof report_opts / sizeof report_opts[0],
+                                            0,
+                                            NULL};
 
 int cmd_report(int argc, char **argv)
 {

@@ -98,8 +98,8 @@ static const struct argv_opt stats_opts[] = {
     {"--topk", NULL, "K", 0, "counts: experts per token (default 1)"},
     {"--max-tokens", NULL, "N", 0, "read at most N tokens (default 0: all)"},
 };
-static const struct argv_cmd stats_args = {"moesim trace", TRACE_STATS_USAGE, stats_opts,
-                                           N(stats_opts), 0, NULL};
+static const struct argv_cmd stats_args = {
+    "moesim trace", TRACE_STATS_USAGE, stats_opts, N(stats_opts), 0, NULL};
 
 static int cmd_stats(int argc, char **argv)
 {
@@ -144,8 +144,8 @@ static const struct argv_opt import_opts[] = {
     {"--model", NULL, "NAME", 0, "the model's name in the trace's header"},
     {"--experts", NULL, "E", 0, "experts per layer (default: the largest id + 1)"},
 };
-static const struct argv_cmd import_args = {"moesim trace", TRACE_IMPORT_USAGE, import_opts,
-                                            N(import_opts), 0, NULL};
+static const struct argv_cmd import_args = {
+    "moesim trace", TRACE_IMPORT_USAGE, import_opts, N(import_opts), 0, NULL};
 
 static int cmd_import(int argc, char **argv)
 {
@@ -181,8 +181,8 @@ static const struct argv_opt gen_opts[] = {
     {"--affinity", NULL, "a", 0, "weight of the layer-to-layer Markov affinity (default 0)"},
     {"-o", NULL, "FILE.csv", 0, "the trace to write"},
 };
-static const struct argv_cmd gen_args = {"moesim trace", TRACE_GEN_USAGE, gen_opts, N(gen_opts),
-                                         0, NULL};
+static const struct argv_cmd gen_args = {
+    "moesim trace", TRACE_GEN_USAGE, gen_opts, N(gen_opts), 0, NULL};
 
 static int cmd_gen(int argc, char **argv)
 {
@@ -222,8 +222,8 @@ static const struct argv_opt fit_opts[] = {
     {"--tokens", NULL, "T", 0, "tokens per sequence of that command line (default 1024)"},
     {"--seed", NULL, "N", 0, "its seed (default 1)"},
 };
-static const struct argv_cmd fit_args = {"moesim trace", TRACE_FIT_USAGE, fit_opts, N(fit_opts),
-                                         0, NULL};
+static const struct argv_cmd fit_args = {
+    "moesim trace", TRACE_FIT_USAGE, fit_opts, N(fit_opts), 0, NULL};
 
 static int cmd_fit(int argc, char **argv)
 {

@@ -28,10 +28,10 @@
 
 #define RUN_USAGE                                                                                  \
     "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--jobs N]\n"       \
-    "        [--threads N] [--resume] [--quiet]\n"                                                \
-    "        simulate every run of the scenario's sweep in N worker processes, up to --threads\n" \
+    "        [--threads N] [--resume] [--quiet]\n"                                                 \
+    "        simulate every run of the scenario's sweep in N worker processes, up to --threads\n"  \
     "        network phases of a run at once (default: runs of several phases, as MoE, one at a\n" \
-    "        time on every core; others a worker per core); results go to the database;\n"       \
+    "        time on every core; others a worker per core); results go to the database;\n"         \
     "        --resume skips runs already done"
 
 const struct cli_command cli_run = {"run", cmd_run, RUN_USAGE};
@@ -46,8 +46,8 @@ static const struct argv_opt run_opts[] = {
     {"--resume", NULL, NULL, 0, "skip the runs the database has done already"},
     {"--quiet", "-q", NULL, 0, "no line per run"},
 };
-static const struct argv_cmd run_args = {"moesim run", RUN_USAGE, run_opts,
-                                         sizeof run_opts / sizeof run_opts[0], 0, NULL};
+static const struct argv_cmd run_args = {
+    "moesim run", RUN_USAGE, run_opts, sizeof run_opts / sizeof run_opts[0], 0, NULL};
 
 /* A run in a worker. */
 struct job {
@@ -308,7 +308,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
     if (np == 0) return argv_fail(&a, "no scenario file"), -1;
     if (np > 1) return argv_fail(&a, "more than one scenario file"), -1;
     o->scenario = argv_pos(&a, 0);
-    if (argv_long(&a, "--jobs", 1, 4096, &o->jobs) || argv_long(&a, "--threads", 1, 4096, &o->threads))
+    if (argv_long(&a, "--jobs", 1, 4096, &o->jobs) ||
+        argv_long(&a, "--threads", 1, 4096, &o->threads))
         return -1;
     o->quiet = argv_count(&a, "--quiet") > 0;
     o->resume = argv_count(&a, "--resume") > 0;
