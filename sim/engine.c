@@ -93,6 +93,26 @@ struct eng {
     void *sample_ctx;
 };
 
+size_t eng_memory_per_port(void)
+{
+    return sizeof(struct port_rt);
+}
+
+size_t eng_memory_per_flow(void)
+{
+    return sizeof(struct flow);
+}
+
+size_t eng_memory_per_msg(void)
+{
+    return sizeof(struct msg);
+}
+
+size_t eng_memory_per_packet(void)
+{
+    return sizeof(struct pkt);
+}
+
 /* splitmix64: the switches' flow hash. */
 static inline uint64_t mix64(uint64_t x)
 {

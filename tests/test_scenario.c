@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "app/scenario.h"
+#include "workloads/moe.h"
 #include "workloads/place.h"
 
 static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t nsets)
@@ -439,6 +440,35 @@ static void test_enum_orders(void **state)
     assert_int_equal(checked, n);
 }
 
+/* The memory estimate that gates a run, now counted from the sizes of the
+ * engine's, the fabric's and the MoE generator's structs: the same bytes as
+ * the formula of copied numbers it replaced (these values are that
+ * formula's, computed before the change). */
+static void test_memory_estimate(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_memory_estimate(&c), 268864);
+    cfg_defaults(&c);
+    c.tr.path = PATH_SPLIT, c.tr.subflows = 4;
+    c.topo.leaves = 32, c.topo.hosts_per_leaf = 32, c.topo.spines = 16;
+    assert_int_equal(cfg_memory_estimate(&c), 342032384);
+    cfg_defaults(&c);
+    c.wl.kind = WL_PERMUTATION, c.tr.window_bytes = 65536;
+    c.topo.leaves = 64, c.topo.hosts_per_leaf = 128, c.topo.spines = 64;
+    assert_int_equal(cfg_memory_estimate(&c), 9568256);
+    cfg_defaults(&c);
+    c.wl.kind = WL_MOE, c.wl.topk = 2, c.wl.tokens_per_gpu = 4096;
+    c.topo.gpus_per_host = 2, c.topo.leaves = 4096, c.topo.hosts_per_leaf = 8;
+    assert_int_equal(cfg_memory_estimate(&c), 26870546432ull);
+    /* the parts it is made of */
+    assert_int_equal(eng_memory_per_flow(), 64);
+    assert_int_equal(eng_memory_per_packet(), 32);
+    assert_int_equal(wl_moe_memory_per_token(2), sizeof(uint32_t) + 2 * sizeof(int16_t));
+    assert_int_equal(wl_moe_memory_per_gpu_pair(), sizeof(uint64_t) + sizeof(struct topo_demand));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_long_string),
         cmocka_unit_test(test_unopenable_path),
         cmocka_unit_test(test_enum_orders),
+        cmocka_unit_test(test_memory_estimate),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
 }

@@ -370,6 +370,18 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
     return rc;
 }
 
+size_t wl_moe_memory_per_token(int topk)
+{
+    const struct moe *m = NULL; /* only for sizeof */
+    return sizeof *m->tok + (size_t)topk * sizeof *m->cur;
+}
+
+size_t wl_moe_memory_per_gpu_pair(void)
+{
+    const struct moe *m = NULL;
+    return sizeof *m->mat + sizeof *m->dem;
+}
+
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
     if (!c->wl->trace[0])
