@@ -534,9 +534,7 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
 {
     const struct topo *t = e->t;
     e->hooks = *h;
-    e->q.n = 0;
-    e->q.next_seq = 0;
-    e->q.ncancelled = 0;
+    evq_clear(&e->q);
     for (uint32_t i = 0; i < t->nports; i++) {
         struct port_rt *p = &e->ports[i];
         p->busy_until = 0;
