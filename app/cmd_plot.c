@@ -1,14 +1,15 @@
-/* cmd_plot.c - `moesim plot KIND`: its command line, into plot_make
- * (results/plot.c) on the database it names. */
+/* cmd_plot.c - `moesim plot KIND`: its command line, into struct plot_opts
+ * and plot_make (plots/plot_make.c) on the database it names. */
 #include <limits.h>
 #include <stdlib.h>
 
 #include "app/cli.h"
-#include "results/res.h"
+#include "plots/plot.h"
 
 #define PLOT_USAGE                                                                                 \
     "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"      \
-    "        [--run ID]\n"                                                                         \
+    "        [--by section.key[,section.key]] [--size column|page] [--run ID] [--phase NAME]\n"    \
+    "        [--flows network|nvlink|all]\n"                                                       \
     "        a figure (PNG and PDF, gnuplot) of the done runs; see docs/results.md"
 
 const struct cli_command cli_plot = {"plot", cmd_plot, PLOT_USAGE};
@@ -17,7 +18,11 @@ static const struct argv_opt plot_opts[] = {
     {"--db", NULL, "FILE", 0, "the results database (default results/moesim.db)"},
     {"-o", NULL, "DIR", 0, "where the figure's files go (default plots/out)"},
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
+    {"--by", NULL, "KEY[,KEY2]", 0, "the parameter(s) the series split by (default: the figure's)"},
+    {"--size", NULL, "S", 0, "column (3.3 in wide, default) or page"},
     {"--run", NULL, "ID", 0, "heatmap: the run (default: the latest with link samples)"},
+    {"--phase", NULL, "NAME", 0, "fct: only that phase (default: every network phase)"},
+    {"--flows", NULL, "F", 0, "fct: network (default), nvlink or all"},
 };
 static void plot_help(FILE *f);
 static const struct argv_cmd plot_args = {
@@ -43,20 +48,25 @@ int cmd_plot(int argc, char **argv)
     long run = 0;
     if (argv_long(&a, "--run", 1, LONG_MAX, &run)) return MOESIM_EXIT_INPUT;
     const char **where = xcalloc((size_t)argc, sizeof *where);
-    size_t nwhere = 0;
-    for (int pos = 0; (where[nwhere] = argv_each(&a, "--where", &pos));)
-        nwhere++;
+    struct plot_opts o = {.dir = argv_str(&a, "-o", "plots/out"),
+                          .by = argv_str(&a, "--by", NULL),
+                          .size = argv_str(&a, "--size", "column"),
+                          .where = where,
+                          .run = run,
+                          .phase = argv_str(&a, "--phase", NULL),
+                          .flows = argv_str(&a, "--flows", NULL)};
+    for (int pos = 0; (where[o.nwhere] = argv_each(&a, "--where", &pos));)
+        o.nwhere++;
     struct res_db *db = NULL;
     struct err e;
     int rc = 0;
     if (res_open_read(argv_str(&a, "--db", "results/moesim.db"), &db, &e) < 0) {
         rc = argv_fail(&a, "%s", e.msg);
     } else {
-        int r =
-            plot_make(db, argv_pos(&a, 0), argv_str(&a, "-o", "plots/out"), where, nwhere, run, &e);
+        int r = plot_make(db, argv_pos(&a, 0), &o, &e);
         if (r < 0) {
             argv_fail(&a, "%s", e.msg);
-            rc = r == -1 ? MOESIM_EXIT_INPUT : 1; /* -1: no data, -2: gnuplot or I/O */
+            rc = r == PLOT_NODATA ? MOESIM_EXIT_INPUT : 1;
         }
     }
     res_close(db);

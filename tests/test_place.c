@@ -317,6 +317,21 @@ static void test_policy_list(void **state)
         assert_non_null(pl_policies[i].fn);
     }
     assert_null(pl_policy_find("best"));
+    /* placement.replicas's help names the policies that replicate, and only
+     * those (whole words) */
+    const char *help = opt_find("placement", "replicas")->help;
+    for (int i = 0; i < PL_NPOLICIES; i++) {
+        const char *n = pl_policies[i].name, *p = help;
+        int named = 0;
+        size_t len = strlen(n);
+        while ((p = strstr(p, n))) {
+            named |= (p == help || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z'))) &&
+                     !(p[len] == '_' || (p[len] >= 'a' && p[len] <= 'z'));
+            p += len;
+        }
+        if (named != pl_policies[i].replicates)
+            fail_msg("placement.replicas help %s '%s'", named ? "names" : "lacks", n);
+    }
     assert_int_equal(pl_policy_find("eplb")->replicates, 1);
     assert_int_equal(pl_policy_find("ilp")->replicates, 0);
     FILE *f = fopen("workloads/README-placement.md", "r");
