@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "base/rng.h"
 #include "workloads/place_internal.h"
 
 /* What a policy runs on. */
@@ -51,7 +52,7 @@ static int pl_run_moetuner(struct pl_placement *pl, const struct pl_run *r)
 }
 static int pl_run_ilp(struct pl_placement *pl, const struct pl_run *r)
 {
-    return pl_policy_ilp(pl, r->pr, r->f, r->p->ilp_time_limit_s, r->e);
+    return pl_policy_ilp(pl, r->pr, r->f, r->p->ilp_time_limit_s, r->rng, r->e);
 }
 
 #define PL_ROW_(name, rep, note) {#name, pl_run_##name, rep},
@@ -243,8 +244,7 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
     pl_profile_build(&pr, train, tok_begin, tok_end, f->gpus, f->leaves, f->mode);
     pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
     snprintf(out->policy, sizeof out->policy, "%s", policy);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)p->seed);
+    gsl_rng *r = rng_alloc(p->seed, RNG_PLACEMENT, 0);
     struct pl_run run = {&pr, f, p, r, e};
     int rc = pl_policy_find(policy)->fn(out, &run);
     if (rc == 0) {
