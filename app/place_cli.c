@@ -1,8 +1,11 @@
 /* place_cli.c - `moesim place`: computes a placement on the first --train
  * fraction of a trace's tokens and reports it on the held-out rest (per-layer
- * GPU loads, transfers crossing GPUs and leaves, the shared cost), or prints
- * it as layer,expert,gpu rows with --csv. Bad input: one line on stderr naming
- * the option and the reason, exit status 2. */
+ * GPU loads, transfers crossing GPUs, servers and leaves, the shared cost), or
+ * prints it as layer,expert,gpu rows with --csv. The fabric it scores is
+ * either a scenario's (--scenario: built as a run builds it and read through
+ * the same views, wl_moe_fabric) or given by flags, with the defaults the
+ * usage states. Bad input: one line on stderr naming the option and the
+ * reason, exit status 2. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,16 +15,28 @@
 #include <time.h>
 
 #include "app/cli.h"
+#include "app/scenario.h"
 #include "base/err.h"
+#include "topo/topo.h"
+#include "workloads/moe.h"
 #include "workloads/place.h"
 #include "workloads/trace.h"
 
 static const char *const usage_text =
-    "usage: moesim place --trace FILE --gpus G --policy P [--leaves L] [--train F]\n"
-    "                    [--replicas R] [--refine] [--mode standard|coherent] [--seed S]\n"
-    "                    [--gpu-gbps X] [--leaf-uplink-gbps X] [--bytes-per-token B]\n"
-    "                    [--compute-us-per-token U] [--ilp-time-limit-s T] [--csv]\n"
-    "  P: contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp\n";
+    "usage: moesim place --trace FILE --policy P (--scenario FILE.ini | --gpus G [fabric])\n"
+    "                    [--train F] [--replicas R] [--refine] [--seed S]\n"
+    "                    [--ilp-time-limit-s T] [--csv]\n"
+    "  fabric: [--leaves L] [--gpus-per-server N] [--gpu-gbps X] [--nvlink-gbps X]\n"
+    "          [--leaf-uplink-gbps X] [--shard contiguous|round_robin]\n"
+    "          [--mode standard|coherent] [--bytes-per-token B] [--compute-us-per-token U]\n"
+    "  P: contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp\n"
+    "  --scenario: the fabric a run of FILE.ini simulates ([topology]; [workload] shard,\n"
+    "    ep_mode, hidden x dtype_bytes, the compute model; [placement] w_compute,\n"
+    "    w_network), and its workload.trace unless --trace is given; no fabric flag with it.\n"
+    "  Without --scenario, what is not given is assumed: 1 leaf, 1 GPU per server (no\n"
+    "    NVLink; 3600 Gb/s when --gpus-per-server > 1), 400 Gb/s NICs, leaf uplinks of\n"
+    "    GPUs per leaf x NIC speed (NOT oversubscribed), contiguous token homes, standard\n"
+    "    mode, 8192 bytes per token, 0.5 us per token-expert.\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -124,10 +139,71 @@ static int print_csv(const struct pl_placement *pl)
     return fflush(stdout) ? 1 : 0;
 }
 
+/* Options of a scenario that the fabric (wl_moe_fabric) is read from, besides
+ * every [topology] key. */
+static const char *const scenario_keys[][2] = {
+    {"workload", "shard"},       {"workload", "ep_mode"},    {"workload", "hidden"},
+    {"workload", "dtype_bytes"}, {"workload", "ffn"},        {"workload", "compute"},
+    {"workload", "gpu_tflops"},  {"workload", "efficiency"}, {"workload", "expert_overhead_us"},
+    {"placement", "w_compute"},  {"placement", "w_network"},
+};
+
+/* The fabric of the scenario at path (its one fabric: refused when a fabric
+ * key is swept), and its workload.trace into trace (n bytes). */
+static int scenario_fabric(const char *path, struct pl_fabric *f, char *trace, size_t n)
+{
+    struct sc_sweep *sw;
+    struct err e;
+    if (sc_load(path, NULL, 0, &sw, &e) < 0) return bad("--scenario: %s", e.msg);
+    for (size_t i = 0; i < topo_options.n + sizeof scenario_keys / sizeof scenario_keys[0]; i++) {
+        const struct opt_def *o = i < topo_options.n
+                                      ? opt_of(&topo_options.defs[i])
+                                      : opt_find(scenario_keys[i - topo_options.n][0],
+                                                 scenario_keys[i - topo_options.n][1]);
+        size_t v = o ? sc_values(sw, o) : 1;
+        if (v > 1) {
+            sc_free(sw);
+            return bad("--scenario %s: %s.%s takes %zu values; moesim place scores one fabric",
+                       path, o->section, o->key, v);
+        }
+    }
+    const struct cfg *c = sc_run(sw, 0);
+    struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
+    struct topo *t = NULL;
+    struct wl_compute comp;
+    memset(&comp, 0, sizeof comp);
+    if (topo_build(&c->topo, &t, &e) < 0 || wl_compute_init(&c->wl, &comp, &e) < 0) {
+        topo_destroy(t);
+        sc_free(sw);
+        return bad("--scenario %s: %s", path, e.msg);
+    }
+    wl_moe_fabric(&ws, t, &comp, f);
+    snprintf(trace, n, "%s", c->wl.trace);
+    wl_compute_free(&comp);
+    topo_destroy(t);
+    sc_free(sw);
+    return 0;
+}
+
+static void print_fabric(const struct pl_fabric *f, const char *scenario)
+{
+    printf("fabric: %d GPUs, %d per server", f->gpus, f->gpus_per_server);
+    if (f->gpus_per_server > 1) printf(" (NVLink %g Gb/s)", f->nvlink_gbps);
+    printf(", %d leaves; NIC %g Gb/s", f->leaves, f->gpu_gbps);
+    if (f->leaves > 1)
+        printf(", leaf uplink %g Gb/s (oversubscription %.3g:1)", f->leaf_uplink_gbps,
+               f->gpu_gbps * (f->gpus / f->leaves) / f->leaf_uplink_gbps);
+    printf("; %s token homes; %s\n",
+           f->shard == PL_SHARD_ROUND_ROBIN ? "round_robin" : "contiguous",
+           scenario ? scenario : "flags and defaults");
+}
+
 int wl_place_cli(int argc, char **argv)
 {
-    const char *trace_path = NULL, *policy = NULL, *mode = "standard";
-    long gpus = 0, leaves = 1, replicas = 0, seed = 1;
+    const char *trace_path = NULL, *policy = NULL, *mode = "standard", *shard = "contiguous";
+    const char *scenario = NULL;
+    char sc_trace[OPT_STR_MAX];
+    long gpus = 0, leaves = 1, replicas = 0, seed = 1, per_server = 1;
     int refine = 0, csv = 0, help = 0;
     double train = 0.5, ilp_time = 60;
     struct pl_fabric f;
@@ -144,10 +220,14 @@ int wl_place_cli(int argc, char **argv)
         {"--mode", K_STR, &mode, 0, 0, 0},
         {"--seed", K_INT, &seed, 0, 2147483647, 0},
         {"--gpu-gbps", K_REAL, &f.gpu_gbps, 1e-6, 1e9, 0},
+        {"--gpus-per-server", K_INT, &per_server, 1, 32768, 0},
+        {"--nvlink-gbps", K_REAL, &f.nvlink_gbps, 1e-6, 1e9, 0},
+        {"--shard", K_STR, &shard, 0, 0, 0},
         {"--leaf-uplink-gbps", K_REAL, &uplink, 1e-6, 1e12, 0},
         {"--bytes-per-token", K_REAL, &f.bytes_per_token, 0, 1e12, 0},
         {"--compute-us-per-token", K_REAL, &f.compute_us_per_token, 0, 1e9, 0},
         {"--ilp-time-limit-s", K_REAL, &ilp_time, 1e-3, 1e6, 0},
+        {"--scenario", K_STR, &scenario, 0, 0, 0},
         {"--csv", K_FLAG, &csv, 0, 0, 0},
         {"--help", K_FLAG, &help, 0, 0, 0},
         {NULL, K_FLAG, NULL, 0, 0, 0},
@@ -157,20 +237,49 @@ int wl_place_cli(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
+    if (scenario) {
+        /* The flags that describe the fabric: the scenario does. */
+        static const char *const fabric_flags[] = {"--gpus",
+                                                   "--leaves",
+                                                   "--mode",
+                                                   "--gpu-gbps",
+                                                   "--gpus-per-server",
+                                                   "--nvlink-gbps",
+                                                   "--shard",
+                                                   "--leaf-uplink-gbps",
+                                                   "--bytes-per-token",
+                                                   "--compute-us-per-token"};
+        for (struct opt *o = opts; o->name; o++)
+            for (size_t i = 0; i < sizeof fabric_flags / sizeof fabric_flags[0]; i++)
+                if (o->seen && !strcmp(o->name, fabric_flags[i]))
+                    return bad("%s: the fabric comes from --scenario %s", o->name, scenario);
+        if (scenario_fabric(scenario, &f, sc_trace, sizeof sc_trace)) return MOESIM_EXIT_INPUT;
+        if (!trace_path && sc_trace[0]) trace_path = sc_trace;
+        mode = f.mode == PL_COHERENT ? "coherent" : "standard";
+    }
     if (!trace_path) return bad("--trace: missing (the routing trace CSV)");
-    if (!gpus) return bad("--gpus: missing (the number of GPUs)");
+    if (!gpus && !scenario) return bad("--gpus: missing (the number of GPUs)");
     if (!policy)
         return bad("--policy: missing (contiguous|round_robin|random|load_greedy|eplb|"
                    "affinity|moetuner|ilp)");
-    if (!strcmp(mode, "standard"))
-        f.mode = PL_STANDARD;
-    else if (!strcmp(mode, "coherent"))
-        f.mode = PL_COHERENT;
-    else
-        return bad("--mode '%s': not standard or coherent", mode);
-    f.gpus = (int)gpus;
-    f.leaves = (int)leaves;
-    f.leaf_uplink_gbps = uplink > 0 ? uplink : f.gpu_gbps * (double)gpus / (double)leaves;
+    if (!scenario) {
+        if (!strcmp(mode, "standard"))
+            f.mode = PL_STANDARD;
+        else if (!strcmp(mode, "coherent"))
+            f.mode = PL_COHERENT;
+        else
+            return bad("--mode '%s': not standard or coherent", mode);
+        if (!strcmp(shard, "contiguous"))
+            f.shard = PL_SHARD_CONTIGUOUS;
+        else if (!strcmp(shard, "round_robin"))
+            f.shard = PL_SHARD_ROUND_ROBIN;
+        else
+            return bad("--shard '%s': not contiguous or round_robin", shard);
+        f.gpus = (int)gpus;
+        f.leaves = (int)leaves;
+        f.gpus_per_server = (int)per_server;
+        f.leaf_uplink_gbps = uplink > 0 ? uplink : f.gpu_gbps * (double)gpus / (double)leaves;
+    }
 
     struct err e;
     struct trace t;
@@ -206,17 +315,18 @@ int wl_place_cli(int argc, char **argv)
                "%d slots per GPU\n",
                policy, refine ? "+refine" : "", pl.gpus, pl.leaves, mode, pl.experts, pl.layers,
                pl.slots_per_gpu);
+        print_fabric(&f, scenario);
         printf("profile: tokens [0, %zu); held out: tokens [%zu, %zu); computed in %.3f s\n",
                n_train, n_train, t.tokens, secs);
         printf("layer,max_load,mean_load,max_over_mean\n");
         for (int l = 0; l < s.layers; l++)
             printf("%d,%.1f,%.2f,%.3f\n", l, s.max_load[l], s.mean_load[l],
                    s.mean_load[l] > 0 ? s.max_load[l] / s.mean_load[l] : 0);
-        printf("held-out: mean max/mean GPU load %.3f; %.0f %s, %.4f crossing GPUs, "
-               "%.4f crossing leaves\n",
+        printf("held-out: mean max/mean GPU load %.3f; %.0f %s, %.4f crossing GPUs, ",
                s.max_over_mean, s.transfers,
-               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions", s.cross_gpu,
-               s.cross_leaf);
+               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions", s.cross_gpu);
+        if (f.gpus_per_server > 1) printf("%.4f crossing servers, ", s.cross_server);
+        printf("%.4f crossing leaves\n", s.cross_leaf);
         printf("held-out cost: %.3f us; training cost: %.3f us", s.cost, pl.cost_policy);
         if (refine) printf(", %.3f us after refine", pl.cost);
         printf("\n");
