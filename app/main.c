@@ -33,8 +33,11 @@ static const struct cli_command cli_commands[] = {
      "trace stats|import|gen|fit ...\n"
      "        routing traces: statistics, JSON-lines import, synthetic generation, fitting"},
     {"place", wl_place_cli,
-     "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"
-     "        [--mode standard|coherent] [--seed S] [--csv]   expert placement on a trace"},
+     "place --trace FILE --policy P (--scenario FILE.ini | --gpus G [--leaves L]\n"
+     "        [--gpus-per-server N] [--shard contiguous|round_robin] [--mode standard|coherent] ...)\n"
+     "        [--train F] [--replicas R] [--refine] [--seed S] [--csv]\n"
+     "        expert placement on a trace, scored on a scenario's fabric or on the flags' (not\n"
+     "        told: one GPU per server, uplinks not oversubscribed; moesim place --help)"},
     {"capture", kn_capture_cli,
      "capture --preset mixtral|olmoe (--text FILE --tokens N | --states FILE.safetensors [--tokens N])\n"
      "        -o TRACE.csv [--layers L] [--weights FILE.safetensors] [--hidden H --ffn F --experts E\n"
