@@ -224,13 +224,13 @@ static void callback(glp_tree *t, void *info)
 }
 
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                  double time_limit_s, struct err *e)
+                  double time_limit_s, gsl_rng *r, struct err *e)
 {
-    return pl_ilp_solve(pl, pr, f, time_limit_s, 1, e);
+    return pl_ilp_solve(pl, pr, f, time_limit_s, r, e);
 }
 
 int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                 double time_limit_s, int incumbent, struct err *e)
+                 double time_limit_s, gsl_rng *r, struct err *e)
 {
     int L = pl->layers, E = pl->experts, G = pl->gpus, Lv = pl->leaves, m = pl->slots_per_gpu;
     int gpl = G / Lv, P = f->gpus_per_server;
@@ -240,14 +240,12 @@ int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const str
     double wc = f->w_compute * f->compute_us_per_token, wn = f->w_network;
     assert(P == 1 || pr->mode == PL_STANDARD); /* pl_compute refuses the rest */
 
-    /* The heuristic upper bound (without it, pl starts contiguous). */
+    /* The heuristic upper bound (refine's kicks from r, the placement
+     * stream); without r none, and pl starts contiguous. */
     double ub = HUGE_VAL;
-    if (incumbent) {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-        gsl_rng_set(r, 1);
+    if (r) {
         pl_policy_moetuner(pl, pr, f);
         ub = pl_refine(pl, pr, f, r);
-        gsl_rng_free(r);
     } else {
         pl_policy_contiguous(pl);
     }
@@ -445,7 +443,7 @@ int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const str
         }
     }
     /* Objective <= the heuristic's cost. */
-    if (incumbent) {
+    if (r) {
         for (int l = 0; l < L; l++) {
             row_add(&rw, C[l], wc);
             row_add(&rw, N[l], wn);

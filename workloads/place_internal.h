@@ -87,12 +87,13 @@ int pl_policy_affinity(struct pl_placement *pl, const struct pl_profile *pr, gsl
 int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
                        const struct pl_fabric *f);
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                  double time_limit_s, struct err *e);
-/* The ilp itself: pl_policy_ilp is incumbent = 1 (a moetuner+refine bound on
- * the objective); with 0 the program alone, GLPK finding the optimum itself
- * (what tests use to check that the cuts cut off no placement). */
+                  double time_limit_s, gsl_rng *r, struct err *e);
+/* The ilp itself: pl_policy_ilp bounds the objective by a moetuner+refine
+ * placement (refine's kicks from r); with r = NULL the program alone, GLPK
+ * finding the optimum itself (what tests use to check that the cuts cut off
+ * no placement). */
 int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                 double time_limit_s, int incumbent, struct err *e);
+                 double time_limit_s, gsl_rng *r, struct err *e);
 /* Pairwise-swap local search on the shared cost; returns the final cost. */
 double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                  gsl_rng *r);
