@@ -260,7 +260,7 @@ static double ilp_alone(const struct trace *t, const struct pl_fabric *f)
     struct err e;
     pl_profile_build(&pr, t, 0, t->tokens, f);
     pl_alloc(&pl, t->layers, t->experts, f->gpus, f->leaves, t->experts);
-    assert_int_equal(pl_ilp_solve(&pl, &pr, f, 60, 0, &e), 0);
+    assert_int_equal(pl_ilp_solve(&pl, &pr, f, 60, NULL, &e), 0);
     assert_int_equal(pl.ilp_status, PL_ILP_OPTIMAL);
     pl_eval_init(&ev, &pr, f, pl.slots, pl.slots_per_gpu);
     double c = pl_eval_total(&ev, pl.slot_expert);
