@@ -1,8 +1,11 @@
 /* cmd_place.c - `moesim place`: computes a placement on the first --train
  * fraction of a trace's tokens and reports it on the held-out rest (per-layer
- * GPU loads, transfers crossing GPUs and leaves, the shared cost), or prints
- * it as layer,expert,gpu rows with --csv. Bad input: one line on stderr naming
- * the option and the reason, exit status 2. */
+ * GPU loads, transfers crossing GPUs, servers and leaves, the shared cost), or
+ * prints it as layer,expert,gpu rows with --csv. The fabric it scores is
+ * either a scenario's (--scenario: built as a run builds it and read through
+ * the same views, wl_moe_fabric) or given by flags, with the defaults the
+ * usage states. Bad input: one line on stderr naming the option and the
+ * reason, exit status 2. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,31 +15,46 @@
 #include <time.h>
 
 #include "app/cli.h"
+#include "app/scenario.h"
 #include "base/err.h"
+#include "topo/topo.h"
+#include "workloads/moe.h"
 #include "workloads/place.h"
 #include "workloads/trace.h"
 
 #define PLACE_USAGE                                                                                \
-    "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"  \
-    "        [--mode standard|coherent] [--seed S] [--gpu-gbps X] [--leaf-uplink-gbps X]\n"        \
-    "        [--bytes-per-token B] [--compute-us-per-token U] [--ilp-time-limit-s T] [--csv]\n"    \
-    "        expert placement on a trace, scored on its held-out tokens;\n"                        \
+    "place --trace FILE --policy P (--scenario FILE.ini | --gpus G [fabric])\n"                  \
+    "        [--train F] [--replicas R] [--refine] [--seed S] [--ilp-time-limit-s T] [--csv]\n"   \
+    "  fabric: [--leaves L] [--gpus-per-server N] [--gpu-gbps X] [--nvlink-gbps X]\n"             \
+    "        [--leaf-uplink-gbps X] [--shard contiguous|round_robin] [--mode standard|coherent]\n" \
+    "        [--bytes-per-token B] [--compute-us-per-token U]\n"                                   \
+    "        expert placement on a trace, scored on its held-out tokens, on a scenario's fabric\n" \
+    "        or on the flags' (not told: 1 leaf, 1 GPU per server, 400 Gb/s NICs, leaf uplinks\n"  \
+    "        of GPUs per leaf x NIC speed, NOT oversubscribed, contiguous token homes, standard\n"  \
+    "        mode, 8192 bytes per token, 0.5 us per token-expert);\n"                             \
     "        P: " PL_POLICY_CHOICES
 
 const struct cli_command cli_place = {"place", cmd_place, PLACE_USAGE};
 
 static const struct argv_opt place_opts[] = {
-    {"--trace", NULL, "FILE", 0, "the routing trace CSV"},
+    {"--trace", NULL, "FILE", 0, "the routing trace CSV (default with --scenario: its workload.trace)"},
     {"--gpus", NULL, "G", 0, "GPUs, 1..32768"},
     {"--policy", NULL, "P", 0, PL_POLICY_CHOICES},
+    {"--scenario", NULL, "FILE", 0,
+     "score the fabric a run of FILE.ini simulates ([topology]; [workload] shard, ep_mode, "
+     "hidden x dtype_bytes, the compute model; [placement] w_compute, w_network); no fabric "
+     "flag with it"},
     {"--leaves", NULL, "L", 0, "leaves the GPUs are split over evenly (default 1)"},
+    {"--gpus-per-server", NULL, "N", 0, "GPUs per server on NVLink (default 1: no NVLink)"},
+    {"--nvlink-gbps", NULL, "X", 0, "NVLink per GPU and direction (default 3600)"},
+    {"--shard", NULL, "S", 0, "token homes: contiguous (default) or round_robin"},
     {"--train", NULL, "F", 0, "fraction of the tokens the placement is computed on (default 0.5)"},
     {"--replicas", NULL, "R", 0, "extra expert slots per layer (default 0)"},
     {"--refine", NULL, NULL, 0, "pairwise-swap local search after the policy"},
     {"--mode", NULL, "M", 0, "standard (default) or coherent"},
     {"--seed", NULL, "S", 0, "seed of random, affinity and refine (default 1)"},
-    {"--gpu-gbps", NULL, "X", 0, "per GPU and direction (default 400)"},
-    {"--leaf-uplink-gbps", NULL, "X", 0, "per leaf (default: its GPUs' total)"},
+    {"--gpu-gbps", NULL, "X", 0, "NIC per GPU and direction (default 400)"},
+    {"--leaf-uplink-gbps", NULL, "X", 0, "per leaf (default: its GPUs' total, not oversubscribed)"},
     {"--bytes-per-token", NULL, "B", 0, "one token's activation (default 8192)"},
     {"--compute-us-per-token", NULL, "U", 0, "per (token, expert) (default 0.5)"},
     {"--ilp-time-limit-s", NULL, "T", 0, "GLPK's time limit for ilp (default 60)"},
@@ -92,46 +110,134 @@ static int print_csv(const struct pl_placement *pl)
     return fflush(stdout) ? 1 : 0;
 }
 
+/* Options of a scenario that the fabric (wl_moe_fabric) is read from, besides
+ * every [topology] key. */
+static const char *const scenario_keys[][2] = {
+    {"workload", "shard"},       {"workload", "ep_mode"},    {"workload", "hidden"},
+    {"workload", "dtype_bytes"}, {"workload", "ffn"},        {"workload", "compute"},
+    {"workload", "gpu_tflops"},  {"workload", "efficiency"}, {"workload", "expert_overhead_us"},
+    {"placement", "w_compute"},  {"placement", "w_network"},
+};
+
+/* The fabric of the scenario at path (its one fabric: refused when a fabric
+ * key is swept), and its workload.trace into trace (n bytes). */
+static int scenario_fabric(const char *path, struct pl_fabric *f, char *trace, size_t n)
+{
+    struct sc_sweep *sw;
+    struct err e;
+    if (sc_load(path, NULL, 0, &sw, &e) < 0) return bad("--scenario: %s", e.msg);
+    for (size_t i = 0; i < topo_options.n + sizeof scenario_keys / sizeof scenario_keys[0]; i++) {
+        const struct opt_def *o = i < topo_options.n
+                                      ? opt_of(&topo_options.defs[i])
+                                      : opt_find(scenario_keys[i - topo_options.n][0],
+                                                 scenario_keys[i - topo_options.n][1]);
+        size_t v = o ? sc_values(sw, o) : 1;
+        if (v > 1) {
+            sc_free(sw);
+            return bad("--scenario %s: %s.%s takes %zu values; moesim place scores one fabric",
+                       path, o->section, o->key, v);
+        }
+    }
+    const struct cfg *c = sc_run(sw, 0);
+    struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
+    struct topo *t = NULL;
+    struct wl_compute comp;
+    memset(&comp, 0, sizeof comp);
+    if (topo_build(&c->topo, &t, &e) < 0 || wl_compute_init(&c->wl, &comp, &e) < 0) {
+        topo_destroy(t);
+        sc_free(sw);
+        return bad("--scenario %s: %s", path, e.msg);
+    }
+    wl_moe_fabric(&ws, t, &comp, f);
+    snprintf(trace, n, "%s", c->wl.trace);
+    wl_compute_free(&comp);
+    topo_destroy(t);
+    sc_free(sw);
+    return 0;
+}
+
+static void print_fabric(const struct pl_fabric *f, const char *scenario)
+{
+    printf("fabric: %d GPUs, %d per server", f->gpus, f->gpus_per_server);
+    if (f->gpus_per_server > 1) printf(" (NVLink %g Gb/s)", f->nvlink_gbps);
+    printf(", %d leaves; NIC %g Gb/s", f->leaves, f->gpu_gbps);
+    if (f->leaves > 1)
+        printf(", leaf uplink %g Gb/s (oversubscription %.3g:1)", f->leaf_uplink_gbps,
+               f->gpu_gbps * (f->gpus / f->leaves) / f->leaf_uplink_gbps);
+    printf("; %s token homes; %s\n",
+           f->shard == PL_SHARD_ROUND_ROBIN ? "round_robin" : "contiguous",
+           scenario ? scenario : "flags and defaults");
+}
+
 /* Reads the options; 0, or -1 after printing why (exit 2). */
-static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *replicas, long *seed,
-                     double *train, double *ilp_time, double *uplink, int *mode,
-                     struct pl_fabric *f)
+static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *per_server,
+                     long *replicas, long *seed, double *train, double *ilp_time, double *uplink,
+                     int *mode, int *shard, struct pl_fabric *f)
 {
     if (argv_npos(a)) return argv_fail(a, "unexpected argument '%s'", argv_pos(a, 0)), -1;
     if (argv_long(a, "--gpus", 1, 32768, gpus) || argv_long(a, "--leaves", 1, 32768, leaves) ||
+        argv_long(a, "--gpus-per-server", 1, 32768, per_server) ||
         argv_real(a, "--train", 0, 1, train) || argv_long(a, "--replicas", 0, 1 << 20, replicas) ||
         argv_choice(a, "--mode", "standard|coherent", mode) ||
+        argv_choice(a, "--shard", "contiguous|round_robin", shard) ||
         argv_long(a, "--seed", 0, 2147483647, seed) ||
         argv_real(a, "--gpu-gbps", 1e-6, 1e9, &f->gpu_gbps) ||
+        argv_real(a, "--nvlink-gbps", 1e-6, 1e9, &f->nvlink_gbps) ||
         argv_real(a, "--leaf-uplink-gbps", 1e-6, 1e12, uplink) ||
         argv_real(a, "--bytes-per-token", 0, 1e12, &f->bytes_per_token) ||
         argv_real(a, "--compute-us-per-token", 0, 1e9, &f->compute_us_per_token) ||
         argv_real(a, "--ilp-time-limit-s", 1e-3, 1e6, ilp_time))
         return -1;
-    if (!argv_str(a, "--trace", NULL)) return bad("--trace: missing (the routing trace CSV)"), -1;
-    if (!*gpus) return bad("--gpus: missing (the number of GPUs)"), -1;
+    const char *scenario = argv_str(a, "--scenario", NULL);
+    if (scenario) {
+        /* The flags that describe the fabric: the scenario does. */
+        static const char *const fabric_flags[] = {
+            "--gpus",         "--leaves",        "--mode",         "--gpu-gbps",
+            "--gpus-per-server", "--nvlink-gbps", "--shard",       "--leaf-uplink-gbps",
+            "--bytes-per-token", "--compute-us-per-token"};
+        for (size_t i = 0; i < sizeof fabric_flags / sizeof fabric_flags[0]; i++)
+            if (argv_count(a, fabric_flags[i]))
+                return bad("%s: the fabric comes from --scenario %s", fabric_flags[i], scenario),
+                       -1;
+    } else {
+        if (!argv_str(a, "--trace", NULL))
+            return bad("--trace: missing (the routing trace CSV)"), -1;
+        if (!*gpus) return bad("--gpus: missing (the number of GPUs)"), -1;
+    }
     if (!argv_str(a, "--policy", NULL)) return bad("--policy: missing (" PL_POLICY_CHOICES ")"), -1;
     return 0;
 }
 
 int cmd_place(int argc, char **argv)
 {
-    long gpus = 0, leaves = 1, replicas = 0, seed = 1;
+    long gpus = 0, leaves = 1, replicas = 0, seed = 1, per_server = 1;
     double train = 0.5, ilp_time = 60, uplink = -1;
-    int mode = 0;
+    int mode = 0, shard = 0;
+    char sc_trace[OPT_STR_MAX];
     struct pl_fabric f;
     pl_fabric_default(&f, 1, 1);
     struct argv_res a;
     if (argv_parse(&place_args, argc, argv, &a)) return a.status;
-    if (read_opts(&a, &gpus, &leaves, &replicas, &seed, &train, &ilp_time, &uplink, &mode, &f))
+    if (read_opts(&a, &gpus, &leaves, &per_server, &replicas, &seed, &train, &ilp_time, &uplink,
+                  &mode, &shard, &f))
         return MOESIM_EXIT_INPUT;
     const char *trace_path = argv_str(&a, "--trace", NULL),
-               *policy = argv_str(&a, "--policy", NULL);
+               *policy = argv_str(&a, "--policy", NULL),
+               *scenario = argv_str(&a, "--scenario", NULL);
     int refine = argv_count(&a, "--refine") > 0, csv = argv_count(&a, "--csv") > 0;
-    f.mode = mode ? PL_COHERENT : PL_STANDARD;
-    f.gpus = (int)gpus;
-    f.leaves = (int)leaves;
-    f.leaf_uplink_gbps = uplink > 0 ? uplink : f.gpu_gbps * (double)gpus / (double)leaves;
+    if (scenario) {
+        if (scenario_fabric(scenario, &f, sc_trace, sizeof sc_trace)) return MOESIM_EXIT_INPUT;
+        if (!trace_path && sc_trace[0]) trace_path = sc_trace;
+        if (!trace_path) return bad("--trace: missing (and %s sets no workload.trace)", scenario);
+        mode = f.mode == PL_COHERENT;
+    } else {
+        f.mode = mode ? PL_COHERENT : PL_STANDARD;
+        f.shard = shard ? PL_SHARD_ROUND_ROBIN : PL_SHARD_CONTIGUOUS;
+        f.gpus = (int)gpus;
+        f.leaves = (int)leaves;
+        f.gpus_per_server = (int)per_server;
+        f.leaf_uplink_gbps = uplink > 0 ? uplink : f.gpu_gbps * (double)gpus / (double)leaves;
+    }
 
     struct err e;
     struct trace t;
@@ -167,17 +273,18 @@ int cmd_place(int argc, char **argv)
                "%d slots per GPU\n",
                policy, refine ? "+refine" : "", pl.gpus, pl.leaves, mode ? "coherent" : "standard",
                pl.experts, pl.layers, pl.slots_per_gpu);
+        print_fabric(&f, scenario);
         printf("profile: tokens [0, %zu); held out: tokens [%zu, %zu); computed in %.3f s\n",
                n_train, n_train, t.tokens, secs);
         printf("layer,max_load,mean_load,max_over_mean\n");
         for (int l = 0; l < s.layers; l++)
             printf("%d,%.1f,%.2f,%.3f\n", l, s.max_load[l], s.mean_load[l],
                    s.mean_load[l] > 0 ? s.max_load[l] / s.mean_load[l] : 0);
-        printf("held-out: mean max/mean GPU load %.3f; %.0f %s, %.4f crossing GPUs, "
-               "%.4f crossing leaves\n",
+        printf("held-out: mean max/mean GPU load %.3f; %.0f %s, %.4f crossing GPUs, ",
                s.max_over_mean, s.transfers,
-               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions", s.cross_gpu,
-               s.cross_leaf);
+               f.mode == PL_STANDARD ? "dispatches" : "layer-to-layer transitions", s.cross_gpu);
+        if (f.gpus_per_server > 1) printf("%.4f crossing servers, ", s.cross_server);
+        printf("%.4f crossing leaves\n", s.cross_leaf);
         printf("held-out cost: %.3f us; training cost: %.3f us", s.cost, pl.cost_policy);
         if (refine) printf(", %.3f us after refine", pl.cost);
         printf("\n");

@@ -131,18 +131,21 @@ static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad
 {
     if (c->tr.window_bytes == 0 || cfg_msgs_per_iter(c) == 0)
         return 0; /* the automatic window is one bandwidth-delay product */
-    /* An all-to-all over several leaves has flows crossing the fabric (four
-     * links of link_latency_ns each way); otherwise the shortest route is
-     * two links, NVLink ones when servers hold several GPUs. */
-    double hop_ns = (double)c->topo.link_latency_ns;
-    if (c->topo.gpus_per_host > 1 && (double)c->topo.nvlink_latency_ns < hop_ns)
-        hop_ns = (double)c->topo.nvlink_latency_ns;
-    double hops = 2;
+    /* An all-to-all over several leaves has flows crossing the fabric;
+     * otherwise the bound takes the shortest route a flow may have: under one
+     * leaf, or over NVLink when servers hold several GPUs. The routes' delays
+     * are the fabric's (topo_spec_route_prop_ps, the ports topo_build makes). */
+    double route_ps;
     if (c->wl.kind == WL_ALLTOALL && c->topo.leaves > 1) {
-        hops = 4;
-        hop_ns = (double)c->topo.link_latency_ns;
+        route_ps = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_FABRIC);
+    } else {
+        route_ps = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_LEAF);
+        if (topo_spec_route(&c->topo, TOPO_ROUTE_NVLINK, (uint8_t[TOPO_ROUTE_MAX_PORTS]){0})) {
+            double nvl = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_NVLINK);
+            if (nvl < route_ps) route_ps = nvl;
+        }
     }
-    double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
+    double rtt_ps = 2 * route_ps;
     uint64_t sub = c->tr.path == PATH_SPLIT ? (uint64_t)c->tr.subflows : 1;
     double flow_bytes = (double)c->wl.bytes / (double)sub;
     double rounds = ceil(flow_bytes / (double)c->tr.window_bytes);

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "workloads/compute.h"
+#include "workloads/place.h"
 #include "workloads/wl.h"
 
 struct moe_stats {
@@ -16,6 +18,15 @@ struct moe_stats {
     uint64_t min_uses, max_uses;
     double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
 };
+
+/* The fabric and cost the MoE workload's placement is scored on, as the run
+ * simulates it: GPUs, leaves, servers (topology.gpus_per_host), NIC, NVLink
+ * and leaf uplink speeds from t's views (topo.h); token homes from
+ * workload.shard, bytes per token = hidden * dtype_bytes, the cost of one
+ * token-expert from the compute model comp, the ep mode and the cost weights
+ * from c. */
+void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
+                   struct pl_fabric *f);
 
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
 /* Bytes the generator allocates from the configuration alone (the trace and

@@ -88,13 +88,16 @@ void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves)
     memset(f, 0, sizeof *f);
     f->gpus = gpus;
     f->leaves = leaves;
+    f->gpus_per_server = 1;
     f->gpu_gbps = 400;
+    f->nvlink_gbps = 3600;
     f->leaf_uplink_gbps = leaves > 0 ? 400.0 * gpus / leaves : 400;
     f->bytes_per_token = 8192;
     f->compute_us_per_token = 0.5;
     f->w_compute = 1;
     f->w_network = 1;
     f->mode = PL_STANDARD;
+    f->shard = PL_SHARD_CONTIGUOUS;
 }
 
 int pl_home_gpu(size_t i, size_t n, int gpus)
@@ -103,9 +106,23 @@ int pl_home_gpu(size_t i, size_t n, int gpus)
     return (int)((i * (size_t)gpus) / n);
 }
 
+int pl_token_home(const struct pl_fabric *f, size_t i, size_t n)
+{
+    if (f->shard == PL_SHARD_ROUND_ROBIN) {
+        assert(i < n);
+        return (int)(i % (size_t)f->gpus);
+    }
+    return pl_home_gpu(i, n, f->gpus);
+}
+
 int pl_leaf_of(int g, int gpus, int leaves)
 {
     return g / (gpus / leaves);
+}
+
+int pl_same_server(const struct pl_fabric *f, int a, int b)
+{
+    return f->gpus_per_server > 1 && a / f->gpus_per_server == b / f->gpus_per_server;
 }
 
 void pl_alloc(struct pl_placement *pl, int layers, int experts, int gpus, int leaves, int slots)
@@ -188,6 +205,13 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
     if (G < 1) return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
     if (Lv < 1 || G % Lv)
         return err_set(e, "placement.leaves: %d leaves do not split %d GPUs evenly", Lv, G);
+    int P = f->gpus_per_server;
+    if (P < 1) return err_set(e, "placement.gpus_per_server: must be >= 1, got %d", P);
+    if ((G / Lv) % P)
+        return err_set(e,
+                       "placement.gpus_per_server: servers of %d GPUs do not split the %d GPUs "
+                       "of a leaf evenly",
+                       P, G / Lv);
     if (E < 1 || t->layers < 1 || t->topk < 1)
         return err_set(e, "placement.trace: the trace has no experts or no layers");
     if (en <= b || en > t->tokens)
@@ -223,12 +247,19 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
                            "placement.policy: ilp instance too large: %d layers x %d experts x "
                            "%d GPUs = %ld binaries (limit %d)",
                            t->layers, E, G, nb, PL_ILP_MAX_BINARIES);
+        if (f->mode == PL_COHERENT && P > 1)
+            return err_set(e,
+                           "placement.policy: ilp in coherent mode needs one GPU per server "
+                           "(its linearisation has no NVLink terms), this fabric has %d",
+                           P);
         if (!(p->ilp_time_limit_s > 0))
             return err_set(e, "placement.ilp_time_limit_s: must be > 0, got %g",
                            p->ilp_time_limit_s);
     }
     if (!(f->gpu_gbps > 0))
         return err_set(e, "placement.gpu_gbps: must be > 0, got %g", f->gpu_gbps);
+    if (P > 1 && !(f->nvlink_gbps > 0))
+        return err_set(e, "placement.nvlink_gbps: must be > 0, got %g", f->nvlink_gbps);
     if (Lv > 1 && !(f->leaf_uplink_gbps > 0))
         return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g", f->leaf_uplink_gbps);
     return 0;
@@ -241,7 +272,7 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
     memset(out, 0, sizeof *out);
     if (validate(policy, train, tok_begin, tok_end, f, p, e)) return -1;
     struct pl_profile pr;
-    pl_profile_build(&pr, train, tok_begin, tok_end, f->gpus, f->leaves, f->mode);
+    pl_profile_build(&pr, train, tok_begin, tok_end, f);
     pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
     snprintf(out->policy, sizeof out->policy, "%s", policy);
     gsl_rng *r = rng_alloc(p->seed, RNG_PLACEMENT, 0);
