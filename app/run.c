@@ -279,16 +279,30 @@ static void split_cores(const struct sweep *w, const struct sweep_opts *o, long 
     if (*threads < 1) *threads = 1;
 }
 
-/* Parses the arguments into o; returns 0, or the exit status of an error. */
-static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset, char **csvset)
+/* Parses the arguments into o; returns 0, or the exit status of an error.
+ * --db FILE and --csv FILE become the overrides output.db=FILE and
+ * output.csv=FILE (kept in owned[] for the sweep's lifetime), in their
+ * place among the --set ones. */
+static int parse_args(int argc, char **argv, struct sweep_opts *o, char **owned, size_t *nowned)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--csv") ||
             !strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) return usage_error("missing value after an option");
-            const char *v = argv[++i];
-            if (!strcmp(a, "--set")) {
+            int is_set = !strcmp(a, "--set");
+            const char *need = is_set                                       ? "section.key=value"
+                               : !strcmp(a, "--db") || !strcmp(a, "--csv") ? "a file name"
+                                                                            : "a number";
+            /* "--set --db x.db": the value is missing, it is not "--db" */
+            const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!v || (v[0] == '-' && v[1] == '-')) {
+                char m[320];
+                snprintf(m, sizeof m, "%s needs %s%s%.200s%s", a, need,
+                         v ? ", got the option '" : "", v ? v : "", v ? "'" : "");
+                return usage_error(m);
+            }
+            i++;
+            if (is_set) {
                 o->sets[o->nsets++] = v;
             } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
                 int thr = !strcmp(a, "--threads");
@@ -306,10 +320,10 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
                 else
                     o->jobs = n;
             } else {
-                char **slot = !strcmp(a, "--db") ? dbset : csvset;
-                free(*slot);
-                *slot = xmalloc(strlen(v) + 16);
-                sprintf(*slot, "output.%s=%s", a + 2, v);
+                char *set = xmalloc(strlen(v) + 16);
+                sprintf(set, "output.%s=%s", a + 2, v);
+                owned[(*nowned)++] = set;
+                o->sets[o->nsets++] = set;
             }
         } else if (!strncmp(a, "--set=", 6)) {
             o->sets[o->nsets++] = a + 6;
@@ -328,26 +342,37 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
         }
     }
     if (!o->scenario) return usage_error("no scenario file");
-    if (*dbset) o->sets[o->nsets++] = *dbset;
-    if (*csvset) o->sets[o->nsets++] = *csvset;
     return 0;
+}
+
+/* Prints every error of a failed load, one line each. */
+void sweep_print_errors(const struct sc_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        fprintf(stderr, "moesim: %s\n", errs->line[i]);
+    if (errs->more)
+        fprintf(stderr, "moesim: and %zu more failed check%s (not listed)\n", errs->more,
+                errs->more == 1 ? "" : "s");
 }
 
 int sim_run_cli(int argc, char **argv)
 {
     struct sweep_opts o = {0};
     o.sets = xcalloc((size_t)argc + 2, sizeof *o.sets);
-    char *dbset = NULL, *csvset = NULL;
-    int rc = parse_args(argc, argv, &o, &dbset, &csvset);
+    char **owned = xcalloc((size_t)argc + 2, sizeof *owned);
+    size_t nowned = 0;
+    int rc = parse_args(argc, argv, &o, owned, &nowned);
     if (rc == 0) {
         rc = sweep_mpi(&o, &argc, &argv);
         if (rc < 0) {
             rc = 0;
             struct err e;
+            struct sc_errors errs;
             struct sc_sweep *s;
             struct sweep w;
-            if (sc_load(o.scenario, o.sets, o.nsets, &s, &e) < 0) {
-                fprintf(stderr, "moesim: %s\n", e.msg);
+            if (sc_load_all(o.scenario, o.sets, o.nsets, &s, &errs, &e) < 0) {
+                sweep_print_errors(&errs);
+                sc_errors_free(&errs);
                 rc = MOESIM_EXIT_INPUT;
             } else {
                 if (sweep_init(&w, s, &o) == 0) {
@@ -361,8 +386,9 @@ int sim_run_cli(int argc, char **argv)
             }
         }
     }
-    free(dbset);
-    free(csvset);
+    for (size_t i = 0; i < nowned; i++)
+        free(owned[i]);
+    free(owned);
     free(o.sets);
     return rc;
 }

@@ -160,6 +160,14 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         res_run_fail(d->db, id, b->msg, NULL);
         return b->rc;
     }
+    /* The CSV first: a run is `done` only when all its outputs are written,
+     * so the database and the closing line agree (a run whose CSV could not
+     * be written is `failed`, with the reason, and --resume reruns it). */
+    if (c->out.csv[0] && res_csv_phases(c->out.csv, id, &b->run, 1, &e) < 0) {
+        fprintf(stderr, "moesim: %s\n", e.msg);
+        res_run_fail(d->db, id, e.msg, NULL);
+        return 1;
+    }
     if (res_run_finish(d->db, id, &b->run, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
         res_run_fail(d->db, id, e.msg, NULL);
@@ -167,10 +175,6 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         return 1;
     }
     w->events += b->run.events;
-    if (c->out.csv[0] && res_csv_phases(c->out.csv, id, &b->run, 1, &e) < 0) {
-        fprintf(stderr, "moesim: %s\n", e.msg);
-        return 1;
-    }
     if (!w->o->quiet) sweep_summary(w, index, id, &b->run);
     return 0;
 }

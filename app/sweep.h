@@ -58,6 +58,10 @@ void sweep_record(struct sweep *w, size_t index, int64_t run_id, FILE *f, const 
 /* Prints the closing line, closes the databases; returns the exit status. */
 int sweep_finish(struct sweep *w);
 
+/* Prints every error of a failed sc_load_all to stderr, "moesim: LINE"
+ * each (run.c). */
+void sweep_print_errors(const struct sc_errors *errs);
+
 /* Worker side: simulates run `index` and writes its blob to out. Returns 0
  * when the blob is written. The environment variable MOESIM_TEST_ABORT_RUN=i
  * (tests only) makes the worker of sweep run i abort(), as a crash would. */

@@ -132,8 +132,22 @@ int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, s
 /* Marks the run `failed` with a message. */
 int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct err *e);
 
+/* Whether an output file can be written, asked before anything runs
+ * (outpath.c): path is not a directory and can be written if it exists;
+ * otherwise its folder can be written in, or the first missing folder on the
+ * way can be created. dir_write: the folder must be writable even when the
+ * file exists (SQLite's WAL files sit beside the database). Touches nothing.
+ * Returns 0, or -1 with e->msg = the reason alone ("/x/y is a directory",
+ * "cannot write in directory /x: Permission denied", "cannot create
+ * directory /x/y: Permission denied", "/x is not a directory"). */
+int res_out_check(const char *path, int dir_write, struct err *e);
+/* Creates the folders on the way to path (mkdir -p of its folder part);
+ * -1 with e->msg = "PATH: cannot create directory D: reason". */
+int res_out_mkdirs(const char *path, struct err *e);
+
 /* Writes phase rows as CSV (libcsv) with a header row; `append` adds rows to
- * an existing file without repeating the header. */
+ * an existing file without repeating the header. The file's folder is
+ * created when missing. */
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e);
 

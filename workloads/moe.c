@@ -329,6 +329,46 @@ static int check_trace(const struct wl_specs *c, const struct trace *t, struct e
     return 0;
 }
 
+/* The scenario key a placement failure is fixed at (see wl_moe_check). */
+static const char *moe_fail_key(enum pl_fail why)
+{
+    switch (why) {
+    case PL_FAIL_GPUS:
+        return "topology.hosts_per_leaf";
+    case PL_FAIL_LEAVES:
+        return "topology.leaves";
+    case PL_FAIL_SHAPE:
+        return "workload.trace";
+    case PL_FAIL_REPLICAS:
+    case PL_FAIL_SLOTS:
+        return "placement.replicas";
+    case PL_FAIL_ILP_TIME:
+        return "placement.ilp_time_limit_s";
+    case PL_FAIL_POLICY:
+    case PL_FAIL_EPLB_LEAVES:
+    case PL_FAIL_ILP_SIZE:
+        break;
+    }
+    return "placement.policy";
+}
+
+int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int experts, int layers,
+                 struct err *e)
+{
+    if (gpus > INT16_MAX)
+        return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
+                       INT16_MAX);
+    char policy[64];
+    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    struct pl_request r = {policy, experts, layers, gpus, leaves, (int)c->pl->replicas,
+                           c->pl->ilp_time_limit_s};
+    enum pl_fail why;
+    struct err reason;
+    if (pl_check(&r, &why, &reason) < 0)
+        return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
+    return 0;
+}
+
 /* Computes the placement on the first placement.train of the trace's tokens
  * (or on all of them when train = 0), scored on this fabric. */
 static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t, struct err *e)
@@ -398,10 +438,9 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->coherent = c->wl->ep_mode == EP_COHERENT;
     m->dedup = c->wl->dedup;
     m->msg_bytes = (uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes;
-    if (m->G > INT16_MAX) {
+    if (wl_moe_check(c, (int)m->G, (int)t->leaves, m->E, m->L, e) < 0) {
         moe_destroy(m);
-        return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
-                       INT16_MAX);
+        return -1;
     }
     if (wl_compute_init(c->wl, &m->comp, e) < 0) {
         moe_destroy(m);

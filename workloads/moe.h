@@ -17,6 +17,14 @@ struct moe_stats {
     double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
 };
 
+/* Whether a MoE run of these sizes can start, before any trace token is read:
+ * gpus (the fabric's hosts) and leaves, and the trace's experts and the
+ * layers the run replays (workload.layers, else the trace's). Checks the GPU
+ * count the workload holds and the placement (pl_check). Returns 0, or -1
+ * with e->msg = "section.key: reason" naming the scenario key to change
+ * (placement.replicas, placement.policy, topology.hosts_per_leaf, ...). */
+int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int experts, int layers,
+                 struct err *e);
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
 /* Statistics of a MoE generator (valid until it is destroyed). */
 const struct moe_stats *wl_moe_stats(const struct wl_gen *g);

@@ -28,9 +28,28 @@ expect() {
 expect "run" "moesim run: no scenario file"
 expect "run --bogus $S" "moesim run: unknown option '--bogus'"
 expect "run $S $S" "moesim run: more than one scenario file"
-expect "run $S --set" "moesim run: missing value after an option"
-expect "run $S --db" "moesim run: missing value after an option"
-expect "run $S --csv" "moesim run: missing value after an option"
+expect "run $S --set" "moesim run: --set needs section.key=value"
+expect "run $S --db" "moesim run: --db needs a file name"
+expect "run $S --csv" "moesim run: --csv needs a file name"
+expect "run $S --jobs" "moesim run: --jobs needs a number"
+# a value missing before the next option: not taken as the value
+expect "run $S --set --db $tmp/x.db" "moesim run: --set needs section.key=value, got the option '--db'"
+expect "run --set --quiet $S" "moesim run: --set needs section.key=value, got the option '--quiet'"
+expect "run $S --db --quiet" "moesim run: --db needs a file name, got the option '--quiet'"
+# one key set twice on the command line, as a key twice in a file
+expect "run $S --set sim.seed=1 --set sim.seed=2 --db $tmp/x.db" \
+    "moesim: --set sim.seed=2: duplicate key (first set by --set sim.seed=1)"
+expect "run $S --db $tmp/x.db --db $tmp/y.db" \
+    "moesim: --set output.db=$tmp/y.db: duplicate key (first set by --set output.db=$tmp/x.db)"
+# an empty scenario runs nothing
+expect "run /dev/null --db $tmp/x.db" \
+    "moesim: /dev/null: no options set (an empty scenario runs nothing; write the keys you mean)"
+printf '; only a comment\n[sim]\n' >"$tmp/empty.ini"
+expect "run $tmp/empty.ini --db $tmp/x.db --set sim.seed=1" \
+    "moesim: $tmp/empty.ini: no options set (an empty scenario runs nothing; write the keys you mean)"
+# a sweep listing one value twice would run one configuration twice
+expect "run $S --set transport.path=ecmp,ecmp --db $tmp/x.db" \
+    "moesim: --set transport.path=ecmp,ecmp: the sweep 'ecmp,ecmp' lists ecmp twice"
 expect "bogus" "moesim: unknown command 'bogus' (try moesim help)"
 expect "run $S --set=topology.leaves=0 --db $tmp/x.db" \
     "moesim: --set topology.leaves=0: 0 is out of bounds [1, 4096]"

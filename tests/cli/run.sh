@@ -54,7 +54,7 @@ expect_bad '[transport]\nack_every = 20\n' \
 expect_bad '[topology]\nhosts_per_leaf = 6\ngpus_per_host = 4\n' \
     "$tmp/bad.ini:3: topology.gpus_per_host: 4 does not divide topology.hosts_per_leaf (6): a server's GPUs sit under one leaf"
 expect_bad '[workload]\nkind = moe\ntrace = /nonexistent.csv\n' \
-    "$tmp/bad.ini: /nonexistent.csv:0: cannot open: No such file or directory"
+    "$tmp/bad.ini:3: workload.trace: /nonexistent.csv: cannot open: No such file or directory"
 rc=0
 "$MOESIM" run "$tmp/none.ini" 2>"$tmp/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "none.ini: cannot open: No such file or directory" "$tmp/err" || fail "missing file"
