@@ -55,6 +55,7 @@
 
 #define SC_LINE_MAX  8192 /* inih's line buffer: SC_LINE_MAX - 1 characters and '\0' */
 #define SC_QUOTE_MAX 60   /* characters of a bad line quoted in a syntax error */
+#define SC_SET_QUOTE_MAX 300 /* characters of a --set quoted before a reason */
 
 #include <sys/stat.h>
 
@@ -484,6 +485,8 @@ static int sc_apply_set(const char *arg, struct sc_src *src, struct err *e)
 static int sc_fail_src(const char *path, const struct sc_src *s, const struct opt_def *o,
                        const char *reason, struct err *e)
 {
+    if (s->set && strlen(s->set) > SC_SET_QUOTE_MAX)
+        return err_set(e, "--set %.*s... (%zu values): %s", SC_SET_QUOTE_MAX, s->set, s->n, reason);
     if (s->set)
         return err_set(e, "--set %s: %s", s->set, reason);
     if (s->line)
