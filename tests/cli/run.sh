@@ -72,6 +72,11 @@ id=$(q "select max(id) from runs")
 # listed with its uses, which add up to the batch (16 GPUs x 32 tokens).
 [ "$(q "select count(*) from gpu_load where run_id=$id")" = 64 ] || fail "gpu_load rows"
 [ "$(q "select sum(uses) from trace_use where run_id=$id")" = 512 ] || fail "trace_use sums to the batch"
+# ... and trace_use exports like every other table (a column per swept key)
+"$MOESIM" export --db "$db" --table trace_use --where placement.policy=contiguous -o "$tmp/tu.csv"
+[ "$(head -1 "$tmp/tu.csv" | cut -d, -f1-3)" = "run_id,token,uses" ] || fail "trace_use export header"
+[ "$(awk -F, -v id="$id" 'NR > 1 && $1 == id { s += $3 } END { print s }' "$tmp/tu.csv")" = 512 ] ||
+    fail "trace_use export sums to the batch"
 [ "$(q "select min(token) from trace_use where run_id=$id")" = 123 ] || fail "held-out tokens only (train 0.5 of 247)"
 
 # Every shipped scenario resolves and runs (shrunk to stay quick).
