@@ -22,7 +22,7 @@ static const struct cli_command cli_commands[] = {
      "        [--where section.key=value]...\n"
      "        a table of the done runs: median [min-max] per group of swept parameters"},
     {"export", res_export_cli,
-     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load|trace_use\n"
+     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load|trace_use|notes\n"
      "        [--where section.key=value]... -o OUT.csv\n"
      "        the table's rows as CSV, one column per swept parameter"},
     {"plot", plot_cli,

@@ -40,6 +40,7 @@ struct sweep {
     double t0;
     int rc;       /* 0, 1 (a run failed), 2 (bad input: stop starting runs) */
     int progress; /* stderr is a terminal */
+    int warned;   /* the extrapolated compute warning was printed */
     char lastdb[CFG_STR_MAX];
 };
 

@@ -11,6 +11,9 @@
  *          bytes sent on the link during the sample period ending at t_ns, the
  *          queue (backlog) at t_ns; rows where both are 0 are left out
  *   gpu_load (run_id, layer, gpu, tokens)                        tokens each GPU computes
+ *   trace_use (run_id, token, uses)                              MoE: uses of each trace token
+ *   notes (run_id, key, value)    what a run computed besides the rows above (the
+ *          placement's cost and ilp status, the compute model's range)
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -86,6 +89,14 @@ struct res_trace_use {
     uint64_t token, uses;
 };
 
+/* A fact a run computed besides its tables' rows, for the `notes` table
+ * (docs/results.md): "placement.ilp_status" = "optimal", ... A plain struct,
+ * so that a blob carries it as it is. */
+#define RES_NOTE_MAX 48
+struct res_note {
+    char key[RES_NOTE_MAX], value[RES_NOTE_MAX];
+};
+
 struct res_run {
     const char *engine;
     uint64_t seed;
@@ -104,6 +115,8 @@ struct res_run {
     size_t ngpu_load;
     const struct res_trace_use *trace_use; /* optional */
     size_t ntrace_use;
+    const struct res_note *notes; /* optional */
+    size_t nnotes;
 };
 
 /* Opens (creating the file, its directory and the schema when needed). */
@@ -126,8 +139,8 @@ struct res_run_id {
 /* Inserts a `running` run with every option of id in params; commits. */
 int res_run_begin(struct res_db *db, const struct res_run_id *id, const char *scenario,
                   int64_t *run_id, struct err *e);
-/* One transaction: phases, links, flows, samples, gpu_load rows, and the run
- * row set to `done`. */
+/* One transaction: phases, links, flows, samples, gpu_load, trace_use and
+ * notes rows, and the run row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
 /* Marks the run `failed` with a message. */
 int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct err *e);

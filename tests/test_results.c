@@ -301,13 +301,14 @@ static void test_migrate_from_v1(void **state)
     struct res_sample sm = {5000, 4, 1500, 64};
     struct res_gpu_load gl = {1, 2, 300};
     struct res_trace_use tu = {17, 3};
+    struct res_note no[2] = {{"placement.ilp_status", "optimal"}, {"placement.ilp_gap", "0"}};
     struct cfg c;
     cfg_defaults(&c);
     int64_t id = begin_ok(db, &c, "x.ini");
     assert_int_equal(id, 8);
     struct res_run r = {.engine = "packet", .flows = &fl, .nflows = 1, .samples = &sm,
                         .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1, .trace_use = &tu,
-                        .ntrace_use = 1};
+                        .ntrace_use = 1, .notes = no, .nnotes = 2};
     struct err e = {""};
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     res_close(db);
@@ -317,7 +318,7 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                " AND name NOT LIKE 'sqlite_%'", 0), 7);
+                                " AND name NOT LIKE 'sqlite_%'", 0), 8);
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
@@ -329,6 +330,10 @@ static void test_migrate_from_v1(void **state)
                      12300);
     assert_int_equal(raw_int(s, "SELECT token * 100 + uses FROM trace_use WHERE run_id = 8", 0),
                      1703);
+    /* a database of schema 1 gains the notes table too */
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM notes WHERE run_id = 8 AND ((key ="
+                                " 'placement.ilp_status' AND value = 'optimal') OR (key ="
+                                " 'placement.ilp_gap' AND value = '0'))", 0), 2);
     sqlite3_close(s);
 }
 

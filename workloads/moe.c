@@ -34,6 +34,7 @@
  * them). Phases run in sequence: no overlap of compute and communication.
  */
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,7 @@ struct moe {
     uint64_t *gload;    /* [L * G] selections each GPU computed per layer, all iterations */
     struct topo_demand *dem;
     size_t ndem;
+    uint64_t max_expert_tokens; /* most tokens one expert computed at once */
     uint32_t iter, layer;
     int step; /* next phase: 0 dispatch, 1 compute, 2 combine */
     struct moe_stats st;
@@ -204,8 +206,12 @@ static simtime_t compute_time(struct moe *m)
     double sum = 0;
     for (uint32_t g = 0; g < m->G; g++) {
         simtime_t t = 0;
-        for (int x = 0; x < m->E; x++)
-            t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
+        for (int x = 0; x < m->E; x++) {
+            uint32_t n = m->etok[(size_t)g * m->E + x];
+            t += wl_compute_ps(&m->comp, n);
+            if (n > m->max_expert_tokens)
+                m->max_expert_tokens = n;
+        }
         if (t > worst)
             worst = t;
         sum += (double)t;
@@ -308,6 +314,38 @@ static size_t moe_trace_use(void *state, struct res_trace_use **out)
     struct res_trace_use *r = xmalloc(n * sizeof *r);
     for (size_t i = 0; i < n; i++)
         r[i] = (struct res_trace_use){m->eval_begin + i, m->uses[m->eval_begin + i]};
+    *out = r;
+    return n;
+}
+
+/* notes rows: the placement's shared cost on its training tokens (after
+ * the policy, and after refine), the ilp's status, bound and gap, and for a
+ * calibrated compute model the range it was asked against the range it was
+ * measured on (an expert with more tokens than the last row is extrapolated,
+ * compute.h). */
+static size_t moe_notes(void *state, struct res_note **out)
+{
+    struct moe *m = state;
+    struct res_note *r = xcalloc(8, sizeof *r);
+    size_t n = 0;
+#define NOTE(k, ...)                                                                               \
+    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                              \
+     snprintf(r[n].value, sizeof r[n].value, __VA_ARGS__), n++)
+    NOTE("placement.cost_policy_us", "%.17g", m->pl.cost_policy);
+    NOTE("placement.cost_us", "%.17g", m->pl.cost);
+    if (m->pl.ilp_status != PL_ILP_NONE) {
+        NOTE("placement.ilp_status", "%s",
+             m->pl.ilp_status == PL_ILP_OPTIMAL ? "optimal" : "feasible");
+        if (!isnan(m->pl.ilp_bound))
+            NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
+        if (!isnan(m->pl.ilp_gap))
+            NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
+    }
+    if (m->comp.calibrated) {
+        NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
+        NOTE("compute.max_expert_tokens", "%llu", (unsigned long long)m->max_expert_tokens);
+    }
+#undef NOTE
     *out = r;
     return n;
 }
@@ -465,6 +503,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     g->destroy = moe_destroy;
     g->gpu_load = moe_gpu_load;
     g->trace_use = moe_trace_use;
+    g->notes = moe_notes;
     return 0;
 }
 

@@ -79,6 +79,29 @@ id=$(q "select max(id) from runs")
     fail "trace_use export sums to the batch"
 [ "$(q "select min(token) from trace_use where run_id=$id")" = 123 ] || fail "held-out tokens only (train 0.5 of 247)"
 
+# What a run computes besides its rows goes to notes: the placement's cost,
+# the ilp's status and gap (as `moesim place` prints them), and a
+# calibrated compute model's range; asked past the calibration's last row,
+# the sweep says so once.
+printf 'tokens,us\n1,10\n8,20\n' >"$tmp/cal.csv"
+"$MOESIM" run scenarios/placement_compare.ini --db "$tmp/n.db" --quiet --set workload.layers=2 \
+    --set workload.tokens_per_gpu=8 --set placement.policy=ilp,contiguous --set workload.ep_mode=standard \
+    --set workload.compute="$tmp/cal.csv" 2>"$tmp/err" || fail "notes run"
+nq() { sqlite3 "$tmp/n.db" "$1"; }
+[ "$(nq "SELECT n.value FROM notes n JOIN params p ON p.run_id = n.run_id AND p.key = 'placement.policy'
+         AND p.value = 'ilp' WHERE n.key = 'placement.ilp_status'")" = optimal ] || fail "ilp status"
+[ "$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'placement.ilp_gap'")" = 0 ] || fail "ilp gap"
+[ "$(nq "SELECT count(*) FROM notes WHERE run_id = 2 AND key LIKE 'placement.ilp%'")" = 0 ] ||
+    fail "no ilp notes for contiguous"
+[ "$(nq "SELECT count(*) FROM notes WHERE key = 'placement.cost_us'")" = 2 ] || fail "placement cost notes"
+[ "$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'compute.calibrated_tokens'")" = 8 ] ||
+    fail "calibrated range"
+got=$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'compute.max_expert_tokens'")
+[ "$(cat "$tmp/err")" = "moesim: warning: run 1: workload.compute: an expert computed $got tokens at once, more than the last row of $tmp/cal.csv (8 tokens): its time is extrapolated from the last two rows (notes table: compute.max_expert_tokens; said once per sweep)" ] ||
+    fail "extrapolation warning: $(cat "$tmp/err")"
+"$MOESIM" export --db "$tmp/n.db" --table notes -o "$tmp/notes.csv" 2>/dev/null
+[ "$(head -1 "$tmp/notes.csv" | cut -d, -f1-3)" = "run_id,key,value" ] || fail "notes export"
+
 # Every shipped scenario resolves and runs (shrunk to stay quick).
 for f in scenarios/*.ini; do
     "$MOESIM" run "$f" --db "$tmp/all.db" --quiet --jobs 1 --set sim.seed=1 \
