@@ -104,8 +104,7 @@ static void report_keyed(const char *msg, cfg_report_fn report, void *ctx)
         report(ctx, opt_find("workload", "trace"), msg);
 }
 
-static int preflight_moe(const struct cfg *c, struct cfg_probe *p, cfg_report_fn report,
-                         void *ctx)
+static int preflight_moe(const struct cfg *c, struct cfg_probe *p, cfg_report_fn report, void *ctx)
 {
     const struct opt_def *trace_key = opt_find("workload", "trace");
     char why[ERR_MSG_MAX + 64];

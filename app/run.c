@@ -290,9 +290,9 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **owned,
         if (!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--csv") ||
             !strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
             int is_set = !strcmp(a, "--set");
-            const char *need = is_set                                       ? "section.key=value"
+            const char *need = is_set                                      ? "section.key=value"
                                : !strcmp(a, "--db") || !strcmp(a, "--csv") ? "a file name"
-                                                                            : "a number";
+                                                                           : "a number";
             /* "--set --db x.db": the value is missing, it is not "--db" */
             const char *v = i + 1 < argc ? argv[i + 1] : NULL;
             if (!v || (v[0] == '-' && v[1] == '-')) {

@@ -80,7 +80,10 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
         char names[256] = "";
         for (size_t i = 0; i < EXP_NTABLES; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     i == 0 ? "" : i + 1 == EXP_NTABLES ? " or " : ", ", exp_tables[i].name);
+                     i == 0                 ? ""
+                     : i + 1 == EXP_NTABLES ? " or "
+                                            : ", ",
+                     exp_tables[i].name);
         return err_set(e, "--table %s: expected %s", table ? table : "(none)", names);
     }
     if (!res_has_table(db, table))

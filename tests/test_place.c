@@ -377,6 +377,7 @@ static void test_check_sizes_alone(void **state)
         enum pl_fail why;
         const char *msg;
     } cases[] = {
+        /* clang-format off */
         {{"affinity", 8, 32, 16, 4, 8, 60}, 0, PL_FAIL_REPLICAS,
          "policy 'affinity' does not replicate experts (eplb, contiguous, round_robin and random "
          "do)"},
@@ -394,9 +395,10 @@ static void test_check_sizes_alone(void **state)
          "moetuner|ilp)"},
         {{"random", 8, 2, 8, 3, 0, 60}, 0, PL_FAIL_LEAVES, "3 leaves do not split 8 GPUs evenly"},
         {{"random", 0, 2, 8, 1, 0, 60}, 0, PL_FAIL_SHAPE, "the trace has no experts or no layers"},
+        /* clang-format on */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        enum pl_fail why = (enum pl_fail)-1;
+        enum pl_fail why = cases[c].why == PL_FAIL_POLICY ? PL_FAIL_SLOTS : PL_FAIL_POLICY;
         struct err e = {""};
         int rc = pl_check(&cases[c].r, &why, &e);
         if (cases[c].ok) {

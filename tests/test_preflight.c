@@ -105,7 +105,7 @@ static void expect_ok(const char *ini, const char *const *sets, size_t nsets, si
 
 /* 16 GPUs (4 leaves x 4), 8 experts with 8 replicas: the sweep. */
 #define MOE16                                                                                      \
-    "[topology]\nleaves = 4\nhosts_per_leaf = 4\ngpus_per_host = 2\n"                             \
+    "[topology]\nleaves = 4\nhosts_per_leaf = 4\ngpus_per_host = 2\n"                              \
     "[transport]\npath = ecmp,spray\n"                                                             \
     "[workload]\nkind = moe\ntrace = t8.csv\ntokens_per_gpu = 16\n"
 
@@ -129,7 +129,8 @@ static void test_every_infeasible_policy_at_once(void **state)
     const char *want2[] = {"--set placement.replicas=8: policy 'affinity' does not replicate "
                            "experts (eplb, contiguous, round_robin and random do)"};
     expect_lines(MOE16, sets, 2, want2, 1);
-    expect_ok(MOE16 "[placement]\npolicy = contiguous,round_robin,eplb\nreplicas = 8\n", NULL, 0, 6);
+    expect_ok(MOE16 "[placement]\npolicy = contiguous,round_robin,eplb\nreplicas = 8\n", NULL, 0,
+              6);
 }
 
 /* Without replicas 8 experts do not fill 16 GPUs: the default blamed (no

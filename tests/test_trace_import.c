@@ -66,13 +66,13 @@ static void test_variants(void **state)
 static void test_string_request_ids(void **state)
 {
     (void)state;
-    const char *p = tu_write_temp(
-        "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[1,2],\"req_id\":\"cmpl-b7\"}\n"
-        "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[0,2],\"req_id\":\"3f9a\"}\n"
-        "{\"layer\":0,\"token_idx\":1,\"topk_ids\":[0,1],\"req_id\":\"cmpl-b7\"}\n"
-        "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[2,3],\"req_id\":7}\n"
-        "{\"layer\":1,\"token_idx\":0,\"topk_ids\":[3,1],\"req_id\":\"7\"}\n",
-        ".jsonl");
+    const char *p =
+        tu_write_temp("{\"layer\":0,\"token_idx\":0,\"topk_ids\":[1,2],\"req_id\":\"cmpl-b7\"}\n"
+                      "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[0,2],\"req_id\":\"3f9a\"}\n"
+                      "{\"layer\":0,\"token_idx\":1,\"topk_ids\":[0,1],\"req_id\":\"cmpl-b7\"}\n"
+                      "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[2,3],\"req_id\":7}\n"
+                      "{\"layer\":1,\"token_idx\":0,\"topk_ids\":[3,1],\"req_id\":\"7\"}\n",
+                      ".jsonl");
     struct trace t;
     struct err e = {{0}};
     assert_int_equal(trace_import_jsonl(p, NULL, 0, &t, &e), 0);

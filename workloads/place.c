@@ -182,8 +182,8 @@ static const char *pl_fail_key(enum pl_fail why)
 static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
                     const struct pl_fabric *f, const struct pl_params *p, struct err *e)
 {
-    struct pl_request r = {policy,   t->experts, t->layers, f->gpus, f->leaves, p->replicas,
-                           p->ilp_time_limit_s};
+    struct pl_request r = {policy,    t->experts,  t->layers,          f->gpus,
+                           f->leaves, p->replicas, p->ilp_time_limit_s};
     enum pl_fail why;
     struct err reason;
     if (pl_check(&r, &why, &reason) < 0)

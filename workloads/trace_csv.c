@@ -621,7 +621,8 @@ int trace_read_meta(const char *path, struct trace_meta *m, struct err *e)
     if (!f) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
     int c = getc(f);
     if (c == 0xEF) { /* a UTF-8 byte order mark, as load_pass skips it */
-        if (getc(f) != 0xBB || getc(f) != 0xBF) c = EOF;
+        if (getc(f) != 0xBB || getc(f) != 0xBF)
+            c = EOF;
         else
             c = getc(f);
     }

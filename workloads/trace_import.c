@@ -57,7 +57,8 @@ static int32_t seqid_intern(struct seqids *q, const char *s, int32_t value)
         uint32_t *slot = xcalloc(ns, sizeof *slot);
         for (size_t i = 0; i < q->n; i++) {
             size_t j = (size_t)fnv1a(q->text[i]) & (ns - 1);
-            while (slot[j]) j = (j + 1) & (ns - 1);
+            while (slot[j])
+                j = (j + 1) & (ns - 1);
             slot[j] = (uint32_t)i + 1;
         }
         free(q->slot);
