@@ -53,9 +53,9 @@
 
 #include <ini.h>
 
-#define SC_LINE_MAX  8192 /* inih's line buffer: SC_LINE_MAX - 1 characters and '\0' */
-#define SC_QUOTE_MAX 60   /* characters of a bad line quoted in a syntax error */
-#define SC_SET_QUOTE_MAX 300 /* characters of a --set quoted before a reason */
+#define SC_LINE_MAX      8192 /* inih's line buffer: SC_LINE_MAX - 1 characters and '\0' */
+#define SC_QUOTE_MAX     60   /* characters of a bad line quoted in a syntax error */
+#define SC_SET_QUOTE_MAX 300  /* characters of a --set quoted before a reason */
 
 #include <sys/stat.h>
 
