@@ -33,6 +33,7 @@ static const struct {
     {"timeseries", "SELECT * FROM timeseries ORDER BY run_id, rowid"},
     {"gpu_load", "SELECT * FROM gpu_load ORDER BY run_id, rowid"},
     {"trace_use", "SELECT * FROM trace_use ORDER BY run_id, rowid"},
+    {"inputs", "SELECT * FROM inputs ORDER BY run_id, rowid"},
     {"notes", "SELECT * FROM notes ORDER BY run_id, rowid"},
 };
 #define EXP_NTABLES (sizeof exp_tables / sizeof exp_tables[0])
@@ -135,7 +136,7 @@ out:
 
 #define EXPORT_USAGE                                                                               \
     "usage: moesim export [--db FILE] --table "                                                    \
-    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|notes "                          \
+    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs|notes "                   \
     "[--where section.key=value]... -o OUT.csv\n"
 
 int res_export_cli(int argc, char **argv)

@@ -561,6 +561,21 @@ uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
     return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
 }
 
+uint64_t eng_port_sent(const struct eng *e, uint32_t port)
+{
+    const struct port_rt *p = &e->ports[port];
+    uint64_t queued = 0;
+    /* The ring holds the packets committed to the port and not yet at its
+     * far end, in departure order (FIFO): those still to leave are at its
+     * tail. A packet on it left at its arrival time minus the latency. */
+    for (uint32_t j = p->n; j-- > 0;) {
+        const struct pkt *k = &p->ring[(p->head + j) & (p->cap - 1)];
+        if (k->t - p->lat_ps <= e->now) break;
+        queued += k->wire;
+    }
+    return p->bytes - queued;
+}
+
 /* A sample event: the last one (nothing else left to simulate) is dropped and
  * the clock goes back to the last real event, so sampling changes neither the
  * run's end time nor its event count; otherwise the hook runs and the next

@@ -82,6 +82,14 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt);
 uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port);
+/* Bytes whose serialization on the port has ended by now: a packet counts
+ * once it has left (its departure, the end of its serialization, is <= now),
+ * not when it joins the queue. eng_port()'s bytes also count the packets
+ * queued there; the two agree once the port is idle (at the end of a run).
+ * Found from the packets on the port's wire, which are in departure order,
+ * so it costs nothing per packet: only the queued packets are read, and only
+ * when it is called (by a sampler). */
+uint64_t eng_port_sent(const struct eng *e, uint32_t port);
 /* Processes events until none is left. */
 void eng_run(struct eng *e);
 

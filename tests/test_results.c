@@ -244,20 +244,42 @@ static void test_begin_finish_every_column(void **state)
     sqlite3_close(s);
 }
 
+/* PRAGMA journal_mode as s sees it. */
+static void expect_journal(sqlite3 *s, const char *want)
+{
+    sqlite3_stmt *st = raw_query(s, "PRAGMA journal_mode", 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(col_text(st, 0), want);
+    sqlite3_finalize(st);
+}
+
+static int file_exists(const char *path, const char *suffix)
+{
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s%s", path, suffix);
+    struct stat sb;
+    return stat(buf, &sb) == 0;
+}
+
+/* The file is in WAL mode while a writer has it open, and back in rollback
+ * mode, with no -wal or -shm beside it, once the last writer closed. */
 static void test_schema_meta_wal_indexes(void **state)
 {
     (void)state;
     const char *path = in_tmp("schema.db");
-    res_close(open_ok(path));
+    struct res_db *db = open_ok(path);
     sqlite3 *s = raw_open(path);
+    expect_journal(s, "wal");
+    sqlite3_close(s);
+    res_close(db);
+    assert_false(file_exists(path, "-wal"));
+    assert_false(file_exists(path, "-shm"));
+    s = raw_open(path);
     sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "3");
+    assert_string_equal(col_text(st, 0), "4");
     sqlite3_finalize(st);
-    st = raw_query(s, "PRAGMA journal_mode", 0);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "wal");
-    sqlite3_finalize(st);
+    expect_journal(s, "delete");
     assert_int_equal(raw_int(s,
                              "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                              "name IN ('params_run', 'phases_run', 'links_run', 'flows_run',"
@@ -270,11 +292,41 @@ static void test_schema_meta_wal_indexes(void **state)
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 7);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('timeseries')", 0), 5);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('gpu_load')", 0), 4);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('inputs')", 0), 5);
     sqlite3_close(s);
 }
 
+/* Two writers on one file: the first to close leaves it in WAL mode (the
+ * other still has it open, the switch would need it alone), the second
+ * switches it back; a writer reopening it goes to WAL again and its runs are
+ * all there. */
+static void test_last_writer_leaves_rollback_mode(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("two.db");
+    struct cfg c;
+    cfg_defaults(&c);
+    struct res_db *a = open_ok(path), *b = open_ok(path);
+    begin_ok(a, &c, "a");
+    begin_ok(b, &c, "b");
+    res_close(a);
+    sqlite3 *s = raw_open(path);
+    expect_journal(s, "wal");
+    sqlite3_close(s);
+    assert_true(file_exists(path, "-wal"));
+    res_close(b);
+    assert_false(file_exists(path, "-wal"));
+    assert_false(file_exists(path, "-shm"));
+    a = open_ok(path);
+    s = raw_open(path);
+    expect_journal(s, "wal");
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs", 0), 2);
+    sqlite3_close(s);
+    res_close(a);
+}
+
 /* A version-1 file (as moesim 0.1.0 wrote it) is migrated in place: the new
- * tables and indexes appear, the version becomes 2, the old rows stay. */
+ * tables and indexes appear, the version becomes 4, the old rows stay. */
 static void test_migrate_from_v1(void **state)
 {
     (void)state;
@@ -314,11 +366,14 @@ static void test_migrate_from_v1(void **state)
     res_close(db);
     s = raw_open(path);
     assert_int_equal(
-        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 3);
+        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 4);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                " AND name NOT LIKE 'sqlite_%'", 0), 8);
+    assert_int_equal(raw_int(s,
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                             " AND name NOT LIKE 'sqlite_%'",
+                             0),
+                     9);
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
@@ -542,10 +597,10 @@ static void test_foreign_files_rejected(void **state)
     const char *newer = in_tmp("newer.db");
     res_close(open_ok(newer));
     s = raw_open(newer);
-    raw_exec(s, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+    raw_exec(s, "UPDATE meta SET value = '5' WHERE key = 'schema_version'");
     sqlite3_close(s);
     expect_open_error(newer,
-                      "schema_version 4 is newer than this moesim handles (3); use a newer moesim");
+                      "schema_version 5 is newer than this moesim handles (4); use a newer moesim");
 }
 
 static void test_open_errors(void **state)
@@ -668,6 +723,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_begin_finish_every_column, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_schema_meta_wal_indexes, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_last_writer_leaves_rollback_mode, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_failed_run, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir,

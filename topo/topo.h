@@ -72,7 +72,7 @@ struct topo {
 
 /* Limits a topology must fit; checked before anything is allocated (host
  * counts by cfg_validate, the leaf-spine links by topo_check). */
-#define TOPO_MAX_HOSTS       1048576u
+#define TOPO_MAX_HOSTS        1048576u
 #define TOPO_MAX_FABRIC_LINKS (1ull << 24)
 
 /* Checks that s's fabric can exist and its leaf-spine links fit their limit;
@@ -143,12 +143,18 @@ struct topo_demand {
     uint64_t bytes;
 };
 
-/* Completion time of a set of demands under ideal fractional multipath
- * routing with no queueing: the most loaded link group's bytes over its
- * capacity (each host's uplink and downlink; each leaf's uplinks and its
- * downlinks from the spines, traffic spread evenly over them; each GPU's
- * NVLink up and down), plus the
- * largest zero-load path latency of a packet of `mtu` bytes. */
-simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
+/* A lower bound on the completion of a set of demands that all start at
+ * time 0: no routing (ideal fractional multipath included) and no order of
+ * service finishes them earlier. Per link (and per leaf's uplink group and
+ * downlink group, as one link of their total rate): the bytes that must
+ * cross it over its capacity, plus the least time before the first of them
+ * can reach it and after the last leaves it; the largest over links, over
+ * the demands of each route kind and over each demand alone (ideal.c has the
+ * argument). The transport's packets decide the latencies: flows of
+ * `subflows` equal parts of a demand (1 unless path = split), packets of
+ * `mtu` bytes and a short last one. A lone flow on an idle path finishes
+ * exactly at it. */
+simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
+                        uint32_t subflows);
 
 #endif

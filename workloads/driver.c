@@ -1,7 +1,8 @@
 /* driver.c - runs a workload's phases through the packet engine and records
  * each phase's start, end, ideal bound and bytes; with output.flows each
  * message's completion, with output.sample_ns a periodic sample of every link
- * (bytes sent since the last sample, queue).
+ * (bytes whose serialization ended since the last sample, queue; a link's
+ * samples add up to its bytes).
  *
  * The model (wl.h): phases run one after another, separated by a barrier.
  * A network phase starts on an idle fabric and ends when its last byte
@@ -98,7 +99,7 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
     struct job *j = ctx;
     uint32_t nports = eng_nports(e);
     for (uint32_t p = 0; p < nports; p++) {
-        uint64_t bytes = eng_port(e, p)->bytes, q = eng_port_backlog(e, p);
+        uint64_t bytes = eng_port_sent(e, p), q = eng_port_backlog(e, p);
         uint64_t sent = bytes - j->last_bytes[p];
         j->last_bytes[p] = bytes;
         if (sent || q) add_sample(j, j->start + now, p, sent, q);
@@ -143,9 +144,12 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
     eng_run(e);
     j->last = eng_now(e);
     if (j->period) {
-        /* What the links sent after the last sample shows at the next point
-         * of the grid (the next phase's samples there add to it). */
-        simtime_t at = ((j->start + j->last) / j->period + 1) * j->period;
+        /* What the links sent after the last sample shows at the first
+         * point of the grid at or after the engine's last event (every
+         * departure is at or before it, and after the last sample, which is
+         * at most one period earlier); the next phase's samples there add to
+         * it. So a link's samples add up to its bytes in the links table. */
+        simtime_t at = (j->start + j->last + j->period - 1) / j->period * j->period;
         for (uint32_t p = 0; p < d->t->nports; p++) {
             uint64_t sent = eng_port(e, p)->bytes - j->last_bytes[p];
             if (sent) add_sample(j, at, p, sent, 0);
@@ -219,7 +223,8 @@ static struct job *new_job(struct drive *d, const struct wl_phase *p, size_t rec
             r->bytes += p->dem[i].bytes;
             live++;
         }
-    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu);
+    r->ideal_ps = topo_ideal_ps(d->t, p->dem, p->ndem, (uint32_t)d->c->tr->mtu,
+                                d->c->tr->path == PATH_SPLIT ? (uint32_t)d->c->tr->subflows : 1);
     if (!live) return NULL;
     struct job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
@@ -253,7 +258,8 @@ static int cmp_sample(const void *a, const void *b)
 }
 
 /* The phases' samples in time order, those at one point of the grid and one
- * link added up, none after the run's end. */
+ * link added up (the last at the first point of the grid at or after the
+ * run's end). */
 static void gather_samples(struct drive *d, struct wl_result *r)
 {
     size_t n = 0;
@@ -269,7 +275,6 @@ static void gather_samples(struct drive *d, struct wl_result *r)
     qsort(s, n, sizeof *s, cmp_sample);
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].t_ps > r->st.now) break;
         if (k && s[k - 1].t_ps == s[i].t_ps && s[k - 1].link == s[i].link) {
             s[k - 1].bytes += s[i].bytes;
             s[k - 1].queue_bytes += s[i].queue_bytes;

@@ -45,7 +45,7 @@ static const struct opt_def pl_options_rows[] = {
      "moe: which GPU holds each expert (workloads/README-placement.md): contiguous (e on GPU e*G/E), "
      "round_robin, random, load_greedy (LPT by load), eplb (DeepSeek, with replicas), affinity "
      "(ExFlow), moetuner (two-stage), ilp (GLPK, exact)", F(policy)},
-    {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert slots per layer (eplb)", F(replicas)},
+    {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert slots per layer, each holding a replica: eplb gives them to the experts with the most load per replica; contiguous, round_robin and random spread them evenly over the experts; the other policies take none", F(replicas)},
     {"placement", "refine", OPT_BOOL, "false", 0, 0, NULL, "moe: pairwise-swap local search on the shared cost after the policy", F(refine)},
     {"placement", "train", OPT_REAL, "0.5", 0, 0.95, NULL,
      "moe: fraction of the trace's tokens the placement is computed on; the rest is replayed "
