@@ -6,7 +6,8 @@
  * slowdown = that over the sum of their ideal_ns, step_time = the run's end
  * (max end_ns over all phases). Runs are grouped by the --by keys (the first
  * gives the rows, the second the columns; by default every parameter with
- * more than one value among the selected runs except sim.seed and output.*,
+ * more than one value among the selected runs except the seeds (sim.seed,
+ * workload.seed) and output.*,
  * the last of them giving the columns). A cell is the median over its runs
  * (seeds and every unlisted parameter: the header names those it pools),
  * their min-max spread, the number of runs and, for cct only, the median
@@ -188,7 +189,7 @@ static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t 
 }
 
 /* Chooses the grouping keys: the --by list, or every swept parameter but
- * sim.seed and output.*. Fills rows and cols. */
+ * the seeds (sim.seed, workload.seed) and output.*. Fills rows and cols. */
 static int rep_keys(const struct res_sel *s, const struct res_report_opts *o, struct rep_axis *rows,
                     struct rep_axis *cols, struct err *e)
 {
@@ -213,7 +214,9 @@ static int rep_keys(const struct res_sel *s, const struct res_report_opts *o, st
         free(list);
     } else {
         for (size_t k = 0; k < s->nkeys && n < 16; k++) {
-            if (!strcmp(s->keys[k], "sim.seed") || !strncmp(s->keys[k], "output.", 7)) continue;
+            if (!strcmp(s->keys[k], "sim.seed") || !strcmp(s->keys[k], "workload.seed") ||
+                !strncmp(s->keys[k], "output.", 7))
+                continue;
             const char **v;
             size_t nv = res_sel_values(s, (int)k, &v);
             free(v);
