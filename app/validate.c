@@ -15,7 +15,9 @@
 
 #include "app/scenario.h"
 #include "base/units.h"
+#include "sim/engine.h"
 #include "topo/topo.h"
+#include "workloads/moe.h"
 #include <unistd.h>
 
 typedef int (*cfg_check_fn)(const struct cfg *c, const struct opt_def **bad, struct err *e);
@@ -210,22 +212,24 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
 }
 
 /* A lower bound of the memory the run needs, against the machine's: better
- * an error up front with the estimate than a run killed halfway. Counted: the
- * fabric, the transport flows (with their messages and demands) and the
- * packets a window per flow can keep in flight. */
+ * an error up front with the estimate than a run killed halfway. Counted,
+ * each at the size of the struct that holds it (topo, the engine and the MoE
+ * generator say): the fabric with the engine's state per port, the transport
+ * flows (with their messages and demands) and the packets a window per flow
+ * can keep in flight; for MoE, what its generator allocates up front. */
 uint64_t cfg_memory_estimate(const struct cfg *c)
 {
     /* In double: the products of hosts, iterations, subflows and windows
      * can pass 2^64 (then the estimate saturates). */
     double H = (double)cfg_hosts(c);
+    double fabric =
+        (double)(topo_memory_bytes(&c->topo) + topo_port_count(&c->topo) * eng_memory_per_port());
     if (c->wl.kind == WL_MOE) {
-        /* What the MoE generator allocates from the configuration alone
-         * (workloads/moe.c): per batch token its trace token (4 bytes) and
-         * topk GPU slots (2 bytes each, topk 1 when it comes from the trace),
-         * per GPU pair a byte count and a demand (24 bytes). The trace and
-         * the flows of a phase come on top. */
-        double B = H * (double)c->wl.tokens_per_gpu, K = c->wl.topk ? (double)c->wl.topk : 1;
-        double total = (double)topo_memory_bytes(&c->topo) + B * (4 + 2 * K) + H * H * 24;
+        /* topk 1 when it comes from the trace */
+        double B = H * (double)c->wl.tokens_per_gpu;
+        int K = c->wl.topk ? (int)c->wl.topk : 1;
+        double total = fabric + B * (double)wl_moe_memory_per_token(K) +
+                       H * H * (double)wl_moe_memory_per_gpu_pair();
         return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
     }
     double msgs = c->wl.kind == WL_ALLTOALL ? H * (H - 1) : H;
@@ -236,8 +240,9 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double link_pkts = floor(c->topo.host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr.mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    double total =
-        (double)topo_memory_bytes(&c->topo) + flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
+    double total = fabric + flows * (double)eng_memory_per_flow() +
+                   msgs * (double)(eng_memory_per_msg() + sizeof(struct topo_demand)) +
+                   H * pkts_per_host * (double)eng_memory_per_packet();
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 

@@ -117,17 +117,17 @@ static void test_every_infeasible_policy_at_once(void **state)
     (void)state;
     put_trace("t8.csv", 8, 32);
     const char *want[] = {
-        "FILE:13: placement.replicas: policy 'affinity' does not replicate experts (eplb, "
-        "contiguous, round_robin and random do)",
-        "FILE:13: placement.replicas: policy 'ilp' does not replicate experts (eplb, contiguous, "
-        "round_robin and random do)",
+        "FILE:13: placement.replicas: policy 'affinity' does not replicate experts "
+        "(contiguous, round_robin, random and eplb do)",
+        "FILE:13: placement.replicas: policy 'ilp' does not replicate experts (contiguous, "
+        "round_robin, random and eplb do)",
     };
     expect_lines(MOE16 "[placement]\npolicy = contiguous,round_robin,affinity,ilp\nreplicas = 8\n",
                  NULL, 0, want, 2);
     /* the same through --set: the --set that set the key is named */
     const char *sets[] = {"placement.policy=contiguous,affinity", "placement.replicas=8"};
     const char *want2[] = {"--set placement.replicas=8: policy 'affinity' does not replicate "
-                           "experts (eplb, contiguous, round_robin and random do)"};
+                           "experts (contiguous, round_robin, random and eplb do)"};
     expect_lines(MOE16, sets, 2, want2, 1);
     expect_ok(MOE16 "[placement]\npolicy = contiguous,round_robin,eplb\nreplicas = 8\n", NULL, 0,
               6);
@@ -219,8 +219,8 @@ static void test_mixed_failures_in_one_sweep(void **state)
     const char *sets[] = {"transport.mtu=1500,9000", "transport.window_bytes=8192"};
     const char *want[] = {
         "FILE:15: output.csv: DIR/adir is a directory",
-        "FILE:13: placement.replicas: policy 'affinity' does not replicate experts (eplb, "
-        "contiguous, round_robin and random do)",
+        "FILE:13: placement.replicas: policy 'affinity' does not replicate experts "
+        "(contiguous, round_robin, random and eplb do)",
         "--set transport.window_bytes=8192: 8192 is less than transport.mtu (9000): use 0 "
         "(automatic) or at least one packet",
     };

@@ -428,8 +428,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
     f.w_network = c->pl->w_network;
     f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
-    char policy[64];
-    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    const char *policy = pl_policies[c->pl->policy].name;
     /* Layers beyond workload.layers do not count: train on a view of the
      * trace's first L layers. */
     struct trace view = m->tr;
@@ -449,6 +448,18 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
         trace_free(&view);
     m->eval_begin = ntrain;
     return rc;
+}
+
+size_t wl_moe_memory_per_token(int topk)
+{
+    const struct moe *m = NULL; /* only for sizeof */
+    return sizeof *m->tok + (size_t)topk * sizeof *m->cur;
+}
+
+size_t wl_moe_memory_per_gpu_pair(void)
+{
+    const struct moe *m = NULL;
+    return sizeof *m->mat + sizeof *m->dem;
 }
 
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)

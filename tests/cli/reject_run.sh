@@ -26,21 +26,19 @@ expect() {
 }
 
 expect "run" "moesim run: no scenario file"
-expect "run --bogus $S" "moesim run: unknown option '--bogus'"
+expect "run --bogus $S" "moesim run: --bogus: unknown option"
 expect "run $S $S" "moesim run: more than one scenario file"
-expect "run $S --set" "moesim run: --set needs section.key=value"
-expect "run $S --db" "moesim run: --db needs a file name"
-expect "run $S --csv" "moesim run: --csv needs a file name"
-expect "run $S --jobs" "moesim run: --jobs needs a number"
-# a value missing before the next option: not taken as the value
-expect "run $S --set --db $tmp/x.db" "moesim run: --set needs section.key=value, got the option '--db'"
-expect "run --set --quiet $S" "moesim run: --set needs section.key=value, got the option '--quiet'"
-expect "run $S --db --quiet" "moesim run: --db needs a file name, got the option '--quiet'"
+expect "run $S --set" "moesim run: --set: missing value"
+expect "run $S --set --db $tmp/x.db" "moesim run: --set: missing value"
+expect "run $S --db" "moesim run: --db: missing value"
+expect "run $S --csv" "moesim run: --csv: missing value"
+expect "run $S --quiet=1" "moesim run: --quiet: takes no value"
+expect "run $S --db a.db --db b.db" "moesim run: --db: given more than once"
 # one key set twice on the command line, as a key twice in a file
 expect "run $S --set sim.seed=1 --set sim.seed=2 --db $tmp/x.db" \
     "moesim: --set sim.seed=2: duplicate key (first set by --set sim.seed=1)"
-expect "run $S --db $tmp/x.db --db $tmp/y.db" \
-    "moesim: --set output.db=$tmp/y.db: duplicate key (first set by --set output.db=$tmp/x.db)"
+expect "run $S --db $tmp/x.db --set output.db=$tmp/y.db" \
+    "moesim: --set output.db=$tmp/x.db: duplicate key (first set by --set output.db=$tmp/y.db)"
 # an empty scenario runs nothing
 expect "run /dev/null --db $tmp/x.db" \
     "moesim: /dev/null: no options set (an empty scenario runs nothing; write the keys you mean)"

@@ -11,7 +11,7 @@ repo=$PWD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 M=scenarios/moe_mixtral.ini
-AFF="placement.replicas: policy 'affinity' does not replicate experts (eplb, contiguous, round_robin and random do)"
+AFF="placement.replicas: policy 'affinity' does not replicate experts (contiguous, round_robin, random and eplb do)"
 
 # expect_lines WANT ARGS...: exit status 2, stderr exactly WANT, no stdout
 expect_lines() {
@@ -34,7 +34,7 @@ expect_lines "moesim: $M:37: $AFF" run "$M" --db "$tmp/a.db" \
 mkdir "$tmp/csvdir"
 expect_lines "moesim: --set output.csv=$tmp/csvdir: $tmp/csvdir is a directory
 moesim: $M:37: $AFF
-moesim: $M:37: placement.replicas: policy 'ilp' does not replicate experts (eplb, contiguous, round_robin and random do)" \
+moesim: $M:37: placement.replicas: policy 'ilp' does not replicate experts (contiguous, round_robin, random and eplb do)" \
     run "$M" --db "$tmp/a.db" --csv "$tmp/csvdir" \
     --set placement.policy=contiguous,affinity,ilp --set transport.path=ecmp,spray
 
