@@ -330,6 +330,16 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset,
     return 0;
 }
 
+/* Prints every error of a failed load, one line each. */
+void sweep_print_errors(const struct sc_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        fprintf(stderr, "moesim: %s\n", errs->line[i]);
+    if (errs->more)
+        fprintf(stderr, "moesim: and %zu more failed check%s (not listed)\n", errs->more,
+                errs->more == 1 ? "" : "s");
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct sweep_opts o = {0};
@@ -341,10 +351,12 @@ int cmd_run(int argc, char **argv)
         if (rc < 0) {
             rc = 0;
             struct err e;
+            struct sc_errors errs;
             struct sc_sweep *s;
             struct sweep w;
-            if (sc_load(o.scenario, o.sets, o.nsets, &s, &e) < 0) {
-                fprintf(stderr, "moesim: %s\n", e.msg);
+            if (sc_load_all(o.scenario, o.sets, o.nsets, &s, &errs, &e) < 0) {
+                sweep_print_errors(&errs);
+                sc_errors_free(&errs);
                 rc = MOESIM_EXIT_INPUT;
             } else {
                 if (sweep_init(&w, s, &o) == 0) {

@@ -87,10 +87,12 @@ int sweep_mpi(const struct sweep_opts *o, int *argc, char ***argv)
         return -1;
     }
     struct err e;
+    struct sc_errors errs;
     struct sc_sweep *s;
     int rc = 0;
-    if (sc_load(o->scenario, o->sets, o->nsets, &s, &e) < 0) {
-        if (rank == 0) fprintf(stderr, "moesim: %s\n", e.msg);
+    if (sc_load_all(o->scenario, o->sets, o->nsets, &s, &errs, &e) < 0) {
+        if (rank == 0) sweep_print_errors(&errs);
+        sc_errors_free(&errs);
         MPI_Finalize();
         return MOESIM_EXIT_INPUT;
     }

@@ -145,6 +145,31 @@ static void sweep_progress(const struct sweep *w)
     fflush(stderr);
 }
 
+/* The value of note `key` of r, or NULL. */
+static const char *sweep_note(const struct res_run *r, const char *key)
+{
+    for (size_t i = 0; i < r->nnotes; i++)
+        if (!strcmp(r->notes[i].key, key)) return r->notes[i].value;
+    return NULL;
+}
+
+/* Says once per sweep that a calibrated compute model was asked past its
+ * last row (its times there are extrapolated, workloads/compute.h); the
+ * notes table says for which runs. */
+static void sweep_warn_extrapolated(struct sweep *w, size_t index, int64_t id,
+                                    const struct res_run *r)
+{
+    const char *got = sweep_note(r, "compute.max_expert_tokens");
+    const char *cal = sweep_note(r, "compute.calibrated_tokens");
+    if (w->warned || !got || !cal || strtod(got, NULL) <= strtod(cal, NULL)) return;
+    w->warned = 1;
+    fprintf(stderr,
+            "moesim: warning: run %lld: workload.compute: an expert computed %s tokens at once, "
+            "more than the last row of %s (%s tokens): its time is extrapolated from the last "
+            "two rows (notes table: compute.max_expert_tokens; said once per sweep)\n",
+            (long long)id, got, sc_run(w->s, index)->wl.compute, cal);
+}
+
 /* Records a result blob; returns the run's status (0, 1, 2). */
 static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct sweep_db *d,
                              const struct res_blob *b)
@@ -160,6 +185,14 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         res_run_fail(d->db, id, b->msg, NULL);
         return b->rc;
     }
+    /* The CSV first: a run is `done` only when all its outputs are written,
+     * so the database and the closing line agree (a run whose CSV could not
+     * be written is `failed`, with the reason, and --resume reruns it). */
+    if (c->out.csv[0] && res_csv_phases(c->out.csv, id, &b->run, 1, &e) < 0) {
+        fprintf(stderr, "moesim: %s\n", e.msg);
+        res_run_fail(d->db, id, e.msg, NULL);
+        return 1;
+    }
     if (res_run_finish(d->db, id, &b->run, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
         res_run_fail(d->db, id, e.msg, NULL);
@@ -167,10 +200,7 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         return 1;
     }
     w->events += b->run.events;
-    if (c->out.csv[0] && res_csv_phases(c->out.csv, id, &b->run, 1, &e) < 0) {
-        fprintf(stderr, "moesim: %s\n", e.msg);
-        return 1;
-    }
+    sweep_warn_extrapolated(w, index, id, &b->run);
     if (!w->o->quiet) sweep_summary(w, index, id, &b->run);
     return 0;
 }
@@ -289,6 +319,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
             .ngpu_load = r.ngpu_load,
             .trace_use = r.trace_use,
             .ntrace_use = r.ntrace_use,
+            .notes = r.notes,
+            .nnotes = r.nnotes,
         };
         rc = res_blob_write(out, 0, "", &rr);
         free(links);

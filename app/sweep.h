@@ -40,6 +40,7 @@ struct sweep {
     double t0;
     int rc;       /* 0, 1 (a run failed), 2 (bad input: stop starting runs) */
     int progress; /* stderr is a terminal */
+    int warned;   /* the extrapolated compute warning was printed */
     char lastdb[CFG_STR_MAX];
 };
 
@@ -57,6 +58,10 @@ int sweep_begin(struct sweep *w, size_t index, int64_t *run_id);
 void sweep_record(struct sweep *w, size_t index, int64_t run_id, FILE *f, const char *why);
 /* Prints the closing line, closes the databases; returns the exit status. */
 int sweep_finish(struct sweep *w);
+
+/* Prints every error of a failed sc_load_all to stderr, "moesim: LINE"
+ * each (run.c). */
+void sweep_print_errors(const struct sc_errors *errs);
 
 /* Worker side: simulates run `index` and writes its blob to out. Returns 0
  * when the blob is written. The environment variable MOESIM_TEST_ABORT_RUN=i

@@ -22,6 +22,13 @@ struct err {
  * e may be NULL. */
 int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Rewrites e->msg so that it is safe to print on a terminal: a control byte
+ * (below 0x20, 0x7f), a C1 control (U+0080..U+009F) and a byte that is not
+ * part of well-formed UTF-8 become "\xNN"; printable ASCII and the rest of
+ * UTF-8 (an accented path, a fullwidth digit) stay as they are. A message
+ * that then no longer fits is cut at a character's boundary. */
+void err_escape(struct err *e);
+
 /* Prints "moesim: <msg>" to stderr and exits with status 1. */
 _Noreturn void err_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -112,6 +112,7 @@ int opt_parse(const struct opt_def *o, const char *value, void *spec, struct err
         return 0;
     }
     case OPT_STR:
+    case OPT_PATH:
         if (strlen(value) >= OPT_STR_MAX)
             return err_set(e, "value is longer than %d characters", OPT_STR_MAX - 1);
         strcpy(field, value);
@@ -137,6 +138,7 @@ void opt_format(const struct opt_def *o, const void *spec, char *buf, size_t n)
         opt_choice_name(o->choices, *(const int *)field, buf, n);
         break;
     case OPT_STR:
+    case OPT_PATH:
         snprintf(buf, n, "%s", field);
         break;
     }

@@ -17,7 +17,11 @@
 
 #define OPT_STR_MAX 1024 /* a string option's field: OPT_STR_MAX - 1 characters and '\0' */
 
-enum opt_type { OPT_INT, OPT_REAL, OPT_BOOL, OPT_ENUM, OPT_STR };
+/* OPT_PATH is a string naming a file: set in a scenario file, a relative
+ * path resolves against that file's folder (app/scenario.c); its `choices`
+ * ("a|b", may be NULL) are words that are not paths (workload.compute's
+ * "roofline"). */
+enum opt_type { OPT_INT, OPT_REAL, OPT_BOOL, OPT_ENUM, OPT_STR, OPT_PATH };
 
 struct opt_def {
     const char *section;
@@ -25,7 +29,8 @@ struct opt_def {
     enum opt_type type;
     const char *def;     /* default, as written in a scenario */
     double min, max;     /* bounds for OPT_INT and OPT_REAL (inclusive) */
-    const char *choices; /* OPT_ENUM: "a|b|c"; the field (int) holds the index */
+    const char *choices; /* OPT_ENUM: "a|b|c"; the field (int) holds the index.
+                          * OPT_PATH: words that are not paths, or NULL */
     const char *help;
     size_t offset; /* of the field in the spec the table is over */
 };
@@ -48,7 +53,7 @@ void opt_enum_text(const struct opt_table *t, const char *section, const char *k
 /* Parses one value into the field of o in spec. On a bad value returns -1
  * with e->msg set to the reason alone (e.g. "expected an integer, got 'x'");
  * the caller adds file, line and key. Field types: OPT_INT int64_t, OPT_REAL
- * double, OPT_BOOL and OPT_ENUM int, OPT_STR char[OPT_STR_MAX]. */
+ * double, OPT_BOOL and OPT_ENUM int, OPT_STR and OPT_PATH char[OPT_STR_MAX]. */
 int opt_parse(const struct opt_def *o, const char *value, void *spec, struct err *e);
 
 /* Writes the field's canonical text (what `params` records) into buf. */

@@ -4,7 +4,8 @@
  *
  * Layout: the magic "MOESIMB1", the status and message, the run's scalars,
  * then counted arrays. Phases and links go field by field (they point at
- * strings); flows, samples and gpu_load rows are plain structs written as
+ * strings); flows, samples, gpu_load, trace_use rows and notes are plain
+ * structs written as
  * they are, so a blob is read by the same binary on the same kind of machine
  * (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
  * from one cut short by a worker that died while writing.
@@ -63,6 +64,7 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
     bad |= put_u64(f, r->ngpu_load) | put(f, r->gpu_load, r->ngpu_load * sizeof *r->gpu_load);
     bad |= put_u64(f, r->ntrace_use) |
            put(f, r->trace_use, r->ntrace_use * sizeof *r->trace_use);
+    bad |= put_u64(f, r->nnotes) | put(f, r->notes, r->nnotes * sizeof *r->notes);
     bad |= put(f, blob_end, sizeof blob_end);
     return bad || fflush(f) != 0 ? -1 : 0;
 }
@@ -166,6 +168,13 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
         (r->ntrace_use &&
          !(r->trace_use = get_array(f, r->ntrace_use, sizeof *r->trace_use))))
         return -1;
+    if (get_count(f, &r->nnotes) < 0 ||
+        (r->nnotes && !(r->notes = get_array(f, r->nnotes, sizeof *r->notes))))
+        return -1;
+    for (size_t i = 0; i < r->nnotes; i++) {
+        struct res_note *n = (struct res_note *)&r->notes[i];
+        n->key[sizeof n->key - 1] = n->value[sizeof n->value - 1] = '\0';
+    }
     for (size_t i = 0; i < r->nflows; i++)
         if (r->flows[i].end_ps < r->flows[i].start_ps) return -1;
     return 0;
@@ -199,6 +208,7 @@ void res_blob_free(struct res_blob *b)
     free((void *)b->run.samples);
     free((void *)b->run.gpu_load);
     free((void *)b->run.trace_use);
+    free((void *)b->run.notes);
     for (size_t i = 0; i < b->nstrs; i++)
         free(b->strs[i]);
     free(b->strs);

@@ -35,6 +35,8 @@ static int res_csv_row(FILE *f, int64_t run_id, const struct res_phase *p)
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e)
 {
+    if (res_out_mkdirs(path, e) < 0)
+        return -1;
     FILE *f = fopen(path, append ? "a" : "w");
     if (!f)
         return err_set(e, "%s: cannot open: %s", path, strerror(errno));

@@ -74,11 +74,14 @@ static const char res_schema[] =
     "CREATE INDEX IF NOT EXISTS gpu_load_run ON gpu_load(run_id);"
     "CREATE TABLE IF NOT EXISTS trace_use (run_id INTEGER, token INTEGER, uses INTEGER);"
     "CREATE INDEX IF NOT EXISTS trace_use_run ON trace_use(run_id);"
+    "CREATE TABLE IF NOT EXISTS notes (run_id INTEGER, key TEXT, value TEXT);"
+    "CREATE INDEX IF NOT EXISTS notes_run ON notes(run_id);"
     "CREATE TABLE IF NOT EXISTS inputs (run_id INTEGER, key TEXT, path TEXT, bytes INTEGER,"
     " xxh3 TEXT);"
     "CREATE INDEX IF NOT EXISTS inputs_run ON inputs(run_id);"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
-    /* the migration from versions 1 to 3: the tables above exist now */
+    /* the migration from versions 1 to 3: the tables above exist now (notes
+     * came with version 4 too) */
     "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;";
 
 /* The prepared statements, in the order of res_sql[]. */
@@ -94,6 +97,7 @@ enum res_stmt {
     ST_SAMPLE,
     ST_GPU_LOAD,
     ST_TRACE_USE,
+    ST_NOTE,
     ST_INPUT,
     ST_DONE,
     ST_FAIL,
@@ -117,6 +121,7 @@ static const char *const res_sql[ST_COUNT] = {
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
     [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
+    [ST_NOTE] = "INSERT INTO notes (run_id, key, value) VALUES (?, ?, ?)",
     [ST_INPUT] = "INSERT INTO inputs (run_id, key, path, bytes, xxh3) VALUES (?, ?, ?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
@@ -687,6 +692,16 @@ static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_
         uint64_t v[2] = {r->trace_use[i].token, r->trace_use[i].uses};
         if (res_insert_counts(d, ST_TRACE_USE, run_id, "trace_use row", i, v, 2, e) < 0)
             return -1;
+    }
+    for (size_t i = 0; i < r->nnotes; i++) {
+        const struct res_note *n = &r->notes[i];
+        sqlite3_stmt *st = d->st[ST_NOTE];
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_text(st, 2, n->key, (int)strnlen(n->key, sizeof n->key), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, n->value, (int)strnlen(n->value, sizeof n->value), SQLITE_STATIC);
+        if (res_exec(d, ST_NOTE) < 0)
+            return err_set(e, "%s: run %lld: cannot record note %zu: %s", d->path,
+                           (long long)run_id, i, sqlite3_errmsg(d->db));
     }
     return 0;
 }

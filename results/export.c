@@ -35,6 +35,7 @@ static const struct {
     {"gpu_load", "SELECT * FROM gpu_load ORDER BY run_id, rowid"},
     {"trace_use", "SELECT * FROM trace_use ORDER BY run_id, rowid"},
     {"inputs", "SELECT * FROM inputs ORDER BY run_id, rowid"},
+    {"notes", "SELECT * FROM notes ORDER BY run_id, rowid"},
 };
 #define EXP_NTABLES (sizeof exp_tables / sizeof exp_tables[0])
 
@@ -77,11 +78,16 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
     size_t t = 0;
     while (t < EXP_NTABLES && strcmp(exp_tables[t].name, table ? table : ""))
         t++;
-    if (t == EXP_NTABLES)
-        return err_set(e,
-                       "--table %s: expected runs, params, phases, links, flows, timeseries, "
-                       "gpu_load, trace_use or inputs",
-                       table ? table : "(none)");
+    if (t == EXP_NTABLES) {
+        char names[256] = "";
+        for (size_t i = 0; i < EXP_NTABLES; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     i == 0                 ? ""
+                     : i + 1 == EXP_NTABLES ? " or "
+                                            : ", ",
+                     exp_tables[i].name);
+        return err_set(e, "--table %s: expected %s", table ? table : "(none)", names);
+    }
     if (!res_has_table(db, table))
         return err_set(e, "%s: has no %s table (an older schema; run with this moesim to add it)",
                        res_path(db), table);

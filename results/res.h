@@ -14,6 +14,8 @@
  *   gpu_load (run_id, layer, gpu, tokens)                        token-expert selections per GPU
  *   trace_use (run_id, token, uses)                              MoE: uses of each trace token
  *   inputs (run_id, key, path, bytes, xxh3)                      each input file's XXH3-64
+ *   notes (run_id, key, value)    what a run computed besides the rows above (the
+ *          placement's cost and ilp status, the compute model's range)
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -89,6 +91,14 @@ struct res_trace_use {
     uint64_t token, uses;
 };
 
+/* A fact a run computed besides its tables' rows, for the `notes` table
+ * (docs/results.md): "placement.ilp_status" = "optimal", ... A plain struct,
+ * so that a blob carries it as it is. */
+#define RES_NOTE_MAX 48
+struct res_note {
+    char key[RES_NOTE_MAX], value[RES_NOTE_MAX];
+};
+
 struct res_run {
     const char *engine;
     uint64_t seed;
@@ -107,6 +117,8 @@ struct res_run {
     size_t ngpu_load;
     const struct res_trace_use *trace_use; /* optional */
     size_t ntrace_use;
+    const struct res_note *notes; /* optional */
+    size_t nnotes;
 };
 
 /* Opens (creating the file, its directory and the schema when needed). */
@@ -131,14 +143,28 @@ struct res_run_id {
 /* Inserts a `running` run with every option of id in params; commits. */
 int res_run_begin(struct res_db *db, const struct res_run_id *id, const char *scenario,
                   int64_t *run_id, struct err *e);
-/* One transaction: phases, links, flows, samples, gpu_load rows, and the run
- * row set to `done`. */
+/* One transaction: phases, links, flows, samples, gpu_load, trace_use and
+ * notes rows, and the run row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
 /* Marks the run `failed` with a message. */
 int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct err *e);
 
+/* Whether an output file can be written, asked before anything runs
+ * (outpath.c): path is not a directory and can be written if it exists;
+ * otherwise its folder can be written in, or the first missing folder on the
+ * way can be created. dir_write: the folder must be writable even when the
+ * file exists (SQLite's WAL files sit beside the database). Touches nothing.
+ * Returns 0, or -1 with e->msg = the reason alone ("/x/y is a directory",
+ * "cannot write in directory /x: Permission denied", "cannot create
+ * directory /x/y: Permission denied", "/x is not a directory"). */
+int res_out_check(const char *path, int dir_write, struct err *e);
+/* Creates the folders on the way to path (mkdir -p of its folder part);
+ * -1 with e->msg = "PATH: cannot create directory D: reason". */
+int res_out_mkdirs(const char *path, struct err *e);
+
 /* Writes phase rows as CSV (libcsv) with a header row; `append` adds rows to
- * an existing file without repeating the header. */
+ * an existing file without repeating the header. The file's folder is
+ * created when missing. */
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e);
 

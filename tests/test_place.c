@@ -411,6 +411,57 @@ static void test_bad_input(void **state)
     }
 }
 
+/* pl_check is pure: sizes in, the failure's kind and reason out, no trace;
+ * pl_compute refuses the same requests with the same reasons. */
+static void test_check_sizes_alone(void **state)
+{
+    (void)state;
+    struct {
+        struct pl_request r;
+        int ok;
+        enum pl_fail why;
+        const char *msg;
+    } cases[] = {
+        /* clang-format off */
+        {{"affinity", 8, 32, 16, 4, 8, 60, 1, 0}, 0, PL_FAIL_REPLICAS,
+         "policy 'affinity' does not replicate experts (contiguous, round_robin, random and eplb "
+         "do)"},
+        {{"ilp", 16, 32, 16, 4, 0, 60, 1, 0}, 0, PL_FAIL_ILP_SIZE,
+         "ilp instance too large: 32 layers x 16 experts x 16 GPUs = 8192 binaries (limit 4096)"},
+        {{"ilp", 16, 16, 16, 4, 0, 60, 1, 0}, 1, 0, ""},
+        {{"contiguous", 8, 2, 16, 4, 0, 60, 1, 0}, 0, PL_FAIL_SLOTS,
+         "16 GPUs but only 8 expert slots per layer (experts + replicas)"},
+        {{"eplb", 8, 2, 16, 4, 8, 60, 1, 0}, 1, 0, ""},
+        {{"eplb", 16, 2, 12, 3, 8, 60, 1, 0}, 0, PL_FAIL_EPLB_LEAVES,
+         "hierarchical eplb needs experts (16) and replicas (8) divisible by the 3 leaves"},
+        {{"ilp", 8, 2, 4, 1, 0, 0, 1, 0}, 0, PL_FAIL_ILP_TIME, "must be > 0, got 0"},
+        {{"best", 8, 2, 4, 1, 0, 60, 1, 0}, 0, PL_FAIL_POLICY,
+         "unknown policy 'best' (contiguous|round_robin|random|load_greedy|eplb|affinity|"
+         "moetuner|ilp)"},
+        {{"random", 8, 2, 8, 3, 0, 60, 1, 0}, 0, PL_FAIL_LEAVES, "3 leaves do not split 8 GPUs evenly"},
+        {{"random", 0, 2, 8, 1, 0, 60, 1, 0}, 0, PL_FAIL_SHAPE, "the trace has no experts or no layers"},
+        {{"random", 8, 2, 16, 4, 0, 60, 3, 0}, 0, PL_FAIL_SERVERS,
+         "servers of 3 GPUs do not split the 4 GPUs of a leaf evenly"},
+        {{"ilp", 8, 2, 8, 2, 0, 60, 2, 1}, 0, PL_FAIL_ILP_SIZE,
+         "ilp in coherent mode needs one GPU per server (its linearisation has no NVLink terms), "
+         "this fabric has 2"},
+        {{"ilp", 8, 2, 8, 2, 0, 60, 2, 0}, 1, 0, ""},
+        /* clang-format on */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        enum pl_fail why = cases[c].why == PL_FAIL_POLICY ? PL_FAIL_SLOTS : PL_FAIL_POLICY;
+        struct err e = {""};
+        int rc = pl_check(&cases[c].r, &why, &e);
+        if (cases[c].ok) {
+            assert_int_equal(rc, 0);
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(why, cases[c].why);
+        assert_string_equal(e.msg, cases[c].msg);
+    }
+}
+
 int main(void)
 {
     /* clang-format off */
@@ -423,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_heuristics_near_ilp),
         cmocka_unit_test(test_policy_list),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_check_sizes_alone),
     };
     /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);

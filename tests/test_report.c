@@ -225,7 +225,7 @@ static void test_export_exact(void **state)
                         "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed,workload.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
-                        "timeseries, gpu_load, trace_use or inputs");
+                        "timeseries, gpu_load, trace_use, inputs or notes");
     char want[256];
     snprintf(want, sizeof want, "%s: no runs match", dbpath);
     assert_string_equal(export_csv("phases", "sim.seed=9", -1), want);

@@ -353,13 +353,14 @@ static void test_migrate_from_v1(void **state)
     struct res_sample sm = {5000, 4, 1500, 64};
     struct res_gpu_load gl = {1, 2, 300};
     struct res_trace_use tu = {17, 3};
+    struct res_note no[2] = {{"placement.ilp_status", "optimal"}, {"placement.ilp_gap", "0"}};
     struct cfg c;
     cfg_defaults(&c);
     int64_t id = begin_ok(db, &c, "x.ini");
     assert_int_equal(id, 8);
     struct res_run r = {.engine = "packet", .flows = &fl, .nflows = 1, .samples = &sm,
                         .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1, .trace_use = &tu,
-                        .ntrace_use = 1};
+                        .ntrace_use = 1, .notes = no, .nnotes = 2};
     struct err e = {""};
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     res_close(db);
@@ -372,7 +373,7 @@ static void test_migrate_from_v1(void **state)
                              "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                              " AND name NOT LIKE 'sqlite_%'",
                              0),
-                     8);
+                     9);
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
@@ -384,6 +385,10 @@ static void test_migrate_from_v1(void **state)
                      12300);
     assert_int_equal(raw_int(s, "SELECT token * 100 + uses FROM trace_use WHERE run_id = 8", 0),
                      1703);
+    /* a database of schema 1 gains the notes table too */
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM notes WHERE run_id = 8 AND ((key ="
+                                " 'placement.ilp_status' AND value = 'optimal') OR (key ="
+                                " 'placement.ilp_gap' AND value = '0'))", 0), 2);
     sqlite3_close(s);
 }
 
@@ -696,10 +701,16 @@ static void test_csv_errors(void **state)
     (void)state;
     struct res_run r = run2();
     struct err e = {""};
-    const char *path = in_tmp("no/such/dir/p.csv");
+    /* a missing folder is created, as the database's is */
+    char path[512];
+    snprintf(path, sizeof path, "%s", in_tmp("no/such/dir/p.csv"));
+    assert_int_equal(res_csv_phases(path, 1, &r, 0, &e), 0);
+    assert_int_equal(access(path, R_OK), 0);
+    /* a folder on the way that is a regular file */
+    snprintf(path, sizeof path, "%s", in_tmp("no/such/dir/p.csv/q.csv"));
     assert_int_equal(res_csv_phases(path, 1, &r, 0, &e), -1);
-    char want[512];
-    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    char want[600];
+    snprintf(want, sizeof want, "%s: cannot open: Not a directory", path);
     assert_string_equal(e.msg, want);
     if (access("/dev/full", W_OK) == 0) {
         assert_int_equal(res_csv_phases("/dev/full", 1, &r, 0, &e), -1);

@@ -212,7 +212,7 @@ static void test_gpu_load_hook(void **state)
     struct topo *t;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     int left = 1;
-    struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL};
+    struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL, NULL};
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     assert_int_equal(r.nphases, 1);

@@ -3,6 +3,8 @@
  * for each kind of bad input. */
 #include "testutil.h"
 
+#include <sys/stat.h>
+
 #include "app/scenario.h"
 #include "workloads/moe.h"
 #include "workloads/place.h"
@@ -48,7 +50,7 @@ static void test_file_overrides_keys(void **state)
                       "[topology]\n"
                       "  leaves = 8 ; inline comment\n"
                       "spines: 2\r\n"
-                      "host_gbps = 400\n"
+                      "host_gbps = 400 # inline comment, '#' after white space\n"
                       "[transport]\n"
                       "path = spray_rr\n"
                       "[workload]\n"
@@ -132,12 +134,11 @@ static void test_set_overrides_file(void **state)
     sc_free(s);
 }
 
-static void test_set_sweeps_and_last_wins(void **state)
+static void test_set_sweeps_over_file(void **state)
 {
     (void)state;
-    const char *sets[] = {"transport.path=split", "transport.path=ecmp,spray",
-                          "topology.leaves=2,3"};
-    struct sc_sweep *s = load_ok("[transport]\npath = adaptive\n", sets, 3);
+    const char *sets[] = {"transport.path=ecmp,spray", "topology.leaves=2,3"};
+    struct sc_sweep *s = load_ok("[transport]\npath = adaptive\n", sets, 2);
     assert_int_equal(sc_count(s), 4);
     const int64_t leaves[4] = {2, 2, 3, 3};
     const int path[4] = {PATH_ECMP, PATH_SPRAY, PATH_ECMP, PATH_SPRAY};
@@ -146,6 +147,65 @@ static void test_set_sweeps_and_last_wins(void **state)
         assert_int_equal(sc_run(s, i)->tr.path, path[i]);
     }
     sc_free(s);
+}
+
+/* Relative paths written in a scenario file resolve against its folder;
+ * "DIR/.." steps are taken out where DIR is a real folder, kept where it is
+ * a symbolic link; --set paths and words that are not paths stay. */
+static void test_paths_resolve_against_the_file(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/moesim_paths_XXXXXX", p[512];
+    assert_non_null(mkdtemp(root));
+    snprintf(p, sizeof p, "%s/scen", root);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/data", root);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/data/t.csv", root);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("#experts=8 topk=2 layers=4\nseq,token,layer,slot,expert,weight\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/scen/s.ini", root);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("[topology]\nleaves = 2\nhosts_per_leaf = 4\n[workload]\nkind = moe\n"
+          "trace = ../data/./t.csv\ncompute = roofline\n[output]\ndb = out/r.db\n"
+          "csv = /tmp/moesim_paths_abs.csv\n",
+          f);
+    fclose(f);
+    char link[512], want[512];
+    snprintf(link, sizeof link, "%s/link", root);
+    assert_int_equal(symlink("scen", link), 0);
+
+    struct sc_sweep *s = NULL;
+    struct err e = {""};
+    assert_int_equal(sc_load(p, NULL, 0, &s, &e), 0);
+    const struct cfg *c = sc_run(s, 0);
+    snprintf(want, sizeof want, "%s/data/t.csv", root);
+    assert_string_equal(c->wl.trace, want);
+    snprintf(want, sizeof want, "%s/scen/out/r.db", root);
+    assert_string_equal(c->out.db, want);
+    assert_string_equal(c->out.csv, "/tmp/moesim_paths_abs.csv");
+    assert_string_equal(c->wl.compute, "roofline");
+    sc_free(s);
+
+    /* through the symbolic link: "link/.." is not "." */
+    snprintf(p, sizeof p, "%s/link/s.ini", root);
+    assert_int_equal(sc_load(p, NULL, 0, &s, &e), 0);
+    snprintf(want, sizeof want, "%s/link/../data/t.csv", root);
+    assert_string_equal(sc_run(s, 0)->wl.trace, want);
+    sc_free(s);
+
+    /* --set paths are the command line's: relative to the current directory */
+    const char *sets[] = {"output.db=rel/x.db"};
+    assert_int_equal(sc_load(p, sets, 1, &s, &e), 0);
+    assert_string_equal(sc_run(s, 0)->out.db, "rel/x.db");
+    sc_free(s);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_set_without_file(void **state)
@@ -478,7 +538,8 @@ int main(void)
         cmocka_unit_test(test_sweep_2x3_order),
         cmocka_unit_test(test_label_empty_without_sweep),
         cmocka_unit_test(test_set_overrides_file),
-        cmocka_unit_test(test_set_sweeps_and_last_wins),
+        cmocka_unit_test(test_set_sweeps_over_file),
+        cmocka_unit_test(test_paths_resolve_against_the_file),
         cmocka_unit_test(test_set_without_file),
         cmocka_unit_test(test_cfg_validate_direct),
         cmocka_unit_test(test_bad_input_table),

@@ -17,6 +17,8 @@ static const struct res_flow fl[2] = {{0, 1, 2, 4096, 5, 800}, {1, 2, 1, 10, 6, 
 static const struct res_sample sm[1] = {{1000, 3, 4000, 12}};
 static const struct res_gpu_load gl[1] = {{3, 7, 123}};
 static const struct res_trace_use tu[2] = {{5, 2}, {6, 0}};
+static const struct res_note no[2] = {{"placement.ilp_status", "feasible"},
+                                      {"placement.ilp_gap", "0.0125"}};
 
 static struct res_run sample_run(struct res_link *l)
 {
@@ -31,7 +33,8 @@ static struct res_run sample_run(struct res_link *l)
     l->max_queue_bytes = 5;
     l->drops = 1;
     l->ecn_marks = 2;
-    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l, 1, fl, 2, sm, 1, gl, 1, tu, 2};
+    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l, 1, fl, 2, sm, 1, gl, 1, tu, 2,
+                            no, 2};
 }
 
 static void test_blob_round_trip(void **state)
@@ -79,6 +82,9 @@ static void test_blob_round_trip(void **state)
     assert_memory_equal(b.run.gpu_load, gl, sizeof gl);
     assert_int_equal(b.run.ntrace_use, 2);
     assert_memory_equal(b.run.trace_use, tu, sizeof tu);
+    assert_int_equal(b.run.nnotes, 2);
+    assert_string_equal(b.run.notes[1].key, "placement.ilp_gap");
+    assert_string_equal(b.run.notes[1].value, "0.0125");
     res_blob_free(&b);
 
     /* every proper prefix (a worker that died while writing) is refused */

@@ -60,6 +60,34 @@ static void test_variants(void **state)
     trace_free(&t);
 }
 
+/* String request ids (vLLM's "cmpl-...", SGLang's hex rids) are numbered in
+ * the order first seen; an integer id among them is one more name ("7" and
+ * 7 are one sequence). */
+static void test_string_request_ids(void **state)
+{
+    (void)state;
+    const char *p =
+        tu_write_temp("{\"layer\":0,\"token_idx\":0,\"topk_ids\":[1,2],\"req_id\":\"cmpl-b7\"}\n"
+                      "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[0,2],\"req_id\":\"3f9a\"}\n"
+                      "{\"layer\":0,\"token_idx\":1,\"topk_ids\":[0,1],\"req_id\":\"cmpl-b7\"}\n"
+                      "{\"layer\":0,\"token_idx\":0,\"topk_ids\":[2,3],\"req_id\":7}\n"
+                      "{\"layer\":1,\"token_idx\":0,\"topk_ids\":[3,1],\"req_id\":\"7\"}\n",
+                      ".jsonl");
+    struct trace t;
+    struct err e = {{0}};
+    assert_int_equal(trace_import_jsonl(p, NULL, 0, &t, &e), 0);
+    assert_int_equal(t.tokens, 4);
+    const int32_t seq[4] = {0, 1, 0, 2}, pos[4] = {0, 0, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(t.seq[i], seq[i]);
+        assert_int_equal(t.pos[i], pos[i]);
+    }
+    assert_int_equal(t.expert[trace_idx(&t, 3, 1, 0)], 3); /* 7 and "7": one sequence */
+    assert_int_equal(t.missing, 3);
+    trace_free(&t);
+    unlink(p);
+}
+
 #define OK1 "{\"layer\":0,\"token\":0,\"topk_ids\":[1,2]}\n"
 
 /* clang-format off */
@@ -91,7 +119,13 @@ static const struct {
     {"{\"layer\":0,\"token\":0,\"topk_ids\":[1,2],\"gating_probs\":[0.5,-0.5]}\n", 0,
      ":1: gating_probs[1] -0.5: negative or not finite"},
     {"{\"layer\":0,\"token\":0,\"topk_ids\":[1,2],\"topk_weights\":{}}\n", 0, ":1: topk_weights: not an array"},
-    {"{\"layer\":0,\"token\":0,\"topk_ids\":[1],\"req_id\":\"abc\"}\n", 0, ":1: req_id: not an integer id"},
+    {"{\"layer\":0,\"token\":0,\"topk_ids\":[1],\"req_id\":\"-3\"}\n", 0, ":1: req_id -3 outside [0, 2147483647)"},
+    {"{\"layer\":0,\"token\":0,\"topk_ids\":[1],\"req_id\":\"\"}\n", 0,
+     ":1: req_id: an empty string or one holding a NUL byte"},
+    {"{\"layer\":0,\"token\":0,\"topk_ids\":[1],\"req_id\":[1]}\n", 0, ":1: req_id: not an integer id"},
+    {"{\"layer\":0,\"token\":0,\"topk_ids\":[1],\"req_id\":\"cmpl-a\"}\n"
+     "{\"layer\":0,\"token\":0,\"topk_ids\":[2],\"req_id\":\"cmpl-a\"}\n", 0,
+     ":2: duplicate seq 'cmpl-a' token 0 layer 0"},
     {"", 0, ":0: no records"},
     {"\n\n", 0, ":2: no records"},
     {"{\"layer\":0,\"token\":0,\"topk_ids\":[0,1,2]}\n", 2, ":1: topk_ids[2] 2 outside [0, 2)"},
@@ -122,6 +156,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_string_request_ids),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
  * calibration: a CSV of `tokens,us` rows (what `moesim calibrate` measures on
  * a GPU; '#key=value' metadata lines and the header are allowed), linearly
  * interpolated; below the first row its time is used, above the last the
- * last two rows' slope extends it.
+ * last two rows' slope extends it (a run records the most tokens one expert
+ * got, and `moesim run` warns once per sweep when that passes the last row:
+ * workloads/moe.c's notes, app/sweep.c).
  */
 #ifndef MOESIM_COMPUTE_H
 #define MOESIM_COMPUTE_H

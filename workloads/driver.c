@@ -407,6 +407,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, s
     gather_samples(d, r);
     r->ngpu_load = g->gpu_load ? g->gpu_load(g->state, &r->gpu_load) : 0;
     r->ntrace_use = g->trace_use ? g->trace_use(g->state, &r->trace_use) : 0;
+    r->nnotes = g->notes ? g->notes(g->state, &r->notes) : 0;
     while (d->jobs_head) {
         j = d->jobs_head;
         d->jobs_head = j->next;
@@ -430,6 +431,7 @@ void wl_result_free(struct wl_result *r)
     free(r->samples);
     free(r->gpu_load);
     free(r->trace_use);
+    free(r->notes);
     free(r->ports);
     memset(r, 0, sizeof *r);
 }

@@ -37,6 +37,7 @@
  * them). Phases run in sequence: no overlap of compute and communication.
  */
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ struct moe {
     uint64_t *gload;    /* [L * G] selections each GPU computed per layer, all iterations */
     struct topo_demand *dem;
     size_t ndem;
+    uint64_t max_expert_tokens; /* most tokens one expert computed at once */
     uint32_t iter, layer;
     int step; /* next phase: 0 dispatch, 1 compute, 2 combine */
     struct moe_stats st;
@@ -208,8 +210,12 @@ static simtime_t compute_time(struct moe *m)
     double sum = 0;
     for (uint32_t g = 0; g < m->G; g++) {
         simtime_t t = 0;
-        for (int x = 0; x < m->E; x++)
-            t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
+        for (int x = 0; x < m->E; x++) {
+            uint32_t n = m->etok[(size_t)g * m->E + x];
+            t += wl_compute_ps(&m->comp, n);
+            if (n > m->max_expert_tokens)
+                m->max_expert_tokens = n;
+        }
         if (t > worst)
             worst = t;
         sum += (double)t;
@@ -316,6 +322,38 @@ static size_t moe_trace_use(void *state, struct res_trace_use **out)
     return n;
 }
 
+/* notes rows: the placement's shared cost on its training tokens (after
+ * the policy, and after refine), the ilp's status, bound and gap, and for a
+ * calibrated compute model the range it was asked against the range it was
+ * measured on (an expert with more tokens than the last row is extrapolated,
+ * compute.h). */
+static size_t moe_notes(void *state, struct res_note **out)
+{
+    struct moe *m = state;
+    struct res_note *r = xcalloc(8, sizeof *r);
+    size_t n = 0;
+#define NOTE(k, ...)                                                                               \
+    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                              \
+     snprintf(r[n].value, sizeof r[n].value, __VA_ARGS__), n++)
+    NOTE("placement.cost_policy_us", "%.17g", m->pl.cost_policy);
+    NOTE("placement.cost_us", "%.17g", m->pl.cost);
+    if (m->pl.ilp_status != PL_ILP_NONE) {
+        NOTE("placement.ilp_status", "%s",
+             m->pl.ilp_status == PL_ILP_OPTIMAL ? "optimal" : "feasible");
+        if (!isnan(m->pl.ilp_bound))
+            NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
+        if (!isnan(m->pl.ilp_gap))
+            NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
+    }
+    if (m->comp.calibrated) {
+        NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
+        NOTE("compute.max_expert_tokens", "%llu", (unsigned long long)m->max_expert_tokens);
+    }
+#undef NOTE
+    *out = r;
+    return n;
+}
+
 /* Checks that the scenario's MoE keys agree with the trace. */
 static int check_trace(const struct wl_specs *c, const struct trace *t, struct err *e)
 {
@@ -347,6 +385,55 @@ void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct 
     f->w_network = c->pl->w_network;
     f->mode = c->wl->ep_mode == EP_COHERENT ? PL_COHERENT : PL_STANDARD;
     f->shard = c->wl->shard == SHARD_ROUND_ROBIN ? PL_SHARD_ROUND_ROBIN : PL_SHARD_CONTIGUOUS;
+}
+
+/* The scenario key a placement failure is fixed at (see wl_moe_check). */
+static const char *moe_fail_key(enum pl_fail why)
+{
+    switch (why) {
+    case PL_FAIL_GPUS:
+        return "topology.hosts_per_leaf";
+    case PL_FAIL_LEAVES:
+        return "topology.leaves";
+    case PL_FAIL_SHAPE:
+        return "workload.trace";
+    case PL_FAIL_SERVERS:
+        return "topology.gpus_per_host";
+    case PL_FAIL_REPLICAS:
+    case PL_FAIL_SLOTS:
+        return "placement.replicas";
+    case PL_FAIL_ILP_TIME:
+        return "placement.ilp_time_limit_s";
+    case PL_FAIL_POLICY:
+    case PL_FAIL_EPLB_LEAVES:
+    case PL_FAIL_ILP_SIZE:
+        break;
+    }
+    return "placement.policy";
+}
+
+int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int per_server, int experts,
+                 int layers, struct err *e)
+{
+    if (gpus > INT16_MAX)
+        return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
+                       INT16_MAX);
+    char policy[64];
+    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    struct pl_request r = {policy,
+                           experts,
+                           layers,
+                           gpus,
+                           leaves,
+                           (int)c->pl->replicas,
+                           c->pl->ilp_time_limit_s,
+                           per_server,
+                           c->wl->ep_mode == EP_COHERENT};
+    enum pl_fail why;
+    struct err reason;
+    if (pl_check(&r, &why, &reason) < 0)
+        return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
+    return 0;
 }
 
 /* Computes the placement on the first placement.train of the trace's tokens
@@ -422,10 +509,9 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->coherent = c->wl->ep_mode == EP_COHERENT;
     m->dedup = c->wl->dedup;
     m->msg_bytes = (uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes;
-    if (m->G > INT16_MAX) {
+    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) < 0) {
         moe_destroy(m);
-        return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
-                       INT16_MAX);
+        return -1;
     }
     if (wl_compute_init(c->wl, &m->comp, e) < 0) {
         moe_destroy(m);
@@ -449,6 +535,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     g->destroy = moe_destroy;
     g->gpu_load = moe_gpu_load;
     g->trace_use = moe_trace_use;
+    g->notes = moe_notes;
     return 0;
 }
 

@@ -28,6 +28,15 @@ struct moe_stats {
 void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
                    struct pl_fabric *f);
 
+
+/* Whether a MoE run of these sizes can start, before any trace token is read:
+ * gpus (the fabric's hosts) and leaves, and the trace's experts and the
+ * layers the run replays (workload.layers, else the trace's). Checks the GPU
+ * count the workload holds and the placement (pl_check). Returns 0, or -1
+ * with e->msg = "section.key: reason" naming the scenario key to change
+ * (placement.replicas, placement.policy, topology.hosts_per_leaf, ...). */
+int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int per_server, int experts,
+                 int layers, struct err *e);
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
 /* Bytes the generator allocates from the configuration alone (the trace and
  * the flows of a phase come on top): per batch token its trace token and

@@ -194,73 +194,107 @@ int pl_gpu_of(const struct pl_placement *pl, int layer, int expert, int from_gpu
     return g[token % (size_t)n];
 }
 
-static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
-                    const struct pl_fabric *f, const struct pl_params *p, struct err *e)
+int pl_check(const struct pl_request *r, enum pl_fail *why, struct err *e)
 {
+    const char *policy = r->policy;
     const struct pl_policy *pol = pl_policy_find(policy);
-    if (!pol)
-        return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy,
-                       PL_POLICY_CHOICES);
-    int G = f->gpus, Lv = f->leaves, E = t->experts, R = p->replicas;
-    if (G < 1) return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
+#define PL_FAIL(kind, ...) (*why = (kind), err_set(e, __VA_ARGS__))
+    if (!pol) return PL_FAIL(PL_FAIL_POLICY, "unknown policy '%s' (%s)", policy, PL_POLICY_CHOICES);
+    int G = r->gpus, Lv = r->leaves, E = r->experts, R = r->replicas, L = r->layers;
+    if (G < 1) return PL_FAIL(PL_FAIL_GPUS, "need at least 1 GPU, got %d", G);
     if (Lv < 1 || G % Lv)
-        return err_set(e, "placement.leaves: %d leaves do not split %d GPUs evenly", Lv, G);
-    int P = f->gpus_per_server;
-    if (P < 1) return err_set(e, "placement.gpus_per_server: must be >= 1, got %d", P);
+        return PL_FAIL(PL_FAIL_LEAVES, "%d leaves do not split %d GPUs evenly", Lv, G);
+    if (E < 1 || L < 1) return PL_FAIL(PL_FAIL_SHAPE, "the trace has no experts or no layers");
+    int P = r->gpus_per_server;
+    if (P < 1) return PL_FAIL(PL_FAIL_SERVERS, "must be >= 1, got %d", P);
     if ((G / Lv) % P)
-        return err_set(e,
-                       "placement.gpus_per_server: servers of %d GPUs do not split the %d GPUs "
-                       "of a leaf evenly",
-                       P, G / Lv);
-    if (E < 1 || t->layers < 1 || t->topk < 1)
-        return err_set(e, "placement.trace: the trace has no experts or no layers");
-    if (en <= b || en > t->tokens)
-        return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
-                       t->tokens);
-    if (R < 0) return err_set(e, "placement.replicas: must be >= 0, got %d", R);
+        return PL_FAIL(PL_FAIL_SERVERS,
+                       "servers of %d GPUs do not split the %d GPUs of a leaf evenly", P, G / Lv);
+    if (R < 0) return PL_FAIL(PL_FAIL_REPLICAS, "must be >= 0, got %d", R);
     if (R > 0 && !pol->replicates) {
         char names[256];
         replicating_names(names, sizeof names);
-        return err_set(e, "placement.replicas: policy '%s' does not replicate experts (%s do)",
-                       policy, names);
+        return PL_FAIL(PL_FAIL_REPLICAS, "policy '%s' does not replicate experts (%s do)", policy,
+                       names);
     }
-    int S = E + R;
+    long S = (long)E + R;
     if (G > S)
-        return err_set(e,
-                       "placement.gpus: %d GPUs but only %d expert slots per layer "
-                       "(experts + replicas)",
-                       G, S);
+        return PL_FAIL(PL_FAIL_SLOTS,
+                       "%d GPUs but only %ld expert slots per layer (experts + replicas)", G, S);
     if (S % G)
-        return err_set(e,
-                       "placement.gpus: %d expert slots per layer (experts + replicas) do not "
-                       "split evenly over %d GPUs",
+        return PL_FAIL(PL_FAIL_SLOTS,
+                       "%ld expert slots per layer (experts + replicas) do not split evenly over "
+                       "%d GPUs",
                        S, G);
     if (!strcmp(policy, "eplb") && Lv > 1 && (E % Lv || R % Lv))
-        return err_set(e,
-                       "placement.leaves: hierarchical eplb needs experts (%d) and replicas (%d) "
-                       "divisible by the %d leaves",
+        return PL_FAIL(PL_FAIL_EPLB_LEAVES,
+                       "hierarchical eplb needs experts (%d) and replicas (%d) divisible by the "
+                       "%d leaves",
                        E, R, Lv);
     if (!strcmp(policy, "ilp")) {
-        long nb = (long)t->layers * E * G;
+        long nb = (long)L * E * G;
         if (nb > PL_ILP_MAX_BINARIES)
-            return err_set(e,
-                           "placement.policy: ilp instance too large: %d layers x %d experts x "
-                           "%d GPUs = %ld binaries (limit %d)",
-                           t->layers, E, G, nb, PL_ILP_MAX_BINARIES);
-        if (f->mode == PL_COHERENT && P > 1)
-            return err_set(e,
-                           "placement.policy: ilp in coherent mode needs one GPU per server "
-                           "(its linearisation has no NVLink terms), this fabric has %d",
+            return PL_FAIL(PL_FAIL_ILP_SIZE,
+                           "ilp instance too large: %d layers x %d experts x %d GPUs = %ld "
+                           "binaries (limit %d)",
+                           L, E, G, nb, PL_ILP_MAX_BINARIES);
+        if (r->coherent && P > 1)
+            return PL_FAIL(PL_FAIL_ILP_SIZE,
+                           "ilp in coherent mode needs one GPU per server (its linearisation "
+                           "has no NVLink terms), this fabric has %d",
                            P);
-        if (!(p->ilp_time_limit_s > 0))
-            return err_set(e, "placement.ilp_time_limit_s: must be > 0, got %g",
-                           p->ilp_time_limit_s);
+        if (!(r->ilp_time_limit_s > 0))
+            return PL_FAIL(PL_FAIL_ILP_TIME, "must be > 0, got %g", r->ilp_time_limit_s);
     }
+#undef PL_FAIL
+    return 0;
+}
+
+/* The `placement.` names of pl_check's failures, as `moesim place` calls its
+ * options (place_cli.c turns "placement.gpus" into "--gpus"). */
+static const char *pl_fail_key(enum pl_fail why)
+{
+    switch (why) {
+    case PL_FAIL_POLICY:
+    case PL_FAIL_ILP_SIZE:
+        return "policy";
+    case PL_FAIL_GPUS:
+    case PL_FAIL_SLOTS:
+        return "gpus";
+    case PL_FAIL_LEAVES:
+    case PL_FAIL_EPLB_LEAVES:
+        return "leaves";
+    case PL_FAIL_SHAPE:
+        return "trace";
+    case PL_FAIL_SERVERS:
+        return "gpus_per_server";
+    case PL_FAIL_REPLICAS:
+        return "replicas";
+    case PL_FAIL_ILP_TIME:
+        return "ilp_time_limit_s";
+    }
+    return "policy";
+}
+
+static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
+                    const struct pl_fabric *f, const struct pl_params *p, struct err *e)
+{
+    struct pl_request r = {policy,      t->experts,          t->layers,
+                           f->gpus,     f->leaves,           p->replicas,
+                           p->ilp_time_limit_s, f->gpus_per_server, f->mode == PL_COHERENT};
+    enum pl_fail why;
+    struct err reason;
+    if (pl_check(&r, &why, &reason) < 0)
+        return err_set(e, "placement.%s: %s", pl_fail_key(why), reason.msg);
+    if (t->topk < 1) return err_set(e, "placement.trace: the trace has no experts or no layers");
+    if (en <= b || en > t->tokens)
+        return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
+                       t->tokens);
     if (!(f->gpu_gbps > 0))
         return err_set(e, "placement.gpu_gbps: must be > 0, got %g", f->gpu_gbps);
-    if (P > 1 && !(f->nvlink_gbps > 0))
+    if (f->gpus_per_server > 1 && !(f->nvlink_gbps > 0))
         return err_set(e, "placement.nvlink_gbps: must be > 0, got %g", f->nvlink_gbps);
-    if (Lv > 1 && !(f->leaf_uplink_gbps > 0))
+    if (f->leaves > 1 && !(f->leaf_uplink_gbps > 0))
         return err_set(e, "placement.leaf_uplink_gbps: must be > 0, got %g", f->leaf_uplink_gbps);
     return 0;
 }

@@ -140,9 +140,42 @@ extern const struct pl_policy pl_policies[PL_NPOLICIES];
 /* The policy named `name`, or NULL. */
 const struct pl_policy *pl_policy_find(const char *name);
 
+/* What a placement request is from its sizes alone, before any trace token is
+ * read: pl_check says whether pl_compute can satisfy it. */
+struct pl_request {
+    const char *policy;
+    int experts, layers, gpus, leaves, replicas;
+    double ilp_time_limit_s;
+    int gpus_per_server; /* GPUs per NVLink server (1: none) */
+    int coherent;        /* ep_mode coherent */
+};
+/* What pl_check found wrong, so that each caller names its own key (the
+ * scenario's placement.replicas or topology.leaves, `moesim place`'s
+ * --gpus). */
+enum pl_fail {
+    PL_FAIL_POLICY,      /* unknown policy */
+    PL_FAIL_GPUS,        /* fewer than one GPU */
+    PL_FAIL_LEAVES,      /* the leaves do not split the GPUs evenly */
+    PL_FAIL_SHAPE,       /* no experts or no layers */
+    PL_FAIL_REPLICAS,    /* negative, or replicas with a policy that does not replicate */
+    PL_FAIL_SERVERS,     /* servers do not split a leaf's GPUs evenly */
+    PL_FAIL_SLOTS,       /* experts + replicas slots do not fill the GPUs evenly */
+    PL_FAIL_EPLB_LEAVES, /* hierarchical eplb: experts or replicas not divisible by leaves */
+    PL_FAIL_ILP_SIZE,    /* ilp: layers x experts x GPUs binaries over PL_ILP_MAX_BINARIES */
+    PL_FAIL_ILP_TIME,    /* ilp: time limit not > 0 */
+};
+/* Returns 0 when pl_compute accepts r's sizes, else -1 with *why and e->msg
+ * = the reason alone (no key), e.g. "policy 'affinity' does not replicate
+ * experts (...)". Pure: reads nothing but r. */
+int pl_check(const struct pl_request *r, enum pl_fail *why, struct err *e);
+
+/* Largest ilp instance accepted: layers * experts * gpus binaries. */
+#define PL_ILP_MAX_BINARIES 4096
+
 /* Computes a placement with `policy` on tokens [tok_begin, tok_end) of train
  * (the profile). Returns 0, or -1 with e naming the option and the reason
- * ("placement.policy: unknown policy 'x' (...)"). out is zeroed first; free it
+ * ("placement.policy: unknown policy 'x' (...)"; pl_check's failures first,
+ * named as `moesim place` names its options). out is zeroed first; free it
  * with pl_free. */
 int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, size_t tok_end,
                const struct pl_fabric *f, const struct pl_params *p, struct pl_placement *out,

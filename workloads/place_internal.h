@@ -98,7 +98,4 @@ int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const str
 double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                  gsl_rng *r);
 
-/* Largest ilp instance accepted: layers * experts * gpus. */
-#define PL_ILP_MAX_BINARIES 4096
-
 #endif

@@ -46,6 +46,17 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
  * "FILE:LINE: reason" (LINE 0: the file as a whole). */
 int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e);
 void trace_free(struct trace *t);
+
+/* What a trace's '#key=value' metadata lines say (0: not given). */
+struct trace_meta {
+    int experts, topk, layers;
+};
+/* Reads only the metadata lines at the top of a trace CSV (up to the first
+ * line that is not one), so it costs the same for any size of trace: what
+ * `moesim run` checks before any run starts. Errors as trace_load's ("FILE:
+ * cannot open: ...", "FILE:LINE: experts 'x': not an integer in [1, 32767]",
+ * "FILE:LINE: topk 4 exceeds experts 2"). */
+int trace_read_meta(const char *path, struct trace_meta *m, struct err *e);
 /* Writes t as a trace CSV with its metadata; rows of missing (token, layer)
  * pairs are left out. */
 int trace_write_csv(const char *path, const struct trace *t, struct err *e);

@@ -610,6 +610,48 @@ int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err 
     return rc;
 }
 
+int trace_read_meta(const char *path, struct trace_meta *m, struct err *e)
+{
+    memset(m, 0, sizeof *m);
+    struct loader L;
+    memset(&L, 0, sizeof L);
+    L.path = path;
+    L.e = e;
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    int c = getc(f);
+    if (c == 0xEF) { /* a UTF-8 byte order mark, as load_pass skips it */
+        if (getc(f) != 0xBB || getc(f) != 0xBF)
+            c = EOF;
+        else
+            c = getc(f);
+    }
+    L.line = 1;
+    while (c == '#' && !L.failed) {
+        L.meta_len = 0;
+        L.meta[0] = '\0';
+        char ch = '#';
+        while (c != EOF && c != '\n') {
+            ch = (char)c;
+            meta_append(&L, &ch, 1);
+            c = getc(f);
+        }
+        L.meta[strcspn(L.meta, "\r")] = '\0';
+        meta_line(&L);
+        L.line++;
+        c = c == EOF ? EOF : getc(f);
+    }
+    if (!L.failed && ferror(f)) fail(&L, L.line, "read error: %s", strerror(errno));
+    fclose(f);
+    if (!L.failed && L.m_experts && L.m_topk > L.m_experts)
+        fail(&L, L.line, "topk %d exceeds experts %d", L.m_topk, L.m_experts);
+    if (L.failed) return -1;
+    m->experts = L.m_experts;
+    m->topk = L.m_topk;
+    m->layers = L.m_layers;
+    return 0;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 int trace_csv_field(FILE *f, const char *s)

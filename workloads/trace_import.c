@@ -4,6 +4,11 @@
  * kept as records in file order, then tokens are numbered in the order first
  * seen (sort by key, keep the first occurrence, order by it) and the dense
  * trace is filled, duplicates reported with the line of the later one.
+ *
+ * Sequence ids are interned by their text (7 and "7" are one) in the order
+ * first seen; when every one is an integer the trace keeps their values,
+ * otherwise (vLLM's "cmpl-...", SGLang's hex rids) it numbers them 0, 1, ...
+ * in that order.
  */
 #include "workloads/trace_import.h"
 
@@ -25,6 +30,67 @@ struct ukey {
     int32_t tok;
 };
 
+/* Distinct sequence ids by text, in the order first seen (open addressing
+ * over their indices). */
+struct seqids {
+    char **text;
+    int32_t *value; /* the integer, or -1 for a string that is not one */
+    size_t n, cap;
+    uint32_t *slot; /* [nslot]: index + 1, 0 empty */
+    size_t nslot;
+    int all_int;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The index of id text s (added when new, with its integer value or -1). */
+static int32_t seqid_intern(struct seqids *q, const char *s, int32_t value)
+{
+    if (2 * (q->n + 1) > q->nslot) {
+        size_t ns = q->nslot ? 2 * q->nslot : 1024;
+        uint32_t *slot = xcalloc(ns, sizeof *slot);
+        for (size_t i = 0; i < q->n; i++) {
+            size_t j = (size_t)fnv1a(q->text[i]) & (ns - 1);
+            while (slot[j])
+                j = (j + 1) & (ns - 1);
+            slot[j] = (uint32_t)i + 1;
+        }
+        free(q->slot);
+        q->slot = slot;
+        q->nslot = ns;
+    }
+    size_t j = (size_t)fnv1a(s) & (q->nslot - 1);
+    while (q->slot[j]) {
+        if (!strcmp(q->text[q->slot[j] - 1], s)) return (int32_t)(q->slot[j] - 1);
+        j = (j + 1) & (q->nslot - 1);
+    }
+    if (q->n == q->cap) {
+        q->cap = q->cap ? 2 * q->cap : 256;
+        q->text = xrealloc(q->text, q->cap * sizeof *q->text);
+        q->value = xrealloc(q->value, q->cap * sizeof *q->value);
+    }
+    q->text[q->n] = xstrdup(s);
+    q->value[q->n] = value;
+    if (value < 0) q->all_int = 0;
+    q->slot[j] = (uint32_t)q->n + 1;
+    return (int32_t)q->n++;
+}
+
+static void seqids_free(struct seqids *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        free(q->text[i]);
+    free(q->text);
+    free(q->value);
+    free(q->slot);
+}
+
 struct importer {
     const char *path;
     struct err *e;
@@ -38,6 +104,7 @@ struct importer {
     float *w;
     size_t n, cap;
     int max_expert, max_layer;
+    struct seqids seqs;
 };
 
 static int ifail(struct importer *I, size_t line, const char *fmt, ...)
@@ -86,6 +153,17 @@ static int id_value(struct importer *I, json_t *v, const char *name, long hi, lo
     return 0;
 }
 
+/* Whether s is a decimal integer as id_value reads one (sign included, so
+ * that "-3" is refused as a negative id rather than taken as a name). */
+static int is_decimal(const char *s)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    if (!*p) return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
 static const char *const layer_names[] = {"layer", "layer_id", NULL};
 static const char *const token_names[] = {"token_idx", "token", "position", NULL};
 static const char *const expert_names[] = {"topk_ids", "experts", "expert_ids", NULL};
@@ -120,7 +198,21 @@ static int one_line(struct importer *I, const char *text, size_t len)
         goto out;
     }
     if (id_value(I, v, name, INT32_MAX, &pos)) goto out;
-    if ((v = field(o, seq_names, &name)) && id_value(I, v, name, INT32_MAX, &seq)) goto out;
+    /* the sequence: an integer id, or any other string (interned) */
+    int32_t sid;
+    if ((v = field(o, seq_names, &name)) && json_is_string(v) &&
+        !is_decimal(json_string_value(v))) {
+        if (json_string_length(v) == 0 || strlen(json_string_value(v)) != json_string_length(v)) {
+            ifail(I, I->line, "%s: an empty string or one holding a NUL byte", name);
+            goto out;
+        }
+        sid = seqid_intern(&I->seqs, json_string_value(v), -1);
+    } else {
+        if (v && id_value(I, v, name, INT32_MAX, &seq)) goto out;
+        char num[24];
+        snprintf(num, sizeof num, "%ld", seq);
+        sid = seqid_intern(&I->seqs, num, (int32_t)seq);
+    }
     const char *ids_name = NULL, *ws_name = NULL;
     if (!(ids = field(o, expert_names, &ids_name))) {
         ifail(I, I->line, "missing field topk_ids (or experts, expert_ids)");
@@ -189,7 +281,7 @@ static int one_line(struct importer *I, const char *text, size_t len)
         w[j] = (float)d;
     }
     if (layer > I->max_layer) I->max_layer = (int)layer;
-    I->rec[I->n++] = (struct rec){(int32_t)seq, (int32_t)pos, (int32_t)layer, I->line};
+    I->rec[I->n++] = (struct rec){sid, (int32_t)pos, (int32_t)layer, I->line};
     rc = 0;
 out:
     json_decref(o);
@@ -217,6 +309,10 @@ static uint64_t rec_key(const struct rec *r)
 static int build(struct importer *I, struct trace *t)
 {
     size_t n = I->n, nu = 0;
+    /* records hold the sequence's index; the trace its value, or that index
+     * when some id is not an integer */
+    for (size_t i = 0; i < n; i++)
+        if (I->seqs.all_int) I->rec[i].seq = I->seqs.value[I->rec[i].seq];
     struct ukey *u = xmalloc(n * sizeof *u);
     for (size_t i = 0; i < n; i++)
         u[i] = (struct ukey){rec_key(&I->rec[i]), i, 0};
@@ -257,6 +353,9 @@ static int build(struct importer *I, struct trace *t)
         if (t->expert[base] >= 0) {
             free(u);
             trace_free(t);
+            if (!I->seqs.all_int)
+                return ifail(I, r->line, "duplicate seq '%s' token %d layer %d",
+                             I->seqs.text[r->seq], r->pos, r->layer);
             return ifail(I, r->line, "duplicate seq %d token %d layer %d", r->seq, r->pos,
                          r->layer);
         }
@@ -275,6 +374,7 @@ int trace_import_jsonl(const char *path, const char *model, int experts, struct 
 {
     memset(t, 0, sizeof *t);
     struct importer I = {.path = path, .e = e, .max_expert = -1, .max_layer = -1};
+    I.seqs.all_int = 1;
     if (experts < 0 || experts > TRACE_MAX_EXPERTS)
         return err_set(e, "--experts %d outside [1, %d]", experts, TRACE_MAX_EXPERTS);
     I.experts = experts ? experts : TRACE_MAX_EXPERTS;
@@ -306,5 +406,6 @@ int trace_import_jsonl(const char *path, const char *model, int experts, struct 
     free(I.rec);
     free(I.ex);
     free(I.w);
+    seqids_free(&I.seqs);
     return rc;
 }

@@ -55,6 +55,10 @@ struct wl_gen {
     /* Optional: how often each trace token was used, for the trace_use
      * table; returns the number of rows and sets *out (to free()). */
     size_t (*trace_use)(void *state, struct res_trace_use **out);
+    /* Optional: what the run computed besides the rows (the placement's
+     * cost, the ilp's status and gap, ...), for the notes table; returns the
+     * number of notes and sets *out (to free()). */
+    size_t (*notes)(void *state, struct res_note **out);
 };
 
 /* The seed of the workload's random draws (the MoE replay's trace offsets,
@@ -90,6 +94,8 @@ struct wl_result {
     size_t ngpu_load;
     struct res_trace_use *trace_use; /* from g->trace_use, likewise */
     size_t ntrace_use;
+    struct res_note *notes; /* from g->notes, likewise */
+    size_t nnotes;
     struct eng_stats st;          /* summed over the phases (peaks: the largest; now: the end) */
     struct eng_port_stats *ports; /* [t->nports], likewise */
     char invariant[512];          /* "" or the first phase's broken invariant (eng_check) */

@@ -17,7 +17,7 @@ static const struct opt_def wl_options_rows[] = {
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},
     {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation)", F(bytes)},
-    {"workload", "trace", OPT_STR, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
+    {"workload", "trace", OPT_PATH, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
     {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
     {"workload", "topk", OPT_INT, "0", 0, 64, NULL, "moe: experts per token; 0 = the trace's", F(topk)},
     {"workload", "layers", OPT_INT, "0", 0, 4096, NULL, "moe: MoE layers replayed (the trace's first ones); 0 = all", F(layers)},
@@ -32,7 +32,7 @@ static const struct opt_def wl_options_rows[] = {
      "layer-l experts straight to layer-l+1 experts)", F(ep_mode)},
     {"workload", "dedup", OPT_BOOL, "true", 0, 0, NULL,
      "moe: one copy per destination GPU of a token (else one per chosen expert)", F(dedup)},
-    {"workload", "compute", OPT_STR, "roofline", 0, 0, NULL,
+    {"workload", "compute", OPT_PATH, "roofline", 0, 0, "roofline",
      "moe: expert compute model: roofline, or a calibration CSV of tokens,us rows", F(compute)},
     {"workload", "gpu_tflops", OPT_REAL, "989", 0.001, 1e6, NULL, "moe: GPU dense bf16 TFLOP/s for the roofline", F(gpu_tflops)},
     {"workload", "efficiency", OPT_REAL, "0.6", 0.001, 1, NULL, "moe: fraction of gpu_tflops the expert GEMMs reach", F(efficiency)},

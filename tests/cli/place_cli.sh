@@ -100,7 +100,7 @@ host_gbps = 400
 fabric_gbps = 100
 [workload]
 kind = moe
-trace = $mix
+trace = $PWD/$mix
 hidden = 4096
 dtype_bytes = 2
 EOF

@@ -34,6 +34,20 @@ expect "run $S --db" "moesim run: --db: missing value"
 expect "run $S --csv" "moesim run: --csv: missing value"
 expect "run $S --quiet=1" "moesim run: --quiet: takes no value"
 expect "run $S --db a.db --db b.db" "moesim run: --db: given more than once"
+# one key set twice on the command line, as a key twice in a file
+expect "run $S --set sim.seed=1 --set sim.seed=2 --db $tmp/x.db" \
+    "moesim: --set sim.seed=2: duplicate key (first set by --set sim.seed=1)"
+expect "run $S --db $tmp/x.db --set output.db=$tmp/y.db" \
+    "moesim: --set output.db=$tmp/x.db: duplicate key (first set by --set output.db=$tmp/y.db)"
+# an empty scenario runs nothing
+expect "run /dev/null --db $tmp/x.db" \
+    "moesim: /dev/null: no options set (an empty scenario runs nothing; write the keys you mean)"
+printf '; only a comment\n[sim]\n' >"$tmp/empty.ini"
+expect "run $tmp/empty.ini --db $tmp/x.db --set sim.seed=1" \
+    "moesim: $tmp/empty.ini: no options set (an empty scenario runs nothing; write the keys you mean)"
+# a sweep listing one value twice would run one configuration twice
+expect "run $S --set transport.path=ecmp,ecmp --db $tmp/x.db" \
+    "moesim: --set transport.path=ecmp,ecmp: the sweep 'ecmp,ecmp' lists ecmp twice"
 expect "bogus" "moesim: unknown command 'bogus' (try moesim help)"
 expect "run $S --set=topology.leaves=0 --db $tmp/x.db" \
     "moesim: --set topology.leaves=0: 0 is out of bounds [1, 4096]"

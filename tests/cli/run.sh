@@ -54,7 +54,7 @@ expect_bad '[transport]\nack_every = 20\n' \
 expect_bad '[topology]\nhosts_per_leaf = 6\ngpus_per_host = 4\n' \
     "$tmp/bad.ini:3: topology.gpus_per_host: 4 does not divide topology.hosts_per_leaf (6): a server's GPUs sit under one leaf"
 expect_bad '[workload]\nkind = moe\ntrace = /nonexistent.csv\n' \
-    "$tmp/bad.ini: /nonexistent.csv:0: cannot open: No such file or directory"
+    "$tmp/bad.ini:3: workload.trace: /nonexistent.csv: cannot open: No such file or directory"
 rc=0
 "$MOESIM" run "$tmp/none.ini" 2>"$tmp/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "none.ini: cannot open: No such file or directory" "$tmp/err" || fail "missing file"
@@ -72,7 +72,35 @@ id=$(q "select max(id) from runs")
 # listed with its uses, which add up to the batch (16 GPUs x 32 tokens).
 [ "$(q "select count(*) from gpu_load where run_id=$id")" = 64 ] || fail "gpu_load rows"
 [ "$(q "select sum(uses) from trace_use where run_id=$id")" = 512 ] || fail "trace_use sums to the batch"
+# ... and trace_use exports like every other table (a column per swept key)
+"$MOESIM" export --db "$db" --table trace_use --where placement.policy=contiguous -o "$tmp/tu.csv"
+[ "$(head -1 "$tmp/tu.csv" | cut -d, -f1-3)" = "run_id,token,uses" ] || fail "trace_use export header"
+[ "$(awk -F, -v id="$id" 'NR > 1 && $1 == id { s += $3 } END { print s }' "$tmp/tu.csv")" = 512 ] ||
+    fail "trace_use export sums to the batch"
 [ "$(q "select min(token) from trace_use where run_id=$id")" = 123 ] || fail "held-out tokens only (train 0.5 of 247)"
+
+# What a run computes besides its rows goes to notes: the placement's cost,
+# the ilp's status and gap (as `moesim place` prints them), and a
+# calibrated compute model's range; asked past the calibration's last row,
+# the sweep says so once.
+printf 'tokens,us\n1,10\n8,20\n' >"$tmp/cal.csv"
+"$MOESIM" run scenarios/placement_compare.ini --db "$tmp/n.db" --quiet --set workload.layers=2 \
+    --set workload.tokens_per_gpu=8 --set placement.policy=ilp,contiguous --set workload.ep_mode=standard \
+    --set workload.compute="$tmp/cal.csv" 2>"$tmp/err" || fail "notes run"
+nq() { sqlite3 "$tmp/n.db" "$1"; }
+[ "$(nq "SELECT n.value FROM notes n JOIN params p ON p.run_id = n.run_id AND p.key = 'placement.policy'
+         AND p.value = 'ilp' WHERE n.key = 'placement.ilp_status'")" = optimal ] || fail "ilp status"
+[ "$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'placement.ilp_gap'")" = 0 ] || fail "ilp gap"
+[ "$(nq "SELECT count(*) FROM notes WHERE run_id = 2 AND key LIKE 'placement.ilp%'")" = 0 ] ||
+    fail "no ilp notes for contiguous"
+[ "$(nq "SELECT count(*) FROM notes WHERE key = 'placement.cost_us'")" = 2 ] || fail "placement cost notes"
+[ "$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'compute.calibrated_tokens'")" = 8 ] ||
+    fail "calibrated range"
+got=$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'compute.max_expert_tokens'")
+[ "$(cat "$tmp/err")" = "moesim: warning: run 1: workload.compute: an expert computed $got tokens at once, more than the last row of $tmp/cal.csv (8 tokens): its time is extrapolated from the last two rows (notes table: compute.max_expert_tokens; said once per sweep)" ] ||
+    fail "extrapolation warning: $(cat "$tmp/err")"
+"$MOESIM" export --db "$tmp/n.db" --table notes -o "$tmp/notes.csv" 2>/dev/null
+[ "$(head -1 "$tmp/notes.csv" | cut -d, -f1-3)" = "run_id,key,value" ] || fail "notes export"
 
 # Every shipped scenario resolves and runs (shrunk to stay quick).
 for f in scenarios/*.ini; do
