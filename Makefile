@@ -31,7 +31,7 @@ endif
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph
-LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lm
+LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lxxhash -lm
 
 MODULES := base topo sim workloads kernels results plots app
 SRCS    := $(filter-out app/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

@@ -8,9 +8,11 @@
  * front instead of failing on upgrade).
  *
  * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
- * timeseries and gpu_load. res_open migrates a version-1 file in place: the
- * CREATE ... IF NOT EXISTS statements add what is missing and the version is
- * raised, in the same write transaction (so a crash leaves version 1 intact).
+ * timeseries and gpu_load; 3 adds trace_use; 4 adds inputs (the content hash
+ * of every input file of a run, inputs.c). res_open migrates an older file
+ * in place: the CREATE ... IF NOT EXISTS statements add what is
+ * missing and the version is raised, in the same write transaction (so a
+ * crash leaves the old version intact).
  *
  * Every statement is prepared once in res_open and reused with bound
  * parameters: a run's phases and links go in through the same statement,
@@ -41,8 +43,9 @@
 #include <sqlite3.h>
 
 #include "base/version.h"
+#include "results/resdb.h"
 
-#define RES_SCHEMA_VERSION 3
+#define RES_SCHEMA_VERSION 4
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -71,9 +74,12 @@ static const char res_schema[] =
     "CREATE INDEX IF NOT EXISTS gpu_load_run ON gpu_load(run_id);"
     "CREATE TABLE IF NOT EXISTS trace_use (run_id INTEGER, token INTEGER, uses INTEGER);"
     "CREATE INDEX IF NOT EXISTS trace_use_run ON trace_use(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
-    /* the migration from versions 1 and 2: the tables above exist now */
-    "UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3;";
+    "CREATE TABLE IF NOT EXISTS inputs (run_id INTEGER, key TEXT, path TEXT, bytes INTEGER,"
+    " xxh3 TEXT);"
+    "CREATE INDEX IF NOT EXISTS inputs_run ON inputs(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
+    /* the migration from versions 1 to 3: the tables above exist now */
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;";
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -88,6 +94,7 @@ enum res_stmt {
     ST_SAMPLE,
     ST_GPU_LOAD,
     ST_TRACE_USE,
+    ST_INPUT,
     ST_DONE,
     ST_FAIL,
     ST_COUNT
@@ -110,6 +117,7 @@ static const char *const res_sql[ST_COUNT] = {
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
     [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
+    [ST_INPUT] = "INSERT INTO inputs (run_id, key, path, bytes, xxh3) VALUES (?, ?, ?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
     [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
@@ -282,13 +290,11 @@ static int res_check_sound(struct res_db *d, struct err *e)
     int ok = r && !strcmp(r, "ok");
     if (!ok && r) {
         static const char head[] = "*** in database main ***\n";
-        if (!strncmp(r, head, sizeof head - 1))
-            r += sizeof head - 1;
+        if (!strncmp(r, head, sizeof head - 1)) r += sizeof head - 1;
         char what[256];
         snprintf(what, sizeof what, "%s", r);
         for (char *c = what; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
+            if (*c == '\n') *c = ' ';
         err_set(e,
                 "%s: the database is damaged (PRAGMA quick_check: %s); no run was added, "
                 "write to another --db",
@@ -308,8 +314,7 @@ static int res_wal(struct res_db *d)
 {
     for (int waited = 0;; waited += 5) {
         int rc = sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY || waited >= RES_BUSY_MS)
-            return rc;
+        if (rc != SQLITE_BUSY || waited >= RES_BUSY_MS) return rc;
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -318,8 +323,7 @@ static int res_wal(struct res_db *d)
 /* Journal mode, schema (in one write transaction) and statements. */
 static int res_setup(struct res_db *d, struct err *e)
 {
-    if (res_wal(d) != SQLITE_OK)
-        return res_fail(d, "cannot switch to WAL mode", e);
+    if (res_wal(d) != SQLITE_OK) return res_fail(d, "cannot switch to WAL mode", e);
     /* In WAL mode NORMAL keeps the database consistent through a crash of
      * moesim or of the machine; a power loss may lose the last commit (which
      * `moesim run --resume` reruns). A commit no longer waits for fsync: it
@@ -396,8 +400,7 @@ static int res_header_wal(const char *path)
 {
     unsigned char h[20];
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);
     return n == sizeof h && h[18] == 2 && h[19] == 2;
@@ -421,8 +424,7 @@ static enum res_read_mode res_read_mode(const char *path)
     char *dir = res_dirname(path);
     int dir_w = access(dir, W_OK | X_OK) == 0;
     free(dir);
-    if (!dir_w)
-        return RD_IMMUTABLE;
+    if (!dir_w) return RD_IMMUTABLE;
     return access(path, W_OK) == 0 ? RD_RW_QUERY : RD_RO;
 }
 
@@ -457,8 +459,7 @@ static int res_open_reader(struct res_db *d, struct err *e)
     if (rc == SQLITE_OK && m == RD_RW_QUERY)
         rc = sqlite3_exec(d->db, "PRAGMA query_only=ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        if (d->db)
-            return res_fail(d, "cannot open", e);
+        if (d->db) return res_fail(d, "cannot open", e);
         return err_set(e, "%s: cannot open: %s", d->path, sqlite3_errstr(rc));
     }
     return 0;
@@ -539,6 +540,29 @@ static int res_insert_run(struct res_db *d, const struct res_run_id *c, const ch
     return 0;
 }
 
+/* An inputs row for parameter key = value when it names an input file that
+ * can be read (one that cannot has no row: the run then fails on it, and
+ * --resume never takes it for a done run's input). */
+static int res_insert_input(struct res_db *d, int64_t run_id, const char *key, const char *value)
+{
+    if (res_key_role(key, value) != RES_KEY_INPUT) return 0;
+    char hex[17];
+    uint64_t bytes;
+    if (res_input_hash(value, hex, &bytes) < 0) return 0;
+    sqlite3_stmt *st = d->st[ST_INPUT];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    if (res_bind_u64(st, 4, bytes) != SQLITE_OK) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    sqlite3_bind_text(st, 5, hex, -1, SQLITE_TRANSIENT);
+    return res_exec(d, ST_INPUT);
+}
+
+/* The params rows (every option) and the inputs rows of a run. */
 static int res_insert_params(struct res_db *d, const struct res_run_id *c, int64_t run_id)
 {
     sqlite3_stmt *st = d->st[ST_PARAM];
@@ -546,7 +570,7 @@ static int res_insert_params(struct res_db *d, const struct res_run_id *c, int64
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_text(st, 2, c->p[i].key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, c->p[i].value, -1, SQLITE_TRANSIENT);
-        if (res_exec(d, ST_PARAM) < 0)
+        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, c->p[i].key, c->p[i].value) < 0)
             return -1;
     }
     return 0;

@@ -1,6 +1,6 @@
 /* res.h - the results database (SQLite) and CSV export of phase rows.
  *
- * Tables (the contract in README.md and docs/results.md), schema_version 2:
+ * Tables (the contract in README.md and docs/results.md), schema_version 4:
  *   runs   (id, scenario, status running|done|failed, started_at, finished_at, seed, engine,
  *           wall_s, events, sim_ns, version, message)
  *   params (run_id, key, value)   every resolved option, defaults included
@@ -11,7 +11,9 @@
  *          bytes sent on the link during the sample period ending at t_ns (a
  *          packet counts when its serialization ends), the queue (backlog)
  *          at t_ns; rows where both are 0 are left out
- *   gpu_load (run_id, layer, gpu, tokens)                        tokens each GPU computes
+ *   gpu_load (run_id, layer, gpu, tokens)                        token-expert selections per GPU
+ *   trace_use (run_id, token, uses)                              MoE: uses of each trace token
+ *   inputs (run_id, key, path, bytes, xxh3)                      each input file's XXH3-64
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -154,23 +156,16 @@ int res_report_cli(int argc, char **argv);
 int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
- * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
+ * links, flows, timeseries, gpu_load, trace_use, inputs) of the runs matching where[], as CSV
  * with a header and one column per swept parameter. Returns the number of
  * rows, or -1 with e set. */
 long res_export(struct res_db *db, const char *table, const char *const *where, size_t nwhere,
                 FILE *f, struct err *e);
 
-/* `moesim plot` (plot.c): draws figure `kind` (cct, fct, moe, heatmap,
- * gpu_load or 1-5) of the done runs matching where[] (heatmap: run `run`, or
- * 0 for the latest with samples) into dir as KIND.png and KIND.pdf. Returns
- * 0; -1 with e set when the runs lack the figure's data (or bad input); -2
- * when gnuplot or the output failed. */
-int plot_make(struct res_db *db, const char *kind, const char *dir, const char *const *where,
-              size_t nwhere, int64_t run, struct err *e);
-
 /* The configurations of the database's `done` runs (resume.c), for `moesim
- * run --resume`: a run is done when a done run has exactly its resolved
- * parameters (every option, as the params table records them). */
+ * run --resume`: a run is done when a done run simulated the same thing:
+ * every option but output.db and output.csv equal, and every input file
+ * (inputs.c) with the same XXH3-64 hash. */
 struct res_doneset;
 int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e);
 int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np);

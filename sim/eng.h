@@ -89,7 +89,8 @@ const struct eng_ops *eng_ops_find(int kind);
 
 /* Creates the packet engine (sim.engine = packet) over topology t with
  * transport tr; its random choices (the flow hash, spraying) derive from
- * seed. */
+ * seed (sim.seed) through their own streams (RNG_NET_HASH, RNG_NET_SPRAY in
+ * base/rng.h). */
 struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t seed,
                        const struct eng_hooks *h);
 /* The same for the engine of kind `kind`; NULL when there is none. */
@@ -120,9 +121,9 @@ static inline void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t 
 
 /* Makes e a fresh engine again (time 0, idle fabric, no messages, counters
  * at zero, hooks h), keeping its memory. Its random choices (spraying, the
- * flow hash) become a function of the run's seed and `salt` (0: the seed
- * alone, as after eng_create), so independent parts of a run (its network
- * phases) draw independent choices. */
+ * flow hash) become a function of the run's seed and `salt` (the salt of
+ * rng_seed; 0: as after eng_create), so independent parts of a run (its
+ * network phases) draw independent choices. */
 static inline void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
 {
     e->ops->reset(e, h, salt);

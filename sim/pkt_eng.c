@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/rng.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_route.h"
 
@@ -21,6 +22,14 @@ void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id)
         evq_push(&e->q, t, kind, id);
     }
     if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+}
+
+/* The streams of network phase `salt` of a run with seed e->base_seed: the
+ * flow hash's seed and the spraying generator (base/rng.h). */
+static void seed_streams(struct pkt_eng *e, uint64_t salt)
+{
+    e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
+    rng_set(e->rng, e->base_seed, RNG_NET_SPRAY, salt);
 }
 
 /* Window default: one bandwidth-delay product of the longest route: the time
@@ -55,9 +64,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
-    e->seed = e->base_seed = seed;
+    e->base_seed = seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(e->rng, (unsigned long)pkt_mix64(e->seed ^ 0x5350524159ull));
+    seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
     if (!e->ports) err_fatal("out of memory for %u ports", t->nports);
     memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
@@ -141,8 +150,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->sample_period = 0;
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
-    e->seed = e->base_seed ^ (salt ? pkt_mix64(salt) : 0);
-    gsl_rng_set(e->rng, (unsigned long)pkt_mix64(e->seed ^ 0x5350524159ull));
+    seed_streams(e, salt);
 }
 
 /* A sample event: the last one (nothing else left to simulate) is dropped and

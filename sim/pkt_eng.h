@@ -107,7 +107,7 @@ struct pkt_eng {
     uint32_t nmsgs, capmsgs, free_msg, live_msgs;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
     gsl_rng *rng;
-    uint64_t seed, base_seed; /* base_seed: the run's; seed: salted (eng_reset) */
+    uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
@@ -127,15 +127,6 @@ static inline struct pkt_eng *pkt_eng_of(struct eng *e)
 static inline const struct pkt_eng *pkt_eng_ofc(const struct eng *e)
 {
     return (const struct pkt_eng *)e;
-}
-
-/* splitmix64: the switches' flow hash. */
-static inline uint64_t pkt_mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
 }
 
 /* pkt_eng.c: schedules an event. */
