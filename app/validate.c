@@ -15,7 +15,9 @@
 
 #include "app/scenario.h"
 #include "base/units.h"
+#include "sim/eng.h"
 #include "topo/topo.h"
+#include "workloads/moe.h"
 #include <unistd.h>
 
 typedef int (*cfg_check_fn)(const struct cfg *c, const struct opt_def **bad, struct err *e);
@@ -129,18 +131,21 @@ static int cfg_check_round_trips(const struct cfg *c, const struct opt_def **bad
 {
     if (c->tr.window_bytes == 0 || cfg_msgs_per_iter(c) == 0)
         return 0; /* the automatic window is one bandwidth-delay product */
-    /* An all-to-all over several leaves has flows crossing the fabric (four
-     * links of link_latency_ns each way); otherwise the shortest route is
-     * two links, NVLink ones when servers hold several GPUs. */
-    double hop_ns = (double)c->topo.link_latency_ns;
-    if (c->topo.gpus_per_host > 1 && (double)c->topo.nvlink_latency_ns < hop_ns)
-        hop_ns = (double)c->topo.nvlink_latency_ns;
-    double hops = 2;
+    /* An all-to-all over several leaves has flows crossing the fabric;
+     * otherwise the bound takes the shortest route a flow may have: under one
+     * leaf, or over NVLink when servers hold several GPUs. The routes' delays
+     * are the fabric's (topo_spec_route_prop_ps, the ports topo_build makes). */
+    double route_ps;
     if (c->wl.kind == WL_ALLTOALL && c->topo.leaves > 1) {
-        hops = 4;
-        hop_ns = (double)c->topo.link_latency_ns;
+        route_ps = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_FABRIC);
+    } else {
+        route_ps = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_LEAF);
+        if (topo_spec_route(&c->topo, TOPO_ROUTE_NVLINK, (uint8_t[TOPO_ROUTE_MAX_PORTS]){0})) {
+            double nvl = (double)topo_spec_route_prop_ps(&c->topo, TOPO_ROUTE_NVLINK);
+            if (nvl < route_ps) route_ps = nvl;
+        }
     }
-    double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
+    double rtt_ps = 2 * route_ps;
     uint64_t sub = c->tr.path == PATH_SPLIT ? (uint64_t)c->tr.subflows : 1;
     double flow_bytes = (double)c->wl.bytes / (double)sub;
     double rounds = ceil(flow_bytes / (double)c->tr.window_bytes);
@@ -210,22 +215,24 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
 }
 
 /* A lower bound of the memory the run needs, against the machine's: better
- * an error up front with the estimate than a run killed halfway. Counted: the
- * fabric, the transport flows (with their messages and demands) and the
- * packets a window per flow can keep in flight. */
+ * an error up front with the estimate than a run killed halfway. Counted,
+ * each at the size of the struct that holds it (topo, the engine and the MoE
+ * generator say): the fabric with the engine's state per port, the transport
+ * flows (with their messages and demands) and the packets a window per flow
+ * can keep in flight; for MoE, what its generator allocates up front. */
 uint64_t cfg_memory_estimate(const struct cfg *c)
 {
     /* In double: the products of hosts, iterations, subflows and windows
      * can pass 2^64 (then the estimate saturates). */
     double H = (double)cfg_hosts(c);
+    double fabric =
+        (double)(topo_memory_bytes(&c->topo) + topo_port_count(&c->topo) * eng_memory_per_port());
     if (c->wl.kind == WL_MOE) {
-        /* What the MoE generator allocates from the configuration alone
-         * (workloads/moe.c): per batch token its trace token (4 bytes) and
-         * topk GPU slots (2 bytes each, topk 1 when it comes from the trace),
-         * per GPU pair a byte count and a demand (24 bytes). The trace and
-         * the flows of a phase come on top. */
-        double B = H * (double)c->wl.tokens_per_gpu, K = c->wl.topk ? (double)c->wl.topk : 1;
-        double total = (double)topo_memory_bytes(&c->topo) + B * (4 + 2 * K) + H * H * 24;
+        /* topk 1 when it comes from the trace */
+        double B = H * (double)c->wl.tokens_per_gpu;
+        int K = c->wl.topk ? (int)c->wl.topk : 1;
+        double total = fabric + B * (double)wl_moe_memory_per_token(K) +
+                       H * H * (double)wl_moe_memory_per_gpu_pair();
         return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
     }
     double msgs = c->wl.kind == WL_ALLTOALL ? H * (H - 1) : H;
@@ -236,8 +243,9 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double link_pkts = floor(c->topo.host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr.mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    double total =
-        (double)topo_memory_bytes(&c->topo) + flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
+    double total = fabric + flows * (double)eng_memory_per_flow() +
+                   msgs * (double)(eng_memory_per_msg() + sizeof(struct topo_demand)) +
+                   H * pkts_per_host * (double)eng_memory_per_packet();
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 

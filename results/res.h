@@ -117,6 +117,8 @@ void res_close(struct res_db *db);
  * so an older schema is read as it is (res_has_table says what is there). */
 int res_open_read(const char *path, struct res_db **out, struct err *e);
 int res_has_table(struct res_db *db, const char *name);
+/* The database's file, as opened (for messages). */
+const char *res_path(const struct res_db *db);
 /* The identity of a run for the runs and params tables: every resolved
  * option (p[np], in the option table's order), the engine's name and the
  * seed. */
@@ -150,10 +152,6 @@ struct res_report_opts {
     size_t nwhere;
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
-/* The `moesim report` and `moesim export` subcommands (argv[0] the name;
- * exit status 0, 1 or 2 as cli.h says). */
-int res_report_cli(int argc, char **argv);
-int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
  * links, flows, timeseries, gpu_load, trace_use, inputs) of the runs matching where[], as CSV

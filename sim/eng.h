@@ -97,6 +97,16 @@ struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t 
 struct eng *eng_create_kind(int kind, const struct topo *t, const struct tr_spec *tr, uint64_t seed,
                             const struct eng_hooks *h);
 
+/* Bytes the packet engine holds per fabric port (its queue state), per
+ * transport flow, per message and per packet in flight: the sizes of its own
+ * structs, for the memory estimate that gates a run (app/validate.c). They
+ * are the packet engine's (sim/pkt_eng.c): a second engine would give its
+ * own, by kind. */
+size_t eng_memory_per_port(void);
+size_t eng_memory_per_flow(void);
+size_t eng_memory_per_msg(void);
+size_t eng_memory_per_packet(void);
+
 static inline void eng_destroy(struct eng *e)
 {
     if (e) e->ops->destroy(e);

@@ -183,6 +183,17 @@ static const struct reject file_cases[] = {
      "[workload]\nkind = permutation\nbytes = 1048576\n[sim]\niterations = 100000\n",
      "FILE:4: transport.window_bytes: a flow needs at least 2.56e+07 round trips of 0.4 s with a "
      "window of 4096 bytes, 1.02e+07 s of simulated time, more than the clock holds (9.22e+06 s)"),
+    R("window round trips across leaves (four links each way)",
+     "[topology]\nleaves = 2\nhosts_per_leaf = 2\nlink_latency_ns = 100000000\n[transport]\n"
+     "window_bytes = 4096\n[workload]\nbytes = 1048576\n[sim]\niterations = 100000\n",
+     "FILE:6: transport.window_bytes: a flow needs at least 2.56e+07 round trips of 0.8 s with a "
+     "window of 4096 bytes, 2.05e+07 s of simulated time, more than the clock holds (9.22e+06 s)"),
+    R("window round trips over NVLink (the shorter route)",
+     "[topology]\nleaves = 1\nhosts_per_leaf = 4\ngpus_per_host = 2\nlink_latency_ns = 100000000\n"
+     "nvlink_latency_ns = 50000000\n[transport]\nwindow_bytes = 4096\n[workload]\n"
+     "kind = permutation\nbytes = 4194304\n[sim]\niterations = 100000\n",
+     "FILE:8: transport.window_bytes: a flow needs at least 1.02e+08 round trips of 0.2 s with a "
+     "window of 4096 bytes, 2.05e+07 s of simulated time, more than the clock holds (9.22e+06 s)"),
     R("NUL byte in a value",
      "[sim]\nseed = 1\0junk\n",
      "FILE:2: line holds a NUL byte (not a text file?)"),

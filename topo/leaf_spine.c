@@ -35,14 +35,25 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
     return 0;
 }
 
-/* Bytes the fabric of c takes (ports, host tables, path table). */
-uint64_t topo_memory_bytes(const struct topo_spec *c)
+uint64_t topo_port_count(const struct topo_spec *c)
 {
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
-    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
-                     (c->gpus_per_host > 1 ? 2 * H : 0);
-    return ports * (sizeof(struct topo_port) + 128) + H * 20 +
-           (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+    return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
+           (c->gpus_per_host > 1 ? 2 * H : 0);
+}
+
+/* Bytes the fabric of c takes: its ports, the five per-host tables
+ * (host_up, host_down, host_leaf, nvl_up, nvl_down; the NVLink ones counted
+ * even when absent) and the path tables (up and down, a port per leaf and
+ * spine each). */
+uint64_t topo_memory_bytes(const struct topo_spec *c)
+{
+    const struct topo *t = NULL; /* only for sizeof */
+    uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
+    uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
+                        sizeof *t->nvl_up + sizeof *t->nvl_down;
+    uint64_t paths = (uint64_t)c->leaves * (uint64_t)c->spines * (sizeof *t->up + sizeof *t->down);
+    return topo_port_count(c) * sizeof(struct topo_port) + H * per_host + paths;
 }
 
 double topo_host_gbps(const struct topo *t)
@@ -59,10 +70,60 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
     return (double)bps / 1e9;
 }
 
+uint32_t topo_gpus_per_server(const struct topo *t)
+{
+    return t->gpus_per_host;
+}
+
+double topo_nvlink_gbps(const struct topo *t)
+{
+    return t->nvl_up ? (double)t->ports[t->nvl_up[0]].bps / 1e9 : 0;
+}
+
+uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint8_t *kinds)
+{
+    uint32_t n = 0;
+    if (r == TOPO_ROUTE_NVLINK) {
+        if (s->gpus_per_host < 2)
+            return 0;
+        kinds[n++] = TP_NVL_UP;
+        kinds[n++] = TP_NVL_DOWN;
+        return n;
+    }
+    if (r == TOPO_ROUTE_FABRIC && s->leaves < 2)
+        return 0;
+    kinds[n++] = TP_HOST_UP;
+    if (r == TOPO_ROUTE_FABRIC) {
+        kinds[n++] = TP_LEAF_UP;
+        kinds[n++] = TP_SPINE_DOWN;
+    }
+    kinds[n++] = TP_HOST_DOWN;
+    return n;
+}
+
+simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind)
+{
+    if (port_kind == TP_NVL_UP || port_kind == TP_NVL_DOWN)
+        return ns_to_ps((uint64_t)s->nvlink_latency_ns);
+    return ns_to_ps((uint64_t)s->link_latency_ns);
+}
+
+simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kind r)
+{
+    uint8_t kinds[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_spec_route(s, r, kinds);
+    simtime_t ps = 0;
+    for (uint32_t i = 0; i < n; i++)
+        ps += topo_spec_port_lat_ps(s, kinds[i]);
+    return ps;
+}
+
 const char *topo_port_kind_name(int kind)
 {
-    static const char *names[] = {"host_up",    "host_down", "leaf_up",
-                                  "spine_down", "nvl_up",    "nvl_down"};
+    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
+                                        "spine_down", "nvl_up",    "nvl_down"};
+    _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
+                   "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
 }
 
@@ -171,7 +232,6 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     t->path_len = 2;
     uint32_t H = t->hosts, L = t->leaves, S = t->spines;
     uint64_t hbps = gbps_to_bps(c->host_gbps), fbps = gbps_to_bps(c->fabric_gbps);
-    simtime_t lat = ns_to_ps((uint64_t)c->link_latency_ns);
 
     uint32_t G = t->gpus_per_host;
     t->nports = 2 * H + 2 * L * S + (G > 1 ? 2 * H : 0);
@@ -182,28 +242,31 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
         uint32_t leaf = H + h / t->hosts_per_leaf;
         t->host_up[h] = 2 * h;
         t->host_down[h] = 2 * h + 1;
-        set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, lat);
-        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps, lat);
+        set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, topo_spec_port_lat_ps(c, TP_HOST_UP));
+        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps,
+                 topo_spec_port_lat_ps(c, TP_HOST_DOWN));
     }
     /* Fabric ports in the same order as the igraph edges of compute_paths. */
     uint32_t p = 2 * H;
     for (uint32_t l = 0; l < L; l++)
         for (uint32_t s = 0; s < S; s++) {
-            set_port(&t->ports[p++], TP_LEAF_UP, H + l, H + L + s, fbps, lat);
-            set_port(&t->ports[p++], TP_SPINE_DOWN, H + L + s, H + l, fbps, lat);
+            set_port(&t->ports[p++], TP_LEAF_UP, H + l, H + L + s, fbps,
+                     topo_spec_port_lat_ps(c, TP_LEAF_UP));
+            set_port(&t->ports[p++], TP_SPINE_DOWN, H + L + s, H + l, fbps,
+                     topo_spec_port_lat_ps(c, TP_SPINE_DOWN));
         }
     if (G > 1) {
         /* NVLink: each GPU has a link to and from its server's switch. */
         uint64_t nbps = gbps_to_bps(c->nvlink_gbps);
-        simtime_t nlat = ns_to_ps((uint64_t)c->nvlink_latency_ns);
         t->nvl_up = xmalloc(H * sizeof *t->nvl_up);
         t->nvl_down = xmalloc(H * sizeof *t->nvl_down);
         for (uint32_t h = 0; h < H; h++) {
             uint32_t sw = H + L + S + h / G;
             t->nvl_up[h] = p;
-            set_port(&t->ports[p++], TP_NVL_UP, h, sw, nbps, nlat);
+            set_port(&t->ports[p++], TP_NVL_UP, h, sw, nbps, topo_spec_port_lat_ps(c, TP_NVL_UP));
             t->nvl_down[h] = p;
-            set_port(&t->ports[p++], TP_NVL_DOWN, sw, h, nbps, nlat);
+            set_port(&t->ports[p++], TP_NVL_DOWN, sw, h, nbps,
+                     topo_spec_port_lat_ps(c, TP_NVL_DOWN));
         }
     }
     t->host_leaf = xmalloc(H * sizeof *t->host_leaf);

@@ -79,7 +79,10 @@ struct topo {
  * -1 with e->msg = "section.key: reason" and *bad = the option at fault (a
  * row of topo_options). */
 int topo_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
-/* Memory the fabric of s will take, bytes (engine port state included). */
+/* Ports the fabric of s will have (host links, leaf-spine links, NVLink). */
+uint64_t topo_port_count(const struct topo_spec *s);
+/* Memory the fabric of s will take, bytes (the fabric's own: ports, host and
+ * path tables; an engine's state per port comes on top, eng_memory_per_port). */
 uint64_t topo_memory_bytes(const struct topo_spec *s);
 /* Builds the fabric of s (after topo_check). */
 int topo_build(const struct topo_spec *s, struct topo **out, struct err *e);
@@ -124,10 +127,31 @@ static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t
 }
 
 /* Views of the fabric for the models that score it (placement's cost):
- * a host's link speed (host 0's uplink), and the total speed of a leaf's
- * uplinks, Gb/s. */
+ * a host's link speed (host 0's uplink), the total speed of a leaf's
+ * uplinks, Gb/s; the GPUs per server (consecutive hosts sharing an NVLink
+ * switch, 1: no NVLink) and a GPU's NVLink speed per direction (host 0's
+ * NVLink uplink; 0 without NVLink), Gb/s. */
 double topo_host_gbps(const struct topo *t);
 double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf);
+uint32_t topo_gpus_per_server(const struct topo *t);
+double topo_nvlink_gbps(const struct topo *t);
+
+/* What the route between two hosts crosses: NVLink (GPUs of one server), one
+ * leaf switch (host_up, host_down), or the fabric between two leaves
+ * (host_up, leaf_up, spine_down, host_down). */
+enum topo_route_kind { TOPO_ROUTE_NVLINK = 0, TOPO_ROUTE_LEAF, TOPO_ROUTE_FABRIC };
+#define TOPO_ROUTE_MAX_PORTS 4
+/* The kinds (enum topo_port_kind) of the ports a route of kind r crosses in
+ * s's fabric, in order, into kinds[TOPO_ROUTE_MAX_PORTS]; returns how many,
+ * 0 when s's fabric has no such route (NVLink with one GPU per server, the
+ * fabric with one leaf). topo_build's routes are these. */
+uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint8_t *kinds);
+/* Propagation delay topo_build gives a port of that kind in s's fabric, ps. */
+simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind);
+/* Zero-load propagation delay of a route of kind r in s's fabric, one way, ps
+ * (0 when there is no such route): what topo_path_latency of a zero-byte
+ * packet gives on the built fabric, without building it. */
+simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kind r);
 
 /* Name of a node ("h3", "l0", "s12") into buf. */
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n);

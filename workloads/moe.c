@@ -29,7 +29,9 @@
  * placement.train of the trace's tokens; only the rest is replayed, so the
  * placement is judged on tokens it has not seen. A replicated expert serves a
  * token by pl_gpu_of's rule (the replica on the GPU the token comes from, else
- * one chosen by token index).
+ * one chosen by token index). The placement is scored on the fabric that is
+ * simulated (wl_moe_fabric): NVLink inside a server, the NICs and leaf
+ * uplinks between servers, the token homes of workload.shard.
  * A token without a decision at a layer (missing trace rows) skips it.
  * Messages between two GPUs of one server go over NVLink (the engine routes
  * them). Phases run in sequence: no overlap of compute and communication.
@@ -331,6 +333,22 @@ static int check_trace(const struct wl_specs *c, const struct trace *t, struct e
     return 0;
 }
 
+void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
+                   struct pl_fabric *f)
+{
+    pl_fabric_default(f, (int)t->hosts, (int)t->leaves);
+    f->gpus_per_server = (int)topo_gpus_per_server(t);
+    f->gpu_gbps = topo_host_gbps(t);
+    f->nvlink_gbps = topo_nvlink_gbps(t);
+    f->leaf_uplink_gbps = topo_leaf_uplink_gbps(t, 0);
+    f->bytes_per_token = (double)((uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes);
+    f->compute_us_per_token = (double)wl_compute_ps(comp, 1000) / 1000.0 / (double)PS_PER_US;
+    f->w_compute = c->pl->w_compute;
+    f->w_network = c->pl->w_network;
+    f->mode = c->wl->ep_mode == EP_COHERENT ? PL_COHERENT : PL_STANDARD;
+    f->shard = c->wl->shard == SHARD_ROUND_ROBIN ? PL_SHARD_ROUND_ROBIN : PL_SHARD_CONTIGUOUS;
+}
+
 /* Computes the placement on the first placement.train of the trace's tokens
  * (or on all of them when train = 0), scored on this fabric. */
 static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t, struct err *e)
@@ -341,17 +359,9 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
                        ntrain == 0 ? "no token to compute the placement on"
                                    : "no token to replay");
     struct pl_fabric f;
-    pl_fabric_default(&f, (int)m->G, (int)t->leaves);
-    f.gpu_gbps = topo_host_gbps(t);
-    f.leaf_uplink_gbps = topo_leaf_uplink_gbps(t, 0);
-    f.bytes_per_token = (double)m->msg_bytes;
-    f.compute_us_per_token = (double)wl_compute_ps(&m->comp, 1000) / 1000.0 / (double)PS_PER_US;
-    f.w_compute = c->pl->w_compute;
-    f.w_network = c->pl->w_network;
-    f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
+    wl_moe_fabric(c, t, &m->comp, &f);
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
-    char policy[64];
-    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    const char *policy = pl_policies[c->pl->policy].name;
     /* Layers beyond workload.layers do not count: train on a view of the
      * trace's first L layers. */
     struct trace view = m->tr;
@@ -371,6 +381,18 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
         trace_free(&view);
     m->eval_begin = ntrain;
     return rc;
+}
+
+size_t wl_moe_memory_per_token(int topk)
+{
+    const struct moe *m = NULL; /* only for sizeof */
+    return sizeof *m->tok + (size_t)topk * sizeof *m->cur;
+}
+
+size_t wl_moe_memory_per_gpu_pair(void)
+{
+    const struct moe *m = NULL;
+    return sizeof *m->mat + sizeof *m->dem;
 }
 
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)

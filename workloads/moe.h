@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "workloads/compute.h"
+#include "workloads/place.h"
 #include "workloads/wl.h"
 
 struct moe_stats {
@@ -17,7 +19,22 @@ struct moe_stats {
     double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
 };
 
+/* The fabric and cost the MoE workload's placement is scored on, as the run
+ * simulates it: GPUs, leaves, servers (topology.gpus_per_host), NIC, NVLink
+ * and leaf uplink speeds from t's views (topo.h); token homes from
+ * workload.shard, bytes per token = hidden * dtype_bytes, the cost of one
+ * token-expert from the compute model comp, the ep mode and the cost weights
+ * from c. */
+void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
+                   struct pl_fabric *f);
+
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+/* Bytes the generator allocates from the configuration alone (the trace and
+ * the flows of a phase come on top): per batch token its trace token and
+ * topk GPU slots, per (source, destination) GPU pair a byte count and a
+ * demand. */
+size_t wl_moe_memory_per_token(int topk);
+size_t wl_moe_memory_per_gpu_pair(void);
 /* Statistics of a MoE generator (valid until it is destroyed). */
 const struct moe_stats *wl_moe_stats(const struct wl_gen *g);
 

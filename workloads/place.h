@@ -3,23 +3,36 @@
  * A placement gives every layer S = experts + replicas slots, slots_per_gpu =
  * S / gpus of them on each GPU: slot s of a layer lives on GPU s / slots_per_gpu
  * and holds one expert. An expert with several slots in a layer is replicated.
- * Policies (README-placement.md): contiguous, round_robin, random,
- * load_greedy, eplb, affinity, moetuner, ilp; `refine` runs a pairwise-swap
- * local search on the shared cost after any of them.
+ * Policies: PL_POLICY_LIST below (README-placement.md says what each does);
+ * `refine` runs a pairwise-swap local search on the shared cost after any of
+ * them.
  *
  * Replica rule (a pure function, pl_gpu_of): a token that comes from a GPU
  * holding a replica of the expert uses that replica; otherwise it uses replica
  * number (token mod replica count), replicas ordered by GPU. With one replica
  * the expert's only GPU is returned.
  *
- * Token homes: in both ep modes a token's home GPU is its shard under a
- * contiguous split of the evaluated tokens over the GPUs (pl_home_gpu).
+ * Token homes (pl_token_home): token i of the n evaluated tokens lives on GPU
+ * floor(i * gpus / n) with shard = contiguous, on GPU i mod gpus with
+ * round_robin (workload.shard: the replay puts batch token b on b /
+ * tokens_per_gpu or b mod gpus the same way).
+ *
+ * The fabric (struct pl_fabric) is the simulated one: GPUs in consecutive
+ * groups of gpus_per_server per server (the GPUs of one server reach each
+ * other over NVLink, nvlink_gbps per GPU and direction, never over their NICs
+ * or the leaf), servers in consecutive groups per leaf, each GPU with a NIC of
+ * gpu_gbps, each leaf with leaf_uplink_gbps of uplinks in total.
  *
  * The shared cost (pl_cost, place_cost.c) sums over layers
  *   w_compute * max_g load_g * compute_us_per_token
  *   + w_network * max( max_g max(sent_g, recv_g) * 8 / gpu_gbps,
+ *                      max_g max(nvsent_g, nvrecv_g) * 8 / nvlink_gbps,
  *                      max_leaf max(out, in) * 8 / leaf_uplink_gbps )   [us]
- * where load_g counts (token, expert) assignments on GPU g and the traffic is
+ * where load_g counts (token, expert) assignments on GPU g, sent_g/recv_g the
+ * bytes GPU g sends/receives to/from GPUs of other servers (its NIC),
+ * nvsent_g/nvrecv_g those to/from the other GPUs of its server (absent with
+ * one GPU per server), out/in the bytes leaving/entering a leaf (absent with
+ * one leaf). The traffic is
  *   standard: dispatch home -> expert GPU and combine back, bytes_per_token
  *             per (token, slot) whose expert is off the home GPU;
  *   coherent: a token's activation moves from each of its layer l-1 expert
@@ -40,21 +53,29 @@
 #include "workloads/trace.h"
 
 enum pl_mode { PL_STANDARD = 0, PL_COHERENT = 1 };
+/* Token homes (header comment); the values of workload.shard. */
+enum pl_shard { PL_SHARD_CONTIGUOUS = 0, PL_SHARD_ROUND_ROBIN = 1 };
 
 /* The fabric and cost weights a placement is scored on. GPUs are split evenly
- * over leaves (GPU g on leaf g / (gpus / leaves)). */
+ * over leaves (GPU g on leaf g / (gpus / leaves)) and over servers (GPU g in
+ * server g / gpus_per_server; a server's GPUs sit under one leaf). */
 struct pl_fabric {
     int gpus, leaves;
-    double gpu_gbps;             /* per GPU and direction */
+    int gpus_per_server;         /* GPUs sharing one NVLink switch (1: no NVLink) */
+    double gpu_gbps;             /* NIC, per GPU and direction */
+    double nvlink_gbps;          /* NVLink, per GPU and direction (gpus_per_server > 1) */
     double leaf_uplink_gbps;     /* total per leaf and direction */
     double bytes_per_token;      /* one token's activation */
     double compute_us_per_token; /* per (token, expert) */
     double w_compute, w_network;
     enum pl_mode mode;
+    enum pl_shard shard;
 };
 
-/* Defaults: 1 leaf, 400 Gb/s GPUs, leaf uplink = gpus per leaf x 400 Gb/s,
- * 8 KiB per token (hidden 4096, bf16), 0.5 us per token-expert, weights 1. */
+/* Defaults: 400 Gb/s NICs, leaf uplink = gpus per leaf x 400 Gb/s (not
+ * oversubscribed), one GPU per server (no NVLink; nvlink_gbps 3600 if
+ * gpus_per_server is raised), contiguous token homes, 8 KiB per token (hidden
+ * 4096, bf16), 0.5 us per token-expert, weights 1, standard mode. */
 void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves);
 
 struct pl_params {
@@ -81,6 +102,44 @@ struct pl_placement {
     double ilp_bound; /* best proven lower bound of the cost (NAN: none yet) */
 };
 
+/* The placement policies, written once: X(name, replicates, note) for each,
+ * SEP between two, in the order of placement.policy's choices (the option's
+ * value is the index here). `replicates`: whether the policy can fill
+ * placement.replicas extra slots; `note`: what the option's help says of it.
+ * The choices string, that help, `moesim place`'s usage and errors,
+ * pl_policies[] (the name -> function table of place.c) and validation all
+ * come from this list; tests/test_place.c checks that README-placement.md's
+ * table has each. */
+#define PL_POLICY_LIST(X, SEP)                                                                     \
+    X(contiguous, 1, " (e on GPU e*G/E)")                                                          \
+    SEP X(round_robin, 1, "")                                                                      \
+    SEP X(random, 1, "")                                                                           \
+    SEP X(load_greedy, 0, " (LPT by load)")                                                        \
+    SEP X(eplb, 1, " (DeepSeek, with replicas)")                                                   \
+    SEP X(affinity, 0, " (ExFlow)")                                                                \
+    SEP X(moetuner, 0, " (two-stage)")                                                             \
+    SEP X(ilp, 0, " (GLPK, exact)")
+
+#define PL_NAME_(name, rep, note)  #name
+#define PL_NOTE_(name, rep, note)  #name note
+#define PL_COUNT_(name, rep, note) +1
+/* "contiguous|round_robin|...|ilp", a string literal: the option's choices. */
+#define PL_POLICY_CHOICES PL_POLICY_LIST(PL_NAME_, "|")
+/* "contiguous (e on GPU e*G/E), round_robin, ...": the help's list. */
+#define PL_POLICY_HELP PL_POLICY_LIST(PL_NOTE_, ", ")
+enum { PL_NPOLICIES = 0 PL_POLICY_LIST(PL_COUNT_, ) };
+
+struct pl_run;
+struct pl_policy {
+    const char *name;
+    int (*fn)(struct pl_placement *out, const struct pl_run *r); /* place.c */
+    int replicates;
+};
+/* Indexed like placement.policy's choices. */
+extern const struct pl_policy pl_policies[PL_NPOLICIES];
+/* The policy named `name`, or NULL. */
+const struct pl_policy *pl_policy_find(const char *name);
+
 /* Computes a placement with `policy` on tokens [tok_begin, tok_end) of train
  * (the profile). Returns 0, or -1 with e naming the option and the reason
  * ("placement.policy: unknown policy 'x' (...)"). out is zeroed first; free it
@@ -99,8 +158,12 @@ int pl_replica_gpu(const struct pl_placement *pl, int layer, int expert, int i);
 
 /* Home GPU of token index i among n evaluated tokens: floor(i * gpus / n). */
 int pl_home_gpu(size_t i, size_t n, int gpus);
+/* Home GPU of token index i among n under f's shard rule (header comment). */
+int pl_token_home(const struct pl_fabric *f, size_t i, size_t n);
 /* Leaf of GPU g. */
 int pl_leaf_of(int g, int gpus, int leaves);
+/* Whether GPUs a and b are in one server (their traffic crosses NVLink). */
+int pl_same_server(const struct pl_fabric *f, int a, int b);
 
 /* The shared cost of pl on tokens [tok_begin, tok_end) of t (header comment). */
 double pl_cost(const struct pl_placement *pl, const struct trace *t, size_t tok_begin,
@@ -115,6 +178,8 @@ struct pl_stats {
     double max_over_mean;         /* mean over layers of max/mean (layers with load) */
     double transfers;             /* counted transfers (mode's definition) */
     double cross_gpu, cross_leaf; /* fractions of transfers crossing a GPU / a leaf */
+    double cross_server;          /* ... crossing a server (on the NICs; = cross_gpu with
+                                     one GPU per server) */
     double cost;                  /* pl_cost */
 };
 void pl_evaluate(const struct pl_placement *pl, const struct trace *t, size_t tok_begin,

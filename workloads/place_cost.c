@@ -4,6 +4,7 @@
  * Definition (also place.h and README-placement.md), per layer l:
  *   cost_l = w_compute * compute_us_per_token * max_g load_g
  *          + w_network * max( max_g max(sent_g, recv_g) * 8 / (gpu_gbps * 1e3),
+ *                             max_g max(nvsent_g, nvrecv_g) * 8 / (nvlink_gbps * 1e3),
  *                             max_leaf max(out, in) * 8 / (leaf_uplink_gbps * 1e3) )
  * in microseconds, bytes = units * bytes_per_token. The flows come from the
  * profile (place_internal.h): each unit of mass leaves its source GPU for the
@@ -11,7 +12,11 @@
  * splits evenly over the replicas (the expectation of pl_gpu_of's rule). In
  * standard mode every dispatched unit also comes back (combine), so sent and
  * received both count dispatch plus combine; in coherent mode the last layer
- * adds the combine of its outputs to the token homes.
+ * adds the combine of its outputs to the token homes. A unit between two GPUs
+ * of one server counts in nvsent of its source and nvrecv of its destination
+ * (NVLink) and nowhere else; a unit between servers counts in sent and recv
+ * (the NICs) and, between leaves, in the leaves' out and in. The NVLink term
+ * is absent with one GPU per server, the leaf term with one leaf.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -20,9 +25,10 @@
 #include "workloads/place_internal.h"
 
 void pl_profile_build(struct pl_profile *pr, const struct trace *t, size_t tok_begin,
-                      size_t tok_end, int gpus, int leaves, enum pl_mode mode)
+                      size_t tok_end, const struct pl_fabric *f)
 {
-    int L = t->layers, E = t->experts, k = t->topk;
+    int L = t->layers, E = t->experts, k = t->topk, gpus = f->gpus, leaves = f->leaves;
+    enum pl_mode mode = f->mode;
     memset(pr, 0, sizeof *pr);
     pr->layers = L;
     pr->experts = E;
@@ -36,7 +42,7 @@ void pl_profile_build(struct pl_profile *pr, const struct trace *t, size_t tok_b
     size_t n = tok_end - tok_begin;
     for (size_t i = 0; i < n; i++) {
         size_t tok = tok_begin + i;
-        int h = pl_home_gpu(i, n, gpus);
+        int h = pl_token_home(f, i, n);
         for (int l = 0; l < L; l++) {
             const int16_t *ex = &t->expert[trace_idx(t, tok, l, 0)];
             const int16_t *prev = l > 0 ? &t->expert[trace_idx(t, tok, l - 1, 0)] : NULL;
@@ -87,6 +93,8 @@ void pl_eval_init(struct pl_eval *ev, const struct pl_profile *pr, const struct 
     ev->recv = xcalloc((size_t)G, sizeof(double));
     ev->lout = xcalloc((size_t)pr->leaves, sizeof(double));
     ev->lin = xcalloc((size_t)pr->leaves, sizeof(double));
+    ev->nsent = xcalloc((size_t)G, sizeof(double));
+    ev->nrecv = xcalloc((size_t)G, sizeof(double));
 }
 
 void pl_eval_free(struct pl_eval *ev)
@@ -101,6 +109,8 @@ void pl_eval_free(struct pl_eval *ev)
     free(ev->recv);
     free(ev->lout);
     free(ev->lin);
+    free(ev->nsent);
+    free(ev->nrecv);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -131,6 +141,11 @@ static void route(struct pl_eval *ev, double mass, int src, int n, const int *re
 static void add_traffic(struct pl_eval *ev, int s, int d, double m)
 {
     if (s == d || m == 0) return;
+    if (pl_same_server(ev->f, s, d)) {
+        ev->nsent[s] += m;
+        ev->nrecv[d] += m;
+        return;
+    }
     int G = ev->pr->gpus, Lv = ev->pr->leaves;
     ev->sent[s] += m;
     ev->recv[d] += m;
@@ -171,6 +186,8 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
     memset(ev->recv, 0, sizeof(double) * (size_t)G);
     memset(ev->lout, 0, sizeof(double) * (size_t)pr->leaves);
     memset(ev->lin, 0, sizeof(double) * (size_t)pr->leaves);
+    memset(ev->nsent, 0, sizeof(double) * (size_t)G);
+    memset(ev->nrecv, 0, sizeof(double) * (size_t)G);
     for (int s = 0; s < G; s++)
         for (int d = 0; d < G; d++) {
             double m = ev->flow[(size_t)s * G + d];
@@ -188,11 +205,13 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
                 for (int i = 0; i < n; i++)
                     add_traffic(ev, ev->reps[(size_t)e * S + i], h, m / n);
             }
-    double maxload = 0, maxg = 0, maxl = 0;
+    double maxload = 0, maxg = 0, maxl = 0, maxn = 0;
     for (int g = 0; g < G; g++) {
         if (ev->load[g] > maxload) maxload = ev->load[g];
         double x = ev->sent[g] > ev->recv[g] ? ev->sent[g] : ev->recv[g];
         if (x > maxg) maxg = x;
+        x = ev->nsent[g] > ev->nrecv[g] ? ev->nsent[g] : ev->nrecv[g];
+        if (x > maxn) maxn = x;
     }
     for (int v = 0; v < pr->leaves; v++) {
         double x = ev->lout[v] > ev->lin[v] ? ev->lout[v] : ev->lin[v];
@@ -201,7 +220,10 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
     double B = f->bytes_per_token;
     double tg = maxg * B * 8 / (f->gpu_gbps * 1e3);
     double tl = pr->leaves > 1 ? maxl * B * 8 / (f->leaf_uplink_gbps * 1e3) : 0;
-    return f->w_compute * f->compute_us_per_token * maxload + f->w_network * (tg > tl ? tg : tl);
+    double tn = f->gpus_per_server > 1 ? maxn * B * 8 / (f->nvlink_gbps * 1e3) : 0;
+    double tnet = tg > tl ? tg : tl;
+    if (tn > tnet) tnet = tn;
+    return f->w_compute * f->compute_us_per_token * maxload + f->w_network * tnet;
 }
 
 double pl_eval_total(struct pl_eval *ev, const int *slot_expert)
@@ -216,10 +238,13 @@ double pl_cost(const struct pl_placement *pl, const struct trace *t, size_t tok_
                size_t tok_end, const struct pl_fabric *f)
 {
     assert(f->gpus == pl->gpus && t->layers == pl->layers && t->experts == pl->experts);
+    /* The placement's leaves count (as they always have). */
+    struct pl_fabric g = *f;
+    g.leaves = pl->leaves;
     struct pl_profile pr;
     struct pl_eval ev;
-    pl_profile_build(&pr, t, tok_begin, tok_end, pl->gpus, pl->leaves, f->mode);
-    pl_eval_init(&ev, &pr, f, pl->slots, pl->slots_per_gpu);
+    pl_profile_build(&pr, t, tok_begin, tok_end, &g);
+    pl_eval_init(&ev, &pr, &g, pl->slots, pl->slots_per_gpu);
     double c = pl_eval_total(&ev, pl->slot_expert);
     pl_eval_free(&ev);
     pl_profile_free(&pr);

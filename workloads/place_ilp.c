@@ -13,6 +13,16 @@
  * experts elsewhere and returns the tokens of its experts to other homes,
  *   sent_g = recv_g = H_g + sum_e (load[l][e] - 2 H[l][g][e]) x[l][e][g],
  * and the same with leaf sums X[l][e][v] = sum_{g in v} x[l][e][g].
+ * With servers of P > 1 GPUs (S(g) the GPUs of g's server, H[g][e] =
+ * H[l][g][e], XS_e = sum_{g' in S(g)} x[l][e][g'], HS_e = sum_{h in S(g)}
+ * H[h][e]) only traffic leaving the server crosses g's NIC and the rest
+ * crosses NVLink, N_l >= k_nvl * nv_g added, both still linear:
+ *   sent_g = recv_g = sum_e H[g][e] (1 - XS_e) + sum_e x[l][e][g] (load_e - HS_e)
+ *   nv_g           = sum_e H[g][e] (XS_e - x[l][e][g]) + sum_e x[l][e][g] (HS_e - H[g][e])
+ * (a column x[l][e][g'] of a sibling g' enters g's rows with -H[g][e] and
+ * +H[g][e]); the leaf rows do not change (a server sits under one leaf).
+ * Coherent mode with P > 1 is refused (place.c): its products would need
+ * same-server shares as well.
  * Coherent mode's layer-to-layer traffic is quadratic; it is linearised with
  * continuous z[a][b][g] <= x[l-1][a][g], z <= x[l][b][g] (same-GPU share of
  * the a -> b tokens), so out_g = sum_a P_a x[l-1][a][g] - sum_ab P_ab z_abg.
@@ -25,6 +35,7 @@
  * answer if the time limit strikes before GLPK finds a better one. The result
  * records whether GLPK proved optimality, the best bound and the gap.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +146,72 @@ static void coherent_recv_cut(glp_prob *lp, struct row *rw, const struct pl_prof
     free(scratch);
 }
 
+/* Standard mode with servers of P GPUs: the per-expert traffic cuts of the
+ * NIC and NVLink terms for expert b (header comment, per-expert cuts). */
+static void server_cuts(glp_prob *lp, struct row *rw, const struct pl_profile *pr, int l, int b,
+                        int m, int P, double kg, double kn, const int *x, int ncol, double *hs,
+                        double *v, double *w)
+{
+    int E = pr->experts, G = pr->gpus;
+    const double *ld = pr->load + (size_t)l * E;
+    for (int nvl = 0; nvl < 2; nvl++) {
+        row_add(rw, ncol, 1);
+        for (int g = 0; g < G; g++) {
+            const double *H = pl_home_at(pr, l, g);
+            int s0 = g / P * P;
+            double hg = 0;
+            for (int o = 0; o < E; o++) {
+                hs[o] = 0;
+                for (int h = s0; h < s0 + P; h++)
+                    hs[o] += pl_home_at(pr, l, h)[o];
+                hg += H[o];
+            }
+            /* Per other expert o: its coefficient on g, and on a sibling. */
+            int n = 0;
+            for (int o = 0; o < E; o++) {
+                if (o == b) continue;
+                v[n] = nvl ? hs[o] - H[o] : ld[o] - hs[o] - H[o];
+                w[n] = nvl ? H[o] : -H[o];
+                n++;
+            }
+            double lb = nvl ? hs[b] - H[b] : hg + ld[b] - hs[b] - H[b];
+            lb += smallest_sum(v, n, m - 1) + smallest_sum(w, n, (P - 1) * m);
+            row_add(rw, x[((size_t)l * E + b) * G + g], -(nvl ? kn : kg) * lb);
+        }
+        row_put(lp, rw, GLP_LO, 0, 0);
+    }
+}
+
+/* Standard mode with servers of P GPUs: GPU g's NIC row and NVLink row of
+ * layer l (header comment). */
+static void server_rows(glp_prob *lp, struct row *rw, const struct pl_profile *pr, int l, int g,
+                        int P, double kg, double kn, const int *x, int ncol, double *hs)
+{
+    int E = pr->experts, G = pr->gpus, s0 = g / P * P;
+    const double *H = pl_home_at(pr, l, g), *ld = pr->load + (size_t)l * E;
+    double hg = 0;
+    for (int o = 0; o < E; o++) {
+        hs[o] = 0;
+        for (int h = s0; h < s0 + P; h++)
+            hs[o] += pl_home_at(pr, l, h)[o];
+        hg += H[o];
+    }
+    for (int nvl = 0; nvl < 2; nvl++) {
+        double k = nvl ? kn : kg;
+        row_add(rw, ncol, 1);
+        for (int o = 0; o < E; o++)
+            for (int h = s0; h < s0 + P; h++) {
+                double c;
+                if (h == g)
+                    c = nvl ? hs[o] - H[o] : ld[o] - hs[o] - H[o];
+                else
+                    c = nvl ? H[o] : -H[o];
+                row_add(rw, x[((size_t)l * E + o) * G + h], -k * c);
+            }
+        row_put(lp, rw, GLP_LO, nvl ? 0 : k * hg, 0);
+    }
+}
+
 struct cbinfo {
     double bound;
 };
@@ -149,15 +226,29 @@ static void callback(glp_tree *t, void *info)
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                   double time_limit_s, gsl_rng *r, struct err *e)
 {
+    return pl_ilp_solve(pl, pr, f, time_limit_s, r, e);
+}
+
+int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
+                 double time_limit_s, gsl_rng *r, struct err *e)
+{
     int L = pl->layers, E = pl->experts, G = pl->gpus, Lv = pl->leaves, m = pl->slots_per_gpu;
-    int gpl = G / Lv;
+    int gpl = G / Lv, P = f->gpus_per_server;
     double kg = 8 * f->bytes_per_token / (f->gpu_gbps * 1e3);
+    double kn = P > 1 ? 8 * f->bytes_per_token / (f->nvlink_gbps * 1e3) : 0;
     double kl = Lv > 1 ? 8 * f->bytes_per_token / (f->leaf_uplink_gbps * 1e3) : 0;
     double wc = f->w_compute * f->compute_us_per_token, wn = f->w_network;
+    assert(P == 1 || pr->mode == PL_STANDARD); /* pl_compute refuses the rest */
 
-    /* The heuristic upper bound (refine's kicks from the placement stream). */
-    pl_policy_moetuner(pl, pr, f);
-    double ub = pl_refine(pl, pr, f, r);
+    /* The heuristic upper bound (refine's kicks from r, the placement
+     * stream); without r none, and pl starts contiguous. */
+    double ub = HUGE_VAL;
+    if (r) {
+        pl_policy_moetuner(pl, pr, f);
+        ub = pl_refine(pl, pr, f, r);
+    } else {
+        pl_policy_contiguous(pl);
+    }
 
     glp_prob *lp = glp_create_prob();
     glp_set_obj_dir(lp, GLP_MIN);
@@ -193,8 +284,15 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
      * its load is at least load_e + the m - 1 smallest other loads, and in
      * standard mode its traffic at least its constant + e's coefficient + the
      * m - 1 smallest other coefficients. Valid for binaries; they lift the
-     * relaxation's bound from the fractional spread towards the integer one. */
+     * relaxation's bound from the fractional spread towards the integer one.
+     * With servers (P > 1) g's traffic also depends on the (P - 1) m experts
+     * of its siblings, so that traffic cut alone would not be valid; it gets
+     * their term's lower bound, the (P - 1) m smallest sibling coefficients
+     * of the other experts, chosen independently of g's own m - 1 (a
+     * relaxation of the disjoint choice, so still a lower bound), and
+     * NVLink gets the same cut (server_cuts). */
     double *tmp = xmalloc(sizeof(double) * (size_t)E);
+    double *hs = xmalloc(sizeof(double) * (size_t)E), *tmp2 = xmalloc(sizeof(double) * (size_t)E);
     for (int l = 0; l < L; l++) {
         const double *ld = pr->load + (size_t)l * E;
         for (int ee = 0; ee < E; ee++) {
@@ -208,6 +306,10 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
             row_put(lp, &rw, GLP_LO, 0, 0);
             if (pr->mode != PL_STANDARD) {
                 coherent_recv_cut(lp, &rw, pr, l, ee, m, kg, x, N[l], tmp);
+                continue;
+            }
+            if (P > 1) {
+                server_cuts(lp, &rw, pr, l, ee, m, P, kg, kn, x, N[l], hs, tmp, tmp2);
                 continue;
             }
             row_add(&rw, N[l], 1);
@@ -226,6 +328,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
         }
     }
     free(tmp);
+    free(tmp2);
     /* Traffic rows for one "unit": a GPU (n = 1, first = g) or a leaf. */
     double *coef_s = xmalloc(sizeof(double) * (size_t)E), *coef_r = xmalloc(sizeof(double) * E);
     double *pin = xcalloc((size_t)E, sizeof(double)), *pout = xcalloc((size_t)E, sizeof(double));
@@ -242,6 +345,11 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
                 }
         }
         for (int kind = 0; kind < (Lv > 1 ? 2 : 1); kind++) {
+            if (kind == 0 && P > 1) { /* standard mode (coherent is refused) */
+                for (int g = 0; g < G; g++)
+                    server_rows(lp, &rw, pr, l, g, P, kg, kn, x, N[l], hs);
+                continue;
+            }
             int units = kind ? Lv : G, width = kind ? gpl : 1;
             double k = kind ? kl : kg;
             for (int u = 0; u < units; u++) {
@@ -335,11 +443,13 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
         }
     }
     /* Objective <= the heuristic's cost. */
-    for (int l = 0; l < L; l++) {
-        row_add(&rw, C[l], wc);
-        row_add(&rw, N[l], wn);
+    if (r) {
+        for (int l = 0; l < L; l++) {
+            row_add(&rw, C[l], wc);
+            row_add(&rw, N[l], wn);
+        }
+        row_put(lp, &rw, GLP_UP, 0, ub * (1 + 1e-9) + 1e-9);
     }
-    row_put(lp, &rw, GLP_UP, 0, ub * (1 + 1e-9) + 1e-9);
 
     glp_iocp parm;
     glp_init_iocp(&parm);
@@ -393,6 +503,7 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
     free(N);
     free(coef_s);
     free(coef_r);
+    free(hs);
     free(pin);
     free(pout);
     free(zc);

@@ -12,7 +12,8 @@
  * units: one unit is one token's activation going to one expert.
  *   load[l][e]     units on expert e at layer l
  *   home[l][h][e]  units dispatched to e at layer l from home GPU h (standard:
- *                  all; coherent: layer 0 and tokens missing layer l-1)
+ *                  all; coherent: layer 0 and tokens missing layer l-1); the
+ *                  homes follow the fabric's shard rule (pl_token_home)
  *   pair[l][a][b]  l >= 1: units from expert a at l-1 to expert b at l (each of
  *                  a token's slots at l splits its unit over its slots at l-1);
  *                  the cost uses it in coherent mode, affinity in both
@@ -24,8 +25,10 @@ struct pl_profile {
     double total; /* all units */
 };
 
+/* Profile of tokens [tok_begin, tok_end) of t on f's GPUs, leaves, mode and
+ * token homes. */
 void pl_profile_build(struct pl_profile *pr, const struct trace *t, size_t tok_begin,
-                      size_t tok_end, int gpus, int leaves, enum pl_mode mode);
+                      size_t tok_end, const struct pl_fabric *f);
 void pl_profile_free(struct pl_profile *pr);
 
 static inline double *pl_home_at(const struct pl_profile *pr, int l, int h)
@@ -47,6 +50,7 @@ struct pl_eval {
     int *nrep2, *reps2; /* same for the previous layer */
     double *flow;       /* [gpus][gpus] units source -> destination */
     double *load, *sent, *recv, *lout, *lin;
+    double *nsent, *nrecv; /* NVLink units per GPU (gpus_per_server > 1) */
 };
 void pl_eval_init(struct pl_eval *ev, const struct pl_profile *pr, const struct pl_fabric *f,
                   int slots, int spg);
@@ -84,6 +88,12 @@ int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
                        const struct pl_fabric *f);
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                   double time_limit_s, gsl_rng *r, struct err *e);
+/* The ilp itself: pl_policy_ilp bounds the objective by a moetuner+refine
+ * placement (refine's kicks from r); with r = NULL the program alone, GLPK
+ * finding the optimum itself (what tests use to check that the cuts cut off
+ * no placement). */
+int pl_ilp_solve(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
+                 double time_limit_s, gsl_rng *r, struct err *e);
 /* Pairwise-swap local search on the shared cost; returns the final cost. */
 double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                  gsl_rng *r);

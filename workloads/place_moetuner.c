@@ -7,8 +7,9 @@
  * layers. With layer l-1 fixed, putting group q on GPU h costs
  *   c[q][h] = max over g != h of T[group on g][q] * 8 * bytes_per_token / bw(g, h)
  * (T: tokens between the groups, from the profile's transitions; bw(g, h) the
- * GPU bandwidth under one leaf and, across leaves, the smaller of it and the
- * GPU's share of its leaf uplink), so the stage is a linear bottleneck
+ * NVLink bandwidth between GPUs of one server, the NIC bandwidth between
+ * servers under one leaf and, across leaves, the smaller of it and the GPU's
+ * share of its leaf uplink), so the stage is a linear bottleneck
  * assignment problem, solved exactly: binary search on the threshold over the
  * sorted costs with a bipartite perfect-matching test (Kuhn's augmenting
  * paths). Among the assignments meeting the optimal bottleneck, pairwise swaps
@@ -117,6 +118,7 @@ int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
     for (int g = 0; g < G; g++)
         for (int h = 0; h < G; h++) {
             double bw = pl_leaf_of(g, G, Lv) == pl_leaf_of(h, G, Lv) ? f->gpu_gbps : cross;
+            if (pl_same_server(f, g, h)) bw = f->nvlink_gbps;
             inv[(size_t)g * G + h] = g == h ? 0 : f->bytes_per_token * 8 / (bw * 1e3);
         }
     for (int l = 0; l < L; l++)

@@ -32,6 +32,8 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/placement_compare.ini)
         set -- --set workload.tokens_per_gpu=32 --set "$paths" --set \
             placement.policy=contiguous,round_robin,random,load_greedy,eplb,affinity,moetuner ;;
+    scenarios/placement_servers.ini)
+        set -- --set workload.tokens_per_gpu=64 --set workload.layers=2 --set "$paths" ;;
     scenarios/placement_skew.ini)
         set -- --set workload.tokens_per_gpu=64 --set workload.layers=2 --set "$paths" ;;
     bench/a2a16.ini) set -- --set workload.bytes=65536 --set "$paths" ;;

@@ -37,30 +37,40 @@ expect 2 "$P --gpus: 8 expert slots per layer (experts + replicas) do not split 
     "$MOESIM" place --trace "$mix" --gpus 3 --policy load_greedy
 expect 2 "$P --gpus: 10 expert slots per layer (experts + replicas) do not split evenly over 4 GPUs" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy eplb --replicas 2
-expect 2 "$P --replicas: policy 'affinity' does not replicate experts (eplb, contiguous, round_robin and random do)" \
+expect 2 "$P --replicas: policy 'affinity' does not replicate experts (contiguous, round_robin, random and eplb do)" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy affinity --replicas 4
 expect 2 "$P --train 0.001: the split of 247 tokens leaves no training tokens" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 0.001
 expect 2 "$P --train 1: the split of 247 tokens leaves no held-out tokens" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 1
-expect 2 "$P --train '1.5': not a number in [0, 1]" \
+expect 2 "$P --train: expected a number in [0, 1], got '1.5'" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 1.5
 expect 2 "$P --leaves: 3 leaves do not split 4 GPUs evenly" \
     "$MOESIM" place --trace "$mix" --gpus 4 --leaves 3 --policy eplb
-expect 2 "$P --mode 'fast': not standard or coherent" \
+expect 2 "$P --mode: expected standard|coherent, got 'fast'" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy ilp --mode fast
 expect 2 "$P --policy: missing (contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp)" \
     "$MOESIM" place --trace "$mix" --gpus 8
 expect 2 "$P --trace: missing (the routing trace CSV)" "$MOESIM" place --gpus 8 --policy random
-expect 2 "$P --gpus 'x': not an integer in [1, 32768]" \
+expect 2 "$P --gpus: expected an integer in [1, 32768], got 'x'" \
     "$MOESIM" place --trace "$mix" --gpus x --policy random
-expect 2 "$P unknown option '--bogus'" "$MOESIM" place --trace "$mix" --bogus
+expect 2 "$P --bogus: unknown option" "$MOESIM" place --trace "$mix" --bogus
 expect 2 "$tmp/none.csv:0: cannot open: No such file or directory" \
     "$MOESIM" place --trace "$tmp/none.csv" --gpus 2 --policy random
 "$MOESIM" trace gen --experts 16 --topk 2 --layers 32 --sequences 2 --tokens 20 --seed 3 \
     -o "$tmp/g16.csv" >/dev/null
 expect 2 "$P --policy: ilp instance too large: 32 layers x 16 experts x 16 GPUs = 8192 binaries (limit 4096)" \
     "$MOESIM" place --trace "$tmp/g16.csv" --gpus 16 --policy ilp
+expect 2 "$P --shard: expected contiguous|round_robin, got 'fast'" \
+    "$MOESIM" place --trace "$mix" --gpus 8 --policy random --shard fast
+expect 2 "$P --gpus-per-server: servers of 3 GPUs do not split the 8 GPUs of a leaf evenly" \
+    "$MOESIM" place --trace "$mix" --gpus 8 --gpus-per-server 3 --policy random
+expect 2 "$P --policy: ilp in coherent mode needs one GPU per server (its linearisation has no NVLink terms), this fabric has 2" \
+    "$MOESIM" place --trace "$mix" --gpus 4 --gpus-per-server 2 --policy ilp --mode coherent
+expect 2 "$P --scenario scenarios/placement_compare.ini: workload.ep_mode takes 2 values; moesim place scores one fabric" \
+    "$MOESIM" place --scenario scenarios/placement_compare.ini --policy random
+expect 2 "$P --scenario: $tmp/none.ini: cannot open: No such file or directory" \
+    "$MOESIM" place --scenario "$tmp/none.ini" --policy random
 expect 0 "" "$MOESIM" place --help
 
 # The held-out report: one row per layer, the transfer fractions, the cost.
@@ -70,6 +80,42 @@ grep -q '^placement affinity: 8 GPUs, 1 leaves, coherent mode, 8 experts x 32 la
 grep -q '^profile: tokens \[0, 123); held out: tokens \[123, 247)' "$tmp/out"
 grep -q 'layer-to-layer transitions, 0\.[0-9]* crossing GPUs' "$tmp/out"
 grep -q '^held-out cost: [0-9.]* us' "$tmp/out"
+
+# The fabric is stated; unspecified, the uplinks are the GPUs' total (1:1).
+grep -q '^fabric: 8 GPUs, 1 per server, 1 leaves; NIC 400 Gb/s; contiguous token homes; flags and defaults$' "$tmp/out"
+expect 0 "" "$MOESIM" place --trace "$mix" --gpus 8 --leaves 2 --policy random
+grep -q '^fabric: 8 GPUs, 1 per server, 2 leaves; NIC 400 Gb/s, leaf uplink 1600 Gb/s (oversubscription 1:1); contiguous' "$tmp/out"
+
+# --scenario: the fabric a run would simulate (servers of 2 GPUs on NVLink,
+# 2 spines of 100 Gb/s under 4 x 400 Gb/s: 8:1), read through the same views;
+# the flags that say the same give the same placement, and without the
+# servers moetuner places differently.
+cat >"$tmp/srv.ini" <<EOF
+[topology]
+leaves = 2
+spines = 2
+hosts_per_leaf = 4
+gpus_per_host = 2
+host_gbps = 400
+fabric_gbps = 100
+[workload]
+kind = moe
+trace = $mix
+hidden = 4096
+dtype_bytes = 2
+EOF
+expect 0 "" "$MOESIM" place --scenario "$tmp/srv.ini" --policy moetuner
+grep -q "^fabric: 8 GPUs, 2 per server (NVLink 3600 Gb/s), 2 leaves; NIC 400 Gb/s, leaf uplink 200 Gb/s (oversubscription 8:1); contiguous token homes; $tmp/srv.ini\$" "$tmp/out"
+grep -q 'dispatches, 0\.[0-9]* crossing GPUs, 0\.[0-9]* crossing servers, 0\.[0-9]* crossing leaves$' "$tmp/out"
+expect 2 "$P --gpus: the fabric comes from --scenario $tmp/srv.ini" \
+    "$MOESIM" place --scenario "$tmp/srv.ini" --policy moetuner --gpus 8
+"$MOESIM" place --scenario "$tmp/srv.ini" --policy moetuner --csv >"$tmp/s.csv"
+"$MOESIM" place --trace "$mix" --gpus 8 --leaves 2 --gpus-per-server 2 --leaf-uplink-gbps 200 \
+    --policy moetuner --csv >"$tmp/f.csv"
+cmp -s "$tmp/s.csv" "$tmp/f.csv"
+"$MOESIM" place --trace "$mix" --gpus 8 --leaves 2 --leaf-uplink-gbps 200 --policy moetuner \
+    --csv >"$tmp/n.csv"
+if cmp -s "$tmp/s.csv" "$tmp/n.csv"; then echo "FAIL: NVLink changed no placement"; exit 1; fi
 
 # --csv: every (layer, expert) once, replicas as extra rows; same seed, same rows.
 expect 0 "" "$MOESIM" place --trace "$mix" --gpus 4 --leaves 2 --policy eplb --replicas 4 --csv
