@@ -15,7 +15,7 @@
 
 #include "app/scenario.h"
 #include "base/units.h"
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "topo/topo.h"
 #include "workloads/moe.h"
 #include <unistd.h>

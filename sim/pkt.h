@@ -1,7 +1,7 @@
 /* pkt.h - a packet: a 32-byte value.
  *
  * A packet has no identity and no pool: it lives in the FIFO of the wire it
- * is on (struct port_rt's ring in engine.c) and is copied from one port's
+ * is on (struct port_rt's ring in pkt_eng.h) and is copied from one port's
  * FIFO to the next as it crosses a switch. Everything a switch needs to
  * forward it is in these 32 bytes, so forwarding touches the two FIFOs and
  * nothing else; the flow is looked up only at the ends (send, delivery,

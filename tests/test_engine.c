@@ -3,7 +3,7 @@
  * against ECMP, adaptive and split), conservation and determinism. */
 #include "testutil.h"
 
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "base/evq.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
@@ -406,6 +406,49 @@ static void test_determinism(void **state)
     assert_int_not_equal(a, d); /* another seed sprays differently */
 }
 
+/* The engine interface (sim/eng.h): sim.engine = packet finds the packet
+ * engine's table, which eng_create also makes; a kind with no engine finds
+ * none, and the driver refuses it with one line before simulating. */
+static void test_engine_interface(void **state)
+{
+    (void)state;
+    const struct eng_ops *ops = eng_ops_find(ENGINE_PACKET);
+    assert_non_null(ops);
+    assert_string_equal(ops->name, "packet");
+    assert_string_equal(ops->name, opt_enum_name("sim", "engine", ENGINE_PACKET));
+    assert_null(eng_ops_find(-1));
+    assert_null(eng_ops_find(ENGINE_PACKET + 1));
+    struct cfg c = mkcfg(2, 2, 2, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, NULL};
+    assert_null(eng_create_kind(ENGINE_PACKET + 1, t, &c.tr, 1, &h));
+    struct eng *a = eng_create(t, &c.tr, 1, &h),
+               *b = eng_create_kind(ENGINE_PACKET, t, &c.tr, 1, &h);
+    assert_ptr_equal(a->ops, ops);
+    assert_ptr_equal(b->ops, ops);
+    assert_int_equal(eng_nports(a), t->nports);
+    eng_add_msg(a, 0, 3, 100000, 0, 0);
+    eng_add_msg(b, 0, 3, 100000, 0, 0);
+    eng_run(a);
+    eng_run(b);
+    assert_int_equal(eng_now(a), eng_now(b));
+    assert_int_equal(eng_stats(a)->events, eng_stats(b)->events);
+    assert_int_equal(eng_window(a), eng_window(b));
+    eng_destroy(a);
+    eng_destroy(b);
+    eng_destroy(NULL);
+    c.sim.engine = ENGINE_PACKET + 1;
+    struct wl_gen g;
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), 0);
+    struct wl_result r;
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), -1);
+    assert_string_equal(e.msg, "sim.engine: engine 1 is not available in this build");
+    g.destroy(g.state);
+    topo_destroy(t);
+}
+
 /* A reset engine is a fresh one: the same messages give the same times,
  * events and link counters; another salt sprays differently. */
 static void one_spray(struct eng *e, simtime_t *end, uint64_t *events, uint64_t *bytes0)
@@ -459,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_split_approaches_spray),
         cmocka_unit_test(test_alltoall_256_near_ideal),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_engine_interface),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "topo/topo.h"
 
 #ifndef SEEDS

@@ -1,7 +1,7 @@
 /* test_invariants.c - the engine's end-of-run invariants (eng_check) and what
  * `moesim run` does when one fails: the run is recorded `failed` with the
  * invariant's message, the sweep goes on. A test-only hook (eng_test_hook,
- * engine.h) breaks one invariant at the end of a run on purpose; runs go
+ * eng.h) breaks one invariant at the end of a run on purpose; runs go
  * through a forked worker, which inherits the hook (so the hook keeps no
  * count the test could read back). */
 #include "testutil.h"
@@ -9,7 +9,7 @@
 #include <sqlite3.h>
 
 #include "app/cli.h"
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "topo/topo.h"
 
 static char dir[64];

@@ -5,7 +5,7 @@
  * stops when the workload is over, and its rows agree with links and phases. */
 #include "testutil.h"
 
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
 

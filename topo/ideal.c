@@ -4,7 +4,7 @@
  * The bound is a lower bound on the phase's completion under any routing
  * (ideal fractional multipath included), any order of service and no
  * queueing beyond what the bytes themselves force: no phase can finish
- * before it. The argument, for the packet engine's model (sim/engine.h):
+ * before it. The argument, for the packet engine's model (sim/pkt_eng.h):
  * every demand starts at time 0; a flow of s bytes is sent as packets of
  * `mtu` bytes and a last one of s % mtu, in order, by its host's sender; a
  * port serializes one packet at a time (ser_ps of its bytes, rounded up),

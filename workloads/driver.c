@@ -1,8 +1,9 @@
-/* driver.c - runs a workload's phases through the packet engine and records
- * each phase's start, end, ideal bound and bytes; with output.flows each
- * message's completion, with output.sample_ns a periodic sample of every link
- * (bytes whose serialization ended since the last sample, queue; a link's
- * samples add up to its bytes).
+/* driver.c - runs a workload's phases through an engine (the one
+ * sim.engine names, through sim/eng.h) and records each phase's start, end,
+ * ideal bound and bytes; with output.flows each message's completion, with
+ * output.sample_ns a periodic sample of every link (bytes whose
+ * serialization ended since the last sample, queue; a link's samples add up
+ * to its bytes).
  *
  * The model (wl.h): phases run one after another, separated by a barrier.
  * A network phase starts on an idle fabric and ends when its last byte
@@ -124,7 +125,7 @@ static void simulate(struct drive *d, struct job *j, struct eng **ep)
 {
     const struct wl_specs *c = d->c;
     struct eng_hooks h = {j, on_msg_done};
-    if (!*ep) *ep = eng_create(d->t, c->tr, (uint64_t)c->sim->seed, &h);
+    if (!*ep) *ep = eng_create_kind(c->sim->engine, d->t, c->tr, (uint64_t)c->sim->seed, &h);
     struct eng *e = *ep;
     eng_reset(e, &h, j->salt);
     if (c->out->flows) j->fl = xcalloc(j->ndem, sizeof *j->fl);
@@ -310,6 +311,8 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, s
              struct err *e)
 {
     memset(r, 0, sizeof *r);
+    if (!eng_ops_find(c->sim->engine))
+        return err_set(e, "sim.engine: engine %d is not available in this build", c->sim->engine);
     struct drive *d = xcalloc(1, sizeof *d);
     d->t = t;
     d->c = c;

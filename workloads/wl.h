@@ -17,7 +17,7 @@
 
 #include "base/err.h"
 #include "results/res.h"
-#include "sim/engine.h"
+#include "sim/eng.h"
 #include "sim/spec.h"
 #include "topo/topo.h"
 #include "workloads/wl_spec.h"

@@ -12,7 +12,7 @@ grep -q '^layers: [0-9]* files, every include allowed$' "$tmp/out" || { cat "$tm
 mkdir -p "$tmp/t/base" "$tmp/t/topo" "$tmp/t/results" "$tmp/t/sim"
 printf '#include "topo/topo.h"\n' >"$tmp/t/topo/ok.h"
 printf '/* x */\n#include "base/err.h"\n#include "app/options.h"\n' >"$tmp/t/topo/x.c"
-printf '#include "sim/engine.h"\n' >"$tmp/t/results/y.c"
+printf '#include "sim/eng.h"\n' >"$tmp/t/results/y.c"
 printf '#include <stdio.h>\n#include "base/err.h"\n#include "topo/topo.h"\n' >"$tmp/t/base/z.h"
 printf '#include <sqlite3.h>\n' >"$tmp/t/sim/w.c"
 if sh tools/layers.sh "$tmp/t" >"$tmp/bad" 2>"$tmp/err"; then
@@ -21,7 +21,7 @@ if sh tools/layers.sh "$tmp/t" >"$tmp/bad" 2>"$tmp/err"; then
 fi
 cat >"$tmp/want" <<'WANT'
 base/z.h:3: base may not include topo/topo.h
-results/y.c:1: results may not include sim/engine.h
+results/y.c:1: results may not include sim/eng.h
 sim/w.c:1: sim may not include <sqlite3.h>
 topo/x.c:3: topo may not include app/options.h
 WANT

@@ -1,0 +1,323 @@
+/* pkt_eng.c - the packet engine (pkt_eng.h): create, reset and destroy, the
+ * event loop, the sampler, the end-of-run checks, and its table of
+ * functions for sim/eng.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/rng.h"
+#include "sim/pkt_eng.h"
+#include "sim/pkt_route.h"
+
+/* Schedules an event. The event being handled is still the heap's top
+ * (top_live) until the first push replaces it. */
+void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id)
+{
+    if (t < e->now) e->st.past_events++;
+    if (e->top_live) {
+        e->top_live = 0;
+        evq_replace_top(&e->q, t, kind, id);
+    } else {
+        evq_push(&e->q, t, kind, id);
+    }
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+}
+
+size_t eng_memory_per_port(void)
+{
+    return sizeof(struct port_rt);
+}
+
+size_t eng_memory_per_flow(void)
+{
+    return sizeof(struct flow);
+}
+
+size_t eng_memory_per_msg(void)
+{
+    return sizeof(struct msg);
+}
+
+size_t eng_memory_per_packet(void)
+{
+    return sizeof(struct pkt);
+}
+
+/* The streams of network phase `salt` of a run with seed e->base_seed: the
+ * flow hash's seed and the spraying generator (base/rng.h). */
+static void seed_streams(struct pkt_eng *e, uint64_t salt)
+{
+    e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
+    rng_set(e->rng, e->base_seed, RNG_NET_SPRAY, salt);
+}
+
+/* Window default: one bandwidth-delay product of the longest route: the time
+ * from sending a full packet until its acknowledgement returns, at host rate,
+ * rounded up to whole packets. */
+static uint64_t default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
+{
+    uint32_t a = 0, b = t->hosts - 1; /* different leaves whenever there are two */
+    simtime_t rtt = topo_path_latency(t, a, b, mtu) + topo_path_latency(t, b, a, ack);
+    uint64_t bps = t->ports[t->host_up[a]].bps;
+    unsigned __int128 bits = (unsigned __int128)rtt * bps;
+    uint64_t bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    uint64_t pkts = (bytes + mtu - 1) / mtu;
+    return (pkts ? pkts : 1) * mtu;
+}
+
+static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
+                              const struct eng_hooks *h)
+{
+    struct pkt_eng *e = xcalloc(1, sizeof *e);
+    e->base.ops = &pkt_eng_ops;
+    e->base.t = t;
+    e->hooks = *h;
+    evq_init(&e->q);
+    e->path = c->path;
+    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->mtu = (uint32_t)c->mtu;
+    e->ack_bytes = (uint32_t)c->ack_bytes;
+    e->ack_every = (uint32_t)c->ack_every;
+    /* With coalesced acknowledgements the first one leaves ack_every - 1
+     * packets later: the default window covers them too. */
+    e->window = c->window_bytes ? (uint64_t)c->window_bytes
+                                : default_window(t, e->mtu, e->ack_bytes) +
+                                      (uint64_t)(e->ack_every - 1) * e->mtu;
+    e->base_seed = seed;
+    e->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    seed_streams(e, 0);
+    e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
+    if (!e->ports) err_fatal("out of memory for %u ports", t->nports);
+    memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
+    e->pst = xcalloc(t->nports, sizeof *e->pst);
+    for (uint32_t i = 0; i < t->nports; i++) {
+        struct port_rt *p = &e->ports[i];
+        p->lat_ps = t->ports[i].lat_ps;
+        p->ser_mtu = ser_ps(e->mtu, t->ports[i].bps);
+        p->ser_ack = ser_ps(e->ack_bytes, t->ports[i].bps);
+    }
+    for (uint32_t h = 0; h < t->hosts; h++) {
+        e->ports[t->host_down[h]].to_host = 1;
+        if (t->nvl_down) e->ports[t->nvl_down[h]].to_host = 1;
+    }
+    e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
+    for (uint32_t i = 0; i < 2 * t->hosts; i++)
+        e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
+    e->free_msg = PKT_NONE;
+    e->adapt_rr = xcalloc(t->leaves, sizeof *e->adapt_rr);
+    return &e->base;
+}
+
+static void pkt_destroy(struct eng *eb)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    evq_destroy(&e->q);
+    gsl_rng_free(e->rng);
+    for (uint32_t i = 0; i < e->base.t->nports; i++)
+        free(e->ports[i].ring);
+    free(e->ports);
+    free(e->pst);
+    free(e->hosts);
+    free(e->flows);
+    free(e->msgs);
+    free(e->adapt_rr);
+    free(e);
+}
+
+static void pkt_set_sampler(struct eng *eb, simtime_t first_ps, simtime_t period_ps,
+                            eng_sample_fn fn, void *ctx)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    e->sample_period = period_ps;
+    e->sample_fn = fn;
+    e->sample_ctx = ctx;
+    if (period_ps && fn) pkt_push(e, first_ps, EV_SAMPLE, 0);
+}
+
+static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    const struct topo *t = e->base.t;
+    e->hooks = *h;
+    evq_clear(&e->q);
+    for (uint32_t i = 0; i < t->nports; i++) {
+        struct port_rt *p = &e->ports[i];
+        p->busy_until = 0;
+        /* Rings start small again: which links queue most differs from
+         * phase to phase, and keeping every ring's largest would hold their
+         * sum. */
+        free(p->ring);
+        p->ring = NULL;
+        p->head = p->n = p->cap = 0;
+        p->bytes = 0;
+        p->busy_ps = p->max_backlog_ps = 0;
+    }
+    memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    for (uint32_t i = 0; i < 2 * t->hosts; i++) {
+        e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
+        e->hosts[i].nic_pending = 0;
+    }
+    e->nmsgs = e->live_msgs = 0;
+    e->free_msg = PKT_NONE;
+    memset(e->adapt_rr, 0, t->leaves * sizeof *e->adapt_rr);
+    e->live_pkts = e->peak_pkts = 0;
+    e->now = 0;
+    e->top_live = 0;
+    memset(&e->st, 0, sizeof e->st);
+    e->sample_period = 0;
+    e->sample_fn = NULL;
+    e->sample_ctx = NULL;
+    seed_streams(e, salt);
+}
+
+/* A sample event: the last one (nothing else left to simulate) is dropped and
+ * the clock goes back to the last real event, so sampling changes neither the
+ * run's end time nor its event count; otherwise the hook runs and the next
+ * sample is scheduled. Returns 0 when the run is over. */
+static int on_sample(struct pkt_eng *e, simtime_t before)
+{
+    e->st.events--;
+    if (evq_size(&e->q) == (size_t)e->top_live) {
+        e->now = before;
+        return 0;
+    }
+    e->sample_fn(e->sample_ctx, &e->base, e->now);
+    pkt_push(e, e->now + e->sample_period, EV_SAMPLE, 0);
+    return 1;
+}
+
+static void pkt_run(struct eng *eb)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    const struct ev *top;
+    while ((top = evq_peek(&e->q))) {
+        struct ev ev = *top;
+        e->top_live = 1;
+        e->st.past_events += ev.time < e->now;
+        simtime_t before = e->now;
+        e->now = ev.time;
+        e->st.events++;
+        switch (ev.kind) {
+        case EV_ARRIVE:
+            pkt_arrive(e, ev.id);
+            break;
+        case EV_NIC:
+            e->hosts[ev.id].nic_pending = 0;
+            pkt_nic_send(e, ev.id);
+            break;
+        case EV_START:
+            pkt_start_msg(e, ev.id);
+            break;
+        case EV_SAMPLE:
+            on_sample(e, before);
+            break;
+        }
+        if (e->top_live) {
+            e->top_live = 0;
+            evq_drop_top(&e->q);
+        }
+    }
+    e->st.now = e->now;
+    e->st.peak_packets = e->peak_pkts;
+    if (eng_test_hook) eng_test_hook(&e->st);
+}
+
+static simtime_t pkt_now(const struct eng *e)
+{
+    return pkt_eng_ofc(e)->now;
+}
+
+static const struct eng_stats *pkt_stats(const struct eng *e)
+{
+    return &pkt_eng_ofc(e)->st;
+}
+
+static uint64_t pkt_window(const struct eng *e)
+{
+    return pkt_eng_ofc(e)->window;
+}
+
+/* Describes the first flow that did not finish: "flow F hA->hB: D of S
+ * bytes delivered, K acknowledged, I in flight; U flows unfinished". A freed
+ * message slot's flows are complete, so every slot can be scanned. */
+static void describe_unfinished(const struct pkt_eng *e, char *buf, size_t n)
+{
+    const struct flow *first = NULL;
+    uint32_t count = 0;
+    for (uint32_t mi = 0; mi < e->nmsgs; mi++)
+        for (uint32_t j = 0; j < e->msgs[mi].nflows; j++) {
+            const struct flow *f = &e->flows[e->msgs[mi].first_flow + j];
+            if (f->delivered != f->size || f->acked != f->size || f->sent != f->acked) {
+                if (!first) first = f;
+                count++;
+            }
+        }
+    if (!first) {
+        snprintf(buf, n, "every flow finished");
+        return;
+    }
+    snprintf(buf, n,
+             "flow %u h%u->h%u: %llu of %llu bytes delivered, %llu acknowledged, %llu in flight; "
+             "%u flow%s unfinished",
+             (uint32_t)(first - e->flows), first->src, first->dst,
+             (unsigned long long)first->delivered, (unsigned long long)first->size,
+             (unsigned long long)first->acked, (unsigned long long)(first->sent - first->acked),
+             count, count == 1 ? "" : "s");
+}
+
+static int pkt_check(const struct eng *eb, char *msg, size_t n)
+{
+    const struct pkt_eng *e = pkt_eng_ofc(eb);
+    const struct eng_stats *s = &e->st;
+    char why[256];
+    if (s->past_events)
+        return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
+                        (unsigned long long)s->past_events),
+               -1;
+    if (s->underflows)
+        return snprintf(msg, n,
+                        "invariant: %llu counters (bytes in flight, flows or messages left) went "
+                        "below zero",
+                        (unsigned long long)s->underflows),
+               -1;
+    if (s->data_bytes_sent != s->data_bytes_delivered)
+        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+                        (unsigned long long)s->data_bytes_sent,
+                        (unsigned long long)s->data_bytes_delivered),
+               -1;
+    if (s->msgs_done != s->msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n,
+                        "invariant: %llu of %llu messages unfinished when no event was left (%s)",
+                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs,
+                        why),
+               -1;
+    }
+    if (e->live_pkts)
+        return snprintf(msg, n, "invariant: %u packets still in the fabric", e->live_pkts), -1;
+    if (e->live_msgs) {
+        describe_unfinished(e, why, sizeof why);
+        return snprintf(msg, n, "invariant: %u messages have unacknowledged bytes (%s)",
+                        e->live_msgs, why),
+               -1;
+    }
+    return 0;
+}
+
+const struct eng_ops pkt_eng_ops = {
+    .name = "packet",
+    .create = pkt_create,
+    .destroy = pkt_destroy,
+    .reset = pkt_reset,
+    .add_msg = pkt_add_msg,
+    .set_sampler = pkt_set_sampler,
+    .run = pkt_run,
+    .now = pkt_now,
+    .stats = pkt_stats,
+    .port = pkt_port,
+    .port_backlog = pkt_port_backlog,
+    .port_sent = pkt_port_sent,
+    .window = pkt_window,
+    .check = pkt_check,
+};

@@ -1,0 +1,162 @@
+/* pkt_eng.h - the packet engine: output-queued ports, window transports.
+ * Its state, shared by the files that implement it (not for other modules:
+ * they use it through sim/eng.h, as sim.engine = packet).
+ *
+ * The engine splits each message into transport flows (one, or
+ * transport.subflows for path=split), sends them as packets of at most
+ * transport.mtu bytes under a window, and calls the workload back when a
+ * message's last byte has reached its destination.
+ *
+ * Port model: every port is a FIFO output queue feeding one link. A packet
+ * that joins a port's queue leaves it when every byte ahead of it has been
+ * serialized (FIFO, work conserving), so its departure time is known on
+ * arrival: the engine computes it at once instead of scheduling a
+ * "transmission done" event per hop. Packets on a link are kept in a per-link
+ * FIFO (they cannot overtake one another) and only the head's arrival is in
+ * the event queue. One event per packet per hop, plus one per data packet at
+ * the sending NIC, which serves its ready flows round robin, a packet at a
+ * time. Finite buffers, ECN marks and drops are decided at the same place
+ * (enqueue), so they fit this model; per-port counters for them exist.
+ *
+ * The files, one concept each:
+ *   pkt_eng.c    the engine: create, reset, the event loop, sampler, checks
+ *   pkt_port.c   ports and their queues: enqueue (commit), counters
+ *   pkt_route.h  forwarding hop by hop and the choice of path (inline:
+ *                it runs per packet and per hop), pkt_route.c adaptive routing
+ *   pkt_send.c   senders (NIC, NVLink): messages, flows, windows
+ *   pkt_recv.c   receivers: delivery, acknowledgements, completion
+ * The per-packet functions call one another directly (no table between
+ * them); the one table, pkt_eng_ops, is the engine's face to the driver.
+ */
+#ifndef MOESIM_PKT_ENG_H
+#define MOESIM_PKT_ENG_H
+
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+#include "base/evq.h"
+#include "sim/eng.h"
+#include "sim/pkt.h"
+
+extern const struct eng_ops pkt_eng_ops;
+
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
+
+#define PKT_NONE UINT32_MAX
+
+/* Runtime state of a port. The first 64-byte line is what forwarding a
+ * packet reads: the queue's end, the link, and the packets on the wire (a
+ * ring of `cap` packets, a power of two, oldest at `head`); the second holds
+ * counters written per packet and read by eng_port(). */
+struct port_rt {
+    simtime_t busy_until; /* when the last byte queued so far leaves */
+    simtime_t lat_ps;
+    simtime_t ser_mtu, ser_ack; /* cached serialization times */
+    struct pkt *ring;
+    uint32_t head, n, cap;
+    uint32_t to_host; /* its far end is a host: the packets on it are delivered next */
+    uint64_t bytes;
+    simtime_t busy_ps __attribute__((aligned(64)));
+    simtime_t max_backlog_ps;
+} __attribute__((aligned(64)));
+
+/* A transport flow, in one 64-byte line; its bytes in flight are sent -
+ * acked. */
+struct flow {
+    uint64_t size, sent, delivered, acked;
+    uint32_t src, dst;
+    uint32_t msg;
+    uint32_t sched;        /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
+    uint32_t next_ready;   /* in its sender's ready list */
+    uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
+    uint32_t k;            /* ECMP path, or the round-robin cursor for spray_rr */
+    uint16_t unacked_pkts; /* ... and their packets */
+    uint8_t ready;
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
+
+/* A message and its flows; the slot (and its block of flows) is reused once
+ * every flow is delivered and acknowledged. */
+struct msg {
+    uint64_t tag;
+    simtime_t start;
+    uint32_t flows_left; /* not yet delivered */
+    uint32_t acks_left;  /* not yet acknowledged entirely */
+    uint32_t next_free;
+    uint32_t first_flow, nflows;
+};
+
+/* A sender: a GPU's NIC, or its NVLink port. It sends one packet at a time
+ * from its ready flows, round robin. */
+struct host {
+    uint32_t ready_head, ready_tail;
+    uint8_t nic_pending;
+};
+
+struct pkt_eng {
+    struct eng base; /* ops, topology */
+    struct eng_hooks hooks;
+    struct evq q;
+    struct port_rt *ports;
+    uint32_t live_pkts, peak_pkts;
+    struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
+    struct host *hosts;         /* [2 * hosts]: NIC and NVLink sender of each host */
+    struct flow *flows;         /* [capmsgs * subflows] */
+    struct msg *msgs;
+    uint32_t nmsgs, capmsgs, free_msg, live_msgs;
+    uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
+    gsl_rng *rng;
+    uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
+    int path;
+    uint32_t subflows, mtu, ack_bytes, ack_every;
+    uint64_t window;
+    simtime_t now;
+    int top_live; /* the event being handled is still at the top of q */
+    struct eng_stats st;
+    /* the sampler (eng_set_sampler); period 0 = none */
+    simtime_t sample_period;
+    eng_sample_fn sample_fn;
+    void *sample_ctx;
+};
+
+static inline struct pkt_eng *pkt_eng_of(struct eng *e)
+{
+    return (struct pkt_eng *)e;
+}
+static inline const struct pkt_eng *pkt_eng_ofc(const struct eng *e)
+{
+    return (const struct pkt_eng *)e;
+}
+
+/* pkt_eng.c: schedules an event. */
+void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id);
+
+/* pkt_port.c */
+void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
+uint64_t pkt_port_backlog(const struct eng *e, uint32_t port);
+uint64_t pkt_port_sent(const struct eng *e, uint32_t port);
+const struct eng_port_stats *pkt_port(const struct eng *e, uint32_t port);
+
+/* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
+
+/* pkt_send.c */
+void pkt_nic_send(struct pkt_eng *e, uint32_t h);
+/* Whether flow f's window lets it send its next packet. */
+static inline int pkt_flow_can_send(const struct pkt_eng *e, const struct flow *f)
+{
+    if (f->sent >= f->size) return 0;
+    uint64_t left = f->size - f->sent;
+    uint64_t next = left < e->mtu ? left : e->mtu;
+    uint64_t inflight = f->sent - f->acked;
+    return inflight + next <= e->window || inflight == 0;
+}
+void pkt_ready_push(struct pkt_eng *e, uint32_t fi);
+void pkt_start_msg(struct pkt_eng *e, uint32_t mi);
+uint32_t pkt_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
+                     uint64_t tag);
+
+/* pkt_recv.c */
+void pkt_deliver(struct pkt_eng *e, struct pkt *k);
+
+#endif

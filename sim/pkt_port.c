@@ -1,0 +1,82 @@
+/* pkt_port.c - the packet engine's ports (pkt_eng.h): a FIFO output queue
+ * per link whose packets' departures are known when they join it, the
+ * packets on its wire in a ring, and its counters. */
+#include <stdlib.h>
+
+#include "base/err.h"
+#include "sim/pkt_eng.h"
+
+/* Doubles port p's ring of packets on the wire, keeping their order. */
+static void ring_grow(struct port_rt *p)
+{
+    uint32_t cap = p->cap ? 2 * p->cap : 4;
+    if (cap < p->cap) err_fatal("more than %u packets on one link", p->cap);
+    struct pkt *r = xmalloc((size_t)cap * sizeof *r);
+    for (uint32_t j = 0; j < p->n; j++)
+        r[j] = p->ring[(p->head + j) & (p->cap - 1)];
+    free(p->ring);
+    p->ring = r;
+    p->head = 0;
+    p->cap = cap;
+}
+
+/* Puts packet k into port q's queue at time now: its departure follows every
+ * byte already queued there; it then travels the link, at the tail of the
+ * port's ring. Only the wire's first packet is in the event queue. */
+void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
+{
+    struct port_rt *p = &e->ports[q];
+    simtime_t ser = k->wire == e->mtu         ? p->ser_mtu
+                    : k->wire == e->ack_bytes ? p->ser_ack
+                                              : ser_ps(k->wire, e->base.t->ports[q].bps);
+    simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
+    simtime_t depart = start + ser;
+    p->busy_until = depart;
+    if (depart - e->now > p->max_backlog_ps) p->max_backlog_ps = depart - e->now;
+    p->bytes += k->wire;
+    p->busy_ps += ser;
+    k->t = depart + p->lat_ps;
+    if (p->n == 0) pkt_push(e, k->t, EV_ARRIVE, q);
+    if (p->n == p->cap) ring_grow(p);
+    p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
+}
+
+uint64_t pkt_port_backlog(const struct eng *eb, uint32_t port)
+{
+    const struct pkt_eng *e = pkt_eng_ofc(eb);
+    const struct port_rt *p = &e->ports[port];
+    if (p->busy_until <= e->now) return 0;
+    unsigned __int128 bits =
+        (unsigned __int128)(p->busy_until - e->now) * e->base.t->ports[port].bps;
+    return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+}
+
+uint64_t pkt_port_sent(const struct eng *eb, uint32_t port)
+{
+    const struct pkt_eng *e = pkt_eng_ofc(eb);
+    const struct port_rt *p = &e->ports[port];
+    uint64_t queued = 0;
+    /* The ring holds the packets committed to the port and not yet at its
+     * far end, in departure order (FIFO): those still to leave are at its
+     * tail. A packet on it left at its arrival time minus the latency. */
+    for (uint32_t j = p->n; j-- > 0;) {
+        const struct pkt *k = &p->ring[(p->head + j) & (p->cap - 1)];
+        if (k->t - p->lat_ps <= e->now) break;
+        queued += k->wire;
+    }
+    return p->bytes - queued;
+}
+
+/* The port's counters as the links table records them (into the engine's
+ * pst[port]: eng_port() returns a const pointer to it). */
+const struct eng_port_stats *pkt_port(const struct eng *eb, uint32_t port)
+{
+    struct pkt_eng *e = (struct pkt_eng *)eb;
+    const struct port_rt *p = &e->ports[port];
+    struct eng_port_stats *s = &e->pst[port];
+    unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * e->base.t->ports[port].bps;
+    s->bytes = p->bytes;
+    s->busy_ps = p->busy_ps;
+    s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    return s;
+}

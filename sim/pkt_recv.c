@@ -1,0 +1,76 @@
+/* pkt_recv.c - the packet engine's receivers (pkt_eng.h): a packet at its
+ * destination, the acknowledgement it turns into (coalesced with
+ * transport.ack_every), and the completion of flows and messages. */
+#include "sim/pkt_eng.h"
+
+/* Every flow of the message is delivered and acknowledged: its slot is free. */
+static void msg_free(struct pkt_eng *e, uint32_t mi)
+{
+    e->msgs[mi].next_free = e->free_msg;
+    e->free_msg = mi;
+    e->st.underflows += e->live_msgs == 0;
+    e->live_msgs--;
+}
+
+/* Flow f is acknowledged entirely. */
+static void flow_acked(struct pkt_eng *e, struct flow *f)
+{
+    e->st.underflows += e->msgs[f->msg].acks_left == 0;
+    if (--e->msgs[f->msg].acks_left == 0) msg_free(e, f->msg);
+}
+
+/* Flow f is delivered entirely; the hook hears of its message's last. */
+static void msg_flow_done(struct pkt_eng *e, struct flow *f)
+{
+    struct msg *m = &e->msgs[f->msg];
+    e->st.underflows += m->flows_left == 0;
+    if (--m->flows_left == 0) {
+        e->st.msgs_done++;
+        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+    }
+}
+
+/* Packet k reached its destination host. */
+void pkt_deliver(struct pkt_eng *e, struct pkt *k)
+{
+    struct flow *f = &e->flows[k->flow];
+    if (k->flags & PKT_ACK) {
+        e->st.underflows += k->payload > f->sent - f->acked;
+        f->acked += k->payload;
+        e->st.acks++;
+        e->live_pkts--;
+        uint32_t sched = f->sched;
+        if (f->acked == f->size)
+            flow_acked(e, f);
+        else if (!f->ready && pkt_flow_can_send(e, f))
+            pkt_ready_push(e, (uint32_t)(f - e->flows));
+        pkt_nic_send(e, sched);
+        return;
+    }
+    f->delivered += k->payload;
+    e->st.data_bytes_delivered += k->payload;
+    if (e->ack_every > 1) {
+        /* Coalescing: acknowledge every ack_every packets, the flow's last
+         * one, and whenever half a window waits (so no window stalls). */
+        f->unacked += k->payload;
+        if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
+            2 * (uint64_t)f->unacked < e->window) {
+            e->live_pkts--;
+            return;
+        }
+        k->payload = (uint16_t)f->unacked;
+        f->unacked = 0;
+        f->unacked_pkts = 0;
+    }
+    /* The same packet goes back as the acknowledgement, on the reverse of
+     * the path it came by (the same spine). */
+    const struct topo *t = e->base.t;
+    uint32_t back = k->src;
+    k->src = k->dst;
+    k->dst = back;
+    k->flags = PKT_ACK;
+    k->wire = (uint16_t)e->ack_bytes;
+    k->hop = 0;
+    pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
+    if (f->delivered == f->size) msg_flow_done(e, f);
+}

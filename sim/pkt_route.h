@@ -1,0 +1,84 @@
+/* pkt_route.h - the packet engine's forwarding (pkt_eng.h): the path a
+ * data packet takes (ECMP, spraying, round robin, split, adaptive), and a
+ * packet's next port at each hop, from the packet alone. These run once per
+ * packet and per hop, so they are inline here (in the sender and the event
+ * loop); pkt_route.c holds the adaptive choice, which scans the uplinks. */
+#ifndef MOESIM_PKT_ROUTE_H
+#define MOESIM_PKT_ROUTE_H
+
+#include <gsl/gsl_rng.h>
+
+#include "sim/pkt_eng.h"
+
+/* Adaptive routing at leaf la (pkt_route.c). */
+void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
+
+/* The path a new data packet of flow f takes (sets path and flags). */
+static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
+{
+    const struct topo *t = e->base.t;
+    k->flags = 0;
+    if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+        k->path = PKT_DIRECT;
+        return;
+    }
+    switch (e->path) {
+    case PATH_SPRAY:
+        k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
+        break;
+    case PATH_SPRAY_RR:
+        k->path = (uint16_t)(f->k++ % t->npaths);
+        break;
+    case PATH_ADAPTIVE:
+        k->flags = PKT_ADAPT;
+        k->path = 0;
+        break;
+    default: /* ecmp, split */
+        k->path = (uint16_t)f->k;
+        break;
+    }
+}
+
+/* The packet at the head of port q's wire reaches the wire's far end: it is
+ * delivered, or goes on to its next port. */
+static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
+{
+    struct port_rt *p = &e->ports[q];
+    struct pkt pk = p->ring[p->head], *k = &pk;
+    p->head = (p->head + 1) & (p->cap - 1);
+    if (--p->n) {
+        const struct pkt *behind = &p->ring[p->head];
+        pkt_push(e, behind->t, EV_ARRIVE, q);
+        /* The flow of the packet delivered next here: a cache miss that
+         * can be taken now rather than then. */
+        if (p->to_host) __builtin_prefetch(&e->flows[behind->flow], 1);
+    }
+
+    /* The route, from the packet alone: host link, up to spine `path`, down
+     * to the destination's leaf, host link (or straight across a leaf or an
+     * NVLink switch for PKT_DIRECT). */
+    uint32_t hop = ++k->hop;
+    const struct topo *t = e->base.t;
+    uint32_t next;
+    if (k->path == PKT_DIRECT) {
+        if (hop == 2) {
+            pkt_deliver(e, k);
+            return;
+        }
+        next = topo_last_port(t, k->src, k->dst);
+    } else if (hop == 1) {
+        uint32_t la = topo_leaf_of(t, k->src);
+        if (k->flags & PKT_ADAPT) pkt_adapt(e, k, la);
+        next = topo_up(t, la, k->path);
+    } else if (hop == 2) {
+        next = topo_down(t, k->path, topo_leaf_of(t, k->dst));
+    } else if (hop == 3) {
+        next = t->host_down[k->dst];
+    } else {
+        pkt_deliver(e, k);
+        return;
+    }
+    pkt_commit(e, next, k);
+}
+
+#endif

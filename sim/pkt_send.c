@@ -1,0 +1,125 @@
+/* pkt_send.c - the packet engine's senders (pkt_eng.h): messages split
+ * into flows, each host's NIC (and NVLink port) serving its ready flows
+ * round robin, a packet at a time, under each flow's window. */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/rng.h"
+#include "sim/pkt_eng.h"
+#include "sim/pkt_route.h"
+
+/* Flow fi joins its sender's ready list. */
+void pkt_ready_push(struct pkt_eng *e, uint32_t fi)
+{
+    struct flow *f = &e->flows[fi];
+    struct host *h = &e->hosts[f->sched];
+    f->ready = 1;
+    f->next_ready = PKT_NONE;
+    if (h->ready_tail == PKT_NONE)
+        h->ready_head = fi;
+    else
+        e->flows[h->ready_tail].next_ready = fi;
+    h->ready_tail = fi;
+}
+
+/* Sender h (see struct host) sends the next data packet of its ready flows
+ * (round robin), if it is free. */
+void pkt_nic_send(struct pkt_eng *e, uint32_t h)
+{
+    struct host *hs = &e->hosts[h];
+    if (hs->nic_pending || hs->ready_head == PKT_NONE) return;
+    uint32_t fi = hs->ready_head;
+    struct flow *f = &e->flows[fi];
+    hs->ready_head = f->next_ready;
+    if (hs->ready_head == PKT_NONE)
+        hs->ready_tail = PKT_NONE;
+    else
+        __builtin_prefetch(&e->flows[hs->ready_head], 1); /* this sender's next flow */
+    f->ready = 0;
+
+    uint64_t left = f->size - f->sent;
+    uint32_t payload = left < e->mtu ? (uint32_t)left : e->mtu;
+    struct pkt k;
+    k.flow = fi;
+    k.wire = (uint16_t)payload;
+    k.payload = (uint16_t)payload;
+    k.hop = 0;
+    k.src = f->src;
+    k.dst = f->dst;
+    pkt_choose_path(e, f, &k);
+    f->sent += payload;
+    e->st.data_bytes_sent += payload;
+    if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
+    uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
+    pkt_commit(e, up, &k);
+    if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+    hs->nic_pending = 1;
+    pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
+}
+
+/* Message mi's flows are ready to send. */
+void pkt_start_msg(struct pkt_eng *e, uint32_t mi)
+{
+    /* A hook called from msg_flow_done may add messages and move e->msgs. */
+    uint32_t first = e->msgs[mi].first_flow, nflows = e->msgs[mi].nflows;
+    uint32_t sched = e->flows[first].sched;
+    for (uint32_t j = 0; j < nflows; j++)
+        pkt_ready_push(e, first + j);
+    pkt_nic_send(e, sched);
+}
+
+uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
+                     uint64_t tag)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    assert(bytes > 0 && src != dst);
+    uint32_t mi;
+    if (e->free_msg != PKT_NONE) {
+        mi = e->free_msg;
+        e->free_msg = e->msgs[mi].next_free;
+    } else {
+        if (e->nmsgs == e->capmsgs) {
+            e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
+            e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+            size_t bytes = (size_t)e->capmsgs * e->subflows * sizeof *e->flows;
+            struct flow *fl = aligned_alloc(64, bytes);
+            if (!fl) err_fatal("out of memory for %u messages", e->capmsgs);
+            if (e->nmsgs) memcpy(fl, e->flows, (size_t)e->nmsgs * e->subflows * sizeof *e->flows);
+            free(e->flows);
+            e->flows = fl;
+        }
+        mi = e->nmsgs++;
+    }
+    e->live_msgs++;
+    uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
+    struct msg *m = &e->msgs[mi];
+    m->tag = tag;
+    m->start = start;
+    m->flows_left = m->acks_left = n;
+    m->first_flow = mi * e->subflows;
+    m->nflows = n;
+    uint32_t sched = 2 * src + (topo_same_server(e->base.t, src, dst) ? 1 : 0);
+    uint64_t h =
+        rng_mix64(e->seed ^ rng_mix64(((uint64_t)src << 32 | dst) ^ rng_mix64(e->st.msgs)));
+    for (uint32_t j = 0; j < n; j++) {
+        struct flow *f = &e->flows[m->first_flow + j];
+        memset(f, 0, sizeof *f);
+        f->src = src;
+        f->dst = dst;
+        f->msg = mi;
+        f->sched = sched;
+        /* Equal subflows; the first ones take the remainder. */
+        f->size = bytes / n + (j < bytes % n ? 1 : 0);
+        f->k = (uint32_t)(rng_mix64(h + j) % e->base.t->npaths);
+        f->next_ready = PKT_NONE;
+    }
+    e->st.msgs++;
+    e->st.flows += n;
+    if (start <= e->now)
+        pkt_start_msg(e, mi);
+    else
+        pkt_push(e, start, EV_START, mi);
+    return mi;
+}
