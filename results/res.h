@@ -25,6 +25,7 @@
 #include "base/err.h"
 #include "app/options.h"
 #include "base/units.h"
+#include "sim/counters.h"
 
 struct res_db;
 
@@ -40,9 +41,7 @@ struct res_link {
     const char *kind; /* host_up|host_down|leaf_up|spine_down|... */
     char src[32], dst[32];
     double gbps;
-    uint64_t bytes;
-    simtime_t busy_ps;
-    uint64_t max_queue_bytes, drops, ecn_marks;
+    struct eng_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
 };
 
 /* A message's completion record (one per workload message). */

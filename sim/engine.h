@@ -26,6 +26,7 @@
 
 #include "app/options.h"
 #include "base/units.h"
+#include "sim/counters.h"
 #include "topo/topo.h"
 
 struct eng;
@@ -34,27 +35,6 @@ struct eng_hooks {
     void *ctx;
     /* A message has been delivered entirely (receiver side). */
     void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
-};
-
-/* Per-port counters, as the links table records them. */
-struct eng_port_stats {
-    uint64_t bytes;
-    simtime_t busy_ps;
-    uint64_t max_queue_bytes;
-    uint64_t drops, ecn_marks;
-};
-
-struct eng_stats {
-    uint64_t events;
-    uint64_t data_bytes_sent, data_bytes_delivered, acks;
-    uint64_t msgs, msgs_done, flows;
-    uint64_t past_events; /* events scheduled or popped before "now": must stay 0 */
-    uint64_t underflows;  /* a flow's bytes in flight, a message's flows or
-                             acknowledgements left, or the live message count
-                             taken below zero: must stay 0 */
-    uint32_t peak_packets;
-    uint64_t peak_events; /* largest event queue */
-    simtime_t now;
 };
 
 /* Creates an engine over topology t with the transport settings of c. */

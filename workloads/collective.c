@@ -4,10 +4,16 @@
  * shifted order of pairwise-exchange collectives.
  * permutation: a seeded random permutation with no fixed point (GSL shuffle,
  * then any host mapped to itself swaps with its neighbour); each host sends
- * workload.bytes to its image. Both repeat for sim.iterations.
+ * workload.bytes to its image. Both repeat for sim.iterations: one network
+ * task per iteration, a barrier after each.
+ *
+ * Their configuration says all of their traffic, so the checks before the run
+ * (the clock's end, the counters' limits) and the memory estimate live here
+ * too.
  */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "workloads/wl.h"
@@ -19,18 +25,12 @@ struct coll {
     const char *name;
 };
 
-static int coll_next(void *state, struct wl_phase *out)
+static int coll_next(void *state, struct graph *g)
 {
     struct coll *s = state;
-    if (s->iter >= s->iterations)
-        return 0;
-    out->kind = WL_NET;
-    out->iter = s->iter++;
-    out->layer = 0;
-    out->name = s->name;
-    out->dem = s->dem;
-    out->ndem = s->ndem;
-    out->duration = 0;
+    if (s->iter >= s->iterations) return 0;
+    graph_net(g, s->name, s->iter++, 0, s->dem, s->ndem);
+    graph_barrier(g);
     return 1;
 }
 
@@ -93,3 +93,183 @@ int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_g
     free(perm);
     return 0;
 }
+
+/* ---- what the configuration alone says (before the fabric is built) ---- */
+
+static double coll_hosts(const struct cfg *c)
+{
+    return (double)(c->leaves * c->hosts_per_leaf);
+}
+
+/* Messages per iteration and per host of the collective. */
+static double coll_msgs(const struct cfg *c, int alltoall)
+{
+    double H = coll_hosts(c);
+    return alltoall ? H * (H - 1) : H;
+}
+
+/* The time one host needs just to put its bytes on its link, over every
+ * iteration, fits the clock (picoseconds, kept below 2^63 so that the
+ * database's signed integers hold it). */
+static int check_clock(const struct cfg *c, int alltoall, const struct opt_def **bad, struct err *e)
+{
+    double flows_per_host = alltoall ? coll_hosts(c) - 1 : 1;
+    double ps = (double)c->bytes * flows_per_host * 8.0 / (c->host_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->iterations;
+    double limit = (double)INT64_MAX;
+    if (ps >= limit)
+        return wl_fail(bad, e, "workload", "bytes",
+                       "a host needs at least %.3g s of simulated time to send its bytes, more "
+                       "than the clock holds (%.3g s)",
+                       ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+    return 0;
+}
+
+/* A window-limited flow delivers at most one window per round trip, so it
+ * needs at least ceil(bytes / window) zero-load round trips (propagation
+ * only): with a small explicit window and long links that alone can pass the
+ * clock's end, which the serialization bound of check_clock misses. */
+static int check_round_trips(const struct cfg *c, int alltoall, const struct opt_def **bad,
+                             struct err *e)
+{
+    if (c->window_bytes == 0) return 0; /* the automatic window is one bandwidth-delay product */
+    /* An all-to-all over several leaves has flows crossing the fabric (four
+     * links of link_latency_ns each way); otherwise the shortest route is
+     * two links, NVLink ones when servers hold several GPUs. */
+    double hop_ns = (double)c->link_latency_ns;
+    if (c->gpus_per_host > 1 && (double)c->nvlink_latency_ns < hop_ns)
+        hop_ns = (double)c->nvlink_latency_ns;
+    double hops = 2;
+    if (alltoall && c->leaves > 1) {
+        hops = 4;
+        hop_ns = (double)c->link_latency_ns;
+    }
+    double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
+    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+    double flow_bytes = (double)c->bytes / (double)sub;
+    double rounds = ceil(flow_bytes / (double)c->window_bytes);
+    double ps = rounds * rtt_ps * (double)c->iterations;
+    double limit = (double)INT64_MAX;
+    if (ps >= limit)
+        return wl_fail(bad, e, "transport", "window_bytes",
+                       "a flow needs at least %.3g round trips of %.3g s with a window of %lld "
+                       "bytes, %.3g s of simulated time, more than the clock holds (%.3g s)",
+                       rounds * (double)c->iterations, rtt_ps / (double)PS_PER_S,
+                       (long long)c->window_bytes, ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+    return 0;
+}
+
+/* An all-to-all sends hosts_per_leaf*(hosts - hosts_per_leaf) flows out of
+ * each leaf; even spread perfectly over every uplink they take at least
+ * their bytes over spines*fabric_gbps, which must fit the clock (a slow
+ * fabric under fast hosts passes check_clock). */
+static int check_fabric_clock(const struct cfg *c, int alltoall, const struct opt_def **bad,
+                              struct err *e)
+{
+    if (!alltoall || c->leaves < 2) return 0;
+    double hpl = (double)c->hosts_per_leaf, H = coll_hosts(c);
+    double bits = hpl * (H - hpl) * (double)c->bytes * 8.0;
+    double ps = bits / ((double)c->spines * c->fabric_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->iterations;
+    double limit = (double)INT64_MAX;
+    if (ps >= limit)
+        return wl_fail(bad, e, "topology", "fabric_gbps",
+                       "a leaf's uplinks need at least %.3g s of simulated time to carry its "
+                       "bytes, more than the clock holds (%.3g s)",
+                       ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+    return 0;
+}
+
+/* A phase's bytes (the phases table's `bytes`, the engine's byte counters)
+ * fit a signed 64-bit integer. The engine gives each message slot a block of
+ * transport.subflows flow ids (32-bit) and doubles its slots as a phase's
+ * messages arrive, so a phase's flows stay below 2^31. */
+static int check_totals(const struct cfg *c, int alltoall, const struct opt_def **bad,
+                        struct err *e)
+{
+    uint64_t msgs = (uint64_t)coll_msgs(c, alltoall);
+    if ((double)msgs * (double)c->bytes >= (double)INT64_MAX)
+        return wl_fail(bad, e, "workload", "bytes",
+                       "%llu flows of %lld bytes are %.3g bytes per phase, more than 2^63-1",
+                       (unsigned long long)msgs, (long long)c->bytes,
+                       (double)msgs * (double)c->bytes);
+    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+    double flows = (double)msgs * (double)sub;
+    if (flows >= (double)(1u << 31))
+        return wl_fail(bad, e, sub > 1 ? "transport" : "topology",
+                       sub > 1 ? "subflows" : "hosts_per_leaf",
+                       "%llu messages of %llu flows are %.3g flows in one phase, more than the "
+                       "engine holds (2^31)",
+                       (unsigned long long)msgs, (unsigned long long)sub, flows);
+    return 0;
+}
+
+static int coll_check(const struct cfg *c, int alltoall, const struct opt_def **bad, struct err *e)
+{
+    if (check_clock(c, alltoall, bad, e) < 0 || check_round_trips(c, alltoall, bad, e) < 0 ||
+        check_fabric_clock(c, alltoall, bad, e) < 0 || check_totals(c, alltoall, bad, e) < 0)
+        return -1;
+    return 0;
+}
+
+static int alltoall_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    return coll_check(c, 1, bad, e);
+}
+
+static int permutation_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    return coll_check(c, 0, bad, e);
+}
+
+/* Counted: the transport flows (with their messages and demands) and the
+ * packets a window per flow can keep in flight. In double: the products of
+ * hosts, subflows and windows can pass 2^64. */
+static double coll_memory(const struct cfg *c, int alltoall)
+{
+    double H = coll_hosts(c), msgs = coll_msgs(c, alltoall);
+    double sub = c->path == PATH_SPLIT ? (double)c->subflows : 1;
+    double flows = msgs * sub;
+    double window = c->window_bytes ? (double)c->window_bytes : (double)(1u << 20);
+    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->mtu) + 1;
+    double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
+    if (pkts_per_host > link_pkts * 64)
+        pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
+    return flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
+}
+
+static double alltoall_memory(const struct cfg *c)
+{
+    return coll_memory(c, 1);
+}
+
+static double permutation_memory(const struct cfg *c)
+{
+    return coll_memory(c, 0);
+}
+
+/* One network phase per iteration. */
+static int coll_multiphase(const struct cfg *c)
+{
+    return c->iterations >= 2;
+}
+
+const struct wl_def wl_def_alltoall = {
+    .kind = WL_ALLTOALL,
+    .create = wl_alltoall_create,
+    .check = alltoall_check,
+    .memory = alltoall_memory,
+    .memory_section = "topology",
+    .memory_key = "hosts_per_leaf",
+    .multiphase = coll_multiphase,
+};
+
+const struct wl_def wl_def_permutation = {
+    .kind = WL_PERMUTATION,
+    .create = wl_permutation_create,
+    .check = permutation_check,
+    .memory = permutation_memory,
+    .memory_section = "topology",
+    .memory_key = "hosts_per_leaf",
+    .multiphase = coll_multiphase,
+};
