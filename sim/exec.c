@@ -176,14 +176,20 @@ static int cycle_error(const struct part *p, uint64_t first, const struct edges 
     char msg[ERR_MSG_MAX], d[192];
     size_t len = (size_t)snprintf(msg, sizeof msg, "graph: a dependency cycle: %s",
                                   describe(&p->t[v], first + v, d, sizeof d));
+    const char *sep = " waits for";
     for (uint32_t u = pred[v];; u = pred[u]) {
-        if (len + 200 >= sizeof msg) {
-            len += (size_t)snprintf(msg + len, sizeof msg - len, " ...");
+        if (len + 220 >= sizeof msg) {
+            snprintf(msg + len, sizeof msg - len, "%s ...", sep);
             break;
         }
-        len += (size_t)snprintf(msg + len, sizeof msg - len, " waits for %s",
-                                u == v ? "it" : describe(&p->t[u], first + u, d, sizeof d));
-        if (u == v) break;
+        if (u == v) {
+            snprintf(msg + len, sizeof msg - len, "%s task %llu", sep,
+                     (unsigned long long)(first + v));
+            break;
+        }
+        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s", sep,
+                                describe(&p->t[u], first + u, d, sizeof d));
+        sep = ", which waits for";
     }
     free(pred);
     free(seen);
