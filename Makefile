@@ -31,7 +31,7 @@ endif
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph
-LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lm
+LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lxxhash -lm
 
 MODULES := base topo sim workloads kernels results plots app
 SRCS    := $(filter-out app/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
@@ -43,7 +43,7 @@ BIN     := $(BUILD)/moesim
 endif
 SCENARIO ?= scenarios/alltoall.ini
 
-.PHONY: all deps run test tests bench clean format fuzz fuzz-build valgrind
+.PHONY: all deps run test tests bench clean format fuzz fuzz-build valgrind layers
 
 all: $(BIN)
 
@@ -77,6 +77,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) tests
 	@sh tests/run.sh $(BUILD) $(BIN)
+
+# make layers: no file includes a module its layer may not use (the matrix is
+# in tools/layers.sh, drawn in docs/architecture.md); make test runs it too
+# (tests/cli/layers.sh).
+layers:
+	@sh tools/layers.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -7,7 +7,10 @@
 #ifndef MOESIM_CLI_H
 #define MOESIM_CLI_H
 
-#define MOESIM_VERSION "0.1.0"
+#include "base/version.h"
+#include "kernels/cliopts.h"
+#include "results/plot.h"
+#include "results/res.h"
 
 struct cli_command {
     const char *name;
@@ -16,12 +19,10 @@ struct cli_command {
 };
 
 int sim_run_cli(int argc, char **argv);
-int res_report_cli(int argc, char **argv); /* results/report.c */
-int res_export_cli(int argc, char **argv); /* results/export.c */
-int plot_cli(int argc, char **argv);       /* results/plot.c */
+/* declared by their modules: res_report_cli, res_export_cli (results/res.h),
+ * plot_cli (results/plot.h), kn_capture_cli, kn_calibrate_cli
+ * (kernels/cliopts.h) */
 int wl_trace_cli(int argc, char **argv);
 int wl_place_cli(int argc, char **argv);
-int kn_capture_cli(int argc, char **argv);   /* kernels/capture.c */
-int kn_calibrate_cli(int argc, char **argv); /* kernels/calibrate.c */
 
 #endif

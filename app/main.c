@@ -22,7 +22,7 @@ static const struct cli_command cli_commands[] = {
      "        [--where section.key=value]...\n"
      "        a table of the done runs: median [min-max] per group of swept parameters"},
     {"export", res_export_cli,
-     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load\n"
+     "export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs\n"
      "        [--where section.key=value]... -o OUT.csv\n"
      "        the table's rows as CSV, one column per swept parameter"},
     {"plot", plot_cli,
@@ -44,7 +44,7 @@ static const struct cli_command cli_commands[] = {
      "        write every decision as a trace"},
     {"calibrate", kn_calibrate_cli,
      "calibrate --preset mixtral|olmoe -o CALIB.csv [--device gpu|cpu] [--max-tokens N]\n"
-     "        [--repeats R] [--hidden H --ffn F] [--seed S] [--threads T]\n"
+     "        [--repeats R] [--warmup W] [--hidden H --ffn F] [--seed S] [--threads T]\n"
      "        [--precision fp32|bf16|auto]\n"
      "        time one expert's FFN against its token count (tokens,us rows)"},
     {"help", help_cli, "help    the scenario options, their defaults, bounds and meaning"},

@@ -1,12 +1,20 @@
-/* options.h - every scenario option, declared once.
+/* options.h - the configuration layer: every scenario option, put together
+ * from the modules' own tables, and the run's configuration as one spec per
+ * module.
  *
- * The table opt_table[] (options.c) names each option (section, key), its type,
- * default, bounds, choices and help. It drives INI parsing and validation
+ * Each module declares the options it reads over its own spec struct
+ * (topo_options over struct topo_spec in topo/topo_options.c, tr_options and
+ * sim_options in sim/spec_options.c, wl_options and pl_options in
+ * workloads/wl_options.c, out_options in results/out_options.c). This file
+ * lays those specs side by side in struct cfg and joins the tables into one,
+ * opt_table[], over struct cfg: it drives INI parsing and validation
  * (scenario.c), `moesim help` and the record of the resolved configuration in
- * the results database's `params` table. A run's configuration is a flat
- * struct cfg; each option points at its field by offset.
+ * the results database's `params` table. Modules are handed their spec
+ * (c->topo, c->tr, ...), never struct cfg.
  *
- * To add an option: add a field to struct cfg and one row to opt_table[].
+ * To add an option: a field in the module's spec and a row in its table.
+ * To add a module's table: a member of struct cfg and a line in
+ * cfg_groups[] (options.c).
  */
 #ifndef MOESIM_OPTIONS_H
 #define MOESIM_OPTIONS_H
@@ -15,87 +23,51 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/opt.h"
+#include "results/res.h"
+#include "sim/spec.h"
+#include "topo/topo.h"
+#include "workloads/wl_spec.h"
 
-#define CFG_STR_MAX 1024
-
-enum topo_kind { TOPO_LEAF_SPINE = 0 };
-enum path_mode { PATH_ECMP = 0, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE };
-enum cc_kind { CC_WINDOW = 0 };
-enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
-enum engine_kind { ENGINE_PACKET = 0 };
-enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
-enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
+#define CFG_STR_MAX OPT_STR_MAX
 
 struct cfg {
-    /* [topology] */
-    int topo_kind;
-    int64_t leaves, spines, hosts_per_leaf;
-    double host_gbps, fabric_gbps;
-    int64_t link_latency_ns;
-    int64_t gpus_per_host;
-    double nvlink_gbps;
-    int64_t nvlink_latency_ns;
-    /* [transport] */
-    int path;
-    int64_t subflows, mtu, window_bytes, ack_bytes, ack_every;
-    int cc;
-    /* [workload] */
-    int wl_kind;
-    int64_t bytes;
-    char trace[CFG_STR_MAX];
-    int64_t experts, topk, layers, hidden, ffn, dtype_bytes, tokens_per_gpu;
-    int shard, ep_mode, dedup;
-    char compute[CFG_STR_MAX];
-    double gpu_tflops, efficiency, expert_overhead_us;
-    /* [placement] */
-    int placement; /* index into the policy choices; the name goes to pl_compute */
-    int64_t replicas;
-    int refine;
-    double train, ilp_time_limit_s, w_compute, w_network;
-    /* [sim] */
-    int engine;
-    int64_t seed, iterations;
-    /* [output] */
-    char db[CFG_STR_MAX];
-    char csv[CFG_STR_MAX];
-    int flows;         /* record every message's completion in `flows` */
-    int64_t sample_ns; /* link sampling period for `timeseries`; 0 = off */
+    struct topo_spec topo; /* [topology] */
+    struct tr_spec tr;     /* [transport] */
+    struct wl_spec wl;     /* [workload] */
+    struct pl_spec pl;     /* [placement] */
+    struct sim_spec sim;   /* [sim] */
+    struct out_spec out;   /* [output] */
 };
 
-enum opt_type { OPT_INT, OPT_REAL, OPT_BOOL, OPT_ENUM, OPT_STR };
-
-struct opt_def {
-    const char *section;
-    const char *key;
-    enum opt_type type;
-    const char *def;     /* default, as written in a scenario */
-    double min, max;     /* bounds for OPT_INT and OPT_REAL (inclusive) */
-    const char *choices; /* OPT_ENUM: "a|b|c"; the field holds the index */
-    const char *help;
-    size_t offset; /* of the field in struct cfg */
-};
-
-extern const struct opt_def opt_table[];
-extern const size_t opt_count;
+/* Every option, in the order of the sections above; offsets into struct cfg. */
+extern const struct opt_def *const opt_table;
+extern size_t opt_count;
 
 /* Finds an option by section and key; NULL when there is none. */
 const struct opt_def *opt_find(const char *section, const char *key);
 
-/* Parses one value into cfg's field. On a bad value returns -1 with e->msg set
- * to the reason alone (e.g. "expected an integer, got 'x'"); the caller adds
- * file, line and key. */
-int opt_parse(const struct opt_def *o, const char *value, struct cfg *c, struct err *e);
-
-/* Writes the field's canonical text (what `params` records) into buf. */
-void opt_format(const struct opt_def *o, const struct cfg *c, char *buf, size_t n);
+/* The row of opt_table for a module's row (same section and key). */
+const struct opt_def *opt_of(const struct opt_def *module_row);
 
 /* Fills every field with its default. */
 void cfg_defaults(struct cfg *c);
 
-/* Name of an enum option's value (e.g. path_mode_name(PATH_SPRAY) = "spray"). */
+/* Name of an enum option's value (e.g. opt_enum_name("transport", "path",
+ * PATH_SPRAY) = "spray"). */
 const char *opt_enum_name(const char *section, const char *key, int value);
 
 /* Prints the table as `moesim help` shows it. */
 void opt_print_help(void *file);
+
+/* c's resolved options as the params table records them (key "section.key",
+ * canonical value), in opt_table's order; cfg_params_free releases them. */
+struct cfg_params {
+    struct res_param *p;
+    size_t n;
+    char *text; /* the strings p points into */
+};
+void cfg_params_make(const struct cfg *c, struct cfg_params *out);
+void cfg_params_free(struct cfg_params *p);
 
 #endif

@@ -250,7 +250,9 @@ static void run_pool(struct sweep *w, long jobs)
 static int runs_multiphase(const struct sweep *w)
 {
     for (size_t i = 0; i < w->ntorun; i++) {
-        if (!wl_multiphase(sc_run(w->s, w->torun[i]))) return 0;
+        const struct cfg *c = sc_run(w->s, w->torun[i]);
+        struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
+        if (!wl_multiphase(&ws)) return 0;
     }
     return w->ntorun > 0;
 }

@@ -63,13 +63,17 @@ int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opt
     w->torun = xcalloc(n ? n : 1, sizeof *w->torun);
     for (size_t i = 0; i < n; i++) {
         const struct cfg *c = sc_run(s, i);
-        struct sweep_db *d = sweep_db_for(w, c->db);
+        struct sweep_db *d = sweep_db_for(w, c->out.db);
         if (!d) {
             w->rc = MOESIM_EXIT_INPUT;
             return -1;
         }
-        snprintf(w->lastdb, sizeof w->lastdb, "%s", c->db);
-        if (d->done && res_doneset_has(d->done, c))
+        snprintf(w->lastdb, sizeof w->lastdb, "%s", c->out.db);
+        struct cfg_params cp;
+        cfg_params_make(c, &cp);
+        int done = d->done && res_doneset_has(d->done, cp.p, cp.n);
+        cfg_params_free(&cp);
+        if (done)
             w->skipped++;
         else
             w->torun[w->ntorun++] = i;
@@ -80,16 +84,21 @@ int sweep_init(struct sweep *w, const struct sc_sweep *s, const struct sweep_opt
 int sweep_begin(struct sweep *w, size_t index, int64_t *run_id)
 {
     const struct cfg *c = sc_run(w->s, index);
-    struct sweep_db *d = sweep_db_for(w, c->db);
+    struct sweep_db *d = sweep_db_for(w, c->out.db);
     struct err e;
     if (d && d->broken) {
         /* A database that could not record a run (a full disk, an I/O
          * error) would fail every further run with the same error: they are
          * counted, and sweep_finish says so once. */
         w->not_started++;
-    } else if (d && res_run_begin(d->db, c, sc_path(w->s), run_id, &e) == 0) {
-        return 0;
     } else if (d) {
+        struct cfg_params cp;
+        cfg_params_make(c, &cp);
+        struct res_run_id id = {cp.p, cp.n, opt_enum_name("sim", "engine", c->sim.engine),
+                                c->sim.seed};
+        int rc = res_run_begin(d->db, &id, sc_path(w->s), run_id, &e);
+        cfg_params_free(&cp);
+        if (rc == 0) return 0;
         fprintf(stderr, "moesim: %s\n", e.msg);
         d->broken = 1;
     }
@@ -158,7 +167,7 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
         return 1;
     }
     w->events += b->run.events;
-    if (c->csv[0] && res_csv_phases(c->csv, id, &b->run, 1, &e) < 0) {
+    if (c->out.csv[0] && res_csv_phases(c->out.csv, id, &b->run, 1, &e) < 0) {
         fprintf(stderr, "moesim: %s\n", e.msg);
         return 1;
     }
@@ -169,7 +178,7 @@ static int sweep_record_blob(struct sweep *w, size_t index, int64_t id, struct s
 void sweep_record(struct sweep *w, size_t index, int64_t run_id, FILE *f, const char *why)
 {
     const struct cfg *c = sc_run(w->s, index);
-    struct sweep_db *d = sweep_db_for(w, c->db);
+    struct sweep_db *d = sweep_db_for(w, c->out.db);
     struct res_blob b;
     struct err e;
     int rc = 1;
@@ -222,7 +231,7 @@ int sweep_finish(struct sweep *w)
 
 /* ---- the worker ---- */
 
-static struct res_link *sweep_links(const struct topo *t, const struct eng_port_stats *ports)
+static struct res_link *sweep_links(const struct topo *t, const struct res_port_stats *ports)
 {
     struct res_link *l = xcalloc(t->nports, sizeof *l);
     for (uint32_t p = 0; p < t->nports; p++) {
@@ -248,8 +257,9 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
     struct wl_gen g = {0};
     struct wl_result r = {0};
     int rc;
-    if (topo_build(c, &t, &e) < 0 || wl_create(c, t, &g, &e) < 0 ||
-        wl_drive(&g, t, c, &r, &e) < 0) {
+    struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
+    if (topo_build(&c->topo, &t, &e) < 0 || wl_create(&ws, t, &g, &e) < 0 ||
+        wl_drive(&g, t, &ws, &r, &e) < 0) {
         rc = res_blob_write(out, MOESIM_EXIT_INPUT, e.msg, NULL);
     } else if (r.run.invariant[0]) {
         rc = res_blob_write(out, 1, r.run.invariant, NULL);
@@ -257,8 +267,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
         const struct eng_stats *st = &r.run.st;
         struct res_link *links = sweep_links(t, r.run.ports);
         struct res_run rr = {
-            .engine = opt_enum_name("sim", "engine", c->engine),
-            .seed = (uint64_t)c->seed,
+            .engine = opt_enum_name("sim", "engine", c->sim.engine),
+            .seed = (uint64_t)c->sim.seed,
             .wall_s = sweep_clock() - t0,
             .events = st->events,
             .sim_ps = st->now,

@@ -49,10 +49,10 @@ static int fail_err(const struct err *e)
 
 /* The options of one subcommand: a flag, an integer, a number or a string,
  * given as "--name value" or "--name=value". */
-enum opt_type { O_FLAG, O_LONG, O_DOUBLE, O_STR };
+enum tc_opt_type { O_FLAG, O_LONG, O_DOUBLE, O_STR };
 struct opt {
     const char *name;
-    enum opt_type type;
+    enum tc_opt_type type;
     void *out;
     long lo, hi;
     int seen;

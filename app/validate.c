@@ -40,7 +40,7 @@ __attribute__((format(printf, 5, 6))) static int cfg_fail(const struct opt_def *
 
 static int64_t cfg_hosts(const struct cfg *c)
 {
-    return c->leaves * c->hosts_per_leaf;
+    return c->topo.leaves * c->topo.hosts_per_leaf;
 }
 
 /* The topology has room for traffic (two hosts) and fits this build. */
@@ -60,39 +60,48 @@ static int cfg_check_hosts(const struct cfg *c, const struct opt_def **bad, stru
 /* An acknowledgement is smaller than a data packet. */
 static int cfg_check_ack(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->ack_bytes >= c->mtu)
+    if (c->tr.ack_bytes >= c->tr.mtu)
         return cfg_fail(bad, e, "transport", "ack_bytes",
-                        "%lld is not less than transport.mtu (%lld)", (long long)c->ack_bytes,
-                        (long long)c->mtu);
+                        "%lld is not less than transport.mtu (%lld)", (long long)c->tr.ack_bytes,
+                        (long long)c->tr.mtu);
     return 0;
 }
 
 /* A coalesced acknowledgement carries the bytes it acknowledges in 16 bits. */
 static int cfg_check_ack_every(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->ack_every * c->mtu > 65535)
+    if (c->tr.ack_every * c->tr.mtu > 65535)
         return cfg_fail(bad, e, "transport", "ack_every",
                         "%lld packets of transport.mtu %lld bytes are more than one "
                         "acknowledgement covers (65535 bytes)",
-                        (long long)c->ack_every, (long long)c->mtu);
+                        (long long)c->tr.ack_every, (long long)c->tr.mtu);
     return 0;
 }
 
 /* A window holds at least one packet (0 means automatic). */
 static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->window_bytes != 0 && c->window_bytes < c->mtu)
+    if (c->tr.window_bytes != 0 && c->tr.window_bytes < c->tr.mtu)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "%lld is less than transport.mtu (%lld): use 0 (automatic) or at least "
                         "one packet",
-                        (long long)c->window_bytes, (long long)c->mtu);
+                        (long long)c->tr.window_bytes, (long long)c->tr.mtu);
     return 0;
 }
 
 /* The fabric's path table fits its limit. */
 static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    return topo_check(c, bad, e);
+    const struct opt_def *row = NULL;
+    int rc = topo_check(&c->topo, &row, e);
+    if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
+    return rc;
+}
+
+/* The workload's specs, as a workload reads them (wl.h). */
+static struct wl_specs cfg_wl_specs(const struct cfg *c)
+{
+    return (struct wl_specs){&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
 }
 
 /* A lower bound of the memory the run needs, against the machine's: better
@@ -100,8 +109,9 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
  * and what the workload's generator, flows and packets take (wl.h). */
 uint64_t cfg_memory_estimate(const struct cfg *c)
 {
-    const char *section, *key;
-    double total = (double)topo_memory_bytes(c) + wl_memory_bytes(c, &section, &key);
+    struct wl_specs ws = cfg_wl_specs(c);
+    const struct opt_def *key;
+    double total = (double)topo_memory_bytes(&c->topo) + wl_memory_bytes(&ws, &c->topo, &key);
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 
@@ -110,10 +120,11 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     double need = (double)cfg_memory_estimate(c);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
-    const char *section, *key;
-    (void)wl_memory_bytes(c, &section, &key);
+    struct wl_specs ws = cfg_wl_specs(c);
+    const struct opt_def *key = NULL;
+    (void)wl_memory_bytes(&ws, &c->topo, &key);
     if (have > 0 && need > 0.9 * have)
-        return cfg_fail(bad, e, section, key,
+        return cfg_fail(bad, e, key ? key->section : "workload", key ? key->key : "kind",
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
                         need / (1 << 30), have / (1 << 30));
     return 0;
@@ -122,7 +133,11 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
 /* The workload's own checks (the clock, the counters: wl.h), last. */
 static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
-    return wl_check(c, bad, e);
+    struct wl_specs ws = cfg_wl_specs(c);
+    const struct opt_def *row = NULL;
+    int rc = wl_check(&ws, &c->topo, &row, e);
+    if (rc < 0 && bad && row) *bad = opt_of(row); /* the module's row -> opt_table's */
+    return rc;
 }
 
 static const cfg_check_fn cfg_checks[] = {

@@ -18,7 +18,6 @@
 #include "kernels/cliopts.h"
 #include "kernels/device.h"
 #include "kernels/weights.h"
-#include "app/cli.h"
 
 int kn_calibrate_cli(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* capture.c - `moesim capture`: the routing of real MoE router computations
- * over a text, written as a trace CSV (the "Routing traces" contract of
- * DESIGN.md; kernels/README.md).
+ * over a text, written as a trace CSV (the format of "Routing traces (CSV)"
+ * in workloads/README.md; kernels/README.md).
  *
  * Tokens go through in chunks: a chunk's hidden states [chunk][H] pass
  * through the L blocks one layer at a time (so one layer's weights are in
@@ -28,7 +28,6 @@
 #include "kernels/safetensors.h"
 #include "kernels/tokenizer.h"
 #include "kernels/weights.h"
-#include "app/cli.h"
 
 #define CACHE_BYTES ((size_t)2 << 30) /* keep every layer when the stack fits */
 

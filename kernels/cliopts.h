@@ -28,4 +28,9 @@ int kn_cliopts_int(const char *opt, const char *val, long lo, long hi, long *out
 /* The dimensions: the preset with the overrides applied, checked. */
 int kn_cliopts_dims(const struct kn_cliopts *o, struct kn_dims *d, struct err *e);
 
+/* The `moesim capture` and `moesim calibrate` subcommands (argv[0] the name;
+ * exit status 0, 1 or 2). */
+int kn_capture_cli(int argc, char **argv);
+int kn_calibrate_cli(int argc, char **argv);
+
 #endif

@@ -4,7 +4,7 @@
  *
  * Layout: the magic "MOESIMB1", the status and message, the run's scalars,
  * then counted arrays. Phases and links go field by field (they point at
- * strings), a link's counters (struct eng_port_stats) as they are; flows,
+ * strings), a link's counters (struct res_port_stats) as they are; flows,
  * samples and gpu_load rows are plain structs written as they are, so a blob is read by the same binary on the same kind of machine
  * (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
  * from one cut short by a worker that died while writing.

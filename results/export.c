@@ -20,7 +20,6 @@
 
 #include "results/query.h"
 #include "results/resdb.h"
-#include "app/cli.h"
 
 /* The tables and the SQL that reads each (run column first). */
 static const struct {
@@ -33,6 +32,8 @@ static const struct {
     {"flows", "SELECT * FROM flows ORDER BY run_id, rowid"},
     {"timeseries", "SELECT * FROM timeseries ORDER BY run_id, rowid"},
     {"gpu_load", "SELECT * FROM gpu_load ORDER BY run_id, rowid"},
+    {"trace_use", "SELECT * FROM trace_use ORDER BY run_id, rowid"},
+    {"inputs", "SELECT * FROM inputs ORDER BY run_id, rowid"},
 };
 #define EXP_NTABLES (sizeof exp_tables / sizeof exp_tables[0])
 
@@ -77,8 +78,8 @@ long res_export(struct res_db *db, const char *table, const char *const *where, 
         t++;
     if (t == EXP_NTABLES)
         return err_set(e,
-                       "--table %s: expected runs, params, phases, links, flows, timeseries "
-                       "or gpu_load",
+                       "--table %s: expected runs, params, phases, links, flows, timeseries, "
+                       "gpu_load, trace_use or inputs",
                        table ? table : "(none)");
     if (!res_has_table(db, table))
         return err_set(e, "%s: has no %s table (an older schema; run with this moesim to add it)",
@@ -128,7 +129,8 @@ out:
 }
 
 #define EXPORT_USAGE                                                                               \
-    "usage: moesim export [--db FILE] --table runs|params|phases|links|flows|timeseries|gpu_load " \
+    "usage: moesim export [--db FILE] --table "                                                    \
+    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs "                         \
     "[--where section.key=value]... -o OUT.csv\n"
 
 int res_export_cli(int argc, char **argv)

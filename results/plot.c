@@ -18,7 +18,6 @@
 #include <csv.h>
 
 #include "results/resdb.h"
-#include "app/cli.h"
 
 extern char **environ;
 

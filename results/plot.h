@@ -54,4 +54,7 @@ int plot_moe(struct plot_ctx *c);
 int plot_heatmap(struct plot_ctx *c);
 int plot_gpu_load(struct plot_ctx *c);
 
+/* The `moesim plot` subcommand (argv[0] the name; exit status 0, 1 or 2). */
+int plot_cli(int argc, char **argv);
+
 #endif

@@ -19,7 +19,6 @@
 
 #include "results/query.h"
 #include "results/resdb.h"
-#include "app/cli.h"
 
 /* Per selected run: the metric and its ratio to ideal (NAN when absent). */
 struct rep_val {

@@ -1,6 +1,6 @@
 /* res.h - the results database (SQLite) and CSV export of phase rows.
  *
- * Tables (the contract in README.md and docs/results.md), schema_version 2:
+ * Tables (the contract in README.md and docs/results.md), schema_version 4:
  *   runs   (id, scenario, status running|done|failed, started_at, finished_at, seed, engine,
  *           wall_s, events, sim_ns, version, message)
  *   params (run_id, key, value)   every resolved option, defaults included
@@ -8,9 +8,12 @@
  *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks)
  *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns)     with output.flows = true
  *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
- *          bytes sent on the link during the sample period ending at t_ns, the
- *          queue (backlog) at t_ns; rows where both are 0 are left out
- *   gpu_load (run_id, layer, gpu, tokens)                        tokens each GPU computes
+ *          bytes sent on the link during the sample period ending at t_ns (a
+ *          packet counts when its serialization ends), the queue (backlog)
+ *          at t_ns; rows where both are 0 are left out
+ *   gpu_load (run_id, layer, gpu, tokens)                        token-expert selections per GPU
+ *   trace_use (run_id, token, uses)                              MoE: uses of each trace token
+ *   inputs (run_id, key, path, bytes, xxh3)                      each input file's XXH3-64
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -23,9 +26,23 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "app/options.h"
+#include "base/opt.h"
 #include "base/units.h"
-#include "sim/counters.h"
+
+/* [output] (out_options.c): where results go and what is recorded. */
+struct out_spec {
+    char db[OPT_STR_MAX];
+    char csv[OPT_STR_MAX];
+    int flows;         /* record every message's completion in `flows` */
+    int64_t sample_ns; /* link sampling period for `timeseries`; 0 = off */
+};
+extern const struct opt_table out_options;
+
+/* One resolved option of a run, as the params table records it. */
+struct res_param {
+    const char *key;   /* "section.key" */
+    const char *value; /* canonical text */
+};
 
 struct res_db;
 
@@ -36,12 +53,25 @@ struct res_phase {
     uint64_t bytes;
 };
 
+/* A link's counters, as the links table records them (the engine counts them
+ * per port: eng_port). */
+struct res_port_stats {
+    uint64_t bytes;
+    simtime_t busy_ps;
+    uint64_t max_queue_bytes;
+    uint64_t drops, ecn_marks;
+};
+
+/* Adds src's counters to dst's (peaks: the larger), as the counters of
+ * several engine runs on one fabric fold into a run's. */
+void res_port_stats_fold(struct res_port_stats *dst, const struct res_port_stats *src);
+
 struct res_link {
     uint32_t link;
     const char *kind; /* host_up|host_down|leaf_up|spine_down|... */
     char src[32], dst[32];
     double gbps;
-    struct eng_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
+    struct res_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
 };
 
 /* A message's completion record (one per workload message). */
@@ -98,9 +128,18 @@ void res_close(struct res_db *db);
  * so an older schema is read as it is (res_has_table says what is there). */
 int res_open_read(const char *path, struct res_db **out, struct err *e);
 int res_has_table(struct res_db *db, const char *name);
-/* Inserts a `running` run with every option of c in params; commits. */
-int res_run_begin(struct res_db *db, const struct cfg *c, const char *scenario, int64_t *run_id,
-                  struct err *e);
+/* The identity of a run for the runs and params tables: every resolved
+ * option (p[np], in the option table's order), the engine's name and the
+ * seed. */
+struct res_run_id {
+    const struct res_param *p;
+    size_t np;
+    const char *engine;
+    int64_t seed;
+};
+/* Inserts a `running` run with every option of id in params; commits. */
+int res_run_begin(struct res_db *db, const struct res_run_id *id, const char *scenario,
+                  int64_t *run_id, struct err *e);
 /* One transaction: phases, links, flows, samples, gpu_load rows, and the run
  * row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
@@ -122,9 +161,13 @@ struct res_report_opts {
     size_t nwhere;
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
+/* The `moesim report` and `moesim export` subcommands (argv[0] the name;
+ * exit status 0, 1 or 2 as cli.h says). */
+int res_report_cli(int argc, char **argv);
+int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
- * links, flows, timeseries, gpu_load) of the runs matching where[], as CSV
+ * links, flows, timeseries, gpu_load, trace_use, inputs) of the runs matching where[], as CSV
  * with a header and one column per swept parameter. Returns the number of
  * rows, or -1 with e set. */
 long res_export(struct res_db *db, const char *table, const char *const *where, size_t nwhere,
@@ -139,11 +182,12 @@ int plot_make(struct res_db *db, const char *kind, const char *dir, const char *
               size_t nwhere, int64_t run, struct err *e);
 
 /* The configurations of the database's `done` runs (resume.c), for `moesim
- * run --resume`: a run is done when a done run has exactly its resolved
- * parameters (every option, as the params table records them). */
+ * run --resume`: a run is done when a done run simulated the same thing:
+ * every option but output.db and output.csv equal, and every input file
+ * (inputs.c) with the same XXH3-64 hash. */
 struct res_doneset;
 int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e);
-int res_doneset_has(const struct res_doneset *s, const struct cfg *c);
+int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np);
 size_t res_doneset_count(const struct res_doneset *s);
 void res_doneset_free(struct res_doneset *s);
 

@@ -1,10 +1,14 @@
 /* resume.c - the set of finished configurations in a database, for `moesim
  * run --resume` (res_doneset_*, see res.h).
  *
- * A configuration is its full resolved parameter set, written canonically as
- * "key=value\n" lines sorted by key: the params rows of every `done` run
- * (read once, sorted by SQLite) on one side, opt_format of every option of a
- * run's cfg on the other. The set is a sorted array searched by bsearch, so a
+ * A configuration is what a run simulates (inputs.c): its resolved
+ * parameters but output.db and output.csv, with each input file by its
+ * content hash, written canonically as "key=value\n" lines sorted by key,
+ * an input file as "KEY#xxh3=HASH" in place of "KEY=PATH". One side is the
+ * params and inputs rows of every `done` run (read once, sorted by SQLite),
+ * the other a run's resolved parameters (struct res_param), with the hashes of the
+ * files as they are now. An input file that cannot be read stays "KEY=PATH",
+ * which no done run has. The set is a sorted array searched by bsearch, so a
  * resume over N runs against D finished ones costs O((N + D) log D).
  */
 #include "results/res.h"
@@ -55,8 +59,13 @@ static void set_add(struct res_doneset *s, char *conf)
 
 int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
 {
-    static const char sql[] = "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r"
-                              " ON r.id = p.run_id WHERE r.status = ? ORDER BY p.run_id, p.key";
+    static const char sql[] =
+        "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id"
+        " WHERE r.status = ?1 AND p.key NOT IN ('output.db', 'output.csv') AND NOT EXISTS"
+        " (SELECT 1 FROM inputs i WHERE i.run_id = p.run_id AND i.key = p.key)"
+        " UNION ALL"
+        " SELECT i.run_id, i.key || '#xxh3', i.xxh3 FROM inputs i JOIN runs r ON r.id = i.run_id"
+        " WHERE r.status = ?1 ORDER BY 1, 2";
     sqlite3 *s = res_sqlite(db);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK)
@@ -89,20 +98,36 @@ int res_doneset_load(struct res_db *db, struct res_doneset **out, struct err *e)
     return 0;
 }
 
-/* c's canonical configuration text (to free). */
-static char *cfg_text(const struct cfg *c)
+/* The identity line of parameter key = value (to free); NULL for an output
+ * path. */
+static char *id_line(const char *key, const char *value)
 {
-    char **lines = xcalloc(opt_count, sizeof *lines);
-    for (size_t i = 0; i < opt_count; i++) {
-        const struct opt_def *o = &opt_table[i];
-        char value[CFG_STR_MAX + 32];
-        opt_format(o, c, value, sizeof value);
-        size_t n = strlen(o->section) + strlen(o->key) + strlen(value) + 4;
-        lines[i] = xmalloc(n);
-        snprintf(lines[i], n, "%s.%s=%s\n", o->section, o->key, value);
+    enum res_key_role role = res_key_role(key, value);
+    if (role == RES_KEY_OUTPUT) return NULL;
+    char hex[17];
+    uint64_t bytes;
+    int hashed = role == RES_KEY_INPUT && res_input_hash(value, hex, &bytes) == 0;
+    size_t n = strlen(key) + strlen(value) + 32;
+    char *l = xmalloc(n);
+    if (hashed)
+        snprintf(l, n, "%s#xxh3=%s\n", key, hex);
+    else
+        snprintf(l, n, "%s=%s\n", key, value);
+    return l;
+}
+
+/* The canonical configuration text of p[np] (to free): its identity lines
+ * sorted by key, as res_doneset_load reads them back from params and inputs. */
+static char *cfg_text(const struct res_param *p, size_t np)
+{
+    char **lines = xcalloc(np ? np : 1, sizeof *lines);
+    size_t nl = 0;
+    for (size_t i = 0; i < np; i++) {
+        char *l = id_line(p[i].key, p[i].value);
+        if (l) lines[nl++] = l;
     }
     /* sort by key: compare up to '=' (keys never contain '=') */
-    for (size_t i = 1; i < opt_count; i++)
+    for (size_t i = 1; i < nl; i++)
         for (size_t j = i; j > 0; j--) {
             const char *a = lines[j - 1], *b = lines[j];
             size_t la = strcspn(a, "="), lb = strcspn(b, "=");
@@ -113,7 +138,7 @@ static char *cfg_text(const struct cfg *c)
             lines[j] = t;
         }
     struct sbuf b = {0};
-    for (size_t i = 0; i < opt_count; i++) {
+    for (size_t i = 0; i < nl; i++) {
         sb_add(&b, lines[i], "", "");
         free(lines[i]);
     }
@@ -121,9 +146,9 @@ static char *cfg_text(const struct cfg *c)
     return b.s;
 }
 
-int res_doneset_has(const struct res_doneset *s, const struct cfg *c)
+int res_doneset_has(const struct res_doneset *s, const struct res_param *p, size_t np)
 {
-    char *t = cfg_text(c);
+    char *t = cfg_text(p, np);
     int found = bsearch(&t, s->conf, s->n, sizeof *s->conf, cmp_str) != NULL;
     free(t);
     return found;

@@ -25,12 +25,3 @@ void eng_stats_fold(struct eng_stats *dst, const struct eng_stats *src)
     add_max32(&dst->peak_packets, src->peak_packets);
     add_max64(&dst->peak_events, src->peak_events);
 }
-
-void eng_port_stats_fold(struct eng_port_stats *dst, const struct eng_port_stats *src)
-{
-    dst->bytes += src->bytes;
-    dst->busy_ps += src->busy_ps;
-    add_max64(&dst->max_queue_bytes, src->max_queue_bytes);
-    dst->drops += src->drops;
-    dst->ecn_marks += src->ecn_marks;
-}

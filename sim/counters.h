@@ -1,10 +1,9 @@
-/* counters.h - the packet engine's counters (one engine run's totals and each
- * port's), and the one place that folds two of them.
+/* counters.h - an engine run's counters, and the one place that folds two
+ * of them (a port's counters are the links table's, struct res_port_stats
+ * in results/res.h, folded there).
  *
- * The executor (exec.c) folds every engine run of a workload into one total;
- * the results (res_link in results/res.h) carry a port's counters as they
- * are. A new counter is added here, in its fold, and where the engine counts
- * it (and in the links table when it is recorded).
+ * The executor (exec.c) folds every engine run of a workload into one total.
+ * A new counter is added here, in its fold, and where the engine counts it.
  */
 #ifndef MOESIM_COUNTERS_H
 #define MOESIM_COUNTERS_H
@@ -12,14 +11,6 @@
 #include <stdint.h>
 
 #include "base/units.h"
-
-/* Per-port counters, as the links table records them. */
-struct eng_port_stats {
-    uint64_t bytes;
-    simtime_t busy_ps;
-    uint64_t max_queue_bytes;
-    uint64_t drops, ecn_marks;
-};
 
 struct eng_stats {
     uint64_t events;
@@ -35,9 +26,8 @@ struct eng_stats {
 };
 
 /* Adds src's counters to dst's: counts add up, peaks (peak_packets,
- * peak_events, max_queue_bytes) keep the larger. dst->now is left as it is:
- * the end of several runs is not a sum (the executor sets it). */
+ * peak_events) keep the larger. dst->now is left as it is: the end of
+ * several runs is not a sum (the executor sets it). */
 void eng_stats_fold(struct eng_stats *dst, const struct eng_stats *src);
-void eng_port_stats_fold(struct eng_port_stats *dst, const struct eng_port_stats *src);
 
 #endif

@@ -73,7 +73,7 @@ struct eng {
     struct evq q;
     struct port_rt *ports;
     uint32_t live_pkts, peak_pkts;
-    struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
+    struct res_port_stats *pst; /* [nports]: filled by eng_port() */
     struct host *hosts;         /* [2 * hosts]: NIC and NVLink sender of each host */
     struct flow *flows;         /* [capmsgs * subflows] */
     struct msg *msgs;
@@ -130,7 +130,8 @@ static uint64_t default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
     return (pkts ? pkts : 1) * mtu;
 }
 
-struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h)
+struct eng *eng_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
+                       const struct eng_hooks *h)
 {
     struct eng *e = xcalloc(1, sizeof *e);
     e->t = t;
@@ -146,7 +147,7 @@ struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct e
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
-    e->seed = e->base_seed = (uint64_t)c->seed;
+    e->seed = e->base_seed = seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
@@ -560,6 +561,21 @@ uint64_t eng_port_backlog(const struct eng *e, uint32_t port)
     return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
 }
 
+uint64_t eng_port_sent(const struct eng *e, uint32_t port)
+{
+    const struct port_rt *p = &e->ports[port];
+    uint64_t queued = 0;
+    /* The ring holds the packets committed to the port and not yet at its
+     * far end, in departure order (FIFO): those still to leave are at its
+     * tail. A packet on it left at its arrival time minus the latency. */
+    for (uint32_t j = p->n; j-- > 0;) {
+        const struct pkt *k = &p->ring[(p->head + j) & (p->cap - 1)];
+        if (k->t - p->lat_ps <= e->now) break;
+        queued += k->wire;
+    }
+    return p->bytes - queued;
+}
+
 /* A sample event: the last one (nothing else left to simulate) is dropped and
  * the clock goes back to the last real event, so sampling changes neither the
  * run's end time nor its event count; otherwise the hook runs and the next
@@ -621,10 +637,10 @@ const struct eng_stats *eng_stats(const struct eng *e)
     return &e->st;
 }
 
-const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port)
+const struct res_port_stats *eng_port(const struct eng *e, uint32_t port)
 {
     const struct port_rt *p = &e->ports[port];
-    struct eng_port_stats *s = &e->pst[port];
+    struct res_port_stats *s = &e->pst[port];
     unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * e->t->ports[port].bps;
     s->bytes = p->bytes;
     s->busy_ps = p->busy_ps;

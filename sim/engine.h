@@ -24,9 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/options.h"
 #include "base/units.h"
+#include "results/res.h"
 #include "sim/counters.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
 
 struct eng;
@@ -37,8 +38,10 @@ struct eng_hooks {
     void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
 };
 
-/* Creates an engine over topology t with the transport settings of c. */
-struct eng *eng_create(const struct topo *t, const struct cfg *c, const struct eng_hooks *h);
+/* Creates an engine over topology t with transport tr; its random choices
+ * (the flow hash, spraying) derive from seed. */
+struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t seed,
+                       const struct eng_hooks *h);
 void eng_destroy(struct eng *e);
 
 /* Adds a message; it starts at `start` (>= now). Returns its id. */
@@ -60,12 +63,20 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt);
 uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */
 uint64_t eng_port_backlog(const struct eng *e, uint32_t port);
+/* Bytes whose serialization on the port has ended by now: a packet counts
+ * once it has left (its departure, the end of its serialization, is <= now),
+ * not when it joins the queue. eng_port()'s bytes also count the packets
+ * queued there; the two agree once the port is idle (at the end of a run).
+ * Found from the packets on the port's wire, which are in departure order,
+ * so it costs nothing per packet: only the queued packets are read, and only
+ * when it is called (by a sampler). */
+uint64_t eng_port_sent(const struct eng *e, uint32_t port);
 /* Processes events until none is left. */
 void eng_run(struct eng *e);
 
 simtime_t eng_now(const struct eng *e);
 const struct eng_stats *eng_stats(const struct eng *e);
-const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port);
+const struct res_port_stats *eng_port(const struct eng *e, uint32_t port);
 /* The window each flow uses, bytes (transport.window_bytes, or one BDP). */
 uint64_t eng_window(const struct eng *e);
 /* Checks the end-of-run invariants (no event in the past, no counter taken

@@ -90,7 +90,7 @@ struct exec {
     pthread_mutex_t mu;       /* guards the above and the counters */
     pthread_cond_t cv_work, cv_done;
     struct eng_stats st;
-    struct eng_port_stats *ports;
+    struct res_port_stats *ports;
 };
 
 static simtime_t sat_add(simtime_t a, simtime_t b)
@@ -300,7 +300,11 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
                              xt->dem[k].dst, t->hosts);
             xt->bytes += xt->dem[k].bytes;
         }
-        if (rc == 0) xt->ideal = topo_ideal_ps(t, xt->dem, xt->ndem, x->o->mtu);
+        if (rc == 0) {
+            const struct tr_spec *tr = x->o->tr;
+            uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
+            xt->ideal = topo_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub);
+        }
     }
     struct edges E = {0};
     for (size_t k = 0; k < gp->ndep; k++)
@@ -384,7 +388,7 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
     struct run *r = ctx;
     uint32_t nports = eng_nports(e);
     for (uint32_t p = 0; p < nports; p++) {
-        uint64_t bytes = eng_port(e, p)->bytes, q = eng_port_backlog(e, p);
+        uint64_t bytes = eng_port_sent(e, p), q = eng_port_backlog(e, p);
         uint64_t sent = bytes - r->last_bytes[p];
         r->last_bytes[p] = bytes;
         if (sent || q) add_sample(r->p, r->gabs + now, p, sent, q);
@@ -484,7 +488,7 @@ static void run_group(struct run *r, uint32_t k, struct eng **ep)
     for (size_t j = 0; j < nm; j++)
         if (p->t[mine[j]].start < origin) origin = p->t[mine[j]].start;
     struct eng_hooks h = {r, on_msg_done};
-    if (!*ep) *ep = eng_create(x->t, x->o->eng, &h);
+    if (!*ep) *ep = eng_create(x->t, x->o->tr, x->o->seed, &h);
     struct eng *e = r->e = *ep;
     eng_reset(e, &h, g->salt);
     r->in_engine = 1;
@@ -506,9 +510,12 @@ static void run_group(struct run *r, uint32_t k, struct eng **ep)
     simtime_t now = eng_now(e);
     if (origin + now > p->last) p->last = origin + now;
     if (r->period) {
-        /* What the links sent after the last sample shows at the next point
-         * of the grid (the next engine's samples there add to it). */
-        simtime_t at = ((r->gabs + now) / r->period + 1) * r->period;
+        /* What the links sent after the last sample shows at the first
+         * point of the grid at or after the engine's last event (every
+         * departure is at or before it, and after the last sample, which is
+         * at most one period earlier); the next engine's samples there add
+         * to it. So a link's samples add up to its bytes in the links table. */
+        simtime_t at = (r->gabs + now + r->period - 1) / r->period * r->period;
         for (uint32_t q = 0; q < x->t->nports; q++) {
             uint64_t sent = eng_port(e, q)->bytes - r->last_bytes[q];
             if (sent) add_sample(p, at, q, sent, 0);
@@ -533,7 +540,7 @@ static void run_group(struct run *r, uint32_t k, struct eng **ep)
     pthread_mutex_lock(&x->mu);
     eng_stats_fold(&x->st, eng_stats(e));
     for (uint32_t q = 0; q < x->t->nports; q++)
-        eng_port_stats_fold(&x->ports[q], eng_port(e, q));
+        res_port_stats_fold(&x->ports[q], eng_port(e, q));
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -606,7 +613,8 @@ static int cmp_sample(const void *a, const void *b)
 }
 
 /* The parts' samples in time order, those at one point of the grid and one
- * link added up, none after the run's end. */
+ * link added up (the last at the first point of the grid at or after the
+ * run's end). */
 static void gather_samples(struct exec *x, struct exec_result *r)
 {
     size_t n = 0;
@@ -622,7 +630,6 @@ static void gather_samples(struct exec *x, struct exec_result *r)
     qsort(s, n, sizeof *s, cmp_sample);
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].t_ps > r->st.now) break;
         if (k && s[k - 1].t_ps == s[i].t_ps && s[k - 1].link == s[i].link) {
             s[k - 1].bytes += s[i].bytes;
             s[k - 1].queue_bytes += s[i].queue_bytes;

@@ -30,9 +30,11 @@
  * Results: one `phases` row per task, in task order (network tasks with
  * their ideal bound and bytes, compute tasks with neither); with flows one
  * row per message, numbered in task order; with sampling the links' samples
- * (bytes sent since the last point of the grid and the backlog); the engines'
- * counters folded (sim/counters.h); and the first broken engine invariant, in
- * task order.
+ * (bytes whose serialization ended since the last point of the grid, and the
+ * backlog; an engine's last row of a link at the first point of the grid at
+ * or after its last event, so a link's rows add up to its bytes); the
+ * engines' counters folded (sim/counters.h, res_port_stats_fold); and the
+ * first broken engine invariant, in task order.
  */
 #ifndef MOESIM_EXEC_H
 #define MOESIM_EXEC_H
@@ -40,19 +42,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/options.h"
 #include "base/err.h"
 #include "results/res.h"
 #include "sim/counters.h"
 #include "sim/graph.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
 
 struct exec_opts {
-    const struct cfg *eng; /* the engine's settings (transport, seed): eng_create */
-    uint32_t mtu;          /* for each network task's ideal bound (topo_ideal_ps) */
-    int flows;             /* record each message's completion */
-    simtime_t sample_ps;   /* > 0: sample every link this often */
-    unsigned threads;      /* parts simulated at once (0 or 1: on the calling thread) */
+    const struct tr_spec *tr; /* the engine's transport, and the ideal bounds' packets */
+    uint64_t seed;            /* the engines' random choices (salted per group) */
+    int flows;                /* record each message's completion */
+    simtime_t sample_ps;      /* > 0: sample every link this often */
+    unsigned threads;         /* parts simulated at once (0 or 1: on the calling thread) */
 };
 
 struct exec_result {
@@ -63,7 +65,7 @@ struct exec_result {
     struct res_sample *samples; /* with opts.sample_ps */
     size_t nsamples;
     struct eng_stats st;          /* folded over the engines; now: the run's last event */
-    struct eng_port_stats *ports; /* [t->nports], likewise */
+    struct res_port_stats *ports; /* [t->nports], likewise */
     char invariant[512];          /* "" or the first broken invariant (eng_check) */
 };
 

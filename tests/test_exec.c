@@ -20,11 +20,11 @@ static struct cfg mkcfg(void)
 {
     struct cfg c;
     cfg_defaults(&c);
-    c.leaves = 2;
-    c.spines = 2;
-    c.hosts_per_leaf = 2;
-    c.host_gbps = c.fabric_gbps = 100;
-    c.path = PATH_ECMP;
+    c.topo.leaves = 2;
+    c.topo.spines = 2;
+    c.topo.hosts_per_leaf = 2;
+    c.topo.host_gbps = c.topo.fabric_gbps = 100;
+    c.tr.path = PATH_ECMP;
     return c;
 }
 
@@ -49,13 +49,13 @@ static void fx_init(struct fx *f)
 {
     memset(f, 0, sizeof *f);
     f->c = mkcfg();
-    assert_int_equal(topo_build(&f->c, &f->t, &f->e), 0);
+    assert_int_equal(topo_build(&f->c.topo, &f->t, &f->e), 0);
     f->g = graph_create();
 }
 
 static int fx_run(struct fx *f, unsigned threads, int flows, simtime_t sample_ps)
 {
-    struct exec_opts o = {&f->c, (uint32_t)f->c.mtu, flows, sample_ps, threads};
+    struct exec_opts o = {&f->c.tr, (uint64_t)f->c.sim.seed, flows, sample_ps, threads};
     return exec_run(f->g, NULL, NULL, f->t, &o, &f->r, &f->e);
 }
 
@@ -331,7 +331,7 @@ static void test_threads_and_streaming_change_nothing(void **state)
     (void)state;
     struct fx one, three, streamed;
     fx_init(&one);
-    one.c.path = PATH_SPRAY;
+    one.c.tr.path = PATH_SPRAY;
     build_parts(one.g, 0, 6);
     assert_int_equal(fx_run(&one, 1, 1, 0), 0);
     assert_string_equal(one.r.invariant, "");
@@ -346,15 +346,15 @@ static void test_threads_and_streaming_change_nothing(void **state)
     }
 
     fx_init(&three);
-    three.c.path = PATH_SPRAY;
+    three.c.tr.path = PATH_SPRAY;
     build_parts(three.g, 0, 6);
     assert_int_equal(fx_run(&three, 3, 1, 0), 0);
     expect_same(&one, &three);
 
     fx_init(&streamed);
-    streamed.c.path = PATH_SPRAY;
+    streamed.c.tr.path = PATH_SPRAY;
     int k = 0;
-    struct exec_opts o = {&streamed.c, (uint32_t)streamed.c.mtu, 1, 0, 2};
+    struct exec_opts o = {&streamed.c.tr, (uint64_t)streamed.c.sim.seed, 1, 0, 2};
     assert_int_equal(exec_run(streamed.g, more_parts, &k, streamed.t, &o, &streamed.r, &streamed.e),
                      0);
     expect_same(&one, &streamed);

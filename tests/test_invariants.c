@@ -166,9 +166,9 @@ static void test_unfinished_flow_named(void **state)
     cfg_defaults(&c);
     struct topo *t;
     struct err e;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     struct eng_hooks h = {0};
-    struct eng *eng = eng_create(t, &c, &h);
+    struct eng *eng = eng_create(t, &c.tr, (uint64_t)c.sim.seed, &h);
     eng_add_msg(eng, 0, 5, 10000, 1000, 7);
     char msg[512];
     assert_int_equal(eng_check(eng, msg, sizeof msg), -1);

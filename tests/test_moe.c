@@ -18,17 +18,17 @@ static struct cfg moecfg(const char *trace, int leaves, int hpl, int gph)
 {
     struct cfg c;
     cfg_defaults(&c);
-    c.wl_kind = WL_MOE;
-    snprintf(c.trace, sizeof c.trace, "%s", trace);
-    c.leaves = leaves;
-    c.spines = 2;
-    c.hosts_per_leaf = hpl;
-    c.gpus_per_host = gph;
-    c.host_gbps = c.fabric_gbps = 400;
-    c.hidden = 1024;
-    c.tokens_per_gpu = 16;
-    c.path = PATH_SPRAY;
-    c.train = 0; /* place on and replay the whole trace, unless a test says otherwise */
+    c.wl.kind = WL_MOE;
+    snprintf(c.wl.trace, sizeof c.wl.trace, "%s", trace);
+    c.topo.leaves = leaves;
+    c.topo.spines = 2;
+    c.topo.hosts_per_leaf = hpl;
+    c.topo.gpus_per_host = gph;
+    c.topo.host_gbps = c.topo.fabric_gbps = 400;
+    c.wl.hidden = 1024;
+    c.wl.tokens_per_gpu = 16;
+    c.tr.path = PATH_SPRAY;
+    c.pl.train = 0; /* place on and replay the whole trace, unless a test says otherwise */
     return c;
 }
 
@@ -42,10 +42,10 @@ struct moe_run {
 static void run_moe(const struct cfg *c, struct moe_run *out)
 {
     struct err e;
-    assert_int_equal(topo_build(c, &out->t, &e), 0);
+    assert_int_equal(topo_build(&c->topo, &out->t, &e), 0);
     struct wl_gen g;
-    if (wl_create(c, out->t, &g, &e) != 0) fail_msg("%s", e.msg);
-    assert_int_equal(wl_drive(&g, out->t, c, &out->r, &e), 0);
+    if (wl_create(TU_SPECS(c), out->t, &g, &e) != 0) fail_msg("%s", e.msg);
+    assert_int_equal(wl_drive(&g, out->t, TU_SPECS(c), &out->r, &e), 0);
     if (out->r.run.invariant[0]) fail_msg("%s", out->r.run.invariant);
     out->st = *wl_moe_stats(&g);
     out->uses = xmalloc(out->st.trace_tokens * sizeof *out->uses);
@@ -76,7 +76,7 @@ static void test_standard_conservation(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.iterations = 2;
+    c.sim.iterations = 2;
     struct moe_run m;
     run_moe(&c, &m);
     /* 32 layers x (dispatch, compute, combine) x 2 iterations. */
@@ -100,8 +100,8 @@ static void test_every_selection_accounted(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.dedup = 0;
-    c.tokens_per_gpu = 1;
+    c.wl.dedup = 0;
+    c.wl.tokens_per_gpu = 1;
     struct trace t;
     struct err e;
     assert_int_equal(trace_load(EXCERPT, 0, &t, &e), 0);
@@ -151,9 +151,9 @@ static void test_skew_compute_dominates(void **state)
     const char *paths[2] = {skewed, uniform};
     for (int i = 0; i < 2; i++) {
         struct cfg c = moecfg(paths[i], 2, 4, 1);
-        c.tokens_per_gpu = 128;
-        c.hidden = 4096;
-        c.ffn = 14336;
+        c.wl.tokens_per_gpu = 128;
+        c.wl.hidden = 4096;
+        c.wl.ffn = 14336;
         struct moe_run m;
         run_moe(&c, &m);
         ratio[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
@@ -188,8 +188,8 @@ static void test_coherent_keeps_chains_local(void **state)
             fprintf(f, "0,%d,%d,0,%d,1\n", tok, l, (tok * 5) % 8);
     fclose(f);
     struct cfg c = moecfg(path, 2, 4, 1);
-    c.tokens_per_gpu = 2;
-    c.ep_mode = EP_COHERENT;
+    c.wl.tokens_per_gpu = 2;
+    c.wl.ep_mode = EP_COHERENT;
     struct moe_run m;
     run_moe(&c, &m);
     assert_true(phase_bytes(&m.r, 0, 0, "dispatch") > 0);
@@ -198,7 +198,7 @@ static void test_coherent_keeps_chains_local(void **state)
     assert_int_equal(phase_bytes(&m.r, 0, 3, "combine"), phase_bytes(&m.r, 0, 0, "dispatch"));
     assert_int_equal(phase_bytes(&m.r, 0, 0, "combine"), -1); /* no per-layer combine */
     free_moe(&m);
-    c.ep_mode = EP_STANDARD;
+    c.wl.ep_mode = EP_STANDARD;
     run_moe(&c, &m);
     for (uint32_t l = 1; l < 4; l++)
         assert_int_equal(phase_bytes(&m.r, 0, l, "dispatch"), phase_bytes(&m.r, 0, 0, "dispatch"));
@@ -232,7 +232,7 @@ static void test_trace_reuse_counted(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.iterations = 3;
+    c.sim.iterations = 3;
     struct moe_run m;
     run_moe(&c, &m);
     uint64_t sum = 0;
@@ -250,7 +250,7 @@ static void test_train_split_holds_out(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.train = 0.5; /* 9 tokens: 4 to place, 5 replayed */
+    c.pl.train = 0.5; /* 9 tokens: 4 to place, 5 replayed */
     struct moe_run m;
     run_moe(&c, &m);
     for (size_t i = 0; i < 4; i++)
@@ -265,9 +265,9 @@ static void test_train_split_holds_out(void **state)
     struct err e;
     struct topo *t;
     struct wl_gen g;
-    assert_int_equal(topo_build(&c, &t, &e), 0);
-    c.train = 0.05;
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    c.pl.train = 0.05;
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
     assert_string_equal(e.msg, "placement.train: 0.05 of the trace's 9 tokens leaves no token to "
                                "compute the placement on");
     topo_destroy(t);
@@ -284,12 +284,12 @@ static void test_placement_balances_skew(void **state)
     double comp[3];
     for (int i = 0; i < 3; i++) {
         struct cfg c = moecfg(skewed, 2, 4, 1);
-        c.train = 0.5;
-        c.tokens_per_gpu = 64;
+        c.pl.train = 0.5;
+        c.wl.tokens_per_gpu = 64;
         const struct opt_def *o = opt_find("placement", "policy");
         struct err e;
         assert_int_equal(opt_parse(o, policies[i], &c, &e), 0);
-        c.replicas = i == 2 ? 8 : 0;
+        c.pl.replicas = i == 2 ? 8 : 0;
         struct moe_run m;
         run_moe(&c, &m);
         comp[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
@@ -306,7 +306,7 @@ static void test_determinism(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.iterations = 2;
+    c.sim.iterations = 2;
     struct moe_run a, b;
     run_moe(&c, &a);
     run_moe(&c, &b);
@@ -325,8 +325,8 @@ static void test_threads_change_nothing(void **state)
 {
     (void)state;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    c.iterations = 3;
-    c.flows = 1;
+    c.sim.iterations = 3;
+    c.out.flows = 1;
     struct moe_run a, b;
     wl_set_threads(1);
     run_moe(&c, &a);
@@ -383,12 +383,12 @@ static void test_calibration(void **state)
     /* The roofline: 2*3*hidden*ffn FLOPs per token. */
     struct cfg c;
     cfg_defaults(&c);
-    c.hidden = 1000;
-    c.ffn = 1000;
-    c.gpu_tflops = 1;
-    c.efficiency = 1;
-    c.expert_overhead_us = 2;
-    assert_int_equal(wl_compute_init(&c, &m, &e), 0);
+    c.wl.hidden = 1000;
+    c.wl.ffn = 1000;
+    c.wl.gpu_tflops = 1;
+    c.wl.efficiency = 1;
+    c.wl.expert_overhead_us = 2;
+    assert_int_equal(wl_compute_init(&c.wl, &m, &e), 0);
     assert_int_equal(wl_compute_ps(&m, 10), 2 * PS_PER_US + 60000000);
     wl_compute_free(&m);
 }
@@ -440,29 +440,29 @@ static void test_moe_rejects(void **state)
     struct topo *t;
     struct wl_gen g;
     struct cfg c = moecfg(EXCERPT, 2, 4, 1);
-    assert_int_equal(topo_build(&c, &t, &e), 0);
-    c.experts = 16;
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    c.wl.experts = 16;
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
     assert_string_equal(e.msg, "workload.experts: 16 contradicts the trace's 8 experts "
                                "(tests/data/mixtral_excerpt.csv)");
-    c.experts = 0;
-    c.topk = 4;
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    c.wl.experts = 0;
+    c.wl.topk = 4;
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
     assert_string_equal(e.msg, "workload.topk: 4 is more than the trace's top-2 "
                                "(tests/data/mixtral_excerpt.csv)");
-    c.topk = 0;
-    c.layers = 33;
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    c.wl.topk = 0;
+    c.wl.layers = 33;
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
     assert_string_equal(e.msg, "workload.layers: 33 is more than the trace's 32 layers "
                                "(tests/data/mixtral_excerpt.csv)");
-    c.layers = 0;
-    c.trace[0] = '\0';
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
+    c.wl.layers = 0;
+    c.wl.trace[0] = '\0';
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
     assert_string_equal(e.msg, "workload.trace: workload.kind = moe needs a routing trace");
-    snprintf(c.compute, sizeof c.compute, "/nonexistent/c.csv");
-    snprintf(c.trace, sizeof c.trace, EXCERPT);
-    assert_int_equal(wl_create(&c, t, &g, &e), -1);
-    assert_string_equal(e.msg, "/nonexistent/c.csv: cannot open: No such file or directory");
+    snprintf(c.wl.compute, sizeof c.wl.compute, "/nonexistent/c.out.csv");
+    snprintf(c.wl.trace, sizeof c.wl.trace, EXCERPT);
+    assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), -1);
+    assert_string_equal(e.msg, "/nonexistent/c.out.csv: cannot open: No such file or directory");
     topo_destroy(t);
 }
 

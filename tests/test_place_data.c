@@ -11,11 +11,11 @@
 #include "workloads/place.h"
 #include "workloads/trace_counts.h"
 
-#define MIXTRAL "../shared/data/mixtral8x7b_gsm8k_routing.csv"
-#define SWITCH  "../shared/data/switch_base128_expert_load.csv"
+#define MIXTRAL "data/mixtral8x7b_gsm8k_routing.csv"
+#define SWITCH  "data/switch_base128_expert_load.csv"
 
-/* The shared data lives beside the repository; without it these tests are
- * skipped, as tests/cli/trace_cli.sh does. */
+/* The real traces are shipped in data/; a missing one skips its test, as
+ * tests/cli/trace_cli.sh does. */
 static int have(const char *path)
 {
     if (access(path, R_OK) == 0) return 1;

@@ -23,13 +23,13 @@ static void make_db(void)
     for (int i = 0; i < 5; i++) {
         struct cfg c;
         cfg_defaults(&c);
-        c.seed = i == 4 ? 7 : i % 2 + 1;
-        c.path = i < 2 ? PATH_ECMP : PATH_SPRAY;
-        c.sample_ns = 1000;
+        c.sim.seed = i == 4 ? 7 : i % 2 + 1;
+        c.tr.path = i < 2 ? PATH_ECMP : PATH_SPRAY;
+        c.out.sample_ns = 1000;
         assert_int_equal(
             opt_parse(opt_find("placement", "policy"), i < 2 ? "contiguous" : "eplb", &c, &e), 0);
         int64_t id;
-        assert_int_equal(res_run_begin(db, &c, "synthetic", &id, &e), 0);
+        assert_int_equal(tu_run_begin(db, &c, "synthetic", &id, &e), 0);
         struct res_phase ph[12];
         struct res_gpu_load gl[32];
         struct res_flow fl[20];

@@ -23,11 +23,11 @@ static void make_db(void)
     for (int i = 0; i < 8; i++) {
         struct cfg c;
         cfg_defaults(&c);
-        c.path = i < 3 || i == 7 ? PATH_ECMP : i < 6 ? PATH_SPRAY : PATH_ADAPTIVE;
-        c.seed = i < 6 ? i % 3 + 1 : i == 6 ? 1 : 4;
-        snprintf(c.db, sizeof c.db, "%s", dbpath);
+        c.tr.path = i < 3 || i == 7 ? PATH_ECMP : i < 6 ? PATH_SPRAY : PATH_ADAPTIVE;
+        c.sim.seed = i < 6 ? i % 3 + 1 : i == 6 ? 1 : 4;
+        snprintf(c.out.db, sizeof c.out.db, "%s", dbpath);
         int64_t id;
-        assert_int_equal(res_run_begin(db, &c, "t.ini", &id, &e), 0);
+        assert_int_equal(tu_run_begin(db, &c, "t.ini", &id, &e), 0);
         assert_int_equal(id, i + 1);
         if (i == 6) assert_int_equal(res_run_fail(db, id, "boom", &e), 0);
         if (i >= 6) continue;
@@ -36,7 +36,7 @@ static void make_db(void)
             {0, 1, "compute", cct[i] * 1000, cct[i] * 1000 + 50000000, 0, 0},
         };
         struct res_run r = {.engine = "packet",
-                            .seed = (uint64_t)c.seed,
+                            .seed = (uint64_t)c.sim.seed,
                             .wall_s = 0.5,
                             .events = 10,
                             .sim_ps = ph[1].end_ps,
@@ -209,7 +209,7 @@ static void test_export_exact(void **state)
                         "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
-                        "timeseries or gpu_load");
+                        "timeseries, gpu_load, trace_use or inputs");
     char want[256];
     snprintf(want, sizeof want, "%s: no runs match", dbpath);
     assert_string_equal(export_csv("phases", "sim.seed=9", -1), want);
@@ -242,7 +242,7 @@ static void test_open_read_refusals(void **state)
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(newer, &db, &e), -1);
     snprintf(want, sizeof want,
-             "%s: schema_version 9 is newer than this moesim handles (3); use a newer moesim",
+             "%s: schema_version 9 is newer than this moesim handles (4); use a newer moesim",
              newer);
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(missing, &db, &e), -1);

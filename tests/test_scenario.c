@@ -31,9 +31,9 @@ static void test_defaults_resolve(void **state)
     assert_memory_equal(sc_run(s, 0), &def, sizeof def);
     for (size_t i = 0; i < opt_count; i++)
         assert_int_equal(sc_values(s, &opt_table[i]), 1);
-    assert_int_equal(def.leaves, 4);
-    assert_int_equal(def.path, PATH_ECMP);
-    assert_string_equal(def.db, "results/moesim.db");
+    assert_int_equal(def.topo.leaves, 4);
+    assert_int_equal(def.tr.path, PATH_ECMP);
+    assert_string_equal(def.out.db, "results/moesim.db");
     sc_free(s);
 }
 
@@ -56,16 +56,16 @@ static void test_file_overrides_keys(void **state)
     struct sc_sweep *s = load_ok(ini, NULL, 0);
     assert_int_equal(sc_count(s), 1);
     const struct cfg *c = sc_run(s, 0);
-    assert_int_equal(c->leaves, 8);
-    assert_int_equal(c->spines, 2);
-    assert_true(c->host_gbps == 400.0);
-    assert_int_equal(c->path, PATH_SPRAY_RR);
-    assert_int_equal(c->wl_kind, WL_PERMUTATION);
-    assert_string_equal(c->db, "/tmp/x y.db");
+    assert_int_equal(c->topo.leaves, 8);
+    assert_int_equal(c->topo.spines, 2);
+    assert_true(c->topo.host_gbps == 400.0);
+    assert_int_equal(c->tr.path, PATH_SPRAY_RR);
+    assert_int_equal(c->wl.kind, WL_PERMUTATION);
+    assert_string_equal(c->out.db, "/tmp/x y.db");
     /* untouched keys keep their defaults */
-    assert_int_equal(c->hosts_per_leaf, 4);
-    assert_int_equal(c->mtu, 4096);
-    assert_true(c->fabric_gbps == 100.0);
+    assert_int_equal(c->topo.hosts_per_leaf, 4);
+    assert_int_equal(c->tr.mtu, 4096);
+    assert_true(c->topo.fabric_gbps == 100.0);
     assert_string_not_equal(sc_path(s), "");
     sc_free(s);
 }
@@ -81,7 +81,7 @@ static void test_bom_and_longest_line(void **state)
     memset(ini + at, 'x', n - 1);
     strcpy(ini + at + n - 1, "\n");
     struct sc_sweep *s = load_ok(ini, NULL, 0);
-    assert_int_equal(sc_run(s, 0)->seed, 7);
+    assert_int_equal(sc_run(s, 0)->sim.seed, 7);
     sc_free(s);
     free(ini);
 }
@@ -99,9 +99,9 @@ static void test_sweep_2x3_order(void **state)
     const int64_t spines[6] = {2, 2, 2, 4, 4, 4};
     const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE, PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
     for (size_t i = 0; i < 6; i++) {
-        assert_int_equal(sc_run(s, i)->spines, spines[i]);
-        assert_int_equal(sc_run(s, i)->path, path[i]);
-        assert_int_equal(sc_run(s, i)->leaves, 4);
+        assert_int_equal(sc_run(s, i)->topo.spines, spines[i]);
+        assert_int_equal(sc_run(s, i)->tr.path, path[i]);
+        assert_int_equal(sc_run(s, i)->topo.leaves, 4);
     }
     char label[256];
     sc_label(s, 4, label, sizeof label);
@@ -125,8 +125,8 @@ static void test_set_overrides_file(void **state)
     const char *sets[] = {"topology.leaves=8", "sim.seed=42"};
     struct sc_sweep *s = load_ok("[topology]\nleaves = 2\n[sim]\nseed = 5\n", sets, 2);
     assert_int_equal(sc_count(s), 1);
-    assert_int_equal(sc_run(s, 0)->leaves, 8);
-    assert_int_equal(sc_run(s, 0)->seed, 42);
+    assert_int_equal(sc_run(s, 0)->topo.leaves, 8);
+    assert_int_equal(sc_run(s, 0)->sim.seed, 42);
     sc_free(s);
 }
 
@@ -140,8 +140,8 @@ static void test_set_sweeps_and_last_wins(void **state)
     const int64_t leaves[4] = {2, 2, 3, 3};
     const int path[4] = {PATH_ECMP, PATH_SPRAY, PATH_ECMP, PATH_SPRAY};
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(sc_run(s, i)->leaves, leaves[i]);
-        assert_int_equal(sc_run(s, i)->path, path[i]);
+        assert_int_equal(sc_run(s, i)->topo.leaves, leaves[i]);
+        assert_int_equal(sc_run(s, i)->tr.path, path[i]);
     }
     sc_free(s);
 }
@@ -151,7 +151,7 @@ static void test_set_without_file(void **state)
     (void)state;
     const char *sets[] = {"output.csv=out.csv"};
     struct sc_sweep *s = load_ok(NULL, sets, 1);
-    assert_string_equal(sc_run(s, 0)->csv, "out.csv");
+    assert_string_equal(sc_run(s, 0)->out.csv, "out.csv");
     sc_free(s);
 }
 
@@ -163,20 +163,20 @@ static void test_cfg_validate_direct(void **state)
     const struct opt_def *bad = NULL;
     struct err e = {""};
     assert_int_equal(cfg_validate(&c, &bad, &e), 0);
-    c.window_bytes = 100;
+    c.tr.window_bytes = 100;
     assert_int_equal(cfg_validate(&c, &bad, &e), -1);
     assert_ptr_equal(bad, opt_find("transport", "window_bytes"));
     assert_string_equal(e.msg, "transport.window_bytes: 100 is less than transport.mtu (4096): use "
                                "0 (automatic) or at least one packet");
-    c.window_bytes = 4096;
+    c.tr.window_bytes = 4096;
     assert_int_equal(cfg_validate(&c, &bad, &e), 0);
-    c.leaves = 4096;
-    c.hosts_per_leaf = 256;
-    c.wl_kind = WL_PERMUTATION;
+    c.topo.leaves = 4096;
+    c.topo.hosts_per_leaf = 256;
+    c.wl.kind = WL_PERMUTATION;
     assert_int_equal(cfg_validate(&c, &bad, &e), 0); /* exactly CFG_HOSTS_MAX */
     /* An all-to-all over a million hosts needs a trillion flows: refused up
      * front with the estimate, not killed halfway. */
-    c.wl_kind = WL_ALLTOALL;
+    c.wl.kind = WL_ALLTOALL;
     assert_int_equal(cfg_validate(&c, &bad, &e), -1);
     assert_ptr_equal(bad, opt_find("topology", "hosts_per_leaf"));
     assert_non_null(strstr(e.msg, "topology.hosts_per_leaf: the run needs at least "));

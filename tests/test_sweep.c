@@ -1,8 +1,11 @@
 /* test_sweep.c - what the sweep machinery rests on: result blobs
  * (results/blob.c) survive the trip from worker to writer intact and a blob
  * cut short anywhere is refused; the done set (results/resume.c) matches a
- * configuration exactly when every parameter is equal. */
+ * configuration exactly when every parameter but the output paths is equal
+ * and every input file has the same contents. */
 #include "testutil.h"
+
+#include <sqlite3.h>
 
 #include "results/res.h"
 
@@ -23,7 +26,7 @@ static struct res_run sample_run(struct res_link *l)
     strcpy(l->src, "leaf0");
     strcpy(l->dst, "spine1");
     l->gbps = 400;
-    l->st = (struct eng_port_stats){
+    l->st = (struct res_port_stats){
         .bytes = 99, .busy_ps = 77, .max_queue_bytes = 5, .drops = 1, .ecn_marks = 2};
     return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2,  l, 1,
                             fl,       2,  sm,    1,    gl,   1,  tu, 2};
@@ -113,32 +116,122 @@ static void test_doneset(void **state)
     (void)state;
     char dir[] = "/tmp/moesim_sweep_XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/d.db", dir);
+    snprintf(path, sizeof path, "%s/d.out.db", dir);
     struct res_db *db;
     struct err e;
     assert_int_equal(res_open(path, &db, &e), 0);
     struct cfg a, b, c;
     cfg_defaults(&a);
     b = a;
-    b.seed = 2;
+    b.sim.seed = 2;
     c = a;
-    c.host_gbps = 400;
+    c.topo.host_gbps = 400;
     int64_t id;
     struct res_run r = {.engine = "packet"};
-    assert_int_equal(res_run_begin(db, &a, "x", &id, &e), 0); /* done */
+    assert_int_equal(tu_run_begin(db, &a, "x", &id, &e), 0); /* done */
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
-    assert_int_equal(res_run_begin(db, &b, "x", &id, &e), 0); /* failed */
+    assert_int_equal(tu_run_begin(db, &b, "x", &id, &e), 0); /* failed */
     assert_int_equal(res_run_fail(db, id, "x", &e), 0);
-    assert_int_equal(res_run_begin(db, &c, "x", &id, &e), 0); /* running */
+    assert_int_equal(tu_run_begin(db, &c, "x", &id, &e), 0); /* running */
     struct res_doneset *s;
     assert_int_equal(res_doneset_load(db, &s, &e), 0);
     assert_int_equal(res_doneset_count(s), 1);
-    assert_true(res_doneset_has(s, &a));
-    assert_false(res_doneset_has(s, &b));
-    assert_false(res_doneset_has(s, &c));
+    assert_true(tu_doneset_has(s, &a));
+    assert_false(tu_doneset_has(s, &b));
+    assert_false(tu_doneset_has(s, &c));
     struct cfg d = a;
-    snprintf(d.csv, sizeof d.csv, "out.csv"); /* any parameter counts */
-    assert_false(res_doneset_has(s, &d));
+    d.wl.dedup = !d.wl.dedup; /* any simulated parameter counts */
+    assert_false(tu_doneset_has(s, &d));
+    d = a; /* where the results go does not */
+    snprintf(d.out.csv, sizeof d.out.csv, "out.csv");
+    snprintf(d.out.db, sizeof d.out.db, "/elsewhere/copy.db");
+    assert_true(tu_doneset_has(s, &d));
+    res_doneset_free(s);
+    res_close(db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Input files count by their contents: the inputs table holds each one's
+ * size and XXH3-64; the same file under another path is the same run, a file
+ * rewritten under the same path is another, and one that cannot be read
+ * matches no done run. */
+static void test_doneset_inputs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/moesim_sweep_XXXXXX", path[64], tr[64], tr2[64], cal[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/d.db", dir);
+    snprintf(tr, sizeof tr, "%s/t.csv", dir);
+    snprintf(tr2, sizeof tr2, "%s/t2.csv", dir);
+    snprintf(cal, sizeof cal, "%s/c.csv", dir);
+    write_file(tr, "abc");
+    write_file(tr2, "abc");
+    write_file(cal, "tokens,us\n1,10\n");
+    struct res_db *db;
+    struct err e;
+    assert_int_equal(res_open(path, &db, &e), 0);
+    struct cfg a;
+    cfg_defaults(&a);
+    snprintf(a.wl.trace, sizeof a.wl.trace, "%s", tr);
+    snprintf(a.wl.compute, sizeof a.wl.compute, "%s", cal);
+    int64_t id;
+    struct res_run r = {.engine = "packet"};
+    assert_int_equal(tu_run_begin(db, &a, "x", &id, &e), 0);
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+
+    sqlite3 *q;
+    assert_int_equal(sqlite3_open(path, &q), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(q,
+                                        "SELECT run_id, key, path, bytes, xxh3 FROM inputs"
+                                        " ORDER BY key",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), id);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "workload.compute");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), cal);
+    assert_int_equal(sqlite3_column_int64(st, 3), 15);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "workload.trace");
+    assert_int_equal(sqlite3_column_int64(st, 3), 3);
+    /* XXH3-64 of "abc", the published test vector */
+    assert_string_equal((const char *)sqlite3_column_text(st, 4), "78af5f94892f3950");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(q);
+
+    assert_int_equal(res_open(path, &db, &e), 0);
+    struct res_doneset *s;
+    assert_int_equal(res_doneset_load(db, &s, &e), 0);
+    assert_true(tu_doneset_has(s, &a));
+    struct cfg b = a; /* the same contents under another path */
+    snprintf(b.wl.trace, sizeof b.wl.trace, "%s", tr2);
+    assert_true(tu_doneset_has(s, &b));
+    write_file(tr, "abd"); /* regenerated under the same path */
+    assert_false(tu_doneset_has(s, &a));
+    write_file(tr, "abc");
+    assert_true(tu_doneset_has(s, &a));
+    write_file(cal, "tokens,us\n1,11\n"); /* a new calibration */
+    assert_false(tu_doneset_has(s, &a));
+    write_file(cal, "tokens,us\n1,10\n");
+    assert_true(tu_doneset_has(s, &a));
+    assert_int_equal(unlink(tr2), 0); /* unreadable: not taken for done */
+    assert_false(tu_doneset_has(s, &b));
+    struct cfg c = a; /* roofline: no calibration file */
+    snprintf(c.wl.compute, sizeof c.wl.compute, "roofline");
+    assert_false(tu_doneset_has(s, &c));
     res_doneset_free(s);
     res_close(db);
     char cmd[128];
@@ -152,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_blob_round_trip),
         cmocka_unit_test(test_blob_failed_run),
         cmocka_unit_test(test_doneset),
+        cmocka_unit_test(test_doneset_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

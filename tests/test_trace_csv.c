@@ -7,7 +7,7 @@
 #include "workloads/trace.h"
 
 #define EXCERPT "tests/data/mixtral_excerpt.csv"
-#define REAL    "../shared/data/mixtral8x7b_gsm8k_routing.csv"
+#define REAL    "data/mixtral8x7b_gsm8k_routing.csv"
 #define H       "# experts=4 topk=2 layers=2\nseq,token,layer,slot,expert,weight\n"
 
 static void test_excerpt(void **state)

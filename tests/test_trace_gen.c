@@ -13,8 +13,8 @@
 #include "workloads/trace_stats.h"
 
 #define EXCERPT "tests/data/mixtral_excerpt.csv"
-#define REAL    "../shared/data/mixtral8x7b_gsm8k_routing.csv"
-#define SWITCH  "../shared/data/switch_base128_expert_load.csv"
+#define REAL    "data/mixtral8x7b_gsm8k_routing.csv"
+#define SWITCH  "data/switch_base128_expert_load.csv"
 
 static const struct trace_gen_params base = {8, 2, 4, 3, 50, 42, 1.0, 0.5};
 

@@ -9,8 +9,8 @@
 #include "workloads/trace_counts.h"
 #include "workloads/trace_stats.h"
 
-#define REAL   "../shared/data/mixtral8x7b_gsm8k_routing.csv"
-#define SWITCH "../shared/data/switch_base128_expert_load.csv"
+#define REAL   "data/mixtral8x7b_gsm8k_routing.csv"
+#define SWITCH "data/switch_base128_expert_load.csv"
 
 /* 3 experts, top-2, 2 layers, 5 tokens; token 4 lacks layer 1.
  * layer 0: counts e0 4, e1 4, e2 2 -> imbalance 4 / (10/3) = 1.2,
@@ -166,7 +166,7 @@ static void test_counts_switch(void **state)
     assert_int_equal(c.layer_id[5], 11);
     struct trace_stats s;
     trace_counts_stats(&c, 1, &s);
-    /* DESIGN.md: max/mean 6 to 31 per layer */
+    /* workloads/README.md: max/mean 6.2 to 31.0 per layer */
     assert_float_equal(s.layer[0].imbalance, 6.2043, 1e-4);
     assert_float_equal(s.layer[1].imbalance, 31.0146, 1e-4);
     trace_stats_free(&s);

@@ -13,6 +13,34 @@
 
 #include <cmocka.h>
 
+#include "app/options.h"
+#include "workloads/wl.h"
+
+/* What the workloads read of a whole configuration (the run's specs). */
+#define TU_SPECS(c) (&(struct wl_specs){&(c)->wl, &(c)->pl, &(c)->sim, &(c)->tr, &(c)->out})
+
+/* res_run_begin and res_doneset_has with c's resolved options, as sweeps
+ * call them. */
+static inline int tu_run_begin(struct res_db *db, const struct cfg *c, const char *scenario,
+                               int64_t *run_id, struct err *e)
+{
+    struct cfg_params cp;
+    cfg_params_make(c, &cp);
+    struct res_run_id id = {cp.p, cp.n, opt_enum_name("sim", "engine", c->sim.engine),
+                            c->sim.seed};
+    int rc = res_run_begin(db, &id, scenario, run_id, e);
+    cfg_params_free(&cp);
+    return rc;
+}
+static inline int tu_doneset_has(const struct res_doneset *s, const struct cfg *c)
+{
+    struct cfg_params cp;
+    cfg_params_make(c, &cp);
+    int rc = res_doneset_has(s, cp.p, cp.n);
+    cfg_params_free(&cp);
+    return rc;
+}
+
 /* Writes `text` to a fresh temporary file and returns its path (static buffer
  * per call slot; the file lives until the process exits or it is unlinked). */
 static inline const char *tu_write_temp(const char *text, const char *suffix)

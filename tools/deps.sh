@@ -2,13 +2,16 @@
 # deps.sh - installs the Debian 12 packages moesim needs, only when missing.
 # Called by `make deps` (and so by `make run` and `make test`). `deps.sh fuzz`
 # also wants clang and its libFuzzer runtime (`make fuzz` only); `deps.sh
-# valgrind` also wants valgrind (`make valgrind` only).
+# valgrind` also wants valgrind (`make valgrind` only); `deps.sh mpi` also
+# wants OpenMPI (mpicc, mpirun), so that tests/cli/mpi_sweep.sh compares an
+# MPI sweep's rows with a local one's instead of skipping (.ci/run).
 set -eu
 PKGS="libgsl-dev libigraph-dev libsqlite3-dev sqlite3 libcsv-dev libcmocka-dev libinih-dev
-libjansson-dev libglpk-dev gnuplot-nox pkg-config"
+libjansson-dev libglpk-dev gnuplot-nox pkg-config libxxhash-dev"
 case "${1:-}" in
 fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
 valgrind) PKGS="$PKGS valgrind" ;;
+mpi) PKGS="$PKGS libopenmpi-dev openmpi-bin" ;;
 esac
 missing=""
 for p in $PKGS; do

@@ -1,13 +1,45 @@
 /* ideal.c - the ideal completion-time bound of a set of demands, and the
  * zero-load path latency (see topo.h).
  *
- * Under ideal fractional multipath routing a leaf's inter-leaf traffic spreads
- * evenly over all its uplinks and all spine downlinks into the destination
- * leaf, so the bottlenecks are link groups: each host's uplink and downlink,
- * each leaf's uplink group and each leaf's downlink group. With no queueing,
- * the phase ends when the most loaded group has carried its bytes, plus the
- * time the last packet needs to cross an idle path after its first hop: for
- * a lone flow that is exactly its completion time.
+ * The bound is a lower bound on the phase's completion under any routing
+ * (ideal fractional multipath included), any order of service and no
+ * queueing beyond what the bytes themselves force: no phase can finish
+ * before it. The argument, for the packet engine's model (sim/engine.h):
+ * every demand starts at time 0; a flow of s bytes is sent as packets of
+ * `mtu` bytes and a last one of s % mtu, in order, by its host's sender; a
+ * port serializes one packet at a time (ser_ps of its bytes, rounded up),
+ * and a packet travels a link's latency once it has left, so at every hop
+ * (store and forward) it is entirely serialized before it goes on.
+ *
+ * Take a link L and a set D of demands whose bytes all cross L (for the
+ * fabric: a leaf's uplinks, or the spines' downlinks into a leaf, as one
+ * group of S links). Let pre be the least time after which any of D's bytes
+ * can be at L, and post the least time from a packet of D leaving L to its
+ * delivery. L serializes D's bytes one packet at a time, none before pre, so
+ * its last packet of D leaves at pre + B/c at the earliest (B bytes, c the
+ * rate; for a group of S links, one link carries at least B/S of them), and
+ * it is delivered post later. The same holds for D's full-size packets
+ * alone, whose pre and post are those of an mtu-sized packet. So
+ *
+ *   end >= max(pre + ser(B, c) + post, pre_full + ser(F, c) + post_full)
+ *
+ * with F the bytes in full packets. pre and post are sums of hop latencies
+ * and serializations: post, after L, of D's smallest packet; pre, before L,
+ * of an mtu packet for full packets, and for a flow's short last packet the
+ * flow's whole size on its first link (it leaves its host after every other
+ * packet of the flow) plus its own size at each hop between.
+ *
+ * The bound is the largest of these over every link and every choice of D
+ * among: all demands that cross it; those of one route kind (under one leaf
+ * or across the spines: their pre and post differ by two hops); and each
+ * demand alone. A lone flow on an idle path finishes exactly at it: its
+ * destination's link takes every byte from the moment the first packet
+ * arrives (the short last one cannot arrive earlier). Acknowledgements,
+ * windows and the hosts' round robin only delay packets, and are left out.
+ *
+ * The cost is a few additions per hop of each demand, and one record per
+ * link (two per host link). Every host link has one rate and latency, and so
+ * has every fabric link (topo_build): one per kind of hop suffices.
  */
 #include <stdlib.h>
 
@@ -32,75 +64,169 @@ simtime_t topo_path_latency(const struct topo *t, uint32_t a, uint32_t b, uint32
     return lat;
 }
 
-simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu)
+/* What must cross one link (or link group) for a set of demands: bytes, the
+ * bytes in full-size packets, and the least time before the first of them
+ * can be there and after the last leaves (all, and full packets only). */
+struct lb {
+    uint64_t bytes, full;
+    simtime_t pre, post, pre_full, post_full;
+};
+
+static const struct lb lb_empty = {0, 0, SIMTIME_MAX, SIMTIME_MAX, SIMTIME_MAX, SIMTIME_MAX};
+
+static inline simtime_t tmin(simtime_t a, simtime_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline void lb_add(struct lb *r, const struct lb *d)
+{
+    r->bytes += d->bytes;
+    r->full += d->full;
+    r->pre = tmin(r->pre, d->pre);
+    r->post = tmin(r->post, d->post);
+    r->pre_full = tmin(r->pre_full, d->pre_full);
+    r->post_full = tmin(r->post_full, d->post_full);
+}
+
+/* The earliest the last byte of r's demands can be delivered, crossing a
+ * link (or group) of `bps`: after all their bytes, or all their full
+ * packets (0 for none). */
+static simtime_t lb_bound(const struct lb *r, uint64_t bps)
+{
+    simtime_t all = 0, full = 0;
+    if (r->bytes) all = r->pre + ser_ps(r->bytes, bps) + r->post;
+    if (r->full) full = r->pre_full + ser_ps(r->full, bps) + r->post_full;
+    return all > full ? all : full;
+}
+
+/* A route: its hops' rates and latencies, and the rate the bound divides a
+ * hop's bytes by (the whole group's for the fabric hops). */
+struct route {
+    uint32_t n;
+    uint64_t bps[4], cap[4];
+    simtime_t lat[4];
+};
+
+static inline simtime_t hop_ps(const struct route *r, uint32_t h, uint64_t bytes)
+{
+    return ser_ps(bytes, r->bps[h]) + r->lat[h];
+}
+
+/* Adds the flows of size s (cnt of them) to the per-hop records dh[] of one
+ * demand on route r (flows of one demand differ by at most a byte). */
+static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t mtu, struct lb *dh)
+{
+    uint64_t k = s / mtu, rem = s % mtu, small = rem ? rem : mtu;
+    for (uint32_t j = 0; j < r->n; j++) {
+        struct lb *x = &dh[j];
+        x->bytes += cnt * s;
+        /* before hop j: a full packet, or the short last one, which leaves
+         * the first link after the flow's every byte */
+        simtime_t pre_full = 0, pre_rem = 0;
+        for (uint32_t h = 0; h < j; h++) {
+            pre_full += hop_ps(r, h, mtu);
+            pre_rem += h == 0 ? hop_ps(r, 0, s) : hop_ps(r, h, rem);
+        }
+        /* after hop j: its latency, then every later hop */
+        simtime_t post = r->lat[j], post_full = r->lat[j];
+        for (uint32_t h = j + 1; h < r->n; h++) {
+            post += hop_ps(r, h, small);
+            post_full += hop_ps(r, h, mtu);
+        }
+        x->post = tmin(x->post, post);
+        if (k) {
+            x->full += cnt * k * mtu;
+            x->pre = tmin(x->pre, pre_full);
+            x->pre_full = tmin(x->pre_full, pre_full);
+            x->post_full = tmin(x->post_full, post_full);
+        }
+        if (rem) x->pre = tmin(x->pre, pre_rem);
+    }
+}
+
+simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
+                        uint32_t subflows)
 {
     uint32_t H = t->hosts, L = t->leaves;
-    uint64_t *load = xcalloc(4 * (size_t)H + 2 * (size_t)L, sizeof *load);
-    uint64_t *hup = load, *hdown = load + H, *lup = load + 2 * H, *ldown = load + 2 * H + L;
-    uint64_t *nup = load + 2 * H + 2 * L, *ndown = nup + H;
-    simtime_t maxlat = 0;
-    int have_inter = 0, have_intra = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (d[i].bytes == 0 || d[i].src == d[i].dst)
-            continue;
-        if (topo_same_server(t, d[i].src, d[i].dst)) {
-            nup[d[i].src] += d[i].bytes;
-            ndown[d[i].dst] += d[i].bytes;
-            have_intra = 1;
-            continue;
-        }
-        hup[d[i].src] += d[i].bytes;
-        hdown[d[i].dst] += d[i].bytes;
-        uint32_t la = topo_leaf_of(t, d[i].src), lb = topo_leaf_of(t, d[i].dst);
-        if (la != lb) {
-            lup[la] += d[i].bytes;
-            ldown[lb] += d[i].bytes;
-            have_inter = 1;
-        } else {
-            have_intra = 1;
-        }
-    }
-    /* Every host link has the same rate and every leaf the same uplink
-     * capacity, so one latency per kind of pair suffices. */
-    if (have_intra || have_inter) {
-        for (size_t i = 0; i < n; i++) {
-            if (d[i].bytes == 0 || d[i].src == d[i].dst)
-                continue;
-            uint32_t bytes = d[i].bytes < mtu ? (uint32_t)d[i].bytes : mtu;
-            /* The bandwidth term already counts the first hop's serialization. */
-            simtime_t l = topo_path_latency(t, d[i].src, d[i].dst, bytes) -
-                          ser_ps(bytes, t->ports[topo_first_port(t, d[i].src, d[i].dst)].bps);
-            if (l > maxlat)
-                maxlat = l;
-        }
-    }
-    simtime_t worst = 0;
-    for (uint32_t h = 0; h < H; h++) {
-        simtime_t a = ser_ps(hup[h], t->ports[t->host_up[h]].bps);
-        simtime_t b = ser_ps(hdown[h], t->ports[t->host_down[h]].bps);
-        if (a > worst)
-            worst = a;
-        if (b > worst)
-            worst = b;
-        if (t->nvl_up) {
-            a = ser_ps(nup[h], t->ports[t->nvl_up[h]].bps);
-            b = ser_ps(ndown[h], t->ports[t->nvl_down[h]].bps);
-            if (a > worst)
-                worst = a;
-            if (b > worst)
-                worst = b;
-        }
-    }
+    if (subflows < 1) subflows = 1;
+    /* per host: up and down, each for demands under one leaf [0] and across
+     * the spines [1]; NVLink up and down; per leaf: its uplinks, the spines'
+     * downlinks into it */
+    struct lb *rec = xmalloc((6 * (size_t)H + 2 * (size_t)L) * sizeof *rec);
+    for (size_t i = 0; i < 6 * (size_t)H + 2 * (size_t)L; i++)
+        rec[i] = lb_empty;
+    struct lb *hup = rec, *hdown = rec + 2 * H, *nup = rec + 4 * H, *ndown = rec + 5 * H;
+    struct lb *lup = rec + 6 * H, *ldown = lup + L;
+
+    const struct topo_port *hu = &t->ports[t->host_up[0]], *hd = &t->ports[t->host_down[0]];
+    struct route same_leaf = {2, {hu->bps, hd->bps}, {hu->bps, hd->bps}, {hu->lat_ps, hd->lat_ps}};
+    struct route across = same_leaf, nvl = same_leaf;
     if (L > 1) {
-        uint64_t group_bps = t->ports[topo_up(t, 0, 0)].bps * t->npaths;
-        for (uint32_t l = 0; l < L; l++) {
-            simtime_t a = ser_ps(lup[l], group_bps), b = ser_ps(ldown[l], group_bps);
-            if (a > worst)
-                worst = a;
-            if (b > worst)
-                worst = b;
+        const struct topo_port *u = &t->ports[topo_up(t, 0, 0)], *w = &t->ports[topo_down(t, 0, 1)];
+        across = (struct route){4,
+                                {hu->bps, u->bps, w->bps, hd->bps},
+                                {hu->bps, u->bps * t->npaths, w->bps * t->npaths, hd->bps},
+                                {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps}};
+    }
+    if (t->nvl_up) {
+        const struct topo_port *u = &t->ports[t->nvl_up[0]], *w = &t->ports[t->nvl_down[0]];
+        nvl = (struct route){2, {u->bps, w->bps}, {u->bps, w->bps}, {u->lat_ps, w->lat_ps}};
+    }
+
+    simtime_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = d[i].src, b = d[i].dst;
+        uint64_t bytes = d[i].bytes;
+        if (bytes == 0 || a == b) continue;
+        const struct route *r;
+        struct lb *link[4];
+        if (topo_same_server(t, a, b)) {
+            r = &nvl;
+            link[0] = &nup[a];
+            link[1] = &ndown[b];
+        } else {
+            uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b), x = la != lb;
+            r = x ? &across : &same_leaf;
+            link[0] = &hup[2 * a + x];
+            link[r->n - 1] = &hdown[2 * b + x];
+            if (x) {
+                link[1] = &lup[la];
+                link[2] = &ldown[lb];
+            }
+        }
+        /* the transport's flows: subflows equal ones, the first taking the
+         * remainder (as the engine splits a message) */
+        uint64_t nf = bytes < subflows ? bytes : subflows, q = bytes / nf, extra = bytes % nf;
+        struct lb dh[4] = {lb_empty, lb_empty, lb_empty, lb_empty};
+        add_flows(r, q, nf - extra, mtu, dh);
+        if (extra) add_flows(r, q + 1, extra, mtu, dh);
+        for (uint32_t j = 0; j < r->n; j++) {
+            simtime_t alone = lb_bound(&dh[j], r->cap[j]);
+            if (alone > worst) worst = alone;
+            lb_add(link[j], &dh[j]);
         }
     }
-    free(load);
-    return worst + maxlat;
+    /* each link: each route kind, and both together */
+    for (uint32_t h = 0; h < 2 * H; h++) {
+        struct lb *pair = h < H ? &hup[2 * h] : &hdown[2 * (h - H)];
+        uint64_t bps = h < H ? hu->bps : hd->bps;
+        struct lb both = pair[0];
+        lb_add(&both, &pair[1]);
+        simtime_t v[3] = {lb_bound(&pair[0], bps), lb_bound(&pair[1], bps), lb_bound(&both, bps)};
+        for (int k = 0; k < 3; k++)
+            if (v[k] > worst) worst = v[k];
+    }
+    for (uint32_t h = 0; h < H && t->nvl_up; h++) {
+        simtime_t a = lb_bound(&nup[h], nvl.bps[0]), b = lb_bound(&ndown[h], nvl.bps[1]);
+        if (a > worst) worst = a;
+        if (b > worst) worst = b;
+    }
+    for (uint32_t l = 0; l < L && L > 1; l++) {
+        simtime_t a = lb_bound(&lup[l], across.cap[1]), b = lb_bound(&ldown[l], across.cap[2]);
+        if (a > worst) worst = a;
+        if (b > worst) worst = b;
+    }
+    free(rec);
+    return worst;
 }

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
     if (c->hosts_per_leaf % c->gpus_per_host) {
-        *bad = opt_find("topology", "gpus_per_host");
+        *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
                        "topology.gpus_per_host: %lld does not divide topology.hosts_per_leaf "
                        "(%lld): a server's GPUs sit under one leaf",
@@ -25,7 +25,7 @@ int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
     }
     uint64_t links = (uint64_t)c->leaves * (uint64_t)c->spines;
     if (links > TOPO_MAX_FABRIC_LINKS) {
-        *bad = opt_find("topology", "spines");
+        *bad = opt_table_find(&topo_options, "topology", "spines");
         return err_set(e,
                        "topology.spines: %lld leaves x %lld spines = %llu leaf-spine links, more "
                        "than this build holds (%llu)",
@@ -36,13 +36,27 @@ int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
 }
 
 /* Bytes the fabric of c takes (ports, host tables, path table). */
-uint64_t topo_memory_bytes(const struct cfg *c)
+uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
                      (c->gpus_per_host > 1 ? 2 * H : 0);
     return ports * (sizeof(struct topo_port) + 128) + H * 20 +
            (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+}
+
+double topo_host_gbps(const struct topo *t)
+{
+    return (double)t->ports[t->host_up[0]].bps / 1e9;
+}
+
+double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
+{
+    uint64_t bps = 0;
+    for (uint32_t p = 0; p < t->nports; p++)
+        if (t->ports[p].kind == TP_LEAF_UP && t->ports[p].src == t->hosts + leaf)
+            bps += t->ports[p].bps;
+    return (double)bps / 1e9;
 }
 
 const char *topo_port_kind_name(int kind)
@@ -140,7 +154,7 @@ static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err 
     return rc;
 }
 
-int topo_build(const struct cfg *c, struct topo **out, struct err *e)
+int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0)

@@ -24,8 +24,22 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "app/options.h"
+#include "base/opt.h"
 #include "base/units.h"
+
+enum topo_kind { TOPO_LEAF_SPINE = 0 };
+
+/* The [topology] options (topo_options.c). */
+struct topo_spec {
+    int kind;
+    int64_t leaves, spines, hosts_per_leaf;
+    double host_gbps, fabric_gbps;
+    int64_t link_latency_ns;
+    int64_t gpus_per_host;
+    double nvlink_gbps;
+    int64_t nvlink_latency_ns;
+};
+extern const struct opt_table topo_options;
 
 enum topo_port_kind {
     TP_HOST_UP = 0,
@@ -58,16 +72,17 @@ struct topo {
 
 /* Limits a topology must fit; checked before anything is allocated (host
  * counts by cfg_validate, the leaf-spine links by topo_check). */
-#define TOPO_MAX_HOSTS       1048576u
+#define TOPO_MAX_HOSTS        1048576u
 #define TOPO_MAX_FABRIC_LINKS (1ull << 24)
 
-/* Checks that c's fabric can exist and its leaf-spine links fit their limit;
- * -1 with e->msg = "section.key: reason" and *bad = the option at fault. */
-int topo_check(const struct cfg *c, const struct opt_def **bad, struct err *e);
-/* Memory the fabric of c will take, bytes (engine port state included). */
-uint64_t topo_memory_bytes(const struct cfg *c);
-/* Builds the fabric of c (after topo_check). */
-int topo_build(const struct cfg *c, struct topo **out, struct err *e);
+/* Checks that s's fabric can exist and its leaf-spine links fit their limit;
+ * -1 with e->msg = "section.key: reason" and *bad = the option at fault (a
+ * row of topo_options). */
+int topo_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
+/* Memory the fabric of s will take, bytes (engine port state included). */
+uint64_t topo_memory_bytes(const struct topo_spec *s);
+/* Builds the fabric of s (after topo_check). */
+int topo_build(const struct topo_spec *s, struct topo **out, struct err *e);
 void topo_destroy(struct topo *t);
 
 static inline uint32_t topo_leaf_of(const struct topo *t, uint32_t host)
@@ -108,6 +123,12 @@ static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t
     return topo_same_server(t, a, b) ? t->nvl_down[b] : t->host_down[b];
 }
 
+/* Views of the fabric for the models that score it (placement's cost):
+ * a host's link speed (host 0's uplink), and the total speed of a leaf's
+ * uplinks, Gb/s. */
+double topo_host_gbps(const struct topo *t);
+double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf);
+
 /* Name of a node ("h3", "l0", "s12") into buf. */
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n);
 const char *topo_port_kind_name(int kind);
@@ -122,12 +143,18 @@ struct topo_demand {
     uint64_t bytes;
 };
 
-/* Completion time of a set of demands under ideal fractional multipath
- * routing with no queueing: the most loaded link group's bytes over its
- * capacity (each host's uplink and downlink; each leaf's uplinks and its
- * downlinks from the spines, traffic spread evenly over them; each GPU's
- * NVLink up and down), plus the
- * largest zero-load path latency of a packet of `mtu` bytes. */
-simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
+/* A lower bound on the completion of a set of demands that all start at
+ * time 0: no routing (ideal fractional multipath included) and no order of
+ * service finishes them earlier. Per link (and per leaf's uplink group and
+ * downlink group, as one link of their total rate): the bytes that must
+ * cross it over its capacity, plus the least time before the first of them
+ * can reach it and after the last leaves it; the largest over links, over
+ * the demands of each route kind and over each demand alone (ideal.c has the
+ * argument). The transport's packets decide the latencies: flows of
+ * `subflows` equal parts of a demand (1 unless path = split), packets of
+ * `mtu` bytes and a short last one. A lone flow on an idle path finishes
+ * exactly at it. */
+simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
+                        uint32_t subflows);
 
 #endif

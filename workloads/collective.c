@@ -41,12 +41,13 @@ static void coll_destroy(void *state)
     free(s);
 }
 
-static struct coll *coll_new(const struct cfg *c, const char *name, size_t ndem, struct wl_gen *g)
+static struct coll *coll_new(const struct wl_specs *c, const char *name, size_t ndem,
+                             struct wl_gen *g)
 {
     struct coll *s = xcalloc(1, sizeof *s);
     s->dem = xcalloc(ndem, sizeof *s->dem);
     s->ndem = ndem;
-    s->iterations = (uint32_t)c->iterations;
+    s->iterations = (uint32_t)c->sim->iterations;
     s->name = name;
     g->state = s;
     g->next = coll_next;
@@ -54,7 +55,8 @@ static struct coll *coll_new(const struct cfg *c, const char *name, size_t ndem,
     return s;
 }
 
-int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                       struct err *e)
 {
     (void)e;
     uint32_t H = t->hosts;
@@ -65,11 +67,11 @@ int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen 
     size_t k = 0;
     for (uint32_t j = 1; j < H; j++)
         for (uint32_t a = 0; a < H; a++)
-            s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->bytes};
+            s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->wl->bytes};
     return 0;
 }
 
-int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
+int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e)
 {
     (void)e;
@@ -79,7 +81,7 @@ int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_g
     for (uint32_t i = 0; i < H; i++)
         perm[i] = i;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)c->seed);
+    gsl_rng_set(r, (unsigned long)c->sim->seed);
     gsl_ran_shuffle(r, perm, H, sizeof *perm);
     gsl_rng_free(r);
     for (uint32_t i = 0; i < H; i++)
@@ -89,36 +91,37 @@ int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_g
             perm[j] = tmp;
         }
     for (uint32_t i = 0; i < H; i++)
-        s->dem[i] = (struct topo_demand){i, perm[i], (uint64_t)c->bytes};
+        s->dem[i] = (struct topo_demand){i, perm[i], (uint64_t)c->wl->bytes};
     free(perm);
     return 0;
 }
 
 /* ---- what the configuration alone says (before the fabric is built) ---- */
 
-static double coll_hosts(const struct cfg *c)
+static double coll_hosts(const struct topo_spec *tp)
 {
-    return (double)(c->leaves * c->hosts_per_leaf);
+    return (double)(tp->leaves * tp->hosts_per_leaf);
 }
 
 /* Messages per iteration and per host of the collective. */
-static double coll_msgs(const struct cfg *c, int alltoall)
+static double coll_msgs(const struct topo_spec *tp, int alltoall)
 {
-    double H = coll_hosts(c);
+    double H = coll_hosts(tp);
     return alltoall ? H * (H - 1) : H;
 }
 
 /* The time one host needs just to put its bytes on its link, over every
  * iteration, fits the clock (picoseconds, kept below 2^63 so that the
  * database's signed integers hold it). */
-static int check_clock(const struct cfg *c, int alltoall, const struct opt_def **bad, struct err *e)
+static int check_clock(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
+                       const struct opt_def **bad, struct err *e)
 {
-    double flows_per_host = alltoall ? coll_hosts(c) - 1 : 1;
-    double ps = (double)c->bytes * flows_per_host * 8.0 / (c->host_gbps * 1e9) * (double)PS_PER_S *
-                (double)c->iterations;
+    double flows_per_host = alltoall ? coll_hosts(tp) - 1 : 1;
+    double ps = (double)c->wl->bytes * flows_per_host * 8.0 / (tp->host_gbps * 1e9) *
+                (double)PS_PER_S * (double)c->sim->iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
-        return wl_fail(bad, e, "workload", "bytes",
+        return wl_fail(bad, e, &wl_options, "workload", "bytes",
                        "a host needs at least %.3g s of simulated time to send its bytes, more "
                        "than the clock holds (%.3g s)",
                        ps / (double)PS_PER_S, limit / (double)PS_PER_S);
@@ -129,33 +132,35 @@ static int check_clock(const struct cfg *c, int alltoall, const struct opt_def *
  * needs at least ceil(bytes / window) zero-load round trips (propagation
  * only): with a small explicit window and long links that alone can pass the
  * clock's end, which the serialization bound of check_clock misses. */
-static int check_round_trips(const struct cfg *c, int alltoall, const struct opt_def **bad,
-                             struct err *e)
+static int check_round_trips(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
+                             const struct opt_def **bad, struct err *e)
 {
-    if (c->window_bytes == 0) return 0; /* the automatic window is one bandwidth-delay product */
+    if (c->tr->window_bytes == 0)
+        return 0; /* the automatic window is one bandwidth-delay product */
     /* An all-to-all over several leaves has flows crossing the fabric (four
      * links of link_latency_ns each way); otherwise the shortest route is
      * two links, NVLink ones when servers hold several GPUs. */
-    double hop_ns = (double)c->link_latency_ns;
-    if (c->gpus_per_host > 1 && (double)c->nvlink_latency_ns < hop_ns)
-        hop_ns = (double)c->nvlink_latency_ns;
+    double hop_ns = (double)tp->link_latency_ns;
+    if (tp->gpus_per_host > 1 && (double)tp->nvlink_latency_ns < hop_ns)
+        hop_ns = (double)tp->nvlink_latency_ns;
     double hops = 2;
-    if (alltoall && c->leaves > 1) {
+    if (alltoall && tp->leaves > 1) {
         hops = 4;
-        hop_ns = (double)c->link_latency_ns;
+        hop_ns = (double)tp->link_latency_ns;
     }
     double rtt_ps = 2 * hops * hop_ns * (double)PS_PER_NS;
-    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
-    double flow_bytes = (double)c->bytes / (double)sub;
-    double rounds = ceil(flow_bytes / (double)c->window_bytes);
-    double ps = rounds * rtt_ps * (double)c->iterations;
+    uint64_t sub = c->tr->path == PATH_SPLIT ? (uint64_t)c->tr->subflows : 1;
+    double flow_bytes = (double)c->wl->bytes / (double)sub;
+    double rounds = ceil(flow_bytes / (double)c->tr->window_bytes);
+    double ps = rounds * rtt_ps * (double)c->sim->iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
-        return wl_fail(bad, e, "transport", "window_bytes",
+        return wl_fail(bad, e, &tr_options, "transport", "window_bytes",
                        "a flow needs at least %.3g round trips of %.3g s with a window of %lld "
                        "bytes, %.3g s of simulated time, more than the clock holds (%.3g s)",
-                       rounds * (double)c->iterations, rtt_ps / (double)PS_PER_S,
-                       (long long)c->window_bytes, ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+                       rounds * (double)c->sim->iterations, rtt_ps / (double)PS_PER_S,
+                       (long long)c->tr->window_bytes, ps / (double)PS_PER_S,
+                       limit / (double)PS_PER_S);
     return 0;
 }
 
@@ -163,17 +168,17 @@ static int check_round_trips(const struct cfg *c, int alltoall, const struct opt
  * each leaf; even spread perfectly over every uplink they take at least
  * their bytes over spines*fabric_gbps, which must fit the clock (a slow
  * fabric under fast hosts passes check_clock). */
-static int check_fabric_clock(const struct cfg *c, int alltoall, const struct opt_def **bad,
-                              struct err *e)
+static int check_fabric_clock(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
+                              const struct opt_def **bad, struct err *e)
 {
-    if (!alltoall || c->leaves < 2) return 0;
-    double hpl = (double)c->hosts_per_leaf, H = coll_hosts(c);
-    double bits = hpl * (H - hpl) * (double)c->bytes * 8.0;
-    double ps = bits / ((double)c->spines * c->fabric_gbps * 1e9) * (double)PS_PER_S *
-                (double)c->iterations;
+    if (!alltoall || tp->leaves < 2) return 0;
+    double hpl = (double)tp->hosts_per_leaf, H = coll_hosts(tp);
+    double bits = hpl * (H - hpl) * (double)c->wl->bytes * 8.0;
+    double ps = bits / ((double)tp->spines * tp->fabric_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->sim->iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
-        return wl_fail(bad, e, "topology", "fabric_gbps",
+        return wl_fail(bad, e, &topo_options, "topology", "fabric_gbps",
                        "a leaf's uplinks need at least %.3g s of simulated time to carry its "
                        "bytes, more than the clock holds (%.3g s)",
                        ps / (double)PS_PER_S, limit / (double)PS_PER_S);
@@ -184,74 +189,83 @@ static int check_fabric_clock(const struct cfg *c, int alltoall, const struct op
  * fit a signed 64-bit integer. The engine gives each message slot a block of
  * transport.subflows flow ids (32-bit) and doubles its slots as a phase's
  * messages arrive, so a phase's flows stay below 2^31. */
-static int check_totals(const struct cfg *c, int alltoall, const struct opt_def **bad,
-                        struct err *e)
+static int check_totals(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
+                        const struct opt_def **bad, struct err *e)
 {
-    uint64_t msgs = (uint64_t)coll_msgs(c, alltoall);
-    if ((double)msgs * (double)c->bytes >= (double)INT64_MAX)
-        return wl_fail(bad, e, "workload", "bytes",
+    uint64_t msgs = (uint64_t)coll_msgs(tp, alltoall);
+    if ((double)msgs * (double)c->wl->bytes >= (double)INT64_MAX)
+        return wl_fail(bad, e, &wl_options, "workload", "bytes",
                        "%llu flows of %lld bytes are %.3g bytes per phase, more than 2^63-1",
-                       (unsigned long long)msgs, (long long)c->bytes,
-                       (double)msgs * (double)c->bytes);
-    uint64_t sub = c->path == PATH_SPLIT ? (uint64_t)c->subflows : 1;
+                       (unsigned long long)msgs, (long long)c->wl->bytes,
+                       (double)msgs * (double)c->wl->bytes);
+    uint64_t sub = c->tr->path == PATH_SPLIT ? (uint64_t)c->tr->subflows : 1;
     double flows = (double)msgs * (double)sub;
     if (flows >= (double)(1u << 31))
-        return wl_fail(bad, e, sub > 1 ? "transport" : "topology",
-                       sub > 1 ? "subflows" : "hosts_per_leaf",
+        return wl_fail(bad, e, sub > 1 ? &tr_options : &topo_options,
+                       sub > 1 ? "transport" : "topology", sub > 1 ? "subflows" : "hosts_per_leaf",
                        "%llu messages of %llu flows are %.3g flows in one phase, more than the "
                        "engine holds (2^31)",
                        (unsigned long long)msgs, (unsigned long long)sub, flows);
     return 0;
 }
 
-static int coll_check(const struct cfg *c, int alltoall, const struct opt_def **bad, struct err *e)
+static int coll_check(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
+                      const struct opt_def **bad, struct err *e)
 {
-    if (check_clock(c, alltoall, bad, e) < 0 || check_round_trips(c, alltoall, bad, e) < 0 ||
-        check_fabric_clock(c, alltoall, bad, e) < 0 || check_totals(c, alltoall, bad, e) < 0)
+    if (check_clock(c, tp, alltoall, bad, e) < 0 ||
+        check_round_trips(c, tp, alltoall, bad, e) < 0 ||
+        check_fabric_clock(c, tp, alltoall, bad, e) < 0 ||
+        check_totals(c, tp, alltoall, bad, e) < 0)
         return -1;
     return 0;
 }
 
-static int alltoall_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+static int alltoall_check(const struct wl_specs *c, const struct topo_spec *tp,
+                          const struct opt_def **bad, struct err *e)
 {
-    return coll_check(c, 1, bad, e);
+    return coll_check(c, tp, 1, bad, e);
 }
 
-static int permutation_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+static int permutation_check(const struct wl_specs *c, const struct topo_spec *tp,
+                             const struct opt_def **bad, struct err *e)
 {
-    return coll_check(c, 0, bad, e);
+    return coll_check(c, tp, 0, bad, e);
 }
 
 /* Counted: the transport flows (with their messages and demands) and the
  * packets a window per flow can keep in flight. In double: the products of
  * hosts, subflows and windows can pass 2^64. */
-static double coll_memory(const struct cfg *c, int alltoall)
+static double coll_memory(const struct wl_specs *c, const struct topo_spec *tp, int alltoall)
 {
-    double H = coll_hosts(c), msgs = coll_msgs(c, alltoall);
-    double sub = c->path == PATH_SPLIT ? (double)c->subflows : 1;
+    double H = coll_hosts(tp), msgs = coll_msgs(tp, alltoall);
+    double sub = c->tr->path == PATH_SPLIT ? (double)c->tr->subflows : 1;
     double flows = msgs * sub;
-    double window = c->window_bytes ? (double)c->window_bytes : (double)(1u << 20);
-    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->mtu) + 1;
-    double link_pkts = floor(c->host_gbps * 1e9 / 8 * 2e-6 / (double)c->mtu) + 1;
+    double window = c->tr->window_bytes ? (double)c->tr->window_bytes : (double)(1u << 20);
+    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr->mtu) + 1;
+    double link_pkts = floor(tp->host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr->mtu) + 1;
     if (pkts_per_host > link_pkts * 64)
         pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
     return flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
 }
 
-static double alltoall_memory(const struct cfg *c)
+static double alltoall_memory(const struct wl_specs *c, const struct topo_spec *tp,
+                              const struct opt_def **key)
 {
-    return coll_memory(c, 1);
+    *key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
+    return coll_memory(c, tp, 1);
 }
 
-static double permutation_memory(const struct cfg *c)
+static double permutation_memory(const struct wl_specs *c, const struct topo_spec *tp,
+                                 const struct opt_def **key)
 {
-    return coll_memory(c, 0);
+    *key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
+    return coll_memory(c, tp, 0);
 }
 
 /* One network phase per iteration. */
-static int coll_multiphase(const struct cfg *c)
+static int coll_multiphase(const struct wl_specs *c)
 {
-    return c->iterations >= 2;
+    return c->sim->iterations >= 2;
 }
 
 const struct wl_def wl_def_alltoall = {
@@ -259,8 +273,6 @@ const struct wl_def wl_def_alltoall = {
     .create = wl_alltoall_create,
     .check = alltoall_check,
     .memory = alltoall_memory,
-    .memory_section = "topology",
-    .memory_key = "hosts_per_leaf",
     .multiphase = coll_multiphase,
 };
 
@@ -269,7 +281,5 @@ const struct wl_def wl_def_permutation = {
     .create = wl_permutation_create,
     .check = permutation_check,
     .memory = permutation_memory,
-    .memory_section = "topology",
-    .memory_key = "hosts_per_leaf",
     .multiphase = coll_multiphase,
 };

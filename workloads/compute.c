@@ -151,7 +151,7 @@ int wl_compute_load_csv(const char *path, struct wl_compute *m, struct err *e)
     return 0;
 }
 
-int wl_compute_init(const struct cfg *c, struct wl_compute *m, struct err *e)
+int wl_compute_init(const struct wl_spec *c, struct wl_compute *m, struct err *e)
 {
     memset(m, 0, sizeof *m);
     if (strcmp(c->compute, "roofline") != 0)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "app/options.h"
+#include "workloads/wl_spec.h"
 #include "base/units.h"
 
 struct wl_compute {
@@ -27,7 +27,7 @@ struct wl_compute {
 
 /* Sets up c's model (reads the calibration file if workload.compute names
  * one). Errors: "FILE:LINE: reason". */
-int wl_compute_init(const struct cfg *c, struct wl_compute *m, struct err *e);
+int wl_compute_init(const struct wl_spec *c, struct wl_compute *m, struct err *e);
 void wl_compute_free(struct wl_compute *m);
 /* Time for one expert to process `tokens` tokens (0 for none). */
 simtime_t wl_compute_ps(const struct wl_compute *m, uint64_t tokens);

@@ -20,16 +20,16 @@ static int gen_more(void *ctx, struct graph *g)
     return gen->next(gen->state, g);
 }
 
-int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e)
 {
     memset(r, 0, sizeof *r);
-    /* What the executor reads of the configuration (cfg fields). */
+    /* What the executor reads of the configuration. */
     struct exec_opts o = {
-        .eng = c,
-        .mtu = (uint32_t)c->mtu,
-        .flows = c->flows,
-        .sample_ps = c->sample_ns > 0 ? ns_to_ps((uint64_t)c->sample_ns) : 0,
+        .tr = c->tr,
+        .seed = (uint64_t)c->sim->seed,
+        .flows = c->out->flows,
+        .sample_ps = c->out->sample_ns > 0 ? ns_to_ps((uint64_t)c->out->sample_ns) : 0,
         .threads = wl_threads,
     };
     struct graph *gr = graph_create();

@@ -312,42 +312,43 @@ static size_t moe_trace_use(void *state, struct res_trace_use **out)
 }
 
 /* Checks that the scenario's MoE keys agree with the trace. */
-static int check_trace(const struct cfg *c, const struct trace *t, struct err *e)
+static int check_trace(const struct wl_specs *c, const struct trace *t, struct err *e)
 {
-    if (c->experts && c->experts != t->experts)
+    if (c->wl->experts && c->wl->experts != t->experts)
         return err_set(e, "workload.experts: %lld contradicts the trace's %d experts (%s)",
-                       (long long)c->experts, t->experts, c->trace);
-    if (c->topk > t->topk)
+                       (long long)c->wl->experts, t->experts, c->wl->trace);
+    if (c->wl->topk > t->topk)
         return err_set(e, "workload.topk: %lld is more than the trace's top-%d (%s)",
-                       (long long)c->topk, t->topk, c->trace);
-    if (c->layers > t->layers)
+                       (long long)c->wl->topk, t->topk, c->wl->trace);
+    if (c->wl->layers > t->layers)
         return err_set(e, "workload.layers: %lld is more than the trace's %d layers (%s)",
-                       (long long)c->layers, t->layers, c->trace);
+                       (long long)c->wl->layers, t->layers, c->wl->trace);
     if (t->tokens == 0)
-        return err_set(e, "workload.trace: %s has no tokens", c->trace);
+        return err_set(e, "workload.trace: %s has no tokens", c->wl->trace);
     return 0;
 }
 
 /* Computes the placement on the first placement.train of the trace's tokens
  * (or on all of them when train = 0), scored on this fabric. */
-static int place_experts(struct moe *m, const struct cfg *c, const struct topo *t, struct err *e)
+static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t, struct err *e)
 {
-    size_t T = m->tr.tokens, ntrain = (size_t)(c->train * (double)T);
-    if (c->train > 0 && (ntrain == 0 || ntrain >= T))
-        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->train, T,
+    size_t T = m->tr.tokens, ntrain = (size_t)(c->pl->train * (double)T);
+    if (c->pl->train > 0 && (ntrain == 0 || ntrain >= T))
+        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->pl->train, T,
                        ntrain == 0 ? "no token to compute the placement on"
                                    : "no token to replay");
     struct pl_fabric f;
     pl_fabric_default(&f, (int)m->G, (int)t->leaves);
-    f.gpu_gbps = c->host_gbps;
-    f.leaf_uplink_gbps = c->fabric_gbps * (double)t->spines;
+    f.gpu_gbps = topo_host_gbps(t);
+    f.leaf_uplink_gbps = topo_leaf_uplink_gbps(t, 0);
     f.bytes_per_token = (double)m->msg_bytes;
     f.compute_us_per_token = (double)wl_compute_ps(&m->comp, 1000) / 1000.0 / (double)PS_PER_US;
-    f.w_compute = c->w_compute;
-    f.w_network = c->w_network;
+    f.w_compute = c->pl->w_compute;
+    f.w_network = c->pl->w_network;
     f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
-    struct pl_params p = {(int)c->replicas, c->refine, (uint64_t)c->seed, c->ilp_time_limit_s};
-    const char *policy = opt_enum_name("placement", "policy", c->placement);
+    struct pl_params p = {(int)c->pl->replicas, c->pl->refine, (uint64_t)c->sim->seed, c->pl->ilp_time_limit_s};
+    char policy[64];
+    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
     /* Layers beyond workload.layers do not count: train on a view of the
      * trace's first L layers. */
     struct trace view = m->tr;
@@ -369,19 +370,19 @@ static int place_experts(struct moe *m, const struct cfg *c, const struct topo *
     return rc;
 }
 
-int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
-    if (!c->trace[0])
+    if (!c->wl->trace[0])
         return err_set(e, "workload.trace: workload.kind = moe needs a routing trace");
     struct moe *m = xcalloc(1, sizeof *m);
     m->G = t->hosts;
-    m->N = (uint64_t)c->tokens_per_gpu;
+    m->N = (uint64_t)c->wl->tokens_per_gpu;
     m->B = m->G * m->N;
-    m->iterations = (uint32_t)c->iterations;
+    m->iterations = (uint32_t)c->sim->iterations;
     /* The whole trace when part of it trains the placement; else only what
      * the batches use. */
-    uint64_t want = c->train > 0 ? 0 : m->B * m->iterations;
-    if (trace_load(c->trace, want, &m->tr, e) < 0 || check_trace(c, &m->tr, e) < 0) {
+    uint64_t want = c->pl->train > 0 ? 0 : m->B * m->iterations;
+    if (trace_load(c->wl->trace, want, &m->tr, e) < 0 || check_trace(c, &m->tr, e) < 0) {
         moe_destroy(m);
         return -1;
     }
@@ -390,23 +391,23 @@ int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, s
         return err_set(e, "workload.trace: more than %u tokens", UINT32_MAX);
     }
     m->E = m->tr.experts;
-    m->K = c->topk ? (int)c->topk : m->tr.topk;
-    m->L = c->layers ? (int)c->layers : m->tr.layers;
-    m->shard = c->shard;
-    m->coherent = c->ep_mode == EP_COHERENT;
-    m->dedup = c->dedup;
-    m->msg_bytes = (uint64_t)c->hidden * (uint64_t)c->dtype_bytes;
+    m->K = c->wl->topk ? (int)c->wl->topk : m->tr.topk;
+    m->L = c->wl->layers ? (int)c->wl->layers : m->tr.layers;
+    m->shard = c->wl->shard;
+    m->coherent = c->wl->ep_mode == EP_COHERENT;
+    m->dedup = c->wl->dedup;
+    m->msg_bytes = (uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes;
     if (m->G > INT16_MAX) {
         moe_destroy(m);
         return err_set(e, "topology.hosts_per_leaf: the moe workload holds at most %d GPUs",
                        INT16_MAX);
     }
-    if (wl_compute_init(c, &m->comp, e) < 0) {
+    if (wl_compute_init(c->wl, &m->comp, e) < 0) {
         moe_destroy(m);
         return -1;
     }
     m->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(m->rng, (unsigned long)c->seed);
+    gsl_rng_set(m->rng, (unsigned long)c->sim->seed);
     if (place_experts(m, c, t, e) < 0) {
         moe_destroy(m);
         return -1;
@@ -449,15 +450,17 @@ const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
  * token its trace token (4 bytes) and topk GPU slots (2 bytes each, topk 1
  * when it comes from the trace), per GPU pair a byte count and a demand (24
  * bytes). The trace and the flows of a phase come on top. */
-static double moe_memory(const struct cfg *c)
+static double moe_memory(const struct wl_specs *c, const struct topo_spec *tp,
+                         const struct opt_def **key)
 {
-    double H = (double)(c->leaves * c->hosts_per_leaf);
-    double B = H * (double)c->tokens_per_gpu, K = c->topk ? (double)c->topk : 1;
+    *key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
+    double H = (double)(tp->leaves * tp->hosts_per_leaf);
+    double B = H * (double)c->wl->tokens_per_gpu, K = c->wl->topk ? (double)c->wl->topk : 1;
     return B * (4 + 2 * K) + H * H * 24;
 }
 
 /* Dispatch and combine per layer: always several network phases. */
-static int moe_multiphase(const struct cfg *c)
+static int moe_multiphase(const struct wl_specs *c)
 {
     (void)c;
     return 1;
@@ -467,7 +470,5 @@ const struct wl_def wl_def_moe = {
     .kind = WL_MOE,
     .create = wl_moe_create,
     .memory = moe_memory,
-    .memory_section = "workload",
-    .memory_key = "tokens_per_gpu",
     .multiphase = moe_multiphase,
 };

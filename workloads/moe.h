@@ -17,7 +17,7 @@ struct moe_stats {
     double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
 };
 
-int wl_moe_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
 /* Statistics of a MoE generator (valid until it is destroyed). */
 const struct moe_stats *wl_moe_stats(const struct wl_gen *g);
 

@@ -1,6 +1,6 @@
 /* trace_counts.h - per-layer expert selection counts (no per-token decisions).
  *
- * The file form is what ../shared/data/switch_base128_expert_load.csv holds:
+ * The file form is what data/switch_base128_expert_load.csv holds:
  * optional '#' comment lines, the header `layer,expert,count`, then one row
  * per (layer, expert). Layer numbers need not be dense (Switch has MoE
  * layers 1,3,5,...): they are kept in layer_id[] in ascending order. Experts

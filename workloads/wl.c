@@ -9,47 +9,46 @@
 
 static const struct wl_def *const wl_defs[] = {&wl_def_alltoall, &wl_def_permutation, &wl_def_moe};
 
-static const struct wl_def *wl_def_of(const struct cfg *c)
+static const struct wl_def *wl_def_of(const struct wl_specs *c)
 {
     for (size_t i = 0; i < sizeof wl_defs / sizeof wl_defs[0]; i++)
-        if (wl_defs[i]->kind == c->wl_kind) return wl_defs[i];
+        if (wl_defs[i]->kind == c->wl->kind) return wl_defs[i];
     return NULL;
 }
 
-int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e)
+int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
 {
     memset(g, 0, sizeof *g); /* a generator sets only the hooks it has */
     const struct wl_def *d = wl_def_of(c);
-    if (!d)
-        return err_set(e, "workload.kind: '%s' is not available in this build",
-                       opt_enum_name("workload", "kind", c->wl_kind));
+    if (!d) return err_set(e, "workload.kind: kind %d is not available in this build", c->wl->kind);
     return d->create(c, t, g, e);
 }
 
-int wl_check(const struct cfg *c, const struct opt_def **bad, struct err *e)
+int wl_check(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
+             struct err *e)
 {
     const struct wl_def *d = wl_def_of(c);
-    return d && d->check ? d->check(c, bad, e) : 0;
+    return d && d->check ? d->check(c, topo, bad, e) : 0;
 }
 
-double wl_memory_bytes(const struct cfg *c, const char **section, const char **key)
+double wl_memory_bytes(const struct wl_specs *c, const struct topo_spec *topo,
+                       const struct opt_def **key)
 {
     const struct wl_def *d = wl_def_of(c);
-    *section = d ? d->memory_section : "workload";
-    *key = d ? d->memory_key : "kind";
-    return d && d->memory ? d->memory(c) : 0;
+    *key = NULL;
+    return d && d->memory ? d->memory(c, topo, key) : 0;
 }
 
-int wl_multiphase(const struct cfg *c)
+int wl_multiphase(const struct wl_specs *c)
 {
     const struct wl_def *d = wl_def_of(c);
     return d && d->multiphase ? d->multiphase(c) : 0;
 }
 
-int wl_fail(const struct opt_def **bad, struct err *e, const char *section, const char *key,
-            const char *fmt, ...)
+int wl_fail(const struct opt_def **bad, struct err *e, const struct opt_table *t,
+            const char *section, const char *key, const char *fmt, ...)
 {
-    if (bad) *bad = opt_find(section, key);
+    if (bad) *bad = opt_table_find(t, section, key);
     char why[ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);

@@ -21,12 +21,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/options.h"
 #include "base/err.h"
+#include "base/opt.h"
 #include "results/res.h"
 #include "sim/exec.h"
 #include "sim/graph.h"
+#include "sim/spec.h"
 #include "topo/topo.h"
+#include "workloads/wl_spec.h"
+
+/* What a workload is built and driven from: the specs of the configuration
+ * layer that it reads (never the whole configuration). */
+struct wl_specs {
+    const struct wl_spec *wl;   /* [workload] */
+    const struct pl_spec *pl;   /* [placement] */
+    const struct sim_spec *sim; /* [sim]: seed, iterations */
+    const struct tr_spec *tr;   /* [transport]: the engine's, and the bound's mtu */
+    const struct out_spec *out; /* [output]: flows, sample_ns */
+};
 
 struct wl_gen {
     void *state;
@@ -44,42 +56,50 @@ struct wl_gen {
 };
 
 /* A workload kind: its generator, and what its configuration alone says
- * before anything runs. */
+ * before anything runs (the fabric's spec: it is not built yet). */
 struct wl_def {
     int kind; /* its workload.kind (enum wl_kind) */
-    int (*create)(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
+    int (*create)(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
     /* Optional: cross-key checks (a run that could not work, or would pass
      * the clock's or a counter's end), the scenario checks' way: blame one
-     * key (wl_fail). */
-    int (*check)(const struct cfg *c, const struct opt_def **bad, struct err *e);
+     * key, a row of its module's table (wl_fail). */
+    int (*check)(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
+                 struct err *e);
     /* A lower bound of the bytes a run needs besides the fabric (in double:
-     * it may pass 2^64), and the key that grows it most. */
-    double (*memory)(const struct cfg *c);
-    const char *memory_section, *memory_key;
+     * it may pass 2^64); *key: the row of the key that grows it most. */
+    double (*memory)(const struct wl_specs *c, const struct topo_spec *topo,
+                     const struct opt_def **key);
     /* Whether a run has several network tasks (--threads simulates them at
      * once). */
-    int (*multiphase)(const struct cfg *c);
+    int (*multiphase)(const struct wl_specs *c);
 };
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
 
-/* The workloads' entry points (wl.c), each through c's workload.kind. */
+/* The workloads' entry points (wl.c), each through workload.kind. */
 /* Creates the generator (clearing *g first, so the optional hooks a
  * generator does not set are NULL). */
-int wl_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
-/* The workload's cross-key checks; 0 when they pass (or it has none). */
-int wl_check(const struct cfg *c, const struct opt_def **bad, struct err *e);
-/* The workload's memory estimate (0 when unknown) and the key to blame. */
-double wl_memory_bytes(const struct cfg *c, const char **section, const char **key);
-int wl_multiphase(const struct cfg *c);
-/* Blames section.key: *bad = its option (when bad), e->msg = "section.key:
- * <fmt>". Returns -1. */
-int wl_fail(const struct opt_def **bad, struct err *e, const char *section, const char *key,
-            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+/* The workload's cross-key checks; 0 when they pass (or it has none). *bad:
+ * a row of the blamed key's module table (topo_options, tr_options,
+ * wl_options, ...). */
+int wl_check(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
+             struct err *e);
+/* The workload's memory estimate (0 when unknown) and the row of the key to
+ * blame when it is too much. */
+double wl_memory_bytes(const struct wl_specs *c, const struct topo_spec *topo,
+                       const struct opt_def **key);
+int wl_multiphase(const struct wl_specs *c);
+/* Blames section.key of table t: *bad = its row (when bad), e->msg =
+ * "section.key: <fmt>". Returns -1. */
+int wl_fail(const struct opt_def **bad, struct err *e, const struct opt_table *t,
+            const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Collective generators (collective.c). */
-int wl_alltoall_create(const struct cfg *c, const struct topo *t, struct wl_gen *g, struct err *e);
-int wl_permutation_create(const struct cfg *c, const struct topo *t, struct wl_gen *g,
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                       struct err *e);
+int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
 /* Runs g's graph on the executor (driver.c); returns its rows (phases, flows
@@ -93,7 +113,7 @@ struct wl_result {
     struct res_trace_use *trace_use; /* from g->trace_use, likewise */
     size_t ntrace_use;
 };
-int wl_drive(struct wl_gen *g, const struct topo *t, const struct cfg *c, struct wl_result *r,
+int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e);
 void wl_result_free(struct wl_result *r);
 

@@ -6,9 +6,9 @@
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mix=../shared/data/mixtral8x7b_gsm8k_routing.csv
+mix=data/mixtral8x7b_gsm8k_routing.csv
 if [ ! -r "$mix" ]; then
-    # Without the shared data: a generated trace of the same shape (8 experts,
+    # Without data/'s trace: a generated trace of the same shape (8 experts,
     # top-2, 32 layers, 247 tokens), so every check below still applies.
     "$MOESIM" trace gen --experts 8 --topk 2 --layers 32 --sequences 1 --tokens 247 --seed 1 \
         -o "$tmp/mix.csv" >/dev/null
@@ -80,6 +80,19 @@ expect 0 "" "$MOESIM" place --trace "$mix" --gpus 4 --leaves 2 --policy eplb --r
 "$MOESIM" place --trace "$mix" --gpus 4 --policy random --seed 9 --csv >"$tmp/a.csv"
 "$MOESIM" place --trace "$mix" --gpus 4 --policy random --seed 9 --csv >"$tmp/b.csv"
 cmp -s "$tmp/a.csv" "$tmp/b.csv"
+
+# The policies `moesim help` says take placement.replicas are exactly those
+# that accept --replicas.
+desc=$("$MOESIM" help | grep -A1 '^  replicas ' | tail -1)
+policies=$("$MOESIM" help | sed -n 's/^  policy  *= [a-z_]*  *{\(.*\)}$/\1/p' | tr '|' ' ')
+[ -n "$policies" ] || { echo "no placement.policy enum in help"; exit 1; }
+for p in $policies; do
+    named=no
+    echo "$desc" | grep -qw "$p" && named=yes
+    took=no
+    "$MOESIM" place --trace "$mix" --gpus 8 --policy "$p" --replicas 8 >/dev/null 2>&1 && took=yes
+    [ "$named" = "$took" ] || { echo "replicas help: $p named=$named, accepts --replicas=$took: $desc"; exit 1; }
+done
 
 # ilp cut short by its time limit still answers, and says so.
 expect 0 "" "$MOESIM" place --trace "$mix" --gpus 8 --leaves 2 --policy ilp --mode coherent \

@@ -67,7 +67,7 @@ expect 2 "$tmp/bad.jsonl:1: 2 expert ids but 1 weights" \
 [ ! -e "$tmp/bad_out.csv" ]
 
 # Switch per-layer counts: recognised by their header
-sw=../shared/data/switch_base128_expert_load.csv
+sw=data/switch_base128_expert_load.csv
 if [ -r "$sw" ]; then
     "$MOESIM" trace stats "$sw" --csv >"$tmp/sw.csv"
     [ "$(sed -n 2p "$tmp/sw.csv")" = "1,206866,6.204287,6.690392," ]

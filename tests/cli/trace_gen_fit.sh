@@ -1,7 +1,7 @@
 #!/bin/sh
 # trace_gen_fit.sh - `moesim trace gen` is deterministic (same seed, same
 # file; another seed, another file), and `moesim trace fit` on the real
-# Mixtral trace (the excerpt when ../shared is absent) prints a gen command
+# Mixtral trace (data/; the excerpt if it is absent) prints a gen command
 # whose trace reproduces the source's mean per-layer imbalance and affinity
 # within 10%. Run from the repository root with $MOESIM.
 set -eu
@@ -18,7 +18,7 @@ cmp "$tmp/a.csv" "$tmp/b.csv"
 [ "$(grep -vc '^#' "$tmp/a.csv")" = $((1 + 2 * 100 * 4 * 2)) ]
 gen --seed 5 -o - | cmp - "$tmp/a.csv"
 
-src=../shared/data/mixtral8x7b_gsm8k_routing.csv
+src=data/mixtral8x7b_gsm8k_routing.csv
 [ -r "$src" ] || src=tests/data/mixtral_excerpt.csv
 "$MOESIM" trace fit "$src" >"$tmp/fit.txt"
 cat "$tmp/fit.txt"

@@ -2,8 +2,8 @@
 # trace_stats_check.sh - checks `moesim trace stats --csv` against an
 # independent computation in awk of the per-layer tokens, imbalance, entropy
 # and affinity (definitions in workloads/trace_stats.h) straight from the
-# CSV rows, on the Mixtral excerpt, the real Mixtral trace when ../shared is
-# there, and a generated trace. Run from the repository root with $MOESIM.
+# CSV rows, on the Mixtral excerpt, the real Mixtral trace in data/,
+# and a generated trace. Run from the repository root with $MOESIM.
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$MOESIM" trace gen --experts 16 --topk 4 --layers 6 --sequences 3 --tokens 200 --seed 7 \
     --zipf 0.9 --affinity 0.4 -o "$tmp/gen.csv"
 files="tests/data/mixtral_excerpt.csv $tmp/gen.csv"
-real=../shared/data/mixtral8x7b_gsm8k_routing.csv
+real=data/mixtral8x7b_gsm8k_routing.csv
 [ -r "$real" ] && files="$files $real"
 
 for f in $files; do

@@ -1,0 +1,31 @@
+/* spec.h - what the simulation layer is configured with: the transport
+ * ([transport]) and the run's simulation settings ([sim]). Plain values, filled
+ * by the configuration layer from the option rows of spec_options.c.
+ */
+#ifndef MOESIM_SIM_SPEC_H
+#define MOESIM_SIM_SPEC_H
+
+#include <stdint.h>
+
+#include "base/opt.h"
+
+enum path_mode { PATH_ECMP = 0, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE };
+enum cc_kind { CC_WINDOW = 0 };
+enum engine_kind { ENGINE_PACKET = 0 };
+
+/* [transport] */
+struct tr_spec {
+    int path; /* enum path_mode */
+    int64_t subflows, mtu, window_bytes, ack_bytes, ack_every;
+    int cc; /* enum cc_kind */
+};
+
+/* [sim] */
+struct sim_spec {
+    int engine; /* enum engine_kind */
+    int64_t seed, iterations;
+};
+
+extern const struct opt_table tr_options, sim_options;
+
+#endif

@@ -1,0 +1,40 @@
+/* spec_options.c - the [transport] and [sim] options, over struct tr_spec
+ * and struct sim_spec (spec.h).
+ *
+ * To add a transport parameter (a congestion control's, say): a field in
+ * struct tr_spec and a row here.
+ */
+#include "sim/spec.h"
+
+#define I64MAX 9.2e18
+
+/* clang-format off */
+#define F(field) offsetof(struct tr_spec, field)
+static const struct opt_def tr_options_rows[] = {
+    {"transport", "path", OPT_ENUM, "ecmp", 0, 0, "ecmp|spray|spray_rr|split|adaptive",
+     "path selection: ecmp (hash per flow), spray (random per packet), spray_rr (round robin per packet), "
+     "split (transport.subflows ECMP subflows per flow), adaptive (leaf picks least-queued uplink per packet)", F(path)},
+    {"transport", "subflows", OPT_INT, "4", 1, 4096, NULL, "subflows per flow for path=split", F(subflows)},
+    {"transport", "mtu", OPT_INT, "4096", 64, 65535, NULL, "packet size on the wire, bytes", F(mtu)},
+    {"transport", "window_bytes", OPT_INT, "0", 0, 1e12, NULL,
+     "sender window per flow, bytes; 0 = one bandwidth-delay product of the longest path", F(window_bytes)},
+    {"transport", "ack_bytes", OPT_INT, "64", 1, 65535, NULL, "acknowledgement size on the wire, bytes", F(ack_bytes)},
+    {"transport", "ack_every", OPT_INT, "1", 1, 64, NULL,
+     "data packets per acknowledgement (coalescing, as RDMA NICs do); a flow's last packet and "
+     "half a window of unacknowledged bytes are acknowledged at once", F(ack_every)},
+    {"transport", "cc", OPT_ENUM, "window", 0, 0, "window", "congestion control: window (fixed window, no loss)", F(cc)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table tr_options = {tr_options_rows, sizeof tr_options_rows / sizeof tr_options_rows[0]};
+
+/* clang-format off */
+#define F(field) offsetof(struct sim_spec, field)
+static const struct opt_def sim_options_rows[] = {
+    {"sim", "engine", OPT_ENUM, "packet", 0, 0, "packet", "simulation engine", F(engine)},
+    {"sim", "seed", OPT_INT, "1", 0, I64MAX, NULL, "seed of every random choice (hashes, spraying, permutations)", F(seed)},
+    {"sim", "iterations", OPT_INT, "1", 1, 1000000, NULL, "times the workload's phases repeat", F(iterations)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table sim_options = {sim_options_rows, sizeof sim_options_rows / sizeof sim_options_rows[0]};

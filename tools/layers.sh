@@ -1,0 +1,67 @@
+#!/bin/sh
+# layers.sh [ROOT] - `make layers`: fails when a file includes a module that
+# its layer may not use. The allowed matrix is written once, here, and
+# docs/architecture.md draws it. A folder may include itself and the folders
+# listed after it; app/ (the command line and the configuration) may include
+# everything; tests/ are not checked. Library headers are limited too: only
+# results/ talks to SQLite, only app/ to MPI and inih, only topo/ to igraph
+# (and placement's community detection, workloads/place_affinity.c).
+# Prints one line per forbidden include, "FILE:LINE: LAYER may not include
+# HEADER", and exits 1; prints "layers: N files, every include allowed" and
+# exits 0 otherwise.
+set -eu
+ROOT=${1:-.}
+cd "$ROOT"
+allowed() { # layer -> the folders it may include
+    case $1 in
+    base) echo "base" ;;
+    topo) echo "base topo" ;;
+    sim) echo "base topo results sim" ;;
+    workloads) echo "base topo results sim workloads" ;;
+    kernels) echo "base kernels" ;;
+    results) echo "base results" ;;
+    plots) echo "base results plots" ;;
+    app) echo "base topo sim workloads kernels results plots app" ;;
+    *) echo "" ;;
+    esac
+}
+# library header -> the files (extended regex on the path) that may include it
+lib_allowed() {
+    case $1 in
+    igraph.h) echo '^(topo/|workloads/place_affinity\.c$)' ;;
+    sqlite3.h) echo '^results/' ;;
+    mpi.h | ini.h) echo '^app/' ;;
+    *) echo '' ;;
+    esac
+}
+bad=0
+files=0
+for f in $(find base topo sim workloads kernels results plots app -name '*.[ch]' -o -name '*.cu' 2>/dev/null | sort); do
+    files=$((files + 1))
+    layer=${f%%/*}
+    ok=$(allowed "$layer")
+    # project includes: #include "folder/file.h"
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r line; do
+        n=${line%%:*}
+        h=$(echo "$line" | sed 's/.*"\(.*\)".*/\1/')
+        case $h in */*) ;; *) continue ;; esac
+        dir=${h%%/*}
+        case " $ok " in *" $dir "*) ;; *) echo "$f:$n: $layer may not include $h" ;; esac
+    done
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "$f" | while IFS= read -r line; do
+        n=${line%%:*}
+        h=$(echo "$line" | sed 's/.*<\(.*\)>.*/\1/')
+        re=$(lib_allowed "$h")
+        [ -z "$re" ] && continue
+        echo "$f" | grep -Eq "$re" || echo "$f:$n: $layer may not include <$h>"
+    done
+done >"${TMPDIR:-/tmp}/layers.$$"
+if [ -s "${TMPDIR:-/tmp}/layers.$$" ]; then
+    cat "${TMPDIR:-/tmp}/layers.$$"
+    bad=$(wc -l <"${TMPDIR:-/tmp}/layers.$$")
+    rm -f "${TMPDIR:-/tmp}/layers.$$"
+    echo "layers: $bad forbidden include(s)" >&2
+    exit 1
+fi
+rm -f "${TMPDIR:-/tmp}/layers.$$"
+echo "layers: $files files, every include allowed"

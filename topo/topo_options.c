@@ -1,0 +1,28 @@
+/* topo_options.c - the [topology] options, over struct topo_spec (topo.h).
+ *
+ * To add a fabric parameter: a field in struct topo_spec and a row here.
+ */
+#include "topo/topo.h"
+
+/* clang-format off */
+#define F(field) offsetof(struct topo_spec, field)
+static const struct opt_def topo_options_rows[] = {
+    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine",
+     "fabric shape: a two-tier Clos of leaves and spines", F(kind)},
+    {"topology", "leaves", OPT_INT, "4", 1, 4096, NULL, "leaf (top-of-rack) switches", F(leaves)},
+    {"topology", "spines", OPT_INT, "4", 1, 1024, NULL, "spine switches; every leaf has one uplink to each", F(spines)},
+    {"topology", "hosts_per_leaf", OPT_INT, "4", 1, 4096, NULL, "hosts under each leaf", F(hosts_per_leaf)},
+    {"topology", "host_gbps", OPT_REAL, "100", 0.001, 1e6, NULL, "host link speed, Gb/s", F(host_gbps)},
+    {"topology", "fabric_gbps", OPT_REAL, "100", 0.001, 1e6, NULL,
+     "leaf-spine link speed, Gb/s (oversubscription = hosts_per_leaf*host_gbps / (spines*fabric_gbps))", F(fabric_gbps)},
+    {"topology", "link_latency_ns", OPT_INT, "1000", 0, 1e9, NULL, "propagation delay of every link, ns", F(link_latency_ns)},
+    {"topology", "gpus_per_host", OPT_INT, "1", 1, 64, NULL,
+     "GPUs per server; each GPU is a fabric host with its own NIC, and the GPUs of one server also "
+     "share an NVLink switch (consecutive hosts under one leaf)", F(gpus_per_host)},
+    {"topology", "nvlink_gbps", OPT_REAL, "3600", 0.001, 1e6, NULL,
+     "NVLink speed per GPU and direction, Gb/s (3600 = 450 GB/s, H100)", F(nvlink_gbps)},
+    {"topology", "nvlink_latency_ns", OPT_INT, "250", 0, 1e9, NULL, "NVLink hop latency, ns", F(nvlink_latency_ns)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table topo_options = {topo_options_rows, sizeof topo_options_rows / sizeof topo_options_rows[0]};

@@ -1,0 +1,59 @@
+/* wl_options.c - the [workload] and [placement] options, over struct
+ * wl_spec and struct pl_spec (wl_spec.h).
+ *
+ * To add a workload parameter: a field in struct wl_spec and a row here.
+ */
+#include "workloads/wl_spec.h"
+
+
+/* clang-format off */
+#define F(field) offsetof(struct wl_spec, field)
+static const struct opt_def wl_options_rows[] = {
+    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe",
+     "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace)", F(kind)},
+    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation)", F(bytes)},
+    {"workload", "trace", OPT_STR, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
+    {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
+    {"workload", "topk", OPT_INT, "0", 0, 64, NULL, "moe: experts per token; 0 = the trace's", F(topk)},
+    {"workload", "layers", OPT_INT, "0", 0, 4096, NULL, "moe: MoE layers replayed (the trace's first ones); 0 = all", F(layers)},
+    {"workload", "hidden", OPT_INT, "4096", 1, 1048576, NULL, "moe: hidden size (a token's message is hidden*dtype_bytes)", F(hidden)},
+    {"workload", "ffn", OPT_INT, "14336", 1, 1048576, NULL, "moe: expert FFN size (SwiGLU)", F(ffn)},
+    {"workload", "dtype_bytes", OPT_INT, "2", 1, 8, NULL, "moe: bytes per activation element on the wire", F(dtype_bytes)},
+    {"workload", "tokens_per_gpu", OPT_INT, "4096", 1, 16777216, NULL, "moe: tokens each GPU holds per iteration", F(tokens_per_gpu)},
+    {"workload", "shard", OPT_ENUM, "contiguous", 0, 0, "contiguous|round_robin",
+     "moe: batch token b on GPU b/tokens_per_gpu (contiguous) or b mod GPUs (round_robin)", F(shard)},
+    {"workload", "ep_mode", OPT_ENUM, "standard", 0, 0, "standard|coherent",
+     "moe: standard (dispatch, compute, combine per layer) or coherent (ExFlow: tokens move from "
+     "layer-l experts straight to layer-l+1 experts)", F(ep_mode)},
+    {"workload", "dedup", OPT_BOOL, "true", 0, 0, NULL,
+     "moe: one copy per destination GPU of a token (else one per chosen expert)", F(dedup)},
+    {"workload", "compute", OPT_STR, "roofline", 0, 0, NULL,
+     "moe: expert compute model: roofline, or a calibration CSV of tokens,us rows", F(compute)},
+    {"workload", "gpu_tflops", OPT_REAL, "989", 0.001, 1e6, NULL, "moe: GPU dense bf16 TFLOP/s for the roofline", F(gpu_tflops)},
+    {"workload", "efficiency", OPT_REAL, "0.6", 0.001, 1, NULL, "moe: fraction of gpu_tflops the expert GEMMs reach", F(efficiency)},
+    {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table wl_options = {wl_options_rows, sizeof wl_options_rows / sizeof wl_options_rows[0]};
+
+/* clang-format off */
+#define F(field) offsetof(struct pl_spec, field)
+static const struct opt_def pl_options_rows[] = {
+    {"placement", "policy", OPT_ENUM, "contiguous", 0, 0,
+     "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp",
+     "moe: which GPU holds each expert (workloads/README-placement.md): contiguous (e on GPU e*G/E), "
+     "round_robin, random, load_greedy (LPT by load), eplb (DeepSeek, with replicas), affinity "
+     "(ExFlow), moetuner (two-stage), ilp (GLPK, exact)", F(policy)},
+    {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert slots per layer, each holding a replica: eplb gives them to the experts with the most load per replica; contiguous, round_robin and random spread them evenly over the experts; the other policies take none", F(replicas)},
+    {"placement", "refine", OPT_BOOL, "false", 0, 0, NULL, "moe: pairwise-swap local search on the shared cost after the policy", F(refine)},
+    {"placement", "train", OPT_REAL, "0.5", 0, 0.95, NULL,
+     "moe: fraction of the trace's tokens the placement is computed on; the rest is replayed "
+     "(0: computed on and replayed from the whole trace)", F(train)},
+    {"placement", "ilp_time_limit_s", OPT_REAL, "60", 0.1, 86400, NULL, "moe: GLPK time limit for policy=ilp, s", F(ilp_time_limit_s)},
+    {"placement", "w_compute", OPT_REAL, "1", 0, 1e6, NULL, "moe: weight of the slowest GPU's compute in the placement cost", F(w_compute)},
+    {"placement", "w_network", OPT_REAL, "1", 0, 1e6, NULL, "moe: weight of the network time bound in the placement cost", F(w_network)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table pl_options = {pl_options_rows, sizeof pl_options_rows / sizeof pl_options_rows[0]};

@@ -1,0 +1,37 @@
+/* wl_spec.h - what the workloads are configured with: the traffic
+ * ([workload]) and the expert placement ([placement]). Plain values, filled
+ * by the configuration layer from the option rows of wl_options.c.
+ */
+#ifndef MOESIM_WL_SPEC_H
+#define MOESIM_WL_SPEC_H
+
+#include <stdint.h>
+
+#include "base/opt.h"
+
+enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
+enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
+enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
+
+/* [workload] */
+struct wl_spec {
+    int kind; /* enum wl_kind */
+    int64_t bytes;
+    char trace[OPT_STR_MAX];
+    int64_t experts, topk, layers, hidden, ffn, dtype_bytes, tokens_per_gpu;
+    int shard, ep_mode, dedup;
+    char compute[OPT_STR_MAX];
+    double gpu_tflops, efficiency, expert_overhead_us;
+};
+
+/* [placement] */
+struct pl_spec {
+    int policy; /* index into the policy choices; the name goes to pl_compute */
+    int64_t replicas;
+    int refine;
+    double train, ilp_time_limit_s, w_compute, w_network;
+};
+
+extern const struct opt_table wl_options, pl_options;
+
+#endif
