@@ -9,7 +9,7 @@
 
 #include "base/version.h"
 #include "kernels/cliopts.h"
-#include "results/plot.h"
+#include "plots/plot.h"
 #include "results/res.h"
 
 struct cli_command {
@@ -20,7 +20,7 @@ struct cli_command {
 
 int sim_run_cli(int argc, char **argv);
 /* declared by their modules: res_report_cli, res_export_cli (results/res.h),
- * plot_cli (results/plot.h), kn_capture_cli, kn_calibrate_cli
+ * plot_cli (plots/plot.h), kn_capture_cli, kn_calibrate_cli
  * (kernels/cliopts.h) */
 int wl_trace_cli(int argc, char **argv);
 int wl_place_cli(int argc, char **argv);

@@ -132,6 +132,78 @@ size_t res_sel_values(const struct res_sel *s, int key, const char ***out)
     return n;
 }
 
+/* A growing string (res_sel_pooled). */
+struct sbuf {
+    char *s;
+    size_t n, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *t)
+{
+    size_t k = strlen(t);
+    if (b->n + k + 1 > b->cap) {
+        b->cap = 2 * (b->n + k + 1);
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->n, t, k + 1);
+    b->n += k;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const char *const *)a, y = (uintptr_t) * (const char *const *)b;
+    return (x > y) - (x < y);
+}
+
+char *res_sel_pooled(const struct res_sel *s, const size_t *cell, size_t ncells)
+{
+    struct sbuf b = {xcalloc(1, 1), 0, 1};
+    const char **first = xcalloc(ncells + 1, sizeof *first);
+    const char **in = xcalloc(s->nruns + 1, sizeof *in);
+    for (size_t k = 0; k < s->nkeys; k++) {
+        int varies = 0;
+        memset(first, 0, (ncells + 1) * sizeof *first);
+        size_t nin = 0;
+        for (size_t r = 0; r < s->nruns; r++) {
+            if (cell[r] == SIZE_MAX) continue;
+            const char *x = res_sel_val(s, r, (int)k), *mark = x ? x : "";
+            if (!first[cell[r]])
+                first[cell[r]] = mark;
+            else if (first[cell[r]] != mark)
+                varies = 1;
+            if (x) in[nin++] = x;
+        }
+        if (!varies) continue;
+        /* the values of the runs in cells (interned: pointers), in the
+         * display order of res_sel_values */
+        qsort(in, nin, sizeof *in, cmp_ptr);
+        const char **all;
+        size_t na = res_sel_values(s, (int)k, &all), n = 0;
+        for (size_t i = 0; i < na; i++)
+            if (bsearch(&all[i], in, nin, sizeof *in, cmp_ptr)) all[n++] = all[i];
+        sb_add(&b, b.n ? ", " : "");
+        sb_add(&b, s->keys[k]);
+        if (n > 6) {
+            char num[64];
+            snprintf(num, sizeof num, " (%zu values: ", n);
+            sb_add(&b, num);
+            sb_add(&b, all[0]);
+            sb_add(&b, " ... ");
+            sb_add(&b, all[n - 1]);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                sb_add(&b, i ? ", " : " (");
+                sb_add(&b, all[i]);
+            }
+        }
+        sb_add(&b, ")");
+        free(all);
+    }
+    free(in);
+    free(first);
+    return b.s;
+}
+
 /* ---- selection ---- */
 
 struct filter {

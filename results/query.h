@@ -43,6 +43,12 @@ long res_sel_find(const struct res_sel *s, int64_t id);
  * (numeric ascending when every value is a number, else by first
  * appearance); returns their number, *out to free(). */
 size_t res_sel_values(const struct res_sel *s, int key, const char ***out);
+/* What the cells of a result pool: every parameter whose value differs
+ * between two runs of one cell (cell[r] = run r's cell, SIZE_MAX for a run
+ * in none), as "a.b (v1, v2), c.d (12 values: v1 ... v12)", the values
+ * being those among the runs in cells (up to 6 listed), or "" when none
+ * does; to free(). */
+char *res_sel_pooled(const struct res_sel *s, const size_t *cell, size_t ncells);
 /* 1 when the strings are equal or are equal numbers. */
 int res_value_eq(const char *a, const char *b);
 

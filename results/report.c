@@ -6,10 +6,13 @@
  * slowdown = that over the sum of their ideal_ns, step_time = the run's end
  * (max end_ns over all phases). Runs are grouped by the --by keys (the first
  * gives the rows, the second the columns; by default every parameter with
- * more than one value among the selected runs except sim.seed and output.*,
+ * more than one value among the selected runs except the seeds (sim.seed,
+ * workload.seed) and output.*,
  * the last of them giving the columns). A cell is the median over its runs
- * (seeds and every unlisted parameter), their min-max spread, the median
- * ratio to the ideal bound and the number of runs.
+ * (seeds and every unlisted parameter: the header names those it pools),
+ * their min-max spread, the number of runs and, for cct only, the median
+ * ratio to the ideal bound (slowdown is that ratio; step_time includes
+ * compute, which the network-only bound does not).
  */
 #include "results/res.h"
 
@@ -47,8 +50,8 @@ static int rep_metric_values(struct res_db *db, const struct res_sel *s, int met
         double ideal = (double)sqlite3_column_int64(st, 2);
         double end = (double)sqlite3_column_int64(st, 3);
         if (metric == 2) {
+            /* compute included: no ratio to the network-only bound */
             out[r].v = end / 1e3;
-            out[r].ratio = ideal > 0 ? end / ideal : NAN;
         } else if (ideal > 0) {
             out[r].v = metric == 0 ? net / 1e3 : net / ideal;
             out[r].ratio = net / ideal;
@@ -176,7 +179,7 @@ static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t 
         double med = median(x, n), lo = x[0], hi = x[n - 1];
         const char *fmt = metric == 1 ? "%.4f [%.4f-%.4f]" : "%.3f [%.3f-%.3f]";
         int len = snprintf(buf, sizeof buf, fmt, med, lo, hi);
-        if (metric != 1 && nq)
+        if (metric == 0 && nq)
             len += snprintf(buf + len, sizeof buf - (size_t)len, " x%.4f", median(q, nq));
         snprintf(buf + len, sizeof buf - (size_t)len, " n=%zu", n);
     }
@@ -186,7 +189,7 @@ static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t 
 }
 
 /* Chooses the grouping keys: the --by list, or every swept parameter but
- * sim.seed and output.*. Fills rows and cols. */
+ * the seeds (sim.seed, workload.seed) and output.*. Fills rows and cols. */
 static int rep_keys(const struct res_sel *s, const struct res_report_opts *o, struct rep_axis *rows,
                     struct rep_axis *cols, struct err *e)
 {
@@ -211,7 +214,9 @@ static int rep_keys(const struct res_sel *s, const struct res_report_opts *o, st
         free(list);
     } else {
         for (size_t k = 0; k < s->nkeys && n < 16; k++) {
-            if (!strcmp(s->keys[k], "sim.seed") || !strncmp(s->keys[k], "output.", 7)) continue;
+            if (!strcmp(s->keys[k], "sim.seed") || !strcmp(s->keys[k], "workload.seed") ||
+                !strncmp(s->keys[k], "output.", 7))
+                continue;
             const char **v;
             size_t nv = res_sel_values(s, (int)k, &v);
             free(v);
@@ -299,12 +304,25 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     for (size_t r = 0; r < nrows; r++)
         for (size_t c = 0; c < ncols; c++)
             cells[r * ncols + c] = rep_cell(v, rc, cc, s->nruns, r, c, metric);
-    static const char *const what[] = {"cct = sum of network phases' completion time, us",
-                                       "slowdown = network phases' completion time / ideal_ns",
-                                       "step_time = run's end (max end_ns), us"};
+    static const char *const what[] = {
+        "cct = sum of network phases' completion time, us",
+        "slowdown = network phases' completion time / ideal_ns",
+        "step_time = run's end (max end_ns), us; compute included, so no ratio to ideal_ns "
+        "(a network-only bound)"};
     fprintf(out, "%s: %zu done runs; %s\n", res_path(db), have, what[metric]);
-    fprintf(out, "cell: median [min-max] over seeds and unlisted parameters%s, n = runs\n",
-            metric == 1 ? "" : ", x = median ratio to ideal_ns");
+    fprintf(out, "cell: median [min-max] over the cell's runs%s, n = runs\n",
+            metric == 0 ? ", x = median ratio to ideal_ns" : "");
+    size_t *cell = xcalloc(s->nruns + 1, sizeof *cell);
+    for (size_t r = 0; r < s->nruns; r++)
+        cell[r] =
+            (rows.nkeys && rc[r] == SIZE_MAX) || (cols.nkeys && cc[r] == SIZE_MAX) || isnan(v[r].v)
+                ? SIZE_MAX
+                : (rows.nkeys ? rc[r] : 0) * ncols + (cols.nkeys ? cc[r] : 0);
+    char *pooled = res_sel_pooled(s, cell, nrows * ncols);
+    free(cell);
+    fprintf(out, "cells pool: %s\n",
+            *pooled ? pooled : "no parameter (a cell's runs share every parameter)");
+    free(pooled);
     static const char *const colname[] = {"cct (us)", "slowdown", "step_time (us)"};
     rep_print(out, s, &rows, &cols, cells, colname[metric]);
     for (size_t i = 0; i < nrows * ncols; i++)

@@ -173,14 +173,6 @@ int res_export_cli(int argc, char **argv);
 long res_export(struct res_db *db, const char *table, const char *const *where, size_t nwhere,
                 FILE *f, struct err *e);
 
-/* `moesim plot` (plot.c): draws figure `kind` (cct, fct, moe, heatmap,
- * gpu_load or 1-5) of the done runs matching where[] (heatmap: run `run`, or
- * 0 for the latest with samples) into dir as KIND.png and KIND.pdf. Returns
- * 0; -1 with e set when the runs lack the figure's data (or bad input); -2
- * when gnuplot or the output failed. */
-int plot_make(struct res_db *db, const char *kind, const char *dir, const char *const *where,
-              size_t nwhere, int64_t run, struct err *e);
-
 /* The configurations of the database's `done` runs (resume.c), for `moesim
  * run --resume`: a run is done when a done run simulated the same thing:
  * every option but output.db and output.csv equal, and every input file

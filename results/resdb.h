@@ -1,7 +1,8 @@
 /* resdb.h - inside the results module: the SQLite handle behind a res_db, for
- * the readers (query.c, report.c, export.c, plot*.c) that run their own
- * statements, and what identifies a run (inputs.c, for db.c and resume.c).
- * Not for use outside results/. */
+ * the readers that run their own statements (query.c, report.c, export.c here
+ * and the figures in plots/, which may include results/; results/ never
+ * includes plots/), and what identifies a run (inputs.c, for db.c and
+ * resume.c). */
 #ifndef MOESIM_RESDB_H
 #define MOESIM_RESDB_H
 

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/evq.h"
+#include "base/rng.h"
 #include "sim/pkt.h"
 
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
@@ -80,7 +81,7 @@ struct eng {
     uint32_t nmsgs, capmsgs, free_msg, live_msgs;
     uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
     gsl_rng *rng;
-    uint64_t seed, base_seed; /* base_seed: the run's; seed: salted (eng_set_salt) */
+    uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
@@ -93,13 +94,12 @@ struct eng {
     void *sample_ctx;
 };
 
-/* splitmix64: the switches' flow hash. */
-static inline uint64_t mix64(uint64_t x)
+/* The streams of network phase `salt` of a run with seed e->base_seed: the
+ * flow hash's seed and the spraying generator (base/rng.h). */
+static void seed_streams(struct eng *e, uint64_t salt)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
+    rng_set(e->rng, e->base_seed, RNG_NET_SPRAY, salt);
 }
 
 /* Schedules an event. The event being handled is still the heap's top
@@ -147,9 +147,9 @@ struct eng *eng_create(const struct topo *t, const struct tr_spec *c, uint64_t s
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
-    e->seed = e->base_seed = seed;
+    e->base_seed = seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
+    seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
     if (!e->ports) err_fatal("out of memory for %u ports", t->nports);
     memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
@@ -479,7 +479,8 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
     m->first_flow = mi * e->subflows;
     m->nflows = n;
     uint32_t sched = 2 * src + (topo_same_server(e->t, src, dst) ? 1 : 0);
-    uint64_t h = mix64(e->seed ^ mix64(((uint64_t)src << 32 | dst) ^ mix64(e->st.msgs)));
+    uint64_t h =
+        rng_mix64(e->seed ^ rng_mix64(((uint64_t)src << 32 | dst) ^ rng_mix64(e->st.msgs)));
     for (uint32_t j = 0; j < n; j++) {
         struct flow *f = &e->flows[m->first_flow + j];
         memset(f, 0, sizeof *f);
@@ -489,7 +490,7 @@ uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, 
         f->sched = sched;
         /* Equal subflows; the first ones take the remainder. */
         f->size = bytes / n + (j < bytes % n ? 1 : 0);
-        f->k = (uint32_t)(mix64(h + j) % e->t->npaths);
+        f->k = (uint32_t)(rng_mix64(h + j) % e->t->npaths);
         f->next_ready = NONE;
     }
     e->st.msgs++;
@@ -544,8 +545,7 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
     e->sample_period = 0;
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
-    e->seed = e->base_seed ^ (salt ? mix64(salt) : 0);
-    gsl_rng_set(e->rng, (unsigned long)mix64(e->seed ^ 0x5350524159ull));
+    seed_streams(e, salt);
 }
 
 uint32_t eng_nports(const struct eng *e)

@@ -39,7 +39,8 @@ struct eng_hooks {
 };
 
 /* Creates an engine over topology t with transport tr; its random choices
- * (the flow hash, spraying) derive from seed. */
+ * (the flow hash, spraying) derive from seed (sim.seed) through their own
+ * streams (RNG_NET_HASH, RNG_NET_SPRAY in base/rng.h). */
 struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t seed,
                        const struct eng_hooks *h);
 void eng_destroy(struct eng *e);
@@ -56,9 +57,9 @@ void eng_set_sampler(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng
                      void *ctx);
 /* Makes e a fresh engine again (time 0, idle fabric, no messages, counters
  * at zero, hooks h), keeping its memory. Its random choices (spraying, the
- * flow hash) become a function of the run's seed and `salt` (0: the seed
- * alone, as after eng_create), so independent parts of a run (its network
- * phases) draw independent choices. */
+ * flow hash) become a function of the run's seed and `salt` (the salt of
+ * rng_seed; 0: as after eng_create), so independent parts of a run (its
+ * network phases) draw independent choices. */
 void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt);
 uint32_t eng_nports(const struct eng *e);
 /* Bytes queued at a port now (still to be serialized), rounded up. */

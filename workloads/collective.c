@@ -2,10 +2,11 @@
  *
  * alltoall: every host sends workload.bytes to every other host, in the
  * shifted order of pairwise-exchange collectives.
- * permutation: a seeded random permutation with no fixed point (GSL shuffle,
- * then any host mapped to itself swaps with its neighbour); each host sends
- * workload.bytes to its image. Both repeat for sim.iterations: one network
- * task per iteration, a barrier after each.
+ * permutation: a random permutation with no fixed point (GSL shuffle on the
+ * RNG_PERMUTATION stream of workload.seed, base/rng.h, then any host mapped
+ * to itself swaps with its neighbour); each host sends workload.bytes to its
+ * image. Both repeat for sim.iterations: one network task per iteration, a
+ * barrier after each.
  *
  * Their configuration says all of their traffic, so the checks before the run
  * (the clock's end, the counters' limits) and the memory estimate live here
@@ -16,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "base/rng.h"
 #include "workloads/wl.h"
 
 struct coll {
@@ -80,8 +82,7 @@ int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct
     uint32_t *perm = xmalloc(H * sizeof *perm);
     for (uint32_t i = 0; i < H; i++)
         perm[i] = i;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)c->sim->seed);
+    gsl_rng *r = rng_alloc(wl_seed(c), RNG_PERMUTATION, 0);
     gsl_ran_shuffle(r, perm, H, sizeof *perm);
     gsl_rng_free(r);
     for (uint32_t i = 0; i < H; i++)

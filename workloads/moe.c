@@ -7,8 +7,9 @@
  * tokens are read from the trace as a stream: stream position s (iteration i,
  * batch token b: s = i*G*tokens_per_gpu + b) is pass p = s / T over the T
  * trace tokens, and uses trace token (s mod T + offset[p]) mod T, where
- * offset[0] = 0 and later passes draw a uniform offset from the seeded GSL
- * generator. How often each trace token was used is counted.
+ * offset[0] = 0 and later passes draw a uniform offset from the trace stream
+ * of workload.seed (RNG_TRACE, base/rng.h). How often each trace token was
+ * used is counted.
  *
  * Per layer, ep_mode = standard (DeepSpeed/Megatron expert parallelism):
  *   dispatch: each token goes from its home GPU to the GPUs holding its top-k
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
 #include "workloads/compute.h"
 #include "workloads/moe.h"
 #include "workloads/place.h"
@@ -346,7 +348,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
     f.w_compute = c->pl->w_compute;
     f.w_network = c->pl->w_network;
     f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
-    struct pl_params p = {(int)c->pl->replicas, c->pl->refine, (uint64_t)c->sim->seed, c->pl->ilp_time_limit_s};
+    struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
     char policy[64];
     opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
     /* Layers beyond workload.layers do not count: train on a view of the
@@ -406,8 +408,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
         moe_destroy(m);
         return -1;
     }
-    m->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(m->rng, (unsigned long)c->sim->seed);
+    m->rng = rng_alloc(wl_seed(c), RNG_TRACE, 0);
     if (place_experts(m, c, t, e) < 0) {
         moe_destroy(m);
         return -1;

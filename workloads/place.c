@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "base/rng.h"
 #include "workloads/place_internal.h"
 
 #define PL_POLICIES "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp"
@@ -174,8 +175,7 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
     pl_profile_build(&pr, train, tok_begin, tok_end, f->gpus, f->leaves, f->mode);
     pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
     snprintf(out->policy, sizeof out->policy, "%s", policy);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)p->seed);
+    gsl_rng *r = rng_alloc(p->seed, RNG_PLACEMENT, 0);
     int rc = 0;
     if (!strcmp(policy, "contiguous"))
         rc = pl_policy_contiguous(out);
@@ -192,7 +192,7 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
     else if (!strcmp(policy, "moetuner"))
         rc = pl_policy_moetuner(out, &pr, f);
     else
-        rc = pl_policy_ilp(out, &pr, f, p->ilp_time_limit_s, e);
+        rc = pl_policy_ilp(out, &pr, f, p->ilp_time_limit_s, r, e);
     if (rc == 0) {
         struct pl_eval ev;
         pl_eval_init(&ev, &pr, f, out->slots, out->slots_per_gpu);

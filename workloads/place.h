@@ -60,7 +60,8 @@ void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves);
 struct pl_params {
     int replicas;            /* extra slots per layer (eplb only) */
     int refine;              /* run the swap local search after the policy */
-    uint64_t seed;           /* random, affinity, refine */
+    uint64_t seed;           /* workload.seed: random, affinity, refine, ilp's bound (the
+                                RNG_PLACEMENT stream of it, base/rng.h) */
     double ilp_time_limit_s; /* ilp: GLPK's tm_lim */
 };
 

@@ -147,7 +147,7 @@ static void callback(glp_tree *t, void *info)
 }
 
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                  double time_limit_s, struct err *e)
+                  double time_limit_s, gsl_rng *r, struct err *e)
 {
     int L = pl->layers, E = pl->experts, G = pl->gpus, Lv = pl->leaves, m = pl->slots_per_gpu;
     int gpl = G / Lv;
@@ -155,12 +155,9 @@ int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const st
     double kl = Lv > 1 ? 8 * f->bytes_per_token / (f->leaf_uplink_gbps * 1e3) : 0;
     double wc = f->w_compute * f->compute_us_per_token, wn = f->w_network;
 
-    /* The heuristic upper bound. */
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 1);
+    /* The heuristic upper bound (refine's kicks from the placement stream). */
     pl_policy_moetuner(pl, pr, f);
     double ub = pl_refine(pl, pr, f, r);
-    gsl_rng_free(r);
 
     glp_prob *lp = glp_create_prob();
     glp_set_obj_dir(lp, GLP_MIN);

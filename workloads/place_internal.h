@@ -83,7 +83,7 @@ int pl_policy_affinity(struct pl_placement *pl, const struct pl_profile *pr, gsl
 int pl_policy_moetuner(struct pl_placement *pl, const struct pl_profile *pr,
                        const struct pl_fabric *f);
 int pl_policy_ilp(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
-                  double time_limit_s, struct err *e);
+                  double time_limit_s, gsl_rng *r, struct err *e);
 /* Pairwise-swap local search on the shared cost; returns the final cost. */
 double pl_refine(struct pl_placement *pl, const struct pl_profile *pr, const struct pl_fabric *f,
                  gsl_rng *r);

@@ -55,6 +55,14 @@ struct wl_gen {
     size_t (*trace_use)(void *state, struct res_trace_use **out);
 };
 
+/* The seed of the workload's random draws (the MoE replay's trace offsets,
+ * the expert placement, the permutation's pairing): workload.seed, or
+ * sim.seed when it is WL_SEED_SIM (the default). The network's draws (the
+ * engine's) always follow sim.seed, so a run can hold its traffic fixed and
+ * vary the network's choices, or the other way round. Each draw then takes
+ * its own stream of this seed (base/rng.h). */
+uint64_t wl_seed(const struct wl_specs *c);
+
 /* A workload kind: its generator, and what its configuration alone says
  * before anything runs (the fabric's spec: it is not built yet). */
 struct wl_def {

@@ -1,8 +1,9 @@
 /* wl_options.c - the [workload] and [placement] options, over struct
- * wl_spec and struct pl_spec (wl_spec.h).
+ * wl_spec and struct pl_spec (wl_spec.h), and how workload.seed resolves.
  *
  * To add a workload parameter: a field in struct wl_spec and a row here.
  */
+#include "workloads/wl.h"
 #include "workloads/wl_spec.h"
 
 
@@ -11,6 +12,9 @@
 static const struct opt_def wl_options_rows[] = {
     {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe",
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace)", F(kind)},
+    {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
+     "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
+     "-1 = sim.seed", F(seed)},
     {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation)", F(bytes)},
     {"workload", "trace", OPT_STR, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
     {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
@@ -57,3 +61,8 @@ static const struct opt_def pl_options_rows[] = {
 #undef F
 /* clang-format on */
 const struct opt_table pl_options = {pl_options_rows, sizeof pl_options_rows / sizeof pl_options_rows[0]};
+
+uint64_t wl_seed(const struct wl_specs *c)
+{
+    return (uint64_t)(c->wl->seed == WL_SEED_SIM ? c->sim->seed : c->wl->seed);
+}

@@ -13,12 +13,15 @@ enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
 enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
 
+#define WL_SEED_SIM (-1) /* workload.seed's default: follow sim.seed */
+
 /* [workload] */
 struct wl_spec {
     int kind; /* enum wl_kind */
     int64_t bytes;
     char trace[OPT_STR_MAX];
     int64_t experts, topk, layers, hidden, ffn, dtype_bytes, tokens_per_gpu;
+    int64_t seed; /* the traffic's draws; WL_SEED_SIM: sim.seed (wl_seed, wl.h) */
     int shard, ep_mode, dedup;
     char compute[OPT_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
