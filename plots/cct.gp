@@ -16,7 +16,7 @@ set yrange [0:*]
 set xtics nomirror scale 0
 eval bar_xtics
 if (nseries > 1) {
-    set key outside top center horizontal samplen 1.5 title keytitle font small_font
+    set key outside top center horizontal samplen 1.5 font small_font title keytitle font small_font
 } else {
     unset key
 }

@@ -9,6 +9,6 @@ set xrange [0:*]
 set yrange [0:1.02]
 set ytics 0.25 nomirror
 set xtics nomirror
-set key bottom right samplen 2.5 font small_font title keytitle
+set key bottom right samplen 2.5 font small_font title keytitle font small_font
 plot for [i=1:nseries] files[i] skip 1 using 1:2 with lines lt i title series[i]
 @pdf_out

@@ -15,7 +15,7 @@ set mxtics 1
 # one tick per layer when few, else a round step
 span = last_layer - first_layer
 if (span <= 10) { set xtics 1 } else { if (span <= 40) { set xtics 4 } else { set xtics 16 } }
-set key outside top center horizontal samplen 2.5 font small_font title keytitle
+set key outside top center horizontal samplen 1.8 width -1 font small_font title keytitle font small_font
 set label 1 'balanced' at graph 0.99, first 1 right offset 0, -0.6 font small_font
 plot for [i=1:nseries] files[i] skip 1 using 1:2 with linespoints lt i title series[i], \
      1 with lines dt 3 lw 1 lc rgb 'black' notitle

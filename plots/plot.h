@@ -11,8 +11,8 @@
  * what it pooled (every parameter with several values among the runs that
  * --by does not split).
  *
- * plots/ includes results/ and base/; nothing outside plots/ includes it but
- * the CLI (app/) and the tests.
+ * plots/ includes results/ (reading rows through results/cursor.h) and
+ * base/; nothing outside plots/ includes it but the CLI (app/) and the tests.
  */
 #ifndef MOESIM_PLOT_H
 #define MOESIM_PLOT_H
@@ -43,6 +43,9 @@ struct plot_opts {
  * runs matching o->where into o->dir. Returns 0, PLOT_NODATA or PLOT_FAIL
  * (e set). */
 int plot_make(struct res_db *db, const char *kind, const struct plot_opts *o, struct err *e);
+
+/* The `moesim plot` subcommand (argv[0] the name; exit status 0, 1 or 2). */
+int plot_cli(int argc, char **argv);
 
 /* ---- inside the module: what the figures (plot_KIND.c) share ---- */
 
@@ -90,8 +93,6 @@ FILE *plot_file(struct plot_ctx *c, const char *name);
 void plot_csv_text(FILE *f, const char *s);
 /* Median of v[0..n-1] (sorts v). */
 double plot_median(double *v, size_t n);
-/* Prepares a statement on the database; NULL with c->e set. */
-struct sqlite3_stmt *plot_prep(struct plot_ctx *c, const char *sql);
 
 /* Starts DIR/KIND.gp with the variables every figure sets (name, size,
  * note); the figure adds its own with plot_var_*, then plot_draw appends
@@ -138,8 +139,5 @@ int plot_fct(struct plot_ctx *c);
 int plot_moe(struct plot_ctx *c);
 int plot_heatmap(struct plot_ctx *c);
 int plot_gpu_load(struct plot_ctx *c);
-
-/* The `moesim plot` subcommand (argv[0] the name; exit status 0, 1 or 2). */
-int plot_cli(int argc, char **argv);
 
 #endif

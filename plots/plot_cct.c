@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 int plot_cct(struct plot_ctx *c)
 {
@@ -25,24 +25,26 @@ int plot_cct(struct plot_ctx *c)
     int rc = 0;
     FILE *d = NULL, *f = NULL;
     char *note = NULL;
-    sqlite3_stmt *st = plot_prep(c, "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 "
-                                    "END), sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END)"
-                                    " FROM phases GROUP BY run_id");
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 "
+                        "END), sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END)"
+                        " FROM phases GROUP BY run_id",
+                        c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        double ideal = (double)sqlite3_column_int64(st, 2);
+    while (res_cursor_next(st) == 1) {
+        long r = res_sel_find(s, res_cursor_int(st, 0));
+        double ideal = (double)res_cursor_int(st, 2);
         if (r < 0 || ideal <= 0) continue;
         int x = b.idx[0][r], y = b.nkeys > 1 ? b.idx[1][r] : 0;
         if (x < 0 || y < 0) continue;
-        plot_vals_push(&cell[(size_t)x * ns + (size_t)y],
-                       (double)sqlite3_column_int64(st, 1) / ideal);
+        plot_vals_push(&cell[(size_t)x * ns + (size_t)y], (double)res_cursor_int(st, 1) / ideal);
         used[r] = 1;
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     /* the positions and series that have data */
     int *xs = xcalloc(nx + 1, sizeof *xs), *ys = xcalloc(ns + 1, sizeof *ys);
     size_t bars = 0, series = 0;

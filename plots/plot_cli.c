@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "base/err.h"
-#include "results/resdb.h"
 
 static const struct {
     const char *name, *alias;

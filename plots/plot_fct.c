@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 #define CDF_POINTS 1000
 
@@ -47,11 +47,14 @@ static const char *fct_intern(struct fct_names *ns, const char *s)
 /* The network phases of every selected run (ph[r]). */
 static int fct_load_phases(struct plot_ctx *c, struct fct_phases *ph, struct fct_names *names)
 {
-    sqlite3_stmt *st = plot_prep(c, "SELECT run_id, phase, start_ns FROM phases WHERE ideal_ns > 0"
-                                    " ORDER BY run_id, start_ns");
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, phase, start_ns FROM phases WHERE ideal_ns > 0"
+                        " ORDER BY run_id, start_ns",
+                        c->e);
     if (!st) return PLOT_FAIL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(c->sel, sqlite3_column_int64(st, 0));
+    while (res_cursor_next(st) == 1) {
+        long r = res_sel_find(c->sel, res_cursor_int(st, 0));
         if (r < 0) continue;
         struct fct_phases *p = &ph[r];
         if (p->n == p->cap) {
@@ -59,11 +62,11 @@ static int fct_load_phases(struct plot_ctx *c, struct fct_phases *ph, struct fct
             p->start = xrealloc(p->start, p->cap * sizeof *p->start);
             p->name = xrealloc(p->name, p->cap * sizeof *p->name);
         }
-        const char *nm = (const char *)sqlite3_column_text(st, 1);
-        p->start[p->n] = sqlite3_column_int64(st, 2);
+        const char *nm = res_cursor_text(st, 1);
+        p->start[p->n] = res_cursor_int(st, 2);
         p->name[p->n++] = fct_intern(names, nm ? nm : "");
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     return 0;
 }
 
@@ -109,7 +112,8 @@ int plot_fct(struct plot_ctx *c)
     }
     if ((rc = fct_load_phases(c, ph, &names)) < 0) goto out;
     int phase_used[8] = {0};
-    sqlite3_stmt *st = plot_prep(c, "SELECT run_id, src, dst, start_ns, end_ns FROM flows");
+    struct res_cursor *st =
+        res_cursor_open(c->db, "SELECT run_id, src, dst, start_ns, end_ns FROM flows", c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
@@ -117,8 +121,8 @@ int plot_fct(struct plot_ctx *c)
     int64_t last = -1;
     long r = -1;
     size_t nflows = 0, seen = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
+    while (res_cursor_next(st) == 1) {
+        int64_t id = res_cursor_int(st, 0);
         if (id != last) {
             r = res_sel_find(s, id);
             last = id;
@@ -126,19 +130,19 @@ int plot_fct(struct plot_ctx *c)
         if (r < 0) continue;
         seen++;
         if (b.idx[0][r] < 0) continue;
-        int64_t src = sqlite3_column_int64(st, 1), dst = sqlite3_column_int64(st, 2);
+        int64_t src = res_cursor_int(st, 1), dst = res_cursor_int(st, 2);
         int nvl = gph[r] > 1 && src / gph[r] == dst / gph[r];
         if (nvl ? !keep_nvl : !keep_net) continue;
-        int64_t t0 = sqlite3_column_int64(st, 3);
+        int64_t t0 = res_cursor_int(st, 3);
         const char *p = fct_phase_of(&ph[r], t0);
         if (c->o->phase && (!p || strcmp(p, c->o->phase))) continue;
         for (size_t i = 0; p && i < names.n; i++)
             if (names.name[i] == p) phase_used[i] = 1;
-        plot_vals_push(&g[b.idx[0][r]], (double)(sqlite3_column_int64(st, 4) - t0) / 1e3);
+        plot_vals_push(&g[b.idx[0][r]], (double)(res_cursor_int(st, 4) - t0) / 1e3);
         used[r] = 1;
         nflows++;
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     static const char *const what_flows[] = {"network flows (between servers)",
                                              "NVLink flows (inside a server)", "flows"};
     const char *what = what_flows[keep_net && keep_nvl ? 2 : keep_net ? 0 : 1];

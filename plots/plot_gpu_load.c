@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 /* A value of one run at one layer. */
 struct load_row {
@@ -42,25 +42,28 @@ int plot_gpu_load(struct plot_ctx *c)
     char(*names)[32] = NULL;
     FILE *f = NULL;
     double *v = NULL;
-    sqlite3_stmt *st = plot_prep(c, "SELECT run_id, layer, max(tokens), avg(tokens) FROM gpu_load"
-                                    " GROUP BY run_id, layer");
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, layer, max(tokens), avg(tokens) FROM gpu_load"
+                        " GROUP BY run_id, layer",
+                        c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        double mean = sqlite3_column_double(st, 3);
+    while (res_cursor_next(st) == 1) {
+        long r = res_sel_find(s, res_cursor_int(st, 0));
+        double mean = res_cursor_double(st, 3);
         if (r < 0 || b.idx[0][r] < 0 || mean <= 0) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             rows = xrealloc(rows, cap * sizeof *rows);
         }
         used[r] = 1;
-        rows[n++] = (struct load_row){b.idx[0][r], sqlite3_column_int64(st, 1),
-                                      (double)sqlite3_column_int64(st, 2) / mean};
+        rows[n++] = (struct load_row){b.idx[0][r], res_cursor_int(st, 1),
+                                      (double)res_cursor_int(st, 2) / mean};
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     if (!n) {
         rc = err_set(c->e,
                      "no gpu_load rows in the %zu matching done runs (an MoE workload "

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 #define HEAT_CELLS 300
 
@@ -25,23 +25,25 @@
 static int64_t heat_run(struct plot_ctx *c)
 {
     if (c->o->run) {
-        sqlite3_stmt *st = plot_prep(c, "SELECT count(*) FROM timeseries WHERE run_id = ?");
+        struct res_cursor *st =
+            res_cursor_open(c->db, "SELECT count(*) FROM timeseries WHERE run_id = ?", c->e);
         int64_t n = 0;
         if (st) {
-            sqlite3_bind_int64(st, 1, c->o->run);
-            if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
+            res_cursor_bind_int(st, 1, c->o->run);
+            if (res_cursor_next(st) == 1) n = res_cursor_int(st, 0);
+            res_cursor_close(st);
         }
         return n > 0 && res_sel_find(c->sel, c->o->run) >= 0 ? c->o->run : 0;
     }
-    sqlite3_stmt *st = plot_prep(c, "SELECT DISTINCT run_id FROM timeseries ORDER BY run_id DESC");
+    struct res_cursor *st =
+        res_cursor_open(c->db, "SELECT DISTINCT run_id FROM timeseries ORDER BY run_id DESC", c->e);
     int64_t id = 0;
-    while (st && sqlite3_step(st) == SQLITE_ROW)
-        if (res_sel_find(c->sel, sqlite3_column_int64(st, 0)) >= 0) {
-            id = sqlite3_column_int64(st, 0);
+    while (st && res_cursor_next(st) == 1)
+        if (res_sel_find(c->sel, res_cursor_int(st, 0)) >= 0) {
+            id = res_cursor_int(st, 0);
             break;
         }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     return id;
 }
 
@@ -116,31 +118,31 @@ int plot_heatmap(struct plot_ctx *c)
     int ks = res_sel_key(c->sel, "output.sample_ns");
     const char *pv = ks >= 0 ? res_sel_val(c->sel, (size_t)res_sel_find(c->sel, id), ks) : NULL;
     int64_t period = pv ? strtoll(pv, NULL, 10) : 0;
-    sqlite3_stmt *st =
-        plot_prep(c, "SELECT link, kind, src, dst, gbps FROM links WHERE run_id = ? ORDER BY link");
+    struct res_cursor *st = res_cursor_open(
+        c->db, "SELECT link, kind, src, dst, gbps FROM links WHERE run_id = ? ORDER BY link", c->e);
     if (!st) return PLOT_FAIL;
-    sqlite3_bind_int64(st, 1, id);
+    res_cursor_bind_int(st, 1, id);
     struct heat_link *ln = NULL;
     size_t nl = 0, cap = 0;
     int64_t maxlink = -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (sqlite3_column_double(st, 4) <= 0) continue;
+    while (res_cursor_next(st) == 1) {
+        if (res_cursor_double(st, 4) <= 0) continue;
         if (nl == cap) {
             cap = cap ? 2 * cap : 64;
             ln = xrealloc(ln, cap * sizeof *ln);
         }
         struct heat_link *l = &ln[nl++];
         memset(l, 0, sizeof *l);
-        l->link = sqlite3_column_int64(st, 0);
+        l->link = res_cursor_int(st, 0);
         for (int i = 0; i < 3; i++) {
-            const char *t = (const char *)sqlite3_column_text(st, 1 + i);
+            const char *t = res_cursor_text(st, 1 + i);
             snprintf(i == 0 ? l->kind : i == 1 ? l->src : l->dst, 32, "%s", t ? t : "");
         }
-        l->gbps = sqlite3_column_double(st, 4);
+        l->gbps = res_cursor_double(st, 4);
         l->order = heat_kind_order(l->kind);
         if (l->link > maxlink) maxlink = l->link;
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     int rc = 0;
     long *row_of = NULL; /* link id -> row, -1 */
     struct plot_heatbin h = {0};
@@ -156,33 +158,33 @@ int plot_heatmap(struct plot_ctx *c)
         row_of[i] = -1;
     for (size_t i = 0; i < nl; i++)
         row_of[ln[i].link] = (long)i;
-    st = plot_prep(c, "SELECT max(t_ns) FROM timeseries WHERE run_id = ?");
+    st = res_cursor_open(c->db, "SELECT max(t_ns) FROM timeseries WHERE run_id = ?", c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
     }
-    sqlite3_bind_int64(st, 1, id);
-    int64_t tend = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    res_cursor_bind_int(st, 1, id);
+    int64_t tend = res_cursor_next(st) == 1 ? res_cursor_int(st, 0) : 0;
+    res_cursor_close(st);
     if (tend <= 0) {
         rc = err_set(c->e, "run %lld has no complete sample period", (long long)id);
         goto out;
     }
     /* cells end at the last sample, so no sample's period reaches past them */
     plot_heatbin_init(&h, period, plot_heatbin_width(period, tend, HEAT_CELLS), tend, nl);
-    st = plot_prep(c, "SELECT t_ns, link, bytes FROM timeseries WHERE run_id = ?");
+    st = res_cursor_open(c->db, "SELECT t_ns, link, bytes FROM timeseries WHERE run_id = ?", c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
     }
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t l = sqlite3_column_int64(st, 1);
+    res_cursor_bind_int(st, 1, id);
+    while (res_cursor_next(st) == 1) {
+        int64_t l = res_cursor_int(st, 1);
         if (l < 0 || l > maxlink || row_of[l] < 0) continue;
-        plot_heatbin_add(&h, sqlite3_column_int64(st, 0), (size_t)row_of[l],
-                         (double)sqlite3_column_int64(st, 2));
+        plot_heatbin_add(&h, res_cursor_int(st, 0), (size_t)row_of[l],
+                         (double)res_cursor_int(st, 2));
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     FILE *d = plot_file(c, "heatmap_links.csv");
     if (!d) {
         rc = PLOT_FAIL;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 static const char *const moe_phases[3] = {"dispatch", "compute", "combine"};
 
@@ -37,25 +37,28 @@ int plot_moe(struct plot_ctx *c)
     FILE *f = NULL;
     const char **clusters = NULL;
     double *cx = NULL;
-    sqlite3_stmt *st = plot_prep(c, "SELECT run_id, phase, avg(end_ns - start_ns) FROM phases"
-                                    " WHERE phase IN (?, ?, ?) GROUP BY run_id, layer, phase");
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, phase, avg(end_ns - start_ns) FROM phases"
+                        " WHERE phase IN (?, ?, ?) GROUP BY run_id, layer, phase",
+                        c->e);
     if (!st) {
         rc = PLOT_FAIL;
         goto out;
     }
     for (int i = 0; i < 3; i++)
-        sqlite3_bind_text(st, i + 1, moe_phases[i], -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
-        const char *ph = (const char *)sqlite3_column_text(st, 1);
+        res_cursor_bind_text(st, i + 1, moe_phases[i]);
+    while (res_cursor_next(st) == 1) {
+        long r = res_sel_find(s, res_cursor_int(st, 0));
+        const char *ph = res_cursor_text(st, 1);
         if (r < 0 || b.idx[0][r] < 0 || (b.nkeys > 1 && b.idx[1][r] < 0)) continue;
         int p = 0;
         while (p < 2 && strcmp(ph, moe_phases[p]))
             p++;
-        run[3 * r + p] += sqlite3_column_double(st, 2);
+        run[3 * r + p] += res_cursor_double(st, 2);
         has[r] = 1;
     }
-    sqlite3_finalize(st);
+    res_cursor_close(st);
     size_t nruns = 0;
     double top = 0;
     for (size_t r = 0; r < s->nruns; r++) {

@@ -9,7 +9,7 @@
 
 #include <csv.h>
 
-#include "results/resdb.h"
+#include "results/cursor.h"
 
 double plot_median(double *v, size_t n)
 {
@@ -34,16 +34,6 @@ void plot_vals_push(struct plot_vals *d, double x)
 void plot_csv_text(FILE *f, const char *s)
 {
     csv_fwrite(f, s, strlen(s));
-}
-
-sqlite3_stmt *plot_prep(struct plot_ctx *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(res_sqlite(c->db), sql, -1, &st, NULL) != SQLITE_OK) {
-        err_set(c->e, "%s: %s", res_path(c->db), sqlite3_errmsg(res_sqlite(c->db)));
-        return NULL;
-    }
-    return st;
 }
 
 int plot_series_check(struct plot_ctx *c, const char *what, size_t n)
@@ -94,12 +84,16 @@ int plot_by_init(struct plot_ctx *c, const char *def, size_t maxkeys, const char
     for (size_t k = 0; *p; k++) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (k == maxkeys)
+        if (k == maxkeys) {
+            plot_by_free(b);
             return err_set(c->e, "--by %s: this figure splits by at most %zu key%s", by, maxkeys,
                            maxkeys > 1 ? "s" : "");
+        }
         snprintf(keys[k], sizeof keys[k], "%.*s", (int)len, p);
-        if (res_sel_key(c->sel, keys[k]) < 0)
+        if (res_sel_key(c->sel, keys[k]) < 0) {
+            plot_by_free(b);
             return err_set(c->e, "--by %s: unknown parameter %s (no run has it)", by, keys[k]);
+        }
         by_key(c, b, k, keys[k], fallback);
         b->nkeys = k + 1;
         p += len + (comma != NULL);
@@ -112,6 +106,8 @@ void plot_by_free(struct plot_by *b)
     for (size_t k = 0; k < 2; k++) {
         free(b->vals[k]);
         free(b->idx[k]);
+        b->vals[k] = NULL;
+        b->idx[k] = NULL;
     }
 }
 

@@ -128,6 +128,8 @@ void res_close(struct res_db *db);
  * so an older schema is read as it is (res_has_table says what is there). */
 int res_open_read(const char *path, struct res_db **out, struct err *e);
 int res_has_table(struct res_db *db, const char *name);
+/* The database's file, as opened (for messages). */
+const char *res_path(const struct res_db *db);
 /* The identity of a run for the runs and params tables: every resolved
  * option (p[np], in the option table's order), the engine's name and the
  * seed. */

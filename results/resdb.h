@@ -1,8 +1,7 @@
 /* resdb.h - inside the results module: the SQLite handle behind a res_db, for
- * the readers that run their own statements (query.c, report.c, export.c here
- * and the figures in plots/, which may include results/; results/ never
- * includes plots/), and what identifies a run (inputs.c, for db.c and
- * resume.c). */
+ * the readers (query.c, report.c, export.c, cursor.c) that run their own
+ * statements, and what identifies a run (inputs.c, for db.c and resume.c).
+ * Not for use outside results/ (plots/ reads through results/cursor.h). */
 #ifndef MOESIM_RESDB_H
 #define MOESIM_RESDB_H
 
@@ -11,7 +10,6 @@
 #include "results/res.h"
 
 sqlite3 *res_sqlite(struct res_db *db);
-const char *res_path(const struct res_db *db);
 
 /* What a parameter is to a run's identity (inputs.c): an output path (no
  * part of it), an input file (it counts by its contents), or a parameter (by

@@ -138,6 +138,8 @@ static int teardown(void **state)
 
 /* Draws a figure with --where `where`, --run `run`, --by `by` and --flows
  * `flows` (NULL: none); returns plot_make's status and its message. */
+static const char *phase_opt; /* --phase for plot_opts */
+
 static int plot_opts(const char *kind, const char *where, int64_t run, const char *by,
                      const char *flows, char *msg)
 {
@@ -149,7 +151,8 @@ static int plot_opts(const char *kind, const char *where, int64_t run, const cha
                           .where = &where,
                           .nwhere = where ? 1 : 0,
                           .run = run,
-                          .flows = flows};
+                          .flows = flows,
+                          .phase = phase_opt};
     int rc = plot_make(db, kind, &o, &e);
     res_close(db);
     strcpy(msg, e.msg);
@@ -309,6 +312,17 @@ static void test_fct_flows(void **state)
     assert_int_equal(n, 1 + 1 + 20);
     assert_int_equal(plot_opts("fct", "transport.path=ecmp", 0, NULL, "nvlink", msg), -1);
     assert_string_equal(msg, "no NVLink flows (inside a server) in the 2 matching done runs");
+    /* every flow starts with its run, in the first phase (a dispatch) */
+    phase_opt = "dispatch";
+    assert_int_equal(plot_opts("fct", NULL, 0, NULL, NULL, msg), 0);
+    read_lines("fct_1.csv", &n);
+    assert_int_equal(n, 1 + 1 + 20);
+    phase_opt = "combine";
+    assert_int_equal(plot_opts("fct", NULL, 0, NULL, NULL, msg), -1);
+    phase_opt = NULL;
+    assert_string_equal(msg,
+                        "no network flows (between servers) of phase combine in the 6 matching "
+                        "done runs");
 }
 
 /* Cells are whole intervals of time: on run 6 every cell of link 0 is
