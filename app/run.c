@@ -27,8 +27,27 @@
 #include "workloads/wl.h"
 
 #define RUN_USAGE                                                                                  \
-    "usage: moesim run SCENARIO.ini [--set section.key=value]... [--db FILE] [--csv FILE] "        \
-    "[--jobs N] [--threads N] [--resume] [--quiet]\n"
+    "run SCENARIO.ini [--set section.key=v[,v...]]... [--db FILE] [--csv FILE] [--jobs N]\n"       \
+    "        [--threads N] [--resume] [--quiet]\n"                                                 \
+    "        simulate every run of the scenario's sweep in N worker processes, up to --threads\n"  \
+    "        network phases of a run at once (default: runs of several phases, as MoE, one at a\n" \
+    "        time on every core; others a worker per core); results go to the database;\n"         \
+    "        --resume skips runs already done"
+
+const struct cli_command cli_run = {"run", cmd_run, RUN_USAGE};
+
+static const struct argv_opt run_opts[] = {
+    {"--set", NULL, "section.key=v[,v...]", ARGV_REPEAT,
+     "set a scenario option (a comma-separated list sweeps it)"},
+    {"--db", NULL, "FILE", 0, "the results database (output.db)"},
+    {"--csv", NULL, "FILE", 0, "also write the phase rows to this CSV file (output.csv)"},
+    {"--jobs", "-j", "N", 0, "worker processes, 1..4096"},
+    {"--threads", NULL, "N", 0, "network phases of a run simulated at once, 1..4096"},
+    {"--resume", NULL, NULL, 0, "skip the runs the database has done already"},
+    {"--quiet", "-q", NULL, 0, "no line per run"},
+};
+static const struct argv_cmd run_args = {
+    "moesim run", RUN_USAGE, run_opts, sizeof run_opts / sizeof run_opts[0], 0, NULL};
 
 /* A run in a worker. */
 struct job {
@@ -50,12 +69,6 @@ struct worker {
     int busy;
     struct job j;
 };
-
-static int usage_error(const char *msg)
-{
-    fprintf(stderr, "moesim run: %s\n" RUN_USAGE, msg);
-    return MOESIM_EXIT_INPUT;
-}
 
 static int io_full(int fd, void *buf, size_t n, int writing)
 {
@@ -281,67 +294,51 @@ static void split_cores(const struct sweep *w, const struct sweep_opts *o, long 
     if (*threads < 1) *threads = 1;
 }
 
-/* Parses the arguments into o; returns 0, or the exit status of an error. */
-static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset, char **csvset)
+/* Reads the command line into o (the --db and --csv overrides as two more
+ * --set values, kept in dbset and csvset); 0, or -1 with a.status the exit
+ * status. */
+static int parse_args(int argc, char **argv, struct sweep_opts *o, char **dbset, char **csvset,
+                      int *status)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--csv") ||
-            !strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) return usage_error("missing value after an option");
-            const char *v = argv[++i];
-            if (!strcmp(a, "--set")) {
-                o->sets[o->nsets++] = v;
-            } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--threads")) {
-                int thr = !strcmp(a, "--threads");
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (end == v || *end || errno || n < 1 || n > 4096) {
-                    char m[256];
-                    snprintf(m, sizeof m, "%s: expected a number of %s 1..4096, got '%.64s'", a,
-                             thr ? "threads" : "workers", v);
-                    return usage_error(m);
-                }
-                if (thr)
-                    o->threads = n;
-                else
-                    o->jobs = n;
-            } else {
-                char **slot = !strcmp(a, "--db") ? dbset : csvset;
-                free(*slot);
-                *slot = xmalloc(strlen(v) + 16);
-                sprintf(*slot, "output.%s=%s", a + 2, v);
-            }
-        } else if (!strncmp(a, "--set=", 6)) {
-            o->sets[o->nsets++] = a + 6;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            o->quiet = 1;
-        } else if (!strcmp(a, "--resume")) {
-            o->resume = 1;
-        } else if (a[0] == '-') {
-            char m[256];
-            snprintf(m, sizeof m, "unknown option '%.200s'", a);
-            return usage_error(m);
-        } else if (!o->scenario) {
-            o->scenario = a;
-        } else {
-            return usage_error("more than one scenario file");
-        }
+    struct argv_res a;
+    if (argv_parse(&run_args, argc, argv, &a)) {
+        *status = a.status;
+        return -1;
     }
-    if (!o->scenario) return usage_error("no scenario file");
-    if (*dbset) o->sets[o->nsets++] = *dbset;
-    if (*csvset) o->sets[o->nsets++] = *csvset;
+    *status = MOESIM_EXIT_INPUT;
+    int np = argv_npos(&a);
+    if (np == 0) return argv_fail(&a, "no scenario file"), -1;
+    if (np > 1) return argv_fail(&a, "more than one scenario file"), -1;
+    o->scenario = argv_pos(&a, 0);
+    if (argv_long(&a, "--jobs", 1, 4096, &o->jobs) ||
+        argv_long(&a, "--threads", 1, 4096, &o->threads))
+        return -1;
+    o->quiet = argv_count(&a, "--quiet") > 0;
+    o->resume = argv_count(&a, "--resume") > 0;
+    const char *v;
+    for (int pos = 0; (v = argv_each(&a, "--set", &pos));)
+        o->sets[o->nsets++] = v;
+    static const char *const out[2] = {"db", "csv"};
+    char **slot[2] = {dbset, csvset};
+    for (int k = 0; k < 2; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "--%s", out[k]);
+        if (!(v = argv_str(&a, name, NULL))) continue;
+        size_t n = strlen(v) + 16;
+        *slot[k] = xmalloc(n);
+        snprintf(*slot[k], n, "output.%s=%s", out[k], v);
+        o->sets[o->nsets++] = *slot[k];
+    }
     return 0;
 }
 
-int sim_run_cli(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
     struct sweep_opts o = {0};
     o.sets = xcalloc((size_t)argc + 2, sizeof *o.sets);
     char *dbset = NULL, *csvset = NULL;
-    int rc = parse_args(argc, argv, &o, &dbset, &csvset);
-    if (rc == 0) {
+    int rc = 0;
+    if (parse_args(argc, argv, &o, &dbset, &csvset, &rc) == 0) {
         rc = sweep_mpi(&o, &argc, &argv);
         if (rc < 0) {
             rc = 0;

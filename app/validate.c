@@ -15,6 +15,7 @@
 
 #include "app/scenario.h"
 #include "base/units.h"
+#include "sim/engine.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
 #include <unistd.h>
@@ -105,13 +106,35 @@ static struct wl_specs cfg_wl_specs(const struct cfg *c)
 }
 
 /* A lower bound of the memory the run needs, against the machine's: better
- * an error up front with the estimate than a run killed halfway. The fabric's
- * and what the workload's generator, flows and packets take (wl.h). */
+ * an error up front with the estimate than a run killed halfway. Counted,
+ * each at the size of the struct that holds it (topo, the engine and the
+ * workload say): the fabric with the engine's state per port, what the
+ * workload's generator allocates, and for the messages of a network task
+ * when the workload knows them (wl_footprint) their transport flows, their
+ * messages and demands, and the packets a window per flow can keep in flight. */
 uint64_t cfg_memory_estimate(const struct cfg *c)
 {
+    /* In double: the products of hosts, iterations, subflows and windows
+     * can pass 2^64 (then the estimate saturates). */
     struct wl_specs ws = cfg_wl_specs(c);
-    const struct opt_def *key;
-    double total = (double)topo_memory_bytes(&c->topo) + wl_memory_bytes(&ws, &c->topo, &key);
+    struct wl_footprint f;
+    wl_footprint(&ws, &c->topo, &f);
+    double H = (double)cfg_hosts(c), msgs = f.msgs;
+    double fabric =
+        (double)(topo_memory_bytes(&c->topo) + topo_port_count(&c->topo) * eng_memory_per_port());
+    double total = fabric + f.state_bytes;
+    if (msgs > 0) {
+        double sub = c->tr.path == PATH_SPLIT ? (double)c->tr.subflows : 1;
+        double flows = msgs * sub;
+        double window = c->tr.window_bytes ? (double)c->tr.window_bytes : (double)(1u << 20);
+        double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr.mtu) + 1;
+        double link_pkts = floor(c->topo.host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr.mtu) + 1;
+        if (pkts_per_host > link_pkts * 64)
+            pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
+        total += flows * (double)eng_memory_per_flow();
+        total += msgs * (double)(eng_memory_per_msg() + sizeof(struct topo_demand));
+        total += H * pkts_per_host * (double)eng_memory_per_packet();
+    }
     return total >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)total;
 }
 
@@ -121,8 +144,9 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
     struct wl_specs ws = cfg_wl_specs(c);
-    const struct opt_def *key = NULL;
-    (void)wl_memory_bytes(&ws, &c->topo, &key);
+    struct wl_footprint f;
+    wl_footprint(&ws, &c->topo, &f);
+    const struct opt_def *key = f.key;
     if (have > 0 && need > 0.9 * have)
         return cfg_fail(bad, e, key ? key->section : "workload", key ? key->key : "kind",
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",

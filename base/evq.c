@@ -1,4 +1,5 @@
-/* evq.c - 4-ary heap of events ordered by (time, seq); see evq.h. */
+/* evq.c - 4-ary heap of events ordered by (time, seq), with lazy
+ * cancellation by sequence number through a hash set; see evq.h. */
 #include "base/evq.h"
 
 #include <stdlib.h>
@@ -23,8 +24,16 @@ void evq_init(struct evq *q)
 void evq_destroy(struct evq *q)
 {
     free(q->heap);
-    free(q->cancelled);
+    free(q->dead);
     memset(q, 0, sizeof *q);
+}
+
+void evq_clear(struct evq *q)
+{
+    q->n = 0;
+    q->next_seq = 0;
+    if (q->ndead) memset(q->dead, 0, q->capdead * sizeof *q->dead);
+    q->ndead = 0;
 }
 
 uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
@@ -80,21 +89,49 @@ static void pop_top(struct evq *q)
     if (q->n) sift_down(q, last);
 }
 
-/* Removes seq from the cancelled set if present; returns whether it was. */
-static int take_cancelled(struct evq *q, uint64_t seq)
+/* Home slot of seq in the dead set (Fibonacci hashing: sequence numbers are
+ * consecutive, the multiplication spreads them). */
+static inline size_t dead_home(const struct evq *q, uint64_t seq)
 {
-    for (size_t i = 0; i < q->ncancelled; i++)
-        if (q->cancelled[i] == seq) {
-            q->cancelled[i] = q->cancelled[--q->ncancelled];
-            return 1;
-        }
-    return 0;
+    return (size_t)((seq * 0x9E3779B97F4A7C15ull) >> 32) & (q->capdead - 1);
 }
 
-/* Drops cancelled events from the top. */
-static void skip_cancelled(struct evq *q)
+static void dead_insert(struct evq *q, uint64_t seq)
 {
-    while (q->ncancelled && q->n && take_cancelled(q, q->heap[0].seq))
+    size_t i = dead_home(q, seq);
+    while (q->dead[i])
+        i = (i + 1) & (q->capdead - 1);
+    q->dead[i] = seq + 1;
+    q->ndead++;
+}
+
+/* Removes seq from the dead set if it is there (backward-shift deletion,
+ * no tombstones); returns whether it was. */
+static int dead_take(struct evq *q, uint64_t seq)
+{
+    size_t mask = q->capdead - 1, i = dead_home(q, seq);
+    for (; q->dead[i] != seq + 1; i = (i + 1) & mask)
+        if (!q->dead[i]) return 0;
+    /* Close the gap at i: pull back every later entry of the run whose home
+     * is not in (i, j]. */
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!q->dead[j]) break;
+        size_t k = dead_home(q, q->dead[j] - 1);
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+        q->dead[i] = q->dead[j];
+        i = j;
+    }
+    q->dead[i] = 0;
+    q->ndead--;
+    return 1;
+}
+
+/* Drops cancelled events from the top: one look-up per event that reaches
+ * it, and none when nothing is cancelled. */
+static inline void skip_cancelled(struct evq *q)
+{
+    while (q->ndead && q->n && dead_take(q, q->heap[0].seq))
         pop_top(q);
 }
 
@@ -127,14 +164,21 @@ const struct ev *evq_peek(struct evq *q)
 
 void evq_cancel(struct evq *q, uint64_t seq)
 {
-    if (q->ncancelled == q->capcancelled) {
-        q->capcancelled = q->capcancelled ? 2 * q->capcancelled : 16;
-        q->cancelled = xrealloc(q->cancelled, q->capcancelled * sizeof *q->cancelled);
+    if (2 * (q->ndead + 1) > q->capdead) {
+        /* grow and rehash: the load stays at most one half */
+        uint64_t *old = q->dead;
+        size_t oldcap = q->capdead;
+        q->capdead = oldcap ? 2 * oldcap : 16;
+        q->dead = xcalloc(q->capdead, sizeof *q->dead);
+        q->ndead = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i]) dead_insert(q, old[i] - 1);
+        free(old);
     }
-    q->cancelled[q->ncancelled++] = seq;
+    dead_insert(q, seq);
 }
 
 size_t evq_size(const struct evq *q)
 {
-    return q->n - q->ncancelled;
+    return q->n - q->ndead;
 }

@@ -15,65 +15,43 @@
 
 #include <csv.h>
 
-#include "kernels/cliopts.h"
+#include "kernels/opts.h"
 #include "kernels/device.h"
 #include "kernels/weights.h"
 
-int kn_calibrate_cli(int argc, char **argv)
+int kn_calibrate(const struct kn_calibrate_opts *co, struct err *e)
 {
-    struct kn_cliopts o;
-    kn_cliopts_init(&o);
-    long max_tokens = 0, repeats = 0, warmup = -1;
-    struct err e;
-    for (int i = 1; i < argc; i++) {
-        int r = kn_cliopts_parse(&o, argc, argv, &i, &e);
-        if (r < 0) goto bad;
-        if (r > 0) continue;
-        if (!strcmp(argv[i], "--max-tokens") && i + 1 < argc) {
-            if (kn_cliopts_int("--max-tokens", argv[++i], 1, 8192, &max_tokens, &e)) goto bad;
-        } else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) {
-            if (kn_cliopts_int("--repeats", argv[++i], 1, 10000, &repeats, &e)) goto bad;
-        } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
-            if (kn_cliopts_int("--warmup", argv[++i], 0, 10000, &warmup, &e)) goto bad;
-        } else {
-            err_set(&e, "unknown option or missing value: %s", argv[i]);
-            goto bad;
-        }
-    }
+    const struct kn_opts *o = &co->k;
+    long max_tokens = co->max_tokens, repeats = co->repeats, warmup = co->warmup;
     struct kn_dims d;
-    if (kn_cliopts_dims(&o, &d, &e)) goto bad;
-    if (!o.out) {
-        err_set(&e, "-o FILE is required");
-        goto bad;
-    }
-    if (o.weights) {
-        err_set(&e, "--weights: calibrate times seeded weights only (the time does not depend "
-                    "on the values)");
-        goto bad;
-    }
+    if (kn_opts_dims(o, &d, e)) return KN_BAD_INPUT;
+    if (!o->out) return err_set(e, "-o FILE is required");
+    if (o->weights)
+        return err_set(e, "--weights: calibrate times seeded weights only (the time does not "
+                          "depend on the values)");
     struct kn_dims d1 = d; /* one expert, one layer */
     d1.experts = 1, d1.topk = 1, d1.layers = 1;
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
     long cap = max_tokens ? max_tokens : 4096;
-    if (kn_device_open(o.device, &d1, (int)cap, 1, o.precision, &dev, note, sizeof note, &e))
-        goto bad;
+    if (kn_device_open(o->device, &d1, (int)cap, 1, o->precision, &dev, note, sizeof note, e))
+        return KN_BAD_INPUT;
     if (note[0]) fprintf(stderr, "moesim calibrate: %s\n", note);
     int gpu = !strcmp(kn_device_kind(dev), "gpu");
     if (!max_tokens) max_tokens = gpu ? 4096 : 256;
     if (!repeats) repeats = gpu ? 20 : 5;
     if (warmup < 0) warmup = gpu ? 3 : 1;
 
-    struct kn_weights *w = kn_weights_seeded(&d1, o.seed, o.threads);
+    struct kn_weights *w = kn_weights_seeded(&d1, o->seed, o->threads);
     struct kn_layer lay;
     kn_layer_alloc(&d1, &lay);
     kn_weights_layer(w, 0, &lay);
-    int rc = kn_device_load_layer(dev, &lay, &e);
+    int rc = kn_device_load_layer(dev, &lay, e);
     FILE *f = NULL;
-    if (rc == 0 && !(f = fopen(o.out, "w"))) rc = err_set(&e, "%s: cannot create: %m", o.out);
+    if (rc == 0 && !(f = fopen(o->out, "w"))) rc = err_set(e, "%s: cannot create: %m", o->out);
     if (rc == 0) {
         fprintf(f, "#source=calibrate\n#model=%s\n#preset=%s\n#hidden=%d\n#ffn=%d\n", d.model,
-                o.preset, d.hidden, d.ffn);
+                o->preset, d.hidden, d.ffn);
         fprintf(f, "#device=%s\n#device_name=%s\n#warmup=%ld\n#repeats=%ld\n#statistic=median\n",
                 kn_device_kind(dev), kn_device_name(dev), warmup, repeats);
         fprintf(f, "#precision=%s\n", kn_device_precision(dev));
@@ -89,7 +67,7 @@ int kn_calibrate_cli(int argc, char **argv)
     }
     for (long m = 1; rc == 0 && m <= max_tokens;) {
         double us;
-        rc = kn_device_time_ffn(dev, (int)m, (int)warmup, (int)repeats, &us, &e);
+        rc = kn_device_time_ffn(dev, (int)m, (int)warmup, (int)repeats, &us, e);
         if (rc == 0) {
             char a[32], b[32];
             snprintf(a, sizeof a, "%ld", m);
@@ -105,16 +83,10 @@ int kn_calibrate_cli(int argc, char **argv)
             p *= 2;
         m = m == p && p >= 2 ? p + p / 2 : 2 * p;
     }
-    if (f && fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
-    if (rc != 0) {
-        fprintf(stderr, "moesim calibrate: %s\n", e.msg);
-        if (f) unlink(o.out);
-    }
+    if (f && fclose(f) != 0 && rc == 0) rc = err_set(e, "%s: write error", o->out);
+    if (rc != 0 && f) unlink(o->out);
     kn_layer_free(&lay);
     kn_weights_destroy(w);
     kn_device_close(dev);
-    return rc == 0 ? 0 : 1;
-bad:
-    fprintf(stderr, "moesim calibrate: %s\n", e.msg);
-    return MOESIM_EXIT_INPUT;
+    return rc == 0 ? 0 : KN_FAILED;
 }

@@ -22,7 +22,7 @@
 
 #include <csv.h>
 
-#include "kernels/cliopts.h"
+#include "kernels/opts.h"
 #include "kernels/device.h"
 #include "kernels/layer.h"
 #include "kernels/safetensors.h"
@@ -173,70 +173,48 @@ static int open_states(const char *path, size_t H, long *tokens, struct kn_st **
     return 0;
 }
 
-int kn_capture_cli(int argc, char **argv)
+int kn_capture(const struct kn_capture_opts *co, struct err *e)
 {
-    struct kn_cliopts o;
-    kn_cliopts_init(&o);
-    const char *text = NULL, *states = NULL;
-    long tokens = 0, chunk = 0;
-    int quiet = 0;
-    struct err e;
-    for (int i = 1; i < argc; i++) {
-        int r = kn_cliopts_parse(&o, argc, argv, &i, &e);
-        if (r < 0) goto bad;
-        if (r > 0) continue;
-        if (!strcmp(argv[i], "--text") && i + 1 < argc) {
-            text = argv[++i];
-        } else if (!strcmp(argv[i], "--states") && i + 1 < argc) {
-            states = argv[++i];
-        } else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) {
-            if (kn_cliopts_int("--tokens", argv[++i], 1, 1L << 30, &tokens, &e)) goto bad;
-        } else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) {
-            if (kn_cliopts_int("--chunk", argv[++i], 1, 1L << 24, &chunk, &e)) goto bad;
-        } else if (!strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else {
-            err_set(&e, "unknown option or missing value: %s", argv[i]);
-            goto bad;
-        }
-    }
+    const struct kn_opts *o = &co->k;
+    const char *text = co->text, *states = co->states;
+    long tokens = co->tokens, chunk = co->chunk;
+    int quiet = co->quiet;
     struct kn_dims d;
-    if (kn_cliopts_dims(&o, &d, &e)) goto bad;
-    if (!text == !states || (text && !tokens) || !o.out) {
-        err_set(&e, "--text FILE with --tokens N, or --states FILE.safetensors, and -o FILE are "
-                    "required");
-        goto bad;
+    if (kn_opts_dims(o, &d, e)) return KN_BAD_INPUT;
+    if (!text == !states || (text && !tokens) || !o->out) {
+        return err_set(e, "--text FILE with --tokens N, or --states FILE.safetensors, and -o FILE "
+                          "are required");
     }
     struct kn_tokens tok;
     struct kn_st *st = NULL;
     const struct kn_st_tensor *hs = NULL;
     if (states) {
-        if (open_states(states, (size_t)d.hidden, &tokens, &st, &hs, &tok, &e)) goto bad;
+        if (open_states(states, (size_t)d.hidden, &tokens, &st, &hs, &tok, e)) return KN_BAD_INPUT;
     } else {
         char *buf = NULL;
         size_t len = 0;
-        if (read_file(text, &buf, &len, &e)) goto bad;
+        if (read_file(text, &buf, &len, e)) return KN_BAD_INPUT;
         struct kn_tokens all;
         kn_tokenize(buf, len, (size_t)tokens, &all);
         free(buf);
         if (all.n == 0) {
             kn_tokens_free(&all);
-            err_set(&e, "%s: no words in the text", text);
-            goto bad;
+            err_set(e, "%s: no words in the text", text);
+            return KN_BAD_INPUT;
         }
         take_tokens(&all, (size_t)tokens, &tok);
         kn_tokens_free(&all);
     }
 
     struct kn_weights *w = NULL;
-    if (o.weights) {
-        if (kn_weights_open(o.weights, &d, o.seed, o.threads, &w, &e)) {
+    if (o->weights) {
+        if (kn_weights_open(o->weights, &d, o->seed, o->threads, &w, e)) {
             kn_tokens_free(&tok);
             kn_st_close(st);
-            goto bad;
+            return KN_BAD_INPUT;
         }
     } else {
-        w = kn_weights_seeded(&d, o.seed, o.threads);
+        w = kn_weights_seeded(&d, o->seed, o->threads);
     }
     size_t H = (size_t)d.hidden, L = (size_t)d.layers, k = (size_t)d.topk;
     if (!chunk) {
@@ -246,30 +224,30 @@ int kn_capture_cli(int argc, char **argv)
     if (chunk > tokens) chunk = tokens;
     struct kn_device *dev;
     char note[ERR_MSG_MAX + 64];
-    if (kn_device_open(o.device, &d, (int)chunk, o.threads, o.precision, &dev, note, sizeof note,
-                       &e)) {
+    if (kn_device_open(o->device, &d, (int)chunk, o->threads, o->precision, &dev, note, sizeof note,
+                       e)) {
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
         kn_st_close(st);
-        goto bad;
+        return KN_BAD_INPUT;
     }
     if (note[0]) fprintf(stderr, "moesim capture: %s\n", note);
 
-    FILE *f = fopen(o.out, "w");
+    FILE *f = fopen(o->out, "w");
     if (!f) {
-        fprintf(stderr, "moesim capture: %s: cannot create: %m\n", o.out);
+        err_set(e, "%s: cannot create: %m", o->out);
         kn_device_close(dev);
         kn_weights_destroy(w);
         kn_tokens_free(&tok);
         kn_st_close(st);
-        return MOESIM_EXIT_INPUT;
+        return KN_BAD_INPUT;
     }
     fprintf(f, "#model=%s\n#experts=%d\n#topk=%d\n#layers=%d\n#source=capture\n", d.model,
             d.experts, d.topk, d.layers);
     fprintf(f, "#preset=%s\n#hidden=%d\n#ffn=%d\n#renorm=%d\n#device=%s\n#device_name=%s\n",
-            o.preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
+            o->preset, d.hidden, d.ffn, d.renorm, kn_device_kind(dev), kn_device_name(dev));
     fprintf(f, "#precision=%s\n", kn_device_precision(dev));
-    fprintf(f, "#weights=%s\n#seed=%llu\n", kn_weights_source(w), (unsigned long long)o.seed);
+    fprintf(f, "#weights=%s\n#seed=%llu\n", kn_weights_source(w), (unsigned long long)o->seed);
     if (states)
         fprintf(f,
                 "#states=%s\n#tokens=%zu\n#tokenizer=none (hidden states from the file, seq "
@@ -317,10 +295,10 @@ int kn_capture_cli(int argc, char **argv)
                 struct kn_layer *cur = &lay[cache_all ? l : 0];
                 if (!cache_all || t0 == 0) kn_weights_layer(w, (int)l, cur);
                 t2 = now_s();
-                rc = kn_device_load_layer(dev, cur, &e);
+                rc = kn_device_load_layer(dev, cur, e);
                 t3 = now_s();
             }
-            if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, &e);
+            if (rc == 0) rc = kn_device_forward(dev, h, n, ex1, wt1, e);
             t_weights += t2 - t1;
             t_load += t3 - t2;
             t_forward += now_s() - t3;
@@ -331,24 +309,21 @@ int kn_capture_cli(int argc, char **argv)
         }
         double tw = now_s();
         if (rc == 0 && write_rows(f, &tok, t0, n, &d, ex, wt)) {
-            rc = err_set(&e, "%s: write error", o.out);
+            rc = err_set(e, "%s: write error", o->out);
         }
         t_write += now_s() - tw;
         if (rc == 0 && !quiet)
             fprintf(stderr, "moesim capture: %zu/%zu tokens, %.1f s\n", t0 + (size_t)n, tok.n,
                     now_s() - t_start);
     }
-    if (fclose(f) != 0 && rc == 0) rc = err_set(&e, "%s: write error", o.out);
+    if (fclose(f) != 0 && rc == 0) rc = err_set(e, "%s: write error", o->out);
     if (rc == 0 && !quiet)
         fprintf(stderr,
                 "moesim capture: %zu tokens x %zu layers on %s, %s, in %.2f s (weights %.2f s%s, "
                 "load %.2f s, forward %.2f s, embeddings %.2f s, writing %.2f s)\n",
                 tok.n, L, kn_device_name(dev), kn_device_precision(dev), now_s() - t_start,
                 t_weights, direct ? " made and packed" : "", t_load, t_forward, t_embed, t_write);
-    if (rc != 0) {
-        fprintf(stderr, "moesim capture: %s\n", e.msg);
-        unlink(o.out);
-    }
+    if (rc != 0) unlink(o->out);
     for (size_t b = 0; b < nbuf; b++)
         kn_layer_free(&lay[b]);
     free(lay);
@@ -361,8 +336,5 @@ int kn_capture_cli(int argc, char **argv)
     kn_weights_destroy(w);
     kn_tokens_free(&tok);
     kn_st_close(st);
-    return rc == 0 ? 0 : 1;
-bad:
-    fprintf(stderr, "moesim capture: %s\n", e.msg);
-    return MOESIM_EXIT_INPUT;
+    return rc == 0 ? 0 : KN_FAILED;
 }

@@ -12,7 +12,8 @@
  * --by does not split).
  *
  * plots/ includes results/ (reading rows through results/cursor.h) and
- * base/; nothing outside plots/ includes it but the CLI (app/) and the tests.
+ * base/; nothing outside plots/ includes it but the CLI (app/cmd_plot.c,
+ * which reads the command line into struct plot_opts) and the tests.
  */
 #ifndef MOESIM_PLOT_H
 #define MOESIM_PLOT_H
@@ -43,6 +44,8 @@ struct plot_opts {
  * runs matching o->where into o->dir. Returns 0, PLOT_NODATA or PLOT_FAIL
  * (e set). */
 int plot_make(struct res_db *db, const char *kind, const struct plot_opts *o, struct err *e);
+/* One line per figure kind: its number, name and what it shows. */
+void plot_print_kinds(FILE *f);
 
 /* The `moesim plot` subcommand (argv[0] the name; exit status 0, 1 or 2). */
 int plot_cli(int argc, char **argv);
@@ -139,5 +142,6 @@ int plot_fct(struct plot_ctx *c);
 int plot_moe(struct plot_ctx *c);
 int plot_heatmap(struct plot_ctx *c);
 int plot_gpu_load(struct plot_ctx *c);
+
 
 #endif

@@ -1,5 +1,6 @@
-/* export.c - `moesim export`: one table's rows of the runs matching --where
- * as CSV, with one extra column per swept parameter (res_export, see res.h).
+/* export.c - the rows of `moesim export` (parsed by app/cmd_export.c): one
+ * table's rows of the runs matching --where as CSV, with one extra column per
+ * swept parameter (res_export, see res.h).
  *
  * The table is one of a fixed list (its name is never taken from the user as
  * SQL). Rows come ordered by run, then insertion; every run status is
@@ -126,83 +127,4 @@ out:
     free(swept);
     res_sel_free(s);
     return rows;
-}
-
-#define EXPORT_USAGE                                                                               \
-    "usage: moesim export [--db FILE] --table "                                                    \
-    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs "                         \
-    "[--where section.key=value]... -o OUT.csv\n"
-
-int res_export_cli(int argc, char **argv)
-{
-    const char *path = "results/moesim.db", *table = NULL, *outp = NULL;
-    const char **where = xcalloc((size_t)argc, sizeof *where);
-    size_t nwhere = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--db") || !strcmp(a, "--table") || !strcmp(a, "--where") ||
-            !strcmp(a, "-o")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "moesim export: missing value after %s\n" EXPORT_USAGE, a);
-                free(where);
-                return MOESIM_EXIT_INPUT;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--db"))
-                path = v;
-            else if (!strcmp(a, "--table"))
-                table = v;
-            else if (!strcmp(a, "-o"))
-                outp = v;
-            else
-                where[nwhere++] = v;
-        } else {
-            fprintf(stderr, "moesim export: unknown argument '%s'\n" EXPORT_USAGE, a);
-            free(where);
-            return MOESIM_EXIT_INPUT;
-        }
-    }
-    if (!table || !outp) {
-        fprintf(stderr, "moesim export: %s\n" EXPORT_USAGE, !table ? "no --table" : "no -o file");
-        free(where);
-        return MOESIM_EXIT_INPUT;
-    }
-    struct res_db *db = NULL;
-    struct err e;
-    int rc = 0;
-    if (res_open_read(path, &db, &e) < 0) {
-        fprintf(stderr, "moesim export: %s\n", e.msg);
-        free(where);
-        return MOESIM_EXIT_INPUT;
-    }
-    /* write to a temporary file next to the output, renamed when complete */
-    size_t n = strlen(outp) + 16;
-    char *tmp = xmalloc(n);
-    snprintf(tmp, n, "%s.tmp", outp);
-    FILE *f = strcmp(outp, "-") ? fopen(tmp, "w") : stdout;
-    long rows = -1;
-    if (!f) {
-        fprintf(stderr, "moesim export: %s: cannot open: %s\n", outp, strerror(errno));
-        rc = MOESIM_EXIT_INPUT;
-    } else {
-        rows = res_export(db, table, where, nwhere, f, &e);
-        if (f != stdout && fclose(f) != 0 && rows >= 0)
-            rows = err_set(&e, "%s: cannot write: %s", outp, strerror(errno));
-        if (rows < 0) {
-            fprintf(stderr, "moesim export: %s\n", e.msg);
-            rc = MOESIM_EXIT_INPUT;
-            if (f != stdout) unlink(tmp);
-        } else if (f != stdout) {
-            if (rename(tmp, outp) < 0) {
-                fprintf(stderr, "moesim export: %s: cannot write: %s\n", outp, strerror(errno));
-                rc = 1;
-            } else {
-                fprintf(stderr, "moesim export: %ld %s rows to %s\n", rows, table, outp);
-            }
-        }
-    }
-    free(tmp);
-    res_close(db);
-    free(where);
-    return rc;
 }

@@ -1,5 +1,6 @@
-/* report.c - `moesim report`: a terminal table of one metric over the runs of
- * a database, grouped by swept parameters (res_report, see res.h).
+/* report.c - the table of `moesim report` (parsed by app/cmd_report.c): one
+ * metric over the runs of a database, grouped by swept parameters
+ * (res_report, see res.h).
  *
  * Per run (done runs only) the metric is computed from its phases in one
  * grouped query: cct = the sum of cct_ns over network phases (ideal_ns > 0),
@@ -337,49 +338,4 @@ out:
     rep_axis_free(&cols);
     res_sel_free(s);
     return ret;
-}
-
-#define REPORT_USAGE                                                                               \
-    "usage: moesim report [--db FILE] [--by section.key[,section.key]] "                           \
-    "[--metric cct|slowdown|step_time] [--where section.key=value]...\n"
-
-int res_report_cli(int argc, char **argv)
-{
-    struct res_report_opts o = {0};
-    const char *path = "results/moesim.db";
-    const char **where = xcalloc((size_t)argc, sizeof *where);
-    o.where = where;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--db") || !strcmp(a, "--by") || !strcmp(a, "--metric") ||
-            !strcmp(a, "--where")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "moesim report: missing value after %s\n" REPORT_USAGE, a);
-                rc = MOESIM_EXIT_INPUT;
-                break;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--db"))
-                path = v;
-            else if (!strcmp(a, "--by"))
-                o.by = v;
-            else if (!strcmp(a, "--metric"))
-                o.metric = v;
-            else
-                where[o.nwhere++] = v;
-        } else {
-            fprintf(stderr, "moesim report: unknown argument '%s'\n" REPORT_USAGE, a);
-            rc = MOESIM_EXIT_INPUT;
-        }
-    }
-    struct res_db *db = NULL;
-    struct err e;
-    if (rc == 0 && (res_open_read(path, &db, &e) < 0 || res_report(db, &o, stdout, &e) < 0)) {
-        fprintf(stderr, "moesim report: %s\n", e.msg);
-        rc = MOESIM_EXIT_INPUT;
-    }
-    res_close(db);
-    free(where);
-    return rc;
 }

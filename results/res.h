@@ -163,10 +163,6 @@ struct res_report_opts {
     size_t nwhere;
 };
 int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, struct err *e);
-/* The `moesim report` and `moesim export` subcommands (argv[0] the name;
- * exit status 0, 1 or 2 as cli.h says). */
-int res_report_cli(int argc, char **argv);
-int res_export_cli(int argc, char **argv);
 
 /* `moesim export` (export.c): the rows of `table` (runs, params, phases,
  * links, flows, timeseries, gpu_load, trace_use, inputs) of the runs matching where[], as CSV

@@ -94,6 +94,26 @@ struct eng {
     void *sample_ctx;
 };
 
+size_t eng_memory_per_port(void)
+{
+    return sizeof(struct port_rt);
+}
+
+size_t eng_memory_per_flow(void)
+{
+    return sizeof(struct flow);
+}
+
+size_t eng_memory_per_msg(void)
+{
+    return sizeof(struct msg);
+}
+
+size_t eng_memory_per_packet(void)
+{
+    return sizeof(struct pkt);
+}
+
 /* The streams of network phase `salt` of a run with seed e->base_seed: the
  * flow hash's seed and the spraying generator (base/rng.h). */
 static void seed_streams(struct eng *e, uint64_t salt)
@@ -515,9 +535,7 @@ void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t salt)
 {
     const struct topo *t = e->t;
     e->hooks = *h;
-    e->q.n = 0;
-    e->q.next_seq = 0;
-    e->q.ncancelled = 0;
+    evq_clear(&e->q);
     for (uint32_t i = 0; i < t->nports; i++) {
         struct port_rt *p = &e->ports[i];
         p->busy_until = 0;

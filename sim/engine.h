@@ -45,6 +45,14 @@ struct eng *eng_create(const struct topo *t, const struct tr_spec *tr, uint64_t 
                        const struct eng_hooks *h);
 void eng_destroy(struct eng *e);
 
+/* Bytes the engine holds per fabric port (its queue state), per transport
+ * flow, per message and per packet in flight: the sizes of its own structs,
+ * for the memory estimate that gates a run (app/validate.c). */
+size_t eng_memory_per_port(void);
+size_t eng_memory_per_flow(void);
+size_t eng_memory_per_msg(void);
+size_t eng_memory_per_packet(void);
+
 /* Adds a message; it starts at `start` (>= now). Returns its id. */
 uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
                      uint64_t tag);

@@ -111,6 +111,69 @@ static void test_evq_order(void **state)
     evq_destroy(&b);
 }
 
+/* Cancellation against a reference: random pushes, cancels of random live
+ * events (up to most of the queue, so the dead set grows, wraps and shifts
+ * entries back on removal) and pops; every pop is the reference's earliest
+ * live (time, seq), and the size is the number of live events. */
+static void test_evq_cancel_many(void **state)
+{
+    (void)state;
+    enum { CAP = 20000 };
+    static struct ev live[CAP];
+    size_t nlive = 0;
+    struct evq q;
+    evq_init(&q);
+    uint64_t x = 99;
+#define RND() (x = x * 6364136223846793005ull + 1442695040888963407ull, x >> 33)
+    size_t pops = 0, cancels = 0;
+    for (int step = 0; step < 200000; step++) {
+        uint64_t r = RND() % 10;
+        if ((r < 5 || nlive == 0) && nlive < CAP) {
+            simtime_t t = (simtime_t)(RND() % 5000);
+            uint64_t seq = evq_push(&q, t, 0, (uint32_t)step);
+            live[nlive++] = (struct ev){t, seq, 0, (uint32_t)step};
+        } else if (r < 8) {
+            size_t i = RND() % nlive;
+            evq_cancel(&q, live[i].seq);
+            live[i] = live[--nlive];
+            cancels++;
+        } else {
+            size_t best = 0;
+            for (size_t i = 1; i < nlive; i++)
+                if (live[i].time < live[best].time ||
+                    (live[i].time == live[best].time && live[i].seq < live[best].seq))
+                    best = i;
+            struct ev ev;
+            assert_true(evq_pop(&q, &ev));
+            assert_int_equal(ev.seq, live[best].seq);
+            assert_int_equal(ev.id, live[best].id);
+            live[best] = live[--nlive];
+            pops++;
+        }
+        assert_int_equal(evq_size(&q), nlive);
+    }
+#undef RND
+    /* cancel everything left: the queue is empty */
+    for (size_t i = 0; i < nlive; i++)
+        evq_cancel(&q, live[i].seq);
+    assert_int_equal(evq_size(&q), 0);
+    assert_null(evq_peek(&q));
+    struct ev ev;
+    assert_false(evq_pop(&q, &ev));
+    assert_true(pops > 1000 && cancels > 1000);
+    /* evq_clear forgets the cancelled numbers: numbering starts at 0 again,
+     * and a new event 0 is not taken for the cancelled old one */
+    evq_clear(&q);
+    assert_int_equal(evq_push(&q, 5, 0, 1), 0);
+    evq_cancel(&q, 0);
+    evq_clear(&q);
+    assert_int_equal(evq_push(&q, 7, 0, 2), 0);
+    assert_int_equal(evq_size(&q), 1);
+    assert_true(evq_pop(&q, &ev));
+    assert_int_equal(ev.id, 2);
+    evq_destroy(&q);
+}
+
 static void test_paths(void **state)
 {
     (void)state;
@@ -385,6 +448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evq_order),
+        cmocka_unit_test(test_evq_cancel_many),
         cmocka_unit_test(test_reset_is_fresh),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_lone_flow),

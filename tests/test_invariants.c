@@ -46,7 +46,7 @@ static int run_cli(const char *bytes)
     snprintf(set, sizeof set, "workload.bytes=%s", bytes);
     char *argv[] = {"run",   "scenarios/alltoall.ini", "--db",   dbpath, "--set", set,
                     "--set", "transport.path=ecmp",    "--quiet"};
-    return sim_run_cli((int)(sizeof argv / sizeof argv[0]), argv);
+    return cmd_run((int)(sizeof argv / sizeof argv[0]), argv);
 }
 
 /* status and message of run id */

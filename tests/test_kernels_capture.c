@@ -3,7 +3,7 @@
 #include "testutil.h"
 
 #include "kernels/bgemm.h"
-#include "kernels/cliopts.h"
+#include "kernels/opts.h"
 #include "kernels/tokenizer.h"
 #include "app/cli.h"
 #include "tests/kn_testutil.h"
@@ -62,7 +62,7 @@ static int capture_prec(const char *out, const char *seed, const char *chunk, co
     if (chunk) argv[argc++] = "--chunk", argv[argc++] = (char *)chunk;
     if (weights) argv[argc++] = "--weights", argv[argc++] = (char *)weights;
     if (prec) argv[argc++] = "--precision", argv[argc++] = (char *)prec;
-    return kn_capture_cli(argc, (char **)argv);
+    return cmd_capture(argc, (char **)argv);
 }
 
 static int capture(const char *out, const char *seed, const char *chunk, const char *weights)
@@ -181,7 +181,7 @@ static void test_capture_gpu_without_library_is_an_error(void **state)
     char *argv[] = {"capture",    "--preset", "olmoe",  "--hidden", "16",       "--ffn", "8",
                     "--experts",  "4",        "--topk", "2",        "--layers", "1",     "--text",
                     (char *)text, "--tokens", "4",      "--device", "gpu",      "-o",    out};
-    assert_int_equal(kn_capture_cli(21, argv), MOESIM_EXIT_INPUT);
+    assert_int_equal(cmd_capture(21, argv), MOESIM_EXIT_INPUT);
     assert_int_equal(access(out, F_OK), -1);
     unsetenv("MOESIM_CUDA_LIB");
 }
@@ -213,12 +213,12 @@ static char *routing_cols(const char *path)
 static void test_capture_states_equal_text(void **state)
 {
     (void)state;
-    struct kn_cliopts o;
-    kn_cliopts_init(&o);
+    struct kn_opts o;
+    kn_opts_init(&o);
     o.preset = "olmoe", o.hidden = 32, o.ffn = 24, o.experts = 8, o.topk = 3, o.layers = 3;
     struct kn_dims d;
     struct err e;
-    assert_int_equal(kn_cliopts_dims(&o, &d, &e), 0);
+    assert_int_equal(kn_opts_dims(&o, &d, &e), 0);
     struct kn_tokens t;
     kn_tokenize(TEXT, strlen(TEXT), 0, &t);
     struct kn_weights *w = kn_weights_seeded(&d, 9, 1);
@@ -245,11 +245,11 @@ static void test_capture_states_equal_text(void **state)
     argv[argc++] = (char *)a;
     argv[argc++] = "--text", argv[argc++] = (char *)text, argv[argc++] = "--tokens";
     argv[argc++] = n;
-    assert_int_equal(kn_capture_cli(argc, argv), 0);
+    assert_int_equal(cmd_capture(argc, argv), 0);
     argc -= 5;
     argv[argc++] = (char *)b;
     argv[argc++] = "--states", argv[argc++] = path;
-    assert_int_equal(kn_capture_cli(argc, argv), 0);
+    assert_int_equal(cmd_capture(argc, argv), 0);
     char *ra = routing_cols(a), *rb = routing_cols(b);
     assert_true(strlen(ra) > 100);
     assert_string_equal(ra, rb);
@@ -273,7 +273,7 @@ static void test_calibrate_cpu_rows(void **state)
     char *argv[] = {"calibrate", "--preset",  "mixtral",  "--hidden", "64",
                     "--ffn",     "96",        "--device", "cpu",      "--max-tokens",
                     "16",        "--repeats", "3",        "-o",       (char *)out};
-    assert_int_equal(kn_calibrate_cli(15, argv), 0);
+    assert_int_equal(cmd_calibrate(15, argv), 0);
     size_t len;
     char *f = slurp(out, &len);
     assert_non_null(strstr(f, "#device=cpu\n"));

@@ -306,6 +306,51 @@ static void test_heuristics_near_ilp(void **state)
     }
 }
 
+/* The policy list: the table pl_policies[] is PL_POLICY_LIST in order, each
+ * found by name, and README-placement.md's Policies table has a row
+ * "| `name` |" for each, in that order, and for no other. */
+static void test_policy_list(void **state)
+{
+    (void)state;
+    for (int i = 0; i < PL_NPOLICIES; i++) {
+        assert_ptr_equal(pl_policy_find(pl_policies[i].name), &pl_policies[i]);
+        assert_non_null(pl_policies[i].fn);
+    }
+    assert_null(pl_policy_find("best"));
+    /* placement.replicas's help names the policies that replicate, and only
+     * those (whole words) */
+    const char *help = opt_find("placement", "replicas")->help;
+    for (int i = 0; i < PL_NPOLICIES; i++) {
+        const char *n = pl_policies[i].name, *p = help;
+        int named = 0;
+        size_t len = strlen(n);
+        while ((p = strstr(p, n))) {
+            named |= (p == help || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z'))) &&
+                     !(p[len] == '_' || (p[len] >= 'a' && p[len] <= 'z'));
+            p += len;
+        }
+        if (named != pl_policies[i].replicates)
+            fail_msg("placement.replicas help %s '%s'", named ? "names" : "lacks", n);
+    }
+    assert_int_equal(pl_policy_find("eplb")->replicates, 1);
+    assert_int_equal(pl_policy_find("ilp")->replicates, 0);
+    FILE *f = fopen("workloads/README-placement.md", "r");
+    assert_non_null(f);
+    char line[4096];
+    int in = 0, k = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "## ", 3)) in = !strcmp(line, "## Policies\n");
+        char name[64];
+        int end = 0;
+        if (!in || sscanf(line, "| `%63[a-z_]` |%n", name, &end) != 1 || !end) continue;
+        if (k >= PL_NPOLICIES) fail_msg("README-placement.md: policy row '%s' not in the list", name);
+        assert_string_equal(name, pl_policies[k].name);
+        k++;
+    }
+    fclose(f);
+    assert_int_equal(k, PL_NPOLICIES);
+}
+
 /* Requests no policy can satisfy: the exact one-line errors. */
 static void test_bad_input(void **state)
 {
@@ -329,8 +374,8 @@ static void test_bad_input(void **state)
          "placement.gpus: 10 expert slots per layer (experts + replicas) do not split evenly "
          "over 4 GPUs"},
         {"load_greedy", 8, 2, 4, 1, 4, 0, 64, 10, 400,
-         "placement.replicas: policy 'load_greedy' does not replicate experts (eplb, "
-         "contiguous, round_robin and random do)"},
+         "placement.replicas: policy 'load_greedy' does not replicate experts (contiguous, "
+         "round_robin, random and eplb do)"},
         {"eplb", 8, 2, 4, 1, -1, 0, 64, 10, 400, "placement.replicas: must be >= 0, got -1"},
         {"affinity", 8, 2, 4, 1, 0, 10, 10, 10, 400,
          "placement.train: no training tokens (window [10, 10) of 64)"},
@@ -376,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_eplb_replica_rule),
         cmocka_unit_test(test_ilp_matches_brute_force),
         cmocka_unit_test(test_heuristics_near_ilp),
+        cmocka_unit_test(test_policy_list),
         cmocka_unit_test(test_bad_input),
     };
     /* clang-format on */

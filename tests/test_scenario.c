@@ -4,6 +4,9 @@
 #include "testutil.h"
 
 #include "app/scenario.h"
+#include "sim/engine.h"
+#include "workloads/moe.h"
+#include "workloads/place.h"
 
 static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t nsets)
 {
@@ -381,6 +384,92 @@ static void test_unopenable_path(void **state)
     unlink(path);
 }
 
+/* Every enum option's choices are in the order of the enum its field holds
+ * (the field is the choice's index): one row per choice of every OPT_ENUM
+ * option, so a choice or an enum option added without its row fails here. */
+static void test_enum_orders(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *section, *key;
+        int value;
+        const char *name;
+    } rows[] = {
+        {"topology", "kind", TOPO_LEAF_SPINE, "leaf_spine"},
+        {"transport", "path", PATH_ECMP, "ecmp"},
+        {"transport", "path", PATH_SPRAY, "spray"},
+        {"transport", "path", PATH_SPRAY_RR, "spray_rr"},
+        {"transport", "path", PATH_SPLIT, "split"},
+        {"transport", "path", PATH_ADAPTIVE, "adaptive"},
+        {"transport", "cc", CC_WINDOW, "window"},
+        {"sim", "engine", ENGINE_PACKET, "packet"},
+        {"workload", "kind", WL_ALLTOALL, "alltoall"},
+        {"workload", "kind", WL_PERMUTATION, "permutation"},
+        {"workload", "kind", WL_MOE, "moe"},
+        {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},
+        {"workload", "shard", SHARD_ROUND_ROBIN, "round_robin"},
+        {"workload", "ep_mode", EP_STANDARD, "standard"},
+        {"workload", "ep_mode", EP_COHERENT, "coherent"},
+    };
+    size_t n = sizeof rows / sizeof rows[0], checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct opt_def *o = opt_find(rows[i].section, rows[i].key);
+        assert_non_null(o);
+        assert_int_equal(o->type, OPT_ENUM);
+        assert_int_equal(opt_choice_index(o->choices, rows[i].name), rows[i].value);
+        assert_string_equal(opt_enum_name(rows[i].section, rows[i].key, rows[i].value),
+                            rows[i].name);
+    }
+    for (size_t k = 0; k < opt_count; k++) {
+        const struct opt_def *o = &opt_table[k];
+        if (o->type != OPT_ENUM) continue;
+        if (!strcmp(o->section, "placement") && !strcmp(o->key, "policy")) {
+            /* its choices are PL_POLICY_LIST's, the table pl_policies[] too */
+            assert_int_equal(opt_choice_count(o->choices), PL_NPOLICIES);
+            for (int p = 0; p < PL_NPOLICIES; p++)
+                assert_int_equal(opt_choice_index(o->choices, pl_policies[p].name), p);
+            continue;
+        }
+        size_t have = 0;
+        for (size_t i = 0; i < n; i++)
+            have += !strcmp(rows[i].section, o->section) && !strcmp(rows[i].key, o->key);
+        if ((int)have != opt_choice_count(o->choices))
+            fail_msg("%s.%s: %d choices, %zu rows here", o->section, o->key,
+                     opt_choice_count(o->choices), have);
+        checked += have;
+    }
+    assert_int_equal(checked, n);
+}
+
+/* The memory estimate that gates a run, now counted from the sizes of the
+ * engine's, the fabric's and the MoE generator's structs: the same bytes as
+ * the formula of copied numbers it replaced (these values are that
+ * formula's, computed before the change). */
+static void test_memory_estimate(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_memory_estimate(&c), 268864);
+    cfg_defaults(&c);
+    c.tr.path = PATH_SPLIT, c.tr.subflows = 4;
+    c.topo.leaves = 32, c.topo.hosts_per_leaf = 32, c.topo.spines = 16;
+    assert_int_equal(cfg_memory_estimate(&c), 342032384);
+    cfg_defaults(&c);
+    c.wl.kind = WL_PERMUTATION, c.tr.window_bytes = 65536;
+    c.topo.leaves = 64, c.topo.hosts_per_leaf = 128, c.topo.spines = 64;
+    assert_int_equal(cfg_memory_estimate(&c), 9568256);
+    cfg_defaults(&c);
+    c.wl.kind = WL_MOE, c.wl.topk = 2, c.wl.tokens_per_gpu = 4096;
+    c.topo.gpus_per_host = 2, c.topo.leaves = 4096, c.topo.hosts_per_leaf = 8;
+    assert_int_equal(cfg_memory_estimate(&c), 26870546432ull);
+    /* the parts it is made of */
+    assert_int_equal(eng_memory_per_flow(), 64);
+    assert_int_equal(eng_memory_per_packet(), 32);
+    assert_int_equal(wl_moe_memory_per_token(2), sizeof(uint32_t) + 2 * sizeof(int16_t));
+    assert_int_equal(wl_moe_memory_per_gpu_pair(), sizeof(uint64_t) + sizeof(struct topo_demand));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_long_string),
         cmocka_unit_test(test_unopenable_path),
+        cmocka_unit_test(test_enum_orders),
+        cmocka_unit_test(test_memory_estimate),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
 }

@@ -35,14 +35,25 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
     return 0;
 }
 
-/* Bytes the fabric of c takes (ports, host tables, path table). */
-uint64_t topo_memory_bytes(const struct topo_spec *c)
+uint64_t topo_port_count(const struct topo_spec *c)
 {
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
-    uint64_t ports = 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
-                     (c->gpus_per_host > 1 ? 2 * H : 0);
-    return ports * (sizeof(struct topo_port) + 128) + H * 20 +
-           (uint64_t)c->leaves * (uint64_t)c->spines * 2 * 4;
+    return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
+           (c->gpus_per_host > 1 ? 2 * H : 0);
+}
+
+/* Bytes the fabric of c takes: its ports, the five per-host tables
+ * (host_up, host_down, host_leaf, nvl_up, nvl_down; the NVLink ones counted
+ * even when absent) and the path tables (up and down, a port per leaf and
+ * spine each). */
+uint64_t topo_memory_bytes(const struct topo_spec *c)
+{
+    const struct topo *t = NULL; /* only for sizeof */
+    uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
+    uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
+                        sizeof *t->nvl_up + sizeof *t->nvl_down;
+    uint64_t paths = (uint64_t)c->leaves * (uint64_t)c->spines * (sizeof *t->up + sizeof *t->down);
+    return topo_port_count(c) * sizeof(struct topo_port) + H * per_host + paths;
 }
 
 double topo_host_gbps(const struct topo *t)
@@ -61,8 +72,10 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *names[] = {"host_up",    "host_down", "leaf_up",
-                                  "spine_down", "nvl_up",    "nvl_down"};
+    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
+                                        "spine_down", "nvl_up",    "nvl_down"};
+    _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
+                   "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
 }
 

@@ -79,7 +79,10 @@ struct topo {
  * -1 with e->msg = "section.key: reason" and *bad = the option at fault (a
  * row of topo_options). */
 int topo_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
-/* Memory the fabric of s will take, bytes (engine port state included). */
+/* Ports the fabric of s will have (host links, leaf-spine links, NVLink). */
+uint64_t topo_port_count(const struct topo_spec *s);
+/* Memory the fabric of s will take, bytes (the fabric's own: ports, host and
+ * path tables; an engine's state per port comes on top, eng_memory_per_port). */
 uint64_t topo_memory_bytes(const struct topo_spec *s);
 /* Builds the fabric of s (after topo_check). */
 int topo_build(const struct topo_spec *s, struct topo **out, struct err *e);

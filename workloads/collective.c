@@ -9,8 +9,8 @@
  * barrier after each.
  *
  * Their configuration says all of their traffic, so the checks before the run
- * (the clock's end, the counters' limits) and the memory estimate live here
- * too.
+ * (the clock's end, the counters' limits) and the messages the memory
+ * estimate counts live here too.
  */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -233,34 +233,26 @@ static int permutation_check(const struct wl_specs *c, const struct topo_spec *t
     return coll_check(c, tp, 0, bad, e);
 }
 
-/* Counted: the transport flows (with their messages and demands) and the
- * packets a window per flow can keep in flight. In double: the products of
- * hosts, subflows and windows can pass 2^64. */
-static double coll_memory(const struct wl_specs *c, const struct topo_spec *tp, int alltoall)
+/* Every message of an iteration is known: the estimate counts their flows
+ * and packets. */
+static void coll_footprint(const struct topo_spec *tp, int alltoall, struct wl_footprint *f)
 {
-    double H = coll_hosts(tp), msgs = coll_msgs(tp, alltoall);
-    double sub = c->tr->path == PATH_SPLIT ? (double)c->tr->subflows : 1;
-    double flows = msgs * sub;
-    double window = c->tr->window_bytes ? (double)c->tr->window_bytes : (double)(1u << 20);
-    double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr->mtu) + 1;
-    double link_pkts = floor(tp->host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr->mtu) + 1;
-    if (pkts_per_host > link_pkts * 64)
-        pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-    return flows * 64 + msgs * (40 + 16) + H * pkts_per_host * 32;
+    f->msgs = coll_msgs(tp, alltoall);
+    f->key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
 }
 
-static double alltoall_memory(const struct wl_specs *c, const struct topo_spec *tp,
-                              const struct opt_def **key)
+static void alltoall_footprint(const struct wl_specs *c, const struct topo_spec *tp,
+                               struct wl_footprint *f)
 {
-    *key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
-    return coll_memory(c, tp, 1);
+    (void)c;
+    coll_footprint(tp, 1, f);
 }
 
-static double permutation_memory(const struct wl_specs *c, const struct topo_spec *tp,
-                                 const struct opt_def **key)
+static void permutation_footprint(const struct wl_specs *c, const struct topo_spec *tp,
+                                  struct wl_footprint *f)
 {
-    *key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
-    return coll_memory(c, tp, 0);
+    (void)c;
+    coll_footprint(tp, 0, f);
 }
 
 /* One network phase per iteration. */
@@ -273,7 +265,7 @@ const struct wl_def wl_def_alltoall = {
     .kind = WL_ALLTOALL,
     .create = wl_alltoall_create,
     .check = alltoall_check,
-    .memory = alltoall_memory,
+    .footprint = alltoall_footprint,
     .multiphase = coll_multiphase,
 };
 
@@ -281,6 +273,6 @@ const struct wl_def wl_def_permutation = {
     .kind = WL_PERMUTATION,
     .create = wl_permutation_create,
     .check = permutation_check,
-    .memory = permutation_memory,
+    .footprint = permutation_footprint,
     .multiphase = coll_multiphase,
 };

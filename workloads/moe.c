@@ -349,8 +349,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
     f.w_network = c->pl->w_network;
     f.mode = m->coherent ? PL_COHERENT : PL_STANDARD;
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
-    char policy[64];
-    opt_enum_text(&pl_options, "placement", "policy", c->pl->policy, policy, sizeof policy);
+    const char *policy = pl_policies[c->pl->policy].name;
     /* Layers beyond workload.layers do not count: train on a view of the
      * trace's first L layers. */
     struct trace view = m->tr;
@@ -370,6 +369,18 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
         trace_free(&view);
     m->eval_begin = ntrain;
     return rc;
+}
+
+size_t wl_moe_memory_per_token(int topk)
+{
+    const struct moe *m = NULL; /* only for sizeof */
+    return sizeof *m->tok + (size_t)topk * sizeof *m->cur;
+}
+
+size_t wl_moe_memory_per_gpu_pair(void)
+{
+    const struct moe *m = NULL;
+    return sizeof *m->mat + sizeof *m->dem;
 }
 
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e)
@@ -447,17 +458,19 @@ const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
     return s;
 }
 
-/* What the MoE generator allocates from the configuration alone: per batch
- * token its trace token (4 bytes) and topk GPU slots (2 bytes each, topk 1
- * when it comes from the trace), per GPU pair a byte count and a demand (24
- * bytes). The trace and the flows of a phase come on top. */
-static double moe_memory(const struct wl_specs *c, const struct topo_spec *tp,
-                         const struct opt_def **key)
+/* What the MoE generator allocates from the configuration alone (topk 1
+ * when it comes from the trace): wl_moe_memory_per_token per batch token,
+ * wl_moe_memory_per_gpu_pair per GPU pair. The trace and the flows of a
+ * phase (not known before the run) come on top. */
+static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
+                          struct wl_footprint *f)
 {
-    *key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
-    double B = H * (double)c->wl->tokens_per_gpu, K = c->wl->topk ? (double)c->wl->topk : 1;
-    return B * (4 + 2 * K) + H * H * 24;
+    double B = H * (double)c->wl->tokens_per_gpu;
+    int K = c->wl->topk ? (int)c->wl->topk : 1;
+    f->state_bytes = B * (double)wl_moe_memory_per_token(K) +
+                     H * H * (double)wl_moe_memory_per_gpu_pair();
+    f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
 }
 
 /* Dispatch and combine per layer: always several network phases. */
@@ -470,6 +483,6 @@ static int moe_multiphase(const struct wl_specs *c)
 const struct wl_def wl_def_moe = {
     .kind = WL_MOE,
     .create = wl_moe_create,
-    .memory = moe_memory,
+    .footprint = moe_footprint,
     .multiphase = moe_multiphase,
 };

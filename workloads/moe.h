@@ -18,6 +18,12 @@ struct moe_stats {
 };
 
 int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+/* Bytes the generator allocates from the configuration alone (the trace and
+ * the flows of a phase come on top): per batch token its trace token and
+ * topk GPU slots, per (source, destination) GPU pair a byte count and a
+ * demand. */
+size_t wl_moe_memory_per_token(int topk);
+size_t wl_moe_memory_per_gpu_pair(void);
 /* Statistics of a MoE generator (valid until it is destroyed). */
 const struct moe_stats *wl_moe_stats(const struct wl_gen *g);
 

@@ -10,7 +10,78 @@
 #include "base/rng.h"
 #include "workloads/place_internal.h"
 
-#define PL_POLICIES "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp"
+/* What a policy runs on. */
+struct pl_run {
+    const struct pl_profile *pr;
+    const struct pl_fabric *f;
+    const struct pl_params *p;
+    gsl_rng *rng;
+    struct err *e;
+};
+
+/* Each policy of PL_POLICY_LIST behind one signature: pl_run_NAME. */
+static int pl_run_contiguous(struct pl_placement *pl, const struct pl_run *r)
+{
+    (void)r;
+    return pl_policy_contiguous(pl);
+}
+static int pl_run_round_robin(struct pl_placement *pl, const struct pl_run *r)
+{
+    (void)r;
+    return pl_policy_round_robin(pl);
+}
+static int pl_run_random(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_random(pl, r->rng);
+}
+static int pl_run_load_greedy(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_load_greedy(pl, r->pr);
+}
+static int pl_run_eplb(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_eplb(pl, r->pr, r->p->replicas);
+}
+static int pl_run_affinity(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_affinity(pl, r->pr, r->rng);
+}
+static int pl_run_moetuner(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_moetuner(pl, r->pr, r->f);
+}
+static int pl_run_ilp(struct pl_placement *pl, const struct pl_run *r)
+{
+    return pl_policy_ilp(pl, r->pr, r->f, r->p->ilp_time_limit_s, r->rng, r->e);
+}
+
+#define PL_ROW_(name, rep, note) {#name, pl_run_##name, rep},
+const struct pl_policy pl_policies[PL_NPOLICIES] = {PL_POLICY_LIST(PL_ROW_, )};
+#undef PL_ROW_
+
+const struct pl_policy *pl_policy_find(const char *name)
+{
+    for (int i = 0; i < PL_NPOLICIES; i++)
+        if (!strcmp(name, pl_policies[i].name)) return &pl_policies[i];
+    return NULL;
+}
+
+/* "a, b, c and d": the policies that replicate experts. */
+static void replicating_names(char *buf, size_t n)
+{
+    int k = 0, total = 0;
+    for (int i = 0; i < PL_NPOLICIES; i++)
+        total += pl_policies[i].replicates;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < PL_NPOLICIES; i++) {
+        if (!pl_policies[i].replicates) continue;
+        const char *sep = k == 0 ? "" : k == total - 1 ? " and " : ", ";
+        used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", sep,
+                                 pl_policies[i].name);
+        k++;
+    }
+}
 
 void pl_fabric_default(struct pl_fabric *f, int gpus, int leaves)
 {
@@ -109,12 +180,10 @@ int pl_gpu_of(const struct pl_placement *pl, int layer, int expert, int from_gpu
 static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
                     const struct pl_fabric *f, const struct pl_params *p, struct err *e)
 {
-    static const char *known[] = {"contiguous", "round_robin", "random",   "load_greedy",
-                                  "eplb",       "affinity",    "moetuner", "ilp"};
-    int ok = 0;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        ok |= !strcmp(policy, known[i]);
-    if (!ok) return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy, PL_POLICIES);
+    const struct pl_policy *pol = pl_policy_find(policy);
+    if (!pol)
+        return err_set(e, "placement.policy: unknown policy '%s' (%s)", policy,
+                       PL_POLICY_CHOICES);
     int G = f->gpus, Lv = f->leaves, E = t->experts, R = p->replicas;
     if (G < 1) return err_set(e, "placement.gpus: need at least 1 GPU, got %d", G);
     if (Lv < 1 || G % Lv)
@@ -125,12 +194,12 @@ static int validate(const char *policy, const struct trace *t, size_t b, size_t 
         return err_set(e, "placement.train: no training tokens (window [%zu, %zu) of %zu)", b, en,
                        t->tokens);
     if (R < 0) return err_set(e, "placement.replicas: must be >= 0, got %d", R);
-    if (R > 0 && strcmp(policy, "eplb") && strcmp(policy, "contiguous") &&
-        strcmp(policy, "round_robin") && strcmp(policy, "random"))
-        return err_set(e,
-                       "placement.replicas: policy '%s' does not replicate experts (eplb, "
-                       "contiguous, round_robin and random do)",
-                       policy);
+    if (R > 0 && !pol->replicates) {
+        char names[256];
+        replicating_names(names, sizeof names);
+        return err_set(e, "placement.replicas: policy '%s' does not replicate experts (%s do)",
+                       policy, names);
+    }
     int S = E + R;
     if (G > S)
         return err_set(e,
@@ -176,23 +245,8 @@ int pl_compute(const char *policy, const struct trace *train, size_t tok_begin, 
     pl_alloc(out, train->layers, train->experts, f->gpus, f->leaves, train->experts + p->replicas);
     snprintf(out->policy, sizeof out->policy, "%s", policy);
     gsl_rng *r = rng_alloc(p->seed, RNG_PLACEMENT, 0);
-    int rc = 0;
-    if (!strcmp(policy, "contiguous"))
-        rc = pl_policy_contiguous(out);
-    else if (!strcmp(policy, "round_robin"))
-        rc = pl_policy_round_robin(out);
-    else if (!strcmp(policy, "random"))
-        rc = pl_policy_random(out, r);
-    else if (!strcmp(policy, "load_greedy"))
-        rc = pl_policy_load_greedy(out, &pr);
-    else if (!strcmp(policy, "eplb"))
-        rc = pl_policy_eplb(out, &pr, p->replicas);
-    else if (!strcmp(policy, "affinity"))
-        rc = pl_policy_affinity(out, &pr, r);
-    else if (!strcmp(policy, "moetuner"))
-        rc = pl_policy_moetuner(out, &pr, f);
-    else
-        rc = pl_policy_ilp(out, &pr, f, p->ilp_time_limit_s, r, e);
+    struct pl_run run = {&pr, f, p, r, e};
+    int rc = pl_policy_find(policy)->fn(out, &run);
     if (rc == 0) {
         struct pl_eval ev;
         pl_eval_init(&ev, &pr, f, out->slots, out->slots_per_gpu);

@@ -3,9 +3,9 @@
  * A placement gives every layer S = experts + replicas slots, slots_per_gpu =
  * S / gpus of them on each GPU: slot s of a layer lives on GPU s / slots_per_gpu
  * and holds one expert. An expert with several slots in a layer is replicated.
- * Policies (README-placement.md): contiguous, round_robin, random,
- * load_greedy, eplb, affinity, moetuner, ilp; `refine` runs a pairwise-swap
- * local search on the shared cost after any of them.
+ * Policies: PL_POLICY_LIST below (README-placement.md says what each does);
+ * `refine` runs a pairwise-swap local search on the shared cost after any of
+ * them.
  *
  * Replica rule (a pure function, pl_gpu_of): a token that comes from a GPU
  * holding a replica of the expert uses that replica; otherwise it uses replica
@@ -80,6 +80,44 @@ struct pl_placement {
     double ilp_gap;   /* relative MIP gap (0 when proven optimal; NAN: no bound) */
     double ilp_bound; /* best proven lower bound of the cost (NAN: none yet) */
 };
+
+/* The placement policies, written once: X(name, replicates, note) for each,
+ * SEP between two, in the order of placement.policy's choices (the option's
+ * value is the index here). `replicates`: whether the policy can fill
+ * placement.replicas extra slots; `note`: what the option's help says of it.
+ * The choices string, that help, `moesim place`'s usage and errors,
+ * pl_policies[] (the name -> function table of place.c) and validation all
+ * come from this list; tests/test_place.c checks that README-placement.md's
+ * table has each. */
+#define PL_POLICY_LIST(X, SEP)                                                                     \
+    X(contiguous, 1, " (e on GPU e*G/E)")                                                          \
+    SEP X(round_robin, 1, "")                                                                      \
+    SEP X(random, 1, "")                                                                           \
+    SEP X(load_greedy, 0, " (LPT by load)")                                                        \
+    SEP X(eplb, 1, " (DeepSeek, with replicas)")                                                   \
+    SEP X(affinity, 0, " (ExFlow)")                                                                \
+    SEP X(moetuner, 0, " (two-stage)")                                                             \
+    SEP X(ilp, 0, " (GLPK, exact)")
+
+#define PL_NAME_(name, rep, note)  #name
+#define PL_NOTE_(name, rep, note)  #name note
+#define PL_COUNT_(name, rep, note) +1
+/* "contiguous|round_robin|...|ilp", a string literal: the option's choices. */
+#define PL_POLICY_CHOICES PL_POLICY_LIST(PL_NAME_, "|")
+/* "contiguous (e on GPU e*G/E), round_robin, ...": the help's list. */
+#define PL_POLICY_HELP PL_POLICY_LIST(PL_NOTE_, ", ")
+enum { PL_NPOLICIES = 0 PL_POLICY_LIST(PL_COUNT_, ) };
+
+struct pl_run;
+struct pl_policy {
+    const char *name;
+    int (*fn)(struct pl_placement *out, const struct pl_run *r); /* place.c */
+    int replicates;
+};
+/* Indexed like placement.policy's choices. */
+extern const struct pl_policy pl_policies[PL_NPOLICIES];
+/* The policy named `name`, or NULL. */
+const struct pl_policy *pl_policy_find(const char *name);
 
 /* Computes a placement with `policy` on tokens [tok_begin, tok_end) of train
  * (the profile). Returns 0, or -1 with e naming the option and the reason

@@ -31,12 +31,11 @@ int wl_check(const struct wl_specs *c, const struct topo_spec *topo, const struc
     return d && d->check ? d->check(c, topo, bad, e) : 0;
 }
 
-double wl_memory_bytes(const struct wl_specs *c, const struct topo_spec *topo,
-                       const struct opt_def **key)
+void wl_footprint(const struct wl_specs *c, const struct topo_spec *topo, struct wl_footprint *f)
 {
     const struct wl_def *d = wl_def_of(c);
-    *key = NULL;
-    return d && d->memory ? d->memory(c, topo, key) : 0;
+    memset(f, 0, sizeof *f);
+    if (d && d->footprint) d->footprint(c, topo, f);
 }
 
 int wl_multiphase(const struct wl_specs *c)

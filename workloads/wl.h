@@ -63,6 +63,16 @@ struct wl_gen {
  * its own stream of this seed (base/rng.h). */
 uint64_t wl_seed(const struct wl_specs *c);
 
+/* What a run of a workload holds at least, from its configuration alone (in
+ * double: the products may pass 2^64). The memory estimate adds the engine's
+ * state for `msgs` messages (their flows, demands and the packets their
+ * windows keep in flight) and the fabric's. */
+struct wl_footprint {
+    double state_bytes;        /* the generator's own arrays */
+    double msgs;               /* messages in one network task, all hosts (0: not known) */
+    const struct opt_def *key; /* the key that grows it most (a row of its module's table) */
+};
+
 /* A workload kind: its generator, and what its configuration alone says
  * before anything runs (the fabric's spec: it is not built yet). */
 struct wl_def {
@@ -73,10 +83,10 @@ struct wl_def {
      * key, a row of its module's table (wl_fail). */
     int (*check)(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
                  struct err *e);
-    /* A lower bound of the bytes a run needs besides the fabric (in double:
-     * it may pass 2^64); *key: the row of the key that grows it most. */
-    double (*memory)(const struct wl_specs *c, const struct topo_spec *topo,
-                     const struct opt_def **key);
+    /* What a run holds at least (struct wl_footprint), for the memory
+     * estimate. */
+    void (*footprint)(const struct wl_specs *c, const struct topo_spec *topo,
+                      struct wl_footprint *f);
     /* Whether a run has several network tasks (--threads simulates them at
      * once). */
     int (*multiphase)(const struct wl_specs *c);
@@ -93,10 +103,8 @@ int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, 
  * wl_options, ...). */
 int wl_check(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
              struct err *e);
-/* The workload's memory estimate (0 when unknown) and the row of the key to
- * blame when it is too much. */
-double wl_memory_bytes(const struct wl_specs *c, const struct topo_spec *topo,
-                       const struct opt_def **key);
+/* The workload's footprint (all 0 and NULL when its kind has none). */
+void wl_footprint(const struct wl_specs *c, const struct topo_spec *topo, struct wl_footprint *f);
 int wl_multiphase(const struct wl_specs *c);
 /* Blames section.key of table t: *bad = its row (when bad), e->msg =
  * "section.key: <fmt>". Returns -1. */

@@ -6,6 +6,7 @@
 #include "workloads/wl.h"
 #include "workloads/wl_spec.h"
 
+#include "workloads/place.h"
 
 /* clang-format off */
 #define F(field) offsetof(struct wl_spec, field)
@@ -44,11 +45,8 @@ const struct opt_table wl_options = {wl_options_rows, sizeof wl_options_rows / s
 /* clang-format off */
 #define F(field) offsetof(struct pl_spec, field)
 static const struct opt_def pl_options_rows[] = {
-    {"placement", "policy", OPT_ENUM, "contiguous", 0, 0,
-     "contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp",
-     "moe: which GPU holds each expert (workloads/README-placement.md): contiguous (e on GPU e*G/E), "
-     "round_robin, random, load_greedy (LPT by load), eplb (DeepSeek, with replicas), affinity "
-     "(ExFlow), moetuner (two-stage), ilp (GLPK, exact)", F(policy)},
+    {"placement", "policy", OPT_ENUM, "contiguous", 0, 0, PL_POLICY_CHOICES,
+     "moe: which GPU holds each expert (workloads/README-placement.md): " PL_POLICY_HELP, F(policy)},
     {"placement", "replicas", OPT_INT, "0", 0, 1048576, NULL, "moe: extra expert slots per layer, each holding a replica: eplb gives them to the experts with the most load per replica; contiguous, round_robin and random spread them evenly over the experts; the other policies take none", F(replicas)},
     {"placement", "refine", OPT_BOOL, "false", 0, 0, NULL, "moe: pairwise-swap local search on the shared cost after the policy", F(refine)},
     {"placement", "train", OPT_REAL, "0.5", 0, 0.95, NULL,

@@ -41,9 +41,9 @@ check "moesim plot: no flow records in the 2 matching done runs (run with output
     "$MOESIM" plot fct --db "$T/a.db" -o "$T/p"
 check "moesim plot: no link samples in the 2 matching done runs (run with output.sample_ns > 0)" \
     "$MOESIM" plot heatmap --db "$T/a.db" -o "$T/p"
-check "moesim run: --jobs: expected a number of workers 1..4096, got '0'" \
+check "moesim run: --jobs: expected an integer in [1, 4096], got '0'" \
     "$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --jobs 0
-check "moesim run: --threads: expected a number of threads 1..4096, got 'two'" \
+check "moesim run: --threads: expected an integer in [1, 4096], got 'two'" \
     "$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --threads two
 # and the good path of export: exact text
 "$MOESIM" export --db "$T/a.db" --table phases -o "$T/p.csv" 2>/dev/null

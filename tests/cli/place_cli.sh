@@ -37,24 +37,24 @@ expect 2 "$P --gpus: 8 expert slots per layer (experts + replicas) do not split 
     "$MOESIM" place --trace "$mix" --gpus 3 --policy load_greedy
 expect 2 "$P --gpus: 10 expert slots per layer (experts + replicas) do not split evenly over 4 GPUs" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy eplb --replicas 2
-expect 2 "$P --replicas: policy 'affinity' does not replicate experts (eplb, contiguous, round_robin and random do)" \
+expect 2 "$P --replicas: policy 'affinity' does not replicate experts (contiguous, round_robin, random and eplb do)" \
     "$MOESIM" place --trace "$mix" --gpus 4 --policy affinity --replicas 4
 expect 2 "$P --train 0.001: the split of 247 tokens leaves no training tokens" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 0.001
 expect 2 "$P --train 1: the split of 247 tokens leaves no held-out tokens" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 1
-expect 2 "$P --train '1.5': not a number in [0, 1]" \
+expect 2 "$P --train: expected a number in [0, 1], got '1.5'" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy affinity --train 1.5
 expect 2 "$P --leaves: 3 leaves do not split 4 GPUs evenly" \
     "$MOESIM" place --trace "$mix" --gpus 4 --leaves 3 --policy eplb
-expect 2 "$P --mode 'fast': not standard or coherent" \
+expect 2 "$P --mode: expected standard|coherent, got 'fast'" \
     "$MOESIM" place --trace "$mix" --gpus 8 --policy ilp --mode fast
 expect 2 "$P --policy: missing (contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp)" \
     "$MOESIM" place --trace "$mix" --gpus 8
 expect 2 "$P --trace: missing (the routing trace CSV)" "$MOESIM" place --gpus 8 --policy random
-expect 2 "$P --gpus 'x': not an integer in [1, 32768]" \
+expect 2 "$P --gpus: expected an integer in [1, 32768], got 'x'" \
     "$MOESIM" place --trace "$mix" --gpus x --policy random
-expect 2 "$P unknown option '--bogus'" "$MOESIM" place --trace "$mix" --bogus
+expect 2 "$P --bogus: unknown option" "$MOESIM" place --trace "$mix" --bogus
 expect 2 "$tmp/none.csv:0: cannot open: No such file or directory" \
     "$MOESIM" place --trace "$tmp/none.csv" --gpus 2 --policy random
 "$MOESIM" trace gen --experts 16 --topk 2 --layers 32 --sequences 2 --tokens 20 --seed 3 \

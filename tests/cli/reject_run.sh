@@ -26,11 +26,14 @@ expect() {
 }
 
 expect "run" "moesim run: no scenario file"
-expect "run --bogus $S" "moesim run: unknown option '--bogus'"
+expect "run --bogus $S" "moesim run: --bogus: unknown option"
 expect "run $S $S" "moesim run: more than one scenario file"
-expect "run $S --set" "moesim run: missing value after an option"
-expect "run $S --db" "moesim run: missing value after an option"
-expect "run $S --csv" "moesim run: missing value after an option"
+expect "run $S --set" "moesim run: --set: missing value"
+expect "run $S --set --db $tmp/x.db" "moesim run: --set: missing value"
+expect "run $S --db" "moesim run: --db: missing value"
+expect "run $S --csv" "moesim run: --csv: missing value"
+expect "run $S --quiet=1" "moesim run: --quiet: takes no value"
+expect "run $S --db a.db --db b.db" "moesim run: --db: given more than once"
 expect "bogus" "moesim: unknown command 'bogus' (try moesim help)"
 expect "run $S --set=topology.leaves=0 --db $tmp/x.db" \
     "moesim: --set topology.leaves=0: 0 is out of bounds [1, 4096]"

@@ -28,11 +28,11 @@ expect 2 "moesim trace: gen needs --layers" \
     "$MOESIM" trace gen --experts 8 --topk 2 --sequences 1 --tokens 1 -o "$tmp/x.csv"
 expect 2 "moesim trace: --topk 9 outside [1, 8]" \
     "$MOESIM" trace gen --experts 8 --topk 9 --layers 2 --sequences 1 --tokens 1 -o "$tmp/x.csv"
-expect 2 "moesim trace: --experts 'x': not an integer in [1, 32767]" \
+expect 2 "moesim trace: --experts: expected an integer in [1, 32767], got 'x'" \
     "$MOESIM" trace gen --experts x
-expect 2 "moesim trace: --zipf 'y': not a number" "$MOESIM" trace gen --zipf=y
+expect 2 "moesim trace: --zipf: expected a number, got 'y'" "$MOESIM" trace gen --zipf=y
 expect 2 "moesim trace: unknown subcommand 'nope'" "$MOESIM" trace nope
-expect 2 "moesim trace: unknown option '--bogus'" "$MOESIM" trace stats x --bogus
+expect 2 "moesim trace: --bogus: unknown option" "$MOESIM" trace stats x --bogus
 expect 2 "moesim trace: import needs FILE.jsonl and -o FILE.csv" "$MOESIM" trace import x.jsonl
 expect 0 "" "$MOESIM" trace --help
 

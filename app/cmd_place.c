@@ -1,4 +1,4 @@
-/* place_cli.c - `moesim place`: computes a placement on the first --train
+/* cmd_place.c - `moesim place`: computes a placement on the first --train
  * fraction of a trace's tokens and reports it on the held-out rest (per-layer
  * GPU loads, transfers crossing GPUs and leaves, the shared cost), or prints
  * it as layer,expert,gpu rows with --csv. Bad input: one line on stderr naming
@@ -16,12 +16,34 @@
 #include "workloads/place.h"
 #include "workloads/trace.h"
 
-static const char *const usage_text =
-    "usage: moesim place --trace FILE --gpus G --policy P [--leaves L] [--train F]\n"
-    "                    [--replicas R] [--refine] [--mode standard|coherent] [--seed S]\n"
-    "                    [--gpu-gbps X] [--leaf-uplink-gbps X] [--bytes-per-token B]\n"
-    "                    [--compute-us-per-token U] [--ilp-time-limit-s T] [--csv]\n"
-    "  P: contiguous|round_robin|random|load_greedy|eplb|affinity|moetuner|ilp\n";
+#define PLACE_USAGE                                                                                \
+    "place --trace FILE --gpus G --policy P [--leaves L] [--train F] [--replicas R] [--refine]\n"  \
+    "        [--mode standard|coherent] [--seed S] [--gpu-gbps X] [--leaf-uplink-gbps X]\n"        \
+    "        [--bytes-per-token B] [--compute-us-per-token U] [--ilp-time-limit-s T] [--csv]\n"    \
+    "        expert placement on a trace, scored on its held-out tokens;\n"                        \
+    "        P: " PL_POLICY_CHOICES
+
+const struct cli_command cli_place = {"place", cmd_place, PLACE_USAGE};
+
+static const struct argv_opt place_opts[] = {
+    {"--trace", NULL, "FILE", 0, "the routing trace CSV"},
+    {"--gpus", NULL, "G", 0, "GPUs, 1..32768"},
+    {"--policy", NULL, "P", 0, PL_POLICY_CHOICES},
+    {"--leaves", NULL, "L", 0, "leaves the GPUs are split over evenly (default 1)"},
+    {"--train", NULL, "F", 0, "fraction of the tokens the placement is computed on (default 0.5)"},
+    {"--replicas", NULL, "R", 0, "extra expert slots per layer (default 0)"},
+    {"--refine", NULL, NULL, 0, "pairwise-swap local search after the policy"},
+    {"--mode", NULL, "M", 0, "standard (default) or coherent"},
+    {"--seed", NULL, "S", 0, "seed of random, affinity and refine (default 1)"},
+    {"--gpu-gbps", NULL, "X", 0, "per GPU and direction (default 400)"},
+    {"--leaf-uplink-gbps", NULL, "X", 0, "per leaf (default: its GPUs' total)"},
+    {"--bytes-per-token", NULL, "B", 0, "one token's activation (default 8192)"},
+    {"--compute-us-per-token", NULL, "U", 0, "per (token, expert) (default 0.5)"},
+    {"--ilp-time-limit-s", NULL, "T", 0, "GLPK's time limit for ilp (default 60)"},
+    {"--csv", NULL, NULL, 0, "print the placement as layer,expert,gpu rows"},
+};
+static const struct argv_cmd place_args = {
+    "moesim place", PLACE_USAGE, place_opts, sizeof place_opts / sizeof place_opts[0], 0, NULL};
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -34,60 +56,6 @@ static int bad(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return MOESIM_EXIT_INPUT;
-}
-
-enum kind { K_FLAG, K_INT, K_REAL, K_STR };
-struct opt {
-    const char *name;
-    enum kind kind;
-    void *out;
-    double lo, hi; /* inclusive bounds of K_INT and K_REAL */
-    int seen;
-};
-
-static int parse_value(struct opt *o, const char *v)
-{
-    char *end;
-    errno = 0;
-    if (o->kind == K_STR) {
-        *(const char **)o->out = v;
-        return 0;
-    }
-    double x = strtod(v, &end);
-    if (o->kind == K_INT) {
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < o->lo || n > o->hi)
-            return bad("%s '%s': not an integer in [%.0f, %.0f]", o->name, v, o->lo, o->hi);
-        *(long *)o->out = n;
-        return 0;
-    }
-    if (errno || end == v || *end || !isfinite(x) || x < o->lo || x > o->hi)
-        return bad("%s '%s': not a number in [%g, %g]", o->name, v, o->lo, o->hi);
-    *(double *)o->out = x;
-    return 0;
-}
-
-static int parse(int argc, char **argv, struct opt *opts)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *eq = strchr(a, '=');
-        size_t n = eq ? (size_t)(eq - a) : strlen(a);
-        struct opt *o = opts;
-        while (o->name && (strlen(o->name) != n || strncmp(o->name, a, n)))
-            o++;
-        if (!o->name) return bad("unknown option '%s'", a);
-        o->seen = 1;
-        if (o->kind == K_FLAG) {
-            if (eq) return bad("%s takes no value", o->name);
-            *(int *)o->out = 1;
-            continue;
-        }
-        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v) return bad("%s needs a value", o->name);
-        if (parse_value(o, v)) return MOESIM_EXIT_INPUT;
-    }
-    return 0;
 }
 
 /* pl_compute names scenario keys ("placement.gpu_gbps: ..."); say the option
@@ -124,50 +92,43 @@ static int print_csv(const struct pl_placement *pl)
     return fflush(stdout) ? 1 : 0;
 }
 
-int wl_place_cli(int argc, char **argv)
+/* Reads the options; 0, or -1 after printing why (exit 2). */
+static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *replicas, long *seed,
+                     double *train, double *ilp_time, double *uplink, int *mode,
+                     struct pl_fabric *f)
 {
-    const char *trace_path = NULL, *policy = NULL, *mode = "standard";
+    if (argv_npos(a)) return argv_fail(a, "unexpected argument '%s'", argv_pos(a, 0)), -1;
+    if (argv_long(a, "--gpus", 1, 32768, gpus) || argv_long(a, "--leaves", 1, 32768, leaves) ||
+        argv_real(a, "--train", 0, 1, train) || argv_long(a, "--replicas", 0, 1 << 20, replicas) ||
+        argv_choice(a, "--mode", "standard|coherent", mode) ||
+        argv_long(a, "--seed", 0, 2147483647, seed) ||
+        argv_real(a, "--gpu-gbps", 1e-6, 1e9, &f->gpu_gbps) ||
+        argv_real(a, "--leaf-uplink-gbps", 1e-6, 1e12, uplink) ||
+        argv_real(a, "--bytes-per-token", 0, 1e12, &f->bytes_per_token) ||
+        argv_real(a, "--compute-us-per-token", 0, 1e9, &f->compute_us_per_token) ||
+        argv_real(a, "--ilp-time-limit-s", 1e-3, 1e6, ilp_time))
+        return -1;
+    if (!argv_str(a, "--trace", NULL)) return bad("--trace: missing (the routing trace CSV)"), -1;
+    if (!*gpus) return bad("--gpus: missing (the number of GPUs)"), -1;
+    if (!argv_str(a, "--policy", NULL)) return bad("--policy: missing (" PL_POLICY_CHOICES ")"), -1;
+    return 0;
+}
+
+int cmd_place(int argc, char **argv)
+{
     long gpus = 0, leaves = 1, replicas = 0, seed = 1;
-    int refine = 0, csv = 0, help = 0;
-    double train = 0.5, ilp_time = 60;
+    double train = 0.5, ilp_time = 60, uplink = -1;
+    int mode = 0;
     struct pl_fabric f;
     pl_fabric_default(&f, 1, 1);
-    double uplink = -1;
-    struct opt opts[] = {
-        {"--trace", K_STR, &trace_path, 0, 0, 0},
-        {"--gpus", K_INT, &gpus, 1, 32768, 0},
-        {"--leaves", K_INT, &leaves, 1, 32768, 0},
-        {"--policy", K_STR, &policy, 0, 0, 0},
-        {"--train", K_REAL, &train, 0, 1, 0},
-        {"--replicas", K_INT, &replicas, 0, 1 << 20, 0},
-        {"--refine", K_FLAG, &refine, 0, 0, 0},
-        {"--mode", K_STR, &mode, 0, 0, 0},
-        {"--seed", K_INT, &seed, 0, 2147483647, 0},
-        {"--gpu-gbps", K_REAL, &f.gpu_gbps, 1e-6, 1e9, 0},
-        {"--leaf-uplink-gbps", K_REAL, &uplink, 1e-6, 1e12, 0},
-        {"--bytes-per-token", K_REAL, &f.bytes_per_token, 0, 1e12, 0},
-        {"--compute-us-per-token", K_REAL, &f.compute_us_per_token, 0, 1e9, 0},
-        {"--ilp-time-limit-s", K_REAL, &ilp_time, 1e-3, 1e6, 0},
-        {"--csv", K_FLAG, &csv, 0, 0, 0},
-        {"--help", K_FLAG, &help, 0, 0, 0},
-        {NULL, K_FLAG, NULL, 0, 0, 0},
-    };
-    if (parse(argc, argv, opts)) return MOESIM_EXIT_INPUT;
-    if (help) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (!trace_path) return bad("--trace: missing (the routing trace CSV)");
-    if (!gpus) return bad("--gpus: missing (the number of GPUs)");
-    if (!policy)
-        return bad("--policy: missing (contiguous|round_robin|random|load_greedy|eplb|"
-                   "affinity|moetuner|ilp)");
-    if (!strcmp(mode, "standard"))
-        f.mode = PL_STANDARD;
-    else if (!strcmp(mode, "coherent"))
-        f.mode = PL_COHERENT;
-    else
-        return bad("--mode '%s': not standard or coherent", mode);
+    struct argv_res a;
+    if (argv_parse(&place_args, argc, argv, &a)) return a.status;
+    if (read_opts(&a, &gpus, &leaves, &replicas, &seed, &train, &ilp_time, &uplink, &mode, &f))
+        return MOESIM_EXIT_INPUT;
+    const char *trace_path = argv_str(&a, "--trace", NULL),
+               *policy = argv_str(&a, "--policy", NULL);
+    int refine = argv_count(&a, "--refine") > 0, csv = argv_count(&a, "--csv") > 0;
+    f.mode = mode ? PL_COHERENT : PL_STANDARD;
     f.gpus = (int)gpus;
     f.leaves = (int)leaves;
     f.leaf_uplink_gbps = uplink > 0 ? uplink : f.gpu_gbps * (double)gpus / (double)leaves;
@@ -204,8 +165,8 @@ int wl_place_cli(int argc, char **argv)
         pl_evaluate(&pl, &t, n_train, t.tokens, &f, &s);
         printf("placement %s%s: %d GPUs, %d leaves, %s mode, %d experts x %d layers, "
                "%d slots per GPU\n",
-               policy, refine ? "+refine" : "", pl.gpus, pl.leaves, mode, pl.experts, pl.layers,
-               pl.slots_per_gpu);
+               policy, refine ? "+refine" : "", pl.gpus, pl.leaves, mode ? "coherent" : "standard",
+               pl.experts, pl.layers, pl.slots_per_gpu);
         printf("profile: tokens [0, %zu); held out: tokens [%zu, %zu); computed in %.3f s\n",
                n_train, n_train, t.tokens, secs);
         printf("layer,max_load,mean_load,max_over_mean\n");
