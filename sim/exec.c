@@ -291,6 +291,9 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         xt->ndem = g->ndem;
         g->dem = NULL;
         g->ndem = 0;
+        if (xt->ndem > UINT32_MAX) /* a message's tag holds its index in 32 bits */
+            rc = err_set(e, "graph: %s has more than 2^32 messages",
+                         describe(xt, gp->first + i, d, sizeof d));
         for (size_t k = 0; k < xt->ndem && rc == 0; k++) {
             if (xt->dem[k].src >= t->hosts || xt->dem[k].dst >= t->hosts)
                 rc = err_set(e,
