@@ -257,13 +257,15 @@ static void run_pool(struct sweep *w, long jobs)
     free(pool);
 }
 
-/* Whether every run to do has several network phases (an MoE workload, or
- * more than one iteration), which --threads can simulate at once. */
+/* Whether every run to do has several network phases (wl_multiphase: an MoE
+ * workload, or more than one iteration), which --threads can simulate at
+ * once. */
 static int runs_multiphase(const struct sweep *w)
 {
     for (size_t i = 0; i < w->ntorun; i++) {
         const struct cfg *c = sc_run(w->s, w->torun[i]);
-        if (c->wl.kind != WL_MOE && c->sim.iterations < 2) return 0;
+        struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
+        if (!wl_multiphase(&ws)) return 0;
     }
     return w->ntorun > 0;
 }

@@ -261,22 +261,17 @@ int sweep_finish(struct sweep *w)
 
 /* ---- the worker ---- */
 
-static struct res_link *sweep_links(const struct topo *t, const struct eng_port_stats *ports)
+static struct res_link *sweep_links(const struct topo *t, const struct res_port_stats *ports)
 {
     struct res_link *l = xcalloc(t->nports, sizeof *l);
     for (uint32_t p = 0; p < t->nports; p++) {
         const struct topo_port *tp = &t->ports[p];
-        const struct eng_port_stats *st = &ports[p];
         l[p].link = p;
         l[p].kind = topo_port_kind_name(tp->kind);
         topo_node_name(t, tp->src, l[p].src, sizeof l[p].src);
         topo_node_name(t, tp->dst, l[p].dst, sizeof l[p].dst);
         l[p].gbps = (double)tp->bps / 1e9;
-        l[p].bytes = st->bytes;
-        l[p].busy_ps = st->busy_ps;
-        l[p].max_queue_bytes = st->max_queue_bytes;
-        l[p].drops = st->drops;
-        l[p].ecn_marks = st->ecn_marks;
+        l[p].st = ports[p];
     }
     return l;
 }
@@ -296,25 +291,25 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
     if (topo_build(&c->topo, &t, &e) < 0 || wl_create(&ws, t, &g, &e) < 0 ||
         wl_drive(&g, t, &ws, &r, &e) < 0) {
         rc = res_blob_write(out, MOESIM_EXIT_INPUT, e.msg, NULL);
-    } else if (r.invariant[0]) {
-        rc = res_blob_write(out, 1, r.invariant, NULL);
+    } else if (r.run.invariant[0]) {
+        rc = res_blob_write(out, 1, r.run.invariant, NULL);
     } else {
-        const struct eng_stats *st = &r.st;
-        struct res_link *links = sweep_links(t, r.ports);
+        const struct eng_stats *st = &r.run.st;
+        struct res_link *links = sweep_links(t, r.run.ports);
         struct res_run rr = {
             .engine = opt_enum_name("sim", "engine", c->sim.engine),
             .seed = (uint64_t)c->sim.seed,
             .wall_s = sweep_clock() - t0,
             .events = st->events,
             .sim_ps = st->now,
-            .phases = r.phases,
-            .nphases = r.nphases,
+            .phases = r.run.phases,
+            .nphases = r.run.nphases,
             .links = links,
             .nlinks = t->nports,
-            .flows = r.flows,
-            .nflows = r.nflows,
-            .samples = r.samples,
-            .nsamples = r.nsamples,
+            .flows = r.run.flows,
+            .nflows = r.run.nflows,
+            .samples = r.run.samples,
+            .nsamples = r.run.nsamples,
             .gpu_load = r.gpu_load,
             .ngpu_load = r.ngpu_load,
             .trace_use = r.trace_use,

@@ -4,8 +4,8 @@
  *
  * Layout: the magic "MOESIMB1", the status and message, the run's scalars,
  * then counted arrays. Phases and links go field by field (they point at
- * strings); flows, samples, gpu_load, trace_use rows and notes are plain
- * structs written as
+ * strings), a link's counters (struct res_port_stats) as they are; flows,
+ * samples, gpu_load, trace_use rows and notes are plain structs written as
  * they are, so a blob is read by the same binary on the same kind of machine
  * (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
  * from one cut short by a worker that died while writing.
@@ -56,8 +56,7 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
         const struct res_link *l = &r->links[i];
         bad = put_u64(f, l->link) | put_str(f, l->kind) | put(f, l->src, sizeof l->src) |
               put(f, l->dst, sizeof l->dst) | put(f, &l->gbps, sizeof l->gbps) |
-              put_u64(f, l->bytes) | put_u64(f, l->busy_ps) | put_u64(f, l->max_queue_bytes) |
-              put_u64(f, l->drops) | put_u64(f, l->ecn_marks);
+              put(f, &l->st, sizeof l->st);
     }
     bad |= put_u64(f, r->nflows) | put(f, r->flows, r->nflows * sizeof *r->flows);
     bad |= put_u64(f, r->nsamples) | put(f, r->samples, r->nsamples * sizeof *r->samples);
@@ -148,11 +147,9 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
     for (size_t i = 0; i < r->nlinks; i++) {
         if (get_u64(f, &v[0]) | get_str(f, b, &l[i].kind) | get(f, l[i].src, sizeof l[i].src) |
             get(f, l[i].dst, sizeof l[i].dst) | get(f, &l[i].gbps, sizeof l[i].gbps) |
-            get_u64(f, &l[i].bytes) | get_u64(f, &v[1]) | get_u64(f, &l[i].max_queue_bytes) |
-            get_u64(f, &l[i].drops) | get_u64(f, &l[i].ecn_marks))
+            get(f, &l[i].st, sizeof l[i].st))
             return -1;
         l[i].link = (uint32_t)v[0];
-        l[i].busy_ps = v[1];
         l[i].src[sizeof l[i].src - 1] = l[i].dst[sizeof l[i].dst - 1] = '\0';
     }
     if (get_count(f, &r->nflows) < 0 ||

@@ -631,8 +631,9 @@ static int res_insert_phase(struct res_db *d, int64_t run_id, size_t i, const st
 static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const struct res_link *l,
                            struct err *e)
 {
-    uint64_t counts[5] = {l->bytes, ps_to_ns(l->busy_ps), l->max_queue_bytes, l->drops,
-                          l->ecn_marks};
+    const struct res_port_stats *s = &l->st;
+    uint64_t counts[5] = {s->bytes, ps_to_ns(s->busy_ps), s->max_queue_bytes, s->drops,
+                          s->ecn_marks};
     sqlite3_stmt *st = d->st[ST_LINK];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, l->link);

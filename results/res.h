@@ -55,14 +55,25 @@ struct res_phase {
     uint64_t bytes;
 };
 
+/* A link's counters, as the links table records them (the engine counts them
+ * per port: eng_port). */
+struct res_port_stats {
+    uint64_t bytes;
+    simtime_t busy_ps;
+    uint64_t max_queue_bytes;
+    uint64_t drops, ecn_marks;
+};
+
+/* Adds src's counters to dst's (peaks: the larger), as the counters of
+ * several engine runs on one fabric fold into a run's. */
+void res_port_stats_fold(struct res_port_stats *dst, const struct res_port_stats *src);
+
 struct res_link {
     uint32_t link;
     const char *kind; /* host_up|host_down|leaf_up|spine_down|... */
     char src[32], dst[32];
     double gbps;
-    uint64_t bytes;
-    simtime_t busy_ps;
-    uint64_t max_queue_bytes, drops, ecn_marks;
+    struct res_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
 };
 
 /* A message's completion record (one per workload message). */

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "base/units.h"
+#include "results/res.h"
+#include "sim/counters.h"
 #include "sim/spec.h"
 #include "topo/topo.h"
 
@@ -32,26 +34,8 @@ struct eng_hooks {
     void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
 };
 
-/* Per-port counters, as the links table records them. */
-struct eng_port_stats {
-    uint64_t bytes;
-    simtime_t busy_ps;
-    uint64_t max_queue_bytes;
-    uint64_t drops, ecn_marks;
-};
-
-struct eng_stats {
-    uint64_t events;
-    uint64_t data_bytes_sent, data_bytes_delivered, acks;
-    uint64_t msgs, msgs_done, flows;
-    uint64_t past_events; /* events scheduled or popped before "now": must stay 0 */
-    uint64_t underflows;  /* a flow's bytes in flight, a message's flows or
-                             acknowledgements left, or the live message count
-                             taken below zero: must stay 0 */
-    uint32_t peak_packets;
-    uint64_t peak_events; /* largest event queue */
-    simtime_t now;
-};
+/* Per-port counters are the links table's (struct res_port_stats, results/res.h);
+ * a run's counters are struct eng_stats (sim/counters.h). */
 
 /* Periodic sampling (a timer): fn(ctx, e, now) runs at first_ps + k*period_ps. */
 typedef void (*eng_sample_fn)(void *ctx, const struct eng *e, simtime_t now);
@@ -70,7 +54,7 @@ struct eng_ops {
     void (*run)(struct eng *e);
     simtime_t (*now)(const struct eng *e);
     const struct eng_stats *(*stats)(const struct eng *e);
-    const struct eng_port_stats *(*port)(const struct eng *e, uint32_t port);
+    const struct res_port_stats *(*port)(const struct eng *e, uint32_t port);
     uint64_t (*port_backlog)(const struct eng *e, uint32_t port);
     uint64_t (*port_sent)(const struct eng *e, uint32_t port);
     uint64_t (*window)(const struct eng *e);
@@ -176,7 +160,7 @@ static inline const struct eng_stats *eng_stats(const struct eng *e)
     return e->ops->stats(e);
 }
 
-static inline const struct eng_port_stats *eng_port(const struct eng *e, uint32_t port)
+static inline const struct res_port_stats *eng_port(const struct eng *e, uint32_t port)
 {
     return e->ops->port(e, port);
 }

@@ -100,7 +100,7 @@ struct pkt_eng {
     struct evq q;
     struct port_rt *ports;
     uint32_t live_pkts, peak_pkts;
-    struct eng_port_stats *pst; /* [nports]: filled by eng_port() */
+    struct res_port_stats *pst; /* [nports]: filled by eng_port() */
     struct host *hosts;         /* [2 * hosts]: NIC and NVLink sender of each host */
     struct flow *flows;         /* [capmsgs * subflows] */
     struct msg *msgs;
@@ -136,7 +136,7 @@ void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id);
 void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
 uint64_t pkt_port_backlog(const struct eng *e, uint32_t port);
 uint64_t pkt_port_sent(const struct eng *e, uint32_t port);
-const struct eng_port_stats *pkt_port(const struct eng *e, uint32_t port);
+const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
 
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
 

@@ -69,11 +69,11 @@ uint64_t pkt_port_sent(const struct eng *eb, uint32_t port)
 
 /* The port's counters as the links table records them (into the engine's
  * pst[port]: eng_port() returns a const pointer to it). */
-const struct eng_port_stats *pkt_port(const struct eng *eb, uint32_t port)
+const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
 {
     struct pkt_eng *e = (struct pkt_eng *)eb;
     const struct port_rt *p = &e->ports[port];
-    struct eng_port_stats *s = &e->pst[port];
+    struct res_port_stats *s = &e->pst[port];
     unsigned __int128 bits = (unsigned __int128)p->max_backlog_ps * e->base.t->ports[port].bps;
     s->bytes = p->bytes;
     s->busy_ps = p->busy_ps;

@@ -31,11 +31,11 @@ static simtime_t run_phase(const struct cfg *c, simtime_t *ideal, uint64_t *even
     assert_int_equal(wl_create(TU_SPECS(c), t, &g, &e), 0);
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, TU_SPECS(c), &r, &e), 0);
-    if (r.invariant[0]) fail_msg("%s", r.invariant);
-    assert_true(r.nphases >= 1);
-    simtime_t cct = r.phases[0].end_ps - r.phases[0].start_ps;
-    if (ideal) *ideal = r.phases[0].ideal_ps;
-    if (events) *events = r.st.events;
+    if (r.run.invariant[0]) fail_msg("%s", r.run.invariant);
+    assert_true(r.run.nphases >= 1);
+    simtime_t cct = r.run.phases[0].end_ps - r.run.phases[0].start_ps;
+    if (ideal) *ideal = r.run.phases[0].ideal_ps;
+    if (events) *events = r.run.st.events;
     wl_result_free(&r);
     g.destroy(g.state);
     topo_destroy(t);
@@ -304,20 +304,20 @@ static void test_conservation_alltoall(void **state)
         assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), 0);
         struct wl_result r;
         assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
-        const struct eng_stats *s = &r.st;
+        const struct eng_stats *s = &r.run.st;
         assert_int_equal(s->data_bytes_sent, 16 * 15 * 100000ull);
         assert_int_equal(s->data_bytes_delivered, 16 * 15 * 100000ull);
         /* Every byte crosses a host uplink and a host downlink once, data
          * and acks: the per-port counters add up. */
         uint64_t up = 0, down = 0;
         for (uint32_t p = 0; p < t->nports; p++) {
-            if (t->ports[p].kind == TP_HOST_UP) up += r.ports[p].bytes;
-            if (t->ports[p].kind == TP_HOST_DOWN) down += r.ports[p].bytes;
+            if (t->ports[p].kind == TP_HOST_UP) up += r.run.ports[p].bytes;
+            if (t->ports[p].kind == TP_HOST_DOWN) down += r.run.ports[p].bytes;
         }
         assert_int_equal(up, down);
         assert_int_equal(up, s->data_bytes_sent + s->acks * 64);
-        assert_string_equal(r.invariant, "");
-        assert_true(r.phases[0].end_ps >= r.phases[0].ideal_ps);
+        assert_string_equal(r.run.invariant, "");
+        assert_true(r.run.phases[0].end_ps >= r.run.phases[0].ideal_ps);
         wl_result_free(&r);
         g.destroy(g.state);
         topo_destroy(t);

@@ -46,7 +46,7 @@ static void run_moe(const struct cfg *c, struct moe_run *out)
     struct wl_gen g;
     if (wl_create(TU_SPECS(c), out->t, &g, &e) != 0) fail_msg("%s", e.msg);
     assert_int_equal(wl_drive(&g, out->t, TU_SPECS(c), &out->r, &e), 0);
-    if (out->r.invariant[0]) fail_msg("%s", out->r.invariant);
+    if (out->r.run.invariant[0]) fail_msg("%s", out->r.run.invariant);
     out->st = *wl_moe_stats(&g);
     out->uses = xmalloc(out->st.trace_tokens * sizeof *out->uses);
     memcpy(out->uses, out->st.uses, out->st.trace_tokens * sizeof *out->uses);
@@ -65,10 +65,10 @@ static void free_moe(struct moe_run *m)
 static int64_t phase_bytes(const struct wl_result *r, uint32_t iter, uint32_t layer,
                            const char *name)
 {
-    for (size_t i = 0; i < r->nphases; i++)
-        if (r->phases[i].iter == iter && r->phases[i].layer == layer &&
-            !strcmp(r->phases[i].phase, name))
-            return (int64_t)r->phases[i].bytes;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].iter == iter && r->run.phases[i].layer == layer &&
+            !strcmp(r->run.phases[i].phase, name))
+            return (int64_t)r->run.phases[i].bytes;
     return -1;
 }
 
@@ -80,7 +80,7 @@ static void test_standard_conservation(void **state)
     struct moe_run m;
     run_moe(&c, &m);
     /* 32 layers x (dispatch, compute, combine) x 2 iterations. */
-    assert_int_equal(m.r.nphases, 32 * 3 * 2);
+    assert_int_equal(m.r.run.nphases, 32 * 3 * 2);
     for (uint32_t it = 0; it < 2; it++)
         for (uint32_t l = 0; l < 32; l++) {
             int64_t d = phase_bytes(&m.r, it, l, "dispatch"),
@@ -89,8 +89,8 @@ static void test_standard_conservation(void **state)
             assert_int_equal(d, b);
         }
     /* Phases follow one another with no gap and no overlap. */
-    for (size_t i = 1; i < m.r.nphases; i++)
-        assert_int_equal(m.r.phases[i].start_ps, m.r.phases[i - 1].end_ps);
+    for (size_t i = 1; i < m.r.run.nphases; i++)
+        assert_int_equal(m.r.run.phases[i].start_ps, m.r.run.phases[i - 1].end_ps);
     free_moe(&m);
 }
 
@@ -158,9 +158,9 @@ static void test_skew_compute_dominates(void **state)
         run_moe(&c, &m);
         ratio[i] = m.st.compute_max_ps / m.st.compute_mean_ps;
         simtime_t comp = 0;
-        for (size_t j = 0; j < m.r.nphases; j++)
-            if (!strcmp(m.r.phases[j].phase, "compute"))
-                comp += m.r.phases[j].end_ps - m.r.phases[j].start_ps;
+        for (size_t j = 0; j < m.r.run.nphases; j++)
+            if (!strcmp(m.r.run.phases[j].phase, "compute"))
+                comp += m.r.run.phases[j].end_ps - m.r.run.phases[j].start_ps;
         comp_ps[i] = (double)comp;
         assert_int_equal(m.st.selections, 8 * 128 * 2 * 4);
         free_moe(&m);
@@ -215,7 +215,7 @@ static void test_nvlink_carries_intra_server(void **state)
     run_moe(&c, &m);
     uint64_t nic = 0, nvl = 0;
     for (uint32_t p = 0; p < m.t->nports; p++) {
-        uint64_t b = m.r.ports[p].bytes;
+        uint64_t b = m.r.run.ports[p].bytes;
         if (m.t->ports[p].kind == TP_NVL_UP)
             nvl += b;
         else if (m.t->ports[p].kind == TP_HOST_UP)
@@ -310,10 +310,10 @@ static void test_determinism(void **state)
     struct moe_run a, b;
     run_moe(&c, &a);
     run_moe(&c, &b);
-    assert_int_equal(a.r.nphases, b.r.nphases);
-    for (size_t i = 0; i < a.r.nphases; i++) {
-        assert_int_equal(a.r.phases[i].end_ps, b.r.phases[i].end_ps);
-        assert_int_equal(a.r.phases[i].bytes, b.r.phases[i].bytes);
+    assert_int_equal(a.r.run.nphases, b.r.run.nphases);
+    for (size_t i = 0; i < a.r.run.nphases; i++) {
+        assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
+        assert_int_equal(a.r.run.phases[i].bytes, b.r.run.phases[i].bytes);
     }
     free_moe(&a);
     free_moe(&b);
@@ -333,35 +333,35 @@ static void test_threads_change_nothing(void **state)
     wl_set_threads(3);
     run_moe(&c, &b);
     wl_set_threads(1);
-    assert_true(a.r.nphases >= 6);
-    assert_int_equal(a.r.nphases, b.r.nphases);
-    for (size_t i = 0; i < a.r.nphases; i++) {
-        assert_string_equal(a.r.phases[i].phase, b.r.phases[i].phase);
-        assert_int_equal(a.r.phases[i].start_ps, b.r.phases[i].start_ps);
-        assert_int_equal(a.r.phases[i].end_ps, b.r.phases[i].end_ps);
-        assert_int_equal(a.r.phases[i].ideal_ps, b.r.phases[i].ideal_ps);
-        assert_int_equal(a.r.phases[i].bytes, b.r.phases[i].bytes);
+    assert_true(a.r.run.nphases >= 6);
+    assert_int_equal(a.r.run.nphases, b.r.run.nphases);
+    for (size_t i = 0; i < a.r.run.nphases; i++) {
+        assert_string_equal(a.r.run.phases[i].phase, b.r.run.phases[i].phase);
+        assert_int_equal(a.r.run.phases[i].start_ps, b.r.run.phases[i].start_ps);
+        assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
+        assert_int_equal(a.r.run.phases[i].ideal_ps, b.r.run.phases[i].ideal_ps);
+        assert_int_equal(a.r.run.phases[i].bytes, b.r.run.phases[i].bytes);
     }
     /* phases chain: each starts where the one before ends */
-    for (size_t i = 1; i < a.r.nphases; i++)
-        assert_int_equal(a.r.phases[i].start_ps, a.r.phases[i - 1].end_ps);
-    assert_int_equal(a.r.st.events, b.r.st.events);
-    assert_int_equal(a.r.st.now, b.r.st.now);
-    assert_int_equal(a.r.st.acks, b.r.st.acks);
-    assert_int_equal(a.r.st.peak_packets, b.r.st.peak_packets);
+    for (size_t i = 1; i < a.r.run.nphases; i++)
+        assert_int_equal(a.r.run.phases[i].start_ps, a.r.run.phases[i - 1].end_ps);
+    assert_int_equal(a.r.run.st.events, b.r.run.st.events);
+    assert_int_equal(a.r.run.st.now, b.r.run.st.now);
+    assert_int_equal(a.r.run.st.acks, b.r.run.st.acks);
+    assert_int_equal(a.r.run.st.peak_packets, b.r.run.st.peak_packets);
     for (uint32_t p = 0; p < a.t->nports; p++) {
-        assert_int_equal(a.r.ports[p].bytes, b.r.ports[p].bytes);
-        assert_int_equal(a.r.ports[p].busy_ps, b.r.ports[p].busy_ps);
-        assert_int_equal(a.r.ports[p].max_queue_bytes, b.r.ports[p].max_queue_bytes);
+        assert_int_equal(a.r.run.ports[p].bytes, b.r.run.ports[p].bytes);
+        assert_int_equal(a.r.run.ports[p].busy_ps, b.r.run.ports[p].busy_ps);
+        assert_int_equal(a.r.run.ports[p].max_queue_bytes, b.r.run.ports[p].max_queue_bytes);
     }
-    assert_true(a.r.nflows > 0);
-    assert_int_equal(a.r.nflows, b.r.nflows);
-    for (size_t i = 0; i < a.r.nflows; i++) {
-        assert_int_equal(a.r.flows[i].flow, i);
-        assert_int_equal(b.r.flows[i].flow, i);
-        assert_int_equal(a.r.flows[i].src, b.r.flows[i].src);
-        assert_int_equal(a.r.flows[i].start_ps, b.r.flows[i].start_ps);
-        assert_int_equal(a.r.flows[i].end_ps, b.r.flows[i].end_ps);
+    assert_true(a.r.run.nflows > 0);
+    assert_int_equal(a.r.run.nflows, b.r.run.nflows);
+    for (size_t i = 0; i < a.r.run.nflows; i++) {
+        assert_int_equal(a.r.run.flows[i].flow, i);
+        assert_int_equal(b.r.run.flows[i].flow, i);
+        assert_int_equal(a.r.run.flows[i].src, b.r.run.flows[i].src);
+        assert_int_equal(a.r.run.flows[i].start_ps, b.r.run.flows[i].start_ps);
+        assert_int_equal(a.r.run.flows[i].end_ps, b.r.run.flows[i].end_ps);
     }
     free_moe(&a);
     free_moe(&b);

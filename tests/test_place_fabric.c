@@ -146,8 +146,8 @@ static void replay_pairs(const char *trace, int shard, uint64_t *m, struct pl_fa
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
     memset(m, 0, 16 * sizeof *m);
-    for (size_t i = 0; i < r.nflows; i++)
-        m[r.flows[i].src * 4 + r.flows[i].dst] += r.flows[i].bytes;
+    for (size_t i = 0; i < r.run.nflows; i++)
+        m[r.run.flows[i].src * 4 + r.run.flows[i].dst] += r.run.flows[i].bytes;
     struct wl_compute comp;
     assert_int_equal(wl_compute_init(&c.wl, &comp, &e), 0);
     wl_moe_fabric(TU_SPECS(&c), t, &comp, f);

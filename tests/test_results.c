@@ -121,10 +121,11 @@ static const struct res_phase phases2[] = {
 };
 
 static struct res_link links2[] = {
-    {.link = 0, .kind = "host_up", .src = "h0", .dst = "l0", .gbps = 100, .bytes = 1048576,
-     .busy_ps = 83886080000, .max_queue_bytes = 8192, .drops = 0, .ecn_marks = 3},
-    {.link = 17, .kind = "spine_down", .src = "s3", .dst = "l1", .gbps = 400.5, .bytes = 42,
-     .busy_ps = 1500, .max_queue_bytes = 0, .drops = 5, .ecn_marks = 0},
+    {.link = 0, .kind = "host_up", .src = "h0", .dst = "l0", .gbps = 100,
+     .st = {.bytes = 1048576, .busy_ps = 83886080000, .max_queue_bytes = 8192, .drops = 0,
+            .ecn_marks = 3}},
+    {.link = 17, .kind = "spine_down", .src = "s3", .dst = "l1", .gbps = 400.5,
+     .st = {.bytes = 42, .busy_ps = 1500, .max_queue_bytes = 0, .drops = 5, .ecn_marks = 0}},
 };
 
 static struct res_run run2(void)
@@ -490,7 +491,7 @@ static void test_rollback_leaves_run_running(void **state)
     cfg_defaults(&c);
     int64_t id = begin_ok(db, &c, "r.ini");
     struct res_link l[1] = {links2[0]};
-    l[0].drops = (uint64_t)INT64_MAX + 1;
+    l[0].st.drops = (uint64_t)INT64_MAX + 1;
     struct res_run r = run2();
     r.links = l;
     r.nlinks = 1;

@@ -208,7 +208,7 @@ static void run(const struct cfg *c, struct run *out)
     struct wl_gen g;
     if (wl_create(TU_SPECS(c), out->t, &g, &e) != 0) fail_msg("%s", e.msg);
     assert_int_equal(wl_drive(&g, out->t, TU_SPECS(c), &out->r, &e), 0);
-    if (out->r.invariant[0]) fail_msg("%s", out->r.invariant);
+    if (out->r.run.invariant[0]) fail_msg("%s", out->r.run.invariant);
     g.destroy(g.state);
 }
 
@@ -222,11 +222,11 @@ static void free_run(struct run *m)
  * uses and the flows' endpoints and sizes. */
 static int same_traffic(const struct wl_result *a, const struct wl_result *b)
 {
-    if (a->nphases != b->nphases || a->ngpu_load != b->ngpu_load ||
-        a->ntrace_use != b->ntrace_use || a->nflows != b->nflows)
+    if (a->run.nphases != b->run.nphases || a->ngpu_load != b->ngpu_load ||
+        a->ntrace_use != b->ntrace_use || a->run.nflows != b->run.nflows)
         return 0;
-    for (size_t i = 0; i < a->nphases; i++) {
-        const struct res_phase *x = &a->phases[i], *y = &b->phases[i];
+    for (size_t i = 0; i < a->run.nphases; i++) {
+        const struct res_phase *x = &a->run.phases[i], *y = &b->run.phases[i];
         if (x->iter != y->iter || x->layer != y->layer || strcmp(x->phase, y->phase) ||
             x->bytes != y->bytes || x->ideal_ps != y->ideal_ps)
             return 0;
@@ -237,9 +237,10 @@ static int same_traffic(const struct wl_result *a, const struct wl_result *b)
         return 0;
     if (a->ntrace_use && memcmp(a->trace_use, b->trace_use, a->ntrace_use * sizeof *a->trace_use))
         return 0;
-    for (size_t i = 0; i < a->nflows; i++)
-        if (a->flows[i].src != b->flows[i].src || a->flows[i].dst != b->flows[i].dst ||
-            a->flows[i].bytes != b->flows[i].bytes)
+    for (size_t i = 0; i < a->run.nflows; i++)
+        if (a->run.flows[i].src != b->run.flows[i].src ||
+            a->run.flows[i].dst != b->run.flows[i].dst ||
+            a->run.flows[i].bytes != b->run.flows[i].bytes)
             return 0;
     return 1;
 }
@@ -248,19 +249,19 @@ static int same_traffic(const struct wl_result *a, const struct wl_result *b)
 static simtime_t cct(const struct wl_result *r)
 {
     simtime_t s = 0;
-    for (size_t i = 0; i < r->nphases; i++)
-        if (r->phases[i].ideal_ps) s += r->phases[i].end_ps - r->phases[i].start_ps;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].ideal_ps) s += r->run.phases[i].end_ps - r->run.phases[i].start_ps;
     return s;
 }
 
 static int same_rows(const struct wl_result *a, const struct wl_result *b)
 {
-    if (!same_traffic(a, b) || a->nphases != b->nphases) return 0;
-    for (size_t i = 0; i < a->nphases; i++)
-        if (a->phases[i].start_ps != b->phases[i].start_ps ||
-            a->phases[i].end_ps != b->phases[i].end_ps)
+    if (!same_traffic(a, b) || a->run.nphases != b->run.nphases) return 0;
+    for (size_t i = 0; i < a->run.nphases; i++)
+        if (a->run.phases[i].start_ps != b->run.phases[i].start_ps ||
+            a->run.phases[i].end_ps != b->run.phases[i].end_ps)
             return 0;
-    return a->st.events == b->st.events;
+    return a->run.st.events == b->run.st.events;
 }
 
 /* workload.seed fixed, sim.seed 1 -> 2: the same traffic (phase bytes and
@@ -323,7 +324,7 @@ static void test_permutation_follows_workload_seed(void **state)
     run(&c, &b);
     c.wl.seed = 6;
     run(&c, &d);
-    assert_true(a.r.nflows == 16);
+    assert_true(a.r.run.nflows == 16);
     assert_true(same_traffic(&a.r, &b.r));
     assert_true(cct(&a.r) != cct(&b.r));
     assert_false(same_traffic(&b.r, &d.r));

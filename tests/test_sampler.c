@@ -52,19 +52,19 @@ static void test_sampling_changes_nothing(void **state)
     struct one a, b;
     drive(&a, 0, 0);
     drive(&b, 1, 1000);
-    const struct eng_stats *sa = &a.r.st, *sb = &b.r.st;
+    const struct eng_stats *sa = &a.r.run.st, *sb = &b.r.run.st;
     assert_int_equal(sa->events, sb->events);
     assert_int_equal(sa->now, sb->now);
-    assert_int_equal(a.r.nphases, b.r.nphases);
-    for (size_t i = 0; i < a.r.nphases; i++) {
-        assert_int_equal(a.r.phases[i].start_ps, b.r.phases[i].start_ps);
-        assert_int_equal(a.r.phases[i].end_ps, b.r.phases[i].end_ps);
+    assert_int_equal(a.r.run.nphases, b.r.run.nphases);
+    for (size_t i = 0; i < a.r.run.nphases; i++) {
+        assert_int_equal(a.r.run.phases[i].start_ps, b.r.run.phases[i].start_ps);
+        assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
     }
     for (uint32_t p = 0; p < a.t->nports; p++)
-        assert_int_equal(a.r.ports[p].bytes, b.r.ports[p].bytes);
-    assert_int_equal(a.r.nflows, 0);
-    assert_int_equal(a.r.nsamples, 0);
-    assert_string_equal(b.r.invariant, "");
+        assert_int_equal(a.r.run.ports[p].bytes, b.r.run.ports[p].bytes);
+    assert_int_equal(a.r.run.nflows, 0);
+    assert_int_equal(a.r.run.nsamples, 0);
+    assert_string_equal(b.r.run.invariant, "");
     undrive(&a);
     undrive(&b);
 }
@@ -74,16 +74,16 @@ static void test_samples_agree_with_links(void **state)
     (void)state;
     struct one o;
     drive(&o, 0, 1000);
-    const struct eng_stats *st = &o.r.st;
-    assert_true(o.r.nsamples > 0);
+    const struct eng_stats *st = &o.r.run.st;
+    assert_true(o.r.run.nsamples > 0);
     uint64_t *sum = calloc(o.t->nports, sizeof *sum);
     simtime_t last = 0;
-    for (size_t i = 0; i < o.r.nsamples; i++) {
-        const struct res_sample *s = &o.r.samples[i];
+    for (size_t i = 0; i < o.r.run.nsamples; i++) {
+        const struct res_sample *s = &o.r.run.samples[i];
         assert_int_equal(s->t_ps % 1000000, 0); /* every 1000 ns */
         assert_true(s->t_ps >= last);           /* in time order */
         if (i > 0 && s->t_ps == last)           /* one row per link and time */
-            assert_true(s->link > o.r.samples[i - 1].link);
+            assert_true(s->link > o.r.run.samples[i - 1].link);
         /* none after the point of the grid that covers the run's end */
         assert_true(s->t_ps < st->now + 1000000);
         assert_true(s->bytes > 0 || s->queue_bytes > 0);
@@ -97,7 +97,7 @@ static void test_samples_agree_with_links(void **state)
     /* every byte a link sent is in exactly one of its samples */
     uint64_t total = 0;
     for (uint32_t p = 0; p < o.t->nports; p++) {
-        assert_int_equal(sum[p], o.r.ports[p].bytes);
+        assert_int_equal(sum[p], o.r.run.ports[p].bytes);
         total += sum[p];
     }
     assert_true(total > 0);
@@ -127,12 +127,12 @@ static void test_samples_within_capacity(void **state)
             c.out.sample_ns = periods[pi];
             struct one o;
             drive_cfg(&o, &c);
-            assert_string_equal(o.r.invariant, "");
+            assert_string_equal(o.r.run.invariant, "");
             simtime_t period = ns_to_ps((uint64_t)periods[pi]);
             uint64_t *sum = calloc(o.t->nports, sizeof *sum);
             uint64_t fullest = 0; /* the largest share of capacity, per mille */
-            for (size_t k = 0; k < o.r.nsamples; k++) {
-                const struct res_sample *s = &o.r.samples[k];
+            for (size_t k = 0; k < o.r.run.nsamples; k++) {
+                const struct res_sample *s = &o.r.run.samples[k];
                 uint64_t bps = o.t->ports[s->link].bps;
                 uint64_t cap = (uint64_t)(((unsigned __int128)bps * period + 8 * PS_PER_S - 1) /
                                           (8 * PS_PER_S));
@@ -148,7 +148,7 @@ static void test_samples_within_capacity(void **state)
             /* the busiest links do run at line rate for whole periods */
             assert_true(fullest >= 990);
             for (uint32_t p = 0; p < o.t->nports; p++)
-                assert_int_equal(sum[p], o.r.ports[p].bytes);
+                assert_int_equal(sum[p], o.r.run.ports[p].bytes);
             free(sum);
             undrive(&o);
         }
@@ -160,37 +160,35 @@ static void test_flow_records(void **state)
     struct one o;
     drive(&o, 1, 0);
     /* 6 hosts all-to-all, 2 iterations: 60 messages */
-    assert_int_equal(o.r.nflows, 60);
+    assert_int_equal(o.r.run.nflows, 60);
     uint64_t bytes = 0;
-    for (size_t i = 0; i < o.r.nflows; i++) {
-        const struct res_flow *f = &o.r.flows[i];
+    for (size_t i = 0; i < o.r.run.nflows; i++) {
+        const struct res_flow *f = &o.r.run.flows[i];
         assert_int_equal(f->flow, i);
         assert_int_equal(f->bytes, 100000);
         assert_true(f->src != f->dst);
         assert_true(f->end_ps > f->start_ps);
         /* each message lies inside its phase, and the phase ends with its last one */
-        const struct res_phase *ph = &o.r.phases[i < 30 ? 0 : 1];
+        const struct res_phase *ph = &o.r.run.phases[i < 30 ? 0 : 1];
         assert_int_equal(f->start_ps, ph->start_ps);
         assert_true(f->end_ps <= ph->end_ps);
         bytes += f->bytes;
     }
     simtime_t end0 = 0;
     for (size_t i = 0; i < 30; i++)
-        if (o.r.flows[i].end_ps > end0) end0 = o.r.flows[i].end_ps;
-    assert_int_equal(end0, o.r.phases[0].end_ps);
-    assert_int_equal(bytes, o.r.phases[0].bytes + o.r.phases[1].bytes);
+        if (o.r.run.flows[i].end_ps > end0) end0 = o.r.run.flows[i].end_ps;
+    assert_int_equal(end0, o.r.run.phases[0].end_ps);
+    assert_int_equal(bytes, o.r.run.phases[0].bytes + o.r.run.phases[1].bytes);
     undrive(&o);
 }
 
 /* A workload of one compute phase that reports two layers x two GPUs. */
-static int fake_next(void *state, struct wl_phase *out)
+static int fake_next(void *state, struct graph *g)
 {
     int *left = state;
     if (!(*left)--) return 0;
-    memset(out, 0, sizeof *out);
-    out->kind = WL_COMPUTE;
-    out->name = "compute";
-    out->duration = 5000;
+    graph_compute(g, "compute", 0, 0, GRAPH_ALL_GPUS, 5000);
+    graph_barrier(g);
     return 1;
 }
 
@@ -215,8 +213,8 @@ static void test_gpu_load_hook(void **state)
     struct wl_gen g = {&left, fake_next, NULL, fake_gpu_load, NULL, NULL};
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), 0);
-    assert_int_equal(r.nphases, 1);
-    assert_int_equal(r.phases[0].end_ps, 5000);
+    assert_int_equal(r.run.nphases, 1);
+    assert_int_equal(r.run.phases[0].end_ps, 5000);
     assert_int_equal(r.ngpu_load, 4);
     assert_int_equal(r.gpu_load[3].layer, 1);
     assert_int_equal(r.gpu_load[3].gpu, 1);

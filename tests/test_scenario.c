@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "app/scenario.h"
+#include "sim/eng.h"
 #include "workloads/moe.h"
 #include "workloads/place.h"
 

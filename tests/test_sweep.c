@@ -28,11 +28,8 @@ static struct res_run sample_run(struct res_link *l)
     strcpy(l->src, "leaf0");
     strcpy(l->dst, "spine1");
     l->gbps = 400;
-    l->bytes = 99;
-    l->busy_ps = 77;
-    l->max_queue_bytes = 5;
-    l->drops = 1;
-    l->ecn_marks = 2;
+    l->st = (struct res_port_stats){
+        .bytes = 99, .busy_ps = 77, .max_queue_bytes = 5, .drops = 1, .ecn_marks = 2};
     return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l, 1, fl, 2, sm, 1, gl, 1, tu, 2,
                             no, 2};
 }
@@ -73,7 +70,8 @@ static void test_blob_round_trip(void **state)
     assert_string_equal(b.run.links[0].src, "leaf0");
     assert_string_equal(b.run.links[0].dst, "spine1");
     assert_memory_equal(&b.run.links[0].gbps, &l.gbps, sizeof l.gbps);
-    assert_int_equal(b.run.links[0].bytes + b.run.links[0].busy_ps + b.run.links[0].drops, 177);
+    assert_int_equal(b.run.links[0].st.bytes + b.run.links[0].st.busy_ps + b.run.links[0].st.drops,
+                     177);
     assert_int_equal(b.run.nflows, 2);
     assert_memory_equal(b.run.flows, fl, sizeof fl);
     assert_int_equal(b.run.nsamples, 1);

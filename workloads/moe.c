@@ -34,7 +34,11 @@
  * uplinks between servers, the token homes of workload.shard.
  * A token without a decision at a layer (missing trace rows) skips it.
  * Messages between two GPUs of one server go over NVLink (the engine routes
- * them). Phases run in sequence: no overlap of compute and communication.
+ * them). The graph is the phase model: each phase (a network task, or a
+ * compute task on every GPU's stream lasting as long as the slowest GPU) is
+ * followed by a barrier, so phases run in sequence, with no overlap of
+ * compute and communication; the generator adds one phase per call, holding
+ * one phase's demands.
  */
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -228,30 +232,27 @@ static simtime_t compute_time(struct moe *m)
     return worst;
 }
 
-static int moe_next(void *state, struct wl_phase *out)
+/* Adds the next phase (dispatch, compute on every GPU's stream, combine) and
+ * a barrier after it. */
+static int moe_next(void *state, struct graph *g)
 {
     struct moe *m = state;
     for (;;) {
         if (m->iter >= m->iterations)
             return 0;
-        memset(out, 0, sizeof *out);
-        out->iter = m->iter;
-        out->layer = (uint32_t)m->layer;
+        uint32_t iter = m->iter, layer = (uint32_t)m->layer;
         if (m->step == 0) {
             if (m->layer == 0)
                 fill_batch(m, m->iter);
             build_dispatch(m, (int)m->layer);
-            out->kind = WL_NET;
-            out->name = "dispatch";
-            out->dem = m->dem;
-            out->ndem = m->ndem;
+            graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+            graph_barrier(g);
             m->step = 1;
             return 1;
         }
         if (m->step == 1) {
-            out->kind = WL_COMPUTE;
-            out->name = "compute";
-            out->duration = compute_time(m);
+            graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+            graph_barrier(g);
             int last = m->layer + 1 == (uint32_t)m->L;
             m->step = !m->coherent || last ? 2 : 3;
             return 1;
@@ -261,10 +262,8 @@ static int moe_next(void *state, struct wl_phase *out)
                 build_combine_coherent(m);
             else
                 build_combine_standard(m);
-            out->kind = WL_NET;
-            out->name = "combine";
-            out->dem = m->dem;
-            out->ndem = m->ndem;
+            graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+            graph_barrier(g);
             m->step = 3;
             return 1;
         }
@@ -556,3 +555,32 @@ const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
     }
     return s;
 }
+
+/* What the MoE generator allocates from the configuration alone (topk 1
+ * when it comes from the trace): wl_moe_memory_per_token per batch token,
+ * wl_moe_memory_per_gpu_pair per GPU pair. The trace and the flows of a
+ * phase (not known before the run) come on top. */
+static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
+                          struct wl_footprint *f)
+{
+    double H = (double)(tp->leaves * tp->hosts_per_leaf);
+    double B = H * (double)c->wl->tokens_per_gpu;
+    int K = c->wl->topk ? (int)c->wl->topk : 1;
+    f->state_bytes = B * (double)wl_moe_memory_per_token(K) +
+                     H * H * (double)wl_moe_memory_per_gpu_pair();
+    f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
+}
+
+/* Dispatch and combine per layer: always several network phases. */
+static int moe_multiphase(const struct wl_specs *c)
+{
+    (void)c;
+    return 1;
+}
+
+const struct wl_def wl_def_moe = {
+    .kind = WL_MOE,
+    .create = wl_moe_create,
+    .footprint = moe_footprint,
+    .multiphase = moe_multiphase,
+};

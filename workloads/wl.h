@@ -1,13 +1,19 @@
-/* wl.h - workloads: generators of phases, and the driver that runs them.
+/* wl.h - workloads: generators of task graphs, the workloads' entry points,
+ * and the driver that runs a generator's graph.
  *
- * A workload is a generator of phases, in order. A network phase is a set of
- * demands (src, dst, bytes) that start together; it ends when the last byte
- * of the last demand arrives. A compute phase is a fixed duration. Phases run
- * one after another (no overlap of compute and communication), separated
- * by a barrier: a network phase starts on an idle fabric (the acknowledgements
- * of the phase before still in flight are not modeled against it). Adding a
- * workload means adding a generator: the driver, the engine and the results
- * stay as they are.
+ * A workload is a generator of a task graph (sim/graph.h): network tasks
+ * (sets of demands src, dst, bytes) and compute tasks (durations on GPU
+ * streams) with their dependencies. A generator builds the graph piece by
+ * piece as the executor (sim/exec.h) asks for more; it never sees an engine.
+ * Today's generators add one phase at a time followed by a barrier, so
+ * phases run one after another, each network phase on an idle fabric (the
+ * acknowledgements of the phase before still in flight are not modeled
+ * against it), and only one phase's demands are held at a time.
+ *
+ * Adding a workload means adding a generator and its struct wl_def (its
+ * creation, the checks and memory estimate of its configuration) to the list
+ * in wl.c: the executor, the engine, the scenario checks and the results stay
+ * as they are.
  */
 #ifndef MOESIM_WL_H
 #define MOESIM_WL_H
@@ -16,8 +22,10 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/opt.h"
 #include "results/res.h"
-#include "sim/eng.h"
+#include "sim/exec.h"
+#include "sim/graph.h"
 #include "sim/spec.h"
 #include "topo/topo.h"
 #include "workloads/wl_spec.h"
@@ -32,23 +40,13 @@ struct wl_specs {
     const struct out_spec *out; /* [output]: flows, sample_ns */
 };
 
-enum wl_phase_kind { WL_NET = 0, WL_COMPUTE };
-
-struct wl_phase {
-    enum wl_phase_kind kind;
-    uint32_t iter, layer;
-    const char *name;              /* alltoall|permutation|dispatch|compute|combine */
-    const struct topo_demand *dem; /* WL_NET: owned by the generator until its next call */
-    size_t ndem;
-    simtime_t duration; /* WL_COMPUTE */
-};
-
 struct wl_gen {
     void *state;
-    /* Fills *out with the next phase; returns 1, or 0 when the workload is over. */
-    int (*next)(void *state, struct wl_phase *out);
+    /* Adds the workload's next tasks to g; returns 1, or 0 when the workload
+     * is over (having added nothing). */
+    int (*next)(void *state, struct graph *g);
     void (*destroy)(void *state);
-    /* Optional (NULL: none): after the last phase, the tokens each GPU
+    /* Optional (NULL: none): after the last task, the tokens each GPU
      * computed per layer, for the gpu_load table; returns the number of rows
      * and sets *out (to free()). */
     size_t (*gpu_load)(void *state, struct res_gpu_load **out);
@@ -69,43 +67,81 @@ struct wl_gen {
  * its own stream of this seed (base/rng.h). */
 uint64_t wl_seed(const struct wl_specs *c);
 
-/* Creates the generator for c's workload.kind (clearing *g first, so the
- * optional hooks a generator does not set are NULL). */
+/* What a run of a workload holds at least, from its configuration alone (in
+ * double: the products may pass 2^64). The memory estimate adds the engine's
+ * state for `msgs` messages (their flows, demands and the packets their
+ * windows keep in flight) and the fabric's. */
+struct wl_footprint {
+    double state_bytes;        /* the generator's own arrays */
+    double msgs;               /* messages in one network task, all hosts (0: not known) */
+    const struct opt_def *key; /* the key that grows it most (a row of its module's table) */
+};
+
+/* A workload kind: its generator, and what its configuration alone says
+ * before anything runs (the fabric's spec: it is not built yet). */
+struct wl_def {
+    int kind; /* its workload.kind (enum wl_kind) */
+    int (*create)(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+    /* Optional: cross-key checks (a run that could not work, or would pass
+     * the clock's or a counter's end), the scenario checks' way: blame one
+     * key, a row of its module's table (wl_fail). */
+    int (*check)(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
+                 struct err *e);
+    /* What a run holds at least (struct wl_footprint), for the memory
+     * estimate. */
+    void (*footprint)(const struct wl_specs *c, const struct topo_spec *topo,
+                      struct wl_footprint *f);
+    /* Whether a run has several network tasks (--threads simulates them at
+     * once). */
+    int (*multiphase)(const struct wl_specs *c);
+};
+
+extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
+
+/* The workloads' entry points (wl.c), each through workload.kind. */
+/* Creates the generator (clearing *g first, so the optional hooks a
+ * generator does not set are NULL). */
 int wl_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+/* The workload's cross-key checks; 0 when they pass (or it has none). *bad:
+ * a row of the blamed key's module table (topo_options, tr_options,
+ * wl_options, ...). */
+int wl_check(const struct wl_specs *c, const struct topo_spec *topo, const struct opt_def **bad,
+             struct err *e);
+/* The workload's footprint (all 0 and NULL when its kind has none). */
+void wl_footprint(const struct wl_specs *c, const struct topo_spec *topo, struct wl_footprint *f);
+int wl_multiphase(const struct wl_specs *c);
+/* Blames section.key of table t: *bad = its row (when bad), e->msg =
+ * "section.key: <fmt>". Returns -1. */
+int wl_fail(const struct opt_def **bad, struct err *e, const struct opt_table *t,
+            const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Collective generators (collective.c). */
-int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g, struct err *e);
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                       struct err *e);
 int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
-/* Runs every phase of g (each network phase on an engine of its own, see
- * driver.c); returns the phase records, the flow records (output.flows),
- * link samples (output.sample_ns), the engines' counters summed over the
- * phases and the first broken invariant, if any. wl_result_free frees them
- * all. */
+/* Runs g's graph on the executor (driver.c); returns its rows (phases, flows
+ * with output.flows, link samples with output.sample_ns), the engines'
+ * counters and the first broken invariant, and the generator's gpu_load and
+ * trace_use rows. wl_result_free frees them all. */
 struct wl_result {
-    struct res_phase *phases;
-    size_t nphases;
-    struct res_flow *flows;
-    size_t nflows;
-    struct res_sample *samples;
-    size_t nsamples;
+    struct exec_result run;
     struct res_gpu_load *gpu_load; /* from g->gpu_load, when the workload has one */
     size_t ngpu_load;
     struct res_trace_use *trace_use; /* from g->trace_use, likewise */
     size_t ntrace_use;
     struct res_note *notes; /* from g->notes, likewise */
     size_t nnotes;
-    struct eng_stats st;          /* summed over the phases (peaks: the largest; now: the end) */
-    struct eng_port_stats *ports; /* [t->nports], likewise */
-    char invariant[512];          /* "" or the first phase's broken invariant (eng_check) */
 };
 int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, struct wl_result *r,
              struct err *e);
 void wl_result_free(struct wl_result *r);
 
-/* How many network phases wl_drive may simulate at once (threads; default
- * 1). The results do not depend on it. Runs with output.sample_ns use one. */
+/* How many parts of the graph (today: network phases) wl_drive may simulate
+ * at once (threads; default 1). The results do not depend on it. Runs with
+ * output.sample_ns use one. */
 void wl_set_threads(unsigned n);
 
 #endif

@@ -3,7 +3,7 @@
 # naming file, line and header, on a tree with forbidden includes: topo/
 # including the configuration layer, base/ including anything of the
 # project, results/ including the engine, and a module other than results/
-# talking to SQLite.
+# talking to SQLite, and a workload including an engine.
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -15,6 +15,8 @@ printf '/* x */\n#include "base/err.h"\n#include "app/options.h"\n' >"$tmp/t/top
 printf '#include "sim/eng.h"\n' >"$tmp/t/results/y.c"
 printf '#include <stdio.h>\n#include "base/err.h"\n#include "topo/topo.h"\n' >"$tmp/t/base/z.h"
 printf '#include <sqlite3.h>\n' >"$tmp/t/sim/w.c"
+mkdir -p "$tmp/t/workloads"
+printf '#include "sim/graph.h"\n#include "sim/eng.h"\n' >"$tmp/t/workloads/v.c"
 if sh tools/layers.sh "$tmp/t" >"$tmp/bad" 2>"$tmp/err"; then
     echo "FAIL: forbidden includes passed" >&2
     exit 1
@@ -24,6 +26,7 @@ base/z.h:3: base may not include topo/topo.h
 results/y.c:1: results may not include sim/eng.h
 sim/w.c:1: sim may not include <sqlite3.h>
 topo/x.c:3: topo may not include app/options.h
+workloads/v.c:2: workloads may not include sim/eng.h
 WANT
 diff -u "$tmp/want" "$tmp/bad"
-grep -q '^layers: 4 forbidden include(s)$' "$tmp/err"
+grep -q '^layers: 5 forbidden include(s)$' "$tmp/err"
