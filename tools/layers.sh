@@ -5,9 +5,9 @@
 # listed after it; app/ (the command line and the configuration) may include
 # everything; tests/ are not checked. Library headers are limited too: only
 # results/ talks to SQLite, only app/ to MPI and inih, only topo/ to igraph
-# (and placement's community detection, workloads/place_affinity.c);
-# workloads/ build task graphs and never include an engine (sim/eng.h, sim/pkt*). only
-# results/inputs.c (the input files' content hashes) to xxhash.
+# (and placement's community detection, workloads/place_affinity.c), only
+# results/inputs.c (the input files' content hashes) to xxhash. And workloads/
+# build task graphs and never include an engine (sim/eng.h, sim/pkt*).
 # Prints one line per forbidden include, "FILE:LINE: LAYER may not include
 # HEADER", and exits 1; prints "layers: N files, every include allowed" and
 # exits 0 otherwise.
