@@ -97,9 +97,13 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         p->ser_mtu = ser_ps(e->mtu, t->ports[i].bps);
         p->ser_ack = ser_ps(e->ack_bytes, t->ports[i].bps);
     }
+    for (uint32_t i = 0; i < t->nports; i++) {
+        uint32_t far = t->ports[i].dst;
+        e->ports[i].sw = far >= t->hosts && far < t->hosts + t->nswitches ? far - t->hosts : 0;
+    }
     for (uint32_t h = 0; h < t->hosts; h++) {
-        e->ports[t->host_down[h]].to_host = 1;
-        if (t->nvl_down) e->ports[t->nvl_down[h]].to_host = 1;
+        e->ports[t->host_down[h]].sw = PKT_TO_HOST;
+        if (t->nvl_down) e->ports[t->nvl_down[h]].sw = PKT_TO_HOST;
     }
     e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
     for (uint32_t i = 0; i < 2 * t->hosts; i++)

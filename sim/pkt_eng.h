@@ -43,6 +43,7 @@ extern const struct eng_ops pkt_eng_ops;
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
 
 #define PKT_NONE UINT32_MAX
+#define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
 
 /* Runtime state of a port. The first 64-byte line is what forwarding a
  * packet reads: the queue's end, the link, and the packets on the wire (a
@@ -54,7 +55,7 @@ struct port_rt {
     simtime_t ser_mtu, ser_ack; /* cached serialization times */
     struct pkt *ring;
     uint32_t head, n, cap;
-    uint32_t to_host; /* its far end is a host: the packets on it are delivered next */
+    uint32_t sw; /* its far end's routing-table row (topo_hop_at), or PKT_TO_HOST */
     uint64_t bytes;
     simtime_t busy_ps __attribute__((aligned(64)));
     simtime_t max_backlog_ps;

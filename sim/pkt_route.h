@@ -10,7 +10,7 @@
 
 #include "sim/pkt_eng.h"
 
-/* Adaptive routing at leaf la (pkt_route.c). */
+/* Adaptive routing at the source's leaf la (pkt_route.c). */
 void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 
 /* The path a new data packet of flow f takes (sets path and flags). */
@@ -51,32 +51,25 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
         pkt_push(e, behind->t, EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
-        if (p->to_host) __builtin_prefetch(&e->flows[behind->flow], 1);
+        if (p->sw == PKT_TO_HOST) __builtin_prefetch(&e->flows[behind->flow], 1);
     }
 
-    /* The route, from the packet alone: host link, up to spine `path`, down
-     * to the destination's leaf, host link (or straight across a leaf or an
-     * NVLink switch for PKT_DIRECT). */
-    uint32_t hop = ++k->hop;
+    /* The route, from the packet alone: a port into a host delivers it; a
+     * switch forwards it by the routing table (topo_next_port: its row for
+     * the destination's leaf and the packet's path number), or straight to
+     * the destination for PKT_DIRECT (under one leaf, or over NVLink). */
+    k->hop++;
+    if (p->sw == PKT_TO_HOST) {
+        pkt_deliver(e, k);
+        return;
+    }
     const struct topo *t = e->base.t;
     uint32_t next;
     if (k->path == PKT_DIRECT) {
-        if (hop == 2) {
-            pkt_deliver(e, k);
-            return;
-        }
         next = topo_last_port(t, k->src, k->dst);
-    } else if (hop == 1) {
-        uint32_t la = topo_leaf_of(t, k->src);
-        if (k->flags & PKT_ADAPT) pkt_adapt(e, k, la);
-        next = topo_up(t, la, k->path);
-    } else if (hop == 2) {
-        next = topo_down(t, k->path, topo_leaf_of(t, k->dst));
-    } else if (hop == 3) {
-        next = t->host_down[k->dst];
     } else {
-        pkt_deliver(e, k);
-        return;
+        if (k->flags & PKT_ADAPT) pkt_adapt(e, k, p->sw);
+        next = topo_next_port(t, p->sw, k->dst, k->path);
     }
     pkt_commit(e, next, k);
 }

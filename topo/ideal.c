@@ -47,20 +47,11 @@
 
 simtime_t topo_path_latency(const struct topo *t, uint32_t a, uint32_t b, uint32_t bytes)
 {
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_route_ports(t, a, b, 0, ports);
     simtime_t lat = 0;
-    if (topo_same_server(t, a, b)) {
-        const struct topo_port *u = &t->ports[t->nvl_up[a]], *d = &t->ports[t->nvl_down[b]];
-        return u->lat_ps + ser_ps(bytes, u->bps) + d->lat_ps + ser_ps(bytes, d->bps);
-    }
-    const struct topo_port *up = &t->ports[t->host_up[a]], *down = &t->ports[t->host_down[b]];
-    lat += up->lat_ps + ser_ps(bytes, up->bps);
-    uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
-    if (la != lb) {
-        const struct topo_port *u = &t->ports[topo_up(t, la, 0)];
-        const struct topo_port *d = &t->ports[topo_down(t, 0, lb)];
-        lat += u->lat_ps + ser_ps(bytes, u->bps) + d->lat_ps + ser_ps(bytes, d->bps);
-    }
-    lat += down->lat_ps + ser_ps(bytes, down->bps);
+    for (uint32_t i = 0; i < n; i++)
+        lat += t->ports[ports[i]].lat_ps + ser_ps(bytes, t->ports[ports[i]].bps);
     return lat;
 }
 
@@ -104,8 +95,8 @@ static simtime_t lb_bound(const struct lb *r, uint64_t bps)
  * hop's bytes by (the whole group's for the fabric hops). */
 struct route {
     uint32_t n;
-    uint64_t bps[4], cap[4];
-    simtime_t lat[4];
+    uint64_t bps[6], cap[6];
+    simtime_t lat[6];
 };
 
 static inline simtime_t hop_ps(const struct route *r, uint32_t h, uint64_t bytes)
@@ -148,21 +139,44 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
 simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
                         uint32_t subflows)
 {
-    uint32_t H = t->hosts, L = t->leaves;
+    uint32_t H = t->hosts, L = t->leaves, ft = t->kind == TOPO_FAT_TREE, P = ft ? t->pods : 0;
     if (subflows < 1) subflows = 1;
     /* per host: up and down, each for demands under one leaf [0] and across
      * the spines [1]; NVLink up and down; per leaf: its uplinks, the spines'
      * downlinks into it */
-    struct lb *rec = xmalloc((6 * (size_t)H + 2 * (size_t)L) * sizeof *rec);
-    for (size_t i = 0; i < 6 * (size_t)H + 2 * (size_t)L; i++)
+    size_t nrec = 6 * (size_t)H + 2 * (size_t)L + 2 * (size_t)P;
+    struct lb *rec = xmalloc(nrec * sizeof *rec);
+    for (size_t i = 0; i < nrec; i++)
         rec[i] = lb_empty;
     struct lb *hup = rec, *hdown = rec + 2 * H, *nup = rec + 4 * H, *ndown = rec + 5 * H;
     struct lb *lup = rec + 6 * H, *ldown = lup + L;
+    struct lb *pup = ldown + L, *pdown = pup + P; /* fat_tree: each pod's core links, up and down */
 
     const struct topo_port *hu = &t->ports[t->host_up[0]], *hd = &t->ports[t->host_down[0]];
     struct route same_leaf = {2, {hu->bps, hd->bps}, {hu->bps, hd->bps}, {hu->lat_ps, hd->lat_ps}};
     struct route across = same_leaf, nvl = same_leaf;
-    if (L > 1) {
+    struct route xpod = same_leaf; /* fat_tree: between pods */
+    uint64_t pcap = 0;
+    if (ft) {
+        /* leaf_up, agg_down, agg_up, core_down: the first fabric ports
+         * (fat_tree.c's order); a leaf's group is its aggs_per_pod uplinks,
+         * a pod's its cores links */
+        uint32_t A = t->aggs_per_pod, f0 = 2 * H;
+        const struct topo_port *u = &t->ports[f0], *w = &t->ports[f0 + 1];
+        across = (struct route){4,
+                                {hu->bps, u->bps, w->bps, hd->bps},
+                                {hu->bps, u->bps * A, w->bps * A, hd->bps},
+                                {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps}};
+        if (P > 1) {
+            const struct topo_port *au = &t->ports[f0 + 2 * L * A], *cd = &t->ports[f0 + 2 * L * A + 1];
+            pcap = au->bps * t->cores;
+            xpod = (struct route){
+                6,
+                {hu->bps, u->bps, au->bps, cd->bps, w->bps, hd->bps},
+                {hu->bps, u->bps * A, pcap, cd->bps * t->cores, w->bps * A, hd->bps},
+                {hu->lat_ps, u->lat_ps, au->lat_ps, cd->lat_ps, w->lat_ps, hd->lat_ps}};
+        }
+    } else if (L > 1) {
         const struct topo_port *u = &t->ports[topo_up(t, 0, 0)], *w = &t->ports[topo_down(t, 0, 1)];
         across = (struct route){4,
                                 {hu->bps, u->bps, w->bps, hd->bps},
@@ -180,7 +194,7 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         uint64_t bytes = d[i].bytes;
         if (bytes == 0 || a == b) continue;
         const struct route *r;
-        struct lb *link[4];
+        struct lb *link[6];
         if (topo_same_server(t, a, b)) {
             r = &nvl;
             link[0] = &nup[a];
@@ -190,7 +204,15 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
             r = x ? &across : &same_leaf;
             link[0] = &hup[2 * a + x];
             link[r->n - 1] = &hdown[2 * b + x];
-            if (x) {
+            if (x && ft && la / t->leaves_per_pod != lb / t->leaves_per_pod) {
+                r = &xpod;
+                link[0] = &hup[2 * a + x];
+                link[1] = &lup[la];
+                link[2] = &pup[la / t->leaves_per_pod];
+                link[3] = &pdown[lb / t->leaves_per_pod];
+                link[4] = &ldown[lb];
+                link[5] = &hdown[2 * b + x];
+            } else if (x) {
                 link[1] = &lup[la];
                 link[2] = &ldown[lb];
             }
@@ -198,7 +220,7 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         /* the transport's flows: subflows equal ones, the first taking the
          * remainder (as the engine splits a message) */
         uint64_t nf = bytes < subflows ? bytes : subflows, q = bytes / nf, extra = bytes % nf;
-        struct lb dh[4] = {lb_empty, lb_empty, lb_empty, lb_empty};
+        struct lb dh[6] = {lb_empty, lb_empty, lb_empty, lb_empty, lb_empty, lb_empty};
         add_flows(r, q, nf - extra, mtu, dh);
         if (extra) add_flows(r, q + 1, extra, mtu, dh);
         for (uint32_t j = 0; j < r->n; j++) {
@@ -224,6 +246,11 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
     }
     for (uint32_t l = 0; l < L && L > 1; l++) {
         simtime_t a = lb_bound(&lup[l], across.cap[1]), b = lb_bound(&ldown[l], across.cap[2]);
+        if (a > worst) worst = a;
+        if (b > worst) worst = b;
+    }
+    for (uint32_t p = 0; p < P && P > 1; p++) {
+        simtime_t a = lb_bound(&pup[p], pcap), b = lb_bound(&pdown[p], xpod.cap[3]);
         if (a > worst) worst = a;
         if (b > worst) worst = b;
     }

@@ -14,8 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void topo_spec_resolve(struct topo_spec *s)
+{
+    if (s->kind != TOPO_FAT_TREE) return;
+    s->leaves = s->pods * s->leaves_per_pod;
+    s->spines = s->aggs_per_pod;
+}
+
 int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
+    if (c->kind == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
     if (c->hosts_per_leaf % c->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -37,6 +45,7 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
 
 uint64_t topo_port_count(const struct topo_spec *c)
 {
+    if (c->kind == TOPO_FAT_TREE) return topo_ft_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -45,15 +54,19 @@ uint64_t topo_port_count(const struct topo_spec *c)
 /* Bytes the fabric of c takes: its ports, the five per-host tables
  * (host_up, host_down, host_leaf, nvl_up, nvl_down; the NVLink ones counted
  * even when absent) and the path tables (up and down, a port per leaf and
- * spine each). */
+ * spine each), and the routing table (a row per switch and leaf; its
+ * ports: a leaf's uplinks once, a spine's downlinks). */
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
+    if (c->kind == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
                         sizeof *t->nvl_up + sizeof *t->nvl_down;
     uint64_t paths = (uint64_t)c->leaves * (uint64_t)c->spines * (sizeof *t->up + sizeof *t->down);
-    return topo_port_count(c) * sizeof(struct topo_port) + H * per_host + paths;
+    uint64_t route = (uint64_t)(c->leaves + c->spines) * (uint64_t)c->leaves * sizeof *t->route +
+                     2 * (uint64_t)c->leaves * (uint64_t)c->spines * sizeof *t->route_ports;
+    return topo_port_count(c) * sizeof(struct topo_port) + H * per_host + paths + route;
 }
 
 double topo_host_gbps(const struct topo *t)
@@ -93,7 +106,15 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
     if (r == TOPO_ROUTE_FABRIC && s->leaves < 2)
         return 0;
     kinds[n++] = TP_HOST_UP;
-    if (r == TOPO_ROUTE_FABRIC) {
+    if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_FAT_TREE) {
+        /* the longest: across pods when there are two, else across a pod */
+        kinds[n++] = TP_LEAF_UP;
+        if (s->pods > 1) {
+            kinds[n++] = TP_AGG_UP;
+            kinds[n++] = TP_CORE_DOWN;
+        }
+        kinds[n++] = TP_AGG_DOWN;
+    } else if (r == TOPO_ROUTE_FABRIC) {
         kinds[n++] = TP_LEAF_UP;
         kinds[n++] = TP_SPINE_DOWN;
     }
@@ -120,8 +141,8 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
-                                        "spine_down", "nvl_up",    "nvl_down"};
+    static const char *const names[] = {"host_up", "host_down", "leaf_up",   "spine_down", "nvl_up",
+                                        "nvl_down", "agg_up",   "core_down", "agg_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -133,6 +154,12 @@ void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
         snprintf(buf, n, "l%u", node - t->hosts);
+    else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->leaves + t->pods * t->aggs_per_pod)
+        snprintf(buf, n, "a%u", node - t->hosts - t->leaves);
+    else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->nswitches)
+        snprintf(buf, n, "c%u", node - t->hosts - t->leaves - t->pods * t->aggs_per_pod);
+    else if (t->kind == TOPO_FAT_TREE)
+        snprintf(buf, n, "n%u", node - t->hosts - t->nswitches);
     else if (node < t->hosts + t->leaves + t->spines)
         snprintf(buf, n, "s%u", node - t->hosts - t->leaves);
     else
@@ -217,6 +244,7 @@ static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err 
 
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
+    if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0)
         return -1;
@@ -230,6 +258,7 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     t->hosts = t->leaves * t->hosts_per_leaf;
     t->npaths = t->spines;
     t->path_len = 2;
+    t->nswitches = t->leaves + t->spines;
     uint32_t H = t->hosts, L = t->leaves, S = t->spines;
     uint64_t hbps = gbps_to_bps(c->host_gbps), fbps = gbps_to_bps(c->fabric_gbps);
 
@@ -276,10 +305,11 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     t->down = xmalloc((size_t)S * L * sizeof *t->down);
     memset(t->up, 0xff, (size_t)L * S * sizeof *t->up);
     memset(t->down, 0xff, (size_t)S * L * sizeof *t->down);
-    if (L > 1 && compute_paths(t, 2 * H, e) < 0) {
+    if ((L > 1 && compute_paths(t, 2 * H, e) < 0) || topo_route_build(t, e) < 0) {
         topo_destroy(t);
         return -1;
     }
+    t->npaths = S; /* what the table found for L > 1; kept for one leaf too */
     *out = t;
     return 0;
 }
@@ -296,5 +326,7 @@ void topo_destroy(struct topo *t)
     free(t->host_leaf);
     free(t->up);
     free(t->down);
+    free(t->route);
+    free(t->route_ports);
     free(t);
 }

@@ -27,7 +27,7 @@
 #include "base/opt.h"
 #include "base/units.h"
 
-enum topo_kind { TOPO_LEAF_SPINE = 0 };
+enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE };
 
 /* The [topology] options (topo_options.c). */
 struct topo_spec {
@@ -38,6 +38,10 @@ struct topo_spec {
     int64_t gpus_per_host;
     double nvlink_gbps;
     int64_t nvlink_latency_ns;
+    /* fat_tree (topo/fat_tree.c): leaves = pods * leaves_per_pod and
+     * spines = aggs_per_pod once topo_spec_resolve has run */
+    int64_t pods, leaves_per_pod, aggs_per_pod, cores;
+    double core_gbps; /* 0: fabric_gbps */
 };
 extern const struct opt_table topo_options;
 
@@ -48,6 +52,9 @@ enum topo_port_kind {
     TP_SPINE_DOWN,
     TP_NVL_UP,   /* GPU to its server's NVLink switch */
     TP_NVL_DOWN, /* NVLink switch to GPU */
+    TP_AGG_UP,   /* fat_tree: aggregation to core (leaf_up: leaf to aggregation) */
+    TP_CORE_DOWN, /* fat_tree: core to aggregation */
+    TP_AGG_DOWN, /* fat_tree: aggregation to leaf */
     TP_KIND_COUNT
 };
 
@@ -58,8 +65,25 @@ struct topo_port {
     simtime_t lat_ps;
 };
 
+/* The most ports a route crosses (host links included). */
+#define TOPO_ROUTE_MAX_PORTS 8
+
+/* One row of the routing table: the equal-cost next hops at a switch toward
+ * a destination leaf, ports route_ports[off, off + n) (for n = 1, off is the
+ * port itself); n = 0 at the destination leaf itself (the next port is the
+ * host's host_down). A packet of path p takes next hop (p / div) % n: the
+ * path number is read as a mixed-radix number, one digit per switch that
+ * has a choice (topo/route.c). */
+struct topo_hop {
+    uint32_t off;
+    uint16_t n, div;
+};
+
 struct topo {
+    int kind;                      /* enum topo_kind */
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
+    uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
+    uint32_t nswitches;            /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -68,7 +92,53 @@ struct topo {
     uint32_t npaths, path_len;     /* equal-cost paths between two leaves, ports per path */
     uint32_t *up;                  /* [leaves][npaths]: first port of path k from a leaf */
     uint32_t *down;                /* [npaths][leaves]: second port of path k into a leaf */
+    /* leaf_spine only (NULL for fat_tree): up and down above. Every fabric:
+     * the routing table, [nswitches][leaves] rows (switch row = node - hosts) */
+    struct topo_hop *route;
+    uint32_t *route_ports;
+    uint32_t nroute_ports;
 };
+
+/* The routing row at switch row sw toward leaf dl. */
+static inline const struct topo_hop *topo_hop_at(const struct topo *t, uint32_t sw, uint32_t dl)
+{
+    return &t->route[(size_t)sw * t->leaves + dl];
+}
+/* The next port of a packet of path p at switch row sw toward host dst
+ * (leaves are rows [0, leaves), so at the destination's leaf it is the
+ * host's link, without reading the table). */
+static inline uint32_t topo_next_port(const struct topo *t, uint32_t sw, uint32_t dst, uint32_t p)
+{
+    uint32_t dl = t->host_leaf[dst];
+    if (sw == dl) return t->host_down[dst];
+    const struct topo_hop *g = topo_hop_at(t, sw, dl);
+    if (g->n == 1) return g->off;
+    uint32_t i = g->div == 1 ? p : p / g->div;
+    if (i >= g->n) i %= g->n;
+    return t->route_ports[g->off + i];
+}
+
+/* Builds t->route, t->route_ports and t->npaths from t's ports (topo/route.c,
+ * with igraph): the fabric ports between switches are a graph's edges; a
+ * switch's next hops toward a leaf are its edges one hop closer to it
+ * (shortest paths: up-down routing in a tree). t->npaths: the most paths
+ * between two leaves. Fails when a leaf cannot reach another. */
+int topo_route_build(struct topo *t, struct err *e);
+/* Ports of the route of path p from host a to host b into ports[] (at most
+ * TOPO_ROUTE_MAX_PORTS); returns how many. */
+uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p, uint32_t *ports);
+
+/* topology.kind = fat_tree derives leaves (pods * leaves_per_pod) and spines
+ * (aggs_per_pod, a leaf's uplinks) so that what counts hosts and a leaf's
+ * uplinks reads one spec; leaf_spine is left as it is. Called on every run
+ * before it is checked (app/scenario.c). */
+void topo_spec_resolve(struct topo_spec *s);
+/* fat_tree.c: topo_check, topo_port_count, topo_memory_bytes, topo_build and
+ * topo_spec_route for topology.kind = fat_tree (leaf_spine.c dispatches). */
+int topo_ft_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
+uint64_t topo_ft_port_count(const struct topo_spec *s);
+uint64_t topo_ft_memory_bytes(const struct topo_spec *s);
+int topo_ft_build(const struct topo_spec *s, struct topo **out, struct err *e);
 
 /* Limits a topology must fit; checked before anything is allocated (host
  * counts by cfg_validate, the leaf-spine links by topo_check). */
@@ -112,8 +182,8 @@ static inline uint32_t topo_down(const struct topo *t, uint32_t k, uint32_t lb)
 /* Number of ports on the route from a to b, host links included. */
 static inline uint32_t topo_route_len(const struct topo *t, uint32_t a, uint32_t b)
 {
-    return topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b) ? 2
-                                                                                 : 2 + t->path_len;
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    return topo_route_ports(t, a, b, 0, ports);
 }
 
 /* The first and last port of the route from a to b (host or NVLink ports). */
@@ -140,7 +210,6 @@ double topo_nvlink_gbps(const struct topo *t);
  * leaf switch (host_up, host_down), or the fabric between two leaves
  * (host_up, leaf_up, spine_down, host_down). */
 enum topo_route_kind { TOPO_ROUTE_NVLINK = 0, TOPO_ROUTE_LEAF, TOPO_ROUTE_FABRIC };
-#define TOPO_ROUTE_MAX_PORTS 4
 /* The kinds (enum topo_port_kind) of the ports a route of kind r crosses in
  * s's fabric, in order, into kinds[TOPO_ROUTE_MAX_PORTS]; returns how many,
  * 0 when s's fabric has no such route (NVLink with one GPU per server, the

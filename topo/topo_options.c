@@ -7,8 +7,9 @@
 /* clang-format off */
 #define F(field) offsetof(struct topo_spec, field)
 static const struct opt_def topo_options_rows[] = {
-    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine",
-     "fabric shape: a two-tier Clos of leaves and spines", F(kind)},
+    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree",
+     "fabric shape: leaf_spine (a two-tier Clos of leaves and spines) or fat_tree (three tiers: "
+     "leaves and aggregation switches in pods, core switches; see docs/fabrics.md)", F(kind)},
     {"topology", "leaves", OPT_INT, "4", 1, 4096, NULL, "leaf (top-of-rack) switches", F(leaves)},
     {"topology", "spines", OPT_INT, "4", 1, 1024, NULL, "spine switches; every leaf has one uplink to each", F(spines)},
     {"topology", "hosts_per_leaf", OPT_INT, "4", 1, 4096, NULL, "hosts under each leaf", F(hosts_per_leaf)},
@@ -21,6 +22,16 @@ static const struct opt_def topo_options_rows[] = {
      "share an NVLink switch (consecutive hosts under one leaf)", F(gpus_per_host)},
     {"topology", "nvlink_gbps", OPT_REAL, "3600", 0.001, 1e6, NULL,
      "NVLink speed per GPU and direction, Gb/s (3600 = 450 GB/s, H100)", F(nvlink_gbps)},
+    {"topology", "pods", OPT_INT, "2", 1, 4096, NULL, "fat_tree: pods", F(pods)},
+    {"topology", "leaves_per_pod", OPT_INT, "2", 1, 4096, NULL,
+     "fat_tree: leaves per pod (each links to every aggregation switch of its pod)", F(leaves_per_pod)},
+    {"topology", "aggs_per_pod", OPT_INT, "2", 1, 4096, NULL,
+     "fat_tree: aggregation switches per pod", F(aggs_per_pod)},
+    {"topology", "cores", OPT_INT, "4", 1, 65536, NULL,
+     "fat_tree: core switches, a multiple of aggs_per_pod: aggregation switch j of every pod links to "
+     "cores j*cores/aggs_per_pod ... (j+1)*cores/aggs_per_pod - 1", F(cores)},
+    {"topology", "core_gbps", OPT_REAL, "0", 0, 1e6, NULL,
+     "fat_tree: aggregation-core link speed, Gb/s (0: fabric_gbps, the leaf-aggregation speed)", F(core_gbps)},
     {"topology", "nvlink_latency_ns", OPT_INT, "250", 0, 1e9, NULL, "NVLink hop latency, ns", F(nvlink_latency_ns)},
 };
 #undef F
