@@ -42,7 +42,7 @@ extern const struct eng_ops pkt_eng_ops;
 
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
 
-#define PKT_NONE UINT32_MAX
+#define PKT_NONE    UINT32_MAX
 #define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
 
 /* Runtime state of a port. The first 64-byte line is what forwarding a

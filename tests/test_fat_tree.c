@@ -58,8 +58,10 @@ static simtime_t run(const struct topo *t, const struct cfg *c, const struct top
         for (uint32_t p = 0; p < t->nports; p++) {
             const struct topo_port *tp = &t->ports[p];
             uint64_t b = eng_port(e, p)->bytes;
-            if (tp->dst >= t->hosts && tp->dst < t->hosts + t->nswitches) in[tp->dst - t->hosts] += b;
-            if (tp->src >= t->hosts && tp->src < t->hosts + t->nswitches) out[tp->src - t->hosts] += b;
+            if (tp->dst >= t->hosts && tp->dst < t->hosts + t->nswitches)
+                in[tp->dst - t->hosts] += b;
+            if (tp->src >= t->hosts && tp->src < t->hosts + t->nswitches)
+                out[tp->src - t->hosts] += b;
         }
         for (uint32_t s = 0; s < t->nswitches; s++)
             if (in[s] != out[s])
@@ -265,7 +267,7 @@ static void test_random_above_bound(void **state)
         for (uint32_t a = 0; a < H && n < 256; a++)
             for (uint32_t b = 0; b < H && n < 256; b++) {
                 if (a == b) continue;
-                if (shape == 0 && b != hot) continue;                         /* incast */
+                if (shape == 0 && b != hot) continue;                          /* incast */
                 if (shape == 1 && b != (a + 1 + seed % (H - 1)) % H) continue; /* shift */
                 d[n++] = (struct topo_demand){a, b, 1 + gsl_rng_uniform_int(r, 20 * c.tr.mtu)};
             }
@@ -310,9 +312,9 @@ static void test_bad_shapes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_leaf_spine_table),   cmocka_unit_test(test_fat_tree_routes),
+        cmocka_unit_test(test_leaf_spine_table),      cmocka_unit_test(test_fat_tree_routes),
         cmocka_unit_test(test_lone_flow_across_pods), cmocka_unit_test(test_spray_all_to_all),
-        cmocka_unit_test(test_random_above_bound), cmocka_unit_test(test_bad_shapes),
+        cmocka_unit_test(test_random_above_bound),    cmocka_unit_test(test_bad_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,7 +168,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
                                 {hu->bps, u->bps * A, w->bps * A, hd->bps},
                                 {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps}};
         if (P > 1) {
-            const struct topo_port *au = &t->ports[f0 + 2 * L * A], *cd = &t->ports[f0 + 2 * L * A + 1];
+            const struct topo_port *au = &t->ports[f0 + 2 * L * A],
+                                   *cd = &t->ports[f0 + 2 * L * A + 1];
             pcap = au->bps * t->cores;
             xpod = (struct route){
                 6,

@@ -97,14 +97,12 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
 {
     uint32_t n = 0;
     if (r == TOPO_ROUTE_NVLINK) {
-        if (s->gpus_per_host < 2)
-            return 0;
+        if (s->gpus_per_host < 2) return 0;
         kinds[n++] = TP_NVL_UP;
         kinds[n++] = TP_NVL_DOWN;
         return n;
     }
-    if (r == TOPO_ROUTE_FABRIC && s->leaves < 2)
-        return 0;
+    if (r == TOPO_ROUTE_FABRIC && s->leaves < 2) return 0;
     kinds[n++] = TP_HOST_UP;
     if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_FAT_TREE) {
         /* the longest: across pods when there are two, else across a pod */
@@ -141,8 +139,9 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up", "host_down", "leaf_up",   "spine_down", "nvl_up",
-                                        "nvl_down", "agg_up",   "core_down", "agg_down"};
+    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
+                                        "spine_down", "nvl_up",    "nvl_down",
+                                        "agg_up",     "core_down", "agg_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -246,8 +245,7 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
     const struct opt_def *bad;
-    if (topo_check(c, &bad, e) < 0)
-        return -1;
+    if (topo_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
         return err_set(e, "topology.hosts_per_leaf: more than %u hosts", TOPO_MAX_HOSTS);
     struct topo *t = xcalloc(1, sizeof *t);
@@ -316,8 +314,7 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 
 void topo_destroy(struct topo *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->ports);
     free(t->host_up);
     free(t->host_down);

@@ -5,9 +5,9 @@
  * switches. igraph_distances() gives every switch's hop distance to every
  * leaf; a switch's next hops toward leaf d are its ports to a switch one hop
  * closer to d (shortest paths; in a leaf-spine or a fat-tree these are the
- * up-down paths). A lone next hop is stored in its row; a group holds its ports sorted by port id (so on a
- * leaf-spine a leaf's group toward any other leaf is its uplinks in spine
- * order: next hop k is spine k, as topo_up).
+ * up-down paths). A lone next hop is stored in its row; a group holds its ports sorted by port id
+ * (so on a leaf-spine a leaf's group toward any other leaf is its uplinks in spine order: next hop
+ * k is spine k, as topo_up).
  *
  * Path numbers: between two leaves there are P(la, d) shortest paths (the
  * product of the group sizes along them in a tree). A packet carries one
@@ -78,7 +78,8 @@ int topo_route_build(struct topo *t, struct err *e)
     }
     for (uint32_t u = 0; u < W; u++)
         deg[u + 1] += deg[u];
-    uint32_t *adj = xmalloc(((size_t)nf + 1) * sizeof *adj), *fill = xmalloc((size_t)W * sizeof *fill);
+    uint32_t *adj = xmalloc(((size_t)nf + 1) * sizeof *adj),
+             *fill = xmalloc((size_t)W * sizeof *fill);
     memcpy(fill, deg, (size_t)W * sizeof *fill);
     igraph_vector_int_t edges;
     igraph_vector_int_init(&edges, 0);

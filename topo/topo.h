@@ -50,11 +50,11 @@ enum topo_port_kind {
     TP_HOST_DOWN,
     TP_LEAF_UP,
     TP_SPINE_DOWN,
-    TP_NVL_UP,   /* GPU to its server's NVLink switch */
-    TP_NVL_DOWN, /* NVLink switch to GPU */
-    TP_AGG_UP,   /* fat_tree: aggregation to core (leaf_up: leaf to aggregation) */
+    TP_NVL_UP,    /* GPU to its server's NVLink switch */
+    TP_NVL_DOWN,  /* NVLink switch to GPU */
+    TP_AGG_UP,    /* fat_tree: aggregation to core (leaf_up: leaf to aggregation) */
     TP_CORE_DOWN, /* fat_tree: core to aggregation */
-    TP_AGG_DOWN, /* fat_tree: aggregation to leaf */
+    TP_AGG_DOWN,  /* fat_tree: aggregation to leaf */
     TP_KIND_COUNT
 };
 
@@ -80,10 +80,10 @@ struct topo_hop {
 };
 
 struct topo {
-    int kind;                      /* enum topo_kind */
+    int kind; /* enum topo_kind */
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
-    uint32_t nswitches;            /* switch nodes [hosts, hosts + nswitches): leaves first */
+    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -126,7 +126,8 @@ static inline uint32_t topo_next_port(const struct topo *t, uint32_t sw, uint32_
 int topo_route_build(struct topo *t, struct err *e);
 /* Ports of the route of path p from host a to host b into ports[] (at most
  * TOPO_ROUTE_MAX_PORTS); returns how many. */
-uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p, uint32_t *ports);
+uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
+                          uint32_t *ports);
 
 /* topology.kind = fat_tree derives leaves (pods * leaves_per_pod) and spines
  * (aggs_per_pod, a leaf's uplinks) so that what counts hosts and a leaf's
