@@ -67,6 +67,18 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
     uint32_t next;
     if (k->path == PKT_DIRECT) {
         next = topo_last_port(t, k->src, k->dst);
+    } else if (t->up) {
+        /* A leaf-spine's table factors (topo.h): up at the source's leaf,
+         * down at spine `path`, then the host's link. The same ports as
+         * topo_next_port, from two small arrays instead of the rows. */
+        if (k->hop == 1) {
+            if (k->flags & PKT_ADAPT) pkt_adapt(e, k, p->sw);
+            next = topo_up(t, p->sw, k->path);
+        } else if (k->hop == 2) {
+            next = topo_down(t, k->path, topo_leaf_of(t, k->dst));
+        } else {
+            next = t->host_down[k->dst];
+        }
     } else {
         if (k->flags & PKT_ADAPT) pkt_adapt(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);

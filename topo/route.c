@@ -92,12 +92,17 @@ int topo_route_build(struct topo *t, struct err *e)
         }
     }
     free(fill);
+    /* the far switch of each, contiguous: the loops below read it per edge */
+    uint32_t *far = xmalloc(((size_t)nf + 1) * sizeof *far);
+    for (uint32_t j = 0; j < nf; j++)
+        far[j] = t->ports[adj[j]].dst - H;
     igraph_t g;
     int rc = 0;
     if (igraph_create(&g, &edges, W, IGRAPH_DIRECTED) != IGRAPH_SUCCESS) {
         igraph_vector_int_destroy(&edges);
         free(deg);
         free(adj);
+        free(far);
         return err_set(e, "topology: igraph could not build the fabric graph");
     }
     igraph_vector_int_destroy(&edges);
@@ -139,10 +144,8 @@ int topo_route_build(struct topo *t, struct err *e)
         for (uint32_t h = 1; h <= maxd; h++)
             for (uint32_t u = 0; u < W; u++) {
                 if (hops[u] != h) continue;
-                for (uint32_t j = deg[u]; j < deg[u + 1]; j++) {
-                    uint32_t v = t->ports[adj[j]].dst - H;
-                    if (hops[v] == h - 1) np[u] += np[v];
-                }
+                for (uint32_t j = deg[u]; j < deg[u + 1]; j++)
+                    if (hops[far[j]] == h - 1) np[u] += np[far[j]];
                 if (u < L && np[u] > pmax) pmax = np[u];
             }
         if (pmax > npaths) npaths = pmax > 65534 ? 65535 : (uint64_t)pmax;
@@ -151,7 +154,7 @@ int topo_route_build(struct topo *t, struct err *e)
             if (u == d || hops[u] == UINT32_MAX) continue; /* n = 0 */
             uint32_t n = 0;
             for (uint32_t j = deg[u]; j < deg[u + 1]; j++)
-                if (hops[t->ports[adj[j]].dst - H] == hops[u] - 1) grp[n++] = adj[j];
+                if (hops[far[j]] == hops[u] - 1) grp[n++] = adj[j];
             if (n > 65535) {
                 rc = err_set(e, "topology: a switch has %u next hops, more than 65535", n);
                 break;
@@ -173,5 +176,6 @@ int topo_route_build(struct topo *t, struct err *e)
     free(np);
     free(deg);
     free(adj);
+    free(far);
     return rc;
 }
