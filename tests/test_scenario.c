@@ -456,6 +456,7 @@ static void test_enum_orders(void **state)
         const char *name;
     } rows[] = {
         {"topology", "kind", TOPO_LEAF_SPINE, "leaf_spine"},
+        {"topology", "kind", TOPO_FAT_TREE, "fat_tree"},
         {"transport", "path", PATH_ECMP, "ecmp"},
         {"transport", "path", PATH_SPRAY, "spray"},
         {"transport", "path", PATH_SPRAY_RR, "spray_rr"},
@@ -504,25 +505,28 @@ static void test_enum_orders(void **state)
 /* The memory estimate that gates a run, now counted from the sizes of the
  * engine's, the fabric's and the MoE generator's structs: the same bytes as
  * the formula of copied numbers it replaced (these values are that
- * formula's, computed before the change). */
+ * formula's, computed before the change), plus the routing table that came
+ * with the fat-tree (topo/route.c: a row per switch and leaf, the leaves'
+ * uplinks and the spines' downlinks once each). */
+#define ROUTE_BYTES(L, S) ((uint64_t)((L) + (S)) * (L) * 8 + 2ull * (L) * (S) * 4)
 static void test_memory_estimate(void **state)
 {
     (void)state;
     struct cfg c;
     cfg_defaults(&c);
-    assert_int_equal(cfg_memory_estimate(&c), 268864);
+    assert_int_equal(cfg_memory_estimate(&c), 268864 + ROUTE_BYTES(4, 4));
     cfg_defaults(&c);
     c.tr.path = PATH_SPLIT, c.tr.subflows = 4;
     c.topo.leaves = 32, c.topo.hosts_per_leaf = 32, c.topo.spines = 16;
-    assert_int_equal(cfg_memory_estimate(&c), 342032384);
+    assert_int_equal(cfg_memory_estimate(&c), 342032384 + ROUTE_BYTES(32, 16));
     cfg_defaults(&c);
     c.wl.kind = WL_PERMUTATION, c.tr.window_bytes = 65536;
     c.topo.leaves = 64, c.topo.hosts_per_leaf = 128, c.topo.spines = 64;
-    assert_int_equal(cfg_memory_estimate(&c), 9568256);
+    assert_int_equal(cfg_memory_estimate(&c), 9568256 + ROUTE_BYTES(64, 64));
     cfg_defaults(&c);
     c.wl.kind = WL_MOE, c.wl.topk = 2, c.wl.tokens_per_gpu = 4096;
     c.topo.gpus_per_host = 2, c.topo.leaves = 4096, c.topo.hosts_per_leaf = 8;
-    assert_int_equal(cfg_memory_estimate(&c), 26870546432ull);
+    assert_int_equal(cfg_memory_estimate(&c), 26870546432ull + ROUTE_BYTES(4096, 4));
     /* the parts it is made of */
     assert_int_equal(eng_memory_per_flow(), 64);
     assert_int_equal(eng_memory_per_packet(), 32);
