@@ -82,7 +82,8 @@ static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct t
 }
 
 /* On a leaf-spine the table's next hops are the factored paths: path k
- * from leaf a goes up to spine k, then down into the destination's leaf. */
+ * from leaf a goes up to spine k, then down into the destination's leaf;
+ * and topo_route_build's search finds the same rows. */
 static void test_leaf_spine_table(void **state)
 {
     (void)state;
@@ -108,6 +109,25 @@ static void test_leaf_spine_table(void **state)
                 assert_int_equal(ports[3], t->host_down[b]);
             }
         }
+    /* the generic search (igraph) finds the same rows as leaf_spine.c's fill */
+    struct topo_hop *rows = t->route;
+    uint32_t *rports = t->route_ports;
+    assert_int_equal(topo_route_build(t, &e), 0);
+    assert_int_equal(t->npaths, 3);
+    for (uint32_t a = 0; a < t->hosts; a++)
+        for (uint32_t b = 0; b < t->hosts; b++)
+            for (uint32_t k = 0; k < t->npaths && a != b; k++) {
+                uint32_t x[TOPO_ROUTE_MAX_PORTS], y[TOPO_ROUTE_MAX_PORTS];
+                uint32_t n = topo_route_ports(t, a, b, k, x);
+                struct topo_hop *g = t->route;
+                uint32_t *gp = t->route_ports;
+                t->route = rows, t->route_ports = rports;
+                assert_int_equal(topo_route_ports(t, a, b, k, y), n);
+                t->route = g, t->route_ports = gp;
+                assert_memory_equal(x, y, n * sizeof *x);
+            }
+    free(rows);
+    free(rports);
     topo_destroy(t);
 }
 

@@ -241,6 +241,31 @@ static int compute_paths(struct topo *t, uint32_t first_fabric_port, struct err 
     return rc;
 }
 
+/* The routing rows (topo.h) of the leaf-spine, from the factored paths
+ * compute_paths checked against igraph: a leaf's row toward another leaf is
+ * its S uplinks in spine order (one group per leaf), a spine's is its one
+ * downlink. This is what topo_route_build finds on this graph (test_fat_tree
+ * checks the rows against up/down), without its search over every leaf:
+ * the engine forwards a leaf-spine by up/down, and the rows serve routes
+ * listed by topo_route_ports. */
+static void fill_routes(struct topo *t, uint32_t first_fabric_port)
+{
+    uint32_t L = t->leaves, S = t->spines;
+    t->route = xcalloc((size_t)(L + S) * L, sizeof *t->route);
+    t->nroute_ports = L * S;
+    t->route_ports = xmalloc((size_t)L * S * sizeof *t->route_ports);
+    for (uint32_t l = 0; l < L; l++)
+        for (uint32_t s = 0; s < S; s++)
+            t->route_ports[(size_t)l * S + s] = first_fabric_port + 2 * (l * S + s);
+    for (uint32_t a = 0; a < L; a++)
+        for (uint32_t b = 0; b < L; b++)
+            if (a != b) t->route[(size_t)a * L + b] = (struct topo_hop){a * S, (uint16_t)S, 1};
+    for (uint32_t s = 0; s < S; s++)
+        for (uint32_t b = 0; b < L; b++)
+            t->route[(size_t)(L + s) * L + b] =
+                (struct topo_hop){first_fabric_port + 2 * (b * S + s) + 1, 1, 1};
+}
+
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
@@ -303,11 +328,11 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     t->down = xmalloc((size_t)S * L * sizeof *t->down);
     memset(t->up, 0xff, (size_t)L * S * sizeof *t->up);
     memset(t->down, 0xff, (size_t)S * L * sizeof *t->down);
-    if ((L > 1 && compute_paths(t, 2 * H, e) < 0) || topo_route_build(t, e) < 0) {
+    if (L > 1 && compute_paths(t, 2 * H, e) < 0) {
         topo_destroy(t);
         return -1;
     }
-    t->npaths = S; /* what the table found for L > 1; kept for one leaf too */
+    fill_routes(t, 2 * H);
     *out = t;
     return 0;
 }
