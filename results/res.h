@@ -57,6 +57,10 @@ struct res_phase {
 
 /* A link's counters, as the links table records them (the engine counts them
  * per port: eng_port). */
+/* A counter the engine does not model (the flow engine's queues): recorded
+ * as NULL. */
+#define RES_NOT_MODELED UINT64_MAX
+
 struct res_port_stats {
     uint64_t bytes;
     simtime_t busy_ps;
