@@ -11,6 +11,11 @@
 #include "sim/ecmp.h"
 #include "sim/flow_eng.h"
 
+/* The relative time window within which ends are taken together. */
+#ifndef FLOW_BATCH
+#define FLOW_BATCH 1e-3
+#endif
+
 static void push_ev(struct flow_eng *e, simtime_t t, uint32_t kind, uint32_t id)
 {
     if (t < e->now) e->st.past_events++;
@@ -45,6 +50,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     for (uint32_t i = 0; i < t->nports; i++)
         e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
     e->pst = xcalloc(t->nports, sizeof *e->pst);
+    e->end_seq = FL_NOEV;
     return &e->base;
 }
 
@@ -62,6 +68,7 @@ static void flow_destroy(struct eng *eb)
     free(e->touched);
     free(e->cl);
     free(e->cs);
+    free(e->act);
     free(e);
 }
 
@@ -80,6 +87,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = 0;
     e->epoch = 0;
+    e->end_seq = FL_NOEV;
     e->now = 0;
     memset(&e->st, 0, sizeof e->st);
     e->sample_period = 0;
@@ -138,7 +146,6 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     s->size = size;
     s->left = (double)size;
     s->msg = mi;
-    s->seq = FL_NOEV;
     s->use0 = e->nuses;
     uint64_t pkts = (size + e->mtu - 1) / e->mtu, ack = pkts * e->ack_bytes;
     uint32_t la = topo_leaf_of(t, src), lb = topo_leaf_of(t, dst);
@@ -218,7 +225,12 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
         struct fl_sub *s = &e->subs[i];
         s->active = 1;
         s->t_upd = e->now;
-        e->live_subs++;
+        if (e->live_subs == e->capact) {
+            e->capact = e->capact ? 2 * e->capact : 1024;
+            e->act = xrealloc(e->act, e->capact * sizeof *e->act);
+        }
+        s->apos = e->live_subs;
+        e->act[e->live_subs++] = i;
         e->st.data_bytes_sent += s->size;
         for (uint32_t u = 0; u < s->nuse; u++) {
             struct fl_use *us = &e->uses[s->use0 + u];
@@ -234,15 +246,17 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
     }
 }
 
-/* Sub si's last byte is through its first link. */
-static void end_sub(struct flow_eng *e, uint32_t si)
+/* Sub si's last byte is through its first link at time `at` (its end
+ * event's time; e->now <= at when it ends early, in a batch). */
+static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 {
     struct fl_sub *s = &e->subs[si];
     s->active = 0;
-    s->seq = FL_NOEV;
     s->left = 0;
     s->rate = 0;
-    e->live_subs--;
+    uint32_t last = e->act[--e->live_subs];
+    e->act[s->apos] = last;
+    e->subs[last].apos = s->apos;
     e->st.data_bytes_delivered += s->size;
     e->st.acks += (s->size + e->mtu - 1) / e->mtu;
     for (uint32_t u = 0; u < s->nuse; u++) {
@@ -262,10 +276,48 @@ static void end_sub(struct flow_eng *e, uint32_t si)
         touch(e, us->link);
     }
     struct fl_msg *m = &e->msgs[s->msg];
-    simtime_t end = e->now + s->tail;
+    simtime_t end = at + s->tail;
     if (end > m->end) m->end = end;
     e->st.underflows += m->left == 0;
     if (--m->left == 0) push_ev(e, m->end, FEV_DONE, s->msg);
+}
+
+/* The subs due by now, and those due within FLOW_BATCH of the time
+ * elapsed: their capacity frees at once, for one recompute; each still
+ * ends (its message's completion) at its own time. */
+static void end_due(struct flow_eng *e)
+{
+    simtime_t horizon = e->now + (simtime_t)(FLOW_BATCH * (double)e->now);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < e->live_subs; i++)
+        if (e->subs[e->act[i]].tend <= horizon) {
+            if (n == e->capcs) {
+                e->capcs = e->capcs ? 2 * e->capcs : 256;
+                e->cs = xrealloc(e->cs, e->capcs * sizeof *e->cs);
+            }
+            e->cs[n++] = e->act[i];
+        }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        end_sub(e, e->cs[i], s->tend > e->now ? s->tend : e->now);
+    }
+}
+
+/* The one end event: at the earliest end of the active subs. */
+static void next_end(struct flow_eng *e)
+{
+    simtime_t t = SIMTIME_MAX;
+    for (uint32_t i = 0; i < e->live_subs; i++)
+        if (e->subs[e->act[i]].tend < t) t = e->subs[e->act[i]].tend;
+    if (e->end_seq != FL_NOEV) {
+        if (t == e->end_at) return;
+        evq_cancel(&e->q, e->end_seq);
+        e->end_seq = FL_NOEV;
+    }
+    if (t == SIMTIME_MAX) return;
+    e->end_at = t < e->now ? e->now : t;
+    e->end_seq = evq_push(&e->q, e->end_at, FEV_END, 0);
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
 }
 
 static void flow_run(struct eng *eb)
@@ -282,7 +334,8 @@ static void flow_run(struct eng *eb)
             start_msg(e, ev.id);
             break;
         case FEV_END:
-            end_sub(e, ev.id);
+            e->end_seq = FL_NOEV;
+            end_due(e);
             break;
         case FEV_DONE: {
             const struct fl_msg *m = &e->msgs[ev.id];
@@ -303,7 +356,10 @@ static void flow_run(struct eng *eb)
         }
         /* Every event of this instant first, then the rates, once. */
         const struct ev *next = evq_peek(&e->q);
-        if (e->ntouched && (!next || next->time > e->now)) flow_maxmin_update(e);
+        if (e->ntouched && (!next || next->time > e->now)) {
+            flow_maxmin_update(e);
+            next_end(e);
+        }
     }
     e->st.now = e->now;
     if (eng_test_hook) eng_test_hook(&e->st);

@@ -51,7 +51,8 @@ struct fl_sub {
     double rate;     /* data bytes per ps */
     simtime_t t_upd;
     uint64_t size;
-    uint64_t seq;    /* its end event (evq handle), FL_NOEV when none */
+    simtime_t tend;  /* its end at its current rate */
+    uint32_t apos;   /* its index in e->act while active */
     simtime_t tail;  /* latency of its last packet after its first hop */
     uint32_t msg;
     uint32_t use0, nuse; /* its links: e->uses[use0 .. use0+nuse) */
@@ -78,6 +79,10 @@ struct flow_eng {
     struct fl_msg *msgs;
     uint32_t nmsgs, capmsgs;
     uint32_t live_subs;
+    uint32_t *act; /* the active subs [live_subs] */
+    uint32_t capact;
+    uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
+    simtime_t end_at;
     int path;
     uint32_t subflows, mtu, ack_bytes;
     uint64_t seed, base_seed;
@@ -107,7 +112,7 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
 }
 
 /* flow_maxmin.c: new max-min rates for the component of the touched links,
- * at e->now; every sub whose rate changes gets its end event again. */
+ * at e->now, and each of its subs' end at its rate (tend). */
 void flow_maxmin_update(struct flow_eng *e);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE };

@@ -132,7 +132,6 @@ void flow_maxmin_update(struct flow_eng *e)
         struct fl_link *l = &e->links[e->cl[i]];
         if (l->nun) heap_push(&heap, &nh, &caph, l->rem / l->sumw, e->cl[i]);
     }
-    /* A sub whose rate moves (or a new one) gets its end event again. */
     while (nh) {
         struct hent h = heap_pop(heap, &nh);
         struct fl_link *l = &e->links[h.link];
@@ -146,13 +145,8 @@ void flow_maxmin_update(struct flow_eng *e)
             struct fl_sub *s = &e->subs[l->subs[j]];
             if (s->frozen) continue;
             s->frozen = 1;
-            double old = s->rate;
             s->rate = x;
-            if (old != x || s->seq == FL_NOEV) {
-                if (s->seq != FL_NOEV) evq_cancel(&e->q, s->seq);
-                double t = x > 0 ? ceil(s->left / x) : 0;
-                s->seq = evq_push(&e->q, now + (simtime_t)t, FEV_END, l->subs[j]);
-            }
+            s->tend = now + (simtime_t)ceil(s->left / x);
             for (uint32_t u = 0; u < s->nuse; u++) {
                 const struct fl_use *us = &e->uses[s->use0 + u];
                 struct fl_link *o = &e->links[us->link];
@@ -162,5 +156,4 @@ void flow_maxmin_update(struct flow_eng *e)
             }
         }
     }
-    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
 }

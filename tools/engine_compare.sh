@@ -22,7 +22,7 @@ q() {
 }
 label_sql="WITH v AS (SELECT key FROM params WHERE key NOT LIKE 'output.%' AND key <> 'sim.engine'
   GROUP BY key HAVING COUNT(DISTINCT value) > 1),
- l AS (SELECT p.run_id, COALESCE(group_concat(p.key || '=' || p.value, ','), 'run') AS lab
+ l AS (SELECT r.id AS run_id, COALESCE(group_concat(p.key || '=' || p.value, ','), 'run') AS lab
   FROM runs r LEFT JOIN params p ON p.run_id = r.id AND p.key IN (SELECT key FROM v) GROUP BY r.id)"
 for eng in packet flow; do
     q $eng "$label_sql SELECT l.lab, ph.iter || ':' || ph.layer, ph.phase, ph.cct_ns FROM phases ph JOIN l ON l.run_id = ph.run_id ORDER BY l.lab, ph.iter, ph.layer, ph.phase;" >"$dir/$eng.ph"
