@@ -180,7 +180,7 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,   cfg_check_ack,
+    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,      cfg_check_ack,
     cfg_check_ack_every, cfg_check_window, cfg_check_flow_engine, cfg_check_workload,
 };
 

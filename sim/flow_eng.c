@@ -172,11 +172,13 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     }
     add_use(e, topo_last_port(t, dst, src), ack, size);
     s->nuse = e->nuses - s->use0;
-    /* The last packet's way after the first hop: the fluid model has sent
-     * it through the first link when its bytes are through. */
-    uint32_t last = size % e->mtu ? (uint32_t)(size % e->mtu) : e->mtu;
-    s->tail = topo_path_latency(t, src, dst, last) -
-              ser_ps(last, t->ports[topo_first_port(t, src, dst)].bps);
+    /* The pipeline's fill: the fluid model passes the bytes through the
+     * bottleneck; the first packet's way after its first hop (store and
+     * forward, propagation) comes on top, as for a lone packet flow, whose
+     * destination link takes its bytes from the first packet's arrival. */
+    uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
+    s->tail = topo_path_latency(t, src, dst, first) -
+              ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
 }
 
 static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
@@ -340,7 +342,8 @@ static void flow_run(struct eng *eb)
         case FEV_DONE: {
             const struct fl_msg *m = &e->msgs[ev.id];
             e->st.msgs_done++;
-            if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+            if (e->hooks.msg_done)
+                e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
             break;
         }
         case FEV_SAMPLE:
@@ -436,7 +439,8 @@ static int flow_check(const struct eng *eb, char *msg, size_t n)
                         (unsigned long long)s->data_bytes_delivered),
                -1;
     if (s->msgs_done != s->msgs)
-        return snprintf(msg, n, "invariant: %llu of %llu messages unfinished when no event was left",
+        return snprintf(msg, n,
+                        "invariant: %llu of %llu messages unfinished when no event was left",
                         (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs),
                -1;
     if (e->live_subs)

@@ -11,7 +11,7 @@
  * recomputed when a sub starts or ends over the connected component of
  * links and subs that the change touches, once per instant. A message ends
  * when its last sub's fluid bytes are through plus the zero-load latency of
- * its last packet after the first hop (topo_path_latency), so a lone flow
+ * its first packet after the first hop (topo_path_latency), so a lone flow
  * ends when the packet engine's does.
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
@@ -37,23 +37,23 @@ struct fl_use {
 };
 
 struct fl_link {
-    double cap;        /* bytes per ps */
-    uint32_t *subs;    /* active subs on it */
+    double cap;     /* bytes per ps */
+    uint32_t *subs; /* active subs on it */
     uint32_t n, capn;
-    uint64_t done;     /* bytes of ended subs (data and acknowledgements) */
+    uint64_t done; /* bytes of ended subs (data and acknowledgements) */
     /* progressive filling's scratch */
     double rem, sumw;
     uint32_t mark, nun; /* nun: unfrozen subs on it */
 };
 
 struct fl_sub {
-    double left;     /* data bytes still to send at t_upd */
-    double rate;     /* data bytes per ps */
+    double left; /* data bytes still to send at t_upd */
+    double rate; /* data bytes per ps */
     simtime_t t_upd;
     uint64_t size;
-    simtime_t tend;  /* its end at its current rate */
-    uint32_t apos;   /* its index in e->act while active */
-    simtime_t tail;  /* latency of its last packet after its first hop */
+    simtime_t tend; /* its end at its current rate */
+    uint32_t apos;  /* its index in e->act while active */
+    simtime_t tail; /* latency of its first packet after its first hop */
     uint32_t msg;
     uint32_t use0, nuse; /* its links: e->uses[use0 .. use0+nuse) */
     uint32_t mark;

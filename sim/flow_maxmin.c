@@ -50,7 +50,8 @@ static struct hent heap_pop(struct hent *a, uint32_t *n)
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= *n) break;
-        if (c + 1 < *n && (a[c + 1].x < a[c].x || (a[c + 1].x == a[c].x && a[c + 1].link < a[c].link)))
+        if (c + 1 < *n &&
+            (a[c + 1].x < a[c].x || (a[c + 1].x == a[c].x && a[c + 1].link < a[c].link)))
             c++;
         if (last.x < a[c].x || (last.x == a[c].x && last.link < a[c].link)) break;
         a[i] = a[c];
