@@ -26,7 +26,8 @@ static const struct opt_def tr_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table tr_options = {tr_options_rows, sizeof tr_options_rows / sizeof tr_options_rows[0]};
+const struct opt_table tr_options = {tr_options_rows,
+                                     sizeof tr_options_rows / sizeof tr_options_rows[0]};
 
 /* clang-format off */
 #define F(field) offsetof(struct sim_spec, field)
@@ -39,4 +40,5 @@ static const struct opt_def sim_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table sim_options = {sim_options_rows, sizeof sim_options_rows / sizeof sim_options_rows[0]};
+const struct opt_table sim_options = {sim_options_rows,
+                                      sizeof sim_options_rows / sizeof sim_options_rows[0]};

@@ -16,10 +16,8 @@ static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t
     struct sc_sweep *s = NULL;
     struct err e = {""};
     int rc = sc_load(path, sets, nsets, &s, &e);
-    if (path)
-        unlink(path);
-    if (rc != 0)
-        print_error("unexpected error: %s\n", e.msg);
+    if (path) unlink(path);
+    if (rc != 0) print_error("unexpected error: %s\n", e.msg);
     assert_int_equal(rc, 0);
     assert_non_null(s);
     return s;
@@ -102,7 +100,8 @@ static void test_sweep_2x3_order(void **state)
     assert_int_equal(sc_values(s, opt_find("transport", "path")), 3);
     assert_int_equal(sc_values(s, opt_find("topology", "leaves")), 1);
     const int64_t spines[6] = {2, 2, 2, 4, 4, 4};
-    const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE, PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
+    const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE,
+                         PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(sc_run(s, i)->topo.spines, spines[i]);
         assert_int_equal(sc_run(s, i)->tr.path, path[i]);
@@ -379,8 +378,7 @@ static void check_bad(const char *name, const char *path, const char *const *set
     char expect[ERR_MSG_MAX];
     expand_want(want, path, expect, sizeof expect);
     if (rc != -1 || strcmp(e.msg, expect))
-        print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(success)",
-                    expect);
+        print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(success)", expect);
     assert_int_equal(rc, -1);
     assert_null(s);
     assert_string_equal(e.msg, expect);
@@ -393,15 +391,13 @@ static void test_bad_input_table(void **state)
     size_t checked = 0;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *c = &bad_cases[i];
-        if (!c->want)
-            continue;
+        if (!c->want) continue;
         const char *path = c->ini ? tu_write_temp(c->ini, ".ini") : c->path;
         size_t nsets = 0;
         while (nsets < 3 && c->sets[nsets])
             nsets++;
         check_bad(c->name, path, c->sets, nsets, c->want);
-        if (c->ini)
-            unlink(path);
+        if (c->ini) unlink(path);
         checked++;
     }
     assert_true(checked >= 40);

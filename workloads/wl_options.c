@@ -40,7 +40,8 @@ static const struct opt_def wl_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table wl_options = {wl_options_rows, sizeof wl_options_rows / sizeof wl_options_rows[0]};
+const struct opt_table wl_options = {wl_options_rows,
+                                     sizeof wl_options_rows / sizeof wl_options_rows[0]};
 
 /* clang-format off */
 #define F(field) offsetof(struct pl_spec, field)
@@ -58,7 +59,8 @@ static const struct opt_def pl_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table pl_options = {pl_options_rows, sizeof pl_options_rows / sizeof pl_options_rows[0]};
+const struct opt_table pl_options = {pl_options_rows,
+                                     sizeof pl_options_rows / sizeof pl_options_rows[0]};
 
 uint64_t wl_seed(const struct wl_specs *c)
 {
