@@ -459,6 +459,7 @@ static void test_enum_orders(void **state)
         {"transport", "path", PATH_ADAPTIVE, "adaptive"},
         {"transport", "cc", CC_WINDOW, "window"},
         {"sim", "engine", ENGINE_PACKET, "packet"},
+        {"sim", "engine", ENGINE_FLOW, "flow"},
         {"workload", "kind", WL_ALLTOALL, "alltoall"},
         {"workload", "kind", WL_PERMUTATION, "permutation"},
         {"workload", "kind", WL_MOE, "moe"},
