@@ -75,13 +75,24 @@ struct moe {
     size_t ndem;
     uint64_t max_expert_tokens; /* most tokens one expert computed at once */
     uint32_t iter, layer;
-    int step; /* next phase: 0 dispatch, 1 compute, 2 combine */
+    int step; /* next phase: 0 dispatch, 1 compute, 2 combine, 3 advance, 4 attention */
+    uint32_t C, chunk; /* workload.chunks; the chunk being built */
+    int overlap;       /* workload.overlap = chunks */
+    simtime_t attn_ps; /* workload.attn_us */
     struct moe_stats st;
 };
 
 static uint32_t home_of(const struct moe *m, uint64_t b)
 {
     return m->shard == SHARD_CONTIGUOUS ? (uint32_t)(b / m->N) : (uint32_t)(b % m->G);
+}
+
+/* The chunk of batch token b: its index among its home GPU's tokens, cut in
+ * C equal runs. */
+static uint32_t chunk_of(const struct moe *m, uint64_t b)
+{
+    uint64_t local = m->shard == SHARD_CONTIGUOUS ? b % m->N : b / m->G;
+    return (uint32_t)(local * m->C / m->N);
 }
 
 /* Batch tokens of iteration `iter` from the trace stream (see the header). */
@@ -137,12 +148,14 @@ static void mat_to_demands(struct moe *m)
 /* Builds the dispatch of layer l (standard: home -> experts; coherent: the
  * GPUs holding the token's state -> its layer-l experts) and counts the
  * selections each GPU's experts receive. */
-static void build_dispatch(struct moe *m, int l)
+static void build_dispatch(struct moe *m, int l, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     for (uint64_t b = 0; b < m->B; b++) {
+        if (m->C > 1 && chunk_of(m, b) != chunk)
+            continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         /* Where the token comes from decides which replica serves it. */
@@ -194,10 +207,12 @@ static void build_combine_standard(struct moe *m)
 }
 
 /* Coherent: after the last layer, each token's state returns home. */
-static void build_combine_coherent(struct moe *m)
+static void build_combine_coherent(struct moe *m, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     for (uint64_t b = 0; b < m->B; b++) {
+        if (m->C > 1 && chunk_of(m, b) != chunk)
+            continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         for (int j = 0; j < m->K && cur[j] >= 0; j++)
@@ -232,8 +247,39 @@ static simtime_t compute_time(struct moe *m)
     return worst;
 }
 
-/* Adds the next phase (dispatch, compute on every GPU's stream, combine) and
- * a barrier after it. */
+/* overlap = chunks: adds a whole layer (attention, then per chunk i
+ * dispatch_i -> compute_i -> combine_i; dispatch_i after dispatch_{i-1},
+ * combine_i after combine_{i-1}; the compute tasks in order on every GPU's
+ * stream) and a barrier after it. */
+static void moe_layer_overlap(struct moe *m, struct graph *g)
+{
+    uint32_t iter = m->iter, layer = m->layer;
+    uint64_t attn = UINT64_MAX, disp = UINT64_MAX, comb = UINT64_MAX;
+    if (m->attn_ps)
+        attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
+    for (uint32_t i = 0; i < m->C; i++) {
+        build_dispatch(m, (int)layer, i);
+        uint64_t d = graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+        if (attn != UINT64_MAX)
+            graph_dep(g, d, attn);
+        if (disp != UINT64_MAX)
+            graph_dep(g, d, disp);
+        uint64_t k = graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+        graph_dep(g, k, d);
+        build_combine_standard(m);
+        uint64_t o = graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+        graph_dep(g, o, k);
+        if (comb != UINT64_MAX)
+            graph_dep(g, o, comb);
+        disp = d;
+        comb = o;
+    }
+    graph_barrier(g);
+}
+
+/* Adds the next phase (attention, then per chunk dispatch, compute on every
+ * GPU's stream, combine) and a barrier after it; with overlap = chunks, the
+ * next layer (moe_layer_overlap). */
 static int moe_next(void *state, struct graph *g)
 {
     struct moe *m = state;
@@ -241,10 +287,28 @@ static int moe_next(void *state, struct graph *g)
         if (m->iter >= m->iterations)
             return 0;
         uint32_t iter = m->iter, layer = (uint32_t)m->layer;
-        if (m->step == 0) {
+        if (m->overlap) {
             if (m->layer == 0)
                 fill_batch(m, m->iter);
-            build_dispatch(m, (int)m->layer);
+            moe_layer_overlap(m, g);
+            if (++m->layer == (uint32_t)m->L) {
+                m->layer = 0;
+                m->iter++;
+            }
+            return 1;
+        }
+        if (m->step == 0 && m->chunk == 0 && m->layer == 0 && m->attn_ps == 0)
+            fill_batch(m, m->iter);
+        if (m->step == 4) {
+            if (m->layer == 0)
+                fill_batch(m, m->iter);
+            graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
+            graph_barrier(g);
+            m->step = 0;
+            return 1;
+        }
+        if (m->step == 0) {
+            build_dispatch(m, (int)m->layer, m->chunk);
             graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
             graph_barrier(g);
             m->step = 1;
@@ -259,7 +323,7 @@ static int moe_next(void *state, struct graph *g)
         }
         if (m->step == 2) {
             if (m->coherent)
-                build_combine_coherent(m);
+                build_combine_coherent(m, m->chunk);
             else
                 build_combine_standard(m);
             graph_net(g, "combine", iter, layer, m->dem, m->ndem);
@@ -267,12 +331,17 @@ static int moe_next(void *state, struct graph *g)
             m->step = 3;
             return 1;
         }
-        /* step 3: next layer or iteration */
+        /* step 3: next chunk, layer or iteration */
         m->step = 0;
+        if (++m->chunk < m->C)
+            continue;
+        m->chunk = 0;
         if (++m->layer == (uint32_t)m->L) {
             m->layer = 0;
             m->iter++;
         }
+        if (m->attn_ps)
+            m->step = 4;
     }
 }
 
@@ -508,6 +577,10 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->coherent = c->wl->ep_mode == EP_COHERENT;
     m->dedup = c->wl->dedup;
     m->msg_bytes = (uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes;
+    m->C = (uint32_t)c->wl->chunks;
+    m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
+    m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
+    m->step = m->attn_ps ? 4 : 0;
     if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) < 0) {
         moe_destroy(m);
         return -1;
@@ -571,6 +644,27 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
     f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
 }
 
+/* The step options against one another (before the trace is read). */
+static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
+                     const struct opt_def **bad, struct err *e)
+{
+    (void)tp;
+    if (c->wl->algo != WL_ALGO_AUTO) {
+        char algo[64];
+        opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
+        return wl_fail(bad, e, &wl_options, "workload", "algo",
+                       "%s is not an algorithm of workload.kind = moe (it has: auto)", algo);
+    }
+    if (c->wl->chunks > c->wl->tokens_per_gpu)
+        return wl_fail(bad, e, &wl_options, "workload", "chunks",
+                       "%lld chunks of workload.tokens_per_gpu = %lld tokens leave a chunk empty",
+                       (long long)c->wl->chunks, (long long)c->wl->tokens_per_gpu);
+    if (c->wl->overlap == WL_OVERLAP_CHUNKS && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(bad, e, &wl_options, "workload", "overlap",
+                       "chunks is not modeled with workload.ep_mode = coherent (use none)");
+    return 0;
+}
+
 /* Dispatch and combine per layer: always several network phases. */
 static int moe_multiphase(const struct wl_specs *c)
 {
@@ -581,6 +675,7 @@ static int moe_multiphase(const struct wl_specs *c)
 const struct wl_def wl_def_moe = {
     .kind = WL_MOE,
     .create = wl_moe_create,
+    .check = moe_check,
     .footprint = moe_footprint,
     .multiphase = moe_multiphase,
 };

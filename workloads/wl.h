@@ -97,6 +97,7 @@ struct wl_def {
 };
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
+extern const struct wl_def wl_def_allreduce, wl_def_reduce_scatter, wl_def_allgather;
 
 /* The workloads' entry points (wl.c), each through workload.kind. */
 /* Creates the generator (clearing *g first, so the optional hooks a
