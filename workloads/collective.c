@@ -6,8 +6,8 @@
  * permutation: a random permutation with no fixed point (GSL shuffle on the
  * RNG_PERMUTATION stream of workload.seed, base/rng.h, then any host mapped
  * to itself swaps with its neighbour); each host sends workload.bytes to its
- * image (workload.algo = direct, or auto). Both repeat for sim.iterations: one network task per iteration, a
- * barrier after each.
+ * image (workload.algo = direct, or auto). Both repeat for sim.iterations: one network task per
+ * iteration, a barrier after each.
  *
  * Their configuration says all of their traffic, so the checks before the run
  * (the clock's end, the counters' limits) and the messages the memory

@@ -54,8 +54,7 @@ static int ring_next(void *state, struct graph *g)
     uint32_t H = s->H, iter = s->iter++;
     uint64_t first = graph_next_id(g);
     for (uint32_t k = 0; k < s->steps; k++) {
-        const char *name = s->kind == WL_ALLGATHER ||
-                                   (s->kind == WL_ALLREDUCE && k >= H - 1)
+        const char *name = s->kind == WL_ALLGATHER || (s->kind == WL_ALLREDUCE && k >= H - 1)
                                ? "allgather"
                                : "reduce_scatter";
         for (uint32_t i = 0; i < H; i++) {
@@ -111,8 +110,8 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                        "a ring collective needs at least 2 hosts");
     /* Each host sends steps x S/N bytes on its link, per iteration. */
     double steps = c->wl->kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1;
-    double ps = (double)c->wl->bytes / H * steps * 8.0 / (tp->host_gbps * 1e9) *
-                (double)PS_PER_S * (double)c->sim->iterations;
+    double ps = (double)c->wl->bytes / H * steps * 8.0 / (tp->host_gbps * 1e9) * (double)PS_PER_S *
+                (double)c->sim->iterations;
     double limit = (double)INT64_MAX;
     if (ps >= limit)
         return wl_fail(bad, e, &wl_options, "workload", "bytes",
@@ -144,7 +143,7 @@ static int ring_multiphase(const struct wl_specs *c)
 
 #define RING_DEF(K)                                                                                \
     {                                                                                              \
-        .kind = K, .create = ring_create, .check = ring_check, .footprint = ring_footprint,       \
+        .kind = K, .create = ring_create, .check = ring_check, .footprint = ring_footprint,        \
         .multiphase = ring_multiphase,                                                             \
     }
 const struct wl_def wl_def_allreduce = RING_DEF(WL_ALLREDUCE);

@@ -60,22 +60,22 @@ struct moe {
     int shard, coherent, dedup;
     uint64_t msg_bytes;
     struct pl_placement pl;
-    size_t eval_begin;  /* first trace token replayed (the rest trained the placement) */
+    size_t eval_begin; /* first trace token replayed (the rest trained the placement) */
     struct wl_compute comp;
     gsl_rng *rng;
     uint64_t *pass_off; /* offset of each pass over the trace */
     size_t npass;
-    uint64_t *uses;     /* [T] times each trace token was used */
-    uint32_t *tok;      /* [B] trace token of each batch token, this iteration */
-    int16_t *cur;       /* [B * K] coherent: GPUs holding the token's state (-1 none) */
-    uint64_t *mat;      /* [G * G] bytes of the phase being built */
-    uint32_t *etok;     /* [G * E] selections per (GPU, expert) this layer */
-    uint64_t *gload;    /* [L * G] selections each GPU computed per layer, all iterations */
+    uint64_t *uses;  /* [T] times each trace token was used */
+    uint32_t *tok;   /* [B] trace token of each batch token, this iteration */
+    int16_t *cur;    /* [B * K] coherent: GPUs holding the token's state (-1 none) */
+    uint64_t *mat;   /* [G * G] bytes of the phase being built */
+    uint32_t *etok;  /* [G * E] selections per (GPU, expert) this layer */
+    uint64_t *gload; /* [L * G] selections each GPU computed per layer, all iterations */
     struct topo_demand *dem;
     size_t ndem;
     uint64_t max_expert_tokens; /* most tokens one expert computed at once */
     uint32_t iter, layer;
-    int step; /* next phase: 0 dispatch, 1 compute, 2 combine, 3 advance, 4 attention */
+    int step;          /* next phase: 0 dispatch, 1 compute, 2 combine, 3 advance, 4 attention */
     uint32_t C, chunk; /* workload.chunks; the chunk being built */
     int overlap;       /* workload.overlap = chunks */
     simtime_t attn_ps; /* workload.attn_us */
@@ -120,14 +120,12 @@ static int dest_gpus(const struct moe *m, uint64_t b, int l, int from, uint32_t 
     int n = 0;
     for (int k = 0; k < m->K; k++) {
         int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
-        if (x < 0)
-            continue;
+        if (x < 0) continue;
         uint32_t g = (uint32_t)pl_gpu_of(&m->pl, l, x, from, b);
         int dup = 0;
         for (int j = 0; dedup && j < n; j++)
             dup |= out[j] == g;
-        if (!dup)
-            out[n++] = g;
+        if (!dup) out[n++] = g;
     }
     return n;
 }
@@ -140,8 +138,7 @@ static void mat_to_demands(struct moe *m)
         for (uint32_t j = 1; j < m->G; j++) {
             uint32_t b = (a + j) % m->G; /* shifted order, as in alltoall */
             uint64_t v = m->mat[(size_t)a * m->G + b];
-            if (v)
-                m->dem[m->ndem++] = (struct topo_demand){a, b, v};
+            if (v) m->dem[m->ndem++] = (struct topo_demand){a, b, v};
         }
 }
 
@@ -154,8 +151,7 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     for (uint64_t b = 0; b < m->B; b++) {
-        if (m->C > 1 && chunk_of(m, b) != chunk)
-            continue;
+        if (m->C > 1 && chunk_of(m, b) != chunk) continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         /* Where the token comes from decides which replica serves it. */
@@ -170,8 +166,7 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
             }
         }
         int nd = dest_gpus(m, b, l, from, dst, m->dedup);
-        if (nd == 0)
-            continue;
+        if (nd == 0) continue;
         int nsrc = 0;
         uint32_t src[64];
         if (!m->coherent || l == 0 || cur[0] < 0) {
@@ -182,8 +177,7 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
         }
         for (int i = 0; i < nsrc; i++)
             for (int j = 0; j < nd; j++)
-                if (src[i] != dst[j])
-                    m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
+                if (src[i] != dst[j]) m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
         if (m->coherent) {
             int u = dest_gpus(m, b, l, from, dst, 1);
             for (int j = 0; j < m->K; j++)
@@ -211,13 +205,11 @@ static void build_combine_coherent(struct moe *m, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     for (uint64_t b = 0; b < m->B; b++) {
-        if (m->C > 1 && chunk_of(m, b) != chunk)
-            continue;
+        if (m->C > 1 && chunk_of(m, b) != chunk) continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         for (int j = 0; j < m->K && cur[j] >= 0; j++)
-            if ((uint32_t)cur[j] != home)
-                m->mat[(size_t)cur[j] * m->G + home] += m->msg_bytes;
+            if ((uint32_t)cur[j] != home) m->mat[(size_t)cur[j] * m->G + home] += m->msg_bytes;
     }
     mat_to_demands(m);
 }
@@ -232,11 +224,9 @@ static simtime_t compute_time(struct moe *m)
         for (int x = 0; x < m->E; x++) {
             uint32_t n = m->etok[(size_t)g * m->E + x];
             t += wl_compute_ps(&m->comp, n);
-            if (n > m->max_expert_tokens)
-                m->max_expert_tokens = n;
+            if (n > m->max_expert_tokens) m->max_expert_tokens = n;
         }
-        if (t > worst)
-            worst = t;
+        if (t > worst) worst = t;
         sum += (double)t;
     }
     for (uint32_t g = 0; g < m->G; g++)
@@ -255,22 +245,18 @@ static void moe_layer_overlap(struct moe *m, struct graph *g)
 {
     uint32_t iter = m->iter, layer = m->layer;
     uint64_t attn = UINT64_MAX, disp = UINT64_MAX, comb = UINT64_MAX;
-    if (m->attn_ps)
-        attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
+    if (m->attn_ps) attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
     for (uint32_t i = 0; i < m->C; i++) {
         build_dispatch(m, (int)layer, i);
         uint64_t d = graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
-        if (attn != UINT64_MAX)
-            graph_dep(g, d, attn);
-        if (disp != UINT64_MAX)
-            graph_dep(g, d, disp);
+        if (attn != UINT64_MAX) graph_dep(g, d, attn);
+        if (disp != UINT64_MAX) graph_dep(g, d, disp);
         uint64_t k = graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
         graph_dep(g, k, d);
         build_combine_standard(m);
         uint64_t o = graph_net(g, "combine", iter, layer, m->dem, m->ndem);
         graph_dep(g, o, k);
-        if (comb != UINT64_MAX)
-            graph_dep(g, o, comb);
+        if (comb != UINT64_MAX) graph_dep(g, o, comb);
         disp = d;
         comb = o;
     }
@@ -284,12 +270,10 @@ static int moe_next(void *state, struct graph *g)
 {
     struct moe *m = state;
     for (;;) {
-        if (m->iter >= m->iterations)
-            return 0;
+        if (m->iter >= m->iterations) return 0;
         uint32_t iter = m->iter, layer = (uint32_t)m->layer;
         if (m->overlap) {
-            if (m->layer == 0)
-                fill_batch(m, m->iter);
+            if (m->layer == 0) fill_batch(m, m->iter);
             moe_layer_overlap(m, g);
             if (++m->layer == (uint32_t)m->L) {
                 m->layer = 0;
@@ -300,8 +284,7 @@ static int moe_next(void *state, struct graph *g)
         if (m->step == 0 && m->chunk == 0 && m->layer == 0 && m->attn_ps == 0)
             fill_batch(m, m->iter);
         if (m->step == 4) {
-            if (m->layer == 0)
-                fill_batch(m, m->iter);
+            if (m->layer == 0) fill_batch(m, m->iter);
             graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
             graph_barrier(g);
             m->step = 0;
@@ -333,15 +316,13 @@ static int moe_next(void *state, struct graph *g)
         }
         /* step 3: next chunk, layer or iteration */
         m->step = 0;
-        if (++m->chunk < m->C)
-            continue;
+        if (++m->chunk < m->C) continue;
         m->chunk = 0;
         if (++m->layer == (uint32_t)m->L) {
             m->layer = 0;
             m->iter++;
         }
-        if (m->attn_ps)
-            m->step = 4;
+        if (m->attn_ps) m->step = 4;
     }
 }
 
@@ -350,8 +331,7 @@ static void moe_destroy(void *state)
     struct moe *m = state;
     trace_free(&m->tr);
     wl_compute_free(&m->comp);
-    if (m->rng)
-        gsl_rng_free(m->rng);
+    if (m->rng) gsl_rng_free(m->rng);
     pl_free(&m->pl);
     free(m->pass_off);
     free(m->uses);
@@ -401,17 +381,15 @@ static size_t moe_notes(void *state, struct res_note **out)
     struct res_note *r = xcalloc(8, sizeof *r);
     size_t n = 0;
 #define NOTE(k, ...)                                                                               \
-    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                              \
+    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                                 \
      snprintf(r[n].value, sizeof r[n].value, __VA_ARGS__), n++)
     NOTE("placement.cost_policy_us", "%.17g", m->pl.cost_policy);
     NOTE("placement.cost_us", "%.17g", m->pl.cost);
     if (m->pl.ilp_status != PL_ILP_NONE) {
         NOTE("placement.ilp_status", "%s",
              m->pl.ilp_status == PL_ILP_OPTIMAL ? "optimal" : "feasible");
-        if (!isnan(m->pl.ilp_bound))
-            NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
-        if (!isnan(m->pl.ilp_gap))
-            NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
+        if (!isnan(m->pl.ilp_bound)) NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
+        if (!isnan(m->pl.ilp_gap)) NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
     }
     if (m->comp.calibrated) {
         NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
@@ -434,8 +412,7 @@ static int check_trace(const struct wl_specs *c, const struct trace *t, struct e
     if (c->wl->layers > t->layers)
         return err_set(e, "workload.layers: %lld is more than the trace's %d layers (%s)",
                        (long long)c->wl->layers, t->layers, c->wl->trace);
-    if (t->tokens == 0)
-        return err_set(e, "workload.trace: %s has no tokens", c->wl->trace);
+    if (t->tokens == 0) return err_set(e, "workload.trace: %s has no tokens", c->wl->trace);
     return 0;
 }
 
@@ -499,20 +476,20 @@ int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int per_server,
                            c->wl->ep_mode == EP_COHERENT};
     enum pl_fail why;
     struct err reason;
-    if (pl_check(&r, &why, &reason) < 0)
-        return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
+    if (pl_check(&r, &why, &reason) < 0) return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
     return 0;
 }
 
 /* Computes the placement on the first placement.train of the trace's tokens
  * (or on all of them when train = 0), scored on this fabric. */
-static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t, struct err *e)
+static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t,
+                         struct err *e)
 {
     size_t T = m->tr.tokens, ntrain = (size_t)(c->pl->train * (double)T);
     if (c->pl->train > 0 && (ntrain == 0 || ntrain >= T))
-        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->pl->train, T,
-                       ntrain == 0 ? "no token to compute the placement on"
-                                   : "no token to replay");
+        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->pl->train,
+                       T,
+                       ntrain == 0 ? "no token to compute the placement on" : "no token to replay");
     struct pl_fabric f;
     wl_moe_fabric(c, t, &m->comp, &f);
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
@@ -521,8 +498,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
      * trace's first L layers. */
     struct trace view = m->tr;
     if (m->L < m->tr.layers || m->K < m->tr.topk) {
-        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0)
-            return -1;
+        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0) return -1;
         for (size_t i = 0; i < view.tokens; i++)
             for (int l = 0; l < m->L; l++)
                 for (int k = 0; k < m->K; k++) {
@@ -532,8 +508,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
                 }
     }
     int rc = pl_compute(policy, &view, 0, ntrain ? ntrain : T, &f, &p, &m->pl, e);
-    if (view.expert != m->tr.expert)
-        trace_free(&view);
+    if (view.expert != m->tr.expert) trace_free(&view);
     m->eval_begin = ntrain;
     return rc;
 }
@@ -581,7 +556,8 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
     m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
     m->step = m->attn_ps ? 4 : 0;
-    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) < 0) {
+    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) <
+        0) {
         moe_destroy(m);
         return -1;
     }
@@ -621,10 +597,8 @@ const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
     s->min_uses = UINT64_MAX;
     s->max_uses = 0;
     for (size_t i = 0; i < m->tr.tokens; i++) {
-        if (m->uses[i] < s->min_uses)
-            s->min_uses = m->uses[i];
-        if (m->uses[i] > s->max_uses)
-            s->max_uses = m->uses[i];
+        if (m->uses[i] < s->min_uses) s->min_uses = m->uses[i];
+        if (m->uses[i] > s->max_uses) s->max_uses = m->uses[i];
     }
     return s;
 }
@@ -639,8 +613,8 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     double B = H * (double)c->wl->tokens_per_gpu;
     int K = c->wl->topk ? (int)c->wl->topk : 1;
-    f->state_bytes = B * (double)wl_moe_memory_per_token(K) +
-                     H * H * (double)wl_moe_memory_per_gpu_pair();
+    f->state_bytes =
+        B * (double)wl_moe_memory_per_token(K) + H * H * (double)wl_moe_memory_per_gpu_pair();
     f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
 }
 

@@ -9,7 +9,14 @@
 
 #include "base/opt.h"
 
-enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE, WL_ALLREDUCE, WL_REDUCE_SCATTER, WL_ALLGATHER };
+enum wl_kind {
+    WL_ALLTOALL = 0,
+    WL_PERMUTATION,
+    WL_MOE,
+    WL_ALLREDUCE,
+    WL_REDUCE_SCATTER,
+    WL_ALLGATHER
+};
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
  * ring for the reducing collectives); collective_ring.c */
 enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING };
@@ -30,10 +37,10 @@ struct wl_spec {
     int shard, ep_mode, dedup;
     char compute[OPT_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
-    int algo;        /* enum wl_algo */
-    int64_t chunks;  /* moe: token chunks per layer (1: whole layer) */
-    int overlap;     /* moe: enum wl_overlap */
-    double attn_us;  /* moe: dense work per layer per GPU before the dispatch, us */
+    int algo;       /* enum wl_algo */
+    int64_t chunks; /* moe: token chunks per layer (1: whole layer) */
+    int overlap;    /* moe: enum wl_overlap */
+    double attn_us; /* moe: dense work per layer per GPU before the dispatch, us */
 };
 
 /* [placement] */

@@ -30,7 +30,7 @@ check "moesim report: $T/new.db: schema_version 5 is newer than this moesim hand
     "$MOESIM" report --db "$T/new.db"
 check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"
-check "moesim report: --metric p50: expected cct, slowdown or step_time" \
+check "moesim report: --metric p50: expected cct, slowdown, step_time or exposed_comm" \
     "$MOESIM" report --db "$T/a.db" --metric p50
 check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs or notes" \
     "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"
