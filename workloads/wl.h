@@ -5,10 +5,13 @@
  * (sets of demands src, dst, bytes) and compute tasks (durations on GPU
  * streams) with their dependencies. A generator builds the graph piece by
  * piece as the executor (sim/exec.h) asks for more; it never sees an engine.
- * Today's generators add one phase at a time followed by a barrier, so
- * phases run one after another, each network phase on an idle fabric (the
- * acknowledgements of the phase before still in flight are not modeled
- * against it), and only one phase's demands are held at a time.
+ * The alltoall, permutation and (by default) MoE generators add one phase
+ * at a time followed by a barrier, so phases run one after another, each
+ * network phase on an idle fabric (the acknowledgements of the phase before
+ * still in flight are not modeled against it), and only one phase's demands
+ * are held at a time. The ring collectives (collective_ring.c) add an
+ * iteration's steps with dependencies and no barrier between them, and the
+ * MoE workload with overlap = chunks a layer at a time (docs/moe-steps.md).
  *
  * Adding a workload means adding a generator and its struct wl_def (its
  * creation, the checks and memory estimate of its configuration) to the list
