@@ -1,8 +1,8 @@
-/* test_ring.c - the ring collectives (workloads/collective_ring.c): an
+/* test_ring.c - the reducing collectives (workloads/collective_reduce.c): an
  * allreduce's time on one leaf against its bandwidth term plus its latency
  * terms, each step starting exactly when its host's own step and the message
  * into it have ended, the bytes each host sends, and the step counts and
- * names of reduce_scatter and allgather. */
+ * names of reduce_scatter and allgather, and halving_doubling's steps. */
 #include "testutil.h"
 
 #include <math.h>
@@ -147,12 +147,62 @@ static void test_halves(void **state)
     assert_true(fabs((double)end[0] - 2.0 * (double)end[1]) < 0.01 * (double)end[0]);
 }
 
+/* halving_doubling on 8 hosts: 2 log2 8 = 6 steps, step k of host i
+ * starting exactly when its own step k-1 and its step-(k-1) partner's (host
+ * i XOR the distance) have ended; each host sends what it sends in a ring,
+ * and the allreduce takes the sum of its steps' lone-message bounds within
+ * 1%, less than the ring (fewer latencies). */
+static void test_halving_doubling(void **state)
+{
+    (void)state;
+    const uint32_t N = 8, steps = 6;
+    const int64_t S = 8 << 20;
+    struct cfg c = ringcfg(WL_ALLREDUCE, N, S);
+    struct wl_result ring, hd;
+    struct topo *t1, *t2;
+    run_ring(&c, &ring, &t1);
+    c.wl.algo = WL_ALGO_HALVING_DOUBLING;
+    run_ring(&c, &hd, &t2);
+    assert_int_equal(hd.run.nphases, steps * N);
+    /* distances of the steps: halving 4, 2, 1, then doubling 1, 2, 4 */
+    const uint32_t dist[6] = {4, 2, 1, 1, 2, 4};
+    uint64_t sent_hd = 0, sent_ring = 0;
+    double bound = 0;
+    for (uint32_t k = 0; k < steps; k++) {
+        bound += (double)hd.run.phases[k * N].ideal_ps;
+        for (uint32_t i = 0; i < N; i++) {
+            const struct res_phase *p = &hd.run.phases[k * N + i];
+            assert_int_equal(p->layer, k);
+            assert_string_equal(p->phase, k < 3 ? "reduce_scatter" : "allgather");
+            assert_int_equal(p->bytes, (uint64_t)S / 2 >> (k < 3 ? k : 5 - k));
+            if (i == 0) sent_hd += p->bytes;
+            if (k == 0) continue;
+            const struct res_phase *own = p - N,
+                                   *in = &hd.run.phases[(k - 1) * N + (i ^ dist[k - 1])];
+            simtime_t ready = own->end_ps > in->end_ps ? own->end_ps : in->end_ps;
+            assert_int_equal(p->start_ps, ready);
+        }
+    }
+    for (size_t i = 0; i < ring.run.nphases; i += N)
+        sent_ring += ring.run.phases[i].bytes;
+    assert_int_equal(sent_hd, sent_ring);
+    double got = (double)run_end(&hd);
+    if (fabs(got - bound) > 0.01 * bound)
+        fail_msg("halving_doubling %.0f ps, bound %.0f ps", got, bound);
+    assert_true(run_end(&hd) < run_end(&ring));
+    wl_result_free(&ring);
+    wl_result_free(&hd);
+    topo_destroy(t1);
+    topo_destroy(t2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allreduce_time),
         cmocka_unit_test(test_steps_pipeline),
         cmocka_unit_test(test_halves),
+        cmocka_unit_test(test_halving_doubling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,7 +312,12 @@ static const struct bad_case bad_cases[] = {
      "FILE:2: transport.path: 'sprey' is not one of " PATHS},
     {"algorithm a kind lacks", "[workload]\nkind = allreduce\nalgo = direct\n", NULL, {0},
      "FILE:3: workload.algo: direct is not an algorithm of workload.kind = allreduce (it has: "
-     "ring)"},
+     "ring, halving_doubling)"},
+    {"halving_doubling on 6 hosts",
+     "[topology]\nleaves = 1\nhosts_per_leaf = 6\n[workload]\nkind = allgather\n"
+     "algo = halving_doubling\n", NULL, {0},
+     "FILE:3: topology.hosts_per_leaf: workload.algo = halving_doubling needs a power of two of "
+     "hosts, not leaves*hosts_per_leaf = 6"},
     {"ring for an alltoall", "[workload]\nalgo = ring\n", NULL, {0},
      "FILE:2: workload.algo: ring is not an algorithm of workload.kind = alltoall (it has: "
      "direct)"},
@@ -487,6 +492,7 @@ static void test_enum_orders(void **state)
         {"workload", "algo", WL_ALGO_AUTO, "auto"},
         {"workload", "algo", WL_ALGO_DIRECT, "direct"},
         {"workload", "algo", WL_ALGO_RING, "ring"},
+        {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
         {"workload", "overlap", WL_OVERLAP_NONE, "none"},
         {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
         {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},

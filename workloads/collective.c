@@ -1,5 +1,5 @@
 /* collective.c - the collective workloads: alltoall and permutation (the
- * reducing collectives on a ring are collective_ring.c).
+ * reducing collectives on a ring are collective_reduce.c).
  *
  * alltoall: every host sends workload.bytes to every other host, in the
  * shifted order of pairwise-exchange collectives.

@@ -9,7 +9,7 @@
  * at a time followed by a barrier, so phases run one after another, each
  * network phase on an idle fabric (the acknowledgements of the phase before
  * still in flight are not modeled against it), and only one phase's demands
- * are held at a time. The ring collectives (collective_ring.c) add an
+ * are held at a time. The ring collectives (collective_reduce.c) add an
  * iteration's steps with dependencies and no barrier between them, and the
  * MoE workload with overlap = chunks a layer at a time (docs/moe-steps.md).
  *

@@ -14,10 +14,11 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather",
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
      "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo)", F(kind)},
-    {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring",
+    {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling",
      "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
      "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
-     "its own step before and the message into it)", F(algo)},
+     "its own step before and the message into it), halving_doubling (the same three: recursive "
+     "halving then doubling, 2 log2 N steps, N a power of two)", F(algo)},
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},

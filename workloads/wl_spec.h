@@ -18,8 +18,8 @@ enum wl_kind {
     WL_ALLGATHER
 };
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
- * ring for the reducing collectives); collective_ring.c */
-enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING };
+ * ring for the reducing collectives); collective_reduce.c */
+enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING, WL_ALGO_HALVING_DOUBLING };
 /* workload.overlap (moe): none = the phase model; chunks = Tutel-style */
 enum wl_overlap { WL_OVERLAP_NONE = 0, WL_OVERLAP_CHUNKS };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };

@@ -52,5 +52,5 @@ expect_eq "export" "$(cut -d, -f1-4,10 "$T/p.csv")" 'run_id,iter,layer,phase,tra
 2,0,0,"alltoall","spray"'
 # an algorithm the workload kind does not have: the scenario's line, exit 2
 printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = reduce_scatter\nalgo = direct\n' >"$T/ring.ini"
-check "moesim: $T/ring.ini:6: workload.algo: direct is not an algorithm of workload.kind = reduce_scatter (it has: ring)" \
+check "moesim: $T/ring.ini:6: workload.algo: direct is not an algorithm of workload.kind = reduce_scatter (it has: ring, halving_doubling)" \
     "$MOESIM" run "$T/ring.ini" --db "$T/ring.db"

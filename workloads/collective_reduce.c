@@ -1,25 +1,35 @@
-/* collective_ring.c - the reducing collectives on a ring: allreduce,
- * reduce_scatter and allgather with workload.algo = ring (or auto).
+/* collective_reduce.c - the reducing collectives: allreduce, reduce_scatter
+ * and allgather, by workload.algo = ring (auto) or halving_doubling.
  *
  * Every host holds a buffer of S = workload.bytes, cut into N chunks (N the
- * fabric's hosts; chunk j has S/N bytes, the first S mod N one more). A step
- * is a shift permutation: at step k host i sends one chunk to host i+1
- * (chunk (i-k) mod N, so the chunk it got at step k-1 travels on). A
- * reduce_scatter is N-1 steps (each host ends with one reduced chunk), an
+ * fabric's hosts; chunk j has S/N bytes, the first S mod N one more).
+ *
+ * ring: a step is a shift permutation: at step k host i sends one chunk to
+ * host i+1 (chunk (i-k) mod N, so the chunk it got at step k-1 travels on).
+ * A reduce_scatter is N-1 steps (each host ends with one reduced chunk), an
  * allgather N-1 steps (each host ends with every chunk), an allreduce both:
  * 2(N-1) steps, the first N-1 named "reduce_scatter", the rest "allgather".
+ *
+ * halving_doubling (N a power of two): a reduce_scatter by recursive
+ * halving, log2 N steps, step s exchanging half of what is left with the host
+ * at distance N/2^(s+1) (i XOR that), S/2^(s+1) bytes each way (rounded up to
+ * whole bytes); an allgather by recursive doubling, log2 N steps, step s
+ * exchanging S*2^s/N bytes (rounded up) with host i XOR 2^s; an allreduce
+ * both. Every host sends 2(N-1)/N x S in an allreduce, as in the ring, in
+ * 2 log2 N steps instead of 2(N-1).
  *
  * Task graph (per iteration): one network task per (step, host), of its one
  * message; the task of step k on host i depends on
  *   - host i's own step k-1 (one step at a time per host, as a collective
  *     library's channel issues them), and
- *   - host i-1's step k-1: the message into host i that it forwards (reduced).
+ *   - the step k-1 task whose message came into host i (ring: host i-1's;
+ *     halving_doubling: its step k-1 partner's), whose data it forwards.
  * There is no barrier between steps, so steps pipeline: a host starts its
  * next step as soon as its own data is in, not when the slowest host of the
  * step is done, and every step's messages share one engine (sim/exec.h).
  * A barrier per step would be the phase model; it is not offered. On an idle
  * fabric with equal hosts the two are the same: each step takes one
- * message's time, so an allreduce takes 2(N-1) x (S/N / B + a message's
+ * message's time, so a ring allreduce takes 2(N-1) x (S/N / B + a message's
  * latency). Iterations are separated by a barrier.
  *
  * The phases table has one row per task: name as above, `layer` = the step
@@ -34,12 +44,41 @@ struct ring {
     uint32_t H, steps, iter, iterations;
     uint64_t bytes;
     int kind; /* enum wl_kind */
+    int hd;   /* halving_doubling (else ring) */
+    uint32_t log2h;
 };
 
-/* Steps of a kind on H hosts. */
-static uint32_t ring_steps(int kind, uint32_t H)
+static uint32_t log2u(uint32_t h)
 {
-    return kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1;
+    uint32_t k = 0;
+    while ((1u << (k + 1)) <= h)
+        k++;
+    return k;
+}
+
+/* Steps of a kind on H hosts. */
+static uint32_t ring_steps(int kind, uint32_t H, int hd)
+{
+    uint32_t half = hd ? log2u(H) : H - 1;
+    return kind == WL_ALLREDUCE ? 2 * half : half;
+}
+
+/* halving_doubling: whether step k is a reduce_scatter step, and its
+ * distance (the partner is i XOR it) and bytes. */
+static int hd_step(const struct ring *s, uint32_t k, uint32_t *dist, uint64_t *bytes)
+{
+    int rs = s->kind == WL_REDUCE_SCATTER || (s->kind == WL_ALLREDUCE && k < s->log2h);
+    uint32_t j = s->kind == WL_ALLREDUCE && !rs ? k - s->log2h : k;
+    uint64_t num; /* bytes = ceil(S * num / H) */
+    if (rs) {
+        *dist = s->H >> (j + 1);
+        num = *dist;
+    } else {
+        *dist = 1u << j;
+        num = *dist;
+    }
+    *bytes = (s->bytes * num + s->H - 1) / s->H;
+    return rs;
 }
 
 static uint64_t chunk_bytes(const struct ring *s, uint32_t j)
@@ -53,7 +92,21 @@ static int ring_next(void *state, struct graph *g)
     if (s->iter >= s->iterations) return 0;
     uint32_t H = s->H, iter = s->iter++;
     uint64_t first = graph_next_id(g);
-    for (uint32_t k = 0; k < s->steps; k++) {
+    for (uint32_t k = 0; s->hd && k < s->steps; k++) {
+        uint32_t dist, pdist = 0;
+        uint64_t bytes, pb;
+        const char *name = hd_step(s, k, &dist, &bytes) ? "reduce_scatter" : "allgather";
+        if (k > 0) hd_step(s, k - 1, &pdist, &pb);
+        for (uint32_t i = 0; i < H; i++) {
+            struct topo_demand d = {i, i ^ dist, bytes};
+            uint64_t id = graph_net(g, name, iter, k, &d, 1);
+            if (k > 0) {
+                graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
+                graph_dep(g, id, first + (uint64_t)(k - 1) * H + (i ^ pdist));
+            }
+        }
+    }
+    for (uint32_t k = 0; !s->hd && k < s->steps; k++) {
         const char *name = s->kind == WL_ALLGATHER || (s->kind == WL_ALLREDUCE && k >= H - 1)
                                ? "allgather"
                                : "reduce_scatter";
@@ -83,7 +136,9 @@ static int ring_create(const struct wl_specs *c, const struct topo *t, struct wl
     struct ring *s = xcalloc(1, sizeof *s);
     s->H = t->hosts;
     s->kind = c->wl->kind;
-    s->steps = ring_steps(s->kind, s->H);
+    s->hd = c->wl->algo == WL_ALGO_HALVING_DOUBLING;
+    s->log2h = log2u(s->H);
+    s->steps = ring_steps(s->kind, s->H, s->hd);
     s->iterations = (uint32_t)c->sim->iterations;
     s->bytes = (uint64_t)c->wl->bytes;
     g->state = s;
@@ -97,18 +152,26 @@ static int ring_create(const struct wl_specs *c, const struct topo *t, struct wl
 static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                       const struct opt_def **bad, struct err *e)
 {
-    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_RING) {
+    int hd = c->wl->algo == WL_ALGO_HALVING_DOUBLING;
+    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_RING && !hd) {
         char kind[64], algo[64];
         opt_enum_text(&wl_options, "workload", "kind", c->wl->kind, kind, sizeof kind);
         opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
         return wl_fail(bad, e, &wl_options, "workload", "algo",
-                       "%s is not an algorithm of workload.kind = %s (it has: ring)", algo, kind);
+                       "%s is not an algorithm of workload.kind = %s (it has: ring, "
+                       "halving_doubling)",
+                       algo, kind);
     }
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     if (H < 2)
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
                        "a ring collective needs at least 2 hosts");
-    /* Each host sends steps x S/N bytes on its link, per iteration. */
+    if (hd && (uint64_t)H & ((uint64_t)H - 1))
+        return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
+                       "workload.algo = halving_doubling needs a power of two of hosts, not "
+                       "leaves*hosts_per_leaf = %.0f",
+                       H);
+    /* Each host sends (N-1)/N of its bytes per half, per iteration. */
     double steps = c->wl->kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1;
     double ps = (double)c->wl->bytes / H * steps * 8.0 / (tp->host_gbps * 1e9) * (double)PS_PER_S *
                 (double)c->sim->iterations;
