@@ -50,7 +50,8 @@ struct res_db;
 
 struct res_phase {
     uint32_t iter, layer;
-    /* alltoall|permutation|reduce_scatter|allgather|attention|dispatch|compute|combine */
+    /* alltoall|permutation|reduce_scatter|allgather|attention|dispatch|compute|combine,
+     * bwd_* and grad_* (training: docs/results.md) */
     const char *phase;
     simtime_t start_ps, end_ps, ideal_ps;
     uint64_t bytes;

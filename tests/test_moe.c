@@ -581,6 +581,66 @@ static void test_attention(void **state)
     }
 }
 
+/* pass = training: the forward rows as with pass = forward, then the
+ * backward in reverse layer order, each layer's all-to-alls with the
+ * forward's bytes and its compute x backward_factor, the gpu_load rows not
+ * counted twice; dense_bytes adds a ring all-reduce over every GPU that
+ * starts with the backward pass and overlaps it. */
+static void test_training(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.wl.layers = 2;
+    struct moe_run fwd, tr, grad;
+    run_moe(&c, &fwd);
+    c.wl.pass = WL_PASS_TRAINING;
+    c.wl.backward_factor = 2;
+    run_moe(&c, &tr);
+    c.wl.dense_bytes = 1 << 20;
+    run_moe(&c, &grad);
+    size_t nf = fwd.r.run.nphases; /* 3 per layer */
+    assert_int_equal(nf, 6);
+    assert_int_equal(tr.r.run.nphases, 2 * nf);
+    for (size_t i = 0; i < nf; i++) {
+        assert_string_equal(tr.r.run.phases[i].phase, fwd.r.run.phases[i].phase);
+        assert_int_equal(tr.r.run.phases[i].end_ps, fwd.r.run.phases[i].end_ps);
+    }
+    static const char *const bwd[3] = {"bwd_dispatch", "bwd_compute", "bwd_combine"};
+    for (size_t j = 0; j < nf; j++) {
+        const struct res_phase *b = &tr.r.run.phases[nf + j];
+        uint32_t layer = j < 3 ? 1 : 0;
+        const struct res_phase *f = &fwd.r.run.phases[layer * 3 + j % 3];
+        assert_string_equal(b->phase, bwd[j % 3]);
+        assert_int_equal(b->layer, layer);
+        assert_int_equal(b->bytes, f->bytes);
+        assert_int_equal(b->start_ps, tr.r.run.phases[nf + j - 1].end_ps); /* a chain */
+        if (j % 3 == 1) assert_int_equal(b->end_ps - b->start_ps, 2 * (f->end_ps - f->start_ps));
+    }
+    for (size_t i = 0; i < fwd.r.ngpu_load; i++)
+        assert_int_equal(tr.r.gpu_load[i].tokens, fwd.r.gpu_load[i].tokens);
+    assert_int_equal(tr.st.selections, fwd.st.selections);
+    /* the gradient all-reduce: 2(G-1) steps of G messages of 1 MiB / G,
+     * the first starting with the backward pass */
+    uint32_t G = 8;
+    size_t ngrad = 0;
+    uint64_t gbytes = 0;
+    simtime_t bwd_start = fwd.r.run.phases[nf - 1].end_ps, gend = 0;
+    for (size_t i = 0; i < grad.r.run.nphases; i++) {
+        const struct res_phase *p = &grad.r.run.phases[i];
+        if (strncmp(p->phase, "grad_", 5)) continue;
+        if (ngrad == 0) assert_int_equal(p->start_ps, bwd_start);
+        ngrad++;
+        gbytes += p->bytes;
+        if (p->end_ps > gend) gend = p->end_ps;
+    }
+    assert_int_equal(ngrad, 2 * (G - 1) * G);
+    assert_int_equal(gbytes, 2 * (G - 1) * (1 << 20));
+    assert_true(gend > bwd_start && last_end(&grad.r) >= gend);
+    free_moe(&fwd);
+    free_moe(&tr);
+    free_moe(&grad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_chunks_conserve),
         cmocka_unit_test(test_overlap_hides_network),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_training),
     };
     return cmocka_run_group_tests_name("moe", tests, NULL, NULL);
 }

@@ -326,6 +326,9 @@ static const struct bad_case bad_cases[] = {
     {"more chunks than tokens", "[workload]\nkind = moe\ntrace = x.csv\ntokens_per_gpu = 4\n"
      "chunks = 8\n", NULL, {0},
      "FILE:5: workload.chunks: 8 chunks of workload.tokens_per_gpu = 4 tokens leave a chunk empty"},
+    {"training with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
+     "pass = training\n", NULL, {0},
+     "FILE:5: workload.pass: training is not modeled with workload.ep_mode = coherent (use forward)"},
     {"overlap with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
      "overlap = chunks\n", NULL, {0},
      "FILE:5: workload.overlap: chunks is not modeled with workload.ep_mode = coherent (use none)"},
@@ -495,6 +498,8 @@ static void test_enum_orders(void **state)
         {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
         {"workload", "overlap", WL_OVERLAP_NONE, "none"},
         {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
+        {"workload", "pass", WL_PASS_FORWARD, "forward"},
+        {"workload", "pass", WL_PASS_TRAINING, "training"},
         {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},
         {"workload", "shard", SHARD_ROUND_ROBIN, "round_robin"},
         {"workload", "ep_mode", EP_STANDARD, "standard"},

@@ -86,6 +86,26 @@ static uint64_t chunk_bytes(const struct ring *s, uint32_t j)
     return s->bytes / s->H + (j < s->bytes % s->H);
 }
 
+void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+                 uint32_t H, uint64_t bytes)
+{
+    struct ring r = {.H = H, .bytes = bytes};
+    uint32_t half = H - 1, steps = (rs_name ? half : 0) + (ag_name ? half : 0);
+    uint64_t first = graph_next_id(g);
+    for (uint32_t k = 0; k < steps; k++) {
+        const char *name = rs_name && k < half ? rs_name : ag_name;
+        for (uint32_t i = 0; i < H; i++) {
+            uint32_t j = (i + H - k % H) % H; /* the chunk host i sends */
+            struct topo_demand d = {i, (i + 1) % H, chunk_bytes(&r, j)};
+            uint64_t id = graph_net(g, name, iter, k, &d, 1);
+            if (k > 0) {
+                graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
+                graph_dep(g, id, first + (uint64_t)(k - 1) * H + (i + H - 1) % H);
+            }
+        }
+    }
+}
+
 static int ring_next(void *state, struct graph *g)
 {
     struct ring *s = state;
@@ -106,19 +126,9 @@ static int ring_next(void *state, struct graph *g)
             }
         }
     }
-    for (uint32_t k = 0; !s->hd && k < s->steps; k++) {
-        const char *name = s->kind == WL_ALLGATHER || (s->kind == WL_ALLREDUCE && k >= H - 1)
-                               ? "allgather"
-                               : "reduce_scatter";
-        for (uint32_t i = 0; i < H; i++) {
-            uint32_t j = (i + H - k % H) % H; /* the chunk host i sends */
-            struct topo_demand d = {i, (i + 1) % H, chunk_bytes(s, j)};
-            uint64_t id = graph_net(g, name, iter, k, &d, 1);
-            if (k > 0) {
-                graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
-                graph_dep(g, id, first + (uint64_t)(k - 1) * H + (i + H - 1) % H);
-            }
-        }
+    if (!s->hd) {
+        int rs = s->kind != WL_ALLGATHER, ag = s->kind != WL_REDUCE_SCATTER;
+        wl_ring_add(g, rs ? "reduce_scatter" : NULL, ag ? "allgather" : NULL, iter, H, s->bytes);
     }
     graph_barrier(g);
     return 1;

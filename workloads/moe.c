@@ -79,6 +79,9 @@ struct moe {
     uint32_t C, chunk; /* workload.chunks; the chunk being built */
     int overlap;       /* workload.overlap = chunks */
     simtime_t attn_ps; /* workload.attn_us */
+    int training, bwd_due; /* workload.pass = training; the backward pass comes next */
+    double bwd_factor;
+    uint64_t dense_bytes;
     struct moe_stats st;
 };
 
@@ -237,6 +240,73 @@ static simtime_t compute_time(struct moe *m)
     return worst;
 }
 
+/* The slowest GPU's expert time for the selections in m->etok, without
+ * counting them (the backward pass). */
+static simtime_t slowest_ps(const struct moe *m)
+{
+    simtime_t worst = 0;
+    for (uint32_t g = 0; g < m->G; g++) {
+        simtime_t t = 0;
+        for (int x = 0; x < m->E; x++)
+            t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
+        if (t > worst) worst = t;
+    }
+    return worst;
+}
+
+static simtime_t scaled(simtime_t t, double f)
+{
+    return (simtime_t)llround((double)t * f);
+}
+
+/* pass = training: the backward pass of iteration m->iter, added as one
+ * part: layers L-1 .. 0, per layer per chunk i bwd_dispatch_i (the gradient
+ * of the combine: the forward dispatch's bytes), bwd_compute_i (the forward
+ * expert time x backward_factor), bwd_combine_i (the gradient of the
+ * dispatch: the combine's bytes), then bwd_attention (attn x factor). With
+ * overlap = none each task waits for the one before; with chunks as in the
+ * forward (dispatch and combine chains), a layer's first dispatch after the
+ * layer above's last task. The gradient all-reduce (ring, dense_bytes) starts
+ * with the pass and waits for nothing in it, so it overlaps the pass and
+ * shares its engine. Then a barrier. */
+static void moe_backward(struct moe *m, struct graph *g)
+{
+    const uint64_t NONE = UINT64_MAX;
+    uint32_t iter = m->iter;
+    struct moe_stats keep = m->st; /* the forward counts the selections */
+    uint64_t last = NONE;          /* the layer above's last task */
+    for (int l = m->L - 1; l >= 0; l--) {
+        uint64_t disp = NONE, comb = NONE, prev = last;
+        for (uint32_t i = 0; i < m->C; i++) {
+            build_dispatch(m, l, i);
+            uint64_t d = graph_net(g, "bwd_dispatch", iter, (uint32_t)l, m->dem, m->ndem);
+            uint64_t after = m->overlap ? (disp != NONE ? disp : last) : prev;
+            if (after != NONE) graph_dep(g, d, after);
+            if (m->overlap && disp != NONE && last != NONE) graph_dep(g, d, last);
+            uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(slowest_ps(m), m->bwd_factor));
+            graph_dep(g, k, d);
+            build_combine_standard(m);
+            uint64_t o = graph_net(g, "bwd_combine", iter, (uint32_t)l, m->dem, m->ndem);
+            graph_dep(g, o, k);
+            if (comb != NONE) graph_dep(g, o, comb);
+            disp = d;
+            comb = prev = o;
+        }
+        last = comb;
+        if (m->attn_ps) {
+            uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(m->attn_ps, m->bwd_factor));
+            graph_dep(g, a, comb);
+            last = a;
+        }
+    }
+    m->st = keep;
+    if (m->dense_bytes && m->G > 1)
+        wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
+    graph_barrier(g);
+}
+
 /* overlap = chunks: adds a whole layer (attention, then per chunk i
  * dispatch_i -> compute_i -> combine_i; dispatch_i after dispatch_{i-1},
  * combine_i after combine_{i-1}; the compute tasks in order on every GPU's
@@ -271,13 +341,22 @@ static int moe_next(void *state, struct graph *g)
     struct moe *m = state;
     for (;;) {
         if (m->iter >= m->iterations) return 0;
+        if (m->bwd_due) {
+            moe_backward(m, g);
+            m->bwd_due = 0;
+            m->iter++;
+            return 1;
+        }
         uint32_t iter = m->iter, layer = (uint32_t)m->layer;
         if (m->overlap) {
             if (m->layer == 0) fill_batch(m, m->iter);
             moe_layer_overlap(m, g);
             if (++m->layer == (uint32_t)m->L) {
                 m->layer = 0;
-                m->iter++;
+                if (m->training)
+                    m->bwd_due = 1;
+                else
+                    m->iter++;
             }
             return 1;
         }
@@ -320,7 +399,10 @@ static int moe_next(void *state, struct graph *g)
         m->chunk = 0;
         if (++m->layer == (uint32_t)m->L) {
             m->layer = 0;
-            m->iter++;
+            if (m->training)
+                m->bwd_due = 1;
+            else
+                m->iter++;
         }
         if (m->attn_ps) m->step = 4;
     }
@@ -556,6 +638,9 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
     m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
     m->step = m->attn_ps ? 4 : 0;
+    m->training = c->wl->pass == WL_PASS_TRAINING;
+    m->bwd_factor = c->wl->backward_factor;
+    m->dense_bytes = (uint64_t)c->wl->dense_bytes;
     if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) <
         0) {
         moe_destroy(m);
@@ -633,6 +718,9 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
         return wl_fail(bad, e, &wl_options, "workload", "chunks",
                        "%lld chunks of workload.tokens_per_gpu = %lld tokens leave a chunk empty",
                        (long long)c->wl->chunks, (long long)c->wl->tokens_per_gpu);
+    if (c->wl->pass == WL_PASS_TRAINING && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(bad, e, &wl_options, "workload", "pass",
+                       "training is not modeled with workload.ep_mode = coherent (use forward)");
     if (c->wl->overlap == WL_OVERLAP_CHUNKS && c->wl->ep_mode == EP_COHERENT)
         return wl_fail(bad, e, &wl_options, "workload", "overlap",
                        "chunks is not modeled with workload.ep_mode = coherent (use none)");

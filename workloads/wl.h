@@ -126,6 +126,14 @@ int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl
 int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
+/* Adds a ring reduce_scatter (rows named rs_name) then allgather (ag_name)
+ * of `bytes` per host over hosts 0..H-1 to g, iteration `iter`, with no
+ * barrier (collective_reduce.c): a NULL name leaves that half out. Step k of
+ * host i waits for its own step k-1 and host i-1's; rows' layer = the step.
+ * The MoE training pass's gradient all-reduce uses it. */
+void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+                 uint32_t H, uint64_t bytes);
+
 /* Runs g's graph on the executor (driver.c); returns its rows (phases, flows
  * with output.flows, link samples with output.sample_ns), the engines'
  * counters and the first broken invariant, and the generator's gpu_load and

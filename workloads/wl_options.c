@@ -50,6 +50,13 @@ static const struct opt_def wl_options_rows[] = {
      "overlaps chunk i+1's dispatch and chunk i-1's combine)", F(overlap)},
     {"workload", "attn_us", OPT_REAL, "0", 0, 1e9, NULL,
      "moe: dense work (attention) per layer per GPU on the compute stream before the dispatch, us", F(attn_us)},
+    {"workload", "pass", OPT_ENUM, "forward", 0, 0, "forward|training",
+     "moe: forward (the layers once) or training (then the backward pass: the layers in reverse, "
+     "their all-to-alls again, compute x backward_factor, a ring all-reduce of dense_bytes overlapping it)", F(pass)},
+    {"workload", "backward_factor", OPT_REAL, "2", 0.01, 100, NULL,
+     "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
+    {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
+     "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
 };
 #undef F
 /* clang-format on */
