@@ -77,7 +77,8 @@ static int hd_step(const struct ring *s, uint32_t k, uint32_t *dist, uint64_t *b
         *dist = 1u << j;
         num = *dist;
     }
-    *bytes = (s->bytes * num + s->H - 1) / s->H;
+    /* without overflow: S/H whole, and the remainder's share rounded up */
+    *bytes = s->bytes / s->H * num + (s->bytes % s->H * num + s->H - 1) / s->H;
     return rs;
 }
 
