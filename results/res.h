@@ -50,7 +50,9 @@ struct res_db;
 
 struct res_phase {
     uint32_t iter, layer;
-    const char *phase; /* alltoall|permutation|dispatch|compute|combine */
+    /* alltoall|permutation|reduce_scatter|allgather|attention|dispatch|compute|combine,
+     * bwd_* and grad_* (training: docs/results.md) */
+    const char *phase;
     simtime_t start_ps, end_ps, ideal_ps;
     uint64_t bytes;
 };

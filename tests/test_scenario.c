@@ -282,7 +282,8 @@ static const struct bad_case bad_cases[] = {
     {"bad enum", "\n\n[transport]\n\n\n\npath = foo\n", NULL, {0},
      "FILE:7: transport.path: 'foo' is not one of " PATHS},
     {"enum is case sensitive", "[workload]\nkind = AllToAll\n", NULL, {0},
-     "FILE:2: workload.kind: 'AllToAll' is not one of alltoall|permutation|moe"},
+     "FILE:2: workload.kind: 'AllToAll' is not one of "
+     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather"},
     {"empty value", "[topology]\nleaves =\n", NULL, {0}, "FILE:2: topology.leaves: empty value"},
     {"value only a comment", "[topology]\nleaves = ; none\n", NULL, {0},
      "FILE:2: topology.leaves: empty value"},
@@ -308,6 +309,28 @@ static const struct bad_case bad_cases[] = {
      "FILE:2: topology.spines: 5000 is out of bounds [1, 1024]"},
     {"bad enum in a sweep", "[transport]\npath = ecmp,sprey\n", NULL, {0},
      "FILE:2: transport.path: 'sprey' is not one of " PATHS},
+    {"algorithm a kind lacks", "[workload]\nkind = allreduce\nalgo = direct\n", NULL, {0},
+     "FILE:3: workload.algo: direct is not an algorithm of workload.kind = allreduce (it has: "
+     "ring, halving_doubling)"},
+    {"halving_doubling on 6 hosts",
+     "[topology]\nleaves = 1\nhosts_per_leaf = 6\n[workload]\nkind = allgather\n"
+     "algo = halving_doubling\n", NULL, {0},
+     "FILE:3: topology.hosts_per_leaf: workload.algo = halving_doubling needs a power of two of "
+     "hosts, not leaves*hosts_per_leaf = 6"},
+    {"ring for an alltoall", "[workload]\nalgo = ring\n", NULL, {0},
+     "FILE:2: workload.algo: ring is not an algorithm of workload.kind = alltoall (it has: "
+     "direct)"},
+    {"algorithm for moe", "[workload]\nkind = moe\ntrace = x.csv\nalgo = ring\n", NULL, {0},
+     "FILE:4: workload.algo: ring is not an algorithm of workload.kind = moe (it has: auto)"},
+    {"more chunks than tokens", "[workload]\nkind = moe\ntrace = x.csv\ntokens_per_gpu = 4\n"
+     "chunks = 8\n", NULL, {0},
+     "FILE:5: workload.chunks: 8 chunks of workload.tokens_per_gpu = 4 tokens leave a chunk empty"},
+    {"training with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
+     "pass = training\n", NULL, {0},
+     "FILE:5: workload.pass: training is not modeled with workload.ep_mode = coherent (use forward)"},
+    {"overlap with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
+     "overlap = chunks\n", NULL, {0},
+     "FILE:5: workload.overlap: chunks is not modeled with workload.ep_mode = coherent (use none)"},
     {"too few hosts", "[topology]\nleaves = 1\nhosts_per_leaf = 1\n", NULL, {0},
      "FILE:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"},
     {"too many hosts", "[topology]\nleaves = 4096\nhosts_per_leaf = 512\n", NULL, {0},
@@ -463,6 +486,17 @@ static void test_enum_orders(void **state)
         {"workload", "kind", WL_ALLTOALL, "alltoall"},
         {"workload", "kind", WL_PERMUTATION, "permutation"},
         {"workload", "kind", WL_MOE, "moe"},
+        {"workload", "kind", WL_ALLREDUCE, "allreduce"},
+        {"workload", "kind", WL_REDUCE_SCATTER, "reduce_scatter"},
+        {"workload", "kind", WL_ALLGATHER, "allgather"},
+        {"workload", "algo", WL_ALGO_AUTO, "auto"},
+        {"workload", "algo", WL_ALGO_DIRECT, "direct"},
+        {"workload", "algo", WL_ALGO_RING, "ring"},
+        {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
+        {"workload", "overlap", WL_OVERLAP_NONE, "none"},
+        {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
+        {"workload", "pass", WL_PASS_FORWARD, "forward"},
+        {"workload", "pass", WL_PASS_TRAINING, "training"},
         {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},
         {"workload", "shard", SHARD_ROUND_ROBIN, "round_robin"},
         {"workload", "ep_mode", EP_STANDARD, "standard"},
