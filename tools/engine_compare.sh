@@ -25,7 +25,7 @@ label_sql="WITH v AS (SELECT key FROM params WHERE key NOT LIKE 'output.%' AND k
  l AS (SELECT r.id AS run_id, COALESCE(group_concat(p.key || '=' || p.value, ','), 'run') AS lab
   FROM runs r LEFT JOIN params p ON p.run_id = r.id AND p.key IN (SELECT key FROM v) GROUP BY r.id)"
 for eng in packet flow; do
-    q $eng "$label_sql SELECT l.lab, ph.iter || ':' || ph.layer, ph.phase, ph.cct_ns FROM phases ph JOIN l ON l.run_id = ph.run_id ORDER BY l.lab, ph.iter, ph.layer, ph.phase;" >"$dir/$eng.ph"
+    q $eng "$label_sql SELECT l.lab, ph.iter || ':' || ph.layer, ph.phase, ph.cct_ns FROM phases ph JOIN l ON l.run_id = ph.run_id ORDER BY l.lab, ph.run_id, ph.rowid;" >"$dir/$eng.ph"
     q $eng "$label_sql SELECT l.lab, f.end_ns - f.start_ns FROM flows f JOIN l ON l.run_id = f.run_id ORDER BY l.lab, f.end_ns - f.start_ns;" >"$dir/$eng.fct"
 done
 paste -d' ' "$dir/packet.ph" "$dir/flow.ph" | awk '{
