@@ -23,21 +23,22 @@
 #include "workloads/trace.h"
 
 #define PLACE_USAGE                                                                                \
-    "place --trace FILE --policy P (--scenario FILE.ini | --gpus G [fabric])\n"                  \
-    "        [--train F] [--replicas R] [--refine] [--seed S] [--ilp-time-limit-s T] [--csv]\n"   \
-    "  fabric: [--leaves L] [--gpus-per-server N] [--gpu-gbps X] [--nvlink-gbps X]\n"             \
+    "place --trace FILE --policy P (--scenario FILE.ini | --gpus G [fabric])\n"                    \
+    "        [--train F] [--replicas R] [--refine] [--seed S] [--ilp-time-limit-s T] [--csv]\n"    \
+    "  fabric: [--leaves L] [--gpus-per-server N] [--gpu-gbps X] [--nvlink-gbps X]\n"              \
     "        [--leaf-uplink-gbps X] [--shard contiguous|round_robin] [--mode standard|coherent]\n" \
     "        [--bytes-per-token B] [--compute-us-per-token U]\n"                                   \
     "        expert placement on a trace, scored on its held-out tokens, on a scenario's fabric\n" \
     "        or on the flags' (not told: 1 leaf, 1 GPU per server, 400 Gb/s NICs, leaf uplinks\n"  \
-    "        of GPUs per leaf x NIC speed, NOT oversubscribed, contiguous token homes, standard\n"  \
-    "        mode, 8192 bytes per token, 0.5 us per token-expert);\n"                             \
+    "        of GPUs per leaf x NIC speed, NOT oversubscribed, contiguous token homes, standard\n" \
+    "        mode, 8192 bytes per token, 0.5 us per token-expert);\n"                              \
     "        P: " PL_POLICY_CHOICES
 
 const struct cli_command cli_place = {"place", cmd_place, PLACE_USAGE};
 
 static const struct argv_opt place_opts[] = {
-    {"--trace", NULL, "FILE", 0, "the routing trace CSV (default with --scenario: its workload.trace)"},
+    {"--trace", NULL, "FILE", 0,
+     "the routing trace CSV (default with --scenario: its workload.trace)"},
     {"--gpus", NULL, "G", 0, "GPUs, 1..32768"},
     {"--policy", NULL, "P", 0, PL_POLICY_CHOICES},
     {"--scenario", NULL, "FILE", 0,
@@ -191,10 +192,16 @@ static int read_opts(const struct argv_res *a, long *gpus, long *leaves, long *p
     const char *scenario = argv_str(a, "--scenario", NULL);
     if (scenario) {
         /* The flags that describe the fabric: the scenario does. */
-        static const char *const fabric_flags[] = {
-            "--gpus",         "--leaves",        "--mode",         "--gpu-gbps",
-            "--gpus-per-server", "--nvlink-gbps", "--shard",       "--leaf-uplink-gbps",
-            "--bytes-per-token", "--compute-us-per-token"};
+        static const char *const fabric_flags[] = {"--gpus",
+                                                   "--leaves",
+                                                   "--mode",
+                                                   "--gpu-gbps",
+                                                   "--gpus-per-server",
+                                                   "--nvlink-gbps",
+                                                   "--shard",
+                                                   "--leaf-uplink-gbps",
+                                                   "--bytes-per-token",
+                                                   "--compute-us-per-token"};
         for (size_t i = 0; i < sizeof fabric_flags / sizeof fabric_flags[0]; i++)
             if (argv_count(a, fabric_flags[i]))
                 return bad("%s: the fabric comes from --scenario %s", fabric_flags[i], scenario),

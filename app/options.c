@@ -67,8 +67,7 @@ const char *opt_enum_name(const char *section, const char *key, int value)
     static char buf[8][64];
     static int slot;
     const struct opt_def *o = opt_find(section, key);
-    if (!o || o->type != OPT_ENUM)
-        return "?";
+    if (!o || o->type != OPT_ENUM) return "?";
     char *b = buf[slot++ % 8];
     opt_choice_name(o->choices, value, b, sizeof buf[0]);
     return b;

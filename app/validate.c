@@ -90,12 +90,31 @@ static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, str
     return 0;
 }
 
+/* The flow engine (sim.engine = flow) models no window and no coalesced
+ * acknowledgements: a scenario that sets them is asking for the packet
+ * engine, and is refused before anything runs. */
+static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->sim.engine != ENGINE_FLOW) return 0;
+    if (c->tr.window_bytes != 0)
+        return cfg_fail(bad, e, "transport", "window_bytes",
+                        "the flow engine models no window (sim.engine = flow)");
+    if (c->tr.ack_every != 1)
+        return cfg_fail(bad, e, "transport", "ack_every",
+                        "the flow engine models no coalesced acknowledgements (sim.engine = flow)");
+    return 0;
+}
+
 /* The fabric's path table fits its limit. */
 static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     const struct opt_def *row = NULL;
     int rc = topo_check(&c->topo, &row, e);
     if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
+    if (rc == 0 && c->topo.kind == TOPO_FAT_TREE && c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "sim", "engine",
+                        "the flow engine models leaf_spine fabrics only; topology.kind = fat_tree "
+                        "runs on sim.engine = packet");
     return rc;
 }
 
@@ -165,8 +184,8 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,   cfg_check_ack,
-    cfg_check_ack_every, cfg_check_window, cfg_check_workload,
+    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,      cfg_check_ack,
+    cfg_check_ack_every, cfg_check_window, cfg_check_flow_engine, cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

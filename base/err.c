@@ -80,24 +80,21 @@ void err_fatal(const char *fmt, ...)
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (!p)
-        err_fatal("out of memory allocating %zu bytes", n);
+    if (!p) err_fatal("out of memory allocating %zu bytes", n);
     return p;
 }
 
 void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        err_fatal("out of memory allocating %zu x %zu bytes", n, size);
+    if (!p) err_fatal("out of memory allocating %zu x %zu bytes", n, size);
     return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    if (!q)
-        err_fatal("out of memory reallocating %zu bytes", n);
+    if (!q) err_fatal("out of memory reallocating %zu bytes", n);
     return q;
 }
 

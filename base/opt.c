@@ -15,10 +15,8 @@ int opt_choice_index(const char *choices, const char *word)
     for (const char *p = choices; *p; idx++) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == wl && !strncmp(p, word, len))
-            return idx;
-        if (!bar)
-            break;
+        if (len == wl && !strncmp(p, word, len)) return idx;
+        if (!bar) break;
         p = bar + 1;
     }
     return -1;
@@ -56,8 +54,7 @@ void opt_choice_name(const char *choices, int idx, char *buf, size_t n)
     const char *p = choices;
     for (int i = 0; i < idx && p; i++) {
         p = strchr(p, '|');
-        if (p)
-            p++;
+        if (p) p++;
     }
     if (!p || idx < 0) {
         snprintf(buf, n, "%d", idx);
@@ -65,8 +62,7 @@ void opt_choice_name(const char *choices, int idx, char *buf, size_t n)
     }
     const char *bar = strchr(p, '|');
     size_t len = bar ? (size_t)(bar - p) : strlen(p);
-    if (len >= n)
-        len = n - 1;
+    if (len >= n) len = n - 1;
     memcpy(buf, p, len);
     buf[len] = '\0';
 }
@@ -106,8 +102,7 @@ int opt_parse(const struct opt_def *o, const char *value, void *spec, struct err
         return 0;
     case OPT_ENUM: {
         int idx = opt_choice_index(o->choices, value);
-        if (idx < 0)
-            return err_set(e, "'%s' is not one of %s", value, o->choices);
+        if (idx < 0) return err_set(e, "'%s' is not one of %s", value, o->choices);
         *(int *)field = idx;
         return 0;
     }

@@ -12,10 +12,10 @@
 
 typedef uint64_t simtime_t; /* picoseconds */
 
-#define PS_PER_NS  1000ull
-#define PS_PER_US  1000000ull
-#define PS_PER_MS  1000000000ull
-#define PS_PER_S   1000000000000ull
+#define PS_PER_NS   1000ull
+#define PS_PER_US   1000000ull
+#define PS_PER_MS   1000000000ull
+#define PS_PER_S    1000000000000ull
 #define SIMTIME_MAX UINT64_MAX
 
 static inline simtime_t ns_to_ps(uint64_t ns)
@@ -45,8 +45,7 @@ static inline uint64_t gbps_to_bps(double gbps)
  * amounts go through 128-bit arithmetic. */
 static inline simtime_t ser_ps(uint64_t bytes, uint64_t bps)
 {
-    if (bytes <= 2000000u)
-        return (bytes * 8u * PS_PER_S + bps - 1) / bps;
+    if (bytes <= 2000000u) return (bytes * 8u * PS_PER_S + bps - 1) / bps;
     unsigned __int128 num = (unsigned __int128)bytes * 8u * PS_PER_S;
     return (simtime_t)((num + bps - 1) / bps);
 }

@@ -143,5 +143,4 @@ int plot_moe(struct plot_ctx *c);
 int plot_heatmap(struct plot_ctx *c);
 int plot_gpu_load(struct plot_ctx *c);
 
-
 #endif

@@ -61,8 +61,7 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
     bad |= put_u64(f, r->nflows) | put(f, r->flows, r->nflows * sizeof *r->flows);
     bad |= put_u64(f, r->nsamples) | put(f, r->samples, r->nsamples * sizeof *r->samples);
     bad |= put_u64(f, r->ngpu_load) | put(f, r->gpu_load, r->ngpu_load * sizeof *r->gpu_load);
-    bad |= put_u64(f, r->ntrace_use) |
-           put(f, r->trace_use, r->ntrace_use * sizeof *r->trace_use);
+    bad |= put_u64(f, r->ntrace_use) | put(f, r->trace_use, r->ntrace_use * sizeof *r->trace_use);
     bad |= put_u64(f, r->nnotes) | put(f, r->notes, r->nnotes * sizeof *r->notes);
     bad |= put(f, blob_end, sizeof blob_end);
     return bad || fflush(f) != 0 ? -1 : 0;
@@ -162,8 +161,7 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
         (r->ngpu_load && !(r->gpu_load = get_array(f, r->ngpu_load, sizeof *r->gpu_load))))
         return -1;
     if (get_count(f, &r->ntrace_use) < 0 ||
-        (r->ntrace_use &&
-         !(r->trace_use = get_array(f, r->ntrace_use, sizeof *r->trace_use))))
+        (r->ntrace_use && !(r->trace_use = get_array(f, r->ntrace_use, sizeof *r->trace_use))))
         return -1;
     if (get_count(f, &r->nnotes) < 0 ||
         (r->nnotes && !(r->notes = get_array(f, r->nnotes, sizeof *r->notes))))

@@ -35,15 +35,12 @@ static int res_csv_row(FILE *f, int64_t run_id, const struct res_phase *p)
 int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, int append,
                    struct err *e)
 {
-    if (res_out_mkdirs(path, e) < 0)
-        return -1;
+    if (res_out_mkdirs(path, e) < 0) return -1;
     FILE *f = fopen(path, append ? "a" : "w");
-    if (!f)
-        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
     int bad = fseek(f, 0, SEEK_END) != 0;
     long size = bad ? 0 : ftell(f);
-    if (!bad && size <= 0)
-        bad = fputs(res_csv_header, f) == EOF;
+    if (!bad && size <= 0) bad = fputs(res_csv_header, f) == EOF;
     for (size_t i = 0; !bad && i < r->nphases; i++)
         bad = res_csv_row(f, run_id, &r->phases[i]) < 0;
     if (bad) {
@@ -51,7 +48,6 @@ int res_csv_phases(const char *path, int64_t run_id, const struct res_run *r, in
         fclose(f);
         return err_set(e, "%s: cannot write: %s", path, strerror(saved));
     }
-    if (fclose(f) != 0)
-        return err_set(e, "%s: cannot write: %s", path, strerror(errno));
+    if (fclose(f) != 0) return err_set(e, "%s: cannot write: %s", path, strerror(errno));
     return 0;
 }

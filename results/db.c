@@ -641,7 +641,12 @@ static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const str
     sqlite3_bind_text(st, 4, l->src, (int)strnlen(l->src, sizeof l->src), SQLITE_STATIC);
     sqlite3_bind_text(st, 5, l->dst, (int)strnlen(l->dst, sizeof l->dst), SQLITE_STATIC);
     sqlite3_bind_double(st, 6, l->gbps);
-    if (res_bind_counts(st, 7, counts, 5) < 0)
+    int bad = res_bind_counts(st, 7, counts, 2) < 0 || res_bind_counts(st, 10, counts + 3, 2) < 0;
+    if (!bad && s->max_queue_bytes == RES_NOT_MODELED)
+        sqlite3_bind_null(st, 9);
+    else if (!bad)
+        bad = res_bind_counts(st, 9, counts + 2, 1) < 0;
+    if (bad)
         return err_set(e, "%s: run %lld: link %zu: a value is beyond 2^63-1", d->path,
                        (long long)run_id, i);
     if (res_exec(d, ST_LINK) < 0)

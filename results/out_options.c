@@ -13,4 +13,5 @@ static const struct opt_def out_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table out_options = {out_options_rows, sizeof out_options_rows / sizeof out_options_rows[0]};
+const struct opt_table out_options = {out_options_rows,
+                                      sizeof out_options_rows / sizeof out_options_rows[0]};

@@ -5,7 +5,11 @@
  * Per run (done runs only) the metric is computed from its phases in one
  * grouped query: cct = the sum of cct_ns over network phases (ideal_ns > 0),
  * slowdown = that over the sum of their ideal_ns, step_time = the run's end
- * (max end_ns over all phases). Runs are grouped by the --by keys (the first
+ * (max end_ns over all phases), exposed_comm = the run's end less the time
+ * of its compute rows (ideal_ns = 0; a network task without bytes lasts no
+ * time), the network time that compute does not hide when the compute rows
+ * never overlap one another (the MoE workload's: each is on every GPU's
+ * stream). Runs are grouped by the --by keys (the first
  * gives the rows, the second the columns; by default every parameter with
  * more than one value among the selected runs except the seeds (sim.seed,
  * workload.seed) and output.*,
@@ -29,13 +33,15 @@ struct rep_val {
     double v, ratio;
 };
 
-static const char *const rep_metrics[] = {"cct", "slowdown", "step_time"};
+static const char *const rep_metrics[] = {"cct", "slowdown", "step_time", "exposed_comm"};
+#define REP_NMETRICS (sizeof rep_metrics / sizeof rep_metrics[0])
 
 static int rep_metric_values(struct res_db *db, const struct res_sel *s, int metric,
                              struct rep_val *out, struct err *e)
 {
     static const char sql[] = "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 END),"
-                              " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END), max(end_ns)"
+                              " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END), max(end_ns),"
+                              " sum(CASE WHEN ideal_ns = 0 THEN end_ns - start_ns ELSE 0 END)"
                               " FROM phases GROUP BY run_id";
     sqlite3 *sq = res_sqlite(db);
     sqlite3_stmt *st;
@@ -50,7 +56,10 @@ static int rep_metric_values(struct res_db *db, const struct res_sel *s, int met
         double net = (double)sqlite3_column_int64(st, 1);
         double ideal = (double)sqlite3_column_int64(st, 2);
         double end = (double)sqlite3_column_int64(st, 3);
-        if (metric == 2) {
+        double compute = (double)sqlite3_column_int64(st, 4);
+        if (metric == 3) {
+            out[r].v = (end - compute) / 1e3;
+        } else if (metric == 2) {
             /* compute included: no ratio to the network-only bound */
             out[r].v = end / 1e3;
         } else if (ideal > 0) {
@@ -271,9 +280,10 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
 {
     int metric = -1;
     const char *mname = o->metric ? o->metric : "cct";
-    for (int m = 0; m < 3; m++)
+    for (int m = 0; m < (int)REP_NMETRICS; m++)
         if (!strcmp(mname, rep_metrics[m])) metric = m;
-    if (metric < 0) return err_set(e, "--metric %s: expected cct, slowdown or step_time", mname);
+    if (metric < 0)
+        return err_set(e, "--metric %s: expected cct, slowdown, step_time or exposed_comm", mname);
     struct res_sel *s;
     if (res_select(db, 1, o->where, o->nwhere, &s, e) < 0) return -1;
     struct rep_axis rows = {0}, cols = {0};
@@ -309,7 +319,9 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
         "cct = sum of network phases' completion time, us",
         "slowdown = network phases' completion time / ideal_ns",
         "step_time = run's end (max end_ns), us; compute included, so no ratio to ideal_ns "
-        "(a network-only bound)"};
+        "(a network-only bound)",
+        "exposed_comm = run's end less its compute rows' time (ideal_ns = 0), us: the network "
+        "time compute does not hide"};
     fprintf(out, "%s: %zu done runs; %s\n", res_path(db), have, what[metric]);
     fprintf(out, "cell: median [min-max] over the cell's runs%s, n = runs\n",
             metric == 0 ? ", x = median ratio to ideal_ns" : "");
@@ -324,7 +336,8 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     fprintf(out, "cells pool: %s\n",
             *pooled ? pooled : "no parameter (a cell's runs share every parameter)");
     free(pooled);
-    static const char *const colname[] = {"cct (us)", "slowdown", "step_time (us)"};
+    static const char *const colname[] = {"cct (us)", "slowdown", "step_time (us)",
+                                          "exposed_comm (us)"};
     rep_print(out, s, &rows, &cols, cells, colname[metric]);
     for (size_t i = 0; i < nrows * ncols; i++)
         free(cells[i]);

@@ -50,13 +50,19 @@ struct res_db;
 
 struct res_phase {
     uint32_t iter, layer;
-    const char *phase; /* alltoall|permutation|dispatch|compute|combine */
+    /* alltoall|permutation|reduce_scatter|allgather|attention|dispatch|compute|combine,
+     * bwd_* and grad_* (training: docs/results.md) */
+    const char *phase;
     simtime_t start_ps, end_ps, ideal_ps;
     uint64_t bytes;
 };
 
 /* A link's counters, as the links table records them (the engine counts them
  * per port: eng_port). */
+/* A counter the engine does not model (the flow engine's queues): recorded
+ * as NULL. */
+#define RES_NOT_MODELED UINT64_MAX
+
 struct res_port_stats {
     uint64_t bytes;
     simtime_t busy_ps;

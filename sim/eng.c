@@ -1,6 +1,7 @@
 /* eng.c - the engines this build has, by sim.engine's value (see eng.h). */
 #include "sim/eng.h"
 
+#include "sim/flow_eng.h"
 #include "sim/pkt_eng.h"
 
 void (*eng_test_hook)(struct eng_stats *st);
@@ -8,6 +9,7 @@ void (*eng_test_hook)(struct eng_stats *st);
 /* Indexed by enum engine_kind. */
 static const struct eng_ops *const engines[] = {
     [ENGINE_PACKET] = &pkt_eng_ops,
+    [ENGINE_FLOW] = &flow_eng_ops,
 };
 
 const struct eng_ops *eng_ops_find(int kind)

@@ -7,9 +7,10 @@
  * byte reaches its destination, and reads its counters, its ports' counters
  * and its invariants. `sim.engine` (enum engine_kind) chooses the engine:
  * each is a table of functions (struct eng_ops) behind these calls, found by
- * eng_ops_find(); eng.c lists them. Today there is one, the packet engine
- * (sim/pkt_eng.h: output-queued ports, window transport, packets hop by hop);
- * a flow-level engine would be a second table.
+ * eng_ops_find(); eng.c lists them: the packet engine (sim/pkt_eng.h:
+ * output-queued ports, window transport, packets hop by hop) and the flow
+ * engine (sim/flow_eng.h: max-min fair fluid rates on the same paths,
+ * docs/flow-engine.md).
  *
  * The calls below dispatch through e->ops: one indirect call per message
  * added or per run, never per event (an engine's event loop is its own).

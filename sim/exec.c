@@ -627,6 +627,7 @@ static void gather_samples(struct exec *x, struct exec_result *r)
     struct res_sample *s = xmalloc(n * sizeof *s);
     size_t k = 0;
     for (struct part *p = x->head; p; p = p->next) {
+        if (!p->nsm) continue; /* p->sm may be NULL: memcpy's is nonnull */
         memcpy(s + k, p->sm, p->nsm * sizeof *s);
         k += p->nsm;
     }

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/rng.h"
+#include "sim/ecmp.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_route.h"
 
@@ -101,8 +102,7 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
     m->first_flow = mi * e->subflows;
     m->nflows = n;
     uint32_t sched = 2 * src + (topo_same_server(e->base.t, src, dst) ? 1 : 0);
-    uint64_t h =
-        rng_mix64(e->seed ^ rng_mix64(((uint64_t)src << 32 | dst) ^ rng_mix64(e->st.msgs)));
+    uint64_t h = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
     for (uint32_t j = 0; j < n; j++) {
         struct flow *f = &e->flows[m->first_flow + j];
         memset(f, 0, sizeof *f);
@@ -112,7 +112,7 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
         f->sched = sched;
         /* Equal subflows; the first ones take the remainder. */
         f->size = bytes / n + (j < bytes % n ? 1 : 0);
-        f->k = (uint32_t)(rng_mix64(h + j) % e->base.t->npaths);
+        f->k = eng_ecmp_path(h, j, e->base.t->npaths);
         f->next_ready = PKT_NONE;
     }
     e->st.msgs++;

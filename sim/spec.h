@@ -11,7 +11,7 @@
 
 enum path_mode { PATH_ECMP = 0, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE };
 enum cc_kind { CC_WINDOW = 0 };
-enum engine_kind { ENGINE_PACKET = 0 };
+enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 
 /* [transport] */
 struct tr_spec {

@@ -26,15 +26,19 @@ static const struct opt_def tr_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table tr_options = {tr_options_rows, sizeof tr_options_rows / sizeof tr_options_rows[0]};
+const struct opt_table tr_options = {tr_options_rows,
+                                     sizeof tr_options_rows / sizeof tr_options_rows[0]};
 
 /* clang-format off */
 #define F(field) offsetof(struct sim_spec, field)
 static const struct opt_def sim_options_rows[] = {
-    {"sim", "engine", OPT_ENUM, "packet", 0, 0, "packet", "simulation engine", F(engine)},
+    {"sim", "engine", OPT_ENUM, "packet", 0, 0, "packet|flow",
+     "simulation engine: packet (packets hop by hop, queues, windows) or flow (max-min fair fluid "
+     "rates on the same paths; docs/flow-engine.md)", F(engine)},
     {"sim", "seed", OPT_INT, "1", 0, I64MAX, NULL, "seed of the network's random choices (flow hash, spraying); also of the traffic's while workload.seed = -1", F(seed)},
     {"sim", "iterations", OPT_INT, "1", 1, 1000000, NULL, "times the workload's phases repeat", F(iterations)},
 };
 #undef F
 /* clang-format on */
-const struct opt_table sim_options = {sim_options_rows, sizeof sim_options_rows / sizeof sim_options_rows[0]};
+const struct opt_table sim_options = {sim_options_rows,
+                                      sizeof sim_options_rows / sizeof sim_options_rows[0]};

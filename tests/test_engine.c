@@ -417,13 +417,14 @@ static void test_engine_interface(void **state)
     assert_string_equal(ops->name, "packet");
     assert_string_equal(ops->name, opt_enum_name("sim", "engine", ENGINE_PACKET));
     assert_null(eng_ops_find(-1));
-    assert_null(eng_ops_find(ENGINE_PACKET + 1));
+    assert_string_equal(eng_ops_find(ENGINE_FLOW)->name, "flow");
+    assert_null(eng_ops_find(ENGINE_FLOW + 1));
     struct cfg c = mkcfg(2, 2, 2, 100, PATH_ECMP);
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     struct eng_hooks h = {NULL, NULL};
-    assert_null(eng_create_kind(ENGINE_PACKET + 1, t, &c.tr, 1, &h));
+    assert_null(eng_create_kind(ENGINE_FLOW + 1, t, &c.tr, 1, &h));
     struct eng *a = eng_create(t, &c.tr, 1, &h),
                *b = eng_create_kind(ENGINE_PACKET, t, &c.tr, 1, &h);
     assert_ptr_equal(a->ops, ops);
@@ -439,12 +440,12 @@ static void test_engine_interface(void **state)
     eng_destroy(a);
     eng_destroy(b);
     eng_destroy(NULL);
-    c.sim.engine = ENGINE_PACKET + 1;
+    c.sim.engine = ENGINE_FLOW + 1;
     struct wl_gen g;
     assert_int_equal(wl_create(TU_SPECS(&c), t, &g, &e), 0);
     struct wl_result r;
     assert_int_equal(wl_drive(&g, t, TU_SPECS(&c), &r, &e), -1);
-    assert_string_equal(e.msg, "sim.engine: engine 1 is not available in this build");
+    assert_string_equal(e.msg, "sim.engine: engine 2 is not available in this build");
     g.destroy(g.state);
     topo_destroy(t);
 }

@@ -55,7 +55,8 @@ static void fx_init(struct fx *f)
 
 static int fx_run(struct fx *f, unsigned threads, int flows, simtime_t sample_ps)
 {
-    struct exec_opts o = {&f->c.tr, (uint64_t)f->c.sim.seed, flows, sample_ps, threads, ENGINE_PACKET};
+    struct exec_opts o = {&f->c.tr,     (uint64_t)f->c.sim.seed, flows, sample_ps, threads,
+                          ENGINE_PACKET};
     return exec_run(f->g, NULL, NULL, f->t, &o, &f->r, &f->e);
 }
 

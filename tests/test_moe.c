@@ -466,6 +466,181 @@ static void test_moe_rejects(void **state)
     topo_destroy(t);
 }
 
+/* Sum of the bytes of every row named `name`. */
+static uint64_t bytes_named(const struct wl_result *r, const char *name)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (!strcmp(r->run.phases[i].phase, name)) sum += r->run.phases[i].bytes;
+    return sum;
+}
+
+static simtime_t last_end(const struct wl_result *r)
+{
+    simtime_t end = 0;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
+    return end;
+}
+
+/* Chunks cut each GPU's tokens, not the traffic: C = 4 moves the bytes of
+ * C = 1 and computes the same selections per GPU, in 3 rows per chunk and
+ * layer (the phase model, overlap = none). */
+static void test_chunks_conserve(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    struct moe_run one, four;
+    run_moe(&c, &one);
+    c.wl.chunks = 4;
+    run_moe(&c, &four);
+    assert_int_equal(four.r.run.nphases, 4 * one.r.run.nphases);
+    assert_int_equal(bytes_named(&four.r, "dispatch"), bytes_named(&one.r, "dispatch"));
+    assert_int_equal(bytes_named(&four.r, "combine"), bytes_named(&one.r, "combine"));
+    assert_int_equal(four.r.ngpu_load, one.r.ngpu_load);
+    for (size_t i = 0; i < one.r.ngpu_load; i++)
+        assert_int_equal(four.r.gpu_load[i].tokens, one.r.gpu_load[i].tokens);
+    assert_int_equal(four.st.selections, one.st.selections);
+    /* no overlap: each phase starts when the one before has ended */
+    for (size_t i = 1; i < four.r.run.nphases; i++)
+        assert_int_equal(four.r.run.phases[i].start_ps, four.r.run.phases[i - 1].end_ps);
+    free_moe(&one);
+    free_moe(&four);
+}
+
+/* overlap = chunks with compute much longer than the network: each layer
+ * takes its compute plus one chunk's network time (the first dispatch and
+ * the last combine), within 1%, and less than the same chunks without
+ * overlap. Dispatch i starts after dispatch i-1, combine i after compute i
+ * and combine i-1. */
+static void test_overlap_hides_network(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.wl.tokens_per_gpu = 64;
+    c.wl.gpu_tflops = 2; /* compute dominates */
+    c.wl.expert_overhead_us = 0;
+    c.wl.chunks = 4;
+    struct moe_run ov, seq;
+    run_moe(&c, &seq);
+    c.wl.overlap = WL_OVERLAP_CHUNKS;
+    run_moe(&c, &ov);
+    assert_int_equal(ov.r.run.nphases, seq.r.run.nphases);
+    size_t per_layer = 3 * 4, L = ov.r.run.nphases / per_layer;
+    for (size_t l = 0; l < L; l++) {
+        const struct res_phase *p = &ov.r.run.phases[l * per_layer];
+        simtime_t compute = 0;
+        for (size_t i = 0; i < 4; i++) {
+            const struct res_phase *d = p + 3 * i, *k = d + 1, *o = d + 2;
+            assert_string_equal(d->phase, "dispatch");
+            assert_string_equal(k->phase, "compute");
+            assert_string_equal(o->phase, "combine");
+            assert_true(k->start_ps >= d->end_ps);
+            assert_true(o->start_ps >= k->end_ps);
+            if (i) assert_true(d->start_ps >= (d - 3)->end_ps && o->start_ps >= (o - 3)->end_ps);
+            compute += k->end_ps - k->start_ps;
+        }
+        simtime_t net1 = (p[0].end_ps - p[0].start_ps) + (p[11].end_ps - p[11].start_ps);
+        simtime_t layer = p[11].end_ps - p[0].start_ps;
+        double want = (double)(compute + net1);
+        if (fabs((double)layer - want) > 0.01 * want)
+            fail_msg("layer %zu: %llu ps, compute + one chunk's network %.0f ps", l,
+                     (unsigned long long)layer, want);
+        assert_true(compute > 10 * net1); /* the regime the claim is about */
+    }
+    assert_true(last_end(&ov.r) < last_end(&seq.r));
+    assert_int_equal(bytes_named(&ov.r, "dispatch"), bytes_named(&seq.r, "dispatch"));
+    free_moe(&ov);
+    free_moe(&seq);
+}
+
+/* workload.attn_us: one "attention" row per layer on every GPU's stream,
+ * lasting attn_us, before the layer's first dispatch (both models). */
+static void test_attention(void **state)
+{
+    (void)state;
+    for (int ov = 0; ov < 2; ov++) {
+        struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+        c.wl.attn_us = 7;
+        c.wl.chunks = 2;
+        c.wl.overlap = ov ? WL_OVERLAP_CHUNKS : WL_OVERLAP_NONE;
+        struct moe_run m;
+        run_moe(&c, &m);
+        size_t n = 0;
+        for (size_t i = 0; i < m.r.run.nphases; i++) {
+            const struct res_phase *p = &m.r.run.phases[i];
+            if (strcmp(p->phase, "attention")) continue;
+            n++;
+            assert_int_equal(p->end_ps - p->start_ps, 7 * PS_PER_US);
+            assert_string_equal(p[1].phase, "dispatch");
+            assert_int_equal(p[1].layer, p->layer);
+            assert_true(p[1].start_ps >= p->end_ps);
+        }
+        assert_int_equal(n, m.r.run.nphases / 7); /* 1 + 3 per chunk per layer */
+        free_moe(&m);
+    }
+}
+
+/* pass = training: the forward rows as with pass = forward, then the
+ * backward in reverse layer order, each layer's all-to-alls with the
+ * forward's bytes and its compute x backward_factor, the gpu_load rows not
+ * counted twice; dense_bytes adds a ring all-reduce over every GPU that
+ * starts with the backward pass and overlaps it. */
+static void test_training(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.wl.layers = 2;
+    struct moe_run fwd, tr, grad;
+    run_moe(&c, &fwd);
+    c.wl.pass = WL_PASS_TRAINING;
+    c.wl.backward_factor = 2;
+    run_moe(&c, &tr);
+    c.wl.dense_bytes = 1 << 20;
+    run_moe(&c, &grad);
+    size_t nf = fwd.r.run.nphases; /* 3 per layer */
+    assert_int_equal(nf, 6);
+    assert_int_equal(tr.r.run.nphases, 2 * nf);
+    for (size_t i = 0; i < nf; i++) {
+        assert_string_equal(tr.r.run.phases[i].phase, fwd.r.run.phases[i].phase);
+        assert_int_equal(tr.r.run.phases[i].end_ps, fwd.r.run.phases[i].end_ps);
+    }
+    static const char *const bwd[3] = {"bwd_dispatch", "bwd_compute", "bwd_combine"};
+    for (size_t j = 0; j < nf; j++) {
+        const struct res_phase *b = &tr.r.run.phases[nf + j];
+        uint32_t layer = j < 3 ? 1 : 0;
+        const struct res_phase *f = &fwd.r.run.phases[layer * 3 + j % 3];
+        assert_string_equal(b->phase, bwd[j % 3]);
+        assert_int_equal(b->layer, layer);
+        assert_int_equal(b->bytes, f->bytes);
+        assert_int_equal(b->start_ps, tr.r.run.phases[nf + j - 1].end_ps); /* a chain */
+        if (j % 3 == 1) assert_int_equal(b->end_ps - b->start_ps, 2 * (f->end_ps - f->start_ps));
+    }
+    for (size_t i = 0; i < fwd.r.ngpu_load; i++)
+        assert_int_equal(tr.r.gpu_load[i].tokens, fwd.r.gpu_load[i].tokens);
+    assert_int_equal(tr.st.selections, fwd.st.selections);
+    /* the gradient all-reduce: 2(G-1) steps of G messages of 1 MiB / G,
+     * the first starting with the backward pass */
+    uint32_t G = 8;
+    size_t ngrad = 0;
+    uint64_t gbytes = 0;
+    simtime_t bwd_start = fwd.r.run.phases[nf - 1].end_ps, gend = 0;
+    for (size_t i = 0; i < grad.r.run.nphases; i++) {
+        const struct res_phase *p = &grad.r.run.phases[i];
+        if (strncmp(p->phase, "grad_", 5)) continue;
+        if (ngrad == 0) assert_int_equal(p->start_ps, bwd_start);
+        ngrad++;
+        gbytes += p->bytes;
+        if (p->end_ps > gend) gend = p->end_ps;
+    }
+    assert_int_equal(ngrad, 2 * (G - 1) * G);
+    assert_int_equal(gbytes, 2 * (G - 1) * (1 << 20));
+    assert_true(gend > bwd_start && last_end(&grad.r) >= gend);
+    free_moe(&fwd);
+    free_moe(&tr);
+    free_moe(&grad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +657,10 @@ int main(void)
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_calibration_rejects),
         cmocka_unit_test(test_moe_rejects),
+        cmocka_unit_test(test_chunks_conserve),
+        cmocka_unit_test(test_overlap_hides_network),
+        cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_training),
     };
     return cmocka_run_group_tests_name("moe", tests, NULL, NULL);
 }

@@ -343,7 +343,8 @@ static void test_policy_list(void **state)
         char name[64];
         int end = 0;
         if (!in || sscanf(line, "| `%63[a-z_]` |%n", name, &end) != 1 || !end) continue;
-        if (k >= PL_NPOLICIES) fail_msg("README-placement.md: policy row '%s' not in the list", name);
+        if (k >= PL_NPOLICIES)
+            fail_msg("README-placement.md: policy row '%s' not in the list", name);
         assert_string_equal(name, pl_policies[k].name);
         k++;
     }

@@ -48,8 +48,7 @@ static void test_mixtral_affinity(void **state)
     if (!have(MIXTRAL)) skip();
     struct trace t;
     struct err e;
-    if (trace_load(MIXTRAL, 0, &t, &e) != 0)
-        fail_msg("%s", e.msg);
+    if (trace_load(MIXTRAL, 0, &t, &e) != 0) fail_msg("%s", e.msg);
     assert_int_equal(t.experts, 8);
     assert_int_equal(t.layers, 32);
     double aff = kept_held_out(&t, "affinity", 8);
@@ -68,8 +67,7 @@ static void switch_like(struct trace *t, size_t tokens)
 {
     struct trace_counts c;
     struct err e;
-    if (trace_counts_load(SWITCH, &c, &e) != 0)
-        fail_msg("%s", e.msg);
+    if (trace_counts_load(SWITCH, &c, &e) != 0) fail_msg("%s", e.msg);
     assert_int_equal(c.experts, 128);
     memset(t, 0, sizeof *t);
     t->experts = c.experts;

@@ -138,6 +138,16 @@ static void test_report_slowdown_and_step_time(void **state)
            "transport.path  step_time (us)\n"
            "ecmp            170.000 [160.000-180.000] n=3\n"
            "spray           152.000 [151.000-156.000] n=3\n");
+    /* exposed communication: the run's end less its 50 us of compute, so
+     * here exactly the network phase */
+    expect(report("transport.path", "exposed_comm", "sim.seed=2", NULL, 0),
+           "%s: 2 done runs; exposed_comm = run's end less its compute rows' time (ideal_ns = 0), "
+           "us: the network time compute does not hide\n"
+           "cell: median [min-max] over the cell's runs, n = runs\n"
+           "cells pool: no parameter (a cell's runs share every parameter)\n"
+           "transport.path  exposed_comm (us)\n"
+           "ecmp            120.000 [120.000-120.000] n=1\n"
+           "spray           102.000 [102.000-102.000] n=1\n");
 }
 
 static void test_report_rows_and_columns(void **state)
@@ -181,7 +191,7 @@ static void test_report_errors(void **state)
     assert_string_equal(report(NULL, NULL, "seed", NULL, -1),
                         "--where seed: expected section.key=value");
     assert_string_equal(report(NULL, "p99", NULL, NULL, -1),
-                        "--metric p99: expected cct, slowdown or step_time");
+                        "--metric p99: expected cct, slowdown, step_time or exposed_comm");
     expect(report(NULL, NULL, "transport.path=adaptive", NULL, -1), "%s: no done runs match");
 }
 

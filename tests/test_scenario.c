@@ -16,10 +16,8 @@ static struct sc_sweep *load_ok(const char *ini, const char *const *sets, size_t
     struct sc_sweep *s = NULL;
     struct err e = {""};
     int rc = sc_load(path, sets, nsets, &s, &e);
-    if (path)
-        unlink(path);
-    if (rc != 0)
-        print_error("unexpected error: %s\n", e.msg);
+    if (path) unlink(path);
+    if (rc != 0) print_error("unexpected error: %s\n", e.msg);
     assert_int_equal(rc, 0);
     assert_non_null(s);
     return s;
@@ -102,7 +100,8 @@ static void test_sweep_2x3_order(void **state)
     assert_int_equal(sc_values(s, opt_find("transport", "path")), 3);
     assert_int_equal(sc_values(s, opt_find("topology", "leaves")), 1);
     const int64_t spines[6] = {2, 2, 2, 4, 4, 4};
-    const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE, PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
+    const int path[6] = {PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE,
+                         PATH_ECMP, PATH_SPRAY, PATH_ADAPTIVE};
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(sc_run(s, i)->topo.spines, spines[i]);
         assert_int_equal(sc_run(s, i)->tr.path, path[i]);
@@ -283,7 +282,8 @@ static const struct bad_case bad_cases[] = {
     {"bad enum", "\n\n[transport]\n\n\n\npath = foo\n", NULL, {0},
      "FILE:7: transport.path: 'foo' is not one of " PATHS},
     {"enum is case sensitive", "[workload]\nkind = AllToAll\n", NULL, {0},
-     "FILE:2: workload.kind: 'AllToAll' is not one of alltoall|permutation|moe"},
+     "FILE:2: workload.kind: 'AllToAll' is not one of "
+     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather"},
     {"empty value", "[topology]\nleaves =\n", NULL, {0}, "FILE:2: topology.leaves: empty value"},
     {"value only a comment", "[topology]\nleaves = ; none\n", NULL, {0},
      "FILE:2: topology.leaves: empty value"},
@@ -309,6 +309,28 @@ static const struct bad_case bad_cases[] = {
      "FILE:2: topology.spines: 5000 is out of bounds [1, 1024]"},
     {"bad enum in a sweep", "[transport]\npath = ecmp,sprey\n", NULL, {0},
      "FILE:2: transport.path: 'sprey' is not one of " PATHS},
+    {"algorithm a kind lacks", "[workload]\nkind = allreduce\nalgo = direct\n", NULL, {0},
+     "FILE:3: workload.algo: direct is not an algorithm of workload.kind = allreduce (it has: "
+     "ring, halving_doubling)"},
+    {"halving_doubling on 6 hosts",
+     "[topology]\nleaves = 1\nhosts_per_leaf = 6\n[workload]\nkind = allgather\n"
+     "algo = halving_doubling\n", NULL, {0},
+     "FILE:3: topology.hosts_per_leaf: workload.algo = halving_doubling needs a power of two of "
+     "hosts, not leaves*hosts_per_leaf = 6"},
+    {"ring for an alltoall", "[workload]\nalgo = ring\n", NULL, {0},
+     "FILE:2: workload.algo: ring is not an algorithm of workload.kind = alltoall (it has: "
+     "direct)"},
+    {"algorithm for moe", "[workload]\nkind = moe\ntrace = x.csv\nalgo = ring\n", NULL, {0},
+     "FILE:4: workload.algo: ring is not an algorithm of workload.kind = moe (it has: auto)"},
+    {"more chunks than tokens", "[workload]\nkind = moe\ntrace = x.csv\ntokens_per_gpu = 4\n"
+     "chunks = 8\n", NULL, {0},
+     "FILE:5: workload.chunks: 8 chunks of workload.tokens_per_gpu = 4 tokens leave a chunk empty"},
+    {"training with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
+     "pass = training\n", NULL, {0},
+     "FILE:5: workload.pass: training is not modeled with workload.ep_mode = coherent (use forward)"},
+    {"overlap with coherent", "[workload]\nkind = moe\ntrace = x.csv\nep_mode = coherent\n"
+     "overlap = chunks\n", NULL, {0},
+     "FILE:5: workload.overlap: chunks is not modeled with workload.ep_mode = coherent (use none)"},
     {"too few hosts", "[topology]\nleaves = 1\nhosts_per_leaf = 1\n", NULL, {0},
      "FILE:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"},
     {"too many hosts", "[topology]\nleaves = 4096\nhosts_per_leaf = 512\n", NULL, {0},
@@ -379,8 +401,7 @@ static void check_bad(const char *name, const char *path, const char *const *set
     char expect[ERR_MSG_MAX];
     expand_want(want, path, expect, sizeof expect);
     if (rc != -1 || strcmp(e.msg, expect))
-        print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(success)",
-                    expect);
+        print_error("case '%s':\n  got  %s\n  want %s\n", name, rc ? e.msg : "(success)", expect);
     assert_int_equal(rc, -1);
     assert_null(s);
     assert_string_equal(e.msg, expect);
@@ -393,15 +414,13 @@ static void test_bad_input_table(void **state)
     size_t checked = 0;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *c = &bad_cases[i];
-        if (!c->want)
-            continue;
+        if (!c->want) continue;
         const char *path = c->ini ? tu_write_temp(c->ini, ".ini") : c->path;
         size_t nsets = 0;
         while (nsets < 3 && c->sets[nsets])
             nsets++;
         check_bad(c->name, path, c->sets, nsets, c->want);
-        if (c->ini)
-            unlink(path);
+        if (c->ini) unlink(path);
         checked++;
     }
     assert_true(checked >= 40);
@@ -464,9 +483,21 @@ static void test_enum_orders(void **state)
         {"transport", "path", PATH_ADAPTIVE, "adaptive"},
         {"transport", "cc", CC_WINDOW, "window"},
         {"sim", "engine", ENGINE_PACKET, "packet"},
+        {"sim", "engine", ENGINE_FLOW, "flow"},
         {"workload", "kind", WL_ALLTOALL, "alltoall"},
         {"workload", "kind", WL_PERMUTATION, "permutation"},
         {"workload", "kind", WL_MOE, "moe"},
+        {"workload", "kind", WL_ALLREDUCE, "allreduce"},
+        {"workload", "kind", WL_REDUCE_SCATTER, "reduce_scatter"},
+        {"workload", "kind", WL_ALLGATHER, "allgather"},
+        {"workload", "algo", WL_ALGO_AUTO, "auto"},
+        {"workload", "algo", WL_ALGO_DIRECT, "direct"},
+        {"workload", "algo", WL_ALGO_RING, "ring"},
+        {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
+        {"workload", "overlap", WL_OVERLAP_NONE, "none"},
+        {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
+        {"workload", "pass", WL_PASS_FORWARD, "forward"},
+        {"workload", "pass", WL_PASS_TRAINING, "training"},
         {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},
         {"workload", "shard", SHARD_ROUND_ROBIN, "round_robin"},
         {"workload", "ep_mode", EP_STANDARD, "standard"},

@@ -26,8 +26,7 @@ static inline int tu_run_begin(struct res_db *db, const struct cfg *c, const cha
 {
     struct cfg_params cp;
     cfg_params_make(c, &cp);
-    struct res_run_id id = {cp.p, cp.n, opt_enum_name("sim", "engine", c->sim.engine),
-                            c->sim.seed};
+    struct res_run_id id = {cp.p, cp.n, opt_enum_name("sim", "engine", c->sim.engine), c->sim.seed};
     int rc = res_run_begin(db, &id, scenario, run_id, e);
     cfg_params_free(&cp);
     return rc;

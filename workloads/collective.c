@@ -1,12 +1,13 @@
-/* collective.c - the collective workloads: alltoall and permutation.
+/* collective.c - the collective workloads: alltoall and permutation (the
+ * reducing collectives on a ring are collective_reduce.c).
  *
  * alltoall: every host sends workload.bytes to every other host, in the
  * shifted order of pairwise-exchange collectives.
  * permutation: a random permutation with no fixed point (GSL shuffle on the
  * RNG_PERMUTATION stream of workload.seed, base/rng.h, then any host mapped
  * to itself swaps with its neighbour); each host sends workload.bytes to its
- * image. Both repeat for sim.iterations: one network task per iteration, a
- * barrier after each.
+ * image (workload.algo = direct, or auto). Both repeat for sim.iterations: one network task per
+ * iteration, a barrier after each.
  *
  * Their configuration says all of their traffic, so the checks before the run
  * (the clock's end, the counters' limits) and the messages the memory
@@ -216,6 +217,13 @@ static int check_totals(const struct wl_specs *c, const struct topo_spec *tp, in
 static int coll_check(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
                       const struct opt_def **bad, struct err *e)
 {
+    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT) {
+        char algo[64];
+        opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
+        return wl_fail(bad, e, &wl_options, "workload", "algo",
+                       "%s is not an algorithm of workload.kind = %s (it has: direct)", algo,
+                       alltoall ? "alltoall" : "permutation");
+    }
     if (check_clock(c, tp, alltoall, bad, e) < 0 ||
         check_round_trips(c, tp, alltoall, bad, e) < 0 ||
         check_fabric_clock(c, tp, alltoall, bad, e) < 0 ||

@@ -13,9 +13,9 @@
 
 struct calib_parse {
     const char *path;
-    size_t line;      /* physical line of the record being parsed */
-    int field;        /* index within the record */
-    int header_done;  /* the tokens,us header (or the first data row) seen */
+    size_t line;     /* physical line of the record being parsed */
+    int field;       /* index within the record */
+    int header_done; /* the tokens,us header (or the first data row) seen */
     int is_header;
     char f0[64], f1[64];
     int nfields;
@@ -34,8 +34,7 @@ static void on_field(void *s, size_t len, void *data)
         memcpy(dst, s, n);
         dst[n] = '\0';
         for (size_t i = 0; i < n; i++) /* a quoted field may span lines: keep errors one line */
-            if ((unsigned char)dst[i] < 0x20)
-                dst[i] = '?';
+            if ((unsigned char)dst[i] < 0x20) dst[i] = '?';
     }
     p->nfields++;
 }
@@ -45,8 +44,7 @@ static int parse_num(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return -1;
+    if (end == s || *end || errno == ERANGE || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }
@@ -55,8 +53,7 @@ static void on_record(int c, void *data)
 {
     (void)c;
     struct calib_parse *p = data;
-    if (p->failed)
-        return;
+    if (p->failed) return;
     int nf = p->nfields;
     p->nfields = 0;
     if (!p->header_done && nf == 2 && !strcmp(p->f0, "tokens") && !strcmp(p->f1, "us")) {
@@ -108,8 +105,7 @@ int wl_compute_load_csv(const char *path, struct wl_compute *m, struct err *e)
 {
     memset(m, 0, sizeof *m);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
     struct csv_parser cp;
     csv_init(&cp, CSV_APPEND_NULL);
     struct calib_parse p = {.path = path, .m = m, .e = e};
@@ -139,10 +135,8 @@ int wl_compute_load_csv(const char *path, struct wl_compute *m, struct err *e)
     free(line);
     fclose(f);
     csv_free(&cp);
-    if (!p.failed && rerr)
-        p.failed = 1, err_set(e, "%s: read error", path);
-    if (!p.failed && m->n == 0)
-        p.failed = 1, err_set(e, "%s: no tokens,us rows", path);
+    if (!p.failed && rerr) p.failed = 1, err_set(e, "%s: read error", path);
+    if (!p.failed && m->n == 0) p.failed = 1, err_set(e, "%s: no tokens,us rows", path);
     if (p.failed) {
         wl_compute_free(m);
         return -1;
@@ -154,8 +148,7 @@ int wl_compute_load_csv(const char *path, struct wl_compute *m, struct err *e)
 int wl_compute_init(const struct wl_spec *c, struct wl_compute *m, struct err *e)
 {
     memset(m, 0, sizeof *m);
-    if (strcmp(c->compute, "roofline") != 0)
-        return wl_compute_load_csv(c->compute, m, e);
+    if (strcmp(c->compute, "roofline") != 0) return wl_compute_load_csv(c->compute, m, e);
     double flops = 2.0 * 3.0 * (double)c->hidden * (double)c->ffn;
     m->ps_per_token = flops / (c->gpu_tflops * 1e12 * c->efficiency) * (double)PS_PER_S;
     m->overhead_ps = c->expert_overhead_us * (double)PS_PER_US;
@@ -178,10 +171,8 @@ static simtime_t ps_round(double ps)
 
 simtime_t wl_compute_ps(const struct wl_compute *m, uint64_t tokens)
 {
-    if (tokens == 0)
-        return 0;
-    if (!m->calibrated)
-        return ps_round(m->overhead_ps + m->ps_per_token * (double)tokens);
+    if (tokens == 0) return 0;
+    if (!m->calibrated) return ps_round(m->overhead_ps + m->ps_per_token * (double)tokens);
     double x = (double)tokens, us;
     size_t n = m->n;
     if (n == 1 || x <= m->tokens[0]) {

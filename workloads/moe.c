@@ -60,28 +60,42 @@ struct moe {
     int shard, coherent, dedup;
     uint64_t msg_bytes;
     struct pl_placement pl;
-    size_t eval_begin;  /* first trace token replayed (the rest trained the placement) */
+    size_t eval_begin; /* first trace token replayed (the rest trained the placement) */
     struct wl_compute comp;
     gsl_rng *rng;
     uint64_t *pass_off; /* offset of each pass over the trace */
     size_t npass;
-    uint64_t *uses;     /* [T] times each trace token was used */
-    uint32_t *tok;      /* [B] trace token of each batch token, this iteration */
-    int16_t *cur;       /* [B * K] coherent: GPUs holding the token's state (-1 none) */
-    uint64_t *mat;      /* [G * G] bytes of the phase being built */
-    uint32_t *etok;     /* [G * E] selections per (GPU, expert) this layer */
-    uint64_t *gload;    /* [L * G] selections each GPU computed per layer, all iterations */
+    uint64_t *uses;  /* [T] times each trace token was used */
+    uint32_t *tok;   /* [B] trace token of each batch token, this iteration */
+    int16_t *cur;    /* [B * K] coherent: GPUs holding the token's state (-1 none) */
+    uint64_t *mat;   /* [G * G] bytes of the phase being built */
+    uint32_t *etok;  /* [G * E] selections per (GPU, expert) this layer */
+    uint64_t *gload; /* [L * G] selections each GPU computed per layer, all iterations */
     struct topo_demand *dem;
     size_t ndem;
     uint64_t max_expert_tokens; /* most tokens one expert computed at once */
     uint32_t iter, layer;
-    int step; /* next phase: 0 dispatch, 1 compute, 2 combine */
+    int step;          /* next phase: 0 dispatch, 1 compute, 2 combine, 3 advance, 4 attention */
+    uint32_t C, chunk; /* workload.chunks; the chunk being built */
+    int overlap;       /* workload.overlap = chunks */
+    simtime_t attn_ps; /* workload.attn_us */
+    int training, bwd_due; /* workload.pass = training; the backward pass comes next */
+    double bwd_factor;
+    uint64_t dense_bytes;
     struct moe_stats st;
 };
 
 static uint32_t home_of(const struct moe *m, uint64_t b)
 {
     return m->shard == SHARD_CONTIGUOUS ? (uint32_t)(b / m->N) : (uint32_t)(b % m->G);
+}
+
+/* The chunk of batch token b: its index among its home GPU's tokens, cut in
+ * C equal runs. */
+static uint32_t chunk_of(const struct moe *m, uint64_t b)
+{
+    uint64_t local = m->shard == SHARD_CONTIGUOUS ? b % m->N : b / m->G;
+    return (uint32_t)(local * m->C / m->N);
 }
 
 /* Batch tokens of iteration `iter` from the trace stream (see the header). */
@@ -109,14 +123,12 @@ static int dest_gpus(const struct moe *m, uint64_t b, int l, int from, uint32_t 
     int n = 0;
     for (int k = 0; k < m->K; k++) {
         int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
-        if (x < 0)
-            continue;
+        if (x < 0) continue;
         uint32_t g = (uint32_t)pl_gpu_of(&m->pl, l, x, from, b);
         int dup = 0;
         for (int j = 0; dedup && j < n; j++)
             dup |= out[j] == g;
-        if (!dup)
-            out[n++] = g;
+        if (!dup) out[n++] = g;
     }
     return n;
 }
@@ -129,20 +141,20 @@ static void mat_to_demands(struct moe *m)
         for (uint32_t j = 1; j < m->G; j++) {
             uint32_t b = (a + j) % m->G; /* shifted order, as in alltoall */
             uint64_t v = m->mat[(size_t)a * m->G + b];
-            if (v)
-                m->dem[m->ndem++] = (struct topo_demand){a, b, v};
+            if (v) m->dem[m->ndem++] = (struct topo_demand){a, b, v};
         }
 }
 
 /* Builds the dispatch of layer l (standard: home -> experts; coherent: the
  * GPUs holding the token's state -> its layer-l experts) and counts the
  * selections each GPU's experts receive. */
-static void build_dispatch(struct moe *m, int l)
+static void build_dispatch(struct moe *m, int l, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     for (uint64_t b = 0; b < m->B; b++) {
+        if (m->C > 1 && chunk_of(m, b) != chunk) continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         /* Where the token comes from decides which replica serves it. */
@@ -157,8 +169,7 @@ static void build_dispatch(struct moe *m, int l)
             }
         }
         int nd = dest_gpus(m, b, l, from, dst, m->dedup);
-        if (nd == 0)
-            continue;
+        if (nd == 0) continue;
         int nsrc = 0;
         uint32_t src[64];
         if (!m->coherent || l == 0 || cur[0] < 0) {
@@ -169,8 +180,7 @@ static void build_dispatch(struct moe *m, int l)
         }
         for (int i = 0; i < nsrc; i++)
             for (int j = 0; j < nd; j++)
-                if (src[i] != dst[j])
-                    m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
+                if (src[i] != dst[j]) m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
         if (m->coherent) {
             int u = dest_gpus(m, b, l, from, dst, 1);
             for (int j = 0; j < m->K; j++)
@@ -194,15 +204,15 @@ static void build_combine_standard(struct moe *m)
 }
 
 /* Coherent: after the last layer, each token's state returns home. */
-static void build_combine_coherent(struct moe *m)
+static void build_combine_coherent(struct moe *m, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     for (uint64_t b = 0; b < m->B; b++) {
+        if (m->C > 1 && chunk_of(m, b) != chunk) continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         for (int j = 0; j < m->K && cur[j] >= 0; j++)
-            if ((uint32_t)cur[j] != home)
-                m->mat[(size_t)cur[j] * m->G + home] += m->msg_bytes;
+            if ((uint32_t)cur[j] != home) m->mat[(size_t)cur[j] * m->G + home] += m->msg_bytes;
     }
     mat_to_demands(m);
 }
@@ -217,11 +227,9 @@ static simtime_t compute_time(struct moe *m)
         for (int x = 0; x < m->E; x++) {
             uint32_t n = m->etok[(size_t)g * m->E + x];
             t += wl_compute_ps(&m->comp, n);
-            if (n > m->max_expert_tokens)
-                m->max_expert_tokens = n;
+            if (n > m->max_expert_tokens) m->max_expert_tokens = n;
         }
-        if (t > worst)
-            worst = t;
+        if (t > worst) worst = t;
         sum += (double)t;
     }
     for (uint32_t g = 0; g < m->G; g++)
@@ -232,19 +240,137 @@ static simtime_t compute_time(struct moe *m)
     return worst;
 }
 
-/* Adds the next phase (dispatch, compute on every GPU's stream, combine) and
- * a barrier after it. */
+/* The slowest GPU's expert time for the selections in m->etok, without
+ * counting them (the backward pass). */
+static simtime_t slowest_ps(const struct moe *m)
+{
+    simtime_t worst = 0;
+    for (uint32_t g = 0; g < m->G; g++) {
+        simtime_t t = 0;
+        for (int x = 0; x < m->E; x++)
+            t += wl_compute_ps(&m->comp, m->etok[(size_t)g * m->E + x]);
+        if (t > worst) worst = t;
+    }
+    return worst;
+}
+
+static simtime_t scaled(simtime_t t, double f)
+{
+    return (simtime_t)llround((double)t * f);
+}
+
+/* pass = training: the backward pass of iteration m->iter, added as one
+ * part: layers L-1 .. 0, per layer per chunk i bwd_dispatch_i (the gradient
+ * of the combine: the forward dispatch's bytes), bwd_compute_i (the forward
+ * expert time x backward_factor), bwd_combine_i (the gradient of the
+ * dispatch: the combine's bytes), then bwd_attention (attn x factor). With
+ * overlap = none each task waits for the one before; with chunks as in the
+ * forward (dispatch and combine chains), a layer's first dispatch after the
+ * layer above's last task. The gradient all-reduce (ring, dense_bytes) starts
+ * with the pass and waits for nothing in it, so it overlaps the pass and
+ * shares its engine. Then a barrier. */
+static void moe_backward(struct moe *m, struct graph *g)
+{
+    const uint64_t NONE = UINT64_MAX;
+    uint32_t iter = m->iter;
+    struct moe_stats keep = m->st; /* the forward counts the selections */
+    uint64_t last = NONE;          /* the layer above's last task */
+    for (int l = m->L - 1; l >= 0; l--) {
+        uint64_t disp = NONE, comb = NONE, prev = last;
+        for (uint32_t i = 0; i < m->C; i++) {
+            build_dispatch(m, l, i);
+            uint64_t d = graph_net(g, "bwd_dispatch", iter, (uint32_t)l, m->dem, m->ndem);
+            uint64_t after = m->overlap ? (disp != NONE ? disp : last) : prev;
+            if (after != NONE) graph_dep(g, d, after);
+            if (m->overlap && disp != NONE && last != NONE) graph_dep(g, d, last);
+            uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(slowest_ps(m), m->bwd_factor));
+            graph_dep(g, k, d);
+            build_combine_standard(m);
+            uint64_t o = graph_net(g, "bwd_combine", iter, (uint32_t)l, m->dem, m->ndem);
+            graph_dep(g, o, k);
+            if (comb != NONE) graph_dep(g, o, comb);
+            disp = d;
+            comb = prev = o;
+        }
+        last = comb;
+        if (m->attn_ps) {
+            uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(m->attn_ps, m->bwd_factor));
+            graph_dep(g, a, comb);
+            last = a;
+        }
+    }
+    m->st = keep;
+    if (m->dense_bytes && m->G > 1)
+        wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
+    graph_barrier(g);
+}
+
+/* overlap = chunks: adds a whole layer (attention, then per chunk i
+ * dispatch_i -> compute_i -> combine_i; dispatch_i after dispatch_{i-1},
+ * combine_i after combine_{i-1}; the compute tasks in order on every GPU's
+ * stream) and a barrier after it. */
+static void moe_layer_overlap(struct moe *m, struct graph *g)
+{
+    uint32_t iter = m->iter, layer = m->layer;
+    uint64_t attn = UINT64_MAX, disp = UINT64_MAX, comb = UINT64_MAX;
+    if (m->attn_ps) attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
+    for (uint32_t i = 0; i < m->C; i++) {
+        build_dispatch(m, (int)layer, i);
+        uint64_t d = graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+        if (attn != UINT64_MAX) graph_dep(g, d, attn);
+        if (disp != UINT64_MAX) graph_dep(g, d, disp);
+        uint64_t k = graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+        graph_dep(g, k, d);
+        build_combine_standard(m);
+        uint64_t o = graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+        graph_dep(g, o, k);
+        if (comb != UINT64_MAX) graph_dep(g, o, comb);
+        disp = d;
+        comb = o;
+    }
+    graph_barrier(g);
+}
+
+/* Adds the next phase (attention, then per chunk dispatch, compute on every
+ * GPU's stream, combine) and a barrier after it; with overlap = chunks, the
+ * next layer (moe_layer_overlap). */
 static int moe_next(void *state, struct graph *g)
 {
     struct moe *m = state;
     for (;;) {
-        if (m->iter >= m->iterations)
-            return 0;
+        if (m->iter >= m->iterations) return 0;
+        if (m->bwd_due) {
+            moe_backward(m, g);
+            m->bwd_due = 0;
+            m->iter++;
+            return 1;
+        }
         uint32_t iter = m->iter, layer = (uint32_t)m->layer;
+        if (m->overlap) {
+            if (m->layer == 0) fill_batch(m, m->iter);
+            moe_layer_overlap(m, g);
+            if (++m->layer == (uint32_t)m->L) {
+                m->layer = 0;
+                if (m->training)
+                    m->bwd_due = 1;
+                else
+                    m->iter++;
+            }
+            return 1;
+        }
+        if (m->step == 0 && m->chunk == 0 && m->layer == 0 && m->attn_ps == 0)
+            fill_batch(m, m->iter);
+        if (m->step == 4) {
+            if (m->layer == 0) fill_batch(m, m->iter);
+            graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
+            graph_barrier(g);
+            m->step = 0;
+            return 1;
+        }
         if (m->step == 0) {
-            if (m->layer == 0)
-                fill_batch(m, m->iter);
-            build_dispatch(m, (int)m->layer);
+            build_dispatch(m, (int)m->layer, m->chunk);
             graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
             graph_barrier(g);
             m->step = 1;
@@ -259,7 +385,7 @@ static int moe_next(void *state, struct graph *g)
         }
         if (m->step == 2) {
             if (m->coherent)
-                build_combine_coherent(m);
+                build_combine_coherent(m, m->chunk);
             else
                 build_combine_standard(m);
             graph_net(g, "combine", iter, layer, m->dem, m->ndem);
@@ -267,12 +393,18 @@ static int moe_next(void *state, struct graph *g)
             m->step = 3;
             return 1;
         }
-        /* step 3: next layer or iteration */
+        /* step 3: next chunk, layer or iteration */
         m->step = 0;
+        if (++m->chunk < m->C) continue;
+        m->chunk = 0;
         if (++m->layer == (uint32_t)m->L) {
             m->layer = 0;
-            m->iter++;
+            if (m->training)
+                m->bwd_due = 1;
+            else
+                m->iter++;
         }
+        if (m->attn_ps) m->step = 4;
     }
 }
 
@@ -281,8 +413,7 @@ static void moe_destroy(void *state)
     struct moe *m = state;
     trace_free(&m->tr);
     wl_compute_free(&m->comp);
-    if (m->rng)
-        gsl_rng_free(m->rng);
+    if (m->rng) gsl_rng_free(m->rng);
     pl_free(&m->pl);
     free(m->pass_off);
     free(m->uses);
@@ -332,17 +463,15 @@ static size_t moe_notes(void *state, struct res_note **out)
     struct res_note *r = xcalloc(8, sizeof *r);
     size_t n = 0;
 #define NOTE(k, ...)                                                                               \
-    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                              \
+    (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                                 \
      snprintf(r[n].value, sizeof r[n].value, __VA_ARGS__), n++)
     NOTE("placement.cost_policy_us", "%.17g", m->pl.cost_policy);
     NOTE("placement.cost_us", "%.17g", m->pl.cost);
     if (m->pl.ilp_status != PL_ILP_NONE) {
         NOTE("placement.ilp_status", "%s",
              m->pl.ilp_status == PL_ILP_OPTIMAL ? "optimal" : "feasible");
-        if (!isnan(m->pl.ilp_bound))
-            NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
-        if (!isnan(m->pl.ilp_gap))
-            NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
+        if (!isnan(m->pl.ilp_bound)) NOTE("placement.ilp_bound_us", "%.17g", m->pl.ilp_bound);
+        if (!isnan(m->pl.ilp_gap)) NOTE("placement.ilp_gap", "%.17g", m->pl.ilp_gap);
     }
     if (m->comp.calibrated) {
         NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
@@ -365,8 +494,7 @@ static int check_trace(const struct wl_specs *c, const struct trace *t, struct e
     if (c->wl->layers > t->layers)
         return err_set(e, "workload.layers: %lld is more than the trace's %d layers (%s)",
                        (long long)c->wl->layers, t->layers, c->wl->trace);
-    if (t->tokens == 0)
-        return err_set(e, "workload.trace: %s has no tokens", c->wl->trace);
+    if (t->tokens == 0) return err_set(e, "workload.trace: %s has no tokens", c->wl->trace);
     return 0;
 }
 
@@ -430,20 +558,20 @@ int wl_moe_check(const struct wl_specs *c, int gpus, int leaves, int per_server,
                            c->wl->ep_mode == EP_COHERENT};
     enum pl_fail why;
     struct err reason;
-    if (pl_check(&r, &why, &reason) < 0)
-        return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
+    if (pl_check(&r, &why, &reason) < 0) return err_set(e, "%s: %s", moe_fail_key(why), reason.msg);
     return 0;
 }
 
 /* Computes the placement on the first placement.train of the trace's tokens
  * (or on all of them when train = 0), scored on this fabric. */
-static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t, struct err *e)
+static int place_experts(struct moe *m, const struct wl_specs *c, const struct topo *t,
+                         struct err *e)
 {
     size_t T = m->tr.tokens, ntrain = (size_t)(c->pl->train * (double)T);
     if (c->pl->train > 0 && (ntrain == 0 || ntrain >= T))
-        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->pl->train, T,
-                       ntrain == 0 ? "no token to compute the placement on"
-                                   : "no token to replay");
+        return err_set(e, "placement.train: %g of the trace's %zu tokens leaves %s", c->pl->train,
+                       T,
+                       ntrain == 0 ? "no token to compute the placement on" : "no token to replay");
     struct pl_fabric f;
     wl_moe_fabric(c, t, &m->comp, &f);
     struct pl_params p = {(int)c->pl->replicas, c->pl->refine, wl_seed(c), c->pl->ilp_time_limit_s};
@@ -452,8 +580,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
      * trace's first L layers. */
     struct trace view = m->tr;
     if (m->L < m->tr.layers || m->K < m->tr.topk) {
-        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0)
-            return -1;
+        if (trace_alloc(&view, ntrain ? ntrain : T, m->E, m->K, m->L, e) < 0) return -1;
         for (size_t i = 0; i < view.tokens; i++)
             for (int l = 0; l < m->L; l++)
                 for (int k = 0; k < m->K; k++) {
@@ -463,8 +590,7 @@ static int place_experts(struct moe *m, const struct wl_specs *c, const struct t
                 }
     }
     int rc = pl_compute(policy, &view, 0, ntrain ? ntrain : T, &f, &p, &m->pl, e);
-    if (view.expert != m->tr.expert)
-        trace_free(&view);
+    if (view.expert != m->tr.expert) trace_free(&view);
     m->eval_begin = ntrain;
     return rc;
 }
@@ -508,7 +634,15 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->coherent = c->wl->ep_mode == EP_COHERENT;
     m->dedup = c->wl->dedup;
     m->msg_bytes = (uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes;
-    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) < 0) {
+    m->C = (uint32_t)c->wl->chunks;
+    m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
+    m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
+    m->step = m->attn_ps ? 4 : 0;
+    m->training = c->wl->pass == WL_PASS_TRAINING;
+    m->bwd_factor = c->wl->backward_factor;
+    m->dense_bytes = (uint64_t)c->wl->dense_bytes;
+    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) <
+        0) {
         moe_destroy(m);
         return -1;
     }
@@ -548,10 +682,8 @@ const struct moe_stats *wl_moe_stats(const struct wl_gen *g)
     s->min_uses = UINT64_MAX;
     s->max_uses = 0;
     for (size_t i = 0; i < m->tr.tokens; i++) {
-        if (m->uses[i] < s->min_uses)
-            s->min_uses = m->uses[i];
-        if (m->uses[i] > s->max_uses)
-            s->max_uses = m->uses[i];
+        if (m->uses[i] < s->min_uses) s->min_uses = m->uses[i];
+        if (m->uses[i] > s->max_uses) s->max_uses = m->uses[i];
     }
     return s;
 }
@@ -566,9 +698,33 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     double B = H * (double)c->wl->tokens_per_gpu;
     int K = c->wl->topk ? (int)c->wl->topk : 1;
-    f->state_bytes = B * (double)wl_moe_memory_per_token(K) +
-                     H * H * (double)wl_moe_memory_per_gpu_pair();
+    f->state_bytes =
+        B * (double)wl_moe_memory_per_token(K) + H * H * (double)wl_moe_memory_per_gpu_pair();
     f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
+}
+
+/* The step options against one another (before the trace is read). */
+static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
+                     const struct opt_def **bad, struct err *e)
+{
+    (void)tp;
+    if (c->wl->algo != WL_ALGO_AUTO) {
+        char algo[64];
+        opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
+        return wl_fail(bad, e, &wl_options, "workload", "algo",
+                       "%s is not an algorithm of workload.kind = moe (it has: auto)", algo);
+    }
+    if (c->wl->chunks > c->wl->tokens_per_gpu)
+        return wl_fail(bad, e, &wl_options, "workload", "chunks",
+                       "%lld chunks of workload.tokens_per_gpu = %lld tokens leave a chunk empty",
+                       (long long)c->wl->chunks, (long long)c->wl->tokens_per_gpu);
+    if (c->wl->pass == WL_PASS_TRAINING && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(bad, e, &wl_options, "workload", "pass",
+                       "training is not modeled with workload.ep_mode = coherent (use forward)");
+    if (c->wl->overlap == WL_OVERLAP_CHUNKS && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(bad, e, &wl_options, "workload", "overlap",
+                       "chunks is not modeled with workload.ep_mode = coherent (use none)");
+    return 0;
 }
 
 /* Dispatch and combine per layer: always several network phases. */
@@ -581,6 +737,7 @@ static int moe_multiphase(const struct wl_specs *c)
 const struct wl_def wl_def_moe = {
     .kind = WL_MOE,
     .create = wl_moe_create,
+    .check = moe_check,
     .footprint = moe_footprint,
     .multiphase = moe_multiphase,
 };

@@ -28,7 +28,6 @@ struct moe_stats {
 void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
                    struct pl_fabric *f);
 
-
 /* Whether a MoE run of these sizes can start, before any trace token is read:
  * gpus (the fabric's hosts) and leaves, and the trace's experts and the
  * layers the run replays (workload.layers, else the trace's). Checks the GPU

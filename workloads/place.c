@@ -77,8 +77,8 @@ static void replicating_names(char *buf, size_t n)
     for (int i = 0; i < PL_NPOLICIES; i++) {
         if (!pl_policies[i].replicates) continue;
         const char *sep = k == 0 ? "" : k == total - 1 ? " and " : ", ";
-        used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", sep,
-                                 pl_policies[i].name);
+        used +=
+            (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", sep, pl_policies[i].name);
         k++;
     }
 }
@@ -279,9 +279,15 @@ static const char *pl_fail_key(enum pl_fail why)
 static int validate(const char *policy, const struct trace *t, size_t b, size_t en,
                     const struct pl_fabric *f, const struct pl_params *p, struct err *e)
 {
-    struct pl_request r = {policy,      t->experts,          t->layers,
-                           f->gpus,     f->leaves,           p->replicas,
-                           p->ilp_time_limit_s, f->gpus_per_server, f->mode == PL_COHERENT};
+    struct pl_request r = {policy,
+                           t->experts,
+                           t->layers,
+                           f->gpus,
+                           f->leaves,
+                           p->replicas,
+                           p->ilp_time_limit_s,
+                           f->gpus_per_server,
+                           f->mode == PL_COHERENT};
     enum pl_fail why;
     struct err reason;
     if (pl_check(&r, &why, &reason) < 0)

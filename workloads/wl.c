@@ -7,7 +7,9 @@
 
 #include "workloads/wl.h"
 
-static const struct wl_def *const wl_defs[] = {&wl_def_alltoall, &wl_def_permutation, &wl_def_moe};
+static const struct wl_def *const wl_defs[] = {
+    &wl_def_alltoall,  &wl_def_permutation,    &wl_def_moe,
+    &wl_def_allreduce, &wl_def_reduce_scatter, &wl_def_allgather};
 
 static const struct wl_def *wl_def_of(const struct wl_specs *c)
 {

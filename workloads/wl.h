@@ -5,10 +5,13 @@
  * (sets of demands src, dst, bytes) and compute tasks (durations on GPU
  * streams) with their dependencies. A generator builds the graph piece by
  * piece as the executor (sim/exec.h) asks for more; it never sees an engine.
- * Today's generators add one phase at a time followed by a barrier, so
- * phases run one after another, each network phase on an idle fabric (the
- * acknowledgements of the phase before still in flight are not modeled
- * against it), and only one phase's demands are held at a time.
+ * The alltoall, permutation and (by default) MoE generators add one phase
+ * at a time followed by a barrier, so phases run one after another, each
+ * network phase on an idle fabric (the acknowledgements of the phase before
+ * still in flight are not modeled against it), and only one phase's demands
+ * are held at a time. The ring collectives (collective_reduce.c) add an
+ * iteration's steps with dependencies and no barrier between them, and the
+ * MoE workload with overlap = chunks a layer at a time (docs/moe-steps.md).
  *
  * Adding a workload means adding a generator and its struct wl_def (its
  * creation, the checks and memory estimate of its configuration) to the list
@@ -97,6 +100,7 @@ struct wl_def {
 };
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
+extern const struct wl_def wl_def_allreduce, wl_def_reduce_scatter, wl_def_allgather;
 
 /* The workloads' entry points (wl.c), each through workload.kind. */
 /* Creates the generator (clearing *g first, so the optional hooks a
@@ -121,6 +125,14 @@ int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl
                        struct err *e);
 int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
+
+/* Adds a ring reduce_scatter (rows named rs_name) then allgather (ag_name)
+ * of `bytes` per host over hosts 0..H-1 to g, iteration `iter`, with no
+ * barrier (collective_reduce.c): a NULL name leaves that half out. Step k of
+ * host i waits for its own step k-1 and host i-1's; rows' layer = the step.
+ * The MoE training pass's gradient all-reduce uses it. */
+void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+                 uint32_t H, uint64_t bytes);
 
 /* Runs g's graph on the executor (driver.c); returns its rows (phases, flows
  * with output.flows, link samples with output.sample_ns), the engines'

@@ -11,12 +11,18 @@
 /* clang-format off */
 #define F(field) offsetof(struct wl_spec, field)
 static const struct opt_def wl_options_rows[] = {
-    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe",
-     "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace)", F(kind)},
+    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather",
+     "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
+     "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo)", F(kind)},
+    {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling",
+     "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
+     "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
+     "its own step before and the message into it), halving_doubling (the same three: recursive "
+     "halving then doubling, 2 log2 N steps, N a power of two)", F(algo)},
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},
-    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation)", F(bytes)},
+    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
     {"workload", "trace", OPT_PATH, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
     {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
     {"workload", "topk", OPT_INT, "0", 0, 64, NULL, "moe: experts per token; 0 = the trace's", F(topk)},
@@ -37,10 +43,25 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "gpu_tflops", OPT_REAL, "989", 0.001, 1e6, NULL, "moe: GPU dense bf16 TFLOP/s for the roofline", F(gpu_tflops)},
     {"workload", "efficiency", OPT_REAL, "0.6", 0.001, 1, NULL, "moe: fraction of gpu_tflops the expert GEMMs reach", F(efficiency)},
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
+    {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
+     "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu", F(chunks)},
+    {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks",
+     "moe: none (the chunks' phases one after another) or chunks (Tutel-style: chunk i's compute "
+     "overlaps chunk i+1's dispatch and chunk i-1's combine)", F(overlap)},
+    {"workload", "attn_us", OPT_REAL, "0", 0, 1e9, NULL,
+     "moe: dense work (attention) per layer per GPU on the compute stream before the dispatch, us", F(attn_us)},
+    {"workload", "pass", OPT_ENUM, "forward", 0, 0, "forward|training",
+     "moe: forward (the layers once) or training (then the backward pass: the layers in reverse, "
+     "their all-to-alls again, compute x backward_factor, a ring all-reduce of dense_bytes overlapping it)", F(pass)},
+    {"workload", "backward_factor", OPT_REAL, "2", 0.01, 100, NULL,
+     "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
+    {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
+     "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
 };
 #undef F
 /* clang-format on */
-const struct opt_table wl_options = {wl_options_rows, sizeof wl_options_rows / sizeof wl_options_rows[0]};
+const struct opt_table wl_options = {wl_options_rows,
+                                     sizeof wl_options_rows / sizeof wl_options_rows[0]};
 
 /* clang-format off */
 #define F(field) offsetof(struct pl_spec, field)
@@ -58,7 +79,8 @@ static const struct opt_def pl_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table pl_options = {pl_options_rows, sizeof pl_options_rows / sizeof pl_options_rows[0]};
+const struct opt_table pl_options = {pl_options_rows,
+                                     sizeof pl_options_rows / sizeof pl_options_rows[0]};
 
 uint64_t wl_seed(const struct wl_specs *c)
 {

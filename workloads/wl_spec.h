@@ -9,7 +9,21 @@
 
 #include "base/opt.h"
 
-enum wl_kind { WL_ALLTOALL = 0, WL_PERMUTATION, WL_MOE };
+enum wl_kind {
+    WL_ALLTOALL = 0,
+    WL_PERMUTATION,
+    WL_MOE,
+    WL_ALLREDUCE,
+    WL_REDUCE_SCATTER,
+    WL_ALLGATHER
+};
+/* workload.algo: auto = the kind's own (direct for alltoall and permutation,
+ * ring for the reducing collectives); collective_reduce.c */
+enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING, WL_ALGO_HALVING_DOUBLING };
+/* workload.overlap (moe): none = the phase model; chunks = Tutel-style */
+enum wl_overlap { WL_OVERLAP_NONE = 0, WL_OVERLAP_CHUNKS };
+/* workload.pass (moe) */
+enum wl_pass { WL_PASS_FORWARD = 0, WL_PASS_TRAINING };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
 enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
 
@@ -25,6 +39,13 @@ struct wl_spec {
     int shard, ep_mode, dedup;
     char compute[OPT_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
+    int algo;               /* enum wl_algo */
+    int64_t chunks;         /* moe: token chunks per layer (1: whole layer) */
+    int overlap;            /* moe: enum wl_overlap */
+    double attn_us;         /* moe: dense work per layer per GPU before the dispatch, us */
+    int pass;               /* moe: enum wl_pass */
+    double backward_factor; /* moe training: backward compute / forward compute */
+    int64_t dense_bytes;    /* moe training: gradient all-reduce bytes per GPU (0: none) */
 };
 
 /* [placement] */

@@ -30,7 +30,7 @@ check "moesim report: $T/new.db: schema_version 5 is newer than this moesim hand
     "$MOESIM" report --db "$T/new.db"
 check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"
-check "moesim report: --metric p50: expected cct, slowdown or step_time" \
+check "moesim report: --metric p50: expected cct, slowdown, step_time or exposed_comm" \
     "$MOESIM" report --db "$T/a.db" --metric p50
 check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs or notes" \
     "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"
@@ -50,3 +50,7 @@ check "moesim run: --threads: expected an integer in [1, 4096], got 'two'" \
 expect_eq "export" "$(cut -d, -f1-4,10 "$T/p.csv")" 'run_id,iter,layer,phase,transport.path
 1,0,0,"alltoall","ecmp"
 2,0,0,"alltoall","spray"'
+# an algorithm the workload kind does not have: the scenario's line, exit 2
+printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = reduce_scatter\nalgo = direct\n' >"$T/ring.ini"
+check "moesim: $T/ring.ini:6: workload.algo: direct is not an algorithm of workload.kind = reduce_scatter (it has: ring, halving_doubling)" \
+    "$MOESIM" run "$T/ring.ini" --db "$T/ring.db"

@@ -25,3 +25,9 @@ expect_eq "exit status" "$rc" 2
 expect_eq "stderr" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:5: topology.cores: 4 is not a multiple of topology.aggs_per_pod (3): each aggregation switch of a pod links to as many cores"
 [ ! -e "$T/b.db" ] || fail "a refused run left a database"
+printf '[topology]\nkind = fat_tree\n[sim]\nengine = flow\n' >"$T/flow.ini"
+rc=0
+"$MOESIM" run "$T/flow.ini" --db "$T/c.db" >"$T/out" 2>"$T/err" || rc=$?
+expect_eq "exit status (flow engine)" "$rc" 2
+expect_eq "stderr (flow engine)" "$(cat "$T/err")" \
+    "moesim: $T/flow.ini:4: sim.engine: the flow engine models leaf_spine fabrics only; topology.kind = fat_tree runs on sim.engine = packet"

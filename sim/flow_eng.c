@@ -1,0 +1,466 @@
+/* flow_eng.c - the flow engine (flow_eng.h): create, reset and destroy,
+ * messages into fluid subs on the packet engine's paths, the event loop,
+ * the counters, the sampler, the end-of-run checks, and its table of
+ * functions for sim/eng.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/rng.h"
+#include "sim/ecmp.h"
+#include "sim/flow_eng.h"
+
+/* The relative time window within which ends are taken together. */
+#ifndef FLOW_BATCH
+#define FLOW_BATCH 1e-3
+#endif
+
+static void push_ev(struct flow_eng *e, simtime_t t, uint32_t kind, uint32_t id)
+{
+    if (t < e->now) e->st.past_events++;
+    evq_push(&e->q, t, kind, id);
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+}
+
+static void touch(struct flow_eng *e, uint32_t link)
+{
+    if (e->ntouched == e->captouched) {
+        e->captouched = e->captouched ? 2 * e->captouched : 256;
+        e->touched = xrealloc(e->touched, e->captouched * sizeof *e->touched);
+    }
+    e->touched[e->ntouched++] = link;
+}
+
+static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
+                               const struct eng_hooks *h)
+{
+    struct flow_eng *e = xcalloc(1, sizeof *e);
+    e->base.ops = &flow_eng_ops;
+    e->base.t = t;
+    e->hooks = *h;
+    evq_init(&e->q);
+    e->path = c->path;
+    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->mtu = (uint32_t)c->mtu;
+    e->ack_bytes = (uint32_t)c->ack_bytes;
+    e->base_seed = seed;
+    e->seed = rng_seed(seed, RNG_NET_HASH, 0);
+    e->links = xcalloc(t->nports, sizeof *e->links);
+    for (uint32_t i = 0; i < t->nports; i++)
+        e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
+    e->pst = xcalloc(t->nports, sizeof *e->pst);
+    e->end_seq = FL_NOEV;
+    return &e->base;
+}
+
+static void flow_destroy(struct eng *eb)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    evq_destroy(&e->q);
+    for (uint32_t i = 0; i < e->base.t->nports; i++)
+        free(e->links[i].subs);
+    free(e->links);
+    free(e->pst);
+    free(e->subs);
+    free(e->uses);
+    free(e->msgs);
+    free(e->touched);
+    free(e->cl);
+    free(e->cs);
+    free(e->act);
+    free(e);
+}
+
+static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    const struct topo *t = e->base.t;
+    e->hooks = *h;
+    evq_clear(&e->q);
+    for (uint32_t i = 0; i < t->nports; i++) {
+        e->links[i].n = 0;
+        e->links[i].done = 0;
+        e->links[i].mark = 0;
+    }
+    memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
+    e->ntouched = 0;
+    e->epoch = 0;
+    e->end_seq = FL_NOEV;
+    e->now = 0;
+    memset(&e->st, 0, sizeof e->st);
+    e->sample_period = 0;
+    e->sample_fn = NULL;
+    e->sample_ctx = NULL;
+    e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
+}
+
+static void flow_set_sampler(struct eng *eb, simtime_t first_ps, simtime_t period_ps,
+                             eng_sample_fn fn, void *ctx)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    e->sample_period = period_ps;
+    e->sample_fn = fn;
+    e->sample_ctx = ctx;
+    if (period_ps && fn) push_ev(e, first_ps, FEV_SAMPLE, 0);
+}
+
+/* Appends a use of `link` carrying `bytes` of a sub of `size` data bytes. */
+static void add_use(struct flow_eng *e, uint32_t link, uint64_t bytes, uint64_t size)
+{
+    if (!bytes) return;
+    if (e->nuses == e->capuses) {
+        e->capuses = e->capuses ? 2 * e->capuses : 4096;
+        e->uses = xrealloc(e->uses, e->capuses * sizeof *e->uses);
+    }
+    e->uses[e->nuses++] = (struct fl_use){link, 0, (double)bytes / (double)size, bytes};
+}
+
+/* Spreads `bytes` over the npaths fabric paths from leaf la to leaf lb:
+ * equal shares, the first paths taking the remainder. */
+static void add_spread(struct flow_eng *e, uint32_t la, uint32_t lb, uint64_t bytes, uint64_t size)
+{
+    const struct topo *t = e->base.t;
+    uint32_t np = t->npaths;
+    for (uint32_t k = 0; k < np; k++) {
+        uint64_t b = bytes / np + (k < bytes % np ? 1 : 0);
+        add_use(e, topo_up(t, la, k), b, size);
+        add_use(e, topo_down(t, k, lb), b, size);
+    }
+}
+
+/* A sub of `size` bytes from src to dst on fabric path k (UINT32_MAX:
+ * spread over every path; ignored on a direct route), with its
+ * acknowledgements on the reverse route. */
+static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
+                    uint32_t k)
+{
+    const struct topo *t = e->base.t;
+    if (e->nsubs == e->capsubs) {
+        e->capsubs = e->capsubs ? 2 * e->capsubs : 1024;
+        e->subs = xrealloc(e->subs, e->capsubs * sizeof *e->subs);
+    }
+    struct fl_sub *s = &e->subs[e->nsubs++];
+    memset(s, 0, sizeof *s);
+    s->size = size;
+    s->left = (double)size;
+    s->msg = mi;
+    s->use0 = e->nuses;
+    uint64_t pkts = (size + e->mtu - 1) / e->mtu, ack = pkts * e->ack_bytes;
+    uint32_t la = topo_leaf_of(t, src), lb = topo_leaf_of(t, dst);
+    int direct = topo_same_server(t, src, dst) || la == lb;
+    add_use(e, topo_first_port(t, src, dst), size, size);
+    if (!direct) {
+        if (k == UINT32_MAX)
+            add_spread(e, la, lb, size, size);
+        else {
+            add_use(e, topo_up(t, la, k), size, size);
+            add_use(e, topo_down(t, k, lb), size, size);
+        }
+    }
+    add_use(e, topo_last_port(t, src, dst), size, size);
+    /* acknowledgements: the reverse of the data's route, the same spines */
+    add_use(e, topo_first_port(t, dst, src), ack, size);
+    if (!direct) {
+        if (k == UINT32_MAX)
+            add_spread(e, lb, la, ack, size);
+        else {
+            add_use(e, topo_up(t, lb, k), ack, size);
+            add_use(e, topo_down(t, k, la), ack, size);
+        }
+    }
+    add_use(e, topo_last_port(t, dst, src), ack, size);
+    s->nuse = e->nuses - s->use0;
+    /* The pipeline's fill: the fluid model passes the bytes through the
+     * bottleneck; the first packet's way after its first hop (store and
+     * forward, propagation) comes on top, as for a lone packet flow, whose
+     * destination link takes its bytes from the first packet's arrival. */
+    uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
+    s->tail = topo_path_latency(t, src, dst, first) -
+              ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
+}
+
+static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
+                             simtime_t start, uint64_t tag)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    const struct topo *t = e->base.t;
+    if (e->nmsgs == e->capmsgs) {
+        e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
+        e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+    }
+    uint32_t mi = e->nmsgs++;
+    struct fl_msg *m = &e->msgs[mi];
+    m->tag = tag;
+    m->start = start;
+    m->end = 0;
+    m->src = src;
+    m->dst = dst;
+    m->sub0 = e->nsubs;
+    uint64_t key = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
+    switch (e->path) {
+    case PATH_SPRAY:
+    case PATH_SPRAY_RR:
+    case PATH_ADAPTIVE:
+        add_sub(e, mi, src, dst, bytes, UINT32_MAX);
+        break;
+    default: { /* ecmp, split: the packet engine's flows and paths */
+        uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
+        for (uint32_t j = 0; j < n; j++)
+            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0),
+                    eng_ecmp_path(key, j, t->npaths));
+    }
+    }
+    m->nsub = e->nsubs - m->sub0;
+    m->left = m->nsub;
+    e->st.msgs++;
+    e->st.flows += m->nsub;
+    push_ev(e, start > e->now ? start : e->now, FEV_START, mi);
+    return mi;
+}
+
+static void start_msg(struct flow_eng *e, uint32_t mi)
+{
+    const struct fl_msg *m = &e->msgs[mi];
+    for (uint32_t i = m->sub0; i < m->sub0 + m->nsub; i++) {
+        struct fl_sub *s = &e->subs[i];
+        s->active = 1;
+        s->t_upd = e->now;
+        if (e->live_subs == e->capact) {
+            e->capact = e->capact ? 2 * e->capact : 1024;
+            e->act = xrealloc(e->act, e->capact * sizeof *e->act);
+        }
+        s->apos = e->live_subs;
+        e->act[e->live_subs++] = i;
+        e->st.data_bytes_sent += s->size;
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            struct fl_use *us = &e->uses[s->use0 + u];
+            struct fl_link *l = &e->links[us->link];
+            if (l->n == l->capn) {
+                l->capn = l->capn ? 2 * l->capn : 8;
+                l->subs = xrealloc(l->subs, l->capn * sizeof *l->subs);
+            }
+            us->pos = l->n;
+            l->subs[l->n++] = i;
+            touch(e, us->link);
+        }
+    }
+}
+
+/* Sub si's last byte is through its first link at time `at` (its end
+ * event's time; e->now <= at when it ends early, in a batch). */
+static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
+{
+    struct fl_sub *s = &e->subs[si];
+    s->active = 0;
+    s->left = 0;
+    s->rate = 0;
+    uint32_t last = e->act[--e->live_subs];
+    e->act[s->apos] = last;
+    e->subs[last].apos = s->apos;
+    e->st.data_bytes_delivered += s->size;
+    e->st.acks += (s->size + e->mtu - 1) / e->mtu;
+    for (uint32_t u = 0; u < s->nuse; u++) {
+        const struct fl_use *us = &e->uses[s->use0 + u];
+        struct fl_link *l = &e->links[us->link];
+        l->done += us->bytes;
+        uint32_t moved = l->subs[--l->n];
+        if (us->pos != l->n) {
+            l->subs[us->pos] = moved;
+            const struct fl_sub *ms = &e->subs[moved];
+            for (uint32_t v = 0; v < ms->nuse; v++)
+                if (e->uses[ms->use0 + v].link == us->link) {
+                    e->uses[ms->use0 + v].pos = us->pos;
+                    break;
+                }
+        }
+        touch(e, us->link);
+    }
+    struct fl_msg *m = &e->msgs[s->msg];
+    simtime_t end = at + s->tail;
+    if (end > m->end) m->end = end;
+    e->st.underflows += m->left == 0;
+    if (--m->left == 0) push_ev(e, m->end, FEV_DONE, s->msg);
+}
+
+/* The subs due by now, and those due within FLOW_BATCH of the time
+ * elapsed: their capacity frees at once, for one recompute; each still
+ * ends (its message's completion) at its own time. */
+static void end_due(struct flow_eng *e)
+{
+    simtime_t horizon = e->now + (simtime_t)(FLOW_BATCH * (double)e->now);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < e->live_subs; i++)
+        if (e->subs[e->act[i]].tend <= horizon) {
+            if (n == e->capcs) {
+                e->capcs = e->capcs ? 2 * e->capcs : 256;
+                e->cs = xrealloc(e->cs, e->capcs * sizeof *e->cs);
+            }
+            e->cs[n++] = e->act[i];
+        }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        end_sub(e, e->cs[i], s->tend > e->now ? s->tend : e->now);
+    }
+}
+
+/* The one end event: at the earliest end of the active subs. */
+static void next_end(struct flow_eng *e)
+{
+    simtime_t t = SIMTIME_MAX;
+    for (uint32_t i = 0; i < e->live_subs; i++)
+        if (e->subs[e->act[i]].tend < t) t = e->subs[e->act[i]].tend;
+    if (e->end_seq != FL_NOEV) {
+        if (t == e->end_at) return;
+        evq_cancel(&e->q, e->end_seq);
+        e->end_seq = FL_NOEV;
+    }
+    if (t == SIMTIME_MAX) return;
+    e->end_at = t < e->now ? e->now : t;
+    e->end_seq = evq_push(&e->q, e->end_at, FEV_END, 0);
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+}
+
+static void flow_run(struct eng *eb)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    struct ev ev;
+    while (evq_pop(&e->q, &ev)) {
+        e->st.past_events += ev.time < e->now;
+        simtime_t before = e->now;
+        e->now = ev.time;
+        e->st.events++;
+        switch (ev.kind) {
+        case FEV_START:
+            start_msg(e, ev.id);
+            break;
+        case FEV_END:
+            e->end_seq = FL_NOEV;
+            end_due(e);
+            break;
+        case FEV_DONE: {
+            const struct fl_msg *m = &e->msgs[ev.id];
+            e->st.msgs_done++;
+            if (e->hooks.msg_done)
+                e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+            break;
+        }
+        case FEV_SAMPLE:
+            e->st.events--;
+            if (evq_size(&e->q) == 0) {
+                e->now = before;
+                break;
+            }
+            if (e->ntouched) flow_maxmin_update(e); /* the rates at this instant */
+            e->sample_fn(e->sample_ctx, &e->base, e->now);
+            push_ev(e, e->now + e->sample_period, FEV_SAMPLE, 0);
+            break;
+        }
+        /* Every event of this instant first, then the rates, once. */
+        const struct ev *next = evq_peek(&e->q);
+        if (e->ntouched && (!next || next->time > e->now)) {
+            flow_maxmin_update(e);
+            next_end(e);
+        }
+    }
+    e->st.now = e->now;
+    if (eng_test_hook) eng_test_hook(&e->st);
+}
+
+static simtime_t flow_now(const struct eng *e)
+{
+    return flow_eng_ofc(e)->now;
+}
+
+static const struct eng_stats *flow_stats(const struct eng *e)
+{
+    return &flow_eng_ofc(e)->st;
+}
+
+/* A link's bytes through by now: those of ended subs and the active subs'
+ * share of what they have sent. */
+static uint64_t flow_port_sent(const struct eng *eb, uint32_t port)
+{
+    const struct flow_eng *e = flow_eng_ofc(eb);
+    const struct fl_link *l = &e->links[port];
+    uint64_t sent = l->done;
+    for (uint32_t j = 0; j < l->n; j++) {
+        const struct fl_sub *s = &e->subs[l->subs[j]];
+        double left = s->left - s->rate * (double)(e->now - s->t_upd);
+        if (left < 0) left = 0;
+        double frac = 1.0 - left / (double)s->size;
+        const struct fl_use *us = NULL;
+        for (uint32_t v = 0; v < s->nuse; v++)
+            if (e->uses[s->use0 + v].link == port) us = &e->uses[s->use0 + v];
+        if (us) sent += (uint64_t)(frac * (double)us->bytes);
+    }
+    return sent;
+}
+
+static uint64_t flow_port_backlog(const struct eng *e, uint32_t port)
+{
+    (void)e;
+    (void)port;
+    return 0; /* fluid: no queues */
+}
+
+static const struct res_port_stats *flow_port(const struct eng *eb, uint32_t port)
+{
+    struct flow_eng *e = (struct flow_eng *)eb;
+    struct res_port_stats *s = &e->pst[port];
+    s->bytes = flow_port_sent(eb, port);
+    s->busy_ps = ser_ps(s->bytes, e->base.t->ports[port].bps);
+    s->max_queue_bytes = RES_NOT_MODELED;
+    return s;
+}
+
+static uint64_t flow_window(const struct eng *e)
+{
+    (void)e;
+    return 0; /* no window */
+}
+
+static int flow_check(const struct eng *eb, char *msg, size_t n)
+{
+    const struct flow_eng *e = flow_eng_ofc(eb);
+    const struct eng_stats *s = &e->st;
+    if (s->past_events)
+        return snprintf(msg, n, "invariant: %llu events were scheduled in the past",
+                        (unsigned long long)s->past_events),
+               -1;
+    if (s->underflows)
+        return snprintf(msg, n, "invariant: %llu counters went below zero",
+                        (unsigned long long)s->underflows),
+               -1;
+    if (s->data_bytes_sent != s->data_bytes_delivered)
+        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+                        (unsigned long long)s->data_bytes_sent,
+                        (unsigned long long)s->data_bytes_delivered),
+               -1;
+    if (s->msgs_done != s->msgs)
+        return snprintf(msg, n,
+                        "invariant: %llu of %llu messages unfinished when no event was left",
+                        (unsigned long long)(s->msgs - s->msgs_done), (unsigned long long)s->msgs),
+               -1;
+    if (e->live_subs)
+        return snprintf(msg, n, "invariant: %u fluid flows still active", e->live_subs), -1;
+    return 0;
+}
+
+const struct eng_ops flow_eng_ops = {
+    .name = "flow",
+    .create = flow_create,
+    .destroy = flow_destroy,
+    .reset = flow_reset,
+    .add_msg = flow_add_msg,
+    .set_sampler = flow_set_sampler,
+    .run = flow_run,
+    .now = flow_now,
+    .stats = flow_stats,
+    .port = flow_port,
+    .port_backlog = flow_port_backlog,
+    .port_sent = flow_port_sent,
+    .window = flow_window,
+    .check = flow_check,
+};

@@ -1,0 +1,303 @@
+/* test_flow_eng.c - the flow engine (sim.engine = flow): closed forms (a
+ * lone flow as the packet engine ends it, flows sharing a bottleneck ending
+ * together, max-min rates of a parking lot), bytes conserved, determinism,
+ * the ECMP path both engines share, and phase completion against the packet
+ * engine on small all-to-all, permutation and MoE runs (docs/flow-engine.md
+ * has the whole matrix). */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "sim/eng.h"
+#include "topo/topo.h"
+#include "workloads/wl.h"
+
+static struct cfg mkcfg(int leaves, int spines, int hpl, double host, double fabric, int path)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.topo.leaves = leaves;
+    c.topo.spines = spines;
+    c.topo.hosts_per_leaf = hpl;
+    c.topo.host_gbps = host;
+    c.topo.fabric_gbps = fabric;
+    c.tr.path = path;
+    return c;
+}
+
+#define MAXM 64
+static simtime_t ends[MAXM];
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+{
+    (void)ctx, (void)e, (void)start;
+    if (tag < MAXM) ends[tag] = end;
+}
+
+/* A lone flow ends when the packet engine's does (the same closed form:
+ * size over rate plus the last packet's way after its first hop). */
+static void test_lone_flow_matches_packet(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 2, 100, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    const uint64_t sizes[] = {1048576, 1000000, 100, 777777, 5 << 20};
+    const uint32_t pairs[][2] = {{0, 3}, {0, 2}, {1, 0}, {3, 1}, {2, 1}};
+    for (int i = 0; i < 5; i++) {
+        simtime_t end[2];
+        for (int k = 0; k < 2; k++) {
+            struct eng *g = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 1, &h);
+            eng_add_msg(g, pairs[i][0], pairs[i][1], sizes[i], 12345, 0);
+            eng_run(g);
+            end[k] = ends[0] - 12345;
+            char msg[256];
+            assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+            eng_destroy(g);
+        }
+        /* within 0.5% (the acknowledgements' share of the reverse links is
+         * all that differs, and a lone flow's acks share nothing) */
+        if (fabs((double)end[1] - (double)end[0]) > 0.005 * (double)end[0])
+            fail_msg("lone %d: packet %llu flow %llu", i, (unsigned long long)end[0],
+                     (unsigned long long)end[1]);
+        struct topo_demand d = {pairs[i][0], pairs[i][1], sizes[i]};
+        assert_int_equal(end[1], topo_ideal_ps(t, &d, 1, 4096, 1));
+    }
+    topo_destroy(t);
+}
+
+/* N senders into one receiver: its link is the bottleneck, they share it
+ * equally and end together at N*S/B (plus the last packet's way). */
+static void test_shared_bottleneck(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 100, 400, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 1, &h);
+    const uint64_t S = 1 << 20;
+    const uint32_t src[] = {0, 1, 2, 4, 5}; /* 5 senders into host 7 */
+    for (uint32_t i = 0; i < 5; i++)
+        eng_add_msg(g, src[i], 7, S, 0, i);
+    eng_run(g);
+    simtime_t fluid = 5 * S * 80; /* 80 ps per byte at 100 Gb/s */
+    for (uint32_t i = 0; i < 5; i++) {
+        simtime_t tail = topo_path_latency(t, src[i], 7, 4096) - 4096 * 80;
+        assert_true(ends[i] >= fluid + tail && ends[i] <= fluid + tail + 5);
+    }
+    char msg[256];
+    assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+    eng_destroy(g);
+    topo_destroy(t);
+}
+
+/* Parking lot: host 0's uplink carries three flows (to 4, 1 and 5), host
+ * 4's downlink carries the first and one from host 6. Max-min: B/3 each
+ * for host 0's, 2B/3 for host 6's, which ends at 1.5 S/B; host 0's end at
+ * 3 S/B. */
+static void test_parking_lot(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 100, 400, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 1, &h);
+    const uint64_t S = 3 << 20;
+    eng_add_msg(g, 0, 4, S, 0, 0);
+    eng_add_msg(g, 0, 1, S, 0, 1);
+    eng_add_msg(g, 0, 5, S, 0, 2);
+    eng_add_msg(g, 6, 4, S, 0, 3);
+    eng_run(g);
+    simtime_t tail = topo_path_latency(t, 0, 4, 4096) - 4096 * 80;
+    simtime_t tail6 = topo_path_latency(t, 6, 4, 4096) - 4096 * 80; /* one leaf */
+    simtime_t t3 = S * 80 * 3 / 2 + tail6, t0 = 3 * S * 80 + tail;
+    if (llabs((long long)ends[3] - (long long)t3) > 5)
+        fail_msg("parking: %llu vs %llu, %llu vs %llu", (unsigned long long)ends[3],
+                 (unsigned long long)t3, (unsigned long long)ends[0], (unsigned long long)t0);
+    assert_true(llabs((long long)ends[0] - (long long)t0) <= 5);
+    simtime_t tail1 = topo_path_latency(t, 0, 1, 4096) - 4096 * 80;
+    assert_true(llabs((long long)ends[1] - (long long)(3 * S * 80 + tail1)) <= 5);
+    eng_destroy(g);
+    topo_destroy(t);
+}
+
+/* Bytes conserved: every link's bytes are its flows' data plus their
+ * acknowledgements, the same totals the packet engine counts, link by link
+ * for ECMP (both engines hash a message onto the same spine). */
+static void test_bytes_and_paths_match_packet(void **state)
+{
+    (void)state;
+    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++) {
+        struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g[2];
+        uint64_t total[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
+            uint64_t tag = 0;
+            for (uint32_t s = 0; s < 4; s++)
+                for (uint32_t d = 0; d < 4; d++)
+                    if (s != d) eng_add_msg(g[k], s, d, 100000 + 4096 * s + d, 0, tag++);
+            eng_run(g[k]);
+            char msg[256];
+            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+            assert_int_equal(eng_stats(g[k])->data_bytes_sent,
+                             eng_stats(g[k])->data_bytes_delivered);
+            for (uint32_t p = 0; p < t->nports; p++)
+                total[k] += eng_port(g[k], p)->bytes;
+        }
+        assert_int_equal(total[0], total[1]);
+        if (path == PATH_ECMP || path == PATH_SPLIT)
+            for (uint32_t p = 0; p < t->nports; p++)
+                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+        assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
+        eng_destroy(g[0]);
+        eng_destroy(g[1]);
+        topo_destroy(t);
+    }
+}
+
+/* The same run twice gives the same times; a reset engine is a fresh one. */
+static void test_determinism(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 100, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 3, &h);
+    simtime_t first[MAXM];
+    for (int round = 0; round < 2; round++) {
+        if (round) eng_reset(g, &h, 0);
+        uint64_t tag = 0;
+        for (uint32_t s = 0; s < 8; s++)
+            eng_add_msg(g, s, (s * 3 + 1) % 8 == s ? (s + 1) % 8 : (s * 3 + 1) % 8, 65536 * (s + 1),
+                        1000 * s, tag++);
+        eng_run(g);
+        for (int i = 0; i < 8; i++) {
+            if (!round) first[i] = ends[i];
+            assert_int_equal(ends[i], first[i]);
+        }
+    }
+    eng_destroy(g);
+    topo_destroy(t);
+}
+
+/* Phase completion times through the whole workload path, both engines. */
+static void phases_of(struct cfg *c, int engine, simtime_t *cct, size_t *n, simtime_t *total)
+{
+    c->sim.engine = engine;
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c->topo, &t, &e), 0);
+    struct wl_gen g;
+    assert_int_equal(wl_create(TU_SPECS(c), t, &g, &e), 0);
+    struct wl_result r;
+    assert_int_equal(wl_drive(&g, t, TU_SPECS(c), &r, &e), 0);
+    if (r.run.invariant[0]) fail_msg("%s", r.run.invariant);
+    *n = 0;
+    for (size_t i = 0; i < r.run.nphases && *n < 512; i++)
+        if (strcmp(r.run.phases[i].phase, "compute"))
+            cct[(*n)++] = r.run.phases[i].end_ps - r.run.phases[i].start_ps;
+    *total = r.run.st.now;
+    wl_result_free(&r);
+    g.destroy(g.state);
+    topo_destroy(t);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median and worst |error| of the flow engine's phases against the
+ * packet engine's, and the error of the whole run's time. */
+static int flow_le_packet; /* every flow-engine phase ended no later (set by compare) */
+static void compare(struct cfg *c, double *median, double *worst, double *step)
+{
+    static simtime_t a[512], b[512];
+    static double err[512];
+    size_t na, nb;
+    simtime_t ta, tb;
+    phases_of(c, ENGINE_PACKET, a, &na, &ta);
+    phases_of(c, ENGINE_FLOW, b, &nb, &tb);
+    assert_int_equal(na, nb);
+    assert_true(na > 0);
+    flow_le_packet = 1;
+    for (size_t i = 0; i < na; i++)
+        flow_le_packet &= b[i] <= a[i];
+    for (size_t i = 0; i < na; i++)
+        err[i] = fabs((double)b[i] - (double)a[i]) / (double)a[i];
+    qsort(err, na, sizeof *err, cmp_d);
+    *median = err[(na - 1) / 2];
+    *worst = err[na - 1];
+    *step = fabs((double)tb - (double)ta) / (double)ta;
+}
+
+/* All-to-all: the host links are the bottleneck, both engines fill them:
+ * within the targets for every spreading mode. Permutation: the packet
+ * engine's sprayed packets queue at the spines and its one-BDP window then
+ * holds the flows below line rate, which the fluid model has no notion of:
+ * the flow engine is faster there (docs/flow-engine.md measures it), so
+ * only that direction is asserted. */
+static void test_cross_engine_collectives(void **state)
+{
+    (void)state;
+    const int paths[] = {PATH_SPRAY, PATH_ADAPTIVE, PATH_SPRAY_RR};
+    for (int k = 0; k < 2; k++)
+        for (int p = 0; p < 3; p++) {
+            struct cfg c = mkcfg(4, 4, 4, 100, 100, paths[p]);
+            c.wl.kind = k ? WL_PERMUTATION : WL_ALLTOALL;
+            c.wl.bytes = 1 << 20;
+            double med, worst, step;
+            compare(&c, &med, &worst, &step);
+            if (!k && (med > 0.03 || worst > 0.10))
+                fail_msg("alltoall path %d: median %.2f%% worst %.2f%%", paths[p], 100 * med,
+                         100 * worst);
+            if (k) assert_true(flow_le_packet);
+        }
+}
+
+/* A small MoE step on the real Mixtral trace's excerpt: the step within 5%,
+ * the phases within the median target. */
+static void test_cross_engine_moe(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 400, 400, PATH_SPRAY);
+    c.wl.kind = WL_MOE;
+    snprintf(c.wl.trace, sizeof c.wl.trace, "%s", "tests/data/mixtral_excerpt.csv");
+    c.wl.hidden = 1024;
+    c.wl.tokens_per_gpu = 64;
+    c.pl.train = 0;
+    double med, worst, step;
+    compare(&c, &med, &worst, &step);
+    /* the worst phase parts by up to 12.4% here (docs/flow-engine.md) */
+    if (med > 0.03 || step > 0.05)
+        fail_msg("moe: median %.2f%% worst %.2f%% step %.2f%%", 100 * med, 100 * worst, 100 * step);
+    print_message("moe: phase median %.2f%% worst %.2f%%, step %.2f%%\n", 100 * med, 100 * worst,
+                  100 * step);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lone_flow_matches_packet),
+        cmocka_unit_test(test_shared_bottleneck),
+        cmocka_unit_test(test_parking_lot),
+        cmocka_unit_test(test_bytes_and_paths_match_packet),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_cross_engine_collectives),
+        cmocka_unit_test(test_cross_engine_moe),
+    };
+    return cmocka_run_group_tests_name("flow_eng", tests, NULL, NULL);
+}
