@@ -1,8 +1,10 @@
 /* pkt_route.h - the packet engine's forwarding (pkt_eng.h): the path a
- * data packet takes (ECMP, spraying, round robin, split, adaptive), and a
- * packet's next port at each hop, from the packet alone. These run once per
- * packet and per hop, so they are inline here (in the sender and the event
- * loop); pkt_route.c holds the adaptive choice, which scans the uplinks. */
+ * data packet takes (ECMP, spraying, round robin, split, adaptive, flowlet,
+ * ethereal), and a packet's next port at each hop, from the packet alone.
+ * These run once per packet and per hop, so they are inline here (in the
+ * sender and the event loop); pkt_route.c holds what scans or hashes: the
+ * adaptive choice, the later switches' choices (per-switch ECMP hash,
+ * adaptive) on fabrics other than a leaf-spine, and the flowlet's gap. */
 #ifndef MOESIM_PKT_ROUTE_H
 #define MOESIM_PKT_ROUTE_H
 
@@ -10,14 +12,14 @@
 
 #include "sim/pkt_eng.h"
 
-/* Adaptive routing at the source's leaf la (pkt_route.c). */
+/* Adaptive routing at a leaf-spine's source leaf la (pkt_route.c). */
 void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 
 /* The path a new data packet of flow f takes (sets path and flags). */
 static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->base.t;
-    k->flags = 0;
+    k->flags = e->pflags;
     if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
         k->path = PKT_DIRECT;
         return;
@@ -33,7 +35,10 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         k->flags = PKT_ADAPT;
         k->path = 0;
         break;
-    default: /* ecmp, split */
+    case PATH_FLOWLET:
+        k->path = pkt_flowlet(e, f);
+        break;
+    default: /* ecmp, split; ethereal: the subflow's own path */
         k->path = (uint16_t)f->k;
         break;
     }
@@ -80,7 +85,10 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
             next = t->host_down[k->dst];
         }
     } else {
-        if (k->flags & PKT_ADAPT) pkt_adapt(e, k, p->sw);
+        /* Any other fabric: every switch with a choice hashes the flow or
+         * adapts, and writes its choice as its digit of the path number,
+         * which the acknowledgement then follows back. */
+        if (k->flags & (PKT_ADAPT | PKT_HASH)) pkt_hop(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);
     }
     pkt_commit(e, next, k);
