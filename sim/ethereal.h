@@ -57,4 +57,13 @@ static inline uint32_t eth_max_subflows(const struct topo *t)
     return t->npaths ? t->npaths : 1;
 }
 
+/* The same from the fabric's spec, before it is built: the spines of a
+ * leaf-spine, the cores of a fat-tree of several pods (its aggs_per_pod in
+ * one pod). For the checks of what a run holds (flows per message). */
+static inline uint32_t eth_max_subflows_spec(const struct topo_spec *s)
+{
+    if (s->kind == TOPO_FAT_TREE) return (uint32_t)(s->pods > 1 ? s->cores : s->aggs_per_pod);
+    return (uint32_t)s->spines;
+}
+
 #endif

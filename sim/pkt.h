@@ -16,7 +16,6 @@
 
 #define PKT_ACK    0x01u   /* an acknowledgement, not data */
 #define PKT_ADAPT  0x02u   /* every switch with a choice picks the least-queued next hop */
-#define PKT_HASH   0x04u   /* switches after the first hash the flow (per-switch ECMP) */
 #define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {

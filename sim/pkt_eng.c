@@ -82,7 +82,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
      * a leaf-spine, whose factored forwarding has one choice). */
     int hashed = c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_FLOWLET;
     e->ent_bits = (uint8_t)(hashed && !t->up);
-    e->pflags = e->ent_bits ? PKT_HASH : 0;
+    e->hop_hash = e->ent_bits;
+    e->fixed_path =
+        (uint8_t)(c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_ETHEREAL);
     e->flowlet_gap = (simtime_t)c->flowlet_gap_ns * PS_PER_NS;
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;

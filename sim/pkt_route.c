@@ -30,8 +30,8 @@ void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la)
 
 /* Switch row sw's choice for data packet k on a fabric read from its rows
  * (topo_next_port): with PKT_ADAPT the least-queued of its next hops toward
- * the destination's leaf (a rotating start per switch spreads ties), with
- * PKT_HASH (ecmp, split, flowlet) the switch's own hash of the flow's value
+ * the destination's leaf (a rotating start per switch spreads ties), else
+ * (e->hop_hash: ecmp, split, flowlet) the switch's own hash of the flow's value
  * (ecmp.h), except at the first switch, whose choice is the flow's path
  * number itself. The choice i becomes the switch's digit of the path number
  * ((p / div) % n, topo/route.c), so the later switches and the

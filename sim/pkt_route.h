@@ -19,15 +19,20 @@ void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->base.t;
-    k->flags = e->pflags;
+    k->flags = 0;
     if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
         k->path = PKT_DIRECT;
         return;
     }
-    switch (e->path) {
-    case PATH_SPRAY:
+    if (e->path == PATH_SPRAY) {
         k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
-        break;
+        return;
+    }
+    if (e->fixed_path) { /* ecmp, split; ethereal: the flow's own path */
+        k->path = (uint16_t)f->k;
+        return;
+    }
+    switch (e->path) {
     case PATH_SPRAY_RR:
         k->path = (uint16_t)(f->k++ % t->npaths);
         break;
@@ -35,11 +40,8 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         k->flags = PKT_ADAPT;
         k->path = 0;
         break;
-    case PATH_FLOWLET:
+    default: /* flowlet */
         k->path = pkt_flowlet(e, f);
-        break;
-    default: /* ecmp, split; ethereal: the subflow's own path */
-        k->path = (uint16_t)f->k;
         break;
     }
 }
@@ -85,10 +87,11 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
             next = t->host_down[k->dst];
         }
     } else {
-        /* Any other fabric: every switch with a choice hashes the flow or
-         * adapts, and writes its choice as its digit of the path number,
-         * which the acknowledgement then follows back. */
-        if (k->flags & (PKT_ADAPT | PKT_HASH)) pkt_hop(e, k, p->sw);
+        /* Any other fabric: every switch with a choice adapts, or hashes
+         * the flow (a data packet under ecmp, split or flowlet: hop_hash),
+         * and writes its choice as its digit of the path number, which the
+         * acknowledgement then follows back. */
+        if ((k->flags & PKT_ADAPT) || (e->hop_hash && !(k->flags & PKT_ACK))) pkt_hop(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);
     }
     pkt_commit(e, next, k);

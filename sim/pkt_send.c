@@ -72,7 +72,7 @@ void pkt_start_msg(struct pkt_eng *e, uint32_t mi)
 }
 
 /* A free message slot, with room for its block of e->subflows flows. */
-static uint32_t msg_slot(struct pkt_eng *e)
+static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e)
 {
     uint32_t mi;
     if (e->free_msg != PKT_NONE) {
@@ -99,7 +99,8 @@ static uint32_t msg_slot(struct pkt_eng *e)
 }
 
 /* Message mi of n flows is filled: counted, and started or scheduled. */
-static void msg_added(struct pkt_eng *e, uint32_t mi, uint32_t n, simtime_t start)
+static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, uint32_t mi,
+                                                            uint32_t n, simtime_t start)
 {
     e->st.msgs++;
     e->st.flows += n;
@@ -111,8 +112,10 @@ static void msg_added(struct pkt_eng *e, uint32_t mi, uint32_t n, simtime_t star
 
 /* Message mi's n flows, from src to dst, on its slot's first flows (their
  * sizes and paths are the caller's to set). */
-static struct msg *msg_init(struct pkt_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint32_t n,
-                            simtime_t start, uint64_t tag)
+static inline __attribute__((always_inline)) struct msg *msg_init(struct pkt_eng *e, uint32_t mi,
+                                                                  uint32_t src, uint32_t dst,
+                                                                  uint32_t n, simtime_t start,
+                                                                  uint64_t tag)
 {
     struct msg *m = &e->msgs[mi];
     m->tag = tag;
@@ -166,17 +169,32 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
         free(off);
         return mi;
     }
+    /* as msg_slot, msg_init and msg_added, in one loop (once per message) */
     uint32_t mi = msg_slot(e);
     uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
-    struct msg *m = msg_init(e, mi, src, dst, n, start, tag);
+    struct msg *m = &e->msgs[mi];
+    m->tag = tag;
+    m->start = start;
+    m->flows_left = m->acks_left = n;
+    m->first_flow = mi * e->subflows;
+    m->nflows = n;
+    uint32_t sched = 2 * src + (topo_same_server(e->base.t, src, dst) ? 1 : 0);
     uint64_t h = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
     for (uint32_t j = 0; j < n; j++) {
         struct flow *f = &e->flows[m->first_flow + j];
+        memset(f, 0, sizeof *f);
+        f->src = src;
+        f->dst = dst;
+        f->msg = mi;
+        f->sched = sched;
         /* Equal subflows; the first ones take the remainder. */
         f->size = bytes / n + (j < bytes % n ? 1 : 0);
         f->k = eng_ecmp_path(h, j, e->base.t->npaths);
-        if (e->ent_bits) f->k |= eng_ecmp_ent16(h, j) << 16;
+        f->next_ready = PKT_NONE;
     }
+    if (e->ent_bits) /* later switches hash 16 more bits (ecmp.h) */
+        for (uint32_t j = 0; j < n; j++)
+            e->flows[m->first_flow + j].k |= eng_ecmp_ent16(h, j) << 16;
     msg_added(e, mi, n, start);
     return mi;
 }

@@ -322,7 +322,8 @@ static void test_flowlet_limits(void **state)
             }
             free(bytes[m]);
         }
-        print_message("fab %d max/min uplink: ecmp %.3f flowlet0 %.3f spray %.3f\n", fab, (double)mx[0] / mn[0], (double)mx[2] / mn[2], (double)mx[3] / mn[3]);
+        print_message("fab %d max/min uplink: ecmp %.3f flowlet0 %.3f spray %.3f\n", fab,
+                      (double)mx[0] / mn[0], (double)mx[2] / mn[2], (double)mx[3] / mn[3]);
         /* spray's own spread at this size: max/min 1.135 on the leaf-spine */
         assert_true((double)mx[2] < 1.25 * (double)mn[2]);
         assert_true((double)mx[2] * mn[0] < (double)mx[0] * mn[2]);
@@ -447,9 +448,9 @@ static void test_determinism(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ethereal_alltoall), cmocka_unit_test(test_ethereal_ring),
-        cmocka_unit_test(test_ethereal_fat_tree), cmocka_unit_test(test_per_switch_hash),
-        cmocka_unit_test(test_flowlet_limits),    cmocka_unit_test(test_adaptive_fat_tree),
+        cmocka_unit_test(test_ethereal_alltoall),    cmocka_unit_test(test_ethereal_ring),
+        cmocka_unit_test(test_ethereal_fat_tree),    cmocka_unit_test(test_per_switch_hash),
+        cmocka_unit_test(test_flowlet_limits),       cmocka_unit_test(test_adaptive_fat_tree),
         cmocka_unit_test(test_lone_flow_every_mode), cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
