@@ -81,8 +81,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     /* Per-switch ECMP hashing where switches past the first choose (not on
      * a leaf-spine, whose factored forwarding has one choice). */
     int hashed = c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_FLOWLET;
-    e->ent_bits = (uint8_t)(hashed && !t->up);
-    e->hop_hash = e->ent_bits;
+    e->hop_hash = (uint8_t)(hashed && !t->up);
     e->fixed_path =
         (uint8_t)(c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_ETHEREAL);
     e->flowlet_gap = (simtime_t)c->flowlet_gap_ns * PS_PER_NS;

@@ -109,9 +109,9 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
-    uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet) */
+    uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
+                         * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
-    uint8_t ent_bits;   /* flows carry 16 bits of entropy above their path (flow.k) */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;

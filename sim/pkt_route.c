@@ -78,7 +78,7 @@ uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f)
     simtime_t *last = &e->flowlet_last[f - e->flows];
     if (f->sent && e->now - *last >= e->flowlet_gap) {
         uint32_t p = (uint32_t)gsl_rng_uniform_int(e->rng, e->base.t->npaths);
-        if (e->ent_bits) p |= (uint32_t)(gsl_rng_get(e->rng) & 0xffffu) << 16;
+        if (e->hop_hash) p |= (uint32_t)(gsl_rng_get(e->rng) & 0xffffu) << 16;
         f->k = p;
     }
     *last = e->now;

@@ -192,7 +192,7 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
         f->k = eng_ecmp_path(h, j, e->base.t->npaths);
         f->next_ready = PKT_NONE;
     }
-    if (e->ent_bits) /* later switches hash 16 more bits (ecmp.h) */
+    if (e->hop_hash) /* later switches hash 16 more bits (ecmp.h) */
         for (uint32_t j = 0; j < n; j++)
             e->flows[m->first_flow + j].k |= eng_ecmp_ent16(h, j) << 16;
     msg_added(e, mi, n, start);
