@@ -259,21 +259,27 @@ static void test_per_switch_hash(void **state)
     /* the shared-hash scheme, from the same flow hashes: core index at agg
      * j = (h % 2), agg j = h % 2: only cores (0, 0) and (1, 1) */
     uint64_t seed = rng_seed((uint64_t)c.sim.seed, RNG_NET_HASH, 0);
-    int shared[2][2] = {{0}}, perswitch[2][2] = {{0}};
+    int shared[2][2] = {{0}}, perswitch[2][2] = {{0}}, radix[2][2] = {{0}};
     uint32_t nth = 0;
     for (uint32_t a = 0; a < 4; a++)
         for (uint32_t b = 4; b < t->hosts; b++, nth++) {
             uint64_t key = eng_ecmp_key(seed, a, b, nth);
             uint32_t p = eng_ecmp_path(key, 0, t->npaths), j = p % 2;
             shared[j][p % 2]++;
+            radix[j][(p / 2) % 2]++; /* the mixed-radix digit (before) */
             uint32_t fk = p | eng_ecmp_ent16(key, 0) << 16;
             uint32_t agg = t->leaves + (a / 4) * 2 + j; /* switch row of a0/a1 */
             perswitch[j][eng_ecmp_hop(seed, fk, agg) % 2]++;
         }
     assert_int_equal(shared[0][1] + shared[1][0], 0);
+    int cores_perswitch = 0, cores_radix = 0;
     for (int j = 0; j < 2; j++)
-        for (int i = 0; i < 2; i++)
-            assert_true(perswitch[j][i] > 0);
+        for (int i = 0; i < 2; i++) {
+            cores_perswitch += perswitch[j][i] > 0;
+            cores_radix += radix[j][i] > 0;
+        }
+    assert_int_equal(cores_perswitch, 4);
+    assert_int_equal(cores_radix, 4);
     eng_destroy(en);
     topo_destroy(t);
 }
