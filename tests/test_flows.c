@@ -98,7 +98,8 @@ static void test_errors(void **state)
         {"3->3 start 0 size 10\n", "1: a flow from host 3 to itself"},
         {"0->1 start 0\n", "1: size: missing (every flow needs `size BYTES`)"},
         {"0->1 size 10\n", "1: start: missing (a flow needs `start US` or `trigger K`)"},
-        {"0->1 start -1 size 10\n", "1: start: expected a time >= 0 in microseconds (up to 1e12), got '-1'"},
+        {"0->1 start -1 size 10\n",
+         "1: start: expected a time >= 0 in microseconds (up to 1e12), got '-1'"},
         {"0->1 start 0 size 0\n", "1: size: expected bytes from 1 to 1e15, got '0'"},
         {"0->1 start 0 size 10 prio 2\n", "1: prio: not modelled by moesim (remove it)"},
         {"0->1 start 0 size 10 colour red\n",
@@ -106,8 +107,10 @@ static void test_errors(void **state)
          "recv_done_trigger)"},
         {"0->1 start 0 size\n", "1: size: no value after it"},
         {"a->1 start 0 size 10\n", "1: expected SRC->DST with host numbers, got 'a->1'"},
-        {"Connections 2\n0->1 start 0 size 10\n", "1: Connections 2, but the file has 1 flow lines"},
-        {"0->1 id 5 start 0 size 10\n1->2 id 5 start 0 size 10\n", "2: id 5: given to two flows (line 1 too)"},
+        {"Connections 2\n0->1 start 0 size 10\n",
+         "1: Connections 2, but the file has 1 flow lines"},
+        {"0->1 id 5 start 0 size 10\n1->2 id 5 start 0 size 10\n",
+         "2: id 5: given to two flows (line 1 too)"},
         {"0->1 trigger 3 size 10\n", "1: trigger 3: no `trigger id 3` line defines it"},
         {"0->1 trigger 3 size 10\ntrigger id 3 oneshot\n",
          "1: trigger 3: no flow fires it (send_done_trigger or recv_done_trigger 3)"},
@@ -117,20 +120,23 @@ static void test_errors(void **state)
          "3->1 trigger 1 size 10\ntrigger id 1 oneshot\n",
          "4: trigger 1: a oneshot trigger fired by 2 flows (moesim starts a flow once all it waits "
          "for have ended: write `barrier count 2`)"},
-        {"0->1 start 0 size 10 send_done_trigger 1\n3->1 trigger 1 size 10\ntrigger id 1 barrier count 3\n",
+        {"0->1 start 0 size 10 send_done_trigger 1\n3->1 trigger 1 size 10\ntrigger id 1 barrier "
+         "count 3\n",
          "3: trigger 1: count 3, but 1 flows fire it"},
         {"0->1 trigger 1 size 10 send_done_trigger 2\n1->2 trigger 2 size 10 send_done_trigger 1\n"
          "trigger id 1 oneshot\ntrigger id 2 oneshot\n",
          "1: this flow waits for itself through its triggers (a cycle)"},
-        {"trigger id 1 multishot\n", "1: multishot: not modelled by moesim (oneshot and barrier are)"},
+        {"trigger id 1 multishot\n",
+         "1: multishot: not modelled by moesim (oneshot and barrier are)"},
         {"trigger id 1 barrier\n", "1: trigger 1: a barrier needs `count C`"},
         {"Failures 1\n", "1: Failures: failures are not read from a flows file (use [faults])"},
-        {"Nodes 4\nhello\n",
-         "2: unknown line starting 'hello' (expected Nodes, Connections, Triggers, SRC->DST or trigger)"},
+        {"Nodes 4\nhello\n", "2: unknown line starting 'hello' (expected Nodes, Connections, "
+                             "Triggers, SRC->DST or trigger)"},
         {"src,dst,bytes,start_ns\n0,1,-5,0\n", "2: bytes: expected bytes from 1 to 1e15, got '-5'"},
         {"0,1\n", "1: expected 3 or 4 fields (src,dst,bytes[,start_ns]), got 2"},
         {"0,1,2,3,4\n", "1: expected 3 or 4 fields (src,dst,bytes[,start_ns]), got 5"},
-        {"src,dest,bytes\n", "1: header: column 2 is 'dest', expected 'dst' (src,dst,bytes[,start_ns])"},
+        {"src,dest,bytes\n",
+         "1: header: column 2 is 'dest', expected 'dst' (src,dst,bytes[,start_ns])"},
         {"0,1,2,x\n", "1: start_ns: expected a time >= 0 in nanoseconds (up to 1e15), got 'x'"},
         {"0,1,2\n0,1\"2,3\n", "2: error parsing data while strict checking enabled"},
     };
@@ -269,12 +275,9 @@ static void test_determinism(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matrix_read),
-        cmocka_unit_test(test_csv_read),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_triggers_and_starts),
-        cmocka_unit_test(test_incast),
-        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_matrix_read), cmocka_unit_test(test_csv_read),
+        cmocka_unit_test(test_errors),      cmocka_unit_test(test_triggers_and_starts),
+        cmocka_unit_test(test_incast),      cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,7 +116,8 @@ static struct wl_flow *new_flow(struct ld *L)
 /* Checks a flow's hosts against the fabric (and the Nodes line). */
 static int check_hosts(struct ld *L, uint64_t src, uint64_t dst)
 {
-    if (src == dst) return fail(L, L->line, "a flow from host %llu to itself", (unsigned long long)src);
+    if (src == dst)
+        return fail(L, L->line, "a flow from host %llu to itself", (unsigned long long)src);
     uint64_t m = src > dst ? src : dst;
     if (L->nodes_line && m >= L->out->nodes)
         return fail(L, L->line, "host %llu: the Nodes line (line %u) says %u hosts",
@@ -155,7 +156,8 @@ static int matrix_flow(struct ld *L, char **tok, int ntok)
     char *arrow = strstr(tok[0], "->");
     *arrow = '\0';
     uint64_t src, dst;
-    if (parse_u64(tok[0], UINT32_MAX - 1, &src) < 0 || parse_u64(arrow + 2, UINT32_MAX - 1, &dst) < 0)
+    if (parse_u64(tok[0], UINT32_MAX - 1, &src) < 0 ||
+        parse_u64(arrow + 2, UINT32_MAX - 1, &dst) < 0)
         return fail(L, L->line, "expected SRC->DST with host numbers, got '%s->%s'", tok[0],
                     arrow + 2);
     if (check_hosts(L, src, dst) < 0) return -1;
@@ -184,7 +186,8 @@ static int matrix_flow(struct ld *L, char **tok, int ntok)
             double us = strtod(v, &end);
             if (errno || *end || end == v || !isfinite(us) || us < 0 || us > 1e12)
                 return fail(L, L->line,
-                            "start: expected a time >= 0 in microseconds (up to 1e12), got '%s'", v);
+                            "start: expected a time >= 0 in microseconds (up to 1e12), got '%s'",
+                            v);
             if (has_start) return fail(L, L->line, "start: given twice");
             has_start = 1;
             f->start_ps = (simtime_t)llround(us * 1e6);
@@ -196,7 +199,8 @@ static int matrix_flow(struct ld *L, char **tok, int ntok)
             f->bytes = x;
         } else if (!strcmp(k, "id")) {
             if (parse_u64(v, UINT32_MAX, &x) < 0 || x == 0)
-                return fail(L, L->line, "id: expected a flow id from 1 to %u, got '%s'", UINT32_MAX, v);
+                return fail(L, L->line, "id: expected a flow id from 1 to %u, got '%s'", UINT32_MAX,
+                            v);
             L->ids = grow(L->ids, &L->capids, L->nids, sizeof *L->ids);
             L->ids[L->nids++] = x << 32 | L->line;
         } else { /* the triggers */
@@ -213,7 +217,8 @@ static int matrix_flow(struct ld *L, char **tok, int ntok)
     }
     if (!has_size) return fail(L, L->line, "size: missing (every flow needs `size BYTES`)");
     if (has_start && has_trigger)
-        return fail(L, L->line, "start and trigger: a flow starts at a time or on a trigger, not both");
+        return fail(L, L->line,
+                    "start and trigger: a flow starts at a time or on a trigger, not both");
     if (!has_start && !has_trigger)
         return fail(L, L->line, "start: missing (a flow needs `start US` or `trigger K`)");
     return 0;
@@ -240,7 +245,8 @@ static int matrix_trigger(struct ld *L, char **tok, int ntok)
                 d.count = x, has_count = 1;
             i++;
         } else {
-            return fail(L, L->line, "unknown token '%s' (a trigger has: id, oneshot, barrier, count)", k);
+            return fail(L, L->line,
+                        "unknown token '%s' (a trigger has: id, oneshot, barrier, count)", k);
         }
     }
     if (!d.id) return fail(L, L->line, "trigger: no id");
@@ -276,21 +282,25 @@ static int matrix_line(struct ld *L, char *s)
         L->out->nodes = (uint32_t)n;
         return 0;
     }
-    if (!strcmp(tok[0], "Connections")) return header_count(L, tok, ntok, &L->conns, &L->conns_line);
+    if (!strcmp(tok[0], "Connections"))
+        return header_count(L, tok, ntok, &L->conns, &L->conns_line);
     if (!strcmp(tok[0], "Triggers")) return header_count(L, tok, ntok, &L->trigs, &L->trigs_line);
     if (!strcmp(tok[0], "Failures")) {
         uint64_t n;
         if (ntok != 2 || parse_u64(tok[1], UINT32_MAX, &n) < 0)
             return fail(L, L->line, "Failures: expected `Failures N`");
-        if (n) return fail(L, L->line, "Failures: failures are not read from a flows file (use [faults])");
+        if (n)
+            return fail(L, L->line,
+                        "Failures: failures are not read from a flows file (use [faults])");
         return 0;
     }
     if (!strcmp(tok[0], "failure"))
         return fail(L, L->line, "failure: failures are not read from a flows file (use [faults])");
     if (!strcmp(tok[0], "trigger")) return matrix_trigger(L, tok, ntok);
     if (strstr(tok[0], "->")) return matrix_flow(L, tok, ntok);
-    return fail(L, L->line, "unknown line starting '%s' (expected Nodes, Connections, Triggers, "
-                            "SRC->DST or trigger)",
+    return fail(L, L->line,
+                "unknown line starting '%s' (expected Nodes, Connections, Triggers, "
+                "SRC->DST or trigger)",
                 tok[0]);
 }
 
@@ -311,14 +321,16 @@ static void csv_row(struct ld *L)
 {
     int nf = L->nfields;
     if (L->toomany || nf < 3)
-        return (void)fail(L, L->line, "expected 3 or 4 fields (src,dst,bytes[,start_ns]), got %d", nf);
+        return (void)fail(L, L->line, "expected 3 or 4 fields (src,dst,bytes[,start_ns]), got %d",
+                          nf);
     if (!L->header_seen && !L->out->n && !isdigit((unsigned char)L->field[0][0])) {
         static const char *names[4] = {"src", "dst", "bytes", "start_ns"};
         for (int i = 0; i < nf; i++)
             if (strcmp(L->field[i], names[i]))
-                return (void)fail(L, L->line,
-                                  "header: column %d is '%s', expected '%s' (src,dst,bytes[,start_ns])",
-                                  i + 1, L->field[i], names[i]);
+                return (void)fail(
+                    L, L->line,
+                    "header: column %d is '%s', expected '%s' (src,dst,bytes[,start_ns])", i + 1,
+                    L->field[i], names[i]);
         L->header_seen = 1;
         return;
     }
@@ -328,9 +340,11 @@ static void csv_row(struct ld *L)
     if (parse_u64(L->field[1], UINT32_MAX - 1, &dst) < 0)
         return (void)fail(L, L->line, "dst: expected a host number, got '%s'", L->field[1]);
     if (parse_u64(L->field[2], (uint64_t)1e15, &bytes) < 0 || bytes == 0)
-        return (void)fail(L, L->line, "bytes: expected bytes from 1 to 1e15, got '%s'", L->field[2]);
+        return (void)fail(L, L->line, "bytes: expected bytes from 1 to 1e15, got '%s'",
+                          L->field[2]);
     if (nf == 4 && parse_u64(L->field[3], (uint64_t)1e15, &start) < 0)
-        return (void)fail(L, L->line, "start_ns: expected a time >= 0 in nanoseconds (up to 1e15), got '%s'",
+        return (void)fail(L, L->line,
+                          "start_ns: expected a time >= 0 in nanoseconds (up to 1e15), got '%s'",
                           L->field[3]);
     if (check_hosts(L, src, dst) < 0) return;
     struct wl_flow *f = new_flow(L);
@@ -421,10 +435,12 @@ static int resolve(struct ld *L)
             for (size_t k = i + nf; k < j && !L->failed; k++) { /* the waiting flows */
                 struct wl_flow *w = &o->f[L->tr[k].flow];
                 if (!d) {
-                    fail(L, w->line, "trigger %u: no `trigger id %u` line defines it", key.id, key.id);
+                    fail(L, w->line, "trigger %u: no `trigger id %u` line defines it", key.id,
+                         key.id);
                 } else if (nf == 0) {
-                    fail(L, w->line, "trigger %u: no flow fires it (send_done_trigger or "
-                                     "recv_done_trigger %u)",
+                    fail(L, w->line,
+                         "trigger %u: no flow fires it (send_done_trigger or "
+                         "recv_done_trigger %u)",
                          key.id, key.id);
                 } else if (d->type == TRIG_ONESHOT && nf != 1) {
                     fail(L, d->line,
@@ -455,7 +471,8 @@ static int resolve(struct ld *L)
             soff[o->wait[o->f[f].woff + k] + 1]++;
     for (size_t f = 0; f < o->n; f++)
         soff[f + 1] += soff[f];
-    uint32_t *succ = xmalloc((o->nwait ? o->nwait : 1) * sizeof *succ), *fill = xcalloc(o->n + 1, sizeof *fill);
+    uint32_t *succ = xmalloc((o->nwait ? o->nwait : 1) * sizeof *succ),
+             *fill = xcalloc(o->n + 1, sizeof *fill);
     for (size_t f = 0; f < o->n; f++)
         for (uint32_t k = 0; k < o->f[f].nwait; k++) {
             uint32_t a = o->wait[o->f[f].woff + k];
@@ -512,8 +529,8 @@ static int is_matrix(const char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
-    static const char *const heads[] = {"Nodes", "Connections", "Triggers", "Failures", "trigger",
-                                        "failure"};
+    static const char *const heads[] = {"Nodes",    "Connections", "Triggers",
+                                        "Failures", "trigger",     "failure"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
         if (!strncmp(s, heads[i], strlen(heads[i]))) return 1;
     return strstr(s, "->") != NULL;

@@ -34,7 +34,7 @@ struct wl_flows {
     uint32_t *wait; /* the flows each flow waits for, in one array */
     size_t nwait;
     uint32_t *order; /* [n]: the flows in an order where each comes after those it waits for */
-    uint32_t nodes; /* hosts the file names: its Nodes line, else its largest host + 1 */
+    uint32_t nodes;  /* hosts the file names: its Nodes line, else its largest host + 1 */
 };
 
 /* Reads the flows file at path. Its format is found from its first line
