@@ -67,7 +67,7 @@ static int flows_next(void *state, struct graph *g)
     size_t nfree = 0;
     for (uint32_t i = 0; i < fl->n; i++)
         if (!fl->f[i].nwait && !fl->f[i].fires) idx[nfree++] = i;
-    qsort_r(idx, nfree, sizeof *idx, cmp_start, (void *)fl);
+    if (nfree) qsort_r(idx, nfree, sizeof *idx, cmp_start, (void *)fl);
     for (size_t a = 0; a < nfree;) {
         size_t b = a;
         simtime_t t = fl->f[idx[a]].start_ps;

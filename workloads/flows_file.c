@@ -310,9 +310,14 @@ static void csv_on_field(void *s, size_t len, void *ctx)
 {
     (void)len;
     struct ld *L = ctx;
-    if (L->nfields < 4)
-        L->field[L->nfields] = strdup(s);
-    else
+    if (L->nfields < 4) {
+        /* a quoted field may hold line breaks: shown as '?' in a message
+         * (no such field is valid, so nothing accepted changes) */
+        char *v = strdup(s);
+        for (char *c = v; *c; c++)
+            if (iscntrl((unsigned char)*c)) *c = '?';
+        L->field[L->nfields] = v;
+    } else
         L->toomany = 1;
     L->nfields++;
 }
@@ -394,17 +399,17 @@ static int cmp_ref(const void *a, const void *b)
 static int resolve(struct ld *L)
 {
     struct wl_flows *o = L->out;
-    qsort(L->ids, L->nids, sizeof *L->ids, cmp_u64);
+    if (L->nids) qsort(L->ids, L->nids, sizeof *L->ids, cmp_u64);
     for (size_t i = 1; i < L->nids; i++)
         if (L->ids[i] >> 32 == L->ids[i - 1] >> 32)
             return fail(L, (uint32_t)L->ids[i], "id %llu: given to two flows (line %u too)",
                         (unsigned long long)(L->ids[i] >> 32), (uint32_t)L->ids[i - 1]);
-    qsort(L->td, L->ntd, sizeof *L->td, cmp_def);
+    if (L->ntd) qsort(L->td, L->ntd, sizeof *L->td, cmp_def);
     for (size_t i = 1; i < L->ntd; i++)
         if (L->td[i].id == L->td[i - 1].id)
             return fail(L, L->td[i].line, "trigger %u: defined twice (line %u too)", L->td[i].id,
                         L->td[i - 1].line);
-    qsort(L->tr, L->ntr, sizeof *L->tr, cmp_ref);
+    if (L->ntr) qsort(L->tr, L->ntr, sizeof *L->tr, cmp_ref);
     uint32_t *cnt = xcalloc(o->n + 1, sizeof *cnt);
     /* pass 1: counts per waiting flow; pass 2: fill */
     for (int pass = 0; pass < 2 && !L->failed; pass++) {
