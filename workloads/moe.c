@@ -655,14 +655,17 @@ static size_t moe_trace_use(void *state, struct res_trace_use **out)
 }
 
 /* notes rows: the placement's shared cost on its training tokens (after
- * the policy, and after refine), the ilp's status, bound and gap, and for a
+ * the policy, and after refine), the ilp's status, bound and gap, with
+ * hierarchical dispatch or a node limit the forward dispatches' network
+ * copies, most servers per token, and selections moved or dropped by the
+ * node limit (struct moe_stats), and for a
  * calibrated compute model the range it was asked against the range it was
  * measured on (an expert with more tokens than the last row is extrapolated,
  * compute.h). */
 static size_t moe_notes(void *state, struct res_note **out)
 {
     struct moe *m = state;
-    struct res_note *r = xcalloc(8, sizeof *r);
+    struct res_note *r = xcalloc(12, sizeof *r);
     size_t n = 0;
 #define NOTE(k, ...)                                                                               \
     (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                                 \
@@ -678,6 +681,12 @@ static size_t moe_notes(void *state, struct res_note **out)
     if (m->comp.calibrated) {
         NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
         NOTE("compute.max_expert_tokens", "%llu", (unsigned long long)m->max_expert_tokens);
+    }
+    if (m->hier || m->max_nodes) { /* only then, so that other runs keep their rows */
+        NOTE("dispatch.net_copies", "%llu", (unsigned long long)m->st.net_copies);
+        NOTE("dispatch.max_token_nodes", "%u", m->st.max_token_nodes);
+        NOTE("dispatch.node_moved", "%llu", (unsigned long long)m->st.node_moved);
+        NOTE("dispatch.node_dropped", "%llu", (unsigned long long)m->st.node_dropped);
     }
 #undef NOTE
     *out = r;
