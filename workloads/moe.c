@@ -480,7 +480,8 @@ static void moe_layer_overlap(struct moe *m, struct graph *g)
  * halves of its tokens, as chunks = 2 cuts them). Per micro-batch a chain
  * through the layers: attention -> dispatch -> compute -> combine -> the next
  * layer's attention (or dispatch). Compute tasks are added per layer in the
- * order attention_0, attention_1, compute_0, compute_1, the order every GPU's
+ * order attention_0, attention_1, compute_0, compute_1 (each attention half
+ * of workload.attn_us), the order every GPU's
  * stream runs them; the all-to-alls form one communication stream too, in
  * the order dispatch_0, dispatch_1, combine_0, combine_1 per layer (each
  * waits for the one before), so one micro-batch's all-to-all runs under the
@@ -497,7 +498,9 @@ static void moe_dual_batch(struct moe *m, struct graph *g)
         m->layer = l; /* compute_time's gpu_load row */
         uint64_t attn[2] = {NONE, NONE};
         for (uint32_t u = 0; m->attn_ps && u < 2; u++) {
-            attn[u] = graph_compute(g, "attention", iter, l, GRAPH_ALL_GPUS, m->attn_ps);
+            /* each micro-batch's half of the layer's dense work */
+            simtime_t half = u ? m->attn_ps - m->attn_ps / 2 : m->attn_ps / 2;
+            attn[u] = graph_compute(g, "attention", iter, l, GRAPH_ALL_GPUS, half);
             graph_set_micro_batch(g, attn[u], (uint8_t)u);
             if (done[u] != NONE) graph_dep(g, attn[u], done[u]);
             done[u] = attn[u];
