@@ -38,7 +38,12 @@
  * compute task on every GPU's stream lasting as long as the slowest GPU) is
  * followed by a barrier, so phases run in sequence, with no overlap of
  * compute and communication; the generator adds one phase per call, holding
- * one phase's demands.
+ * one phase's demands. Other step shapes (docs/moe-steps.md): overlap =
+ * chunks (a layer per call), dual_batch (two micro-batches, an iteration's
+ * forward per call), pass = training (the backward pass); dispatch =
+ * hierarchical (a network hop once per server to the GPU of the token's
+ * local index, then an NVLink hop) and max_nodes (node-limited routing,
+ * route_token).
  */
 #include <gsl/gsl_rng.h>
 #include <math.h>
