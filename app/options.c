@@ -11,7 +11,8 @@ static const struct {
     const struct opt_table *t;
     size_t base;
 } cfg_groups[] = {
-    {&topo_options, offsetof(struct cfg, topo)}, {&tr_options, offsetof(struct cfg, tr)},
+    {&topo_options, offsetof(struct cfg, topo)}, {&topo_faults_options, offsetof(struct cfg, topo)},
+    {&tr_options, offsetof(struct cfg, tr)},
     {&wl_options, offsetof(struct cfg, wl)},     {&pl_options, offsetof(struct cfg, pl)},
     {&sim_options, offsetof(struct cfg, sim)},   {&out_options, offsetof(struct cfg, out)},
 };
