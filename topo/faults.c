@@ -386,16 +386,20 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
     return 0;
 }
 
+static int check_degrade_to(const struct topo_faults *f, const struct opt_def **bad, struct err *e)
+{
+    if (f->degrade_to > 0 && f->degrade_to <= 1) return 0;
+    char v[32];
+    snprintf(v, sizeof v, "%g", f->degrade_to);
+    return fail(bad, e, "degrade_to", "%s is outside (0,1]%s", v, "");
+}
+
 /* Applies f to t, blaming the key at fault. */
 static int apply(const struct topo_faults *f, struct topo *t, const struct opt_def **bad,
                  struct err *e)
 {
     if (!topo_faults_any(f)) return 0;
-    if (!(f->degrade_to > 0 && f->degrade_to <= 1)) {
-        char v[32];
-        snprintf(v, sizeof v, "%g", f->degrade_to);
-        return fail(bad, e, "degrade_to", "%s is outside (0,1]%s", v, "");
-    }
+    if (f->random_degraded > 0 && check_degrade_to(f, bad, e) < 0) return -1;
     struct flist ls[2];
     memset(ls, 0, sizeof ls);
     int rc = parse_list(f->down, "down", &ls[0], bad, e);
@@ -438,10 +442,12 @@ int topo_faults_apply(const struct topo_spec *s, struct topo *t, struct err *e)
 int topo_faults_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e)
 {
     const struct topo_faults *f = &s->faults;
+    if (check_degrade_to(f, bad, e) < 0) return -1;
     if (!topo_faults_any(f)) return 0;
     /* the fabric without faults, then the faults on it */
     struct topo_spec c = *s;
     memset(&c.faults, 0, sizeof c.faults);
+    c.faults.degrade_to = 1;
     struct topo *t = NULL;
     if (topo_build(&c, &t, e) < 0) return -1;
     int rc = apply(f, t, bad, e);
