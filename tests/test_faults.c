@@ -375,7 +375,8 @@ static void test_bad_input(void **state)
                "faults.degraded: l0-s1: expected src-dst:fraction, as l0-s1:0.5");
     expect_bad("l0-s1:0.5", "", 0, 0.5, 1, "down",
                "faults.down: l0-s1:0.5: a link down takes no fraction (faults.degraded does)");
-    expect_bad("l0s3", "", 0, 0.5, 1, "down", "faults.down: l0s3: expected a link src-dst, as l0-s3");
+    expect_bad("l0s3", "", 0, 0.5, 1, "down",
+               "faults.down: l0s3: expected a link src-dst, as l0-s3");
     expect_bad("l0-s3-s2", "", 0, 0.5, 1, "down",
                "faults.down: l0-s3-s2: expected a link src-dst, as l0-s3");
     expect_bad("h1-l0", "", 0, 0.5, 1, "down", "faults.down: the links down disconnect host h1");

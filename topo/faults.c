@@ -84,8 +84,8 @@ static int fail(const struct opt_def **bad, struct err *e, const char *key, cons
 }
 
 /* Parses list text of key into l (degraded: each entry src-dst:fraction). */
-static int parse_list(const char *text, const char *key, struct flist *l, const struct opt_def **bad,
-                      struct err *e)
+static int parse_list(const char *text, const char *key, struct flist *l,
+                      const struct opt_def **bad, struct err *e)
 {
     int deg = !strcmp(key, "degraded");
     l->key = key;

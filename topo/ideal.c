@@ -273,8 +273,7 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         } else if (L > 1) {
             across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_LEAF_UP, TP_SPINE_DOWN});
         }
-    } else
-    if (ft) {
+    } else if (ft) {
         /* leaf_up, agg_down, agg_up, core_down: the first fabric ports
          * (fat_tree.c's order); a leaf's group is its aggs_per_pod uplinks,
          * a pod's its cores links */

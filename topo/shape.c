@@ -12,7 +12,8 @@ void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
     if (s->kind == TOPO_FAT_TREE) {
         links = (uint64_t)s->pods * (uint64_t)s->leaves_per_pod * (uint64_t)s->aggs_per_pod +
                 (uint64_t)s->pods * (uint64_t)s->cores;
-        w = snprintf(buf, n, "fat_tree %lld pods x %lld leaves x %lld aggs, %lld cores, %lld hosts/leaf",
+        w = snprintf(buf, n,
+                     "fat_tree %lld pods x %lld leaves x %lld aggs, %lld cores, %lld hosts/leaf",
                      (long long)s->pods, (long long)s->leaves_per_pod, (long long)s->aggs_per_pod,
                      (long long)s->cores, (long long)s->hosts_per_leaf);
     } else {

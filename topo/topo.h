@@ -43,7 +43,9 @@ struct topo_spec {
      * spines = aggs_per_pod once topo_spec_resolve has run */
     int64_t pods, leaves_per_pod, aggs_per_pod, cores;
     double core_gbps; /* 0: fabric_gbps */
-    struct topo_faults faults; /* [faults] (topo/faults.h) */
+
+    /* [faults] (topo/faults.h) */
+    struct topo_faults faults;
 };
 extern const struct opt_table topo_options;
 
@@ -62,7 +64,8 @@ enum topo_port_kind {
 
 struct topo_port {
     uint8_t kind;
-    uint8_t down; /* [faults]: the link is down, routing leaves it out (topo/faults.h) */
+    /* [faults]: the link is down, routing leaves it out (topo/faults.h) */
+    uint8_t down;
     uint32_t src, dst; /* node ids: hosts [0,H), leaves [H,H+L), spines, NVLink switches */
     uint64_t bps;
     simtime_t lat_ps;
