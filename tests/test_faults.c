@@ -256,6 +256,38 @@ static void test_leaf_spine_link_down_modes(void **state)
     }
 }
 
+/* One link down (l0-s3): leaves have 3 paths to l0 and 4 to the others, so
+ * npaths becomes lcm(3, 4) = 12 and spraying loads the three live spines'
+ * links into l0 evenly (taking p % 3 of p in [0, 4) would put half of
+ * leaf l1's traffic into l0 on s0). */
+static void test_spray_even_over_partial_groups(void **state)
+{
+    (void)state;
+    struct cfg c;
+    ls_spec(&c, 4, 4, 4);
+    c.topo.fabric_gbps = 25;
+    c.tr.path = PATH_SPRAY;
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "l0-s3");
+    struct topo *t = build(&c);
+    assert_int_equal(t->npaths, 12);
+    struct topo_demand d[256];
+    size_t n = all_to_all(t, 262144, d);
+    uint64_t *pb = xcalloc(t->nports, sizeof *pb);
+    run(t, &c, d, n, pb);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint32_t p = 0; p < t->nports; p++) {
+        const struct topo_port *q = &t->ports[p];
+        if (q->kind != TP_SPINE_DOWN || q->dst != t->hosts + 0 || q->down) continue;
+        if (pb[p] < lo) lo = pb[p];
+        if (pb[p] > hi) hi = pb[p];
+    }
+    if ((double)hi > 1.15 * (double)lo)
+        fail_msg("spine links into l0: %llu to %llu bytes", (unsigned long long)lo,
+                 (unsigned long long)hi);
+    free(pb);
+    topo_destroy(t);
+}
+
 /* Sorted list of the down ports of c's fabric, and the degraded ones. */
 static uint32_t down_set(const struct cfg *c, uint32_t *out, uint32_t *deg, uint32_t *ndeg)
 {
@@ -396,6 +428,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spray_spines_down),
         cmocka_unit_test(test_degraded_slows_its_ecmp_flows),
+        cmocka_unit_test(test_spray_even_over_partial_groups),
         cmocka_unit_test(test_fat_tree_faults),
         cmocka_unit_test(test_leaf_spine_link_down_modes),
         cmocka_unit_test(test_random_determinism),

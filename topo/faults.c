@@ -328,6 +328,59 @@ static void mark_random(const struct topo_faults *f, struct topo *t, const struc
     free(ks);
 }
 
+/* Paths from switch row u to leaf d by the table (memo: -1 unknown). */
+static double paths_to(const struct topo *t, uint32_t u, uint32_t d, double *memo)
+{
+    if (u == d) return 1;
+    if (memo[u] >= 0) return memo[u];
+    const struct topo_hop *g = topo_hop_at(t, u, d);
+    double n = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
+        n += paths_to(t, t->ports[q].dst - t->hosts, d, memo);
+    }
+    return memo[u] = n;
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* With links down, leaves have different numbers of paths to a leaf (3 of
+ * 4 spines here, 4 there). A packet's path number p in [0, npaths) takes
+ * next hop p % n at its leaf: when npaths is a multiple of every leaf's path
+ * count, a uniform p (spraying) is uniform over each leaf's live next hops.
+ * So npaths becomes the least common multiple of the counts, when it fits a
+ * packet's path number (else it stays the largest count). Without faults
+ * every count divides the largest and nothing changes. */
+static void npaths_lcm(struct topo *t)
+{
+    double *memo = xmalloc((size_t)t->nswitches * sizeof *memo);
+    uint64_t l = 1;
+    for (uint32_t d = 0; d < t->leaves && l <= 65534; d++) {
+        for (uint32_t u = 0; u < t->nswitches; u++)
+            memo[u] = -1;
+        for (uint32_t a = 0; a < t->leaves && l <= 65534; a++) {
+            if (a == d) continue;
+            double np = paths_to(t, a, d, memo);
+            if (np < 1 || np > 65534) {
+                l = UINT64_MAX;
+                break;
+            }
+            uint64_t n = (uint64_t)np;
+            l = l / gcd64(l, n) * n;
+        }
+    }
+    free(memo);
+    if (l <= 65534 && l > t->npaths) t->npaths = (uint32_t)l;
+}
+
 /* After the down links are marked: every host keeps its links, the routing
  * table is rebuilt without them, every leaf reaches every other within the
  * route's limit. Blames `key`. */
@@ -383,6 +436,7 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
                 return fail(bad, e, key, "%s%s", why, "");
             }
         }
+    npaths_lcm(t);
     return 0;
 }
 
