@@ -288,6 +288,50 @@ static void test_spray_even_over_partial_groups(void **state)
     topo_destroy(t);
 }
 
+/* A fat-tree with a0-c0 down: leaves split evenly over their two aggregation
+ * switches and a1 evenly over its two cores (route.c's digit at a1 would be
+ * p / 1.5 -> p / 1: always the same core for the packets the leaf sent it;
+ * faults.c renumbers: div = 2, npaths = 4); a0's one live core carries what
+ * a1's two do together. */
+static void test_fat_tree_spray_even(void **state)
+{
+    (void)state;
+    struct cfg c;
+    cfg_defaults(&c);
+    c.topo.kind = TOPO_FAT_TREE;
+    c.topo.pods = 2;
+    c.topo.cores = 4;
+    topo_spec_resolve(&c.topo);
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "a0-c0");
+    c.tr.path = PATH_SPRAY;
+    struct topo *t = build(&c);
+    assert_int_equal(t->npaths, 4);
+    struct topo_demand d[256];
+    size_t n = all_to_all(t, 262144, d);
+    uint64_t *pb = xcalloc(t->nports, sizeof *pb);
+    run(t, &c, d, n, pb);
+    uint64_t up[4] = {0}; /* a0-c1, a1-c2, a1-c3, and a0-c0 */
+    char s1[16], s2[16];
+    for (uint32_t p = 0; p < t->nports; p++) {
+        topo_node_name(t, t->ports[p].src, s1, sizeof s1);
+        topo_node_name(t, t->ports[p].dst, s2, sizeof s2);
+        int k = !strcmp(s1, "a0") && !strcmp(s2, "c1")   ? 0
+                : !strcmp(s1, "a1") && !strcmp(s2, "c2") ? 1
+                : !strcmp(s1, "a1") && !strcmp(s2, "c3") ? 2
+                : !strcmp(s1, "a0") && !strcmp(s2, "c0") ? 3
+                                                         : -1;
+        if (k >= 0) up[k] = pb[p];
+    }
+    assert_int_equal(up[3], 0);
+    if ((double)up[1] > 1.15 * (double)up[2] || (double)up[2] > 1.15 * (double)up[1])
+        fail_msg("a1's cores: %llu and %llu bytes", (unsigned long long)up[1],
+                 (unsigned long long)up[2]);
+    double x = (double)up[0] / (double)(up[1] + up[2]);
+    if (fabs(x - 1) > 0.15) fail_msg("a0-c1 carries x%.3f of a1's two core links", x);
+    free(pb);
+    topo_destroy(t);
+}
+
 /* Sorted list of the down ports of c's fabric, and the degraded ones. */
 static uint32_t down_set(const struct cfg *c, uint32_t *out, uint32_t *deg, uint32_t *ndeg)
 {
@@ -430,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_degraded_slows_its_ecmp_flows),
         cmocka_unit_test(test_spray_even_over_partial_groups),
         cmocka_unit_test(test_fat_tree_faults),
+        cmocka_unit_test(test_fat_tree_spray_even),
         cmocka_unit_test(test_leaf_spine_link_down_modes),
         cmocka_unit_test(test_random_determinism),
         cmocka_unit_test(test_no_faults_and_shape),

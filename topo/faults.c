@@ -328,20 +328,6 @@ static void mark_random(const struct topo_faults *f, struct topo *t, const struc
     free(ks);
 }
 
-/* Paths from switch row u to leaf d by the table (memo: -1 unknown). */
-static double paths_to(const struct topo *t, uint32_t u, uint32_t d, double *memo)
-{
-    if (u == d) return 1;
-    if (memo[u] >= 0) return memo[u];
-    const struct topo_hop *g = topo_hop_at(t, u, d);
-    double n = 0;
-    for (uint32_t i = 0; i < g->n; i++) {
-        uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
-        n += paths_to(t, t->ports[q].dst - t->hosts, d, memo);
-    }
-    return memo[u] = n;
-}
-
 static uint64_t gcd64(uint64_t a, uint64_t b)
 {
     while (b) {
@@ -352,33 +338,53 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
     return a;
 }
 
-/* With links down, leaves have different numbers of paths to a leaf (3 of
- * 4 spines here, 4 there). A packet's path number p in [0, npaths) takes
- * next hop p % n at its leaf: when npaths is a multiple of every leaf's path
- * count, a uniform p (spraying) is uniform over each leaf's live next hops.
- * So npaths becomes the least common multiple of the counts, when it fits a
- * packet's path number (else it stays the largest count). Without faults
- * every count divides the largest and nothing changes. */
-static void npaths_lcm(struct topo *t)
+static uint64_t lcm64(uint64_t a, uint64_t b)
 {
-    double *memo = xmalloc((size_t)t->nswitches * sizeof *memo);
-    uint64_t l = 1;
-    for (uint32_t d = 0; d < t->leaves && l <= 65534; d++) {
-        for (uint32_t u = 0; u < t->nswitches; u++)
-            memo[u] = -1;
-        for (uint32_t a = 0; a < t->leaves && l <= 65534; a++) {
-            if (a == d) continue;
-            double np = paths_to(t, a, d, memo);
-            if (np < 1 || np > 65534) {
-                l = UINT64_MAX;
-                break;
+    return a / gcd64(a, b) * b;
+}
+
+/* Path numbers under faults. Links down leave groups of one tier of
+ * different sizes (3 of 4 spines here, 4 there), and route.c's digits (a
+ * switch above the leaves divides by the largest path count over its own)
+ * then no longer spread a uniform path number evenly. A packet's path
+ * number p takes next hop p % n at its leaf and (p / div) % n above; with
+ * Lg(d) the least common multiple of the leaves' group sizes toward leaf d,
+ * M(d) that of the other switches', div = Lg(d) above the leaves and npaths
+ * a multiple of every Lg(d) * M(d), a uniform p is uniform over each
+ * group's live next hops at the leaf and, independently, at the switch
+ * above it (the two choices of a fat-tree's up-path; a third tier of
+ * choices is not spread by this). Applied only when npaths fits a
+ * packet's path number (else route.c's numbering stays: every path number
+ * still names a live path). Without faults Lg(d) * M(d) is route.c's
+ * count and its divisors: nothing changes. */
+static void renumber_paths(struct topo *t)
+{
+    uint32_t L = t->leaves, W = t->nswitches;
+    uint64_t *lg = xmalloc((size_t)L * sizeof *lg), n = 1;
+    for (uint32_t d = 0; d < L && n <= 65534; d++) {
+        uint64_t a = 1, m = 1;
+        /* the leaves' groups, and those of the switches they lead to */
+        for (uint32_t u = 0; u < L && a <= 65534 && m <= 65534; u++) {
+            const struct topo_hop *g = topo_hop_at(t, u, d);
+            if (u == d || g->n == 0) continue;
+            a = lcm64(a, g->n);
+            for (uint32_t i = 0; i < g->n; i++) {
+                uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
+                uint32_t v = t->ports[q].dst - t->hosts;
+                const struct topo_hop *h = topo_hop_at(t, v, d);
+                if (v >= L && h->n >= 2) m = lcm64(m, h->n);
             }
-            uint64_t n = (uint64_t)np;
-            l = l / gcd64(l, n) * n;
         }
+        lg[d] = a;
+        n = a > 65534 || m > 65534 ? UINT64_MAX : lcm64(n, a * m);
     }
-    free(memo);
-    if (l <= 65534 && l > t->npaths) t->npaths = (uint32_t)l;
+    if (n <= 65534) {
+        for (uint32_t d = 0; d < L; d++)
+            for (uint32_t u = L; u < W; u++)
+                t->route[(size_t)u * L + d].div = (uint16_t)lg[d];
+        t->npaths = (uint32_t)n;
+    }
+    free(lg);
 }
 
 /* After the down links are marked: every host keeps its links, the routing
@@ -436,7 +442,7 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
                 return fail(bad, e, key, "%s%s", why, "");
             }
         }
-    npaths_lcm(t);
+    renumber_paths(t);
     return 0;
 }
 
