@@ -1,7 +1,8 @@
 /* test_pathmodes.c - the path modes of issue 12 (docs/fabrics.md, Routing):
  * ethereal loads every uplink with exactly the same data on a leaf-spine
- * all-to-all, on a ring all-reduce's steps and on a fat-tree's two upward
- * tiers, where hash ECMP does not; per-switch ECMP hashing on a fat-tree
+ * all-to-all (and over the live uplinks with a spine down), on a ring
+ * all-reduce's steps and on a fat-tree's two upward tiers, where hash ECMP
+ * does not; per-switch ECMP hashing on a fat-tree
  * spreads one pod's flows over every core (a hash shared by the switches
  * would use half of them); flowlet with an endless gap is ecmp exactly and
  * with gap 0 sprays; adaptive at every switch beats or equals ecmp on a
@@ -132,6 +133,38 @@ static void test_ethereal_alltoall(void **state)
             topo_destroy(t);
         }
     }
+}
+
+/* With spine s3 down at every leaf ([faults]), ethereal spreads each
+ * source's flows over the three live uplinks: each carries the same data,
+ * the down one none. */
+static void test_ethereal_live_uplinks(void **state)
+{
+    (void)state;
+    struct cfg c;
+    ls_spec(&c, 4, 4, 3); /* r = 9 remote flows, s = 3 live: g = 3, one subflow each */
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "l0-s3 l1-s3 l2-s3 l3-s3");
+    c.wl.kind = WL_ALLTOALL;
+    c.wl.bytes = 4096 * 6;
+    c.tr.path = PATH_ETHEREAL;
+    struct topo *t;
+    struct wl_result r;
+    drive(&c, &t, &r);
+    uint64_t mx = 0, mn = UINT64_MAX;
+    for (uint32_t q = 0; q < t->nports; q++) {
+        if (t->ports[q].kind != TP_LEAF_UP) continue;
+        if (t->ports[q].down) {
+            assert_int_equal(r.run.ports[q].bytes, 0);
+            continue;
+        }
+        uint64_t n = data_pkts_up(t, &r, q, 4096, (uint64_t)c.tr.ack_bytes);
+        if (n > mx) mx = n;
+        if (n < mn) mn = n;
+    }
+    assert_int_equal(mx, mn);
+    assert_int_equal(mx * 3, 3 * 9 * 6); /* a leaf's 3 hosts x 9 flows x 6 packets */
+    wl_result_free(&r);
+    topo_destroy(t);
 }
 
 /* A ring all-reduce's steps are one flow per source: ethereal splits each
@@ -454,10 +487,11 @@ static void test_determinism(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ethereal_alltoall),    cmocka_unit_test(test_ethereal_ring),
-        cmocka_unit_test(test_ethereal_fat_tree),    cmocka_unit_test(test_per_switch_hash),
-        cmocka_unit_test(test_flowlet_limits),       cmocka_unit_test(test_adaptive_fat_tree),
-        cmocka_unit_test(test_lone_flow_every_mode), cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_ethereal_alltoall), cmocka_unit_test(test_ethereal_live_uplinks),
+        cmocka_unit_test(test_ethereal_ring),     cmocka_unit_test(test_ethereal_fat_tree),
+        cmocka_unit_test(test_per_switch_hash),   cmocka_unit_test(test_flowlet_limits),
+        cmocka_unit_test(test_adaptive_fat_tree), cmocka_unit_test(test_lone_flow_every_mode),
+        cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
