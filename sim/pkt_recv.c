@@ -38,6 +38,7 @@ void pkt_deliver(struct pkt_eng *e, struct pkt *k)
         e->st.underflows += k->payload > f->sent - f->acked;
         f->acked += k->payload;
         e->st.acks++;
+        if (e->cc) pkt_dctcp_ack(e, f, k->payload, k->marked);
         e->live_pkts--;
         uint32_t sched = f->sched;
         if (f->acked == f->size)
@@ -49,12 +50,17 @@ void pkt_deliver(struct pkt_eng *e, struct pkt *k)
     }
     f->delivered += k->payload;
     e->st.data_bytes_delivered += k->payload;
+    /* cc = dctcp: the receiver counts the marked bytes its next ack echoes
+     * (all of them, with coalescing: the exact fraction, docs/transports.md) */
+    struct cc_flow *cc = e->cc ? &e->cc[k->flow] : NULL;
+    if (cc && (k->flags & PKT_CE)) cc->rx_marked += k->payload;
     if (e->ack_every > 1) {
         /* Coalescing: acknowledge every ack_every packets, the flow's last
-         * one, and whenever half a window waits (so no window stalls). */
+         * one, and whenever half a window waits (so no window stalls; under
+         * dctcp, half the flow's own window). */
         f->unacked += k->payload;
         if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
-            2 * (uint64_t)f->unacked < e->window) {
+            2 * (uint64_t)f->unacked < pkt_flow_window(e, f)) {
             e->live_pkts--;
             return;
         }
@@ -69,6 +75,10 @@ void pkt_deliver(struct pkt_eng *e, struct pkt *k)
     k->src = k->dst;
     k->dst = back;
     k->flags = PKT_ACK;
+    if (cc) {
+        k->marked = (uint16_t)cc->rx_marked;
+        cc->rx_marked = 0;
+    }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
     pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
