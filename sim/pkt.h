@@ -14,9 +14,11 @@
 
 #include "base/units.h"
 
-#define PKT_ACK    0x01u   /* an acknowledgement, not data */
-#define PKT_ADAPT  0x02u   /* every switch with a choice picks the least-queued next hop */
-#define PKT_CE     0x04u   /* a data packet marked Congestion Experienced by a switch (ECN) */
+#define PKT_ACK   0x01u /* an acknowledgement, not data */
+#define PKT_ADAPT 0x02u /* every switch with a choice picks the least-queued next hop */
+#define PKT_CE    0x04u /* a data packet marked Congestion Experienced by a switch (ECN) */
+#define PKT_CC                                                                                     \
+    0x08u /* its flow runs a congestion control (cc = dctcp): delivered by pkt_cc.c's rules */
 #define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {

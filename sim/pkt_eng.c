@@ -94,11 +94,13 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
+    e->win_fast = c->cc == CC_WINDOW ? e->window : 0;
     e->base_seed = seed;
     e->ecn = c->sw.ecn_kmax_bytes > 0;
     e->ecn_pmax = c->sw.ecn_pmax;
     if (c->cc == CC_DCTCP) {
         e->cc = xmalloc(sizeof *e->cc); /* grown with the flows (pkt_send.c) */
+        e->pkt_flags = PKT_CC;
         e->dctcp_g = c->dctcp_g;
         e->dctcp_alpha_init = c->dctcp_alpha_init;
     }
@@ -182,6 +184,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->bytes = 0;
         p->busy_ps = p->max_backlog_ps = 0;
         p->ecn_marks = 0;
+        p->watch_ps = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {

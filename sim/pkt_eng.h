@@ -64,6 +64,7 @@ struct port_rt {
      * serialization queued ahead may be marked, above kmax_ps it is; both
      * SIMTIME_MAX on ports out of a host (no marking there) */
     simtime_t ecn_kmin_ps, ecn_kmax_ps;
+    simtime_t watch_ps; /* min(max_backlog_ps, ecn_kmin_ps): pkt_commit's one test */
     uint64_t ecn_marks;
 } __attribute__((aligned(64)));
 
@@ -130,6 +131,7 @@ struct pkt_eng {
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
     uint8_t ecn;        /* some switch port marks */
+    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp, else 0 */
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
@@ -138,6 +140,7 @@ struct pkt_eng {
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
+    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp */
     simtime_t now;
     int top_live; /* the event being handled is still at the top of q */
     struct eng_stats st;
@@ -173,23 +176,20 @@ uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f);
 void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
 void pkt_dctcp_ack(struct pkt_eng *e, struct flow *f, uint32_t acked, uint32_t marked);
 
-/* Flow f's window: transport.window_bytes (or 1 BDP) under cc = window, its
- * own under dctcp. */
-static inline uint64_t pkt_flow_window(const struct pkt_eng *e, const struct flow *f)
-{
-    return e->cc ? (uint64_t)e->cc[f - e->flows].cwnd : e->window;
-}
-
 /* pkt_send.c */
 void pkt_nic_send(struct pkt_eng *e, uint32_t h);
-/* Whether flow f's window lets it send its next packet. */
+/* Whether flow f's window lets it send its next packet: transport.window_bytes
+ * (or 1 BDP) under cc = window, where win_fast = window; under dctcp
+ * (win_fast = 0) its own, read only after the first two tests fail, so
+ * cc = window pays nothing while its window has room. */
 static inline int pkt_flow_can_send(const struct pkt_eng *e, const struct flow *f)
 {
     if (f->sent >= f->size) return 0;
     uint64_t left = f->size - f->sent;
     uint64_t next = left < e->mtu ? left : e->mtu;
     uint64_t inflight = f->sent - f->acked;
-    return inflight + next <= pkt_flow_window(e, f) || inflight == 0;
+    return inflight + next <= e->win_fast || inflight == 0 ||
+           (e->cc && inflight + next <= (uint64_t)e->cc[f - e->flows].cwnd);
 }
 void pkt_ready_push(struct pkt_eng *e, uint32_t fi);
 void pkt_start_msg(struct pkt_eng *e, uint32_t mi);

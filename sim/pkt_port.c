@@ -13,11 +13,12 @@
  * queue seen at arrival: no mark up to kmin, probability pmax (q - kmin) /
  * (kmax - kmin) up to kmax, a mark above (kmin = kmax: DCTCP's step at K).
  * The thresholds are in ps of the port's rate, so the queue is never
- * converted to bytes per packet. A packet already marked upstream stays
- * marked and is not counted again. */
+ * converted to bytes per packet. Acknowledgements are not marked; a packet
+ * already marked upstream stays marked and is not counted again. Called
+ * once q > kmin. */
 static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t q)
 {
-    if (q <= p->ecn_kmin_ps || (k->flags & PKT_CE)) return;
+    if (k->flags & (PKT_CE | PKT_ACK)) return;
     if (q <= p->ecn_kmax_ps) {
         e->ecn_state += 0x9e3779b97f4a7c15ull;
         double u = (double)(rng_mix64(e->ecn_state) >> 11) * 0x1p-53;
@@ -27,6 +28,18 @@ static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtim
     }
     k->flags |= PKT_CE;
     p->ecn_marks++;
+}
+
+/* Port p's backlog b (ps, packet k's serialization ser included) is above
+ * watch_ps = min(its peak so far, its ECN kmin): a new peak, or a queue
+ * where k may be marked. With no marking this is the peak's update alone,
+ * as often as before ECN existed. */
+static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k,
+                                            simtime_t b, simtime_t ser)
+{
+    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
+    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
+    p->watch_ps = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
 }
 
 /* Doubles port p's ring of packets on the wire, keeping their order. */
@@ -53,10 +66,9 @@ void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
                     : k->wire == e->ack_bytes ? p->ser_ack
                                               : ser_ps(k->wire, e->base.t->ports[q].bps);
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
-    if (e->ecn && !(k->flags & PKT_ACK)) ecn_mark(e, p, k, start - e->now);
     simtime_t depart = start + ser;
     p->busy_until = depart;
-    if (depart - e->now > p->max_backlog_ps) p->max_backlog_ps = depart - e->now;
+    if (depart - e->now > p->watch_ps) watch(e, p, k, depart - e->now, ser);
     p->bytes += k->wire;
     p->busy_ps += ser;
     k->t = depart + p->lat_ps;
