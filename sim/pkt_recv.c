@@ -70,10 +70,14 @@ data:
     if (e->ack_every > 1) {
         /* Coalescing: acknowledge every ack_every packets, the flow's last
          * one, and whenever half a window waits (so no window stalls; under
-         * dctcp, half the flow's own window). */
+         * dctcp, half the flow's own window, and whenever no more of its data
+         * is on the way or about to leave: a window cut after this packet
+         * left could otherwise wait on the ack held here forever; this
+         * stands for the delayed-ack timer a NIC has). */
         f->unacked += k->payload;
         if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
-            2 * (uint64_t)f->unacked < (cc_on ? (uint64_t)cc->cwnd : e->window)) {
+            2 * (uint64_t)f->unacked < (cc_on ? (uint64_t)cc->cwnd : e->window) &&
+            (!cc_on || f->sent > f->delivered || f->ready)) {
             e->live_pkts--;
             return;
         }
