@@ -33,6 +33,7 @@ static const struct {
 } res_input_keys[] = {
     {"workload.trace", ""},
     {"workload.compute", "roofline"},
+    {"topology.file", ""},
 };
 
 enum res_key_role res_key_role(const char *key, const char *value)

@@ -7,6 +7,7 @@
  * to every other leaf (one per spine), stored sorted by spine so that path k
  * always crosses spine k.
  */
+#include "topo/fabric_file.h"
 #include "topo/topo.h"
 
 #include <igraph.h>
@@ -16,14 +17,17 @@
 
 void topo_spec_resolve(struct topo_spec *s)
 {
-    if (s->kind != TOPO_FAT_TREE) return;
+    if (s->kind == TOPO_FILE) topo_file_resolve(s);
+    if (topo_spec_shape(s) != TOPO_FAT_TREE) return;
     s->leaves = s->pods * s->leaves_per_pod;
     s->spines = s->aggs_per_pod;
 }
 
 int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
+    if (c->kind == TOPO_FILE && topo_file_check(c, bad, e) < 0) return -1;
+    if (topo_spec_shape(c) == TOPO_FILE) return 0;
+    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
     if (c->hosts_per_leaf % c->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -45,7 +49,8 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
 
 uint64_t topo_port_count(const struct topo_spec *c)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (topo_spec_shape(c) == TOPO_FILE || topo_spec_shape(c) < 0) return topo_file_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -58,7 +63,8 @@ uint64_t topo_port_count(const struct topo_spec *c)
  * ports: a leaf's uplinks once, a spine's downlinks). */
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (topo_spec_shape(c) == TOPO_FILE || topo_spec_shape(c) < 0) return topo_file_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
@@ -104,7 +110,7 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
     }
     if (r == TOPO_ROUTE_FABRIC && s->leaves < 2) return 0;
     kinds[n++] = TP_HOST_UP;
-    if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_FAT_TREE) {
+    if (r == TOPO_ROUTE_FABRIC && topo_spec_shape(s) == TOPO_FAT_TREE) {
         /* the longest: across pods when there are two, else across a pod */
         kinds[n++] = TP_LEAF_UP;
         if (s->pods > 1) {
@@ -112,6 +118,8 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
             kinds[n++] = TP_CORE_DOWN;
         }
         kinds[n++] = TP_AGG_DOWN;
+    } else if (r == TOPO_ROUTE_FABRIC && topo_spec_shape(s) == TOPO_FILE) {
+        kinds[n++] = TP_LEAF_UP; /* GraphML: the least, one switch link */
     } else if (r == TOPO_ROUTE_FABRIC) {
         kinds[n++] = TP_LEAF_UP;
         kinds[n++] = TP_SPINE_DOWN;
@@ -124,6 +132,24 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind)
 {
     if (port_kind == TP_NVL_UP || port_kind == TP_NVL_DOWN)
         return ns_to_ps((uint64_t)s->nvlink_latency_ns);
+    if (s->kind == TOPO_FILE && s->info.shape == TOPO_FILE) /* GraphML: the least (a bound) */
+        return (simtime_t)(port_kind == TP_HOST_UP || port_kind == TP_HOST_DOWN
+                               ? s->info.min_host_ps
+                               : s->info.min_fabric_ps);
+    if (s->kind == TOPO_FILE && s->info.shape >= 0) {
+        /* .topo: the link's tier, and the latency of the switch it leaves */
+        const int64_t *l = s->info.link_ps, *w = s->info.switch_ps;
+        switch (port_kind) {
+        case TP_HOST_UP: return (simtime_t)l[0];
+        case TP_HOST_DOWN: return (simtime_t)(l[0] + w[0]);
+        case TP_LEAF_UP: return (simtime_t)(l[1] + w[0]);
+        case TP_SPINE_DOWN:
+        case TP_AGG_DOWN: return (simtime_t)(l[1] + w[1]);
+        case TP_AGG_UP: return (simtime_t)(l[2] + w[1]);
+        case TP_CORE_DOWN: return (simtime_t)(l[2] + w[2]);
+        default: break;
+        }
+    }
     return ns_to_ps((uint64_t)s->link_latency_ns);
 }
 
@@ -139,9 +165,9 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
-                                        "spine_down", "nvl_up",    "nvl_down",
-                                        "agg_up",     "core_down", "agg_down"};
+    static const char *const names[] = {"host_up",  "host_down", "leaf_up", "spine_down",
+                                        "nvl_up",   "nvl_down",  "agg_up",  "core_down",
+                                        "agg_down", "up",        "down",    "across"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -149,7 +175,11 @@ const char *topo_port_kind_name(int kind)
 
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
 {
-    if (node < t->hosts)
+    if (t->names && node < t->hosts + t->nswitches)
+        snprintf(buf, n, "%s", t->names[node]);
+    else if (t->kind == TOPO_FILE && node >= t->hosts + t->nswitches)
+        snprintf(buf, n, "n%u", node - t->hosts - t->nswitches);
+    else if (node < t->hosts)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
         snprintf(buf, n, "l%u", node - t->hosts);
@@ -268,7 +298,8 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
 
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (c->kind == TOPO_FILE && topo_spec_shape(c) != TOPO_LEAF_SPINE) return topo_file_build(c, out, e);
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
@@ -350,5 +381,6 @@ void topo_destroy(struct topo *t)
     free(t->down);
     free(t->route);
     free(t->route_ports);
+    free(t->names);
     free(t);
 }
