@@ -522,9 +522,9 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                 first_leaf = (uint32_t)i;
             } else if (nhosts[i] != hpl) {
                 rc = err_set(e,
-                             "%s:%d: node '%s': %u hosts, but node '%s' has %u (every edge switch "
+                             "%s:%d: node '%s': %u host%s, but node '%s' has %u (every edge switch "
                              "holds as many hosts)",
-                             f, s->nodes[i].line, s->nodes[i].id, nhosts[i], s->nodes[first_leaf].id,
+                             f, s->nodes[i].line, s->nodes[i].id, nhosts[i], nhosts[i] == 1 ? "" : "s", s->nodes[first_leaf].id,
                              hpl);
                 break;
             }
