@@ -14,6 +14,8 @@
 #include <dirent.h>
 
 #include "tests/fuzz/fuzz_calib.c"
+#include "tests/fuzz/fuzz_graphml.c"
+#include "tests/fuzz/fuzz_htsim_topo.c"
 #include "tests/fuzz/fuzz_safetensors.c"
 #include "tests/fuzz/fuzz_scenario.c"
 #include "tests/fuzz/fuzz_trace_csv.c"
@@ -90,6 +92,18 @@ static void test_replay_calib(void **state)
     replay("calib", fuzz_calib);
 }
 
+static void test_replay_graphml(void **state)
+{
+    (void)state;
+    replay("graphml", fuzz_graphml);
+}
+
+static void test_replay_htsim_topo(void **state)
+{
+    (void)state;
+    replay("htsim_topo", fuzz_htsim_topo);
+}
+
 static void test_replay_safetensors(void **state)
 {
     (void)state;
@@ -101,7 +115,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_scenario),    cmocka_unit_test(test_replay_trace_csv),
         cmocka_unit_test(test_replay_trace_jsonl), cmocka_unit_test(test_replay_safetensors),
-        cmocka_unit_test(test_replay_calib),
+        cmocka_unit_test(test_replay_calib),       cmocka_unit_test(test_replay_graphml),
+        cmocka_unit_test(test_replay_htsim_topo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
