@@ -189,7 +189,8 @@ static int scan_file(struct scan *s, struct err *e)
 {
     char b1[48], b2[48];
     xmlTextReaderPtr rd = xmlReaderForFile(s->path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                              XML_PARSE_NOWARNING);
+                                                              XML_PARSE_NOWARNING |
+                                                              XML_PARSE_BIG_LINES);
     if (!rd) return err_set(e, "%s: cannot open: %s", s->path, strerror(errno ? errno : EIO));
     xmlTextReaderSetStructuredErrorHandler(rd, on_xml_error, s);
     int rc = 0, r, graphs = 0, first = 1;
@@ -197,7 +198,7 @@ static int scan_file(struct scan *s, struct err *e)
     while (rc == 0 && (r = xmlTextReaderRead(rd)) == 1) {
         if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT) continue;
         const char *name = (const char *)xmlTextReaderConstLocalName(rd);
-        int line = xmlTextReaderGetParserLineNumber(rd), depth = xmlTextReaderDepth(rd);
+        int line = xmlGetLineNo(xmlTextReaderCurrentNode(rd)), depth = xmlTextReaderDepth(rd);
         if (!name) name = "";
         if (first && strcmp(name, "graphml")) {
             rc = err_set(e, "%s:%d: <%s>: not GraphML (the root element must be <graphml>)",
