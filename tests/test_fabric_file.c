@@ -194,8 +194,8 @@ static void test_topo_tier_latencies(void **state)
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     const simtime_t want_lat[TP_KIND_COUNT] = {
-        [TP_HOST_UP] = 500000,         [TP_HOST_DOWN] = 510000, [TP_LEAF_UP] = 710000,
-        [TP_AGG_DOWN] = 720000,        [TP_AGG_UP] = 920500,    [TP_CORE_DOWN] = 930500};
+        [TP_HOST_UP] = 500000,  [TP_HOST_DOWN] = 510000, [TP_LEAF_UP] = 710000,
+        [TP_AGG_DOWN] = 720000, [TP_AGG_UP] = 920500,    [TP_CORE_DOWN] = 930500};
     for (uint32_t p = 0; p < t->nports; p++)
         assert_int_equal(t->ports[p].lat_ps, want_lat[t->ports[p].kind]);
     uint32_t a = 0, b = t->hosts - 1, ports[TOPO_ROUTE_MAX_PORTS];
@@ -349,9 +349,9 @@ static void test_mesh_nvlink(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_graphml_leaf_spine), cmocka_unit_test(test_topo_fat_tree),
+        cmocka_unit_test(test_graphml_leaf_spine),  cmocka_unit_test(test_topo_fat_tree),
         cmocka_unit_test(test_topo_tier_latencies), cmocka_unit_test(test_mesh_routes),
-        cmocka_unit_test(test_mesh_lone_flow),     cmocka_unit_test(test_mesh_all_to_all),
+        cmocka_unit_test(test_mesh_lone_flow),      cmocka_unit_test(test_mesh_all_to_all),
         cmocka_unit_test(test_mesh_nvlink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,9 +188,9 @@ static void elem_text(xmlTextReaderPtr rd, char *out, size_t n)
 static int scan_file(struct scan *s, struct err *e)
 {
     char b1[48], b2[48];
-    xmlTextReaderPtr rd = xmlReaderForFile(s->path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                              XML_PARSE_NOWARNING |
-                                                              XML_PARSE_BIG_LINES);
+    xmlTextReaderPtr rd = xmlReaderForFile(s->path, NULL,
+                                           XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                               XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
     if (!rd) return err_set(e, "%s: cannot open: %s", s->path, strerror(errno ? errno : EIO));
     xmlTextReaderSetStructuredErrorHandler(rd, on_xml_error, s);
     int rc = 0, r, graphs = 0, first = 1;
@@ -248,14 +248,14 @@ static int scan_file(struct scan *s, struct err *e)
             }
             long dup = find_node(s, id);
             if (dup >= 0) {
-                rc = err_set(e, "%s:%d: node '%s': duplicate id (first on line %d)", s->path,
-                             line, id, s->nodes[dup].line);
+                rc = err_set(e, "%s:%d: node '%s': duplicate id (first on line %d)", s->path, line,
+                             id, s->nodes[dup].line);
                 free(id);
                 break;
             }
             if (s->nnodes >= TOPO_MAX_HOSTS + (1u << 20)) {
-                rc = err_set(e, "%s:%d: node '%s': more nodes than this build holds", s->path,
-                             line, id);
+                rc = err_set(e, "%s:%d: node '%s': more nodes than this build holds", s->path, line,
+                             id);
                 free(id);
                 break;
             }
@@ -264,7 +264,8 @@ static int scan_file(struct scan *s, struct err *e)
                 s->nodes = xrealloc(s->nodes, s->capn * sizeof *s->nodes);
             }
             s->nodes[s->nnodes++] = (struct gnode){.id = id, .line = line};
-            if (2 * s->nnodes > s->hcap) hash_grow(s);
+            if (2 * s->nnodes > s->hcap)
+                hash_grow(s);
             else {
                 size_t j = fnv(id) & (s->hcap - 1);
                 while (s->hash[j])
@@ -329,10 +330,12 @@ static int scan_check(struct scan *s, struct err *e)
                            "%s:%d: node '%s': no role (a <data> of the key named role: host or "
                            "switch)",
                            s->path, n->line, n->id);
-        n->role = !strcmp(role, "host") ? ROLE_HOST : !strcmp(role, "switch") ? ROLE_SWITCH : ROLE_BAD;
+        n->role = !strcmp(role, "host")     ? ROLE_HOST
+                  : !strcmp(role, "switch") ? ROLE_SWITCH
+                                            : ROLE_BAD;
         if (n->role == ROLE_BAD)
-            return err_set(e, "%s:%d: node '%s': role '%s' is not host or switch", s->path,
-                           n->line, n->id, q(role, b1));
+            return err_set(e, "%s:%d: node '%s': role '%s' is not host or switch", s->path, n->line,
+                           n->id, q(role, b1));
     }
     for (size_t i = 0; i < s->nedges; i++) {
         struct gedge *g = &s->edges[i];
@@ -398,7 +401,8 @@ static int read_numbers(struct scan *s, double *gbps, double *lat, struct err *e
         rc = err_set(e, "%s: igraph could not read the graph", s->path);
     } else {
         if ((size_t)igraph_ecount(&g) != s->nedges || (size_t)igraph_vcount(&g) != s->nnodes)
-            rc = err_set(e, "%s: igraph read %lld nodes and %lld edges, the document has %zu and %zu",
+            rc = err_set(e,
+                         "%s: igraph read %lld nodes and %lld edges, the document has %zu and %zu",
                          s->path, (long long)igraph_vcount(&g), (long long)igraph_ecount(&g),
                          s->nnodes, s->nedges);
         static const char *const names[2] = {"gbps", "latency_ns"};
@@ -407,11 +411,12 @@ static int read_numbers(struct scan *s, double *gbps, double *lat, struct err *e
             int r = edge_numbers(&g, names[k], dst[k]);
             const struct gkey *key = key_named(s, names[k]);
             if (r == -1 && s->nedges)
-                rc = err_set(e, "%s:%d: edge '%s'-'%s': no %s (no <key> of attr.name %s)", s->path,
-                             s->edges[0].line, s->edges[0].src, s->edges[0].dst, names[k],
-                             names[k]);
+                rc =
+                    err_set(e, "%s:%d: edge '%s'-'%s': no %s (no <key> of attr.name %s)", s->path,
+                            s->edges[0].line, s->edges[0].src, s->edges[0].dst, names[k], names[k]);
             else if (r == -2)
-                rc = err_set(e, "%s:%d: key '%s': not a number (attr.type double, float, int or long)",
+                rc = err_set(e,
+                             "%s:%d: key '%s': not a number (attr.type double, float, int or long)",
                              s->path, key ? key->line : 0, names[k]);
         }
         igraph_destroy(&g);
@@ -461,7 +466,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
 {
     const char *f = s->path;
     size_t N = s->nnodes, M = s->nedges;
-    uint32_t *hostlink = xmalloc((N + 1) * sizeof *hostlink), *nlinks = xcalloc(N + 1, sizeof *nlinks);
+    uint32_t *hostlink = xmalloc((N + 1) * sizeof *hostlink),
+             *nlinks = xcalloc(N + 1, sizeof *nlinks);
     int rc = 0;
     for (size_t i = 0; i < M && rc == 0; i++) {
         const struct gedge *x = &s->edges[i];
@@ -477,7 +483,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         else if (isnan(lat[i]))
             rc = err_set(e, "%s:%d: edge '%s'-'%s': no latency_ns", f, x->line, x->src, x->dst);
         else if (!(gbps[i] > 0) || gbps[i] > 1e6)
-            rc = err_set(e, "%s:%d: edge '%s'-'%s': gbps = %g, a link needs a positive speed (at "
+            rc = err_set(e,
+                         "%s:%d: edge '%s'-'%s': gbps = %g, a link needs a positive speed (at "
                          "most 1e6)",
                          f, x->line, x->src, x->dst, gbps[i]);
         else if (!(lat[i] >= 0) || lat[i] > 1e9)
@@ -486,7 +493,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         if (rc) break;
         if (ha || hb) {
             uint32_t h = ha ? x->a : x->b;
-            if (nlinks[h]++ == 0) hostlink[h] = (uint32_t)i;
+            if (nlinks[h]++ == 0)
+                hostlink[h] = (uint32_t)i;
             else
                 rc = err_set(e,
                              "%s:%d: node '%s': a second link (line %d); a host has one, to its "
@@ -511,7 +519,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
             W++;
         }
     }
-    if (rc == 0 && H < 2) rc = err_set(e, "%s: %u host%s, a fabric needs at least 2", f, H, H == 1 ? "" : "s");
+    if (rc == 0 && H < 2)
+        rc = err_set(e, "%s: %u host%s, a fabric needs at least 2", f, H, H == 1 ? "" : "s");
     if (rc == 0 && H > TOPO_MAX_HOSTS)
         rc = err_set(e, "%s: %u hosts, more than this build holds (%u)", f, H, TOPO_MAX_HOSTS);
     /* switch rows: leaves first */
@@ -525,8 +534,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                 rc = err_set(e,
                              "%s:%d: node '%s': %u host%s, but node '%s' has %u (every edge switch "
                              "holds as many hosts)",
-                             f, s->nodes[i].line, s->nodes[i].id, nhosts[i], nhosts[i] == 1 ? "" : "s", s->nodes[first_leaf].id,
-                             hpl);
+                             f, s->nodes[i].line, s->nodes[i].id, nhosts[i],
+                             nhosts[i] == 1 ? "" : "s", s->nodes[first_leaf].id, hpl);
                 break;
             }
             row[i] = L++;
@@ -536,7 +545,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         if (s->nodes[i].role == ROLE_SWITCH && !nhosts[i]) row[i] = r2++;
     uint64_t fabric = 0;
     for (size_t i = 0; i < M; i++)
-        if (s->nodes[s->edges[i].a].role == ROLE_SWITCH && s->nodes[s->edges[i].b].role == ROLE_SWITCH)
+        if (s->nodes[s->edges[i].a].role == ROLE_SWITCH &&
+            s->nodes[s->edges[i].b].role == ROLE_SWITCH)
             fabric++;
     if (rc == 0 && 2 * fabric > TOPO_MAX_FABRIC_LINKS)
         rc = err_set(e, "%s: %llu switch links, more than this build holds (%llu)", f,
@@ -610,8 +620,9 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                     if (row[i] == far_a) na = s->nodes[i].id;
                     if (row[i] == far_b) nb = s->nodes[i].id;
                 }
-            rc = err_set(e, "%s: node '%s' to node '%s': %u switch links, more than a route holds (%d)",
-                         f, na, nb, maxd, TOPO_ROUTE_MAX_PORTS - 2);
+            rc = err_set(
+                e, "%s: node '%s' to node '%s': %u switch links, more than a route holds (%d)", f,
+                na, nb, maxd, TOPO_ROUTE_MAX_PORTS - 2);
         }
     }
     if (rc == 0) {
@@ -645,8 +656,9 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         for (size_t i = 0; i < M; i++) {
             const struct gedge *x = &s->edges[i];
             if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
-            g->links[k++] = (struct topo_gml_link){H + row[x->a], H + row[x->b], gbps_to_bps(gbps[i]),
-                                                   (simtime_t)llround(lat[i] * 1e3)};
+            g->links[k++] =
+                (struct topo_gml_link){H + row[x->a], H + row[x->b], gbps_to_bps(gbps[i]),
+                                       (simtime_t)llround(lat[i] * 1e3)};
         }
     }
     free(off);

@@ -32,12 +32,35 @@
 
 #include "topo/fabric_file.h"
 
-enum { K_NODES, K_TIERS, K_PODSIZE, K_TIER, K_SPEED, K_RDOWN, K_RUP, K_LAT, K_SWLAT, K_OS,
-       K_BUNDLE, K_QUP, K_QDOWN, K_COUNT };
-static const char *const ht_keys[K_COUNT] = {
-    "Nodes",    "Tiers",   "Podsize",          "Tier",           "Downlink_speed_Gbps",
-    "Radix_Down", "Radix_Up", "Downlink_Latency_ns", "Switch_Latency_ns", "Oversubscribed",
-    "Bundle",   "Queue_Up", "Queue_Down"};
+enum {
+    K_NODES,
+    K_TIERS,
+    K_PODSIZE,
+    K_TIER,
+    K_SPEED,
+    K_RDOWN,
+    K_RUP,
+    K_LAT,
+    K_SWLAT,
+    K_OS,
+    K_BUNDLE,
+    K_QUP,
+    K_QDOWN,
+    K_COUNT
+};
+static const char *const ht_keys[K_COUNT] = {"Nodes",
+                                             "Tiers",
+                                             "Podsize",
+                                             "Tier",
+                                             "Downlink_speed_Gbps",
+                                             "Radix_Down",
+                                             "Radix_Up",
+                                             "Downlink_Latency_ns",
+                                             "Switch_Latency_ns",
+                                             "Oversubscribed",
+                                             "Bundle",
+                                             "Queue_Up",
+                                             "Queue_Down"};
 
 struct ht_tier {
     double v[K_COUNT]; /* by key */
@@ -78,8 +101,10 @@ static int ht_line(struct ht *h, char *line, int ln, int *cur, struct err *e)
     char *save = NULL, *w[3];
     int n = 0;
     for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
-        if (n < 3) w[n++] = tok;
-        else n++;
+        if (n < 3)
+            w[n++] = tok;
+        else
+            n++;
     if (n == 0 || w[0][0] == '#') return 0;
     int k = ht_key(w[0]);
     if (k < 0)
@@ -96,7 +121,8 @@ static int ht_line(struct ht *h, char *line, int ln, int *cur, struct err *e)
         return err_set(e, "%s:%d: %s: expected a %s, got '%.60s'", h->path, ln, ht_keys[k],
                        integer ? "non-negative integer" : "non-negative number", w[1]);
     if (k == K_QUP || k == K_QDOWN)
-        return err_set(e, "%s:%d: %s: queue sizes are not read from a .topo file (moesim's "
+        return err_set(e,
+                       "%s:%d: %s: queue sizes are not read from a .topo file (moesim's "
                        "buffers are its engine's)",
                        h->path, ln, ht_keys[k]);
     if (k <= K_PODSIZE) {
@@ -111,8 +137,7 @@ static int ht_line(struct ht *h, char *line, int ln, int *cur, struct err *e)
         return 0;
     }
     if (k == K_TIER) {
-        if (v > 2)
-            return err_set(e, "%s:%d: Tier: %.0f is not a tier (0, 1 or 2)", h->path, ln, v);
+        if (v > 2) return err_set(e, "%s:%d: Tier: %.0f is not a tier (0, 1 or 2)", h->path, ln, v);
         *cur = (int)v;
         if (h->seen[*cur])
             return err_set(e, "%s:%d: Tier: tier %d twice (first on line %d)", h->path, ln, *cur,
@@ -148,8 +173,8 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
                        h->head_line[K_TIERS], T);
     double N = h->head[K_NODES], Pz = h->head[K_PODSIZE];
     if (N < 2 || N > TOPO_MAX_HOSTS)
-        return err_set(e, "%s:%d: Nodes: %.0f, expected 2 to %u hosts", f, h->head_line[K_NODES],
-                       N, TOPO_MAX_HOSTS);
+        return err_set(e, "%s:%d: Nodes: %.0f, expected 2 to %u hosts", f, h->head_line[K_NODES], N,
+                       TOPO_MAX_HOSTS);
     for (int t = 0; t < 3; t++) {
         if (t >= T && h->seen[t])
             return err_set(e, "%s:%d: Tier: tier %d in a file of %d tiers", f, h->seen[t], t, T);
@@ -173,7 +198,8 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
                 return err_set(e, "%s:%d: %s: 0, expected at least 1", f, h->tier[t].line[pos[i]],
                                ht_keys[pos[i]]);
         if (tv(h, t, K_BUNDLE, 1) != 1)
-            return err_set(e, "%s:%d: Bundle: %.0f parallel links between two switches are not "
+            return err_set(e,
+                           "%s:%d: Bundle: %.0f parallel links between two switches are not "
                            "modelled (use 1)",
                            f, h->tier[t].line[K_BUNDLE], tv(h, t, K_BUNDLE, 1));
     }
@@ -192,8 +218,8 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
             return err_set(e,
                            "%s: Tier %d: Oversubscribed %g, but Radix_Down x speed / Radix_Up x "
                            "speed above = %g x %g / (%g x %g) = %g",
-                           f, t, os, tv(h, t, K_RDOWN, 0), h->tier[t].v[K_SPEED], tv(h, t, K_RUP, 0),
-                           h->tier[t + 1].v[K_SPEED], down / up);
+                           f, t, os, tv(h, t, K_RDOWN, 0), h->tier[t].v[K_SPEED],
+                           tv(h, t, K_RUP, 0), h->tier[t + 1].v[K_SPEED], down / up);
     }
     double pods = N / Pz, lpp = Pz / rd0, rd1 = h->tier[1].v[K_RDOWN];
     struct topo_file_info *in = &s->info;
@@ -207,27 +233,33 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
     s->link_latency_ns = (int64_t)h->tier[0].v[K_LAT];
     if (T == 2) {
         if (pods != 1)
-            return err_set(e, "%s:%d: Podsize: %.0f, a 2-tier file has one pod (Podsize = Nodes, %.0f)",
-                           f, h->head_line[K_PODSIZE], Pz, N);
+            return err_set(
+                e, "%s:%d: Podsize: %.0f, a 2-tier file has one pod (Podsize = Nodes, %.0f)", f,
+                h->head_line[K_PODSIZE], Pz, N);
         if (rd1 != lpp)
-            return err_set(e, "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves (Nodes / "
+            return err_set(e,
+                           "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves (Nodes / "
                            "Tier 0's Radix_Down): each spine links to every leaf",
                            f, h->tier[1].line[K_RDOWN], rd1, lpp);
         s->leaves = (int64_t)lpp;
         s->spines = (int64_t)ru0;
         if (s->spines > 1024 || s->leaves > 4096)
-            return err_set(e, "%s: %.0f leaves and %.0f spines, more than leaf_spine takes (4096, 1024)",
-                           f, lpp, ru0);
+            return err_set(
+                e, "%s: %.0f leaves and %.0f spines, more than leaf_spine takes (4096, 1024)", f,
+                lpp, ru0);
         in->shape = TOPO_LEAF_SPINE;
         return 0;
     }
     double ru1 = h->tier[1].v[K_RUP], rd2 = h->tier[2].v[K_RDOWN];
     if (rd1 != lpp)
-        return err_set(e, "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves of a pod (Podsize "
-                       "/ Tier 0's Radix_Down): an aggregation switch links to every leaf of its pod",
-                       f, h->tier[1].line[K_RDOWN], rd1, lpp);
+        return err_set(
+            e,
+            "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves of a pod (Podsize "
+            "/ Tier 0's Radix_Down): an aggregation switch links to every leaf of its pod",
+            f, h->tier[1].line[K_RDOWN], rd1, lpp);
     if (rd2 != pods)
-        return err_set(e, "%s:%d: Radix_Down: Tier 2's %.0f is not the %.0f pods (Nodes / Podsize): "
+        return err_set(e,
+                       "%s:%d: Radix_Down: Tier 2's %.0f is not the %.0f pods (Nodes / Podsize): "
                        "a core links to every pod once",
                        f, h->tier[2].line[K_RDOWN], rd2, pods);
     s->pods = (int64_t)pods;
@@ -238,7 +270,8 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
     s->leaves = s->pods * s->leaves_per_pod;
     s->spines = s->aggs_per_pod;
     if (pods > 4096 || lpp > 4096 || ru0 > 4096 || ru0 * ru1 > 65536)
-        return err_set(e, "%s: %.0f pods of %.0f leaves and %.0f aggregation switches, %.0f cores: "
+        return err_set(e,
+                       "%s: %.0f pods of %.0f leaves and %.0f aggregation switches, %.0f cores: "
                        "more than fat_tree takes (4096, 4096, 4096, 65536)",
                        f, pods, lpp, ru0, ru0 * ru1);
     in->shape = TOPO_FAT_TREE;

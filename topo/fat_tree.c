@@ -141,22 +141,27 @@ int topo_ft_build(const struct topo_spec *c, struct topo **out, struct err *e)
         t->host_down[h] = 2 * h + 1;
         t->host_leaf[h] = h / t->hosts_per_leaf;
         set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, topo_spec_port_lat_ps(c, TP_HOST_UP));
-        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps, topo_spec_port_lat_ps(c, TP_HOST_DOWN));
+        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps,
+                 topo_spec_port_lat_ps(c, TP_HOST_DOWN));
     }
     uint32_t q = 2 * H, agg0 = H + L, core0 = H + L + P * A;
     for (uint32_t p = 0; p < P; p++)
         for (uint32_t i = 0; i < Lp; i++)
             for (uint32_t j = 0; j < A; j++) {
                 uint32_t leaf = H + p * Lp + i, agg = agg0 + p * A + j;
-                set_port(&t->ports[q++], TP_LEAF_UP, leaf, agg, fbps, topo_spec_port_lat_ps(c, TP_LEAF_UP));
-                set_port(&t->ports[q++], TP_AGG_DOWN, agg, leaf, fbps, topo_spec_port_lat_ps(c, TP_AGG_DOWN));
+                set_port(&t->ports[q++], TP_LEAF_UP, leaf, agg, fbps,
+                         topo_spec_port_lat_ps(c, TP_LEAF_UP));
+                set_port(&t->ports[q++], TP_AGG_DOWN, agg, leaf, fbps,
+                         topo_spec_port_lat_ps(c, TP_AGG_DOWN));
             }
     for (uint32_t p = 0; p < P; p++)
         for (uint32_t j = 0; j < A; j++)
             for (uint32_t m = 0; m < CA; m++) {
                 uint32_t agg = agg0 + p * A + j, core = core0 + j * CA + m;
-                set_port(&t->ports[q++], TP_AGG_UP, agg, core, cbps, topo_spec_port_lat_ps(c, TP_AGG_UP));
-                set_port(&t->ports[q++], TP_CORE_DOWN, core, agg, cbps, topo_spec_port_lat_ps(c, TP_CORE_DOWN));
+                set_port(&t->ports[q++], TP_AGG_UP, agg, core, cbps,
+                         topo_spec_port_lat_ps(c, TP_AGG_UP));
+                set_port(&t->ports[q++], TP_CORE_DOWN, core, agg, cbps,
+                         topo_spec_port_lat_ps(c, TP_CORE_DOWN));
             }
     if (G > 1) {
         uint64_t nbps = gbps_to_bps(c->nvlink_gbps);

@@ -140,14 +140,21 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind)
         /* .topo: the link's tier, and the latency of the switch it leaves */
         const int64_t *l = s->info.link_ps, *w = s->info.switch_ps;
         switch (port_kind) {
-        case TP_HOST_UP: return (simtime_t)l[0];
-        case TP_HOST_DOWN: return (simtime_t)(l[0] + w[0]);
-        case TP_LEAF_UP: return (simtime_t)(l[1] + w[0]);
+        case TP_HOST_UP:
+            return (simtime_t)l[0];
+        case TP_HOST_DOWN:
+            return (simtime_t)(l[0] + w[0]);
+        case TP_LEAF_UP:
+            return (simtime_t)(l[1] + w[0]);
         case TP_SPINE_DOWN:
-        case TP_AGG_DOWN: return (simtime_t)(l[1] + w[1]);
-        case TP_AGG_UP: return (simtime_t)(l[2] + w[1]);
-        case TP_CORE_DOWN: return (simtime_t)(l[2] + w[2]);
-        default: break;
+        case TP_AGG_DOWN:
+            return (simtime_t)(l[1] + w[1]);
+        case TP_AGG_UP:
+            return (simtime_t)(l[2] + w[1]);
+        case TP_CORE_DOWN:
+            return (simtime_t)(l[2] + w[2]);
+        default:
+            break;
         }
     }
     return ns_to_ps((uint64_t)s->link_latency_ns);
@@ -299,7 +306,8 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
-    if (c->kind == TOPO_FILE && topo_spec_shape(c) != TOPO_LEAF_SPINE) return topo_file_build(c, out, e);
+    if (c->kind == TOPO_FILE && topo_spec_shape(c) != TOPO_LEAF_SPINE)
+        return topo_file_build(c, out, e);
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)

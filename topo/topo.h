@@ -55,7 +55,7 @@ struct topo_spec {
     /* fat_tree (topo/fat_tree.c): leaves = pods * leaves_per_pod and
      * spines = aggs_per_pod once topo_spec_resolve has run */
     int64_t pods, leaves_per_pod, aggs_per_pod, cores;
-    double core_gbps; /* 0: fabric_gbps */
+    double core_gbps;           /* 0: fabric_gbps */
     char file[OPT_STR_MAX];     /* kind = file: a .graphml or htsim .topo fabric */
     struct topo_file_info info; /* kind = file: not an option; topo_spec_resolve fills it */
 };

@@ -34,7 +34,8 @@ FUZZ_ENTRY(graphml)
                         if (n < 2 || t->ports[ports[0]].src != a || t->ports[ports[n - 1]].dst != b)
                             __builtin_trap();
                         for (uint32_t j = 1; j < n; j++)
-                            if (t->ports[ports[j]].src != t->ports[ports[j - 1]].dst) __builtin_trap();
+                            if (t->ports[ports[j]].src != t->ports[ports[j - 1]].dst)
+                                __builtin_trap();
                     }
             topo_destroy(t);
         } else {

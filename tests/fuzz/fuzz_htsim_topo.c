@@ -22,10 +22,13 @@ FUZZ_ENTRY(htsim_topo)
     if (topo_htsim_read(path, &s, &e) == 0) {
         if (s.info.shape != TOPO_LEAF_SPINE && s.info.shape != TOPO_FAT_TREE) __builtin_trap();
         if (s.leaves < 1 || s.hosts_per_leaf < 1 || s.spines < 1) __builtin_trap();
-        if (s.info.shape == TOPO_FAT_TREE && s.leaves != s.pods * s.leaves_per_pod) __builtin_trap();
+        if (s.info.shape == TOPO_FAT_TREE && s.leaves != s.pods * s.leaves_per_pod)
+            __builtin_trap();
         const struct opt_def *bad;
-        if (topo_check(&s, &bad, &e) < 0) fuzz_check_msg(e.msg);
-        else if (topo_port_count(&s) < 2 * (uint64_t)(s.leaves * s.hosts_per_leaf)) __builtin_trap();
+        if (topo_check(&s, &bad, &e) < 0)
+            fuzz_check_msg(e.msg);
+        else if (topo_port_count(&s) < 2 * (uint64_t)(s.leaves * s.hosts_per_leaf))
+            __builtin_trap();
     } else {
         fuzz_check_msg(e.msg);
     }
