@@ -219,6 +219,12 @@ static void test_mesh_routes(void **state)
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    /* the limits' numbers: the spec's port count is the build's, and the
+     * memory estimate holds at least its ports, names and routing rows */
+    assert_int_equal(topo_port_count(&c.topo), t->nports);
+    assert_true(topo_memory_bytes(&c.topo) >=
+                t->nports * sizeof *t->ports + (t->hosts + t->nswitches) * sizeof *t->names +
+                    (size_t)t->nswitches * t->leaves * sizeof *t->route);
     assert_int_equal(t->hosts, 8);
     assert_int_equal(t->leaves, 4);
     assert_int_equal(t->nswitches, 5);
