@@ -187,7 +187,7 @@ static void elem_text(xmlTextReaderPtr rd, char *out, size_t n)
 /* First pass: the document's structure, with libxml2's reader. */
 static int scan_file(struct scan *s, struct err *e)
 {
-    char b1[48], b2[48];
+    char b1[48], b2[48], b3[48];
     xmlTextReaderPtr rd = xmlReaderForFile(s->path, NULL,
                                            XML_PARSE_NONET | XML_PARSE_NOERROR |
                                                XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
@@ -289,6 +289,22 @@ static int scan_file(struct scan *s, struct err *e)
             s->edges[s->nedges++] = (struct gedge){.src = src, .dst = dst, .line = line};
             owner = 2;
             owner_depth = depth;
+        } else if (!strcmp(name, "data") && owner == 2 && depth == owner_depth + 1) {
+            /* a link's number that igraph would refuse without saying where */
+            char *key = attr(rd, "key");
+            for (int k = 0; key && k < 2 && rc == 0; k++) {
+                const struct gkey *nk = key_named(s, k ? "latency_ns" : "gbps");
+                if (!nk || !nk->id || strcmp(key, nk->id)) continue;
+                char text[40], *end;
+                elem_text(rd, text, sizeof text);
+                const struct gedge *x = &s->edges[s->nedges - 1];
+                errno = 0;
+                (void)strtod(text, &end);
+                if (!*text || *end || errno)
+                    rc = err_set(e, "%s:%d: edge '%s'-'%s': %s '%s' is not a number", s->path, line,
+                                 q(x->src, b1), q(x->dst, b2), nk->name, q(text, b3));
+            }
+            free(key);
         } else if (!strcmp(name, "data") && owner == 1 && depth == owner_depth + 1) {
             char *key = attr(rd, "key");
             const struct gkey *rk = key_named(s, "role");
@@ -349,12 +365,18 @@ static int scan_check(struct scan *s, struct err *e)
     return 0;
 }
 
+/* igraph's reason for a failed read (reads happen one at a time per process:
+ * runs are processes, and a run reads its fabric before its threads start). */
+static char ig_reason[160];
+
 static void ig_error(const char *reason, const char *file, int line, igraph_error_t err)
 {
     (void)file;
     (void)line;
     (void)err;
-    (void)reason;
+    snprintf(ig_reason, sizeof ig_reason, "%s", reason ? reason : "failed");
+    for (char *p = ig_reason; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) *p = '?';
     IGRAPH_FINALLY_FREE();
 }
 
@@ -397,8 +419,10 @@ static int read_numbers(struct scan *s, double *gbps, double *lat, struct err *e
     igraph_warning_handler_t *old_warn = igraph_set_warning_handler(ig_warning);
     igraph_t g;
     int rc = 0;
+    ig_reason[0] = '\0';
     if (igraph_read_graph_graphml(&g, f, 0) != IGRAPH_SUCCESS) {
-        rc = err_set(e, "%s: igraph could not read the graph", s->path);
+        rc = err_set(e, "%s: igraph: %s", s->path,
+                     ig_reason[0] ? ig_reason : "could not read the graph");
     } else {
         if ((size_t)igraph_ecount(&g) != s->nedges || (size_t)igraph_vcount(&g) != s->nnodes)
             rc = err_set(e,

@@ -60,6 +60,7 @@ base() { N h0 host; N h1 host; N l0 switch; N l1 switch; N s0 switch; E h0 l0 10
 { hdr; base; N h2 host; E h2 l0 100 1000; ftr; } >"$T/uneven.graphml"
 { hdr; base; E l0 l0 100 1000; ftr; } >"$T/loop.graphml"
 { hdr string; base; ftr; } >"$T/strgbps.graphml"
+{ hdr; base; E l0 l1 fast 1000; ftr; } >"$T/nonnumber.graphml"
 { hdr; N h0 host; N 'h-1' host; ftr; } >"$T/badid.graphml"
 {
     hdr; N h0 host; N h1 host
@@ -105,6 +106,7 @@ duplicate.graphml|duplicate.graphml:16: node 'l0': duplicate id (first on line 9
 twolinks.graphml|twolinks.graphml:7: node 'h0': a second link (line 16); a host has one, to its edge switch (multi-homed hosts are not modelled)
 uneven.graphml|uneven.graphml:10: node 'l1': 1 host, but node 'l0' has 2 (every edge switch holds as many hosts)
 loop.graphml|loop.graphml:16: edge 'l0'-'l0': links a node to itself
+nonnumber.graphml|nonnumber.graphml:16: edge 'l0'-'l1': gbps 'fast' is not a number
 strgbps.graphml|strgbps.graphml:4: key 'gbps': not a number (attr.type double, float, int or long)
 badid.graphml|badid.graphml:8: node 'h-1': an id is 1 to 31 letters, digits, '_', '.' or ':' (it names the node in the links table)
 long.graphml|long.graphml: node 'c0' to node 'c7': 7 switch links, more than a route holds (6)
