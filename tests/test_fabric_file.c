@@ -5,7 +5,8 @@
  * switch latencies on the right ports; on an irregular GraphML mesh every
  * route is a shortest path, a lone flow finishes exactly at its route's
  * store-and-forward time (on the one route, and on whichever of three
- * unequal equal-hop routes ECMP picks), every switch forwards the bytes it
+ * unequal equal-hop routes ECMP picks, and on a 6-switch-link chain, the
+ * longest route a file may have), every switch forwards the bytes it
  * receives under every path mode, and nothing finishes below the ideal
  * bound. The shipped files are read from data/fabrics/ (make test runs in
  * the repository). */
@@ -352,13 +353,71 @@ static void test_mesh_nvlink(void **state)
                                "switch of " MESH ": a server's GPUs sit under one leaf");
 }
 
+/* The longest route a fabric may have: a chain of 7 switches, 6 switch
+ * links, 8 ports with the host links; a lone flow along it ends exactly at
+ * its store-and-forward time. */
+static void test_longest_route(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/moesim_chain_XXXXXX.graphml";
+    int fd = mkstemps(path, 8);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("<?xml version=\"1.0\"?>\n<graphml>\n"
+          "<key id=\"r\" for=\"node\" attr.name=\"role\" attr.type=\"string\"/>\n"
+          "<key id=\"g\" for=\"edge\" attr.name=\"gbps\" attr.type=\"double\"/>\n"
+          "<key id=\"d\" for=\"edge\" attr.name=\"latency_ns\" attr.type=\"double\"/>\n"
+          "<graph edgedefault=\"undirected\">\n",
+          f);
+    fputs("<node id=\"h0\"><data key=\"r\">host</data></node>\n"
+          "<node id=\"h1\"><data key=\"r\">host</data></node>\n",
+          f);
+    for (int i = 0; i < 7; i++)
+        fprintf(f, "<node id=\"c%d\"><data key=\"r\">switch</data></node>\n", i);
+    fputs("<edge source=\"h0\" target=\"c0\"><data key=\"g\">100</data><data "
+          "key=\"d\">100</data></edge>\n"
+          "<edge source=\"h1\" target=\"c6\"><data key=\"g\">100</data><data "
+          "key=\"d\">100</data></edge>\n",
+          f);
+    for (int i = 0; i < 6; i++)
+        fprintf(f,
+                "<edge source=\"c%d\" target=\"c%d\"><data key=\"g\">%d</data><data "
+                "key=\"d\">%d</data></edge>\n",
+                i, i + 1, 100 * (i + 1), 10 * i);
+    fputs("</graph>\n</graphml>\n", f);
+    fclose(f);
+    struct cfg c;
+    file_spec(&c, path);
+    assert_int_equal(c.topo.info.shape, TOPO_FILE);
+    c.tr.window_bytes = 1 << 30;
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0); /* reads the file again */
+    unlink(path);
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_route_ports(t, 0, 1, 0, ports);
+    assert_int_equal(n, TOPO_ROUTE_MAX_PORTS);
+    assert_int_equal(t->ports[ports[n - 1]].dst, 1);
+    /* c3 is 3 hops from both leaves: kinds up to tier 3 */
+    assert_int_equal(t->ports[ports[1]].kind, TP_LEAF_UP);
+    assert_int_equal(t->ports[ports[2]].kind, TP_AGG_UP);
+    assert_int_equal(t->ports[ports[3]].kind, TP_UP);
+    assert_int_equal(t->ports[ports[4]].kind, TP_DOWN);
+    assert_int_equal(t->ports[ports[5]].kind, TP_CORE_DOWN);
+    assert_int_equal(t->ports[ports[6]].kind, TP_AGG_DOWN);
+    struct topo_demand d = {0, 1, 500000};
+    c.tr.path = PATH_SPRAY;
+    assert_int_equal(run(t, &c, &d, 1), by_hand(t, ports, n, d.bytes, (uint64_t)c.tr.mtu));
+    topo_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_graphml_leaf_spine),  cmocka_unit_test(test_topo_fat_tree),
         cmocka_unit_test(test_topo_tier_latencies), cmocka_unit_test(test_mesh_routes),
         cmocka_unit_test(test_mesh_lone_flow),      cmocka_unit_test(test_mesh_all_to_all),
-        cmocka_unit_test(test_mesh_nvlink),
+        cmocka_unit_test(test_mesh_nvlink),         cmocka_unit_test(test_longest_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
