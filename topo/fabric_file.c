@@ -213,7 +213,11 @@ int topo_file_build(const struct topo_spec *s, struct topo **out, struct err *e)
     if (topo_file_check(s, &bad, e) < 0) return -1;
     struct topo_gml g;
     if (topo_gml_read(s->file, &g, e) < 0) return -1;
-    int rc = topo_gml_build(s, &g, out, e);
+    int rc = 0;
+    if (g.hosts != s->info.hosts || g.switches != s->info.switches ||
+        g.nlinks - g.hosts != s->info.fabric_links || g.hosts_per_leaf != s->hosts_per_leaf)
+        rc = err_set(e, "topology.file: %s: changed since the run was checked", s->file);
+    if (rc == 0) rc = topo_gml_build(s, &g, out, e);
     topo_gml_free(&g);
     return rc;
 }
