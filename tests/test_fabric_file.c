@@ -166,6 +166,42 @@ static void test_topo_fat_tree(void **state)
     topo_destroy(b);
 }
 
+/* A two-tier .topo (one pod) is the leaf_spine it describes: 4 leaves of 8
+ * hosts at 200 Gb/s, 2 spines at 400 Gb/s (2:1 oversubscribed), its
+ * ports those of topology.kind = leaf_spine with those keys. */
+static void test_topo_leaf_spine(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/moesim_ls_XXXXXX.topo";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    const char *text = "# two tiers\nNodes 32\nTiers 2\nPodsize 32\n\ntier 0\n"
+                       "downlink_speed_gbps 200\nDownlink_Latency_ns 600\nRadix_Down 8\n"
+                       "Radix_Up 2\nOversubscribed 2\n"
+                       "Tier 1\nDownlink_speed_Gbps 400\nDownlink_Latency_ns 600\nRadix_Down 4\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    struct cfg f, l;
+    file_spec(&f, path);
+    unlink(path);
+    assert_int_equal(f.topo.info.shape, TOPO_LEAF_SPINE);
+    cfg_defaults(&l);
+    l.topo.leaves = 4, l.topo.spines = 2, l.topo.hosts_per_leaf = 8;
+    l.topo.host_gbps = 200, l.topo.fabric_gbps = 400, l.topo.link_latency_ns = 600;
+    assert_int_equal(f.topo.leaves, 4);
+    assert_int_equal(f.topo.spines, 2);
+    assert_int_equal(f.topo.hosts_per_leaf, 8);
+    struct topo *a, *b;
+    struct err e;
+    assert_int_equal(topo_build(&f.topo, &a, &e), 0);
+    assert_int_equal(topo_build(&l.topo, &b, &e), 0);
+    assert_non_null(a->up); /* the factored leaf-spine, as the engine reads it */
+    assert_int_equal(a->nports, b->nports);
+    assert_memory_equal(a->ports, b->ports, a->nports * sizeof *a->ports);
+    topo_destroy(a);
+    topo_destroy(b);
+}
+
 /* Per-tier latencies, switch latencies charged on the ports out of each
  * switch: a lone flow across pods ends at its route's time by hand, and
  * the spec's zero-load route delay is the built route's. */
@@ -414,10 +450,11 @@ static void test_longest_route(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_graphml_leaf_spine),  cmocka_unit_test(test_topo_fat_tree),
-        cmocka_unit_test(test_topo_tier_latencies), cmocka_unit_test(test_mesh_routes),
-        cmocka_unit_test(test_mesh_lone_flow),      cmocka_unit_test(test_mesh_all_to_all),
-        cmocka_unit_test(test_mesh_nvlink),         cmocka_unit_test(test_longest_route),
+        cmocka_unit_test(test_graphml_leaf_spine), cmocka_unit_test(test_topo_fat_tree),
+        cmocka_unit_test(test_topo_leaf_spine),    cmocka_unit_test(test_topo_tier_latencies),
+        cmocka_unit_test(test_mesh_routes),        cmocka_unit_test(test_mesh_lone_flow),
+        cmocka_unit_test(test_mesh_all_to_all),    cmocka_unit_test(test_mesh_nvlink),
+        cmocka_unit_test(test_longest_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
