@@ -37,7 +37,7 @@ static int file_format(const char *path)
     return FF_NONE;
 }
 
-int topo_spec_shape(const struct topo_spec *s)
+int topo_spec_build_kind(const struct topo_spec *s)
 {
     return s->kind == TOPO_FILE ? s->info.shape : s->kind;
 }
@@ -199,7 +199,7 @@ int topo_gml_build(const struct topo_spec *s, const struct topo_gml *g, struct t
             set_port(&t->ports[q++], TP_NVL_DOWN, sw, h, nbps, nlat);
         }
     }
-    if (topo_route_build(t, e) < 0) {
+    if (topo_route_build(t, e) < 0 || topo_faults_apply(s, t, e) < 0) {
         topo_destroy(t);
         return -1;
     }

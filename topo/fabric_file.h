@@ -46,7 +46,7 @@ int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e);
 
 /* The fabric kind that builds s: s->kind, or for kind = file the file's
  * shape (-1 when it could not be read). */
-int topo_spec_shape(const struct topo_spec *s);
+int topo_spec_build_kind(const struct topo_spec *s);
 
 /* kind = file: checks (reads the file again for its error), port count,
  * memory estimate and build (fabric_file.c). */

@@ -18,16 +18,14 @@
 void topo_spec_resolve(struct topo_spec *s)
 {
     if (s->kind == TOPO_FILE) topo_file_resolve(s);
-    if (topo_spec_shape(s) != TOPO_FAT_TREE) return;
+    if (topo_spec_build_kind(s) != TOPO_FAT_TREE) return;
     s->leaves = s->pods * s->leaves_per_pod;
     s->spines = s->aggs_per_pod;
 }
 
-int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
+/* The leaf-spine's own checks (topo_check adds the faults'). */
+static int ls_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->kind == TOPO_FILE && topo_file_check(c, bad, e) < 0) return -1;
-    if (topo_spec_shape(c) == TOPO_FILE) return 0;
-    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
     if (c->hosts_per_leaf % c->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -47,10 +45,20 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
     return 0;
 }
 
+int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->kind == TOPO_FILE && topo_file_check(c, bad, e) < 0) return -1;
+    int sh = topo_spec_build_kind(c);
+    int rc = sh == TOPO_FAT_TREE ? topo_ft_check(c, bad, e)
+             : sh == TOPO_FILE   ? 0
+                                 : ls_check(c, bad, e);
+    return rc < 0 ? rc : topo_faults_check(c, bad, e);
+}
+
 uint64_t topo_port_count(const struct topo_spec *c)
 {
-    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
-    if (topo_spec_shape(c) == TOPO_FILE || topo_spec_shape(c) < 0) return topo_file_port_count(c);
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -63,8 +71,8 @@ uint64_t topo_port_count(const struct topo_spec *c)
  * ports: a leaf's uplinks once, a spine's downlinks). */
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
-    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
-    if (topo_spec_shape(c) == TOPO_FILE || topo_spec_shape(c) < 0) return topo_file_memory_bytes(c);
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
@@ -84,7 +92,8 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 {
     uint64_t bps = 0;
     for (uint32_t p = 0; p < t->nports; p++)
-        if (t->ports[p].kind == TP_LEAF_UP && t->ports[p].src == t->hosts + leaf)
+        if (t->ports[p].kind == TP_LEAF_UP && t->ports[p].src == t->hosts + leaf &&
+            !t->ports[p].down)
             bps += t->ports[p].bps;
     return (double)bps / 1e9;
 }
@@ -110,7 +119,7 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
     }
     if (r == TOPO_ROUTE_FABRIC && s->leaves < 2) return 0;
     kinds[n++] = TP_HOST_UP;
-    if (r == TOPO_ROUTE_FABRIC && topo_spec_shape(s) == TOPO_FAT_TREE) {
+    if (r == TOPO_ROUTE_FABRIC && topo_spec_build_kind(s) == TOPO_FAT_TREE) {
         /* the longest: across pods when there are two, else across a pod */
         kinds[n++] = TP_LEAF_UP;
         if (s->pods > 1) {
@@ -118,7 +127,7 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
             kinds[n++] = TP_CORE_DOWN;
         }
         kinds[n++] = TP_AGG_DOWN;
-    } else if (r == TOPO_ROUTE_FABRIC && topo_spec_shape(s) == TOPO_FILE) {
+    } else if (r == TOPO_ROUTE_FABRIC && topo_spec_build_kind(s) == TOPO_FILE) {
         kinds[n++] = TP_LEAF_UP; /* GraphML: the least, one switch link */
     } else if (r == TOPO_ROUTE_FABRIC) {
         kinds[n++] = TP_LEAF_UP;
@@ -305,11 +314,11 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
 
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
-    if (topo_spec_shape(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
-    if (c->kind == TOPO_FILE && topo_spec_shape(c) != TOPO_LEAF_SPINE)
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (c->kind == TOPO_FILE && topo_spec_build_kind(c) != TOPO_LEAF_SPINE)
         return topo_file_build(c, out, e);
     const struct opt_def *bad;
-    if (topo_check(c, &bad, e) < 0) return -1;
+    if (ls_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
         return err_set(e, "topology.hosts_per_leaf: more than %u hosts", TOPO_MAX_HOSTS);
     struct topo *t = xcalloc(1, sizeof *t);
@@ -372,6 +381,10 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
         return -1;
     }
     fill_routes(t, 2 * H);
+    if (topo_faults_apply(c, t, e) < 0) {
+        topo_destroy(t);
+        return -1;
+    }
     *out = t;
     return 0;
 }
