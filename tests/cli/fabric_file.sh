@@ -11,13 +11,13 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf '[sim]\nseed = 1\n' >"$T/base.ini"
 rows() { sqlite3 "$1" "SELECT * FROM phases ORDER BY run_id, rowid; SELECT * FROM links ORDER BY run_id, rowid;" | md5sum; }
-P="--set transport.path=ecmp,spray,spray_rr,split,adaptive --set workload.kind=alltoall --set workload.bytes=65536 -q"
+P="--set transport.path=ecmp,spray,spray_rr,split,adaptive,flowlet,ethereal --set workload.kind=alltoall --set workload.bytes=65536 -q"
 # shellcheck disable=SC2086
 "$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file=data/fabrics/leaf_spine_4x4.graphml $P --db "$T/f.db"
 # shellcheck disable=SC2086
 "$MOESIM" run "$T/base.ini" $P --db "$T/l.db"
 expect_eq "GraphML leaf-spine = leaf_spine (phases, links)" "$(rows "$T/f.db")" "$(rows "$T/l.db")"
-expect_eq "five runs" "$(sqlite3 "$T/f.db" "SELECT count(*) FROM runs")" 5
+expect_eq "seven runs" "$(sqlite3 "$T/f.db" "SELECT count(*) FROM runs")" 7
 expect_eq "the file is an input" "$(sqlite3 "$T/f.db" "SELECT DISTINCT key || ' ' || bytes FROM inputs")" \
     "topology.file $(wc -c <data/fabrics/leaf_spine_4x4.graphml | tr -d ' ')"
 FT="--set topology.pods=2 --set topology.leaves_per_pod=2 --set topology.aggs_per_pod=2 --set topology.cores=4 --set topology.hosts_per_leaf=4"
