@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "sim/eng.h"
+#include "sim/flow_eng.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
 
@@ -132,37 +133,40 @@ static void test_parking_lot(void **state)
 static void test_bytes_and_paths_match_packet(void **state)
 {
     (void)state;
-    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++) {
-        struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
-        struct topo *t;
-        struct err e;
-        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        struct eng_hooks h = {NULL, on_done};
-        struct eng *g[2];
-        uint64_t total[2] = {0, 0};
-        for (int k = 0; k < 2; k++) {
-            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
-            uint64_t tag = 0;
-            for (uint32_t s = 0; s < 4; s++)
-                for (uint32_t d = 0; d < 4; d++)
-                    if (s != d) eng_add_msg(g[k], s, d, 100000 + 4096 * s + d, 0, tag++);
-            eng_run(g[k]);
-            char msg[256];
-            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
-            assert_int_equal(eng_stats(g[k])->data_bytes_sent,
-                             eng_stats(g[k])->data_bytes_delivered);
-            for (uint32_t p = 0; p < t->nports; p++)
-                total[k] += eng_port(g[k], p)->bytes;
+    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++)
+        for (int ae = 1; ae <= 9; ae = ae == 1 ? 3 : ae + 6) {
+            struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
+            c.tr.ack_every = ae; /* coalesced: ceil(packets / group) acknowledgements a flow */
+            struct topo *t;
+            struct err e;
+            assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+            struct eng_hooks h = {NULL, on_done};
+            struct eng *g[2];
+            uint64_t total[2] = {0, 0};
+            for (int k = 0; k < 2; k++) {
+                g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
+                uint64_t tag = 0;
+                for (uint32_t s = 0; s < 4; s++)
+                    for (uint32_t d = 0; d < 4; d++)
+                        if (s != d) eng_add_msg(g[k], s, d, 100000 + 4096 * s + d, 0, tag++);
+                eng_run(g[k]);
+                char msg[256];
+                assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+                assert_int_equal(eng_stats(g[k])->data_bytes_sent,
+                                 eng_stats(g[k])->data_bytes_delivered);
+                for (uint32_t p = 0; p < t->nports; p++)
+                    total[k] += eng_port(g[k], p)->bytes;
+            }
+            assert_int_equal(total[0], total[1]);
+            assert_int_equal(eng_stats(g[0])->acks, eng_stats(g[1])->acks);
+            if (path == PATH_ECMP || path == PATH_SPLIT)
+                for (uint32_t p = 0; p < t->nports; p++)
+                    assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+            assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
+            eng_destroy(g[0]);
+            eng_destroy(g[1]);
+            topo_destroy(t);
         }
-        assert_int_equal(total[0], total[1]);
-        if (path == PATH_ECMP || path == PATH_SPLIT)
-            for (uint32_t p = 0; p < t->nports; p++)
-                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
-        assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
-        eng_destroy(g[0]);
-        eng_destroy(g[1]);
-        topo_destroy(t);
-    }
 }
 
 /* The same run twice gives the same times; a reset engine is a fresh one. */
@@ -288,6 +292,56 @@ static void test_cross_engine_moe(void **state)
                   100 * step);
 }
 
+static uint32_t rnd(uint64_t *r)
+{
+    *r = *r * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*r >> 33);
+}
+
+/* The selective re-solve equals progressive filling from scratch: random
+ * fabrics (host and fabric speeds apart), random messages at random times,
+ * every path mode; after every re-solve every active sub's rate is
+ * compared with a full filling of them all (flow_maxmin_verify_all). */
+static void test_incremental_equals_scratch(void **state)
+{
+    (void)state;
+    flow_maxmin_verify_all = 1;
+    uint64_t r = 12345;
+#define RND() rnd(&r)
+    for (int inst = 0; inst < 24; inst++) {
+        int path = PATH_ECMP + inst % 5;
+        int leaves = 2 + RND() % 3, spines = 1 + RND() % 4, hpl = 2 * (1 + RND() % 3);
+        double host = 100 * (1 + RND() % 4), fabric = 100 * (1 + RND() % 4);
+        struct cfg c = mkcfg(leaves, spines, hpl, host, fabric, path);
+        c.topo.gpus_per_host = inst % 3 ? 1 : 2;
+        c.tr.ack_every = 1 + RND() % 8;
+        struct topo *t;
+        struct err e;
+        if (topo_build(&c.topo, &t, &e)) fail_msg("%s", e.msg);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, inst, &h);
+        uint32_t nm = 20 + RND() % 60;
+        for (uint32_t m = 0; m < nm; m++) {
+            uint32_t a = RND() % t->hosts, b = RND() % t->hosts;
+            if (a == b) b = (b + 1) % t->hosts;
+            uint64_t size = 1000 + RND() % 2000000;
+            simtime_t at = (simtime_t)(RND() % 4) * 20000000;
+            eng_add_msg(g, a, b, size, at, m);
+        }
+        eng_run(g);
+        char msg[256];
+        assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+        const struct flow_eng *f = flow_eng_ofc(g);
+        assert_true(f->recomputes > 1);
+        if (f->verify_err > 1e-9)
+            fail_msg("instance %d: incremental and scratch rates part by %g", inst, f->verify_err);
+        eng_destroy(g);
+        topo_destroy(t);
+    }
+#undef RND
+    flow_maxmin_verify_all = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_parking_lot),
         cmocka_unit_test(test_bytes_and_paths_match_packet),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_incremental_equals_scratch),
         cmocka_unit_test(test_cross_engine_collectives),
         cmocka_unit_test(test_cross_engine_moe),
     };
