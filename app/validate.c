@@ -90,18 +90,16 @@ static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, str
     return 0;
 }
 
-/* The flow engine (sim.engine = flow) models no window and no coalesced
- * acknowledgements: a scenario that sets them is asking for the packet
- * engine, and is refused before anything runs. */
+/* The flow engine (sim.engine = flow) models no window: a scenario that
+ * sets one is asking for the packet engine, and is refused before anything
+ * runs. (Coalesced acknowledgements, transport.ack_every, it models: their
+ * weight on the reverse links, eng_ack_group.) */
 static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (c->sim.engine != ENGINE_FLOW) return 0;
     if (c->tr.window_bytes != 0)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "the flow engine models no window (sim.engine = flow)");
-    if (c->tr.ack_every != 1)
-        return cfg_fail(bad, e, "transport", "ack_every",
-                        "the flow engine models no coalesced acknowledgements (sim.engine = flow)");
     return 0;
 }
 
