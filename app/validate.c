@@ -109,10 +109,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
     const struct opt_def *row = NULL;
     int rc = topo_check(&c->topo, &row, e);
     if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
-    if (rc == 0 && c->topo.kind == TOPO_FAT_TREE && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models leaf_spine fabrics only; topology.kind = fat_tree "
-                        "runs on sim.engine = packet");
     return rc;
 }
 

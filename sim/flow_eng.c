@@ -52,6 +52,8 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     for (uint32_t i = 0; i < t->nports; i++)
         e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
     e->pst = xcalloc(t->nports, sizeof *e->pst);
+    e->spread_mark = xcalloc(t->nports, sizeof *e->spread_mark);
+    e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
     e->end_seq = FL_NOEV;
     e->theta = INFINITY;
     return &e->base;
@@ -65,6 +67,8 @@ static void flow_destroy(struct eng *eb)
         free(e->links[i].uses);
     free(e->links);
     free(e->pst);
+    free(e->spread_mark);
+    free(e->spread_slot);
     free(e->subs);
     free(e->uses);
     free(e->msgs);
@@ -129,22 +133,45 @@ static void add_use(struct flow_eng *e, uint32_t link, uint64_t bytes, uint64_t 
         (struct fl_use){link, e->nsubs - 1, 0, (double)bytes / (double)size, bytes};
 }
 
-/* Spreads `bytes` over the npaths fabric paths from leaf la to leaf lb:
- * equal shares, the first paths taking the remainder. */
-static void add_spread(struct flow_eng *e, uint32_t la, uint32_t lb, uint64_t bytes, uint64_t size)
+/* Adds the uses of a route from a to b carrying `bytes` of a sub of `size`:
+ * on path k (the routing table's path number: topo_route_ports), or, for
+ * k = UINT32_MAX, spread in equal shares over the npaths path numbers (the
+ * first paths taking the remainder), each port once with the bytes of every
+ * path that crosses it. */
+static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes, uint64_t size,
+                      uint32_t k)
 {
     const struct topo *t = e->base.t;
-    uint32_t np = t->npaths;
-    for (uint32_t k = 0; k < np; k++) {
-        uint64_t b = bytes / np + (k < bytes % np ? 1 : 0);
-        add_use(e, topo_up(t, la, k), b, size);
-        add_use(e, topo_down(t, k, lb), b, size);
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    if (k != UINT32_MAX || topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b)) {
+        uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
+        for (uint32_t i = 0; i < n; i++)
+            add_use(e, ports[i], bytes, size);
+        return;
     }
+    uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
+    for (uint32_t p = 0; p < np; p++) {
+        uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
+        uint32_t n = topo_route_ports(t, a, b, p, ports);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t q = ports[i];
+            if (e->spread_mark[q] == ep) {
+                e->uses[e->spread_slot[q]].bytes += bp;
+                continue;
+            }
+            if (!bp) continue;
+            e->spread_mark[q] = ep;
+            e->spread_slot[q] = e->nuses;
+            add_use(e, q, bp, size);
+        }
+    }
+    for (uint32_t u = u0; u < e->nuses; u++)
+        e->uses[u].w = (double)e->uses[u].bytes / (double)size;
 }
 
-/* A sub of `size` bytes from src to dst on fabric path k (UINT32_MAX:
- * spread over every path; ignored on a direct route), with its
- * acknowledgements on the reverse route. */
+/* A sub of `size` bytes from src to dst on path k (UINT32_MAX: spread over
+ * every path; a direct route has one), with its acknowledgements on the
+ * reverse route of the same path number, as the packet engine sends them. */
 static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
                     uint32_t k)
 {
@@ -162,29 +189,9 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     s->hpos = FL_NONE;
     uint64_t pkts = (size + e->mtu - 1) / e->mtu;
     uint64_t ack = (pkts + e->ack_group - 1) / e->ack_group * e->ack_bytes;
-    uint32_t la = topo_leaf_of(t, src), lb = topo_leaf_of(t, dst);
-    int direct = topo_same_server(t, src, dst) || la == lb;
-    add_use(e, topo_first_port(t, src, dst), size, size);
-    if (!direct) {
-        if (k == UINT32_MAX)
-            add_spread(e, la, lb, size, size);
-        else {
-            add_use(e, topo_up(t, la, k), size, size);
-            add_use(e, topo_down(t, k, lb), size, size);
-        }
-    }
-    add_use(e, topo_last_port(t, src, dst), size, size);
-    /* acknowledgements: the reverse of the data's route, the same spines */
-    add_use(e, topo_first_port(t, dst, src), ack, size);
-    if (!direct) {
-        if (k == UINT32_MAX)
-            add_spread(e, lb, la, ack, size);
-        else {
-            add_use(e, topo_up(t, lb, k), ack, size);
-            add_use(e, topo_down(t, k, la), ack, size);
-        }
-    }
-    add_use(e, topo_last_port(t, dst, src), ack, size);
+    add_route(e, src, dst, size, size, k);
+    add_route(e, dst, src, ack, size, k);
+    s = &e->subs[e->nsubs - 1];
     s->nuse = e->nuses - s->use0;
     /* The pipeline's fill: the fluid model passes the bytes through the
      * bottleneck; the first packet's way after its first hop (store and

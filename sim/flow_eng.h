@@ -104,6 +104,8 @@ struct flow_eng {
     uint32_t nfresh, capfresh;
     double theta;
     uint32_t epoch;
+    /* add_route's scratch: a port's use in the sub being built */
+    uint32_t *spread_mark, *spread_slot, spread_epoch;
     /* the active subs and their rates (+inf while fresh), by position apos */
     uint32_t *act;
     double *arate;

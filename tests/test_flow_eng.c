@@ -292,6 +292,54 @@ static void test_cross_engine_moe(void **state)
                   100 * step);
 }
 
+/* A fat tree (topology.kind = fat_tree, routed by the generic table): every
+ * link's bytes equal the packet engine's for ECMP and split (the same path
+ * numbers), the totals for the spreading modes, and an all-to-all's
+ * completion within the targets. */
+static void test_fat_tree_matches_packet(void **state)
+{
+    (void)state;
+    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++) {
+        struct cfg c = mkcfg(0, 0, 2, 100, 100, path);
+        c.topo.kind = TOPO_FAT_TREE;
+        c.topo.pods = 2;
+        c.topo.leaves_per_pod = 2;
+        c.topo.aggs_per_pod = 2;
+        c.topo.cores = 4;
+        topo_spec_resolve(&c.topo);
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g[2];
+        uint64_t total[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 5, &h);
+            for (uint32_t s = 0; s < t->hosts; s++)
+                for (uint32_t d = 0; d < t->hosts; d++)
+                    if (s != d) eng_add_msg(g[k], s, d, 50000 + 4096 * s + d, 0, 0);
+            eng_run(g[k]);
+            char msg[256];
+            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+            for (uint32_t p = 0; p < t->nports; p++)
+                total[k] += eng_port(g[k], p)->bytes;
+        }
+        assert_int_equal(total[0], total[1]);
+        if (path == PATH_ECMP || path == PATH_SPLIT)
+            for (uint32_t p = 0; p < t->nports; p++)
+                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+        eng_destroy(g[0]);
+        eng_destroy(g[1]);
+        c.wl.kind = WL_ALLTOALL;
+        c.wl.bytes = 1 << 18;
+        double med, worst, step;
+        compare(&c, &med, &worst, &step);
+        if (med > 0.03 || worst > 0.10)
+            fail_msg("fat tree path %d: median %.2f%% worst %.2f%%", path, 100 * med, 100 * worst);
+        topo_destroy(t);
+    }
+}
+
 static uint32_t rnd(uint64_t *r)
 {
     *r = *r * 6364136223846793005ull + 1442695040888963407ull;
@@ -299,7 +347,8 @@ static uint32_t rnd(uint64_t *r)
 }
 
 /* The selective re-solve equals progressive filling from scratch: random
- * fabrics (host and fabric speeds apart), random messages at random times,
+ * leaf-spines and fat trees (host and fabric speeds apart), random messages
+ * at random times,
  * every path mode; after every re-solve every active sub's rate is
  * compared with a full filling of them all (flow_maxmin_verify_all). */
 static void test_incremental_equals_scratch(void **state)
@@ -314,6 +363,14 @@ static void test_incremental_equals_scratch(void **state)
         double host = 100 * (1 + RND() % 4), fabric = 100 * (1 + RND() % 4);
         struct cfg c = mkcfg(leaves, spines, hpl, host, fabric, path);
         c.topo.gpus_per_host = inst % 3 ? 1 : 2;
+        if (inst % 4 == 3) { /* a fat tree, routed by the generic table */
+            c.topo.kind = TOPO_FAT_TREE;
+            c.topo.pods = 2;
+            c.topo.leaves_per_pod = 2;
+            c.topo.aggs_per_pod = 2;
+            c.topo.cores = 2 * (1 + RND() % 2);
+            topo_spec_resolve(&c.topo);
+        }
         c.tr.ack_every = 1 + RND() % 8;
         struct topo *t;
         struct err e;
@@ -351,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_bytes_and_paths_match_packet),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_incremental_equals_scratch),
+        cmocka_unit_test(test_fat_tree_matches_packet),
         cmocka_unit_test(test_cross_engine_collectives),
         cmocka_unit_test(test_cross_engine_moe),
     };
