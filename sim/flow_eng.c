@@ -374,7 +374,10 @@ static void flow_run(struct eng *eb)
                 e->now = before;
                 break;
             }
-            if (e->ntouched) flow_maxmin_update(e); /* the rates at this instant */
+            if (e->ntouched) { /* the rates at this instant, and the end they give */
+                flow_maxmin_update(e);
+                next_end(e);
+            }
             e->sample_fn(e->sample_ctx, &e->base, e->now);
             push_ev(e, e->now + e->sample_period, FEV_SAMPLE, 0);
             break;

@@ -169,6 +169,37 @@ static void test_bytes_and_paths_match_packet(void **state)
         }
 }
 
+static void no_sample(void *ctx, const struct eng *e, simtime_t now)
+{
+    (void)ctx, (void)e, (void)now;
+}
+
+/* A sampler re-solves the rates at its instants: the messages still end
+ * when they do without it (the pending end follows the new rates). */
+static void test_sampler_keeps_ends(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 100, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    simtime_t first[MAXM];
+    for (int k = 0; k < 2; k++) {
+        struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 3, &h);
+        if (k) eng_set_sampler(g, 0, 1000000, no_sample, NULL);
+        for (uint32_t s = 0; s < 8; s++)
+            eng_add_msg(g, s, (s + 3) % 8, 65536 * (s + 1), 1500000 * s, s);
+        eng_run(g);
+        for (int i = 0; i < 8; i++) {
+            if (!k) first[i] = ends[i];
+            assert_int_equal(ends[i], first[i]);
+        }
+        eng_destroy(g);
+    }
+    topo_destroy(t);
+}
+
 /* The same run twice gives the same times; a reset engine is a fresh one. */
 static void test_determinism(void **state)
 {
@@ -407,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_parking_lot),
         cmocka_unit_test(test_bytes_and_paths_match_packet),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_sampler_keeps_ends),
         cmocka_unit_test(test_incremental_equals_scratch),
         cmocka_unit_test(test_fat_tree_matches_packet),
         cmocka_unit_test(test_cross_engine_collectives),
