@@ -42,7 +42,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->hooks = *h;
     evq_init(&e->q);
     e->path = c->path;
-    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1; /* ethereal: add_msg_paths */
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
     e->ack_group = eng_ack_group(t, c);
@@ -202,11 +202,37 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
               ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
 }
 
-static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
-                             simtime_t start, uint64_t tag)
+/* On a fabric read from its rows (not a leaf-spine's factored up/down), an
+ * ECMP or split flow's switches past the first each hash the flow's value
+ * fk (its path number, 16 more bits of entropy above: sim/ecmp.h) and
+ * write their choice as their digit of the path number, as the packet
+ * engine's pkt_hop does; the path number the flow ends with, which its
+ * acknowledgements follow back. */
+static uint32_t hashed_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
 {
-    struct flow_eng *e = flow_eng_of(eb);
     const struct topo *t = e->base.t;
+    uint16_t p = (uint16_t)fk;
+    if (topo_same_server(t, src, dst)) return p;
+    uint32_t dl = topo_leaf_of(t, dst), q = t->host_up[src];
+    for (uint32_t hop = 0; t->ports[q].dst >= t->hosts && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
+        uint32_t sw = t->ports[q].dst - t->hosts;
+        if (sw != dl && sw >= t->leaves) {
+            const struct topo_hop *g = topo_hop_at(t, sw, dl);
+            if (g->n >= 2) {
+                uint32_t i = (uint32_t)(eng_ecmp_hop(e->seed, fk, sw) % g->n);
+                uint32_t cur = (p / g->div) % g->n;
+                p = (uint16_t)(p - cur * g->div + i * g->div);
+            }
+        }
+        q = topo_next_port(t, sw, dst, p);
+    }
+    return p;
+}
+
+/* A new message from src to dst; its subs follow (msg_close). */
+static uint32_t msg_open(struct flow_eng *e, uint32_t src, uint32_t dst, simtime_t start,
+                         uint64_t tag)
+{
     if (e->nmsgs == e->capmsgs) {
         e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
         e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
@@ -219,6 +245,48 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
     m->src = src;
     m->dst = dst;
     m->sub0 = e->nsubs;
+    return mi;
+}
+
+static uint32_t msg_close(struct flow_eng *e, uint32_t mi, simtime_t start)
+{
+    struct fl_msg *m = &e->msgs[mi];
+    m->nsub = e->nsubs - m->sub0;
+    m->left = m->nsub;
+    e->st.msgs++;
+    e->st.flows += m->nsub;
+    push_ev(e, start > e->now ? start : e->now, FEV_START, mi);
+    return mi;
+}
+
+/* transport.path = ethereal: the subs as the executor assigned them
+ * (sim/ethereal.h), each on its path. */
+static uint32_t flow_add_msg_paths(struct eng *eb, uint32_t src, uint32_t dst, simtime_t start,
+                                   uint64_t tag, const struct eth_sub *subs, uint32_t n)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    uint32_t mi = msg_open(e, src, dst, start, tag);
+    for (uint32_t j = 0; j < n; j++)
+        add_sub(e, mi, src, dst, subs[j].bytes, subs[j].path);
+    return msg_close(e, mi, start);
+}
+
+static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
+                             simtime_t start, uint64_t tag)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    const struct topo *t = e->base.t;
+    if (e->path == PATH_ETHEREAL) { /* a message alone: a step of one flow */
+        struct topo_demand d = {src, dst, bytes};
+        struct eth_sub *subs;
+        size_t *off;
+        size_t n = eth_assign(t, &d, 1, &subs, &off);
+        uint32_t mi = flow_add_msg_paths(eb, src, dst, start, tag, subs, (uint32_t)n);
+        free(subs);
+        free(off);
+        return mi;
+    }
+    uint32_t mi = msg_open(e, src, dst, start, tag);
     uint64_t key = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
     switch (e->path) {
     case PATH_SPRAY:
@@ -228,17 +296,14 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
         break;
     default: { /* ecmp, split: the packet engine's flows and paths */
         uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
-        for (uint32_t j = 0; j < n; j++)
-            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0),
-                    eng_ecmp_path(key, j, t->npaths));
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t k = eng_ecmp_path(key, j, t->npaths);
+            if (!t->up) k = hashed_path(e, src, dst, k | eng_ecmp_ent16(key, j) << 16);
+            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0), k);
+        }
     }
     }
-    m->nsub = e->nsubs - m->sub0;
-    m->left = m->nsub;
-    e->st.msgs++;
-    e->st.flows += m->nsub;
-    push_ev(e, start > e->now ? start : e->now, FEV_START, mi);
-    return mi;
+    return msg_close(e, mi, start);
 }
 
 static void start_msg(struct flow_eng *e, uint32_t mi)
@@ -484,6 +549,7 @@ const struct eng_ops flow_eng_ops = {
     .destroy = flow_destroy,
     .reset = flow_reset,
     .add_msg = flow_add_msg,
+    .add_msg_paths = flow_add_msg_paths,
     .set_sampler = flow_set_sampler,
     .run = flow_run,
     .now = flow_now,

@@ -38,6 +38,7 @@ row "ring allreduce 16h 1:1" $S/alltoall.ini --set workload.kind=allreduce --set
     --set transport.path=ecmp,spray
 row "ring allreduce 16h 4:1" $S/alltoall.ini --set workload.kind=allreduce --set workload.algo=ring \
     --set topology.fabric_gbps=25 --set transport.path=spray
+row "incast 32-to-1, 256h" $S/incast.ini
 row "alltoall fat tree 32h" $S/fat_tree.ini --set transport.path=ecmp,spray,split,adaptive
 row "moe mixtral 16 GPUs" $S/moe_mixtral.ini --set placement.policy=contiguous
 row "moe mixtral 16 GPUs 4:1" $S/moe_mixtral.ini --set placement.policy=contiguous \
