@@ -135,5 +135,5 @@ rc=0
 "$MOESIM" run "$T/flow.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
 expect_eq "flow engine: exit status" "$rc" 2
 expect_eq "flow engine: stderr" "$(cat "$T/err")" \
-    "moesim: $T/flow.ini:5: sim.engine: the flow engine models leaf_spine fabrics only; topology.kind = file runs on sim.engine = packet"
+    "moesim: $T/flow.ini:5: sim.engine: the flow engine does not model fabrics from files yet; topology.kind = file runs on sim.engine = packet"
 echo "fabric_file: ok"
