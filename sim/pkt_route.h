@@ -18,7 +18,7 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
 {
     const struct topo *t = e->base.t;
     k->flags = 0;
-    if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
         k->path = PKT_DIRECT;
         return;
     }
@@ -59,8 +59,8 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
      * the destination's leaf and the packet's path number), or straight to
      * the destination for PKT_DIRECT (under one leaf, or over NVLink). */
     k->hop++;
-    if (p->sw == PKT_TO_HOST) {
-        pkt_deliver(e, k);
+    if (p->sw >= PKT_NVSW) { /* into a host, or NVLink on a rail with PXN */
+        if (p->sw == PKT_TO_HOST || pkt_rail_arrive(e, q, k)) pkt_deliver(e, k);
         return;
     }
     const struct topo *t = e->base.t;

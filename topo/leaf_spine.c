@@ -16,6 +16,11 @@
 
 void topo_spec_resolve(struct topo_spec *s)
 {
+    if (s->kind == TOPO_RAIL) { /* a rail switch per GPU of a server and group */
+        s->leaves = s->groups * s->gpus_per_host;
+        s->hosts_per_leaf = s->servers_per_group;
+        return;
+    }
     if (s->kind != TOPO_FAT_TREE) return;
     s->leaves = s->pods * s->leaves_per_pod;
     s->spines = s->aggs_per_pod;
@@ -24,6 +29,7 @@ void topo_spec_resolve(struct topo_spec *s)
 int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
+    if (c->kind == TOPO_RAIL) return topo_rail_check(c, bad, e);
     if (c->hosts_per_leaf % c->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -46,6 +52,7 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
 uint64_t topo_port_count(const struct topo_spec *c)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (c->kind == TOPO_RAIL) return topo_rail_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -59,6 +66,7 @@ uint64_t topo_port_count(const struct topo_spec *c)
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (c->kind == TOPO_RAIL) return topo_rail_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
@@ -78,7 +86,8 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 {
     uint64_t bps = 0;
     for (uint32_t p = 0; p < t->nports; p++)
-        if (t->ports[p].kind == TP_LEAF_UP && t->ports[p].src == t->hosts + leaf)
+        if ((t->ports[p].kind == TP_LEAF_UP || t->ports[p].kind == TP_RAIL_UP) &&
+            t->ports[p].src == t->hosts + leaf)
             bps += t->ports[p].bps;
     return (double)bps / 1e9;
 }
@@ -112,6 +121,18 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
             kinds[n++] = TP_CORE_DOWN;
         }
         kinds[n++] = TP_AGG_DOWN;
+    } else if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_RAIL) {
+        /* the longest: PXN's NVLink hop to the relay first, then the spines */
+        if (s->cross_rail == TOPO_XR_PXN) {
+            n = 0;
+            kinds[n++] = TP_NVL_UP;
+            kinds[n++] = TP_NVL_DOWN;
+            kinds[n++] = TP_HOST_UP;
+        }
+        if (s->cross_rail != TOPO_XR_PXN || s->groups > 1) {
+            kinds[n++] = TP_RAIL_UP;
+            kinds[n++] = TP_RAIL_DOWN;
+        }
     } else if (r == TOPO_ROUTE_FABRIC) {
         kinds[n++] = TP_LEAF_UP;
         kinds[n++] = TP_SPINE_DOWN;
@@ -141,7 +162,8 @@ const char *topo_port_kind_name(int kind)
 {
     static const char *const names[] = {"host_up",    "host_down", "leaf_up",
                                         "spine_down", "nvl_up",    "nvl_down",
-                                        "agg_up",     "core_down", "agg_down"};
+                                        "agg_up",     "core_down", "agg_down",
+                                        "rail_up",    "rail_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -152,7 +174,7 @@ void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
     if (node < t->hosts)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
-        snprintf(buf, n, "l%u", node - t->hosts);
+        snprintf(buf, n, t->kind == TOPO_RAIL ? "r%u" : "l%u", node - t->hosts);
     else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->leaves + t->pods * t->aggs_per_pod)
         snprintf(buf, n, "a%u", node - t->hosts - t->leaves);
     else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->nswitches)
@@ -269,6 +291,7 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (c->kind == TOPO_RAIL) return topo_rail_build(c, out, e);
     const struct opt_def *bad;
     if (topo_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)

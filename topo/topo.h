@@ -27,7 +27,9 @@
 #include "base/opt.h"
 #include "base/units.h"
 
-enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE };
+enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE, TOPO_RAIL };
+/* topology.cross_rail (rail): relay over NVLink (PXN) or through the spines */
+enum topo_cross_rail { TOPO_XR_PXN = 0, TOPO_XR_SPINE };
 
 /* The [topology] options (topo_options.c). */
 struct topo_spec {
@@ -42,6 +44,10 @@ struct topo_spec {
      * spines = aggs_per_pod once topo_spec_resolve has run */
     int64_t pods, leaves_per_pod, aggs_per_pod, cores;
     double core_gbps; /* 0: fabric_gbps */
+    /* rail (topo/rail.c): leaves = groups * gpus_per_host rail switches and
+     * hosts_per_leaf = servers_per_group once topo_spec_resolve has run */
+    int64_t groups, servers_per_group, planes;
+    int cross_rail; /* enum topo_cross_rail */
 };
 extern const struct opt_table topo_options;
 
@@ -55,6 +61,8 @@ enum topo_port_kind {
     TP_AGG_UP,    /* fat_tree: aggregation to core (leaf_up: leaf to aggregation) */
     TP_CORE_DOWN, /* fat_tree: core to aggregation */
     TP_AGG_DOWN,  /* fat_tree: aggregation to leaf */
+    TP_RAIL_UP,   /* rail: rail switch to spine (host_up: GPU to its rail switch) */
+    TP_RAIL_DOWN, /* rail: spine to rail switch */
     TP_KIND_COUNT
 };
 
@@ -83,6 +91,7 @@ struct topo {
     int kind; /* enum topo_kind */
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
+    uint32_t groups, pxn; /* rail: groups; 1 with cross_rail = pxn (else 0, and 0 off rail) */
     uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
@@ -141,6 +150,16 @@ uint64_t topo_ft_port_count(const struct topo_spec *s);
 uint64_t topo_ft_memory_bytes(const struct topo_spec *s);
 int topo_ft_build(const struct topo_spec *s, struct topo **out, struct err *e);
 
+/* rail.c: the same for topology.kind = rail, and the route of a pair that
+ * PXN relays (topo_pxn, different servers): nvl_up(a), nvl_down(relay),
+ * then the relay's route of path p to b (topo_route_ports calls it). */
+int topo_rail_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
+uint64_t topo_rail_port_count(const struct topo_spec *s);
+uint64_t topo_rail_memory_bytes(const struct topo_spec *s);
+int topo_rail_build(const struct topo_spec *s, struct topo **out, struct err *e);
+uint32_t topo_rail_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
+                               uint32_t *ports);
+
 /* Limits a topology must fit; checked before anything is allocated (host
  * counts by cfg_validate, the leaf-spine links by topo_check). */
 #define TOPO_MAX_HOSTS        1048576u
@@ -170,6 +189,23 @@ static inline int topo_same_server(const struct topo *t, uint32_t a, uint32_t b)
     return t->gpus_per_host > 1 && a / t->gpus_per_host == b / t->gpus_per_host;
 }
 
+/* rail with cross_rail = pxn: whether a's traffic to b starts over NVLink
+ * because b is on another rail (GPU index), and the GPU of a's server on b's
+ * rail that relays it (b itself when a and b share a server). */
+static inline int topo_pxn(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return t->pxn && a % t->gpus_per_host != b % t->gpus_per_host;
+}
+static inline uint32_t topo_pxn_relay(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return a - a % t->gpus_per_host + b % t->gpus_per_host;
+}
+/* Whether the route from a to b starts over NVLink (the NVLink sender's). */
+static inline int topo_via_nvlink(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) || topo_pxn(t, a, b);
+}
+
 /* The two ports of fabric path k from leaf la to leaf lb (la != lb). */
 static inline uint32_t topo_up(const struct topo *t, uint32_t la, uint32_t k)
 {
@@ -190,7 +226,7 @@ static inline uint32_t topo_route_len(const struct topo *t, uint32_t a, uint32_t
 /* The first and last port of the route from a to b (host or NVLink ports). */
 static inline uint32_t topo_first_port(const struct topo *t, uint32_t a, uint32_t b)
 {
-    return topo_same_server(t, a, b) ? t->nvl_up[a] : t->host_up[a];
+    return topo_via_nvlink(t, a, b) ? t->nvl_up[a] : t->host_up[a];
 }
 static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t b)
 {
