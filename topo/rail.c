@@ -105,7 +105,8 @@ int topo_rail_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
     const struct opt_def *bad;
     if (topo_rail_check(c, &bad, e) < 0) return -1;
-    uint64_t H64 = (uint64_t)c->groups * (uint64_t)c->servers_per_group * (uint64_t)c->gpus_per_host;
+    uint64_t H64 =
+        (uint64_t)c->groups * (uint64_t)c->servers_per_group * (uint64_t)c->gpus_per_host;
     if (H64 > TOPO_MAX_HOSTS)
         return err_set(e, "topology.servers_per_group: more than %u hosts", TOPO_MAX_HOSTS);
     struct topo *t = xcalloc(1, sizeof *t);
