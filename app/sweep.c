@@ -124,8 +124,11 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
             ideal += p->ideal_ps;
         }
     }
-    printf("run %lld%s%s%s: time %.3f us", (long long)id, label[0] ? " [" : "", label,
-           label[0] ? "]" : "", (double)total / 1e6);
+    char shape[160];
+    topo_spec_shape(&sc_run(w->s, index)->topo, shape, sizeof shape);
+    printf("run %lld%s%s%s%s%s%s: time %.3f us", (long long)id, label[0] ? " [" : "", label,
+           label[0] ? "]" : "", shape[0] ? " (" : "", shape, shape[0] ? ")" : "",
+           (double)total / 1e6);
     if (ideal)
         printf(", network %.3f us vs ideal %.3f us (x%.3f)", (double)net / 1e6, (double)ideal / 1e6,
                (double)net / (double)ideal);

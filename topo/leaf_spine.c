@@ -160,13 +160,25 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
-                                        "spine_down", "nvl_up",    "nvl_down",
-                                        "agg_up",     "core_down", "agg_down",
-                                        "rail_up",    "rail_down"};
+    static const char *const names[] = {"host_up",  "host_down", "leaf_up",  "spine_down",
+                                        "nvl_up",   "nvl_down",  "agg_up",   "core_down",
+                                        "agg_down", "rail_up",   "rail_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
+}
+
+void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
+{
+    if (s->kind != TOPO_RAIL) {
+        if (n) buf[0] = 0;
+        return;
+    }
+    snprintf(buf, n, "rail: %lld group%s x %lld server%s x %lld GPUs, %lld spine%s, %s",
+             (long long)s->groups, s->groups == 1 ? "" : "s", (long long)s->servers_per_group,
+             s->servers_per_group == 1 ? "" : "s", (long long)s->gpus_per_host,
+             (long long)s->spines, s->spines == 1 ? "" : "s",
+             s->cross_rail == TOPO_XR_PXN ? "pxn" : "spine");
 }
 
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)

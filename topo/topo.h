@@ -11,6 +11,10 @@
  * Hosts under one edge switch go host_up, host_down directly. With
  * topology.gpus_per_host > 1, consecutive hosts are the GPUs of one server
  * and reach each other over NVLink instead: nvl_up, then nvl_down.
+ * On a rail (topo/rail.c) the leaves are rail switches, a host's leaf is
+ * not h / hosts_per_leaf (host_leaf says), and with cross_rail = pxn a
+ * route to another rail starts nvl_up, nvl_down to a relay GPU, then the
+ * relay's host_up and on (topo_pxn, topo_route_ports).
  *
  * topo/ is the only module that includes igraph: the fabric graph is built
  * with it and the equal-cost paths come from its shortest-path search, once,
@@ -92,7 +96,7 @@ struct topo {
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
     uint32_t groups, pxn; /* rail: groups; 1 with cross_rail = pxn (else 0, and 0 off rail) */
-    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
+    uint32_t nswitches;   /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -258,6 +262,11 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind);
  * (0 when there is no such route): what topo_path_latency of a zero-byte
  * packet gives on the built fabric, without building it. */
 simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kind r);
+
+/* The fabric's shape for the run line into buf ("" where the line shows
+ * none: leaf_spine and fat_tree, whose lines are as before; rail: "rail: 2
+ * groups x 2 servers x 8 GPUs, 4 spines, pxn"). */
+void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n);
 
 /* Name of a node ("h3", "l0", "s12") into buf. */
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n);

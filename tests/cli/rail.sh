@@ -1,6 +1,6 @@
 #!/bin/sh
 # rail.sh - topology.kind = rail from the command line: the shipped scenario
-# runs, records every port with its tier's kind (host_up/host_down: a GPU's
+# runs, shows its shape in the run line, records every port with its tier's kind (host_up/host_down: a GPU's
 # NIC and its rail switch, rail_up/rail_down: rail switch and spine, nvl_up/
 # nvl_down) and finishes no earlier than its ideal bound; with cross_rail =
 # pxn an all-to-all inside one group never reaches a spine, with spine its
@@ -10,7 +10,8 @@ set -eu
 . tests/cli/lib.inc
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-"$MOESIM" run scenarios/rail.ini --db "$T/a.db" -q
+"$MOESIM" run scenarios/rail.ini --db "$T/a.db" >"$T/line"
+expect_eq "run line" "$(head -1 "$T/line" | sed 's/: time .*//')" "run 1 (rail: 2 groups x 2 servers x 8 GPUs, 4 spines, pxn)"
 expect_eq "links by kind" "$(sqlite3 "$T/a.db" "SELECT kind || '=' || count(*) FROM links GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
     "host_down=32 host_up=32 nvl_down=32 nvl_up=32 rail_down=64 rail_up=64 "
 expect_eq "a GPU's NIC" "$(sqlite3 "$T/a.db" "SELECT src || '-' || dst FROM links WHERE kind = 'host_up' AND src = 'h17'")" "h17-r9"
