@@ -145,6 +145,22 @@ static void test_rail_routes(void **state)
     assert_string_equal(topo_port_kind_name(TP_RAIL_UP), "rail_up");
     assert_string_equal(topo_port_kind_name(TP_RAIL_DOWN), "rail_down");
     assert_true(topo_leaf_uplink_gbps(t, 0) == 3 * c.topo.fabric_gbps);
+    /* the spec's longest route (the workloads' clock checks read it) is
+     * PXN's between groups, NVLink and rail latencies differing */
+    c.topo.nvlink_latency_ns = 300;
+    topo_destroy(t);
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_FABRIC),
+                     topo_path_latency(t, 0, 9, 0));
+    assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_NVLINK),
+                     topo_path_latency(t, 0, 1, 0));
+    assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_LEAF),
+                     topo_path_latency(t, 0, 4, 0));
+    topo_destroy(t);
+    rail_spec(&c, 1, 2, 4, 3, TOPO_XR_PXN); /* one group: PXN never reaches a spine */
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_FABRIC),
+                     topo_path_latency(t, 0, 5, 0));
     topo_destroy(t);
 
     rail_spec(&c, 2, 2, 4, 3, TOPO_XR_SPINE);
@@ -152,6 +168,8 @@ static void test_rail_routes(void **state)
     check_route(t, 0, 1, 0, nvl, 2);
     check_route(t, 0, 5, 1, rails, 4);
     check_route(t, 0, 9, 2, rails, 4);
+    assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_FABRIC),
+                     topo_path_latency(t, 0, 5, 0));
     topo_destroy(t);
 }
 

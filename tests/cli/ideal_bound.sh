@@ -17,6 +17,8 @@ for f in scenarios/*.ini bench/*.ini; do
     case $f in
     scenarios/alltoall.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
+    scenarios/rail.ini)
+        set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
