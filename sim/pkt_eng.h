@@ -25,6 +25,7 @@
  *                it runs per packet and per hop), pkt_route.c adaptive routing
  *   pkt_send.c   senders (NIC, NVLink): messages, flows, windows
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
+ *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */

@@ -51,7 +51,7 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
         pkt_push(e, behind->t, EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
-        if (p->sw == PKT_TO_HOST) __builtin_prefetch(&e->flows[behind->flow], 1);
+        if (p->sw >= PKT_NVSW) __builtin_prefetch(&e->flows[behind->flow], 1);
     }
 
     /* The route, from the packet alone: a port into a host delivers it; a
