@@ -145,6 +145,10 @@ static void test_rail_routes(void **state)
     assert_string_equal(topo_port_kind_name(TP_RAIL_UP), "rail_up");
     assert_string_equal(topo_port_kind_name(TP_RAIL_DOWN), "rail_down");
     assert_true(topo_leaf_uplink_gbps(t, 0) == 3 * c.topo.fabric_gbps);
+    /* the placement models see a group as a leaf: its 4 rail switches' uplinks */
+    assert_int_equal(topo_place_leaves(t), 2);
+    assert_int_equal(topo_spec_place_leaves(&c.topo), 2);
+    assert_true(topo_place_uplink_gbps(t) == 4 * 3 * c.topo.fabric_gbps);
     /* the spec's longest route (the workloads' clock checks read it) is
      * PXN's between groups, NVLink and rail latencies differing */
     c.topo.nvlink_latency_ns = 300;

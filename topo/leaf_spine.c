@@ -92,6 +92,15 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
     return (double)bps / 1e9;
 }
 
+double topo_place_uplink_gbps(const struct topo *t)
+{
+    if (t->kind != TOPO_RAIL) return topo_leaf_uplink_gbps(t, 0);
+    double gbps = 0; /* group 0's rail switches */
+    for (uint32_t l = 0; l < t->gpus_per_host; l++)
+        gbps += topo_leaf_uplink_gbps(t, l);
+    return gbps;
+}
+
 uint32_t topo_gpus_per_server(const struct topo *t)
 {
     return t->gpus_per_host;

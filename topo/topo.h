@@ -244,6 +244,20 @@ static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t
  * NVLink uplink; 0 without NVLink), Gb/s. */
 double topo_host_gbps(const struct topo *t);
 double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf);
+/* What the placement models (workloads/place*) take for leaves: groups of
+ * consecutive GPUs, servers inside them, and each group's uplinks in total,
+ * Gb/s. A leaf-spine's and a fat-tree's leaves; a rail's groups (a group's
+ * rail switches together: with PXN its GPUs reach one another without a
+ * spine). */
+static inline int64_t topo_spec_place_leaves(const struct topo_spec *s)
+{
+    return s->kind == TOPO_RAIL ? s->groups : s->leaves;
+}
+static inline uint32_t topo_place_leaves(const struct topo *t)
+{
+    return t->kind == TOPO_RAIL ? t->groups : t->leaves;
+}
+double topo_place_uplink_gbps(const struct topo *t);
 uint32_t topo_gpus_per_server(const struct topo *t);
 double topo_nvlink_gbps(const struct topo *t);
 

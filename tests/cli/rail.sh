@@ -23,6 +23,12 @@ expect_eq "bytes" "$(sqlite3 "$T/a.db" "SELECT bytes FROM phases")" "$((32 * 31 
 "$MOESIM" run scenarios/rail.ini --db "$T/g.db" -q --set topology.groups=1 --set topology.cross_rail=pxn,spine
 expect_eq "pxn: spines idle" "$(sqlite3 "$T/g.db" "SELECT sum(bytes) FROM links JOIN params p ON p.run_id = links.run_id AND p.key = 'topology.cross_rail' WHERE p.value = 'pxn' AND kind LIKE 'rail_%'")" 0
 expect_eq "spine: every rail uplink carries cross-rail bytes" "$(sqlite3 "$T/g.db" "SELECT count(*) FROM links JOIN params p ON p.run_id = links.run_id AND p.key = 'topology.cross_rail' WHERE p.value = 'spine' AND kind = 'rail_up' AND bytes = 0")" 0
+# a MoE step on a rail (the placement models take a group for a leaf)
+"$MOESIM" run scenarios/moe_mixtral.ini --db "$T/m.db" -q --set topology.kind=rail \
+    --set topology.gpus_per_host=4 --set topology.servers_per_group=2 --set topology.groups=2 \
+    --set workload.layers=2 --set workload.tokens_per_gpu=64 --set topology.cross_rail=pxn,spine
+expect_eq "moe on a rail: all done" "$(sqlite3 "$T/m.db" "SELECT count(*) > 0, sum(status != 'done') FROM runs")" "1|0"
+expect_eq "moe on a rail: cct >= ideal" "$(sqlite3 "$T/m.db" "SELECT count(*) FROM phases WHERE ideal_ns > 0 AND cct_ns + 1 < ideal_ns")" 0
 bad() { # WHAT LINE... : the text refused
     what=$1
     shift
