@@ -88,6 +88,12 @@ uint64_t graph_compute(struct graph *g, const char *name, uint32_t iter, uint32_
     return graph_next_id(g) - 1;
 }
 
+uint64_t graph_delay(struct graph *g, const char *name, uint32_t iter, uint32_t layer,
+                     simtime_t dur)
+{
+    return graph_compute(g, name, iter, layer, GRAPH_NO_GPU, dur);
+}
+
 void graph_barrier(struct graph *g)
 {
     uint64_t at = graph_next_id(g);

@@ -101,6 +101,12 @@ struct wl_def {
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
 extern const struct wl_def wl_def_allreduce, wl_def_reduce_scatter, wl_def_allgather;
+extern const struct wl_def wl_def_incast, wl_def_flows;
+
+/* incast.c: the senders of an incast of `senders` hosts into the last host,
+ * into out[] (the first hosts under other leaves than the receiver's, then
+ * under its own); returns how many (at most hosts - 1). */
+uint32_t wl_incast_pick(const struct topo *t, uint32_t senders, uint32_t *out);
 
 /* The workloads' entry points (wl.c), each through workload.kind. */
 /* Creates the generator (clearing *g first, so the optional hooks a

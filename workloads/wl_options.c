@@ -11,9 +11,10 @@
 /* clang-format off */
 #define F(field) offsetof(struct wl_spec, field)
 static const struct opt_def wl_options_rows[] = {
-    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather",
+    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows",
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
-     "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo)", F(kind)},
+     "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo), "
+     "incast (workload.senders hosts to the last one), flows (replayed from workload.flows_file)", F(kind)},
     {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling",
      "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
      "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
@@ -22,7 +23,13 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},
-    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
+    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation, incast); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
+    {"workload", "senders", OPT_INT, "0", 0, 1048576, NULL,
+     "incast: hosts sending workload.bytes each to the last host, the first ones under other leaves "
+     "than its own; 0 = every other host", F(senders)},
+    {"workload", "flows_file", OPT_PATH, "", 0, 0, NULL,
+     "flows: the flows to replay, htsim's connection matrix (Nodes/Connections/Triggers lines, "
+     "SRC->DST start US size B) or CSV (src,dst,bytes[,start_ns])", F(flows_file)},
     {"workload", "trace", OPT_PATH, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
     {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
     {"workload", "topk", OPT_INT, "0", 0, 64, NULL, "moe: experts per token; 0 = the trace's", F(topk)},

@@ -15,7 +15,9 @@ enum wl_kind {
     WL_MOE,
     WL_ALLREDUCE,
     WL_REDUCE_SCATTER,
-    WL_ALLGATHER
+    WL_ALLGATHER,
+    WL_INCAST,
+    WL_FLOWS
 };
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
  * ring for the reducing collectives); collective_reduce.c */
@@ -46,6 +48,8 @@ struct wl_spec {
     int pass;               /* moe: enum wl_pass */
     double backward_factor; /* moe training: backward compute / forward compute */
     int64_t dense_bytes;    /* moe training: gradient all-reduce bytes per GPU (0: none) */
+    int64_t senders;        /* incast: sending hosts (0: every host but the receiver) */
+    char flows_file[OPT_STR_MAX]; /* flows: the flows to replay (flows_file.c) */
 };
 
 /* [placement] */

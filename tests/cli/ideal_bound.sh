@@ -16,6 +16,7 @@ paths=transport.path=ecmp,spray,spray_rr,split,adaptive
 for f in scenarios/*.ini bench/*.ini; do
     case $f in
     scenarios/alltoall.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
+    scenarios/flows.ini | scenarios/incast.ini) set -- --set "$paths" ;;
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/rail.ini)
         set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
