@@ -35,6 +35,11 @@ void graph_destroy(struct graph *g)
     free(g);
 }
 
+void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb)
+{
+    if (task >= g->base && task < graph_next_id(g)) g->task[task - g->base].micro_batch = mb;
+}
+
 uint64_t graph_next_id(const struct graph *g)
 {
     return g->base + g->n;

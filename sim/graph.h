@@ -69,6 +69,9 @@ int graph_dep(struct graph *g, uint64_t task, uint64_t on);
 /* Every task added after this starts only after every task added before it
  * has ended. */
 void graph_barrier(struct graph *g);
+/* Tags task `task` (not yet taken) with micro-batch mb (graph_task's
+ * micro_batch; tasks start with 0). */
+void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb);
 /* The number the next task will get. */
 uint64_t graph_next_id(const struct graph *g);
 /* The graph's first error ("graph: ..."), or NULL. */
@@ -85,6 +88,7 @@ struct graph_task {
     simtime_t dur;           /* GRAPH_COMPUTE */
     struct topo_demand *dem; /* GRAPH_NET: its messages (malloc'd, the taker's to free) */
     size_t ndem;
+    uint8_t micro_batch; /* the workload's micro-batch (MoE overlap = dual_batch), else 0 */
 };
 
 struct graph_dep_pair {

@@ -26,10 +26,9 @@ void topo_spec_resolve(struct topo_spec *s)
     s->spines = s->aggs_per_pod;
 }
 
-int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
+/* The leaf-spine's own checks (topo_check adds the faults'). */
+static int ls_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_check(c, bad, e);
-    if (c->kind == TOPO_RAIL) return topo_rail_check(c, bad, e);
     if (c->hosts_per_leaf % c->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -47,6 +46,14 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
                        (unsigned long long)TOPO_MAX_FABRIC_LINKS);
     }
     return 0;
+}
+
+int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
+{
+    int rc = c->kind == TOPO_FAT_TREE ? topo_ft_check(c, bad, e)
+             : c->kind == TOPO_RAIL   ? topo_rail_check(c, bad, e)
+                                      : ls_check(c, bad, e);
+    return rc < 0 ? rc : topo_faults_check(c, bad, e);
 }
 
 uint64_t topo_port_count(const struct topo_spec *c)
@@ -87,7 +94,7 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
     uint64_t bps = 0;
     for (uint32_t p = 0; p < t->nports; p++)
         if ((t->ports[p].kind == TP_LEAF_UP || t->ports[p].kind == TP_RAIL_UP) &&
-            t->ports[p].src == t->hosts + leaf)
+            t->ports[p].src == t->hosts + leaf && !t->ports[p].down)
             bps += t->ports[p].bps;
     return (double)bps / 1e9;
 }
@@ -175,19 +182,6 @@ const char *topo_port_kind_name(int kind)
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
-}
-
-void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
-{
-    if (s->kind != TOPO_RAIL) {
-        if (n) buf[0] = 0;
-        return;
-    }
-    snprintf(buf, n, "rail: %lld group%s x %lld server%s x %lld GPUs, %lld spine%s, %s",
-             (long long)s->groups, s->groups == 1 ? "" : "s", (long long)s->servers_per_group,
-             s->servers_per_group == 1 ? "" : "s", (long long)s->gpus_per_host,
-             (long long)s->spines, s->spines == 1 ? "" : "s",
-             s->cross_rail == TOPO_XR_PXN ? "pxn" : "spine");
 }
 
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
@@ -314,7 +308,7 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
     if (c->kind == TOPO_RAIL) return topo_rail_build(c, out, e);
     const struct opt_def *bad;
-    if (topo_check(c, &bad, e) < 0) return -1;
+    if (ls_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
         return err_set(e, "topology.hosts_per_leaf: more than %u hosts", TOPO_MAX_HOSTS);
     struct topo *t = xcalloc(1, sizeof *t);
@@ -377,6 +371,10 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
         return -1;
     }
     fill_routes(t, 2 * H);
+    if (topo_faults_apply(c, t, e) < 0) {
+        topo_destroy(t);
+        return -1;
+    }
     *out = t;
     return 0;
 }

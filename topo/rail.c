@@ -56,6 +56,18 @@ int topo_rail_check(const struct topo_spec *c, const struct opt_def **bad, struc
         return rail_fail(bad, "planes", e,
                          "%lld planes per NIC are not modelled (only %lld): see docs/fabrics.md",
                          (long long)c->planes, 1LL);
+    const struct topo_faults *f = &c->faults;
+    if (topo_faults_any(f)) {
+        const char *key = f->down[0]           ? "down"
+                          : f->random_down > 0 ? "random_down"
+                          : f->degraded[0]     ? "degraded"
+                                               : "random_degraded";
+        *bad = opt_table_find(&topo_faults_options, "faults", key);
+        return err_set(e,
+                       "faults.%s: faults on topology.kind = rail are not modelled yet (the "
+                       "ideal bound of PXN routes over failed links is not built)",
+                       key);
+    }
     uint64_t L = (uint64_t)c->groups * (uint64_t)c->gpus_per_host, S = (uint64_t)c->spines;
     if (L * S > TOPO_MAX_FABRIC_LINKS)
         return rail_fail(bad, "spines", e,
@@ -162,7 +174,8 @@ int topo_rail_build(const struct topo_spec *c, struct topo **out, struct err *e)
      * its uplinks in port (spine) order, so next hop k is spine k, as up[] */
     if (topo_route_build(t, e) < 0 ||
         (t->npaths != S &&
-         err_set(e, "topology: %u paths between rail switches, expected %u", t->npaths, S) < 0)) {
+         err_set(e, "topology: %u paths between rail switches, expected %u", t->npaths, S) < 0) ||
+        topo_faults_apply(c, t, e) < 0) {
         topo_destroy(t);
         return -1;
     }

@@ -11,7 +11,8 @@
  * still in flight are not modeled against it), and only one phase's demands
  * are held at a time. The ring collectives (collective_reduce.c) add an
  * iteration's steps with dependencies and no barrier between them, and the
- * MoE workload with overlap = chunks a layer at a time (docs/moe-steps.md).
+ * MoE workload with overlap = chunks a layer at a time, with dual_batch an
+ * iteration's forward at a time (docs/moe-steps.md).
  *
  * Adding a workload means adding a generator and its struct wl_def (its
  * creation, the checks and memory estimate of its configuration) to the list

@@ -52,9 +52,10 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
     {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
      "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu", F(chunks)},
-    {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks",
-     "moe: none (the chunks' phases one after another) or chunks (Tutel-style: chunk i's compute "
-     "overlaps chunk i+1's dispatch and chunk i-1's combine)", F(overlap)},
+    {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks|dual_batch",
+     "moe: none (the chunks' phases one after another), chunks (Tutel-style: chunk i's compute "
+     "overlaps chunk i+1's dispatch and chunk i-1's combine) or dual_batch (DeepSeek-style: each "
+     "GPU's tokens in two micro-batches, one's all-to-alls under the other's compute)", F(overlap)},
     {"workload", "attn_us", OPT_REAL, "0", 0, 1e9, NULL,
      "moe: dense work (attention) per layer per GPU on the compute stream before the dispatch, us", F(attn_us)},
     {"workload", "pass", OPT_ENUM, "forward", 0, 0, "forward|training",
@@ -64,6 +65,17 @@ static const struct opt_def wl_options_rows[] = {
      "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
     {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
      "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
+    {"workload", "dispatch", OPT_ENUM, "direct", 0, 0, "direct|hierarchical",
+     "moe: direct (each copy straight to its expert's GPU) or hierarchical (DeepEP-style: over the "
+     "network once per destination server, to the GPU of the same local index, then over NVLink; "
+     "combine in reverse; needs topology.gpus_per_host > 1)", F(dispatch)},
+    {"workload", "max_nodes", OPT_INT, "0", 0, 1048576, NULL,
+     "moe: node-limited routing: each token's experts on at most this many servers, those kept "
+     "ranked by the token's summed router weights there (docs/moe-steps.md); 0 = no limit", F(max_nodes)},
+    {"workload", "stage", OPT_ENUM, "prefill", 0, 0, "prefill|decode",
+     "moe: prefill (a step is tokens_per_gpu prompt tokens per GPU; the run's line says tokens/s) or "
+     "decode (a step makes one token for each of tokens_per_gpu sequences per GPU; the line says "
+     "the latency per token)", F(stage)},
 };
 #undef F
 /* clang-format on */

@@ -11,7 +11,7 @@ set -eu
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 "$MOESIM" run scenarios/rail.ini --db "$T/a.db" >"$T/line"
-expect_eq "run line" "$(head -1 "$T/line" | sed 's/: time .*//')" "run 1 (rail: 2 groups x 2 servers x 8 GPUs, 4 spines, pxn)"
+expect_eq "run line" "$(head -1 "$T/line" | sed 's/, time .*//')" "run 1: rail 2 groups x 2 servers x 8 GPUs, 4 spines, pxn"
 expect_eq "links by kind" "$(sqlite3 "$T/a.db" "SELECT kind || '=' || count(*) FROM links GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
     "host_down=32 host_up=32 nvl_down=32 nvl_up=32 rail_down=64 rail_up=64 "
 expect_eq "a GPU's NIC" "$(sqlite3 "$T/a.db" "SELECT src || '-' || dst FROM links WHERE kind = 'host_up' AND src = 'h17'")" "h17-r9"
@@ -53,6 +53,9 @@ expect_eq "stderr (links)" "$(cat "$T/err")" \
 bad "hosts" "[topology]" "kind = rail" "gpus_per_host = 8" "groups = 4096" "servers_per_group = 4096"
 expect_eq "stderr (hosts)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:5: topology.servers_per_group: groups*servers_per_group*gpus_per_host = 134217728 hosts, more than this build holds (1048576)"
+bad "faults" "[topology]" "kind = rail" "gpus_per_host = 8" "[faults]" "down = r0-s0"
+expect_eq "stderr (faults)" "$(cat "$T/err")" \
+    "moesim: $T/bad.ini:5: faults.down: faults on topology.kind = rail are not modelled yet (the ideal bound of PXN routes over failed links is not built)"
 bad "flow engine" "[topology]" "kind = rail" "gpus_per_host = 8" "[sim]" "engine = flow"
 expect_eq "stderr (flow engine)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:5: sim.engine: the flow engine models leaf_spine fabrics only; topology.kind = rail runs on sim.engine = packet"
