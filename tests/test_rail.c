@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "sim/eng.h"
+#include "sim/ethereal.h"
 #include "topo/topo.h"
 
 static simtime_t last_end;
@@ -22,7 +23,9 @@ static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, sim
     if (end > last_end) last_end = end;
 }
 
-static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
+static const int paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
+                            PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
+#define NPATHS ((int)(sizeof paths / sizeof paths[0]))
 
 /* groups x servers_per_group servers of G GPUs, S spines. */
 static void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int xr)
@@ -81,6 +84,7 @@ static simtime_t run(const struct topo *t, const struct cfg *c, const struct top
 static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
                        size_t n)
 {
+    if (c->tr.path == PATH_ETHEREAL) return eth_ideal_ps(t, d, n, (uint32_t)c->tr.mtu);
     return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
                          c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
 }
@@ -200,7 +204,8 @@ static simtime_t recurrence(uint64_t size, uint64_t mtu, const uint64_t *r, cons
 
 /* A lone flow on a same-rail route, a PXN cross-rail route and a spine
  * cross-rail route finishes at its recurrence under every path mode but
- * split, and at the ideal bound; split is never below the bound. */
+ * split and ethereal (several subflows), and at the ideal bound; no mode is
+ * below the bound. */
 static void test_lone_flows(void **state)
 {
     (void)state;
@@ -234,10 +239,10 @@ static void test_lone_flows(void **state)
         uint64_t size = 1000000;
         simtime_t want = recurrence(size, (uint64_t)c.tr.mtu, cases[i].r, cases[i].lat, cases[i].n);
         struct topo_demand d = {cases[i].a, cases[i].b, size};
-        for (int m = 0; m < 5; m++) {
+        for (int m = 0; m < NPATHS; m++) {
             c.tr.path = paths[m];
             simtime_t got = run(t, &c, &d, 1);
-            if (c.tr.path != PATH_SPLIT) {
+            if (c.tr.path != PATH_SPLIT && c.tr.path != PATH_ETHEREAL) { /* one flow */
                 if (got != want)
                     fail_msg("case %zu path %d: %llu ps, want %llu", i, paths[m],
                              (unsigned long long)got, (unsigned long long)want);
@@ -270,7 +275,7 @@ static void test_all_to_all(void **state)
         for (uint32_t a = 0; a < t->hosts; a++)
             for (uint32_t b = 0; b < t->hosts; b++)
                 if (a != b) d[n++] = (struct topo_demand){a, b, 100000};
-        for (int m = 0; m < 5; m++) {
+        for (int m = 0; m < NPATHS; m++) {
             c.tr.path = paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
@@ -302,7 +307,7 @@ static void test_pxn_avoids_spines(void **state)
             for (uint32_t b = 0; b < t->hosts; b++)
                 if (a / per_group == b / per_group && a / G != b / G && a % G != b % G)
                     d[n++] = (struct topo_demand){a, b, 30000 + 7 * n};
-        for (int m = 0; m < 5; m++) {
+        for (int m = 0; m < NPATHS; m++) {
             c.tr.path = paths[m];
             run(t, &c, d, n);
             uint64_t nv = kind_bytes[TP_NVL_UP], up = kind_bytes[TP_HOST_UP];
@@ -340,7 +345,7 @@ static void test_same_rail_permutation(void **state)
         size_t n = 0;
         for (uint32_t a = 0; a < t->hosts; a++)
             d[n++] = (struct topo_demand){a, (a + 4) % t->hosts, 200000};
-        for (int m = 0; m < 5; m++) {
+        for (int m = 0; m < NPATHS; m++) {
             c.tr.path = paths[m];
             simtime_t got = run(t, &c, d, n);
             assert_int_equal(kind_bytes[TP_NVL_UP], 0);
@@ -388,7 +393,7 @@ static void test_random_above_bound(void **state)
                 if (shape == 1 && b != (a + 1 + seed % (H - 1)) % H) continue; /* shift */
                 d[n++] = (struct topo_demand){a, b, 1 + gsl_rng_uniform_int(r, 20 * c.tr.mtu)};
             }
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < NPATHS; i++) {
             c.tr.path = paths[i];
             simtime_t lo = ideal(t, &c, d, n), got = run(t, &c, d, n);
             if (got < lo)
@@ -398,7 +403,7 @@ static void test_random_above_bound(void **state)
         }
         topo_destroy(t);
     }
-    print_message("60 random rails x 5 path modes: least cct/ideal %.4f\n", least);
+    print_message("60 random rails x %d path modes: least cct/ideal %.4f\n", NPATHS, least);
     gsl_rng_free(r);
 }
 
