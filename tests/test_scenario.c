@@ -476,6 +476,7 @@ static void test_enum_orders(void **state)
     } rows[] = {
         {"topology", "kind", TOPO_LEAF_SPINE, "leaf_spine"},
         {"topology", "kind", TOPO_FAT_TREE, "fat_tree"},
+        {"topology", "kind", TOPO_FILE, "file"},
         {"topology", "kind", TOPO_RAIL, "rail"},
         {"topology", "cross_rail", TOPO_XR_PXN, "pxn"},
         {"topology", "cross_rail", TOPO_XR_SPINE, "spine"},
@@ -551,7 +552,7 @@ static void test_enum_orders(void **state)
  * formula's, computed before the change), plus the routing table that came
  * with the fat-tree (topo/route.c: a row per switch and leaf, the leaves'
  * uplinks and the spines' downlinks once each). */
-#define ROUTE_BYTES(L, S) ((uint64_t)((L) + (S)) * (L) * 8 + 2ull * (L) * (S) * 4)
+#define ROUTE_BYTES(L, S) ((uint64_t)((L) + (S)) * (L)*8 + 2ull * (L) * (S)*4)
 static void test_memory_estimate(void **state)
 {
     (void)state;

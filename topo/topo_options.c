@@ -7,10 +7,11 @@
 /* clang-format off */
 #define F(field) offsetof(struct topo_spec, field)
 static const struct opt_def topo_options_rows[] = {
-    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree|rail",
+    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree|file|rail",
      "fabric shape: leaf_spine (a two-tier Clos of leaves and spines), fat_tree (three tiers: "
-     "leaves and aggregation switches in pods, core switches) or rail (GPU g of every server of a "
-     "group on that group's rail switch g, rail switches under spines; see docs/fabrics.md)", F(kind)},
+     "leaves and aggregation switches in pods, core switches), file (read from topology.file) or "
+     "rail (GPU g of every server of a group on that group's rail switch g, rail switches under "
+     "spines; see docs/fabrics.md)", F(kind)},
     {"topology", "leaves", OPT_INT, "4", 1, 4096, NULL, "leaf (top-of-rack) switches", F(leaves)},
     {"topology", "spines", OPT_INT, "4", 1, 1024, NULL, "spine switches; every leaf has one uplink to each", F(spines)},
     {"topology", "hosts_per_leaf", OPT_INT, "4", 1, 4096, NULL, "hosts under each leaf", F(hosts_per_leaf)},
@@ -33,6 +34,10 @@ static const struct opt_def topo_options_rows[] = {
      "cores j*cores/aggs_per_pod ... (j+1)*cores/aggs_per_pod - 1", F(cores)},
     {"topology", "core_gbps", OPT_REAL, "0", 0, 1e6, NULL,
      "fat_tree: aggregation-core link speed, Gb/s (0: fabric_gbps, the leaf-aggregation speed)", F(core_gbps)},
+    {"topology", "file", OPT_PATH, "", 0, 0, NULL,
+     "kind = file: the fabric, a GraphML file (.graphml: nodes of role host or switch, links with "
+     "gbps and latency_ns) or an htsim .topo file; it sets the fabric's shape, speeds and "
+     "latencies", F(file)},
     {"topology", "groups", OPT_INT, "1", 1, 4096, NULL,
      "rail: groups (scalable units), each of servers_per_group servers and gpus_per_host rail "
      "switches", F(groups)},

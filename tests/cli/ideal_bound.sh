@@ -20,6 +20,7 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/rail.ini)
         set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
+    scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \

@@ -58,4 +58,4 @@ expect_eq "stderr (faults)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:5: faults.down: faults on topology.kind = rail are not modelled yet (the ideal bound of PXN routes over failed links is not built)"
 bad "flow engine" "[topology]" "kind = rail" "gpus_per_host = 8" "[sim]" "engine = flow"
 expect_eq "stderr (flow engine)" "$(cat "$T/err")" \
-    "moesim: $T/bad.ini:5: sim.engine: the flow engine models leaf_spine fabrics only; topology.kind = rail runs on sim.engine = packet"
+    "moesim: $T/bad.ini:5: sim.engine: the flow engine does not model rail fabrics yet (PXN's NVLink relay); topology.kind = rail runs on sim.engine = packet"
