@@ -37,6 +37,10 @@
 
 enum graph_kind { GRAPH_NET = 0, GRAPH_COMPUTE };
 
+/* Which pass of a training step a task belongs to (the `tasks` table's
+ * `pass`): forward unless graph_tag says otherwise. */
+enum graph_pass { GRAPH_FORWARD = 0, GRAPH_BACKWARD };
+
 /* A compute task on every GPU's stream. */
 #define GRAPH_ALL_GPUS UINT32_MAX
 
@@ -60,6 +64,11 @@ int graph_dep(struct graph *g, uint64_t task, uint64_t on);
 /* Every task added after this starts only after every task added before it
  * has ended. */
 void graph_barrier(struct graph *g);
+/* Tags task `task` (not yet taken) with its chunk (a token chunk of an MoE
+ * layer, a pipeline chunk of a collective; 0 by default) and pass, for the
+ * `tasks` table; neither changes how it runs. 0, or -1 with the graph's
+ * error set. */
+int graph_tag(struct graph *g, uint64_t task, uint32_t chunk, enum graph_pass pass);
 /* The number the next task will get. */
 uint64_t graph_next_id(const struct graph *g);
 /* The graph's first error ("graph: ..."), or NULL. */
@@ -72,6 +81,9 @@ struct graph_task {
     enum graph_kind kind;
     const char *name;
     uint32_t iter, layer;
+    uint32_t chunk;          /* graph_tag: 0 by default */
+    uint32_t mb;             /* micro-batch (dual_batch): 0 by default */
+    enum graph_pass pass;    /* graph_tag: forward by default */
     uint32_t gpu;            /* GRAPH_COMPUTE */
     simtime_t dur;           /* GRAPH_COMPUTE */
     struct topo_demand *dem; /* GRAPH_NET: its messages (malloc'd, the taker's to free) */

@@ -280,14 +280,17 @@ static void moe_backward(struct moe *m, struct graph *g)
         for (uint32_t i = 0; i < m->C; i++) {
             build_dispatch(m, l, i);
             uint64_t d = graph_net(g, "bwd_dispatch", iter, (uint32_t)l, m->dem, m->ndem);
+            graph_tag(g, d, i, GRAPH_BACKWARD);
             uint64_t after = m->overlap ? (disp != NONE ? disp : last) : prev;
             if (after != NONE) graph_dep(g, d, after);
             if (m->overlap && disp != NONE && last != NONE) graph_dep(g, d, last);
             uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(slowest_ps(m), m->bwd_factor));
+            graph_tag(g, k, i, GRAPH_BACKWARD);
             graph_dep(g, k, d);
             build_combine_standard(m);
             uint64_t o = graph_net(g, "bwd_combine", iter, (uint32_t)l, m->dem, m->ndem);
+            graph_tag(g, o, i, GRAPH_BACKWARD);
             graph_dep(g, o, k);
             if (comb != NONE) graph_dep(g, o, comb);
             disp = d;
@@ -297,13 +300,18 @@ static void moe_backward(struct moe *m, struct graph *g)
         if (m->attn_ps) {
             uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(m->attn_ps, m->bwd_factor));
+            graph_tag(g, a, 0, GRAPH_BACKWARD);
             graph_dep(g, a, comb);
             last = a;
         }
     }
     m->st = keep;
-    if (m->dense_bytes && m->G > 1)
+    if (m->dense_bytes && m->G > 1) {
+        uint64_t from = graph_next_id(g);
         wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
+        for (uint64_t id = from; id < graph_next_id(g); id++)
+            graph_tag(g, id, 0, GRAPH_BACKWARD);
+    }
     graph_barrier(g);
 }
 
@@ -319,12 +327,15 @@ static void moe_layer_overlap(struct moe *m, struct graph *g)
     for (uint32_t i = 0; i < m->C; i++) {
         build_dispatch(m, (int)layer, i);
         uint64_t d = graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+        graph_tag(g, d, i, GRAPH_FORWARD);
         if (attn != UINT64_MAX) graph_dep(g, d, attn);
         if (disp != UINT64_MAX) graph_dep(g, d, disp);
         uint64_t k = graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+        graph_tag(g, k, i, GRAPH_FORWARD);
         graph_dep(g, k, d);
         build_combine_standard(m);
         uint64_t o = graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+        graph_tag(g, o, i, GRAPH_FORWARD);
         graph_dep(g, o, k);
         if (comb != UINT64_MAX) graph_dep(g, o, comb);
         disp = d;
@@ -371,13 +382,15 @@ static int moe_next(void *state, struct graph *g)
         }
         if (m->step == 0) {
             build_dispatch(m, (int)m->layer, m->chunk);
-            graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+            graph_tag(g, graph_net(g, "dispatch", iter, layer, m->dem, m->ndem), m->chunk,
+                      GRAPH_FORWARD);
             graph_barrier(g);
             m->step = 1;
             return 1;
         }
         if (m->step == 1) {
-            graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+            graph_tag(g, graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m)),
+                      m->chunk, GRAPH_FORWARD);
             graph_barrier(g);
             int last = m->layer + 1 == (uint32_t)m->L;
             m->step = !m->coherent || last ? 2 : 3;
@@ -388,7 +401,8 @@ static int moe_next(void *state, struct graph *g)
                 build_combine_coherent(m, m->chunk);
             else
                 build_combine_standard(m);
-            graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+            graph_tag(g, graph_net(g, "combine", iter, layer, m->dem, m->ndem), m->chunk,
+                      GRAPH_FORWARD);
             graph_barrier(g);
             m->step = 3;
             return 1;

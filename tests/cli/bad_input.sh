@@ -32,7 +32,7 @@ check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"
 check "moesim report: --metric p50: expected cct, slowdown, step_time or exposed_comm" \
     "$MOESIM" report --db "$T/a.db" --metric p50
-check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs or notes" \
+check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs, notes or tasks" \
     "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"
 check "moesim export: --where sim.seed: expected section.key=value" \
     "$MOESIM" export --db "$T/a.db" --table runs --where sim.seed -o "$T/x.csv"
