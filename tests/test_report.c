@@ -268,7 +268,7 @@ static void test_open_read_refusals(void **state)
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(newer, &db, &e), -1);
     snprintf(want, sizeof want,
-             "%s: schema_version 9 is newer than this moesim handles (4); use a newer moesim",
+             "%s: schema_version 9 is newer than this moesim handles (5); use a newer moesim",
              newer);
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(missing, &db, &e), -1);
