@@ -6,8 +6,8 @@
  * then counted arrays. Phases and links go field by field (they point at
  * strings), a link's counters (struct res_port_stats) as they are; flows,
  * samples, gpu_load, trace_use rows and notes are plain structs written as
- * they are, tasks likewise after their phase's name, so a blob is read by the same binary on the same kind of machine
- * (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
+ * they are, tasks likewise after their phase's name, so a blob is read by the same binary on the
+ * same kind of machine (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
  * from one cut short by a worker that died while writing.
  */
 #include "results/res.h"

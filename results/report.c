@@ -10,14 +10,12 @@
  * from the tasks table (res_steps_comm); for a run without task rows (an
  * older schema, output.tasks = false) the run's end less the time of its
  * compute rows (ideal_ns = 0), the same when the compute rows never overlap
- * one another and the step has no idle time (the MoE workload's). Runs are grouped by the --by keys (the first
- * gives the rows, the second the columns; by default every parameter with
- * more than one value among the selected runs except the seeds (sim.seed,
- * workload.seed) and output.*,
- * the last of them giving the columns). A cell is the median over its runs
- * (seeds and every unlisted parameter: the header names those it pools),
- * their min-max spread, the number of runs and, for cct only, the median
- * ratio to the ideal bound (slowdown is that ratio; step_time includes
+ * one another and the step has no idle time (the MoE workload's). Runs are grouped by the --by keys
+ * (the first gives the rows, the second the columns; by default every parameter with more than one
+ * value among the selected runs except the seeds (sim.seed, workload.seed) and output.*, the last
+ * of them giving the columns). A cell is the median over its runs (seeds and every unlisted
+ * parameter: the header names those it pools), their min-max spread, the number of runs and, for
+ * cct only, the median ratio to the ideal bound (slowdown is that ratio; step_time includes
  * compute, which the network-only bound does not).
  */
 #include "results/res.h"
@@ -79,11 +77,11 @@ static int rep_exposed_tasks(struct res_db *db, const struct res_sel *s, struct 
             t = xrealloc(t, cap * sizeof *t);
         }
         const char *kind = (const char *)sqlite3_column_text(st, 2);
-        t[n++] = (struct res_task){
-            .iter = (uint32_t)sqlite3_column_int64(st, 1),
-            .kind = kind && !strcmp(kind, "compute") ? RES_TASK_COMPUTE : RES_TASK_NETWORK,
-            .start_ps = (simtime_t)sqlite3_column_int64(st, 3),
-            .end_ps = (simtime_t)sqlite3_column_int64(st, 4)};
+        t[n++] = (struct res_task){.iter = (uint32_t)sqlite3_column_int64(st, 1),
+                                   .kind = kind && !strcmp(kind, "compute") ? RES_TASK_COMPUTE
+                                                                            : RES_TASK_NETWORK,
+                                   .start_ps = (simtime_t)sqlite3_column_int64(st, 3),
+                                   .end_ps = (simtime_t)sqlite3_column_int64(st, 4)};
     }
     if (cur >= 0 && n) out[cur].v = rep_exposed_of(t, n);
     free(t);

@@ -82,8 +82,7 @@ size_t res_steps_comm(const struct res_task *t, size_t n, struct res_step_comm *
             else
                 c++;
         }
-        if (steps < nmax)
-            out[steps] = (struct res_step_comm){v[i].iter, s0, s1, net, net - hidden};
+        if (steps < nmax) out[steps] = (struct res_step_comm){v[i].iter, s0, s1, net, net - hidden};
         steps++;
         i = j;
     }

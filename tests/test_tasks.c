@@ -362,8 +362,8 @@ static void test_db_rows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_path),           cmocka_unit_test(test_exposed_by_hand),
-        cmocka_unit_test(test_moe_none),             cmocka_unit_test(test_moe_overlap_training),
+        cmocka_unit_test(test_known_path), cmocka_unit_test(test_exposed_by_hand),
+        cmocka_unit_test(test_moe_none),   cmocka_unit_test(test_moe_overlap_training),
         cmocka_unit_test(test_db_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
