@@ -268,13 +268,17 @@ static simtime_t scaled(simtime_t t, double f)
  * forward (dispatch and combine chains), a layer's first dispatch after the
  * layer above's last task. The gradient all-reduce (ring, dense_bytes) starts
  * with the pass and waits for nothing in it, so it overlaps the pass and
- * shares its engine. Then a barrier. */
+ * shares its engine. Then a barrier. Without the all-reduce a barrier also
+ * follows each layer: every task of a layer already waits for the layer
+ * above's last task to end, so the times are the same, and the layers'
+ * parts can be simulated at once (--threads). */
 static void moe_backward(struct moe *m, struct graph *g)
 {
     const uint64_t NONE = UINT64_MAX;
     uint32_t iter = m->iter;
     struct moe_stats keep = m->st; /* the forward counts the selections */
     uint64_t last = NONE;          /* the layer above's last task */
+    int split = !(m->dense_bytes && m->G > 1);
     for (int l = m->L - 1; l >= 0; l--) {
         uint64_t disp = NONE, comb = NONE, prev = last;
         for (uint32_t i = 0; i < m->C; i++) {
@@ -304,6 +308,7 @@ static void moe_backward(struct moe *m, struct graph *g)
             graph_dep(g, a, comb);
             last = a;
         }
+        if (split) graph_barrier(g);
     }
     m->st = keep;
     if (m->dense_bytes && m->G > 1) {
