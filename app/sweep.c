@@ -129,6 +129,16 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
     if (ideal)
         printf(", network %.3f us vs ideal %.3f us (x%.3f)", (double)net / 1e6, (double)ideal / 1e6,
                (double)net / (double)ideal);
+    /* MoE: what a step is (workload.stage, docs/moe-steps.md) */
+    const struct cfg *c = sc_run(w->s, index);
+    if (c->wl.kind == WL_MOE && total > 0) {
+        double steps = (double)c->sim.iterations, s_total = (double)total / 1e12;
+        if (c->wl.stage == WL_STAGE_DECODE)
+            printf(", decode %.3f us per token", (double)total / 1e6 / steps);
+        else
+            printf(", prefill %.0f tokens/s", (double)(c->topo.leaves * c->topo.hosts_per_leaf) *
+                                                  (double)c->wl.tokens_per_gpu * steps / s_total);
+    }
     printf(", %llu events in %.3f s (%.2f M/s)\n", (unsigned long long)r->events, r->wall_s,
            r->wall_s > 0 ? (double)r->events / r->wall_s / 1e6 : 0.0);
     fflush(stdout);

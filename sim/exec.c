@@ -134,7 +134,7 @@ static void stream_edges(const struct part *p, uint32_t ngpu, struct edges *E)
     uint32_t *lastg = NULL, last_all = NONE;
     for (uint32_t i = 0; i < p->n; i++) {
         const struct xtask *x = &p->t[i];
-        if (x->kind != GRAPH_COMPUTE) continue;
+        if (x->kind != GRAPH_COMPUTE || x->gpu == GRAPH_NO_GPU) continue; /* delays: no stream */
         if (!lastg) {
             lastg = xmalloc(ngpu * sizeof *lastg);
             for (uint32_t g = 0; g < ngpu; g++)
@@ -283,12 +283,12 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         xt->gpu = g->gpu;
         xt->dur = g->dur;
         xt->chunk = g->chunk;
-        xt->mb = g->mb;
+        xt->mb = g->micro_batch;
         xt->pass = g->pass;
         xt->group = NONE;
         xt->crit = NONE;
         if (g->kind == GRAPH_COMPUTE) {
-            if (g->gpu != GRAPH_ALL_GPUS && g->gpu >= t->hosts)
+            if (g->gpu != GRAPH_ALL_GPUS && g->gpu != GRAPH_NO_GPU && g->gpu >= t->hosts)
                 rc = err_set(e, "graph: %s runs on GPU %u, but the fabric has %u GPUs",
                              describe(xt, gp->first + i, d, sizeof d), g->gpu, t->hosts);
             continue;

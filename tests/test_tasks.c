@@ -293,6 +293,46 @@ static void test_moe_overlap_training(void **state)
     topo_destroy(t);
 }
 
+/* overlap = dual_batch: the tasks carry their micro-batch (both appear, each
+ * layer's dispatches of micro-batch 0 before 1's), and each step's critical
+ * path is still a gapless chain from its start to its end. */
+static void test_dual_batch_mb(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg();
+    c.wl.overlap = WL_OVERLAP_DUAL_BATCH;
+    c.wl.attn_us = 4;
+    struct topo *t;
+    struct wl_result r;
+    run(&c, &t, &r);
+    const struct exec_result *x = &r.run;
+    assert_int_equal(x->ntasks, x->nphases);
+    size_t per_mb[2] = {0};
+    for (size_t i = 0; i < x->ntasks; i++) {
+        assert_true(x->tasks[i].mb < 2);
+        per_mb[x->tasks[i].mb]++;
+    }
+    assert_true(per_mb[0] > 0 && per_mb[0] == per_mb[1]);
+    size_t ns = res_steps_comm(x->tasks, x->ntasks, NULL, 0);
+    struct res_step_comm *sc = xmalloc(ns * sizeof *sc);
+    res_steps_comm(x->tasks, x->ntasks, sc, ns);
+    for (size_t s = 0; s < ns; s++) {
+        simtime_t at = sc[s].start_ps;
+        for (size_t i = 0; i < x->ntasks; i++) {
+            const struct res_task *k = &x->tasks[i];
+            if (k->iter != sc[s].iter || !k->critical) continue;
+            assert_int_equal(k->start_ps, at);
+            at = k->end_ps;
+        }
+        assert_int_equal(at, sc[s].end_ps);
+        assert_true(sc[s].exposed_ps <
+                    sc[s].net_ps); /* one's all-to-alls under the other's compute */
+    }
+    free(sc);
+    wl_result_free(&r);
+    topo_destroy(t);
+}
+
 /* Through the database: the tasks rows as the run's, read back, and the
  * report's exposed_comm equal to res_steps_comm's. */
 static void test_db_rows(void **state)
@@ -364,7 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_path), cmocka_unit_test(test_exposed_by_hand),
         cmocka_unit_test(test_moe_none),   cmocka_unit_test(test_moe_overlap_training),
-        cmocka_unit_test(test_db_rows),
+        cmocka_unit_test(test_db_rows),    cmocka_unit_test(test_dual_batch_mb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
