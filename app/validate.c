@@ -115,6 +115,10 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine models leaf_spine fabrics only; topology.kind = fat_tree "
                         "runs on sim.engine = packet");
+    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "sim", "engine",
+                        "the flow engine models no links down (faults.down, faults.random_down); "
+                        "they run on sim.engine = packet");
     return rc;
 }
 

@@ -1,7 +1,8 @@
 /* plot_timeline.c - figure 6, `moesim plot timeline`: one step of one run as
  * a timeline (a Gantt chart) from the tasks table: a lane per role (compute:
  * every compute task, attention included; dispatch and combine, forward and
- * backward; other network tasks: the gradient all-reduce, collectives' steps),
+ * backward; other: the other network tasks, such as the gradient all-reduce
+ * and collectives' steps, and delays),
  * a box per task from its start to its end, the step's critical path filled
  * and the tasks off it hollow. The run: --run, else the latest matching run
  * with task rows; the step: its first iteration. Data: timeline.csv (lane,
@@ -14,11 +15,12 @@
 
 #include "results/cursor.h"
 
-static const char *const tl_lanes[4] = {"compute", "dispatch", "combine", "other network"};
+static const char *const tl_lanes[4] = {"compute", "dispatch", "combine", "other"};
 
 static int tl_lane(const char *kind, const char *phase)
 {
     if (!strcmp(kind, "compute")) return 0;
+    if (!strcmp(kind, "delay")) return 3;
     if (strstr(phase, "dispatch")) return 1;
     if (strstr(phase, "combine")) return 2;
     return 3;

@@ -1,6 +1,6 @@
 # timeline.gp - figure 6 (plots/plot_timeline.c): one step of one run, a
 # box per task from its start to its end in its lane (compute, dispatch,
-# combine, other network), the critical path filled, the other tasks hollow.
+# combine, other), the critical path filled, the other tasks hollow.
 # Data: timeline.csv (lane, start, end, critical, phase, layer, chunk).
 # Set before this file: xlabel, nlanes, lanes[].
 

@@ -63,7 +63,7 @@ struct res_phase {
 
 /* One task of the executed graph, as the tasks table records it (the
  * executor fills it: sim/exec.h). */
-enum res_task_kind { RES_TASK_NETWORK = 0, RES_TASK_COMPUTE };
+enum res_task_kind { RES_TASK_NETWORK = 0, RES_TASK_COMPUTE, RES_TASK_DELAY };
 enum res_task_pass { RES_PASS_FORWARD = 0, RES_PASS_BACKWARD };
 struct res_task {
     uint64_t task; /* its number in the run's graph, from 0 */
@@ -73,13 +73,13 @@ struct res_task {
     uint8_t critical;          /* on its step's critical path */
     simtime_t start_ps, end_ps;
 };
-/* "network" | "compute"; "forward" | "backward". */
+/* "network" | "compute" | "delay" (a timer on no stream); "forward" | "backward". */
 const char *res_task_kind_name(int kind);
 const char *res_task_pass_name(int pass);
 
 /* Per step (iteration) of t[0..n-1] (tasks.c): the time some network task
  * with bytes runs (their intervals' union) and the part of it when no
- * compute task runs (exposed communication). Tasks of one step need not be
+ * compute task runs (exposed communication; delays count as neither). Tasks of one step need not be
  * contiguous or sorted. Returns the number of steps found; out[k] is the k-th
  * distinct iteration in ascending order (at most nmax filled). */
 struct res_step_comm {

@@ -1,7 +1,8 @@
 /* tasks.c - what the tasks table's rows say per step (see res.h): the
  * names of a task's kind and pass, and per step (iteration) the network time
  * (the union of its network tasks' intervals) and the exposed communication
- * (the part of that union when no compute task of the step runs). One
+ * (the part of that union when no compute task of the step runs; a delay,
+ * a timer on no stream, is neither). One
  * definition, for `moesim report --metric exposed_comm`, the docs and the
  * tests. */
 #include "results/res.h"
@@ -10,7 +11,7 @@
 
 const char *res_task_kind_name(int kind)
 {
-    return kind == RES_TASK_COMPUTE ? "compute" : "network";
+    return kind == RES_TASK_COMPUTE ? "compute" : kind == RES_TASK_DELAY ? "delay" : "network";
 }
 
 const char *res_task_pass_name(int pass)
@@ -64,11 +65,14 @@ size_t res_steps_comm(const struct res_task *t, size_t n, struct res_step_comm *
             if (v[j].b > s1) s1 = v[j].b;
             j++;
         }
-        /* [i, m): network, [m, j): compute (RES_TASK_NETWORK sorts first) */
-        size_t m = i;
+        /* [i, m): network, [m, q): compute (the kinds sort in that order),
+         * then delays, which count as neither */
+        size_t m = i, q;
         while (m < j && v[m].kind == RES_TASK_NETWORK)
             m++;
-        size_t nn = merge(v + i, m - i), nc = merge(v + m, j - m);
+        for (q = m; q < j && v[q].kind == RES_TASK_COMPUTE; q++)
+            ;
+        size_t nn = merge(v + i, m - i), nc = merge(v + m, q - m);
         const struct ival *N = v + i, *C = v + m;
         simtime_t net = 0, hidden = 0;
         for (size_t a = 0; a < nn; a++)

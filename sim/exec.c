@@ -736,7 +736,9 @@ static void gather_tasks(struct exec *x, struct exec_result *r)
                 .chunk = xt->chunk,
                 .mb = xt->mb,
                 .phase = xt->name,
-                .kind = xt->kind == GRAPH_COMPUTE ? RES_TASK_COMPUTE : RES_TASK_NETWORK,
+                .kind = xt->kind != GRAPH_COMPUTE  ? RES_TASK_NETWORK
+                        : xt->gpu == GRAPH_NO_GPU ? RES_TASK_DELAY
+                                                  : RES_TASK_COMPUTE,
                 .pass = xt->pass == GRAPH_BACKWARD ? RES_PASS_BACKWARD : RES_PASS_FORWARD,
                 .start_ps = r->phases[k].start_ps,
                 .end_ps = r->phases[k].end_ps};

@@ -94,11 +94,13 @@ static void test_known_path(void **state)
 }
 
 /* res_steps_comm on intervals by hand: network [0,10) and [5,20), compute
- * [8,12) and [15,30): network time 20, hidden 4 + 5, exposed 11. */
+ * [8,12) and [15,30), a delay [0,20) (hides nothing): network time 20,
+ * hidden 4 + 5, exposed 11. */
 static void test_exposed_by_hand(void **state)
 {
     (void)state;
-    struct res_task t[5] = {
+    struct res_task t[6] = {
+        {.iter = 4, .kind = RES_TASK_DELAY, .start_ps = 0, .end_ps = 20},
         {.iter = 4, .kind = RES_TASK_COMPUTE, .start_ps = 8, .end_ps = 12},
         {.iter = 4, .kind = RES_TASK_NETWORK, .start_ps = 5, .end_ps = 20},
         {.iter = 4, .kind = RES_TASK_NETWORK, .start_ps = 0, .end_ps = 10},
@@ -106,7 +108,7 @@ static void test_exposed_by_hand(void **state)
         {.iter = 4, .kind = RES_TASK_NETWORK, .start_ps = 7, .end_ps = 7},
     };
     struct res_step_comm sc;
-    assert_int_equal(res_steps_comm(t, 5, &sc, 1), 1);
+    assert_int_equal(res_steps_comm(t, 6, &sc, 1), 1);
     assert_int_equal(sc.net_ps, 20);
     assert_int_equal(sc.exposed_ps, 11);
     assert_int_equal(sc.start_ps, 0);
