@@ -43,14 +43,14 @@ check "8: workload.algo: ring is not an algorithm of workload.kind = moe (it has
 # the good path: the run's line per stage
 scen dec 'gpus_per_host = 4\n' 'layers = 2\nstage = decode\ndispatch = hierarchical\nmax_nodes = 2\noverlap = dual_batch\n[placement]\nreplicas = 8\n[sim]\niterations = 2\n'
 line=$("$MOESIM" run "$T/dec.ini" --db "$T/dec.db" | head -1)
-t=$(echo "$line" | sed -n 's/.*: time \([0-9.]*\) us,.*/\1/p')
+t=$(echo "$line" | sed -n 's/.*[:,] time \([0-9.]*\) us,.*/\1/p')
 per=$(echo "$line" | sed -n 's/.*, decode \([0-9.]*\) us per token,.*/\1/p')
 expect_eq "decode latency = time / iterations" "$per" "$(awk -v t="$t" 'BEGIN { printf "%.3f", t / 2 }')"
 expect_eq "notes" "$(sqlite3 "$T/dec.db" "SELECT key FROM notes WHERE key LIKE 'dispatch.%' ORDER BY key" | tr '\n' ' ')" \
     "dispatch.max_token_nodes dispatch.net_copies dispatch.node_dropped dispatch.node_moved "
 scen pre '' 'layers = 2\n[placement]\nreplicas = 8\n'
 line=$("$MOESIM" run "$T/pre.ini" --db "$T/pre.db" | head -1)
-t=$(echo "$line" | sed -n 's/.*: time \([0-9.]*\) us,.*/\1/p')
+t=$(echo "$line" | sed -n 's/.*[:,] time \([0-9.]*\) us,.*/\1/p')
 tps=$(echo "$line" | sed -n 's/.*, prefill \([0-9]*\) tokens\/s,.*/\1/p')
 # 16 GPUs x 4 tokens in one step
 # (the line's time has 3 decimals: within 1e-4)
