@@ -67,10 +67,11 @@ static void moe_parts(struct moe_ev *ev, size_t n, size_t steps, double *part)
 static int moe_from_tasks(struct plot_ctx *c, const struct plot_by *b, double *run, char *has)
 {
     const struct res_sel *s = c->sel;
-    struct res_cursor *st = res_cursor_open(c->db,
-                                            "SELECT run_id, phase, start_ns, end_ns, iter FROM tasks"
-                                            " WHERE phase IN (?, ?, ?) ORDER BY run_id, task",
-                                            c->e);
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, phase, start_ns, end_ns, iter FROM tasks"
+                        " WHERE phase IN (?, ?, ?) ORDER BY run_id, task",
+                        c->e);
     if (!st) return -1;
     for (int i = 0; i < 3; i++)
         res_cursor_bind_text(st, i + 1, moe_phases[i]);

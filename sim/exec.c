@@ -729,19 +729,19 @@ static void gather_tasks(struct exec *x, struct exec_result *r)
         uint64_t first = k, last = UINT64_MAX;
         for (size_t i = 0; i < p->n; i++, k++) {
             const struct xtask *xt = &p->t[i];
-            t[k] = (struct res_task){
-                .task = k,
-                .iter = xt->iter,
-                .layer = xt->layer,
-                .chunk = xt->chunk,
-                .mb = xt->mb,
-                .phase = xt->name,
-                .kind = xt->kind != GRAPH_COMPUTE  ? RES_TASK_NETWORK
-                        : xt->gpu == GRAPH_NO_GPU ? RES_TASK_DELAY
-                                                  : RES_TASK_COMPUTE,
-                .pass = xt->pass == GRAPH_BACKWARD ? RES_PASS_BACKWARD : RES_PASS_FORWARD,
-                .start_ps = r->phases[k].start_ps,
-                .end_ps = r->phases[k].end_ps};
+            t[k] = (struct res_task){.task = k,
+                                     .iter = xt->iter,
+                                     .layer = xt->layer,
+                                     .chunk = xt->chunk,
+                                     .mb = xt->mb,
+                                     .phase = xt->name,
+                                     .kind = xt->kind != GRAPH_COMPUTE ? RES_TASK_NETWORK
+                                             : xt->gpu == GRAPH_NO_GPU ? RES_TASK_DELAY
+                                                                       : RES_TASK_COMPUTE,
+                                     .pass = xt->pass == GRAPH_BACKWARD ? RES_PASS_BACKWARD
+                                                                        : RES_PASS_FORWARD,
+                                     .start_ps = r->phases[k].start_ps,
+                                     .end_ps = r->phases[k].end_ps};
             pred[k] = xt->crit != NONE ? first + xt->crit : prev_last;
             if (last == UINT64_MAX || t[k].end_ps > t[last].end_ps) last = k;
         }
