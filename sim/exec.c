@@ -313,7 +313,9 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         if (rc == 0) {
             const struct tr_spec *tr = x->o->tr;
             uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
-            xt->ideal = topo_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub);
+            xt->ideal = tr->path == PATH_ETHEREAL
+                            ? eth_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu)
+                            : topo_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub);
         }
     }
     struct edges E = {0};
@@ -431,11 +433,23 @@ static void launch(struct run *r, uint32_t i)
         x->fl = xcalloc(x->ndem, sizeof *x->fl);
         x->nfl = x->ndem;
     }
+    /* transport.path = ethereal: the task is a collective step, whose flows
+     * from each source are split and assigned to paths together */
+    struct eth_sub *subs = NULL;
+    size_t *off = NULL;
+    if (r->x->o->tr->path == PATH_ETHEREAL) eth_assign(r->x->t, x->dem, x->ndem, &subs, &off);
     for (size_t m = 0; m < x->ndem; m++) {
         const struct topo_demand *d = &x->dem[m];
         if (x->fl) x->fl[m] = (struct res_flow){.src = d->src, .dst = d->dst, .bytes = d->bytes};
-        eng_add_msg(r->e, d->src, d->dst, d->bytes, x->start - r->origin, (uint64_t)i << 32 | m);
+        if (subs)
+            eng_add_msg_paths(r->e, d->src, d->dst, x->start - r->origin, (uint64_t)i << 32 | m,
+                              &subs[off[m]], (uint32_t)(off[m + 1] - off[m]));
+        else
+            eng_add_msg(r->e, d->src, d->dst, d->bytes, x->start - r->origin,
+                        (uint64_t)i << 32 | m);
     }
+    free(subs);
+    free(off);
 }
 
 /* Starts the tasks that are ready: compute tasks (and network tasks with

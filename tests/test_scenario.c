@@ -255,7 +255,7 @@ struct bad_case {
 };
 
 #define OOB_LEAVES "is out of bounds [1, 4096]"
-#define PATHS      "ecmp|spray|spray_rr|split|adaptive"
+#define PATHS      "ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal"
 
 /* clang-format off */
 static const struct bad_case bad_cases[] = {
@@ -487,6 +487,8 @@ static void test_enum_orders(void **state)
         {"transport", "path", PATH_SPRAY_RR, "spray_rr"},
         {"transport", "path", PATH_SPLIT, "split"},
         {"transport", "path", PATH_ADAPTIVE, "adaptive"},
+        {"transport", "path", PATH_FLOWLET, "flowlet"},
+        {"transport", "path", PATH_ETHEREAL, "ethereal"},
         {"transport", "cc", CC_WINDOW, "window"},
         {"sim", "engine", ENGINE_PACKET, "packet"},
         {"sim", "engine", ENGINE_FLOW, "flow"},

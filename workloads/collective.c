@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "base/rng.h"
+#include "sim/ethereal.h"
 #include "workloads/wl.h"
 
 struct coll {
@@ -219,6 +220,7 @@ static int check_totals(const struct wl_specs *c, const struct topo_spec *tp, in
                        (unsigned long long)msgs, (long long)c->wl->bytes,
                        (double)msgs * (double)c->wl->bytes);
     uint64_t sub = c->tr->path == PATH_SPLIT ? (uint64_t)c->tr->subflows : 1;
+    if (c->tr->path == PATH_ETHEREAL) sub = eth_max_subflows_spec(tp); /* sim/ethereal.h */
     double flows = (double)msgs * (double)sub;
     if (flows >= (double)(1u << 31))
         return wl_fail(bad, e, sub > 1 ? &tr_options : &topo_options,
