@@ -79,10 +79,6 @@ static const struct reject file_cases[] = {
     R("flow engine with a window",
      "[transport]\nwindow_bytes = 65536\n[sim]\nengine = flow\n",
      "FILE:2: transport.window_bytes: the flow engine models no window (sim.engine = flow)"),
-    R("flow engine with coalesced acknowledgements",
-     "[transport]\nack_every = 4\n[sim]\nengine = flow\n",
-     "FILE:2: transport.ack_every: the flow engine models no coalesced acknowledgements "
-     "(sim.engine = flow)"),
     R("mtu too large",
      "[transport]\nmtu = 65536\n",
      "FILE:2: transport.mtu: 65536 is out of bounds [64, 65535]"),
