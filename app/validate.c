@@ -113,6 +113,10 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
     const struct opt_def *row = NULL;
     int rc = topo_check(&c->topo, &row, e);
     if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
+    if (rc == 0 && c->topo.kind == TOPO_FILE && c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "sim", "engine",
+                        "the flow engine does not model fabrics from files yet; topology.kind = "
+                        "file runs on sim.engine = packet");
     if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine models no links down (faults.down, faults.random_down); "

@@ -69,7 +69,7 @@ static const struct reject file_cases[] = {
      "FILE:2: transport.path: empty element in sweep 'ecmp, ,spray'"),
     R("unknown topology kind",
      "[topology]\nkind = rail\n",
-     "FILE:2: topology.kind: 'rail' is not one of leaf_spine|fat_tree"),
+     "FILE:2: topology.kind: 'rail' is not one of leaf_spine|fat_tree|file"),
     R("unknown cc",
      "[transport]\ncc = dctcp\n",
      "FILE:2: transport.cc: 'dctcp' is not one of window"),
