@@ -12,7 +12,7 @@
 
 #define EXPORT_USAGE                                                                               \
     "export [--db FILE] --table "                                                                  \
-    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs|notes\n"                  \
+    "runs|params|phases|links|flows|timeseries|gpu_load|trace_use|inputs|notes|tasks\n"            \
     "        [--where section.key=value]... -o OUT.csv\n"                                          \
     "        the table's rows as CSV, one column per swept parameter"
 
@@ -21,7 +21,7 @@ const struct cli_command cli_export = {"export", cmd_export, EXPORT_USAGE};
 static const struct argv_opt export_opts[] = {
     {"--db", NULL, "FILE", 0, "the results database (default results/moesim.db)"},
     {"--table", NULL, "TABLE", 0,
-     "runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs or notes"},
+     "runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs, notes or tasks"},
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
     {"-o", NULL, "OUT.csv", 0, "the CSV file to write (- for stdout)"},
 };

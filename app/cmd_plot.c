@@ -7,7 +7,7 @@
 #include "plots/plot.h"
 
 #define PLOT_USAGE                                                                                 \
-    "plot cct|fct|moe|heatmap|gpu_load [--db FILE] [-o DIR] [--where section.key=value]...\n"      \
+    "plot cct|fct|moe|heatmap|gpu_load|timeline [--db FILE] [-o DIR] [--where section.key=value]...\n"      \
     "        [--by section.key[,section.key]] [--size column|page] [--run ID] [--phase NAME]\n"    \
     "        [--flows network|nvlink|all]\n"                                                       \
     "        a figure (PNG and PDF, gnuplot) of the done runs; see docs/results.md"
@@ -20,7 +20,8 @@ static const struct argv_opt plot_opts[] = {
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
     {"--by", NULL, "KEY[,KEY2]", 0, "the parameter(s) the series split by (default: the figure's)"},
     {"--size", NULL, "S", 0, "column (3.3 in wide, default) or page"},
-    {"--run", NULL, "ID", 0, "heatmap: the run (default: the latest with link samples)"},
+    {"--run", NULL, "ID", 0,
+     "heatmap, timeline: the run (default: the latest with link samples, or with task rows)"},
     {"--phase", NULL, "NAME", 0, "fct: only that phase (default: every network phase)"},
     {"--flows", NULL, "F", 0, "fct: network (default), nvlink or all"},
 };
@@ -43,7 +44,7 @@ int cmd_plot(int argc, char **argv)
     struct argv_res a;
     if (argv_parse(&plot_args, argc, argv, &a)) return a.status;
     if (argv_npos(&a) == 0)
-        return argv_fail(&a, "no KIND (cct, fct, moe, heatmap, gpu_load, or 1-5)");
+        return argv_fail(&a, "no KIND (cct, fct, moe, heatmap, gpu_load, timeline, or 1-6)");
     if (argv_npos(&a) > 1) return argv_fail(&a, "unexpected argument '%s'", argv_pos(&a, 1));
     long run = 0;
     if (argv_long(&a, "--run", 1, LONG_MAX, &run)) return MOESIM_EXIT_INPUT;

@@ -328,6 +328,8 @@ int sweep_simulate(const struct sc_sweep *s, size_t index, FILE *out)
             .ntrace_use = r.ntrace_use,
             .notes = r.notes,
             .nnotes = r.nnotes,
+            .tasks = r.run.tasks,
+            .ntasks = r.run.ntasks,
         };
         rc = res_blob_write(out, 0, "", &rr);
         free(links);

@@ -3,7 +3,7 @@
 # transport in its own process, so wall time and peak memory are the whole
 # process's. Prints one line per run: wall time, events per second, peak
 # memory, network time over the ideal bound. BENCH_QUICK=1 skips the 8192-host
-# runs and the 256-GPU MoE step.
+# runs and the 256-GPU MoE steps.
 set -eu
 MOESIM=${1:-./moesim}
 DB=$(mktemp -d)/bench.db
@@ -40,5 +40,7 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
     one moe256 scenarios/moe_large.ini ecmp --set transport.ack_every=8
     for p in ecmp spray; do one perm8192-flow bench/perm8192.ini $p --set sim.engine=flow; done
     one moe256-flow scenarios/moe_large.ini ecmp --set sim.engine=flow
+    # issue 14's training step: forward and backward, 4 chunks pipelined
+    one moe256t bench/moe256_train.ini spray
 fi
 rm -rf "$(dirname "$DB")"

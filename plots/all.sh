@@ -11,7 +11,7 @@ OUT=${3:-plots/out}
 [ $# -gt 3 ] && shift 3 || set --
 made=0
 bad=0
-for kind in cct fct moe heatmap gpu_load; do
+for kind in cct fct moe heatmap gpu_load timeline; do
     err=$("$MOESIM" plot "$kind" --db "$DB" -o "$OUT" "$@" 2>&1 >/dev/null)
     case $? in
     0) made=$((made + 1)); echo "plots: $kind -> $OUT/$kind.png, $OUT/$kind.pdf"

@@ -35,12 +35,12 @@ struct plot_opts {
     const char *size;         /* "column" (3.3 in wide, the default) or "page" */
     const char *const *where; /* --where section.key=value */
     size_t nwhere;
-    int64_t run;       /* --run (heatmap), or 0 */
+    int64_t run;       /* --run (heatmap, timeline), or 0 */
     const char *phase; /* --phase (fct), or NULL: every network phase */
     const char *flows; /* --flows network|nvlink|all (fct), or NULL: network */
 };
 
-/* Draws figure `kind` (cct, fct, moe, heatmap, gpu_load, or 1-5) of the done
+/* Draws figure `kind` (cct, fct, moe, heatmap, gpu_load, timeline, or 1-6) of the done
  * runs matching o->where into o->dir. Returns 0, PLOT_NODATA or PLOT_FAIL
  * (e set). */
 int plot_make(struct res_db *db, const char *kind, const struct plot_opts *o, struct err *e);
@@ -142,5 +142,6 @@ int plot_fct(struct plot_ctx *c);
 int plot_moe(struct plot_ctx *c);
 int plot_heatmap(struct plot_ctx *c);
 int plot_gpu_load(struct plot_ctx *c);
+int plot_timeline(struct plot_ctx *c);
 
 #endif

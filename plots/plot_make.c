@@ -26,6 +26,8 @@ static const struct {
      "link utilisation, links by kind x time, of one run (--run; output.sample_ns)"},
     {"gpu_load", "5", plot_gpu_load,
      "GPU token load max/mean per layer per --by (default placement.policy)"},
+    {"timeline", "6", plot_timeline,
+     "one step of one run (--run) as a timeline of its tasks, the critical path filled"},
 };
 #define PLOT_NKINDS (sizeof plot_kinds / sizeof plot_kinds[0])
 
@@ -53,7 +55,7 @@ int plot_make(struct res_db *db, const char *kind, const struct plot_opts *o, st
     while (k < PLOT_NKINDS && strcmp(kind, plot_kinds[k].name) && strcmp(kind, plot_kinds[k].alias))
         k++;
     if (k == PLOT_NKINDS)
-        return err_set(e, "unknown figure '%s' (cct, fct, moe, heatmap, gpu_load, or 1-5)",
+        return err_set(e, "unknown figure '%s' (cct, fct, moe, heatmap, gpu_load, timeline, or 1-6)",
                        kind); /* PLOT_NODATA */
     if (o->size && strcmp(o->size, "column") && strcmp(o->size, "page"))
         return err_set(e, "--size %s: expected column or page", o->size);

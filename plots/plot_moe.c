@@ -1,6 +1,12 @@
 /* plot_moe.c - figure 3, `moesim plot moe`: where an MoE step's time goes.
- * Per run, the step's dispatch, compute and combine time: per layer the mean
- * over iterations of each phase's duration, summed over the layers. A
+ * Per run, the step's dispatch, compute and combine time. From the tasks
+ * table (schema 5): per step, compute is the time a compute task runs, and
+ * the time when only network tasks run is shared out between dispatch and
+ * combine by how many of each run at that moment (so with overlap the parts
+ * add up to the step's time, and what compute hides is not counted twice);
+ * the mean over the run's steps. A run without task rows (an older schema,
+ * output.tasks = false): per layer the mean over iterations of each phase's
+ * duration, summed over the layers (which overcounts overlapped phases). A
  * stacked bar per value of the first --by key (default placement.policy)
  * at the mean over its runs of each part (so the parts add up to the mean
  * step), with a min-max error bar over the runs' totals; a second --by key
@@ -23,6 +29,87 @@ struct moe_bar {
     size_t runs;
 };
 
+struct moe_ev {
+    int64_t t;
+    int p, d; /* phase index, +1 start / -1 end */
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+    const struct moe_ev *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return (x->d > y->d) - (x->d < y->d); /* ends first */
+}
+
+/* One run's parts (ns per step) from its task intervals ev[0..n-1] (two
+ * events a task), over `steps` steps. */
+static void moe_parts(struct moe_ev *ev, size_t n, size_t steps, double *part)
+{
+    qsort(ev, n, sizeof *ev, cmp_ev);
+    int cnt[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (i && ev[i].t > ev[i - 1].t) {
+            double dt = (double)(ev[i].t - ev[i - 1].t);
+            if (cnt[1] > 0)
+                part[1] += dt;
+            else if (cnt[0] + cnt[2] > 0) {
+                part[0] += dt * cnt[0] / (cnt[0] + cnt[2]);
+                part[2] += dt * cnt[2] / (cnt[0] + cnt[2]);
+            }
+        }
+        cnt[ev[i].p] += ev[i].d;
+    }
+    for (int p = 0; p < 3; p++)
+        part[p] /= (double)(steps ? steps : 1);
+}
+
+/* The parts of every selected run that has task rows (has[r] = 1). */
+static int moe_from_tasks(struct plot_ctx *c, const struct plot_by *b, double *run, char *has)
+{
+    const struct res_sel *s = c->sel;
+    struct res_cursor *st =
+        res_cursor_open(c->db,
+                        "SELECT run_id, phase, start_ns, end_ns, iter FROM tasks"
+                        " WHERE phase IN (?, ?, ?) ORDER BY run_id, task",
+                        c->e);
+    if (!st) return -1;
+    for (int i = 0; i < 3; i++)
+        res_cursor_bind_text(st, i + 1, moe_phases[i]);
+    struct moe_ev *ev = NULL;
+    size_t n = 0, cap = 0, steps = 0;
+    long cur = -1;
+    int64_t last_iter = -1;
+    for (;;) {
+        int more = res_cursor_next(st) == 1;
+        long r = more ? res_sel_find(s, res_cursor_int(st, 0)) : -2;
+        if (r != cur) {
+            if (cur >= 0 && n) {
+                moe_parts(ev, n, steps, run + 3 * cur);
+                has[cur] = 1;
+            }
+            cur = r;
+            n = steps = 0;
+            last_iter = -1;
+        }
+        if (!more) break;
+        if (r < 0 || b->idx[0][r] < 0 || (b->nkeys > 1 && b->idx[1][r] < 0)) continue;
+        const char *ph = res_cursor_text(st, 1);
+        int p = 0;
+        while (p < 2 && strcmp(ph, moe_phases[p]))
+            p++;
+        int64_t it = res_cursor_int(st, 4);
+        if (it != last_iter) steps++, last_iter = it;
+        if (n + 2 > cap) {
+            cap = cap ? 2 * cap : 1024;
+            ev = xrealloc(ev, cap * sizeof *ev);
+        }
+        ev[n++] = (struct moe_ev){res_cursor_int(st, 2), p, 1};
+        ev[n++] = (struct moe_ev){res_cursor_int(st, 3), p, -1};
+    }
+    free(ev);
+    return res_cursor_close(st);
+}
+
 int plot_moe(struct plot_ctx *c)
 {
     const struct res_sel *s = c->sel;
@@ -37,6 +124,10 @@ int plot_moe(struct plot_ctx *c)
     FILE *f = NULL;
     const char **clusters = NULL;
     double *cx = NULL;
+    if (res_has_table(c->db, "tasks") && moe_from_tasks(c, &b, run, has) < 0) {
+        rc = PLOT_FAIL;
+        goto out;
+    }
     struct res_cursor *st =
         res_cursor_open(c->db,
                         "SELECT run_id, phase, avg(end_ns - start_ns) FROM phases"
@@ -52,11 +143,12 @@ int plot_moe(struct plot_ctx *c)
         long r = res_sel_find(s, res_cursor_int(st, 0));
         const char *ph = res_cursor_text(st, 1);
         if (r < 0 || b.idx[0][r] < 0 || (b.nkeys > 1 && b.idx[1][r] < 0)) continue;
+        if (has[r] == 1) continue; /* drawn from its tasks */
         int p = 0;
         while (p < 2 && strcmp(ph, moe_phases[p]))
             p++;
         run[3 * r + p] += res_cursor_double(st, 2);
-        has[r] = 1;
+        has[r] = 2;
     }
     res_cursor_close(st);
     size_t nruns = 0;

@@ -6,8 +6,8 @@
  * then counted arrays. Phases and links go field by field (they point at
  * strings), a link's counters (struct res_port_stats) as they are; flows,
  * samples, gpu_load, trace_use rows and notes are plain structs written as
- * they are, so a blob is read by the same binary on the same kind of machine
- * (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
+ * they are, tasks likewise after their phase's name, so a blob is read by the same binary on the
+ * same kind of machine (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
  * from one cut short by a worker that died while writing.
  */
 #include "results/res.h"
@@ -63,6 +63,13 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
     bad |= put_u64(f, r->ngpu_load) | put(f, r->gpu_load, r->ngpu_load * sizeof *r->gpu_load);
     bad |= put_u64(f, r->ntrace_use) | put(f, r->trace_use, r->ntrace_use * sizeof *r->trace_use);
     bad |= put_u64(f, r->nnotes) | put(f, r->notes, r->nnotes * sizeof *r->notes);
+    bad |= put_u64(f, r->ntasks);
+    for (size_t i = 0; !bad && i < r->ntasks; i++) {
+        struct res_task t = r->tasks[i];
+        bad = put_str(f, t.phase);
+        t.phase = NULL;
+        bad |= put(f, &t, sizeof t);
+    }
     bad |= put(f, blob_end, sizeof blob_end);
     return bad || fflush(f) != 0 ? -1 : 0;
 }
@@ -172,6 +179,15 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
     }
     for (size_t i = 0; i < r->nflows; i++)
         if (r->flows[i].end_ps < r->flows[i].start_ps) return -1;
+    if (get_count(f, &r->ntasks) < 0) return -1;
+    struct res_task *tk = xcalloc(r->ntasks ? r->ntasks : 1, sizeof *tk);
+    r->tasks = tk;
+    for (size_t i = 0; i < r->ntasks; i++) {
+        const char *name;
+        if (get_str(f, b, &name) < 0 || get(f, &tk[i], sizeof tk[i]) < 0) return -1;
+        tk[i].phase = name;
+        if (tk[i].end_ps < tk[i].start_ps) return -1;
+    }
     return 0;
 }
 
@@ -204,6 +220,7 @@ void res_blob_free(struct res_blob *b)
     free((void *)b->run.gpu_load);
     free((void *)b->run.trace_use);
     free((void *)b->run.notes);
+    free((void *)b->run.tasks);
     for (size_t i = 0; i < b->nstrs; i++)
         free(b->strs[i]);
     free(b->strs);

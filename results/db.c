@@ -9,7 +9,8 @@
  *
  * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
  * timeseries and gpu_load; 3 adds trace_use; 4 adds inputs (the content hash
- * of every input file of a run, inputs.c). res_open migrates an older file
+ * of every input file of a run, inputs.c); 5 adds tasks (one row per task of
+ * the executed graph, exec.h). res_open migrates an older file
  * in place: the CREATE ... IF NOT EXISTS statements add what is
  * missing and the version is raised, in the same write transaction (so a
  * crash leaves the old version intact).
@@ -45,7 +46,7 @@
 #include "base/version.h"
 #include "results/resdb.h"
 
-#define RES_SCHEMA_VERSION 4
+#define RES_SCHEMA_VERSION 5
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -82,7 +83,14 @@ static const char res_schema[] =
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
     /* the migration from versions 1 to 3: the tables above exist now (notes
      * came with version 4 too) */
-    "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;";
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;"
+    /* version 5: the tasks table (a new file gets version 4 above and is
+     * raised here with the older ones) */
+    "CREATE TABLE IF NOT EXISTS tasks (run_id INTEGER, task INTEGER, iter INTEGER,"
+    " layer INTEGER, phase TEXT, kind TEXT, chunk INTEGER, pass TEXT, mb INTEGER,"
+    " start_ns INTEGER, end_ns INTEGER, on_critical_path INTEGER);"
+    "CREATE INDEX IF NOT EXISTS tasks_run ON tasks(run_id);"
+    "UPDATE meta SET value = '5' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 5;";
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -99,6 +107,7 @@ enum res_stmt {
     ST_TRACE_USE,
     ST_NOTE,
     ST_INPUT,
+    ST_TASK,
     ST_DONE,
     ST_FAIL,
     ST_COUNT
@@ -123,6 +132,8 @@ static const char *const res_sql[ST_COUNT] = {
     [ST_TRACE_USE] = "INSERT INTO trace_use (run_id, token, uses) VALUES (?, ?, ?)",
     [ST_NOTE] = "INSERT INTO notes (run_id, key, value) VALUES (?, ?, ?)",
     [ST_INPUT] = "INSERT INTO inputs (run_id, key, path, bytes, xxh3) VALUES (?, ?, ?, ?, ?)",
+    [ST_TASK] = "INSERT INTO tasks (run_id, task, iter, layer, phase, kind, chunk, pass, mb,"
+                " start_ns, end_ns, on_critical_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_DONE] = "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, events = ?,"
                 " sim_ns = ? WHERE id = ? AND status = 'running'",
     [ST_FAIL] = "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
@@ -712,6 +723,32 @@ static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_
     return 0;
 }
 
+static int res_insert_tasks(struct res_db *d, int64_t run_id, const struct res_run *r,
+                            struct err *e)
+{
+    sqlite3_stmt *st = d->st[ST_TASK];
+    for (size_t i = 0; i < r->ntasks; i++) {
+        const struct res_task *t = &r->tasks[i];
+        assert(t->end_ps >= t->start_ps);
+        uint64_t a[4] = {t->task, t->iter, t->layer, 0};
+        uint64_t b[2] = {ps_to_ns(t->start_ps), ps_to_ns(t->end_ps)};
+        sqlite3_bind_int64(st, 1, run_id);
+        if (res_bind_counts(st, 2, a, 3) < 0 || res_bind_counts(st, 10, b, 2) < 0)
+            return err_set(e, "%s: run %lld: task %zu: a value is beyond 2^63-1", d->path,
+                           (long long)run_id, i);
+        sqlite3_bind_text(st, 5, t->phase ? t->phase : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, res_task_kind_name(t->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, t->chunk);
+        sqlite3_bind_text(st, 8, res_task_pass_name(t->pass), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, t->mb);
+        sqlite3_bind_int(st, 12, t->critical ? 1 : 0);
+        if (res_exec(d, ST_TASK) < 0)
+            return err_set(e, "%s: run %lld: cannot record task %zu: %s", d->path,
+                           (long long)run_id, i, sqlite3_errmsg(d->db));
+    }
+    return 0;
+}
+
 /* Switches the run to done; fails when it is not a running run. */
 static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run *r,
                          struct err *e)
@@ -744,7 +781,7 @@ static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_ru
     for (size_t i = 0; i < r->nlinks; i++)
         if (res_insert_link(d, run_id, i, &r->links[i], e) < 0)
             return -1;
-    if (res_insert_extras(d, run_id, r, e) < 0)
+    if (res_insert_extras(d, run_id, r, e) < 0 || res_insert_tasks(d, run_id, r, e) < 0)
         return -1;
     if (res_exec(d, ST_COMMIT) < 0)
         return res_fail(d, "cannot commit a run", e);

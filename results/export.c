@@ -36,6 +36,7 @@ static const struct {
     {"trace_use", "SELECT * FROM trace_use ORDER BY run_id, rowid"},
     {"inputs", "SELECT * FROM inputs ORDER BY run_id, rowid"},
     {"notes", "SELECT * FROM notes ORDER BY run_id, rowid"},
+    {"tasks", "SELECT * FROM tasks ORDER BY run_id, rowid"},
 };
 #define EXP_NTABLES (sizeof exp_tables / sizeof exp_tables[0])
 

@@ -10,6 +10,8 @@ static const struct opt_def out_options_rows[] = {
      "record every message's start and end in the flows table (one row per message)", F(flows)},
     {"output", "sample_ns", OPT_INT, "0", 0, 1e12, NULL,
      "sample every link's bytes and queue this often into the timeseries table, ns; 0 = off", F(sample_ns)},
+    {"output", "tasks", OPT_BOOL, "true", 0, 0, NULL,
+     "record every task of the run's graph (start, end, chunk, pass, critical path) in the tasks table", F(tasks)},
 };
 #undef F
 /* clang-format on */

@@ -5,18 +5,17 @@
  * Per run (done runs only) the metric is computed from its phases in one
  * grouped query: cct = the sum of cct_ns over network phases (ideal_ns > 0),
  * slowdown = that over the sum of their ideal_ns, step_time = the run's end
- * (max end_ns over all phases), exposed_comm = the run's end less the time
- * of its compute rows (ideal_ns = 0; a network task without bytes lasts no
- * time), the network time that compute does not hide when the compute rows
- * never overlap one another (the MoE workload's: each is on every GPU's
- * stream). Runs are grouped by the --by keys (the first
- * gives the rows, the second the columns; by default every parameter with
- * more than one value among the selected runs except the seeds (sim.seed,
- * workload.seed) and output.*,
- * the last of them giving the columns). A cell is the median over its runs
- * (seeds and every unlisted parameter: the header names those it pools),
- * their min-max spread, the number of runs and, for cct only, the median
- * ratio to the ideal bound (slowdown is that ratio; step_time includes
+ * (max end_ns over all phases), exposed_comm = per step (iteration) the time
+ * some network task runs and no compute task does, summed over the steps,
+ * from the tasks table (res_steps_comm); for a run without task rows (an
+ * older schema, output.tasks = false) the run's end less the time of its
+ * compute rows (ideal_ns = 0), the same when the compute rows never overlap
+ * one another and the step has no idle time (the MoE workload's). Runs are grouped by the --by keys
+ * (the first gives the rows, the second the columns; by default every parameter with more than one
+ * value among the selected runs except the seeds (sim.seed, workload.seed) and output.*, the last
+ * of them giving the columns). A cell is the median over its runs (seeds and every unlisted
+ * parameter: the header names those it pools), their min-max spread, the number of runs and, for
+ * cct only, the median ratio to the ideal bound (slowdown is that ratio; step_time includes
  * compute, which the network-only bound does not).
  */
 #include "results/res.h"
@@ -35,6 +34,62 @@ struct rep_val {
 
 static const char *const rep_metrics[] = {"cct", "slowdown", "step_time", "exposed_comm"};
 #define REP_NMETRICS (sizeof rep_metrics / sizeof rep_metrics[0])
+
+/* One run's task rows so far: its exposed communication, us, summed over
+ * its steps (res_steps_comm). */
+static double rep_exposed_of(const struct res_task *t, size_t n)
+{
+    size_t k = res_steps_comm(t, n, NULL, 0);
+    struct res_step_comm *sc = xmalloc((k ? k : 1) * sizeof *sc);
+    res_steps_comm(t, n, sc, k);
+    double sum = 0;
+    for (size_t i = 0; i < k; i++)
+        sum += (double)sc[i].exposed_ps; /* ns here: the rows' unit */
+    free(sc);
+    return sum / 1e3;
+}
+
+/* exposed_comm from the tasks table, for the runs that have task rows (the
+ * others keep the phases' value): network time when no compute runs. */
+static int rep_exposed_tasks(struct res_db *db, const struct res_sel *s, struct rep_val *out,
+                             struct err *e)
+{
+    static const char sql[] = "SELECT run_id, iter, kind, start_ns, end_ns FROM tasks"
+                              " ORDER BY run_id, rowid";
+    sqlite3 *sq = res_sqlite(db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(sq, sql, -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, "%s: cannot read tasks: %s", res_path(db), sqlite3_errmsg(sq));
+    struct res_task *t = NULL;
+    size_t n = 0, cap = 0;
+    long cur = -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long r = res_sel_find(s, sqlite3_column_int64(st, 0));
+        if (r != cur) {
+            if (cur >= 0 && n) out[cur].v = rep_exposed_of(t, n);
+            cur = r;
+            n = 0;
+        }
+        if (r < 0) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            t = xrealloc(t, cap * sizeof *t);
+        }
+        const char *kind = (const char *)sqlite3_column_text(st, 2);
+        t[n++] = (struct res_task){.iter = (uint32_t)sqlite3_column_int64(st, 1),
+                                   .kind = kind && !strcmp(kind, "compute") ? RES_TASK_COMPUTE
+                                                                            : RES_TASK_NETWORK,
+                                   .start_ps = (simtime_t)sqlite3_column_int64(st, 3),
+                                   .end_ps = (simtime_t)sqlite3_column_int64(st, 4)};
+    }
+    if (cur >= 0 && n) out[cur].v = rep_exposed_of(t, n);
+    free(t);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(e, "%s: cannot read tasks: %s", res_path(db), sqlite3_errmsg(sq));
+    return 0;
+}
 
 static int rep_metric_values(struct res_db *db, const struct res_sel *s, int metric,
                              struct rep_val *out, struct err *e)
@@ -70,6 +125,7 @@ static int rep_metric_values(struct res_db *db, const struct res_sel *s, int met
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return err_set(e, "%s: cannot read phases: %s", res_path(db), sqlite3_errmsg(sq));
+    if (metric == 3 && res_has_table(db, "tasks")) return rep_exposed_tasks(db, s, out, e);
     return 0;
 }
 
@@ -320,8 +376,8 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
         "slowdown = network phases' completion time / ideal_ns",
         "step_time = run's end (max end_ns), us; compute included, so no ratio to ideal_ns "
         "(a network-only bound)",
-        "exposed_comm = run's end less its compute rows' time (ideal_ns = 0), us: the network "
-        "time compute does not hide"};
+        "exposed_comm = network time when no compute runs (tasks table; without one the run's "
+        "end less its compute rows' time), us"};
     fprintf(out, "%s: %zu done runs; %s\n", res_path(db), have, what[metric]);
     fprintf(out, "cell: median [min-max] over the cell's runs%s, n = runs\n",
             metric == 0 ? ", x = median ratio to ideal_ns" : "");

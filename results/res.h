@@ -1,6 +1,6 @@
 /* res.h - the results database (SQLite) and CSV export of phase rows.
  *
- * Tables (the contract in README.md and docs/results.md), schema_version 4:
+ * Tables (the contract in README.md and docs/results.md), schema_version 5:
  *   runs   (id, scenario, status running|done|failed, started_at, finished_at, seed, engine,
  *           wall_s, events, sim_ns, version, message)
  *   params (run_id, key, value)   every resolved option, defaults included
@@ -16,6 +16,9 @@
  *   inputs (run_id, key, path, bytes, xxh3)                      each input file's XXH3-64
  *   notes (run_id, key, value)    what a run computed besides the rows above (the
  *          placement's cost and ilp status, the compute model's range)
+ *   tasks (run_id, task, iter, layer, phase, kind, chunk, pass, mb, start_ns, end_ns,
+ *          on_critical_path)                                     with output.tasks = true;
+ *          one row per task of the executed graph (schema 5)
  * A run is inserted as `running` (with its params) and committed; its phases,
  * links and the switch to `done` then go in one transaction, so a crash leaves
  * either a complete `done` run or one that is not `done`.
@@ -37,6 +40,7 @@ struct out_spec {
     char csv[OPT_STR_MAX];
     int flows;         /* record every message's completion in `flows` */
     int64_t sample_ns; /* link sampling period for `timeseries`; 0 = off */
+    int tasks;         /* record every task in `tasks` */
 };
 extern const struct opt_table out_options;
 
@@ -56,6 +60,34 @@ struct res_phase {
     simtime_t start_ps, end_ps, ideal_ps;
     uint64_t bytes;
 };
+
+/* One task of the executed graph, as the tasks table records it (the
+ * executor fills it: sim/exec.h). */
+enum res_task_kind { RES_TASK_NETWORK = 0, RES_TASK_COMPUTE, RES_TASK_DELAY };
+enum res_task_pass { RES_PASS_FORWARD = 0, RES_PASS_BACKWARD };
+struct res_task {
+    uint64_t task; /* its number in the run's graph, from 0 */
+    uint32_t iter, layer, chunk, mb;
+    const char *phase;         /* its phases row's name */
+    uint8_t kind, pass;        /* enum res_task_kind, enum res_task_pass */
+    uint8_t critical;          /* on its step's critical path */
+    simtime_t start_ps, end_ps;
+};
+/* "network" | "compute" | "delay" (a timer on no stream); "forward" | "backward". */
+const char *res_task_kind_name(int kind);
+const char *res_task_pass_name(int pass);
+
+/* Per step (iteration) of t[0..n-1] (tasks.c): the time some network task
+ * with bytes runs (their intervals' union) and the part of it when no
+ * compute task runs (exposed communication; delays count as neither). Tasks of one step need not be
+ * contiguous or sorted. Returns the number of steps found; out[k] is the k-th
+ * distinct iteration in ascending order (at most nmax filled). */
+struct res_step_comm {
+    uint32_t iter;
+    simtime_t start_ps, end_ps; /* its first start, its last end */
+    simtime_t net_ps, exposed_ps;
+};
+size_t res_steps_comm(const struct res_task *t, size_t n, struct res_step_comm *out, size_t nmax);
 
 /* A link's counters, as the links table records them (the engine counts them
  * per port: eng_port). */
@@ -136,6 +168,8 @@ struct res_run {
     size_t ntrace_use;
     const struct res_note *notes; /* optional */
     size_t nnotes;
+    const struct res_task *tasks; /* optional (output.tasks) */
+    size_t ntasks;
 };
 
 /* Opens (creating the file, its directory and the schema when needed). */
@@ -160,8 +194,8 @@ struct res_run_id {
 /* Inserts a `running` run with every option of id in params; commits. */
 int res_run_begin(struct res_db *db, const struct res_run_id *id, const char *scenario,
                   int64_t *run_id, struct err *e);
-/* One transaction: phases, links, flows, samples, gpu_load, trace_use and
- * notes rows, and the run row set to `done`. */
+/* One transaction: phases, links, flows, samples, gpu_load, trace_use,
+ * notes and tasks rows, and the run row set to `done`. */
 int res_run_finish(struct res_db *db, int64_t run_id, const struct res_run *r, struct err *e);
 /* Marks the run `failed` with a message. */
 int res_run_fail(struct res_db *db, int64_t run_id, const char *message, struct err *e);

@@ -39,6 +39,8 @@ struct xtask {
     enum graph_kind kind;
     const char *name;
     uint32_t iter, layer, gpu;
+    uint32_t chunk, mb;
+    enum graph_pass pass;
     simtime_t dur;
     struct topo_demand *dem; /* network: the messages, until simulated */
     size_t ndem;
@@ -48,6 +50,7 @@ struct xtask {
     uint32_t left;  /* dependencies not yet ended */
     int state;
     simtime_t ready; /* the latest end among its dependencies so far */
+    uint32_t crit;   /* the dependency that ended at `ready` (NONE: none yet) */
     simtime_t start, end;
     size_t live; /* messages not yet delivered */
     struct res_flow *fl;
@@ -279,7 +282,11 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         xt->layer = g->layer;
         xt->gpu = g->gpu;
         xt->dur = g->dur;
+        xt->chunk = g->chunk;
+        xt->mb = g->micro_batch;
+        xt->pass = g->pass;
         xt->group = NONE;
+        xt->crit = NONE;
         if (g->kind == GRAPH_COMPUTE) {
             if (g->gpu != GRAPH_ALL_GPUS && g->gpu != GRAPH_NO_GPU && g->gpu >= t->hosts)
                 rc = err_set(e, "graph: %s runs on GPU %u, but the fabric has %u GPUs",
@@ -408,7 +415,10 @@ static void finish(struct run *r, uint32_t i, simtime_t end)
     x->state = T_DONE;
     for (uint32_t j = p->soff[i]; j < p->soff[i + 1]; j++) {
         struct xtask *s = &p->t[p->succ[j]];
-        if (end > s->ready) s->ready = end;
+        if (end > s->ready || s->crit == NONE) {
+            s->ready = end;
+            s->crit = i;
+        }
         if (--s->left == 0) r->q[r->qt++] = p->succ[j];
     }
 }
@@ -717,6 +727,57 @@ static int gather_phases(struct exec *x, struct exec_result *r, struct err *e)
     return 0;
 }
 
+/* The task rows (after gather_phases: the parts' starts are known), each
+ * step's critical path marked (exec.h). */
+static void gather_tasks(struct exec *x, struct exec_result *r)
+{
+    size_t n = 0;
+    for (struct part *p = x->head; p; p = p->next)
+        n += p->n;
+    if (!n) return;
+    struct res_task *t = xcalloc(n, sizeof *t);
+    uint64_t *pred = xmalloc(n * sizeof *pred);
+    size_t k = 0;
+    uint64_t prev_last = UINT64_MAX; /* the previous part's last task to end */
+    for (struct part *p = x->head; p; p = p->next) {
+        uint64_t first = k, last = UINT64_MAX;
+        for (size_t i = 0; i < p->n; i++, k++) {
+            const struct xtask *xt = &p->t[i];
+            t[k] = (struct res_task){.task = k,
+                                     .iter = xt->iter,
+                                     .layer = xt->layer,
+                                     .chunk = xt->chunk,
+                                     .mb = xt->mb,
+                                     .phase = xt->name,
+                                     .kind = xt->kind != GRAPH_COMPUTE ? RES_TASK_NETWORK
+                                             : xt->gpu == GRAPH_NO_GPU ? RES_TASK_DELAY
+                                                                       : RES_TASK_COMPUTE,
+                                     .pass = xt->pass == GRAPH_BACKWARD ? RES_PASS_BACKWARD
+                                                                        : RES_PASS_FORWARD,
+                                     .start_ps = r->phases[k].start_ps,
+                                     .end_ps = r->phases[k].end_ps};
+            pred[k] = xt->crit != NONE ? first + xt->crit : prev_last;
+            if (last == UINT64_MAX || t[k].end_ps > t[last].end_ps) last = k;
+        }
+        if (last != UINT64_MAX) prev_last = last;
+    }
+    /* per step (a run of tasks of one iteration): back from its last task */
+    for (size_t i = 0; i < n;) {
+        size_t j = i, end = i;
+        while (j < n && t[j].iter == t[i].iter) {
+            if (t[j].end_ps > t[end].end_ps) end = j;
+            j++;
+        }
+        for (uint64_t v = end; v != UINT64_MAX && t[v].iter == t[i].iter && !t[v].critical;
+             v = pred[v])
+            t[v].critical = 1;
+        i = j;
+    }
+    free(pred);
+    r->tasks = t;
+    r->ntasks = n;
+}
+
 /* ---- the entry point ---- */
 
 /* Simulates p here, or hands it to the threads (waiting while more than two
@@ -834,6 +895,7 @@ int exec_run(struct graph *g, exec_more_fn more, void *ctx, const struct topo *t
     r->st = x->st;
     r->ports = x->ports;
     if (gather_phases(x, r, rc ? NULL : e) < 0 && rc == 0) rc = -1;
+    if (o->tasks && rc == 0) gather_tasks(x, r);
     for (struct part *p = x->head; p; p = p->next)
         if (p->inv_task != NONE) {
             snprintf(r->invariant, sizeof r->invariant, "%s", p->inv);
@@ -854,6 +916,7 @@ void exec_result_free(struct exec_result *r)
     free(r->phases);
     free(r->flows);
     free(r->samples);
+    free(r->tasks);
     free(r->ports);
     memset(r, 0, sizeof *r);
 }

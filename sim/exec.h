@@ -28,7 +28,16 @@
  * run one at a time in order, so every sample lands on the run's grid.
  *
  * Results: one `phases` row per task, in task order (network tasks with
- * their ideal bound and bytes, compute tasks with neither); with flows one
+ * their ideal bound and bytes, compute tasks with neither); with opts.tasks
+ * one `tasks` row per task, with its chunk, pass and micro-batch and whether
+ * it is on its step's critical path. The critical path of a step (the tasks
+ * of one iteration): from the step's last task to end (the first such in
+ * task order), back through the predecessor that ended last (a dependency,
+ * the task before it on a compute stream, or, for a task that waits for
+ * nothing in its part, the previous part's last task to end; among
+ * predecessors ending together the first to be found ended), while that
+ * predecessor is of the same step. A task starts when its last predecessor
+ * ends, so the path's durations add up, without gaps, to the step's time; with flows one
  * row per message, numbered in task order; with sampling the links' samples
  * (bytes whose serialization ended since the last point of the grid, and the
  * backlog; an engine's last row of a link at the first point of the grid at
@@ -56,6 +65,7 @@ struct exec_opts {
     simtime_t sample_ps;      /* > 0: sample every link this often */
     unsigned threads;         /* parts simulated at once (0 or 1: on the calling thread) */
     int engine;               /* enum engine_kind (sim.engine): what every part runs on */
+    int tasks;                /* record every task (exec_result.tasks) */
 };
 
 struct exec_result {
@@ -65,6 +75,8 @@ struct exec_result {
     size_t nflows;
     struct res_sample *samples; /* with opts.sample_ps */
     size_t nsamples;
+    struct res_task *tasks; /* with opts.tasks: one per task, in task order */
+    size_t ntasks;
     struct eng_stats st;          /* folded over the engines; now: the run's last event */
     struct res_port_stats *ports; /* [t->nports], likewise */
     char invariant[512];          /* "" or the first broken invariant (eng_check) */

@@ -38,6 +38,10 @@
 
 enum graph_kind { GRAPH_NET = 0, GRAPH_COMPUTE };
 
+/* Which pass of a training step a task belongs to (the `tasks` table's
+ * `pass`): forward unless graph_tag says otherwise. */
+enum graph_pass { GRAPH_FORWARD = 0, GRAPH_BACKWARD };
+
 /* A compute task on every GPU's stream. */
 #define GRAPH_ALL_GPUS UINT32_MAX
 /* A compute task on no stream: a delay that holds nothing (graph_delay). */
@@ -69,6 +73,11 @@ int graph_dep(struct graph *g, uint64_t task, uint64_t on);
 /* Every task added after this starts only after every task added before it
  * has ended. */
 void graph_barrier(struct graph *g);
+/* Tags task `task` (not yet taken) with its chunk (a token chunk of an MoE
+ * layer, a pipeline chunk of a collective; 0 by default) and pass, for the
+ * `tasks` table; neither changes how it runs. 0, or -1 with the graph's
+ * error set. */
+int graph_tag(struct graph *g, uint64_t task, uint32_t chunk, enum graph_pass pass);
 /* Tags task `task` (not yet taken) with micro-batch mb (graph_task's
  * micro_batch; tasks start with 0). */
 void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb);
@@ -84,6 +93,8 @@ struct graph_task {
     enum graph_kind kind;
     const char *name;
     uint32_t iter, layer;
+    uint32_t chunk;          /* graph_tag: 0 by default */
+    enum graph_pass pass;    /* graph_tag: forward by default */
     uint32_t gpu;            /* GRAPH_COMPUTE */
     simtime_t dur;           /* GRAPH_COMPUTE */
     struct topo_demand *dem; /* GRAPH_NET: its messages (malloc'd, the taker's to free) */

@@ -138,11 +138,11 @@ static void test_report_slowdown_and_step_time(void **state)
            "transport.path  step_time (us)\n"
            "ecmp            170.000 [160.000-180.000] n=3\n"
            "spray           152.000 [151.000-156.000] n=3\n");
-    /* exposed communication: the run's end less its 50 us of compute, so
-     * here exactly the network phase */
+    /* exposed communication: the run's end less its 50 us of compute (these
+     * runs have no task rows), so here exactly the network phase */
     expect(report("transport.path", "exposed_comm", "sim.seed=2", NULL, 0),
-           "%s: 2 done runs; exposed_comm = run's end less its compute rows' time (ideal_ns = 0), "
-           "us: the network time compute does not hide\n"
+           "%s: 2 done runs; exposed_comm = network time when no compute runs (tasks table; "
+           "without one the run's end less its compute rows' time), us\n"
            "cell: median [min-max] over the cell's runs, n = runs\n"
            "cells pool: no parameter (a cell's runs share every parameter)\n"
            "transport.path  exposed_comm (us)\n"
@@ -235,7 +235,7 @@ static void test_export_exact(void **state)
                         "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed,workload.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
-                        "timeseries, gpu_load, trace_use, inputs or notes");
+                        "timeseries, gpu_load, trace_use, inputs, notes or tasks");
     char want[256];
     snprintf(want, sizeof want, "%s: no runs match", dbpath);
     assert_string_equal(export_csv("phases", "sim.seed=9", -1), want);
@@ -268,7 +268,7 @@ static void test_open_read_refusals(void **state)
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(newer, &db, &e), -1);
     snprintf(want, sizeof want,
-             "%s: schema_version 9 is newer than this moesim handles (4); use a newer moesim",
+             "%s: schema_version 9 is newer than this moesim handles (5); use a newer moesim",
              newer);
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(missing, &db, &e), -1);

@@ -278,7 +278,7 @@ static void test_schema_meta_wal_indexes(void **state)
     s = raw_open(path);
     sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "4");
+    assert_string_equal(col_text(st, 0), "5");
     sqlite3_finalize(st);
     expect_journal(s, "delete");
     assert_int_equal(raw_int(s,
@@ -367,14 +367,14 @@ static void test_migrate_from_v1(void **state)
     res_close(db);
     s = raw_open(path);
     assert_int_equal(
-        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 4);
+        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 5);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
     assert_int_equal(raw_int(s,
                              "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                              " AND name NOT LIKE 'sqlite_%'",
                              0),
-                     9);
+                     10); /* tasks_run came with version 5 */
     assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
                      213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
@@ -598,10 +598,10 @@ static void test_foreign_files_rejected(void **state)
     const char *newer = in_tmp("newer.db");
     res_close(open_ok(newer));
     s = raw_open(newer);
-    raw_exec(s, "UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+    raw_exec(s, "UPDATE meta SET value = '6' WHERE key = 'schema_version'");
     sqlite3_close(s);
     expect_open_error(newer,
-                      "schema_version 5 is newer than this moesim handles (4); use a newer moesim");
+                      "schema_version 6 is newer than this moesim handles (5); use a newer moesim");
 }
 
 static void test_open_errors(void **state)

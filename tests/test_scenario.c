@@ -311,7 +311,13 @@ static const struct bad_case bad_cases[] = {
      "FILE:2: transport.path: 'sprey' is not one of " PATHS},
     {"algorithm a kind lacks", "[workload]\nkind = allreduce\nalgo = direct\n", NULL, {0},
      "FILE:3: workload.algo: direct is not an algorithm of workload.kind = allreduce (it has: "
+     "ring, halving_doubling, tree)"},
+    {"tree for a reduce_scatter", "[workload]\nkind = reduce_scatter\nalgo = tree\n", NULL, {0},
+     "FILE:3: workload.algo: tree is not an algorithm of workload.kind = reduce_scatter (it has: "
      "ring, halving_doubling)"},
+    {"tree chunks above half the bytes",
+     "[workload]\nkind = allreduce\nalgo = tree\nbytes = 10\nchunks = 6\n", NULL, {0},
+     "FILE:5: workload.chunks: 6 chunks of half of workload.bytes = 10 leave a chunk empty"},
     {"halving_doubling on 6 hosts",
      "[topology]\nleaves = 1\nhosts_per_leaf = 6\n[workload]\nkind = allgather\n"
      "algo = halving_doubling\n", NULL, {0},
@@ -503,6 +509,7 @@ static void test_enum_orders(void **state)
         {"workload", "algo", WL_ALGO_DIRECT, "direct"},
         {"workload", "algo", WL_ALGO_RING, "ring"},
         {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
+        {"workload", "algo", WL_ALGO_TREE, "tree"},
         {"workload", "overlap", WL_OVERLAP_NONE, "none"},
         {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
         {"workload", "overlap", WL_OVERLAP_DUAL_BATCH, "dual_batch"},

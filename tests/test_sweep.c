@@ -19,6 +19,10 @@ static const struct res_gpu_load gl[1] = {{3, 7, 123}};
 static const struct res_trace_use tu[2] = {{5, 2}, {6, 0}};
 static const struct res_note no[2] = {{"placement.ilp_status", "feasible"},
                                       {"placement.ilp_gap", "0.0125"}};
+static const struct res_task tk[2] = {
+    {0, 0, 0, 1, 0, "dispatch", RES_TASK_NETWORK, RES_PASS_FORWARD, 1, 5, 900},
+    {1, 1, 3, 0, 0, "combine", RES_TASK_NETWORK, RES_PASS_BACKWARD, 0, 900, 1800},
+};
 
 static struct res_run sample_run(struct res_link *l)
 {
@@ -31,7 +35,7 @@ static struct res_run sample_run(struct res_link *l)
     l->st = (struct res_port_stats){
         .bytes = 99, .busy_ps = 77, .max_queue_bytes = 5, .drops = 1, .ecn_marks = 2};
     return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l,  1, fl,
-                            2,        sm, 1,     gl,   1,    tu, 2, no, 2};
+                            2,        sm, 1,     gl,   1,    tu, 2, no, 2, tk, 2};
 }
 
 static void test_blob_round_trip(void **state)
@@ -78,6 +82,15 @@ static void test_blob_round_trip(void **state)
     assert_memory_equal(b.run.samples, sm, sizeof sm);
     assert_int_equal(b.run.ngpu_load, 1);
     assert_memory_equal(b.run.gpu_load, gl, sizeof gl);
+    assert_int_equal(b.run.ntasks, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(b.run.tasks[i].phase, tk[i].phase);
+        assert_int_equal(b.run.tasks[i].layer, tk[i].layer);
+        assert_int_equal(b.run.tasks[i].chunk, tk[i].chunk);
+        assert_int_equal(b.run.tasks[i].pass, tk[i].pass);
+        assert_int_equal(b.run.tasks[i].critical, tk[i].critical);
+        assert_int_equal(b.run.tasks[i].end_ps, tk[i].end_ps);
+    }
     assert_int_equal(b.run.ntrace_use, 2);
     assert_memory_equal(b.run.trace_use, tu, sizeof tu);
     assert_int_equal(b.run.nnotes, 2);

@@ -18,7 +18,7 @@ digest() { # name db
     rk="CREATE TEMP TABLE rk AS SELECT r.id AS id, (SELECT group_concat(key || '=' || value, ';')
   FROM (SELECT key, value FROM params p WHERE p.run_id = r.id AND key NOT LIKE 'output.%'
   ORDER BY key)) AS k FROM runs r;"
-    for t in runs params phases links flows timeseries gpu_load trace_use; do
+    for t in runs params phases links flows timeseries gpu_load trace_use tasks; do
         # each row keyed by its run's parameters; the run_id column dropped
         case $t in
         runs) q="SELECT rk.k, 0, scenario, status, seed, engine, events, sim_ns, message FROM runs JOIN rk ON rk.id = runs.id" ;;

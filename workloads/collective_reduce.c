@@ -144,6 +144,7 @@ static int ring_create(const struct wl_specs *c, const struct topo *t, struct wl
                        struct err *e)
 {
     (void)e;
+    if (c->wl->algo == WL_ALGO_TREE) return wl_tree_create(c, t, g);
     struct ring *s = xcalloc(1, sizeof *s);
     s->H = t->hosts;
     s->kind = c->wl->kind;
@@ -164,15 +165,20 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                       const struct opt_def **bad, struct err *e)
 {
     int hd = c->wl->algo == WL_ALGO_HALVING_DOUBLING;
-    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_RING && !hd) {
+    int tree = c->wl->algo == WL_ALGO_TREE && c->wl->kind == WL_ALLREDUCE;
+    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_RING && !hd && !tree) {
         char kind[64], algo[64];
         opt_enum_text(&wl_options, "workload", "kind", c->wl->kind, kind, sizeof kind);
         opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
         return wl_fail(bad, e, &wl_options, "workload", "algo",
                        "%s is not an algorithm of workload.kind = %s (it has: ring, "
-                       "halving_doubling)",
-                       algo, kind);
+                       "halving_doubling%s)",
+                       algo, kind, c->wl->kind == WL_ALLREDUCE ? ", tree" : "");
     }
+    if (tree && c->wl->chunks > c->wl->bytes / 2)
+        return wl_fail(bad, e, &wl_options, "workload", "chunks",
+                       "%lld chunks of half of workload.bytes = %lld leave a chunk empty",
+                       (long long)c->wl->chunks, (long long)c->wl->bytes);
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     if (H < 2)
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
@@ -184,6 +190,7 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                        H);
     /* Each host sends (N-1)/N of its bytes per half, per iteration. */
     double steps = c->wl->kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1;
+    if (tree) steps = 2 * H; /* a host sends at most 2 S in a tree allreduce */
     double ps = (double)c->wl->bytes / H * steps * 8.0 / (tp->host_gbps * 1e9) * (double)PS_PER_S *
                 (double)c->sim->iterations;
     double limit = (double)INT64_MAX;
@@ -192,6 +199,7 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                        "a host needs at least %.3g s of simulated time to send its bytes, more "
                        "than the clock holds (%.3g s)",
                        ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+    if (tree) steps = 4.0 * (double)c->wl->chunks; /* messages per host */
     if (H * steps >= (double)(1u << 31))
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
                        "%.0f hosts make %.3g ring messages per iteration, more than the engine "
@@ -206,6 +214,7 @@ static void ring_footprint(const struct wl_specs *c, const struct topo_spec *tp,
 {
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     f->msgs = H * (c->wl->kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1);
+    if (c->wl->algo == WL_ALGO_TREE) f->msgs = 4 * (H - 1) * (double)c->wl->chunks;
     f->state_bytes = 0;
     f->key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
 }

@@ -405,6 +405,13 @@ static simtime_t slowest_ps(const struct moe *m)
     return worst;
 }
 
+/* Tags the tasks added since `from` (the tasks table's chunk and pass). */
+static void tag_from(struct graph *g, uint64_t from, uint32_t chunk, enum graph_pass pass)
+{
+    for (uint64_t id = from; id < graph_next_id(g); id++)
+        graph_tag(g, id, chunk, pass);
+}
+
 static simtime_t scaled(simtime_t t, double f)
 {
     return (simtime_t)llround((double)t * f);
@@ -419,16 +426,22 @@ static simtime_t scaled(simtime_t t, double f)
  * forward (dispatch and combine chains), a layer's first dispatch after the
  * layer above's last task. The gradient all-reduce (ring, dense_bytes) starts
  * with the pass and waits for nothing in it, so it overlaps the pass and
- * shares its engine. Then a barrier. */
+ * shares its engine. Then a barrier. Without the all-reduce a barrier also
+ * follows each layer: every task of a layer already waits for the layer
+ * above's last task to end, so the times are the same, and the layers'
+ * parts can be simulated at once (--threads). Every task is tagged
+ * backward, with its chunk. */
 static void moe_backward(struct moe *m, struct graph *g)
 {
     uint32_t iter = m->iter;
     struct moe_stats keep = m->st; /* the forward counts the selections */
     uint64_t last = NONE;          /* the layer above's last task */
+    int split = !(m->dense_bytes && m->G > 1);
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
         uint64_t prev = last;
         for (uint32_t i = 0; i < m->C; i++) {
+            uint64_t from = graph_next_id(g);
             build_dispatch(m, l, i);
             struct a2a d =
                 add_a2a(m, g, 0, "bwd_dispatch", "bwd_dispatch_nvl", iter, (uint32_t)l,
@@ -438,6 +451,7 @@ static void moe_backward(struct moe *m, struct graph *g)
             graph_dep(g, k, a2a_last(&d));
             struct a2a o = add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k,
                                    comb.n ? &comb : NULL, 0);
+            tag_from(g, from, i, GRAPH_BACKWARD);
             disp = d;
             comb = o;
             prev = a2a_last(&o);
@@ -447,12 +461,17 @@ static void moe_backward(struct moe *m, struct graph *g)
             uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(m->attn_ps, m->bwd_factor));
             graph_dep(g, a, last);
+            graph_tag(g, a, 0, GRAPH_BACKWARD);
             last = a;
         }
+        if (split) graph_barrier(g);
     }
     m->st = keep;
-    if (m->dense_bytes && m->G > 1)
+    if (m->dense_bytes && m->G > 1) {
+        uint64_t from = graph_next_id(g);
         wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
+        tag_from(g, from, 0, GRAPH_BACKWARD);
+    }
     graph_barrier(g);
 }
 
@@ -467,6 +486,7 @@ static void moe_layer_overlap(struct moe *m, struct graph *g)
     struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
     if (m->attn_ps) attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
     for (uint32_t i = 0; i < m->C; i++) {
+        uint64_t from = graph_next_id(g);
         build_dispatch(m, (int)layer, i);
         struct a2a d = add_a2a(m, g, 0, "dispatch", "dispatch_nvl", iter, layer, attn,
                                disp.n ? &disp : NULL, 0);
@@ -474,6 +494,7 @@ static void moe_layer_overlap(struct moe *m, struct graph *g)
         graph_dep(g, k, a2a_last(&d));
         struct a2a o =
             add_a2a(m, g, 1, "combine", "combine_nvl", iter, layer, k, comb.n ? &comb : NULL, 0);
+        tag_from(g, from, i, GRAPH_FORWARD);
         disp = d;
         comb = o;
     }
@@ -578,26 +599,31 @@ static int moe_next(void *state, struct graph *g)
             return 1;
         }
         if (m->step == 0) {
+            uint64_t from = graph_next_id(g);
             build_dispatch(m, (int)m->layer, m->chunk);
             add_a2a(m, g, 0, "dispatch", "dispatch_nvl", iter, layer, NONE, NULL, 1);
+            tag_from(g, from, m->chunk, GRAPH_FORWARD);
             graph_barrier(g);
             m->step = 1;
             return 1;
         }
         if (m->step == 1) {
-            graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
+            graph_tag(g, graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m)),
+                      m->chunk, GRAPH_FORWARD);
             graph_barrier(g);
             int last = m->layer + 1 == (uint32_t)m->L;
             m->step = !m->coherent || last ? 2 : 3;
             return 1;
         }
         if (m->step == 2) {
+            uint64_t from = graph_next_id(g);
             if (m->coherent) {
                 build_combine_coherent(m, m->chunk);
                 graph_net(g, "combine", iter, layer, m->dem, m->ndem);
             } else {
                 add_a2a(m, g, 1, "combine", "combine_nvl", iter, layer, NONE, NULL, 1);
             }
+            tag_from(g, from, m->chunk, GRAPH_FORWARD);
             graph_barrier(g);
             m->step = 3;
             return 1;

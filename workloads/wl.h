@@ -141,6 +141,13 @@ int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct
 void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
                  uint32_t H, uint64_t bytes);
 
+/* allreduce by a double binary tree, pipelined in workload.chunks chunks
+ * (collective_tree.c). */
+int wl_tree_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g);
+/* The two trees over N hosts: each host's parent in tree A and in tree B
+ * (UINT32_MAX: the root), for tests and the docs. */
+void wl_tree_shape(uint32_t N, uint32_t *parent_a, uint32_t *parent_b);
+
 /* Runs g's graph on the executor (driver.c); returns its rows (phases, flows
  * with output.flows, link samples with output.sample_ns), the engines'
  * counters and the first broken invariant, and the generator's gpu_load and

@@ -15,11 +15,12 @@ static const struct opt_def wl_options_rows[] = {
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
      "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo), "
      "incast (workload.senders hosts to the last one), flows (replayed from workload.flows_file)", F(kind)},
-    {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling",
+    {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling|tree",
      "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
      "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
      "its own step before and the message into it), halving_doubling (the same three: recursive "
-     "halving then doubling, 2 log2 N steps, N a power of two)", F(algo)},
+     "halving then doubling, 2 log2 N steps, N a power of two), tree (allreduce: double binary tree, "
+     "reduce up then broadcast down, each tree half the bytes, pipelined in workload.chunks chunks)", F(algo)},
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},
@@ -51,7 +52,8 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "efficiency", OPT_REAL, "0.6", 0.001, 1, NULL, "moe: fraction of gpu_tflops the expert GEMMs reach", F(efficiency)},
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
     {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
-     "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu", F(chunks)},
+     "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu; "
+     "allreduce with algo = tree: each tree's half of the bytes in this many pipelined chunks", F(chunks)},
     {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks|dual_batch",
      "moe: none (the chunks' phases one after another), chunks (Tutel-style: chunk i's compute "
      "overlaps chunk i+1's dispatch and chunk i-1's combine) or dual_batch (DeepSeek-style: each "

@@ -21,7 +21,13 @@ enum wl_kind {
 };
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
  * ring for the reducing collectives); collective_reduce.c */
-enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING, WL_ALGO_HALVING_DOUBLING };
+enum wl_algo {
+    WL_ALGO_AUTO = 0,
+    WL_ALGO_DIRECT,
+    WL_ALGO_RING,
+    WL_ALGO_HALVING_DOUBLING,
+    WL_ALGO_TREE /* allreduce: double binary tree (collective_tree.c) */
+};
 /* workload.overlap (moe): none = the phase model; chunks = Tutel-style;
  * dual_batch = DeepSeek-style two micro-batches */
 enum wl_overlap { WL_OVERLAP_NONE = 0, WL_OVERLAP_CHUNKS, WL_OVERLAP_DUAL_BATCH };
@@ -48,7 +54,7 @@ struct wl_spec {
     char compute[OPT_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
     int algo;               /* enum wl_algo */
-    int64_t chunks;         /* moe: token chunks per layer (1: whole layer) */
+    int64_t chunks;         /* moe: token chunks per layer (1: whole layer); tree: pipeline chunks */
     int overlap;            /* moe: enum wl_overlap */
     double attn_us;         /* moe: dense work per layer per GPU before the dispatch, us */
     int pass;               /* moe: enum wl_pass */

@@ -45,6 +45,12 @@ for f in scenarios/*.ini bench/*.ini; do
         set -- --set workload.tokens_per_gpu=64 --set workload.layers=2 --set "$paths" ;;
     scenarios/placement_skew.ini)
         set -- --set workload.tokens_per_gpu=64 --set workload.layers=2 --set "$paths" ;;
+    scenarios/moetuner_repro.ini)
+        set -- --set workload.tokens_per_gpu=32 --set workload.layers=2 --set "$paths" ;;
+    scenarios/tutel_chunks.ini | bench/moe256_train.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
+            --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
+            --set "$paths" ;;
     bench/a2a16.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     bench/a2a256.ini)
         set -- --set topology.leaves=8 --set topology.hosts_per_leaf=8 \

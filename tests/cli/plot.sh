@@ -65,6 +65,12 @@ expect_eq "moe bars" "$(tail -n +2 "$T/f/moe.csv" | cut -d, -f2 | tr '\n' ' ')" 
 expect_eq "moe heatmap bytes" "$(awk -F, 'NR > 1 { s += $6 } END { printf "%.0f", s }' "$T/m/heatmap.csv")" \
     "$(sqlite3 "$T/p.db" "SELECT sum(bytes) FROM timeseries WHERE run_id = 3")"
 check_cells "$T/m/heatmap_links.csv" "$T/m/heatmap.csv" >/dev/null || fail "moe heatmap cells over 100 % + a packet"
+# the timeline of run 3: a box per task of its first step, all on the
+# critical path (no overlap), the last ending at the step's time
+"$MOESIM" plot timeline --db "$T/p.db" -o "$T/t" --run 3 >/dev/null
+expect_eq "timeline rows" "$(tail -n +2 "$T/t/timeline.csv" | wc -l)" \
+    "$(sqlite3 "$T/p.db" "SELECT count(*) FROM tasks WHERE run_id = 3 AND iter = 0")"
+expect_eq "timeline critical" "$(tail -n +2 "$T/t/timeline.csv" | cut -d, -f4 | sort -u | tr '\n' ' ')" "1 "
 
 # ---- report: n and min-max in every cell, no ratio for step_time ----
 "$MOESIM" report --db "$T/p.db" --by placement.policy --metric step_time >"$T/rep.txt"

@@ -106,7 +106,7 @@ got=$(nq "SELECT value FROM notes WHERE run_id = 1 AND key = 'compute.max_expert
 for f in scenarios/*.ini; do
     "$MOESIM" run "$f" --db "$tmp/all.db" --quiet --jobs 1 --set sim.seed=1 \
         --set workload.bytes=8192 --set workload.tokens_per_gpu=4 --set workload.layers=2 \
-        --set placement.ilp_time_limit_s=1 || fail "scenario $f"
+        --set workload.chunks=1 --set placement.ilp_time_limit_s=1 || fail "scenario $f"
 done
 [ "$(sqlite3 "$tmp/all.db" "select count(*) from runs where status != 'done'")" = 0 ] ||
     fail "every shipped scenario's runs done"

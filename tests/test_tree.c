@@ -1,0 +1,206 @@
+/* test_tree.c - allreduce by a double binary tree (workloads/collective_tree.c):
+ * the two trees span every host with one root each and (N even) no host
+ * forwards in both; on two hosts the time equals its closed form within 1%;
+ * on eight, the bytes each host sends, the broadcast of a chunk after the
+ * reduce of that chunk reached the root, every task's chunk tag, and the
+ * time at least the busiest host's bandwidth bound; determinism. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "app/scenario.h"
+
+#define NO UINT32_MAX
+
+static struct cfg treecfg(uint32_t hosts, int64_t bytes, int64_t chunks)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.wl.kind = WL_ALLREDUCE;
+    c.wl.algo = WL_ALGO_TREE;
+    c.wl.bytes = bytes;
+    c.wl.chunks = chunks;
+    c.topo.leaves = 1;
+    c.topo.spines = 1;
+    c.topo.hosts_per_leaf = hosts;
+    c.topo.host_gbps = c.topo.fabric_gbps = 100;
+    /* as test_ring.c: few acknowledgements, a window that does not throttle */
+    c.tr.ack_every = 8;
+    c.tr.window_bytes = 4 << 20;
+    return c;
+}
+
+static void run_tree(const struct cfg *c, struct wl_result *r, struct topo **t)
+{
+    struct err e;
+    assert_int_equal(topo_build(&c->topo, t, &e), 0);
+    struct wl_gen g;
+    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
+    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
+    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
+    g.destroy(g.state);
+}
+
+static simtime_t run_end(const struct wl_result *r)
+{
+    simtime_t end = 0;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
+    return end;
+}
+
+/* Children per host of the tree given by parent[]; checks it is a tree
+ * (one root, every host reaches it within N steps). */
+static void kids_of(const uint32_t *parent, uint32_t N, uint32_t *kids)
+{
+    uint32_t roots = 0;
+    memset(kids, 0, N * sizeof *kids);
+    for (uint32_t h = 0; h < N; h++) {
+        if (parent[h] == NO) {
+            roots++;
+            continue;
+        }
+        assert_true(parent[h] < N && parent[h] != h);
+        kids[parent[h]]++;
+        uint32_t v = h, steps = 0;
+        while (parent[v] != NO && steps++ <= N)
+            v = parent[v];
+        assert_true(steps <= N);
+    }
+    assert_int_equal(roots, 1);
+    for (uint32_t h = 0; h < N; h++)
+        assert_true(kids[h] <= 2);
+}
+
+static void test_shape(void **state)
+{
+    (void)state;
+    for (uint32_t N = 2; N <= 33; N++) {
+        uint32_t pa[33], pb[33], ka[33], kb[33];
+        wl_tree_shape(N, pa, pb);
+        kids_of(pa, N, ka);
+        kids_of(pb, N, kb);
+        uint32_t both = 0;
+        for (uint32_t h = 0; h < N; h++)
+            both += ka[h] && kb[h];
+        /* a host forwards in one tree only; for odd N one host may in both */
+        assert_true(both <= N % 2);
+    }
+}
+
+/* Two hosts: tree A is 1 -> 0, tree B 0 -> 1. The first reduce of each
+ * tree runs alone on its host's uplink (S/2P bytes); then every round each
+ * uplink carries one tree's broadcast of chunk c and the other's reduce of
+ * chunk c+1 (S/P bytes); the last round the two broadcasts alone. So the
+ * bandwidth term is S/B and there are P+1 rounds of a message's latency
+ * (a lone message's bound less its bandwidth term):
+ *   T = S/B + (P+1) x latency, within 1%. */
+static void test_two_hosts_closed_form(void **state)
+{
+    (void)state;
+    const int64_t S = 8 << 20;
+    const int64_t Ps[] = {1, 2, 4};
+    for (size_t k = 0; k < 3; k++) {
+        int64_t P = Ps[k];
+        struct cfg c = treecfg(2, S, P);
+        struct wl_result r;
+        struct topo *t;
+        run_tree(&c, &r, &t);
+        assert_int_equal(r.run.nphases, 4 * (size_t)P);
+        double B = 100e9 / 8 / (double)PS_PER_S; /* bytes per ps */
+        double m = (double)S / 2 / (double)P;
+        double lat = (double)r.run.phases[0].ideal_ps - m / B;
+        assert_true(lat > 0);
+        double want = (double)S / B + (double)(P + 1) * lat, got = (double)run_end(&r);
+        if (fabs(got - want) > 0.01 * want)
+            fail_msg("P = %lld: tree allreduce %.0f ps, closed form %.0f ps", (long long)P, got,
+                     want);
+        wl_result_free(&r);
+        topo_destroy(t);
+    }
+}
+
+static void test_eight_hosts(void **state)
+{
+    (void)state;
+    const uint32_t N = 8;
+    const int64_t S = 1 << 20, P = 8;
+    struct cfg c = treecfg(N, S, P);
+    c.out.flows = 1;
+    struct wl_result r;
+    struct topo *t;
+    run_tree(&c, &r, &t);
+    /* per tree per chunk: N-1 reduces and N-1 broadcasts */
+    assert_int_equal(r.run.nphases, 4 * (N - 1) * (size_t)P);
+    assert_int_equal(r.run.nflows, r.run.nphases);
+    uint32_t pa[8], pb[8], ka[8], kb[8];
+    wl_tree_shape(N, pa, pb);
+    kids_of(pa, N, ka);
+    kids_of(pb, N, kb);
+    /* bytes sent by each host: per tree, to its parent once and to each
+     * child once, that tree's half */
+    uint64_t sent[8] = {0}, half = S / 2;
+    for (size_t i = 0; i < r.run.nflows; i++)
+        sent[r.run.flows[i].src] += r.run.flows[i].bytes;
+    double load = 0;
+    for (uint32_t h = 0; h < N; h++) {
+        uint64_t want = ((pa[h] != NO) + ka[h] + (pb[h] != NO) + kb[h]) * half;
+        assert_int_equal(sent[h], want);
+        if ((double)want > load) load = (double)want;
+    }
+    /* the broadcast of chunk c (into the root's children) after the reduce
+     * of chunk c into the root; every task tagged with its chunk */
+    for (int tr = 0; tr < 2; tr++) {
+        const uint32_t *par = tr ? pb : pa;
+        uint32_t rt = 0;
+        while (par[rt] != NO)
+            rt++;
+        for (uint32_t ch = 0; ch < (uint32_t)P; ch++) {
+            simtime_t red_end = 0, bc_start = SIMTIME_MAX;
+            size_t nr = 0, nb = 0;
+            for (size_t i = 0; i < r.run.nphases; i++) {
+                const struct res_phase *p = &r.run.phases[i];
+                const struct res_flow *f = &r.run.flows[i];
+                if (p->layer != (uint32_t)tr || r.run.tasks[i].chunk != ch) continue;
+                int red = !strcmp(p->phase, "tree_reduce");
+                if (red) {
+                    nr++;
+                    assert_int_equal(par[f->src], f->dst);
+                    if (f->dst == rt && p->end_ps > red_end) red_end = p->end_ps;
+                } else {
+                    assert_string_equal(p->phase, "tree_broadcast");
+                    nb++;
+                    assert_int_equal(par[f->dst], f->src);
+                    if (f->src == rt && p->start_ps < bc_start) bc_start = p->start_ps;
+                }
+            }
+            assert_int_equal(nr, N - 1);
+            assert_int_equal(nb, N - 1);
+            assert_true(bc_start >= red_end);
+        }
+    }
+    /* at least the busiest host's bytes at the link rate */
+    double B = 100e9 / 8 / (double)PS_PER_S;
+    assert_true((double)run_end(&r) >= load / B);
+    /* the same again */
+    struct wl_result r2;
+    struct topo *t2;
+    run_tree(&c, &r2, &t2);
+    assert_int_equal(r2.run.nphases, r.run.nphases);
+    for (size_t i = 0; i < r.run.nphases; i++)
+        assert_int_equal(r2.run.phases[i].end_ps, r.run.phases[i].end_ps);
+    wl_result_free(&r2);
+    topo_destroy(t2);
+    wl_result_free(&r);
+    topo_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shape),
+        cmocka_unit_test(test_two_hosts_closed_form),
+        cmocka_unit_test(test_eight_hosts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
