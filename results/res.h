@@ -55,8 +55,8 @@ struct res_phase {
      * bwd_* and grad_* (training: docs/results.md) */
     const char *phase;
     simtime_t start_ps, end_ps, ideal_ps;
-    const char *ideal_kind; /* which bound ideal_ps is: "lp" or "cut"; NULL: none (compute) */
     uint64_t bytes;
+    const char *ideal_kind; /* which bound ideal_ps is: "lp" or "cut"; NULL: none (compute) */
 };
 
 /* A link's counters, as the links table records them (the engine counts them
