@@ -11,7 +11,8 @@ static const struct {
     const struct opt_table *t;
     size_t base;
 } cfg_groups[] = {
-    {&topo_options, offsetof(struct cfg, topo)}, {&tr_options, offsetof(struct cfg, tr)},
+    {&topo_options, offsetof(struct cfg, topo)}, {&topo_faults_options, offsetof(struct cfg, topo)},
+    {&tr_options, offsetof(struct cfg, tr)},
     {&wl_options, offsetof(struct cfg, wl)},     {&pl_options, offsetof(struct cfg, pl)},
     {&sim_options, offsetof(struct cfg, sim)},   {&out_options, offsetof(struct cfg, out)},
 };
@@ -60,6 +61,7 @@ void cfg_defaults(struct cfg *c)
         if (opt_parse(&opt_table[i], opt_table[i].def, c, &e) < 0)
             err_fatal("bad default for %s.%s: %s", opt_table[i].section, opt_table[i].key, e.msg);
     }
+    c->topo.faults.seed = (uint64_t)c->sim.seed; /* as sc_expand sets it per run */
 }
 
 const char *opt_enum_name(const char *section, const char *key, int value)

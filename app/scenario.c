@@ -584,6 +584,7 @@ static int sc_expand(struct sc_sweep *s, const struct sc_src *src, struct sc_err
     for (size_t i = 0; i < total; i++) {
         sc_fill(&s->runs[i], i, src);
         topo_spec_resolve(&s->runs[i].topo);
+        s->runs[i].topo.faults.seed = (uint64_t)s->runs[i].sim.seed; /* [faults]' random draws */
         sc_check_run(&r, &s->runs[i], probe);
     }
     cfg_probe_free(probe);

@@ -124,11 +124,23 @@ static void sweep_summary(const struct sweep *w, size_t index, int64_t id, const
             ideal += p->ideal_ps;
         }
     }
-    printf("run %lld%s%s%s: time %.3f us", (long long)id, label[0] ? " [" : "", label,
-           label[0] ? "]" : "", (double)total / 1e6);
+    char shape[256];
+    topo_spec_shape(&sc_run(w->s, index)->topo, shape, sizeof shape);
+    printf("run %lld%s%s%s: %s, time %.3f us", (long long)id, label[0] ? " [" : "", label,
+           label[0] ? "]" : "", shape, (double)total / 1e6);
     if (ideal)
         printf(", network %.3f us vs ideal %.3f us (x%.3f)", (double)net / 1e6, (double)ideal / 1e6,
                (double)net / (double)ideal);
+    /* MoE: what a step is (workload.stage, docs/moe-steps.md) */
+    const struct cfg *c = sc_run(w->s, index);
+    if (c->wl.kind == WL_MOE && total > 0) {
+        double steps = (double)c->sim.iterations, s_total = (double)total / 1e12;
+        if (c->wl.stage == WL_STAGE_DECODE)
+            printf(", decode %.3f us per token", (double)total / 1e6 / steps);
+        else
+            printf(", prefill %.0f tokens/s", (double)(c->topo.leaves * c->topo.hosts_per_leaf) *
+                                                  (double)c->wl.tokens_per_gpu * steps / s_total);
+    }
     printf(", %llu events in %.3f s (%.2f M/s)\n", (unsigned long long)r->events, r->wall_s,
            r->wall_s > 0 ? (double)r->events / r->wall_s / 1e6 : 0.0);
     fflush(stdout);
@@ -270,7 +282,7 @@ static struct res_link *sweep_links(const struct topo *t, const struct res_port_
         l[p].kind = topo_port_kind_name(tp->kind);
         topo_node_name(t, tp->src, l[p].src, sizeof l[p].src);
         topo_node_name(t, tp->dst, l[p].dst, sizeof l[p].dst);
-        l[p].gbps = (double)tp->bps / 1e9;
+        l[p].gbps = tp->down ? 0 : (double)tp->bps / 1e9; /* [faults]: down reads 0 */
         l[p].st = ports[p];
     }
     return l;

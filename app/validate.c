@@ -96,6 +96,10 @@ static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, str
 static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (c->sim.engine != ENGINE_FLOW) return 0;
+    if (c->tr.path == PATH_FLOWLET)
+        return cfg_fail(
+            bad, e, "transport", "path",
+            "flowlet needs packets (gaps between them): it runs on sim.engine = packet");
     if (c->tr.window_bytes != 0)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "the flow engine models no window (sim.engine = flow)");
@@ -115,6 +119,10 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine models leaf_spine fabrics only; topology.kind = fat_tree "
                         "runs on sim.engine = packet");
+    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "sim", "engine",
+                        "the flow engine models no links down (faults.down, faults.random_down); "
+                        "they run on sim.engine = packet");
     return rc;
 }
 
@@ -144,6 +152,8 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double total = fabric + f.state_bytes;
     if (msgs > 0) {
         double sub = c->tr.path == PATH_SPLIT ? (double)c->tr.subflows : 1;
+        if (c->tr.path == PATH_ETHEREAL) /* a block of npaths flows per message */
+            sub = (double)eth_max_subflows_spec(&c->topo);
         double flows = msgs * sub;
         double window = c->tr.window_bytes ? (double)c->tr.window_bytes : (double)(1u << 20);
         double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr.mtu) + 1;

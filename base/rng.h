@@ -31,6 +31,7 @@ enum rng_purpose {
     RNG_PERMUTATION = 3, /* workload.seed: the permutation workload's pairing */
     RNG_NET_HASH = 4,    /* sim.seed: the engine's flow hash (ecmp, split's subflows) */
     RNG_NET_SPRAY = 5,   /* sim.seed: the engine's spraying draws (spray) */
+    RNG_FAULTS = 6,      /* sim.seed: the links faults.random_down and random_degraded take */
 };
 
 /* splitmix64's finalizer: a bijection of 64-bit words. */

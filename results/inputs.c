@@ -32,6 +32,7 @@ static const struct {
     const char *key, *none;
 } res_input_keys[] = {
     {"workload.trace", ""},
+    {"workload.flows_file", ""},
     {"workload.compute", "roofline"},
 };
 

@@ -24,6 +24,7 @@
 #include "base/units.h"
 #include "results/res.h"
 #include "sim/counters.h"
+#include "sim/ethereal.h"
 #include "sim/spec.h"
 #include "topo/topo.h"
 
@@ -50,6 +51,8 @@ struct eng_ops {
     void (*reset)(struct eng *e, const struct eng_hooks *h, uint64_t salt);
     uint32_t (*add_msg)(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
                         uint64_t tag);
+    uint32_t (*add_msg_paths)(struct eng *e, uint32_t src, uint32_t dst, simtime_t start,
+                              uint64_t tag, const struct eth_sub *subs, uint32_t n);
     void (*set_sampler)(struct eng *e, simtime_t first_ps, simtime_t period_ps, eng_sample_fn fn,
                         void *ctx);
     void (*run)(struct eng *e);
@@ -102,6 +105,15 @@ static inline uint32_t eng_add_msg(struct eng *e, uint32_t src, uint32_t dst, ui
                                    simtime_t start, uint64_t tag)
 {
     return e->ops->add_msg(e, src, dst, bytes, start, tag);
+}
+
+/* Adds a message sent as the n subflows subs[] (transport.path = ethereal:
+ * sim/ethereal.h), each of its bytes on its path number (source routing, no
+ * hash); bytes = their sum. Returns its id. */
+static inline uint32_t eng_add_msg_paths(struct eng *e, uint32_t src, uint32_t dst, simtime_t start,
+                                         uint64_t tag, const struct eth_sub *subs, uint32_t n)
+{
+    return e->ops->add_msg_paths(e, src, dst, start, tag, subs, n);
 }
 
 /* Periodic sampling: fn(ctx, e, now) runs at first_ps + k*period_ps (k = 0,

@@ -133,7 +133,7 @@ static void stream_edges(const struct part *p, uint32_t ngpu, struct edges *E)
     uint32_t *lastg = NULL, last_all = NONE;
     for (uint32_t i = 0; i < p->n; i++) {
         const struct xtask *x = &p->t[i];
-        if (x->kind != GRAPH_COMPUTE) continue;
+        if (x->kind != GRAPH_COMPUTE || x->gpu == GRAPH_NO_GPU) continue; /* delays: no stream */
         if (!lastg) {
             lastg = xmalloc(ngpu * sizeof *lastg);
             for (uint32_t g = 0; g < ngpu; g++)
@@ -283,7 +283,7 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         xt->dur = g->dur;
         xt->group = NONE;
         if (g->kind == GRAPH_COMPUTE) {
-            if (g->gpu != GRAPH_ALL_GPUS && g->gpu >= t->hosts)
+            if (g->gpu != GRAPH_ALL_GPUS && g->gpu != GRAPH_NO_GPU && g->gpu >= t->hosts)
                 rc = err_set(e, "graph: %s runs on GPU %u, but the fabric has %u GPUs",
                              describe(xt, gp->first + i, d, sizeof d), g->gpu, t->hosts);
             continue;
@@ -308,8 +308,13 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         if (rc == 0) {
             const struct tr_spec *tr = x->o->tr;
             uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
-            xt->ideal = topo_ideal_bound_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub,
-                                            x->o->ideal_lp_max, &xt->ideal_kind);
+            /* ethereal's bound counts its own subflows (the cut bound per
+             * subflow count); the LP takes one packet split for a phase */
+            xt->ideal_kind = TOPO_IDEAL_CUT;
+            xt->ideal = tr->path == PATH_ETHEREAL
+                            ? eth_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu)
+                            : topo_ideal_bound_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub,
+                                                  x->o->ideal_lp_max, &xt->ideal_kind);
         }
     }
     struct edges E = {0};
@@ -424,11 +429,23 @@ static void launch(struct run *r, uint32_t i)
         x->fl = xcalloc(x->ndem, sizeof *x->fl);
         x->nfl = x->ndem;
     }
+    /* transport.path = ethereal: the task is a collective step, whose flows
+     * from each source are split and assigned to paths together */
+    struct eth_sub *subs = NULL;
+    size_t *off = NULL;
+    if (r->x->o->tr->path == PATH_ETHEREAL) eth_assign(r->x->t, x->dem, x->ndem, &subs, &off);
     for (size_t m = 0; m < x->ndem; m++) {
         const struct topo_demand *d = &x->dem[m];
         if (x->fl) x->fl[m] = (struct res_flow){.src = d->src, .dst = d->dst, .bytes = d->bytes};
-        eng_add_msg(r->e, d->src, d->dst, d->bytes, x->start - r->origin, (uint64_t)i << 32 | m);
+        if (subs)
+            eng_add_msg_paths(r->e, d->src, d->dst, x->start - r->origin, (uint64_t)i << 32 | m,
+                              &subs[off[m]], (uint32_t)(off[m + 1] - off[m]));
+        else
+            eng_add_msg(r->e, d->src, d->dst, d->bytes, x->start - r->origin,
+                        (uint64_t)i << 32 | m);
     }
+    free(subs);
+    free(off);
 }
 
 /* Starts the tasks that are ready: compute tasks (and network tasks with

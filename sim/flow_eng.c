@@ -41,7 +41,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->hooks = *h;
     evq_init(&e->q);
     e->path = c->path;
-    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1; /* ethereal: add_msg_paths */
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
     e->base_seed = seed;
@@ -181,11 +181,10 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
               ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
 }
 
-static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
-                             simtime_t start, uint64_t tag)
+/* A new message from src to dst; its subs follow (msg_close). */
+static uint32_t msg_open(struct flow_eng *e, uint32_t src, uint32_t dst, simtime_t start,
+                         uint64_t tag)
 {
-    struct flow_eng *e = flow_eng_of(eb);
-    const struct topo *t = e->base.t;
     if (e->nmsgs == e->capmsgs) {
         e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
         e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
@@ -198,6 +197,48 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
     m->src = src;
     m->dst = dst;
     m->sub0 = e->nsubs;
+    return mi;
+}
+
+static uint32_t msg_close(struct flow_eng *e, uint32_t mi, simtime_t start)
+{
+    struct fl_msg *m = &e->msgs[mi];
+    m->nsub = e->nsubs - m->sub0;
+    m->left = m->nsub;
+    e->st.msgs++;
+    e->st.flows += m->nsub;
+    push_ev(e, start > e->now ? start : e->now, FEV_START, mi);
+    return mi;
+}
+
+/* transport.path = ethereal: the subs as the executor assigned them
+ * (sim/ethereal.h), each on its path. */
+static uint32_t flow_add_msg_paths(struct eng *eb, uint32_t src, uint32_t dst, simtime_t start,
+                                   uint64_t tag, const struct eth_sub *subs, uint32_t n)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    uint32_t mi = msg_open(e, src, dst, start, tag);
+    for (uint32_t j = 0; j < n; j++)
+        add_sub(e, mi, src, dst, subs[j].bytes, subs[j].path);
+    return msg_close(e, mi, start);
+}
+
+static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
+                             simtime_t start, uint64_t tag)
+{
+    struct flow_eng *e = flow_eng_of(eb);
+    const struct topo *t = e->base.t;
+    if (e->path == PATH_ETHEREAL) { /* a message alone: a step of one flow */
+        struct topo_demand d = {src, dst, bytes};
+        struct eth_sub *subs;
+        size_t *off;
+        size_t n = eth_assign(t, &d, 1, &subs, &off);
+        uint32_t mi = flow_add_msg_paths(eb, src, dst, start, tag, subs, (uint32_t)n);
+        free(subs);
+        free(off);
+        return mi;
+    }
+    uint32_t mi = msg_open(e, src, dst, start, tag);
     uint64_t key = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
     switch (e->path) {
     case PATH_SPRAY:
@@ -212,12 +253,7 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
                     eng_ecmp_path(key, j, t->npaths));
     }
     }
-    m->nsub = e->nsubs - m->sub0;
-    m->left = m->nsub;
-    e->st.msgs++;
-    e->st.flows += m->nsub;
-    push_ev(e, start > e->now ? start : e->now, FEV_START, mi);
-    return mi;
+    return msg_close(e, mi, start);
 }
 
 static void start_msg(struct flow_eng *e, uint32_t mi)
@@ -454,6 +490,7 @@ const struct eng_ops flow_eng_ops = {
     .destroy = flow_destroy,
     .reset = flow_reset,
     .add_msg = flow_add_msg,
+    .add_msg_paths = flow_add_msg_paths,
     .set_sampler = flow_set_sampler,
     .run = flow_run,
     .now = flow_now,

@@ -35,6 +35,11 @@ void graph_destroy(struct graph *g)
     free(g);
 }
 
+void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb)
+{
+    if (task >= g->base && task < graph_next_id(g)) g->task[task - g->base].micro_batch = mb;
+}
+
 uint64_t graph_next_id(const struct graph *g)
 {
     return g->base + g->n;
@@ -86,6 +91,12 @@ uint64_t graph_compute(struct graph *g, const char *name, uint32_t iter, uint32_
     t->gpu = gpu;
     t->dur = dur;
     return graph_next_id(g) - 1;
+}
+
+uint64_t graph_delay(struct graph *g, const char *name, uint32_t iter, uint32_t layer,
+                     simtime_t dur)
+{
+    return graph_compute(g, name, iter, layer, GRAPH_NO_GPU, dur);
 }
 
 void graph_barrier(struct graph *g)

@@ -6,7 +6,8 @@
  *     arrived (a task with no message to send ends when it starts), or
  *   - a compute task: a fixed duration on one GPU's compute stream, or on
  *     every GPU's stream at once (GRAPH_ALL_GPUS: the MoE compute phase, whose
- *     slowest GPU holds them all).
+ *     slowest GPU holds them all), or on no stream at all (GRAPH_NO_GPU,
+ *     graph_delay: a timer, so that a task can start at a given time).
  * Each has a name, an iteration and a layer: its row in the `phases` table.
  * Tasks are numbered 0, 1, ... in the order they are added. A task starts
  * when every task it depends on has ended (graph_dep); compute tasks on one
@@ -39,6 +40,8 @@ enum graph_kind { GRAPH_NET = 0, GRAPH_COMPUTE };
 
 /* A compute task on every GPU's stream. */
 #define GRAPH_ALL_GPUS UINT32_MAX
+/* A compute task on no stream: a delay that holds nothing (graph_delay). */
+#define GRAPH_NO_GPU (UINT32_MAX - 1)
 
 struct graph;
 
@@ -54,12 +57,21 @@ uint64_t graph_net(struct graph *g, const char *name, uint32_t iter, uint32_t la
  * every GPU's). Returns its number. */
 uint64_t graph_compute(struct graph *g, const char *name, uint32_t iter, uint32_t layer,
                        uint32_t gpu, simtime_t dur);
+/* Adds a delay of `dur`: a compute task on no stream (GRAPH_NO_GPU), which
+ * runs however many others run; a task that depends on a delay with no
+ * dependency of its own starts `dur` after its part's start. Returns its
+ * number. */
+uint64_t graph_delay(struct graph *g, const char *name, uint32_t iter, uint32_t layer,
+                     simtime_t dur);
 /* Task `task` starts only after task `on` has ended. 0, or -1 when the graph
  * now holds an error (graph_error). */
 int graph_dep(struct graph *g, uint64_t task, uint64_t on);
 /* Every task added after this starts only after every task added before it
  * has ended. */
 void graph_barrier(struct graph *g);
+/* Tags task `task` (not yet taken) with micro-batch mb (graph_task's
+ * micro_batch; tasks start with 0). */
+void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb);
 /* The number the next task will get. */
 uint64_t graph_next_id(const struct graph *g);
 /* The graph's first error ("graph: ..."), or NULL. */
@@ -76,6 +88,7 @@ struct graph_task {
     simtime_t dur;           /* GRAPH_COMPUTE */
     struct topo_demand *dem; /* GRAPH_NET: its messages (malloc'd, the taker's to free) */
     size_t ndem;
+    uint8_t micro_batch; /* the workload's micro-batch (MoE overlap = dual_batch), else 0 */
 };
 
 struct graph_dep_pair {

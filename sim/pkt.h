@@ -15,7 +15,7 @@
 #include "base/units.h"
 
 #define PKT_ACK    0x01u   /* an acknowledgement, not data */
-#define PKT_ADAPT  0x02u   /* the first switch picks the path (adaptive routing) */
+#define PKT_ADAPT  0x02u   /* every switch with a choice picks the least-queued next hop */
 #define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {

@@ -75,7 +75,16 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->hooks = *h;
     evq_init(&e->q);
     e->path = c->path;
-    e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1;
+    e->subflows = c->path == PATH_SPLIT      ? (uint32_t)c->subflows
+                  : c->path == PATH_ETHEREAL ? eth_max_subflows(t)
+                                             : 1;
+    /* Per-switch ECMP hashing where switches past the first choose (not on
+     * a leaf-spine, whose factored forwarding has one choice). */
+    int hashed = c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_FLOWLET;
+    e->hop_hash = (uint8_t)(hashed && !t->up);
+    e->fixed_path =
+        (uint8_t)(c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_ETHEREAL);
+    e->flowlet_gap = (simtime_t)c->flowlet_gap_ns * PS_PER_NS;
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
     e->ack_every = (uint32_t)c->ack_every;
@@ -109,7 +118,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
     e->free_msg = PKT_NONE;
-    e->adapt_rr = xcalloc(t->leaves, sizeof *e->adapt_rr);
+    e->adapt_rr = xcalloc(t->nswitches, sizeof *e->adapt_rr);
     return &e->base;
 }
 
@@ -126,6 +135,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->flows);
     free(e->msgs);
     free(e->adapt_rr);
+    free(e->flowlet_last);
     free(e);
 }
 
@@ -164,7 +174,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
-    memset(e->adapt_rr, 0, t->leaves * sizeof *e->adapt_rr);
+    memset(e->adapt_rr, 0, t->nswitches * sizeof *e->adapt_rr);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
     e->top_live = 0;
@@ -315,6 +325,7 @@ const struct eng_ops pkt_eng_ops = {
     .destroy = pkt_destroy,
     .reset = pkt_reset,
     .add_msg = pkt_add_msg,
+    .add_msg_paths = pkt_add_msg_paths,
     .set_sampler = pkt_set_sampler,
     .run = pkt_run,
     .now = pkt_now,

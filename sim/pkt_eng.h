@@ -70,7 +70,7 @@ struct flow {
     uint32_t sched;        /* its sender: 2*src for the NIC, 2*src+1 for NVLink */
     uint32_t next_ready;   /* in its sender's ready list */
     uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
-    uint32_t k;            /* ECMP path, or the round-robin cursor for spray_rr */
+    uint32_t k;            /* ECMP path (+ entropy << 16, ecmp.h), or spray_rr's cursor */
     uint16_t unacked_pkts; /* ... and their packets */
     uint8_t ready;
 } __attribute__((aligned(64)));
@@ -106,7 +106,12 @@ struct pkt_eng {
     struct flow *flows;         /* [capmsgs * subflows] */
     struct msg *msgs;
     uint32_t nmsgs, capmsgs, free_msg, live_msgs;
-    uint32_t *adapt_rr; /* per leaf: where the adaptive scan starts */
+    uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
+    simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
+    simtime_t flowlet_gap;
+    uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
+                         * 16 bits of entropy the flows carry above their path (flow.k) */
+    uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
@@ -140,6 +145,8 @@ uint64_t pkt_port_sent(const struct eng *e, uint32_t port);
 const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
 
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
+void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);
+uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f);
 
 /* pkt_send.c */
 void pkt_nic_send(struct pkt_eng *e, uint32_t h);
@@ -156,6 +163,8 @@ void pkt_ready_push(struct pkt_eng *e, uint32_t fi);
 void pkt_start_msg(struct pkt_eng *e, uint32_t mi);
 uint32_t pkt_add_msg(struct eng *e, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
                      uint64_t tag);
+uint32_t pkt_add_msg_paths(struct eng *e, uint32_t src, uint32_t dst, simtime_t start, uint64_t tag,
+                           const struct eth_sub *subs, uint32_t n);
 
 /* pkt_recv.c */
 void pkt_deliver(struct pkt_eng *e, struct pkt *k);

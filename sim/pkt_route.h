@@ -1,8 +1,10 @@
 /* pkt_route.h - the packet engine's forwarding (pkt_eng.h): the path a
- * data packet takes (ECMP, spraying, round robin, split, adaptive), and a
- * packet's next port at each hop, from the packet alone. These run once per
- * packet and per hop, so they are inline here (in the sender and the event
- * loop); pkt_route.c holds the adaptive choice, which scans the uplinks. */
+ * data packet takes (ECMP, spraying, round robin, split, adaptive, flowlet,
+ * ethereal), and a packet's next port at each hop, from the packet alone.
+ * These run once per packet and per hop, so they are inline here (in the
+ * sender and the event loop); pkt_route.c holds what scans or hashes: the
+ * adaptive choice, the later switches' choices (per-switch ECMP hash,
+ * adaptive) on fabrics other than a leaf-spine, and the flowlet's gap. */
 #ifndef MOESIM_PKT_ROUTE_H
 #define MOESIM_PKT_ROUTE_H
 
@@ -10,7 +12,7 @@
 
 #include "sim/pkt_eng.h"
 
-/* Adaptive routing at the source's leaf la (pkt_route.c). */
+/* Adaptive routing at a leaf-spine's source leaf la (pkt_route.c). */
 void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 
 /* The path a new data packet of flow f takes (sets path and flags). */
@@ -22,10 +24,15 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         k->path = PKT_DIRECT;
         return;
     }
-    switch (e->path) {
-    case PATH_SPRAY:
+    if (e->path == PATH_SPRAY) {
         k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
-        break;
+        return;
+    }
+    if (e->fixed_path) { /* ecmp, split; ethereal: the flow's own path */
+        k->path = (uint16_t)f->k;
+        return;
+    }
+    switch (e->path) {
     case PATH_SPRAY_RR:
         k->path = (uint16_t)(f->k++ % t->npaths);
         break;
@@ -33,8 +40,8 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         k->flags = PKT_ADAPT;
         k->path = 0;
         break;
-    default: /* ecmp, split */
-        k->path = (uint16_t)f->k;
+    default: /* flowlet */
+        k->path = pkt_flowlet(e, f);
         break;
     }
 }
@@ -80,7 +87,11 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
             next = t->host_down[k->dst];
         }
     } else {
-        if (k->flags & PKT_ADAPT) pkt_adapt(e, k, p->sw);
+        /* Any other fabric: every switch with a choice adapts, or hashes
+         * the flow (a data packet under ecmp, split or flowlet: hop_hash),
+         * and writes its choice as its digit of the path number, which the
+         * acknowledgement then follows back. */
+        if ((k->flags & PKT_ADAPT) || (e->hop_hash && !(k->flags & PKT_ACK))) pkt_hop(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);
     }
     pkt_commit(e, next, k);

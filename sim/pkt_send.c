@@ -71,11 +71,9 @@ void pkt_start_msg(struct pkt_eng *e, uint32_t mi)
     pkt_nic_send(e, sched);
 }
 
-uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
-                     uint64_t tag)
+/* A free message slot, with room for its block of e->subflows flows. */
+static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e)
 {
-    struct pkt_eng *e = pkt_eng_of(eb);
-    assert(bytes > 0 && src != dst);
     uint32_t mi;
     if (e->free_msg != PKT_NONE) {
         mi = e->free_msg;
@@ -90,10 +88,89 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
             if (e->nmsgs) memcpy(fl, e->flows, (size_t)e->nmsgs * e->subflows * sizeof *e->flows);
             free(e->flows);
             e->flows = fl;
+            if (e->path == PATH_FLOWLET)
+                e->flowlet_last = xrealloc(e->flowlet_last, (size_t)e->capmsgs * e->subflows *
+                                                                sizeof *e->flowlet_last);
         }
         mi = e->nmsgs++;
     }
     e->live_msgs++;
+    return mi;
+}
+
+/* Message mi of n flows is filled: counted, and started or scheduled. */
+static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, uint32_t mi,
+                                                            uint32_t n, simtime_t start)
+{
+    e->st.msgs++;
+    e->st.flows += n;
+    if (start <= e->now)
+        pkt_start_msg(e, mi);
+    else
+        pkt_push(e, start, EV_START, mi);
+}
+
+/* Message mi's n flows, from src to dst, on its slot's first flows (their
+ * sizes and paths are the caller's to set). */
+static inline __attribute__((always_inline)) struct msg *msg_init(struct pkt_eng *e, uint32_t mi,
+                                                                  uint32_t src, uint32_t dst,
+                                                                  uint32_t n, simtime_t start,
+                                                                  uint64_t tag)
+{
+    struct msg *m = &e->msgs[mi];
+    m->tag = tag;
+    m->start = start;
+    m->flows_left = m->acks_left = n;
+    m->first_flow = mi * e->subflows;
+    m->nflows = n;
+    uint32_t sched = 2 * src + (topo_same_server(e->base.t, src, dst) ? 1 : 0);
+    for (uint32_t j = 0; j < n; j++) {
+        struct flow *f = &e->flows[m->first_flow + j];
+        memset(f, 0, sizeof *f);
+        f->src = src;
+        f->dst = dst;
+        f->msg = mi;
+        f->sched = sched;
+        f->next_ready = PKT_NONE;
+    }
+    return m;
+}
+
+uint32_t pkt_add_msg_paths(struct eng *eb, uint32_t src, uint32_t dst, simtime_t start,
+                           uint64_t tag, const struct eth_sub *subs, uint32_t n)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    assert(n > 0 && n <= e->subflows && src != dst);
+    uint32_t mi = msg_slot(e);
+    struct msg *m = msg_init(e, mi, src, dst, n, start, tag);
+    for (uint32_t j = 0; j < n; j++) {
+        struct flow *f = &e->flows[m->first_flow + j];
+        assert(subs[j].bytes > 0 && subs[j].path < e->base.t->npaths);
+        f->size = subs[j].bytes;
+        f->k = subs[j].path;
+    }
+    msg_added(e, mi, n, start);
+    return mi;
+}
+
+uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes, simtime_t start,
+                     uint64_t tag)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    assert(bytes > 0 && src != dst);
+    if (e->path == PATH_ETHEREAL) {
+        /* a message alone: a step of one flow (sim/ethereal.h) */
+        struct topo_demand d = {src, dst, bytes};
+        struct eth_sub *subs;
+        size_t *off;
+        size_t n = eth_assign(e->base.t, &d, 1, &subs, &off);
+        uint32_t mi = pkt_add_msg_paths(eb, src, dst, start, tag, subs, (uint32_t)n);
+        free(subs);
+        free(off);
+        return mi;
+    }
+    /* as msg_slot, msg_init and msg_added, in one loop (once per message) */
+    uint32_t mi = msg_slot(e);
     uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
     struct msg *m = &e->msgs[mi];
     m->tag = tag;
@@ -115,11 +192,9 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
         f->k = eng_ecmp_path(h, j, e->base.t->npaths);
         f->next_ready = PKT_NONE;
     }
-    e->st.msgs++;
-    e->st.flows += n;
-    if (start <= e->now)
-        pkt_start_msg(e, mi);
-    else
-        pkt_push(e, start, EV_START, mi);
+    if (e->hop_hash) /* later switches hash 16 more bits (ecmp.h) */
+        for (uint32_t j = 0; j < n; j++)
+            e->flows[m->first_flow + j].k |= eng_ecmp_ent16(h, j) << 16;
+    msg_added(e, mi, n, start);
     return mi;
 }

@@ -9,7 +9,15 @@
 
 #include "base/opt.h"
 
-enum path_mode { PATH_ECMP = 0, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE };
+enum path_mode {
+    PATH_ECMP = 0,
+    PATH_SPRAY,
+    PATH_SPRAY_RR,
+    PATH_SPLIT,
+    PATH_ADAPTIVE,
+    PATH_FLOWLET, /* ecmp, a new random path after an idle gap (sim/pkt_route.c) */
+    PATH_ETHEREAL /* a step's flows split and assigned to paths (sim/ethereal.h) */
+};
 enum cc_kind { CC_WINDOW = 0 };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 
@@ -17,7 +25,8 @@ enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 struct tr_spec {
     int path; /* enum path_mode */
     int64_t subflows, mtu, window_bytes, ack_bytes, ack_every;
-    int cc; /* enum cc_kind */
+    int cc;                 /* enum cc_kind */
+    int64_t flowlet_gap_ns; /* path = flowlet: idle gap that starts a new flowlet */
 };
 
 /* [sim] */

@@ -11,9 +11,11 @@
 /* clang-format off */
 #define F(field) offsetof(struct tr_spec, field)
 static const struct opt_def tr_options_rows[] = {
-    {"transport", "path", OPT_ENUM, "ecmp", 0, 0, "ecmp|spray|spray_rr|split|adaptive",
-     "path selection: ecmp (hash per flow), spray (random per packet), spray_rr (round robin per packet), "
-     "split (transport.subflows ECMP subflows per flow), adaptive (leaf picks least-queued uplink per packet)", F(path)},
+    {"transport", "path", OPT_ENUM, "ecmp", 0, 0, "ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal",
+     "path selection: ecmp (hash per flow, a seeded hash per switch), spray (random per packet), spray_rr (round robin per packet), "
+     "split (transport.subflows ECMP subflows per flow), adaptive (least-queued next hop at every switch, per packet), "
+     "flowlet (ecmp, a new random path after an idle gap of transport.flowlet_gap_ns), "
+     "ethereal (a step's flows from a source split into equal subflows assigned to paths so every uplink carries the same bytes; docs/fabrics.md)", F(path)},
     {"transport", "subflows", OPT_INT, "4", 1, 4096, NULL, "subflows per flow for path=split", F(subflows)},
     {"transport", "mtu", OPT_INT, "4096", 64, 65535, NULL, "packet size on the wire, bytes", F(mtu)},
     {"transport", "window_bytes", OPT_INT, "0", 0, 1e12, NULL,
@@ -22,6 +24,8 @@ static const struct opt_def tr_options_rows[] = {
     {"transport", "ack_every", OPT_INT, "1", 1, 64, NULL,
      "data packets per acknowledgement (coalescing, as RDMA NICs do); a flow's last packet and "
      "half a window of unacknowledged bytes are acknowledged at once", F(ack_every)},
+    {"transport", "flowlet_gap_ns", OPT_INT, "50000", 0, 1e12, NULL,
+     "path=flowlet: a flow's packet after at least this idle time since its previous one starts a new flowlet on a new random path, ns (0: every packet)", F(flowlet_gap_ns)},
     {"transport", "cc", OPT_ENUM, "window", 0, 0, "window", "congestion control: window (fixed window, no loss)", F(cc)},
 };
 #undef F

@@ -128,11 +128,13 @@ static void test_parking_lot(void **state)
 
 /* Bytes conserved: every link's bytes are its flows' data plus their
  * acknowledgements, the same totals the packet engine counts, link by link
- * for ECMP (both engines hash a message onto the same spine). */
+ * for ECMP and split (both engines hash a message onto the same spine) and
+ * ethereal (both send the executor's subflows on their paths). */
 static void test_bytes_and_paths_match_packet(void **state)
 {
     (void)state;
-    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++) {
+    for (int path = PATH_ECMP; path <= PATH_ETHEREAL; path++) {
+        if (path == PATH_FLOWLET) continue; /* refused on the flow engine */
         struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
         struct topo *t;
         struct err e;
@@ -142,10 +144,23 @@ static void test_bytes_and_paths_match_packet(void **state)
         uint64_t total[2] = {0, 0};
         for (int k = 0; k < 2; k++) {
             g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
-            uint64_t tag = 0;
+            struct topo_demand dem[12];
+            size_t nd = 0;
             for (uint32_t s = 0; s < 4; s++)
                 for (uint32_t d = 0; d < 4; d++)
-                    if (s != d) eng_add_msg(g[k], s, d, 100000 + 4096 * s + d, 0, tag++);
+                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 100000 + 4096 * s + d};
+            /* ethereal: the step's assignment (sim/ethereal.h), as the executor makes it */
+            struct eth_sub *subs = NULL;
+            size_t *off = NULL;
+            if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
+            for (size_t m = 0; m < nd; m++)
+                if (subs)
+                    eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
+                                      (uint32_t)(off[m + 1] - off[m]));
+                else
+                    eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
+            free(subs);
+            free(off);
             eng_run(g[k]);
             char msg[256];
             assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
@@ -155,7 +170,7 @@ static void test_bytes_and_paths_match_packet(void **state)
                 total[k] += eng_port(g[k], p)->bytes;
         }
         assert_int_equal(total[0], total[1]);
-        if (path == PATH_ECMP || path == PATH_SPLIT)
+        if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
             for (uint32_t p = 0; p < t->nports; p++)
                 assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
         assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);

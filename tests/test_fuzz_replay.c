@@ -14,6 +14,7 @@
 #include <dirent.h>
 
 #include "tests/fuzz/fuzz_calib.c"
+#include "tests/fuzz/fuzz_flows.c"
 #include "tests/fuzz/fuzz_safetensors.c"
 #include "tests/fuzz/fuzz_scenario.c"
 #include "tests/fuzz/fuzz_trace_csv.c"
@@ -96,12 +97,18 @@ static void test_replay_safetensors(void **state)
     replay("safetensors", fuzz_safetensors);
 }
 
+static void test_replay_flows(void **state)
+{
+    (void)state;
+    replay("flows", fuzz_flows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_scenario),    cmocka_unit_test(test_replay_trace_csv),
         cmocka_unit_test(test_replay_trace_jsonl), cmocka_unit_test(test_replay_safetensors),
-        cmocka_unit_test(test_replay_calib),
+        cmocka_unit_test(test_replay_calib),       cmocka_unit_test(test_replay_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  * program <= the LP, the cut bound <= the recorded bound, and the packet
  * engine never delivers a phase's last byte before it, under every path
  * mode; with one degraded uplink (which the cut bound does not see) the LP
- * is strictly above the cut and still below every completion; and
+ * is strictly above the cut and still below every completion, and so with
+ * [faults] (a link down, one degraded); and
  * sim.ideal_lp_max's threshold picks the kind. */
 #include "testutil.h"
 
@@ -389,6 +390,30 @@ static void test_degraded_uplink(void **state)
     topo_destroy(t);
 }
 
+/* [faults]: a spine cut off from leaf 0 and one of leaf 1's uplinks at half
+ * rate; an all-to-all and a shift: cut <= LP <= every completion, and the LP
+ * at least the live uplinks' bandwidth. */
+static void test_faults(void **state)
+{
+    (void)state;
+    struct cfg c;
+    ls_spec(&c, 4, 4, 2);
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "l0-s3");
+    snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "l1-s0:0.5");
+    struct topo *t;
+    struct err e;
+    if (topo_build(&c.topo, &t, &e) < 0) fail_msg("%s", e.msg);
+    struct topo_demand d[8 * 7];
+    size_t n = all_to_all(t, 40000, d);
+    check_paths(&c, t, d, n, "faults, all-to-all");
+    /* leaf 0's 2 hosts send 6 x 40000 bytes each out over 3 live uplinks */
+    assert_true((double)lp(t, &c, d, n, 0) >= over(12.0 * 40000, 300000000000ull) * (1 - 2e-6));
+    for (uint32_t i = 0; i < t->hosts; i++)
+        d[i] = (struct topo_demand){i, (i + 2) % t->hosts, 300000};
+    check_paths(&c, t, d, t->hosts, "faults, shift");
+    topo_destroy(t);
+}
+
 /* sim.ideal_lp_max: 0 never, below the size the cut, at it the LP. */
 static void test_threshold(void **state)
 {
@@ -421,9 +446,8 @@ static void test_threshold(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closed_forms),
-        cmocka_unit_test(test_threshold),
-        cmocka_unit_test(test_degraded_uplink),
+        cmocka_unit_test(test_closed_forms),     cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_degraded_uplink),  cmocka_unit_test(test_faults),
         cmocka_unit_test(test_random_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

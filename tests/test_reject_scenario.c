@@ -63,7 +63,7 @@ static const struct reject file_cases[] = {
      "FILE:2: topology.host_gbps: 1.07374e+09 is out of bounds [0.001, 1e+06]"),
     R("enum with two words",
      "[transport]\npath = ecmp spray\n",
-     "FILE:2: transport.path: 'ecmp spray' is not one of ecmp|spray|spray_rr|split|adaptive"),
+     "FILE:2: transport.path: 'ecmp spray' is not one of ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal"),
     R("enum blank sweep element",
      "[transport]\npath = ecmp, ,spray\n",
      "FILE:2: transport.path: empty element in sweep 'ecmp, ,spray'"),

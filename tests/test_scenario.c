@@ -255,7 +255,7 @@ struct bad_case {
 };
 
 #define OOB_LEAVES "is out of bounds [1, 4096]"
-#define PATHS      "ecmp|spray|spray_rr|split|adaptive"
+#define PATHS      "ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal"
 
 /* clang-format off */
 static const struct bad_case bad_cases[] = {
@@ -283,7 +283,7 @@ static const struct bad_case bad_cases[] = {
      "FILE:7: transport.path: 'foo' is not one of " PATHS},
     {"enum is case sensitive", "[workload]\nkind = AllToAll\n", NULL, {0},
      "FILE:2: workload.kind: 'AllToAll' is not one of "
-     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather"},
+     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows"},
     {"empty value", "[topology]\nleaves =\n", NULL, {0}, "FILE:2: topology.leaves: empty value"},
     {"value only a comment", "[topology]\nleaves = ; none\n", NULL, {0},
      "FILE:2: topology.leaves: empty value"},
@@ -481,6 +481,8 @@ static void test_enum_orders(void **state)
         {"transport", "path", PATH_SPRAY_RR, "spray_rr"},
         {"transport", "path", PATH_SPLIT, "split"},
         {"transport", "path", PATH_ADAPTIVE, "adaptive"},
+        {"transport", "path", PATH_FLOWLET, "flowlet"},
+        {"transport", "path", PATH_ETHEREAL, "ethereal"},
         {"transport", "cc", CC_WINDOW, "window"},
         {"sim", "engine", ENGINE_PACKET, "packet"},
         {"sim", "engine", ENGINE_FLOW, "flow"},
@@ -490,12 +492,19 @@ static void test_enum_orders(void **state)
         {"workload", "kind", WL_ALLREDUCE, "allreduce"},
         {"workload", "kind", WL_REDUCE_SCATTER, "reduce_scatter"},
         {"workload", "kind", WL_ALLGATHER, "allgather"},
+        {"workload", "kind", WL_INCAST, "incast"},
+        {"workload", "kind", WL_FLOWS, "flows"},
         {"workload", "algo", WL_ALGO_AUTO, "auto"},
         {"workload", "algo", WL_ALGO_DIRECT, "direct"},
         {"workload", "algo", WL_ALGO_RING, "ring"},
         {"workload", "algo", WL_ALGO_HALVING_DOUBLING, "halving_doubling"},
         {"workload", "overlap", WL_OVERLAP_NONE, "none"},
         {"workload", "overlap", WL_OVERLAP_CHUNKS, "chunks"},
+        {"workload", "overlap", WL_OVERLAP_DUAL_BATCH, "dual_batch"},
+        {"workload", "dispatch", WL_DISPATCH_DIRECT, "direct"},
+        {"workload", "dispatch", WL_DISPATCH_HIERARCHICAL, "hierarchical"},
+        {"workload", "stage", WL_STAGE_PREFILL, "prefill"},
+        {"workload", "stage", WL_STAGE_DECODE, "decode"},
         {"workload", "pass", WL_PASS_FORWARD, "forward"},
         {"workload", "pass", WL_PASS_TRAINING, "training"},
         {"workload", "shard", SHARD_CONTIGUOUS, "contiguous"},

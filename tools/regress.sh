@@ -61,4 +61,6 @@ one jobs2 scenarios/alltoall.ini --set workload.kind=permutation --set sim.seed=
     --set sim.iterations=2 --set transport.path=spray,adaptive --jobs 2
 one threads2 scenarios/moe_mixtral.ini --set workload.layers=3 --set workload.tokens_per_gpu=32 \
     --set transport.path=ecmp --threads 2
+one moe_hier scenarios/moe_hier.ini --set workload.layers=2 --set workload.tokens_per_gpu=32 \
+    --set workload.overlap=none,dual_batch --set placement.policy=round_robin --threads 2
 cat "$tmp/out" >"$OUT"

@@ -171,7 +171,7 @@ int topo_ft_build(const struct topo_spec *c, struct topo **out, struct err *e)
             set_port(&t->ports[q++], TP_NVL_DOWN, sw, h, nbps, nlat);
         }
     }
-    if (topo_route_build(t, e) < 0) {
+    if (topo_route_build(t, e) < 0 || topo_faults_apply(c, t, e) < 0) {
         topo_destroy(t);
         return -1;
     }

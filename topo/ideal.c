@@ -136,6 +136,109 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
     }
 }
 
+/* With faults ([faults], topo/faults.h) the fabric's rates differ link by
+ * link: a leaf's (a pod's) group is the sum of its live links' rates, a hop's
+ * serialization and latency in pre and post those of the fastest live link
+ * of its tier (still a lower bound), a host's links their own. */
+struct fcaps {
+    int on;
+    uint64_t maxbps[TP_KIND_COUNT];
+    simtime_t minlat[TP_KIND_COUNT];
+    uint64_t *lup, *ldown, *pup, *pdown; /* [leaves], [leaves], [pods], [pods] */
+};
+
+static void fcaps_init(const struct topo *t, struct fcaps *c)
+{
+    uint32_t H = t->hosts, L = t->leaves, ft = t->kind == TOPO_FAT_TREE, P = ft ? t->pods : 0;
+    c->on = 1;
+    for (int k = 0; k < TP_KIND_COUNT; k++)
+        c->minlat[k] = SIMTIME_MAX;
+    c->lup = xcalloc((size_t)L + 1, sizeof *c->lup);
+    c->ldown = xcalloc((size_t)L + 1, sizeof *c->ldown);
+    c->pup = xcalloc((size_t)P + 1, sizeof *c->pup);
+    c->pdown = xcalloc((size_t)P + 1, sizeof *c->pdown);
+    uint32_t agg0 = H + L, A = t->aggs_per_pod;
+    for (uint32_t q = 0; q < t->nports; q++) {
+        const struct topo_port *p = &t->ports[q];
+        if (p->down) continue;
+        if (p->bps > c->maxbps[p->kind]) c->maxbps[p->kind] = p->bps;
+        if (p->lat_ps < c->minlat[p->kind]) c->minlat[p->kind] = p->lat_ps;
+        switch (p->kind) {
+        case TP_LEAF_UP:
+            c->lup[p->src - H] += p->bps;
+            break;
+        case TP_SPINE_DOWN:
+        case TP_AGG_DOWN:
+            c->ldown[p->dst - H] += p->bps;
+            break;
+        case TP_AGG_UP:
+            if (ft) c->pup[(p->src - agg0) / A] += p->bps;
+            break;
+        case TP_CORE_DOWN:
+            if (ft) c->pdown[(p->dst - agg0) / A] += p->bps;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void fcaps_free(struct fcaps *c)
+{
+    free(c->lup);
+    free(c->ldown);
+    free(c->pup);
+    free(c->pdown);
+}
+
+/* The host hops of the same-leaf route at the fastest host links. */
+static void hu_bps_max(const struct topo *t, const struct fcaps *c, struct route *r)
+{
+    (void)t;
+    r->bps[0] = r->cap[0] = c->maxbps[TP_HOST_UP];
+    r->bps[1] = r->cap[1] = c->maxbps[TP_HOST_DOWN];
+    r->lat[0] = c->minlat[TP_HOST_UP];
+    r->lat[1] = c->minlat[TP_HOST_DOWN];
+}
+
+/* A route of n hops: the host hops of base around the fabric tiers kinds[]. */
+static struct route fc_route(const struct fcaps *c, const struct route *base, uint32_t n,
+                             const int *kinds)
+{
+    struct route r = {n, {0}, {0}, {0}};
+    r.bps[0] = r.cap[0] = base->bps[0];
+    r.lat[0] = base->lat[0];
+    r.bps[n - 1] = r.cap[n - 1] = base->bps[1];
+    r.lat[n - 1] = base->lat[1];
+    for (uint32_t j = 1; j + 1 < n; j++) {
+        r.bps[j] = r.cap[j] = c->maxbps[kinds[j - 1]];
+        r.lat[j] = c->minlat[kinds[j - 1]];
+    }
+    return r;
+}
+
+/* Demand a to b's route r with its own host links and its groups' rates. */
+static const struct route *fc_demand(const struct topo *t, const struct fcaps *c,
+                                     const struct route *r, uint32_t a, uint32_t b,
+                                     struct route *out)
+{
+    if (topo_same_server(t, a, b)) return r;
+    *out = *r;
+    uint32_t n = r->n, la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
+    out->bps[0] = out->cap[0] = t->ports[t->host_up[a]].bps;
+    out->bps[n - 1] = out->cap[n - 1] = t->ports[t->host_down[b]].bps;
+    if (n == 4) {
+        out->cap[1] = c->lup[la];
+        out->cap[2] = c->ldown[lb];
+    } else if (n == 6) {
+        out->cap[1] = c->lup[la];
+        out->cap[2] = c->pup[la / t->leaves_per_pod];
+        out->cap[3] = c->pdown[lb / t->leaves_per_pod];
+        out->cap[4] = c->ldown[lb];
+    }
+    return out;
+}
+
 simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
                         uint32_t subflows)
 {
@@ -157,7 +260,20 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
     struct route across = same_leaf, nvl = same_leaf;
     struct route xpod = same_leaf; /* fat_tree: between pods */
     uint64_t pcap = 0;
-    if (ft) {
+    struct fcaps fc = {0};
+    if (t->ndown || t->ndegraded) {
+        fcaps_init(t, &fc);
+        hu_bps_max(t, &fc, &same_leaf);
+        across = same_leaf;
+        xpod = same_leaf;
+        if (ft) {
+            across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_LEAF_UP, TP_AGG_DOWN});
+            xpod = fc_route(&fc, &same_leaf, 6,
+                            (const int[]){TP_LEAF_UP, TP_AGG_UP, TP_CORE_DOWN, TP_AGG_DOWN});
+        } else if (L > 1) {
+            across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_LEAF_UP, TP_SPINE_DOWN});
+        }
+    } else if (ft) {
         /* leaf_up, agg_down, agg_up, core_down: the first fabric ports
          * (fat_tree.c's order); a leaf's group is its aggs_per_pod uplinks,
          * a pod's its cores links */
@@ -218,6 +334,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
                 link[2] = &ldown[lb];
             }
         }
+        struct route rf;
+        if (fc.on) r = fc_demand(t, &fc, r, a, b, &rf);
         /* the transport's flows: subflows equal ones, the first taking the
          * remainder (as the engine splits a message) */
         uint64_t nf = bytes < subflows ? bytes : subflows, q = bytes / nf, extra = bytes % nf;
@@ -234,6 +352,7 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
     for (uint32_t h = 0; h < 2 * H; h++) {
         struct lb *pair = h < H ? &hup[2 * h] : &hdown[2 * (h - H)];
         uint64_t bps = h < H ? hu->bps : hd->bps;
+        if (fc.on) bps = t->ports[h < H ? t->host_up[h] : t->host_down[h - H]].bps;
         struct lb both = pair[0];
         lb_add(&both, &pair[1]);
         simtime_t v[3] = {lb_bound(&pair[0], bps), lb_bound(&pair[1], bps), lb_bound(&both, bps)};
@@ -246,15 +365,18 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         if (b > worst) worst = b;
     }
     for (uint32_t l = 0; l < L && L > 1; l++) {
-        simtime_t a = lb_bound(&lup[l], across.cap[1]), b = lb_bound(&ldown[l], across.cap[2]);
+        simtime_t a = lb_bound(&lup[l], fc.on ? fc.lup[l] : across.cap[1]),
+                  b = lb_bound(&ldown[l], fc.on ? fc.ldown[l] : across.cap[2]);
         if (a > worst) worst = a;
         if (b > worst) worst = b;
     }
     for (uint32_t p = 0; p < P && P > 1; p++) {
-        simtime_t a = lb_bound(&pup[p], pcap), b = lb_bound(&pdown[p], xpod.cap[3]);
+        simtime_t a = lb_bound(&pup[p], fc.on ? fc.pup[p] : pcap),
+                  b = lb_bound(&pdown[p], fc.on ? fc.pdown[p] : xpod.cap[3]);
         if (a > worst) worst = a;
         if (b > worst) worst = b;
     }
     free(rec);
+    fcaps_free(&fc);
     return worst;
 }

@@ -211,6 +211,7 @@ static void least_times(const struct topo *t, uint32_t N, int backward, uint32_t
         if (x.d > dist[x.v]) continue;
         for (uint32_t i = off[x.v]; i < off[x.v + 1]; i++) {
             const struct topo_port *p = &t->ports[adj[i]];
+            if (p->down || !p->bps) continue; /* [faults]: carries nothing */
             uint32_t w = backward ? p->src : p->dst;
             simtime_t nd = x.d + p->lat_ps + ser_ps(pkt, p->bps);
             if (nd < dist[w]) {

@@ -20,6 +20,11 @@
  * number in [0, npaths) then names one path and every path the same number
  * of them, so a uniform p is a uniform path, and the acknowledgement, which
  * carries its data packet's p back, takes the same switches in reverse.
+ *
+ * Ports marked down ([faults], topo/faults.h) are no edges: the groups hold
+ * the live next hops only. Then the groups of one tier may differ in size,
+ * every path number still names a live path (p / div % n is a next hop of
+ * every group), though no longer every path equally often.
  */
 #include <igraph.h>
 #include <stdlib.h>
@@ -71,7 +76,7 @@ int topo_route_build(struct topo *t, struct err *e)
     uint32_t nf = 0;
     for (uint32_t q = 0; q < t->nports; q++) {
         const struct topo_port *p = &t->ports[q];
-        if (p->src >= H && p->src < H + W && p->dst >= H && p->dst < H + W) {
+        if (p->src >= H && p->src < H + W && p->dst >= H && p->dst < H + W && !p->down) {
             deg[p->src - H + 1]++;
             nf++;
         }
@@ -85,7 +90,7 @@ int topo_route_build(struct topo *t, struct err *e)
     igraph_vector_int_init(&edges, 0);
     for (uint32_t q = 0; q < t->nports; q++) {
         const struct topo_port *p = &t->ports[q];
-        if (p->src >= H && p->src < H + W && p->dst >= H && p->dst < H + W) {
+        if (p->src >= H && p->src < H + W && p->dst >= H && p->dst < H + W && !p->down) {
             adj[fill[p->src - H]++] = q;
             igraph_vector_int_push_back(&edges, p->src - H);
             igraph_vector_int_push_back(&edges, p->dst - H);

@@ -26,6 +26,7 @@
 #include "base/err.h"
 #include "base/opt.h"
 #include "base/units.h"
+#include "topo/faults.h"
 
 enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE };
 
@@ -42,6 +43,9 @@ struct topo_spec {
      * spines = aggs_per_pod once topo_spec_resolve has run */
     int64_t pods, leaves_per_pod, aggs_per_pod, cores;
     double core_gbps; /* 0: fabric_gbps */
+
+    /* [faults] (topo/faults.h) */
+    struct topo_faults faults;
 };
 extern const struct opt_table topo_options;
 
@@ -60,6 +64,8 @@ enum topo_port_kind {
 
 struct topo_port {
     uint8_t kind;
+    /* [faults]: the link is down, routing leaves it out (topo/faults.h) */
+    uint8_t down;
     uint32_t src, dst; /* node ids: hosts [0,H), leaves [H,H+L), spines, NVLink switches */
     uint64_t bps;
     simtime_t lat_ps;
@@ -97,6 +103,7 @@ struct topo {
     struct topo_hop *route;
     uint32_t *route_ports;
     uint32_t nroute_ports;
+    uint32_t ndown, ndegraded; /* [faults]: ports down, ports at a lowered rate */
 };
 
 /* The routing row at switch row sw toward leaf dl. */
@@ -222,6 +229,11 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind);
  * (0 when there is no such route): what topo_path_latency of a zero-byte
  * packet gives on the built fabric, without building it. */
 simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kind r);
+
+/* The fabric's shape in words for the run line ("leaf_spine 4x4x4",
+ * "fat_tree 2 pods x 2 leaves x 2 aggs, 4 cores, 4 hosts/leaf"), its faults
+ * after it (topo/shape.c). */
+void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n);
 
 /* Name of a node ("h3", "l0", "s12") into buf. */
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n);

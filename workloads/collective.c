@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "base/rng.h"
+#include "sim/ethereal.h"
 #include "workloads/wl.h"
 
 struct coll {
@@ -172,7 +173,8 @@ static int check_round_trips(const struct wl_specs *c, const struct topo_spec *t
 /* An all-to-all sends hosts_per_leaf*(hosts - hosts_per_leaf) flows out of
  * each leaf; even spread perfectly over every uplink they take at least
  * their bytes over spines*fabric_gbps, which must fit the clock (a slow
- * fabric under fast hosts passes check_clock). */
+ * fabric under fast hosts passes check_clock); on a fat-tree (spines =
+ * aggs_per_pod) also the bytes out of each pod over its cores*core_gbps. */
 static int check_fabric_clock(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
                               const struct opt_def **bad, struct err *e)
 {
@@ -181,12 +183,26 @@ static int check_fabric_clock(const struct wl_specs *c, const struct topo_spec *
     double bits = hpl * (H - hpl) * (double)c->wl->bytes * 8.0;
     double ps = bits / ((double)tp->spines * tp->fabric_gbps * 1e9) * (double)PS_PER_S *
                 (double)c->sim->iterations;
+    const char *key = "fabric_gbps", *what = "a leaf's uplinks";
+    if (tp->kind == TOPO_FAT_TREE && tp->pods > 1) {
+        /* and out of each pod over its core links: cores of core_gbps */
+        double hpp = hpl * (double)tp->leaves_per_pod;
+        double core = tp->core_gbps > 0 ? tp->core_gbps : tp->fabric_gbps;
+        double pod = hpp * (H - hpp) * (double)c->wl->bytes * 8.0 /
+                     ((double)tp->cores * core * 1e9) * (double)PS_PER_S *
+                     (double)c->sim->iterations;
+        if (pod > ps) {
+            ps = pod;
+            key = "core_gbps";
+            what = "a pod's core links";
+        }
+    }
     double limit = (double)INT64_MAX;
     if (ps >= limit)
-        return wl_fail(bad, e, &topo_options, "topology", "fabric_gbps",
-                       "a leaf's uplinks need at least %.3g s of simulated time to carry its "
-                       "bytes, more than the clock holds (%.3g s)",
-                       ps / (double)PS_PER_S, limit / (double)PS_PER_S);
+        return wl_fail(bad, e, &topo_options, "topology", key,
+                       "%s need at least %.3g s of simulated time to carry its bytes, more than "
+                       "the clock holds (%.3g s)",
+                       what, ps / (double)PS_PER_S, limit / (double)PS_PER_S);
     return 0;
 }
 
@@ -204,6 +220,7 @@ static int check_totals(const struct wl_specs *c, const struct topo_spec *tp, in
                        (unsigned long long)msgs, (long long)c->wl->bytes,
                        (double)msgs * (double)c->wl->bytes);
     uint64_t sub = c->tr->path == PATH_SPLIT ? (uint64_t)c->tr->subflows : 1;
+    if (c->tr->path == PATH_ETHEREAL) sub = eth_max_subflows_spec(tp); /* sim/ethereal.h */
     double flows = (double)msgs * (double)sub;
     if (flows >= (double)(1u << 31))
         return wl_fail(bad, e, sub > 1 ? &tr_options : &topo_options,

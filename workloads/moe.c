@@ -38,7 +38,12 @@
  * compute task on every GPU's stream lasting as long as the slowest GPU) is
  * followed by a barrier, so phases run in sequence, with no overlap of
  * compute and communication; the generator adds one phase per call, holding
- * one phase's demands.
+ * one phase's demands. Other step shapes (docs/moe-steps.md): overlap =
+ * chunks (a layer per call), dual_batch (two micro-batches, an iteration's
+ * forward per call), pass = training (the backward pass); dispatch =
+ * hierarchical (a network hop once per server to the GPU of the token's
+ * local index, then an NVLink hop) and max_nodes (node-limited routing,
+ * route_token).
  */
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -82,6 +87,11 @@ struct moe {
     int training, bwd_due; /* workload.pass = training; the backward pass comes next */
     double bwd_factor;
     uint64_t dense_bytes;
+    int hier;           /* workload.dispatch = hierarchical */
+    uint32_t P;         /* GPUs per server (a node) */
+    uint32_t max_nodes; /* workload.max_nodes (0: no limit) */
+    int dual;           /* workload.overlap = dual_batch (C = 2: the micro-batches) */
+    uint64_t *mat2;     /* [G * G] hierarchical: the NVLink hop's bytes */
     struct moe_stats st;
 };
 
@@ -115,61 +125,175 @@ static void fill_batch(struct moe *m, uint32_t iter)
     }
 }
 
-/* Distinct GPUs of token b's experts at layer l into out[]; returns how many
- * (0 when the trace has no decision there). Without dedup every expert
- * counts, duplicates included. */
-static int dest_gpus(const struct moe *m, uint64_t b, int l, int from, uint32_t *out, int dedup)
+/* The GPU serving each slot k of batch token b at layer l, coming from GPU
+ * `from`, into gpu[k] (-1: no decision, or dropped by the node limit): the
+ * replica rule (pl_gpu_of), then with workload.max_nodes the node limit.
+ * Node-limited routing (DeepSeek-V3's, on the trace's top-k choices): the
+ * servers holding the token's chosen experts are ranked by the sum of the
+ * token's router weights of the experts there, ties by how many of them are
+ * there, then by the lowest server number (a trace of weights 0 ranks by
+ * count); the first max_nodes are kept. A slot on a dropped server moves to
+ * the expert's first replica (by GPU) on a kept server, or else is dropped:
+ * the trace holds only the top-k, so no other expert can take its place. */
+static void route_token(struct moe *m, uint64_t b, int l, int from, int *gpu)
+{
+    for (int k = 0; k < m->K; k++) {
+        int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
+        gpu[k] = x < 0 ? -1 : pl_gpu_of(&m->pl, l, x, from, b);
+    }
+    if (!m->max_nodes) return;
+    uint32_t node[64];
+    double score[64];
+    int cnt[64], keep[64], nn = 0;
+    for (int k = 0; k < m->K; k++) {
+        if (gpu[k] < 0) continue;
+        uint32_t n = (uint32_t)gpu[k] / m->P;
+        int i = 0;
+        while (i < nn && node[i] != n)
+            i++;
+        if (i == nn) {
+            node[nn] = n;
+            score[nn] = 0;
+            cnt[nn] = keep[nn] = 0;
+            nn++;
+        }
+        score[i] += m->tr.weight[trace_idx(&m->tr, m->tok[b], l, k)];
+        cnt[i]++;
+    }
+    if (nn <= (int)m->max_nodes) return;
+    for (uint32_t r = 0; r < m->max_nodes; r++) {
+        int best = -1;
+        for (int i = 0; i < nn; i++) {
+            if (keep[i]) continue;
+            if (best < 0 || score[i] > score[best] ||
+                (score[i] == score[best] &&
+                 (cnt[i] > cnt[best] || (cnt[i] == cnt[best] && node[i] < node[best]))))
+                best = i;
+        }
+        keep[best] = 1;
+    }
+    for (int k = 0; k < m->K; k++) {
+        if (gpu[k] < 0) continue;
+        int i = 0;
+        while (node[i] != (uint32_t)gpu[k] / m->P)
+            i++;
+        if (keep[i]) continue;
+        int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)], moved = -1;
+        for (int r = 0; moved < 0 && r < pl_replicas(&m->pl, l, x); r++) {
+            int rg = pl_replica_gpu(&m->pl, l, x, r);
+            for (int j = 0; j < nn; j++)
+                if (keep[j] && node[j] == (uint32_t)rg / m->P) moved = rg;
+        }
+        gpu[k] = moved;
+        if (moved >= 0)
+            m->st.node_moved++;
+        else
+            m->st.node_dropped++;
+    }
+}
+
+/* The GPUs of gpu[0..K-1] (route_token's) into out[]; returns how many.
+ * With dedup each GPU once; without, every slot that has one. */
+static int dests_of(const struct moe *m, const int *gpu, uint32_t *out, int dedup)
 {
     int n = 0;
     for (int k = 0; k < m->K; k++) {
-        int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
-        if (x < 0) continue;
-        uint32_t g = (uint32_t)pl_gpu_of(&m->pl, l, x, from, b);
+        if (gpu[k] < 0) continue;
         int dup = 0;
         for (int j = 0; dedup && j < n; j++)
-            dup |= out[j] == g;
-        if (!dup) out[n++] = g;
+            dup |= out[j] == (uint32_t)gpu[k];
+        if (!dup) out[n++] = (uint32_t)gpu[k];
     }
     return n;
 }
 
-/* Turns m->mat into the demand list. */
-static void mat_to_demands(struct moe *m)
+/* Servers (nodes) among the n GPUs of d. */
+static uint32_t nodes_of(const struct moe *m, const uint32_t *d, int n)
+{
+    uint32_t c = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = d[j] / m->P == d[i] / m->P;
+        c += !seen;
+    }
+    return c;
+}
+
+/* Turns a [G * G] byte matrix (transposed: its transpose) into the demand
+ * list. */
+static void mat_to_demands_of(struct moe *m, const uint64_t *mat, int transposed)
 {
     m->ndem = 0;
     for (uint32_t a = 0; a < m->G; a++)
         for (uint32_t j = 1; j < m->G; j++) {
             uint32_t b = (a + j) % m->G; /* shifted order, as in alltoall */
-            uint64_t v = m->mat[(size_t)a * m->G + b];
+            uint64_t v = transposed ? mat[(size_t)b * m->G + a] : mat[(size_t)a * m->G + b];
             if (v) m->dem[m->ndem++] = (struct topo_demand){a, b, v};
         }
 }
 
+static void mat_to_demands(struct moe *m)
+{
+    mat_to_demands_of(m, m->mat, 0);
+}
+
 /* Builds the dispatch of layer l (standard: home -> experts; coherent: the
  * GPUs holding the token's state -> its layer-l experts) and counts the
- * selections each GPU's experts receive. */
+ * selections each GPU's experts receive. Hierarchical (standard only): a
+ * token's copy to a server other than its home's goes once per server to the
+ * GPU there of its home's local index (m->mat, the network hop; copies to
+ * its home server's GPUs are there too, over NVLink), which forwards it over
+ * NVLink to the experts' GPUs of that server (m->mat2). */
 static void build_dispatch(struct moe *m, int l, uint32_t chunk)
 {
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
+    if (m->hier) memset(m->mat2, 0, (size_t)m->G * m->G * sizeof *m->mat2);
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
+    int gpu[64];
     for (uint64_t b = 0; b < m->B; b++) {
         if (m->C > 1 && chunk_of(m, b) != chunk) continue;
         int16_t *cur = m->cur + b * m->K;
         uint32_t home = home_of(m, b);
         /* Where the token comes from decides which replica serves it. */
         int from = m->coherent && l > 0 && cur[0] >= 0 ? cur[0] : (int)home;
+        route_token(m, b, l, from, gpu);
         for (int k = 0; k < m->K; k++) {
             int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
-            if (x >= 0) {
-                m->etok[(size_t)pl_gpu_of(&m->pl, l, x, from, b) * m->E + x]++;
-                m->st.selections++;
-            } else {
+            if (x < 0) {
                 m->st.skipped++;
+            } else if (gpu[k] >= 0) {
+                m->etok[(size_t)gpu[k] * m->E + x]++;
+                m->st.selections++;
             }
         }
-        int nd = dest_gpus(m, b, l, from, dst, m->dedup);
+        int nd = dests_of(m, gpu, dst, m->dedup);
         if (nd == 0) continue;
+        uint32_t spans = nodes_of(m, dst, nd);
+        if (spans > m->st.max_token_nodes) m->st.max_token_nodes = spans;
+        if (m->hier) {
+            uint32_t hn = home / m->P, j = home % m->P, sent[64];
+            int ns = 0;
+            for (int i = 0; i < nd; i++) {
+                uint32_t d = dst[i], dn = d / m->P, r = dn * m->P + j;
+                if (d == home) continue;
+                if (dn == hn) {
+                    m->mat[(size_t)home * m->G + d] += m->msg_bytes;
+                    continue;
+                }
+                int seen = 0;
+                for (int q = 0; q < ns && !seen; q++)
+                    seen = sent[q] == dn;
+                if (!seen) {
+                    sent[ns++] = dn;
+                    m->mat[(size_t)home * m->G + r] += m->msg_bytes;
+                }
+                if (d != r) m->mat2[(size_t)r * m->G + d] += m->msg_bytes;
+            }
+            m->st.net_copies += (uint64_t)ns;
+            continue;
+        }
         int nsrc = 0;
         uint32_t src[64];
         if (!m->coherent || l == 0 || cur[0] < 0) {
@@ -180,9 +304,12 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
         }
         for (int i = 0; i < nsrc; i++)
             for (int j = 0; j < nd; j++)
-                if (src[i] != dst[j]) m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
+                if (src[i] != dst[j]) {
+                    m->mat[(size_t)src[i] * m->G + dst[j]] += m->msg_bytes;
+                    m->st.net_copies += src[i] / m->P != dst[j] / m->P;
+                }
         if (m->coherent) {
-            int u = dest_gpus(m, b, l, from, dst, 1);
+            int u = dests_of(m, gpu, dst, 1);
             for (int j = 0; j < m->K; j++)
                 cur[j] = j < u ? (int16_t)dst[j] : -1;
         }
@@ -190,17 +317,41 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
     mat_to_demands(m);
 }
 
-/* Standard combine: the dispatch matrix transposed. */
-static void build_combine_standard(struct moe *m)
+#define NONE UINT64_MAX
+
+/* One all-to-all's tasks: its network hop, then with hierarchical dispatch
+ * its NVLink hop (dispatch) or the other way round (combine). */
+struct a2a {
+    uint64_t t[2];
+    int n;
+};
+
+static uint64_t a2a_last(const struct a2a *a)
 {
-    for (uint32_t a = 0; a < m->G; a++)
-        for (uint32_t b = a + 1; b < m->G; b++) {
-            uint64_t *x = &m->mat[(size_t)a * m->G + b], *y = &m->mat[(size_t)b * m->G + a];
-            uint64_t tmp = *x;
-            *x = *y;
-            *y = tmp;
-        }
-    mat_to_demands(m);
+    return a->t[a->n - 1];
+}
+
+/* Adds the all-to-all of the matrices build_dispatch made: the dispatch
+ * (combine = 0: m->mat as task `net`, then with hierarchical m->mat2 as task
+ * `nvl`) or the combine (their transposes: `nvl` first, then `net`). The
+ * first hop waits for `after` (NONE: nothing), each hop for the same hop of
+ * *prev (when prev), the second for the first (with barrier: a barrier
+ * between them, the phase model). */
+static struct a2a add_a2a(struct moe *m, struct graph *g, int combine, const char *net,
+                          const char *nvl, uint32_t iter, uint32_t layer, uint64_t after,
+                          const struct a2a *prev, int barrier)
+{
+    struct a2a a = {{NONE, NONE}, m->hier ? 2 : 1};
+    for (int h = 0; h < a.n; h++) {
+        int net_hop = !m->hier || (combine ? h == 1 : h == 0);
+        mat_to_demands_of(m, net_hop ? m->mat : m->mat2, combine);
+        if (h && barrier) graph_barrier(g);
+        a.t[h] = graph_net(g, net_hop ? net : nvl, iter, layer, m->dem, m->ndem);
+        if (h && !barrier) graph_dep(g, a.t[h], a.t[h - 1]);
+        if (h == 0 && after != NONE) graph_dep(g, a.t[0], after);
+        if (prev && prev->t[h] != NONE) graph_dep(g, a.t[h], prev->t[h]);
+    }
+    return a;
 }
 
 /* Coherent: after the last layer, each token's state returns home. */
@@ -271,33 +422,31 @@ static simtime_t scaled(simtime_t t, double f)
  * shares its engine. Then a barrier. */
 static void moe_backward(struct moe *m, struct graph *g)
 {
-    const uint64_t NONE = UINT64_MAX;
     uint32_t iter = m->iter;
     struct moe_stats keep = m->st; /* the forward counts the selections */
     uint64_t last = NONE;          /* the layer above's last task */
     for (int l = m->L - 1; l >= 0; l--) {
-        uint64_t disp = NONE, comb = NONE, prev = last;
+        struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
+        uint64_t prev = last;
         for (uint32_t i = 0; i < m->C; i++) {
             build_dispatch(m, l, i);
-            uint64_t d = graph_net(g, "bwd_dispatch", iter, (uint32_t)l, m->dem, m->ndem);
-            uint64_t after = m->overlap ? (disp != NONE ? disp : last) : prev;
-            if (after != NONE) graph_dep(g, d, after);
-            if (m->overlap && disp != NONE && last != NONE) graph_dep(g, d, last);
+            struct a2a d =
+                add_a2a(m, g, 0, "bwd_dispatch", "bwd_dispatch_nvl", iter, (uint32_t)l,
+                        m->overlap ? last : prev, m->overlap && disp.n ? &disp : NULL, 0);
             uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(slowest_ps(m), m->bwd_factor));
-            graph_dep(g, k, d);
-            build_combine_standard(m);
-            uint64_t o = graph_net(g, "bwd_combine", iter, (uint32_t)l, m->dem, m->ndem);
-            graph_dep(g, o, k);
-            if (comb != NONE) graph_dep(g, o, comb);
+            graph_dep(g, k, a2a_last(&d));
+            struct a2a o = add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k,
+                                   comb.n ? &comb : NULL, 0);
             disp = d;
-            comb = prev = o;
+            comb = o;
+            prev = a2a_last(&o);
         }
-        last = comb;
+        last = a2a_last(&comb);
         if (m->attn_ps) {
             uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(m->attn_ps, m->bwd_factor));
-            graph_dep(g, a, comb);
+            graph_dep(g, a, last);
             last = a;
         }
     }
@@ -314,22 +463,75 @@ static void moe_backward(struct moe *m, struct graph *g)
 static void moe_layer_overlap(struct moe *m, struct graph *g)
 {
     uint32_t iter = m->iter, layer = m->layer;
-    uint64_t attn = UINT64_MAX, disp = UINT64_MAX, comb = UINT64_MAX;
+    uint64_t attn = NONE;
+    struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
     if (m->attn_ps) attn = graph_compute(g, "attention", iter, layer, GRAPH_ALL_GPUS, m->attn_ps);
     for (uint32_t i = 0; i < m->C; i++) {
         build_dispatch(m, (int)layer, i);
-        uint64_t d = graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
-        if (attn != UINT64_MAX) graph_dep(g, d, attn);
-        if (disp != UINT64_MAX) graph_dep(g, d, disp);
+        struct a2a d = add_a2a(m, g, 0, "dispatch", "dispatch_nvl", iter, layer, attn,
+                               disp.n ? &disp : NULL, 0);
         uint64_t k = graph_compute(g, "compute", iter, layer, GRAPH_ALL_GPUS, compute_time(m));
-        graph_dep(g, k, d);
-        build_combine_standard(m);
-        uint64_t o = graph_net(g, "combine", iter, layer, m->dem, m->ndem);
-        graph_dep(g, o, k);
-        if (comb != UINT64_MAX) graph_dep(g, o, comb);
+        graph_dep(g, k, a2a_last(&d));
+        struct a2a o =
+            add_a2a(m, g, 1, "combine", "combine_nvl", iter, layer, k, comb.n ? &comb : NULL, 0);
         disp = d;
         comb = o;
     }
+    graph_barrier(g);
+}
+
+/* overlap = dual_batch (DeepSeek-style): the whole forward of an iteration
+ * as one part, each GPU's tokens in two micro-batches u = 0, 1 (the two
+ * halves of its tokens, as chunks = 2 cuts them). Per micro-batch a chain
+ * through the layers: attention -> dispatch -> compute -> combine -> the next
+ * layer's attention (or dispatch). Compute tasks are added per layer in the
+ * order attention_0, attention_1, compute_0, compute_1 (each attention half
+ * of workload.attn_us), the order every GPU's
+ * stream runs them; the all-to-alls form one communication stream too, in
+ * the order dispatch_0, dispatch_1, combine_0, combine_1 per layer (each
+ * waits for the one before), so one micro-batch's all-to-all runs under the
+ * other's compute (combine_1 under the next layer's attention_0) and two
+ * all-to-alls never share the fabric. Rows per layer: the attention rows
+ * (u = 0, 1), then micro-batch 0's dispatch (dispatch_nvl), compute, combine
+ * (combine_nvl before it), then micro-batch 1's; each task's graph
+ * micro_batch field says which. Then a barrier. */
+static void moe_dual_batch(struct moe *m, struct graph *g)
+{
+    uint32_t iter = m->iter;
+    uint64_t done[2] = {NONE, NONE}, comm = NONE; /* each one's last task; the last all-to-all */
+    for (uint32_t l = 0; l < (uint32_t)m->L; l++) {
+        m->layer = l; /* compute_time's gpu_load row */
+        uint64_t attn[2] = {NONE, NONE};
+        for (uint32_t u = 0; m->attn_ps && u < 2; u++) {
+            /* each micro-batch's half of the layer's dense work */
+            simtime_t half = u ? m->attn_ps - m->attn_ps / 2 : m->attn_ps / 2;
+            attn[u] = graph_compute(g, "attention", iter, l, GRAPH_ALL_GPUS, half);
+            graph_set_micro_batch(g, attn[u], (uint8_t)u);
+            if (done[u] != NONE) graph_dep(g, attn[u], done[u]);
+            done[u] = attn[u];
+        }
+        struct a2a d[2], o[2];
+        for (uint32_t u = 0; u < 2; u++) {
+            build_dispatch(m, (int)l, u);
+            d[u] = add_a2a(m, g, 0, "dispatch", "dispatch_nvl", iter, l, done[u], NULL, 0);
+            if (comm != NONE) graph_dep(g, d[u].t[0], comm);
+            comm = a2a_last(&d[u]);
+            uint64_t k = graph_compute(g, "compute", iter, l, GRAPH_ALL_GPUS, compute_time(m));
+            graph_dep(g, k, a2a_last(&d[u]));
+            o[u] = add_a2a(m, g, 1, "combine", "combine_nvl", iter, l, k, NULL, 0);
+            for (int h = 0; h < d[u].n; h++) {
+                graph_set_micro_batch(g, d[u].t[h], (uint8_t)u);
+                graph_set_micro_batch(g, o[u].t[h], (uint8_t)u);
+            }
+            graph_set_micro_batch(g, k, (uint8_t)u);
+            done[u] = a2a_last(&o[u]);
+        }
+        /* the communication stream: dispatch_0, dispatch_1, combine_0, combine_1 */
+        graph_dep(g, o[0].t[0], a2a_last(&d[1]));
+        graph_dep(g, o[1].t[0], a2a_last(&o[0]));
+        comm = a2a_last(&o[1]);
+    }
+    m->layer = 0;
     graph_barrier(g);
 }
 
@@ -348,6 +550,12 @@ static int moe_next(void *state, struct graph *g)
             return 1;
         }
         uint32_t iter = m->iter, layer = (uint32_t)m->layer;
+        if (m->dual) {
+            fill_batch(m, m->iter);
+            moe_dual_batch(m, g);
+            m->iter++;
+            return 1;
+        }
         if (m->overlap) {
             if (m->layer == 0) fill_batch(m, m->iter);
             moe_layer_overlap(m, g);
@@ -371,7 +579,7 @@ static int moe_next(void *state, struct graph *g)
         }
         if (m->step == 0) {
             build_dispatch(m, (int)m->layer, m->chunk);
-            graph_net(g, "dispatch", iter, layer, m->dem, m->ndem);
+            add_a2a(m, g, 0, "dispatch", "dispatch_nvl", iter, layer, NONE, NULL, 1);
             graph_barrier(g);
             m->step = 1;
             return 1;
@@ -384,11 +592,12 @@ static int moe_next(void *state, struct graph *g)
             return 1;
         }
         if (m->step == 2) {
-            if (m->coherent)
+            if (m->coherent) {
                 build_combine_coherent(m, m->chunk);
-            else
-                build_combine_standard(m);
-            graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+                graph_net(g, "combine", iter, layer, m->dem, m->ndem);
+            } else {
+                add_a2a(m, g, 1, "combine", "combine_nvl", iter, layer, NONE, NULL, 1);
+            }
             graph_barrier(g);
             m->step = 3;
             return 1;
@@ -420,6 +629,7 @@ static void moe_destroy(void *state)
     free(m->tok);
     free(m->cur);
     free(m->mat);
+    free(m->mat2);
     free(m->etok);
     free(m->gload);
     free(m->dem);
@@ -453,14 +663,17 @@ static size_t moe_trace_use(void *state, struct res_trace_use **out)
 }
 
 /* notes rows: the placement's shared cost on its training tokens (after
- * the policy, and after refine), the ilp's status, bound and gap, and for a
+ * the policy, and after refine), the ilp's status, bound and gap, with
+ * hierarchical dispatch or a node limit the forward dispatches' network
+ * copies, most servers per token, and selections moved or dropped by the
+ * node limit (struct moe_stats), and for a
  * calibrated compute model the range it was asked against the range it was
  * measured on (an expert with more tokens than the last row is extrapolated,
  * compute.h). */
 static size_t moe_notes(void *state, struct res_note **out)
 {
     struct moe *m = state;
-    struct res_note *r = xcalloc(8, sizeof *r);
+    struct res_note *r = xcalloc(12, sizeof *r);
     size_t n = 0;
 #define NOTE(k, ...)                                                                               \
     (snprintf(r[n].key, sizeof r[n].key, "%s", k),                                                 \
@@ -476,6 +689,12 @@ static size_t moe_notes(void *state, struct res_note **out)
     if (m->comp.calibrated) {
         NOTE("compute.calibrated_tokens", "%.0f", m->comp.tokens[m->comp.n - 1]);
         NOTE("compute.max_expert_tokens", "%llu", (unsigned long long)m->max_expert_tokens);
+    }
+    if (m->hier || m->max_nodes) { /* only then, so that other runs keep their rows */
+        NOTE("dispatch.net_copies", "%llu", (unsigned long long)m->st.net_copies);
+        NOTE("dispatch.max_token_nodes", "%u", m->st.max_token_nodes);
+        NOTE("dispatch.node_moved", "%llu", (unsigned long long)m->st.node_moved);
+        NOTE("dispatch.node_dropped", "%llu", (unsigned long long)m->st.node_dropped);
     }
 #undef NOTE
     *out = r;
@@ -641,6 +860,11 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->training = c->wl->pass == WL_PASS_TRAINING;
     m->bwd_factor = c->wl->backward_factor;
     m->dense_bytes = (uint64_t)c->wl->dense_bytes;
+    m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
+    m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
+    m->max_nodes = (uint32_t)c->wl->max_nodes;
+    m->dual = c->wl->overlap == WL_OVERLAP_DUAL_BATCH;
+    if (m->dual) m->C = 2;
     if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) <
         0) {
         moe_destroy(m);
@@ -660,6 +884,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->cur = xmalloc(m->B * (size_t)m->K * sizeof *m->cur);
     memset(m->cur, 0xff, m->B * (size_t)m->K * sizeof *m->cur);
     m->mat = xcalloc((size_t)m->G * m->G, sizeof *m->mat);
+    if (m->hier) m->mat2 = xcalloc((size_t)m->G * m->G, sizeof *m->mat2);
     m->etok = xcalloc((size_t)m->G * m->E, sizeof *m->etok);
     m->gload = xcalloc((size_t)m->L * m->G, sizeof *m->gload);
     m->dem = xmalloc((size_t)m->G * m->G * sizeof *m->dem);
@@ -700,6 +925,7 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
     int K = c->wl->topk ? (int)c->wl->topk : 1;
     f->state_bytes =
         B * (double)wl_moe_memory_per_token(K) + H * H * (double)wl_moe_memory_per_gpu_pair();
+    if (c->wl->dispatch == WL_DISPATCH_HIERARCHICAL) f->state_bytes += H * H * sizeof(uint64_t);
     f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
 }
 
@@ -707,7 +933,6 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
 static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
                      const struct opt_def **bad, struct err *e)
 {
-    (void)tp;
     if (c->wl->algo != WL_ALGO_AUTO) {
         char algo[64];
         opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
@@ -724,6 +949,39 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
     if (c->wl->overlap == WL_OVERLAP_CHUNKS && c->wl->ep_mode == EP_COHERENT)
         return wl_fail(bad, e, &wl_options, "workload", "overlap",
                        "chunks is not modeled with workload.ep_mode = coherent (use none)");
+    int64_t P = tp->gpus_per_host > 0 ? tp->gpus_per_host : 1;
+    int64_t nodes = tp->leaves * tp->hosts_per_leaf / P;
+    if (c->wl->dispatch == WL_DISPATCH_HIERARCHICAL && P < 2)
+        return wl_fail(bad, e, &wl_options, "workload", "dispatch",
+                       "hierarchical needs servers of several GPUs (topology.gpus_per_host = %lld)",
+                       (long long)P);
+    if (c->wl->dispatch == WL_DISPATCH_HIERARCHICAL && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(bad, e, &wl_options, "workload", "dispatch",
+                       "hierarchical is not modeled with workload.ep_mode = coherent (use direct)");
+    if (c->wl->max_nodes > nodes)
+        return wl_fail(bad, e, &wl_options, "workload", "max_nodes",
+                       "%lld is more than the %lld nodes (servers of topology.gpus_per_host = %lld "
+                       "GPUs)",
+                       (long long)c->wl->max_nodes, (long long)nodes, (long long)P);
+    if (c->wl->max_nodes && c->wl->ep_mode == EP_COHERENT)
+        return wl_fail(
+            bad, e, &wl_options, "workload", "max_nodes",
+            "node-limited routing is not modeled with workload.ep_mode = coherent (use 0)");
+    if (c->wl->overlap == WL_OVERLAP_DUAL_BATCH) {
+        const char *why = c->wl->ep_mode == EP_COHERENT     ? "workload.ep_mode = coherent"
+                          : c->wl->pass == WL_PASS_TRAINING ? "workload.pass = training"
+                          : c->wl->chunks > 1               ? "workload.chunks > 1"
+                          : c->wl->tokens_per_gpu < 2       ? "workload.tokens_per_gpu = 1"
+                                                            : NULL;
+        if (why)
+            return wl_fail(bad, e, &wl_options, "workload", "overlap",
+                           "dual_batch is not modeled with %s (two micro-batches of each GPU's "
+                           "tokens, forward only)",
+                           why);
+    }
+    if (c->wl->stage == WL_STAGE_DECODE && c->wl->pass == WL_PASS_TRAINING)
+        return wl_fail(bad, e, &wl_options, "workload", "stage",
+                       "decode is inference: not with workload.pass = training");
     return 0;
 }
 

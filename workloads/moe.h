@@ -17,6 +17,14 @@ struct moe_stats {
     const uint64_t *uses;  /* [trace_tokens]: times each was used */
     uint64_t min_uses, max_uses;
     double compute_max_ps, compute_mean_ps; /* slowest and mean GPU, summed over layers */
+    /* Forward dispatches, all iterations: copies of a token that cross the
+     * network (between servers; with one GPU per server, between GPUs), the
+     * most servers one token's experts spanned at one layer, and what the
+     * node limit (workload.max_nodes) did to selections: moved to a replica
+     * of the expert on a kept server, or dropped. */
+    uint64_t net_copies;
+    uint32_t max_token_nodes;
+    uint64_t node_moved, node_dropped;
 };
 
 /* The fabric and cost the MoE workload's placement is scored on, as the run

@@ -11,7 +11,8 @@
  * still in flight are not modeled against it), and only one phase's demands
  * are held at a time. The ring collectives (collective_reduce.c) add an
  * iteration's steps with dependencies and no barrier between them, and the
- * MoE workload with overlap = chunks a layer at a time (docs/moe-steps.md).
+ * MoE workload with overlap = chunks a layer at a time, with dual_batch an
+ * iteration's forward at a time (docs/moe-steps.md).
  *
  * Adding a workload means adding a generator and its struct wl_def (its
  * creation, the checks and memory estimate of its configuration) to the list
@@ -101,6 +102,12 @@ struct wl_def {
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
 extern const struct wl_def wl_def_allreduce, wl_def_reduce_scatter, wl_def_allgather;
+extern const struct wl_def wl_def_incast, wl_def_flows;
+
+/* incast.c: the senders of an incast of `senders` hosts into the last host,
+ * into out[] (the first hosts under other leaves than the receiver's, then
+ * under its own); returns how many (at most hosts - 1). */
+uint32_t wl_incast_pick(const struct topo *t, uint32_t senders, uint32_t *out);
 
 /* The workloads' entry points (wl.c), each through workload.kind. */
 /* Creates the generator (clearing *g first, so the optional hooks a

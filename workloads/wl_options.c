@@ -11,9 +11,10 @@
 /* clang-format off */
 #define F(field) offsetof(struct wl_spec, field)
 static const struct opt_def wl_options_rows[] = {
-    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather",
+    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows",
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
-     "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo)", F(kind)},
+     "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo), "
+     "incast (workload.senders hosts to the last one), flows (replayed from workload.flows_file)", F(kind)},
     {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling",
      "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
      "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
@@ -22,7 +23,13 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
      "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
      "-1 = sim.seed", F(seed)},
-    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
+    {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation, incast); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
+    {"workload", "senders", OPT_INT, "0", 0, 1048576, NULL,
+     "incast: hosts sending workload.bytes each to the last host, the first ones under other leaves "
+     "than its own; 0 = every other host", F(senders)},
+    {"workload", "flows_file", OPT_PATH, "", 0, 0, NULL,
+     "flows: the flows to replay, htsim's connection matrix (Nodes/Connections/Triggers lines, "
+     "SRC->DST start US size B) or CSV (src,dst,bytes[,start_ns])", F(flows_file)},
     {"workload", "trace", OPT_PATH, "", 0, 0, NULL, "moe: routing trace CSV (seq,token,layer,slot,expert,weight)", F(trace)},
     {"workload", "experts", OPT_INT, "0", 0, 32767, NULL, "moe: experts per layer; 0 = the trace's", F(experts)},
     {"workload", "topk", OPT_INT, "0", 0, 64, NULL, "moe: experts per token; 0 = the trace's", F(topk)},
@@ -45,9 +52,10 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
     {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
      "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu", F(chunks)},
-    {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks",
-     "moe: none (the chunks' phases one after another) or chunks (Tutel-style: chunk i's compute "
-     "overlaps chunk i+1's dispatch and chunk i-1's combine)", F(overlap)},
+    {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks|dual_batch",
+     "moe: none (the chunks' phases one after another), chunks (Tutel-style: chunk i's compute "
+     "overlaps chunk i+1's dispatch and chunk i-1's combine) or dual_batch (DeepSeek-style: each "
+     "GPU's tokens in two micro-batches, one's all-to-alls under the other's compute)", F(overlap)},
     {"workload", "attn_us", OPT_REAL, "0", 0, 1e9, NULL,
      "moe: dense work (attention) per layer per GPU on the compute stream before the dispatch, us", F(attn_us)},
     {"workload", "pass", OPT_ENUM, "forward", 0, 0, "forward|training",
@@ -57,6 +65,17 @@ static const struct opt_def wl_options_rows[] = {
      "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
     {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
      "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
+    {"workload", "dispatch", OPT_ENUM, "direct", 0, 0, "direct|hierarchical",
+     "moe: direct (each copy straight to its expert's GPU) or hierarchical (DeepEP-style: over the "
+     "network once per destination server, to the GPU of the same local index, then over NVLink; "
+     "combine in reverse; needs topology.gpus_per_host > 1)", F(dispatch)},
+    {"workload", "max_nodes", OPT_INT, "0", 0, 1048576, NULL,
+     "moe: node-limited routing: each token's experts on at most this many servers, those kept "
+     "ranked by the token's summed router weights there (docs/moe-steps.md); 0 = no limit", F(max_nodes)},
+    {"workload", "stage", OPT_ENUM, "prefill", 0, 0, "prefill|decode",
+     "moe: prefill (a step is tokens_per_gpu prompt tokens per GPU; the run's line says tokens/s) or "
+     "decode (a step makes one token for each of tokens_per_gpu sequences per GPU; the line says "
+     "the latency per token)", F(stage)},
 };
 #undef F
 /* clang-format on */

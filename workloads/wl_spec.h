@@ -15,13 +15,21 @@ enum wl_kind {
     WL_MOE,
     WL_ALLREDUCE,
     WL_REDUCE_SCATTER,
-    WL_ALLGATHER
+    WL_ALLGATHER,
+    WL_INCAST,
+    WL_FLOWS
 };
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
  * ring for the reducing collectives); collective_reduce.c */
 enum wl_algo { WL_ALGO_AUTO = 0, WL_ALGO_DIRECT, WL_ALGO_RING, WL_ALGO_HALVING_DOUBLING };
-/* workload.overlap (moe): none = the phase model; chunks = Tutel-style */
-enum wl_overlap { WL_OVERLAP_NONE = 0, WL_OVERLAP_CHUNKS };
+/* workload.overlap (moe): none = the phase model; chunks = Tutel-style;
+ * dual_batch = DeepSeek-style two micro-batches */
+enum wl_overlap { WL_OVERLAP_NONE = 0, WL_OVERLAP_CHUNKS, WL_OVERLAP_DUAL_BATCH };
+/* workload.dispatch (moe): direct = one hop per copy; hierarchical = network
+ * once per node to the same local index, then NVLink (docs/moe-steps.md) */
+enum wl_dispatch { WL_DISPATCH_DIRECT = 0, WL_DISPATCH_HIERARCHICAL };
+/* workload.stage (moe): what a step is reported as */
+enum wl_stage { WL_STAGE_PREFILL = 0, WL_STAGE_DECODE };
 /* workload.pass (moe) */
 enum wl_pass { WL_PASS_FORWARD = 0, WL_PASS_TRAINING };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
@@ -46,6 +54,11 @@ struct wl_spec {
     int pass;               /* moe: enum wl_pass */
     double backward_factor; /* moe training: backward compute / forward compute */
     int64_t dense_bytes;    /* moe training: gradient all-reduce bytes per GPU (0: none) */
+    int64_t senders;        /* incast: sending hosts (0: every host but the receiver) */
+    char flows_file[OPT_STR_MAX]; /* flows: the flows to replay (flows_file.c) */
+    int dispatch;           /* moe: enum wl_dispatch */
+    int64_t max_nodes;      /* moe: nodes (servers) a token's experts may span; 0 = no limit */
+    int stage;              /* moe: enum wl_stage */
 };
 
 /* [placement] */

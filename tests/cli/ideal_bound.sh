@@ -17,11 +17,16 @@ paths=transport.path=ecmp,spray,spray_rr,split,adaptive
 for f in scenarios/*.ini bench/*.ini; do
     case $f in
     scenarios/alltoall.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
+    scenarios/flows.ini | scenarios/incast.ini) set -- --set "$paths" ;;
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
+    scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
             --set "$paths" ;;
+    scenarios/moe_hier.ini)
+        set -- --set workload.layers=2 --set workload.tokens_per_gpu=32 \
+            --set workload.overlap=none,dual_batch ;;
     scenarios/moe_mixtral.ini)
         set -- --set workload.layers=4 --set workload.tokens_per_gpu=64 --set "$paths" ;;
     scenarios/paper.ini)

@@ -47,7 +47,7 @@ expect_bad '[topology]\nspines = 0\n' "$tmp/bad.ini:2: topology.spines: 0 is out
 expect_bad '[topology]\nleaves = 1\nhosts_per_leaf = 1\n' \
     "$tmp/bad.ini:3: topology.hosts_per_leaf: leaves*hosts_per_leaf = 1 host, need at least 2"
 expect_bad '[transport]\npath = wormhole\n' \
-    "$tmp/bad.ini:2: transport.path: 'wormhole' is not one of ecmp|spray|spray_rr|split|adaptive"
+    "$tmp/bad.ini:2: transport.path: 'wormhole' is not one of ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal"
 expect_bad '[fabric]\nx = 1\n' "$tmp/bad.ini:1: [fabric]: unknown section"
 expect_bad '[transport]\nack_every = 20\n' \
     "$tmp/bad.ini:2: transport.ack_every: 20 packets of transport.mtu 4096 bytes are more than one acknowledgement covers (65535 bytes)"

@@ -1,0 +1,69 @@
+/* ethereal.h - transport.path = ethereal: the path assignment of
+ * "Challenging the Need for Packet Spraying in Large-Scale Distributed
+ * Training" (v2: "Ethereal"), engine-neutral (the executor computes it per
+ * network task and hands each message its subflows, eng_add_msg_paths; the
+ * packet and the flow engine send them as given).
+ *
+ * The rule: a source's r flows of one collective step (one network task)
+ * that leave its leaf are each split into s/g subflows of equal bytes, where
+ * s is the number of equal-cost paths between the two leaves (a leaf-spine's
+ * spines; on a fat-tree the cores between pods, the aggregation switches of
+ * the pod within one) and g = gcd(r, s); the source's subflows, numbered
+ * c = 0, 1, ... in the order of its flows, take path numbers
+ * (src + c) mod s. Every uplink then carries r/g subflows of the source's,
+ * the same bytes when the flows have equal sizes. A path number names a
+ * whole path (topo/route.c: the leaf's digit, then the aggregation switch's),
+ * so on a fat-tree cycling through all s numbers balances the leaf's
+ * uplinks and every aggregation switch's core uplinks at once. Flows of one
+ * source are grouped by s (within a pod, across pods) and each group
+ * assigned on its own. Flows under one leaf or over NVLink cross no uplink
+ * and stay one subflow.
+ */
+#ifndef MOESIM_ETHEREAL_H
+#define MOESIM_ETHEREAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topo/topo.h"
+
+/* One subflow: its bytes and its path number (PKT_DIRECT-free: a direct
+ * route's subflow has path 0, which the engines ignore there). */
+struct eth_sub {
+    uint64_t bytes;
+    uint32_t path;
+};
+
+/* The assignment of demands d[0..n-1] (one network task): for demand i its
+ * subflows are subs[off[i] .. off[i+1]) (off has n + 1 entries). Both
+ * arrays are malloc'd into *subs and *off, the caller's to free. Returns
+ * the number of subflows. */
+size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
+                  struct eth_sub **subs, size_t **off);
+
+/* The ideal bound (topo_ideal_ps) of demands d[0..n-1] sent as eth_assign
+ * splits them: the bound of the demands, with their subflows, when every
+ * demand has as many; otherwise the largest of the bounds of each set of
+ * demands with as many subflows (each a lower bound of the whole). */
+simtime_t eth_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
+
+/* The equal-cost paths between leaves la and lb (la != lb): the product of
+ * the choices along one route between them. */
+uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb);
+
+/* The most subflows one demand can get on fabric t (its npaths). */
+static inline uint32_t eth_max_subflows(const struct topo *t)
+{
+    return t->npaths ? t->npaths : 1;
+}
+
+/* The same from the fabric's spec, before it is built: the spines of a
+ * leaf-spine, the cores of a fat-tree of several pods (its aggs_per_pod in
+ * one pod). For the checks of what a run holds (flows per message). */
+static inline uint32_t eth_max_subflows_spec(const struct topo_spec *s)
+{
+    if (s->kind == TOPO_FAT_TREE) return (uint32_t)(s->pods > 1 ? s->cores : s->aggs_per_pod);
+    return (uint32_t)s->spines;
+}
+
+#endif

@@ -1,0 +1,59 @@
+#!/bin/sh
+# moe_hier.sh - the MoE step's keys from the command line: each bad
+# combination of workload.dispatch, max_nodes, overlap = dual_batch, stage,
+# chunks and algo refused before anything runs, with the scenario's
+# file:line, the key and exit status 2 (no database written); the run's line
+# of workload.stage (prefill: tokens/s; decode: the latency per token).
+set -eu
+. tests/cli/lib.inc
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+TRACE=$PWD/tests/data/mixtral_excerpt.csv
+# scen NAME TOPOLOGY-LINES WORKLOAD-LINES: a 16-GPU scenario (2 leaves x 8)
+scen() {
+    printf '[topology]\nleaves = 2\nhosts_per_leaf = 8\n%b[workload]\nkind = moe\ntrace = %s\ntokens_per_gpu = 4\n%b' \
+        "$2" "$TRACE" "$3" >"$T/$1.ini"
+}
+# check WANT NAME: exit status 2, exactly WANT on stderr, no database
+check() {
+    rc=0
+    "$MOESIM" run "$T/$2.ini" --db "$T/$2.db" >/dev/null 2>"$T/err.txt" || rc=$?
+    expect_eq "exit status of $2" "$rc" 2
+    expect_eq "stderr of $2" "$(cat "$T/err.txt")" "moesim: $T/$2.ini:$1"
+    [ ! -e "$T/$2.db" ] || fail "$2: a refused run wrote $T/$2.db"
+}
+scen chunks '' 'chunks = 8\n'
+check "8: workload.chunks: 8 chunks of workload.tokens_per_gpu = 4 tokens leave a chunk empty" chunks
+scen nodes_hi 'gpus_per_host = 4\n' 'max_nodes = 5\n'
+check "9: workload.max_nodes: 5 is more than the 4 nodes (servers of topology.gpus_per_host = 4 GPUs)" nodes_hi
+scen nodes_lo 'gpus_per_host = 4\n' 'max_nodes = -1\n'
+check "9: workload.max_nodes: -1 is out of bounds [0, 1048576]" nodes_lo
+scen hier1 '' 'dispatch = hierarchical\n'
+check "8: workload.dispatch: hierarchical needs servers of several GPUs (topology.gpus_per_host = 1)" hier1
+scen hier_coh 'gpus_per_host = 4\n' 'dispatch = hierarchical\nep_mode = coherent\n'
+check "9: workload.dispatch: hierarchical is not modeled with workload.ep_mode = coherent (use direct)" hier_coh
+scen dual_tr '' 'overlap = dual_batch\npass = training\n'
+check "8: workload.overlap: dual_batch is not modeled with workload.pass = training (two micro-batches of each GPU's tokens, forward only)" dual_tr
+scen dual_ch '' 'overlap = dual_batch\nchunks = 2\n'
+check "8: workload.overlap: dual_batch is not modeled with workload.chunks > 1 (two micro-batches of each GPU's tokens, forward only)" dual_ch
+scen decode_tr '' 'stage = decode\npass = training\n'
+check "8: workload.stage: decode is inference: not with workload.pass = training" decode_tr
+scen algo '' 'algo = ring\n'
+check "8: workload.algo: ring is not an algorithm of workload.kind = moe (it has: auto)" algo
+# the good path: the run's line per stage
+scen dec 'gpus_per_host = 4\n' 'layers = 2\nstage = decode\ndispatch = hierarchical\nmax_nodes = 2\noverlap = dual_batch\n[placement]\nreplicas = 8\n[sim]\niterations = 2\n'
+line=$("$MOESIM" run "$T/dec.ini" --db "$T/dec.db" | head -1)
+t=$(echo "$line" | sed -n 's/.*[:,] time \([0-9.]*\) us,.*/\1/p')
+per=$(echo "$line" | sed -n 's/.*, decode \([0-9.]*\) us per token,.*/\1/p')
+expect_eq "decode latency = time / iterations" "$per" "$(awk -v t="$t" 'BEGIN { printf "%.3f", t / 2 }')"
+expect_eq "notes" "$(sqlite3 "$T/dec.db" "SELECT key FROM notes WHERE key LIKE 'dispatch.%' ORDER BY key" | tr '\n' ' ')" \
+    "dispatch.max_token_nodes dispatch.net_copies dispatch.node_dropped dispatch.node_moved "
+scen pre '' 'layers = 2\n[placement]\nreplicas = 8\n'
+line=$("$MOESIM" run "$T/pre.ini" --db "$T/pre.db" | head -1)
+t=$(echo "$line" | sed -n 's/.*[:,] time \([0-9.]*\) us,.*/\1/p')
+tps=$(echo "$line" | sed -n 's/.*, prefill \([0-9]*\) tokens\/s,.*/\1/p')
+# 16 GPUs x 4 tokens in one step
+# (the line's time has 3 decimals: within 1e-4)
+expect_eq "prefill tokens/s = tokens / time" \
+    "$(awk -v t="$t" -v x="$tps" 'BEGIN { w = 64 / (t * 1e-6); d = x - w; print (d < 0 ? -d : d) < 1e-4 * w }')" 1
+expect_eq "no dispatch notes by default" "$(sqlite3 "$T/pre.db" "SELECT count(*) FROM notes WHERE key LIKE 'dispatch.%'")" 0

@@ -1,0 +1,64 @@
+#!/bin/sh
+# pathmodes.sh - transport.path = flowlet and ethereal from the command line
+# (docs/fabrics.md, Routing): ethereal loads every uplink of a 2-leaf
+# leaf-spine all-to-all, and of a ring all-reduce on four leaves, with the
+# same bytes (ecmp does not); flowlet with an endless gap is ecmp exactly;
+# an unknown mode, a negative gap and flowlet on the flow engine are
+# refused with file:line: key and exit status 2 before anything runs.
+set -eu
+. tests/cli/lib.inc
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cat >"$T/a.ini" <<'INI'
+[topology]
+leaves = 2
+spines = 8
+hosts_per_leaf = 3
+[workload]
+kind = alltoall
+bytes = 98304
+INI
+# spread DB PATH: "max/min" of the leaf_up bytes of the run with that path
+spread() {
+    sqlite3 "$1" "SELECT max(bytes) || '/' || min(bytes) FROM links WHERE kind = 'leaf_up' AND run_id =
+        (SELECT run_id FROM params WHERE key = 'transport.path' AND value = '$2')"
+}
+"$MOESIM" run "$T/a.ini" --set transport.path=ethereal,ecmp --db "$T/a.db" -q
+s=$(spread "$T/a.db" ethereal)
+expect_eq "ethereal all-to-all uplinks" "$s" "${s#*/}/${s#*/}"
+s=$(spread "$T/a.db" ecmp)
+[ "${s%/*}" != "${s#*/}" ] || fail "ecmp all-to-all uplinks all equal: $s"
+cat >"$T/r.ini" <<'INI'
+[topology]
+leaves = 4
+spines = 4
+hosts_per_leaf = 2
+[workload]
+kind = allreduce
+algo = ring
+bytes = 262144
+INI
+"$MOESIM" run "$T/r.ini" --set transport.path=ethereal,ecmp --db "$T/r.db" -q
+s=$(spread "$T/r.db" ethereal)
+expect_eq "ethereal ring uplinks" "$s" "${s#*/}/${s#*/}"
+s=$(spread "$T/r.db" ecmp)
+[ "${s%/*}" != "${s#*/}" ] || fail "ecmp ring uplinks all equal: $s"
+# flowlet with a gap longer than the run: ecmp's phases and links
+"$MOESIM" run "$T/a.ini" --set transport.path=flowlet,ecmp --set transport.flowlet_gap_ns=1000000000 --db "$T/f.db" -q
+expect_eq "flowlet = ecmp" "$(sqlite3 "$T/f.db" "SELECT count(DISTINCT cct_ns) FROM phases")" 1
+expect_eq "flowlet = ecmp links" "$(sqlite3 "$T/f.db" "SELECT count(*) FROM links a JOIN links b ON a.link = b.link AND a.run_id < b.run_id WHERE a.bytes != b.bytes")" 0
+# bad_input FILE_BODY STDERR
+bad_input() {
+    printf "$1" >"$T/bad.ini"
+    rc=0
+    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
+    expect_eq "exit status" "$rc" 2
+    expect_eq "stderr" "$(cat "$T/err")" "moesim: $T/bad.ini:$2"
+    [ ! -e "$T/bad.db" ] || fail "a refused run left a database"
+}
+bad_input '[transport]\npath = ethernet\n' \
+    "2: transport.path: 'ethernet' is not one of ecmp|spray|spray_rr|split|adaptive|flowlet|ethereal"
+bad_input '[transport]\npath = flowlet\nflowlet_gap_ns = -1\n' \
+    "3: transport.flowlet_gap_ns: -1 is out of bounds [0, 1000000000000]"
+bad_input '[transport]\npath = flowlet\n[sim]\nengine = flow\n' \
+    "2: transport.path: flowlet needs packets (gaps between them): it runs on sim.engine = packet"

@@ -1,0 +1,540 @@
+/* faults.c - failed and degraded links known before the run (faults.h).
+ *
+ * A link is every port between two nodes, both directions, named "a-b" with
+ * the links table's node names (topo_node_name, so every fabric kind names
+ * its links the same way). The lists are parsed into entries, each entry's
+ * node names resolved by naming every node of the built fabric once, and its
+ * ports found in a table of the ports sorted by their node pair.
+ *
+ * The random choice: the fabric's switch-to-switch links in port order,
+ * shuffled (Fisher-Yates) by the RNG_FAULTS stream of the run's sim.seed
+ * (base/rng.h); faults.random_down takes the first round(fraction * links)
+ * of them (at least one for a fraction above 0) that the lists did not put
+ * down, faults.random_degraded the next ones neither down nor degraded. One
+ * seed, one fabric, one choice.
+ *
+ * Down ports keep their place (and rate) in the port table; routing skips
+ * them (topo_route_build leaves ports with `down` out of its graph), so the
+ * equal-cost groups hold the live next hops only and every path number
+ * names a live path. A host whose link is down, or a leaf pair with no live
+ * route of at most TOPO_ROUTE_MAX_PORTS - 2 switch-to-switch hops, is an
+ * error before the run.
+ */
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "topo/topo.h"
+
+#define NAME_MAX_LEN 32
+
+/* One listed link. */
+struct fentry {
+    char a[NAME_MAX_LEN], b[NAME_MAX_LEN];
+    char text[80]; /* as written, for messages */
+    double frac;   /* degraded: the rate kept; down: 0 */
+    uint32_t na, nb;
+};
+
+/* The entries of one list (key "down" or "degraded"). */
+struct flist {
+    const char *key;
+    struct fentry *e;
+    size_t n;
+};
+
+/* A port by its node pair (lo, hi), sorted: a link's ports are a run. */
+struct pkey {
+    uint64_t key;
+    uint32_t port;
+};
+
+static int pkey_cmp(const void *x, const void *y)
+{
+    const struct pkey *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->port < b->port ? -1 : a->port > b->port;
+}
+
+static uint64_t pair_key(uint32_t u, uint32_t v)
+{
+    return u < v ? (uint64_t)u << 32 | v : (uint64_t)v << 32 | u;
+}
+
+int topo_faults_any_down(const struct topo_faults *f)
+{
+    return f->down[0] || f->random_down > 0;
+}
+
+int topo_faults_any(const struct topo_faults *f)
+{
+    return topo_faults_any_down(f) || f->degraded[0] || f->random_degraded > 0;
+}
+
+static int fail(const struct opt_def **bad, struct err *e, const char *key, const char *fmt,
+                const char *a, const char *b)
+{
+    if (bad) *bad = opt_table_find(&topo_faults_options, "faults", key);
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, fmt, a, b);
+    return err_set(e, "faults.%s: %s", key, why);
+}
+
+/* Parses list text of key into l (degraded: each entry src-dst:fraction). */
+static int parse_list(const char *text, const char *key, struct flist *l,
+                      const struct opt_def **bad, struct err *e)
+{
+    int deg = !strcmp(key, "degraded");
+    l->key = key;
+    l->e = NULL;
+    l->n = 0;
+    const char *s = text;
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s) break;
+        size_t len = strcspn(s, " \t");
+        char tok[80];
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < 79 ? len : 79), s);
+        s += len;
+        l->e = xrealloc(l->e, (l->n + 1) * sizeof *l->e);
+        struct fentry *f = &l->e[l->n++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->text, sizeof f->text, "%s", tok);
+        char *colon = strchr(tok, ':');
+        if (colon && !deg)
+            return fail(bad, e, key, "%s: a link down takes no fraction (faults.degraded does)",
+                        f->text, NULL);
+        if (!colon && deg)
+            return fail(bad, e, key, "%s: expected src-dst:fraction, as l0-s1:0.5", f->text, NULL);
+        if (colon) {
+            *colon = 0;
+            char *end;
+            f->frac = strtod(colon + 1, &end);
+            if (end == colon + 1 || *end)
+                return fail(bad, e, key, "%s: expected a fraction after ':', got '%s'", f->text,
+                            colon + 1);
+            if (!(f->frac > 0 && f->frac <= 1))
+                return fail(bad, e, key, "%s: the fraction %s is outside (0,1]", f->text,
+                            colon + 1);
+        }
+        char *dash = strchr(tok, '-');
+        if (!dash || dash == tok || !dash[1] || strchr(dash + 1, '-') ||
+            strlen(tok) >= NAME_MAX_LEN)
+            return fail(bad, e, key, "%s: expected a link src-dst, as l0-s3", f->text, NULL);
+        *dash = 0;
+        snprintf(f->a, sizeof f->a, "%s", tok);
+        snprintf(f->b, sizeof f->b, "%s", dash + 1);
+        if (!strcmp(f->a, f->b))
+            return fail(bad, e, key, "%s: a link joins two different nodes", f->text, NULL);
+    }
+    return 0;
+}
+
+static void free_list(struct flist *l)
+{
+    free(l->e);
+    l->e = NULL;
+    l->n = 0;
+}
+
+/* The fabric's ports by node pair, and its node count. */
+struct fidx {
+    struct pkey *k;
+    uint32_t n, nodes;
+};
+
+static void index_ports(const struct topo *t, struct fidx *x)
+{
+    x->n = t->nports;
+    x->k = xmalloc(((size_t)t->nports + 1) * sizeof *x->k);
+    x->nodes = 0;
+    for (uint32_t p = 0; p < t->nports; p++) {
+        const struct topo_port *q = &t->ports[p];
+        x->k[p] = (struct pkey){pair_key(q->src, q->dst), p};
+        if (q->src + 1 > x->nodes) x->nodes = q->src + 1;
+        if (q->dst + 1 > x->nodes) x->nodes = q->dst + 1;
+    }
+    qsort(x->k, x->n, sizeof *x->k, pkey_cmp);
+}
+
+/* The first entry of x with key k, and how many (0: none). */
+static uint32_t find_link(const struct fidx *x, uint64_t k, uint32_t *first)
+{
+    uint32_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (x->k[mid].key < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t n = 0;
+    while (lo + n < x->n && x->k[lo + n].key == k)
+        n++;
+    *first = lo;
+    return n;
+}
+
+static int is_switch(const struct topo *t, uint32_t node)
+{
+    return node >= t->hosts && node < t->hosts + t->nswitches;
+}
+
+/* Resolves every entry's nodes (one pass naming each node), checks that the
+ * link exists, is a host or fabric link, and that no link is listed twice
+ * (over both lists: ls[0] down, ls[1] degraded). */
+static int resolve(const struct topo *t, const struct fidx *x, struct flist *ls, size_t nls,
+                   const struct opt_def **bad, struct err *e)
+{
+    for (size_t i = 0; i < nls; i++)
+        for (size_t j = 0; j < ls[i].n; j++)
+            ls[i].e[j].na = ls[i].e[j].nb = UINT32_MAX;
+    char name[NAME_MAX_LEN + 8];
+    for (uint32_t v = 0; v < x->nodes; v++) {
+        topo_node_name(t, v, name, sizeof name);
+        for (size_t i = 0; i < nls; i++)
+            for (size_t j = 0; j < ls[i].n; j++) {
+                struct fentry *f = &ls[i].e[j];
+                if (f->na == UINT32_MAX && !strcmp(f->a, name)) f->na = v;
+                if (f->nb == UINT32_MAX && !strcmp(f->b, name)) f->nb = v;
+            }
+    }
+    for (size_t i = 0; i < nls; i++)
+        for (size_t j = 0; j < ls[i].n; j++) {
+            struct fentry *f = &ls[i].e[j];
+            if (f->na == UINT32_MAX)
+                return fail(bad, e, ls[i].key, "%s: no node %s in this fabric", f->text, f->a);
+            if (f->nb == UINT32_MAX)
+                return fail(bad, e, ls[i].key, "%s: no node %s in this fabric", f->text, f->b);
+            uint32_t first;
+            if (!find_link(x, pair_key(f->na, f->nb), &first)) {
+                char ab[2 * NAME_MAX_LEN + 8];
+                snprintf(ab, sizeof ab, "%s and %s", f->a, f->b);
+                return fail(bad, e, ls[i].key, "%s: no link between %s", f->text, ab);
+            }
+            int k = t->ports[x->k[first].port].kind;
+            if (k == TP_NVL_UP || k == TP_NVL_DOWN)
+                return fail(bad, e, ls[i].key,
+                            "%s: an NVLink link; faults take host links and links between "
+                            "switches%s",
+                            f->text, "");
+            for (size_t i2 = 0; i2 <= i; i2++)
+                for (size_t j2 = 0; j2 < (i2 == i ? j : ls[i2].n); j2++) {
+                    const struct fentry *g = &ls[i2].e[j2];
+                    if (pair_key(g->na, g->nb) != pair_key(f->na, f->nb)) continue;
+                    if (i2 == i)
+                        return fail(bad, e, ls[i].key, "%s: the link is listed twice (as %s)",
+                                    f->text, g->text);
+                    char other[128];
+                    snprintf(other, sizeof other, "faults.%s (as %s)", ls[i2].key, g->text);
+                    return fail(bad, e, ls[i].key, "%s: the link is also listed in %s", f->text,
+                                other);
+                }
+        }
+    return 0;
+}
+
+static void mark_down(struct topo *t, const struct fidx *x, uint64_t key)
+{
+    uint32_t first, n = find_link(x, key, &first);
+    for (uint32_t i = 0; i < n; i++) {
+        struct topo_port *p = &t->ports[x->k[first + i].port];
+        if (!p->down) t->ndown++;
+        p->down = 1;
+    }
+}
+
+static void mark_degraded(struct topo *t, const struct fidx *x, uint64_t key, double frac)
+{
+    uint32_t first, n = find_link(x, key, &first);
+    for (uint32_t i = 0; i < n; i++) {
+        struct topo_port *p = &t->ports[x->k[first + i].port];
+        double b = floor((double)p->bps * frac + 0.5);
+        p->bps = b < 1 ? 1 : (uint64_t)b;
+        t->ndegraded++;
+    }
+}
+
+/* How many of n links a fraction takes: round(f * n), at least one for f > 0. */
+static uint32_t frac_count(double f, uint32_t n)
+{
+    if (f <= 0 || n == 0) return 0;
+    double k = floor(f * (double)n + 0.5);
+    if (k < 1) k = 1;
+    return k > n ? n : (uint32_t)k;
+}
+
+/* The fabric's switch-to-switch links: one key per node pair, in the order
+ * of their first port. */
+static uint64_t *fabric_links(const struct topo *t, const struct fidx *x, uint32_t *n)
+{
+    uint64_t *ks = xmalloc(((size_t)t->nports + 1) * sizeof *ks);
+    *n = 0;
+    for (uint32_t p = 0; p < t->nports; p++) {
+        const struct topo_port *q = &t->ports[p];
+        if (!is_switch(t, q->src) || !is_switch(t, q->dst)) continue;
+        uint64_t k = pair_key(q->src, q->dst);
+        uint32_t first;
+        find_link(x, k, &first);
+        if (x->k[first].port == p) ks[(*n)++] = k; /* the link's first port */
+    }
+    return ks;
+}
+
+static int link_is_down(const struct topo *t, const struct fidx *x, uint64_t key)
+{
+    uint32_t first;
+    return find_link(x, key, &first) && t->ports[x->k[first].port].down;
+}
+
+/* Marks the random faults; *ndown, *ndeg: how many links each took. */
+static void mark_random(const struct topo_faults *f, struct topo *t, const struct fidx *x,
+                        const struct flist *deg, uint32_t *ndown, uint32_t *ndeg, uint32_t *nlinks)
+{
+    *ndown = *ndeg = 0;
+    uint32_t n;
+    uint64_t *ks = fabric_links(t, x, &n);
+    *nlinks = n;
+    uint32_t kd = frac_count(f->random_down, n), kg = frac_count(f->random_degraded, n);
+    if (kd + kg > 0 && n > 1) {
+        gsl_rng *r = rng_alloc(f->seed, RNG_FAULTS, 0);
+        for (uint32_t i = n - 1; i > 0; i--) {
+            uint32_t j = (uint32_t)gsl_rng_uniform_int(r, (unsigned long)i + 1);
+            uint64_t tmp = ks[i];
+            ks[i] = ks[j];
+            ks[j] = tmp;
+        }
+        gsl_rng_free(r);
+    }
+    uint32_t i = 0;
+    for (; i < n && *ndown < kd; i++)
+        if (!link_is_down(t, x, ks[i])) {
+            mark_down(t, x, ks[i]);
+            ++*ndown;
+        }
+    for (; i < n && *ndeg < kg; i++) {
+        if (link_is_down(t, x, ks[i])) continue;
+        int listed = 0;
+        for (size_t j = 0; j < deg->n && !listed; j++)
+            listed = pair_key(deg->e[j].na, deg->e[j].nb) == ks[i];
+        if (listed) continue;
+        mark_degraded(t, x, ks[i], f->degrade_to);
+        ++*ndeg;
+    }
+    free(ks);
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+static uint64_t lcm64(uint64_t a, uint64_t b)
+{
+    return a / gcd64(a, b) * b;
+}
+
+/* Path numbers under faults. Links down leave groups of one tier of
+ * different sizes (3 of 4 spines here, 4 there), and route.c's digits (a
+ * switch above the leaves divides by the largest path count over its own)
+ * then no longer spread a uniform path number evenly. A packet's path
+ * number p takes next hop p % n at its leaf and (p / div) % n above; with
+ * Lg(d) the least common multiple of the leaves' group sizes toward leaf d,
+ * M(d) that of the other switches', div = Lg(d) above the leaves and npaths
+ * a multiple of every Lg(d) * M(d), a uniform p is uniform over each
+ * group's live next hops at the leaf and, independently, at the switch
+ * above it (the two choices of a fat-tree's up-path; a third tier of
+ * choices is not spread by this). Applied only when npaths fits a
+ * packet's path number (else route.c's numbering stays: every path number
+ * still names a live path). Without faults Lg(d) * M(d) is route.c's
+ * count and its divisors: nothing changes. */
+static void renumber_paths(struct topo *t)
+{
+    uint32_t L = t->leaves, W = t->nswitches;
+    uint64_t *lg = xmalloc((size_t)L * sizeof *lg), n = 1;
+    for (uint32_t d = 0; d < L && n <= 65534; d++) {
+        uint64_t a = 1, m = 1;
+        /* the leaves' groups, and those of the switches they lead to */
+        for (uint32_t u = 0; u < L && a <= 65534 && m <= 65534; u++) {
+            const struct topo_hop *g = topo_hop_at(t, u, d);
+            if (u == d || g->n == 0) continue;
+            a = lcm64(a, g->n);
+            for (uint32_t i = 0; i < g->n; i++) {
+                uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
+                uint32_t v = t->ports[q].dst - t->hosts;
+                const struct topo_hop *h = topo_hop_at(t, v, d);
+                if (v >= L && h->n >= 2) m = lcm64(m, h->n);
+            }
+        }
+        lg[d] = a;
+        n = a > 65534 || m > 65534 ? UINT64_MAX : lcm64(n, a * m);
+    }
+    if (n <= 65534) {
+        for (uint32_t d = 0; d < L; d++)
+            for (uint32_t u = L; u < W; u++)
+                t->route[(size_t)u * L + d].div = (uint16_t)lg[d];
+        t->npaths = (uint32_t)n;
+    }
+    free(lg);
+}
+
+/* After the down links are marked: every host keeps its links, the routing
+ * table is rebuilt without them, every leaf reaches every other within the
+ * route's limit. Blames `key`. */
+static int reroute(struct topo *t, const char *key, const char *what, const struct opt_def **bad,
+                   struct err *e)
+{
+    char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8];
+    for (uint32_t h = 0; h < t->hosts; h++)
+        if (t->ports[t->host_up[h]].down || t->ports[t->host_down[h]].down) {
+            topo_node_name(t, h, n1, sizeof n1);
+            return fail(bad, e, key, "%s disconnect host %s", what, n1);
+        }
+    free(t->route);
+    free(t->route_ports);
+    free(t->up);
+    free(t->down);
+    t->route = NULL;
+    t->route_ports = NULL;
+    t->up = t->down = NULL;
+    t->nroute_ports = 0;
+    struct err re;
+    if (topo_route_build(t, &re) < 0) {
+        unsigned a, b;
+        if (sscanf(re.msg, "topology: leaf l%u cannot reach leaf l%u", &a, &b) == 2) {
+            snprintf(n1, sizeof n1, "l%u", a);
+            snprintf(n2, sizeof n2, "l%u", b);
+            char why[ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s disconnect leaf %s from leaf %s", what, n1, n2);
+            return fail(bad, e, key, "%s%s", why, "");
+        }
+        return fail(bad, e, key, "%s%s", re.msg, "");
+    }
+    /* every shortest path between two leaves is as long as path 0's */
+    uint32_t lim = TOPO_ROUTE_MAX_PORTS - 2;
+    for (uint32_t a = 0; a < t->leaves; a++)
+        for (uint32_t d = 0; d < t->leaves; d++) {
+            if (a == d) continue;
+            uint32_t sw = a, hops = 0;
+            while (sw != d && hops <= lim) {
+                const struct topo_hop *g = topo_hop_at(t, sw, d);
+                uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off];
+                sw = t->ports[q].dst - t->hosts;
+                hops++;
+            }
+            if (hops > lim) {
+                snprintf(n1, sizeof n1, "l%u", a);
+                snprintf(n2, sizeof n2, "l%u", d);
+                char why[ERR_MSG_MAX];
+                snprintf(why, sizeof why,
+                         "%s leave leaf %s a route to leaf %s of more than %u switch-to-switch "
+                         "links, longer than a packet's route holds",
+                         what, n1, n2, lim);
+                return fail(bad, e, key, "%s%s", why, "");
+            }
+        }
+    renumber_paths(t);
+    return 0;
+}
+
+static int check_degrade_to(const struct topo_faults *f, const struct opt_def **bad, struct err *e)
+{
+    if (f->degrade_to > 0 && f->degrade_to <= 1) return 0;
+    char v[32];
+    snprintf(v, sizeof v, "%g", f->degrade_to);
+    return fail(bad, e, "degrade_to", "%s is outside (0,1]%s", v, "");
+}
+
+/* Applies f to t, blaming the key at fault. */
+static int apply(const struct topo_faults *f, struct topo *t, const struct opt_def **bad,
+                 struct err *e)
+{
+    if (!topo_faults_any(f)) return 0;
+    if (f->random_degraded > 0 && check_degrade_to(f, bad, e) < 0) return -1;
+    struct flist ls[2];
+    memset(ls, 0, sizeof ls);
+    int rc = parse_list(f->down, "down", &ls[0], bad, e);
+    if (rc == 0) rc = parse_list(f->degraded, "degraded", &ls[1], bad, e);
+    struct fidx x = {0};
+    if (rc == 0) {
+        index_ports(t, &x);
+        rc = resolve(t, &x, ls, 2, bad, e);
+    }
+    if (rc == 0) {
+        for (size_t j = 0; j < ls[0].n; j++)
+            mark_down(t, &x, pair_key(ls[0].e[j].na, ls[0].e[j].nb));
+        for (size_t j = 0; j < ls[1].n; j++)
+            mark_degraded(t, &x, pair_key(ls[1].e[j].na, ls[1].e[j].nb), ls[1].e[j].frac);
+        /* the listed links alone first, so that the key to blame is the right one */
+        if (t->ndown) rc = reroute(t, "down", "the links down", bad, e);
+    }
+    if (rc == 0 && (f->random_down > 0 || f->random_degraded > 0)) {
+        uint32_t nd, ng, nl;
+        uint32_t before = t->ndown;
+        mark_random(f, t, &x, &ls[1], &nd, &ng, &nl);
+        if (t->ndown != before) {
+            char what[160];
+            snprintf(what, sizeof what, "%u of the %u switch-to-switch links down (sim.seed %llu)",
+                     nd, nl, (unsigned long long)f->seed);
+            rc = reroute(t, "random_down", what, bad, e);
+        }
+    }
+    free(x.k);
+    free_list(&ls[0]);
+    free_list(&ls[1]);
+    return rc;
+}
+
+int topo_faults_apply(const struct topo_spec *s, struct topo *t, struct err *e)
+{
+    return apply(&s->faults, t, NULL, e);
+}
+
+int topo_faults_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e)
+{
+    const struct topo_faults *f = &s->faults;
+    if (check_degrade_to(f, bad, e) < 0) return -1;
+    if (!topo_faults_any(f)) return 0;
+    /* the fabric without faults, then the faults on it */
+    struct topo_spec c = *s;
+    memset(&c.faults, 0, sizeof c.faults);
+    c.faults.degrade_to = 1;
+    struct topo *t = NULL;
+    if (topo_build(&c, &t, e) < 0) return -1;
+    int rc = apply(f, t, bad, e);
+    topo_destroy(t);
+    return rc;
+}
+
+void topo_faults_describe(const struct topo_spec *s, uint64_t nlinks, char *buf, size_t n)
+{
+    const struct topo_faults *f = &s->faults;
+    if (n == 0) return;
+    buf[0] = 0;
+    if (!topo_faults_any(f)) return;
+    /* the listed links without a fabric: one per word */
+    uint64_t down = 0, deg = 0;
+    for (int i = 0; i < 2; i++) {
+        const char *p = i ? f->degraded : f->down;
+        while (*p) {
+            p += strspn(p, " \t");
+            if (!*p) break;
+            p += strcspn(p, " \t");
+            ++*(i ? &deg : &down);
+        }
+    }
+    uint32_t nl = nlinks > UINT32_MAX ? UINT32_MAX : (uint32_t)nlinks;
+    down += frac_count(f->random_down, nl);
+    deg += frac_count(f->random_degraded, nl);
+    snprintf(buf, n, ", %llu link%s down, %llu degraded", (unsigned long long)down,
+             down == 1 ? "" : "s", (unsigned long long)deg);
+}

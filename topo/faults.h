@@ -1,0 +1,55 @@
+/* faults.h - failed and degraded links known before the run ([faults]).
+ *
+ * A fault names a link by its two nodes as the links table does ("l0-s3",
+ * both directions). Down links stay in the port table (their counters read
+ * zero) but routing leaves them out: the equal-cost groups are rebuilt
+ * without them (topo/route.c). Degraded links keep their place in the groups
+ * at a lower rate (topo_port.bps). topo/faults.c has the parsing, the seeded
+ * random choice and the checks; docs/fabrics.md ("Faults") the model.
+ */
+#ifndef MOESIM_TOPO_FAULTS_H
+#define MOESIM_TOPO_FAULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/opt.h"
+
+/* The [faults] options (topo/faults_options.c), a member of struct
+ * topo_spec. seed is no option: app/ copies the run's sim.seed into it (the
+ * random choice draws from its RNG_FAULTS stream, base/rng.h). */
+struct topo_faults {
+    char down[OPT_STR_MAX];     /* "l0-s3 l1-s3" */
+    char degraded[OPT_STR_MAX]; /* "l0-s1:0.5 ..." */
+    double random_down, random_degraded, degrade_to;
+    uint64_t seed;
+};
+extern const struct opt_table topo_faults_options;
+
+struct topo;
+struct topo_spec;
+
+/* Whether f asks for any fault; whether it asks for a link down. */
+int topo_faults_any(const struct topo_faults *f);
+int topo_faults_any_down(const struct topo_faults *f);
+
+/* Checks s's faults against its fabric before anything runs: the lists
+ * parse, name links of the fabric once each, fractions lie in (0,1], and the
+ * fabric with them still connects every host and leaf pair (it builds the
+ * fabric to see). -1 with e->msg = "faults.key: reason" and *bad = the row of
+ * topo_faults_options at fault. Called by topo_check, last. */
+int topo_faults_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
+
+/* Applies s's faults to the built fabric t (the last step of every builder):
+ * marks ports down, lowers degraded rates, and when a link is down rebuilds
+ * the routing table without it (a leaf-spine then forwards by the table, its
+ * factored up/down dropped). */
+int topo_faults_apply(const struct topo_spec *s, struct topo *t, struct err *e);
+
+/* The faults of s in words for the run line (", 2 links down, 1 degraded"),
+ * "" without any; nlinks: the fabric's switch-to-switch links, of which the
+ * random fractions take as many as topo_faults_apply does. */
+void topo_faults_describe(const struct topo_spec *s, uint64_t nlinks, char *buf, size_t n);
+
+#endif

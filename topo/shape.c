@@ -1,0 +1,26 @@
+/* shape.c - a fabric's shape in words (topo_spec_shape, topo.h): what the
+ * run line shows of the topology, from the spec alone (the parent process
+ * prints it; the fabric is built in the worker). */
+#include <stdio.h>
+
+#include "topo/topo.h"
+
+void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
+{
+    uint64_t links = 0;
+    int w = 0;
+    if (s->kind == TOPO_FAT_TREE) {
+        links = (uint64_t)s->pods * (uint64_t)s->leaves_per_pod * (uint64_t)s->aggs_per_pod +
+                (uint64_t)s->pods * (uint64_t)s->cores;
+        w = snprintf(buf, n,
+                     "fat_tree %lld pods x %lld leaves x %lld aggs, %lld cores, %lld hosts/leaf",
+                     (long long)s->pods, (long long)s->leaves_per_pod, (long long)s->aggs_per_pod,
+                     (long long)s->cores, (long long)s->hosts_per_leaf);
+    } else {
+        links = (uint64_t)s->leaves * (uint64_t)s->spines;
+        w = snprintf(buf, n, "leaf_spine %lldx%lldx%lld", (long long)s->leaves,
+                     (long long)s->spines, (long long)s->hosts_per_leaf);
+    }
+    if (w < 0 || (size_t)w >= n) return;
+    topo_faults_describe(s, links, buf + w, n - (size_t)w);
+}
