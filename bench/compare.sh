@@ -1,7 +1,8 @@
 #!/bin/sh
 # compare.sh OLD NEW [RUNS] - every bench case (bench/run.sh's: the 16-host
 # all-to-all with five transports, the 256-host all-to-all with three, the
-# 8192-host permutation with two, the 256-GPU MoE step) run by two binaries
+# 8192-host permutation with two on the leaf-spine and on the fat-tree, the
+# 256-GPU MoE step) run by two binaries
 # side by side: for each case the two alternate, RUNS times each (default 5),
 # each run its own process; prints per case the median wall time of each and
 # the new one's over the old one's. COMPARE_QUICK=1 leaves out the 8192-host
@@ -48,6 +49,8 @@ for p in ecmp spray spray_rr split adaptive; do case_ a2a16 bench/a2a16.ini $p; 
 for p in ecmp spray adaptive; do case_ a2a256 bench/a2a256.ini $p; done
 if [ "${COMPARE_QUICK:-0}" != 1 ]; then
     for p in ecmp spray; do case_ perm8192 bench/perm8192.ini $p; done
+    # both binaries need topology.kind = fat_tree (issue 12)
+    for p in ecmp spray; do case_ ft8192 bench/fat_tree8192.ini $p; done
     # the trace by absolute path: binaries before scenario-relative paths
     # read the scenario's relative paths from the current directory
     case_ moe256 scenarios/moe_large.ini spray --set transport.ack_every=8 \

@@ -3,8 +3,8 @@
  * process that writes the database.
  *
  * Layout: the magic "MOESIMB1", the status and message, the run's scalars,
- * then counted arrays. Phases and links go field by field (they point at
- * strings), a link's counters (struct res_port_stats) as they are; flows,
+ * then counted arrays. Phases (ideal_kind "" for none) and links go field
+ * by field (they point at strings), a link's counters (struct res_port_stats) as they are; flows,
  * samples, gpu_load, trace_use rows and notes are plain structs written as
  * they are, tasks likewise after their phase's name, so a blob is read by the same binary on the
  * same kind of machine (fork, or the ranks of one MPI job). A trailer "END!" tells a complete blob
@@ -49,7 +49,7 @@ int res_blob_write(FILE *f, int rc, const char *msg, const struct res_run *r)
         const struct res_phase *p = &r->phases[i];
         bad = put_u64(f, p->iter) | put_u64(f, p->layer) | put_str(f, p->phase) |
               put_u64(f, p->start_ps) | put_u64(f, p->end_ps) | put_u64(f, p->ideal_ps) |
-              put_u64(f, p->bytes);
+              put_u64(f, p->bytes) | put_str(f, p->ideal_kind);
     }
     bad |= put_u64(f, r->nlinks);
     for (size_t i = 0; !bad && i < r->nlinks; i++) {
@@ -137,8 +137,10 @@ static int blob_read_rows(FILE *f, struct res_blob *b)
     r->phases = ph;
     for (size_t i = 0; i < r->nphases; i++) {
         if (get_u64(f, &v[0]) | get_u64(f, &v[1]) | get_str(f, b, &ph[i].phase) |
-            get_u64(f, &v[2]) | get_u64(f, &v[3]) | get_u64(f, &v[4]) | get_u64(f, &v[5]))
+            get_u64(f, &v[2]) | get_u64(f, &v[3]) | get_u64(f, &v[4]) | get_u64(f, &v[5]) |
+            get_str(f, b, &ph[i].ideal_kind))
             return -1;
+        if (!*ph[i].ideal_kind) ph[i].ideal_kind = NULL; /* none (a compute row) */
         ph[i].iter = (uint32_t)v[0];
         ph[i].layer = (uint32_t)v[1];
         ph[i].start_ps = v[2];

@@ -10,10 +10,12 @@
  * Schema versions: 1 had runs, params, phases and links; 2 adds flows,
  * timeseries and gpu_load; 3 adds trace_use; 4 adds inputs (the content hash
  * of every input file of a run, inputs.c); 5 adds tasks (one row per task of
- * the executed graph, exec.h). res_open migrates an older file
- * in place: the CREATE ... IF NOT EXISTS statements add what is
- * missing and the version is raised, in the same write transaction (so a
- * crash leaves the old version intact).
+ * the executed graph, exec.h) and phases.ideal_kind (which bound ideal_ns
+ * is, 'lp' or 'cut'; NULL in compute rows and in rows from older versions).
+ * res_open migrates an older file in place: the CREATE ... IF NOT EXISTS
+ * statements add what is missing, ALTER TABLE adds ideal_kind, and the
+ * version is raised, in the same write transaction (so a crash leaves the
+ * old version intact).
  *
  * Every statement is prepared once in res_open and reused with bound
  * parameters: a run's phases and links go in through the same statement,
@@ -57,7 +59,7 @@ static const char res_schema[] =
     "CREATE TABLE IF NOT EXISTS params (run_id INTEGER, key TEXT, value TEXT);"
     "CREATE TABLE IF NOT EXISTS phases (run_id INTEGER, iter INTEGER, layer INTEGER,"
     " phase TEXT, start_ns INTEGER, end_ns INTEGER, cct_ns INTEGER, ideal_ns INTEGER,"
-    " bytes INTEGER);"
+    " bytes INTEGER, ideal_kind TEXT);"
     "CREATE TABLE IF NOT EXISTS links (run_id INTEGER, link INTEGER, kind TEXT, src TEXT,"
     " dst TEXT, gbps REAL, bytes INTEGER, busy_ns INTEGER, max_queue_bytes INTEGER,"
     " drops INTEGER, ecn_marks INTEGER);"
@@ -80,16 +82,17 @@ static const char res_schema[] =
     "CREATE TABLE IF NOT EXISTS inputs (run_id INTEGER, key TEXT, path TEXT, bytes INTEGER,"
     " xxh3 TEXT);"
     "CREATE INDEX IF NOT EXISTS inputs_run ON inputs(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
-    /* the migration from versions 1 to 3: the tables above exist now (notes
-     * came with version 4 too) */
-    "UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4;"
-    /* version 5: the tasks table (a new file gets version 4 above and is
-     * raised here with the older ones) */
+    /* version 5: the tasks table */
     "CREATE TABLE IF NOT EXISTS tasks (run_id INTEGER, task INTEGER, iter INTEGER,"
     " layer INTEGER, phase TEXT, kind TEXT, chunk INTEGER, pass TEXT, mb INTEGER,"
     " start_ns INTEGER, end_ns INTEGER, on_critical_path INTEGER);"
     "CREATE INDEX IF NOT EXISTS tasks_run ON tasks(run_id);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '5');";
+/* The migration from versions 1 to 4, after res_schema in the same
+ * transaction: the tables above exist now (notes came with version 4 too,
+ * tasks with 5), and phases gains ideal_kind where it lacks it (version 5:
+ * res_setup's ALTER TABLE; older rows read NULL). */
+static const char res_version[] =
     "UPDATE meta SET value = '5' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 5;";
 
 /* The prepared statements, in the order of res_sql[]. */
@@ -121,7 +124,7 @@ static const char *const res_sql[ST_COUNT] = {
                " VALUES (?, 'running', ?, ?, ?, ?)",
     [ST_PARAM] = "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)",
     [ST_PHASE] = "INSERT INTO phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns,"
-                 " ideal_ns, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 " ideal_ns, bytes, ideal_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LINK] = "INSERT INTO links (run_id, link, kind, src, dst, gbps, bytes, busy_ns,"
                 " max_queue_bytes, drops, ecn_marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_FLOW] = "INSERT INTO flows (run_id, flow, src, dst, bytes, start_ns, end_ns)"
@@ -348,7 +351,13 @@ static int res_setup(struct res_db *d, struct err *e)
         return res_fail(d, "cannot set synchronous mode", e);
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot lock", e);
-    if (sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK) {
+    int64_t has_kind = 0;
+    if (sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK ||
+        res_query_int(d, "SELECT count(*) FROM pragma_table_info('phases') WHERE name = ?",
+                      "ideal_kind", &has_kind) < 0 ||
+        (!has_kind && sqlite3_exec(d->db, "ALTER TABLE phases ADD COLUMN ideal_kind TEXT", NULL,
+                                   NULL, NULL) != SQLITE_OK) ||
+        sqlite3_exec(d->db, res_version, NULL, NULL, NULL) != SQLITE_OK) {
         res_fail(d, "cannot create the tables", e);
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
@@ -630,6 +639,7 @@ static int res_insert_phase(struct res_db *d, int64_t run_id, size_t i, const st
     sqlite3_bind_int64(st, 2, p->iter);
     sqlite3_bind_int64(st, 3, p->layer);
     sqlite3_bind_text(st, 4, p->phase, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, p->ideal_kind, -1, SQLITE_STATIC); /* NULL: none */
     if (res_bind_counts(st, 5, counts, 5) < 0)
         return err_set(e, "%s: run %lld: phase %zu: a value is beyond 2^63-1", d->path,
                        (long long)run_id, i);

@@ -4,7 +4,8 @@
  *   runs   (id, scenario, status running|done|failed, started_at, finished_at, seed, engine,
  *           wall_s, events, sim_ns, version, message)
  *   params (run_id, key, value)   every resolved option, defaults included
- *   phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes)
+ *   phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes, ideal_kind)
+ *          ideal_kind: which bound ideal_ns is, 'lp' or 'cut' (NULL: a compute row)
  *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks)
  *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns)     with output.flows = true
  *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
@@ -59,6 +60,7 @@ struct res_phase {
     const char *phase;
     simtime_t start_ps, end_ps, ideal_ps;
     uint64_t bytes;
+    const char *ideal_kind; /* which bound ideal_ps is: "lp" or "cut"; NULL: none (compute) */
 };
 
 /* One task of the executed graph, as the tasks table records it (the

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "sim/eng.h"
+#include "topo/ideal_lp.h"
 
 #define NONE UINT32_MAX
 
@@ -46,6 +47,7 @@ struct xtask {
     size_t ndem;
     uint64_t bytes;
     simtime_t ideal;
+    int ideal_kind; /* enum topo_ideal_kind */
     uint32_t group; /* network tasks with messages: their engine run; else NONE */
     uint32_t left;  /* dependencies not yet ended */
     int state;
@@ -313,9 +315,13 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
         if (rc == 0) {
             const struct tr_spec *tr = x->o->tr;
             uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
+            /* ethereal's bound counts its own subflows (the cut bound per
+             * subflow count); the LP takes one packet split for a phase */
+            xt->ideal_kind = TOPO_IDEAL_CUT;
             xt->ideal = tr->path == PATH_ETHEREAL
                             ? eth_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu)
-                            : topo_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub);
+                            : topo_ideal_bound_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub,
+                                                  x->o->ideal_lp_max, &xt->ideal_kind);
         }
     }
     struct edges E = {0};
@@ -707,6 +713,7 @@ static int gather_phases(struct exec *x, struct exec_result *r, struct err *e)
             ph->layer = t->layer;
             ph->phase = t->name;
             ph->ideal_ps = t->ideal;
+            ph->ideal_kind = t->kind == GRAPH_COMPUTE ? NULL : topo_ideal_kind_name(t->ideal_kind);
             ph->bytes = t->bytes;
             if (t->end > (simtime_t)INT64_MAX - clock) {
                 /* the clock (kept below 2^63 ps) would wrap */

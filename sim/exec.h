@@ -66,6 +66,7 @@ struct exec_opts {
     unsigned threads;         /* parts simulated at once (0 or 1: on the calling thread) */
     int engine;               /* enum engine_kind (sim.engine): what every part runs on */
     int tasks;                /* record every task (exec_result.tasks) */
+    uint64_t ideal_lp_max;    /* sim.ideal_lp_max: the ideal bound's LP up to this size (0: never) */
 };
 
 struct exec_result {

@@ -44,6 +44,7 @@ struct tr_spec {
 struct sim_spec {
     int engine; /* enum engine_kind */
     int64_t seed, iterations;
+    int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
 extern const struct opt_table tr_options, sim_options, sw_options;

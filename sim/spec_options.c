@@ -49,6 +49,10 @@ static const struct opt_def sim_options_rows[] = {
      "rates on the same paths; docs/flow-engine.md)", F(engine)},
     {"sim", "seed", OPT_INT, "1", 0, I64MAX, NULL, "seed of the network's random choices (flow hash, spraying); also of the traffic's while workload.seed = -1", F(seed)},
     {"sim", "iterations", OPT_INT, "1", 1, 1000000, NULL, "times the workload's phases repeat", F(iterations)},
+    {"sim", "ideal_lp_max", OPT_INT, "1000", 0, 1e9, NULL,
+     "each phase's ideal bound is the maximum concurrent flow LP (GLPK) when it has at most this many "
+     "variables (destination leaves x ports), the cut bound beyond; 0 = the cut bound always "
+     "(phases.ideal_kind says which; docs/fabrics.md)", F(ideal_lp_max)},
 };
 #undef F
 /* clang-format on */

@@ -57,8 +57,9 @@ static void make_db(void)
         simtime_t t = 0;
         for (int k = 0; k < 12; k++) {
             simtime_t d = (simtime_t)(30 + 10 * (k % 3) + 5 * i) * PS_PER_US;
-            ph[k] = (struct res_phase){0,     (uint32_t)(k / 3),          names[k % 3], t,
-                                       t + d, k % 3 == 1 ? 0 : d * 4 / 5, 1000};
+            ph[k] = (struct res_phase){
+                0,     (uint32_t)(k / 3),          names[k % 3], t,
+                t + d, k % 3 == 1 ? 0 : d * 4 / 5, 1000,         k % 3 == 1 ? NULL : "lp"};
             t += d;
         }
         for (int k = 0; k < 32; k++)

@@ -34,8 +34,8 @@ static void make_db(void)
         if (i == 6) assert_int_equal(res_run_fail(db, id, "boom", &e), 0);
         if (i >= 6) continue;
         struct res_phase ph[2] = {
-            {0, 0, "alltoall", 0, cct[i] * 1000, 100000000, 1000},
-            {0, 1, "compute", cct[i] * 1000, cct[i] * 1000 + 50000000, 0, 0},
+            {0, 0, "alltoall", 0, cct[i] * 1000, 100000000, 1000, "lp"},
+            {0, 1, "compute", cct[i] * 1000, cct[i] * 1000 + 50000000, 0, 0, NULL},
         };
         struct res_run r = {.engine = "packet",
                             .seed = (uint64_t)c.sim.seed,
@@ -217,14 +217,14 @@ static void test_export_exact(void **state)
 {
     (void)state;
     assert_string_equal(export_csv("phases", "transport.path=spray", 6),
-                        "run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes,sim.seed,"
-                        "workload.seed\n"
-                        "4,0,0,\"alltoall\",0,101000,101000,100000,1000,\"1\",\"-1\"\n"
-                        "4,0,1,\"compute\",101000,151000,50000,0,0,\"1\",\"-1\"\n"
-                        "5,0,0,\"alltoall\",0,102000,102000,100000,1000,\"2\",\"7\"\n"
-                        "5,0,1,\"compute\",102000,152000,50000,0,0,\"2\",\"7\"\n"
-                        "6,0,0,\"alltoall\",0,106000,106000,100000,1000,\"3\",\"-1\"\n"
-                        "6,0,1,\"compute\",106000,156000,50000,0,0,\"3\",\"-1\"\n");
+                        "run_id,iter,layer,phase,start_ns,end_ns,cct_ns,ideal_ns,bytes,ideal_kind,"
+                        "sim.seed,workload.seed\n"
+                        "4,0,0,\"alltoall\",0,101000,101000,100000,1000,\"lp\",\"1\",\"-1\"\n"
+                        "4,0,1,\"compute\",101000,151000,50000,0,0,,\"1\",\"-1\"\n"
+                        "5,0,0,\"alltoall\",0,102000,102000,100000,1000,\"lp\",\"2\",\"7\"\n"
+                        "5,0,1,\"compute\",102000,152000,50000,0,0,,\"2\",\"7\"\n"
+                        "6,0,0,\"alltoall\",0,106000,106000,100000,1000,\"lp\",\"3\",\"-1\"\n"
+                        "6,0,1,\"compute\",106000,156000,50000,0,0,,\"3\",\"-1\"\n");
     /* every status; only transport.path varies among these runs */
     const char *runs = export_csv("runs", "sim.seed=1", 3);
     assert_non_null(strstr(runs, "version,message,transport.path\n"));

@@ -115,7 +115,7 @@ static void assert_iso_utc(const char *t)
 
 static const struct res_phase phases2[] = {
     {.iter = 0, .layer = 0, .phase = "alltoall", .start_ps = 1499, .end_ps = 1240000500,
-     .ideal_ps = 1200000000, .bytes = 16777216},
+     .ideal_ps = 1200000000, .bytes = 16777216, .ideal_kind = "lp"},
     {.iter = 1, .layer = 7, .phase = "combine", .start_ps = 2000000000, .end_ps = 2000000000,
      .ideal_ps = 0, .bytes = 0},
 };
@@ -197,8 +197,8 @@ static void test_begin_finish_every_column(void **state)
 
     /* phases */
     st = raw_query(s,
-                   "SELECT run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes "
-                   "FROM phases ORDER BY rowid",
+                   "SELECT run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes, "
+                   "ideal_kind FROM phases ORDER BY rowid",
                    0);
     const int64_t want_ph[2][9] = {{1, 0, 0, 0, 1, 1240001, 1240000, 1200000, 16777216},
                                    {1, 1, 7, 0, 2000000, 2000000, 0, 0, 0}};
@@ -210,6 +210,11 @@ static void test_begin_finish_every_column(void **state)
                 assert_string_equal(col_text(st, k), want_name[i]);
             else
                 assert_int_equal(sqlite3_column_int64(st, k), want_ph[i][k]);
+        /* the bound's kind: text, or NULL where there is none */
+        if (i == 0)
+            assert_string_equal(col_text(st, 9), "lp");
+        else
+            assert_int_equal(sqlite3_column_type(st, 9), SQLITE_NULL);
     }
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
@@ -288,7 +293,7 @@ static void test_schema_meta_wal_indexes(void **state)
                              0),
                      6);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('runs')", 0), 12);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 9);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 10);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 11);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 7);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('timeseries')", 0), 5);
@@ -370,6 +375,8 @@ static void test_migrate_from_v1(void **state)
         raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 5);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
+    /* version 5's column, NULL in the old row */
+    assert_int_equal(raw_int(s, "SELECT ideal_kind IS NULL FROM phases WHERE run_id = 7", 0), 1);
     assert_int_equal(raw_int(s,
                              "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                              " AND name NOT LIKE 'sqlite_%'",

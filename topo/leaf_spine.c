@@ -335,7 +335,9 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
             t->route_ports[(size_t)l * S + s] = first_fabric_port + 2 * (l * S + s);
     for (uint32_t a = 0; a < L; a++)
         for (uint32_t b = 0; b < L; b++)
-            if (a != b) t->route[(size_t)a * L + b] = (struct topo_hop){a * S, (uint16_t)S, 1};
+            if (a != b) /* one spine: the lone next hop is the port itself (topo.h) */
+                t->route[(size_t)a * L + b] =
+                    (struct topo_hop){S == 1 ? t->route_ports[a] : a * S, (uint16_t)S, 1};
     for (uint32_t s = 0; s < S; s++)
         for (uint32_t b = 0; b < L; b++)
             t->route[(size_t)(L + s) * L + b] =

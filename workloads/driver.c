@@ -33,6 +33,7 @@ int wl_drive(struct wl_gen *g, const struct topo *t, const struct wl_specs *c, s
         .sample_ps = c->out->sample_ns > 0 ? ns_to_ps((uint64_t)c->out->sample_ns) : 0,
         .threads = wl_threads,
         .tasks = c->out->tasks,
+        .ideal_lp_max = (uint64_t)c->sim->ideal_lp_max,
     };
     struct graph *gr = graph_create();
     int rc = exec_run(gr, gen_more, g, t, &o, &r->run, e);

@@ -47,7 +47,7 @@ check "moesim run: --threads: expected an integer in [1, 4096], got 'two'" \
     "$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --threads two
 # and the good path of export: exact text
 "$MOESIM" export --db "$T/a.db" --table phases -o "$T/p.csv" 2>/dev/null
-expect_eq "export" "$(cut -d, -f1-4,10 "$T/p.csv")" 'run_id,iter,layer,phase,transport.path
+expect_eq "export" "$(cut -d, -f1-4,11 "$T/p.csv")" 'run_id,iter,layer,phase,transport.path
 1,0,0,"alltoall","ecmp"
 2,0,0,"alltoall","spray"'
 # an algorithm the workload kind does not have: the scenario's line, exit 2

@@ -5,7 +5,8 @@
 # network phase in the database finishes before its ideal_ns. The database
 # rounds start and end to the nanosecond separately, so cct_ns may be one
 # below a bound the phase met to the picosecond: that is allowed, nothing
-# more (tests/test_ideal.c checks the picoseconds). A scenario added to
+# more (tests/test_ideal.c checks the picoseconds). Every network phase
+# names its bound's kind (ideal_kind lp or cut). A scenario added to
 # scenarios/ or bench/ must get its scale-down here.
 set -eu
 : "${MOESIM:?set MOESIM to the moesim binary}"
@@ -58,6 +59,10 @@ for f in scenarios/*.ini bench/*.ini; do
     bench/perm8192.ini)
         set -- --set topology.leaves=16 --set topology.spines=8 --set topology.hosts_per_leaf=16 \
             --set workload.bytes=262144 --set "$paths" ;;
+    bench/fat_tree8192.ini)
+        set -- --set topology.pods=4 --set topology.leaves_per_pod=2 --set topology.aggs_per_pod=2 \
+            --set topology.cores=4 --set topology.hosts_per_leaf=4 --set workload.bytes=65536 \
+            --set "$paths" ;;
     *) fail "$f: no scale-down in tests/cli/ideal_bound.sh" ;;
     esac
     db=$tmp/$(basename "$f" .ini).db
@@ -65,6 +70,8 @@ for f in scenarios/*.ini bench/*.ini; do
     q() { sqlite3 "$db" "$1"; }
     [ "$(q "select count(*) from runs where status != 'done'")" = 0 ] || fail "$f: a run not done"
     [ "$(q "select count(*) from phases where ideal_ns > 0")" -gt 0 ] || fail "$f: no network phase"
+    [ "$(q "select count(*) from phases where ideal_ns > 0 and
+        coalesce(ideal_kind, '') not in ('lp', 'cut')")" = 0 ] || fail "$f: a phase without ideal_kind"
     below=$(q "select count(*) from phases where ideal_ns > 0 and cct_ns + 1 < ideal_ns")
     [ "$below" = 0 ] || fail "$f: $below phases below their ideal bound: $(q "select run_id, iter,
         layer, phase, cct_ns, ideal_ns from phases where ideal_ns > 0 and cct_ns + 1 < ideal_ns
