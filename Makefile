@@ -30,8 +30,8 @@ OPT     += -DMOESIM_MPI
 endif
 
 CFLAGS  ?=
-CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph
-LIBS    := -ligraph -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lxxhash -lm
+CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I/usr/include/igraph -I/usr/include/libxml2
+LIBS    := -ligraph -lxml2 -lgsl -lgslcblas -lsqlite3 -lcsv -linih -ljansson -lglpk -lxxhash -lm
 
 MODULES := base topo sim workloads kernels results plots app
 SRCS    := $(filter-out app/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

@@ -90,9 +90,10 @@ static int cfg_check_window(const struct cfg *c, const struct opt_def **bad, str
     return 0;
 }
 
-/* The flow engine (sim.engine = flow) models no window and no coalesced
- * acknowledgements: a scenario that sets them is asking for the packet
- * engine, and is refused before anything runs. */
+/* The flow engine (sim.engine = flow) models no window: a scenario that
+ * sets one is asking for the packet engine, and is refused before anything
+ * runs. (Coalesced acknowledgements, transport.ack_every, it models: their
+ * weight on the reverse links, eng_ack_group.) */
 static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (c->sim.engine != ENGINE_FLOW) return 0;
@@ -103,9 +104,6 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
     if (c->tr.window_bytes != 0)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "the flow engine models no window (sim.engine = flow)");
-    if (c->tr.ack_every != 1)
-        return cfg_fail(bad, e, "transport", "ack_every",
-                        "the flow engine models no coalesced acknowledgements (sim.engine = flow)");
     return 0;
 }
 
@@ -115,10 +113,10 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
     const struct opt_def *row = NULL;
     int rc = topo_check(&c->topo, &row, e);
     if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
-    if (rc == 0 && c->topo.kind == TOPO_FAT_TREE && c->sim.engine == ENGINE_FLOW)
+    if (rc == 0 && c->topo.kind == TOPO_FILE && c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models leaf_spine fabrics only; topology.kind = fat_tree "
-                        "runs on sim.engine = packet");
+                        "the flow engine does not model fabrics from files yet; topology.kind = "
+                        "file runs on sim.engine = packet");
     if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine models no links down (faults.down, faults.random_down); "

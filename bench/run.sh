@@ -24,6 +24,9 @@ one() { # name scenario path [moesim run options...]
 echo "moesim bench on $(nproc) cores, $(date -u +%Y-%m-%d)"
 for p in ecmp spray spray_rr split adaptive; do one a2a16 bench/a2a16.ini $p; done
 for p in ecmp spray adaptive; do one a2a256 bench/a2a256.ini $p; done
+# The flow engine (sim.engine = flow) on the cases both engines run.
+for p in ecmp spray spray_rr split adaptive; do one a2a16-flow bench/a2a16.ini $p --set sim.engine=flow; done
+for p in ecmp spray adaptive; do one a2a256-flow bench/a2a256.ini $p --set sim.engine=flow; done
 if [ "${BENCH_QUICK:-0}" != 1 ]; then
     for p in ecmp spray; do one perm8192 bench/perm8192.ini $p; done
     # The MoE step of issue 3 (scenarios/moe_large.ini: 256 GPUs, 64 experts,
@@ -35,5 +38,7 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
         done
     done
     one moe256 scenarios/moe_large.ini ecmp --set transport.ack_every=8
+    for p in ecmp spray; do one perm8192-flow bench/perm8192.ini $p --set sim.engine=flow; done
+    one moe256-flow scenarios/moe_large.ini ecmp --set sim.engine=flow
 fi
 rm -rf "$(dirname "$DB")"

@@ -34,6 +34,7 @@ static const struct {
     {"workload.trace", ""},
     {"workload.flows_file", ""},
     {"workload.compute", "roofline"},
+    {"topology.file", ""},
 };
 
 enum res_key_role res_key_role(const char *key, const char *value)

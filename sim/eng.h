@@ -178,6 +178,16 @@ static inline const struct res_port_stats *eng_port(const struct eng *e, uint32_
     return e->ops->port(e, port);
 }
 
+/* The packet engine's default window: one bandwidth-delay product of the
+ * longest route at host rate, whole packets of mtu (ack: the bytes of an
+ * acknowledgement), bytes. */
+uint64_t eng_default_window(const struct topo *t, uint32_t mtu, uint32_t ack);
+/* Data packets per acknowledgement with transport.ack_every coalescing, as
+ * the packet engine's receiver sends them (full packets): every ack_every,
+ * or sooner once half its window is unacknowledged; a flow's last packet is
+ * always acknowledged, so a flow of P packets has ceil(P / group) of them. */
+uint32_t eng_ack_group(const struct topo *t, const struct tr_spec *c);
+
 /* The window each flow uses, bytes (transport.window_bytes, or one BDP). */
 static inline uint64_t eng_window(const struct eng *e)
 {

@@ -2,6 +2,7 @@
  * messages into fluid subs on the packet engine's paths, the event loop,
  * the counters, the sampler, the end-of-run checks, and its table of
  * functions for sim/eng.h. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +45,17 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->subflows = c->path == PATH_SPLIT ? (uint32_t)c->subflows : 1; /* ethereal: add_msg_paths */
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
+    e->ack_group = eng_ack_group(t, c);
     e->base_seed = seed;
     e->seed = rng_seed(seed, RNG_NET_HASH, 0);
     e->links = xcalloc(t->nports, sizeof *e->links);
     for (uint32_t i = 0; i < t->nports; i++)
         e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
     e->pst = xcalloc(t->nports, sizeof *e->pst);
+    e->spread_mark = xcalloc(t->nports, sizeof *e->spread_mark);
+    e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
     e->end_seq = FL_NOEV;
+    e->theta = INFINITY;
     return &e->base;
 }
 
@@ -59,16 +64,23 @@ static void flow_destroy(struct eng *eb)
     struct flow_eng *e = flow_eng_of(eb);
     evq_destroy(&e->q);
     for (uint32_t i = 0; i < e->base.t->nports; i++)
-        free(e->links[i].subs);
+        free(e->links[i].uses);
     free(e->links);
     free(e->pst);
+    free(e->spread_mark);
+    free(e->spread_slot);
     free(e->subs);
     free(e->uses);
     free(e->msgs);
     free(e->touched);
     free(e->cl);
     free(e->cs);
+    free(e->eh);
     free(e->act);
+    free(e->arate);
+    free(e->csr);
+    free(e->rl);
+    free(e->fresh);
     free(e);
 }
 
@@ -82,10 +94,12 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         e->links[i].n = 0;
         e->links[i].done = 0;
         e->links[i].mark = 0;
+        e->links[i].load = e->links[i].wsum = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
-    e->ntouched = 0;
+    e->ntouched = e->nfresh = e->neh = 0;
+    e->theta = INFINITY;
     e->epoch = 0;
     e->end_seq = FL_NOEV;
     e->now = 0;
@@ -106,7 +120,8 @@ static void flow_set_sampler(struct eng *eb, simtime_t first_ps, simtime_t perio
     if (period_ps && fn) push_ev(e, first_ps, FEV_SAMPLE, 0);
 }
 
-/* Appends a use of `link` carrying `bytes` of a sub of `size` data bytes. */
+/* Appends a use of `link` carrying `bytes` of the last sub, of `size` data
+ * bytes. */
 static void add_use(struct flow_eng *e, uint32_t link, uint64_t bytes, uint64_t size)
 {
     if (!bytes) return;
@@ -114,25 +129,49 @@ static void add_use(struct flow_eng *e, uint32_t link, uint64_t bytes, uint64_t 
         e->capuses = e->capuses ? 2 * e->capuses : 4096;
         e->uses = xrealloc(e->uses, e->capuses * sizeof *e->uses);
     }
-    e->uses[e->nuses++] = (struct fl_use){link, 0, (double)bytes / (double)size, bytes};
+    e->uses[e->nuses++] =
+        (struct fl_use){link, e->nsubs - 1, 0, (double)bytes / (double)size, bytes};
 }
 
-/* Spreads `bytes` over the npaths fabric paths from leaf la to leaf lb:
- * equal shares, the first paths taking the remainder. */
-static void add_spread(struct flow_eng *e, uint32_t la, uint32_t lb, uint64_t bytes, uint64_t size)
+/* Adds the uses of a route from a to b carrying `bytes` of a sub of `size`:
+ * on path k (the routing table's path number: topo_route_ports), or, for
+ * k = UINT32_MAX, spread in equal shares over the npaths path numbers (the
+ * first paths taking the remainder), each port once with the bytes of every
+ * path that crosses it. */
+static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes, uint64_t size,
+                      uint32_t k)
 {
     const struct topo *t = e->base.t;
-    uint32_t np = t->npaths;
-    for (uint32_t k = 0; k < np; k++) {
-        uint64_t b = bytes / np + (k < bytes % np ? 1 : 0);
-        add_use(e, topo_up(t, la, k), b, size);
-        add_use(e, topo_down(t, k, lb), b, size);
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    if (k != UINT32_MAX || topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b)) {
+        uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
+        for (uint32_t i = 0; i < n; i++)
+            add_use(e, ports[i], bytes, size);
+        return;
     }
+    uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
+    for (uint32_t p = 0; p < np; p++) {
+        uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
+        uint32_t n = topo_route_ports(t, a, b, p, ports);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t q = ports[i];
+            if (e->spread_mark[q] == ep) {
+                e->uses[e->spread_slot[q]].bytes += bp;
+                continue;
+            }
+            if (!bp) continue;
+            e->spread_mark[q] = ep;
+            e->spread_slot[q] = e->nuses;
+            add_use(e, q, bp, size);
+        }
+    }
+    for (uint32_t u = u0; u < e->nuses; u++)
+        e->uses[u].w = (double)e->uses[u].bytes / (double)size;
 }
 
-/* A sub of `size` bytes from src to dst on fabric path k (UINT32_MAX:
- * spread over every path; ignored on a direct route), with its
- * acknowledgements on the reverse route. */
+/* A sub of `size` bytes from src to dst on path k (UINT32_MAX: spread over
+ * every path; a direct route has one), with its acknowledgements on the
+ * reverse route of the same path number, as the packet engine sends them. */
 static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
                     uint32_t k)
 {
@@ -147,30 +186,12 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     s->left = (double)size;
     s->msg = mi;
     s->use0 = e->nuses;
-    uint64_t pkts = (size + e->mtu - 1) / e->mtu, ack = pkts * e->ack_bytes;
-    uint32_t la = topo_leaf_of(t, src), lb = topo_leaf_of(t, dst);
-    int direct = topo_same_server(t, src, dst) || la == lb;
-    add_use(e, topo_first_port(t, src, dst), size, size);
-    if (!direct) {
-        if (k == UINT32_MAX)
-            add_spread(e, la, lb, size, size);
-        else {
-            add_use(e, topo_up(t, la, k), size, size);
-            add_use(e, topo_down(t, k, lb), size, size);
-        }
-    }
-    add_use(e, topo_last_port(t, src, dst), size, size);
-    /* acknowledgements: the reverse of the data's route, the same spines */
-    add_use(e, topo_first_port(t, dst, src), ack, size);
-    if (!direct) {
-        if (k == UINT32_MAX)
-            add_spread(e, lb, la, ack, size);
-        else {
-            add_use(e, topo_up(t, lb, k), ack, size);
-            add_use(e, topo_down(t, k, la), ack, size);
-        }
-    }
-    add_use(e, topo_last_port(t, dst, src), ack, size);
+    s->hpos = FL_NONE;
+    uint64_t pkts = (size + e->mtu - 1) / e->mtu;
+    uint64_t ack = (pkts + e->ack_group - 1) / e->ack_group * e->ack_bytes;
+    add_route(e, src, dst, size, size, k);
+    add_route(e, dst, src, ack, size, k);
+    s = &e->subs[e->nsubs - 1];
     s->nuse = e->nuses - s->use0;
     /* The pipeline's fill: the fluid model passes the bytes through the
      * bottleneck; the first packet's way after its first hop (store and
@@ -179,6 +200,33 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
     s->tail = topo_path_latency(t, src, dst, first) -
               ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
+}
+
+/* On a fabric read from its rows (not a leaf-spine's factored up/down), an
+ * ECMP or split flow's switches past the first each hash the flow's value
+ * fk (its path number, 16 more bits of entropy above: sim/ecmp.h) and
+ * write their choice as their digit of the path number, as the packet
+ * engine's pkt_hop does; the path number the flow ends with, which its
+ * acknowledgements follow back. */
+static uint32_t hashed_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
+{
+    const struct topo *t = e->base.t;
+    uint16_t p = (uint16_t)fk;
+    if (topo_same_server(t, src, dst)) return p;
+    uint32_t dl = topo_leaf_of(t, dst), q = t->host_up[src];
+    for (uint32_t hop = 0; t->ports[q].dst >= t->hosts && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
+        uint32_t sw = t->ports[q].dst - t->hosts;
+        if (sw != dl && sw >= t->leaves) {
+            const struct topo_hop *g = topo_hop_at(t, sw, dl);
+            if (g->n >= 2) {
+                uint32_t i = (uint32_t)(eng_ecmp_hop(e->seed, fk, sw) % g->n);
+                uint32_t cur = (p / g->div) % g->n;
+                p = (uint16_t)(p - cur * g->div + i * g->div);
+            }
+        }
+        q = topo_next_port(t, sw, dst, p);
+    }
+    return p;
 }
 
 /* A new message from src to dst; its subs follow (msg_close). */
@@ -248,9 +296,11 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
         break;
     default: { /* ecmp, split: the packet engine's flows and paths */
         uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
-        for (uint32_t j = 0; j < n; j++)
-            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0),
-                    eng_ecmp_path(key, j, t->npaths));
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t k = eng_ecmp_path(key, j, t->npaths);
+            if (!t->up) k = hashed_path(e, src, dst, k | eng_ecmp_ent16(key, j) << 16);
+            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0), k);
+        }
     }
     }
     return msg_close(e, mi, start);
@@ -262,23 +312,32 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
     for (uint32_t i = m->sub0; i < m->sub0 + m->nsub; i++) {
         struct fl_sub *s = &e->subs[i];
         s->active = 1;
+        s->fresh = 1;
         s->t_upd = e->now;
         if (e->live_subs == e->capact) {
             e->capact = e->capact ? 2 * e->capact : 1024;
             e->act = xrealloc(e->act, e->capact * sizeof *e->act);
+            e->arate = xrealloc(e->arate, e->capact * sizeof *e->arate);
         }
         s->apos = e->live_subs;
-        e->act[e->live_subs++] = i;
+        e->act[e->live_subs] = i;
+        e->arate[e->live_subs++] = INFINITY;
+        if (e->nfresh == e->capfresh) {
+            e->capfresh = e->capfresh ? 2 * e->capfresh : 1024;
+            e->fresh = xrealloc(e->fresh, e->capfresh * sizeof *e->fresh);
+        }
+        e->fresh[e->nfresh++] = i;
         e->st.data_bytes_sent += s->size;
         for (uint32_t u = 0; u < s->nuse; u++) {
             struct fl_use *us = &e->uses[s->use0 + u];
             struct fl_link *l = &e->links[us->link];
             if (l->n == l->capn) {
                 l->capn = l->capn ? 2 * l->capn : 8;
-                l->subs = xrealloc(l->subs, l->capn * sizeof *l->subs);
+                l->uses = xrealloc(l->uses, l->capn * sizeof *l->uses);
             }
             us->pos = l->n;
-            l->subs[l->n++] = i;
+            l->uses[l->n++] = s->use0 + u;
+            l->wsum += us->w;
             touch(e, us->link);
         }
     }
@@ -289,30 +348,31 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
 static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 {
     struct fl_sub *s = &e->subs[si];
+    if (s->rate < e->theta) e->theta = s->rate;
+    flow_heap_remove(e, si);
+    uint32_t last = e->act[e->live_subs - 1];
+    e->act[s->apos] = last;
+    e->arate[s->apos] = e->arate[e->live_subs - 1];
+    e->subs[last].apos = s->apos;
     s->active = 0;
     s->left = 0;
-    s->rate = 0;
-    uint32_t last = e->act[--e->live_subs];
-    e->act[s->apos] = last;
-    e->subs[last].apos = s->apos;
+    e->live_subs--;
     e->st.data_bytes_delivered += s->size;
-    e->st.acks += (s->size + e->mtu - 1) / e->mtu;
+    e->st.acks += ((s->size + e->mtu - 1) / e->mtu + e->ack_group - 1) / e->ack_group;
     for (uint32_t u = 0; u < s->nuse; u++) {
         const struct fl_use *us = &e->uses[s->use0 + u];
         struct fl_link *l = &e->links[us->link];
         l->done += us->bytes;
-        uint32_t moved = l->subs[--l->n];
+        l->wsum -= us->w;
+        l->load -= us->w * s->rate;
+        uint32_t moved = l->uses[--l->n];
         if (us->pos != l->n) {
-            l->subs[us->pos] = moved;
-            const struct fl_sub *ms = &e->subs[moved];
-            for (uint32_t v = 0; v < ms->nuse; v++)
-                if (e->uses[ms->use0 + v].link == us->link) {
-                    e->uses[ms->use0 + v].pos = us->pos;
-                    break;
-                }
+            l->uses[us->pos] = moved;
+            e->uses[moved].pos = us->pos;
         }
         touch(e, us->link);
     }
+    s->rate = 0;
     struct fl_msg *m = &e->msgs[s->msg];
     simtime_t end = at + s->tail;
     if (end > m->end) m->end = end;
@@ -321,32 +381,23 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 }
 
 /* The subs due by now, and those due within FLOW_BATCH of the time
- * elapsed: their capacity frees at once, for one recompute; each still
+ * elapsed: their capacity frees at once, for one re-solve; each still
  * ends (its message's completion) at its own time. */
 static void end_due(struct flow_eng *e)
 {
     simtime_t horizon = e->now + (simtime_t)(FLOW_BATCH * (double)e->now);
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < e->live_subs; i++)
-        if (e->subs[e->act[i]].tend <= horizon) {
-            if (n == e->capcs) {
-                e->capcs = e->capcs ? 2 * e->capcs : 256;
-                e->cs = xrealloc(e->cs, e->capcs * sizeof *e->cs);
-            }
-            e->cs[n++] = e->act[i];
-        }
-    for (uint32_t i = 0; i < n; i++) {
-        const struct fl_sub *s = &e->subs[e->cs[i]];
-        end_sub(e, e->cs[i], s->tend > e->now ? s->tend : e->now);
+    while (e->neh) {
+        uint32_t si = e->eh[0];
+        simtime_t t = e->subs[si].tend;
+        if (t > horizon) break;
+        end_sub(e, si, t > e->now ? t : e->now);
     }
 }
 
 /* The one end event: at the earliest end of the active subs. */
 static void next_end(struct flow_eng *e)
 {
-    simtime_t t = SIMTIME_MAX;
-    for (uint32_t i = 0; i < e->live_subs; i++)
-        if (e->subs[e->act[i]].tend < t) t = e->subs[e->act[i]].tend;
+    simtime_t t = e->neh ? e->subs[e->eh[0]].tend : SIMTIME_MAX;
     if (e->end_seq != FL_NOEV) {
         if (t == e->end_at) return;
         evq_cancel(&e->q, e->end_seq);
@@ -388,7 +439,10 @@ static void flow_run(struct eng *eb)
                 e->now = before;
                 break;
             }
-            if (e->ntouched) flow_maxmin_update(e); /* the rates at this instant */
+            if (e->ntouched) { /* the rates at this instant, and the end they give */
+                flow_maxmin_update(e);
+                next_end(e);
+            }
             e->sample_fn(e->sample_ctx, &e->base, e->now);
             push_ev(e, e->now + e->sample_period, FEV_SAMPLE, 0);
             break;
@@ -401,6 +455,13 @@ static void flow_run(struct eng *eb)
         }
     }
     e->st.now = e->now;
+    if (getenv("MOESIM_FLOW_STATS"))
+        fprintf(stderr,
+                "flow: %llu subs, %llu re-solves, %llu candidates, %llu filled, %llu rate changes "
+                "(%llu by > 1e-6)\n",
+                (unsigned long long)e->nsubs, (unsigned long long)e->recomputes,
+                (unsigned long long)e->cand_subs, (unsigned long long)e->filled_subs,
+                (unsigned long long)e->rate_changes, (unsigned long long)e->big_changes);
     if (eng_test_hook) eng_test_hook(&e->st);
 }
 
@@ -422,14 +483,12 @@ static uint64_t flow_port_sent(const struct eng *eb, uint32_t port)
     const struct fl_link *l = &e->links[port];
     uint64_t sent = l->done;
     for (uint32_t j = 0; j < l->n; j++) {
-        const struct fl_sub *s = &e->subs[l->subs[j]];
-        double left = s->left - s->rate * (double)(e->now - s->t_upd);
+        const struct fl_use *us = &e->uses[l->uses[j]];
+        const struct fl_sub *s = &e->subs[us->sub];
+        double left = s->fresh ? s->left : s->left - s->rate * (double)(e->now - s->t_upd);
         if (left < 0) left = 0;
         double frac = 1.0 - left / (double)s->size;
-        const struct fl_use *us = NULL;
-        for (uint32_t v = 0; v < s->nuse; v++)
-            if (e->uses[s->use0 + v].link == port) us = &e->uses[s->use0 + v];
-        if (us) sent += (uint64_t)(frac * (double)us->bytes);
+        sent += (uint64_t)(frac * (double)us->bytes);
     }
     return sent;
 }

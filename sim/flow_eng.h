@@ -8,14 +8,15 @@
  * equal shares over the equal-cost paths), and the acknowledgements' share
  * (ack_bytes / mtu of the data rate) on the reverse links. Rates are the
  * weighted max-min fair allocation (progressive filling, flow_maxmin.c),
- * recomputed when a sub starts or ends over the connected component of
- * links and subs that the change touches, once per instant. A message ends
+ * re-solved once per instant at which subs start or end, over only the subs
+ * whose rate can change (those at or above the least rate that ended or the
+ * least a new sub can get, connected to the links that changed). A message ends
  * when its last sub's fluid bytes are through plus the zero-load latency of
  * its first packet after the first hop (topo_path_latency), so a lone flow
  * ends when the packet engine's does.
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
- * functions), flow_maxmin.c (component search and progressive filling).
+ * functions), flow_maxmin.c (the selective re-solve, the heap of ends).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -31,33 +32,38 @@ extern const struct eng_ops flow_eng_ops;
 /* A sub's use of one link. */
 struct fl_use {
     uint32_t link;
-    uint32_t pos;   /* its index in the link's list of subs */
+    uint32_t sub;   /* the sub it belongs to */
+    uint32_t pos;   /* its index in the link's list while the sub is active */
     double w;       /* link bytes per data byte (bytes / the sub's size) */
     uint64_t bytes; /* bytes the sub puts on the link in all */
 };
 
 struct fl_link {
     double cap;     /* bytes per ps */
-    uint32_t *subs; /* active subs on it */
+    uint32_t *uses; /* the active subs' uses of it (indices into e->uses) */
     uint32_t n, capn;
     uint64_t done; /* bytes of ended subs (data and acknowledgements) */
-    /* progressive filling's scratch */
+    double load;   /* sum of w * rate over its active subs with a rate */
+    double wsum;   /* sum of w over all its active subs */
+    /* a re-solve's scratch: its candidate subs are csr[off, off + cnt) */
     double rem, sumw;
-    uint32_t mark, nun; /* nun: unfrozen subs on it */
+    uint32_t mark, nun, off, cnt; /* nun: unfrozen subs on it */
 };
 
 struct fl_sub {
-    double left; /* data bytes still to send at t_upd */
-    double rate; /* data bytes per ps */
+    double left;  /* data bytes still to send at t_upd */
+    double rate;  /* data bytes per ps since t_upd */
+    double nrate; /* a re-solve's new rate */
     simtime_t t_upd;
     uint64_t size;
     simtime_t tend; /* its end at its current rate */
-    uint32_t apos;  /* its index in e->act while active */
     simtime_t tail; /* latency of its first packet after its first hop */
+    uint32_t hpos;  /* its index in the heap of ends while active (FL_NONE: not in it) */
+    uint32_t apos;  /* its index in e->act while active */
     uint32_t msg;
-    uint32_t use0, nuse; /* its links: e->uses[use0 .. use0+nuse) */
-    uint32_t mark;
-    uint8_t active, frozen;
+    uint32_t use0, nuse;           /* its links: e->uses[use0 .. use0+nuse) */
+    uint32_t mark, reach;          /* epochs: a re-solve's candidate, reached from a change */
+    uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
 };
 
 struct fl_msg {
@@ -79,24 +85,37 @@ struct flow_eng {
     struct fl_msg *msgs;
     uint32_t nmsgs, capmsgs;
     uint32_t live_subs;
-    uint32_t *act; /* the active subs [live_subs] */
-    uint32_t capact;
+    /* the active subs with a rate, a binary min-heap on (tend, sub) */
+    uint32_t *eh;
+    uint32_t neh, capeh;
     uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
-    uint32_t subflows, mtu, ack_bytes;
+    uint32_t subflows, mtu, ack_bytes, ack_group;
     uint64_t seed, base_seed;
     simtime_t now;
     struct eng_stats st;
     struct res_port_stats *pst;
-    /* links whose subs changed at this instant */
+    /* what changed at this instant: the links whose subs changed, the subs
+     * started (no rate yet), the least rate of the subs that ended */
     uint32_t *touched;
     uint32_t ntouched, captouched;
+    uint32_t *fresh;
+    uint32_t nfresh, capfresh;
+    double theta;
     uint32_t epoch;
-    /* scratch of a recompute: the component's links and subs */
-    uint32_t *cl, *cs;
-    uint32_t capcl, capcs;
-    uint64_t recomputes, filled_subs;
+    /* add_route's scratch: a port's use in the sub being built */
+    uint32_t *spread_mark, *spread_slot, spread_epoch;
+    /* the active subs and their rates (+inf while fresh), by position apos */
+    uint32_t *act;
+    double *arate;
+    uint32_t capact;
+    /* scratch of a re-solve: its links, its subs, the subs per link, the
+     * links reached */
+    uint32_t *cl, *cs, *csr, *rl;
+    uint32_t capcl, capcs, capcsr, caprl;
+    uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;
+    double verify_err; /* flow_maxmin_verify: the largest relative difference seen */
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;
@@ -111,9 +130,20 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
     return (const struct flow_eng *)e;
 }
 
-/* flow_maxmin.c: new max-min rates for the component of the touched links,
- * at e->now, and each of its subs' end at its rate (tend). */
+/* flow_maxmin.c: the max-min rates after this instant's starts and ends
+ * (e->touched, e->fresh, e->theta), re-solving only the subs whose rate can
+ * change; a sub whose rate changes has its bytes brought up to e->now, a new
+ * end (tend) and its place in the heap of ends. */
 void flow_maxmin_update(struct flow_eng *e);
+/* The rates of every active sub by progressive filling from scratch,
+ * compared with the incremental ones: returns the largest relative
+ * difference (tests; flow_maxmin_verify_all makes every update check). */
+double flow_maxmin_verify(struct flow_eng *e);
+extern int flow_maxmin_verify_all;
+
+/* The heap of ends (flow_maxmin.c). */
+void flow_heap_update(struct flow_eng *e, uint32_t si);
+void flow_heap_remove(struct flow_eng *e, uint32_t si);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE };
 

@@ -1,19 +1,34 @@
 /* flow_maxmin.c - the flow engine's rates (flow_eng.h): weighted max-min
- * fairness by progressive filling, over the connected component of the
- * links touched at this instant.
+ * fairness by progressive filling, re-solved selectively, and the heap of
+ * the subs' ends.
  *
- * Components: two subs are connected when they share a link; rates in one
- * component do not depend on any other, so a start or an end changes only
- * the rates of its component. The search starts from the touched links and
- * alternates links and the subs on them.
+ * Filling: every unfrozen sub runs at a common level x; a link with
+ * remaining capacity rem (its capacity less the frozen subs' load) and
+ * unfrozen weight sumw fills at x = rem / sumw. The link that fills first is
+ * a bottleneck: its unfrozen subs freeze at that x, which takes their load
+ * off their other links. A link's x never falls as others freeze (their
+ * subs run at most at its x), so the links wait in a heap with lazy keys: a
+ * popped key below the link's x now goes back in.
  *
- * Filling: every unfrozen sub of the component runs at a common level x; a
- * link with remaining capacity rem (its capacity less the frozen subs'
- * load) and unfrozen weight sumw fills at x = rem / sumw. The link that
- * fills first is a bottleneck: its unfrozen subs freeze at that x, which
- * takes their load off their other links. A link's x never falls as others
- * freeze (their subs run at most at its x), so the links wait in a heap
- * with lazy keys: a popped key below the link's x now goes back in.
+ * Selective re-solve (exact). Filling from scratch freezes the subs in
+ * increasing order of rate. A sub that ends had rate r: every link it
+ * crossed fills at a level >= r, so below level r the filling without it
+ * freezes the same subs at the same rates. A sub that starts gets at least
+ * min over its links of cap / (the weight of every sub on it): on its
+ * bottleneck it has the largest rate, so cap <= its rate * that weight; and
+ * the subs below its new rate are those of the filling without it. So with
+ * theta the least of these bounds over the instant's ends and starts, the
+ * subs whose rate is below theta keep it: only the others (U) are filled,
+ * with the rest as fixed loads. Among U only those connected, through links
+ * that U subs share, to a link that changed can move: each group of U
+ * apart from the changes fills as before. The search starts from the
+ * touched links, takes a link's subs at or above theta (fresh ones too),
+ * and the links of those; a link's fixed load is counted as it is read.
+ * tests/test_flow_eng.c checks it against filling from scratch on random
+ * instances.
+ *
+ * Only a sub whose rate changes has its bytes brought to now (lazy
+ * progress: left -= rate * elapsed) and its end re-keyed in the heap.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,19 +36,98 @@
 #include "base/err.h"
 #include "sim/flow_eng.h"
 
+int flow_maxmin_verify_all;
+
+/* ---- the heap of ends: subs by (tend, index) ---- */
+
+static int before(const struct flow_eng *e, uint32_t a, uint32_t b)
+{
+    simtime_t ta = e->subs[a].tend, tb = e->subs[b].tend;
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void heap_set(struct flow_eng *e, uint32_t i, uint32_t si)
+{
+    e->eh[i] = si;
+    e->subs[si].hpos = i;
+}
+
+static void sift_up(struct flow_eng *e, uint32_t i)
+{
+    uint32_t si = e->eh[i];
+    while (i) {
+        uint32_t p = (i - 1) / 2;
+        if (!before(e, si, e->eh[p])) break;
+        heap_set(e, i, e->eh[p]);
+        i = p;
+    }
+    heap_set(e, i, si);
+}
+
+static void sift_down(struct flow_eng *e, uint32_t i, uint32_t n)
+{
+    uint32_t si = e->eh[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && before(e, e->eh[c + 1], e->eh[c])) c++;
+        if (!before(e, e->eh[c], si)) break;
+        heap_set(e, i, e->eh[c]);
+        i = c;
+    }
+    heap_set(e, i, si);
+}
+
+void flow_heap_update(struct flow_eng *e, uint32_t si)
+{
+    struct fl_sub *s = &e->subs[si];
+    if (s->hpos == FL_NONE) {
+        if (e->neh == e->capeh) {
+            e->capeh = e->capeh ? 2 * e->capeh : 1024;
+            e->eh = xrealloc(e->eh, e->capeh * sizeof *e->eh);
+        }
+        uint32_t i = e->neh++;
+        heap_set(e, i, si);
+        sift_up(e, i);
+        return;
+    }
+    sift_up(e, s->hpos);
+    sift_down(e, s->hpos, e->neh);
+}
+
+void flow_heap_remove(struct flow_eng *e, uint32_t si)
+{
+    struct fl_sub *s = &e->subs[si];
+    uint32_t i = s->hpos;
+    if (i == FL_NONE) return;
+    s->hpos = FL_NONE;
+    uint32_t last = e->eh[--e->neh];
+    if (i == e->neh) return;
+    heap_set(e, i, last);
+    sift_up(e, i);
+    sift_down(e, e->subs[last].hpos, e->neh);
+}
+
+/* ---- progressive filling ---- */
+
 struct hent {
     double x;
     uint32_t link;
 };
 
-static void heap_push(struct hent **h, uint32_t *n, uint32_t *cap, double x, uint32_t link)
+struct lheap {
+    struct hent *a;
+    uint32_t n, cap;
+};
+
+static void lh_push(struct lheap *h, double x, uint32_t link)
 {
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 256;
-        *h = xrealloc(*h, *cap * sizeof **h);
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 256;
+        h->a = xrealloc(h->a, h->cap * sizeof *h->a);
     }
-    uint32_t i = (*n)++;
-    struct hent *a = *h;
+    uint32_t i = h->n++;
+    struct hent *a = h->a;
     while (i) {
         uint32_t p = (i - 1) / 2;
         if (a[p].x < x || (a[p].x == x && a[p].link < link)) break;
@@ -43,14 +137,14 @@ static void heap_push(struct hent **h, uint32_t *n, uint32_t *cap, double x, uin
     a[i] = (struct hent){x, link};
 }
 
-static struct hent heap_pop(struct hent *a, uint32_t *n)
+static struct hent lh_pop(struct lheap *h)
 {
-    struct hent top = a[0], last = a[--*n];
-    uint32_t i = 0;
+    struct hent *a = h->a, top = a[0], last = a[--h->n];
+    uint32_t i = 0, n = h->n;
     for (;;) {
         uint32_t c = 2 * i + 1;
-        if (c >= *n) break;
-        if (c + 1 < *n &&
+        if (c >= n) break;
+        if (c + 1 < n &&
             (a[c + 1].x < a[c].x || (a[c + 1].x == a[c].x && a[c + 1].link < a[c].link)))
             c++;
         if (last.x < a[c].x || (last.x == a[c].x && last.link < a[c].link)) break;
@@ -69,85 +163,33 @@ static void grow(uint32_t **a, uint32_t *cap, uint32_t need)
     *a = xrealloc(*a, *cap * sizeof **a);
 }
 
-/* The links and subs connected to the touched links, into e->cl, e->cs. */
-static void component(struct flow_eng *e, uint32_t *ncl, uint32_t *ncs)
+/* Fills the links ls[0, nl) whose rem, sumw and nun are set, over their
+ * candidate subs (csr) that are not frozen, into their nrate; no level falls
+ * below floor (the bound the selective re-solve proves: it only absorbs
+ * rounding). */
+static void fill(struct flow_eng *e, const uint32_t *ls, uint32_t nl, double floor)
 {
-    uint32_t ep = ++e->epoch, nl = 0, ns = 0;
-    for (uint32_t i = 0; i < e->ntouched; i++) {
-        struct fl_link *l = &e->links[e->touched[i]];
-        if (l->mark == ep) continue;
-        l->mark = ep;
-        grow(&e->cl, &e->capcl, nl + 1);
-        e->cl[nl++] = e->touched[i];
-    }
+    static __thread struct lheap h;
+    h.n = 0;
     for (uint32_t i = 0; i < nl; i++) {
-        struct fl_link *l = &e->links[e->cl[i]];
-        for (uint32_t j = 0; j < l->n; j++) {
-            struct fl_sub *s = &e->subs[l->subs[j]];
-            if (s->mark == ep) continue;
-            s->mark = ep;
-            grow(&e->cs, &e->capcs, ns + 1);
-            e->cs[ns++] = l->subs[j];
-            for (uint32_t u = 0; u < s->nuse; u++) {
-                uint32_t li = e->uses[s->use0 + u].link;
-                if (e->links[li].mark == ep) continue;
-                e->links[li].mark = ep;
-                grow(&e->cl, &e->capcl, nl + 1);
-                e->cl[nl++] = li;
-            }
-        }
+        const struct fl_link *l = &e->links[ls[i]];
+        if (l->nun) lh_push(&h, l->rem > 0 ? l->rem / l->sumw : 0, ls[i]);
     }
-    *ncl = nl;
-    *ncs = ns;
-}
-
-void flow_maxmin_update(struct flow_eng *e)
-{
-    static __thread struct hent *heap;
-    static __thread uint32_t caph;
-    uint32_t nl, ns, nh = 0;
-    component(e, &nl, &ns);
-    e->ntouched = 0;
-    e->recomputes++;
-    e->filled_subs += ns;
-    simtime_t now = e->now;
-    for (uint32_t i = 0; i < nl; i++) {
-        struct fl_link *l = &e->links[e->cl[i]];
-        l->rem = l->cap;
-        l->sumw = 0;
-        l->nun = 0;
-    }
-    for (uint32_t i = 0; i < ns; i++) {
-        struct fl_sub *s = &e->subs[e->cs[i]];
-        s->left -= s->rate * (double)(now - s->t_upd);
-        if (s->left < 0) s->left = 0;
-        s->t_upd = now;
-        s->frozen = 0;
-        for (uint32_t u = 0; u < s->nuse; u++) {
-            const struct fl_use *us = &e->uses[s->use0 + u];
-            e->links[us->link].sumw += us->w;
-            e->links[us->link].nun++;
-        }
-    }
-    for (uint32_t i = 0; i < nl; i++) {
-        struct fl_link *l = &e->links[e->cl[i]];
-        if (l->nun) heap_push(&heap, &nh, &caph, l->rem / l->sumw, e->cl[i]);
-    }
-    while (nh) {
-        struct hent h = heap_pop(heap, &nh);
-        struct fl_link *l = &e->links[h.link];
+    while (h.n) {
+        struct hent top = lh_pop(&h);
+        struct fl_link *l = &e->links[top.link];
         if (!l->nun) continue;
-        double x = l->rem > 0 ? l->rem / l->sumw : h.x; /* rounding: keep the key */
-        if (x > h.x * (1 + 1e-12) + 1e-300) {
-            heap_push(&heap, &nh, &caph, x, h.link);
+        double x = l->rem > 0 ? l->rem / l->sumw : top.x; /* rounding: keep the key */
+        if (x > top.x * (1 + 1e-12) + 1e-300) {
+            lh_push(&h, x, top.link);
             continue;
         }
-        for (uint32_t j = 0; j < l->n; j++) {
-            struct fl_sub *s = &e->subs[l->subs[j]];
+        if (x < floor) x = floor;
+        for (uint32_t j = l->off; j < l->off + l->cnt; j++) {
+            struct fl_sub *s = &e->subs[e->csr[j]];
             if (s->frozen) continue;
             s->frozen = 1;
-            s->rate = x;
-            s->tend = now + (simtime_t)ceil(s->left / x);
+            s->nrate = x;
             for (uint32_t u = 0; u < s->nuse; u++) {
                 const struct fl_use *us = &e->uses[s->use0 + u];
                 struct fl_link *o = &e->links[us->link];
@@ -157,4 +199,160 @@ void flow_maxmin_update(struct flow_eng *e)
             }
         }
     }
+}
+
+/* The candidate subs cs[0, ns) (marked with epoch ep): their links into
+ * e->cl with rem = cap less the others' load (exact = 1: the candidates are
+ * every active sub, rem = cap), sumw and the subs per link in e->csr;
+ * returns the number of links. */
+static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
+{
+    uint32_t nl = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        double r = s->fresh ? 0 : s->rate;
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            const struct fl_use *us = &e->uses[s->use0 + u];
+            struct fl_link *l = &e->links[us->link];
+            if (l->mark != ep) {
+                l->mark = ep;
+                l->cnt = 0;
+                l->rem = exact ? l->cap : l->cap - l->load;
+                l->sumw = 0;
+                grow(&e->cl, &e->capcl, nl + 1);
+                e->cl[nl++] = us->link;
+            }
+            l->cnt++;
+            if (!exact) l->rem += us->w * r;
+            l->sumw += us->w;
+        }
+    }
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < nl; i++) {
+        struct fl_link *l = &e->links[e->cl[i]];
+        l->off = off;
+        off += l->cnt;
+        l->nun = l->cnt;
+        l->cnt = 0;
+    }
+    grow(&e->csr, &e->capcsr, off);
+    for (uint32_t i = 0; i < ns; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            struct fl_link *l = &e->links[e->uses[s->use0 + u].link];
+            e->csr[l->off + l->cnt++] = e->cs[i];
+        }
+    }
+    return nl;
+}
+
+void flow_maxmin_update(struct flow_eng *e)
+{
+    simtime_t now = e->now;
+    e->recomputes++;
+    /* theta: the least rate ended, and the least rate a new sub can get */
+    double theta = e->theta;
+    for (uint32_t i = 0; i < e->nfresh; i++) {
+        const struct fl_sub *s = &e->subs[e->fresh[i]];
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            const struct fl_link *l = &e->links[e->uses[s->use0 + u].link];
+            double b = l->cap / l->wsum;
+            if (b < theta) theta = b;
+        }
+    }
+    double cut = theta * (1 - 1e-9);
+    /* the candidates: the subs at or above cut, the new ones among them */
+    uint32_t ns = 0, ep = ++e->epoch;
+    grow(&e->cs, &e->capcs, e->live_subs);
+    for (uint32_t i = 0; i < e->live_subs; i++)
+        if (e->arate[i] >= cut) {
+            e->subs[e->act[i]].mark = ep;
+            e->cs[ns++] = e->act[i];
+        }
+    e->nfresh = 0;
+    e->theta = INFINITY;
+    gather(e, ns, ep, 0);
+    /* those connected through candidates' links to a link that changed */
+    uint32_t nr = 0;
+    for (uint32_t i = 0; i < e->ntouched; i++) {
+        struct fl_link *l = &e->links[e->touched[i]];
+        if (l->mark != ep || l->nun == UINT32_MAX) continue;
+        l->nun = UINT32_MAX; /* reached; set back below */
+        grow(&e->rl, &e->caprl, nr + 1);
+        e->rl[nr++] = e->touched[i];
+    }
+    e->ntouched = 0;
+    uint32_t nsr = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+        struct fl_link *l = &e->links[e->rl[i]];
+        for (uint32_t j = l->off; j < l->off + l->cnt; j++) {
+            struct fl_sub *s = &e->subs[e->csr[j]];
+            if (s->reach == ep) continue;
+            s->reach = ep;
+            s->frozen = 0;
+            nsr++;
+            for (uint32_t u = 0; u < s->nuse; u++) {
+                uint32_t li = e->uses[s->use0 + u].link;
+                struct fl_link *o = &e->links[li];
+                if (o->nun == UINT32_MAX) continue;
+                o->nun = UINT32_MAX;
+                grow(&e->rl, &e->caprl, nr + 1);
+                e->rl[nr++] = li;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nr; i++) {
+        struct fl_link *l = &e->links[e->rl[i]];
+        l->nun = l->cnt;
+    }
+    e->filled_subs += nsr;
+    e->cand_subs += ns;
+    fill(e, e->rl, nr, ns && theta < INFINITY ? cut : 0);
+    /* new rates: bytes brought to now, loads, ends */
+    for (uint32_t i = 0; i < ns; i++) {
+        uint32_t si = e->cs[i];
+        struct fl_sub *s = &e->subs[si];
+        if (s->reach != ep || (!s->fresh && s->nrate == s->rate)) continue;
+        double old = s->fresh ? 0 : s->rate;
+        if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
+        s->left -= old * (double)(now - s->t_upd);
+        if (s->left < 0) s->left = 0;
+        s->t_upd = now;
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            const struct fl_use *us = &e->uses[s->use0 + u];
+            e->links[us->link].load += us->w * (s->nrate - old);
+        }
+        s->rate = s->nrate;
+        e->arate[s->apos] = s->rate;
+        s->fresh = 0;
+        s->tend = now + (simtime_t)ceil(s->left / s->rate);
+        e->rate_changes++;
+        flow_heap_update(e, si);
+    }
+    if (flow_maxmin_verify_all) {
+        double d = flow_maxmin_verify(e);
+        if (d > e->verify_err) e->verify_err = d;
+    }
+}
+
+double flow_maxmin_verify(struct flow_eng *e)
+{
+    uint32_t ep = ++e->epoch, ns = 0;
+    grow(&e->cs, &e->capcs, e->live_subs);
+    for (uint32_t i = 0; i < e->nsubs; i++) {
+        struct fl_sub *s = &e->subs[i];
+        if (!s->active) continue;
+        s->mark = ep;
+        s->frozen = 0;
+        e->cs[ns++] = i;
+    }
+    uint32_t nl = gather(e, ns, ep, 1);
+    fill(e, e->cl, nl, 0);
+    double worst = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        double d = fabs(s->nrate - s->rate) / s->nrate;
+        if (d > worst) worst = d;
+    }
+    return worst;
 }

@@ -52,20 +52,6 @@ static void seed_streams(struct pkt_eng *e, uint64_t salt)
     rng_set(e->rng, e->base_seed, RNG_NET_SPRAY, salt);
 }
 
-/* Window default: one bandwidth-delay product of the longest route: the time
- * from sending a full packet until its acknowledgement returns, at host rate,
- * rounded up to whole packets. */
-static uint64_t default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
-{
-    uint32_t a = 0, b = t->hosts - 1; /* different leaves whenever there are two */
-    simtime_t rtt = topo_path_latency(t, a, b, mtu) + topo_path_latency(t, b, a, ack);
-    uint64_t bps = t->ports[t->host_up[a]].bps;
-    unsigned __int128 bits = (unsigned __int128)rtt * bps;
-    uint64_t bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
-    uint64_t pkts = (bytes + mtu - 1) / mtu;
-    return (pkts ? pkts : 1) * mtu;
-}
-
 static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
                               const struct eng_hooks *h)
 {
@@ -91,7 +77,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     /* With coalesced acknowledgements the first one leaves ack_every - 1
      * packets later: the default window covers them too. */
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
-                                : default_window(t, e->mtu, e->ack_bytes) +
+                                : eng_default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
     e->base_seed = seed;
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "sim/eng.h"
+#include "sim/flow_eng.h"
 #include "topo/topo.h"
 #include "workloads/wl.h"
 
@@ -133,51 +134,85 @@ static void test_parking_lot(void **state)
 static void test_bytes_and_paths_match_packet(void **state)
 {
     (void)state;
-    for (int path = PATH_ECMP; path <= PATH_ETHEREAL; path++) {
-        if (path == PATH_FLOWLET) continue; /* refused on the flow engine */
-        struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
-        struct topo *t;
-        struct err e;
-        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        struct eng_hooks h = {NULL, on_done};
-        struct eng *g[2];
-        uint64_t total[2] = {0, 0};
-        for (int k = 0; k < 2; k++) {
-            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
-            struct topo_demand dem[12];
-            size_t nd = 0;
-            for (uint32_t s = 0; s < 4; s++)
-                for (uint32_t d = 0; d < 4; d++)
-                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 100000 + 4096 * s + d};
-            /* ethereal: the step's assignment (sim/ethereal.h), as the executor makes it */
-            struct eth_sub *subs = NULL;
-            size_t *off = NULL;
-            if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
-            for (size_t m = 0; m < nd; m++)
-                if (subs)
-                    eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
-                                      (uint32_t)(off[m + 1] - off[m]));
-                else
-                    eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
-            free(subs);
-            free(off);
-            eng_run(g[k]);
-            char msg[256];
-            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
-            assert_int_equal(eng_stats(g[k])->data_bytes_sent,
-                             eng_stats(g[k])->data_bytes_delivered);
-            for (uint32_t p = 0; p < t->nports; p++)
-                total[k] += eng_port(g[k], p)->bytes;
+    for (int path = PATH_ECMP; path <= PATH_ETHEREAL; path++)
+        for (int ae = 1; ae <= 9; ae = ae == 1 ? 3 : ae + 6) {
+            if (path == PATH_FLOWLET) continue; /* refused on the flow engine */
+            struct cfg c = mkcfg(2, 4, 2, 100, 100, path);
+            c.tr.ack_every = ae; /* coalesced: ceil(packets / group) acknowledgements a flow */
+            struct topo *t;
+            struct err e;
+            assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+            struct eng_hooks h = {NULL, on_done};
+            struct eng *g[2];
+            uint64_t total[2] = {0, 0};
+            for (int k = 0; k < 2; k++) {
+                g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
+                struct topo_demand dem[12];
+                size_t nd = 0;
+                for (uint32_t s = 0; s < 4; s++)
+                    for (uint32_t d = 0; d < 4; d++)
+                        if (s != d) dem[nd++] = (struct topo_demand){s, d, 100000 + 4096 * s + d};
+                /* ethereal: the step's assignment (sim/ethereal.h), as the executor makes it */
+                struct eth_sub *subs = NULL;
+                size_t *off = NULL;
+                if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
+                for (size_t m = 0; m < nd; m++)
+                    if (subs)
+                        eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
+                                          (uint32_t)(off[m + 1] - off[m]));
+                    else
+                        eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
+                free(subs);
+                free(off);
+                eng_run(g[k]);
+                char msg[256];
+                assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+                assert_int_equal(eng_stats(g[k])->data_bytes_sent,
+                                 eng_stats(g[k])->data_bytes_delivered);
+                for (uint32_t p = 0; p < t->nports; p++)
+                    total[k] += eng_port(g[k], p)->bytes;
+            }
+            assert_int_equal(total[0], total[1]);
+            assert_int_equal(eng_stats(g[0])->acks, eng_stats(g[1])->acks);
+            if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
+                for (uint32_t p = 0; p < t->nports; p++)
+                    assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+            assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
+            eng_destroy(g[0]);
+            eng_destroy(g[1]);
+            topo_destroy(t);
         }
-        assert_int_equal(total[0], total[1]);
-        if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
-            for (uint32_t p = 0; p < t->nports; p++)
-                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
-        assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
-        eng_destroy(g[0]);
-        eng_destroy(g[1]);
-        topo_destroy(t);
+}
+
+static void no_sample(void *ctx, const struct eng *e, simtime_t now)
+{
+    (void)ctx, (void)e, (void)now;
+}
+
+/* A sampler re-solves the rates at its instants: the messages still end
+ * when they do without it (the pending end follows the new rates). */
+static void test_sampler_keeps_ends(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(2, 2, 4, 100, 100, PATH_ECMP);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    simtime_t first[MAXM];
+    for (int k = 0; k < 2; k++) {
+        struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 3, &h);
+        if (k) eng_set_sampler(g, 0, 1000000, no_sample, NULL);
+        for (uint32_t s = 0; s < 8; s++)
+            eng_add_msg(g, s, (s + 3) % 8, 65536 * (s + 1), 1500000 * s, s);
+        eng_run(g);
+        for (int i = 0; i < 8; i++) {
+            if (!k) first[i] = ends[i];
+            assert_int_equal(ends[i], first[i]);
+        }
+        eng_destroy(g);
     }
+    topo_destroy(t);
 }
 
 /* The same run twice gives the same times; a reset engine is a fresh one. */
@@ -303,6 +338,113 @@ static void test_cross_engine_moe(void **state)
                   100 * step);
 }
 
+/* A fat tree (topology.kind = fat_tree, routed by the generic table): every
+ * link's bytes equal the packet engine's for ECMP and split (the same path
+ * numbers), the totals for the spreading modes, and an all-to-all's
+ * completion within the targets. */
+static void test_fat_tree_matches_packet(void **state)
+{
+    (void)state;
+    for (int path = PATH_ECMP; path <= PATH_ADAPTIVE; path++) {
+        struct cfg c = mkcfg(0, 0, 2, 100, 100, path);
+        c.topo.kind = TOPO_FAT_TREE;
+        c.topo.pods = 2;
+        c.topo.leaves_per_pod = 2;
+        c.topo.aggs_per_pod = 2;
+        c.topo.cores = 4;
+        topo_spec_resolve(&c.topo);
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g[2];
+        uint64_t total[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 5, &h);
+            for (uint32_t s = 0; s < t->hosts; s++)
+                for (uint32_t d = 0; d < t->hosts; d++)
+                    if (s != d) eng_add_msg(g[k], s, d, 50000 + 4096 * s + d, 0, 0);
+            eng_run(g[k]);
+            char msg[256];
+            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+            for (uint32_t p = 0; p < t->nports; p++)
+                total[k] += eng_port(g[k], p)->bytes;
+        }
+        assert_int_equal(total[0], total[1]);
+        if (path == PATH_ECMP || path == PATH_SPLIT)
+            for (uint32_t p = 0; p < t->nports; p++)
+                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+        eng_destroy(g[0]);
+        eng_destroy(g[1]);
+        c.wl.kind = WL_ALLTOALL;
+        c.wl.bytes = 1 << 18;
+        double med, worst, step;
+        compare(&c, &med, &worst, &step);
+        if (med > 0.03 || worst > 0.10)
+            fail_msg("fat tree path %d: median %.2f%% worst %.2f%%", path, 100 * med, 100 * worst);
+        topo_destroy(t);
+    }
+}
+
+static uint32_t rnd(uint64_t *r)
+{
+    *r = *r * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*r >> 33);
+}
+
+/* The selective re-solve equals progressive filling from scratch: random
+ * leaf-spines and fat trees (host and fabric speeds apart), random messages
+ * at random times,
+ * every path mode; after every re-solve every active sub's rate is
+ * compared with a full filling of them all (flow_maxmin_verify_all). */
+static void test_incremental_equals_scratch(void **state)
+{
+    (void)state;
+    flow_maxmin_verify_all = 1;
+    uint64_t r = 12345;
+#define RND() rnd(&r)
+    for (int inst = 0; inst < 24; inst++) {
+        int path = PATH_ECMP + inst % 5;
+        int leaves = 2 + RND() % 3, spines = 1 + RND() % 4, hpl = 2 * (1 + RND() % 3);
+        double host = 100 * (1 + RND() % 4), fabric = 100 * (1 + RND() % 4);
+        struct cfg c = mkcfg(leaves, spines, hpl, host, fabric, path);
+        c.topo.gpus_per_host = inst % 3 ? 1 : 2;
+        if (inst % 4 == 3) { /* a fat tree, routed by the generic table */
+            c.topo.kind = TOPO_FAT_TREE;
+            c.topo.pods = 2;
+            c.topo.leaves_per_pod = 2;
+            c.topo.aggs_per_pod = 2;
+            c.topo.cores = 2 * (1 + RND() % 2);
+            topo_spec_resolve(&c.topo);
+        }
+        c.tr.ack_every = 1 + RND() % 8;
+        struct topo *t;
+        struct err e;
+        if (topo_build(&c.topo, &t, &e)) fail_msg("%s", e.msg);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, inst, &h);
+        uint32_t nm = 20 + RND() % 60;
+        for (uint32_t m = 0; m < nm; m++) {
+            uint32_t a = RND() % t->hosts, b = RND() % t->hosts;
+            if (a == b) b = (b + 1) % t->hosts;
+            uint64_t size = 1000 + RND() % 2000000;
+            simtime_t at = (simtime_t)(RND() % 4) * 20000000;
+            eng_add_msg(g, a, b, size, at, m);
+        }
+        eng_run(g);
+        char msg[256];
+        assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+        const struct flow_eng *f = flow_eng_ofc(g);
+        assert_true(f->recomputes > 1);
+        if (f->verify_err > 1e-9)
+            fail_msg("instance %d: incremental and scratch rates part by %g", inst, f->verify_err);
+        eng_destroy(g);
+        topo_destroy(t);
+    }
+#undef RND
+    flow_maxmin_verify_all = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +453,9 @@ int main(void)
         cmocka_unit_test(test_parking_lot),
         cmocka_unit_test(test_bytes_and_paths_match_packet),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_sampler_keeps_ends),
+        cmocka_unit_test(test_incremental_equals_scratch),
+        cmocka_unit_test(test_fat_tree_matches_packet),
         cmocka_unit_test(test_cross_engine_collectives),
         cmocka_unit_test(test_cross_engine_moe),
     };

@@ -15,6 +15,8 @@
 
 #include "tests/fuzz/fuzz_calib.c"
 #include "tests/fuzz/fuzz_flows.c"
+#include "tests/fuzz/fuzz_graphml.c"
+#include "tests/fuzz/fuzz_htsim_topo.c"
 #include "tests/fuzz/fuzz_safetensors.c"
 #include "tests/fuzz/fuzz_scenario.c"
 #include "tests/fuzz/fuzz_trace_csv.c"
@@ -91,6 +93,18 @@ static void test_replay_calib(void **state)
     replay("calib", fuzz_calib);
 }
 
+static void test_replay_graphml(void **state)
+{
+    (void)state;
+    replay("graphml", fuzz_graphml);
+}
+
+static void test_replay_htsim_topo(void **state)
+{
+    (void)state;
+    replay("htsim_topo", fuzz_htsim_topo);
+}
+
 static void test_replay_safetensors(void **state)
 {
     (void)state;
@@ -109,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_replay_scenario),    cmocka_unit_test(test_replay_trace_csv),
         cmocka_unit_test(test_replay_trace_jsonl), cmocka_unit_test(test_replay_safetensors),
         cmocka_unit_test(test_replay_calib),       cmocka_unit_test(test_replay_flows),
+        cmocka_unit_test(test_replay_graphml),     cmocka_unit_test(test_replay_htsim_topo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

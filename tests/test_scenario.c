@@ -476,6 +476,7 @@ static void test_enum_orders(void **state)
     } rows[] = {
         {"topology", "kind", TOPO_LEAF_SPINE, "leaf_spine"},
         {"topology", "kind", TOPO_FAT_TREE, "fat_tree"},
+        {"topology", "kind", TOPO_FILE, "file"},
         {"transport", "path", PATH_ECMP, "ecmp"},
         {"transport", "path", PATH_SPRAY, "spray"},
         {"transport", "path", PATH_SPRAY_RR, "spray_rr"},

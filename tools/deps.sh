@@ -7,7 +7,7 @@
 # MPI sweep's rows with a local one's instead of skipping (.ci/run).
 set -eu
 PKGS="libgsl-dev libigraph-dev libsqlite3-dev sqlite3 libcsv-dev libcmocka-dev libinih-dev
-libjansson-dev libglpk-dev gnuplot-nox pkg-config libxxhash-dev"
+libjansson-dev libglpk-dev gnuplot-nox pkg-config libxxhash-dev libxml2-dev"
 case "${1:-}" in
 fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
 valgrind) PKGS="$PKGS valgrind" ;;

@@ -4,8 +4,9 @@
 # packet engine's completion time, the flow engine's and the error, then
 # each run's flow-completion p50 and p99 errors (docs/flow-engine.md).
 #   sh tools/engine_compare.sh ./moesim SCENARIO [--set k=v ...]
-# Rows: "phase <label> <layer> <phase> <packet_ns> <flow_ns> <err%>" and
-# "fct <label> p50 <packet_ns> <flow_ns> <err%> p99 <packet_ns> <flow_ns> <err%>",
+# Rows: "phase <label> <layer> <phase> <packet_ns> <flow_ns> <err%>",
+# "fct <label> p50 <packet_ns> <flow_ns> <err%> p99 <packet_ns> <flow_ns> <err%>"
+# and "step <label> <packet_ns> <flow_ns> <err%>" (the run's end, sim_ns),
 # label = the run's swept values (transport.path and the like).
 set -eu
 bin=$1
@@ -27,6 +28,7 @@ label_sql="WITH v AS (SELECT key FROM params WHERE key NOT LIKE 'output.%' AND k
 for eng in packet flow; do
     q $eng "$label_sql SELECT l.lab, ph.iter || ':' || ph.layer, ph.phase, ph.cct_ns FROM phases ph JOIN l ON l.run_id = ph.run_id ORDER BY l.lab, ph.run_id, ph.rowid;" >"$dir/$eng.ph"
     q $eng "$label_sql SELECT l.lab, f.end_ns - f.start_ns FROM flows f JOIN l ON l.run_id = f.run_id ORDER BY l.lab, f.end_ns - f.start_ns;" >"$dir/$eng.fct"
+    q $eng "$label_sql SELECT l.lab, r.sim_ns FROM runs r JOIN l ON l.run_id = r.id ORDER BY l.lab, r.id;" >"$dir/$eng.step"
 done
 paste -d' ' "$dir/packet.ph" "$dir/flow.ph" | awk '{
     if ($1 != $5 || $2 != $6 || $3 != $7) { print "engine_compare: phases differ: " $0 > "/dev/stderr"; exit 1 }
@@ -40,3 +42,5 @@ done
 join "$dir/packet.pct" "$dir/flow.pct" | awk '{
     printf "fct %s p50 %d %d %.2f p99 %d %d %.2f\n", $1, $2, $4, $2 ? 100 * ($4 - $2) / $2 : 0,
         $3, $5, $3 ? 100 * ($5 - $3) / $3 : 0 }'
+paste -d' ' "$dir/packet.step" "$dir/flow.step" | awk '{
+    printf "step %s %d %d %.2f\n", $1, $2, $4, $2 ? 100 * ($4 - $2) / $2 : 0 }'

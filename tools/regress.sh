@@ -52,6 +52,7 @@ one paper scenarios/paper.ini --set workload.layers=2 --set workload.tokens_per_
 one place_cmp scenarios/placement_compare.ini --set workload.tokens_per_gpu=32 \
     --set placement.policy=contiguous,round_robin,random,load_greedy,eplb,affinity,moetuner
 one place_skew scenarios/placement_skew.ini --set workload.tokens_per_gpu=64 --set workload.layers=2
+one fabric_file scenarios/fabric_file.ini --set workload.bytes=16384
 one a2a16 bench/a2a16.ini --set transport.path=ecmp,spray,spray_rr,split,adaptive
 one a2a256 bench/a2a256.ini --set topology.leaves=8 --set topology.hosts_per_leaf=8 \
     --set workload.bytes=16384 --set transport.path=ecmp,spray,adaptive

@@ -17,7 +17,8 @@
  * and its cores agg_up and core_down; then NVLink. Routing: the shortest
  * (up-down) paths of topo_route_build; the path number's digits are the
  * leaf's aggregation switch (p % aggs_per_pod), then that switch's core
- * (p / aggs_per_pod), so npaths = cores between pods.
+ * (p / aggs_per_pod), so npaths = cores between pods. Port latencies are
+ * topo_spec_port_lat_ps's (link_latency_ns; an htsim .topo's per tier).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,6 @@ int topo_ft_build(const struct topo_spec *c, struct topo **out, struct err *e)
     t->path_len = P > 1 ? 4 : 2;
     uint64_t hbps = gbps_to_bps(c->host_gbps), fbps = gbps_to_bps(c->fabric_gbps);
     uint64_t cbps = gbps_to_bps(c->core_gbps > 0 ? c->core_gbps : c->fabric_gbps);
-    simtime_t lat = ns_to_ps((uint64_t)c->link_latency_ns);
     t->nports = (uint32_t)topo_ft_port_count(c);
     t->ports = xcalloc(t->nports, sizeof *t->ports);
     t->host_up = xmalloc(H * sizeof *t->host_up);
@@ -140,23 +140,28 @@ int topo_ft_build(const struct topo_spec *c, struct topo **out, struct err *e)
         t->host_up[h] = 2 * h;
         t->host_down[h] = 2 * h + 1;
         t->host_leaf[h] = h / t->hosts_per_leaf;
-        set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, lat);
-        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps, lat);
+        set_port(&t->ports[2 * h], TP_HOST_UP, h, leaf, hbps, topo_spec_port_lat_ps(c, TP_HOST_UP));
+        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, leaf, h, hbps,
+                 topo_spec_port_lat_ps(c, TP_HOST_DOWN));
     }
     uint32_t q = 2 * H, agg0 = H + L, core0 = H + L + P * A;
     for (uint32_t p = 0; p < P; p++)
         for (uint32_t i = 0; i < Lp; i++)
             for (uint32_t j = 0; j < A; j++) {
                 uint32_t leaf = H + p * Lp + i, agg = agg0 + p * A + j;
-                set_port(&t->ports[q++], TP_LEAF_UP, leaf, agg, fbps, lat);
-                set_port(&t->ports[q++], TP_AGG_DOWN, agg, leaf, fbps, lat);
+                set_port(&t->ports[q++], TP_LEAF_UP, leaf, agg, fbps,
+                         topo_spec_port_lat_ps(c, TP_LEAF_UP));
+                set_port(&t->ports[q++], TP_AGG_DOWN, agg, leaf, fbps,
+                         topo_spec_port_lat_ps(c, TP_AGG_DOWN));
             }
     for (uint32_t p = 0; p < P; p++)
         for (uint32_t j = 0; j < A; j++)
             for (uint32_t m = 0; m < CA; m++) {
                 uint32_t agg = agg0 + p * A + j, core = core0 + j * CA + m;
-                set_port(&t->ports[q++], TP_AGG_UP, agg, core, cbps, lat);
-                set_port(&t->ports[q++], TP_CORE_DOWN, core, agg, cbps, lat);
+                set_port(&t->ports[q++], TP_AGG_UP, agg, core, cbps,
+                         topo_spec_port_lat_ps(c, TP_AGG_UP));
+                set_port(&t->ports[q++], TP_CORE_DOWN, core, agg, cbps,
+                         topo_spec_port_lat_ps(c, TP_CORE_DOWN));
             }
     if (G > 1) {
         uint64_t nbps = gbps_to_bps(c->nvlink_gbps);

@@ -95,8 +95,8 @@ static simtime_t lb_bound(const struct lb *r, uint64_t bps)
  * hop's bytes by (the whole group's for the fabric hops). */
 struct route {
     uint32_t n;
-    uint64_t bps[6], cap[6];
-    simtime_t lat[6];
+    uint64_t bps[TOPO_ROUTE_MAX_PORTS], cap[TOPO_ROUTE_MAX_PORTS];
+    simtime_t lat[TOPO_ROUTE_MAX_PORTS];
 };
 
 static inline simtime_t hop_ps(const struct route *r, uint32_t h, uint64_t bytes)
@@ -134,6 +134,80 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
         }
         if (rem) x->pre = tmin(x->pre, pre_rem);
     }
+}
+
+/* A GraphML fabric (topology.kind = file): its links may differ, so the
+ * bound counts each host's own links and, between two leaves, the route's
+ * number of switch links, each at the fastest and least latency of any
+ * switch link and with no capacity limit (the demand may spread over every
+ * path): exact for a lone flow when the switch links are alike. */
+static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, size_t n,
+                            uint32_t mtu, uint32_t subflows)
+{
+    uint32_t H = t->hosts;
+    uint64_t fbps = 0, nocap = 1ull << 58;
+    simtime_t flat = SIMTIME_MAX;
+    for (uint32_t q = 2 * H; q < t->nports; q++) {
+        const struct topo_port *p = &t->ports[q];
+        if (p->kind == TP_NVL_UP || p->kind == TP_NVL_DOWN) continue;
+        if (p->bps > fbps) fbps = p->bps;
+        if (p->lat_ps < flat) flat = p->lat_ps;
+    }
+    /* per host: up and down, under one leaf [0] and across [1]; NVLink */
+    struct lb *rec = xmalloc(6 * (size_t)H * sizeof *rec), scratch = lb_empty;
+    for (size_t i = 0; i < 6 * (size_t)H; i++)
+        rec[i] = lb_empty;
+    struct lb *hup = rec, *hdown = rec + 2 * H, *nup = rec + 4 * H, *ndown = rec + 5 * H;
+    simtime_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = d[i].src, b = d[i].dst;
+        if (d[i].bytes == 0 || a == b) continue;
+        uint32_t ports[TOPO_ROUTE_MAX_PORTS], np = topo_route_ports(t, a, b, 0, ports);
+        struct route r = {np, {0}, {0}, {0}};
+        struct lb *link[TOPO_ROUTE_MAX_PORTS];
+        int nvl = topo_same_server(t, a, b);
+        uint32_t x = topo_leaf_of(t, a) != topo_leaf_of(t, b);
+        for (uint32_t j = 0; j < np; j++) {
+            const struct topo_port *p = &t->ports[ports[j]];
+            int end = j == 0 || j == np - 1;
+            r.bps[j] = end ? p->bps : fbps;
+            r.cap[j] = end ? p->bps : nocap;
+            r.lat[j] = end ? p->lat_ps : flat;
+            link[j] = &scratch;
+        }
+        link[0] = nvl ? &nup[a] : &hup[2 * a + x];
+        link[np - 1] = nvl ? &ndown[b] : &hdown[2 * b + x];
+        uint64_t bytes = d[i].bytes, nf = bytes < subflows ? bytes : subflows, q = bytes / nf,
+                 extra = bytes % nf;
+        struct lb dh[TOPO_ROUTE_MAX_PORTS];
+        for (uint32_t j = 0; j < TOPO_ROUTE_MAX_PORTS; j++)
+            dh[j] = lb_empty;
+        add_flows(&r, q, nf - extra, mtu, dh);
+        if (extra) add_flows(&r, q + 1, extra, mtu, dh);
+        for (uint32_t j = 0; j < np; j++) {
+            simtime_t alone = lb_bound(&dh[j], r.cap[j]);
+            if (alone > worst) worst = alone;
+            lb_add(link[j], &dh[j]);
+        }
+    }
+    for (uint32_t h = 0; h < H; h++) {
+        uint64_t ub = t->ports[t->host_up[h]].bps, db = t->ports[t->host_down[h]].bps;
+        struct lb *pu = &hup[2 * h], *pd = &hdown[2 * h], bu = pu[0], bd = pd[0];
+        lb_add(&bu, &pu[1]);
+        lb_add(&bd, &pd[1]);
+        simtime_t v[6] = {lb_bound(&pu[0], ub), lb_bound(&pu[1], ub), lb_bound(&bu, ub),
+                          lb_bound(&pd[0], db), lb_bound(&pd[1], db), lb_bound(&bd, db)};
+        for (int k = 0; k < 6; k++)
+            if (v[k] > worst) worst = v[k];
+        if (t->nvl_up) {
+            simtime_t na = lb_bound(&nup[h], t->ports[t->nvl_up[h]].bps),
+                      nb = lb_bound(&ndown[h], t->ports[t->nvl_down[h]].bps);
+            if (na > worst) worst = na;
+            if (nb > worst) worst = nb;
+        }
+    }
+    free(rec);
+    return worst;
 }
 
 /* With faults ([faults], topo/faults.h) the fabric's rates differ link by
@@ -242,6 +316,8 @@ static const struct route *fc_demand(const struct topo *t, const struct fcaps *c
 simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
                         uint32_t subflows)
 {
+    if (subflows < 1) subflows = 1;
+    if (t->kind == TOPO_FILE) return ideal_file(t, d, n, mtu, subflows);
     uint32_t H = t->hosts, L = t->leaves, ft = t->kind == TOPO_FAT_TREE, P = ft ? t->pods : 0;
     if (subflows < 1) subflows = 1;
     /* per host: up and down, each for demands under one leaf [0] and across

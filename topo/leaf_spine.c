@@ -7,6 +7,7 @@
  * to every other leaf (one per spine), stored sorted by spine so that path k
  * always crosses spine k.
  */
+#include "topo/fabric_file.h"
 #include "topo/topo.h"
 
 #include <igraph.h>
@@ -16,7 +17,8 @@
 
 void topo_spec_resolve(struct topo_spec *s)
 {
-    if (s->kind != TOPO_FAT_TREE) return;
+    if (s->kind == TOPO_FILE) topo_file_resolve(s);
+    if (topo_spec_build_kind(s) != TOPO_FAT_TREE) return;
     s->leaves = s->pods * s->leaves_per_pod;
     s->spines = s->aggs_per_pod;
 }
@@ -45,13 +47,18 @@ static int ls_check(const struct topo_spec *c, const struct opt_def **bad, struc
 
 int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err *e)
 {
-    int rc = c->kind == TOPO_FAT_TREE ? topo_ft_check(c, bad, e) : ls_check(c, bad, e);
+    if (c->kind == TOPO_FILE && topo_file_check(c, bad, e) < 0) return -1;
+    int sh = topo_spec_build_kind(c);
+    int rc = sh == TOPO_FAT_TREE ? topo_ft_check(c, bad, e)
+             : sh == TOPO_FILE   ? 0
+                                 : ls_check(c, bad, e);
     return rc < 0 ? rc : topo_faults_check(c, bad, e);
 }
 
 uint64_t topo_port_count(const struct topo_spec *c)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -64,7 +71,8 @@ uint64_t topo_port_count(const struct topo_spec *c)
  * ports: a leaf's uplinks once, a spine's downlinks). */
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
@@ -111,7 +119,7 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
     }
     if (r == TOPO_ROUTE_FABRIC && s->leaves < 2) return 0;
     kinds[n++] = TP_HOST_UP;
-    if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_FAT_TREE) {
+    if (r == TOPO_ROUTE_FABRIC && topo_spec_build_kind(s) == TOPO_FAT_TREE) {
         /* the longest: across pods when there are two, else across a pod */
         kinds[n++] = TP_LEAF_UP;
         if (s->pods > 1) {
@@ -119,6 +127,8 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
             kinds[n++] = TP_CORE_DOWN;
         }
         kinds[n++] = TP_AGG_DOWN;
+    } else if (r == TOPO_ROUTE_FABRIC && topo_spec_build_kind(s) == TOPO_FILE) {
+        kinds[n++] = TP_LEAF_UP; /* GraphML: the least, one switch link */
     } else if (r == TOPO_ROUTE_FABRIC) {
         kinds[n++] = TP_LEAF_UP;
         kinds[n++] = TP_SPINE_DOWN;
@@ -131,6 +141,31 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind)
 {
     if (port_kind == TP_NVL_UP || port_kind == TP_NVL_DOWN)
         return ns_to_ps((uint64_t)s->nvlink_latency_ns);
+    if (s->kind == TOPO_FILE && s->info.shape == TOPO_FILE) /* GraphML: the least (a bound) */
+        return (simtime_t)(port_kind == TP_HOST_UP || port_kind == TP_HOST_DOWN
+                               ? s->info.min_host_ps
+                               : s->info.min_fabric_ps);
+    if (s->kind == TOPO_FILE && s->info.shape >= 0) {
+        /* .topo: the link's tier, and the latency of the switch it leaves */
+        const int64_t *l = s->info.link_ps, *w = s->info.switch_ps;
+        switch (port_kind) {
+        case TP_HOST_UP:
+            return (simtime_t)l[0];
+        case TP_HOST_DOWN:
+            return (simtime_t)(l[0] + w[0]);
+        case TP_LEAF_UP:
+            return (simtime_t)(l[1] + w[0]);
+        case TP_SPINE_DOWN:
+        case TP_AGG_DOWN:
+            return (simtime_t)(l[1] + w[1]);
+        case TP_AGG_UP:
+            return (simtime_t)(l[2] + w[1]);
+        case TP_CORE_DOWN:
+            return (simtime_t)(l[2] + w[2]);
+        default:
+            break;
+        }
+    }
     return ns_to_ps((uint64_t)s->link_latency_ns);
 }
 
@@ -146,9 +181,9 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up",    "host_down", "leaf_up",
-                                        "spine_down", "nvl_up",    "nvl_down",
-                                        "agg_up",     "core_down", "agg_down"};
+    static const char *const names[] = {"host_up",  "host_down", "leaf_up", "spine_down",
+                                        "nvl_up",   "nvl_down",  "agg_up",  "core_down",
+                                        "agg_down", "up",        "down",    "across"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -156,7 +191,11 @@ const char *topo_port_kind_name(int kind)
 
 void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
 {
-    if (node < t->hosts)
+    if (t->names && node < t->hosts + t->nswitches)
+        snprintf(buf, n, "%s", t->names[node]);
+    else if (t->kind == TOPO_FILE && node >= t->hosts + t->nswitches)
+        snprintf(buf, n, "n%u", node - t->hosts - t->nswitches);
+    else if (node < t->hosts)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
         snprintf(buf, n, "l%u", node - t->hosts);
@@ -275,7 +314,9 @@ static void fill_routes(struct topo *t, uint32_t first_fabric_port)
 
 int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
 {
-    if (c->kind == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
+    if (c->kind == TOPO_FILE && topo_spec_build_kind(c) != TOPO_LEAF_SPINE)
+        return topo_file_build(c, out, e);
     const struct opt_def *bad;
     if (ls_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)
@@ -361,5 +402,6 @@ void topo_destroy(struct topo *t)
     free(t->down);
     free(t->route);
     free(t->route_ports);
+    free(t->names);
     free(t);
 }

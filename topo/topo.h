@@ -28,7 +28,21 @@
 #include "base/units.h"
 #include "topo/faults.h"
 
-enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE };
+enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE, TOPO_FILE };
+
+/* topology.kind = file (topo/fabric_file.c): what topo_spec_resolve read from
+ * topology.file. An htsim .topo is built as the leaf_spine or fat_tree it
+ * describes, with its tiers' latencies; a GraphML file as its own graph. */
+struct topo_file_info {
+    int shape; /* TOPO_LEAF_SPINE, TOPO_FAT_TREE (.topo), TOPO_FILE (GraphML); -1: unread */
+    /* .topo, per tier (0: hosts' leaves): its downlinks' latency and its
+     * switches' latency (charged on each port out of the switch), ps */
+    int64_t link_ps[3], switch_ps[3];
+    /* GraphML: counts for the limits and the memory estimate, and the least
+     * host and switch-switch link latencies (the shortest routes' delays) */
+    uint64_t hosts, switches, fabric_links;
+    int64_t min_host_ps, min_fabric_ps;
+};
 
 /* The [topology] options (topo_options.c). */
 struct topo_spec {
@@ -42,7 +56,9 @@ struct topo_spec {
     /* fat_tree (topo/fat_tree.c): leaves = pods * leaves_per_pod and
      * spines = aggs_per_pod once topo_spec_resolve has run */
     int64_t pods, leaves_per_pod, aggs_per_pod, cores;
-    double core_gbps; /* 0: fabric_gbps */
+    double core_gbps;           /* 0: fabric_gbps */
+    char file[OPT_STR_MAX];     /* kind = file: a .graphml or htsim .topo fabric */
+    struct topo_file_info info; /* kind = file: not an option; topo_spec_resolve fills it */
 
     /* [faults] (topo/faults.h) */
     struct topo_faults faults;
@@ -59,6 +75,9 @@ enum topo_port_kind {
     TP_AGG_UP,    /* fat_tree: aggregation to core (leaf_up: leaf to aggregation) */
     TP_CORE_DOWN, /* fat_tree: core to aggregation */
     TP_AGG_DOWN,  /* fat_tree: aggregation to leaf */
+    TP_UP,        /* file: up from tier 2 or higher (tier: hops from the hosts' leaves) */
+    TP_DOWN,      /* file: down into tier 2 or higher */
+    TP_ACROSS,    /* file: between two switches of one tier */
     TP_KIND_COUNT
 };
 
@@ -70,6 +89,9 @@ struct topo_port {
     uint64_t bps;
     simtime_t lat_ps;
 };
+
+/* A node's name in the links table ("h3", a GraphML node id), with its '\0'. */
+#define TOPO_NAME_MAX 32
 
 /* The most ports a route crosses (host links included). */
 #define TOPO_ROUTE_MAX_PORTS 8
@@ -103,7 +125,8 @@ struct topo {
     struct topo_hop *route;
     uint32_t *route_ports;
     uint32_t nroute_ports;
-    uint32_t ndown, ndegraded; /* [faults]: ports down, ports at a lowered rate */
+    char (*names)[TOPO_NAME_MAX]; /* file (GraphML): [hosts + nswitches] node names; else NULL */
+    uint32_t ndown, ndegraded;    /* [faults]: ports down, ports at a lowered rate */
 };
 
 /* The routing row at switch row sw toward leaf dl. */

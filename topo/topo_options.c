@@ -7,9 +7,10 @@
 /* clang-format off */
 #define F(field) offsetof(struct topo_spec, field)
 static const struct opt_def topo_options_rows[] = {
-    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree",
-     "fabric shape: leaf_spine (a two-tier Clos of leaves and spines) or fat_tree (three tiers: "
-     "leaves and aggregation switches in pods, core switches; see docs/fabrics.md)", F(kind)},
+    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree|file",
+     "fabric shape: leaf_spine (a two-tier Clos of leaves and spines), fat_tree (three tiers: "
+     "leaves and aggregation switches in pods, core switches) or file (read from topology.file; "
+     "see docs/fabrics.md)", F(kind)},
     {"topology", "leaves", OPT_INT, "4", 1, 4096, NULL, "leaf (top-of-rack) switches", F(leaves)},
     {"topology", "spines", OPT_INT, "4", 1, 1024, NULL, "spine switches; every leaf has one uplink to each", F(spines)},
     {"topology", "hosts_per_leaf", OPT_INT, "4", 1, 4096, NULL, "hosts under each leaf", F(hosts_per_leaf)},
@@ -32,6 +33,10 @@ static const struct opt_def topo_options_rows[] = {
      "cores j*cores/aggs_per_pod ... (j+1)*cores/aggs_per_pod - 1", F(cores)},
     {"topology", "core_gbps", OPT_REAL, "0", 0, 1e6, NULL,
      "fat_tree: aggregation-core link speed, Gb/s (0: fabric_gbps, the leaf-aggregation speed)", F(core_gbps)},
+    {"topology", "file", OPT_PATH, "", 0, 0, NULL,
+     "kind = file: the fabric, a GraphML file (.graphml: nodes of role host or switch, links with "
+     "gbps and latency_ns) or an htsim .topo file; it sets the fabric's shape, speeds and "
+     "latencies", F(file)},
     {"topology", "nvlink_latency_ns", OPT_INT, "250", 0, 1e9, NULL, "NVLink hop latency, ns", F(nvlink_latency_ns)},
 };
 #undef F

@@ -28,6 +28,4 @@ expect_eq "stderr" "$(cat "$T/err")" \
 printf '[topology]\nkind = fat_tree\n[sim]\nengine = flow\n' >"$T/flow.ini"
 rc=0
 "$MOESIM" run "$T/flow.ini" --db "$T/c.db" >"$T/out" 2>"$T/err" || rc=$?
-expect_eq "exit status (flow engine)" "$rc" 2
-expect_eq "stderr (flow engine)" "$(cat "$T/err")" \
-    "moesim: $T/flow.ini:4: sim.engine: the flow engine models leaf_spine fabrics only; topology.kind = fat_tree runs on sim.engine = packet"
+expect_eq "exit status (flow engine on a fat tree)" "$rc" 0

@@ -18,6 +18,7 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/alltoall.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/flows.ini | scenarios/incast.ini) set -- --set "$paths" ;;
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
+    scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/repro_ethereal_ls.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
