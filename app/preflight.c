@@ -144,8 +144,9 @@ static int preflight_moe(const struct cfg *c, struct cfg_probe *p, cfg_report_fn
     int64_t gpus = c->topo.leaves * c->topo.hosts_per_leaf;
     struct wl_specs ws = {&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
     struct err e;
-    if (wl_moe_check(&ws, gpus > INT32_MAX ? INT32_MAX : (int)gpus, (int)c->topo.leaves,
-                     (int)c->topo.gpus_per_host, experts, layers, &e) < 0) {
+    if (wl_moe_check(&ws, gpus > INT32_MAX ? INT32_MAX : (int)gpus,
+                     (int)topo_spec_place_leaves(&c->topo), (int)c->topo.gpus_per_host, experts,
+                     layers, &e) < 0) {
         report_keyed(e.msg, report, ctx);
         return 1;
     }

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "app/scenario.h"
 #include "base/units.h"
@@ -48,6 +49,14 @@ static int64_t cfg_hosts(const struct cfg *c)
 static int cfg_check_hosts(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     long long n = (long long)cfg_hosts(c);
+    if (c->topo.kind == TOPO_RAIL) { /* GPUs: 2 or more per server, or cfg_check_topo refuses */
+        if (c->topo.gpus_per_host > 1 && n > CFG_HOSTS_MAX)
+            return cfg_fail(bad, e, "topology", "servers_per_group",
+                            "groups*servers_per_group*gpus_per_host = %lld hosts, more than this "
+                            "build holds (%d)",
+                            n, CFG_HOSTS_MAX);
+        return 0;
+    }
     if (n < 2)
         return cfg_fail(bad, e, "topology", "hosts_per_leaf",
                         "leaves*hosts_per_leaf = %lld host, need at least 2", n);
@@ -117,6 +126,10 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine does not model fabrics from files yet; topology.kind = "
                         "file runs on sim.engine = packet");
+    if (rc == 0 && c->topo.kind == TOPO_RAIL && c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "sim", "engine",
+                        "the flow engine does not model rail fabrics yet (PXN's NVLink relay); "
+                        "topology.kind = rail runs on sim.engine = packet");
     if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine models no links down (faults.down, faults.random_down); "
@@ -174,8 +187,11 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     struct wl_footprint f;
     wl_footprint(&ws, &c->topo, &f);
     const struct opt_def *key = f.key;
+    const char *kname = key ? key->key : "kind";
+    if (c->topo.kind == TOPO_RAIL && !strcmp(kname, "hosts_per_leaf"))
+        kname = "servers_per_group"; /* a rail's hosts per leaf (topo_spec_resolve) */
     if (have > 0 && need > 0.9 * have)
-        return cfg_fail(bad, e, key ? key->section : "workload", key ? key->key : "kind",
+        return cfg_fail(bad, e, key ? key->section : "workload", kname,
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
                         need / (1 << 30), have / (1 << 30));
     return 0;

@@ -99,6 +99,10 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     for (uint32_t h = 0; h < t->hosts; h++) {
         e->ports[t->host_down[h]].sw = PKT_TO_HOST;
         if (t->nvl_down) e->ports[t->nvl_down[h]].sw = PKT_TO_HOST;
+        if (t->pxn) { /* rail with PXN: NVLink may relay (pkt_rail.c) */
+            e->ports[t->nvl_up[h]].sw = PKT_NVSW;
+            e->ports[t->nvl_down[h]].sw = PKT_RELAY;
+        }
     }
     e->hosts = xcalloc(2 * (size_t)t->hosts, sizeof *e->hosts);
     for (uint32_t i = 0; i < 2 * t->hosts; i++)

@@ -25,6 +25,7 @@
  *                it runs per packet and per hop), pkt_route.c adaptive routing
  *   pkt_send.c   senders (NIC, NVLink): messages, flows, windows
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
+ *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -44,6 +45,10 @@ enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
 
 #define PKT_NONE    UINT32_MAX
 #define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
+/* rail with PXN (pkt_rail.c): a port into an NVLink switch, and one into a
+ * GPU over NVLink, which delivers or relays; PKT_NVSW is the least special */
+#define PKT_RELAY (UINT32_MAX - 1)
+#define PKT_NVSW  (UINT32_MAX - 2)
 
 /* Runtime state of a port. The first 64-byte line is what forwarding a
  * packet reads: the queue's end, the link, and the packets on the wire (a
@@ -168,5 +173,9 @@ uint32_t pkt_add_msg_paths(struct eng *e, uint32_t src, uint32_t dst, simtime_t 
 
 /* pkt_recv.c */
 void pkt_deliver(struct pkt_eng *e, struct pkt *k);
+
+/* pkt_rail.c: packet k at the far end of port q, a PKT_NVSW or PKT_RELAY
+ * port, goes on (returns 0) or is at its destination (returns 1). */
+int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k);
 
 #endif

@@ -20,7 +20,7 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
 {
     const struct topo *t = e->base.t;
     k->flags = 0;
-    if ((f->sched & 1) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
         k->path = PKT_DIRECT;
         return;
     }
@@ -58,7 +58,7 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
         pkt_push(e, behind->t, EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
-        if (p->sw == PKT_TO_HOST) __builtin_prefetch(&e->flows[behind->flow], 1);
+        if (p->sw >= PKT_NVSW) __builtin_prefetch(&e->flows[behind->flow], 1);
     }
 
     /* The route, from the packet alone: a port into a host delivers it; a
@@ -66,8 +66,8 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
      * the destination's leaf and the packet's path number), or straight to
      * the destination for PKT_DIRECT (under one leaf, or over NVLink). */
     k->hop++;
-    if (p->sw == PKT_TO_HOST) {
-        pkt_deliver(e, k);
+    if (p->sw >= PKT_NVSW) { /* into a host, or NVLink on a rail with PXN */
+        if (p->sw == PKT_TO_HOST || pkt_rail_arrive(e, q, k)) pkt_deliver(e, k);
         return;
     }
     const struct topo *t = e->base.t;

@@ -178,7 +178,7 @@ uint32_t pkt_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_t bytes,
     m->flows_left = m->acks_left = n;
     m->first_flow = mi * e->subflows;
     m->nflows = n;
-    uint32_t sched = 2 * src + (topo_same_server(e->base.t, src, dst) ? 1 : 0);
+    uint32_t sched = 2 * src + (topo_via_nvlink(e->base.t, src, dst) ? 1 : 0);
     uint64_t h = eng_ecmp_key(e->seed, src, dst, e->st.msgs);
     for (uint32_t j = 0; j < n; j++) {
         struct flow *f = &e->flows[m->first_flow + j];

@@ -380,6 +380,20 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         const struct topo_port *u = &t->ports[t->nvl_up[0]], *w = &t->ports[t->nvl_down[0]];
         nvl = (struct route){2, {u->bps, w->bps}, {u->bps, w->bps}, {u->lat_ps, w->lat_ps}};
     }
+    /* rail with PXN (rail.c): NVLink to the relay, then the relay's route,
+     * under its rail switch or across the spines */
+    struct route pxn_leaf = nvl, pxn_across = nvl;
+    if (t->pxn) {
+        pxn_leaf = (struct route){4,
+                                  {nvl.bps[0], nvl.bps[1], hu->bps, hd->bps},
+                                  {nvl.bps[0], nvl.bps[1], hu->bps, hd->bps},
+                                  {nvl.lat[0], nvl.lat[1], hu->lat_ps, hd->lat_ps}};
+        pxn_across = (struct route){
+            6,
+            {nvl.bps[0], nvl.bps[1], across.bps[0], across.bps[1], across.bps[2], across.bps[3]},
+            {nvl.bps[0], nvl.bps[1], across.cap[0], across.cap[1], across.cap[2], across.cap[3]},
+            {nvl.lat[0], nvl.lat[1], across.lat[0], across.lat[1], across.lat[2], across.lat[3]}};
+    }
 
     simtime_t worst = 0;
     for (size_t i = 0; i < n; i++) {
@@ -392,6 +406,18 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
             r = &nvl;
             link[0] = &nup[a];
             link[1] = &ndown[b];
+        } else if (topo_pxn(t, a, b)) {
+            uint32_t rl = topo_pxn_relay(t, a, b), lr = topo_leaf_of(t, rl),
+                     lb = topo_leaf_of(t, b), x = lr != lb;
+            r = x ? &pxn_across : &pxn_leaf;
+            link[0] = &nup[a];
+            link[1] = &ndown[rl];
+            link[2] = &hup[2 * rl + x];
+            if (x) {
+                link[3] = &lup[lr];
+                link[4] = &ldown[lb];
+            }
+            link[r->n - 1] = &hdown[2 * b + x];
         } else {
             uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b), x = la != lb;
             r = x ? &across : &same_leaf;

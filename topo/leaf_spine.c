@@ -17,6 +17,11 @@
 
 void topo_spec_resolve(struct topo_spec *s)
 {
+    if (s->kind == TOPO_RAIL) { /* a rail switch per GPU of a server and group */
+        s->leaves = s->groups * s->gpus_per_host;
+        s->hosts_per_leaf = s->servers_per_group;
+        return;
+    }
     if (s->kind == TOPO_FILE) topo_file_resolve(s);
     if (topo_spec_build_kind(s) != TOPO_FAT_TREE) return;
     s->leaves = s->pods * s->leaves_per_pod;
@@ -51,6 +56,7 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
     int sh = topo_spec_build_kind(c);
     int rc = sh == TOPO_FAT_TREE ? topo_ft_check(c, bad, e)
              : sh == TOPO_FILE   ? 0
+             : sh == TOPO_RAIL   ? topo_rail_check(c, bad, e)
                                  : ls_check(c, bad, e);
     return rc < 0 ? rc : topo_faults_check(c, bad, e);
 }
@@ -59,6 +65,7 @@ uint64_t topo_port_count(const struct topo_spec *c)
 {
     if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
     if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_port_count(c);
+    if (c->kind == TOPO_RAIL) return topo_rail_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
            (c->gpus_per_host > 1 ? 2 * H : 0);
@@ -73,6 +80,7 @@ uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
     if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
     if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_memory_bytes(c);
+    if (c->kind == TOPO_RAIL) return topo_rail_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
@@ -92,10 +100,19 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 {
     uint64_t bps = 0;
     for (uint32_t p = 0; p < t->nports; p++)
-        if (t->ports[p].kind == TP_LEAF_UP && t->ports[p].src == t->hosts + leaf &&
-            !t->ports[p].down)
+        if ((t->ports[p].kind == TP_LEAF_UP || t->ports[p].kind == TP_RAIL_UP) &&
+            t->ports[p].src == t->hosts + leaf && !t->ports[p].down)
             bps += t->ports[p].bps;
     return (double)bps / 1e9;
+}
+
+double topo_place_uplink_gbps(const struct topo *t)
+{
+    if (t->kind != TOPO_RAIL) return topo_leaf_uplink_gbps(t, 0);
+    double gbps = 0; /* group 0's rail switches */
+    for (uint32_t l = 0; l < t->gpus_per_host; l++)
+        gbps += topo_leaf_uplink_gbps(t, l);
+    return gbps;
 }
 
 uint32_t topo_gpus_per_server(const struct topo *t)
@@ -127,6 +144,18 @@ uint32_t topo_spec_route(const struct topo_spec *s, enum topo_route_kind r, uint
             kinds[n++] = TP_CORE_DOWN;
         }
         kinds[n++] = TP_AGG_DOWN;
+    } else if (r == TOPO_ROUTE_FABRIC && s->kind == TOPO_RAIL) {
+        /* the longest: PXN's NVLink hop to the relay first, then the spines */
+        if (s->cross_rail == TOPO_XR_PXN) {
+            n = 0;
+            kinds[n++] = TP_NVL_UP;
+            kinds[n++] = TP_NVL_DOWN;
+            kinds[n++] = TP_HOST_UP;
+        }
+        if (s->cross_rail != TOPO_XR_PXN || s->groups > 1) {
+            kinds[n++] = TP_RAIL_UP;
+            kinds[n++] = TP_RAIL_DOWN;
+        }
     } else if (r == TOPO_ROUTE_FABRIC && topo_spec_build_kind(s) == TOPO_FILE) {
         kinds[n++] = TP_LEAF_UP; /* GraphML: the least, one switch link */
     } else if (r == TOPO_ROUTE_FABRIC) {
@@ -181,9 +210,10 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {"host_up",  "host_down", "leaf_up", "spine_down",
-                                        "nvl_up",   "nvl_down",  "agg_up",  "core_down",
-                                        "agg_down", "up",        "down",    "across"};
+    static const char *const names[] = {"host_up",  "host_down", "leaf_up",   "spine_down",
+                                        "nvl_up",   "nvl_down",  "agg_up",    "core_down",
+                                        "agg_down", "up",        "down",      "across",
+                                        "rail_up",  "rail_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";
@@ -198,7 +228,7 @@ void topo_node_name(const struct topo *t, uint32_t node, char *buf, size_t n)
     else if (node < t->hosts)
         snprintf(buf, n, "h%u", node);
     else if (node < t->hosts + t->leaves)
-        snprintf(buf, n, "l%u", node - t->hosts);
+        snprintf(buf, n, t->kind == TOPO_RAIL ? "r%u" : "l%u", node - t->hosts);
     else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->leaves + t->pods * t->aggs_per_pod)
         snprintf(buf, n, "a%u", node - t->hosts - t->leaves);
     else if (t->kind == TOPO_FAT_TREE && node < t->hosts + t->nswitches)
@@ -317,6 +347,7 @@ int topo_build(const struct topo_spec *c, struct topo **out, struct err *e)
     if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_build(c, out, e);
     if (c->kind == TOPO_FILE && topo_spec_build_kind(c) != TOPO_LEAF_SPINE)
         return topo_file_build(c, out, e);
+    if (c->kind == TOPO_RAIL) return topo_rail_build(c, out, e);
     const struct opt_def *bad;
     if (ls_check(c, &bad, e) < 0) return -1;
     if ((uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf > TOPO_MAX_HOSTS)

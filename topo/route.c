@@ -40,6 +40,7 @@ uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t
         ports[n++] = t->nvl_down[b];
         return n;
     }
+    if (topo_pxn(t, a, b)) return topo_rail_route_ports(t, a, b, p, ports); /* rail.c */
     uint32_t q = t->host_up[a];
     ports[n++] = q;
     while (t->ports[q].dst >= t->hosts && n < TOPO_ROUTE_MAX_PORTS) {

@@ -11,6 +11,10 @@
  * Hosts under one edge switch go host_up, host_down directly. With
  * topology.gpus_per_host > 1, consecutive hosts are the GPUs of one server
  * and reach each other over NVLink instead: nvl_up, then nvl_down.
+ * On a rail (topo/rail.c) the leaves are rail switches, a host's leaf is
+ * not h / hosts_per_leaf (host_leaf says), and with cross_rail = pxn a
+ * route to another rail starts nvl_up, nvl_down to a relay GPU, then the
+ * relay's host_up and on (topo_pxn, topo_route_ports).
  *
  * topo/ is the only module that includes igraph: the fabric graph is built
  * with it and the equal-cost paths come from its shortest-path search, once,
@@ -28,7 +32,9 @@
 #include "base/units.h"
 #include "topo/faults.h"
 
-enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE, TOPO_FILE };
+enum topo_kind { TOPO_LEAF_SPINE = 0, TOPO_FAT_TREE, TOPO_FILE, TOPO_RAIL };
+/* topology.cross_rail (rail): relay over NVLink (PXN) or through the spines */
+enum topo_cross_rail { TOPO_XR_PXN = 0, TOPO_XR_SPINE };
 
 /* topology.kind = file (topo/fabric_file.c): what topo_spec_resolve read from
  * topology.file. An htsim .topo is built as the leaf_spine or fat_tree it
@@ -59,6 +65,10 @@ struct topo_spec {
     double core_gbps;           /* 0: fabric_gbps */
     char file[OPT_STR_MAX];     /* kind = file: a .graphml or htsim .topo fabric */
     struct topo_file_info info; /* kind = file: not an option; topo_spec_resolve fills it */
+    /* rail (topo/rail.c): leaves = groups * gpus_per_host rail switches and
+     * hosts_per_leaf = servers_per_group once topo_spec_resolve has run */
+    int64_t groups, servers_per_group, planes;
+    int cross_rail; /* enum topo_cross_rail */
 
     /* [faults] (topo/faults.h) */
     struct topo_faults faults;
@@ -78,6 +88,8 @@ enum topo_port_kind {
     TP_UP,        /* file: up from tier 2 or higher (tier: hops from the hosts' leaves) */
     TP_DOWN,      /* file: down into tier 2 or higher */
     TP_ACROSS,    /* file: between two switches of one tier */
+    TP_RAIL_UP,   /* rail: rail switch to spine (host_up: GPU to its rail switch) */
+    TP_RAIL_DOWN, /* rail: spine to rail switch */
     TP_KIND_COUNT
 };
 
@@ -111,7 +123,8 @@ struct topo {
     int kind; /* enum topo_kind */
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
-    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
+    uint32_t groups, pxn; /* rail: groups; 1 with cross_rail = pxn (else 0, and 0 off rail) */
+    uint32_t nswitches;   /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -171,6 +184,16 @@ uint64_t topo_ft_port_count(const struct topo_spec *s);
 uint64_t topo_ft_memory_bytes(const struct topo_spec *s);
 int topo_ft_build(const struct topo_spec *s, struct topo **out, struct err *e);
 
+/* rail.c: the same for topology.kind = rail, and the route of a pair that
+ * PXN relays (topo_pxn, different servers): nvl_up(a), nvl_down(relay),
+ * then the relay's route of path p to b (topo_route_ports calls it). */
+int topo_rail_check(const struct topo_spec *s, const struct opt_def **bad, struct err *e);
+uint64_t topo_rail_port_count(const struct topo_spec *s);
+uint64_t topo_rail_memory_bytes(const struct topo_spec *s);
+int topo_rail_build(const struct topo_spec *s, struct topo **out, struct err *e);
+uint32_t topo_rail_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
+                               uint32_t *ports);
+
 /* Limits a topology must fit; checked before anything is allocated (host
  * counts by cfg_validate, the leaf-spine links by topo_check). */
 #define TOPO_MAX_HOSTS        1048576u
@@ -200,6 +223,23 @@ static inline int topo_same_server(const struct topo *t, uint32_t a, uint32_t b)
     return t->gpus_per_host > 1 && a / t->gpus_per_host == b / t->gpus_per_host;
 }
 
+/* rail with cross_rail = pxn: whether a's traffic to b starts over NVLink
+ * because b is on another rail (GPU index), and the GPU of a's server on b's
+ * rail that relays it (b itself when a and b share a server). */
+static inline int topo_pxn(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return t->pxn && a % t->gpus_per_host != b % t->gpus_per_host;
+}
+static inline uint32_t topo_pxn_relay(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return a - a % t->gpus_per_host + b % t->gpus_per_host;
+}
+/* Whether the route from a to b starts over NVLink (the NVLink sender's). */
+static inline int topo_via_nvlink(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_same_server(t, a, b) || topo_pxn(t, a, b);
+}
+
 /* The two ports of fabric path k from leaf la to leaf lb (la != lb). */
 static inline uint32_t topo_up(const struct topo *t, uint32_t la, uint32_t k)
 {
@@ -220,7 +260,7 @@ static inline uint32_t topo_route_len(const struct topo *t, uint32_t a, uint32_t
 /* The first and last port of the route from a to b (host or NVLink ports). */
 static inline uint32_t topo_first_port(const struct topo *t, uint32_t a, uint32_t b)
 {
-    return topo_same_server(t, a, b) ? t->nvl_up[a] : t->host_up[a];
+    return topo_via_nvlink(t, a, b) ? t->nvl_up[a] : t->host_up[a];
 }
 static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t b)
 {
@@ -234,6 +274,20 @@ static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t
  * NVLink uplink; 0 without NVLink), Gb/s. */
 double topo_host_gbps(const struct topo *t);
 double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf);
+/* What the placement models (workloads/place*) take for leaves: groups of
+ * consecutive GPUs, servers inside them, and each group's uplinks in total,
+ * Gb/s. A leaf-spine's and a fat-tree's leaves; a rail's groups (a group's
+ * rail switches together: with PXN its GPUs reach one another without a
+ * spine). */
+static inline int64_t topo_spec_place_leaves(const struct topo_spec *s)
+{
+    return s->kind == TOPO_RAIL ? s->groups : s->leaves;
+}
+static inline uint32_t topo_place_leaves(const struct topo *t)
+{
+    return t->kind == TOPO_RAIL ? t->groups : t->leaves;
+}
+double topo_place_uplink_gbps(const struct topo *t);
 uint32_t topo_gpus_per_server(const struct topo *t);
 double topo_nvlink_gbps(const struct topo *t);
 
@@ -254,8 +308,9 @@ simtime_t topo_spec_port_lat_ps(const struct topo_spec *s, int port_kind);
 simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kind r);
 
 /* The fabric's shape in words for the run line ("leaf_spine 4x4x4",
- * "fat_tree 2 pods x 2 leaves x 2 aggs, 4 cores, 4 hosts/leaf"), its faults
- * after it (topo/shape.c). */
+ * "fat_tree 2 pods x 2 leaves x 2 aggs, 4 cores, 4 hosts/leaf", "rail 2
+ * groups x 2 servers x 8 GPUs, 4 spines, pxn"), its faults after it
+ * (topo/shape.c). */
 void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n);
 
 /* Name of a node ("h3", "l0", "s12") into buf. */

@@ -7,10 +7,11 @@
 /* clang-format off */
 #define F(field) offsetof(struct topo_spec, field)
 static const struct opt_def topo_options_rows[] = {
-    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree|file",
+    {"topology", "kind", OPT_ENUM, "leaf_spine", 0, 0, "leaf_spine|fat_tree|file|rail",
      "fabric shape: leaf_spine (a two-tier Clos of leaves and spines), fat_tree (three tiers: "
-     "leaves and aggregation switches in pods, core switches) or file (read from topology.file; "
-     "see docs/fabrics.md)", F(kind)},
+     "leaves and aggregation switches in pods, core switches), file (read from topology.file) or "
+     "rail (GPU g of every server of a group on that group's rail switch g, rail switches under "
+     "spines; see docs/fabrics.md)", F(kind)},
     {"topology", "leaves", OPT_INT, "4", 1, 4096, NULL, "leaf (top-of-rack) switches", F(leaves)},
     {"topology", "spines", OPT_INT, "4", 1, 1024, NULL, "spine switches; every leaf has one uplink to each", F(spines)},
     {"topology", "hosts_per_leaf", OPT_INT, "4", 1, 4096, NULL, "hosts under each leaf", F(hosts_per_leaf)},
@@ -37,6 +38,17 @@ static const struct opt_def topo_options_rows[] = {
      "kind = file: the fabric, a GraphML file (.graphml: nodes of role host or switch, links with "
      "gbps and latency_ns) or an htsim .topo file; it sets the fabric's shape, speeds and "
      "latencies", F(file)},
+    {"topology", "groups", OPT_INT, "1", 1, 4096, NULL,
+     "rail: groups (scalable units), each of servers_per_group servers and gpus_per_host rail "
+     "switches", F(groups)},
+    {"topology", "servers_per_group", OPT_INT, "4", 1, 4096, NULL,
+     "rail: servers per group; rail switch g of a group has GPU g of each of them", F(servers_per_group)},
+    {"topology", "cross_rail", OPT_ENUM, "pxn", 0, 0, "pxn|spine",
+     "rail: traffic between GPUs on different rails: pxn (over NVLink to the GPU of the source's "
+     "server on the destination's rail, then that rail, as NCCL's PXN) or spine (up the source's "
+     "rail switch, through a spine, down the destination's)", F(cross_rail)},
+    {"topology", "planes", OPT_INT, "1", 1, 16, NULL,
+     "rail: planes each NIC is split over (only 1 is modelled)", F(planes)},
     {"topology", "nvlink_latency_ns", OPT_INT, "250", 0, 1e9, NULL, "NVLink hop latency, ns", F(nvlink_latency_ns)},
 };
 #undef F

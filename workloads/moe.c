@@ -720,11 +720,11 @@ static int check_trace(const struct wl_specs *c, const struct trace *t, struct e
 void wl_moe_fabric(const struct wl_specs *c, const struct topo *t, const struct wl_compute *comp,
                    struct pl_fabric *f)
 {
-    pl_fabric_default(f, (int)t->hosts, (int)t->leaves);
+    pl_fabric_default(f, (int)t->hosts, (int)topo_place_leaves(t));
     f->gpus_per_server = (int)topo_gpus_per_server(t);
     f->gpu_gbps = topo_host_gbps(t);
     f->nvlink_gbps = topo_nvlink_gbps(t);
-    f->leaf_uplink_gbps = topo_leaf_uplink_gbps(t, 0);
+    f->leaf_uplink_gbps = topo_place_uplink_gbps(t);
     f->bytes_per_token = (double)((uint64_t)c->wl->hidden * (uint64_t)c->wl->dtype_bytes);
     f->compute_us_per_token = (double)wl_compute_ps(comp, 1000) / 1000.0 / (double)PS_PER_US;
     f->w_compute = c->pl->w_compute;
@@ -865,8 +865,8 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->max_nodes = (uint32_t)c->wl->max_nodes;
     m->dual = c->wl->overlap == WL_OVERLAP_DUAL_BATCH;
     if (m->dual) m->C = 2;
-    if (wl_moe_check(c, (int)m->G, (int)t->leaves, (int)topo_gpus_per_server(t), m->E, m->L, e) <
-        0) {
+    if (wl_moe_check(c, (int)m->G, (int)topo_place_leaves(t), (int)topo_gpus_per_server(t), m->E,
+                     m->L, e) < 0) {
         moe_destroy(m);
         return -1;
     }

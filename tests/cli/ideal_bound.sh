@@ -18,6 +18,8 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/alltoall.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/flows.ini | scenarios/incast.ini) set -- --set "$paths" ;;
     scenarios/fat_tree.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
+    scenarios/rail.ini)
+        set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
     scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/repro_ethereal_ls.ini)
