@@ -6,7 +6,7 @@
 # 0, 1 and 2 links down (packet engine), and larger leaf-spine sizes on the
 # flow engine (which models no links down), the fat-tree's too; with
 # `ring` instead the leaf-spine's ring all-reduce of 4 MiB under ecmp,
-# spray and ethereal (packet engine; about 5 min and 2.1 GB a run). Then plots/repro_ethereal.sh
+# spray and ethereal (packet engine; 88-874 s and 2.1 GB a run here). Then plots/repro_ethereal.sh
 # DB docs/figures/repro_ethereal draws the figure and prints the table.
 set -eu
 M=${MOESIM:-./moesim}
