@@ -113,6 +113,38 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
     if (c->tr.window_bytes != 0)
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "the flow engine models no window (sim.engine = flow)");
+    if (c->tr.cc != CC_WINDOW)
+        return cfg_fail(bad, e, "transport", "cc",
+                        "%s needs packets and queues: it runs on sim.engine = packet",
+                        opt_enum_name("transport", "cc", c->tr.cc));
+    if (c->tr.sw.ecn_kmax_bytes != 0)
+        return cfg_fail(bad, e, "switch", "ecn_kmax_bytes",
+                        "the flow engine models no queues and no ECN marks (sim.engine = flow)");
+    return 0;
+}
+
+/* [switch] and the congestion control that reads its marks
+ * (docs/transports.md): thresholds in order, a probability that marks, and
+ * no finite buffer while nothing recovers a loss. */
+static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    const struct sw_spec *s = &c->tr.sw;
+    if (s->buffer_bytes != 0)
+        return cfg_fail(bad, e, "switch", "buffer_bytes",
+                        "a finite buffer drops packets, and loss recovery (transport.recovery) is "
+                        "not built yet");
+    if (s->ecn_kmin_bytes > s->ecn_kmax_bytes)
+        return cfg_fail(bad, e, "switch", "ecn_kmin_bytes",
+                        "%lld is more than switch.ecn_kmax_bytes (%lld)",
+                        (long long)s->ecn_kmin_bytes, (long long)s->ecn_kmax_bytes);
+    if (!(s->ecn_pmax > 0))
+        return cfg_fail(bad, e, "switch", "ecn_pmax",
+                        "%g marks nothing: the probability at switch.ecn_kmax_bytes is in (0, 1]",
+                        s->ecn_pmax);
+    if (c->tr.cc == CC_DCTCP && s->ecn_kmax_bytes == 0)
+        return cfg_fail(bad, e, "transport", "cc",
+                        "dctcp reacts to ECN marks, and no switch marks: set "
+                        "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
     return 0;
 }
 
@@ -208,8 +240,9 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,      cfg_check_ack,
-    cfg_check_ack_every, cfg_check_window, cfg_check_flow_engine, cfg_check_workload,
+    cfg_check_hosts,       cfg_check_topo,      cfg_check_memory,
+    cfg_check_ack,         cfg_check_ack_every, cfg_check_window,
+    cfg_check_flow_engine, cfg_check_switch,    cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

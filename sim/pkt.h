@@ -14,8 +14,11 @@
 
 #include "base/units.h"
 
-#define PKT_ACK    0x01u   /* an acknowledgement, not data */
-#define PKT_ADAPT  0x02u   /* every switch with a choice picks the least-queued next hop */
+#define PKT_ACK   0x01u /* an acknowledgement, not data */
+#define PKT_ADAPT 0x02u /* every switch with a choice picks the least-queued next hop */
+#define PKT_CE    0x04u /* a data packet marked Congestion Experienced by a switch (ECN) */
+#define PKT_CC                                                                                     \
+    0x08u /* its flow runs a congestion control (cc = dctcp): delivered by pkt_cc.c's rules */
 #define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {
@@ -27,6 +30,7 @@ struct pkt {
     uint16_t path;     /* spine of its fabric path, or PKT_DIRECT */
     uint8_t hop;       /* ports crossed so far */
     uint8_t flags;
+    uint16_t marked; /* an ack under cc = dctcp: of the bytes it acknowledges, those marked CE */
 };
 
 _Static_assert(sizeof(struct pkt) == 32, "a packet is 32 bytes");

@@ -50,6 +50,7 @@ static void seed_streams(struct pkt_eng *e, uint64_t salt)
 {
     e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
     rng_set(e->rng, e->base_seed, RNG_NET_SPRAY, salt);
+    if (e->ecn) e->ecn_state = rng_seed(e->base_seed, RNG_NET_ECN, salt);
 }
 
 static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
@@ -79,7 +80,16 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->window = c->window_bytes ? (uint64_t)c->window_bytes
                                 : eng_default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
+    e->win_fast = c->cc == CC_WINDOW ? e->window : 0;
     e->base_seed = seed;
+    e->ecn = c->sw.ecn_kmax_bytes > 0;
+    e->ecn_pmax = c->sw.ecn_pmax;
+    if (c->cc == CC_DCTCP) {
+        e->cc = xmalloc(sizeof *e->cc); /* grown with the flows (pkt_send.c) */
+        e->pkt_flags = PKT_CC;
+        e->dctcp_g = c->dctcp_g;
+        e->dctcp_alpha_init = c->dctcp_alpha_init;
+    }
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
@@ -91,6 +101,12 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         p->lat_ps = t->ports[i].lat_ps;
         p->ser_mtu = ser_ps(e->mtu, t->ports[i].bps);
         p->ser_ack = ser_ps(e->ack_bytes, t->ports[i].bps);
+        /* ECN marks at switches' output ports only (not at a host's NIC) */
+        int marks = e->ecn && t->ports[i].src >= t->hosts;
+        p->ecn_kmin_ps =
+            marks ? ser_ps((uint64_t)c->sw.ecn_kmin_bytes, t->ports[i].bps) : SIMTIME_MAX;
+        p->ecn_kmax_ps =
+            marks ? ser_ps((uint64_t)c->sw.ecn_kmax_bytes, t->ports[i].bps) : SIMTIME_MAX;
     }
     for (uint32_t i = 0; i < t->nports; i++) {
         uint32_t far = t->ports[i].dst;
@@ -126,6 +142,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->msgs);
     free(e->adapt_rr);
     free(e->flowlet_last);
+    free(e->cc);
     free(e);
 }
 
@@ -156,6 +173,8 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->head = p->n = p->cap = 0;
         p->bytes = 0;
         p->busy_ps = p->max_backlog_ps = 0;
+        p->ecn_marks = 0;
+        p->watch_ps = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {

@@ -15,8 +15,8 @@
  * FIFO (they cannot overtake one another) and only the head's arrival is in
  * the event queue. One event per packet per hop, plus one per data packet at
  * the sending NIC, which serves its ready flows round robin, a packet at a
- * time. Finite buffers, ECN marks and drops are decided at the same place
- * (enqueue), so they fit this model; per-port counters for them exist.
+ * time. ECN marks are decided at the same place (enqueue, on the bytes the
+ * packet finds ahead of it: pkt_port.c), and so would drop-tail be.
  *
  * The files, one concept each:
  *   pkt_eng.c    the engine: create, reset, the event loop, sampler, checks
@@ -26,6 +26,7 @@
  *   pkt_send.c   senders (NIC, NVLink): messages, flows, windows
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
+ *   pkt_cc.c     congestion control (cc = dctcp): windows from ECN echoes
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -64,6 +65,12 @@ struct port_rt {
     uint64_t bytes;
     simtime_t busy_ps __attribute__((aligned(64)));
     simtime_t max_backlog_ps;
+    /* ECN ([switch]): a data packet finding more than kmin_ps of
+     * serialization queued ahead may be marked, above kmax_ps it is; both
+     * SIMTIME_MAX on ports out of a host (no marking there) */
+    simtime_t ecn_kmin_ps, ecn_kmax_ps;
+    simtime_t watch_ps; /* min(max_backlog_ps, ecn_kmin_ps): pkt_commit's one test */
+    uint64_t ecn_marks;
 } __attribute__((aligned(64)));
 
 /* A transport flow, in one 64-byte line; its bytes in flight are sent -
@@ -81,6 +88,16 @@ struct flow {
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
+
+/* A flow's congestion-control state (cc = dctcp: sim/pkt_cc.c), beside
+ * e->flows (same index); NULL under cc = window. */
+struct cc_flow {
+    double cwnd, alpha; /* window, bytes; DCTCP's estimate of the marked fraction */
+    uint64_t win_end;   /* alpha is updated when acked reaches this (a window of data) */
+    uint64_t cut_end;   /* no new cut (nor growth) until acked passes this */
+    uint64_t win_acked, win_marked; /* bytes acknowledged, and marked, in this window */
+    uint32_t rx_marked;             /* receiver: marked bytes not yet acknowledged (ack_every) */
+};
 
 /* A message and its flows; the slot (and its block of flows) is reused once
  * every flow is delivered and acknowledged. */
@@ -114,6 +131,12 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
+    struct cc_flow *cc; /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    double dctcp_g, dctcp_alpha_init;
+    double ecn_pmax;    /* [switch] marking probability at kmax */
+    uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
+    uint8_t ecn;        /* some switch port marks */
+    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp, else 0 */
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
@@ -122,6 +145,7 @@ struct pkt_eng {
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
+    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp */
     simtime_t now;
     int top_live; /* the event being handled is still at the top of q */
     struct eng_stats st;
@@ -153,16 +177,24 @@ const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);
 uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f);
 
+/* pkt_cc.c: cc = dctcp */
+void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
+void pkt_dctcp_ack(struct pkt_eng *e, struct flow *f, uint32_t acked, uint32_t marked);
+
 /* pkt_send.c */
 void pkt_nic_send(struct pkt_eng *e, uint32_t h);
-/* Whether flow f's window lets it send its next packet. */
+/* Whether flow f's window lets it send its next packet: transport.window_bytes
+ * (or 1 BDP) under cc = window, where win_fast = window; under dctcp
+ * (win_fast = 0) its own, read only after the first two tests fail, so
+ * cc = window pays nothing while its window has room. */
 static inline int pkt_flow_can_send(const struct pkt_eng *e, const struct flow *f)
 {
     if (f->sent >= f->size) return 0;
     uint64_t left = f->size - f->sent;
     uint64_t next = left < e->mtu ? left : e->mtu;
     uint64_t inflight = f->sent - f->acked;
-    return inflight + next <= e->window || inflight == 0;
+    return inflight + next <= e->win_fast || inflight == 0 ||
+           (e->cc && inflight + next <= (uint64_t)e->cc[f - e->flows].cwnd);
 }
 void pkt_ready_push(struct pkt_eng *e, uint32_t fi);
 void pkt_start_msg(struct pkt_eng *e, uint32_t mi);

@@ -1,10 +1,46 @@
 /* pkt_port.c - the packet engine's ports (pkt_eng.h): a FIFO output queue
- * per link whose packets' departures are known when they join it, the
- * packets on its wire in a ring, and its counters. */
+ * per link whose packets' departures are known when they join it, ECN
+ * marking on the queue a packet finds, the packets on its wire in a ring,
+ * and its counters. */
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "base/rng.h"
 #include "sim/pkt_eng.h"
+
+/* ECN at enqueue ([switch], docs/transports.md): data packet k joins port
+ * p, whose queue holds q ps of serialization ahead of it. RED's ramp on the
+ * queue seen at arrival: no mark up to kmin, probability pmax (q - kmin) /
+ * (kmax - kmin) up to kmax, a mark above (kmin = kmax: DCTCP's step at K).
+ * The thresholds are in ps of the port's rate, so the queue is never
+ * converted to bytes per packet. Acknowledgements are not marked; a packet
+ * already marked upstream stays marked and is not counted again. Called
+ * once q > kmin. */
+static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t q)
+{
+    if (k->flags & (PKT_CE | PKT_ACK)) return;
+    if (q <= p->ecn_kmax_ps) {
+        e->ecn_state += 0x9e3779b97f4a7c15ull;
+        double u = (double)(rng_mix64(e->ecn_state) >> 11) * 0x1p-53;
+        double prob =
+            e->ecn_pmax * (double)(q - p->ecn_kmin_ps) / (double)(p->ecn_kmax_ps - p->ecn_kmin_ps);
+        if (u >= prob) return;
+    }
+    k->flags |= PKT_CE;
+    p->ecn_marks++;
+}
+
+/* Port p's backlog b (ps, packet k's serialization ser included) is above
+ * watch_ps = min(its peak so far, its ECN kmin): a new peak, or a queue
+ * where k may be marked. With no marking this is the peak's update alone,
+ * as often as before ECN existed. */
+static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k,
+                                            simtime_t b, simtime_t ser)
+{
+    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
+    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
+    p->watch_ps = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
+}
 
 /* Doubles port p's ring of packets on the wire, keeping their order. */
 static void ring_grow(struct port_rt *p)
@@ -32,7 +68,7 @@ void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
     simtime_t depart = start + ser;
     p->busy_until = depart;
-    if (depart - e->now > p->max_backlog_ps) p->max_backlog_ps = depart - e->now;
+    if (depart - e->now > p->watch_ps) watch(e, p, k, depart - e->now, ser);
     p->bytes += k->wire;
     p->busy_ps += ser;
     k->t = depart + p->lat_ps;
@@ -78,5 +114,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->bytes = p->bytes;
     s->busy_ps = p->busy_ps;
     s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+    s->ecn_marks = p->ecn_marks;
     return s;
 }

@@ -30,14 +30,27 @@ static void msg_flow_done(struct pkt_eng *e, struct flow *f)
     }
 }
 
-/* Packet k reached its destination host. */
-void pkt_deliver(struct pkt_eng *e, struct pkt *k)
+/* Packet k reached its destination host. cc_on: whether its flow runs a
+ * congestion control (the packet's PKT_CC), a constant in each of the two
+ * copies (pkt_deliver, deliver_cc), so that cc = window's is the code it
+ * was before dctcp but for one test on an ack. */
+static void deliver_cc(struct pkt_eng *e, struct pkt *k);
+static inline __attribute__((always_inline)) void deliver(struct pkt_eng *e, struct pkt *k,
+                                                          const int cc_on)
 {
     struct flow *f = &e->flows[k->flow];
-    if (k->flags & PKT_ACK) {
+    /* one test for acks and cc = dctcp's packets: cc = window's data
+     * packets pay nothing for dctcp, its acks one more test */
+    if (k->flags & (PKT_ACK | PKT_CC)) {
+        if (!cc_on && (k->flags & PKT_CC)) {
+            deliver_cc(e, k);
+            return;
+        }
+        if (!(k->flags & PKT_ACK)) goto data;
         e->st.underflows += k->payload > f->sent - f->acked;
         f->acked += k->payload;
         e->st.acks++;
+        if (cc_on) pkt_dctcp_ack(e, f, k->payload, k->marked);
         e->live_pkts--;
         uint32_t sched = f->sched;
         if (f->acked == f->size)
@@ -47,14 +60,24 @@ void pkt_deliver(struct pkt_eng *e, struct pkt *k)
         pkt_nic_send(e, sched);
         return;
     }
+data:
     f->delivered += k->payload;
     e->st.data_bytes_delivered += k->payload;
+    /* cc = dctcp: the receiver counts the marked bytes its next ack echoes
+     * (all of them, with coalescing: the exact fraction, docs/transports.md) */
+    struct cc_flow *cc = cc_on ? &e->cc[k->flow] : NULL;
+    if (cc_on && (k->flags & PKT_CE)) cc->rx_marked += k->payload;
     if (e->ack_every > 1) {
         /* Coalescing: acknowledge every ack_every packets, the flow's last
-         * one, and whenever half a window waits (so no window stalls). */
+         * one, and whenever half a window waits (so no window stalls; under
+         * dctcp, half the flow's own window, and whenever no more of its data
+         * is on the way or about to leave: a window cut after this packet
+         * left could otherwise wait on the ack held here forever; this
+         * stands for the delayed-ack timer a NIC has). */
         f->unacked += k->payload;
         if (++f->unacked_pkts < e->ack_every && f->delivered != f->size &&
-            2 * (uint64_t)f->unacked < e->window) {
+            2 * (uint64_t)f->unacked < (cc_on ? (uint64_t)cc->cwnd : e->window) &&
+            (!cc_on || f->sent > f->delivered || f->ready)) {
             e->live_pkts--;
             return;
         }
@@ -68,9 +91,23 @@ void pkt_deliver(struct pkt_eng *e, struct pkt *k)
     uint32_t back = k->src;
     k->src = k->dst;
     k->dst = back;
-    k->flags = PKT_ACK;
+    k->flags = cc_on ? PKT_ACK | PKT_CC : PKT_ACK;
+    if (cc_on) {
+        k->marked = (uint16_t)cc->rx_marked;
+        cc->rx_marked = 0;
+    }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
     pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
     if (f->delivered == f->size) msg_flow_done(e, f);
+}
+
+static __attribute__((noinline)) void deliver_cc(struct pkt_eng *e, struct pkt *k)
+{
+    deliver(e, k, 1);
+}
+
+void pkt_deliver(struct pkt_eng *e, struct pkt *k)
+{
+    deliver(e, k, 0);
 }

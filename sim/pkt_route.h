@@ -19,7 +19,7 @@ void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->base.t;
-    k->flags = 0;
+    k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
     if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
         k->path = PKT_DIRECT;
         return;
@@ -37,7 +37,7 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         k->path = (uint16_t)(f->k++ % t->npaths);
         break;
     case PATH_ADAPTIVE:
-        k->flags = PKT_ADAPT;
+        k->flags |= PKT_ADAPT;
         k->path = 0;
         break;
     default: /* flowlet */

@@ -91,6 +91,7 @@ static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e
             if (e->path == PATH_FLOWLET)
                 e->flowlet_last = xrealloc(e->flowlet_last, (size_t)e->capmsgs * e->subflows *
                                                                 sizeof *e->flowlet_last);
+            if (e->cc) e->cc = xrealloc(e->cc, (size_t)e->capmsgs * e->subflows * sizeof *e->cc);
         }
         mi = e->nmsgs++;
     }
@@ -104,6 +105,7 @@ static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, u
 {
     e->st.msgs++;
     e->st.flows += n;
+    if (e->cc) pkt_cc_init(e, e->msgs[mi].first_flow, n);
     if (start <= e->now)
         pkt_start_msg(e, mi);
     else

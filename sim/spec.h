@@ -1,5 +1,7 @@
 /* spec.h - what the simulation layer is configured with: the transport
- * ([transport]) and the run's simulation settings ([sim]). Plain values, filled
+ * ([transport]), the switches' queues ([switch], inside the transport's spec
+ * so the engine is created from one struct) and the run's simulation
+ * settings ([sim]). Plain values, filled
  * by the configuration layer from the option rows of spec_options.c.
  */
 #ifndef MOESIM_SIM_SPEC_H
@@ -18,15 +20,24 @@ enum path_mode {
     PATH_FLOWLET, /* ecmp, a new random path after an idle gap (sim/pkt_route.c) */
     PATH_ETHEREAL /* a step's flows split and assigned to paths (sim/ethereal.h) */
 };
-enum cc_kind { CC_WINDOW = 0 };
+enum cc_kind { CC_WINDOW = 0, CC_DCTCP };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
+
+/* [switch] (sim/switch_options.c): output queues' ECN marking and buffers. */
+struct sw_spec {
+    int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
+    int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
+    double ecn_pmax;                        /* marking probability at kmax */
+};
 
 /* [transport] */
 struct tr_spec {
     int path; /* enum path_mode */
     int64_t subflows, mtu, window_bytes, ack_bytes, ack_every;
-    int cc;                 /* enum cc_kind */
-    int64_t flowlet_gap_ns; /* path = flowlet: idle gap that starts a new flowlet */
+    int cc;                           /* enum cc_kind */
+    int64_t flowlet_gap_ns;           /* path = flowlet: idle gap that starts a new flowlet */
+    double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
+    struct sw_spec sw;                /* [switch] */
 };
 
 /* [sim] */
@@ -35,6 +46,6 @@ struct sim_spec {
     int64_t seed, iterations;
 };
 
-extern const struct opt_table tr_options, sim_options;
+extern const struct opt_table tr_options, sim_options, sw_options;
 
 #endif

@@ -26,7 +26,15 @@ static const struct opt_def tr_options_rows[] = {
      "half a window of unacknowledged bytes are acknowledged at once", F(ack_every)},
     {"transport", "flowlet_gap_ns", OPT_INT, "50000", 0, 1e12, NULL,
      "path=flowlet: a flow's packet after at least this idle time since its previous one starts a new flowlet on a new random path, ns (0: every packet)", F(flowlet_gap_ns)},
-    {"transport", "cc", OPT_ENUM, "window", 0, 0, "window", "congestion control: window (fixed window, no loss)", F(cc)},
+    {"transport", "cc", OPT_ENUM, "window", 0, 0, "window|dctcp",
+     "congestion control: window (fixed window, no loss) or dctcp (the ECN-fraction window of DCTCP, "
+     "Alizadeh et al., SIGCOMM 2010; needs switch.ecn_kmax_bytes; docs/transports.md)", F(cc)},
+    {"transport", "dctcp_g", OPT_REAL, "0.0625", 1e-6, 1, NULL,
+     "cc=dctcp: gain g of alpha = (1-g) alpha + g F, F the fraction of a window's bytes marked "
+     "(DCTCP paper: g = 1/16)", F(dctcp_g)},
+    {"transport", "dctcp_alpha_init", OPT_REAL, "1", 0, 1, NULL,
+     "cc=dctcp: alpha at a flow's start (Linux tcp_dctcp.c: dctcp_alpha_on_init = 1024/1024 = 1)",
+     F(dctcp_alpha_init)},
 };
 #undef F
 /* clang-format on */

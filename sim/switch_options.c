@@ -1,0 +1,31 @@
+/* switch_options.c - the [switch] options, over struct sw_spec (spec.h):
+ * the switches' output queues, their ECN marking (RED-style, at enqueue)
+ * and their buffers. docs/transports.md describes the model.
+ *
+ * struct sw_spec sits inside struct tr_spec (tr.sw), so the engine reads it
+ * from the transport spec it is created with (sim/eng.h); app/options.c
+ * registers this table at that offset.
+ */
+#include "sim/spec.h"
+
+/* clang-format off */
+#define F(field) offsetof(struct sw_spec, field)
+static const struct opt_def sw_options_rows[] = {
+    {"switch", "buffer_bytes", OPT_INT, "0", 0, 1e12, NULL,
+     "buffer per switch output port, bytes; 0 = unbounded (a finite buffer is refused until loss recovery is built)",
+     F(buffer_bytes)},
+    {"switch", "ecn_kmin_bytes", OPT_INT, "0", 0, 1e12, NULL,
+     "ECN (RED-style, at enqueue): a data packet that finds more than this many bytes queued ahead of it at a switch "
+     "output port may be marked CE; the probability ramps from 0 here to switch.ecn_pmax at switch.ecn_kmax_bytes",
+     F(ecn_kmin_bytes)},
+    {"switch", "ecn_kmax_bytes", OPT_INT, "0", 0, 1e12, NULL,
+     "ECN: above this many bytes queued ahead every data packet is marked; 0 = no marking. kmin = kmax = K is "
+     "DCTCP's step marking at K (DCTCP paper, SIGCOMM 2010: K > C x RTT / 7)", F(ecn_kmax_bytes)},
+    {"switch", "ecn_pmax", OPT_REAL, "1", 0, 1, NULL,
+     "ECN: marking probability at switch.ecn_kmax_bytes (RED's max_p, Floyd and Jacobson 1993), in (0, 1]",
+     F(ecn_pmax)},
+};
+#undef F
+/* clang-format on */
+const struct opt_table sw_options = {sw_options_rows,
+                                     sizeof sw_options_rows / sizeof sw_options_rows[0]};
