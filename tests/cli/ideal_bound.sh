@@ -23,6 +23,13 @@ for f in scenarios/*.ini bench/*.ini; do
         set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
     scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
+    scenarios/repro_ethereal_ls.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
+            --set workload.bytes=16384 --set "$paths,ethereal" --set faults.down=l0-s3 ;;
+    scenarios/repro_ethereal_ft.ini)
+        set -- --set topology.pods=4 --set topology.leaves_per_pod=2 --set topology.aggs_per_pod=2 \
+            --set topology.cores=4 --set topology.hosts_per_leaf=2 --set workload.bytes=16384 \
+            --set "$paths,ethereal" --set faults.down=l0-a1 ;;
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
