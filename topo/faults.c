@@ -126,8 +126,10 @@ static int parse_list(const char *text, const char *key, struct flist *l,
             strlen(tok) >= NAME_MAX_LEN)
             return fail(bad, e, key, "%s: expected a link src-dst, as l0-s3", f->text, NULL);
         *dash = 0;
-        snprintf(f->a, sizeof f->a, "%s", tok);
-        snprintf(f->b, sizeof f->b, "%s", dash + 1);
+        /* both fit: strlen(tok) < NAME_MAX_LEN was checked above */
+        size_t la = strlen(tok), lb = strlen(dash + 1);
+        memcpy(f->a, tok, la + 1);
+        memcpy(f->b, dash + 1, lb + 1);
         if (!strcmp(f->a, f->b))
             return fail(bad, e, key, "%s: a link joins two different nodes", f->text, NULL);
     }
