@@ -201,65 +201,91 @@ static int cycle_error(const struct part *p, uint64_t first, const struct edges 
     return err_set(e, "%s", msg);
 }
 
-static uint32_t uf_find(uint32_t *up, uint32_t a)
-{
-    while (up[a] != a)
-        a = up[a] = up[up[a]];
-    return a;
-}
-
 /* Groups the network tasks with messages: two that neither waits for (through
  * any chain of tasks) may overlap and share an engine, as do those that may
- * overlap with a task of a group. order[] is a topological order. */
+ * overlap with a task of a group. order[] is a topological order.
+ *
+ * The groups are the components of the network tasks' incomparability
+ * graph, and those follow one another: for two components, every task of one
+ * comes before every task of the other (take a, a' of one component and b of
+ * another with a before b: a' incomparable to a cannot come after b, so it
+ * comes before; walk the component). So in the topological order the groups
+ * are runs of consecutive network tasks, and a new group starts at the r-th
+ * network task exactly when each of the first r is an ancestor of each task
+ * from the r-th on. With low(j) = the rank of the first network task that is
+ * not an ancestor of the j-th (j itself when all before it are), that is
+ * min over j >= r of low(j) >= r. Ancestor sets (bits by rank) are kept only
+ * for the tasks between a processed predecessor and their own turn, so a
+ * chain-like graph holds a few of them, not one per task
+ * (tests/test_exec_groups.c checks the groups against brute force). */
 static void group_tasks(struct part *p, const uint32_t *order, const uint64_t *salt)
 {
-    uint32_t m = 0, *net = xmalloc(p->n * sizeof *net); /* task -> its network index */
-    for (uint32_t i = 0; i < p->n; i++)
+    uint32_t m = 0, *net = xmalloc(p->n * sizeof *net); /* task -> its rank among network tasks */
+    for (uint32_t k = 0; k < p->n; k++) {
+        uint32_t i = order[k];
         net[i] = p->t[i].kind == GRAPH_NET && p->t[i].ndem ? m++ : NONE;
-    uint32_t *netof = xmalloc((m ? m : 1) * sizeof *netof), *up = xmalloc((m ? m : 1) * sizeof *up);
-    for (uint32_t i = 0; i < p->n; i++)
-        if (net[i] != NONE) netof[net[i]] = i;
-    for (uint32_t a = 0; a < m; a++)
-        up[a] = a;
+    }
+    uint32_t *seg = xmalloc((m ? m : 1) * sizeof *seg); /* rank -> its group's first rank */
+    for (uint32_t r = 0; r < m; r++)
+        seg[r] = 0;
     if (m > 1) {
-        /* anc[i]: the network tasks task i waits for, as a bit set */
         size_t W = (m + 63) / 64;
-        uint64_t *anc = xcalloc(p->n * W, sizeof *anc);
+        uint64_t **anc = xcalloc(p->n, sizeof *anc); /* NULL: no ancestor yet, or done */
+        uint32_t *low = xmalloc(m * sizeof *low);
         for (uint32_t k = 0; k < p->n; k++) {
             uint32_t i = order[k];
-            uint64_t *ai = anc + i * W;
+            uint64_t *ai = anc[i];
+            if (net[i] != NONE) {
+                uint32_t r = net[i], l = 0;
+                if (ai) {
+                    size_t w = 0;
+                    while (w < W && ai[w] == UINT64_MAX)
+                        w++;
+                    l = w < W ? (uint32_t)(w * 64 + (uint32_t)__builtin_ctzll(~ai[w])) : m;
+                }
+                low[r] = l < r ? l : r;
+            }
             for (uint32_t j = p->soff[i]; j < p->soff[i + 1]; j++) {
-                uint64_t *as = anc + (size_t)p->succ[j] * W;
-                for (size_t w = 0; w < W; w++)
-                    as[w] |= ai[w];
+                uint32_t s = p->succ[j];
+                if (!anc[s]) anc[s] = xcalloc(W, sizeof **anc);
+                uint64_t *as = anc[s];
+                if (ai)
+                    for (size_t w = 0; w < W; w++)
+                        as[w] |= ai[w];
                 if (net[i] != NONE) as[net[i] / 64] |= 1ull << (net[i] % 64);
             }
+            free(ai);
+            anc[i] = NULL;
         }
-        for (uint32_t a = 0; a < m; a++)
-            for (uint32_t b = a + 1; b < m; b++) {
-                const uint64_t *aa = anc + (size_t)netof[a] * W, *ab = anc + (size_t)netof[b] * W;
-                int ordered = (ab[a / 64] >> (a % 64) & 1) || (aa[b / 64] >> (b % 64) & 1);
-                if (!ordered) up[uf_find(up, a)] = uf_find(up, b);
-            }
         free(anc);
-    }
-    /* groups numbered by their first task */
-    uint32_t *gid = xmalloc((m ? m : 1) * sizeof *gid);
-    for (uint32_t a = 0; a < m; a++)
-        gid[a] = NONE;
-    p->grp = xcalloc(m ? m : 1, sizeof *p->grp);
-    for (uint32_t a = 0; a < m; a++) {
-        uint32_t r = uf_find(up, a);
-        if (gid[r] == NONE) {
-            gid[r] = p->ngrp++;
-            p->grp[gid[r]] = (struct group){salt[netof[a]], netof[a], 0, 0};
+        /* cuts: a group starts at rank r when min(low[r..m-1]) >= r */
+        uint32_t *cut = xcalloc(m, sizeof *cut), mn = UINT32_MAX;
+        for (uint32_t r = m; r-- > 1;) {
+            if (low[r] < mn) mn = low[r];
+            cut[r] = mn >= r;
         }
-        p->t[netof[a]].group = gid[r];
-        p->grp[gid[r]].size++;
+        for (uint32_t r = 1; r < m; r++)
+            seg[r] = cut[r] ? r : seg[r - 1];
+        free(cut);
+        free(low);
+    }
+    /* groups numbered by their first task (in task number) */
+    uint32_t *gid = xmalloc((m ? m : 1) * sizeof *gid);
+    for (uint32_t r = 0; r < m; r++)
+        gid[r] = NONE;
+    p->grp = xcalloc(m ? m : 1, sizeof *p->grp);
+    for (uint32_t i = 0; i < p->n; i++) {
+        if (net[i] == NONE) continue;
+        uint32_t g = seg[net[i]];
+        if (gid[g] == NONE) {
+            gid[g] = p->ngrp++;
+            p->grp[gid[g]] = (struct group){salt[i], i, 0, 0};
+        }
+        p->t[i].group = gid[g];
+        p->grp[gid[g]].size++;
     }
     free(gid);
-    free(up);
-    free(netof);
+    free(seg);
     free(net);
 }
 
