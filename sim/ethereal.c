@@ -20,6 +20,22 @@ uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
     return p > t->npaths ? t->npaths : (uint32_t)p;
 }
 
+/* The path number of a route's q-th path (q < eth_paths): its leaf's
+ * choice is q % a (a = the leaf's next hops toward lb) and the next
+ * switch's (q / a): the next switch reads its digit as p / div (topo.h), and
+ * div is a unless links are down ([faults] renumbers paths so that div is a
+ * multiple of every leaf's a, topo/faults.c), so the digit is placed at div. */
+static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
+{
+    const struct topo_hop *g = topo_hop_at(t, la, lb);
+    if (g->n < 2) return q;
+    uint32_t v = t->ports[t->route_ports[g->off]].dst - t->hosts;
+    if (v == lb) return q;
+    const struct topo_hop *h = topo_hop_at(t, v, lb);
+    if (h->n < 2 || h->div <= g->n) return q;
+    return q % g->n + (uint32_t)h->div * (q / g->n);
+}
+
 static uint32_t gcd(uint32_t a, uint32_t b)
 {
     while (b) {
@@ -91,7 +107,10 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
             struct eth_sub *x = &sb[o[i] + j];
             /* equal parts, the first ones taking the remainder */
             x->bytes = bytes / m[i] + (j < bytes % m[i] ? 1 : 0);
-            x->path = s[i] ? (uint32_t)(((uint64_t)d[i].src + first[i] + j) % s[i]) : 0;
+            uint32_t q = s[i] ? (uint32_t)(((uint64_t)d[i].src + first[i] + j) % s[i]) : 0;
+            x->path =
+                s[i] ? eth_path_number(t, topo_leaf_of(t, d[i].src), topo_leaf_of(t, d[i].dst), q)
+                     : 0;
         }
     }
     free(m);

@@ -62,3 +62,31 @@ bad_input '[transport]\npath = flowlet\nflowlet_gap_ns = -1\n' \
     "3: transport.flowlet_gap_ns: -1 is out of bounds [0, 1000000000000]"
 bad_input '[transport]\npath = flowlet\n[sim]\nengine = flow\n' \
     "2: transport.path: flowlet needs packets (gaps between them): it runs on sim.engine = packet"
+# ethereal on a fat-tree with a leaf's uplink down: [faults] renumbers the
+# path digits (the aggregation switches read theirs at the lcm of the
+# leaves' group sizes), and ethereal's path numbers follow them, so every
+# live aggregation-to-core link carries bytes and none more than 1.2x their
+# mean (before the fix: some carried none, one 3.6x, the run 2.2x its bound)
+cat >"$T/ftf.ini" <<'INI'
+[topology]
+kind = fat_tree
+pods = 4
+leaves_per_pod = 4
+aggs_per_pod = 4
+cores = 16
+hosts_per_leaf = 4
+host_gbps = 100
+fabric_gbps = 100
+[workload]
+kind = alltoall
+bytes = 65536
+[transport]
+path = ethereal
+[faults]
+down = l0-a1
+INI
+"$MOESIM" run "$T/ftf.ini" --db "$T/ftf.db" -q
+expect_eq "ethereal agg_up under a fault" \
+    "$(sqlite3 "$T/ftf.db" "SELECT min(bytes) > 0, max(bytes) < 1.2 * avg(bytes) FROM links WHERE kind = 'agg_up' AND gbps > 0")" "1|1"
+expect_eq "ethereal under a fault near its bound" \
+    "$(sqlite3 "$T/ftf.db" "SELECT cct_ns < 1.1 * ideal_ns FROM phases")" "1"
