@@ -23,17 +23,6 @@ static struct cfg fabric(int kind)
     return c;
 }
 
-static void run(const struct cfg *c, struct wl_result *r, struct topo **t)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
-    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
-    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
-    g.destroy(g.state);
-}
-
 static void test_matrix_read(void **state)
 {
     (void)state;
@@ -190,7 +179,7 @@ static void test_triggers_and_starts(void **state)
     snprintf(c.wl.flows_file, sizeof c.wl.flows_file, "%s", p);
     struct wl_result r;
     struct topo *t;
-    run(&c, &r, &t);
+    tu_run(&c, &r, &t);
     assert_int_equal(r.run.nflows, 4);
     assert_int_equal(flow_start(&r, 1), 3 * PS_PER_US);
     assert_int_equal(flow_start(&r, 3), 7250 * PS_PER_NS);
@@ -221,7 +210,7 @@ static void test_incast(void **state)
     c.wl.bytes = 2000000;
     struct wl_result r;
     struct topo *t;
-    run(&c, &r, &t);
+    tu_run(&c, &r, &t);
     assert_int_equal(r.run.nflows, 5);
     int same = 0;
     for (size_t i = 0; i < r.run.nflows; i++) {
@@ -256,8 +245,8 @@ static void test_determinism(void **state)
     c.sim.iterations = 2;
     struct wl_result a, b;
     struct topo *t1, *t2;
-    run(&c, &a, &t1);
-    run(&c, &b, &t2);
+    tu_run(&c, &a, &t1);
+    tu_run(&c, &b, &t2);
     assert_int_equal(a.run.nphases, b.run.nphases);
     for (size_t i = 0; i < a.run.nphases; i++) {
         assert_int_equal(a.run.phases[i].start_ps, b.run.phases[i].start_ps);

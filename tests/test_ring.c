@@ -29,17 +29,6 @@ static struct cfg ringcfg(int kind, uint32_t hosts, int64_t bytes)
     return c;
 }
 
-static void run_ring(const struct cfg *c, struct wl_result *r, struct topo **t)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
-    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
-    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
-    g.destroy(g.state);
-}
-
 static simtime_t run_end(const struct wl_result *r)
 {
     simtime_t end = 0;
@@ -59,7 +48,7 @@ static void test_allreduce_time(void **state)
     struct cfg c = ringcfg(WL_ALLREDUCE, N, S);
     struct wl_result r;
     struct topo *t;
-    run_ring(&c, &r, &t);
+    tu_run(&c, &r, &t);
     assert_int_equal(r.run.nphases, 2 * (N - 1) * N);
     double B = 100e9 / 8 / (double)PS_PER_S; /* bytes per ps */
     double bw = 2.0 * (N - 1) / N * (double)S / B;
@@ -86,7 +75,7 @@ static void test_steps_pipeline(void **state)
     c.sim.iterations = 2;
     struct wl_result r;
     struct topo *t;
-    run_ring(&c, &r, &t);
+    tu_run(&c, &r, &t);
     uint32_t steps = 2 * (N - 1);
     assert_int_equal(r.run.nphases, 2 * steps * N);
     uint64_t sent[5] = {0};
@@ -135,7 +124,7 @@ static void test_halves(void **state)
         struct cfg c = ringcfg(kinds[k], N, 6 << 20);
         struct wl_result r;
         struct topo *t;
-        run_ring(&c, &r, &t);
+        tu_run(&c, &r, &t);
         assert_int_equal(r.run.nphases, (k ? 1 : 2) * (N - 1) * N);
         for (size_t i = 0; k && i < r.run.nphases; i++)
             assert_string_equal(r.run.phases[i].phase, names[k]);
@@ -160,9 +149,9 @@ static void test_halving_doubling(void **state)
     struct cfg c = ringcfg(WL_ALLREDUCE, N, S);
     struct wl_result ring, hd;
     struct topo *t1, *t2;
-    run_ring(&c, &ring, &t1);
+    tu_run(&c, &ring, &t1);
     c.wl.algo = WL_ALGO_HALVING_DOUBLING;
-    run_ring(&c, &hd, &t2);
+    tu_run(&c, &hd, &t2);
     assert_int_equal(hd.run.nphases, steps * N);
     /* distances of the steps: halving 4, 2, 1, then doubling 1, 2, 4 */
     const uint32_t dist[6] = {4, 2, 1, 1, 2, 4};

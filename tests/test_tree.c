@@ -30,17 +30,6 @@ static struct cfg treecfg(uint32_t hosts, int64_t bytes, int64_t chunks)
     return c;
 }
 
-static void run_tree(const struct cfg *c, struct wl_result *r, struct topo **t)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
-    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
-    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
-    g.destroy(g.state);
-}
-
 static simtime_t run_end(const struct wl_result *r)
 {
     simtime_t end = 0;
@@ -105,7 +94,7 @@ static void test_two_hosts_closed_form(void **state)
         struct cfg c = treecfg(2, S, P);
         struct wl_result r;
         struct topo *t;
-        run_tree(&c, &r, &t);
+        tu_run(&c, &r, &t);
         assert_int_equal(r.run.nphases, 4 * (size_t)P);
         double B = 100e9 / 8 / (double)PS_PER_S; /* bytes per ps */
         double m = (double)S / 2 / (double)P;
@@ -129,7 +118,7 @@ static void test_eight_hosts(void **state)
     c.out.flows = 1;
     struct wl_result r;
     struct topo *t;
-    run_tree(&c, &r, &t);
+    tu_run(&c, &r, &t);
     /* per tree per chunk: N-1 reduces and N-1 broadcasts */
     assert_int_equal(r.run.nphases, 4 * (N - 1) * (size_t)P);
     assert_int_equal(r.run.nflows, r.run.nphases);
@@ -185,7 +174,7 @@ static void test_eight_hosts(void **state)
     /* the same again */
     struct wl_result r2;
     struct topo *t2;
-    run_tree(&c, &r2, &t2);
+    tu_run(&c, &r2, &t2);
     assert_int_equal(r2.run.nphases, r.run.nphases);
     for (size_t i = 0; i < r.run.nphases; i++)
         assert_int_equal(r2.run.phases[i].end_ps, r.run.phases[i].end_ps);

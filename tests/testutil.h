@@ -40,6 +40,20 @@ static inline int tu_doneset_has(const struct res_doneset *s, const struct cfg *
     return rc;
 }
 
+/* Builds c's fabric into *t and runs c's workload on it into r, failing
+ * the test on any error or broken invariant (wl_result_free and
+ * topo_destroy are the caller's). */
+static inline void tu_run(const struct cfg *c, struct wl_result *r, struct topo **t)
+{
+    struct err e;
+    assert_int_equal(topo_build(&c->topo, t, &e), 0);
+    struct wl_gen g;
+    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
+    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
+    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
+    g.destroy(g.state);
+}
+
 /* Writes `text` to a fresh temporary file and returns its path (static buffer
  * per call slot; the file lives until the process exits or it is unlinked). */
 static inline const char *tu_write_temp(const char *text, const char *suffix)
