@@ -19,6 +19,11 @@
 #define PKT_CE    0x04u /* a data packet marked Congestion Experienced by a switch (ECN) */
 #define PKT_CC                                                                                     \
     0x08u /* its flow runs a congestion control (cc = dctcp): delivered by pkt_cc.c's rules */
+/* Reserved for loss recovery, trimming and DCQCN (docs/transports.md) */
+#define PKT_NACK   0x10u   /* an acknowledgement that asks for a resend (recovery) */
+#define PKT_TRIM   0x20u   /* a data packet trimmed to its header by a full switch (switch.trim) */
+#define PKT_REC    0x40u   /* its flow runs loss recovery (transport.recovery != none) */
+#define PKT_CNP    0x80u   /* a DCQCN congestion notification, receiver to sender */
 #define PKT_DIRECT 0xffffu /* path: no spine (same leaf, or NVLink) */
 
 struct pkt {
@@ -30,7 +35,13 @@ struct pkt {
     uint16_t path;     /* spine of its fabric path, or PKT_DIRECT */
     uint8_t hop;       /* ports crossed so far */
     uint8_t flags;
-    uint16_t marked; /* an ack under cc = dctcp: of the bytes it acknowledges, those marked CE */
+    union {
+        /* a data packet: the offset in its flow of its first byte, mod 2^32
+         * (TCP-style byte sequence numbers: compare with wrap-around) */
+        uint32_t seq;
+        /* an ack under cc = dctcp: of the bytes it acknowledges, those marked CE */
+        uint32_t marked;
+    };
 };
 
 _Static_assert(sizeof(struct pkt) == 32, "a packet is 32 bytes");

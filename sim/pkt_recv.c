@@ -93,7 +93,7 @@ data:
     k->dst = back;
     k->flags = cc_on ? PKT_ACK | PKT_CC : PKT_ACK;
     if (cc_on) {
-        k->marked = (uint16_t)cc->rx_marked;
+        k->marked = cc->rx_marked;
         cc->rx_marked = 0;
     }
     k->wire = (uint16_t)e->ack_bytes;

@@ -49,6 +49,7 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     k.hop = 0;
     k.src = f->src;
     k.dst = f->dst;
+    k.seq = (uint32_t)f->sent;
     pkt_choose_path(e, f, &k);
     f->sent += payload;
     e->st.data_bytes_sent += payload;
