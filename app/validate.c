@@ -120,6 +120,10 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
     if (c->tr.sw.ecn_kmax_bytes != 0)
         return cfg_fail(bad, e, "switch", "ecn_kmax_bytes",
                         "the flow engine models no queues and no ECN marks (sim.engine = flow)");
+    if (c->tr.recovery != REC_NONE)
+        return cfg_fail(bad, e, "transport", "recovery",
+                        "the flow engine loses nothing (sim.engine = flow): loss recovery runs on "
+                        "sim.engine = packet");
     return 0;
 }
 
@@ -129,10 +133,17 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
 static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     const struct sw_spec *s = &c->tr.sw;
-    if (s->buffer_bytes != 0)
+    if (s->buffer_bytes != 0 && c->tr.recovery == REC_NONE)
         return cfg_fail(bad, e, "switch", "buffer_bytes",
-                        "a finite buffer drops packets, and loss recovery (transport.recovery) is "
-                        "not built yet");
+                        "a finite buffer drops packets, and transport.recovery = none recovers "
+                        "nothing: set transport.recovery = goback_n or selective");
+    if (s->buffer_bytes != 0 && s->buffer_bytes < c->tr.mtu)
+        return cfg_fail(bad, e, "switch", "buffer_bytes",
+                        "%lld holds no packet of transport.mtu (%lld bytes)",
+                        (long long)s->buffer_bytes, (long long)c->tr.mtu);
+    if (s->trim && s->buffer_bytes == 0)
+        return cfg_fail(bad, e, "switch", "trim",
+                        "trimming acts on a full buffer, and switch.buffer_bytes = 0 (unbounded)");
     if (s->ecn_kmin_bytes > s->ecn_kmax_bytes)
         return cfg_fail(bad, e, "switch", "ecn_kmin_bytes",
                         "%lld is more than switch.ecn_kmax_bytes (%lld)",
@@ -145,6 +156,20 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "transport", "cc",
                         "dctcp reacts to ECN marks, and no switch marks: set "
                         "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+    return 0;
+}
+
+/* Loss recovery (transport.recovery, sim/pkt_loss.c) acknowledges every
+ * packet: its acks carry the cumulative point and one packet's SACK, and
+ * echo a mark in one bit. */
+static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (c->tr.recovery != REC_NONE && c->tr.ack_every != 1)
+        return cfg_fail(bad, e, "transport", "ack_every",
+                        "%lld: loss recovery (transport.recovery = %s) acknowledges every packet: "
+                        "use 1",
+                        (long long)c->tr.ack_every,
+                        opt_enum_name("transport", "recovery", c->tr.recovery));
     return 0;
 }
 
@@ -240,9 +265,9 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,       cfg_check_topo,      cfg_check_memory,
-    cfg_check_ack,         cfg_check_ack_every, cfg_check_window,
-    cfg_check_flow_engine, cfg_check_switch,    cfg_check_workload,
+    cfg_check_hosts,     cfg_check_topo,     cfg_check_memory,      cfg_check_ack,
+    cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_switch,
+    cfg_check_recovery,  cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

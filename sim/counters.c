@@ -22,6 +22,11 @@ void eng_stats_fold(struct eng_stats *dst, const struct eng_stats *src)
     dst->flows += src->flows;
     dst->past_events += src->past_events;
     dst->underflows += src->underflows;
+    dst->retx_bytes += src->retx_bytes;
+    dst->drop_bytes += src->drop_bytes;
+    dst->dup_bytes += src->dup_bytes;
+    dst->timeouts += src->timeouts;
+    dst->nacks += src->nacks;
     add_max32(&dst->peak_packets, src->peak_packets);
     add_max64(&dst->peak_events, src->peak_events);
 }

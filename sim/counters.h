@@ -20,6 +20,11 @@ struct eng_stats {
     uint64_t underflows;  /* a flow's bytes in flight, a message's flows or
                              acknowledgements left, or the live message count
                              taken below zero: must stay 0 */
+    /* loss recovery (transport.recovery, sim/pkt_loss.c): data bytes sent
+     * again, dropped by a full buffer (or trimmed off), and arrived but not
+     * delivered (a duplicate, or discarded out of order by go-back-N); so
+     * data_bytes_sent = data_bytes_delivered + dup_bytes + drop_bytes */
+    uint64_t retx_bytes, drop_bytes, dup_bytes, timeouts, nacks;
     uint32_t peak_packets;
     uint64_t peak_events; /* largest event queue */
     simtime_t now;

@@ -12,16 +12,18 @@
 
 /* Schedules an event. The event being handled is still the heap's top
  * (top_live) until the first push replaces it. */
-void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id)
+uint64_t pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id)
 {
+    uint64_t seq;
     if (t < e->now) e->st.past_events++;
     if (e->top_live) {
         e->top_live = 0;
-        evq_replace_top(&e->q, t, kind, id);
+        seq = evq_replace_top(&e->q, t, kind, id);
     } else {
-        evq_push(&e->q, t, kind, id);
+        seq = evq_push(&e->q, t, kind, id);
     }
     if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+    return seq;
 }
 
 size_t eng_memory_per_port(void)
@@ -90,6 +92,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         e->dctcp_g = c->dctcp_g;
         e->dctcp_alpha_init = c->dctcp_alpha_init;
     }
+    if (c->recovery != REC_NONE) pkt_rec_create(e, c);
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
@@ -107,6 +110,11 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
             marks ? ser_ps((uint64_t)c->sw.ecn_kmin_bytes, t->ports[i].bps) : SIMTIME_MAX;
         p->ecn_kmax_ps =
             marks ? ser_ps((uint64_t)c->sw.ecn_kmax_bytes, t->ports[i].bps) : SIMTIME_MAX;
+        /* drop-tail at switches' output ports only: a host's NIC holds its
+         * packets back instead (its sender waits for the port) */
+        p->buf_ps = c->sw.buffer_bytes && t->ports[i].src >= t->hosts
+                        ? ser_ps((uint64_t)c->sw.buffer_bytes, t->ports[i].bps)
+                        : SIMTIME_MAX;
     }
     for (uint32_t i = 0; i < t->nports; i++) {
         uint32_t far = t->ports[i].dst;
@@ -143,6 +151,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->adapt_rr);
     free(e->flowlet_last);
     free(e->cc);
+    pkt_rec_destroy(e);
     free(e);
 }
 
@@ -175,6 +184,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->busy_ps = p->max_backlog_ps = 0;
         p->ecn_marks = 0;
         p->watch_ps = 0;
+        p->drops = p->trims = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
@@ -191,6 +201,8 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->sample_period = 0;
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
+    e->msg_counters = NULL;
+    e->msg_counters_ctx = NULL;
     seed_streams(e, salt);
 }
 
@@ -234,6 +246,9 @@ static void pkt_run(struct eng *eb)
             break;
         case EV_SAMPLE:
             on_sample(e, before);
+            break;
+        case EV_RTO:
+            pkt_rec_timer(e, ev.id);
             break;
         }
         if (e->top_live) {
@@ -304,11 +319,20 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         "below zero",
                         (unsigned long long)s->underflows),
                -1;
-    if (s->data_bytes_sent != s->data_bytes_delivered)
-        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+    if (s->data_bytes_sent != s->data_bytes_delivered + s->dup_bytes + s->drop_bytes) {
+        if (!s->dup_bytes && !s->drop_bytes)
+            return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+                            (unsigned long long)s->data_bytes_sent,
+                            (unsigned long long)s->data_bytes_delivered),
+                   -1;
+        return snprintf(msg, n,
+                        "invariant: %llu data bytes sent but %llu delivered, %llu duplicate or "
+                        "discarded and %llu dropped",
                         (unsigned long long)s->data_bytes_sent,
-                        (unsigned long long)s->data_bytes_delivered),
+                        (unsigned long long)s->data_bytes_delivered,
+                        (unsigned long long)s->dup_bytes, (unsigned long long)s->drop_bytes),
                -1;
+    }
     if (s->msgs_done != s->msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n,
@@ -328,6 +352,13 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
     return 0;
 }
 
+static void pkt_set_msg_counters(struct eng *eb, eng_msg_counters_fn fn, void *ctx)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    e->msg_counters = fn;
+    e->msg_counters_ctx = ctx;
+}
+
 const struct eng_ops pkt_eng_ops = {
     .name = "packet",
     .create = pkt_create,
@@ -344,4 +375,5 @@ const struct eng_ops pkt_eng_ops = {
     .port_sent = pkt_port_sent,
     .window = pkt_window,
     .check = pkt_check,
+    .set_msg_counters = pkt_set_msg_counters,
 };

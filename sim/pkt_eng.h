@@ -27,6 +27,9 @@
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  *   pkt_cc.c     congestion control (cc = dctcp): windows from ECN echoes
+ *   pkt_loss.c   loss recovery (transport.recovery): drop-tail and trimming
+ *                at a full switch buffer, go-back-N and selective repeat,
+ *                NACKs, the retransmission timer
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -42,7 +45,7 @@
 
 extern const struct eng_ops pkt_eng_ops;
 
-enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE, EV_RTO };
 
 #define PKT_NONE    UINT32_MAX
 #define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
@@ -69,8 +72,13 @@ struct port_rt {
      * serialization queued ahead may be marked, above kmax_ps it is; both
      * SIMTIME_MAX on ports out of a host (no marking there) */
     simtime_t ecn_kmin_ps, ecn_kmax_ps;
-    simtime_t watch_ps; /* min(max_backlog_ps, ecn_kmin_ps): pkt_commit's one test */
+    simtime_t watch_ps; /* min(max_backlog_ps, ecn_kmin_ps, buf_ps): pkt_commit's one test */
     uint64_t ecn_marks;
+    /* switch.buffer_bytes in ps of the port's rate: a data packet that
+     * would make the backlog exceed it is dropped or trimmed (pkt_loss.c);
+     * SIMTIME_MAX (never) when unbounded and at a host's NIC */
+    simtime_t buf_ps;
+    uint64_t drops, trims;
 } __attribute__((aligned(64)));
 
 /* A transport flow, in one 64-byte line; its bytes in flight are sent -
@@ -120,6 +128,8 @@ struct host {
 struct pkt_eng {
     struct eng base; /* ops, topology */
     struct eng_hooks hooks;
+    eng_msg_counters_fn msg_counters; /* eng_set_msg_counters; NULL: none */
+    void *msg_counters_ctx;
     struct evq q;
     struct port_rt *ports;
     uint32_t live_pkts, peak_pkts;
@@ -131,7 +141,13 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
-    struct cc_flow *cc; /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    struct cc_flow *cc;   /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    struct rec_flow *rec; /* transport.recovery, per flow (pkt_loss.c); NULL under none */
+    uint64_t *rec_bits;   /* recovery = selective: 3 bitmaps of rec_pkts bits per flow */
+    uint32_t rec_pkts;    /* selective: packets a bitmap covers (a power of two) */
+    uint8_t recovery;     /* enum rec_kind */
+    uint8_t trim;         /* switch.trim */
+    simtime_t rto_ps, reorder_ps;
     double dctcp_g, dctcp_alpha_init;
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
@@ -164,8 +180,8 @@ static inline const struct pkt_eng *pkt_eng_ofc(const struct eng *e)
     return (const struct pkt_eng *)e;
 }
 
-/* pkt_eng.c: schedules an event. */
-void pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id);
+/* pkt_eng.c: schedules an event; returns its sequence number (evq_cancel). */
+uint64_t pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id);
 
 /* pkt_port.c */
 void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
@@ -205,6 +221,30 @@ uint32_t pkt_add_msg_paths(struct eng *e, uint32_t src, uint32_t dst, simtime_t 
 
 /* pkt_recv.c */
 void pkt_deliver(struct pkt_eng *e, struct pkt *k);
+
+/* pkt_recv.c, for pkt_loss.c: flow f is delivered entirely (the hook
+ * hears of its message's last); flow f is acknowledged entirely (its
+ * message's slot is freed with its last). */
+void pkt_msg_flow_done(struct pkt_eng *e, struct flow *f);
+void pkt_flow_acked(struct pkt_eng *e, struct flow *f);
+
+/* pkt_loss.c: loss recovery (transport.recovery != none: e->rec set; every
+ * data packet carries PKT_REC and its acks are handled here). */
+void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c);
+void pkt_rec_destroy(struct pkt_eng *e);
+void pkt_rec_grow(struct pkt_eng *e, size_t nflows);              /* room for nflows flows */
+void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n); /* flows that start */
+uint64_t pkt_rec_next(struct pkt_eng *e, struct flow *f);         /* the offset f sends next */
+void pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload);
+int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f);
+/* Flow f, taken off its sender's ready list, has nothing to send any more
+ * (an acknowledgement answered its retransmission meanwhile): returns 1. */
+int pkt_rec_skip(struct pkt_eng *e, struct flow *f);
+void pkt_rec_deliver(struct pkt_eng *e, struct pkt *k); /* a PKT_REC packet at its host */
+void pkt_rec_timer(struct pkt_eng *e, uint32_t fi);     /* EV_RTO */
+/* Data packet k would make port q's backlog exceed its buffer: dropped, or
+ * trimmed and queued as a header (switch.trim). */
+void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k);
 
 /* pkt_rail.c: packet k at the far end of port q, a PKT_NVSW or PKT_RELAY
  * port, goes on (returns 0) or is at its destination (returns 1). */

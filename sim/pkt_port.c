@@ -31,15 +31,25 @@ static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtim
 }
 
 /* Port p's backlog b (ps, packet k's serialization ser included) is above
- * watch_ps = min(its peak so far, its ECN kmin): a new peak, or a queue
- * where k may be marked. With no marking this is the peak's update alone,
- * as often as before ECN existed. */
-static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k,
-                                            simtime_t b, simtime_t ser)
+ * watch_ps = min(its peak so far, its ECN kmin, its buffer): a new peak, a
+ * queue where k may be marked, or one it overflows (drop-tail: a data
+ * packet that would make the backlog exceed the buffer is dropped or
+ * trimmed by pkt_loss.c, and watch returns 1; acknowledgements are never
+ * dropped, docs/transports.md). With no marking and no finite buffer this
+ * is the peak's update alone, as often as before ECN existed. */
+static __attribute__((noinline)) int watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
+                                           simtime_t b, simtime_t ser)
 {
+    struct port_rt *p = &e->ports[q];
+    if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM))) {
+        pkt_rec_overflow(e, q, k);
+        return 1;
+    }
     if (b > p->max_backlog_ps) p->max_backlog_ps = b;
     if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
-    p->watch_ps = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
+    simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
+    p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
+    return 0;
 }
 
 /* Doubles port p's ring of packets on the wire, keeping their order. */
@@ -67,8 +77,8 @@ void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
                                               : ser_ps(k->wire, e->base.t->ports[q].bps);
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
     simtime_t depart = start + ser;
+    if (depart - e->now > p->watch_ps && watch(e, q, k, depart - e->now, ser)) return;
     p->busy_until = depart;
-    if (depart - e->now > p->watch_ps) watch(e, p, k, depart - e->now, ser);
     p->bytes += k->wire;
     p->busy_ps += ser;
     k->t = depart + p->lat_ps;
@@ -115,5 +125,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->busy_ps = p->busy_ps;
     s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
     s->ecn_marks = p->ecn_marks;
+    s->drops = p->drops;
     return s;
 }

@@ -41,7 +41,11 @@ static inline __attribute__((always_inline)) void deliver(struct pkt_eng *e, str
     struct flow *f = &e->flows[k->flow];
     /* one test for acks and cc = dctcp's packets: cc = window's data
      * packets pay nothing for dctcp, its acks one more test */
-    if (k->flags & (PKT_ACK | PKT_CC)) {
+    if (k->flags & (PKT_ACK | PKT_CC | PKT_REC)) {
+        if (!cc_on && (k->flags & PKT_REC)) { /* loss recovery: its own receiver and sender */
+            pkt_rec_deliver(e, k);
+            return;
+        }
         if (!cc_on && (k->flags & PKT_CC)) {
             deliver_cc(e, k);
             return;
@@ -110,4 +114,14 @@ static __attribute__((noinline)) void deliver_cc(struct pkt_eng *e, struct pkt *
 void pkt_deliver(struct pkt_eng *e, struct pkt *k)
 {
     deliver(e, k, 0);
+}
+
+void pkt_msg_flow_done(struct pkt_eng *e, struct flow *f)
+{
+    msg_flow_done(e, f);
+}
+
+void pkt_flow_acked(struct pkt_eng *e, struct flow *f)
+{
+    flow_acked(e, f);
 }

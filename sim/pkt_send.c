@@ -39,8 +39,14 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     else
         __builtin_prefetch(&e->flows[hs->ready_head], 1); /* this sender's next flow */
     f->ready = 0;
+    if (e->rec && pkt_rec_skip(e, f)) { /* loss recovery: nothing left to send */
+        pkt_nic_send(e, h);
+        return;
+    }
 
-    uint64_t left = f->size - f->sent;
+    /* under loss recovery, a retransmission may come first (pkt_loss.c) */
+    uint64_t off = e->rec ? pkt_rec_next(e, f) : f->sent;
+    uint64_t left = f->size - off;
     uint32_t payload = left < e->mtu ? (uint32_t)left : e->mtu;
     struct pkt k;
     k.flow = fi;
@@ -49,14 +55,17 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     k.hop = 0;
     k.src = f->src;
     k.dst = f->dst;
-    k.seq = (uint32_t)f->sent;
+    k.seq = (uint32_t)off;
     pkt_choose_path(e, f, &k);
-    f->sent += payload;
+    if (e->rec)
+        pkt_rec_sent(e, f, off, payload);
+    else
+        f->sent += payload;
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
     pkt_commit(e, up, &k);
-    if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+    if (e->rec ? pkt_rec_can_send(e, f) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
     hs->nic_pending = 1;
     pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
 }
@@ -93,6 +102,7 @@ static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e
                 e->flowlet_last = xrealloc(e->flowlet_last, (size_t)e->capmsgs * e->subflows *
                                                                 sizeof *e->flowlet_last);
             if (e->cc) e->cc = xrealloc(e->cc, (size_t)e->capmsgs * e->subflows * sizeof *e->cc);
+            if (e->rec) pkt_rec_grow(e, (size_t)e->capmsgs * e->subflows);
         }
         mi = e->nmsgs++;
     }
@@ -107,6 +117,7 @@ static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, u
     e->st.msgs++;
     e->st.flows += n;
     if (e->cc) pkt_cc_init(e, e->msgs[mi].first_flow, n);
+    if (e->rec) pkt_rec_init(e, e->msgs[mi].first_flow, n);
     if (start <= e->now)
         pkt_start_msg(e, mi);
     else

@@ -22,12 +22,15 @@ enum path_mode {
 };
 enum cc_kind { CC_WINDOW = 0, CC_DCTCP };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
+/* transport.recovery (sim/pkt_loss.c): what a sender does about a lost packet */
+enum rec_kind { REC_NONE = 0, REC_GOBACK_N, REC_SELECTIVE };
 
 /* [switch] (sim/switch_options.c): output queues' ECN marking and buffers. */
 struct sw_spec {
     int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
     int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
     double ecn_pmax;                        /* marking probability at kmax */
+    int trim; /* a packet the buffer cannot hold is trimmed, not dropped */
 };
 
 /* [transport] */
@@ -37,7 +40,9 @@ struct tr_spec {
     int cc;                           /* enum cc_kind */
     int64_t flowlet_gap_ns;           /* path = flowlet: idle gap that starts a new flowlet */
     double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
-    struct sw_spec sw;                /* [switch] */
+    int recovery;                     /* enum rec_kind */
+    int64_t rto_ns, reorder_ns; /* recovery: retransmission timeout; selective: reorder window */
+    struct sw_spec sw;          /* [switch] */
 };
 
 /* [sim] */

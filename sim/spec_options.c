@@ -35,6 +35,18 @@ static const struct opt_def tr_options_rows[] = {
     {"transport", "dctcp_alpha_init", OPT_REAL, "1", 0, 1, NULL,
      "cc=dctcp: alpha at a flow's start (Linux tcp_dctcp.c: dctcp_alpha_on_init = 1024/1024 = 1)",
      F(dctcp_alpha_init)},
+    {"transport", "recovery", OPT_ENUM, "none", 0, 0, "none|goback_n|selective",
+     "loss recovery: none (nothing is lost: unbounded buffers), goback_n (RoCE NICs: an out-of-order "
+     "arrival is discarded and NACKed, the sender resends from the missing byte) or selective (IRN, "
+     "Mittal et al. SIGCOMM 2018, and UEC: a bitmap at the receiver, SACKs, only missing packets resent); "
+     "needs transport.ack_every = 1 (docs/transports.md)", F(recovery)},
+    {"transport", "rto_ns", OPT_INT, "320000", 1000, 1e12, NULL,
+     "recovery: retransmission timeout, ns: a flow with bytes in flight and no new cumulative "
+     "acknowledgement for this long resends (IRN's RTO_high = 320 us)", F(rto_ns)},
+    {"transport", "reorder_ns", OPT_INT, "10000", 0, 1e12, NULL,
+     "recovery = selective: a hole at the receiver's cumulative point is NACKed once it has been open "
+     "this long when a packet beyond it arrives (reordering tolerance: spraying reorders; 0 = at the "
+     "first out-of-order arrival, as IRN); a trimmed packet is NACKed at once", F(reorder_ns)},
 };
 #undef F
 /* clang-format on */

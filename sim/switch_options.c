@@ -12,7 +12,8 @@
 #define F(field) offsetof(struct sw_spec, field)
 static const struct opt_def sw_options_rows[] = {
     {"switch", "buffer_bytes", OPT_INT, "0", 0, 1e12, NULL,
-     "buffer per switch output port, bytes; 0 = unbounded (a finite buffer is refused until loss recovery is built)",
+     "buffer per switch output port, bytes; 0 = unbounded. A data packet that would make the bytes queued exceed it is "
+     "dropped (drop-tail; host NIC ports and acknowledgements never drop); needs transport.recovery (docs/transports.md)",
      F(buffer_bytes)},
     {"switch", "ecn_kmin_bytes", OPT_INT, "0", 0, 1e12, NULL,
      "ECN (RED-style, at enqueue): a data packet that finds more than this many bytes queued ahead of it at a switch "
@@ -24,6 +25,10 @@ static const struct opt_def sw_options_rows[] = {
     {"switch", "ecn_pmax", OPT_REAL, "1", 0, 1, NULL,
      "ECN: marking probability at switch.ecn_kmax_bytes (RED's max_p, Floyd and Jacobson 1993), in (0, 1]",
      F(ecn_pmax)},
+    {"switch", "trim", OPT_BOOL, "false", 0, 0, NULL,
+     "a data packet the buffer cannot hold loses its payload and its header goes on ahead of the queue "
+     "(NDP, Handley et al. SIGCOMM 2017; UEC): the receiver NACKs it at once; needs switch.buffer_bytes",
+     F(trim)},
 };
 #undef F
 /* clang-format on */

@@ -1,0 +1,483 @@
+/* pkt_loss.c - the packet engine's loss recovery (pkt_eng.h,
+ * transport.recovery; docs/transports.md): what a full switch buffer does
+ * to a data packet (drop-tail, or NDP/UEC trimming), and how the two ends of
+ * a flow recover.
+ *
+ * goback_n, as RoCE NICs: the receiver keeps the next byte it expects (the
+ * flow's `delivered`); a packet beyond it is discarded and NACKed, once per
+ * gap, with the byte expected; the sender goes back and resends from there.
+ * selective, as IRN (Mittal et al., "Revisiting Network Support for RDMA",
+ * SIGCOMM 2018) and UEC: the receiver keeps a bitmap of the packets beyond
+ * its cumulative point, every ack carries that point and the packet it
+ * acknowledges (a SACK); a hole at the cumulative point that stays open
+ * transport.reorder_ns while packets beyond it arrive is NACKed, and the
+ * sender resends the packets it has no SACK for below the one the NACK
+ * carries; a trimmed packet is NACKed at once and resent alone. Both: a
+ * retransmission timeout (transport.rto_ns) per flow, restarted by every new
+ * cumulative acknowledgement: one EV_RTO event per flow, armed lazily (it
+ * is moved by writing a deadline and re-pushed when it fires early).
+ *
+ * Sequence numbers are the byte offsets of pkt.seq (mod 2^32, unwrapped
+ * against the end's own cumulative point). An ack of a recovering flow
+ * carries the receiver's cumulative point in seq and, under selective, in
+ * payload 1 + the acknowledged packet's distance above it in packets (0:
+ * none); flags PKT_NACK (and PKT_TRIM: the packet was trimmed) mark NACKs,
+ * PKT_CE echoes a mark (recovery requires transport.ack_every = 1, so one
+ * bit is the echo). Acks are never dropped (they are never above the buffer
+ * test: pkt_port.c), so the sender's scoreboard of SACKs is the receiver's
+ * bitmap as the acks tell it.
+ *
+ * A flow's slot is freed only once it is acknowledged entirely, none of its
+ * packets is left in the fabric (duplicates may still be on their way) and
+ * its timer is cancelled: a late packet never meets a reused flow. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "sim/pkt_eng.h"
+
+/* A flow's recovery state, beside e->flows (same index). */
+struct rec_flow {
+    uint64_t high;      /* sender: one past the highest byte ever sent */
+    uint64_t cum;       /* receiver: every byte below has arrived */
+    uint64_t rx_high;   /* selective receiver: one past the highest byte arrived */
+    uint64_t nack_end;  /* selective sender: holes below this were marked by a NACK */
+    uint64_t timer_seq; /* the pending EV_RTO (evq_cancel) */
+    simtime_t rto_at;   /* sender: the timeout, unless an acknowledgement moves it */
+    simtime_t gap_t;    /* selective receiver: since when the hole at cum is open */
+    uint64_t retx_bytes;
+    uint32_t timeouts, nacks;
+    uint32_t inpkts; /* its packets in the fabric (data and acks) */
+    uint32_t lost;   /* selective sender: packets marked to resend */
+    uint8_t timer;   /* an EV_RTO is pending */
+    uint8_t nacked;  /* receiver: the hole at cum has been NACKed */
+    uint8_t gap;     /* selective receiver: gap_t is set */
+    uint8_t done;    /* finished: its message heard of it */
+};
+
+enum { BM_RX = 0, BM_SACK, BM_LOST };
+
+/* Flow fi's bitmap b (selective): bit (offset / mtu) mod rec_pkts. */
+static inline uint64_t *bm(const struct pkt_eng *e, uint32_t fi, int b)
+{
+    return e->rec_bits + ((size_t)fi * 3 + (size_t)b) * (e->rec_pkts / 64);
+}
+
+static inline uint64_t bit_of(const struct pkt_eng *e, uint64_t off)
+{
+    return (off / e->mtu) & (e->rec_pkts - 1);
+}
+
+static inline int bm_get(const uint64_t *w, uint64_t i)
+{
+    return (int)((w[i >> 6] >> (i & 63)) & 1);
+}
+
+static inline void bm_set(uint64_t *w, uint64_t i)
+{
+    w[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline void bm_clear(uint64_t *w, uint64_t i)
+{
+    w[i >> 6] &= ~(1ull << (i & 63));
+}
+
+/* x, a 32-bit sequence number, as the 64-bit offset nearest ref. */
+static inline uint64_t unwrap(uint32_t x, uint64_t ref)
+{
+    return ref + (uint64_t)(int64_t)(int32_t)(x - (uint32_t)ref);
+}
+
+/* The length of flow f's packet at offset off. */
+static inline uint64_t pkt_len(const struct pkt_eng *e, const struct flow *f, uint64_t off)
+{
+    uint64_t left = f->size - off;
+    return left < e->mtu ? left : e->mtu;
+}
+
+void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
+{
+    e->recovery = (uint8_t)c->recovery;
+    e->trim = (uint8_t)(c->sw.trim != 0);
+    e->rto_ps = (simtime_t)c->rto_ns * PS_PER_NS;
+    e->reorder_ps = (simtime_t)c->reorder_ns * PS_PER_NS;
+    e->pkt_flags |= PKT_REC;
+    e->rec = xmalloc(sizeof *e->rec); /* grown with the flows (pkt_send.c) */
+    if (e->recovery == REC_SELECTIVE) {
+        /* The bitmaps cover a window of packets beyond the cumulative
+         * point, and the sender keeps no more than that outstanding (IRN's
+         * BDP flow control): the window's packets, a power of two, at
+         * least 64, at most 2^15 (the ack's 16-bit distance). */
+        uint64_t w = e->window / e->mtu + 2, n = 64;
+        while (n < w && n < (1u << 15))
+            n *= 2;
+        e->rec_pkts = (uint32_t)n;
+        e->rec_bits = xmalloc(1);
+    }
+}
+
+void pkt_rec_destroy(struct pkt_eng *e)
+{
+    free(e->rec);
+    free(e->rec_bits);
+}
+
+void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
+{
+    e->rec = xrealloc(e->rec, nflows * sizeof *e->rec);
+    if (e->rec_bits)
+        e->rec_bits = xrealloc(e->rec_bits, nflows * 3 * (e->rec_pkts / 64) * sizeof(uint64_t));
+}
+
+void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n)
+{
+    memset(&e->rec[first], 0, n * sizeof *e->rec);
+    if (e->rec_bits) memset(bm(e, first, 0), 0, (size_t)n * 3 * (e->rec_pkts / 64) * 8);
+}
+
+/* Selective: the first packet marked lost at or above flow fi's acked
+ * point, as an offset (the sender's `lost` count says there is one). */
+static uint64_t first_lost(const struct pkt_eng *e, const struct flow *f)
+{
+    uint32_t fi = (uint32_t)(f - e->flows);
+    const uint64_t *w = bm(e, fi, BM_LOST);
+    uint64_t B = e->rec_pkts;
+    uint64_t p0 = f->acked / e->mtu;
+    for (uint64_t i = 0; i < B;) {
+        uint64_t b = (p0 + i) & (B - 1);
+        uint64_t word = w[b >> 6] >> (b & 63);
+        if (word) return (p0 + i + (uint64_t)__builtin_ctzll(word)) * e->mtu;
+        i += 64 - (b & 63);
+    }
+    err_fatal("recovery: flow %u counts %u lost packets and marks none", fi, e->rec[fi].lost);
+}
+
+uint64_t pkt_rec_next(struct pkt_eng *e, struct flow *f)
+{
+    if (e->recovery == REC_SELECTIVE && e->rec[f - e->flows].lost) return first_lost(e, f);
+    return f->sent;
+}
+
+/* Arms flow fi's timer at its deadline unless it is pending. */
+static void arm(struct pkt_eng *e, uint32_t fi)
+{
+    struct rec_flow *r = &e->rec[fi];
+    if (r->timer) return;
+    r->timer = 1;
+    r->timer_seq = pkt_push(e, r->rto_at, EV_RTO, fi);
+}
+
+void pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload)
+{
+    uint32_t fi = (uint32_t)(f - e->flows);
+    struct rec_flow *r = &e->rec[fi];
+    r->inpkts++;
+    if (off < r->high) {
+        r->retx_bytes += payload;
+        e->st.retx_bytes += payload;
+    }
+    if (off == f->sent) {
+        if (f->sent == f->acked) r->rto_at = e->now + e->rto_ps; /* nothing was outstanding */
+        f->sent += payload;
+    } else { /* selective: a packet marked lost */
+        bm_clear(bm(e, fi, BM_LOST), bit_of(e, off));
+        r->lost--;
+    }
+    if (f->sent > r->high) r->high = f->sent;
+    arm(e, fi);
+}
+
+int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f)
+{
+    if (e->recovery != REC_SELECTIVE) return pkt_flow_can_send(e, f);
+    if (e->rec[f - e->flows].lost) return 1;
+    /* new data: the window, and no further than the bitmaps reach */
+    return pkt_flow_can_send(e, f) &&
+           f->sent + pkt_len(e, f, f->sent) <= f->acked + (uint64_t)(e->rec_pkts - 1) * e->mtu;
+}
+
+/* Flow f may be finished: acknowledged entirely, nothing of it left in the
+ * fabric, its timer cancelled. Its message's counters go to the hook with
+ * its last flow. */
+static void maybe_finish(struct pkt_eng *e, struct flow *f)
+{
+    uint32_t fi = (uint32_t)(f - e->flows);
+    struct rec_flow *r = &e->rec[fi];
+    if (r->done || f->acked != f->size) return;
+    if (r->timer) {
+        evq_cancel(&e->q, r->timer_seq);
+        r->timer = 0;
+    }
+    if (r->inpkts || f->ready) return; /* (a ready flow is in its sender's list) */
+    r->done = 1;
+    struct msg *m = &e->msgs[f->msg];
+    if (m->acks_left == 1 && e->msg_counters) {
+        struct eng_msg_counters c = {0, 0, 0};
+        for (uint32_t j = 0; j < m->nflows; j++) {
+            const struct rec_flow *o = &e->rec[m->first_flow + j];
+            c.retx_bytes += o->retx_bytes;
+            c.timeouts += o->timeouts;
+            c.nacks += o->nacks;
+        }
+        e->msg_counters(e->msg_counters_ctx, &e->base, m->tag, &c);
+    }
+    pkt_flow_acked(e, f);
+}
+
+/* A packet of flow fi leaves the fabric without an answer. */
+static void consumed(struct pkt_eng *e, uint32_t fi)
+{
+    e->live_pkts--;
+    e->rec[fi].inpkts--;
+    maybe_finish(e, &e->flows[fi]);
+}
+
+int pkt_rec_skip(struct pkt_eng *e, struct flow *f)
+{
+    if (pkt_rec_can_send(e, f)) return 0;
+    maybe_finish(e, f);
+    return 1;
+}
+
+void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k)
+{
+    struct port_rt *p = &e->ports[q];
+    e->st.drop_bytes += k->payload;
+    if (e->trim && !(k->flags & PKT_TRIM)) {
+        /* switch.trim: its header goes on ahead of the queue */
+        p->trims++;
+        (void)q;
+        /* (priority lane: pkt_rec_header) */
+    }
+    p->drops++;
+    consumed(e, k->flow);
+}
+
+/* Turns packet k (data of flow f, at its destination) into its flow's ack
+ * (cumulative point r->cum; dist: 1 + the packet's distance above it, or 0;
+ * extra: PKT_NACK, PKT_TRIM) and sends it back by the reverse path. */
+static void answer(struct pkt_eng *e, struct pkt *k, const struct rec_flow *r, uint32_t dist,
+                   uint8_t extra)
+{
+    uint32_t back = k->src;
+    k->src = k->dst;
+    k->dst = back;
+    k->flags = (uint8_t)(PKT_ACK | PKT_REC | extra | (k->flags & PKT_CE));
+    k->seq = (uint32_t)r->cum;
+    k->payload = (uint16_t)dist;
+    k->wire = (uint16_t)e->ack_bytes;
+    k->hop = 0;
+    pkt_commit(e, topo_first_port(e->base.t, k->src, k->dst), k);
+}
+
+/* Data packet k of flow f arrives: its bytes are delivered (once). */
+static void delivered(struct pkt_eng *e, struct flow *f, uint64_t len)
+{
+    f->delivered += len;
+    e->st.data_bytes_delivered += len;
+}
+
+/* go-back-N's receiver. */
+static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_flow *r)
+{
+    uint64_t s = unwrap(k->seq, r->cum), len = k->payload;
+    if (k->flags & PKT_TRIM) { /* its payload was dropped: the gap is certain */
+        if (r->nacked || s < r->cum) {
+            consumed(e, k->flow);
+            return;
+        }
+        r->nacked = 1;
+        r->nacks++;
+        e->st.nacks++;
+        answer(e, k, r, 0, PKT_NACK);
+        return;
+    }
+    if (s == r->cum) {
+        delivered(e, f, len);
+        r->cum += len;
+        r->nacked = 0;
+        answer(e, k, r, 0, 0);
+        if (f->delivered == f->size) pkt_msg_flow_done(e, f);
+        return;
+    }
+    e->st.dup_bytes += len;
+    if (s < r->cum) { /* a duplicate: acknowledged again */
+        answer(e, k, r, 0, 0);
+        return;
+    }
+    if (r->nacked) { /* beyond a gap already NACKed: discarded */
+        consumed(e, k->flow);
+        return;
+    }
+    r->nacked = 1;
+    r->nacks++;
+    e->st.nacks++;
+    answer(e, k, r, 0, PKT_NACK);
+}
+
+/* selective repeat's receiver. */
+static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_flow *r)
+{
+    uint32_t fi = k->flow;
+    uint64_t s = unwrap(k->seq, r->cum), len = k->payload;
+    uint64_t *rx = bm(e, fi, BM_RX);
+    uint32_t dist = s >= r->cum ? (uint32_t)((s - r->cum) / e->mtu) + 1 : 0;
+    if (k->flags & PKT_TRIM) { /* NACKed at once, alone */
+        if (s < r->cum) {
+            consumed(e, fi);
+            return;
+        }
+        r->nacks++;
+        e->st.nacks++;
+        answer(e, k, r, dist, PKT_NACK | PKT_TRIM);
+        return;
+    }
+    if (s < r->cum || bm_get(rx, bit_of(e, s))) { /* a duplicate */
+        e->st.dup_bytes += len;
+        answer(e, k, r, 0, 0);
+        return;
+    }
+    delivered(e, f, len);
+    if (s + len > r->rx_high) r->rx_high = s + len;
+    if (s == r->cum) {
+        r->cum += len;
+        while (r->cum < r->rx_high && bm_get(rx, bit_of(e, r->cum))) {
+            bm_clear(rx, bit_of(e, r->cum));
+            r->cum += pkt_len(e, f, r->cum);
+        }
+        r->nacked = 0;
+        r->gap = r->cum < r->rx_high; /* the next hole, open from now */
+        r->gap_t = e->now;
+        answer(e, k, r, 0, 0);
+    } else {
+        bm_set(rx, bit_of(e, s));
+        if (!r->gap) {
+            r->gap = 1;
+            r->gap_t = e->now;
+        }
+        if (!r->nacked && e->now - r->gap_t >= e->reorder_ps) {
+            r->nacked = 1;
+            r->nacks++;
+            e->st.nacks++;
+            answer(e, k, r, dist, PKT_NACK);
+        } else {
+            answer(e, k, r, dist, 0);
+        }
+    }
+    if (f->delivered == f->size) pkt_msg_flow_done(e, f);
+}
+
+/* Selective sender: packets in [from, to) with no SACK and not marked
+ * already are marked lost. */
+static void mark_lost(struct pkt_eng *e, uint32_t fi, uint64_t from, uint64_t to)
+{
+    const struct flow *f = &e->flows[fi];
+    uint64_t *sk = bm(e, fi, BM_SACK), *ls = bm(e, fi, BM_LOST);
+    for (uint64_t o = from; o < to; o += pkt_len(e, f, o)) {
+        uint64_t b = bit_of(e, o);
+        if (!bm_get(sk, b) && !bm_get(ls, b)) {
+            bm_set(ls, b);
+            e->rec[fi].lost++;
+        }
+    }
+}
+
+/* An acknowledgement (or NACK) of flow f reaches its sender. */
+static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_flow *r)
+{
+    uint32_t fi = k->flow;
+    int sel = e->recovery == REC_SELECTIVE;
+    e->st.acks++;
+    e->live_pkts--;
+    r->inpkts--;
+    uint64_t c = unwrap(k->seq, f->acked);
+    if (c > f->acked && c <= r->high) { /* new cumulative acknowledgement */
+        uint64_t n = c - f->acked;
+        if (sel) {
+            uint64_t *sk = bm(e, fi, BM_SACK), *ls = bm(e, fi, BM_LOST);
+            for (uint64_t o = f->acked; o < c; o += pkt_len(e, f, o)) {
+                uint64_t b = bit_of(e, o);
+                bm_clear(sk, b);
+                if (bm_get(ls, b)) {
+                    bm_clear(ls, b);
+                    r->lost--;
+                }
+            }
+        }
+        f->acked = c;
+        if (f->sent < c) f->sent = c; /* go-back-N: the receiver had more than we went back to */
+        r->rto_at = e->now + e->rto_ps;
+        if (e->cc) pkt_dctcp_ack(e, f, (uint32_t)n, (k->flags & PKT_CE) ? (uint32_t)n : 0);
+    }
+    if (sel && k->payload) {
+        uint64_t p = c + (uint64_t)(k->payload - 1) * e->mtu;
+        if (p >= f->acked && p < r->high) {
+            if (k->flags & PKT_TRIM) {
+                mark_lost(e, fi, p, p + 1);
+            } else {
+                uint64_t b = bit_of(e, p);
+                bm_set(bm(e, fi, BM_SACK), b);
+                if (bm_get(bm(e, fi, BM_LOST), b)) {
+                    bm_clear(bm(e, fi, BM_LOST), b);
+                    r->lost--;
+                }
+                if (k->flags & PKT_NACK) { /* the holes below it are lost */
+                    uint64_t from = r->nack_end > f->acked ? r->nack_end : f->acked;
+                    mark_lost(e, fi, from, p);
+                    if (p > r->nack_end) r->nack_end = p;
+                }
+            }
+        }
+    } else if (!sel && (k->flags & PKT_NACK) && c >= f->acked && f->sent > c) {
+        f->sent = c; /* go back */
+    }
+    if (f->acked == f->size) {
+        maybe_finish(e, f);
+        return;
+    }
+    uint32_t sched = f->sched;
+    if (!f->ready && pkt_rec_can_send(e, f)) pkt_ready_push(e, fi);
+    pkt_nic_send(e, sched);
+}
+
+void pkt_rec_deliver(struct pkt_eng *e, struct pkt *k)
+{
+    struct flow *f = &e->flows[k->flow];
+    struct rec_flow *r = &e->rec[k->flow];
+    if (k->flags & PKT_ACK)
+        on_ack(e, k, f, r);
+    else if (e->recovery == REC_SELECTIVE)
+        sel_data(e, k, f, r);
+    else
+        gbn_data(e, k, f, r);
+}
+
+void pkt_rec_timer(struct pkt_eng *e, uint32_t fi)
+{
+    struct flow *f = &e->flows[fi];
+    struct rec_flow *r = &e->rec[fi];
+    r->timer = 0;
+    if (f->acked == f->size) {
+        maybe_finish(e, f);
+        return;
+    }
+    if (r->high == f->acked) return; /* nothing outstanding: the next send arms it */
+    if (e->now < r->rto_at) {
+        arm(e, fi);
+        return;
+    }
+    r->timeouts++;
+    e->st.timeouts++;
+    if (e->recovery == REC_SELECTIVE) {
+        /* everything without a SACK is resent */
+        mark_lost(e, fi, f->acked, r->high);
+        r->nack_end = r->high;
+    } else {
+        f->sent = f->acked; /* go back to the first byte not acknowledged */
+    }
+    r->rto_at = e->now + e->rto_ps;
+    arm(e, fi);
+    if (!f->ready && pkt_rec_can_send(e, f)) pkt_ready_push(e, fi);
+    pkt_nic_send(e, f->sched);
+}
