@@ -184,9 +184,10 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->busy_ps = p->max_backlog_ps = 0;
         p->ecn_marks = 0;
         p->watch_ps = 0;
-        p->drops = p->trims = 0;
+        p->drops = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    if (e->trims) memset(e->trims, 0, (size_t)t->nports * sizeof *e->trims);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
         e->hosts[i].nic_pending = 0;

@@ -78,8 +78,10 @@ struct port_rt {
      * would make the backlog exceed it is dropped or trimmed (pkt_loss.c);
      * SIMTIME_MAX (never) when unbounded and at a host's NIC */
     simtime_t buf_ps;
-    uint64_t drops, trims;
+    uint64_t drops; /* (trims: e->trims, so a port stays two lines) */
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct port_rt) == 128, "a port is two cache lines");
 
 /* A transport flow, in one 64-byte line; its bytes in flight are sent -
  * acked. */
@@ -147,6 +149,7 @@ struct pkt_eng {
     uint32_t rec_pkts;    /* selective: packets a bitmap covers (a power of two) */
     uint8_t recovery;     /* enum rec_kind */
     uint8_t trim;         /* switch.trim */
+    uint64_t *trims;      /* switch.trim: per port, packets trimmed; else NULL */
     simtime_t rto_ps, reorder_ps;
     double dctcp_g, dctcp_alpha_init;
     double ecn_pmax;    /* [switch] marking probability at kmax */
@@ -185,6 +188,8 @@ uint64_t pkt_push(struct pkt_eng *e, simtime_t t, uint32_t kind, uint32_t id);
 
 /* pkt_port.c */
 void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
+/* ... ahead of the packets queued there (a trimmed header's priority) */
+void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k);
 uint64_t pkt_port_backlog(const struct eng *e, uint32_t port);
 uint64_t pkt_port_sent(const struct eng *e, uint32_t port);
 const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
@@ -234,12 +239,14 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c);
 void pkt_rec_destroy(struct pkt_eng *e);
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows);              /* room for nflows flows */
 void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n); /* flows that start */
-uint64_t pkt_rec_next(struct pkt_eng *e, struct flow *f);         /* the offset f sends next */
-void pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload);
+/* The offset flow f, just taken off its sender's ready list, sends next
+ * (a retransmission, or f->sent); UINT64_MAX when it has nothing to send
+ * any more (an acknowledgement answered its retransmission meanwhile). */
+uint64_t pkt_rec_next(struct pkt_eng *e, struct flow *f);
+/* ... it was sent (committed to its NIC's port): returns whether f may send
+ * another packet now. */
+int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload);
 int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f);
-/* Flow f, taken off its sender's ready list, has nothing to send any more
- * (an acknowledgement answered its retransmission meanwhile): returns 1. */
-int pkt_rec_skip(struct pkt_eng *e, struct flow *f);
 void pkt_rec_deliver(struct pkt_eng *e, struct pkt *k); /* a PKT_REC packet at its host */
 void pkt_rec_timer(struct pkt_eng *e, uint32_t fi);     /* EV_RTO */
 /* Data packet k would make port q's backlog exceed its buffer: dropped, or

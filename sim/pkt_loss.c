@@ -104,6 +104,7 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
     e->reorder_ps = (simtime_t)c->reorder_ns * PS_PER_NS;
     e->pkt_flags |= PKT_REC;
     e->rec = xmalloc(sizeof *e->rec); /* grown with the flows (pkt_send.c) */
+    if (e->trim) e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
     if (e->recovery == REC_SELECTIVE) {
         /* The bitmaps cover a window of packets beyond the cumulative
          * point, and the sender keeps no more than that outstanding (IRN's
@@ -121,6 +122,7 @@ void pkt_rec_destroy(struct pkt_eng *e)
 {
     free(e->rec);
     free(e->rec_bits);
+    free(e->trims);
 }
 
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
@@ -135,6 +137,8 @@ void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n)
     memset(&e->rec[first], 0, n * sizeof *e->rec);
     if (e->rec_bits) memset(bm(e, first, 0), 0, (size_t)n * 3 * (e->rec_pkts / 64) * 8);
 }
+
+static void maybe_finish(struct pkt_eng *e, struct flow *f);
 
 /* Selective: the first packet marked lost at or above flow fi's acked
  * point, as an offset (the sender's `lost` count says there is one). */
@@ -155,6 +159,11 @@ static uint64_t first_lost(const struct pkt_eng *e, const struct flow *f)
 
 uint64_t pkt_rec_next(struct pkt_eng *e, struct flow *f)
 {
+    if (!pkt_rec_can_send(e, f)) { /* answered meanwhile */
+        maybe_finish(e, f);
+        return UINT64_MAX;
+    }
+    e->rec[f - e->flows].inpkts++;
     if (e->recovery == REC_SELECTIVE && e->rec[f - e->flows].lost) return first_lost(e, f);
     return f->sent;
 }
@@ -168,11 +177,10 @@ static void arm(struct pkt_eng *e, uint32_t fi)
     r->timer_seq = pkt_push(e, r->rto_at, EV_RTO, fi);
 }
 
-void pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload)
+int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload)
 {
     uint32_t fi = (uint32_t)(f - e->flows);
     struct rec_flow *r = &e->rec[fi];
-    r->inpkts++;
     if (off < r->high) {
         r->retx_bytes += payload;
         e->st.retx_bytes += payload;
@@ -186,6 +194,7 @@ void pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payl
     }
     if (f->sent > r->high) r->high = f->sent;
     arm(e, fi);
+    return pkt_rec_can_send(e, f);
 }
 
 int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f)
@@ -233,22 +242,20 @@ static void consumed(struct pkt_eng *e, uint32_t fi)
     maybe_finish(e, &e->flows[fi]);
 }
 
-int pkt_rec_skip(struct pkt_eng *e, struct flow *f)
-{
-    if (pkt_rec_can_send(e, f)) return 0;
-    maybe_finish(e, f);
-    return 1;
-}
-
 void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
     struct port_rt *p = &e->ports[q];
     e->st.drop_bytes += k->payload;
-    if (e->trim && !(k->flags & PKT_TRIM)) {
-        /* switch.trim: its header goes on ahead of the queue */
-        p->trims++;
-        (void)q;
-        /* (priority lane: pkt_rec_header) */
+    if (e->trim) {
+        /* switch.trim: the payload is lost, the header (ack_bytes on the
+         * wire, its seq and length kept) goes on ahead of the queue here
+         * (pkt_commit_first), in FIFO order at later ports, and is never
+         * dropped (docs/transports.md) */
+        e->trims[q]++;
+        k->wire = (uint16_t)e->ack_bytes;
+        k->flags |= PKT_TRIM;
+        pkt_commit_first(e, q, k);
+        return;
     }
     p->drops++;
     consumed(e, k->flow);
@@ -282,8 +289,10 @@ static void delivered(struct pkt_eng *e, struct flow *f, uint64_t len)
 static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_flow *r)
 {
     uint64_t s = unwrap(k->seq, r->cum), len = k->payload;
-    if (k->flags & PKT_TRIM) { /* its payload was dropped: the gap is certain */
-        if (r->nacked || s < r->cum) {
+    if (k->flags & PKT_TRIM) {
+        /* its payload was dropped: the gap is certain, and NACKed even
+         * when one was (the packet trimmed may be the resent one) */
+        if (s < r->cum || (r->nacked && s > r->cum)) {
             consumed(e, k->flow);
             return;
         }

@@ -30,28 +30,6 @@ static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtim
     p->ecn_marks++;
 }
 
-/* Port p's backlog b (ps, packet k's serialization ser included) is above
- * watch_ps = min(its peak so far, its ECN kmin, its buffer): a new peak, a
- * queue where k may be marked, or one it overflows (drop-tail: a data
- * packet that would make the backlog exceed the buffer is dropped or
- * trimmed by pkt_loss.c, and watch returns 1; acknowledgements are never
- * dropped, docs/transports.md). With no marking and no finite buffer this
- * is the peak's update alone, as often as before ECN existed. */
-static __attribute__((noinline)) int watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
-                                           simtime_t b, simtime_t ser)
-{
-    struct port_rt *p = &e->ports[q];
-    if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM))) {
-        pkt_rec_overflow(e, q, k);
-        return 1;
-    }
-    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
-    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
-    simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
-    p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
-    return 0;
-}
-
 /* Doubles port p's ring of packets on the wire, keeping their order. */
 static void ring_grow(struct port_rt *p)
 {
@@ -66,9 +44,48 @@ static void ring_grow(struct port_rt *p)
     p->cap = cap;
 }
 
+/* Packet k joins port p (q): it leaves at depart, after ser of
+ * serialization, and travels the link at the tail of the port's ring. Only
+ * the wire's first packet is in the event queue. */
+static inline __attribute__((always_inline)) void enqueue(struct pkt_eng *e, uint32_t q,
+                                                          struct port_rt *p, struct pkt *k,
+                                                          simtime_t depart, simtime_t ser)
+{
+    p->busy_until = depart;
+    p->bytes += k->wire;
+    p->busy_ps += ser;
+    k->t = depart + p->lat_ps;
+    if (p->n == 0) pkt_push(e, k->t, EV_ARRIVE, q);
+    if (p->n == p->cap) ring_grow(p);
+    p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
+}
+
+/* pkt_commit for a packet that finds port q's backlog (depart - now, its
+ * own serialization ser included) above watch_ps = min(the peak so far,
+ * the ECN kmin, the buffer): a new peak, a queue where it may be marked, or
+ * one it overflows. Drop-tail: a data packet that would make the backlog
+ * exceed the buffer is dropped (or trimmed) by pkt_loss.c instead;
+ * acknowledgements and trimmed headers are never dropped
+ * (docs/transports.md). With no marking and no finite buffer this is the
+ * peak's update alone, as often as before ECN existed. */
+static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
+                                                   simtime_t depart, simtime_t ser)
+{
+    struct port_rt *p = &e->ports[q];
+    simtime_t b = depart - e->now;
+    if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM))) {
+        pkt_rec_overflow(e, q, k);
+        return;
+    }
+    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
+    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
+    simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
+    p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
+    enqueue(e, q, p, k, depart, ser);
+}
+
 /* Puts packet k into port q's queue at time now: its departure follows every
- * byte already queued there; it then travels the link, at the tail of the
- * port's ring. Only the wire's first packet is in the event queue. */
+ * byte already queued there. */
 void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
     struct port_rt *p = &e->ports[q];
@@ -77,14 +94,58 @@ void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
                                               : ser_ps(k->wire, e->base.t->ports[q].bps);
     simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
     simtime_t depart = start + ser;
-    if (depart - e->now > p->watch_ps && watch(e, q, k, depart - e->now, ser)) return;
-    p->busy_until = depart;
+    if (depart - e->now > p->watch_ps) {
+        commit_watch(e, q, k, depart, ser);
+        return;
+    }
+    enqueue(e, q, p, k, depart, ser);
+}
+
+/* Serialization of packet k at port p (q). */
+static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
+                        const struct pkt *k)
+{
+    return k->wire == e->mtu         ? p->ser_mtu
+           : k->wire == e->ack_bytes ? p->ser_ack
+                                     : ser_ps(k->wire, e->base.t->ports[q].bps);
+}
+
+/* Puts packet k (a trimmed header) into port q's queue ahead of every
+ * packet there that has not begun its serialization: strict priority
+ * without preemption, the packet on the link finishes first. The packets
+ * it overtakes keep the departures they were given (they are not delayed
+ * by its serialization, ack_bytes at the port's rate); the link's time is
+ * charged to the packets that join after it (busy_until grows by it). The
+ * ring stays in arrival order: the head of a non-empty ring has always
+ * begun (a packet waits only behind one still leaving), so k never goes
+ * before it and the head's event stands. */
+void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k)
+{
+    struct port_rt *p = &e->ports[q];
+    simtime_t ser = ser_of(e, p, q, k);
+    uint32_t m = p->cap - 1, j = p->n;
+    while (j > 1) {
+        const struct pkt *o = &p->ring[(p->head + j - 1) & m];
+        if (o->t - p->lat_ps - ser_of(e, p, q, o) <= e->now) break; /* it has begun */
+        j--;
+    }
+    simtime_t start = e->now;
+    if (j > 0) {
+        simtime_t prev = p->ring[(p->head + j - 1) & m].t - p->lat_ps;
+        if (prev > start) start = prev;
+    }
+    k->t = start + ser + p->lat_ps;
+    if (j < p->n && p->ring[(p->head + j) & m].t < k->t) k->t = p->ring[(p->head + j) & m].t;
+    p->busy_until = (p->busy_until > e->now ? p->busy_until : e->now) + ser;
+    if (p->busy_until - e->now > p->max_backlog_ps) p->max_backlog_ps = p->busy_until - e->now;
     p->bytes += k->wire;
     p->busy_ps += ser;
-    k->t = depart + p->lat_ps;
-    if (p->n == 0) pkt_push(e, k->t, EV_ARRIVE, q);
     if (p->n == p->cap) ring_grow(p);
-    p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
+    m = p->cap - 1;
+    for (uint32_t i = p->n; i > j; i--)
+        p->ring[(p->head + i) & m] = p->ring[(p->head + i - 1) & m];
+    p->ring[(p->head + j) & m] = *k;
+    if (p->n++ == 0) pkt_push(e, k->t, EV_ARRIVE, q);
 }
 
 uint64_t pkt_port_backlog(const struct eng *eb, uint32_t port)

@@ -26,8 +26,11 @@ void pkt_ready_push(struct pkt_eng *e, uint32_t fi)
 }
 
 /* Sender h (see struct host) sends the next data packet of its ready flows
- * (round robin), if it is free. */
-void pkt_nic_send(struct pkt_eng *e, uint32_t h)
+ * (round robin), if it is free. rec: whether its flows recover losses
+ * (e->rec, pkt_loss.c), a constant in each of the two copies (pkt_nic_send,
+ * nic_send_rec), so that recovery = none's is the code it was before. */
+static inline __attribute__((always_inline)) void nic_send(struct pkt_eng *e, uint32_t h,
+                                                           const int rec)
 {
     struct host *hs = &e->hosts[h];
     if (hs->nic_pending || hs->ready_head == PKT_NONE) return;
@@ -39,13 +42,14 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     else
         __builtin_prefetch(&e->flows[hs->ready_head], 1); /* this sender's next flow */
     f->ready = 0;
-    if (e->rec && pkt_rec_skip(e, f)) { /* loss recovery: nothing left to send */
-        pkt_nic_send(e, h);
-        return;
+    uint64_t off = f->sent;
+    if (rec) { /* loss recovery: a retransmission may come first */
+        off = pkt_rec_next(e, f);
+        if (off == UINT64_MAX) { /* nothing left to send any more */
+            pkt_nic_send(e, h);
+            return;
+        }
     }
-
-    /* under loss recovery, a retransmission may come first (pkt_loss.c) */
-    uint64_t off = e->rec ? pkt_rec_next(e, f) : f->sent;
     uint64_t left = f->size - off;
     uint32_t payload = left < e->mtu ? (uint32_t)left : e->mtu;
     struct pkt k;
@@ -57,17 +61,27 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     k.dst = f->dst;
     k.seq = (uint32_t)off;
     pkt_choose_path(e, f, &k);
-    if (e->rec)
-        pkt_rec_sent(e, f, off, payload);
-    else
-        f->sent += payload;
+    if (!rec) f->sent += payload;
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
     pkt_commit(e, up, &k);
-    if (e->rec ? pkt_rec_can_send(e, f) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+    if (rec ? pkt_rec_sent(e, f, off, payload) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
     hs->nic_pending = 1;
     pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
+}
+
+static __attribute__((noinline)) void nic_send_rec(struct pkt_eng *e, uint32_t h)
+{
+    nic_send(e, h, 1);
+}
+
+void pkt_nic_send(struct pkt_eng *e, uint32_t h)
+{
+    if (e->rec)
+        nic_send_rec(e, h);
+    else
+        nic_send(e, h, 0);
 }
 
 /* Message mi's flows are ready to send. */
