@@ -213,6 +213,54 @@ static void test_tiny_buffer(void **state)
     }
 }
 
+/* Trimming (switch.trim): nothing is dropped; every overflow is a
+ * trimmed header the receiver NACKs at once, so losses are found without
+ * waiting for the timer: against drop-tail with the same buffer and
+ * timeout, fewer timeouts, and under selective repeat an earlier end
+ * (go-back-N resends the window behind each either way). Links count the trims (never
+ * at a NIC); every trimmed byte is resent. */
+static void test_trim(void **state)
+{
+    (void)state;
+    for (int r = REC_GOBACK_N; r <= REC_SELECTIVE; r++)
+        for (int path = PATH_ECMP; path <= PATH_SPRAY; path++) {
+            struct eng_stats st[2];
+            simtime_t last[2];
+            uint64_t trims = 0;
+            for (int trim = 0; trim < 2; trim++) {
+                struct cfg c = ls_cfg(r, path, 16384);
+                c.tr.sw.trim = trim;
+                c.tr.rto_ns = 320000;
+                struct topo *t;
+                struct sums s;
+                struct eng *e = a2a(&c, 1 << 20, &t, &s);
+                st[trim] = *eng_stats(e);
+                last[trim] = s.last;
+                if (trim) {
+                    const struct pkt_eng *pe = pkt_eng_ofc(e);
+                    for (uint32_t p = 0; p < t->nports; p++) {
+                        trims += pe->trims[p];
+                        if (t->ports[p].src < t->hosts) assert_int_equal(pe->trims[p], 0);
+                    }
+                    assert_int_equal(drops(e, t, 0) + drops(e, t, 1), 0);
+                }
+                assert_int_equal(st[trim].data_bytes_delivered, (uint64_t)16 * 15 << 20);
+                eng_destroy(e);
+                topo_destroy(t);
+            }
+            print_message("recovery %d path %d: drop-tail %llu timeouts, end %.1f us; trim %llu "
+                          "trims, %llu timeouts, %llu retx bytes, end %.1f us\n",
+                          r, path, (unsigned long long)st[0].timeouts, (double)last[0] / PS_PER_US,
+                          (unsigned long long)trims, (unsigned long long)st[1].timeouts,
+                          (unsigned long long)st[1].retx_bytes, (double)last[1] / PS_PER_US);
+            assert_true(trims > 0);
+            assert_int_equal(st[1].drop_bytes, trims * 4096);
+            assert_true(st[1].timeouts < st[0].timeouts);
+            if (r == REC_SELECTIVE) assert_true(last[1] < last[0]);
+            assert_true(st[1].retx_bytes >= st[1].drop_bytes);
+        }
+}
+
 /* Every run repeats exactly: the same counters and end. */
 static void test_repeatable(void **state)
 {
@@ -241,7 +289,7 @@ int main(void)
         cmocka_unit_test(test_droptail_gbn_ecmp), cmocka_unit_test(test_droptail_gbn_spray),
         cmocka_unit_test(test_droptail_sel_ecmp), cmocka_unit_test(test_droptail_sel_spray),
         cmocka_unit_test(test_reordering),        cmocka_unit_test(test_tiny_buffer),
-        cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_trim),               cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
