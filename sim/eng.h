@@ -30,24 +30,17 @@
 
 struct eng;
 
-/* A message's loss-recovery counters, summed over its transport flows
- * (transport.recovery, sim/pkt_loss.c): the flows table's retx_bytes,
- * timeouts and nacks. */
-struct eng_msg_counters {
-    uint64_t retx_bytes;
-    uint64_t timeouts, nacks;
-};
-
 struct eng_hooks {
     void *ctx;
-    /* A message has been delivered entirely (receiver side). */
-    void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
+    /* A message has been delivered entirely (receiver side); loss: what
+     * recovery cost it so far (NULL: nothing, as without loss recovery). */
+    void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                     const struct res_flow_loss *loss);
 };
 
-/* A message's counters, final once its sender has every acknowledgement
- * (after msg_done): eng_set_msg_counters. */
-typedef void (*eng_msg_counters_fn)(void *ctx, struct eng *e, uint64_t tag,
-                                    const struct eng_msg_counters *c);
+/* A message's loss-recovery counters once final: eng_set_msg_loss. */
+typedef void (*eng_msg_loss_fn)(void *ctx, struct eng *e, uint64_t tag,
+                                const struct res_flow_loss *loss);
 
 /* Per-port counters are the links table's (struct res_port_stats, results/res.h);
  * a run's counters are struct eng_stats (sim/counters.h). */
@@ -77,7 +70,7 @@ struct eng_ops {
     uint64_t (*window)(const struct eng *e);
     int (*check)(const struct eng *e, char *msg, size_t n);
     /* optional (NULL: the engine loses nothing, so counts nothing) */
-    void (*set_msg_counters)(struct eng *e, eng_msg_counters_fn fn, void *ctx);
+    void (*set_msg_loss)(struct eng *e, eng_msg_loss_fn fn, void *ctx);
 };
 
 /* Every engine's state starts with this. */
@@ -151,14 +144,18 @@ static inline void eng_reset(struct eng *e, const struct eng_hooks *h, uint64_t 
     e->ops->reset(e, h, salt);
 }
 
-/* fn(ctx, e, tag, c) runs once per message with its loss-recovery
- * counters (the flows table's retx_bytes, timeouts, nacks) when its sender
- * has every acknowledgement; only an engine that recovers losses calls it
- * (the packet engine under transport.recovery), so a message it is never
- * called for counted none. eng_reset forgets it: set it after. */
-static inline void eng_set_msg_counters(struct eng *e, eng_msg_counters_fn fn, void *ctx)
+/* fn(ctx, e, tag, loss) runs once per message with its loss-recovery
+ * counters (the flows table's retx_bytes, timeouts, nacks) when they are
+ * final: once its sender has every acknowledgement and none of its packets
+ * is left in the fabric. msg_done's are those at the last byte's arrival;
+ * a sender may still resend (or time out) after it, until the last
+ * acknowledgement reaches it. Only an engine that recovers losses calls it
+ * (the packet engine under transport.recovery, sim/pkt_loss.c), so a
+ * message it is never called for counted none. eng_reset forgets it: set
+ * it after. */
+static inline void eng_set_msg_loss(struct eng *e, eng_msg_loss_fn fn, void *ctx)
 {
-    if (e->ops->set_msg_counters) e->ops->set_msg_counters(e, fn, ctx);
+    if (e->ops->set_msg_loss) e->ops->set_msg_loss(e, fn, ctx);
 }
 
 static inline uint32_t eng_nports(const struct eng *e)

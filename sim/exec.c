@@ -505,7 +505,17 @@ static void release(struct run *r)
     }
 }
 
-static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+/* A message's loss-recovery counters, final (eng_set_msg_loss). */
+static void on_msg_loss(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *loss)
+{
+    (void)e;
+    struct run *r = ctx;
+    struct xtask *x = &r->p->t[(uint32_t)(tag >> 32)];
+    if (x->fl) x->fl[tag & 0xffffffffu].loss = *loss;
+}
+
+static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                        const struct res_flow_loss *loss)
 {
     (void)e;
     struct run *r = ctx;
@@ -514,6 +524,7 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
     if (x->fl) {
         x->fl[tag & 0xffffffffu].start_ps = r->origin + start;
         x->fl[tag & 0xffffffffu].end_ps = r->origin + end;
+        if (loss) x->fl[tag & 0xffffffffu].loss = *loss;
     }
     if (--x->live == 0) {
         finish(r, i, r->origin + end);
@@ -550,6 +561,7 @@ static void run_group(struct run *r, uint32_t k, struct eng **ep)
     if (!*ep) *ep = eng_create_kind(x->o->engine, x->t, x->o->tr, x->o->seed, &h);
     struct eng *e = r->e = *ep;
     eng_reset(e, &h, g->salt);
+    eng_set_msg_loss(e, on_msg_loss, r);
     r->in_engine = 1;
     r->cur = k;
     r->origin = origin;

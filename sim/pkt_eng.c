@@ -202,8 +202,8 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->sample_period = 0;
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
-    e->msg_counters = NULL;
-    e->msg_counters_ctx = NULL;
+    e->msg_loss = NULL;
+    e->msg_loss_ctx = NULL;
     seed_streams(e, salt);
 }
 
@@ -353,11 +353,11 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
     return 0;
 }
 
-static void pkt_set_msg_counters(struct eng *eb, eng_msg_counters_fn fn, void *ctx)
+static void pkt_set_msg_loss(struct eng *eb, eng_msg_loss_fn fn, void *ctx)
 {
     struct pkt_eng *e = pkt_eng_of(eb);
-    e->msg_counters = fn;
-    e->msg_counters_ctx = ctx;
+    e->msg_loss = fn;
+    e->msg_loss_ctx = ctx;
 }
 
 const struct eng_ops pkt_eng_ops = {
@@ -376,5 +376,5 @@ const struct eng_ops pkt_eng_ops = {
     .port_sent = pkt_port_sent,
     .window = pkt_window,
     .check = pkt_check,
-    .set_msg_counters = pkt_set_msg_counters,
+    .set_msg_loss = pkt_set_msg_loss,
 };

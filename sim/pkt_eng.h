@@ -130,8 +130,8 @@ struct host {
 struct pkt_eng {
     struct eng base; /* ops, topology */
     struct eng_hooks hooks;
-    eng_msg_counters_fn msg_counters; /* eng_set_msg_counters; NULL: none */
-    void *msg_counters_ctx;
+    eng_msg_loss_fn msg_loss; /* eng_set_msg_loss; NULL: none */
+    void *msg_loss_ctx;
     struct evq q;
     struct port_rt *ports;
     uint32_t live_pkts, peak_pkts;
@@ -236,6 +236,8 @@ void pkt_flow_acked(struct pkt_eng *e, struct flow *f);
 /* pkt_loss.c: loss recovery (transport.recovery != none: e->rec set; every
  * data packet carries PKT_REC and its acks are handled here). */
 void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c);
+/* Message m's counters so far, summed over its flows. */
+void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_flow_loss *loss);
 void pkt_rec_destroy(struct pkt_eng *e);
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows);              /* room for nflows flows */
 void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n); /* flows that start */

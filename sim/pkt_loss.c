@@ -118,6 +118,17 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
     }
 }
 
+void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_flow_loss *loss)
+{
+    *loss = (struct res_flow_loss){0, 0, 0};
+    for (uint32_t j = 0; j < m->nflows; j++) {
+        const struct rec_flow *o = &e->rec[m->first_flow + j];
+        loss->retx_bytes += o->retx_bytes;
+        loss->timeouts += o->timeouts;
+        loss->nacks += o->nacks;
+    }
+}
+
 void pkt_rec_destroy(struct pkt_eng *e)
 {
     free(e->rec);
@@ -221,15 +232,10 @@ static void maybe_finish(struct pkt_eng *e, struct flow *f)
     if (r->inpkts || f->ready) return; /* (a ready flow is in its sender's list) */
     r->done = 1;
     struct msg *m = &e->msgs[f->msg];
-    if (m->acks_left == 1 && e->msg_counters) {
-        struct eng_msg_counters c = {0, 0, 0};
-        for (uint32_t j = 0; j < m->nflows; j++) {
-            const struct rec_flow *o = &e->rec[m->first_flow + j];
-            c.retx_bytes += o->retx_bytes;
-            c.timeouts += o->timeouts;
-            c.nacks += o->nacks;
-        }
-        e->msg_counters(e->msg_counters_ctx, &e->base, m->tag, &c);
+    if (m->acks_left == 1 && e->msg_loss) { /* its last flow: the message's are final */
+        struct res_flow_loss loss;
+        pkt_rec_msg_loss(e, m, &loss);
+        e->msg_loss(e->msg_loss_ctx, &e->base, m->tag, &loss);
     }
     pkt_flow_acked(e, f);
 }

@@ -187,5 +187,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
     s->ecn_marks = p->ecn_marks;
     s->drops = p->drops;
+    s->trims = e->trims ? e->trims[port] : 0;
     return s;
 }

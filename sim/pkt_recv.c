@@ -26,7 +26,10 @@ static void msg_flow_done(struct pkt_eng *e, struct flow *f)
     e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
-        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+        struct res_flow_loss loss, *lp = NULL;
+        if (e->rec) pkt_rec_msg_loss(e, m, lp = &loss); /* loss recovery: its counters so far */
+        if (e->hooks.msg_done)
+            e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, lp);
     }
 }
 

@@ -5,7 +5,7 @@
  *    delivered exactly once (the engine's invariants: bytes sent = delivered
  *    + duplicates + dropped, every message delivered and acknowledged, no
  *    packet left), drops counted at switch ports only, never at a NIC;
- *  - the per-message counters (eng_set_msg_counters) add up to the run's;
+ *  - the per-message counters (eng_set_msg_loss) add up to the run's;
  *  - on an unbounded fabric, spraying under go-back-N retransmits (its
  *    reordering is taken for loss) and selective repeat does not; under
  *    ECMP neither does, and both take the time recovery = none takes;
@@ -35,21 +35,28 @@ static struct cfg ls_cfg(int recovery, int path, int64_t buffer)
 }
 
 struct sums {
-    uint64_t retx, timeouts, nacks;
-    uint32_t msgs;  /* messages whose counters came */
-    uint32_t done;  /* messages delivered */
-    simtime_t last; /* the last delivery */
+    uint64_t retx, timeouts, nacks; /* eng_set_msg_loss's: final */
+    uint64_t retx_done;             /* msg_done's: the counts at the last byte's arrival */
+    uint32_t no_loss;               /* msg_done calls without counters (recovery = none) */
+    uint32_t msgs;                  /* messages whose counters came */
+    uint32_t done;                  /* messages delivered */
+    simtime_t last;                 /* the last delivery */
 };
 
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
     (void)e, (void)tag, (void)start;
     struct sums *s = ctx;
+    if (loss)
+        s->retx_done += loss->retx_bytes;
+    else
+        s->no_loss++;
     s->done++;
     if (end > s->last) s->last = end;
 }
 
-static void on_counters(void *ctx, struct eng *e, uint64_t tag, const struct eng_msg_counters *c)
+static void on_counters(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *c)
 {
     (void)e, (void)tag;
     struct sums *s = ctx;
@@ -68,7 +75,7 @@ static struct eng *a2a(const struct cfg *c, uint64_t bytes, struct topo **t, str
     memset(s, 0, sizeof *s);
     struct eng_hooks h = {s, on_done};
     struct eng *e = eng_create(*t, &c->tr, 1, &h);
-    eng_set_msg_counters(e, on_counters, s);
+    eng_set_msg_loss(e, on_counters, s);
     uint32_t n = (*t)->hosts, m = 0;
     for (uint32_t a = 0; a < n; a++)
         for (uint32_t b = 0; b < n; b++)
@@ -118,6 +125,8 @@ static void droptail(int recovery, int path)
     assert_int_equal(s.retx, st->retx_bytes);
     assert_int_equal(s.timeouts, st->timeouts);
     assert_int_equal(s.nacks, st->nacks);
+    assert_int_equal(s.no_loss, 0);
+    assert_true(s.retx_done <= s.retx); /* a sender may resend after the last byte arrived */
     eng_destroy(e);
     topo_destroy(t);
 }
@@ -160,6 +169,8 @@ static void test_reordering(void **state)
             struct sums s;
             struct eng *e = a2a(&c, 1 << 20, &t, &s);
             end[r][j] = s.last;
+            assert_int_equal(s.no_loss, r ? 0 : 16 * 15); /* no counters without recovery */
+            assert_int_equal(s.msgs, r ? 16 * 15 : 0);
             retx[r][j] = eng_stats(e)->retx_bytes;
             assert_int_equal(eng_stats(e)->drop_bytes, 0);
             if (r) assert_int_equal(eng_stats(e)->timeouts, 0);
@@ -193,7 +204,7 @@ static void test_tiny_buffer(void **state)
         struct sums s = {0};
         struct eng_hooks h = {&s, on_done};
         struct eng *e = eng_create(t, &c.tr, 1, &h);
-        eng_set_msg_counters(e, on_counters, &s);
+        eng_set_msg_loss(e, on_counters, &s);
         eng_add_msg(e, 0, 15, 1 << 20, 0, 0);
         eng_run(e);
         char why[512];
@@ -286,10 +297,14 @@ static void test_repeatable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_droptail_gbn_ecmp), cmocka_unit_test(test_droptail_gbn_spray),
-        cmocka_unit_test(test_droptail_sel_ecmp), cmocka_unit_test(test_droptail_sel_spray),
-        cmocka_unit_test(test_reordering),        cmocka_unit_test(test_tiny_buffer),
-        cmocka_unit_test(test_trim),               cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_droptail_gbn_ecmp),
+        cmocka_unit_test(test_droptail_gbn_spray),
+        cmocka_unit_test(test_droptail_sel_ecmp),
+        cmocka_unit_test(test_droptail_sel_spray),
+        cmocka_unit_test(test_reordering),
+        cmocka_unit_test(test_tiny_buffer),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
