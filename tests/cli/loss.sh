@@ -7,7 +7,7 @@
 # host's NIC), trimming drops nothing; the flows table's retx_bytes,
 # timeouts and nacks add up to resending at least what was dropped; the
 # default run (unbounded, recovery = none) counts none of them; runs repeat
-# exactly; bad keys are refused with file:line: key: reason, exit 2,
+# exactly; recovery under cc = dctcp completes; bad keys are refused with file:line: key: reason, exit 2,
 # before anything runs.
 set -eu
 . tests/cli/lib.inc
@@ -56,6 +56,12 @@ expect_eq "default drops" "$(sqlite3 "$T/b.db" "SELECT sum(drops) + sum(trims) F
     --db "$T/c.db" -q
 [ "$(dump "$T/a.db" | grep -v '^[0-9]*|output\.')" = "$(dump "$T/c.db" | grep -v '^[0-9]*|output\.')" ] ||
     fail "a rerun differs"
+
+# recovery under cc = dctcp (acks echo a mark in one bit): every run completes
+"$MOESIM" run bench/a2a16.ini --set transport.recovery=goback_n,selective --set transport.cc=dctcp \
+    --set switch.ecn_kmin_bytes=16384 --set switch.ecn_kmax_bytes=16384 --set switch.buffer_bytes=65536 \
+    --set transport.path=ecmp,spray --db "$T/d.db" -q
+expect_eq "dctcp runs" "$(sqlite3 "$T/d.db" "SELECT group_concat(DISTINCT status) || ' ' || count(*) FROM runs")" "done 4"
 
 # bad input: one line, file:line: key: reason, exit 2, nothing run
 bad() { # SCENARIO-BODY LINE MESSAGE
