@@ -141,6 +141,9 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "switch", "buffer_bytes",
                         "%lld holds no packet of transport.mtu (%lld bytes)",
                         (long long)s->buffer_bytes, (long long)c->tr.mtu);
+    if (s->shared_alpha > 0 && s->buffer_bytes == 0)
+        return cfg_fail(bad, e, "switch", "shared_alpha",
+                        "a shared buffer needs its size: set switch.buffer_bytes (each switch's)");
     if (s->trim && s->buffer_bytes == 0)
         return cfg_fail(bad, e, "switch", "trim",
                         "trimming acts on a full buffer, and switch.buffer_bytes = 0 (unbounded)");

@@ -115,6 +115,8 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         p->buf_ps = c->sw.buffer_bytes && t->ports[i].src >= t->hosts
                         ? ser_ps((uint64_t)c->sw.buffer_bytes, t->ports[i].bps)
                         : SIMTIME_MAX;
+        if (p->buf_ps != SIMTIME_MAX && c->sw.shared_alpha > 0)
+            p->buf_ps = 0; /* a shared buffer: every packet is tested (pkt_rec_full) */
     }
     for (uint32_t i = 0; i < t->nports; i++) {
         uint32_t far = t->ports[i].dst;

@@ -150,6 +150,10 @@ struct pkt_eng {
     uint8_t recovery;     /* enum rec_kind */
     uint8_t trim;         /* switch.trim */
     uint64_t *trims;      /* switch.trim: per port, packets trimmed; else NULL */
+    /* switch.shared_alpha > 0 (pkt_loss.c): each switch's output ports (CSR
+     * by node - hosts), its buffer and alpha; sw_first NULL: per-port buffers */
+    uint32_t *sw_first, *sw_ports;
+    double shared_alpha, shared_bytes;
     simtime_t rto_ps, reorder_ps;
     double dctcp_g, dctcp_alpha_init;
     double ecn_pmax;    /* [switch] marking probability at kmax */
@@ -254,6 +258,9 @@ void pkt_rec_timer(struct pkt_eng *e, uint32_t fi);     /* EV_RTO */
 /* Data packet k would make port q's backlog exceed its buffer: dropped, or
  * trimmed and queued as a header (switch.trim). */
 void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k);
+/* Whether data packet k (b ps of backlog at port q with it) does not fit:
+ * the port's buffer, or its switch's shared one (switch.shared_alpha). */
+int pkt_rec_full(const struct pkt_eng *e, uint32_t q, const struct pkt *k, simtime_t b);
 
 /* pkt_rail.c: packet k at the far end of port q, a PKT_NVSW or PKT_RELAY
  * port, goes on (returns 0) or is at its destination (returns 1). */

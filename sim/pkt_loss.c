@@ -105,6 +105,29 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
     e->pkt_flags |= PKT_REC;
     e->rec = xmalloc(sizeof *e->rec); /* grown with the flows (pkt_send.c) */
     if (e->trim) e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
+    if (c->sw.shared_alpha > 0 && c->sw.buffer_bytes > 0) {
+        /* each switch's output ports, in CSR by node - hosts */
+        const struct topo *t = e->base.t;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < t->nports; i++)
+            if (t->ports[i].src >= t->hosts && t->ports[i].src - t->hosts + 1 > n)
+                n = t->ports[i].src - t->hosts + 1;
+        e->sw_first = xcalloc((size_t)n + 1, sizeof *e->sw_first);
+        e->sw_ports = xmalloc((size_t)t->nports * sizeof *e->sw_ports);
+        for (uint32_t i = 0; i < t->nports; i++)
+            if (t->ports[i].src >= t->hosts) e->sw_first[t->ports[i].src - t->hosts + 1]++;
+        for (uint32_t s = 0; s < n; s++)
+            e->sw_first[s + 1] += e->sw_first[s];
+        uint32_t *fill = xcalloc((size_t)n, sizeof *fill);
+        for (uint32_t i = 0; i < t->nports; i++)
+            if (t->ports[i].src >= t->hosts) {
+                uint32_t s = t->ports[i].src - t->hosts;
+                e->sw_ports[e->sw_first[s] + fill[s]++] = i;
+            }
+        free(fill);
+        e->shared_alpha = c->sw.shared_alpha;
+        e->shared_bytes = (double)c->sw.buffer_bytes;
+    }
     if (e->recovery == REC_SELECTIVE) {
         /* The bitmaps cover a window of packets beyond the cumulative
          * point, and the sender keeps no more than that outstanding (IRN's
@@ -134,6 +157,8 @@ void pkt_rec_destroy(struct pkt_eng *e)
     free(e->rec);
     free(e->rec_bits);
     free(e->trims);
+    free(e->sw_first);
+    free(e->sw_ports);
 }
 
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
@@ -246,6 +271,33 @@ static void consumed(struct pkt_eng *e, uint32_t fi)
     e->live_pkts--;
     e->rec[fi].inpkts--;
     maybe_finish(e, &e->flows[fi]);
+}
+
+/* Bytes still to be serialized at port q now. */
+static double backlog_bytes(const struct pkt_eng *e, uint32_t q)
+{
+    simtime_t until = e->ports[q].busy_until;
+    if (until <= e->now) return 0;
+    return (double)(until - e->now) * (double)e->base.t->ports[q].bps / (8.0 * PS_PER_S);
+}
+
+int pkt_rec_full(const struct pkt_eng *e, uint32_t q, const struct pkt *k, simtime_t b)
+{
+    if (!e->sw_first) return 1; /* b is above the port's own buffer */
+    /* Dynamic thresholds (Choudhury and Hahne, "Dynamic queue length
+     * thresholds for shared-memory packet switches", IEEE/ACM ToN 1998):
+     * the packet joins port q only if q's queue with it stays within
+     * alpha x (B - Q), Q the bytes queued at all the switch's output ports,
+     * and Q with it within B. Queues are read at this instant, from each
+     * port's backlog (its bytes still to be serialized). */
+    const struct topo *t = e->base.t;
+    uint32_t s = t->ports[q].src - t->hosts;
+    double Q = 0;
+    for (uint32_t j = e->sw_first[s]; j < e->sw_first[s + 1]; j++)
+        Q += backlog_bytes(e, e->sw_ports[j]);
+    double mine = (double)b * (double)t->ports[q].bps / (8.0 * PS_PER_S); /* k included */
+    double size = (double)k->wire;
+    return Q + size > e->shared_bytes || mine > e->shared_alpha * (e->shared_bytes - Q);
 }
 
 void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k)

@@ -73,7 +73,7 @@ static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q
 {
     struct port_rt *p = &e->ports[q];
     simtime_t b = depart - e->now;
-    if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM))) {
+    if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM)) && pkt_rec_full(e, q, k, b)) {
         pkt_rec_overflow(e, q, k);
         return;
     }

@@ -30,7 +30,8 @@ struct sw_spec {
     int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
     int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
     double ecn_pmax;                        /* marking probability at kmax */
-    int trim; /* a packet the buffer cannot hold is trimmed, not dropped */
+    int trim;            /* a packet the buffer cannot hold is trimmed, not dropped */
+    double shared_alpha; /* > 0: buffer_bytes is each switch's, shared with dynamic thresholds */
 };
 
 /* [transport] */

@@ -29,6 +29,10 @@ static const struct opt_def sw_options_rows[] = {
      "a data packet the buffer cannot hold loses its payload and its header goes on ahead of the queue "
      "(NDP, Handley et al. SIGCOMM 2017; UEC): the receiver NACKs it at once; needs switch.buffer_bytes",
      F(trim)},
+    {"switch", "shared_alpha", OPT_REAL, "0", 0, 64, NULL,
+     "0: switch.buffer_bytes per output port; > 0: switch.buffer_bytes is each switch's buffer, shared by its output "
+     "ports with dynamic thresholds (Choudhury and Hahne, IEEE/ACM ToN 1998): a data packet joins a port only while "
+     "that port's queue stays within alpha x (the buffer - the bytes queued in the switch)", F(shared_alpha)},
 };
 #undef F
 /* clang-format on */

@@ -12,6 +12,8 @@
  *  - one flow through a buffer of one packet completes;
  *  - a timeout recovers the tail of a window when nothing follows it;
  *  - trimming drops nothing and recovers sooner than drop-tail;
+ *  - a shared buffer's dynamic thresholds hold k congested ports at
+ *    alpha B / (1 + k alpha) each;
  *  - a broken byte count is reported with its four terms;
  *  - runs repeat exactly. */
 #include "testutil.h"
@@ -274,6 +276,55 @@ static void test_trim(void **state)
         }
 }
 
+/* A shared buffer with dynamic thresholds (switch.shared_alpha): k ports
+ * of one switch congested at once each hold at most alpha B / (1 + k alpha)
+ * (Choudhury and Hahne's steady state: q = alpha (B - k q)), give or take
+ * a packet per port: the one admitted, and with k = 2 the other port's
+ * queue a packet below its share at that instant (and the acks queued at
+ * the switch's other ports). Senders 0-3 on the receivers' leaf, 256 KiB windows. */
+static void shared(int k, double alpha)
+{
+    struct cfg c = ls_cfg(REC_SELECTIVE, PATH_ECMP, 256 << 10);
+    c.topo.leaves = 2;
+    c.topo.hosts_per_leaf = 6;
+    c.tr.sw.shared_alpha = alpha;
+    c.tr.window_bytes = 256 << 10;
+    struct topo *t;
+    struct err er;
+    assert_int_equal(topo_build(&c.topo, &t, &er), 0);
+    struct sums s = {0};
+    struct eng_hooks h = {&s, on_done};
+    struct eng *e = eng_create(t, &c.tr, 1, &h);
+    for (uint32_t a = 0; a < 4; a++)
+        eng_add_msg(e, a, 4 + (k == 2 ? a / 2 : 0), 4 << 20, 0, a);
+    eng_run(e);
+    char why[512];
+    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    assert_int_equal(s.done, 4);
+    double B = 256 << 10, want = alpha * B / (1 + k * alpha);
+    for (int j = 0; j < k; j++) {
+        const struct res_port_stats *ps = eng_port(e, t->host_down[4 + j]);
+        print_message("shared buffer, %d ports, alpha %g: peak queue %llu bytes, theory %.0f, %llu "
+                      "drops\n",
+                      k, alpha, (unsigned long long)ps->max_queue_bytes, want,
+                      (unsigned long long)ps->drops);
+        assert_true(ps->drops > 0);
+        assert_true((double)ps->max_queue_bytes <= want + k * 4096 + 1);
+        assert_true((double)ps->max_queue_bytes >= want - 2 * 4096);
+    }
+    eng_destroy(e);
+    topo_destroy(t);
+}
+
+static void test_shared_buffer(void **state)
+{
+    (void)state;
+    shared(1, 1);
+    shared(2, 1);
+    shared(1, 0.5);
+    shared(2, 4);
+}
+
 /* The bookkeeping invariant names its four terms: a duplicate counted
  * that never arrived breaks sent = delivered + duplicates + dropped. */
 static void hook_dup(struct eng_stats *st)
@@ -343,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_tiny_buffer),
         cmocka_unit_test(test_trim),
         cmocka_unit_test(test_invariant_message),
+        cmocka_unit_test(test_shared_buffer),
         cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,11 @@ expect_eq "default drops" "$(sqlite3 "$T/b.db" "SELECT sum(drops) + sum(trims) F
 [ "$(dump "$T/a.db" | grep -v '^[0-9]*|output\.')" = "$(dump "$T/c.db" | grep -v '^[0-9]*|output\.')" ] ||
     fail "a rerun differs"
 
+# a shared buffer (dynamic thresholds) drops and recovers too
+"$MOESIM" run "$T/a.ini" --set transport.recovery=selective --set switch.buffer_bytes=131072 \
+    --set switch.shared_alpha=1 --db "$T/s.db" -q
+expect_eq "shared run" "$(sqlite3 "$T/s.db" "SELECT status FROM runs")" "done"
+[ "$(sqlite3 "$T/s.db" "SELECT sum(drops) FROM links")" -gt 0 ] || fail "shared buffer: no drops"
 # recovery under cc = dctcp (acks echo a mark in one bit): every run completes
 "$MOESIM" run bench/a2a16.ini --set transport.recovery=goback_n,selective --set transport.cc=dctcp \
     --set switch.ecn_kmin_bytes=16384 --set switch.ecn_kmax_bytes=16384 --set switch.buffer_bytes=65536 \
@@ -88,4 +93,7 @@ bad '[transport]\nrto_ns = 0\n' 2 "transport.rto_ns: 0 is out of bounds [1000, 1
 bad '[transport]\nreorder_ns = -5\n' 2 "transport.reorder_ns: -5 is out of bounds [0, 1000000000000]"
 bad '[transport]\nrecovery = goback_n\n[sim]\nengine = flow\n' 2 \
     "transport.recovery: the flow engine loses nothing (sim.engine = flow): loss recovery runs on sim.engine = packet"
+bad '[switch]\nshared_alpha = 1\n' 2 \
+    "switch.shared_alpha: a shared buffer needs its size: set switch.buffer_bytes (each switch's)"
+bad '[switch]\nshared_alpha = -1\n' 2 "switch.shared_alpha: -1 is out of bounds [0, 64]"
 echo "loss: ok"
