@@ -1,7 +1,8 @@
 /* pkt_loss.c - the packet engine's loss recovery (pkt_eng.h,
- * transport.recovery; docs/transports.md): what a full switch buffer does
- * to a data packet (drop-tail, or NDP/UEC trimming), and how the two ends of
- * a flow recover.
+ * transport.recovery; docs/transports.md): when a switch buffer is full
+ * (per port, or shared per switch with dynamic thresholds:
+ * switch.shared_alpha), what it does to a data packet (drop-tail, or
+ * NDP/UEC trimming), and how the two ends of a flow recover.
  *
  * goback_n, as RoCE NICs: the receiver keeps the next byte it expects (the
  * flow's `delivered`); a packet beyond it is discarded and NACKed, once per
