@@ -1,9 +1,8 @@
 /* pkt_nscc.c - the packet engine's cc = nscc (pkt_nscc.h): a window that
  * reacts to queueing delay and to ECN echoes, after the Ultra Ethernet
- * Transport's NSCC (network-signal congestion control; the UEC 1.0
- * specification and the consortium's htsim model, uec.cpp, read as
- * references; this is an independent implementation, docs/transports.md
- * says where it differs).
+ * Transport's NSCC (network-signal congestion control; the consortium's
+ * htsim model, uec.cpp, read as the reference; this is an independent
+ * implementation, docs/transports.md says where it differs).
  *
  * Delay. The sender keeps, per flow, a ring of the send times of its last
  * 2^ring_bits packets, by packet number (the byte offset / mtu); an ack
