@@ -159,6 +159,14 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "transport", "cc",
                         "dctcp reacts to ECN marks, and no switch marks: set "
                         "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+    if (c->tr.cc == CC_NSCC && s->ecn_kmax_bytes == 0)
+        return cfg_fail(bad, e, "transport", "cc",
+                        "nscc decreases its window only on ECN-marked acknowledgements, and no "
+                        "switch marks: set switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+    if (c->tr.cc == CC_NSCC && c->tr.window_bytes != 0)
+        return cfg_fail(bad, e, "transport", "window_bytes",
+                        "nscc sizes its own windows (transport.nscc_max_bdp): leave window_bytes "
+                        "at 0");
     return 0;
 }
 
@@ -172,6 +180,11 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
                         "%lld: loss recovery (transport.recovery = %s) acknowledges every packet: "
                         "use 1",
                         (long long)c->tr.ack_every,
+                        opt_enum_name("transport", "recovery", c->tr.recovery));
+    if (c->tr.recovery != REC_NONE && c->tr.cc == CC_NSCC)
+        return cfg_fail(bad, e, "transport", "recovery",
+                        "%s under cc = nscc is not built yet (nscc's RTT samples read the ack's "
+                        "seq, which recovery's acks use for the cumulative point)",
                         opt_enum_name("transport", "recovery", c->tr.recovery));
     return 0;
 }

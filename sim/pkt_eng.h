@@ -30,6 +30,7 @@
  *   pkt_loss.c   loss recovery (transport.recovery): drop-tail and trimming
  *                at a full switch buffer, go-back-N and selective repeat,
  *                NACKs, the retransmission timer
+ *   pkt_nscc.c   cc = nscc: windows from queueing delay and ECN echoes
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -42,6 +43,8 @@
 #include "base/evq.h"
 #include "sim/eng.h"
 #include "sim/pkt.h"
+
+struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
@@ -156,6 +159,8 @@ struct pkt_eng {
     double shared_alpha, shared_bytes;
     simtime_t rto_ps, reorder_ps;
     double dctcp_g, dctcp_alpha_init;
+    /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
+    struct pkt_nscc *nscc;
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
     uint8_t ecn;        /* some switch port marks */

@@ -476,7 +476,8 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
         f->acked = c;
         if (f->sent < c) f->sent = c; /* go-back-N: the receiver had more than we went back to */
         r->rto_at = e->now + e->rto_ps;
-        if (e->cc) pkt_dctcp_ack(e, f, (uint32_t)n, (k->flags & PKT_CE) ? (uint32_t)n : 0);
+        if (e->cc && !e->nscc) /* dctcp (nscc with recovery is refused: app/validate.c) */
+            pkt_dctcp_ack(e, f, (uint32_t)n, (k->flags & PKT_CE) ? (uint32_t)n : 0);
     }
     if (sel && k->payload) {
         uint64_t p = c + (uint64_t)(k->payload - 1) * e->mtu;
