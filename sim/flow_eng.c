@@ -108,6 +108,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->epoch = 0;
     e->end_seq = FL_NOEV;
     e->solve_due = 0;
+    e->peak_live = 0;
     e->solve_at = SIMTIME_MAX;
     e->solve_seq = FL_NOEV;
     e->now = 0;
@@ -331,6 +332,7 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
         s->apos = e->live_subs;
         e->act[e->live_subs] = i;
         e->arate[e->live_subs++] = INFINITY;
+        if (e->live_subs > e->peak_live) e->peak_live = e->live_subs;
         if (e->nfresh == e->capfresh) {
             e->capfresh = e->capfresh ? 2 * e->capfresh : 1024;
             e->fresh = xrealloc(e->fresh, e->capfresh * sizeof *e->fresh);
@@ -385,7 +387,11 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
     }
     s->rate = 0;
     if (e->window > 0) {
-        simtime_t due = at + (simtime_t)(e->window * (double)(at - s->t0));
+        /* the share of a link an end frees falls as the subs sharing it
+         * grow: the window scales with the subs left (after this one) over
+         * the most there were, so the last ones re-solve at once */
+        double f = (double)e->live_subs / (double)e->peak_live;
+        simtime_t due = at + (simtime_t)(f * e->window * (double)(at - s->t0));
         if (due < e->solve_at) e->solve_at = due;
     }
     struct fl_msg *m = &e->msgs[s->msg];

@@ -123,12 +123,14 @@ struct flow_eng {
      * either is on): an end leaves the other subs' rates as they are until
      * the subs ended since the last re-solve freed more than slack x a
      * link's capacity (solve_due), or until solve_at, the least over them
-     * of end + window x the sub's lifetime (an FEV_SOLVE event waits for
-     * it, solve_seq, at solve_ev_at), or subs start */
+     * of end + window x (live subs / peak_live) x the sub's lifetime (an
+     * FEV_SOLVE event waits for it, solve_seq, at solve_ev_at), or subs
+     * start */
     double slack, window;
     int defer, solve_due;
     simtime_t solve_at, solve_ev_at;
     uint64_t solve_seq;
+    uint32_t peak_live; /* the most active subs since the reset */
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;

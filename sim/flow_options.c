@@ -18,8 +18,10 @@ static const struct opt_def fl_options_rows[] = {
      "stay feasible (no link over its capacity), so no phase beats its ideal bound (docs/flow-engine.md)",
      F(resolve_slack)},
     {"flow", "resolve_window", OPT_REAL, "0", 0, 1, NULL,
-     "sim.engine = flow: re-solve at the latest this fraction of an ended flow's lifetime after its end "
-     "(0: this trigger off; see flow.resolve_slack)", F(resolve_window)},
+     "sim.engine = flow: re-solve at the latest w x n / N x an ended flow's lifetime after its end, w this "
+     "value, n the flows still active, N the most there were since the engine started (a dense phase's "
+     "first ends wait longest, its last re-solve at once); 0: this trigger off; see flow.resolve_slack",
+     F(resolve_window)},
 };
 #undef F
 /* clang-format on */

@@ -516,9 +516,9 @@ static void test_deferred_feasible(void **state)
 }
 
 /* A 64-host all-to-all of random sizes (ECMP on 8 leaves x 4 spines): a
- * resolve window of 2% takes at most half the exact run's re-solves and
- * ends no sooner than the bound and within 3% of the exact run (measured:
- * the numbers are printed). */
+ * resolve window of 0.05 takes at most a quarter of the exact run's
+ * re-solves and ends no sooner than the bound and within 2% of the exact
+ * run (measured 174 against 1455, +0.81%; the numbers are printed). */
 static void test_deferred_fewer_resolves(void **state)
 {
     (void)state;
@@ -529,7 +529,7 @@ static void test_deferred_fewer_resolves(void **state)
     simtime_t end[2];
     uint64_t res[2];
     for (int k = 0; k < 2; k++) {
-        c.tr.fl.resolve_window = k ? 0.02 : 0;
+        c.tr.fl.resolve_window = k ? 0.05 : 0;
         struct eng_hooks h = {NULL, on_done};
         struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 1, &h);
         uint64_t r = 99;
@@ -544,12 +544,12 @@ static void test_deferred_fewer_resolves(void **state)
         assert_true((double)end[k] >= link_bound_ps(t, g));
         eng_destroy(g);
     }
-    printf("# exact: %llu re-solves, end %llu ps; window 0.02: %llu re-solves, end %llu ps "
+    printf("# exact: %llu re-solves, end %llu ps; window 0.05: %llu re-solves, end %llu ps "
            "(%+.3f%%)\n",
            (unsigned long long)res[0], (unsigned long long)end[0], (unsigned long long)res[1],
            (unsigned long long)end[1], 100.0 * ((double)end[1] / (double)end[0] - 1));
-    assert_true(2 * res[1] <= res[0]);
-    assert_true((double)end[1] <= 1.03 * (double)end[0]);
+    assert_true(4 * res[1] <= res[0]);
+    assert_true((double)end[1] <= 1.02 * (double)end[0]);
     topo_destroy(t);
 }
 
