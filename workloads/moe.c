@@ -469,7 +469,8 @@ static void moe_backward(struct moe *m, struct graph *g)
     m->st = keep;
     if (m->dense_bytes && m->G > 1) {
         uint64_t from = graph_next_id(g);
-        wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
+        struct wl_ring rg = {NULL, m->G, 1, NULL};
+        wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, m->dense_bytes);
         tag_from(g, from, 0, GRAPH_BACKWARD);
     }
     graph_barrier(g);

@@ -53,7 +53,8 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
     {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
      "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu; "
-     "allreduce with algo = tree: each tree's half of the bytes in this many pipelined chunks", F(chunks)},
+     "allreduce with algo = tree: each tree's half of the bytes in this many pipelined chunks; "
+     "allreduce, reduce_scatter, allgather with algo = ring: each ring step's message in this many pipelined chunks", F(chunks)},
     {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks|dual_batch",
      "moe: none (the chunks' phases one after another), chunks (Tutel-style: chunk i's compute "
      "overlaps chunk i+1's dispatch and chunk i-1's combine) or dual_batch (DeepSeek-style: each "
