@@ -68,6 +68,10 @@ static const struct opt_def wl_options_rows[] = {
      "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
     {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
      "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
+    {"workload", "dp_size", OPT_INT, "0", 0, 1048576, NULL,
+     "moe training: GPUs per data-parallel group, the gradient all-reduce's ring: G / dp_size groups, "
+     "GPU g in group g mod (G / dp_size) (Megatron's order: model-parallel ranks contiguous); "
+     "must divide the GPUs; 0 = every GPU in one group", F(dp_size)},
     {"workload", "dispatch", OPT_ENUM, "direct", 0, 0, "direct|hierarchical",
      "moe: direct (each copy straight to its expert's GPU) or hierarchical (DeepEP-style: over the "
      "network once per destination server, to the GPU of the same local index, then over NVLink; "

@@ -1,7 +1,7 @@
 #!/bin/sh
 # moe_hier.sh - the MoE step's keys from the command line: each bad
 # combination of workload.dispatch, max_nodes, overlap = dual_batch, stage,
-# chunks and algo refused before anything runs, with the scenario's
+# chunks, dp_size and algo refused before anything runs, with the scenario's
 # file:line, the key and exit status 2 (no database written); the run's line
 # of workload.stage (prefill: tokens/s; decode: the latency per token).
 set -eu
@@ -38,6 +38,8 @@ scen dual_ch '' 'overlap = dual_batch\nchunks = 2\n'
 check "8: workload.overlap: dual_batch is not modeled with workload.chunks > 1 (two micro-batches of each GPU's tokens, forward only)" dual_ch
 scen decode_tr '' 'stage = decode\npass = training\n'
 check "8: workload.stage: decode is inference: not with workload.pass = training" decode_tr
+scen dp '' 'pass = training\ndense_bytes = 65536\ndp_size = 3\n'
+check "10: workload.dp_size: 3 GPUs per data-parallel group do not divide the 16 GPUs" dp
 scen algo '' 'algo = ring\n'
 check "8: workload.algo: ring is not an algorithm of workload.kind = moe (it has: auto)" algo
 # the good path: the run's line per stage
