@@ -30,7 +30,7 @@ check "moesim report: $T/new.db: schema_version 6 is newer than this moesim hand
     "$MOESIM" report --db "$T/new.db"
 check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"
-check "moesim report: --metric p50: expected cct, slowdown, step_time or exposed_comm" \
+check "moesim report: --metric p50: expected cct, slowdown, step_time, exposed_comm, tokens_per_s or per_token_us" \
     "$MOESIM" report --db "$T/a.db" --metric p50
 check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs, notes or tasks" \
     "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"

@@ -3,7 +3,8 @@
 # combination of workload.dispatch, max_nodes, overlap = dual_batch, stage,
 # chunks, dp_size and algo refused before anything runs, with the scenario's
 # file:line, the key and exit status 2 (no database written); the run's line
-# of workload.stage (prefill: tokens/s; decode: the latency per token).
+# of workload.stage (prefill: tokens/s; decode: the latency per token) and
+# the same from `moesim report --metric tokens_per_s | per_token_us`.
 set -eu
 . tests/cli/lib.inc
 T=$(mktemp -d)
@@ -58,4 +59,19 @@ tps=$(echo "$line" | sed -n 's/.*, prefill \([0-9]*\) tokens\/s,.*/\1/p')
 # (the line's time has 3 decimals: within 1e-4)
 expect_eq "prefill tokens/s = tokens / time" \
     "$(awk -v t="$t" -v x="$tps" 'BEGIN { w = 64 / (t * 1e-6); d = x - w; print (d < 0 ? -d : d) < 1e-4 * w }')" 1
+# the same from the rows: moesim report --metric per_token_us / tokens_per_s
+cell() { # DB METRIC: the table's one cell's median
+    "$MOESIM" report --db "$1" --metric "$2" | tail -1 | awk '{print $2}'
+}
+expect_eq "report per_token_us = the line's" "$(cell "$T/dec.db" per_token_us)" "$per"
+# (the rows are in ns, the line's figure from ps: within 1e-4)
+expect_eq "report tokens_per_s = the line's" \
+    "$(awk -v a="$(cell "$T/pre.db" tokens_per_s)" -v b="$tps" 'BEGIN { d = a - b; print (d < 0 ? -d : d) < 1e-4 * b }')" 1
+printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = allgather\n' >"$T/ag.ini"
+"$MOESIM" run "$T/ag.ini" --db "$T/ag.db" >/dev/null
+rc=0
+"$MOESIM" report --db "$T/ag.db" --metric tokens_per_s >/dev/null 2>"$T/err.txt" || rc=$?
+expect_eq "report tokens_per_s of no MoE run: status" "$rc" 2
+expect_eq "report tokens_per_s of no MoE run" "$(cat "$T/err.txt")" \
+    "moesim report: $T/ag.db: none of the 1 matching done runs is an MoE run (workload.kind = moe)"
 expect_eq "no dispatch notes by default" "$(sqlite3 "$T/pre.db" "SELECT count(*) FROM notes WHERE key LIKE 'dispatch.%'")" 0
