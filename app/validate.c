@@ -163,11 +163,11 @@ static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct
                         "%lld is not less than switch.pfc_xoff_bytes (%lld)",
                         (long long)s->pfc_xon_bytes, (long long)s->pfc_xoff_bytes);
     if (s->buffer_bytes != 0 && s->pfc_xoff_bytes + s->pfc_headroom_bytes > s->buffer_bytes)
-        return cfg_fail(bad, e, "switch", "pfc_headroom_bytes",
-                        "%lld + switch.pfc_xoff_bytes (%lld) is more than switch.buffer_bytes "
-                        "(%lld)",
-                        (long long)s->pfc_headroom_bytes, (long long)s->pfc_xoff_bytes,
-                        (long long)s->buffer_bytes);
+        return cfg_fail(bad, e, "switch", "buffer_bytes",
+                        "%lld is less than switch.pfc_xoff_bytes + switch.pfc_headroom_bytes "
+                        "(%lld + %lld): PFC is lossless only if each ingress's share fits",
+                        (long long)s->buffer_bytes, (long long)s->pfc_xoff_bytes,
+                        (long long)s->pfc_headroom_bytes);
     return 0;
 }
 
