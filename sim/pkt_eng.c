@@ -315,6 +315,7 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         (unsigned long long)s->data_bytes_sent,
                         (unsigned long long)s->data_bytes_delivered),
                -1;
+    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1;
     if (s->msgs_done != s->msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n,

@@ -197,6 +197,7 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q);
 uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q);
 simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
 uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q);
+int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n);
 /* pkt_port.c, for pkt_pfc.c: the peak and ECN test pkt_commit makes (b:
  * the backlog, ps, k's serialization ser included), and the wire's ring */
 void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b,

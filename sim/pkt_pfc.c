@@ -28,6 +28,7 @@
  * (app/validate.c) and the engine counts the packets that went beyond it
  * (pkt_pfc_ingress_max gives each ingress's peak).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,24 @@ simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q)
 {
     const struct pfc_port *pp = &e->pfc->ports[q];
     return pp->pause_ps + (pp->paused ? e->now - pp->paused_since : 0);
+}
+
+/* At the end of a run: a port still paused (its queue waiting on a RESUME
+ * that no event will bring) is a PFC deadlock, a cycle of pauses. */
+int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
+{
+    uint32_t paused = 0, first = 0;
+    for (uint32_t q = e->base.t->nports; q-- > 0;)
+        if (e->pfc->ports[q].paused) {
+            paused++;
+            first = q;
+        }
+    if (!paused) return 0;
+    snprintf(msg, n,
+             "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
+             "%u packets waiting)",
+             paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n);
+    return -1;
 }
 
 uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q)
