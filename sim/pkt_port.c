@@ -126,5 +126,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->busy_ps = p->busy_ps;
     s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
     s->ecn_marks = p->ecn_marks;
+    s->pause_ps = e->pfc ? pkt_pfc_pause_ps(e, port) : 0;
     return s;
 }

@@ -52,9 +52,10 @@ struct done {
     simtime_t victim, last;
 };
 
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
-    (void)e;
+    (void)e, (void)loss;
     struct done *d = ctx;
     if (tag == 1000) d->victim = end - start;
     if (end > d->last) d->last = end;

@@ -2,7 +2,8 @@
 # pfc.sh - switch.pfc from the command line (docs/transports.md): the
 # 32-to-1 incast of scenarios/incast.ini (256 hosts, 400 Gb/s) runs
 # lossless under ecmp and spray, every byte delivered (the flows table),
-# the same rows twice with the same seed; bad PFC keys are refused with
+# the pauses in links.pause_ns reaching the senders' NICs from the
+# receiver's leaf, the same rows twice with the same seed; bad PFC keys are refused with
 # file:line: key: reason and exit status 2 before anything runs; a
 # fat-tree and a rail fabric (PXN) run under PFC with small thresholds.
 set -eu
@@ -15,6 +16,21 @@ expect_eq "runs" "$(sqlite3 "$T/a.db" "SELECT group_concat(status) FROM runs")" 
 # bytes conserved: every flow delivered its 1 MiB, the receiver's link carried 32 MiB
 expect_eq "flows" "$(sqlite3 "$T/a.db" "SELECT count(*), sum(bytes) FROM flows")" "64|67108864"
 expect_eq "receiver link" "$(sqlite3 "$T/a.db" "SELECT group_concat(bytes) FROM links WHERE dst = 'h255'")" "33554432,33554432"
+# links.pause_ns: the receiver's leaf (l15) pauses the spines' ports into it,
+# the spines pause the senders' leaves' uplinks, those leaves the senders'
+# NICs (hosts h0..h15 on l0, h16..h31 on l1: every one of them); nothing
+# pauses a port into a host, nor the idle leaves' uplinks (l2..l15)
+pz() { sqlite3 "$T/a.db" "SELECT count(*) FROM links WHERE pause_ns > 0 AND $1"; }
+[ "$(pz "kind = 'spine_down' AND dst = 'l15'")" -gt 0 ] || fail "no spine port into l15 paused"
+[ "$(pz "kind = 'leaf_up' AND src IN ('l0', 'l1')")" -gt 0 ] || fail "no uplink of the senders' leaves paused"
+expect_eq "senders' NICs paused, per run" "$(pz "kind = 'host_up'")" 64
+expect_eq "ports into hosts paused" "$(pz "kind = 'host_down'")" 0
+expect_eq "idle leaves' uplinks paused" "$(pz "kind = 'leaf_up' AND src NOT IN ('l0', 'l1')")" 0
+# no port is paused longer than its run
+expect_eq "pause within the run" "$(sqlite3 "$T/a.db" "SELECT count(*) FROM links l JOIN runs r ON r.id = l.run_id WHERE l.pause_ns > r.sim_ns")" 0
+# without PFC every port reports 0
+"$MOESIM" run scenarios/incast.ini --set transport.path=ecmp --db "$T/off.db" -q
+expect_eq "no pfc, no pause" "$(sqlite3 "$T/off.db" "SELECT sum(pause_ns) FROM links")" 0
 # determinism: the same rows
 [ "$(dump "$T/a.db")" = "$(dump "$T/b.db")" ] || fail "two runs with the same seed differ"
 # other fabrics, small thresholds (pauses everywhere): a fat-tree and a rail
