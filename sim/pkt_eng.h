@@ -196,7 +196,9 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
 void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q);
 uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q);
 simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
+/* tests: an ingress's peak charge, bytes; the PAUSEs port q obeyed */
 uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q);
+uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q);
 int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n);
 /* pkt_port.c, for pkt_pfc.c: the peak and ECN test pkt_commit makes (b:
  * the backlog, ps, k's serialization ser included), and the wire's ring */

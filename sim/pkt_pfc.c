@@ -57,6 +57,7 @@ struct pfc_port {
     simtime_t signal_ps;  /* a PAUSE's delay: latency + one frame's serialization */
     simtime_t paused_since, pause_ps;
     uint64_t ing_bytes, ing_max; /* as an ingress: bytes queued in the switch */
+    uint64_t npaused;            /* PAUSEs that took effect here */
 };
 
 struct pkt_pfc {
@@ -213,6 +214,7 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
     case EV_PAUSE:
         pp->paused = 1;
         pp->paused_since = e->now;
+        pp->npaused++;
         break;
     case EV_RESUME:
         pp->paused = 0;
@@ -247,14 +249,20 @@ int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
             first = q;
         }
     if (!paused) return 0;
-    snprintf(msg, n,
-             "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
-             "%u packets waiting)",
-             paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n);
+    snprintf(
+        msg, n,
+        "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
+        "%u packets waiting)",
+        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n);
     return -1;
 }
 
 uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q)
 {
     return e->pfc ? e->pfc->ports[q].ing_max : 0;
+}
+
+uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q)
+{
+    return e->pfc ? e->pfc->ports[q].npaused : 0;
 }

@@ -13,6 +13,9 @@
  *  - congestion spreading: a victim flow that shares the senders' leaf but
  *    goes to an idle leaf is slowed by PFC (head-of-line blocking behind the
  *    paused uplinks), where without PFC it runs at its link's rate;
+ *  - closed form: N senders at line rate under one switch are each paused
+ *    1 - 1/N of their flow's time, plus at most one packet's serialization
+ *    per pause (the packet in service finishes), and finish together;
  *  - with XOFF above anything queued (no pause ever), the pausable ports
  *    give the fast path's times exactly;
  *  - runs repeat exactly. */
@@ -50,6 +53,7 @@ static uint32_t sender(int j)
 
 struct done {
     simtime_t victim, last;
+    simtime_t end[8]; /* messages 0..7: when they finished */
 };
 
 static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
@@ -58,6 +62,7 @@ static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, sim
     (void)e, (void)loss;
     struct done *d = ctx;
     if (tag == 1000) d->victim = end - start;
+    if (tag < 8) d->end[tag] = end;
     if (end > d->last) d->last = end;
 }
 
@@ -72,8 +77,7 @@ static struct eng *run(const struct cfg *c, struct topo **t, struct done *d, int
     struct eng *e = eng_create(*t, &c->tr, 1, &h);
     for (int j = 0; j < SENDERS; j++)
         eng_add_msg(e, sender(j), RECV, BYTES, 0, (uint64_t)j);
-    if (victim_us >= 0)
-        eng_add_msg(e, VICTIM, VDST, BYTES, (simtime_t)victim_us * PS_PER_US, 1000);
+    if (victim_us >= 0) eng_add_msg(e, VICTIM, VDST, BYTES, (simtime_t)victim_us * PS_PER_US, 1000);
     eng_run(e);
     char why[512];
     if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
@@ -194,6 +198,56 @@ static void test_no_pause_same_times(void **state)
     assert_true(victim[0] == victim[1]);
 }
 
+/* Closed form: N hosts under one switch send long flows at line rate C
+ * (a window far above the BDP: never the limit) to one more host there.
+ * The switch's output FIFO serves the N ingresses equally, so each sender
+ * averages C/N until it is done; its NIC sends at C whenever it is not
+ * paused, and also finishes the packet in service when a PAUSE arrives, so
+ * over its flow's time T it is paused T (1 - 1/N) plus that packet's
+ * serialization once per pause. All N finish together at N x bytes / C. */
+static void test_pause_fraction(void **state)
+{
+    (void)state;
+    const int n = 4;
+    struct cfg c = pfc_cfg(1);
+    c.topo.leaves = 2;
+    c.topo.spines = 1;
+    c.topo.hosts_per_leaf = n + 1;
+    c.topo.fabric_gbps = 100;
+    c.tr.window_bytes = 16 << 20;
+    struct topo *t;
+    struct err er;
+    assert_int_equal(topo_build(&c.topo, &t, &er), 0);
+    struct done d;
+    memset(&d, 0, sizeof d);
+    struct eng_hooks h = {&d, on_done};
+    struct eng *e = eng_create(t, &c.tr, 1, &h);
+    uint64_t bytes = 4u << 20;
+    for (int j = 0; j < n; j++)
+        eng_add_msg(e, (uint32_t)j, (uint32_t)n, bytes, 0, (uint64_t)j);
+    eng_run(e);
+    char why[512];
+    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    double ideal = (double)n * bytes * 8 / 100e9 * PS_PER_S;
+    assert_true((double)d.last >= ideal && (double)d.last < 1.005 * ideal);
+    simtime_t ser = ser_ps(4096, t->ports[t->host_up[0]].bps);
+    for (int j = 0; j < n; j++) {
+        const struct pkt_eng *pe = pkt_eng_ofc(e);
+        double T = (double)d.end[j], P = (double)pkt_pfc_pause_ps(pe, t->host_up[j]);
+        double np = (double)pkt_pfc_pauses(pe, t->host_up[j]);
+        print_message("sender %d: done at %.2f us, paused %.4f of it (1 - 1/N = %.4f, + %.0f "
+                      "pauses' packets %.4f)\n",
+                      j, T / PS_PER_US, P / T, 1 - 1.0 / n, np, np * (double)ser / T);
+        /* below: the flow's last round trip, when it has nothing left to
+         * send, is neither paused nor sending (3 us of slack) */
+        assert_true(P >= T * (1 - 1.0 / n) - 3 * PS_PER_US);
+        assert_true(P <= T * (1 - 1.0 / n) + np * (double)ser);
+        assert_true(np > 10);
+    }
+    eng_destroy(e);
+    topo_destroy(t);
+}
+
 /* Same inputs, same times and pauses. */
 static void test_repeatable(void **state)
 {
@@ -219,9 +273,8 @@ static void test_repeatable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_incast_lossless),
-        cmocka_unit_test(test_congestion_spreading),
-        cmocka_unit_test(test_no_pause_same_times),
+        cmocka_unit_test(test_incast_lossless),     cmocka_unit_test(test_congestion_spreading),
+        cmocka_unit_test(test_no_pause_same_times), cmocka_unit_test(test_pause_fraction),
         cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
