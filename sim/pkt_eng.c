@@ -310,12 +310,12 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         "below zero",
                         (unsigned long long)s->underflows),
                -1;
+    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1; /* a deadlock: before its symptoms */
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,
                         (unsigned long long)s->data_bytes_delivered),
                -1;
-    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1;
     if (s->msgs_done != s->msgs) {
         describe_unfinished(e, why, sizeof why);
         return snprintf(msg, n,

@@ -252,8 +252,9 @@ int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
     snprintf(
         msg, n,
         "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
-        "%u packets waiting)",
-        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n);
+        "%u packet%s waiting)",
+        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n,
+        e->pfc->ports[first].n == 1 ? "" : "s");
     return -1;
 }
 
