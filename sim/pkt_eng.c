@@ -127,6 +127,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
     e->free_msg = PKT_NONE;
     e->adapt_rr = xcalloc(t->nswitches, sizeof *e->adapt_rr);
+    if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
     return &e->base;
 }
 
@@ -145,6 +146,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->adapt_rr);
     free(e->flowlet_last);
     free(e->cc);
+    pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
     free(e);
 }
@@ -180,6 +182,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->watch_ps = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    if (e->pfc) pkt_pfc_reset(e->pfc, t);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
         e->hosts[i].nic_pending = 0;
@@ -237,6 +240,9 @@ static void pkt_run(struct eng *eb)
             break;
         case EV_SAMPLE:
             on_sample(e, before);
+            break;
+        default: /* switch.pfc's (pkt_pfc.c) */
+            pkt_pfc_event(e, ev.kind, ev.id);
             break;
         }
         if (e->top_live) {
@@ -307,6 +313,7 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         "below zero",
                         (unsigned long long)s->underflows),
                -1;
+    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1; /* a deadlock: before its symptoms */
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,

@@ -13,7 +13,7 @@ int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
     const struct topo *t = e->base.t;
     if (e->ports[q].sw == PKT_NVSW) { /* at a server's NVLink switch */
-        pkt_commit(e, t->nvl_down[topo_pxn_relay(t, k->src, k->dst)], k);
+        pkt_commit_from(e, t->nvl_down[topo_pxn_relay(t, k->src, k->dst)], k, q);
         return 0;
     }
     uint32_t h = t->ports[q].dst; /* a GPU, over NVLink */
@@ -26,6 +26,6 @@ int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k)
         k->path = PKT_DIRECT;
     else if (k->path == PKT_DIRECT)
         k->path = 0;
-    pkt_commit(e, t->host_up[h], k);
+    pkt_commit_from(e, t->host_up[h], k, PKT_NONE);
     return 0;
 }

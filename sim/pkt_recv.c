@@ -110,7 +110,7 @@ data:
     }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
+    pkt_commit_from(e, topo_first_port(t, k->src, k->dst), k, PKT_NONE);
     if (f->delivered == f->size) msg_flow_done(e, f);
 }
 

@@ -47,15 +47,18 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
 }
 
 /* The packet at the head of port q's wire reaches the wire's far end: it is
- * delivered, or goes on to its next port. */
-static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
+ * delivered, or goes on to its next port. pfc: switch.pfc's copy (a
+ * constant: pkt_arrive, and pkt_pfc.c's), whose next port is pausable and
+ * learns the packet's ingress port q. */
+static inline __attribute__((always_inline)) void pkt_arrive_at(struct pkt_eng *e, uint32_t q,
+                                                                const int pfc)
 {
     struct port_rt *p = &e->ports[q];
     struct pkt pk = p->ring[p->head], *k = &pk;
     p->head = (p->head + 1) & (p->cap - 1);
     if (--p->n) {
         const struct pkt *behind = &p->ring[p->head];
-        pkt_push(e, behind->t, EV_ARRIVE, q);
+        pkt_push(e, behind->t, pfc ? EV_ARRIVE_PFC : EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
         if (p->sw >= PKT_NVSW) __builtin_prefetch(&e->flows[behind->flow], 1);
@@ -94,7 +97,15 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
         if ((k->flags & PKT_ADAPT) || (e->hop_hash && !(k->flags & PKT_ACK))) pkt_hop(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);
     }
-    pkt_commit(e, next, k);
+    if (pfc)
+        pkt_pfc_commit(e, next, k, q, PKT_NONE);
+    else
+        pkt_commit(e, next, k);
+}
+
+static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
+{
+    pkt_arrive_at(e, q, 0);
 }
 
 #endif

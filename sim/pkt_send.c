@@ -57,9 +57,14 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
+    hs->nic_pending = 1;
+    if (e->pfc) { /* the port calls the sender again once k has left (pkt_pfc.c) */
+        if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+        pkt_pfc_commit(e, up, &k, PKT_NONE, h);
+        return;
+    }
     pkt_commit(e, up, &k);
     if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
-    hs->nic_pending = 1;
     pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
 }
 
