@@ -158,14 +158,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine does not model fabrics from files yet; topology.kind = "
                         "file runs on sim.engine = packet");
-    if (rc == 0 && c->topo.kind == TOPO_RAIL && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine does not model rail fabrics yet (PXN's NVLink relay); "
-                        "topology.kind = rail runs on sim.engine = packet");
-    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models no links down (faults.down, faults.random_down); "
-                        "they run on sim.engine = packet");
     return rc;
 }
 

@@ -17,6 +17,7 @@ uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
         uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off];
         sw = t->ports[q].dst - t->hosts;
     }
+    if (t->planes > 1) p *= t->planes; /* rail planes: every plane's paths (topo_plane) */
     return p > t->npaths ? t->npaths : (uint32_t)p;
 }
 
@@ -73,8 +74,9 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
         uint32_t a = d[i].src, b = d[i].dst;
         if (!d[i].bytes || a == b || topo_same_server(t, a, b)) continue;
         uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
-        if (la == lb) continue;
-        s[i] = eth_paths(t, la, lb);
+        if (la == lb && t->planes <= 1) continue;
+        /* (rail planes: under one rail switch, a subflow per plane) */
+        s[i] = la == lb ? t->planes : eth_paths(t, la, lb);
         rm[nr++] = (struct rem){a, s[i], i};
     }
     qsort(rm, nr, sizeof *rm, rem_cmp);
@@ -108,9 +110,10 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
             /* equal parts, the first ones taking the remainder */
             x->bytes = bytes / m[i] + (j < bytes % m[i] ? 1 : 0);
             uint32_t q = s[i] ? (uint32_t)(((uint64_t)d[i].src + first[i] + j) % s[i]) : 0;
-            x->path =
-                s[i] ? eth_path_number(t, topo_leaf_of(t, d[i].src), topo_leaf_of(t, d[i].dst), q)
-                     : 0;
+            uint32_t la = topo_leaf_of(t, d[i].src), lb = topo_leaf_of(t, d[i].dst);
+            x->path = !s[i]      ? 0
+                      : la == lb ? q * t->plane_paths /* plane q's */
+                                 : eth_path_number(t, la, lb, q);
         }
     }
     free(m);

@@ -63,6 +63,7 @@ static inline uint32_t eth_max_subflows(const struct topo *t)
 static inline uint32_t eth_max_subflows_spec(const struct topo_spec *s)
 {
     if (s->kind == TOPO_FAT_TREE) return (uint32_t)(s->pods > 1 ? s->cores : s->aggs_per_pod);
+    if (s->kind == TOPO_RAIL && s->planes > 1) return (uint32_t)(s->spines * s->planes);
     return (uint32_t)s->spines;
 }
 

@@ -98,7 +98,10 @@ data:
     }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
+    pkt_commit(e,
+               t->planes > 1 ? topo_nic_port(t, k->src, k->dst, k->path)
+                             : topo_first_port(t, k->src, k->dst),
+               k);
     if (f->delivered == f->size) msg_flow_done(e, f);
 }
 

@@ -20,7 +20,9 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
 {
     const struct topo *t = e->base.t;
     k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
-    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+    /* (with planes, one rail switch's GPUs talk over the packet's plane) */
+    if (((f->sched & 1) && !t->pxn) ||
+        (topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst) && t->planes <= 1)) {
         k->path = PKT_DIRECT;
         return;
     }
@@ -38,7 +40,7 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         break;
     case PATH_ADAPTIVE:
         k->flags |= PKT_ADAPT;
-        k->path = 0;
+        k->path = t->planes > 1 ? pkt_adapt_plane(e, f->src, f->dst) : 0;
         break;
     default: /* flowlet */
         k->path = pkt_flowlet(e, f);

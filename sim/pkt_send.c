@@ -54,11 +54,18 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     f->sent += payload;
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
-    uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
+    const struct topo *t = e->base.t;
+    uint32_t up = t->planes > 1 ? topo_nic_port(t, f->src, f->dst, k.path)
+                                : topo_first_port(t, f->src, f->dst);
     pkt_commit(e, up, &k);
     if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
     hs->nic_pending = 1;
-    pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
+    /* With rail planes the NIC sends at its own rate (t->nic_bps) onto its
+     * plane ports (host_gbps / planes each), which queue what it sends
+     * faster than they drain; otherwise it waits for its one port. */
+    simtime_t next =
+        e->nic_pace && !(h & 1) ? e->now + ser_ps(k.wire, t->nic_bps) : e->ports[up].busy_until;
+    pkt_push(e, next, EV_NIC, h);
 }
 
 /* Message mi's flows are ready to send. */
