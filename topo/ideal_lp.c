@@ -65,8 +65,7 @@ static int fdem_cmp(const void *a, const void *b)
 
 static int lp_kind(const struct topo *t)
 {
-    return t->route &&
-           (t->kind == TOPO_LEAF_SPINE || t->kind == TOPO_FAT_TREE || t->kind == TOPO_FILE);
+    return t->route && (t->kind == TOPO_LEAF_SPINE || t->kind == TOPO_FAT_TREE || t->kind == TOPO_FILE);
 }
 
 /* The demands that cross the fabric, merged per (k, s) and sorted by k;

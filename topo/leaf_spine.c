@@ -64,8 +64,7 @@ int topo_check(const struct topo_spec *c, const struct opt_def **bad, struct err
 uint64_t topo_port_count(const struct topo_spec *c)
 {
     if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_port_count(c);
-    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0)
-        return topo_file_port_count(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_port_count(c);
     if (c->kind == TOPO_RAIL) return topo_rail_port_count(c);
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
     return 2 * H + 2 * (uint64_t)c->leaves * (uint64_t)c->spines +
@@ -80,8 +79,7 @@ uint64_t topo_port_count(const struct topo_spec *c)
 uint64_t topo_memory_bytes(const struct topo_spec *c)
 {
     if (topo_spec_build_kind(c) == TOPO_FAT_TREE) return topo_ft_memory_bytes(c);
-    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0)
-        return topo_file_memory_bytes(c);
+    if (topo_spec_build_kind(c) == TOPO_FILE || topo_spec_build_kind(c) < 0) return topo_file_memory_bytes(c);
     if (c->kind == TOPO_RAIL) return topo_rail_memory_bytes(c);
     const struct topo *t = NULL; /* only for sizeof */
     uint64_t H = (uint64_t)c->leaves * (uint64_t)c->hosts_per_leaf;
@@ -212,9 +210,10 @@ simtime_t topo_spec_route_prop_ps(const struct topo_spec *s, enum topo_route_kin
 
 const char *topo_port_kind_name(int kind)
 {
-    static const char *const names[] = {
-        "host_up",   "host_down", "leaf_up", "spine_down", "nvl_up", "nvl_down", "agg_up",
-        "core_down", "agg_down",  "up",      "down",       "across", "rail_up",  "rail_down"};
+    static const char *const names[] = {"host_up",  "host_down", "leaf_up",   "spine_down",
+                                        "nvl_up",   "nvl_down",  "agg_up",    "core_down",
+                                        "agg_down", "up",        "down",      "across",
+                                        "rail_up",  "rail_down"};
     _Static_assert(sizeof names / sizeof names[0] == TP_KIND_COUNT,
                    "a name per enum topo_port_kind, in its order");
     return kind >= 0 && kind < TP_KIND_COUNT ? names[kind] : "?";

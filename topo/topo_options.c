@@ -54,5 +54,4 @@ static const struct opt_def topo_options_rows[] = {
 };
 #undef F
 /* clang-format on */
-const struct opt_table topo_options = {topo_options_rows,
-                                       sizeof topo_options_rows / sizeof topo_options_rows[0]};
+const struct opt_table topo_options = {topo_options_rows, sizeof topo_options_rows / sizeof topo_options_rows[0]};
