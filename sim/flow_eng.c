@@ -143,7 +143,9 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
 {
     const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
-    if (k != UINT32_MAX || topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b)) {
+    /* (with rail planes a rail switch's GPUs have a route per plane) */
+    if (k != UINT32_MAX || topo_same_server(t, a, b) ||
+        (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
         uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
