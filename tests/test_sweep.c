@@ -13,7 +13,8 @@ static const struct res_phase ph[2] = {
     {0, 0, "dispatch", 5, 900, 700, 4096, "cut"},
     {1, 3, "combine", 900, 1800, 0, 0, NULL},
 };
-static const struct res_flow fl[2] = {{0, 1, 2, 4096, 5, 800}, {1, 2, 1, 10, 6, 7}};
+static const struct res_flow fl[2] = {{0, 1, 2, 4096, 5, 800, {0, 0, 0}},
+                                      {1, 2, 1, 10, 6, 7, {4096, 1, 3}}};
 static const struct res_sample sm[1] = {{1000, 3, 4000, 12}};
 static const struct res_gpu_load gl[1] = {{3, 7, 123}};
 static const struct res_trace_use tu[2] = {{5, 2}, {6, 0}};
@@ -34,8 +35,8 @@ static struct res_run sample_run(struct res_link *l)
     l->gbps = 400;
     l->st = (struct res_port_stats){
         .bytes = 99, .busy_ps = 77, .max_queue_bytes = 5, .drops = 1, .ecn_marks = 2};
-    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l,  1, fl,
-                            2,        sm, 1,     gl,   1,    tu, 2, no, 2, tk, 2};
+    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2,  l, 1,  fl, 2,
+                            sm,       1,  gl,    1,    tu,   2,  no, 2, tk, 2};
 }
 
 static void test_blob_round_trip(void **state)
