@@ -14,6 +14,7 @@ static const struct {
     {&topo_options, offsetof(struct cfg, topo)}, {&topo_faults_options, offsetof(struct cfg, topo)},
     {&tr_options, offsetof(struct cfg, tr)},
     {&sw_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, sw)},
+    {&nscc_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, nscc)},
     {&wl_options, offsetof(struct cfg, wl)},     {&pl_options, offsetof(struct cfg, pl)},
     {&sim_options, offsetof(struct cfg, sim)},   {&out_options, offsetof(struct cfg, out)},
 };
