@@ -45,6 +45,13 @@ struct nscc_spec {
     int64_t qa_gate;                       /* ... when the bytes achieved < max window / 2^gate */
 };
 
+/* [flow] (sim/flow_options.c): the flow engine's (sim.engine = flow). */
+struct fl_spec {
+    double resolve_slack;  /* re-solve after ends once they free this x a link's capacity */
+    double resolve_window; /* ... or this x the first ended sub's lifetime after it; both 0: every
+                              end */
+};
+
 /* [transport] */
 struct tr_spec {
     int path; /* enum path_mode */
@@ -54,6 +61,7 @@ struct tr_spec {
     double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
     struct sw_spec sw;                /* [switch] */
     struct nscc_spec nscc;            /* cc = nscc */
+    struct fl_spec fl;                /* [flow] */
 };
 
 /* [sim] */
@@ -63,6 +71,6 @@ struct sim_spec {
     int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
-extern const struct opt_table tr_options, sim_options, sw_options, nscc_options;
+extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, fl_options;
 
 #endif
