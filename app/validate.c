@@ -166,6 +166,10 @@ static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct
     if (c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "switch", "pfc",
                         "the flow engine models no queues and no pauses (sim.engine = flow)");
+    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+        return cfg_fail(bad, e, "switch", "pfc",
+                        "not with topology.planes > 1 yet (a NIC's plane ports are not paused "
+                        "as one sender)");
     if (s->pfc_xon_bytes >= s->pfc_xoff_bytes)
         return cfg_fail(bad, e, "switch", "pfc_xon_bytes",
                         "%lld is not less than switch.pfc_xoff_bytes (%lld)",
@@ -189,14 +193,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine does not model fabrics from files yet; topology.kind = "
                         "file runs on sim.engine = packet");
-    if (rc == 0 && c->topo.kind == TOPO_RAIL && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine does not model rail fabrics yet (PXN's NVLink relay); "
-                        "topology.kind = rail runs on sim.engine = packet");
-    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models no links down (faults.down, faults.random_down); "
-                        "they run on sim.engine = packet");
     return rc;
 }
 

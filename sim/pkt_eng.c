@@ -114,6 +114,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         uint32_t far = t->ports[i].dst;
         e->ports[i].sw = far >= t->hosts && far < t->hosts + t->nswitches ? far - t->hosts : 0;
     }
+    for (uint32_t h = t->hosts; h < t->planes * t->hosts; h++) /* planes' NIC ports */
+        e->ports[t->host_down[h]].sw = PKT_TO_HOST;
+    e->nic_pace = t->planes > 1;
     for (uint32_t h = 0; h < t->hosts; h++) {
         e->ports[t->host_down[h]].sw = PKT_TO_HOST;
         if (t->nvl_down) e->ports[t->nvl_down[h]].sw = PKT_TO_HOST;
@@ -126,7 +129,8 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
     e->free_msg = PKT_NONE;
-    e->adapt_rr = xcalloc(t->nswitches, sizeof *e->adapt_rr);
+    /* and, with rail planes, per host: where its plane scan starts */
+    e->adapt_rr = xcalloc(t->nswitches + (t->planes > 1 ? t->hosts : 0), sizeof *e->adapt_rr);
     if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
     return &e->base;
 }
@@ -189,7 +193,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
-    memset(e->adapt_rr, 0, t->nswitches * sizeof *e->adapt_rr);
+    memset(e->adapt_rr, 0, (t->nswitches + (t->planes > 1 ? t->hosts : 0)) * sizeof *e->adapt_rr);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
     e->top_live = 0;

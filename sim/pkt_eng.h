@@ -149,6 +149,7 @@ struct pkt_eng {
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
+    uint8_t nic_pace;   /* rail planes: a NIC sends at its own rate over its plane ports */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
@@ -185,6 +186,9 @@ const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);
 uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f);
+/* Rail planes under adaptive: the plane whose NIC port (the relay's under
+ * PXN) empties first, as the path number of that plane's first path. */
+uint16_t pkt_adapt_plane(struct pkt_eng *e, uint32_t src, uint32_t dst);
 
 /* pkt_cc.c: cc = dctcp */
 void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n);

@@ -22,6 +22,10 @@ int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k)
      * (hop 1 at the relay's rail switch), and under one rail switch the
      * packet goes straight down to its destination. */
     k->hop = 0;
+    if (t->planes > 1) { /* the path's plane, also under one rail switch */
+        pkt_commit_from(e, t->host_up[(size_t)topo_plane(t, k->path) * t->hosts + h], k, PKT_NONE);
+        return 0;
+    }
     if (topo_leaf_of(t, h) == topo_leaf_of(t, k->dst))
         k->path = PKT_DIRECT;
     else if (k->path == PKT_DIRECT)

@@ -15,15 +15,10 @@
 /* Adaptive routing at a leaf-spine's source leaf la (pkt_route.c). */
 void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 
-/* The path a new data packet of flow f takes (sets path and flags). */
-static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
+/* A data packet's path number under the path mode (not a direct route). */
+static inline void pkt_pick_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->base.t;
-    k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
-    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
-        k->path = PKT_DIRECT;
-        return;
-    }
     if (e->path == PATH_SPRAY) {
         k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
         return;
@@ -38,12 +33,35 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         break;
     case PATH_ADAPTIVE:
         k->flags |= PKT_ADAPT;
-        k->path = 0;
+        k->path = t->planes > 1 ? pkt_adapt_plane(e, f->src, f->dst) : 0;
         break;
     default: /* flowlet */
         k->path = pkt_flowlet(e, f);
         break;
     }
+}
+
+/* The path a new data packet of flow f takes (sets path and flags). */
+static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
+{
+    const struct topo *t = e->base.t;
+    k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
+    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+        k->path = PKT_DIRECT;
+        return;
+    }
+    pkt_pick_path(e, f, k);
+}
+
+/* The same on a rail with planes (sim/pkt_send.c): pairs under one rail
+ * switch take a path number too, which names their plane. */
+static inline void pkt_choose_path_planes(struct pkt_eng *e, struct flow *f, struct pkt *k)
+{
+    k->flags = e->pkt_flags;
+    if ((f->sched & 1) && !e->base.t->pxn)
+        k->path = PKT_DIRECT;
+    else
+        pkt_pick_path(e, f, k);
 }
 
 /* The packet at the head of port q's wire reaches the wire's far end: it is
