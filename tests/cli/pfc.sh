@@ -57,6 +57,8 @@ bad '[switch]\npfc = true\nbuffer_bytes = 131072\npfc_headroom_bytes = 65537\n' 
     "switch.buffer_bytes: 131072 is less than switch.pfc_xoff_bytes + switch.pfc_headroom_bytes (65536 + 65537): PFC is lossless only if each ingress's share fits"
 bad '[switch]\npfc = true\n[sim]\nengine = flow\n' 2 \
     "switch.pfc: the flow engine models no queues and no pauses (sim.engine = flow)"
+bad '[topology]\nkind = rail\ngpus_per_host = 2\nplanes = 2\n[switch]\npfc = true\n' 6 \
+    "switch.pfc: not with topology.planes > 1 yet (a NIC's plane ports are not paused as one sender)"
 bad '[switch]\npfc = yes please\n' 2 "switch.pfc: expected true or false, got 'yes please'"
 bad '[switch]\npfc_xoff_bytes = 0\n' 2 "switch.pfc_xoff_bytes: 0 is out of bounds [1, 1000000000000]"
 echo "pfc: ok"
