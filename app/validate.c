@@ -181,11 +181,48 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
                         "use 1",
                         (long long)c->tr.ack_every,
                         opt_enum_name("transport", "recovery", c->tr.recovery));
+    if (c->tr.recovery != REC_NONE && c->tr.sw.pfc)
+        return cfg_fail(bad, e, "transport", "recovery",
+                        "%s with switch.pfc is not built yet (PFC is lossless: its pausable "
+                        "ports neither drop nor trim)",
+                        opt_enum_name("transport", "recovery", c->tr.recovery));
+    if (c->tr.recovery != REC_NONE && c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+        return cfg_fail(bad, e, "transport", "recovery",
+                        "%s with topology.planes > 1 is not built yet (the planes' sender "
+                        "bypasses recovery's)",
+                        opt_enum_name("transport", "recovery", c->tr.recovery));
     if (c->tr.recovery != REC_NONE && c->tr.cc == CC_NSCC)
         return cfg_fail(bad, e, "transport", "recovery",
                         "%s under cc = nscc is not built yet (nscc's RTT samples read the ack's "
                         "seq, which recovery's acks use for the cumulative point)",
                         opt_enum_name("transport", "recovery", c->tr.recovery));
+    return 0;
+}
+
+/* PFC (docs/transports.md, sim/pkt_pfc.c): the packet engine's, with its
+ * hysteresis in order and its per-ingress share (XOFF + headroom) within a
+ * finite buffer. */
+static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    const struct sw_spec *s = &c->tr.sw;
+    if (!s->pfc) return 0;
+    if (c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "switch", "pfc",
+                        "the flow engine models no queues and no pauses (sim.engine = flow)");
+    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+        return cfg_fail(bad, e, "switch", "pfc",
+                        "not with topology.planes > 1 yet (a NIC's plane ports are not paused "
+                        "as one sender)");
+    if (s->pfc_xon_bytes >= s->pfc_xoff_bytes)
+        return cfg_fail(bad, e, "switch", "pfc_xon_bytes",
+                        "%lld is not less than switch.pfc_xoff_bytes (%lld)",
+                        (long long)s->pfc_xon_bytes, (long long)s->pfc_xoff_bytes);
+    if (s->buffer_bytes != 0 && s->pfc_xoff_bytes + s->pfc_headroom_bytes > s->buffer_bytes)
+        return cfg_fail(bad, e, "switch", "buffer_bytes",
+                        "%lld is less than switch.pfc_xoff_bytes + switch.pfc_headroom_bytes "
+                        "(%lld + %lld): PFC is lossless only if each ingress's share fits",
+                        (long long)s->buffer_bytes, (long long)s->pfc_xoff_bytes,
+                        (long long)s->pfc_headroom_bytes);
     return 0;
 }
 
@@ -199,14 +236,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine does not model fabrics from files yet; topology.kind = "
                         "file runs on sim.engine = packet");
-    if (rc == 0 && c->topo.kind == TOPO_RAIL && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine does not model rail fabrics yet (PXN's NVLink relay); "
-                        "topology.kind = rail runs on sim.engine = packet");
-    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models no links down (faults.down, faults.random_down); "
-                        "they run on sim.engine = packet");
     return rc;
 }
 
@@ -282,8 +311,8 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 
 static const cfg_check_fn cfg_checks[] = {
     cfg_check_hosts,     cfg_check_topo,     cfg_check_memory,      cfg_check_ack,
-    cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_switch,
-    cfg_check_recovery,  cfg_check_workload,
+    cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_pfc,
+    cfg_check_switch,    cfg_check_recovery, cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

@@ -124,6 +124,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         uint32_t far = t->ports[i].dst;
         e->ports[i].sw = far >= t->hosts && far < t->hosts + t->nswitches ? far - t->hosts : 0;
     }
+    for (uint32_t h = t->hosts; h < t->planes * t->hosts; h++) /* planes' NIC ports */
+        e->ports[t->host_down[h]].sw = PKT_TO_HOST;
+    e->nic_pace = t->planes > 1;
     for (uint32_t h = 0; h < t->hosts; h++) {
         e->ports[t->host_down[h]].sw = PKT_TO_HOST;
         if (t->nvl_down) e->ports[t->nvl_down[h]].sw = PKT_TO_HOST;
@@ -136,7 +139,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
     e->free_msg = PKT_NONE;
-    e->adapt_rr = xcalloc(t->nswitches, sizeof *e->adapt_rr);
+    /* and, with rail planes, per host: where its plane scan starts */
+    e->adapt_rr = xcalloc(t->nswitches + (t->planes > 1 ? t->hosts : 0), sizeof *e->adapt_rr);
+    if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
     return &e->base;
 }
 
@@ -156,6 +161,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->flowlet_last);
     free(e->cc);
     pkt_rec_destroy(e);
+    pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
     free(e);
 }
@@ -193,13 +199,14 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     if (e->trims) memset(e->trims, 0, (size_t)t->nports * sizeof *e->trims);
+    if (e->pfc) pkt_pfc_reset(e->pfc, t);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
         e->hosts[i].nic_pending = 0;
     }
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
-    memset(e->adapt_rr, 0, t->nswitches * sizeof *e->adapt_rr);
+    memset(e->adapt_rr, 0, (t->nswitches + (t->planes > 1 ? t->hosts : 0)) * sizeof *e->adapt_rr);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
     e->top_live = 0;
@@ -255,6 +262,9 @@ static void pkt_run(struct eng *eb)
             break;
         case EV_RTO:
             pkt_rec_timer(e, ev.id);
+            break;
+        default: /* switch.pfc's (pkt_pfc.c) */
+            pkt_pfc_event(e, ev.kind, ev.id);
             break;
         }
         if (e->top_live) {
@@ -325,6 +335,7 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         "below zero",
                         (unsigned long long)s->underflows),
                -1;
+    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1; /* a deadlock: before its symptoms */
     if (s->data_bytes_sent != s->data_bytes_delivered + s->dup_bytes + s->drop_bytes) {
         if (!s->dup_bytes && !s->drop_bytes)
             return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",

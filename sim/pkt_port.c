@@ -30,6 +30,24 @@ static void ecn_mark(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtim
     p->ecn_marks++;
 }
 
+/* Port p's backlog b (ps, packet k's serialization ser included) is above
+ * watch_ps = min(its peak so far, its ECN kmin, its buffer): a new peak, or a
+ * queue where k may be marked. With no marking this is the peak's update
+ * alone, as often as before ECN existed. */
+static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k,
+                                            simtime_t b, simtime_t ser)
+{
+    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
+    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
+    simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
+    p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
+}
+
+void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b, simtime_t ser)
+{
+    watch(e, p, k, b, ser);
+}
+
 /* Doubles port p's ring of packets on the wire, keeping their order. */
 static void ring_grow(struct port_rt *p)
 {
@@ -77,11 +95,13 @@ static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q
         pkt_rec_overflow(e, q, k);
         return;
     }
-    if (b > p->max_backlog_ps) p->max_backlog_ps = b;
-    if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
-    simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
-    p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
+    watch(e, p, k, b, ser);
     enqueue(e, q, p, k, depart, ser);
+}
+
+void pkt_port_ring_grow(struct port_rt *p)
+{
+    ring_grow(p);
 }
 
 /* Puts packet k into port q's queue at time now: its departure follows every
@@ -152,6 +172,7 @@ uint64_t pkt_port_backlog(const struct eng *eb, uint32_t port)
 {
     const struct pkt_eng *e = pkt_eng_ofc(eb);
     const struct port_rt *p = &e->ports[port];
+    if (e->pfc) return pkt_pfc_backlog(e, port);
     if (p->busy_until <= e->now) return 0;
     unsigned __int128 bits =
         (unsigned __int128)(p->busy_until - e->now) * e->base.t->ports[port].bps;
@@ -188,5 +209,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->ecn_marks = p->ecn_marks;
     s->drops = p->drops;
     s->trims = e->trims ? e->trims[port] : 0;
+    s->pause_ps = e->pfc ? pkt_pfc_pause_ps(e, port) : 0;
     return s;
 }

@@ -117,7 +117,10 @@ data:
     }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
+    pkt_commit_from(e,
+                    __builtin_expect(e->nic_pace, 0) ? topo_nic_port(t, k->src, k->dst, k->path)
+                                                     : topo_first_port(t, k->src, k->dst),
+                    k, PKT_NONE);
     if (f->delivered == f->size) msg_flow_done(e, f);
 }
 

@@ -32,6 +32,9 @@ struct sw_spec {
     double ecn_pmax;                        /* marking probability at kmax */
     int trim;            /* a packet the buffer cannot hold is trimmed, not dropped */
     double shared_alpha; /* > 0: buffer_bytes is each switch's, shared with dynamic thresholds */
+    /* PFC (sim/pkt_pfc.c): lossless, per-ingress XOFF/XON with headroom */
+    int pfc;
+    int64_t pfc_xoff_bytes, pfc_xon_bytes, pfc_headroom_bytes;
 };
 
 /* cc = nscc's parameters ([transport] nscc_*, sim/nscc_options.c;

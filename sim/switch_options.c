@@ -33,6 +33,20 @@ static const struct opt_def sw_options_rows[] = {
      "0: switch.buffer_bytes per output port; > 0: switch.buffer_bytes is each switch's buffer, shared by its output "
      "ports with dynamic thresholds (Choudhury and Hahne, IEEE/ACM ToN 1998): a data packet joins a port only while "
      "that port's queue stays within alpha x (the buffer - the bytes queued in the switch)", F(shared_alpha)},
+    {"switch", "pfc", OPT_BOOL, "false", 0, 0, NULL,
+     "PFC (802.1Qbb, one priority class), lossless: a switch pauses the upstream port feeding an ingress whose "
+     "queued bytes pass switch.pfc_xoff_bytes, and resumes it at switch.pfc_xon_bytes (sim.engine = packet)",
+     F(pfc)},
+    {"switch", "pfc_xoff_bytes", OPT_INT, "65536", 1, 1e12, NULL,
+     "PFC: bytes that entered a switch through one ingress port and are still queued there above which it "
+     "sends PAUSE upstream", F(pfc_xoff_bytes)},
+    {"switch", "pfc_xon_bytes", OPT_INT, "32768", 0, 1e12, NULL,
+     "PFC: at or below this many bytes queued from the ingress the switch sends RESUME; less than "
+     "switch.pfc_xoff_bytes", F(pfc_xon_bytes)},
+    {"switch", "pfc_headroom_bytes", OPT_INT, "131072", 0, 1e12, NULL,
+     "PFC: buffer reserved per ingress above switch.pfc_xoff_bytes for what arrives until a PAUSE takes effect "
+     "(about 2 x link rate x latency + 3 MTU); switch.pfc_xoff_bytes + this must fit switch.buffer_bytes",
+     F(pfc_headroom_bytes)},
 };
 #undef F
 /* clang-format on */
