@@ -11,11 +11,15 @@ static const struct {
     const struct opt_table *t;
     size_t base;
 } cfg_groups[] = {
-    {&topo_options, offsetof(struct cfg, topo)}, {&topo_faults_options, offsetof(struct cfg, topo)},
+    {&topo_options, offsetof(struct cfg, topo)},
+    {&topo_faults_options, offsetof(struct cfg, topo)},
     {&tr_options, offsetof(struct cfg, tr)},
     {&sw_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, sw)},
-    {&wl_options, offsetof(struct cfg, wl)},     {&pl_options, offsetof(struct cfg, pl)},
-    {&sim_options, offsetof(struct cfg, sim)},   {&out_options, offsetof(struct cfg, out)},
+    {&dcqcn_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, dcqcn)},
+    {&wl_options, offsetof(struct cfg, wl)},
+    {&pl_options, offsetof(struct cfg, pl)},
+    {&sim_options, offsetof(struct cfg, sim)},
+    {&out_options, offsetof(struct cfg, out)},
 };
 #define CFG_NGROUPS (sizeof cfg_groups / sizeof cfg_groups[0])
 #define OPT_MAX     256

@@ -141,10 +141,18 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "switch", "ecn_pmax",
                         "%g marks nothing: the probability at switch.ecn_kmax_bytes is in (0, 1]",
                         s->ecn_pmax);
-    if (c->tr.cc == CC_DCTCP && s->ecn_kmax_bytes == 0)
+    if ((c->tr.cc == CC_DCTCP || c->tr.cc == CC_DCQCN) && s->ecn_kmax_bytes == 0)
         return cfg_fail(bad, e, "transport", "cc",
-                        "dctcp reacts to ECN marks, and no switch marks: set "
-                        "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+                        "%s reacts to ECN marks, and no switch marks: set "
+                        "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)",
+                        opt_enum_name("transport", "cc", c->tr.cc));
+    const struct dcqcn_spec *d = &c->tr.dcqcn;
+    if (c->tr.cc == CC_DCQCN && d->alpha_timer_ns <= d->cnp_interval_ns)
+        return cfg_fail(
+            bad, e, "transport", "dcqcn_alpha_timer_ns",
+            "%lld is not more than transport.dcqcn_cnp_interval_ns (%lld): alpha would "
+            "decay between two CNPs of a flow congested throughout (DCQCN paper: K > N)",
+            (long long)d->alpha_timer_ns, (long long)d->cnp_interval_ns);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/rng.h"
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_route.h"
 
@@ -81,6 +82,11 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
                                 : eng_default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
     e->win_fast = c->cc == CC_WINDOW ? e->window : 0;
+    if (c->cc == CC_DCQCN) { /* rate-based: a window only if one is set (docs/transports.md) */
+        e->win_fast = c->window_bytes ? e->window : UINT64_MAX;
+        e->dq = pkt_dcqcn_create(c, t->hosts);
+        e->pkt_flags = PKT_CC;
+    }
     e->base_seed = seed;
     e->ecn = c->sw.ecn_kmax_bytes > 0;
     e->ecn_pmax = c->sw.ecn_pmax;
@@ -143,6 +149,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->adapt_rr);
     free(e->flowlet_last);
     free(e->cc);
+    pkt_dcqcn_destroy(e->dq);
     free(e);
 }
 
@@ -184,6 +191,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
     memset(e->adapt_rr, 0, t->nswitches * sizeof *e->adapt_rr);
+    if (e->dq) pkt_dcqcn_reset(e->dq);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
     e->top_live = 0;
@@ -234,6 +242,9 @@ static void pkt_run(struct eng *eb)
             break;
         case EV_SAMPLE:
             on_sample(e, before);
+            break;
+        case EV_DCQCN:
+            pkt_dcqcn_wake(e, ev.id);
             break;
         }
         if (e->top_live) {

@@ -27,6 +27,7 @@
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  *   pkt_cc.c     congestion control (cc = dctcp): windows from ECN echoes
+ *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -42,7 +43,7 @@
 
 extern const struct eng_ops pkt_eng_ops;
 
-enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE };
+enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE, EV_DCQCN };
 
 #define PKT_NONE    UINT32_MAX
 #define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
@@ -84,7 +85,7 @@ struct flow {
     uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
     uint32_t k;            /* ECMP path (+ entropy << 16, ecmp.h), or spray_rr's cursor */
     uint16_t unacked_pkts; /* ... and their packets */
-    uint8_t ready;
+    uint8_t ready;         /* 1: in the ready list; 2 (cc = dcqcn): waiting for its rate */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
@@ -132,11 +133,12 @@ struct pkt_eng {
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
     struct cc_flow *cc; /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    struct dcqcn *dq;   /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
     uint8_t ecn;        /* some switch port marks */
-    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp, else 0 */
+    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp or dcqcn, else 0 */
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
@@ -145,7 +147,8 @@ struct pkt_eng {
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
-    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp */
+    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp; under dcqcn
+                        * transport.window_bytes, or UINT64_MAX (no window) when it is 0 */
     simtime_t now;
     int top_live; /* the event being handled is still at the top of q */
     struct eng_stats st;

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/rng.h"
 #include "sim/ecmp.h"
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_route.h"
 
@@ -30,7 +31,9 @@ void pkt_ready_push(struct pkt_eng *e, uint32_t fi)
 void pkt_nic_send(struct pkt_eng *e, uint32_t h)
 {
     struct host *hs = &e->hosts[h];
-    if (hs->nic_pending || hs->ready_head == PKT_NONE) return;
+    if (hs->nic_pending) return;
+    /* cc = dcqcn: the first ready flow its rate allows (pkt_dcqcn.c) */
+    if (e->dq ? !pkt_dcqcn_pick(e, h) : hs->ready_head == PKT_NONE) return;
     uint32_t fi = hs->ready_head;
     struct flow *f = &e->flows[fi];
     hs->ready_head = f->next_ready;
@@ -107,6 +110,7 @@ static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, u
     e->st.msgs++;
     e->st.flows += n;
     if (e->cc) pkt_cc_init(e, e->msgs[mi].first_flow, n);
+    if (e->dq) pkt_dcqcn_init(e, e->msgs[mi].first_flow, n);
     if (start <= e->now)
         pkt_start_msg(e, mi);
     else

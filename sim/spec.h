@@ -20,7 +20,7 @@ enum path_mode {
     PATH_FLOWLET, /* ecmp, a new random path after an idle gap (sim/pkt_route.c) */
     PATH_ETHEREAL /* a step's flows split and assigned to paths (sim/ethereal.h) */
 };
-enum cc_kind { CC_WINDOW = 0, CC_DCTCP };
+enum cc_kind { CC_WINDOW = 0, CC_DCTCP, CC_DCQCN };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 
 /* [switch] (sim/switch_options.c): output queues' ECN marking and buffers. */
@@ -28,6 +28,16 @@ struct sw_spec {
     int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
     int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
     double ecn_pmax;                        /* marking probability at kmax */
+};
+
+/* transport.dcqcn_* (sim/dcqcn_options.c): cc = dcqcn's parameters, the
+ * DCQCN paper's values by default (docs/transports.md). */
+struct dcqcn_spec {
+    double g, alpha_init;                      /* alpha's gain, its start */
+    int64_t cnp_interval_ns;                   /* NP: at most one CNP per flow per interval */
+    int64_t alpha_timer_ns, rate_timer_ns;     /* RP: alpha's decay period, the increase timer */
+    int64_t byte_counter, fast_recovery;       /* RP: bytes per increase step; F */
+    double rai_mbps, rhai_mbps, rate_min_mbps; /* additive, hyper increase steps; the floor */
 };
 
 /* [transport] */
@@ -38,6 +48,7 @@ struct tr_spec {
     int64_t flowlet_gap_ns;           /* path = flowlet: idle gap that starts a new flowlet */
     double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
     struct sw_spec sw;                /* [switch] */
+    struct dcqcn_spec dcqcn;          /* transport.dcqcn_* */
 };
 
 /* [sim] */
@@ -47,6 +58,6 @@ struct sim_spec {
     int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
-extern const struct opt_table tr_options, sim_options, sw_options;
+extern const struct opt_table tr_options, sim_options, sw_options, dcqcn_options;
 
 #endif
