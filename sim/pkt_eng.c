@@ -243,7 +243,7 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        case EV_DCQCN:
+        default: /* EV_DCQCN */
             pkt_dcqcn_wake(e, ev.id);
             break;
         }
