@@ -5,6 +5,8 @@
  *    random sequence of CNPs and sends;
  *  - a lone flow is never marked, gets no CNP and runs at the line rate:
  *    the completion time of a window-free fixed-window run, to the ps;
+ *  - a flow held at a rate sends a packet per packet-time at that rate,
+ *    to the ps;
  *  - two flows on one bottleneck, the second joining later, converge to
  *    equal shares (Jain's index >= 0.99 over a late window of their
  *    delivered bytes);
@@ -229,6 +231,43 @@ static void test_lone_flow_line_rate(void **state)
     assert_true((double)end[0] < line_ps * 1.001);
 }
 
+/* Pacing: a flow held at 25 Gb/s on a 100 Gb/s NIC (its Rc and Rt set,
+ * its increase timer stopped) sends a packet every 4096 x 8 / 25e9 s =
+ * 1310.72 ns: its N packets end (N - 1) gaps after a lone packet would. */
+static simtime_t paced_end(uint64_t bytes, double rate)
+{
+    struct cfg c = dq_cfg(1, 100);
+    struct topo *t;
+    struct err er;
+    assert_int_equal(topo_build(&c.topo, &t, &er), 0);
+    memset(&O, 0, sizeof O);
+    struct eng_hooks h = {&O, on_done};
+    struct eng *e = eng_create(t, &c.tr, 1, &h);
+    eng_add_msg(e, 0, 1, bytes, PS_PER_US, 0); /* starts after its rate is set */
+    struct dcqcn_rp *r = (struct dcqcn_rp *)pkt_dcqcn_flow(pkt_eng_ofc(e), 0);
+    r->rc = r->rt = rate;
+    eng_run(e);
+    char why[512];
+    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    simtime_t end = eng_now(e);
+    eng_destroy(e);
+    topo_destroy(t);
+    return end;
+}
+
+static void test_paced_rate(void **state)
+{
+    (void)state;
+    const uint64_t n = 4096;
+    simtime_t one = paced_end(4096, 25e9), all = paced_end(n * 4096, 25e9);
+    simtime_t gap = (simtime_t)(4096.0 * 8 * PS_PER_S / 25e9);
+    print_message("paced at 25 Gb/s: %llu packets end %.3f us after one (%llu gaps of %.2f ns)\n",
+                  (unsigned long long)n, (double)(all - one) / PS_PER_US,
+                  (unsigned long long)(n - 1), (double)gap / PS_PER_NS);
+    assert_true(gap == 1310720);
+    assert_true(all - one == (n - 1) * gap);
+}
+
 /* Flow 1 joins flow 0 later: equal shares once converged. */
 static void test_two_flows_converge(void **state)
 {
@@ -333,9 +372,13 @@ static void test_repeatable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rp_lazy_matches_eager), cmocka_unit_test(test_lone_flow_line_rate),
-        cmocka_unit_test(test_two_flows_converge),    cmocka_unit_test(test_incast_8),
-        cmocka_unit_test(test_incast_16_100g),        cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_rp_lazy_matches_eager),
+        cmocka_unit_test(test_lone_flow_line_rate),
+        cmocka_unit_test(test_two_flows_converge),
+        cmocka_unit_test(test_incast_8),
+        cmocka_unit_test(test_incast_16_100g),
+        cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_paced_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
