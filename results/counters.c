@@ -8,4 +8,6 @@ void res_port_stats_fold(struct res_port_stats *dst, const struct res_port_stats
     if (src->max_queue_bytes > dst->max_queue_bytes) dst->max_queue_bytes = src->max_queue_bytes;
     dst->drops += src->drops;
     dst->ecn_marks += src->ecn_marks;
+    dst->trims += src->trims;
+    dst->pause_ps += src->pause_ps;
 }

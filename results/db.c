@@ -12,8 +12,11 @@
  * of every input file of a run, inputs.c); 5 adds tasks (one row per task of
  * the executed graph, exec.h) and phases.ideal_kind (which bound ideal_ns
  * is, 'lp' or 'cut'; NULL in compute rows and in rows from older versions).
+ * 6 adds links.trims and links.pause_ns (switch.trim, switch.pfc) and
+ * flows.retx_bytes, timeouts and nacks (transport.recovery).
  * res_open migrates an older file in place: the CREATE ... IF NOT EXISTS
- * statements add what is missing, ALTER TABLE adds ideal_kind, and the
+ * statements add what is missing, ALTER TABLE adds the later columns
+ * (res_added), and the
  * version is raised, in the same write transaction (so a crash leaves the
  * old version intact).
  *
@@ -48,7 +51,7 @@
 #include "base/version.h"
 #include "results/resdb.h"
 
-#define RES_SCHEMA_VERSION 5
+#define RES_SCHEMA_VERSION 6
 #define RES_BUSY_MS        10000
 
 static const char res_schema[] =
@@ -62,9 +65,10 @@ static const char res_schema[] =
     " bytes INTEGER, ideal_kind TEXT);"
     "CREATE TABLE IF NOT EXISTS links (run_id INTEGER, link INTEGER, kind TEXT, src TEXT,"
     " dst TEXT, gbps REAL, bytes INTEGER, busy_ns INTEGER, max_queue_bytes INTEGER,"
-    " drops INTEGER, ecn_marks INTEGER);"
+    " drops INTEGER, ecn_marks INTEGER, trims INTEGER, pause_ns INTEGER);"
     "CREATE TABLE IF NOT EXISTS flows (run_id INTEGER, flow INTEGER, src INTEGER, dst INTEGER,"
-    " bytes INTEGER, start_ns INTEGER, end_ns INTEGER);"
+    " bytes INTEGER, start_ns INTEGER, end_ns INTEGER, retx_bytes INTEGER, timeouts INTEGER,"
+    " nacks INTEGER);"
     "CREATE TABLE IF NOT EXISTS timeseries (run_id INTEGER, t_ns INTEGER, link INTEGER,"
     " bytes INTEGER, queue_bytes INTEGER);"
     "CREATE TABLE IF NOT EXISTS gpu_load (run_id INTEGER, layer INTEGER, gpu INTEGER,"
@@ -87,13 +91,24 @@ static const char res_schema[] =
     " layer INTEGER, phase TEXT, kind TEXT, chunk INTEGER, pass TEXT, mb INTEGER,"
     " start_ns INTEGER, end_ns INTEGER, on_critical_path INTEGER);"
     "CREATE INDEX IF NOT EXISTS tasks_run ON tasks(run_id);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '5');";
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '6');";
 /* The migration from versions 1 to 4, after res_schema in the same
  * transaction: the tables above exist now (notes came with version 4 too,
  * tasks with 5), and phases gains ideal_kind where it lacks it (version 5:
  * res_setup's ALTER TABLE; older rows read NULL). */
 static const char res_version[] =
-    "UPDATE meta SET value = '5' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 5;";
+    "UPDATE meta SET value = '6' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 6;";
+
+/* Columns that came after their table (ALTER TABLE adds them to an older
+ * file; its old rows read NULL): version 5's phases.ideal_kind, version 6's
+ * links.trims and pause_ns and flows.retx_bytes, timeouts and nacks. */
+static const struct {
+    const char *table, *column, *type;
+} res_added[] = {
+    {"phases", "ideal_kind", "TEXT"}, {"links", "trims", "INTEGER"},
+    {"links", "pause_ns", "INTEGER"}, {"flows", "retx_bytes", "INTEGER"},
+    {"flows", "timeouts", "INTEGER"}, {"flows", "nacks", "INTEGER"},
+};
 
 /* The prepared statements, in the order of res_sql[]. */
 enum res_stmt {
@@ -126,9 +141,10 @@ static const char *const res_sql[ST_COUNT] = {
     [ST_PHASE] = "INSERT INTO phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns,"
                  " ideal_ns, bytes, ideal_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LINK] = "INSERT INTO links (run_id, link, kind, src, dst, gbps, bytes, busy_ns,"
-                " max_queue_bytes, drops, ecn_marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_FLOW] = "INSERT INTO flows (run_id, flow, src, dst, bytes, start_ns, end_ns)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " max_queue_bytes, drops, ecn_marks, trims, pause_ns)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_FLOW] = "INSERT INTO flows (run_id, flow, src, dst, bytes, start_ns, end_ns, retx_bytes,"
+                " timeouts, nacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SAMPLE] = "INSERT INTO timeseries (run_id, t_ns, link, bytes, queue_bytes)"
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
@@ -188,15 +204,13 @@ static int res_exec(struct res_db *d, enum res_stmt s)
 
 static void res_rollback(struct res_db *d)
 {
-    if (!sqlite3_get_autocommit(d->db))
-        res_exec(d, ST_ROLLBACK);
+    if (!sqlite3_get_autocommit(d->db)) res_exec(d, ST_ROLLBACK);
 }
 
 /* Binds an unsigned count; SQLite integers are signed 64-bit. */
 static int res_bind_u64(sqlite3_stmt *st, int col, uint64_t v)
 {
-    if (v > (uint64_t)INT64_MAX)
-        return SQLITE_RANGE;
+    if (v > (uint64_t)INT64_MAX) return SQLITE_RANGE;
     return sqlite3_bind_int64(st, col, (sqlite3_int64)v);
 }
 
@@ -209,8 +223,7 @@ static int res_mkdirs(const char *path, struct err *e)
     if (slash) {
         *slash = '\0';
         for (char *p = dir + 1; rc == 0 && p <= slash; p++) {
-            if (*p != '/' && *p != '\0')
-                continue;
+            if (*p != '/' && *p != '\0') continue;
             char c = *p;
             *p = '\0';
             if (mkdir(dir, 0777) < 0 && errno != EEXIST)
@@ -254,10 +267,8 @@ static int res_dir_writable(const char *path, struct err *e)
 static int res_query_int(struct res_db *d, const char *sql, const char *arg, int64_t *out)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
@@ -270,22 +281,21 @@ static int res_check_kind(struct res_db *d, struct err *e)
     int64_t has_meta, tables, version;
     if (res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
                       "meta", &has_meta) < 0 ||
-        res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL,
-                      &tables) < 0)
-        return res_fail(d, sqlite3_errcode(d->db) == SQLITE_NOTADB ? "not a moesim results database"
-                                                                   : "cannot read",
+        res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL, &tables) <
+            0)
+        return res_fail(d,
+                        sqlite3_errcode(d->db) == SQLITE_NOTADB ? "not a moesim results database"
+                                                                : "cannot read",
                         e);
     if (!has_meta && tables > 0)
         return err_set(e, "%s: not a moesim results database (it has tables but no meta table)",
                        d->path);
-    if (!has_meta)
-        return 0;
-    if (res_query_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?",
-                      "schema_version", &version) < 0)
+    if (!has_meta) return 0;
+    if (res_query_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?", "schema_version",
+                      &version) < 0)
         return res_fail(d, "cannot read the schema version", e);
     if (version < 1)
-        return err_set(e, "%s: not a moesim results database (no schema_version in meta)",
-                       d->path);
+        return err_set(e, "%s: not a moesim results database (no schema_version in meta)", d->path);
     if (version > RES_SCHEMA_VERSION)
         return err_set(e,
                        "%s: schema_version %lld is newer than this moesim handles (%d); use a "
@@ -351,13 +361,18 @@ static int res_setup(struct res_db *d, struct err *e)
         return res_fail(d, "cannot set synchronous mode", e);
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot lock", e);
-    int64_t has_kind = 0;
-    if (sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK ||
-        res_query_int(d, "SELECT count(*) FROM pragma_table_info('phases') WHERE name = ?",
-                      "ideal_kind", &has_kind) < 0 ||
-        (!has_kind && sqlite3_exec(d->db, "ALTER TABLE phases ADD COLUMN ideal_kind TEXT", NULL,
-                                   NULL, NULL) != SQLITE_OK) ||
-        sqlite3_exec(d->db, res_version, NULL, NULL, NULL) != SQLITE_OK) {
+    int bad = sqlite3_exec(d->db, res_schema, NULL, NULL, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < sizeof res_added / sizeof res_added[0]; i++) {
+        char sql[160];
+        int64_t has = 0;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = ?",
+                 res_added[i].table);
+        bad = res_query_int(d, sql, res_added[i].column, &has) < 0;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", res_added[i].table,
+                 res_added[i].column, res_added[i].type);
+        if (!bad && !has) bad = sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK;
+    }
+    if (bad || sqlite3_exec(d->db, res_version, NULL, NULL, NULL) != SQLITE_OK) {
         res_fail(d, "cannot create the tables", e);
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
@@ -365,8 +380,8 @@ static int res_setup(struct res_db *d, struct err *e)
     if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return res_fail(d, "cannot create the tables", e);
     for (int s = 0; s < ST_COUNT; s++)
-        if (sqlite3_prepare_v3(d->db, res_sql[s], -1, SQLITE_PREPARE_PERSISTENT, &d->st[s],
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(d->db, res_sql[s], -1, SQLITE_PREPARE_PERSISTENT, &d->st[s], NULL) !=
+            SQLITE_OK)
             return res_fail(d, "cannot prepare a statement", e);
     return 0;
 }
@@ -374,8 +389,7 @@ static int res_setup(struct res_db *d, struct err *e)
 int res_open(const char *path, struct res_db **out, struct err *e)
 {
     *out = NULL;
-    if (res_mkdirs(path, e) < 0 || res_dir_writable(path, e) < 0)
-        return -1;
+    if (res_mkdirs(path, e) < 0 || res_dir_writable(path, e) < 0) return -1;
     struct res_db *d = xcalloc(1, sizeof *d);
     d->path = xstrdup(path);
     int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -494,8 +508,7 @@ int res_open_read(const char *path, struct res_db **out, struct err *e)
 {
     *out = NULL;
     struct stat sb;
-    if (stat(path, &sb) < 0)
-        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    if (stat(path, &sb) < 0) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
     struct res_db *d = xcalloc(1, sizeof *d);
     d->path = xstrdup(path);
     if (res_open_reader(d, e) < 0) {
@@ -530,8 +543,7 @@ int res_has_table(struct res_db *d, const char *name)
 
 void res_close(struct res_db *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     for (int s = 0; s < ST_COUNT; s++)
         sqlite3_finalize(d->st[s]);
     /* Back to rollback mode when this is the last connection (a checkpoint,
@@ -559,8 +571,7 @@ static int res_insert_run(struct res_db *d, const struct res_run_id *c, const ch
     sqlite3_bind_int64(st, 3, c->seed);
     sqlite3_bind_text(st, 4, c->engine, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, MOESIM_VERSION, -1, SQLITE_STATIC);
-    if (res_exec(d, ST_RUN) < 0)
-        return -1;
+    if (res_exec(d, ST_RUN) < 0) return -1;
     *run_id = sqlite3_last_insert_rowid(d->db);
     return 0;
 }
@@ -595,7 +606,8 @@ static int res_insert_params(struct res_db *d, const struct res_run_id *c, int64
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_text(st, 2, c->p[i].key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, c->p[i].value, -1, SQLITE_TRANSIENT);
-        if (res_exec(d, ST_PARAM) < 0 || res_insert_input(d, run_id, c->p[i].key, c->p[i].value) < 0)
+        if (res_exec(d, ST_PARAM) < 0 ||
+            res_insert_input(d, run_id, c->p[i].key, c->p[i].value) < 0)
             return -1;
     }
     return 0;
@@ -604,8 +616,7 @@ static int res_insert_params(struct res_db *d, const struct res_run_id *c, int64
 int res_run_begin(struct res_db *d, const struct res_run_id *c, const char *scenario,
                   int64_t *run_id, struct err *e)
 {
-    if (res_exec(d, ST_BEGIN) < 0)
-        return res_fail(d, "cannot start a run", e);
+    if (res_exec(d, ST_BEGIN) < 0) return res_fail(d, "cannot start a run", e);
     if (res_insert_run(d, c, scenario, run_id) < 0 || res_insert_params(d, c, *run_id) < 0 ||
         res_exec(d, ST_COMMIT) < 0) {
         res_fail(d, "cannot record a run", e);
@@ -644,8 +655,8 @@ static int res_insert_phase(struct res_db *d, int64_t run_id, size_t i, const st
         return err_set(e, "%s: run %lld: phase %zu: a value is beyond 2^63-1", d->path,
                        (long long)run_id, i);
     if (res_exec(d, ST_PHASE) < 0)
-        return err_set(e, "%s: run %lld: cannot record phase %zu: %s", d->path,
-                       (long long)run_id, i, sqlite3_errmsg(d->db));
+        return err_set(e, "%s: run %lld: cannot record phase %zu: %s", d->path, (long long)run_id,
+                       i, sqlite3_errmsg(d->db));
     return 0;
 }
 
@@ -653,8 +664,9 @@ static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const str
                            struct err *e)
 {
     const struct res_port_stats *s = &l->st;
-    uint64_t counts[5] = {s->bytes, ps_to_ns(s->busy_ps), s->max_queue_bytes, s->drops,
-                          s->ecn_marks};
+    uint64_t counts[7] = {
+        s->bytes, ps_to_ns(s->busy_ps), s->max_queue_bytes, s->drops, s->ecn_marks,
+        s->trims, ps_to_ns(s->pause_ps)};
     sqlite3_stmt *st = d->st[ST_LINK];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, l->link);
@@ -662,7 +674,7 @@ static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const str
     sqlite3_bind_text(st, 4, l->src, (int)strnlen(l->src, sizeof l->src), SQLITE_STATIC);
     sqlite3_bind_text(st, 5, l->dst, (int)strnlen(l->dst, sizeof l->dst), SQLITE_STATIC);
     sqlite3_bind_double(st, 6, l->gbps);
-    int bad = res_bind_counts(st, 7, counts, 2) < 0 || res_bind_counts(st, 10, counts + 3, 2) < 0;
+    int bad = res_bind_counts(st, 7, counts, 2) < 0 || res_bind_counts(st, 10, counts + 3, 4) < 0;
     if (!bad && s->max_queue_bytes == RES_NOT_MODELED)
         sqlite3_bind_null(st, 9);
     else if (!bad)
@@ -671,8 +683,8 @@ static int res_insert_link(struct res_db *d, int64_t run_id, size_t i, const str
         return err_set(e, "%s: run %lld: link %zu: a value is beyond 2^63-1", d->path,
                        (long long)run_id, i);
     if (res_exec(d, ST_LINK) < 0)
-        return err_set(e, "%s: run %lld: cannot record link %zu: %s", d->path, (long long)run_id,
-                       i, sqlite3_errmsg(d->db));
+        return err_set(e, "%s: run %lld: cannot record link %zu: %s", d->path, (long long)run_id, i,
+                       sqlite3_errmsg(d->db));
     return 0;
 }
 
@@ -698,27 +710,30 @@ static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_
     for (size_t i = 0; i < r->nflows; i++) {
         const struct res_flow *f = &r->flows[i];
         assert(f->end_ps >= f->start_ps);
-        uint64_t v[6] = {f->flow, f->src, f->dst, f->bytes, ps_to_ns(f->start_ps),
-                         ps_to_ns(f->end_ps)};
-        if (res_insert_counts(d, ST_FLOW, run_id, "flow", i, v, 6, e) < 0)
-            return -1;
+        uint64_t v[9] = {f->flow,
+                         f->src,
+                         f->dst,
+                         f->bytes,
+                         ps_to_ns(f->start_ps),
+                         ps_to_ns(f->end_ps),
+                         f->loss.retx_bytes,
+                         f->loss.timeouts,
+                         f->loss.nacks};
+        if (res_insert_counts(d, ST_FLOW, run_id, "flow", i, v, 9, e) < 0) return -1;
     }
     for (size_t i = 0; i < r->nsamples; i++) {
         const struct res_sample *p = &r->samples[i];
         uint64_t v[4] = {ps_to_ns(p->t_ps), p->link, p->bytes, p->queue_bytes};
-        if (res_insert_counts(d, ST_SAMPLE, run_id, "sample", i, v, 4, e) < 0)
-            return -1;
+        if (res_insert_counts(d, ST_SAMPLE, run_id, "sample", i, v, 4, e) < 0) return -1;
     }
     for (size_t i = 0; i < r->ngpu_load; i++) {
         const struct res_gpu_load *g = &r->gpu_load[i];
         uint64_t v[3] = {g->layer, g->gpu, g->tokens};
-        if (res_insert_counts(d, ST_GPU_LOAD, run_id, "gpu_load row", i, v, 3, e) < 0)
-            return -1;
+        if (res_insert_counts(d, ST_GPU_LOAD, run_id, "gpu_load row", i, v, 3, e) < 0) return -1;
     }
     for (size_t i = 0; i < r->ntrace_use; i++) {
         uint64_t v[2] = {r->trace_use[i].token, r->trace_use[i].uses};
-        if (res_insert_counts(d, ST_TRACE_USE, run_id, "trace_use row", i, v, 2, e) < 0)
-            return -1;
+        if (res_insert_counts(d, ST_TRACE_USE, run_id, "trace_use row", i, v, 2, e) < 0) return -1;
     }
     for (size_t i = 0; i < r->nnotes; i++) {
         const struct res_note *n = &r->notes[i];
@@ -760,8 +775,7 @@ static int res_insert_tasks(struct res_db *d, int64_t run_id, const struct res_r
 }
 
 /* Switches the run to done; fails when it is not a running run. */
-static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run *r,
-                         struct err *e)
+static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run *r, struct err *e)
 {
     char now[32];
     res_now(now, sizeof now);
@@ -773,35 +787,27 @@ static int res_mark_done(struct res_db *d, int64_t run_id, const struct res_run 
         return err_set(e, "%s: run %lld: events or sim_ns is beyond 2^63-1", d->path,
                        (long long)run_id);
     sqlite3_bind_int64(st, 5, run_id);
-    if (res_exec(d, ST_DONE) < 0)
-        return res_fail(d, "cannot finish a run", e);
+    if (res_exec(d, ST_DONE) < 0) return res_fail(d, "cannot finish a run", e);
     if (sqlite3_changes(d->db) != 1)
         return err_set(e, "%s: run %lld is not a running run", d->path, (long long)run_id);
     return 0;
 }
 
-static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_run *r,
-                           struct err *e)
+static int res_finish_rows(struct res_db *d, int64_t run_id, const struct res_run *r, struct err *e)
 {
-    if (res_mark_done(d, run_id, r, e) < 0)
-        return -1;
+    if (res_mark_done(d, run_id, r, e) < 0) return -1;
     for (size_t i = 0; i < r->nphases; i++)
-        if (res_insert_phase(d, run_id, i, &r->phases[i], e) < 0)
-            return -1;
+        if (res_insert_phase(d, run_id, i, &r->phases[i], e) < 0) return -1;
     for (size_t i = 0; i < r->nlinks; i++)
-        if (res_insert_link(d, run_id, i, &r->links[i], e) < 0)
-            return -1;
-    if (res_insert_extras(d, run_id, r, e) < 0 || res_insert_tasks(d, run_id, r, e) < 0)
-        return -1;
-    if (res_exec(d, ST_COMMIT) < 0)
-        return res_fail(d, "cannot commit a run", e);
+        if (res_insert_link(d, run_id, i, &r->links[i], e) < 0) return -1;
+    if (res_insert_extras(d, run_id, r, e) < 0 || res_insert_tasks(d, run_id, r, e) < 0) return -1;
+    if (res_exec(d, ST_COMMIT) < 0) return res_fail(d, "cannot commit a run", e);
     return 0;
 }
 
 int res_run_finish(struct res_db *d, int64_t run_id, const struct res_run *r, struct err *e)
 {
-    if (res_exec(d, ST_BEGIN) < 0)
-        return res_fail(d, "cannot finish a run", e);
+    if (res_exec(d, ST_BEGIN) < 0) return res_fail(d, "cannot finish a run", e);
     if (res_finish_rows(d, run_id, r, e) < 0) {
         res_rollback(d);
         return -1;
@@ -817,8 +823,7 @@ int res_run_fail(struct res_db *d, int64_t run_id, const char *message, struct e
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, message ? message : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, run_id);
-    if (res_exec(d, ST_FAIL) < 0)
-        return res_fail(d, "cannot mark a run failed", e);
+    if (res_exec(d, ST_FAIL) < 0) return res_fail(d, "cannot mark a run failed", e);
     if (sqlite3_changes(d->db) != 1)
         return err_set(e, "%s: run %lld is not a running run", d->path, (long long)run_id);
     return 0;

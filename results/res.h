@@ -6,8 +6,10 @@
  *   params (run_id, key, value)   every resolved option, defaults included
  *   phases (run_id, iter, layer, phase, start_ns, end_ns, cct_ns, ideal_ns, bytes, ideal_kind)
  *          ideal_kind: which bound ideal_ns is, 'lp' or 'cut' (NULL: a compute row)
- *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks)
- *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns)     with output.flows = true
+ *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks,
+ *           trims, pause_ns)
+ *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns, retx_bytes, timeouts, nacks)
+ *           with output.flows = true
  *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
  *          bytes sent on the link during the sample period ending at t_ns (a
  *          packet counts when its serialization ends), the queue (backlog)
@@ -70,9 +72,9 @@ enum res_task_pass { RES_PASS_FORWARD = 0, RES_PASS_BACKWARD };
 struct res_task {
     uint64_t task; /* its number in the run's graph, from 0 */
     uint32_t iter, layer, chunk, mb;
-    const char *phase;         /* its phases row's name */
-    uint8_t kind, pass;        /* enum res_task_kind, enum res_task_pass */
-    uint8_t critical;          /* on its step's critical path */
+    const char *phase;  /* its phases row's name */
+    uint8_t kind, pass; /* enum res_task_kind, enum res_task_pass */
+    uint8_t critical;   /* on its step's critical path */
     simtime_t start_ps, end_ps;
 };
 /* "network" | "compute" | "delay" (a timer on no stream); "forward" | "backward". */
@@ -102,6 +104,8 @@ struct res_port_stats {
     simtime_t busy_ps;
     uint64_t max_queue_bytes;
     uint64_t drops, ecn_marks;
+    uint64_t trims;     /* data packets trimmed to their header (switch.trim) */
+    simtime_t pause_ps; /* time the port was paused by PFC (switch.pfc) */
 };
 
 /* Adds src's counters to dst's (peaks: the larger), as the counters of
@@ -116,12 +120,20 @@ struct res_link {
     struct res_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
 };
 
+/* What loss recovery cost one message (transport.recovery), summed over its
+ * transport flows when its last byte arrived: bytes sent again, expired
+ * retransmission timers, NACKs received by its senders. */
+struct res_flow_loss {
+    uint64_t retx_bytes, timeouts, nacks;
+};
+
 /* A message's completion record (one per workload message). */
 struct res_flow {
     uint64_t flow; /* the message's number in the run, from 0 */
     uint32_t src, dst;
     uint64_t bytes;
     simtime_t start_ps, end_ps;
+    struct res_flow_loss loss;
 };
 
 /* One link's sample: bytes sent in the period ending at t_ps, backlog at t_ps. */

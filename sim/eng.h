@@ -32,8 +32,10 @@ struct eng;
 
 struct eng_hooks {
     void *ctx;
-    /* A message has been delivered entirely (receiver side). */
-    void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end);
+    /* A message has been delivered entirely (receiver side); loss: what
+     * recovery cost it so far (NULL: nothing, as without loss recovery). */
+    void (*msg_done)(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                     const struct res_flow_loss *loss);
 };
 
 /* Per-port counters are the links table's (struct res_port_stats, results/res.h);

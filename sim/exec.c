@@ -505,7 +505,8 @@ static void release(struct run *r)
     }
 }
 
-static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                        const struct res_flow_loss *loss)
 {
     (void)e;
     struct run *r = ctx;
@@ -514,6 +515,7 @@ static void on_msg_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start,
     if (x->fl) {
         x->fl[tag & 0xffffffffu].start_ps = r->origin + start;
         x->fl[tag & 0xffffffffu].end_ps = r->origin + end;
+        if (loss) x->fl[tag & 0xffffffffu].loss = *loss;
     }
     if (--x->live == 0) {
         finish(r, i, r->origin + end);

@@ -430,7 +430,7 @@ static void flow_run(struct eng *eb)
             const struct fl_msg *m = &e->msgs[ev.id];
             e->st.msgs_done++;
             if (e->hooks.msg_done)
-                e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+                e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, NULL);
             break;
         }
         case FEV_SAMPLE:

@@ -27,7 +27,7 @@ static void msg_flow_done(struct pkt_eng *e, struct flow *f)
     e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
-        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now);
+        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, NULL);
     }
 }
 

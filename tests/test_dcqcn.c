@@ -70,9 +70,10 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
     o->ns++;
 }
 
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
-    (void)e, (void)tag, (void)start;
+    (void)e, (void)tag, (void)start, (void)loss;
     struct obs *o = ctx;
     if (!o->first_done || end < o->first_done) o->first_done = end;
     if (end > o->last_done) o->last_done = end;

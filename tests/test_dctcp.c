@@ -65,8 +65,10 @@ static void on_sample(void *ctx, const struct eng *e, simtime_t now)
     o->ns++;
 }
 
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
+    (void)loss;
     (void)e, (void)tag, (void)start;
     struct obs *o = ctx;
     if (!o->first_done || end < o->first_done) o->first_done = end;

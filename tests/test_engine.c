@@ -201,8 +201,10 @@ static void test_paths(void **state)
 }
 
 static simtime_t lone_end;
-static void lone_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void lone_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                      const struct res_flow_loss *loss)
 {
+    (void)loss;
     (void)ctx, (void)e, (void)tag, (void)start;
     lone_end = end;
 }

@@ -55,8 +55,9 @@ static void fx_init(struct fx *f)
 
 static int fx_run(struct fx *f, unsigned threads, int flows, simtime_t sample_ps)
 {
-    struct exec_opts o = {&f->c.tr, (uint64_t)f->c.sim.seed, flows, sample_ps, threads,
-                          ENGINE_PACKET, 1, (uint64_t)f->c.sim.ideal_lp_max};
+    struct exec_opts o = {
+        &f->c.tr, (uint64_t)f->c.sim.seed, flows, sample_ps,
+        threads,  ENGINE_PACKET,           1,     (uint64_t)f->c.sim.ideal_lp_max};
     return exec_run(f->g, NULL, NULL, f->t, &o, &f->r, &f->e);
 }
 
@@ -355,7 +356,13 @@ static void test_threads_and_streaming_change_nothing(void **state)
     fx_init(&streamed);
     streamed.c.tr.path = PATH_SPRAY;
     int k = 0;
-    struct exec_opts o = {&streamed.c.tr, (uint64_t)streamed.c.sim.seed, 1, 0, 2, ENGINE_PACKET, 1,
+    struct exec_opts o = {&streamed.c.tr,
+                          (uint64_t)streamed.c.sim.seed,
+                          1,
+                          0,
+                          2,
+                          ENGINE_PACKET,
+                          1,
                           (uint64_t)streamed.c.sim.ideal_lp_max};
     assert_int_equal(exec_run(streamed.g, more_parts, &k, streamed.t, &o, &streamed.r, &streamed.e),
                      0);

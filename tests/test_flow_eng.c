@@ -28,8 +28,10 @@ static struct cfg mkcfg(int leaves, int spines, int hpl, double host, double fab
 
 #define MAXM 64
 static simtime_t ends[MAXM];
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
+    (void)loss;
     (void)ctx, (void)e, (void)start;
     if (tag < MAXM) ends[tag] = end;
 }

@@ -107,14 +107,16 @@ static void expect_failed(void (*hook)(struct eng_stats *), const char *message)
 static void test_past_event_fails_run(void **state)
 {
     (void)state;
-    expect_failed(hook_past, "invariant: 1 events were scheduled in the past, in the alltoall phase of iteration 0, layer 0");
+    expect_failed(hook_past, "invariant: 1 events were scheduled in the past, in the alltoall "
+                             "phase of iteration 0, layer 0");
 }
 
 static void test_lost_byte_fails_run(void **state)
 {
     (void)state;
     /* 240 pairs x 65536 bytes */
-    expect_failed(hook_bytes, "invariant: 15728640 data bytes sent but 15728639 delivered, in the alltoall phase of iteration 0, layer 0");
+    expect_failed(hook_bytes, "invariant: 15728640 data bytes sent but 15728639 delivered, in the "
+                              "alltoall phase of iteration 0, layer 0");
 }
 
 static void test_underflow_fails_run(void **state)
@@ -128,8 +130,9 @@ static void test_underflow_fails_run(void **state)
 static void test_unfinished_message_fails_run(void **state)
 {
     (void)state;
-    expect_failed(hook_msgs, "invariant: 1 of 240 messages unfinished when no event was left "
-                             "(every flow finished), in the alltoall phase of iteration 0, layer 0");
+    expect_failed(hook_msgs,
+                  "invariant: 1 of 240 messages unfinished when no event was left "
+                  "(every flow finished), in the alltoall phase of iteration 0, layer 0");
 }
 
 static void test_sweep_goes_on_after_failure(void **state)

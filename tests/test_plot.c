@@ -414,7 +414,8 @@ static void test_lacking_data(void **state)
     assert_int_equal(plot("heatmap", NULL, 5, msg), -1);
     assert_string_equal(msg, "no link samples in run 5 (run with output.sample_ns > 0)");
     assert_int_equal(plot("violin", NULL, 0, msg), -1);
-    assert_string_equal(msg, "unknown figure 'violin' (cct, fct, moe, heatmap, gpu_load, timeline, or 1-6)");
+    assert_string_equal(
+        msg, "unknown figure 'violin' (cct, fct, moe, heatmap, gpu_load, timeline, or 1-6)");
 }
 
 int main(void)

@@ -17,8 +17,10 @@
 #include "topo/topo.h"
 
 static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end)
+static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
 {
+    (void)loss;
     (void)ctx, (void)e, (void)tag, (void)start;
     if (end > last_end) last_end = end;
 }

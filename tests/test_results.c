@@ -42,8 +42,7 @@ static struct res_db *open_ok(const char *path)
     struct res_db *db = NULL;
     struct err e = {""};
     int rc = res_open(path, &db, &e);
-    if (rc)
-        print_error("res_open: %s\n", e.msg);
+    if (rc) print_error("res_open: %s\n", e.msg);
     assert_int_equal(rc, 0);
     assert_non_null(db);
     return db;
@@ -54,8 +53,7 @@ static int64_t begin_ok(struct res_db *db, const struct cfg *c, const char *scen
     int64_t id = -1;
     struct err e = {""};
     int rc = tu_run_begin(db, c, scenario, &id, &e);
-    if (rc)
-        print_error("res_run_begin: %s\n", e.msg);
+    if (rc) print_error("res_run_begin: %s\n", e.msg);
     assert_int_equal(rc, 0);
     return id;
 }
@@ -75,8 +73,7 @@ static sqlite3_stmt *raw_query(sqlite3 *s, const char *sql, int64_t arg)
     if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK)
         print_error("%s: %s\n", sql, sqlite3_errmsg(s));
     assert_non_null(st);
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, arg);
+    if (sqlite3_bind_parameter_count(st) > 0) sqlite3_bind_int64(st, 1, arg);
     return st;
 }
 
@@ -114,25 +111,53 @@ static void assert_iso_utc(const char *t)
 /* ---- fixtures ---- */
 
 static const struct res_phase phases2[] = {
-    {.iter = 0, .layer = 0, .phase = "alltoall", .start_ps = 1499, .end_ps = 1240000500,
-     .ideal_ps = 1200000000, .bytes = 16777216, .ideal_kind = "lp"},
-    {.iter = 1, .layer = 7, .phase = "combine", .start_ps = 2000000000, .end_ps = 2000000000,
-     .ideal_ps = 0, .bytes = 0},
+    {.iter = 0,
+     .layer = 0,
+     .phase = "alltoall",
+     .start_ps = 1499,
+     .end_ps = 1240000500,
+     .ideal_ps = 1200000000,
+     .bytes = 16777216,
+     .ideal_kind = "lp"},
+    {.iter = 1,
+     .layer = 7,
+     .phase = "combine",
+     .start_ps = 2000000000,
+     .end_ps = 2000000000,
+     .ideal_ps = 0,
+     .bytes = 0},
 };
 
 static struct res_link links2[] = {
-    {.link = 0, .kind = "host_up", .src = "h0", .dst = "l0", .gbps = 100,
-     .st = {.bytes = 1048576, .busy_ps = 83886080000, .max_queue_bytes = 8192, .drops = 0,
+    {.link = 0,
+     .kind = "host_up",
+     .src = "h0",
+     .dst = "l0",
+     .gbps = 100,
+     .st = {.bytes = 1048576,
+            .busy_ps = 83886080000,
+            .max_queue_bytes = 8192,
+            .drops = 0,
             .ecn_marks = 3}},
-    {.link = 17, .kind = "spine_down", .src = "s3", .dst = "l1", .gbps = 400.5,
+    {.link = 17,
+     .kind = "spine_down",
+     .src = "s3",
+     .dst = "l1",
+     .gbps = 400.5,
      .st = {.bytes = 42, .busy_ps = 1500, .max_queue_bytes = 0, .drops = 5, .ecn_marks = 0}},
 };
 
 static struct res_run run2(void)
 {
-    struct res_run r = {.engine = "packet", .seed = 99, .wall_s = 0.25, .events = 123456,
-                        .sim_ps = 2000000499, .phases = phases2, .nphases = 2,
-                        .links = links2, .nlinks = 2};
+    struct res_run r = {.engine = "packet",
+                        .seed = 99,
+                        .wall_s = 0.25,
+                        .events = 123456,
+                        .sim_ps = 2000000499,
+                        .phases = phases2,
+                        .nphases = 2,
+                        .links = links2,
+                        .nlinks = 2};
     return r;
 }
 
@@ -364,9 +389,17 @@ static void test_migrate_from_v1(void **state)
     cfg_defaults(&c);
     int64_t id = begin_ok(db, &c, "x.ini");
     assert_int_equal(id, 8);
-    struct res_run r = {.engine = "packet", .flows = &fl, .nflows = 1, .samples = &sm,
-                        .nsamples = 1, .gpu_load = &gl, .ngpu_load = 1, .trace_use = &tu,
-                        .ntrace_use = 1, .notes = no, .nnotes = 2};
+    struct res_run r = {.engine = "packet",
+                        .flows = &fl,
+                        .nflows = 1,
+                        .samples = &sm,
+                        .nsamples = 1,
+                        .gpu_load = &gl,
+                        .ngpu_load = 1,
+                        .trace_use = &tu,
+                        .ntrace_use = 1,
+                        .notes = no,
+                        .nnotes = 2};
     struct err e = {""};
     assert_int_equal(res_run_finish(db, id, &r, &e), 0);
     res_close(db);
@@ -382,21 +415,25 @@ static void test_migrate_from_v1(void **state)
                              " AND name NOT LIKE 'sqlite_%'",
                              0),
                      10); /* tasks_run came with version 5 */
-    assert_int_equal(raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0),
-                     213);
+    assert_int_equal(
+        raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0), 213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
     assert_int_equal(raw_int(s, "SELECT end_ns - start_ns FROM flows", 0), 8);
     assert_int_equal(raw_int(s, "SELECT t_ns FROM timeseries", 0), 5);
-    assert_int_equal(raw_int(s, "SELECT link * 100000 + bytes * 10 + queue_bytes FROM timeseries", 0),
-                     400000 + 15000 + 64);
+    assert_int_equal(
+        raw_int(s, "SELECT link * 100000 + bytes * 10 + queue_bytes FROM timeseries", 0),
+        400000 + 15000 + 64);
     assert_int_equal(raw_int(s, "SELECT layer * 10000 + gpu * 1000 + tokens FROM gpu_load", 0),
                      12300);
     assert_int_equal(raw_int(s, "SELECT token * 100 + uses FROM trace_use WHERE run_id = 8", 0),
                      1703);
     /* a database of schema 1 gains the notes table too */
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM notes WHERE run_id = 8 AND ((key ="
-                                " 'placement.ilp_status' AND value = 'optimal') OR (key ="
-                                " 'placement.ilp_gap' AND value = '0'))", 0), 2);
+    assert_int_equal(raw_int(s,
+                             "SELECT count(*) FROM notes WHERE run_id = 8 AND ((key ="
+                             " 'placement.ilp_status' AND value = 'optimal') OR (key ="
+                             " 'placement.ilp_gap' AND value = '0'))",
+                             0),
+                     2);
     sqlite3_close(s);
 }
 
@@ -421,8 +458,8 @@ static void test_failed_run(void **state)
     res_close(db);
 
     sqlite3 *s = raw_open(path);
-    sqlite3_stmt *st = raw_query(s, "SELECT status, message, finished_at FROM runs WHERE id = ?",
-                                 id);
+    sqlite3_stmt *st =
+        raw_query(s, "SELECT status, message, finished_at FROM runs WHERE id = ?", id);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal(col_text(st, 0), "failed");
     assert_string_equal(col_text(st, 1), "engine: out of buffer space");
@@ -560,10 +597,9 @@ static void test_reopen_preserves_runs(void **state)
     assert_int_equal(raw_int(s, "SELECT count(*) FROM runs", 0), 3);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'done'", 0),
                      1);
-    assert_int_equal(
-        raw_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'", 0), 1);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 3 AND scenario = ''", 0),
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'", 0),
                      1);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM runs WHERE id = 3 AND scenario = ''", 0), 1);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM phases WHERE run_id = 1", 0), 2);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM params", 0), 3 * (int64_t)opt_count);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
@@ -624,8 +660,7 @@ static void test_open_errors(void **state)
     struct err e = {""};
     assert_int_equal(res_open(path, &db, &e), -1);
     /* mkdir of FILE fails with EEXIST (ignored), then FILE/sub with ENOTDIR */
-    snprintf(want, sizeof want, "%s: cannot create directory %s/sub: Not a directory", path,
-             file);
+    snprintf(want, sizeof want, "%s: cannot create directory %s/sub: Not a directory", path, file);
     assert_string_equal(e.msg, want);
 
     /* an empty file is an empty database: it becomes a moesim one */
@@ -642,9 +677,12 @@ static void test_many_phases(void **state)
     size_t n = 100000;
     struct res_phase *ph = calloc(n, sizeof *ph);
     for (size_t i = 0; i < n; i++) {
-        ph[i] = (struct res_phase){.iter = (uint32_t)(i / 32), .layer = (uint32_t)(i % 32),
+        ph[i] = (struct res_phase){.iter = (uint32_t)(i / 32),
+                                   .layer = (uint32_t)(i % 32),
                                    .phase = i % 2 ? "combine" : "dispatch",
-                                   .start_ps = i * 1000, .end_ps = i * 1000 + 5000, .bytes = i};
+                                   .start_ps = i * 1000,
+                                   .end_ps = i * 1000 + 5000,
+                                   .bytes = i};
     }
     struct res_db *db = open_ok(path);
     struct cfg c;
@@ -686,8 +724,13 @@ static void test_csv_exact(void **state)
                       "4,1,7,\"combine\",2000000,2000000,0,0,0\n";
     assert_string_equal(slurp(path), one);
 
-    struct res_phase odd = {.iter = 2, .layer = 3, .phase = "we\"ird,name", .start_ps = 0,
-                            .end_ps = 999, .ideal_ps = 500, .bytes = 1};
+    struct res_phase odd = {.iter = 2,
+                            .layer = 3,
+                            .phase = "we\"ird,name",
+                            .start_ps = 0,
+                            .end_ps = 999,
+                            .ideal_ps = 500,
+                            .bytes = 1};
     struct res_run r2 = {.phases = &odd, .nphases = 1};
     assert_int_equal(res_csv_phases(path, 5, &r2, 1, &e), 0);
     char want[1024];
@@ -735,11 +778,9 @@ int main(void)
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_failed_run, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir,
-                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_finish_failure_rolls_back, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_rollback_leaves_run_running, setup_dir,
-                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_run_running, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_sqlite_error_mid_run, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reopen_preserves_runs, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_foreign_files_rejected, setup_dir, teardown_dir),

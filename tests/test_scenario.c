@@ -561,7 +561,7 @@ static void test_enum_orders(void **state)
  * formula's, computed before the change), plus the routing table that came
  * with the fat-tree (topo/route.c: a row per switch and leaf, the leaves'
  * uplinks and the spines' downlinks once each). */
-#define ROUTE_BYTES(L, S) ((uint64_t)((L) + (S)) * (L) * 8 + 2ull * (L) * (S) * 4)
+#define ROUTE_BYTES(L, S) ((uint64_t)((L) + (S)) * (L)*8 + 2ull * (L) * (S)*4)
 static void test_memory_estimate(void **state)
 {
     (void)state;

@@ -34,8 +34,8 @@ static struct res_run sample_run(struct res_link *l)
     l->gbps = 400;
     l->st = (struct res_port_stats){
         .bytes = 99, .busy_ps = 77, .max_queue_bytes = 5, .drops = 1, .ecn_marks = 2};
-    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2, l,  1, fl,
-                            2,        sm, 1,     gl,   1,    tu, 2, no, 2, tk, 2};
+    return (struct res_run){"packet", 42, 0.125, 1000, 1800, ph, 2,  l, 1,  fl, 2,
+                            sm,       1,  gl,    1,    tu,   2,  no, 2, tk, 2};
 }
 
 static void test_blob_round_trip(void **state)

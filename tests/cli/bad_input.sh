@@ -8,7 +8,7 @@ trap 'rm -rf "$T"' EXIT
 "$MOESIM" run tests/cli/sweep.ini --db "$T/a.db" --set sim.seed=1 --set output.flows=false --set output.sample_ns=0 -q
 sqlite3 "$T/other.db" "CREATE TABLE t (x INTEGER)"
 cp "$T/a.db" "$T/new.db"
-sqlite3 "$T/new.db" "UPDATE meta SET value = '6' WHERE key = 'schema_version'"
+sqlite3 "$T/new.db" "UPDATE meta SET value = '7' WHERE key = 'schema_version'"
 # check WANT CMD...: exit status 2 and exactly the line WANT on stderr
 check() {
     want=$1
@@ -26,7 +26,7 @@ check "moesim report: $T/a.db: no done runs match" \
     "$MOESIM" report --db "$T/a.db" --where transport.path=adaptive
 check "moesim report: $T/other.db: not a moesim results database (it has tables but no meta table)" \
     "$MOESIM" report --db "$T/other.db"
-check "moesim report: $T/new.db: schema_version 6 is newer than this moesim handles (5); use a newer moesim" \
+check "moesim report: $T/new.db: schema_version 7 is newer than this moesim handles (6); use a newer moesim" \
     "$MOESIM" report --db "$T/new.db"
 check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"

@@ -65,7 +65,7 @@ expect "run $S --quiet --db $tmp/o.db" \
 sqlite3 "$tmp/n.db" "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     INSERT INTO meta VALUES ('schema_version', '99')"
 expect "run $S --quiet --db $tmp/n.db" \
-    "moesim: $tmp/n.db: schema_version 99 is newer than this moesim handles (5); use a newer moesim"
+    "moesim: $tmp/n.db: schema_version 99 is newer than this moesim handles (6); use a newer moesim"
 sqlite3 "$tmp/v.db" "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     INSERT INTO meta VALUES ('schema_version', 'x')"
 expect "run $S --quiet --db $tmp/v.db" \
