@@ -43,6 +43,8 @@
 
 extern const struct eng_ops pkt_eng_ops;
 
+/* Event kinds. EV_DCQCN (a paced sender wakes: pkt_dcqcn.c) is pkt_run's default case:
+ * a new kind needs its own case there. */
 enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE, EV_DCQCN };
 
 #define PKT_NONE    UINT32_MAX
