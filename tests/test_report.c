@@ -231,8 +231,10 @@ static void test_export_exact(void **state)
     assert_non_null(strstr(runs, "\"failed\""));
     assert_non_null(strstr(runs, ",\"boom\",\"adaptive\"\n"));
     /* a table with no rows for the runs: the header alone */
-    assert_string_equal(export_csv("flows", "transport.path=spray", 0),
-                        "run_id,flow,src,dst,bytes,start_ns,end_ns,sim.seed,workload.seed\n");
+    assert_string_equal(
+        export_csv("flows", "transport.path=spray", 0),
+        "run_id,flow,src,dst,bytes,start_ns,end_ns,retx_bytes,timeouts,nacks,sim.seed,"
+        "workload.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "
                         "timeseries, gpu_load, trace_use, inputs, notes or tasks");
@@ -268,7 +270,7 @@ static void test_open_read_refusals(void **state)
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(newer, &db, &e), -1);
     snprintf(want, sizeof want,
-             "%s: schema_version 9 is newer than this moesim handles (5); use a newer moesim",
+             "%s: schema_version 9 is newer than this moesim handles (6); use a newer moesim",
              newer);
     assert_string_equal(e.msg, want);
     assert_int_equal(res_open_read(missing, &db, &e), -1);

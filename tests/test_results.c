@@ -144,7 +144,13 @@ static struct res_link links2[] = {
      .src = "s3",
      .dst = "l1",
      .gbps = 400.5,
-     .st = {.bytes = 42, .busy_ps = 1500, .max_queue_bytes = 0, .drops = 5, .ecn_marks = 0}},
+     .st = {.bytes = 42,
+            .busy_ps = 1500,
+            .max_queue_bytes = 0,
+            .drops = 5,
+            .ecn_marks = 0,
+            .trims = 6,
+            .pause_ps = 2600000}},
 };
 
 static struct res_run run2(void)
@@ -247,7 +253,7 @@ static void test_begin_finish_every_column(void **state)
     /* links */
     st = raw_query(s,
                    "SELECT run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, "
-                   "drops, ecn_marks FROM links ORDER BY rowid",
+                   "drops, ecn_marks, trims, pause_ns FROM links ORDER BY rowid",
                    0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(st, 0), 1);
@@ -270,6 +276,8 @@ static void test_begin_finish_every_column(void **state)
     assert_int_equal(sqlite3_column_int64(st, 6), 42);
     assert_int_equal(sqlite3_column_int64(st, 7), 2); /* 1500 ps rounds to 2 ns */
     assert_int_equal(sqlite3_column_int64(st, 9), 5);
+    assert_int_equal(sqlite3_column_int64(st, 11), 6);
+    assert_int_equal(sqlite3_column_int64(st, 12), 2600); /* ns */
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(s);
@@ -308,7 +316,7 @@ static void test_schema_meta_wal_indexes(void **state)
     s = raw_open(path);
     sqlite3_stmt *st = raw_query(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal(col_text(st, 0), "5");
+    assert_string_equal(col_text(st, 0), "6");
     sqlite3_finalize(st);
     expect_journal(s, "delete");
     assert_int_equal(raw_int(s,
@@ -319,8 +327,8 @@ static void test_schema_meta_wal_indexes(void **state)
                      6);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('runs')", 0), 12);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 10);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 11);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 7);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 13);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 10);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('timeseries')", 0), 5);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('gpu_load')", 0), 4);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('inputs')", 0), 5);
@@ -357,7 +365,8 @@ static void test_last_writer_leaves_rollback_mode(void **state)
 }
 
 /* A version-1 file (as moesim 0.1.0 wrote it) is migrated in place: the new
- * tables and indexes appear, the version becomes 4, the old rows stay. */
+ * tables, columns and indexes appear, the version becomes 6, the old rows
+ * stay. */
 static void test_migrate_from_v1(void **state)
 {
     (void)state;
@@ -380,7 +389,7 @@ static void test_migrate_from_v1(void **state)
                 "INSERT INTO phases (run_id, phase, cct_ns) VALUES (7, 'alltoall', 1234);");
     sqlite3_close(s);
     struct res_db *db = open_ok(path);
-    struct res_flow fl = {3, 1, 2, 4096, 1000, 9000};
+    struct res_flow fl = {3, 1, 2, 4096, 1000, 9000, {8192, 1, 2}};
     struct res_sample sm = {5000, 4, 1500, 64};
     struct res_gpu_load gl = {1, 2, 300};
     struct res_trace_use tu = {17, 3};
@@ -405,7 +414,7 @@ static void test_migrate_from_v1(void **state)
     res_close(db);
     s = raw_open(path);
     assert_int_equal(
-        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 5);
+        raw_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", 0), 6);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM meta", 0), 1);
     assert_int_equal(raw_int(s, "SELECT cct_ns FROM phases WHERE run_id = 7", 0), 1234);
     /* version 5's column, NULL in the old row */
@@ -418,6 +427,15 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(
         raw_int(s, "SELECT flow + 10 * src + 100 * dst FROM flows WHERE run_id = 8", 0), 213);
     assert_int_equal(raw_int(s, "SELECT bytes FROM flows", 0), 4096);
+    /* version 6's columns: the flows table (new here) has them, and links
+     * (of version 1) gained them by ALTER TABLE */
+    assert_int_equal(raw_int(s, "SELECT retx_bytes * 100 + timeouts * 10 + nacks FROM flows", 0),
+                     819212);
+    assert_int_equal(raw_int(s,
+                             "SELECT count(*) FROM pragma_table_info('links')"
+                             " WHERE name IN ('trims', 'pause_ns')",
+                             0),
+                     2);
     assert_int_equal(raw_int(s, "SELECT end_ns - start_ns FROM flows", 0), 8);
     assert_int_equal(raw_int(s, "SELECT t_ns FROM timeseries", 0), 5);
     assert_int_equal(
@@ -641,10 +659,10 @@ static void test_foreign_files_rejected(void **state)
     const char *newer = in_tmp("newer.db");
     res_close(open_ok(newer));
     s = raw_open(newer);
-    raw_exec(s, "UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+    raw_exec(s, "UPDATE meta SET value = '7' WHERE key = 'schema_version'");
     sqlite3_close(s);
     expect_open_error(newer,
-                      "schema_version 6 is newer than this moesim handles (5); use a newer moesim");
+                      "schema_version 7 is newer than this moesim handles (6); use a newer moesim");
 }
 
 static void test_open_errors(void **state)

@@ -393,7 +393,7 @@ static void test_db_rows(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "5");
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "6");
     sqlite3_finalize(st);
     sqlite3_close(sq);
     unlink(path);
