@@ -15,6 +15,7 @@ static const struct {
     {&topo_faults_options, offsetof(struct cfg, topo)},
     {&tr_options, offsetof(struct cfg, tr)},
     {&sw_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, sw)},
+    {&nscc_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, nscc)},
     {&dcqcn_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, dcqcn)},
     {&wl_options, offsetof(struct cfg, wl)},
     {&pl_options, offsetof(struct cfg, pl)},

@@ -146,6 +146,14 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
                         "%s reacts to ECN marks, and no switch marks: set "
                         "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)",
                         opt_enum_name("transport", "cc", c->tr.cc));
+    if (c->tr.cc == CC_NSCC && s->ecn_kmax_bytes == 0)
+        return cfg_fail(bad, e, "transport", "cc",
+                        "nscc decreases its window only on ECN-marked acknowledgements, and no "
+                        "switch marks: set switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+    if (c->tr.cc == CC_NSCC && c->tr.window_bytes != 0)
+        return cfg_fail(bad, e, "transport", "window_bytes",
+                        "nscc sizes its own windows (transport.nscc_max_bdp): leave window_bytes "
+                        "at 0");
     const struct dcqcn_spec *d = &c->tr.dcqcn;
     if (c->tr.cc == CC_DCQCN && d->alpha_timer_ns <= d->cnp_interval_ns)
         return cfg_fail(

@@ -32,11 +32,12 @@ struct eng *eng_create_kind(int kind, const struct topo *t, const struct tr_spec
     return ops ? ops->create(t, tr, seed, h) : NULL;
 }
 
-/* One bandwidth-delay product of the longest route: the time from sending a
- * full packet until its acknowledgement returns, at host rate, rounded up
- * to whole packets (on the trees host 0's route to the last host; on a
- * GraphML fabric the longest between leaves, at the fastest host link). */
-uint64_t eng_default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
+/* The longest route's unloaded round trip: a full packet out and its
+ * acknowledgement back (on the trees host 0's route to the last host; on a
+ * GraphML fabric the longest between leaves, path numbers up to 8), and in
+ * *bps the host rate it runs at (on a GraphML fabric the fastest host
+ * link's). */
+simtime_t eng_base_rtt(const struct topo *t, uint32_t mtu, uint32_t ack, uint64_t *bps_out)
 {
     uint32_t a = 0, b = t->hosts - 1; /* different leaves whenever there are two */
     simtime_t rtt = topo_path_latency(t, a, b, mtu) + topo_path_latency(t, b, a, ack);
@@ -62,6 +63,16 @@ uint64_t eng_default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
                     if (r > rtt) rtt = r;
                 }
     }
+    if (bps_out) *bps_out = bps;
+    return rtt;
+}
+
+/* One bandwidth-delay product of the longest route (eng_base_rtt) at host
+ * rate, rounded up to whole packets. */
+uint64_t eng_default_window(const struct topo *t, uint32_t mtu, uint32_t ack)
+{
+    uint64_t bps;
+    simtime_t rtt = eng_base_rtt(t, mtu, ack, &bps);
     unsigned __int128 bits = (unsigned __int128)rtt * bps;
     uint64_t bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
     uint64_t pkts = (bytes + mtu - 1) / mtu;

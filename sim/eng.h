@@ -184,6 +184,9 @@ static inline const struct res_port_stats *eng_port(const struct eng *e, uint32_
  * longest route at host rate, whole packets of mtu (ack: the bytes of an
  * acknowledgement), bytes. */
 uint64_t eng_default_window(const struct topo *t, uint32_t mtu, uint32_t ack);
+/* The unloaded round trip of that route (a full packet and its ack), ps;
+ * *bps (if not NULL): the host rate the window is computed at. */
+simtime_t eng_base_rtt(const struct topo *t, uint32_t mtu, uint32_t ack, uint64_t *bps);
 /* Data packets per acknowledgement with transport.ack_every coalescing, as
  * the packet engine's receiver sends them (full packets): every ack_every,
  * or sooner once half its window is unacknowledged; a flow's last packet is

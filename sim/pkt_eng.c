@@ -9,6 +9,7 @@
 #include "base/rng.h"
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
+#include "sim/pkt_nscc.h"
 #include "sim/pkt_route.h"
 
 /* Schedules an event. The event being handled is still the heap's top
@@ -96,6 +97,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         e->dctcp_g = c->dctcp_g;
         e->dctcp_alpha_init = c->dctcp_alpha_init;
     }
+    if (c->cc == CC_NSCC) pkt_nscc_create(e, c);
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
@@ -149,6 +151,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->adapt_rr);
     free(e->flowlet_last);
     free(e->cc);
+    pkt_nscc_destroy(e);
     pkt_dcqcn_destroy(e->dq);
     free(e);
 }

@@ -27,6 +27,7 @@
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  *   pkt_cc.c     congestion control (cc = dctcp): windows from ECN echoes
+ *   pkt_nscc.c   cc = nscc: windows from queueing delay and ECN echoes
  *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
@@ -40,6 +41,8 @@
 #include "base/evq.h"
 #include "sim/eng.h"
 #include "sim/pkt.h"
+
+struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
@@ -137,6 +140,8 @@ struct pkt_eng {
     struct cc_flow *cc; /* cc = dctcp, per flow (as flows); NULL under cc = window */
     struct dcqcn *dq;   /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
+    /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
+    struct pkt_nscc *nscc;
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
     uint8_t ecn;        /* some switch port marks */

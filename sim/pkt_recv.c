@@ -3,6 +3,7 @@
  * transport.ack_every), and the completion of flows and messages. */
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
+#include "sim/pkt_nscc.h"
 
 /* Every flow of the message is delivered and acknowledged: its slot is free. */
 static void msg_free(struct pkt_eng *e, uint32_t mi)
@@ -51,7 +52,12 @@ static inline __attribute__((always_inline)) void deliver(struct pkt_eng *e, str
         e->st.underflows += k->payload > f->sent - f->acked;
         f->acked += k->payload;
         e->st.acks++;
-        if (cc_on) pkt_dctcp_ack(e, f, k->payload, k->marked);
+        if (cc_on) {
+            if (e->nscc)
+                pkt_nscc_ack(e, f, k);
+            else
+                pkt_dctcp_ack(e, f, k->payload, k->marked);
+        }
         e->live_pkts--;
         uint32_t sched = f->sched;
         if (f->acked == f->size)
@@ -94,7 +100,13 @@ data:
     k->dst = back;
     k->flags = cc_on ? PKT_ACK | PKT_CC : PKT_ACK;
     if (cc_on) {
-        k->marked = cc->rx_marked;
+        /* nscc: the ack keeps the seq of the packet that sent it (the
+         * sender's RTT sample) and echoes CE as a flag, set when any byte
+         * it acknowledges was marked; dctcp: the count of marked bytes */
+        if (e->nscc)
+            k->flags |= cc->rx_marked ? PKT_CE : 0;
+        else
+            k->marked = cc->rx_marked;
         cc->rx_marked = 0;
     }
     k->wire = (uint16_t)e->ack_bytes;

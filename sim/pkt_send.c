@@ -10,6 +10,7 @@
 #include "sim/ecmp.h"
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
+#include "sim/pkt_nscc.h"
 #include "sim/pkt_route.h"
 
 /* Flow fi joins its sender's ready list. */
@@ -53,6 +54,7 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     k.src = f->src;
     k.dst = f->dst;
     k.seq = (uint32_t)f->sent;
+    if (__builtin_expect(e->nscc != NULL, 0)) pkt_nscc_sent(e, fi, f->sent); /* its RTT */
     pkt_choose_path(e, f, &k);
     f->sent += payload;
     e->st.data_bytes_sent += payload;
@@ -96,6 +98,7 @@ static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e
                 e->flowlet_last = xrealloc(e->flowlet_last, (size_t)e->capmsgs * e->subflows *
                                                                 sizeof *e->flowlet_last);
             if (e->cc) e->cc = xrealloc(e->cc, (size_t)e->capmsgs * e->subflows * sizeof *e->cc);
+            if (e->nscc) pkt_nscc_grow(e, e->capmsgs * e->subflows);
         }
         mi = e->nmsgs++;
     }
@@ -109,7 +112,10 @@ static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, u
 {
     e->st.msgs++;
     e->st.flows += n;
-    if (e->cc) pkt_cc_init(e, e->msgs[mi].first_flow, n);
+    if (e->cc) {
+        pkt_cc_init(e, e->msgs[mi].first_flow, n);
+        if (e->nscc) pkt_nscc_init(e, e->msgs[mi].first_flow, n);
+    }
     if (e->dq) pkt_dcqcn_init(e, e->msgs[mi].first_flow, n);
     if (start <= e->now)
         pkt_start_msg(e, mi);

@@ -20,7 +20,7 @@ enum path_mode {
     PATH_FLOWLET, /* ecmp, a new random path after an idle gap (sim/pkt_route.c) */
     PATH_ETHEREAL /* a step's flows split and assigned to paths (sim/ethereal.h) */
 };
-enum cc_kind { CC_WINDOW = 0, CC_DCTCP, CC_DCQCN };
+enum cc_kind { CC_WINDOW = 0, CC_DCTCP, CC_NSCC, CC_DCQCN };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 
 /* [switch] (sim/switch_options.c): output queues' ECN marking and buffers. */
@@ -28,6 +28,21 @@ struct sw_spec {
     int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
     int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
     double ecn_pmax;                        /* marking probability at kmax */
+};
+
+/* cc = nscc's parameters ([transport] nscc_*, sim/nscc_options.c;
+ * docs/transports.md gives each one's source). */
+struct nscc_spec {
+    int64_t target_ns;      /* queueing-delay target; 0 = the fabric's base RTT */
+    double max_bdp;         /* largest (and first) window, in the flow's BDPs */
+    double md_gain, md_max; /* multiplicative decrease: gain on the delay excess, largest cut */
+    double delay_ewma;      /* gain of the average queueing delay */
+    double fair_mtus, prop_mtus, eta_mtus; /* increases per RTT, MTUs at the reference BDP */
+    int64_t fast_delay_ns;                 /* fast increase below this delay */
+    double fast_gain;                      /* ... growth per acknowledged byte */
+    int quick_adapt;                       /* quick adapt on */
+    double qa_delay;                       /* ... above this delay, in targets */
+    int64_t qa_gate;                       /* ... when the bytes achieved < max window / 2^gate */
 };
 
 /* transport.dcqcn_* (sim/dcqcn_options.c): cc = dcqcn's parameters, the
@@ -48,6 +63,7 @@ struct tr_spec {
     int64_t flowlet_gap_ns;           /* path = flowlet: idle gap that starts a new flowlet */
     double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
     struct sw_spec sw;                /* [switch] */
+    struct nscc_spec nscc;            /* cc = nscc */
     struct dcqcn_spec dcqcn;          /* transport.dcqcn_* */
 };
 
@@ -58,6 +74,6 @@ struct sim_spec {
     int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
-extern const struct opt_table tr_options, sim_options, sw_options, dcqcn_options;
+extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, dcqcn_options;
 
 #endif

@@ -495,6 +495,7 @@ static void test_enum_orders(void **state)
         {"transport", "path", PATH_ETHEREAL, "ethereal"},
         {"transport", "cc", CC_WINDOW, "window"},
         {"transport", "cc", CC_DCTCP, "dctcp"},
+        {"transport", "cc", CC_NSCC, "nscc"},
         {"transport", "cc", CC_DCQCN, "dcqcn"},
         {"sim", "engine", ENGINE_PACKET, "packet"},
         {"sim", "engine", ENGINE_FLOW, "flow"},
