@@ -16,6 +16,7 @@ static const struct {
     {&tr_options, offsetof(struct cfg, tr)},
     {&sw_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, sw)},
     {&nscc_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, nscc)},
+    {&fl_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, fl)},
     {&dcqcn_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, dcqcn)},
     {&wl_options, offsetof(struct cfg, wl)},
     {&pl_options, offsetof(struct cfg, pl)},

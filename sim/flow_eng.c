@@ -56,6 +56,11 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
     e->end_seq = FL_NOEV;
     e->theta = INFINITY;
+    e->slack = c->fl.resolve_slack;
+    e->window = c->fl.resolve_window;
+    e->defer = e->slack > 0 || e->window > 0;
+    e->solve_at = SIMTIME_MAX;
+    e->solve_seq = FL_NOEV;
     return &e->base;
 }
 
@@ -94,7 +99,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         e->links[i].n = 0;
         e->links[i].done = 0;
         e->links[i].mark = 0;
-        e->links[i].load = e->links[i].wsum = 0;
+        e->links[i].load = e->links[i].wsum = e->links[i].freed = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
@@ -102,6 +107,10 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->theta = INFINITY;
     e->epoch = 0;
     e->end_seq = FL_NOEV;
+    e->solve_due = 0;
+    e->peak_live = 0;
+    e->solve_at = SIMTIME_MAX;
+    e->solve_seq = FL_NOEV;
     e->now = 0;
     memset(&e->st, 0, sizeof e->st);
     e->sample_period = 0;
@@ -314,6 +323,7 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
         s->active = 1;
         s->fresh = 1;
         s->t_upd = e->now;
+        s->t0 = e->now;
         if (e->live_subs == e->capact) {
             e->capact = e->capact ? 2 * e->capact : 1024;
             e->act = xrealloc(e->act, e->capact * sizeof *e->act);
@@ -322,6 +332,7 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
         s->apos = e->live_subs;
         e->act[e->live_subs] = i;
         e->arate[e->live_subs++] = INFINITY;
+        if (e->live_subs > e->peak_live) e->peak_live = e->live_subs;
         if (e->nfresh == e->capfresh) {
             e->capfresh = e->capfresh ? 2 * e->capfresh : 1024;
             e->fresh = xrealloc(e->fresh, e->capfresh * sizeof *e->fresh);
@@ -365,6 +376,8 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         l->done += us->bytes;
         l->wsum -= us->w;
         l->load -= us->w * s->rate;
+        l->freed += us->w * s->rate;
+        if (e->slack > 0 && l->freed > e->slack * l->cap) e->solve_due = 1;
         uint32_t moved = l->uses[--l->n];
         if (us->pos != l->n) {
             l->uses[us->pos] = moved;
@@ -373,6 +386,14 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         touch(e, us->link);
     }
     s->rate = 0;
+    if (e->window > 0) {
+        /* the share of a link an end frees falls as the subs sharing it
+         * grow: the window scales with the subs left (after this one) over
+         * the most there were, so the last ones re-solve at once */
+        double f = (double)e->live_subs / (double)e->peak_live;
+        simtime_t due = at + (simtime_t)(f * e->window * (double)(at - s->t0));
+        if (due < e->solve_at) e->solve_at = due;
+    }
     struct fl_msg *m = &e->msgs[s->msg];
     simtime_t end = at + s->tail;
     if (end > m->end) m->end = end;
@@ -380,12 +401,14 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
     if (--m->left == 0) push_ev(e, m->end, FEV_DONE, s->msg);
 }
 
-/* The subs due by now, and those due within FLOW_BATCH of the time
- * elapsed: their capacity frees at once, for one re-solve; each still
- * ends (its message's completion) at its own time. */
+/* The subs due by now, and (re-solving at every end: slack = 0) those due
+ * within FLOW_BATCH of the time elapsed: their capacity frees at once, for
+ * one re-solve; each still ends (its message's completion) at its own
+ * time. With deferred re-solves (slack > 0) every sub ends at its own
+ * time. */
 static void end_due(struct flow_eng *e)
 {
-    simtime_t horizon = e->now + (simtime_t)(FLOW_BATCH * (double)e->now);
+    simtime_t horizon = e->now + (e->defer ? 0 : (simtime_t)(FLOW_BATCH * (double)e->now));
     while (e->neh) {
         uint32_t si = e->eh[0];
         simtime_t t = e->subs[si].tend;
@@ -407,6 +430,37 @@ static void next_end(struct flow_eng *e)
     e->end_at = t < e->now ? e->now : t;
     e->end_seq = evq_push(&e->q, e->end_at, FEV_END, 0);
     if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+}
+
+/* Whether this instant's changes are re-solved now: always when re-solving
+ * at every change (no slack, no window), when subs started (they need a
+ * rate), when none is left, when the subs ended since the last re-solve
+ * freed more than slack x its capacity on some link (solve_due), or at
+ * solve_at (the window after the first of them), for which an event waits;
+ * otherwise the rates stay as they are, the ended subs' capacity idle. */
+static int solve_now(struct flow_eng *e)
+{
+    if (!e->ntouched) return 0;
+    if (e->defer && e->nfresh == 0 && e->live_subs && !e->solve_due && e->now < e->solve_at) {
+        if (e->solve_at == SIMTIME_MAX) return 0;
+        if (e->solve_seq != FL_NOEV && e->solve_ev_at != e->solve_at) {
+            evq_cancel(&e->q, e->solve_seq); /* a later end is due sooner */
+            e->solve_seq = FL_NOEV;
+        }
+        if (e->solve_seq == FL_NOEV) {
+            e->solve_ev_at = e->solve_at;
+            e->solve_seq = evq_push(&e->q, e->solve_at, FEV_SOLVE, 0);
+            if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+        }
+        return 0;
+    }
+    if (e->solve_seq != FL_NOEV) evq_cancel(&e->q, e->solve_seq);
+    e->solve_seq = FL_NOEV;
+    e->solve_at = SIMTIME_MAX;
+    for (uint32_t i = 0; i < e->ntouched; i++)
+        e->links[e->touched[i]].freed = 0;
+    e->solve_due = 0;
+    return 1;
 }
 
 static void flow_run(struct eng *eb)
@@ -439,18 +493,22 @@ static void flow_run(struct eng *eb)
                 e->now = before;
                 break;
             }
-            if (e->ntouched) { /* the rates at this instant, and the end they give */
+            if (solve_now(e)) { /* the rates at this instant, and the end they give */
                 flow_maxmin_update(e);
                 next_end(e);
             }
             e->sample_fn(e->sample_ctx, &e->base, e->now);
             push_ev(e, e->now + e->sample_period, FEV_SAMPLE, 0);
             break;
+        case FEV_SOLVE: /* solve_now, below */
+            e->solve_seq = FL_NOEV;
+            e->st.events--;
+            break;
         }
         /* Every event of this instant first, then the rates, once. */
         const struct ev *next = evq_peek(&e->q);
-        if (e->ntouched && (!next || next->time > e->now)) {
-            flow_maxmin_update(e);
+        if (!next || next->time > e->now) {
+            if (solve_now(e)) flow_maxmin_update(e);
             next_end(e);
         }
     }

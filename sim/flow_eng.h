@@ -45,6 +45,7 @@ struct fl_link {
     uint64_t done; /* bytes of ended subs (data and acknowledgements) */
     double load;   /* sum of w * rate over its active subs with a rate */
     double wsum;   /* sum of w over all its active subs */
+    double freed;  /* load of the subs ended since the last re-solve */
     /* a re-solve's scratch: its candidate subs are csr[off, off + cnt) */
     double rem, sumw;
     uint32_t mark, nun, off, cnt; /* nun: unfrozen subs on it */
@@ -63,6 +64,7 @@ struct fl_sub {
     uint32_t msg;
     uint32_t use0, nuse;           /* its links: e->uses[use0 .. use0+nuse) */
     uint32_t mark, reach;          /* epochs: a re-solve's candidate, reached from a change */
+    simtime_t t0;                  /* when it started */
     uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
 };
 
@@ -116,6 +118,19 @@ struct flow_eng {
     uint32_t capcl, capcs, capcsr, caprl;
     uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;
     double verify_err; /* flow_maxmin_verify: the largest relative difference seen */
+    double overload;   /* flow_maxmin_overload: the largest seen */
+    /* deferred re-solves (flow.resolve_slack, flow.resolve_window; defer:
+     * either is on): an end leaves the other subs' rates as they are until
+     * the subs ended since the last re-solve freed more than slack x a
+     * link's capacity (solve_due), or until solve_at, the least over them
+     * of end + window x (live subs / peak_live) x the sub's lifetime (an
+     * FEV_SOLVE event waits for it, solve_seq, at solve_ev_at), or subs
+     * start */
+    double slack, window;
+    int defer, solve_due;
+    simtime_t solve_at, solve_ev_at;
+    uint64_t solve_seq;
+    uint32_t peak_live; /* the most active subs since the reset */
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;
@@ -140,11 +155,16 @@ void flow_maxmin_update(struct flow_eng *e);
  * difference (tests; flow_maxmin_verify_all makes every update check). */
 double flow_maxmin_verify(struct flow_eng *e);
 extern int flow_maxmin_verify_all;
+/* How far the busiest link's load (the active subs' w x rate) is above its
+ * capacity, relatively (0 when none is); flow_maxmin_check_load makes every
+ * update record the largest in e->overload (tests). */
+double flow_maxmin_overload(const struct flow_eng *e);
+extern int flow_maxmin_check_load;
 
 /* The heap of ends (flow_maxmin.c). */
 void flow_heap_update(struct flow_eng *e, uint32_t si);
 void flow_heap_remove(struct flow_eng *e, uint32_t si);
 
-enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE };
+enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE };
 
 #endif

@@ -36,7 +36,7 @@
 #include "base/err.h"
 #include "sim/flow_eng.h"
 
-int flow_maxmin_verify_all;
+int flow_maxmin_verify_all, flow_maxmin_check_load;
 
 /* ---- the heap of ends: subs by (tend, index) ---- */
 
@@ -333,6 +333,26 @@ void flow_maxmin_update(struct flow_eng *e)
         double d = flow_maxmin_verify(e);
         if (d > e->verify_err) e->verify_err = d;
     }
+    if (flow_maxmin_check_load) {
+        double d = flow_maxmin_overload(e);
+        if (d > e->overload) e->overload = d;
+    }
+}
+
+double flow_maxmin_overload(const struct flow_eng *e)
+{
+    double worst = 0;
+    for (uint32_t i = 0; i < e->base.t->nports; i++) {
+        const struct fl_link *l = &e->links[i];
+        double load = 0; /* summed afresh, not the running l->load */
+        for (uint32_t j = 0; j < l->n; j++) {
+            const struct fl_use *us = &e->uses[l->uses[j]];
+            const struct fl_sub *s = &e->subs[us->sub];
+            if (!s->fresh) load += us->w * s->rate;
+        }
+        if (load / l->cap - 1 > worst) worst = load / l->cap - 1;
+    }
+    return worst;
 }
 
 double flow_maxmin_verify(struct flow_eng *e)

@@ -45,6 +45,13 @@ struct nscc_spec {
     int64_t qa_gate;                       /* ... when the bytes achieved < max window / 2^gate */
 };
 
+/* [flow] (sim/flow_options.c): the flow engine's (sim.engine = flow). */
+struct fl_spec {
+    double resolve_slack;  /* re-solve after ends once they free this x a link's capacity */
+    double resolve_window; /* ... or this x the first ended sub's lifetime after it; both 0: every
+                              end */
+};
+
 /* transport.dcqcn_* (sim/dcqcn_options.c): cc = dcqcn's parameters, the
  * DCQCN paper's values by default (docs/transports.md). */
 struct dcqcn_spec {
@@ -64,6 +71,7 @@ struct tr_spec {
     double dctcp_g, dctcp_alpha_init; /* cc = dctcp: alpha's gain and start value */
     struct sw_spec sw;                /* [switch] */
     struct nscc_spec nscc;            /* cc = nscc */
+    struct fl_spec fl;                /* [flow] */
     struct dcqcn_spec dcqcn;          /* transport.dcqcn_* */
 };
 
@@ -74,6 +82,7 @@ struct sim_spec {
     int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
-extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, dcqcn_options;
+extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, fl_options,
+    dcqcn_options;
 
 #endif

@@ -4,16 +4,22 @@
 # one row per run of its sweep: case, run label, network phases, median and
 # worst |phase error| %, flow-completion p50 and p99 errors %, the run's
 # end (step) error %.
-#   sh tools/flow_matrix.sh ./moesim [quick]
-# quick: the cases that take seconds (no MoE on the 64-expert trace).
+#   sh tools/flow_matrix.sh ./moesim [quick|all|ethereal] [--set k=v ...]
+# quick: the cases that take seconds (no MoE on the 64-expert trace);
+# ethereal: only the transport.path = ethereal rows (also in quick); the
+# --set options go to every case (both engines: the packet engine ignores
+# the [flow] keys), e.g. --set flow.resolve_window=0.01.
 set -eu
 bin=$1
 mode=${2:-all}
+shift 2 2>/dev/null || shift $#
+extra="$*"
 here=$(dirname "$0")
 row() {
     name=$1
     shift
-    sh "$here/engine_compare.sh" "$bin" "$@" | awk -v name="$name" '
+    # shellcheck disable=SC2086 # extra: words on purpose
+    sh "$here/engine_compare.sh" "$bin" "$@" $extra | awk -v name="$name" '
         $1 == "phase" { n[$2]++; e = $7 < 0 ? -$7 : $7; v[$2, n[$2]] = e }
         $1 == "fct" { p50[$2] = $6; p99[$2] = $10 }
         $1 == "step" { st[$2] = $5 }
@@ -29,6 +35,19 @@ row() {
         }' | sort
 }
 S=scenarios
+ethereal() {
+    row "ethereal alltoall 16h 1:1" $S/alltoall.ini --set transport.path=ethereal
+    row "ethereal alltoall 16h 4:1" $S/alltoall.ini --set transport.path=ethereal --set topology.fabric_gbps=25
+    row "ethereal permutation 16h 1:1" $S/alltoall.ini --set workload.kind=permutation \
+        --set transport.path=ethereal
+    row "ethereal alltoall fat tree 32h" $S/fat_tree.ini --set transport.path=ethereal
+    row "ethereal moe mixtral 16 GPUs" $S/moe_mixtral.ini --set placement.policy=contiguous \
+        --set transport.path=ethereal
+}
+if [ "$mode" = ethereal ]; then
+    ethereal
+    exit 0
+fi
 row "alltoall 16h 1:1" $S/alltoall.ini
 row "alltoall 16h 4:1" $S/alltoall.ini --set topology.fabric_gbps=25
 row "permutation 16h 1:1" $S/alltoall.ini --set workload.kind=permutation --set transport.path=ecmp,spray,split
@@ -43,6 +62,7 @@ row "alltoall fat tree 32h" $S/fat_tree.ini --set transport.path=ecmp,spray,spli
 row "moe mixtral 16 GPUs" $S/moe_mixtral.ini --set placement.policy=contiguous
 row "moe mixtral 16 GPUs 4:1" $S/moe_mixtral.ini --set placement.policy=contiguous \
     --set topology.fabric_gbps=100 --set transport.path=ecmp,spray
+ethereal
 [ "$mode" = quick ] && exit 0
 row "moe fit-e64 256 GPUs (1 layer, 256 tok)" $S/moe_large.ini --set workload.layers=1 \
     --set workload.tokens_per_gpu=256 --set transport.path=ecmp

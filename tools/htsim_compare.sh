@@ -110,8 +110,9 @@ for c in "$@"; do
         : >"$tmp/hf" && : >"$tmp/hl" && : >"$tmp/mf" && : >"$tmp/ml" && rtx=0
         for seed in $SEEDS; do
             # shellcheck disable=SC2086
-            "$HTSIM" -topo "$tmp/$c.topo" -tm "$tmp/$c.cm" $hp -mtu 4096 -end 100000 -seed "$seed" \
-                $HTSIM_ARGS >"$tmp/h.out" 2>&1 ||
+            # (in $tmp: htsim writes idmap.txt and logout.dat where it runs)
+            (cd "$tmp" && "$HTSIM" -topo "$c.topo" -tm "$c.cm" $hp -mtu 4096 -end 100000 \
+                -seed "$seed" $HTSIM_ARGS >h.out 2>&1) ||
                 { echo "htsim failed on $c $path:" >&2; tail -5 "$tmp/h.out" >&2; exit 1; }
             sed -n 's/.* finished at \([0-9.e+]*\) .*/\1/p' "$tmp/h.out" >"$tmp/h1"
             cat "$tmp/h1" >>"$tmp/hf"
