@@ -7,7 +7,8 @@
 
 #define REPORT_USAGE                                                                               \
     "report [--db FILE] [--by section.key[,section.key]]\n"                                        \
-    "        [--metric cct|slowdown|step_time|exposed_comm] [--where section.key=value]...\n"      \
+    "        [--metric cct|slowdown|step_time|exposed_comm|tokens_per_s|per_token_us] [--where "   \
+    "section.key=value]...\n"                                                                      \
     "        a table of the done runs: median [min-max] per group of swept parameters"
 
 const struct cli_command cli_report = {"report", cmd_report, REPORT_USAGE};
@@ -16,7 +17,8 @@ static const struct argv_opt report_opts[] = {
     {"--db", NULL, "FILE", 0, "the results database (default results/moesim.db)"},
     {"--by", NULL, "ROWS[,COLUMNS]", 0,
      "the parameters to group by (default: every swept one but sim.seed and output.*)"},
-    {"--metric", NULL, "M", 0, "cct (default), slowdown, step_time or exposed_comm"},
+    {"--metric", NULL, "M", 0,
+     "cct (default), slowdown, step_time, exposed_comm, tokens_per_s or per_token_us"},
     {"--where", NULL, "section.key=value", ARGV_REPEAT, "only the runs with that parameter value"},
 };
 static const struct argv_cmd report_args = {"moesim report",

@@ -164,6 +164,33 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
     return 0;
 }
 
+/* PFC (docs/transports.md, sim/pkt_pfc.c): the packet engine's, with its
+ * hysteresis in order and its per-ingress share (XOFF + headroom) within a
+ * finite buffer. */
+static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    const struct sw_spec *s = &c->tr.sw;
+    if (!s->pfc) return 0;
+    if (c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "switch", "pfc",
+                        "the flow engine models no queues and no pauses (sim.engine = flow)");
+    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+        return cfg_fail(bad, e, "switch", "pfc",
+                        "not with topology.planes > 1 yet (a NIC's plane ports are not paused "
+                        "as one sender)");
+    if (s->pfc_xon_bytes >= s->pfc_xoff_bytes)
+        return cfg_fail(bad, e, "switch", "pfc_xon_bytes",
+                        "%lld is not less than switch.pfc_xoff_bytes (%lld)",
+                        (long long)s->pfc_xon_bytes, (long long)s->pfc_xoff_bytes);
+    if (s->buffer_bytes != 0 && s->pfc_xoff_bytes + s->pfc_headroom_bytes > s->buffer_bytes)
+        return cfg_fail(bad, e, "switch", "buffer_bytes",
+                        "%lld is less than switch.pfc_xoff_bytes + switch.pfc_headroom_bytes "
+                        "(%lld + %lld): PFC is lossless only if each ingress's share fits",
+                        (long long)s->buffer_bytes, (long long)s->pfc_xoff_bytes,
+                        (long long)s->pfc_headroom_bytes);
+    return 0;
+}
+
 /* The fabric's path table fits its limit. */
 static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
@@ -174,14 +201,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "sim", "engine",
                         "the flow engine does not model fabrics from files yet; topology.kind = "
                         "file runs on sim.engine = packet");
-    if (rc == 0 && c->topo.kind == TOPO_RAIL && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine does not model rail fabrics yet (PXN's NVLink relay); "
-                        "topology.kind = rail runs on sim.engine = packet");
-    if (rc == 0 && topo_faults_any_down(&c->topo.faults) && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine models no links down (faults.down, faults.random_down); "
-                        "they run on sim.engine = packet");
     return rc;
 }
 
@@ -256,9 +275,9 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,       cfg_check_topo,      cfg_check_memory,
-    cfg_check_ack,         cfg_check_ack_every, cfg_check_window,
-    cfg_check_flow_engine, cfg_check_switch,    cfg_check_workload,
+    cfg_check_hosts,     cfg_check_topo,     cfg_check_memory,      cfg_check_ack,
+    cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_pfc,
+    cfg_check_switch,    cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

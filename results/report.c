@@ -10,7 +10,10 @@
  * from the tasks table (res_steps_comm); for a run without task rows (an
  * older schema, output.tasks = false) the run's end less the time of its
  * compute rows (ideal_ns = 0), the same when the compute rows never overlap
- * one another and the step has no idle time (the MoE workload's). Runs are grouped by the --by keys
+ * one another and the step has no idle time (the MoE workload's); MoE runs only
+ * (workload.stage, docs/moe-steps.md): tokens_per_s = GPUs x tokens_per_gpu x
+ * steps (the distinct iterations of its rows) / the run's end, per_token_us =
+ * the run's end / steps, what the run's line says. Runs are grouped by the --by keys
  * (the first gives the rows, the second the columns; by default every parameter with more than one
  * value among the selected runs except the seeds (sim.seed, workload.seed) and output.*, the last
  * of them giving the columns). A cell is the median over its runs (seeds and every unlisted
@@ -32,7 +35,8 @@ struct rep_val {
     double v, ratio;
 };
 
-static const char *const rep_metrics[] = {"cct", "slowdown", "step_time", "exposed_comm"};
+static const char *const rep_metrics[] = {"cct",          "slowdown",     "step_time",
+                                          "exposed_comm", "tokens_per_s", "per_token_us"};
 #define REP_NMETRICS (sizeof rep_metrics / sizeof rep_metrics[0])
 
 /* One run's task rows so far: its exposed communication, us, summed over
@@ -91,13 +95,27 @@ static int rep_exposed_tasks(struct res_db *db, const struct res_sel *s, struct 
     return 0;
 }
 
+/* A step's tokens of selected run r: GPUs (topology.leaves x hosts_per_leaf)
+ * x workload.tokens_per_gpu when it is an MoE run, else NAN. */
+static double rep_step_tokens(const struct res_sel *s, size_t r)
+{
+    int kk = res_sel_key(s, "workload.kind"), kl = res_sel_key(s, "topology.leaves"),
+        kh = res_sel_key(s, "topology.hosts_per_leaf"),
+        kt = res_sel_key(s, "workload.tokens_per_gpu");
+    if (kk < 0 || kl < 0 || kh < 0 || kt < 0) return NAN;
+    const char *kind = res_sel_val(s, r, kk), *l = res_sel_val(s, r, kl),
+               *h = res_sel_val(s, r, kh), *t = res_sel_val(s, r, kt);
+    if (!kind || strcmp(kind, "moe") || !l || !h || !t) return NAN;
+    return atof(l) * atof(h) * atof(t);
+}
+
 static int rep_metric_values(struct res_db *db, const struct res_sel *s, int metric,
                              struct rep_val *out, struct err *e)
 {
     static const char sql[] = "SELECT run_id, sum(CASE WHEN ideal_ns > 0 THEN cct_ns ELSE 0 END),"
                               " sum(CASE WHEN ideal_ns > 0 THEN ideal_ns ELSE 0 END), max(end_ns),"
-                              " sum(CASE WHEN ideal_ns = 0 THEN end_ns - start_ns ELSE 0 END)"
-                              " FROM phases GROUP BY run_id";
+                              " sum(CASE WHEN ideal_ns = 0 THEN end_ns - start_ns ELSE 0 END),"
+                              " count(DISTINCT iter) FROM phases GROUP BY run_id";
     sqlite3 *sq = res_sqlite(db);
     sqlite3_stmt *st;
     for (size_t i = 0; i < s->nruns; i++)
@@ -112,7 +130,13 @@ static int rep_metric_values(struct res_db *db, const struct res_sel *s, int met
         double ideal = (double)sqlite3_column_int64(st, 2);
         double end = (double)sqlite3_column_int64(st, 3);
         double compute = (double)sqlite3_column_int64(st, 4);
-        if (metric == 3) {
+        double steps = (double)sqlite3_column_int64(st, 5);
+        if (metric >= 4) {
+            /* MoE runs only: a step's tokens are GPUs x tokens_per_gpu */
+            double tokens = rep_step_tokens(s, (size_t)r);
+            if (!isnan(tokens) && end > 0 && steps > 0)
+                out[r].v = metric == 4 ? tokens * steps / (end / 1e9) : end / 1e3 / steps;
+        } else if (metric == 3) {
             out[r].v = (end - compute) / 1e3;
         } else if (metric == 2) {
             /* compute included: no ratio to the network-only bound */
@@ -243,7 +267,9 @@ static char *rep_cell(const struct rep_val *v, const size_t *rows, const size_t 
         snprintf(buf, sizeof buf, "-");
     } else {
         double med = median(x, n), lo = x[0], hi = x[n - 1];
-        const char *fmt = metric == 1 ? "%.4f [%.4f-%.4f]" : "%.3f [%.3f-%.3f]";
+        const char *fmt = metric == 1   ? "%.4f [%.4f-%.4f]"
+                          : metric == 4 ? "%.0f [%.0f-%.0f]"
+                                        : "%.3f [%.3f-%.3f]";
         int len = snprintf(buf, sizeof buf, fmt, med, lo, hi);
         if (metric == 0 && nq)
             len += snprintf(buf + len, sizeof buf - (size_t)len, " x%.4f", median(q, nq));
@@ -339,7 +365,10 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     for (int m = 0; m < (int)REP_NMETRICS; m++)
         if (!strcmp(mname, rep_metrics[m])) metric = m;
     if (metric < 0)
-        return err_set(e, "--metric %s: expected cct, slowdown, step_time or exposed_comm", mname);
+        return err_set(e,
+                       "--metric %s: expected cct, slowdown, step_time, exposed_comm, tokens_per_s "
+                       "or per_token_us",
+                       mname);
     struct res_sel *s;
     if (res_select(db, 1, o->where, o->nwhere, &s, e) < 0) return -1;
     struct rep_axis rows = {0}, cols = {0};
@@ -358,8 +387,12 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     for (size_t r = 0; r < s->nruns; r++)
         have += !isnan(v[r].v);
     if (have == 0) {
-        err_set(e, "%s: none of the %zu matching done runs has network phases", res_path(db),
-                s->nruns);
+        if (metric >= 4)
+            err_set(e, "%s: none of the %zu matching done runs is an MoE run (workload.kind = moe)",
+                    res_path(db), s->nruns);
+        else
+            err_set(e, "%s: none of the %zu matching done runs has network phases", res_path(db),
+                    s->nruns);
         goto out;
     }
     rc = xcalloc(s->nruns, sizeof *rc);
@@ -377,7 +410,11 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
         "step_time = run's end (max end_ns), us; compute included, so no ratio to ideal_ns "
         "(a network-only bound)",
         "exposed_comm = network time when no compute runs (tasks table; without one the run's "
-        "end less its compute rows' time), us"};
+        "end less its compute rows' time), us",
+        "tokens_per_s = GPUs x workload.tokens_per_gpu x steps / the run's end (MoE runs; the "
+        "prefill throughput)",
+        "per_token_us = the run's end / steps (MoE runs; in decode a step makes one token per "
+        "sequence: the latency per token), us"};
     fprintf(out, "%s: %zu done runs; %s\n", res_path(db), have, what[metric]);
     fprintf(out, "cell: median [min-max] over the cell's runs%s, n = runs\n",
             metric == 0 ? ", x = median ratio to ideal_ns" : "");
@@ -392,8 +429,8 @@ int res_report(struct res_db *db, const struct res_report_opts *o, FILE *out, st
     fprintf(out, "cells pool: %s\n",
             *pooled ? pooled : "no parameter (a cell's runs share every parameter)");
     free(pooled);
-    static const char *const colname[] = {"cct (us)", "slowdown", "step_time (us)",
-                                          "exposed_comm (us)"};
+    static const char *const colname[] = {"cct (us)",          "slowdown",     "step_time (us)",
+                                          "exposed_comm (us)", "tokens_per_s", "per_token (us)"};
     rep_print(out, s, &rows, &cols, cells, colname[metric]);
     for (size_t i = 0; i < nrows * ncols; i++)
         free(cells[i]);

@@ -42,6 +42,7 @@ simtime_t eng_base_rtt(const struct topo *t, uint32_t mtu, uint32_t ack, uint64_
     uint32_t a = 0, b = t->hosts - 1; /* different leaves whenever there are two */
     simtime_t rtt = topo_path_latency(t, a, b, mtu) + topo_path_latency(t, b, a, ack);
     uint64_t bps = t->ports[t->host_up[a]].bps;
+    if (t->planes > 1) bps = t->nic_bps; /* rail planes: the NIC's rate, over every plane */
     if (t->kind == TOPO_FILE) {
         /* a graph from a file: its routes and host links differ, so the
          * longest round trip between leaves (a host of each, path numbers

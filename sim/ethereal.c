@@ -17,6 +17,7 @@ uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
         uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off];
         sw = t->ports[q].dst - t->hosts;
     }
+    if (t->planes > 1) p *= t->planes; /* rail planes: every plane's paths (topo_plane) */
     return p > t->npaths ? t->npaths : (uint32_t)p;
 }
 
@@ -73,18 +74,32 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
         uint32_t a = d[i].src, b = d[i].dst;
         if (!d[i].bytes || a == b || topo_same_server(t, a, b)) continue;
         uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
-        if (la == lb) continue;
-        s[i] = eth_paths(t, la, lb);
+        if (la == lb && t->planes <= 1) continue;
+        /* (rail planes: under one rail switch, a subflow per plane) */
+        s[i] = la == lb ? t->planes : eth_paths(t, la, lb);
         rm[nr++] = (struct rem){a, s[i], i};
     }
     qsort(rm, nr, sizeof *rm, rem_cmp);
-    /* each (source, s) group: r flows, s/g subflows each */
+    /* each (source, s) group: r flows, s/g subflows each; but when the
+     * source's flows see different path counts ([faults]: 15 live spines
+     * toward one leaf, 16 toward the others), a group of at least s flows
+     * takes one subflow per flow (its uplinks then differ by at most one
+     * flow): s/g ways (g = gcd(16, 15) = 1) would give the 15-path group 15
+     * times its flows in subflows, and the NIC, which serves subflows round
+     * robin, would send that group's bytes first (docs/fabrics.md,
+     * "Reproduction") */
     uint32_t *first = xmalloc((n ? n : 1) * sizeof *first); /* the demand's first c */
     for (size_t a = 0; a < nr;) {
-        size_t b = a;
+        size_t b = a, s0 = a, s1;
+        while (s0 > 0 && rm[s0 - 1].src == rm[a].src)
+            s0--;
+        for (s1 = a; s1 < nr && rm[s1].src == rm[a].src; s1++)
+            ;
+        int mixed = t->ndown && rm[s0].s != rm[s1 - 1].s; /* sorted by s within a source */
         while (b < nr && rm[b].src == rm[a].src && rm[b].s == rm[a].s)
             b++;
-        uint32_t r = (uint32_t)(b - a), sp = rm[a].s, g = gcd(r, sp), per = sp / g;
+        uint32_t r = (uint32_t)(b - a), sp = rm[a].s, g = gcd(r, sp),
+                 per = mixed && r >= sp ? 1 : sp / g;
         uint32_t c = 0;
         for (size_t j = a; j < b; j++) {
             size_t i = rm[j].i;
@@ -108,9 +123,10 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
             /* equal parts, the first ones taking the remainder */
             x->bytes = bytes / m[i] + (j < bytes % m[i] ? 1 : 0);
             uint32_t q = s[i] ? (uint32_t)(((uint64_t)d[i].src + first[i] + j) % s[i]) : 0;
-            x->path =
-                s[i] ? eth_path_number(t, topo_leaf_of(t, d[i].src), topo_leaf_of(t, d[i].dst), q)
-                     : 0;
+            uint32_t la = topo_leaf_of(t, d[i].src), lb = topo_leaf_of(t, d[i].dst);
+            x->path = !s[i]      ? 0
+                      : la == lb ? q * t->plane_paths /* plane q's */
+                                 : eth_path_number(t, la, lb, q);
         }
     }
     free(m);

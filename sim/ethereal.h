@@ -17,7 +17,12 @@
  * uplinks and every aggregation switch's core uplinks at once. Flows of one
  * source are grouped by s (within a pod, across pods) and each group
  * assigned on its own. Flows under one leaf or over NVLink cross no uplink
- * and stay one subflow.
+ * and stay one subflow (on a rail with planes, a flow under one rail switch
+ * takes a subflow per plane). With links down, when a source's flows see
+ * different path counts, a group of at least s flows takes one subflow per
+ * flow (paths (src + c) mod s): s/g ways would multiply the subflows of a
+ * group whose s shares no factor with its r (15 live paths, 16 flows) and
+ * the NIC, serving subflows round robin, would send that group first.
  */
 #ifndef MOESIM_ETHEREAL_H
 #define MOESIM_ETHEREAL_H
@@ -63,6 +68,7 @@ static inline uint32_t eth_max_subflows(const struct topo *t)
 static inline uint32_t eth_max_subflows_spec(const struct topo_spec *s)
 {
     if (s->kind == TOPO_FAT_TREE) return (uint32_t)(s->pods > 1 ? s->cores : s->aggs_per_pod);
+    if (s->kind == TOPO_RAIL && s->planes > 1) return (uint32_t)(s->spines * s->planes);
     return (uint32_t)s->spines;
 }
 

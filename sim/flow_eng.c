@@ -152,7 +152,9 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
 {
     const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
-    if (k != UINT32_MAX || topo_same_server(t, a, b) || topo_leaf_of(t, a) == topo_leaf_of(t, b)) {
+    /* (with rail planes a rail switch's GPUs have a route per plane) */
+    if (k != UINT32_MAX || topo_same_server(t, a, b) ||
+        (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
         uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
@@ -208,7 +210,7 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
      * destination link takes its bytes from the first packet's arrival. */
     uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
     s->tail = topo_path_latency(t, src, dst, first) -
-              ser_ps(first, t->ports[topo_first_port(t, src, dst)].bps);
+              ser_ps(first, t->ports[topo_nic_port(t, src, dst, 0)].bps);
 }
 
 /* On a fabric read from its rows (not a leaf-spine's factored up/down), an
@@ -307,7 +309,9 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
         uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
         for (uint32_t j = 0; j < n; j++) {
             uint32_t k = eng_ecmp_path(key, j, t->npaths);
-            if (!t->up) k = hashed_path(e, src, dst, k | eng_ecmp_ent16(key, j) << 16);
+            /* (a rail's spines have one way down: only its rail switch chooses) */
+            if (!t->up && t->kind != TOPO_RAIL)
+                k = hashed_path(e, src, dst, k | eng_ecmp_ent16(key, j) << 16);
             add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0), k);
         }
     }

@@ -318,7 +318,13 @@ int pkt_dcqcn_rx(struct pkt_eng *e, struct pkt *k)
         c.flags = PKT_ACK | PKT_CNP | PKT_CC;
         c.seq = 0;
         if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
-        pkt_commit(e, topo_first_port(e->base.t, c.src, c.dst), &c);
+        /* as pkt_recv.c commits an ack: a pausable port under switch.pfc, the
+         * plane's NIC port on a rail with planes */
+        const struct topo *t = e->base.t;
+        pkt_commit_from(e,
+                        __builtin_expect(e->nic_pace, 0) ? topo_nic_port(t, c.src, c.dst, c.path)
+                                                         : topo_first_port(t, c.src, c.dst),
+                        &c, PKT_NONE);
     }
     return 0;
 }

@@ -120,6 +120,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         uint32_t far = t->ports[i].dst;
         e->ports[i].sw = far >= t->hosts && far < t->hosts + t->nswitches ? far - t->hosts : 0;
     }
+    for (uint32_t h = t->hosts; h < t->planes * t->hosts; h++) /* planes' NIC ports */
+        e->ports[t->host_down[h]].sw = PKT_TO_HOST;
+    e->nic_pace = t->planes > 1;
     for (uint32_t h = 0; h < t->hosts; h++) {
         e->ports[t->host_down[h]].sw = PKT_TO_HOST;
         if (t->nvl_down) e->ports[t->nvl_down[h]].sw = PKT_TO_HOST;
@@ -132,7 +135,9 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     for (uint32_t i = 0; i < 2 * t->hosts; i++)
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
     e->free_msg = PKT_NONE;
-    e->adapt_rr = xcalloc(t->nswitches, sizeof *e->adapt_rr);
+    /* and, with rail planes, per host: where its plane scan starts */
+    e->adapt_rr = xcalloc(t->nswitches + (t->planes > 1 ? t->hosts : 0), sizeof *e->adapt_rr);
+    if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
     return &e->base;
 }
 
@@ -151,6 +156,7 @@ static void pkt_destroy(struct eng *eb)
     free(e->adapt_rr);
     free(e->flowlet_last);
     free(e->cc);
+    pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
     pkt_dcqcn_destroy(e->dq);
     free(e);
@@ -187,13 +193,14 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
         p->watch_ps = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    if (e->pfc) pkt_pfc_reset(e->pfc, t);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
         e->hosts[i].nic_pending = 0;
     }
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
-    memset(e->adapt_rr, 0, t->nswitches * sizeof *e->adapt_rr);
+    memset(e->adapt_rr, 0, (t->nswitches + (t->planes > 1 ? t->hosts : 0)) * sizeof *e->adapt_rr);
     if (e->dq) pkt_dcqcn_reset(e->dq);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
@@ -246,8 +253,11 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        default: /* EV_DCQCN */
+        case EV_DCQCN:
             pkt_dcqcn_wake(e, ev.id);
+            break;
+        default: /* switch.pfc's (pkt_pfc.c) */
+            pkt_pfc_event(e, ev.kind, ev.id);
             break;
         }
         if (e->top_live) {
@@ -318,6 +328,7 @@ static int pkt_check(const struct eng *eb, char *msg, size_t n)
                         "below zero",
                         (unsigned long long)s->underflows),
                -1;
+    if (e->pfc && pkt_pfc_check(e, msg, n)) return -1; /* a deadlock: before its symptoms */
     if (s->data_bytes_sent != s->data_bytes_delivered)
         return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
                         (unsigned long long)s->data_bytes_sent,

@@ -28,6 +28,8 @@
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn
  *   pkt_cc.c     congestion control (cc = dctcp): windows from ECN echoes
  *   pkt_nscc.c   cc = nscc: windows from queueing delay and ECN echoes
+ *   pkt_pfc.c    switch.pfc: pausable ports (a waiting queue and a
+ *                transmission event each), per-ingress PAUSE and RESUME
  *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
@@ -46,9 +48,19 @@ struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
-/* Event kinds. EV_DCQCN (a paced sender wakes: pkt_dcqcn.c) is pkt_run's default case:
- * a new kind needs its own case there. */
-enum { EV_ARRIVE = 0, EV_NIC, EV_START, EV_SAMPLE, EV_DCQCN };
+/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c), pkt_run's default case;
+ * EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c) */
+enum {
+    EV_ARRIVE = 0,
+    EV_NIC,
+    EV_START,
+    EV_SAMPLE,
+    EV_ARRIVE_PFC,
+    EV_TX,
+    EV_PAUSE,
+    EV_RESUME,
+    EV_DCQCN
+};
 
 #define PKT_NONE    UINT32_MAX
 #define PKT_TO_HOST UINT32_MAX /* port_rt.sw of a port into a host: its packets are delivered */
@@ -137,8 +149,9 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
-    struct cc_flow *cc; /* cc = dctcp, per flow (as flows); NULL under cc = window */
-    struct dcqcn *dq;   /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
+    struct cc_flow *cc;  /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    struct pkt_pfc *pfc; /* switch.pfc (pkt_pfc.c); NULL without it */
+    struct dcqcn *dq;    /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
     /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
     struct pkt_nscc *nscc;
@@ -149,6 +162,7 @@ struct pkt_eng {
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
+    uint8_t nic_pace;   /* rail planes: a NIC sends at its own rate over its plane ports */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
@@ -186,10 +200,43 @@ const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);
 uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f);
+/* Rail planes under adaptive: the plane whose NIC port (the relay's under
+ * PXN) empties first, as the path number of that plane's first path. */
+uint16_t pkt_adapt_plane(struct pkt_eng *e, uint32_t src, uint32_t dst);
 
 /* pkt_cc.c: cc = dctcp */
 void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
 void pkt_dctcp_ack(struct pkt_eng *e, struct flow *f, uint32_t acked, uint32_t marked);
+
+/* pkt_pfc.c: switch.pfc. Every port is pausable: pkt_pfc_commit queues
+ * packet k at port q (from a switch's ingress port `ingress`, or PKT_NONE
+ * from a host; `wake`: the sender to call again when k has left, or
+ * PKT_NONE) instead of pkt_commit. */
+struct pkt_pfc *pkt_pfc_create(const struct topo *t, const struct tr_spec *c);
+void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t);
+void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports);
+void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake);
+void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q);
+uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q);
+simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
+/* tests: an ingress's peak charge, bytes; the PAUSEs port q obeyed */
+uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q);
+uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q);
+int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n);
+/* pkt_port.c, for pkt_pfc.c: the peak and ECN test pkt_commit makes (b:
+ * the backlog, ps, k's serialization ser included), and the wire's ring */
+void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b,
+                    simtime_t ser);
+void pkt_port_ring_grow(struct port_rt *p);
+/* Packet k joins port q, from switch ingress port `ingress` or PKT_NONE
+ * (where a commit is not per hop: acks, relays). */
+static inline void pkt_commit_from(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress)
+{
+    if (e->pfc)
+        pkt_pfc_commit(e, q, k, ingress, PKT_NONE);
+    else
+        pkt_commit(e, q, k);
+}
 
 /* pkt_send.c */
 void pkt_nic_send(struct pkt_eng *e, uint32_t h);

@@ -74,6 +74,7 @@ void pkt_nscc_create(struct pkt_eng *e, const struct tr_spec *c)
      * outstanding beyond the window). */
     for (uint32_t h = 0; h < t->hosts; h++) {
         if (t->ports[t->host_up[h]].bps > bps) bps = t->ports[t->host_up[h]].bps;
+        if (t->planes > 1 && t->nic_bps > bps) bps = t->nic_bps; /* rail planes: the NIC's */
         if (t->nvl_up && t->ports[t->nvl_up[h]].bps > bps) bps = t->ports[t->nvl_up[h]].bps;
     }
     double wmax = s->max_bdp * (double)rtt * (double)bps / (8.0 * PS_PER_S) +
@@ -111,6 +112,7 @@ void pkt_nscc_init(struct pkt_eng *e, uint32_t first, uint32_t nfl)
     simtime_t base = topo_path_latency(t, f->src, f->dst, e->mtu) +
                      topo_path_latency(t, f->dst, f->src, e->ack_bytes);
     double bps = (double)t->ports[topo_first_port(t, f->src, f->dst)].bps;
+    if (t->planes > 1 && !topo_via_nvlink(t, f->src, f->dst)) bps = (double)t->nic_bps; /* NIC */
     double w =
         n->max_bdp * (double)base * bps / (8.0 * PS_PER_S) + (double)(e->ack_every - 1) * e->mtu;
     double ring = (double)((1u << n->ring_bits) / 2 - 1) * e->mtu; /* what the ring can time */

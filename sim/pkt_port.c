@@ -42,6 +42,11 @@ static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p
     p->watch_ps = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
 }
 
+void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b, simtime_t ser)
+{
+    watch(e, p, k, b, ser);
+}
+
 /* Doubles port p's ring of packets on the wire, keeping their order. */
 static void ring_grow(struct port_rt *p)
 {
@@ -54,6 +59,11 @@ static void ring_grow(struct port_rt *p)
     p->ring = r;
     p->head = 0;
     p->cap = cap;
+}
+
+void pkt_port_ring_grow(struct port_rt *p)
+{
+    ring_grow(p);
 }
 
 /* Puts packet k into port q's queue at time now: its departure follows every
@@ -81,6 +91,7 @@ uint64_t pkt_port_backlog(const struct eng *eb, uint32_t port)
 {
     const struct pkt_eng *e = pkt_eng_ofc(eb);
     const struct port_rt *p = &e->ports[port];
+    if (e->pfc) return pkt_pfc_backlog(e, port);
     if (p->busy_until <= e->now) return 0;
     unsigned __int128 bits =
         (unsigned __int128)(p->busy_until - e->now) * e->base.t->ports[port].bps;
@@ -115,5 +126,6 @@ const struct res_port_stats *pkt_port(const struct eng *eb, uint32_t port)
     s->busy_ps = p->busy_ps;
     s->max_queue_bytes = (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
     s->ecn_marks = p->ecn_marks;
+    s->pause_ps = e->pfc ? pkt_pfc_pause_ps(e, port) : 0;
     return s;
 }

@@ -13,7 +13,7 @@ int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
     const struct topo *t = e->base.t;
     if (e->ports[q].sw == PKT_NVSW) { /* at a server's NVLink switch */
-        pkt_commit(e, t->nvl_down[topo_pxn_relay(t, k->src, k->dst)], k);
+        pkt_commit_from(e, t->nvl_down[topo_pxn_relay(t, k->src, k->dst)], k, q);
         return 0;
     }
     uint32_t h = t->ports[q].dst; /* a GPU, over NVLink */
@@ -22,10 +22,14 @@ int pkt_rail_arrive(struct pkt_eng *e, uint32_t q, struct pkt *k)
      * (hop 1 at the relay's rail switch), and under one rail switch the
      * packet goes straight down to its destination. */
     k->hop = 0;
+    if (t->planes > 1) { /* the path's plane, also under one rail switch */
+        pkt_commit_from(e, t->host_up[(size_t)topo_plane(t, k->path) * t->hosts + h], k, PKT_NONE);
+        return 0;
+    }
     if (topo_leaf_of(t, h) == topo_leaf_of(t, k->dst))
         k->path = PKT_DIRECT;
     else if (k->path == PKT_DIRECT)
         k->path = 0;
-    pkt_commit(e, t->host_up[h], k);
+    pkt_commit_from(e, t->host_up[h], k, PKT_NONE);
     return 0;
 }

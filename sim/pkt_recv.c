@@ -28,7 +28,8 @@ static void msg_flow_done(struct pkt_eng *e, struct flow *f)
     e->st.underflows += m->flows_left == 0;
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
-        if (e->hooks.msg_done) e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, NULL);
+        if (e->hooks.msg_done)
+            e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, NULL);
     }
 }
 
@@ -111,7 +112,10 @@ data:
     }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit(e, topo_first_port(t, k->src, k->dst), k);
+    pkt_commit_from(e,
+                    __builtin_expect(e->nic_pace, 0) ? topo_nic_port(t, k->src, k->dst, k->path)
+                                                     : topo_first_port(t, k->src, k->dst),
+                    k, PKT_NONE);
     if (f->delivered == f->size) msg_flow_done(e, f);
 }
 

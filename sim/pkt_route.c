@@ -39,7 +39,7 @@ void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la)
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw)
 {
     const struct topo *t = e->base.t;
-    uint32_t dl = topo_leaf_of(t, k->dst);
+    uint32_t dl = topo_dest_leaf(t, k->dst, k->path);
     if (sw == dl) return;
     const struct topo_hop *g = topo_hop_at(t, sw, dl);
     uint32_t n = g->n;
@@ -83,4 +83,23 @@ uint16_t pkt_flowlet(struct pkt_eng *e, struct flow *f)
     }
     *last = e->now;
     return (uint16_t)f->k;
+}
+
+uint16_t pkt_adapt_plane(struct pkt_eng *e, uint32_t src, uint32_t dst)
+{
+    const struct topo *t = e->base.t;
+    uint32_t h = topo_pxn(t, src, dst) ? topo_pxn_relay(t, src, dst) : src, P = t->planes;
+    uint32_t start = e->adapt_rr[t->nswitches + h]++ % P, best = start;
+    simtime_t bestq = SIMTIME_MAX;
+    for (uint32_t j = 0; j < P; j++) {
+        uint32_t k = (start + j) % P;
+        simtime_t bu = e->ports[t->host_up[(size_t)k * t->hosts + h]].busy_until;
+        simtime_t q = bu > e->now ? bu - e->now : 0;
+        if (q < bestq) {
+            bestq = q;
+            best = k;
+            if (q == 0) break;
+        }
+    }
+    return (uint16_t)(best * t->plane_paths);
 }

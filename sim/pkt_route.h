@@ -15,15 +15,10 @@
 /* Adaptive routing at a leaf-spine's source leaf la (pkt_route.c). */
 void pkt_adapt(struct pkt_eng *e, struct pkt *k, uint32_t la);
 
-/* The path a new data packet of flow f takes (sets path and flags). */
-static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
+/* A data packet's path number under the path mode (not a direct route). */
+static inline void pkt_pick_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
 {
     const struct topo *t = e->base.t;
-    k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
-    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
-        k->path = PKT_DIRECT;
-        return;
-    }
     if (e->path == PATH_SPRAY) {
         k->path = (uint16_t)gsl_rng_uniform_int(e->rng, t->npaths);
         return;
@@ -38,7 +33,7 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
         break;
     case PATH_ADAPTIVE:
         k->flags |= PKT_ADAPT;
-        k->path = 0;
+        k->path = t->planes > 1 ? pkt_adapt_plane(e, f->src, f->dst) : 0;
         break;
     default: /* flowlet */
         k->path = pkt_flowlet(e, f);
@@ -46,16 +41,42 @@ static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt
     }
 }
 
+/* The path a new data packet of flow f takes (sets path and flags). */
+static inline void pkt_choose_path(struct pkt_eng *e, struct flow *f, struct pkt *k)
+{
+    const struct topo *t = e->base.t;
+    k->flags = e->pkt_flags; /* PKT_CC under cc = dctcp */
+    if (((f->sched & 1) && !t->pxn) || topo_leaf_of(t, f->src) == topo_leaf_of(t, f->dst)) {
+        k->path = PKT_DIRECT;
+        return;
+    }
+    pkt_pick_path(e, f, k);
+}
+
+/* The same on a rail with planes (sim/pkt_send.c): pairs under one rail
+ * switch take a path number too, which names their plane. */
+static inline void pkt_choose_path_planes(struct pkt_eng *e, struct flow *f, struct pkt *k)
+{
+    k->flags = e->pkt_flags;
+    if ((f->sched & 1) && !e->base.t->pxn)
+        k->path = PKT_DIRECT;
+    else
+        pkt_pick_path(e, f, k);
+}
+
 /* The packet at the head of port q's wire reaches the wire's far end: it is
- * delivered, or goes on to its next port. */
-static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
+ * delivered, or goes on to its next port. pfc: switch.pfc's copy (a
+ * constant: pkt_arrive, and pkt_pfc.c's), whose next port is pausable and
+ * learns the packet's ingress port q. */
+static inline __attribute__((always_inline)) void pkt_arrive_at(struct pkt_eng *e, uint32_t q,
+                                                                const int pfc)
 {
     struct port_rt *p = &e->ports[q];
     struct pkt pk = p->ring[p->head], *k = &pk;
     p->head = (p->head + 1) & (p->cap - 1);
     if (--p->n) {
         const struct pkt *behind = &p->ring[p->head];
-        pkt_push(e, behind->t, EV_ARRIVE, q);
+        pkt_push(e, behind->t, pfc ? EV_ARRIVE_PFC : EV_ARRIVE, q);
         /* The flow of the packet delivered next here: a cache miss that
          * can be taken now rather than then. */
         if (p->sw >= PKT_NVSW) __builtin_prefetch(&e->flows[behind->flow], 1);
@@ -94,7 +115,15 @@ static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
         if ((k->flags & PKT_ADAPT) || (e->hop_hash && !(k->flags & PKT_ACK))) pkt_hop(e, k, p->sw);
         next = topo_next_port(t, p->sw, k->dst, k->path);
     }
-    pkt_commit(e, next, k);
+    if (pfc)
+        pkt_pfc_commit(e, next, k, q, PKT_NONE);
+    else
+        pkt_commit(e, next, k);
+}
+
+static inline void pkt_arrive(struct pkt_eng *e, uint32_t q)
+{
+    pkt_arrive_at(e, q, 0);
 }
 
 #endif

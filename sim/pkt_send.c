@@ -27,6 +27,26 @@ void pkt_ready_push(struct pkt_eng *e, uint32_t fi)
     h->ready_tail = fi;
 }
 
+/* pkt_nic_send's end on a rail with planes: the packet's plane port; the
+ * NIC sends at its own rate (t->nic_bps) onto its plane ports (host_gbps /
+ * planes each), which queue what it sends faster than they drain; the
+ * NVLink sender waits for its port. */
+static __attribute__((noinline)) void nic_send_planes(struct pkt_eng *e, uint32_t h, uint32_t fi,
+                                                      struct pkt *k)
+{
+    const struct topo *t = e->base.t;
+    struct flow *f = &e->flows[fi];
+    pkt_choose_path_planes(e, f, k);
+    f->sent += k->payload;
+    e->st.data_bytes_sent += k->payload;
+    if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
+    uint32_t up = topo_nic_port(t, f->src, f->dst, k->path);
+    pkt_commit(e, up, k);
+    if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+    e->hosts[h].nic_pending = 1;
+    pkt_push(e, h & 1 ? e->ports[up].busy_until : e->now + ser_ps(k->wire, t->nic_bps), EV_NIC, h);
+}
+
 /* Sender h (see struct host) sends the next data packet of its ready flows
  * (round robin), if it is free. */
 void pkt_nic_send(struct pkt_eng *e, uint32_t h)
@@ -55,14 +75,23 @@ void pkt_nic_send(struct pkt_eng *e, uint32_t h)
     k.dst = f->dst;
     k.seq = (uint32_t)f->sent;
     if (__builtin_expect(e->nscc != NULL, 0)) pkt_nscc_sent(e, fi, f->sent); /* its RTT */
+    if (__builtin_expect(e->nic_pace, 0)) {
+        nic_send_planes(e, h, fi, &k);
+        return;
+    }
     pkt_choose_path(e, f, &k);
     f->sent += payload;
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
+    hs->nic_pending = 1;
+    if (e->pfc) { /* the port calls the sender again once k has left (pkt_pfc.c) */
+        if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+        pkt_pfc_commit(e, up, &k, PKT_NONE, h);
+        return;
+    }
     pkt_commit(e, up, &k);
     if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
-    hs->nic_pending = 1;
     pkt_push(e, e->ports[up].busy_until, EV_NIC, h);
 }
 

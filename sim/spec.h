@@ -28,6 +28,9 @@ struct sw_spec {
     int64_t buffer_bytes;                   /* per output port; 0 = unbounded */
     int64_t ecn_kmin_bytes, ecn_kmax_bytes; /* RED thresholds; kmax = 0: no marking */
     double ecn_pmax;                        /* marking probability at kmax */
+    /* PFC (sim/pkt_pfc.c): lossless, per-ingress XOFF/XON with headroom */
+    int pfc;
+    int64_t pfc_xoff_bytes, pfc_xon_bytes, pfc_headroom_bytes;
 };
 
 /* cc = nscc's parameters ([transport] nscc_*, sim/nscc_options.c;

@@ -24,6 +24,20 @@ static const struct opt_def sw_options_rows[] = {
     {"switch", "ecn_pmax", OPT_REAL, "1", 0, 1, NULL,
      "ECN: marking probability at switch.ecn_kmax_bytes (RED's max_p, Floyd and Jacobson 1993), in (0, 1]",
      F(ecn_pmax)},
+    {"switch", "pfc", OPT_BOOL, "false", 0, 0, NULL,
+     "PFC (802.1Qbb, one priority class), lossless: a switch pauses the upstream port feeding an ingress whose "
+     "queued bytes pass switch.pfc_xoff_bytes, and resumes it at switch.pfc_xon_bytes (sim.engine = packet)",
+     F(pfc)},
+    {"switch", "pfc_xoff_bytes", OPT_INT, "65536", 1, 1e12, NULL,
+     "PFC: bytes that entered a switch through one ingress port and are still queued there above which it "
+     "sends PAUSE upstream", F(pfc_xoff_bytes)},
+    {"switch", "pfc_xon_bytes", OPT_INT, "32768", 0, 1e12, NULL,
+     "PFC: at or below this many bytes queued from the ingress the switch sends RESUME; less than "
+     "switch.pfc_xoff_bytes", F(pfc_xon_bytes)},
+    {"switch", "pfc_headroom_bytes", OPT_INT, "131072", 0, 1e12, NULL,
+     "PFC: buffer reserved per ingress above switch.pfc_xoff_bytes for what arrives until a PAUSE takes effect "
+     "(about 2 x link rate x latency + 3 MTU); switch.pfc_xoff_bytes + this must fit switch.buffer_bytes",
+     F(pfc_headroom_bytes)},
 };
 #undef F
 /* clang-format on */

@@ -641,6 +641,70 @@ static void test_training(void **state)
     free_moe(&grad);
 }
 
+/* workload.dp_size = 4 of 8 GPUs: the gradient all-reduce is a ring per
+ * data-parallel group, GPUs g with the same g mod 2 (groups {0,2,4,6} and
+ * {1,3,5,7}), group 0's rows first: 2 x 2(4-1) x 4 messages, each from a
+ * GPU to the next of its group, every GPU sending 2(4-1)/4 of dense_bytes;
+ * dp_size = 8 (every GPU) gives the rows of dp_size = 0; dp_size = 1 has no
+ * all-reduce, and the backward rows of dense_bytes = 0. */
+static void test_dp_groups(void **state)
+{
+    (void)state;
+    struct cfg c = moecfg(EXCERPT, 2, 4, 1);
+    c.wl.layers = 2;
+    c.wl.pass = WL_PASS_TRAINING;
+    c.wl.dense_bytes = 1 << 20;
+    c.out.flows = 1;
+    struct moe_run all, eight, four, one, none;
+    run_moe(&c, &all);
+    c.wl.dp_size = 8;
+    run_moe(&c, &eight);
+    c.wl.dp_size = 4;
+    run_moe(&c, &four);
+    c.wl.dp_size = 1;
+    run_moe(&c, &one);
+    c.wl.dp_size = 0;
+    c.wl.dense_bytes = 0;
+    run_moe(&c, &none);
+    assert_int_equal(all.r.run.nphases, eight.r.run.nphases);
+    for (size_t i = 0; i < all.r.run.nphases; i++) {
+        assert_string_equal(all.r.run.phases[i].phase, eight.r.run.phases[i].phase);
+        assert_int_equal(all.r.run.phases[i].start_ps, eight.r.run.phases[i].start_ps);
+        assert_int_equal(all.r.run.phases[i].end_ps, eight.r.run.phases[i].end_ps);
+    }
+    assert_int_equal(one.r.run.nphases, none.r.run.nphases);
+    for (size_t i = 0; i < one.r.run.nphases; i++) {
+        assert_string_equal(one.r.run.phases[i].phase, none.r.run.phases[i].phase);
+        assert_int_equal(one.r.run.phases[i].end_ps, none.r.run.phases[i].end_ps);
+    }
+    /* the grad rows are the run's last tasks, one message each: the last flows */
+    const uint32_t G = 8, dp = 4, steps = 2 * (dp - 1);
+    size_t ngrad = 0, first = SIZE_MAX;
+    for (size_t i = 0; i < four.r.run.nphases; i++)
+        if (!strncmp(four.r.run.phases[i].phase, "grad_", 5)) {
+            if (first == SIZE_MAX) first = i;
+            ngrad++;
+        }
+    assert_int_equal(ngrad, (G / dp) * steps * dp);
+    assert_int_equal(first + ngrad, four.r.run.nphases);
+    assert_true(four.r.run.nflows >= ngrad);
+    uint64_t sent[8] = {0};
+    for (size_t k = 0; k < ngrad; k++) {
+        const struct res_flow *f = &four.r.run.flows[four.r.run.nflows - ngrad + k];
+        assert_int_equal(f->bytes, four.r.run.phases[first + k].bytes);
+        assert_int_equal(f->dst, (f->src + G / dp) % G); /* the next GPU of its group */
+        assert_int_equal(f->src % (G / dp), k < ngrad / 2 ? 0 : 1);
+        sent[f->src] += f->bytes;
+    }
+    for (uint32_t g = 0; g < G; g++)
+        assert_int_equal(sent[g], steps * ((1u << 20) / dp));
+    free_moe(&all);
+    free_moe(&eight);
+    free_moe(&four);
+    free_moe(&one);
+    free_moe(&none);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_overlap_hides_network),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_training),
+        cmocka_unit_test(test_dp_groups),
     };
     return cmocka_run_group_tests_name("moe", tests, NULL, NULL);
 }

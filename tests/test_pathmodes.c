@@ -167,6 +167,56 @@ static void test_ethereal_live_uplinks(void **state)
     topo_destroy(t);
 }
 
+/* One link down (l0-s3): a source off l0 sees 3 live paths toward l0 and 4
+ * toward the others. Split s/g ways (g = gcd(4, 3) = 1) each flow to l0
+ * would be 3 subflows against 1 for the others; when a source's flows see
+ * different path counts, a group of at least s flows takes one subflow
+ * each, cycling the paths, so every demand is one subflow and within each
+ * group the live paths carry within one flow of one another; every byte
+ * is assigned. */
+static void test_ethereal_mixed_groups(void **state)
+{
+    (void)state;
+    struct cfg c;
+    ls_spec(&c, 4, 4, 4);
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "l0-s3");
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    for (uint32_t a = 0; a < t->hosts; a++) {
+        struct topo_demand d[16];
+        size_t n = 0;
+        for (uint32_t b = 0; b < t->hosts; b++)
+            if (topo_leaf_of(t, b) != topo_leaf_of(t, a))
+                d[n++] = (struct topo_demand){a, b, 40000};
+        struct eth_sub *subs;
+        size_t *off;
+        size_t ns = eth_assign(t, d, n, &subs, &off);
+        assert_int_equal(ns, n); /* one subflow per flow */
+        /* per group (toward l0: 3 paths; toward the others: 4, or 3 from
+         * l0 itself), flows per live spine */
+        uint32_t per[2][4] = {{0}};
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(subs[off[i]].bytes, 40000);
+            uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+            topo_route_ports(t, a, d[i].dst, subs[off[i]].path, ports);
+            assert_int_equal(t->ports[ports[1]].down, 0);
+            per[topo_leaf_of(t, d[i].dst) == 0][(t->ports[ports[1]].dst - t->hosts) - t->leaves]++;
+        }
+        for (int gi = 0; gi < 2; gi++) {
+            uint32_t mx = 0, mn = UINT32_MAX, live = gi || topo_leaf_of(t, a) == 0 ? 3 : 4;
+            for (uint32_t k = 0; k < live; k++) {
+                if (per[gi][k] > mx) mx = per[gi][k];
+                if (per[gi][k] < mn) mn = per[gi][k];
+            }
+            if (topo_leaf_of(t, a) != 0 || gi == 0) assert_true(mx - mn <= 1);
+        }
+        free(subs);
+        free(off);
+    }
+    topo_destroy(t);
+}
+
 /* A ring all-reduce's steps are one flow per source: ethereal splits each
  * into s subflows, one per spine, so every step loads every uplink alike
  * (the assignment, per step) and the run's uplinks carry the same data
@@ -493,7 +543,7 @@ int main(void)
         cmocka_unit_test(test_ethereal_ring),     cmocka_unit_test(test_ethereal_fat_tree),
         cmocka_unit_test(test_per_switch_hash),   cmocka_unit_test(test_flowlet_limits),
         cmocka_unit_test(test_adaptive_fat_tree), cmocka_unit_test(test_lone_flow_every_mode),
-        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_determinism),       cmocka_unit_test(test_ethereal_mixed_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

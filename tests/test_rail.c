@@ -7,10 +7,13 @@
  * and every switch forwards what it receives; under PXN, cross-rail traffic
  * inside a group crosses NVLink and never a spine; a same-rail permutation
  * never crosses NVLink; no run finishes below the ideal bound on random
- * rails; bad shapes are refused with the key at fault and its text. */
+ * rails; [faults] on a rail, on both engines; a lone flow on the flow
+ * engine as on the packet engine; bad shapes are refused with the key at
+ * fault and its text. */
 #include "testutil.h"
 
 #include <gsl/gsl_rng.h>
+#include <math.h>
 
 #include "sim/eng.h"
 #include "sim/ethereal.h"
@@ -409,6 +412,92 @@ static void test_random_above_bound(void **state)
     gsl_rng_free(r);
 }
 
+/* [faults] on a rail: a rail uplink down carries nothing and the other
+ * rail switches' spines take its traffic, a degraded one slows what
+ * crosses it, every switch conserves bytes, under both options and every
+ * path mode, on both engines, never below the ideal bound (which counts
+ * the live links: a rail switch with 1 of 2 uplinks left halves its
+ * group); a lone flow on the flow engine ends as on the packet engine and
+ * at the bound. */
+static void test_faults_and_flow_engine(void **state)
+{
+    (void)state;
+    for (int xr = 0; xr < 2; xr++) {
+        struct cfg c;
+        rail_spec(&c, 2, 2, 4, 2, xr);
+        snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "r0-s1 r5-s0");
+        snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "r2-s0:0.25");
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        assert_int_equal(t->ndown, 4);
+        size_t n = 0;
+        struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
+        for (uint32_t a = 0; a < t->hosts; a++)
+            for (uint32_t b = 0; b < t->hosts; b++)
+                if (a != b) d[n++] = (struct topo_demand){a, b, 50000};
+        for (int m = 0; m < NPATHS; m++) {
+            c.tr.path = paths[m];
+            simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
+            assert_true(got >= lo);
+            for (uint32_t q = 0; q < t->nports; q++)
+                if (t->ports[q].down) assert_true(t->ports[q].bps > 0); /* rate kept, unused */
+            for (int k = 0; k < 2; k++) {                               /* the flow engine, too */
+                struct eng_hooks h = {NULL, on_done};
+                struct eng *g = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 1, &h);
+                last_end = 0;
+                for (size_t i = 0; i < n; i++)
+                    eng_add_msg(g, d[i].src, d[i].dst, d[i].bytes, 0, i);
+                eng_run(g);
+                char msg[256];
+                assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+                for (uint32_t q = 0; q < t->nports; q++)
+                    if (t->ports[q].down) assert_int_equal(eng_port(g, q)->bytes, 0);
+                assert_true(last_end >= lo);
+                eng_destroy(g);
+            }
+        }
+        /* one rail switch's group is its live uplinks: 0 -> 8 crosses r0's
+         * one live uplink (r0-s0) at 200 Gb/s of 400 */
+        struct topo_demand big = {0, 8, 10000000};
+        assert_true(topo_ideal_ps(t, &big, 1, 4096, 1) >
+                    ser_ps(big.bytes, gbps_to_bps(c.topo.fabric_gbps)));
+        free(d);
+        topo_destroy(t);
+    }
+    /* a lone flow on the flow engine (same rail, PXN): as the packet
+     * engine's, within 0.5%, and at the bound */
+    struct cfg c;
+    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_PXN);
+    c.tr.window_bytes = 1 << 30; /* no window stall (the flow engine has none) */
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    const uint32_t pairs[][2] = {{0, 8}, {0, 9}, {0, 5}, {0, 1}};
+    for (int i = 0; i < 4; i++) {
+        struct topo_demand d = {pairs[i][0], pairs[i][1], 1000000};
+        simtime_t end[2];
+        for (int k = 0; k < 2; k++) {
+            struct eng_hooks h = {NULL, on_done};
+            struct eng *g = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 1, &h);
+            last_end = 0;
+            eng_add_msg(g, d.src, d.dst, d.bytes, 0, 0);
+            eng_run(g);
+            end[k] = last_end;
+            eng_destroy(g);
+        }
+        if (fabs((double)end[1] - (double)end[0]) > 0.005 * (double)end[0])
+            fail_msg("pair %d: packet %llu flow %llu", i, (unsigned long long)end[0],
+                     (unsigned long long)end[1]);
+        simtime_t lo = topo_ideal_ps(t, &d, 1, (uint32_t)c.tr.mtu, 1);
+        print_message("rail lone flow %u->%u: packet %llu flow %llu ideal %llu ps\n", d.src, d.dst,
+                      (unsigned long long)end[0], (unsigned long long)end[1],
+                      (unsigned long long)lo);
+        assert_true(end[1] >= lo);
+    }
+    topo_destroy(t);
+}
+
 /* Shapes the build cannot make are refused, naming the key, with its text. */
 static void test_bad_shapes(void **state)
 {
@@ -421,12 +510,6 @@ static void test_bad_shapes(void **state)
     assert_string_equal(bad->key, "gpus_per_host");
     assert_string_equal(e.msg, "topology.gpus_per_host: 1 GPU per server: a rail fabric has a rail "
                                "per GPU of a server and needs at least 2");
-    rail_spec(&c, 2, 2, 8, 2, TOPO_XR_PXN);
-    c.topo.planes = 2;
-    assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
-    assert_string_equal(bad->key, "planes");
-    assert_string_equal(e.msg, "topology.planes: 2 planes per NIC are not modelled (only 1): see "
-                               "docs/fabrics.md");
     rail_spec(&c, 4096, 1, 8, 1024, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "spines");
@@ -449,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_pxn_avoids_spines),
         cmocka_unit_test(test_same_rail_permutation),
         cmocka_unit_test(test_random_above_bound),
+        cmocka_unit_test(test_faults_and_flow_engine),
         cmocka_unit_test(test_bad_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,7 +191,8 @@ static void test_report_errors(void **state)
     assert_string_equal(report(NULL, NULL, "seed", NULL, -1),
                         "--where seed: expected section.key=value");
     assert_string_equal(report(NULL, "p99", NULL, NULL, -1),
-                        "--metric p99: expected cct, slowdown, step_time or exposed_comm");
+                        "--metric p99: expected cct, slowdown, step_time, exposed_comm, "
+                        "tokens_per_s or per_token_us");
     expect(report(NULL, NULL, "transport.path=adaptive", NULL, -1), "%s: no done runs match");
 }
 

@@ -5,8 +5,8 @@
 # under ecmp, spray, adaptive, ethereal and split with 2/4/8 subflows, with
 # 0, 1 and 2 links down (packet engine), and larger leaf-spine sizes on the
 # flow engine (which models no links down), the fat-tree's too; with
-# `ring` instead the leaf-spine's ring all-reduce of 4 MiB under ecmp,
-# spray and ethereal (packet engine; 88-874 s and 2.1 GB a run here). Then plots/repro_ethereal.sh
+# `ring` instead the ring all-reduce of 4 MiB (RING_BYTES) on both fabrics
+# under ecmp, spray and ethereal (packet engine). Then plots/repro_ethereal.sh
 # DB docs/figures/repro_ethereal draws the figure and prints the table.
 set -eu
 M=${MOESIM:-./moesim}
@@ -16,8 +16,10 @@ FT=scenarios/repro_ethereal_ft.ini
 r() { "$M" run "$@" --db "$DB" --jobs 1 --quiet; }
 modes=transport.path=ecmp,spray,adaptive,ethereal
 if [ "${2:-}" = ring ]; then
-    r "$LS" --set workload.kind=allreduce --set workload.algo=ring --set workload.bytes=4194304 \
-        --set transport.path=ecmp,ethereal,spray
+    for f in "$LS" "$FT"; do
+        r "$f" --set workload.kind=allreduce --set workload.algo=ring \
+            --set workload.bytes=${RING_BYTES:-4194304} --set transport.path=ecmp,ethereal,spray
+    done
     exit 0
 fi
 # every mode: four plain ones, split at 2/4/8 subflows

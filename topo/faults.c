@@ -362,7 +362,7 @@ static uint64_t lcm64(uint64_t a, uint64_t b)
 static void renumber_paths(struct topo *t)
 {
     uint32_t L = t->leaves, W = t->nswitches;
-    uint64_t *lg = xmalloc((size_t)L * sizeof *lg), n = 1;
+    uint64_t *lg = xmalloc((size_t)L * sizeof *lg), n = 1, P = t->planes > 1 ? t->planes : 1;
     for (uint32_t d = 0; d < L && n <= 65534; d++) {
         uint64_t a = 1, m = 1;
         /* the leaves' groups, and those of the switches they lead to */
@@ -380,11 +380,11 @@ static void renumber_paths(struct topo *t)
         lg[d] = a;
         n = a > 65534 || m > 65534 ? UINT64_MAX : lcm64(n, a * m);
     }
-    if (n <= 65534) {
+    if (n <= 65534 / P) {
         for (uint32_t d = 0; d < L; d++)
             for (uint32_t u = L; u < W; u++)
                 t->route[(size_t)u * L + d].div = (uint16_t)lg[d];
-        t->npaths = (uint32_t)n;
+        topo_set_npaths(t, (uint32_t)n);
     }
     free(lg);
 }
@@ -396,9 +396,15 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
                    struct err *e)
 {
     char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8];
-    for (uint32_t h = 0; h < t->hosts; h++)
+    uint32_t P = t->planes > 1 ? t->planes : 1;
+    for (uint32_t h = 0; h < P * t->hosts; h++)
         if (t->ports[t->host_up[h]].down || t->ports[t->host_down[h]].down) {
-            topo_node_name(t, h, n1, sizeof n1);
+            topo_node_name(t, h % t->hosts, n1, sizeof n1);
+            if (P > 1)
+                return fail(bad, e, key,
+                            "%s cut host %s off a plane (a GPU's traffic is spread over every "
+                            "plane: its links to a plane are not modelled down)",
+                            what, n1);
             return fail(bad, e, key, "%s disconnect host %s", what, n1);
         }
     free(t->route);
@@ -425,7 +431,7 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
     uint32_t lim = TOPO_ROUTE_MAX_PORTS - 2;
     for (uint32_t a = 0; a < t->leaves; a++)
         for (uint32_t d = 0; d < t->leaves; d++) {
-            if (a == d) continue;
+            if (a == d || (P > 1 && a / t->plane_leaves != d / t->plane_leaves)) continue;
             uint32_t sw = a, hops = 0;
             while (sw != d && hops <= lim) {
                 const struct topo_hop *g = topo_hop_at(t, sw, d);

@@ -97,6 +97,10 @@ struct route {
     uint32_t n;
     uint64_t bps[TOPO_ROUTE_MAX_PORTS], cap[TOPO_ROUTE_MAX_PORTS];
     simtime_t lat[TOPO_ROUTE_MAX_PORTS];
+    /* rail planes: the rate of the NIC that feeds hop 0's plane ports (it
+     * sends a flow's packets onto every plane, sim/pkt_send.c); 0: hop 0 is
+     * the sender's one port */
+    uint64_t nic;
 };
 
 static inline simtime_t hop_ps(const struct route *r, uint32_t h, uint64_t bytes)
@@ -117,7 +121,9 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
         simtime_t pre_full = 0, pre_rem = 0;
         for (uint32_t h = 0; h < j; h++) {
             pre_full += hop_ps(r, h, mtu);
-            pre_rem += h == 0 ? hop_ps(r, 0, s) : hop_ps(r, h, rem);
+            pre_rem +=
+                h == 0 ? (r->nic ? ser_ps(s - rem, r->nic) + hop_ps(r, 0, rem) : hop_ps(r, 0, s))
+                       : hop_ps(r, h, rem);
         }
         /* after hop j: its latency, then every later hop */
         simtime_t post = r->lat[j], post_full = r->lat[j];
@@ -163,7 +169,7 @@ static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, s
         uint32_t a = d[i].src, b = d[i].dst;
         if (d[i].bytes == 0 || a == b) continue;
         uint32_t ports[TOPO_ROUTE_MAX_PORTS], np = topo_route_ports(t, a, b, 0, ports);
-        struct route r = {np, {0}, {0}, {0}};
+        struct route r = {np, {0}, {0}, {0}, 0};
         struct lb *link[TOPO_ROUTE_MAX_PORTS];
         int nvl = topo_same_server(t, a, b);
         uint32_t x = topo_leaf_of(t, a) != topo_leaf_of(t, b);
@@ -221,6 +227,23 @@ struct fcaps {
     uint64_t *lup, *ldown, *pup, *pdown; /* [leaves], [leaves], [pods], [pods] */
 };
 
+/* A host's NIC ports (one per rail plane, else one) together, up or down. */
+static uint64_t host_cap(const struct topo *t, uint32_t h, int down)
+{
+    uint32_t P = t->planes > 1 ? t->planes : 1;
+    uint64_t c = 0;
+    for (uint32_t k = 0; k < P; k++)
+        c += t->ports[(down ? t->host_down : t->host_up)[(size_t)k * t->hosts + h]].bps;
+    return c;
+}
+
+/* The leaf of the bound's records for switch node x: its rail switch's
+ * index within its plane (planes share the records of one rail switch). */
+static inline uint32_t rec_leaf(const struct topo *t, uint32_t x)
+{
+    return t->planes > 1 ? (x - t->hosts) % t->plane_leaves : x - t->hosts;
+}
+
 static void fcaps_init(const struct topo *t, struct fcaps *c)
 {
     uint32_t H = t->hosts, L = t->leaves, ft = t->kind == TOPO_FAT_TREE, P = ft ? t->pods : 0;
@@ -239,11 +262,13 @@ static void fcaps_init(const struct topo *t, struct fcaps *c)
         if (p->lat_ps < c->minlat[p->kind]) c->minlat[p->kind] = p->lat_ps;
         switch (p->kind) {
         case TP_LEAF_UP:
-            c->lup[p->src - H] += p->bps;
+        case TP_RAIL_UP:
+            c->lup[rec_leaf(t, p->src)] += p->bps;
             break;
         case TP_SPINE_DOWN:
         case TP_AGG_DOWN:
-            c->ldown[p->dst - H] += p->bps;
+        case TP_RAIL_DOWN:
+            c->ldown[rec_leaf(t, p->dst)] += p->bps;
             break;
         case TP_AGG_UP:
             if (ft) c->pup[(p->src - agg0) / A] += p->bps;
@@ -268,9 +293,11 @@ static void fcaps_free(struct fcaps *c)
 /* The host hops of the same-leaf route at the fastest host links. */
 static void hu_bps_max(const struct topo *t, const struct fcaps *c, struct route *r)
 {
-    (void)t;
-    r->bps[0] = r->cap[0] = c->maxbps[TP_HOST_UP];
-    r->bps[1] = r->cap[1] = c->maxbps[TP_HOST_DOWN];
+    uint64_t P = t->planes > 1 ? t->planes : 1;
+    r->bps[0] = c->maxbps[TP_HOST_UP];
+    r->bps[1] = c->maxbps[TP_HOST_DOWN];
+    r->cap[0] = P * r->bps[0];
+    r->cap[1] = P * r->bps[1];
     r->lat[0] = c->minlat[TP_HOST_UP];
     r->lat[1] = c->minlat[TP_HOST_DOWN];
 }
@@ -279,10 +306,12 @@ static void hu_bps_max(const struct topo *t, const struct fcaps *c, struct route
 static struct route fc_route(const struct fcaps *c, const struct route *base, uint32_t n,
                              const int *kinds)
 {
-    struct route r = {n, {0}, {0}, {0}};
-    r.bps[0] = r.cap[0] = base->bps[0];
+    struct route r = {n, {0}, {0}, {0}, base->nic};
+    r.bps[0] = base->bps[0];
+    r.cap[0] = base->cap[0];
     r.lat[0] = base->lat[0];
-    r.bps[n - 1] = r.cap[n - 1] = base->bps[1];
+    r.bps[n - 1] = base->bps[1];
+    r.cap[n - 1] = base->cap[1];
     r.lat[n - 1] = base->lat[1];
     for (uint32_t j = 1; j + 1 < n; j++) {
         r.bps[j] = r.cap[j] = c->maxbps[kinds[j - 1]];
@@ -299,8 +328,20 @@ static const struct route *fc_demand(const struct topo *t, const struct fcaps *c
     if (topo_same_server(t, a, b)) return r;
     *out = *r;
     uint32_t n = r->n, la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
-    out->bps[0] = out->cap[0] = t->ports[t->host_up[a]].bps;
-    out->bps[n - 1] = out->cap[n - 1] = t->ports[t->host_down[b]].bps;
+    out->bps[n - 1] = t->ports[t->host_down[b]].bps;
+    out->cap[n - 1] = host_cap(t, b, 1);
+    if (topo_pxn(t, a, b)) { /* NVLink, then the relay's NIC and route */
+        uint32_t rl = topo_pxn_relay(t, a, b);
+        out->bps[2] = t->ports[t->host_up[rl]].bps;
+        out->cap[2] = host_cap(t, rl, 0);
+        if (n == 6) {
+            out->cap[3] = c->lup[topo_leaf_of(t, rl)];
+            out->cap[4] = c->ldown[lb];
+        }
+        return out;
+    }
+    out->bps[0] = t->ports[t->host_up[a]].bps;
+    out->cap[0] = host_cap(t, a, 0);
     if (n == 4) {
         out->cap[1] = c->lup[la];
         out->cap[2] = c->ldown[lb];
@@ -332,7 +373,14 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
     struct lb *pup = ldown + L, *pdown = pup + P; /* fat_tree: each pod's core links, up and down */
 
     const struct topo_port *hu = &t->ports[t->host_up[0]], *hd = &t->ports[t->host_down[0]];
-    struct route same_leaf = {2, {hu->bps, hd->bps}, {hu->bps, hd->bps}, {hu->lat_ps, hd->lat_ps}};
+    /* rail planes: a host's P NIC ports are one group (hcap), each packet
+     * on one of them (hu->bps); the NIC feeds them at t->nic_bps */
+    uint64_t NP = t->planes > 1 ? t->planes : 1;
+    struct route same_leaf = {2,
+                              {hu->bps, hd->bps},
+                              {hu->bps * NP, hd->bps * NP},
+                              {hu->lat_ps, hd->lat_ps},
+                              NP > 1 ? t->nic_bps : 0};
     struct route across = same_leaf, nvl = same_leaf;
     struct route xpod = same_leaf; /* fat_tree: between pods */
     uint64_t pcap = 0;
@@ -346,6 +394,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
             across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_LEAF_UP, TP_AGG_DOWN});
             xpod = fc_route(&fc, &same_leaf, 6,
                             (const int[]){TP_LEAF_UP, TP_AGG_UP, TP_CORE_DOWN, TP_AGG_DOWN});
+        } else if (t->kind == TOPO_RAIL && L > 1) {
+            across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_RAIL_UP, TP_RAIL_DOWN});
         } else if (L > 1) {
             across = fc_route(&fc, &same_leaf, 4, (const int[]){TP_LEAF_UP, TP_SPINE_DOWN});
         }
@@ -358,7 +408,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         across = (struct route){4,
                                 {hu->bps, u->bps, w->bps, hd->bps},
                                 {hu->bps, u->bps * A, w->bps * A, hd->bps},
-                                {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps}};
+                                {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps},
+                                0};
         if (P > 1) {
             const struct topo_port *au = &t->ports[f0 + 2 * L * A],
                                    *cd = &t->ports[f0 + 2 * L * A + 1];
@@ -367,32 +418,41 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
                 6,
                 {hu->bps, u->bps, au->bps, cd->bps, w->bps, hd->bps},
                 {hu->bps, u->bps * A, pcap, cd->bps * t->cores, w->bps * A, hd->bps},
-                {hu->lat_ps, u->lat_ps, au->lat_ps, cd->lat_ps, w->lat_ps, hd->lat_ps}};
+                {hu->lat_ps, u->lat_ps, au->lat_ps, cd->lat_ps, w->lat_ps, hd->lat_ps},
+                0};
         }
     } else if (L > 1) {
-        const struct topo_port *u = &t->ports[topo_up(t, 0, 0)], *w = &t->ports[topo_down(t, 0, 1)];
-        across = (struct route){4,
-                                {hu->bps, u->bps, w->bps, hd->bps},
-                                {hu->bps, u->bps * t->npaths, w->bps * t->npaths, hd->bps},
-                                {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps}};
+        /* rail planes: no factored paths; the first rail_up and rail_down
+         * ports (rail.c's order), a rail switch's group over every plane */
+        const struct topo_port *u = NP > 1 ? &t->ports[2 * NP * H] : &t->ports[topo_up(t, 0, 0)],
+                               *w = NP > 1 ? &t->ports[2 * NP * H + 1]
+                                           : &t->ports[topo_down(t, 0, 1)];
+        across = (struct route){
+            4,
+            {hu->bps, u->bps, w->bps, hd->bps},
+            {same_leaf.cap[0], u->bps * t->npaths, w->bps * t->npaths, same_leaf.cap[1]},
+            {hu->lat_ps, u->lat_ps, w->lat_ps, hd->lat_ps},
+            same_leaf.nic};
     }
     if (t->nvl_up) {
         const struct topo_port *u = &t->ports[t->nvl_up[0]], *w = &t->ports[t->nvl_down[0]];
-        nvl = (struct route){2, {u->bps, w->bps}, {u->bps, w->bps}, {u->lat_ps, w->lat_ps}};
+        nvl = (struct route){2, {u->bps, w->bps}, {u->bps, w->bps}, {u->lat_ps, w->lat_ps}, 0};
     }
     /* rail with PXN (rail.c): NVLink to the relay, then the relay's route,
      * under its rail switch or across the spines */
     struct route pxn_leaf = nvl, pxn_across = nvl;
     if (t->pxn) {
         pxn_leaf = (struct route){4,
-                                  {nvl.bps[0], nvl.bps[1], hu->bps, hd->bps},
-                                  {nvl.bps[0], nvl.bps[1], hu->bps, hd->bps},
-                                  {nvl.lat[0], nvl.lat[1], hu->lat_ps, hd->lat_ps}};
+                                  {nvl.bps[0], nvl.bps[1], same_leaf.bps[0], same_leaf.bps[1]},
+                                  {nvl.bps[0], nvl.bps[1], same_leaf.cap[0], same_leaf.cap[1]},
+                                  {nvl.lat[0], nvl.lat[1], same_leaf.lat[0], same_leaf.lat[1]},
+                                  0};
         pxn_across = (struct route){
             6,
             {nvl.bps[0], nvl.bps[1], across.bps[0], across.bps[1], across.bps[2], across.bps[3]},
             {nvl.bps[0], nvl.bps[1], across.cap[0], across.cap[1], across.cap[2], across.cap[3]},
-            {nvl.lat[0], nvl.lat[1], across.lat[0], across.lat[1], across.lat[2], across.lat[3]}};
+            {nvl.lat[0], nvl.lat[1], across.lat[0], across.lat[1], across.lat[2], across.lat[3]},
+            0};
     }
 
     simtime_t worst = 0;
@@ -453,8 +513,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
     /* each link: each route kind, and both together */
     for (uint32_t h = 0; h < 2 * H; h++) {
         struct lb *pair = h < H ? &hup[2 * h] : &hdown[2 * (h - H)];
-        uint64_t bps = h < H ? hu->bps : hd->bps;
-        if (fc.on) bps = t->ports[h < H ? t->host_up[h] : t->host_down[h - H]].bps;
+        uint64_t bps = h < H ? same_leaf.cap[0] : same_leaf.cap[1];
+        if (fc.on) bps = h < H ? host_cap(t, h, 0) : host_cap(t, h - H, 1);
         struct lb both = pair[0];
         lb_add(&both, &pair[1]);
         simtime_t v[3] = {lb_bound(&pair[0], bps), lb_bound(&pair[1], bps), lb_bound(&both, bps)};

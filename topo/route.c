@@ -25,6 +25,11 @@
  * the live next hops only. Then the groups of one tier may differ in size,
  * every path number still names a live path (p / div % n is a next hop of
  * every group), though no longer every path equally often.
+ *
+ * Planes (a rail with topology.planes > 1): disjoint copies of the fabric
+ * in one table; a switch reaches only its own plane's leaves, npaths counts
+ * one plane's paths times the planes, and the path number's highest digit
+ * is the plane (topo.h: topo_plane), read at the host.
  */
 #include <igraph.h>
 #include <stdlib.h>
@@ -41,7 +46,7 @@ uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t
         return n;
     }
     if (topo_pxn(t, a, b)) return topo_rail_route_ports(t, a, b, p, ports); /* rail.c */
-    uint32_t q = t->host_up[a];
+    uint32_t q = topo_nic_port(t, a, b, p);
     ports[n++] = q;
     while (t->ports[q].dst >= t->hosts && n < TOPO_ROUTE_MAX_PORTS) {
         q = topo_next_port(t, t->ports[q].dst - t->hosts, b, p);
@@ -137,7 +142,9 @@ int topo_route_build(struct topo *t, struct err *e)
             double x = MATRIX(dist, u, d);
             hops[u] = x == IGRAPH_INFINITY ? UINT32_MAX : (uint32_t)x;
             if (hops[u] != UINT32_MAX && hops[u] > maxd) maxd = hops[u];
-            if (u < L && hops[u] == UINT32_MAX) {
+            /* planes (rail) are disjoint: a leaf reaches its own plane's */
+            if (u < L && hops[u] == UINT32_MAX &&
+                (t->planes <= 1 || u / t->plane_leaves == d / t->plane_leaves)) {
                 rc = err_set(e, "topology: leaf l%u cannot reach leaf l%u", u, d);
                 break;
             }
@@ -171,9 +178,9 @@ int topo_route_build(struct topo *t, struct err *e)
             r->div = (uint16_t)(div < 1 ? 1 : div > 65535 ? 65535 : div);
         }
     }
-    if (rc == 0 && npaths > 65534)
+    if (rc == 0 && npaths * (t->planes > 1 ? t->planes : 1) > 65534)
         rc = err_set(e, "topology: more than 65534 equal-cost paths between two leaves");
-    t->npaths = (uint32_t)npaths;
+    topo_set_npaths(t, (uint32_t)npaths);
     igraph_matrix_destroy(&dist);
     free(last_off);
     free(last_n);

@@ -25,12 +25,15 @@ void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
                      (long long)s->pods, (long long)s->leaves_per_pod, (long long)s->aggs_per_pod,
                      (long long)s->cores, (long long)s->hosts_per_leaf);
     } else if (s->kind == TOPO_RAIL) {
-        links = (uint64_t)s->groups * (uint64_t)s->gpus_per_host * (uint64_t)s->spines;
+        links = (uint64_t)s->planes * (uint64_t)s->groups * (uint64_t)s->gpus_per_host *
+                (uint64_t)s->spines;
         w = snprintf(buf, n, "rail %lld group%s x %lld server%s x %lld GPUs, %lld spine%s, %s",
                      (long long)s->groups, s->groups == 1 ? "" : "s",
                      (long long)s->servers_per_group, s->servers_per_group == 1 ? "" : "s",
                      (long long)s->gpus_per_host, (long long)s->spines, s->spines == 1 ? "" : "s",
                      s->cross_rail == TOPO_XR_PXN ? "pxn" : "spine");
+        if (w >= 0 && (size_t)w < n && s->planes > 1)
+            w += snprintf(buf + w, n - (size_t)w, ", %lld planes", (long long)s->planes);
     } else {
         links = (uint64_t)s->leaves * (uint64_t)s->spines;
         w = snprintf(buf, n, "leaf_spine %lldx%lldx%lld", (long long)s->leaves,

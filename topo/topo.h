@@ -14,7 +14,9 @@
  * On a rail (topo/rail.c) the leaves are rail switches, a host's leaf is
  * not h / hosts_per_leaf (host_leaf says), and with cross_rail = pxn a
  * route to another rail starts nvl_up, nvl_down to a relay GPU, then the
- * relay's host_up and on (topo_pxn, topo_route_ports).
+ * relay's host_up and on (topo_pxn, topo_route_ports). With
+ * topology.planes = P > 1 a rail is P disjoint rail fabrics (planes), each
+ * GPU's NIC a port on each; the path number names the plane (topo_plane).
  *
  * topo/ is the only module that includes igraph: the fabric graph is built
  * with it and the equal-cost paths come from its shortest-path search, once,
@@ -124,7 +126,14 @@ struct topo {
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
     uint32_t pods, leaves_per_pod, aggs_per_pod, cores; /* fat_tree; 0 for leaf_spine */
     uint32_t groups, pxn; /* rail: groups; 1 with cross_rail = pxn (else 0, and 0 off rail) */
-    uint32_t nswitches;   /* switch nodes [hosts, hosts + nswitches): leaves first */
+    /* rail with topology.planes > 1 (else planes <= 1 and the rest 0): plane
+     * k's rail switches are leaves [k * plane_leaves, (k + 1) * plane_leaves),
+     * host h's NIC port on plane k is host_up[k * hosts + h] (host_down the
+     * same), and path number p runs on plane p / plane_paths (npaths =
+     * planes * plane_paths). nic_bps: a GPU's NIC in all (its ports' sum). */
+    uint32_t planes, plane_leaves, plane_paths;
+    uint64_t nic_bps;
+    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -153,12 +162,36 @@ static inline const struct topo_hop *topo_hop_at(const struct topo *t, uint32_t 
 static inline uint32_t topo_next_port(const struct topo *t, uint32_t sw, uint32_t dst, uint32_t p)
 {
     uint32_t dl = t->host_leaf[dst];
+    if (t->planes > 1) { /* the destination's rail switch on the packet's plane */
+        uint32_t k = p / t->plane_paths;
+        dl += k * t->plane_leaves;
+        if (sw == dl) return t->host_down[(size_t)k * t->hosts + dst];
+    }
     if (sw == dl) return t->host_down[dst];
     const struct topo_hop *g = topo_hop_at(t, sw, dl);
     if (g->n == 1) return g->off;
     uint32_t i = g->div == 1 ? p : p / g->div;
     if (i >= g->n) i %= g->n;
     return t->route_ports[g->off + i];
+}
+
+/* The plane of path number p (0 without planes). */
+static inline uint32_t topo_plane(const struct topo *t, uint32_t p)
+{
+    return t->planes > 1 ? p / t->plane_paths : 0;
+}
+/* The leaf (routing row) where a packet of path p reaches host dst's link:
+ * its rail switch on the packet's plane. */
+static inline uint32_t topo_dest_leaf(const struct topo *t, uint32_t dst, uint32_t p)
+{
+    uint32_t dl = t->host_leaf[dst];
+    return t->planes > 1 ? dl + topo_plane(t, p) * t->plane_leaves : dl;
+}
+/* Sets the fabric's path count from the paths within one plane. */
+static inline void topo_set_npaths(struct topo *t, uint32_t n)
+{
+    t->plane_paths = n;
+    t->npaths = t->planes > 1 ? n * t->planes : n;
 }
 
 /* Builds t->route, t->route_ports and t->npaths from t's ports (topo/route.c,
@@ -265,6 +298,13 @@ static inline uint32_t topo_first_port(const struct topo *t, uint32_t a, uint32_
 static inline uint32_t topo_last_port(const struct topo *t, uint32_t a, uint32_t b)
 {
     return topo_same_server(t, a, b) ? t->nvl_down[b] : t->host_down[b];
+}
+/* The first port of a packet of path p from a to b: NVLink, or a's NIC port
+ * on the path's plane. */
+static inline uint32_t topo_nic_port(const struct topo *t, uint32_t a, uint32_t b, uint32_t p)
+{
+    if (topo_via_nvlink(t, a, b)) return t->nvl_up[a];
+    return t->planes > 1 ? t->host_up[(size_t)topo_plane(t, p) * t->hosts + a] : t->host_up[a];
 }
 
 /* Views of the fabric for the models that score it (placement's cost):

@@ -48,7 +48,8 @@ static const struct opt_def topo_options_rows[] = {
      "server on the destination's rail, then that rail, as NCCL's PXN) or spine (up the source's "
      "rail switch, through a spine, down the destination's)", F(cross_rail)},
     {"topology", "planes", OPT_INT, "1", 1, 16, NULL,
-     "rail: planes each NIC is split over (only 1 is modelled)", F(planes)},
+     "rail: planes each GPU's NIC is split over (host_gbps/planes per plane, each plane its own rail "
+     "switches and spines)", F(planes)},
     {"topology", "nvlink_latency_ns", OPT_INT, "250", 0, 1e9, NULL, "NVLink hop latency, ns", F(nvlink_latency_ns)},
 };
 #undef F

@@ -32,10 +32,28 @@
  * message's time, so a ring allreduce takes 2(N-1) x (S/N / B + a message's
  * latency). Iterations are separated by a barrier.
  *
+ * ring with workload.chunks = C > 1 (a pipelined ring, as NCCL runs it):
+ * each step's message is cut into C chunks (the first b mod C one byte
+ * larger), one network task each; chunk c of step k on host i waits for
+ * chunk c of step k-1 from host i-1 (its data) and for host i's link: a host
+ * sends its chunks in order (step k's 0..C-1, then step k+1's), each when
+ * the one before it has been serialized at the link's rate, modeled as a
+ * `ring_link` delay (a task on no stream) of the previous chunk's wire time
+ * that waits for what the previous chunk waited for, so it ends when that
+ * chunk's last byte leaves the host (the NIC would otherwise share its link
+ * round robin between the chunks, and none would arrive early). A step no
+ * longer waits for its whole message: with wire time tau = S/(N C B) per
+ * chunk and d = a chunk's lone-message time (tau plus latency a), K steps
+ * take (K-1) max(C tau, d) + (C-1) tau + d (C = 1: K d), i.e. K S/(N B) + a
+ * once C tau >= d (tests/test_ring.c). C = 1 is the graph above.
+ *
  * The phases table has one row per task: name as above, `layer` = the step
- * (0 .. steps-1), in step order then host order (docs/results.md).
+ * (0 .. steps-1), in step order then host order (docs/results.md); with
+ * chunks, per host its chunks in order, each `ring_link` row before its
+ * chunk's (the tasks table's `chunk` = c).
  * Compute (the reduction) is not modeled.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "workloads/wl.h"
@@ -43,8 +61,10 @@
 struct ring {
     uint32_t H, steps, iter, iterations;
     uint64_t bytes;
-    int kind; /* enum wl_kind */
-    int hd;   /* halving_doubling (else ring) */
+    int kind;   /* enum wl_kind */
+    int hd;     /* halving_doubling (else ring) */
+    uint32_t C; /* ring: workload.chunks */
+    const struct topo *t;
     uint32_t log2h;
 };
 
@@ -87,24 +107,87 @@ static uint64_t chunk_bytes(const struct ring *s, uint32_t j)
     return s->bytes / s->H + (j < s->bytes % s->H);
 }
 
-void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
-                 uint32_t H, uint64_t bytes)
+/* Chunk c of C of a step's message of b bytes (the first b mod C one byte
+ * larger). */
+static uint64_t sub_bytes(uint64_t b, uint32_t C, uint32_t c)
 {
+    return b / C + (c < b % C);
+}
+
+void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+                 const struct wl_ring *rg, uint64_t bytes)
+{
+    uint32_t H = rg->n, C = rg->chunks ? rg->chunks : 1;
     struct ring r = {.H = H, .bytes = bytes};
     uint32_t half = H - 1, steps = (rs_name ? half : 0) + (ag_name ? half : 0);
-    uint64_t first = graph_next_id(g);
+#define HOST(i) (rg->hosts ? rg->hosts[i] : (i))
+    if (C == 1) {
+        uint64_t first = graph_next_id(g);
+        for (uint32_t k = 0; k < steps; k++) {
+            const char *name = rs_name && k < half ? rs_name : ag_name;
+            for (uint32_t i = 0; i < H; i++) {
+                uint32_t j = (i + H - k % H) % H; /* the chunk host i sends */
+                struct topo_demand d = {HOST(i), HOST((i + 1) % H), chunk_bytes(&r, j)};
+                uint64_t id = graph_net(g, name, iter, k, &d, 1);
+                if (k > 0) {
+                    graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
+                    graph_dep(g, id, first + (uint64_t)(k - 1) * H + (i + H - 1) % H);
+                }
+            }
+        }
+        return;
+    }
+    /* Pipelined: per host, the chunks go out in order (step k's chunks 0..C-1,
+     * then step k+1's), each as soon as the chunk of the step before has come
+     * in from host i-1 and the host's link is free. The link is free when the
+     * chunk before it on the link (its "previous") has been serialized: a
+     * delay `ring_link` of that chunk's wire time that starts when the
+     * previous chunk starts, i.e. waits for what the previous chunk waited
+     * for (its own link delay and its data). */
+    uint64_t *in = xmalloc((size_t)H * C * sizeof *in);   /* step k-1's chunk tasks, [i*C + c] */
+    uint64_t *out = xmalloc((size_t)H * C * sizeof *out); /* step k's */
+    uint64_t *link = xmalloc((size_t)H * sizeof *link);   /* the last chunk's link delay */
+    uint64_t *data = xmalloc((size_t)H * sizeof *data);   /* the last chunk's data dependency */
+    simtime_t *wire = xmalloc((size_t)H * sizeof *wire);  /* the last chunk's wire time */
+    for (uint32_t i = 0; i < H; i++)
+        link[i] = data[i] = UINT64_MAX;
     for (uint32_t k = 0; k < steps; k++) {
         const char *name = rs_name && k < half ? rs_name : ag_name;
         for (uint32_t i = 0; i < H; i++) {
-            uint32_t j = (i + H - k % H) % H; /* the chunk host i sends */
-            struct topo_demand d = {i, (i + 1) % H, chunk_bytes(&r, j)};
-            uint64_t id = graph_net(g, name, iter, k, &d, 1);
-            if (k > 0) {
-                graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
-                graph_dep(g, id, first + (uint64_t)(k - 1) * H + (i + H - 1) % H);
+            uint32_t j = (i + H - k % H) % H, a = HOST(i), b = HOST((i + 1) % H);
+            uint64_t bps = rg->t->ports[topo_first_port(rg->t, a, b)].bps;
+            uint64_t step_bytes = chunk_bytes(&r, j);
+            for (uint32_t c = 0; c < C; c++) {
+                uint64_t lk = UINT64_MAX;
+                if (k > 0 || c > 0) {
+                    lk = graph_delay(g, "ring_link", iter, k, wire[i]);
+                    graph_tag(g, lk, c, GRAPH_FORWARD);
+                    if (link[i] != UINT64_MAX) graph_dep(g, lk, link[i]);
+                    if (data[i] != UINT64_MAX) graph_dep(g, lk, data[i]);
+                }
+                uint64_t sb = sub_bytes(step_bytes, C, c);
+                struct topo_demand d = {a, b, sb};
+                uint64_t id = graph_net(g, name, iter, k, &d, 1);
+                graph_tag(g, id, c, GRAPH_FORWARD);
+                uint64_t dd = k > 0 ? in[(size_t)((i + H - 1) % H) * C + c] : UINT64_MAX;
+                if (lk != UINT64_MAX) graph_dep(g, id, lk);
+                if (dd != UINT64_MAX) graph_dep(g, id, dd);
+                out[(size_t)i * C + c] = id;
+                link[i] = lk;
+                data[i] = dd;
+                wire[i] = ser_ps(sb, bps); /* at most its packets' (each rounded up) */
             }
         }
+        uint64_t *x = in;
+        in = out;
+        out = x;
     }
+#undef HOST
+    free(in);
+    free(out);
+    free(link);
+    free(data);
+    free(wire);
 }
 
 static int ring_next(void *state, struct graph *g)
@@ -129,7 +212,8 @@ static int ring_next(void *state, struct graph *g)
     }
     if (!s->hd) {
         int rs = s->kind != WL_ALLGATHER, ag = s->kind != WL_REDUCE_SCATTER;
-        wl_ring_add(g, rs ? "reduce_scatter" : NULL, ag ? "allgather" : NULL, iter, H, s->bytes);
+        struct wl_ring rg = {NULL, H, s->C, s->t};
+        wl_ring_add(g, rs ? "reduce_scatter" : NULL, ag ? "allgather" : NULL, iter, &rg, s->bytes);
     }
     graph_barrier(g);
     return 1;
@@ -153,6 +237,8 @@ static int ring_create(const struct wl_specs *c, const struct topo *t, struct wl
     s->steps = ring_steps(s->kind, s->H, s->hd);
     s->iterations = (uint32_t)c->sim->iterations;
     s->bytes = (uint64_t)c->wl->bytes;
+    s->C = s->hd ? 1 : (uint32_t)c->wl->chunks;
+    s->t = t;
     g->state = s;
     g->next = ring_next;
     g->destroy = ring_destroy;
@@ -175,6 +261,11 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                        "halving_doubling%s)",
                        algo, kind, c->wl->kind == WL_ALLREDUCE ? ", tree" : "");
     }
+    int ring = !hd && !tree;
+    if (hd && c->wl->chunks > 1)
+        return wl_fail(bad, e, &wl_options, "workload", "chunks",
+                       "chunk pipelining is modeled for workload.algo = ring and tree, not "
+                       "halving_doubling (use 1)");
     if (tree && c->wl->chunks > c->wl->bytes / 2)
         return wl_fail(bad, e, &wl_options, "workload", "chunks",
                        "%lld chunks of half of workload.bytes = %lld leave a chunk empty",
@@ -183,6 +274,11 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
     if (H < 2)
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
                        "a ring collective needs at least 2 hosts");
+    if (ring && c->wl->chunks > 1 && (double)c->wl->chunks > floor((double)c->wl->bytes / H))
+        return wl_fail(bad, e, &wl_options, "workload", "chunks",
+                       "%lld chunks of a ring step's workload.bytes / hosts = %.0f bytes leave a "
+                       "chunk empty",
+                       (long long)c->wl->chunks, floor((double)c->wl->bytes / H));
     if (hd && (uint64_t)H & ((uint64_t)H - 1))
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
                        "workload.algo = halving_doubling needs a power of two of hosts, not "
@@ -200,6 +296,7 @@ static int ring_check(const struct wl_specs *c, const struct topo_spec *tp,
                        "than the clock holds (%.3g s)",
                        ps / (double)PS_PER_S, limit / (double)PS_PER_S);
     if (tree) steps = 4.0 * (double)c->wl->chunks; /* messages per host */
+    if (ring) steps *= (double)c->wl->chunks;      /* a message per chunk */
     if (H * steps >= (double)(1u << 31))
         return wl_fail(bad, e, &topo_options, "topology", "hosts_per_leaf",
                        "%.0f hosts make %.3g ring messages per iteration, more than the engine "
@@ -214,7 +311,10 @@ static void ring_footprint(const struct wl_specs *c, const struct topo_spec *tp,
 {
     double H = (double)(tp->leaves * tp->hosts_per_leaf);
     f->msgs = H * (c->wl->kind == WL_ALLREDUCE ? 2 * (H - 1) : H - 1);
-    if (c->wl->algo == WL_ALGO_TREE) f->msgs = 4 * (H - 1) * (double)c->wl->chunks;
+    if (c->wl->algo == WL_ALGO_TREE)
+        f->msgs = 4 * (H - 1) * (double)c->wl->chunks;
+    else if (c->wl->algo != WL_ALGO_HALVING_DOUBLING)
+        f->msgs *= (double)c->wl->chunks;
     f->state_bytes = 0;
     f->key = opt_table_find(&topo_options, "topology", "hosts_per_leaf");
 }

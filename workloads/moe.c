@@ -87,6 +87,7 @@ struct moe {
     int training, bwd_due; /* workload.pass = training; the backward pass comes next */
     double bwd_factor;
     uint64_t dense_bytes;
+    uint32_t dp;        /* workload.dp_size: GPUs per data-parallel group (the gradient rings) */
     int hier;           /* workload.dispatch = hierarchical */
     uint32_t P;         /* GPUs per server (a node) */
     uint32_t max_nodes; /* workload.max_nodes (0: no limit) */
@@ -436,7 +437,7 @@ static void moe_backward(struct moe *m, struct graph *g)
     uint32_t iter = m->iter;
     struct moe_stats keep = m->st; /* the forward counts the selections */
     uint64_t last = NONE;          /* the layer above's last task */
-    int split = !(m->dense_bytes && m->G > 1);
+    int split = !(m->dense_bytes && m->dp > 1);
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
         uint64_t prev = last;
@@ -467,10 +468,20 @@ static void moe_backward(struct moe *m, struct graph *g)
         if (split) graph_barrier(g);
     }
     m->st = keep;
-    if (m->dense_bytes && m->G > 1) {
-        uint64_t from = graph_next_id(g);
-        wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, m->G, m->dense_bytes);
-        tag_from(g, from, 0, GRAPH_BACKWARD);
+    if (m->dense_bytes && m->dp > 1) {
+        /* a ring per data-parallel group: GPUs j, j + D, j + 2D, ... (D =
+         * G / dp groups), all at once on the part's engine */
+        uint32_t D = m->G / m->dp;
+        uint32_t *hosts = xmalloc(m->dp * sizeof *hosts);
+        for (uint32_t j = 0; j < D; j++) {
+            for (uint32_t r = 0; r < m->dp; r++)
+                hosts[r] = j + r * D;
+            uint64_t from = graph_next_id(g);
+            struct wl_ring rg = {D > 1 ? hosts : NULL, m->dp, 1, NULL};
+            wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, m->dense_bytes);
+            tag_from(g, from, 0, GRAPH_BACKWARD);
+        }
+        free(hosts);
     }
     graph_barrier(g);
 }
@@ -886,6 +897,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->training = c->wl->pass == WL_PASS_TRAINING;
     m->bwd_factor = c->wl->backward_factor;
     m->dense_bytes = (uint64_t)c->wl->dense_bytes;
+    m->dp = c->wl->dp_size ? (uint32_t)c->wl->dp_size : m->G;
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
     m->max_nodes = (uint32_t)c->wl->max_nodes;
@@ -1005,6 +1017,11 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
                            "tokens, forward only)",
                            why);
     }
+    int64_t G = tp->leaves * tp->hosts_per_leaf;
+    if (c->wl->dp_size > 0 && G % c->wl->dp_size != 0)
+        return wl_fail(bad, e, &wl_options, "workload", "dp_size",
+                       "%lld GPUs per data-parallel group do not divide the %lld GPUs",
+                       (long long)c->wl->dp_size, (long long)G);
     if (c->wl->stage == WL_STAGE_DECODE && c->wl->pass == WL_PASS_TRAINING)
         return wl_fail(bad, e, &wl_options, "workload", "stage",
                        "decode is inference: not with workload.pass = training");

@@ -133,13 +133,26 @@ int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl
 int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 
+/* A ring's shape for wl_ring_add: its hosts in ring order (NULL: hosts
+ * 0..n-1), and each step's message in `chunks` pipelined chunks (1: one
+ * message per step); with chunks > 1, `t` gives each host's link rate. */
+struct wl_ring {
+    const uint32_t *hosts;
+    uint32_t n;
+    uint32_t chunks;
+    const struct topo *t;
+};
+
 /* Adds a ring reduce_scatter (rows named rs_name) then allgather (ag_name)
- * of `bytes` per host over hosts 0..H-1 to g, iteration `iter`, with no
- * barrier (collective_reduce.c): a NULL name leaves that half out. Step k of
- * host i waits for its own step k-1 and host i-1's; rows' layer = the step.
- * The MoE training pass's gradient all-reduce uses it. */
+ * of `bytes` per host over the ring r to g, iteration `iter`, with no
+ * barrier (collective_reduce.c): a NULL name leaves that half out. With one
+ * chunk, step k of host i waits for its own step k-1 and host i-1's; with C
+ * chunks, chunk c of step k waits for chunk c of host i-1's step k-1 and for
+ * host i's link (a `ring_link` delay: the chunk before it on that link has
+ * been serialized). Rows' layer = the step, the tasks table's chunk = c.
+ * The MoE training pass's gradient all-reduce uses it (one chunk). */
 void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
-                 uint32_t H, uint64_t bytes);
+                 const struct wl_ring *r, uint64_t bytes);
 
 /* allreduce by a double binary tree, pipelined in workload.chunks chunks
  * (collective_tree.c). */

@@ -53,7 +53,8 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "expert_overhead_us", OPT_REAL, "5", 0, 1e6, NULL, "moe: fixed time per expert with tokens (launch), us", F(expert_overhead_us)},
     {"workload", "chunks", OPT_INT, "1", 1, 65536, NULL,
      "moe: each layer's tokens in this many chunks (each GPU's tokens split evenly), at most tokens_per_gpu; "
-     "allreduce with algo = tree: each tree's half of the bytes in this many pipelined chunks", F(chunks)},
+     "allreduce with algo = tree: each tree's half of the bytes in this many pipelined chunks; "
+     "allreduce, reduce_scatter, allgather with algo = ring: each ring step's message in this many pipelined chunks", F(chunks)},
     {"workload", "overlap", OPT_ENUM, "none", 0, 0, "none|chunks|dual_batch",
      "moe: none (the chunks' phases one after another), chunks (Tutel-style: chunk i's compute "
      "overlaps chunk i+1's dispatch and chunk i-1's combine) or dual_batch (DeepSeek-style: each "
@@ -67,6 +68,10 @@ static const struct opt_def wl_options_rows[] = {
      "moe training: backward expert and attention compute over the forward's", F(backward_factor)},
     {"workload", "dense_bytes", OPT_INT, "0", 0, 1e15, NULL,
      "moe training: bytes of dense gradients each GPU all-reduces (ring) during the backward pass; 0 = none", F(dense_bytes)},
+    {"workload", "dp_size", OPT_INT, "0", 0, 1048576, NULL,
+     "moe training: GPUs per data-parallel group, the gradient all-reduce's ring: G / dp_size groups, "
+     "GPU g in group g mod (G / dp_size) (Megatron's order: model-parallel ranks contiguous); "
+     "must divide the GPUs; 0 = every GPU in one group", F(dp_size)},
     {"workload", "dispatch", OPT_ENUM, "direct", 0, 0, "direct|hierarchical",
      "moe: direct (each copy straight to its expert's GPU) or hierarchical (DeepEP-style: over the "
      "network once per destination server, to the GPU of the same local index, then over NVLink; "

@@ -53,18 +53,19 @@ struct wl_spec {
     int shard, ep_mode, dedup;
     char compute[OPT_STR_MAX];
     double gpu_tflops, efficiency, expert_overhead_us;
-    int algo;               /* enum wl_algo */
-    int64_t chunks;         /* moe: token chunks per layer (1: whole layer); tree: pipeline chunks */
-    int overlap;            /* moe: enum wl_overlap */
-    double attn_us;         /* moe: dense work per layer per GPU before the dispatch, us */
-    int pass;               /* moe: enum wl_pass */
-    double backward_factor; /* moe training: backward compute / forward compute */
-    int64_t dense_bytes;    /* moe training: gradient all-reduce bytes per GPU (0: none) */
-    int64_t senders;        /* incast: sending hosts (0: every host but the receiver) */
+    int algo;       /* enum wl_algo */
+    int64_t chunks; /* moe: token chunks per layer (1: whole layer); tree: pipeline chunks */
+    int overlap;    /* moe: enum wl_overlap */
+    double attn_us; /* moe: dense work per layer per GPU before the dispatch, us */
+    int pass;       /* moe: enum wl_pass */
+    double backward_factor;       /* moe training: backward compute / forward compute */
+    int64_t dense_bytes;          /* moe training: gradient all-reduce bytes per GPU (0: none) */
+    int64_t dp_size;              /* moe training: GPUs per data-parallel group (0: all) */
+    int64_t senders;              /* incast: sending hosts (0: every host but the receiver) */
     char flows_file[OPT_STR_MAX]; /* flows: the flows to replay (flows_file.c) */
-    int dispatch;           /* moe: enum wl_dispatch */
-    int64_t max_nodes;      /* moe: nodes (servers) a token's experts may span; 0 = no limit */
-    int stage;              /* moe: enum wl_stage */
+    int dispatch;                 /* moe: enum wl_dispatch */
+    int64_t max_nodes; /* moe: nodes (servers) a token's experts may span; 0 = no limit */
+    int stage;         /* moe: enum wl_stage */
 };
 
 /* [placement] */

@@ -30,7 +30,7 @@ check "moesim report: $T/new.db: schema_version 7 is newer than this moesim hand
     "$MOESIM" report --db "$T/new.db"
 check "moesim report: $T/none.db: cannot open: No such file or directory" \
     "$MOESIM" report --db "$T/none.db"
-check "moesim report: --metric p50: expected cct, slowdown, step_time or exposed_comm" \
+check "moesim report: --metric p50: expected cct, slowdown, step_time, exposed_comm, tokens_per_s or per_token_us" \
     "$MOESIM" report --db "$T/a.db" --metric p50
 check "moesim export: --table packets: expected runs, params, phases, links, flows, timeseries, gpu_load, trace_use, inputs, notes or tasks" \
     "$MOESIM" export --db "$T/a.db" --table packets -o "$T/x.csv"
@@ -54,3 +54,11 @@ expect_eq "export" "$(cut -d, -f1-4,11 "$T/p.csv")" 'run_id,iter,layer,phase,tra
 printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = reduce_scatter\nalgo = direct\n' >"$T/ring.ini"
 check "moesim: $T/ring.ini:6: workload.algo: direct is not an algorithm of workload.kind = reduce_scatter (it has: ring, halving_doubling)" \
     "$MOESIM" run "$T/ring.ini" --db "$T/ring.db"
+# ring chunk pipelining: not with halving_doubling, and no empty chunk (a
+# step's message of 100 / 4 = 25 bytes in 26 chunks)
+printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = allreduce\nalgo = halving_doubling\nchunks = 2\n' >"$T/ring_hd.ini"
+check "moesim: $T/ring_hd.ini:7: workload.chunks: chunk pipelining is modeled for workload.algo = ring and tree, not halving_doubling (use 1)" \
+    "$MOESIM" run "$T/ring_hd.ini" --db "$T/ring_hd.db"
+printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = allgather\nbytes = 100\nchunks = 26\n' >"$T/ring_ch.ini"
+check "moesim: $T/ring_ch.ini:7: workload.chunks: 26 chunks of a ring step's workload.bytes / hosts = 25 bytes leave a chunk empty" \
+    "$MOESIM" run "$T/ring_ch.ini" --db "$T/ring_ch.db"

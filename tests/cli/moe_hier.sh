@@ -1,9 +1,10 @@
 #!/bin/sh
 # moe_hier.sh - the MoE step's keys from the command line: each bad
 # combination of workload.dispatch, max_nodes, overlap = dual_batch, stage,
-# chunks and algo refused before anything runs, with the scenario's
+# chunks, dp_size and algo refused before anything runs, with the scenario's
 # file:line, the key and exit status 2 (no database written); the run's line
-# of workload.stage (prefill: tokens/s; decode: the latency per token).
+# of workload.stage (prefill: tokens/s; decode: the latency per token) and
+# the same from `moesim report --metric tokens_per_s | per_token_us`.
 set -eu
 . tests/cli/lib.inc
 T=$(mktemp -d)
@@ -38,6 +39,8 @@ scen dual_ch '' 'overlap = dual_batch\nchunks = 2\n'
 check "8: workload.overlap: dual_batch is not modeled with workload.chunks > 1 (two micro-batches of each GPU's tokens, forward only)" dual_ch
 scen decode_tr '' 'stage = decode\npass = training\n'
 check "8: workload.stage: decode is inference: not with workload.pass = training" decode_tr
+scen dp '' 'pass = training\ndense_bytes = 65536\ndp_size = 3\n'
+check "10: workload.dp_size: 3 GPUs per data-parallel group do not divide the 16 GPUs" dp
 scen algo '' 'algo = ring\n'
 check "8: workload.algo: ring is not an algorithm of workload.kind = moe (it has: auto)" algo
 # the good path: the run's line per stage
@@ -56,4 +59,19 @@ tps=$(echo "$line" | sed -n 's/.*, prefill \([0-9]*\) tokens\/s,.*/\1/p')
 # (the line's time has 3 decimals: within 1e-4)
 expect_eq "prefill tokens/s = tokens / time" \
     "$(awk -v t="$t" -v x="$tps" 'BEGIN { w = 64 / (t * 1e-6); d = x - w; print (d < 0 ? -d : d) < 1e-4 * w }')" 1
+# the same from the rows: moesim report --metric per_token_us / tokens_per_s
+cell() { # DB METRIC: the table's one cell's median
+    "$MOESIM" report --db "$1" --metric "$2" | tail -1 | awk '{print $2}'
+}
+expect_eq "report per_token_us = the line's" "$(cell "$T/dec.db" per_token_us)" "$per"
+# (the rows are in ns, the line's figure from ps: within 1e-4)
+expect_eq "report tokens_per_s = the line's" \
+    "$(awk -v a="$(cell "$T/pre.db" tokens_per_s)" -v b="$tps" 'BEGIN { d = a - b; print (d < 0 ? -d : d) < 1e-4 * b }')" 1
+printf '[topology]\nleaves = 1\nhosts_per_leaf = 4\n[workload]\nkind = allgather\n' >"$T/ag.ini"
+"$MOESIM" run "$T/ag.ini" --db "$T/ag.db" >/dev/null
+rc=0
+"$MOESIM" report --db "$T/ag.db" --metric tokens_per_s >/dev/null 2>"$T/err.txt" || rc=$?
+expect_eq "report tokens_per_s of no MoE run: status" "$rc" 2
+expect_eq "report tokens_per_s of no MoE run" "$(cat "$T/err.txt")" \
+    "moesim report: $T/ag.db: none of the 1 matching done runs is an MoE run (workload.kind = moe)"
 expect_eq "no dispatch notes by default" "$(sqlite3 "$T/pre.db" "SELECT count(*) FROM notes WHERE key LIKE 'dispatch.%'")" 0

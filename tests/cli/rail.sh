@@ -4,8 +4,10 @@
 # NIC and its rail switch, rail_up/rail_down: rail switch and spine, nvl_up/
 # nvl_down) and finishes no earlier than its ideal bound; with cross_rail =
 # pxn an all-to-all inside one group never reaches a spine, with spine its
-# cross-rail bytes load every rail uplink; bad shapes and the flow engine are
-# refused with file:line: key and exit status 2 before anything runs.
+# cross-rail bytes load every rail uplink; faults and the flow engine run;
+# two planes double the rail switches and spines, each NIC a port on each;
+# bad shapes are refused with file:line: key and exit status 2 before
+# anything runs.
 set -eu
 . tests/cli/lib.inc
 T=$(mktemp -d)
@@ -41,9 +43,12 @@ bad() { # WHAT LINE... : the text refused
 bad "one GPU" "[topology]" "kind = rail" "gpus_per_host = 1"
 expect_eq "stderr (one GPU)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:3: topology.gpus_per_host: 1 GPU per server: a rail fabric has a rail per GPU of a server and needs at least 2"
-bad "planes" "[topology]" "kind = rail" "gpus_per_host = 8" "planes = 2"
+bad "planes" "[topology]" "kind = rail" "gpus_per_host = 8" "planes = 17"
 expect_eq "stderr (planes)" "$(cat "$T/err")" \
-    "moesim: $T/bad.ini:4: topology.planes: 2 planes per NIC are not modelled (only 1): see docs/fabrics.md"
+    "moesim: $T/bad.ini:4: topology.planes: 17 is out of bounds [1, 16]"
+bad "plane link down" "[topology]" "kind = rail" "gpus_per_host = 8" "planes = 2" "[faults]" "down = h1-r9"
+expect_eq "stderr (plane link down)" "$(cat "$T/err")" \
+    "moesim: $T/bad.ini:6: faults.down: the links down cut host h1 off a plane (a GPU's traffic is spread over every plane: its links to a plane are not modelled down)"
 bad "cross_rail" "[topology]" "kind = rail" "gpus_per_host = 8" "cross_rail = nvlink"
 expect_eq "stderr (cross_rail)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:4: topology.cross_rail: 'nvlink' is not one of pxn|spine"
@@ -53,9 +58,20 @@ expect_eq "stderr (links)" "$(cat "$T/err")" \
 bad "hosts" "[topology]" "kind = rail" "gpus_per_host = 8" "groups = 4096" "servers_per_group = 4096"
 expect_eq "stderr (hosts)" "$(cat "$T/err")" \
     "moesim: $T/bad.ini:5: topology.servers_per_group: groups*servers_per_group*gpus_per_host = 134217728 hosts, more than this build holds (1048576)"
-bad "faults" "[topology]" "kind = rail" "gpus_per_host = 8" "[faults]" "down = r0-s0"
-expect_eq "stderr (faults)" "$(cat "$T/err")" \
-    "moesim: $T/bad.ini:5: faults.down: faults on topology.kind = rail are not modelled yet (the ideal bound of PXN routes over failed links is not built)"
-bad "flow engine" "[topology]" "kind = rail" "gpus_per_host = 8" "[sim]" "engine = flow"
-expect_eq "stderr (flow engine)" "$(cat "$T/err")" \
-    "moesim: $T/bad.ini:5: sim.engine: the flow engine does not model rail fabrics yet (PXN's NVLink relay); topology.kind = rail runs on sim.engine = packet"
+# faults on a rail, and the flow engine: no byte on the link down, no
+# phase below its bound, on both engines
+"$MOESIM" run scenarios/rail.ini --db "$T/f.db" -q --set sim.engine=packet,flow \
+    --set "faults.down=r0-s0" --set faults.degraded=r9-s1:0.5 --set transport.path=ecmp,spray
+expect_eq "faults: every run done" "$(sqlite3 "$T/f.db" "SELECT count(*), sum(status = 'done') FROM runs")" "4|4"
+expect_eq "faults: nothing on r0-s0" "$(sqlite3 "$T/f.db" "SELECT count(*), sum(bytes) FROM links WHERE src || '-' || dst IN ('r0-s0', 's0-r0')")" "8|0"
+expect_eq "faults: cct >= ideal" "$(sqlite3 "$T/f.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
+# two planes: every NIC a port of 200 Gb/s on each plane's rail switch, each
+# plane its own rail switches and spines, both carrying the all-to-all
+"$MOESIM" run scenarios/rail.ini --db "$T/p.db" --set topology.planes=2 --set sim.engine=packet,flow >"$T/pline"
+expect_eq "planes: run line" "$(grep 'engine=packet' "$T/pline" | sed 's/, time .*//')" "run 1 [sim.engine=packet]: rail 2 groups x 2 servers x 8 GPUs, 4 spines, pxn, 2 planes"
+expect_eq "planes: links by kind" "$(sqlite3 "$T/p.db" "SELECT kind || '=' || count(*) FROM links WHERE run_id = 1 GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
+    "host_down=64 host_up=64 nvl_down=32 nvl_up=32 rail_down=128 rail_up=128 "
+expect_eq "planes: a GPU's NIC ports" "$(sqlite3 "$T/p.db" "SELECT src || '-' || dst || ':' || gbps FROM links WHERE run_id = 1 AND kind = 'host_up' AND src = 'h17' ORDER BY rowid" | tr '\n' ' ')" "h17-r9:200.0 h17-r25:200.0 "
+expect_eq "planes: plane 1's first rail uplink" "$(sqlite3 "$T/p.db" "SELECT src || '-' || dst FROM links WHERE run_id = 1 AND kind = 'rail_up' ORDER BY rowid LIMIT 1 OFFSET 64")" "r16-s4"
+expect_eq "planes: both planes carry bytes" "$(sqlite3 "$T/p.db" "SELECT count(*) FROM links WHERE kind LIKE 'rail_%' AND bytes = 0")" 0
+expect_eq "planes: cct >= ideal" "$(sqlite3 "$T/p.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0

@@ -1,0 +1,269 @@
+/* pkt_pfc.c - switch.pfc: lossless Ethernet, priority flow control (IEEE
+ * 802.1Qbb) with one priority class, in the packet engine (pkt_eng.h).
+ *
+ * Pausable ports. Under pfc every port is one: a FIFO waiting queue and a
+ * transmission event per packet (EV_TX, when its last byte has left), in
+ * place of pkt_commit's departure computed at enqueue, since a pause can
+ * stop a port after a packet has joined it. A port serializes one packet at
+ * a time, the head of its queue; when it is done the packet goes onto the
+ * wire's ring (pkt_eng.h), which keeps the far end's FIFO order, and the
+ * next one starts unless the port is paused. A paused port finishes the
+ * packet it is serializing and starts no other until it is resumed.
+ *
+ * Per-ingress accounting. A packet that reaches a switch through port q
+ * (its ingress) is charged to q from then until its last byte has left the
+ * switch's output port; the charge counts every packet (acks too: one
+ * class). When q's charge passes XOFF (switch.pfc_xoff_bytes) the switch
+ * sends PAUSE to q's sender, and when it falls to XON (switch.pfc_xon_bytes)
+ * RESUME. Either frame takes effect at q's sender one link latency and one
+ * 64-byte frame's serialization later (the reverse link is taken to match
+ * q's latency and rate); it never waits behind data. A host's NIC port is
+ * paused like any other, and its sender stops: it is called again only when
+ * its last data packet has left the port. Head-of-line blocking and
+ * congestion spreading follow: a paused port stops every flow through it.
+ *
+ * Headroom (switch.pfc_headroom_bytes) is what the switch holds per ingress
+ * above XOFF for the bytes that still arrive once PAUSE is sent; nothing is
+ * dropped under pfc, so it is checked against switch.buffer_bytes
+ * (app/validate.c) and the engine counts the packets that went beyond it
+ * (pkt_pfc_ingress_max gives each ingress's peak).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "sim/pkt_eng.h"
+#include "sim/pkt_route.h"
+
+/* A packet waiting at (or serialized by) a pausable port. */
+struct pfc_slot {
+    struct pkt k;
+    simtime_t ser;    /* its serialization at the port */
+    uint32_t ingress; /* the switch port it came in by, or PKT_NONE */
+    uint32_t wake;    /* the sender to call when it has left, or PKT_NONE */
+};
+
+/* A port's pausable state, and its accounting as an ingress of the switch
+ * at its far end. */
+struct pfc_port {
+    struct pfc_slot *q; /* ring of cap (a power of two), oldest at head */
+    uint32_t head, n, cap;
+    uint8_t busy;      /* serializing q[head] until tx_end */
+    uint8_t paused;    /* by its far end's PAUSE */
+    uint8_t xoff_sent; /* as an ingress: it has sent PAUSE, not yet RESUME */
+    simtime_t tx_end;
+    simtime_t waiting_ps; /* serialization of the packets behind the one in service */
+    simtime_t signal_ps;  /* a PAUSE's delay: latency + one frame's serialization */
+    simtime_t paused_since, pause_ps;
+    uint64_t ing_bytes, ing_max; /* as an ingress: bytes queued in the switch */
+    uint64_t npaused;            /* PAUSEs that took effect here */
+};
+
+struct pkt_pfc {
+    struct pfc_port *ports; /* [nports] */
+    uint64_t xoff, xon, headroom;
+    uint64_t pauses, overruns; /* PAUSE frames sent; packets charged beyond XOFF + headroom */
+};
+
+#define PFC_FRAME_BYTES 64 /* a PAUSE (MAC control) frame, minimum Ethernet frame */
+
+struct pkt_pfc *pkt_pfc_create(const struct topo *t, const struct tr_spec *c)
+{
+    struct pkt_pfc *f = xcalloc(1, sizeof *f);
+    f->ports = xcalloc(t->nports, sizeof *f->ports);
+    f->xoff = (uint64_t)c->sw.pfc_xoff_bytes;
+    f->xon = (uint64_t)c->sw.pfc_xon_bytes;
+    f->headroom = (uint64_t)c->sw.pfc_headroom_bytes;
+    for (uint32_t i = 0; i < t->nports; i++)
+        f->ports[i].signal_ps = t->ports[i].lat_ps + ser_ps(PFC_FRAME_BYTES, t->ports[i].bps);
+    return f;
+}
+
+void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t)
+{
+    for (uint32_t i = 0; i < t->nports; i++) {
+        struct pfc_port *pp = &f->ports[i];
+        struct pfc_slot *q = pp->q;
+        uint32_t cap = pp->cap;
+        simtime_t sig = pp->signal_ps;
+        memset(pp, 0, sizeof *pp);
+        pp->q = q;
+        pp->cap = cap;
+        pp->signal_ps = sig;
+    }
+    f->pauses = f->overruns = 0;
+}
+
+void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports)
+{
+    if (!f) return;
+    for (uint32_t i = 0; i < nports; i++)
+        free(f->ports[i].q);
+    free(f->ports);
+    free(f);
+}
+
+static void queue_grow(struct pfc_port *pp)
+{
+    uint32_t cap = pp->cap ? 2 * pp->cap : 8;
+    if (cap < pp->cap) err_fatal("more than %u packets queued at one port", pp->cap);
+    struct pfc_slot *r = xmalloc((size_t)cap * sizeof *r);
+    for (uint32_t j = 0; j < pp->n; j++)
+        r[j] = pp->q[(pp->head + j) & (pp->cap - 1)];
+    free(pp->q);
+    pp->q = r;
+    pp->head = 0;
+    pp->cap = cap;
+}
+
+/* Port q starts serializing the head of its queue. */
+static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
+{
+    const struct pfc_slot *s = &pp->q[pp->head];
+    pp->busy = 1;
+    pp->tx_end = e->now + s->ser;
+    pp->waiting_ps -= s->ser;
+    e->ports[q].busy_ps += s->ser;
+    e->ports[q].busy_until = pp->tx_end + pp->waiting_ps;
+    pkt_push(e, pp->tx_end, EV_TX, q);
+}
+
+/* Ingress port `in` (of the switch at its far end) signals its sender:
+ * PAUSE or RESUME, in effect signal_ps later. */
+static void signal_up(struct pkt_eng *e, uint32_t in, struct pfc_port *ip, int pause)
+{
+    ip->xoff_sent = (uint8_t)pause;
+    if (pause) e->pfc->pauses++;
+    pkt_push(e, e->now + ip->signal_ps, pause ? EV_PAUSE : EV_RESUME, in);
+}
+
+void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
+{
+    struct pkt_pfc *f = e->pfc;
+    struct pfc_port *pp = &f->ports[q];
+    struct port_rt *p = &e->ports[q];
+    simtime_t ser = k->wire == e->mtu         ? p->ser_mtu
+                    : k->wire == e->ack_bytes ? p->ser_ack
+                                              : ser_ps(k->wire, e->base.t->ports[q].bps);
+    /* the queue it finds, in ps of the port's rate, as pkt_commit's: the
+     * rest of the packet in service and those waiting */
+    simtime_t b = (pp->busy ? pp->tx_end - e->now : 0) + pp->waiting_ps + ser;
+    if (b > p->watch_ps) pkt_port_watch(e, p, k, b, ser);
+    if (pp->n == pp->cap) queue_grow(pp);
+    struct pfc_slot *s = &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    s->k = *k;
+    s->ser = ser;
+    s->ingress = ingress;
+    s->wake = wake;
+    pp->waiting_ps += ser;
+    p->busy_until = e->now + b;
+    if (ingress != PKT_NONE) {
+        struct pfc_port *ip = &f->ports[ingress];
+        ip->ing_bytes += k->wire;
+        if (ip->ing_bytes > ip->ing_max) {
+            ip->ing_max = ip->ing_bytes;
+            if (ip->ing_bytes > f->xoff + f->headroom) f->overruns++;
+        }
+        if (!ip->xoff_sent && ip->ing_bytes > f->xoff) signal_up(e, ingress, ip, 1);
+    }
+    if (!pp->busy && !pp->paused) tx_start(e, q, pp);
+}
+
+/* Port q's packet in service has left: onto the wire, its ingress charge
+ * released, the next one started, its sender called. */
+static void tx_done(struct pkt_eng *e, uint32_t q)
+{
+    struct pkt_pfc *f = e->pfc;
+    struct pfc_port *pp = &f->ports[q];
+    struct port_rt *p = &e->ports[q];
+    struct pfc_slot s = pp->q[pp->head];
+    pp->head = (pp->head + 1) & (pp->cap - 1);
+    pp->n--;
+    pp->busy = 0;
+    p->bytes += s.k.wire;
+    s.k.t = e->now + p->lat_ps;
+    if (p->n == 0) pkt_push(e, s.k.t, EV_ARRIVE_PFC, q);
+    if (p->n == p->cap) pkt_port_ring_grow(p);
+    p->ring[(p->head + p->n++) & (p->cap - 1)] = s.k;
+    if (s.ingress != PKT_NONE) {
+        struct pfc_port *ip = &f->ports[s.ingress];
+        ip->ing_bytes -= s.k.wire;
+        if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s.ingress, ip, 0);
+    }
+    if (pp->n && !pp->paused)
+        tx_start(e, q, pp);
+    else
+        p->busy_until = e->now + pp->waiting_ps;
+    if (s.wake != PKT_NONE) {
+        e->hosts[s.wake].nic_pending = 0;
+        pkt_nic_send(e, s.wake);
+    }
+}
+
+void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
+{
+    struct pfc_port *pp = &e->pfc->ports[q];
+    switch (kind) {
+    case EV_ARRIVE_PFC:
+        pkt_arrive_at(e, q, 1);
+        break;
+    case EV_TX:
+        tx_done(e, q);
+        break;
+    case EV_PAUSE:
+        pp->paused = 1;
+        pp->paused_since = e->now;
+        pp->npaused++;
+        break;
+    case EV_RESUME:
+        pp->paused = 0;
+        pp->pause_ps += e->now - pp->paused_since;
+        if (!pp->busy && pp->n) tx_start(e, q, pp);
+        break;
+    }
+}
+
+uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q)
+{
+    const struct pfc_port *pp = &e->pfc->ports[q];
+    simtime_t b = (pp->busy ? pp->tx_end - e->now : 0) + pp->waiting_ps;
+    unsigned __int128 bits = (unsigned __int128)b * e->base.t->ports[q].bps;
+    return (uint64_t)((bits + 8 * PS_PER_S - 1) / (8 * PS_PER_S));
+}
+
+simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q)
+{
+    const struct pfc_port *pp = &e->pfc->ports[q];
+    return pp->pause_ps + (pp->paused ? e->now - pp->paused_since : 0);
+}
+
+/* At the end of a run: a port still paused (its queue waiting on a RESUME
+ * that no event will bring) is a PFC deadlock, a cycle of pauses. */
+int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
+{
+    uint32_t paused = 0, first = 0;
+    for (uint32_t q = e->base.t->nports; q-- > 0;)
+        if (e->pfc->ports[q].paused) {
+            paused++;
+            first = q;
+        }
+    if (!paused) return 0;
+    snprintf(
+        msg, n,
+        "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
+        "%u packet%s waiting)",
+        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n,
+        e->pfc->ports[first].n == 1 ? "" : "s");
+    return -1;
+}
+
+uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q)
+{
+    return e->pfc ? e->pfc->ports[q].ing_max : 0;
+}
+
+uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q)
+{
+    return e->pfc ? e->pfc->ports[q].npaused : 0;
+}
