@@ -253,11 +253,12 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        case EV_DCQCN:
-            pkt_dcqcn_wake(e, ev.id);
-            break;
-        default: /* switch.pfc's (pkt_pfc.c) */
-            pkt_pfc_event(e, ev.kind, ev.id);
+        default: /* switch.pfc's (pkt_pfc.c), and cc = dcqcn's wake-up: the
+                  * loop's common cases keep main's code */
+            if (ev.kind == EV_DCQCN)
+                pkt_dcqcn_wake(e, ev.id);
+            else
+                pkt_pfc_event(e, ev.kind, ev.id);
             break;
         }
         if (e->top_live) {

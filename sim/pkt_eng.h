@@ -48,8 +48,8 @@ struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
-/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c), pkt_run's default case;
- * EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c) */
+/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
+ * case; EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c) */
 enum {
     EV_ARRIVE = 0,
     EV_NIC,
