@@ -17,6 +17,7 @@ static const struct {
     {&sw_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, sw)},
     {&nscc_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, nscc)},
     {&fl_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, fl)},
+    {&dcqcn_options, offsetof(struct cfg, tr) + offsetof(struct tr_spec, dcqcn)},
     {&wl_options, offsetof(struct cfg, wl)},
     {&pl_options, offsetof(struct cfg, pl)},
     {&sim_options, offsetof(struct cfg, sim)},

@@ -155,10 +155,11 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "switch", "ecn_pmax",
                         "%g marks nothing: the probability at switch.ecn_kmax_bytes is in (0, 1]",
                         s->ecn_pmax);
-    if (c->tr.cc == CC_DCTCP && s->ecn_kmax_bytes == 0)
+    if ((c->tr.cc == CC_DCTCP || c->tr.cc == CC_DCQCN) && s->ecn_kmax_bytes == 0)
         return cfg_fail(bad, e, "transport", "cc",
-                        "dctcp reacts to ECN marks, and no switch marks: set "
-                        "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)");
+                        "%s reacts to ECN marks, and no switch marks: set "
+                        "switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)",
+                        opt_enum_name("transport", "cc", c->tr.cc));
     if (c->tr.cc == CC_NSCC && s->ecn_kmax_bytes == 0)
         return cfg_fail(bad, e, "transport", "cc",
                         "nscc decreases its window only on ECN-marked acknowledgements, and no "
@@ -167,6 +168,13 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
         return cfg_fail(bad, e, "transport", "window_bytes",
                         "nscc sizes its own windows (transport.nscc_max_bdp): leave window_bytes "
                         "at 0");
+    const struct dcqcn_spec *d = &c->tr.dcqcn;
+    if (c->tr.cc == CC_DCQCN && d->alpha_timer_ns <= d->cnp_interval_ns)
+        return cfg_fail(
+            bad, e, "transport", "dcqcn_alpha_timer_ns",
+            "%lld is not more than transport.dcqcn_cnp_interval_ns (%lld): alpha would "
+            "decay between two CNPs of a flow congested throughout (DCQCN paper: K > N)",
+            (long long)d->alpha_timer_ns, (long long)d->cnp_interval_ns);
     return 0;
 }
 
@@ -190,6 +198,10 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
         return cfg_fail(bad, e, "transport", "recovery",
                         "%s with topology.planes > 1 is not built yet (the planes' sender "
                         "bypasses recovery's)",
+                        opt_enum_name("transport", "recovery", c->tr.recovery));
+    if (c->tr.recovery != REC_NONE && c->tr.cc == CC_DCQCN)
+        return cfg_fail(bad, e, "transport", "recovery",
+                        "%s under cc = dcqcn is not built yet (recovery's receiver sends no CNP)",
                         opt_enum_name("transport", "recovery", c->tr.recovery));
     if (c->tr.recovery != REC_NONE && c->tr.cc == CC_NSCC)
         return cfg_fail(bad, e, "transport", "recovery",

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/rng.h"
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_nscc.h"
 #include "sim/pkt_route.h"
@@ -84,6 +85,11 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
                                 : eng_default_window(t, e->mtu, e->ack_bytes) +
                                       (uint64_t)(e->ack_every - 1) * e->mtu;
     e->win_fast = c->cc == CC_WINDOW ? e->window : 0;
+    if (c->cc == CC_DCQCN) { /* rate-based: a window only if one is set (docs/transports.md) */
+        e->win_fast = c->window_bytes ? e->window : UINT64_MAX;
+        e->dq = pkt_dcqcn_create(c, t->hosts);
+        e->pkt_flags = PKT_CC;
+    }
     e->base_seed = seed;
     e->ecn = c->sw.ecn_kmax_bytes > 0;
     e->ecn_pmax = c->sw.ecn_pmax;
@@ -163,6 +169,7 @@ static void pkt_destroy(struct eng *eb)
     pkt_rec_destroy(e);
     pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
+    pkt_dcqcn_destroy(e->dq);
     free(e);
 }
 
@@ -207,6 +214,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->nmsgs = e->live_msgs = 0;
     e->free_msg = PKT_NONE;
     memset(e->adapt_rr, 0, (t->nswitches + (t->planes > 1 ? t->hosts : 0)) * sizeof *e->adapt_rr);
+    if (e->dq) pkt_dcqcn_reset(e->dq);
     e->live_pkts = e->peak_pkts = 0;
     e->now = 0;
     e->top_live = 0;
@@ -260,11 +268,14 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        case EV_RTO:
-            pkt_rec_timer(e, ev.id);
-            break;
-        default: /* switch.pfc's (pkt_pfc.c) */
-            pkt_pfc_event(e, ev.kind, ev.id);
+        default: /* switch.pfc's (pkt_pfc.c), cc = dcqcn's wake-up and recovery's
+                  * timer: the loop's common cases keep main's code */
+            if (ev.kind == EV_DCQCN)
+                pkt_dcqcn_wake(e, ev.id);
+            else if (ev.kind == EV_RTO)
+                pkt_rec_timer(e, ev.id);
+            else
+                pkt_pfc_event(e, ev.kind, ev.id);
             break;
         }
         if (e->top_live) {

@@ -33,6 +33,7 @@
  *   pkt_nscc.c   cc = nscc: windows from queueing delay and ECN echoes
  *   pkt_pfc.c    switch.pfc: pausable ports (a waiting queue and a
  *                transmission event each), per-ingress PAUSE and RESUME
+ *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -50,7 +51,9 @@ struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
-/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); EV_RTO: recovery (pkt_loss.c) */
+/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
+ * case; EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c);
+ * EV_RTO: a flow's retransmission timer (recovery, pkt_loss.c) */
 enum {
     EV_ARRIVE = 0,
     EV_NIC,
@@ -60,6 +63,7 @@ enum {
     EV_TX,
     EV_PAUSE,
     EV_RESUME,
+    EV_DCQCN,
     EV_RTO
 };
 
@@ -110,7 +114,7 @@ struct flow {
     uint32_t unacked;      /* bytes delivered and not yet acknowledged (ack_every > 1) */
     uint32_t k;            /* ECMP path (+ entropy << 16, ecmp.h), or spray_rr's cursor */
     uint16_t unacked_pkts; /* ... and their packets */
-    uint8_t ready;
+    uint8_t ready;         /* 1: in the ready list; 2 (cc = dcqcn): waiting for its rate */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
@@ -172,13 +176,14 @@ struct pkt_eng {
     double shared_alpha, shared_bytes;
     simtime_t rto_ps, reorder_ps;
     struct pkt_pfc *pfc; /* switch.pfc (pkt_pfc.c); NULL without it */
+    struct dcqcn *dq;    /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
     /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
     struct pkt_nscc *nscc;
     double ecn_pmax;    /* [switch] marking probability at kmax */
     uint64_t ecn_state; /* the marking draws' splitmix64 counter (RNG_NET_ECN) */
     uint8_t ecn;        /* some switch port marks */
-    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp, else 0 */
+    uint8_t pkt_flags;  /* every data packet's: PKT_CC under cc = dctcp or dcqcn, else 0 */
     uint8_t hop_hash;   /* switches past the first hash data packets (ecmp, split, flowlet), from
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
@@ -188,7 +193,8 @@ struct pkt_eng {
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
     uint64_t window;
-    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp */
+    uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp; under dcqcn
+                        * transport.window_bytes, or UINT64_MAX (no window) when it is 0 */
     simtime_t now;
     int top_live; /* the event being handled is still at the top of q */
     struct eng_stats st;

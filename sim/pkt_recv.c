@@ -1,6 +1,7 @@
 /* pkt_recv.c - the packet engine's receivers (pkt_eng.h): a packet at its
  * destination, the acknowledgement it turns into (coalesced with
  * transport.ack_every), and the completion of flows and messages. */
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_nscc.h"
 
@@ -126,6 +127,12 @@ data:
 
 static __attribute__((noinline)) void deliver_cc(struct pkt_eng *e, struct pkt *k)
 {
+    if (e->dq) { /* cc = dcqcn: a CNP, or data that may send one; acks as cc = window's */
+        if (pkt_dcqcn_rx(e, k)) return;
+        k->flags &= (uint8_t)~PKT_CC;
+        deliver(e, k, 0);
+        return;
+    }
     deliver(e, k, 1);
 }
 

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/rng.h"
 #include "sim/ecmp.h"
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_nscc.h"
 #include "sim/pkt_route.h"
@@ -54,7 +55,9 @@ static inline __attribute__((always_inline)) void nic_send(struct pkt_eng *e, ui
                                                            const int rec)
 {
     struct host *hs = &e->hosts[h];
-    if (hs->nic_pending || hs->ready_head == PKT_NONE) return;
+    if (hs->nic_pending) return;
+    /* cc = dcqcn: the first ready flow its rate allows (pkt_dcqcn.c) */
+    if (e->dq ? !pkt_dcqcn_pick(e, h) : hs->ready_head == PKT_NONE) return;
     uint32_t fi = hs->ready_head;
     struct flow *f = &e->flows[fi];
     hs->ready_head = f->next_ready;
@@ -166,6 +169,7 @@ static inline __attribute__((always_inline)) void msg_added(struct pkt_eng *e, u
         pkt_cc_init(e, e->msgs[mi].first_flow, n);
         if (e->nscc) pkt_nscc_init(e, e->msgs[mi].first_flow, n);
     }
+    if (e->dq) pkt_dcqcn_init(e, e->msgs[mi].first_flow, n);
     if (e->rec) pkt_rec_init(e, e->msgs[mi].first_flow, n);
     if (start <= e->now)
         pkt_start_msg(e, mi);

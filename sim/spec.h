@@ -20,7 +20,7 @@ enum path_mode {
     PATH_FLOWLET, /* ecmp, a new random path after an idle gap (sim/pkt_route.c) */
     PATH_ETHEREAL /* a step's flows split and assigned to paths (sim/ethereal.h) */
 };
-enum cc_kind { CC_WINDOW = 0, CC_DCTCP, CC_NSCC };
+enum cc_kind { CC_WINDOW = 0, CC_DCTCP, CC_NSCC, CC_DCQCN };
 enum engine_kind { ENGINE_PACKET = 0, ENGINE_FLOW };
 /* transport.recovery (sim/pkt_loss.c): what a sender does about a lost packet */
 enum rec_kind { REC_NONE = 0, REC_GOBACK_N, REC_SELECTIVE };
@@ -59,6 +59,16 @@ struct fl_spec {
                               end */
 };
 
+/* transport.dcqcn_* (sim/dcqcn_options.c): cc = dcqcn's parameters, the
+ * DCQCN paper's values by default (docs/transports.md). */
+struct dcqcn_spec {
+    double g, alpha_init;                      /* alpha's gain, its start */
+    int64_t cnp_interval_ns;                   /* NP: at most one CNP per flow per interval */
+    int64_t alpha_timer_ns, rate_timer_ns;     /* RP: alpha's decay period, the increase timer */
+    int64_t byte_counter, fast_recovery;       /* RP: bytes per increase step; F */
+    double rai_mbps, rhai_mbps, rate_min_mbps; /* additive, hyper increase steps; the floor */
+};
+
 /* [transport] */
 struct tr_spec {
     int path; /* enum path_mode */
@@ -71,6 +81,7 @@ struct tr_spec {
     struct sw_spec sw;          /* [switch] */
     struct nscc_spec nscc;      /* cc = nscc */
     struct fl_spec fl;          /* [flow] */
+    struct dcqcn_spec dcqcn;    /* transport.dcqcn_* */
 };
 
 /* [sim] */
@@ -80,6 +91,7 @@ struct sim_spec {
     int64_t ideal_lp_max; /* the ideal bound's LP up to this many variables (topo/ideal_lp.h) */
 };
 
-extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, fl_options;
+extern const struct opt_table tr_options, sim_options, sw_options, nscc_options, fl_options,
+    dcqcn_options;
 
 #endif

@@ -26,10 +26,12 @@ static const struct opt_def tr_options_rows[] = {
      "half a window of unacknowledged bytes are acknowledged at once", F(ack_every)},
     {"transport", "flowlet_gap_ns", OPT_INT, "50000", 0, 1e12, NULL,
      "path=flowlet: a flow's packet after at least this idle time since its previous one starts a new flowlet on a new random path, ns (0: every packet)", F(flowlet_gap_ns)},
-    {"transport", "cc", OPT_ENUM, "window", 0, 0, "window|dctcp|nscc",
+    {"transport", "cc", OPT_ENUM, "window", 0, 0, "window|dctcp|nscc|dcqcn",
      "congestion control: window (fixed window, no loss), dctcp (the ECN-fraction window of DCTCP, "
-     "Alizadeh et al., SIGCOMM 2010) or nscc (delay and ECN, in the style of the Ultra Ethernet "
-     "Transport's NSCC: transport.nscc_*); both need switch.ecn_kmax_bytes; docs/transports.md", F(cc)},
+     "Alizadeh et al., SIGCOMM 2010), nscc (delay and ECN, in the style of the Ultra Ethernet "
+     "Transport's NSCC: transport.nscc_*) or dcqcn (RoCEv2's rate control: CNPs, rate cuts with alpha, "
+     "timed increases; Zhu et al., SIGCOMM 2015; transport.dcqcn_*); all three need switch.ecn_kmax_bytes; "
+     "docs/transports.md", F(cc)},
     {"transport", "dctcp_g", OPT_REAL, "0.0625", 1e-6, 1, NULL,
      "cc=dctcp: gain g of alpha = (1-g) alpha + g F, F the fraction of a window's bytes marked "
      "(DCTCP paper: g = 1/16)", F(dctcp_g)},

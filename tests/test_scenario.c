@@ -496,6 +496,7 @@ static void test_enum_orders(void **state)
         {"transport", "cc", CC_WINDOW, "window"},
         {"transport", "cc", CC_DCTCP, "dctcp"},
         {"transport", "cc", CC_NSCC, "nscc"},
+        {"transport", "cc", CC_DCQCN, "dcqcn"},
         {"transport", "recovery", REC_NONE, "none"},
         {"transport", "recovery", REC_GOBACK_N, "goback_n"},
         {"transport", "recovery", REC_SELECTIVE, "selective"},

@@ -71,6 +71,6 @@ bad '[switch]\necn_kmax_bytes = 4096\n[sim]\nengine = flow\n' 2 \
     "switch.ecn_kmax_bytes: the flow engine models no queues and no ECN marks (sim.engine = flow)"
 bad '[switch]\nbuffer_bytes = 65536\n' 2 \
     "switch.buffer_bytes: a finite buffer drops packets, and transport.recovery = none recovers nothing: set transport.recovery = goback_n or selective"
-bad '[transport]\ncc = reno\n' 2 "transport.cc: 'reno' is not one of window|dctcp|nscc"
+bad '[transport]\ncc = reno\n' 2 "transport.cc: 'reno' is not one of window|dctcp|nscc|dcqcn"
 bad '[transport]\ndctcp_g = 0\n' 2 "transport.dctcp_g: 0 is out of bounds [1e-06, 1]"
 echo "dctcp: ok"
