@@ -15,6 +15,7 @@
  *  - every byte sent is delivered once, every CNP consumed; runs repeat
  *    exactly. */
 #include "testutil.h"
+#include "bneck.h"
 
 #include <math.h>
 
@@ -46,58 +47,13 @@ static struct cfg dq_cfg(int n, double gbps)
 }
 
 #define MAXS 100000
-#define MAXF 16
-struct obs {
-    uint32_t port;
-    simtime_t t[MAXS];
-    uint64_t q[MAXS];         /* bottleneck queue, bytes */
-    uint64_t rx[MAXS];        /* bytes the bottleneck has sent */
-    uint64_t got[MAXS][MAXF]; /* per flow: bytes delivered */
-    uint32_t ns, nf;
-    simtime_t first_done, last_done;
-};
-
-static void on_sample(void *ctx, const struct eng *e, simtime_t now)
-{
-    struct obs *o = ctx;
-    if (o->ns == MAXS) return;
-    const struct pkt_eng *pe = pkt_eng_ofc(e);
-    o->t[o->ns] = now;
-    o->q[o->ns] = eng_port_backlog(e, o->port);
-    o->rx[o->ns] = eng_port_sent(e, o->port);
-    for (uint32_t j = 0; j < o->nf; j++)
-        o->got[o->ns][j] = pe->flows[j].delivered;
-    o->ns++;
-}
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)e, (void)tag, (void)start, (void)loss;
-    struct obs *o = ctx;
-    if (!o->first_done || end < o->first_done) o->first_done = end;
-    if (end > o->last_done) o->last_done = end;
-}
-
 /* n flows of `bytes` from hosts 0 .. n-1 to host n, flow j from starts[j]
- * (NULL: 0), sampled every period (0: not); checks the engine's invariants
- * (every byte sent delivered, no packet left: CNPs included). */
+ * (NULL: 0), sampled every period (0: not; bneck.h); checks the engine's
+ * invariants (every byte sent delivered, no packet left: CNPs included). */
 static struct eng *dq_run(const struct cfg *c, int n, uint64_t bytes, const simtime_t *starts,
-                          simtime_t period, struct obs *o, struct topo **t)
+                          simtime_t period, struct bn_obs *o, struct topo **t)
 {
-    struct err er;
-    assert_int_equal(topo_build(&c->topo, t, &er), 0);
-    memset(o, 0, sizeof *o);
-    o->port = (*t)->host_down[n];
-    o->nf = (uint32_t)n;
-    struct eng_hooks h = {o, on_done};
-    struct eng *e = eng_create(*t, &c->tr, 1, &h);
-    for (int j = 0; j < n; j++)
-        eng_add_msg(e, (uint32_t)j, (uint32_t)n, bytes, starts ? starts[j] : 0, (uint64_t)j);
-    if (period) eng_set_sampler(e, period, period, on_sample, o);
-    eng_run(e);
-    char why[512];
-    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    struct eng *e = bn_run(c, n, bytes, starts, period, MAXS, o, t);
     const struct pkt_eng *pe = pkt_eng_ofc(e);
     for (int j = 0; j < n; j++) { /* conservation, per flow */
         assert_true(pe->flows[j].delivered == bytes);
@@ -106,7 +62,7 @@ static struct eng *dq_run(const struct cfg *c, int n, uint64_t bytes, const simt
     return e;
 }
 
-static struct obs O;
+static struct bn_obs O;
 
 /* --- the reaction point alone: lazy timers against eager ones --- */
 
@@ -241,8 +197,7 @@ static simtime_t paced_end(uint64_t bytes, double rate)
     struct topo *t;
     struct err er;
     assert_int_equal(topo_build(&c.topo, &t, &er), 0);
-    memset(&O, 0, sizeof O);
-    struct eng_hooks h = {&O, on_done};
+    struct eng_hooks h = {&O, bn_done};
     struct eng *e = eng_create(t, &c.tr, 1, &h);
     eng_add_msg(e, 0, 1, bytes, PS_PER_US, 0); /* starts after its rate is set */
     struct dcqcn_rp *r = (struct dcqcn_rp *)pkt_dcqcn_flow(pkt_eng_ofc(e), 0);
@@ -284,8 +239,7 @@ static void test_two_flows_converge(void **state)
         if (O.t[i] <= lo) il = i;
         if (O.t[i] <= b) ib = i;
     }
-    double x0 = (double)(O.got[ib][0] - O.got[il][0]), x1 = (double)(O.got[ib][1] - O.got[il][1]);
-    double jain = (x0 + x1) * (x0 + x1) / (2 * (x0 * x0 + x1 * x1));
+    double x0, x1, jain = bn_jain2(&O, il, ib, &x0, &x1);
     double thr = (x0 + x1) * 8 / ((double)(O.t[ib] - O.t[il]) / PS_PER_S) / 40e9;
     print_message("dcqcn two flows: %.0f and %.0f bytes over [%.0f, %.0f] us, Jain %.5f, "
                   "%.4f of the link, %llu CNPs\n",

@@ -15,6 +15,7 @@
  *    probability;
  *  - runs repeat exactly. */
 #include "testutil.h"
+#include "bneck.h"
 
 #include <math.h>
 
@@ -41,59 +42,11 @@ static struct cfg dc_cfg(int n, int cc, int64_t kmin, int64_t kmax)
 }
 
 #define MAXS 200000
-struct obs {
-    uint32_t port;         /* the bottleneck */
-    uint32_t n;            /* flows */
-    simtime_t t[MAXS];     /* sample times */
-    uint64_t q[MAXS];      /* bottleneck queue, bytes */
-    uint64_t got[MAXS][2]; /* flows 0 and 1: bytes delivered */
-    uint64_t rx[MAXS];     /* bytes the bottleneck has sent */
-    uint32_t ns;
-    simtime_t first_done; /* the first message's completion */
-};
-
-static void on_sample(void *ctx, const struct eng *e, simtime_t now)
-{
-    struct obs *o = ctx;
-    if (o->ns == MAXS) return;
-    const struct pkt_eng *pe = pkt_eng_ofc(e);
-    o->t[o->ns] = now;
-    o->q[o->ns] = eng_port_backlog(e, o->port);
-    o->rx[o->ns] = eng_port_sent(e, o->port);
-    for (int j = 0; j < 2; j++)
-        o->got[o->ns][j] = pe->flows[j].delivered;
-    o->ns++;
-}
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)e, (void)tag, (void)start;
-    struct obs *o = ctx;
-    if (!o->first_done || end < o->first_done) o->first_done = end;
-}
-
-/* Runs n flows of `bytes` from hosts 0 .. n-1 to host n, flow j starting at
- * starts[j] (NULL: all at 0), sampling every period; returns the engine
- * (destroyed by the caller) and its topology. */
+/* n flows into host n, sampled (bneck.h); at most MAXS samples. */
 static struct eng *dc_run(const struct cfg *c, int n, uint64_t bytes, const simtime_t *starts,
-                          simtime_t period, struct obs *o, struct topo **t)
+                          simtime_t period, struct bn_obs *o, struct topo **t)
 {
-    struct err er;
-    assert_int_equal(topo_build(&c->topo, t, &er), 0);
-    memset(o, 0, sizeof *o);
-    o->port = (*t)->host_down[n];
-    o->n = (uint32_t)n;
-    struct eng_hooks h = {o, on_done};
-    struct eng *e = eng_create(*t, &c->tr, 1, &h);
-    for (int j = 0; j < n; j++)
-        eng_add_msg(e, (uint32_t)j, (uint32_t)n, bytes, starts ? starts[j] : 0, (uint64_t)j);
-    eng_set_sampler(e, period, period, on_sample, o);
-    eng_run(e);
-    char why[512];
-    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
-    return e;
+    return bn_run(c, n, bytes, starts, period, MAXS, o, t);
 }
 
 /* The base RTT of a full packet from host 0 to host n and its ack. */
@@ -103,7 +56,7 @@ static double rtt_ps(const struct topo *t, const struct cfg *c, int n)
                     topo_path_latency(t, (uint32_t)n, 0, (uint32_t)c->tr.ack_bytes));
 }
 
-static struct obs O;
+static struct bn_obs O;
 
 /* N flows, step marking at K: the queue in DCTCP's band, the link full. */
 static void steady_queue(int n, int64_t k_pkts, double gbps)
@@ -203,8 +156,7 @@ static void test_two_flows_converge(void **state)
         if (O.t[i] <= mid) im = i;
         if (O.t[i] <= b) ib = i;
     }
-    double x0 = (double)(O.got[ib][0] - O.got[im][0]), x1 = (double)(O.got[ib][1] - O.got[im][1]);
-    double jain = (x0 + x1) * (x0 + x1) / (2 * (x0 * x0 + x1 * x1));
+    double x0, x1, jain = bn_jain2(&O, im, ib, &x0, &x1);
     print_message("dctcp two flows: shares %.0f and %.0f bytes over [%.0f, %.0f] us, Jain %.5f\n",
                   x0, x1, (double)O.t[im] / PS_PER_US, (double)O.t[ib] / PS_PER_US, jain);
     assert_true(jain >= 0.99);

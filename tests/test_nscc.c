@@ -20,6 +20,7 @@
  *  - every byte is delivered and acknowledged once, under spraying and
  *    coalesced acks too; runs repeat exactly. */
 #include "testutil.h"
+#include "bneck.h"
 
 #include <math.h>
 
@@ -53,57 +54,14 @@ static struct cfg nc_cfg(int n, double gbps, int cc)
 }
 
 #define MAXS 200000
-struct obs {
-    uint32_t port, n;
-    simtime_t t[MAXS];
-    uint64_t q[MAXS];
-    uint64_t got[MAXS][2];
-    uint64_t rx[MAXS];
-    uint32_t ns;
-    simtime_t first_done, last_done;
-};
-static struct obs O;
-
-static void on_sample(void *ctx, const struct eng *e, simtime_t now)
-{
-    struct obs *o = ctx;
-    if (o->ns == MAXS) return;
-    const struct pkt_eng *pe = pkt_eng_ofc(e);
-    o->t[o->ns] = now;
-    o->q[o->ns] = eng_port_backlog(e, o->port);
-    o->rx[o->ns] = eng_port_sent(e, o->port);
-    for (uint32_t j = 0; j < 2 && j < o->n; j++)
-        o->got[o->ns][j] = pe->flows[j].delivered;
-    o->ns++;
-}
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)e, (void)tag, (void)start, (void)loss;
-    struct obs *o = ctx;
-    if (!o->first_done || end < o->first_done) o->first_done = end;
-    if (end > o->last_done) o->last_done = end;
-}
+static struct bn_obs O;
 
 /* n flows of `bytes` from hosts 0 .. n-1 to host n, flow j from starts[j]
  * (NULL: 0); every flow delivered and acknowledged exactly once. */
 static struct eng *nc_run(const struct cfg *c, int n, uint64_t bytes, const simtime_t *starts,
-                          simtime_t period, struct obs *o, struct topo **t)
+                          simtime_t period, struct bn_obs *o, struct topo **t)
 {
-    struct err er;
-    assert_int_equal(topo_build(&c->topo, t, &er), 0);
-    memset(o, 0, sizeof *o);
-    o->port = (*t)->host_down[n];
-    o->n = (uint32_t)n;
-    struct eng_hooks h = {o, on_done};
-    struct eng *e = eng_create(*t, &c->tr, 1, &h);
-    for (int j = 0; j < n; j++)
-        eng_add_msg(e, (uint32_t)j, (uint32_t)n, bytes, starts ? starts[j] : 0, (uint64_t)j);
-    if (period) eng_set_sampler(e, period, period, on_sample, o);
-    eng_run(e);
-    char why[512];
-    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    struct eng *e = bn_run(c, n, bytes, starts, period, MAXS, o, t);
     const struct pkt_eng *pe = pkt_eng_ofc(e);
     const struct eng_stats *st = eng_stats(e);
     assert_true(st->data_bytes_sent == (uint64_t)n * bytes);
@@ -230,8 +188,7 @@ static void converge(int ack_every)
         if (O.t[i] <= mid) im = i;
         if (O.t[i] <= b) ib = i;
     }
-    double x0 = (double)(O.got[ib][0] - O.got[im][0]), x1 = (double)(O.got[ib][1] - O.got[im][1]);
-    double jain = (x0 + x1) * (x0 + x1) / (2 * (x0 * x0 + x1 * x1));
+    double x0, x1, jain = bn_jain2(&O, im, ib, &x0, &x1);
     print_message("nscc two flows, ack_every %d: shares %.0f and %.0f bytes over [%.0f, %.0f] us, "
                   "Jain %.5f\n",
                   ack_every, x0, x1, (double)O.t[im] / PS_PER_US, (double)O.t[ib] / PS_PER_US,
