@@ -321,10 +321,26 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
     return rc;
 }
 
+/* Links that fail during the run (faults.fail, sim/pkt_fault.c) lose what
+ * they hold: the packet engine's, with loss recovery. */
+static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struct err *e)
+{
+    if (!topo_faults_any_timed(&c->topo.faults)) return 0;
+    if (c->sim.engine == ENGINE_FLOW)
+        return cfg_fail(bad, e, "faults", "fail",
+                        "the flow engine models no failures during the run (sim.engine = flow): "
+                        "links that fail run on sim.engine = packet");
+    if (c->tr.recovery == REC_NONE)
+        return cfg_fail(bad, e, "faults", "fail",
+                        "a failing link loses the packets it holds, and transport.recovery = none "
+                        "recovers nothing: set transport.recovery = goback_n or selective");
+    return 0;
+}
+
 static const cfg_check_fn cfg_checks[] = {
     cfg_check_hosts,     cfg_check_topo,     cfg_check_memory,      cfg_check_ack,
     cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_pfc,
-    cfg_check_switch,    cfg_check_recovery, cfg_check_workload,
+    cfg_check_switch,    cfg_check_recovery, cfg_check_fail,        cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

@@ -469,7 +469,8 @@ static void launch(struct run *r, uint32_t i)
      * from each source are split and assigned to paths together */
     struct eth_sub *subs = NULL;
     size_t *off = NULL;
-    if (r->x->o->tr->path == PATH_ETHEREAL) eth_assign(r->x->t, x->dem, x->ndem, &subs, &off);
+    /* (on the engine's fabric: with faults.fail its routing after a reroute) */
+    if (r->x->o->tr->path == PATH_ETHEREAL) eth_assign(r->e->t, x->dem, x->ndem, &subs, &off);
     for (size_t m = 0; m < x->ndem; m++) {
         const struct topo_demand *d = &x->dem[m];
         if (x->fl) x->fl[m] = (struct res_flow){.src = d->src, .dst = d->dst, .bytes = d->bytes};

@@ -65,6 +65,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->base.t = t;
     e->hooks = *h;
     evq_init(&e->q);
+    if (t->ntfaults) pkt_fault_create(e, t); /* e->base.t: its view of t (pkt_fault.c) */
     e->path = c->path;
     e->subflows = c->path == PATH_SPLIT      ? (uint32_t)c->subflows
                   : c->path == PATH_ETHEREAL ? eth_max_subflows(t)
@@ -72,7 +73,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     /* Per-switch ECMP hashing where switches past the first choose (not on
      * a leaf-spine, whose factored forwarding has one choice). */
     int hashed = c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_FLOWLET;
-    e->hop_hash = (uint8_t)(hashed && !t->up);
+    e->hop_hash = (uint8_t)(hashed && !e->base.t->up); /* (faults.fail: its view's) */
     e->fixed_path =
         (uint8_t)(c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_ETHEREAL);
     e->flowlet_gap = (simtime_t)c->flowlet_gap_ns * PS_PER_NS;
@@ -148,6 +149,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     /* and, with rail planes, per host: where its plane scan starts */
     e->adapt_rr = xcalloc(t->nswitches + (t->planes > 1 ? t->hosts : 0), sizeof *e->adapt_rr);
     if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
+    if (e->fault) pkt_fault_start(e);
     return &e->base;
 }
 
@@ -170,6 +172,7 @@ static void pkt_destroy(struct eng *eb)
     pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
     pkt_dcqcn_destroy(e->dq);
+    pkt_fault_destroy(e);
     free(e);
 }
 
@@ -180,7 +183,10 @@ static void pkt_set_sampler(struct eng *eb, simtime_t first_ps, simtime_t period
     e->sample_period = period_ps;
     e->sample_fn = fn;
     e->sample_ctx = ctx;
-    if (period_ps && fn) pkt_push(e, first_ps, EV_SAMPLE, 0);
+    if (period_ps && fn) {
+        pkt_push(e, first_ps, EV_SAMPLE, 0);
+        e->sample_queued = 1;
+    }
 }
 
 static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
@@ -222,9 +228,11 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->sample_period = 0;
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
+    e->sample_queued = 0;
     e->msg_loss = NULL;
     e->msg_loss_ctx = NULL;
     seed_streams(e, salt);
+    if (e->fault) pkt_fault_start(e);
 }
 
 /* A sample event: the last one (nothing else left to simulate) is dropped and
@@ -234,8 +242,10 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
 static int on_sample(struct pkt_eng *e, simtime_t before)
 {
     e->st.events--;
-    if (evq_size(&e->q) == (size_t)e->top_live) {
+    /* (faults.fail's events keep no run alive either: pkt_fault.c) */
+    if (evq_size(&e->q) == (size_t)e->top_live + pkt_fault_pending(e)) {
         e->now = before;
+        e->sample_queued = 0;
         return 0;
     }
     e->sample_fn(e->sample_ctx, &e->base, e->now);
@@ -274,6 +284,8 @@ static void pkt_run(struct eng *eb)
                 pkt_dcqcn_wake(e, ev.id);
             else if (ev.kind == EV_RTO)
                 pkt_rec_timer(e, ev.id);
+            else if (ev.kind >= EV_FAIL)
+                pkt_fault_event(e, ev.kind, ev.id, before);
             else
                 pkt_pfc_event(e, ev.kind, ev.id);
             break;

@@ -34,6 +34,7 @@
  *   pkt_pfc.c    switch.pfc: pausable ports (a waiting queue and a
  *                transmission event each), per-ingress PAUSE and RESUME
  *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
+ *   pkt_fault.c  faults.fail: links failing during the run, and the reroute
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -53,7 +54,8 @@ extern const struct eng_ops pkt_eng_ops;
 
 /* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
  * case; EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c);
- * EV_RTO: a flow's retransmission timer (recovery, pkt_loss.c) */
+ * EV_RTO: a flow's retransmission timer (recovery, pkt_loss.c);
+ * EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c) */
 enum {
     EV_ARRIVE = 0,
     EV_NIC,
@@ -64,7 +66,9 @@ enum {
     EV_PAUSE,
     EV_RESUME,
     EV_DCQCN,
-    EV_RTO
+    EV_RTO,
+    EV_FAIL,
+    EV_REROUTE
 };
 
 #define PKT_NONE    UINT32_MAX
@@ -175,8 +179,9 @@ struct pkt_eng {
     uint32_t *sw_first, *sw_ports;
     double shared_alpha, shared_bytes;
     simtime_t rto_ps, reorder_ps;
-    struct pkt_pfc *pfc; /* switch.pfc (pkt_pfc.c); NULL without it */
-    struct dcqcn *dq;    /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
+    struct pkt_pfc *pfc;     /* switch.pfc (pkt_pfc.c); NULL without it */
+    struct pkt_fault *fault; /* faults.fail (pkt_fault.c); NULL without it */
+    struct dcqcn *dq;        /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
     /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
     struct pkt_nscc *nscc;
@@ -202,6 +207,7 @@ struct pkt_eng {
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;
+    uint8_t sample_queued; /* a sample event is in q */
 };
 
 static inline struct pkt_eng *pkt_eng_of(struct eng *e)
@@ -320,6 +326,23 @@ void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k);
 /* Whether data packet k (b ps of backlog at port q with it) does not fit:
  * the port's buffer, or its switch's shared one (switch.shared_alpha). */
 int pkt_rec_full(const struct pkt_eng *e, uint32_t q, const struct pkt *k, simtime_t b);
+
+/* pkt_loss.c, for pkt_fault.c: packet k of a recovering flow is lost on a
+ * failed link (its data bytes, if it carries any, are dropped bytes). */
+void pkt_rec_lost(struct pkt_eng *e, const struct pkt *k);
+
+/* pkt_fault.c: faults.fail. create points e->base.t at the engine's own
+ * view of t; start queues the failures (each engine run); event handles
+ * EV_FAIL and EV_REROUTE (before: the clock before it); pending: fault
+ * events queued (0 without faults); dead: whether port q has failed (only
+ * with e->fault); drop: packet k at dead port q is lost. */
+void pkt_fault_create(struct pkt_eng *e, const struct topo *t);
+void pkt_fault_destroy(struct pkt_eng *e);
+void pkt_fault_start(struct pkt_eng *e);
+void pkt_fault_event(struct pkt_eng *e, uint32_t kind, uint32_t i, simtime_t before);
+uint32_t pkt_fault_pending(const struct pkt_eng *e);
+int pkt_fault_dead(const struct pkt_eng *e, uint32_t q);
+void pkt_fault_drop(struct pkt_eng *e, uint32_t q, const struct pkt *k);
 
 /* pkt_rail.c: packet k at the far end of port q, a PKT_NVSW or PKT_RELAY
  * port, goes on (returns 0) or is at its destination (returns 1). */

@@ -274,6 +274,12 @@ static void consumed(struct pkt_eng *e, uint32_t fi)
     maybe_finish(e, &e->flows[fi]);
 }
 
+void pkt_rec_lost(struct pkt_eng *e, const struct pkt *k)
+{
+    if (!(k->flags & (PKT_ACK | PKT_TRIM))) e->st.drop_bytes += k->payload; /* a header's were */
+    consumed(e, k->flow);
+}
+
 /* Bytes still to be serialized at port q now. */
 static double backlog_bytes(const struct pkt_eng *e, uint32_t q)
 {

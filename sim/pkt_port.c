@@ -90,6 +90,10 @@ static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q
                                                    simtime_t depart, simtime_t ser)
 {
     struct port_rt *p = &e->ports[q];
+    if (e->fault && pkt_fault_dead(e, q)) { /* faults.fail: lost (pkt_fault.c) */
+        pkt_fault_drop(e, q, k);
+        return;
+    }
     simtime_t b = depart - e->now;
     if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM)) && pkt_rec_full(e, q, k, b)) {
         pkt_rec_overflow(e, q, k);

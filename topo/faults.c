@@ -34,8 +34,9 @@
 /* One listed link. */
 struct fentry {
     char a[NAME_MAX_LEN], b[NAME_MAX_LEN];
-    char text[80]; /* as written, for messages */
-    double frac;   /* degraded: the rate kept; down: 0 */
+    char text[80];  /* as written, for messages */
+    double frac;    /* degraded: the rate kept; down: 0 */
+    uint64_t at_ps; /* fail: when */
     uint32_t na, nb;
 };
 
@@ -69,9 +70,47 @@ int topo_faults_any_down(const struct topo_faults *f)
     return f->down[0] || f->random_down > 0;
 }
 
+int topo_faults_any_timed(const struct topo_faults *f)
+{
+    return f->fail[0] != 0;
+}
+
 int topo_faults_any(const struct topo_faults *f)
 {
-    return topo_faults_any_down(f) || f->degraded[0] || f->random_degraded > 0;
+    return topo_faults_any_down(f) || f->degraded[0] || f->random_degraded > 0 ||
+           topo_faults_any_timed(f);
+}
+
+void topo_faults_free(struct topo *t)
+{
+    for (uint32_t i = 0; i < t->ntfaults; i++) {
+        free(t->tfaults[i].ports);
+        free(t->tfaults[i].route);
+        free(t->tfaults[i].route_ports);
+    }
+    free(t->tfaults);
+    t->tfaults = NULL;
+    t->ntfaults = 0;
+}
+
+/* A time with its unit ("50us", "1.5ms", "0ns") into *ps; -1 if it is none. */
+static int parse_time(const char *s, uint64_t *ps)
+{
+    static const struct {
+        const char *u;
+        double mult;
+    } units[] = {{"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}, {"s", 1e12}};
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !(v >= 0) || !isfinite(v)) return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].u)) {
+            double p = floor(v * units[i].mult + 0.5);
+            if (p > 4e18) return -1; /* within the clock (2^63 ps) */
+            *ps = (uint64_t)p;
+            return 0;
+        }
+    return -1;
 }
 
 static int fail(const struct opt_def **bad, struct err *e, const char *key, const char *fmt,
@@ -87,7 +126,7 @@ static int fail(const struct opt_def **bad, struct err *e, const char *key, cons
 static int parse_list(const char *text, const char *key, struct flist *l,
                       const struct opt_def **bad, struct err *e)
 {
-    int deg = !strcmp(key, "degraded");
+    int deg = !strcmp(key, "degraded"), timed = !strcmp(key, "fail");
     l->key = key;
     l->e = NULL;
     l->n = 0;
@@ -104,6 +143,16 @@ static int parse_list(const char *text, const char *key, struct flist *l,
         struct fentry *f = &l->e[l->n++];
         memset(f, 0, sizeof *f);
         snprintf(f->text, sizeof f->text, "%s", tok);
+        if (timed) { /* src-dst@time */
+            char *at = strchr(tok, '@');
+            if (!at)
+                return fail(bad, e, key, "%s: expected src-dst@time, as l0-s3@50us", f->text, NULL);
+            *at = 0;
+            if (parse_time(at + 1, &f->at_ps) < 0)
+                return fail(bad, e, key,
+                            "%s: expected a time with a unit (ns, us, ms or s) after '@', got '%s'",
+                            f->text, at + 1);
+        }
         char *colon = strchr(tok, ':');
         if (colon && !deg)
             return fail(bad, e, key, "%s: a link down takes no fraction (faults.degraded does)",
@@ -231,6 +280,8 @@ static int resolve(const struct topo *t, const struct fidx *x, struct flist *ls,
                     if (i2 == i)
                         return fail(bad, e, ls[i].key, "%s: the link is listed twice (as %s)",
                                     f->text, g->text);
+                    /* a degraded link may fail during the run */
+                    if (!strcmp(ls[i].key, "fail") && !strcmp(ls[i2].key, "degraded")) continue;
                     char other[128];
                     snprintf(other, sizeof other, "faults.%s (as %s)", ls[i2].key, g->text);
                     return fail(bad, e, ls[i].key, "%s: the link is also listed in %s", f->text,
@@ -454,6 +505,78 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
     return 0;
 }
 
+/* faults.fail: the timed failures of list l into t->tfaults, in time order
+ * (a stable sort: listed order among equal times), each with the routing
+ * table of the fabric with it and every failure before it down (reroute's,
+ * which also refuses a failure that cuts a host or a leaf off). The fabric
+ * itself is left as it starts: the links up, its own routing tables (the
+ * engine forwards by the table rows, sim/pkt_fault.c). */
+static int build_timed(struct topo *t, const struct fidx *x, const struct flist *l,
+                       int64_t delay_ns, const struct opt_def **bad, struct err *e)
+{
+    uint32_t n = (uint32_t)l->n, *ord = xmalloc(((size_t)n + 1) * sizeof *ord);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i;
+        for (; j > 0 && l->e[ord[j - 1]].at_ps > l->e[i].at_ps; j--)
+            ord[j] = ord[j - 1];
+        ord[j] = i;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (link_is_down(t, x, pair_key(l->e[i].na, l->e[i].nb))) {
+            free(ord);
+            return fail(bad, e, "fail", "%s: the link is down before the run (%s)", l->e[i].text,
+                        "faults.random_down");
+        }
+    t->tfaults = xcalloc(n, sizeof *t->tfaults);
+    t->ntfaults = n;
+    t->reroute_ps = (uint64_t)delay_ns * PS_PER_NS;
+    struct topo_hop *r0 = t->route;
+    uint32_t *rp0 = t->route_ports, nrp0 = t->nroute_ports, nd0 = t->ndown;
+    uint32_t np0 = t->npaths, pp0 = t->plane_paths;
+    uint32_t *up0 = t->up, *down0 = t->down; /* kept: reroute drops them */
+    t->up = t->down = NULL;
+    t->route = NULL;
+    t->route_ports = NULL;
+    t->nroute_ports = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        const struct fentry *fe = &l->e[ord[i]];
+        struct topo_tfault *tf = &t->tfaults[i];
+        tf->at_ps = fe->at_ps;
+        snprintf(tf->text, sizeof tf->text, "%s", fe->text);
+        uint32_t first, cnt = find_link(x, pair_key(fe->na, fe->nb), &first);
+        tf->ports = xmalloc(((size_t)cnt + 1) * sizeof *tf->ports);
+        for (uint32_t j = 0; j < cnt; j++) {
+            tf->ports[tf->nports++] = x->k[first + j].port;
+            t->ports[x->k[first + j].port].down = 1;
+        }
+        char what[160];
+        snprintf(what, sizeof what, "the links down with %s", fe->text);
+        rc = reroute(t, "fail", what, bad, e);
+        tf->route = t->route;
+        tf->route_ports = t->route_ports;
+        tf->nroute_ports = t->nroute_ports;
+        tf->npaths = t->npaths;
+        tf->plane_paths = t->plane_paths;
+        t->route = NULL;
+        t->route_ports = NULL;
+        t->nroute_ports = 0;
+    }
+    t->up = up0;
+    t->down = down0;
+    t->route = r0;
+    t->route_ports = rp0;
+    t->nroute_ports = nrp0;
+    t->npaths = np0;
+    t->plane_paths = pp0;
+    for (uint32_t i = 0; i < t->ntfaults; i++)
+        for (uint32_t j = 0; j < t->tfaults[i].nports; j++)
+            t->ports[t->tfaults[i].ports[j]].down = 0;
+    t->ndown = nd0;
+    free(ord);
+    return rc;
+}
+
 static int check_degrade_to(const struct topo_faults *f, const struct opt_def **bad, struct err *e)
 {
     if (f->degrade_to > 0 && f->degrade_to <= 1) return 0;
@@ -468,14 +591,15 @@ static int apply(const struct topo_faults *f, struct topo *t, const struct opt_d
 {
     if (!topo_faults_any(f)) return 0;
     if (f->random_degraded > 0 && check_degrade_to(f, bad, e) < 0) return -1;
-    struct flist ls[2];
+    struct flist ls[3];
     memset(ls, 0, sizeof ls);
     int rc = parse_list(f->down, "down", &ls[0], bad, e);
     if (rc == 0) rc = parse_list(f->degraded, "degraded", &ls[1], bad, e);
+    if (rc == 0) rc = parse_list(f->fail, "fail", &ls[2], bad, e);
     struct fidx x = {0};
     if (rc == 0) {
         index_ports(t, &x);
-        rc = resolve(t, &x, ls, 2, bad, e);
+        rc = resolve(t, &x, ls, 3, bad, e);
     }
     if (rc == 0) {
         for (size_t j = 0; j < ls[0].n; j++)
@@ -496,9 +620,11 @@ static int apply(const struct topo_faults *f, struct topo *t, const struct opt_d
             rc = reroute(t, "random_down", what, bad, e);
         }
     }
+    if (rc == 0 && ls[2].n) rc = build_timed(t, &x, &ls[2], f->reroute_delay_ns, bad, e);
     free(x.k);
     free_list(&ls[0]);
     free_list(&ls[1]);
+    free_list(&ls[2]);
     return rc;
 }
 
@@ -516,6 +642,7 @@ int topo_faults_check(const struct topo_spec *s, const struct opt_def **bad, str
     struct topo_spec c = *s;
     memset(&c.faults, 0, sizeof c.faults);
     c.faults.degrade_to = 1;
+    c.faults.reroute_delay_ns = 0;
     struct topo *t = NULL;
     if (topo_build(&c, &t, e) < 0) return -1;
     int rc = apply(f, t, bad, e);
@@ -529,6 +656,18 @@ void topo_faults_describe(const struct topo_spec *s, uint64_t nlinks, char *buf,
     if (n == 0) return;
     buf[0] = 0;
     if (!topo_faults_any(f)) return;
+    uint64_t failing = 0;
+    for (const char *p = f->fail; *p;) {
+        p += strspn(p, " \t");
+        if (!*p) break;
+        p += strcspn(p, " \t");
+        failing++;
+    }
+    if (!topo_faults_any_down(f) && !f->degraded[0] && !(f->random_degraded > 0)) {
+        snprintf(buf, n, ", %llu link%s failing", (unsigned long long)failing,
+                 failing == 1 ? "" : "s");
+        return;
+    }
     /* the listed links without a fabric: one per word */
     uint64_t down = 0, deg = 0;
     for (int i = 0; i < 2; i++) {
@@ -543,6 +682,8 @@ void topo_faults_describe(const struct topo_spec *s, uint64_t nlinks, char *buf,
     uint32_t nl = nlinks > UINT32_MAX ? UINT32_MAX : (uint32_t)nlinks;
     down += frac_count(f->random_down, nl);
     deg += frac_count(f->random_degraded, nl);
-    snprintf(buf, n, ", %llu link%s down, %llu degraded", (unsigned long long)down,
-             down == 1 ? "" : "s", (unsigned long long)deg);
+    int w = snprintf(buf, n, ", %llu link%s down, %llu degraded", (unsigned long long)down,
+                     down == 1 ? "" : "s", (unsigned long long)deg);
+    if (failing && w > 0 && (size_t)w < n)
+        snprintf(buf + w, n - (size_t)w, ", %llu failing", (unsigned long long)failing);
 }

@@ -23,7 +23,24 @@ struct topo_faults {
     char down[OPT_STR_MAX];     /* "l0-s3 l1-s3" */
     char degraded[OPT_STR_MAX]; /* "l0-s1:0.5 ..." */
     double random_down, random_degraded, degrade_to;
+    char fail[OPT_STR_MAX];   /* links failing during the run: "l0-s3@50us l1-s2@120us" */
+    int64_t reroute_delay_ns; /* from a failure until routing leaves the link out */
     uint64_t seed;
+};
+
+/* A link failing during the run (faults.fail), as the engine takes it: at
+ * at_ps from the start of each engine run its ports (both directions) stop
+ * and lose what they hold; reroute_ps later (struct topo) the routing of
+ * the fabric with it and every earlier failure down replaces the one
+ * before: route, route_ports, npaths as in struct topo (topo/faults.c
+ * builds them before the run, igraph staying in topo/). Sorted by time. */
+struct topo_tfault {
+    uint64_t at_ps;
+    uint32_t *ports, nports;
+    char text[80]; /* as written */
+    struct topo_hop *route;
+    uint32_t *route_ports;
+    uint32_t nroute_ports, npaths, plane_paths;
 };
 extern const struct opt_table topo_faults_options;
 
@@ -33,6 +50,10 @@ struct topo_spec;
 /* Whether f asks for any fault; whether it asks for a link down. */
 int topo_faults_any(const struct topo_faults *f);
 int topo_faults_any_down(const struct topo_faults *f);
+/* Whether f lists links failing during the run (faults.fail). */
+int topo_faults_any_timed(const struct topo_faults *f);
+/* Frees t's timed failures (topo_destroy). */
+void topo_faults_free(struct topo *t);
 
 /* Checks s's faults against its fabric before anything runs: the lists
  * parse, name links of the fabric once each, fractions lie in (0,1], and the

@@ -19,6 +19,13 @@ static const struct opt_def topo_faults_rows[] = {
      "drawn from sim.seed among the links not down (0: none)", F(random_degraded)},
     {"faults", "degrade_to", OPT_REAL, "0.5", 0, 1, NULL,
      "the fraction of its rate a link of faults.random_degraded keeps, in (0,1]", F(degrade_to)},
+    {"faults", "fail", OPT_STR, "", 0, 0, NULL,
+     "links that fail during the run, space-separated src-dst@time (time with a unit: ns, us, ms "
+     "or s, from the start of each network phase), both directions: what they hold is lost "
+     "(fail = l0-s3@50us l1-s2@120us); needs transport.recovery", F(fail)},
+    {"faults", "reroute_delay_ns", OPT_INT, "0", 0, 1e12, NULL,
+     "from a link's failure (faults.fail) until routing leaves it out; meanwhile packets routed "
+     "to it are lost (0: at once)", F(reroute_delay_ns)},
 };
 #undef F
 /* clang-format on */

@@ -436,5 +436,6 @@ void topo_destroy(struct topo *t)
     free(t->route);
     free(t->route_ports);
     free(t->names);
+    topo_faults_free(t);
     free(t);
 }

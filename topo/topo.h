@@ -149,6 +149,11 @@ struct topo {
     uint32_t nroute_ports;
     char (*names)[TOPO_NAME_MAX]; /* file (GraphML): [hosts + nswitches] node names; else NULL */
     uint32_t ndown, ndegraded;    /* [faults]: ports down, ports at a lowered rate */
+    /* [faults] fail: links failing during the run, by time, and the delay
+     * until routing leaves each out (topo/faults.h); 0 and NULL without */
+    struct topo_tfault *tfaults;
+    uint32_t ntfaults;
+    uint64_t reroute_ps;
 };
 
 /* The routing row at switch row sw toward leaf dl. */
