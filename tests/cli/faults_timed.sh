@@ -1,0 +1,60 @@
+#!/bin/sh
+# faults_timed.sh - links that fail during a run (faults.fail,
+# faults.reroute_delay_ns; docs/fabrics.md) from the command line: the
+# shipped scenario runs, its run line counts the failing link, the packets
+# lost are counted at the failed link's two ports only, the flows recover
+# (retransmissions, timeouts or NACKs) and deliver every byte; a longer
+# reroute delay loses more and ends later. Bad input is refused with
+# file:line: faults.key: reason and exit status 2 before anything runs (no
+# database).
+set -eu
+. tests/cli/lib.inc
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+"$MOESIM" run scenarios/link_failure.ini --db "$T/a.db" >"$T/out"
+grep -q '^run 1 \[faults.reroute_delay_ns=0\]: leaf_spine 2x4x8, 1 link failing, time ' "$T/out" ||
+    fail "run line: $(cat "$T/out")"
+expect_eq "drops only at the failed link" "$(sqlite3 "$T/a.db" "SELECT group_concat(DISTINCT src || '-' || dst) FROM links WHERE drops > 0")" "l0-s1,s1-l0"
+expect_eq "every byte delivered" "$(sqlite3 "$T/a.db" "SELECT group_concat(b) FROM (SELECT sum(bytes) AS b FROM flows GROUP BY run_id ORDER BY run_id)")" "33554432,33554432"
+expect_eq "recovered" "$(sqlite3 "$T/a.db" "SELECT count(*) FROM (SELECT run_id FROM flows GROUP BY run_id HAVING sum(retx_bytes) > 0 AND sum(timeouts) + sum(nacks) > 0)")" 2
+expect_eq "a longer reroute loses more" "$(sqlite3 "$T/a.db" "SELECT (SELECT sum(drops) FROM links WHERE run_id = 2) > (SELECT sum(drops) FROM links WHERE run_id = 1)")" 1
+expect_eq "a longer reroute ends later" "$(sqlite3 "$T/a.db" "SELECT (SELECT sim_ns FROM runs WHERE id = 2) > (SELECT sim_ns FROM runs WHERE id = 1)")" 1
+# the same run again: the same numbers
+"$MOESIM" run scenarios/link_failure.ini --db "$T/b.db" -q
+expect_eq "repeatable" "$(dump "$T/b.db")" "$(dump "$T/a.db")"
+
+# bad input: one line, file:line: key: reason, exit 2, nothing run
+bad() { # LINES WANT [LINE]: the [faults] lines, the message after "FILE:LINE: "
+    printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\n%s\n[transport]\nrecovery = goback_n\n' "$1" >"$T/bad.ini"
+    rc=0
+    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
+    expect_eq "exit status ($1)" "$rc" 2
+    expect_eq "stderr ($1)" "$(cat "$T/err")" "moesim: $T/bad.ini:${3:-6}: $2"
+    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($1)"
+}
+bad "fail = l0-s7@10us" "faults.fail: l0-s7@10us: no node s7 in this fabric"
+bad "fail = l0-l1@10us" "faults.fail: l0-l1@10us: no link between l0 and l1"
+bad "fail = l0-s1@10" "faults.fail: l0-s1@10: expected a time with a unit (ns, us, ms or s) after '@', got '10'"
+bad "fail = l0-s1@-5us" "faults.fail: l0-s1@-5us: expected a time with a unit (ns, us, ms or s) after '@', got '-5us'"
+bad "fail = l0-s1@5 us" "faults.fail: l0-s1@5: expected a time with a unit (ns, us, ms or s) after '@', got '5'"
+bad "fail = l0-s1" "faults.fail: l0-s1: expected src-dst@time, as l0-s3@50us"
+bad "fail = l0-s1@5us s1-l0@9us" "faults.fail: s1-l0@9us: the link is listed twice (as l0-s1@5us)"
+bad "down = l0-s1
+fail = l0-s1@5us" "faults.fail: l0-s1@5us: the link is also listed in faults.down (as l0-s1)" 7
+bad "fail = l0-s0@1us l0-s1@2us l0-s2@3us l0-s3@4us" "faults.fail: the links down with l0-s3@4us disconnect leaf l1 from leaf l0"
+bad "fail = h0-l0@1us" "faults.fail: the links down with h0-l0@1us disconnect host h0"
+# a link of the list and one down before the run together cut a leaf off
+bad "down = l0-s0 l0-s1 l0-s2
+fail = l0-s3@1us" "faults.fail: the links down with l0-s3@1us disconnect leaf l1 from leaf l0" 7
+# without loss recovery, and on the flow engine
+printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\nfail = l0-s1@5us\n' >"$T/none.ini"
+rc=0
+"$MOESIM" run "$T/none.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
+expect_eq "exit status (recovery none)" "$rc" 2
+expect_eq "stderr (recovery none)" "$(cat "$T/err")" "moesim: $T/none.ini:6: faults.fail: a failing link loses the packets it holds, and transport.recovery = none recovers nothing: set transport.recovery = goback_n or selective"
+rc=0
+"$MOESIM" run "$T/none.ini" --set sim.engine=flow --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
+expect_eq "exit status (flow engine)" "$rc" 2
+expect_eq "stderr (flow engine)" "$(cat "$T/err")" "moesim: $T/none.ini:6: faults.fail: the flow engine models no failures during the run (sim.engine = flow): links that fail run on sim.engine = packet"
+[ ! -e "$T/bad.db" ] || fail "a refused run left a database"
+echo "faults_timed: ok"
