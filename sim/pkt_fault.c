@@ -45,6 +45,7 @@ static void set_routing(struct pkt_fault *f, uint32_t cur)
     const struct topo *t = f->orig;
     f->cur = cur;
     if (cur == 0) {
+        f->view.ndown = t->ndown;
         f->view.route = t->route;
         f->view.route_ports = t->route_ports;
         f->view.nroute_ports = t->nroute_ports;
@@ -53,6 +54,10 @@ static void set_routing(struct pkt_fault *f, uint32_t cur)
         return;
     }
     const struct topo_tfault *tf = &t->tfaults[cur - 1];
+    /* the ports down so far (ethereal reads whether any is: sim/ethereal.c) */
+    f->view.ndown = t->ndown;
+    for (uint32_t i = 0; i < cur; i++)
+        f->view.ndown += t->tfaults[i].nports;
     f->view.route = tf->route;
     f->view.route_ports = tf->route_ports;
     f->view.nroute_ports = tf->nroute_ports;
