@@ -17,7 +17,9 @@
  *    event count);
  *  - a run repeats exactly, on a new engine and on one reset;
  *  - the failures' routing tables are built before the run: the fabric
- *    starts with every link up and its own table. */
+ *    starts with every link up and its own table;
+ *  - after the reroute nothing goes to the dead link, under every path
+ *    mode and both recoveries, on a leaf-spine and a fat-tree. */
 #include <math.h>
 
 #include "testutil.h"
@@ -133,10 +135,10 @@ static void test_ecmp_flow_recovers(void **state)
         run(&c, 1, 4 << 20, &b);
         print_message("recovery %d: spine s%u fails at 100 us: end %.1f us (without: %.1f us), "
                       "%llu drops, %llu retx bytes, %llu timeouts, %llu nacks; now on s%u\n",
-                      rec, a.used_spine, (double)b.s.last / PS_PER_US,
-                      (double)a.s.last / PS_PER_US, (unsigned long long)b.drops,
-                      (unsigned long long)b.st.retx_bytes, (unsigned long long)b.st.timeouts,
-                      (unsigned long long)b.st.nacks, b.used_spine);
+                      rec, a.used_spine, (double)b.s.last / PS_PER_US, (double)a.s.last / PS_PER_US,
+                      (unsigned long long)b.drops, (unsigned long long)b.st.retx_bytes,
+                      (unsigned long long)b.st.timeouts, (unsigned long long)b.st.nacks,
+                      b.used_spine);
         assert_true(b.drops > 0);
         assert_true(b.st.retx_bytes > 0);
         assert_true(b.st.timeouts + b.st.nacks > 0);
@@ -312,12 +314,89 @@ static void test_tables(void **state)
     topo_destroy(t);
 }
 
+/* After the reroute nothing is routed to the dead link: its ports' drops
+ * at the end are those counted just after the failure (a sample 1 ns
+ * later, the reroute being at once), under every path mode and both
+ * recoveries, on a leaf-spine (l0-s1) and a fat-tree (an aggregation-core
+ * link, a0-c0, and a leaf-aggregation one, l2-a3: choices at two tiers);
+ * every byte delivered (the engine's invariants). */
+struct watch {
+    const struct topo *t;
+    uint64_t drops;
+    int seen;
+};
+
+static void on_sample(void *ctx, const struct eng *e, simtime_t now)
+{
+    (void)now;
+    struct watch *w = ctx;
+    if (w->seen) return;
+    w->seen = 1;
+    for (uint32_t i = 0; i < w->t->ntfaults; i++)
+        for (uint32_t j = 0; j < w->t->tfaults[i].nports; j++)
+            w->drops += eng_port(e, w->t->tfaults[i].ports[j])->drops;
+}
+
+static void paths_on(struct cfg *c, simtime_t sample_at, uint64_t bytes)
+{
+    for (int rec = REC_GOBACK_N; rec <= REC_SELECTIVE; rec++)
+        for (int path = PATH_ECMP; path <= PATH_ETHEREAL; path++) {
+            c->tr.recovery = rec;
+            c->tr.path = path;
+            c->tr.subflows = 4;
+            struct err er;
+            struct topo *t;
+            if (topo_build(&c->topo, &t, &er)) fail_msg("%s", er.msg);
+            struct sums s = {0};
+            struct eng_hooks h = {&s, on_done};
+            struct eng *e = eng_create(t, &c->tr, 1, &h);
+            struct watch w = {t, 0, 0};
+            eng_set_sampler(e, sample_at, 1000 * PS_PER_MS, on_sample, &w);
+            uint32_t H = t->hosts, m = 0;
+            for (uint32_t a = 0; a < H; a++) /* a shift by half the hosts: across the fabric */
+                eng_add_msg(e, a, (a + H / 2) % H, bytes, 0, m++);
+            eng_run(e);
+            char why[512];
+            if (eng_check(e, why, sizeof why)) fail_msg("path %d recovery %d: %s", path, rec, why);
+            assert_int_equal(s.done, m);
+            assert_int_equal(eng_stats(e)->data_bytes_delivered, (uint64_t)m * bytes);
+            uint64_t drops = 0;
+            for (uint32_t i = 0; i < t->ntfaults; i++)
+                for (uint32_t j = 0; j < t->tfaults[i].nports; j++)
+                    drops += eng_port(e, t->tfaults[i].ports[j])->drops;
+            assert_true(w.seen);
+            if (drops != w.drops)
+                fail_msg("path %d recovery %d: %llu drops after the reroute", path, rec,
+                         (unsigned long long)(drops - w.drops));
+            if (path != PATH_ECMP && path != PATH_FLOWLET) assert_true(drops > 0);
+            eng_destroy(e);
+            topo_destroy(t);
+        }
+}
+
+static void test_no_route_to_the_dead(void **state)
+{
+    (void)state;
+    struct cfg c = fab(2, 4, REC_GOBACK_N, PATH_ECMP);
+    snprintf(c.topo.faults.fail, sizeof c.topo.faults.fail, "l0-s1@30us");
+    paths_on(&c, 30 * PS_PER_US + PS_PER_NS, 1 << 20);
+    cfg_defaults(&c);
+    c.topo.kind = TOPO_FAT_TREE;
+    c.topo.pods = 2;
+    c.topo.cores = 4;
+    topo_spec_resolve(&c.topo);
+    c.tr.rto_ns = 20000;
+    snprintf(c.topo.faults.fail, sizeof c.topo.faults.fail, "a0-c0@20us l2-a3@20us");
+    paths_on(&c, 20 * PS_PER_US + PS_PER_NS, 256 << 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ecmp_flow_recovers), cmocka_unit_test(test_reroute_delay),
-        cmocka_unit_test(test_spray_bound),        cmocka_unit_test(test_after_the_end),
-        cmocka_unit_test(test_repeatable),         cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_ecmp_flow_recovers),   cmocka_unit_test(test_reroute_delay),
+        cmocka_unit_test(test_spray_bound),          cmocka_unit_test(test_after_the_end),
+        cmocka_unit_test(test_repeatable),           cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_no_route_to_the_dead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
