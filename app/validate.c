@@ -334,13 +334,27 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "
                         "recovers nothing: set transport.recovery = goback_n or selective");
+    /* the paths pkt_fault.c does not empty: pausable ports' queues, a NIC's
+     * plane ports, DCQCN's CNPs (refused with recovery today as well) */
+    if (c->tr.sw.pfc)
+        return cfg_fail(bad, e, "faults", "fail",
+                        "not built with switch.pfc (a pausable port's queue is not emptied when "
+                        "its link fails)");
+    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+        return cfg_fail(bad, e, "faults", "fail",
+                        "not built with topology.planes > 1 (a NIC's plane ports send on their "
+                        "own path)");
+    if (c->tr.cc == CC_DCQCN)
+        return cfg_fail(bad, e, "faults", "fail",
+                        "not built with transport.cc = dcqcn (its CNPs are not recovery's "
+                        "packets)");
     return 0;
 }
 
 static const cfg_check_fn cfg_checks[] = {
-    cfg_check_hosts,     cfg_check_topo,     cfg_check_memory,      cfg_check_ack,
-    cfg_check_ack_every, cfg_check_window,   cfg_check_flow_engine, cfg_check_pfc,
-    cfg_check_switch,    cfg_check_recovery, cfg_check_fail,        cfg_check_workload,
+    cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,      cfg_check_ack,
+    cfg_check_ack_every, cfg_check_window, cfg_check_flow_engine, cfg_check_pfc,
+    cfg_check_switch,    cfg_check_fail,   cfg_check_recovery,    cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

@@ -56,5 +56,22 @@ rc=0
 "$MOESIM" run "$T/none.ini" --set sim.engine=flow --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
 expect_eq "exit status (flow engine)" "$rc" 2
 expect_eq "stderr (flow engine)" "$(cat "$T/err")" "moesim: $T/none.ini:6: faults.fail: the flow engine models no failures during the run (sim.engine = flow): links that fail run on sim.engine = packet"
+# what pkt_fault.c does not empty: pausable ports, plane ports, DCQCN's CNPs
+refused() { # [OPTIONS...]: runs $T/x.ini, sets $rc
+    rc=0
+    "$MOESIM" run "$T/x.ini" --db "$T/bad.db" "$@" >"$T/out" 2>"$T/err" || rc=$?
+}
+printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\nfail = l0-s1@5us\n[transport]\nrecovery = goback_n\n[switch]\npfc = true\n' >"$T/x.ini"
+refused
+expect_eq "exit status (pfc)" "$rc" 2
+expect_eq "stderr (pfc)" "$(cat "$T/err")" "moesim: $T/x.ini:6: faults.fail: not built with switch.pfc (a pausable port's queue is not emptied when its link fails)"
+printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\nfail = l0-s1@5us\n[transport]\nrecovery = goback_n\ncc = dcqcn\n[switch]\necn_kmin_bytes = 10000\necn_kmax_bytes = 40000\n' >"$T/x.ini"
+refused
+expect_eq "exit status (dcqcn)" "$rc" 2
+expect_eq "stderr (dcqcn)" "$(cat "$T/err")" "moesim: $T/x.ini:6: faults.fail: not built with transport.cc = dcqcn (its CNPs are not recovery's packets)"
+cp scenarios/rail.ini "$T/x.ini"
+refused --set faults.fail=r0-s0@5us --set transport.recovery=goback_n --set topology.planes=2
+expect_eq "exit status (planes)" "$rc" 2
+expect_eq "stderr (planes)" "$(cat "$T/err")" "moesim: --set faults.fail=r0-s0@5us: not built with topology.planes > 1 (a NIC's plane ports send on their own path)"
 [ ! -e "$T/bad.db" ] || fail "a refused run left a database"
 echo "faults_timed: ok"
