@@ -179,9 +179,8 @@ struct pkt_eng {
     uint32_t *sw_first, *sw_ports;
     double shared_alpha, shared_bytes;
     simtime_t rto_ps, reorder_ps;
-    struct pkt_pfc *pfc;     /* switch.pfc (pkt_pfc.c); NULL without it */
-    struct pkt_fault *fault; /* faults.fail (pkt_fault.c); NULL without it */
-    struct dcqcn *dq;        /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
+    struct pkt_pfc *pfc; /* switch.pfc (pkt_pfc.c); NULL without it */
+    struct dcqcn *dq;    /* cc = dcqcn (pkt_dcqcn.h); NULL otherwise */
     double dctcp_g, dctcp_alpha_init;
     /* cc = nscc (sim/pkt_nscc.h; its windows are in cc); NULL otherwise */
     struct pkt_nscc *nscc;
@@ -208,6 +207,8 @@ struct pkt_eng {
     eng_sample_fn sample_fn;
     void *sample_ctx;
     uint8_t sample_queued; /* a sample event is in q */
+    /* faults.fail (pkt_fault.c); NULL without it */
+    struct pkt_fault *fault;
 };
 
 static inline struct pkt_eng *pkt_eng_of(struct eng *e)
