@@ -330,8 +330,28 @@ static void test_decode_kv(void **state)
     simtime_t end_b = base.r.run.phases[base.r.run.nphases - 1].end_ps;
     simtime_t end_k = kv.r.run.phases[kv.r.run.nphases - 1].end_ps;
     assert_int_equal(end_k - end_b, 2 * kv_ps);
+    /* without attn_us the KV reads alone make each layer's attention row */
+    struct run none, kv0;
+    c.wl.attn_us = 0;
+    c.wl.kv_context = 0;
+    run(&c, &none);
+    c.wl.kv_context = 2048;
+    run(&c, &kv0);
+    assert_int_equal(kv0.r.run.nphases, none.r.run.nphases + 2);
+    nattn = 0;
+    for (size_t i = 0; i < kv0.r.run.nphases; i++)
+        if (!strcmp(kv0.r.run.phases[i].phase, "attention")) {
+            nattn++;
+            assert_int_equal(kv0.r.run.phases[i].end_ps - kv0.r.run.phases[i].start_ps, kv_ps);
+        }
+    assert_int_equal(nattn, 2);
+    assert_int_equal(kv0.r.run.phases[kv0.r.run.nphases - 1].end_ps -
+                         none.r.run.phases[none.r.run.nphases - 1].end_ps,
+                     2 * kv_ps);
     done(&base);
     done(&kv);
+    done(&none);
+    done(&kv0);
 }
 
 int main(void)

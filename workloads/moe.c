@@ -908,6 +908,13 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->C = (uint32_t)c->wl->chunks;
     m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
     m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
+    if (c->wl->stage == WL_STAGE_DECODE && c->wl->kv_context > 0) {
+        /* decode's attention reads every cached K and V of its sequences:
+         * tokens_per_gpu sequences x kv_context tokens x kv_bytes, at HBM rate */
+        double kv =
+            (double)c->wl->tokens_per_gpu * (double)c->wl->kv_context * (double)c->wl->kv_bytes;
+        m->attn_ps += (simtime_t)llround(kv / (c->wl->hbm_gbps * 1e9) * (double)PS_PER_S);
+    }
     m->step = m->attn_ps ? 4 : 0;
     m->training = c->wl->pass == WL_PASS_TRAINING;
     m->bwd_factor = c->wl->backward_factor;
@@ -917,13 +924,6 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->grad_algo = c->wl->grad_algo;
     m->grad_chunks = (uint32_t)c->wl->grad_chunks;
     m->t = t;
-    if (c->wl->stage == WL_STAGE_DECODE && c->wl->kv_context > 0) {
-        /* decode's attention reads every cached K and V of its sequences:
-         * tokens_per_gpu sequences x kv_context tokens x kv_bytes, at HBM rate */
-        double kv =
-            (double)c->wl->tokens_per_gpu * (double)c->wl->kv_context * (double)c->wl->kv_bytes;
-        m->attn_ps += (simtime_t)llround(kv / (c->wl->hbm_gbps * 1e9) * (double)PS_PER_S);
-    }
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
     m->max_nodes = (uint32_t)c->wl->max_nodes;
