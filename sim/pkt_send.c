@@ -96,7 +96,7 @@ static inline __attribute__((always_inline)) void nic_send(struct pkt_eng *e, ui
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
     hs->nic_pending = 1;
     if (e->pfc) { /* the port calls the sender again once k has left (pkt_pfc.c) */
-        if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+        if (rec ? pkt_rec_sent(e, f, off, payload) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
         pkt_pfc_commit(e, up, &k, PKT_NONE, h);
         return;
     }
