@@ -180,8 +180,8 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
 
 /* Loss recovery (transport.recovery, sim/pkt_loss.c) acknowledges every
  * packet: its acks carry the cumulative point and one packet's SACK, and
- * echo a mark in one bit. It runs under every cc and with switch.pfc; not
- * yet on a rail's planes. */
+ * echo a mark in one bit. It runs under every cc, with switch.pfc and on
+ * a rail's planes. */
 static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (c->tr.recovery != REC_NONE && c->tr.ack_every != 1)
@@ -189,11 +189,6 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
                         "%lld: loss recovery (transport.recovery = %s) acknowledges every packet: "
                         "use 1",
                         (long long)c->tr.ack_every,
-                        opt_enum_name("transport", "recovery", c->tr.recovery));
-    if (c->tr.recovery != REC_NONE && c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-        return cfg_fail(bad, e, "transport", "recovery",
-                        "%s with topology.planes > 1 is not built yet (the planes' sender "
-                        "bypasses recovery's)",
                         opt_enum_name("transport", "recovery", c->tr.recovery));
     return 0;
 }

@@ -42,7 +42,8 @@
  * packet marked CE may send a CNP (pkt_dcqcn_rx), which counts among its
  * flow's packets in the fabric. Under switch.pfc the acks join pausable
  * ports (pkt_commit_from); nothing is dropped there, so recovery only
- * answers reordering.
+ * answers reordering. On a rail with planes an ack leaves by the plane's
+ * NIC port its data came by (as pkt_recv.c's).
  *
  * A flow's slot is freed only once it is acknowledged entirely, none of its
  * packets is left in the fabric (duplicates may still be on their way) and
@@ -362,7 +363,11 @@ static void answer(struct pkt_eng *e, struct pkt *k, const struct rec_flow *r, u
     }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit_from(e, topo_first_port(e->base.t, k->src, k->dst), k, PKT_NONE);
+    const struct topo *t = e->base.t;
+    pkt_commit_from(e,
+                    __builtin_expect(e->nic_pace, 0) ? topo_nic_port(t, k->src, k->dst, k->path)
+                                                     : topo_first_port(t, k->src, k->dst),
+                    k, PKT_NONE);
 }
 
 /* Data packet k of flow f arrives: its bytes are delivered (once). */

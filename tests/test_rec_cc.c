@@ -19,6 +19,9 @@
  *  - dcqcn with drop-tail and recovery still sends CNPs, its losses are
  *    recovered; two flows over PFC with go-back-N converge to equal
  *    shares (Jain's index >= 0.99);
+ *  - on a rail with two planes (a NIC's packets over its plane ports, PXN's
+ *    NVLink relays), drop-tail losses are recovered under both
+ *    recoveries, cc = window and nscc, ecmp and spray;
  *  - runs repeat exactly. */
 #include "testutil.h"
 #include "bneck.h"
@@ -241,7 +244,7 @@ static void test_nscc_droptail_a2a(void **state)
             c.tr.sw.buffer_bytes = 32768;
             struct topo *t;
             simtime_t last;
-            struct eng *e = a2a(&c, 256 << 10, &t, &last);
+            struct eng *e = a2a(&c, 64 << 10, &t, &last);
             const struct eng_stats *st = eng_stats(e);
             uint64_t d = port_sum(e, t, 0);
             print_message("nscc, recovery %d, path %d, 32 KiB buffers: %llu drops, %llu retx "
@@ -383,6 +386,50 @@ static void test_dcqcn_pfc_gbn_converge(void **state)
     topo_destroy(t);
 }
 
+/* A rail of 2 groups x 2 servers x 4 GPUs, 2 spines, 2 planes, PXN
+ * (test_rail_planes.c's): an all-to-all through 16 KiB switch buffers. */
+static void test_planes_recovered(void **state)
+{
+    (void)state;
+    for (int cc = 0; cc < 2; cc++)
+        for (int r = REC_GOBACK_N; r <= REC_SELECTIVE; r++)
+            for (int path = PATH_ECMP; path <= PATH_SPRAY; path++) {
+                struct cfg c;
+                cfg_defaults(&c);
+                c.topo.kind = TOPO_RAIL;
+                c.topo.groups = 2;
+                c.topo.servers_per_group = 2;
+                c.topo.gpus_per_host = 4;
+                c.topo.spines = 2;
+                c.topo.planes = 2;
+                topo_spec_resolve(&c.topo);
+                c.tr.path = path;
+                c.tr.recovery = r;
+                c.tr.rto_ns = 50000;
+                c.tr.sw.buffer_bytes = 16384;
+                if (cc) {
+                    c.tr.cc = CC_NSCC;
+                    c.tr.sw.ecn_kmin_bytes = 8192;
+                    c.tr.sw.ecn_kmax_bytes = 12288;
+                }
+                struct topo *t;
+                simtime_t last;
+                struct eng *e = a2a(&c, 64 << 10, &t, &last);
+                assert_int_equal(t->planes, 2);
+                const struct eng_stats *st = eng_stats(e);
+                uint64_t d = port_sum(e, t, 0);
+                print_message("rail, 2 planes, %s, recovery %d, path %d: %llu drops, %llu retx "
+                              "bytes, %llu timeouts, end %.1f us\n",
+                              cc ? "nscc" : "window", r, path, (unsigned long long)d,
+                              (unsigned long long)st->retx_bytes, (unsigned long long)st->timeouts,
+                              (double)last / PS_PER_US);
+                assert_true(d > 0);
+                assert_true(st->retx_bytes >= st->drop_bytes);
+                eng_destroy(e);
+                topo_destroy(t);
+            }
+}
+
 /* The same seed, the same run: UEC-like and RoCE-like, sprayed. */
 static void test_repeatable(void **state)
 {
@@ -425,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_dcqcn_pfc_reordering),
         cmocka_unit_test(test_dcqcn_droptail_cnps),
         cmocka_unit_test(test_dcqcn_pfc_gbn_converge),
+        cmocka_unit_test(test_planes_recovered),
         cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
