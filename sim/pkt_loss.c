@@ -72,6 +72,7 @@ struct rec_flow {
     uint32_t timeouts, nacks;
     uint32_t inpkts; /* its packets in the fabric (data and acks) */
     uint32_t lost;   /* selective sender: packets marked to resend */
+    uint32_t sacked; /* selective sender: packets SACKed above the cumulative point */
     uint8_t timer;   /* an EV_RTO is pending */
     uint8_t nacked;  /* receiver: the hole at cum has been NACKed */
     uint8_t gap;     /* selective receiver: gap_t is set */
@@ -258,9 +259,27 @@ int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t paylo
     return pkt_rec_can_send(e, f);
 }
 
+/* Selective repeat under cc = nscc: the window counts the bytes in the
+ * network (RFC 6675's pipe: those outstanding less the SACKed and those
+ * marked lost), as htsim's NSCC counts its in-flight bytes, and bounds
+ * retransmissions too; a flow with nothing in the network may always send. */
+static int nscc_sel_can_send(const struct pkt_eng *e, const struct flow *f)
+{
+    const struct rec_flow *r = &e->rec[f - e->flows];
+    uint64_t out = f->sent - f->acked, gone = (uint64_t)(r->sacked + r->lost) * e->mtu;
+    uint64_t pipe = out > gone ? out - gone : 0;
+    double cw = e->cc[f - e->flows].cwnd;
+    if (r->lost) return pipe == 0 || (double)(pipe + e->mtu) <= cw;
+    if (f->sent >= f->size) return 0;
+    uint64_t next = pkt_len(e, f, f->sent);
+    if (f->sent + next > f->acked + (uint64_t)(e->rec_pkts - 1) * e->mtu) return 0; /* bitmaps */
+    return pipe == 0 || (double)(pipe + next) <= cw;
+}
+
 int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f)
 {
     if (e->recovery != REC_SELECTIVE) return pkt_flow_can_send(e, f);
+    if (e->nscc) return nscc_sel_can_send(e, f);
     if (e->rec[f - e->flows].lost) return 1;
     /* new data: the window, and no further than the bitmaps reach */
     return pkt_flow_can_send(e, f) &&
@@ -516,7 +535,10 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
             uint64_t *sk = bm(e, fi, BM_SACK), *ls = bm(e, fi, BM_LOST);
             for (uint64_t o = f->acked; o < c; o += pkt_len(e, f, o)) {
                 uint64_t b = bit_of(e, o);
-                if (!bm_get(sk, b)) fresh += pkt_len(e, f, o);
+                if (!bm_get(sk, b))
+                    fresh += pkt_len(e, f, o);
+                else
+                    r->sacked--;
                 bm_clear(sk, b);
                 if (bm_get(ls, b)) {
                     bm_clear(ls, b);
@@ -539,7 +561,10 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
                 mark_lost(e, fi, p, p + 1);
             } else {
                 uint64_t b = bit_of(e, p);
-                if (!bm_get(bm(e, fi, BM_SACK), b)) fresh += pkt_len(e, f, p);
+                if (!bm_get(bm(e, fi, BM_SACK), b)) {
+                    fresh += pkt_len(e, f, p);
+                    r->sacked++;
+                }
                 bm_set(bm(e, fi, BM_SACK), b);
                 if (bm_get(bm(e, fi, BM_LOST), b)) {
                     bm_clear(bm(e, fi, BM_LOST), b);

@@ -141,6 +141,32 @@ void pkt_nscc_sent(struct pkt_eng *e, uint32_t fi, uint64_t off)
     n->sent_ns[((size_t)fi << n->ring_bits) + slot] = (uint32_t)(e->now / PS_PER_NS);
 }
 
+/* Quick adapt's interval of flow f is over (now past qa_end): when `cause`
+ * (a delay above qa_delay x T, or a loss) and the bytes acknowledged in it
+ * are below maxwnd / 2^qa_gate, the window drops to those bytes and the
+ * bytes now in flight are set aside; a new interval starts. Returns
+ * whether it fired. */
+static int qa_interval_end(struct pkt_eng *e, struct flow *f, int cause)
+{
+    struct pkt_nscc *n = e->nscc;
+    uint32_t fi = (uint32_t)(f - e->flows);
+    struct nscc_flow *s = &n->fl[fi];
+    struct cc_flow *c = &e->cc[fi];
+    int fire =
+        s->qa_end != 0 && cause && (double)s->achieved < s->maxwnd / (double)(1u << n->qa_gate);
+    if (fire) {
+        c->cwnd = s->achieved > e->mtu ? (double)s->achieved : e->mtu;
+        s->ignore = f->sent - f->acked;
+        s->avg = n->target; /* the window now aims at T; no cut before it is passed */
+        s->fast = 0;
+        s->fast_on = 0;
+        s->qa_trigger = 0;
+    }
+    s->achieved = 0;
+    s->qa_end = e->now + s->base + (simtime_t)n->target;
+    return fire;
+}
+
 /* The control on one acknowledgement of flow f: the packet at offset off
  * was answered, `bytes` are newly acknowledged, `marked`: CE echoed. */
 static void on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t bytes, int marked)
@@ -165,18 +191,7 @@ static void on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t byt
     if (n->quick_adapt) {
         if (stale && marked) return;
         if (e->now > s->qa_end) {
-            int fire = s->qa_end != 0 && d > n->qa_delay &&
-                       (double)s->achieved < s->maxwnd / (double)(1u << n->qa_gate);
-            if (fire) {
-                c->cwnd = s->achieved > e->mtu ? (double)s->achieved : e->mtu;
-                s->ignore = f->sent - f->acked;
-                s->avg = n->target; /* the window now aims at T; no cut before it is passed */
-                s->fast = 0;
-                s->fast_on = 0;
-            }
-            s->achieved = 0;
-            s->qa_end = e->now + s->base + (simtime_t)n->target;
-            if (fire) return;
+            if (qa_interval_end(e, f, (s->qa_trigger || d > n->qa_delay))) return;
         }
     }
     if (!marked) {
@@ -223,19 +238,28 @@ void pkt_nscc_on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t b
     on_ack(e, f, off, bytes, marked);
 }
 
-/* A NACK (htsim's NSCC, updateCwndOnNack_NSCC, as the reference): the
- * average delay takes one sample of the network's base RTT (a trimmed or
- * lost packet stands for a full queue), and the window loses the NACKed
- * packet's bytes; both are skipped while a quick adapt's stale acks are
- * being set aside. */
+/* A NACK (htsim's NSCC, updateCwndOnNack_NSCC, as the reference): while a
+ * quick adapt's stale bytes are being set aside it only counts among them;
+ * otherwise the average delay takes one sample of the network's base RTT
+ * (a trimmed or lost packet stands for a full queue), the loss triggers
+ * quick adapt (at once if its interval is over, else at the next ack past
+ * it), and unless quick adapt fired now the window loses the NACKed
+ * packet's bytes. */
 void pkt_nscc_on_nack(struct pkt_eng *e, struct flow *f, uint64_t bytes)
 {
     struct pkt_nscc *n = e->nscc;
     uint32_t fi = (uint32_t)(f - e->flows);
     struct nscc_flow *s = &n->fl[fi];
     struct cc_flow *c = &e->cc[fi];
-    if (s->ignore > 0) return;
+    if (s->ignore > 0) {
+        s->ignore = s->ignore > bytes ? s->ignore - bytes : 0;
+        return;
+    }
     s->avg += n->ewma * (n->nack_delay - s->avg);
+    if (n->quick_adapt) {
+        s->qa_trigger = 1;
+        if (e->now > s->qa_end && qa_interval_end(e, f, 1)) return;
+    }
     c->cwnd -= (double)bytes;
     if (c->cwnd < e->mtu) c->cwnd = e->mtu;
     s->fast = 0;

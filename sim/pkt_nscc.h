@@ -28,6 +28,7 @@ struct nscc_flow {
     uint64_t ignore;    /* acknowledged bytes whose marks are still ignored after a quick adapt */
     uint64_t fast;      /* bytes acknowledged in a row below the fast-increase delay */
     uint8_t fast_on;    /* fast increase under way */
+    uint8_t qa_trigger; /* a NACK since the last quick adapt: the next interval's end fires it */
 };
 
 /* The engine's: the parameters in the units the control uses, and the
