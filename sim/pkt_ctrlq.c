@@ -1,0 +1,65 @@
+/* pkt_ctrlq.c - switch.ctrl_priority: control packets (acks, NACKs, CNPs:
+ * PKT_ACK; trimmed headers: PKT_TRIM) have their own strict-priority class
+ * at every output port, switch and NIC alike (docs/transports.md, "Control
+ * packets' priority").
+ *
+ * On the fast path (pkt_port.c) a packet's departure is computed when it
+ * joins a port, and the port's packets sit on its wire's ring in departure
+ * order. A control packet joins the ring behind the packet being
+ * serialized (no preemption) and behind the control packets already
+ * waiting, and ahead of every data packet that has not begun: those are
+ * shifted one slot down the ring and leave its serialization later (their
+ * arrival times grow by it), so the link's busy time stays exact and the
+ * ring stays in departure order. The ring's head has always begun (a packet
+ * waits only behind one still leaving, and that one is still on the ring),
+ * so it is never overtaken and the one arrival event a ring has (its
+ * head's) stands. The cost is a walk over the waiting data packets per
+ * control packet: the queue's length, only where the key is on.
+ *
+ * Under switch.pfc the pausable ports keep their own queue (pkt_pfc.c), and
+ * the class there is the same: control packets go ahead of waiting data,
+ * are not charged to their ingress (their class is not paused) and start
+ * while the port is paused.
+ */
+#include "sim/pkt_eng.h"
+
+/* Serialization of packet k at port p (q). */
+static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
+                        const struct pkt *k)
+{
+    return k->wire == e->mtu         ? p->ser_mtu
+           : k->wire == e->ack_bytes ? p->ser_ack
+                                     : ser_ps(k->wire, e->base.t->ports[q].bps);
+}
+
+void pkt_ctrlq_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
+{
+    struct port_rt *p = &e->ports[q];
+    simtime_t ser = ser_of(e, p, q, k);
+    if (p->n == p->cap) pkt_port_ring_grow(p);
+    uint32_t m = p->cap - 1, j = p->n;
+    /* One pass from the tail: each data packet that has not begun moves one
+     * slot down and leaves ser later; k goes behind the first packet that
+     * has begun or is a control packet (control packets keep their FIFO
+     * order), never before the head. */
+    while (j > 1) {
+        const struct pkt *o = &p->ring[(p->head + j - 1) & m];
+        if (pkt_is_ctrl(o) || o->t - p->lat_ps - ser_of(e, p, q, o) <= e->now) break;
+        struct pkt *d = &p->ring[(p->head + j) & m];
+        *d = *o;
+        d->t += ser;
+        j--;
+    }
+    simtime_t start = e->now;
+    if (j > 0) {
+        simtime_t prev = p->ring[(p->head + j - 1) & m].t - p->lat_ps; /* its departure */
+        if (prev > start) start = prev;
+    }
+    k->t = start + ser + p->lat_ps;
+    p->busy_until = (p->busy_until > e->now ? p->busy_until : e->now) + ser;
+    if (p->busy_until - e->now > p->max_backlog_ps) p->max_backlog_ps = p->busy_until - e->now;
+    p->bytes += k->wire;
+    p->busy_ps += ser;
+    p->ring[(p->head + j) & m] = *k;
+    if (p->n++ == 0) pkt_push(e, k->t, EV_ARRIVE, q);
+}
