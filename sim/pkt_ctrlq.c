@@ -32,23 +32,34 @@ static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32
                                      : ser_ps(k->wire, e->base.t->ports[q].bps);
 }
 
+/* Whether packet o at port p (q) has begun its serialization, or is a
+ * control packet: k goes behind it. */
+static inline int begun_or_ctrl(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
+                                const struct pkt *o)
+{
+    return pkt_is_ctrl(o) || o->t - p->lat_ps - ser_of(e, p, q, o) <= e->now;
+}
+
 void pkt_ctrlq_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
     struct port_rt *p = &e->ports[q];
     simtime_t ser = ser_of(e, p, q, k);
     if (p->n == p->cap) pkt_port_ring_grow(p);
-    uint32_t m = p->cap - 1, j = p->n;
-    /* One pass from the tail: each data packet that has not begun moves one
-     * slot down and leaves ser later; k goes behind the first packet that
-     * has begun or is a control packet (control packets keep their FIFO
-     * order), never before the head. */
-    while (j > 1) {
-        const struct pkt *o = &p->ring[(p->head + j - 1) & m];
-        if (pkt_is_ctrl(o) || o->t - p->lat_ps - ser_of(e, p, q, o) <= e->now) break;
-        struct pkt *d = &p->ring[(p->head + j) & m];
-        *d = *o;
+    uint32_t m = p->cap - 1, n = p->n, j = n;
+    /* j: where k goes. At the tail when the last packet has begun or is a
+     * control packet (nothing to overtake: the common case). Otherwise from
+     * the head (which has begun): past the packets that have begun (on the
+     * wire or in service: a latency's worth) and the control packets
+     * waiting (control packets keep their FIFO order), up to the first data
+     * packet that has not begun; every packet behind it is waiting data. */
+    if (n > 1 && !begun_or_ctrl(e, p, q, &p->ring[(p->head + n - 1) & m]))
+        for (j = 1; begun_or_ctrl(e, p, q, &p->ring[(p->head + j) & m]); j++)
+            ;
+    /* the waiting data move one slot down and leave ser later */
+    for (uint32_t i = n; i > j; i--) {
+        struct pkt *d = &p->ring[(p->head + i) & m];
+        *d = p->ring[(p->head + i - 1) & m];
         d->t += ser;
-        j--;
     }
     simtime_t start = e->now;
     if (j > 0) {
