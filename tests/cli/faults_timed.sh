@@ -3,7 +3,8 @@
 # faults.reroute_delay_ns; docs/fabrics.md) from the command line: the
 # shipped scenario runs, its run line counts the failing link, the packets
 # lost are counted at the failed link's two ports only, the flows recover
-# (retransmissions, timeouts or NACKs) and deliver every byte; a longer
+# (retransmissions, timeouts or NACKs) and deliver every byte (also under
+# cc = nscc with switch.ctrl_priority); a longer
 # reroute delay loses more and ends later. Bad input is refused with
 # file:line: faults.key: reason and exit status 2 before anything runs (no
 # database).
@@ -19,6 +20,12 @@ expect_eq "every byte delivered" "$(sqlite3 "$T/a.db" "SELECT group_concat(b) FR
 expect_eq "recovered" "$(sqlite3 "$T/a.db" "SELECT count(*) FROM (SELECT run_id FROM flows GROUP BY run_id HAVING sum(retx_bytes) > 0 AND sum(timeouts) + sum(nacks) > 0)")" 2
 expect_eq "a longer reroute loses more" "$(sqlite3 "$T/a.db" "SELECT (SELECT sum(drops) FROM links WHERE run_id = 2) > (SELECT sum(drops) FROM links WHERE run_id = 1)")" 1
 expect_eq "a longer reroute ends later" "$(sqlite3 "$T/a.db" "SELECT (SELECT sim_ns FROM runs WHERE id = 2) > (SELECT sim_ns FROM runs WHERE id = 1)")" 1
+# under nscc and with control packets' priority: the same accounting
+"$MOESIM" run scenarios/link_failure.ini --db "$T/n.db" -q --set transport.cc=nscc \
+    --set switch.ctrl_priority=true --set switch.ecn_kmin_bytes=20000 --set switch.ecn_kmax_bytes=80000
+expect_eq "nscc, ctrl_priority: drops only at the failed link" "$(sqlite3 "$T/n.db" "SELECT group_concat(DISTINCT src || '-' || dst) FROM links WHERE drops > 0")" "l0-s1,s1-l0"
+expect_eq "nscc, ctrl_priority: every byte delivered" "$(sqlite3 "$T/n.db" "SELECT group_concat(b) FROM (SELECT sum(bytes) AS b FROM flows GROUP BY run_id ORDER BY run_id)")" "33554432,33554432"
+expect_eq "nscc, ctrl_priority: done" "$(sqlite3 "$T/n.db" "SELECT group_concat(status) FROM runs")" "done,done"
 # the same run again: the same numbers
 "$MOESIM" run scenarios/link_failure.ini --db "$T/b.db" -q
 expect_eq "repeatable" "$(dump "$T/b.db")" "$(dump "$T/a.db")"
