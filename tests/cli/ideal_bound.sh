@@ -24,6 +24,9 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
     scenarios/link_failure.ini) set -- --set "$paths,ethereal" ;;
+    scenarios/question_roce.ini | scenarios/question_uec.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
+            --set workload.bytes=16384 --set "$paths,ethereal" ;;
     scenarios/repro_ethereal_ls.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
             --set workload.bytes=16384 --set "$paths,ethereal" --set faults.down=l0-s3 ;;
