@@ -26,6 +26,8 @@ static void push_ev(struct flow_eng *e, simtime_t t, uint32_t kind, uint32_t id)
 
 static void touch(struct flow_eng *e, uint32_t link)
 {
+    if (e->links[link].tgen == e->tgen) return; /* listed already */
+    e->links[link].tgen = e->tgen;
     if (e->ntouched == e->captouched) {
         e->captouched = e->captouched ? 2 * e->captouched : 256;
         e->touched = xrealloc(e->touched, e->captouched * sizeof *e->touched);
@@ -56,6 +58,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
     e->end_seq = FL_NOEV;
     e->theta = INFINITY;
+    e->tgen = 1;
     e->slack = c->fl.resolve_slack;
     e->window = c->fl.resolve_window;
     e->defer = e->slack > 0 || e->window > 0;
@@ -107,6 +110,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
+    e->tgen++;
     e->theta = INFINITY;
     e->epoch = 0;
     e->end_seq = FL_NOEV;
@@ -427,9 +431,10 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 static void end_due(struct flow_eng *e)
 {
     simtime_t horizon = e->now + (e->defer ? 0 : (simtime_t)(FLOW_BATCH * (double)e->now));
-    while (e->neh) {
-        uint32_t si = e->eh[0].si;
-        simtime_t t = e->eh[0].t;
+    const struct fl_hent *h;
+    while ((h = flow_heap_top(e))) {
+        uint32_t si = h->si;
+        simtime_t t = h->t;
         if (t > horizon) break;
         end_sub(e, si, t > e->now ? t : e->now);
     }
@@ -438,7 +443,8 @@ static void end_due(struct flow_eng *e)
 /* The one end event: at the earliest end of the active subs. */
 static void next_end(struct flow_eng *e)
 {
-    simtime_t t = e->neh ? e->eh[0].t : SIMTIME_MAX;
+    const struct fl_hent *h = flow_heap_top(e);
+    simtime_t t = h ? h->t : SIMTIME_MAX;
     if (e->end_seq != FL_NOEV) {
         if (t == e->end_at) return;
         evq_cancel(&e->q, e->end_seq);

@@ -53,6 +53,7 @@ struct fl_link {
     uint32_t *uses; /* the active subs' uses of it (indices into e->uses) */
     uint32_t *sid;  /* the sub of each of those uses (uses[j]'s sub), for full re-solves */
     uint32_t n, capn;
+    uint32_t tgen;  /* e->tgen when it was last put in e->touched */
     uint32_t nlive; /* its active subs' uses (n less the ended ones a deferred engine keeps) */
     uint64_t done;  /* bytes of ended subs (data and acknowledgements) */
     double load;    /* sum of w * rate over its active subs with a rate */
@@ -115,6 +116,7 @@ struct flow_eng {
      * started (no rate yet), the least rate of the subs that ended */
     uint32_t *touched;
     uint32_t ntouched, captouched;
+    uint32_t tgen; /* the generation of e->touched: bumped each time it is emptied */
     uint32_t *fresh;
     uint32_t nfresh, capfresh;
     double theta;
@@ -177,6 +179,10 @@ extern int flow_maxmin_check_load;
 /* The heap of ends (flow_maxmin.c). */
 void flow_heap_update(struct flow_eng *e, uint32_t si);
 void flow_heap_remove(struct flow_eng *e, uint32_t si);
+/* The earliest end (NULL: none); with deferred re-solves the heap keeps an
+ * entry per re-key (no positions to maintain) and this drops the stale
+ * ones on top. */
+const struct fl_hent *flow_heap_top(struct flow_eng *e);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE };
 

@@ -48,7 +48,7 @@ static int before(const struct fl_hent *a, const struct fl_hent *b)
 static void heap_set(struct flow_eng *e, uint32_t i, struct fl_hent h)
 {
     e->eh[i] = h;
-    e->subs[h.si].hpos = i;
+    if (!e->defer) e->subs[h.si].hpos = i;
 }
 
 static void sift_up(struct flow_eng *e, uint32_t i)
@@ -83,7 +83,7 @@ void flow_heap_update(struct flow_eng *e, uint32_t si)
 {
     struct fl_sub *s = &e->subs[si];
     struct fl_hent h = {s->tend, si};
-    if (s->hpos == FL_NONE) {
+    if (s->hpos == FL_NONE || e->defer) { /* deferred: a new entry, the old one stale */
         if (e->neh == e->capeh) {
             e->capeh = e->capeh ? 2 * e->capeh : 1024;
             e->eh = xrealloc(e->eh, e->capeh * sizeof *e->eh);
@@ -98,9 +98,28 @@ void flow_heap_update(struct flow_eng *e, uint32_t si)
     sift_down(e, s->hpos, e->neh);
 }
 
+const struct fl_hent *flow_heap_top(struct flow_eng *e)
+{
+    while (e->defer && e->neh) {
+        const struct fl_hent *h = &e->eh[0];
+        const struct fl_sub *s = &e->subs[h->si];
+        if (s->active && !s->fresh && s->tend == h->t) break;
+        e->eh[0] = e->eh[--e->neh]; /* stale: its sub ended or was re-keyed */
+        if (e->neh) sift_down(e, 0, e->neh);
+    }
+    return e->neh ? &e->eh[0] : NULL;
+}
+
 void flow_heap_remove(struct flow_eng *e, uint32_t si)
 {
     struct fl_sub *s = &e->subs[si];
+    if (e->defer) { /* only the top ends (end_due); flow_heap_top took the stale ones */
+        if (e->neh && e->eh[0].si == si) {
+            e->eh[0] = e->eh[--e->neh];
+            if (e->neh) sift_down(e, 0, e->neh);
+        }
+        return;
+    }
     uint32_t i = s->hpos;
     if (i == FL_NONE) return;
     s->hpos = FL_NONE;
@@ -374,6 +393,7 @@ void flow_maxmin_update(struct flow_eng *e)
             e->nfresh = 0;
             e->theta = INFINITY;
             e->ntouched = 0;
+            e->tgen++;
             full_update(e, now);
             goto checks;
         }
@@ -399,6 +419,7 @@ void flow_maxmin_update(struct flow_eng *e)
         e->rl[nr++] = e->touched[i];
     }
     e->ntouched = 0;
+    e->tgen++;
     uint32_t nsr = 0;
     for (uint32_t i = 0; i < nr; i++) {
         struct fl_link *l = &e->links[e->rl[i]];
