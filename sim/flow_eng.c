@@ -87,6 +87,8 @@ static void flow_destroy(struct eng *eb)
     free(e->cl);
     free(e->cs);
     free(e->eh);
+    free(e->srt);
+    free(e->srt2);
     free(e->act);
     free(e->arate);
     free(e->csr);
@@ -110,6 +112,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
+    e->nsrt = e->psrt = 0;
     e->tgen++;
     e->theta = INFINITY;
     e->epoch = 0;

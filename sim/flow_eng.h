@@ -104,6 +104,10 @@ struct flow_eng {
     /* the active subs with a rate, a 4-ary min-heap on (tend, sub) */
     struct fl_hent *eh;
     uint32_t neh, capeh;
+    /* deferred: the ends sorted at the last full re-solve, taken from psrt
+     * on (the heap eh holds the re-keys since) */
+    struct fl_hent *srt, *srt2;
+    uint32_t nsrt, psrt, capsrt;
     uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;

@@ -98,23 +98,34 @@ void flow_heap_update(struct flow_eng *e, uint32_t si)
     sift_down(e, s->hpos, e->neh);
 }
 
+static int stale(const struct flow_eng *e, const struct fl_hent *h)
+{
+    const struct fl_sub *s = &e->subs[h->si];
+    return !s->active || s->fresh || s->tend != h->t;
+}
+
 const struct fl_hent *flow_heap_top(struct flow_eng *e)
 {
-    while (e->defer && e->neh) {
-        const struct fl_hent *h = &e->eh[0];
-        const struct fl_sub *s = &e->subs[h->si];
-        if (s->active && !s->fresh && s->tend == h->t) break;
-        e->eh[0] = e->eh[--e->neh]; /* stale: its sub ended or was re-keyed */
+    if (!e->defer) return e->neh ? &e->eh[0] : NULL;
+    while (e->psrt < e->nsrt && stale(e, &e->srt[e->psrt]))
+        e->psrt++;
+    while (e->neh && stale(e, &e->eh[0])) {
+        e->eh[0] = e->eh[--e->neh]; /* its sub ended or was re-keyed */
         if (e->neh) sift_down(e, 0, e->neh);
     }
-    return e->neh ? &e->eh[0] : NULL;
+    const struct fl_hent *a = e->psrt < e->nsrt ? &e->srt[e->psrt] : NULL;
+    if (!e->neh) return a;
+    return a && !before(&e->eh[0], a) ? a : &e->eh[0];
 }
 
 void flow_heap_remove(struct flow_eng *e, uint32_t si)
 {
     struct fl_sub *s = &e->subs[si];
-    if (e->defer) { /* only the top ends (end_due); flow_heap_top took the stale ones */
-        if (e->neh && e->eh[0].si == si) {
+    if (e->defer) { /* only the top ends (end_due), after flow_heap_top */
+        const struct fl_hent *a = e->psrt < e->nsrt ? &e->srt[e->psrt] : NULL;
+        if (a && a->si == si && (!e->neh || !before(&e->eh[0], a))) {
+            e->psrt++;
+        } else if (e->neh && e->eh[0].si == si) {
             e->eh[0] = e->eh[--e->neh];
             if (e->neh) sift_down(e, 0, e->neh);
         }
@@ -271,8 +282,67 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
 /* Rebuilds the heap of ends from e->act (every active sub has a rate):
  * the order of (tend, sub) is total, so the ends pop in the same order as
  * after re-keying each sub. */
+static int cmp_hent(const void *a, const void *b)
+{
+    return before(a, b) ? -1 : before(b, a);
+}
+
+/* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
+ * (a radix sort on tend's bytes that differ, then each run of equal ends
+ * by sub), the heap of re-keys emptied (its entries are stale or the same
+ * as srt's). */
+static void sort_ends(struct flow_eng *e)
+{
+    uint32_t n = e->live_subs;
+    if (e->capsrt < n) {
+        e->capsrt = n;
+        e->srt = xrealloc(e->srt, n * sizeof *e->srt);
+        e->srt2 = xrealloc(e->srt2, n * sizeof *e->srt2);
+    }
+    struct fl_hent *a = e->srt, *b = e->srt2;
+    simtime_t lo = SIMTIME_MAX, hi = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t si = e->act[i];
+        a[i] = (struct fl_hent){e->subs[si].tend, si};
+        if (a[i].t < lo) lo = a[i].t;
+        if (a[i].t > hi) hi = a[i].t;
+    }
+    simtime_t span = n ? hi - lo : 0;
+    for (int sh = 0; sh < 64 && (span >> sh); sh += 8) {
+        uint32_t cnt[257] = {0};
+        for (uint32_t i = 0; i < n; i++)
+            cnt[((a[i].t - lo) >> sh & 0xff) + 1]++;
+        for (int k = 0; k < 256; k++)
+            cnt[k + 1] += cnt[k];
+        for (uint32_t i = 0; i < n; i++)
+            b[cnt[(a[i].t - lo) >> sh & 0xff]++] = a[i];
+        struct fl_hent *tmp = a;
+        a = b;
+        b = tmp;
+    }
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && a[j].t == a[i].t)
+            j++;
+        if (j - i > 1) qsort(a + i, j - i, sizeof *a, cmp_hent);
+        i = j;
+    }
+    e->srt = a;
+    e->srt2 = b;
+    e->nsrt = n;
+    e->psrt = 0;
+    e->neh = 0;
+}
+
+/* Rebuilds the heap of ends from e->act (every active sub has a rate):
+ * the order of (tend, sub) is total, so the ends pop in the same order as
+ * after re-keying each sub. */
 static void heap_rebuild(struct flow_eng *e)
 {
+    if (e->defer) {
+        sort_ends(e);
+        return;
+    }
     if (e->capeh < e->live_subs) {
         e->capeh = e->live_subs;
         e->eh = xrealloc(e->eh, e->capeh * sizeof *e->eh);
