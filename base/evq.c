@@ -106,10 +106,12 @@ static inline struct ev lane_rep(const struct evq_lane *l, uint32_t j)
  * e, else an empty one whose key is already d (an empty lane keeps its key
  * as a candidate), else the heap, and an empty slot takes d as its candidate:
  * a delay claims a lane when it comes twice in a row, so that delays seen
- * once (a gap on a wire) do not hold lanes. */
+ * once (a gap on a wire) do not hold lanes. A queue of fewer than
+ * EVQ_LANE_MIN events uses its heap alone: small, it stays in the first
+ * cache level, where a heap's pass costs less than a lane's bookkeeping. */
 static inline int lane_for(struct evq *q, const struct ev *e)
 {
-    if (e->time < q->now) return -1;
+    if (q->n < EVQ_LANE_MIN || e->time < q->now) return -1;
     simtime_t d = e->time - q->now;
     uint32_t a = (uint32_t)((d * 0x9E3779B97F4A7C15ull) >> 58) & (EVQ_LANES - 1);
     uint32_t b = (a + 1) & (EVQ_LANES - 1);
@@ -132,7 +134,7 @@ static inline int lane_for(struct evq *q, const struct ev *e)
 }
 
 /* Doubles lane l's ring, keeping its order. */
-static void lane_grow(struct evq_lane *l)
+static __attribute__((noinline)) void lane_grow(struct evq_lane *l)
 {
     uint32_t cap = l->cap ? 2 * l->cap : 64;
     if (cap < l->cap) err_fatal("more than %u events in one event-queue lane", l->cap);
@@ -145,14 +147,21 @@ static void lane_grow(struct evq_lane *l)
     l->cap = cap;
 }
 
+/* Puts e at the tail of lane l (its representative, if it was empty, is the
+ * caller's to place). */
+static inline void lane_append(struct evq_lane *l, struct ev e)
+{
+    if (l->n == l->cap) lane_grow(l);
+    l->ring[(l->head + l->n++) & (l->cap - 1)] = e;
+}
+
 /* Puts e at the tail of lane j (when the lane was empty, its representative
  * joins the heap). */
-static void lane_push(struct evq *q, uint32_t j, struct ev e)
+static inline void lane_push(struct evq *q, uint32_t j, struct ev e)
 {
     struct evq_lane *l = &q->lane[j];
-    if (l->n == l->cap) lane_grow(l);
-    l->ring[(l->head + l->n) & (l->cap - 1)] = e;
-    if (l->n++ == 0) heap_push(q, lane_rep(l, j));
+    lane_append(l, e);
+    if (l->n == 1) heap_push(q, lane_rep(l, j));
 }
 
 /* Puts e into lane j (lane_for), or the heap for j < 0. */
@@ -262,17 +271,54 @@ void evq_drop_top(struct evq *q)
     pop_top(q);
 }
 
+/* evq_replace_top where a lane is involved (the top is a lane's head, or e
+ * goes into lane j): the top's removal and e's placing share one pass down
+ * the heap where they can, the root giving way to what replaces it (the
+ * top's lane's next event, or e, or the representative of the empty lane
+ * e starts). */
+static __attribute__((noinline)) void replace_lanes(struct evq *q, struct ev e, int j)
+{
+    struct evq_lane *lj = j >= 0 ? &q->lane[j] : NULL;
+    if (q->heap[0].kind != EVQ_LANE) { /* the top is in the heap, e goes into lane j */
+        lane_append(lj, e);
+        if (lj->n > 1)
+            heap_pop(q);
+        else
+            sift_down(q, lane_rep(lj, (uint32_t)j));
+        return;
+    }
+    uint32_t k = q->heap[0].id; /* the top is lane k's head */
+    struct evq_lane *lk = &q->lane[k];
+    lk->head = (lk->head + 1) & (lk->cap - 1);
+    lk->n--;
+    if (lj && lj != lk && lj->n) { /* e joins another lane behind its head */
+        lane_append(lj, e);
+        if (lk->n)
+            sift_down(q, lane_rep(lk, k));
+        else
+            heap_pop(q);
+        return;
+    }
+    if (lj) lane_append(lj, e); /* lane k itself, or an empty lane */
+    if (lk->n) {
+        sift_down(q, lane_rep(lk, k));
+        if (!lj)
+            heap_push(q, e);
+        else if (lj != lk)
+            heap_push(q, lane_rep(lj, (uint32_t)j));
+    } else { /* lane k is empty (so e is elsewhere): e, or its lane, takes the root */
+        sift_down(q, lj ? lane_rep(lj, (uint32_t)j) : e);
+    }
+}
+
 uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
 {
     struct ev e = {time, q->next_seq++, kind, id};
     int j = lane_for(q, &e);
-    if (q->heap[0].kind != EVQ_LANE && j < 0) {
-        sift_down(q, e); /* both in the heap: one pass */
-    } else {
-        pop_top(q);
-        q->n++;
-        place(q, e, j);
-    }
+    if (j < 0 && q->heap[0].kind != EVQ_LANE)
+        sift_down(q, e); /* both in the heap: one pass, as a heap alone does */
+    else
+        replace_lanes(q, e, j);
     return e.seq;
 }
 

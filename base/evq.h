@@ -15,7 +15,8 @@
  * FIFO ring, a lane keyed by d, with only the lane's head in the heap (a
  * representative: kind EVQ_LANE, id the lane). A push whose delay has no
  * lane (nor an empty one to take), or that would not go last in its lane
- * (a time before the lane's tail), goes into the heap itself. Lanes are
+ * (a time before the lane's tail), goes into the heap itself, as every push
+ * does while the queue is small (EVQ_LANE_MIN). Lanes are
  * appended at the tail and read at the head, sequentially, and the heap
  * stays small (the lanes' heads and the rest), where a heap of every event
  * had one cache miss per level on large fabrics: the same order, less memory
@@ -45,8 +46,9 @@ struct ev {
 };
 
 /* The kind of a lane's representative in the heap (its id: the lane). */
-#define EVQ_LANE  UINT32_MAX
-#define EVQ_LANES 64 /* a power of two */
+#define EVQ_LANE     UINT32_MAX
+#define EVQ_LANES    64   /* a power of two */
+#define EVQ_LANE_MIN 1024 /* events held below which pushes go to the heap */
 
 /* A FIFO of events pushed at one delay `key` after the top of their time:
  * ring[(head + i) & (cap - 1)], i < n, oldest first. */
@@ -87,6 +89,15 @@ void evq_drop_top(struct evq *q);
  * as evq_drop_top() then evq_push(), with less work when both are in the
  * heap (a heap top replaced in one pass). */
 uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
+/* The event k places after the top in the top's lane (k = 0: the top),
+ * or NULL when the top is in no lane or its lane holds fewer: what the
+ * events soon to come will touch can be prefetched from it. */
+static inline const struct ev *evq_lane_ahead(const struct evq *q, uint32_t k)
+{
+    if (!q->hn || q->heap[0].kind != EVQ_LANE) return NULL;
+    const struct evq_lane *l = &q->lane[q->heap[0].id];
+    return k < l->n ? &l->ring[(l->head + k) & (l->cap - 1)] : NULL;
+}
 /* Cancels a pushed, not yet popped event (seq from evq_push or
  * evq_replace_top; cancelling one twice, or one already popped, is a bug). */
 void evq_cancel(struct evq *q, uint64_t seq);
