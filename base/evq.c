@@ -61,8 +61,9 @@ static void heap_push(struct evq *q, struct ev e)
 
 /* Places x at the root and sinks it to its place. The smallest of four
  * children is picked with conditional moves (a tournament of two pairs), not
- * branches. */
-static void sift_down(struct evq *q, struct ev x)
+ * branches. Inline: x stays in registers (passed by value to a call, it went
+ * through the stack, stored as fields and loaded as a whole, a stall). */
+static inline __attribute__((always_inline)) void sift_down(struct evq *q, struct ev x)
 {
     struct ev *h = q->heap;
     size_t n = q->hn, i = 0;
@@ -276,8 +277,10 @@ void evq_drop_top(struct evq *q)
  * the heap where they can, the root giving way to what replaces it (the
  * top's lane's next event, or e, or the representative of the empty lane
  * e starts). */
-static __attribute__((noinline)) void replace_lanes(struct evq *q, struct ev e, int j)
+static __attribute__((noinline)) void replace_lanes(struct evq *q, simtime_t time, uint64_t seq,
+                                                    uint32_t kind, uint32_t id, int j)
 {
+    struct ev e = {time, seq, kind, id}; /* (as fields: a struct copied whole stalled) */
     struct evq_lane *lj = j >= 0 ? &q->lane[j] : NULL;
     if (q->heap[0].kind != EVQ_LANE) { /* the top is in the heap, e goes into lane j */
         lane_append(lj, e);
@@ -318,7 +321,7 @@ uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t 
     if (j < 0 && q->heap[0].kind != EVQ_LANE)
         sift_down(q, e); /* both in the heap: one pass, as a heap alone does */
     else
-        replace_lanes(q, e, j);
+        replace_lanes(q, time, e.seq, kind, id, j);
     return e.seq;
 }
 
