@@ -14,7 +14,7 @@
 #
 #   sh tools/ns3_compare.sh ./moesim [a2a16 perm128 perm128_2to1 incast32]
 #
-# SEEDS (default "1 2 3"): ns-3 --seed, moesim sim.seed; one seed is one
+# SEEDS (default "1 2 3 4 5", as htsim_compare.sh): ns-3 --seed, moesim sim.seed; one seed is one
 # sample of the ECMP hash's collisions. The last flow's end is the median
 # over the seeds; p50 and p99 pool every seed's flows. K (default 65536)
 # is the marking threshold: moesim's switch.ecn_kmin_bytes = ecn_kmax_bytes
@@ -35,7 +35,7 @@
 set -eu
 MOESIM=${1:?usage: ns3_compare.sh MOESIM [CASE ...]}
 shift
-SEEDS=${SEEDS:-1 2 3}
+SEEDS=${SEEDS:-1 2 3 4 5}
 K=${K:-65536}
 WINDOW=${WINDOW:-29}
 FLOW_BYTES=${FLOW_BYTES:-2000000}
@@ -56,7 +56,7 @@ if [ -z "$NS3_REF" ]; then
         echo "ns3_compare.sh: ns-3 not found (needs g++, pkg-config and Debian's libns3-dev); skipped"
         exit 0
     fi
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2046
     g++ -O2 -std=c++17 -o "$tmp/moesim_ref" "$here/ns3/moesim_ref.cc" $(pkg-config --libs $libs)
     NS3_REF=$tmp/moesim_ref
 fi
@@ -104,12 +104,12 @@ pct() {
         i = int(p / 100 * NR + 0.999999); printf "%.1f\n", v[i < 1 ? 1 : i] }'
 }
 
-printf '| case | path | ns-3 last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / ns-3 | ns-3 marks / drops / retx bytes (all seeds) | moesim marks |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| case | path | ns-3 last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / ns-3 | last / busiest link: ns-3, moesim | ns-3 marks / drops / retx bytes (all seeds) | moesim marks |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for c in "$@"; do
     setup "$c"
     for path in ecmp spray; do
-        : >"$tmp/nf" && : >"$tmp/nl" && : >"$tmp/mf" && : >"$tmp/ml"
+        : >"$tmp/nf" && : >"$tmp/nl" && : >"$tmp/mf" && : >"$tmp/ml" && : >"$tmp/nb" && : >"$tmp/mb"
         nm=0 nd=0 nr=0 mm=0
         for seed in $SEEDS; do
             # shellcheck disable=SC2086
@@ -121,6 +121,8 @@ for c in "$@"; do
             cat "$tmp/n1" >>"$tmp/nf"
             pct 100 <"$tmp/n1" >>"$tmp/nl"
             sum() { awk -v k="$1" '$1 == "summary" { for (i = 2; i < NF; i++) if ($i == k) print $(i + 1) }' "$tmp/n.out"; }
+            # the last flow over the busiest link's time at 100 Gb/s (its collisions' bound)
+            echo "$(pct 100 <"$tmp/n1") $(sum maxlink_bytes)" | awk '{ printf "%.4f\n", $1 / ($2 * 8 / 1e5) }' >>"$tmp/nb"
             nm=$((nm + $(sum marks))) nd=$((nd + $(sum drops))) nr=$((nr + $(sum retx_bytes)))
             {
                 printf '[topology]\nleaves = %s\nspines = %s\nhosts_per_leaf = %s\n' "$L" "$S" "$H"
@@ -137,12 +139,15 @@ for c in "$@"; do
             sqlite3 "$tmp/m.db" "SELECT (end_ns - start_ns) / 1000.0 FROM flows" >"$tmp/m1"
             cat "$tmp/m1" >>"$tmp/mf"
             pct 100 <"$tmp/m1" >>"$tmp/ml"
+            echo "$(pct 100 <"$tmp/m1") $(sqlite3 "$tmp/m.db" "SELECT MAX(bytes) FROM links")" |
+                awk '{ printf "%.4f\n", $1 / ($2 * 8 / 1e5) }' >>"$tmp/mb"
             mm=$((mm + $(sqlite3 "$tmp/m.db" "SELECT COALESCE(SUM(ecn_marks), 0) FROM links")))
         done
         n="$(pct 50 <"$tmp/nl") $(pct 50 <"$tmp/nf") $(pct 99 <"$tmp/nf")"
         m="$(pct 50 <"$tmp/ml") $(pct 50 <"$tmp/mf") $(pct 99 <"$tmp/mf")"
         r=$(echo "$n $m" | awk '{ if ($1 == "-" || $1 == 0) print "-"; else printf "%.3f", $4 / $1 }')
-        printf '| %s | %s | %s | %s | %s | %s / %s / %s | %s |\n' "$c" "$path" \
-            "$(echo "$n" | tr ' ' '/')" "$(echo "$m" | tr ' ' '/')" "$r" "$nm" "$nd" "$nr" "$mm"
+        b="$(sort -g "$tmp/nb" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }'), $(sort -g "$tmp/mb" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')"
+        printf '| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n' "$c" "$path" \
+            "$(echo "$n" | tr ' ' '/')" "$(echo "$m" | tr ' ' '/')" "$r" "$b" "$nm" "$nd" "$nr" "$mm"
     done
 done

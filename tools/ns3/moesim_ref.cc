@@ -41,9 +41,10 @@
  *   takes 3 duplicate acks for a loss. A large value matches moesim.
  *
  * Output (stdout): "flow ID SRC DST BYTES FCT_US RETX_BYTES" per flow, then
- * "summary flows N done N last_us X marks M drops D retx_bytes R" (marks and
+ * "summary flows N done N last_us X marks M drops D retx_bytes R maxlink_bytes L" (marks and
  * drops over the switches' queue discs, drops also the devices' queues;
- * retx_bytes the data bytes sent beyond each flow's payload). Exit status 1
+ * retx_bytes the data bytes sent beyond each flow's payload; maxlink_bytes
+ * the most bytes one link direction carried, on the wire, acks included). Exit status 1
  * when a flow did not finish by end_ms.
  */
 #include <algorithm>
@@ -241,6 +242,13 @@ void OnTx(uint32_t id, Ptr<const Packet> p, const TcpHeader &, Ptr<const TcpSock
     g_flows[id].sent += p->GetSize();
 }
 
+std::vector<uint64_t> g_txbytes; /* per device, on the wire */
+
+void OnPhyTxEnd(uint32_t dev, Ptr<const Packet> p)
+{
+    g_txbytes[dev] += p->GetSize();
+}
+
 void Connect(Ptr<Socket> s, InetSocketAddress to)
 {
     s->Connect(to);
@@ -413,6 +421,14 @@ int main(int argc, char **argv)
         for (uint32_t l = 0; l < leaves; l++)
             link(hosts + l, sn, false, g_role[hosts + l].up[s], g_role[sn].down[l]);
     }
+    for (uint32_t n = 0; n < nodes.GetN(); n++)
+        for (uint32_t i = 0; i < nodes.Get(n)->GetNDevices(); i++) {
+            Ptr<NetDevice> d = nodes.Get(n)->GetDevice(i);
+            if (!DynamicCast<PointToPointNetDevice>(d)) continue;
+            d->TraceConnectWithoutContext(
+                "PhyTxEnd", MakeBoundCallback(&OnPhyTxEnd, (uint32_t)g_txbytes.size()));
+            g_txbytes.push_back(0);
+        }
     std::vector<Ipv4Address> host_addr(hosts);
     for (auto &kv : g_host_of)
         host_addr[kv.second] = Ipv4Address(kv.first);
@@ -468,9 +484,12 @@ int main(int argc, char **argv)
         }
         printf("flow %u %u %u %" PRIu64 " %.3f %" PRIu64 "\n", i, f.src, f.dst, f.bytes, fct, r);
     }
+    uint64_t maxlink = 0;
+    for (uint64_t b : g_txbytes)
+        maxlink = std::max(maxlink, b);
     printf("summary flows %zu done %u last_us %.3f marks %" PRIu64 " drops %" PRIu64
-           " retx_bytes %" PRIu64 "\n",
-           g_flows.size(), done, last, marks, drops, retx);
+           " retx_bytes %" PRIu64 " maxlink_bytes %" PRIu64 "\n",
+           g_flows.size(), done, last, marks, drops, retx, maxlink);
     Simulator::Destroy();
     return done == g_flows.size() ? 0 : 1;
 }
