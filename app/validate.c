@@ -180,7 +180,8 @@ static int cfg_check_switch(const struct cfg *c, const struct opt_def **bad, str
 
 /* Loss recovery (transport.recovery, sim/pkt_loss.c) acknowledges every
  * packet: its acks carry the cumulative point and one packet's SACK, and
- * echo a mark in one bit. */
+ * echo a mark in one bit. It runs under every cc, with switch.pfc and on
+ * a rail's planes. */
 static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (c->tr.recovery != REC_NONE && c->tr.ack_every != 1)
@@ -188,25 +189,6 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
                         "%lld: loss recovery (transport.recovery = %s) acknowledges every packet: "
                         "use 1",
                         (long long)c->tr.ack_every,
-                        opt_enum_name("transport", "recovery", c->tr.recovery));
-    if (c->tr.recovery != REC_NONE && c->tr.sw.pfc)
-        return cfg_fail(bad, e, "transport", "recovery",
-                        "%s with switch.pfc is not built yet (PFC is lossless: its pausable "
-                        "ports neither drop nor trim)",
-                        opt_enum_name("transport", "recovery", c->tr.recovery));
-    if (c->tr.recovery != REC_NONE && c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-        return cfg_fail(bad, e, "transport", "recovery",
-                        "%s with topology.planes > 1 is not built yet (the planes' sender "
-                        "bypasses recovery's)",
-                        opt_enum_name("transport", "recovery", c->tr.recovery));
-    if (c->tr.recovery != REC_NONE && c->tr.cc == CC_DCQCN)
-        return cfg_fail(bad, e, "transport", "recovery",
-                        "%s under cc = dcqcn is not built yet (recovery's receiver sends no CNP)",
-                        opt_enum_name("transport", "recovery", c->tr.recovery));
-    if (c->tr.recovery != REC_NONE && c->tr.cc == CC_NSCC)
-        return cfg_fail(bad, e, "transport", "recovery",
-                        "%s under cc = nscc is not built yet (nscc's RTT samples read the ack's "
-                        "seq, which recovery's acks use for the cumulative point)",
                         opt_enum_name("transport", "recovery", c->tr.recovery));
     return 0;
 }
@@ -225,6 +207,10 @@ static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct
         return cfg_fail(bad, e, "switch", "pfc",
                         "not with topology.planes > 1 yet (a NIC's plane ports are not paused "
                         "as one sender)");
+    if (s->trim)
+        return cfg_fail(bad, e, "switch", "trim",
+                        "PFC is lossless (switch.pfc = true): no buffer overflows, nothing to "
+                        "trim");
     if (s->pfc_xon_bytes >= s->pfc_xoff_bytes)
         return cfg_fail(bad, e, "switch", "pfc_xon_bytes",
                         "%lld is not less than switch.pfc_xoff_bytes (%lld)",

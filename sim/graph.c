@@ -185,6 +185,15 @@ int graph_tag(struct graph *g, uint64_t task, uint32_t chunk, enum graph_pass pa
     return 0;
 }
 
+int graph_set_pass(struct graph *g, uint64_t task, enum graph_pass pass)
+{
+    if (task < g->base || task >= graph_next_id(g))
+        return fail(g, "graph: a tag of task %llu, which is not in the graph being built",
+                    (unsigned long long)task);
+    g->task[task - g->base].pass = pass;
+    return 0;
+}
+
 int graph_take(struct graph *g, struct graph_part *p)
 {
     memset(p, 0, sizeof *p);

@@ -78,6 +78,9 @@ void graph_barrier(struct graph *g);
  * `tasks` table; neither changes how it runs. 0, or -1 with the graph's
  * error set. */
 int graph_tag(struct graph *g, uint64_t task, uint32_t chunk, enum graph_pass pass);
+/* Tags task `task` (not yet taken) with its pass, keeping its chunk. 0, or
+ * -1 with the graph's error set. */
+int graph_set_pass(struct graph *g, uint64_t task, enum graph_pass pass);
 /* Tags task `task` (not yet taken) with micro-batch mb (graph_task's
  * micro_batch; tasks start with 0). */
 void graph_set_micro_batch(struct graph *g, uint64_t task, uint8_t mb);

@@ -284,7 +284,8 @@ int pkt_dcqcn_pick(struct pkt_eng *e, uint32_t hi)
     uint32_t fi = hs->ready_head;
     const struct flow *f = &e->flows[fi];
     uint64_t left = f->size - f->sent;
-    dcqcn_rp_sent(&d->par, &d->rp[fi], now, left < e->mtu ? (uint32_t)left : e->mtu);
+    /* (left = 0: recovery resends below f->sent, a packet of mtu bytes taken) */
+    dcqcn_rp_sent(&d->par, &d->rp[fi], now, left && left < e->mtu ? (uint32_t)left : e->mtu);
     return 1;
 }
 
@@ -315,7 +316,8 @@ int pkt_dcqcn_rx(struct pkt_eng *e, struct pkt *k)
         c.wire = (uint16_t)e->ack_bytes;
         c.payload = 0;
         c.hop = 0;
-        c.flags = PKT_ACK | PKT_CNP | PKT_CC;
+        c.flags =
+            (uint8_t)(PKT_ACK | PKT_CNP | PKT_CC | (k->flags & PKT_REC)); /* REC: pkt_loss.c's */
         c.seq = 0;
         if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
         /* as pkt_recv.c commits an ack: a pausable port under switch.pfc, the

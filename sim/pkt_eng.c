@@ -99,8 +99,8 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         e->dctcp_g = c->dctcp_g;
         e->dctcp_alpha_init = c->dctcp_alpha_init;
     }
+    if (c->cc == CC_NSCC) pkt_nscc_create(e, c); /* (first: recovery sizes its bitmaps by it) */
     if (c->recovery != REC_NONE) pkt_rec_create(e, c);
-    if (c->cc == CC_NSCC) pkt_nscc_create(e, c);
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     seed_streams(e, 0);
     e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);

@@ -20,13 +20,30 @@
  *
  * Sequence numbers are the byte offsets of pkt.seq (mod 2^32, unwrapped
  * against the end's own cumulative point). An ack of a recovering flow
- * carries the receiver's cumulative point in seq and, under selective, in
- * payload 1 + the acknowledged packet's distance above it in packets (0:
- * none); flags PKT_NACK (and PKT_TRIM: the packet was trimmed) mark NACKs,
- * PKT_CE echoes a mark (recovery requires transport.ack_every = 1, so one
- * bit is the echo). Acks are never dropped (they are never above the buffer
- * test: pkt_port.c), so the sender's scoreboard of SACKs is the receiver's
- * bitmap as the acks tell it.
+ * keeps, in seq, the seq of the data packet it answers (the packet it
+ * acknowledges: a SACK under selective when it lies at or above the
+ * cumulative point; and the key of its send time for cc = nscc's RTT
+ * sample), and carries the receiver's cumulative point in payload, as a
+ * signed 16-bit count of packets from that packet (the point rounded up
+ * to a packet: it is a packet boundary or the flow's end); when the
+ * distance does not fit, payload is ACK_NO_REF and seq is the cumulative
+ * point itself (no SACK, no RTT sample). Flags PKT_NACK (and PKT_TRIM: the
+ * packet was trimmed) mark NACKs, PKT_CE echoes a mark (recovery requires
+ * transport.ack_every = 1, so one bit is the echo). Acks are never dropped
+ * (they are never above the buffer test: pkt_port.c), so the sender's
+ * scoreboard of SACKs is the receiver's bitmap as the acks tell it.
+ *
+ * With a congestion control: under dctcp each new cumulative ack feeds
+ * pkt_dctcp_ack; under nscc every ack feeds pkt_nscc_on_ack (its RTT from
+ * the answered packet's send time, the bytes it newly confirms: the
+ * cumulative advance not SACKed before, and a new SACK), each NACK
+ * pkt_nscc_on_nack and each timeout pkt_nscc_on_timeout (sim/pkt_nscc.c);
+ * under dcqcn the receiver is also DCQCN's notification point: a data
+ * packet marked CE may send a CNP (pkt_dcqcn_rx), which counts among its
+ * flow's packets in the fabric. Under switch.pfc the acks join pausable
+ * ports (pkt_commit_from); nothing is dropped there, so recovery only
+ * answers reordering. On a rail with planes an ack leaves by the plane's
+ * NIC port its data came by (as pkt_recv.c's).
  *
  * A flow's slot is freed only once it is acknowledged entirely, none of its
  * packets is left in the fabric (duplicates may still be on their way) and
@@ -35,7 +52,12 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
+#include "sim/pkt_nscc.h"
+
+/* An ack's payload when its seq is the cumulative point itself */
+#define ACK_NO_REF 0x8000u
 
 /* A flow's recovery state, beside e->flows (same index). */
 struct rec_flow {
@@ -50,6 +72,7 @@ struct rec_flow {
     uint32_t timeouts, nacks;
     uint32_t inpkts; /* its packets in the fabric (data and acks) */
     uint32_t lost;   /* selective sender: packets marked to resend */
+    uint32_t sacked; /* selective sender: packets SACKed above the cumulative point */
     uint8_t timer;   /* an EV_RTO is pending */
     uint8_t nacked;  /* receiver: the hole at cum has been NACKed */
     uint8_t gap;     /* selective receiver: gap_t is set */
@@ -135,6 +158,8 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
          * BDP flow control): the window's packets, a power of two, at
          * least 64, at most 2^15 (the ack's 16-bit distance). */
         uint64_t w = e->window / e->mtu + 2, n = 64;
+        if (e->nscc && ((uint64_t)1 << e->nscc->ring_bits) / 2 > w) /* nscc's largest window */
+            w = ((uint64_t)1 << e->nscc->ring_bits) / 2;
         while (n < w && n < (1u << 15))
             n *= 2;
         e->rec_pkts = (uint32_t)n;
@@ -234,9 +259,27 @@ int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t paylo
     return pkt_rec_can_send(e, f);
 }
 
+/* Selective repeat under cc = nscc: the window counts the bytes in the
+ * network (RFC 6675's pipe: those outstanding less the SACKed and those
+ * marked lost), as htsim's NSCC counts its in-flight bytes, and bounds
+ * retransmissions too; a flow with nothing in the network may always send. */
+static int nscc_sel_can_send(const struct pkt_eng *e, const struct flow *f)
+{
+    const struct rec_flow *r = &e->rec[f - e->flows];
+    uint64_t out = f->sent - f->acked, gone = (uint64_t)(r->sacked + r->lost) * e->mtu;
+    uint64_t pipe = out > gone ? out - gone : 0;
+    double cw = e->cc[f - e->flows].cwnd;
+    if (r->lost) return pipe == 0 || (double)(pipe + e->mtu) <= cw;
+    if (f->sent >= f->size) return 0;
+    uint64_t next = pkt_len(e, f, f->sent);
+    if (f->sent + next > f->acked + (uint64_t)(e->rec_pkts - 1) * e->mtu) return 0; /* bitmaps */
+    return pipe == 0 || (double)(pipe + next) <= cw;
+}
+
 int pkt_rec_can_send(const struct pkt_eng *e, const struct flow *f)
 {
     if (e->recovery != REC_SELECTIVE) return pkt_flow_can_send(e, f);
+    if (e->nscc) return nscc_sel_can_send(e, f);
     if (e->rec[f - e->flows].lost) return 1;
     /* new data: the window, and no further than the bitmaps reach */
     return pkt_flow_can_send(e, f) &&
@@ -320,21 +363,30 @@ void pkt_rec_overflow(struct pkt_eng *e, uint32_t q, struct pkt *k)
     consumed(e, k->flow);
 }
 
-/* Turns packet k (data of flow f, at its destination) into its flow's ack
- * (cumulative point r->cum; dist: 1 + the packet's distance above it, or 0;
- * extra: PKT_NACK, PKT_TRIM) and sends it back by the reverse path. */
-static void answer(struct pkt_eng *e, struct pkt *k, const struct rec_flow *r, uint32_t dist,
+/* Turns packet k (data of flow f at offset s, at its destination) into its
+ * flow's ack (cumulative point r->cum; extra: PKT_NACK, PKT_TRIM) and sends
+ * it back by the reverse path. */
+static void answer(struct pkt_eng *e, struct pkt *k, const struct rec_flow *r, uint64_t s,
                    uint8_t extra)
 {
     uint32_t back = k->src;
     k->src = k->dst;
     k->dst = back;
     k->flags = (uint8_t)(PKT_ACK | PKT_REC | extra | (k->flags & PKT_CE));
-    k->seq = (uint32_t)r->cum;
-    k->payload = (uint16_t)dist;
+    int64_t d = (int64_t)((r->cum + e->mtu - 1) / e->mtu) - (int64_t)(s / e->mtu);
+    if (d > -32768 && d < 32768) {
+        k->payload = (uint16_t)(int16_t)d; /* seq stays the data packet's */
+    } else {
+        k->seq = (uint32_t)r->cum;
+        k->payload = ACK_NO_REF;
+    }
     k->wire = (uint16_t)e->ack_bytes;
     k->hop = 0;
-    pkt_commit(e, topo_first_port(e->base.t, k->src, k->dst), k);
+    const struct topo *t = e->base.t;
+    pkt_commit_from(e,
+                    __builtin_expect(e->nic_pace, 0) ? topo_nic_port(t, k->src, k->dst, k->path)
+                                                     : topo_first_port(t, k->src, k->dst),
+                    k, PKT_NONE);
 }
 
 /* Data packet k of flow f arrives: its bytes are delivered (once). */
@@ -358,20 +410,20 @@ static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
         r->nacked = 1;
         r->nacks++;
         e->st.nacks++;
-        answer(e, k, r, 0, PKT_NACK);
+        answer(e, k, r, s, PKT_NACK);
         return;
     }
     if (s == r->cum) {
         delivered(e, f, len);
         r->cum += len;
         r->nacked = 0;
-        answer(e, k, r, 0, 0);
+        answer(e, k, r, s, 0);
         if (f->delivered == f->size) pkt_msg_flow_done(e, f);
         return;
     }
     e->st.dup_bytes += len;
     if (s < r->cum) { /* a duplicate: acknowledged again */
-        answer(e, k, r, 0, 0);
+        answer(e, k, r, s, 0);
         return;
     }
     if (r->nacked) { /* beyond a gap already NACKed: discarded */
@@ -381,7 +433,7 @@ static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
     r->nacked = 1;
     r->nacks++;
     e->st.nacks++;
-    answer(e, k, r, 0, PKT_NACK);
+    answer(e, k, r, s, PKT_NACK);
 }
 
 /* selective repeat's receiver. */
@@ -390,7 +442,6 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
     uint32_t fi = k->flow;
     uint64_t s = unwrap(k->seq, r->cum), len = k->payload;
     uint64_t *rx = bm(e, fi, BM_RX);
-    uint32_t dist = s >= r->cum ? (uint32_t)((s - r->cum) / e->mtu) + 1 : 0;
     if (k->flags & PKT_TRIM) { /* NACKed at once, alone */
         if (s < r->cum) {
             consumed(e, fi);
@@ -398,12 +449,12 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
         }
         r->nacks++;
         e->st.nacks++;
-        answer(e, k, r, dist, PKT_NACK | PKT_TRIM);
+        answer(e, k, r, s, PKT_NACK | PKT_TRIM);
         return;
     }
     if (s < r->cum || bm_get(rx, bit_of(e, s))) { /* a duplicate */
         e->st.dup_bytes += len;
-        answer(e, k, r, 0, 0);
+        answer(e, k, r, s, 0);
         return;
     }
     delivered(e, f, len);
@@ -417,7 +468,7 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
         r->nacked = 0;
         r->gap = r->cum < r->rx_high; /* the next hole, open from now */
         r->gap_t = e->now;
-        answer(e, k, r, 0, 0);
+        answer(e, k, r, s, 0);
     } else {
         bm_set(rx, bit_of(e, s));
         if (!r->gap) {
@@ -428,9 +479,9 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
             r->nacked = 1;
             r->nacks++;
             e->st.nacks++;
-            answer(e, k, r, dist, PKT_NACK);
+            answer(e, k, r, s, PKT_NACK);
         } else {
-            answer(e, k, r, dist, 0);
+            answer(e, k, r, s, 0);
         }
     }
     if (f->delivered == f->size) pkt_msg_flow_done(e, f);
@@ -451,6 +502,22 @@ static void mark_lost(struct pkt_eng *e, uint32_t fi, uint64_t from, uint64_t to
     }
 }
 
+/* Ack k of flow f: the offset of the data packet it answers (*s; returns
+ * 0 when it names none) and the receiver's cumulative point (*c). */
+static int ack_decode(const struct pkt_eng *e, const struct flow *f, const struct pkt *k,
+                      uint64_t *s, uint64_t *c)
+{
+    if (k->payload == ACK_NO_REF) {
+        *c = unwrap(k->seq, f->acked);
+        return 0;
+    }
+    *s = unwrap(k->seq, f->acked);
+    int64_t cp = (int64_t)(*s / e->mtu) + (int16_t)k->payload;
+    uint64_t cb = cp > 0 ? (uint64_t)cp * e->mtu : 0;
+    *c = cb < f->size ? cb : f->size;
+    return 1;
+}
+
 /* An acknowledgement (or NACK) of flow f reaches its sender. */
 static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_flow *r)
 {
@@ -459,33 +526,45 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
     e->st.acks++;
     e->live_pkts--;
     r->inpkts--;
-    uint64_t c = unwrap(k->seq, f->acked);
+    uint64_t s = 0, c;
+    int ref = ack_decode(e, f, k, &s, &c);
+    uint64_t fresh = 0;                 /* bytes this ack newly confirms (cc = nscc) */
     if (c > f->acked && c <= r->high) { /* new cumulative acknowledgement */
         uint64_t n = c - f->acked;
         if (sel) {
             uint64_t *sk = bm(e, fi, BM_SACK), *ls = bm(e, fi, BM_LOST);
             for (uint64_t o = f->acked; o < c; o += pkt_len(e, f, o)) {
                 uint64_t b = bit_of(e, o);
+                if (!bm_get(sk, b))
+                    fresh += pkt_len(e, f, o);
+                else
+                    r->sacked--;
                 bm_clear(sk, b);
                 if (bm_get(ls, b)) {
                     bm_clear(ls, b);
                     r->lost--;
                 }
             }
+        } else {
+            fresh = n;
         }
         f->acked = c;
         if (f->sent < c) f->sent = c; /* go-back-N: the receiver had more than we went back to */
         r->rto_at = e->now + e->rto_ps;
-        if (e->cc && !e->nscc) /* dctcp (nscc with recovery is refused: app/validate.c) */
+        if (e->cc && !e->nscc) /* dctcp */
             pkt_dctcp_ack(e, f, (uint32_t)n, (k->flags & PKT_CE) ? (uint32_t)n : 0);
     }
-    if (sel && k->payload) {
-        uint64_t p = c + (uint64_t)(k->payload - 1) * e->mtu;
+    if (sel && ref && s >= c) { /* a SACK (or the NACK of a trimmed packet) */
+        uint64_t p = s;
         if (p >= f->acked && p < r->high) {
             if (k->flags & PKT_TRIM) {
                 mark_lost(e, fi, p, p + 1);
             } else {
                 uint64_t b = bit_of(e, p);
+                if (!bm_get(bm(e, fi, BM_SACK), b)) {
+                    fresh += pkt_len(e, f, p);
+                    r->sacked++;
+                }
                 bm_set(bm(e, fi, BM_SACK), b);
                 if (bm_get(bm(e, fi, BM_LOST), b)) {
                     bm_clear(bm(e, fi, BM_LOST), b);
@@ -501,6 +580,12 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
     } else if (!sel && (k->flags & PKT_NACK) && c >= f->acked && f->sent > c) {
         f->sent = c; /* go back */
     }
+    if (e->nscc && f->acked != f->size) {
+        /* nscc: the answered packet's RTT and the bytes confirmed; a NACK
+         * is a loss (its packet's bytes) */
+        if (ref) pkt_nscc_on_ack(e, f, s, fresh, (k->flags & PKT_CE) != 0);
+        if (k->flags & PKT_NACK) pkt_nscc_on_nack(e, f, pkt_len(e, f, ref ? s : c));
+    }
     if (f->acked == f->size) {
         maybe_finish(e, f);
         return;
@@ -510,16 +595,35 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
     pkt_nic_send(e, sched);
 }
 
+/* cc = dcqcn: data packet k of flow fi at its destination is DCQCN's
+ * notification point's too: a CE mark may send a CNP, which counts among
+ * the flow's packets in the fabric until its sender takes it. */
+static void dcqcn_np(struct pkt_eng *e, struct pkt *k, struct rec_flow *r)
+{
+    uint64_t before = pkt_dcqcn_cnps(e);
+    pkt_dcqcn_rx(e, k);
+    if (pkt_dcqcn_cnps(e) != before) r->inpkts++;
+}
+
 void pkt_rec_deliver(struct pkt_eng *e, struct pkt *k)
 {
     struct flow *f = &e->flows[k->flow];
     struct rec_flow *r = &e->rec[k->flow];
+    if (k->flags & PKT_CNP) { /* cc = dcqcn: at the sender */
+        pkt_dcqcn_rx(e, k);
+        r->inpkts--;
+        maybe_finish(e, f);
+        return;
+    }
     if (k->flags & PKT_ACK)
         on_ack(e, k, f, r);
-    else if (e->recovery == REC_SELECTIVE)
-        sel_data(e, k, f, r);
-    else
-        gbn_data(e, k, f, r);
+    else {
+        if (e->dq && (k->flags & PKT_CE)) dcqcn_np(e, k, r);
+        if (e->recovery == REC_SELECTIVE)
+            sel_data(e, k, f, r);
+        else
+            gbn_data(e, k, f, r);
+    }
 }
 
 void pkt_rec_timer(struct pkt_eng *e, uint32_t fi)
@@ -538,6 +642,7 @@ void pkt_rec_timer(struct pkt_eng *e, uint32_t fi)
     }
     r->timeouts++;
     e->st.timeouts++;
+    if (e->nscc) pkt_nscc_on_timeout(e, f);
     if (e->recovery == REC_SELECTIVE) {
         /* everything without a SACK is resent */
         mark_lost(e, fi, f->acked, r->high);

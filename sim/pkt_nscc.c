@@ -56,7 +56,12 @@ void pkt_nscc_create(struct pkt_eng *e, const struct tr_spec *c)
     simtime_t rtt = eng_base_rtt(t, e->mtu, e->ack_bytes, &bps);
     double bdp = (double)rtt * (double)bps / (8.0 * PS_PER_S);
     double a = bdp / NSCC_REF_BDP; /* NSCC's scaling factor */
-    n->target = s->target_ns ? (double)s->target_ns * PS_PER_NS : (double)rtt;
+    /* T: the key, or the base RTT; 0.75 of it under trimming, as htsim's
+     * initNsccParams (a trimmed packet's NACK reports the queue sooner) */
+    n->target = s->target_ns ? (double)s->target_ns * PS_PER_NS
+                : c->sw.trim ? 0.75 * (double)rtt
+                             : (double)rtt;
+    n->nack_delay = (double)rtt;
     n->md_gain = s->md_gain;
     n->md_keep = 1 - s->md_max;
     n->ewma = s->delay_ewma;
@@ -136,44 +141,57 @@ void pkt_nscc_sent(struct pkt_eng *e, uint32_t fi, uint64_t off)
     n->sent_ns[((size_t)fi << n->ring_bits) + slot] = (uint32_t)(e->now / PS_PER_NS);
 }
 
-void pkt_nscc_ack(struct pkt_eng *e, struct flow *f, const struct pkt *k)
+/* Quick adapt's interval of flow f is over (now past qa_end): when `cause`
+ * (a delay above qa_delay x T, or a loss) and the bytes acknowledged in it
+ * are below maxwnd / 2^qa_gate, the window drops to those bytes and the
+ * bytes now in flight are set aside; a new interval starts. Returns
+ * whether it fired. */
+static int qa_interval_end(struct pkt_eng *e, struct flow *f, int cause)
 {
     struct pkt_nscc *n = e->nscc;
     uint32_t fi = (uint32_t)(f - e->flows);
     struct nscc_flow *s = &n->fl[fi];
     struct cc_flow *c = &e->cc[fi];
-    double acked = k->payload;
-    int marked = (k->flags & PKT_CE) != 0;
-    /* the acknowledged packet's offset: seq is it mod 2^32, and it lies
-     * less than 2^32 bytes below f->sent */
-    uint64_t off = f->sent - (uint32_t)((uint32_t)f->sent - k->seq);
+    int fire =
+        s->qa_end != 0 && cause && (double)s->achieved < s->maxwnd / (double)(1u << n->qa_gate);
+    if (fire) {
+        c->cwnd = s->achieved > e->mtu ? (double)s->achieved : e->mtu;
+        s->ignore = f->sent - f->acked;
+        s->avg = n->target; /* the window now aims at T; no cut before it is passed */
+        s->fast = 0;
+        s->fast_on = 0;
+        s->qa_trigger = 0;
+    }
+    s->achieved = 0;
+    s->qa_end = e->now + s->base + (simtime_t)n->target;
+    return fire;
+}
+
+/* The control on one acknowledgement of flow f: the packet at offset off
+ * was answered, `bytes` are newly acknowledged, `marked`: CE echoed. */
+static void on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t bytes, int marked)
+{
+    struct pkt_nscc *n = e->nscc;
+    uint32_t fi = (uint32_t)(f - e->flows);
+    struct nscc_flow *s = &n->fl[fi];
+    struct cc_flow *c = &e->cc[fi];
+    double acked = (double)bytes;
     uint32_t slot = (uint32_t)(off / e->mtu) & ((1u << n->ring_bits) - 1);
     uint32_t sent = n->sent_ns[((size_t)fi << n->ring_bits) + slot];
     double rtt = (double)(uint32_t)((uint32_t)(e->now / PS_PER_NS) - sent) * PS_PER_NS;
     double d = rtt > (double)s->base ? rtt - (double)s->base : 0;
-    s->achieved += k->payload;
+    s->achieved += bytes;
     double cw = c->cwnd;
     /* after a quick adapt, the bytes then in flight tell of the queue
      * before it: their delays are left out of the average, their marks
      * ignored */
     int stale = s->ignore > 0;
-    s->ignore = s->ignore > k->payload ? s->ignore - k->payload : 0;
+    s->ignore = s->ignore > bytes ? s->ignore - bytes : 0;
     if (!stale) s->avg += n->ewma * (d - s->avg);
     if (n->quick_adapt) {
         if (stale && marked) return;
         if (e->now > s->qa_end) {
-            int fire = s->qa_end != 0 && d > n->qa_delay &&
-                       (double)s->achieved < s->maxwnd / (double)(1u << n->qa_gate);
-            if (fire) {
-                c->cwnd = s->achieved > e->mtu ? (double)s->achieved : e->mtu;
-                s->ignore = f->sent - f->acked;
-                s->avg = n->target; /* the window now aims at T; no cut before it is passed */
-                s->fast = 0;
-                s->fast_on = 0;
-            }
-            s->achieved = 0;
-            s->qa_end = e->now + s->base + (simtime_t)n->target;
-            if (fire) return;
+            if (qa_interval_end(e, f, (s->qa_trigger || d > n->qa_delay))) return;
         }
     }
     if (!marked) {
@@ -181,7 +199,7 @@ void pkt_nscc_ack(struct pkt_eng *e, struct flow *f, const struct pkt *k)
             cw += n->fair * acked / cw;
             s->fast = 0;
             s->fast_on = 0;
-        } else if (d < n->fast_delay && ((s->fast += k->payload) > cw || s->fast_on)) {
+        } else if (d < n->fast_delay && ((s->fast += bytes) > cw || s->fast_on)) {
             cw += n->fast_gain * acked; /* fast increase */
             s->fast_on = 1;
         } else { /* proportional increase */
@@ -205,4 +223,58 @@ void pkt_nscc_ack(struct pkt_eng *e, struct flow *f, const struct pkt *k)
     if (cw > s->maxwnd) cw = s->maxwnd;
     if (cw < e->mtu) cw = e->mtu;
     c->cwnd = cw;
+}
+
+void pkt_nscc_ack(struct pkt_eng *e, struct flow *f, const struct pkt *k)
+{
+    /* the acknowledged packet's offset: seq is it mod 2^32, and it lies
+     * less than 2^32 bytes below f->sent */
+    uint64_t off = f->sent - (uint32_t)((uint32_t)f->sent - k->seq);
+    on_ack(e, f, off, k->payload, (k->flags & PKT_CE) != 0);
+}
+
+void pkt_nscc_on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t bytes, int marked)
+{
+    on_ack(e, f, off, bytes, marked);
+}
+
+/* A NACK (htsim's NSCC, updateCwndOnNack_NSCC, as the reference): while a
+ * quick adapt's stale bytes are being set aside it only counts among them;
+ * otherwise the average delay takes one sample of the network's base RTT
+ * (a trimmed or lost packet stands for a full queue), the loss triggers
+ * quick adapt (at once if its interval is over, else at the next ack past
+ * it), and unless quick adapt fired now the window loses the NACKed
+ * packet's bytes. */
+void pkt_nscc_on_nack(struct pkt_eng *e, struct flow *f, uint64_t bytes)
+{
+    struct pkt_nscc *n = e->nscc;
+    uint32_t fi = (uint32_t)(f - e->flows);
+    struct nscc_flow *s = &n->fl[fi];
+    struct cc_flow *c = &e->cc[fi];
+    if (s->ignore > 0) {
+        s->ignore = s->ignore > bytes ? s->ignore - bytes : 0;
+        return;
+    }
+    s->avg += n->ewma * (n->nack_delay - s->avg);
+    if (n->quick_adapt) {
+        s->qa_trigger = 1;
+        if (e->now > s->qa_end && qa_interval_end(e, f, 1)) return;
+    }
+    c->cwnd -= (double)bytes;
+    if (c->cwnd < e->mtu) c->cwnd = e->mtu;
+    s->fast = 0;
+    s->fast_on = 0;
+}
+
+/* A retransmission timeout: the largest multiplicative decrease NSCC
+ * allows (nscc_md_max), once per timeout (htsim's NSCC leaves its window
+ * alone on a timeout; docs/transports.md says why this does not). */
+void pkt_nscc_on_timeout(struct pkt_eng *e, struct flow *f)
+{
+    struct pkt_nscc *n = e->nscc;
+    struct cc_flow *c = &e->cc[f - e->flows];
+    c->cwnd *= n->md_keep;
+    if (c->cwnd < e->mtu) c->cwnd = e->mtu;
+    n->fl[f - e->flows].fast = 0;
+    n->fl[f - e->flows].fast_on = 0;
 }

@@ -28,6 +28,7 @@ struct nscc_flow {
     uint64_t ignore;    /* acknowledged bytes whose marks are still ignored after a quick adapt */
     uint64_t fast;      /* bytes acknowledged in a row below the fast-increase delay */
     uint8_t fast_on;    /* fast increase under way */
+    uint8_t qa_trigger; /* a NACK since the last quick adapt: the next interval's end fires it */
 };
 
 /* The engine's: the parameters in the units the control uses, and the
@@ -44,6 +45,7 @@ struct pkt_nscc {
     double eta;                  /* bytes per base RTT */
     double fast_gain;            /* bytes per byte acknowledged */
     double fast_delay, qa_delay; /* ps */
+    double nack_delay;           /* ps: the delay sample a NACK stands for (the base RTT) */
     double max_bdp;
     uint32_t qa_gate;
     uint8_t quick_adapt;
@@ -60,5 +62,12 @@ void pkt_nscc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
 void pkt_nscc_sent(struct pkt_eng *e, uint32_t fi, uint64_t off);
 /* Acknowledgement k of flow f (f->acked already counts it). */
 void pkt_nscc_ack(struct pkt_eng *e, struct flow *f, const struct pkt *k);
+/* Under transport.recovery (sim/pkt_loss.c): an ack that answers flow f's
+ * packet at offset off and newly acknowledges `bytes` (cumulatively or by
+ * SACK; f->acked already counts it), CE echoed or not; a NACK, `bytes` the
+ * NACKed packet's; a retransmission timeout. */
+void pkt_nscc_on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t bytes, int marked);
+void pkt_nscc_on_nack(struct pkt_eng *e, struct flow *f, uint64_t bytes);
+void pkt_nscc_on_timeout(struct pkt_eng *e, struct flow *f);
 
 #endif

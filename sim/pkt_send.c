@@ -32,17 +32,19 @@ void pkt_ready_push(struct pkt_eng *e, uint32_t fi)
  * planes each), which queue what it sends faster than they drain; the
  * NVLink sender waits for its port. */
 static __attribute__((noinline)) void nic_send_planes(struct pkt_eng *e, uint32_t h, uint32_t fi,
-                                                      struct pkt *k)
+                                                      struct pkt *k, int rec, uint64_t off)
 {
     const struct topo *t = e->base.t;
     struct flow *f = &e->flows[fi];
     pkt_choose_path_planes(e, f, k);
-    f->sent += k->payload;
-    e->st.data_bytes_sent += k->payload;
+    uint32_t payload = k->payload; /* (k may be dropped at its plane port's far end) */
+    if (!rec) f->sent += payload;
+    e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_nic_port(t, f->src, f->dst, k->path);
     pkt_commit(e, up, k);
-    if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+    /* rec: loss recovery's send (pkt_loss.c), as nic_send's */
+    if (rec ? pkt_rec_sent(e, f, off, payload) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
     e->hosts[h].nic_pending = 1;
     pkt_push(e, h & 1 ? e->ports[up].busy_until : e->now + ser_ps(k->wire, t->nic_bps), EV_NIC, h);
 }
@@ -85,8 +87,8 @@ static inline __attribute__((always_inline)) void nic_send(struct pkt_eng *e, ui
     k.dst = f->dst;
     k.seq = (uint32_t)off;
     if (__builtin_expect(e->nscc != NULL, 0)) pkt_nscc_sent(e, fi, off); /* its RTT */
-    if (__builtin_expect(e->nic_pace, 0)) { /* (recovery with planes is refused) */
-        nic_send_planes(e, h, fi, &k);
+    if (__builtin_expect(e->nic_pace, 0)) {
+        nic_send_planes(e, h, fi, &k, rec, off);
         return;
     }
     pkt_choose_path(e, f, &k);
@@ -96,7 +98,7 @@ static inline __attribute__((always_inline)) void nic_send(struct pkt_eng *e, ui
     uint32_t up = topo_first_port(e->base.t, f->src, f->dst);
     hs->nic_pending = 1;
     if (e->pfc) { /* the port calls the sender again once k has left (pkt_pfc.c) */
-        if (pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
+        if (rec ? pkt_rec_sent(e, f, off, payload) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
         pkt_pfc_commit(e, up, &k, PKT_NONE, h);
         return;
     }

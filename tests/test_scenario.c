@@ -528,6 +528,11 @@ static void test_enum_orders(void **state)
         {"workload", "shard", SHARD_ROUND_ROBIN, "round_robin"},
         {"workload", "ep_mode", EP_STANDARD, "standard"},
         {"workload", "ep_mode", EP_COHERENT, "coherent"},
+        {"workload", "dp_layout", WL_DP_STRIDED, "strided"},
+        {"workload", "dp_layout", WL_DP_CONTIGUOUS, "contiguous"},
+        {"workload", "grad_algo", WL_GRAD_RING, "ring"},
+        {"workload", "grad_algo", WL_GRAD_TREE, "tree"},
+        {"workload", "grad_algo", WL_GRAD_HALVING_DOUBLING, "halving_doubling"},
     };
     size_t n = sizeof rows / sizeof rows[0], checked = 0;
     for (size_t i = 0; i < n; i++) {

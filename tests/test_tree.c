@@ -3,7 +3,9 @@
  * forwards in both; on two hosts the time equals its closed form within 1%;
  * on eight, the bytes each host sends, the broadcast of a chunk after the
  * reduce of that chunk reached the root, every task's chunk tag, and the
- * time at least the busiest host's bandwidth bound; determinism. */
+ * time at least the busiest host's bandwidth bound; determinism; on N = 2^k
+ * hosts without pipelining and on four hosts with two chunks, the time
+ * equals its closed form (a schedule in rounds) within 1%. */
 #include "testutil.h"
 
 #include <math.h>
@@ -109,6 +111,71 @@ static void test_two_hosts_closed_form(void **state)
     }
 }
 
+/* N = 2^k hosts, one chunk (P = 1). Tree A: the root (host N-1) has one
+ * child (host N/2-1), the root of a perfect binary tree of the other N-1
+ * hosts (height k-1, its leaves the even hosts); tree B is its mirror (host
+ * h in the place of N-1-h), so a host is inside one tree and a leaf of the
+ * other. Every message of a level starts at once (its senders' inputs all
+ * arrive at the same time), so the allreduce runs in rounds:
+ *   reduce, k-1 rounds: each receiver's downlink carries its two children's
+ *     halves (S/2 each, at B/2): S/B a round; in the first, every host sends
+ *     once (as a leaf of one tree), and a host receives in one tree only;
+ *   then the root's one child sends it its half alone: S/(2B);
+ *   broadcast: the root sends its one child S/2 alone (S/(2B)), then k-1
+ *     rounds in which each inner host's uplink carries its half to two
+ *     children (S/B a round); a host receives from each tree in a different
+ *     round (its depth differs), and sends in one tree only.
+ * The two trees' rounds coincide and share no link, so
+ *   T = 2 ((k-1) S/B + S/(2B)) + 2k L = (2k-1) S/B + 2k L,
+ * L a message's latency (a lone message's bound less its bandwidth term).
+ * k = 1 is the two-host form with P = 1 (S/B + 2L).
+ *
+ * Four hosts (k = 2), two chunks (P = 2) of S/4 bytes, x = S/(4B) a chunk's
+ * time alone. A: 0,2 -> 1 -> 3 (root); B: 3,1 -> 2 -> 0 (root). Rounds:
+ *   [0, 2x]  chunk 0's leaf reduces (0->1, 2->1, 3->2, 1->2), two into
+ *            each of hosts 1 and 2: rate B/2;
+ *   [2x, 4x] chunk 1's leaf reduces and chunk 0's reduce to the roots
+ *            (1->3, 2->0): hosts 1 and 2 send two each: B/2;
+ *   [4x, 5x] chunk 1 to the roots, chunk 0's broadcast from the roots
+ *            (3->1, 0->2): one message per link: B;
+ *   [5x, 7x] chunk 1 from the roots, chunk 0 from hosts 1 and 2 to their
+ *            two children each: B/2;
+ *   [7x, 9x] chunk 1 from hosts 1 and 2 to their children: B/2.
+ *   T = 9 S/(4B) + 5 L.
+ * More chunks, or more hosts with chunks, put up to four messages on a link
+ * with rates that change inside a round; no closed form is offered there
+ * (the test of eight hosts checks the bound 2S/B). */
+static void test_rounds_closed_form(void **state)
+{
+    (void)state;
+    const int64_t S = 8 << 20;
+    const struct {
+        uint32_t N, k;
+        int64_t P;
+    } cases[] = {{4, 2, 1}, {8, 3, 1}, {16, 4, 1}, {4, 2, 2}};
+    double B = 100e9 / 8 / (double)PS_PER_S; /* bytes per ps */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cfg c = treecfg(cases[i].N, S, cases[i].P);
+        struct wl_result r;
+        struct topo *t;
+        tu_run(&c, &r, &t);
+        double m = (double)S / 2 / (double)cases[i].P; /* a chunk */
+        double lat = (double)r.run.phases[0].ideal_ps - m / B;
+        assert_true(lat > 0);
+        double want = cases[i].P == 1
+                          ? (2.0 * cases[i].k - 1) * (double)S / B + 2.0 * cases[i].k * lat
+                          : 9.0 * (double)S / (4 * B) + 5 * lat;
+        double got = (double)run_end(&r);
+        if (fabs(got - want) > 0.01 * want)
+            fail_msg("N = %u, P = %lld: tree allreduce %.0f ps, closed form %.0f ps", cases[i].N,
+                     (long long)cases[i].P, got, want);
+        print_message("N = %u P = %lld: %.3f us, closed form %.3f us (%+.3f%%)\n", cases[i].N,
+                      (long long)cases[i].P, got / 1e6, want / 1e6, 100 * (got - want) / want);
+        wl_result_free(&r);
+        topo_destroy(t);
+    }
+}
+
 static void test_eight_hosts(void **state)
 {
     (void)state;
@@ -189,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_two_hosts_closed_form),
+        cmocka_unit_test(test_rounds_closed_form),
         cmocka_unit_test(test_eight_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

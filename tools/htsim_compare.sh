@@ -3,7 +3,9 @@
 # scenarios (docs/validation.md, "Against a reference"): the same leaf-spine,
 # the same flows (one connection matrix, read by both), single path and
 # sprayed; prints one table row per case and path mode with the last flow's
-# end and the flow-completion p50 / p99 of each simulator.
+# end and the flow-completion p50 / p99 of each simulator, and both
+# simulators' retransmissions (moesim's: the flows table's retx_bytes over
+# 4096-byte packets; 0 unless MOESIM_ARGS sets transport.recovery).
 #
 # htsim is a reference only: it is never downloaded, built or needed by this
 # repository's build or tests. Build it by hand outside the repository
@@ -101,13 +103,13 @@ pct() {
         i = int(p / 100 * NR + 0.999999); printf "%.1f\n", v[i < 1 ? 1 : i] }'
 }
 
-printf '| case | path | htsim last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / htsim | htsim retransmits (all seeds) |\n'
+printf '| case | path | htsim last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / htsim | retransmits (all seeds): htsim / moesim |\n'
 printf '|---|---|---|---|---|---|\n'
 for c in "$@"; do
     setup "$c"
     for path in ecmp spray; do
         if [ $path = ecmp ]; then hp="-paths 1"; else hp="-paths 256 -load_balancing_algo oblivious"; fi
-        : >"$tmp/hf" && : >"$tmp/hl" && : >"$tmp/mf" && : >"$tmp/ml" && rtx=0
+        : >"$tmp/hf" && : >"$tmp/hl" && : >"$tmp/mf" && : >"$tmp/ml" && rtx=0 mrtx=0
         for seed in $SEEDS; do
             # shellcheck disable=SC2086
             # (in $tmp: htsim writes idmap.txt and logout.dat where it runs)
@@ -128,6 +130,7 @@ for c in "$@"; do
             "$MOESIM" run "$tmp/m.ini" --db "$tmp/m.db" --quiet $MOESIM_ARGS >/dev/null
             sqlite3 "$tmp/m.db" "SELECT (end_ns - start_ns) / 1000.0 FROM flows" >"$tmp/m1"
             cat "$tmp/m1" >>"$tmp/mf"
+            mrtx=$((mrtx + $(sqlite3 "$tmp/m.db" "SELECT (coalesce(sum(retx_bytes), 0) + 4095) / 4096 FROM flows")))
             pct 100 <"$tmp/m1" >>"$tmp/ml"
         done
         h="$(pct 50 <"$tmp/hl") $(pct 50 <"$tmp/hf") $(pct 99 <"$tmp/hf")"
@@ -135,6 +138,6 @@ for c in "$@"; do
         r=$(echo "$h $m" | awk '{ if ($1 == "-" || $1 == 0) print "-"; else printf "%.3f", $4 / $1 }')
         hl=$(echo "$h" | tr ' ' '/')
         ml=$(echo "$m" | tr ' ' '/')
-        printf '| %s | %s | %s | %s | %s | %s |\n' "$c" "$path" "$hl" "$ml" "$r" "$rtx"
+        printf '| %s | %s | %s | %s | %s | %s / %s |\n' "$c" "$path" "$hl" "$ml" "$r" "$rtx" "$mrtx"
     done
 done

@@ -190,19 +190,21 @@ void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint
     free(wire);
 }
 
-static int ring_next(void *state, struct graph *g)
+/* halving_doubling's steps of r (kind, H, bytes, log2h set) over `hosts`
+ * (NULL: hosts 0..H-1), rows named rs_name / ag_name. */
+static void hd_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+                   const struct ring *s, const uint32_t *hosts)
 {
-    struct ring *s = state;
-    if (s->iter >= s->iterations) return 0;
-    uint32_t H = s->H, iter = s->iter++;
+    uint32_t H = s->H;
     uint64_t first = graph_next_id(g);
-    for (uint32_t k = 0; s->hd && k < s->steps; k++) {
+    for (uint32_t k = 0; k < s->steps; k++) {
         uint32_t dist, pdist = 0;
         uint64_t bytes, pb;
-        const char *name = hd_step(s, k, &dist, &bytes) ? "reduce_scatter" : "allgather";
+        const char *name = hd_step(s, k, &dist, &bytes) ? rs_name : ag_name;
         if (k > 0) hd_step(s, k - 1, &pdist, &pb);
         for (uint32_t i = 0; i < H; i++) {
-            struct topo_demand d = {i, i ^ dist, bytes};
+            struct topo_demand d = {hosts ? hosts[i] : i, hosts ? hosts[i ^ dist] : i ^ dist,
+                                    bytes};
             uint64_t id = graph_net(g, name, iter, k, &d, 1);
             if (k > 0) {
                 graph_dep(g, id, first + (uint64_t)(k - 1) * H + i);
@@ -210,6 +212,23 @@ static int ring_next(void *state, struct graph *g)
             }
         }
     }
+}
+
+void wl_hd_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+               const uint32_t *hosts, uint32_t n, uint64_t bytes)
+{
+    struct ring r = {.H = n, .bytes = bytes, .kind = WL_ALLREDUCE, .hd = 1};
+    r.log2h = log2u(n);
+    r.steps = ring_steps(WL_ALLREDUCE, n, 1);
+    hd_add(g, rs_name, ag_name, iter, &r, hosts);
+}
+
+static int ring_next(void *state, struct graph *g)
+{
+    struct ring *s = state;
+    if (s->iter >= s->iterations) return 0;
+    uint32_t H = s->H, iter = s->iter++;
+    if (s->hd) hd_add(g, "reduce_scatter", "allgather", iter, s, NULL);
     if (!s->hd) {
         int rs = s->kind != WL_ALLGATHER, ag = s->kind != WL_REDUCE_SCATTER;
         struct wl_ring rg = {NULL, H, s->C, s->t};

@@ -130,11 +130,13 @@ static uint64_t tree_chunk_bytes(const struct tree *s, int t, uint32_t c)
     return half / s->P + (c < half % s->P);
 }
 
-static int tree_next(void *state, struct graph *g)
+/* One allreduce of s (trees built, id arrays allocated) over `hosts` (NULL:
+ * hosts 0..N-1), rows named rname / bname. */
+static void tree_add(struct tree *s, struct graph *g, const char *rname, const char *bname,
+                     uint32_t iter, const uint32_t *hosts)
 {
-    struct tree *s = state;
-    if (s->iter >= s->iterations) return 0;
-    uint32_t N = s->N, iter = s->iter++;
+    uint32_t N = s->N;
+#define HOST(i) (hosts ? hosts[i] : (i))
     for (uint32_t c = 0; c < s->P; c++) {
         for (int t = 0; t < 2; t++) {
             uint64_t b = tree_chunk_bytes(s, t, c);
@@ -142,8 +144,8 @@ static int tree_next(void *state, struct graph *g)
             for (uint32_t k = 0; k < N; k++) {
                 uint32_t v = s->post[t][k], p = s->parent[t][v];
                 if (p == NO) continue;
-                struct topo_demand d = {v, p, b};
-                uint64_t id = graph_net(g, "tree_reduce", iter, (uint32_t)t, &d, 1);
+                struct topo_demand d = {HOST(v), HOST(p), b};
+                uint64_t id = graph_net(g, rname, iter, (uint32_t)t, &d, 1);
                 graph_tag(g, id, c, GRAPH_FORWARD);
                 for (int j = 0; j < 2; j++)
                     if (s->kids[t][v][j] != NO) graph_dep(g, id, red[s->kids[t][v][j]]);
@@ -154,8 +156,8 @@ static int tree_next(void *state, struct graph *g)
             for (uint32_t k = N; k-- > 0;) {
                 uint32_t v = s->post[t][k], p = s->parent[t][v];
                 if (p == NO) continue;
-                struct topo_demand d = {p, v, b};
-                uint64_t id = graph_net(g, "tree_broadcast", iter, (uint32_t)t, &d, 1);
+                struct topo_demand d = {HOST(p), HOST(v), b};
+                uint64_t id = graph_net(g, bname, iter, (uint32_t)t, &d, 1);
                 graph_tag(g, id, c, GRAPH_FORWARD);
                 if (s->parent[t][p] != NO) {
                     graph_dep(g, id, bc[p]);
@@ -174,8 +176,25 @@ static int tree_next(void *state, struct graph *g)
         s->bc_prev = s->bc;
         s->bc = x;
     }
+#undef HOST
+}
+
+static int tree_next(void *state, struct graph *g)
+{
+    struct tree *s = state;
+    if (s->iter >= s->iterations) return 0;
+    tree_add(s, g, "tree_reduce", "tree_broadcast", s->iter++, NULL);
     graph_barrier(g);
     return 1;
+}
+
+static void tree_init(struct tree *s)
+{
+    trees_build(s);
+    s->red = xcalloc(2 * (size_t)s->N, sizeof *s->red);
+    s->bc = xcalloc(2 * (size_t)s->N, sizeof *s->bc);
+    s->red_prev = xcalloc(2 * (size_t)s->N, sizeof *s->red_prev);
+    s->bc_prev = xcalloc(2 * (size_t)s->N, sizeof *s->bc_prev);
 }
 
 static void tree_destroy(void *state)
@@ -200,15 +219,23 @@ int wl_tree_create(const struct wl_specs *c, const struct topo *t, struct wl_gen
     s->P = (uint32_t)c->wl->chunks;
     s->iterations = (uint32_t)c->sim->iterations;
     s->bytes = (uint64_t)c->wl->bytes;
-    trees_build(s);
-    s->red = xcalloc(2 * (size_t)s->N, sizeof *s->red);
-    s->bc = xcalloc(2 * (size_t)s->N, sizeof *s->bc);
-    s->red_prev = xcalloc(2 * (size_t)s->N, sizeof *s->red_prev);
-    s->bc_prev = xcalloc(2 * (size_t)s->N, sizeof *s->bc_prev);
+    tree_init(s);
     g->state = s;
     g->next = tree_next;
     g->destroy = tree_destroy;
     return 0;
+}
+
+void wl_tree_add(struct graph *g, const char *rname, const char *bname, uint32_t iter,
+                 const uint32_t *hosts, uint32_t n, uint32_t chunks, uint64_t bytes)
+{
+    struct tree *s = xcalloc(1, sizeof *s);
+    s->N = n;
+    s->P = chunks ? chunks : 1;
+    s->bytes = bytes;
+    tree_init(s);
+    tree_add(s, g, rname, bname, iter, hosts);
+    tree_destroy(s);
 }
 
 void wl_tree_shape(uint32_t N, uint32_t *parent_a, uint32_t *parent_b)

@@ -142,9 +142,12 @@ static int flows_check(const struct wl_specs *c, const struct topo_spec *tp,
         return wl_fail(bad, e, &wl_options, "workload", "flows_file",
                        "workload.kind = flows needs a flows file (htsim connection matrix or "
                        "src,dst,bytes,start_ns CSV)");
-    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT)
+    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT) {
+        char algo[64];
+        opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
         return wl_fail(bad, e, &wl_options, "workload", "algo",
-                       "not an algorithm of workload.kind = flows (it has: direct)");
+                       "%s is not an algorithm of workload.kind = flows (it has: direct)", algo);
+    }
     struct wl_flows fl;
     struct err fe = {""};
     uint32_t H = flows_hosts(tp);

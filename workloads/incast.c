@@ -85,9 +85,12 @@ static int incast_check(const struct wl_specs *c, const struct topo_spec *tp,
         return wl_fail(bad, e, &wl_options, "workload", "senders",
                        "%lld senders, but the fabric has %.0f hosts besides the receiver",
                        (long long)c->wl->senders, H - 1);
-    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT)
+    if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT) {
+        char algo[64];
+        opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
         return wl_fail(bad, e, &wl_options, "workload", "algo",
-                       "not an algorithm of workload.kind = incast (it has: direct)");
+                       "%s is not an algorithm of workload.kind = incast (it has: direct)", algo);
+    }
     double n = (double)incast_senders(c, (uint64_t)H), bytes = n * (double)c->wl->bytes;
     if (bytes >= (double)INT64_MAX)
         return wl_fail(bad, e, &wl_options, "workload", "bytes",

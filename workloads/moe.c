@@ -87,12 +87,16 @@ struct moe {
     int training, bwd_due; /* workload.pass = training; the backward pass comes next */
     double bwd_factor;
     uint64_t dense_bytes;
-    uint32_t dp;        /* workload.dp_size: GPUs per data-parallel group (the gradient rings) */
-    int hier;           /* workload.dispatch = hierarchical */
-    uint32_t P;         /* GPUs per server (a node) */
-    uint32_t max_nodes; /* workload.max_nodes (0: no limit) */
-    int dual;           /* workload.overlap = dual_batch (C = 2: the micro-batches) */
-    uint64_t *mat2;     /* [G * G] hierarchical: the NVLink hop's bytes */
+    uint32_t dp;          /* workload.dp_size: GPUs per data-parallel group (the gradient rings) */
+    int dp_layout;        /* workload.dp_layout (enum wl_dp_layout) */
+    int grad_algo;        /* workload.grad_algo (enum wl_grad_algo) */
+    uint32_t grad_chunks; /* workload.grad_chunks */
+    const struct topo *t; /* the fabric (the pipelined ring's link rates) */
+    int hier;             /* workload.dispatch = hierarchical */
+    uint32_t P;           /* GPUs per server (a node) */
+    uint32_t max_nodes;   /* workload.max_nodes (0: no limit) */
+    int dual;             /* workload.overlap = dual_batch (C = 2: the micro-batches) */
+    uint64_t *mat2;       /* [G * G] hierarchical: the NVLink hop's bytes */
     struct moe_stats st;
 };
 
@@ -469,17 +473,28 @@ static void moe_backward(struct moe *m, struct graph *g)
     }
     m->st = keep;
     if (m->dense_bytes && m->dp > 1) {
-        /* a ring per data-parallel group: GPUs j, j + D, j + 2D, ... (D =
-         * G / dp groups), all at once on the part's engine */
+        /* an all-reduce per data-parallel group, all at once on the part's
+         * engine: group j is GPUs j, j + D, j + 2D, ... (strided, D = G / dp
+         * groups) or j*dp .. j*dp + dp - 1 (contiguous), in that order */
         uint32_t D = m->G / m->dp;
         uint32_t *hosts = xmalloc(m->dp * sizeof *hosts);
         for (uint32_t j = 0; j < D; j++) {
             for (uint32_t r = 0; r < m->dp; r++)
-                hosts[r] = j + r * D;
+                hosts[r] = m->dp_layout == WL_DP_CONTIGUOUS ? j * m->dp + r : j + r * D;
             uint64_t from = graph_next_id(g);
-            struct wl_ring rg = {D > 1 ? hosts : NULL, m->dp, 1, NULL};
-            wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, m->dense_bytes);
-            tag_from(g, from, 0, GRAPH_BACKWARD);
+            if (m->grad_algo == WL_GRAD_TREE) {
+                wl_tree_add(g, "grad_tree_reduce", "grad_tree_broadcast", iter, hosts, m->dp,
+                            m->grad_chunks, m->dense_bytes);
+            } else if (m->grad_algo == WL_GRAD_HALVING_DOUBLING) {
+                wl_hd_add(g, "grad_reduce_scatter", "grad_allgather", iter, hosts, m->dp,
+                          m->dense_bytes);
+            } else {
+                struct wl_ring rg = {D > 1 ? hosts : NULL, m->dp, m->grad_chunks, m->t};
+                wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, m->dense_bytes);
+            }
+            /* the chunk tags of the tree and the pipelined ring kept, the pass set */
+            for (uint64_t id = from; id < graph_next_id(g); id++)
+                graph_set_pass(g, id, GRAPH_BACKWARD);
         }
         free(hosts);
     }
@@ -893,11 +908,22 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->C = (uint32_t)c->wl->chunks;
     m->overlap = c->wl->overlap == WL_OVERLAP_CHUNKS;
     m->attn_ps = (simtime_t)llround(c->wl->attn_us * (double)PS_PER_US);
+    if (c->wl->stage == WL_STAGE_DECODE && c->wl->kv_context > 0) {
+        /* decode's attention reads every cached K and V of its sequences:
+         * tokens_per_gpu sequences x kv_context tokens x kv_bytes, at HBM rate */
+        double kv =
+            (double)c->wl->tokens_per_gpu * (double)c->wl->kv_context * (double)c->wl->kv_bytes;
+        m->attn_ps += (simtime_t)llround(kv / (c->wl->hbm_gbps * 1e9) * (double)PS_PER_S);
+    }
     m->step = m->attn_ps ? 4 : 0;
     m->training = c->wl->pass == WL_PASS_TRAINING;
     m->bwd_factor = c->wl->backward_factor;
     m->dense_bytes = (uint64_t)c->wl->dense_bytes;
     m->dp = c->wl->dp_size ? (uint32_t)c->wl->dp_size : m->G;
+    m->dp_layout = c->wl->dp_layout;
+    m->grad_algo = c->wl->grad_algo;
+    m->grad_chunks = (uint32_t)c->wl->grad_chunks;
+    m->t = t;
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
     m->max_nodes = (uint32_t)c->wl->max_nodes;
@@ -1025,6 +1051,31 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
     if (c->wl->stage == WL_STAGE_DECODE && c->wl->pass == WL_PASS_TRAINING)
         return wl_fail(bad, e, &wl_options, "workload", "stage",
                        "decode is inference: not with workload.pass = training");
+    if (c->wl->kv_context > 0 && c->wl->stage != WL_STAGE_DECODE)
+        return wl_fail(bad, e, &wl_options, "workload", "kv_context",
+                       "the KV-cache read model is for workload.stage = decode (prefill's "
+                       "attention: workload.attn_us)");
+    int64_t P_dp = c->wl->dp_size ? c->wl->dp_size : G;
+    if (c->wl->pass == WL_PASS_TRAINING && c->wl->dense_bytes > 0 && P_dp > 1) {
+        int hd = c->wl->grad_algo == WL_GRAD_HALVING_DOUBLING;
+        if (hd && (P_dp & (P_dp - 1)))
+            return wl_fail(bad, e, &wl_options, "workload", "grad_algo",
+                           "halving_doubling needs a data-parallel group of a power of two GPUs, "
+                           "not %lld",
+                           (long long)P_dp);
+        if (hd && c->wl->grad_chunks > 1)
+            return wl_fail(bad, e, &wl_options, "workload", "grad_chunks",
+                           "chunk pipelining is modeled for workload.grad_algo = ring and tree, "
+                           "not halving_doubling (use 1)");
+        int64_t room =
+            c->wl->grad_algo == WL_GRAD_TREE ? c->wl->dense_bytes / 2 : c->wl->dense_bytes / P_dp;
+        if (c->wl->grad_chunks > room)
+            return wl_fail(bad, e, &wl_options, "workload", "grad_chunks",
+                           "%lld chunks of %lld bytes (a %s of workload.dense_bytes) leave a "
+                           "chunk empty",
+                           (long long)c->wl->grad_chunks, (long long)room,
+                           c->wl->grad_algo == WL_GRAD_TREE ? "tree's half" : "ring step");
+    }
     return 0;
 }
 

@@ -154,6 +154,19 @@ struct wl_ring {
 void wl_ring_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
                  const struct wl_ring *r, uint64_t bytes);
 
+/* Adds a halving-doubling allreduce of `bytes` per host over hosts[0..n-1]
+ * (n a power of two; NULL: hosts 0..n-1) to g, rows rs_name then ag_name,
+ * layer = the step (collective_reduce.c). */
+void wl_hd_add(struct graph *g, const char *rs_name, const char *ag_name, uint32_t iter,
+               const uint32_t *hosts, uint32_t n, uint64_t bytes);
+
+/* Adds a double binary tree allreduce of `bytes` per host over hosts[0..n-1]
+ * (tree positions are indices into hosts; NULL: hosts 0..n-1), each tree's
+ * half in `chunks` pipelined chunks, rows rname / bname with layer = the
+ * tree (collective_tree.c). */
+void wl_tree_add(struct graph *g, const char *rname, const char *bname, uint32_t iter,
+                 const uint32_t *hosts, uint32_t n, uint32_t chunks, uint64_t bytes);
+
 /* allreduce by a double binary tree, pipelined in workload.chunks chunks
  * (collective_tree.c). */
 int wl_tree_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g);

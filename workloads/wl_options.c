@@ -83,6 +83,22 @@ static const struct opt_def wl_options_rows[] = {
      "moe: prefill (a step is tokens_per_gpu prompt tokens per GPU; the run's line says tokens/s) or "
      "decode (a step makes one token for each of tokens_per_gpu sequences per GPU; the line says "
      "the latency per token)", F(stage)},
+    {"workload", "dp_layout", OPT_ENUM, "strided", 0, 0, "strided|contiguous",
+     "moe training: the data-parallel groups of dp_size GPUs: strided (GPU g in group g mod (G / dp_size), "
+     "Megatron's order) or contiguous (GPUs g*dp_size .. g*dp_size + dp_size - 1 form group g)", F(dp_layout)},
+    {"workload", "grad_algo", OPT_ENUM, "ring", 0, 0, "ring|tree|halving_doubling",
+     "moe training: the gradient all-reduce's algorithm on each data-parallel group: ring, tree "
+     "(double binary tree) or halving_doubling (dp group of a power of two GPUs)", F(grad_algo)},
+    {"workload", "grad_chunks", OPT_INT, "1", 1, 65536, NULL,
+     "moe training: the gradient all-reduce pipelined in this many chunks (ring: each step's message; "
+     "tree: each tree's half; not with halving_doubling)", F(grad_chunks)},
+    {"workload", "kv_context", OPT_INT, "0", 0, 16777216, NULL,
+     "moe decode: tokens in each sequence's KV cache; each layer's attention then reads "
+     "tokens_per_gpu x kv_context x kv_bytes from HBM at hbm_gbps (added to attn_us); 0 = no KV model", F(kv_context)},
+    {"workload", "kv_bytes", OPT_INT, "4096", 1, 1e9, NULL,
+     "moe decode: K and V bytes per cached token per layer on a GPU (Mixtral-8x7B: 2 x 8 KV heads x 128 x 2 bytes)", F(kv_bytes)},
+    {"workload", "hbm_gbps", OPT_REAL, "3350", 1, 1e6, NULL,
+     "moe decode: a GPU's HBM bandwidth for the KV reads, GB/s (H100 SXM: 3350)", F(hbm_gbps)},
 };
 #undef F
 /* clang-format on */

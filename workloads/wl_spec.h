@@ -38,6 +38,10 @@ enum wl_dispatch { WL_DISPATCH_DIRECT = 0, WL_DISPATCH_HIERARCHICAL };
 enum wl_stage { WL_STAGE_PREFILL = 0, WL_STAGE_DECODE };
 /* workload.pass (moe) */
 enum wl_pass { WL_PASS_FORWARD = 0, WL_PASS_TRAINING };
+/* workload.dp_layout (moe training): which GPUs form a data-parallel group */
+enum wl_dp_layout { WL_DP_STRIDED = 0, WL_DP_CONTIGUOUS };
+/* workload.grad_algo (moe training): the gradient all-reduce's algorithm */
+enum wl_grad_algo { WL_GRAD_RING = 0, WL_GRAD_TREE, WL_GRAD_HALVING_DOUBLING };
 enum shard_kind { SHARD_CONTIGUOUS = 0, SHARD_ROUND_ROBIN };
 enum ep_mode { EP_STANDARD = 0, EP_COHERENT };
 
@@ -64,8 +68,14 @@ struct wl_spec {
     int64_t senders;              /* incast: sending hosts (0: every host but the receiver) */
     char flows_file[OPT_STR_MAX]; /* flows: the flows to replay (flows_file.c) */
     int dispatch;                 /* moe: enum wl_dispatch */
-    int64_t max_nodes; /* moe: nodes (servers) a token's experts may span; 0 = no limit */
-    int stage;         /* moe: enum wl_stage */
+    int64_t max_nodes;   /* moe: nodes (servers) a token's experts may span; 0 = no limit */
+    int stage;           /* moe: enum wl_stage */
+    int dp_layout;       /* moe training: enum wl_dp_layout */
+    int grad_algo;       /* moe training: enum wl_grad_algo */
+    int64_t grad_chunks; /* moe training: pipelined chunks of the gradient all-reduce */
+    int64_t kv_context;  /* moe decode: tokens in each sequence's KV cache (0: no KV model) */
+    int64_t kv_bytes;    /* moe decode: K and V bytes per cached token per layer */
+    double hbm_gbps;     /* moe decode: HBM bandwidth per GPU, GB/s */
 };
 
 /* [placement] */

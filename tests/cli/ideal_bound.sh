@@ -37,6 +37,8 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/moe_hier.ini)
         set -- --set workload.layers=2 --set workload.tokens_per_gpu=32 \
             --set workload.overlap=none,dual_batch ;;
+    scenarios/moe_grad.ini)
+        set -- --set workload.tokens_per_gpu=64 --set workload.dense_bytes=1048576 ;;
     scenarios/moe_mixtral.ini)
         set -- --set workload.layers=4 --set workload.tokens_per_gpu=64 --set "$paths" ;;
     scenarios/paper.ini)

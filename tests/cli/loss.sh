@@ -96,6 +96,6 @@ bad '[transport]\nrecovery = goback_n\n[sim]\nengine = flow\n' 2 \
 bad '[switch]\nshared_alpha = 1\n' 2 \
     "switch.shared_alpha: a shared buffer needs its size: set switch.buffer_bytes (each switch's)"
 bad '[switch]\nshared_alpha = -1\n' 2 "switch.shared_alpha: -1 is out of bounds [0, 64]"
-bad '[transport]\nrecovery = selective\ncc = nscc\n[switch]\necn_kmax_bytes = 65536\n' 2 \
-    "transport.recovery: selective under cc = nscc is not built yet (nscc's RTT samples read the ack's seq, which recovery's acks use for the cumulative point)"
+bad '[switch]\npfc = true\nbuffer_bytes = 1048576\ntrim = true\n[transport]\nrecovery = selective\n' 4 \
+    "switch.trim: PFC is lossless (switch.pfc = true): no buffer overflows, nothing to trim"
 echo "loss: ok"
