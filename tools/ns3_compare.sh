@@ -23,7 +23,8 @@
 # the packet in service are below the queue disc). WINDOW (segments,
 # default 29, about one BDP) is both initial windows. NS3_ARGS adds options
 # to every ns-3 run (e.g. "--dupthresh=3": TCP's own reordering
-# threshold), MOESIM_ARGS to every moesim run.
+# threshold), MOESIM_ARGS to every moesim run; PATHS (default "ecmp spray")
+# the path modes.
 #
 # Cases (every link 100 Gb/s and 1 us, MTU 4096, flows start at 0; kept in
 # step with tools/htsim_compare.sh, whose generator lines these repeat):
@@ -41,6 +42,7 @@ WINDOW=${WINDOW:-29}
 FLOW_BYTES=${FLOW_BYTES:-2000000}
 NS3_ARGS=${NS3_ARGS:-}
 MOESIM_ARGS=${MOESIM_ARGS:-}
+PATHS=${PATHS:-ecmp spray}
 MTU=4096
 [ $# -gt 0 ] || set -- a2a16 perm128 perm128_2to1 incast32
 here=$(cd "$(dirname "$0")" && pwd)
@@ -108,7 +110,7 @@ printf '| case | path | ns-3 last / p50 / p99 (us) | moesim last / p50 / p99 (us
 printf '|---|---|---|---|---|---|---|---|\n'
 for c in "$@"; do
     setup "$c"
-    for path in ecmp spray; do
+    for path in $PATHS; do
         : >"$tmp/nf" && : >"$tmp/nl" && : >"$tmp/mf" && : >"$tmp/ml" && : >"$tmp/nb" && : >"$tmp/mb"
         nm=0 nd=0 nr=0 mm=0
         for seed in $SEEDS; do
