@@ -124,6 +124,10 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
         return cfg_fail(bad, e, "transport", "recovery",
                         "the flow engine loses nothing (sim.engine = flow): loss recovery runs on "
                         "sim.engine = packet");
+    if (c->tr.sw.ctrl_priority)
+        return cfg_fail(bad, e, "switch", "ctrl_priority",
+                        "the flow engine models no queues and no packets (sim.engine = flow): "
+                        "control packets' priority runs on sim.engine = packet");
     return 0;
 }
 

@@ -92,6 +92,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     }
     e->base_seed = seed;
     e->ecn = c->sw.ecn_kmax_bytes > 0;
+    e->ctrlq = (uint8_t)(c->sw.ctrl_priority != 0);
     e->ecn_pmax = c->sw.ecn_pmax;
     if (c->cc == CC_DCTCP) {
         e->cc = xmalloc(sizeof *e->cc); /* grown with the flows (pkt_send.c) */

@@ -34,6 +34,7 @@
  *   pkt_pfc.c    switch.pfc: pausable ports (a waiting queue and a
  *                transmission event each), per-ingress PAUSE and RESUME
  *   pkt_dcqcn.c  cc = dcqcn: rates from CNPs, and the senders' pacing (pkt_dcqcn.h)
+ *   pkt_ctrlq.c  switch.ctrl_priority: control packets overtake queued data
  * The per-packet functions call one another directly (no table between
  * them); the one table, pkt_eng_ops, is the engine's face to the driver.
  */
@@ -188,6 +189,7 @@ struct pkt_eng {
                          * 16 bits of entropy the flows carry above their path (flow.k) */
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
     uint8_t nic_pace;   /* rail planes: a NIC sends at its own rate over its plane ports */
+    uint8_t ctrlq;      /* switch.ctrl_priority: control packets' strict priority (pkt_ctrlq.c) */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
@@ -223,6 +225,17 @@ void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k);
 uint64_t pkt_port_backlog(const struct eng *e, uint32_t port);
 uint64_t pkt_port_sent(const struct eng *e, uint32_t port);
 const struct res_port_stats *pkt_port(const struct eng *e, uint32_t port);
+
+/* pkt_ctrlq.c: switch.ctrl_priority. A control packet: an ack, NACK or CNP
+ * (PKT_ACK), or a trimmed header (PKT_TRIM). */
+static inline int pkt_is_ctrl(const struct pkt *k)
+{
+    return (k->flags & (PKT_ACK | PKT_TRIM)) != 0;
+}
+/* Control packet k joins port q's fast-path queue ahead of every data packet
+ * there that has not begun, behind the one being serialized and earlier
+ * control packets; the data it overtakes leave its serialization later. */
+void pkt_ctrlq_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
 
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);

@@ -21,6 +21,8 @@
  * paused like any other, and its sender stops: it is called again only when
  * its last data packet has left the port. Head-of-line blocking and
  * congestion spreading follow: a paused port stops every flow through it.
+ * With switch.ctrl_priority control packets are a second class (ctrl_slot):
+ * ahead of waiting data, never charged, never paused (pkt_ctrlq.c).
  *
  * Headroom (switch.pfc_headroom_bytes) is what the switch holds per ingress
  * above XOFF for the bytes that still arrive once PAUSE is sent; nothing is
@@ -117,6 +119,21 @@ static void queue_grow(struct pfc_port *pp)
     pp->cap = cap;
 }
 
+/* switch.ctrl_priority: the slot for a control packet joining pp (room
+ * made), behind the packet in service and the control packets waiting,
+ * ahead of the data waiting (which move one slot down: pkt_ctrlq.c). A
+ * control packet at the head starts even while the port is paused. */
+static struct pfc_slot *ctrl_slot(struct pfc_port *pp)
+{
+    uint32_t m = pp->cap - 1, j = pp->n;
+    while (j > pp->busy && !pkt_is_ctrl(&pp->q[(pp->head + j - 1) & m].k))
+        j--;
+    for (uint32_t i = pp->n; i > j; i--)
+        pp->q[(pp->head + i) & m] = pp->q[(pp->head + i - 1) & m];
+    pp->n++;
+    return &pp->q[(pp->head + j) & m];
+}
+
 /* Port q starts serializing the head of its queue. */
 static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
 {
@@ -151,7 +168,9 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
     simtime_t b = (pp->busy ? pp->tx_end - e->now : 0) + pp->waiting_ps + ser;
     if (b > p->watch_ps) pkt_port_watch(e, p, k, b, ser);
     if (pp->n == pp->cap) queue_grow(pp);
-    struct pfc_slot *s = &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    int ctrl = e->ctrlq && pkt_is_ctrl(k);
+    struct pfc_slot *s = ctrl ? ctrl_slot(pp) : &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    if (ctrl) ingress = PKT_NONE; /* its class is not paused: not charged (pkt_ctrlq.c) */
     s->k = *k;
     s->ser = ser;
     s->ingress = ingress;
@@ -167,7 +186,7 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
         }
         if (!ip->xoff_sent && ip->ing_bytes > f->xoff) signal_up(e, ingress, ip, 1);
     }
-    if (!pp->busy && !pp->paused) tx_start(e, q, pp);
+    if (!pp->busy && (!pp->paused || ctrl)) tx_start(e, q, pp);
 }
 
 /* Port q's packet in service has left: onto the wire, its ingress charge
@@ -191,7 +210,7 @@ static void tx_done(struct pkt_eng *e, uint32_t q)
         ip->ing_bytes -= s.k.wire;
         if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s.ingress, ip, 0);
     }
-    if (pp->n && !pp->paused)
+    if (pp->n && (!pp->paused || (e->ctrlq && pkt_is_ctrl(&pp->q[pp->head].k))))
         tx_start(e, q, pp);
     else
         p->busy_until = e->now + pp->waiting_ps;

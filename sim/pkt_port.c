@@ -41,6 +41,7 @@ static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p
     if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
     simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
     p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
+    if (e->ctrlq) p->watch_ps = 0; /* every packet to commit_watch, which sorts out control */
 }
 
 void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b, simtime_t ser)
@@ -89,6 +90,10 @@ static inline __attribute__((always_inline)) void enqueue(struct pkt_eng *e, uin
 static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
                                                    simtime_t depart, simtime_t ser)
 {
+    if (e->ctrlq && pkt_is_ctrl(k)) { /* switch.ctrl_priority (pkt_ctrlq.c) */
+        pkt_ctrlq_commit(e, q, k);
+        return;
+    }
     struct port_rt *p = &e->ports[q];
     simtime_t b = depart - e->now;
     if (b > p->buf_ps && !(k->flags & (PKT_ACK | PKT_TRIM)) && pkt_rec_full(e, q, k, b)) {
@@ -141,6 +146,10 @@ static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32
  * before it and the head's event stands. */
 void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
+    if (e->ctrlq) { /* the control class: the packets it overtakes are delayed (pkt_ctrlq.c) */
+        pkt_ctrlq_commit(e, q, k);
+        return;
+    }
     struct port_rt *p = &e->ports[q];
     simtime_t ser = ser_of(e, p, q, k);
     uint32_t m = p->cap - 1, j = p->n;

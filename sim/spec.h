@@ -35,6 +35,7 @@ struct sw_spec {
     /* PFC (sim/pkt_pfc.c): lossless, per-ingress XOFF/XON with headroom */
     int pfc;
     int64_t pfc_xoff_bytes, pfc_xon_bytes, pfc_headroom_bytes;
+    int ctrl_priority; /* control packets: a strict-priority class (pkt_ctrlq.c) */
 };
 
 /* cc = nscc's parameters ([transport] nscc_*, sim/nscc_options.c;

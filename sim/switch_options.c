@@ -47,6 +47,10 @@ static const struct opt_def sw_options_rows[] = {
      "PFC: buffer reserved per ingress above switch.pfc_xoff_bytes for what arrives until a PAUSE takes effect "
      "(about 2 x link rate x latency + 3 MTU); switch.pfc_xoff_bytes + this must fit switch.buffer_bytes",
      F(pfc_headroom_bytes)},
+    {"switch", "ctrl_priority", OPT_BOOL, "false", 0, 0, NULL,
+     "control packets (acks, NACKs, CNPs, trimmed headers) have their own strict-priority queue at every output "
+     "port: one waits only for the packet being serialized and earlier control packets (sim.engine = packet)",
+     F(ctrl_priority)},
 };
 #undef F
 /* clang-format on */
