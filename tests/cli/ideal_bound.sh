@@ -23,6 +23,9 @@ for f in scenarios/*.ini bench/*.ini; do
         set -- --set workload.bytes=16384 --set topology.cross_rail=pxn,spine --set "$paths" ;;
     scenarios/fabric_file.ini) set -- --set workload.bytes=16384 --set "$paths" ;;
     scenarios/faults.ini) set -- --set workload.bytes=65536 --set "$paths" ;;
+    scenarios/question_roce.ini | scenarios/question_uec.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
+            --set workload.bytes=16384 --set "$paths,ethereal" ;;
     scenarios/repro_ethereal_ls.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=4 \
             --set workload.bytes=16384 --set "$paths,ethereal" --set faults.down=l0-s3 ;;
@@ -33,6 +36,10 @@ for f in scenarios/*.ini bench/*.ini; do
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
+            --set "$paths" ;;
+    scenarios/moe_4096.ini | scenarios/moe_16384.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
+            --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=16 \
             --set "$paths" ;;
     scenarios/moe_hier.ini)
         set -- --set workload.layers=2 --set workload.tokens_per_gpu=32 \
