@@ -1,14 +1,30 @@
-/* evq.h - the event queue: a 4-ary min-heap ordered by (time, sequence).
+/* evq.h - the event queue: events ordered by (time, sequence), in a 4-ary
+ * min-heap and a few FIFO lanes.
  *
- * Events are small values (time, sequence, kind, id) stored in the heap array
- * itself, so a push or pop touches one contiguous array and never allocates on
- * the hot path (the array grows by doubling). The sequence number is assigned
- * at push time, so two events at the same picosecond pop in the order they
- * were pushed: runs are deterministic and never depend on pointer values.
+ * Events are small values (time, sequence, kind, id). The sequence number is
+ * assigned at push time, so two events at the same picosecond pop in the
+ * order they were pushed: runs are deterministic and never depend on pointer
+ * values, and any structure that hands the events out in (time, sequence)
+ * order hands out the same events in the same order.
+ *
+ * Lanes: a simulator's events are mostly pushed a fixed delay after the
+ * event being handled (a packet's successor on a wire one serialization
+ * later, a packet into an empty queue its serialization plus the link's
+ * latency later). The events pushed at one delay d from the last top handed
+ * out come in (time, sequence) order by themselves, so they are kept in a
+ * FIFO ring, a lane keyed by d, with only the lane's head in the heap (a
+ * representative: kind EVQ_LANE, id the lane). A push whose delay has no
+ * lane (nor an empty one to take), or that would not go last in its lane
+ * (a time before the lane's tail), goes into the heap itself, as every push
+ * does while the queue is small (EVQ_LANE_MIN). Lanes are
+ * appended at the tail and read at the head, sequentially, and the heap
+ * stays small (the lanes' heads and the rest), where a heap of every event
+ * had one cache miss per level on large fabrics: the same order, less memory
+ * traffic. Arrays grow by doubling; no allocation per event otherwise.
  *
  * Cancellation is lazy, by generation number: the sequence number of an
  * event is unique and never reused, so it names that one push. evq_cancel
- * puts it in a hash set and leaves the event in the heap; when an event
+ * puts it in a hash set and leaves the event where it is; when an event
  * reaches the top its number is looked up there (one probe) and, if found,
  * the event is dropped and the number forgotten. Nothing is scanned: cancel,
  * the check and the removal are O(1) expected, and while nothing is
@@ -25,14 +41,30 @@
 struct ev {
     simtime_t time;
     uint64_t seq;
-    uint32_t kind; /* the engine's event type */
+    uint32_t kind; /* the engine's event type (never EVQ_LANE) */
     uint32_t id;   /* the object it concerns (port, host, flow, timer) */
 };
 
+/* The kind of a lane's representative in the heap (its id: the lane). */
+#define EVQ_LANE     UINT32_MAX
+#define EVQ_LANES    64   /* a power of two */
+#define EVQ_LANE_MIN 1024 /* events held below which pushes go to the heap */
+
+/* A FIFO of events pushed at one delay `key` after the top of their time:
+ * ring[(head + i) & (cap - 1)], i < n, oldest first. */
+struct evq_lane {
+    struct ev *ring;
+    uint32_t head, n, cap;
+    simtime_t key;
+};
+
 struct evq {
-    struct ev *heap;
-    size_t n, cap;
+    struct ev *heap; /* events outside lanes, and each non-empty lane's head */
+    size_t hn, hcap;
+    size_t n; /* events held (cancelled ones not yet dropped included) */
     uint64_t next_seq;
+    simtime_t now; /* the time of the last top handed out: a push at now + d goes to lane d */
+    struct evq_lane lane[EVQ_LANES];
     /* The cancelled events' sequence numbers, not yet dropped: an
      * open-addressing hash set (linear probing) of seq + 1, 0 = empty slot,
      * capdead a power of two at least twice ndead. */
@@ -48,14 +80,24 @@ void evq_clear(struct evq *q);
 uint64_t evq_push(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
 /* Pops the earliest live event into *out; returns 0 when the queue is empty. */
 int evq_pop(struct evq *q, struct ev *out);
-/* The earliest live event without removing it; NULL when empty. */
+/* The earliest live event without removing it; NULL when empty. The pointer
+ * is good until the next push or removal. */
 const struct ev *evq_peek(struct evq *q);
 /* Removes the event evq_peek() returned. */
 void evq_drop_top(struct evq *q);
-/* Removes the event evq_peek() returned and pushes another in one pass:
- * the same queue as evq_drop_top() then evq_push(), with less work when the
- * new event is early (a packet's successor on the wire it just left). */
+/* Removes the event evq_peek() returned and pushes another: the same queue
+ * as evq_drop_top() then evq_push(), with less work when both are in the
+ * heap (a heap top replaced in one pass). */
 uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id);
+/* The event k places after the top in the top's lane (k = 0: the top),
+ * or NULL when the top is in no lane or its lane holds fewer: what the
+ * events soon to come will touch can be prefetched from it. */
+static inline const struct ev *evq_lane_ahead(const struct evq *q, uint32_t k)
+{
+    if (!q->hn || q->heap[0].kind != EVQ_LANE) return NULL;
+    const struct evq_lane *l = &q->lane[q->heap[0].id];
+    return k < l->n ? &l->ring[(l->head + k) & (l->cap - 1)] : NULL;
+}
 /* Cancels a pushed, not yet popped event (seq from evq_push or
  * evq_replace_top; cancelling one twice, or one already popped, is a bug). */
 void evq_cancel(struct evq *q, uint64_t seq);

@@ -278,15 +278,18 @@ static int res_query_int(struct res_db *d, const char *sql, const char *arg, int
 /* Refuses a file that is not a moesim database, or one of a newer schema. */
 static int res_check_kind(struct res_db *d, struct err *e)
 {
-    int64_t has_meta, tables, version;
-    if (res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                      "meta", &has_meta) < 0 ||
-        res_query_int(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL, &tables) <
-            0)
+    int64_t both, version;
+    /* one statement, one snapshot: two queries could see another writer's
+     * schema commit between them (no meta, then tables) */
+    if (res_query_int(d,
+                      "SELECT count(*) * 2 + coalesce(max(name = 'meta'), 0) FROM sqlite_master "
+                      "WHERE type = 'table'",
+                      NULL, &both) < 0)
         return res_fail(d,
                         sqlite3_errcode(d->db) == SQLITE_NOTADB ? "not a moesim results database"
                                                                 : "cannot read",
                         e);
+    int64_t has_meta = both & 1, tables = both >> 1;
     if (!has_meta && tables > 0)
         return err_set(e, "%s: not a moesim results database (it has tables but no meta table)",
                        d->path);

@@ -26,6 +26,8 @@ static void push_ev(struct flow_eng *e, simtime_t t, uint32_t kind, uint32_t id)
 
 static void touch(struct flow_eng *e, uint32_t link)
 {
+    if (e->links[link].tgen == e->tgen) return; /* listed already */
+    e->links[link].tgen = e->tgen;
     if (e->ntouched == e->captouched) {
         e->captouched = e->captouched ? 2 * e->captouched : 256;
         e->touched = xrealloc(e->touched, e->captouched * sizeof *e->touched);
@@ -56,6 +58,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
     e->end_seq = FL_NOEV;
     e->theta = INFINITY;
+    e->tgen = 1;
     e->slack = c->fl.resolve_slack;
     e->window = c->fl.resolve_window;
     e->defer = e->slack > 0 || e->window > 0;
@@ -68,19 +71,24 @@ static void flow_destroy(struct eng *eb)
 {
     struct flow_eng *e = flow_eng_of(eb);
     evq_destroy(&e->q);
-    for (uint32_t i = 0; i < e->base.t->nports; i++)
+    for (uint32_t i = 0; i < e->base.t->nports; i++) {
         free(e->links[i].uses);
+        free(e->links[i].sid);
+    }
     free(e->links);
     free(e->pst);
     free(e->spread_mark);
     free(e->spread_slot);
     free(e->subs);
+    free(e->fep);
     free(e->uses);
     free(e->msgs);
     free(e->touched);
     free(e->cl);
     free(e->cs);
     free(e->eh);
+    free(e->srt);
+    free(e->srt2);
     free(e->act);
     free(e->arate);
     free(e->csr);
@@ -96,7 +104,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->hooks = *h;
     evq_clear(&e->q);
     for (uint32_t i = 0; i < t->nports; i++) {
-        e->links[i].n = 0;
+        e->links[i].n = e->links[i].nlive = 0;
         e->links[i].done = 0;
         e->links[i].mark = 0;
         e->links[i].load = e->links[i].wsum = e->links[i].freed = 0;
@@ -104,6 +112,8 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
+    e->nsrt = e->psrt = 0;
+    e->tgen++;
     e->theta = INFINITY;
     e->epoch = 0;
     e->end_seq = FL_NOEV;
@@ -190,7 +200,9 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     if (e->nsubs == e->capsubs) {
         e->capsubs = e->capsubs ? 2 * e->capsubs : 1024;
         e->subs = xrealloc(e->subs, e->capsubs * sizeof *e->subs);
+        e->fep = xrealloc(e->fep, e->capsubs * sizeof *e->fep);
     }
+    e->fep[e->nsubs] = 0;
     struct fl_sub *s = &e->subs[e->nsubs++];
     memset(s, 0, sizeof *s);
     s->size = size;
@@ -349,9 +361,12 @@ static void start_msg(struct flow_eng *e, uint32_t mi)
             if (l->n == l->capn) {
                 l->capn = l->capn ? 2 * l->capn : 8;
                 l->uses = xrealloc(l->uses, l->capn * sizeof *l->uses);
+                l->sid = xrealloc(l->sid, l->capn * sizeof *l->sid);
             }
             us->pos = l->n;
+            l->sid[l->n] = i;
             l->uses[l->n++] = s->use0 + u;
+            l->nlive++;
             l->wsum += us->w;
             touch(e, us->link);
         }
@@ -382,13 +397,19 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         l->load -= us->w * s->rate;
         l->freed += us->w * s->rate;
         if (e->slack > 0 && l->freed > e->slack * l->cap) e->solve_due = 1;
-        uint32_t moved = l->uses[--l->n];
-        if (us->pos != l->n) {
-            l->uses[us->pos] = moved;
-            e->uses[moved].pos = us->pos;
+        l->nlive--;
+        if (!e->defer) {
+            uint32_t moved = l->uses[--l->n];
+            if (us->pos != l->n) {
+                l->uses[us->pos] = moved;
+                l->sid[us->pos] = l->sid[l->n];
+                e->uses[moved].pos = us->pos;
+            }
         }
         touch(e, us->link);
     }
+    /* deferred: its uses stay in the lists, dropped by a full re-solve */
+    if (e->defer) e->fep[si] = FL_DEAD;
     s->rate = 0;
     if (e->window > 0) {
         /* the share of a link an end frees falls as the subs sharing it
@@ -413,9 +434,10 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 static void end_due(struct flow_eng *e)
 {
     simtime_t horizon = e->now + (e->defer ? 0 : (simtime_t)(FLOW_BATCH * (double)e->now));
-    while (e->neh) {
-        uint32_t si = e->eh[0];
-        simtime_t t = e->subs[si].tend;
+    const struct fl_hent *h;
+    while ((h = flow_heap_top(e))) {
+        uint32_t si = h->si;
+        simtime_t t = h->t;
         if (t > horizon) break;
         end_sub(e, si, t > e->now ? t : e->now);
     }
@@ -424,7 +446,8 @@ static void end_due(struct flow_eng *e)
 /* The one end event: at the earliest end of the active subs. */
 static void next_end(struct flow_eng *e)
 {
-    simtime_t t = e->neh ? e->subs[e->eh[0]].tend : SIMTIME_MAX;
+    const struct fl_hent *h = flow_heap_top(e);
+    simtime_t t = h ? h->t : SIMTIME_MAX;
     if (e->end_seq != FL_NOEV) {
         if (t == e->end_at) return;
         evq_cancel(&e->q, e->end_seq);
@@ -547,6 +570,7 @@ static uint64_t flow_port_sent(const struct eng *eb, uint32_t port)
     for (uint32_t j = 0; j < l->n; j++) {
         const struct fl_use *us = &e->uses[l->uses[j]];
         const struct fl_sub *s = &e->subs[us->sub];
+        if (!s->active) continue; /* ended (a deferred engine's lists keep it) */
         double left = s->fresh ? s->left : s->left - s->rate * (double)(e->now - s->t_upd);
         if (left < 0) left = 0;
         double frac = 1.0 - left / (double)s->size;

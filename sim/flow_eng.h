@@ -38,14 +38,27 @@ struct fl_use {
     uint64_t bytes; /* bytes the sub puts on the link in all */
 };
 
+/* An entry of the heap of ends: a sub and its end (its tend). */
+struct fl_hent {
+    simtime_t t;
+    uint32_t si;
+};
+
+/* fep[] of an ended sub whose uses a deferred engine leaves in the links'
+ * lists until a full re-solve drops them. */
+#define FL_DEAD UINT32_MAX
+
 struct fl_link {
     double cap;     /* bytes per ps */
     uint32_t *uses; /* the active subs' uses of it (indices into e->uses) */
+    uint32_t *sid;  /* the sub of each of those uses (uses[j]'s sub), for full re-solves */
     uint32_t n, capn;
-    uint64_t done; /* bytes of ended subs (data and acknowledgements) */
-    double load;   /* sum of w * rate over its active subs with a rate */
-    double wsum;   /* sum of w over all its active subs */
-    double freed;  /* load of the subs ended since the last re-solve */
+    uint32_t tgen;  /* e->tgen when it was last put in e->touched */
+    uint32_t nlive; /* its active subs' uses (n less the ended ones a deferred engine keeps) */
+    uint64_t done;  /* bytes of ended subs (data and acknowledgements) */
+    double load;    /* sum of w * rate over its active subs with a rate */
+    double wsum;    /* sum of w over all its active subs */
+    double freed;   /* load of the subs ended since the last re-solve */
     /* a re-solve's scratch: its candidate subs are csr[off, off + cnt) */
     double rem, sumw;
     uint32_t mark, nun, off, cnt; /* nun: unfrozen subs on it */
@@ -82,14 +95,19 @@ struct flow_eng {
     struct fl_link *links;
     struct fl_sub *subs;
     uint32_t nsubs, capsubs;
+    uint32_t *fep; /* per sub: the epoch of the full re-solve that froze it */
     struct fl_use *uses;
     uint32_t nuses, capuses;
     struct fl_msg *msgs;
     uint32_t nmsgs, capmsgs;
     uint32_t live_subs;
-    /* the active subs with a rate, a binary min-heap on (tend, sub) */
-    uint32_t *eh;
+    /* the active subs with a rate, a 4-ary min-heap on (tend, sub) */
+    struct fl_hent *eh;
     uint32_t neh, capeh;
+    /* deferred: the ends sorted at the last full re-solve, taken from psrt
+     * on (the heap eh holds the re-keys since) */
+    struct fl_hent *srt, *srt2;
+    uint32_t nsrt, psrt, capsrt;
     uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
@@ -102,6 +120,7 @@ struct flow_eng {
      * started (no rate yet), the least rate of the subs that ended */
     uint32_t *touched;
     uint32_t ntouched, captouched;
+    uint32_t tgen; /* the generation of e->touched: bumped each time it is emptied */
     uint32_t *fresh;
     uint32_t nfresh, capfresh;
     double theta;
@@ -164,6 +183,10 @@ extern int flow_maxmin_check_load;
 /* The heap of ends (flow_maxmin.c). */
 void flow_heap_update(struct flow_eng *e, uint32_t si);
 void flow_heap_remove(struct flow_eng *e, uint32_t si);
+/* The earliest end (NULL: none); with deferred re-solves the heap keeps an
+ * entry per re-key (no positions to maintain) and this drops the stale
+ * ones on top. */
+const struct fl_hent *flow_heap_top(struct flow_eng *e);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE };
 

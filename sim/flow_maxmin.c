@@ -38,74 +38,107 @@
 
 int flow_maxmin_verify_all, flow_maxmin_check_load;
 
-/* ---- the heap of ends: subs by (tend, index) ---- */
+/* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
-static int before(const struct flow_eng *e, uint32_t a, uint32_t b)
+static int before(const struct fl_hent *a, const struct fl_hent *b)
 {
-    simtime_t ta = e->subs[a].tend, tb = e->subs[b].tend;
-    return ta < tb || (ta == tb && a < b);
+    return a->t < b->t || (a->t == b->t && a->si < b->si);
 }
 
-static void heap_set(struct flow_eng *e, uint32_t i, uint32_t si)
+static void heap_set(struct flow_eng *e, uint32_t i, struct fl_hent h)
 {
-    e->eh[i] = si;
-    e->subs[si].hpos = i;
+    e->eh[i] = h;
+    if (!e->defer) e->subs[h.si].hpos = i;
 }
 
 static void sift_up(struct flow_eng *e, uint32_t i)
 {
-    uint32_t si = e->eh[i];
+    struct fl_hent h = e->eh[i];
     while (i) {
-        uint32_t p = (i - 1) / 2;
-        if (!before(e, si, e->eh[p])) break;
+        uint32_t p = (i - 1) / 4;
+        if (!before(&h, &e->eh[p])) break;
         heap_set(e, i, e->eh[p]);
         i = p;
     }
-    heap_set(e, i, si);
+    heap_set(e, i, h);
 }
 
 static void sift_down(struct flow_eng *e, uint32_t i, uint32_t n)
 {
-    uint32_t si = e->eh[i];
+    struct fl_hent h = e->eh[i];
     for (;;) {
-        uint32_t c = 2 * i + 1;
+        uint32_t c = 4 * i + 1, end = c + 4 < n ? c + 4 : n;
         if (c >= n) break;
-        if (c + 1 < n && before(e, e->eh[c + 1], e->eh[c])) c++;
-        if (!before(e, e->eh[c], si)) break;
-        heap_set(e, i, e->eh[c]);
-        i = c;
+        uint32_t m = c;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (before(&e->eh[k], &e->eh[m])) m = k;
+        if (!before(&e->eh[m], &h)) break;
+        heap_set(e, i, e->eh[m]);
+        i = m;
     }
-    heap_set(e, i, si);
+    heap_set(e, i, h);
 }
 
 void flow_heap_update(struct flow_eng *e, uint32_t si)
 {
     struct fl_sub *s = &e->subs[si];
-    if (s->hpos == FL_NONE) {
+    struct fl_hent h = {s->tend, si};
+    if (s->hpos == FL_NONE || e->defer) { /* deferred: a new entry, the old one stale */
         if (e->neh == e->capeh) {
             e->capeh = e->capeh ? 2 * e->capeh : 1024;
             e->eh = xrealloc(e->eh, e->capeh * sizeof *e->eh);
         }
         uint32_t i = e->neh++;
-        heap_set(e, i, si);
+        heap_set(e, i, h);
         sift_up(e, i);
         return;
     }
+    e->eh[s->hpos] = h;
     sift_up(e, s->hpos);
     sift_down(e, s->hpos, e->neh);
+}
+
+static int stale(const struct flow_eng *e, const struct fl_hent *h)
+{
+    const struct fl_sub *s = &e->subs[h->si];
+    return !s->active || s->fresh || s->tend != h->t;
+}
+
+const struct fl_hent *flow_heap_top(struct flow_eng *e)
+{
+    if (!e->defer) return e->neh ? &e->eh[0] : NULL;
+    while (e->psrt < e->nsrt && stale(e, &e->srt[e->psrt]))
+        e->psrt++;
+    while (e->neh && stale(e, &e->eh[0])) {
+        e->eh[0] = e->eh[--e->neh]; /* its sub ended or was re-keyed */
+        if (e->neh) sift_down(e, 0, e->neh);
+    }
+    const struct fl_hent *a = e->psrt < e->nsrt ? &e->srt[e->psrt] : NULL;
+    if (!e->neh) return a;
+    return a && !before(&e->eh[0], a) ? a : &e->eh[0];
 }
 
 void flow_heap_remove(struct flow_eng *e, uint32_t si)
 {
     struct fl_sub *s = &e->subs[si];
+    if (e->defer) { /* only the top ends (end_due), after flow_heap_top */
+        const struct fl_hent *a = e->psrt < e->nsrt ? &e->srt[e->psrt] : NULL;
+        if (a && a->si == si && (!e->neh || !before(&e->eh[0], a))) {
+            e->psrt++;
+        } else if (e->neh && e->eh[0].si == si) {
+            e->eh[0] = e->eh[--e->neh];
+            if (e->neh) sift_down(e, 0, e->neh);
+        }
+        return;
+    }
     uint32_t i = s->hpos;
     if (i == FL_NONE) return;
     s->hpos = FL_NONE;
-    uint32_t last = e->eh[--e->neh];
+    struct fl_hent last = e->eh[--e->neh];
     if (i == e->neh) return;
     heap_set(e, i, last);
     sift_up(e, i);
-    sift_down(e, e->subs[last].hpos, e->neh);
+    sift_down(e, e->subs[last.si].hpos, e->neh);
 }
 
 /* ---- progressive filling ---- */
@@ -246,6 +279,166 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
     return nl;
 }
 
+/* Rebuilds the heap of ends from e->act (every active sub has a rate):
+ * the order of (tend, sub) is total, so the ends pop in the same order as
+ * after re-keying each sub. */
+static int cmp_hent(const void *a, const void *b)
+{
+    return before(a, b) ? -1 : before(b, a);
+}
+
+/* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
+ * (a radix sort on tend's bytes that differ, then each run of equal ends
+ * by sub), the heap of re-keys emptied (its entries are stale or the same
+ * as srt's). */
+static void sort_ends(struct flow_eng *e)
+{
+    uint32_t n = e->live_subs;
+    if (e->capsrt < n) {
+        e->capsrt = n;
+        e->srt = xrealloc(e->srt, n * sizeof *e->srt);
+        e->srt2 = xrealloc(e->srt2, n * sizeof *e->srt2);
+    }
+    struct fl_hent *a = e->srt, *b = e->srt2;
+    simtime_t lo = SIMTIME_MAX, hi = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t si = e->act[i];
+        a[i] = (struct fl_hent){e->subs[si].tend, si};
+        if (a[i].t < lo) lo = a[i].t;
+        if (a[i].t > hi) hi = a[i].t;
+    }
+    simtime_t span = n ? hi - lo : 0;
+    for (int sh = 0; sh < 64 && (span >> sh); sh += 8) {
+        uint32_t cnt[257] = {0};
+        for (uint32_t i = 0; i < n; i++)
+            cnt[((a[i].t - lo) >> sh & 0xff) + 1]++;
+        for (int k = 0; k < 256; k++)
+            cnt[k + 1] += cnt[k];
+        for (uint32_t i = 0; i < n; i++)
+            b[cnt[(a[i].t - lo) >> sh & 0xff]++] = a[i];
+        struct fl_hent *tmp = a;
+        a = b;
+        b = tmp;
+    }
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && a[j].t == a[i].t)
+            j++;
+        if (j - i > 1) qsort(a + i, j - i, sizeof *a, cmp_hent);
+        i = j;
+    }
+    e->srt = a;
+    e->srt2 = b;
+    e->nsrt = n;
+    e->psrt = 0;
+    e->neh = 0;
+}
+
+/* Rebuilds the heap of ends from e->act (every active sub has a rate):
+ * the order of (tend, sub) is total, so the ends pop in the same order as
+ * after re-keying each sub. */
+static void heap_rebuild(struct flow_eng *e)
+{
+    if (e->defer) {
+        sort_ends(e);
+        return;
+    }
+    if (e->capeh < e->live_subs) {
+        e->capeh = e->live_subs;
+        e->eh = xrealloc(e->eh, e->capeh * sizeof *e->eh);
+    }
+    e->neh = e->live_subs;
+    for (uint32_t i = 0; i < e->neh; i++) {
+        uint32_t si = e->act[i];
+        heap_set(e, i, (struct fl_hent){e->subs[si].tend, si});
+    }
+    for (uint32_t i = e->neh / 4 + 1; i-- > 0;)
+        if (i < e->neh) sift_down(e, i, e->neh);
+}
+
+/* Deferred re-solves (flow.resolve_window, flow.resolve_slack) whose
+ * candidates are most of the active subs: every active sub filled from
+ * scratch over the links' own lists (no candidate lists, no search: the
+ * rates the selective re-solve would give, up to rounding, as its header
+ * argues), the links' loads summed as the subs freeze, and the heap of ends
+ * rebuilt when many rates changed. */
+static void full_update(struct flow_eng *e, simtime_t now)
+{
+    static __thread struct lheap h;
+    uint32_t ep = ++e->epoch, np = e->base.t->nports;
+    h.n = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        struct fl_link *l = &e->links[i];
+        l->load = 0;
+        l->nun = l->nlive;
+        if (l->n > 2 * l->nlive + 16) { /* drop the ended subs' uses */
+            uint32_t k = 0;
+            for (uint32_t j = 0; j < l->n; j++)
+                if (e->fep[l->sid[j]] != FL_DEAD) {
+                    l->sid[k] = l->sid[j];
+                    l->uses[k++] = l->uses[j];
+                }
+            l->n = k;
+        }
+        if (!l->nlive) continue;
+        l->rem = l->cap;
+        l->sumw = l->wsum;
+        lh_push(&h, l->rem / l->sumw, i);
+    }
+    while (h.n) {
+        struct hent top = lh_pop(&h);
+        struct fl_link *l = &e->links[top.link];
+        if (!l->nun) continue;
+        double x = l->rem > 0 && l->sumw > 0 ? l->rem / l->sumw : top.x;
+        if (x > top.x * (1 + 1e-12) + 1e-300) {
+            lh_push(&h, x, top.link);
+            continue;
+        }
+        if (x < 0) x = 0;
+        for (uint32_t j = 0; j < l->n; j++) {
+            uint32_t si = l->sid[j];
+            if (e->fep[si] >= ep) continue; /* frozen now, or ended (FL_DEAD) */
+            e->fep[si] = ep;
+            struct fl_sub *s = &e->subs[si];
+            s->nrate = x;
+            const struct fl_use *us = &e->uses[s->use0];
+            for (uint32_t u = 0; u < s->nuse; u++) {
+                struct fl_link *o = &e->links[us[u].link];
+                o->rem -= us[u].w * x;
+                o->sumw -= us[u].w;
+                o->load += us[u].w * x;
+                o->nun--;
+            }
+        }
+    }
+    uint32_t changed = 0;
+    for (uint32_t i = 0; i < e->live_subs; i++) {
+        struct fl_sub *s = &e->subs[e->act[i]];
+        if (!s->fresh && s->nrate == s->rate) continue;
+        double old = s->fresh ? 0 : s->rate;
+        if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
+        s->left -= old * (double)(now - s->t_upd);
+        if (s->left < 0) s->left = 0;
+        s->t_upd = now;
+        s->rate = s->nrate;
+        e->arate[i] = s->rate;
+        s->fresh = 0;
+        s->tend = now + (simtime_t)ceil(s->left / s->rate);
+        changed++;
+    }
+    e->rate_changes += changed;
+    e->filled_subs += e->live_subs;
+    e->cand_subs += e->live_subs;
+    if (changed > e->live_subs / 8) {
+        heap_rebuild(e);
+        return;
+    }
+    for (uint32_t i = 0; i < e->live_subs; i++) {
+        uint32_t si = e->act[i];
+        if (e->subs[si].t_upd == now) flow_heap_update(e, si);
+    }
+}
+
 void flow_maxmin_update(struct flow_eng *e)
 {
     simtime_t now = e->now;
@@ -261,6 +454,20 @@ void flow_maxmin_update(struct flow_eng *e)
         }
     }
     double cut = theta * (1 - 1e-9);
+    if (e->defer) {
+        /* most of the subs are candidates: fill them all (full_update) */
+        uint32_t nc = 0;
+        for (uint32_t i = 0; i < e->live_subs; i++)
+            nc += e->arate[i] >= cut;
+        if (nc > e->live_subs / 2) {
+            e->nfresh = 0;
+            e->theta = INFINITY;
+            e->ntouched = 0;
+            e->tgen++;
+            full_update(e, now);
+            goto checks;
+        }
+    }
     /* the candidates: the subs at or above cut, the new ones among them */
     uint32_t ns = 0, ep = ++e->epoch;
     grow(&e->cs, &e->capcs, e->live_subs);
@@ -282,6 +489,7 @@ void flow_maxmin_update(struct flow_eng *e)
         e->rl[nr++] = e->touched[i];
     }
     e->ntouched = 0;
+    e->tgen++;
     uint32_t nsr = 0;
     for (uint32_t i = 0; i < nr; i++) {
         struct fl_link *l = &e->links[e->rl[i]];
@@ -329,6 +537,7 @@ void flow_maxmin_update(struct flow_eng *e)
         e->rate_changes++;
         flow_heap_update(e, si);
     }
+checks:
     if (flow_maxmin_verify_all) {
         double d = flow_maxmin_verify(e);
         if (d > e->verify_err) e->verify_err = d;

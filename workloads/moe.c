@@ -97,6 +97,17 @@ struct moe {
     uint32_t max_nodes;   /* workload.max_nodes (0: no limit) */
     int dual;             /* workload.overlap = dual_batch (C = 2: the micro-batches) */
     uint64_t *mat2;       /* [G * G] hierarchical: the NVLink hop's bytes */
+    /* standard flat dispatch (not coherent, not hierarchical): the phase's
+     * bytes as a list, not a [G * G] matrix (16384 GPUs: 2 GiB), built a
+     * source at a time in the matrix's order (build_dispatch_sparse) */
+    int sparse;
+    struct topo_demand *sp; /* the last dispatch's demands */
+    size_t nsp, capsp, capdem;
+    uint64_t *row;    /* [G] the source being built: bytes per destination */
+    uint32_t *rowd;   /* [G] its destinations */
+    uint8_t *rowmark; /* [G] whether a destination is among them */
+    uint64_t *rowkey; /* [G] their order (shifted, as mat_to_demands) */
+    size_t *bucket;   /* [G + 1] the transposed list's offsets per source */
     struct moe_stats st;
 };
 
@@ -243,6 +254,57 @@ static void mat_to_demands(struct moe *m)
     mat_to_demands_of(m, m->mat, 0);
 }
 
+static void grow_dem(struct topo_demand **a, size_t *cap, size_t need)
+{
+    if (need <= *cap) return;
+    while (*cap < need)
+        *cap = *cap ? 2 * *cap : 4096;
+    *a = xrealloc(*a, *cap * sizeof **a);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_shifted(const void *a, const void *b, void *ctx)
+{
+    const struct topo_demand *x = a, *y = b;
+    uint32_t G = *(const uint32_t *)ctx;
+    uint32_t kx = (x->dst + G - x->src) % G, ky = (y->dst + G - y->src) % G;
+    return (kx > ky) - (kx < ky);
+}
+
+/* Sparse: the last dispatch's demands (m->sp) into m->dem, or their
+ * transpose, in the order mat_to_demands_of gives the matrix's (by source,
+ * then destination from source + 1 round). */
+static void sparse_to_demands(struct moe *m, int transposed)
+{
+    grow_dem(&m->dem, &m->capdem, m->nsp);
+    m->ndem = m->nsp;
+    if (!transposed) {
+        if (m->nsp) memcpy(m->dem, m->sp, m->nsp * sizeof *m->dem);
+        return;
+    }
+    size_t *off = m->bucket;
+    memset(off, 0, ((size_t)m->G + 1) * sizeof *off);
+    for (size_t i = 0; i < m->nsp; i++)
+        off[m->sp[i].dst + 1]++;
+    for (uint32_t a = 0; a < m->G; a++)
+        off[a + 1] += off[a];
+    for (size_t i = 0; i < m->nsp; i++) {
+        const struct topo_demand *d = &m->sp[i];
+        m->dem[off[d->dst]++] = (struct topo_demand){d->dst, d->src, d->bytes};
+    }
+    for (uint32_t a = m->G; a > 0; a--) /* back to the buckets' starts */
+        off[a] = off[a - 1];
+    off[0] = 0;
+    for (uint32_t a = 0; a < m->G; a++)
+        if (off[a + 1] - off[a] > 1)
+            qsort_r(m->dem + off[a], off[a + 1] - off[a], sizeof *m->dem, cmp_shifted, &m->G);
+}
+
 /* Builds the dispatch of layer l (standard: home -> experts; coherent: the
  * GPUs holding the token's state -> its layer-l experts) and counts the
  * selections each GPU's experts receive. Hierarchical (standard only): a
@@ -250,8 +312,14 @@ static void mat_to_demands(struct moe *m)
  * GPU there of its home's local index (m->mat, the network hop; copies to
  * its home server's GPUs are there too, over NVLink), which forwards it over
  * NVLink to the experts' GPUs of that server (m->mat2). */
+static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk);
+
 static void build_dispatch(struct moe *m, int l, uint32_t chunk)
 {
+    if (m->sparse) {
+        build_dispatch_sparse(m, l, chunk);
+        return;
+    }
     memset(m->mat, 0, (size_t)m->G * m->G * sizeof *m->mat);
     if (m->hier) memset(m->mat2, 0, (size_t)m->G * m->G * sizeof *m->mat2);
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
@@ -322,6 +390,61 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
     mat_to_demands(m);
 }
 
+/* build_dispatch, standard and flat (m->sparse): a source's tokens at a
+ * time (contiguous shard: b in [a N, (a + 1) N); round robin: b = a mod
+ * G), their bytes per destination summed in m->row, the row's demands
+ * appended to m->sp in mat_to_demands' order; the same counters. */
+static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
+{
+    memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
+    uint32_t dst[64];
+    int gpu[64];
+    int contig = m->shard == SHARD_CONTIGUOUS;
+    m->nsp = 0;
+    for (uint32_t a = 0; a < m->G; a++) {
+        uint32_t nt = 0;
+        uint64_t b0 = contig ? (uint64_t)a * m->N : a, bend = contig ? b0 + m->N : m->B;
+        for (uint64_t b = b0; b < bend; b += contig ? 1 : m->G) {
+            if (m->C > 1 && chunk_of(m, b) != chunk) continue;
+            route_token(m, b, l, (int)a, gpu);
+            for (int k = 0; k < m->K; k++) {
+                int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
+                if (x < 0) {
+                    m->st.skipped++;
+                } else if (gpu[k] >= 0) {
+                    m->etok[(size_t)gpu[k] * m->E + x]++;
+                    m->st.selections++;
+                }
+            }
+            int nd = dests_of(m, gpu, dst, m->dedup);
+            if (nd == 0) continue;
+            uint32_t spans = nodes_of(m, dst, nd);
+            if (spans > m->st.max_token_nodes) m->st.max_token_nodes = spans;
+            for (int j = 0; j < nd; j++) {
+                uint32_t d = dst[j];
+                if (d == a) continue;
+                if (!m->rowmark[d]) {
+                    m->rowmark[d] = 1;
+                    m->row[d] = 0;
+                    m->rowd[nt++] = d;
+                }
+                m->row[d] += m->msg_bytes;
+                m->st.net_copies += a / m->P != d / m->P;
+            }
+        }
+        for (uint32_t i = 0; i < nt; i++)
+            m->rowkey[i] = (uint64_t)((m->rowd[i] + m->G - a) % m->G) << 32 | m->rowd[i];
+        qsort(m->rowkey, nt, sizeof *m->rowkey, cmp_u64);
+        grow_dem(&m->sp, &m->capsp, m->nsp + nt);
+        for (uint32_t i = 0; i < nt; i++) {
+            uint32_t d = (uint32_t)m->rowkey[i];
+            m->rowmark[d] = 0;
+            if (m->row[d]) m->sp[m->nsp++] = (struct topo_demand){a, d, m->row[d]};
+        }
+    }
+    sparse_to_demands(m, 0);
+}
+
 #define NONE UINT64_MAX
 
 /* One all-to-all's tasks: its network hop, then with hierarchical dispatch
@@ -349,7 +472,10 @@ static struct a2a add_a2a(struct moe *m, struct graph *g, int combine, const cha
     struct a2a a = {{NONE, NONE}, m->hier ? 2 : 1};
     for (int h = 0; h < a.n; h++) {
         int net_hop = !m->hier || (combine ? h == 1 : h == 0);
-        mat_to_demands_of(m, net_hop ? m->mat : m->mat2, combine);
+        if (m->sparse)
+            sparse_to_demands(m, combine);
+        else
+            mat_to_demands_of(m, net_hop ? m->mat : m->mat2, combine);
         if (h && barrier) graph_barrier(g);
         a.t[h] = graph_net(g, net_hop ? net : nvl, iter, layer, m->dem, m->ndem);
         if (h && !barrier) graph_dep(g, a.t[h], a.t[h - 1]);
@@ -685,6 +811,12 @@ static void moe_destroy(void *state)
     free(m->etok);
     free(m->gload);
     free(m->dem);
+    free(m->sp);
+    free(m->row);
+    free(m->rowd);
+    free(m->rowmark);
+    free(m->rowkey);
+    free(m->bucket);
     free(m);
 }
 
@@ -947,11 +1079,20 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->tok = xmalloc(m->B * sizeof *m->tok);
     m->cur = xmalloc(m->B * (size_t)m->K * sizeof *m->cur);
     memset(m->cur, 0xff, m->B * (size_t)m->K * sizeof *m->cur);
-    m->mat = xcalloc((size_t)m->G * m->G, sizeof *m->mat);
+    m->sparse = !m->coherent && !m->hier;
+    if (m->sparse) {
+        m->row = xcalloc(m->G, sizeof *m->row);
+        m->rowd = xcalloc(m->G, sizeof *m->rowd);
+        m->rowmark = xcalloc(m->G, sizeof *m->rowmark);
+        m->rowkey = xcalloc(m->G, sizeof *m->rowkey);
+        m->bucket = xcalloc((size_t)m->G + 1, sizeof *m->bucket);
+    } else {
+        m->mat = xcalloc((size_t)m->G * m->G, sizeof *m->mat);
+    }
     if (m->hier) m->mat2 = xcalloc((size_t)m->G * m->G, sizeof *m->mat2);
     m->etok = xcalloc((size_t)m->G * m->E, sizeof *m->etok);
     m->gload = xcalloc((size_t)m->L * m->G, sizeof *m->gload);
-    m->dem = xmalloc((size_t)m->G * m->G * sizeof *m->dem);
+    if (!m->sparse) m->dem = xmalloc((size_t)m->G * m->G * sizeof *m->dem);
     g->state = m;
     g->next = moe_next;
     g->destroy = moe_destroy;

@@ -38,6 +38,10 @@ for f in scenarios/*.ini bench/*.ini; do
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \
             --set "$paths" ;;
+    scenarios/moe_4096.ini | scenarios/moe_16384.ini)
+        set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
+            --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=16 \
+            --set "$paths" ;;
     scenarios/moe_hier.ini)
         set -- --set workload.layers=2 --set workload.tokens_per_gpu=32 \
             --set workload.overlap=none,dual_batch ;;
