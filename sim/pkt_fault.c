@@ -132,6 +132,32 @@ void pkt_fault_drop(struct pkt_eng *e, uint32_t q, const struct pkt *k)
     pkt_rec_lost(e, k);
 }
 
+/* Cancels the wire of port q's one pending event, its head's arrival: a
+ * scan of the queue (its heap, the lanes' representatives skipped, and its
+ * lanes: base/evq.h), once per failed port. */
+static void cancel_arrival(struct pkt_eng *e, uint32_t q)
+{
+    const struct evq *Q = &e->q;
+    for (size_t j = 0; j < Q->hn; j++) {
+        const struct ev *v = &Q->heap[j];
+        if (v->kind == EV_ARRIVE && v->id == q) {
+            evq_cancel(&e->q, v->seq);
+            return;
+        }
+    }
+    for (int l = 0; l < EVQ_LANES; l++) {
+        const struct evq_lane *L = &Q->lane[l];
+        for (uint32_t i = 0; i < L->n; i++) {
+            const struct ev *v = &L->ring[(L->head + i) & (L->cap - 1)];
+            if (v->kind == EV_ARRIVE && v->id == q) {
+                evq_cancel(&e->q, v->seq);
+                return;
+            }
+        }
+    }
+    err_fatal("faults.fail: port %u holds packets and no arrival event", q);
+}
+
 /* Port q dies: what it holds is lost. */
 static void kill_port(struct pkt_eng *e, uint32_t q)
 {
@@ -139,16 +165,7 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
     struct pkt_fault *f = e->fault;
     if (f->dead[q]) return;
     f->dead[q] = 1;
-    if (p->n) {
-        /* the wire's one pending event: its head's arrival */
-        for (size_t j = 0; j < e->q.n; j++) {
-            const struct ev *v = &e->q.heap[j];
-            if (v->kind == EV_ARRIVE && v->id == q) {
-                evq_cancel(&e->q, v->seq);
-                break;
-            }
-        }
-    }
+    if (p->n) cancel_arrival(e, q);
     /* the port empties first: dropping may finish flows, whose ends do not see it */
     uint64_t bps = e->base.t->ports[q].bps;
     uint32_t n = p->n;
