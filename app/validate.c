@@ -275,7 +275,7 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
         double link_pkts = floor(c->topo.host_gbps * 1e9 / 8 * 2e-6 / (double)c->tr.mtu) + 1;
         if (pkts_per_host > link_pkts * 64)
             pkts_per_host = link_pkts * 64; /* the NIC rate caps what is in flight */
-        total += flows * (double)eng_memory_per_flow();
+        total += flows * (double)eng_memory_per_flow_tr(&c->tr);
         total += msgs * (double)(eng_memory_per_msg() + sizeof(struct topo_demand));
         total += H * pkts_per_host * (double)eng_memory_per_packet();
     }

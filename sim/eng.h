@@ -102,6 +102,12 @@ size_t eng_memory_per_port(void);
 size_t eng_memory_per_flow(void);
 size_t eng_memory_per_msg(void);
 size_t eng_memory_per_packet(void);
+/* The same per transport flow with the state its congestion control and
+ * loss recovery add under tr (dctcp's and nscc's window state, nscc's ring
+ * of send times at its least size, dcqcn's reaction point, recovery's
+ * counters and, under selective repeat, its three bitmaps at their least
+ * size of 64 packets): a lower bound, as the rest of the estimate is. */
+size_t eng_memory_per_flow_tr(const struct tr_spec *tr);
 
 static inline void eng_destroy(struct eng *e)
 {

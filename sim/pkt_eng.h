@@ -322,7 +322,9 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c);
 /* Message m's counters so far, summed over its flows. */
 void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_flow_loss *loss);
 void pkt_rec_destroy(struct pkt_eng *e);
-void pkt_rec_grow(struct pkt_eng *e, size_t nflows);              /* room for nflows flows */
+void pkt_rec_grow(struct pkt_eng *e, size_t nflows); /* room for nflows flows */
+/* A flow's recovery state, at least (the memory estimate). */
+size_t pkt_rec_flow_bytes(int selective);
 void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n); /* flows that start */
 /* The offset flow f, just taken off its sender's ready list, sends next
  * (a retransmission, or f->sent); UINT64_MAX when it has nothing to send

@@ -187,6 +187,12 @@ void pkt_rec_destroy(struct pkt_eng *e)
     free(e->sw_ports);
 }
 
+size_t pkt_rec_flow_bytes(int selective)
+{
+    /* selective: three bitmaps of at least 64 packets (pkt_rec_create) */
+    return sizeof(struct rec_flow) + (selective ? 3 * 64 / 8 : 0);
+}
+
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
 {
     e->rec = xrealloc(e->rec, nflows * sizeof *e->rec);

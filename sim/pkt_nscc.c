@@ -102,6 +102,12 @@ void pkt_nscc_destroy(struct pkt_eng *e)
     e->nscc = NULL;
 }
 
+size_t pkt_nscc_flow_bytes(void)
+{
+    /* the ring of send times at its least, 2^3 entries (pkt_nscc_create) */
+    return sizeof(struct nscc_flow) + 8 * sizeof(uint32_t);
+}
+
 void pkt_nscc_grow(struct pkt_eng *e, uint32_t nflows)
 {
     struct pkt_nscc *n = e->nscc;

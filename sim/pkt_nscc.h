@@ -56,6 +56,7 @@ void pkt_nscc_create(struct pkt_eng *e, const struct tr_spec *c);
 void pkt_nscc_destroy(struct pkt_eng *e);
 /* Room for n flows (e->flows was grown to n). */
 void pkt_nscc_grow(struct pkt_eng *e, uint32_t n);
+size_t pkt_nscc_flow_bytes(void); /* a flow's nscc state, at least (the memory estimate) */
 /* Flows first .. first + n - 1 (one message's) start. */
 void pkt_nscc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
 /* Flow fi sends the packet whose first byte is at offset `off`. */
