@@ -32,6 +32,7 @@ enum rng_purpose {
     RNG_NET_HASH = 4,    /* sim.seed: the engine's flow hash (ecmp, split's subflows) */
     RNG_NET_SPRAY = 5,   /* sim.seed: the engine's spraying draws (spray) */
     RNG_FAULTS = 6,      /* sim.seed: the links faults.random_down and random_degraded take */
+    RNG_ALLTOALLV = 7,   /* workload.seed: the alltoallv workload's pair sizes */
     RNG_NET_ECN =
         16, /* sim.seed: the switches' ECN marking draws (switch.ecn_pmax < 1 or kmin < kmax) */
 };

@@ -283,7 +283,7 @@ static const struct bad_case bad_cases[] = {
      "FILE:7: transport.path: 'foo' is not one of " PATHS},
     {"enum is case sensitive", "[workload]\nkind = AllToAll\n", NULL, {0},
      "FILE:2: workload.kind: 'AllToAll' is not one of "
-     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows"},
+     "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows|alltoallv"},
     {"empty value", "[topology]\nleaves =\n", NULL, {0}, "FILE:2: topology.leaves: empty value"},
     {"value only a comment", "[topology]\nleaves = ; none\n", NULL, {0},
      "FILE:2: topology.leaves: empty value"},
@@ -510,6 +510,7 @@ static void test_enum_orders(void **state)
         {"workload", "kind", WL_ALLGATHER, "allgather"},
         {"workload", "kind", WL_INCAST, "incast"},
         {"workload", "kind", WL_FLOWS, "flows"},
+        {"workload", "kind", WL_ALLTOALLV, "alltoallv"},
         {"workload", "algo", WL_ALGO_AUTO, "auto"},
         {"workload", "algo", WL_ALGO_DIRECT, "direct"},
         {"workload", "algo", WL_ALGO_RING, "ring"},

@@ -1,8 +1,12 @@
-/* collective.c - the collective workloads: alltoall and permutation (the
- * reducing collectives on a ring are collective_reduce.c).
+/* collective.c - the collective workloads: alltoall, alltoallv and
+ * permutation (the reducing collectives on a ring are collective_reduce.c).
  *
  * alltoall: every host sends workload.bytes to every other host, in the
  * shifted order of pairwise-exchange collectives.
+ * alltoallv: the same pairs in the same order, each with its own size drawn
+ * uniformly from 1 to 2*workload.bytes - 1 (mean workload.bytes) on the
+ * RNG_ALLTOALLV stream of workload.seed, drawn once: every iteration sends
+ * the same sizes (a skewed exchange, as an MPI_Alltoallv's counts).
  * permutation: a random permutation with no fixed point (GSL shuffle on the
  * RNG_PERMUTATION stream of workload.seed, base/rng.h, then any host mapped
  * to itself swaps with its neighbour); each host sends workload.bytes to its
@@ -72,6 +76,24 @@ int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl
     for (uint32_t j = 1; j < H; j++)
         for (uint32_t a = 0; a < H; a++)
             s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->wl->bytes};
+    return 0;
+}
+
+int wl_alltoallv_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                        struct err *e)
+{
+    (void)e;
+    uint32_t H = t->hosts;
+    struct coll *s = coll_new(c, "alltoallv", (size_t)H * (H - 1), g);
+    gsl_rng *r = rng_alloc(wl_seed(c), RNG_ALLTOALLV, 0);
+    double span = 2.0 * (double)c->wl->bytes - 1; /* sizes 1 .. 2*bytes - 1 */
+    size_t k = 0;
+    for (uint32_t j = 1; j < H; j++)
+        for (uint32_t a = 0; a < H; a++) {
+            uint64_t b = 1 + (uint64_t)floor(gsl_rng_uniform(r) * span);
+            s->dem[k++] = (struct topo_demand){a, (a + j) % H, b};
+        }
+    gsl_rng_free(r);
     return 0;
 }
 
@@ -232,14 +254,13 @@ static int check_totals(const struct wl_specs *c, const struct topo_spec *tp, in
 }
 
 static int coll_check(const struct wl_specs *c, const struct topo_spec *tp, int alltoall,
-                      const struct opt_def **bad, struct err *e)
+                      const char *kind, const struct opt_def **bad, struct err *e)
 {
     if (c->wl->algo != WL_ALGO_AUTO && c->wl->algo != WL_ALGO_DIRECT) {
         char algo[64];
         opt_enum_text(&wl_options, "workload", "algo", c->wl->algo, algo, sizeof algo);
         return wl_fail(bad, e, &wl_options, "workload", "algo",
-                       "%s is not an algorithm of workload.kind = %s (it has: direct)", algo,
-                       alltoall ? "alltoall" : "permutation");
+                       "%s is not an algorithm of workload.kind = %s (it has: direct)", algo, kind);
     }
     if (check_clock(c, tp, alltoall, bad, e) < 0 ||
         check_round_trips(c, tp, alltoall, bad, e) < 0 ||
@@ -252,13 +273,26 @@ static int coll_check(const struct wl_specs *c, const struct topo_spec *tp, int 
 static int alltoall_check(const struct wl_specs *c, const struct topo_spec *tp,
                           const struct opt_def **bad, struct err *e)
 {
-    return coll_check(c, tp, 1, bad, e);
+    return coll_check(c, tp, 1, "alltoall", bad, e);
+}
+
+/* alltoallv: the checks of an all-to-all whose every pair has the largest
+ * size it can draw (2 * workload.bytes - 1), so that no draw can pass them. */
+static int alltoallv_check(const struct wl_specs *c, const struct topo_spec *tp,
+                           const struct opt_def **bad, struct err *e)
+{
+    struct wl_spec w = *c->wl;
+    if (w.bytes > INT64_MAX / 2) w.bytes = INT64_MAX / 2;
+    w.bytes = 2 * w.bytes - 1;
+    struct wl_specs m = *c;
+    m.wl = &w;
+    return coll_check(&m, tp, 1, "alltoallv", bad, e);
 }
 
 static int permutation_check(const struct wl_specs *c, const struct topo_spec *tp,
                              const struct opt_def **bad, struct err *e)
 {
-    return coll_check(c, tp, 0, bad, e);
+    return coll_check(c, tp, 0, "permutation", bad, e);
 }
 
 /* Every message of an iteration is known: the estimate counts their flows
@@ -302,5 +336,13 @@ const struct wl_def wl_def_permutation = {
     .create = wl_permutation_create,
     .check = permutation_check,
     .footprint = permutation_footprint,
+    .multiphase = coll_multiphase,
+};
+
+const struct wl_def wl_def_alltoallv = {
+    .kind = WL_ALLTOALLV,
+    .create = wl_alltoallv_create,
+    .check = alltoallv_check,
+    .footprint = alltoall_footprint,
     .multiphase = coll_multiphase,
 };

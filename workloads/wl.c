@@ -10,7 +10,7 @@
 static const struct wl_def *const wl_defs[] = {
     &wl_def_alltoall,  &wl_def_permutation,    &wl_def_moe,
     &wl_def_allreduce, &wl_def_reduce_scatter, &wl_def_allgather,
-    &wl_def_incast,    &wl_def_flows};
+    &wl_def_incast,    &wl_def_flows,          &wl_def_alltoallv};
 
 static const struct wl_def *wl_def_of(const struct wl_specs *c)
 {

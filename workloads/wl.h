@@ -102,7 +102,7 @@ struct wl_def {
 
 extern const struct wl_def wl_def_alltoall, wl_def_permutation, wl_def_moe;
 extern const struct wl_def wl_def_allreduce, wl_def_reduce_scatter, wl_def_allgather;
-extern const struct wl_def wl_def_incast, wl_def_flows;
+extern const struct wl_def wl_def_incast, wl_def_flows, wl_def_alltoallv;
 
 /* incast.c: the senders of an incast of `senders` hosts into the last host,
  * into out[] (the first hosts under other leaves than the receiver's, then
@@ -130,6 +130,8 @@ int wl_fail(const struct opt_def **bad, struct err *e, const struct opt_table *t
 /* Collective generators (collective.c). */
 int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                        struct err *e);
+int wl_alltoallv_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                        struct err *e);
 int wl_permutation_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
                           struct err *e);
 

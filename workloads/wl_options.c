@@ -11,10 +11,11 @@
 /* clang-format off */
 #define F(field) offsetof(struct wl_spec, field)
 static const struct opt_def wl_options_rows[] = {
-    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows",
+    {"workload", "kind", OPT_ENUM, "alltoall", 0, 0, "alltoall|permutation|moe|allreduce|reduce_scatter|allgather|incast|flows|alltoallv",
      "traffic: alltoall (every host to every other), permutation (seeded random, one peer each), moe (routing trace), "
      "allreduce, reduce_scatter, allgather (collectives of workload.bytes per host over every host, by workload.algo), "
-     "incast (workload.senders hosts to the last one), flows (replayed from workload.flows_file)", F(kind)},
+     "incast (workload.senders hosts to the last one), flows (replayed from workload.flows_file), "
+     "alltoallv (every host to every other, each pair's bytes drawn uniformly from 1 to 2*workload.bytes-1)", F(kind)},
     {"workload", "algo", OPT_ENUM, "auto", 0, 0, "auto|direct|ring|halving_doubling|tree",
      "collective algorithm: auto (the kind's own), direct (alltoall, permutation: every message at once), "
      "ring (allreduce, reduce_scatter, allgather: steps of a shift permutation, each step of a host after "
@@ -22,7 +23,8 @@ static const struct opt_def wl_options_rows[] = {
      "halving then doubling, 2 log2 N steps, N a power of two), tree (allreduce: double binary tree, "
      "reduce up then broadcast down, each tree half the bytes, pipelined in workload.chunks chunks)", F(algo)},
     {"workload", "seed", OPT_INT, "-1", -1, 9.2e18, NULL,
-     "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing); "
+     "seed of the traffic's random draws (moe trace offsets, placement, permutation pairing, "
+     "alltoallv sizes); "
      "-1 = sim.seed", F(seed)},
     {"workload", "bytes", OPT_INT, "1048576", 1, 1e15, NULL, "bytes per flow (alltoall, permutation, incast); per host buffer (allreduce, reduce_scatter, allgather)", F(bytes)},
     {"workload", "senders", OPT_INT, "0", 0, 1048576, NULL,

@@ -17,7 +17,8 @@ enum wl_kind {
     WL_REDUCE_SCATTER,
     WL_ALLGATHER,
     WL_INCAST,
-    WL_FLOWS
+    WL_FLOWS,
+    WL_ALLTOALLV
 };
 /* workload.algo: auto = the kind's own (direct for alltoall and permutation,
  * ring for the reducing collectives); collective_reduce.c */

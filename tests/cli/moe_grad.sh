@@ -55,6 +55,7 @@ expect_eq "decode attention row" \
 # every kind x algo: runs, or its one line
 printf '%s\n' \
     'alltoall auto ok' 'alltoall direct ok' 'alltoall ring no direct' 'alltoall halving_doubling no direct' 'alltoall tree no direct' \
+    'alltoallv auto ok' 'alltoallv direct ok' 'alltoallv ring no direct' 'alltoallv halving_doubling no direct' 'alltoallv tree no direct' \
     'permutation auto ok' 'permutation direct ok' 'permutation ring no direct' 'permutation halving_doubling no direct' 'permutation tree no direct' \
     'allreduce auto ok' 'allreduce ring ok' 'allreduce halving_doubling ok' 'allreduce tree ok' 'allreduce direct no ring, halving_doubling, tree' \
     'reduce_scatter auto ok' 'reduce_scatter ring ok' 'reduce_scatter halving_doubling ok' 'reduce_scatter direct no ring, halving_doubling' 'reduce_scatter tree no ring, halving_doubling' \
