@@ -40,7 +40,7 @@ size_t eng_memory_per_flow(void)
 
 size_t eng_memory_per_flow_tr(const struct tr_spec *tr)
 {
-    size_t b = sizeof(struct flow);
+    size_t b = eng_memory_per_flow();
     if (tr->cc == CC_DCTCP || tr->cc == CC_NSCC) b += sizeof(struct cc_flow);
     if (tr->cc == CC_NSCC) b += pkt_nscc_flow_bytes();
     if (tr->cc == CC_DCQCN) b += sizeof(struct dcqcn_rp);

@@ -63,19 +63,27 @@ static struct coll *coll_new(const struct wl_specs *c, const char *name, size_t 
     return s;
 }
 
-int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
-                       struct err *e)
+/* Every ordered pair once, workload.bytes each, in the shifted order of
+ * collective libraries: in round j every host a sends to a+j, so no
+ * destination is hit by every sender at once (each NIC serves its messages
+ * round robin in this order). */
+static struct coll *alltoall_new(const struct wl_specs *c, const struct topo *t, const char *name,
+                                 struct wl_gen *g)
 {
-    (void)e;
     uint32_t H = t->hosts;
-    struct coll *s = coll_new(c, "alltoall", (size_t)H * (H - 1), g);
-    /* Shifted order, as collective libraries schedule it: in round j every
-     * host a sends to a+j, so no destination is hit by every sender at once
-     * (each NIC serves its messages round robin in this order). */
+    struct coll *s = coll_new(c, name, (size_t)H * (H - 1), g);
     size_t k = 0;
     for (uint32_t j = 1; j < H; j++)
         for (uint32_t a = 0; a < H; a++)
             s->dem[k++] = (struct topo_demand){a, (a + j) % H, (uint64_t)c->wl->bytes};
+    return s;
+}
+
+int wl_alltoall_create(const struct wl_specs *c, const struct topo *t, struct wl_gen *g,
+                       struct err *e)
+{
+    (void)e;
+    alltoall_new(c, t, "alltoall", g);
     return 0;
 }
 
@@ -83,16 +91,11 @@ int wl_alltoallv_create(const struct wl_specs *c, const struct topo *t, struct w
                         struct err *e)
 {
     (void)e;
-    uint32_t H = t->hosts;
-    struct coll *s = coll_new(c, "alltoallv", (size_t)H * (H - 1), g);
+    struct coll *s = alltoall_new(c, t, "alltoallv", g);
     gsl_rng *r = rng_alloc(wl_seed(c), RNG_ALLTOALLV, 0);
     double span = 2.0 * (double)c->wl->bytes - 1; /* sizes 1 .. 2*bytes - 1 */
-    size_t k = 0;
-    for (uint32_t j = 1; j < H; j++)
-        for (uint32_t a = 0; a < H; a++) {
-            uint64_t b = 1 + (uint64_t)floor(gsl_rng_uniform(r) * span);
-            s->dem[k++] = (struct topo_demand){a, (a + j) % H, b};
-        }
+    for (size_t k = 0; k < s->ndem; k++)
+        s->dem[k].bytes = 1 + (uint64_t)floor(gsl_rng_uniform(r) * span);
     gsl_rng_free(r);
     return 0;
 }
