@@ -73,6 +73,7 @@ void pkt_fault_create(struct pkt_eng *e, const struct topo *t)
     /* by the rows alone (a leaf-spine's factored up and down are the rows'
      * ports while no link is down, and are not rebuilt per failure) */
     f->view.up = f->view.down = NULL;
+    f->view.ftr = NULL; /* (nor a fat-tree's rows by tier) */
     f->dead = xcalloc(t->nports, 1);
     f->seq = xcalloc(2 * (size_t)t->ntfaults, sizeof *f->seq);
     f->queued = xcalloc(2 * (size_t)t->ntfaults, 1);

@@ -49,12 +49,16 @@ void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime
     watch(e, p, k, b, ser);
 }
 
-/* Doubles port p's ring of packets on the wire, keeping their order. */
+/* Doubles port p's ring of packets on the wire, keeping their order. The
+ * ring is aligned to a cache line (a multiple of two packets), so that no
+ * packet straddles two lines: malloc's 16-byte alignment split one packet
+ * in four across two. */
 static void ring_grow(struct port_rt *p)
 {
     uint32_t cap = p->cap ? 2 * p->cap : 4;
     if (cap < p->cap) err_fatal("more than %u packets on one link", p->cap);
-    struct pkt *r = xmalloc((size_t)cap * sizeof *r);
+    struct pkt *r = aligned_alloc(64, (size_t)cap * sizeof *r);
+    if (!r) err_fatal("out of memory for %u packets on one link", cap);
     for (uint32_t j = 0; j < p->n; j++)
         r[j] = p->ring[(p->head + j) & (p->cap - 1)];
     free(p->ring);

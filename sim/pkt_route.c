@@ -41,7 +41,7 @@ void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw)
     const struct topo *t = e->base.t;
     uint32_t dl = topo_dest_leaf(t, k->dst, k->path);
     if (sw == dl) return;
-    const struct topo_hop *g = topo_hop_at(t, sw, dl);
+    const struct topo_hop *g = topo_row(t, sw, dl);
     uint32_t n = g->n;
     if (n < 2) return;
     uint32_t i;

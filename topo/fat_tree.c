@@ -93,7 +93,8 @@ uint64_t topo_ft_memory_bytes(const struct topo_spec *c)
     uint64_t W = L + P * A + C;
     uint64_t groups = L * A + P * A * ((uint64_t)c->leaves_per_pod + 2 * C / A) + C * P;
     return topo_ft_port_count(c) * sizeof(struct topo_port) + H * per_host +
-           W * L * sizeof *t->route + groups * sizeof *t->route_ports;
+           W * L * sizeof *t->route + groups * sizeof *t->route_ports +
+           topo_ftr_bytes(P, (uint64_t)c->leaves_per_pod, A, C);
 }
 
 static void set_port(struct topo_port *p, int kind, uint32_t src, uint32_t dst, uint64_t bps,
@@ -180,6 +181,7 @@ int topo_ft_build(const struct topo_spec *c, struct topo **out, struct err *e)
         topo_destroy(t);
         return -1;
     }
+    topo_route_factor(t); /* the rows by tier, for the engine (topo.h) */
     *out = t;
     return 0;
 }

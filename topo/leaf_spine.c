@@ -435,6 +435,7 @@ void topo_destroy(struct topo *t)
     free(t->down);
     free(t->route);
     free(t->route_ports);
+    topo_ftr_free(t);
     free(t->names);
     topo_faults_free(t);
     free(t);

@@ -192,3 +192,79 @@ int topo_route_build(struct topo *t, struct err *e)
     free(far);
     return rc;
 }
+
+uint64_t topo_ftr_bytes(uint64_t pods, uint64_t leaves_per_pod, uint64_t aggs_per_pod,
+                        uint64_t cores)
+{
+    uint64_t L = pods * leaves_per_pod, PA = pods * aggs_per_pod;
+    return sizeof(struct topo_ftr) + (L + PA) * sizeof(uint32_t) +
+           (L + PA + PA * leaves_per_pod + cores * pods) * sizeof(struct topo_hop);
+}
+
+/* Whether rows a and b lead to the same next hops in the same order (the
+ * same group, or an equal copy of it). */
+static int same_row(const struct topo *t, const struct topo_hop *a, const struct topo_hop *b)
+{
+    if (a->n != b->n) return 0;
+    if (a->n == 0) return 1;
+    if (a->div != b->div) return 0;
+    if (a->off == b->off) return 1;
+    return a->n > 1 &&
+           !memcmp(&t->route_ports[a->off], &t->route_ports[b->off], a->n * sizeof(uint32_t));
+}
+
+/* A fat-tree's rows by tier (topo.h: struct topo_ftr), taken from the table
+ * itself and kept only if every row of the table is its factored one: the
+ * engine then forwards by the same ports, reading 136 KB instead of 5.2 MB
+ * at 8192 hosts. Faults that leave a row different from its tier's (a
+ * group without a down link) leave t->ftr NULL: the rows as before. */
+void topo_ftr_free(struct topo *t)
+{
+    if (!t->ftr) return;
+    free(t->ftr->pod);
+    free(t->ftr->hop);
+    free(t->ftr);
+    t->ftr = NULL;
+}
+
+void topo_route_factor(struct topo *t)
+{
+    topo_ftr_free(t);
+    if (t->kind != TOPO_FAT_TREE || t->planes > 1 || !t->route || t->leaves < 2) return;
+    uint32_t L = t->leaves, P = t->pods, Lp = t->leaves_per_pod, A = t->aggs_per_pod;
+    uint32_t PA = P * A, C = t->cores, W = L + PA + C;
+    if (W != t->nswitches || P * Lp != L) return;
+    struct topo_ftr *f = xcalloc(1, sizeof *f);
+    f->leaves = L;
+    f->core0 = L + PA;
+    f->pods = P;
+    f->leaves_per_pod = Lp;
+    f->down0 = L + PA;
+    f->core_hop0 = L + PA + PA * Lp;
+    f->pod = xmalloc(((size_t)L + PA) * sizeof *f->pod);
+    f->hop = xcalloc((size_t)f->core_hop0 + (size_t)C * P, sizeof *f->hop);
+    for (uint32_t u = 0; u < L; u++)
+        f->pod[u] = u / Lp;
+    for (uint32_t a = 0; a < PA; a++)
+        f->pod[L + a] = a / A;
+    for (uint32_t u = 0; u < L; u++)
+        f->hop[u] = *topo_hop_at(t, u, u ? 0 : 1);
+    for (uint32_t a = 0; a < PA; a++) {
+        uint32_t sw = L + a, pa = a / A;
+        if (P > 1) f->hop[sw] = *topo_hop_at(t, sw, ((pa + 1) % P) * Lp);
+        for (uint32_t i = 0; i < Lp; i++)
+            f->hop[f->down0 + (size_t)a * Lp + i] = *topo_hop_at(t, sw, pa * Lp + i);
+    }
+    for (uint32_t c = 0; c < C; c++)
+        for (uint32_t q = 0; q < P; q++)
+            f->hop[f->core_hop0 + (size_t)c * P + q] = *topo_hop_at(t, f->core0 + c, q * Lp);
+    for (uint32_t sw = 0; sw < W; sw++)
+        for (uint32_t d = 0; d < L; d++)
+            if (sw != d && !same_row(t, topo_hop_at(t, sw, d), topo_ftr_hop(f, sw, d))) {
+                free(f->pod);
+                free(f->hop);
+                free(f);
+                return;
+            }
+    t->ftr = f;
+}

@@ -121,6 +121,22 @@ struct topo_hop {
     uint16_t n, div;
 };
 
+/* A fat-tree's routing rows factored by tier (topo/route.c,
+ * topo_route_factor): a leaf has one row toward every other leaf, an
+ * aggregation switch one toward other pods and one per leaf of its own pod,
+ * a core one per pod. The same rows as t->route (checked entry by entry
+ * when built), in hop[] of (L + PA + PA * Lp + C * P) entries instead of
+ * [nswitches][leaves] (5.2 MB at 8192 hosts): leaf u's at hop[u],
+ * aggregation row L + a's toward other pods at hop[L + a], toward its pod's
+ * leaf i at hop[down0 + a * Lp + i], core c's toward pod q at
+ * hop[core_hop0 + c * pods + q]; pod[] of leaf and aggregation rows. */
+struct topo_ftr {
+    uint32_t leaves, core0, pods, leaves_per_pod; /* core0: the first core's row (L + PA) */
+    uint32_t down0, core_hop0;
+    uint32_t *pod; /* [L + PA] */
+    struct topo_hop *hop;
+};
+
 struct topo {
     int kind; /* enum topo_kind */
     uint32_t hosts, leaves, spines, hosts_per_leaf, gpus_per_host;
@@ -147,6 +163,7 @@ struct topo {
     struct topo_hop *route;
     uint32_t *route_ports;
     uint32_t nroute_ports;
+    struct topo_ftr *ftr;         /* fat_tree without faults: route's rows factored; else NULL */
     char (*names)[TOPO_NAME_MAX]; /* file (GraphML): [hosts + nswitches] node names; else NULL */
     uint32_t ndown, ndegraded;    /* [faults]: ports down, ports at a lowered rate */
     /* [faults] fail: links failing during the run, by time, and the delay
@@ -161,6 +178,23 @@ static inline const struct topo_hop *topo_hop_at(const struct topo *t, uint32_t 
 {
     return &t->route[(size_t)sw * t->leaves + dl];
 }
+/* A fat-tree's row at switch row sw toward leaf dl (sw != dl), from its
+ * factored rows (struct topo_ftr). */
+static inline const struct topo_hop *topo_ftr_hop(const struct topo_ftr *f, uint32_t sw,
+                                                  uint32_t dl)
+{
+    if (sw < f->leaves) return &f->hop[sw];
+    uint32_t pd = f->pod[dl];
+    if (sw >= f->core0) return &f->hop[f->core_hop0 + (sw - f->core0) * f->pods + pd];
+    if (f->pod[sw] != pd) return &f->hop[sw];
+    return &f->hop[f->down0 + (sw - f->leaves) * f->leaves_per_pod + dl - pd * f->leaves_per_pod];
+}
+/* The row the engine forwards by at switch row sw toward leaf dl: the
+ * factored one where there is one (the same row, from small tables). */
+static inline const struct topo_hop *topo_row(const struct topo *t, uint32_t sw, uint32_t dl)
+{
+    return t->ftr ? topo_ftr_hop(t->ftr, sw, dl) : topo_hop_at(t, sw, dl);
+}
 /* The next port of a packet of path p at switch row sw toward host dst
  * (leaves are rows [0, leaves), so at the destination's leaf it is the
  * host's link, without reading the table). */
@@ -173,7 +207,7 @@ static inline uint32_t topo_next_port(const struct topo *t, uint32_t sw, uint32_
         if (sw == dl) return t->host_down[(size_t)k * t->hosts + dst];
     }
     if (sw == dl) return t->host_down[dst];
-    const struct topo_hop *g = topo_hop_at(t, sw, dl);
+    const struct topo_hop *g = topo_row(t, sw, dl);
     if (g->n == 1) return g->off;
     uint32_t i = g->div == 1 ? p : p / g->div;
     if (i >= g->n) i %= g->n;
@@ -205,6 +239,14 @@ static inline void topo_set_npaths(struct topo *t, uint32_t n)
  * (shortest paths: up-down routing in a tree). t->npaths: the most paths
  * between two leaves. Fails when a leaf cannot reach another. */
 int topo_route_build(struct topo *t, struct err *e);
+/* Sets t->ftr (freeing any before) to a fat-tree's rows factored by tier
+ * when every row equals its factored one (no faults changed them), else
+ * leaves it NULL; the fabric's builder calls it last. Its bytes for the
+ * memory estimate: topo_ftr_bytes. */
+void topo_route_factor(struct topo *t);
+void topo_ftr_free(struct topo *t);
+uint64_t topo_ftr_bytes(uint64_t pods, uint64_t leaves_per_pod, uint64_t aggs_per_pod,
+                        uint64_t cores);
 /* Ports of the route of path p from host a to host b into ports[] (at most
  * TOPO_ROUTE_MAX_PORTS); returns how many. */
 uint32_t topo_route_ports(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
