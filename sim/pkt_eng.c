@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hugemem.h"
 #include "base/rng.h"
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
@@ -115,7 +116,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     if (c->recovery != REC_NONE) pkt_rec_create(e, c);
     e->rng = gsl_rng_alloc(gsl_rng_mt19937);
     seed_streams(e, 0);
-    e->ports = aligned_alloc(64, ((size_t)t->nports * sizeof *e->ports + 63) / 64 * 64);
+    e->ports = huge_alloc((size_t)t->nports * sizeof *e->ports); /* (base/hugemem.h) */
     if (!e->ports) err_fatal("out of memory for %u ports", t->nports);
     memset(e->ports, 0, (size_t)t->nports * sizeof *e->ports);
     e->pst = xcalloc(t->nports, sizeof *e->pst);
