@@ -308,8 +308,9 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
     return rc;
 }
 
-/* Links that fail during the run (faults.fail, sim/pkt_fault.c) lose what
- * they hold: the packet engine's, with loss recovery. */
+/* Links that fail during the run (faults.fail) lose what they hold: the
+ * packet engine's (sim/pkt_fault.c) with loss recovery, the flow engine's
+ * (sim/flow_fault.c) by its own model. */
 static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (!topo_faults_any_timed(&c->topo.faults)) return 0;
@@ -324,16 +325,13 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "
                         "recovers nothing: set transport.recovery = goback_n or selective");
-    /* the paths pkt_fault.c does not empty: pausable ports' queues, a NIC's
-     * plane ports, DCQCN's CNPs (refused with recovery today as well) */
+    /* the paths pkt_fault.c does not empty: pausable ports' queues and
+     * DCQCN's CNPs (refused with recovery today as well); a NIC's plane
+     * ports above, for both engines */
     if (c->tr.sw.pfc)
         return cfg_fail(bad, e, "faults", "fail",
                         "not built with switch.pfc (a pausable port's queue is not emptied when "
                         "its link fails)");
-    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-        return cfg_fail(bad, e, "faults", "fail",
-                        "not built with topology.planes > 1 (a NIC's plane ports send on their "
-                        "own path)");
     if (c->tr.cc == CC_DCQCN)
         return cfg_fail(bad, e, "faults", "fail",
                         "not built with transport.cc = dcqcn (its CNPs are not recovery's "

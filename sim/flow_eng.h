@@ -16,7 +16,8 @@
  * ends when the packet engine's does.
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
- * functions), flow_maxmin.c (the selective re-solve, the heap of ends).
+ * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
+ * flow_fault.c (links that fail during a run, faults.fail).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H

@@ -83,5 +83,8 @@ cp scenarios/rail.ini "$T/x.ini"
 refused --set faults.fail=r0-s0@5us --set transport.recovery=goback_n --set topology.planes=2
 expect_eq "exit status (planes)" "$rc" 2
 expect_eq "stderr (planes)" "$(cat "$T/err")" "moesim: --set faults.fail=r0-s0@5us: not built with topology.planes > 1 (a NIC's plane ports send on their own path)"
+refused --set faults.fail=r0-s0@5us --set sim.engine=flow --set topology.planes=2
+expect_eq "exit status (planes, flow engine)" "$rc" 2
+expect_eq "stderr (planes, flow engine)" "$(cat "$T/err")" "moesim: --set faults.fail=r0-s0@5us: not built with topology.planes > 1 (a NIC's plane ports send on their own path)"
 [ ! -e "$T/bad.db" ] || fail "a refused run left a database"
 echo "faults_timed: ok"
