@@ -277,12 +277,17 @@ static uint32_t hashed_path(const struct flow_eng *e, uint32_t src, uint32_t dst
     return p;
 }
 
-uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
+static inline uint32_t route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
 {
     const struct topo *t = e->base.t;
     /* (a rail's spines have one way down: only its rail switch chooses) */
     if (!t->up && t->kind != TOPO_RAIL) return hashed_path(e, src, dst, fk);
     return (uint16_t)fk;
+}
+
+uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
+{
+    return route_path(e, src, dst, fk);
 }
 
 /* A new message from src to dst; its subs follow (msg_close). */
@@ -355,7 +360,7 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
         for (uint32_t j = 0; j < n; j++) {
             uint32_t fk = eng_ecmp_path(key, j, t->npaths) | eng_ecmp_ent16(key, j) << 16;
             add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0),
-                    flow_route_path(e, src, dst, fk));
+                    route_path(e, src, dst, fk));
             if (e->fault) flow_fault_note(e, e->nsubs - 1, fk); /* its value, for a reroute */
         }
     }
@@ -363,14 +368,22 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
     return msg_close(e, mi, start);
 }
 
+/* (inline in start_msg's loop, as it was written there before faults.fail) */
+static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, uint32_t i);
+
 static void start_msg(struct flow_eng *e, uint32_t mi)
 {
     const struct fl_msg *m = &e->msgs[mi];
     for (uint32_t i = m->sub0; i < m->sub0 + m->nsub; i++)
-        if (!e->fault || !flow_fault_hold(e, i)) flow_sub_start(e, i);
+        if (!e->fault || !flow_fault_hold(e, i)) sub_start(e, i);
 }
 
 void flow_sub_start(struct flow_eng *e, uint32_t i)
+{
+    sub_start(e, i);
+}
+
+static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, uint32_t i)
 {
     {
         struct fl_sub *s = &e->subs[i];
