@@ -72,7 +72,6 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
 static void flow_destroy(struct eng *eb)
 {
     struct flow_eng *e = flow_eng_of(eb);
-    flow_fault_destroy(e);
     evq_destroy(&e->q);
     for (uint32_t i = 0; i < e->base.t->nports; i++) {
         free(e->links[i].uses);
@@ -97,6 +96,7 @@ static void flow_destroy(struct eng *eb)
     free(e->csr);
     free(e->rl);
     free(e->fresh);
+    flow_fault_destroy(e); /* last: e->base.t is its view */
     free(e);
 }
 
