@@ -3,8 +3,9 @@
  * of several shapes (one pod included) every switch's next port toward every
  * host, for every path number, is the routing table's own, and so is every
  * row the engine's per-switch choices read (topo_row); a link down (rows
- * that differ within a tier) leaves the factored rows off; their size is
- * the memory estimate's. */
+ * that differ within a tier) leaves the factored rows off; a copy of the
+ * fabric with a table of its own reads that table; their size is the memory
+ * estimate's. */
 #include "testutil.h"
 
 #include "topo/topo.h"
@@ -78,6 +79,32 @@ static void test_fault_leaves_rows(void **state)
     topo_destroy(t);
 }
 
+/* A view of the fabric with a table of its own (a reroute: sim/pkt_fault.c,
+ * flow_fault.c copy the topology and swap route) reads its own rows. */
+static void test_view_own_table(void **state)
+{
+    (void)state;
+    struct cfg c;
+    ft_spec(&c, 3, 2, 2, 4, 2);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    assert_non_null(t->ftr);
+    struct topo view = *t;
+    size_t n = (size_t)t->nswitches * t->leaves;
+    struct topo_hop *mine = xmalloc(n * sizeof *mine);
+    memcpy(mine, t->route, n * sizeof *mine);
+    view.route = mine;
+    for (uint32_t sw = 0; sw < t->nswitches; sw++)
+        for (uint32_t d = 0; d < t->leaves; d++)
+            if (sw != d) {
+                assert_ptr_equal(topo_row(&view, sw, d), &mine[(size_t)sw * t->leaves + d]);
+                assert_ptr_not_equal(topo_row(t, sw, d), topo_hop_at(t, sw, d));
+            }
+    free(mine);
+    topo_destroy(t);
+}
+
 static void test_bytes(void **state)
 {
     (void)state;
@@ -100,6 +127,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_ports),
         cmocka_unit_test(test_fault_leaves_rows),
+        cmocka_unit_test(test_view_own_table),
         cmocka_unit_test(test_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,6 +235,7 @@ void topo_route_factor(struct topo *t)
     uint32_t PA = P * A, C = t->cores, W = L + PA + C;
     if (W != t->nswitches || P * Lp != L) return;
     struct topo_ftr *f = xcalloc(1, sizeof *f);
+    f->route = t->route;
     f->leaves = L;
     f->core0 = L + PA;
     f->pods = P;

@@ -131,6 +131,8 @@ struct topo_hop {
  * leaf i at hop[down0 + a * Lp + i], core c's toward pod q at
  * hop[core_hop0 + c * pods + q]; pod[] of leaf and aggregation rows. */
 struct topo_ftr {
+    const struct topo_hop *route; /* the table factored: a view of the fabric whose route
+                                   * is another (sim/pkt_fault.c, flow_fault.c) reads its own */
     uint32_t leaves, core0, pods, leaves_per_pod; /* core0: the first core's row (L + PA) */
     uint32_t down0, core_hop0;
     uint32_t *pod; /* [L + PA] */
@@ -190,10 +192,12 @@ static inline const struct topo_hop *topo_ftr_hop(const struct topo_ftr *f, uint
     return &f->hop[f->down0 + (sw - f->leaves) * f->leaves_per_pod + dl - pd * f->leaves_per_pod];
 }
 /* The row the engine forwards by at switch row sw toward leaf dl: the
- * factored one where there is one (the same row, from small tables). */
+ * factored one where there is one for t's table (the same row, from small
+ * tables). */
 static inline const struct topo_hop *topo_row(const struct topo *t, uint32_t sw, uint32_t dl)
 {
-    return t->ftr ? topo_ftr_hop(t->ftr, sw, dl) : topo_hop_at(t, sw, dl);
+    return t->ftr && t->ftr->route == t->route ? topo_ftr_hop(t->ftr, sw, dl)
+                                               : topo_hop_at(t, sw, dl);
 }
 /* The next port of a packet of path p at switch row sw toward host dst
  * (leaves are rows [0, leaves), so at the destination's leaf it is the
