@@ -223,6 +223,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     if (e->trims) memset(e->trims, 0, (size_t)t->nports * sizeof *e->trims);
+    if (e->trim_mixed) memset(e->trim_mixed, 0, (size_t)t->nports * sizeof *e->trim_mixed);
     if (e->pfc) pkt_pfc_reset(e->pfc, t);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;

@@ -168,13 +168,14 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
-    struct cc_flow *cc;   /* cc = dctcp, per flow (as flows); NULL under cc = window */
-    struct rec_flow *rec; /* transport.recovery, per flow (pkt_loss.c); NULL under none */
-    uint64_t *rec_bits;   /* recovery = selective: 3 bitmaps of rec_pkts bits per flow */
-    uint32_t rec_pkts;    /* selective: packets a bitmap covers (a power of two) */
-    uint8_t recovery;     /* enum rec_kind */
-    uint8_t trim;         /* switch.trim */
-    uint64_t *trims;      /* switch.trim: per port, packets trimmed; else NULL */
+    struct cc_flow *cc;    /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    struct rec_flow *rec;  /* transport.recovery, per flow (pkt_loss.c); NULL under none */
+    uint64_t *rec_bits;    /* recovery = selective: 3 bitmaps of rec_pkts bits per flow */
+    uint32_t rec_pkts;     /* selective: packets a bitmap covers (a power of two) */
+    uint8_t recovery;      /* enum rec_kind */
+    uint8_t trim;          /* switch.trim */
+    uint64_t *trims;       /* switch.trim: per port, packets trimmed; else NULL */
+    simtime_t *trim_mixed; /* switch.trim: per port, pkt_commit_first's ring order (pkt_port.c) */
     /* switch.shared_alpha > 0 (pkt_loss.c): each switch's output ports (CSR
      * by node - hosts), its buffer and alpha; sw_first NULL: per-port buffers */
     uint32_t *sw_first, *sw_ports;

@@ -128,7 +128,10 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
     e->reorder_ps = (simtime_t)c->reorder_ns * PS_PER_NS;
     e->pkt_flags |= PKT_REC;
     e->rec = xmalloc(sizeof *e->rec); /* grown with the flows (pkt_send.c) */
-    if (e->trim) e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
+    if (e->trim) {
+        e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
+        e->trim_mixed = xcalloc(e->base.t->nports, sizeof *e->trim_mixed);
+    }
     if (c->sw.shared_alpha > 0 && c->sw.buffer_bytes > 0) {
         /* each switch's output ports, in CSR by node - hosts */
         const struct topo *t = e->base.t;
@@ -183,6 +186,7 @@ void pkt_rec_destroy(struct pkt_eng *e)
     free(e->rec);
     free(e->rec_bits);
     free(e->trims);
+    free(e->trim_mixed);
     free(e->sw_first);
     free(e->sw_ports);
 }
