@@ -279,18 +279,30 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
     return nl;
 }
 
-/* Rebuilds the heap of ends from e->act (every active sub has a rate):
- * the order of (tend, sub) is total, so the ends pop in the same order as
- * after re-keying each sub. */
-static int cmp_hent(const void *a, const void *b)
-{
-    return before(a, b) ? -1 : before(b, a);
-}
+/* One stable counting-sort pass of a[0, n) into b on byte `sh` of
+ * KEY(a[i]) - LO (the key: the end, or the sub). */
+#define RADIX_PASS(KEY, LO)                                                                        \
+    do {                                                                                           \
+        uint32_t cnt[257] = {0};                                                                   \
+        for (uint32_t i = 0; i < n; i++)                                                           \
+            cnt[((KEY(a[i]) - (LO)) >> sh & 0xff) + 1]++;                                          \
+        for (int k = 0; k < 256; k++)                                                              \
+            cnt[k + 1] += cnt[k];                                                                  \
+        for (uint32_t i = 0; i < n; i++)                                                           \
+            b[cnt[(KEY(a[i]) - (LO)) >> sh & 0xff]++] = a[i];                                      \
+        struct fl_hent *tmp = a;                                                                   \
+        a = b;                                                                                     \
+        b = tmp;                                                                                   \
+    } while (0)
+#define KEY_T(h)  (h).t
+#define KEY_SI(h) (uint64_t)(h).si
 
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
- * (a radix sort on tend's bytes that differ, then each run of equal ends
- * by sub), the heap of re-keys emptied (its entries are stale or the same
- * as srt's). */
+ * (a least-significant-digit radix sort: the entries in increasing order
+ * of sub, read from the subs in order when the ended ones are few, else
+ * from e->act and sorted by sub; then stable passes on the bytes of tend
+ * that differ), the heap of re-keys emptied (its entries are stale or the
+ * same as srt's). */
 static void sort_ends(struct flow_eng *e)
 {
     uint32_t n = e->live_subs;
@@ -301,32 +313,29 @@ static void sort_ends(struct flow_eng *e)
     }
     struct fl_hent *a = e->srt, *b = e->srt2;
     simtime_t lo = SIMTIME_MAX, hi = 0;
+    if (e->nsubs <= 4 * (uint64_t)n) {
+        uint32_t k = 0;
+        for (uint32_t si = 0; si < e->nsubs && k < n; si++)
+            if (e->subs[si].active) a[k++] = (struct fl_hent){e->subs[si].tend, si};
+    } else {
+        uint32_t slo = UINT32_MAX, shi = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t si = e->act[i];
+            a[i] = (struct fl_hent){e->subs[si].tend, si};
+            if (si < slo) slo = si;
+            if (si > shi) shi = si;
+        }
+        uint64_t sspan = n ? shi - slo : 0;
+        for (int sh = 0; sh < 32 && (sspan >> sh); sh += 8)
+            RADIX_PASS(KEY_SI, (uint64_t)slo);
+    }
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t si = e->act[i];
-        a[i] = (struct fl_hent){e->subs[si].tend, si};
         if (a[i].t < lo) lo = a[i].t;
         if (a[i].t > hi) hi = a[i].t;
     }
     simtime_t span = n ? hi - lo : 0;
-    for (int sh = 0; sh < 64 && (span >> sh); sh += 8) {
-        uint32_t cnt[257] = {0};
-        for (uint32_t i = 0; i < n; i++)
-            cnt[((a[i].t - lo) >> sh & 0xff) + 1]++;
-        for (int k = 0; k < 256; k++)
-            cnt[k + 1] += cnt[k];
-        for (uint32_t i = 0; i < n; i++)
-            b[cnt[(a[i].t - lo) >> sh & 0xff]++] = a[i];
-        struct fl_hent *tmp = a;
-        a = b;
-        b = tmp;
-    }
-    for (uint32_t i = 0; i < n;) {
-        uint32_t j = i + 1;
-        while (j < n && a[j].t == a[i].t)
-            j++;
-        if (j - i > 1) qsort(a + i, j - i, sizeof *a, cmp_hent);
-        i = j;
-    }
+    for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
+        RADIX_PASS(KEY_T, lo);
     e->srt = a;
     e->srt2 = b;
     e->nsrt = n;
