@@ -374,7 +374,7 @@ static void heap_rebuild(struct flow_eng *e)
 static void full_update(struct flow_eng *e, simtime_t now)
 {
     static __thread struct lheap h;
-    uint32_t ep = ++e->epoch, np = e->base.t->nports;
+    uint32_t ep = ++e->epoch, np = e->ncons;
     h.n = 0;
     for (uint32_t i = 0; i < np; i++) {
         struct fl_link *l = &e->links[i];
@@ -560,7 +560,7 @@ checks:
 double flow_maxmin_overload(const struct flow_eng *e)
 {
     double worst = 0;
-    for (uint32_t i = 0; i < e->base.t->nports; i++) {
+    for (uint32_t i = 0; i < e->ncons; i++) {
         const struct fl_link *l = &e->links[i];
         double load = 0; /* summed afresh, not the running l->load */
         for (uint32_t j = 0; j < l->n; j++) {
