@@ -463,28 +463,24 @@ void flow_maxmin_update(struct flow_eng *e)
         }
     }
     double cut = theta * (1 - 1e-9);
-    if (e->defer) {
-        /* most of the subs are candidates: fill them all (full_update) */
-        uint32_t nc = 0;
-        for (uint32_t i = 0; i < e->live_subs; i++)
-            nc += e->arate[i] >= cut;
-        if (nc > e->live_subs / 2) {
-            e->nfresh = 0;
-            e->theta = INFINITY;
-            e->ntouched = 0;
-            e->tgen++;
-            full_update(e, now);
-            goto checks;
-        }
-    }
-    /* the candidates: the subs at or above cut, the new ones among them */
-    uint32_t ns = 0, ep = ++e->epoch;
+    /* the candidates: the subs at or above cut, the new ones among them (one
+     * pass without branches: every sub written, the candidates kept) */
+    uint32_t ns = 0;
     grow(&e->cs, &e->capcs, e->live_subs);
-    for (uint32_t i = 0; i < e->live_subs; i++)
-        if (e->arate[i] >= cut) {
-            e->subs[e->act[i]].mark = ep;
-            e->cs[ns++] = e->act[i];
-        }
+    for (uint32_t i = 0; i < e->live_subs; i++) {
+        e->cs[ns] = e->act[i];
+        ns += e->arate[i] >= cut;
+    }
+    if (e->defer && ns > e->live_subs / 2) {
+        /* most of the subs are candidates: fill them all (full_update) */
+        e->nfresh = 0;
+        e->theta = INFINITY;
+        e->ntouched = 0;
+        e->tgen++;
+        full_update(e, now);
+        goto checks;
+    }
+    uint32_t ep = ++e->epoch;
     e->nfresh = 0;
     e->theta = INFINITY;
     gather(e, ns, ep, 0);
