@@ -17,8 +17,9 @@
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
  * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
- * flow_group.c (the spreading modes' equal links merged: a leaf's uplinks,
- * the downlinks into a leaf).
+ * flow_fault.c (links that fail during a run, faults.fail), flow_group.c
+ * (the spreading modes' equal links merged: a leaf's uplinks, the
+ * downlinks into a leaf).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -168,6 +169,7 @@ struct flow_eng {
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;
+    struct flow_fault *fault; /* faults.fail (sim/flow_fault.c); NULL without */
 };
 
 static inline struct flow_eng *flow_eng_of(struct eng *e)
@@ -224,6 +226,15 @@ void flow_group_done(struct flow_eng *e, const struct fl_use *us);
  * subs' and the active subs' sent share of the member's bytes. */
 uint64_t flow_group_sent(const struct flow_eng *e, uint32_t p);
 
-enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE };
+enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE, FEV_FAIL, FEV_REROUTE };
+
+/* flow_eng.c, for flow_fault.c: a sub added to message mi on path k (as
+ * add_sub; returns its index), a sub started (its uses on their links, a
+ * fresh rate), and the path number of an ECMP or split value fk (its first
+ * switch's choice, 16 bits of entropy above) on the current routing. */
+uint32_t flow_sub_add(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
+                      uint32_t k);
+void flow_sub_start(struct flow_eng *e, uint32_t si);
+uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk);
 
 #endif
