@@ -106,7 +106,7 @@ void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports)
     free(f);
 }
 
-static void queue_grow(struct pfc_port *pp)
+static __attribute__((noinline)) void queue_grow(struct pfc_port *pp)
 {
     uint32_t cap = pp->cap ? 2 * pp->cap : 8;
     if (cap < pp->cap) err_fatal("more than %u packets queued at one port", pp->cap);
@@ -123,7 +123,7 @@ static void queue_grow(struct pfc_port *pp)
  * made), behind the packet in service and the control packets waiting,
  * ahead of the data waiting (which move one slot down: pkt_ctrlq.c). A
  * control packet at the head starts even while the port is paused. */
-static struct pfc_slot *ctrl_slot(struct pfc_port *pp)
+static __attribute__((noinline)) struct pfc_slot *ctrl_slot(struct pfc_port *pp)
 {
     uint32_t m = pp->cap - 1, j = pp->n;
     while (j > pp->busy && !pkt_is_ctrl(&pp->q[(pp->head + j - 1) & m].k))
@@ -135,7 +135,8 @@ static struct pfc_slot *ctrl_slot(struct pfc_port *pp)
 }
 
 /* Port q starts serializing the head of its queue. */
-static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
+static inline __attribute__((always_inline)) void tx_start(struct pkt_eng *e, uint32_t q,
+                                                           struct pfc_port *pp)
 {
     const struct pfc_slot *s = &pp->q[pp->head];
     pp->busy = 1;
@@ -148,14 +149,18 @@ static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
 
 /* Ingress port `in` (of the switch at its far end) signals its sender:
  * PAUSE or RESUME, in effect signal_ps later. */
-static void signal_up(struct pkt_eng *e, uint32_t in, struct pfc_port *ip, int pause)
+static __attribute__((noinline)) void signal_up(struct pkt_eng *e, uint32_t in, struct pfc_port *ip,
+                                                int pause)
 {
     ip->xoff_sent = (uint8_t)pause;
     if (pause) e->pfc->pauses++;
     pkt_push(e, e->now + ip->signal_ps, pause ? EV_PAUSE : EV_RESUME, in);
 }
 
-void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
+/* pkt_pfc_commit's body, inlined into the event handlers below (a
+ * packet's hop is an arrival and a commit: one call, not two). */
+static inline __attribute__((always_inline)) void
+pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
 {
     struct pkt_pfc *f = e->pfc;
     struct pfc_port *pp = &f->ports[q];
@@ -189,35 +194,52 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
     if (!pp->busy && (!pp->paused || ctrl)) tx_start(e, q, pp);
 }
 
+void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
+{
+    pfc_commit(e, q, k, ingress, wake);
+}
+
 /* Port q's packet in service has left: onto the wire, its ingress charge
- * released, the next one started, its sender called. */
-static void tx_done(struct pkt_eng *e, uint32_t q)
+ * released, the next one started, its sender called. (The slot is read in
+ * place: nothing writes the queue before its fields are used, the sender's
+ * call, which may commit here, coming last.) */
+void pkt_pfc_tx(struct pkt_eng *e, uint32_t q)
 {
     struct pkt_pfc *f = e->pfc;
     struct pfc_port *pp = &f->ports[q];
     struct port_rt *p = &e->ports[q];
-    struct pfc_slot s = pp->q[pp->head];
+    const struct pfc_slot *s = &pp->q[pp->head];
+    uint32_t ingress = s->ingress, wake = s->wake, wire = s->k.wire;
     pp->head = (pp->head + 1) & (pp->cap - 1);
     pp->n--;
     pp->busy = 0;
-    p->bytes += s.k.wire;
-    s.k.t = e->now + p->lat_ps;
-    if (p->n == 0) pkt_push(e, s.k.t, EV_ARRIVE_PFC, q);
+    p->bytes += wire;
+    simtime_t t = e->now + p->lat_ps;
+    if (p->n == 0) pkt_push(e, t, EV_ARRIVE_PFC, q);
     if (p->n == p->cap) pkt_port_ring_grow(p);
-    p->ring[(p->head + p->n++) & (p->cap - 1)] = s.k;
-    if (s.ingress != PKT_NONE) {
-        struct pfc_port *ip = &f->ports[s.ingress];
-        ip->ing_bytes -= s.k.wire;
-        if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s.ingress, ip, 0);
+    struct pkt *w = &p->ring[(p->head + p->n++) & (p->cap - 1)];
+    *w = s->k;
+    w->t = t;
+    if (ingress != PKT_NONE) {
+        struct pfc_port *ip = &f->ports[ingress];
+        ip->ing_bytes -= wire;
+        if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, ingress, ip, 0);
     }
     if (pp->n && (!pp->paused || (e->ctrlq && pkt_is_ctrl(&pp->q[pp->head].k))))
         tx_start(e, q, pp);
     else
         p->busy_until = e->now + pp->waiting_ps;
-    if (s.wake != PKT_NONE) {
-        e->hosts[s.wake].nic_pending = 0;
-        pkt_nic_send(e, s.wake);
+    if (wake != PKT_NONE) {
+        e->hosts[wake].nic_pending = 0;
+        pkt_nic_send(e, wake);
     }
+}
+
+/* EV_ARRIVE_PFC: the head of port q's wire reaches its far end (pkt_route.h)
+ * and goes on through a pausable port, pkt_pfc_commit inlined (flatten). */
+__attribute__((flatten)) void pkt_pfc_arrive(struct pkt_eng *e, uint32_t q)
+{
+    pkt_arrive_at(e, q, 1);
 }
 
 void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
@@ -225,10 +247,10 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
     struct pfc_port *pp = &e->pfc->ports[q];
     switch (kind) {
     case EV_ARRIVE_PFC:
-        pkt_arrive_at(e, q, 1);
+        pkt_pfc_arrive(e, q);
         break;
     case EV_TX:
-        tx_done(e, q);
+        pkt_pfc_tx(e, q);
         break;
     case EV_PAUSE:
         pp->paused = 1;
