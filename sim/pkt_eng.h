@@ -53,8 +53,8 @@ struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
-/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); EV_ARRIVE_PFC and EV_TX have
- * pkt_run's cases, EV_PAUSE, EV_RESUME and EV_DCQCN share its default case; EV_DCQCN: a paced
+/* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
+ * case (EV_TX and EV_ARRIVE_PFC tested first); EV_DCQCN: a paced
  * sender wakes (cc = dcqcn, pkt_dcqcn.c); EV_RTO: a flow's retransmission timer (recovery,
  * pkt_loss.c); EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c)
  */

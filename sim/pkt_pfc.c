@@ -21,8 +21,11 @@
  * paused like any other, and its sender stops: it is called again only when
  * its last data packet has left the port. Head-of-line blocking and
  * congestion spreading follow: a paused port stops every flow through it.
- * With switch.ctrl_priority control packets are a second class (ctrl_slot):
- * ahead of waiting data, never charged, never paused (pkt_ctrlq.c).
+ * With switch.ctrl_priority control packets are a second class, in a FIFO
+ * of their own per port (cq): a port that starts a packet takes the control
+ * FIFO's head first, paused or not, so a control packet waits for the packet
+ * in service and earlier control packets only, ahead of the waiting data,
+ * at O(1) per packet; never charged, never paused (pkt_ctrlq.c).
  *
  * Headroom (switch.pfc_headroom_bytes) is what the switch holds per ingress
  * above XOFF for the bytes that still arrive once PAUSE is sent; nothing is
@@ -51,7 +54,8 @@ struct pfc_slot {
 struct pfc_port {
     struct pfc_slot *q; /* ring of cap (a power of two), oldest at head */
     uint32_t head, n, cap;
-    uint8_t busy;      /* serializing q[head] until tx_end */
+    uint8_t busy;      /* serializing q[head] (cq[chead] if svc_ctrl) until tx_end */
+    uint8_t svc_ctrl;  /* the packet in service is the control FIFO's head */
     uint8_t paused;    /* by its far end's PAUSE */
     uint8_t xoff_sent; /* as an ingress: it has sent PAUSE, not yet RESUME */
     simtime_t tx_end;
@@ -60,6 +64,9 @@ struct pfc_port {
     simtime_t paused_since, pause_ps;
     uint64_t ing_bytes, ing_max; /* as an ingress: bytes queued in the switch */
     uint64_t npaused;            /* PAUSEs that took effect here */
+    /* switch.ctrl_priority: the control packets' FIFO, as q */
+    struct pfc_slot *cq;
+    uint32_t chead, cn, ccap;
 };
 
 struct pkt_pfc {
@@ -86,12 +93,14 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t)
 {
     for (uint32_t i = 0; i < t->nports; i++) {
         struct pfc_port *pp = &f->ports[i];
-        struct pfc_slot *q = pp->q;
-        uint32_t cap = pp->cap;
+        struct pfc_slot *q = pp->q, *cq = pp->cq;
+        uint32_t cap = pp->cap, ccap = pp->ccap;
         simtime_t sig = pp->signal_ps;
         memset(pp, 0, sizeof *pp);
         pp->q = q;
         pp->cap = cap;
+        pp->cq = cq;
+        pp->ccap = ccap;
         pp->signal_ps = sig;
     }
     f->pauses = f->overruns = 0;
@@ -100,45 +109,44 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t)
 void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports)
 {
     if (!f) return;
-    for (uint32_t i = 0; i < nports; i++)
+    for (uint32_t i = 0; i < nports; i++) {
         free(f->ports[i].q);
+        free(f->ports[i].cq);
+    }
     free(f->ports);
     free(f);
 }
 
-static __attribute__((noinline)) void queue_grow(struct pfc_port *pp)
+/* Doubles a FIFO of slots (*q, *head, n, *cap), keeping its order. */
+static __attribute__((noinline)) void queue_grow(struct pfc_slot **q, uint32_t *head, uint32_t n,
+                                                 uint32_t *cap)
 {
-    uint32_t cap = pp->cap ? 2 * pp->cap : 8;
-    if (cap < pp->cap) err_fatal("more than %u packets queued at one port", pp->cap);
-    struct pfc_slot *r = xmalloc((size_t)cap * sizeof *r);
-    for (uint32_t j = 0; j < pp->n; j++)
-        r[j] = pp->q[(pp->head + j) & (pp->cap - 1)];
-    free(pp->q);
-    pp->q = r;
-    pp->head = 0;
-    pp->cap = cap;
+    uint32_t c = *cap ? 2 * *cap : 8;
+    if (c < *cap) err_fatal("more than %u packets queued at one port", *cap);
+    struct pfc_slot *r = xmalloc((size_t)c * sizeof *r);
+    for (uint32_t j = 0; j < n; j++)
+        r[j] = (*q)[(*head + j) & (*cap - 1)];
+    free(*q);
+    *q = r;
+    *head = 0;
+    *cap = c;
 }
 
-/* switch.ctrl_priority: the slot for a control packet joining pp (room
- * made), behind the packet in service and the control packets waiting,
- * ahead of the data waiting (which move one slot down: pkt_ctrlq.c). A
- * control packet at the head starts even while the port is paused. */
+/* switch.ctrl_priority: the slot for a control packet joining pp, at the
+ * tail of its control FIFO (pkt_ctrlq.c's class). */
 static __attribute__((noinline)) struct pfc_slot *ctrl_slot(struct pfc_port *pp)
 {
-    uint32_t m = pp->cap - 1, j = pp->n;
-    while (j > pp->busy && !pkt_is_ctrl(&pp->q[(pp->head + j - 1) & m].k))
-        j--;
-    for (uint32_t i = pp->n; i > j; i--)
-        pp->q[(pp->head + i) & m] = pp->q[(pp->head + i - 1) & m];
-    pp->n++;
-    return &pp->q[(pp->head + j) & m];
+    if (pp->cn == pp->ccap) queue_grow(&pp->cq, &pp->chead, pp->cn, &pp->ccap);
+    return &pp->cq[(pp->chead + pp->cn++) & (pp->ccap - 1)];
 }
 
 /* Port q starts serializing the head of its queue. */
 static inline __attribute__((always_inline)) void tx_start(struct pkt_eng *e, uint32_t q,
                                                            struct pfc_port *pp)
 {
-    const struct pfc_slot *s = &pp->q[pp->head];
+    /* a control packet first (cn > 0 only under switch.ctrl_priority) */
+    pp->svc_ctrl = pp->cn != 0;
+    const struct pfc_slot *s = pp->svc_ctrl ? &pp->cq[pp->chead] : &pp->q[pp->head];
     pp->busy = 1;
     pp->tx_end = e->now + s->ser;
     pp->waiting_ps -= s->ser;
@@ -172,9 +180,14 @@ pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint3
      * rest of the packet in service and those waiting */
     simtime_t b = (pp->busy ? pp->tx_end - e->now : 0) + pp->waiting_ps + ser;
     if (b > p->watch_ps) pkt_port_watch(e, p, k, b, ser);
-    if (pp->n == pp->cap) queue_grow(pp);
     int ctrl = e->ctrlq && pkt_is_ctrl(k);
-    struct pfc_slot *s = ctrl ? ctrl_slot(pp) : &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    struct pfc_slot *s;
+    if (ctrl) {
+        s = ctrl_slot(pp);
+    } else {
+        if (pp->n == pp->cap) queue_grow(&pp->q, &pp->head, pp->n, &pp->cap);
+        s = &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    }
     if (ctrl) ingress = PKT_NONE; /* its class is not paused: not charged (pkt_ctrlq.c) */
     s->k = *k;
     s->ser = ser;
@@ -208,10 +221,17 @@ void pkt_pfc_tx(struct pkt_eng *e, uint32_t q)
     struct pkt_pfc *f = e->pfc;
     struct pfc_port *pp = &f->ports[q];
     struct port_rt *p = &e->ports[q];
-    const struct pfc_slot *s = &pp->q[pp->head];
+    const struct pfc_slot *s;
+    if (pp->svc_ctrl) { /* a control packet (switch.ctrl_priority) */
+        s = &pp->cq[pp->chead];
+        pp->chead = (pp->chead + 1) & (pp->ccap - 1);
+        pp->cn--;
+    } else {
+        s = &pp->q[pp->head];
+        pp->head = (pp->head + 1) & (pp->cap - 1);
+        pp->n--;
+    }
     uint32_t ingress = s->ingress, wake = s->wake, wire = s->k.wire;
-    pp->head = (pp->head + 1) & (pp->cap - 1);
-    pp->n--;
     pp->busy = 0;
     p->bytes += wire;
     simtime_t t = e->now + p->lat_ps;
@@ -225,7 +245,7 @@ void pkt_pfc_tx(struct pkt_eng *e, uint32_t q)
         ip->ing_bytes -= wire;
         if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, ingress, ip, 0);
     }
-    if (pp->n && (!pp->paused || (e->ctrlq && pkt_is_ctrl(&pp->q[pp->head].k))))
+    if (pp->cn || (pp->n && !pp->paused)) /* control packets start while paused */
         tx_start(e, q, pp);
     else
         p->busy_until = e->now + pp->waiting_ps;
@@ -260,7 +280,7 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
     case EV_RESUME:
         pp->paused = 0;
         pp->pause_ps += e->now - pp->paused_since;
-        if (!pp->busy && pp->n) tx_start(e, q, pp);
+        if (!pp->busy && (pp->n || pp->cn)) tx_start(e, q, pp);
         break;
     }
 }
@@ -294,8 +314,8 @@ int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
         msg, n,
         "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
         "%u packet%s waiting)",
-        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n,
-        e->pfc->ports[first].n == 1 ? "" : "s");
+        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n + e->pfc->ports[first].cn,
+        e->pfc->ports[first].n + e->pfc->ports[first].cn == 1 ? "" : "s");
     return -1;
 }
 
