@@ -43,7 +43,7 @@ struct xtask {
     uint32_t chunk, mb;
     enum graph_pass pass;
     simtime_t dur;
-    struct topo_demand *dem; /* network: the messages, until simulated */
+    struct topo_demand *dem; /* network: the messages, until launched (ndem stays) */
     size_t ndem;
     uint64_t bytes;
     simtime_t ideal;
@@ -483,6 +483,10 @@ static void launch(struct run *r, uint32_t i)
     }
     free(subs);
     free(off);
+    /* the engine holds the messages now: a part's demands need not all be
+     * held until it ends (a training step's backward part is one part) */
+    free(x->dem);
+    x->dem = NULL;
 }
 
 /* Starts the tasks that are ready: compute tasks (and network tasks with

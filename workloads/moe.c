@@ -1131,6 +1131,11 @@ static void moe_footprint(const struct wl_specs *c, const struct topo_spec *tp,
     f->state_bytes =
         B * (double)wl_moe_memory_per_token(K) + H * H * (double)wl_moe_memory_per_gpu_pair();
     if (c->wl->dispatch == WL_DISPATCH_HIERARCHICAL) f->state_bytes += H * H * sizeof(uint64_t);
+    /* one chunk's all-to-all: each GPU sends to at most its chunk's token
+     * copies' GPUs (the flow engine holds those alive, app/validate.c) */
+    double C = c->wl->chunks > 1 ? (double)c->wl->chunks : 1;
+    double per = ceil((double)c->wl->tokens_per_gpu * K / C);
+    f->msgs_alive = H * (per < H - 1 ? per : H - 1);
     f->key = opt_table_find(&wl_options, "workload", "tokens_per_gpu");
 }
 
