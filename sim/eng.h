@@ -118,7 +118,8 @@ size_t eng_memory_flow_sub(uint32_t uses);
 size_t eng_memory_flow_msg(void);
 /* The link uses of a fluid sub between two leaves of s's fabric under tr's
  * path mode, its acknowledgements' included (add_route: a spreading mode
- * takes each inner port of every equal-cost path once). */
+ * takes each inner port of every equal-cost path once, or on a leaf-spine
+ * without planes or faults one use of each merged group, flow_group.c). */
 uint32_t eng_flow_uses_spec(const struct topo_spec *s, const struct tr_spec *tr);
 
 static inline void eng_destroy(struct eng *e)

@@ -15,7 +15,8 @@
  *
  * Called where no sub or use index is held outside the engine's own
  * structures: before a new message's subs are added (msg_open), never
- * inside a re-solve or while a route is built. Cost: linear in the subs,
+ * inside a re-solve or while a route is built; not with timed faults
+ * (flow_fault.c keeps per-sub arrays and waiting lists of its own). Cost: linear in the subs,
  * uses and list entries held, run when at least half of the subs or uses
  * are dead, so a constant per ended sub.
  */
@@ -32,6 +33,7 @@ uint64_t flow_compact_count;
 void flow_compact_maybe(struct flow_eng *e)
 {
     if (e->nuses < flow_compact_min || flow_compact_min == UINT32_MAX) return;
+    if (e->fault) return; /* timed faults keep per-sub state of their own (flow_fault.c) */
     if (2 * (uint64_t)e->dead_uses > e->nuses || 2 * (uint64_t)e->dead_subs > e->nsubs)
         flow_compact(e);
 }
@@ -106,9 +108,9 @@ void flow_compact(struct flow_eng *e)
         qsort(e->eh, m, sizeof *e->eh, hent_cmp); /* ascending: a heap */
     }
     /* The links' lists: the dropped subs' entries out (a deferred engine
-     * keeps ended ones), the order kept. NOTE: every constraint with a list
-     * (the ports; with merged groups, those too). */
-    for (uint32_t q = 0; q < e->base.t->nports; q++) {
+     * keeps ended ones), the order kept: every constraint's, the ports' and
+     * the merged groups' (flow_group.c) */
+    for (uint32_t q = 0; q < e->ncons; q++) {
         struct fl_link *l = &e->links[q];
         uint32_t m = 0;
         for (uint32_t j = 0; j < l->n; j++) {

@@ -211,8 +211,8 @@ static void test_training_step_same_rows(void **state)
 
 /* The memory estimate's flow-engine term (app/validate.c): a sub between
  * two leaves has the uses add_route gives it (eng_flow_uses_spec: 2 x (2 +
- * 2 x spines) spread, 2 x 4 on one path), and a MoE run counts one chunk's
- * all-to-all alive: G x min(G - 1, ceil(tokens x K / chunks)) messages. */
+ * 2 x spines) spread, 2 x 4 on one path or spread over merged groups), and a MoE run counts one
+ * chunk's all-to-all alive: G x min(G - 1, ceil(tokens x K / chunks)) messages. */
 static void test_memory_estimate_flow(void **state)
 {
     (void)state;
@@ -220,11 +220,14 @@ static void test_memory_estimate_flow(void **state)
     cfg_defaults(&c);
     c.topo.leaves = 4, c.topo.spines = 3, c.topo.hosts_per_leaf = 4;
     const int paths[] = {PATH_ECMP, PATH_SPLIT, PATH_SPRAY, PATH_SPRAY_RR, PATH_ADAPTIVE};
-    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
-        c.tr.path = paths[i];
+    for (size_t i = 0; i < 2 * sizeof paths / sizeof *paths; i++) {
+        flow_group_off = i >= sizeof paths / sizeof *paths;
+        c.tr.path = paths[i % (sizeof paths / sizeof *paths)];
         int spread =
-            paths[i] == PATH_SPRAY || paths[i] == PATH_SPRAY_RR || paths[i] == PATH_ADAPTIVE;
-        uint32_t want = spread ? 2 * (2 + 2 * 3) : 2 * 4;
+            c.tr.path == PATH_SPRAY || c.tr.path == PATH_SPRAY_RR || c.tr.path == PATH_ADAPTIVE;
+        /* (the leaf's 3 uplinks and the 3 downlinks into the other leaf one
+         * group each, flow_group.c, unless merging is off) */
+        uint32_t want = spread && flow_group_off ? 2 * (2 + 2 * 3) : 2 * 4;
         assert_int_equal(eng_flow_uses_spec(&c.topo, &c.tr), want);
         /* the engine's own sub between two leaves */
         struct topo *t;
@@ -238,6 +241,7 @@ static void test_memory_estimate_flow(void **state)
         eng_destroy(g);
         topo_destroy(t);
     }
+    flow_group_off = 0;
     cfg_defaults(&c);
     c.wl.kind = WL_MOE, c.wl.topk = 2, c.wl.tokens_per_gpu = 96, c.wl.chunks = 4;
     c.topo.leaves = 4, c.topo.spines = 2, c.topo.hosts_per_leaf = 16;
@@ -247,7 +251,7 @@ static void test_memory_estimate_flow(void **state)
     uint64_t flow = cfg_memory_estimate(&c);
     double alive = 64.0 * 48; /* 96 x 2 / 4 = 48 copies per GPU per chunk */
     double want = alive * (double)(eng_memory_flow_msg() + sizeof(struct topo_demand) +
-                                   eng_memory_flow_sub(2 * (2 + 2 * 2)));
+                                   eng_memory_flow_sub(2 * 4)); /* merged groups */
     assert_int_equal(flow - packet, (uint64_t)want);
     c.wl.tokens_per_gpu = 4096; /* capped by the other GPUs */
     c.sim.engine = ENGINE_PACKET;
@@ -255,7 +259,7 @@ static void test_memory_estimate_flow(void **state)
     c.sim.engine = ENGINE_FLOW;
     want = 64.0 * 63 *
            (double)(eng_memory_flow_msg() + sizeof(struct topo_demand) +
-                    eng_memory_flow_sub(2 * (2 + 2 * 2)));
+                    eng_memory_flow_sub(2 * 4)); /* merged groups */
     assert_int_equal(cfg_memory_estimate(&c) - packet, (uint64_t)want);
 }
 
