@@ -241,33 +241,53 @@ static void group_tasks(struct part *p, const uint32_t *order, const uint64_t *s
         seg[r] = 0;
     if (m > 1) {
         size_t W = (m + 63) / 64;
+        /* a set holds words 0 .. len-1 (the bits above are 0): a task's
+         * ancestors rank below it, so sets stay as short as their highest
+         * rank, and a successor's first set is a copy, not zeros and ORs */
         uint64_t **anc = xcalloc(p->n, sizeof *anc); /* NULL: no ancestor yet, or done */
+        size_t *len = xcalloc(p->n, sizeof *len);
         uint32_t *low = xmalloc(m * sizeof *low);
         for (uint32_t k = 0; k < p->n; k++) {
             uint32_t i = order[k];
             uint64_t *ai = anc[i];
+            size_t li = len[i];
             if (net[i] != NONE) {
                 uint32_t r = net[i], l = 0;
                 if (ai) {
                     size_t w = 0;
-                    while (w < W && ai[w] == UINT64_MAX)
+                    while (w < li && ai[w] == UINT64_MAX)
                         w++;
-                    l = w < W ? (uint32_t)(w * 64 + (uint32_t)__builtin_ctzll(~ai[w])) : m;
+                    l = w < li  ? (uint32_t)(w * 64 + (uint32_t)__builtin_ctzll(~ai[w]))
+                        : w < W ? (uint32_t)(w * 64)
+                                : m;
                 }
                 low[r] = l < r ? l : r;
             }
+            size_t need = li;
+            if (net[i] != NONE && net[i] / 64 + 1 > need) need = net[i] / 64 + 1;
             for (uint32_t j = p->soff[i]; j < p->soff[i + 1]; j++) {
                 uint32_t s = p->succ[j];
-                if (!anc[s]) anc[s] = xcalloc(W, sizeof **anc);
                 uint64_t *as = anc[s];
-                if (ai)
-                    for (size_t w = 0; w < W; w++)
+                if (!as) {
+                    as = anc[s] = xmalloc(need * sizeof *as);
+                    if (li) memcpy(as, ai, li * sizeof *as);
+                    memset(as + li, 0, (need - li) * sizeof *as);
+                    len[s] = need;
+                } else {
+                    if (need > len[s]) {
+                        as = anc[s] = xrealloc(as, need * sizeof *as);
+                        memset(as + len[s], 0, (need - len[s]) * sizeof *as);
+                        len[s] = need;
+                    }
+                    for (size_t w = 0; w < li; w++)
                         as[w] |= ai[w];
+                }
                 if (net[i] != NONE) as[net[i] / 64] |= 1ull << (net[i] % 64);
             }
             free(ai);
             anc[i] = NULL;
         }
+        free(len);
         free(anc);
         /* cuts: a group starts at rank r when min(low[r..m-1]) >= r */
         uint32_t *cut = xcalloc(m, sizeof *cut), mn = UINT32_MAX;
