@@ -291,9 +291,13 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        default: /* switch.pfc's (pkt_pfc.c), cc = dcqcn's wake-up and recovery's
-                  * timer: the loop's common cases keep main's code */
-            if (ev.kind == EV_DCQCN)
+        default: /* switch.pfc's (pkt_pfc.c; its two per packet first), cc = dcqcn's
+                  * wake-up and recovery's timer: the loop's common cases keep main's code */
+            if (ev.kind == EV_TX)
+                pkt_pfc_tx(e, ev.id);
+            else if (ev.kind == EV_ARRIVE_PFC)
+                pkt_pfc_arrive(e, ev.id);
+            else if (ev.kind == EV_DCQCN)
                 pkt_dcqcn_wake(e, ev.id);
             else if (ev.kind == EV_RTO)
                 pkt_rec_timer(e, ev.id);

@@ -55,9 +55,10 @@ struct pkt_nscc;
 extern const struct eng_ops pkt_eng_ops;
 
 /* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
- * case; EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c);
- * EV_RTO: a flow's retransmission timer (recovery, pkt_loss.c);
- * EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c) */
+ * case (EV_TX and EV_ARRIVE_PFC tested first); EV_DCQCN: a paced
+ * sender wakes (cc = dcqcn, pkt_dcqcn.c); EV_RTO: a flow's retransmission timer (recovery,
+ * pkt_loss.c); EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c)
+ */
 enum {
     EV_ARRIVE = 0,
     EV_NIC,
@@ -281,6 +282,9 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t);
 void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports);
 void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake);
 void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q);
+/* ... its two per-packet events, as pkt_pfc_event's: EV_ARRIVE_PFC, EV_TX */
+void pkt_pfc_arrive(struct pkt_eng *e, uint32_t q);
+void pkt_pfc_tx(struct pkt_eng *e, uint32_t q);
 uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q);
 simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
 /* tests: an ingress's peak charge, bytes; the PAUSEs port q obeyed */
