@@ -250,7 +250,9 @@ static struct wl_specs cfg_wl_specs(const struct cfg *c)
  * workload say): the fabric with the engine's state per port, what the
  * workload's generator allocates, and for the messages of a network task
  * when the workload knows them (wl_footprint) their transport flows, their
- * messages and demands, and the packets a window per flow can keep in flight. */
+ * messages and demands, and the packets a window per flow can keep in flight;
+ * with sim.engine = flow, the messages alive and their fluid subs with their
+ * link uses (eng_memory_flow_sub). */
 uint64_t cfg_memory_estimate(const struct cfg *c)
 {
     /* In double: the products of hosts, iterations, subflows and windows
@@ -262,7 +264,17 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
     double fabric =
         (double)(topo_memory_bytes(&c->topo) + topo_port_count(&c->topo) * eng_memory_per_port());
     double total = fabric + f.state_bytes;
-    if (msgs > 0) {
+    if (c->sim.engine == ENGINE_FLOW) {
+        /* the flow engine holds the messages alive and their fluid subs
+         * (what ended is dropped): a task's messages when known, else those
+         * the workload has at least alive at once (a MoE chunk's all-to-all) */
+        double alive = msgs > 0 ? msgs : f.msgs_alive;
+        double sub = c->tr.path == PATH_SPLIT      ? (double)c->tr.subflows
+                     : c->tr.path == PATH_ETHEREAL ? (double)eth_max_subflows_spec(&c->topo)
+                                                   : 1;
+        total += alive * (double)(eng_memory_flow_msg() + sizeof(struct topo_demand));
+        total += alive * sub * (double)eng_memory_flow_sub(eng_flow_uses_spec(&c->topo, &c->tr));
+    } else if (msgs > 0) {
         double sub = c->tr.path == PATH_SPLIT ? (double)c->tr.subflows : 1;
         if (c->tr.path == PATH_ETHEREAL) /* a block of npaths flows per message */
             sub = (double)eth_max_subflows_spec(&c->topo);

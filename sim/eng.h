@@ -108,6 +108,19 @@ size_t eng_memory_per_packet(void);
  * counters and, under selective repeat, its three bitmaps at their least
  * size of 64 packets): a lower bound, as the rest of the estimate is. */
 size_t eng_memory_per_flow_tr(const struct tr_spec *tr);
+/* The flow engine's (sim/flow_eng.c): bytes per fluid sub alive with `uses`
+ * link uses (its struct, its places in the active list, the heap and
+ * sorted ends, and per use its struct and its entries in the link's
+ * lists), and per message alive (its struct, its free slot, its events);
+ * what ended is dropped (sim/flow_compact.c), so these scale with the
+ * flows alive at once, not with a run's. */
+size_t eng_memory_flow_sub(uint32_t uses);
+size_t eng_memory_flow_msg(void);
+/* The link uses of a fluid sub between two leaves of s's fabric under tr's
+ * path mode, its acknowledgements' included (add_route: a spreading mode
+ * takes each inner port of every equal-cost path once, or on a leaf-spine
+ * without planes or faults one use of each merged group, flow_group.c). */
+uint32_t eng_flow_uses_spec(const struct topo_spec *s, const struct tr_spec *tr);
 
 static inline void eng_destroy(struct eng *e)
 {

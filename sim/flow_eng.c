@@ -12,6 +12,7 @@
 #include "sim/ecmp.h"
 #include "sim/flow_eng.h"
 #include "sim/flow_fault.h"
+#include "topo/faults.h"
 
 /* The relative time window within which ends are taken together. */
 #ifndef FLOW_BATCH
@@ -98,6 +99,7 @@ static void flow_destroy(struct eng *eb)
     free(e->csr);
     free(e->rl);
     free(e->fresh);
+    free(e->mfree);
     flow_fault_destroy(e); /* last: e->base.t is its view */
     free(e);
 }
@@ -119,6 +121,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
     e->nsrt = e->psrt = 0;
+    e->dead_subs = e->dead_uses = e->nmfree = 0;
     e->tgen++;
     e->theta = INFINITY;
     e->epoch = 0;
@@ -298,11 +301,17 @@ uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, u
 static uint32_t msg_open(struct flow_eng *e, uint32_t src, uint32_t dst, simtime_t start,
                          uint64_t tag)
 {
-    if (e->nmsgs == e->capmsgs) {
-        e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
-        e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+    flow_compact_maybe(e); /* (no sub or use index held here) */
+    uint32_t mi;
+    if (e->nmfree) { /* the slot of a message done */
+        mi = e->mfree[--e->nmfree];
+    } else {
+        if (e->nmsgs == e->capmsgs) {
+            e->capmsgs = e->capmsgs ? 2 * e->capmsgs : 1024;
+            e->msgs = xrealloc(e->msgs, e->capmsgs * sizeof *e->msgs);
+        }
+        mi = e->nmsgs++;
     }
-    uint32_t mi = e->nmsgs++;
     struct fl_msg *m = &e->msgs[mi];
     m->tag = tag;
     m->start = start;
@@ -440,8 +449,11 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
     e->arate[s->apos] = e->arate[e->live_subs - 1];
     e->subs[last].apos = s->apos;
     s->active = 0;
+    s->ended = 1;
     s->left = 0;
     e->live_subs--;
+    e->dead_subs++;
+    e->dead_uses += s->nuse;
     e->st.data_bytes_delivered += s->size;
     e->st.acks += ((s->size + e->mtu - 1) / e->mtu + e->ack_group - 1) / e->ack_group;
     for (uint32_t u = 0; u < s->nuse; u++) {
@@ -546,6 +558,13 @@ static int solve_now(struct flow_eng *e)
     return 1;
 }
 
+/* A re-solve (flow_maxmin.c), the active subs at it counted (the stats). */
+static void resolve(struct flow_eng *e)
+{
+    e->live_at_solves += e->live_subs;
+    flow_maxmin_update(e);
+}
+
 static void flow_run(struct eng *eb)
 {
     struct flow_eng *e = flow_eng_of(eb);
@@ -568,6 +587,12 @@ static void flow_run(struct eng *eb)
             e->st.msgs_done++;
             if (e->hooks.msg_done)
                 e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, NULL);
+            /* its slot is free (nothing reads a message after its end) */
+            if (e->nmfree == e->capmfree) {
+                e->capmfree = e->capmfree ? 2 * e->capmfree : 1024;
+                e->mfree = xrealloc(e->mfree, e->capmfree * sizeof *e->mfree);
+            }
+            e->mfree[e->nmfree++] = ev.id;
             break;
         }
         case FEV_SAMPLE:
@@ -577,7 +602,7 @@ static void flow_run(struct eng *eb)
                 break;
             }
             if (solve_now(e)) { /* the rates at this instant, and the end they give */
-                flow_maxmin_update(e);
+                resolve(e);
                 next_end(e);
             }
             e->sample_fn(e->sample_ctx, &e->base, e->now);
@@ -595,18 +620,20 @@ static void flow_run(struct eng *eb)
         /* Every event of this instant first, then the rates, once. */
         const struct ev *next = evq_peek(&e->q);
         if (!next || next->time > e->now) {
-            if (solve_now(e)) flow_maxmin_update(e);
+            if (solve_now(e)) resolve(e);
             next_end(e);
         }
     }
     e->st.now = e->now;
     if (getenv("MOESIM_FLOW_STATS"))
         fprintf(stderr,
-                "flow: %llu subs, %llu re-solves, %llu candidates, %llu filled, %llu rate changes "
-                "(%llu by > 1e-6)\n",
-                (unsigned long long)e->nsubs, (unsigned long long)e->recomputes,
-                (unsigned long long)e->cand_subs, (unsigned long long)e->filled_subs,
-                (unsigned long long)e->rate_changes, (unsigned long long)e->big_changes);
+                "flow: %llu subs, %llu compactions, %llu re-solves, %llu candidates, %llu filled, "
+                "%llu rate changes "
+                "(%llu by > 1e-6), %llu active subs summed over the re-solves\n",
+                (unsigned long long)e->nsubs, (unsigned long long)e->compactions,
+                (unsigned long long)e->recomputes, (unsigned long long)e->cand_subs,
+                (unsigned long long)e->filled_subs, (unsigned long long)e->rate_changes,
+                (unsigned long long)e->big_changes, (unsigned long long)e->live_at_solves);
     if (eng_test_hook) eng_test_hook(&e->st);
 }
 
@@ -692,6 +719,38 @@ static int flow_check(const struct eng *eb, char *msg, size_t n)
                         flow_fault_waiting(e)),
                -1;
     return 0;
+}
+
+size_t eng_memory_flow_sub(uint32_t uses)
+{
+    size_t sub = sizeof(struct fl_sub) + sizeof(uint32_t) /* fep */ + sizeof(uint32_t) +
+                 sizeof(double) /* act, arate */ +
+                 3 * sizeof(struct fl_hent) /* the heap of ends, the sorted ends (two) */ +
+                 sizeof(uint32_t) /* a re-solve's candidates */;
+    size_t use = sizeof(struct fl_use) + 2 * sizeof(uint32_t) /* the link's uses and sid */ +
+                 sizeof(uint32_t) /* a re-solve's subs per link */;
+    return sub + (size_t)uses * use;
+}
+
+uint32_t eng_flow_uses_spec(const struct topo_spec *s, const struct tr_spec *tr)
+{
+    uint8_t kinds[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_spec_route(s, TOPO_ROUTE_FABRIC, kinds);
+    if (!n) n = topo_spec_route(s, TOPO_ROUTE_LEAF, kinds);
+    if (!n) n = topo_spec_route(s, TOPO_ROUTE_NVLINK, kinds);
+    int spread = tr->path == PATH_SPRAY || tr->path == PATH_SPRAY_RR || tr->path == PATH_ADAPTIVE;
+    /* a leaf-spine's equal links merged (flow_group.c): one use per group */
+    int merged = s->kind == TOPO_LEAF_SPINE && s->planes <= 1 && s->leaves > 1 && s->spines > 1 &&
+                 !topo_faults_any(&s->faults) && !flow_group_off;
+    uint64_t w = spread && !merged && s->spines > 1 ? (uint64_t)s->spines : 1;
+    uint64_t data = n > 2 ? 2 + (uint64_t)(n - 2) * w : n;
+    return (uint32_t)(2 * data < UINT32_MAX ? 2 * data : UINT32_MAX);
+}
+
+size_t eng_memory_flow_msg(void)
+{
+    return sizeof(struct fl_msg) + sizeof(uint32_t) /* its slot, once free */ +
+           2 * sizeof(struct ev) /* its start and its end */;
 }
 
 const struct eng_ops flow_eng_ops = {

@@ -82,6 +82,7 @@ struct fl_sub {
     uint32_t mark, reach;          /* epochs: a re-solve's candidate, reached from a change */
     simtime_t t0;                  /* when it started */
     uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
+    uint8_t ended;                 /* its bytes are through: flow_compact drops it */
 };
 
 struct fl_msg {
@@ -170,6 +171,13 @@ struct flow_eng {
     eng_sample_fn sample_fn;
     void *sample_ctx;
     struct flow_fault *fault; /* faults.fail (sim/flow_fault.c); NULL without */
+    /* flow_compact.c: the ended subs and their uses not yet dropped, the
+     * message slots free for reuse (their messages done), compactions run */
+    uint32_t dead_subs, dead_uses;
+    uint32_t *mfree;
+    uint32_t nmfree, capmfree;
+    uint64_t compactions;
+    uint64_t live_at_solves; /* the active subs summed over the re-solves (stats) */
 };
 
 static inline struct flow_eng *flow_eng_of(struct eng *e)
@@ -204,6 +212,19 @@ void flow_heap_remove(struct flow_eng *e, uint32_t si);
  * entry per re-key (no positions to maintain) and this drops the stale
  * ones on top. */
 const struct fl_hent *flow_heap_top(struct flow_eng *e);
+
+/* flow_compact.c: drops the ended subs and their uses when they are most of
+ * the engine's (called where no sub or use index is held: before a new
+ * message's subs), keeping the order of those that stay, so every tie
+ * (heap of ends, link lists, active list) breaks as before and the rates
+ * are the same; the memory follows the subs alive (started and not ended,
+ * or not yet started), not every sub since the reset. */
+void flow_compact_maybe(struct flow_eng *e);
+void flow_compact(struct flow_eng *e);
+/* Below this many uses no compaction (65536; UINT32_MAX: never, 0: whenever
+ * half are dead: tests); compactions run in this process (tests). */
+extern uint32_t flow_compact_min;
+extern uint64_t flow_compact_count;
 
 /* flow_group.c: the groups of equal links, when every spreading sub's
  * fabric links can be merged exactly: spreading path modes on a

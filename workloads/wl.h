@@ -78,6 +78,7 @@ uint64_t wl_seed(const struct wl_specs *c);
 struct wl_footprint {
     double state_bytes;        /* the generator's own arrays */
     double msgs;               /* messages in one network task, all hosts (0: not known) */
+    double msgs_alive;         /* else, when known: messages at least alive at once on an engine */
     const struct opt_def *key; /* the key that grows it most (a row of its module's table) */
 };
 
