@@ -324,20 +324,6 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "
                         "recovers nothing: set transport.recovery = goback_n or selective");
-    /* the paths pkt_fault.c does not empty: pausable ports' queues, a NIC's
-     * plane ports, DCQCN's CNPs (refused with recovery today as well) */
-    if (c->tr.sw.pfc)
-        return cfg_fail(bad, e, "faults", "fail",
-                        "not built with switch.pfc (a pausable port's queue is not emptied when "
-                        "its link fails)");
-    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-        return cfg_fail(bad, e, "faults", "fail",
-                        "not built with topology.planes > 1 (a NIC's plane ports send on their "
-                        "own path)");
-    if (c->tr.cc == CC_DCQCN)
-        return cfg_fail(bad, e, "faults", "fail",
-                        "not built with transport.cc = dcqcn (its CNPs are not recovery's "
-                        "packets)");
     return 0;
 }
 

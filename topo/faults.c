@@ -505,6 +505,36 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
     return 0;
 }
 
+/* Rail planes under faults.fail: a packet's plane is its path number's
+ * highest digit, p / plane_paths (topo_plane), read at every hop and by the
+ * NIC, so it must mean the same plane before and after each reroute (a
+ * packet on its way, an ECMP flow's fixed number). Every table (the
+ * fabric's and each failure's) takes one plane_paths, the least common
+ * multiple of theirs: each table's digits divide its own count, so a
+ * multiple of it keeps a uniform number uniform over every group's next
+ * hops (renumber_paths); refused when it does not fit a packet's path. */
+static int common_plane_paths(struct topo *t, const struct opt_def **bad, struct err *e)
+{
+    uint64_t L = t->plane_paths;
+    for (uint32_t i = 0; i < t->ntfaults && L <= 65534; i++)
+        L = lcm64(L, t->tfaults[i].plane_paths);
+    if (L > 65534 / t->planes) {
+        char a[24], b[24];
+        snprintf(a, sizeof a, "%llu", (unsigned long long)L);
+        snprintf(b, sizeof b, "%u", t->planes);
+        return fail(bad, e, "fail",
+                    "the planes' path numbers with these failures (%s a plane, %s planes) do not "
+                    "fit a packet's 16-bit path number",
+                    a, b);
+    }
+    topo_set_npaths(t, (uint32_t)L);
+    for (uint32_t i = 0; i < t->ntfaults; i++) {
+        t->tfaults[i].plane_paths = (uint32_t)L;
+        t->tfaults[i].npaths = t->npaths;
+    }
+    return 0;
+}
+
 /* faults.fail: the timed failures of list l into t->tfaults, in time order
  * (a stable sort: listed order among equal times), each with the routing
  * table of the fabric with it and every failure before it down (reroute's,
@@ -569,6 +599,7 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
     t->nroute_ports = nrp0;
     t->npaths = np0;
     t->plane_paths = pp0;
+    if (rc == 0 && t->planes > 1) rc = common_plane_paths(t, bad, e);
     for (uint32_t i = 0; i < t->ntfaults; i++)
         for (uint32_t j = 0; j < t->tfaults[i].nports; j++)
             t->ports[t->tfaults[i].ports[j]].down = 0;
