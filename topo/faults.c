@@ -440,6 +440,27 @@ static void renumber_paths(struct topo *t)
     free(lg);
 }
 
+/* Rail planes with GPUs' links to a plane down: every pair of GPUs that
+ * talks over the NICs keeps a plane on which its round trip finds every
+ * NIC port up (topo_plane_mask, topo/rail.c). Blames `key`. */
+static int plane_pairs(const struct topo *t, const char *key, const char *what,
+                       const struct opt_def **bad, struct err *e)
+{
+    for (uint32_t a = 0; a < t->hosts; a++)
+        for (uint32_t b = 0; b < t->hosts; b++) {
+            if (a == b || topo_same_server(t, a, b) || topo_plane_mask(t, a, b)) continue;
+            char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8], why[ERR_MSG_MAX];
+            topo_node_name(t, a, n1, sizeof n1);
+            topo_node_name(t, b, n2, sizeof n2);
+            snprintf(why, sizeof why,
+                     "%s leave hosts %s and %s no plane on which both reach each other (a "
+                     "packet keeps its plane end to end, its answer too)",
+                     what, n1, n2);
+            return fail(bad, e, key, "%s%s", why, "");
+        }
+    return 0;
+}
+
 /* After the down links are marked: every host keeps its links, the routing
  * table is rebuilt without them, every leaf reaches every other within the
  * route's limit. Blames `key`. */
@@ -448,16 +469,15 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
 {
     char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8];
     uint32_t P = t->planes > 1 ? t->planes : 1;
+    int plane_down = 0;
     for (uint32_t h = 0; h < P * t->hosts; h++)
         if (t->ports[t->host_up[h]].down || t->ports[t->host_down[h]].down) {
             topo_node_name(t, h % t->hosts, n1, sizeof n1);
-            if (P > 1)
-                return fail(bad, e, key,
-                            "%s cut host %s off a plane (a GPU's traffic is spread over every "
-                            "plane: its links to a plane are not modelled down)",
-                            what, n1);
-            return fail(bad, e, key, "%s disconnect host %s", what, n1);
+            if (P == 1) return fail(bad, e, key, "%s disconnect host %s", what, n1);
+            plane_down = 1;
         }
+    if (plane_down && plane_pairs(t, key, what, bad, e) < 0) return -1;
+    t->plane_host_down = (uint8_t)plane_down;
     free(t->route);
     free(t->route_ports);
     free(t->up);
@@ -576,6 +596,16 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
         snprintf(tf->text, sizeof tf->text, "%s", fe->text);
         uint32_t first, cnt = find_link(x, pair_key(fe->na, fe->nb), &first);
         tf->ports = xmalloc(((size_t)cnt + 1) * sizeof *tf->ports);
+        const struct topo_port *hp = &t->ports[x->k[first].port];
+        if (t->planes > 1 && (hp->src < t->hosts || hp->dst < t->hosts)) {
+            char h[NAME_MAX_LEN + 8];
+            topo_node_name(t, hp->src < t->hosts ? hp->src : hp->dst, h, sizeof h);
+            rc = fail(bad, e, "fail",
+                      "%s: cuts host %s off a plane during the run (not modelled: a GPU's link to "
+                      "a plane may be down before the run, in faults.down)",
+                      fe->text, h);
+            break;
+        }
         for (uint32_t j = 0; j < cnt; j++) {
             tf->ports[tf->nports++] = x->k[first + j].port;
             t->ports[x->k[first + j].port].down = 1;

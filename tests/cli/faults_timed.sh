@@ -86,6 +86,6 @@ rc=0
 "$MOESIM" run "$T/x.ini" --db "$T/bad.db" --set faults.fail=h1-r1@5us --set transport.recovery=goback_n \
     --set topology.planes=2 >"$T/out" 2>"$T/err" || rc=$?
 expect_eq "exit status (a GPU's plane link failing)" "$rc" 2
-expect_eq "stderr (a GPU's plane link failing)" "$(cat "$T/err")" "moesim: --set faults.fail=h1-r1@5us: the links down with h1-r1@5us cut host h1 off a plane (a GPU's traffic is spread over every plane: its links to a plane are not modelled down)"
+expect_eq "stderr (a GPU's plane link failing)" "$(cat "$T/err")" "moesim: --set faults.fail=h1-r1@5us: h1-r1@5us: cuts host h1 off a plane during the run (not modelled: a GPU's link to a plane may be down before the run, in faults.down)"
 [ ! -e "$T/bad.db" ] || fail "a refused run left a database"
 echo "faults_timed: ok"
