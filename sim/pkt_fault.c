@@ -15,7 +15,10 @@
  *    data bytes in the run's drop_bytes), their wire's pending arrival is
  *    cancelled, and a packet that joins a dead port later is lost the same
  *    way (pkt_port.c: a dead port's watch_ps is 0, so every commit takes
- *    the slow path, which asks pkt_fault_dead first).
+ *    the slow path, which asks pkt_fault_dead first). Under switch.pfc
+ *    also its waiting queue and the packet in service, their ingress
+ *    charges released, and the PAUSE and RESUME frames on their way to it
+ *    (pkt_pfc.c pkt_pfc_fail).
  *  - EV_REROUTE: the view takes the failure's routing table: the
  *    equal-cost groups without the dead link (and the path count with it,
  *    so spraying draws over the live paths). Until then the groups still
