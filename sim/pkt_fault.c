@@ -175,11 +175,9 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
     struct pkt_fault *f = e->fault;
     if (f->dead[q]) return;
     f->dead[q] = 1;
-    uint32_t mask = 1u << (e->pfc ? EV_ARRIVE_PFC : EV_ARRIVE);
-    if (e->pfc) mask |= 1u << EV_TX | 1u << EV_PAUSE | 1u << EV_RESUME;
-    uint32_t events = cancel_port_events(e, q, mask);
-    if (p->n && events == 0)
+    if (p->n && !cancel_port_events(e, q, 1u << (e->pfc ? EV_ARRIVE_PFC : EV_ARRIVE)))
         err_fatal("faults.fail: port %u holds packets and no arrival event", q);
+    if (e->pfc) cancel_port_events(e, q, 1u << EV_TX | 1u << EV_PAUSE | 1u << EV_RESUME);
     /* the port empties first: dropping may finish flows, whose ends do not see it */
     uint64_t bps = e->base.t->ports[q].bps;
     uint32_t n = p->n, m = e->pfc ? pkt_pfc_queued(e, q) : 0;
