@@ -65,12 +65,6 @@ void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw)
         i = (uint32_t)(eng_ecmp_hop(e->seed, e->flows[k->flow].k, sw) % n);
     }
     uint32_t div = g->div, cur = (k->path / div) % n;
-    if (t->planes > 1) { /* the digit within the plane: the plane stays (faults.fail's reroutes) */
-        uint32_t L = t->plane_paths, r = k->path % L;
-        cur = (r / div) % n;
-        k->path = (uint16_t)(k->path - r + (r - cur * div + i * div) % L);
-        return;
-    }
     k->path = (uint16_t)(k->path - cur * div + i * div);
 }
 

@@ -533,11 +533,22 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
  * multiple of theirs: each table's digits divide its own count, so a
  * multiple of it keeps a uniform number uniform over every group's next
  * hops (renumber_paths); refused when it does not fit a packet's path. */
+static uint64_t rows_lcm(const struct topo *t, const struct topo_hop *route, uint64_t L)
+{
+    size_t rows = (size_t)t->nswitches * t->leaves;
+    for (size_t j = 0; j < rows && L <= 65534; j++)
+        if (route[j].n >= 2) L = lcm64(L, (uint64_t)(route[j].div ? route[j].div : 1) * route[j].n);
+    return L;
+}
+
 static int common_plane_paths(struct topo *t, const struct opt_def **bad, struct err *e)
 {
-    uint64_t L = t->plane_paths;
+    /* and a multiple of every group's div * n, so that a switch that
+     * rewrites its digit (sim/pkt_route.c pkt_hop: an in-flight packet
+     * re-chosen after a reroute) keeps the packet in its plane */
+    uint64_t L = rows_lcm(t, t->route, t->plane_paths);
     for (uint32_t i = 0; i < t->ntfaults && L <= 65534; i++)
-        L = lcm64(L, t->tfaults[i].plane_paths);
+        L = rows_lcm(t, t->tfaults[i].route, lcm64(L, t->tfaults[i].plane_paths));
     if (L > 65534 / t->planes) {
         char a[24], b[24];
         snprintf(a, sizeof a, "%llu", (unsigned long long)L);
