@@ -122,8 +122,9 @@ static int cfg_check_flow_engine(const struct cfg *c, const struct opt_def **bad
                         "the flow engine models no queues and no ECN marks (sim.engine = flow)");
     if (c->tr.recovery != REC_NONE)
         return cfg_fail(bad, e, "transport", "recovery",
-                        "the flow engine loses nothing (sim.engine = flow): loss recovery runs on "
-                        "sim.engine = packet");
+                        "the flow engine has no loss recovery (sim.engine = flow: it loses bytes "
+                        "only at a failing link, and resends them by its own model): loss "
+                        "recovery runs on sim.engine = packet");
     if (c->tr.sw.ctrl_priority)
         return cfg_fail(bad, e, "switch", "ctrl_priority",
                         "the flow engine models no queues and no packets (sim.engine = flow): "
@@ -234,10 +235,6 @@ static int cfg_check_topo(const struct cfg *c, const struct opt_def **bad, struc
     const struct opt_def *row = NULL;
     int rc = topo_check(&c->topo, &row, e);
     if (rc < 0 && bad) *bad = opt_of(row); /* topo's row -> opt_table's */
-    if (rc == 0 && c->topo.kind == TOPO_FILE && c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "sim", "engine",
-                        "the flow engine does not model fabrics from files yet; topology.kind = "
-                        "file runs on sim.engine = packet");
     return rc;
 }
 
@@ -311,15 +308,22 @@ static int cfg_check_workload(const struct cfg *c, const struct opt_def **bad, s
     return rc;
 }
 
-/* Links that fail during the run (faults.fail, sim/pkt_fault.c) lose what
- * they hold: the packet engine's, with loss recovery. */
+/* Links that fail during the run (faults.fail) lose what they hold: the
+ * packet engine's (sim/pkt_fault.c) with loss recovery, the flow engine's
+ * (sim/flow_fault.c) by its own model. */
 static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     if (!topo_faults_any_timed(&c->topo.faults)) return 0;
-    if (c->sim.engine == ENGINE_FLOW)
-        return cfg_fail(bad, e, "faults", "fail",
-                        "the flow engine models no failures during the run (sim.engine = flow): "
-                        "links that fail run on sim.engine = packet");
+    /* the flow engine resends what a failure loses by its own model
+     * (sim/flow_fault.c), without loss recovery's packets; not on planes */
+    if (c->sim.engine == ENGINE_FLOW) {
+        if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
+            return cfg_fail(bad, e, "faults", "fail",
+                            "the flow engine models no failing link with topology.planes > 1 (a "
+                            "NIC's plane ports send on their own path): it runs on sim.engine = "
+                            "packet");
+        return 0;
+    }
     if (c->tr.recovery == REC_NONE)
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "

@@ -11,6 +11,7 @@
 #include "base/rng.h"
 #include "sim/ecmp.h"
 #include "sim/flow_eng.h"
+#include "sim/flow_fault.h"
 
 /* The relative time window within which ends are taken together. */
 #ifndef FLOW_BATCH
@@ -64,6 +65,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->defer = e->slack > 0 || e->window > 0;
     e->solve_at = SIMTIME_MAX;
     e->solve_seq = FL_NOEV;
+    if (t->ntfaults) flow_fault_create(e, t); /* e->base.t: its view of t (flow_fault.c) */
     return &e->base;
 }
 
@@ -94,6 +96,7 @@ static void flow_destroy(struct eng *eb)
     free(e->csr);
     free(e->rl);
     free(e->fresh);
+    flow_fault_destroy(e); /* last: e->base.t is its view */
     free(e);
 }
 
@@ -127,6 +130,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->sample_fn = NULL;
     e->sample_ctx = NULL;
     e->seed = rng_seed(e->base_seed, RNG_NET_HASH, salt);
+    if (e->fault) flow_fault_start(e);
 }
 
 static void flow_set_sampler(struct eng *eb, simtime_t first_ps, simtime_t period_ps,
@@ -190,6 +194,19 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
         e->uses[u].w = (double)e->uses[u].bytes / (double)size;
 }
 
+/* Zero-load latency of a packet of `bytes` from a to b on path p (on a
+ * fabric from a file the equal-cost paths may differ in delay). */
+static simtime_t route_latency(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
+                               uint32_t bytes)
+{
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_route_ports(t, a, b, p, ports);
+    simtime_t lat = 0;
+    for (uint32_t i = 0; i < n; i++)
+        lat += t->ports[ports[i]].lat_ps + ser_ps(bytes, t->ports[ports[i]].bps);
+    return lat;
+}
+
 /* A sub of `size` bytes from src to dst on path k (UINT32_MAX: spread over
  * every path; a direct route has one), with its acknowledgements on the
  * reverse route of the same path number, as the packet engine sends them. */
@@ -221,8 +238,16 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
      * forward, propagation) comes on top, as for a lone packet flow, whose
      * destination link takes its bytes from the first packet's arrival. */
     uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
-    s->tail = topo_path_latency(t, src, dst, first) -
-              ser_ps(first, t->ports[topo_nic_port(t, src, dst, 0)].bps);
+    s->tail = route_latency(t, src, dst, k == UINT32_MAX ? 0 : k, first) -
+              ser_ps(first, t->ports[topo_nic_port(t, src, dst, k == UINT32_MAX ? 0 : k)].bps);
+    if (e->fault) flow_fault_note(e, e->nsubs - 1, k);
+}
+
+uint32_t flow_sub_add(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
+                      uint32_t k)
+{
+    add_sub(e, mi, src, dst, size, k);
+    return e->nsubs - 1;
 }
 
 /* On a fabric read from its rows (not a leaf-spine's factored up/down), an
@@ -250,6 +275,19 @@ static uint32_t hashed_path(const struct flow_eng *e, uint32_t src, uint32_t dst
         q = topo_next_port(t, sw, dst, p);
     }
     return p;
+}
+
+static inline uint32_t route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
+{
+    const struct topo *t = e->base.t;
+    /* (a rail's spines have one way down: only its rail switch chooses) */
+    if (!t->up && t->kind != TOPO_RAIL) return hashed_path(e, src, dst, fk);
+    return (uint16_t)fk;
+}
+
+uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk)
+{
+    return route_path(e, src, dst, fk);
 }
 
 /* A new message from src to dst; its subs follow (msg_close). */
@@ -320,21 +358,34 @@ static uint32_t flow_add_msg(struct eng *eb, uint32_t src, uint32_t dst, uint64_
     default: { /* ecmp, split: the packet engine's flows and paths */
         uint32_t n = bytes < e->subflows ? (uint32_t)bytes : e->subflows;
         for (uint32_t j = 0; j < n; j++) {
-            uint32_t k = eng_ecmp_path(key, j, t->npaths);
-            /* (a rail's spines have one way down: only its rail switch chooses) */
-            if (!t->up && t->kind != TOPO_RAIL)
-                k = hashed_path(e, src, dst, k | eng_ecmp_ent16(key, j) << 16);
-            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0), k);
+            uint32_t fk = eng_ecmp_path(key, j, t->npaths) | eng_ecmp_ent16(key, j) << 16;
+            add_sub(e, mi, src, dst, bytes / n + (j < bytes % n ? 1 : 0),
+                    route_path(e, src, dst, fk));
+            if (e->fault) flow_fault_note(e, e->nsubs - 1, fk); /* its value, for a reroute */
         }
     }
     }
     return msg_close(e, mi, start);
 }
 
+/* (inline in start_msg's loop, as it was written there before faults.fail) */
+static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, uint32_t i);
+
 static void start_msg(struct flow_eng *e, uint32_t mi)
 {
     const struct fl_msg *m = &e->msgs[mi];
-    for (uint32_t i = m->sub0; i < m->sub0 + m->nsub; i++) {
+    for (uint32_t i = m->sub0; i < m->sub0 + m->nsub; i++)
+        if (!e->fault || !flow_fault_hold(e, i)) sub_start(e, i);
+}
+
+void flow_sub_start(struct flow_eng *e, uint32_t i)
+{
+    sub_start(e, i);
+}
+
+static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, uint32_t i)
+{
+    {
         struct fl_sub *s = &e->subs[i];
         s->active = 1;
         s->fresh = 1;
@@ -516,7 +567,7 @@ static void flow_run(struct eng *eb)
         }
         case FEV_SAMPLE:
             e->st.events--;
-            if (evq_size(&e->q) == 0) {
+            if (evq_size(&e->q) == flow_fault_idle(e)) { /* (faults.fail's keep no run alive) */
                 e->now = before;
                 break;
             }
@@ -526,6 +577,10 @@ static void flow_run(struct eng *eb)
             }
             e->sample_fn(e->sample_ctx, &e->base, e->now);
             push_ev(e, e->now + e->sample_period, FEV_SAMPLE, 0);
+            break;
+        case FEV_FAIL:
+        case FEV_REROUTE:
+            flow_fault_event(e, ev.kind, ev.id, before);
             break;
         case FEV_SOLVE: /* solve_now, below */
             e->solve_seq = FL_NOEV;
@@ -614,10 +669,11 @@ static int flow_check(const struct eng *eb, char *msg, size_t n)
         return snprintf(msg, n, "invariant: %llu counters went below zero",
                         (unsigned long long)s->underflows),
                -1;
-    if (s->data_bytes_sent != s->data_bytes_delivered)
-        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered",
+    if (s->data_bytes_sent != s->data_bytes_delivered + s->drop_bytes)
+        return snprintf(msg, n, "invariant: %llu data bytes sent but %llu delivered and %llu lost",
                         (unsigned long long)s->data_bytes_sent,
-                        (unsigned long long)s->data_bytes_delivered),
+                        (unsigned long long)s->data_bytes_delivered,
+                        (unsigned long long)s->drop_bytes),
                -1;
     if (s->msgs_done != s->msgs)
         return snprintf(msg, n,
@@ -626,6 +682,10 @@ static int flow_check(const struct eng *eb, char *msg, size_t n)
                -1;
     if (e->live_subs)
         return snprintf(msg, n, "invariant: %u fluid flows still active", e->live_subs), -1;
+    if (e->fault && flow_fault_waiting(e))
+        return snprintf(msg, n, "invariant: %u fluid flows still waiting for a reroute",
+                        flow_fault_waiting(e)),
+               -1;
     return 0;
 }
 

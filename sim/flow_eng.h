@@ -16,7 +16,8 @@
  * ends when the packet engine's does.
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
- * functions), flow_maxmin.c (the selective re-solve, the heap of ends).
+ * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
+ * flow_fault.c (links that fail during a run, faults.fail).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -153,6 +154,7 @@ struct flow_eng {
     simtime_t sample_period;
     eng_sample_fn sample_fn;
     void *sample_ctx;
+    struct flow_fault *fault; /* faults.fail (sim/flow_fault.c); NULL without */
 };
 
 static inline struct flow_eng *flow_eng_of(struct eng *e)
@@ -188,6 +190,15 @@ void flow_heap_remove(struct flow_eng *e, uint32_t si);
  * ones on top. */
 const struct fl_hent *flow_heap_top(struct flow_eng *e);
 
-enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE };
+enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE, FEV_FAIL, FEV_REROUTE };
+
+/* flow_eng.c, for flow_fault.c: a sub added to message mi on path k (as
+ * add_sub; returns its index), a sub started (its uses on their links, a
+ * fresh rate), and the path number of an ECMP or split value fk (its first
+ * switch's choice, 16 bits of entropy above) on the current routing. */
+uint32_t flow_sub_add(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst, uint64_t size,
+                      uint32_t k);
+void flow_sub_start(struct flow_eng *e, uint32_t si);
+uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk);
 
 #endif

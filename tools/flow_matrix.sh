@@ -4,9 +4,10 @@
 # one row per run of its sweep: case, run label, network phases, median and
 # worst |phase error| %, flow-completion p50 and p99 errors %, the run's
 # end (step) error %.
-#   sh tools/flow_matrix.sh ./moesim [quick|all|ethereal] [--set k=v ...]
+#   sh tools/flow_matrix.sh ./moesim [quick|all|ethereal|files] [--set k=v ...]
 # quick: the cases that take seconds (no MoE on the 64-expert trace);
-# ethereal: only the transport.path = ethereal rows (also in quick); the
+# ethereal: only the transport.path = ethereal rows (also in quick); files:
+# only the fabrics from files (also in quick); the
 # --set options go to every case (both engines: the packet engine ignores
 # the [flow] keys), e.g. --set flow.resolve_window=0.01.
 set -eu
@@ -44,6 +45,21 @@ ethereal() {
     row "ethereal moe mixtral 16 GPUs" $S/moe_mixtral.ini --set placement.policy=contiguous \
         --set transport.path=ethereal
 }
+# fabrics read from files (topology.kind = file: data/fabrics/), every mode
+# the flow engine runs; files: only these rows
+files() {
+    F=data/fabrics
+    for f in leaf_spine_4x4.graphml ring_mesh.graphml fat_tree_16.topo; do
+        for w in alltoall permutation; do
+            row "file $f $w" $S/fabric_file.ini --set topology.file=$F/$f --set workload.kind=$w \
+                --set transport.path=ecmp,spray,spray_rr,split,adaptive,ethereal
+        done
+    done
+}
+if [ "$mode" = files ]; then
+    files
+    exit 0
+fi
 if [ "$mode" = ethereal ]; then
     ethereal
     exit 0
@@ -62,6 +78,7 @@ row "alltoall fat tree 32h" $S/fat_tree.ini --set transport.path=ecmp,spray,spli
 row "moe mixtral 16 GPUs" $S/moe_mixtral.ini --set placement.policy=contiguous
 row "moe mixtral 16 GPUs 4:1" $S/moe_mixtral.ini --set placement.policy=contiguous \
     --set topology.fabric_gbps=100 --set transport.path=ecmp,spray
+files
 ethereal
 [ "$mode" = quick ] && exit 0
 row "moe fit-e64 256 GPUs (1 layer, 256 tok)" $S/moe_large.ini --set workload.layers=1 \

@@ -3,7 +3,8 @@
 # GraphML leaf-spine gives the phases and links rows of topology.kind =
 # leaf_spine, the shipped .topo fat-tree those of topology.kind = fat_tree,
 # under every path mode; the file's hash is an input of the run; the shipped
-# scenario runs; every bad file is refused with one line naming the file and
+# scenario runs; the flow engine gives its rows of the built-in kinds on
+# both and runs the mesh; every bad file is refused with one line naming the file and
 # the element, exit status 2, before anything runs (no database).
 set -eu
 . tests/cli/lib.inc
@@ -129,11 +130,23 @@ rc=0
 expect_eq "no file: exit status" "$rc" 2
 expect_eq "no file: stderr" "$(cat "$T/err")" \
     "moesim: $T/nofile.ini: topology.file: topology.kind = file needs a file (a .graphml or an htsim .topo)"
-cp data/fabrics/leaf_spine_4x4.graphml "$T/ls.graphml"
-printf '[topology]\nkind = file\nfile = ls.graphml\n[sim]\nengine = flow\n' >"$T/flow.ini"
-rc=0
-"$MOESIM" run "$T/flow.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-expect_eq "flow engine: exit status" "$rc" 2
-expect_eq "flow engine: stderr" "$(cat "$T/err")" \
-    "moesim: $T/flow.ini:5: sim.engine: the flow engine does not model fabrics from files yet; topology.kind = file runs on sim.engine = packet"
+# the flow engine on fabrics from files: the GraphML leaf-spine and the
+# .topo fat-tree give its rows of the built-in kinds too (the same ports,
+# routes and path numbers), and the irregular mesh runs every path mode
+# it runs (no flowlet: it has no packets) with no phase below its bound
+PF="--set transport.path=ecmp,spray,spray_rr,split,adaptive,ethereal --set workload.kind=alltoall --set workload.bytes=65536 --set sim.engine=flow -q"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file=data/fabrics/leaf_spine_4x4.graphml $PF --db "$T/ff.db"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" $PF --db "$T/fl.db"
+expect_eq "flow engine: GraphML leaf-spine = leaf_spine (phases, links)" "$(rows "$T/ff.db")" "$(rows "$T/fl.db")"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file=data/fabrics/fat_tree_16.topo $PF --db "$T/fg.db"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=fat_tree $FT $PF --db "$T/fh.db"
+expect_eq "flow engine: .topo fat-tree = fat_tree (phases, links)" "$(rows "$T/fg.db")" "$(rows "$T/fh.db")"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file=data/fabrics/ring_mesh.graphml $PF --db "$T/fm.db"
+expect_eq "flow engine: the mesh, six runs" "$(sqlite3 "$T/fm.db" "SELECT count(*) FROM runs WHERE status = 'done'")" 6
+expect_eq "flow engine: the mesh, cct >= ideal" "$(sqlite3 "$T/fm.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
 echo "fabric_file: ok"

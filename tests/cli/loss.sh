@@ -92,7 +92,7 @@ bad '[switch]\ntrim = true\n' 2 \
 bad '[transport]\nrto_ns = 0\n' 2 "transport.rto_ns: 0 is out of bounds [1000, 1000000000000]"
 bad '[transport]\nreorder_ns = -5\n' 2 "transport.reorder_ns: -5 is out of bounds [0, 1000000000000]"
 bad '[transport]\nrecovery = goback_n\n[sim]\nengine = flow\n' 2 \
-    "transport.recovery: the flow engine loses nothing (sim.engine = flow): loss recovery runs on sim.engine = packet"
+    "transport.recovery: the flow engine has no loss recovery (sim.engine = flow: it loses bytes only at a failing link, and resends them by its own model): loss recovery runs on sim.engine = packet"
 bad '[switch]\nshared_alpha = 1\n' 2 \
     "switch.shared_alpha: a shared buffer needs its size: set switch.buffer_bytes (each switch's)"
 bad '[switch]\nshared_alpha = -1\n' 2 "switch.shared_alpha: -1 is out of bounds [0, 64]"
