@@ -54,6 +54,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->links = xcalloc(t->nports, sizeof *e->links);
     for (uint32_t i = 0; i < t->nports; i++)
         e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
+    flow_group_init(e); /* e->ncons: the ports, then the groups */
     e->pst = xcalloc(t->nports, sizeof *e->pst);
     e->spread_mark = xcalloc(t->nports, sizeof *e->spread_mark);
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
@@ -73,11 +74,12 @@ static void flow_destroy(struct eng *eb)
 {
     struct flow_eng *e = flow_eng_of(eb);
     evq_destroy(&e->q);
-    for (uint32_t i = 0; i < e->base.t->nports; i++) {
+    for (uint32_t i = 0; i < e->ncons; i++) {
         free(e->links[i].uses);
         free(e->links[i].sid);
     }
     free(e->links);
+    flow_group_free(e);
     free(e->pst);
     free(e->spread_mark);
     free(e->spread_slot);
@@ -106,13 +108,14 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     const struct topo *t = e->base.t;
     e->hooks = *h;
     evq_clear(&e->q);
-    for (uint32_t i = 0; i < t->nports; i++) {
+    for (uint32_t i = 0; i < e->ncons; i++) {
         e->links[i].n = e->links[i].nlive = 0;
         e->links[i].done = 0;
         e->links[i].mark = 0;
         e->links[i].load = e->links[i].wsum = e->links[i].freed = 0;
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
+    flow_group_reset(e);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
     e->nsrt = e->psrt = 0;
@@ -174,6 +177,7 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
             add_use(e, ports[i], bytes, size);
         return;
     }
+    if (flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
     uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
     for (uint32_t p = 0; p < np; p++) {
         uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
@@ -444,6 +448,7 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         const struct fl_use *us = &e->uses[s->use0 + u];
         struct fl_link *l = &e->links[us->link];
         l->done += us->bytes;
+        if (us->link >= e->base.t->nports) flow_group_done(e, us);
         l->wsum -= us->w;
         l->load -= us->w * s->rate;
         l->freed += us->w * s->rate;
@@ -621,7 +626,7 @@ static uint64_t flow_port_sent(const struct eng *eb, uint32_t port)
 {
     const struct flow_eng *e = flow_eng_ofc(eb);
     const struct fl_link *l = &e->links[port];
-    uint64_t sent = l->done;
+    uint64_t sent = l->done + flow_group_sent(e, port);
     for (uint32_t j = 0; j < l->n; j++) {
         const struct fl_use *us = &e->uses[l->uses[j]];
         const struct fl_sub *s = &e->subs[us->sub];

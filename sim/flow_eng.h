@@ -17,7 +17,9 @@
  *
  * Files: flow_eng.c (create, reset, event loop, counters, table of
  * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
- * flow_fault.c (links that fail during a run, faults.fail).
+ * flow_fault.c (links that fail during a run, faults.fail), flow_group.c
+ * (the spreading modes' equal links merged: a leaf's uplinks, the
+ * downlinks into a leaf).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -89,11 +91,24 @@ struct fl_msg {
     uint32_t sub0, nsub, left;
 };
 
+/* A group of equal links the solver takes as one constraint (flow_group.c):
+ * its members' bytes of ended subs, base + the subs whose remainder over
+ * the members is above a member's index (cnt[r]: the subs of remainder r). */
+struct fl_group {
+    uint64_t base;
+    uint64_t *cnt; /* [npaths] */
+};
+
 struct flow_eng {
     struct eng base;
     struct eng_hooks hooks;
     struct evq q;
-    struct fl_link *links;
+    struct fl_link *links; /* the solver's constraints: [0, nports) the ports, then the groups */
+    uint32_t ncons;
+    /* flow_group.c: ngroups constraints from nports on (0: none), a port's
+     * group constraint (FL_NONE: none) and its index among the members */
+    uint32_t ngroups, *pgrp, *pidx;
+    struct fl_group *grp;
     struct fl_sub *subs;
     uint32_t nsubs, capsubs;
     uint32_t *fep; /* per sub: the epoch of the full re-solve that froze it */
@@ -189,6 +204,27 @@ void flow_heap_remove(struct flow_eng *e, uint32_t si);
  * entry per re-key (no positions to maintain) and this drops the stale
  * ones on top. */
 const struct fl_hent *flow_heap_top(struct flow_eng *e);
+
+/* flow_group.c: the groups of equal links, when every spreading sub's
+ * fabric links can be merged exactly: spreading path modes on a
+ * leaf-spine without planes, faults or timed faults, each leaf's npaths
+ * uplinks distinct and of one speed, the same for the downlinks into a
+ * leaf (MOESIM_FLOW_NOMERGE in the environment, or flow_group_off, turns it
+ * off). Grows e->links to e->ncons. */
+void flow_group_init(struct flow_eng *e);
+void flow_group_free(struct flow_eng *e);
+void flow_group_reset(struct flow_eng *e);
+extern int flow_group_off;
+/* A spread route from a to b on different leaves as one use of the source
+ * leaf's uplink group and one of the destination's downlink group (weight
+ * bytes / npaths / size on each member: the members' mean), with the host
+ * links as they are; 0 when there are no groups. */
+int flow_group_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes, uint64_t size);
+/* An ended sub's use of a group: its bytes to the members' counts. */
+void flow_group_done(struct flow_eng *e, const struct fl_use *us);
+/* Port p's bytes through its group by now (0 when in none): the ended
+ * subs' and the active subs' sent share of the member's bytes. */
+uint64_t flow_group_sent(const struct flow_eng *e, uint32_t p);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE, FEV_FAIL, FEV_REROUTE };
 

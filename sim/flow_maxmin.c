@@ -279,18 +279,30 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
     return nl;
 }
 
-/* Rebuilds the heap of ends from e->act (every active sub has a rate):
- * the order of (tend, sub) is total, so the ends pop in the same order as
- * after re-keying each sub. */
-static int cmp_hent(const void *a, const void *b)
-{
-    return before(a, b) ? -1 : before(b, a);
-}
+/* One stable counting-sort pass of a[0, n) into b on byte `sh` of
+ * KEY(a[i]) - LO (the key: the end, or the sub). */
+#define RADIX_PASS(KEY, LO)                                                                        \
+    do {                                                                                           \
+        uint32_t cnt[257] = {0};                                                                   \
+        for (uint32_t i = 0; i < n; i++)                                                           \
+            cnt[((KEY(a[i]) - (LO)) >> sh & 0xff) + 1]++;                                          \
+        for (int k = 0; k < 256; k++)                                                              \
+            cnt[k + 1] += cnt[k];                                                                  \
+        for (uint32_t i = 0; i < n; i++)                                                           \
+            b[cnt[(KEY(a[i]) - (LO)) >> sh & 0xff]++] = a[i];                                      \
+        struct fl_hent *tmp = a;                                                                   \
+        a = b;                                                                                     \
+        b = tmp;                                                                                   \
+    } while (0)
+#define KEY_T(h)  (h).t
+#define KEY_SI(h) (uint64_t)(h).si
 
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
- * (a radix sort on tend's bytes that differ, then each run of equal ends
- * by sub), the heap of re-keys emptied (its entries are stale or the same
- * as srt's). */
+ * (a least-significant-digit radix sort: the entries in increasing order
+ * of sub, read from the subs in order when the ended ones are few, else
+ * from e->act and sorted by sub; then stable passes on the bytes of tend
+ * that differ), the heap of re-keys emptied (its entries are stale or the
+ * same as srt's). */
 static void sort_ends(struct flow_eng *e)
 {
     uint32_t n = e->live_subs;
@@ -301,32 +313,29 @@ static void sort_ends(struct flow_eng *e)
     }
     struct fl_hent *a = e->srt, *b = e->srt2;
     simtime_t lo = SIMTIME_MAX, hi = 0;
+    if (e->nsubs <= 4 * (uint64_t)n) {
+        uint32_t k = 0;
+        for (uint32_t si = 0; si < e->nsubs && k < n; si++)
+            if (e->subs[si].active) a[k++] = (struct fl_hent){e->subs[si].tend, si};
+    } else {
+        uint32_t slo = UINT32_MAX, shi = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t si = e->act[i];
+            a[i] = (struct fl_hent){e->subs[si].tend, si};
+            if (si < slo) slo = si;
+            if (si > shi) shi = si;
+        }
+        uint64_t sspan = n ? shi - slo : 0;
+        for (int sh = 0; sh < 32 && (sspan >> sh); sh += 8)
+            RADIX_PASS(KEY_SI, (uint64_t)slo);
+    }
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t si = e->act[i];
-        a[i] = (struct fl_hent){e->subs[si].tend, si};
         if (a[i].t < lo) lo = a[i].t;
         if (a[i].t > hi) hi = a[i].t;
     }
     simtime_t span = n ? hi - lo : 0;
-    for (int sh = 0; sh < 64 && (span >> sh); sh += 8) {
-        uint32_t cnt[257] = {0};
-        for (uint32_t i = 0; i < n; i++)
-            cnt[((a[i].t - lo) >> sh & 0xff) + 1]++;
-        for (int k = 0; k < 256; k++)
-            cnt[k + 1] += cnt[k];
-        for (uint32_t i = 0; i < n; i++)
-            b[cnt[(a[i].t - lo) >> sh & 0xff]++] = a[i];
-        struct fl_hent *tmp = a;
-        a = b;
-        b = tmp;
-    }
-    for (uint32_t i = 0; i < n;) {
-        uint32_t j = i + 1;
-        while (j < n && a[j].t == a[i].t)
-            j++;
-        if (j - i > 1) qsort(a + i, j - i, sizeof *a, cmp_hent);
-        i = j;
-    }
+    for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
+        RADIX_PASS(KEY_T, lo);
     e->srt = a;
     e->srt2 = b;
     e->nsrt = n;
@@ -365,7 +374,7 @@ static void heap_rebuild(struct flow_eng *e)
 static void full_update(struct flow_eng *e, simtime_t now)
 {
     static __thread struct lheap h;
-    uint32_t ep = ++e->epoch, np = e->base.t->nports;
+    uint32_t ep = ++e->epoch, np = e->ncons;
     h.n = 0;
     for (uint32_t i = 0; i < np; i++) {
         struct fl_link *l = &e->links[i];
@@ -454,28 +463,24 @@ void flow_maxmin_update(struct flow_eng *e)
         }
     }
     double cut = theta * (1 - 1e-9);
-    if (e->defer) {
-        /* most of the subs are candidates: fill them all (full_update) */
-        uint32_t nc = 0;
-        for (uint32_t i = 0; i < e->live_subs; i++)
-            nc += e->arate[i] >= cut;
-        if (nc > e->live_subs / 2) {
-            e->nfresh = 0;
-            e->theta = INFINITY;
-            e->ntouched = 0;
-            e->tgen++;
-            full_update(e, now);
-            goto checks;
-        }
-    }
-    /* the candidates: the subs at or above cut, the new ones among them */
-    uint32_t ns = 0, ep = ++e->epoch;
+    /* the candidates: the subs at or above cut, the new ones among them (one
+     * pass without branches: every sub written, the candidates kept) */
+    uint32_t ns = 0;
     grow(&e->cs, &e->capcs, e->live_subs);
-    for (uint32_t i = 0; i < e->live_subs; i++)
-        if (e->arate[i] >= cut) {
-            e->subs[e->act[i]].mark = ep;
-            e->cs[ns++] = e->act[i];
-        }
+    for (uint32_t i = 0; i < e->live_subs; i++) {
+        e->cs[ns] = e->act[i];
+        ns += e->arate[i] >= cut;
+    }
+    if (e->defer && ns > e->live_subs / 2) {
+        /* most of the subs are candidates: fill them all (full_update) */
+        e->nfresh = 0;
+        e->theta = INFINITY;
+        e->ntouched = 0;
+        e->tgen++;
+        full_update(e, now);
+        goto checks;
+    }
+    uint32_t ep = ++e->epoch;
     e->nfresh = 0;
     e->theta = INFINITY;
     gather(e, ns, ep, 0);
@@ -551,7 +556,7 @@ checks:
 double flow_maxmin_overload(const struct flow_eng *e)
 {
     double worst = 0;
-    for (uint32_t i = 0; i < e->base.t->nports; i++) {
+    for (uint32_t i = 0; i < e->ncons; i++) {
         const struct fl_link *l = &e->links[i];
         double load = 0; /* summed afresh, not the running l->load */
         for (uint32_t j = 0; j < l->n; j++) {

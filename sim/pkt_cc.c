@@ -15,8 +15,27 @@
  * (transport.window_bytes, or 1 BDP), alpha at transport.dctcp_alpha_init;
  * there is no slow start and no loss (docs/transports.md). */
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/err.h"
 #include "sim/pkt_eng.h"
+
+void pkt_cc_create(struct pkt_eng *e)
+{
+    e->cc = aligned_alloc(64, sizeof *e->cc); /* grown with the flows (pkt_send.c) */
+    if (!e->cc) err_fatal("out of memory for the congestion control's state");
+    e->cc_n = 0;
+}
+
+void pkt_cc_grow(struct pkt_eng *e, size_t n)
+{
+    struct cc_flow *c = aligned_alloc(64, n * sizeof *c);
+    if (!c) err_fatal("out of memory for %zu flows' congestion control", n);
+    memcpy(c, e->cc, e->cc_n * sizeof *c);
+    free(e->cc);
+    e->cc = c;
+    e->cc_n = n;
+}
 
 /* Flows first .. first + n - 1 start: their window and alpha. */
 void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n)

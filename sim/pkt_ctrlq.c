@@ -16,10 +16,12 @@
  * head's) stands. The cost is a walk over the waiting data packets per
  * control packet: the queue's length, only where the key is on.
  *
- * Under switch.pfc the pausable ports keep their own queue (pkt_pfc.c), and
+ * Under switch.pfc the pausable ports keep their own queues (pkt_pfc.c), and
  * the class there is the same: control packets go ahead of waiting data,
  * are not charged to their ingress (their class is not paused) and start
- * while the port is paused.
+ * while the port is paused. There the class is a FIFO of its own per port,
+ * taken first whenever the port starts a packet: O(1) per control packet,
+ * no walk.
  */
 #include "sim/pkt_eng.h"
 

@@ -101,7 +101,10 @@ static void rp_step(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t t)
     rescale(r, t, r0);
 }
 
-void dcqcn_rp_advance(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now)
+/* dcqcn_rp_advance's replay, out of line: the caller tests whether a
+ * timer is due (rp_advance), which per packet it seldom is. */
+static __attribute__((noinline)) void rp_replay(const struct dcqcn_par *p, struct dcqcn_rp *r,
+                                                simtime_t now)
 {
     while (r->rate_next <= now) {
         simtime_t t = r->rate_next;
@@ -114,6 +117,17 @@ void dcqcn_rp_advance(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t n
         r->alpha *= pow(1 - p->g, (double)k);
         r->alpha_next += k * p->alpha_ps;
     }
+}
+
+static inline __attribute__((always_inline)) void rp_advance(const struct dcqcn_par *p,
+                                                             struct dcqcn_rp *r, simtime_t now)
+{
+    if (r->rate_next <= now || r->alpha_next <= now) rp_replay(p, r, now);
+}
+
+void dcqcn_rp_advance(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now)
+{
+    rp_advance(p, r, now);
 }
 
 void dcqcn_rp_cnp(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now)
@@ -131,7 +145,9 @@ void dcqcn_rp_cnp(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now)
     rescale(r, now, r0);
 }
 
-void dcqcn_rp_sent(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now, uint32_t bytes)
+/* dcqcn_rp_sent's body, inlined into pkt_dcqcn_pick. */
+static inline __attribute__((always_inline)) void
+rp_sent(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now, uint32_t bytes)
 {
     /* The gap, rounded down: at the line rate never more than the packet's
      * serialization (ser_ps rounds up). */
@@ -143,6 +159,11 @@ void dcqcn_rp_sent(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now,
         r->bc_stage++;
         rp_step(p, r, now);
     }
+}
+
+void dcqcn_rp_sent(const struct dcqcn_par *p, struct dcqcn_rp *r, simtime_t now, uint32_t bytes)
+{
+    rp_sent(p, r, now, bytes);
 }
 
 struct dcqcn *pkt_dcqcn_create(const struct tr_spec *c, uint32_t hosts)
@@ -251,7 +272,7 @@ int pkt_dcqcn_pick(struct pkt_eng *e, uint32_t hi)
     while (h->n && d->rp[h->heap[0]].key <= now) {
         uint32_t fi = heap_pop(d, h);
         struct dcqcn_rp *r = &d->rp[fi];
-        dcqcn_rp_advance(&d->par, r, now);
+        rp_advance(&d->par, r, now);
         if (r->next_send <= now) {
             e->flows[fi].ready = 0;
             pkt_ready_push(e, fi);
@@ -263,7 +284,7 @@ int pkt_dcqcn_pick(struct pkt_eng *e, uint32_t hi)
     while (hs->ready_head != PKT_NONE) {
         uint32_t fi = hs->ready_head;
         struct dcqcn_rp *r = &d->rp[fi];
-        dcqcn_rp_advance(&d->par, r, now);
+        rp_advance(&d->par, r, now);
         if (r->next_send <= now) break;
         struct flow *f = &e->flows[fi];
         hs->ready_head = f->next_ready;
@@ -285,7 +306,7 @@ int pkt_dcqcn_pick(struct pkt_eng *e, uint32_t hi)
     const struct flow *f = &e->flows[fi];
     uint64_t left = f->size - f->sent;
     /* (left = 0: recovery resends below f->sent, a packet of mtu bytes taken) */
-    dcqcn_rp_sent(&d->par, &d->rp[fi], now, left && left < e->mtu ? (uint32_t)left : e->mtu);
+    rp_sent(&d->par, &d->rp[fi], now, left && left < e->mtu ? (uint32_t)left : e->mtu);
     return 1;
 }
 

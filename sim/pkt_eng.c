@@ -88,6 +88,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
         (uint8_t)(c->path == PATH_ECMP || c->path == PATH_SPLIT || c->path == PATH_ETHEREAL);
     e->flowlet_gap = (simtime_t)c->flowlet_gap_ns * PS_PER_NS;
     e->mtu = (uint32_t)c->mtu;
+    e->mtu_shift = (e->mtu & (e->mtu - 1)) ? 0xff : (uint8_t)__builtin_ctz(e->mtu);
     e->ack_bytes = (uint32_t)c->ack_bytes;
     e->ack_every = (uint32_t)c->ack_every;
     /* With coalesced acknowledgements the first one leaves ack_every - 1
@@ -106,7 +107,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     e->ctrlq = (uint8_t)(c->sw.ctrl_priority != 0);
     e->ecn_pmax = c->sw.ecn_pmax;
     if (c->cc == CC_DCTCP) {
-        e->cc = xmalloc(sizeof *e->cc); /* grown with the flows (pkt_send.c) */
+        pkt_cc_create(e);
         e->pkt_flags = PKT_CC;
         e->dctcp_g = c->dctcp_g;
         e->dctcp_alpha_init = c->dctcp_alpha_init;
@@ -223,6 +224,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     if (e->trims) memset(e->trims, 0, (size_t)t->nports * sizeof *e->trims);
+    if (e->trim_mixed) memset(e->trim_mixed, 0, (size_t)t->nports * sizeof *e->trim_mixed);
     if (e->pfc) pkt_pfc_reset(e->pfc, t);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
@@ -289,9 +291,13 @@ static void pkt_run(struct eng *eb)
         case EV_SAMPLE:
             on_sample(e, before);
             break;
-        default: /* switch.pfc's (pkt_pfc.c), cc = dcqcn's wake-up and recovery's
-                  * timer: the loop's common cases keep main's code */
-            if (ev.kind == EV_DCQCN)
+        default: /* switch.pfc's (pkt_pfc.c; its two per packet first), cc = dcqcn's
+                  * wake-up and recovery's timer: the loop's common cases keep main's code */
+            if (ev.kind == EV_TX)
+                pkt_pfc_tx(e, ev.id);
+            else if (ev.kind == EV_ARRIVE_PFC)
+                pkt_pfc_arrive(e, ev.id);
+            else if (ev.kind == EV_DCQCN)
                 pkt_dcqcn_wake(e, ev.id);
             else if (ev.kind == EV_RTO)
                 pkt_rec_timer(e, ev.id);

@@ -48,15 +48,17 @@
 #include "base/evq.h"
 #include "sim/eng.h"
 #include "sim/pkt.h"
+#include "sim/pkt_nscc.h"
 
 struct pkt_nscc;
 
 extern const struct eng_ops pkt_eng_ops;
 
 /* EV_ARRIVE_PFC .. EV_RESUME: switch.pfc only (pkt_pfc.c); they and EV_DCQCN are pkt_run's default
- * case; EV_DCQCN: a paced sender wakes (cc = dcqcn, pkt_dcqcn.c);
- * EV_RTO: a flow's retransmission timer (recovery, pkt_loss.c);
- * EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c) */
+ * case (EV_TX and EV_ARRIVE_PFC tested first); EV_DCQCN: a paced
+ * sender wakes (cc = dcqcn, pkt_dcqcn.c); EV_RTO: a flow's retransmission timer (recovery,
+ * pkt_loss.c); EV_FAIL, EV_REROUTE: a link fails, routing leaves it out (faults.fail, pkt_fault.c)
+ */
 enum {
     EV_ARRIVE = 0,
     EV_NIC,
@@ -124,15 +126,23 @@ struct flow {
 
 _Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
 
-/* A flow's congestion-control state (cc = dctcp: sim/pkt_cc.c), beside
- * e->flows (same index); NULL under cc = window. */
+/* A flow's congestion-control state (cc = dctcp: sim/pkt_cc.c; cc = nscc:
+ * sim/pkt_nscc.c), beside e->flows (same index); NULL under cc = window.
+ * Its window and the control's own state together, in lines of their own
+ * (e->cc is 64-byte aligned): dctcp's in one, nscc's in two. */
 struct cc_flow {
-    double cwnd, alpha; /* window, bytes; DCTCP's estimate of the marked fraction */
-    uint64_t win_end;   /* alpha is updated when acked reaches this (a window of data) */
-    uint64_t cut_end;   /* no new cut (nor growth) until acked passes this */
-    uint64_t win_acked, win_marked; /* bytes acknowledged, and marked, in this window */
-    uint32_t rx_marked;             /* receiver: marked bytes not yet acknowledged (ack_every) */
-};
+    double cwnd;        /* window, bytes */
+    uint32_t rx_marked; /* receiver: marked bytes not yet acknowledged (ack_every) */
+    union {
+        struct {                            /* cc = dctcp */
+            double alpha;                   /* DCTCP's estimate of the marked fraction */
+            uint64_t win_end;               /* alpha is updated when acked reaches this */
+            uint64_t cut_end;               /* no new cut (nor growth) until acked passes this */
+            uint64_t win_acked, win_marked; /* bytes acknowledged, and marked, in this window */
+        };
+        struct nscc_flow ns; /* cc = nscc */
+    };
+} __attribute__((aligned(64)));
 
 /* A message and its flows; the slot (and its block of flows) is reused once
  * every flow is delivered and acknowledged. */
@@ -168,13 +178,17 @@ struct pkt_eng {
     uint32_t *adapt_rr;      /* per switch row: where the adaptive scan starts */
     simtime_t *flowlet_last; /* path = flowlet, per flow: when its last packet left */
     simtime_t flowlet_gap;
-    struct cc_flow *cc;   /* cc = dctcp, per flow (as flows); NULL under cc = window */
-    struct rec_flow *rec; /* transport.recovery, per flow (pkt_loss.c); NULL under none */
-    uint64_t *rec_bits;   /* recovery = selective: 3 bitmaps of rec_pkts bits per flow */
-    uint32_t rec_pkts;    /* selective: packets a bitmap covers (a power of two) */
-    uint8_t recovery;     /* enum rec_kind */
-    uint8_t trim;         /* switch.trim */
-    uint64_t *trims;      /* switch.trim: per port, packets trimmed; else NULL */
+    struct cc_flow *cc;        /* cc = dctcp, per flow (as flows); NULL under cc = window */
+    size_t cc_n;               /* flows e->cc holds (pkt_cc_grow) */
+    struct rec_flow *rec;      /* transport.recovery, per flow (pkt_loss.c); NULL under none */
+    struct rec_cold *rec_cold; /* ... its counters and timer handle, per flow */
+    size_t rec_n;              /* flows e->rec holds */
+    uint64_t *rec_bits;        /* recovery = selective: 3 bitmaps of rec_pkts bits per flow */
+    uint32_t rec_pkts;         /* selective: packets a bitmap covers (a power of two) */
+    uint8_t recovery;          /* enum rec_kind */
+    uint8_t trim;              /* switch.trim */
+    uint64_t *trims;           /* switch.trim: per port, packets trimmed; else NULL */
+    simtime_t *trim_mixed; /* switch.trim: per port, pkt_commit_first's ring order (pkt_port.c) */
     /* switch.shared_alpha > 0 (pkt_loss.c): each switch's output ports (CSR
      * by node - hosts), its buffer and alpha; sw_first NULL: per-port buffers */
     uint32_t *sw_first, *sw_ports;
@@ -198,6 +212,7 @@ struct pkt_eng {
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_every;
+    uint8_t mtu_shift; /* log2(mtu) where mtu is a power of two, else 0xff (pkt_mtus) */
     uint64_t window;
     uint64_t win_fast; /* pkt_flow_can_send: window under cc = window, 0 under dctcp; under dcqcn
                         * transport.window_bytes, or UINT64_MAX (no window) when it is 0 */
@@ -253,6 +268,9 @@ uint16_t pkt_adapt_plane(struct pkt_eng *e, uint32_t src, uint32_t dst);
 
 /* pkt_cc.c: cc = dctcp */
 void pkt_cc_init(struct pkt_eng *e, uint32_t first, uint32_t n);
+/* e->cc for a flow (cc = dctcp or nscc), and room for n flows (64-byte aligned) */
+void pkt_cc_create(struct pkt_eng *e);
+void pkt_cc_grow(struct pkt_eng *e, size_t n);
 void pkt_dctcp_ack(struct pkt_eng *e, struct flow *f, uint32_t acked, uint32_t marked);
 
 /* pkt_pfc.c: switch.pfc. Every port is pausable: pkt_pfc_commit queues
@@ -264,6 +282,9 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t);
 void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports);
 void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake);
 void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q);
+/* ... its two per-packet events, as pkt_pfc_event's: EV_ARRIVE_PFC, EV_TX */
+void pkt_pfc_arrive(struct pkt_eng *e, uint32_t q);
+void pkt_pfc_tx(struct pkt_eng *e, uint32_t q);
 uint64_t pkt_pfc_backlog(const struct pkt_eng *e, uint32_t q);
 simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
 /* tests: an ingress's peak charge, bytes; the PAUSEs port q obeyed */
@@ -303,6 +324,11 @@ static inline int pkt_flow_can_send(const struct pkt_eng *e, const struct flow *
     uint64_t inflight = f->sent - f->acked;
     return inflight + next <= e->win_fast || inflight == 0 ||
            (e->cc && inflight + next <= (uint64_t)e->cc[f - e->flows].cwnd);
+}
+/* x / mtu, a shift where mtu is a power of two (the default 4096) */
+static inline uint64_t pkt_mtus(const struct pkt_eng *e, uint64_t x)
+{
+    return e->mtu_shift != 0xff ? x >> e->mtu_shift : x / e->mtu;
 }
 void pkt_ready_push(struct pkt_eng *e, uint32_t fi);
 void pkt_start_msg(struct pkt_eng *e, uint32_t mi);

@@ -59,24 +59,32 @@
 /* An ack's payload when its seq is the cumulative point itself */
 #define ACK_NO_REF 0x8000u
 
-/* A flow's recovery state, beside e->flows (same index). */
+/* A flow's recovery state, beside e->flows (same index): what a packet,
+ * an ack or a send reads, in one 64-byte line (e->rec is 64-byte aligned),
+ * and what only a timer, a resend or a NACK touches, beside it in
+ * e->rec_cold. */
 struct rec_flow {
-    uint64_t high;      /* sender: one past the highest byte ever sent */
-    uint64_t cum;       /* receiver: every byte below has arrived */
-    uint64_t rx_high;   /* selective receiver: one past the highest byte arrived */
-    uint64_t nack_end;  /* selective sender: holes below this were marked by a NACK */
+    uint64_t high;     /* sender: one past the highest byte ever sent */
+    uint64_t cum;      /* receiver: every byte below has arrived */
+    uint64_t rx_high;  /* selective receiver: one past the highest byte arrived */
+    uint64_t nack_end; /* selective sender: holes below this were marked by a NACK */
+    simtime_t rto_at;  /* sender: the timeout, unless an acknowledgement moves it */
+    simtime_t gap_t;   /* selective receiver: since when the hole at cum is open */
+    uint32_t inpkts;   /* its packets in the fabric (data and acks) */
+    uint32_t lost;     /* selective sender: packets marked to resend (bits of BM_LOST) */
+    uint32_t sacked;   /* selective sender: packets SACKed above the cumulative point (BM_SACK) */
+    uint8_t timer;     /* an EV_RTO is pending */
+    uint8_t nacked;    /* receiver: the hole at cum has been NACKed */
+    uint8_t gap;       /* selective receiver: gap_t is set */
+    uint8_t done;      /* finished: its message heard of it */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct rec_flow) == 64, "a flow's recovery state is one cache line");
+
+struct rec_cold {
     uint64_t timer_seq; /* the pending EV_RTO (evq_cancel) */
-    simtime_t rto_at;   /* sender: the timeout, unless an acknowledgement moves it */
-    simtime_t gap_t;    /* selective receiver: since when the hole at cum is open */
     uint64_t retx_bytes;
     uint32_t timeouts, nacks;
-    uint32_t inpkts; /* its packets in the fabric (data and acks) */
-    uint32_t lost;   /* selective sender: packets marked to resend */
-    uint32_t sacked; /* selective sender: packets SACKed above the cumulative point */
-    uint8_t timer;   /* an EV_RTO is pending */
-    uint8_t nacked;  /* receiver: the hole at cum has been NACKed */
-    uint8_t gap;     /* selective receiver: gap_t is set */
-    uint8_t done;    /* finished: its message heard of it */
 };
 
 enum { BM_RX = 0, BM_SACK, BM_LOST };
@@ -89,7 +97,7 @@ static inline uint64_t *bm(const struct pkt_eng *e, uint32_t fi, int b)
 
 static inline uint64_t bit_of(const struct pkt_eng *e, uint64_t off)
 {
-    return (off / e->mtu) & (e->rec_pkts - 1);
+    return pkt_mtus(e, off) & (e->rec_pkts - 1);
 }
 
 static inline int bm_get(const uint64_t *w, uint64_t i)
@@ -127,8 +135,15 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
     e->rto_ps = (simtime_t)c->rto_ns * PS_PER_NS;
     e->reorder_ps = (simtime_t)c->reorder_ns * PS_PER_NS;
     e->pkt_flags |= PKT_REC;
-    e->rec = xmalloc(sizeof *e->rec); /* grown with the flows (pkt_send.c) */
-    if (e->trim) e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
+    /* grown with the flows (pkt_send.c); e->rec set says recovery is on */
+    e->rec = aligned_alloc(64, sizeof *e->rec);
+    if (!e->rec) err_fatal("out of memory for the recovery state");
+    e->rec_n = 0;
+    e->rec_cold = xmalloc(sizeof *e->rec_cold);
+    if (e->trim) {
+        e->trims = xcalloc(e->base.t->nports, sizeof *e->trims);
+        e->trim_mixed = xcalloc(e->base.t->nports, sizeof *e->trim_mixed);
+    }
     if (c->sw.shared_alpha > 0 && c->sw.buffer_bytes > 0) {
         /* each switch's output ports, in CSR by node - hosts */
         const struct topo *t = e->base.t;
@@ -171,7 +186,7 @@ void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_f
 {
     *loss = (struct res_flow_loss){0, 0, 0};
     for (uint32_t j = 0; j < m->nflows; j++) {
-        const struct rec_flow *o = &e->rec[m->first_flow + j];
+        const struct rec_cold *o = &e->rec_cold[m->first_flow + j];
         loss->retx_bytes += o->retx_bytes;
         loss->timeouts += o->timeouts;
         loss->nacks += o->nacks;
@@ -181,8 +196,10 @@ void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_f
 void pkt_rec_destroy(struct pkt_eng *e)
 {
     free(e->rec);
+    free(e->rec_cold);
     free(e->rec_bits);
     free(e->trims);
+    free(e->trim_mixed);
     free(e->sw_first);
     free(e->sw_ports);
 }
@@ -190,12 +207,18 @@ void pkt_rec_destroy(struct pkt_eng *e)
 size_t pkt_rec_flow_bytes(int selective)
 {
     /* selective: three bitmaps of at least 64 packets (pkt_rec_create) */
-    return sizeof(struct rec_flow) + (selective ? 3 * 64 / 8 : 0);
+    return sizeof(struct rec_flow) + sizeof(struct rec_cold) + (selective ? 3 * 64 / 8 : 0);
 }
 
 void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
 {
-    e->rec = xrealloc(e->rec, nflows * sizeof *e->rec);
+    struct rec_flow *r = aligned_alloc(64, nflows * sizeof *r);
+    if (!r) err_fatal("out of memory for %zu flows' recovery state", nflows);
+    if (e->rec) memcpy(r, e->rec, e->rec_n * sizeof *r);
+    free(e->rec);
+    e->rec = r;
+    e->rec_n = nflows;
+    e->rec_cold = xrealloc(e->rec_cold, nflows * sizeof *e->rec_cold);
     if (e->rec_bits)
         e->rec_bits = xrealloc(e->rec_bits, nflows * 3 * (e->rec_pkts / 64) * sizeof(uint64_t));
 }
@@ -203,6 +226,7 @@ void pkt_rec_grow(struct pkt_eng *e, size_t nflows)
 void pkt_rec_init(struct pkt_eng *e, uint32_t first, uint32_t n)
 {
     memset(&e->rec[first], 0, n * sizeof *e->rec);
+    memset(&e->rec_cold[first], 0, n * sizeof *e->rec_cold);
     if (e->rec_bits) memset(bm(e, first, 0), 0, (size_t)n * 3 * (e->rec_pkts / 64) * 8);
 }
 
@@ -215,7 +239,7 @@ static uint64_t first_lost(const struct pkt_eng *e, const struct flow *f)
     uint32_t fi = (uint32_t)(f - e->flows);
     const uint64_t *w = bm(e, fi, BM_LOST);
     uint64_t B = e->rec_pkts;
-    uint64_t p0 = f->acked / e->mtu;
+    uint64_t p0 = pkt_mtus(e, f->acked);
     for (uint64_t i = 0; i < B;) {
         uint64_t b = (p0 + i) & (B - 1);
         uint64_t word = w[b >> 6] >> (b & 63);
@@ -242,7 +266,7 @@ static void arm(struct pkt_eng *e, uint32_t fi)
     struct rec_flow *r = &e->rec[fi];
     if (r->timer) return;
     r->timer = 1;
-    r->timer_seq = pkt_push(e, r->rto_at, EV_RTO, fi);
+    e->rec_cold[fi].timer_seq = pkt_push(e, r->rto_at, EV_RTO, fi);
 }
 
 int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload)
@@ -250,7 +274,7 @@ int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t paylo
     uint32_t fi = (uint32_t)(f - e->flows);
     struct rec_flow *r = &e->rec[fi];
     if (off < r->high) {
-        r->retx_bytes += payload;
+        e->rec_cold[fi].retx_bytes += payload;
         e->st.retx_bytes += payload;
     }
     if (off == f->sent) {
@@ -301,7 +325,7 @@ static void maybe_finish(struct pkt_eng *e, struct flow *f)
     struct rec_flow *r = &e->rec[fi];
     if (r->done || f->acked != f->size) return;
     if (r->timer) {
-        evq_cancel(&e->q, r->timer_seq);
+        evq_cancel(&e->q, e->rec_cold[fi].timer_seq);
         r->timer = 0;
     }
     if (r->inpkts || f->ready) return; /* (a ready flow is in its sender's list) */
@@ -385,7 +409,7 @@ static void answer(struct pkt_eng *e, struct pkt *k, const struct rec_flow *r, u
     k->src = k->dst;
     k->dst = back;
     k->flags = (uint8_t)(PKT_ACK | PKT_REC | extra | (k->flags & PKT_CE));
-    int64_t d = (int64_t)((r->cum + e->mtu - 1) / e->mtu) - (int64_t)(s / e->mtu);
+    int64_t d = (int64_t)pkt_mtus(e, r->cum + e->mtu - 1) - (int64_t)pkt_mtus(e, s);
     if (d > -32768 && d < 32768) {
         k->payload = (uint16_t)(int16_t)d; /* seq stays the data packet's */
     } else {
@@ -420,7 +444,7 @@ static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
             return;
         }
         r->nacked = 1;
-        r->nacks++;
+        e->rec_cold[k->flow].nacks++;
         e->st.nacks++;
         answer(e, k, r, s, PKT_NACK);
         return;
@@ -443,7 +467,7 @@ static void gbn_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
         return;
     }
     r->nacked = 1;
-    r->nacks++;
+    e->rec_cold[k->flow].nacks++;
     e->st.nacks++;
     answer(e, k, r, s, PKT_NACK);
 }
@@ -459,12 +483,14 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
             consumed(e, fi);
             return;
         }
-        r->nacks++;
+        e->rec_cold[k->flow].nacks++;
         e->st.nacks++;
         answer(e, k, r, s, PKT_NACK | PKT_TRIM);
         return;
     }
-    if (s < r->cum || bm_get(rx, bit_of(e, s))) { /* a duplicate */
+    /* (the bit at cum is never set: the loop below clears it as cum
+     * reaches it, and no bit is set at or beyond rx_high) */
+    if (s < r->cum || (s != r->cum && bm_get(rx, bit_of(e, s)))) { /* a duplicate */
         e->st.dup_bytes += len;
         answer(e, k, r, s, 0);
         return;
@@ -489,7 +515,7 @@ static void sel_data(struct pkt_eng *e, struct pkt *k, struct flow *f, struct re
         }
         if (!r->nacked && e->now - r->gap_t >= e->reorder_ps) {
             r->nacked = 1;
-            r->nacks++;
+            e->rec_cold[fi].nacks++;
             e->st.nacks++;
             answer(e, k, r, s, PKT_NACK);
         } else {
@@ -524,7 +550,7 @@ static int ack_decode(const struct pkt_eng *e, const struct flow *f, const struc
         return 0;
     }
     *s = unwrap(k->seq, f->acked);
-    int64_t cp = (int64_t)(*s / e->mtu) + (int16_t)k->payload;
+    int64_t cp = (int64_t)pkt_mtus(e, *s) + (int16_t)k->payload;
     uint64_t cb = cp > 0 ? (uint64_t)cp * e->mtu : 0;
     *c = cb < f->size ? cb : f->size;
     return 1;
@@ -543,7 +569,8 @@ static void on_ack(struct pkt_eng *e, struct pkt *k, struct flow *f, struct rec_
     uint64_t fresh = 0;                 /* bytes this ack newly confirms (cc = nscc) */
     if (c > f->acked && c <= r->high) { /* new cumulative acknowledgement */
         uint64_t n = c - f->acked;
-        if (sel) {
+        if (sel && (r->sacked | r->lost)) {
+            /* (with neither, no bit is set: every byte is fresh) */
             uint64_t *sk = bm(e, fi, BM_SACK), *ls = bm(e, fi, BM_LOST);
             for (uint64_t o = f->acked; o < c; o += pkt_len(e, f, o)) {
                 uint64_t b = bit_of(e, o);
@@ -652,7 +679,7 @@ void pkt_rec_timer(struct pkt_eng *e, uint32_t fi)
         arm(e, fi);
         return;
     }
-    r->timeouts++;
+    e->rec_cold[fi].timeouts++;
     e->st.timeouts++;
     if (e->nscc) pkt_nscc_on_timeout(e, f);
     if (e->recovery == REC_SELECTIVE) {

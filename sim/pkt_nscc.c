@@ -89,14 +89,13 @@ void pkt_nscc_create(struct pkt_eng *e, const struct tr_spec *c)
     while ((double)(1u << n->ring_bits) < pkts && n->ring_bits < 20)
         n->ring_bits++;
     e->nscc = n;
-    e->cc = xmalloc(sizeof *e->cc); /* grown with the flows (pkt_send.c) */
+    pkt_cc_create(e);
     e->pkt_flags = PKT_CC;
 }
 
 void pkt_nscc_destroy(struct pkt_eng *e)
 {
     if (!e->nscc) return;
-    free(e->nscc->fl);
     free(e->nscc->sent_ns);
     free(e->nscc);
     e->nscc = NULL;
@@ -104,14 +103,14 @@ void pkt_nscc_destroy(struct pkt_eng *e)
 
 size_t pkt_nscc_flow_bytes(void)
 {
-    /* the ring of send times at its least, 2^3 entries (pkt_nscc_create) */
-    return sizeof(struct nscc_flow) + 8 * sizeof(uint32_t);
+    /* the ring of send times at its least, 2^3 entries (pkt_nscc_create);
+     * its state is in struct cc_flow */
+    return 8 * sizeof(uint32_t);
 }
 
 void pkt_nscc_grow(struct pkt_eng *e, uint32_t nflows)
 {
     struct pkt_nscc *n = e->nscc;
-    n->fl = xrealloc(n->fl, (size_t)nflows * sizeof *n->fl);
     n->sent_ns = xrealloc(n->sent_ns, ((size_t)nflows << n->ring_bits) * sizeof *n->sent_ns);
 }
 
@@ -130,20 +129,18 @@ void pkt_nscc_init(struct pkt_eng *e, uint32_t first, uint32_t nfl)
     if (w > ring) w = ring;
     if (w < e->mtu) w = e->mtu;
     for (uint32_t j = 0; j < nfl; j++) {
-        struct nscc_flow *s = &n->fl[first + j];
-        memset(s, 0, sizeof *s);
-        s->maxwnd = w;
-        s->base = base;
         struct cc_flow *c = &e->cc[first + j];
         memset(c, 0, sizeof *c);
         c->cwnd = w;
+        c->ns.maxwnd = w;
+        c->ns.base = base;
     }
 }
 
 void pkt_nscc_sent(struct pkt_eng *e, uint32_t fi, uint64_t off)
 {
     struct pkt_nscc *n = e->nscc;
-    uint32_t slot = (uint32_t)(off / e->mtu) & ((1u << n->ring_bits) - 1);
+    uint32_t slot = (uint32_t)pkt_mtus(e, off) & ((1u << n->ring_bits) - 1);
     n->sent_ns[((size_t)fi << n->ring_bits) + slot] = (uint32_t)(e->now / PS_PER_NS);
 }
 
@@ -156,7 +153,7 @@ static int qa_interval_end(struct pkt_eng *e, struct flow *f, int cause)
 {
     struct pkt_nscc *n = e->nscc;
     uint32_t fi = (uint32_t)(f - e->flows);
-    struct nscc_flow *s = &n->fl[fi];
+    struct nscc_flow *s = &e->cc[fi].ns;
     struct cc_flow *c = &e->cc[fi];
     int fire =
         s->qa_end != 0 && cause && (double)s->achieved < s->maxwnd / (double)(1u << n->qa_gate);
@@ -179,10 +176,10 @@ static void on_ack(struct pkt_eng *e, struct flow *f, uint64_t off, uint64_t byt
 {
     struct pkt_nscc *n = e->nscc;
     uint32_t fi = (uint32_t)(f - e->flows);
-    struct nscc_flow *s = &n->fl[fi];
+    struct nscc_flow *s = &e->cc[fi].ns;
     struct cc_flow *c = &e->cc[fi];
     double acked = (double)bytes;
-    uint32_t slot = (uint32_t)(off / e->mtu) & ((1u << n->ring_bits) - 1);
+    uint32_t slot = (uint32_t)pkt_mtus(e, off) & ((1u << n->ring_bits) - 1);
     uint32_t sent = n->sent_ns[((size_t)fi << n->ring_bits) + slot];
     double rtt = (double)(uint32_t)((uint32_t)(e->now / PS_PER_NS) - sent) * PS_PER_NS;
     double d = rtt > (double)s->base ? rtt - (double)s->base : 0;
@@ -255,7 +252,7 @@ void pkt_nscc_on_nack(struct pkt_eng *e, struct flow *f, uint64_t bytes)
 {
     struct pkt_nscc *n = e->nscc;
     uint32_t fi = (uint32_t)(f - e->flows);
-    struct nscc_flow *s = &n->fl[fi];
+    struct nscc_flow *s = &e->cc[fi].ns;
     struct cc_flow *c = &e->cc[fi];
     if (s->ignore > 0) {
         s->ignore = s->ignore > bytes ? s->ignore - bytes : 0;
@@ -281,6 +278,6 @@ void pkt_nscc_on_timeout(struct pkt_eng *e, struct flow *f)
     struct cc_flow *c = &e->cc[f - e->flows];
     c->cwnd *= n->md_keep;
     if (c->cwnd < e->mtu) c->cwnd = e->mtu;
-    n->fl[f - e->flows].fast = 0;
-    n->fl[f - e->flows].fast_on = 0;
+    e->cc[f - e->flows].ns.fast = 0;
+    e->cc[f - e->flows].ns.fast_on = 0;
 }

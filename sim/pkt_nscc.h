@@ -16,7 +16,7 @@ struct pkt_eng;
 struct flow;
 struct pkt;
 
-/* A flow's NSCC state. */
+/* A flow's NSCC state (in its struct cc_flow, beside its window). */
 struct nscc_flow {
     double maxwnd;      /* its largest window, bytes */
     double avg;         /* average queueing delay, ps */
@@ -32,9 +32,8 @@ struct nscc_flow {
 };
 
 /* The engine's: the parameters in the units the control uses, and the
- * per-flow state and send-time rings (as e->flows, grown with them). */
+ * per-flow send-time rings (as e->flows, grown with them). */
 struct pkt_nscc {
-    struct nscc_flow *fl;
     uint32_t *sent_ns;       /* [flows << ring_bits]: send time (ns, mod 2^32) by packet number */
     uint32_t ring_bits;      /* a flow's ring holds 2^ring_bits send times */
     double target;           /* ps */

@@ -21,8 +21,11 @@
  * paused like any other, and its sender stops: it is called again only when
  * its last data packet has left the port. Head-of-line blocking and
  * congestion spreading follow: a paused port stops every flow through it.
- * With switch.ctrl_priority control packets are a second class (ctrl_slot):
- * ahead of waiting data, never charged, never paused (pkt_ctrlq.c).
+ * With switch.ctrl_priority control packets are a second class, in a FIFO
+ * of their own per port (cq): a port that starts a packet takes the control
+ * FIFO's head first, paused or not, so a control packet waits for the packet
+ * in service and earlier control packets only, ahead of the waiting data,
+ * at O(1) per packet; never charged, never paused (pkt_ctrlq.c).
  *
  * Headroom (switch.pfc_headroom_bytes) is what the switch holds per ingress
  * above XOFF for the bytes that still arrive once PAUSE is sent; nothing is
@@ -51,7 +54,8 @@ struct pfc_slot {
 struct pfc_port {
     struct pfc_slot *q; /* ring of cap (a power of two), oldest at head */
     uint32_t head, n, cap;
-    uint8_t busy;      /* serializing q[head] until tx_end */
+    uint8_t busy;      /* serializing q[head] (cq[chead] if svc_ctrl) until tx_end */
+    uint8_t svc_ctrl;  /* the packet in service is the control FIFO's head */
     uint8_t paused;    /* by its far end's PAUSE */
     uint8_t xoff_sent; /* as an ingress: it has sent PAUSE, not yet RESUME */
     simtime_t tx_end;
@@ -60,6 +64,9 @@ struct pfc_port {
     simtime_t paused_since, pause_ps;
     uint64_t ing_bytes, ing_max; /* as an ingress: bytes queued in the switch */
     uint64_t npaused;            /* PAUSEs that took effect here */
+    /* switch.ctrl_priority: the control packets' FIFO, as q */
+    struct pfc_slot *cq;
+    uint32_t chead, cn, ccap;
 };
 
 struct pkt_pfc {
@@ -86,12 +93,14 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t)
 {
     for (uint32_t i = 0; i < t->nports; i++) {
         struct pfc_port *pp = &f->ports[i];
-        struct pfc_slot *q = pp->q;
-        uint32_t cap = pp->cap;
+        struct pfc_slot *q = pp->q, *cq = pp->cq;
+        uint32_t cap = pp->cap, ccap = pp->ccap;
         simtime_t sig = pp->signal_ps;
         memset(pp, 0, sizeof *pp);
         pp->q = q;
         pp->cap = cap;
+        pp->cq = cq;
+        pp->ccap = ccap;
         pp->signal_ps = sig;
     }
     f->pauses = f->overruns = 0;
@@ -100,44 +109,44 @@ void pkt_pfc_reset(struct pkt_pfc *f, const struct topo *t)
 void pkt_pfc_destroy(struct pkt_pfc *f, uint32_t nports)
 {
     if (!f) return;
-    for (uint32_t i = 0; i < nports; i++)
+    for (uint32_t i = 0; i < nports; i++) {
         free(f->ports[i].q);
+        free(f->ports[i].cq);
+    }
     free(f->ports);
     free(f);
 }
 
-static void queue_grow(struct pfc_port *pp)
+/* Doubles a FIFO of slots (*q, *head, n, *cap), keeping its order. */
+static __attribute__((noinline)) void queue_grow(struct pfc_slot **q, uint32_t *head, uint32_t n,
+                                                 uint32_t *cap)
 {
-    uint32_t cap = pp->cap ? 2 * pp->cap : 8;
-    if (cap < pp->cap) err_fatal("more than %u packets queued at one port", pp->cap);
-    struct pfc_slot *r = xmalloc((size_t)cap * sizeof *r);
-    for (uint32_t j = 0; j < pp->n; j++)
-        r[j] = pp->q[(pp->head + j) & (pp->cap - 1)];
-    free(pp->q);
-    pp->q = r;
-    pp->head = 0;
-    pp->cap = cap;
+    uint32_t c = *cap ? 2 * *cap : 8;
+    if (c < *cap) err_fatal("more than %u packets queued at one port", *cap);
+    struct pfc_slot *r = xmalloc((size_t)c * sizeof *r);
+    for (uint32_t j = 0; j < n; j++)
+        r[j] = (*q)[(*head + j) & (*cap - 1)];
+    free(*q);
+    *q = r;
+    *head = 0;
+    *cap = c;
 }
 
-/* switch.ctrl_priority: the slot for a control packet joining pp (room
- * made), behind the packet in service and the control packets waiting,
- * ahead of the data waiting (which move one slot down: pkt_ctrlq.c). A
- * control packet at the head starts even while the port is paused. */
-static struct pfc_slot *ctrl_slot(struct pfc_port *pp)
+/* switch.ctrl_priority: the slot for a control packet joining pp, at the
+ * tail of its control FIFO (pkt_ctrlq.c's class). */
+static __attribute__((noinline)) struct pfc_slot *ctrl_slot(struct pfc_port *pp)
 {
-    uint32_t m = pp->cap - 1, j = pp->n;
-    while (j > pp->busy && !pkt_is_ctrl(&pp->q[(pp->head + j - 1) & m].k))
-        j--;
-    for (uint32_t i = pp->n; i > j; i--)
-        pp->q[(pp->head + i) & m] = pp->q[(pp->head + i - 1) & m];
-    pp->n++;
-    return &pp->q[(pp->head + j) & m];
+    if (pp->cn == pp->ccap) queue_grow(&pp->cq, &pp->chead, pp->cn, &pp->ccap);
+    return &pp->cq[(pp->chead + pp->cn++) & (pp->ccap - 1)];
 }
 
 /* Port q starts serializing the head of its queue. */
-static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
+static inline __attribute__((always_inline)) void tx_start(struct pkt_eng *e, uint32_t q,
+                                                           struct pfc_port *pp)
 {
-    const struct pfc_slot *s = &pp->q[pp->head];
+    /* a control packet first (cn > 0 only under switch.ctrl_priority) */
+    pp->svc_ctrl = pp->cn != 0;
+    const struct pfc_slot *s = pp->svc_ctrl ? &pp->cq[pp->chead] : &pp->q[pp->head];
     pp->busy = 1;
     pp->tx_end = e->now + s->ser;
     pp->waiting_ps -= s->ser;
@@ -148,14 +157,18 @@ static void tx_start(struct pkt_eng *e, uint32_t q, struct pfc_port *pp)
 
 /* Ingress port `in` (of the switch at its far end) signals its sender:
  * PAUSE or RESUME, in effect signal_ps later. */
-static void signal_up(struct pkt_eng *e, uint32_t in, struct pfc_port *ip, int pause)
+static __attribute__((noinline)) void signal_up(struct pkt_eng *e, uint32_t in, struct pfc_port *ip,
+                                                int pause)
 {
     ip->xoff_sent = (uint8_t)pause;
     if (pause) e->pfc->pauses++;
     pkt_push(e, e->now + ip->signal_ps, pause ? EV_PAUSE : EV_RESUME, in);
 }
 
-void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
+/* pkt_pfc_commit's body, inlined into the event handlers below (a
+ * packet's hop is an arrival and a commit: one call, not two). */
+static inline __attribute__((always_inline)) void
+pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
 {
     struct pkt_pfc *f = e->pfc;
     struct pfc_port *pp = &f->ports[q];
@@ -175,9 +188,14 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
         }
         pkt_port_watch(e, p, k, b, ser);
     }
-    if (pp->n == pp->cap) queue_grow(pp);
     int ctrl = e->ctrlq && pkt_is_ctrl(k);
-    struct pfc_slot *s = ctrl ? ctrl_slot(pp) : &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    struct pfc_slot *s;
+    if (ctrl) {
+        s = ctrl_slot(pp);
+    } else {
+        if (pp->n == pp->cap) queue_grow(&pp->q, &pp->head, pp->n, &pp->cap);
+        s = &pp->q[(pp->head + pp->n++) & (pp->cap - 1)];
+    }
     if (ctrl) ingress = PKT_NONE; /* its class is not paused: not charged (pkt_ctrlq.c) */
     s->k = *k;
     s->ser = ser;
@@ -197,35 +215,59 @@ void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingre
     if (!pp->busy && (!pp->paused || ctrl)) tx_start(e, q, pp);
 }
 
+void pkt_pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint32_t wake)
+{
+    pfc_commit(e, q, k, ingress, wake);
+}
+
 /* Port q's packet in service has left: onto the wire, its ingress charge
- * released, the next one started, its sender called. */
-static void tx_done(struct pkt_eng *e, uint32_t q)
+ * released, the next one started, its sender called. (The slot is read in
+ * place: nothing writes the queue before its fields are used, the sender's
+ * call, which may commit here, coming last.) */
+void pkt_pfc_tx(struct pkt_eng *e, uint32_t q)
 {
     struct pkt_pfc *f = e->pfc;
     struct pfc_port *pp = &f->ports[q];
     struct port_rt *p = &e->ports[q];
-    struct pfc_slot s = pp->q[pp->head];
-    pp->head = (pp->head + 1) & (pp->cap - 1);
-    pp->n--;
-    pp->busy = 0;
-    p->bytes += s.k.wire;
-    s.k.t = e->now + p->lat_ps;
-    if (p->n == 0) pkt_push(e, s.k.t, EV_ARRIVE_PFC, q);
-    if (p->n == p->cap) pkt_port_ring_grow(p);
-    p->ring[(p->head + p->n++) & (p->cap - 1)] = s.k;
-    if (s.ingress != PKT_NONE) {
-        struct pfc_port *ip = &f->ports[s.ingress];
-        ip->ing_bytes -= s.k.wire;
-        if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s.ingress, ip, 0);
+    const struct pfc_slot *s;
+    if (pp->svc_ctrl) { /* a control packet (switch.ctrl_priority) */
+        s = &pp->cq[pp->chead];
+        pp->chead = (pp->chead + 1) & (pp->ccap - 1);
+        pp->cn--;
+    } else {
+        s = &pp->q[pp->head];
+        pp->head = (pp->head + 1) & (pp->cap - 1);
+        pp->n--;
     }
-    if (pp->n && (!pp->paused || (e->ctrlq && pkt_is_ctrl(&pp->q[pp->head].k))))
+    uint32_t ingress = s->ingress, wake = s->wake, wire = s->k.wire;
+    pp->busy = 0;
+    p->bytes += wire;
+    simtime_t t = e->now + p->lat_ps;
+    if (p->n == 0) pkt_push(e, t, EV_ARRIVE_PFC, q);
+    if (p->n == p->cap) pkt_port_ring_grow(p);
+    struct pkt *w = &p->ring[(p->head + p->n++) & (p->cap - 1)];
+    *w = s->k;
+    w->t = t;
+    if (ingress != PKT_NONE) {
+        struct pfc_port *ip = &f->ports[ingress];
+        ip->ing_bytes -= wire;
+        if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, ingress, ip, 0);
+    }
+    if (pp->cn || (pp->n && !pp->paused)) /* control packets start while paused */
         tx_start(e, q, pp);
     else
         p->busy_until = e->now + pp->waiting_ps;
-    if (s.wake != PKT_NONE) {
-        e->hosts[s.wake].nic_pending = 0;
-        pkt_nic_send(e, s.wake);
+    if (wake != PKT_NONE) {
+        e->hosts[wake].nic_pending = 0;
+        pkt_nic_send(e, wake);
     }
+}
+
+/* EV_ARRIVE_PFC: the head of port q's wire reaches its far end (pkt_route.h)
+ * and goes on through a pausable port, pkt_pfc_commit inlined (flatten). */
+__attribute__((flatten)) void pkt_pfc_arrive(struct pkt_eng *e, uint32_t q)
+{
+    pkt_arrive_at(e, q, 1);
 }
 
 void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
@@ -233,10 +275,10 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
     struct pfc_port *pp = &e->pfc->ports[q];
     switch (kind) {
     case EV_ARRIVE_PFC:
-        pkt_arrive_at(e, q, 1);
+        pkt_pfc_arrive(e, q);
         break;
     case EV_TX:
-        tx_done(e, q);
+        pkt_pfc_tx(e, q);
         break;
     case EV_PAUSE:
         pp->paused = 1;
@@ -246,7 +288,7 @@ void pkt_pfc_event(struct pkt_eng *e, uint32_t kind, uint32_t q)
     case EV_RESUME:
         pp->paused = 0;
         pp->pause_ps += e->now - pp->paused_since;
-        if (!pp->busy && pp->n) tx_start(e, q, pp);
+        if (!pp->busy && (pp->n || pp->cn)) tx_start(e, q, pp);
         break;
     }
 }
@@ -289,8 +331,8 @@ int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
         msg, n,
         "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
         "%u packet%s waiting)",
-        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n,
-        e->pfc->ports[first].n == 1 ? "" : "s");
+        paused, paused == 1 ? "" : "s", first, e->pfc->ports[first].n + e->pfc->ports[first].cn,
+        e->pfc->ports[first].n + e->pfc->ports[first].cn == 1 ? "" : "s");
     return -1;
 }
 
@@ -314,33 +356,42 @@ uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q)
  * Returns the number lost. */
 uint32_t pkt_pfc_queued(const struct pkt_eng *e, uint32_t q)
 {
-    return e->pfc->ports[q].n;
+    return e->pfc->ports[q].n + e->pfc->ports[q].cn;
 }
 
-uint32_t pkt_pfc_fail(struct pkt_eng *e, uint32_t q, struct pkt *lost)
+/* One FIFO of port q (its data queue, or its control FIFO) into lost[];
+ * in_service: its head is the packet being serialized. */
+static uint32_t fail_fifo(struct pkt_eng *e, uint32_t q, const struct pfc_slot *r, uint32_t head,
+                          uint32_t n, uint32_t cap, int in_service, struct pkt *lost)
 {
     struct pkt_pfc *f = e->pfc;
-    struct pfc_port *pp = &f->ports[q];
-    struct port_rt *p = &e->ports[q];
-    uint32_t n = pp->n;
     for (uint32_t j = 0; j < n; j++) {
-        const struct pfc_slot *s = &pp->q[(pp->head + j) & (pp->cap - 1)];
+        const struct pfc_slot *s = &r[(head + j) & (cap - 1)];
         if (s->wake != PKT_NONE)
             err_fatal("faults.fail: a NIC's port %u failed under switch.pfc", q);
         lost[j] = s->k;
-        if (j == 0 && pp->busy) p->bytes += s->k.wire; /* begun: counted as sent (busy_ps has it) */
+        if (j == 0 && in_service) e->ports[q].bytes += s->k.wire; /* begun: counted as sent */
         if (s->ingress != PKT_NONE) {
             struct pfc_port *ip = &f->ports[s->ingress];
             ip->ing_bytes -= s->k.wire;
             if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s->ingress, ip, 0);
         }
     }
+    return n;
+}
+
+uint32_t pkt_pfc_fail(struct pkt_eng *e, uint32_t q, struct pkt *lost)
+{
+    struct pfc_port *pp = &e->pfc->ports[q];
+    uint32_t n = fail_fifo(e, q, pp->q, pp->head, pp->n, pp->cap, pp->busy && !pp->svc_ctrl, lost);
+    n += fail_fifo(e, q, pp->cq, pp->chead, pp->cn, pp->ccap, pp->busy && pp->svc_ctrl, lost + n);
     pp->head = pp->n = 0;
-    pp->busy = 0;
+    pp->chead = pp->cn = 0;
+    pp->busy = pp->svc_ctrl = 0;
     pp->waiting_ps = 0;
     if (pp->paused) pp->pause_ps += e->now - pp->paused_since;
     pp->paused = 0;
     pp->xoff_sent = 0;
-    p->busy_until = e->now;
+    e->ports[q].busy_until = e->now;
     return n;
 }

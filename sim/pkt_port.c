@@ -3,6 +3,7 @@
  * marking on the queue a packet finds, the packets on its wire in a ring,
  * and its counters. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "base/rng.h"
@@ -139,6 +140,47 @@ static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32
                                      : ser_ps(k->wire, e->base.t->ports[q].bps);
 }
 
+/* The start of packet o's serialization at port p (q): its departure less
+ * its serialization. */
+static inline simtime_t start_of(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
+                                 const struct pkt *o)
+{
+    return o->t - p->lat_ps - ser_of(e, p, q, o);
+}
+
+/* Where pkt_commit_first puts its header in port q's ring of n > 1
+ * packets: after the last packet at index 1 or beyond that has begun (its
+ * start is not after now), or at 1, as a scan from the tail finds it.
+ * Packets appended by pkt_commit start no earlier than any packet ahead of
+ * them, so while the starts rise along the ring a binary search finds the
+ * same place in log n looks. A header put between two packets may start
+ * after the one behind it (or before the one ahead: its departure capped at
+ * the next one's, or following one that overlaps the packet after it);
+ * until such a header has left the ring (e->trim_mixed[q]: the latest one's
+ * arrival time, 0: none) the ring is scanned from its tail instead. */
+static uint32_t first_waiting(struct pkt_eng *e, uint32_t q, const struct port_rt *p)
+{
+    uint32_t m = p->cap - 1, n = p->n;
+    if (start_of(e, p, q, &p->ring[(p->head + n - 1) & m]) <= e->now) return n; /* none waits */
+    simtime_t *mixed = &e->trim_mixed[q];
+    if (*mixed && p->ring[p->head].t > *mixed) *mixed = 0; /* gone */
+    if (*mixed) {
+        uint32_t j = n - 1;
+        while (j > 1 && start_of(e, p, q, &p->ring[(p->head + j - 1) & m]) > e->now)
+            j--;
+        return j;
+    }
+    uint32_t lo = 1, hi = n - 1; /* the first index >= 1 not begun: in [1, n - 1] */
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (start_of(e, p, q, &p->ring[(p->head + mid) & m]) <= e->now)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Puts packet k (a trimmed header) into port q's queue ahead of every
  * packet there that has not begun its serialization: strict priority
  * without preemption, the packet on the link finishes first. The packets
@@ -156,12 +198,7 @@ void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k)
     }
     struct port_rt *p = &e->ports[q];
     simtime_t ser = ser_of(e, p, q, k);
-    uint32_t m = p->cap - 1, j = p->n;
-    while (j > 1) {
-        const struct pkt *o = &p->ring[(p->head + j - 1) & m];
-        if (o->t - p->lat_ps - ser_of(e, p, q, o) <= e->now) break; /* it has begun */
-        j--;
-    }
+    uint32_t m = p->cap - 1, j = p->n > 1 ? first_waiting(e, q, p) : p->n;
     simtime_t start = e->now;
     if (j > 0) {
         simtime_t prev = p->ring[(p->head + j - 1) & m].t - p->lat_ps;
@@ -169,15 +206,28 @@ void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k)
     }
     k->t = start + ser + p->lat_ps;
     if (j < p->n && p->ring[(p->head + j) & m].t < k->t) k->t = p->ring[(p->head + j) & m].t;
+    /* the starts no longer rise along the ring where k goes (first_waiting) */
+    simtime_t ks = k->t - p->lat_ps - ser;
+    if ((j > 0 && ks < start_of(e, p, q, &p->ring[(p->head + j - 1) & m])) ||
+        (j < p->n && ks > start_of(e, p, q, &p->ring[(p->head + j) & m])))
+        if (k->t > e->trim_mixed[q]) e->trim_mixed[q] = k->t;
     p->busy_until = (p->busy_until > e->now ? p->busy_until : e->now) + ser;
     if (p->busy_until - e->now > p->max_backlog_ps) p->max_backlog_ps = p->busy_until - e->now;
     p->bytes += k->wire;
     p->busy_ps += ser;
     if (p->n == p->cap) ring_grow(p);
+    /* the packets from j on move one slot down: ring slots a .. b - 1 to
+     * a + 1 .. b, in at most two runs and a wrap */
     m = p->cap - 1;
-    for (uint32_t i = p->n; i > j; i--)
-        p->ring[(p->head + i) & m] = p->ring[(p->head + i - 1) & m];
-    p->ring[(p->head + j) & m] = *k;
+    uint32_t a = (p->head + j) & m, b = (p->head + p->n) & m;
+    if (a <= b) {
+        memmove(&p->ring[a + 1], &p->ring[a], (size_t)(b - a) * sizeof *p->ring);
+    } else {
+        memmove(&p->ring[1], &p->ring[0], (size_t)b * sizeof *p->ring);
+        p->ring[0] = p->ring[m];
+        memmove(&p->ring[a + 1], &p->ring[a], (size_t)(m - a) * sizeof *p->ring);
+    }
+    p->ring[a] = *k;
     if (p->n++ == 0) pkt_push(e, k->t, EV_ARRIVE, q);
 }
 

@@ -153,7 +153,7 @@ static inline __attribute__((always_inline)) uint32_t msg_slot(struct pkt_eng *e
             if (e->path == PATH_FLOWLET)
                 e->flowlet_last = xrealloc(e->flowlet_last, (size_t)e->capmsgs * e->subflows *
                                                                 sizeof *e->flowlet_last);
-            if (e->cc) e->cc = xrealloc(e->cc, (size_t)e->capmsgs * e->subflows * sizeof *e->cc);
+            if (e->cc) pkt_cc_grow(e, (size_t)e->capmsgs * e->subflows);
             if (e->rec) pkt_rec_grow(e, (size_t)e->capmsgs * e->subflows);
             if (e->nscc) pkt_nscc_grow(e, e->capmsgs * e->subflows);
         }

@@ -10,7 +10,8 @@
  *    forwarding does) overtakes the data there with the key on, queues
  *    behind it with the key off;
  *  - a paused port (switch.pfc) still sends control packets with the key
- *    on, and holds them with it off;
+ *    on, and holds them with it off; their FIFO there (order and times on
+ *    the wire) ahead of the waiting data, against arrival order key off;
  *  - end to end: a flow whose acks cross a port an incast keeps full is
  *    slowed by the whole backlog per round trip with the key off and runs
  *    near its alone time with it on; bytes per port are the same either way
@@ -190,6 +191,93 @@ static void test_pfc_paused_port(void **state)
     pfc_case(0);
 }
 
+/* switch.pfc with the key on: control packets keep their FIFO order among
+ * themselves, go ahead of the data waiting at a paused port and start while
+ * it is paused, also when one joins an idle paused port; the data follow on
+ * RESUME. With the key off everything leaves in arrival order once resumed.
+ * Checked on the wire's ring (the order and each packet's arrival time). */
+static void pfc_fifo_case(int on)
+{
+    struct cfg c = small_cfg(on);
+    c.tr.sw.pfc = 1;
+    struct topo *t;
+    struct err er;
+    assert_int_equal(topo_build(&c.topo, &t, &er), 0);
+    struct eng_hooks h = {NULL, no_done};
+    struct eng *eb = eng_create(t, &c.tr, 1, &h);
+    struct pkt_eng *e = pkt_eng_of(eb);
+    uint32_t q = t->host_down[0];
+    struct port_rt *p = &e->ports[q];
+    simtime_t sm = p->ser_mtu, sa = p->ser_ack, lat = p->lat_ps;
+    e->now = 0;
+    struct pkt k;
+    for (uint32_t i = 0; i < 4; i++) { /* data 0 (starts), PAUSE, data 1..3 */
+        k = mk(e, 0);
+        k.flow = i;
+        pkt_pfc_commit(e, q, &k, PKT_NONE, PKT_NONE);
+        if (i == 0) pkt_pfc_event(e, EV_PAUSE, q);
+    }
+    for (uint32_t i = 10; i < 12; i++) { /* acks 10, 11 */
+        k = mk(e, PKT_ACK);
+        k.flow = i;
+        pkt_pfc_commit(e, q, &k, PKT_NONE, PKT_NONE);
+    }
+    static const uint32_t order_on[7] = {0, 10, 11, 12, 1, 2, 3};
+    static const uint32_t order_off[7] = {0, 1, 2, 3, 10, 11, 12};
+    simtime_t dep[7];
+    if (on) {
+        simtime_t step[3] = {sm, sa, sa}; /* data 0, acks 10 and 11 leave; the port idles */
+        for (int i = 0; i < 3; i++) {
+            e->now += step[i];
+            dep[i] = e->now;
+            pkt_pfc_event(e, EV_TX, q);
+        }
+        assert_int_equal(p->busy_ps, sm + 2 * sa);
+        k = mk(e, PKT_ACK); /* ack 12 at the idle paused port: it starts */
+        k.flow = 12;
+        pkt_pfc_commit(e, q, &k, PKT_NONE, PKT_NONE);
+        e->now += sa;
+        dep[3] = e->now;
+        pkt_pfc_event(e, EV_TX, q);
+        pkt_pfc_event(e, EV_RESUME, q);
+        for (int i = 4; i < 7; i++) {
+            e->now += sm;
+            dep[i] = e->now;
+            pkt_pfc_event(e, EV_TX, q);
+        }
+    } else {
+        e->now = sm;
+        dep[0] = e->now;
+        pkt_pfc_event(e, EV_TX, q);
+        k = mk(e, PKT_ACK); /* ack 12 waits with the rest */
+        k.flow = 12;
+        pkt_pfc_commit(e, q, &k, PKT_NONE, PKT_NONE);
+        assert_int_equal(p->busy_ps, sm);
+        pkt_pfc_event(e, EV_RESUME, q);
+        for (int i = 1; i < 7; i++) {
+            e->now += i < 4 ? sm : sa;
+            dep[i] = e->now;
+            pkt_pfc_event(e, EV_TX, q);
+        }
+    }
+    assert_int_equal(p->busy_ps, 4 * sm + 3 * sa);
+    assert_int_equal(p->n, 7);
+    for (uint32_t i = 0; i < 7; i++) {
+        const struct pkt *w = &p->ring[(p->head + i) & (p->cap - 1)];
+        assert_int_equal(w->flow, on ? order_on[i] : order_off[i]);
+        assert_int_equal(w->t, dep[i] + lat);
+    }
+    eng_destroy(eb);
+    topo_destroy(t);
+}
+
+static void test_pfc_ctrl_fifo(void **state)
+{
+    (void)state;
+    pfc_fifo_case(1);
+    pfc_fifo_case(0);
+}
+
 struct probe {
     simtime_t end; /* the probe's (tag 99) delivery */
     simtime_t last;
@@ -342,13 +430,10 @@ static void test_repeatable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ack_switch_port),
-        cmocka_unit_test(test_ack_nic_port),
-        cmocka_unit_test(test_trimmed_header_next_hop),
-        cmocka_unit_test(test_pfc_paused_port),
-        cmocka_unit_test(test_probe_end_to_end),
-        cmocka_unit_test(test_trim_recovers),
-        cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_ack_switch_port),         cmocka_unit_test(test_ack_nic_port),
+        cmocka_unit_test(test_trimmed_header_next_hop), cmocka_unit_test(test_pfc_paused_port),
+        cmocka_unit_test(test_pfc_ctrl_fifo),           cmocka_unit_test(test_probe_end_to_end),
+        cmocka_unit_test(test_trim_recovers),           cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

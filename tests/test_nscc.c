@@ -96,11 +96,10 @@ static void test_lone_flow_line_rate(void **state)
     double thr = (double)(O.rx[i1] - O.rx[i0]) / ((double)(O.t[i1] - O.t[i0]) / PS_PER_S);
     print_message("nscc lone flow: %.2f us against %.2f us, throughput %.5f of C, window %.0f of "
                   "max %.0f\n",
-                  end / PS_PER_US, ideal / PS_PER_US, thr / C, pe->cc[0].cwnd,
-                  pe->nscc->fl[0].maxwnd);
+                  end / PS_PER_US, ideal / PS_PER_US, thr / C, pe->cc[0].cwnd, pe->cc[0].ns.maxwnd);
     assert_true(thr / C > 0.999);
     assert_true(end < ideal * 1.001);
-    assert_true(pe->cc[0].cwnd == pe->nscc->fl[0].maxwnd);
+    assert_true(pe->cc[0].cwnd == pe->cc[0].ns.maxwnd);
     assert_int_equal(eng_port(e, O.port)->ecn_marks, 0);
     eng_destroy(e);
     topo_destroy(t);

@@ -281,10 +281,10 @@ static void test_nscc_loss_rules(void **state)
     struct flow *f = &e->flows[0];
     double w0 = e->cc[0].cwnd, base = e->nscc->nack_delay, g = e->nscc->ewma;
     assert_true(w0 > 8 * 4096);
-    e->nscc->fl[0].avg = 0;
+    e->cc[0].ns.avg = 0;
     pkt_nscc_on_nack(e, f, 4096);
     assert_true(e->cc[0].cwnd == w0 - 4096);
-    assert_true(e->nscc->fl[0].avg == g * base);
+    assert_true(e->cc[0].ns.avg == g * base);
     pkt_nscc_on_timeout(e, f);
     assert_true(e->cc[0].cwnd == (w0 - 4096) * (1 - c.tr.nscc.md_max));
     for (int i = 0; i < 100; i++) /* never below one packet */

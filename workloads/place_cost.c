@@ -87,7 +87,9 @@ void pl_eval_init(struct pl_eval *ev, const struct pl_profile *pr, const struct 
     ev->reps = xcalloc((size_t)E * slots, sizeof(int));
     ev->nrep2 = xcalloc((size_t)E, sizeof(int));
     ev->reps2 = xcalloc((size_t)E * slots, sizeof(int));
-    ev->flow = xcalloc((size_t)G * G, sizeof(double));
+    /* (a [G x G] matrix is 2 GiB at 16384 GPUs: standard mode needs a row) */
+    ev->flow = xcalloc(pr->mode == PL_COHERENT ? (size_t)G * G : (size_t)G, sizeof(double));
+    ev->nz = xcalloc((size_t)G, sizeof(int));
     ev->load = xcalloc((size_t)G, sizeof(double));
     ev->sent = xcalloc((size_t)G, sizeof(double));
     ev->recv = xcalloc((size_t)G, sizeof(double));
@@ -104,6 +106,7 @@ void pl_eval_free(struct pl_eval *ev)
     free(ev->nrep2);
     free(ev->reps2);
     free(ev->flow);
+    free(ev->nz);
     free(ev->load);
     free(ev->sent);
     free(ev->recv);
@@ -124,19 +127,41 @@ static void collect_reps(const struct pl_eval *ev, const int *row, int *nrep, in
     }
 }
 
+/* Adds m > 0 units from src to d: the matrix's entry, or (standard mode)
+ * the row's, its column listed when it was 0. */
+static void add_flow(struct pl_eval *ev, int src, int d, double m)
+{
+    if (ev->pr->mode == PL_COHERENT) {
+        ev->flow[(size_t)src * ev->pr->gpus + d] += m;
+        return;
+    }
+    if (ev->flow[d] == 0) ev->nz[ev->nnz++] = d;
+    ev->flow[d] += m;
+}
+
 /* Routes `mass` units from GPU src to expert e (replicas nrep/reps). */
 static void route(struct pl_eval *ev, double mass, int src, int n, const int *reps)
 {
-    int G = ev->pr->gpus;
     assert(n > 0);
     for (int i = 0; i < n; i++)
         if (reps[i] == src) {
-            ev->flow[(size_t)src * G + src] += mass;
+            add_flow(ev, src, src, mass);
             return;
         }
     for (int i = 0; i < n; i++)
-        ev->flow[(size_t)src * G + reps[i]] += mass / n;
+        add_flow(ev, src, reps[i], mass / n);
 }
+
+static double cost_of(const struct pl_eval *ev);
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The units m from s to d into the loads and the traffic. */
+static void add_units(struct pl_eval *ev, int s, int d, double m);
 
 static void add_traffic(struct pl_eval *ev, int s, int d, double m)
 {
@@ -159,16 +184,39 @@ static void add_traffic(struct pl_eval *ev, int s, int d, double m)
 double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
 {
     const struct pl_profile *pr = ev->pr;
-    const struct pl_fabric *f = ev->f;
     int E = pr->experts, G = pr->gpus, S = ev->slots;
     collect_reps(ev, slot_expert + (size_t)l * S, ev->nrep, ev->reps);
+    memset(ev->load, 0, sizeof(double) * (size_t)G);
+    memset(ev->sent, 0, sizeof(double) * (size_t)G);
+    memset(ev->recv, 0, sizeof(double) * (size_t)G);
+    memset(ev->lout, 0, sizeof(double) * (size_t)pr->leaves);
+    memset(ev->lin, 0, sizeof(double) * (size_t)pr->leaves);
+    memset(ev->nsent, 0, sizeof(double) * (size_t)G);
+    memset(ev->nrecv, 0, sizeof(double) * (size_t)G);
+    if (pr->mode == PL_STANDARD) {
+        /* row by row, each in increasing order of destination: the sums of
+         * the whole matrix's walk, in the same order */
+        for (int h = 0; h < G; h++) {
+            const double *hm = pl_home_at(pr, l, h);
+            ev->nnz = 0;
+            for (int e = 0; e < E; e++)
+                if (hm[e] > 0) route(ev, hm[e], h, ev->nrep[e], ev->reps + (size_t)e * S);
+            qsort(ev->nz, (size_t)ev->nnz, sizeof *ev->nz, cmp_int);
+            for (int i = 0; i < ev->nnz; i++) {
+                int d = ev->nz[i];
+                add_units(ev, h, d, ev->flow[d]);
+                ev->flow[d] = 0;
+            }
+        }
+        return cost_of(ev);
+    }
     memset(ev->flow, 0, sizeof(double) * (size_t)G * G);
     for (int h = 0; h < G; h++) {
         const double *hm = pl_home_at(pr, l, h);
         for (int e = 0; e < E; e++)
             if (hm[e] > 0) route(ev, hm[e], h, ev->nrep[e], ev->reps + (size_t)e * S);
     }
-    if (pr->mode == PL_COHERENT && l > 0) {
+    if (l > 0) {
         collect_reps(ev, slot_expert + (size_t)(l - 1) * S, ev->nrep2, ev->reps2);
         for (int a = 0; a < E; a++) {
             const double *pa = pl_pair_at(pr, l, a);
@@ -181,22 +229,12 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
             }
         }
     }
-    memset(ev->load, 0, sizeof(double) * (size_t)G);
-    memset(ev->sent, 0, sizeof(double) * (size_t)G);
-    memset(ev->recv, 0, sizeof(double) * (size_t)G);
-    memset(ev->lout, 0, sizeof(double) * (size_t)pr->leaves);
-    memset(ev->lin, 0, sizeof(double) * (size_t)pr->leaves);
-    memset(ev->nsent, 0, sizeof(double) * (size_t)G);
-    memset(ev->nrecv, 0, sizeof(double) * (size_t)G);
     for (int s = 0; s < G; s++)
         for (int d = 0; d < G; d++) {
             double m = ev->flow[(size_t)s * G + d];
-            if (m == 0) continue;
-            ev->load[d] += m;
-            add_traffic(ev, s, d, m);
-            if (pr->mode == PL_STANDARD) add_traffic(ev, d, s, m);
+            if (m != 0) add_units(ev, s, d, m);
         }
-    if (pr->mode == PL_COHERENT && l == pr->layers - 1)
+    if (l == pr->layers - 1)
         for (int h = 0; h < G; h++)
             for (int e = 0; e < E; e++) {
                 double m = pr->back[(size_t)h * E + e];
@@ -205,6 +243,22 @@ double pl_eval_layer(struct pl_eval *ev, const int *slot_expert, int l)
                 for (int i = 0; i < n; i++)
                     add_traffic(ev, ev->reps[(size_t)e * S + i], h, m / n);
             }
+    return cost_of(ev);
+}
+
+static void add_units(struct pl_eval *ev, int s, int d, double m)
+{
+    ev->load[d] += m;
+    add_traffic(ev, s, d, m);
+    if (ev->pr->mode == PL_STANDARD) add_traffic(ev, d, s, m);
+}
+
+/* The layer's cost from its loads and traffic. */
+static double cost_of(const struct pl_eval *ev)
+{
+    const struct pl_profile *pr = ev->pr;
+    const struct pl_fabric *f = ev->f;
+    int G = pr->gpus;
     double maxload = 0, maxg = 0, maxl = 0, maxn = 0;
     for (int g = 0; g < G; g++) {
         if (ev->load[g] > maxload) maxload = ev->load[g];

@@ -48,7 +48,11 @@ struct pl_eval {
     int slots, spg;
     int *nrep, *reps;   /* per expert of the layer being evaluated: count, GPUs */
     int *nrep2, *reps2; /* same for the previous layer */
-    double *flow;       /* [gpus][gpus] units source -> destination */
+    /* units source -> destination: [gpus][gpus] in coherent mode; in
+     * standard mode one source's row at a time ([gpus], every source's
+     * units being its own), its nonzero columns in nz[0, nnz) */
+    double *flow;
+    int *nz, nnz;
     double *load, *sent, *recv, *lout, *lin;
     double *nsent, *nrecv; /* NVLink units per GPU (gpus_per_server > 1) */
 };

@@ -79,11 +79,12 @@ done
 expect_eq "fat tree failing, flow against packet within 2%" "$(for eng in packet flow; do sqlite3 "$T/ft_$eng.db" "SELECT cct_ns FROM phases ORDER BY run_id"; done |
     awk '{ v[NR] = $1 } END { n = NR / 2; bad = 0; for (i = 1; i <= n; i++) { e = (v[i + n] - v[i]) / v[i]; if (e < -0.02 || e > 0.02) bad++ } print n " runs, " bad " beyond" }')" "4 runs, 0 beyond"
 expect_eq "flow engine: the reroute delay waited" "$(sqlite3 "$T/f.db" "SELECT (SELECT sim_ns FROM runs WHERE id = 2) - (SELECT sim_ns FROM runs WHERE id = 1)")" 20000
-# RoCE (cc = dcqcn, switch.pfc, go-back-N, ECMP) and rail planes: the
+# RoCE (cc = dcqcn, switch.pfc, control packets first, go-back-N, ECMP)
+# and rail planes: the
 # failure's losses only, every byte delivered, no PFC deadlock (the
 # engine's checks end a run that has one with status failed)
 "$MOESIM" run scenarios/link_failure.ini --db "$T/r.db" -q --set transport.cc=dcqcn \
-    --set switch.pfc=true --set transport.path=ecmp --set transport.recovery=goback_n \
+    --set switch.pfc=true --set switch.ctrl_priority=true --set transport.path=ecmp --set transport.recovery=goback_n \
     --set switch.ecn_kmin_bytes=5120 --set switch.ecn_kmax_bytes=204800 --set switch.ecn_pmax=0.01
 expect_eq "roce: done" "$(sqlite3 "$T/r.db" "SELECT group_concat(status) FROM runs")" "done,done"
 expect_eq "roce: drops only at the failed link" "$(sqlite3 "$T/r.db" "SELECT group_concat(DISTINCT src || '-' || dst) FROM links WHERE drops > 0")" "l0-s1,s1-l0"
