@@ -29,9 +29,15 @@
 #include <string.h>
 
 #include "sim/eng.h"
+#include "sim/exec_ideal.h"
 #include "topo/ideal_lp.h"
 
 #define NONE UINT32_MAX
+
+/* Parts built ahead of the threads may hold this many bytes (beyond two per
+ * thread): enough for a training step's parts at 256 GPUs to be built before
+ * the first is simulated, so the threads can take the largest first. */
+#define EXEC_HELD_MAX ((size_t)192 << 20)
 
 enum { T_WAITING = 0, T_RUNNING, T_DONE };
 
@@ -81,6 +87,9 @@ struct part {
     size_t nsm, capsm;
     char inv[512];
     uint32_t inv_task; /* the task the invariant names (NONE: none broken) */
+    uint64_t cost;     /* the bytes its network tasks send: which thread takes first */
+    size_t held;       /* the bytes it holds until simulated (tasks, messages, edges) */
+    int taken;         /* a thread took it */
     struct part *next;
 };
 
@@ -89,13 +98,15 @@ struct exec {
     const struct exec_opts *o;
     uint64_t nets;            /* network tasks so far: salts */
     struct part *head, *tail; /* every part, in order */
-    struct part *waiting;     /* the next part no thread took yet */
+    struct part *waiting;     /* the first part no thread took yet */
     size_t pending;           /* parts handed to threads and not finished */
+    size_t held;              /* their bytes held (part.held) */
     int closed;               /* no more parts */
     pthread_mutex_t mu;       /* guards the above and the counters */
     pthread_cond_t cv_work, cv_done;
     struct eng_stats st;
     struct res_port_stats *ports;
+    struct exec_ideal *ideal; /* the tasks' ideal bounds (the building thread's) */
 };
 
 static simtime_t sat_add(simtime_t a, simtime_t b)
@@ -230,33 +241,53 @@ static void group_tasks(struct part *p, const uint32_t *order, const uint64_t *s
         seg[r] = 0;
     if (m > 1) {
         size_t W = (m + 63) / 64;
+        /* a set holds words 0 .. len-1 (the bits above are 0): a task's
+         * ancestors rank below it, so sets stay as short as their highest
+         * rank, and a successor's first set is a copy, not zeros and ORs */
         uint64_t **anc = xcalloc(p->n, sizeof *anc); /* NULL: no ancestor yet, or done */
+        size_t *len = xcalloc(p->n, sizeof *len);
         uint32_t *low = xmalloc(m * sizeof *low);
         for (uint32_t k = 0; k < p->n; k++) {
             uint32_t i = order[k];
             uint64_t *ai = anc[i];
+            size_t li = len[i];
             if (net[i] != NONE) {
                 uint32_t r = net[i], l = 0;
                 if (ai) {
                     size_t w = 0;
-                    while (w < W && ai[w] == UINT64_MAX)
+                    while (w < li && ai[w] == UINT64_MAX)
                         w++;
-                    l = w < W ? (uint32_t)(w * 64 + (uint32_t)__builtin_ctzll(~ai[w])) : m;
+                    l = w < li  ? (uint32_t)(w * 64 + (uint32_t)__builtin_ctzll(~ai[w]))
+                        : w < W ? (uint32_t)(w * 64)
+                                : m;
                 }
                 low[r] = l < r ? l : r;
             }
+            size_t need = li;
+            if (net[i] != NONE && net[i] / 64 + 1 > need) need = net[i] / 64 + 1;
             for (uint32_t j = p->soff[i]; j < p->soff[i + 1]; j++) {
                 uint32_t s = p->succ[j];
-                if (!anc[s]) anc[s] = xcalloc(W, sizeof **anc);
                 uint64_t *as = anc[s];
-                if (ai)
-                    for (size_t w = 0; w < W; w++)
+                if (!as) {
+                    as = anc[s] = xmalloc(need * sizeof *as);
+                    if (li) memcpy(as, ai, li * sizeof *as);
+                    memset(as + li, 0, (need - li) * sizeof *as);
+                    len[s] = need;
+                } else {
+                    if (need > len[s]) {
+                        as = anc[s] = xrealloc(as, need * sizeof *as);
+                        memset(as + len[s], 0, (need - len[s]) * sizeof *as);
+                        len[s] = need;
+                    }
+                    for (size_t w = 0; w < li; w++)
                         as[w] |= ai[w];
+                }
                 if (net[i] != NONE) as[net[i] / 64] |= 1ull << (net[i] % 64);
             }
             free(ai);
             anc[i] = NULL;
         }
+        free(len);
         free(anc);
         /* cuts: a group starts at rank r when min(low[r..m-1]) >= r */
         uint32_t *cut = xcalloc(m, sizeof *cut), mn = UINT32_MAX;
@@ -338,17 +369,10 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
                              xt->dem[k].dst, t->hosts);
             xt->bytes += xt->dem[k].bytes;
         }
-        if (rc == 0) {
-            const struct tr_spec *tr = x->o->tr;
-            uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
-            /* ethereal's bound counts its own subflows (the cut bound per
-             * subflow count); the LP takes one packet split for a phase */
-            xt->ideal_kind = TOPO_IDEAL_CUT;
-            xt->ideal = tr->path == PATH_ETHEREAL
-                            ? eth_ideal_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu)
-                            : topo_ideal_bound_ps(t, xt->dem, xt->ndem, (uint32_t)tr->mtu, sub,
-                                                  x->o->ideal_lp_max, &xt->ideal_kind);
-        }
+        /* ethereal's bound counts its own subflows (the cut bound per
+         * subflow count); the LP takes one packet split for a phase
+         * (exec_ideal.h: remembered for one-message tasks) */
+        if (rc == 0) xt->ideal = exec_ideal_ps(x->ideal, xt->dem, xt->ndem, &xt->ideal_kind);
     }
     struct edges E = {0};
     for (size_t k = 0; k < gp->ndep; k++)
@@ -382,6 +406,11 @@ static struct part *part_build(struct exec *x, struct graph_part *gp, struct err
     }
     if (rc == 0 && no < p->n) rc = cycle_error(p, gp->first, &E, done, e);
     if (rc == 0) group_tasks(p, order, salt);
+    p->held = p->n * sizeof *p->t + E.n * sizeof *p->succ + (p->n + 1) * sizeof *p->soff;
+    for (uint32_t i = 0; i < p->n; i++) {
+        p->cost += p->t[i].bytes;
+        p->held += p->t[i].ndem * sizeof *p->t[i].dem;
+    }
     free(done);
     free(left);
     free(order);
@@ -653,6 +682,21 @@ static void part_run(struct exec *x, struct part *p, struct eng **ep)
     p->grp = NULL;
 }
 
+/* The waiting part that sends the most bytes (the first such), taken: the
+ * largest parts first, so that a long part does not start last and run
+ * alone (longest processing time first). NULL when none waits. */
+static struct part *take(struct exec *x)
+{
+    struct part *best = NULL;
+    for (struct part *p = x->waiting; p; p = p->next)
+        if (!p->taken && (!best || p->cost > best->cost)) best = p;
+    if (!best) return NULL;
+    best->taken = 1;
+    while (x->waiting && x->waiting->taken)
+        x->waiting = x->waiting->next;
+    return best;
+}
+
 static void *worker(void *arg)
 {
     struct exec *x = arg;
@@ -661,13 +705,13 @@ static void *worker(void *arg)
     for (;;) {
         while (!x->waiting && !x->closed)
             pthread_cond_wait(&x->cv_work, &x->mu);
-        struct part *p = x->waiting;
+        struct part *p = take(x);
         if (!p) break;
-        x->waiting = p->next;
         pthread_mutex_unlock(&x->mu);
         part_run(x, p, &e);
         pthread_mutex_lock(&x->mu);
         x->pending--;
+        x->held -= p->held;
         pthread_cond_broadcast(&x->cv_done);
     }
     pthread_mutex_unlock(&x->mu);
@@ -827,7 +871,9 @@ static void gather_tasks(struct exec *x, struct exec_result *r)
 /* ---- the entry point ---- */
 
 /* Simulates p here, or hands it to the threads (waiting while more than two
- * per thread wait, so the messages held stay bounded). */
+ * per thread wait and they hold more than EXEC_HELD_MAX bytes, so the
+ * messages held stay bounded while the parts built ahead let the threads
+ * take the largest first). */
 static void dispatch(struct exec *x, struct part *p, unsigned started, struct eng **ep,
                      simtime_t *clock)
 {
@@ -846,8 +892,9 @@ static void dispatch(struct exec *x, struct part *p, unsigned started, struct en
     }
     if (!x->waiting) x->waiting = p;
     x->pending++;
+    x->held += p->held;
     pthread_cond_signal(&x->cv_work);
-    while (x->pending > 2 * (size_t)started)
+    while (x->pending > 2 * (size_t)started && x->held > EXEC_HELD_MAX)
         pthread_cond_wait(&x->cv_done, &x->mu);
     pthread_mutex_unlock(&x->mu);
 }
@@ -880,6 +927,7 @@ int exec_run(struct graph *g, exec_more_fn more, void *ctx, const struct topo *t
     x->t = t;
     x->o = o;
     x->ports = xcalloc(t->nports, sizeof *x->ports);
+    x->ideal = exec_ideal_create(t, o->tr, o->ideal_lp_max);
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv_work, NULL);
     pthread_cond_init(&x->cv_done, NULL);
@@ -950,6 +998,7 @@ int exec_run(struct graph *g, exec_more_fn more, void *ctx, const struct topo *t
     gather_flows(x, r);
     gather_samples(x, r);
     free_parts(x->head);
+    exec_ideal_destroy(x->ideal);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv_work);
     pthread_cond_destroy(&x->cv_done);

@@ -23,7 +23,9 @@
  * executor. The parts between barriers are independent: `threads` of them are
  * simulated at once (each thread keeps one engine and resets it per group)
  * while the graph is still being built, and the results do not depend on how
- * many; a part's times are relative to its start and chained at the end
+ * many nor in what order: a thread takes the waiting part that sends the most
+ * bytes first (parts are built ahead while they hold little memory), so a
+ * long part does not start last; a part's times are relative to its start and chained at the end
  * (each part starts when the one before has ended). With sampling the parts
  * run one at a time in order, so every sample lands on the run's grid.
  *
@@ -66,7 +68,7 @@ struct exec_opts {
     unsigned threads;         /* parts simulated at once (0 or 1: on the calling thread) */
     int engine;               /* enum engine_kind (sim.engine): what every part runs on */
     int tasks;                /* record every task (exec_result.tasks) */
-    uint64_t ideal_lp_max;    /* sim.ideal_lp_max: the ideal bound's LP up to this size (0: never) */
+    uint64_t ideal_lp_max; /* sim.ideal_lp_max: the ideal bound's LP up to this size (0: never) */
 };
 
 struct exec_result {

@@ -91,6 +91,7 @@ struct moe {
     int dp_layout;        /* workload.dp_layout (enum wl_dp_layout) */
     int grad_algo;        /* workload.grad_algo (enum wl_grad_algo) */
     uint32_t grad_chunks; /* workload.grad_chunks */
+    uint32_t buckets;     /* workload.grad_buckets (0: one all-reduce at the backward's start) */
     const struct topo *t; /* the fabric (the pipelined ring's link rates) */
     int hier;             /* workload.dispatch = hierarchical */
     uint32_t P;           /* GPUs per server (a node) */
@@ -548,6 +549,51 @@ static simtime_t scaled(simtime_t t, double f)
     return (simtime_t)llround((double)t * f);
 }
 
+/* One data-parallel group's gradient all-reduce (hosts[0..dp-1], one of D
+ * groups) by workload.grad_algo: with grad_buckets = 0 one all-reduce of
+ * dense_bytes that waits for nothing; with B buckets, bucket b of
+ * dense_bytes / B bytes (the first dense_bytes mod B one byte more) after a
+ * `grad_bucket` delay of no duration (layer = b) that waits for the last
+ * task of the backward's layer at position ceil((b+1) L / B) - 1 (pos_end,
+ * position 0 = layer L-1: the bucket's gradients are ready) and for every
+ * task of the group's bucket b-1 (one communicator: its buckets in order,
+ * as DDP launches them on one stream). Every task is tagged backward. */
+static void grad_buckets(struct moe *m, struct graph *g, const uint64_t *pos_end,
+                         const uint32_t *hosts, uint32_t D)
+{
+    uint32_t iter = m->iter, B = m->buckets ? m->buckets : 1;
+    uint64_t prev_from = NONE, prev_to = NONE;
+    for (uint32_t b = 0; b < B; b++) {
+        uint64_t bytes = m->dense_bytes / B + (b < m->dense_bytes % B);
+        uint64_t gate = NONE;
+        if (m->buckets) {
+            gate = graph_delay(g, "grad_bucket", iter, b, 0);
+            graph_tag(g, gate, 0, GRAPH_BACKWARD);
+            uint64_t pos = ((uint64_t)(b + 1) * (uint64_t)m->L + B - 1) / B - 1;
+            graph_dep(g, gate, pos_end[pos]);
+            for (uint64_t id = prev_from; prev_from != NONE && id < prev_to; id++)
+                graph_dep(g, gate, id);
+        }
+        uint64_t from = graph_next_id(g);
+        if (m->grad_algo == WL_GRAD_TREE) {
+            wl_tree_add(g, "grad_tree_reduce", "grad_tree_broadcast", iter, hosts, m->dp,
+                        m->grad_chunks, bytes);
+        } else if (m->grad_algo == WL_GRAD_HALVING_DOUBLING) {
+            wl_hd_add(g, "grad_reduce_scatter", "grad_allgather", iter, hosts, m->dp, bytes);
+        } else {
+            struct wl_ring rg = {D > 1 ? hosts : NULL, m->dp, m->grad_chunks, m->t};
+            wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, bytes);
+        }
+        /* the chunk tags of the tree and the pipelined ring kept, the pass set */
+        for (uint64_t id = from; id < graph_next_id(g); id++) {
+            graph_set_pass(g, id, GRAPH_BACKWARD);
+            if (gate != NONE) graph_dep(g, id, gate);
+        }
+        prev_from = from;
+        prev_to = graph_next_id(g);
+    }
+}
+
 /* pass = training: the backward pass of iteration m->iter, added as one
  * part: layers L-1 .. 0, per layer per chunk i bwd_dispatch_i (the gradient
  * of the combine: the forward dispatch's bytes), bwd_compute_i (the forward
@@ -568,6 +614,7 @@ static void moe_backward(struct moe *m, struct graph *g)
     struct moe_stats keep = m->st; /* the forward counts the selections */
     uint64_t last = NONE;          /* the layer above's last task */
     int split = !(m->dense_bytes && m->dp > 1);
+    uint64_t *pos_end = xmalloc((size_t)m->L * sizeof *pos_end); /* each layer's, by position */
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
         uint64_t prev = last;
@@ -595,6 +642,7 @@ static void moe_backward(struct moe *m, struct graph *g)
             graph_tag(g, a, 0, GRAPH_BACKWARD);
             last = a;
         }
+        pos_end[m->L - 1 - l] = last;
         if (split) graph_barrier(g);
     }
     m->st = keep;
@@ -607,23 +655,11 @@ static void moe_backward(struct moe *m, struct graph *g)
         for (uint32_t j = 0; j < D; j++) {
             for (uint32_t r = 0; r < m->dp; r++)
                 hosts[r] = m->dp_layout == WL_DP_CONTIGUOUS ? j * m->dp + r : j + r * D;
-            uint64_t from = graph_next_id(g);
-            if (m->grad_algo == WL_GRAD_TREE) {
-                wl_tree_add(g, "grad_tree_reduce", "grad_tree_broadcast", iter, hosts, m->dp,
-                            m->grad_chunks, m->dense_bytes);
-            } else if (m->grad_algo == WL_GRAD_HALVING_DOUBLING) {
-                wl_hd_add(g, "grad_reduce_scatter", "grad_allgather", iter, hosts, m->dp,
-                          m->dense_bytes);
-            } else {
-                struct wl_ring rg = {D > 1 ? hosts : NULL, m->dp, m->grad_chunks, m->t};
-                wl_ring_add(g, "grad_reduce_scatter", "grad_allgather", iter, &rg, m->dense_bytes);
-            }
-            /* the chunk tags of the tree and the pipelined ring kept, the pass set */
-            for (uint64_t id = from; id < graph_next_id(g); id++)
-                graph_set_pass(g, id, GRAPH_BACKWARD);
+            grad_buckets(m, g, pos_end, hosts, D);
         }
         free(hosts);
     }
+    free(pos_end);
     graph_barrier(g);
 }
 
@@ -1055,6 +1091,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->dp_layout = c->wl->dp_layout;
     m->grad_algo = c->wl->grad_algo;
     m->grad_chunks = (uint32_t)c->wl->grad_chunks;
+    m->buckets = (uint32_t)c->wl->grad_buckets;
     m->t = t;
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
@@ -1208,14 +1245,25 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
             return wl_fail(bad, e, &wl_options, "workload", "grad_chunks",
                            "chunk pipelining is modeled for workload.grad_algo = ring and tree, "
                            "not halving_doubling (use 1)");
-        int64_t room =
-            c->wl->grad_algo == WL_GRAD_TREE ? c->wl->dense_bytes / 2 : c->wl->dense_bytes / P_dp;
+        int tree = c->wl->grad_algo == WL_GRAD_TREE;
+        int64_t room = tree ? c->wl->dense_bytes / 2 : c->wl->dense_bytes / P_dp;
         if (c->wl->grad_chunks > room)
             return wl_fail(bad, e, &wl_options, "workload", "grad_chunks",
                            "%lld chunks of %lld bytes (a %s of workload.dense_bytes) leave a "
                            "chunk empty",
                            (long long)c->wl->grad_chunks, (long long)room,
                            c->wl->grad_algo == WL_GRAD_TREE ? "tree's half" : "ring step");
+        /* buckets: the smallest bucket's ring step (or tree's half) */
+        int64_t nb = c->wl->grad_buckets, bucket = nb > 0 ? c->wl->dense_bytes / nb : 0;
+        int64_t broom = tree ? bucket / 2 : bucket / P_dp;
+        if (nb > 0 && c->wl->grad_chunks > broom)
+            return wl_fail(bad, e, &wl_options, "workload", "grad_buckets",
+                           "%lld buckets of workload.dense_bytes = %lld leave a bucket of %lld "
+                           "bytes, %lld bytes a %s: fewer than its %lld chunk%s "
+                           "(workload.grad_chunks)",
+                           (long long)nb, (long long)c->wl->dense_bytes, (long long)bucket,
+                           (long long)broom, tree ? "tree's half" : "ring step",
+                           (long long)c->wl->grad_chunks, c->wl->grad_chunks == 1 ? "" : "s");
     }
     return 0;
 }

@@ -94,6 +94,10 @@ static const struct opt_def wl_options_rows[] = {
     {"workload", "grad_chunks", OPT_INT, "1", 1, 65536, NULL,
      "moe training: the gradient all-reduce pipelined in this many chunks (ring: each step's message; "
      "tree: each tree's half; not with halving_doubling)", F(grad_chunks)},
+    {"workload", "grad_buckets", OPT_INT, "0", 0, 65536, NULL,
+     "moe training: the gradient all-reduce in this many buckets of dense_bytes / B, bucket b launched "
+     "when the backward has passed ceil((b+1) L / B) of its L layers and its group's bucket b-1 has ended "
+     "(PyTorch DDP, Megatron); 0 = one all-reduce at the backward's start", F(grad_buckets)},
     {"workload", "kv_context", OPT_INT, "0", 0, 16777216, NULL,
      "moe decode: tokens in each sequence's KV cache; each layer's attention then reads "
      "tokens_per_gpu x kv_context x kv_bytes from HBM at hbm_gbps (added to attn_us); 0 = no KV model", F(kv_context)},

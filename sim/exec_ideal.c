@@ -1,0 +1,95 @@
+/* exec_ideal.c - the executor's ideal bounds, remembered for one-message
+ * tasks (see exec_ideal.h): an open-addressing hash table keyed by the
+ * message, grown at half full. */
+#include "sim/exec_ideal.h"
+
+#include <stdlib.h>
+
+#include "sim/ethereal.h"
+#include "topo/ideal_lp.h"
+
+struct slot {
+    uint32_t src, dst;
+    uint64_t bytes;
+    simtime_t ideal;
+    int kind, used;
+};
+
+struct exec_ideal {
+    const struct topo *t;
+    const struct tr_spec *tr;
+    uint64_t lp_max;
+    struct slot *s;
+    size_t cap, n; /* cap: a power of two */
+};
+
+struct exec_ideal *exec_ideal_create(const struct topo *t, const struct tr_spec *tr,
+                                     uint64_t lp_max)
+{
+    struct exec_ideal *m = xcalloc(1, sizeof *m);
+    m->t = t;
+    m->tr = tr;
+    m->lp_max = lp_max;
+    return m;
+}
+
+void exec_ideal_destroy(struct exec_ideal *m)
+{
+    if (!m) return;
+    free(m->s);
+    free(m);
+}
+
+/* The bound as the executor defines it: ethereal's counts its own subflows,
+ * every other path the cut bound (per subflow count) or the LP where small. */
+static simtime_t compute(const struct exec_ideal *m, const struct topo_demand *d, size_t n,
+                         int *kind)
+{
+    const struct tr_spec *tr = m->tr;
+    uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
+    *kind = TOPO_IDEAL_CUT;
+    if (tr->path == PATH_ETHEREAL) return eth_ideal_ps(m->t, d, n, (uint32_t)tr->mtu);
+    return topo_ideal_bound_ps(m->t, d, n, (uint32_t)tr->mtu, sub, m->lp_max, kind);
+}
+
+static size_t hash(const struct topo_demand *d, size_t mask)
+{
+    uint64_t h = ((uint64_t)d->src << 32 | d->dst) * 0x9e3779b97f4a7c15ull;
+    h ^= d->bytes * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 29;
+    return (size_t)h & mask;
+}
+
+static struct slot *find(struct slot *s, size_t cap, const struct topo_demand *d)
+{
+    size_t i = hash(d, cap - 1);
+    while (s[i].used && (s[i].src != d->src || s[i].dst != d->dst || s[i].bytes != d->bytes))
+        i = (i + 1) & (cap - 1);
+    return &s[i];
+}
+
+simtime_t exec_ideal_ps(struct exec_ideal *m, const struct topo_demand *d, size_t n, int *kind)
+{
+    if (n != 1) return compute(m, d, n, kind);
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 256;
+        struct slot *s = xcalloc(cap, sizeof *s);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->s[i].used) {
+                struct topo_demand k = {m->s[i].src, m->s[i].dst, m->s[i].bytes};
+                *find(s, cap, &k) = m->s[i];
+            }
+        free(m->s);
+        m->s = s;
+        m->cap = cap;
+    }
+    struct slot *x = find(m->s, m->cap, d);
+    if (!x->used) {
+        int k = TOPO_IDEAL_CUT;
+        simtime_t v = compute(m, d, 1, &k);
+        *x = (struct slot){d->src, d->dst, d->bytes, v, k, 1};
+        m->n++;
+    }
+    *kind = x->kind;
+    return x->ideal;
+}
