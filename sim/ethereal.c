@@ -26,7 +26,18 @@ uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
  * switch's (q / a): the next switch reads its digit as p / div (topo.h), and
  * div is a unless links are down ([faults] renumbers paths so that div is a
  * multiple of every leaf's a, topo/faults.c), so the digit is placed at div. */
+static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q);
 static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
+{
+    if (t->planes > 1) { /* plane q / per (eth_paths' per plane), its path q % per */
+        uint32_t per = eth_paths(t, la, lb) / t->planes;
+        if (per && per != t->plane_paths) /* (faults.fail: plane_paths a multiple of it) */
+            return q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per);
+    }
+    return eth_path_in_plane(t, la, lb, q);
+}
+
+static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
 {
     const struct topo_hop *g = topo_hop_at(t, la, lb);
     if (g->n < 2) return q;

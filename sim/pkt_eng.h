@@ -291,6 +291,10 @@ simtime_t pkt_pfc_pause_ps(const struct pkt_eng *e, uint32_t q);
 uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q);
 uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q);
 int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n);
+/* faults.fail: port q's link failed; its queue (pkt_pfc_queued packets)
+ * into lost[], their ingress charges released (pkt_pfc.c) */
+uint32_t pkt_pfc_queued(const struct pkt_eng *e, uint32_t q);
+uint32_t pkt_pfc_fail(struct pkt_eng *e, uint32_t q, struct pkt *lost);
 /* pkt_port.c, for pkt_pfc.c: the peak and ECN test pkt_commit makes (b:
  * the backlog, ps, k's serialization ser included), and the wire's ring */
 void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b,

@@ -15,7 +15,10 @@
  *    data bytes in the run's drop_bytes), their wire's pending arrival is
  *    cancelled, and a packet that joins a dead port later is lost the same
  *    way (pkt_port.c: a dead port's watch_ps is 0, so every commit takes
- *    the slow path, which asks pkt_fault_dead first).
+ *    the slow path, which asks pkt_fault_dead first). Under switch.pfc
+ *    also its waiting queue and the packet in service, their ingress
+ *    charges released, and the PAUSE and RESUME frames on their way to it
+ *    (pkt_pfc.c pkt_pfc_fail).
  *  - EV_REROUTE: the view takes the failure's routing table: the
  *    equal-cost groups without the dead link (and the path count with it,
  *    so spraying draws over the live paths). Until then the groups still
@@ -133,44 +136,53 @@ void pkt_fault_drop(struct pkt_eng *e, uint32_t q, const struct pkt *k)
     pkt_rec_lost(e, k);
 }
 
-/* Cancels the wire of port q's one pending event, its head's arrival: a
+/* Cancels the events of port q of the kinds in mask (bits 1 << kind): a
  * scan of the queue (its heap, the lanes' representatives skipped, and its
- * lanes: base/evq.h), once per failed port. */
-static void cancel_arrival(struct pkt_eng *e, uint32_t q)
+ * lanes: base/evq.h), once per failed port; returns how many. Only a
+ * failure cancels these kinds, and a port fails once: none was cancelled
+ * before. */
+static uint32_t cancel_port_events(struct pkt_eng *e, uint32_t q, uint32_t mask)
 {
     const struct evq *Q = &e->q;
+    uint32_t n = 0;
     for (size_t j = 0; j < Q->hn; j++) {
         const struct ev *v = &Q->heap[j];
-        if (v->kind == EV_ARRIVE && v->id == q) {
+        if (v->kind < 32 && (mask >> v->kind & 1) && v->id == q) {
             evq_cancel(&e->q, v->seq);
-            return;
+            n++;
         }
     }
     for (int l = 0; l < EVQ_LANES; l++) {
         const struct evq_lane *L = &Q->lane[l];
         for (uint32_t i = 0; i < L->n; i++) {
             const struct ev *v = &L->ring[(L->head + i) & (L->cap - 1)];
-            if (v->kind == EV_ARRIVE && v->id == q) {
+            if (v->kind < 32 && (mask >> v->kind & 1) && v->id == q) {
                 evq_cancel(&e->q, v->seq);
-                return;
+                n++;
             }
         }
     }
-    err_fatal("faults.fail: port %u holds packets and no arrival event", q);
+    return n;
 }
 
-/* Port q dies: what it holds is lost. */
+/* Port q dies: what it holds is lost. Under switch.pfc (pkt_pfc.c) also
+ * its waiting queue and the packet in service (its EV_TX), with their
+ * ingress charges released, and the PAUSE and RESUME frames on their way
+ * to it (they travel the failed link); its wire's head event is then an
+ * EV_ARRIVE_PFC. */
 static void kill_port(struct pkt_eng *e, uint32_t q)
 {
     struct port_rt *p = &e->ports[q];
     struct pkt_fault *f = e->fault;
     if (f->dead[q]) return;
     f->dead[q] = 1;
-    if (p->n) cancel_arrival(e, q);
+    if (p->n && !cancel_port_events(e, q, 1u << (e->pfc ? EV_ARRIVE_PFC : EV_ARRIVE)))
+        err_fatal("faults.fail: port %u holds packets and no arrival event", q);
+    if (e->pfc) cancel_port_events(e, q, 1u << EV_TX | 1u << EV_PAUSE | 1u << EV_RESUME);
     /* the port empties first: dropping may finish flows, whose ends do not see it */
     uint64_t bps = e->base.t->ports[q].bps;
-    uint32_t n = p->n;
-    struct pkt *lost = xmalloc(((size_t)n + 1) * sizeof *lost);
+    uint32_t n = p->n, m = e->pfc ? pkt_pfc_queued(e, q) : 0;
+    struct pkt *lost = xmalloc(((size_t)n + m + 1) * sizeof *lost);
     for (uint32_t j = 0; j < n; j++) {
         lost[j] = p->ring[(p->head + j) & (p->cap - 1)];
         simtime_t ser = ser_ps(lost[j].wire, bps);
@@ -181,6 +193,7 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
     }
     p->head = p->n = 0;
     p->busy_until = e->now;
+    if (e->pfc) n += pkt_pfc_fail(e, q, lost + n);
     for (uint32_t j = 0; j < n; j++)
         pkt_fault_drop(e, q, &lost[j]);
     free(lost);

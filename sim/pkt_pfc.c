@@ -179,7 +179,15 @@ pfc_commit(struct pkt_eng *e, uint32_t q, struct pkt *k, uint32_t ingress, uint3
     /* the queue it finds, in ps of the port's rate, as pkt_commit's: the
      * rest of the packet in service and those waiting */
     simtime_t b = (pp->busy ? pp->tx_end - e->now : 0) + pp->waiting_ps + ser;
-    if (b > p->watch_ps) pkt_port_watch(e, p, k, b, ser);
+    if (b > p->watch_ps) {
+        if (e->fault && pkt_fault_dead(e, q)) { /* faults.fail: lost (a dead port's watch is 0) */
+            if (wake != PKT_NONE)
+                err_fatal("faults.fail: a NIC's port %u failed under switch.pfc", q);
+            pkt_fault_drop(e, q, k);
+            return;
+        }
+        pkt_port_watch(e, p, k, b, ser);
+    }
     int ctrl = e->ctrlq && pkt_is_ctrl(k);
     struct pfc_slot *s;
     if (ctrl) {
@@ -309,7 +317,16 @@ int pkt_pfc_check(const struct pkt_eng *e, char *msg, size_t n)
             paused++;
             first = q;
         }
-    if (!paused) return 0;
+    if (!paused) {
+        /* every charge released (faults.fail: the lost packets' too) */
+        for (uint32_t q = 0; q < e->base.t->nports; q++)
+            if (e->pfc->ports[q].ing_bytes) {
+                snprintf(msg, n, "invariant: PFC: ingress port %u charged %llu bytes at the end", q,
+                         (unsigned long long)e->pfc->ports[q].ing_bytes);
+                return -1;
+            }
+        return 0;
+    }
     snprintf(
         msg, n,
         "invariant: PFC deadlock: %u port%s paused when no event was left (the first: port %u, "
@@ -327,4 +344,54 @@ uint64_t pkt_pfc_ingress_max(const struct pkt_eng *e, uint32_t q)
 uint64_t pkt_pfc_pauses(const struct pkt_eng *e, uint32_t q)
 {
     return e->pfc ? e->pfc->ports[q].npaused : 0;
+}
+
+/* faults.fail (pkt_fault.c): port q's link has failed. What it holds
+ * (waiting, and the packet in service, whose EV_TX the caller cancels) goes
+ * into lost[] (room for pkt_pfc_queued(e, q)); each one's ingress charge
+ * is released, with a RESUME to that ingress's sender where it falls to
+ * XON, so a port upstream paused for packets the failure took is resumed.
+ * Port q is not paused any more (its pause time ends now), and as an
+ * ingress it has sent its last signal: its sender is the dead port itself.
+ * Returns the number lost. */
+uint32_t pkt_pfc_queued(const struct pkt_eng *e, uint32_t q)
+{
+    return e->pfc->ports[q].n + e->pfc->ports[q].cn;
+}
+
+/* One FIFO of port q (its data queue, or its control FIFO) into lost[];
+ * in_service: its head is the packet being serialized. */
+static uint32_t fail_fifo(struct pkt_eng *e, uint32_t q, const struct pfc_slot *r, uint32_t head,
+                          uint32_t n, uint32_t cap, int in_service, struct pkt *lost)
+{
+    struct pkt_pfc *f = e->pfc;
+    for (uint32_t j = 0; j < n; j++) {
+        const struct pfc_slot *s = &r[(head + j) & (cap - 1)];
+        if (s->wake != PKT_NONE)
+            err_fatal("faults.fail: a NIC's port %u failed under switch.pfc", q);
+        lost[j] = s->k;
+        if (j == 0 && in_service) e->ports[q].bytes += s->k.wire; /* begun: counted as sent */
+        if (s->ingress != PKT_NONE) {
+            struct pfc_port *ip = &f->ports[s->ingress];
+            ip->ing_bytes -= s->k.wire;
+            if (ip->xoff_sent && ip->ing_bytes <= f->xon) signal_up(e, s->ingress, ip, 0);
+        }
+    }
+    return n;
+}
+
+uint32_t pkt_pfc_fail(struct pkt_eng *e, uint32_t q, struct pkt *lost)
+{
+    struct pfc_port *pp = &e->pfc->ports[q];
+    uint32_t n = fail_fifo(e, q, pp->q, pp->head, pp->n, pp->cap, pp->busy && !pp->svc_ctrl, lost);
+    n += fail_fifo(e, q, pp->cq, pp->chead, pp->cn, pp->ccap, pp->busy && pp->svc_ctrl, lost + n);
+    pp->head = pp->n = 0;
+    pp->chead = pp->cn = 0;
+    pp->busy = pp->svc_ctrl = 0;
+    pp->waiting_ps = 0;
+    if (pp->paused) pp->pause_ps += e->now - pp->paused_since;
+    pp->paused = 0;
+    pp->xoff_sent = 0;
+    e->ports[q].busy_until = e->now;
+    return n;
 }

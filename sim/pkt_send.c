@@ -37,6 +37,8 @@ static __attribute__((noinline)) void nic_send_planes(struct pkt_eng *e, uint32_
     const struct topo *t = e->base.t;
     struct flow *f = &e->flows[fi];
     pkt_choose_path_planes(e, f, k);
+    if (__builtin_expect(t->plane_host_down, 0) && k->path != PKT_DIRECT) /* [faults] down */
+        k->path = (uint16_t)topo_plane_live(t, f->src, f->dst, k->path);
     uint32_t payload = k->payload; /* (k may be dropped at its plane port's far end) */
     if (!rec) f->sent += payload;
     e->st.data_bytes_sent += payload;

@@ -393,6 +393,73 @@ static void test_plane_random_above_bound(void **state)
     gsl_rng_free(r);
 }
 
+/* A GPU's link to one plane down ([faults] down, topo/rail.c
+ * topo_plane_live): h0's link to plane 1 (r8). A lone 1 MB flow from h0, or
+ * to it, on every kind of route, under every per-packet mode, keeps to
+ * plane 0 and finishes at the FIFO recurrence of its packets all on plane
+ * 0, to the picosecond; an all-to-all under every mode and both options
+ * delivers every byte with none on the dead ports (run_kind), never below
+ * the bound, which counts h0's one live port (above the healthy bound). */
+static void test_plane_gpu_link_down(void **state)
+{
+    (void)state;
+    const uint32_t pairs[][2] = {{0, 8}, {0, 4}, {0, 9}, {9, 0}};
+    const int modes[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_ADAPTIVE, PATH_FLOWLET};
+    for (int xr = 0; xr < 2; xr++) {
+        struct cfg c;
+        plane_spec(&c, 2, 2, 4, 1, 2, xr);
+        c.topo.host_gbps = 100;
+        c.topo.fabric_gbps = 200;
+        c.topo.link_latency_ns = 700;
+        c.tr.window_bytes = 1 << 30;
+        snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r8");
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        assert_int_equal(t->plane_host_down, 1);
+        assert_int_equal(topo_plane_mask(t, 0, 8), 1);
+        assert_int_equal(topo_plane_mask(t, 1, 9), 3);
+        uint64_t size = 1000000;
+        uint32_t mtu = (uint32_t)c.tr.mtu, np = (uint32_t)(size / mtu + 1);
+        uint32_t *one = xcalloc(np, sizeof *one);
+        for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+            simtime_t want = emulate(t, pairs[i][0], pairs[i][1], size, mtu, one);
+            struct topo_demand d = {pairs[i][0], pairs[i][1], size};
+            for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+                c.tr.path = modes[m];
+                simtime_t got = run(t, &c, &d, 1);
+                if (got != want)
+                    fail_msg("xr %d pair %zu mode %d: %llu ps, want %llu", xr, i, modes[m],
+                             (unsigned long long)got, (unsigned long long)want);
+                assert_int_equal(plane_up_bytes[1], 0);
+            }
+        }
+        free(one);
+        /* an all-to-all of 64 KiB a pair */
+        struct cfg h = c;
+        h.topo.faults.down[0] = 0;
+        struct topo *th;
+        assert_int_equal(topo_build(&h.topo, &th, &e), 0);
+        uint32_t H = t->hosts;
+        struct topo_demand *d = xcalloc((size_t)H * H, sizeof *d);
+        size_t n = 0;
+        for (uint32_t a = 0; a < H; a++)
+            for (uint32_t b = 0; b < H; b++)
+                if (a != b) d[n++] = (struct topo_demand){a, b, 65536};
+        for (int i = 0; i < NPATHS; i++) {
+            c.tr.path = h.tr.path = paths[i];
+            simtime_t got = run(t, &c, d, n), lb = ideal(t, &c, d, n), lb0 = ideal(th, &h, d, n);
+            if (got < lb)
+                fail_msg("xr %d %d: %llu below the bound %llu", xr, paths[i],
+                         (unsigned long long)got, (unsigned long long)lb);
+            assert_true(lb > lb0);
+        }
+        free(d);
+        topo_destroy(th);
+        topo_destroy(t);
+    }
+}
+
 /* Shapes and faults the planes cannot take, with their text. */
 static void test_plane_bad(void **state)
 {
@@ -401,20 +468,22 @@ static void test_plane_bad(void **state)
     const struct opt_def *bad = NULL;
     struct err e;
     plane_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
-    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r8");
+    /* h0 on plane 1 only, h4 (the same rail) on plane 0 only */
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r0 h4-r8");
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "down");
-    assert_string_equal(e.msg, "faults.down: the links down cut host h0 off a plane (a GPU's "
-                               "traffic is spread over every plane: its links to a plane are not "
-                               "modelled down)");
+    assert_string_equal(e.msg, "faults.down: the links down leave hosts h0 and h4 no plane on "
+                               "which both reach each other (a packet keeps its plane end to end, "
+                               "its answer too)");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plane_ports_routes),       cmocka_unit_test(test_plane_lone_flow),
-        cmocka_unit_test(test_plane_all_to_all),         cmocka_unit_test(test_plane_ideal),
-        cmocka_unit_test(test_plane_random_above_bound), cmocka_unit_test(test_plane_bad),
+        cmocka_unit_test(test_plane_ports_routes),  cmocka_unit_test(test_plane_lone_flow),
+        cmocka_unit_test(test_plane_gpu_link_down), cmocka_unit_test(test_plane_all_to_all),
+        cmocka_unit_test(test_plane_ideal),         cmocka_unit_test(test_plane_random_above_bound),
+        cmocka_unit_test(test_plane_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

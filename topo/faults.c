@@ -440,6 +440,27 @@ static void renumber_paths(struct topo *t)
     free(lg);
 }
 
+/* Rail planes with GPUs' links to a plane down: every pair of GPUs that
+ * talks over the NICs keeps a plane on which its round trip finds every
+ * NIC port up (topo_plane_mask, topo/rail.c). Blames `key`. */
+static int plane_pairs(const struct topo *t, const char *key, const char *what,
+                       const struct opt_def **bad, struct err *e)
+{
+    for (uint32_t a = 0; a < t->hosts; a++)
+        for (uint32_t b = 0; b < t->hosts; b++) {
+            if (a == b || topo_same_server(t, a, b) || topo_plane_mask(t, a, b)) continue;
+            char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8], why[ERR_MSG_MAX];
+            topo_node_name(t, a, n1, sizeof n1);
+            topo_node_name(t, b, n2, sizeof n2);
+            snprintf(why, sizeof why,
+                     "%s leave hosts %s and %s no plane on which both reach each other (a "
+                     "packet keeps its plane end to end, its answer too)",
+                     what, n1, n2);
+            return fail(bad, e, key, "%s%s", why, "");
+        }
+    return 0;
+}
+
 /* After the down links are marked: every host keeps its links, the routing
  * table is rebuilt without them, every leaf reaches every other within the
  * route's limit. Blames `key`. */
@@ -448,16 +469,15 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
 {
     char n1[NAME_MAX_LEN + 8], n2[NAME_MAX_LEN + 8];
     uint32_t P = t->planes > 1 ? t->planes : 1;
+    int plane_down = 0;
     for (uint32_t h = 0; h < P * t->hosts; h++)
         if (t->ports[t->host_up[h]].down || t->ports[t->host_down[h]].down) {
             topo_node_name(t, h % t->hosts, n1, sizeof n1);
-            if (P > 1)
-                return fail(bad, e, key,
-                            "%s cut host %s off a plane (a GPU's traffic is spread over every "
-                            "plane: its links to a plane are not modelled down)",
-                            what, n1);
-            return fail(bad, e, key, "%s disconnect host %s", what, n1);
+            if (P == 1) return fail(bad, e, key, "%s disconnect host %s", what, n1);
+            plane_down = 1;
         }
+    if (plane_down && plane_pairs(t, key, what, bad, e) < 0) return -1;
+    t->plane_host_down = (uint8_t)plane_down;
     free(t->route);
     free(t->route_ports);
     free(t->up);
@@ -505,6 +525,47 @@ static int reroute(struct topo *t, const char *key, const char *what, const stru
     return 0;
 }
 
+/* Rail planes under faults.fail: a packet's plane is its path number's
+ * highest digit, p / plane_paths (topo_plane), read at every hop and by the
+ * NIC, so it must mean the same plane before and after each reroute (a
+ * packet on its way, an ECMP flow's fixed number). Every table (the
+ * fabric's and each failure's) takes one plane_paths, the least common
+ * multiple of theirs: each table's digits divide its own count, so a
+ * multiple of it keeps a uniform number uniform over every group's next
+ * hops (renumber_paths); refused when it does not fit a packet's path. */
+static uint64_t rows_lcm(const struct topo *t, const struct topo_hop *route, uint64_t L)
+{
+    size_t rows = (size_t)t->nswitches * t->leaves;
+    for (size_t j = 0; j < rows && L <= 65534; j++)
+        if (route[j].n >= 2) L = lcm64(L, (uint64_t)(route[j].div ? route[j].div : 1) * route[j].n);
+    return L;
+}
+
+static int common_plane_paths(struct topo *t, const struct opt_def **bad, struct err *e)
+{
+    /* and a multiple of every group's div * n, so that a switch that
+     * rewrites its digit (sim/pkt_route.c pkt_hop: an in-flight packet
+     * re-chosen after a reroute) keeps the packet in its plane */
+    uint64_t L = rows_lcm(t, t->route, t->plane_paths);
+    for (uint32_t i = 0; i < t->ntfaults && L <= 65534; i++)
+        L = rows_lcm(t, t->tfaults[i].route, lcm64(L, t->tfaults[i].plane_paths));
+    if (L > 65534 / t->planes) {
+        char a[24], b[24];
+        snprintf(a, sizeof a, "%llu", (unsigned long long)L);
+        snprintf(b, sizeof b, "%u", t->planes);
+        return fail(bad, e, "fail",
+                    "the planes' path numbers with these failures (%s a plane, %s planes) do not "
+                    "fit a packet's 16-bit path number",
+                    a, b);
+    }
+    topo_set_npaths(t, (uint32_t)L);
+    for (uint32_t i = 0; i < t->ntfaults; i++) {
+        t->tfaults[i].plane_paths = (uint32_t)L;
+        t->tfaults[i].npaths = t->npaths;
+    }
+    return 0;
+}
+
 /* faults.fail: the timed failures of list l into t->tfaults, in time order
  * (a stable sort: listed order among equal times), each with the routing
  * table of the fabric with it and every failure before it down (reroute's,
@@ -546,6 +607,16 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
         snprintf(tf->text, sizeof tf->text, "%s", fe->text);
         uint32_t first, cnt = find_link(x, pair_key(fe->na, fe->nb), &first);
         tf->ports = xmalloc(((size_t)cnt + 1) * sizeof *tf->ports);
+        const struct topo_port *hp = &t->ports[x->k[first].port];
+        if (t->planes > 1 && (hp->src < t->hosts || hp->dst < t->hosts)) {
+            char h[NAME_MAX_LEN + 8];
+            topo_node_name(t, hp->src < t->hosts ? hp->src : hp->dst, h, sizeof h);
+            rc = fail(bad, e, "fail",
+                      "%s: cuts host %s off a plane during the run (not modelled: a GPU's link to "
+                      "a plane may be down before the run, in faults.down)",
+                      fe->text, h);
+            break;
+        }
         for (uint32_t j = 0; j < cnt; j++) {
             tf->ports[tf->nports++] = x->k[first + j].port;
             t->ports[x->k[first + j].port].down = 1;
@@ -569,6 +640,7 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
     t->nroute_ports = nrp0;
     t->npaths = np0;
     t->plane_paths = pp0;
+    if (rc == 0 && t->planes > 1) rc = common_plane_paths(t, bad, e);
     for (uint32_t i = 0; i < t->ntfaults; i++)
         for (uint32_t j = 0; j < t->tfaults[i].nports; j++)
             t->ports[t->tfaults[i].ports[j]].down = 0;

@@ -232,8 +232,11 @@ static uint64_t host_cap(const struct topo *t, uint32_t h, int down)
 {
     uint32_t P = t->planes > 1 ? t->planes : 1;
     uint64_t c = 0;
-    for (uint32_t k = 0; k < P; k++)
-        c += t->ports[(down ? t->host_down : t->host_up)[(size_t)k * t->hosts + h]].bps;
+    for (uint32_t k = 0; k < P; k++) {
+        const struct topo_port *q =
+            &t->ports[(down ? t->host_down : t->host_up)[(size_t)k * t->hosts + h]];
+        if (!q->down) c += q->bps; /* ([faults] down: a GPU's link to a plane) */
+    }
     return c;
 }
 

@@ -194,3 +194,40 @@ uint32_t topo_rail_route_ports(const struct topo *t, uint32_t a, uint32_t b, uin
     ports[1] = t->nvl_down[r];
     return 2 + topo_route_ports(t, r, b, p, ports + 2);
 }
+
+/* Rail planes with a GPU's link to a plane down ([faults] down, marked by
+ * topo/faults.c: t->plane_host_down). A packet from a to b keeps one plane
+ * end to end, and its acknowledgement takes the same plane back, so the
+ * planes a pair may use are those on which every NIC port of the round
+ * trip is up: the sender's (the PXN relay's when a's traffic starts over
+ * NVLink), b's, b's sender's for the answer, and a's. */
+static int on_plane(const struct topo *t, uint32_t h, uint32_t k)
+{
+    return !t->ports[t->host_up[(size_t)k * t->hosts + h]].down;
+}
+
+static uint32_t nic_host(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_pxn(t, a, b) ? topo_pxn_relay(t, a, b) : a;
+}
+
+uint32_t topo_plane_mask(const struct topo *t, uint32_t a, uint32_t b)
+{
+    uint32_t m = 0, h[4] = {nic_host(t, a, b), b, nic_host(t, b, a), a};
+    for (uint32_t k = 0; k < t->planes && k < 32; k++)
+        if (on_plane(t, h[0], k) && on_plane(t, h[1], k) && on_plane(t, h[2], k) &&
+            on_plane(t, h[3], k))
+            m |= 1u << k;
+    return m;
+}
+
+uint32_t topo_plane_live(const struct topo *t, uint32_t a, uint32_t b, uint32_t p)
+{
+    uint32_t m = topo_plane_mask(t, a, b), k = topo_plane(t, p), P = t->planes;
+    if (m >> k & 1) return p;
+    for (uint32_t j = 1; j < P; j++) {
+        uint32_t k2 = (k + j) % P;
+        if (m >> k2 & 1) return p - k * t->plane_paths + k2 * t->plane_paths;
+    }
+    return p; /* none (refused before the run: topo/faults.c) */
+}

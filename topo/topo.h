@@ -151,7 +151,8 @@ struct topo {
      * planes * plane_paths). nic_bps: a GPU's NIC in all (its ports' sum). */
     uint32_t planes, plane_leaves, plane_paths;
     uint64_t nic_bps;
-    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
+    uint8_t plane_host_down; /* [faults] down: some GPU's link to a plane (topo_plane_live) */
+    uint32_t nswitches;      /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -357,6 +358,13 @@ static inline uint32_t topo_nic_port(const struct topo *t, uint32_t a, uint32_t 
     if (topo_via_nvlink(t, a, b)) return t->nvl_up[a];
     return t->planes > 1 ? t->host_up[(size_t)topo_plane(t, p) * t->hosts + a] : t->host_up[a];
 }
+
+/* Rail planes with a GPU's link to a plane down (topo/rail.c): the planes
+ * (bit k: plane k) on which a packet from a to b and its answer find every
+ * NIC port up, and path p moved to the next such plane (its digits within
+ * the plane kept) when its own is not. */
+uint32_t topo_plane_mask(const struct topo *t, uint32_t a, uint32_t b);
+uint32_t topo_plane_live(const struct topo *t, uint32_t a, uint32_t b, uint32_t p);
 
 /* Views of the fabric for the models that score it (placement's cost):
  * a host's link speed (host 0's uplink), the total speed of a leaf's
