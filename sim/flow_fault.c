@@ -64,38 +64,17 @@ struct flow_fault {
     uint32_t nwait, capwait, captmp;
 };
 
-/* The view's routing: the fabric's own (cur = 0) or failure cur - 1's. */
 static void set_routing(struct flow_fault *f, uint32_t cur)
 {
-    const struct topo *t = f->orig;
     f->cur = cur;
-    f->view.ndown = t->ndown;
-    if (cur == 0) {
-        f->view.route = t->route;
-        f->view.route_ports = t->route_ports;
-        f->view.nroute_ports = t->nroute_ports;
-        f->view.npaths = t->npaths;
-        f->view.plane_paths = t->plane_paths;
-        return;
-    }
-    const struct topo_tfault *tf = &t->tfaults[cur - 1];
-    for (uint32_t i = 0; i < cur; i++) /* (ethereal reads whether any is down) */
-        f->view.ndown += t->tfaults[i].nports;
-    f->view.route = tf->route;
-    f->view.route_ports = tf->route_ports;
-    f->view.nroute_ports = tf->nroute_ports;
-    f->view.npaths = tf->npaths;
-    f->view.plane_paths = tf->plane_paths;
+    topo_fault_view_set(&f->view, f->orig, cur);
 }
 
 void flow_fault_create(struct flow_eng *e, const struct topo *t)
 {
     struct flow_fault *f = xcalloc(1, sizeof *f);
     f->orig = t;
-    f->view = *t;
-    /* by the rows alone: a leaf-spine's factored up and down are not
-     * rebuilt per failure (the same ports while no link is down) */
-    f->view.up = f->view.down = NULL;
+    topo_fault_view_init(&f->view, t); /* routing by the rows alone */
     f->dead = xcalloc(t->nports, 1);
     f->seq = xcalloc(2 * (size_t)t->ntfaults, sizeof *f->seq);
     f->queued = xcalloc(2 * (size_t)t->ntfaults, 1);

@@ -45,42 +45,18 @@ struct pkt_fault {
 
 static void set_routing(struct pkt_fault *f, uint32_t cur)
 {
-    const struct topo *t = f->orig;
     f->cur = cur;
-    if (cur == 0) {
-        f->view.ndown = t->ndown;
-        f->view.route = t->route;
-        f->view.route_ports = t->route_ports;
-        f->view.nroute_ports = t->nroute_ports;
-        f->view.npaths = t->npaths;
-        f->view.plane_paths = t->plane_paths;
-        return;
-    }
-    const struct topo_tfault *tf = &t->tfaults[cur - 1];
-    /* the ports down so far (ethereal reads whether any is: sim/ethereal.c) */
-    f->view.ndown = t->ndown;
-    for (uint32_t i = 0; i < cur; i++)
-        f->view.ndown += t->tfaults[i].nports;
-    f->view.route = tf->route;
-    f->view.route_ports = tf->route_ports;
-    f->view.nroute_ports = tf->nroute_ports;
-    f->view.npaths = tf->npaths;
-    f->view.plane_paths = tf->plane_paths;
+    topo_fault_view_set(&f->view, f->orig, cur);
 }
 
 void pkt_fault_create(struct pkt_eng *e, const struct topo *t)
 {
     struct pkt_fault *f = xcalloc(1, sizeof *f);
     f->orig = t;
-    f->view = *t;
-    /* by the rows alone (a leaf-spine's factored up and down are the rows'
-     * ports while no link is down, and are not rebuilt per failure) */
-    f->view.up = f->view.down = NULL;
-    f->view.ftr = NULL; /* (nor a fat-tree's rows by tier) */
+    topo_fault_view_init(&f->view, t); /* routing by the rows alone */
     f->dead = xcalloc(t->nports, 1);
     f->seq = xcalloc(2 * (size_t)t->ntfaults, sizeof *f->seq);
     f->queued = xcalloc(2 * (size_t)t->ntfaults, 1);
-    set_routing(f, 0);
     e->fault = f;
     e->base.t = &f->view;
 }

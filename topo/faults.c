@@ -759,3 +759,30 @@ void topo_faults_describe(const struct topo_spec *s, uint64_t nlinks, char *buf,
     if (failing && w > 0 && (size_t)w < n)
         snprintf(buf + w, n - (size_t)w, ", %llu failing", (unsigned long long)failing);
 }
+
+void topo_fault_view_init(struct topo *view, const struct topo *t)
+{
+    *view = *t;
+    view->up = view->down = NULL;
+    view->ftr = NULL;
+    topo_fault_view_set(view, t, 0);
+}
+
+void topo_fault_view_set(struct topo *view, const struct topo *t, uint32_t cur)
+{
+    view->ndown = t->ndown;
+    view->route = t->route;
+    view->route_ports = t->route_ports;
+    view->nroute_ports = t->nroute_ports;
+    view->npaths = t->npaths;
+    view->plane_paths = t->plane_paths;
+    if (cur == 0) return;
+    const struct topo_tfault *tf = &t->tfaults[cur - 1];
+    for (uint32_t i = 0; i < cur; i++)
+        view->ndown += t->tfaults[i].nports;
+    view->route = tf->route;
+    view->route_ports = tf->route_ports;
+    view->nroute_ports = tf->nroute_ports;
+    view->npaths = tf->npaths;
+    view->plane_paths = tf->plane_paths;
+}

@@ -68,6 +68,14 @@ int topo_faults_check(const struct topo_spec *s, const struct opt_def **bad, str
  * factored up/down dropped). */
 int topo_faults_apply(const struct topo_spec *s, struct topo *t, struct err *e);
 
+/* The fabric t as an engine sees it after its first `cur` timed failures
+ * (cur = 0: before any): *view a copy of t whose routing table is failure
+ * cur - 1's and whose ndown counts the ports failed so far (ethereal reads
+ * whether any is down). topo_fault_view_init makes the copy, without the
+ * leaf-spine's up/down and the fat-tree's factored rows (neither is rebuilt
+ * per failure), at cur = 0. */
+void topo_fault_view_init(struct topo *view, const struct topo *t);
+void topo_fault_view_set(struct topo *view, const struct topo *t, uint32_t cur);
 /* The faults of s in words for the run line (", 2 links down, 1 degraded"),
  * "" without any; nlinks: the fabric's switch-to-switch links, of which the
  * random fractions take as many as topo_faults_apply does. */
