@@ -4,24 +4,11 @@
 # binaries that simulate the same things write the same lines. Run from the
 # repository root; QUICK=1: the 256-host case alone.
 set -eu
+. "$(dirname "$0")/../tools/digest.inc"
 M=$1; OUT=$2; S=.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 : > "$OUT"
-digest() {
-    rk="CREATE TEMP TABLE rk AS SELECT r.id AS id, (SELECT group_concat(key || '=' || value, ';')
-  FROM (SELECT key, value FROM params p WHERE p.run_id = r.id AND key NOT LIKE 'output.%'
-  ORDER BY key)) AS k FROM runs r;"
-    for t in runs params phases links flows timeseries; do
-        case $t in
-        runs) q="SELECT rk.k, 0, scenario, status, seed, engine, events, sim_ns, message FROM runs JOIN rk ON rk.id = runs.id" ;;
-        params) q="SELECT rk.k, 0, key, value FROM params JOIN rk ON rk.id = run_id WHERE key NOT LIKE 'output.%'" ;;
-        *) q="SELECT rk.k, t.* FROM $t t JOIN rk ON rk.id = t.run_id" ;;
-        esac
-        n=$(sqlite3 "$2" "SELECT count(*) FROM $t" 2>/dev/null || echo 0)
-        h=$(sqlite3 "$2" "$rk $q;" 2>/dev/null | sed 's/^\([^|]*\)|[^|]*|/\1|/' | LC_ALL=C sort | sha256sum | cut -c1-16)
-        printf '%-12s %-10s %7s %s\n' "$1" "$t" "$n" "$h" >> "$OUT"
-    done
-}
+digest() { digest_db "$1" "$2" runs params phases links flows timeseries >>"$OUT"; }
 one() { name=$1 scen=$2; shift 2; rm -f "$tmp"/r.db*; "$M" run "$scen" --db "$tmp/r.db" --quiet "$@" > /dev/null; digest "$name" "$tmp/r.db"; }
 R="--set transport.cc=dcqcn --set switch.ecn_kmin_bytes=5120 --set switch.ecn_kmax_bytes=204800 --set switch.ecn_pmax=0.01 --set switch.pfc=true --set output.flows=true --set output.sample_ns=20000"
 one a2a256 $S/bench/a2a256.ini $R

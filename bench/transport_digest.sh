@@ -9,28 +9,14 @@
 # the event count, `runs_noev` the same rows without it (a change that only
 # drops events that do nothing moves the first and not the second).
 set -eu
+. "$(dirname "$0")/../tools/digest.inc"
 MOESIM=${1:?usage: transport_digest.sh MOESIM [OUT]}
 OUT=${2:-/dev/stdout}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/out"
 digest() { # name db
-    rk="CREATE TEMP TABLE rk AS SELECT r.id AS id, (SELECT group_concat(key || '=' || value, ';')
-  FROM (SELECT key, value FROM params p WHERE p.run_id = r.id AND key NOT LIKE 'output.%'
-  ORDER BY key)) AS k FROM runs r;"
-    for t in runs runs_noev phases links flows; do
-        case $t in
-        runs) q="SELECT rk.k, 0, status, seed, engine, events, sim_ns, message FROM runs JOIN rk ON rk.id = runs.id" ;;
-        runs_noev) q="SELECT rk.k, 0, status, seed, engine, sim_ns, message FROM runs JOIN rk ON rk.id = runs.id" ;;
-        *) q="SELECT rk.k, t.* FROM $t t JOIN rk ON rk.id = t.run_id" ;;
-        esac
-        tb=$t
-        [ $t = runs_noev ] && tb=runs
-        n=$(sqlite3 "$2" "SELECT count(*) FROM $tb" 2>/dev/null || echo 0)
-        h=$(sqlite3 "$2" "$rk $q;" 2>/dev/null | sed 's/^\([^|]*\)|[^|]*|/\1|/' | LC_ALL=C sort |
-            sha256sum | cut -c1-16)
-        printf '%-10s %-10s %7s %s\n' "$1" "$t" "$n" "$h" >>"$tmp/out"
-    done
+    digest_db "$1" "$2" runs runs_noev phases links flows >>"$tmp/out"
 }
 one() { # name scenario [options]
     name=$1 scen=$2

@@ -9,27 +9,14 @@
 # simulate the same things print the same lines. tests/golden/digests.txt
 # holds main's; tests/cli/golden.sh compares.
 set -eu
+. "$(dirname "$0")/digest.inc"
 MOESIM=${1:?usage: regress.sh MOESIM [OUT]}
 OUT=${2:-/dev/stdout}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/out"
-digest() { # name db
-    rk="CREATE TEMP TABLE rk AS SELECT r.id AS id, (SELECT group_concat(key || '=' || value, ';')
-  FROM (SELECT key, value FROM params p WHERE p.run_id = r.id AND key NOT LIKE 'output.%'
-  ORDER BY key)) AS k FROM runs r;"
-    for t in runs params phases links flows timeseries gpu_load trace_use tasks; do
-        # each row keyed by its run's parameters; the run_id column dropped
-        case $t in
-        runs) q="SELECT rk.k, 0, scenario, status, seed, engine, events, sim_ns, message FROM runs JOIN rk ON rk.id = runs.id" ;;
-        params) q="SELECT rk.k, 0, key, value FROM params JOIN rk ON rk.id = run_id WHERE key NOT LIKE 'output.%'" ;;
-        *) q="SELECT rk.k, t.* FROM $t t JOIN rk ON rk.id = t.run_id" ;;
-        esac
-        n=$(sqlite3 "$2" "SELECT count(*) FROM $t" 2>/dev/null || echo 0)
-        h=$(sqlite3 "$2" "$rk $q;" 2>/dev/null | sed 's/^\([^|]*\)|[^|]*|/\1|/' | LC_ALL=C sort |
-            sha256sum | cut -c1-16)
-        printf '%-12s %-10s %7s %s\n' "$1" "$t" "$n" "$h" >>"$tmp/out"
-    done
+digest() { # name db: every table
+    digest_db "$1" "$2" runs params phases links flows timeseries gpu_load trace_use tasks >>"$tmp/out"
 }
 one() { # name scenario [options]
     name=$1 scen=$2
