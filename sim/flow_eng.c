@@ -98,6 +98,8 @@ static void flow_destroy(struct eng *eb)
     free(e->arate);
     free(e->csr);
     free(e->rl);
+    free(e->rbits);
+    free(e->ul);
     free(e->fresh);
     free(e->mfree);
     flow_fault_destroy(e); /* last: e->base.t is its view */
@@ -118,6 +120,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     }
     memset(e->pst, 0, (size_t)t->nports * sizeof *e->pst);
     flow_group_reset(e);
+    flow_maxmin_reset(e);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
     e->nsrt = e->psrt = 0;

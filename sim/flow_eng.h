@@ -65,6 +65,7 @@ struct fl_link {
     /* a re-solve's scratch: its candidate subs are csr[off, off + cnt) */
     double rem, sumw;
     uint32_t mark, nun, off, cnt; /* nun: unfrozen subs on it */
+    uint32_t inul;                /* in e->ul (flow_maxmin.c) */
 };
 
 struct fl_sub {
@@ -152,6 +153,13 @@ struct flow_eng {
      * links reached */
     uint32_t *cl, *cs, *csr, *rl;
     uint32_t capcl, capcs, capcsr, caprl;
+    uint64_t *rbits; /* a selective re-solve's reached subs, a bit per position in act */
+    uint32_t caprbits;
+    uint32_t last_reached, last_cands; /* the last selective re-solve's subs reached, candidates */
+    /* deferred: the links a full re-solve scans, every one with a sub since
+     * the last full re-solve found none (the others' load is 0) */
+    uint32_t *ul;
+    uint32_t nul, capul;
     uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;
     double verify_err; /* flow_maxmin_verify: the largest relative difference seen */
     double overload;   /* flow_maxmin_overload: the largest seen */
@@ -194,6 +202,8 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
  * change; a sub whose rate changes has its bytes brought up to e->now, a new
  * end (tend) and its place in the heap of ends. */
 void flow_maxmin_update(struct flow_eng *e);
+/* The solver's own state emptied (flow_reset: no sub on any link). */
+void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,
  * compared with the incremental ones: returns the largest relative
  * difference (tests; flow_maxmin_verify_all makes every update check). */

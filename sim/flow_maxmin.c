@@ -24,8 +24,14 @@
  * apart from the changes fills as before. The search starts from the
  * touched links, takes a link's subs at or above theta (fresh ones too),
  * and the links of those; a link's fixed load is counted as it is read.
- * tests/test_flow_eng.c checks it against filling from scratch on random
- * instances.
+ * Two ways to it give the same subs, links and sums to the bit
+ * (gather_first: every candidate's links first, then the search over the
+ * candidates' lists; search_first: the search over the links' own lists,
+ * then the sums over the subs reached, in the order of e->act): the second
+ * pays when few of the candidates are connected to the changes (a ring's
+ * start among an all-to-all's flows), the first when most are; the last
+ * re-solve's share picks. tests/test_flow_eng.c checks it against filling
+ * from scratch on random instances.
  *
  * Only a sub whose rate changes has its bytes brought to now (lazy
  * progress: left -= rate * elapsed) and its end re-keyed in the heap.
@@ -374,22 +380,31 @@ static void heap_rebuild(struct flow_eng *e)
 static void full_update(struct flow_eng *e, simtime_t now)
 {
     static __thread struct lheap h;
-    uint32_t ep = ++e->epoch, np = e->ncons;
+    uint32_t ep = ++e->epoch;
     h.n = 0;
-    for (uint32_t i = 0; i < np; i++) {
+    /* the links with subs (e->ul; the order does not matter: the heap's is
+     * (level, link)), those without any left out of it */
+    for (uint32_t k = 0; k < e->nul;) {
+        uint32_t i = e->ul[k];
         struct fl_link *l = &e->links[i];
         l->load = 0;
         l->nun = l->nlive;
+        if (!l->nlive) { /* every use on it ended: none read again */
+            l->n = 0;
+            l->inul = 0;
+            e->ul[k] = e->ul[--e->nul];
+            continue;
+        }
+        k++;
         if (l->n > 2 * l->nlive + 16) { /* drop the ended subs' uses */
-            uint32_t k = 0;
+            uint32_t m = 0;
             for (uint32_t j = 0; j < l->n; j++)
                 if (e->fep[l->sid[j]] != FL_DEAD) {
-                    l->sid[k] = l->sid[j];
-                    l->uses[k++] = l->uses[j];
+                    l->sid[m] = l->sid[j];
+                    l->uses[m++] = l->uses[j];
                 }
-            l->n = k;
+            l->n = m;
         }
-        if (!l->nlive) continue;
         l->rem = l->cap;
         l->sumw = l->wsum;
         lh_push(&h, l->rem / l->sumw, i);
@@ -448,43 +463,118 @@ static void full_update(struct flow_eng *e, simtime_t now)
     }
 }
 
-void flow_maxmin_update(struct flow_eng *e)
+/* The selective re-solve's subs, searched from the touched links over the
+ * links' own lists (cheaper than gather_first when few candidates are
+ * connected to the changes): a link reached is marked ep and listed in
+ * e->rl, a sub reached (a candidate: fresh or at cut or above) has reach =
+ * ep and its position's bit set; then their links' remaining capacity
+ * (less the others' load), unfrozen weight and subs are summed in the order
+ * of e->act, as gather_first does (every candidate on a reached link is
+ * reached, so those sums are the same). The reached subs go to e->cs in
+ * that order; returns their number, *nrp the links'. */
+static uint32_t search_first(struct flow_eng *e, uint32_t ep, double cut, uint32_t *nrp)
 {
-    simtime_t now = e->now;
-    e->recomputes++;
-    /* theta: the least rate ended, and the least rate a new sub can get */
-    double theta = e->theta;
-    for (uint32_t i = 0; i < e->nfresh; i++) {
-        const struct fl_sub *s = &e->subs[e->fresh[i]];
-        for (uint32_t u = 0; u < s->nuse; u++) {
-            const struct fl_link *l = &e->links[e->uses[s->use0 + u].link];
-            double b = l->cap / l->wsum;
-            if (b < theta) theta = b;
+    uint32_t nr = 0, nsr = 0;
+    uint32_t nw = (e->live_subs + 63) / 64;
+    if (e->caprbits < nw) {
+        uint32_t old = e->caprbits;
+        e->caprbits = nw > 2 * old ? nw : 2 * old;
+        e->rbits = xrealloc(e->rbits, e->caprbits * sizeof *e->rbits);
+        for (uint32_t i = old; i < e->caprbits; i++)
+            e->rbits[i] = 0;
+    }
+    for (uint32_t i = 0; i < e->ntouched; i++) {
+        struct fl_link *l = &e->links[e->touched[i]];
+        if (l->mark == ep) continue;
+        l->mark = ep;
+        grow(&e->rl, &e->caprl, nr + 1);
+        e->rl[nr++] = e->touched[i];
+    }
+    e->ntouched = 0;
+    e->tgen++;
+    for (uint32_t i = 0; i < nr; i++) {
+        struct fl_link *l = &e->links[e->rl[i]];
+        if (e->defer && l->n > 2 * l->nlive + 16) { /* drop the ended subs' uses (full_update) */
+            uint32_t k = 0;
+            for (uint32_t j = 0; j < l->n; j++)
+                if (e->fep[l->sid[j]] != FL_DEAD) {
+                    l->sid[k] = l->sid[j];
+                    l->uses[k++] = l->uses[j];
+                }
+            l->n = k;
+        }
+        for (uint32_t j = 0; j < l->n; j++) {
+            struct fl_sub *s = &e->subs[l->sid[j]];
+            if (s->reach == ep || !s->active || (!s->fresh && s->rate < cut)) continue;
+            s->reach = ep;
+            s->frozen = 0;
+            e->rbits[s->apos / 64] |= (uint64_t)1 << (s->apos % 64);
+            nsr++;
+            for (uint32_t u = 0; u < s->nuse; u++) {
+                uint32_t li = e->uses[s->use0 + u].link;
+                struct fl_link *o = &e->links[li];
+                if (o->mark == ep) continue;
+                o->mark = ep;
+                grow(&e->rl, &e->caprl, nr + 1);
+                e->rl[nr++] = li;
+            }
         }
     }
-    double cut = theta * (1 - 1e-9);
-    /* the candidates: the subs at or above cut, the new ones among them (one
-     * pass without branches: every sub written, the candidates kept) */
-    uint32_t ns = 0;
-    grow(&e->cs, &e->capcs, e->live_subs);
-    for (uint32_t i = 0; i < e->live_subs; i++) {
-        e->cs[ns] = e->act[i];
-        ns += e->arate[i] >= cut;
+    for (uint32_t i = 0; i < nr; i++) {
+        struct fl_link *l = &e->links[e->rl[i]];
+        l->cnt = 0;
+        l->rem = l->cap - l->load;
+        l->sumw = 0;
     }
-    if (e->defer && ns > e->live_subs / 2) {
-        /* most of the subs are candidates: fill them all (full_update) */
-        e->nfresh = 0;
-        e->theta = INFINITY;
-        e->ntouched = 0;
-        e->tgen++;
-        full_update(e, now);
-        goto checks;
+    grow(&e->cs, &e->capcs, nsr);
+    uint32_t k = 0;
+    for (uint32_t w = 0; w < nw && k < nsr; w++) {
+        uint64_t b = e->rbits[w];
+        if (!b) continue;
+        e->rbits[w] = 0;
+        while (b) {
+            uint32_t si = e->act[64 * w + (uint32_t)__builtin_ctzll(b)];
+            b &= b - 1;
+            e->cs[k++] = si;
+            const struct fl_sub *s = &e->subs[si];
+            double r = s->fresh ? 0 : s->rate;
+            for (uint32_t u = 0; u < s->nuse; u++) {
+                const struct fl_use *us = &e->uses[s->use0 + u];
+                struct fl_link *o = &e->links[us->link];
+                o->cnt++;
+                o->rem += us->w * r;
+                o->sumw += us->w;
+            }
+        }
     }
-    uint32_t ep = ++e->epoch;
-    e->nfresh = 0;
-    e->theta = INFINITY;
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+        struct fl_link *l = &e->links[e->rl[i]];
+        l->off = off;
+        off += l->cnt;
+        l->nun = l->cnt;
+        l->cnt = 0;
+    }
+    grow(&e->csr, &e->capcsr, off);
+    for (uint32_t i = 0; i < nsr; i++) {
+        const struct fl_sub *s = &e->subs[e->cs[i]];
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            struct fl_link *o = &e->links[e->uses[s->use0 + u].link];
+            e->csr[o->off + o->cnt++] = e->cs[i];
+        }
+    }
+    *nrp = nr;
+    return nsr;
+}
+
+/* The selective re-solve's subs as it was first written: every candidate's
+ * (e->cs[0, ns)) links gathered (gather), then those connected through candidates' links
+ * to a touched link searched over the candidates' lists (e->csr); the
+ * reached subs go to e->cs in the order of e->act; returns their number,
+ * *nrp the links' (e->rl). */
+static uint32_t gather_first(struct flow_eng *e, uint32_t ep, uint32_t ns, uint32_t *nrp)
+{
     gather(e, ns, ep, 0);
-    /* those connected through candidates' links to a link that changed */
     uint32_t nr = 0;
     for (uint32_t i = 0; i < e->ntouched; i++) {
         struct fl_link *l = &e->links[e->touched[i]];
@@ -518,14 +608,74 @@ void flow_maxmin_update(struct flow_eng *e)
         struct fl_link *l = &e->links[e->rl[i]];
         l->nun = l->cnt;
     }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < ns; i++)
+        if (e->subs[e->cs[i]].reach == ep) e->cs[k++] = e->cs[i];
+    *nrp = nr;
+    return nsr;
+}
+
+void flow_maxmin_update(struct flow_eng *e)
+{
+    simtime_t now = e->now;
+    e->recomputes++;
+    /* theta: the least rate ended, and the least rate a new sub can get */
+    double theta = e->theta;
+    for (uint32_t i = 0; i < e->nfresh; i++) {
+        const struct fl_sub *s = &e->subs[e->fresh[i]];
+        for (uint32_t u = 0; u < s->nuse; u++) {
+            const struct fl_link *l = &e->links[e->uses[s->use0 + u].link];
+            double b = l->cap / l->wsum;
+            if (b < theta) theta = b;
+        }
+    }
+    double cut = theta * (1 - 1e-9);
+    if (e->defer) /* the links subs started on since: e->ul */
+        for (uint32_t i = 0; i < e->ntouched; i++) {
+            struct fl_link *l = &e->links[e->touched[i]];
+            if (l->inul) continue;
+            l->inul = 1;
+            grow(&e->ul, &e->capul, e->nul + 1);
+            e->ul[e->nul++] = e->touched[i];
+        }
+    /* the candidates: the subs at or above cut, the new ones among them (one
+     * pass without branches: every sub written, the candidates kept) */
+    uint32_t ns = 0;
+    grow(&e->cs, &e->capcs, e->live_subs);
+    for (uint32_t i = 0; i < e->live_subs; i++) {
+        e->cs[ns] = e->act[i];
+        ns += e->arate[i] >= cut;
+    }
+    if (e->defer && ns > e->live_subs / 2) {
+        /* most of the subs are candidates: fill them all (full_update) */
+        e->nfresh = 0;
+        e->theta = INFINITY;
+        e->ntouched = 0;
+        e->tgen++;
+        full_update(e, now);
+        goto checks;
+    }
+    uint32_t ep = ++e->epoch;
+    e->nfresh = 0;
+    e->theta = INFINITY;
+    /* the candidates connected through their links to a link that changed:
+     * the same subs, links and sums either way, so the cheaper one by the
+     * last re-solve's share of candidates reached */
+    uint32_t nr, nsr;
+    if (4 * (uint64_t)e->last_reached < e->last_cands)
+        nsr = search_first(e, ep, cut, &nr);
+    else
+        nsr = gather_first(e, ep, ns, &nr);
+    e->last_reached = nsr;
+    e->last_cands = ns;
     e->filled_subs += nsr;
     e->cand_subs += ns;
     fill(e, e->rl, nr, ns && theta < INFINITY ? cut : 0);
     /* new rates: bytes brought to now, loads, ends */
-    for (uint32_t i = 0; i < ns; i++) {
+    for (uint32_t i = 0; i < nsr; i++) {
         uint32_t si = e->cs[i];
         struct fl_sub *s = &e->subs[si];
-        if (s->reach != ep || (!s->fresh && s->nrate == s->rate)) continue;
+        if (!s->fresh && s->nrate == s->rate) continue;
         double old = s->fresh ? 0 : s->rate;
         if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
         s->left -= old * (double)(now - s->t_upd);
@@ -551,6 +701,13 @@ checks:
         double d = flow_maxmin_overload(e);
         if (d > e->overload) e->overload = d;
     }
+}
+
+void flow_maxmin_reset(struct flow_eng *e)
+{
+    for (uint32_t i = 0; i < e->nul; i++)
+        e->links[e->ul[i]].inul = 0;
+    e->nul = 0;
 }
 
 double flow_maxmin_overload(const struct flow_eng *e)
