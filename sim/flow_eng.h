@@ -202,6 +202,11 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
  * change; a sub whose rate changes has its bytes brought up to e->now, a new
  * end (tend) and its place in the heap of ends. */
 void flow_maxmin_update(struct flow_eng *e);
+/* How a selective re-solve finds its subs (the same subs and sums either
+ * way): 0 by the last re-solve's share of candidates reached, 1 always
+ * searching the touched links' lists first, 2 always gathering every
+ * candidate's links first (tests). */
+extern int flow_maxmin_search;
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

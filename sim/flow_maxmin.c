@@ -42,7 +42,7 @@
 #include "base/err.h"
 #include "sim/flow_eng.h"
 
-int flow_maxmin_verify_all, flow_maxmin_check_load;
+int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search;
 
 /* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
@@ -662,7 +662,8 @@ void flow_maxmin_update(struct flow_eng *e)
      * the same subs, links and sums either way, so the cheaper one by the
      * last re-solve's share of candidates reached */
     uint32_t nr, nsr;
-    if (4 * (uint64_t)e->last_reached < e->last_cands)
+    if (flow_maxmin_search == 1 ||
+        (!flow_maxmin_search && 4 * (uint64_t)e->last_reached < e->last_cands))
         nsr = search_first(e, ep, cut, &nr);
     else
         nsr = gather_first(e, ep, ns, &nr);
