@@ -569,9 +569,9 @@ static uint32_t search_first(struct flow_eng *e, uint32_t ep, double cut, uint32
 
 /* The selective re-solve's subs as it was first written: every candidate's
  * (e->cs[0, ns)) links gathered (gather), then those connected through candidates' links
- * to a touched link searched over the candidates' lists (e->csr); the
- * reached subs go to e->cs in the order of e->act; returns their number,
- * *nrp the links' (e->rl). */
+ * to a touched link searched over the candidates' lists (e->csr): the
+ * reached ones are those of e->cs[0, ns) with reach = ep; returns their
+ * number, *nrp the links' (e->rl). */
 static uint32_t gather_first(struct flow_eng *e, uint32_t ep, uint32_t ns, uint32_t *nrp)
 {
     gather(e, ns, ep, 0);
@@ -608,9 +608,6 @@ static uint32_t gather_first(struct flow_eng *e, uint32_t ep, uint32_t ns, uint3
         struct fl_link *l = &e->links[e->rl[i]];
         l->nun = l->cnt;
     }
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < ns; i++)
-        if (e->subs[e->cs[i]].reach == ep) e->cs[k++] = e->cs[i];
     *nrp = nr;
     return nsr;
 }
@@ -661,22 +658,22 @@ void flow_maxmin_update(struct flow_eng *e)
     /* the candidates connected through their links to a link that changed:
      * the same subs, links and sums either way, so the cheaper one by the
      * last re-solve's share of candidates reached */
-    uint32_t nr, nsr;
+    uint32_t nr, nsr, nc; /* the reached subs are those of e->cs[0, nc) with reach = ep */
     if (flow_maxmin_search == 1 ||
         (!flow_maxmin_search && 4 * (uint64_t)e->last_reached < e->last_cands))
-        nsr = search_first(e, ep, cut, &nr);
+        nc = nsr = search_first(e, ep, cut, &nr);
     else
-        nsr = gather_first(e, ep, ns, &nr);
+        nsr = gather_first(e, ep, ns, &nr), nc = ns;
     e->last_reached = nsr;
     e->last_cands = ns;
     e->filled_subs += nsr;
     e->cand_subs += ns;
     fill(e, e->rl, nr, ns && theta < INFINITY ? cut : 0);
     /* new rates: bytes brought to now, loads, ends */
-    for (uint32_t i = 0; i < nsr; i++) {
+    for (uint32_t i = 0; i < nc; i++) {
         uint32_t si = e->cs[i];
         struct fl_sub *s = &e->subs[si];
-        if (!s->fresh && s->nrate == s->rate) continue;
+        if (s->reach != ep || (!s->fresh && s->nrate == s->rate)) continue;
         double old = s->fresh ? 0 : s->rate;
         if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
         s->left -= old * (double)(now - s->t_upd);
