@@ -156,8 +156,9 @@ struct flow_eng {
     uint64_t *rbits; /* a selective re-solve's reached subs, a bit per position in act */
     uint32_t caprbits;
     uint32_t last_reached, last_cands; /* the last selective re-solve's subs reached, candidates */
-    /* deferred: the links a full re-solve scans, every one with a sub since
-     * the last full re-solve found none (the others' load is 0) */
+    /* deferred: the links a full re-solve scans: put in when a sub that
+     * starts on them is re-solved first, taken out when a full re-solve
+     * finds no active sub on them (the others have no load) */
     uint32_t *ul;
     uint32_t nul, capul;
     uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;

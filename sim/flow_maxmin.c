@@ -621,20 +621,18 @@ void flow_maxmin_update(struct flow_eng *e)
     for (uint32_t i = 0; i < e->nfresh; i++) {
         const struct fl_sub *s = &e->subs[e->fresh[i]];
         for (uint32_t u = 0; u < s->nuse; u++) {
-            const struct fl_link *l = &e->links[e->uses[s->use0 + u].link];
+            uint32_t li = e->uses[s->use0 + u].link;
+            struct fl_link *l = &e->links[li];
             double b = l->cap / l->wsum;
             if (b < theta) theta = b;
+            if (e->defer && !l->inul) { /* a link with subs: in e->ul */
+                l->inul = 1;
+                grow(&e->ul, &e->capul, e->nul + 1);
+                e->ul[e->nul++] = li;
+            }
         }
     }
     double cut = theta * (1 - 1e-9);
-    if (e->defer) /* the links subs started on since: e->ul */
-        for (uint32_t i = 0; i < e->ntouched; i++) {
-            struct fl_link *l = &e->links[e->touched[i]];
-            if (l->inul) continue;
-            l->inul = 1;
-            grow(&e->ul, &e->capul, e->nul + 1);
-            e->ul[e->nul++] = e->touched[i];
-        }
     /* the candidates: the subs at or above cut, the new ones among them (one
      * pass without branches: every sub written, the candidates kept) */
     uint32_t ns = 0;
