@@ -173,18 +173,23 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
     const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
     /* (with rail planes a rail switch's GPUs have a route per plane) */
+    /* a GPU's plane link down: a path on a plane the pair cannot use moves
+     * to the next one it can, as the packet engine's sender moves it
+     * (sim/pkt_send.c; topo_plane_live is symmetric in a and b) */
+    int pd = t->plane_host_down && !topo_same_server(t, a, b);
     if (k != UINT32_MAX || topo_same_server(t, a, b) ||
         (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
+        if (pd) k = topo_plane_live(t, a, b, k == UINT32_MAX ? 0 : k);
         uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
         return;
     }
-    if (flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
+    if (!pd && flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
     uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
     for (uint32_t p = 0; p < np; p++) {
         uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
-        uint32_t n = topo_route_ports(t, a, b, p, ports);
+        uint32_t n = topo_route_ports(t, a, b, pd ? topo_plane_live(t, a, b, p) : p, ports);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t q = ports[i];
             if (e->spread_mark[q] == ep) {

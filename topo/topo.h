@@ -152,7 +152,11 @@ struct topo {
     uint32_t planes, plane_leaves, plane_paths;
     uint64_t nic_bps;
     uint8_t plane_host_down; /* [faults] down: some GPU's link to a plane (topo_plane_live) */
-    uint32_t nswitches;      /* switch nodes [hosts, hosts + nswitches): leaves first */
+    /* faults.fail's view after a GPU's plane link failed (topo/faults.c):
+     * [planes * hosts], 1 where NIC port k * hosts + h is down; NULL: read
+     * the ports' `down` */
+    const uint8_t *nic_down;
+    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
