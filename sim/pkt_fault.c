@@ -24,7 +24,11 @@
  *  - EV_REROUTE: the view takes the failure's routing table: the
  *    equal-cost groups without the dead link (and the path count with it,
  *    so spraying draws over the live paths). Until then the groups still
- *    hold the dead link and what is routed to it is lost.
+ *    hold the dead link and what is routed to it is lost. On rail planes
+ *    a GPU's link to a plane may fail: its NIC port dies as any port, and
+ *    the view takes the failure's NIC ports too (topo_tfault.nic_down), so
+ *    from the reroute the senders' plane choice (topo_plane_live,
+ *    sim/pkt_send.c) moves the pairs that need it to the next live plane.
  * The senders recover by their loss recovery (transport.recovery is
  * required: app/validate.c). A failure (or reroute) whose run has nothing
  * left to simulate is dropped uncounted, as the sampler's last event is:
