@@ -265,6 +265,8 @@ static void test_reroute_delay(void **state)
          * r1 in [0, rto + RTT]) */
         double bound = (double)(c.tr.rto_ns * PS_PER_NS + RTT_PS) / 1e6;
         assert_true(fabs(moved - (double)D / 1e3) <= bound);
+        /* its timeouts while the senders still chose the dead plane */
+        assert_true(b.st.timeouts >= a.st.timeouts + (uint64_t)(D / c.tr.rto_ns) - 1);
     }
 }
 
