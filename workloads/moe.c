@@ -93,6 +93,7 @@ struct moe {
     uint32_t grad_chunks; /* workload.grad_chunks */
     uint32_t buckets;     /* workload.grad_buckets (0: one all-reduce at the backward's start) */
     uint64_t cap_bytes;   /* workload.bucket_cap_mb in bytes (0: off) */
+    int recompute;        /* workload.recompute: the backward recomputes each layer's forward */
     const struct topo *t; /* the fabric (the pipelined ring's link rates) */
     int hier;             /* workload.dispatch = hierarchical */
     uint32_t P;           /* GPUs per server (a node) */
@@ -639,6 +640,34 @@ static void grad_allreduce(struct moe *m, struct graph *g, const uint64_t *pos_e
     free(hosts);
 }
 
+/* workload.recompute (Megatron's full activation recomputation): before a
+ * layer's backward its forward compute runs again on every GPU's stream,
+ * `recompute_attention` (the forward's attention time `attn`, after
+ * `after`, the layer above's last task; with attention only) and, per chunk
+ * (micro-batch), `recompute` (the chunk's forward expert time, after the
+ * recomputed attention or `after`), which the chunk's bwd_compute waits
+ * for. The all-to-alls of the recomputed forward are not sent again (the
+ * dispatched tokens taken as kept). NONE when off. */
+static uint64_t recompute_attention(struct moe *m, struct graph *g, int l, simtime_t attn,
+                                    uint64_t after)
+{
+    if (!m->recompute || !attn) return NONE;
+    uint64_t a =
+        graph_compute(g, "recompute_attention", m->iter, (uint32_t)l, GRAPH_ALL_GPUS, attn);
+    if (after != NONE) graph_dep(g, a, after);
+    graph_tag(g, a, 0, GRAPH_BACKWARD);
+    return a;
+}
+
+/* The chunk's forward expert compute again (m->etok: build_dispatch's). */
+static uint64_t recompute_expert(struct moe *m, struct graph *g, int l, uint64_t after)
+{
+    if (!m->recompute) return NONE;
+    uint64_t k = graph_compute(g, "recompute", m->iter, (uint32_t)l, GRAPH_ALL_GPUS, slowest_ps(m));
+    if (after != NONE) graph_dep(g, k, after);
+    return k;
+}
+
 /* pass = training: the backward pass of iteration m->iter, added as one
  * part: layers L-1 .. 0, per layer per chunk i bwd_dispatch_i (the gradient
  * of the combine: the forward dispatch's bytes), bwd_compute_i (the forward
@@ -662,16 +691,24 @@ static void moe_backward(struct moe *m, struct graph *g)
     uint64_t *pos_end = xmalloc((size_t)m->L * sizeof *pos_end); /* each layer's, by position */
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
-        uint64_t prev = last;
+        uint64_t rc_att = recompute_attention(m, g, l, m->attn_ps, last);
+        uint64_t prev = rc_att != NONE ? rc_att : last;
         for (uint32_t i = 0; i < m->C; i++) {
             uint64_t from = graph_next_id(g);
             build_dispatch(m, l, i);
             struct a2a d =
                 add_a2a(m, g, 0, "bwd_dispatch", "bwd_dispatch_nvl", iter, (uint32_t)l,
                         m->overlap ? last : prev, m->overlap && disp.n ? &disp : NULL, 0);
+            /* overlap = none: one chain (the recomputation after the
+             * dispatch); chunks: it runs under the dispatch */
+            uint64_t rc = recompute_expert(m, g, l,
+                                           !m->overlap      ? a2a_last(&d)
+                                           : rc_att != NONE ? rc_att
+                                                            : last);
             uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(slowest_ps(m), m->bwd_factor));
             graph_dep(g, k, a2a_last(&d));
+            if (rc != NONE) graph_dep(g, k, rc);
             struct a2a o = add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k,
                                    comb.n ? &comb : NULL, 0);
             tag_from(g, from, i, GRAPH_BACKWARD);
@@ -718,6 +755,12 @@ static void moe_dual_backward(struct moe *m, struct graph *g)
     uint64_t *pos_end = xmalloc((size_t)m->L * sizeof *pos_end);
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a d[2], o[2];
+        uint64_t rc_att[2];
+        for (uint32_t u = 0; u < 2; u++) {
+            simtime_t half = u ? m->attn_ps - m->attn_ps / 2 : m->attn_ps / 2;
+            rc_att[u] = recompute_attention(m, g, l, half, done[u]);
+            if (rc_att[u] != NONE) graph_set_micro_batch(g, rc_att[u], (uint8_t)u);
+        }
         for (uint32_t u = 0; u < 2; u++) {
             uint64_t from = graph_next_id(g);
             build_dispatch(m, l, u);
@@ -725,9 +768,11 @@ static void moe_dual_backward(struct moe *m, struct graph *g)
                            NULL, 0);
             if (comm != NONE) graph_dep(g, d[u].t[0], comm);
             comm = a2a_last(&d[u]);
+            uint64_t rc = recompute_expert(m, g, l, rc_att[u] != NONE ? rc_att[u] : done[u]);
             uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(slowest_ps(m), m->bwd_factor));
             graph_dep(g, k, a2a_last(&d[u]));
+            if (rc != NONE) graph_dep(g, k, rc);
             o[u] =
                 add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k, NULL, 0);
             for (uint64_t id = from; id < graph_next_id(g); id++) {
@@ -1192,6 +1237,7 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->grad_chunks = (uint32_t)c->wl->grad_chunks;
     m->buckets = (uint32_t)c->wl->grad_buckets;
     m->cap_bytes = moe_cap_bytes(c->wl->bucket_cap_mb);
+    m->recompute = c->wl->recompute;
     m->t = t;
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
@@ -1337,6 +1383,10 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
         return wl_fail(bad, e, &wl_options, "workload", "kv_context",
                        "the KV-cache read model is for workload.stage = decode (prefill's "
                        "attention: workload.attn_us)");
+    if (c->wl->recompute && c->wl->pass != WL_PASS_TRAINING)
+        return wl_fail(bad, e, &wl_options, "workload", "recompute",
+                       "activation recomputation is for workload.pass = training (there is no "
+                       "backward pass here)");
     if (c->wl->bucket_cap_mb > 0 && c->wl->grad_buckets > 0)
         return wl_fail(bad, e, &wl_options, "workload", "bucket_cap_mb",
                        "not with workload.grad_buckets = %lld (buckets by bytes or by count: "
