@@ -18,16 +18,25 @@
  * has them: hosts [0, hosts) leaf by leaf, then the switches, leaves
  * (switches with hosts) first. */
 struct topo_gml_link {
-    uint32_t a, b; /* nodes; a link is a port each way */
-    uint64_t bps;
-    simtime_t lat_ps;
+    uint32_t a, b;    /* nodes; a port a->b, and b->a unless oneway */
+    uint64_t bps;     /* a->b */
+    simtime_t lat_ps; /* a->b */
+    uint64_t bps_ba;  /* b->a (the same for an undirected edge) */
+    simtime_t lat_ba_ps;
+    uint8_t oneway; /* a directed switch link: the port a->b only */
 };
+/* hosts_per_leaf: the greatest common divisor of the leaves' host counts
+ * (their count when every leaf holds as many); leaf l's hosts are
+ * [leaf_first[l], leaf_first[l + 1]). */
 struct topo_gml {
     uint32_t hosts, leaves, switches, hosts_per_leaf;
+    uint32_t *leaf_first;         /* [leaves + 1] */
     char (*names)[TOPO_NAME_MAX]; /* [hosts + switches] */
     uint32_t *host_leaf;          /* [hosts]: leaf row */
     uint32_t *tier;               /* [switches]: hops from the nearest leaf */
-    uint32_t nlinks;              /* host links first (host h's is link h), then the file's order */
+    uint32_t
+        nlinks; /* host links first (host h's is link h, a up to its leaf), then the file's order */
+    uint32_t fabric_ports; /* the switch links' ports */
     struct topo_gml_link *links;
 };
 

@@ -58,7 +58,8 @@ base() { N h0 host; N h1 host; N l0 switch; N l1 switch; N s0 switch; E h0 l0 10
 { hdr; base; N h2 host; E h2 h1 100 1000; ftr; } >"$T/hosthost.graphml"
 { hdr; base; N l0 switch; ftr; } >"$T/duplicate.graphml"
 { hdr; base; E h0 l1 100 1000; ftr; } >"$T/twolinks.graphml"
-{ hdr; base; N h2 host; E h2 l0 100 1000; ftr; } >"$T/uneven.graphml"
+{ hdr; base; ftr; } | sed 's/edgedefault="undirected"/edgedefault="directed"/' >"$T/oneway.graphml"
+{ hdr; base; E l0 h0 100 1000; E l1 h1 100 1000; E s0 l0 100 1000; ftr; } | sed 's/edgedefault="undirected"/edgedefault="directed"/' >"$T/oneway2.graphml"
 { hdr; base; E l0 l0 100 1000; ftr; } >"$T/loop.graphml"
 { hdr string; base; ftr; } >"$T/strgbps.graphml"
 { hdr; base; E l0 l1 fast 1000; ftr; } >"$T/nonnumber.graphml"
@@ -105,7 +106,8 @@ nolink.graphml|nolink.graphml:16: node 'h2': host not reachable (it has no link)
 hosthost.graphml|hosthost.graphml:17: edge 'h2'-'h1': links two hosts (a host links to a switch)
 duplicate.graphml|duplicate.graphml:16: node 'l0': duplicate id (first on line 9)
 twolinks.graphml|twolinks.graphml:7: node 'h0': a second link (line 16); a host has one, to its edge switch (multi-homed hosts are not modelled)
-uneven.graphml|uneven.graphml:10: node 'l1': 1 host, but node 'l0' has 2 (every edge switch holds as many hosts)
+oneway.graphml|oneway.graphml:7: node 'h0': a one-way link to its edge switch (line 12) and none back (a host needs a link each way)
+oneway2.graphml|oneway2.graphml:8: node 'h1': host not reachable from node 'h0'
 loop.graphml|loop.graphml:16: edge 'l0'-'l0': links a node to itself
 nonnumber.graphml|nonnumber.graphml:16: edge 'l0'-'l1': gbps 'fast' is not a number
 strgbps.graphml|strgbps.graphml:4: key 'gbps': not a number (attr.type double, float, int or long)
