@@ -379,12 +379,171 @@ static void test_leaf_cut(void **state)
     topo_destroy(t);
 }
 
+/* The group of next hops at leaf row la toward leaf row lb. */
+static const struct topo_hop *row(const struct topo *t, uint32_t la, uint32_t lb)
+{
+    return topo_hop_at(t, la, lb);
+}
+
+/* A two-tier .topo with Bundle 2: 2 leaves of 4 hosts, 2 spines, each leaf
+ * with 2 parallel links to each spine: 4 ports in every leaf's group and 2
+ * in a spine's way down (one ECMP next hop per link, as htsim's routes
+ * are), 8 switch links, 8 path numbers. */
+static void test_bundle_two_tier(void **state)
+{
+    (void)state;
+    char path[64];
+    write_tmp(path, sizeof path, ".topo",
+              "Nodes 8\nTiers 2\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\n"
+              "Downlink_Latency_ns 500\nRadix_Down 4\nRadix_Up 4\nSwitch_Latency_ns 10\n"
+              "Tier 1\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 700\nRadix_Down 4\n"
+              "Bundle 2\nSwitch_Latency_ns 20\n");
+    struct cfg c;
+    file_spec(&c, path);
+    assert_int_equal(c.topo.info.shape, TOPO_FILE);
+    assert_int_equal(c.topo.leaves, 2);
+    assert_int_equal(c.topo.hosts_per_leaf, 4);
+    assert_int_equal(c.topo.spines, 4); /* a leaf's uplinks */
+    assert_int_equal(c.topo.info.switches, 4);
+    assert_int_equal(c.topo.info.fabric_links, 8);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    unlink(path);
+    assert_int_equal(t->nports, topo_port_count(&c.topo));
+    assert_int_equal(t->npaths, 8); /* 4 links up, then a bundle of 2 down */
+    assert_int_equal(topo_hop_at(t, 2, 1)->n, 2);
+    const struct topo_hop *g = row(t, 0, 1);
+    assert_int_equal(g->n, 4);
+    uint64_t cap = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        const struct topo_port *p = &t->ports[t->route_ports[g->off + i]];
+        assert_int_equal(p->kind, TP_LEAF_UP);
+        assert_int_equal(p->lat_ps, 710000); /* link + the leaf's switch latency */
+        cap += p->bps;
+    }
+    assert_int_equal(cap, 400000000000ull); /* 2 spines x 2 links x 100 Gb/s */
+    char name[TOPO_NAME_MAX];
+    topo_node_name(t, t->hosts + 2, name, sizeof name);
+    assert_string_equal(name, "s0");
+    check_chains(t);
+    c.tr.window_bytes = 1 << 30;
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    for (uint32_t k = 0; k < 8; k++) {
+        uint32_t n = topo_route_ports(t, 0, 7, k, ports);
+        assert_int_equal(n, 4);
+        assert_int_equal(t->ports[ports[2]].lat_ps, 720000); /* spine down: + its latency */
+        assert_int_equal(t->ports[ports[3]].lat_ps, 510000);
+    }
+    uint32_t n = topo_route_ports(t, 0, 7, 0, ports);
+    struct topo_demand d = {0, 7, 300000};
+    simtime_t want = by_hand(t, ports, n, d.bytes, (uint64_t)c.tr.mtu);
+    c.tr.path = PATH_ECMP;
+    assert_int_equal(run(t, &c, &d, 1), want);
+    c.tr.path = PATH_SPRAY;
+    assert_int_equal(run(t, &c, &d, 1), want);
+    all_to_all(t, &c, 60000);
+    topo_destroy(t);
+}
+
+/* Three tiers, Bundle 2 at tiers 1 and 2: 2 pods of 2 leaves, 2
+ * aggregation switches per pod with 2 links to each leaf, 4 cores with 2
+ * links to each pod; a leaf's group has 4 ports, an aggregation switch's
+ * up group 4 (2 cores x 2), a core's way down 2, and 64 path numbers. */
+static void test_bundle_three_tier(void **state)
+{
+    (void)state;
+    char path[64];
+    write_tmp(path, sizeof path, ".topo",
+              "Nodes 16\nTiers 3\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\n"
+              "Downlink_Latency_ns 500\nRadix_Down 4\nRadix_Up 4\n"
+              "Tier 1\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 600\nRadix_Down 4\n"
+              "Radix_Up 4\nBundle 2\n"
+              "Tier 2\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 700\nRadix_Down 4\n"
+              "Bundle 2\n");
+    struct cfg c;
+    file_spec(&c, path);
+    assert_int_equal(c.topo.info.shape, TOPO_FILE);
+    assert_int_equal(c.topo.pods, 2);
+    assert_int_equal(c.topo.aggs_per_pod, 2);
+    assert_int_equal(c.topo.cores, 4);
+    assert_int_equal(c.topo.info.switches, 4 + 4 + 4);
+    assert_int_equal(c.topo.info.fabric_links, 4 * 4 + 4 * 4);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    unlink(path);
+    assert_int_equal(t->npaths, 64);
+    assert_int_equal(row(t, 0, 2)->n, 4);         /* leaf l0 toward pod 1 */
+    assert_int_equal(row(t, 4, 2)->n, 4);         /* a0 up: 2 cores x 2 */
+    assert_int_equal(topo_hop_at(t, 8, 2)->n, 2); /* c0 down into pod 1 */
+    assert_int_equal(topo_hop_at(t, 6, 2)->n, 2); /* a2 (pod 1) into l2 */
+    assert_int_equal(t->ports[t->route_ports[topo_hop_at(t, 8, 2)->off]].kind, TP_CORE_DOWN);
+    check_chains(t);
+    c.tr.window_bytes = 1 << 30;
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    uint32_t n = topo_route_ports(t, 0, 15, 0, ports);
+    assert_int_equal(n, 6);
+    struct topo_demand d = {0, 15, 250000};
+    c.tr.path = PATH_ECMP;
+    assert_int_equal(run(t, &c, &d, 1), by_hand(t, ports, n, d.bytes, (uint64_t)c.tr.mtu));
+    /* the bound counts every switch link at the least latency (600 ns):
+     * the two core links' 100 ns more each are all it misses */
+    assert_int_equal(topo_ideal_ps(t, &d, 1, (uint32_t)c.tr.mtu, 1),
+                     by_hand(t, ports, n, d.bytes, (uint64_t)c.tr.mtu) - 200000);
+    all_to_all(t, &c, 20000);
+    topo_destroy(t);
+}
+
+/* A bundle's errors, and queue sizes: one line naming the file, the line
+ * and the key. */
+static void test_bundle_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"Nodes 8\nTiers 2\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 1\n"
+         "Radix_Down 4\nRadix_Up 4\nBundle 2\nTier 1\nDownlink_speed_Gbps 100\n"
+         "Downlink_Latency_ns 1\nRadix_Down 2\n",
+         ":9: Bundle: Tier 0's 2 would give a host parallel links (a host has one link, to its "
+         "leaf: use 1)"},
+        {"Nodes 8\nTiers 2\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 1\n"
+         "Radix_Down 4\nRadix_Up 3\nOversubscribed 1\nTier 1\nDownlink_speed_Gbps 133\n"
+         "Downlink_Latency_ns 1\nRadix_Down 4\nBundle 2\n",
+         ":8: Radix_Up: Tier 0's 3 is not a multiple of Tier 1's Bundle (2)"},
+        {"Nodes 8\nTiers 2\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 1\n"
+         "Radix_Down 4\nRadix_Up 4\nTier 1\nDownlink_speed_Gbps 100\n"
+         "Downlink_Latency_ns 1\nRadix_Down 6\nBundle 2\n",
+         ":12: Radix_Down: Tier 1's 6 / Bundle is not the 2 leaves (Nodes / Tier 0's "
+         "Radix_Down): each spine links to every leaf"},
+        {"Nodes 8\nTiers 2\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 1\n"
+         "Radix_Down 4\nRadix_Up 4\nQueue_Up 100000\n",
+         ":9: Queue_Up: queue sizes are not read from a .topo file (moesim's buffer is one size "
+         "for every switch port: set switch.buffer_bytes)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64], want[320];
+        write_tmp(path, sizeof path, ".topo", cases[i].text);
+        struct cfg c;
+        file_spec(&c, path);
+        assert_int_equal(c.topo.info.shape, -1);
+        const struct opt_def *bad;
+        struct err e;
+        assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
+        snprintf(want, sizeof want, "topology.file: %s%s", path, cases[i].want);
+        assert_string_equal(e.msg, want);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_directed_ring),   cmocka_unit_test(test_directed_edge),
-        cmocka_unit_test(test_directed_errors), cmocka_unit_test(test_uneven_leaves),
-        cmocka_unit_test(test_leaf_cut),
+        cmocka_unit_test(test_directed_ring),     cmocka_unit_test(test_directed_edge),
+        cmocka_unit_test(test_directed_errors),   cmocka_unit_test(test_uneven_leaves),
+        cmocka_unit_test(test_leaf_cut),          cmocka_unit_test(test_bundle_two_tier),
+        cmocka_unit_test(test_bundle_three_tier), cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,9 @@
  * host speed and latency from its graph, spines (its switches that hold no
  * host) and fabric_gbps (its slowest switch link), which the workloads'
  * bounds read. A file that cannot be read leaves shape -1 and topo_check
- * reads it again for the error, blamed on topology.file.
+ * reads it again for the error, blamed on topology.file. A .topo with
+ * bundles of parallel links is a graph (topo_htsim_graph), built as a
+ * GraphML one, its counts and speeds those of the .topo.
  *
  * GraphML ports: host h's link up 2h, down 2h+1; then each switch link, both
  * ways, in the file's order; then NVLink. Their kinds go by tier, a
@@ -49,10 +51,13 @@ static int read_spec(struct topo_spec *s, struct err *e)
         return err_set(e, "topology.kind = file needs a file (a .graphml or an htsim .topo)");
     switch (file_format(s->file)) {
     case FF_TOPO:
-        return topo_htsim_read(s->file, s, e);
     case FF_GRAPHML: {
+        int topo = file_format(s->file) == FF_TOPO;
+        if (topo && topo_htsim_read(s->file, s, e) < 0) return -1;
+        if (topo && s->info.shape != TOPO_FILE) return 0; /* a leaf_spine or fat_tree */
         struct topo_gml g;
-        if (topo_gml_read(s->file, &g, e) < 0) return -1;
+        if ((topo ? topo_htsim_graph(s->file, &g, e) : topo_gml_read(s->file, &g, e)) < 0)
+            return -1;
         struct topo_file_info *in = &s->info;
         in->shape = TOPO_FILE;
         in->hosts = g.hosts;
@@ -75,6 +80,10 @@ static int read_spec(struct topo_spec *s, struct err *e)
             }
         }
         if (in->min_fabric_ps == INT64_MAX) in->min_fabric_ps = 0;
+        if (topo) { /* the counts and speeds the .topo gave stay */
+            topo_gml_free(&g);
+            return 0;
+        }
         /* leaves of different host counts: hosts_per_leaf is the gcd of
          * the counts and leaves the groups of that many consecutive hosts
          * (each within one leaf), what the workloads and placement count */
@@ -232,7 +241,9 @@ int topo_file_build(const struct topo_spec *s, struct topo **out, struct err *e)
     const struct opt_def *bad;
     if (topo_file_check(s, &bad, e) < 0) return -1;
     struct topo_gml g;
-    if (topo_gml_read(s->file, &g, e) < 0) return -1;
+    if ((file_format(s->file) == FF_TOPO ? topo_htsim_graph(s->file, &g, e)
+                                         : topo_gml_read(s->file, &g, e)) < 0)
+        return -1;
     int rc = 0;
     if (g.hosts != s->info.hosts || g.switches != s->info.switches ||
         g.nlinks - g.hosts != s->info.fabric_links || g.fabric_ports != s->info.fabric_ports ||

@@ -4,7 +4,8 @@
  * topology.file names a GraphML file (.graphml, .xml: fabric_graphml.c) or
  * an htsim .topo file (.topo: fabric_htsim.c). A .topo describes a tiered
  * fat-tree: it resolves into the leaf_spine (2 tiers) or fat_tree (3 tiers)
- * spec it equals, built by their builders. A GraphML file is its own graph
+ * spec it equals, built by their builders, or with bundles of parallel
+ * links into a graph (topo_htsim_graph) built as a GraphML one is. A GraphML file is its own graph
  * (struct topo_gml), built by topo_gml_build. Every reader's error is one
  * line that names the file and the element: "FILE:LINE: element: reason"
  * (GraphML: the node or edge; .topo: the key) or "FILE: element: reason".
@@ -52,6 +53,11 @@ int topo_gml_build(const struct topo_spec *s, const struct topo_gml *g, struct t
  * counts, speeds and latencies it describes, s->info.shape set (0, or -1
  * with e set). */
 int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e);
+/* A .topo with Bundle > 1 above tier 0 (s->info.shape = TOPO_FILE after
+ * topo_htsim_read): its fabric as a graph, every link of a bundle its own
+ * link (its own port each way: one next hop of the ECMP group, the
+ * bundle's capacity their sum, as htsim builds them). */
+int topo_htsim_graph(const char *path, struct topo_gml *g, struct err *e);
 
 /* The fabric kind that builds s: s->kind, or for kind = file the file's
  * shape (-1 when it could not be read). */

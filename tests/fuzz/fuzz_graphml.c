@@ -20,7 +20,8 @@ FUZZ_ENTRY(graphml)
     struct topo_gml g;
     struct err e = {""};
     if (topo_gml_read(path, &g, &e) == 0) {
-        if (g.hosts < 2 || g.leaves < 1 || g.hosts_per_leaf < 1 || g.leaf_first[g.leaves] != g.hosts)
+        if (g.hosts < 2 || g.leaves < 1 || g.hosts_per_leaf < 1 ||
+            g.leaf_first[g.leaves] != g.hosts)
             __builtin_trap();
         for (uint32_t l = 0; l < g.leaves; l++) /* leaves hold different counts, multiples of it */
             if (g.leaf_first[l + 1] <= g.leaf_first[l] ||
