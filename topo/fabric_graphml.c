@@ -2,12 +2,15 @@
  * topology.file = X.graphml), read with igraph and checked before the run.
  *
  * The file: <node>s with a string attribute `role` (host or switch; a
- * <default> of its <key> counts) and <edge>s, each a link both ways, with
- * numeric attributes `gbps` (> 0) and `latency_ns` (>= 0, fractions of a ns
- * kept to the ps). Every host has exactly one link, to a switch: its edge
- * switch, the host's leaf (multi-homed hosts are not modelled); every leaf
- * holds as many hosts (placement and the workloads count hosts per leaf);
- * every host reaches every other; a route between two leaves crosses at most
+ * <default> of its <key> counts) and <edge>s, each a link both ways, or one
+ * way (source -> target) under <graph edgedefault="directed"> or with its
+ * own directed="true", with numeric attributes `gbps` (> 0) and
+ * `latency_ns` (>= 0, fractions of a ns kept to the ps). Every host has
+ * exactly one link, to a switch (in a directed graph an edge to it and one
+ * from it): its edge switch, the host's leaf (multi-homed hosts are not
+ * modelled); leaves may hold different numbers of hosts (hosts_per_leaf is
+ * then the gcd of the counts); every host reaches every other along the
+ * links' directions; a route between two leaves crosses at most
  * TOPO_ROUTE_MAX_PORTS - 2 switch links. Node ids name the nodes in the
  * links table and in faults.down, so they are 1 to 31 letters, digits, '_',
  * '.' or ':'.

@@ -10,7 +10,8 @@
  * switch of the tier; the top tier has none above), and optional
  * Switch_Latency_ns (0), Oversubscribed (1: down bandwidth over up
  * bandwidth, which must be what the radixes and speeds give) and Bundle
- * (1: parallel links, which moesim does not model).
+ * (1: in tier t >= 1, the parallel links from a tier-t switch to each
+ * switch below it; the radixes count links).
  *
  * What it becomes: 2 tiers, one pod: a leaf_spine of Nodes/Radix_Down(0)
  * leaves and Radix_Up(0) spines, each spine with a link to every leaf
@@ -19,8 +20,12 @@
  * (Radix_Down(1) = leaves per pod), and Radix_Up(0)*Radix_Up(1) cores, one
  * link per pod each (Radix_Down(2) = pods). A switch's latency is charged
  * on every port out of it (topo_spec_port_lat_ps), so a route's delay is
- * its links' and switches' latencies, as in htsim. Queue sizes are refused:
- * this reader does not take buffers from the file.
+ * its links' and switches' latencies, as in htsim. With a Bundle above 1
+ * the fabric is a graph (ht_graph, topo_htsim_graph): every link of a
+ * bundle its own port each way, so its own next hop in the ECMP groups and
+ * the bundle's capacity their sum, as htsim builds it (each link its own
+ * queue and route); the spec keeps the file's counts. Queue sizes are
+ * refused: moesim's buffer is one switch.buffer_bytes for every port.
  */
 #include <ctype.h>
 #include <errno.h>
