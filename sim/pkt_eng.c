@@ -44,7 +44,7 @@ size_t eng_memory_per_flow_tr(const struct tr_spec *tr)
     size_t b = eng_memory_per_flow();
     if (tr->cc == CC_DCTCP || tr->cc == CC_NSCC) b += sizeof(struct cc_flow);
     if (tr->cc == CC_NSCC) b += pkt_nscc_flow_bytes();
-    if (tr->cc == CC_DCQCN) b += sizeof(struct dcqcn_rp);
+    if (tr->cc == CC_DCQCN) b += sizeof(struct dcqcn_rp) + sizeof(uint32_t); /* and its CNPs */
     if (tr->recovery != REC_NONE) b += pkt_rec_flow_bytes(tr->recovery == REC_SELECTIVE);
     return b;
 }
