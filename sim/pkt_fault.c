@@ -133,6 +133,7 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
     struct pkt_fault *f = e->fault;
     if (f->s.dead[q]) return;
     f->s.dead[q] = 1;
+    pkt_ctrlq_flatten(e, q); /* switch.ctrl_priority: the whole ring, exact */
     if (p->n && !cancel_port_events(e, q, 1u << (e->pfc ? EV_ARRIVE_PFC : EV_ARRIVE)))
         err_fatal("faults.fail: port %u holds packets and no arrival event", q);
     if (e->pfc) cancel_port_events(e, q, 1u << EV_TX | 1u << EV_PAUSE | 1u << EV_RESUME);
