@@ -123,7 +123,7 @@ uint32_t flow_fault_waiting(const struct flow_eng *e)
 static uint32_t dead_use(const struct flow_eng *e, uint32_t si)
 {
     const struct fl_sub *s = &e->subs[si];
-    for (uint32_t u = 0; u < s->nuse; u++)
+    for (uint32_t u = 0; u < s->nuse + s->nack; u++) /* data or acknowledgements */
         if (e->fault->s.dead[e->uses[s->use0 + u].link]) return e->uses[s->use0 + u].link;
     return UINT32_MAX;
 }
@@ -239,6 +239,7 @@ static void cut(struct flow_eng *e, uint32_t si, uint64_t left_b, uint64_t lost)
             e->touched[e->ntouched++] = us->link;
         }
     }
+    if (s->nack) flow_ack_stop(e, si, frac);
     if (e->defer) e->fep[si] = FL_DEAD; /* its uses dropped by a full re-solve */
     s->rate = 0;
     e->solve_due = 1; /* re-solve at once (deferred re-solves included) */
@@ -295,8 +296,8 @@ static void fail(struct flow_eng *e, uint32_t i)
 static int same_links(const struct flow_eng *e, uint32_t a, uint32_t b)
 {
     const struct fl_sub *x = &e->subs[a], *y = &e->subs[b];
-    if (x->nuse != y->nuse) return 0;
-    for (uint32_t u = 0; u < x->nuse; u++)
+    if (x->nuse != y->nuse || x->nack != y->nack) return 0;
+    for (uint32_t u = 0; u < x->nuse + x->nack; u++)
         if (e->uses[x->use0 + u].link != e->uses[y->use0 + u].link) return 0;
     return 1;
 }

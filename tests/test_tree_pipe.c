@@ -6,9 +6,9 @@
  * rate piecewise constant and computed event by event, a message done a
  * latency L after its last byte (L: a lone chunk's bound less its
  * bandwidth term). Two sharings, one per engine:
- *   the flow engine's: weighted max-min over the uplinks and downlinks, a
- *     message's acknowledgements a use of weight w (their bytes per data
- *     byte) of the reverse links; within 0.1%;
+ *   the flow engine's: max-min over the uplinks and downlinks, a link that
+ *     carries acknowledgements (w of a byte per data byte) keeping w / (1 +
+ *     w) of itself for them (sim/flow_ack.c's reserve); within 0.1%;
  *   the packet engine's (a window larger than a chunk, unbounded queues):
  *     a host's uplink shared equally by the messages it sends, less its
  *     acknowledgements of what it receives, into the destination's
@@ -154,9 +154,13 @@ static double fluid_time(uint32_t N, uint32_t P, double x, double L, double w, e
             double lcap[64];
             for (uint32_t l = 0; l < 2 * N; l++)
                 lcap[l] = 1;
+            /* a link that carries acknowledgements (the destination's
+             * uplink, the source's downlink of a message sending) keeps
+             * w / (1 + w) of itself for them (sim/flow_ack.c's reserve) */
+            for (size_t i = 0; i < n; i++)
+                if (st[i] == 1) lcap[tk[i].dst] = lcap[N + tk[i].src] = 1 / (1 + w);
             memset(fixed, 0, n * sizeof *fixed);
-            /* a message's use of its own links (weight 1) and of the
-             * reverse ones by its acknowledgements (weight w) */
+            /* a message's use of its own links (weight 1) */
             double wt[64];
             for (;;) {
                 memset(wt, 0, sizeof wt);
@@ -164,8 +168,6 @@ static double fluid_time(uint32_t N, uint32_t P, double x, double L, double w, e
                     if (st[i] == 1 && !fixed[i]) {
                         wt[tk[i].src] += 1;
                         wt[N + tk[i].dst] += 1;
-                        wt[tk[i].dst] += w;
-                        wt[N + tk[i].src] += w;
                     }
                 double best = INFINITY;
                 uint32_t bl = NO;
@@ -176,15 +178,12 @@ static double fluid_time(uint32_t N, uint32_t P, double x, double L, double w, e
                     }
                 if (bl == NO) break;
                 for (size_t i = 0; i < n; i++) {
-                    uint32_t a = tk[i].src, b = N + tk[i].dst, ra = tk[i].dst, rb = N + tk[i].src;
-                    if (st[i] != 1 || fixed[i] || (a != bl && b != bl && ra != bl && rb != bl))
-                        continue;
+                    uint32_t a = tk[i].src, b = N + tk[i].dst;
+                    if (st[i] != 1 || fixed[i] || (a != bl && b != bl)) continue;
                     fixed[i] = 1;
                     rate[i] = best;
                     lcap[a] -= best;
                     lcap[b] -= best;
-                    lcap[ra] -= w * best;
-                    lcap[rb] -= w * best;
                 }
             }
         }
