@@ -343,34 +343,10 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
     return 0;
 }
 
-/* Whether faults.down lists a link of a host (named h<N>: topo_node_name). */
-static int down_lists_host(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if (*p == 'h' && (p == s || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '-') && p[1] >= '0' &&
-            p[1] <= '9')
-            return 1;
-    return 0;
-}
-
-/* A GPU's link to a rail plane down (topo/rail.c topo_plane_live): the
- * packet engine moves its packets to a live plane; the flow engine spreads
- * a flow over every path number and does not. */
-static int cfg_check_plane_down(const struct cfg *c, const struct opt_def **bad, struct err *e)
-{
-    if (c->sim.engine != ENGINE_FLOW || c->topo.kind != TOPO_RAIL || c->topo.planes <= 1 ||
-        !down_lists_host(c->topo.faults.down))
-        return 0;
-    return cfg_fail(bad, e, "faults", "down",
-                    "the flow engine does not model a GPU's link to a plane down (sim.engine = "
-                    "flow): it runs on sim.engine = packet");
-}
-
 static const cfg_check_fn cfg_checks[] = {
     cfg_check_hosts,     cfg_check_topo,   cfg_check_memory,      cfg_check_ack,
     cfg_check_ack_every, cfg_check_window, cfg_check_flow_engine, cfg_check_pfc,
-    cfg_check_switch,    cfg_check_fail,   cfg_check_plane_down,  cfg_check_recovery,
-    cfg_check_workload,
+    cfg_check_switch,    cfg_check_fail,   cfg_check_recovery,    cfg_check_workload,
 };
 
 int cfg_validate(const struct cfg *c, const struct opt_def **bad, struct err *e)

@@ -13,7 +13,8 @@
  * the executed graph, exec.h) and phases.ideal_kind (which bound ideal_ns
  * is, 'lp' or 'cut'; NULL in compute rows and in rows from older versions).
  * 6 adds links.trims and links.pause_ns (switch.trim, switch.pfc) and
- * flows.retx_bytes, timeouts and nacks (transport.recovery).
+ * flows.retx_bytes, timeouts and nacks (transport.recovery); flows.cnps
+ * (transport.cc = dcqcn) came later within version 6, by res_added alone.
  * res_open migrates an older file in place: the CREATE ... IF NOT EXISTS
  * statements add what is missing, ALTER TABLE adds the later columns
  * (res_added), and the
@@ -68,7 +69,7 @@ static const char res_schema[] =
     " drops INTEGER, ecn_marks INTEGER, trims INTEGER, pause_ns INTEGER);"
     "CREATE TABLE IF NOT EXISTS flows (run_id INTEGER, flow INTEGER, src INTEGER, dst INTEGER,"
     " bytes INTEGER, start_ns INTEGER, end_ns INTEGER, retx_bytes INTEGER, timeouts INTEGER,"
-    " nacks INTEGER);"
+    " nacks INTEGER, cnps INTEGER);"
     "CREATE TABLE IF NOT EXISTS timeseries (run_id INTEGER, t_ns INTEGER, link INTEGER,"
     " bytes INTEGER, queue_bytes INTEGER);"
     "CREATE TABLE IF NOT EXISTS gpu_load (run_id INTEGER, layer INTEGER, gpu INTEGER,"
@@ -101,13 +102,16 @@ static const char res_version[] =
 
 /* Columns that came after their table (ALTER TABLE adds them to an older
  * file; its old rows read NULL): version 5's phases.ideal_kind, version 6's
- * links.trims and pause_ns and flows.retx_bytes, timeouts and nacks. */
+ * links.trims and pause_ns and flows.retx_bytes, timeouts and nacks, and
+ * flows.cnps (added within version 6: an older binary writes its rows
+ * without it, NULL). */
 static const struct {
     const char *table, *column, *type;
 } res_added[] = {
     {"phases", "ideal_kind", "TEXT"}, {"links", "trims", "INTEGER"},
     {"links", "pause_ns", "INTEGER"}, {"flows", "retx_bytes", "INTEGER"},
     {"flows", "timeouts", "INTEGER"}, {"flows", "nacks", "INTEGER"},
+    {"flows", "cnps", "INTEGER"},
 };
 
 /* The prepared statements, in the order of res_sql[]. */
@@ -144,7 +148,7 @@ static const char *const res_sql[ST_COUNT] = {
                 " max_queue_bytes, drops, ecn_marks, trims, pause_ns)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_FLOW] = "INSERT INTO flows (run_id, flow, src, dst, bytes, start_ns, end_ns, retx_bytes,"
-                " timeouts, nacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " timeouts, nacks, cnps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SAMPLE] = "INSERT INTO timeseries (run_id, t_ns, link, bytes, queue_bytes)"
                   " VALUES (?, ?, ?, ?, ?)",
     [ST_GPU_LOAD] = "INSERT INTO gpu_load (run_id, layer, gpu, tokens) VALUES (?, ?, ?, ?)",
@@ -722,6 +726,15 @@ static int res_insert_extras(struct res_db *d, int64_t run_id, const struct res_
                          f->loss.retx_bytes,
                          f->loss.timeouts,
                          f->loss.nacks};
+        /* cnps: NULL where it does not apply (RES_NO_COUNT) */
+        sqlite3_stmt *st = d->st[ST_FLOW];
+        if (f->loss.cnps == RES_NO_COUNT)
+            sqlite3_bind_null(st, 11);
+        else if (res_bind_u64(st, 11, f->loss.cnps) != SQLITE_OK) {
+            sqlite3_clear_bindings(st);
+            return err_set(e, "%s: run %lld: flow %zu: a value is beyond 2^63-1", d->path,
+                           (long long)run_id, i);
+        }
         if (res_insert_counts(d, ST_FLOW, run_id, "flow", i, v, 9, e) < 0) return -1;
     }
     for (size_t i = 0; i < r->nsamples; i++) {

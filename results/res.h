@@ -8,8 +8,8 @@
  *          ideal_kind: which bound ideal_ns is, 'lp' or 'cut' (NULL: a compute row)
  *   links  (run_id, link, kind, src, dst, gbps, bytes, busy_ns, max_queue_bytes, drops, ecn_marks,
  *           trims, pause_ns)
- *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns, retx_bytes, timeouts, nacks)
- *           with output.flows = true
+ *   flows  (run_id, flow, src, dst, bytes, start_ns, end_ns, retx_bytes, timeouts, nacks,
+ *           cnps)  with output.flows = true; cnps NULL unless transport.cc = dcqcn
  *   timeseries (run_id, t_ns, link, bytes, queue_bytes)          with output.sample_ns > 0;
  *          bytes sent on the link during the sample period ending at t_ns (a
  *          packet counts when its serialization ends), the queue (backlog)
@@ -120,11 +120,17 @@ struct res_link {
     struct res_port_stats st; /* bytes, busy time, peak queue, drops, ECN marks */
 };
 
+/* A count the flows table records as NULL (it does not apply to the run). */
+#define RES_NO_COUNT UINT64_MAX
+
 /* What loss recovery cost one message (transport.recovery), summed over its
  * transport flows when its last byte arrived: bytes sent again, expired
- * retransmission timers, NACKs received by its senders. */
+ * retransmission timers, NACKs received by its senders; and under
+ * transport.cc = dcqcn the CNPs its receivers sent (RES_NO_COUNT under any
+ * other cc). */
 struct res_flow_loss {
     uint64_t retx_bytes, timeouts, nacks;
+    uint64_t cnps;
 };
 
 /* A message's completion record (one per workload message). */

@@ -47,15 +47,18 @@ simtime_t eng_base_rtt(const struct topo *t, uint32_t mtu, uint32_t ack, uint64_
         /* a graph from a file: its routes and host links differ, so the
          * longest round trip between leaves (a host of each, path numbers
          * up to 8) and the fastest host */
-        uint32_t hpl = t->hosts_per_leaf, np = t->npaths < 8 ? t->npaths : 8;
+        uint32_t np = t->npaths < 8 ? t->npaths : 8;
+        uint32_t *first = xmalloc(((size_t)t->leaves + 1) * sizeof *first); /* a host of each */
+        for (uint32_t h = t->hosts; h-- > 0;)
+            first[t->host_leaf[h]] = h;
         for (uint32_t h = 0; h < t->hosts; h++)
             if (t->ports[t->host_up[h]].bps > bps) bps = t->ports[t->host_up[h]].bps;
         for (uint32_t la = 0; la < t->leaves; la++)
             for (uint32_t lb = 0; lb < t->leaves; lb++)
                 for (uint32_t p = 0; p < np && la != lb; p++) {
                     uint32_t x[TOPO_ROUTE_MAX_PORTS], y[TOPO_ROUTE_MAX_PORTS];
-                    uint32_t n = topo_route_ports(t, la * hpl, lb * hpl, p, x),
-                             m = topo_route_ports(t, lb * hpl, la * hpl, p, y);
+                    uint32_t n = topo_route_ports(t, first[la], first[lb], p, x),
+                             m = topo_route_ports(t, first[lb], first[la], p, y);
                     simtime_t r = 0;
                     for (uint32_t j = 0; j < n; j++)
                         r += t->ports[x[j]].lat_ps + ser_ps(mtu, t->ports[x[j]].bps);
@@ -63,6 +66,7 @@ simtime_t eng_base_rtt(const struct topo *t, uint32_t mtu, uint32_t ack, uint64_
                         r += t->ports[y[j]].lat_ps + ser_ps(ack, t->ports[y[j]].bps);
                     if (r > rtt) rtt = r;
                 }
+        free(first);
     }
     if (bps_out) *bps_out = bps;
     return rtt;

@@ -502,7 +502,9 @@ static void launch(struct run *r, uint32_t i)
     if (r->x->o->tr->path == PATH_ETHEREAL) eth_assign(r->e->t, x->dem, x->ndem, &subs, &off);
     for (size_t m = 0; m < x->ndem; m++) {
         const struct topo_demand *d = &x->dem[m];
-        if (x->fl) x->fl[m] = (struct res_flow){.src = d->src, .dst = d->dst, .bytes = d->bytes};
+        if (x->fl) /* (cnps: NULL unless the engine counts them, cc = dcqcn) */
+            x->fl[m] = (struct res_flow){
+                .src = d->src, .dst = d->dst, .bytes = d->bytes, .loss.cnps = RES_NO_COUNT};
         if (subs)
             eng_add_msg_paths(r->e, d->src, d->dst, x->start - r->origin, (uint64_t)i << 32 | m,
                               &subs[off[m]], (uint32_t)(off[m + 1] - off[m]));

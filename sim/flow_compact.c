@@ -72,11 +72,11 @@ void flow_compact(struct flow_eng *e)
         const struct fl_sub *s = &e->subs[i];
         if (s->use0 != u) broken("a sub's uses out of order");
         rank[i] = k;
-        for (uint32_t j = 0; j < s->nuse; j++)
+        for (uint32_t j = 0; j < s->nuse + s->nack; j++)
             urank[u++] = ku + (s->ended ? 0 : j);
         if (!s->ended) {
             k++;
-            ku += s->nuse;
+            ku += s->nuse + s->nack;
         }
     }
     if (u != nu) broken("uses that no sub holds");
@@ -123,6 +123,9 @@ void flow_compact(struct flow_eng *e)
             m++;
         }
         l->n = m;
+        /* its acknowledgement uses (flow_ack.c): active subs only, in place */
+        for (uint32_t j = 0; j < l->na; j++)
+            l->au[j] = urank[l->au[j]];
     }
     for (uint32_t i = 0; i < e->live_subs; i++)
         e->act[i] = rank[e->act[i]];
@@ -138,7 +141,7 @@ void flow_compact(struct flow_eng *e)
         if (DEAD(i)) continue;
         struct fl_sub s = e->subs[i];
         uint32_t ni = rank[i], nu0 = urank[s.use0];
-        for (uint32_t j = 0; j < s.nuse; j++) {
+        for (uint32_t j = 0; j < s.nuse + s.nack; j++) {
             struct fl_use us = e->uses[s.use0 + j];
             us.sub = ni;
             e->uses[nu0 + j] = us;

@@ -28,13 +28,7 @@ static void push_ev(struct flow_eng *e, simtime_t t, uint32_t kind, uint32_t id)
 
 static void touch(struct flow_eng *e, uint32_t link)
 {
-    if (e->links[link].tgen == e->tgen) return; /* listed already */
-    e->links[link].tgen = e->tgen;
-    if (e->ntouched == e->captouched) {
-        e->captouched = e->captouched ? 2 * e->captouched : 256;
-        e->touched = xrealloc(e->touched, e->captouched * sizeof *e->touched);
-    }
-    e->touched[e->ntouched++] = link;
+    flow_touch(e, link);
 }
 
 static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
@@ -50,12 +44,16 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->mtu = (uint32_t)c->mtu;
     e->ack_bytes = (uint32_t)c->ack_bytes;
     e->ack_group = eng_ack_group(t, c);
+    e->ackm = flow_ack_mode_now();
+    e->ack_share = (double)e->ack_bytes / ((double)e->mtu * (double)e->ack_group);
     e->base_seed = seed;
     e->seed = rng_seed(seed, RNG_NET_HASH, 0);
     e->links = xcalloc(t->nports, sizeof *e->links);
     for (uint32_t i = 0; i < t->nports; i++)
         e->links[i].cap = (double)t->ports[i].bps / (8.0 * PS_PER_S);
     flow_group_init(e); /* e->ncons: the ports, then the groups */
+    for (uint32_t i = 0; i < e->ncons; i++)
+        e->links[i].cap0 = e->links[i].cap;
     e->pst = xcalloc(t->nports, sizeof *e->pst);
     e->spread_mark = xcalloc(t->nports, sizeof *e->spread_mark);
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
@@ -78,6 +76,7 @@ static void flow_destroy(struct eng *eb)
     for (uint32_t i = 0; i < e->ncons; i++) {
         free(e->links[i].uses);
         free(e->links[i].sid);
+        free(e->links[i].au);
     }
     free(e->links);
     flow_group_free(e);
@@ -113,7 +112,8 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     e->hooks = *h;
     evq_clear(&e->q);
     for (uint32_t i = 0; i < e->ncons; i++) {
-        e->links[i].n = e->links[i].nlive = 0;
+        e->links[i].n = e->links[i].nlive = e->links[i].na = 0;
+        e->links[i].cap = e->links[i].cap0;
         e->links[i].done = 0;
         e->links[i].mark = 0;
         e->links[i].load = e->links[i].wsum = e->links[i].freed = 0;
@@ -176,18 +176,23 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
     const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
     /* (with rail planes a rail switch's GPUs have a route per plane) */
+    /* a GPU's plane link down: a path on a plane the pair cannot use moves
+     * to the next one it can, as the packet engine's sender moves it
+     * (sim/pkt_send.c; topo_plane_live is symmetric in a and b) */
+    int pd = t->plane_host_down && !topo_same_server(t, a, b);
     if (k != UINT32_MAX || topo_same_server(t, a, b) ||
         (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
+        if (pd) k = topo_plane_live(t, a, b, k == UINT32_MAX ? 0 : k);
         uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
         return;
     }
-    if (flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
+    if (!pd && flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
     uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
     for (uint32_t p = 0; p < np; p++) {
         uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
-        uint32_t n = topo_route_ports(t, a, b, p, ports);
+        uint32_t n = topo_route_ports(t, a, b, pd ? topo_plane_live(t, a, b, p) : p, ports);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t q = ports[i];
             if (e->spread_mark[q] == ep) {
@@ -240,9 +245,15 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     uint64_t pkts = (size + e->mtu - 1) / e->mtu;
     uint64_t ack = (pkts + e->ack_group - 1) / e->ack_group * e->ack_bytes;
     add_route(e, src, dst, size, size, k);
+    uint32_t data_end = e->nuses;
     add_route(e, dst, src, ack, size, k);
     s = &e->subs[e->nsubs - 1];
-    s->nuse = e->nuses - s->use0;
+    if (e->ackm == FLOW_ACK_CONSTRAIN) { /* the acknowledgements constrain: data uses */
+        s->nuse = e->nuses - s->use0;
+    } else { /* after the data uses, out of the solver's sight (flow_ack.c) */
+        s->nuse = data_end - s->use0;
+        s->nack = e->nuses - data_end;
+    }
     /* The pipeline's fill: the fluid model passes the bytes through the
      * bottleneck; the first packet's way after its first hop (store and
      * forward, propagation) comes on top, as for a lone packet flow, whose
@@ -437,6 +448,7 @@ static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, 
             l->wsum += us->w;
             touch(e, us->link);
         }
+        if (s->nack) flow_ack_start(e, i);
     }
 }
 
@@ -456,7 +468,7 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
     s->left = 0;
     e->live_subs--;
     e->dead_subs++;
-    e->dead_uses += s->nuse;
+    e->dead_uses += s->nuse + s->nack;
     e->st.data_bytes_delivered += s->size;
     e->st.acks += ((s->size + e->mtu - 1) / e->mtu + e->ack_group - 1) / e->ack_group;
     for (uint32_t u = 0; u < s->nuse; u++) {
@@ -479,6 +491,7 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         }
         touch(e, us->link);
     }
+    if (s->nack) flow_ack_stop(e, si, 1);
     /* deferred: its uses stay in the lists, dropped by a full re-solve */
     if (e->defer) e->fep[si] = FL_DEAD;
     s->rate = 0;
@@ -656,7 +669,7 @@ static uint64_t flow_port_sent(const struct eng *eb, uint32_t port)
 {
     const struct flow_eng *e = flow_eng_ofc(eb);
     const struct fl_link *l = &e->links[port];
-    uint64_t sent = l->done + flow_group_sent(e, port);
+    uint64_t sent = l->done + flow_group_sent(e, port) + flow_ack_sent(e, l, 0, 0);
     for (uint32_t j = 0; j < l->n; j++) {
         const struct fl_use *us = &e->uses[l->uses[j]];
         const struct fl_sub *s = &e->subs[us->sub];

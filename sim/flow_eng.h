@@ -5,8 +5,10 @@
  * A message becomes one or more fluid flows ("subs"), each on a set of
  * links with a weight per link: 1 on the links its data crosses, 1/npaths
  * on each fabric link for the spreading modes (spray, spray_rr, adaptive:
- * equal shares over the equal-cost paths), and the acknowledgements' share
- * (ack_bytes / mtu of the data rate) on the reverse links. Rates are the
+ * equal shares over the equal-cost paths), and its acknowledgements' uses
+ * on the reverse links, which count bytes but constrain no rate: a link
+ * that carries acknowledgements keeps a reserve for them instead (flow_ack.c,
+ * flow_ack_mode). Rates are the
  * weighted max-min fair allocation (progressive filling, flow_maxmin.c),
  * re-solved once per instant at which subs start or end, over only the subs
  * whose rate can change (those at or above the least rate that ended or the
@@ -24,6 +26,7 @@
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
 
+#include "base/err.h"
 #include "base/evq.h"
 #include "sim/eng.h"
 
@@ -56,7 +59,12 @@ struct fl_link {
     uint32_t *uses; /* the active subs' uses of it (indices into e->uses) */
     uint32_t *sid;  /* the sub of each of those uses (uses[j]'s sub), for full re-solves */
     uint32_t n, capn;
-    uint32_t tgen;  /* e->tgen when it was last put in e->touched */
+    uint32_t tgen; /* e->tgen when it was last put in e->touched */
+    /* flow_ack.c: the active subs' acknowledgement uses on it (indices into
+     * e->uses; not constraints), and its capacity without a reserve */
+    uint32_t *au;
+    uint32_t na, capna;
+    double cap0;
     uint32_t nlive; /* its active subs' uses (n less the ended ones a deferred engine keeps) */
     uint64_t done;  /* bytes of ended subs (data and acknowledgements) */
     double load;    /* sum of w * rate over its active subs with a rate */
@@ -79,7 +87,8 @@ struct fl_sub {
     uint32_t hpos;  /* its index in the heap of ends while active (FL_NONE: not in it) */
     uint32_t apos;  /* its index in e->act while active */
     uint32_t msg;
-    uint32_t use0, nuse;           /* its links: e->uses[use0 .. use0+nuse) */
+    uint32_t use0, nuse;           /* its data links: e->uses[use0 .. use0+nuse) (the solver's) */
+    uint32_t nack;                 /* its acknowledgements' uses, after those (flow_ack.c) */
     uint32_t mark, reach;          /* epochs: a re-solve's candidate, reached from a change */
     simtime_t t0;                  /* when it started */
     uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
@@ -130,6 +139,8 @@ struct flow_eng {
     simtime_t end_at;
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_group;
+    int ackm;         /* flow_ack_mode at create */
+    double ack_share; /* ack_bytes / (mtu x ack_group): acknowledgement bytes per data byte */
     uint64_t seed, base_seed;
     simtime_t now;
     struct eng_stats st;
@@ -188,6 +199,18 @@ struct flow_eng {
     uint64_t compactions;
     uint64_t live_at_solves; /* the active subs summed over the re-solves (stats) */
 };
+
+/* Lists a link whose subs or capacity changed at this instant (once). */
+static inline void flow_touch(struct flow_eng *e, uint32_t link)
+{
+    if (e->links[link].tgen == e->tgen) return; /* listed already */
+    e->links[link].tgen = e->tgen;
+    if (e->ntouched == e->captouched) {
+        e->captouched = e->captouched ? 2 * e->captouched : 256;
+        e->touched = xrealloc(e->touched, e->captouched * sizeof *e->touched);
+    }
+    e->touched[e->ntouched++] = link;
+}
 
 static inline struct flow_eng *flow_eng_of(struct eng *e)
 {
@@ -262,6 +285,26 @@ void flow_group_done(struct flow_eng *e, const struct fl_use *us);
 /* Port p's bytes through its group by now (0 when in none): the ended
  * subs' and the active subs' sent share of the member's bytes. */
 uint64_t flow_group_sent(const struct flow_eng *e, uint32_t p);
+
+/* flow_ack.c: how acknowledgements load the links. CONSTRAIN: their uses
+ * are constraints of the max-min solve (weight ack bytes / size), as before
+ * (the comparisons); FREE: they count bytes only; RESERVE (the default):
+ * they count bytes only and a link that carries any keeps ack_share /
+ * (1 + ack_share) of its capacity for them; STICKY: as RESERVE, the reserve
+ * kept from a link's first acknowledgement to the reset.
+ * MOESIM_FLOW_ACKS=constrain, free, reserve or sticky in the environment
+ * sets it for a run (the comparisons of docs/flow-engine.md). */
+enum { FLOW_ACK_RESERVE = 0, FLOW_ACK_FREE, FLOW_ACK_CONSTRAIN, FLOW_ACK_STICKY };
+extern int flow_ack_mode;
+int flow_ack_mode_now(void); /* flow_ack_mode, or the environment's */
+/* Sub si's acknowledgement uses onto (start) or off (stop, with the
+ * fraction frac of their bytes carried, counted as done) their links' lists;
+ * a link whose reserve comes or goes is touched, with the bound on theta
+ * its change of capacity needs. */
+void flow_ack_start(struct flow_eng *e, uint32_t si);
+void flow_ack_stop(struct flow_eng *e, uint32_t si, double frac);
+/* The bytes the active subs' acknowledgements put on link l by now. */
+uint64_t flow_ack_sent(const struct flow_eng *e, const struct fl_link *l, uint32_t np, uint32_t j);
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE, FEV_FAIL, FEV_REROUTE };
 

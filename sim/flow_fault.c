@@ -4,7 +4,8 @@
  * As in the packet engine (sim/pkt_fault.c), topo/ has built one routing
  * table per failure before the run (the fabric with that link and every
  * earlier one down, struct topo_tfault), and the engine routes by its own
- * copy of struct topo (f->view; e->base.t points at it) whose table it
+ * copy of struct topo (its view, sim/fault_sched.h, whose schedule of the
+ * events both engines share; e->base.t points at it) whose table it
  * switches, so engines of other threads over the same fabric are not
  * disturbed. Two events per failure, queued when a run starts: FEV_FAIL at
  * the failure's time, FEV_REROUTE faults.reroute_delay_ns after it.
@@ -42,6 +43,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "sim/fault_sched.h"
 #include "sim/flow_fault.h"
 
 struct ff_wait {
@@ -50,13 +52,7 @@ struct ff_wait {
 };
 
 struct flow_fault {
-    struct topo view; /* the engine's fabric: the shared one with the current routing */
-    const struct topo *orig;
-    uint8_t *dead;    /* [nports] */
-    uint64_t *seq;    /* [2 * ntfaults]: FEV_FAIL i at 2i, FEV_REROUTE i at 2i + 1 */
-    uint8_t *queued;  /* [2 * ntfaults] */
-    uint32_t pending; /* fault events queued */
-    uint32_t cur;     /* failures routed around (the view has tfaults[cur - 1]'s table) */
+    struct fault_sched s; /* the schedule, the view, the dead ports (sim/fault_sched.h) */
     /* per sub: its path value (flow_fault_note) and the table it was built on */
     uint32_t *fk, *ep;
     uint32_t cap;
@@ -64,22 +60,20 @@ struct flow_fault {
     uint32_t nwait, capwait, captmp;
 };
 
-static void set_routing(struct flow_fault *f, uint32_t cur)
+static uint64_t push_ev(void *ctx, simtime_t at, uint32_t kind, uint32_t id)
 {
-    f->cur = cur;
-    topo_fault_view_set(&f->view, f->orig, cur);
+    struct flow_eng *e = ctx;
+    uint64_t seq = evq_push(&e->q, at, kind, id);
+    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
+    return seq;
 }
 
 void flow_fault_create(struct flow_eng *e, const struct topo *t)
 {
     struct flow_fault *f = xcalloc(1, sizeof *f);
-    f->orig = t;
-    topo_fault_view_init(&f->view, t); /* routing by the rows alone */
-    f->dead = xcalloc(t->nports, 1);
-    f->seq = xcalloc(2 * (size_t)t->ntfaults, sizeof *f->seq);
-    f->queued = xcalloc(2 * (size_t)t->ntfaults, 1);
+    fault_sched_init(&f->s, t, FEV_FAIL, FEV_REROUTE, push_ev, e);
     e->fault = f;
-    e->base.t = &f->view;
+    e->base.t = &f->s.view;
     flow_fault_start(e);
 }
 
@@ -87,9 +81,7 @@ void flow_fault_destroy(struct flow_eng *e)
 {
     struct flow_fault *f = e->fault;
     if (!f) return;
-    free(f->dead);
-    free(f->seq);
-    free(f->queued);
+    fault_sched_free(&f->s);
     free(f->fk);
     free(f->ep);
     free(f->wait);
@@ -98,25 +90,10 @@ void flow_fault_destroy(struct flow_eng *e)
     e->fault = NULL;
 }
 
-static void push(struct flow_eng *e, uint32_t slot, simtime_t at)
-{
-    struct flow_fault *f = e->fault;
-    f->seq[slot] = evq_push(&e->q, at, slot & 1 ? FEV_REROUTE : FEV_FAIL, slot / 2);
-    if (e->q.n > e->st.peak_events) e->st.peak_events = e->q.n;
-    f->queued[slot] = 1;
-    f->pending++;
-}
-
 void flow_fault_start(struct flow_eng *e)
 {
-    struct flow_fault *f = e->fault;
-    memset(f->dead, 0, f->orig->nports);
-    memset(f->queued, 0, 2 * (size_t)f->orig->ntfaults);
-    f->pending = 0;
-    f->nwait = 0;
-    set_routing(f, 0);
-    for (uint32_t i = 0; i < f->orig->ntfaults; i++)
-        push(e, 2 * i, f->orig->tfaults[i].at_ps);
+    e->fault->nwait = 0;
+    fault_sched_start(&e->fault->s);
 }
 
 void flow_fault_note(struct flow_eng *e, uint32_t si, uint32_t k)
@@ -128,13 +105,13 @@ void flow_fault_note(struct flow_eng *e, uint32_t si, uint32_t k)
         f->ep = xrealloc(f->ep, f->cap * sizeof *f->ep);
     }
     f->fk[si] = k;
-    f->ep[si] = f->cur;
+    f->ep[si] = f->s.cur;
 }
 
 uint32_t flow_fault_idle(const struct flow_eng *e)
 {
     const struct flow_fault *f = e->fault;
-    return !f || f->nwait ? 0 : f->pending;
+    return !f || f->nwait ? 0 : f->s.pending;
 }
 
 uint32_t flow_fault_waiting(const struct flow_eng *e)
@@ -146,8 +123,8 @@ uint32_t flow_fault_waiting(const struct flow_eng *e)
 static uint32_t dead_use(const struct flow_eng *e, uint32_t si)
 {
     const struct fl_sub *s = &e->subs[si];
-    for (uint32_t u = 0; u < s->nuse; u++)
-        if (e->fault->dead[e->uses[s->use0 + u].link]) return e->uses[s->use0 + u].link;
+    for (uint32_t u = 0; u < s->nuse + s->nack; u++) /* data or acknowledgements */
+        if (e->fault->s.dead[e->uses[s->use0 + u].link]) return e->uses[s->use0 + u].link;
     return UINT32_MAX;
 }
 
@@ -201,7 +178,7 @@ static void resume(struct flow_eng *e, uint32_t si, uint64_t bytes)
 int flow_fault_hold(struct flow_eng *e, uint32_t si)
 {
     struct flow_fault *f = e->fault;
-    if (f->ep[si] == f->cur && dead_use(e, si) == UINT32_MAX) return 0;
+    if (f->ep[si] == f->s.cur && dead_use(e, si) == UINT32_MAX) return 0;
     resume(e, si, e->subs[si].size);
     return 1;
 }
@@ -262,6 +239,7 @@ static void cut(struct flow_eng *e, uint32_t si, uint64_t left_b, uint64_t lost)
             e->touched[e->ntouched++] = us->link;
         }
     }
+    if (s->nack) flow_ack_stop(e, si, frac);
     if (e->defer) e->fep[si] = FL_DEAD; /* its uses dropped by a full re-solve */
     s->rate = 0;
     e->solve_due = 1; /* re-solve at once (deferred re-solves included) */
@@ -284,14 +262,9 @@ static int run_over(struct flow_eng *e, simtime_t before)
 {
     struct flow_fault *f = e->fault;
     if (f->nwait) return 0;
-    long others = (long)evq_size(&e->q) - (long)f->pending - (e->sample_fn && e->sample_period);
+    long others = (long)evq_size(&e->q) - (long)f->s.pending - (e->sample_fn && e->sample_period);
     if (others > 0) return 0;
-    for (uint32_t i = 0; i < 2 * f->orig->ntfaults; i++)
-        if (f->queued[i]) {
-            evq_cancel(&e->q, f->seq[i]);
-            f->queued[i] = 0;
-        }
-    f->pending = 0;
+    fault_sched_cancel_all(&f->s, &e->q);
     e->now = before;
     e->st.events--;
     return 1;
@@ -300,9 +273,9 @@ static int run_over(struct flow_eng *e, simtime_t before)
 static void fail(struct flow_eng *e, uint32_t i)
 {
     struct flow_fault *f = e->fault;
-    const struct topo_tfault *tf = &f->orig->tfaults[i];
+    const struct topo_tfault *tf = &f->s.orig->tfaults[i];
     for (uint32_t j = 0; j < tf->nports; j++)
-        f->dead[tf->ports[j]] = 1;
+        f->s.dead[tf->ports[j]] = 1;
     for (uint32_t j = e->live_subs; j-- > 0;) { /* (a cut moves the last into j) */
         uint32_t si = e->act[j], q = dead_use(e, si);
         if (q == UINT32_MAX) continue;
@@ -316,15 +289,15 @@ static void fail(struct flow_eng *e, uint32_t i)
         cut(e, si, left, lost);
         wait_push(f, si, left + lost);
     }
-    push(e, 2 * i + 1, e->now + f->orig->reroute_ps);
+    fault_sched_push(&f->s, 2 * i + 1, e->now + f->s.orig->reroute_ps);
 }
 
 /* Whether subs a and b use the same links in the same order. */
 static int same_links(const struct flow_eng *e, uint32_t a, uint32_t b)
 {
     const struct fl_sub *x = &e->subs[a], *y = &e->subs[b];
-    if (x->nuse != y->nuse) return 0;
-    for (uint32_t u = 0; u < x->nuse; u++)
+    if (x->nuse != y->nuse || x->nack != y->nack) return 0;
+    for (uint32_t u = 0; u < x->nuse + x->nack; u++)
         if (e->uses[x->use0 + u].link != e->uses[y->use0 + u].link) return 0;
     return 1;
 }
@@ -332,12 +305,12 @@ static int same_links(const struct flow_eng *e, uint32_t a, uint32_t b)
 static void reroute(struct flow_eng *e, uint32_t i)
 {
     struct flow_fault *f = e->fault;
-    if (i + 1 <= f->cur) return; /* a later failure's table is in place */
-    set_routing(f, i + 1);
+    if (i + 1 <= f->s.cur) return; /* a later failure's table is in place */
+    fault_sched_route(&f->s, i + 1);
     /* the active subs whose routes the new table moves */
     for (uint32_t j = e->live_subs; j-- > 0;) {
         uint32_t si = e->act[j];
-        if (f->ep[si] == f->cur) continue; /* built on it */
+        if (f->ep[si] == f->s.cur) continue; /* built on it */
         uint64_t left = left_now(e, si);
         if (!left) continue; /* it ends now */
         uint32_t n0 = e->nsubs, u0 = e->nuses, k = path_now(e, si);
@@ -350,7 +323,7 @@ static void reroute(struct flow_eng *e, uint32_t i)
             e->nuses = u0;
         }
         if (same) {
-            f->ep[si] = f->cur;
+            f->ep[si] = f->s.cur;
             continue;
         }
         cut(e, si, left, 0);
@@ -374,9 +347,7 @@ static void reroute(struct flow_eng *e, uint32_t i)
 void flow_fault_event(struct flow_eng *e, uint32_t kind, uint32_t i, simtime_t before)
 {
     struct flow_fault *f = e->fault;
-    uint32_t slot = 2 * i + (kind == FEV_REROUTE);
-    f->queued[slot] = 0;
-    f->pending--;
+    fault_sched_popped(&f->s, kind, i);
     if (run_over(e, before)) return;
     if (kind == FEV_FAIL)
         fail(e, i);

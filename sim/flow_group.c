@@ -167,5 +167,5 @@ uint64_t flow_group_sent(const struct flow_eng *e, uint32_t p)
         double frac = 1.0 - left / (double)s->size;
         sent += (uint64_t)(frac * (double)share(us->bytes, np, j));
     }
-    return sent;
+    return sent + flow_ack_sent(e, l, np, j);
 }

@@ -37,6 +37,7 @@ struct dq_host {
 struct dcqcn {
     struct dcqcn_par par;
     struct dcqcn_rp *rp; /* per flow, as e->flows */
+    uint32_t *np_cnps;   /* ... the CNPs its receiver sent it (the flows table's cnps) */
     uint32_t nrp;
     struct dq_host *h; /* per sender, as e->hosts */
     uint32_t nhosts;
@@ -184,6 +185,7 @@ void pkt_dcqcn_destroy(struct dcqcn *d)
         free(d->h[i].heap);
     free(d->h);
     free(d->rp);
+    free(d->np_cnps);
     free(d);
 }
 
@@ -204,6 +206,7 @@ void pkt_dcqcn_init(struct pkt_eng *e, uint32_t first, uint32_t n)
         while (cap < first + n)
             cap *= 2;
         d->rp = xrealloc(d->rp, (size_t)cap * sizeof *d->rp);
+        d->np_cnps = xrealloc(d->np_cnps, (size_t)cap * sizeof *d->np_cnps);
         d->nrp = cap;
     }
     const struct topo *t = e->base.t;
@@ -211,6 +214,7 @@ void pkt_dcqcn_init(struct pkt_eng *e, uint32_t first, uint32_t n)
         const struct flow *f = &e->flows[first + j];
         uint32_t up = topo_first_port(t, f->src, f->dst);
         dcqcn_rp_init(&d->par, &d->rp[first + j], (double)t->ports[up].bps);
+        d->np_cnps[first + j] = 0;
     }
 }
 
@@ -331,6 +335,7 @@ int pkt_dcqcn_rx(struct pkt_eng *e, struct pkt *k)
         (r->np_last == SIMTIME_MAX || e->now - r->np_last >= d->par.cnp_ps)) {
         r->np_last = e->now;
         d->cnps++;
+        d->np_cnps[k->flow]++;
         struct pkt c = *k;
         c.src = k->dst;
         c.dst = k->src;
@@ -360,4 +365,13 @@ const struct dcqcn_rp *pkt_dcqcn_flow(const struct pkt_eng *e, uint32_t fi)
 uint64_t pkt_dcqcn_cnps(const struct pkt_eng *e)
 {
     return e->dq ? e->dq->cnps : 0;
+}
+
+uint64_t pkt_dcqcn_msg_cnps(const struct pkt_eng *e, const struct msg *m)
+{
+    if (!e->dq) return RES_NO_COUNT;
+    uint64_t n = 0;
+    for (uint32_t j = 0; j < m->nflows; j++)
+        n += e->dq->np_cnps[m->first_flow + j];
+    return n;
 }

@@ -90,5 +90,9 @@ int pkt_dcqcn_rx(struct pkt_eng *e, struct pkt *k);
 /* Flow fi's state, and the CNPs sent so far (tests, docs). */
 const struct dcqcn_rp *pkt_dcqcn_flow(const struct pkt_eng *e, uint32_t fi);
 uint64_t pkt_dcqcn_cnps(const struct pkt_eng *e);
+/* The CNPs message m's receivers have sent its flows so far (the flows
+ * table's cnps); RES_NO_COUNT (results/res.h) when cc is not dcqcn. */
+struct msg;
+uint64_t pkt_dcqcn_msg_cnps(const struct pkt_eng *e, const struct msg *m);
 
 #endif

@@ -44,7 +44,7 @@ size_t eng_memory_per_flow_tr(const struct tr_spec *tr)
     size_t b = eng_memory_per_flow();
     if (tr->cc == CC_DCTCP || tr->cc == CC_NSCC) b += sizeof(struct cc_flow);
     if (tr->cc == CC_NSCC) b += pkt_nscc_flow_bytes();
-    if (tr->cc == CC_DCQCN) b += sizeof(struct dcqcn_rp);
+    if (tr->cc == CC_DCQCN) b += sizeof(struct dcqcn_rp) + sizeof(uint32_t); /* and its CNPs */
     if (tr->recovery != REC_NONE) b += pkt_rec_flow_bytes(tr->recovery == REC_SELECTIVE);
     return b;
 }
@@ -162,6 +162,7 @@ static struct eng *pkt_create(const struct topo *t, const struct tr_spec *c, uin
     /* and, with rail planes, per host: where its plane scan starts */
     e->adapt_rr = xcalloc(t->nswitches + (t->planes > 1 ? t->hosts : 0), sizeof *e->adapt_rr);
     if (c->sw.pfc) e->pfc = pkt_pfc_create(t, c);
+    pkt_ctrlq_create(e);
     if (e->fault) pkt_fault_start(e);
     return &e->base;
 }
@@ -185,6 +186,7 @@ static void pkt_destroy(struct eng *eb)
     pkt_pfc_destroy(e->pfc, e->base.t->nports);
     pkt_nscc_destroy(e);
     pkt_dcqcn_destroy(e->dq);
+    pkt_ctrlq_destroy(e);
     pkt_fault_destroy(e);
     free(e);
 }
@@ -227,6 +229,7 @@ static void pkt_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     if (e->trims) memset(e->trims, 0, (size_t)t->nports * sizeof *e->trims);
     if (e->trim_mixed) memset(e->trim_mixed, 0, (size_t)t->nports * sizeof *e->trim_mixed);
     if (e->pfc) pkt_pfc_reset(e->pfc, t);
+    pkt_ctrlq_reset(e);
     for (uint32_t i = 0; i < 2 * t->hosts; i++) {
         e->hosts[i].ready_head = e->hosts[i].ready_tail = PKT_NONE;
         e->hosts[i].nic_pending = 0;
@@ -267,9 +270,11 @@ static int on_sample(struct pkt_eng *e, simtime_t before)
     return 1;
 }
 
-static void pkt_run(struct eng *eb)
+/* The event loop; cq: e->cq is set (switch.ctrl_priority's fast-path
+ * ports, pkt_ctrlq.c, see each wire's head leave first), a constant in each
+ * of pkt_run's two copies, so that the default's loop is the code it was. */
+static inline __attribute__((always_inline)) void run_loop(struct pkt_eng *e, const int cq)
 {
-    struct pkt_eng *e = pkt_eng_of(eb);
     const struct ev *top;
     while ((top = evq_peek(&e->q))) {
         struct ev ev = *top;
@@ -279,8 +284,9 @@ static void pkt_run(struct eng *eb)
         e->now = ev.time;
         e->st.events++;
         switch (ev.kind) {
-        case EV_ARRIVE:
-            pkt_arrive(e, ev.id);
+        case EV_ARRIVE: /* (pkt_arrive, inlined in both copies) */
+            if (cq) pkt_ctrlq_pre_arrive(e, ev.id);
+            pkt_arrive_at(e, ev.id, 0);
             break;
         case EV_NIC:
             e->hosts[ev.id].nic_pending = 0;
@@ -313,9 +319,24 @@ static void pkt_run(struct eng *eb)
             evq_drop_top(&e->q);
         }
     }
+}
+
+static void pkt_run(struct eng *eb)
+{
+    struct pkt_eng *e = pkt_eng_of(eb);
+    if (e->cq)
+        run_loop(e, 1);
+    else
+        run_loop(e, 0);
     e->st.now = e->now;
     e->st.peak_packets = e->peak_pkts;
     if (eng_test_hook) eng_test_hook(&e->st);
+}
+
+static uint64_t port_sent(const struct eng *eb, uint32_t port)
+{
+    const struct pkt_eng *e = pkt_eng_ofc(eb);
+    return e->cq ? pkt_ctrlq_sent(e, port) : pkt_port_sent(eb, port);
 }
 
 static simtime_t pkt_now(const struct eng *e)
@@ -430,7 +451,7 @@ const struct eng_ops pkt_eng_ops = {
     .stats = pkt_stats,
     .port = pkt_port,
     .port_backlog = pkt_port_backlog,
-    .port_sent = pkt_port_sent,
+    .port_sent = port_sent,
     .window = pkt_window,
     .check = pkt_check,
     .set_msg_loss = pkt_set_msg_loss,

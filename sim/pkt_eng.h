@@ -208,6 +208,8 @@ struct pkt_eng {
     uint8_t fixed_path; /* a flow's packets take its path number (ecmp, split, ethereal) */
     uint8_t nic_pace;   /* rail planes: a NIC sends at its own rate over its plane ports */
     uint8_t ctrlq;      /* switch.ctrl_priority: control packets' strict priority (pkt_ctrlq.c) */
+    struct ctrlq_port
+        *cq; /* ... its fast-path ports' class and lazy shift (without pfc), or NULL */
     gsl_rng *rng;
     uint64_t seed, base_seed; /* base_seed: sim.seed; seed: the flow hash's (seed_streams) */
     int path;
@@ -258,6 +260,40 @@ static inline int pkt_is_ctrl(const struct pkt *k)
  * there that has not begun, behind the one being serialized and earlier
  * control packets; the data it overtakes leave its serialization later. */
 void pkt_ctrlq_commit(struct pkt_eng *e, uint32_t q, struct pkt *k);
+/* e->cq under switch.ctrl_priority without switch.pfc; its end; its phase reset */
+void pkt_ctrlq_create(struct pkt_eng *e);
+void pkt_ctrlq_destroy(struct pkt_eng *e);
+void pkt_ctrlq_reset(struct pkt_eng *e);
+/* A fast-path port's control class and lazy shift (pkt_ctrlq.c). */
+struct ctrlq_port {
+    struct pkt *c; /* control packets that overtook waiting data: ring of ccap, oldest at chead */
+    uint32_t chead, cn, ccap;
+    uint32_t m, a; /* ring[0, m) exact and fixed, ring[m, a) hold t - off, ring[a, n) exact */
+    simtime_t off;
+};
+void pkt_ctrlq_take(struct pkt_eng *e, uint32_t q); /* c's head to ring[1] */
+/* Port q's wire's head arrives now (pkt_arrive follows): the packet that
+ * follows it at the far end is put behind it, with its exact time. */
+static inline void pkt_ctrlq_pre_arrive(struct pkt_eng *e, uint32_t q)
+{
+    struct port_rt *p = &e->ports[q];
+    struct ctrlq_port *c = &e->cq[q];
+    if (c->cn) {
+        pkt_ctrlq_take(e, q);
+    } else if (c->m < 2 && p->n > 1) {
+        if (c->a > 1) p->ring[(p->head + 1) & (p->cap - 1)].t += c->off;
+        c->m = 2;
+        if (c->a < 2) c->a = 2;
+    }
+    /* the pop, as pkt_arrive_at makes it next */
+    c->m -= c->m > 0;
+    c->a -= c->a > 0;
+}
+/* pkt_port_sent where e->cq is set */
+uint64_t pkt_ctrlq_sent(const struct pkt_eng *e, uint32_t q);
+/* Port q's packets back on its ring alone, every time exact (for code that
+ * reads the whole ring: faults.fail's kill_port); nothing without e->cq */
+void pkt_ctrlq_flatten(struct pkt_eng *e, uint32_t q);
 
 /* pkt_route.h: pkt_choose_path, pkt_arrive (inline, per packet and hop) */
 void pkt_hop(struct pkt_eng *e, struct pkt *k, uint32_t sw);

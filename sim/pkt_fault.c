@@ -3,9 +3,11 @@
  *
  * topo/ builds, before the run, one routing table per failure: the fabric
  * with that link and every earlier one down (struct topo_tfault). The engine
- * routes by its own copy of struct topo (e->fault->view, e->base.t points at
- * it), equal to the shared one but for its routing table, so that engines of
- * other threads over the same fabric are not disturbed.
+ * routes by its own copy of struct topo (its view, sim/fault_sched.h;
+ * e->base.t points at it), equal to the shared one but for its routing
+ * table, so that engines of other threads over the same fabric are not
+ * disturbed. The schedule of the events (and their cancelling when the run
+ * is over) is sim/fault_sched.c's, shared with the flow engine.
  *
  * Two events per failure, pushed when a run starts (time 0 of each engine
  * run, a network phase): EV_FAIL at the failure's time, EV_REROUTE
@@ -22,7 +24,11 @@
  *  - EV_REROUTE: the view takes the failure's routing table: the
  *    equal-cost groups without the dead link (and the path count with it,
  *    so spraying draws over the live paths). Until then the groups still
- *    hold the dead link and what is routed to it is lost.
+ *    hold the dead link and what is routed to it is lost. On rail planes
+ *    a GPU's link to a plane may fail: its NIC port dies as any port, and
+ *    the view takes the failure's NIC ports too (topo_tfault.nic_down), so
+ *    from the reroute the senders' plane choice (topo_plane_live,
+ *    sim/pkt_send.c) moves the pairs that need it to the next live plane.
  * The senders recover by their loss recovery (transport.recovery is
  * required: app/validate.c). A failure (or reroute) whose run has nothing
  * left to simulate is dropped uncounted, as the sampler's last event is:
@@ -31,76 +37,51 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "sim/fault_sched.h"
 #include "sim/pkt_eng.h"
 
+/* the schedule, the view and the dead ports: sim/fault_sched.h */
 struct pkt_fault {
-    struct topo view; /* the engine's fabric: the shared one with the current routing */
-    const struct topo *orig;
-    uint8_t *dead;    /* [nports] */
-    uint64_t *seq;    /* [2 * ntfaults]: EV_FAIL i at 2i, EV_REROUTE i at 2i + 1 */
-    uint8_t *queued;  /* [2 * ntfaults] */
-    uint32_t pending; /* fault events queued */
-    uint32_t cur;     /* failures routed around (the view has tfaults[cur - 1]'s table) */
+    struct fault_sched s;
 };
 
-static void set_routing(struct pkt_fault *f, uint32_t cur)
+static uint64_t push_ev(void *ctx, simtime_t at, uint32_t kind, uint32_t id)
 {
-    f->cur = cur;
-    topo_fault_view_set(&f->view, f->orig, cur);
+    return pkt_push(ctx, at, kind, id);
 }
 
 void pkt_fault_create(struct pkt_eng *e, const struct topo *t)
 {
     struct pkt_fault *f = xcalloc(1, sizeof *f);
-    f->orig = t;
-    topo_fault_view_init(&f->view, t); /* routing by the rows alone */
-    f->dead = xcalloc(t->nports, 1);
-    f->seq = xcalloc(2 * (size_t)t->ntfaults, sizeof *f->seq);
-    f->queued = xcalloc(2 * (size_t)t->ntfaults, 1);
+    fault_sched_init(&f->s, t, EV_FAIL, EV_REROUTE, push_ev, e);
     e->fault = f;
-    e->base.t = &f->view;
+    e->base.t = &f->s.view;
 }
 
 void pkt_fault_destroy(struct pkt_eng *e)
 {
     struct pkt_fault *f = e->fault;
     if (!f) return;
-    free(f->dead);
-    free(f->seq);
-    free(f->queued);
+    fault_sched_free(&f->s);
     free(f);
     e->fault = NULL;
-}
-
-static void push(struct pkt_eng *e, uint32_t i, simtime_t at)
-{
-    struct pkt_fault *f = e->fault;
-    f->seq[i] = pkt_push(e, at, i & 1 ? EV_REROUTE : EV_FAIL, i / 2);
-    f->queued[i] = 1;
-    f->pending++;
 }
 
 /* The run starts (after the event queue was emptied): every link up, the
  * starting routes, each failure's event queued. */
 void pkt_fault_start(struct pkt_eng *e)
 {
-    struct pkt_fault *f = e->fault;
-    memset(f->dead, 0, f->orig->nports);
-    memset(f->queued, 0, 2 * (size_t)f->orig->ntfaults);
-    f->pending = 0;
-    set_routing(f, 0);
-    for (uint32_t i = 0; i < f->orig->ntfaults; i++)
-        push(e, 2 * i, f->orig->tfaults[i].at_ps);
+    fault_sched_start(&e->fault->s);
 }
 
 uint32_t pkt_fault_pending(const struct pkt_eng *e)
 {
-    return e->fault ? e->fault->pending : 0;
+    return e->fault ? e->fault->s.pending : 0;
 }
 
 int pkt_fault_dead(const struct pkt_eng *e, uint32_t q)
 {
-    return e->fault->dead[q];
+    return e->fault->s.dead[q];
 }
 
 /* Packet k, routed to (or held by) dead port q, is lost. */
@@ -150,8 +131,9 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
 {
     struct port_rt *p = &e->ports[q];
     struct pkt_fault *f = e->fault;
-    if (f->dead[q]) return;
-    f->dead[q] = 1;
+    if (f->s.dead[q]) return;
+    f->s.dead[q] = 1;
+    pkt_ctrlq_flatten(e, q); /* switch.ctrl_priority: the whole ring, exact */
     if (p->n && !cancel_port_events(e, q, 1u << (e->pfc ? EV_ARRIVE_PFC : EV_ARRIVE)))
         err_fatal("faults.fail: port %u holds packets and no arrival event", q);
     if (e->pfc) cancel_port_events(e, q, 1u << EV_TX | 1u << EV_PAUSE | 1u << EV_RESUME);
@@ -183,14 +165,9 @@ static void kill_port(struct pkt_eng *e, uint32_t q)
 static int run_over(struct pkt_eng *e, simtime_t before)
 {
     struct pkt_fault *f = e->fault;
-    size_t others = evq_size(&e->q) - (size_t)e->top_live - f->pending;
+    size_t others = evq_size(&e->q) - (size_t)e->top_live - f->s.pending;
     if (others > (size_t)e->sample_queued) return 0;
-    for (uint32_t i = 0; i < 2 * f->orig->ntfaults; i++)
-        if (f->queued[i]) {
-            evq_cancel(&e->q, f->seq[i]);
-            f->queued[i] = 0;
-        }
-    f->pending = 0;
+    fault_sched_cancel_all(&f->s, &e->q);
     e->now = before;
     e->st.events--;
     return 1;
@@ -199,16 +176,14 @@ static int run_over(struct pkt_eng *e, simtime_t before)
 void pkt_fault_event(struct pkt_eng *e, uint32_t kind, uint32_t i, simtime_t before)
 {
     struct pkt_fault *f = e->fault;
-    uint32_t slot = 2 * i + (kind == EV_REROUTE);
-    f->queued[slot] = 0;
-    f->pending--;
+    uint32_t slot = fault_sched_popped(&f->s, kind, i);
     if (run_over(e, before)) return;
-    const struct topo_tfault *tf = &f->orig->tfaults[i];
+    const struct topo_tfault *tf = &f->s.orig->tfaults[i];
     if (kind == EV_FAIL) {
         for (uint32_t j = 0; j < tf->nports; j++)
             kill_port(e, tf->ports[j]);
-        push(e, slot + 1, e->now + f->orig->reroute_ps);
-    } else if (i + 1 > f->cur) {
-        set_routing(f, i + 1);
+        fault_sched_push(&f->s, slot + 1, e->now + f->s.orig->reroute_ps);
+    } else if (i + 1 > f->s.cur) {
+        fault_sched_route(&f->s, i + 1);
     }
 }

@@ -184,7 +184,7 @@ void pkt_rec_create(struct pkt_eng *e, const struct tr_spec *c)
 
 void pkt_rec_msg_loss(const struct pkt_eng *e, const struct msg *m, struct res_flow_loss *loss)
 {
-    *loss = (struct res_flow_loss){0, 0, 0};
+    *loss = (struct res_flow_loss){0, 0, 0, pkt_dcqcn_msg_cnps(e, m)};
     for (uint32_t j = 0; j < m->nflows; j++) {
         const struct rec_cold *o = &e->rec_cold[m->first_flow + j];
         loss->retx_bytes += o->retx_bytes;

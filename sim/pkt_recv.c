@@ -29,7 +29,12 @@ static void msg_flow_done(struct pkt_eng *e, struct flow *f)
     if (--m->flows_left == 0) {
         e->st.msgs_done++;
         struct res_flow_loss loss, *lp = NULL;
-        if (e->rec) pkt_rec_msg_loss(e, m, lp = &loss); /* loss recovery: its counters so far */
+        if (e->rec) { /* loss recovery: its counters so far (and dcqcn's CNPs) */
+            pkt_rec_msg_loss(e, m, lp = &loss);
+        } else if (e->dq) { /* cc = dcqcn: its CNPs, final (no data of it is left to arrive) */
+            loss = (struct res_flow_loss){0, 0, 0, pkt_dcqcn_msg_cnps(e, m)};
+            lp = &loss;
+        }
         if (e->hooks.msg_done)
             e->hooks.msg_done(e->hooks.ctx, &e->base, m->tag, m->start, e->now, lp);
     }

@@ -82,6 +82,12 @@ static void port_case(int on, int nic, uint8_t flags)
         struct pkt k = mk(e, flags);
         pkt_commit(e, q, &k);
     }
+    /* sent by now (10.5 MTU): the first 10 data packets, read through the
+     * lazy shift (pkt_ctrlq_sent) as without it */
+    assert_int_equal(eng_port_sent(eb, q), 10 * (uint64_t)e->mtu);
+    /* the ring alone, every time exact (with the key on the lazy shift keeps
+     * the overtaken data's times, and the control packets, apart) */
+    pkt_ctrlq_flatten(e, q);
     assert_int_equal(p->n, NDATA + 2);
     simtime_t dep[NDATA + 2];
     uint32_t ctrl_at[2], nc = 0;
@@ -126,6 +132,85 @@ static void port_case(int on, int nic, uint8_t flags)
                      NDATA * sm + 2 * sa + sm);
     eng_destroy(eb);
     topo_destroy(t);
+}
+
+/* The far end's order through the lazy shift: nd data packets at 0, two
+ * acks while data packet d1 is in service, 5 more while d2 is, and 3 data
+ * packets after them; the wire's head arrives one by
+ * one (pkt_ctrlq_pre_arrive, then the pop pkt_arrive makes): every packet
+ * at its closed-form time, in departure order, the event time pushed for
+ * the one behind (the new head's t) exact. */
+static void pops_case(int nd, int d1, int d2)
+{
+    struct cfg c = small_cfg(1);
+    struct topo *t;
+    struct err er;
+    assert_int_equal(topo_build(&c.topo, &t, &er), 0);
+    struct eng_hooks h = {NULL, no_done};
+    struct eng *eb = eng_create(t, &c.tr, 1, &h);
+    struct pkt_eng *e = pkt_eng_of(eb);
+    uint32_t q = t->host_down[0];
+    struct port_rt *p = &e->ports[q];
+    simtime_t sm = p->ser_mtu, sa = p->ser_ack, lat = p->lat_ps;
+    e->now = 0;
+    for (int i = 0; i < nd; i++) {
+        struct pkt k = mk(e, 0);
+        pkt_commit(e, q, &k);
+    }
+    e->now = (simtime_t)(d1 - 1) * sm + sm / 2; /* data packet d1 in service */
+    for (int i = 0; i < 2; i++) {
+        struct pkt k = mk(e, PKT_ACK);
+        pkt_commit(e, q, &k);
+    }
+    e->now = (simtime_t)(d2 - 1) * sm + 2 * sa + sm / 2; /* data packet d2 in service */
+    for (int i = 0; i < 5; i++) {
+        struct pkt k = mk(e, PKT_ACK);
+        pkt_commit(e, q, &k);
+    }
+    for (int i = 0; i < 3; i++) {
+        struct pkt k = mk(e, 0);
+        pkt_commit(e, q, &k);
+    }
+    /* expected departures: data 1..11, 2 acks, data 12..40, 5 acks, the rest */
+    simtime_t want[NDATA + 10];
+    int isack[NDATA + 10], n = 0;
+    simtime_t at = 0;
+    for (int d = 1; d <= nd + 3; d++) {
+        at += sm;
+        want[n] = at, isack[n++] = 0;
+        int acks = d == d1 ? 2 : d == d2 ? 5 : 0;
+        for (int a = 0; a < acks; a++) {
+            at += sa;
+            want[n] = at, isack[n++] = 1;
+        }
+    }
+    assert_int_equal(n, nd + 10);
+    assert_int_equal(p->busy_until, at);
+    for (int i = 0; i < n; i++) {
+        const struct pkt *hd = &p->ring[p->head];
+        assert_int_equal(hd->t - lat, want[i]);
+        assert_int_equal((hd->flags & PKT_ACK) != 0, isack[i]);
+        e->now = hd->t;
+        pkt_ctrlq_pre_arrive(e, q);
+        p->head = (p->head + 1) & (p->cap - 1); /* pkt_arrive_at's pop */
+        p->n--;
+        if (i + 1 < n) {
+            assert_true(p->n > 0);
+            assert_int_equal(p->ring[p->head].t - lat, want[i + 1]); /* its event's time */
+        }
+    }
+    assert_int_equal(p->n, 0);
+    eng_destroy(eb);
+    topo_destroy(t);
+}
+
+/* a long queue (the acks wait in the control FIFO) and a short one (they
+ * go into the ring, the few data behind them a slot down) */
+static void test_pops_in_order(void **state)
+{
+    (void)state;
+    pops_case(NDATA, 11, 40);
+    pops_case(14, 11, 12);
 }
 
 static void test_ack_switch_port(void **state)
@@ -430,10 +515,11 @@ static void test_repeatable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ack_switch_port),         cmocka_unit_test(test_ack_nic_port),
-        cmocka_unit_test(test_trimmed_header_next_hop), cmocka_unit_test(test_pfc_paused_port),
-        cmocka_unit_test(test_pfc_ctrl_fifo),           cmocka_unit_test(test_probe_end_to_end),
-        cmocka_unit_test(test_trim_recovers),           cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_pops_in_order),    cmocka_unit_test(test_ack_switch_port),
+        cmocka_unit_test(test_ack_nic_port),     cmocka_unit_test(test_trimmed_header_next_hop),
+        cmocka_unit_test(test_pfc_paused_port),  cmocka_unit_test(test_pfc_ctrl_fifo),
+        cmocka_unit_test(test_probe_end_to_end), cmocka_unit_test(test_trim_recovers),
+        cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,11 @@
  *  - an incast's queue, once the rates have settled, stays near the marking
  *    thresholds (at most kmax plus a packet per flow, the link kept busy);
  *  - every byte sent is delivered once, every CNP consumed; runs repeat
- *    exactly. */
+ *    exactly;
+ *  - per message (the flows table's cnps): the CNPs its receiver sent sum
+ *    to the engine's count (without and with loss recovery), are 0 where
+ *    nothing is marked, and with one marking port per flow and a CNP per
+ *    marked packet equal that port's ECN marks exactly. */
 #include "testutil.h"
 #include "bneck.h"
 
@@ -302,6 +306,158 @@ static void test_incast_16_100g(void **state)
     incast(16, 100);
 }
 
+/* --- per-message CNPs (loss->cnps: the flows table's cnps) --- */
+
+#define CN_MAX 16
+struct cn_obs {
+    uint64_t cnps[CN_MAX];
+    int done[CN_MAX], final[CN_MAX];
+};
+
+static void cn_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
+                    const struct res_flow_loss *loss)
+{
+    (void)e, (void)start, (void)end;
+    struct cn_obs *o = ctx;
+    assert_non_null(loss); /* cc = dcqcn: always counted */
+    o->done[tag]++;
+    o->cnps[tag] = loss->cnps;
+}
+
+static void cn_loss(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *loss)
+{
+    (void)e;
+    struct cn_obs *o = ctx;
+    o->final[tag]++;
+    o->cnps[tag] = loss->cnps;
+}
+
+/* n messages of `bytes`, message j from src[j] to dst[j], at 0. */
+static struct eng *cn_run(const struct cfg *c, int n, const uint32_t *src, const uint32_t *dst,
+                          uint64_t bytes, struct cn_obs *o, struct topo **t)
+{
+    struct err er;
+    assert_int_equal(topo_build(&c->topo, t, &er), 0);
+    memset(o, 0, sizeof *o);
+    struct eng_hooks h = {o, cn_done};
+    struct eng *e = eng_create(*t, &c->tr, 1, &h);
+    eng_set_msg_loss(e, cn_loss, o);
+    for (int j = 0; j < n; j++)
+        eng_add_msg(e, src[j], dst[j], bytes, 0, (uint64_t)j);
+    eng_run(e);
+    char why[512];
+    if (eng_check(e, why, sizeof why)) fail_msg("%s", why);
+    for (int j = 0; j < n; j++)
+        assert_int_equal(o->done[j], 1);
+    return e;
+}
+
+static uint64_t all_marks(const struct eng *e, const struct topo *t)
+{
+    uint64_t m = 0;
+    for (uint32_t p = 0; p < t->nports; p++)
+        m += eng_port(e, p)->ecn_marks;
+    return m;
+}
+
+/* An 8-to-1 incast: the messages' CNPs sum to the engine's count; also
+ * under go-back-N with drop-tail buffers, where the final counts come with
+ * the loss counters (eng_set_msg_loss) once every ack is in. */
+static void test_cnps_conserved(void **state)
+{
+    (void)state;
+    uint32_t src[8], dst[8];
+    for (int j = 0; j < 8; j++)
+        src[j] = (uint32_t)j, dst[j] = 8;
+    for (int rec = 0; rec < 2; rec++) {
+        struct cfg c = dq_cfg(8, 100);
+        if (rec) {
+            c.tr.recovery = REC_GOBACK_N;
+            c.tr.sw.buffer_bytes = 256 << 10;
+            c.tr.rto_ns = 50000;
+        }
+        struct topo *t;
+        struct cn_obs o;
+        struct eng *e = cn_run(&c, 8, src, dst, 4u << 20, &o, &t);
+        uint64_t sum = 0;
+        for (int j = 0; j < 8; j++) {
+            sum += o.cnps[j];
+            assert_int_equal(o.final[j], rec); /* final once under recovery */
+        }
+        print_message("8-to-1 (%s): %llu CNPs, per message %llu .. , engine %llu\n",
+                      rec ? "go-back-N, 256 KiB buffers" : "unbounded", (unsigned long long)sum,
+                      (unsigned long long)o.cnps[0],
+                      (unsigned long long)pkt_dcqcn_cnps(pkt_eng_ofc(e)));
+        assert_true(sum > 0);
+        assert_int_equal(sum, pkt_dcqcn_cnps(pkt_eng_ofc(e)));
+        eng_destroy(e);
+        topo_destroy(t);
+    }
+}
+
+/* Nothing marked, no CNP: a lone flow, and the incast with ECN off. */
+static void test_cnps_zero_unmarked(void **state)
+{
+    (void)state;
+    uint32_t src[8], dst[8];
+    for (int j = 0; j < 8; j++)
+        src[j] = (uint32_t)j, dst[j] = 8;
+    for (int k = 0; k < 2; k++) {
+        struct cfg c = dq_cfg(k ? 8 : 1, 100);
+        if (k) c.tr.sw.ecn_kmin_bytes = c.tr.sw.ecn_kmax_bytes = 0; /* no marking */
+        if (!k) dst[0] = 1;
+        struct topo *t;
+        struct cn_obs o;
+        struct eng *e = cn_run(&c, k ? 8 : 1, src, dst, 4u << 20, &o, &t);
+        assert_int_equal(all_marks(e, t), 0);
+        assert_int_equal(pkt_dcqcn_cnps(pkt_eng_ofc(e)), 0);
+        for (int j = 0; j < (k ? 8 : 1); j++)
+            assert_int_equal(o.cnps[j], 0);
+        eng_destroy(e);
+        topo_destroy(t);
+    }
+}
+
+/* Exact: 2 leaves x 1 spine x 2 hosts, 100 Gb/s hosts into 50 Gb/s leaf
+ * uplinks, DCTCP's step at 1 byte, a CNP per marked packet (interval 1 ns,
+ * under the packets' spacing): messages 0 (host 0 to 2) and 2 (1 to 3)
+ * queue only at leaf 0's uplink, message 1 (2 to 0) only at leaf 1's (the
+ * spine's ports drain at the rate they fill), so the CNPs of 0 and 2 sum to
+ * leaf 0's uplink's ECN marks and those of 1 are leaf 1's, the only two
+ * marking ports. */
+static void test_cnps_exact(void **state)
+{
+    (void)state;
+    struct cfg c = dq_cfg(1, 100);
+    c.topo.hosts_per_leaf = 2;
+    c.topo.fabric_gbps = 50;
+    c.tr.sw.ecn_kmin_bytes = c.tr.sw.ecn_kmax_bytes = 1;
+    c.tr.dcqcn.cnp_interval_ns = 1;
+    uint32_t src[3] = {0, 2, 1}, dst[3] = {2, 0, 3};
+    struct topo *t;
+    struct cn_obs o;
+    struct eng *e = cn_run(&c, 3, src, dst, 1u << 20, &o, &t);
+    uint64_t m[2] = {0, 0};
+    int nm = 0;
+    for (uint32_t p = 0; p < t->nports; p++) {
+        uint64_t k = eng_port(e, p)->ecn_marks;
+        if (!k) continue;
+        assert_true(nm < 2);
+        m[nm++] = k;
+    }
+    uint64_t l0 = o.cnps[0] + o.cnps[2], l1 = o.cnps[1];
+    print_message("exact: CNPs %llu + %llu (leaf 0's uplink) and %llu (leaf 1's), marks %llu "
+                  "and %llu\n",
+                  (unsigned long long)o.cnps[0], (unsigned long long)o.cnps[2],
+                  (unsigned long long)l1, (unsigned long long)m[0], (unsigned long long)m[1]);
+    assert_int_equal(nm, 2);
+    assert_true(o.cnps[0] > 0 && o.cnps[1] > 0 && o.cnps[2] > 0 && l0 != l1);
+    assert_true((l0 == m[0] && l1 == m[1]) || (l0 == m[1] && l1 == m[0]));
+    assert_int_equal(l0 + l1, pkt_dcqcn_cnps(pkt_eng_ofc(e)));
+    eng_destroy(e);
+    topo_destroy(t);
+}
+
 /* Same inputs, same times, marks and CNPs. */
 static void test_repeatable(void **state)
 {
@@ -334,6 +490,9 @@ int main(void)
         cmocka_unit_test(test_incast_16_100g),
         cmocka_unit_test(test_repeatable),
         cmocka_unit_test(test_paced_rate),
+        cmocka_unit_test(test_cnps_conserved),
+        cmocka_unit_test(test_cnps_zero_unmarked),
+        cmocka_unit_test(test_cnps_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

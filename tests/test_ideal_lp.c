@@ -9,8 +9,9 @@
  * engine never delivers a phase's last byte before it, under every path
  * mode; with one degraded uplink (which the cut bound does not see) the LP
  * is strictly above the cut and still below every completion, and so with
- * [faults] (a link down, one degraded); and
- * sim.ideal_lp_max's threshold picks the kind. */
+ * [faults] (a link down, one degraded); so on random rails of one plane
+ * (PXN and through the spines); and sim.ideal_lp_max's threshold picks the
+ * kind. */
 #include "testutil.h"
 
 #include <gsl/gsl_rng.h>
@@ -445,12 +446,94 @@ static void test_threshold(void **state)
     topo_destroy(t);
 }
 
+/* Rails of one plane, cross_rail = pxn and = spine: random shapes, speeds
+ * and traffic; cut <= LP <= every path mode's completion (PXN's routes
+ * start over NVLink to the relay GPU, whose link the program loads), half
+ * of them with rail switch r0's link to spine s0 at a quarter of its rate
+ * ([faults]). Planes keep the cut bound. */
+static void test_rail_instances(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    static const double gbps[] = {100, 200, 400};
+    int rail_lifted = 0;
+    for (int seed = 0; seed < SEEDS / 10; seed++) {
+        struct cfg c;
+        cfg_defaults(&c);
+        c.topo.kind = TOPO_RAIL;
+        c.topo.groups = 1 + (int64_t)gsl_rng_uniform_int(r, 2);
+        c.topo.servers_per_group = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
+        c.topo.gpus_per_host = 2 + (int64_t)gsl_rng_uniform_int(r, 3);
+        c.topo.spines = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
+        c.topo.cross_rail = gsl_rng_uniform_int(r, 2) ? TOPO_XR_PXN : TOPO_XR_SPINE;
+        c.topo.host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+        c.topo.fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+        c.topo.link_latency_ns = 100 * (int64_t)gsl_rng_uniform_int(r, 6);
+        c.tr.subflows = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
+        c.sim.seed = seed;
+        topo_spec_resolve(&c.topo);
+        if (seed % 2) /* as [faults] has it, so the cut bound sees the rate too */
+            snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "r0-s0:0.25");
+        struct topo *t;
+        struct err e;
+        if (topo_build(&c.topo, &t, &e) < 0) fail_msg("%s", e.msg);
+        size_t cap = (size_t)t->hosts * t->hosts;
+        struct topo_demand *d = xmalloc(cap * sizeof *d);
+        size_t n = random_traffic(r, t->hosts, (uint32_t)c.tr.mtu, d, cap);
+        char what[96];
+        snprintf(what, sizeof what, "rail seed %d (%s)", seed,
+                 c.topo.cross_rail == TOPO_XR_PXN ? "pxn" : "spine");
+        int before = lifted;
+        check_paths(&c, t, d, n, what);
+        rail_lifted += lifted > before;
+        free(d);
+        topo_destroy(t);
+    }
+    print_message("rail: the LP above the cut in %d of %d instances\n", rail_lifted, SEEDS / 10);
+    {
+        /* PXN's relay: 2 groups of one server of 2 GPUs, one spine; h0 to
+         * h3 goes over NVLink to h1 and out of h1's NIC, as h1's own flow
+         * to h3 does: 2 B on h1's host link and on h3's (bandwidth alone) */
+        struct cfg c;
+        cfg_defaults(&c);
+        c.topo.kind = TOPO_RAIL;
+        c.topo.groups = 2;
+        c.topo.servers_per_group = 1;
+        c.topo.gpus_per_host = 2;
+        c.topo.spines = 1;
+        c.topo.cross_rail = TOPO_XR_PXN;
+        topo_spec_resolve(&c.topo);
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        struct topo_demand d[] = {{0, 3, 1000000}, {1, 3, 1000000}};
+        assert_near(lp(t, &c, d, 2, 0), over(2e6, t->ports[t->host_up[1]].bps));
+        check_paths(&c, t, d, 2, "rail relay");
+        topo_destroy(t);
+    }
+    /* planes: no LP */
+    struct cfg c;
+    cfg_defaults(&c);
+    c.topo.kind = TOPO_RAIL;
+    c.topo.gpus_per_host = 2;
+    c.topo.planes = 2;
+    topo_spec_resolve(&c.topo);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct topo_demand d = {0, t->hosts - 1, 100000};
+    assert_int_equal(topo_ideal_lp_size(t, &d, 1, 1000), 0);
+    topo_destroy(t);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_forms),     cmocka_unit_test(test_threshold),
         cmocka_unit_test(test_degraded_uplink),  cmocka_unit_test(test_faults),
-        cmocka_unit_test(test_random_instances),
+        cmocka_unit_test(test_random_instances), cmocka_unit_test(test_rail_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

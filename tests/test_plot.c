@@ -72,7 +72,7 @@ static void make_db(void)
                                       1000,
                                       0,
                                       (simtime_t)(1000 + 37 * k * (i + 1)) * PS_PER_NS,
-                                      {0, 0, 0}};
+                                      {0, 0, 0, 0}};
         for (int k = 0; k < 40; k++)
             sm[k] = (struct res_sample){(simtime_t)(k / 4 + 1) * 1000 * PS_PER_NS,
                                         (uint32_t)(k % 4), (uint64_t)(k % 4 + 1) * 3000, 0};

@@ -234,7 +234,7 @@ static void test_export_exact(void **state)
     /* a table with no rows for the runs: the header alone */
     assert_string_equal(
         export_csv("flows", "transport.path=spray", 0),
-        "run_id,flow,src,dst,bytes,start_ns,end_ns,retx_bytes,timeouts,nacks,sim.seed,"
+        "run_id,flow,src,dst,bytes,start_ns,end_ns,retx_bytes,timeouts,nacks,cnps,sim.seed,"
         "workload.seed\n");
     assert_string_equal(export_csv("packets", NULL, -1),
                         "--table packets: expected runs, params, phases, links, flows, "

@@ -328,7 +328,7 @@ static void test_schema_meta_wal_indexes(void **state)
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('runs')", 0), 12);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('phases')", 0), 10);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('links')", 0), 13);
-    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 10);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('flows')", 0), 11);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('timeseries')", 0), 5);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('gpu_load')", 0), 4);
     assert_int_equal(raw_int(s, "SELECT count(*) FROM pragma_table_info('inputs')", 0), 5);
@@ -367,6 +367,38 @@ static void test_last_writer_leaves_rollback_mode(void **state)
 /* A version-1 file (as moesim 0.1.0 wrote it) is migrated in place: the new
  * tables, columns and indexes appear, the version becomes 6, the old rows
  * stay. */
+/* flows.cnps came within version 6: a version-6 file whose flows table
+ * lacks it gains it (res_added); its old rows read NULL, a row with
+ * RES_NO_COUNT is NULL, a count is itself. */
+static void test_flows_cnps_added(void **state)
+{
+    (void)state;
+    const char *path = in_tmp("v6.db");
+    struct res_db *db = open_ok(path);
+    res_close(db);
+    sqlite3 *s = raw_open(path);
+    raw_exec(s, "ALTER TABLE flows DROP COLUMN cnps;"
+                "INSERT INTO flows (run_id, flow, bytes) VALUES (1, 0, 10);");
+    assert_int_equal(
+        raw_int(s, "SELECT count(*) FROM pragma_table_info('flows') WHERE name = 'cnps'", 0), 0);
+    sqlite3_close(s);
+    db = open_ok(path);
+    struct cfg c;
+    cfg_defaults(&c);
+    int64_t id = begin_ok(db, &c, "x.ini");
+    struct res_flow fl[2] = {{0, 1, 2, 4096, 1000, 9000, {0, 0, 0, RES_NO_COUNT}},
+                             {1, 2, 1, 4096, 1000, 9000, {0, 0, 0, 7}}};
+    struct res_run r = {.engine = "packet", .flows = fl, .nflows = 2};
+    struct err e = {""};
+    assert_int_equal(res_run_finish(db, id, &r, &e), 0);
+    res_close(db);
+    s = raw_open(path);
+    assert_int_equal(raw_int(s, "SELECT count(*) FROM flows WHERE cnps IS NULL", 0), 2);
+    assert_int_equal(raw_int(s, "SELECT cnps FROM flows WHERE flow = 1 AND run_id = ?", id), 7);
+    assert_int_equal(raw_int(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0), 6);
+    sqlite3_close(s);
+}
+
 static void test_migrate_from_v1(void **state)
 {
     (void)state;
@@ -389,7 +421,7 @@ static void test_migrate_from_v1(void **state)
                 "INSERT INTO phases (run_id, phase, cct_ns) VALUES (7, 'alltoall', 1234);");
     sqlite3_close(s);
     struct res_db *db = open_ok(path);
-    struct res_flow fl = {3, 1, 2, 4096, 1000, 9000, {8192, 1, 2}};
+    struct res_flow fl = {3, 1, 2, 4096, 1000, 9000, {8192, 1, 2, 5}};
     struct res_sample sm = {5000, 4, 1500, 64};
     struct res_gpu_load gl = {1, 2, 300};
     struct res_trace_use tu = {17, 3};
@@ -431,6 +463,7 @@ static void test_migrate_from_v1(void **state)
      * (of version 1) gained them by ALTER TABLE */
     assert_int_equal(raw_int(s, "SELECT retx_bytes * 100 + timeouts * 10 + nacks FROM flows", 0),
                      819212);
+    assert_int_equal(raw_int(s, "SELECT cnps FROM flows", 0), 5);
     assert_int_equal(raw_int(s,
                              "SELECT count(*) FROM pragma_table_info('links')"
                              " WHERE name IN ('trims', 'pause_ns')",
@@ -795,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_writer_leaves_rollback_mode, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_flows_cnps_added, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_failed_run, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_unfinished_run_stays_running, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_finish_failure_rolls_back, setup_dir, teardown_dir),

@@ -603,7 +603,7 @@ static void test_memory_estimate(void **state)
     c.tr.cc = CC_DCTCP;
     assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 128);
     c.tr.cc = CC_DCQCN, c.tr.recovery = REC_GOBACK_N;
-    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 88 + 88);
+    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 88 + 4 + 88);
     c.tr.cc = CC_NSCC, c.tr.recovery = REC_SELECTIVE;
     assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 128 + 32 + 88 + 24);
     /* the default all-to-all's 240 flows each carry it */

@@ -13,8 +13,8 @@ static const struct res_phase ph[2] = {
     {0, 0, "dispatch", 5, 900, 700, 4096, "cut"},
     {1, 3, "combine", 900, 1800, 0, 0, NULL},
 };
-static const struct res_flow fl[2] = {{0, 1, 2, 4096, 5, 800, {0, 0, 0}},
-                                      {1, 2, 1, 10, 6, 7, {4096, 1, 3}}};
+static const struct res_flow fl[2] = {{0, 1, 2, 4096, 5, 800, {0, 0, 0, 0}},
+                                      {1, 2, 1, 10, 6, 7, {4096, 1, 3, 0}}};
 static const struct res_sample sm[1] = {{1000, 3, 4000, 12}};
 static const struct res_gpu_load gl[1] = {{3, 7, 123}};
 static const struct res_trace_use tu[2] = {{5, 2}, {6, 0}};

@@ -26,6 +26,17 @@
 # threshold), MOESIM_ARGS to every moesim run; PATHS (default "ecmp spray")
 # the path modes.
 #
+# Finite buffers and loss (docs/validation.md, "ns-3 with finite buffers and
+# loss"): BUF (bytes, default empty: unbounded, as above) gives every switch
+# output port a drop-tail buffer, moesim's switch.buffer_bytes = BUF (on the
+# bytes ahead of a packet, the one in service included) and ns-3's queue
+# disc MaxSize = BUF - MTU (its device's one-packet queue and the packet in
+# service below it, as for K). Both sides then recover their losses: moesim
+# with transport.recovery = selective and rto_ns = RTO_NS (default 320000,
+# moesim's default), ns-3 with TCP's SACK recovery (RFC 6675), fast
+# retransmit after DUPTHRESH (default 3 with BUF, TCP's own; 10^6 without)
+# duplicate acks and MinRto = RTO_NS with a 1 us clock granularity.
+#
 # Cases (every link 100 Gb/s and 1 us, MTU 4096, flows start at 0; kept in
 # step with tools/htsim_compare.sh, whose generator lines these repeat):
 #   a2a16         16 hosts (4 leaves x 4, 4 spines), every ordered pair, 1,000,000 bytes
@@ -43,6 +54,9 @@ FLOW_BYTES=${FLOW_BYTES:-2000000}
 NS3_ARGS=${NS3_ARGS:-}
 MOESIM_ARGS=${MOESIM_ARGS:-}
 PATHS=${PATHS:-ecmp spray}
+BUF=${BUF:-}
+RTO_NS=${RTO_NS:-320000}
+if [ -n "$BUF" ]; then DUPTHRESH=${DUPTHRESH:-3}; else DUPTHRESH=${DUPTHRESH:-1000000}; fi
 MTU=4096
 [ $# -gt 0 ] || set -- a2a16 perm128 perm128_2to1 incast32
 here=$(cd "$(dirname "$0")" && pwd)
@@ -106,18 +120,20 @@ pct() {
         i = int(p / 100 * NR + 0.999999); printf "%.1f\n", v[i < 1 ? 1 : i] }'
 }
 
-printf '| case | path | ns-3 last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / ns-3 | last / busiest link: ns-3, moesim | ns-3 marks / drops / retx bytes (all seeds) | moesim marks |\n'
+printf '| case | path | ns-3 last / p50 / p99 (us) | moesim last / p50 / p99 (us) | last: moesim / ns-3 | last / busiest link: ns-3, moesim | ns-3 marks / drops / retx bytes (all seeds) | moesim marks / drops / retx bytes / timeouts |\n'
 printf '|---|---|---|---|---|---|---|---|\n'
 for c in "$@"; do
     setup "$c"
     for path in $PATHS; do
         : >"$tmp/nf" && : >"$tmp/nl" && : >"$tmp/mf" && : >"$tmp/ml" && : >"$tmp/nb" && : >"$tmp/mb"
-        nm=0 nd=0 nr=0 mm=0
+        nm=0 nd=0 nr=0 mm=0 md=0 mr=0 mt=0
+        nbuf=
+        [ -z "$BUF" ] || nbuf="--buffer_bytes=$((BUF - MTU)) --min_rto_us=$((RTO_NS / 1000)) --clock_us=1"
         for seed in $SEEDS; do
             # shellcheck disable=SC2086
             "$NS3_REF" --cm="$tmp/$c.cm" --leaves="$L" --spines="$S" --hpl="$H" --gbps=100 \
                 --lat_ns=1000 --mtu=$MTU --window_pkts="$WINDOW" --k_bytes=$((K - MTU)) \
-                --dupthresh=1000000 --path=$path --seed="$seed" $NS3_ARGS >"$tmp/n.out" ||
+                --dupthresh="$DUPTHRESH" --path=$path --seed="$seed" $nbuf $NS3_ARGS >"$tmp/n.out" ||
                 { echo "ns-3 failed on $c $path seed $seed:" >&2; tail -3 "$tmp/n.out" >&2; exit 1; }
             awk '$1 == "flow" { print $6 }' "$tmp/n.out" >"$tmp/n1"
             cat "$tmp/n1" >>"$tmp/nf"
@@ -131,7 +147,9 @@ for c in "$@"; do
                 printf 'host_gbps = 100\nfabric_gbps = 100\nlink_latency_ns = 1000\n'
                 printf '[transport]\npath = %s\nmtu = %s\ncc = dctcp\n' "$path" $MTU
                 printf 'window_bytes = %s\nack_bytes = 42\n' $((WINDOW * MTU))
+                [ -z "$BUF" ] || printf 'recovery = selective\nrto_ns = %s\n' "$RTO_NS"
                 printf '[switch]\necn_kmin_bytes = %s\necn_kmax_bytes = %s\n' "$K" "$K"
+                [ -z "$BUF" ] || printf 'buffer_bytes = %s\n' "$BUF"
                 printf '[workload]\nkind = flows\nflows_file = %s.cm\n' "$c"
                 printf '[sim]\nseed = %s\n[output]\nflows = true\n' "$seed"
             } >"$tmp/m.ini"
@@ -144,12 +162,16 @@ for c in "$@"; do
             echo "$(pct 100 <"$tmp/m1") $(sqlite3 "$tmp/m.db" "SELECT MAX(bytes) FROM links")" |
                 awk '{ printf "%.4f\n", $1 / ($2 * 8 / 1e5) }' >>"$tmp/mb"
             mm=$((mm + $(sqlite3 "$tmp/m.db" "SELECT COALESCE(SUM(ecn_marks), 0) FROM links")))
+            md=$((md + $(sqlite3 "$tmp/m.db" "SELECT COALESCE(SUM(drops), 0) FROM links")))
+            mr=$((mr + $(sqlite3 "$tmp/m.db" "SELECT COALESCE(SUM(retx_bytes), 0) FROM flows")))
+            mt=$((mt + $(sqlite3 "$tmp/m.db" "SELECT COALESCE(SUM(timeouts), 0) FROM flows")))
         done
         n="$(pct 50 <"$tmp/nl") $(pct 50 <"$tmp/nf") $(pct 99 <"$tmp/nf")"
         m="$(pct 50 <"$tmp/ml") $(pct 50 <"$tmp/mf") $(pct 99 <"$tmp/mf")"
         r=$(echo "$n $m" | awk '{ if ($1 == "-" || $1 == 0) print "-"; else printf "%.3f", $4 / $1 }')
         b="$(sort -g "$tmp/nb" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }'), $(sort -g "$tmp/mb" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')"
-        printf '| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n' "$c" "$path" \
-            "$(echo "$n" | tr ' ' '/')" "$(echo "$m" | tr ' ' '/')" "$r" "$b" "$nm" "$nd" "$nr" "$mm"
+        printf '| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s / %s |\n' "$c" "$path" \
+            "$(echo "$n" | tr ' ' '/')" "$(echo "$m" | tr ' ' '/')" "$r" "$b" "$nm" "$nd" "$nr" \
+            "$mm" "$md" "$mr" "$mt"
     done
 done

@@ -51,4 +51,10 @@ one threads2 scenarios/moe_mixtral.ini --set workload.layers=3 --set workload.to
     --set transport.path=ecmp --threads 2
 one moe_hier scenarios/moe_hier.ini --set workload.layers=2 --set workload.tokens_per_gpu=32 \
     --set workload.overlap=none,dual_batch --set placement.policy=round_robin --threads 2
+# the flow engine (none of the above runs it): a small MoE step and the
+# permutation on the fabrics from files (the mesh's acknowledgement case)
+one flow_moe scenarios/moe_mixtral.ini --set workload.layers=4 --set workload.tokens_per_gpu=64 \
+    --set sim.engine=flow --set transport.path=ecmp,spray
+one flow_file scenarios/fabric_file.ini --set workload.kind=permutation --set sim.engine=flow \
+    --set transport.path=ecmp,ethereal
 cat "$tmp/out" >"$OUT"

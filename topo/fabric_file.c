@@ -8,7 +8,9 @@
  * host speed and latency from its graph, spines (its switches that hold no
  * host) and fabric_gbps (its slowest switch link), which the workloads'
  * bounds read. A file that cannot be read leaves shape -1 and topo_check
- * reads it again for the error, blamed on topology.file.
+ * reads it again for the error, blamed on topology.file. A .topo with
+ * bundles of parallel links is a graph (topo_htsim_graph), built as a
+ * GraphML one, its counts and speeds those of the .topo.
  *
  * GraphML ports: host h's link up 2h, down 2h+1; then each switch link, both
  * ways, in the file's order; then NVLink. Their kinds go by tier, a
@@ -49,28 +51,44 @@ static int read_spec(struct topo_spec *s, struct err *e)
         return err_set(e, "topology.kind = file needs a file (a .graphml or an htsim .topo)");
     switch (file_format(s->file)) {
     case FF_TOPO:
-        return topo_htsim_read(s->file, s, e);
     case FF_GRAPHML: {
+        int topo = file_format(s->file) == FF_TOPO;
+        if (topo && topo_htsim_read(s->file, s, e) < 0) return -1;
+        if (topo && s->info.shape != TOPO_FILE) return 0; /* a leaf_spine or fat_tree */
         struct topo_gml g;
-        if (topo_gml_read(s->file, &g, e) < 0) return -1;
+        if ((topo ? topo_htsim_graph(s->file, &g, e) : topo_gml_read(s->file, &g, e)) < 0)
+            return -1;
         struct topo_file_info *in = &s->info;
         in->shape = TOPO_FILE;
         in->hosts = g.hosts;
         in->switches = g.switches;
         in->fabric_links = g.nlinks - g.hosts;
+        in->fabric_ports = g.fabric_ports;
+        in->leaves = g.leaves;
         in->min_host_ps = INT64_MAX;
         in->min_fabric_ps = INT64_MAX;
         double slow = 0, host_slow = 0;
         for (uint32_t k = 0; k < g.nlinks; k++) {
             const struct topo_gml_link *l = &g.links[k];
             int64_t *m = k < g.hosts ? &in->min_host_ps : &in->min_fabric_ps;
-            if ((int64_t)l->lat_ps < *m) *m = (int64_t)l->lat_ps;
-            double gb = (double)l->bps / 1e9, *sl = k < g.hosts ? &host_slow : &slow;
-            if (*sl == 0 || gb < *sl) *sl = gb;
+            for (int w = 0; w < (l->oneway ? 1 : 2); w++) {
+                int64_t lat = (int64_t)(w ? l->lat_ba_ps : l->lat_ps);
+                double gb = (double)(w ? l->bps_ba : l->bps) / 1e9,
+                       *sl = k < g.hosts ? &host_slow : &slow;
+                if (lat < *m) *m = lat;
+                if (*sl == 0 || gb < *sl) *sl = gb;
+            }
         }
         if (in->min_fabric_ps == INT64_MAX) in->min_fabric_ps = 0;
-        s->leaves = g.leaves;
+        if (topo) { /* the counts and speeds the .topo gave stay */
+            topo_gml_free(&g);
+            return 0;
+        }
+        /* leaves of different host counts: hosts_per_leaf is the gcd of
+         * the counts and leaves the groups of that many consecutive hosts
+         * (each within one leaf), what the workloads and placement count */
         s->hosts_per_leaf = g.hosts_per_leaf;
+        s->leaves = g.hosts / g.hosts_per_leaf;
         s->spines = g.switches > g.leaves ? g.switches - g.leaves : 1;
         s->host_gbps = (double)g.links[0].bps / 1e9;
         s->fabric_gbps = slow > 0 ? slow : host_slow;
@@ -101,6 +119,15 @@ int topo_file_check(const struct topo_spec *s, const struct opt_def **bad, struc
         *bad = opt_table_find(&topo_options, "topology", "file");
         return err_set(e, "topology.file: %s", why.msg);
     }
+    if (s->hosts_per_leaf % s->gpus_per_host && s->info.shape == TOPO_FILE &&
+        (uint64_t)s->leaves != s->info.leaves) {
+        *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
+        return err_set(e,
+                       "topology.gpus_per_host: %lld does not divide every edge switch's host "
+                       "count in %s (their greatest common divisor is %lld): a server's GPUs sit "
+                       "under one leaf",
+                       (long long)s->gpus_per_host, s->file, (long long)s->hosts_per_leaf);
+    }
     if (s->hosts_per_leaf % s->gpus_per_host) {
         *bad = opt_table_find(&topo_options, "topology", "gpus_per_host");
         return err_set(e,
@@ -115,7 +142,7 @@ uint64_t topo_file_port_count(const struct topo_spec *s)
 {
     if (s->info.shape != TOPO_FILE) return 0;
     uint64_t H = s->info.hosts;
-    return 2 * H + 2 * s->info.fabric_links + (s->gpus_per_host > 1 ? 2 * H : 0);
+    return 2 * H + s->info.fabric_ports + (s->gpus_per_host > 1 ? 2 * H : 0);
 }
 
 /* Ports, the per-host tables, the names, the routing rows (a switch per
@@ -124,12 +151,12 @@ uint64_t topo_file_memory_bytes(const struct topo_spec *s)
 {
     if (s->info.shape != TOPO_FILE) return 0;
     const struct topo *t = NULL; /* only for sizeof */
-    uint64_t H = s->info.hosts, W = s->info.switches, L = (uint64_t)s->leaves;
+    uint64_t H = s->info.hosts, W = s->info.switches, L = s->info.leaves;
     uint64_t per_host = sizeof *t->host_up + sizeof *t->host_down + sizeof *t->host_leaf +
                         sizeof *t->nvl_up + sizeof *t->nvl_down;
     return topo_file_port_count(s) * sizeof(struct topo_port) + H * per_host +
            (H + W) * sizeof *t->names + W * L * sizeof *t->route +
-           2 * s->info.fabric_links * sizeof *t->route_ports;
+           s->info.fabric_ports * sizeof *t->route_ports + (L + 1) * sizeof(uint32_t);
 }
 
 static uint8_t link_kind(const struct topo_gml *g, uint32_t maxtier, uint32_t a, uint32_t b)
@@ -162,7 +189,7 @@ int topo_gml_build(const struct topo_spec *s, const struct topo_gml *g, struct t
     t->hosts_per_leaf = g->hosts_per_leaf;
     t->gpus_per_host = G;
     t->nswitches = W;
-    t->nports = 2 * g->nlinks + (G > 1 ? 2 * H : 0);
+    t->nports = 2 * H + g->fabric_ports + (G > 1 ? 2 * H : 0);
     t->ports = xcalloc(t->nports, sizeof *t->ports);
     t->host_up = xmalloc((size_t)H * sizeof *t->host_up);
     t->host_down = xmalloc((size_t)H * sizeof *t->host_down);
@@ -178,13 +205,15 @@ int topo_gml_build(const struct topo_spec *s, const struct topo_gml *g, struct t
         t->host_down[h] = 2 * h + 1;
         t->host_leaf[h] = g->host_leaf[h];
         set_port(&t->ports[2 * h], TP_HOST_UP, h, l->b, l->bps, l->lat_ps);
-        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, l->b, h, l->bps, l->lat_ps);
+        set_port(&t->ports[2 * h + 1], TP_HOST_DOWN, l->b, h, l->bps_ba, l->lat_ba_ps);
     }
     uint32_t q = 2 * H;
     for (uint32_t k = H; k < g->nlinks; k++) {
         const struct topo_gml_link *l = &g->links[k];
         set_port(&t->ports[q++], link_kind(g, maxtier, l->a, l->b), l->a, l->b, l->bps, l->lat_ps);
-        set_port(&t->ports[q++], link_kind(g, maxtier, l->b, l->a), l->b, l->a, l->bps, l->lat_ps);
+        if (!l->oneway)
+            set_port(&t->ports[q++], link_kind(g, maxtier, l->b, l->a), l->b, l->a, l->bps_ba,
+                     l->lat_ba_ps);
     }
     if (G > 1) {
         uint64_t nbps = gbps_to_bps(s->nvlink_gbps);
@@ -212,10 +241,13 @@ int topo_file_build(const struct topo_spec *s, struct topo **out, struct err *e)
     const struct opt_def *bad;
     if (topo_file_check(s, &bad, e) < 0) return -1;
     struct topo_gml g;
-    if (topo_gml_read(s->file, &g, e) < 0) return -1;
+    if ((file_format(s->file) == FF_TOPO ? topo_htsim_graph(s->file, &g, e)
+                                         : topo_gml_read(s->file, &g, e)) < 0)
+        return -1;
     int rc = 0;
     if (g.hosts != s->info.hosts || g.switches != s->info.switches ||
-        g.nlinks - g.hosts != s->info.fabric_links || g.hosts_per_leaf != s->hosts_per_leaf)
+        g.nlinks - g.hosts != s->info.fabric_links || g.fabric_ports != s->info.fabric_ports ||
+        g.leaves != s->info.leaves || g.hosts_per_leaf != s->hosts_per_leaf)
         rc = err_set(e, "topology.file: %s: changed since the run was checked", s->file);
     if (rc == 0) rc = topo_gml_build(s, &g, out, e);
     topo_gml_free(&g);

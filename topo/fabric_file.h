@@ -4,7 +4,8 @@
  * topology.file names a GraphML file (.graphml, .xml: fabric_graphml.c) or
  * an htsim .topo file (.topo: fabric_htsim.c). A .topo describes a tiered
  * fat-tree: it resolves into the leaf_spine (2 tiers) or fat_tree (3 tiers)
- * spec it equals, built by their builders. A GraphML file is its own graph
+ * spec it equals, built by their builders, or with bundles of parallel
+ * links into a graph (topo_htsim_graph) built as a GraphML one is. A GraphML file is its own graph
  * (struct topo_gml), built by topo_gml_build. Every reader's error is one
  * line that names the file and the element: "FILE:LINE: element: reason"
  * (GraphML: the node or edge; .topo: the key) or "FILE: element: reason".
@@ -18,16 +19,25 @@
  * has them: hosts [0, hosts) leaf by leaf, then the switches, leaves
  * (switches with hosts) first. */
 struct topo_gml_link {
-    uint32_t a, b; /* nodes; a link is a port each way */
-    uint64_t bps;
-    simtime_t lat_ps;
+    uint32_t a, b;    /* nodes; a port a->b, and b->a unless oneway */
+    uint64_t bps;     /* a->b */
+    simtime_t lat_ps; /* a->b */
+    uint64_t bps_ba;  /* b->a (the same for an undirected edge) */
+    simtime_t lat_ba_ps;
+    uint8_t oneway; /* a directed switch link: the port a->b only */
 };
+/* hosts_per_leaf: the greatest common divisor of the leaves' host counts
+ * (their count when every leaf holds as many); leaf l's hosts are
+ * [leaf_first[l], leaf_first[l + 1]). */
 struct topo_gml {
     uint32_t hosts, leaves, switches, hosts_per_leaf;
+    uint32_t *leaf_first;         /* [leaves + 1] */
     char (*names)[TOPO_NAME_MAX]; /* [hosts + switches] */
     uint32_t *host_leaf;          /* [hosts]: leaf row */
     uint32_t *tier;               /* [switches]: hops from the nearest leaf */
-    uint32_t nlinks;              /* host links first (host h's is link h), then the file's order */
+    uint32_t
+        nlinks; /* host links first (host h's is link h, a up to its leaf), then the file's order */
+    uint32_t fabric_ports; /* the switch links' ports */
     struct topo_gml_link *links;
 };
 
@@ -43,6 +53,11 @@ int topo_gml_build(const struct topo_spec *s, const struct topo_gml *g, struct t
  * counts, speeds and latencies it describes, s->info.shape set (0, or -1
  * with e set). */
 int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e);
+/* A .topo with Bundle > 1 above tier 0 (s->info.shape = TOPO_FILE after
+ * topo_htsim_read): its fabric as a graph, every link of a bundle its own
+ * link (its own port each way: one next hop of the ECMP group, the
+ * bundle's capacity their sum, as htsim builds them). */
+int topo_htsim_graph(const char *path, struct topo_gml *g, struct err *e);
 
 /* The fabric kind that builds s: s->kind, or for kind = file the file's
  * shape (-1 when it could not be read). */

@@ -2,12 +2,15 @@
  * topology.file = X.graphml), read with igraph and checked before the run.
  *
  * The file: <node>s with a string attribute `role` (host or switch; a
- * <default> of its <key> counts) and <edge>s, each a link both ways, with
- * numeric attributes `gbps` (> 0) and `latency_ns` (>= 0, fractions of a ns
- * kept to the ps). Every host has exactly one link, to a switch: its edge
- * switch, the host's leaf (multi-homed hosts are not modelled); every leaf
- * holds as many hosts (placement and the workloads count hosts per leaf);
- * every host reaches every other; a route between two leaves crosses at most
+ * <default> of its <key> counts) and <edge>s, each a link both ways, or one
+ * way (source -> target) under <graph edgedefault="directed"> or with its
+ * own directed="true", with numeric attributes `gbps` (> 0) and
+ * `latency_ns` (>= 0, fractions of a ns kept to the ps). Every host has
+ * exactly one link, to a switch (in a directed graph an edge to it and one
+ * from it): its edge switch, the host's leaf (multi-homed hosts are not
+ * modelled); leaves may hold different numbers of hosts (hosts_per_leaf is
+ * then the gcd of the counts); every host reaches every other along the
+ * links' directions; a route between two leaves crosses at most
  * TOPO_ROUTE_MAX_PORTS - 2 switch links. Node ids name the nodes in the
  * links table and in faults.down, so they are 1 to 31 letters, digits, '_',
  * '.' or ':'.
@@ -46,8 +49,8 @@ struct gnode {
 };
 struct gedge {
     char *src, *dst;
-    int line;
-    uint32_t a, b; /* node indexes */
+    int line, directed; /* directed: the edge is the one-way link src -> dst */
+    uint32_t a, b;      /* node indexes */
 };
 struct gkey {
     char *id, *name, *type;
@@ -65,7 +68,7 @@ struct scan {
     uint32_t *hash; /* open addressing over node ids: index + 1, 0 empty */
     size_t hcap;
     char role_default[40];
-    int have_default;
+    int have_default, edgedefault; /* <graph edgedefault>: 1 directed, 0 undirected (or none) */
     int xml_line;
     char xml_msg[200];
 };
@@ -208,9 +211,17 @@ static int scan_file(struct scan *s, struct err *e)
         first = 0;
         if (depth <= owner_depth) owner = 0;
         if (!strcmp(name, "graph")) {
-            if (++graphs > 1)
+            if (++graphs > 1) {
                 rc = err_set(e, "%s:%d: <graph>: a second graph (one fabric per file)", s->path,
                              line);
+                break;
+            }
+            char *ed = attr(rd, "edgedefault");
+            if (ed && strcmp(ed, "directed") && strcmp(ed, "undirected"))
+                rc = err_set(e, "%s:%d: <graph>: edgedefault '%s' is not directed or undirected",
+                             s->path, line, q(ed, b1));
+            s->edgedefault = ed && !strcmp(ed, "directed");
+            free(ed);
         } else if (!strcmp(name, "hyperedge")) {
             rc = err_set(e, "%s:%d: <hyperedge>: not a link (a link joins two nodes)", s->path,
                          line);
@@ -286,7 +297,16 @@ static int scan_file(struct scan *s, struct err *e)
                 s->cape = s->cape ? 2 * s->cape : 64;
                 s->edges = xrealloc(s->edges, s->cape * sizeof *s->edges);
             }
-            s->edges[s->nedges++] = (struct gedge){.src = src, .dst = dst, .line = line};
+            char *dir = attr(rd, "directed");
+            int directed = s->edgedefault;
+            if (dir && (!strcmp(dir, "true") || !strcmp(dir, "false")))
+                directed = !strcmp(dir, "true");
+            else if (dir)
+                rc = err_set(e, "%s:%d: edge '%s'-'%s': directed '%s' is not true or false",
+                             s->path, line, q(src, b1), q(dst, b2), q(dir, b3));
+            free(dir);
+            s->edges[s->nedges++] =
+                (struct gedge){.src = src, .dst = dst, .line = line, .directed = directed};
             owner = 2;
             owner_depth = depth;
         } else if (!strcmp(name, "data") && owner == 2 && depth == owner_depth + 1) {
@@ -456,6 +476,7 @@ void topo_gml_free(struct topo_gml *g)
 {
     free(g->names);
     free(g->host_leaf);
+    free(g->leaf_first);
     free(g->tier);
     free(g->links);
     memset(g, 0, sizeof *g);
@@ -484,14 +505,59 @@ static void bfs(uint32_t W, const uint32_t *off, const uint32_t *adj, const uint
     }
 }
 
-/* The checks on the graph and the renumbering into g. */
+/* The switch links over switch rows (CSR): both ways for an undirected edge
+ * (or for every edge with `both`), src -> dst for a directed one. */
+static void switch_csr(const struct scan *s, const uint32_t *row, uint32_t W, int both,
+                       uint32_t **offp, uint32_t **adjp)
+{
+    uint32_t *off = xcalloc((size_t)W + 2, sizeof *off);
+    size_t cnt = 0;
+    for (size_t i = 0; i < s->nedges; i++) {
+        const struct gedge *x = &s->edges[i];
+        if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
+        off[row[x->a] + 2]++;
+        cnt++;
+        if (both || !x->directed) {
+            off[row[x->b] + 2]++;
+            cnt++;
+        }
+    }
+    for (uint32_t u = 0; u < W; u++)
+        off[u + 2] += off[u + 1];
+    uint32_t *adj = xmalloc((cnt + 1) * sizeof *adj);
+    for (size_t i = 0; i < s->nedges; i++) {
+        const struct gedge *x = &s->edges[i];
+        if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
+        adj[off[row[x->a] + 1]++] = row[x->b];
+        if (both || !x->directed) adj[off[row[x->b] + 1]++] = row[x->a];
+    }
+    *offp = off;
+    *adjp = adj;
+}
+
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+    while (b) {
+        uint32_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+#define NOLINK UINT32_MAX
+
+/* The checks on the graph and the renumbering into g. A host's link is an
+ * undirected edge, or in a directed graph an edge to its switch (up) and
+ * one from the same switch (down). */
 static int shape(struct scan *s, const double *gbps, const double *lat, struct topo_gml *g,
                  struct err *e)
 {
     const char *f = s->path;
     size_t N = s->nnodes, M = s->nedges;
-    uint32_t *hostlink = xmalloc((N + 1) * sizeof *hostlink),
-             *nlinks = xcalloc(N + 1, sizeof *nlinks);
+    uint32_t *hup = xmalloc((N + 1) * sizeof *hup), *hdown = xmalloc((N + 1) * sizeof *hdown);
+    for (size_t i = 0; i < N; i++)
+        hup[i] = hdown[i] = NOLINK;
     int rc = 0;
     for (size_t i = 0; i < M && rc == 0; i++) {
         const struct gedge *x = &s->edges[i];
@@ -516,14 +582,22 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                          x->line, x->src, x->dst, lat[i]);
         if (rc) break;
         if (ha || hb) {
-            uint32_t h = ha ? x->a : x->b;
-            if (nlinks[h]++ == 0)
-                hostlink[h] = (uint32_t)i;
-            else
+            uint32_t h = ha ? x->a : x->b, sw = ha ? x->b : x->a;
+            int up = !x->directed || ha, down = !x->directed || hb;
+            /* a second edge the same way, or the other way to another switch */
+            int clash = (up && hup[h] != NOLINK) || (down && hdown[h] != NOLINK);
+            uint32_t other = hup[h] != NOLINK ? hup[h] : hdown[h];
+            if (!clash && other != NOLINK) {
+                const struct gedge *o = &s->edges[other];
+                clash = (o->a == h ? o->b : o->a) != sw;
+            }
+            if (clash)
                 rc = err_set(e,
                              "%s:%d: node '%s': a second link (line %d); a host has one, to its "
                              "edge switch (multi-homed hosts are not modelled)",
                              f, s->nodes[h].line, s->nodes[h].id, x->line);
+            if (up) hup[h] = (uint32_t)i;
+            if (down) hdown[h] = (uint32_t)i;
         }
     }
     /* hosts and leaves */
@@ -532,12 +606,22 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
     for (size_t i = 0; i < N && rc == 0; i++) {
         if (s->nodes[i].role == ROLE_HOST) {
             H++;
-            if (!nlinks[i]) {
+            if (hup[i] == NOLINK && hdown[i] == NOLINK) {
                 rc = err_set(e, "%s:%d: node '%s': host not reachable (it has no link)", f,
                              s->nodes[i].line, s->nodes[i].id);
                 break;
             }
-            const struct gedge *x = &s->edges[hostlink[i]];
+            if (hup[i] == NOLINK || hdown[i] == NOLINK) {
+                int has_up = hup[i] != NOLINK;
+                const struct gedge *x = &s->edges[has_up ? hup[i] : hdown[i]];
+                rc = err_set(e,
+                             "%s:%d: node '%s': a one-way link %s its edge switch (line %d) and "
+                             "none %s (a host needs a link each way)",
+                             f, s->nodes[i].line, s->nodes[i].id, has_up ? "to" : "from", x->line,
+                             has_up ? "back" : "to it");
+                break;
+            }
+            const struct gedge *x = &s->edges[hup[i]];
             nhosts[x->a == i ? x->b : x->a]++;
         } else {
             W++;
@@ -547,32 +631,24 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         rc = err_set(e, "%s: %u host%s, a fabric needs at least 2", f, H, H == 1 ? "" : "s");
     if (rc == 0 && H > TOPO_MAX_HOSTS)
         rc = err_set(e, "%s: %u hosts, more than this build holds (%u)", f, H, TOPO_MAX_HOSTS);
-    /* switch rows: leaves first */
-    uint32_t hpl = 0, first_leaf = 0;
+    /* switch rows: leaves first; hosts_per_leaf the gcd of their counts */
+    uint32_t hpl = 0;
     for (size_t i = 0; i < N && rc == 0; i++)
         if (s->nodes[i].role == ROLE_SWITCH && nhosts[i]) {
-            if (!hpl) {
-                hpl = nhosts[i];
-                first_leaf = (uint32_t)i;
-            } else if (nhosts[i] != hpl) {
-                rc = err_set(e,
-                             "%s:%d: node '%s': %u host%s, but node '%s' has %u (every edge switch "
-                             "holds as many hosts)",
-                             f, s->nodes[i].line, s->nodes[i].id, nhosts[i],
-                             nhosts[i] == 1 ? "" : "s", s->nodes[first_leaf].id, hpl);
-                break;
-            }
+            hpl = gcd32(hpl, nhosts[i]);
             row[i] = L++;
         }
     uint32_t r2 = L;
     for (size_t i = 0; i < N && rc == 0; i++)
         if (s->nodes[i].role == ROLE_SWITCH && !nhosts[i]) row[i] = r2++;
-    uint64_t fabric = 0;
+    uint64_t fabric = 0, fports = 0;
     for (size_t i = 0; i < M; i++)
         if (s->nodes[s->edges[i].a].role == ROLE_SWITCH &&
-            s->nodes[s->edges[i].b].role == ROLE_SWITCH)
+            s->nodes[s->edges[i].b].role == ROLE_SWITCH) {
             fabric++;
-    if (rc == 0 && 2 * fabric > TOPO_MAX_FABRIC_LINKS)
+            fports += s->edges[i].directed ? 1 : 2;
+        }
+    if (rc == 0 && fports > TOPO_MAX_FABRIC_LINKS)
         rc = err_set(e, "%s: %llu switch links, more than this build holds (%llu)", f,
                      (unsigned long long)fabric, (unsigned long long)TOPO_MAX_FABRIC_LINKS / 2);
     if (rc == 0 && (uint64_t)W * L > (1ull << 32))
@@ -580,44 +656,33 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                      W, L);
     uint32_t *off = NULL, *adj = NULL, *dist = NULL, *queue = NULL, *tier = NULL;
     if (rc == 0) {
-        /* switch adjacency (CSR) */
-        off = xcalloc((size_t)W + 2, sizeof *off);
-        adj = xmalloc((2 * fabric + 1) * sizeof *adj);
-        for (size_t i = 0; i < M; i++) {
-            const struct gedge *x = &s->edges[i];
-            if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
-            off[row[x->a] + 2]++;
-            off[row[x->b] + 2]++;
-        }
-        for (uint32_t u = 0; u < W; u++)
-            off[u + 2] += off[u + 1];
-        for (size_t i = 0; i < M; i++) {
-            const struct gedge *x = &s->edges[i];
-            if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
-            adj[off[row[x->a] + 1]++] = row[x->b];
-            adj[off[row[x->b] + 1]++] = row[x->a];
-        }
         dist = xmalloc(((size_t)W + 1) * sizeof *dist);
         queue = xmalloc(((size_t)W + 1) * sizeof *queue);
         tier = xmalloc(((size_t)W + 1) * sizeof *tier);
+        /* tiers: hops from the nearest leaf, whatever the links' directions */
+        switch_csr(s, row, W, 1, &off, &adj);
         uint32_t *leaves = xmalloc(((size_t)L + 1) * sizeof *leaves);
         for (uint32_t l = 0; l < L; l++)
             leaves[l] = l;
         bfs(W, off, adj, leaves, L, tier, queue);
         free(leaves);
-        /* every host reaches host 0's leaf; routes fit a packet's route */
+        free(off);
+        free(adj);
+        /* every leaf reaches every leaf along the links' directions (both
+         * ways for each pair); routes fit a packet's route */
+        switch_csr(s, row, W, 0, &off, &adj);
         uint32_t maxd = 0, far_a = 0, far_b = 0;
         for (uint32_t l = 0; l < L && rc == 0; l++) {
             uint32_t src = l;
             bfs(W, off, adj, &src, 1, dist, queue);
             for (uint32_t m = 0; m < L; m++) {
                 if (dist[m] == UINT32_MAX) {
-                    /* name a host of the unreached leaf and one of host 0's */
+                    /* name a host of the unreached leaf and one of the source's */
                     const char *ha = NULL, *hb = NULL;
                     int line = 0;
                     for (size_t i = 0; i < N; i++) {
                         if (s->nodes[i].role != ROLE_HOST) continue;
-                        const struct gedge *x = &s->edges[hostlink[i]];
+                        const struct gedge *x = &s->edges[hup[i]];
                         uint32_t r = row[x->a == i ? x->b : x->a];
                         if (r == l && !ha) ha = s->nodes[i].id;
                         if (r == m && !hb) {
@@ -657,10 +722,16 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
         g->hosts_per_leaf = hpl;
         g->names = xcalloc((size_t)H + W, sizeof *g->names);
         g->host_leaf = xmalloc((size_t)H * sizeof *g->host_leaf);
+        g->leaf_first = xcalloc((size_t)L + 1, sizeof *g->leaf_first);
         g->tier = tier;
         tier = NULL;
         g->nlinks = (uint32_t)(H + fabric);
+        g->fabric_ports = (uint32_t)fports;
         g->links = xmalloc((size_t)g->nlinks * sizeof *g->links);
+        for (size_t i = 0; i < N; i++)
+            if (s->nodes[i].role == ROLE_SWITCH && nhosts[i]) g->leaf_first[row[i] + 1] = nhosts[i];
+        for (uint32_t l = 0; l < L; l++)
+            g->leaf_first[l + 1] += g->leaf_first[l];
         /* hosts leaf by leaf: a running count per leaf */
         uint32_t *next = xcalloc((size_t)L + 1, sizeof *next);
         for (size_t i = 0; i < N; i++) {
@@ -668,21 +739,27 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
                 memcpy(g->names[H + row[i]], s->nodes[i].id, strlen(s->nodes[i].id) + 1);
                 continue;
             }
-            const struct gedge *x = &s->edges[hostlink[i]];
-            uint32_t sw = x->a == i ? x->b : x->a, l = row[sw], h = l * hpl + next[l]++;
+            const struct gedge *x = &s->edges[hup[i]];
+            uint32_t sw = x->a == i ? x->b : x->a, l = row[sw], h = g->leaf_first[l] + next[l]++;
             memcpy(g->names[h], s->nodes[i].id, strlen(s->nodes[i].id) + 1);
             g->host_leaf[h] = l;
-            g->links[h] = (struct topo_gml_link){h, H + l, gbps_to_bps(gbps[hostlink[i]]),
-                                                 (simtime_t)llround(lat[hostlink[i]] * 1e3)};
+            g->links[h] = (struct topo_gml_link){h,
+                                                 H + l,
+                                                 gbps_to_bps(gbps[hup[i]]),
+                                                 (simtime_t)llround(lat[hup[i]] * 1e3),
+                                                 gbps_to_bps(gbps[hdown[i]]),
+                                                 (simtime_t)llround(lat[hdown[i]] * 1e3),
+                                                 0};
         }
         free(next);
         uint32_t k = H;
         for (size_t i = 0; i < M; i++) {
             const struct gedge *x = &s->edges[i];
             if (s->nodes[x->a].role != ROLE_SWITCH || s->nodes[x->b].role != ROLE_SWITCH) continue;
-            g->links[k++] =
-                (struct topo_gml_link){H + row[x->a], H + row[x->b], gbps_to_bps(gbps[i]),
-                                       (simtime_t)llround(lat[i] * 1e3)};
+            uint64_t bps = gbps_to_bps(gbps[i]);
+            simtime_t l = (simtime_t)llround(lat[i] * 1e3);
+            g->links[k++] = (struct topo_gml_link){
+                H + row[x->a], H + row[x->b], bps, l, bps, l, (uint8_t)(x->directed != 0)};
         }
     }
     free(off);
@@ -690,8 +767,8 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
     free(dist);
     free(queue);
     free(tier);
-    free(hostlink);
-    free(nlinks);
+    free(hup);
+    free(hdown);
     free(nhosts);
     free(row);
     return rc;

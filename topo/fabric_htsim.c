@@ -10,7 +10,8 @@
  * switch of the tier; the top tier has none above), and optional
  * Switch_Latency_ns (0), Oversubscribed (1: down bandwidth over up
  * bandwidth, which must be what the radixes and speeds give) and Bundle
- * (1: parallel links, which moesim does not model).
+ * (1: in tier t >= 1, the parallel links from a tier-t switch to each
+ * switch below it; the radixes count links).
  *
  * What it becomes: 2 tiers, one pod: a leaf_spine of Nodes/Radix_Down(0)
  * leaves and Radix_Up(0) spines, each spine with a link to every leaf
@@ -19,8 +20,12 @@
  * (Radix_Down(1) = leaves per pod), and Radix_Up(0)*Radix_Up(1) cores, one
  * link per pod each (Radix_Down(2) = pods). A switch's latency is charged
  * on every port out of it (topo_spec_port_lat_ps), so a route's delay is
- * its links' and switches' latencies, as in htsim. Queue sizes are refused:
- * this reader does not take buffers from the file.
+ * its links' and switches' latencies, as in htsim. With a Bundle above 1
+ * the fabric is a graph (ht_graph, topo_htsim_graph): every link of a
+ * bundle its own port each way, so its own next hop in the ECMP groups and
+ * the bundle's capacity their sum, as htsim builds it (each link its own
+ * queue and route); the spec keeps the file's counts. Queue sizes are
+ * refused: moesim's buffer is one switch.buffer_bytes for every port.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -123,7 +128,7 @@ static int ht_line(struct ht *h, char *line, int ln, int *cur, struct err *e)
     if (k == K_QUP || k == K_QDOWN)
         return err_set(e,
                        "%s:%d: %s: queue sizes are not read from a .topo file (moesim's "
-                       "buffers are its engine's)",
+                       "buffer is one size for every switch port: set switch.buffer_bytes)",
                        h->path, ln, ht_keys[k]);
     if (k <= K_PODSIZE) {
         if (*cur >= 0)
@@ -197,12 +202,26 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
             if (h->tier[t].line[pos[i]] && h->tier[t].v[pos[i]] < 1)
                 return err_set(e, "%s:%d: %s: 0, expected at least 1", f, h->tier[t].line[pos[i]],
                                ht_keys[pos[i]]);
-        if (tv(h, t, K_BUNDLE, 1) != 1)
-            return err_set(e,
-                           "%s:%d: Bundle: %.0f parallel links between two switches are not "
-                           "modelled (use 1)",
-                           f, h->tier[t].line[K_BUNDLE], tv(h, t, K_BUNDLE, 1));
     }
+    if (tv(h, 0, K_BUNDLE, 1) != 1)
+        return err_set(e,
+                       "%s:%d: Bundle: Tier 0's %.0f would give a host parallel links (a host has "
+                       "one link, to its leaf: use 1)",
+                       f, h->tier[0].line[K_BUNDLE], tv(h, 0, K_BUNDLE, 1));
+    /* Bundle(t): parallel links from a tier-t switch to each switch below */
+    for (int t = 1; t < T; t++) {
+        double b = tv(h, t, K_BUNDLE, 1), ru = h->tier[t - 1].v[K_RUP], rd = h->tier[t].v[K_RDOWN];
+        if (fmod(ru, b) != 0)
+            return err_set(
+                e, "%s:%d: Radix_Up: Tier %d's %.0f is not a multiple of Tier %d's Bundle (%.0f)",
+                f, h->tier[t - 1].line[K_RUP], t - 1, ru, t, b);
+        if (fmod(rd, b) != 0)
+            return err_set(
+                e, "%s:%d: Radix_Down: Tier %d's %.0f is not a multiple of its Bundle (%.0f)", f,
+                h->tier[t].line[K_RDOWN], t, rd, b);
+    }
+    double b1 = tv(h, 1, K_BUNDLE, 1), b2 = T > 2 ? tv(h, 2, K_BUNDLE, 1) : 1;
+    int bundled = b1 > 1 || b2 > 1;
     double rd0 = h->tier[0].v[K_RDOWN], ru0 = h->tier[0].v[K_RUP];
     if (fmod(N, Pz) != 0 || Pz < 1)
         return err_set(e, "%s:%d: Podsize: %.0f does not divide Nodes (%.0f)", f,
@@ -221,7 +240,7 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
                            f, t, os, tv(h, t, K_RDOWN, 0), h->tier[t].v[K_SPEED],
                            tv(h, t, K_RUP, 0), h->tier[t + 1].v[K_SPEED], down / up);
     }
-    double pods = N / Pz, lpp = Pz / rd0, rd1 = h->tier[1].v[K_RDOWN];
+    double pods = N / Pz, lpp = Pz / rd0, rd1 = h->tier[1].v[K_RDOWN] / b1;
     struct topo_file_info *in = &s->info;
     for (int t = 0; t < 3; t++) {
         in->link_ps[t] = t < T ? llround(h->tier[t].v[K_LAT] * 1e3) : 0;
@@ -238,47 +257,118 @@ static int ht_derive(const struct ht *h, struct topo_spec *s, struct err *e)
                 h->head_line[K_PODSIZE], Pz, N);
         if (rd1 != lpp)
             return err_set(e,
-                           "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves (Nodes / "
+                           "%s:%d: Radix_Down: Tier 1's %.0f%s is not the %.0f leaves (Nodes / "
                            "Tier 0's Radix_Down): each spine links to every leaf",
-                           f, h->tier[1].line[K_RDOWN], rd1, lpp);
+                           f, h->tier[1].line[K_RDOWN], rd1 * b1, b1 > 1 ? " / Bundle" : "", lpp);
         s->leaves = (int64_t)lpp;
-        s->spines = (int64_t)ru0;
-        if (s->spines > 1024 || s->leaves > 4096)
+        s->spines = (int64_t)ru0; /* a leaf's uplinks */
+        if (ru0 / b1 > 1024 || s->leaves > 4096)
             return err_set(
                 e, "%s: %.0f leaves and %.0f spines, more than leaf_spine takes (4096, 1024)", f,
-                lpp, ru0);
-        in->shape = TOPO_LEAF_SPINE;
+                lpp, ru0 / b1);
+        in->shape = bundled ? TOPO_FILE : TOPO_LEAF_SPINE;
         return 0;
     }
-    double ru1 = h->tier[1].v[K_RUP], rd2 = h->tier[2].v[K_RDOWN];
+    double ru1 = h->tier[1].v[K_RUP], rd2 = h->tier[2].v[K_RDOWN] / b2;
     if (rd1 != lpp)
         return err_set(
             e,
-            "%s:%d: Radix_Down: Tier 1's %.0f is not the %.0f leaves of a pod (Podsize "
+            "%s:%d: Radix_Down: Tier 1's %.0f%s is not the %.0f leaves of a pod (Podsize "
             "/ Tier 0's Radix_Down): an aggregation switch links to every leaf of its pod",
-            f, h->tier[1].line[K_RDOWN], rd1, lpp);
+            f, h->tier[1].line[K_RDOWN], rd1 * b1, b1 > 1 ? " / Bundle" : "", lpp);
     if (rd2 != pods)
         return err_set(e,
-                       "%s:%d: Radix_Down: Tier 2's %.0f is not the %.0f pods (Nodes / Podsize): "
+                       "%s:%d: Radix_Down: Tier 2's %.0f%s is not the %.0f pods (Nodes / Podsize): "
                        "a core links to every pod once",
-                       f, h->tier[2].line[K_RDOWN], rd2, pods);
+                       f, h->tier[2].line[K_RDOWN], rd2 * b2, b2 > 1 ? " / Bundle" : "", pods);
     s->pods = (int64_t)pods;
     s->leaves_per_pod = (int64_t)lpp;
-    s->aggs_per_pod = (int64_t)ru0;
-    s->cores = (int64_t)(ru0 * ru1);
+    s->aggs_per_pod = (int64_t)(ru0 / b1);
+    s->cores = (int64_t)(ru0 / b1 * (ru1 / b2));
     s->core_gbps = h->tier[2].v[K_SPEED];
     s->leaves = s->pods * s->leaves_per_pod;
-    s->spines = s->aggs_per_pod;
-    if (pods > 4096 || lpp > 4096 || ru0 > 4096 || ru0 * ru1 > 65536)
+    s->spines = (int64_t)ru0; /* a leaf's uplinks: aggs_per_pod x Bundle */
+    if (pods > 4096 || lpp > 4096 || ru0 > 4096 || (double)s->cores > 65536)
         return err_set(e,
                        "%s: %.0f pods of %.0f leaves and %.0f aggregation switches, %.0f cores: "
                        "more than fat_tree takes (4096, 4096, 4096, 65536)",
-                       f, pods, lpp, ru0, ru0 * ru1);
-    in->shape = TOPO_FAT_TREE;
+                       f, pods, lpp, ru0 / b1, (double)s->cores);
+    in->shape = bundled ? TOPO_FILE : TOPO_FAT_TREE;
     return 0;
 }
 
-int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e)
+/* A bundled file's fabric as a graph (topo_gml, built by topo_gml_build):
+ * hosts h0.., leaves l0.., then the spines s0.. (2 tiers) or the
+ * aggregation switches a0.. and cores c0.. (3 tiers), numbered as the
+ * fat_tree kind numbers them; each link of a bundle its own link. The
+ * latency of a port is its tier's link latency plus that of the switch it
+ * leaves. */
+static void ht_graph(const struct ht *h, const struct topo_spec *s, struct topo_gml *g)
+{
+    int T = (int)h->head[K_TIERS];
+    uint32_t H = (uint32_t)(s->leaves * s->hosts_per_leaf), L = (uint32_t)s->leaves,
+             hpl = (uint32_t)s->hosts_per_leaf;
+    uint32_t P = T == 3 ? (uint32_t)s->pods : 1, Lp = L / P;
+    uint32_t A =
+        T == 3 ? (uint32_t)s->aggs_per_pod : (uint32_t)(s->spines / (int64_t)tv(h, 1, K_BUNDLE, 1));
+    uint32_t C = T == 3 ? (uint32_t)s->cores : 0, b1 = (uint32_t)tv(h, 1, K_BUNDLE, 1),
+             b2 = T == 3 ? (uint32_t)tv(h, 2, K_BUNDLE, 1) : 1;
+    uint32_t W = L + P * A + C, cpa = T == 3 ? C / A : 0; /* cores per aggregation position */
+    const struct topo_file_info *in = &s->info;
+    memset(g, 0, sizeof *g);
+    g->hosts = H;
+    g->leaves = L;
+    g->switches = W;
+    g->hosts_per_leaf = hpl;
+    g->names = xcalloc((size_t)H + W, sizeof *g->names);
+    g->host_leaf = xmalloc((size_t)H * sizeof *g->host_leaf);
+    g->leaf_first = xmalloc(((size_t)L + 1) * sizeof *g->leaf_first);
+    g->tier = xmalloc((size_t)W * sizeof *g->tier);
+    uint64_t nf = (uint64_t)L * A * b1 + (uint64_t)P * A * cpa * b2;
+    g->nlinks = (uint32_t)(H + nf);
+    g->fabric_ports = (uint32_t)(2 * nf);
+    g->links = xmalloc((size_t)g->nlinks * sizeof *g->links);
+    for (uint32_t l = 0; l <= L; l++)
+        g->leaf_first[l] = l * hpl;
+    for (uint32_t u = 0; u < W; u++) {
+        g->tier[u] = u < L ? 0 : u < L + P * A ? 1 : 2;
+        if (u < L)
+            snprintf(g->names[H + u], TOPO_NAME_MAX, "l%u", u);
+        else if (u < L + P * A)
+            snprintf(g->names[H + u], TOPO_NAME_MAX, T == 3 ? "a%u" : "s%u", u - L);
+        else
+            snprintf(g->names[H + u], TOPO_NAME_MAX, "c%u", u - L - P * A);
+    }
+    simtime_t lk[3], sw[3];
+    uint64_t bps[3];
+    for (int t = 0; t < 3; t++) {
+        lk[t] = (simtime_t)in->link_ps[t];
+        sw[t] = (simtime_t)in->switch_ps[t];
+        bps[t] = t < T ? gbps_to_bps(h->tier[t].v[K_SPEED]) : 0;
+    }
+    for (uint32_t x = 0; x < H; x++) {
+        snprintf(g->names[x], TOPO_NAME_MAX, "h%u", x);
+        g->host_leaf[x] = x / hpl;
+        g->links[x] =
+            (struct topo_gml_link){x, H + x / hpl, bps[0], lk[0], bps[0], lk[0] + sw[0], 0};
+    }
+    uint32_t k = H;
+    for (uint32_t l = 0; l < L; l++)
+        for (uint32_t j = 0; j < A; j++)
+            for (uint32_t b = 0; b < b1; b++)
+                g->links[k++] = (struct topo_gml_link){
+                    H + l, H + L + (l / Lp) * A + j, bps[1], lk[1] + sw[0], bps[1], lk[1] + sw[1],
+                    0};
+    for (uint32_t a = 0; a < P * A; a++)
+        for (uint32_t i = 0; i < cpa; i++)
+            for (uint32_t b = 0; b < b2; b++)
+                g->links[k++] = (struct topo_gml_link){H + L + a, H + L + P * A + i * A + a % A,
+                                                       bps[2],    lk[2] + sw[1],
+                                                       bps[2],    lk[2] + sw[2],
+                                                       0};
+}
+
+static int ht_parse(const char *path, struct ht *hp, struct err *e)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) return err_set(e, "%s: cannot open: %s", path, strerror(errno));
@@ -304,7 +394,37 @@ int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e)
     free(line);
     if (rc == 0 && ferror(fp)) rc = err_set(e, "%s: read error", path);
     fclose(fp);
+    *hp = h;
+    return rc;
+}
+
+int topo_htsim_read(const char *path, struct topo_spec *s, struct err *e)
+{
+    struct ht h;
+    int rc = ht_parse(path, &h, e);
     if (rc == 0) rc = ht_derive(&h, s, e);
     if (rc < 0) s->info.shape = -1;
+    return rc;
+}
+
+int topo_htsim_graph(const char *path, struct topo_gml *g, struct err *e)
+{
+    struct ht h;
+    struct topo_spec s;
+    memset(&s, 0, sizeof s);
+    memset(g, 0, sizeof *g);
+    int rc = ht_parse(path, &h, e);
+    if (rc == 0) rc = ht_derive(&h, &s, e);
+    if (rc == 0 && s.info.shape != TOPO_FILE)
+        rc = err_set(e, "%s: not a bundled fabric (it builds as its leaf_spine or fat_tree)", path);
+    if (rc == 0) {
+        double links =
+            (double)s.leaves * (double)s.spines +
+            (s.cores ? (double)s.pods * (double)s.aggs_per_pod * (double)h.tier[1].v[K_RUP] : 0);
+        if (2 * links > (double)TOPO_MAX_FABRIC_LINKS)
+            rc = err_set(e, "%s: %.0f switch links, more than this build holds (%llu)", path, links,
+                         (unsigned long long)TOPO_MAX_FABRIC_LINKS / 2);
+    }
+    if (rc == 0) ht_graph(&h, &s, g);
     return rc;
 }

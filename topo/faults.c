@@ -87,6 +87,7 @@ void topo_faults_free(struct topo *t)
         free(t->tfaults[i].ports);
         free(t->tfaults[i].route);
         free(t->tfaults[i].route_ports);
+        free(t->tfaults[i].nic_down);
     }
     free(t->tfaults);
     t->tfaults = NULL;
@@ -594,6 +595,7 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
     struct topo_hop *r0 = t->route;
     uint32_t *rp0 = t->route_ports, nrp0 = t->nroute_ports, nd0 = t->ndown;
     uint32_t np0 = t->npaths, pp0 = t->plane_paths;
+    uint8_t phd0 = t->plane_host_down;
     uint32_t *up0 = t->up, *down0 = t->down; /* kept: reroute drops them */
     t->up = t->down = NULL;
     t->route = NULL;
@@ -607,16 +609,6 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
         snprintf(tf->text, sizeof tf->text, "%s", fe->text);
         uint32_t first, cnt = find_link(x, pair_key(fe->na, fe->nb), &first);
         tf->ports = xmalloc(((size_t)cnt + 1) * sizeof *tf->ports);
-        const struct topo_port *hp = &t->ports[x->k[first].port];
-        if (t->planes > 1 && (hp->src < t->hosts || hp->dst < t->hosts)) {
-            char h[NAME_MAX_LEN + 8];
-            topo_node_name(t, hp->src < t->hosts ? hp->src : hp->dst, h, sizeof h);
-            rc = fail(bad, e, "fail",
-                      "%s: cuts host %s off a plane during the run (not modelled: a GPU's link to "
-                      "a plane may be down before the run, in faults.down)",
-                      fe->text, h);
-            break;
-        }
         for (uint32_t j = 0; j < cnt; j++) {
             tf->ports[tf->nports++] = x->k[first + j].port;
             t->ports[x->k[first + j].port].down = 1;
@@ -629,6 +621,13 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
         tf->nroute_ports = t->nroute_ports;
         tf->npaths = t->npaths;
         tf->plane_paths = t->plane_paths;
+        tf->plane_host_down = t->plane_host_down;
+        if (rc == 0 && t->plane_host_down) { /* a GPU's plane link: the NICs' ports then */
+            size_t nh = (size_t)t->planes * t->hosts;
+            tf->nic_down = xmalloc(nh);
+            for (size_t h = 0; h < nh; h++)
+                tf->nic_down[h] = t->ports[t->host_up[h]].down;
+        }
         t->route = NULL;
         t->route_ports = NULL;
         t->nroute_ports = 0;
@@ -640,6 +639,7 @@ static int build_timed(struct topo *t, const struct fidx *x, const struct flist 
     t->nroute_ports = nrp0;
     t->npaths = np0;
     t->plane_paths = pp0;
+    t->plane_host_down = phd0;
     if (rc == 0 && t->planes > 1) rc = common_plane_paths(t, bad, e);
     for (uint32_t i = 0; i < t->ntfaults; i++)
         for (uint32_t j = 0; j < t->tfaults[i].nports; j++)
@@ -776,6 +776,8 @@ void topo_fault_view_set(struct topo *view, const struct topo *t, uint32_t cur)
     view->nroute_ports = t->nroute_ports;
     view->npaths = t->npaths;
     view->plane_paths = t->plane_paths;
+    view->plane_host_down = t->plane_host_down;
+    view->nic_down = NULL; /* the ports' own `down` */
     if (cur == 0) return;
     const struct topo_tfault *tf = &t->tfaults[cur - 1];
     for (uint32_t i = 0; i < cur; i++)
@@ -785,4 +787,6 @@ void topo_fault_view_set(struct topo *view, const struct topo *t, uint32_t cur)
     view->nroute_ports = tf->nroute_ports;
     view->npaths = tf->npaths;
     view->plane_paths = tf->plane_paths;
+    view->plane_host_down = tf->plane_host_down;
+    view->nic_down = tf->nic_down;
 }

@@ -41,6 +41,11 @@ struct topo_tfault {
     struct topo_hop *route;
     uint32_t *route_ports;
     uint32_t nroute_ports, npaths, plane_paths;
+    /* rail planes: whether a GPU's link to a plane is down with this
+     * failure and those before it (and the links down before the run), and
+     * then which NIC ports ([planes * hosts], struct topo nic_down) */
+    uint8_t plane_host_down;
+    uint8_t *nic_down;
 };
 extern const struct opt_table topo_faults_options;
 

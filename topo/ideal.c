@@ -145,8 +145,16 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
 /* A GraphML fabric (topology.kind = file): its links may differ, so the
  * bound counts each host's own links and, between two leaves, the route's
  * number of switch links, each at the fastest and least latency of any
- * switch link and with no capacity limit (the demand may spread over every
- * path): exact for a lone flow when the switch links are alike. */
+ * switch link: exact for a lone flow when the switch links are alike. The
+ * fabric's capacity enters at each leaf: every byte from a host to another
+ * leaf leaves its own leaf over the leaf's switch ports (a host has one
+ * link), and every byte into a host enters its leaf over them, whatever
+ * the routes and however irregular the graph; so each leaf's live ports
+ * out to switches, and in from them, are a group of their rates' sum
+ * (one-way links counted in their direction, degraded ones at their rate,
+ * down ones not). The cut bound's other groups (pods, spines) need the
+ * trees' shape and are not formed here; the LP (ideal_lp.c) sees the rest
+ * of the fabric where it is small enough. */
 static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, size_t n,
                             uint32_t mtu, uint32_t subflows)
 {
@@ -159,11 +167,23 @@ static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, s
         if (p->bps > fbps) fbps = p->bps;
         if (p->lat_ps < flat) flat = p->lat_ps;
     }
-    /* per host: up and down, under one leaf [0] and across [1]; NVLink */
-    struct lb *rec = xmalloc(6 * (size_t)H * sizeof *rec), scratch = lb_empty;
-    for (size_t i = 0; i < 6 * (size_t)H; i++)
+    /* per host: up and down, under one leaf [0] and across [1]; NVLink;
+     * per leaf: out to and in from the switches, and their rates */
+    uint32_t L = t->leaves;
+    struct lb *rec = xmalloc((6 * (size_t)H + 2 * (size_t)L) * sizeof *rec), scratch = lb_empty;
+    for (size_t i = 0; i < 6 * (size_t)H + 2 * (size_t)L; i++)
         rec[i] = lb_empty;
     struct lb *hup = rec, *hdown = rec + 2 * H, *nup = rec + 4 * H, *ndown = rec + 5 * H;
+    struct lb *lout = rec + 6 * (size_t)H, *lin = lout + L;
+    uint64_t *lcap = xcalloc(2 * (size_t)L + 1, sizeof *lcap); /* [l]: out, [L + l]: in */
+    for (uint32_t q = 2 * H; q < t->nports; q++) {
+        const struct topo_port *p = &t->ports[q];
+        if (p->down || p->src < H || p->dst < H || p->src >= H + t->nswitches ||
+            p->dst >= H + t->nswitches)
+            continue;
+        if (p->src - H < L) lcap[p->src - H] += p->bps;
+        if (p->dst - H < L) lcap[L + p->dst - H] += p->bps;
+    }
     simtime_t worst = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = d[i].src, b = d[i].dst;
@@ -183,6 +203,7 @@ static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, s
         }
         link[0] = nvl ? &nup[a] : &hup[2 * a + x];
         link[np - 1] = nvl ? &ndown[b] : &hdown[2 * b + x];
+        struct lb dl[2] = {lb_empty, lb_empty}; /* the leaves' groups (hop 1 and np - 2) */
         uint64_t bytes = d[i].bytes, nf = bytes < subflows ? bytes : subflows, q = bytes / nf,
                  extra = bytes % nf;
         struct lb dh[TOPO_ROUTE_MAX_PORTS];
@@ -195,7 +216,22 @@ static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, s
             if (alone > worst) worst = alone;
             lb_add(link[j], &dh[j]);
         }
+        if (x && !nvl && np >= 3) {
+            uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
+            dl[0] = dh[1];
+            dl[1] = dh[np - 2];
+            lb_add(&lout[la], &dl[0]);
+            lb_add(&lin[lb], &dl[1]);
+        }
     }
+    for (uint32_t l = 0; l < L; l++) {
+        /* a leaf without live ports that way carries no demand that way */
+        simtime_t vo = lcap[l] ? lb_bound(&lout[l], lcap[l]) : 0,
+                  vi = lcap[L + l] ? lb_bound(&lin[l], lcap[L + l]) : 0;
+        if (vo > worst) worst = vo;
+        if (vi > worst) worst = vi;
+    }
+    free(lcap);
     for (uint32_t h = 0; h < H; h++) {
         uint64_t ub = t->ports[t->host_up[h]].bps, db = t->ports[t->host_down[h]].bps;
         struct lb *pu = &hup[2 * h], *pd = &hdown[2 * h], bu = pu[0], bd = pd[0];

@@ -32,6 +32,11 @@
  * 1e-6 (1 ns in a millisecond) and rounded down to a picosecond, so that
  * GLPK's tolerances cannot lift the bound above the program's true optimum.
  *
+ * On a rail (one plane) with cross_rail = pxn a route to another rail is
+ * nvl_up, nvl_down to the relay GPU, then the relay's route: the relay's
+ * leaf supplies the commodity, and its NVLink hops and host_up carry the
+ * demand's bytes as fixed loads.
+ *
  * Size: a variable per commodity and per port reachable from the
  * commodity's source leaves (in a fat-tree toward a leaf: the up ports of
  * the pods that send, the core and aggregation ports into its pod, its own
@@ -63,9 +68,21 @@ static int fdem_cmp(const void *a, const void *b)
     return x->s < y->s ? -1 : x->s > y->s;
 }
 
+/* A rail of one plane too: its routes are the table's, a PXN route's from
+ * its relay GPU on (its NVLink hops and the relay's host_up carry fixed
+ * bytes). Planes split a NIC's bytes over P host links, a choice the
+ * program does not model: they keep the cut bound. */
 static int lp_kind(const struct topo *t)
 {
-    return t->route && (t->kind == TOPO_LEAF_SPINE || t->kind == TOPO_FAT_TREE || t->kind == TOPO_FILE);
+    return t->route && (t->kind == TOPO_LEAF_SPINE || t->kind == TOPO_FAT_TREE ||
+                        t->kind == TOPO_FILE || (t->kind == TOPO_RAIL && t->planes <= 1));
+}
+
+/* The host whose host_up a route from a to b enters the fabric by: a, or
+ * with PXN its relay. */
+static uint32_t fabric_src(const struct topo *t, uint32_t a, uint32_t b)
+{
+    return topo_pxn(t, a, b) ? topo_pxn_relay(t, a, b) : a;
 }
 
 /* The demands that cross the fabric, merged per (k, s) and sorted by k;
@@ -78,7 +95,7 @@ static size_t fabric_demands(const struct topo *t, const struct topo_demand *d, 
     for (size_t i = 0; i < n; i++) {
         uint32_t a = d[i].src, b = d[i].dst;
         if (!d[i].bytes || a == b || topo_same_server(t, a, b)) continue;
-        uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
+        uint32_t la = topo_leaf_of(t, fabric_src(t, a, b)), lb = topo_leaf_of(t, b);
         if (la != lb) f[m++] = (struct fdem){lb, la, d[i].bytes};
     }
     uint64_t L = t->leaves;
@@ -293,6 +310,12 @@ int topo_ideal_lp_ps(const struct topo *t, const struct topo_demand *d, size_t n
         arr[a] = dep[b] = 0;
         load[topo_first_port(t, a, b)] += d[i].bytes;
         load[topo_last_port(t, a, b)] += d[i].bytes;
+        if (!topo_same_server(t, a, b) &&
+            topo_pxn(t, a, b)) { /* the relay's NVLink hop and its NIC */
+            uint32_t r = topo_pxn_relay(t, a, b);
+            load[t->nvl_down[r]] += d[i].bytes;
+            load[t->host_up[r]] += d[i].bytes;
+        }
     }
     if (windows) {
         uint32_t pkt = smallest_packet(d, n, mtu, subflows);

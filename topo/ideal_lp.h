@@ -27,9 +27,9 @@ const char *topo_ideal_kind_name(int kind);
 
 /* The LP's size for the demands on t: its variables (commodity x port, plus
  * one), counting stops past `limit` (returns limit + 1 then). 0 when t's
- * kind has no LP here (leaf_spine, fat_tree and file have one: fabrics whose
- * routes are host_up, the table's switches, host_down; a fabric whose routes
- * leave the table, as PXN's over NVLink would, must not). */
+ * kind has no LP here (leaf_spine, fat_tree, file and a rail of one plane
+ * have one: fabrics whose routes are host_up, the table's switches,
+ * host_down, PXN's after its relay; rail planes do not). */
 uint64_t topo_ideal_lp_size(const struct topo *t, const struct topo_demand *d, size_t n,
                             uint64_t limit);
 

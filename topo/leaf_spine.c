@@ -108,6 +108,12 @@ double topo_leaf_uplink_gbps(const struct topo *t, uint32_t leaf)
 
 double topo_place_uplink_gbps(const struct topo *t)
 {
+    if (t->kind == TOPO_FILE) { /* leaf 0's share for a group of hosts_per_leaf of its hosts */
+        uint32_t n0 = 0;
+        for (uint32_t h = 0; h < t->hosts; h++)
+            n0 += t->host_leaf[h] == 0;
+        return topo_leaf_uplink_gbps(t, 0) * t->hosts_per_leaf / (n0 ? n0 : 1);
+    }
     if (t->kind != TOPO_RAIL) return topo_leaf_uplink_gbps(t, 0);
     double gbps = 0; /* group 0's rail switches */
     for (uint32_t l = 0; l < t->gpus_per_host; l++)

@@ -200,10 +200,13 @@ uint32_t topo_rail_route_ports(const struct topo *t, uint32_t a, uint32_t b, uin
  * end to end, and its acknowledgement takes the same plane back, so the
  * planes a pair may use are those on which every NIC port of the round
  * trip is up: the sender's (the PXN relay's when a's traffic starts over
- * NVLink), b's, b's sender's for the answer, and a's. */
+ * NVLink), b's, b's sender's for the answer, and a's. An engine's view
+ * after a GPU's plane link failed during the run (faults.fail) says which
+ * are down in t->nic_down. */
 static int on_plane(const struct topo *t, uint32_t h, uint32_t k)
 {
-    return !t->ports[t->host_up[(size_t)k * t->hosts + h]].down;
+    size_t i = (size_t)k * t->hosts + h;
+    return t->nic_down ? !t->nic_down[i] : !t->ports[t->host_up[i]].down;
 }
 
 static uint32_t nic_host(const struct topo *t, uint32_t a, uint32_t b)

@@ -16,7 +16,7 @@ void topo_spec_shape(const struct topo_spec *s, char *buf, size_t n)
         links = s->info.fabric_links;
         w = snprintf(buf, n, "file %s: %llu hosts, %lld leaves, %llu switches",
                      name ? name + 1 : s->file, (unsigned long long)s->info.hosts,
-                     (long long)s->leaves, (unsigned long long)s->info.switches);
+                     (long long)s->info.leaves, (unsigned long long)s->info.switches);
     } else if (k == TOPO_FAT_TREE) {
         links = (uint64_t)s->pods * (uint64_t)s->leaves_per_pod * (uint64_t)s->aggs_per_pod +
                 (uint64_t)s->pods * (uint64_t)s->cores;

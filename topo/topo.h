@@ -47,8 +47,11 @@ struct topo_file_info {
      * switches' latency (charged on each port out of the switch), ps */
     int64_t link_ps[3], switch_ps[3];
     /* GraphML: counts for the limits and the memory estimate, and the least
-     * host and switch-switch link latencies (the shortest routes' delays) */
-    uint64_t hosts, switches, fabric_links;
+     * host and switch-switch link latencies (the shortest routes' delays);
+     * fabric_ports: the switch links' ports (one per one-way link); leaves:
+     * the edge switches (spec leaves is hosts / hosts_per_leaf, the gcd of
+     * their host counts, when they hold different numbers) */
+    uint64_t hosts, switches, fabric_links, fabric_ports, leaves;
     int64_t min_host_ps, min_fabric_ps;
 };
 
@@ -152,7 +155,11 @@ struct topo {
     uint32_t planes, plane_leaves, plane_paths;
     uint64_t nic_bps;
     uint8_t plane_host_down; /* [faults] down: some GPU's link to a plane (topo_plane_live) */
-    uint32_t nswitches;      /* switch nodes [hosts, hosts + nswitches): leaves first */
+    /* faults.fail's view after a GPU's plane link failed (topo/faults.c):
+     * [planes * hosts], 1 where NIC port k * hosts + h is down; NULL: read
+     * the ports' `down` */
+    const uint8_t *nic_down;
+    uint32_t nswitches; /* switch nodes [hosts, hosts + nswitches): leaves first */
     uint32_t nports;
     struct topo_port *ports;
     uint32_t *host_up, *host_down; /* [hosts] port ids */
@@ -384,6 +391,8 @@ static inline int64_t topo_spec_place_leaves(const struct topo_spec *s)
 }
 static inline uint32_t topo_place_leaves(const struct topo *t)
 {
+    if (t->kind == TOPO_FILE && t->hosts_per_leaf) /* leaves of different host counts: gcd groups */
+        return t->hosts / t->hosts_per_leaf;
     return t->kind == TOPO_RAIL ? t->groups : t->leaves;
 }
 double topo_place_uplink_gbps(const struct topo *t);

@@ -31,6 +31,34 @@ expect_eq ".topo fat-tree = fat_tree (phases, links)" "$(rows "$T/g.db")" "$(row
 expect_eq "the mesh's links by kind" "$(sqlite3 "$T/s.db" "SELECT kind || '=' || count(*) FROM links WHERE run_id = 3 GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
     "across=8 host_down=8 host_up=8 leaf_up=2 spine_down=2 "
 expect_eq "cct >= ideal" "$(sqlite3 "$T/s.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
+# a .topo with bundles of 2 parallel links at tiers 1 and 2: a link per port each way
+printf 'Nodes 16\nTiers 3\nPodsize 8\nTier 0\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 500\nRadix_Down 4\nRadix_Up 4\nTier 1\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 600\nRadix_Down 4\nRadix_Up 4\nBundle 2\nTier 2\nDownlink_speed_Gbps 100\nDownlink_Latency_ns 700\nRadix_Down 4\nBundle 2\n' >"$T/bundle2.topo"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file="$T/bundle2.topo" $P --db "$T/b.db"
+expect_eq "bundles: links by kind" "$(sqlite3 "$T/b.db" "SELECT kind || '=' || count(*) FROM links WHERE run_id = 1 GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
+    "agg_down=16 agg_up=16 core_down=16 host_down=16 host_up=16 leaf_up=16 "
+expect_eq "bundles: cct >= ideal" "$(sqlite3 "$T/b.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
+# a GraphML directed ring of three leaves (one-way switch links)
+{
+    printf '<?xml version="1.0"?>\n<graphml>\n<key id="r" for="node" attr.name="role" attr.type="string"><default>switch</default></key>\n'
+    printf '<key id="g" for="edge" attr.name="gbps" attr.type="double"/>\n<key id="d" for="edge" attr.name="latency_ns" attr.type="double"/>\n<graph edgedefault="directed">\n'
+    for i in 0 1 2 3 4 5; do printf '<node id="h%s"><data key="r">host</data></node>\n' $i; done
+    printf '<node id="l0"/><node id="l1"/><node id="l2"/>\n'
+    for i in 0 1 2 3 4 5; do
+        l=$((i / 2))
+        printf '<edge source="h%s" target="l%s"><data key="g">100</data><data key="d">500</data></edge>\n' $i $l
+        printf '<edge source="l%s" target="h%s"><data key="g">100</data><data key="d">500</data></edge>\n' $l $i
+    done
+    for e in 0:1 1:2 2:0; do
+        printf '<edge source="l%s" target="l%s"><data key="g">200</data><data key="d">300</data></edge>\n' "${e%:*}" "${e#*:}"
+    done
+    printf '</graph>\n</graphml>\n'
+} >"$T/ring.graphml"
+# shellcheck disable=SC2086
+"$MOESIM" run "$T/base.ini" --set topology.kind=file --set topology.file="$T/ring.graphml" $P --db "$T/r.db"
+expect_eq "one-way ring: links by kind" "$(sqlite3 "$T/r.db" "SELECT kind || '=' || count(*) FROM links WHERE run_id = 1 GROUP BY kind ORDER BY kind" | tr '\n' ' ')" \
+    "across=3 host_down=6 host_up=6 "
+expect_eq "one-way ring: cct >= ideal" "$(sqlite3 "$T/r.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
 
 # ---- bad files: FILE, then the expected line after "topology.file: " ----
 hdr() {
@@ -58,7 +86,8 @@ base() { N h0 host; N h1 host; N l0 switch; N l1 switch; N s0 switch; E h0 l0 10
 { hdr; base; N h2 host; E h2 h1 100 1000; ftr; } >"$T/hosthost.graphml"
 { hdr; base; N l0 switch; ftr; } >"$T/duplicate.graphml"
 { hdr; base; E h0 l1 100 1000; ftr; } >"$T/twolinks.graphml"
-{ hdr; base; N h2 host; E h2 l0 100 1000; ftr; } >"$T/uneven.graphml"
+{ hdr; base; ftr; } | sed 's/edgedefault="undirected"/edgedefault="directed"/' >"$T/oneway.graphml"
+{ hdr; base; E l0 h0 100 1000; E l1 h1 100 1000; E s0 l0 100 1000; ftr; } | sed 's/edgedefault="undirected"/edgedefault="directed"/' >"$T/oneway2.graphml"
 { hdr; base; E l0 l0 100 1000; ftr; } >"$T/loop.graphml"
 { hdr string; base; ftr; } >"$T/strgbps.graphml"
 { hdr; base; E l0 l1 fast 1000; ftr; } >"$T/nonnumber.graphml"
@@ -105,7 +134,8 @@ nolink.graphml|nolink.graphml:16: node 'h2': host not reachable (it has no link)
 hosthost.graphml|hosthost.graphml:17: edge 'h2'-'h1': links two hosts (a host links to a switch)
 duplicate.graphml|duplicate.graphml:16: node 'l0': duplicate id (first on line 9)
 twolinks.graphml|twolinks.graphml:7: node 'h0': a second link (line 16); a host has one, to its edge switch (multi-homed hosts are not modelled)
-uneven.graphml|uneven.graphml:10: node 'l1': 1 host, but node 'l0' has 2 (every edge switch holds as many hosts)
+oneway.graphml|oneway.graphml:7: node 'h0': a one-way link to its edge switch (line 12) and none back (a host needs a link each way)
+oneway2.graphml|oneway2.graphml:8: node 'h1': host not reachable from node 'h0'
 loop.graphml|loop.graphml:16: edge 'l0'-'l0': links a node to itself
 nonnumber.graphml|nonnumber.graphml:16: edge 'l0'-'l1': gbps 'fast' is not a number
 strgbps.graphml|strgbps.graphml:4: key 'gbps': not a number (attr.type double, float, int or long)
@@ -119,7 +149,7 @@ radix.topo|radix.topo:21: Radix_Down: Tier 1's 4 is not the 2 leaves of a pod (P
 oversub.topo|oversub.topo: Tier 0: Oversubscribed 1, but Radix_Down x speed / Radix_Up x speed above = 4 x 100 / (2 x 100) = 2
 tiers.topo|tiers.topo:7: Tiers: 4, this reader takes 2 (leaf-spine) or 3 (fat-tree)
 noradix.topo|noradix.topo: Tier 0: Radix_Down: missing
-bundle.topo|bundle.topo:16: Bundle: 2 parallel links between two switches are not modelled (use 1)
+bundle.topo|bundle.topo:16: Bundle: Tier 0's 2 would give a host parallel links (a host has one link, to its leaf: use 1)
 fabric.txt|fabric.txt: not a .graphml, .xml or .topo file (the name says which reader)
 nothere.graphml|nothere.graphml: cannot open: No such file or directory
 EOF2

@@ -75,3 +75,8 @@ expect_eq "planes: a GPU's NIC ports" "$(sqlite3 "$T/p.db" "SELECT src || '-' ||
 expect_eq "planes: plane 1's first rail uplink" "$(sqlite3 "$T/p.db" "SELECT src || '-' || dst FROM links WHERE run_id = 1 AND kind = 'rail_up' ORDER BY rowid LIMIT 1 OFFSET 64")" "r16-s4"
 expect_eq "planes: both planes carry bytes" "$(sqlite3 "$T/p.db" "SELECT count(*) FROM links WHERE kind LIKE 'rail_%' AND bytes = 0")" 0
 expect_eq "planes: cct >= ideal" "$(sqlite3 "$T/p.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0
+# a GPU's link to plane 1 down, on both engines: nothing on it, its plane 0 port busier
+"$MOESIM" run scenarios/rail.ini --db "$T/pd.db" -q --set topology.planes=2 --set faults.down=h1-r17 \
+    --set sim.engine=packet,flow
+expect_eq "plane link down: nothing on it" "$(sqlite3 "$T/pd.db" "SELECT count(*), sum(bytes) FROM links WHERE src || '-' || dst IN ('h1-r17', 'r17-h1')")" "4|0"
+expect_eq "plane link down: cct >= ideal" "$(sqlite3 "$T/pd.db" "SELECT count(*) FROM phases WHERE cct_ns < ideal_ns")" 0

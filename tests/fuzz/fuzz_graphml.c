@@ -3,7 +3,8 @@
  * A file that reads is built (topo_gml_build: ports, the routing table of
  * topo_route_build) and every host's route to every other, on every path
  * number below npaths, must end at that host within TOPO_ROUTE_MAX_PORTS
- * ports, each port starting where the one before ended.
+ * ports, each port starting where the one before ended (one-way links
+ * included); leaves hold multiples of hosts_per_leaf, hosts leaf by leaf.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,13 @@ FUZZ_ENTRY(graphml)
     struct topo_gml g;
     struct err e = {""};
     if (topo_gml_read(path, &g, &e) == 0) {
-        if (g.hosts < 2 || g.leaves < 1 || g.hosts != g.leaves * g.hosts_per_leaf) __builtin_trap();
+        if (g.hosts < 2 || g.leaves < 1 || g.hosts_per_leaf < 1 ||
+            g.leaf_first[g.leaves] != g.hosts)
+            __builtin_trap();
+        for (uint32_t l = 0; l < g.leaves; l++) /* leaves hold different counts, multiples of it */
+            if (g.leaf_first[l + 1] <= g.leaf_first[l] ||
+                (g.leaf_first[l + 1] - g.leaf_first[l]) % g.hosts_per_leaf)
+                __builtin_trap();
         struct topo_spec s;
         memset(&s, 0, sizeof s);
         s.gpus_per_host = 1;

@@ -39,6 +39,12 @@
  * - dupthresh (TcpSocketBase::ReTxThreshold, default 3): sprayed packets
  *   arrive out of order; moesim (recovery = none) reorders for free, TCP
  *   takes 3 duplicate acks for a loss. A large value matches moesim.
+ * - finite buffers (buffer_bytes: the switch queue discs' MaxSize, drop-tail
+ *   at it) with TCP's own loss recovery: SACK (on by default here, as in
+ *   ns-3) with RFC 6675's scoreboard, fast retransmit after dupthresh
+ *   duplicate acks, the retransmission timer from min_rto_us with a clock
+ *   granularity of clock_us (ns-3's default 1 ms would floor every RTO
+ *   there); against moesim's transport.recovery = selective and rto_ns.
  *
  * Output (stdout): "flow ID SRC DST BYTES FCT_US RETX_BYTES" per flow, then
  * "summary flows N done N last_us X marks M drops D retx_bytes R maxlink_bytes L" (marks and
@@ -300,8 +306,8 @@ int main(int argc, char **argv)
 {
     std::string cm, path = "ecmp";
     uint32_t leaves = 4, spines = 4, hpl = 4, mtu = 4096, window_pkts = 29, seed = 1;
-    uint32_t dupthresh = 3, nic_rr = 1;
-    double gbps = 100, lat_ns = 1000, t0_us = 50, end_ms = 100;
+    uint32_t dupthresh = 3, nic_rr = 1, sack = 1;
+    double gbps = 100, lat_ns = 1000, t0_us = 50, end_ms = 100, min_rto_us = 10000, clock_us = 1000;
     uint64_t k_bytes = 65536, buffer_bytes = 1ull << 30;
     CommandLine cmd;
     cmd.AddValue("cm", "connection matrix (htsim format)", cm);
@@ -316,6 +322,9 @@ int main(int argc, char **argv)
     cmd.AddValue("buffer_bytes", "switch port buffer (the queue disc's MaxSize), bytes",
                  buffer_bytes);
     cmd.AddValue("dupthresh", "TCP duplicate-ack threshold (ReTxThreshold)", dupthresh);
+    cmd.AddValue("sack", "1: selective acknowledgements (TcpSocketBase::Sack)", sack);
+    cmd.AddValue("min_rto_us", "TCP's minimum retransmission timeout, us", min_rto_us);
+    cmd.AddValue("clock_us", "TCP's clock granularity (in the RTO's estimate), us", clock_us);
     cmd.AddValue("nic_rr",
                  "1: the host's queue serves its flows round robin (moesim's NIC); 0: FIFO",
                  nic_rr);
@@ -348,7 +357,11 @@ int main(int argc, char **argv)
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(64u << 20));
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(64u << 20));
     Config::SetDefault("ns3::TcpSocketBase::Timestamp", BooleanValue(false));
-    Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(MilliSeconds(10)));
+    Config::SetDefault("ns3::TcpSocketBase::MinRto",
+                       TimeValue(NanoSeconds((uint64_t)(min_rto_us * 1000))));
+    Config::SetDefault("ns3::TcpSocketBase::ClockGranularity",
+                       TimeValue(NanoSeconds((uint64_t)(clock_us * 1000))));
+    Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(sack != 0));
     Config::SetDefault("ns3::TcpSocketBase::ReTxThreshold", UintegerValue(dupthresh));
 
     NodeContainer nodes;
