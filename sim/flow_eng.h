@@ -166,7 +166,7 @@ struct flow_eng {
     uint32_t capcl, capcs, capcsr, caprl;
     uint64_t *rbits; /* a selective re-solve's reached subs, a bit per position in act */
     uint32_t caprbits;
-    uint64_t last_scan; /* the list entries of the last selective re-solve's links */
+    uint32_t last_reached, last_cands; /* the last selective re-solve's subs reached, candidates */
     /* deferred: the links a full re-solve scans: put in when a sub that
      * starts on them is re-solved first, taken out when a full re-solve
      * finds no active sub on them (the others have no load) */
@@ -227,7 +227,7 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
  * end (tend) and its place in the heap of ends. */
 void flow_maxmin_update(struct flow_eng *e);
 /* How a selective re-solve finds its subs (the same subs and sums either
- * way): 0 by the lists the last one reached against the candidates' uses, 1 always
+ * way): 0 by the last re-solve's share of candidates reached, 1 always
  * searching the touched links' lists first, 2 always gathering every
  * candidate's links first (tests). */
 extern int flow_maxmin_search;

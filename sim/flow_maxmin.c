@@ -29,9 +29,9 @@
  * candidates' lists; search_first: the search over the links' own lists,
  * then the sums over the subs reached, in the order of e->act): the second
  * pays when few of the candidates are connected to the changes (a ring's
- * start among an all-to-all's flows), the first when most are; the lists
- * the last re-solve reached against the candidates' uses pick. tests/test_flow_eng.c checks it
- * against filling from scratch on random instances.
+ * start among an all-to-all's flows), the first when most are; the last
+ * re-solve's share picks. tests/test_flow_eng.c checks it against filling
+ * from scratch on random instances.
  *
  * Only a sub whose rate changes has its bytes brought to now (lazy
  * progress: left -= rate * elapsed) and its end re-keyed in the heap.
@@ -475,7 +475,6 @@ static void full_update(struct flow_eng *e, simtime_t now)
 static uint32_t search_first(struct flow_eng *e, uint32_t ep, double cut, uint32_t *nrp)
 {
     uint32_t nr = 0, nsr = 0;
-    uint64_t scan = 0;
     uint32_t nw = (e->live_subs + 63) / 64;
     if (e->caprbits < nw) {
         uint32_t old = e->caprbits;
@@ -504,7 +503,6 @@ static uint32_t search_first(struct flow_eng *e, uint32_t ep, double cut, uint32
                 }
             l->n = k;
         }
-        scan += l->n;
         for (uint32_t j = 0; j < l->n; j++) {
             struct fl_sub *s = &e->subs[l->sid[j]];
             if (s->reach == ep || !s->active || (!s->fresh && s->rate < cut)) continue;
@@ -566,7 +564,6 @@ static uint32_t search_first(struct flow_eng *e, uint32_t ep, double cut, uint32
         }
     }
     *nrp = nr;
-    e->last_scan = scan;
     return nsr;
 }
 
@@ -607,13 +604,10 @@ static uint32_t gather_first(struct flow_eng *e, uint32_t ep, uint32_t ns, uint3
             }
         }
     }
-    uint64_t scan = 0; /* what search_first would have read */
     for (uint32_t i = 0; i < nr; i++) {
         struct fl_link *l = &e->links[e->rl[i]];
         l->nun = l->cnt;
-        scan += l->n;
     }
-    e->last_scan = scan;
     *nrp = nr;
     return nsr;
 }
@@ -660,16 +654,16 @@ void flow_maxmin_update(struct flow_eng *e)
     e->nfresh = 0;
     e->theta = INFINITY;
     /* the candidates connected through their links to a link that changed:
-     * the same subs, links and sums either way, so the one that should read
-     * less: search_first's lists as long as the last re-solve's reached
-     * links' against gather_first's passes over the candidates' uses */
+     * the same subs, links and sums either way, so the cheaper one by the
+     * last re-solve's share of candidates reached */
     uint32_t nr, nsr, nc; /* the reached subs are those of e->cs[0, nc) with reach = ep */
     if (flow_maxmin_search == 1 ||
-        (!flow_maxmin_search &&
-         e->last_scan < 2 * (uint64_t)ns * (e->nsubs ? e->nuses / e->nsubs : 1)))
+        (!flow_maxmin_search && 4 * (uint64_t)e->last_reached < e->last_cands))
         nc = nsr = search_first(e, ep, cut, &nr);
     else
         nsr = gather_first(e, ep, ns, &nr), nc = ns;
+    e->last_reached = nsr;
+    e->last_cands = ns;
     e->filled_subs += nsr;
     e->cand_subs += ns;
     fill(e, e->rl, nr, ns && theta < INFINITY ? cut : 0);
