@@ -227,7 +227,7 @@ static inline const struct flow_eng *flow_eng_ofc(const struct eng *e)
  * end (tend) and its place in the heap of ends. */
 void flow_maxmin_update(struct flow_eng *e);
 /* How a selective re-solve finds its subs (the same subs and sums either
- * way): 0 by the last re-solve's share of candidates reached, 1 always
+ * way): 0 deferred by the last re-solve's share of candidates reached, exact gathering, 1 always
  * searching the touched links' lists first, 2 always gathering every
  * candidate's links first (tests). */
 extern int flow_maxmin_search;

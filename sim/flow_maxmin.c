@@ -29,8 +29,10 @@
  * candidates' lists; search_first: the search over the links' own lists,
  * then the sums over the subs reached, in the order of e->act): the second
  * pays when few of the candidates are connected to the changes (a ring's
- * start among an all-to-all's flows), the first when most are; the last
- * re-solve's share picks. tests/test_flow_eng.c checks it against filling
+ * start among an all-to-all's flows), the first when most are: deferred
+ * re-solves take the search when the last one reached under a quarter of
+ * its candidates, exact ones always gather (on dense exact phases the
+ * search read more). tests/test_flow_eng.c checks it against filling
  * from scratch on random instances.
  *
  * Only a sub whose rate changes has its bytes brought to now (lazy
@@ -658,7 +660,7 @@ void flow_maxmin_update(struct flow_eng *e)
      * last re-solve's share of candidates reached */
     uint32_t nr, nsr, nc; /* the reached subs are those of e->cs[0, nc) with reach = ep */
     if (flow_maxmin_search == 1 ||
-        (!flow_maxmin_search && 4 * (uint64_t)e->last_reached < e->last_cands))
+        (!flow_maxmin_search && e->defer && 4 * (uint64_t)e->last_reached < e->last_cands))
         nc = nsr = search_first(e, ep, cut, &nr);
     else
         nsr = gather_first(e, ep, ns, &nr), nc = ns;
