@@ -70,14 +70,15 @@ static inline void pkt_choose_path_planes(struct pkt_eng *e, struct flow *f, str
  * events after the one being handled in its lane of the event queue
  * (evq_lane_ahead) are mostly the next ones handled, in that order. For an
  * arrival PKT_PF_FAR places ahead its port's line is prefetched; at
- * PKT_PF_MID, the packet at the head of its wire; two places ahead, the
- * flow that packet's forwarding or delivery reads (into a host, or a
- * per-switch hash); one place ahead, both lines of the port it goes to
- * next: what its arrival would miss on otherwise. Reads only (the
+ * PKT_PF_MID, the packet at the head of its wire; three places ahead, the
+ * flow state that packet's delivery (or a per-switch hash) reads; two
+ * ahead, both lines of the port it goes to next, and one ahead the slot of
+ * that port's wire it will take: what its arrival would miss on otherwise. Reads only (the
  * per-switch hash on a copy), so nothing simulated changes. */
-#define PKT_PF_PORTS 16384
-#define PKT_PF_FAR   8
-#define PKT_PF_MID   4
+#define PKT_PF_PORTS       16384
+#define PKT_PF_FAR         8
+#define PKT_PF_MID         4
+#define PKT_REC_FLOW_BYTES 64 /* sizeof(struct rec_flow), pkt_loss.c */
 
 /* The port packet k, at the far end of port p (a switch's), goes to next,
  * as pkt_arrive_at forwards it, without writing anything; PKT_NONE where
@@ -115,6 +116,15 @@ static inline const struct pkt *pkt_ahead(const struct pkt_eng *e, uint32_t d,
     return p->n ? &p->ring[p->head] : NULL;
 }
 
+/* The next port of the arrival d places ahead (pkt_next_port_peek), or
+ * PKT_NONE (none known, or into a host). */
+static inline uint32_t pkt_next_ahead(struct pkt_eng *e, uint32_t d)
+{
+    const struct port_rt *p;
+    const struct pkt *k = pkt_ahead(e, d, &p);
+    return k && p->sw < PKT_NVSW ? pkt_next_port_peek(e, p, k) : PKT_NONE;
+}
+
 static inline __attribute__((always_inline)) void pkt_prefetch_ahead(struct pkt_eng *e)
 {
     const struct ev *a = evq_lane_ahead(&e->q, PKT_PF_FAR);
@@ -124,17 +134,29 @@ static inline __attribute__((always_inline)) void pkt_prefetch_ahead(struct pkt_
         const struct port_rt *p = &e->ports[a->id];
         if (p->n) __builtin_prefetch(&p->ring[p->head]);
     }
+    /* three ahead: the flow's state a delivery (or a per-switch hash) reads */
     const struct port_rt *p;
-    const struct pkt *k = pkt_ahead(e, 2, &p);
-    if (k && (p->sw >= PKT_NVSW || (e->hop_hash && !(k->flags & PKT_ACK))))
+    const struct pkt *k = pkt_ahead(e, 3, &p);
+    if (k && p->sw >= PKT_NVSW) {
         __builtin_prefetch(&e->flows[k->flow]);
-    k = pkt_ahead(e, 1, &p);
-    if (k && p->sw < PKT_NVSW) {
-        uint32_t next = pkt_next_port_peek(e, p, k);
-        if (next != PKT_NONE) {
-            __builtin_prefetch(&e->ports[next], 1);
-            __builtin_prefetch((const char *)&e->ports[next] + 64, 1);
+        if (e->rec) __builtin_prefetch((const char *)e->rec + (size_t)k->flow * PKT_REC_FLOW_BYTES);
+        if (e->cc) {
+            __builtin_prefetch(&e->cc[k->flow]);
+            if (e->nscc) __builtin_prefetch((const char *)&e->cc[k->flow] + 64);
         }
+    } else if (k && e->hop_hash && !(k->flags & PKT_ACK)) {
+        __builtin_prefetch(&e->flows[k->flow]);
+    }
+    /* two ahead: the port it goes to next; one ahead: that port's wire slot */
+    uint32_t next = pkt_next_ahead(e, 2);
+    if (next != PKT_NONE) {
+        __builtin_prefetch(&e->ports[next], 1);
+        __builtin_prefetch((const char *)&e->ports[next] + 64, 1);
+    }
+    next = pkt_next_ahead(e, 1);
+    if (next != PKT_NONE) {
+        const struct port_rt *np = &e->ports[next];
+        if (np->cap) __builtin_prefetch(&np->ring[(np->head + np->n) & (np->cap - 1)], 1);
     }
 }
 
