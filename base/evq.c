@@ -55,6 +55,10 @@ void evq_clear(struct evq *q)
  * event is due next (most tops, on a busy fabric) costs one compare with
  * heap[1] instead of a pass down the heap. */
 
+/* heap[1] while hn is 1: after every event, so that a lane's next event
+ * is compared with heap[1] without a look at hn. */
+#define EVQ_SENTINEL ((struct ev){UINT64_MAX, UINT64_MAX, 0, 0})
+
 static __attribute__((noinline)) void heap_grow(struct evq *q)
 {
     q->hcap *= 2;
@@ -106,17 +110,20 @@ static inline __attribute__((always_inline)) void rest_sift(struct evq *q, struc
 }
 
 /* heap[0] leaves and nothing replaces it: the runner-up moves up. */
-static void heap_pop(struct evq *q)
+static __attribute__((noinline)) void heap_pop(struct evq *q)
 {
     q->heap[0] = q->heap[1];
-    if (--q->hn > 1) rest_sift(q, q->heap[q->hn]);
+    if (--q->hn > 1)
+        rest_sift(q, q->heap[q->hn]);
+    else
+        q->heap[1] = EVQ_SENTINEL;
 }
 
 /* heap[0] leaves and c comes in: c is the new top if it is before the
  * runner-up (one compare), else the runner-up is and c sinks from heap[1]. */
 static inline __attribute__((always_inline)) void heap_replace(struct evq *q, struct ev c)
 {
-    if (q->hn == 1 || ev_before(&c, &q->heap[1])) {
+    if (ev_before(&c, &q->heap[1])) { /* (a sentinel when hn is 1) */
         q->heap[0] = c;
         return;
     }
@@ -129,6 +136,7 @@ static void heap_push(struct evq *q, struct ev e)
 {
     if (q->hn == 0) {
         q->heap[0] = e;
+        q->heap[1] = EVQ_SENTINEL;
         q->hn = 1;
         return;
     }
@@ -331,9 +339,11 @@ void evq_drop_top(struct evq *q)
  * lane's next event (when the top is a lane's head), e itself (in the
  * heap), or the representative of the empty lane e starts; of the two at
  * most, the earlier is offered to heap[0] and the later joins the rest. */
-static __attribute__((noinline)) void replace_slow(struct evq *q, struct ev e)
+static __attribute__((noinline)) uint64_t replace_slow(struct evq *q, simtime_t time, uint64_t seq,
+                                                       uint32_t kind, uint32_t id)
 {
-    int j = lane_for(q, e.time);
+    struct ev e = {time, seq, kind, id};
+    int j = lane_for(q, time);
     struct ev *r = &q->heap[0];
     if (r->kind != EVQ_LANE) { /* the top is in the heap */
         if (j < 0) {
@@ -346,7 +356,7 @@ static __attribute__((noinline)) void replace_slow(struct evq *q, struct ev e)
             else
                 heap_replace(q, lane_rep(lj, (uint32_t)j));
         }
-        return;
+        return seq;
     }
     uint32_t k = r->id; /* the top is lane k's head */
     struct evq_lane *lk = &q->lane[k];
@@ -360,7 +370,7 @@ static __attribute__((noinline)) void replace_slow(struct evq *q, struct ev e)
                 heap_replace(q, lane_rep(lk, k));
             else
                 heap_pop(q);
-            return;
+            return seq;
         }
         e = lane_rep(lj, (uint32_t)j); /* e starts lane j: its representative */
     } else {
@@ -378,30 +388,60 @@ static __attribute__((noinline)) void replace_slow(struct evq *q, struct ev e)
     } else {
         heap_replace(q, e);
     }
+    return seq;
 }
 
-/* The common case first, inline: the top is a lane's head and e goes
- * behind the head of the lane of its delay's first slot. */
+/* heap[0] leaves and the lane event at time, seq2 comes in behind the
+ * runner-up: the runner-up moves up and it sinks from heap[1]. Out of
+ * line, and returning evq_replace_top's result (seq), so that the common
+ * case makes tail calls only and saves no registers. */
+static __attribute__((noinline)) uint64_t heap_sink(struct evq *q, simtime_t time, uint64_t seq2,
+                                                    uint32_t id, uint64_t seq)
+{
+    q->heap[0] = q->heap[1];
+    rest_sift(q, (struct ev){time, seq2, EVQ_LANE, id});
+    return seq;
+}
+
+/* heap_pop, returning seq (as heap_sink). */
+static __attribute__((noinline)) uint64_t heap_pop_ret(struct evq *q, uint64_t seq)
+{
+    heap_pop(q);
+    return seq;
+}
+
+/* The common case first: the top is a lane's head and e goes behind the
+ * head of the lane of its delay's first slot, which has room; the top's
+ * lane's next event then takes the top's place when it is before the
+ * runner-up (heap[0]'s kind and id stay), else it sinks. Everything else:
+ * replace_slow. */
 uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t id)
 {
     uint64_t seq = q->next_seq++;
-    struct ev e = {time, seq, kind, id};
     struct ev *r = &q->heap[0];
-    if (q->n >= EVQ_LANE_MIN && time >= q->now && r->kind == EVQ_LANE) {
-        struct evq_lane *la = &q->lane[lane_slot(time - q->now)];
-        if (la->key == time - q->now && la->last <= time && la->head != la->tail) {
-            lane_append(la, e); /* (before the pop: la may be the top's lane) */
-            uint32_t k = r->id;
-            struct evq_lane *lk = &q->lane[k];
-            if (++lk->head != lk->tail)
-                heap_replace(q, lane_rep(lk, k));
-            else
-                heap_pop(q);
-            return seq;
-        }
+    if (q->n < EVQ_LANE_MIN || time < q->now || r->kind != EVQ_LANE)
+        return replace_slow(q, time, seq, kind, id);
+    simtime_t d = time - q->now;
+    struct evq_lane *la = &q->lane[lane_slot(d)];
+    uint32_t used = la->tail - la->head;
+    if (la->key != d || la->last > time || used == 0 || used > la->mask)
+        return replace_slow(q, time, seq, kind, id);
+    struct ev *t = &la->ring[la->tail++ & la->mask]; /* (before the pop: la may be lk) */
+    t->time = time;
+    t->seq = seq;
+    t->kind = kind;
+    t->id = id;
+    la->last = time;
+    uint32_t k = r->id;
+    struct evq_lane *lk = &q->lane[k];
+    if (++lk->head == lk->tail) return heap_pop_ret(q, seq);
+    const struct ev *h = lane_head(lk);
+    if (ev_before(h, &q->heap[1])) { /* (heap[1]: a sentinel when hn is 1) */
+        r->time = h->time;
+        r->seq = h->seq;
+        return seq;
     }
-    replace_slow(q, e);
-    return seq;
+    return heap_sink(q, h->time, h->seq, k, seq);
 }
 
 void evq_cancel(struct evq *q, uint64_t seq)
