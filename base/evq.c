@@ -112,11 +112,41 @@ static inline __attribute__((always_inline)) void rest_sift(struct evq *q, struc
 /* heap[0] leaves and nothing replaces it: the runner-up moves up. */
 static __attribute__((noinline)) void heap_pop(struct evq *q)
 {
-    q->heap[0] = q->heap[1];
-    if (--q->hn > 1)
-        rest_sift(q, q->heap[q->hn]);
-    else
-        q->heap[1] = EVQ_SENTINEL;
+    struct ev *h = q->heap;
+    h[0] = h[1];
+    size_t n = --q->hn;
+    if (n <= 1) {
+        h[1] = EVQ_SENTINEL;
+        return;
+    }
+    /* Bottom-up: the hole left at heap[1] goes down to a leaf along the
+     * smaller children (three compares a level, not four), then the last
+     * entry, which belongs near the bottom, rises from there. */
+    struct ev x = h[n];
+    size_t i = 1;
+    for (;;) {
+        size_t c = 4 * i - 2, best;
+        if (c + 4 <= n) {
+            size_t a = c + ev_before(&h[c + 1], &h[c]);
+            size_t b = c + 2 + ev_before(&h[c + 3], &h[c + 2]);
+            best = ev_before(&h[b], &h[a]) ? b : a;
+        } else if (c < n) {
+            best = c;
+            for (size_t k = c + 1; k < n; k++)
+                best = ev_before(&h[k], &h[best]) ? k : best;
+        } else {
+            break;
+        }
+        h[i] = h[best];
+        i = best;
+    }
+    while (i > 1) {
+        size_t parent = (i + 2) >> 2;
+        if (!ev_before(&x, &h[parent])) break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = x;
 }
 
 /* heap[0] leaves and c comes in: c is the new top if it is before the
@@ -166,7 +196,7 @@ static inline struct ev lane_rep(const struct evq_lane *l, uint32_t j)
 /* The first of delay d's two lane slots. */
 static inline uint32_t lane_slot(simtime_t d)
 {
-    return (uint32_t)((d * 0x9E3779B97F4A7C15ull) >> 58) & (EVQ_LANES - 1);
+    return (uint32_t)((d * 0x9E3779B97F4A7C15ull) >> 57) & (EVQ_LANES - 1);
 }
 
 /* Empty lane l takes key d (its ring allocated the first time). */

@@ -47,7 +47,7 @@ struct ev {
 
 /* The kind of a lane's representative in the heap (its id: the lane). */
 #define EVQ_LANE     UINT32_MAX
-#define EVQ_LANES    64   /* a power of two */
+#define EVQ_LANES    128  /* a power of two */
 #define EVQ_LANE_MIN 1024 /* events held below which pushes go to the heap */
 
 #define EVQ_NOKEY UINT64_MAX /* a lane's key before any delay claims it */
