@@ -196,7 +196,7 @@ static inline struct ev lane_rep(const struct evq_lane *l, uint32_t j)
 /* The first of delay d's two lane slots. */
 static inline uint32_t lane_slot(simtime_t d)
 {
-    return (uint32_t)((d * 0x9E3779B97F4A7C15ull) >> 57) & (EVQ_LANES - 1);
+    return (uint32_t)((d * 0x9E3779B97F4A7C15ull) >> 58) & (EVQ_LANES - 1);
 }
 
 /* Empty lane l takes key d (its ring allocated the first time). */
