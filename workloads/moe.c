@@ -92,6 +92,8 @@ struct moe {
     int grad_algo;        /* workload.grad_algo (enum wl_grad_algo) */
     uint32_t grad_chunks; /* workload.grad_chunks */
     uint32_t buckets;     /* workload.grad_buckets (0: one all-reduce at the backward's start) */
+    uint64_t cap_bytes;   /* workload.bucket_cap_mb in bytes (0: off) */
+    int recompute;        /* workload.recompute: the backward recomputes each layer's forward */
     const struct topo *t; /* the fabric (the pipelined ring's link rates) */
     int hier;             /* workload.dispatch = hierarchical */
     uint32_t P;           /* GPUs per server (a node) */
@@ -549,27 +551,53 @@ static simtime_t scaled(simtime_t t, double f)
     return (simtime_t)llround((double)t * f);
 }
 
+/* workload.bucket_cap_mb in bytes (MiB as DDP counts them: x 1024 x 1024),
+ * rounded to the nearest byte; 0: off. */
+static uint64_t moe_cap_bytes(double mb)
+{
+    return mb > 0 ? (uint64_t)llround(mb * 1048576.0) : 0;
+}
+
+/* Buckets of at most cap bytes holding S bytes. */
+static uint64_t moe_cap_buckets(uint64_t S, uint64_t cap)
+{
+    return (S + cap - 1) / cap;
+}
+
 /* One data-parallel group's gradient all-reduce (hosts[0..dp-1], one of D
- * groups) by workload.grad_algo: with grad_buckets = 0 one all-reduce of
- * dense_bytes that waits for nothing; with B buckets, bucket b of
- * dense_bytes / B bytes (the first dense_bytes mod B one byte more) after a
- * `grad_bucket` delay of no duration (layer = b) that waits for the last
- * task of the backward's layer at position ceil((b+1) L / B) - 1 (pos_end,
- * position 0 = layer L-1: the bucket's gradients are ready) and for every
- * task of the group's bucket b-1 (one communicator: its buckets in order,
- * as DDP launches them on one stream). Every task is tagged backward. */
+ * groups) by workload.grad_algo: with grad_buckets = 0 (and no
+ * bucket_cap_mb) one all-reduce of dense_bytes that waits for nothing; with
+ * B buckets, bucket b of dense_bytes / B bytes (the first dense_bytes mod B
+ * one byte more) after a `grad_bucket` delay of no duration (layer = b)
+ * that waits for the last task of the backward's layer at position
+ * ceil((b+1) L / B) - 1 (pos_end, position 0 = layer L-1: the bucket's
+ * gradients are ready) and for every task of the group's bucket b-1 (one
+ * communicator: its buckets in order, as DDP launches them on one stream).
+ * With bucket_cap_mb (cap bytes) the buckets are the gradients' bytes in
+ * the backward's order cut every cap bytes (the last the rest), each layer
+ * dense_bytes / L of them: bucket b ends at byte e = min((b+1) cap, S) and
+ * waits for the layer at position ceil(e L / S) - 1, the one holding its
+ * last byte. Every task is tagged backward. */
 static void grad_buckets(struct moe *m, struct graph *g, const uint64_t *pos_end,
                          const uint32_t *hosts, uint32_t D)
 {
     uint32_t iter = m->iter, B = m->buckets ? m->buckets : 1;
+    uint64_t S = m->dense_bytes, cap = m->cap_bytes;
+    if (cap) B = (uint32_t)moe_cap_buckets(S, cap);
     uint64_t prev_from = NONE, prev_to = NONE;
     for (uint32_t b = 0; b < B; b++) {
-        uint64_t bytes = m->dense_bytes / B + (b < m->dense_bytes % B);
+        uint64_t bytes = S / B + (b < S % B), pos = 0;
+        if (cap) {
+            uint64_t e = (uint64_t)(b + 1) * cap < S ? (uint64_t)(b + 1) * cap : S;
+            bytes = e - (uint64_t)b * cap;
+            pos = (uint64_t)(((unsigned __int128)e * m->L + S - 1) / S) - 1;
+        } else {
+            pos = ((uint64_t)(b + 1) * (uint64_t)m->L + B - 1) / B - 1;
+        }
         uint64_t gate = NONE;
-        if (m->buckets) {
+        if (m->buckets || cap) {
             gate = graph_delay(g, "grad_bucket", iter, b, 0);
             graph_tag(g, gate, 0, GRAPH_BACKWARD);
-            uint64_t pos = ((uint64_t)(b + 1) * (uint64_t)m->L + B - 1) / B - 1;
             graph_dep(g, gate, pos_end[pos]);
             for (uint64_t id = prev_from; prev_from != NONE && id < prev_to; id++)
                 graph_dep(g, gate, id);
@@ -592,6 +620,52 @@ static void grad_buckets(struct moe *m, struct graph *g, const uint64_t *pos_end
         prev_from = from;
         prev_to = graph_next_id(g);
     }
+}
+
+/* The gradient all-reduce of a backward pass whose layers' last tasks are
+ * pos_end (by position, 0 = layer L-1): one per data-parallel group, all at
+ * once on the part's engine: group j is GPUs j, j + D, j + 2D, ...
+ * (strided, D = G / dp groups) or j*dp .. j*dp + dp - 1 (contiguous), in
+ * that order; nothing without dense_bytes or with groups of one GPU. */
+static void grad_allreduce(struct moe *m, struct graph *g, const uint64_t *pos_end)
+{
+    if (!m->dense_bytes || m->dp <= 1) return;
+    uint32_t D = m->G / m->dp;
+    uint32_t *hosts = xmalloc(m->dp * sizeof *hosts);
+    for (uint32_t j = 0; j < D; j++) {
+        for (uint32_t r = 0; r < m->dp; r++)
+            hosts[r] = m->dp_layout == WL_DP_CONTIGUOUS ? j * m->dp + r : j + r * D;
+        grad_buckets(m, g, pos_end, hosts, D);
+    }
+    free(hosts);
+}
+
+/* workload.recompute (Megatron's full activation recomputation): before a
+ * layer's backward its forward compute runs again on every GPU's stream,
+ * `recompute_attention` (the forward's attention time `attn`, after
+ * `after`, the layer above's last task; with attention only) and, per chunk
+ * (micro-batch), `recompute` (the chunk's forward expert time, after the
+ * recomputed attention or `after`), which the chunk's bwd_compute waits
+ * for. The all-to-alls of the recomputed forward are not sent again (the
+ * dispatched tokens taken as kept). NONE when off. */
+static uint64_t recompute_attention(struct moe *m, struct graph *g, int l, simtime_t attn,
+                                    uint64_t after)
+{
+    if (!m->recompute || !attn) return NONE;
+    uint64_t a =
+        graph_compute(g, "recompute_attention", m->iter, (uint32_t)l, GRAPH_ALL_GPUS, attn);
+    if (after != NONE) graph_dep(g, a, after);
+    graph_tag(g, a, 0, GRAPH_BACKWARD);
+    return a;
+}
+
+/* The chunk's forward expert compute again (m->etok: build_dispatch's). */
+static uint64_t recompute_expert(struct moe *m, struct graph *g, int l, uint64_t after)
+{
+    if (!m->recompute) return NONE;
+    uint64_t k = graph_compute(g, "recompute", m->iter, (uint32_t)l, GRAPH_ALL_GPUS, slowest_ps(m));
+    if (after != NONE) graph_dep(g, k, after);
+    return k;
 }
 
 /* pass = training: the backward pass of iteration m->iter, added as one
@@ -617,16 +691,24 @@ static void moe_backward(struct moe *m, struct graph *g)
     uint64_t *pos_end = xmalloc((size_t)m->L * sizeof *pos_end); /* each layer's, by position */
     for (int l = m->L - 1; l >= 0; l--) {
         struct a2a disp = {{NONE, NONE}, 0}, comb = {{NONE, NONE}, 0};
-        uint64_t prev = last;
+        uint64_t rc_att = recompute_attention(m, g, l, m->attn_ps, last);
+        uint64_t prev = rc_att != NONE ? rc_att : last;
         for (uint32_t i = 0; i < m->C; i++) {
             uint64_t from = graph_next_id(g);
             build_dispatch(m, l, i);
             struct a2a d =
                 add_a2a(m, g, 0, "bwd_dispatch", "bwd_dispatch_nvl", iter, (uint32_t)l,
                         m->overlap ? last : prev, m->overlap && disp.n ? &disp : NULL, 0);
+            /* overlap = none: one chain (the recomputation after the
+             * dispatch); chunks: it runs under the dispatch */
+            uint64_t rc = recompute_expert(m, g, l,
+                                           !m->overlap      ? a2a_last(&d)
+                                           : rc_att != NONE ? rc_att
+                                                            : last);
             uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
                                        scaled(slowest_ps(m), m->bwd_factor));
             graph_dep(g, k, a2a_last(&d));
+            if (rc != NONE) graph_dep(g, k, rc);
             struct a2a o = add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k,
                                    comb.n ? &comb : NULL, 0);
             tag_from(g, from, i, GRAPH_BACKWARD);
@@ -646,19 +728,75 @@ static void moe_backward(struct moe *m, struct graph *g)
         if (split) graph_barrier(g);
     }
     m->st = keep;
-    if (m->dense_bytes && m->dp > 1) {
-        /* an all-reduce per data-parallel group, all at once on the part's
-         * engine: group j is GPUs j, j + D, j + 2D, ... (strided, D = G / dp
-         * groups) or j*dp .. j*dp + dp - 1 (contiguous), in that order */
-        uint32_t D = m->G / m->dp;
-        uint32_t *hosts = xmalloc(m->dp * sizeof *hosts);
-        for (uint32_t j = 0; j < D; j++) {
-            for (uint32_t r = 0; r < m->dp; r++)
-                hosts[r] = m->dp_layout == WL_DP_CONTIGUOUS ? j * m->dp + r : j + r * D;
-            grad_buckets(m, g, pos_end, hosts, D);
+    grad_allreduce(m, g, pos_end);
+    free(pos_end);
+    graph_barrier(g);
+}
+
+/* pass = training with overlap = dual_batch: the backward of iteration
+ * m->iter as one part (no barrier between layers, as the forward), layers
+ * L-1 .. 0, per micro-batch u a chain: bwd_dispatch_u -> bwd_compute_u ->
+ * bwd_combine_u -> bwd_attention_u (half of attn_us x the factor each) ->
+ * the layer below's bwd_dispatch_u. The forward's two streams mirrored:
+ * compute tasks added per layer as bwd_compute_0, bwd_compute_1,
+ * bwd_attention_0, bwd_attention_1 (every GPU's stream runs them in that
+ * order), the all-to-alls one communication stream bwd_dispatch_0,
+ * bwd_dispatch_1, bwd_combine_0, bwd_combine_1 per layer (each after the
+ * one before), so bwd_dispatch_1 runs under bwd_compute_0, bwd_combine_0
+ * under bwd_compute_1, bwd_combine_1 under bwd_attention_0 and the layer
+ * below's bwd_dispatch_0 under bwd_attention_1. A layer's gradients are
+ * ready when micro-batch 1's last task of it ends (it ends after micro-batch
+ * 0's on both streams); the gradient all-reduce as moe_backward's. */
+static void moe_dual_backward(struct moe *m, struct graph *g)
+{
+    uint32_t iter = m->iter;
+    struct moe_stats keep = m->st;
+    uint64_t done[2] = {NONE, NONE}, comm = NONE;
+    uint64_t *pos_end = xmalloc((size_t)m->L * sizeof *pos_end);
+    for (int l = m->L - 1; l >= 0; l--) {
+        struct a2a d[2], o[2];
+        uint64_t rc_att[2];
+        for (uint32_t u = 0; u < 2; u++) {
+            simtime_t half = u ? m->attn_ps - m->attn_ps / 2 : m->attn_ps / 2;
+            rc_att[u] = recompute_attention(m, g, l, half, done[u]);
+            if (rc_att[u] != NONE) graph_set_micro_batch(g, rc_att[u], (uint8_t)u);
         }
-        free(hosts);
+        for (uint32_t u = 0; u < 2; u++) {
+            uint64_t from = graph_next_id(g);
+            build_dispatch(m, l, u);
+            d[u] = add_a2a(m, g, 0, "bwd_dispatch", "bwd_dispatch_nvl", iter, (uint32_t)l, done[u],
+                           NULL, 0);
+            if (comm != NONE) graph_dep(g, d[u].t[0], comm);
+            comm = a2a_last(&d[u]);
+            uint64_t rc = recompute_expert(m, g, l, rc_att[u] != NONE ? rc_att[u] : done[u]);
+            uint64_t k = graph_compute(g, "bwd_compute", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(slowest_ps(m), m->bwd_factor));
+            graph_dep(g, k, a2a_last(&d[u]));
+            if (rc != NONE) graph_dep(g, k, rc);
+            o[u] =
+                add_a2a(m, g, 1, "bwd_combine", "bwd_combine_nvl", iter, (uint32_t)l, k, NULL, 0);
+            for (uint64_t id = from; id < graph_next_id(g); id++) {
+                graph_tag(g, id, 0, GRAPH_BACKWARD);
+                graph_set_micro_batch(g, id, (uint8_t)u);
+            }
+            done[u] = a2a_last(&o[u]);
+        }
+        graph_dep(g, o[0].t[0], a2a_last(&d[1]));
+        graph_dep(g, o[1].t[0], a2a_last(&o[0]));
+        comm = a2a_last(&o[1]);
+        for (uint32_t u = 0; m->attn_ps && u < 2; u++) {
+            simtime_t half = u ? m->attn_ps - m->attn_ps / 2 : m->attn_ps / 2;
+            uint64_t a = graph_compute(g, "bwd_attention", iter, (uint32_t)l, GRAPH_ALL_GPUS,
+                                       scaled(half, m->bwd_factor));
+            graph_dep(g, a, done[u]);
+            graph_tag(g, a, 0, GRAPH_BACKWARD);
+            graph_set_micro_batch(g, a, (uint8_t)u);
+            done[u] = a;
+        }
+        pos_end[m->L - 1 - l] = done[1];
     }
+    m->st = keep;
+    grad_allreduce(m, g, pos_end);
     free(pos_end);
     graph_barrier(g);
 }
@@ -753,7 +891,10 @@ static int moe_next(void *state, struct graph *g)
     for (;;) {
         if (m->iter >= m->iterations) return 0;
         if (m->bwd_due) {
-            moe_backward(m, g);
+            if (m->dual)
+                moe_dual_backward(m, g);
+            else
+                moe_backward(m, g);
             m->bwd_due = 0;
             m->iter++;
             return 1;
@@ -762,7 +903,10 @@ static int moe_next(void *state, struct graph *g)
         if (m->dual) {
             fill_batch(m, m->iter);
             moe_dual_batch(m, g);
-            m->iter++;
+            if (m->training)
+                m->bwd_due = 1;
+            else
+                m->iter++;
             return 1;
         }
         if (m->overlap) {
@@ -1092,6 +1236,8 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
     m->grad_algo = c->wl->grad_algo;
     m->grad_chunks = (uint32_t)c->wl->grad_chunks;
     m->buckets = (uint32_t)c->wl->grad_buckets;
+    m->cap_bytes = moe_cap_bytes(c->wl->bucket_cap_mb);
+    m->recompute = c->wl->recompute;
     m->t = t;
     m->hier = c->wl->dispatch == WL_DISPATCH_HIERARCHICAL;
     m->P = topo_gpus_per_server(t) ? topo_gpus_per_server(t) : 1;
@@ -1215,15 +1361,14 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
             bad, e, &wl_options, "workload", "max_nodes",
             "node-limited routing is not modeled with workload.ep_mode = coherent (use 0)");
     if (c->wl->overlap == WL_OVERLAP_DUAL_BATCH) {
-        const char *why = c->wl->ep_mode == EP_COHERENT     ? "workload.ep_mode = coherent"
-                          : c->wl->pass == WL_PASS_TRAINING ? "workload.pass = training"
-                          : c->wl->chunks > 1               ? "workload.chunks > 1"
-                          : c->wl->tokens_per_gpu < 2       ? "workload.tokens_per_gpu = 1"
-                                                            : NULL;
+        const char *why = c->wl->ep_mode == EP_COHERENT ? "workload.ep_mode = coherent"
+                          : c->wl->chunks > 1           ? "workload.chunks > 1"
+                          : c->wl->tokens_per_gpu < 2   ? "workload.tokens_per_gpu = 1"
+                                                        : NULL;
         if (why)
             return wl_fail(bad, e, &wl_options, "workload", "overlap",
                            "dual_batch is not modeled with %s (two micro-batches of each GPU's "
-                           "tokens, forward only)",
+                           "tokens)",
                            why);
     }
     int64_t G = tp->leaves * tp->hosts_per_leaf;
@@ -1238,6 +1383,15 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
         return wl_fail(bad, e, &wl_options, "workload", "kv_context",
                        "the KV-cache read model is for workload.stage = decode (prefill's "
                        "attention: workload.attn_us)");
+    if (c->wl->recompute && c->wl->pass != WL_PASS_TRAINING)
+        return wl_fail(bad, e, &wl_options, "workload", "recompute",
+                       "activation recomputation is for workload.pass = training (there is no "
+                       "backward pass here)");
+    if (c->wl->bucket_cap_mb > 0 && c->wl->grad_buckets > 0)
+        return wl_fail(bad, e, &wl_options, "workload", "bucket_cap_mb",
+                       "not with workload.grad_buckets = %lld (buckets by bytes or by count: "
+                       "set one of the two)",
+                       (long long)c->wl->grad_buckets);
     int64_t P_dp = c->wl->dp_size ? c->wl->dp_size : G;
     if (c->wl->pass == WL_PASS_TRAINING && c->wl->dense_bytes > 0 && P_dp > 1) {
         int hd = c->wl->grad_algo == WL_GRAD_HALVING_DOUBLING;
@@ -1258,6 +1412,30 @@ static int moe_check(const struct wl_specs *c, const struct topo_spec *tp,
                            "chunk empty",
                            (long long)c->wl->grad_chunks, (long long)room,
                            c->wl->grad_algo == WL_GRAD_TREE ? "tree's half" : "ring step");
+        uint64_t cap = moe_cap_bytes(c->wl->bucket_cap_mb), S = (uint64_t)c->wl->dense_bytes;
+        if (c->wl->bucket_cap_mb > 0 && cap == 0)
+            return wl_fail(bad, e, &wl_options, "workload", "bucket_cap_mb",
+                           "%g MiB is less than a byte", c->wl->bucket_cap_mb);
+        if (cap && moe_cap_buckets(S, cap) > 65536)
+            return wl_fail(bad, e, &wl_options, "workload", "bucket_cap_mb",
+                           "buckets of %llu byte%s cut workload.dense_bytes = %llu into %llu "
+                           "buckets, more than 65536",
+                           (unsigned long long)cap, cap == 1 ? "" : "s", (unsigned long long)S,
+                           (unsigned long long)moe_cap_buckets(S, cap));
+        if (cap) {
+            /* the smallest bucket: the last, the rest after the full ones */
+            uint64_t nb = moe_cap_buckets(S, cap), last = S - (nb - 1) * cap;
+            int64_t lroom = (int64_t)(tree ? last / 2 : last / (uint64_t)P_dp);
+            if (c->wl->grad_chunks > lroom)
+                return wl_fail(bad, e, &wl_options, "workload", "bucket_cap_mb",
+                               "buckets of %llu bytes leave a last bucket of %llu bytes of "
+                               "workload.dense_bytes = %llu, %lld bytes a %s: fewer than its "
+                               "%lld chunk%s (workload.grad_chunks)",
+                               (unsigned long long)cap, (unsigned long long)last,
+                               (unsigned long long)S, (long long)lroom,
+                               tree ? "tree's half" : "ring step", (long long)c->wl->grad_chunks,
+                               c->wl->grad_chunks == 1 ? "" : "s");
+        }
         /* buckets: the smallest bucket's ring step (or tree's half) */
         int64_t nb = c->wl->grad_buckets, bucket = nb > 0 ? c->wl->dense_bytes / nb : 0;
         int64_t broom = tree ? bucket / 2 : bucket / P_dp;

@@ -98,6 +98,14 @@ static const struct opt_def wl_options_rows[] = {
      "moe training: the gradient all-reduce in this many buckets of dense_bytes / B, bucket b launched "
      "when the backward has passed ceil((b+1) L / B) of its L layers and its group's bucket b-1 has ended "
      "(PyTorch DDP, Megatron); 0 = one all-reduce at the backward's start", F(grad_buckets)},
+    {"workload", "bucket_cap_mb", OPT_REAL, "0", 0, 1e9, NULL,
+     "moe training: the gradient all-reduce in buckets of this many MiB (PyTorch DDP's bucket_cap_mb, "
+     "25 there) in the backward's order, each launched when the backward has passed the layer of its "
+     "last byte and its group's previous bucket has ended; 0 = off (see grad_buckets; not both)", F(bucket_cap_mb)},
+    {"workload", "recompute", OPT_BOOL, "false", 0, 0, NULL,
+     "moe training: activation recomputation (Megatron's full): before each layer's backward its forward "
+     "attention and expert compute run again (rows recompute_attention, recompute; the all-to-alls not resent)",
+     F(recompute)},
     {"workload", "kv_context", OPT_INT, "0", 0, 16777216, NULL,
      "moe decode: tokens in each sequence's KV cache; each layer's attention then reads "
      "tokens_per_gpu x kv_context x kv_bytes from HBM at hbm_gbps (added to attn_us); 0 = no KV model", F(kv_context)},

@@ -75,6 +75,8 @@ struct wl_spec {
     int grad_algo;       /* moe training: enum wl_grad_algo */
     int64_t grad_chunks; /* moe training: pipelined chunks of the gradient all-reduce */
     int64_t grad_buckets; /* moe training: gradient buckets launched as the backward passes their layers (0: one at its start) */
+    double bucket_cap_mb; /* moe training: gradient buckets of this many MiB (DDP's bucket_cap_mb; 0: off) */
+    int recompute;        /* moe training: the backward recomputes each layer's forward compute */
     int64_t kv_context;  /* moe decode: tokens in each sequence's KV cache (0: no KV model) */
     int64_t kv_bytes;    /* moe decode: K and V bytes per cached token per layer */
     double hbm_gbps;     /* moe decode: HBM bandwidth per GPU, GB/s */

@@ -33,10 +33,8 @@ scen hier1 '' 'dispatch = hierarchical\n'
 check "8: workload.dispatch: hierarchical needs servers of several GPUs (topology.gpus_per_host = 1)" hier1
 scen hier_coh 'gpus_per_host = 4\n' 'dispatch = hierarchical\nep_mode = coherent\n'
 check "9: workload.dispatch: hierarchical is not modeled with workload.ep_mode = coherent (use direct)" hier_coh
-scen dual_tr '' 'overlap = dual_batch\npass = training\n'
-check "8: workload.overlap: dual_batch is not modeled with workload.pass = training (two micro-batches of each GPU's tokens, forward only)" dual_tr
 scen dual_ch '' 'overlap = dual_batch\nchunks = 2\n'
-check "8: workload.overlap: dual_batch is not modeled with workload.chunks > 1 (two micro-batches of each GPU's tokens, forward only)" dual_ch
+check "8: workload.overlap: dual_batch is not modeled with workload.chunks > 1 (two micro-batches of each GPU's tokens)" dual_ch
 scen decode_tr '' 'stage = decode\npass = training\n'
 check "8: workload.stage: decode is inference: not with workload.pass = training" decode_tr
 scen dp '' 'pass = training\ndense_bytes = 65536\ndp_size = 3\n'
