@@ -20,9 +20,11 @@
  *
  * The files, one concept each:
  *   pkt_eng.c    the engine: create, reset, the event loop, sampler, checks
- *   pkt_port.c   ports and their queues: enqueue (commit), counters
+ *   pkt_port.c   ports and their queues: enqueue (commit), counters; pkt_port.h
+ *                the commit's common case, inline for the per-hop forwarding
  *   pkt_route.h  forwarding hop by hop and the choice of path (inline:
- *                it runs per packet and per hop), pkt_route.c adaptive routing
+ *                it runs per packet and per hop), the prefetch of the arrivals
+ *                ahead on large fabrics; pkt_route.c adaptive routing
  *   pkt_send.c   senders (NIC, NVLink): messages, flows, windows
  *   pkt_recv.c   receivers: delivery, acknowledgements, completion
  *   pkt_rail.c   NVLink relaying on a rail fabric with cross_rail = pxn

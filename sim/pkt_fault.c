@@ -93,33 +93,30 @@ void pkt_fault_drop(struct pkt_eng *e, uint32_t q, const struct pkt *k)
     pkt_rec_lost(e, k);
 }
 
+/* cancel_port_events' scan: the port, the kinds, the queue, the count. */
+struct cancel_scan {
+    uint32_t q, mask, n;
+    struct evq *Q;
+};
+
+static void cancel_match(const struct ev *v, void *ctx)
+{
+    struct cancel_scan *c = ctx;
+    if (v->kind < 32 && (c->mask >> v->kind & 1) && v->id == c->q) {
+        evq_cancel(c->Q, v->seq);
+        c->n++;
+    }
+}
+
 /* Cancels the events of port q of the kinds in mask (bits 1 << kind): a
- * scan of the queue (its heap, the lanes' representatives skipped, and its
- * lanes: base/evq.h), once per failed port; returns how many. Only a
- * failure cancels these kinds, and a port fails once: none was cancelled
- * before. */
+ * scan of the queue (evq_each), once per failed port; returns how many.
+ * Only a failure cancels these kinds, and a port fails once: none was
+ * cancelled before. */
 static uint32_t cancel_port_events(struct pkt_eng *e, uint32_t q, uint32_t mask)
 {
-    const struct evq *Q = &e->q;
-    uint32_t n = 0;
-    for (size_t j = 0; j < Q->hn; j++) {
-        const struct ev *v = &Q->heap[j];
-        if (v->kind < 32 && (mask >> v->kind & 1) && v->id == q) {
-            evq_cancel(&e->q, v->seq);
-            n++;
-        }
-    }
-    for (int l = 0; l < EVQ_LANES; l++) {
-        const struct evq_lane *L = &Q->lane[l];
-        for (uint32_t i = 0; i < L->n; i++) {
-            const struct ev *v = &L->ring[(L->head + i) & (L->cap - 1)];
-            if (v->kind < 32 && (mask >> v->kind & 1) && v->id == q) {
-                evq_cancel(&e->q, v->seq);
-                n++;
-            }
-        }
-    }
-    return n;
+    struct cancel_scan c = {q, mask, 0, &e->q};
+    evq_each(&e->q, cancel_match, &c);
+    return c.n;
 }
 
 /* Port q dies: what it holds is lost. Under switch.pfc (pkt_pfc.c) also

@@ -55,6 +55,7 @@
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "sim/pkt_nscc.h"
+#include "sim/pkt_route.h"
 
 /* An ack's payload when its seq is the cumulative point itself */
 #define ACK_NO_REF 0x8000u
@@ -79,7 +80,8 @@ struct rec_flow {
     uint8_t done;      /* finished: its message heard of it */
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(struct rec_flow) == 64, "a flow's recovery state is one cache line");
+_Static_assert(sizeof(struct rec_flow) == 64 && sizeof(struct rec_flow) == PKT_REC_FLOW_BYTES,
+               "a flow's recovery state is one cache line (pkt_route.h prefetches it)");
 
 struct rec_cold {
     uint64_t timer_seq; /* the pending EV_RTO (evq_cancel) */

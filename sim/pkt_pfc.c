@@ -50,7 +50,9 @@ struct pfc_slot {
 };
 
 /* A port's pausable state, and its accounting as an ingress of the switch
- * at its far end. */
+ * at its far end. What a packet's commit and transmission read and write
+ * is in its first 64-byte line (f->ports is 64-byte aligned), the pause
+ * time, the signal's delay and the control FIFO's ring in the second. */
 struct pfc_port {
     struct pfc_slot *q; /* ring of cap (a power of two), oldest at head */
     uint32_t head, n, cap;
@@ -59,15 +61,18 @@ struct pfc_port {
     uint8_t paused;    /* by its far end's PAUSE */
     uint8_t xoff_sent; /* as an ingress: it has sent PAUSE, not yet RESUME */
     simtime_t tx_end;
-    simtime_t waiting_ps; /* serialization of the packets behind the one in service */
-    simtime_t signal_ps;  /* a PAUSE's delay: latency + one frame's serialization */
-    simtime_t paused_since, pause_ps;
+    simtime_t waiting_ps;        /* serialization of the packets behind the one in service */
     uint64_t ing_bytes, ing_max; /* as an ingress: bytes queued in the switch */
-    uint64_t npaused;            /* PAUSEs that took effect here */
-    /* switch.ctrl_priority: the control packets' FIFO, as q */
-    struct pfc_slot *cq;
-    uint32_t chead, cn, ccap;
-};
+    uint32_t chead, cn;          /* switch.ctrl_priority: the control FIFO (cq) */
+    /* the second line */
+    struct pfc_slot *cq; /* switch.ctrl_priority: the control packets' FIFO, as q */
+    uint32_t ccap;
+    simtime_t signal_ps; /* a PAUSE's delay: latency + one frame's serialization */
+    simtime_t paused_since, pause_ps;
+    uint64_t npaused; /* PAUSEs that took effect here */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct pfc_port) == 128, "a pausable port is two cache lines");
 
 struct pkt_pfc {
     struct pfc_port *ports; /* [nports] */
@@ -80,7 +85,9 @@ struct pkt_pfc {
 struct pkt_pfc *pkt_pfc_create(const struct topo *t, const struct tr_spec *c)
 {
     struct pkt_pfc *f = xcalloc(1, sizeof *f);
-    f->ports = xcalloc(t->nports, sizeof *f->ports);
+    f->ports = aligned_alloc(64, (size_t)t->nports * sizeof *f->ports);
+    if (!f->ports) err_fatal("out of memory for %u pausable ports", t->nports);
+    memset(f->ports, 0, (size_t)t->nports * sizeof *f->ports);
     f->xoff = (uint64_t)c->sw.pfc_xoff_bytes;
     f->xon = (uint64_t)c->sw.pfc_xon_bytes;
     f->headroom = (uint64_t)c->sw.pfc_headroom_bytes;

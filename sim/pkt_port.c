@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/rng.h"
 #include "sim/pkt_eng.h"
+#include "sim/pkt_port.h"
 
 /* ECN at enqueue ([switch], docs/transports.md): data packet k joins port
  * p, whose queue holds q ps of serialization ahead of it. RED's ramp on the
@@ -42,7 +43,7 @@ static __attribute__((noinline)) void watch(struct pkt_eng *e, struct port_rt *p
     if (b - ser > p->ecn_kmin_ps) ecn_mark(e, p, k, b - ser);
     simtime_t w = p->max_backlog_ps < p->ecn_kmin_ps ? p->max_backlog_ps : p->ecn_kmin_ps;
     p->watch_ps = w < p->buf_ps ? w : p->buf_ps;
-    if (e->ctrlq) p->watch_ps = 0; /* every packet to commit_watch, which sorts out control */
+    if (e->ctrlq) p->watch_ps = 0; /* every packet to pkt_commit_watch, which sorts out control */
 }
 
 void pkt_port_watch(struct pkt_eng *e, struct port_rt *p, struct pkt *k, simtime_t b, simtime_t ser)
@@ -68,22 +69,6 @@ static void ring_grow(struct port_rt *p)
     p->cap = cap;
 }
 
-/* Packet k joins port p (q): it leaves at depart, after ser of
- * serialization, and travels the link at the tail of the port's ring. Only
- * the wire's first packet is in the event queue. */
-static inline __attribute__((always_inline)) void enqueue(struct pkt_eng *e, uint32_t q,
-                                                          struct port_rt *p, struct pkt *k,
-                                                          simtime_t depart, simtime_t ser)
-{
-    p->busy_until = depart;
-    p->bytes += k->wire;
-    p->busy_ps += ser;
-    k->t = depart + p->lat_ps;
-    if (p->n == 0) pkt_push(e, k->t, EV_ARRIVE, q);
-    if (p->n == p->cap) ring_grow(p);
-    p->ring[(p->head + p->n++) & (p->cap - 1)] = *k;
-}
-
 /* pkt_commit for a packet that finds port q's backlog (depart - now, its
  * own serialization ser included) above watch_ps = min(the peak so far,
  * the ECN kmin, the buffer): a new peak, a queue where it may be marked, or
@@ -92,8 +77,8 @@ static inline __attribute__((always_inline)) void enqueue(struct pkt_eng *e, uin
  * acknowledgements and trimmed headers are never dropped
  * (docs/transports.md). With no marking and no finite buffer this is the
  * peak's update alone, as often as before ECN existed. */
-static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
-                                                   simtime_t depart, simtime_t ser)
+__attribute__((noinline)) void pkt_commit_watch(struct pkt_eng *e, uint32_t q, struct pkt *k,
+                                                simtime_t depart, simtime_t ser)
 {
     if (e->fault && pkt_fault_dead(e, q)) { /* faults.fail: lost (pkt_fault.c), control too */
         pkt_fault_drop(e, q, k);
@@ -110,7 +95,7 @@ static __attribute__((noinline)) void commit_watch(struct pkt_eng *e, uint32_t q
         return;
     }
     watch(e, p, k, b, ser);
-    enqueue(e, q, p, k, depart, ser);
+    pkt_enqueue(e, q, p, k, depart, ser);
 }
 
 void pkt_port_ring_grow(struct port_rt *p)
@@ -118,30 +103,10 @@ void pkt_port_ring_grow(struct port_rt *p)
     ring_grow(p);
 }
 
-/* Puts packet k into port q's queue at time now: its departure follows every
- * byte already queued there. */
+/* Puts packet k into port q's queue at time now (pkt_port.h). */
 void pkt_commit(struct pkt_eng *e, uint32_t q, struct pkt *k)
 {
-    struct port_rt *p = &e->ports[q];
-    simtime_t ser = k->wire == e->mtu         ? p->ser_mtu
-                    : k->wire == e->ack_bytes ? p->ser_ack
-                                              : ser_ps(k->wire, e->base.t->ports[q].bps);
-    simtime_t start = p->busy_until > e->now ? p->busy_until : e->now;
-    simtime_t depart = start + ser;
-    if (depart - e->now > p->watch_ps) {
-        commit_watch(e, q, k, depart, ser);
-        return;
-    }
-    enqueue(e, q, p, k, depart, ser);
-}
-
-/* Serialization of packet k at port p (q). */
-static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
-                        const struct pkt *k)
-{
-    return k->wire == e->mtu         ? p->ser_mtu
-           : k->wire == e->ack_bytes ? p->ser_ack
-                                     : ser_ps(k->wire, e->base.t->ports[q].bps);
+    pkt_commit_inl(e, q, k);
 }
 
 /* The start of packet o's serialization at port p (q): its departure less
@@ -149,7 +114,7 @@ static simtime_t ser_of(const struct pkt_eng *e, const struct port_rt *p, uint32
 static inline simtime_t start_of(const struct pkt_eng *e, const struct port_rt *p, uint32_t q,
                                  const struct pkt *o)
 {
-    return o->t - p->lat_ps - ser_of(e, p, q, o);
+    return o->t - p->lat_ps - pkt_ser_of(e, p, q, o);
 }
 
 /* Where pkt_commit_first puts its header in port q's ring of n > 1
@@ -201,7 +166,7 @@ void pkt_commit_first(struct pkt_eng *e, uint32_t q, struct pkt *k)
         return;
     }
     struct port_rt *p = &e->ports[q];
-    simtime_t ser = ser_of(e, p, q, k);
+    simtime_t ser = pkt_ser_of(e, p, q, k);
     uint32_t m = p->cap - 1, j = p->n > 1 ? first_waiting(e, q, p) : p->n;
     simtime_t start = e->now;
     if (j > 0) {
