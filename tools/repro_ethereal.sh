@@ -4,8 +4,8 @@
 # leaf-spine) and repro_ethereal_ft.ini (512 GPUs, fat-tree), all-to-all
 # under ecmp, spray, adaptive, ethereal and split with 2/4/8 subflows, with
 # 0, 1 and 2 links down (packet engine), and larger leaf-spine sizes on the
-# flow engine (which models no links down), the fat-tree's too; with
-# `ring` instead the ring all-reduce of 4 MiB (RING_BYTES) on both fabrics
+# flow engine (with 0, 1 and 2 links down on the leaf-spine), the fat-tree's too; with
+# `ring` instead the ring all-reduce of 4 MiB (RING_BYTES, a comma list sweeps) on both fabrics
 # under ecmp, spray and ethereal (packet engine). Then plots/repro_ethereal.sh
 # DB docs/figures/repro_ethereal draws the figure and prints the table.
 set -eu
@@ -30,6 +30,8 @@ each "$LS" --set workload.bytes=16384,65536 --set faults.down=l0-s3
 each "$LS" --set workload.bytes=16384,65536 --set "faults.down=l0-s3 l5-s9"
 # leaf-spine, flow engine: 16 MiB (the engines' agreement), 64 and 256 MiB
 each "$LS" --set sim.engine=flow --set workload.bytes=65536,262144,1048576
+each "$LS" --set sim.engine=flow --set workload.bytes=65536,262144,1048576 --set faults.down=l0-s3
+each "$LS" --set sim.engine=flow --set workload.bytes=65536,262144,1048576 --set "faults.down=l0-s3 l5-s9"
 # fat-tree, packet engine: 4 MiB with none, one, two links down; 16 MiB
 each "$FT" --set workload.bytes=8192
 each "$FT" --set workload.bytes=8192 --set faults.down=l0-a1
