@@ -4,7 +4,7 @@
 # leaf-spine) and repro_ethereal_ft.ini (512 GPUs, fat-tree), all-to-all
 # under ecmp, spray, adaptive, ethereal and split with 2/4/8 subflows, with
 # 0, 1 and 2 links down (packet engine), and larger leaf-spine sizes on the
-# flow engine (with 0, 1 and 2 links down on the leaf-spine), the fat-tree's too; with
+# flow engine (with 0, 1 and 2 links down), the fat-tree's too; with
 # `ring` instead the ring all-reduce of 4 MiB (RING_BYTES, a comma list sweeps) on both fabrics
 # under ecmp, spray and ethereal (packet engine). Then plots/repro_ethereal.sh
 # DB docs/figures/repro_ethereal draws the figure and prints the table.
@@ -39,3 +39,5 @@ each "$FT" --set workload.bytes=8192 --set "faults.down=l0-a1 l5-a6"
 each "$FT" --set workload.bytes=32768
 # fat-tree, flow engine: 16 MiB (the engines' agreement), 64 and 256 MiB
 each "$FT" --set sim.engine=flow --set workload.bytes=32768,131072,524288
+each "$FT" --set sim.engine=flow --set workload.bytes=32768,131072,524288 --set faults.down=l0-a1
+each "$FT" --set sim.engine=flow --set workload.bytes=32768,131072,524288 --set "faults.down=l0-a1 l5-a6"
