@@ -1,17 +1,15 @@
 /* flow_run.h - shared by the flow engine's tests against closed forms and
- * the packet engine (test_flow_eng.c, test_flow_ack.c; test_flow_file.c
- * sends its demands with it): a leaf-spine configuration, each message's
- * end by tag, a demand set sent as the executor sends it (ethereal: the
+ * the packet engine (test_flow_eng.c, test_flow_ack.c, test_flow_file.c;
+ * each message's end, ends[tag], is fabric_run.h's): a leaf-spine
+ * configuration, a demand set sent as the executor sends it (ethereal: the
  * step's assignment, sim/ethereal.h) and that set run on both engines with
  * their invariants checked and their links' bytes compared. */
 #ifndef MOESIM_TESTS_FLOW_RUN_H
 #define MOESIM_TESTS_FLOW_RUN_H
 
-#include "testutil.h"
+#include "fabric_run.h"
 
-#include "sim/eng.h"
 #include "sim/flow_eng.h"
-#include "topo/topo.h"
 
 /* leaves x spines, hpl hosts a leaf, host and fabric links in Gb/s, one
  * path mode; the rest cfg_defaults' (transport.ack_every = 1, an
@@ -29,17 +27,6 @@ static inline struct cfg mkcfg(int leaves, int spines, int hpl, double host, dou
     c.topo.fabric_gbps = fabric;
     c.tr.path = path;
     return c;
-}
-
-/* ends[tag]: when message `tag` ended (tags from MAXM on are not kept). */
-#define MAXM 64
-static simtime_t ends[MAXM];
-static inline void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                           const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)start;
-    if (tag < MAXM) ends[tag] = end;
 }
 
 /* Adds dem[0, nd) at time 0, message m tagged m, as the executor sends

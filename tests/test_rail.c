@@ -10,27 +10,15 @@
  * rails; [faults] on a rail, on both engines; a lone flow on the flow
  * engine as on the packet engine; bad shapes are refused with the key at
  * fault and its text. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
 
-#include "sim/eng.h"
-#include "sim/ethereal.h"
-#include "topo/topo.h"
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
-}
-
-static const int paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                            PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS ((int)(sizeof paths / sizeof paths[0]))
+/* every path mode (fabric_run.h's paths and flowlet, ethereal) */
+static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
+                                PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
+#define NPATHS ((int)(sizeof all_paths / sizeof all_paths[0]))
 
 /* groups x servers_per_group servers of G GPUs, S spines. */
 static void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int xr)
@@ -43,55 +31,6 @@ static void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int
     c->topo.spines = S;
     c->topo.cross_rail = xr;
     topo_spec_resolve(&c->topo);
-}
-
-/* Bytes per port kind of the last run (data and acknowledgements). */
-static uint64_t kind_bytes[TP_KIND_COUNT];
-
-/* Runs demands from time 0; checks the engine's invariants, that every
- * byte is delivered, and that every switch (NVLink switches included)
- * sends on exactly the bytes it receives. Returns the last completion. */
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n)
-{
-    struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
-    last_end = 0;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
-        total += d[i].bytes;
-    }
-    eng_run(e);
-    char msg[384];
-    if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
-    assert_int_equal(eng_stats(e)->data_bytes_delivered, total);
-    uint32_t nodes = t->nswitches + t->hosts / t->gpus_per_host; /* and NVLink switches */
-    uint64_t *in = xcalloc(nodes, sizeof *in), *out = xcalloc(nodes, sizeof *out);
-    memset(kind_bytes, 0, sizeof kind_bytes);
-    for (uint32_t p = 0; p < t->nports; p++) {
-        const struct topo_port *tp = &t->ports[p];
-        uint64_t b = eng_port(e, p)->bytes;
-        kind_bytes[tp->kind] += b;
-        if (tp->dst >= t->hosts) in[tp->dst - t->hosts] += b;
-        if (tp->src >= t->hosts) out[tp->src - t->hosts] += b;
-    }
-    for (uint32_t s = 0; s < nodes; s++)
-        if (in[s] != out[s])
-            fail_msg("switch %u: %llu bytes in, %llu out", s, (unsigned long long)in[s],
-                     (unsigned long long)out[s]);
-    free(in);
-    free(out);
-    eng_destroy(e);
-    return last_end;
-}
-
-static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                       size_t n)
-{
-    if (c->tr.path == PATH_ETHEREAL) return eth_ideal_ps(t, d, n, (uint32_t)c->tr.mtu);
-    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
-                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
 }
 
 /* The ports of a route are connected, of the given kinds, in order. */
@@ -245,11 +184,11 @@ static void test_lone_flows(void **state)
         simtime_t want = recurrence(size, (uint64_t)c.tr.mtu, cases[i].r, cases[i].lat, cases[i].n);
         struct topo_demand d = {cases[i].a, cases[i].b, size};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, &d, 1);
             if (c.tr.path != PATH_SPLIT && c.tr.path != PATH_ETHEREAL) { /* one flow */
                 if (got != want)
-                    fail_msg("case %zu path %d: %llu ps, want %llu", i, paths[m],
+                    fail_msg("case %zu path %d: %llu ps, want %llu", i, all_paths[m],
                              (unsigned long long)got, (unsigned long long)want);
                 assert_int_equal(ideal(t, &c, &d, 1), want);
             }
@@ -281,7 +220,7 @@ static void test_all_to_all(void **state)
             for (uint32_t b = 0; b < t->hosts; b++)
                 if (a != b) d[n++] = (struct topo_demand){a, b, 100000};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
             if (c.tr.path == PATH_SPRAY)
@@ -313,7 +252,7 @@ static void test_pxn_avoids_spines(void **state)
                 if (a / per_group == b / per_group && a / G != b / G && a % G != b % G)
                     d[n++] = (struct topo_demand){a, b, 30000 + 7 * n};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             run(t, &c, d, n);
             uint64_t nv = kind_bytes[TP_NVL_UP], up = kind_bytes[TP_HOST_UP];
             if (xr == TOPO_XR_PXN) {
@@ -351,7 +290,7 @@ static void test_same_rail_permutation(void **state)
         for (uint32_t a = 0; a < t->hosts; a++)
             d[n++] = (struct topo_demand){a, (a + 4) % t->hosts, 200000};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n);
             assert_int_equal(kind_bytes[TP_NVL_UP], 0);
             assert_int_equal(kind_bytes[TP_NVL_DOWN], 0);
@@ -399,11 +338,11 @@ static void test_random_above_bound(void **state)
                 d[n++] = (struct topo_demand){a, b, 1 + gsl_rng_uniform_int(r, 20 * c.tr.mtu)};
             }
         for (int i = 0; i < NPATHS; i++) {
-            c.tr.path = paths[i];
+            c.tr.path = all_paths[i];
             simtime_t lo = ideal(t, &c, d, n), got = run(t, &c, d, n);
             if (got < lo)
-                fail_msg("seed %lu path %d: cct %llu ps below the ideal %llu ps", seed, paths[i],
-                         (unsigned long long)got, (unsigned long long)lo);
+                fail_msg("seed %lu path %d: cct %llu ps below the ideal %llu ps", seed,
+                         all_paths[i], (unsigned long long)got, (unsigned long long)lo);
             if ((double)got / (double)lo < least) least = (double)got / (double)lo;
         }
         topo_destroy(t);
@@ -437,7 +376,7 @@ static void test_faults_and_flow_engine(void **state)
             for (uint32_t b = 0; b < t->hosts; b++)
                 if (a != b) d[n++] = (struct topo_demand){a, b, 50000};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
             for (uint32_t q = 0; q < t->nports; q++)
