@@ -1,8 +1,8 @@
 /* fabric_run.h - shared by the fabric tests (test_fabric_file.c,
  * test_fabric_shapes.c, test_fat_tree.c, test_faults.c, test_rail.c,
- * test_rail_planes.c; flow_run.h takes its ends): each message's end and
- * the last, the five path modes every fabric routes, a spec for a fabric
- * file, a run of demands from time 0 that checks the engine's invariants,
+ * test_rail_planes.c, test_pathmodes.c; flow_run.h takes its ends; the
+ * fabrics' specs are fabric_spec.h's): each message's end and
+ * the last, the path modes, a run of demands from time 0 that checks the engine's invariants,
  * delivery, no byte on a down port and (packet engine) every switch's
  * bytes in = out, NVLink switches included, and keeps each port's and
  * each port kind's bytes; the ideal bound a run is held to; and the
@@ -10,7 +10,7 @@
 #ifndef MOESIM_TESTS_FABRIC_RUN_H
 #define MOESIM_TESTS_FABRIC_RUN_H
 
-#include "testutil.h"
+#include "fabric_spec.h"
 
 #include "sim/eng.h"
 #include "sim/ethereal.h"
@@ -29,15 +29,11 @@ static inline void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t sta
     if (end > last_end) last_end = end;
 }
 
+/* the modes every fabric routes; all_paths: every path mode */
 static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
-
-static inline void file_spec(struct cfg *c, const char *path)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FILE;
-    snprintf(c->topo.file, sizeof c->topo.file, "%s", path);
-    topo_spec_resolve(&c->topo);
-}
+static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
+                                PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
+#define NPATHS ((int)(sizeof all_paths / sizeof all_paths[0]))
 
 /* The last run's bytes (data and acknowledgements) per port and per port
  * kind. */

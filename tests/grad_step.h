@@ -47,7 +47,7 @@ static inline simtime_t lone_ring(const struct cfg *base, uint64_t bytes)
     c.wl.bucket_cap_mb = 0;
     struct tu_wl x;
     tu_wl_run(&c, &x);
-    simtime_t t = tu_wl_end(&x);
+    simtime_t t = tu_end(&x.r);
     tu_wl_done(&x);
     return t;
 }

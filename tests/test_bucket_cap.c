@@ -121,7 +121,7 @@ static void test_caps(void **state)
     c.wl.dense_bytes = 0;
     struct tu_wl none;
     tu_wl_run(&c, &none);
-    simtime_t base = tu_wl_end(&none);
+    simtime_t base = tu_end(&none.r);
     tu_wl_done(&none);
     static const double mbs[] = {64, 25, 40, 24, 8, 4};
     static const uint32_t nbs[] = {1, 3, 2, 3, 8, 16}, tails[] = {1, 2, 1, 1, 2, 4};
@@ -150,7 +150,7 @@ static void test_caps(void **state)
         for (size_t i = 0; i < x.r.run.nphases; i++)
             if (is(&x.r.run.phases[i], "grad_bucket") && g++ == nbs[k] - tail)
                 gate = x.r.run.phases[i].end_ps;
-        simtime_t last = tu_wl_end(&x) - gate, grown = tu_wl_end(&x) - base;
+        simtime_t last = tu_end(&x.r) - gate, grown = tu_end(&x.r) - base;
         print_message("bucket_cap_mb %g: %u buckets, %u after the last layer: %.3f us (lone "
                       "rings %.3f us); the step - no all-reduce %.3f us (%+.3f%%)\n",
                       mbs[k], nbs[k], tail, (double)last / 1e6, (double)want / 1e6,

@@ -152,7 +152,7 @@ static void test_dual_training(void **state)
                 }
             }
         simtime_t comp = one_stream(&tr, 1), comm = one_stream(&tr, 0);
-        simtime_t step = tu_wl_end(&tr), single = tu_wl_end(&one);
+        simtime_t step = tu_end(&tr.r), single = tu_end(&one.r);
         print_message("%s training: single batch %.2f us, dual %.2f us (compute %.2f, "
                       "all-to-alls %.2f)\n",
                       hier ? "hierarchical" : "direct", (double)single / 1e6, (double)step / 1e6,

@@ -10,20 +10,6 @@
 
 #include <gsl/gsl_rng.h>
 
-/* A small fat-tree: pods x leaves_per_pod x aggs_per_pod, cores, hosts per leaf. */
-static void ft_spec(struct cfg *c, int64_t pods, int64_t lpp, int64_t app, int64_t cores,
-                    int64_t hpl)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FAT_TREE;
-    c->topo.pods = pods;
-    c->topo.leaves_per_pod = lpp;
-    c->topo.aggs_per_pod = app;
-    c->topo.cores = cores;
-    c->topo.hosts_per_leaf = hpl;
-    topo_spec_resolve(&c->topo);
-}
-
 /* On a leaf-spine the table's next hops are the factored paths: path k
  * from leaf a goes up to spine k, then down into the destination's leaf;
  * and topo_route_build's search finds the same rows. */

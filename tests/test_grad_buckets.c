@@ -77,13 +77,13 @@ static void test_buckets(void **state)
     c.wl.dense_bytes = 0;
     struct tu_wl none;
     tu_wl_run(&c, &none);
-    simtime_t base = tu_wl_end(&none);
+    simtime_t base = tu_end(&none.r);
     c = bcfg();
     struct tu_wl zero;
     tu_wl_run(&c, &zero);
     /* at the backward's start, under its compute: hidden but for the
      * all-to-alls it shares the fabric with (microseconds) */
-    simtime_t t0 = tu_wl_end(&zero), lone_all = lone_ring(&c, S);
+    simtime_t t0 = tu_end(&zero.r), lone_all = lone_ring(&c, S);
     print_message("no all-reduce %.3f us, grad_buckets 0 %.3f us, a lone ring of 64 MiB %.3f us\n",
                   (double)base / 1e6, (double)t0 / 1e6, (double)lone_all / 1e6);
     assert_true(t0 >= base);
@@ -108,10 +108,10 @@ static void test_buckets(void **state)
          * long as a lone ring of its bytes (the fabric idle by then); the
          * step grows by that and what the earlier buckets take from the
          * all-to-alls they share the fabric with */
-        simtime_t grown = tu_wl_end(&x) - base, one = lone_ring(&c, S / B), gate = 0;
+        simtime_t grown = tu_end(&x.r) - base, one = lone_ring(&c, S / B), gate = 0;
         for (size_t i = 0; i < x.r.run.nphases; i++)
             if (is(&x.r.run.phases[i], "grad_bucket")) gate = x.r.run.phases[i].end_ps;
-        simtime_t last = tu_wl_end(&x) - gate;
+        simtime_t last = tu_end(&x.r) - gate;
         print_message("grad_buckets %u: the last bucket %.3f us\n", B, (double)last / 1e6);
         assert_true(last >= one - one / 1000);
         assert_true(last <= one + one / 1000);

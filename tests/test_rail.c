@@ -15,24 +15,6 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 
-/* every path mode (fabric_run.h's paths and flowlet, ethereal) */
-static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                                PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS ((int)(sizeof all_paths / sizeof all_paths[0]))
-
-/* groups x servers_per_group servers of G GPUs, S spines. */
-static void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int xr)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_RAIL;
-    c->topo.groups = groups;
-    c->topo.servers_per_group = spg;
-    c->topo.gpus_per_host = G;
-    c->topo.spines = S;
-    c->topo.cross_rail = xr;
-    topo_spec_resolve(&c->topo);
-}
-
 /* The ports of a route are connected, of the given kinds, in order. */
 static void check_route(const struct topo *t, uint32_t a, uint32_t b, uint32_t k, const int *want,
                         uint32_t n)
@@ -53,7 +35,7 @@ static void test_rail_routes(void **state)
 {
     (void)state;
     struct cfg c;
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_PXN);
     assert_int_equal(c.topo.leaves, 8);
     assert_int_equal(c.topo.hosts_per_leaf, 2);
     struct topo *t;
@@ -109,13 +91,13 @@ static void test_rail_routes(void **state)
     assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_LEAF),
                      topo_path_latency(t, 0, 4, 0));
     topo_destroy(t);
-    rail_spec(&c, 1, 2, 4, 3, TOPO_XR_PXN); /* one group: PXN never reaches a spine */
+    rail_spec(&c, 1, 2, 4, 3, 1, TOPO_XR_PXN); /* one group: PXN never reaches a spine */
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_FABRIC),
                      topo_path_latency(t, 0, 5, 0));
     topo_destroy(t);
 
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_SPINE);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_SPINE);
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     check_route(t, 0, 1, 0, nvl, 2);
     check_route(t, 0, 5, 1, rails, 4);
@@ -170,7 +152,7 @@ static void test_lone_flows(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 3, cases[i].xr);
+        rail_spec(&c, 2, 2, 4, 3, 1, cases[i].xr);
         c.topo.host_gbps = 100;
         c.topo.fabric_gbps = 200;
         c.topo.nvlink_gbps = 400;
@@ -210,7 +192,7 @@ static void test_all_to_all(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -240,7 +222,7 @@ static void test_pxn_avoids_spines(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 3, 4, 2, xr);
+        rail_spec(&c, 2, 3, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -281,7 +263,7 @@ static void test_same_rail_permutation(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 3, 2, 4, 2, xr);
+        rail_spec(&c, 3, 2, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -315,7 +297,7 @@ static void test_random_above_bound(void **state)
         struct cfg c;
         rail_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 3),
                   1 + (int64_t)gsl_rng_uniform_int(r, 3), 2 + (int64_t)gsl_rng_uniform_int(r, 3),
-                  1 + (int64_t)gsl_rng_uniform_int(r, 3), (int)gsl_rng_uniform_int(r, 2));
+                  1 + (int64_t)gsl_rng_uniform_int(r, 3), 1, (int)gsl_rng_uniform_int(r, 2));
         c.topo.host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.nvlink_gbps = gbps[gsl_rng_uniform_int(r, 3)];
@@ -363,7 +345,7 @@ static void test_faults_and_flow_engine(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 1, xr);
         snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "r0-s1 r5-s0");
         snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "r2-s0:0.25");
         struct topo *t;
@@ -407,7 +389,7 @@ static void test_faults_and_flow_engine(void **state)
     /* a lone flow on the flow engine (same rail, PXN): as the packet
      * engine's, within 0.5%, and at the bound */
     struct cfg c;
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_PXN);
     c.tr.window_bytes = 1 << 30; /* no window stall (the flow engine has none) */
     struct topo *t;
     struct err e;
@@ -444,20 +426,20 @@ static void test_bad_shapes(void **state)
     struct cfg c;
     const struct opt_def *bad = NULL;
     struct err e;
-    rail_spec(&c, 2, 2, 1, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 1, 2, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "gpus_per_host");
     assert_string_equal(e.msg, "topology.gpus_per_host: 1 GPU per server: a rail fabric has a rail "
                                "per GPU of a server and needs at least 2");
-    rail_spec(&c, 4096, 1, 8, 1024, TOPO_XR_PXN);
+    rail_spec(&c, 4096, 1, 8, 1024, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "spines");
     assert_string_equal(e.msg, "topology.spines: 33554432 rail switches x spines links, more than "
                                "this build holds (16777216)");
-    rail_spec(&c, 4096, 1, 64, 1, TOPO_XR_PXN);
+    rail_spec(&c, 4096, 1, 64, 1, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "groups");
-    rail_spec(&c, 2, 2, 8, 2, TOPO_XR_SPINE);
+    rail_spec(&c, 2, 2, 8, 2, 1, TOPO_XR_SPINE);
     assert_int_equal(topo_check(&c.topo, &bad, &e), 0);
     assert_true(topo_memory_bytes(&c.topo) > topo_port_count(&c.topo) * sizeof(struct topo_port));
 }

@@ -15,25 +15,6 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 
-/* every path mode (fabric_run.h's paths and flowlet, ethereal) */
-static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                                PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS ((int)(sizeof all_paths / sizeof all_paths[0]))
-
-static void plane_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int64_t P,
-                       int xr)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_RAIL;
-    c->topo.groups = groups;
-    c->topo.servers_per_group = spg;
-    c->topo.gpus_per_host = G;
-    c->topo.spines = S;
-    c->topo.planes = P;
-    c->topo.cross_rail = xr;
-    topo_spec_resolve(&c->topo);
-}
-
 /* The plane of a switch node: rail switches, then spines, plane by plane. */
 static uint32_t plane_of(const struct topo *t, uint32_t node)
 {
@@ -57,7 +38,7 @@ static void test_plane_ports_routes(void **state)
 {
     (void)state;
     struct cfg c;
-    plane_spec(&c, 2, 2, 4, 3, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 2, TOPO_XR_PXN);
     assert_int_equal(c.topo.leaves, 8); /* the spec's: one plane's, for the workloads */
     c.topo.host_gbps = 400;
     struct topo *t;
@@ -173,7 +154,7 @@ static void test_plane_lone_flow(void **state)
     for (int xr = 0; xr < 2; xr++)
         for (size_t i = 0; i < 3; i++) {
             struct cfg c;
-            plane_spec(&c, 2, 2, 4, 1, 2, xr);
+            rail_spec(&c, 2, 2, 4, 1, 2, xr);
             c.topo.host_gbps = 100;
             c.topo.fabric_gbps = 200;
             c.topo.link_latency_ns = 700;
@@ -225,7 +206,7 @@ static void test_plane_all_to_all(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        plane_spec(&c, 2, 2, 4, 2, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 2, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -269,8 +250,8 @@ static void test_plane_ideal(void **state)
 {
     (void)state;
     struct cfg c1, c2;
-    plane_spec(&c1, 2, 2, 4, 2, 1, TOPO_XR_PXN);
-    plane_spec(&c2, 2, 2, 4, 2, 2, TOPO_XR_PXN);
+    rail_spec(&c1, 2, 2, 4, 2, 1, TOPO_XR_PXN);
+    rail_spec(&c2, 2, 2, 4, 2, 2, TOPO_XR_PXN);
     c1.topo.host_gbps = c2.topo.host_gbps = 100;
     struct topo *t1, *t2;
     struct err e;
@@ -297,9 +278,9 @@ static void test_plane_random_above_bound(void **state)
         struct cfg c;
         int64_t G = 2 + (int64_t)gsl_rng_uniform_int(r, 3),
                 S = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
-        plane_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
-                   1 + (int64_t)gsl_rng_uniform_int(r, 3), G, S,
-                   2 + (int64_t)gsl_rng_uniform_int(r, 2), (int)gsl_rng_uniform_int(r, 2));
+        rail_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
+                  1 + (int64_t)gsl_rng_uniform_int(r, 3), G, S,
+                  2 + (int64_t)gsl_rng_uniform_int(r, 2), (int)gsl_rng_uniform_int(r, 2));
         c.topo.host_gbps = 100 * (double)(1 + gsl_rng_uniform_int(r, 4));
         c.topo.fabric_gbps = 100 * (double)(1 + gsl_rng_uniform_int(r, 4));
         c.tr.mtu = gsl_rng_uniform_int(r, 2) ? 4096 : 1500;
@@ -348,7 +329,7 @@ static void test_plane_gpu_link_down(void **state)
     const int modes[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_ADAPTIVE, PATH_FLOWLET};
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        plane_spec(&c, 2, 2, 4, 1, 2, xr);
+        rail_spec(&c, 2, 2, 4, 1, 2, xr);
         c.topo.host_gbps = 100;
         c.topo.fabric_gbps = 200;
         c.topo.link_latency_ns = 700;
@@ -408,7 +389,7 @@ static void test_plane_bad(void **state)
     struct cfg c;
     const struct opt_def *bad = NULL;
     struct err e;
-    plane_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
     /* h0 on plane 1 only, h4 (the same rail) on plane 0 only */
     snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r0 h4-r8");
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);

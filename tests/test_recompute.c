@@ -118,7 +118,7 @@ static void test_recompute(void **state)
             c.wl.recompute = 1;
             tu_wl_run(&c, &on);
             check_rows(&on, &off);
-            simtime_t grown = tu_wl_end(&on) - tu_wl_end(&off), fc = fwd_compute(&off),
+            simtime_t grown = tu_end(&on.r) - tu_end(&off.r), fc = fwd_compute(&off),
                       net = net_time(&off);
             print_message("%s, %s network: step +%.3f us, forward compute %.3f us (%+.4f%%), "
                           "network %.3f us\n",

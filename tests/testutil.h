@@ -55,7 +55,7 @@ static inline void tu_run(const struct cfg *c, struct wl_result *r, struct topo 
 }
 
 /* A workload's run kept for its rows: tu_wl_run is tu_run into it,
- * tu_wl_done frees it, tu_wl_end is its last row's end. */
+ * tu_wl_done frees it. */
 struct tu_wl {
     struct wl_result r;
     struct topo *t;
@@ -69,11 +69,13 @@ static inline void tu_wl_done(struct tu_wl *x)
     wl_result_free(&x->r);
     topo_destroy(x->t);
 }
-static inline simtime_t tu_wl_end(const struct tu_wl *x)
+
+/* A run's last row's end. */
+static inline simtime_t tu_end(const struct wl_result *r)
 {
     simtime_t end = 0;
-    for (size_t i = 0; i < x->r.run.nphases; i++)
-        if (x->r.run.phases[i].end_ps > end) end = x->r.run.phases[i].end_ps;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
     return end;
 }
 
