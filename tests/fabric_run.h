@@ -2,11 +2,10 @@
  * test_fabric_shapes.c, test_fat_tree.c, test_faults.c, test_rail.c,
  * test_rail_planes.c, test_pathmodes.c; flow_run.h takes its ends; the
  * fabrics' specs are fabric_spec.h's): each message's end and
- * the last, the path modes, a run of demands from time 0 that checks the engine's invariants,
- * delivery, no byte on a down port and (packet engine) every switch's
- * bytes in = out, NVLink switches included, and keeps each port's and
- * each port kind's bytes; the ideal bound a run is held to; and the
- * store-and-forward time of a route by hand. */
+ * the last, the path modes, an all-to-all's demands, a run of demands from time 0 that checks the
+ * engine's invariants, delivery, no byte on a down port and (packet engine) every switch's bytes in
+ * = out, NVLink switches included, and keeps each port's and each port kind's bytes; the ideal
+ * bound a run is held to; and the store-and-forward time of a route by hand. */
 #ifndef MOESIM_TESTS_FABRIC_RUN_H
 #define MOESIM_TESTS_FABRIC_RUN_H
 
@@ -34,6 +33,18 @@ static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PA
 static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
                                 PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
 #define NPATHS ((int)(sizeof all_paths / sizeof all_paths[0]))
+
+/* Every pair of distinct hosts in order (source-major) into d, the pair
+ * (a, b) base + ka a + kb b bytes; returns their number (hosts^2 - hosts). */
+static inline size_t all_to_all(const struct topo *t, uint64_t base, uint64_t ka, uint64_t kb,
+                                struct topo_demand *d)
+{
+    size_t n = 0;
+    for (uint32_t a = 0; a < t->hosts; a++)
+        for (uint32_t b = 0; b < t->hosts; b++)
+            if (a != b) d[n++] = (struct topo_demand){a, b, base + ka * a + kb * b};
+    return n;
+}
 
 /* The last run's bytes (data and acknowledgements) per port and per port
  * kind. */

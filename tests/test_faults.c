@@ -26,16 +26,6 @@ static struct topo *build(const struct cfg *c)
     return t;
 }
 
-/* Every pair of distinct hosts, `bytes` each. */
-static size_t all_to_all(const struct topo *t, uint64_t bytes, struct topo_demand *d)
-{
-    size_t n = 0;
-    for (uint32_t a = 0; a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) d[n++] = (struct topo_demand){a, b, bytes};
-    return n;
-}
-
 /* "l0-sK l1-sK ..." for spines K in [s - k, s): those spines cut off. */
 static void spines_down(struct cfg *c, int64_t leaves, int64_t s, int64_t k)
 {
@@ -65,7 +55,7 @@ static void test_spray_spines_down(void **state)
         assert_int_equal(t->ndown, 2 * L * k);
         assert_int_equal(t->npaths, S - k);
         struct topo_demand d[256];
-        size_t n = all_to_all(t, 1 << 20, d);
+        size_t n = all_to_all(t, 1 << 20, 0, 0, d);
         simtime_t done = run(t, &c, d, n), lb = ideal(t, &c, d, n);
         assert_true(lb <= done);
         if (k == 0) {
@@ -164,7 +154,7 @@ static void test_fat_tree_faults(void **state)
                         assert_false(t->ports[ports[i]].down);
                 }
         struct topo_demand d[64];
-        size_t n = all_to_all(t, 100000, d);
+        size_t n = all_to_all(t, 100000, 0, 0, d);
         simtime_t done = run(t, &c, d, n);
         assert_true(ideal(t, &c, d, n) <= done);
         topo_destroy(t);
@@ -188,7 +178,7 @@ static void test_leaf_spine_link_down_modes(void **state)
         assert_int_equal(t->ndown, 2);
         assert_int_equal(t->ndegraded, 4);
         struct topo_demand d[81];
-        size_t n = all_to_all(t, 50000, d);
+        size_t n = all_to_all(t, 50000, 0, 0, d);
         simtime_t done = run(t, &c, d, n);
         assert_true(ideal(t, &c, d, n) <= done);
         topo_destroy(t);
@@ -210,7 +200,7 @@ static void test_spray_even_over_partial_groups(void **state)
     struct topo *t = build(&c);
     assert_int_equal(t->npaths, 12);
     struct topo_demand d[256];
-    size_t n = all_to_all(t, 262144, d);
+    size_t n = all_to_all(t, 262144, 0, 0, d);
     run(t, &c, d, n);
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t p = 0; p < t->nports; p++) {
@@ -244,7 +234,7 @@ static void test_fat_tree_spray_even(void **state)
     struct topo *t = build(&c);
     assert_int_equal(t->npaths, 4);
     struct topo_demand d[256];
-    size_t n = all_to_all(t, 262144, d);
+    size_t n = all_to_all(t, 262144, 0, 0, d);
     run(t, &c, d, n);
     uint64_t up[4] = {0}; /* a0-c1, a1-c2, a1-c3, and a0-c0 */
     char s1[16], s2[16];

@@ -93,10 +93,7 @@ static void test_bytes_match_packet(void **state)
             struct err e;
             assert_int_equal(topo_build(&c.topo, &t, &e), 0);
             struct topo_demand dem[40];
-            size_t nd = 0;
-            for (uint32_t s = 0; s < 6; s++)
-                for (uint32_t d = 0; d < 6; d++)
-                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 50000 + 777 * s + d};
+            size_t nd = all_to_all(t, 50000, 777, 1, dem);
             struct eng *g[2];
             both_engines("ack mode", t, &c, 5, dem, nd, g);
             eng_destroy(g[0]);

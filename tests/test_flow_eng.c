@@ -119,10 +119,7 @@ static void test_bytes_and_paths_match_packet(void **state)
             struct err e;
             assert_int_equal(topo_build(&c.topo, &t, &e), 0);
             struct topo_demand dem[12];
-            size_t nd = 0;
-            for (uint32_t s = 0; s < 4; s++)
-                for (uint32_t d = 0; d < 4; d++)
-                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 100000 + 4096 * s + d};
+            size_t nd = all_to_all(t, 100000, 4096, 1, dem);
             struct eng *g[2];
             both_engines("leaf-spine", t, &c, 7, dem, nd, g);
             for (int k = 0; k < 2; k++)
@@ -313,10 +310,7 @@ static void test_fat_tree_matches_packet(void **state)
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
         struct topo_demand *dem = xmalloc((size_t)t->hosts * t->hosts * sizeof *dem);
-        size_t nd = 0;
-        for (uint32_t s = 0; s < t->hosts; s++)
-            for (uint32_t d = 0; d < t->hosts; d++)
-                if (s != d) dem[nd++] = (struct topo_demand){s, d, 50000 + 4096 * s + d};
+        size_t nd = all_to_all(t, 50000, 4096, 1, dem);
         struct eng *g[2];
         both_engines("fat tree", t, &c, 5, dem, nd, g);
         free(dem);

@@ -143,10 +143,7 @@ static void test_links_match_packet(void **state)
             struct cfg c;
             struct topo *t = build(&c, files[f], path);
             struct topo_demand *dem = xmalloc((size_t)t->hosts * t->hosts * sizeof *dem);
-            size_t nd = 0;
-            for (uint32_t s = 0; s < t->hosts; s++)
-                for (uint32_t d = 0; d < t->hosts; d++)
-                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 30000 + 4096 * s + d};
+            size_t nd = all_to_all(t, 30000, 4096, 1, dem);
             struct eng *g[2];
             both_engines(files[f], t, &c, 7, dem, nd, g);
             assert_int_equal(eng_stats(g[0])->data_bytes_delivered,

@@ -196,11 +196,8 @@ static void test_all_to_all(void **state)
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        size_t n = 0;
         struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-        for (uint32_t a = 0; a < t->hosts; a++)
-            for (uint32_t b = 0; b < t->hosts; b++)
-                if (a != b) d[n++] = (struct topo_demand){a, b, 100000};
+        size_t n = all_to_all(t, 100000, 0, 0, d);
         for (int m = 0; m < NPATHS; m++) {
             c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
@@ -352,11 +349,8 @@ static void test_faults_and_flow_engine(void **state)
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
         assert_int_equal(t->ndown, 4);
-        size_t n = 0;
         struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-        for (uint32_t a = 0; a < t->hosts; a++)
-            for (uint32_t b = 0; b < t->hosts; b++)
-                if (a != b) d[n++] = (struct topo_demand){a, b, 50000};
+        size_t n = all_to_all(t, 50000, 0, 0, d);
         for (int m = 0; m < NPATHS; m++) {
             c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
