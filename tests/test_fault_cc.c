@@ -20,32 +20,12 @@
  *    and ethereal with the failure after the traffic's end equal to the
  *    run without faults.fail. */
 #include "fabric_spec.h"
+#include "loss_sums.h"
 
 #include "sim/eng.h"
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "topo/topo.h"
-
-struct sums {
-    uint64_t retx, timeouts, nacks;
-    uint32_t done;
-};
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)e, (void)tag, (void)start, (void)end, (void)loss;
-    ((struct sums *)ctx)->done++;
-}
-
-static void on_counters(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *c)
-{
-    (void)e, (void)tag;
-    struct sums *s = ctx;
-    s->retx += c->retx_bytes;
-    s->timeouts += c->timeouts;
-    s->nacks += c->nacks;
-}
 
 struct result {
     struct sums s;
