@@ -5,7 +5,7 @@
  * names of reduce_scatter and allgather, and halving_doubling's steps; the
  * pipelined ring (workload.chunks) against its closed form, its savings and
  * its dependencies. */
-#include "testutil.h"
+#include "coll_leaf.h"
 
 #include <math.h>
 
@@ -13,21 +13,9 @@
 
 static struct cfg ringcfg(int kind, uint32_t hosts, int64_t bytes)
 {
-    struct cfg c;
-    cfg_defaults(&c);
+    struct cfg c = leafcfg(hosts);
     c.wl.kind = kind;
     c.wl.bytes = bytes;
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = hosts;
-    c.topo.host_gbps = c.topo.fabric_gbps = 100;
-    /* In a ring every host sends and receives at once, so its uplink carries
-     * its data and the acknowledgements of the data coming in, which a lone
-     * message's bound leaves out: one acknowledgement per 8 packets keeps
-     * them under 0.2% of the link. A window of 4 MiB keeps the default
-     * window (one bandwidth-delay product) from throttling a message. */
-    c.tr.ack_every = 8;
-    c.tr.window_bytes = 4 << 20;
     return c;
 }
 

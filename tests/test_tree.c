@@ -6,31 +6,13 @@
  * time at least the busiest host's bandwidth bound; determinism; on N = 2^k
  * hosts without pipelining and on four hosts with two chunks, the time
  * equals its closed form (a schedule in rounds) within 1%. */
-#include "testutil.h"
+#include "coll_leaf.h"
 
 #include <math.h>
 
 #include "app/scenario.h"
 
 #define NO UINT32_MAX
-
-static struct cfg treecfg(uint32_t hosts, int64_t bytes, int64_t chunks)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.wl.kind = WL_ALLREDUCE;
-    c.wl.algo = WL_ALGO_TREE;
-    c.wl.bytes = bytes;
-    c.wl.chunks = chunks;
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = hosts;
-    c.topo.host_gbps = c.topo.fabric_gbps = 100;
-    /* as test_ring.c: few acknowledgements, a window that does not throttle */
-    c.tr.ack_every = 8;
-    c.tr.window_bytes = 4 << 20;
-    return c;
-}
 
 /* Children per host of the tree given by parent[]; checks it is a tree
  * (one root, every host reaches it within N steps). */
