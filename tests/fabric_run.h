@@ -1,11 +1,13 @@
 /* fabric_run.h - shared by the fabric tests (test_fabric_file.c,
  * test_fabric_shapes.c, test_fat_tree.c, test_faults.c, test_rail.c,
  * test_rail_planes.c, test_pathmodes.c; flow_run.h takes its ends; the
- * fabrics' specs are fabric_spec.h's): each message's end and
- * the last, the path modes, an all-to-all's demands, a run of demands from time 0 that checks the
- * engine's invariants, delivery, no byte on a down port and (packet engine) every switch's bytes in
- * = out, NVLink switches included, and keeps each port's and each port kind's bytes; the ideal
- * bound a run is held to; and the store-and-forward time of a route by hand. */
+ * fabrics' specs are fabric_spec.h's): each message's end and the last,
+ * the path modes, an all-to-all's demands, a run of demands from time 0
+ * that checks the engine's invariants, delivery, no byte on a down port
+ * and (packet engine) every switch's bytes in = out, NVLink switches
+ * included, and keeps each port's and each port kind's bytes; the ideal
+ * bound a run is held to; and the store-and-forward time of a route by
+ * hand. */
 #ifndef MOESIM_TESTS_FABRIC_RUN_H
 #define MOESIM_TESTS_FABRIC_RUN_H
 
