@@ -10,80 +10,12 @@
  * all-reduce of its bytes, so the exposed all-reduce shrinks with the cap
  * down to the last layer's bytes (DDP's default 25 MiB of 64 MiB over 4
  * layers: 25 + 14 MiB exposed). */
-#include "testutil.h"
+#include "grad_step.h"
 
 #include "app/scenario.h"
 #include "workloads/moe.h"
 
-#define EXCERPT "tests/data/mixtral_excerpt.csv"
-#define S       (64ull << 20) /* dense_bytes */
-#define MIB     1048576.0
-
-/* As test_grad_buckets.c: 8 GPUs under one leaf at 400 Gb/s, 4 layers, 4
- * ms of backward attention per layer: compute is about 60 times a 64 MiB
- * ring all-reduce. */
-static struct cfg bcfg(void)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.wl.kind = WL_MOE;
-    snprintf(c.wl.trace, sizeof c.wl.trace, "%s", EXCERPT);
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = 8;
-    c.topo.host_gbps = c.topo.fabric_gbps = 400;
-    c.wl.hidden = 1024;
-    c.wl.tokens_per_gpu = 16;
-    c.wl.layers = 4;
-    c.wl.attn_us = 2000;
-    c.wl.pass = WL_PASS_TRAINING;
-    c.wl.dense_bytes = (int64_t)S;
-    c.tr.ack_every = 8;
-    c.pl.train = 0;
-    c.out.flows = 1;
-    return c;
-}
-
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void done(struct run *x)
-{
-    wl_result_free(&x->r);
-    topo_destroy(x->t);
-}
-
-static simtime_t run_end(const struct run *x)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < x->r.run.nphases; i++)
-        if (x->r.run.phases[i].end_ps > end) end = x->r.run.phases[i].end_ps;
-    return end;
-}
-
-/* A lone ring all-reduce of `bytes` per host on c's fabric and transport. */
-static simtime_t lone_ring(const struct cfg *base, uint64_t bytes)
-{
-    struct cfg c = *base;
-    c.wl.kind = WL_ALLREDUCE;
-    c.wl.algo = WL_ALGO_RING;
-    c.wl.bytes = (int64_t)bytes;
-    c.wl.pass = WL_PASS_FORWARD;
-    c.wl.dense_bytes = 0;
-    c.wl.bucket_cap_mb = 0;
-    struct run x;
-    tu_run(&c, &x.r, &x.t);
-    simtime_t t = run_end(&x);
-    done(&x);
-    return t;
-}
-
-static int is(const struct res_phase *p, const char *name)
-{
-    return !strcmp(p->phase, name);
-}
+#define MIB 1048576.0
 
 /* The rows with buckets of cap bytes over L layers: ceil(S / cap) gates in
  * bucket order, gate b at the later of the end of the backward's layer at
@@ -92,7 +24,7 @@ static int is(const struct res_phase *p, const char *name)
  * every grad_ row of a bucket at or after its gate and the previous
  * bucket's end; each bucket's ring moves 2 (N-1)/N of its bytes per GPU
  * (up to a byte per step). Returns the buckets. */
-static uint32_t check_cap(const struct run *x, uint64_t cap, uint32_t L)
+static uint32_t check_cap(const struct tu_wl *x, uint64_t cap, uint32_t L)
 {
     const struct res_phase *ph = x->r.run.phases;
     size_t n = x->r.run.nphases;
@@ -153,11 +85,11 @@ static void test_cap_equals_count(void **state)
     (void)state;
     struct cfg c = bcfg();
     c.wl.grad_buckets = 4;
-    struct run a, b;
-    tu_run(&c, &a.r, &a.t);
+    struct tu_wl a, b;
+    tu_wl_run(&c, &a);
     c = bcfg();
     c.wl.bucket_cap_mb = (double)(S / 4) / MIB;
-    tu_run(&c, &b.r, &b.t);
+    tu_wl_run(&c, &b);
     assert_int_equal(a.r.run.nphases, b.r.run.nphases);
     for (size_t i = 0; i < a.r.run.nphases; i++) {
         assert_string_equal(a.r.run.phases[i].phase, b.r.run.phases[i].phase);
@@ -166,8 +98,8 @@ static void test_cap_equals_count(void **state)
         assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
     }
     assert_int_equal(check_cap(&b, S / 4, 4), 4);
-    done(&a);
-    done(&b);
+    tu_wl_done(&a);
+    tu_wl_done(&b);
 }
 
 /* Caps that do not divide the gradients or a layer (each layer 16 MiB):
@@ -187,10 +119,10 @@ static void test_caps(void **state)
     (void)state;
     struct cfg c = bcfg();
     c.wl.dense_bytes = 0;
-    struct run none;
-    tu_run(&c, &none.r, &none.t);
-    simtime_t base = run_end(&none);
-    done(&none);
+    struct tu_wl none;
+    tu_wl_run(&c, &none);
+    simtime_t base = tu_end(&none.r);
+    tu_wl_done(&none);
     static const double mbs[] = {64, 25, 40, 24, 8, 4};
     static const uint32_t nbs[] = {1, 3, 2, 3, 8, 16}, tails[] = {1, 2, 1, 1, 2, 4};
     simtime_t prev = SIMTIME_MAX;
@@ -199,8 +131,8 @@ static void test_caps(void **state)
         c = bcfg();
         c.wl.bucket_cap_mb = mbs[k];
         uint64_t cap = (uint64_t)(mbs[k] * MIB);
-        struct run x;
-        tu_run(&c, &x.r, &x.t);
+        struct tu_wl x;
+        tu_wl_run(&c, &x);
         assert_int_equal(check_cap(&x, cap, L), nbs[k]);
         /* the buckets whose last byte is in the last layer, and their lone
          * rings one after another */
@@ -218,7 +150,7 @@ static void test_caps(void **state)
         for (size_t i = 0; i < x.r.run.nphases; i++)
             if (is(&x.r.run.phases[i], "grad_bucket") && g++ == nbs[k] - tail)
                 gate = x.r.run.phases[i].end_ps;
-        simtime_t last = run_end(&x) - gate, grown = run_end(&x) - base;
+        simtime_t last = tu_end(&x.r) - gate, grown = tu_end(&x.r) - base;
         print_message("bucket_cap_mb %g: %u buckets, %u after the last layer: %.3f us (lone "
                       "rings %.3f us); the step - no all-reduce %.3f us (%+.3f%%)\n",
                       mbs[k], nbs[k], tail, (double)last / 1e6, (double)want / 1e6,
@@ -229,7 +161,7 @@ static void test_caps(void **state)
             assert_true(grown < prev); /* shrinks with the exposed bytes */
             prev = grown;
         }
-        done(&x);
+        tu_wl_done(&x);
     }
 }
 

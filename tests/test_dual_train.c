@@ -50,32 +50,13 @@ static struct cfg dcfg(int hier, int dual)
     return c;
 }
 
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void done(struct run *x)
-{
-    wl_result_free(&x->r);
-    topo_destroy(x->t);
-}
-
-static simtime_t last_end(const struct run *x)
-{
-    simtime_t e = 0;
-    for (size_t i = 0; i < x->r.run.nphases; i++)
-        if (x->r.run.phases[i].end_ps > e) e = x->r.run.phases[i].end_ps;
-    return e;
-}
-
 static int is_compute(const char *n)
 {
     return !strcmp(n, "attention") || !strcmp(n, "compute") || !strcmp(n, "bwd_attention") ||
            !strcmp(n, "bwd_compute");
 }
 
-static uint64_t bytes_named(const struct run *x, const char *name)
+static uint64_t bytes_named(const struct tu_wl *x, const char *name)
 {
     uint64_t s = 0;
     for (size_t i = 0; i < x->r.run.nphases; i++)
@@ -85,7 +66,7 @@ static uint64_t bytes_named(const struct run *x, const char *name)
 
 /* No two of the tasks of one kind (compute: 1, the all-to-alls: 0; the
  * gradient rows left out) overlap in time; returns their busy time. */
-static simtime_t one_stream(const struct run *x, int compute)
+static simtime_t one_stream(const struct tu_wl *x, int compute)
 {
     const struct res_phase *p = x->r.run.phases;
     size_t n = x->r.run.nphases;
@@ -104,7 +85,7 @@ static simtime_t one_stream(const struct run *x, int compute)
 }
 
 /* The row of `name` for (layer, micro-batch), the only one. */
-static const struct res_phase *row(const struct run *x, const char *name, uint32_t l, uint32_t u)
+static const struct res_phase *row(const struct tu_wl *x, const char *name, uint32_t l, uint32_t u)
 {
     const struct res_phase *hit = NULL;
     for (size_t i = 0; i < x->r.run.nphases; i++)
@@ -123,12 +104,12 @@ static void test_dual_training(void **state)
     gen();
     for (int hier = 0; hier < 2; hier++) {
         struct cfg c = dcfg(hier, 1);
-        struct run tr, fw, one, again;
-        tu_run(&c, &tr.r, &tr.t);
+        struct tu_wl tr, fw, one, again;
+        tu_wl_run(&c, &tr);
         c.wl.pass = WL_PASS_FORWARD;
-        tu_run(&c, &fw.r, &fw.t);
+        tu_wl_run(&c, &fw);
         c = dcfg(hier, 0);
-        tu_run(&c, &one.r, &one.t);
+        tu_wl_run(&c, &one);
         /* the forward rows: those of the forward-only step */
         assert_true(tr.r.run.nphases > fw.r.run.nphases);
         for (size_t i = 0; i < fw.r.run.nphases; i++) {
@@ -171,7 +152,7 @@ static void test_dual_training(void **state)
                 }
             }
         simtime_t comp = one_stream(&tr, 1), comm = one_stream(&tr, 0);
-        simtime_t step = last_end(&tr), single = last_end(&one);
+        simtime_t step = tu_end(&tr.r), single = tu_end(&one.r);
         print_message("%s training: single batch %.2f us, dual %.2f us (compute %.2f, "
                       "all-to-alls %.2f)\n",
                       hier ? "hierarchical" : "direct", (double)single / 1e6, (double)step / 1e6,
@@ -180,14 +161,14 @@ static void test_dual_training(void **state)
         assert_true(step < single);
         /* the same again */
         c = dcfg(hier, 1);
-        tu_run(&c, &again.r, &again.t);
+        tu_wl_run(&c, &again);
         assert_int_equal(again.r.run.nphases, tr.r.run.nphases);
         for (size_t i = 0; i < tr.r.run.nphases; i++)
             assert_int_equal(again.r.run.phases[i].end_ps, tr.r.run.phases[i].end_ps);
-        done(&again);
-        done(&tr);
-        done(&fw);
-        done(&one);
+        tu_wl_done(&again);
+        tu_wl_done(&tr);
+        tu_wl_done(&fw);
+        tu_wl_done(&one);
     }
 }
 
@@ -201,8 +182,8 @@ static void test_dual_buckets(void **state)
     struct cfg c = dcfg(0, 1);
     c.wl.dense_bytes = 1 << 20;
     c.wl.grad_buckets = L;
-    struct run x;
-    tu_run(&c, &x.r, &x.t);
+    struct tu_wl x;
+    tu_wl_run(&c, &x);
     simtime_t prev_end = 0, cur_end = 0;
     uint32_t b = 0;
     for (size_t i = 0; i < x.r.run.nphases; i++) {
@@ -221,7 +202,7 @@ static void test_dual_buckets(void **state)
         }
     }
     assert_int_equal(b, L);
-    done(&x);
+    tu_wl_done(&x);
 }
 
 int main(void)

@@ -280,11 +280,8 @@ static void test_mesh_all_to_all(void **state)
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-    size_t n = 0;
     struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-    for (uint32_t a = 0; a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) d[n++] = (struct topo_demand){a, b, 100000 + 977 * a + 31 * b};
+    size_t n = all_to_all(t, 100000, 977, 31, d);
     for (int i = 0; i < 5; i++) {
         c.tr.path = paths[i];
         simtime_t got = run(t, &c, d, n);

@@ -44,13 +44,10 @@ static void check_chains(const struct topo *t)
 }
 
 /* All-to-all under every path mode: conserved, delivered, cct >= ideal. */
-static void all_to_all(const struct topo *t, struct cfg *c, uint64_t base)
+static void check_all_to_all(const struct topo *t, struct cfg *c, uint64_t base)
 {
-    size_t n = 0;
     struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-    for (uint32_t a = 0; a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) d[n++] = (struct topo_demand){a, b, base + 977 * a + 31 * b};
+    size_t n = all_to_all(t, base, 977, 31, d);
     for (int i = 0; i < 5; i++) {
         c->tr.path = paths[i];
         uint32_t sub = c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1;
@@ -124,7 +121,7 @@ static void test_directed_ring(void **state)
          * alike; here they are not, so it is at most the time */
         assert_true(topo_ideal_ps(t, &d, 1, (uint32_t)mtu, 1) <= by_hand(t, fwd, 4, d.bytes, mtu));
     }
-    all_to_all(t, &c, 50000);
+    check_all_to_all(t, &c, 50000);
     topo_destroy(t);
 }
 
@@ -152,7 +149,7 @@ static void test_directed_edge(void **state)
     assert_int_equal(topo_route_ports(t, 0, 1, 0, p), 3);
     assert_int_equal(topo_route_ports(t, 1, 0, 0, p), 4); /* y -> z -> x */
     check_chains(t);
-    all_to_all(t, &c, 30000);
+    check_all_to_all(t, &c, 30000);
     topo_destroy(t);
 }
 
@@ -244,7 +241,7 @@ static void test_uneven_leaves(void **state)
     simtime_t want = by_hand(t, p, n, d.bytes, (uint64_t)c.tr.mtu);
     assert_int_equal(run(t, &c, &d, 1), want);
     assert_int_equal(topo_ideal_ps(t, &d, 1, (uint32_t)c.tr.mtu, 1), want);
-    all_to_all(t, &c, 40000);
+    check_all_to_all(t, &c, 40000);
     topo_destroy(t);
     /* servers of 2 GPUs need every count even */
     c.topo.gpus_per_host = 2;
@@ -372,7 +369,7 @@ static void test_bundle_two_tier(void **state)
     assert_int_equal(run(t, &c, &d, 1), want);
     c.tr.path = PATH_SPRAY;
     assert_int_equal(run(t, &c, &d, 1), want);
-    all_to_all(t, &c, 60000);
+    check_all_to_all(t, &c, 60000);
     topo_destroy(t);
 }
 
@@ -421,7 +418,7 @@ static void test_bundle_three_tier(void **state)
      * the two core links' 100 ns more each are all it misses */
     assert_int_equal(topo_ideal_ps(t, &d, 1, (uint32_t)c.tr.mtu, 1),
                      by_hand(t, ports, n, d.bytes, (uint64_t)c.tr.mtu) - 200000);
-    all_to_all(t, &c, 20000);
+    check_all_to_all(t, &c, 20000);
     topo_destroy(t);
 }
 

@@ -6,82 +6,9 @@
  * receives; spraying finishes an all-to-all within 10% of the ideal bound;
  * the bound stays below every completion on random fat-trees and traffic,
  * every path mode; bad shapes are refused with the key at fault. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include <gsl/gsl_rng.h>
-
-#include "sim/eng.h"
-#include "topo/topo.h"
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
-}
-
-static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
-
-/* A small fat-tree: pods x leaves_per_pod x aggs_per_pod, cores, hosts per leaf. */
-static void ft_spec(struct cfg *c, int64_t pods, int64_t lpp, int64_t app, int64_t cores,
-                    int64_t hpl)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FAT_TREE;
-    c->topo.pods = pods;
-    c->topo.leaves_per_pod = lpp;
-    c->topo.aggs_per_pod = app;
-    c->topo.cores = cores;
-    c->topo.hosts_per_leaf = hpl;
-    topo_spec_resolve(&c->topo);
-}
-
-/* Runs demands from time 0; checks the engine's invariants and, when
- * `conserve`, that every switch sends on exactly the bytes it receives. */
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n, int conserve)
-{
-    struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
-    last_end = 0;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
-        total += d[i].bytes;
-    }
-    eng_run(e);
-    char msg[384];
-    if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
-    assert_int_equal(eng_stats(e)->data_bytes_delivered, total);
-    if (conserve) {
-        uint64_t *in = xcalloc(t->nswitches, sizeof *in), *out = xcalloc(t->nswitches, sizeof *out);
-        for (uint32_t p = 0; p < t->nports; p++) {
-            const struct topo_port *tp = &t->ports[p];
-            uint64_t b = eng_port(e, p)->bytes;
-            if (tp->dst >= t->hosts && tp->dst < t->hosts + t->nswitches)
-                in[tp->dst - t->hosts] += b;
-            if (tp->src >= t->hosts && tp->src < t->hosts + t->nswitches)
-                out[tp->src - t->hosts] += b;
-        }
-        for (uint32_t s = 0; s < t->nswitches; s++)
-            if (in[s] != out[s])
-                fail_msg("switch row %u: %llu bytes in, %llu out", s, (unsigned long long)in[s],
-                         (unsigned long long)out[s]);
-        free(in);
-        free(out);
-    }
-    eng_destroy(e);
-    return last_end;
-}
-
-static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                       size_t n)
-{
-    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
-                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
-}
 
 /* On a leaf-spine the table's next hops are the factored paths: path k
  * from leaf a goes up to spine k, then down into the destination's leaf;
@@ -218,7 +145,7 @@ static void test_lone_flow_across_pods(void **state)
     for (int i = 0; i < 5; i++) {
         c.tr.path = paths[i];
         struct topo_demand d = {1, t->hosts - 1, size};
-        simtime_t got = run(t, &c, &d, 1, 1);
+        simtime_t got = run(t, &c, &d, 1);
         if (c.tr.path != PATH_SPLIT) {
             assert_int_equal(got, want);
             assert_int_equal(ideal(t, &c, &d, 1), want);
@@ -238,14 +165,11 @@ static void test_spray_all_to_all(void **state)
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-    size_t n = 0;
     struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-    for (uint32_t a = 0; a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) d[n++] = (struct topo_demand){a, b, 262144};
+    size_t n = all_to_all(t, 262144, 0, 0, d);
     for (int i = 0; i < 5; i++) {
         c.tr.path = paths[i];
-        simtime_t got = run(t, &c, d, n, 1), lo = ideal(t, &c, d, n);
+        simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
         assert_true(got >= lo);
         if (c.tr.path == PATH_SPRAY) {
             print_message("spray all-to-all: cct/ideal %.4f\n", (double)got / (double)lo);
@@ -295,7 +219,7 @@ static void test_random_above_bound(void **state)
             }
         for (int i = 0; i < 5; i++) {
             c.tr.path = paths[i];
-            simtime_t lo = ideal(t, &c, d, n), got = run(t, &c, d, n, 0);
+            simtime_t lo = ideal(t, &c, d, n), got = run(t, &c, d, n);
             if (got < lo)
                 fail_msg("seed %lu path %d: cct %llu ps below the ideal %llu ps", seed, paths[i],
                          (unsigned long long)got, (unsigned long long)lo);

@@ -19,33 +19,13 @@
  *    plane for every table (a packet keeps its plane across the reroute),
  *    and ethereal with the failure after the traffic's end equal to the
  *    run without faults.fail. */
-#include "testutil.h"
+#include "fabric_spec.h"
+#include "loss_sums.h"
 
 #include "sim/eng.h"
 #include "sim/pkt_dcqcn.h"
 #include "sim/pkt_eng.h"
 #include "topo/topo.h"
-
-struct sums {
-    uint64_t retx, timeouts, nacks;
-    uint32_t done;
-};
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)e, (void)tag, (void)start, (void)end, (void)loss;
-    ((struct sums *)ctx)->done++;
-}
-
-static void on_counters(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *c)
-{
-    (void)e, (void)tag;
-    struct sums *s = ctx;
-    s->retx += c->retx_bytes;
-    s->timeouts += c->timeouts;
-    s->nacks += c->nacks;
-}
 
 struct result {
     struct sums s;
@@ -234,20 +214,12 @@ static void test_dcqcn_flow(void **state)
 static struct cfg rail(int path, int rec)
 {
     struct cfg c;
-    cfg_defaults(&c);
-    c.topo.kind = TOPO_RAIL;
-    c.topo.groups = 2;
-    c.topo.servers_per_group = 2;
-    c.topo.gpus_per_host = 4;
-    c.topo.spines = 2;
-    c.topo.planes = 2;
-    c.topo.cross_rail = TOPO_XR_PXN;
+    rail_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
     c.topo.host_gbps = 100;
     c.topo.fabric_gbps = 200;
     c.tr.path = path;
     c.tr.recovery = rec;
     c.tr.rto_ns = 50000;
-    topo_spec_resolve(&c.topo);
     return c;
 }
 

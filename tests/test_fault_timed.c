@@ -22,7 +22,7 @@
  *    mode and both recoveries, on a leaf-spine and a fat-tree. */
 #include <math.h>
 
-#include "testutil.h"
+#include "loss_sums.h"
 
 #include "sim/eng.h"
 #include "sim/pkt_eng.h"
@@ -41,30 +41,6 @@ static struct cfg fab(uint32_t leaves, uint32_t hpl, int recovery, int path)
     c.tr.recovery = recovery;
     c.tr.rto_ns = 20000;
     return c;
-}
-
-struct sums {
-    uint64_t retx, timeouts, nacks; /* eng_set_msg_loss's */
-    uint32_t done;
-    simtime_t last;
-};
-
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)e, (void)tag, (void)start, (void)loss;
-    struct sums *s = ctx;
-    s->done++;
-    if (end > s->last) s->last = end;
-}
-
-static void on_counters(void *ctx, struct eng *e, uint64_t tag, const struct res_flow_loss *c)
-{
-    (void)e, (void)tag;
-    struct sums *s = ctx;
-    s->retx += c->retx_bytes;
-    s->timeouts += c->timeouts;
-    s->nacks += c->nacks;
 }
 
 struct result {

@@ -5,25 +5,9 @@
  * forwards the bytes it receives, on a leaf-spine and a fat-tree, every path
  * mode; the random choice is a function of the seed; bad lists are refused
  * with the exact message and the key at fault. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include <math.h>
-
-#include "sim/eng.h"
-#include "topo/topo.h"
-
-static simtime_t ends[1024];
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)start;
-    if (tag < 1024) ends[tag] = end;
-    if (end > last_end) last_end = end;
-}
-
-static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
 
 static void ls_spec(struct cfg *c, int64_t leaves, int64_t spines, int64_t hpl)
 {
@@ -40,61 +24,6 @@ static struct topo *build(const struct cfg *c)
     struct err e;
     if (topo_build(&c->topo, &t, &e) < 0) fail_msg("%s", e.msg);
     return t;
-}
-
-/* Every pair of distinct hosts, `bytes` each. */
-static size_t all_to_all(const struct topo *t, uint64_t bytes, struct topo_demand *d)
-{
-    size_t n = 0;
-    for (uint32_t a = 0; a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) d[n++] = (struct topo_demand){a, b, bytes};
-    return n;
-}
-
-/* Runs the demands from time 0 and checks: the engine's invariants, every
- * byte delivered, every switch sends on what it receives, and no byte on a
- * down port. Returns the completion; *port_bytes (if given) the counters. */
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n, uint64_t *port_bytes)
-{
-    struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
-    last_end = 0;
-    memset(ends, 0, sizeof ends);
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
-        total += d[i].bytes;
-    }
-    eng_run(e);
-    char msg[384];
-    if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
-    assert_int_equal(eng_stats(e)->data_bytes_delivered, total);
-    uint64_t *in = xcalloc(t->nswitches, sizeof *in), *out = xcalloc(t->nswitches, sizeof *out);
-    for (uint32_t p = 0; p < t->nports; p++) {
-        const struct topo_port *tp = &t->ports[p];
-        uint64_t b = eng_port(e, p)->bytes;
-        if (port_bytes) port_bytes[p] = b;
-        if (tp->down && b) fail_msg("down port %u carried %llu bytes", p, (unsigned long long)b);
-        if (tp->dst >= t->hosts && tp->dst < t->hosts + t->nswitches) in[tp->dst - t->hosts] += b;
-        if (tp->src >= t->hosts && tp->src < t->hosts + t->nswitches) out[tp->src - t->hosts] += b;
-    }
-    for (uint32_t s = 0; s < t->nswitches; s++)
-        if (in[s] != out[s])
-            fail_msg("switch row %u: %llu bytes in, %llu out", s, (unsigned long long)in[s],
-                     (unsigned long long)out[s]);
-    free(in);
-    free(out);
-    eng_destroy(e);
-    return last_end;
-}
-
-static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                       size_t n)
-{
-    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
-                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
 }
 
 /* "l0-sK l1-sK ..." for spines K in [s - k, s): those spines cut off. */
@@ -126,8 +55,8 @@ static void test_spray_spines_down(void **state)
         assert_int_equal(t->ndown, 2 * L * k);
         assert_int_equal(t->npaths, S - k);
         struct topo_demand d[256];
-        size_t n = all_to_all(t, 1 << 20, d);
-        simtime_t done = run(t, &c, d, n, NULL), lb = ideal(t, &c, d, n);
+        size_t n = all_to_all(t, 1 << 20, 0, 0, d);
+        simtime_t done = run(t, &c, d, n), lb = ideal(t, &c, d, n);
         assert_true(lb <= done);
         if (k == 0) {
             t0 = done;
@@ -161,16 +90,15 @@ static void test_degraded_slows_its_ecmp_flows(void **state)
     struct topo_demand d[8];
     for (uint32_t i = 0; i < 8; i++)
         d[i] = (struct topo_demand){i, 8 + i, 1 << 20};
-    uint64_t *pb = xcalloc(t->nports, sizeof *pb);
-    run(t, &c, d, 8, pb);
+    run(t, &c, d, 8);
     simtime_t healthy[8];
     memcpy(healthy, ends, sizeof healthy);
-    uint64_t per_flow = pb[t->host_up[0]];
+    uint64_t per_flow = port_bytes[t->host_up[0]];
     uint32_t spine = UINT32_MAX;
     for (uint32_t k = 0; k < t->npaths && spine == UINT32_MAX; k++)
-        if (pb[topo_up(t, 0, k)]) spine = k;
+        if (port_bytes[topo_up(t, 0, k)]) spine = k;
     assert_true(spine != UINT32_MAX);
-    uint64_t on_link = pb[topo_up(t, 0, spine)];
+    uint64_t on_link = port_bytes[topo_up(t, 0, spine)];
     topo_destroy(t);
 
     snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "l0-s%u:0.5", spine);
@@ -179,7 +107,7 @@ static void test_degraded_slows_its_ecmp_flows(void **state)
     assert_int_equal(t->ports[topo_up(t, 0, spine)].bps, 50000000000ull);
     assert_int_equal(t->ports[topo_down(t, spine, 0)].bps, 50000000000ull);
     assert_int_equal(t->npaths, 4); /* a degraded link keeps its place */
-    run(t, &c, d, 8, pb);
+    run(t, &c, d, 8);
     uint64_t slowed = 0;
     for (int i = 0; i < 8; i++) {
         if (ends[i] == healthy[i]) continue;
@@ -190,7 +118,6 @@ static void test_degraded_slows_its_ecmp_flows(void **state)
     }
     assert_true(slowed > 0);
     assert_int_equal(slowed, on_link);
-    free(pb);
     topo_destroy(t);
 }
 
@@ -227,8 +154,8 @@ static void test_fat_tree_faults(void **state)
                         assert_false(t->ports[ports[i]].down);
                 }
         struct topo_demand d[64];
-        size_t n = all_to_all(t, 100000, d);
-        simtime_t done = run(t, &c, d, n, NULL);
+        size_t n = all_to_all(t, 100000, 0, 0, d);
+        simtime_t done = run(t, &c, d, n);
         assert_true(ideal(t, &c, d, n) <= done);
         topo_destroy(t);
     }
@@ -251,8 +178,8 @@ static void test_leaf_spine_link_down_modes(void **state)
         assert_int_equal(t->ndown, 2);
         assert_int_equal(t->ndegraded, 4);
         struct topo_demand d[81];
-        size_t n = all_to_all(t, 50000, d);
-        simtime_t done = run(t, &c, d, n, NULL);
+        size_t n = all_to_all(t, 50000, 0, 0, d);
+        simtime_t done = run(t, &c, d, n);
         assert_true(ideal(t, &c, d, n) <= done);
         topo_destroy(t);
     }
@@ -273,20 +200,18 @@ static void test_spray_even_over_partial_groups(void **state)
     struct topo *t = build(&c);
     assert_int_equal(t->npaths, 12);
     struct topo_demand d[256];
-    size_t n = all_to_all(t, 262144, d);
-    uint64_t *pb = xcalloc(t->nports, sizeof *pb);
-    run(t, &c, d, n, pb);
+    size_t n = all_to_all(t, 262144, 0, 0, d);
+    run(t, &c, d, n);
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t p = 0; p < t->nports; p++) {
         const struct topo_port *q = &t->ports[p];
         if (q->kind != TP_SPINE_DOWN || q->dst != t->hosts + 0 || q->down) continue;
-        if (pb[p] < lo) lo = pb[p];
-        if (pb[p] > hi) hi = pb[p];
+        if (port_bytes[p] < lo) lo = port_bytes[p];
+        if (port_bytes[p] > hi) hi = port_bytes[p];
     }
     if ((double)hi > 1.15 * (double)lo)
         fail_msg("spine links into l0: %llu to %llu bytes", (unsigned long long)lo,
                  (unsigned long long)hi);
-    free(pb);
     topo_destroy(t);
 }
 
@@ -309,9 +234,8 @@ static void test_fat_tree_spray_even(void **state)
     struct topo *t = build(&c);
     assert_int_equal(t->npaths, 4);
     struct topo_demand d[256];
-    size_t n = all_to_all(t, 262144, d);
-    uint64_t *pb = xcalloc(t->nports, sizeof *pb);
-    run(t, &c, d, n, pb);
+    size_t n = all_to_all(t, 262144, 0, 0, d);
+    run(t, &c, d, n);
     uint64_t up[4] = {0}; /* a0-c1, a1-c2, a1-c3, and a0-c0 */
     char s1[16], s2[16];
     for (uint32_t p = 0; p < t->nports; p++) {
@@ -322,7 +246,7 @@ static void test_fat_tree_spray_even(void **state)
                 : !strcmp(s1, "a1") && !strcmp(s2, "c3") ? 2
                 : !strcmp(s1, "a0") && !strcmp(s2, "c0") ? 3
                                                          : -1;
-        if (k >= 0) up[k] = pb[p];
+        if (k >= 0) up[k] = port_bytes[p];
     }
     assert_int_equal(up[3], 0);
     if ((double)up[1] > 1.15 * (double)up[2] || (double)up[2] > 1.15 * (double)up[1])
@@ -330,7 +254,6 @@ static void test_fat_tree_spray_even(void **state)
                  (unsigned long long)up[2]);
     double x = (double)up[0] / (double)(up[1] + up[2]);
     if (fabs(x - 1) > 0.15) fail_msg("a0-c1 carries x%.3f of a1's two core links", x);
-    free(pb);
     topo_destroy(t);
 }
 

@@ -5,36 +5,9 @@
  * packet engine's under every acknowledgement mode (at the end and, for
  * the acknowledgement uses, halfway), and a lone flow at its closed form
  * under every mode and path. */
-#include "testutil.h"
+#include "flow_run.h"
 
 #include <math.h>
-
-#include "sim/eng.h"
-#include "sim/flow_eng.h"
-#include "topo/topo.h"
-
-static struct cfg mkcfg(int leaves, int spines, int hpl, double host, double fabric, int path)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.topo.leaves = leaves;
-    c.topo.spines = spines;
-    c.topo.hosts_per_leaf = hpl;
-    c.topo.host_gbps = host;
-    c.topo.fabric_gbps = fabric;
-    c.tr.path = path;
-    c.tr.ack_every = 1;
-    return c;
-}
-
-#define MAXM 16
-static simtime_t ends[MAXM];
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss, (void)ctx, (void)e, (void)start;
-    if (tag < MAXM) ends[tag] = end;
-}
 
 /* The freeze case on 2 leaves x 4 hosts at 100 Gb/s, 400 Gb/s fabric: A1
  * and A2 (hosts 4 and 5 to host 0) saturate host 0's downlink with data;
@@ -119,38 +92,10 @@ static void test_bytes_match_packet(void **state)
             struct topo *t;
             struct err e;
             assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-            struct eng_hooks h = {NULL, on_done};
+            struct topo_demand dem[40];
+            size_t nd = all_to_all(t, 50000, 777, 1, dem);
             struct eng *g[2];
-            uint64_t total[2] = {0, 0};
-            for (int k = 0; k < 2; k++) {
-                g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 5, &h);
-                struct topo_demand dem[40];
-                size_t nd = 0;
-                for (uint32_t s = 0; s < 6; s++)
-                    for (uint32_t d = 0; d < 6; d++)
-                        if (s != d) dem[nd++] = (struct topo_demand){s, d, 50000 + 777 * s + d};
-                struct eth_sub *subs = NULL;
-                size_t *off = NULL;
-                if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
-                for (size_t m = 0; m < nd; m++)
-                    if (subs)
-                        eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
-                                          (uint32_t)(off[m + 1] - off[m]));
-                    else
-                        eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
-                free(subs);
-                free(off);
-                eng_run(g[k]);
-                char msg[256];
-                assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
-                for (uint32_t p = 0; p < t->nports; p++)
-                    total[k] += eng_port(g[k], p)->bytes;
-            }
-            assert_int_equal(total[0], total[1]);
-            assert_int_equal(eng_stats(g[0])->acks, eng_stats(g[1])->acks);
-            if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
-                for (uint32_t p = 0; p < t->nports; p++)
-                    assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+            both_engines("ack mode", t, &c, 5, dem, nd, g);
             eng_destroy(g[0]);
             eng_destroy(g[1]);
             topo_destroy(t);

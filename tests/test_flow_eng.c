@@ -4,37 +4,11 @@
  * the ECMP path both engines share, and phase completion against the packet
  * engine on small all-to-all, permutation and MoE runs (docs/flow-engine.md
  * has the whole matrix). */
-#include "testutil.h"
+#include "flow_run.h"
 
 #include <math.h>
 
-#include "sim/eng.h"
-#include "sim/flow_eng.h"
-#include "topo/topo.h"
 #include "workloads/wl.h"
-
-static struct cfg mkcfg(int leaves, int spines, int hpl, double host, double fabric, int path)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.topo.leaves = leaves;
-    c.topo.spines = spines;
-    c.topo.hosts_per_leaf = hpl;
-    c.topo.host_gbps = host;
-    c.topo.fabric_gbps = fabric;
-    c.tr.path = path;
-    return c;
-}
-
-#define MAXM 64
-static simtime_t ends[MAXM];
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)start;
-    if (tag < MAXM) ends[tag] = end;
-}
 
 /* A lone flow ends when the packet engine's does (the same closed form:
  * size over rate plus the last packet's way after its first hop). */
@@ -144,41 +118,13 @@ static void test_bytes_and_paths_match_packet(void **state)
             struct topo *t;
             struct err e;
             assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-            struct eng_hooks h = {NULL, on_done};
+            struct topo_demand dem[12];
+            size_t nd = all_to_all(t, 100000, 4096, 1, dem);
             struct eng *g[2];
-            uint64_t total[2] = {0, 0};
-            for (int k = 0; k < 2; k++) {
-                g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
-                struct topo_demand dem[12];
-                size_t nd = 0;
-                for (uint32_t s = 0; s < 4; s++)
-                    for (uint32_t d = 0; d < 4; d++)
-                        if (s != d) dem[nd++] = (struct topo_demand){s, d, 100000 + 4096 * s + d};
-                /* ethereal: the step's assignment (sim/ethereal.h), as the executor makes it */
-                struct eth_sub *subs = NULL;
-                size_t *off = NULL;
-                if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
-                for (size_t m = 0; m < nd; m++)
-                    if (subs)
-                        eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
-                                          (uint32_t)(off[m + 1] - off[m]));
-                    else
-                        eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
-                free(subs);
-                free(off);
-                eng_run(g[k]);
-                char msg[256];
-                assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
+            both_engines("leaf-spine", t, &c, 7, dem, nd, g);
+            for (int k = 0; k < 2; k++)
                 assert_int_equal(eng_stats(g[k])->data_bytes_sent,
                                  eng_stats(g[k])->data_bytes_delivered);
-                for (uint32_t p = 0; p < t->nports; p++)
-                    total[k] += eng_port(g[k], p)->bytes;
-            }
-            assert_int_equal(total[0], total[1]);
-            assert_int_equal(eng_stats(g[0])->acks, eng_stats(g[1])->acks);
-            if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
-                for (uint32_t p = 0; p < t->nports; p++)
-                    assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
             assert_int_equal(eng_port(g[1], 0)->max_queue_bytes, RES_NOT_MODELED);
             eng_destroy(g[0]);
             eng_destroy(g[1]);
@@ -363,24 +309,11 @@ static void test_fat_tree_matches_packet(void **state)
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        struct eng_hooks h = {NULL, on_done};
+        struct topo_demand *dem = xmalloc((size_t)t->hosts * t->hosts * sizeof *dem);
+        size_t nd = all_to_all(t, 50000, 4096, 1, dem);
         struct eng *g[2];
-        uint64_t total[2] = {0, 0};
-        for (int k = 0; k < 2; k++) {
-            g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 5, &h);
-            for (uint32_t s = 0; s < t->hosts; s++)
-                for (uint32_t d = 0; d < t->hosts; d++)
-                    if (s != d) eng_add_msg(g[k], s, d, 50000 + 4096 * s + d, 0, 0);
-            eng_run(g[k]);
-            char msg[256];
-            assert_int_equal(eng_check(g[k], msg, sizeof msg), 0);
-            for (uint32_t p = 0; p < t->nports; p++)
-                total[k] += eng_port(g[k], p)->bytes;
-        }
-        assert_int_equal(total[0], total[1]);
-        if (path == PATH_ECMP || path == PATH_SPLIT)
-            for (uint32_t p = 0; p < t->nports; p++)
-                assert_int_equal(eng_port(g[0], p)->bytes, eng_port(g[1], p)->bytes);
+        both_engines("fat tree", t, &c, 5, dem, nd, g);
+        free(dem);
         eng_destroy(g[0]);
         eng_destroy(g[1]);
         c.wl.kind = WL_ALLTOALL;

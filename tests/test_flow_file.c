@@ -16,24 +16,11 @@
  *    so do the acknowledgements. */
 #include <math.h>
 
-#include "testutil.h"
-
-#include "sim/eng.h"
-#include "sim/flow_eng.h"
-#include "topo/topo.h"
+#include "flow_run.h"
 
 static const char *const files[] = {"data/fabrics/ring_mesh.graphml",
                                     "data/fabrics/leaf_spine_4x4.graphml",
                                     "data/fabrics/fat_tree_16.topo"};
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
-}
 
 static struct topo *build(struct cfg *c, const char *file, int path)
 {
@@ -62,7 +49,7 @@ static simtime_t lone(const struct topo *t, const struct cfg *c, int kind, uint3
 {
     struct eng_hooks h = {NULL, on_done};
     struct eng *g = eng_create_kind(kind, t, &c->tr, 3, &h);
-    last_end = 0;
+    ends[0] = 0;
     eng_add_msg(g, a, b, size, 0, 0);
     eng_run(g);
     char msg[256];
@@ -71,7 +58,7 @@ static simtime_t lone(const struct topo *t, const struct cfg *c, int kind, uint3
         *keep = g;
     else
         eng_destroy(g);
-    return last_end;
+    return ends[0];
 }
 
 static void test_lone_flow_closed_form(void **state)
@@ -155,43 +142,12 @@ static void test_links_match_packet(void **state)
             if (path == PATH_FLOWLET) continue; /* refused on the flow engine */
             struct cfg c;
             struct topo *t = build(&c, files[f], path);
-            struct eng_hooks h = {NULL, on_done};
-            uint64_t total[2] = {0, 0};
-            struct eng *g[2];
             struct topo_demand *dem = xmalloc((size_t)t->hosts * t->hosts * sizeof *dem);
-            size_t nd = 0;
-            for (uint32_t s = 0; s < t->hosts; s++)
-                for (uint32_t d = 0; d < t->hosts; d++)
-                    if (s != d) dem[nd++] = (struct topo_demand){s, d, 30000 + 4096 * s + d};
-            for (int k = 0; k < 2; k++) {
-                g[k] = eng_create_kind(k ? ENGINE_FLOW : ENGINE_PACKET, t, &c.tr, 7, &h);
-                struct eth_sub *subs = NULL;
-                size_t *off = NULL;
-                if (path == PATH_ETHEREAL) eth_assign(t, dem, nd, &subs, &off);
-                for (size_t m = 0; m < nd; m++)
-                    if (subs)
-                        eng_add_msg_paths(g[k], dem[m].src, dem[m].dst, 0, m, &subs[off[m]],
-                                          (uint32_t)(off[m + 1] - off[m]));
-                    else
-                        eng_add_msg(g[k], dem[m].src, dem[m].dst, dem[m].bytes, 0, m);
-                free(subs);
-                free(off);
-                eng_run(g[k]);
-                char msg[256];
-                if (eng_check(g[k], msg, sizeof msg)) fail_msg("%s", msg);
-                for (uint32_t p = 0; p < t->nports; p++)
-                    total[k] += eng_port(g[k], p)->bytes;
-            }
-            assert_int_equal(total[0], total[1]);
-            assert_int_equal(eng_stats(g[0])->acks, eng_stats(g[1])->acks);
+            size_t nd = all_to_all(t, 30000, 4096, 1, dem);
+            struct eng *g[2];
+            both_engines(files[f], t, &c, 7, dem, nd, g);
             assert_int_equal(eng_stats(g[0])->data_bytes_delivered,
                              eng_stats(g[1])->data_bytes_delivered);
-            if (path == PATH_ECMP || path == PATH_SPLIT || path == PATH_ETHEREAL)
-                for (uint32_t p = 0; p < t->nports; p++)
-                    if (eng_port(g[0], p)->bytes != eng_port(g[1], p)->bytes)
-                        fail_msg("%s path %d port %u: packet %llu flow %llu", files[f], path, p,
-                                 (unsigned long long)eng_port(g[0], p)->bytes,
-                                 (unsigned long long)eng_port(g[1], p)->bytes);
             eng_destroy(g[0]);
             eng_destroy(g[1]);
             free(dem);

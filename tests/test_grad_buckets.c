@@ -10,90 +10,16 @@
  * without an all-reduce by one bucket's all-reduce, that of a lone ring of
  * dense_bytes / B (1, 2, 4 buckets), while grad_buckets = 0 (the
  * all-reduce at the backward's start) hides it. */
-#include "testutil.h"
+#include "grad_step.h"
 
 #include "app/scenario.h"
 #include "workloads/moe.h"
-
-#define EXCERPT "tests/data/mixtral_excerpt.csv"
-#define S       (64ull << 20) /* dense_bytes */
-
-/* 8 GPUs under one leaf at 400 Gb/s (no path choice, no NVLink), 4 layers,
- * 4 ms of backward attention per layer (attn_us 2000 x backward_factor 2),
- * a few tokens: compute is about 60 times a 64 MiB ring all-reduce. */
-static struct cfg bcfg(void)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.wl.kind = WL_MOE;
-    snprintf(c.wl.trace, sizeof c.wl.trace, "%s", EXCERPT);
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = 8;
-    c.topo.host_gbps = c.topo.fabric_gbps = 400;
-    c.wl.hidden = 1024;
-    c.wl.tokens_per_gpu = 16;
-    c.wl.layers = 4;
-    c.wl.attn_us = 2000;
-    c.wl.pass = WL_PASS_TRAINING;
-    c.wl.dense_bytes = (int64_t)S;
-    c.tr.ack_every = 8;
-    c.pl.train = 0;
-    c.out.flows = 1;
-    return c;
-}
-
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void run(const struct cfg *c, struct run *out)
-{
-    tu_run(c, &out->r, &out->t);
-}
-
-static void done(struct run *x)
-{
-    wl_result_free(&x->r);
-    topo_destroy(x->t);
-}
-
-static simtime_t run_end(const struct run *x)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < x->r.run.nphases; i++)
-        if (x->r.run.phases[i].end_ps > end) end = x->r.run.phases[i].end_ps;
-    return end;
-}
-
-/* A lone ring all-reduce of `bytes` per host on c's fabric and transport. */
-static simtime_t lone_ring(const struct cfg *base, uint64_t bytes)
-{
-    struct cfg c = *base;
-    c.wl.kind = WL_ALLREDUCE;
-    c.wl.algo = WL_ALGO_RING;
-    c.wl.bytes = (int64_t)bytes;
-    c.wl.pass = WL_PASS_FORWARD;
-    c.wl.dense_bytes = 0;
-    c.wl.grad_buckets = 0;
-    struct run x;
-    run(&c, &x);
-    simtime_t t = run_end(&x);
-    done(&x);
-    return t;
-}
-
-static int is(const struct res_phase *p, const char *name)
-{
-    return !strcmp(p->phase, name);
-}
 
 /* The rows' structure with B buckets: B gates, in bucket order; each starts
  * at the later of its layer's last backward task's end and the previous
  * bucket's last end; every grad_ row of a bucket starts at or after its
  * gate; each GPU sends 2 (N-1)/N of its bucket per bucket. */
-static void check_gates(const struct run *x, uint32_t B, uint32_t L)
+static void check_gates(const struct tu_wl *x, uint32_t B, uint32_t L)
 {
     const struct res_phase *ph = x->r.run.phases;
     size_t n = x->r.run.nphases;
@@ -149,15 +75,15 @@ static void test_buckets(void **state)
     (void)state;
     struct cfg c = bcfg();
     c.wl.dense_bytes = 0;
-    struct run none;
-    run(&c, &none);
-    simtime_t base = run_end(&none);
+    struct tu_wl none;
+    tu_wl_run(&c, &none);
+    simtime_t base = tu_end(&none.r);
     c = bcfg();
-    struct run zero;
-    run(&c, &zero);
+    struct tu_wl zero;
+    tu_wl_run(&c, &zero);
     /* at the backward's start, under its compute: hidden but for the
      * all-to-alls it shares the fabric with (microseconds) */
-    simtime_t t0 = run_end(&zero), lone_all = lone_ring(&c, S);
+    simtime_t t0 = tu_end(&zero.r), lone_all = lone_ring(&c, S);
     print_message("no all-reduce %.3f us, grad_buckets 0 %.3f us, a lone ring of 64 MiB %.3f us\n",
                   (double)base / 1e6, (double)t0 / 1e6, (double)lone_all / 1e6);
     assert_true(t0 >= base);
@@ -167,8 +93,8 @@ static void test_buckets(void **state)
         uint32_t B = Bs[k];
         c = bcfg();
         c.wl.grad_buckets = B;
-        struct run x;
-        run(&c, &x);
+        struct tu_wl x;
+        tu_wl_run(&c, &x);
         check_gates(&x, B, 4);
         /* the forward rows are those without buckets, times included */
         for (size_t i = 0; i < x.r.run.nphases; i++) {
@@ -182,10 +108,10 @@ static void test_buckets(void **state)
          * long as a lone ring of its bytes (the fabric idle by then); the
          * step grows by that and what the earlier buckets take from the
          * all-to-alls they share the fabric with */
-        simtime_t grown = run_end(&x) - base, one = lone_ring(&c, S / B), gate = 0;
+        simtime_t grown = tu_end(&x.r) - base, one = lone_ring(&c, S / B), gate = 0;
         for (size_t i = 0; i < x.r.run.nphases; i++)
             if (is(&x.r.run.phases[i], "grad_bucket")) gate = x.r.run.phases[i].end_ps;
-        simtime_t last = run_end(&x) - gate;
+        simtime_t last = tu_end(&x.r) - gate;
         print_message("grad_buckets %u: the last bucket %.3f us\n", B, (double)last / 1e6);
         assert_true(last >= one - one / 1000);
         assert_true(last <= one + one / 1000);
@@ -195,10 +121,10 @@ static void test_buckets(void **state)
                       100.0 * ((double)grown / (double)one - 1));
         assert_true(grown >= one - one / 1000);
         assert_true(grown <= one + one / 50);
-        done(&x);
+        tu_wl_done(&x);
     }
-    done(&zero);
-    done(&none);
+    tu_wl_done(&zero);
+    tu_wl_done(&none);
 }
 
 /* More buckets than layers: several buckets per layer, each after its
@@ -210,17 +136,17 @@ static void test_buckets_many(void **state)
     struct cfg c = bcfg();
     c.wl.grad_buckets = 6;
     c.wl.layers = 2;
-    struct run x;
-    run(&c, &x);
+    struct tu_wl x;
+    tu_wl_run(&c, &x);
     check_gates(&x, 6, 2);
-    done(&x);
+    tu_wl_done(&x);
     c.wl.dp_size = 4;
-    run(&c, &x);
+    tu_wl_run(&c, &x);
     size_t gates = 0;
     for (size_t i = 0; i < x.r.run.nphases; i++)
         gates += is(&x.r.run.phases[i], "grad_bucket");
     assert_int_equal(gates, 2 * 6);
-    done(&x);
+    tu_wl_done(&x);
 }
 
 int main(void)

@@ -475,14 +475,6 @@ static uint64_t bytes_named(const struct wl_result *r, const char *name)
     return sum;
 }
 
-static simtime_t last_end(const struct wl_result *r)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < r->run.nphases; i++)
-        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
-    return end;
-}
-
 /* Chunks cut each GPU's tokens, not the traffic: C = 4 moves the bytes of
  * C = 1 and computes the same selections per GPU, in 3 rows per chunk and
  * layer (the phase model, overlap = none). */
@@ -548,7 +540,7 @@ static void test_overlap_hides_network(void **state)
                      (unsigned long long)layer, want);
         assert_true(compute > 10 * net1); /* the regime the claim is about */
     }
-    assert_true(last_end(&ov.r) < last_end(&seq.r));
+    assert_true(tu_end(&ov.r) < tu_end(&seq.r));
     assert_int_equal(bytes_named(&ov.r, "dispatch"), bytes_named(&seq.r, "dispatch"));
     free_moe(&ov);
     free_moe(&seq);
@@ -635,7 +627,7 @@ static void test_training(void **state)
     }
     assert_int_equal(ngrad, 2 * (G - 1) * G);
     assert_int_equal(gbytes, 2 * (G - 1) * (1 << 20));
-    assert_true(gend > bwd_start && last_end(&grad.r) >= gend);
+    assert_true(gend > bwd_start && tu_end(&grad.r) >= gend);
     free_moe(&fwd);
     free_moe(&tr);
     free_moe(&grad);

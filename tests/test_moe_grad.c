@@ -38,32 +38,10 @@ static struct cfg gradcfg(void)
     return c;
 }
 
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void run(const struct cfg *c, struct run *out)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, &out->t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), out->t, &g, &e) != 0) fail_msg("%s", e.msg);
-    assert_int_equal(wl_drive(&g, out->t, TU_SPECS(c), &out->r, &e), 0);
-    if (out->r.run.invariant[0]) fail_msg("%s", out->r.run.invariant);
-    g.destroy(g.state);
-}
-
-static void done(struct run *x)
-{
-    wl_result_free(&x->r);
-    topo_destroy(x->t);
-}
-
 /* The gradient rows (named grad_*, a message each): the first one's index,
  * their number in *nnet (the pipelined ring's ring_link delays between them
  * are not grad_ rows). */
-static size_t grad_rows(const struct run *x, size_t *nnet)
+static size_t grad_rows(const struct tu_wl *x, size_t *nnet)
 {
     size_t first = SIZE_MAX;
     *nnet = 0;
@@ -79,7 +57,7 @@ static size_t grad_rows(const struct run *x, size_t *nnet)
 /* The forward and backward all-to-all rows (everything before the grad
  * rows' first) of a and b are the same rows, times included up to the
  * backward pass's start (which the all-reduce shares the engine with). */
-static void same_forward(const struct run *a, const struct run *b)
+static void same_forward(const struct tu_wl *a, const struct tu_wl *b)
 {
     for (size_t i = 0; i < a->r.run.nphases && i < b->r.run.nphases; i++) {
         const struct res_phase *p = &a->r.run.phases[i], *q = &b->r.run.phases[i];
@@ -94,7 +72,7 @@ static void same_forward(const struct run *a, const struct run *b)
 /* Each grad message's (src, dst) from the run's last flows (one per grad
  * network row, in row order); checks each stays in its group (group_of) and
  * returns the bytes each GPU sent into sent[8]. */
-static void grad_flows(const struct run *x, size_t nnet, uint32_t (*group_of)(uint32_t),
+static void grad_flows(const struct tu_wl *x, size_t nnet, uint32_t (*group_of)(uint32_t),
                        uint64_t *sent)
 {
     assert_true(x->r.run.nflows >= nnet);
@@ -128,19 +106,19 @@ static void test_dp_contiguous(void **state)
 {
     (void)state;
     struct cfg c = gradcfg();
-    struct run all, all_c, strided, contig;
-    run(&c, &all);
+    struct tu_wl all, all_c, strided, contig;
+    tu_wl_run(&c, &all);
     c.wl.dp_layout = WL_DP_CONTIGUOUS;
-    run(&c, &all_c); /* one group: the layout changes nothing */
+    tu_wl_run(&c, &all_c); /* one group: the layout changes nothing */
     assert_int_equal(all.r.run.nphases, all_c.r.run.nphases);
     for (size_t i = 0; i < all.r.run.nphases; i++) {
         assert_string_equal(all.r.run.phases[i].phase, all_c.r.run.phases[i].phase);
         assert_int_equal(all.r.run.phases[i].end_ps, all_c.r.run.phases[i].end_ps);
     }
     c.wl.dp_size = 4;
-    run(&c, &contig);
+    tu_wl_run(&c, &contig);
     c.wl.dp_layout = WL_DP_STRIDED;
-    run(&c, &strided);
+    tu_wl_run(&c, &strided);
     same_forward(&contig, &strided);
     size_t n, ns;
     size_t first = grad_rows(&contig, &n);
@@ -160,10 +138,10 @@ static void test_dp_contiguous(void **state)
     grad_flows(&strided, n, stride2, sent);
     for (uint32_t g = 0; g < 8; g++)
         assert_int_equal(sent[g], 6 * ((1u << 20) / 4));
-    done(&all);
-    done(&all_c);
-    done(&strided);
-    done(&contig);
+    tu_wl_done(&all);
+    tu_wl_done(&all_c);
+    tu_wl_done(&strided);
+    tu_wl_done(&contig);
 }
 
 /* The double binary tree as the gradient all-reduce, one group of 8 and two
@@ -176,26 +154,26 @@ static void test_grad_tree(void **state)
 {
     (void)state;
     struct cfg c = gradcfg();
-    struct run ring, tree, tree4, tree_g;
-    run(&c, &ring);
+    struct tu_wl ring, tree, tree4, tree_g;
+    tu_wl_run(&c, &ring);
     c.wl.grad_algo = WL_GRAD_TREE;
-    run(&c, &tree);
+    tu_wl_run(&c, &tree);
     c.wl.grad_chunks = 4;
-    run(&c, &tree4);
+    tu_wl_run(&c, &tree4);
     c.wl.dp_size = 4;
     c.wl.dp_layout = WL_DP_CONTIGUOUS;
-    run(&c, &tree_g);
+    tu_wl_run(&c, &tree_g);
     same_forward(&ring, &tree);
     same_forward(&ring, &tree4);
     const uint64_t S = 1u << 20;
     struct {
-        struct run *x;
+        struct tu_wl *x;
         uint32_t P, groups, C;
         uint32_t (*group_of)(uint32_t);
     } cases[] = {
         {&tree, 8, 1, 1, one_group}, {&tree4, 8, 1, 4, one_group}, {&tree_g, 4, 2, 4, block4}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        struct run *x = cases[k].x;
+        struct tu_wl *x = cases[k].x;
         size_t n;
         size_t first = grad_rows(x, &n);
         assert_int_equal(n, (size_t)cases[k].groups * 2 * (cases[k].P - 1) * 2 * cases[k].C);
@@ -221,10 +199,10 @@ static void test_grad_tree(void **state)
         }
         assert_int_equal(seen, (1u << cases[k].C) - 1);
     }
-    done(&ring);
-    done(&tree);
-    done(&tree4);
-    done(&tree_g);
+    tu_wl_done(&ring);
+    tu_wl_done(&tree);
+    tu_wl_done(&tree4);
+    tu_wl_done(&tree_g);
 }
 
 /* Halving-doubling as the gradient all-reduce: 2 log2 P steps of P messages
@@ -236,10 +214,10 @@ static void test_grad_hd(void **state)
     struct cfg c = gradcfg();
     c.wl.grad_algo = WL_GRAD_HALVING_DOUBLING;
     c.wl.dp_size = 4;
-    struct run x, ring;
-    run(&c, &x);
+    struct tu_wl x, ring;
+    tu_wl_run(&c, &x);
     c.wl.grad_algo = WL_GRAD_RING;
-    run(&c, &ring);
+    tu_wl_run(&c, &ring);
     same_forward(&ring, &x);
     size_t n;
     size_t first = grad_rows(&x, &n);
@@ -258,8 +236,8 @@ static void test_grad_hd(void **state)
         assert_string_equal(x.r.run.phases[first + k].phase,
                             s < 2 ? "grad_reduce_scatter" : "grad_allgather");
     }
-    done(&x);
-    done(&ring);
+    tu_wl_done(&x);
+    tu_wl_done(&ring);
 }
 
 /* The pipelined ring as the gradient all-reduce (grad_chunks = 4): each
@@ -269,10 +247,10 @@ static void test_grad_ring_chunks(void **state)
 {
     (void)state;
     struct cfg c = gradcfg();
-    struct run one, four;
-    run(&c, &one);
+    struct tu_wl one, four;
+    tu_wl_run(&c, &one);
     c.wl.grad_chunks = 4;
-    run(&c, &four);
+    tu_wl_run(&c, &four);
     same_forward(&one, &four);
     size_t n1, n4;
     grad_rows(&one, &n1);
@@ -288,8 +266,8 @@ static void test_grad_ring_chunks(void **state)
     grad_flows(&four, n4, one_group, s4);
     for (uint32_t g = 0; g < 8; g++)
         assert_int_equal(s4[g], s1[g]);
-    done(&one);
-    done(&four);
+    tu_wl_done(&one);
+    tu_wl_done(&four);
 }
 
 /* Decode's KV model: every attention row lasts attn_us plus tokens_per_gpu
@@ -303,12 +281,12 @@ static void test_decode_kv(void **state)
     c.wl.dense_bytes = 0;
     c.wl.stage = WL_STAGE_DECODE;
     c.wl.attn_us = 10;
-    struct run base, kv;
-    run(&c, &base);
+    struct tu_wl base, kv;
+    tu_wl_run(&c, &base);
     c.wl.kv_context = 2048;
     c.wl.kv_bytes = 4096;
     c.wl.hbm_gbps = 3350;
-    run(&c, &kv);
+    tu_wl_run(&c, &kv);
     /* 16 sequences x 2048 tokens x 4096 bytes at 3350 GB/s: 40.06 us */
     double kv_us = 16.0 * 2048 * 4096 / 3350e9 * 1e6;
     simtime_t kv_ps = (simtime_t)llround(kv_us * (double)PS_PER_US);
@@ -331,12 +309,12 @@ static void test_decode_kv(void **state)
     simtime_t end_k = kv.r.run.phases[kv.r.run.nphases - 1].end_ps;
     assert_int_equal(end_k - end_b, 2 * kv_ps);
     /* without attn_us the KV reads alone make each layer's attention row */
-    struct run none, kv0;
+    struct tu_wl none, kv0;
     c.wl.attn_us = 0;
     c.wl.kv_context = 0;
-    run(&c, &none);
+    tu_wl_run(&c, &none);
     c.wl.kv_context = 2048;
-    run(&c, &kv0);
+    tu_wl_run(&c, &kv0);
     assert_int_equal(kv0.r.run.nphases, none.r.run.nphases + 2);
     nattn = 0;
     for (size_t i = 0; i < kv0.r.run.nphases; i++)
@@ -348,10 +326,10 @@ static void test_decode_kv(void **state)
     assert_int_equal(kv0.r.run.phases[kv0.r.run.nphases - 1].end_ps -
                          none.r.run.phases[none.r.run.nphases - 1].end_ps,
                      2 * kv_ps);
-    done(&base);
-    done(&kv);
-    done(&none);
-    done(&kv0);
+    tu_wl_done(&base);
+    tu_wl_done(&kv);
+    tu_wl_done(&none);
+    tu_wl_done(&kv0);
 }
 
 int main(void)

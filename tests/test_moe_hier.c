@@ -264,14 +264,6 @@ static void test_hier_equals_direct_top1(void **state)
     wl_result_free(&h.r);
 }
 
-static simtime_t last_end(const struct wl_result *r)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < r->run.nphases; i++)
-        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
-    return end;
-}
-
 /* Sum of the durations of the compute rows (ideal 0) or of the network
  * rows. */
 static simtime_t busy(const struct wl_result *r, int net)
@@ -308,7 +300,7 @@ static void test_dual_batch_bounds(void **state)
         assert_int_equal(bytes_named(&dual.r, "combine"), bytes_named(&one.r, "combine"));
         for (size_t i = 0; i < one.r.ngpu_load; i++)
             assert_int_equal(dual.r.gpu_load[i].tokens, one.r.gpu_load[i].tokens);
-        simtime_t step = last_end(&dual.r), single = last_end(&one.r);
+        simtime_t step = tu_end(&dual.r), single = tu_end(&one.r);
         simtime_t comp = busy(&dual.r, 0), comm = busy(&dual.r, 1);
         print_message("%s: single %.2f us, dual %.2f us, compute %.2f us, comm %.2f us\n",
                       hier ? "hierarchical" : "direct", (double)single / 1e6, (double)step / 1e6,

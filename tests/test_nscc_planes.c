@@ -17,7 +17,7 @@
  *    cc = window's run (measured 1.170 x the bound, 1.064 x window's: the
  *    flows' windows, 1.5 BDP at the NIC's rate, queue at the plane ports
  *    and ECN marks cut them). */
-#include "testutil.h"
+#include "fabric_spec.h"
 
 #include "sim/eng.h"
 #include "sim/pkt_eng.h"
@@ -26,17 +26,10 @@
 static struct cfg np_cfg(int path)
 {
     struct cfg c;
-    cfg_defaults(&c);
-    c.topo.kind = TOPO_RAIL;
-    c.topo.groups = 2;
-    c.topo.servers_per_group = 2;
-    c.topo.gpus_per_host = 4;
-    c.topo.spines = 1;
-    c.topo.planes = 2;
+    rail_spec(&c, 2, 2, 4, 1, 2, TOPO_XR_PXN);
     c.topo.host_gbps = 100;
     c.topo.fabric_gbps = 200;
     c.topo.link_latency_ns = 700;
-    topo_spec_resolve(&c.topo);
     c.tr.path = path;
     c.tr.cc = CC_NSCC;
     struct topo *t;

@@ -8,16 +8,9 @@
  * with gap 0 sprays; adaptive at every switch beats or equals ecmp on a
  * fat-tree permutation; a lone flow finishes at its closed form under every
  * mode; runs repeat exactly. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include "sim/ecmp.h"
-#include "sim/eng.h"
-#include "sim/ethereal.h"
-#include "topo/topo.h"
-
-static const int all_paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                                PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS (sizeof all_paths / sizeof all_paths[0])
 
 static void ls_spec(struct cfg *c, int64_t leaves, int64_t spines, int64_t hpl)
 {
@@ -26,39 +19,6 @@ static void ls_spec(struct cfg *c, int64_t leaves, int64_t spines, int64_t hpl)
     c->topo.spines = spines;
     c->topo.hosts_per_leaf = hpl;
     c->topo.host_gbps = c->topo.fabric_gbps = 100;
-}
-
-static void ft_spec(struct cfg *c, int64_t pods, int64_t lpp, int64_t app, int64_t cores,
-                    int64_t hpl)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FAT_TREE;
-    c->topo.pods = pods;
-    c->topo.leaves_per_pod = lpp;
-    c->topo.aggs_per_pod = app;
-    c->topo.cores = cores;
-    c->topo.hosts_per_leaf = hpl;
-    topo_spec_resolve(&c->topo);
-}
-
-/* Runs c's workload through the executor (as `moesim run` does). */
-static void drive(const struct cfg *c, struct topo **t, struct wl_result *r)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), *t, &g, &e) != 0) fail_msg("%s", e.msg);
-    if (wl_drive(&g, *t, TU_SPECS(c), r, &e) != 0) fail_msg("%s", e.msg);
-    if (r->run.invariant[0]) fail_msg("%s", r->run.invariant);
-    g.destroy(g.state);
-}
-
-static simtime_t end_of(const struct wl_result *r)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < r->run.nphases; i++)
-        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
-    return end;
 }
 
 /* The reverse port of q (the link's other direction). */
@@ -114,7 +74,7 @@ static void test_ethereal_alltoall(void **state)
             c.tr.path = mode ? PATH_ECMP : PATH_ETHEREAL;
             struct topo *t;
             struct wl_result r;
-            drive(&c, &t, &r);
+            tu_run(&c, &r, &t);
             uint64_t mx, mn;
             spread_of(t, &r, TP_LEAF_UP, 4096, (uint64_t)c.tr.ack_bytes, &mx, &mn);
             uint64_t H = t->hosts, hpl = t->hosts_per_leaf, pkts = (uint64_t)c.wl.bytes / 4096;
@@ -149,7 +109,7 @@ static void test_ethereal_live_uplinks(void **state)
     c.tr.path = PATH_ETHEREAL;
     struct topo *t;
     struct wl_result r;
-    drive(&c, &t, &r);
+    tu_run(&c, &r, &t);
     uint64_t mx = 0, mn = UINT64_MAX;
     for (uint32_t q = 0; q < t->nports; q++) {
         if (t->ports[q].kind != TP_LEAF_UP) continue;
@@ -234,7 +194,7 @@ static void test_ethereal_ring(void **state)
         c.tr.path = mode ? PATH_ECMP : PATH_ETHEREAL;
         struct topo *t;
         struct wl_result r;
-        drive(&c, &t, &r);
+        tu_run(&c, &r, &t);
         assert_int_equal(r.run.nphases, 2 * (N - 1) * N);
         uint64_t mx, mn;
         spread_of(t, &r, TP_LEAF_UP, 4096, (uint64_t)c.tr.ack_bytes, &mx, &mn);
@@ -285,7 +245,7 @@ static void test_ethereal_fat_tree(void **state)
         c.tr.path = mode ? PATH_ECMP : PATH_ETHEREAL;
         struct topo *t;
         struct wl_result r;
-        drive(&c, &t, &r);
+        tu_run(&c, &r, &t);
         uint64_t mx, mn, amx, amn;
         spread_of(t, &r, TP_LEAF_UP, 4096, (uint64_t)c.tr.ack_bytes, &mx, &mn);
         spread_of(t, &r, TP_AGG_UP, 4096, (uint64_t)c.tr.ack_bytes, &amx, &amn);
@@ -393,8 +353,8 @@ static void test_flowlet_limits(void **state)
             c.tr.flowlet_gap_ns = gaps[m];
             struct wl_result r;
             if (t) topo_destroy(t);
-            drive(&c, &t, &r);
-            end[m] = end_of(&r);
+            tu_run(&c, &r, &t);
+            end[m] = tu_end(&r);
             bytes[m] = xmalloc(t->nports * sizeof *bytes[m]);
             for (uint32_t q = 0; q < t->nports; q++)
                 bytes[m][q] = r.run.ports[q].bytes;
@@ -439,8 +399,8 @@ static void test_adaptive_fat_tree(void **state)
             c.tr.path = m ? PATH_ADAPTIVE : PATH_ECMP;
             struct topo *t;
             struct wl_result r;
-            drive(&c, &t, &r);
-            end[m] = end_of(&r);
+            tu_run(&c, &r, &t);
+            end[m] = tu_end(&r);
             wl_result_free(&r);
             topo_destroy(t);
         }
@@ -448,15 +408,6 @@ static void test_adaptive_fat_tree(void **state)
             fail_msg("seed %lld: adaptive %llu ps after ecmp's %llu ps", (long long)seed,
                      (unsigned long long)end[1], (unsigned long long)end[0]);
     }
-}
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
 }
 
 /* A lone flow across the fabric (two leaves of a leaf-spine; two pods of a
@@ -520,8 +471,8 @@ static void test_determinism(void **state)
             for (int k = 0; k < 2; k++) {
                 struct topo *t;
                 struct wl_result r;
-                drive(&c, &t, &r);
-                end[k] = end_of(&r);
+                tu_run(&c, &r, &t);
+                end[k] = tu_end(&r);
                 np = t->nports;
                 bytes[k] = xmalloc(np * sizeof *bytes[k]);
                 for (uint32_t q = 0; q < np; q++)

@@ -10,89 +10,10 @@
  * rails; [faults] on a rail, on both engines; a lone flow on the flow
  * engine as on the packet engine; bad shapes are refused with the key at
  * fault and its text. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
-
-#include "sim/eng.h"
-#include "sim/ethereal.h"
-#include "topo/topo.h"
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
-}
-
-static const int paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                            PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS ((int)(sizeof paths / sizeof paths[0]))
-
-/* groups x servers_per_group servers of G GPUs, S spines. */
-static void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int xr)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_RAIL;
-    c->topo.groups = groups;
-    c->topo.servers_per_group = spg;
-    c->topo.gpus_per_host = G;
-    c->topo.spines = S;
-    c->topo.cross_rail = xr;
-    topo_spec_resolve(&c->topo);
-}
-
-/* Bytes per port kind of the last run (data and acknowledgements). */
-static uint64_t kind_bytes[TP_KIND_COUNT];
-
-/* Runs demands from time 0; checks the engine's invariants, that every
- * byte is delivered, and that every switch (NVLink switches included)
- * sends on exactly the bytes it receives. Returns the last completion. */
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n)
-{
-    struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
-    last_end = 0;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
-        total += d[i].bytes;
-    }
-    eng_run(e);
-    char msg[384];
-    if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
-    assert_int_equal(eng_stats(e)->data_bytes_delivered, total);
-    uint32_t nodes = t->nswitches + t->hosts / t->gpus_per_host; /* and NVLink switches */
-    uint64_t *in = xcalloc(nodes, sizeof *in), *out = xcalloc(nodes, sizeof *out);
-    memset(kind_bytes, 0, sizeof kind_bytes);
-    for (uint32_t p = 0; p < t->nports; p++) {
-        const struct topo_port *tp = &t->ports[p];
-        uint64_t b = eng_port(e, p)->bytes;
-        kind_bytes[tp->kind] += b;
-        if (tp->dst >= t->hosts) in[tp->dst - t->hosts] += b;
-        if (tp->src >= t->hosts) out[tp->src - t->hosts] += b;
-    }
-    for (uint32_t s = 0; s < nodes; s++)
-        if (in[s] != out[s])
-            fail_msg("switch %u: %llu bytes in, %llu out", s, (unsigned long long)in[s],
-                     (unsigned long long)out[s]);
-    free(in);
-    free(out);
-    eng_destroy(e);
-    return last_end;
-}
-
-static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                       size_t n)
-{
-    if (c->tr.path == PATH_ETHEREAL) return eth_ideal_ps(t, d, n, (uint32_t)c->tr.mtu);
-    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
-                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
-}
 
 /* The ports of a route are connected, of the given kinds, in order. */
 static void check_route(const struct topo *t, uint32_t a, uint32_t b, uint32_t k, const int *want,
@@ -114,7 +35,7 @@ static void test_rail_routes(void **state)
 {
     (void)state;
     struct cfg c;
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_PXN);
     assert_int_equal(c.topo.leaves, 8);
     assert_int_equal(c.topo.hosts_per_leaf, 2);
     struct topo *t;
@@ -170,13 +91,13 @@ static void test_rail_routes(void **state)
     assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_LEAF),
                      topo_path_latency(t, 0, 4, 0));
     topo_destroy(t);
-    rail_spec(&c, 1, 2, 4, 3, TOPO_XR_PXN); /* one group: PXN never reaches a spine */
+    rail_spec(&c, 1, 2, 4, 3, 1, TOPO_XR_PXN); /* one group: PXN never reaches a spine */
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     assert_int_equal(topo_spec_route_prop_ps(&c.topo, TOPO_ROUTE_FABRIC),
                      topo_path_latency(t, 0, 5, 0));
     topo_destroy(t);
 
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_SPINE);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_SPINE);
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
     check_route(t, 0, 1, 0, nvl, 2);
     check_route(t, 0, 5, 1, rails, 4);
@@ -231,7 +152,7 @@ static void test_lone_flows(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 3, cases[i].xr);
+        rail_spec(&c, 2, 2, 4, 3, 1, cases[i].xr);
         c.topo.host_gbps = 100;
         c.topo.fabric_gbps = 200;
         c.topo.nvlink_gbps = 400;
@@ -245,11 +166,11 @@ static void test_lone_flows(void **state)
         simtime_t want = recurrence(size, (uint64_t)c.tr.mtu, cases[i].r, cases[i].lat, cases[i].n);
         struct topo_demand d = {cases[i].a, cases[i].b, size};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, &d, 1);
             if (c.tr.path != PATH_SPLIT && c.tr.path != PATH_ETHEREAL) { /* one flow */
                 if (got != want)
-                    fail_msg("case %zu path %d: %llu ps, want %llu", i, paths[m],
+                    fail_msg("case %zu path %d: %llu ps, want %llu", i, all_paths[m],
                              (unsigned long long)got, (unsigned long long)want);
                 assert_int_equal(ideal(t, &c, &d, 1), want);
             }
@@ -271,17 +192,14 @@ static void test_all_to_all(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        size_t n = 0;
         struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-        for (uint32_t a = 0; a < t->hosts; a++)
-            for (uint32_t b = 0; b < t->hosts; b++)
-                if (a != b) d[n++] = (struct topo_demand){a, b, 100000};
+        size_t n = all_to_all(t, 100000, 0, 0, d);
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
             if (c.tr.path == PATH_SPRAY)
@@ -301,7 +219,7 @@ static void test_pxn_avoids_spines(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 3, 4, 2, xr);
+        rail_spec(&c, 2, 3, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -313,7 +231,7 @@ static void test_pxn_avoids_spines(void **state)
                 if (a / per_group == b / per_group && a / G != b / G && a % G != b % G)
                     d[n++] = (struct topo_demand){a, b, 30000 + 7 * n};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             run(t, &c, d, n);
             uint64_t nv = kind_bytes[TP_NVL_UP], up = kind_bytes[TP_HOST_UP];
             if (xr == TOPO_XR_PXN) {
@@ -342,7 +260,7 @@ static void test_same_rail_permutation(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 3, 2, 4, 2, xr);
+        rail_spec(&c, 3, 2, 4, 2, 1, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -351,7 +269,7 @@ static void test_same_rail_permutation(void **state)
         for (uint32_t a = 0; a < t->hosts; a++)
             d[n++] = (struct topo_demand){a, (a + 4) % t->hosts, 200000};
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n);
             assert_int_equal(kind_bytes[TP_NVL_UP], 0);
             assert_int_equal(kind_bytes[TP_NVL_DOWN], 0);
@@ -376,7 +294,7 @@ static void test_random_above_bound(void **state)
         struct cfg c;
         rail_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 3),
                   1 + (int64_t)gsl_rng_uniform_int(r, 3), 2 + (int64_t)gsl_rng_uniform_int(r, 3),
-                  1 + (int64_t)gsl_rng_uniform_int(r, 3), (int)gsl_rng_uniform_int(r, 2));
+                  1 + (int64_t)gsl_rng_uniform_int(r, 3), 1, (int)gsl_rng_uniform_int(r, 2));
         c.topo.host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.nvlink_gbps = gbps[gsl_rng_uniform_int(r, 3)];
@@ -399,11 +317,11 @@ static void test_random_above_bound(void **state)
                 d[n++] = (struct topo_demand){a, b, 1 + gsl_rng_uniform_int(r, 20 * c.tr.mtu)};
             }
         for (int i = 0; i < NPATHS; i++) {
-            c.tr.path = paths[i];
+            c.tr.path = all_paths[i];
             simtime_t lo = ideal(t, &c, d, n), got = run(t, &c, d, n);
             if (got < lo)
-                fail_msg("seed %lu path %d: cct %llu ps below the ideal %llu ps", seed, paths[i],
-                         (unsigned long long)got, (unsigned long long)lo);
+                fail_msg("seed %lu path %d: cct %llu ps below the ideal %llu ps", seed,
+                         all_paths[i], (unsigned long long)got, (unsigned long long)lo);
             if ((double)got / (double)lo < least) least = (double)got / (double)lo;
         }
         topo_destroy(t);
@@ -424,20 +342,17 @@ static void test_faults_and_flow_engine(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        rail_spec(&c, 2, 2, 4, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 1, xr);
         snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "r0-s1 r5-s0");
         snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "r2-s0:0.25");
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
         assert_int_equal(t->ndown, 4);
-        size_t n = 0;
         struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-        for (uint32_t a = 0; a < t->hosts; a++)
-            for (uint32_t b = 0; b < t->hosts; b++)
-                if (a != b) d[n++] = (struct topo_demand){a, b, 50000};
+        size_t n = all_to_all(t, 50000, 0, 0, d);
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
             for (uint32_t q = 0; q < t->nports; q++)
@@ -468,7 +383,7 @@ static void test_faults_and_flow_engine(void **state)
     /* a lone flow on the flow engine (same rail, PXN): as the packet
      * engine's, within 0.5%, and at the bound */
     struct cfg c;
-    rail_spec(&c, 2, 2, 4, 3, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 1, TOPO_XR_PXN);
     c.tr.window_bytes = 1 << 30; /* no window stall (the flow engine has none) */
     struct topo *t;
     struct err e;
@@ -505,20 +420,20 @@ static void test_bad_shapes(void **state)
     struct cfg c;
     const struct opt_def *bad = NULL;
     struct err e;
-    rail_spec(&c, 2, 2, 1, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 1, 2, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "gpus_per_host");
     assert_string_equal(e.msg, "topology.gpus_per_host: 1 GPU per server: a rail fabric has a rail "
                                "per GPU of a server and needs at least 2");
-    rail_spec(&c, 4096, 1, 8, 1024, TOPO_XR_PXN);
+    rail_spec(&c, 4096, 1, 8, 1024, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "spines");
     assert_string_equal(e.msg, "topology.spines: 33554432 rail switches x spines links, more than "
                                "this build holds (16777216)");
-    rail_spec(&c, 4096, 1, 64, 1, TOPO_XR_PXN);
+    rail_spec(&c, 4096, 1, 64, 1, 1, TOPO_XR_PXN);
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);
     assert_string_equal(bad->key, "groups");
-    rail_spec(&c, 2, 2, 8, 2, TOPO_XR_SPINE);
+    rail_spec(&c, 2, 2, 8, 2, 1, TOPO_XR_SPINE);
     assert_int_equal(topo_check(&c.topo, &bad, &e), 0);
     assert_true(topo_memory_bytes(&c.topo) > topo_port_count(&c.topo) * sizeof(struct topo_port));
 }

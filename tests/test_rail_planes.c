@@ -10,41 +10,10 @@
  * and both cross-rail options; the ideal bound counts a host's plane ports
  * as one group (a lone flow's bound is the NIC's rate, not a plane's) and
  * no run on random plane rails ends below it; bad shapes are refused. */
-#include "testutil.h"
+#include "fabric_run.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
-
-#include "sim/eng.h"
-#include "sim/ethereal.h"
-#include "topo/topo.h"
-
-static simtime_t last_end;
-static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
-                    const struct res_flow_loss *loss)
-{
-    (void)loss;
-    (void)ctx, (void)e, (void)tag, (void)start;
-    if (end > last_end) last_end = end;
-}
-
-static const int paths[] = {PATH_ECMP,     PATH_SPRAY,   PATH_SPRAY_RR, PATH_SPLIT,
-                            PATH_ADAPTIVE, PATH_FLOWLET, PATH_ETHEREAL};
-#define NPATHS ((int)(sizeof paths / sizeof paths[0]))
-
-static void plane_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int64_t P,
-                       int xr)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_RAIL;
-    c->topo.groups = groups;
-    c->topo.servers_per_group = spg;
-    c->topo.gpus_per_host = G;
-    c->topo.spines = S;
-    c->topo.planes = P;
-    c->topo.cross_rail = xr;
-    topo_spec_resolve(&c->topo);
-}
 
 /* The plane of a switch node: rail switches, then spines, plane by plane. */
 static uint32_t plane_of(const struct topo *t, uint32_t node)
@@ -53,60 +22,13 @@ static uint32_t plane_of(const struct topo *t, uint32_t node)
     return x < t->leaves ? x / t->plane_leaves : (x - t->leaves) / (t->spines / t->planes);
 }
 
-/* Data and acknowledgement bytes of the last run per plane on host_up. */
-static uint64_t plane_up_bytes[4];
-
-/* Runs demands from time 0 on engine `kind`: the engine's invariants,
- * every byte delivered, every switch sending what it receives. */
-static simtime_t run_kind(int kind, const struct topo *t, const struct cfg *c,
-                          const struct topo_demand *d, size_t n)
+/* Data and acknowledgement bytes of the last run on plane k's host_up ports. */
+static uint64_t plane_up(const struct topo *t, uint32_t k)
 {
-    struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create_kind(kind, t, &c->tr, (uint64_t)c->sim.seed, &h);
-    last_end = 0;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
-        total += d[i].bytes;
-    }
-    eng_run(e);
-    char msg[384];
-    if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
-    assert_int_equal(eng_stats(e)->data_bytes_delivered, total);
-    uint32_t nodes = t->nswitches + t->hosts / t->gpus_per_host;
-    uint64_t *in = xcalloc(nodes, sizeof *in), *out = xcalloc(nodes, sizeof *out);
-    memset(plane_up_bytes, 0, sizeof plane_up_bytes);
-    for (uint32_t p = 0; p < t->nports; p++) {
-        const struct topo_port *tp = &t->ports[p];
-        uint64_t b = eng_port(e, p)->bytes;
-        if (tp->down) assert_int_equal(b, 0);
-        if (tp->kind == TP_HOST_UP) plane_up_bytes[plane_of(t, tp->dst)] += b;
-        if (tp->dst >= t->hosts) in[tp->dst - t->hosts] += b;
-        if (tp->src >= t->hosts) out[tp->src - t->hosts] += b;
-    }
-    if (kind == ENGINE_PACKET)
-        for (uint32_t s = 0; s < nodes; s++)
-            if (in[s] != out[s])
-                fail_msg("switch %u: %llu bytes in, %llu out", s, (unsigned long long)in[s],
-                         (unsigned long long)out[s]);
-    free(in);
-    free(out);
-    eng_destroy(e);
-    return last_end;
-}
-
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n)
-{
-    return run_kind(ENGINE_PACKET, t, c, d, n);
-}
-
-static simtime_t ideal(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                       size_t n)
-{
-    if (c->tr.path == PATH_ETHEREAL) return eth_ideal_ps(t, d, n, (uint32_t)c->tr.mtu);
-    return topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu,
-                         c->tr.path == PATH_SPLIT ? (uint32_t)c->tr.subflows : 1);
+    uint64_t b = 0;
+    for (uint32_t p = 0; p < t->nports; p++)
+        if (t->ports[p].kind == TP_HOST_UP && plane_of(t, t->ports[p].dst) == k) b += port_bytes[p];
+    return b;
 }
 
 /* 2 groups of 2 servers of 4 GPUs, 3 spines, 2 planes: 16 rail switches
@@ -116,7 +38,7 @@ static void test_plane_ports_routes(void **state)
 {
     (void)state;
     struct cfg c;
-    plane_spec(&c, 2, 2, 4, 3, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 3, 2, TOPO_XR_PXN);
     assert_int_equal(c.topo.leaves, 8); /* the spec's: one plane's, for the workloads */
     c.topo.host_gbps = 400;
     struct topo *t;
@@ -232,7 +154,7 @@ static void test_plane_lone_flow(void **state)
     for (int xr = 0; xr < 2; xr++)
         for (size_t i = 0; i < 3; i++) {
             struct cfg c;
-            plane_spec(&c, 2, 2, 4, 1, 2, xr);
+            rail_spec(&c, 2, 2, 4, 1, 2, xr);
             c.topo.host_gbps = 100;
             c.topo.fabric_gbps = 200;
             c.topo.link_latency_ns = 700;
@@ -258,15 +180,15 @@ static void test_plane_lone_flow(void **state)
             if (got != want_alt)
                 fail_msg("xr %d pair %zu spray_rr: %llu ps, want %llu", xr, i,
                          (unsigned long long)got, (unsigned long long)want_alt);
-            assert_int_equal(plane_up_bytes[0] > 0, 1);
-            assert_int_equal(plane_up_bytes[1] > 0, 1);
+            assert_int_equal(plane_up(t, 0) > 0, 1);
+            assert_int_equal(plane_up(t, 1) > 0, 1);
             /* one plane: 50 Gb/s; both: about 100 */
             assert_true((double)want_alt < 0.52 * (double)want_one);
             simtime_t lo = ideal(t, &c, &d, 1);
             assert_true(lo <= want_alt);
             assert_true((double)want_alt < 1.01 * (double)lo);
             for (int m = 0; m < NPATHS; m++) {
-                c.tr.path = paths[m];
+                c.tr.path = all_paths[m];
                 assert_true(run(t, &c, &d, 1) >= ideal(t, &c, &d, 1));
             }
             free(one);
@@ -284,34 +206,31 @@ static void test_plane_all_to_all(void **state)
     (void)state;
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        plane_spec(&c, 2, 2, 4, 2, 2, xr);
+        rail_spec(&c, 2, 2, 4, 2, 2, xr);
         struct topo *t;
         struct err e;
         assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-        size_t n = 0;
         struct topo_demand *d = xcalloc((size_t)t->hosts * t->hosts, sizeof *d);
-        for (uint32_t a = 0; a < t->hosts; a++)
-            for (uint32_t b = 0; b < t->hosts; b++)
-                if (a != b) d[n++] = (struct topo_demand){a, b, 100000};
+        size_t n = all_to_all(t, 100000, 0, 0, d);
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             assert_true(got >= lo);
-            assert_true(plane_up_bytes[0] > 0 && plane_up_bytes[1] > 0);
-            double half = (double)(plane_up_bytes[0] + plane_up_bytes[1]) / 2;
+            assert_true(plane_up(t, 0) > 0 && plane_up(t, 1) > 0);
+            double half = (double)(plane_up(t, 0) + plane_up(t, 1)) / 2;
             if (c.tr.path == PATH_SPRAY) {
-                assert_true(fabs((double)plane_up_bytes[0] - half) < 0.1 * half);
+                assert_true(fabs((double)plane_up(t, 0) - half) < 0.1 * half);
                 print_message("2-plane rail all-to-all, cross_rail %s, spray: cct/ideal %.4f\n",
                               xr ? "spine" : "pxn", (double)got / (double)lo);
             }
             if (c.tr.path == PATH_ETHEREAL) /* every plane's paths, each as often */
-                assert_true(fabs((double)plane_up_bytes[0] - half) < 0.02 * half);
+                assert_true(fabs((double)plane_up(t, 0) - half) < 0.02 * half);
             if (c.tr.path == PATH_SPRAY || c.tr.path == PATH_ECMP) {
                 simtime_t f = run_kind(ENGINE_FLOW, t, &c, d, n);
                 assert_true(f >= lo);
                 if (c.tr.path == PATH_SPRAY) { /* the fluid spray: every plane alike */
-                    double h2 = (double)(plane_up_bytes[0] + plane_up_bytes[1]) / 2;
-                    assert_true(fabs((double)plane_up_bytes[0] - h2) < 0.01 * h2);
+                    double h2 = (double)(plane_up(t, 0) + plane_up(t, 1)) / 2;
+                    assert_true(fabs((double)plane_up(t, 0) - h2) < 0.01 * h2);
                 }
             }
         }
@@ -328,8 +247,8 @@ static void test_plane_ideal(void **state)
 {
     (void)state;
     struct cfg c1, c2;
-    plane_spec(&c1, 2, 2, 4, 2, 1, TOPO_XR_PXN);
-    plane_spec(&c2, 2, 2, 4, 2, 2, TOPO_XR_PXN);
+    rail_spec(&c1, 2, 2, 4, 2, 1, TOPO_XR_PXN);
+    rail_spec(&c2, 2, 2, 4, 2, 2, TOPO_XR_PXN);
     c1.topo.host_gbps = c2.topo.host_gbps = 100;
     struct topo *t1, *t2;
     struct err e;
@@ -356,9 +275,9 @@ static void test_plane_random_above_bound(void **state)
         struct cfg c;
         int64_t G = 2 + (int64_t)gsl_rng_uniform_int(r, 3),
                 S = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
-        plane_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
-                   1 + (int64_t)gsl_rng_uniform_int(r, 3), G, S,
-                   2 + (int64_t)gsl_rng_uniform_int(r, 2), (int)gsl_rng_uniform_int(r, 2));
+        rail_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
+                  1 + (int64_t)gsl_rng_uniform_int(r, 3), G, S,
+                  2 + (int64_t)gsl_rng_uniform_int(r, 2), (int)gsl_rng_uniform_int(r, 2));
         c.topo.host_gbps = 100 * (double)(1 + gsl_rng_uniform_int(r, 4));
         c.topo.fabric_gbps = 100 * (double)(1 + gsl_rng_uniform_int(r, 4));
         c.tr.mtu = gsl_rng_uniform_int(r, 2) ? 4096 : 1500;
@@ -379,10 +298,10 @@ static void test_plane_random_above_bound(void **state)
                 if (keep) d[n++] = (struct topo_demand){a, b, 1 + gsl_rng_uniform_int(r, 200000)};
             }
         for (int m = 0; m < NPATHS; m++) {
-            c.tr.path = paths[m];
+            c.tr.path = all_paths[m];
             simtime_t got = run(t, &c, d, n), lo = ideal(t, &c, d, n);
             if (got < lo)
-                fail_msg("instance %d path %d: %llu ps below the bound %llu", inst, paths[m],
+                fail_msg("instance %d path %d: %llu ps below the bound %llu", inst, all_paths[m],
                          (unsigned long long)got, (unsigned long long)lo);
             if ((double)got / (double)lo < least) least = (double)got / (double)lo;
         }
@@ -407,7 +326,7 @@ static void test_plane_gpu_link_down(void **state)
     const int modes[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_ADAPTIVE, PATH_FLOWLET};
     for (int xr = 0; xr < 2; xr++) {
         struct cfg c;
-        plane_spec(&c, 2, 2, 4, 1, 2, xr);
+        rail_spec(&c, 2, 2, 4, 1, 2, xr);
         c.topo.host_gbps = 100;
         c.topo.fabric_gbps = 200;
         c.topo.link_latency_ns = 700;
@@ -431,7 +350,7 @@ static void test_plane_gpu_link_down(void **state)
                 if (got != want)
                     fail_msg("xr %d pair %zu mode %d: %llu ps, want %llu", xr, i, modes[m],
                              (unsigned long long)got, (unsigned long long)want);
-                assert_int_equal(plane_up_bytes[1], 0);
+                assert_int_equal(plane_up(t, 1), 0);
             }
         }
         free(one);
@@ -447,10 +366,10 @@ static void test_plane_gpu_link_down(void **state)
             for (uint32_t b = 0; b < H; b++)
                 if (a != b) d[n++] = (struct topo_demand){a, b, 65536};
         for (int i = 0; i < NPATHS; i++) {
-            c.tr.path = h.tr.path = paths[i];
+            c.tr.path = h.tr.path = all_paths[i];
             simtime_t got = run(t, &c, d, n), lb = ideal(t, &c, d, n), lb0 = ideal(th, &h, d, n);
             if (got < lb)
-                fail_msg("xr %d %d: %llu below the bound %llu", xr, paths[i],
+                fail_msg("xr %d %d: %llu below the bound %llu", xr, all_paths[i],
                          (unsigned long long)got, (unsigned long long)lb);
             assert_true(lb > lb0);
         }
@@ -467,7 +386,7 @@ static void test_plane_bad(void **state)
     struct cfg c;
     const struct opt_def *bad = NULL;
     struct err e;
-    plane_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
     /* h0 on plane 1 only, h4 (the same rail) on plane 0 only */
     snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r0 h4-r8");
     assert_int_equal(topo_check(&c.topo, &bad, &e), -1);

@@ -24,7 +24,7 @@
  *    NVLink relays), drop-tail losses are recovered under both
  *    recoveries, cc = window and nscc, ecmp and spray;
  *  - runs repeat exactly. */
-#include "testutil.h"
+#include "fabric_spec.h"
 #include "bneck.h"
 
 #include "sim/eng.h"
@@ -399,14 +399,7 @@ static void test_planes_recovered(void **state)
         for (int r = REC_GOBACK_N; r <= REC_SELECTIVE; r++)
             for (int path = PATH_ECMP; path <= PATH_SPRAY; path++) {
                 struct cfg c;
-                cfg_defaults(&c);
-                c.topo.kind = TOPO_RAIL;
-                c.topo.groups = 2;
-                c.topo.servers_per_group = 2;
-                c.topo.gpus_per_host = 4;
-                c.topo.spines = 2;
-                c.topo.planes = 2;
-                topo_spec_resolve(&c.topo);
+                rail_spec(&c, 2, 2, 4, 2, 2, TOPO_XR_PXN);
                 c.tr.path = path;
                 c.tr.recovery = r;
                 c.tr.rto_ns = 50000;

@@ -39,32 +39,13 @@ static struct cfg rcfg(int overlap, int fast)
     return c;
 }
 
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void done(struct run *x)
-{
-    wl_result_free(&x->r);
-    topo_destroy(x->t);
-}
-
-static simtime_t last_end(const struct run *x)
-{
-    simtime_t e = 0;
-    for (size_t i = 0; i < x->r.run.nphases; i++)
-        if (x->r.run.phases[i].end_ps > e) e = x->r.run.phases[i].end_ps;
-    return e;
-}
-
-static int is(const struct run *x, size_t i, const char *name)
+static int is(const struct tu_wl *x, size_t i, const char *name)
 {
     return !strcmp(x->r.run.phases[i].phase, name);
 }
 
 /* The forward's compute rows' time, and the network rows' time. */
-static simtime_t fwd_compute(const struct run *x)
+static simtime_t fwd_compute(const struct tu_wl *x)
 {
     simtime_t s = 0;
     for (size_t i = 0; i < x->r.run.nphases; i++)
@@ -73,7 +54,7 @@ static simtime_t fwd_compute(const struct run *x)
     return s;
 }
 
-static simtime_t net_time(const struct run *x)
+static simtime_t net_time(const struct tu_wl *x)
 {
     simtime_t s = 0;
     for (size_t i = 0; i < x->r.run.nphases; i++)
@@ -86,7 +67,7 @@ static simtime_t net_time(const struct run *x)
  * chunk, micro-batch) as long as the forward compute of the same, one
  * recompute_attention per (layer, micro-batch) as long as its attention,
  * each recompute ended before the bwd_compute of its chunk starts. */
-static void check_rows(const struct run *x, const struct run *off)
+static void check_rows(const struct tu_wl *x, const struct tu_wl *off)
 {
     const struct res_phase *p = x->r.run.phases;
     const struct res_task *tk = x->r.run.tasks;
@@ -132,12 +113,12 @@ static void test_recompute(void **state)
     for (int fast = 0; fast < 2; fast++)
         for (size_t k = 0; k < 3; k++) {
             struct cfg c = rcfg(ovs[k], fast);
-            struct run off, on;
-            tu_run(&c, &off.r, &off.t);
+            struct tu_wl off, on;
+            tu_wl_run(&c, &off);
             c.wl.recompute = 1;
-            tu_run(&c, &on.r, &on.t);
+            tu_wl_run(&c, &on);
             check_rows(&on, &off);
-            simtime_t grown = last_end(&on) - last_end(&off), fc = fwd_compute(&off),
+            simtime_t grown = tu_end(&on.r) - tu_end(&off.r), fc = fwd_compute(&off),
                       net = net_time(&off);
             print_message("%s, %s network: step +%.3f us, forward compute %.3f us (%+.4f%%), "
                           "network %.3f us\n",
@@ -151,8 +132,8 @@ static void test_recompute(void **state)
                 assert_true(grown + net >= fc);
                 if (fast) assert_true((double)grown >= 0.999 * (double)fc);
             }
-            done(&off);
-            done(&on);
+            tu_wl_done(&off);
+            tu_wl_done(&on);
         }
 }
 

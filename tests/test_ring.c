@@ -5,7 +5,7 @@
  * names of reduce_scatter and allgather, and halving_doubling's steps; the
  * pipelined ring (workload.chunks) against its closed form, its savings and
  * its dependencies. */
-#include "testutil.h"
+#include "coll_leaf.h"
 
 #include <math.h>
 
@@ -13,30 +13,10 @@
 
 static struct cfg ringcfg(int kind, uint32_t hosts, int64_t bytes)
 {
-    struct cfg c;
-    cfg_defaults(&c);
+    struct cfg c = leafcfg(hosts);
     c.wl.kind = kind;
     c.wl.bytes = bytes;
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = hosts;
-    c.topo.host_gbps = c.topo.fabric_gbps = 100;
-    /* In a ring every host sends and receives at once, so its uplink carries
-     * its data and the acknowledgements of the data coming in, which a lone
-     * message's bound leaves out: one acknowledgement per 8 packets keeps
-     * them under 0.2% of the link. A window of 4 MiB keeps the default
-     * window (one bandwidth-delay product) from throttling a message. */
-    c.tr.ack_every = 8;
-    c.tr.window_bytes = 4 << 20;
     return c;
-}
-
-static simtime_t run_end(const struct wl_result *r)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < r->run.nphases; i++)
-        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
-    return end;
 }
 
 /* A ring all-reduce of S bytes on N hosts at rate B on one leaf takes
@@ -57,7 +37,7 @@ static void test_allreduce_time(void **state)
     double one = (double)S / N / B; /* a step's bandwidth term */
     double lat = (double)r.run.phases[0].ideal_ps - one;
     assert_true(lat > 0);
-    double want = bw + 2.0 * (N - 1) * lat, got = (double)run_end(&r);
+    double want = bw + 2.0 * (N - 1) * lat, got = (double)tu_end(&r);
     if (fabs(got - want) > 0.01 * want) fail_msg("allreduce %.0f ps, expected %.0f ps", got, want);
     /* the bandwidth term dominates at this size: latency is under 5% */
     assert_true(2.0 * (N - 1) * lat < 0.05 * want);
@@ -130,7 +110,7 @@ static void test_halves(void **state)
         assert_int_equal(r.run.nphases, (k ? 1 : 2) * (N - 1) * N);
         for (size_t i = 0; k && i < r.run.nphases; i++)
             assert_string_equal(r.run.phases[i].phase, names[k]);
-        end[k] = run_end(&r);
+        end[k] = tu_end(&r);
         wl_result_free(&r);
         topo_destroy(t);
     }
@@ -177,10 +157,10 @@ static void test_halving_doubling(void **state)
     for (size_t i = 0; i < ring.run.nphases; i += N)
         sent_ring += ring.run.phases[i].bytes;
     assert_int_equal(sent_hd, sent_ring);
-    double got = (double)run_end(&hd);
+    double got = (double)tu_end(&hd);
     if (fabs(got - bound) > 0.01 * bound)
         fail_msg("halving_doubling %.0f ps, bound %.0f ps", got, bound);
-    assert_true(run_end(&hd) < run_end(&ring));
+    assert_true(tu_end(&hd) < tu_end(&ring));
     wl_result_free(&ring);
     wl_result_free(&hd);
     topo_destroy(t1);
@@ -236,7 +216,7 @@ static simtime_t run_chunked(uint32_t N, int64_t S, uint32_t C, int64_t lat_ns, 
         sent[(k / C) % N] += m[k]->bytes; /* step, then host, then chunk */
     *tau = (double)m[0]->bytes * 8.0 / 100e9 * (double)PS_PER_S;
     *d = (double)m[0]->ideal_ps;
-    simtime_t end = run_end(&r);
+    simtime_t end = tu_end(&r);
     wl_result_free(&r);
     topo_destroy(t);
     return end;

@@ -196,28 +196,6 @@ static struct cfg moecfg(int64_t sim_seed, int64_t wl_seed)
     return c;
 }
 
-struct run {
-    struct wl_result r;
-    struct topo *t;
-};
-
-static void run(const struct cfg *c, struct run *out)
-{
-    struct err e;
-    assert_int_equal(topo_build(&c->topo, &out->t, &e), 0);
-    struct wl_gen g;
-    if (wl_create(TU_SPECS(c), out->t, &g, &e) != 0) fail_msg("%s", e.msg);
-    assert_int_equal(wl_drive(&g, out->t, TU_SPECS(c), &out->r, &e), 0);
-    if (out->r.run.invariant[0]) fail_msg("%s", out->r.run.invariant);
-    g.destroy(g.state);
-}
-
-static void free_run(struct run *m)
-{
-    wl_result_free(&m->r);
-    topo_destroy(m->t);
-}
-
 /* The traffic: every phase's name, place and bytes, the GPU loads, the trace
  * uses and the flows' endpoints and sizes. */
 static int same_traffic(const struct wl_result *a, const struct wl_result *b)
@@ -271,16 +249,16 @@ static int same_rows(const struct wl_result *a, const struct wl_result *b)
 static void test_moe_seeds_split(void **state)
 {
     (void)state;
-    struct run base, again, net, wl, deflt;
+    struct tu_wl base, again, net, wl, deflt;
     struct cfg c = moecfg(1, 1);
-    run(&c, &base);
-    run(&c, &again);
+    tu_wl_run(&c, &base);
+    tu_wl_run(&c, &again);
     c = moecfg(2, 1);
-    run(&c, &net);
+    tu_wl_run(&c, &net);
     c = moecfg(1, 2);
-    run(&c, &wl);
+    tu_wl_run(&c, &wl);
     c = moecfg(1, WL_SEED_SIM);
-    run(&c, &deflt);
+    tu_wl_run(&c, &deflt);
     assert_true(base.r.ntrace_use > 0 && base.r.ngpu_load > 0);
     assert_true(same_rows(&base.r, &again.r));
     assert_true(same_rows(&base.r, &deflt.r));
@@ -295,11 +273,11 @@ static void test_moe_seeds_split(void **state)
         memcmp(base.r.gpu_load, wl.r.gpu_load, base.r.ngpu_load * sizeof *base.r.gpu_load) != 0);
     assert_true(memcmp(base.r.trace_use, wl.r.trace_use,
                        base.r.ntrace_use * sizeof *base.r.trace_use) != 0);
-    free_run(&base);
-    free_run(&again);
-    free_run(&net);
-    free_run(&wl);
-    free_run(&deflt);
+    tu_wl_done(&base);
+    tu_wl_done(&again);
+    tu_wl_done(&net);
+    tu_wl_done(&wl);
+    tu_wl_done(&deflt);
 }
 
 /* The permutation's pairing follows workload.seed (flow endpoints), not
@@ -317,20 +295,20 @@ static void test_permutation_follows_workload_seed(void **state)
     c.tr.path = PATH_ECMP;
     c.out.flows = 1;
     c.wl.seed = 5;
-    struct run a, b, d;
+    struct tu_wl a, b, d;
     c.sim.seed = 1;
-    run(&c, &a);
+    tu_wl_run(&c, &a);
     c.sim.seed = 2;
-    run(&c, &b);
+    tu_wl_run(&c, &b);
     c.wl.seed = 6;
-    run(&c, &d);
+    tu_wl_run(&c, &d);
     assert_true(a.r.run.nflows == 16);
     assert_true(same_traffic(&a.r, &b.r));
     assert_true(cct(&a.r) != cct(&b.r));
     assert_false(same_traffic(&b.r, &d.r));
-    free_run(&a);
-    free_run(&b);
-    free_run(&d);
+    tu_wl_done(&a);
+    tu_wl_done(&b);
+    tu_wl_done(&d);
 }
 
 int main(void)

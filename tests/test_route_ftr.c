@@ -6,22 +6,7 @@
  * that differ within a tier) leaves the factored rows off; a copy of the
  * fabric with a table of its own reads that table; their size is the memory
  * estimate's. */
-#include "testutil.h"
-
-#include "topo/topo.h"
-
-static void ft_spec(struct cfg *c, int64_t pods, int64_t lpp, int64_t app, int64_t cores,
-                    int64_t hpl)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FAT_TREE;
-    c->topo.pods = pods;
-    c->topo.leaves_per_pod = lpp;
-    c->topo.aggs_per_pod = app;
-    c->topo.cores = cores;
-    c->topo.hosts_per_leaf = hpl;
-    topo_spec_resolve(&c->topo);
-}
+#include "fabric_spec.h"
 
 /* topo_next_port by the table's rows alone. */
 static uint32_t next_by_rows(const struct topo *t, uint32_t sw, uint32_t dst, uint32_t p)

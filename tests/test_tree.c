@@ -6,39 +6,13 @@
  * time at least the busiest host's bandwidth bound; determinism; on N = 2^k
  * hosts without pipelining and on four hosts with two chunks, the time
  * equals its closed form (a schedule in rounds) within 1%. */
-#include "testutil.h"
+#include "coll_leaf.h"
 
 #include <math.h>
 
 #include "app/scenario.h"
 
 #define NO UINT32_MAX
-
-static struct cfg treecfg(uint32_t hosts, int64_t bytes, int64_t chunks)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.wl.kind = WL_ALLREDUCE;
-    c.wl.algo = WL_ALGO_TREE;
-    c.wl.bytes = bytes;
-    c.wl.chunks = chunks;
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = hosts;
-    c.topo.host_gbps = c.topo.fabric_gbps = 100;
-    /* as test_ring.c: few acknowledgements, a window that does not throttle */
-    c.tr.ack_every = 8;
-    c.tr.window_bytes = 4 << 20;
-    return c;
-}
-
-static simtime_t run_end(const struct wl_result *r)
-{
-    simtime_t end = 0;
-    for (size_t i = 0; i < r->run.nphases; i++)
-        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
-    return end;
-}
 
 /* Children per host of the tree given by parent[]; checks it is a tree
  * (one root, every host reaches it within N steps). */
@@ -102,7 +76,7 @@ static void test_two_hosts_closed_form(void **state)
         double m = (double)S / 2 / (double)P;
         double lat = (double)r.run.phases[0].ideal_ps - m / B;
         assert_true(lat > 0);
-        double want = (double)S / B + (double)(P + 1) * lat, got = (double)run_end(&r);
+        double want = (double)S / B + (double)(P + 1) * lat, got = (double)tu_end(&r);
         if (fabs(got - want) > 0.01 * want)
             fail_msg("P = %lld: tree allreduce %.0f ps, closed form %.0f ps", (long long)P, got,
                      want);
@@ -165,7 +139,7 @@ static void test_rounds_closed_form(void **state)
         double want = cases[i].P == 1
                           ? (2.0 * cases[i].k - 1) * (double)S / B + 2.0 * cases[i].k * lat
                           : 9.0 * (double)S / (4 * B) + 5 * lat;
-        double got = (double)run_end(&r);
+        double got = (double)tu_end(&r);
         if (fabs(got - want) > 0.01 * want)
             fail_msg("N = %u, P = %lld: tree allreduce %.0f ps, closed form %.0f ps", cases[i].N,
                      (long long)cases[i].P, got, want);
@@ -237,7 +211,7 @@ static void test_eight_hosts(void **state)
     }
     /* at least the busiest host's bytes at the link rate */
     double B = 100e9 / 8 / (double)PS_PER_S;
-    assert_true((double)run_end(&r) >= load / B);
+    assert_true((double)tu_end(&r) >= load / B);
     /* the same again */
     struct wl_result r2;
     struct topo *t2;

@@ -15,7 +15,7 @@
  *     downlink, a first-in first-out queue at the link rate; within 1%.
  * Both models give the closed forms of the rounds for N = 2^k unpipelined,
  * four hosts with two chunks and two hosts; every run is at least 2S/B. */
-#include "testutil.h"
+#include "coll_leaf.h"
 
 #include <math.h>
 
@@ -289,23 +289,6 @@ static double fluid_time(uint32_t N, uint32_t P, double x, double L, double w, e
     free(rate);
     free(inq);
     return end;
-}
-
-static struct cfg treecfg(uint32_t hosts, int64_t bytes, int64_t chunks)
-{
-    struct cfg c;
-    cfg_defaults(&c);
-    c.wl.kind = WL_ALLREDUCE;
-    c.wl.algo = WL_ALGO_TREE;
-    c.wl.bytes = bytes;
-    c.wl.chunks = chunks;
-    c.topo.leaves = 1;
-    c.topo.spines = 1;
-    c.topo.hosts_per_leaf = hosts;
-    c.topo.host_gbps = c.topo.fabric_gbps = 100;
-    c.tr.ack_every = 8;
-    c.tr.window_bytes = 4 << 20;
-    return c;
 }
 
 /* Both fluid models reproduce the closed forms of docs/moe-steps.md

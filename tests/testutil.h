@@ -54,6 +54,31 @@ static inline void tu_run(const struct cfg *c, struct wl_result *r, struct topo 
     g.destroy(g.state);
 }
 
+/* A workload's run kept for its rows: tu_wl_run is tu_run into it,
+ * tu_wl_done frees it. */
+struct tu_wl {
+    struct wl_result r;
+    struct topo *t;
+};
+static inline void tu_wl_run(const struct cfg *c, struct tu_wl *x)
+{
+    tu_run(c, &x->r, &x->t);
+}
+static inline void tu_wl_done(struct tu_wl *x)
+{
+    wl_result_free(&x->r);
+    topo_destroy(x->t);
+}
+
+/* A run's last row's end. */
+static inline simtime_t tu_end(const struct wl_result *r)
+{
+    simtime_t end = 0;
+    for (size_t i = 0; i < r->run.nphases; i++)
+        if (r->run.phases[i].end_ps > end) end = r->run.phases[i].end_ps;
+    return end;
+}
+
 /* Writes `text` to a fresh temporary file and returns its path (static buffer
  * per call slot; the file lives until the process exits or it is unlinked). */
 static inline const char *tu_write_temp(const char *text, const char *suffix)

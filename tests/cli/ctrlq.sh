@@ -28,15 +28,7 @@ poff=$(sqlite3 "$T/a.db" "SELECT sum(pause_ns) FROM links WHERE run_id = 1")
 [ "$pon" -lt "$poff" ] || fail "no less pause time with the key on ($pon ns against $poff ns)"
 [ "$(dump "$T/a.db")" = "$(dump "$T/b.db")" ] || fail "two runs with the same seed differ"
 
-bad() { # SCENARIO-BODY LINE MESSAGE
-    printf "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($3)" "$rc" 2
-    expect_eq "stderr" "$(cat "$T/err")" "moesim: $T/bad.ini:$2: $3"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($3)"
-}
-bad '[switch]\nctrl_priority = true\n[sim]\nengine = flow\n' 2 \
+expect_bad '[switch]\nctrl_priority = true\n[sim]\nengine = flow\n' 2 \
     "switch.ctrl_priority: the flow engine models no queues and no packets (sim.engine = flow): control packets' priority runs on sim.engine = packet"
-bad '[switch]\nctrl_priority = first\n' 2 "switch.ctrl_priority: expected true or false, got 'first'"
+expect_bad '[switch]\nctrl_priority = first\n' 2 "switch.ctrl_priority: expected true or false, got 'first'"
 echo "ctrlq: ok"

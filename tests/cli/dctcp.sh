@@ -50,27 +50,19 @@ q() { sqlite3 "$T/a.db" "SELECT $2(queue_bytes) FROM timeseries WHERE run_id = $
 expect_eq "coalesced dctcp runs" "$(sqlite3 "$T/c.db" "SELECT group_concat(DISTINCT status) || ' ' || count(*) FROM runs")" "done 6"
 
 # bad input: one line, file:line: key: reason, exit 2, nothing run
-bad() { # SCENARIO-BODY LINE MESSAGE
-    printf "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($3)" "$rc" 2
-    expect_eq "stderr" "$(cat "$T/err")" "moesim: $T/bad.ini:$2: $3"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($3)"
-}
-bad '[switch]\necn_kmin_bytes = 8192\necn_kmax_bytes = 4096\n' 2 \
+expect_bad '[switch]\necn_kmin_bytes = 8192\necn_kmax_bytes = 4096\n' 2 \
     "switch.ecn_kmin_bytes: 8192 is more than switch.ecn_kmax_bytes (4096)"
-bad '[switch]\necn_kmax_bytes = 4096\necn_pmax = 0\n' 3 \
+expect_bad '[switch]\necn_kmax_bytes = 4096\necn_pmax = 0\n' 3 \
     "switch.ecn_pmax: 0 marks nothing: the probability at switch.ecn_kmax_bytes is in (0, 1]"
-bad '[switch]\necn_pmax = 1.5\n' 2 "switch.ecn_pmax: 1.5 is out of bounds [0, 1]"
-bad '[transport]\ncc = dctcp\n' 2 \
+expect_bad '[switch]\necn_pmax = 1.5\n' 2 "switch.ecn_pmax: 1.5 is out of bounds [0, 1]"
+expect_bad '[transport]\ncc = dctcp\n' 2 \
     "transport.cc: dctcp reacts to ECN marks, and no switch marks: set switch.ecn_kmax_bytes (and switch.ecn_kmin_bytes)"
-bad '[transport]\ncc = dctcp\n[switch]\necn_kmax_bytes = 4096\n[sim]\nengine = flow\n' 2 \
+expect_bad '[transport]\ncc = dctcp\n[switch]\necn_kmax_bytes = 4096\n[sim]\nengine = flow\n' 2 \
     "transport.cc: dctcp needs packets and queues: it runs on sim.engine = packet"
-bad '[switch]\necn_kmax_bytes = 4096\n[sim]\nengine = flow\n' 2 \
+expect_bad '[switch]\necn_kmax_bytes = 4096\n[sim]\nengine = flow\n' 2 \
     "switch.ecn_kmax_bytes: the flow engine models no queues and no ECN marks (sim.engine = flow)"
-bad '[switch]\nbuffer_bytes = 65536\n' 2 \
+expect_bad '[switch]\nbuffer_bytes = 65536\n' 2 \
     "switch.buffer_bytes: a finite buffer drops packets, and transport.recovery = none recovers nothing: set transport.recovery = goback_n or selective"
-bad '[transport]\ncc = reno\n' 2 "transport.cc: 'reno' is not one of window|dctcp|nscc|dcqcn"
-bad '[transport]\ndctcp_g = 0\n' 2 "transport.dctcp_g: 0 is out of bounds [1e-06, 1]"
+expect_bad '[transport]\ncc = reno\n' 2 "transport.cc: 'reno' is not one of window|dctcp|nscc|dcqcn"
+expect_bad '[transport]\ndctcp_g = 0\n' 2 "transport.dctcp_g: 0 is out of bounds [1e-06, 1]"
 echo "dctcp: ok"

@@ -22,11 +22,7 @@ grep -q '^run 1[^:]*: leaf_spine 4x4x4, time ' "$T/out" || fail "run line: $(cat
 # bad [faults]: one line, file:line: key: reason, exit 2, nothing run
 bad() { # KEY=VALUE-lines... then the expected message after "FILE:LINE: "
     printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\n%s\n' "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($1)" "$rc" 2
-    expect_eq "stderr ($1)" "$(cat "$T/err")" "moesim: $T/bad.ini:6: $2"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($1)"
+    expect_refused "6: $2" bad
 }
 bad "down = l0-s7" "faults.down: l0-s7: no node s7 in this fabric"
 bad "down = l0-l1" "faults.down: l0-l1: no link between l0 and l1"

@@ -34,11 +34,7 @@ expect_eq "repeatable" "$(dump "$T/b.db")" "$(dump "$T/a.db")"
 # bad input: one line, file:line: key: reason, exit 2, nothing run
 bad() { # LINES WANT [LINE]: the [faults] lines, the message after "FILE:LINE: "
     printf '[topology]\nleaves = 2\nspines = 4\nhosts_per_leaf = 2\n[faults]\n%s\n[transport]\nrecovery = goback_n\n' "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($1)" "$rc" 2
-    expect_eq "stderr ($1)" "$(cat "$T/err")" "moesim: $T/bad.ini:${3:-6}: $2"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($1)"
+    expect_refused "${3:-6}: $2" bad
 }
 bad "fail = l0-s7@10us" "faults.fail: l0-s7@10us: no node s7 in this fabric"
 bad "fail = l0-l1@10us" "faults.fail: l0-l1@10us: no link between l0 and l1"

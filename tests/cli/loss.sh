@@ -69,33 +69,25 @@ expect_eq "shared run" "$(sqlite3 "$T/s.db" "SELECT status FROM runs")" "done"
 expect_eq "dctcp runs" "$(sqlite3 "$T/d.db" "SELECT group_concat(DISTINCT status) || ' ' || count(*) FROM runs")" "done 4"
 
 # bad input: one line, file:line: key: reason, exit 2, nothing run
-bad() { # SCENARIO-BODY LINE MESSAGE
-    printf "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($3)" "$rc" 2
-    expect_eq "stderr" "$(cat "$T/err")" "moesim: $T/bad.ini:$2: $3"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($3)"
-}
-bad '[switch]\nbuffer_bytes = 65536\n' 2 \
+expect_bad '[switch]\nbuffer_bytes = 65536\n' 2 \
     "switch.buffer_bytes: a finite buffer drops packets, and transport.recovery = none recovers nothing: set transport.recovery = goback_n or selective"
-bad '[switch]\nbuffer_bytes = -1\n[transport]\nrecovery = goback_n\n' 2 \
+expect_bad '[switch]\nbuffer_bytes = -1\n[transport]\nrecovery = goback_n\n' 2 \
     "switch.buffer_bytes: -1 is out of bounds [0, 1000000000000]"
-bad '[switch]\nbuffer_bytes = 1.5\n' 2 "switch.buffer_bytes: expected an integer, got '1.5'"
-bad '[transport]\nrecovery = selective\n[switch]\nbuffer_bytes = 1000\n' 4 \
+expect_bad '[switch]\nbuffer_bytes = 1.5\n' 2 "switch.buffer_bytes: expected an integer, got '1.5'"
+expect_bad '[transport]\nrecovery = selective\n[switch]\nbuffer_bytes = 1000\n' 4 \
     "switch.buffer_bytes: 1000 holds no packet of transport.mtu (4096 bytes)"
-bad '[transport]\nrecovery = selective\nack_every = 4\n' 3 \
+expect_bad '[transport]\nrecovery = selective\nack_every = 4\n' 3 \
     "transport.ack_every: 4: loss recovery (transport.recovery = selective) acknowledges every packet: use 1"
-bad '[transport]\nrecovery = fast\n' 2 "transport.recovery: 'fast' is not one of none|goback_n|selective"
-bad '[switch]\ntrim = true\n' 2 \
+expect_bad '[transport]\nrecovery = fast\n' 2 "transport.recovery: 'fast' is not one of none|goback_n|selective"
+expect_bad '[switch]\ntrim = true\n' 2 \
     "switch.trim: trimming acts on a full buffer, and switch.buffer_bytes = 0 (unbounded)"
-bad '[transport]\nrto_ns = 0\n' 2 "transport.rto_ns: 0 is out of bounds [1000, 1000000000000]"
-bad '[transport]\nreorder_ns = -5\n' 2 "transport.reorder_ns: -5 is out of bounds [0, 1000000000000]"
-bad '[transport]\nrecovery = goback_n\n[sim]\nengine = flow\n' 2 \
+expect_bad '[transport]\nrto_ns = 0\n' 2 "transport.rto_ns: 0 is out of bounds [1000, 1000000000000]"
+expect_bad '[transport]\nreorder_ns = -5\n' 2 "transport.reorder_ns: -5 is out of bounds [0, 1000000000000]"
+expect_bad '[transport]\nrecovery = goback_n\n[sim]\nengine = flow\n' 2 \
     "transport.recovery: the flow engine has no loss recovery (sim.engine = flow: it loses bytes only at a failing link, and resends them by its own model): loss recovery runs on sim.engine = packet"
-bad '[switch]\nshared_alpha = 1\n' 2 \
+expect_bad '[switch]\nshared_alpha = 1\n' 2 \
     "switch.shared_alpha: a shared buffer needs its size: set switch.buffer_bytes (each switch's)"
-bad '[switch]\nshared_alpha = -1\n' 2 "switch.shared_alpha: -1 is out of bounds [0, 64]"
-bad '[switch]\npfc = true\nbuffer_bytes = 1048576\ntrim = true\n[transport]\nrecovery = selective\n' 4 \
+expect_bad '[switch]\nshared_alpha = -1\n' 2 "switch.shared_alpha: -1 is out of bounds [0, 64]"
+expect_bad '[switch]\npfc = true\nbuffer_bytes = 1048576\ntrim = true\n[transport]\nrecovery = selective\n' 4 \
     "switch.trim: PFC is lossless (switch.pfc = true): no buffer overflows, nothing to trim"
 echo "loss: ok"

@@ -41,24 +41,16 @@ for s in fat_tree rail; do
     expect_eq "$s runs" "$(sqlite3 "$T/$s.db" "SELECT group_concat(DISTINCT status) FROM runs")" "done"
 done
 
-bad() { # SCENARIO-BODY LINE MESSAGE
-    printf "$1" >"$T/bad.ini"
-    rc=0
-    "$MOESIM" run "$T/bad.ini" --db "$T/bad.db" >"$T/out" 2>"$T/err" || rc=$?
-    expect_eq "exit status ($3)" "$rc" 2
-    expect_eq "stderr" "$(cat "$T/err")" "moesim: $T/bad.ini:$2: $3"
-    [ ! -e "$T/bad.db" ] || fail "a refused run left a database ($3)"
-}
-bad '[switch]\npfc = true\npfc_xoff_bytes = 8192\npfc_xon_bytes = 8192\n' 4 \
+expect_bad '[switch]\npfc = true\npfc_xoff_bytes = 8192\npfc_xon_bytes = 8192\n' 4 \
     "switch.pfc_xon_bytes: 8192 is not less than switch.pfc_xoff_bytes (8192)"
-bad '[switch]\npfc = true\npfc_xon_bytes = 70000\n' 3 \
+expect_bad '[switch]\npfc = true\npfc_xon_bytes = 70000\n' 3 \
     "switch.pfc_xon_bytes: 70000 is not less than switch.pfc_xoff_bytes (65536)"
-bad '[switch]\npfc = true\nbuffer_bytes = 131072\npfc_headroom_bytes = 65537\n' 3 \
+expect_bad '[switch]\npfc = true\nbuffer_bytes = 131072\npfc_headroom_bytes = 65537\n' 3 \
     "switch.buffer_bytes: 131072 is less than switch.pfc_xoff_bytes + switch.pfc_headroom_bytes (65536 + 65537): PFC is lossless only if each ingress's share fits"
-bad '[switch]\npfc = true\n[sim]\nengine = flow\n' 2 \
+expect_bad '[switch]\npfc = true\n[sim]\nengine = flow\n' 2 \
     "switch.pfc: the flow engine models no queues and no pauses (sim.engine = flow)"
-bad '[topology]\nkind = rail\ngpus_per_host = 2\nplanes = 2\n[switch]\npfc = true\n' 6 \
+expect_bad '[topology]\nkind = rail\ngpus_per_host = 2\nplanes = 2\n[switch]\npfc = true\n' 6 \
     "switch.pfc: not with topology.planes > 1 yet (a NIC's plane ports are not paused as one sender)"
-bad '[switch]\npfc = yes please\n' 2 "switch.pfc: expected true or false, got 'yes please'"
-bad '[switch]\npfc_xoff_bytes = 0\n' 2 "switch.pfc_xoff_bytes: 0 is out of bounds [1, 1000000000000]"
+expect_bad '[switch]\npfc = yes please\n' 2 "switch.pfc: expected true or false, got 'yes please'"
+expect_bad '[switch]\npfc_xoff_bytes = 0\n' 2 "switch.pfc_xoff_bytes: 0 is out of bounds [1, 1000000000000]"
 echo "pfc: ok"

@@ -16,15 +16,7 @@ set -eu
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
-run_as=""
-if [ "$(id -u)" = 0 ]; then
-    if command -v setpriv >/dev/null 2>&1; then
-        run_as="setpriv --reuid=65534 --regid=65534 --clear-groups"
-    else
-        echo "readonly_db: root without setpriv (util-linux): permission cases skipped"
-        run_as=skip
-    fi
-fi
+unprivileged readonly_db
 cp "$MOESIM" "$tmp/moesim"
 chmod 755 "$tmp/moesim"
 bin=$tmp/moesim

@@ -9,18 +9,11 @@
 # nobody (setpriv); without setpriv the permission cases are skipped.
 set -eu
 : "${MOESIM:?set MOESIM to the moesim binary}"
+. tests/cli/lib.inc
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
-run_as=""
-if [ "$(id -u)" = 0 ]; then
-    if command -v setpriv >/dev/null 2>&1; then
-        run_as="setpriv --reuid=65534 --regid=65534 --clear-groups"
-    else
-        echo "note: root without setpriv: permission cases skipped"
-        run_as=skip
-    fi
-fi
+unprivileged unwritable
 scen=$PWD/scenarios/alltoall.ini
 bin=$MOESIM
 
