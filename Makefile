@@ -61,7 +61,7 @@ $(BUILD)/libmoesim.a: $(OBJS)
 $(BIN): $(BUILD)/app/main.o $(BUILD)/libmoesim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libmoesim.a tests/testutil.h tests/bneck.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libmoesim.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmoesim.a $(LIBS) -lcmocka
 
