@@ -327,15 +327,10 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
 {
     if (!topo_faults_any_timed(&c->topo.faults)) return 0;
     /* the flow engine resends what a failure loses by its own model
-     * (sim/flow_fault.c), without loss recovery's packets; not on planes */
-    if (c->sim.engine == ENGINE_FLOW) {
-        if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-            return cfg_fail(bad, e, "faults", "fail",
-                            "the flow engine models no failing link with topology.planes > 1 (a "
-                            "NIC's plane ports send on their own path): it runs on sim.engine = "
-                            "packet");
-        return 0;
-    }
+     * (sim/flow_fault.c), without loss recovery's packets; rail planes
+     * included (a GPU's plane link too: the pair's planes move at the
+     * reroute, docs/flow-engine.md) */
+    if (c->sim.engine == ENGINE_FLOW) return 0;
     if (c->tr.recovery == REC_NONE)
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "
