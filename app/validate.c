@@ -200,7 +200,7 @@ static int cfg_check_recovery(const struct cfg *c, const struct opt_def **bad, s
 
 /* PFC (docs/transports.md, sim/pkt_pfc.c): the packet engine's, with its
  * hysteresis in order and its per-ingress share (XOFF + headroom) within a
- * finite buffer. */
+ * finite buffer; on rail planes each NIC plane port is paused on its own. */
 static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct err *e)
 {
     const struct sw_spec *s = &c->tr.sw;
@@ -208,10 +208,6 @@ static int cfg_check_pfc(const struct cfg *c, const struct opt_def **bad, struct
     if (c->sim.engine == ENGINE_FLOW)
         return cfg_fail(bad, e, "switch", "pfc",
                         "the flow engine models no queues and no pauses (sim.engine = flow)");
-    if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-        return cfg_fail(bad, e, "switch", "pfc",
-                        "not with topology.planes > 1 yet (a NIC's plane ports are not paused "
-                        "as one sender)");
     if (s->trim)
         return cfg_fail(bad, e, "switch", "trim",
                         "PFC is lossless (switch.pfc = true): no buffer overflows, nothing to "
@@ -327,15 +323,10 @@ static int cfg_check_fail(const struct cfg *c, const struct opt_def **bad, struc
 {
     if (!topo_faults_any_timed(&c->topo.faults)) return 0;
     /* the flow engine resends what a failure loses by its own model
-     * (sim/flow_fault.c), without loss recovery's packets; not on planes */
-    if (c->sim.engine == ENGINE_FLOW) {
-        if (c->topo.kind == TOPO_RAIL && c->topo.planes > 1)
-            return cfg_fail(bad, e, "faults", "fail",
-                            "the flow engine models no failing link with topology.planes > 1 (a "
-                            "NIC's plane ports send on their own path): it runs on sim.engine = "
-                            "packet");
-        return 0;
-    }
+     * (sim/flow_fault.c), without loss recovery's packets; rail planes
+     * included (a GPU's plane link too: the pair's planes move at the
+     * reroute, docs/flow-engine.md) */
+    if (c->sim.engine == ENGINE_FLOW) return 0;
     if (c->tr.recovery == REC_NONE)
         return cfg_fail(bad, e, "faults", "fail",
                         "a failing link loses the packets it holds, and transport.recovery = none "

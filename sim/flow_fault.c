@@ -16,8 +16,10 @@
  *    stops: its bytes are brought up to the failure, the bytes in flight
  *    after its first link are lost (its rate times its first packet's way
  *    after the first hop, at most what it sent: what go-back-N resends
- *    after the first loss), and its links keep the bytes it put on them
- *    (its weight times the bytes through its first link). It leaves the
+ *    after the first loss; on rail planes only the bytes on their way to a
+ *    dead port of its route, by that port's share: lost_ps), and its links
+ *    keep the bytes it put on them (its weight times the bytes through its
+ *    first link). It leaves the
  *    rates (a re-solve at once, as for an end) and waits, with its bytes
  *    left plus the lost ones, for the reroute. A sub that starts while its
  *    route crosses a dead port waits the same way.
@@ -126,6 +128,44 @@ static uint32_t dead_use(const struct flow_eng *e, uint32_t si)
     for (uint32_t u = 0; u < s->nuse + s->nack; u++) /* data or acknowledgements */
         if (e->fault->s.dead[e->uses[s->use0 + u].link]) return e->uses[s->use0 + u].link;
     return UINT32_MAX;
+}
+
+/* How long, before the failure, sub si's lost bytes went through its
+ * first link: its whole way after it (tail), as on every fabric without
+ * planes, so that any byte in flight is lost; on rail planes only the bytes
+ * on their way to a dead port of its data route or on its wire: for each
+ * such port q, the share of the sub's data that crosses it (the use's
+ * weight) times the first packet's way from after its first hop to the end
+ * of q's link (the serializations and propagations of the ports before q
+ * and q's own, less the first port's serialization: the tail cut at q). A
+ * GPU's NIC port to the plane failing thus loses its wire's bytes of that
+ * plane's share; the port into the GPU loses that plane's share of the
+ * whole way; the live planes' bytes are delivered (docs/flow-engine.md). */
+static double lost_ps(const struct flow_eng *e, uint32_t si)
+{
+    const struct topo *t = e->base.t;
+    const struct fl_sub *s = &e->subs[si];
+    if (t->planes <= 1) return (double)s->tail;
+    const struct fl_msg *m = &e->msgs[s->msg];
+    uint32_t first = s->size < e->mtu ? (uint32_t)s->size : e->mtu, ports[TOPO_ROUTE_MAX_PORTS];
+    double sum = 0;
+    for (uint32_t u = 0; u < s->nuse; u++) {
+        const struct fl_use *us = &e->uses[s->use0 + u];
+        if (!e->fault->s.dead[us->link]) continue;
+        /* a path number whose route crosses it (the planes are alike) */
+        for (uint32_t p = 0; p < t->npaths; p++) {
+            uint32_t n = topo_route_ports(t, m->src, m->dst, p, ports), j = 0;
+            while (j < n && ports[j] != us->link)
+                j++;
+            if (j == n) continue;
+            simtime_t way = 0;
+            for (uint32_t i = 0; i <= j; i++)
+                way += t->ports[ports[i]].lat_ps + ser_ps(first, t->ports[ports[i]].bps);
+            sum += us->w * (double)(way - ser_ps(first, t->ports[ports[0]].bps));
+            break;
+        }
+    }
+    return sum < (double)s->tail ? sum : (double)s->tail;
 }
 
 /* Sub si's path on the current routing, from its path value. */
@@ -281,7 +321,7 @@ static void fail(struct flow_eng *e, uint32_t i)
         if (q == UINT32_MAX) continue;
         const struct fl_sub *s = &e->subs[si];
         uint64_t left = left_now(e, si), sent = s->size - left;
-        double fly = s->fresh ? 0 : s->rate * (double)s->tail;
+        double fly = s->fresh ? 0 : s->rate * lost_ps(e, si);
         uint64_t lost = (uint64_t)llround(fly);
         if (lost > sent) lost = sent;
         if (left + lost == 0) continue; /* it ends now */

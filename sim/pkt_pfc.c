@@ -19,7 +19,12 @@
  * 64-byte frame's serialization later (the reverse link is taken to match
  * q's latency and rate); it never waits behind data. A host's NIC port is
  * paused like any other, and its sender stops: it is called again only when
- * its last data packet has left the port. Head-of-line blocking and
+ * its last data packet has left the port. On a rail with planes each plane
+ * port of a NIC is a port of its own, paused by its plane's rail switch
+ * alone: the NIC is paced at its own rate over them (sim/pkt_send.c
+ * nic_send_planes, no wake), and what it hands a paused plane waits in that
+ * port's queue, its other planes sending on (docs/transports.md, "PFC on
+ * rail planes"). Head-of-line blocking and
  * congestion spreading follow: a paused port stops every flow through it.
  * With switch.ctrl_priority control packets are a second class, in a FIFO
  * of their own per port (cq): a port that starts a packet takes the control

@@ -44,7 +44,7 @@ static __attribute__((noinline)) void nic_send_planes(struct pkt_eng *e, uint32_
     e->st.data_bytes_sent += payload;
     if (++e->live_pkts > e->peak_pkts) e->peak_pkts = e->live_pkts;
     uint32_t up = topo_nic_port(t, f->src, f->dst, k->path);
-    pkt_commit(e, up, k);
+    pkt_commit_from(e, up, k, PKT_NONE); /* switch.pfc: a pausable plane port (pkt_pfc.c) */
     /* rec: loss recovery's send (pkt_loss.c), as nic_send's */
     if (rec ? pkt_rec_sent(e, f, off, payload) : pkt_flow_can_send(e, f)) pkt_ready_push(e, fi);
     e->hosts[h].nic_pending = 1;
