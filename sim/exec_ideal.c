@@ -63,10 +63,26 @@ static simtime_t ethereal(const struct exec_ideal *m, const struct topo_demand *
     for (size_t i = 0; i < n; i++)
         each[i] = (uint32_t)(off[i + 1] - off[i]);
     free(off);
-    simtime_t v = topo_ideal_bound_each_ps(m->t, d, n, mtu, 1, each, m->lp_max, kind),
-              sets = eth_ideal_ps(m->t, d, n, mtu);
+    simtime_t v = topo_ideal_bound_each_ps(m->t, d, n, mtu, 1, each, m->lp_max, kind);
+    /* the sets of one count (eth_ideal_ps's, from the counts at hand) */
+    struct topo_demand *part = xmalloc((n ? n : 1) * sizeof *part);
+    uint8_t *done = xcalloc(n ? n : 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (done[i]) continue;
+        size_t np = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && each[j] == each[i]) {
+                part[np++] = d[j];
+                done[j] = 1;
+            }
+        if (np == n) break; /* one count: the joint bound is this set's */
+        simtime_t b = topo_ideal_ps(m->t, part, np, mtu, each[i]);
+        if (b > v) v = b;
+    }
+    free(done);
+    free(part);
     free(each);
-    return v > sets ? v : sets;
+    return v;
 }
 
 /* The bound as the executor defines it: ethereal's counts its own subflows,
