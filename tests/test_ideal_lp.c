@@ -713,14 +713,15 @@ static void test_plane_closed_forms(void **state)
  * third with a GPU's link to plane 1 down. The bandwidth cuts (each NIC
  * over its live ports, each rail switch index over its uplinks on every
  * plane) <= the LP's bandwidth program <= the LP; cut <= LP <= every path
- * mode's completion on both engines. */
+ * mode's completion on both engines; alike planes (solved as one at P times
+ * the rates) give the whole program's T. */
 static void test_plane_instances(void **state)
 {
     (void)state;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 11);
     static const double gbps[] = {100, 200, 400};
-    int plane_lifted = 0, above = 0, cases = SEEDS / 10;
+    int plane_lifted = 0, above = 0, cases = SEEDS / 10, alike = 0;
     flow_runs = flow_below = 0;
     least_flow = 1e30;
     double least = 1e30;
@@ -763,13 +764,34 @@ static void test_plane_instances(void **state)
         double x = check_paths(&c, t, d, n, what);
         if (x < least) least = x;
         plane_lifted += lifted > before;
+        uint64_t small = topo_ideal_lp_size(t, d, n, 1u << 30);
+        if (seed % 3 == 0 && small > 1) {
+            /* alike planes are solved as plane 0 at P times the rates: the
+             * same T as the whole program, which plane 1's first rail
+             * uplink 1 b/s slower forces (and a larger one); (small = 1:
+             * every byte over NVLink) */
+            c.tr.path = PATH_SPRAY;
+            simtime_t sym[2] = {lp(t, &c, d, n, 0), lp(t, &c, d, n, 1)};
+            uint32_t q = 2 * t->planes * t->hosts + 2 * Lp * (uint32_t)c.topo.spines;
+            assert_int_equal(t->ports[q].kind, TP_RAIL_UP);
+            t->ports[q].bps -= 1;
+            assert_true(topo_ideal_lp_size(t, d, n, 1u << 30) > small);
+            for (int wdw = 0; wdw < 2; wdw++) {
+                simtime_t full = lp(t, &c, d, n, wdw);
+                if (fabs((double)full - (double)sym[wdw]) > 2e-6 * (double)sym[wdw] + 2)
+                    fail_msg("%s: alike planes %llu ps, the whole program %llu ps (windows %d)",
+                             what, (unsigned long long)sym[wdw], (unsigned long long)full, wdw);
+            }
+            alike++;
+        }
         free(d);
         topo_destroy(t);
     }
     print_message("planes: %d instances x %d path modes: least cct/bound %.4f; the LP above the "
                   "cut in %d, above every bandwidth cut in %d; flow engine below the bound in %d "
-                  "of %d runs (least %.4f)\n",
-                  cases, NPATHS, least, plane_lifted, above, flow_below, flow_runs, least_flow);
+                  "of %d runs (least %.4f); alike planes as the whole program in %d\n",
+                  cases, NPATHS, least, plane_lifted, above, flow_below, flow_runs, least_flow,
+                  alike);
     gsl_rng_free(r);
 }
 

@@ -315,6 +315,7 @@ struct lpb {
     uint32_t ncap;
     const simtime_t *arr, *dep; /* least times from senders, to receivers */
     int windows;
+    double rate_x; /* every port's rate times this (1; P for alike planes) */
 };
 
 static void lpb_init(struct lpb *b, const struct topo *t, const simtime_t *arr,
@@ -324,6 +325,7 @@ static void lpb_init(struct lpb *b, const struct topo *t, const simtime_t *arr,
     b->arr = arr;
     b->dep = dep;
     b->windows = windows;
+    b->rate_x = 1;
     b->nz = 0;
     b->cap = 1024;
     b->ia = xmalloc(b->cap * sizeof *b->ia);
@@ -374,7 +376,7 @@ static double lpb_win(const struct lpb *b, uint32_t q)
 static int lpb_caprow(struct lpb *b, uint32_t q, double L)
 {
     if (!b->caprow[q]) {
-        double r = bpns(b->t->ports[q].bps);
+        double r = bpns(b->t->ports[q].bps) * b->rate_x;
         b->caprow[q] = glp_add_rows(b->lp, 1);
         b->rowport[b->ncap++] = q;
         glp_set_row_bnds(b->lp, b->caprow[q], GLP_UP, 0, -r * clip(lpb_win(b, q), L));
@@ -417,7 +419,7 @@ static int lpb_solve(struct lpb *b, double tlo, double L, double *T)
         for (uint32_t i = 0; i<b->ncap && * T> L * (1 + 1e-9); i++) {
             uint32_t q = b->rowport[i];
             if (b->windows && clip(lpb_win(b, q), L) < clip(lpb_win(b, q), *T)) {
-                double r = bpns(b->t->ports[q].bps);
+                double r = bpns(b->t->ports[q].bps) * b->rate_x;
                 glp_set_row_bnds(lp, b->caprow[q], GLP_UP, 0, -r * clip(lpb_win(b, q), *T));
                 more = 1;
             }
@@ -502,15 +504,48 @@ static size_t plane_demands(const struct topo *t, const struct topo_demand *d, s
     return w;
 }
 
+/* Whether the planes are copies of one another: every NIC and fabric port
+ * of plane k as plane 0's (rate, latency, down; so unless [faults] made
+ * them differ). Then permuting the planes maps a solution of the program
+ * to one with the same T, and the average of the P permuted copies is a
+ * solution that splits every NIC evenly, so plane 0 alone with every rate
+ * times P is the same program, P times smaller (lp_planes solves that;
+ * tests/test_ideal_lp.c checks both give the same T). Ports (rail.c): the
+ * NIC ports 2 (k H + h) and 2 (k H + h) + 1, then each plane's
+ * 2 x plane_leaves x spines fabric ports, plane by plane. */
+static int planes_alike(const struct topo *t)
+{
+    uint32_t H = t->hosts, P = t->planes;
+    uint64_t f0 = 2ull * P * H, per = 2ull * t->plane_leaves * (t->spines / P);
+    for (uint32_t k = 1; k < P; k++) {
+        for (uint64_t i = 0; i < 2ull * H + per; i++) {
+            uint64_t q0 = i < 2ull * H ? i : f0 + i - 2ull * H;
+            uint64_t qk = i < 2ull * H ? 2ull * k * H + i : f0 + k * per + i - 2ull * H;
+            const struct topo_port *a = &t->ports[q0], *b = &t->ports[qk];
+            if (a->bps != b->bps || a->lat_ps != b->lat_ps || a->down != b->down ||
+                a->kind != b->kind)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The planes the program has: 1 for alike planes (solved as plane 0 with
+ * P times the rates), else all P. */
+static uint32_t planes_solved(const struct topo *t)
+{
+    return planes_alike(t) ? 1 : t->planes;
+}
+
 /* One commodity's switches on every plane: from plane k's copies of its
  * source leaves along the next hops toward plane k's copy of l, and that
  * copy itself (the sink: its hosts' NIC ports take the bytes), into vis[];
  * returns how many, counting fabric ports into *ports. */
-static uint32_t plane_reach(const struct topo *t, const struct pdem *f, size_t m, uint32_t *mark,
-                            uint32_t stamp, uint32_t *vis, uint64_t *ports, struct fdem *tmp,
-                            uint32_t *plane_of)
+static uint32_t plane_reach(const struct topo *t, uint32_t P, const struct pdem *f, size_t m,
+                            uint32_t *mark, uint32_t stamp, uint32_t *vis, uint64_t *ports,
+                            struct fdem *tmp, uint32_t *plane_of)
 {
-    uint32_t nv = 0, P = t->planes, Lp = t->plane_leaves;
+    uint32_t nv = 0, Lp = t->plane_leaves;
     for (uint32_t k = 0; k < P; k++) {
         size_t w = 0;
         for (size_t i = 0; i < m; i++)
@@ -530,12 +565,12 @@ static uint32_t plane_reach(const struct topo *t, const struct pdem *f, size_t m
 
 /* The live NIC ports of hosts with demands toward commodity f->l: one
  * variable each, a source's per (l, f), a destination's per host. */
-static uint64_t plane_host_vars(const struct topo *t, const struct pdem *f, size_t m,
+static uint64_t plane_host_vars(const struct topo *t, uint32_t P, const struct pdem *f, size_t m,
                                 const uint64_t *down, const uint32_t *byleaf, const uint32_t *first)
 {
     uint64_t v = 0;
     uint32_t H = t->hosts;
-    for (uint32_t k = 0; k < t->planes; k++) {
+    for (uint32_t k = 0; k < P; k++) {
         for (size_t i = 0; i < m; i++)
             v += (uint64_t)nic_live(t, t->host_up[(size_t)k * H + f[i].f]);
         for (uint32_t j = first[f->l]; j < first[f->l + 1]; j++)
@@ -562,6 +597,7 @@ static uint64_t lp_planes_size(const struct topo *t, const struct topo_demand *d
     }
     free(seen);
     if (least > limit) return limit + 1;
+    uint32_t P = planes_solved(t);
     uint64_t *down = xcalloc(H, sizeof *down);
     uint32_t *byleaf = xmalloc(H * sizeof *byleaf),
              *first = xmalloc(((size_t)Lp + 1) * sizeof *first);
@@ -574,8 +610,8 @@ static uint64_t lp_planes_size(const struct topo *t, const struct topo_demand *d
     for (size_t i = 0, j; i < m && vars <= limit; i = j) {
         for (j = i; j < m && f[j].l == f[i].l; j++)
             ;
-        plane_reach(t, f + i, j - i, mark, (uint32_t)i + 1, vis, &vars, tmp, NULL);
-        vars += plane_host_vars(t, f + i, j - i, down, byleaf, first);
+        plane_reach(t, P, f + i, j - i, mark, (uint32_t)i + 1, vis, &vars, tmp, NULL);
+        vars += plane_host_vars(t, P, f + i, j - i, down, byleaf, first);
     }
     free(tmp);
     free(vis);
@@ -609,7 +645,7 @@ static uint64_t lp_planes_size(const struct topo *t, const struct topo_demand *d
 static int lp_planes(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
                      uint32_t subflows, const uint32_t *each, int windows, simtime_t *ps)
 {
-    uint32_t H = t->hosts, Lp = t->plane_leaves, P = t->planes, N = node_count(t);
+    uint32_t H = t->hosts, Lp = t->plane_leaves, P = planes_solved(t), N = node_count(t);
     simtime_t *arr = xmalloc((size_t)N * sizeof *arr), *dep = xmalloc((size_t)N * sizeof *dep);
     uint64_t *load = xcalloc(t->nports, sizeof *load); /* NVLink ports */
     for (uint32_t v = 0; v < N; v++)
@@ -642,6 +678,7 @@ static int lp_planes(const struct topo *t, const struct topo_demand *d, size_t n
     double L = (double)topo_ideal_each_ps(t, d, n, mtu, subflows, each) / 1e3;
     if (tlo > L) L = tlo;
     lpb_init(&b, t, arr, dep, windows, tlo);
+    if (P == 1) b.rate_x = (double)t->planes; /* alike planes: plane 0 for all */
 
     uint64_t *down = xcalloc(H, sizeof *down);
     uint32_t *byleaf = xmalloc(H * sizeof *byleaf),
@@ -659,7 +696,7 @@ static int lp_planes(const struct topo *t, const struct topo_demand *d, size_t n
         uint32_t l = f[i].l;
         uint64_t nports = 0;
         uint32_t nv =
-            plane_reach(t, f + i, j - i, mark, (uint32_t)i + 1, vis, &nports, tmp, plane_of);
+            plane_reach(t, P, f + i, j - i, mark, (uint32_t)i + 1, vis, &nports, tmp, plane_of);
         /* a conservation row per switch: out - in - put in + taken out = 0 */
         int r0 = glp_add_rows(b.lp, (int)nv);
         for (uint32_t x = 0; x < nv; x++) {
