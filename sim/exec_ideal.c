@@ -40,6 +40,51 @@ void exec_ideal_destroy(struct exec_ideal *m)
     free(m);
 }
 
+/* transport.path = ethereal: the bound of the task's demands sent as the
+ * executor sends them, each in its eth_assign subflows. The bytes that
+ * must cross each link, and the LP's flow, are the demands' whatever the
+ * routing (the subflows' path numbers are one routing among the table's
+ * next hops, which the LP relaxes over); what the split changes is the
+ * packets (a subflow's short last packet, the smallest packet's way), which
+ * the latency terms read. So: the larger of the cut bound with every
+ * demand's own count (topo_ideal_each_ps) and, per set of demands with one
+ * count, the cut bound of that set (eth_ideal_ps: a set may bind where the
+ * whole, with its least pre- and post-times, does not), and the LP with
+ * the counts where it fits (then ideal_kind = lp). */
+static simtime_t ethereal(const struct exec_ideal *m, const struct topo_demand *d, size_t n,
+                          int *kind)
+{
+    uint32_t mtu = (uint32_t)m->tr->mtu;
+    struct eth_sub *subs;
+    size_t *off;
+    eth_assign(m->t, d, n, &subs, &off);
+    free(subs);
+    uint32_t *each = xmalloc((n ? n : 1) * sizeof *each);
+    for (size_t i = 0; i < n; i++)
+        each[i] = (uint32_t)(off[i + 1] - off[i]);
+    free(off);
+    simtime_t v = topo_ideal_bound_each_ps(m->t, d, n, mtu, 1, each, m->lp_max, kind);
+    /* the sets of one count (eth_ideal_ps's, from the counts at hand) */
+    struct topo_demand *part = xmalloc((n ? n : 1) * sizeof *part);
+    uint8_t *done = xcalloc(n ? n : 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (done[i]) continue;
+        size_t np = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && each[j] == each[i]) {
+                part[np++] = d[j];
+                done[j] = 1;
+            }
+        if (np == n) break; /* one count: the joint bound is this set's */
+        simtime_t b = topo_ideal_ps(m->t, part, np, mtu, each[i]);
+        if (b > v) v = b;
+    }
+    free(done);
+    free(part);
+    free(each);
+    return v;
+}
+
 /* The bound as the executor defines it: ethereal's counts its own subflows,
  * every other path the cut bound (per subflow count) or the LP where small. */
 static simtime_t compute(const struct exec_ideal *m, const struct topo_demand *d, size_t n,
@@ -48,7 +93,7 @@ static simtime_t compute(const struct exec_ideal *m, const struct topo_demand *d
     const struct tr_spec *tr = m->tr;
     uint32_t sub = tr->path == PATH_SPLIT ? (uint32_t)tr->subflows : 1;
     *kind = TOPO_IDEAL_CUT;
-    if (tr->path == PATH_ETHEREAL) return eth_ideal_ps(m->t, d, n, (uint32_t)tr->mtu);
+    if (tr->path == PATH_ETHEREAL) return ethereal(m, d, n, kind);
     return topo_ideal_bound_ps(m->t, d, n, (uint32_t)tr->mtu, sub, m->lp_max, kind);
 }
 

@@ -1,23 +1,30 @@
-/* test_ideal_lp.c - the ideal bound's linear program (topo/ideal_lp.h):
+/* test_ideal_lp.c - the ideal bound's linear program (topo/ideal_lp.h) and
+ * the bound the executor records (sim/exec_ideal.h):
  * the maximum concurrent flow over the routing table's next hops equals
  * the closed forms where one is known (uniform all-to-all on a 1:1
  * leaf-spine: the host links; 4:1 oversubscribed: the uplinks; a fat-tree
  * with too few cores: the pod's core links); on random small leaf-spines and
  * fat-trees with random traffic (half of them with one fabric port at a
  * quarter of its rate) the bandwidth cut <= the LP's bandwidth
- * program <= the LP, the cut bound <= the recorded bound, and the packet
- * engine never delivers a phase's last byte before it, under every path
- * mode; with one degraded uplink (which the cut bound does not see) the LP
+ * program <= the LP, the cut bound <= the recorded bound, and neither the
+ * packet engine nor the flow engine delivers a phase's last byte before
+ * it, under every path mode (ethereal with the executor's assignment and
+ * its bound: the LP with each demand's subflows, kind lp); with one
+ * degraded uplink (which the cut bound does not see) the LP
  * is strictly above the cut and still below every completion, and so with
  * [faults] (a link down, one degraded); so on random rails of one plane
- * (PXN and through the spines); and sim.ideal_lp_max's threshold picks the
- * kind. */
+ * (PXN and through the spines) and on random rails of 2-3 planes (each
+ * NIC's split over its plane ports the program's; a rail link degraded, a
+ * GPU's plane link down), with the planes' closed forms; and
+ * sim.ideal_lp_max's threshold picks the kind. */
 #include "testutil.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
 
 #include "sim/eng.h"
+#include "sim/ethereal.h"
+#include "sim/exec_ideal.h"
 #include "topo/ideal_lp.h"
 #include "topo/topo.h"
 
@@ -34,19 +41,57 @@ static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, sim
     if (end > last_end) last_end = end;
 }
 
-static simtime_t run(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
-                     size_t n)
+/* The demands as one phase on engine `kind` (ethereal: the executor's
+ * assignment of the whole set, sim/ethereal.h); the last delivery. */
+static simtime_t run_on(int kind, const struct topo *t, const struct cfg *c,
+                        const struct topo_demand *d, size_t n)
 {
     struct eng_hooks h = {NULL, on_done};
-    struct eng *e = eng_create(t, &c->tr, (uint64_t)c->sim.seed, &h);
+    struct eng *e = eng_create_kind(kind, t, &c->tr, (uint64_t)c->sim.seed, &h);
     last_end = 0;
+    struct eth_sub *subs = NULL;
+    size_t *off = NULL;
+    if (c->tr.path == PATH_ETHEREAL) eth_assign(t, d, n, &subs, &off);
     for (size_t i = 0; i < n; i++)
-        eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
+        if (subs)
+            eng_add_msg_paths(e, d[i].src, d[i].dst, 0, i, &subs[off[i]],
+                              (uint32_t)(off[i + 1] - off[i]));
+        else
+            eng_add_msg(e, d[i].src, d[i].dst, d[i].bytes, 0, i);
+    free(subs);
+    free(off);
     eng_run(e);
     char msg[384];
     if (eng_check(e, msg, sizeof msg) < 0) fail_msg("%s", msg);
     eng_destroy(e);
     return last_end;
+}
+
+/* The bound the executor records for the demands as one task, and its kind. */
+static simtime_t recorded(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
+                          size_t n, uint64_t lp_max, int *kind)
+{
+    struct exec_ideal *m = exec_ideal_create(t, &c->tr, lp_max);
+    simtime_t v = exec_ideal_ps(m, d, n, kind);
+    exec_ideal_destroy(m);
+    return v;
+}
+
+/* Ethereal's subflows per demand (eth_assign), malloc'd; NULL for the
+ * other path modes. */
+static uint32_t *each_of(const struct topo *t, const struct cfg *c, const struct topo_demand *d,
+                         size_t n)
+{
+    if (c->tr.path != PATH_ETHEREAL) return NULL;
+    struct eth_sub *subs;
+    size_t *off;
+    eth_assign(t, d, n, &subs, &off);
+    uint32_t *each = xmalloc((n ? n : 1) * sizeof *each);
+    for (size_t i = 0; i < n; i++)
+        each[i] = (uint32_t)(off[i + 1] - off[i]);
+    free(subs);
+    free(off);
+    return each;
 }
 
 static uint32_t subflows(const struct cfg *c)
@@ -58,8 +103,10 @@ static simtime_t lp(const struct topo *t, const struct cfg *c, const struct topo
                     size_t n, int windows)
 {
     simtime_t v;
-    if (topo_ideal_lp_ps(t, d, n, (uint32_t)c->tr.mtu, subflows(c), windows, &v) < 0)
+    uint32_t *each = each_of(t, c, d, n);
+    if (topo_ideal_lp_each_ps(t, d, n, (uint32_t)c->tr.mtu, subflows(c), each, windows, &v) < 0)
         fail_msg("the LP failed");
+    free(each);
     return v;
 }
 
@@ -306,33 +353,68 @@ static void degrade_one(gsl_rng *r, struct topo *t)
     if (n) t->ports[q[gsl_rng_uniform_int(r, n)]].bps /= 4;
 }
 
-static int lifted; /* cases where the LP lifts the bound above the cut */
+static int lifted;     /* cases where the LP lifts the bound above the cut */
+static int eth_lifted; /* ... for ethereal's bound */
+static double least_flow = 1e30, least_eth = 1e30; /* least cct / bound */
+static int flow_runs, flow_below; /* flow engine runs, and those below the recorded bound */
 
-static const int paths[] = {PATH_ECMP, PATH_SPRAY, PATH_SPRAY_RR, PATH_SPLIT, PATH_ADAPTIVE};
+static const int paths[] = {PATH_ECMP,  PATH_SPRAY,    PATH_SPRAY_RR,
+                            PATH_SPLIT, PATH_ADAPTIVE, PATH_ETHEREAL};
+#define NPATHS ((int)(sizeof paths / sizeof paths[0]))
 
-/* cut <= recorded bound <= every path mode's completion, and the LP alone
- * below each too; returns the least completion over the bound. */
+/* cut <= recorded bound (kind lp) <= every path mode's completion on the
+ * packet engine, the LP alone below each too, and the flow engine's
+ * completion at least the bandwidth program's (counted where it is below
+ * the recorded bound); returns the least packet completion over the
+ * bound. */
 static double check_paths(struct cfg *c, const struct topo *t, const struct topo_demand *d,
                           size_t n, const char *what)
 {
     double least = 1e30;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NPATHS; i++) {
         c->tr.path = paths[i];
         int kind;
-        simtime_t cut = topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu, subflows(c));
-        simtime_t lo =
-            topo_ideal_bound_ps(t, d, n, (uint32_t)c->tr.mtu, subflows(c), 1u << 30, &kind);
-        simtime_t alone = lp(t, c, d, n, 1), cct = run(t, c, d, n);
+        simtime_t cut = recorded(t, c, d, n, 0, &kind);
+        assert_int_equal(kind, TOPO_IDEAL_CUT);
+        if (c->tr.path != PATH_ETHEREAL)
+            assert_int_equal(cut, topo_ideal_ps(t, d, n, (uint32_t)c->tr.mtu, subflows(c)));
+        else /* at least the bound per subflow count it was before */
+            assert_true(cut >= eth_ideal_ps(t, d, n, (uint32_t)c->tr.mtu));
+        simtime_t lo = recorded(t, c, d, n, 1u << 30, &kind), alone = lp(t, c, d, n, 1);
         assert_int_equal(kind, TOPO_IDEAL_LP);
-        if (lo < cut)
-            fail_msg("%s: bound %llu below the cut %llu", what, (unsigned long long)lo,
-                     (unsigned long long)cut);
-        if (cct < lo || cct < alone)
-            fail_msg("%s, path %d: cct %llu ps below the bound %llu ps (LP %llu, cut %llu)", what,
-                     paths[i], (unsigned long long)cct, (unsigned long long)lo,
-                     (unsigned long long)alone, (unsigned long long)cut);
-        if ((double)cct / (double)lo < least) least = (double)cct / (double)lo;
+        if (lo < cut || lo < alone)
+            fail_msg("%s: bound %llu below the cut %llu or the LP %llu", what,
+                     (unsigned long long)lo, (unsigned long long)cut, (unsigned long long)alone);
+        simtime_t bw = lp(t, c, d, n, 0);
+        for (int eng = ENGINE_PACKET; eng <= ENGINE_FLOW; eng++) {
+            simtime_t cct = run_on(eng, t, c, d, n);
+            if (eng == ENGINE_FLOW) {
+                /* the fluid: never below the bytes over the rates (the
+                 * bandwidth program); its pipeline and a flow spread over
+                 * planes as a fluid beat the packets' latency terms */
+                if (cct < bw)
+                    fail_msg("%s, path %d, flow engine: cct %llu ps below the bandwidth program "
+                             "%llu ps",
+                             what, paths[i], (unsigned long long)cct, (unsigned long long)bw);
+                flow_runs++;
+                if (cct < lo) {
+                    flow_below++;
+                    if ((double)cct / (double)lo < least_flow)
+                        least_flow = (double)cct / (double)lo;
+                }
+                continue;
+            }
+            if (cct < lo)
+                fail_msg("%s, path %d, engine %d: cct %llu ps below the bound %llu ps (LP %llu, "
+                         "cut %llu)",
+                         what, paths[i], eng, (unsigned long long)cct, (unsigned long long)lo,
+                         (unsigned long long)alone, (unsigned long long)cut);
+            double x = (double)cct / (double)lo;
+            if (x < least) least = x;
+            if (c->tr.path == PATH_ETHEREAL && x < least_eth) least_eth = x;
+        }
         if (i == 0 && lo > cut) lifted++;
+        if (c->tr.path == PATH_ETHEREAL && lo > cut) eth_lifted++;
     }
     return least;
 }
@@ -366,9 +448,11 @@ static void test_random_instances(void **state)
         if (x < least) least = x;
         topo_destroy(t);
     }
-    print_message("%d random cases x 5 path modes: least cct/bound %.4f; the LP above the cut "
-                  "bound in %d, above every bandwidth cut in %d\n",
-                  SEEDS, least, lifted, above);
+    print_message("%d random cases x %d path modes: least cct/bound %.4f (ethereal %.4f); the LP "
+                  "above the cut bound in %d (ethereal's in %d), above every bandwidth cut in "
+                  "%d; flow engine below the bound in %d of %d runs (least %.4f)\n",
+                  SEEDS, NPATHS, least, least_eth, lifted, eth_lifted, above, flow_below, flow_runs,
+                  least_flow);
     gsl_rng_free(r);
 }
 
@@ -450,7 +534,7 @@ static void test_threshold(void **state)
  * and traffic; cut <= LP <= every path mode's completion (PXN's routes
  * start over NVLink to the relay GPU, whose link the program loads), half
  * of them with rail switch r0's link to spine s0 at a quarter of its rate
- * ([faults]). Planes keep the cut bound. */
+ * ([faults]). */
 static void test_rail_instances(void **state)
 {
     (void)state;
@@ -512,28 +596,212 @@ static void test_rail_instances(void **state)
         check_paths(&c, t, d, 2, "rail relay");
         topo_destroy(t);
     }
-    /* planes: no LP */
+    gsl_rng_free(r);
+}
+
+/* A rail of `groups` groups of spg servers of G GPUs, S spines a plane, P planes. */
+static void plane_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int64_t P,
+                       int xr)
+{
+    cfg_defaults(c);
+    c->topo.kind = TOPO_RAIL;
+    c->topo.groups = groups;
+    c->topo.servers_per_group = spg;
+    c->topo.gpus_per_host = G;
+    c->topo.spines = S;
+    c->topo.planes = P;
+    c->topo.cross_rail = xr;
+    topo_spec_resolve(&c->topo);
+}
+
+/* The bandwidth cuts of a rail with planes, ps: every GPU's NIC (its live
+ * plane ports together) each way, every NVLink port, and every rail switch
+ * index's uplinks and the links into it over all planes. */
+static double plane_bandwidth_cut(const struct topo *t, const struct topo_demand *d, size_t n)
+{
+    uint32_t H = t->hosts, Lp = t->plane_leaves;
+    double *b = xcalloc(4 * (size_t)H + (size_t)t->nports + 4 * (size_t)Lp, sizeof *b);
+    double *up = b, *dn = up + H, *ucap = dn + H, *dcap = ucap + H, *nvl = dcap + H;
+    double *lout = nvl + t->nports, *lin = lout + Lp, *lco = lin + Lp, *lci = lco + Lp;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = d[i].src, z = d[i].dst;
+        double x = (double)d[i].bytes;
+        if (a == z || !d[i].bytes) continue;
+        if (topo_same_server(t, a, z)) {
+            nvl[t->nvl_up[a]] += x;
+            nvl[t->nvl_down[z]] += x;
+            continue;
+        }
+        uint32_t f = a;
+        if (topo_pxn(t, a, z)) {
+            f = topo_pxn_relay(t, a, z);
+            nvl[t->nvl_up[a]] += x;
+            nvl[t->nvl_down[f]] += x;
+        }
+        up[f] += x;
+        dn[z] += x;
+        if (topo_leaf_of(t, f) != topo_leaf_of(t, z)) {
+            lout[topo_leaf_of(t, f)] += x;
+            lin[topo_leaf_of(t, z)] += x;
+        }
+    }
+    for (uint32_t k = 0; k < t->planes; k++)
+        for (uint32_t h = 0; h < H; h++) {
+            const struct topo_port *u = &t->ports[t->host_up[(size_t)k * H + h]],
+                                   *w = &t->ports[t->host_down[(size_t)k * H + h]];
+            if (!u->down) ucap[h] += (double)u->bps;
+            if (!w->down) dcap[h] += (double)w->bps;
+        }
+    for (uint32_t q = 0; q < t->nports; q++) {
+        const struct topo_port *p = &t->ports[q];
+        if (p->down) continue;
+        if (p->kind == TP_RAIL_UP) lco[(p->src - H) % Lp] += (double)p->bps;
+        if (p->kind == TP_RAIL_DOWN) lci[(p->dst - H) % Lp] += (double)p->bps;
+    }
+    double worst = 0;
+    for (uint32_t h = 0; h < H; h++) {
+        if (up[h] && up[h] * 8e12 / ucap[h] > worst) worst = up[h] * 8e12 / ucap[h];
+        if (dn[h] && dn[h] * 8e12 / dcap[h] > worst) worst = dn[h] * 8e12 / dcap[h];
+    }
+    for (uint32_t q = 0; q < t->nports; q++)
+        if (nvl[q] && over(nvl[q], t->ports[q].bps) > worst) worst = over(nvl[q], t->ports[q].bps);
+    for (uint32_t l = 0; l < Lp; l++) {
+        if (lout[l] && lout[l] * 8e12 / lco[l] > worst) worst = lout[l] * 8e12 / lco[l];
+        if (lin[l] && lin[l] * 8e12 / lci[l] > worst) worst = lin[l] * 8e12 / lci[l];
+    }
+    free(b);
+    return worst;
+}
+
+/* Closed forms on planes: a NIC's bytes over its ports' sum (PXN's relay on
+ * 2 planes: 2 B through h1's two ports); a pair whose source has only plane
+ * 0 (its plane-1 link down) and whose destination's plane-0 link runs at a
+ * quarter: every byte crosses that link (the cut bound, which takes each
+ * NIC's live ports together, sees a quarter of it). */
+static void test_plane_closed_forms(void **state)
+{
+    (void)state;
     struct cfg c;
-    cfg_defaults(&c);
-    c.topo.kind = TOPO_RAIL;
-    c.topo.gpus_per_host = 2;
-    c.topo.planes = 2;
-    topo_spec_resolve(&c.topo);
+    plane_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_PXN);
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
-    struct topo_demand d = {0, t->hosts - 1, 100000};
-    assert_int_equal(topo_ideal_lp_size(t, &d, 1, 1000), 0);
+    struct topo_demand d[] = {{0, 3, 1000000}, {1, 3, 1000000}};
+    uint64_t port = t->ports[t->host_up[1]].bps;
+    assert_int_equal(port, t->nic_bps / 2);
+    assert_near(lp(t, &c, d, 2, 0), over(2e6, 2 * port));
+    check_paths(&c, t, d, 2, "planes: relay");
     topo_destroy(t);
+    /* h0 on rail switches r0 (plane 0) and r4 (plane 1); h2 on r2 and r6 */
+    plane_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_SPINE);
+    snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r4");
+    snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "h2-r2:0.25");
+    if (topo_build(&c.topo, &t, &e) < 0) fail_msg("%s", e.msg);
+    struct topo_demand one = {0, 2, 1000000};
+    uint64_t slow = t->ports[t->host_down[2]].bps;
+    assert_int_equal(slow, port / 4);
+    assert_near(lp(t, &c, &one, 1, 0), over(1e6, slow));
+    simtime_t cut = topo_ideal_ps(t, &one, 1, (uint32_t)c.tr.mtu, 1);
+    assert_true((double)cut < over(1e6, slow) / 3);
+    assert_true(lp(t, &c, &one, 1, 1) > over(1e6, slow));
+    check_paths(&c, t, &one, 1, "planes: one plane left");
+    topo_destroy(t);
+}
+
+/* Random rails of 2-3 planes: shapes, speeds, both cross_rail options,
+ * random traffic; a third with a rail link at a quarter of its rate, a
+ * third with a GPU's link to plane 1 down. The bandwidth cuts (each NIC
+ * over its live ports, each rail switch index over its uplinks on every
+ * plane) <= the LP's bandwidth program <= the LP; cut <= LP <= every path
+ * mode's completion on both engines; alike planes (solved as one at P times
+ * the rates) give the whole program's T. */
+static void test_plane_instances(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    static const double gbps[] = {100, 200, 400};
+    int plane_lifted = 0, above = 0, cases = SEEDS / 10, alike = 0;
+    flow_runs = flow_below = 0;
+    least_flow = 1e30;
+    double least = 1e30;
+    for (int seed = 0; seed < cases; seed++) {
+        struct cfg c;
+        plane_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
+                   1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
+                   1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
+                   gsl_rng_uniform_int(r, 2) ? TOPO_XR_PXN : TOPO_XR_SPINE);
+        c.topo.host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+        c.topo.fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
+        c.topo.link_latency_ns = 100 * (int64_t)gsl_rng_uniform_int(r, 6);
+        c.tr.mtu = gsl_rng_uniform_int(r, 2) ? 4096 : 1500;
+        c.tr.subflows = 1 + (int64_t)gsl_rng_uniform_int(r, 3);
+        c.sim.seed = seed;
+        /* rail switch r0 is plane 0's first; plane 1's first is r(Lp) */
+        uint32_t Lp = (uint32_t)(c.topo.groups * c.topo.gpus_per_host);
+        if (seed % 3 == 1)
+            snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "r%u-s%u:0.25", Lp,
+                     (uint32_t)c.topo.spines);
+        else if (seed % 3 == 2)
+            snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r%u", Lp);
+        struct topo *t;
+        struct err e;
+        if (topo_build(&c.topo, &t, &e) < 0) fail_msg("plane seed %d: %s", seed, e.msg);
+        size_t cap = (size_t)t->hosts * t->hosts;
+        struct topo_demand *d = xmalloc(cap * sizeof *d);
+        size_t n = random_traffic(r, t->hosts, (uint32_t)c.tr.mtu, d, cap);
+        char what[96];
+        snprintf(what, sizeof what, "plane seed %d (%u planes, %s)", seed, t->planes,
+                 c.topo.cross_rail == TOPO_XR_PXN ? "pxn" : "spine");
+        c.tr.path = PATH_SPRAY;
+        double bc = plane_bandwidth_cut(t, d, n);
+        simtime_t bw = lp(t, &c, d, n, 0), w = lp(t, &c, d, n, 1);
+        if ((double)bw < bc * (1 - 2e-6) - 2 || w < bw)
+            fail_msg("%s: bandwidth cut %.1f, LP without windows %llu, with %llu", what, bc,
+                     (unsigned long long)bw, (unsigned long long)w);
+        if ((double)bw > bc * (1 + 1e-5) + 2) above++;
+        int before = lifted;
+        double x = check_paths(&c, t, d, n, what);
+        if (x < least) least = x;
+        plane_lifted += lifted > before;
+        uint64_t small = topo_ideal_lp_size(t, d, n, 1u << 30);
+        if (seed % 3 == 0 && small > 1) {
+            /* alike planes are solved as plane 0 at P times the rates: the
+             * same T as the whole program, which plane 1's first rail
+             * uplink 1 b/s slower forces (and a larger one); (small = 1:
+             * every byte over NVLink) */
+            c.tr.path = PATH_SPRAY;
+            simtime_t sym[2] = {lp(t, &c, d, n, 0), lp(t, &c, d, n, 1)};
+            uint32_t q = 2 * t->planes * t->hosts + 2 * Lp * (uint32_t)c.topo.spines;
+            assert_int_equal(t->ports[q].kind, TP_RAIL_UP);
+            t->ports[q].bps -= 1;
+            assert_true(topo_ideal_lp_size(t, d, n, 1u << 30) > small);
+            for (int wdw = 0; wdw < 2; wdw++) {
+                simtime_t full = lp(t, &c, d, n, wdw);
+                if (fabs((double)full - (double)sym[wdw]) > 2e-6 * (double)sym[wdw] + 2)
+                    fail_msg("%s: alike planes %llu ps, the whole program %llu ps (windows %d)",
+                             what, (unsigned long long)sym[wdw], (unsigned long long)full, wdw);
+            }
+            alike++;
+        }
+        free(d);
+        topo_destroy(t);
+    }
+    print_message("planes: %d instances x %d path modes: least cct/bound %.4f; the LP above the "
+                  "cut in %d, above every bandwidth cut in %d; flow engine below the bound in %d "
+                  "of %d runs (least %.4f); alike planes as the whole program in %d\n",
+                  cases, NPATHS, least, plane_lifted, above, flow_below, flow_runs, least_flow,
+                  alike);
     gsl_rng_free(r);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closed_forms),     cmocka_unit_test(test_threshold),
-        cmocka_unit_test(test_degraded_uplink),  cmocka_unit_test(test_faults),
-        cmocka_unit_test(test_random_instances), cmocka_unit_test(test_rail_instances),
+        cmocka_unit_test(test_closed_forms),       cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_degraded_uplink),    cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_random_instances),   cmocka_unit_test(test_rail_instances),
+        cmocka_unit_test(test_plane_closed_forms), cmocka_unit_test(test_plane_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

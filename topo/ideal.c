@@ -43,6 +43,7 @@
  */
 #include <stdlib.h>
 
+#include "topo/ideal_lp.h"
 #include "topo/topo.h"
 
 simtime_t topo_path_latency(const struct topo *t, uint32_t a, uint32_t b, uint32_t bytes)
@@ -142,6 +143,13 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
     }
 }
 
+/* Demand i's flows: each[i] (ethereal's subflows, eth_assign), or the
+ * transport's one count for every demand. */
+static inline uint32_t demand_subflows(const uint32_t *each, size_t i, uint32_t subflows)
+{
+    return each ? (each[i] ? each[i] : 1) : subflows;
+}
+
 /* A GraphML fabric (topology.kind = file): its links may differ, so the
  * bound counts each host's own links and, between two leaves, the route's
  * number of switch links, each at the fastest and least latency of any
@@ -156,7 +164,7 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
  * trees' shape and are not formed here; the LP (ideal_lp.c) sees the rest
  * of the fabric where it is small enough. */
 static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, size_t n,
-                            uint32_t mtu, uint32_t subflows)
+                            uint32_t mtu, uint32_t subflows, const uint32_t *each)
 {
     uint32_t H = t->hosts;
     uint64_t fbps = 0, nocap = 1ull << 58;
@@ -204,7 +212,8 @@ static simtime_t ideal_file(const struct topo *t, const struct topo_demand *d, s
         link[0] = nvl ? &nup[a] : &hup[2 * a + x];
         link[np - 1] = nvl ? &ndown[b] : &hdown[2 * b + x];
         struct lb dl[2] = {lb_empty, lb_empty}; /* the leaves' groups (hop 1 and np - 2) */
-        uint64_t bytes = d[i].bytes, nf = bytes < subflows ? bytes : subflows, q = bytes / nf,
+        uint32_t sf = demand_subflows(each, i, subflows);
+        uint64_t bytes = d[i].bytes, nf = bytes < sf ? bytes : sf, q = bytes / nf,
                  extra = bytes % nf;
         struct lb dh[TOPO_ROUTE_MAX_PORTS];
         for (uint32_t j = 0; j < TOPO_ROUTE_MAX_PORTS; j++)
@@ -396,8 +405,14 @@ static const struct route *fc_demand(const struct topo *t, const struct fcaps *c
 simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu,
                         uint32_t subflows)
 {
+    return topo_ideal_each_ps(t, d, n, mtu, subflows, NULL);
+}
+
+simtime_t topo_ideal_each_ps(const struct topo *t, const struct topo_demand *d, size_t n,
+                             uint32_t mtu, uint32_t subflows, const uint32_t *each)
+{
     if (subflows < 1) subflows = 1;
-    if (t->kind == TOPO_FILE) return ideal_file(t, d, n, mtu, subflows);
+    if (t->kind == TOPO_FILE) return ideal_file(t, d, n, mtu, subflows, each);
     uint32_t H = t->hosts, L = t->leaves, ft = t->kind == TOPO_FAT_TREE, P = ft ? t->pods : 0;
     if (subflows < 1) subflows = 1;
     /* per host: up and down, each for demands under one leaf [0] and across
@@ -539,7 +554,8 @@ simtime_t topo_ideal_ps(const struct topo *t, const struct topo_demand *d, size_
         if (fc.on) r = fc_demand(t, &fc, r, a, b, &rf);
         /* the transport's flows: subflows equal ones, the first taking the
          * remainder (as the engine splits a message) */
-        uint64_t nf = bytes < subflows ? bytes : subflows, q = bytes / nf, extra = bytes % nf;
+        uint32_t sf = demand_subflows(each, i, subflows);
+        uint64_t nf = bytes < sf ? bytes : sf, q = bytes / nf, extra = bytes % nf;
         struct lb dh[6] = {lb_empty, lb_empty, lb_empty, lb_empty, lb_empty, lb_empty};
         add_flows(r, q, nf - extra, mtu, dh);
         if (extra) add_flows(r, q + 1, extra, mtu, dh);
