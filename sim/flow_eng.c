@@ -93,8 +93,6 @@ static void flow_destroy(struct eng *eb)
     free(e->eh);
     free(e->srt);
     free(e->srt2);
-    free(e->chg);
-    free(e->chg2);
     free(e->act);
     free(e->arate);
     free(e->csr);

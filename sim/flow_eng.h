@@ -135,9 +135,6 @@ struct flow_eng {
      * on (the heap eh holds the re-keys since) */
     struct fl_hent *srt, *srt2;
     uint32_t nsrt, psrt, capsrt;
-    /* a full re-solve's changed subs' new ends, and merge_ends' scratch */
-    struct fl_hent *chg, *chg2;
-    uint32_t capchg, capchg2;
     uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
@@ -234,10 +231,6 @@ void flow_maxmin_update(struct flow_eng *e);
  * searching the touched links' lists first, 2 always gathering every
  * candidate's links first (tests). */
 extern int flow_maxmin_search;
-/* Deferred full re-solves rebuild the sorted ends by merging the changed
- * subs' into the old order (1, the default) or by sorting every active
- * sub's (0, sort_ends: tests); the same array either way. */
-extern int flow_maxmin_merge;
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

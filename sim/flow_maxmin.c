@@ -204,14 +204,6 @@ static void grow(uint32_t **a, uint32_t *cap, uint32_t need)
     *a = xrealloc(*a, *cap * sizeof **a);
 }
 
-static void grow_hent(struct fl_hent **a, uint32_t *cap, uint32_t need)
-{
-    if (need <= *cap) return;
-    while (*cap < need)
-        *cap = *cap ? 2 * *cap : 256;
-    *a = xrealloc(*a, *cap * sizeof **a);
-}
-
 /* Fills the links ls[0, nl) whose rem, sumw and nun are set, over their
  * candidate subs (csr) that are not frozen, into their nrate; no level falls
  * below floor (the bound the selective re-solve proves: it only absorbs
@@ -359,77 +351,6 @@ static void sort_ends(struct flow_eng *e)
     e->neh = 0;
 }
 
-/* The entries of a[0, n) sorted by (t, si) (a least-significant-digit
- * radix sort: passes on the bytes of si that differ, then of t), b its
- * scratch of n; returns the array that holds them (a or b). */
-static struct fl_hent *radix_ends(struct fl_hent *a, struct fl_hent *b, uint32_t n)
-{
-    uint32_t slo = UINT32_MAX, shi = 0;
-    simtime_t lo = SIMTIME_MAX, hi = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (a[i].si < slo) slo = a[i].si;
-        if (a[i].si > shi) shi = a[i].si;
-        if (a[i].t < lo) lo = a[i].t;
-        if (a[i].t > hi) hi = a[i].t;
-    }
-    uint64_t sspan = n ? shi - slo : 0;
-    for (int sh = 0; sh < 32 && (sspan >> sh); sh += 8)
-        RADIX_PASS(KEY_SI, (uint64_t)slo);
-    simtime_t span = n ? hi - lo : 0;
-    for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
-        RADIX_PASS(KEY_T, lo);
-    return a;
-}
-
-int flow_maxmin_merge = 1;
-
-/* Deferred, after a full re-solve that changed the rates of the subs in
- * e->chg[0, nc) (their new ends): the sorted ends e->srt rebuilt by a merge
- * instead of sort_ends' radix sort of every active sub. The entries still
- * valid (an active sub's current end) of the old sorted ends from psrt on
- * are in order already; the changed subs' entries and the heap of re-keys'
- * valid ones are sorted (radix_ends, few) and merged in, equal entries
- * taken once (a sub re-keyed to the end it had). Every active sub has one
- * valid entry among them, so the result is sort_ends' array, entry for
- * entry (the order (tend, sub) is total); the heap of re-keys emptied. */
-static void merge_ends(struct flow_eng *e, uint32_t nc)
-{
-    uint32_t n = e->live_subs;
-    if (e->capsrt < n) {
-        e->capsrt = n;
-        e->srt = xrealloc(e->srt, n * sizeof *e->srt);
-        e->srt2 = xrealloc(e->srt2, n * sizeof *e->srt2);
-    }
-    uint32_t nb = nc;
-    grow_hent(&e->chg, &e->capchg, nc + e->neh);
-    for (uint32_t i = 0; i < e->neh; i++)
-        if (!stale(e, &e->eh[i])) e->chg[nb++] = e->eh[i];
-    grow_hent(&e->chg2, &e->capchg2, nb);
-    const struct fl_hent *b = radix_ends(e->chg, e->chg2, nb);
-    const struct fl_hent *a = e->srt;
-    struct fl_hent *o = e->srt2;
-    uint32_t ia = e->psrt, na = e->nsrt, ib = 0, k = 0;
-    for (;;) {
-        while (ia < na && stale(e, &a[ia]))
-            ia++;
-        const struct fl_hent *x;
-        if (ia < na && (ib == nb || !before(&b[ib], &a[ia])))
-            x = &a[ia++];
-        else if (ib < nb)
-            x = &b[ib++];
-        else
-            break;
-        if (k && o[k - 1].t == x->t && o[k - 1].si == x->si) continue; /* the same entry */
-        o[k++] = *x;
-    }
-    if (k != n) err_fatal("flow_maxmin: %u sorted ends for %u active subs", k, n);
-    e->srt2 = e->srt;
-    e->srt = o;
-    e->nsrt = n;
-    e->psrt = 0;
-    e->neh = 0;
-}
-
 /* Rebuilds the heap of ends from e->act (every active sub has a rate):
  * the order of (tend, sub) is total, so the ends pop in the same order as
  * after re-keying each sub. */
@@ -517,7 +438,6 @@ static void full_update(struct flow_eng *e, simtime_t now)
         }
     }
     uint32_t changed = 0;
-    grow_hent(&e->chg, &e->capchg, e->live_subs);
     for (uint32_t i = 0; i < e->live_subs; i++) {
         struct fl_sub *s = &e->subs[e->act[i]];
         if (!s->fresh && s->nrate == s->rate) continue;
@@ -530,16 +450,13 @@ static void full_update(struct flow_eng *e, simtime_t now)
         e->arate[i] = s->rate;
         s->fresh = 0;
         s->tend = now + (simtime_t)ceil(s->left / s->rate);
-        e->chg[changed++] = (struct fl_hent){s->tend, e->act[i]};
+        changed++;
     }
     e->rate_changes += changed;
     e->filled_subs += e->live_subs;
     e->cand_subs += e->live_subs;
     if (changed > e->live_subs / 8) {
-        if (flow_maxmin_merge)
-            merge_ends(e, changed);
-        else
-            heap_rebuild(e);
+        heap_rebuild(e);
         return;
     }
     for (uint32_t i = 0; i < e->live_subs; i++) {

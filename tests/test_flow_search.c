@@ -5,9 +5,7 @@
  * bytes, the re-solves, subs filled and rate changes, on random leaf-spines
  * and fat trees under every path mode, exact and with deferred re-solves;
  * and search_first agrees with progressive filling from scratch after every
- * re-solve. Deferred full re-solves' sorted ends rebuilt by a merge
- * (flow_maxmin_merge, the default) or by sorting every active sub's give the
- * same run to the bit too. */
+ * re-solve. */
 #include "testutil.h"
 
 #include <string.h>
@@ -17,13 +15,12 @@
 #include "topo/topo.h"
 
 #define MAXM 256
-#define MAXE 4096 /* the ends recorded: MAXM messages, then the big all-to-all's */
-static simtime_t ends[MAXE];
+static simtime_t ends[MAXM];
 static void on_done(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
                     const struct res_flow_loss *loss)
 {
     (void)ctx, (void)e, (void)start, (void)loss;
-    if (tag < MAXE) ends[tag] = end;
+    if (tag < MAXM) ends[tag] = end;
 }
 
 static uint32_t rnd(uint64_t *r)
@@ -33,16 +30,14 @@ static uint32_t rnd(uint64_t *r)
 }
 
 struct outcome {
-    simtime_t ends[MAXE];
+    simtime_t ends[MAXM];
     uint64_t bytes[4096];
     uint64_t recomputes, filled, changes;
     double verify_err;
 };
 
-/* Instance inst run with flow_maxmin_search = how and flow_maxmin_merge =
- * merge into *o; big: its all-to-all's flows on every host pair (most
- * re-solves full ones). */
-static void run_one(int inst, int how, int merge, int big, struct outcome *o)
+/* Instance inst run with flow_maxmin_search = how into *o. */
+static void run_one(int inst, int how, struct outcome *o)
 {
     uint64_t r = 777 + (uint64_t)inst * 1000003u;
 #define RND() rnd(&r)
@@ -78,11 +73,6 @@ static void run_one(int inst, int how, int merge, int big, struct outcome *o)
         uint32_t b = (a + 1 + RND() % (t->hosts - 1)) % t->hosts;
         eng_add_msg(g, a, b, 4000000 + RND() % 4000000, 0, nm++);
     }
-    uint32_t nb = 0;
-    for (uint32_t a = 0; big && a < t->hosts; a++)
-        for (uint32_t b = 0; b < t->hosts; b++)
-            if (a != b) eng_add_msg(g, a, b, 100000 + RND() % 4000000, 0, MAXM + nb++);
-    assert_true(MAXM + nb <= MAXE);
     while (nm < MAXM) {
         uint32_t a = RND() % t->hosts, b = RND() % t->hosts;
         if (a == b) b = (b + 1) % t->hosts;
@@ -91,10 +81,8 @@ static void run_one(int inst, int how, int merge, int big, struct outcome *o)
 #undef RND
     memset(ends, 0, sizeof ends);
     flow_maxmin_search = how;
-    flow_maxmin_merge = merge;
     flow_maxmin_verify_all = how == 1;
     eng_run(g);
-    flow_maxmin_merge = 1;
     flow_maxmin_search = 0;
     flow_maxmin_verify_all = 0;
     char msg[256];
@@ -118,8 +106,8 @@ static void test_both_ways_identical(void **state)
     for (int inst = 0; inst < 20; inst++) {
         memset(&a, 0, sizeof a);
         memset(&b, 0, sizeof b);
-        run_one(inst, 1, 1, 0, &a);
-        run_one(inst, 2, 1, 0, &b);
+        run_one(inst, 1, &a);
+        run_one(inst, 2, &b);
         assert_true(a.recomputes > 10);
         for (int m = 0; m < MAXM; m++)
             if (a.ends[m] != b.ends[m])
@@ -136,35 +124,10 @@ static void test_both_ways_identical(void **state)
     }
 }
 
-/* The deferred full re-solve's sorted ends, merged or sorted afresh: every
- * end, link byte count and counter the same, on instances whose
- * all-to-all makes most re-solves full ones. */
-static void test_merged_ends_identical(void **state)
-{
-    (void)state;
-    static struct outcome a, b;
-    for (int inst = 1; inst < 40; inst += 2) { /* the deferred ones */
-        memset(&a, 0, sizeof a);
-        memset(&b, 0, sizeof b);
-        run_one(inst, 0, 1, 1, &a);
-        run_one(inst, 0, 0, 1, &b);
-        assert_true(a.recomputes > 10);
-        for (int m = 0; m < MAXE; m++)
-            if (a.ends[m] != b.ends[m])
-                fail_msg("instance %d message %d: merged ends %llu, sorted %llu", inst, m,
-                         (unsigned long long)a.ends[m], (unsigned long long)b.ends[m]);
-        assert_memory_equal(a.bytes, b.bytes, sizeof a.bytes);
-        assert_int_equal(a.recomputes, b.recomputes);
-        assert_int_equal(a.filled, b.filled);
-        assert_int_equal(a.changes, b.changes);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_ways_identical),
-        cmocka_unit_test(test_merged_ends_identical),
     };
     return cmocka_run_group_tests_name("flow_search", tests, NULL, NULL);
 }
