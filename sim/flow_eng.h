@@ -231,6 +231,10 @@ void flow_maxmin_update(struct flow_eng *e);
  * searching the touched links' lists first, 2 always gathering every
  * candidate's links first (tests). */
 extern int flow_maxmin_search;
+/* The bits of a digit of the deferred sorted ends' passes on the end time
+ * (sort_ends): 0 by their number (11 from 8192 entries on, else 8), else
+ * 5..11 (tests: the same order with any). */
+extern int flow_maxmin_sort_bits;
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,
