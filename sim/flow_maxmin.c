@@ -324,9 +324,9 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
  * (a least-significant-digit radix sort: the entries in increasing order
  * of sub, read from the subs in order when the ended ones are few, else
- * from e->act and sorted by sub; then stable passes on the bytes of tend
- * that differ), the heap of re-keys emptied (its entries are stale or the
- * same as srt's). */
+ * from e->act and sorted by sub; then stable passes on the digits of tend
+ * that differ, bytes or, from 8192 entries on, 11 bits), the heap of
+ * re-keys emptied (its entries are stale or the same as srt's). */
 static void sort_ends(struct flow_eng *e)
 {
     uint32_t n = e->live_subs;
