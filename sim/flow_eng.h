@@ -77,22 +77,24 @@ struct fl_link {
 };
 
 struct fl_sub {
+    /* (what the re-solves and the ends read first, together: a sub's first
+     * 56 bytes) */
     double left;  /* data bytes still to send at t_upd */
     double rate;  /* data bytes per ps since t_upd */
     double nrate; /* a re-solve's new rate */
     simtime_t t_upd;
-    uint64_t size;
-    simtime_t tend; /* its end at its current rate */
-    simtime_t tail; /* latency of its first packet after its first hop */
-    uint32_t hpos;  /* its index in the heap of ends while active (FL_NONE: not in it) */
-    uint32_t apos;  /* its index in e->act while active */
-    uint32_t msg;
+    simtime_t tend;                /* its end at its current rate */
     uint32_t use0, nuse;           /* its data links: e->uses[use0 .. use0+nuse) (the solver's) */
-    uint32_t nack;                 /* its acknowledgements' uses, after those (flow_ack.c) */
-    uint32_t mark, reach;          /* epochs: a re-solve's candidate, reached from a change */
-    simtime_t t0;                  /* when it started */
+    uint32_t apos;                 /* its index in e->act while active */
     uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
     uint8_t ended;                 /* its bytes are through: flow_compact drops it */
+    uint32_t hpos;                 /* its index in the heap of ends while active (FL_NONE: not in it) */
+    uint32_t msg;
+    uint64_t size;
+    simtime_t tail;       /* latency of its first packet after its first hop */
+    simtime_t t0;         /* when it started */
+    uint32_t nack;        /* its acknowledgements' uses, after those (flow_ack.c) */
+    uint32_t mark, reach; /* epochs: a re-solve's candidate, reached from a change */
 };
 
 struct fl_msg {
@@ -231,6 +233,10 @@ void flow_maxmin_update(struct flow_eng *e);
  * searching the touched links' lists first, 2 always gathering every
  * candidate's links first (tests). */
 extern int flow_maxmin_search;
+/* The bits of a digit of the deferred sorted ends' passes on the end time
+ * (sort_ends): 0 by their number (11 from 8192 entries on, else 8), else
+ * 5..11 (tests: the same order with any). */
+extern int flow_maxmin_sort_bits;
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

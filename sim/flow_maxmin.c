@@ -40,11 +40,12 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "sim/flow_eng.h"
 
-int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search;
+int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search, flow_maxmin_sort_bits;
 
 /* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
@@ -149,6 +150,16 @@ void flow_heap_remove(struct flow_eng *e, uint32_t si)
     sift_down(e, e->subs[last.si].hpos, e->neh);
 }
 
+/* (simtime_t)ceil(q) without the call into libm (x86-64's baseline has no
+ * rounding instruction) for 0 <= q < 2^63: the truncation is exact there,
+ * and one more when it falls below q; the same value. */
+static inline simtime_t ceil_ps(double q)
+{
+    if (!(q >= 0 && q < 9.2e18)) return (simtime_t)ceil(q);
+    simtime_t c = (simtime_t)q;
+    return c + ((double)c < q);
+}
+
 /* ---- progressive filling ---- */
 
 struct hent {
@@ -226,16 +237,21 @@ static void fill(struct flow_eng *e, const uint32_t *ls, uint32_t nl, double flo
             continue;
         }
         if (x < floor) x = floor;
-        for (uint32_t j = l->off; j < l->off + l->cnt; j++) {
-            struct fl_sub *s = &e->subs[e->csr[j]];
+        const uint32_t *csr = e->csr, j1 = l->off + l->cnt; /* (locals: see full_update) */
+        struct fl_sub *subs = e->subs;
+        const struct fl_use *uses = e->uses;
+        struct fl_link *links = e->links;
+        for (uint32_t j = l->off; j < j1; j++) {
+            struct fl_sub *s = &subs[csr[j]];
             if (s->frozen) continue;
             s->frozen = 1;
             s->nrate = x;
-            for (uint32_t u = 0; u < s->nuse; u++) {
-                const struct fl_use *us = &e->uses[s->use0 + u];
-                struct fl_link *o = &e->links[us->link];
-                o->rem -= us->w * x;
-                o->sumw -= us->w;
+            const struct fl_use *us = &uses[s->use0];
+            for (uint32_t u = 0, nu = s->nuse; u < nu; u++) {
+                struct fl_link *o = &links[us[u].link];
+                double w = us[u].w;
+                o->rem -= w * x;
+                o->sumw -= w;
                 o->nun--;
             }
         }
@@ -308,9 +324,9 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
  * (a least-significant-digit radix sort: the entries in increasing order
  * of sub, read from the subs in order when the ended ones are few, else
- * from e->act and sorted by sub; then stable passes on the bytes of tend
- * that differ), the heap of re-keys emptied (its entries are stale or the
- * same as srt's). */
+ * from e->act and sorted by sub; then stable passes on the digits of tend
+ * that differ, bytes or, from 8192 entries on, 11 bits), the heap of
+ * re-keys emptied (its entries are stale or the same as srt's). */
 static void sort_ends(struct flow_eng *e)
 {
     uint32_t n = e->live_subs;
@@ -342,8 +358,31 @@ static void sort_ends(struct flow_eng *e)
         if (a[i].t > hi) hi = a[i].t;
     }
     simtime_t span = n ? hi - lo : 0;
-    for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
-        RADIX_PASS(KEY_T, lo);
+    /* the passes on tend: digits of 11 bits when there are many entries (a
+     * span of 2^32 ps in 3 passes, not 4; the counts' clearing and sums pay
+     * from there on) */
+    int bits = flow_maxmin_sort_bits >= 5 && flow_maxmin_sort_bits <= 11 ? flow_maxmin_sort_bits
+               : n >= 8192                                               ? 11
+                                                                         : 8;
+    if (bits == 8) {
+        for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
+            RADIX_PASS(KEY_T, lo);
+    } else {
+        uint32_t mask = (1u << bits) - 1;
+        for (int sh = 0; sh < 64 && (span >> sh); sh += bits) {
+            static __thread uint32_t cnt[(1 << 11) + 1];
+            memset(cnt, 0, ((size_t)mask + 2) * sizeof cnt[0]);
+            for (uint32_t i = 0; i < n; i++)
+                cnt[((a[i].t - lo) >> sh & mask) + 1]++;
+            for (uint32_t k = 0; k < mask; k++)
+                cnt[k + 1] += cnt[k];
+            for (uint32_t i = 0; i < n; i++)
+                b[cnt[(a[i].t - lo) >> sh & mask]++] = a[i];
+            struct fl_hent *tmp = a;
+            a = b;
+            b = tmp;
+        }
+    }
     e->srt = a;
     e->srt2 = b;
     e->nsrt = n;
@@ -421,18 +460,26 @@ static void full_update(struct flow_eng *e, simtime_t now)
             continue;
         }
         if (x < 0) x = 0;
-        for (uint32_t j = 0; j < l->n; j++) {
-            uint32_t si = l->sid[j];
-            if (e->fep[si] >= ep) continue; /* frozen now, or ended (FL_DEAD) */
-            e->fep[si] = ep;
-            struct fl_sub *s = &e->subs[si];
+        /* (the arrays and counts in locals: the stores to the links' fields
+         * could alias them otherwise, and be read again at every use) */
+        const uint32_t *sid = l->sid, n = l->n;
+        uint32_t *fep = e->fep;
+        struct fl_sub *subs = e->subs;
+        const struct fl_use *uses = e->uses;
+        struct fl_link *links = e->links;
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t si = sid[j];
+            if (fep[si] >= ep) continue; /* frozen now, or ended (FL_DEAD) */
+            fep[si] = ep;
+            struct fl_sub *s = &subs[si];
             s->nrate = x;
-            const struct fl_use *us = &e->uses[s->use0];
-            for (uint32_t u = 0; u < s->nuse; u++) {
-                struct fl_link *o = &e->links[us[u].link];
-                o->rem -= us[u].w * x;
-                o->sumw -= us[u].w;
-                o->load += us[u].w * x;
+            const struct fl_use *us = &uses[s->use0];
+            for (uint32_t u = 0, nu = s->nuse; u < nu; u++) {
+                struct fl_link *o = &links[us[u].link];
+                double w = us[u].w;
+                o->rem -= w * x;
+                o->sumw -= w;
+                o->load += w * x;
                 o->nun--;
             }
         }
@@ -449,7 +496,7 @@ static void full_update(struct flow_eng *e, simtime_t now)
         s->rate = s->nrate;
         e->arate[i] = s->rate;
         s->fresh = 0;
-        s->tend = now + (simtime_t)ceil(s->left / s->rate);
+        s->tend = now + ceil_ps(s->left / s->rate);
         changed++;
     }
     e->rate_changes += changed;
@@ -638,10 +685,17 @@ void flow_maxmin_update(struct flow_eng *e)
     /* the candidates: the subs at or above cut, the new ones among them (one
      * pass without branches: every sub written, the candidates kept) */
     uint32_t ns = 0;
-    grow(&e->cs, &e->capcs, e->live_subs);
-    for (uint32_t i = 0; i < e->live_subs; i++) {
-        e->cs[ns] = e->act[i];
-        ns += e->arate[i] >= cut;
+    if (e->defer) { /* counted first: a full re-solve needs no list */
+        for (uint32_t i = 0; i < e->live_subs; i++)
+            ns += e->arate[i] >= cut;
+    }
+    if (!e->defer || ns <= e->live_subs / 2) {
+        ns = 0;
+        grow(&e->cs, &e->capcs, e->live_subs);
+        for (uint32_t i = 0; i < e->live_subs; i++) {
+            e->cs[ns] = e->act[i];
+            ns += e->arate[i] >= cut;
+        }
     }
     if (e->defer && ns > e->live_subs / 2) {
         /* most of the subs are candidates: fill them all (full_update) */
@@ -686,7 +740,7 @@ void flow_maxmin_update(struct flow_eng *e)
         s->rate = s->nrate;
         e->arate[s->apos] = s->rate;
         s->fresh = 0;
-        s->tend = now + (simtime_t)ceil(s->left / s->rate);
+        s->tend = now + ceil_ps(s->left / s->rate);
         e->rate_changes++;
         flow_heap_update(e, si);
     }
