@@ -46,6 +46,10 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
  * "FILE:LINE: reason" (LINE 0: the file as a whole). */
 int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e);
 void trace_free(struct trace *t);
+/* How trace_load reads a weight: strtod(s, end)'s value and end for any s,
+ * the plain decimals of at most 15 digits without strtod (exactly: an
+ * integer over a power of ten, both exact doubles). */
+double trace_parse_weight(const char *s, char **end);
 
 /* What a trace's '#key=value' metadata lines say (0: not given). */
 struct trace_meta {
