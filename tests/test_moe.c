@@ -376,11 +376,13 @@ static void test_threads_change_nothing(void **state)
 static void test_dispatch_tables_equal_replica_rule(void **state)
 {
     (void)state;
-    for (int v = 0; v < 8; v++) {
+    for (int v = 0; v < 16; v++) {
         struct cfg c = moecfg(EXCERPT, 2, 4, 2); /* 8 GPUs, 4 servers */
         c.pl.replicas = 8;                       /* 16 slots: 2 per GPU */
-        /* slots shuffled: an expert's two replicas mostly on two GPUs */
-        c.pl.policy = opt_choice_index(opt_find("placement", "policy")->choices, "random");
+        /* slots shuffled: an expert's two replicas mostly on two GPUs; or
+         * eplb's replicas of the hot experts (replica counts differ) */
+        c.pl.policy =
+            opt_choice_index(opt_find("placement", "policy")->choices, v & 8 ? "eplb" : "random");
         c.wl.shard = v & 1 ? SHARD_ROUND_ROBIN : SHARD_CONTIGUOUS;
         c.wl.dedup = !(v & 2);
         c.wl.chunks = v & 4 ? 2 : 1;

@@ -112,6 +112,7 @@ struct moe {
     uint32_t *rowd;   /* [G] its destinations */
     uint8_t *rowmark; /* [G] whether a destination is among them */
     uint8_t *hold;    /* [E] the experts the source being built holds at this layer */
+    uint32_t *srv;    /* [G] each GPU's server (GPU / P) */
     uint64_t *rowkey; /* [G] their order (shifted, as mat_to_demands) */
     size_t *bucket;   /* [G + 1] the transposed list's offsets per source */
     struct moe_stats st;
@@ -443,7 +444,7 @@ static inline void row_add(struct moe *m, uint32_t a, const uint32_t *dst, int n
             m->rowd[(*nt)++] = d;
         }
         m->row[d] += m->msg_bytes;
-        m->st.net_copies += a / m->P != d / m->P;
+        m->st.net_copies += m->srv[a] != m->srv[d];
     }
 }
 
@@ -465,6 +466,10 @@ static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
     const int *first = pl->rep_first + (size_t)l * pl->experts;
     const int *held = pl->slot_expert + (size_t)l * pl->slots;
     int spg = pl->slots_per_gpu, K = m->K, dedup = m->dedup, E = m->E;
+    /* b mod nc kept as b advances (nc: expert 0's replicas, as most have
+     * the same count); other counts divide */
+    uint64_t nc = first[1] > first[0] ? (uint64_t)(first[1] - first[0]) : 1;
+    uint64_t step = contig ? 1 : m->G % nc;
     m->nsp = 0;
     for (uint32_t a = 0; a < m->G; a++) {
         uint32_t nt = 0;
@@ -489,7 +494,9 @@ static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
         } else {
             for (int i = 0; i < spg; i++)
                 m->hold[held[(size_t)a * spg + i]] = 1;
-            for (uint64_t b = b0; b < bend; b += stride) {
+            uint64_t bm = b0 % nc; /* b mod nc */
+            for (uint64_t b = b0; b < bend;
+                 b += stride, bm = bm + step >= nc ? bm + step - nc : bm + step) {
                 if (m->C > 1 && chunk_of(m, b) != chunk) continue;
                 const int16_t *ex = m->tr.expert + trace_idx(&m->tr, m->tok[b], l, 0);
                 int nd = 0;
@@ -501,8 +508,8 @@ static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
                     }
                     uint32_t g = a;
                     if (!m->hold[x]) {
-                        int n = first[x + 1] - first[x];
-                        g = (uint32_t)pl->rep_gpu[first[x] + (n == 1 ? 0 : (int)(b % (uint64_t)n))];
+                        uint64_t n = (uint64_t)(first[x + 1] - first[x]);
+                        g = (uint32_t)pl->rep_gpu[first[x] + (int)(n == nc ? bm : b % n)];
                     }
                     m->etok[(size_t)g * E + x]++;
                     m->st.selections++;
@@ -1070,6 +1077,7 @@ static void moe_destroy(void *state)
     free(m->rowd);
     free(m->rowmark);
     free(m->hold);
+    free(m->srv);
     free(m->rowkey);
     free(m->bucket);
     free(m);
@@ -1343,6 +1351,9 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
         m->rowd = xcalloc(m->G, sizeof *m->rowd);
         m->rowmark = xcalloc(m->G, sizeof *m->rowmark);
         m->hold = xcalloc((size_t)m->E, sizeof *m->hold);
+        m->srv = xcalloc(m->G, sizeof *m->srv);
+        for (uint32_t i = 0; i < m->G; i++)
+            m->srv[i] = i / m->P;
         m->rowkey = xcalloc(m->G, sizeof *m->rowkey);
         m->bucket = xcalloc((size_t)m->G + 1, sizeof *m->bucket);
     } else {
