@@ -3,7 +3,13 @@
  * The reader freads the file in chunks and hands it to csv_parse one
  * physical line at a time (a slice of the chunk, no copy), so the line number
  * of every record is exact without counting inside libcsv. Lines starting
- * with '#' before the header are metadata and never reach libcsv.
+ * with '#' before the header are metadata and never reach libcsv. A plain
+ * line (no quote, space, tab, carriage return or NUL: libcsv would hand
+ * over its comma-separated pieces as they are) is read here without libcsv,
+ * its fields in place, plain digits and short decimals parsed exactly
+ * without strtol and strtod (plain_line, trace_parse_weight); after the
+ * first quote every line goes to libcsv. MOESIM_TRACE_LIBCSV=1: all of
+ * them (the tests compare both ways).
  *
  * Memory follows the kept tokens: tokens are looked up in a hash map of the
  * kept ones only, and the dense (token, layer, slot) arrays grow by doubling.
