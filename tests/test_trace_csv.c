@@ -296,6 +296,216 @@ static void test_bad_inputs(void **state)
     }
 }
 
+/* Loads path with the plain lines' fast path (fast = 1) or every line
+ * through libcsv (MOESIM_TRACE_LIBCSV=1): rc, and the message in msg. */
+static int load_way(const char *path, size_t max_tokens, int fast, struct trace *t, char *msg)
+{
+    struct err e = {{0}};
+    if (fast)
+        unsetenv("MOESIM_TRACE_LIBCSV");
+    else
+        setenv("MOESIM_TRACE_LIBCSV", "1", 1);
+    int rc = trace_load(path, max_tokens, t, &e);
+    unsetenv("MOESIM_TRACE_LIBCSV");
+    snprintf(msg, ERR_MSG_MAX, "%s", rc ? e.msg : "");
+    return rc;
+}
+
+/* The fast path and libcsv read path alike: the same rc and message, and
+ * on success the same trace to the bit (weights compared as bytes). */
+static void assert_same_both_ways(const char *path, size_t max_tokens)
+{
+    struct trace a, b;
+    char ma[ERR_MSG_MAX], mb[ERR_MSG_MAX];
+    int ra = load_way(path, max_tokens, 1, &a, ma), rb = load_way(path, max_tokens, 0, &b, mb);
+    if (ra != rb || strcmp(ma, mb))
+        fail_msg("%s: fast rc %d \"%s\", libcsv rc %d \"%s\"", path, ra, ma, rb, mb);
+    if (ra) return;
+    assert_string_equal(a.model, b.model);
+    assert_string_equal(a.source, b.source);
+    assert_int_equal(a.experts, b.experts);
+    assert_int_equal(a.topk, b.topk);
+    assert_int_equal(a.layers, b.layers);
+    assert_int_equal(a.tokens, b.tokens);
+    assert_int_equal(a.missing, b.missing);
+    size_t n = a.tokens * (size_t)a.layers * (size_t)a.topk;
+    assert_memory_equal(a.seq, b.seq, a.tokens * sizeof *a.seq);
+    assert_memory_equal(a.pos, b.pos, a.tokens * sizeof *a.pos);
+    assert_memory_equal(a.expert, b.expert, n * sizeof *a.expert);
+    assert_memory_equal(a.weight, b.weight, n * sizeof *a.weight);
+    trace_free(&a);
+    trace_free(&b);
+}
+
+/* Every shipped trace, the excerpt and every bad input, both ways. */
+static void test_fast_path_equals_libcsv(void **state)
+{
+    (void)state;
+    static const char *const files[] = {EXCERPT,
+                                        REAL,
+                                        "data/mixtral_fit_e64.csv",
+                                        "data/mixtral_fit_e256_top8.csv",
+                                        "data/switch_fit_e128.csv",
+                                        "data/switch_base128_expert_load.csv"};
+    int read = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (access(files[i], R_OK) != 0) continue;
+        assert_same_both_ways(files[i], 0);
+        assert_same_both_ways(files[i], 5);
+        read++;
+    }
+    assert_true(read >= 3);
+    for (size_t i = 0; i < sizeof bad_inputs / sizeof bad_inputs[0]; i++) {
+        const char *p = tu_write_temp(bad_inputs[i].text, ".csv");
+        assert_same_both_ways(p, 0);
+        unlink(p);
+    }
+}
+
+/* Weights and integers in every form the fast path reads or hands on to
+ * strtod/strtol (at its 15-digit and 18-digit edges, exponents, signs,
+ * leading dots and zeros, a quote that turns the fast path off halfway,
+ * spaces and CRs that libcsv trims), both ways to the bit. */
+static void test_fast_path_forms(void **state)
+{
+    (void)state;
+    static const char *const w[] = {"0.764188",
+                                    "1",
+                                    "1.",
+                                    ".5",
+                                    "0",
+                                    "0.0",
+                                    "000.25",
+                                    "1e-1",
+                                    "2E3",
+                                    "+0.5",
+                                    "0.1",
+                                    "0.3",
+                                    "123456789012345",
+                                    "0.123456789012345",
+                                    "1234567890123456",
+                                    "0.1234567890123456",
+                                    "9.99999999999999",
+                                    "99999999999999.9",
+                                    "0.000000000000001",
+                                    "3.14159265358979",
+                                    "0x1p-2",
+                                    "0.33333333333333333333",
+                                    "7.000000",
+                                    "1.0000000000000002"};
+    static const char *const seq[] = {
+        "0", "7", "000000000000000012", "0000000000000000013", "2147483646", "+3"};
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap,
+                            "# experts=8 topk=1 layers=1\nseq,token,layer,slot,expert,weight\n");
+    int tok = 0;
+    for (size_t s = 0; s < sizeof seq / sizeof seq[0]; s++)
+        for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+            len += (size_t)snprintf(text + len, cap - len, "%s,%d,0,0,%d,%s\n", seq[s], tok++,
+                                    (int)(i % 8), w[i]);
+    /* trimmed spaces, a CR, then a quote: libcsv from there on */
+    len += (size_t)snprintf(text + len, cap - len, "1, %d ,0,0,1,0.5\r\n", tok++);
+    len += (size_t)snprintf(text + len, cap - len, "1,%d,0,0,\"2\",0.25\n", tok++);
+    len += (size_t)snprintf(text + len, cap - len, "1,%d,0,0,3,0.125\n", tok++);
+    const char *p = tu_write_temp(text, ".csv");
+    assert_same_both_ways(p, 0);
+    struct trace t;
+    char m[ERR_MSG_MAX];
+    assert_int_equal(load_way(p, 0, 1, &t, m), 0);
+    assert_int_equal((int)t.tokens, tok);
+    assert_true(t.weight[trace_idx(&t, 0, 0, 0)] == (float)0.764188);
+    assert_true(t.weight[trace_idx(&t, 12, 0, 0)] == (float)123456789012345.0);
+    assert_int_equal(t.seq[2 * (int)(sizeof w / sizeof w[0])], 12);
+    assert_int_equal(t.expert[trace_idx(&t, (size_t)tok - 2, 0, 0)], 2);
+    trace_free(&t);
+    /* columns in another order with an unknown one, then a row of 70 fields */
+    const char *x = tu_write_temp("# experts=4 topk=1 layers=1\n"
+                                  "weight,extra,expert,slot,layer,token,seq\n"
+                                  "0.5,zz,1,0,0,0,0\n0.25,,2,0,0,1,0\n",
+                                  ".csv");
+    assert_same_both_ways(x, 0);
+    assert_int_equal(load_way(x, 0, 1, &t, m), 0);
+    assert_int_equal(t.expert[trace_idx(&t, 1, 0, 0)], 2);
+    assert_true(t.weight[trace_idx(&t, 1, 0, 0)] == 0.25f);
+    trace_free(&t);
+    len = (size_t)snprintf(text, cap, H "0,0,0,0,1,0.5");
+    for (int i = 0; i < 64; i++)
+        len += (size_t)snprintf(text + len, cap - len, ",%d", i);
+    snprintf(text + len, cap - len, "\n");
+    x = tu_write_temp(text, ".csv");
+    assert_same_both_ways(x, 0);
+    assert_int_equal(load_way(x, 0, 1, &t, m), -1);
+    assert_non_null(strstr(m, ":3: expected 6 fields, got 70"));
+    /* a NUL inside a field (libcsv's path: on_field marks the field) */
+    x = tu_write_temp("", ".csv");
+    FILE *f = fopen(x, "wb");
+    assert_non_null(f);
+    static const char nul[] = H "0,0,0,0,1,0.5\n0,0,0,1,2\0003,0.5\n";
+    fwrite(nul, 1, sizeof nul - 1, f);
+    fclose(f);
+    assert_same_both_ways(x, 0);
+    assert_int_equal(load_way(x, 0, 1, &t, m), -1);
+    assert_non_null(strstr(m, ":4: expert '?': not an integer"));
+    /* a record whose quoted field spans lines: the next line is its end */
+    const char *q = tu_write_temp(H "0,0,0,0,1,0.5\n0,0,0,1,\"2\n\",0.5\n", ".csv");
+    assert_same_both_ways(q, 0);
+    free(text);
+}
+
+/* trace_parse_weight against strtod, value to the bit and end: random
+ * decimals of 1-18 digits with the point anywhere (or none), leading zeros,
+ * and the forms it leaves to strtod. */
+static void test_parse_weight_is_strtod(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"",
+                                      ".",
+                                      "1e5",
+                                      "-0.5",
+                                      "+1",
+                                      " 1",
+                                      "1 ",
+                                      "0x10",
+                                      "inf",
+                                      "nan",
+                                      "1.2.3",
+                                      "..5",
+                                      "5..",
+                                      "1e",
+                                      "00000000000000001",
+                                      "0.0000000000000001",
+                                      "999999999999999.",
+                                      ".999999999999999"};
+    char buf[64];
+    uint64_t x = 88172645463325252ull;
+    int fast = 0;
+    for (int i = 0; i < 200000 + (int)(sizeof odd / sizeof odd[0]); i++) {
+        if (i < (int)(sizeof odd / sizeof odd[0])) {
+            snprintf(buf, sizeof buf, "%s", odd[i]);
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int nd = 1 + (int)(x % 18), dot = (int)((x >> 8) % (uint64_t)(nd + 2)) - 1, n = 0;
+            uint64_t y = x >> 16;
+            for (int d = 0; d < nd; d++) {
+                if (d == dot) buf[n++] = '.';
+                y = y * 6364136223846793005ull + 1442695040888963407ull;
+                buf[n++] = (char)('0' + (y >> 60) % 10);
+            }
+            if (dot == nd) buf[n++] = '.';
+            buf[n] = '\0';
+            fast += nd <= 15;
+        }
+        char *e1, *e2;
+        double a = trace_parse_weight(buf, &e1), b = strtod(buf, &e2);
+        if (memcmp(&a, &b, sizeof a) || e1 != e2)
+            fail_msg("'%s': %.17g (end %td) against strtod's %.17g (end %td)", buf, a, e1 - buf, b,
+                     e2 - buf);
+    }
+    assert_true(fast > 100000);
+}
+
 static void test_unreadable(void **state)
 {
     (void)state;
@@ -310,12 +520,21 @@ static void test_unreadable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_excerpt),          cmocka_unit_test(test_real),
-        cmocka_unit_test(test_infer_dims),       cmocka_unit_test(test_max_tokens),
-        cmocka_unit_test(test_max_tokens_stops), cmocka_unit_test(test_max_tokens_unordered),
-        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_crlf_quotes_spaces),
-        cmocka_unit_test(test_csv_field),        cmocka_unit_test(test_long_lines_and_chunks),
-        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_excerpt),
+        cmocka_unit_test(test_real),
+        cmocka_unit_test(test_infer_dims),
+        cmocka_unit_test(test_max_tokens),
+        cmocka_unit_test(test_max_tokens_stops),
+        cmocka_unit_test(test_max_tokens_unordered),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_crlf_quotes_spaces),
+        cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_long_lines_and_chunks),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_fast_path_equals_libcsv),
+        cmocka_unit_test(test_fast_path_forms),
+        cmocka_unit_test(test_parse_weight_is_strtod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

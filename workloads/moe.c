@@ -104,11 +104,15 @@ struct moe {
      * bytes as a list, not a [G * G] matrix (16384 GPUs: 2 GiB), built a
      * source at a time in the matrix's order (build_dispatch_sparse) */
     int sparse;
-    struct topo_demand *sp; /* the last dispatch's demands */
+    struct topo_demand *sp;  /* the last dispatch's demands */
+    struct topo_demand *rot; /* sparse_to_demands' rotation of a bucket */
+    size_t caprot;
     size_t nsp, capsp, capdem;
     uint64_t *row;    /* [G] the source being built: bytes per destination */
     uint32_t *rowd;   /* [G] its destinations */
     uint8_t *rowmark; /* [G] whether a destination is among them */
+    uint8_t *hold;    /* [E] the experts the source being built holds at this layer */
+    uint32_t *srv;    /* [G] each GPU's server (GPU / P) */
     uint64_t *rowkey; /* [G] their order (shifted, as mat_to_demands) */
     size_t *bucket;   /* [G + 1] the transposed list's offsets per source */
     struct moe_stats st;
@@ -271,14 +275,6 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_shifted(const void *a, const void *b, void *ctx)
-{
-    const struct topo_demand *x = a, *y = b;
-    uint32_t G = *(const uint32_t *)ctx;
-    uint32_t kx = (x->dst + G - x->src) % G, ky = (y->dst + G - y->src) % G;
-    return (kx > ky) - (kx < ky);
-}
-
 /* Sparse: the last dispatch's demands (m->sp) into m->dem, or their
  * transpose, in the order mat_to_demands_of gives the matrix's (by source,
  * then destination from source + 1 round). */
@@ -303,9 +299,20 @@ static void sparse_to_demands(struct moe *m, int transposed)
     for (uint32_t a = m->G; a > 0; a--) /* back to the buckets' starts */
         off[a] = off[a - 1];
     off[0] = 0;
-    for (uint32_t a = 0; a < m->G; a++)
-        if (off[a + 1] - off[a] > 1)
-            qsort_r(m->dem + off[a], off[a + 1] - off[a], sizeof *m->dem, cmp_shifted, &m->G);
+    /* m->sp is by source, so each bucket is by source (the counting sort is
+     * stable): the shifted order from a + 1 round G is its rotation that
+     * puts the sources above a first (a bucket never holds source a) */
+    for (uint32_t a = 0; a < m->G; a++) {
+        struct topo_demand *bk = m->dem + off[a];
+        size_t n = off[a + 1] - off[a], lo = 0;
+        while (lo < n && bk[lo].dst < a)
+            lo++;
+        if (lo == 0 || lo == n) continue;
+        grow_dem(&m->rot, &m->caprot, lo);
+        memcpy(m->rot, bk, lo * sizeof *bk);
+        memmove(bk, bk + lo, (n - lo) * sizeof *bk);
+        memcpy(bk + (n - lo), m->rot, lo * sizeof *bk);
+    }
 }
 
 /* Builds the dispatch of layer l (standard: home -> experts; coherent: the
@@ -393,57 +400,130 @@ static void build_dispatch(struct moe *m, int l, uint32_t chunk)
     mat_to_demands(m);
 }
 
+/* Appends source a's row (m->row over the nt destinations of m->rowd) to
+ * m->sp in mat_to_demands' order: destinations a + 1, a + 2, ... round G,
+ * the ones with bytes. Many destinations: a scan of the marks in that
+ * order; few: their shifted keys sorted (the same order: the keys are
+ * distinct). */
+static void row_to_sp(struct moe *m, uint32_t a, uint32_t nt)
+{
+    grow_dem(&m->sp, &m->capsp, m->nsp + nt);
+    if ((uint64_t)nt * 8 >= m->G) {
+        for (uint32_t j = 1, d = a + 1; j < m->G; j++, d++) {
+            if (d == m->G) d = 0;
+            if (!m->rowmark[d]) continue;
+            m->rowmark[d] = 0;
+            if (m->row[d]) m->sp[m->nsp++] = (struct topo_demand){a, d, m->row[d]};
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < nt; i++)
+        m->rowkey[i] = (uint64_t)((m->rowd[i] + m->G - a) % m->G) << 32 | m->rowd[i];
+    qsort(m->rowkey, nt, sizeof *m->rowkey, cmp_u64);
+    for (uint32_t i = 0; i < nt; i++) {
+        uint32_t d = (uint32_t)m->rowkey[i];
+        m->rowmark[d] = 0;
+        if (m->row[d]) m->sp[m->nsp++] = (struct topo_demand){a, d, m->row[d]};
+    }
+}
+
+/* Token b's copies from source a to the GPUs of dst[0..nd-1] (route_token's,
+ * through dests_of) into a's row; the most servers a token spanned. */
+static inline void row_add(struct moe *m, uint32_t a, const uint32_t *dst, int nd, uint32_t *nt)
+{
+    if ((uint32_t)nd > m->st.max_token_nodes) {
+        uint32_t spans = nodes_of(m, dst, nd);
+        if (spans > m->st.max_token_nodes) m->st.max_token_nodes = spans;
+    }
+    for (int j = 0; j < nd; j++) {
+        uint32_t d = dst[j];
+        if (d == a) continue;
+        if (!m->rowmark[d]) {
+            m->rowmark[d] = 1;
+            m->row[d] = 0;
+            m->rowd[(*nt)++] = d;
+        }
+        m->row[d] += m->msg_bytes;
+        m->st.net_copies += m->srv[a] != m->srv[d];
+    }
+}
+
 /* build_dispatch, standard and flat (m->sparse): a source's tokens at a
  * time (contiguous shard: b in [a N, (a + 1) N); round robin: b = a mod
  * G), their bytes per destination summed in m->row, the row's demands
- * appended to m->sp in mat_to_demands' order; the same counters. */
+ * appended to m->sp in mat_to_demands' order; the same counters. Without
+ * the node limit a token's GPUs are pl_gpu_of's, read here from the
+ * placement's tables: the source's own replica when it holds the expert
+ * (m->hold, marked per source from its slots), else replica b mod n; the
+ * node limit takes route_token. */
 static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
 {
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     int gpu[64];
     int contig = m->shard == SHARD_CONTIGUOUS;
+    const struct pl_placement *pl = &m->pl;
+    const int *first = pl->rep_first + (size_t)l * pl->experts;
+    const int *held = pl->slot_expert + (size_t)l * pl->slots;
+    int spg = pl->slots_per_gpu, K = m->K, dedup = m->dedup, E = m->E;
+    /* b mod nc kept as b advances (nc: expert 0's replicas, as most have
+     * the same count); other counts divide */
+    uint64_t nc = first[1] > first[0] ? (uint64_t)(first[1] - first[0]) : 1;
+    uint64_t step = contig ? 1 : m->G % nc;
     m->nsp = 0;
     for (uint32_t a = 0; a < m->G; a++) {
         uint32_t nt = 0;
         uint64_t b0 = contig ? (uint64_t)a * m->N : a, bend = contig ? b0 + m->N : m->B;
-        for (uint64_t b = b0; b < bend; b += contig ? 1 : m->G) {
-            if (m->C > 1 && chunk_of(m, b) != chunk) continue;
-            route_token(m, b, l, (int)a, gpu);
-            for (int k = 0; k < m->K; k++) {
-                int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
-                if (x < 0) {
-                    m->st.skipped++;
-                } else if (gpu[k] >= 0) {
-                    m->etok[(size_t)gpu[k] * m->E + x]++;
+        uint64_t stride = contig ? 1 : m->G;
+        if (m->max_nodes) {
+            for (uint64_t b = b0; b < bend; b += stride) {
+                if (m->C > 1 && chunk_of(m, b) != chunk) continue;
+                route_token(m, b, l, (int)a, gpu);
+                for (int k = 0; k < K; k++) {
+                    int x = m->tr.expert[trace_idx(&m->tr, m->tok[b], l, k)];
+                    if (x < 0) {
+                        m->st.skipped++;
+                    } else if (gpu[k] >= 0) {
+                        m->etok[(size_t)gpu[k] * E + x]++;
+                        m->st.selections++;
+                    }
+                }
+                int nd = dests_of(m, gpu, dst, dedup);
+                if (nd) row_add(m, a, dst, nd, &nt);
+            }
+        } else {
+            for (int i = 0; i < spg; i++)
+                m->hold[held[(size_t)a * spg + i]] = 1;
+            uint64_t bm = b0 % nc; /* b mod nc */
+            for (uint64_t b = b0; b < bend;
+                 b += stride, bm = bm + step >= nc ? bm + step - nc : bm + step) {
+                if (m->C > 1 && chunk_of(m, b) != chunk) continue;
+                const int16_t *ex = m->tr.expert + trace_idx(&m->tr, m->tok[b], l, 0);
+                int nd = 0;
+                for (int k = 0; k < K; k++) {
+                    int x = ex[k];
+                    if (x < 0) {
+                        m->st.skipped++;
+                        continue;
+                    }
+                    uint32_t g = a;
+                    if (!m->hold[x]) {
+                        uint64_t n = (uint64_t)(first[x + 1] - first[x]);
+                        g = (uint32_t)pl->rep_gpu[first[x] + (int)(n == nc ? bm : b % n)];
+                    }
+                    m->etok[(size_t)g * E + x]++;
                     m->st.selections++;
+                    int dup = 0;
+                    for (int j = 0; dedup && j < nd; j++)
+                        dup |= dst[j] == g;
+                    if (!dup) dst[nd++] = g;
                 }
+                if (nd) row_add(m, a, dst, nd, &nt);
             }
-            int nd = dests_of(m, gpu, dst, m->dedup);
-            if (nd == 0) continue;
-            uint32_t spans = nodes_of(m, dst, nd);
-            if (spans > m->st.max_token_nodes) m->st.max_token_nodes = spans;
-            for (int j = 0; j < nd; j++) {
-                uint32_t d = dst[j];
-                if (d == a) continue;
-                if (!m->rowmark[d]) {
-                    m->rowmark[d] = 1;
-                    m->row[d] = 0;
-                    m->rowd[nt++] = d;
-                }
-                m->row[d] += m->msg_bytes;
-                m->st.net_copies += a / m->P != d / m->P;
-            }
+            for (int i = 0; i < spg; i++)
+                m->hold[held[(size_t)a * spg + i]] = 0;
         }
-        for (uint32_t i = 0; i < nt; i++)
-            m->rowkey[i] = (uint64_t)((m->rowd[i] + m->G - a) % m->G) << 32 | m->rowd[i];
-        qsort(m->rowkey, nt, sizeof *m->rowkey, cmp_u64);
-        grow_dem(&m->sp, &m->capsp, m->nsp + nt);
-        for (uint32_t i = 0; i < nt; i++) {
-            uint32_t d = (uint32_t)m->rowkey[i];
-            m->rowmark[d] = 0;
-            if (m->row[d]) m->sp[m->nsp++] = (struct topo_demand){a, d, m->row[d]};
-        }
+        row_to_sp(m, a, nt);
     }
     sparse_to_demands(m, 0);
 }
@@ -992,9 +1072,12 @@ static void moe_destroy(void *state)
     free(m->gload);
     free(m->dem);
     free(m->sp);
+    free(m->rot);
     free(m->row);
     free(m->rowd);
     free(m->rowmark);
+    free(m->hold);
+    free(m->srv);
     free(m->rowkey);
     free(m->bucket);
     free(m);
@@ -1267,6 +1350,10 @@ int wl_moe_create(const struct wl_specs *c, const struct topo *t, struct wl_gen 
         m->row = xcalloc(m->G, sizeof *m->row);
         m->rowd = xcalloc(m->G, sizeof *m->rowd);
         m->rowmark = xcalloc(m->G, sizeof *m->rowmark);
+        m->hold = xcalloc((size_t)m->E, sizeof *m->hold);
+        m->srv = xcalloc(m->G, sizeof *m->srv);
+        for (uint32_t i = 0; i < m->G; i++)
+            m->srv[i] = i / m->P;
         m->rowkey = xcalloc(m->G, sizeof *m->rowkey);
         m->bucket = xcalloc((size_t)m->G + 1, sizeof *m->bucket);
     } else {

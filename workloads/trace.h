@@ -38,7 +38,8 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
     return (token * (size_t)t->layers + (size_t)layer) * (size_t)t->topk + (size_t)slot;
 }
 
-/* Reads a trace CSV (libcsv). max_tokens > 0 keeps only the first max_tokens
+/* Reads a trace CSV (libcsv; plain lines without it, the same values and
+ * errors). max_tokens > 0 keeps only the first max_tokens
  * tokens (streaming: memory follows what is kept, not the file; reading stops
  * at the first row of token max_tokens+1 when the rows read so far were
  * grouped by token). Dimensions missing from the metadata are inferred from
@@ -46,6 +47,10 @@ static inline size_t trace_idx(const struct trace *t, size_t token, int layer, i
  * "FILE:LINE: reason" (LINE 0: the file as a whole). */
 int trace_load(const char *path, size_t max_tokens, struct trace *t, struct err *e);
 void trace_free(struct trace *t);
+/* How trace_load reads a weight: strtod(s, end)'s value and end for any s,
+ * the plain decimals of at most 15 digits without strtod (exactly: an
+ * integer over a power of ten, both exact doubles). */
+double trace_parse_weight(const char *s, char **end);
 
 /* What a trace's '#key=value' metadata lines say (0: not given). */
 struct trace_meta {

@@ -3,7 +3,13 @@
  * The reader freads the file in chunks and hands it to csv_parse one
  * physical line at a time (a slice of the chunk, no copy), so the line number
  * of every record is exact without counting inside libcsv. Lines starting
- * with '#' before the header are metadata and never reach libcsv.
+ * with '#' before the header are metadata and never reach libcsv. A plain
+ * line (no quote, space, tab, carriage return or NUL: libcsv would hand
+ * over its comma-separated pieces as they are) is read here without libcsv,
+ * its fields in place, plain digits and short decimals parsed exactly
+ * without strtol and strtod (plain_line, trace_parse_weight); after the
+ * first quote every line goes to libcsv. MOESIM_TRACE_LIBCSV=1: all of
+ * them (the tests compare both ways).
  *
  * Memory follows the kept tokens: tokens are looked up in a hash map of the
  * kept ones only, and the dense (token, layer, slot) arrays grow by doubling.
@@ -59,9 +65,11 @@ struct loader {
     int *role; /* [ncols]: column -> enum col, or -1 */
     size_t role_cap;
     char header_err[ERR_MSG_MAX];
-    /* current record */
+    /* current record: each column's text (fv: libcsv's in f, or a plain
+     * line's in the read buffer) */
     size_t nfields;
     struct textbuf f[C_N];
+    const char *fv[C_N];
     /* bounds in force for layer, slot, expert */
     int b_layers, b_topk, b_experts;
     int max_layer, max_slot, max_expert;
@@ -159,13 +167,53 @@ static int fail(struct loader *L, size_t line, const char *fmt, ...)
     return err_set(L->e, "%s:%zu: %s", L->path, line, msg);
 }
 
-/* Parses a whole decimal integer; 0 when s is one (clamped on overflow). */
+/* Parses a whole decimal integer; 0 when s is one (clamped on overflow, with
+ * errno ERANGE; else errno is 0). Plain digits (at most 18: no overflow)
+ * are read here, anything else by strtol: the same value either way. */
 static int parse_long(const char *s, long *v)
 {
+    long x = 0;
+    int i = 0;
+    while (i < 18 && s[i] >= '0' && s[i] <= '9')
+        x = 10 * x + (s[i++] - '0');
+    if (i > 0 && s[i] == '\0') {
+        errno = 0;
+        *v = x;
+        return 0;
+    }
     char *end;
     errno = 0;
     *v = strtol(s, &end, 10);
     return (end == s || *end) ? -1 : 0;
+}
+
+/* strtod(s, end) for a whole field. The common form, digits with at most one
+ * '.' and at most 15 digits in all, is read as an integer below 10^15 over
+ * a power of ten up to 10^15: both exact doubles, so their quotient is
+ * correctly rounded, the value strtod gives (Clinger's fast path). */
+double trace_parse_weight(const char *s, char **end)
+{
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    int64_t m = 0;
+    int digits = 0, frac = -1, i = 0;
+    for (;; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits > 15) break;
+            m = 10 * m + (c - '0');
+            if (frac >= 0) frac++;
+        } else if (c == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (s[i] == '\0' && digits > 0 && digits <= 15) {
+        *end = (char *)s + i;
+        return (double)m / p10[frac > 0 ? frac : 0];
+    }
+    return strtod(s, end);
 }
 
 /* ---- metadata ---------------------------------------------------------- */
@@ -241,7 +289,7 @@ static int meta_line(struct loader *L)
 static int field_int(struct loader *L, enum col c, long hi, long *v)
 {
     char b[64];
-    const char *s = L->f[c].s;
+    const char *s = L->fv[c];
     if (parse_long(s, v))
         return fail(L, L->rec_line, "%s '%s': not an integer", col_name[c], show(s, b));
     if (*v < 0 || *v >= hi || errno == ERANGE)
@@ -285,9 +333,9 @@ static void data_row(struct loader *L)
         field_int(L, C_LAYER, L->b_layers, &layer) || field_int(L, C_SLOT, L->b_topk, &slot) ||
         field_int(L, C_EXPERT, L->b_experts, &expert))
         return;
-    const char *ws = L->f[C_WEIGHT].s;
+    const char *ws = L->fv[C_WEIGHT];
     char *end;
-    double w = strtod(ws, &end);
+    double w = trace_parse_weight(ws, &end);
     if (end == ws || *end || isnan(w)) {
         fail(L, L->rec_line, "weight '%s': not a number", show(ws, b));
         return;
@@ -427,6 +475,7 @@ static void on_field(void *s, size_t len, void *data)
     b->s[len] = '\0';
     /* An embedded NUL would hide the rest of the field from strtol/strtod. */
     if (memchr(b->s, '\0', len)) b->s[0] = '?';
+    L->fv[L->role[i]] = b->s;
 }
 
 static void on_record(int c, void *data)
@@ -452,6 +501,56 @@ static void meta_append(struct loader *L, const char *s, size_t n)
     L->meta[L->meta_len] = '\0';
 }
 
+/* The bytes libcsv (CSV_STRICT; the default delimiter, quote, spaces and
+ * terminators) treats specially, and a NUL, which on_field replaces: a line
+ * without any of them but commas is plain. */
+static const unsigned char plain_class[256] = {
+    [','] = 1, ['"'] = 2, [' '] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 2, ['\0'] = 2};
+
+/* A whole line (the n bytes of s before its '\n', at the start of a record)
+ * that libcsv would read as the plain fields between its commas: read here
+ * as it would hand them over (on_field, then on_record), a data row's fields
+ * read in place (NUL-terminated over the commas and the '\n' in the read
+ * buffer, which is not read again). 0 when the line is not plain (a quote, a
+ * space or tab, which libcsv trims, a carriage return, which ends a record,
+ * or empty, which it skips): then nothing was done. */
+static int plain_line(struct loader *L, char *s, size_t n)
+{
+    enum { MAXC = 64 };
+    size_t comma[MAXC], nc = 0;
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char k = plain_class[(unsigned char)s[i]];
+        if (k == 0) continue;
+        if (k == 2) return 0;
+        if (nc < MAXC) comma[nc] = i;
+        nc++;
+    }
+    if (!L->header_done || nc >= MAXC) { /* the header, or past the columns: as libcsv */
+        for (char *end = s + n;;) {
+            char *c = memchr(s, ',', (size_t)(end - s));
+            char *fe = c ? c : end;
+            on_field(s, (size_t)(fe - s), L);
+            if (!c) break;
+            s = c + 1;
+        }
+        on_record('\n', L);
+        return 1;
+    }
+    L->rec_line = L->line;
+    L->nfields = nc + 1;
+    s[n] = '\0';
+    size_t ncols = (size_t)L->ncols;
+    for (size_t f = 0, from = 0; f <= nc && f < ncols; f++) {
+        size_t to = f < nc ? comma[f] : n;
+        s[to] = '\0';
+        if (L->role[f] >= 0) L->fv[L->role[f]] = s + from;
+        from = to + 1;
+    }
+    on_record('\n', L);
+    return 1;
+}
+
 static int load_pass(struct loader *L)
 {
     FILE *f = fopen(L->path, "rb");
@@ -461,15 +560,19 @@ static int load_pass(struct loader *L)
         err_fatal("out of memory initialising libcsv");
     char *buf = xmalloc(CHUNK);
     int at_line_start = 1, in_meta = 0;
+    /* The plain lines' fast path (plain_record), until a quote reaches
+     * libcsv; MOESIM_TRACE_LIBCSV=1 gives every line to libcsv (tests). */
+    const char *slow = getenv("MOESIM_TRACE_LIBCSV");
+    int fast = !(slow && *slow == '1');
     size_t n;
     while (!L->failed && !L->stop && (n = fread(buf, 1, CHUNK, f)) > 0) {
-        const char *s = buf, *end = buf + n;
+        char *s = buf, *end = buf + n;
         /* A UTF-8 byte order mark (spreadsheet exports) is not data. */
         if (L->line == 1 && at_line_start && !in_meta && n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
             s += 3;
         while (s < end && !L->failed && !L->stop) {
             const char *nl = memchr(s, '\n', (size_t)(end - s));
-            const char *seg = nl ? nl + 1 : end;
+            char *seg = nl ? (char *)nl + 1 : end;
             if (at_line_start && !L->header_done && !L->rec_begun && *s == '#') {
                 in_meta = 1;
                 L->meta_len = 0;
@@ -482,10 +585,16 @@ static int load_pass(struct loader *L)
                     L->meta[strcspn(L->meta, "\r\n")] = '\0';
                     meta_line(L);
                 }
-            } else if (csv_parse(&p, s, (size_t)(seg - s), on_field, on_record, L) !=
-                       (size_t)(seg - s)) {
-                fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
-                     csv_strerror(csv_error(&p)));
+            } else if (fast && at_line_start && nl && plain_line(L, s, (size_t)(nl - s))) {
+                /* read */
+            } else {
+                /* Without a quote so far, libcsv ends every record at a
+                 * line's end, so the next whole line starts one. */
+                if (memchr(s, '"', (size_t)(seg - s))) fast = 0;
+                if (csv_parse(&p, s, (size_t)(seg - s), on_field, on_record, L) !=
+                    (size_t)(seg - s))
+                    fail(L, L->rec_begun ? L->rec_line : L->line, "malformed CSV: %s",
+                         csv_strerror(csv_error(&p)));
             }
             if (nl) L->line++;
             at_line_start = nl != NULL;
