@@ -21,7 +21,8 @@
  * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
  * flow_fault.c (links that fail during a run, faults.fail), flow_group.c
  * (the spreading modes' equal links merged: a leaf's uplinks, the
- * downlinks into a leaf).
+ * downlinks into a leaf), flow_alone.c (with deferred re-solves, subs alone
+ * on their links started and ended without a re-solve).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -315,7 +316,7 @@ uint64_t flow_ack_sent(const struct flow_eng *e, const struct fl_link *l, uint32
  * over its weight); flow_alone_start gives it that rate, its load and its
  * end, without a re-solve. flow_alone_end: whether sub si (still on its
  * links) ends alone: its end then touches no link and calls no re-solve.
- * flow_alone_off turns both off (tests: the same rates either way). */
+ * flow_alone_off turns both off (tests compare with and without). */
 int flow_alone_rate(const struct flow_eng *e, uint32_t si, double *rate);
 void flow_alone_start(struct flow_eng *e, uint32_t si, double rate);
 int flow_alone_end(const struct flow_eng *e, uint32_t si);
