@@ -427,11 +427,16 @@ static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, 
         e->act[e->live_subs] = i;
         e->arate[e->live_subs++] = INFINITY;
         if (e->live_subs > e->peak_live) e->peak_live = e->live_subs;
-        if (e->nfresh == e->capfresh) {
-            e->capfresh = e->capfresh ? 2 * e->capfresh : 1024;
-            e->fresh = xrealloc(e->fresh, e->capfresh * sizeof *e->fresh);
+        /* alone on its links (deferred re-solves): its rate at once (flow_alone.c) */
+        double alone_rate;
+        int alone = flow_alone_rate(e, i, &alone_rate);
+        if (!alone) {
+            if (e->nfresh == e->capfresh) {
+                e->capfresh = e->capfresh ? 2 * e->capfresh : 1024;
+                e->fresh = xrealloc(e->fresh, e->capfresh * sizeof *e->fresh);
+            }
+            e->fresh[e->nfresh++] = i;
         }
-        e->fresh[e->nfresh++] = i;
         e->st.data_bytes_sent += s->size;
         for (uint32_t u = 0; u < s->nuse; u++) {
             struct fl_use *us = &e->uses[s->use0 + u];
@@ -446,9 +451,10 @@ static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, 
             l->uses[l->n++] = s->use0 + u;
             l->nlive++;
             l->wsum += us->w;
-            touch(e, us->link);
+            if (!alone) touch(e, us->link);
         }
         if (s->nack) flow_ack_start(e, i);
+        if (alone) flow_alone_start(e, i, alone_rate);
     }
 }
 
@@ -457,7 +463,10 @@ static inline __attribute__((always_inline)) void sub_start(struct flow_eng *e, 
 static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
 {
     struct fl_sub *s = &e->subs[si];
-    if (s->rate < e->theta) e->theta = s->rate;
+    /* alone on its links (deferred re-solves): no other rate changes (flow_alone.c) */
+    int alone = flow_alone_end(e, si);
+    e->alone_ends += (uint64_t)alone;
+    if (s->rate < e->theta && !alone) e->theta = s->rate;
     flow_heap_remove(e, si);
     uint32_t last = e->act[e->live_subs - 1];
     e->act[s->apos] = last;
@@ -478,8 +487,6 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
         if (us->link >= e->base.t->nports) flow_group_done(e, us);
         l->wsum -= us->w;
         l->load -= us->w * s->rate;
-        l->freed += us->w * s->rate;
-        if (e->slack > 0 && l->freed > e->slack * l->cap) e->solve_due = 1;
         l->nlive--;
         if (!e->defer) {
             uint32_t moved = l->uses[--l->n];
@@ -489,13 +496,16 @@ static void end_sub(struct flow_eng *e, uint32_t si, simtime_t at)
                 e->uses[moved].pos = us->pos;
             }
         }
+        if (alone) continue;
+        l->freed += us->w * s->rate;
+        if (e->slack > 0 && l->freed > e->slack * l->cap) e->solve_due = 1;
         touch(e, us->link);
     }
     if (s->nack) flow_ack_stop(e, si, 1);
     /* deferred: its uses stay in the lists, dropped by a full re-solve */
     if (e->defer) e->fep[si] = FL_DEAD;
     s->rate = 0;
-    if (e->window > 0) {
+    if (e->window > 0 && !alone) {
         /* the share of a link an end frees falls as the subs sharing it
          * grow: the window scales with the subs left (after this one) over
          * the most there were, so the last ones re-solve at once */
@@ -645,11 +655,13 @@ static void flow_run(struct eng *eb)
         fprintf(stderr,
                 "flow: %llu subs, %llu compactions, %llu re-solves, %llu candidates, %llu filled, "
                 "%llu rate changes "
-                "(%llu by > 1e-6), %llu active subs summed over the re-solves\n",
+                "(%llu by > 1e-6), %llu active subs summed over the re-solves, %llu starts and "
+                "%llu ends alone\n",
                 (unsigned long long)e->nsubs, (unsigned long long)e->compactions,
                 (unsigned long long)e->recomputes, (unsigned long long)e->cand_subs,
                 (unsigned long long)e->filled_subs, (unsigned long long)e->rate_changes,
-                (unsigned long long)e->big_changes, (unsigned long long)e->live_at_solves);
+                (unsigned long long)e->big_changes, (unsigned long long)e->live_at_solves,
+                (unsigned long long)e->alone_starts, (unsigned long long)e->alone_ends);
     if (eng_test_hook) eng_test_hook(&e->st);
 }
 

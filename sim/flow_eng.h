@@ -21,7 +21,8 @@
  * functions), flow_maxmin.c (the selective re-solve, the heap of ends),
  * flow_fault.c (links that fail during a run, faults.fail), flow_group.c
  * (the spreading modes' equal links merged: a leaf's uplinks, the
- * downlinks into a leaf).
+ * downlinks into a leaf), flow_alone.c (with deferred re-solves, subs alone
+ * on their links started and ended without a re-solve).
  */
 #ifndef MOESIM_FLOW_ENG_H
 #define MOESIM_FLOW_ENG_H
@@ -199,7 +200,8 @@ struct flow_eng {
     uint32_t *mfree;
     uint32_t nmfree, capmfree;
     uint64_t compactions;
-    uint64_t live_at_solves; /* the active subs summed over the re-solves (stats) */
+    uint64_t live_at_solves;           /* the active subs summed over the re-solves (stats) */
+    uint64_t alone_starts, alone_ends; /* flow_alone.c: starts and ends without a re-solve */
 };
 
 /* Lists a link whose subs or capacity changed at this instant (once). */
@@ -311,6 +313,20 @@ void flow_ack_start(struct flow_eng *e, uint32_t si);
 void flow_ack_stop(struct flow_eng *e, uint32_t si, double frac);
 /* The bytes the active subs' acknowledgements put on link l by now. */
 uint64_t flow_ack_sent(const struct flow_eng *e, const struct fl_link *l, uint32_t np, uint32_t j);
+
+/* flow_alone.c: with deferred re-solves (and no timed faults), a sub whose
+ * every data link carries no other live sub, and whose acknowledgements
+ * change no reserve under live data, is a max-min component of its own.
+ * flow_alone_rate: whether sub si (started, its uses not yet on their
+ * links) is, with its rate (the least over its links of the capacity left
+ * over its weight); flow_alone_start gives it that rate, its load and its
+ * end, without a re-solve. flow_alone_end: whether sub si (still on its
+ * links) ends alone: its end then touches no link and calls no re-solve.
+ * flow_alone_off turns both off (tests compare with and without). */
+int flow_alone_rate(const struct flow_eng *e, uint32_t si, double *rate);
+void flow_alone_start(struct flow_eng *e, uint32_t si, double rate);
+int flow_alone_end(const struct flow_eng *e, uint32_t si);
+extern int flow_alone_off;
 
 enum { FEV_START = 0, FEV_END, FEV_DONE, FEV_SAMPLE, FEV_SOLVE, FEV_FAIL, FEV_REROUTE };
 
