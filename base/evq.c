@@ -23,6 +23,7 @@ void evq_init(struct evq *q)
     memset(q, 0, sizeof *q);
     for (int j = 0; j < EVQ_LANES; j++)
         q->lane[j].key = EVQ_NOKEY;
+    q->dead_at = SIMTIME_MAX;
     q->hcap = 1024;
     q->heap = xmalloc(q->hcap * sizeof *q->heap);
 }
@@ -31,6 +32,7 @@ void evq_destroy(struct evq *q)
 {
     free(q->heap);
     free(q->dead);
+    free(q->dtime);
     for (int j = 0; j < EVQ_LANES; j++)
         free(q->lane[j].ring);
     memset(q, 0, sizeof *q);
@@ -47,6 +49,8 @@ void evq_clear(struct evq *q)
     }
     if (q->ndead) memset(q->dead, 0, q->capdead * sizeof *q->dead);
     q->ndead = 0;
+    q->ntimed = q->nuntimed = 0;
+    q->dead_at = SIMTIME_MAX;
 }
 
 /* ---- the heap: heap[0] the earliest entry (the top); heap[1 .. hn) a
@@ -295,6 +299,10 @@ static void pop_top(struct evq *q)
 
 /* ---- cancellation */
 
+/* A dead set entry: seq + 1, with DEAD_TIMED set where the event was
+ * cancelled with its time (evq_cancel_at: its time is in q->dtime). */
+#define DEAD_TIMED (1ull << 63)
+
 /* Home slot of seq in the dead set (Fibonacci hashing: sequence numbers are
  * consecutive, the multiplication spreads them). */
 static inline size_t dead_home(const struct evq *q, uint64_t seq)
@@ -302,13 +310,52 @@ static inline size_t dead_home(const struct evq *q, uint64_t seq)
     return (size_t)((seq * 0x9E3779B97F4A7C15ull) >> 32) & (q->capdead - 1);
 }
 
-static void dead_insert(struct evq *q, uint64_t seq)
+/* Inserts entry v (seq + 1, perhaps | DEAD_TIMED). */
+static void dead_insert(struct evq *q, uint64_t v)
 {
-    size_t i = dead_home(q, seq);
+    size_t i = dead_home(q, (v & ~DEAD_TIMED) - 1);
     while (q->dead[i])
         i = (i + 1) & (q->capdead - 1);
-    q->dead[i] = seq + 1;
+    q->dead[i] = v;
     q->ndead++;
+}
+
+/* dead_at from the timed and untimed cancelled events held. */
+static void dead_at_update(struct evq *q)
+{
+    q->dead_at = q->nuntimed ? 0 : q->ntimed ? q->dtime[0] : SIMTIME_MAX;
+}
+
+/* The least of the timed cancelled events' times leaves (it is the one
+ * taken: events reach the top in time order). */
+static void dtime_pop(struct evq *q)
+{
+    simtime_t *h = q->dtime, x = h[--q->ntimed];
+    size_t n = q->ntimed, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h[c + 1] < h[c]) c++;
+        if (h[c] >= x) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n) h[i] = x;
+}
+
+static void dtime_push(struct evq *q, simtime_t t)
+{
+    if (q->ntimed == q->captimed) {
+        q->captimed = q->captimed ? 2 * q->captimed : 16;
+        q->dtime = xrealloc(q->dtime, q->captimed * sizeof *q->dtime);
+    }
+    simtime_t *h = q->dtime;
+    size_t i = q->ntimed++;
+    while (i > 0 && h[(i - 1) / 2] > t) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = t;
 }
 
 /* Removes seq from the dead set if it is there (backward-shift deletion,
@@ -316,20 +363,25 @@ static void dead_insert(struct evq *q, uint64_t seq)
 static int dead_take(struct evq *q, uint64_t seq)
 {
     size_t mask = q->capdead - 1, i = dead_home(q, seq);
-    for (; q->dead[i] != seq + 1; i = (i + 1) & mask)
+    for (; (q->dead[i] & ~DEAD_TIMED) != seq + 1; i = (i + 1) & mask)
         if (!q->dead[i]) return 0;
+    if (q->dead[i] & DEAD_TIMED)
+        dtime_pop(q);
+    else
+        q->nuntimed--;
     /* Close the gap at i: pull back every later entry of the run whose home
      * is not in (i, j]. */
     for (size_t j = i;;) {
         j = (j + 1) & mask;
         if (!q->dead[j]) break;
-        size_t k = dead_home(q, q->dead[j] - 1);
+        size_t k = dead_home(q, (q->dead[j] & ~DEAD_TIMED) - 1);
         if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
         q->dead[i] = q->dead[j];
         i = j;
     }
     q->dead[i] = 0;
     q->ndead--;
+    dead_at_update(q);
     return 1;
 }
 
@@ -337,7 +389,7 @@ static int dead_take(struct evq *q, uint64_t seq)
  * it (called only while some are cancelled). */
 static void skip_cancelled(struct evq *q)
 {
-    while (q->ndead && q->hn && dead_take(q, evq_top_(q)->seq))
+    while (q->ndead && q->hn && evq_top_(q)->time >= q->dead_at && dead_take(q, evq_top_(q)->seq))
         pop_top(q);
 }
 
@@ -441,7 +493,7 @@ static __attribute__((noinline)) uint64_t heap_pop_ret(struct evq *q, uint64_t s
 }
 
 /* The common case first: the top is a lane's head and e goes behind the
- * head of the lane of its delay's first slot, which has room; the top's
+ * head of the lane of its delay (either of its two slots), which has room; the top's
  * lane's next event then takes the top's place when it is before the
  * runner-up (heap[0]'s kind and id stay), else it sinks. Everything else:
  * replace_slow. */
@@ -452,7 +504,9 @@ uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t 
     if (q->n < EVQ_LANE_MIN || time < q->now || r->kind != EVQ_LANE)
         return replace_slow(q, time, seq, kind, id);
     simtime_t d = time - q->now;
-    struct evq_lane *la = &q->lane[lane_slot(d)];
+    uint32_t a = lane_slot(d);
+    struct evq_lane *la = &q->lane[a];
+    if (la->key != d) la = &q->lane[(a + 1) & (EVQ_LANES - 1)]; /* (lane_for's second slot) */
     uint32_t used = la->tail - la->head;
     if (la->key != d || la->last > time || used == 0 || used > la->mask)
         return replace_slow(q, time, seq, kind, id);
@@ -474,7 +528,8 @@ uint64_t evq_replace_top(struct evq *q, simtime_t time, uint32_t kind, uint32_t 
     return heap_sink(q, h->time, h->seq, k, seq);
 }
 
-void evq_cancel(struct evq *q, uint64_t seq)
+/* Puts entry v into the dead set. */
+static void dead_add(struct evq *q, uint64_t v)
 {
     if (2 * (q->ndead + 1) > q->capdead) {
         /* grow and rehash: the load stays at most one half */
@@ -484,10 +539,24 @@ void evq_cancel(struct evq *q, uint64_t seq)
         q->dead = xcalloc(q->capdead, sizeof *q->dead);
         q->ndead = 0;
         for (size_t i = 0; i < oldcap; i++)
-            if (old[i]) dead_insert(q, old[i] - 1);
+            if (old[i]) dead_insert(q, old[i]);
         free(old);
     }
-    dead_insert(q, seq);
+    dead_insert(q, v);
+}
+
+void evq_cancel(struct evq *q, uint64_t seq)
+{
+    dead_add(q, seq + 1);
+    q->nuntimed++;
+    dead_at_update(q);
+}
+
+void evq_cancel_at(struct evq *q, uint64_t seq, simtime_t time)
+{
+    dead_add(q, (seq + 1) | DEAD_TIMED);
+    dtime_push(q, time);
+    dead_at_update(q);
 }
 
 void evq_each(const struct evq *q, void (*fn)(const struct ev *ev, void *ctx), void *ctx)

@@ -38,6 +38,10 @@
  * the event is dropped and the number forgotten. Nothing is scanned: cancel,
  * the check and the removal are O(1) expected, and while nothing is
  * cancelled a peek costs one compare of a count with zero, as it always did.
+ * A caller that knows the cancelled event's time (evq_cancel_at) spares
+ * the look-up for every top before the earliest such time: a finished
+ * flow's retransmission timer, cancelled tens of microseconds before it is
+ * due, no longer sends every event in between through the hash set.
  */
 #ifndef MOESIM_EVQ_H
 #define MOESIM_EVQ_H
@@ -83,6 +87,14 @@ struct evq {
      * capdead a power of two at least twice ndead. */
     uint64_t *dead;
     size_t ndead, capdead;
+    /* The times of the cancelled events cancelled with evq_cancel_at (a
+     * binary min-heap of ntimed), and how many were cancelled without one
+     * (evq_cancel); dead_at: no cancelled event is before it (the least of
+     * those times, 0 while an untimed one is held, SIMTIME_MAX with none),
+     * so a peek of an earlier top needs no look-up. */
+    simtime_t *dtime;
+    size_t ntimed, captimed, nuntimed;
+    simtime_t dead_at;
 };
 
 void evq_init(struct evq *q);
@@ -108,9 +120,9 @@ const struct ev *evq_peek_slow_(struct evq *q);
  * nothing is cancelled. */
 static inline const struct ev *evq_peek(struct evq *q)
 {
-    if (q->ndead) return evq_peek_slow_(q);
     if (q->hn == 0) return NULL;
     const struct ev *t = evq_top_(q);
+    if (q->ndead && t->time >= q->dead_at) return evq_peek_slow_(q);
     q->now = t->time;
     return t;
 }
@@ -132,6 +144,9 @@ static inline const struct ev *evq_lane_ahead(const struct evq *q, uint32_t k)
 /* Cancels a pushed, not yet popped event (seq from evq_push or
  * evq_replace_top; cancelling one twice, or one already popped, is a bug). */
 void evq_cancel(struct evq *q, uint64_t seq);
+/* The same for an event pushed at `time` (exactly the time it was pushed
+ * at): tops before it are not looked up. */
+void evq_cancel_at(struct evq *q, uint64_t seq, simtime_t time);
 /* Calls fn on every event held, cancelled ones not yet dropped included, in
  * no particular order (fn may cancel them). */
 void evq_each(const struct evq *q, void (*fn)(const struct ev *ev, void *ctx), void *ctx);

@@ -84,7 +84,8 @@ _Static_assert(sizeof(struct rec_flow) == 64 && sizeof(struct rec_flow) == PKT_R
                "a flow's recovery state is one cache line (pkt_route.h prefetches it)");
 
 struct rec_cold {
-    uint64_t timer_seq; /* the pending EV_RTO (evq_cancel) */
+    uint64_t timer_seq; /* the pending EV_RTO (evq_cancel_at) */
+    simtime_t timer_at; /* ... and its time */
     uint64_t retx_bytes;
     uint32_t timeouts, nacks;
 };
@@ -269,6 +270,7 @@ static void arm(struct pkt_eng *e, uint32_t fi)
     if (r->timer) return;
     r->timer = 1;
     e->rec_cold[fi].timer_seq = pkt_push(e, r->rto_at, EV_RTO, fi);
+    e->rec_cold[fi].timer_at = r->rto_at;
 }
 
 int pkt_rec_sent(struct pkt_eng *e, struct flow *f, uint64_t off, uint32_t payload)
@@ -327,7 +329,7 @@ static void maybe_finish(struct pkt_eng *e, struct flow *f)
     struct rec_flow *r = &e->rec[fi];
     if (r->done || f->acked != f->size) return;
     if (r->timer) {
-        evq_cancel(&e->q, e->rec_cold[fi].timer_seq);
+        evq_cancel_at(&e->q, e->rec_cold[fi].timer_seq, e->rec_cold[fi].timer_at);
         r->timer = 0;
     }
     if (r->inpkts || f->ready) return; /* (a ready flow is in its sender's list) */

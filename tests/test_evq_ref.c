@@ -6,8 +6,8 @@
  * growing well past EVQ_LANE_MIN and draining to empty, so that every path
  * (lanes starting and emptying, the top in the heap or in a lane, heap[1]
  * while one entry is held) is taken; every top is compared with the
- * reference's. Also: a drain against qsort, a lane far longer than its
- * first ring, evq_each and evq_clear. */
+ * reference's (cancellations with evq_cancel, evq_cancel_at or both). Also: a drain against qsort,
+ * a lane far longer than its first ring, evq_each and evq_clear. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,14 +83,19 @@ static const struct ev *ref_top(void)
     return rn ? &rh[0] : NULL;
 }
 
-/* The live events, to cancel one at random: seq of the reference's i-th
- * entry when live. */
-static int ref_live_at(size_t i, uint64_t *seq)
+/* The live events, to cancel one at random: seq and time of the
+ * reference's i-th entry when live. */
+static int ref_live_at(size_t i, uint64_t *seq, simtime_t *time)
 {
     if (i >= rn || dead[rh[i].seq]) return 0;
     *seq = rh[i].seq;
+    *time = rh[i].time;
     return 1;
 }
+
+/* How the random runs cancel: 0 evq_cancel, 1 either at random, 2
+ * evq_cancel_at (with the event's time) */
+static int cancel_mode;
 
 static simtime_t when(simtime_t now, int phase)
 {
@@ -155,8 +160,12 @@ static void run_random(uint64_t seed, int steps, size_t peak)
                 live++;
             } else if (r < 36) { /* a cancel */
                 uint64_t seq;
-                if (ref_live_at(rnd() % rn, &seq)) {
-                    evq_cancel(&q, seq);
+                simtime_t at;
+                if (ref_live_at(rnd() % rn, &seq, &at)) {
+                    if (cancel_mode == 2 || (cancel_mode == 1 && (rnd() & 1)))
+                        evq_cancel_at(&q, seq, at);
+                    else
+                        evq_cancel(&q, seq);
                     dead[seq] = 1;
                     live--;
                 }
@@ -220,9 +229,25 @@ static void run_random(uint64_t seed, int steps, size_t peak)
 static void test_random_against_reference(void **state)
 {
     (void)state;
+    cancel_mode = 0;
     run_random(1, 400000, 6000);
     run_random(2, 200000, 1500);
     run_random(3, 200000, 20000);
+}
+
+/* The same with cancellations that name the event's time (evq_cancel_at:
+ * tops before the earliest such time are not looked up), alone and mixed
+ * with evq_cancel's. */
+static void test_cancel_at_against_reference(void **state)
+{
+    (void)state;
+    cancel_mode = 2;
+    run_random(6, 300000, 6000);
+    run_random(7, 100000, 40);
+    cancel_mode = 1;
+    run_random(8, 300000, 6000);
+    run_random(9, 100000, 3);
+    cancel_mode = 0;
 }
 
 /* Small queues (below EVQ_LANE_MIN: the heap alone), down to one entry and
@@ -302,6 +327,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_against_reference),
+        cmocka_unit_test(test_cancel_at_against_reference),
         cmocka_unit_test(test_small_against_reference),
         cmocka_unit_test(test_drain_is_sorted),
         cmocka_unit_test(test_long_lane),

@@ -595,7 +595,7 @@ static void test_memory_estimate(void **state)
     /* the transport's state per flow: the default adds none; dctcp 128
      * (struct cc_flow, two cache lines, nscc's state in the second), nscc
      * 128 + its least ring of 8 send times, dcqcn 88 (struct dcqcn_rp),
-     * recovery 64 + 24 (struct rec_flow, rec_cold) and under selective
+     * recovery 64 + 32 (struct rec_flow, rec_cold) and under selective
      * repeat three 64-packet bitmaps */
     cfg_defaults(&c);
     uint64_t plain = cfg_memory_estimate(&c);
@@ -603,11 +603,11 @@ static void test_memory_estimate(void **state)
     c.tr.cc = CC_DCTCP;
     assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 128);
     c.tr.cc = CC_DCQCN, c.tr.recovery = REC_GOBACK_N;
-    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 88 + 4 + 88);
+    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 88 + 4 + 96);
     c.tr.cc = CC_NSCC, c.tr.recovery = REC_SELECTIVE;
-    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 128 + 32 + 88 + 24);
+    assert_int_equal(eng_memory_per_flow_tr(&c.tr), 64 + 128 + 32 + 96 + 24);
     /* the default all-to-all's 240 flows each carry it */
-    assert_int_equal(cfg_memory_estimate(&c) - plain, 240 * (128 + 32 + 88 + 24));
+    assert_int_equal(cfg_memory_estimate(&c) - plain, 240 * (128 + 32 + 96 + 24));
     assert_int_equal(eng_memory_per_packet(), 32);
     assert_int_equal(wl_moe_memory_per_token(2), sizeof(uint32_t) + 2 * sizeof(int16_t));
     assert_int_equal(wl_moe_memory_per_gpu_pair(), sizeof(uint64_t) + sizeof(struct topo_demand));
