@@ -584,6 +584,48 @@ static uint64_t general_paths(struct topo *t, struct dgraph *g, uint64_t *mod, u
     return np;
 }
 
+/* When general_paths' npaths does not fit: every digit in a slot of its
+ * own, the next power of two at least its n, above the slots of every
+ * switch before it (div = the product of those slots, a power of two), and
+ * npaths the largest multiple of the largest slot product that fits. Then
+ * each digit reads (p / div) % n with p / div uniform over at least n *
+ * (npaths / the largest product) values (exact when n divides that count),
+ * and the digits are independent but for that rounding, instead of route.c's
+ * numbering, whose top digit takes the numbers above a destination's own
+ * path count (its first next hop twice as often). Returns npaths, or
+ * UINT64_MAX when the slots do not fit `lim`. */
+static uint64_t slot_paths(struct topo *t, struct dgraph *g, uint64_t *mod, uint64_t lim,
+                           uint64_t np)
+{
+    uint32_t L = t->leaves, W = t->nswitches;
+    uint64_t top = 1;
+    for (uint32_t d = 0; d < L; d++) {
+        dgraph_build(t, d, g);
+        for (uint32_t u = 0; u < W; u++)
+            mod[u] = 1;
+        for (uint32_t j = 0; j < g->nord; j++) {
+            uint32_t u = g->ord[j];
+            if (u == d || !g->pos[u]) continue;
+            struct topo_hop *h = &t->route[(size_t)u * L + d];
+            uint64_t c = mod[u];
+            if (h->n >= 2) {
+                uint64_t r = 1;
+                while (r < h->n)
+                    r *= 2;
+                if (np) h->div = (uint16_t)c;
+                c *= r;
+                if (c > lim) return UINT64_MAX;
+            }
+            top = c > top ? c : top;
+            for (uint32_t i = 0; i < h->n; i++) {
+                uint32_t v = row_next(t, h, i);
+                mod[v] = c > mod[v] ? c : mod[v];
+            }
+        }
+    }
+    return lim / top * top;
+}
+
 static void renumber_paths(struct topo *t)
 {
     uint32_t W = t->nswitches;
@@ -605,6 +647,9 @@ static void renumber_paths(struct topo *t)
         uint64_t np = general_paths(t, &g, mod, lim, 0);
         if (np <= lim) {
             general_paths(t, &g, mod, lim, 1);
+            topo_set_npaths(t, (uint32_t)np);
+        } else if ((np = slot_paths(t, &g, mod, lim, 0)) <= lim) {
+            slot_paths(t, &g, mod, lim, np);
             topo_set_npaths(t, (uint32_t)np);
         }
         free(mod);
