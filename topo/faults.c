@@ -406,12 +406,16 @@ static uint64_t lcm64(uint64_t a, uint64_t b)
  * M(d) that of the other switches', div = Lg(d) above the leaves and npaths
  * a multiple of every Lg(d) * M(d), a uniform p is uniform over each
  * group's live next hops at the leaf and, independently, at the switch
- * above it (the two choices of a fat-tree's up-path; a third tier of
- * choices is not spread by this). Applied only when npaths fits a
- * packet's path number (else route.c's numbering stays: every path number
- * still names a live path). Without faults Lg(d) * M(d) is route.c's
- * count and its divisors: nothing changes. */
-static void renumber_paths(struct topo *t)
+ * above it (the two choices of a fat-tree's up-path). That is the
+ * numbering of every fabric whose switches with a choice are the leaves
+ * and the switches right above them (leaf_spine, fat_tree, rail and the
+ * two-tier fabrics from files). A fabric with a third tier of choices (a
+ * GraphML fat-tree whose cores each reach several aggregation switches of a
+ * pod) takes general_paths' numbering instead. Either is applied only when
+ * npaths fits a packet's path number (else route.c's numbering stays: every
+ * path number still names a live path). Without faults Lg(d) * M(d) is
+ * route.c's count and its divisors: nothing changes. */
+static void two_tier_paths(struct topo *t)
 {
     uint32_t L = t->leaves, W = t->nswitches;
     uint64_t *lg = xmalloc((size_t)L * sizeof *lg), n = 1, P = t->planes > 1 ? t->planes : 1;
@@ -439,6 +443,221 @@ static void renumber_paths(struct topo *t)
         topo_set_npaths(t, (uint32_t)n);
     }
     free(lg);
+}
+
+/* The next hop i of row g (a switch row). */
+static uint32_t row_next(const struct topo *t, const struct topo_hop *g, uint32_t i)
+{
+    uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
+    return t->ports[q].dst - t->hosts;
+}
+
+/* The part of m made of the primes that divide n. */
+static uint64_t prime_part(uint64_t m, uint64_t n)
+{
+    uint64_t dv = 1, g;
+    while ((g = gcd64(m, n)) > 1) {
+        dv *= g;
+        m /= g;
+    }
+    return dv;
+}
+
+/* The routes toward leaf d as a graph: every switch's hops to d (dist, from
+ * its first next hop), the switches in order of decreasing hops (ord, nord
+ * of them: every edge of a route leads from an earlier one to a later one),
+ * and pos[u], bit k set when a route from some leaf reaches u after k
+ * switch-to-switch links (0: no leaf's route crosses u). */
+struct dgraph {
+    uint32_t *dist, *ord, *cnt, nord;
+    uint8_t *pos;
+};
+
+static void dgraph_build(const struct topo *t, uint32_t d, struct dgraph *g)
+{
+    uint32_t L = t->leaves, W = t->nswitches, maxd = 0;
+    for (uint32_t u = 0; u < W; u++)
+        g->dist[u] = u == d ? 0 : UINT32_MAX - 1; /* - 1: not yet known */
+    for (uint32_t u = 0; u < W; u++) {
+        /* follow first next hops until a switch whose distance is known */
+        uint32_t v = u, k = 0;
+        while (g->dist[v] == UINT32_MAX - 1) {
+            const struct topo_hop *h = topo_hop_at(t, v, d);
+            if (h->n == 0 || k > W) {
+                g->dist[v] = UINT32_MAX; /* no route */
+                break;
+            }
+            g->ord[k++] = v;             /* (a stack here) */
+            g->dist[v] = UINT32_MAX - 2; /* on the stack */
+            v = row_next(t, h, 0);
+            if (g->dist[v] == UINT32_MAX - 2) g->dist[v] = UINT32_MAX; /* (no cycle in a table) */
+        }
+        uint32_t base = g->dist[v];
+        while (k > 0) {
+            uint32_t x = g->ord[--k];
+            base = base >= UINT32_MAX - 2 ? UINT32_MAX : base + 1;
+            g->dist[x] = base;
+            if (base != UINT32_MAX && base > maxd) maxd = base;
+        }
+    }
+    /* counting sort by decreasing distance */
+    memset(g->cnt, 0, ((size_t)maxd + 2) * sizeof *g->cnt);
+    for (uint32_t u = 0; u < W; u++)
+        if (g->dist[u] != UINT32_MAX) g->cnt[maxd - g->dist[u] + 1]++;
+    for (uint32_t h = 1; h <= maxd + 1; h++)
+        g->cnt[h] += g->cnt[h - 1];
+    g->nord = 0;
+    for (uint32_t u = 0; u < W; u++)
+        if (g->dist[u] != UINT32_MAX) {
+            g->ord[g->cnt[maxd - g->dist[u]]++] = u;
+            g->nord++;
+        }
+    memset(g->pos, 0, W);
+    for (uint32_t u = 0; u < L; u++)
+        if (u != d && g->dist[u] != UINT32_MAX) g->pos[u] = 1;
+    for (uint32_t j = 0; j < g->nord; j++) {
+        uint32_t u = g->ord[j];
+        const struct topo_hop *h = topo_hop_at(t, u, d);
+        if (u == d || !g->pos[u]) continue;
+        for (uint32_t i = 0; i < h->n; i++) {
+            uint32_t v = row_next(t, h, i);
+            g->pos[v] |= (uint8_t)(g->pos[u] << 1);
+        }
+    }
+}
+
+/* Whether every switch with a choice on a leaf's route toward d is the
+ * route's first (a leaf) or second (a switch above the leaves): the
+ * fabrics two_tier_paths numbers. */
+static int two_tier(const struct topo *t, uint32_t d, const struct dgraph *g)
+{
+    for (uint32_t u = 0; u < t->nswitches; u++) {
+        if (u == d || !g->pos[u] || topo_hop_at(t, u, d)->n < 2) continue;
+        if (g->pos[u] != (u < t->leaves ? 1 : 2)) return 0;
+    }
+    return 1;
+}
+
+/* Path numbers for any number of tiers of choices: a switch's digit (p /
+ * div) % n must not depend on the digits read before it on any route
+ * through it. Those are a function of p mod Mu, Mu the least common
+ * multiple of the moduli Cw of the switches w before it (Cw = lcm(Mw,
+ * divw * nw), a leaf's M being 1), and for a uniform p (npaths a multiple
+ * of every modulus) the digit is uniform whatever p mod Mu is when every
+ * prime of n divides div at least as often as it divides Mu: div = the
+ * part of Mu made of n's primes, the least such. So a uniform p is uniform
+ * over every group's live next hops, independently at every switch of a
+ * route; npaths is the lcm of every modulus (the least that keeps each
+ * group's share exact). Rows of switches no leaf's route crosses keep
+ * route.c's divisors. Sets the rows' div when `set`; returns npaths, or
+ * UINT64_MAX when it is above `lim`. */
+static uint64_t general_paths(struct topo *t, struct dgraph *g, uint64_t *mod, uint64_t lim,
+                              int set)
+{
+    uint32_t L = t->leaves, W = t->nswitches;
+    uint64_t np = 1;
+    for (uint32_t d = 0; d < L; d++) {
+        dgraph_build(t, d, g);
+        for (uint32_t u = 0; u < W; u++)
+            mod[u] = 1; /* Mu, then Cu once u is done */
+        for (uint32_t j = 0; j < g->nord; j++) {
+            uint32_t u = g->ord[j];
+            if (u == d || !g->pos[u]) continue;
+            struct topo_hop *h = &t->route[(size_t)u * L + d];
+            uint64_t c = mod[u];
+            if (h->n >= 2) {
+                uint64_t dv = prime_part(c, h->n);
+                if (dv * h->n > lim) return UINT64_MAX;
+                c = lcm64(c, dv * h->n);
+                if (set) h->div = (uint16_t)dv;
+            }
+            if (c > lim) return UINT64_MAX;
+            np = lcm64(np, c);
+            if (np > lim) return UINT64_MAX;
+            for (uint32_t i = 0; i < h->n; i++) {
+                uint32_t v = row_next(t, h, i);
+                mod[v] = lcm64(mod[v], c);
+                if (mod[v] > lim) return UINT64_MAX;
+            }
+        }
+    }
+    return np;
+}
+
+/* When general_paths' npaths does not fit: every digit in a slot of its
+ * own, the next power of two at least its n, above the slots of every
+ * switch before it (div = the product of those slots, a power of two), and
+ * npaths the largest multiple of the largest slot product that fits. Then
+ * each digit reads (p / div) % n with p / div uniform over at least n *
+ * (npaths / the largest product) values (exact when n divides that count),
+ * and the digits are independent but for that rounding, instead of route.c's
+ * numbering, whose top digit takes the numbers above a destination's own
+ * path count (its first next hop twice as often). Returns npaths, or
+ * UINT64_MAX when the slots do not fit `lim`. */
+static uint64_t slot_paths(struct topo *t, struct dgraph *g, uint64_t *mod, uint64_t lim,
+                           uint64_t np)
+{
+    uint32_t L = t->leaves, W = t->nswitches;
+    uint64_t top = 1;
+    for (uint32_t d = 0; d < L; d++) {
+        dgraph_build(t, d, g);
+        for (uint32_t u = 0; u < W; u++)
+            mod[u] = 1;
+        for (uint32_t j = 0; j < g->nord; j++) {
+            uint32_t u = g->ord[j];
+            if (u == d || !g->pos[u]) continue;
+            struct topo_hop *h = &t->route[(size_t)u * L + d];
+            uint64_t c = mod[u];
+            if (h->n >= 2) {
+                uint64_t r = 1;
+                while (r < h->n)
+                    r *= 2;
+                if (np) h->div = (uint16_t)c;
+                c *= r;
+                if (c > lim) return UINT64_MAX;
+            }
+            top = c > top ? c : top;
+            for (uint32_t i = 0; i < h->n; i++) {
+                uint32_t v = row_next(t, h, i);
+                mod[v] = c > mod[v] ? c : mod[v];
+            }
+        }
+    }
+    return lim / top * top;
+}
+
+static void renumber_paths(struct topo *t)
+{
+    uint32_t W = t->nswitches;
+    struct dgraph g;
+    g.dist = xmalloc(((size_t)W + 1) * sizeof *g.dist);
+    g.ord = xmalloc(((size_t)W + 1) * sizeof *g.ord);
+    g.cnt = xmalloc(((size_t)W + 2) * sizeof *g.cnt);
+    g.pos = xmalloc((size_t)W + 1);
+    int two = 1;
+    for (uint32_t d = 0; d < t->leaves && two; d++) {
+        dgraph_build(t, d, &g);
+        two = two_tier(t, d, &g);
+    }
+    if (two) {
+        two_tier_paths(t);
+    } else {
+        uint64_t P = t->planes > 1 ? t->planes : 1, lim = 65534 / P;
+        uint64_t *mod = xmalloc(((size_t)W + 1) * sizeof *mod);
+        uint64_t np = general_paths(t, &g, mod, lim, 0);
+        if (np <= lim) {
+            general_paths(t, &g, mod, lim, 1);
+            topo_set_npaths(t, (uint32_t)np);
+        } else if ((np = slot_paths(t, &g, mod, lim, 0)) <= lim) {
+            slot_paths(t, &g, mod, lim, np);
+            topo_set_npaths(t, (uint32_t)np);
+        }
+        free(mod);
+    }
+    free(g.dist);
+    free(g.ord);
+    free(g.cnt);
+    free(g.pos);
 }
 
 /* Rail planes with GPUs' links to a plane down: every pair of GPUs that

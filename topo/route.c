@@ -24,7 +24,9 @@
  * Ports marked down ([faults], topo/faults.h) are no edges: the groups hold
  * the live next hops only. Then the groups of one tier may differ in size,
  * every path number still names a live path (p / div % n is a next hop of
- * every group), though no longer every path equally often.
+ * every group), though no longer every path equally often: topo/faults.c
+ * (renumber_paths) then sets the divisors and npaths so that a uniform
+ * path number splits every group evenly, every tier of choices included.
  *
  * Planes (a rail with topology.planes > 1): disjoint copies of the fabric
  * in one table; a switch reaches only its own plane's leaves, npaths counts
