@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/scenario.h"
@@ -240,6 +241,22 @@ static struct wl_specs cfg_wl_specs(const struct cfg *c)
     return (struct wl_specs){&c->wl, &c->pl, &c->sim, &c->tr, &c->out};
 }
 
+/* The most subflows ethereal gives one message: from the spec on the trees
+ * and rails; on a file fabric the spec does not know the path count (a
+ * GraphML tree whose cores also choose among a pod's aggregation switches
+ * has 16 x 16 x 16 paths where the spec's count of transit switches says
+ * 48), so the fabric is built to count them. */
+static double cfg_eth_subflows(const struct cfg *c)
+{
+    if (c->topo.kind != TOPO_FILE) return (double)eth_max_subflows_spec(&c->topo);
+    struct topo *t;
+    struct err e;
+    if (topo_build(&c->topo, &t, &e) < 0) return (double)eth_max_subflows_spec(&c->topo);
+    double n = (double)eth_max_subflows(t);
+    topo_destroy(t);
+    return n;
+}
+
 /* A lower bound of the memory the run needs, against the machine's: better
  * an error up front with the estimate than a run killed halfway. Counted,
  * each at the size of the struct that holds it (topo, the engine and the
@@ -266,14 +283,14 @@ uint64_t cfg_memory_estimate(const struct cfg *c)
          * the workload has at least alive at once (a MoE chunk's all-to-all) */
         double alive = msgs > 0 ? msgs : f.msgs_alive;
         double sub = c->tr.path == PATH_SPLIT      ? (double)c->tr.subflows
-                     : c->tr.path == PATH_ETHEREAL ? (double)eth_max_subflows_spec(&c->topo)
+                     : c->tr.path == PATH_ETHEREAL ? cfg_eth_subflows(c)
                                                    : 1;
         total += alive * (double)(eng_memory_flow_msg() + sizeof(struct topo_demand));
         total += alive * sub * (double)eng_memory_flow_sub(eng_flow_uses_spec(&c->topo, &c->tr));
     } else if (msgs > 0) {
         double sub = c->tr.path == PATH_SPLIT ? (double)c->tr.subflows : 1;
         if (c->tr.path == PATH_ETHEREAL) /* a block of npaths flows per message */
-            sub = (double)eth_max_subflows_spec(&c->topo);
+            sub = cfg_eth_subflows(c);
         double flows = msgs * sub;
         double window = c->tr.window_bytes ? (double)c->tr.window_bytes : (double)(1u << 20);
         double pkts_per_host = floor(window * (msgs / H) * sub / (double)c->tr.mtu) + 1;
@@ -299,6 +316,22 @@ static int cfg_check_memory(const struct cfg *c, const struct opt_def **bad, str
     const char *kname = key ? key->key : "kind";
     if (c->topo.kind == TOPO_RAIL && !strcmp(kname, "hosts_per_leaf"))
         kname = "servers_per_group"; /* a rail's hosts per leaf (topo_spec_resolve) */
+    if (have > 0 && need > 0.9 * have && c->tr.path == PATH_ETHEREAL) {
+        /* ethereal's subflows alone (a file fabric's many paths): say so */
+        struct cfg *alt = malloc(sizeof *alt);
+        int eth = 0;
+        if (alt) {
+            *alt = *c;
+            alt->tr.path = PATH_ECMP;
+            eth = (double)cfg_memory_estimate(alt) <= 0.9 * have;
+            free(alt);
+        }
+        if (eth)
+            return cfg_fail(bad, e, "transport", "path",
+                            "ethereal splits a message into up to %.0f subflows on this fabric: "
+                            "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",
+                            cfg_eth_subflows(c), need / (1 << 30), have / (1 << 30));
+    }
     if (have > 0 && need > 0.9 * have)
         return cfg_fail(bad, e, key ? key->section : "workload", kname,
                         "the run needs at least %.1f GiB of memory, this machine has %.1f GiB",

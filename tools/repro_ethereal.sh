@@ -30,6 +30,7 @@ if [ "${2:-}" = ft512 ]; then
     # the paper's non-blocking 512-GPU fat-tree (a GraphML file), packet
     # engine: 4 MiB per host with none, one, two links down; 16 MiB
     F5=scenarios/repro_ethereal_ft512.ini
+    modes=${MODES:-transport.path=ecmp,spray,adaptive} # no ethereal: the scenario says why
     each "$F5" --set workload.bytes=8192
     each "$F5" --set workload.bytes=8192 --set faults.down=l0-a1
     each "$F5" --set workload.bytes=8192 --set "faults.down=l0-a1 l5-a6"

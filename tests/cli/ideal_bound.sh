@@ -34,6 +34,8 @@ for f in scenarios/*.ini bench/*.ini; do
         set -- --set topology.pods=4 --set topology.leaves_per_pod=2 --set topology.aggs_per_pod=2 \
             --set topology.cores=4 --set topology.hosts_per_leaf=2 --set workload.bytes=16384 \
             --set "$paths,ethereal" --set faults.down=l0-a1 ;;
+    scenarios/repro_ethereal_ft512.ini)
+        set -- --set workload.bytes=1024 --set "$paths" --set faults.down=l0-a1 ;;
     scenarios/moe_large.ini)
         set -- --set topology.leaves=4 --set topology.spines=4 --set topology.hosts_per_leaf=8 \
             --set placement.replicas=0 --set workload.layers=2 --set workload.tokens_per_gpu=64 \

@@ -110,6 +110,7 @@ for f in scenarios/*.ini; do
     scenarios/moe_4096.ini | scenarios/moe_16384.ini)
         set -- --set topology.leaves=8 --set topology.spines=8 --set topology.hosts_per_leaf=64 \
             --set placement.replicas=256 ;;
+    scenarios/repro_ethereal_ft512.ini) set -- --set workload.bytes=512 ;; # 512 hosts: one packet a pair
     *) set -- ;;
     esac
     "$MOESIM" run "$f" --db "$tmp/all.db" --quiet --jobs 1 --set sim.seed=1 \
