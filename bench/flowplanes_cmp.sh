@@ -1,6 +1,6 @@
 # flowplanes_cmp.sh - the flow engine against the packet engine on rail planes (branch flowplanes):
 # scenarios/rail.ini's all-to-all, 2 and 3 planes, spray and ecmp, 4 KiB / 64 KiB / 256 KiB a pair.
-# usage: fp_cmp.sh BIN TAG ; all-to-all on rail.ini, 2/3 planes, spray/ecmp, bytes 4096/65536/262144, both engines
+# usage: sh bench/flowplanes_cmp.sh [BIN [TAG]] (from the repository root; TAG names the scratch db)
 BIN=${1:-./moesim}; TAG=${2:-new}
 for P in 2 3; do for path in spray ecmp; do for b in 4096 65536 262144; do for eng in packet flow; do
  db=/tmp/fp_$TAG.db; rm -f $db
