@@ -165,13 +165,43 @@ static void add_use(struct flow_eng *e, uint32_t link, uint64_t bytes, uint64_t 
         (struct fl_use){link, e->nsubs - 1, 0, (double)bytes / (double)size, bytes};
 }
 
+/* On a rail of P planes, the bytes of a spread sub of `size` (n packets of
+ * the MTU, the last one short) that plane j carries, as the packet engine
+ * puts them there: packet i on plane (p0 + i) mod P, so a flow of n packets
+ * uses min(n, P) planes, each with its own packets' bytes (the short last
+ * packet on plane (p0 + n - 1) mod P; a lone packet never crosses two
+ * planes, which the ideal bound counts: topo/ideal.c). `bytes` other than
+ * `size` (the acknowledgements) split in the data's proportions, the
+ * remainder to the first planes from p0. */
+static uint64_t plane_bytes(const struct flow_eng *e, uint64_t bytes, uint64_t size, uint32_t p0,
+                            uint32_t j)
+{
+    uint32_t P = e->base.t->planes, d = (j + P - p0 % P) % P;
+    uint64_t n = (size + e->mtu - 1) / e->mtu, rem = size % e->mtu;
+    uint64_t cnt = n / P + (d < n % P ? 1 : 0), data = cnt * e->mtu;
+    if (rem && d == (n - 1) % P) data -= e->mtu - rem;
+    if (bytes == size) return data;
+    /* acknowledgements: floor(bytes x data / size), the remainder r (< P)
+     * one byte each to the first planes from p0 */
+    uint64_t r = bytes, sh = 0;
+    for (uint32_t i = 0; i < P; i++) {
+        uint32_t dj = (p0 + i) % P;
+        uint64_t dd = plane_bytes(e, size, size, p0, dj);
+        uint64_t x = (uint64_t)((unsigned __int128)bytes * dd / size);
+        r -= x;
+        if (dj == j) sh = x;
+    }
+    return sh + (d < r ? 1 : 0);
+}
+
 /* Adds the uses of a route from a to b carrying `bytes` of a sub of `size`:
  * on path k (the routing table's path number: topo_route_ports), or, for
  * k = UINT32_MAX, spread in equal shares over the npaths path numbers (the
  * first paths taking the remainder), each port once with the bytes of every
- * path that crosses it. */
+ * path that crosses it; on rail planes each plane's share is its packets'
+ * (plane_bytes, from plane p0), in equal shares over its paths. */
 static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes, uint64_t size,
-                      uint32_t k)
+                      uint32_t k, uint32_t p0)
 {
     const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
@@ -190,8 +220,11 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
     }
     if (!pd && flow_group_route(e, a, b, bytes, size)) return; /* equal links merged */
     uint32_t np = t->npaths, u0 = e->nuses, ep = ++e->spread_epoch;
+    uint32_t pp = t->planes > 1 ? t->plane_paths : np;
+    uint64_t pb = bytes; /* the bytes of path p's plane */
     for (uint32_t p = 0; p < np; p++) {
-        uint64_t bp = bytes / np + (p < bytes % np ? 1 : 0);
+        if (t->planes > 1 && p % pp == 0) pb = plane_bytes(e, bytes, size, p0, p / pp);
+        uint64_t bp = pb / pp + (p % pp < pb % pp ? 1 : 0);
         uint32_t n = topo_route_ports(t, a, b, pd ? topo_plane_live(t, a, b, p) : p, ports);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t q = ports[i];
@@ -244,9 +277,15 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
     s->hpos = FL_NONE;
     uint64_t pkts = (size + e->mtu - 1) / e->mtu;
     uint64_t ack = (pkts + e->ack_group - 1) / e->ack_group * e->ack_bytes;
-    add_route(e, src, dst, size, size, k);
+    /* on planes a spread sub's first packet's plane: spray_rr's first path's
+     * (the packet engine's f->k, sim/pkt_send.c) */
+    uint32_t p0 = k == UINT32_MAX && t->planes > 1
+                      ? topo_plane(t, eng_ecmp_path(eng_ecmp_key(e->seed, src, dst, e->st.msgs), 0,
+                                                    t->npaths))
+                      : 0;
+    add_route(e, src, dst, size, size, k, p0);
     uint32_t data_end = e->nuses;
-    add_route(e, dst, src, ack, size, k);
+    add_route(e, dst, src, ack, size, k, p0);
     s = &e->subs[e->nsubs - 1];
     if (e->ackm == FLOW_ACK_CONSTRAIN) { /* the acknowledgements constrain: data uses */
         s->nuse = e->nuses - s->use0;

@@ -353,10 +353,15 @@ static void degrade_one(gsl_rng *r, struct topo *t)
     if (n) t->ports[q[gsl_rng_uniform_int(r, n)]].bps /= 4;
 }
 
-static int lifted;     /* cases where the LP lifts the bound above the cut */
-static int eth_lifted; /* ... for ethereal's bound */
-static double least_flow = 1e30, least_eth = 1e30; /* least cct / bound */
+static int lifted;                /* cases where the LP lifts the bound above the cut */
+static int eth_lifted;            /* ... for ethereal's bound */
+static double least_eth = 1e30;   /* least cct / bound */
+static double least_flow = 1e30;  /* the flow engine's least cct / bound, over every run */
 static int flow_runs, flow_below; /* flow engine runs, and those below the recorded bound */
+/* whether the flow engine is held to the recorded bound too (on rail
+ * planes: its split of a flow over the planes is its packets', so it is
+ * never below; elsewhere its pipeline fill may be: docs/flow-engine.md) */
+static int flow_strict;
 
 static const int paths[] = {PATH_ECMP,  PATH_SPRAY,    PATH_SPRAY_RR,
                             PATH_SPLIT, PATH_ADAPTIVE, PATH_ETHEREAL};
@@ -397,11 +402,13 @@ static double check_paths(struct cfg *c, const struct topo *t, const struct topo
                              "%llu ps",
                              what, paths[i], (unsigned long long)cct, (unsigned long long)bw);
                 flow_runs++;
-                if (cct < lo) {
-                    flow_below++;
-                    if ((double)cct / (double)lo < least_flow)
-                        least_flow = (double)cct / (double)lo;
-                }
+                if (flow_strict && cct < lo)
+                    fail_msg("%s, path %d, flow engine: cct %llu ps below the bound %llu ps (LP "
+                             "%llu, cut %llu)",
+                             what, paths[i], (unsigned long long)cct, (unsigned long long)lo,
+                             (unsigned long long)alone, (unsigned long long)cut);
+                if (cct < lo) flow_below++;
+                if ((double)cct / (double)lo < least_flow) least_flow = (double)cct / (double)lo;
                 continue;
             }
             if (cct < lo)
@@ -450,7 +457,7 @@ static void test_random_instances(void **state)
     }
     print_message("%d random cases x %d path modes: least cct/bound %.4f (ethereal %.4f); the LP "
                   "above the cut bound in %d (ethereal's in %d), above every bandwidth cut in "
-                  "%d; flow engine below the bound in %d of %d runs (least %.4f)\n",
+                  "%d; flow engine below the bound in %d of %d runs (least cct/bound %.4f)\n",
                   SEEDS, NPATHS, least, least_eth, lifted, eth_lifted, above, flow_below, flow_runs,
                   least_flow);
     gsl_rng_free(r);
@@ -724,6 +731,7 @@ static void test_plane_instances(void **state)
     int plane_lifted = 0, above = 0, cases = SEEDS / 10, alike = 0;
     flow_runs = flow_below = 0;
     least_flow = 1e30;
+    flow_strict = 1;
     double least = 1e30;
     for (int seed = 0; seed < cases; seed++) {
         struct cfg c;
@@ -789,9 +797,11 @@ static void test_plane_instances(void **state)
     }
     print_message("planes: %d instances x %d path modes: least cct/bound %.4f; the LP above the "
                   "cut in %d, above every bandwidth cut in %d; flow engine below the bound in %d "
-                  "of %d runs (least %.4f); alike planes as the whole program in %d\n",
+                  "of %d runs (least cct/bound %.4f); alike planes as the whole program in %d\n",
                   cases, NPATHS, least, plane_lifted, above, flow_below, flow_runs, least_flow,
                   alike);
+    assert_int_equal(flow_below, 0);
+    flow_strict = 0;
     gsl_rng_free(r);
 }
 
