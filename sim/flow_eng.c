@@ -31,6 +31,87 @@ static void touch(struct flow_eng *e, uint32_t link)
     flow_touch(e, link);
 }
 
+/* A route's part between its host links: the ports from the first switch
+ * until the destination's leaf, which depend on the switch, that leaf and
+ * the path number alone (topo_next_port without planes), and their zero-load
+ * time for an mtu packet. n: 0 not yet walked, MID_WALK: walked each time
+ * (it does not end at the leaf with room for the host's link). */
+struct fl_mid {
+    uint32_t n;
+    uint32_t ports[TOPO_ROUTE_MAX_PORTS];
+    simtime_t lat_mtu;
+};
+
+#define MID_WALK        UINT32_MAX
+#define MID_MAX_ENTRIES (1u << 20)
+
+/* The table of fl_mid, (switch, leaf, path) dense, where it is small and
+ * routes stay as built (no faults: flow_fault.c changes its view's). */
+static void mid_create(struct flow_eng *e, const struct topo *t)
+{
+    e->mid = NULL;
+    if (t->ntfaults || t->planes > 1 || !t->nswitches || !t->leaves || !t->npaths) return;
+    uint64_t ne = (uint64_t)t->nswitches * t->leaves * t->npaths;
+    if (ne > MID_MAX_ENTRIES) return;
+    e->mid = xcalloc(ne, sizeof *e->mid);
+    e->mid_sw = t->nswitches;
+}
+
+/* The zero-load time of a packet of `bytes` over ports[0, n). */
+static simtime_t ports_latency(const struct topo *t, const uint32_t *ports, uint32_t n,
+                               uint32_t bytes)
+{
+    simtime_t lat = 0;
+    for (uint32_t i = 0; i < n; i++)
+        lat += t->ports[ports[i]].lat_ps + ser_ps(bytes, t->ports[ports[i]].bps);
+    return lat;
+}
+
+/* e->mid's entry for the switch part of a's route to b on path p, walked
+ * the first time; NULL where it does not apply. */
+static const struct fl_mid *mid_of(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p)
+{
+    const struct topo *t = e->base.t;
+    if (!e->mid || p >= t->npaths || topo_via_nvlink(t, a, b)) return NULL;
+    uint32_t q0 = t->host_up[a], qd = t->host_down[b], dl = t->host_leaf[b];
+    if (t->ports[q0].dst < t->hosts || t->ports[qd].dst >= t->hosts || dl >= t->leaves) return NULL;
+    uint32_t s0 = t->ports[q0].dst - t->hosts;
+    if (s0 >= e->mid_sw) return NULL;
+    struct fl_mid *m = &e->mid[((size_t)s0 * t->leaves + dl) * t->npaths + p];
+    if (!m->n) { /* topo_route_ports' walk from s0 to dl, after the host's link */
+        uint32_t n = 0, sw = s0, ok = 0;
+        while (1 + n < TOPO_ROUTE_MAX_PORTS) {
+            if (sw == dl) {
+                ok = 1; /* then b's link, in the walk's room */
+                break;
+            }
+            uint32_t q = topo_next_port(t, sw, b, p);
+            m->ports[n++] = q;
+            if (t->ports[q].dst < t->hosts) break;
+            sw = t->ports[q].dst - t->hosts;
+        }
+        m->n = ok ? n + 1 : MID_WALK; /* n + 1: 0 is "not yet" */
+        m->lat_mtu = ok ? ports_latency(t, m->ports, n, e->mtu) : 0;
+    }
+    return m->n == MID_WALK ? NULL : m;
+}
+
+/* The ports of the route of path p from host a to host b into ports[], as
+ * topo_route_ports gives them (its switch part from e->mid); returns how
+ * many. */
+static uint32_t route_walk(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p,
+                           uint32_t *ports)
+{
+    const struct topo *t = e->base.t;
+    const struct fl_mid *m = mid_of(e, a, b, p);
+    if (!m) return topo_route_ports(t, a, b, p, ports);
+    uint32_t n = m->n - 1;
+    ports[0] = t->host_up[a];
+    memcpy(ports + 1, m->ports, n * sizeof *ports);
+    ports[n + 1] = t->host_down[b];
+    return n + 2;
+}
+
 static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, uint64_t seed,
                                const struct eng_hooks *h)
 {
@@ -57,6 +138,7 @@ static struct eng *flow_create(const struct topo *t, const struct tr_spec *c, ui
     e->pst = xcalloc(t->nports, sizeof *e->pst);
     e->spread_mark = xcalloc(t->nports, sizeof *e->spread_mark);
     e->spread_slot = xcalloc(t->nports, sizeof *e->spread_slot);
+    mid_create(e, t);
     e->end_seq = FL_NOEV;
     e->theta = INFINITY;
     e->tgen = 1;
@@ -83,6 +165,7 @@ static void flow_destroy(struct eng *eb)
     free(e->pst);
     free(e->spread_mark);
     free(e->spread_slot);
+    free(e->mid);
     free(e->subs);
     free(e->fep);
     free(e->uses);
@@ -213,7 +296,7 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
     if (k != UINT32_MAX || topo_same_server(t, a, b) ||
         (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
         if (pd) k = topo_plane_live(t, a, b, k == UINT32_MAX ? 0 : k);
-        uint32_t n = topo_route_ports(t, a, b, k == UINT32_MAX ? 0 : k, ports);
+        uint32_t n = route_walk(e, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
         return;
@@ -243,16 +326,21 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
 }
 
 /* Zero-load latency of a packet of `bytes` from a to b on path p (on a
- * fabric from a file the equal-cost paths may differ in delay). */
-static simtime_t route_latency(const struct topo *t, uint32_t a, uint32_t b, uint32_t p,
+ * fabric from a file the equal-cost paths may differ in delay); for an mtu
+ * packet the switch part's from e->mid. */
+static simtime_t route_latency(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p,
                                uint32_t bytes)
 {
+    const struct topo *t = e->base.t;
     uint32_t ports[TOPO_ROUTE_MAX_PORTS];
-    uint32_t n = topo_route_ports(t, a, b, p, ports);
-    simtime_t lat = 0;
-    for (uint32_t i = 0; i < n; i++)
-        lat += t->ports[ports[i]].lat_ps + ser_ps(bytes, t->ports[ports[i]].bps);
-    return lat;
+    const struct fl_mid *m = bytes == e->mtu ? mid_of(e, a, b, p) : NULL;
+    if (m) {
+        ports[0] = t->host_up[a];
+        ports[1] = t->host_down[b];
+        return ports_latency(t, ports, 2, bytes) + m->lat_mtu;
+    }
+    uint32_t n = route_walk(e, a, b, p, ports);
+    return ports_latency(t, ports, n, bytes);
 }
 
 /* A sub of `size` bytes from src to dst on path k (UINT32_MAX: spread over
@@ -298,7 +386,7 @@ static void add_sub(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t dst,
      * forward, propagation) comes on top, as for a lone packet flow, whose
      * destination link takes its bytes from the first packet's arrival. */
     uint32_t first = size < e->mtu ? (uint32_t)size : e->mtu;
-    s->tail = route_latency(t, src, dst, k == UINT32_MAX ? 0 : k, first) -
+    s->tail = route_latency(e, src, dst, k == UINT32_MAX ? 0 : k, first) -
               ser_ps(first, t->ports[topo_nic_port(t, src, dst, k == UINT32_MAX ? 0 : k)].bps);
     if (e->fault) flow_fault_note(e, e->nsubs - 1, k);
 }

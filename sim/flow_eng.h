@@ -89,7 +89,7 @@ struct fl_sub {
     uint32_t apos;                 /* its index in e->act while active */
     uint8_t active, frozen, fresh; /* fresh: started, no rate yet */
     uint8_t ended;                 /* its bytes are through: flow_compact drops it */
-    uint32_t hpos;                 /* its index in the heap of ends while active (FL_NONE: not in it) */
+    uint32_t hpos; /* its index in the heap of ends while active (FL_NONE: not in it) */
     uint32_t msg;
     uint64_t size;
     simtime_t tail;       /* latency of its first packet after its first hop */
@@ -159,6 +159,10 @@ struct flow_eng {
     uint32_t epoch;
     /* add_route's scratch: a port's use in the sub being built */
     uint32_t *spread_mark, *spread_slot, spread_epoch;
+    /* the routes' switch parts, by (first switch, destination leaf, path):
+     * flow_eng.c's route_walk (NULL: walked each time) */
+    struct fl_mid *mid;
+    uint32_t mid_sw;
     /* the active subs and their rates (+inf while fresh), by position apos */
     uint32_t *act;
     double *arate;

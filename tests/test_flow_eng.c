@@ -493,6 +493,58 @@ static void test_deferred_fewer_resolves(void **state)
     topo_destroy(t);
 }
 
+/* A sub's data and acknowledgement links and its first packet's way equal
+ * the routing table's walk (topo_route_ports) for every pair and path, on
+ * a leaf-spine and a fat tree, the first time a route is seen and again
+ * (the engine keeps the routes' switch parts: flow_eng.c, route_walk). */
+static void test_sub_routes_match_table(void **state)
+{
+    (void)state;
+    for (int ft = 0; ft < 2; ft++) {
+        struct cfg c = mkcfg(ft ? 0 : 3, ft ? 0 : 4, 2, 100, 400, PATH_ECMP);
+        if (ft) {
+            c.topo.kind = TOPO_FAT_TREE;
+            c.topo.pods = 2;
+            c.topo.leaves_per_pod = 2;
+            c.topo.aggs_per_pod = 2;
+            c.topo.cores = 4;
+            topo_spec_resolve(&c.topo);
+        }
+        struct topo *t;
+        struct err e;
+        assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+        struct eng_hooks h = {NULL, on_done};
+        struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 1, &h);
+        struct flow_eng *f = flow_eng_of(g);
+        uint32_t mi = eng_add_msg(g, 0, 1, 1000, 0, 0);
+        const uint64_t sizes[] = {100000, 700};
+        for (int rep = 0; rep < 2; rep++)
+            for (uint32_t a = 0; a < t->hosts; a++)
+                for (uint32_t b = 0; b < t->hosts; b++)
+                    for (uint32_t k = 0; k < t->npaths && a != b; k++) {
+                        uint64_t size = sizes[(a + b + k + rep) % 2];
+                        uint32_t si = flow_sub_add(f, mi, a, b, size, k);
+                        const struct fl_sub *s = &f->subs[si];
+                        uint32_t fw[TOPO_ROUTE_MAX_PORTS], bw[TOPO_ROUTE_MAX_PORTS];
+                        uint32_t nf = topo_route_ports(t, a, b, k, fw),
+                                 nb = topo_route_ports(t, b, a, k, bw);
+                        assert_int_equal(s->nuse + s->nack, nf + nb);
+                        uint32_t first =
+                            size < (uint64_t)c.tr.mtu ? (uint32_t)size : (uint32_t)c.tr.mtu;
+                        simtime_t lat = 0;
+                        for (uint32_t i = 0; i < nf; i++) {
+                            assert_int_equal(f->uses[s->use0 + i].link, fw[i]);
+                            lat += t->ports[fw[i]].lat_ps + ser_ps(first, t->ports[fw[i]].bps);
+                        }
+                        for (uint32_t i = 0; i < nb; i++)
+                            assert_int_equal(f->uses[s->use0 + nf + i].link, bw[i]);
+                        assert_int_equal(s->tail, lat - ser_ps(first, t->ports[fw[0]].bps));
+                    }
+        eng_destroy(g);
+        topo_destroy(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_fat_tree_matches_packet),
         cmocka_unit_test(test_cross_engine_collectives),
         cmocka_unit_test(test_cross_engine_moe),
+        cmocka_unit_test(test_sub_routes_match_table),
     };
     return cmocka_run_group_tests_name("flow_eng", tests, NULL, NULL);
 }

@@ -110,28 +110,40 @@ static inline simtime_t hop_ps(const struct route *r, uint32_t h, uint64_t bytes
 }
 
 /* Adds the flows of size s (cnt of them) to the per-hop records dh[] of one
- * demand on route r (flows of one demand differ by at most a byte). */
+ * demand on route r (flows of one demand differ by at most a byte). Each
+ * hop's time for an mtu packet and for the short last one is taken once;
+ * the times before and after hop j are their prefix and suffix sums (whole
+ * picoseconds: the same sums in any order). */
 static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t mtu, struct lb *dh)
 {
-    uint64_t k = s / mtu, rem = s % mtu, small = rem ? rem : mtu;
-    for (uint32_t j = 0; j < r->n; j++) {
+    uint64_t k = s / mtu, rem = s % mtu;
+    uint32_t n = r->n;
+    simtime_t hm[TOPO_ROUTE_MAX_PORTS], hs[TOPO_ROUTE_MAX_PORTS];
+    for (uint32_t h = 0; h < n; h++) {
+        hm[h] = hop_ps(r, h, mtu);
+        hs[h] = rem ? hop_ps(r, h, rem) : hm[h]; /* the smallest packet's */
+    }
+    /* before hop j: a full packet, or the short last one, which leaves the
+     * first link after the flow's every byte */
+    simtime_t pre_full = 0, pre_rem = 0;
+    /* after hop j: its latency, then every later hop */
+    simtime_t post_s[TOPO_ROUTE_MAX_PORTS], post_m[TOPO_ROUTE_MAX_PORTS];
+    simtime_t sum_s = 0, sum_m = 0;
+    for (uint32_t j = n; j-- > 0;) {
+        post_s[j] = sum_s;
+        post_m[j] = sum_m;
+        sum_s += hs[j];
+        sum_m += hm[j];
+    }
+    for (uint32_t j = 0; j < n; j++) {
         struct lb *x = &dh[j];
         x->bytes += cnt * s;
-        /* before hop j: a full packet, or the short last one, which leaves
-         * the first link after the flow's every byte */
-        simtime_t pre_full = 0, pre_rem = 0;
-        for (uint32_t h = 0; h < j; h++) {
-            pre_full += hop_ps(r, h, mtu);
-            pre_rem +=
-                h == 0 ? (r->nic ? ser_ps(s - rem, r->nic) + hop_ps(r, 0, rem) : hop_ps(r, 0, s))
-                       : hop_ps(r, h, rem);
-        }
-        /* after hop j: its latency, then every later hop */
-        simtime_t post = r->lat[j], post_full = r->lat[j];
-        for (uint32_t h = j + 1; h < r->n; h++) {
-            post += hop_ps(r, h, small);
-            post_full += hop_ps(r, h, mtu);
-        }
+        if (j == 1)
+            pre_rem = rem ? (r->nic ? ser_ps(s - rem, r->nic) + hs[0] : hop_ps(r, 0, s)) : 0;
+        else if (j > 1)
+            pre_rem += hs[j - 1];
+        if (j) pre_full += hm[j - 1];
+        simtime_t post = r->lat[j] + post_s[j], post_full = r->lat[j] + post_m[j];
         x->post = tmin(x->post, post);
         if (k) {
             x->full += cnt * k * mtu;
