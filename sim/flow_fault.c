@@ -378,7 +378,7 @@ static void reroute(struct flow_eng *e, uint32_t i)
         f->captmp = n;
         f->tmp = xrealloc(f->tmp, n * sizeof *f->tmp);
     }
-    memcpy(f->tmp, f->wait, n * sizeof *f->tmp);
+    if (n) memcpy(f->tmp, f->wait, n * sizeof *f->tmp);
     f->nwait = 0;
     for (uint32_t j = 0; j < n; j++)
         resume(e, f->tmp[j].si, f->tmp[j].bytes);

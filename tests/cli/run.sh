@@ -110,11 +110,12 @@ for f in scenarios/*.ini; do
     scenarios/moe_4096.ini | scenarios/moe_16384.ini)
         set -- --set topology.leaves=8 --set topology.spines=8 --set topology.hosts_per_leaf=64 \
             --set placement.replicas=256 ;;
-    scenarios/repro_ethereal_ft512.ini) set -- --set workload.bytes=512 ;; # 512 hosts: one packet a pair
     *) set -- ;;
     esac
+    b=8192
+    [ "$f" != scenarios/repro_ethereal_ft512.ini ] || b=512 # 512 hosts: one packet a pair
     "$MOESIM" run "$f" --db "$tmp/all.db" --quiet --jobs 1 --set sim.seed=1 \
-        --set workload.bytes=8192 --set workload.tokens_per_gpu=4 --set workload.layers=2 \
+        --set workload.bytes=$b --set workload.tokens_per_gpu=4 --set workload.layers=2 \
         --set workload.chunks=1 --set placement.ilp_time_limit_s=1 "$@" || fail "scenario $f"
 done
 [ "$(sqlite3 "$tmp/all.db" "select count(*) from runs where status != 'done'")" = 0 ] ||
