@@ -49,4 +49,23 @@ static inline void rail_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t
     topo_spec_resolve(&c->topo);
 }
 
+/* The small two-plane rail the plane tests share: 2 groups x 2 servers of 4
+ * GPUs, 1 spine a plane, 2 planes, 100 Gb/s host links, 200 Gb/s fabric
+ * links, 700 ns, cross-rail traffic by xr. */
+static inline void planes2_spec(struct cfg *c, int xr)
+{
+    cfg_defaults(c);
+    c->topo.kind = TOPO_RAIL;
+    c->topo.groups = 2;
+    c->topo.servers_per_group = 2;
+    c->topo.gpus_per_host = 4;
+    c->topo.spines = 1;
+    c->topo.planes = 2;
+    c->topo.cross_rail = xr;
+    c->topo.host_gbps = 100;
+    c->topo.fabric_gbps = 200;
+    c->topo.link_latency_ns = 700;
+    topo_spec_resolve(&c->topo);
+}
+
 #endif

@@ -38,6 +38,7 @@
 #include <math.h>
 
 #include "testutil.h"
+#include "fabric_spec.h"
 
 #include "sim/eng.h"
 #include "topo/topo.h"
@@ -45,18 +46,7 @@
 static struct cfg rail_cfg(int xr, int path, int rec)
 {
     struct cfg c;
-    cfg_defaults(&c);
-    c.topo.kind = TOPO_RAIL;
-    c.topo.groups = 2;
-    c.topo.servers_per_group = 2;
-    c.topo.gpus_per_host = 4;
-    c.topo.spines = 1;
-    c.topo.planes = 2;
-    c.topo.cross_rail = xr;
-    c.topo.host_gbps = 100;
-    c.topo.fabric_gbps = 200;
-    c.topo.link_latency_ns = 700;
-    topo_spec_resolve(&c.topo);
+    planes2_spec(&c, xr);
     c.tr.path = path;
     c.tr.recovery = rec;
     c.tr.rto_ns = 20000;

@@ -18,6 +18,7 @@
  * GPU's plane link down), with the planes' closed forms; and
  * sim.ideal_lp_max's threshold picks the kind. */
 #include "testutil.h"
+#include "fabric_spec.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -191,19 +192,6 @@ static void ls_spec(struct cfg *c, int64_t leaves, int64_t spines, int64_t hpl)
     c->topo.leaves = leaves;
     c->topo.spines = spines;
     c->topo.hosts_per_leaf = hpl;
-}
-
-static void ft_spec(struct cfg *c, int64_t pods, int64_t lpp, int64_t app, int64_t cores,
-                    int64_t hpl)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_FAT_TREE;
-    c->topo.pods = pods;
-    c->topo.leaves_per_pod = lpp;
-    c->topo.aggs_per_pod = app;
-    c->topo.cores = cores;
-    c->topo.hosts_per_leaf = hpl;
-    topo_spec_resolve(&c->topo);
 }
 
 /* Uniform all-to-all: the LP's bandwidth program is the closed form. */
@@ -606,21 +594,6 @@ static void test_rail_instances(void **state)
     gsl_rng_free(r);
 }
 
-/* A rail of `groups` groups of spg servers of G GPUs, S spines a plane, P planes. */
-static void plane_spec(struct cfg *c, int64_t groups, int64_t spg, int64_t G, int64_t S, int64_t P,
-                       int xr)
-{
-    cfg_defaults(c);
-    c->topo.kind = TOPO_RAIL;
-    c->topo.groups = groups;
-    c->topo.servers_per_group = spg;
-    c->topo.gpus_per_host = G;
-    c->topo.spines = S;
-    c->topo.planes = P;
-    c->topo.cross_rail = xr;
-    topo_spec_resolve(&c->topo);
-}
-
 /* The bandwidth cuts of a rail with planes, ps: every GPU's NIC (its live
  * plane ports together) each way, every NVLink port, and every rail switch
  * index's uplinks and the links into it over all planes. */
@@ -689,7 +662,7 @@ static void test_plane_closed_forms(void **state)
 {
     (void)state;
     struct cfg c;
-    plane_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_PXN);
+    rail_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_PXN);
     struct topo *t;
     struct err e;
     assert_int_equal(topo_build(&c.topo, &t, &e), 0);
@@ -700,7 +673,7 @@ static void test_plane_closed_forms(void **state)
     check_paths(&c, t, d, 2, "planes: relay");
     topo_destroy(t);
     /* h0 on rail switches r0 (plane 0) and r4 (plane 1); h2 on r2 and r6 */
-    plane_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_SPINE);
+    rail_spec(&c, 2, 1, 2, 1, 2, TOPO_XR_SPINE);
     snprintf(c.topo.faults.down, sizeof c.topo.faults.down, "h0-r4");
     snprintf(c.topo.faults.degraded, sizeof c.topo.faults.degraded, "h2-r2:0.25");
     if (topo_build(&c.topo, &t, &e) < 0) fail_msg("%s", e.msg);
@@ -735,10 +708,10 @@ static void test_plane_instances(void **state)
     double least = 1e30;
     for (int seed = 0; seed < cases; seed++) {
         struct cfg c;
-        plane_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
-                   1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
-                   1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
-                   gsl_rng_uniform_int(r, 2) ? TOPO_XR_PXN : TOPO_XR_SPINE);
+        rail_spec(&c, 1 + (int64_t)gsl_rng_uniform_int(r, 2),
+                  1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
+                  1 + (int64_t)gsl_rng_uniform_int(r, 2), 2 + (int64_t)gsl_rng_uniform_int(r, 2),
+                  gsl_rng_uniform_int(r, 2) ? TOPO_XR_PXN : TOPO_XR_SPINE);
         c.topo.host_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.fabric_gbps = gbps[gsl_rng_uniform_int(r, 3)];
         c.topo.link_latency_ns = 100 * (int64_t)gsl_rng_uniform_int(r, 6);

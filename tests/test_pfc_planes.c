@@ -22,6 +22,7 @@
  *  - with XOFF above any queue, the same times as without PFC;
  *  - runs repeat exactly (end, events, every port's pause time). */
 #include "testutil.h"
+#include "fabric_spec.h"
 
 #include "sim/eng.h"
 #include "sim/ethereal.h"
@@ -35,18 +36,7 @@
 static struct cfg rail_cfg(int xr, int pfc)
 {
     struct cfg c;
-    cfg_defaults(&c);
-    c.topo.kind = TOPO_RAIL;
-    c.topo.groups = 2;
-    c.topo.servers_per_group = 2;
-    c.topo.gpus_per_host = 4;
-    c.topo.spines = 1;
-    c.topo.planes = 2;
-    c.topo.cross_rail = xr;
-    c.topo.host_gbps = 100;
-    c.topo.fabric_gbps = 200;
-    c.topo.link_latency_ns = 700;
-    topo_spec_resolve(&c.topo);
+    planes2_spec(&c, xr);
     c.tr.path = PATH_SPRAY;
     c.tr.sw.pfc = pfc;
     c.tr.sw.pfc_xoff_bytes = 32768;
