@@ -6,6 +6,31 @@
 
 #include "base/err.h"
 
+/* Whether routing row g's next hops go down a tier, toward the hosts (a
+ * spine's or a core's way into the destination's pod or leaf): a choice
+ * the source does not split its flows for (ethereal.h). */
+static int eth_row_down(const struct topo *t, const struct topo_hop *g)
+{
+    uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off];
+    switch (t->ports[q].kind) {
+    case TP_SPINE_DOWN:
+    case TP_CORE_DOWN:
+    case TP_AGG_DOWN:
+    case TP_DOWN:
+    case TP_RAIL_DOWN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The switch row next hop i of row g leads to. */
+static uint32_t eth_next(const struct topo *t, const struct topo_hop *g, uint32_t i)
+{
+    uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
+    return t->ports[q].dst - t->hosts;
+}
+
 uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
 {
     uint64_t p = 1;
@@ -13,39 +38,133 @@ uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb)
     for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
         const struct topo_hop *g = topo_hop_at(t, sw, lb);
         if (g->n == 0) break;
-        p *= g->n;
-        uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off];
-        sw = t->ports[q].dst - t->hosts;
+        if (!eth_row_down(t, g)) p *= g->n;
+        sw = eth_next(t, g, 0);
     }
     if (t->planes > 1) p *= t->planes; /* rail planes: every plane's paths (topo_plane) */
     return p > t->npaths ? t->npaths : (uint32_t)p;
 }
 
-/* The path number of a route's q-th path (q < eth_paths): its leaf's
- * choice is q % a (a = the leaf's next hops toward lb) and the next
- * switch's (q / a): the next switch reads its digit as p / div (topo.h), and
- * div is a unless links are down ([faults] renumbers paths so that div is a
- * multiple of every leaf's a, topo/faults.c), so the digit is placed at div. */
-static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q);
-static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
+uint32_t eth_max_subflows(const struct topo *t)
 {
-    if (t->planes > 1) { /* plane q / per (eth_paths' per plane), its path q % per */
-        uint32_t per = eth_paths(t, la, lb) / t->planes;
-        if (per && per != t->plane_paths) /* (faults.fail: plane_paths a multiple of it) */
-            return q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per);
-    }
-    return eth_path_in_plane(t, la, lb, q);
+    /* the trees and rails have no down choice: their npaths (a fabric
+     * whose links fail during the run too: a reroute's routes may choose
+     * more than the first table's) */
+    if (t->kind != TOPO_FILE || t->ntfaults) return t->npaths ? t->npaths : 1;
+    uint32_t m = 1;
+    for (uint32_t la = 0; la < t->leaves; la++)
+        for (uint32_t lb = 0; lb < t->leaves; lb++)
+            if (la != lb) {
+                uint32_t s = eth_paths(t, la, lb);
+                if (s > m) m = s;
+            }
+    return m;
 }
 
-static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
+/* The path number, within a plane, of a route from la to lb whose choices
+ * are the digits of q at the source's switches (mixed radix over their
+ * next-hop counts, the leaf's lowest) and the digits of v at the down
+ * choices (the first one's lowest).
+ *
+ * Two digits are placed directly, as before the down choices were read:
+ * the leaf's choice is q % a (a = the leaf's next hops toward lb) and the
+ * next switch's (q / a): the next switch reads its digit as p / div
+ * (topo.h), and div is a unless links are down ([faults] renumbers paths
+ * so that div is a multiple of every leaf's a, topo/faults.c), so the digit
+ * is placed at div. That number is kept when its route takes the wanted
+ * digit at every switch with a choice (every leaf-spine and built-in
+ * fat-tree: no down choice, and two tiers of choices). Otherwise (a down
+ * choice, a third tier, a renumbering whose digits are not a plain mixed
+ * radix) the number is solved for switch by switch along the route: the
+ * digits read so far fix p modulo M, a switch's digit (p / div) % n reads
+ * p modulo div * n, so p + M k for k < lcm(M, div n) / M runs through
+ * every residue modulo the new modulus that keeps the earlier digits, and
+ * the least one giving the wanted digit is taken (every numbering route.c
+ * and topo/faults.c make has one: a uniform p is uniform over each group
+ * whatever the earlier digits are). If none is found, the direct number
+ * stays (a live path, its digits not the wanted ones). */
+static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
+                                  uint64_t v)
 {
+    uint32_t p0 = q;
     const struct topo_hop *g = topo_hop_at(t, la, lb);
-    if (g->n < 2) return q;
-    uint32_t v = t->ports[t->route_ports[g->off]].dst - t->hosts;
-    if (v == lb) return q;
-    const struct topo_hop *h = topo_hop_at(t, v, lb);
-    if (h->n < 2 || h->div <= g->n) return q;
-    return q % g->n + (uint32_t)h->div * (q / g->n);
+    if (g->n >= 2) {
+        uint32_t u = eth_next(t, g, 0);
+        const struct topo_hop *h = u == lb ? NULL : topo_hop_at(t, u, lb);
+        if (h && h->n >= 2 && h->div > g->n) p0 = q % g->n + (uint32_t)h->div * (q / g->n);
+    }
+    /* p0's route: does it take the wanted digits? */
+    uint32_t sw = la, qq = q, ok = 1;
+    uint64_t vv = v;
+    for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS && ok; hop++) {
+        const struct topo_hop *r = topo_hop_at(t, sw, lb);
+        if (r->n == 0) break;
+        uint32_t i = 0;
+        if (r->n >= 2) {
+            uint32_t want;
+            if (eth_row_down(t, r)) {
+                want = (uint32_t)(vv % r->n);
+                vv /= r->n;
+            } else {
+                want = qq % r->n;
+                qq /= r->n;
+            }
+            i = (p0 / (r->div ? r->div : 1)) % r->n;
+            ok = i == want;
+        }
+        sw = eth_next(t, r, i);
+    }
+    if (ok) return p0;
+    /* solved switch by switch */
+    uint64_t p = 0, M = 1;
+    sw = la;
+    qq = q;
+    vv = v;
+    for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
+        const struct topo_hop *r = topo_hop_at(t, sw, lb);
+        if (r->n == 0) break;
+        uint32_t i = 0;
+        if (r->n >= 2) {
+            if (eth_row_down(t, r)) {
+                i = (uint32_t)(vv % r->n);
+                vv /= r->n;
+            } else {
+                i = qq % r->n;
+                qq /= r->n;
+            }
+            uint64_t div = r->div ? r->div : 1, dn = div * r->n, a = M, b = dn;
+            while (b) {
+                uint64_t x = a % b;
+                a = b;
+                b = x;
+            }
+            uint64_t mod = M / a * dn;
+            if (mod > t->plane_paths) return p0;
+            uint64_t k = 0;
+            for (; k < mod / M; k++)
+                if ((p + M * k) / div % r->n == i) break;
+            if (k == mod / M) return p0;
+            p += M * k;
+            M = mod;
+        }
+        sw = eth_next(t, r, i);
+    }
+    if (t->planes > 1) p += (uint64_t)qq * t->plane_paths; /* (q's plane, when q counts them) */
+    return (uint32_t)p;
+}
+
+/* The path number of the q-th source choice (q < eth_paths) and down
+ * counter v: on a rail with planes, plane q / per (eth_paths' per plane)
+ * and its path q % per. */
+static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
+                                uint64_t v)
+{
+    if (t->planes > 1) {
+        uint32_t per = eth_paths(t, la, lb) / t->planes;
+        if (per && per != t->plane_paths) /* (faults.fail: plane_paths a multiple of it) */
+            return q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per, v);
+    }
+    return eth_path_in_plane(t, la, lb, q, v);
 }
 
 static uint32_t gcd(uint32_t a, uint32_t b)
@@ -133,11 +252,14 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
             struct eth_sub *x = &sb[o[i] + j];
             /* equal parts, the first ones taking the remainder */
             x->bytes = bytes / m[i] + (j < bytes % m[i] ? 1 : 0);
-            uint32_t q = s[i] ? (uint32_t)(((uint64_t)d[i].src + first[i] + j) % s[i]) : 0;
+            /* the counter: its residue the source's choice, its digits the
+             * down choices' */
+            uint64_t v = (uint64_t)d[i].src + first[i] + j;
+            uint32_t q = s[i] ? (uint32_t)(v % s[i]) : 0;
             uint32_t la = topo_leaf_of(t, d[i].src), lb = topo_leaf_of(t, d[i].dst);
             x->path = !s[i]      ? 0
                       : la == lb ? q * t->plane_paths /* plane q's */
-                                 : eth_path_number(t, la, lb, q);
+                                 : eth_path_number(t, la, lb, q, v);
         }
     }
     free(m);

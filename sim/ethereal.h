@@ -6,21 +6,30 @@
  *
  * The rule: a source's r flows of one collective step (one network task)
  * that leave its leaf are each split into s/g subflows of equal bytes, where
- * s is the number of equal-cost paths between the two leaves (a leaf-spine's
- * spines; on a fat-tree the cores between pods, the aggregation switches of
- * the pod within one) and g = gcd(r, s); the source's subflows, numbered
- * c = 0, 1, ... in the order of its flows, take path numbers
- * (src + c) mod s. Every uplink then carries r/g subflows of the source's,
- * the same bytes when the flows have equal sizes. A path number names a
- * whole path (topo/route.c: the leaf's digit, then the aggregation switch's),
- * so on a fat-tree cycling through all s numbers balances the leaf's
- * uplinks and every aggregation switch's core uplinks at once. Flows of one
- * source are grouped by s (within a pod, across pods) and each group
+ * s is the number of the source's choices between the two leaves (eth_paths:
+ * a leaf-spine's spines; on a fat-tree the leaf's aggregation switches times
+ * each one's core uplinks between pods, the aggregation switches of the pod
+ * within one) and g = gcd(r, s); the source's subflows, numbered
+ * c = 0, 1, ... in the order of its flows, count v = src + c and take the
+ * choices q = v mod s. Every combination of the source's choices then
+ * carries r/g subflows of the source's, the same bytes when the flows have
+ * equal sizes: its leaf's uplinks, and at each aggregation switch the core
+ * uplinks among the subflows it sends through that switch, all at once
+ * (q's digits, the leaf's lowest). The choices that go down a tier (a core's
+ * aggregation switch in the destination pod, on a GraphML tree whose cores
+ * reach every aggregation switch of a pod) are not split for: they are
+ * taken from v's digits (the first down choice v mod its next hops), which
+ * on a tree of equal pods is the mirror of the leaf's choice, and spreads
+ * different sources' subflows through one core over its down links
+ * (docs/fabrics.md "ethereal: what is assigned, where, and why" has what
+ * that balances and what it does not). A path number names a whole path
+ * (topo/route.c); eth_path_in_plane finds the one with those digits. Flows
+ * of one source are grouped by s (within a pod, across pods) and each group
  * assigned on its own. Flows under one leaf or over NVLink cross no uplink
  * and stay one subflow (on a rail with planes, a flow under one rail switch
  * takes a subflow per plane). With links down, when a source's flows see
  * different path counts, a group of at least s flows takes one subflow per
- * flow (paths (src + c) mod s): s/g ways would multiply the subflows of a
+ * flow (choices (src + c) mod s): s/g ways would multiply the subflows of a
  * group whose s shares no factor with its r (15 live paths, 16 flows) and
  * the NIC, serving subflows round robin, would send that group first.
  */
@@ -52,15 +61,17 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
  * demands with as many subflows (each a lower bound of the whole). */
 simtime_t eth_ideal_ps(const struct topo *t, const struct topo_demand *d, size_t n, uint32_t mtu);
 
-/* The equal-cost paths between leaves la and lb (la != lb): the product of
- * the choices along one route between them. */
+/* The source's choices between leaves la and lb (la != lb): the product of
+ * the next-hop counts along one route between them at the switches whose
+ * next hops do not go down a tier (the leaf's, then the aggregation
+ * switch's, ...; not a spine's or a core's way down), times the planes. On
+ * the built-in fabrics every path's count. */
 uint32_t eth_paths(const struct topo *t, uint32_t la, uint32_t lb);
 
-/* The most subflows one demand can get on fabric t (its npaths). */
-static inline uint32_t eth_max_subflows(const struct topo *t)
-{
-    return t->npaths ? t->npaths : 1;
-}
+/* The most subflows one demand can get on fabric t: its npaths on the
+ * built-in fabrics (no down choice) and with links failing during the
+ * run; on a file fabric the most eth_paths of two leaves. */
+uint32_t eth_max_subflows(const struct topo *t);
 
 /* The same from the fabric's spec, before it is built: the spines of a
  * leaf-spine, the cores of a fat-tree of several pods (its aggs_per_pod in

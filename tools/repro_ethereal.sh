@@ -8,7 +8,8 @@
 # `ring` instead the ring all-reduce of 4 MiB (RING_BYTES, a comma list sweeps) on both fabrics
 # under ecmp, spray and ethereal (packet engine); with `ft512` the all-to-all
 # on the paper's non-blocking 512-GPU fat-tree (repro_ethereal_ft512.ini, a
-# GraphML file) at 4 MiB with 0-2 links down and at 16 MiB. Then plots/repro_ethereal.sh
+# GraphML file) at 4 MiB with 0-2 links down and at 16 MiB, every mode
+# (ethereal with its per-tier rule, docs/fabrics.md). Then plots/repro_ethereal.sh
 # DB docs/figures/repro_ethereal draws the figure and prints the table.
 set -eu
 M=${MOESIM:-./moesim}
@@ -30,7 +31,6 @@ if [ "${2:-}" = ft512 ]; then
     # the paper's non-blocking 512-GPU fat-tree (a GraphML file), packet
     # engine: 4 MiB per host with none, one, two links down; 16 MiB
     F5=scenarios/repro_ethereal_ft512.ini
-    modes=${MODES:-transport.path=ecmp,spray,adaptive} # no ethereal: the scenario says why
     each "$F5" --set workload.bytes=8192
     each "$F5" --set workload.bytes=8192 --set faults.down=l0-a1
     each "$F5" --set workload.bytes=8192 --set "faults.down=l0-a1 l5-a6"
