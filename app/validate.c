@@ -242,9 +242,10 @@ static struct wl_specs cfg_wl_specs(const struct cfg *c)
 }
 
 /* The most subflows ethereal gives one message: from the spec on the trees
- * and rails; on a file fabric the spec does not know the path count (a
- * GraphML tree whose cores also choose among a pod's aggregation switches
- * has 16 x 16 x 16 paths where the spec's count of transit switches says
+ * and rails; on a file fabric the spec does not know the source's choices
+ * (eth_max_subflows: a GraphML tree whose cores also choose among a pod's
+ * aggregation switches has 16 x 16 x 16 paths, of which the source splits
+ * for its own 16 x 16, where the spec's count of transit switches says
  * 48), so the fabric is built to count them. */
 static double cfg_eth_subflows(const struct cfg *c)
 {

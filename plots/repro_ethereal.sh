@@ -8,8 +8,10 @@
 # phases' ideal bounds in us, the sum of the phases' cct over that sum
 # (an all-to-all is one phase; a ring all-reduce one per host and step),
 # and max over mean of the bytes on the live leaf uplinks and, on the
-# fat-tree, on the aggregation-to-core uplinks); OUT.png through
-# plots/repro_ethereal.gp; and on stdout the markdown table (per case the
+# fat-tree, on the aggregation-to-core uplinks, then on the cores' and the
+# aggregation switches' downlinks, columns the CSVs written before session
+# 10 lack); OUT.png through plots/repro_ethereal.gp (or, for the runs on
+# the GraphML 512-GPU tree, plots/repro_ethereal_ft512.gp); and on stdout the markdown table (per case the
 # ratio and leaf-uplink max/mean of every mode, ECMP's completion over
 # ethereal's and over spray's).
 set -eu
@@ -23,7 +25,7 @@ lm() {
       FROM links WHERE run_id = r.id AND kind = '$1' AND gbps > 0)"
 }
 {
-    echo "fabric,engine,workload,mib_per_host,down,mode,cct_us,ideal_us,ratio,leaf_up_max_mean,agg_up_max_mean"
+    echo "fabric,engine,workload,mib_per_host,down,mode,cct_us,ideal_us,ratio,leaf_up_max_mean,agg_up_max_mean,core_down_max_mean,agg_down_max_mean"
     sqlite3 -csv "$DB" "
 SELECT $(p topology.kind), $(p sim.engine), $(p workload.kind),
  CASE $(p workload.kind) WHEN 'alltoall'
@@ -34,10 +36,16 @@ SELECT $(p topology.kind), $(p sim.engine), $(p workload.kind),
  printf('%.3f', (SELECT max(end_ns) - min(start_ns) FROM phases WHERE run_id = r.id) / 1e3),
  printf('%.3f', (SELECT sum(ideal_ns) FROM phases WHERE run_id = r.id) / 1e3),
  printf('%.3f', (SELECT sum(cct_ns) * 1.0 / sum(ideal_ns) FROM phases WHERE run_id = r.id)),
- $(lm leaf_up), $(lm agg_up)
+ $(lm leaf_up), $(lm agg_up), $(lm core_down), $(lm agg_down)
 FROM runs r WHERE status = 'done' ORDER BY r.id"
 } >"$OUT.csv"
-gnuplot -e "csv='$OUT.csv'; out='$OUT.png'" "$here/repro_ethereal.gp"
+# the figure: the two built-in fabrics', or (a database of runs on a file
+# fabric: tools/repro_ethereal.sh DB ft512) the 512-GPU GraphML tree's
+gp=repro_ethereal.gp
+if [ "$(sqlite3 "$DB" "SELECT count(*) FROM params WHERE key = 'topology.kind' AND value = 'file'")" -gt 0 ]; then
+    gp=repro_ethereal_ft512.gp
+fi
+gnuplot -e "csv='$OUT.csv'; out='$OUT.png'" "$here/$gp"
 # the table: one row per case, ratio (leaf-uplink max/mean) per mode
 awk -F, 'NR > 1 {
     c = $1 " | " $2 " | " $3 " | " $4 " | " $5

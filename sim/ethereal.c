@@ -61,10 +61,80 @@ uint32_t eth_max_subflows(const struct topo *t)
     return m;
 }
 
-/* The path number, within a plane, of a route from la to lb whose choices
- * are the digits of q at the source's switches (mixed radix over their
- * next-hop counts, the leaf's lowest) and the digits of v at the down
- * choices (the first one's lowest).
+/* A down choice's load, with links down: the bytes of the step's subflows
+ * so far on each port, allocated at the first down choice (a fabric
+ * without down choices never needs it). */
+struct eth_load {
+    uint64_t *bytes; /* [nports], or NULL */
+};
+
+/* The port of next hop i of row g. */
+static uint32_t eth_port(const struct topo *t, const struct topo_hop *g, uint32_t i)
+{
+    return g->n == 1 ? g->off : t->route_ports[g->off + i];
+}
+
+/* The next hop a down choice takes with links down: the one whose port,
+ * and the port after it when that switch has no choice, carried the fewest
+ * bytes of this step so far; ties from v mod n on, so that equal loads
+ * still cycle. */
+static uint32_t eth_down_least(const struct topo *t, const struct topo_hop *g, uint32_t lb,
+                               uint64_t v, struct eth_load *ld)
+{
+    if (!ld->bytes) ld->bytes = xcalloc(t->nports, sizeof *ld->bytes);
+    uint32_t best = 0;
+    uint64_t bl = UINT64_MAX;
+    for (uint32_t k = 0; k < g->n; k++) {
+        uint32_t i = (uint32_t)((v + k) % g->n), q = eth_port(t, g, i);
+        uint64_t b = ld->bytes[q];
+        uint32_t u = t->ports[q].dst - t->hosts;
+        if (u != lb) {
+            const struct topo_hop *h = topo_hop_at(t, u, lb);
+            if (h->n == 1) b += ld->bytes[h->off];
+        }
+        if (b < bl) {
+            bl = b;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* The choices of a route from la to lb, one per switch with a choice, in
+ * route order, into dg (at most TOPO_ROUTE_MAX_PORTS): the digits of q at
+ * the source's switches (mixed radix over their next-hop counts, the
+ * leaf's lowest); at the down choices the digits of v (the first one's
+ * lowest), or with links down (ld) the least loaded next hop. Returns how
+ * many. */
+static uint32_t eth_digits(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q, uint64_t v,
+                           struct eth_load *ld, uint32_t *dg)
+{
+    uint32_t sw = la, nd = 0;
+    for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
+        const struct topo_hop *r = topo_hop_at(t, sw, lb);
+        if (r->n == 0) break;
+        uint32_t i = 0;
+        if (r->n >= 2) {
+            if (!eth_row_down(t, r)) {
+                i = q % r->n;
+                q /= r->n;
+            } else if (ld) {
+                i = eth_down_least(t, r, lb, v, ld);
+                v /= r->n;
+            } else {
+                i = (uint32_t)(v % r->n);
+                v /= r->n;
+            }
+            dg[nd++] = i;
+        }
+        sw = eth_next(t, r, i);
+    }
+    return nd;
+}
+
+/* The path number, within a plane, of the route from la to lb that takes
+ * the choices dg[0..nd) (eth_digits), q the source's choice (its plane's
+ * digit when q counts the planes).
  *
  * Two digits are placed directly, as before the down choices were read:
  * the leaf's choice is q % a (a = the leaf's next hops toward lb) and the
@@ -84,7 +154,7 @@ uint32_t eth_max_subflows(const struct topo *t)
  * whatever the earlier digits are). If none is found, the direct number
  * stays (a live path, its digits not the wanted ones). */
 static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
-                                  uint64_t v)
+                                  const uint32_t *dg, uint32_t nd)
 {
     uint32_t p0 = q;
     const struct topo_hop *g = topo_hop_at(t, la, lb);
@@ -94,44 +164,30 @@ static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb
         if (h && h->n >= 2 && h->div > g->n) p0 = q % g->n + (uint32_t)h->div * (q / g->n);
     }
     /* p0's route: does it take the wanted digits? */
-    uint32_t sw = la, qq = q, ok = 1;
-    uint64_t vv = v;
+    uint32_t sw = la, k = 0, ok = 1;
     for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS && ok; hop++) {
         const struct topo_hop *r = topo_hop_at(t, sw, lb);
         if (r->n == 0) break;
         uint32_t i = 0;
         if (r->n >= 2) {
-            uint32_t want;
-            if (eth_row_down(t, r)) {
-                want = (uint32_t)(vv % r->n);
-                vv /= r->n;
-            } else {
-                want = qq % r->n;
-                qq /= r->n;
-            }
             i = (p0 / (r->div ? r->div : 1)) % r->n;
-            ok = i == want;
+            ok = k < nd && i == dg[k++];
         }
         sw = eth_next(t, r, i);
     }
     if (ok) return p0;
     /* solved switch by switch */
-    uint64_t p = 0, M = 1;
+    uint64_t p = 0, M = 1, qq = q;
     sw = la;
-    qq = q;
-    vv = v;
+    k = 0;
     for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
         const struct topo_hop *r = topo_hop_at(t, sw, lb);
         if (r->n == 0) break;
         uint32_t i = 0;
         if (r->n >= 2) {
-            if (eth_row_down(t, r)) {
-                i = (uint32_t)(vv % r->n);
-                vv /= r->n;
-            } else {
-                i = qq % r->n;
-                qq /= r->n;
-            }
+            if (k >= nd) return p0;
+            i = dg[k++];
+            if (!eth_row_down(t, r)) qq /= r->n;
             uint64_t div = r->div ? r->div : 1, dn = div * r->n, a = M, b = dn;
             while (b) {
                 uint64_t x = a % b;
@@ -140,31 +196,51 @@ static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb
             }
             uint64_t mod = M / a * dn;
             if (mod > t->plane_paths) return p0;
-            uint64_t k = 0;
-            for (; k < mod / M; k++)
-                if ((p + M * k) / div % r->n == i) break;
-            if (k == mod / M) return p0;
-            p += M * k;
+            uint64_t j = 0;
+            for (; j < mod / M; j++)
+                if ((p + M * j) / div % r->n == i) break;
+            if (j == mod / M) return p0;
+            p += M * j;
             M = mod;
         }
         sw = eth_next(t, r, i);
     }
-    if (t->planes > 1) p += (uint64_t)qq * t->plane_paths; /* (q's plane, when q counts them) */
+    if (t->planes > 1) p += qq * t->plane_paths; /* (q's plane, when q counts them) */
     return (uint32_t)p;
 }
 
 /* The path number of the q-th source choice (q < eth_paths) and down
  * counter v: on a rail with planes, plane q / per (eth_paths' per plane)
- * and its path q % per. */
+ * and its path q % per. With links down (ld) the down choices' ports take
+ * the subflow's bytes. */
 static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
-                                uint64_t v)
+                                uint64_t v, struct eth_load *ld, uint64_t bytes)
 {
-    if (t->planes > 1) {
-        uint32_t per = eth_paths(t, la, lb) / t->planes;
-        if (per && per != t->plane_paths) /* (faults.fail: plane_paths a multiple of it) */
-            return q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per, v);
+    uint32_t dg[TOPO_ROUTE_MAX_PORTS], nd, p;
+    uint32_t per = t->planes > 1 ? eth_paths(t, la, lb) / t->planes : 0;
+    if (per && per != t->plane_paths) { /* (faults.fail: plane_paths a multiple of it) */
+        nd = eth_digits(t, la, lb, q % per, v, ld, dg);
+        p = q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per, dg, nd);
+    } else {
+        nd = eth_digits(t, la, lb, q, v, ld, dg);
+        p = eth_path_in_plane(t, la, lb, q, dg, nd);
     }
-    return eth_path_in_plane(t, la, lb, q, v);
+    if (ld && ld->bytes) { /* the down choices' ports (and the port after each) */
+        uint32_t sw = la;
+        for (uint32_t hop = 0, k = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
+            const struct topo_hop *r = topo_hop_at(t, sw, lb);
+            if (r->n == 0) break;
+            uint32_t i = r->n >= 2 && k < nd ? dg[k++] : 0;
+            if (r->n >= 2 && eth_row_down(t, r)) {
+                uint32_t q1 = eth_port(t, r, i), u = t->ports[q1].dst - t->hosts;
+                ld->bytes[q1] += bytes;
+                if (u != lb && topo_hop_at(t, u, lb)->n == 1)
+                    ld->bytes[topo_hop_at(t, u, lb)->off] += bytes;
+            }
+            sw = eth_next(t, r, i);
+        }
+    }
+    return p;
 }
 
 static uint32_t gcd(uint32_t a, uint32_t b)
@@ -246,6 +322,8 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
     }
     o[n] = total;
     struct eth_sub *sb = xmalloc((total ? total : 1) * sizeof *sb);
+    /* with links down the down choices balance the step's bytes (eth_digits) */
+    struct eth_load load = {NULL}, *ld = t->ndown ? &load : NULL;
     for (size_t i = 0; i < n; i++) {
         uint64_t bytes = d[i].bytes;
         for (uint32_t j = 0; j < m[i]; j++) {
@@ -259,9 +337,10 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
             uint32_t la = topo_leaf_of(t, d[i].src), lb = topo_leaf_of(t, d[i].dst);
             x->path = !s[i]      ? 0
                       : la == lb ? q * t->plane_paths /* plane q's */
-                                 : eth_path_number(t, la, lb, q, v);
+                                 : eth_path_number(t, la, lb, q, v, ld, x->bytes);
         }
     }
+    free(load.bytes);
     free(m);
     free(s);
     free(rm);
