@@ -136,14 +136,16 @@ static uint32_t eth_digits(const struct topo *t, uint32_t la, uint32_t lb, uint3
  * the choices dg[0..nd) (eth_digits), q the source's choice (its plane's
  * digit when q counts the planes).
  *
- * Two digits are placed directly, as before the down choices were read:
- * the leaf's choice is q % a (a = the leaf's next hops toward lb) and the
- * next switch's (q / a): the next switch reads its digit as p / div
- * (topo.h), and div is a unless links are down ([faults] renumbers paths
- * so that div is a multiple of every leaf's a, topo/faults.c), so the digit
- * is placed at div. That number is kept when its route takes the wanted
- * digit at every switch with a choice (every leaf-spine and built-in
- * fat-tree: no down choice, and two tiers of choices). Otherwise (a down
+ * Two digits are placed directly (eth_path_direct), as before the down
+ * choices were read: the leaf's choice is q % a (a = the leaf's next hops
+ * toward lb) and the next switch's (q / a): the next switch reads its digit
+ * as p / div (topo.h), and div is a unless links are down ([faults]
+ * renumbers paths so that div is a multiple of every leaf's a,
+ * topo/faults.c), so the digit is placed at div. That number is kept when
+ * its route takes the wanted digit at every switch with a choice (every
+ * leaf-spine and built-in fat-tree: no down choice, and two tiers of
+ * choices; without links down they take it unchecked, eth_path_number, as
+ * before). Otherwise (a down
  * choice, a third tier, a renumbering whose digits are not a plain mixed
  * radix) the number is solved for switch by switch along the route: the
  * digits read so far fix p modulo M, a switch's digit (p / div) % n reads
@@ -153,16 +155,21 @@ static uint32_t eth_digits(const struct topo *t, uint32_t la, uint32_t lb, uint3
  * and topo/faults.c make has one: a uniform p is uniform over each group
  * whatever the earlier digits are). If none is found, the direct number
  * stays (a live path, its digits not the wanted ones). */
-static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
-                                  const uint32_t *dg, uint32_t nd)
+static uint32_t eth_path_direct(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q)
 {
-    uint32_t p0 = q;
     const struct topo_hop *g = topo_hop_at(t, la, lb);
-    if (g->n >= 2) {
-        uint32_t u = eth_next(t, g, 0);
-        const struct topo_hop *h = u == lb ? NULL : topo_hop_at(t, u, lb);
-        if (h && h->n >= 2 && h->div > g->n) p0 = q % g->n + (uint32_t)h->div * (q / g->n);
-    }
+    if (g->n < 2) return q;
+    uint32_t u = eth_next(t, g, 0);
+    if (u == lb) return q;
+    const struct topo_hop *h = topo_hop_at(t, u, lb);
+    if (h->n < 2 || h->div <= g->n) return q;
+    return q % g->n + (uint32_t)h->div * (q / g->n);
+}
+
+static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb, uint32_t q,
+                                  uint64_t v, const uint32_t *dg, uint32_t nd)
+{
+    uint32_t p0 = eth_path_direct(t, la, lb, q);
     /* p0's route: does it take the wanted digits? */
     uint32_t sw = la, k = 0, ok = 1;
     for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS && ok; hop++) {
@@ -176,8 +183,20 @@ static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb
         sw = eth_next(t, r, i);
     }
     if (ok) return p0;
-    /* solved switch by switch */
-    uint64_t p = 0, M = 1, qq = q;
+    /* solved switch by switch. A step may have several valid j (the digits
+     * fix p only modulo the lcm of their moduli, and a switch's modulus
+     * may share factors with the ones before it); the acknowledgement,
+     * which reads the same number from the other end, reads digits of
+     * what is left free (a renumbered table's divisors toward the source
+     * differ), and the least p would send every acknowledgement of a step
+     * down the first next hop there (a GraphML tree with two leaf links
+     * down: every one of a leaf's acknowledgements from the other pod
+     * through its first aggregation switch, 1.19 x the downlinks' mean).
+     * So each step takes one of its valid j by a hash of the counter, and
+     * the part above M likewise, as a sprayed number would be spread; with
+     * one valid j a step (a tree without links down) the number is the
+     * least. */
+    uint64_t p = 0, M = 1, qq = q, h = (v + 1) * 0x9e3779b97f4a7c15ull;
     sw = la;
     k = 0;
     for (uint32_t hop = 0; sw != lb && hop < TOPO_ROUTE_MAX_PORTS; hop++) {
@@ -196,14 +215,24 @@ static uint32_t eth_path_in_plane(const struct topo *t, uint32_t la, uint32_t lb
             }
             uint64_t mod = M / a * dn;
             if (mod > t->plane_paths) return p0;
-            uint64_t j = 0;
-            for (; j < mod / M; j++)
-                if ((p + M * j) / div % r->n == i) break;
-            if (j == mod / M) return p0;
+            /* the valid steps j, and one of them by the hash (below) */
+            uint64_t cnt = 0, j = 0, pick;
+            for (j = 0; j < mod / M; j++)
+                cnt += (p + M * j) / div % r->n == i;
+            if (!cnt) return p0;
+            h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+            pick = (h >> 32) % cnt;
+            for (j = 0;; j++)
+                if ((p + M * j) / div % r->n == i && pick-- == 0) break;
             p += M * j;
             M = mod;
         }
         sw = eth_next(t, r, i);
+    }
+    if (M < t->plane_paths) { /* (the part above M) */
+        uint64_t K = (t->plane_paths - p + M - 1) / M;
+        h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+        p += M * ((h >> 32) % K);
     }
     if (t->planes > 1) p += qq * t->plane_paths; /* (q's plane, when q counts them) */
     return (uint32_t)p;
@@ -218,12 +247,18 @@ static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, 
 {
     uint32_t dg[TOPO_ROUTE_MAX_PORTS], nd, p;
     uint32_t per = t->planes > 1 ? eth_paths(t, la, lb) / t->planes : 0;
+    if (t->kind != TOPO_FILE && !t->ndown) { /* the built-in fabrics: two tiers of
+                                              * choices, mixed radix, no down choice */
+        if (per && per != t->plane_paths)
+            return q / per * t->plane_paths + eth_path_direct(t, la, lb, q % per);
+        return eth_path_direct(t, la, lb, q);
+    }
     if (per && per != t->plane_paths) { /* (faults.fail: plane_paths a multiple of it) */
         nd = eth_digits(t, la, lb, q % per, v, ld, dg);
-        p = q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per, dg, nd);
+        p = q / per * t->plane_paths + eth_path_in_plane(t, la, lb, q % per, v, dg, nd);
     } else {
         nd = eth_digits(t, la, lb, q, v, ld, dg);
-        p = eth_path_in_plane(t, la, lb, q, dg, nd);
+        p = eth_path_in_plane(t, la, lb, q, v, dg, nd);
     }
     if (ld && ld->bytes) { /* the down choices' ports (and the port after each) */
         uint32_t sw = la;
