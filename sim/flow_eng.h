@@ -243,6 +243,11 @@ extern int flow_maxmin_search;
  * (sort_ends): 0 by their number (11 from 8192 entries on, else 8), else
  * 5..11 (tests: the same order with any). */
 extern int flow_maxmin_sort_bits;
+/* Deferred full re-solves bring each sub's rate and end up to date as it
+ * freezes and sort the ends gathered then (1, the default), or in a pass
+ * over the active subs after the filling and by sort_ends, as before (0:
+ * tests compare the two; the same run to the bit). */
+extern int flow_maxmin_fused;
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

@@ -46,6 +46,7 @@
 #include "sim/flow_eng.h"
 
 int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search, flow_maxmin_sort_bits;
+int flow_maxmin_fused = 1;
 
 /* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
@@ -318,8 +319,32 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
         a = b;                                                                                     \
         b = tmp;                                                                                   \
     } while (0)
-#define KEY_T(h)  (h).t
 #define KEY_SI(h) (uint64_t)(h).si
+
+/* The passes of sort_ends on tend - lo over a[0, n) (b: scratch of n),
+ * stable; returns the array that holds the result (a or b). */
+static struct fl_hent *sort_on_t(struct fl_hent *a, struct fl_hent *b, uint32_t n, simtime_t lo,
+                                 simtime_t span)
+{
+    int bits = flow_maxmin_sort_bits >= 5 && flow_maxmin_sort_bits <= 11 ? flow_maxmin_sort_bits
+               : n >= 8192                                               ? 11
+                                                                         : 8;
+    uint32_t mask = (1u << bits) - 1;
+    for (int sh = 0; sh < 64 && (span >> sh); sh += bits) {
+        static __thread uint32_t cnt[(1 << 11) + 1];
+        memset(cnt, 0, ((size_t)mask + 2) * sizeof cnt[0]);
+        for (uint32_t i = 0; i < n; i++)
+            cnt[((a[i].t - lo) >> sh & mask) + 1]++;
+        for (uint32_t k = 0; k < mask; k++)
+            cnt[k + 1] += cnt[k];
+        for (uint32_t i = 0; i < n; i++)
+            b[cnt[(a[i].t - lo) >> sh & mask]++] = a[i];
+        struct fl_hent *tmp = a;
+        a = b;
+        b = tmp;
+    }
+    return a;
+}
 
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
  * (a least-significant-digit radix sort: the entries in increasing order
@@ -361,27 +386,53 @@ static void sort_ends(struct flow_eng *e)
     /* the passes on tend: digits of 11 bits when there are many entries (a
      * span of 2^32 ps in 3 passes, not 4; the counts' clearing and sums pay
      * from there on) */
-    int bits = flow_maxmin_sort_bits >= 5 && flow_maxmin_sort_bits <= 11 ? flow_maxmin_sort_bits
-               : n >= 8192                                               ? 11
-                                                                         : 8;
-    if (bits == 8) {
-        for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
-            RADIX_PASS(KEY_T, lo);
-    } else {
-        uint32_t mask = (1u << bits) - 1;
-        for (int sh = 0; sh < 64 && (span >> sh); sh += bits) {
-            static __thread uint32_t cnt[(1 << 11) + 1];
-            memset(cnt, 0, ((size_t)mask + 2) * sizeof cnt[0]);
-            for (uint32_t i = 0; i < n; i++)
-                cnt[((a[i].t - lo) >> sh & mask) + 1]++;
-            for (uint32_t k = 0; k < mask; k++)
-                cnt[k + 1] += cnt[k];
-            for (uint32_t i = 0; i < n; i++)
-                b[cnt[(a[i].t - lo) >> sh & mask]++] = a[i];
-            struct fl_hent *tmp = a;
-            a = b;
-            b = tmp;
+    struct fl_hent *r = sort_on_t(a, b, n, lo, span);
+    if (r != a) b = a, a = r;
+    e->srt = a;
+    e->srt2 = b;
+    e->nsrt = n;
+    e->psrt = 0;
+    e->neh = 0;
+}
+
+static int cmp_si(const void *x, const void *y)
+{
+    uint32_t a = ((const struct fl_hent *)x)->si, b = ((const struct fl_hent *)y)->si;
+    return (a > b) - (a < b);
+}
+
+/* Deferred, after a full re-solve that froze every active sub (fused into
+ * its filling, flow_maxmin_fused): their ends e->srt2[0, n), in the order
+ * they froze, with the least and largest tend, sorted by (tend, sub) into
+ * e->srt as sort_ends sorts them (the order is total, so the same array):
+ * the passes on tend (stable), then each run of equal tend by sub
+ * (insertion, or qsort for a long run), without reading the subs again. */
+static void sort_gathered(struct flow_eng *e, uint32_t n, simtime_t lo, simtime_t hi)
+{
+    struct fl_hent *a = sort_on_t(e->srt2, e->srt, n, lo, n ? hi - lo : 0);
+    struct fl_hent *b = a == e->srt ? e->srt2 : e->srt;
+    for (uint32_t i = 0; i + 1 < n;) {
+        if (a[i + 1].t != a[i].t) {
+            i++;
+            continue;
         }
+        uint32_t j = i + 1;
+        while (j < n && a[j].t == a[i].t)
+            j++;
+        if (j - i > 16) {
+            qsort(a + i, j - i, sizeof *a, cmp_si);
+        } else {
+            for (uint32_t k = i + 1; k < j; k++) {
+                struct fl_hent h = a[k];
+                uint32_t m = k;
+                while (m > i && a[m - 1].si > h.si) {
+                    a[m] = a[m - 1];
+                    m--;
+                }
+                a[m] = h;
+            }
+        }
+        i = j;
     }
     e->srt = a;
     e->srt2 = b;
@@ -423,6 +474,18 @@ static void full_update(struct flow_eng *e, simtime_t now)
     static __thread struct lheap h;
     uint32_t ep = ++e->epoch;
     h.n = 0;
+    /* fused (flow_maxmin_fused): each sub's new rate and end as it freezes,
+     * the ends gathered in e->srt2 (scratch: e->srt keeps the ends in use
+     * until they are rebuilt) for sort_gathered */
+    int fused = flow_maxmin_fused;
+    uint32_t changed = 0, nfz = 0;
+    simtime_t tlo = SIMTIME_MAX, thi = 0;
+    if (e->capsrt < e->live_subs) {
+        e->capsrt = e->live_subs;
+        e->srt = xrealloc(e->srt, e->capsrt * sizeof *e->srt);
+        e->srt2 = xrealloc(e->srt2, e->capsrt * sizeof *e->srt2);
+    }
+    struct fl_hent *gends = e->srt2;
     /* the links with subs (e->ul; the order does not matter: the heap's is
      * (level, link)), those without any left out of it */
     for (uint32_t k = 0; k < e->nul;) {
@@ -482,11 +545,33 @@ static void full_update(struct flow_eng *e, simtime_t now)
                 o->load += w * x;
                 o->nun--;
             }
+            if (!fused) continue;
+            /* its new rate at once (the loop below, while the sub is in
+             * the cache; nothing in the filling reads a sub's rate) */
+            if (s->fresh || x != s->rate) {
+                double old = s->fresh ? 0 : s->rate;
+                if (!s->fresh && fabs(x - old) > 1e-6 * old) e->big_changes++;
+                s->left -= old * (double)(now - s->t_upd);
+                if (s->left < 0) s->left = 0;
+                s->t_upd = now;
+                s->rate = x;
+                e->arate[s->apos] = x;
+                s->fresh = 0;
+                s->tend = now + ceil_ps(s->left / x);
+                changed++;
+            }
+            simtime_t te = s->tend;
+            if (te < tlo) tlo = te;
+            if (te > thi) thi = te;
+            gends[nfz++] = (struct fl_hent){te, si};
         }
     }
-    uint32_t changed = 0;
-    for (uint32_t i = 0; i < e->live_subs; i++) {
+    /* fused: every active sub froze (each is on a link with subs), their
+     * ends in gends; else (or a sub on no link) the pass over e->act */
+    if (fused && nfz != e->live_subs) fused = -1;
+    for (uint32_t i = 0; fused <= 0 && i < e->live_subs; i++) {
         struct fl_sub *s = &e->subs[e->act[i]];
+        if (fused && e->fep[e->act[i]] == ep) continue; /* done above */
         if (!s->fresh && s->nrate == s->rate) continue;
         double old = s->fresh ? 0 : s->rate;
         if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
@@ -503,7 +588,10 @@ static void full_update(struct flow_eng *e, simtime_t now)
     e->filled_subs += e->live_subs;
     e->cand_subs += e->live_subs;
     if (changed > e->live_subs / 8) {
-        heap_rebuild(e);
+        if (fused > 0)
+            sort_gathered(e, nfz, tlo, thi);
+        else
+            heap_rebuild(e);
         return;
     }
     for (uint32_t i = 0; i < e->live_subs; i++) {
