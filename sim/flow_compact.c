@@ -100,6 +100,7 @@ void flow_compact(struct flow_eng *e)
                 e->srt[m++] = (struct fl_hent){e->srt[i].t, rank[e->srt[i].si]};
         e->nsrt = m;
         e->psrt = 0;
+        e->srt_fixed = 0; /* (the renumbering keeps the order; the run at 0 sorted again) */
         m = 0;
         for (uint32_t i = 0; i < e->neh; i++)
             if (!entry_stale(e, &e->eh[i]))

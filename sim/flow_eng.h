@@ -138,7 +138,8 @@ struct flow_eng {
      * on (the heap eh holds the re-keys since) */
     struct fl_hent *srt, *srt2;
     uint32_t nsrt, psrt, capsrt;
-    uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
+    uint32_t srt_fixed; /* srt[psrt, srt_fixed) in order of (tend, sub); past it by tend alone */
+    uint64_t end_seq;   /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_group;

@@ -114,11 +114,45 @@ static int stale(const struct flow_eng *e, const struct fl_hent *h)
     return !s->active || s->fresh || s->tend != h->t;
 }
 
+static int cmp_si(const void *x, const void *y)
+{
+    uint32_t a = ((const struct fl_hent *)x)->si, b = ((const struct fl_hent *)y)->si;
+    return (a > b) - (a < b);
+}
+
+/* The sorted ends' run of equal tend at psrt (sorted by tend alone:
+ * sort_gathered) put in order of sub: by insertion (a run is mostly in
+ * order: a link's list is by sub), or qsort when it is far from it. */
+static void fix_run(struct flow_eng *e)
+{
+    struct fl_hent *a = e->srt;
+    uint32_t i = e->psrt, j = i + 1, n = e->nsrt;
+    while (j < n && a[j].t == a[i].t)
+        j++;
+    e->srt_fixed = j;
+    uint64_t moves = 0, most = 8 * (uint64_t)(j - i) + 64;
+    for (uint32_t k = i + 1; k < j && moves <= most; k++) {
+        struct fl_hent h = a[k];
+        uint32_t m = k;
+        while (m > i && a[m - 1].si > h.si) {
+            a[m] = a[m - 1];
+            m--;
+        }
+        moves += k - m;
+        a[m] = h;
+    }
+    if (moves > most) qsort(a + i, j - i, sizeof *a, cmp_si);
+}
+
 const struct fl_hent *flow_heap_top(struct flow_eng *e)
 {
     if (!e->defer) return e->neh ? &e->eh[0] : NULL;
-    while (e->psrt < e->nsrt && stale(e, &e->srt[e->psrt]))
+    for (;;) { /* the run at psrt in order of sub first, then its stale entries passed */
+        if (e->psrt >= e->nsrt) break;
+        if (e->psrt >= e->srt_fixed) fix_run(e);
+        if (!stale(e, &e->srt[e->psrt])) break;
         e->psrt++;
+    }
     while (e->neh && stale(e, &e->eh[0])) {
         e->eh[0] = e->eh[--e->neh]; /* its sub ended or was re-keyed */
         if (e->neh) sift_down(e, 0, e->neh);
@@ -392,52 +426,24 @@ static void sort_ends(struct flow_eng *e)
     e->srt2 = b;
     e->nsrt = n;
     e->psrt = 0;
+    e->srt_fixed = n; /* in order of sub already */
     e->neh = 0;
-}
-
-static int cmp_si(const void *x, const void *y)
-{
-    uint32_t a = ((const struct fl_hent *)x)->si, b = ((const struct fl_hent *)y)->si;
-    return (a > b) - (a < b);
 }
 
 /* Deferred, after a full re-solve that froze every active sub (fused into
  * its filling, flow_maxmin_fused): their ends e->srt2[0, n), in the order
- * they froze, with the least and largest tend, sorted by (tend, sub) into
- * e->srt as sort_ends sorts them (the order is total, so the same array):
- * the passes on tend (stable), then each run of equal tend by sub
- * (insertion, or qsort for a long run), without reading the subs again. */
+ * they froze, with the least and largest tend, sorted by tend into e->srt
+ * (the passes, stable), without reading the subs again; the subs of equal
+ * tend are put in order of sub only when the ends reach them
+ * (flow_heap_top's fix_run), so the ends are taken in sort_ends' order. */
 static void sort_gathered(struct flow_eng *e, uint32_t n, simtime_t lo, simtime_t hi)
 {
     struct fl_hent *a = sort_on_t(e->srt2, e->srt, n, lo, n ? hi - lo : 0);
-    struct fl_hent *b = a == e->srt ? e->srt2 : e->srt;
-    for (uint32_t i = 0; i + 1 < n;) {
-        if (a[i + 1].t != a[i].t) {
-            i++;
-            continue;
-        }
-        uint32_t j = i + 1;
-        while (j < n && a[j].t == a[i].t)
-            j++;
-        if (j - i > 16) {
-            qsort(a + i, j - i, sizeof *a, cmp_si);
-        } else {
-            for (uint32_t k = i + 1; k < j; k++) {
-                struct fl_hent h = a[k];
-                uint32_t m = k;
-                while (m > i && a[m - 1].si > h.si) {
-                    a[m] = a[m - 1];
-                    m--;
-                }
-                a[m] = h;
-            }
-        }
-        i = j;
-    }
+    e->srt2 = a == e->srt ? e->srt2 : e->srt;
     e->srt = a;
-    e->srt2 = b;
     e->nsrt = n;
     e->psrt = 0;
+    e->srt_fixed = 0;
     e->neh = 0;
 }
 
