@@ -176,6 +176,7 @@ static void flow_destroy(struct eng *eb)
     free(e->eh);
     free(e->srt);
     free(e->srt2);
+    free(e->sbk);
     free(e->act);
     free(e->arate);
     free(e->csr);
@@ -206,7 +207,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     flow_maxmin_reset(e);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
-    e->nsrt = e->psrt = e->srt_fixed = 0;
+    e->nsrt = e->psrt = e->srt_fixed = e->srt_sorted = 0;
     e->dead_subs = e->dead_uses = e->nmfree = 0;
     e->tgen++;
     e->theta = INFINITY;

@@ -139,7 +139,12 @@ struct flow_eng {
     struct fl_hent *srt, *srt2;
     uint32_t nsrt, psrt, capsrt;
     uint32_t srt_fixed; /* srt[psrt, srt_fixed) in order of (tend, sub); past it by tend alone */
-    uint64_t end_seq;   /* the pending end event (the earliest tend), FL_NOEV: none */
+    /* srt[0, srt_sorted) sorted by tend, the rest by the top digit of tend
+     * only: buckets sbi.. with bounds sbk[] (sort_gathered), sorted seg_want
+     * at a time as the ends reach them */
+    uint32_t srt_sorted, sbi, seg_want;
+    uint32_t *sbk;
+    uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
     uint32_t subflows, mtu, ack_bytes, ack_group;
@@ -249,6 +254,13 @@ extern int flow_maxmin_sort_bits;
  * over the active subs after the filling and by sort_ends, as before (0:
  * tests compare the two; the same run to the bit). */
 extern int flow_maxmin_fused;
+/* With it, many ends (8192 or more) are put by tend's top digit at once and
+ * each bucket sorted on its lower digits when the ends reach it (1, the
+ * default), or all sorted at once (0: tests; the same order of ends). */
+extern int flow_maxmin_segments;
+/* The deferred sorted ends' buckets not yet sorted, sorted (flow_compact.c
+ * before it renumbers them). */
+void flow_heap_sort_rest(struct flow_eng *e);
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

@@ -46,7 +46,7 @@
 #include "sim/flow_eng.h"
 
 int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search, flow_maxmin_sort_bits;
-int flow_maxmin_fused = 1;
+int flow_maxmin_fused = 1, flow_maxmin_segments = 1;
 
 /* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
@@ -120,6 +120,8 @@ static int cmp_si(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+static void sort_segment(struct flow_eng *e);
+
 /* The sorted ends' run of equal tend at psrt (sorted by tend alone:
  * sort_gathered) put in order of sub: by insertion (a run is mostly in
  * order: a link's list is by sub), or qsort when it is far from it. */
@@ -149,6 +151,7 @@ const struct fl_hent *flow_heap_top(struct flow_eng *e)
     if (!e->defer) return e->neh ? &e->eh[0] : NULL;
     for (;;) { /* the run at psrt in order of sub first, then its stale entries passed */
         if (e->psrt >= e->nsrt) break;
+        if (e->psrt >= e->srt_sorted) sort_segment(e);
         if (e->psrt >= e->srt_fixed) fix_run(e);
         if (!stale(e, &e->srt[e->psrt])) break;
         e->psrt++;
@@ -426,25 +429,87 @@ static void sort_ends(struct flow_eng *e)
     e->srt2 = b;
     e->nsrt = n;
     e->psrt = 0;
-    e->srt_fixed = n; /* in order of sub already */
+    e->srt_fixed = e->srt_sorted = n; /* in order of sub already */
     e->neh = 0;
 }
 
+/* Below this many ends sort_gathered sorts them all at once. */
+#define SEG_MIN 8192
+
 /* Deferred, after a full re-solve that froze every active sub (fused into
  * its filling, flow_maxmin_fused): their ends e->srt2[0, n), in the order
- * they froze, with the least and largest tend, sorted by tend into e->srt
- * (the passes, stable), without reading the subs again; the subs of equal
- * tend are put in order of sub only when the ends reach them
- * (flow_heap_top's fix_run), so the ends are taken in sort_ends' order. */
+ * they froze, with the least and largest tend, put by tend into e->srt
+ * without reading the subs again: all the passes at once when they are
+ * few, else one pass on tend's top digit (11 bits: e->sbk, the buckets'
+ * bounds) and the buckets' own passes on the lower digits only when the
+ * ends reach them (sort_segment: most of the ends sorted at a full
+ * re-solve are sorted again at the next one before they are taken); the
+ * subs of equal tend put in order of sub only when the ends reach them
+ * (fix_run), so the ends are taken in sort_ends' order. */
 static void sort_gathered(struct flow_eng *e, uint32_t n, simtime_t lo, simtime_t hi)
 {
-    struct fl_hent *a = sort_on_t(e->srt2, e->srt, n, lo, n ? hi - lo : 0);
-    e->srt2 = a == e->srt ? e->srt2 : e->srt;
-    e->srt = a;
+    simtime_t span = n ? hi - lo : 0;
     e->nsrt = n;
     e->psrt = 0;
     e->srt_fixed = 0;
     e->neh = 0;
+    if (n < SEG_MIN || !flow_maxmin_segments || span < 2048) {
+        struct fl_hent *a = sort_on_t(e->srt2, e->srt, n, lo, span);
+        e->srt2 = a == e->srt ? e->srt2 : e->srt;
+        e->srt = a;
+        e->srt_sorted = n;
+        return;
+    }
+    int sh = 0;
+    while (span >> sh >= 2048)
+        sh++;
+    if (!e->sbk) e->sbk = xmalloc(2049 * sizeof *e->sbk);
+    uint32_t *bk = e->sbk;
+    memset(bk, 0, 2049 * sizeof *bk);
+    const struct fl_hent *g = e->srt2;
+    struct fl_hent *a = e->srt;
+    for (uint32_t i = 0; i < n; i++)
+        bk[((g[i].t - lo) >> sh) + 1]++;
+    for (uint32_t k = 0; k < 2048; k++)
+        bk[k + 1] += bk[k];
+    /* bk[k] is bucket k's start after the scatter; kept as its bound */
+    static __thread uint32_t pos[2048];
+    memcpy(pos, bk, sizeof pos);
+    for (uint32_t i = 0; i < n; i++)
+        a[pos[(g[i].t - lo) >> sh]++] = g[i];
+    e->sbi = 0;
+    e->srt_sorted = 0;
+    e->seg_want = n / 8 > SEG_MIN / 2 ? n / 8 : SEG_MIN / 2;
+}
+
+/* The next buckets of the sorted ends (sort_gathered), at least seg_want
+ * entries of them, sorted by tend (their passes on the digits below the
+ * top one) in place. */
+static void sort_segment(struct flow_eng *e)
+{
+    const uint32_t *bk = e->sbk;
+    uint32_t b0 = bk[e->sbi], k = e->sbi;
+    while (k < 2048 && bk[k + 1] - b0 < e->seg_want)
+        k++;
+    if (k < 2048) k++;
+    e->sbi = k;
+    uint32_t b1 = bk[k];
+    struct fl_hent *a = e->srt + b0;
+    uint32_t n = b1 - b0;
+    simtime_t lo = SIMTIME_MAX, hi = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (a[i].t < lo) lo = a[i].t;
+        if (a[i].t > hi) hi = a[i].t;
+    }
+    struct fl_hent *r = sort_on_t(a, e->srt2, n, lo, n ? hi - lo : 0);
+    if (r != a) memcpy(a, r, (size_t)n * sizeof *a);
+    e->srt_sorted = b1;
+}
+
+void flow_heap_sort_rest(struct flow_eng *e)
+{
+    while (e->defer && e->srt_sorted < e->nsrt)
+        sort_segment(e);
 }
 
 /* Rebuilds the heap of ends from e->act (every active sub has a rate):
