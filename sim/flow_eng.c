@@ -183,6 +183,7 @@ static void flow_destroy(struct eng *eb)
     free(e->rl);
     free(e->rbits);
     free(e->ul);
+    free(e->lhot);
     free(e->fresh);
     free(e->mfree);
     flow_fault_destroy(e); /* last: e->base.t is its view */

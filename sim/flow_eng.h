@@ -77,6 +77,13 @@ struct fl_link {
     uint32_t inul;                /* in e->ul (flow_maxmin.c) */
 };
 
+/* A link's fields that a deferred full re-solve's filling updates, apart
+ * (flow_maxmin.c full_update). */
+struct fl_lhot {
+    double rem, sumw, load;
+    uint32_t nun, pad;
+};
+
 struct fl_sub {
     /* (what the re-solves and the ends read first, together: a sub's first
      * 56 bytes) */
@@ -185,6 +192,8 @@ struct flow_eng {
      * finds no active sub on them (the others have no load) */
     uint32_t *ul;
     uint32_t nul, capul;
+    struct fl_lhot *lhot; /* full_update's links' fields, by link */
+    uint32_t caplhot;
     uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;
     double verify_err; /* flow_maxmin_verify: the largest relative difference seen */
     double overload;   /* flow_maxmin_overload: the largest seen */

@@ -557,6 +557,13 @@ static void full_update(struct flow_eng *e, simtime_t now)
         e->srt2 = xrealloc(e->srt2, e->capsrt * sizeof *e->srt2);
     }
     struct fl_hent *gends = e->srt2;
+    /* the filling's fields of the links, dense (e->lhot by link: 32 bytes,
+     * 2 links a cache line), written back to the links after it */
+    if (e->caplhot < e->ncons) {
+        e->caplhot = e->ncons;
+        e->lhot = xrealloc(e->lhot, e->caplhot * sizeof *e->lhot);
+    }
+    struct fl_lhot *hot = e->lhot;
     /* the links with subs (e->ul; the order does not matter: the heap's is
      * (level, link)), those without any left out of it */
     for (uint32_t k = 0; k < e->nul;) {
@@ -580,13 +587,12 @@ static void full_update(struct flow_eng *e, simtime_t now)
                 }
             l->n = m;
         }
-        l->rem = l->cap;
-        l->sumw = l->wsum;
-        lh_push(&h, l->rem / l->sumw, i);
+        hot[i] = (struct fl_lhot){l->cap, l->wsum, 0, l->nlive, 0};
+        lh_push(&h, hot[i].rem / hot[i].sumw, i);
     }
     while (h.n) {
         struct hent top = lh_pop(&h);
-        struct fl_link *l = &e->links[top.link];
+        struct fl_lhot *l = &hot[top.link];
         if (!l->nun) continue;
         double x = l->rem > 0 && l->sumw > 0 ? l->rem / l->sumw : top.x;
         if (x > top.x * (1 + 1e-12) + 1e-300) {
@@ -596,11 +602,10 @@ static void full_update(struct flow_eng *e, simtime_t now)
         if (x < 0) x = 0;
         /* (the arrays and counts in locals: the stores to the links' fields
          * could alias them otherwise, and be read again at every use) */
-        const uint32_t *sid = l->sid, n = l->n;
+        const uint32_t *sid = e->links[top.link].sid, n = e->links[top.link].n;
         uint32_t *fep = e->fep;
         struct fl_sub *subs = e->subs;
         const struct fl_use *uses = e->uses;
-        struct fl_link *links = e->links;
         for (uint32_t j = 0; j < n; j++) {
             uint32_t si = sid[j];
             if (fep[si] >= ep) continue; /* frozen now, or ended (FL_DEAD) */
@@ -609,7 +614,7 @@ static void full_update(struct flow_eng *e, simtime_t now)
             s->nrate = x;
             const struct fl_use *us = &uses[s->use0];
             for (uint32_t u = 0, nu = s->nuse; u < nu; u++) {
-                struct fl_link *o = &links[us[u].link];
+                struct fl_lhot *o = &hot[us[u].link];
                 double w = us[u].w;
                 o->rem -= w * x;
                 o->sumw -= w;
@@ -636,6 +641,14 @@ static void full_update(struct flow_eng *e, simtime_t now)
             if (te > thi) thi = te;
             gends[nfz++] = (struct fl_hent){te, si};
         }
+    }
+    for (uint32_t k = 0; k < e->nul; k++) {
+        uint32_t i = e->ul[k];
+        struct fl_link *l = &e->links[i];
+        l->rem = hot[i].rem;
+        l->sumw = hot[i].sumw;
+        l->load = hot[i].load;
+        l->nun = hot[i].nun;
     }
     /* fused: every active sub froze (each is on a link with subs), their
      * ends in gends; else (or a sub on no link) the pass over e->act */
