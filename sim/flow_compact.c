@@ -95,11 +95,14 @@ void flow_compact(struct flow_eng *e)
          * stale entries (the top drops those anyway): the first stays
          * sorted, the second is sorted into a valid heap */
         uint32_t m = 0;
+        flow_heap_sort_rest(e); /* (its buckets' bounds would not hold) */
         for (uint32_t i = e->psrt; i < e->nsrt; i++)
             if (!entry_stale(e, &e->srt[i]))
                 e->srt[m++] = (struct fl_hent){e->srt[i].t, rank[e->srt[i].si]};
         e->nsrt = m;
         e->psrt = 0;
+        e->srt_fixed = 0; /* (the renumbering keeps the order; the run at 0 sorted again) */
+        e->srt_sorted = m;
         m = 0;
         for (uint32_t i = 0; i < e->neh; i++)
             if (!entry_stale(e, &e->eh[i]))

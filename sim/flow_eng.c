@@ -176,12 +176,14 @@ static void flow_destroy(struct eng *eb)
     free(e->eh);
     free(e->srt);
     free(e->srt2);
+    free(e->sbk);
     free(e->act);
     free(e->arate);
     free(e->csr);
     free(e->rl);
     free(e->rbits);
     free(e->ul);
+    free(e->lhot);
     free(e->fresh);
     free(e->mfree);
     flow_fault_destroy(e); /* last: e->base.t is its view */
@@ -206,7 +208,7 @@ static void flow_reset(struct eng *eb, const struct eng_hooks *h, uint64_t salt)
     flow_maxmin_reset(e);
     e->nsubs = e->nuses = e->nmsgs = e->live_subs = 0;
     e->ntouched = e->nfresh = e->neh = 0;
-    e->nsrt = e->psrt = 0;
+    e->nsrt = e->psrt = e->srt_fixed = e->srt_sorted = 0;
     e->dead_subs = e->dead_uses = e->nmfree = 0;
     e->tgen++;
     e->theta = INFINITY;

@@ -77,6 +77,13 @@ struct fl_link {
     uint32_t inul;                /* in e->ul (flow_maxmin.c) */
 };
 
+/* A link's fields that a deferred full re-solve's filling updates, apart
+ * (flow_maxmin.c full_update). */
+struct fl_lhot {
+    double rem, sumw, load;
+    uint32_t nun, pad;
+};
+
 struct fl_sub {
     /* (what the re-solves and the ends read first, together: a sub's first
      * 56 bytes) */
@@ -138,6 +145,12 @@ struct flow_eng {
      * on (the heap eh holds the re-keys since) */
     struct fl_hent *srt, *srt2;
     uint32_t nsrt, psrt, capsrt;
+    uint32_t srt_fixed; /* srt[psrt, srt_fixed) in order of (tend, sub); past it by tend alone */
+    /* srt[0, srt_sorted) sorted by tend, the rest by the top digit of tend
+     * only: buckets sbi.. with bounds sbk[] (sort_gathered), sorted seg_want
+     * at a time as the ends reach them */
+    uint32_t srt_sorted, sbi, seg_want;
+    uint32_t *sbk;
     uint64_t end_seq; /* the pending end event (the earliest tend), FL_NOEV: none */
     simtime_t end_at;
     int path;
@@ -179,6 +192,8 @@ struct flow_eng {
      * finds no active sub on them (the others have no load) */
     uint32_t *ul;
     uint32_t nul, capul;
+    struct fl_lhot *lhot; /* full_update's links' fields, by link */
+    uint32_t caplhot;
     uint64_t recomputes, filled_subs, rate_changes, cand_subs, big_changes;
     double verify_err; /* flow_maxmin_verify: the largest relative difference seen */
     double overload;   /* flow_maxmin_overload: the largest seen */
@@ -243,6 +258,18 @@ extern int flow_maxmin_search;
  * (sort_ends): 0 by their number (11 from 8192 entries on, else 8), else
  * 5..11 (tests: the same order with any). */
 extern int flow_maxmin_sort_bits;
+/* Deferred full re-solves bring each sub's rate and end up to date as it
+ * freezes and sort the ends gathered then (1, the default), or in a pass
+ * over the active subs after the filling and by sort_ends, as before (0:
+ * tests compare the two; the same run to the bit). */
+extern int flow_maxmin_fused;
+/* With it, many ends (8192 or more) are put by tend's top digit at once and
+ * each bucket sorted on its lower digits when the ends reach it (1, the
+ * default), or all sorted at once (0: tests; the same order of ends). */
+extern int flow_maxmin_segments;
+/* The deferred sorted ends' buckets not yet sorted, sorted (flow_compact.c
+ * before it renumbers them). */
+void flow_heap_sort_rest(struct flow_eng *e);
 /* The solver's own state emptied (flow_reset: no sub on any link). */
 void flow_maxmin_reset(struct flow_eng *e);
 /* The rates of every active sub by progressive filling from scratch,

@@ -46,6 +46,7 @@
 #include "sim/flow_eng.h"
 
 int flow_maxmin_verify_all, flow_maxmin_check_load, flow_maxmin_search, flow_maxmin_sort_bits;
+int flow_maxmin_fused = 1, flow_maxmin_segments = 1;
 
 /* ---- the heap of ends: subs by (tend, index), 4-ary, keys inside ---- */
 
@@ -113,11 +114,48 @@ static int stale(const struct flow_eng *e, const struct fl_hent *h)
     return !s->active || s->fresh || s->tend != h->t;
 }
 
+static int cmp_si(const void *x, const void *y)
+{
+    uint32_t a = ((const struct fl_hent *)x)->si, b = ((const struct fl_hent *)y)->si;
+    return (a > b) - (a < b);
+}
+
+static void sort_segment(struct flow_eng *e);
+
+/* The sorted ends' run of equal tend at psrt (sorted by tend alone:
+ * sort_gathered) put in order of sub: by insertion (a run is mostly in
+ * order: a link's list is by sub), or qsort when it is far from it. */
+static void fix_run(struct flow_eng *e)
+{
+    struct fl_hent *a = e->srt;
+    uint32_t i = e->psrt, j = i + 1, n = e->nsrt;
+    while (j < n && a[j].t == a[i].t)
+        j++;
+    e->srt_fixed = j;
+    uint64_t moves = 0, most = 8 * (uint64_t)(j - i) + 64;
+    for (uint32_t k = i + 1; k < j && moves <= most; k++) {
+        struct fl_hent h = a[k];
+        uint32_t m = k;
+        while (m > i && a[m - 1].si > h.si) {
+            a[m] = a[m - 1];
+            m--;
+        }
+        moves += k - m;
+        a[m] = h;
+    }
+    if (moves > most) qsort(a + i, j - i, sizeof *a, cmp_si);
+}
+
 const struct fl_hent *flow_heap_top(struct flow_eng *e)
 {
     if (!e->defer) return e->neh ? &e->eh[0] : NULL;
-    while (e->psrt < e->nsrt && stale(e, &e->srt[e->psrt]))
+    for (;;) { /* the run at psrt in order of sub first, then its stale entries passed */
+        if (e->psrt >= e->nsrt) break;
+        if (e->psrt >= e->srt_sorted) sort_segment(e);
+        if (e->psrt >= e->srt_fixed) fix_run(e);
+        if (!stale(e, &e->srt[e->psrt])) break;
         e->psrt++;
+    }
     while (e->neh && stale(e, &e->eh[0])) {
         e->eh[0] = e->eh[--e->neh]; /* its sub ended or was re-keyed */
         if (e->neh) sift_down(e, 0, e->neh);
@@ -318,8 +356,32 @@ static uint32_t gather(struct flow_eng *e, uint32_t ns, uint32_t ep, int exact)
         a = b;                                                                                     \
         b = tmp;                                                                                   \
     } while (0)
-#define KEY_T(h)  (h).t
 #define KEY_SI(h) (uint64_t)(h).si
+
+/* The passes of sort_ends on tend - lo over a[0, n) (b: scratch of n),
+ * stable; returns the array that holds the result (a or b). */
+static struct fl_hent *sort_on_t(struct fl_hent *a, struct fl_hent *b, uint32_t n, simtime_t lo,
+                                 simtime_t span)
+{
+    int bits = flow_maxmin_sort_bits >= 5 && flow_maxmin_sort_bits <= 11 ? flow_maxmin_sort_bits
+               : n >= 8192                                               ? 11
+                                                                         : 8;
+    uint32_t mask = (1u << bits) - 1;
+    for (int sh = 0; sh < 64 && (span >> sh); sh += bits) {
+        static __thread uint32_t cnt[(1 << 11) + 1];
+        memset(cnt, 0, ((size_t)mask + 2) * sizeof cnt[0]);
+        for (uint32_t i = 0; i < n; i++)
+            cnt[((a[i].t - lo) >> sh & mask) + 1]++;
+        for (uint32_t k = 0; k < mask; k++)
+            cnt[k + 1] += cnt[k];
+        for (uint32_t i = 0; i < n; i++)
+            b[cnt[(a[i].t - lo) >> sh & mask]++] = a[i];
+        struct fl_hent *tmp = a;
+        a = b;
+        b = tmp;
+    }
+    return a;
+}
 
 /* Deferred: the ends of every active sub sorted by (tend, sub) into e->srt
  * (a least-significant-digit radix sort: the entries in increasing order
@@ -361,33 +423,93 @@ static void sort_ends(struct flow_eng *e)
     /* the passes on tend: digits of 11 bits when there are many entries (a
      * span of 2^32 ps in 3 passes, not 4; the counts' clearing and sums pay
      * from there on) */
-    int bits = flow_maxmin_sort_bits >= 5 && flow_maxmin_sort_bits <= 11 ? flow_maxmin_sort_bits
-               : n >= 8192                                               ? 11
-                                                                         : 8;
-    if (bits == 8) {
-        for (int sh = 0; sh < 64 && (span >> sh); sh += 8)
-            RADIX_PASS(KEY_T, lo);
-    } else {
-        uint32_t mask = (1u << bits) - 1;
-        for (int sh = 0; sh < 64 && (span >> sh); sh += bits) {
-            static __thread uint32_t cnt[(1 << 11) + 1];
-            memset(cnt, 0, ((size_t)mask + 2) * sizeof cnt[0]);
-            for (uint32_t i = 0; i < n; i++)
-                cnt[((a[i].t - lo) >> sh & mask) + 1]++;
-            for (uint32_t k = 0; k < mask; k++)
-                cnt[k + 1] += cnt[k];
-            for (uint32_t i = 0; i < n; i++)
-                b[cnt[(a[i].t - lo) >> sh & mask]++] = a[i];
-            struct fl_hent *tmp = a;
-            a = b;
-            b = tmp;
-        }
-    }
+    struct fl_hent *r = sort_on_t(a, b, n, lo, span);
+    if (r != a) b = a, a = r;
     e->srt = a;
     e->srt2 = b;
     e->nsrt = n;
     e->psrt = 0;
+    e->srt_fixed = e->srt_sorted = n; /* in order of sub already */
     e->neh = 0;
+}
+
+/* Below this many ends sort_gathered sorts them all at once. */
+#define SEG_MIN 8192
+
+/* Deferred, after a full re-solve that froze every active sub (fused into
+ * its filling, flow_maxmin_fused): their ends e->srt2[0, n), in the order
+ * they froze, with the least and largest tend, put by tend into e->srt
+ * without reading the subs again: all the passes at once when they are
+ * few, else one pass on tend's top digit (11 bits: e->sbk, the buckets'
+ * bounds) and the buckets' own passes on the lower digits only when the
+ * ends reach them (sort_segment: most of the ends sorted at a full
+ * re-solve are sorted again at the next one before they are taken); the
+ * subs of equal tend put in order of sub only when the ends reach them
+ * (fix_run), so the ends are taken in sort_ends' order. */
+static void sort_gathered(struct flow_eng *e, uint32_t n, simtime_t lo, simtime_t hi)
+{
+    simtime_t span = n ? hi - lo : 0;
+    e->nsrt = n;
+    e->psrt = 0;
+    e->srt_fixed = 0;
+    e->neh = 0;
+    if (n < SEG_MIN || !flow_maxmin_segments || span < 2048) {
+        struct fl_hent *a = sort_on_t(e->srt2, e->srt, n, lo, span);
+        e->srt2 = a == e->srt ? e->srt2 : e->srt;
+        e->srt = a;
+        e->srt_sorted = n;
+        return;
+    }
+    int sh = 0;
+    while (span >> sh >= 2048)
+        sh++;
+    if (!e->sbk) e->sbk = xmalloc(2049 * sizeof *e->sbk);
+    uint32_t *bk = e->sbk;
+    memset(bk, 0, 2049 * sizeof *bk);
+    const struct fl_hent *g = e->srt2;
+    struct fl_hent *a = e->srt;
+    for (uint32_t i = 0; i < n; i++)
+        bk[((g[i].t - lo) >> sh) + 1]++;
+    for (uint32_t k = 0; k < 2048; k++)
+        bk[k + 1] += bk[k];
+    /* bk[k] is bucket k's start after the scatter; kept as its bound */
+    static __thread uint32_t pos[2048];
+    memcpy(pos, bk, sizeof pos);
+    for (uint32_t i = 0; i < n; i++)
+        a[pos[(g[i].t - lo) >> sh]++] = g[i];
+    e->sbi = 0;
+    e->srt_sorted = 0;
+    e->seg_want = n / 8 > SEG_MIN / 2 ? n / 8 : SEG_MIN / 2;
+}
+
+/* The next buckets of the sorted ends (sort_gathered), at least seg_want
+ * entries of them, sorted by tend (their passes on the digits below the
+ * top one) in place. */
+static void sort_segment(struct flow_eng *e)
+{
+    const uint32_t *bk = e->sbk;
+    uint32_t b0 = bk[e->sbi], k = e->sbi;
+    while (k < 2048 && bk[k + 1] - b0 < e->seg_want)
+        k++;
+    if (k < 2048) k++;
+    e->sbi = k;
+    uint32_t b1 = bk[k];
+    struct fl_hent *a = e->srt + b0;
+    uint32_t n = b1 - b0;
+    simtime_t lo = SIMTIME_MAX, hi = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (a[i].t < lo) lo = a[i].t;
+        if (a[i].t > hi) hi = a[i].t;
+    }
+    struct fl_hent *r = sort_on_t(a, e->srt2, n, lo, n ? hi - lo : 0);
+    if (r != a) memcpy(a, r, (size_t)n * sizeof *a);
+    e->srt_sorted = b1;
+}
+
+void flow_heap_sort_rest(struct flow_eng *e)
+{
+    while (e->defer && e->srt_sorted < e->nsrt)
+        sort_segment(e);
 }
 
 /* Rebuilds the heap of ends from e->act (every active sub has a rate):
@@ -423,6 +545,25 @@ static void full_update(struct flow_eng *e, simtime_t now)
     static __thread struct lheap h;
     uint32_t ep = ++e->epoch;
     h.n = 0;
+    /* fused (flow_maxmin_fused): each sub's new rate and end as it freezes,
+     * the ends gathered in e->srt2 (scratch: e->srt keeps the ends in use
+     * until they are rebuilt) for sort_gathered */
+    int fused = flow_maxmin_fused;
+    uint32_t changed = 0, nfz = 0;
+    simtime_t tlo = SIMTIME_MAX, thi = 0;
+    if (e->capsrt < e->live_subs) {
+        e->capsrt = e->live_subs;
+        e->srt = xrealloc(e->srt, e->capsrt * sizeof *e->srt);
+        e->srt2 = xrealloc(e->srt2, e->capsrt * sizeof *e->srt2);
+    }
+    struct fl_hent *gends = e->srt2;
+    /* the filling's fields of the links, dense (e->lhot by link: 32 bytes,
+     * 2 links a cache line), written back to the links after it */
+    if (e->caplhot < e->ncons) {
+        e->caplhot = e->ncons;
+        e->lhot = xrealloc(e->lhot, e->caplhot * sizeof *e->lhot);
+    }
+    struct fl_lhot *hot = e->lhot;
     /* the links with subs (e->ul; the order does not matter: the heap's is
      * (level, link)), those without any left out of it */
     for (uint32_t k = 0; k < e->nul;) {
@@ -446,13 +587,12 @@ static void full_update(struct flow_eng *e, simtime_t now)
                 }
             l->n = m;
         }
-        l->rem = l->cap;
-        l->sumw = l->wsum;
-        lh_push(&h, l->rem / l->sumw, i);
+        hot[i] = (struct fl_lhot){l->cap, l->wsum, 0, l->nlive, 0};
+        lh_push(&h, hot[i].rem / hot[i].sumw, i);
     }
     while (h.n) {
         struct hent top = lh_pop(&h);
-        struct fl_link *l = &e->links[top.link];
+        struct fl_lhot *l = &hot[top.link];
         if (!l->nun) continue;
         double x = l->rem > 0 && l->sumw > 0 ? l->rem / l->sumw : top.x;
         if (x > top.x * (1 + 1e-12) + 1e-300) {
@@ -462,11 +602,10 @@ static void full_update(struct flow_eng *e, simtime_t now)
         if (x < 0) x = 0;
         /* (the arrays and counts in locals: the stores to the links' fields
          * could alias them otherwise, and be read again at every use) */
-        const uint32_t *sid = l->sid, n = l->n;
+        const uint32_t *sid = e->links[top.link].sid, n = e->links[top.link].n;
         uint32_t *fep = e->fep;
         struct fl_sub *subs = e->subs;
         const struct fl_use *uses = e->uses;
-        struct fl_link *links = e->links;
         for (uint32_t j = 0; j < n; j++) {
             uint32_t si = sid[j];
             if (fep[si] >= ep) continue; /* frozen now, or ended (FL_DEAD) */
@@ -475,18 +614,48 @@ static void full_update(struct flow_eng *e, simtime_t now)
             s->nrate = x;
             const struct fl_use *us = &uses[s->use0];
             for (uint32_t u = 0, nu = s->nuse; u < nu; u++) {
-                struct fl_link *o = &links[us[u].link];
+                struct fl_lhot *o = &hot[us[u].link];
                 double w = us[u].w;
                 o->rem -= w * x;
                 o->sumw -= w;
                 o->load += w * x;
                 o->nun--;
             }
+            if (!fused) continue;
+            /* its new rate at once (the loop below, while the sub is in
+             * the cache; nothing in the filling reads a sub's rate) */
+            if (s->fresh || x != s->rate) {
+                double old = s->fresh ? 0 : s->rate;
+                if (!s->fresh && fabs(x - old) > 1e-6 * old) e->big_changes++;
+                s->left -= old * (double)(now - s->t_upd);
+                if (s->left < 0) s->left = 0;
+                s->t_upd = now;
+                s->rate = x;
+                e->arate[s->apos] = x;
+                s->fresh = 0;
+                s->tend = now + ceil_ps(s->left / x);
+                changed++;
+            }
+            simtime_t te = s->tend;
+            if (te < tlo) tlo = te;
+            if (te > thi) thi = te;
+            gends[nfz++] = (struct fl_hent){te, si};
         }
     }
-    uint32_t changed = 0;
-    for (uint32_t i = 0; i < e->live_subs; i++) {
+    for (uint32_t k = 0; k < e->nul; k++) {
+        uint32_t i = e->ul[k];
+        struct fl_link *l = &e->links[i];
+        l->rem = hot[i].rem;
+        l->sumw = hot[i].sumw;
+        l->load = hot[i].load;
+        l->nun = hot[i].nun;
+    }
+    /* fused: every active sub froze (each is on a link with subs), their
+     * ends in gends; else (or a sub on no link) the pass over e->act */
+    if (fused && nfz != e->live_subs) fused = -1;
+    for (uint32_t i = 0; fused <= 0 && i < e->live_subs; i++) {
         struct fl_sub *s = &e->subs[e->act[i]];
+        if (fused && e->fep[e->act[i]] == ep) continue; /* done above */
         if (!s->fresh && s->nrate == s->rate) continue;
         double old = s->fresh ? 0 : s->rate;
         if (!s->fresh && fabs(s->nrate - old) > 1e-6 * old) e->big_changes++;
@@ -503,7 +672,10 @@ static void full_update(struct flow_eng *e, simtime_t now)
     e->filled_subs += e->live_subs;
     e->cand_subs += e->live_subs;
     if (changed > e->live_subs / 8) {
-        heap_rebuild(e);
+        if (fused > 0)
+            sort_gathered(e, nfz, tlo, thi);
+        else
+            heap_rebuild(e);
         return;
     }
     for (uint32_t i = 0; i < e->live_subs; i++) {

@@ -6,7 +6,8 @@
  * and fat trees under every path mode, exact and with deferred re-solves;
  * and search_first agrees with progressive filling from scratch after every
  * re-solve. The deferred sorted ends' radix passes give the same run with
- * digits of any width. */
+ * digits of any width, and a full re-solve's rates and ends brought up to
+ * date as its subs freeze the same run as after the filling. */
 #include "testutil.h"
 
 #include <string.h>
@@ -128,12 +129,22 @@ static void test_both_ways_identical(void **state)
 /* A deferred all-to-all of 128 hosts (16,256 subs: the sorted ends'
  * passes on 11-bit digits) run with digits of 11, 8 and 5 bits: every
  * message's end, every link's bytes and the counters the same. */
-static simtime_t big_ends[128 * 127];
+#define BIG_MORE 128
+static simtime_t big_ends[128 * 127 + BIG_MORE];
+static uint32_t big_added,
+    big_done; /* run_a2a: messages added as others end, past half of them (so compactions run) */
+static int big_add;
 static void on_big(void *ctx, struct eng *e, uint64_t tag, simtime_t start, simtime_t end,
                    const struct res_flow_loss *loss)
 {
-    (void)ctx, (void)e, (void)start, (void)loss;
+    (void)ctx, (void)start, (void)loss;
     big_ends[tag] = end;
+    big_done++;
+    if (big_add && big_added < BIG_MORE && big_done > 128 * 127 / 2 && big_done % 32 == 0) {
+        uint32_t a = (uint32_t)(tag * 7 % 128), b = (uint32_t)((tag * 7 + 1 + tag % 127) % 128);
+        if (a == b) b = (b + 1) % 128;
+        eng_add_msg(e, a, b, 30000 + tag % 5 * 100000, end, 128 * 127 + big_added++);
+    }
 }
 
 static void test_sort_digits_identical(void **state)
@@ -189,11 +200,112 @@ static void test_sort_digits_identical(void **state)
     }
 }
 
+/* A deferred full re-solve's new rates and ends as its subs freeze, and
+ * the ends sorted from those (flow_maxmin_fused; by tend's top digit
+ * first and each bucket when the ends reach it, flow_maxmin_segments, with
+ * compactions between, or all at once), against the pass over the active
+ * subs and sort_ends: a 128-host all-to-all of random sizes,
+ * one of three sizes under split (runs of equal ends, more than 16 at
+ * once: the ties by sub) and the random instances with deferred re-solves; every
+ * message's end, every link's bytes and the counters the same. */
+static void run_a2a(int equal, int fused, int segs, int compact, simtime_t *out, uint64_t *bytes,
+                    uint64_t *cnt)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    c.topo.leaves = 8;
+    c.topo.spines = 4;
+    c.topo.hosts_per_leaf = 16;
+    c.tr.path = equal ? PATH_SPLIT : PATH_ECMP;
+    c.tr.fl.resolve_window = 0.1;
+    struct topo *t;
+    struct err e;
+    if (topo_build(&c.topo, &t, &e)) fail_msg("%s", e.msg);
+    assert_true(t->nports <= 1024);
+    struct eng_hooks h = {NULL, on_big};
+    struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 5, &h);
+    uint64_t r = 99;
+    uint32_t nm = 0;
+    for (uint32_t a = 0; a < t->hosts; a++)
+        for (uint32_t b = 0; b < t->hosts; b++)
+            if (a != b)
+                eng_add_msg(g, a, b, equal ? 100000 * (1 + rnd(&r) % 3) : 20000 + rnd(&r) % 2000000,
+                            0, nm++);
+    flow_maxmin_fused = fused;
+    flow_maxmin_segments = segs;
+    if (compact) flow_compact_min = 0; /* whenever half the subs are dead */
+    uint64_t nc = flow_compact_count;
+    big_add = 1;
+    big_added = big_done = 0;
+    eng_run(g);
+    big_add = 0;
+    assert_int_equal(big_added, BIG_MORE);
+    if (compact) assert_true(flow_compact_count > nc);
+    flow_compact_min = 65536;
+    flow_maxmin_fused = 1;
+    flow_maxmin_segments = 1;
+    char msg[256];
+    assert_int_equal(eng_check(g, msg, sizeof msg), 0);
+    memcpy(out, big_ends, sizeof big_ends);
+    for (uint32_t p = 0; p < t->nports; p++)
+        bytes[p] = eng_port(g, p)->bytes;
+    const struct flow_eng *f = flow_eng_ofc(g);
+    cnt[0] = f->recomputes;
+    cnt[1] = f->filled_subs;
+    cnt[2] = f->rate_changes;
+    cnt[3] = f->big_changes;
+    eng_destroy(g);
+    topo_destroy(t);
+}
+
+static void test_fused_identical(void **state)
+{
+    (void)state;
+    static simtime_t ea[128 * 127 + BIG_MORE], eb[128 * 127 + BIG_MORE];
+    static uint64_t ba[1024], bb[1024];
+    /* fused with the buckets sorted as the ends reach them, with and
+     * without compactions, fused sorting all at once: each against the
+     * pass over the active subs and sort_ends */
+    static const int ways[3][3] = {{1, 1, 0}, {1, 1, 1}, {1, 0, 0}};
+    for (int equal = 0; equal < 2; equal++) {
+        uint64_t ca[4], cb[4];
+        memset(bb, 0, sizeof bb);
+        run_a2a(equal, 0, 0, 0, eb, bb, cb);
+        assert_true(cb[0] > (equal ? 4u : 20u));
+        for (int w = 0; w < 3; w++) {
+            memset(ba, 0, sizeof ba);
+            run_a2a(equal, ways[w][0], ways[w][1], ways[w][2], ea, ba, ca);
+            for (uint32_t m = 0; m < 128 * 127 + BIG_MORE; m++)
+                if (ea[m] != eb[m])
+                    fail_msg("%s sizes, way %d: message %u ends at %llu, %llu before",
+                             equal ? "three" : "random", w, m, (unsigned long long)ea[m],
+                             (unsigned long long)eb[m]);
+            assert_memory_equal(ba, bb, sizeof ba);
+            assert_memory_equal(ca, cb, sizeof ca);
+        }
+    }
+    static struct outcome a, b;
+    for (int inst = 1; inst < 20; inst += 2) { /* the deferred ones */
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        flow_maxmin_fused = 0;
+        run_one(inst, 0, &b);
+        flow_maxmin_fused = 1;
+        run_one(inst, 0, &a);
+        assert_memory_equal(a.ends, b.ends, sizeof a.ends);
+        assert_memory_equal(a.bytes, b.bytes, sizeof a.bytes);
+        assert_int_equal(a.recomputes, b.recomputes);
+        assert_int_equal(a.filled, b.filled);
+        assert_int_equal(a.changes, b.changes);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_ways_identical),
         cmocka_unit_test(test_sort_digits_identical),
+        cmocka_unit_test(test_fused_identical),
     };
     return cmocka_run_group_tests_name("flow_search", tests, NULL, NULL);
 }
