@@ -12,8 +12,9 @@
 # new, old, ... as the lead runs it (default --jobs and --threads, one run),
 # each one's wall and user seconds (/usr/bin/time), and the medians.
 # ICOUNT=1: instead of the timed runs, the instructions of each process
-# (valgrind callgrind, --trace-children=yes, --threads 1): the parent's,
-# the simulating worker's and their sum.
+# (valgrind callgrind, --trace-children=yes, --threads 1, no flows table):
+# the parent's, the simulating worker's and their sum (CGKEEP=DIR keeps
+# the callgrind files there).
 set -eu
 OLD=$1
 NEW=$2
@@ -47,18 +48,18 @@ for c in "$@"; do
     for b in old new; do
         db=$tmp/$b.$c.db
         # shellcheck disable=SC2086 # the case's arguments split on purpose
-        if [ "${ICOUNT:-0}" = 1 ]; then
-            valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/$b.$c.%p.cg" \
-                "$tmp/$b" run $a --set output.flows=true --threads 1 -q --db "$db" >/dev/null 2>&1
-            for f in "$tmp/$b.$c".*.cg; do grep '^summary' "$f" | cut -d' ' -f2; done | sort -n |
-                awk -v c="$c" -v b="$b" '{v[NR] = $1; s += $1}
-                    END {printf "%s %s instructions parent %d worker %d sum %d\n", c, b, v[1], v[NR], s}'
-            rm -f "$tmp/$b.$c".*.cg
-        else
-            "$tmp/$b" run $a --set output.flows=true -q --db "$db" >/dev/null 2>&1
-        fi
+        "$tmp/$b" run $a --set output.flows=true -q --db "$db" >/dev/null 2>&1
         digest_db "$c" "$db" runs_noev phases links flows gpu_load >"$tmp/$b.$c.digest"
         rm -f "$db" "$db"-wal "$db"-shm
+        [ "${ICOUNT:-0}" = 1 ] || continue
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/$b.$c.%p.cg" \
+            "$tmp/$b" run $a --threads 1 -q --db "$db" >/dev/null 2>&1
+        for f in "$tmp/$b.$c".*.cg; do grep '^summary' "$f" | cut -d' ' -f2; done | sort -n |
+            awk -v c="$c" -v b="$b" '{v[NR] = $1; s += $1}
+                END {printf "%s %s instructions: parent %d, worker %d, sum %d\n", c, b, v[1], v[NR], s}'
+        [ -z "${CGKEEP:-}" ] || cp "$tmp/$b.$c".*.cg "$CGKEEP"/
+        rm -f "$tmp/$b.$c".*.cg "$db" "$db"-wal "$db"-shm
     done
     if cmp -s "$tmp/old.$c.digest" "$tmp/new.$c.digest"; then
         echo "$c tables identical"
