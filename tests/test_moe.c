@@ -368,54 +368,76 @@ static void test_threads_change_nothing(void **state)
 }
 
 /* The standard dispatch reads a token's GPUs from the placement's tables
- * (the source's replica, else replica b mod n); with a node limit it takes
- * route_token (pl_gpu_of, then the limit). A limit of every server limits
- * nothing, so both must give the same messages in the same order, the same
- * phases, gpu_load and counters: with replicas, both shards, chunks, dedup
- * on and off, and a trace with missing rows (skipped slots). */
+ * (the source's replica, else replica b mod n; a top-2 token with both
+ * slots through the (expert, b mod n) table, other tokens slot by slot);
+ * with a node limit it takes route_token (pl_gpu_of, then the limit). A
+ * limit of every server limits nothing, so both must give the same
+ * messages in the same order, the same phases, gpu_load and counters: with
+ * replicas, both shards, chunks, dedup on and off, a trace with missing
+ * rows (skipped slots), and generated traces of top-1, top-2 and top-3. */
+static void dispatch_tables_case(const char *trace, int v, int missing)
+{
+    struct cfg c = moecfg(trace, 2, 4, 2); /* 8 GPUs, 4 servers */
+    c.pl.replicas = 8;                     /* 16 slots: 2 per GPU */
+    /* slots shuffled: an expert's two replicas mostly on two GPUs; or
+     * eplb's replicas of the hot experts (replica counts differ) */
+    c.pl.policy =
+        opt_choice_index(opt_find("placement", "policy")->choices, v & 8 ? "eplb" : "random");
+    c.wl.shard = v & 1 ? SHARD_ROUND_ROBIN : SHARD_CONTIGUOUS;
+    c.wl.dedup = !(v & 2);
+    c.wl.chunks = v & 4 ? 2 : 1;
+    c.wl.layers = 6;
+    c.out.flows = 1;
+    struct moe_run a, b;
+    run_moe(&c, &a);
+    c.wl.max_nodes = 4;
+    run_moe(&c, &b);
+    assert_true(a.st.selections > 0);
+    if (missing) assert_true(a.st.skipped > 0);
+    assert_int_equal(a.st.selections, b.st.selections);
+    assert_int_equal(a.st.skipped, b.st.skipped);
+    assert_int_equal(a.st.net_copies, b.st.net_copies);
+    assert_int_equal(a.st.max_token_nodes, b.st.max_token_nodes);
+    assert_int_equal(b.st.node_moved + b.st.node_dropped, 0);
+    assert_int_equal(a.r.run.nphases, b.r.run.nphases);
+    for (size_t i = 0; i < a.r.run.nphases; i++) {
+        assert_int_equal(a.r.run.phases[i].bytes, b.r.run.phases[i].bytes);
+        assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
+    }
+    assert_true(a.r.run.nflows > 0);
+    assert_int_equal(a.r.run.nflows, b.r.run.nflows);
+    for (size_t i = 0; i < a.r.run.nflows; i++) {
+        assert_int_equal(a.r.run.flows[i].src, b.r.run.flows[i].src);
+        assert_int_equal(a.r.run.flows[i].dst, b.r.run.flows[i].dst);
+        assert_int_equal(a.r.run.flows[i].bytes, b.r.run.flows[i].bytes);
+    }
+    assert_int_equal(a.r.ngpu_load, b.r.ngpu_load);
+    for (size_t i = 0; i < a.r.ngpu_load; i++)
+        assert_int_equal(a.r.gpu_load[i].tokens, b.r.gpu_load[i].tokens);
+    free_moe(&a);
+    free_moe(&b);
+}
+
 static void test_dispatch_tables_equal_replica_rule(void **state)
 {
     (void)state;
-    for (int v = 0; v < 16; v++) {
-        struct cfg c = moecfg(EXCERPT, 2, 4, 2); /* 8 GPUs, 4 servers */
-        c.pl.replicas = 8;                       /* 16 slots: 2 per GPU */
-        /* slots shuffled: an expert's two replicas mostly on two GPUs; or
-         * eplb's replicas of the hot experts (replica counts differ) */
-        c.pl.policy =
-            opt_choice_index(opt_find("placement", "policy")->choices, v & 8 ? "eplb" : "random");
-        c.wl.shard = v & 1 ? SHARD_ROUND_ROBIN : SHARD_CONTIGUOUS;
-        c.wl.dedup = !(v & 2);
-        c.wl.chunks = v & 4 ? 2 : 1;
-        c.wl.layers = 6;
-        c.out.flows = 1;
-        struct moe_run a, b;
-        run_moe(&c, &a);
-        c.wl.max_nodes = 4;
-        run_moe(&c, &b);
-        assert_true(a.st.selections > 0);
-        assert_true(a.st.skipped > 0);
-        assert_int_equal(a.st.selections, b.st.selections);
-        assert_int_equal(a.st.skipped, b.st.skipped);
-        assert_int_equal(a.st.net_copies, b.st.net_copies);
-        assert_int_equal(a.st.max_token_nodes, b.st.max_token_nodes);
-        assert_int_equal(b.st.node_moved + b.st.node_dropped, 0);
-        assert_int_equal(a.r.run.nphases, b.r.run.nphases);
-        for (size_t i = 0; i < a.r.run.nphases; i++) {
-            assert_int_equal(a.r.run.phases[i].bytes, b.r.run.phases[i].bytes);
-            assert_int_equal(a.r.run.phases[i].end_ps, b.r.run.phases[i].end_ps);
-        }
-        assert_true(a.r.run.nflows > 0);
-        assert_int_equal(a.r.run.nflows, b.r.run.nflows);
-        for (size_t i = 0; i < a.r.run.nflows; i++) {
-            assert_int_equal(a.r.run.flows[i].src, b.r.run.flows[i].src);
-            assert_int_equal(a.r.run.flows[i].dst, b.r.run.flows[i].dst);
-            assert_int_equal(a.r.run.flows[i].bytes, b.r.run.flows[i].bytes);
-        }
-        assert_int_equal(a.r.ngpu_load, b.r.ngpu_load);
-        for (size_t i = 0; i < a.r.ngpu_load; i++)
-            assert_int_equal(a.r.gpu_load[i].tokens, b.r.gpu_load[i].tokens);
-        free_moe(&a);
-        free_moe(&b);
+    for (int v = 0; v < 16; v++)
+        dispatch_tables_case(EXCERPT, v, 1);
+    for (int k = 1; k <= 3; k++) {
+        struct trace_gen_params p = {.experts = 8,
+                                     .topk = k,
+                                     .layers = 6,
+                                     .sequences = 2,
+                                     .tokens = 64,
+                                     .seed = 5,
+                                     .zipf = 0.8,
+                                     .affinity = 0.3};
+        const char *path = tu_write_temp("", ".csv");
+        struct err e;
+        assert_int_equal(trace_gen_write(&p, path, &e), 0);
+        for (int v = 0; v < 16; v++)
+            dispatch_tables_case(path, v, 0);
+        unlink(path);
     }
 }
 

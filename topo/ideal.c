@@ -41,7 +41,9 @@
  * link (two per host link). Every host link has one rate and latency, and so
  * has every fabric link (topo_build): one per kind of hop suffices.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "topo/ideal_lp.h"
 #include "topo/topo.h"
@@ -153,6 +155,35 @@ static void add_flows(const struct route *r, uint64_t s, uint64_t cnt, uint32_t 
         }
         if (rem) x->pre = tmin(x->pre, pre_rem);
     }
+}
+
+/* One demand's per-hop records (add_flows') and the largest of their lone
+ * bounds, by route, size and flow count: add_flows and lb_bound read
+ * nothing else, so demands with the same three get the same records. A
+ * phase of an MoE step has tens of thousands of demands and a few hundred
+ * sizes (token counts times the token's bytes): the records are taken once
+ * per (route, size, count) and remembered in a direct-mapped table, a
+ * colliding key overwriting the slot (a miss only recomputes them).
+ * MOESIM_IDEAL_NOMEMO=1 computes every demand's (tests/test_ideal_memo.c
+ * compares). */
+struct dh_memo {
+    const struct route *r; /* NULL: an empty slot */
+    uint64_t bytes;
+    uint32_t sf;
+    simtime_t alone;
+    struct lb dh[6];
+};
+
+/* Demands from which a phase remembers its records (fewer: not worth the
+ * table), and the table's most slots. */
+#define DH_MEMO_MIN 256
+#define DH_MEMO_MAX 4096
+
+static size_t dh_memo_slot(const struct route *r, uint64_t bytes, uint32_t sf, size_t mask)
+{
+    uint64_t h =
+        (bytes ^ (uint64_t)(uintptr_t)r << 40 ^ (uint64_t)sf << 56) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 40) & mask;
 }
 
 /* Demand i's flows: each[i] (ethereal's subflows, eth_assign), or the
@@ -521,6 +552,17 @@ simtime_t topo_ideal_each_ps(const struct topo *t, const struct topo_demand *d, 
             0};
     }
 
+    /* the records by (route, size, count): the routes here are these
+     * locals, one per kind, unless faults give each demand its own (fc.on) */
+    struct dh_memo *memo = NULL;
+    size_t mmask = 0;
+    if (!fc.on && n >= DH_MEMO_MIN && !getenv("MOESIM_IDEAL_NOMEMO")) {
+        size_t cap = 64;
+        while (cap < DH_MEMO_MAX && cap < n / 8)
+            cap *= 2;
+        memo = xcalloc(cap, sizeof *memo);
+        mmask = cap - 1;
+    }
     simtime_t worst = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = d[i].src, b = d[i].dst;
@@ -564,19 +606,39 @@ simtime_t topo_ideal_each_ps(const struct topo *t, const struct topo_demand *d, 
         }
         struct route rf;
         if (fc.on) r = fc_demand(t, &fc, r, a, b, &rf);
+        uint32_t sf = demand_subflows(each, i, subflows);
+        struct dh_memo *mo = NULL;
+        if (memo) {
+            mo = &memo[dh_memo_slot(r, bytes, sf, mmask)];
+            if (mo->r == r && mo->bytes == bytes && mo->sf == sf) {
+                if (mo->alone > worst) worst = mo->alone;
+                for (uint32_t j = 0; j < r->n; j++)
+                    lb_add(link[j], &mo->dh[j]);
+                continue;
+            }
+        }
         /* the transport's flows: subflows equal ones, the first taking the
          * remainder (as the engine splits a message) */
-        uint32_t sf = demand_subflows(each, i, subflows);
         uint64_t nf = bytes < sf ? bytes : sf, q = bytes / nf, extra = bytes % nf;
         struct lb dh[6] = {lb_empty, lb_empty, lb_empty, lb_empty, lb_empty, lb_empty};
         add_flows(r, q, nf - extra, mtu, dh);
         if (extra) add_flows(r, q + 1, extra, mtu, dh);
+        simtime_t most = 0;
         for (uint32_t j = 0; j < r->n; j++) {
             simtime_t alone = lb_bound(&dh[j], r->cap[j]);
-            if (alone > worst) worst = alone;
+            if (alone > most) most = alone;
             lb_add(link[j], &dh[j]);
         }
+        if (most > worst) worst = most;
+        if (mo) {
+            mo->r = r;
+            mo->bytes = bytes;
+            mo->sf = sf;
+            mo->alone = most;
+            memcpy(mo->dh, dh, sizeof dh);
+        }
     }
+    free(memo);
     /* each link: each route kind, and both together */
     for (uint32_t h = 0; h < 2 * H; h++) {
         struct lb *pair = h < H ? &hup[2 * h] : &hdown[2 * (h - H)];

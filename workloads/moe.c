@@ -115,6 +115,7 @@ struct moe {
     uint32_t *srv;    /* [G] each GPU's server (GPU / P) */
     uint64_t *rowkey; /* [G] their order (shifted, as mat_to_demands) */
     size_t *bucket;   /* [G + 1] the transposed list's offsets per source */
+    uint32_t *gtab;   /* replicas' GPUs by (expert, b mod nc): build_dispatch_sparse */
     struct moe_stats st;
 };
 
@@ -448,34 +449,162 @@ static inline void row_add(struct moe *m, uint32_t a, const uint32_t *dst, int n
     }
 }
 
+/* A row's copy to destination d (a token's GPU other than its source). */
+static inline void row_copy(uint8_t *rowmark, uint64_t *row, uint32_t *rowd, uint32_t *nt,
+                            uint32_t d)
+{
+    if (!rowmark[d]) {
+        rowmark[d] = 1;
+        row[d] = 0;
+        rowd[(*nt)++] = d;
+    }
+    row[d]++;
+}
+
+/* build_dispatch_sparse's source a without the node limit: its tokens'
+ * GPUs by pl_gpu_of's rule from the placement's tables: the source's own
+ * replica when it holds the expert (m->hold, marked per source from its
+ * slots), else replica b mod n, b mod nc kept as b advances for nc =
+ * expert 0's replica count, as most have it (other counts divide). With
+ * gtab (build_dispatch_sparse: [E * nc], the GPU of expert x's replica r
+ * at x * nc + r, UINT32_MAX for an expert of another count; the experts a
+ * holds patched to a here) a top-2 token with both slots takes two reads.
+ * The tokens' copies per destination are counted in m->row and turned into
+ * bytes (count times msg_bytes: the same uint64 as adding msg_bytes per
+ * copy), and the server-crossing copies counted, once the source is done;
+ * the counters are kept in locals meanwhile. The same rows and counters as
+ * row_add per token (tests/test_moe.c:
+ * test_dispatch_tables_equal_replica_rule). */
+static void dispatch_source_tables(struct moe *m, int l, uint32_t chunk, uint32_t a, uint32_t *gtab,
+                                   uint32_t *ntp)
+{
+    const struct pl_placement *pl = &m->pl;
+    const int *first = pl->rep_first + (size_t)l * pl->experts, *rep = pl->rep_gpu;
+    const int *held = pl->slot_expert + (size_t)l * pl->slots;
+    const int K = m->K, E = m->E, dedup = m->dedup, spg = pl->slots_per_gpu;
+    const int contig = m->shard == SHARD_CONTIGUOUS, chunked = m->C > 1;
+    const uint64_t nc = first[1] > first[0] ? (uint64_t)(first[1] - first[0]) : 1;
+    const uint64_t step = contig ? 1 : m->G % nc;
+    const uint64_t b0 = contig ? (uint64_t)a * m->N : a, bend = contig ? b0 + m->N : m->B;
+    const uint64_t stride = contig ? 1 : m->G;
+    /* token t's slots at layer l: expert[(t * layers + l) * topk + k] */
+    const int16_t *exl = m->tr.expert + trace_idx(&m->tr, 0, l, 0);
+    const size_t tstride = (size_t)m->tr.layers * (size_t)m->tr.topk;
+    const uint32_t *tok = m->tok;
+    uint8_t *hold = m->hold, *rowmark = m->rowmark;
+    uint32_t *etok = m->etok, *rowd = m->rowd, nt = *ntp, maxtn = m->st.max_token_nodes;
+    uint64_t *row = m->row, skipped = 0, sel = 0, net = 0;
+    uint32_t dst[64];
+    for (int i = 0; i < spg; i++) {
+        int x = held[(size_t)a * spg + i];
+        hold[x] = 1;
+        for (uint64_t r = 0; gtab && r < nc; r++)
+            gtab[(size_t)x * nc + r] = a;
+    }
+    uint64_t bm = b0 % nc; /* b mod nc */
+    for (uint64_t b = b0; b < bend;
+         b += stride, bm = bm + step >= nc ? bm + step - nc : bm + step) {
+        if (chunked && chunk_of(m, b) != chunk) continue;
+        const int16_t *ex = exl + (size_t)tok[b] * tstride;
+        if (gtab && K == 2 && ex[0] >= 0 && ex[1] >= 0) {
+            uint32_t x0 = (uint32_t)ex[0], x1 = (uint32_t)ex[1];
+            uint32_t g0 = gtab[x0 * nc + bm], g1 = gtab[x1 * nc + bm];
+            if (g0 != UINT32_MAX && g1 != UINT32_MAX) {
+                etok[(size_t)g0 * E + x0]++;
+                etok[(size_t)g1 * E + x1]++;
+                sel += 2;
+                int two = !dedup || g0 != g1;
+                if ((uint32_t)(1 + two) > maxtn) {
+                    uint32_t d2[2] = {g0, g1}, spans = nodes_of(m, d2, 1 + two);
+                    if (spans > maxtn) maxtn = spans;
+                }
+                if (g0 != a) row_copy(rowmark, row, rowd, &nt, g0);
+                if (two && g1 != a) row_copy(rowmark, row, rowd, &nt, g1);
+                continue;
+            }
+        }
+        int nd = 0;
+        for (int k = 0; k < K; k++) {
+            int x = ex[k];
+            if (x < 0) {
+                skipped++;
+                continue;
+            }
+            uint32_t g = a;
+            if (!hold[x]) {
+                uint64_t n = (uint64_t)(first[x + 1] - first[x]);
+                g = (uint32_t)rep[first[x] + (int)(n == nc ? bm : b % n)];
+            }
+            etok[(size_t)g * E + x]++;
+            sel++;
+            int dup = 0;
+            for (int j = 0; dedup && j < nd; j++)
+                dup |= dst[j] == g;
+            if (!dup) dst[nd++] = g;
+        }
+        if ((uint32_t)nd > maxtn) {
+            uint32_t spans = nodes_of(m, dst, nd);
+            if (spans > maxtn) maxtn = spans;
+        }
+        for (int j = 0; j < nd; j++)
+            if (dst[j] != a) row_copy(rowmark, row, rowd, &nt, dst[j]);
+    }
+    for (int i = 0; i < spg; i++) {
+        int x = held[(size_t)a * spg + i];
+        hold[x] = 0;
+        uint64_t n = (uint64_t)(first[x + 1] - first[x]);
+        for (uint64_t r = 0; gtab && r < nc; r++)
+            gtab[(size_t)x * nc + r] = n == nc ? (uint32_t)rep[first[x] + (int)r] : UINT32_MAX;
+    }
+    const uint32_t sa = m->srv[a];
+    for (uint32_t i = 0; i < nt; i++) {
+        uint32_t d = rowd[i];
+        if (m->srv[d] != sa) net += row[d];
+        row[d] *= m->msg_bytes;
+    }
+    m->st.skipped += skipped;
+    m->st.selections += sel;
+    m->st.net_copies += net;
+    m->st.max_token_nodes = maxtn;
+    *ntp = nt;
+}
+
 /* build_dispatch, standard and flat (m->sparse): a source's tokens at a
  * time (contiguous shard: b in [a N, (a + 1) N); round robin: b = a mod
  * G), their bytes per destination summed in m->row, the row's demands
  * appended to m->sp in mat_to_demands' order; the same counters. Without
- * the node limit a token's GPUs are pl_gpu_of's, read here from the
- * placement's tables: the source's own replica when it holds the expert
- * (m->hold, marked per source from its slots), else replica b mod n; the
- * node limit takes route_token. */
+ * the node limit a token's GPUs are pl_gpu_of's, read from the placement's
+ * tables (dispatch_source_tables); the node limit takes route_token. */
 static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
 {
     memset(m->etok, 0, (size_t)m->G * m->E * sizeof *m->etok);
     uint32_t dst[64];
     int gpu[64];
-    int contig = m->shard == SHARD_CONTIGUOUS;
-    const struct pl_placement *pl = &m->pl;
-    const int *first = pl->rep_first + (size_t)l * pl->experts;
-    const int *held = pl->slot_expert + (size_t)l * pl->slots;
-    int spg = pl->slots_per_gpu, K = m->K, dedup = m->dedup, E = m->E;
-    /* b mod nc kept as b advances (nc: expert 0's replicas, as most have
-     * the same count); other counts divide */
-    uint64_t nc = first[1] > first[0] ? (uint64_t)(first[1] - first[0]) : 1;
-    uint64_t step = contig ? 1 : m->G % nc;
+    int contig = m->shard == SHARD_CONTIGUOUS, K = m->K, dedup = m->dedup, E = m->E;
+    /* without the node limit: the replicas' GPUs by (expert, b mod nc)
+     * (dispatch_source_tables), where the table is at most the layer's
+     * slots twice over */
+    uint32_t *gtab = NULL;
+    if (!m->max_nodes) {
+        const struct pl_placement *pl = &m->pl;
+        const int *first = pl->rep_first + (size_t)l * pl->experts;
+        uint64_t nc = first[1] > first[0] ? (uint64_t)(first[1] - first[0]) : 1;
+        if ((uint64_t)E * nc <= 2 * (uint64_t)pl->slots) {
+            gtab = m->gtab = xrealloc(m->gtab, (size_t)E * nc * sizeof *gtab);
+            for (int x = 0; x < E; x++) {
+                uint64_t n = (uint64_t)(first[x + 1] - first[x]);
+                for (uint64_t r = 0; r < nc; r++)
+                    gtab[(size_t)x * nc + r] =
+                        n == nc ? (uint32_t)pl->rep_gpu[first[x] + (int)r] : UINT32_MAX;
+            }
+        }
+    }
     m->nsp = 0;
     for (uint32_t a = 0; a < m->G; a++) {
         uint32_t nt = 0;
-        uint64_t b0 = contig ? (uint64_t)a * m->N : a, bend = contig ? b0 + m->N : m->B;
-        uint64_t stride = contig ? 1 : m->G;
         if (m->max_nodes) {
+            uint64_t b0 = contig ? (uint64_t)a * m->N : a, bend = contig ? b0 + m->N : m->B;
+            uint64_t stride = contig ? 1 : m->G;
             for (uint64_t b = b0; b < bend; b += stride) {
                 if (m->C > 1 && chunk_of(m, b) != chunk) continue;
                 route_token(m, b, l, (int)a, gpu);
@@ -492,36 +621,7 @@ static void build_dispatch_sparse(struct moe *m, int l, uint32_t chunk)
                 if (nd) row_add(m, a, dst, nd, &nt);
             }
         } else {
-            for (int i = 0; i < spg; i++)
-                m->hold[held[(size_t)a * spg + i]] = 1;
-            uint64_t bm = b0 % nc; /* b mod nc */
-            for (uint64_t b = b0; b < bend;
-                 b += stride, bm = bm + step >= nc ? bm + step - nc : bm + step) {
-                if (m->C > 1 && chunk_of(m, b) != chunk) continue;
-                const int16_t *ex = m->tr.expert + trace_idx(&m->tr, m->tok[b], l, 0);
-                int nd = 0;
-                for (int k = 0; k < K; k++) {
-                    int x = ex[k];
-                    if (x < 0) {
-                        m->st.skipped++;
-                        continue;
-                    }
-                    uint32_t g = a;
-                    if (!m->hold[x]) {
-                        uint64_t n = (uint64_t)(first[x + 1] - first[x]);
-                        g = (uint32_t)pl->rep_gpu[first[x] + (int)(n == nc ? bm : b % n)];
-                    }
-                    m->etok[(size_t)g * E + x]++;
-                    m->st.selections++;
-                    int dup = 0;
-                    for (int j = 0; dedup && j < nd; j++)
-                        dup |= dst[j] == g;
-                    if (!dup) dst[nd++] = g;
-                }
-                if (nd) row_add(m, a, dst, nd, &nt);
-            }
-            for (int i = 0; i < spg; i++)
-                m->hold[held[(size_t)a * spg + i]] = 0;
+            dispatch_source_tables(m, l, chunk, a, gtab, &nt);
         }
         row_to_sp(m, a, nt);
     }
@@ -1079,6 +1179,7 @@ static void moe_destroy(void *state)
     free(m->hold);
     free(m->srv);
     free(m->rowkey);
+    free(m->gtab);
     free(m->bucket);
     free(m);
 }

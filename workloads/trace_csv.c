@@ -62,6 +62,7 @@ struct loader {
     size_t meta_len;
     /* header */
     int header_done, ncols, header_hits;
+    int canon; /* the header is exactly HEADER: fast_row may read the data rows */
     int *role; /* [ncols]: column -> enum col, or -1 */
     size_t role_cap;
     char header_err[ERR_MSG_MAX];
@@ -187,14 +188,17 @@ static int parse_long(const char *s, long *v)
     return (end == s || *end) ? -1 : 0;
 }
 
-/* strtod(s, end) for a whole field. The common form, digits with at most one
+/* strtod(s, end) for a whole field (fast_row computes the same). The common form, digits with at
+ * most one
  * '.' and at most 15 digits in all, is read as an integer below 10^15 over
  * a power of ten up to 10^15: both exact doubles, so their quotient is
  * correctly rounded, the value strtod gives (Clinger's fast path). */
+static const double weight_p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
 double trace_parse_weight(const char *s, char **end)
 {
-    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const double *p10 = weight_p10;
     int64_t m = 0;
     int digits = 0, frac = -1, i = 0;
     for (;; i++) {
@@ -321,6 +325,9 @@ static int grow_tokens(struct loader *L)
     return 0;
 }
 
+static void data_values(struct loader *L, long seq, long pos, long layer, long slot, long expert,
+                        double w);
+
 static void data_row(struct loader *L)
 {
     char b[64];
@@ -348,7 +355,14 @@ static void data_row(struct loader *L)
         fail(L, L->rec_line, "weight '%s': negative", show(ws, b));
         return;
     }
+    data_values(L, seq, pos, layer, slot, expert, w);
+}
 
+/* A data row's values, each within its bounds (data_row's checks, or
+ * fast_row's): its token found or kept, its slot's expert and weight. */
+static void data_values(struct loader *L, long seq, long pos, long layer, long slot, long expert,
+                        double w)
+{
     uint64_t key = (uint64_t)seq << 32 | (uint64_t)pos;
     uint32_t tok = L->map.val[map_slot(&L->map, key)];
     if (tok == UINT32_MAX) {
@@ -421,6 +435,9 @@ static void header_row(struct loader *L)
         fail(L, L->rec_line, "topk %d exceeds experts %d", L->m_topk, L->m_experts);
         return;
     }
+    L->canon = L->ncols == C_N;
+    for (int i = 0; i < L->ncols && L->canon; i++)
+        L->canon = L->role[i] == i;
     if (!L->fill && L->m_experts && L->m_topk && L->m_layers) {
         /* Complete metadata: this first pass fills, no second one. */
         L->fill = 1;
@@ -507,6 +524,59 @@ static void meta_append(struct loader *L, const char *s, size_t n)
 static const unsigned char plain_class[256] = {
     [','] = 1, ['"'] = 2, [' '] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 2, ['\0'] = 2};
 
+/* One of fast_row's integer fields at s[*i]: 1 to 18 plain digits, then
+ * a comma, the value below hi (field_int's bounds; parse_long reads these
+ * digits alike); 0 when not so. The line's '\n' ends every scan. */
+static inline int fast_int(const char *s, size_t *i, long hi, long *v)
+{
+    const char *p = s + *i, *q = p;
+    long x = 0;
+    while ((unsigned)(*q - '0') <= 9 && q - p < 18)
+        x = 10 * x + (*q++ - '0');
+    if (q == p || *q != ',' || x >= hi) return 0;
+    *v = x;
+    *i = (size_t)(q - s) + 1;
+    return 1;
+}
+
+/* A data row of a HEADER-ordered file (L->canon) in the common form: five
+ * fields of plain digits within their bounds and a weight of plain digits
+ * with at most one '.' and 15 digits, read straight to data_values: the
+ * values plain_line, data_row and field_int would read (the weight as
+ * trace_parse_weight's exact path computes it: the digits as an integer
+ * over 10^(digits after the point)). s[n] is the line's '\n'. 0 when the
+ * line is not of that form (anything else, errors included, takes
+ * plain_line's way): then nothing was done. */
+static int fast_row(struct loader *L, const char *s, size_t n)
+{
+    long v[5];
+    const long hi[5] = {INT32_MAX, INT32_MAX, L->b_layers, L->b_topk, L->b_experts};
+    size_t i = 0;
+    for (int f = 0; f < 5; f++)
+        if (!fast_int(s, &i, hi[f], &v[f])) return 0;
+    int64_t m = 0;
+    int digits = 0, frac = -1;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d <= 9) {
+            m = 10 * m + (int64_t)d;
+            digits++;
+            if (frac >= 0) frac++;
+        } else if (s[i] == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return 0;
+        }
+    }
+    if (digits == 0 || digits > 15) return 0;
+    double w = (double)m / weight_p10[frac > 0 ? frac : 0];
+    L->rec_line = L->line;
+    data_values(L, v[0], v[1], v[2], v[3], v[4], w);
+    L->rec_begun = 0;
+    L->nfields = 0;
+    return 1;
+}
+
 /* A whole line (the n bytes of s before its '\n', at the start of a record)
  * that libcsv would read as the plain fields between its commas: read here
  * as it would hand them over (on_field, then on_record), a data row's fields
@@ -519,6 +589,7 @@ static int plain_line(struct loader *L, char *s, size_t n)
     enum { MAXC = 64 };
     size_t comma[MAXC], nc = 0;
     if (n == 0) return 0;
+    if (L->canon && L->header_done && fast_row(L, s, n)) return 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char k = plain_class[(unsigned char)s[i]];
         if (k == 0) continue;
@@ -625,7 +696,7 @@ static void pass_reset(struct loader *L)
     L->line = 1;
     L->rec_line = 1;
     L->rec_begun = 0;
-    L->header_done = L->ncols = L->header_hits = 0;
+    L->header_done = L->ncols = L->header_hits = L->canon = 0;
     L->header_err[0] = '\0';
     L->nfields = 0;
     L->ntok = 0;
