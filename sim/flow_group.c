@@ -121,7 +121,7 @@ int flow_group_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes,
     if (!e->ngroups) return 0;
     const struct topo *t = e->base.t;
     uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b), ports[TOPO_ROUTE_MAX_PORTS];
-    uint32_t n = topo_route_ports(t, a, b, 0, ports), up = topo_up(t, la, 0),
+    uint32_t n = flow_route_walk(e, a, b, 0, ports), up = topo_up(t, la, 0),
              down = topo_down(t, 0, lb);
     double wg = (double)bytes / (double)size / (double)t->npaths;
     for (uint32_t i = 0; i < n; i++) {
