@@ -96,11 +96,9 @@ static const struct fl_mid *mid_of(const struct flow_eng *e, uint32_t a, uint32_
     return m->n == MID_WALK ? NULL : m;
 }
 
-/* The ports of the route of path p from host a to host b into ports[], as
- * topo_route_ports gives them (its switch part from e->mid); returns how
- * many. */
-static uint32_t route_walk(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p,
-                           uint32_t *ports)
+/* flow_eng.h */
+uint32_t flow_route_walk(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p,
+                         uint32_t *ports)
 {
     const struct topo *t = e->base.t;
     const struct fl_mid *m = mid_of(e, a, b, p);
@@ -298,7 +296,7 @@ static void add_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes
     if (k != UINT32_MAX || topo_same_server(t, a, b) ||
         (topo_leaf_of(t, a) == topo_leaf_of(t, b) && t->planes <= 1)) {
         if (pd) k = topo_plane_live(t, a, b, k == UINT32_MAX ? 0 : k);
-        uint32_t n = route_walk(e, a, b, k == UINT32_MAX ? 0 : k, ports);
+        uint32_t n = flow_route_walk(e, a, b, k == UINT32_MAX ? 0 : k, ports);
         for (uint32_t i = 0; i < n; i++)
             add_use(e, ports[i], bytes, size);
         return;
@@ -341,7 +339,7 @@ static simtime_t route_latency(const struct flow_eng *e, uint32_t a, uint32_t b,
         ports[1] = t->host_down[b];
         return ports_latency(t, ports, 2, bytes) + m->lat_mtu;
     }
-    uint32_t n = route_walk(e, a, b, p, ports);
+    uint32_t n = flow_route_walk(e, a, b, p, ports);
     return ports_latency(t, ports, n, bytes);
 }
 

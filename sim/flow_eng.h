@@ -173,7 +173,7 @@ struct flow_eng {
     /* add_route's scratch: a port's use in the sub being built */
     uint32_t *spread_mark, *spread_slot, spread_epoch;
     /* the routes' switch parts, by (first switch, destination leaf, path):
-     * flow_eng.c's route_walk (NULL: walked each time) */
+     * flow_route_walk (NULL: walked each time) */
     struct fl_mid *mid;
     uint32_t mid_sw;
     /* the active subs and their rates (+inf while fresh), by position apos */
@@ -369,5 +369,10 @@ uint32_t flow_sub_add(struct flow_eng *e, uint32_t mi, uint32_t src, uint32_t ds
                       uint32_t k);
 void flow_sub_start(struct flow_eng *e, uint32_t si);
 uint32_t flow_route_path(const struct flow_eng *e, uint32_t src, uint32_t dst, uint32_t fk);
+/* The ports of the route of path p from host a to host b into ports[], as
+ * topo_route_ports gives them (its switch part from e->mid, walked once per
+ * first switch, destination leaf and path); returns how many. */
+uint32_t flow_route_walk(const struct flow_eng *e, uint32_t a, uint32_t b, uint32_t p,
+                         uint32_t *ports);
 
 #endif

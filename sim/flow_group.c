@@ -106,32 +106,34 @@ void flow_group_reset(struct flow_eng *e)
     }
 }
 
-static void add_use(struct flow_eng *e, uint32_t con, uint64_t bytes, double w)
-{
-    if (!bytes) return;
-    if (e->nuses == e->capuses) {
-        e->capuses = e->capuses ? 2 * e->capuses : 4096;
-        e->uses = xrealloc(e->uses, e->capuses * sizeof *e->uses);
-    }
-    e->uses[e->nuses++] = (struct fl_use){con, e->nsubs - 1, 0, w, bytes};
-}
-
 int flow_group_route(struct flow_eng *e, uint32_t a, uint32_t b, uint64_t bytes, uint64_t size)
 {
     if (!e->ngroups) return 0;
     const struct topo *t = e->base.t;
     uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b), ports[TOPO_ROUTE_MAX_PORTS];
-    uint32_t n = topo_route_ports(t, a, b, 0, ports), up = topo_up(t, la, 0),
+    uint32_t n = flow_route_walk(e, a, b, 0, ports), up = topo_up(t, la, 0),
              down = topo_down(t, 0, lb);
-    double wg = (double)bytes / (double)size / (double)t->npaths;
-    for (uint32_t i = 0; i < n; i++) {
-        if (ports[i] == up)
-            add_use(e, t->nports + la, bytes, wg);
-        else if (ports[i] == down)
-            add_use(e, t->nports + t->leaves + lb, bytes, wg);
-        else /* a host link: every path crosses it */
-            add_use(e, ports[i], bytes, (double)bytes / (double)size);
+    if (!bytes) return 1; /* no uses (as flow_eng.c's add_use) */
+    while (e->nuses + n > e->capuses) {
+        e->capuses = e->capuses ? 2 * e->capuses : 4096;
+        e->uses = xrealloc(e->uses, e->capuses * sizeof *e->uses);
     }
+    /* a group's member's weight; a host link's: every path crosses it */
+    double wg = (double)bytes / (double)size / (double)t->npaths, wh = (double)bytes / (double)size;
+    struct fl_use *u = e->uses + e->nuses;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t q = ports[i];
+        double w = wh;
+        if (q == up) {
+            q = t->nports + la;
+            w = wg;
+        } else if (q == down) {
+            q = t->nports + t->leaves + lb;
+            w = wg;
+        }
+        u[i] = (struct fl_use){q, e->nsubs - 1, 0, w, bytes};
+    }
+    e->nuses += n;
     return 1;
 }
 

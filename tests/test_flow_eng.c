@@ -545,6 +545,57 @@ static void test_sub_routes_match_table(void **state)
     }
 }
 
+/* A spread sub's merged route (flow_group.c) takes path 0's ports from
+ * flow_route_walk's cache of the routes' switch parts: the walk equals the
+ * table's on every path, walked and cached, and a spread sub's uses are
+ * the table's path 0 ports with the fabric links as their groups. */
+static void test_group_routes_match_table(void **state)
+{
+    (void)state;
+    struct cfg c = mkcfg(3, 4, 2, 100, 400, PATH_SPRAY);
+    struct topo *t;
+    struct err e;
+    assert_int_equal(topo_build(&c.topo, &t, &e), 0);
+    struct eng_hooks h = {NULL, on_done};
+    struct eng *g = eng_create_kind(ENGINE_FLOW, t, &c.tr, 1, &h);
+    struct flow_eng *f = flow_eng_of(g);
+    assert_non_null(f->mid);
+    assert_int_equal(f->ngroups, 2 * t->leaves);
+    uint32_t mi = eng_add_msg(g, 0, 1, 1000, 0, 0), grouped = 0;
+    for (int rep = 0; rep < 2; rep++)
+        for (uint32_t a = 0; a < t->hosts; a++)
+            for (uint32_t b = 0; b < t->hosts; b++) {
+                if (a == b) continue;
+                for (uint32_t k = 0; k < t->npaths; k++) {
+                    uint32_t w[TOPO_ROUTE_MAX_PORTS], r[TOPO_ROUTE_MAX_PORTS];
+                    uint32_t nw = flow_route_walk(f, a, b, k, w),
+                             nr = topo_route_ports(t, a, b, k, r);
+                    assert_int_equal(nw, nr);
+                    for (uint32_t i = 0; i < nr; i++)
+                        assert_int_equal(w[i], r[i]);
+                }
+                uint32_t la = topo_leaf_of(t, a), lb = topo_leaf_of(t, b);
+                if (la == lb) continue;
+                uint32_t si = flow_sub_add(f, mi, a, b, 100000 + a + b, UINT32_MAX);
+                const struct fl_sub *s = &f->subs[si];
+                uint32_t fw[TOPO_ROUTE_MAX_PORTS], bw[TOPO_ROUTE_MAX_PORTS];
+                uint32_t nf = topo_route_ports(t, a, b, 0, fw),
+                         nb = topo_route_ports(t, b, a, 0, bw);
+                assert_int_equal(s->nuse + s->nack, nf + nb);
+                for (uint32_t i = 0; i < nf + nb; i++) {
+                    uint32_t q = i < nf ? fw[i] : bw[i - nf], x = i < nf ? la : lb,
+                             y = i < nf ? lb : la, want = q;
+                    if (q == topo_up(t, x, 0)) want = t->nports + x;
+                    if (q == topo_down(t, 0, y)) want = t->nports + t->leaves + y;
+                    assert_int_equal(f->uses[s->use0 + i].link, want);
+                    grouped += want >= t->nports;
+                }
+            }
+    assert_int_equal(grouped, 2 * 2 * t->hosts * (t->hosts - 2) * 2);
+    eng_destroy(g);
+    topo_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_cross_engine_collectives),
         cmocka_unit_test(test_cross_engine_moe),
         cmocka_unit_test(test_sub_routes_match_table),
+        cmocka_unit_test(test_group_routes_match_table),
     };
     return cmocka_run_group_tests_name("flow_eng", tests, NULL, NULL);
 }
