@@ -559,8 +559,8 @@ static int fast_row(struct loader *L, const char *s, size_t n)
     for (; i < n; i++) {
         unsigned d = (unsigned)(s[i] - '0');
         if (d <= 9) {
+            if (++digits > 15) return 0; /* (before m could overflow) */
             m = 10 * m + (int64_t)d;
-            digits++;
             if (frac >= 0) frac++;
         } else if (s[i] == '.' && frac < 0) {
             frac = 0;
@@ -568,7 +568,7 @@ static int fast_row(struct loader *L, const char *s, size_t n)
             return 0;
         }
     }
-    if (digits == 0 || digits > 15) return 0;
+    if (digits == 0) return 0;
     double w = (double)m / weight_p10[frac > 0 ? frac : 0];
     L->rec_line = L->line;
     data_values(L, v[0], v[1], v[2], v[3], v[4], w);
