@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "base/num.h"
 
 /* Whether routing row g's next hops go down a tier, toward the hosts (a
  * spine's or a core's way into the destination's pod or leaf): a choice
@@ -278,16 +279,6 @@ static uint32_t eth_path_number(const struct topo *t, uint32_t la, uint32_t lb, 
     return p;
 }
 
-static uint32_t gcd(uint32_t a, uint32_t b)
-{
-    while (b) {
-        uint32_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* A remote demand: its source, its paths, its index (the sort key). */
 struct rem {
     uint32_t src, s;
@@ -339,7 +330,7 @@ size_t eth_assign(const struct topo *t, const struct topo_demand *d, size_t n,
         int mixed = t->ndown && rm[s0].s != rm[s1 - 1].s; /* sorted by s within a source */
         while (b < nr && rm[b].src == rm[a].src && rm[b].s == rm[a].s)
             b++;
-        uint32_t r = (uint32_t)(b - a), sp = rm[a].s, g = gcd(r, sp),
+        uint32_t r = (uint32_t)(b - a), sp = rm[a].s, g = (uint32_t)num_gcd(r, sp),
                  per = mixed && r >= sp ? 1 : sp / g;
         uint32_t c = 0;
         for (size_t j = a; j < b; j++) {

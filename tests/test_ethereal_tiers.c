@@ -13,6 +13,8 @@
  * subflow; a lone flow ends at eth_ideal_ps. */
 #include "fabric_run.h"
 
+#include "base/num.h"
+
 /* The tree as GraphML, into a temporary file (its path, the caller's to
  * unlink): P pods of L leaves and A aggregation switches, C cores, H hosts
  * per leaf, every link 100 Gb/s and 100 ns. */
@@ -96,16 +98,6 @@ static void spread_of(const struct topo *t, const struct wl_result *r, int kind,
 
 static const int tiers[] = {TP_LEAF_UP, TP_AGG_UP, TP_CORE_DOWN, TP_AGG_DOWN};
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* The tree's path counts and the rule's subflows: s = A x C between pods
  * (the source's choices), A within one, far below the A x C x A paths; a
  * source's r flows of one group each s / gcd(r, s) subflows. */
@@ -129,7 +121,7 @@ static void check_counts(const struct topo *t, const struct shape *sh, const str
             if (d[j].src == a && topo_leaf_of(t, d[j].dst) != la &&
                 (a / hpp != d[j].dst / hpp) == cross)
                 r++;
-        assert_int_equal(m, s / gcd64(r, s));
+        assert_int_equal(m, s / num_gcd(r, s));
         assert_true(m < t->npaths);
     }
 }

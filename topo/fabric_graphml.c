@@ -38,6 +38,7 @@
 #include <igraph.h>
 #include <libxml/xmlreader.h>
 
+#include "base/num.h"
 #include "topo/fabric_file.h"
 
 enum { ROLE_NONE = 0, ROLE_HOST, ROLE_SWITCH, ROLE_BAD };
@@ -535,16 +536,6 @@ static void switch_csr(const struct scan *s, const uint32_t *row, uint32_t W, in
     *adjp = adj;
 }
 
-static uint32_t gcd32(uint32_t a, uint32_t b)
-{
-    while (b) {
-        uint32_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 #define NOLINK UINT32_MAX
 
 /* The checks on the graph and the renumbering into g. A host's link is an
@@ -635,7 +626,7 @@ static int shape(struct scan *s, const double *gbps, const double *lat, struct t
     uint32_t hpl = 0;
     for (size_t i = 0; i < N && rc == 0; i++)
         if (s->nodes[i].role == ROLE_SWITCH && nhosts[i]) {
-            hpl = gcd32(hpl, nhosts[i]);
+            hpl = (uint32_t)num_gcd(hpl, nhosts[i]);
             row[i] = L++;
         }
     uint32_t r2 = L;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "base/rng.h"
 #include "topo/topo.h"
 
@@ -382,21 +383,6 @@ static void mark_random(const struct topo_faults *f, struct topo *t, const struc
     free(ks);
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
-static uint64_t lcm64(uint64_t a, uint64_t b)
-{
-    return a / gcd64(a, b) * b;
-}
-
 /* Path numbers under faults. Links down leave groups of one tier of
  * different sizes (3 of 4 spines here, 4 there), and route.c's digits (a
  * switch above the leaves divides by the largest path count over its own)
@@ -425,16 +411,16 @@ static void two_tier_paths(struct topo *t)
         for (uint32_t u = 0; u < L && a <= 65534 && m <= 65534; u++) {
             const struct topo_hop *g = topo_hop_at(t, u, d);
             if (u == d || g->n == 0) continue;
-            a = lcm64(a, g->n);
+            a = num_lcm(a, g->n);
             for (uint32_t i = 0; i < g->n; i++) {
                 uint32_t q = g->n == 1 ? g->off : t->route_ports[g->off + i];
                 uint32_t v = t->ports[q].dst - t->hosts;
                 const struct topo_hop *h = topo_hop_at(t, v, d);
-                if (v >= L && h->n >= 2) m = lcm64(m, h->n);
+                if (v >= L && h->n >= 2) m = num_lcm(m, h->n);
             }
         }
         lg[d] = a;
-        n = a > 65534 || m > 65534 ? UINT64_MAX : lcm64(n, a * m);
+        n = a > 65534 || m > 65534 ? UINT64_MAX : num_lcm(n, a * m);
     }
     if (n <= 65534 / P) {
         for (uint32_t d = 0; d < L; d++)
@@ -456,7 +442,7 @@ static uint32_t row_next(const struct topo *t, const struct topo_hop *g, uint32_
 static uint64_t prime_part(uint64_t m, uint64_t n)
 {
     uint64_t dv = 1, g;
-    while ((g = gcd64(m, n)) > 1) {
+    while ((g = num_gcd(m, n)) > 1) {
         dv *= g;
         m /= g;
     }
@@ -568,15 +554,15 @@ static uint64_t general_paths(struct topo *t, struct dgraph *g, uint64_t *mod, u
             if (h->n >= 2) {
                 uint64_t dv = prime_part(c, h->n);
                 if (dv * h->n > lim) return UINT64_MAX;
-                c = lcm64(c, dv * h->n);
+                c = num_lcm(c, dv * h->n);
                 if (set) h->div = (uint16_t)dv;
             }
             if (c > lim) return UINT64_MAX;
-            np = lcm64(np, c);
+            np = num_lcm(np, c);
             if (np > lim) return UINT64_MAX;
             for (uint32_t i = 0; i < h->n; i++) {
                 uint32_t v = row_next(t, h, i);
-                mod[v] = lcm64(mod[v], c);
+                mod[v] = num_lcm(mod[v], c);
                 if (mod[v] > lim) return UINT64_MAX;
             }
         }
@@ -757,7 +743,8 @@ static uint64_t rows_lcm(const struct topo *t, const struct topo_hop *route, uin
 {
     size_t rows = (size_t)t->nswitches * t->leaves;
     for (size_t j = 0; j < rows && L <= 65534; j++)
-        if (route[j].n >= 2) L = lcm64(L, (uint64_t)(route[j].div ? route[j].div : 1) * route[j].n);
+        if (route[j].n >= 2)
+            L = num_lcm(L, (uint64_t)(route[j].div ? route[j].div : 1) * route[j].n);
     return L;
 }
 
@@ -768,7 +755,7 @@ static int common_plane_paths(struct topo *t, const struct opt_def **bad, struct
      * re-chosen after a reroute) keeps the packet in its plane */
     uint64_t L = rows_lcm(t, t->route, t->plane_paths);
     for (uint32_t i = 0; i < t->ntfaults && L <= 65534; i++)
-        L = rows_lcm(t, t->tfaults[i].route, lcm64(L, t->tfaults[i].plane_paths));
+        L = rows_lcm(t, t->tfaults[i].route, num_lcm(L, t->tfaults[i].plane_paths));
     if (L > 65534 / t->planes) {
         char a[24], b[24];
         snprintf(a, sizeof a, "%llu", (unsigned long long)L);
